@@ -1,0 +1,49 @@
+namespace AdeEnrollment.Engine.Errors;
+
+/// <summary>
+/// The engine's own copy of PowerShell's ErrorCategory names (the engine has no PowerShell reference).
+/// The cmdlet layer maps these by name onto System.Management.Automation.ErrorCategory.
+/// </summary>
+public enum AdeErrorCategory
+{
+    NotSpecified,
+    InvalidArgument,
+    InvalidData,
+    InvalidOperation,
+    ObjectNotFound,
+    PermissionDenied,
+    ResourceExists,
+    ResourceUnavailable,
+    ResourceBusy,
+    LimitsExceeded,
+    QuotaExceeded,
+    SecurityError,
+    ConnectionError,
+    AuthenticationError,
+    OperationTimeout,
+    ReadError,
+    WriteError,
+    DeviceError,
+    NotImplemented,
+    OperationStopped,
+}
+
+/// <summary>A catalogued failure: stable <see cref="ErrorId"/> (public API), category and an actionable message.</summary>
+public sealed class AdeException : Exception
+{
+    internal AdeException(string errorId, AdeErrorCategory category, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Category = category;
+        Target = target;
+    }
+
+    /// <summary>Stable identifier, e.g. <c>TokenExpired</c>; becomes the first part of the FullyQualifiedErrorId.</summary>
+    public string ErrorId { get; }
+
+    public AdeErrorCategory Category { get; }
+
+    /// <summary>The object the error is about (a name, a path, an Id). Never a secret.</summary>
+    public object? Target { get; }
+}

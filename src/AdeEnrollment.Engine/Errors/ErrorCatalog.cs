@@ -1,0 +1,126 @@
+using System.Globalization;
+
+namespace AdeEnrollment.Engine.Errors;
+
+/// <summary>
+/// The one place that defines every catalogued error: its stable ID (public API, pinned in tests), its category
+/// and its message. Messages say what happened and what to do; they never contain a secret.
+/// </summary>
+public static class ErrorCatalog
+{
+    private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
+
+    private static AdeException E(string id, AdeErrorCategory category, string message, object? target = null, Exception? inner = null)
+        => new(id, category, message, target, inner);
+
+    // ---- store -------------------------------------------------------------------------------------------------
+    public static AdeException StoreInvalid(string path, string reason, Exception? inner = null) => E(nameof(StoreInvalid),
+        AdeErrorCategory.InvalidData,
+        F("'{0}' is not an AdeEnrollment store ({1}). Point Connect-AdeStore -Path or $env:ADE_ENROLLMENT_STORE at a store file, or at a path that does not exist yet to create a new store.", path, reason),
+        path, inner);
+
+    public static AdeException StoreSchemaTooNew(string path, int found, int known) => E(nameof(StoreSchemaTooNew),
+        AdeErrorCategory.InvalidData,
+        F("The store '{0}' has schema version {1}, but this version of AdeEnrollment knows schema version {2} at most. Update the AdeEnrollment module; the store is left unchanged.", path, found, known),
+        path);
+
+    public static AdeException StoreUnavailable(string path, Exception inner) => E(nameof(StoreUnavailable),
+        AdeErrorCategory.ResourceUnavailable,
+        F("The store '{0}' cannot be opened: {1} Check the path and its permissions.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreKeyInvalid(string path) => E(nameof(StoreKeyInvalid),
+        AdeErrorCategory.SecurityError,
+        F("The store key does not open the secrets in '{0}'. Connect with the passphrase the store was created with (Connect-AdeStore -Key, or $env:ADE_ENROLLMENT_STORE_KEY), or restore the key file that belongs to this store.", path),
+        path);
+
+    public static AdeException StoreKeyMissing(string path, string keyPath) => E(nameof(StoreKeyMissing),
+        AdeErrorCategory.SecurityError,
+        F("The store '{0}' holds encrypted secrets, but its key file '{1}' is missing. Restore the key file, or connect with the passphrase if the store was created with one.", path, keyPath),
+        path);
+
+    public static AdeException StoreKeyKindMismatch(string path, string storeKind, string givenKind) => E(nameof(StoreKeyKindMismatch),
+        AdeErrorCategory.SecurityError,
+        F("The store '{0}' protects its secrets with a {1}, but a {2} was given. {3}", path, storeKind, givenKind,
+            storeKind == "passphrase"
+                ? "Connect with Connect-AdeStore -Key <SecureString> or set $env:ADE_ENROLLMENT_STORE_KEY."
+                : "Connect without -Key (and unset $env:ADE_ENROLLMENT_STORE_KEY)."),
+        path);
+
+    // ---- token requests ----------------------------------------------------------------------------------------
+    public static AdeException ConsentRequired() => E(nameof(ConsentRequired),
+        AdeErrorCategory.PermissionDenied,
+        "Creating an ADE token shares user and device information with Apple. Run New-AdeTokenRequest again with -AcceptDataSharing to confirm that you agree.");
+
+    public static AdeException TokenRequestNotFound(string request) => E(nameof(TokenRequestNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("No token request '{0}' exists in this store. Run New-AdeTokenRequest -AcceptDataSharing to create one, or list the requests with Get-AdeTokenRequest.", request),
+        request);
+
+    public static AdeException TokenRequestAlreadyUsed(Guid id, string tokenName) => E(nameof(TokenRequestAlreadyUsed),
+        AdeErrorCategory.InvalidOperation,
+        F("Token request {0} was already used to create token '{1}'. To renew that token use Update-AdeToken; for a new MDM server create a new request with New-AdeTokenRequest.", id, tokenName),
+        id);
+
+    // ---- token files -------------------------------------------------------------------------------------------
+    public static AdeException TokenFileNotFound(string path) => E(nameof(TokenFileNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("The token file '{0}' does not exist. Download the server token (.p7m) from Apple Business Manager or Apple School Manager and pass its path.", path),
+        path);
+
+    public static AdeException TokenFileInvalid(string path, string reason, Exception? inner = null) => E(nameof(TokenFileInvalid),
+        AdeErrorCategory.InvalidData,
+        F("'{0}' is not an Apple server token: {1} Download the server token (the .p7m file, not the .pem you uploaded) again from Apple Business Manager.", path, reason),
+        path, inner);
+
+    public static AdeException TokenDecryptionFailed(string path, string keyOwner) => E(nameof(TokenDecryptionFailed),
+        AdeErrorCategory.SecurityError,
+        F("The token file '{0}' is not encrypted for the key of {1}. Either the wrong request or token was given, or the MDM server in Apple Business Manager was given another public key: upload the PEM of this request to that server, download its token again and retry.", path, keyOwner),
+        path);
+
+    public static AdeException TokenContentInvalid(string path, string reason) => E(nameof(TokenContentInvalid),
+        AdeErrorCategory.InvalidData,
+        F("The token file '{0}' decrypts, but its content is not a valid server token: {1} Download the token again from Apple Business Manager.", path, reason),
+        path);
+
+    public static AdeException TokenExpired(string path, DateTimeOffset expiredAt) => E(nameof(TokenExpired),
+        AdeErrorCategory.InvalidData,
+        F("The server token in '{0}' expired on {1:u}. Download a new token for this MDM server from Apple Business Manager.", path, expiredAt),
+        path);
+
+    public static AdeException TokenAlreadyExists(string existingName) => E(nameof(TokenAlreadyExists),
+        AdeErrorCategory.ResourceExists,
+        F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName),
+        existingName);
+
+    public static AdeException TokenLimitReached(int limit) => E(nameof(TokenLimitReached),
+        AdeErrorCategory.LimitsExceeded,
+        F("This store already holds {0} ADE tokens, the most Intune allows. Remove a token you no longer use (Remove-AdeToken) before adding another.", limit));
+
+    // ---- tokens ------------------------------------------------------------------------------------------------
+    public static AdeException TokenNotFound(string token) => E(nameof(TokenNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("No ADE token '{0}' exists in this store. List the tokens with Get-AdeToken.", token),
+        token);
+
+    public static AdeException TokenAmbiguous(string token, int count) => E(nameof(TokenAmbiguous),
+        AdeErrorCategory.InvalidArgument,
+        F("'{0}' matches {1} tokens; this command works on one token at a time. Give the exact name or the Id, or pipe the tokens in (Get-AdeToken -Name '{0}' | ...).", token, count),
+        token);
+
+    public static AdeException TokenNameConflict(string name) => E(nameof(TokenNameConflict),
+        AdeErrorCategory.ResourceExists,
+        F("A token named '{0}' already exists. Token names are unique in a store; choose another -Name.", name),
+        name);
+
+    public static AdeException TokenHasDependents(string name, IReadOnlyList<string> blockers) => E(nameof(TokenHasDependents),
+        AdeErrorCategory.InvalidOperation,
+        F("Token '{0}' cannot be removed while it has {1}. Remove those first (Set-AdeDefaultProfile -Clear, Remove-AdeDevice, Remove-AdeProfile), then remove the token.", name, string.Join(", ", blockers)),
+        name);
+
+    // ---- argument validation -----------------------------------------------------------------------------------
+    public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("-{0} '{1}' is not valid: {2}", parameter, value, rule),
+        value);
+}

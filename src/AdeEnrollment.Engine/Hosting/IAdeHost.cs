@@ -1,0 +1,43 @@
+namespace AdeEnrollment.Engine.Hosting;
+
+/// <summary>
+/// What the engine may ask of whoever hosts it. The PowerShell module adapts a PSCmdlet to this interface; tests
+/// use a recording double. The engine never sees PowerShell types.
+/// </summary>
+public interface IAdeHost
+{
+    void WriteVerbose(string message);
+
+    void WriteDebug(string message);
+
+    void WriteWarning(string message);
+
+    void WriteProgress(AdeProgress progress);
+
+    /// <summary>Asks whether to go ahead with <paramref name="action"/> on <paramref name="target"/> (-WhatIf/-Confirm).</summary>
+    bool ShouldProcess(string target, string action);
+
+    /// <summary>Signalled when the user presses Ctrl+C.</summary>
+    CancellationToken Cancellation { get; }
+}
+
+/// <summary>A progress report; <see cref="PercentComplete"/> is -1 when unknown; <see cref="Completed"/> closes the bar.</summary>
+public sealed record AdeProgress(int ActivityId, string Activity, string Status, int PercentComplete = -1, bool Completed = false);
+
+/// <summary>A host that says yes to everything and records nothing (for non-interactive engine use).</summary>
+public sealed class NullHost : IAdeHost
+{
+    public static readonly NullHost Instance = new();
+
+    public CancellationToken Cancellation => CancellationToken.None;
+
+    public bool ShouldProcess(string target, string action) => true;
+
+    public void WriteDebug(string message) { }
+
+    public void WriteProgress(AdeProgress progress) { }
+
+    public void WriteVerbose(string message) { }
+
+    public void WriteWarning(string message) { }
+}

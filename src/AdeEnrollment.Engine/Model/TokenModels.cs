@@ -1,0 +1,136 @@
+namespace AdeEnrollment.Engine.Model;
+
+public enum AdeTokenRequestStatus
+{
+    /// <summary>Waiting for Apple's token file.</summary>
+    Pending,
+
+    /// <summary>A token was created from this request; it cannot be used again.</summary>
+    Used,
+}
+
+/// <summary>Step 1 of adding a token: the key pair whose public certificate is uploaded to Apple Business Manager.</summary>
+public sealed class AdeTokenRequest
+{
+    internal AdeTokenRequest(Guid id, DateTimeOffset createdAt, string thumbprint, string publicKeyPem, DateTimeOffset certificateExpiresAt, string? tokenName, string? outFile)
+    {
+        Id = id;
+        CreatedAt = createdAt;
+        Thumbprint = thumbprint;
+        PublicKeyPem = publicKeyPem;
+        CertificateExpiresAt = certificateExpiresAt;
+        TokenName = tokenName;
+        OutFile = outFile;
+    }
+
+    public Guid Id { get; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>SHA-1 thumbprint of the certificate (upper-case hex), as certificate tools show it.</summary>
+    public string Thumbprint { get; }
+
+    /// <summary>The certificate to upload to Apple Business Manager, PEM <c>CERTIFICATE</c>. Public by design.</summary>
+    public string PublicKeyPem { get; }
+
+    public DateTimeOffset CertificateExpiresAt { get; }
+
+    public AdeTokenRequestStatus Status => TokenName is null ? AdeTokenRequestStatus.Pending : AdeTokenRequestStatus.Used;
+
+    /// <summary>The token created from this request, if any.</summary>
+    public string? TokenName { get; }
+
+    /// <summary>Where New-AdeTokenRequest -OutFile wrote the PEM (null otherwise).</summary>
+    public string? OutFile { get; }
+
+    public override string ToString() => Id.ToString();
+}
+
+public enum AdeTokenStatus
+{
+    Active,
+
+    /// <summary>Expires within 30 days: renew it with Update-AdeToken.</summary>
+    ExpiringSoon,
+
+    Expired,
+
+    /// <summary>Apple rejected the token (revoked, or replaced by a newer download in ABM).</summary>
+    Invalid,
+}
+
+/// <summary>An ADE token (an MDM server in Apple Business Manager / Apple School Manager). Holds no secret.</summary>
+public sealed class AdeToken
+{
+    internal AdeToken() { }
+
+    public Guid Id { get; internal init; }
+
+    public string Name { get; internal init; } = "";
+
+    public string AppleId { get; internal init; } = "";
+
+    public string? ServerName { get; internal init; }
+
+    public string? ServerUuid { get; internal init; }
+
+    public string? OrgName { get; internal init; }
+
+    public string? OrgType { get; internal init; }
+
+    public string? AdminId { get; internal init; }
+
+    public DateTimeOffset ExpiresAt { get; internal init; }
+
+    /// <summary>Whole days left until <see cref="ExpiresAt"/>; negative once expired.</summary>
+    public int DaysUntilExpiry { get; internal init; }
+
+    public AdeTokenStatus Status { get; internal init; }
+
+    /// <summary>Why Apple rejected the token, when <see cref="Status"/> is Invalid.</summary>
+    public string? InvalidReason { get; internal init; }
+
+    public IReadOnlyList<string> ScopeTags { get; internal init; } = [];
+
+    public string? EnrollmentUrl { get; internal init; }
+
+    public Uri ServiceUri { get; internal init; } = null!;
+
+    public int ProfileCount { get; internal init; }
+
+    public int DeviceCount { get; internal init; }
+
+    public string? DefaultProfile { get; internal init; }
+
+    public Guid RequestId { get; internal init; }
+
+    public DateTimeOffset CreatedAt { get; internal init; }
+
+    public DateTimeOffset ModifiedAt { get; internal init; }
+
+    public override string ToString() => Name;
+}
+
+/// <summary>What Get-AdeStore / Connect-AdeStore -PassThru show about the store in use.</summary>
+public sealed class AdeStoreInfo
+{
+    internal AdeStoreInfo() { }
+
+    public string Path { get; internal init; } = "";
+
+    public int SchemaVersion { get; internal init; }
+
+    public string KeyProtection { get; internal init; } = "";
+
+    public int TokenCount { get; internal init; }
+
+    public int TokenRequestCount { get; internal init; }
+
+    public int ProfileCount { get; internal init; }
+
+    public long DeviceCount { get; internal init; }
+
+    public long SizeBytes { get; internal init; }
+
+    public override string ToString() => Path;
+}

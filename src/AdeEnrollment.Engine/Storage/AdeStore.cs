@@ -1,0 +1,271 @@
+using System.Security.Cryptography;
+using System.Text;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Security;
+using Microsoft.Data.Sqlite;
+
+namespace AdeEnrollment.Engine.Storage;
+
+/// <summary>
+/// One AdeEnrollment SQLite store: opened, checked and migrated once, then handing out short-lived connections.
+/// Thread-safe; several processes may use the same file (WAL, busy timeout, BEGIN IMMEDIATE for writers).
+/// </summary>
+public sealed class AdeStore
+{
+    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
+    private const string KeyCheckPlaintext = "AdeEnrollment store key check";
+    private readonly string connectionString;
+    private readonly byte[]? passphrase;
+    private SecretProtector? secrets;
+
+    private AdeStore(string path, byte[]? passphrase, StoreKeyProtection protection)
+    {
+        Path = path;
+        this.passphrase = passphrase;
+        KeyProtection = protection;
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 60,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public StoreKeyProtection KeyProtection { get; }
+
+    /// <summary>
+    /// Opens (creating when the file does not exist) and migrates the store at <paramref name="path"/>.
+    /// <paramref name="passphrase"/> (UTF-8) selects passphrase protection; the caller owns and clears it.
+    /// </summary>
+    public static AdeStore Open(string path, byte[]? passphrase = null)
+    {
+        NativeSqlite.EnsureResolver();
+        path = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(path))
+        {
+            throw ErrorCatalog.StoreInvalid(path, "it is a folder");
+        }
+
+        var isNew = !File.Exists(path) || new FileInfo(path).Length == 0;
+        if (!isNew)
+        {
+            CheckHeader(path);
+        }
+        else
+        {
+            try
+            {
+                FileSecurity.EnsureDirectory(System.IO.Path.GetDirectoryName(path)!);
+                FileSecurity.CreatePrivateFile(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw ErrorCatalog.StoreUnavailable(path, ex);
+            }
+        }
+
+        var requested = passphrase is null ? StoreKey.DefaultProtection : StoreKeyProtection.Passphrase;
+        var probe = new AdeStore(path, passphrase, requested);
+        StoreKeyProtection actual;
+        try
+        {
+            using var connection = probe.OpenConnectionCore();
+            actual = probe.Migrate(connection, requested);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 /* SQLITE_NOTADB */ or 11 /* SQLITE_CORRUPT */)
+        {
+            throw ErrorCatalog.StoreInvalid(path, "the file is damaged or not a SQLite database", ex);
+        }
+        catch (SqliteException ex)
+        {
+            throw ErrorCatalog.StoreUnavailable(path, ex);
+        }
+
+        if (actual != requested && (actual == StoreKeyProtection.Passphrase || requested == StoreKeyProtection.Passphrase))
+        {
+            throw ErrorCatalog.StoreKeyKindMismatch(path, Describe(actual), Describe(requested));
+        }
+
+        var store = actual == requested ? probe : new AdeStore(path, passphrase, actual);
+        if (actual == StoreKeyProtection.Passphrase)
+        {
+            _ = store.Secrets; // a wrong passphrase is reported at connect time, not at the first secret
+        }
+
+        return store;
+    }
+
+    private static string Describe(StoreKeyProtection p) => p == StoreKeyProtection.Passphrase ? "passphrase" : "key file";
+
+    private static void CheckHeader(string path)
+    {
+        var header = new byte[SqliteHeader.Length];
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+            if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
+            {
+                throw ErrorCatalog.StoreInvalid(path, "the file is not a SQLite database");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw ErrorCatalog.StoreUnavailable(path, ex);
+        }
+    }
+
+    /// <summary>An open connection with the store's per-connection settings. Dispose it promptly.</summary>
+    internal SqliteConnection OpenConnection()
+    {
+        try
+        {
+            return OpenConnectionCore();
+        }
+        catch (SqliteException ex)
+        {
+            throw ErrorCatalog.StoreUnavailable(Path, ex);
+        }
+    }
+
+    private SqliteConnection OpenConnectionCore()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        connection.Execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL;");
+        return connection;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE): all of it or none of it.</summary>
+    internal T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var result = work(connection, transaction);
+        transaction.Commit();
+        return result;
+    }
+
+    internal T Read<T>(Func<SqliteConnection, T> work)
+    {
+        using var connection = OpenConnection();
+        return work(connection);
+    }
+
+    /// <summary>The AES-256-GCM protector for this store's secrets (the key is opened on first use).</summary>
+    internal SecretProtector Secrets => secrets ??= new SecretProtector(LoadKey());
+
+    private byte[] LoadKey()
+    {
+        using var connection = OpenConnection();
+        byte[] key;
+        if (KeyProtection == StoreKeyProtection.Passphrase)
+        {
+            var salt = Convert.FromBase64String(connection.Scalar<string>("SELECT value FROM meta WHERE key = 'kdf_salt'")!);
+            key = StoreKey.Derive(passphrase!, salt);
+        }
+        else
+        {
+            try
+            {
+                key = StoreKey.ReadKeyFile(Path, KeyProtection)
+                      ?? throw ErrorCatalog.StoreKeyMissing(Path, StoreKey.KeyFilePath(Path));
+            }
+            catch (Exception ex) when (ex is FormatException or CryptographicException)
+            {
+                throw ErrorCatalog.StoreKeyInvalid(Path);
+            }
+        }
+
+        var check = Convert.FromBase64String(connection.Scalar<string>("SELECT value FROM meta WHERE key = 'key_check'")!);
+        try
+        {
+            new SecretProtector(key).Unprotect(check, "key_check");
+        }
+        catch (CryptographicException)
+        {
+            throw ErrorCatalog.StoreKeyInvalid(Path);
+        }
+
+        return key;
+    }
+
+    /// <summary>Checks the file is ours, refuses newer schemas, applies pending migrations; returns the key protection.</summary>
+    private StoreKeyProtection Migrate(SqliteConnection connection, StoreKeyProtection requested)
+    {
+        var appId = connection.Scalar<long>("PRAGMA application_id");
+        var version = (int)connection.Scalar<long>("PRAGMA user_version");
+        if (appId != Schema.ApplicationId)
+        {
+            var objects = connection.Scalar<long>("SELECT count(*) FROM sqlite_master");
+            if (appId != 0 || version != 0 || objects != 0)
+            {
+                throw ErrorCatalog.StoreInvalid(Path, "it is a SQLite database of another application");
+            }
+        }
+
+        if (version > Schema.LatestVersion)
+        {
+            throw ErrorCatalog.StoreSchemaTooNew(Path, version, Schema.LatestVersion);
+        }
+
+        if (version < Schema.LatestVersion)
+        {
+            connection.Execute("PRAGMA journal_mode = WAL;");
+            using var transaction = connection.BeginTransaction(deferred: false);
+            // Re-read under the write lock: another process may have migrated meanwhile.
+            version = (int)connection.Scalar<long>("PRAGMA user_version");
+            for (var next = version + 1; next <= Schema.LatestVersion; next++)
+            {
+                connection.Execute(Schema.Migrations[next - 1]);
+                if (next == 1)
+                {
+                    InitialiseKey(connection, requested);
+                }
+            }
+
+            connection.Execute($"PRAGMA application_id = {Schema.ApplicationId}; PRAGMA user_version = {Schema.LatestVersion};");
+            transaction.Commit();
+        }
+
+        var kind = connection.Scalar<string>("SELECT value FROM meta WHERE key = 'key_protection'");
+        if (!Enum.TryParse<StoreKeyProtection>(kind, out var actual))
+        {
+            throw ErrorCatalog.StoreInvalid(Path, "its key protection is not recorded");
+        }
+
+        return actual;
+    }
+
+    private void InitialiseKey(SqliteConnection connection, StoreKeyProtection requested)
+    {
+        byte[] key;
+        if (requested == StoreKeyProtection.Passphrase)
+        {
+            var salt = RandomNumberGenerator.GetBytes(16);
+            connection.Execute("INSERT INTO meta (key, value) VALUES ('kdf_salt', $v)", ("$v", Convert.ToBase64String(salt)));
+            key = StoreKey.Derive(passphrase!, salt);
+        }
+        else
+        {
+            var keyPath = StoreKey.KeyFilePath(Path);
+            if (File.Exists(keyPath))
+            {
+                File.Delete(keyPath); // left by a store file that was deleted; it protects nothing now
+            }
+
+            key = StoreKey.CreateKeyFile(Path, requested);
+        }
+
+        var check = new SecretProtector(key).Protect(Encoding.UTF8.GetBytes(KeyCheckPlaintext), "key_check");
+        connection.Execute("INSERT INTO meta (key, value) VALUES ('key_protection', $p), ('key_check', $c), ('created_at', $t)",
+            ("$p", requested.ToString()), ("$c", Convert.ToBase64String(check)), ("$t", DateTimeOffset.UtcNow.ToString("O")));
+        secrets = new SecretProtector(key);
+    }
+
+    /// <summary>Releases pooled connections to this file (so it can be deleted or moved).</summary>
+    public void Release() => SqliteConnection.ClearAllPools();
+}

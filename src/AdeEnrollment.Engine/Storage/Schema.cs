@@ -1,0 +1,86 @@
+namespace AdeEnrollment.Engine.Storage;
+
+/// <summary>
+/// Versioned schema migrations. Migration N brings a store from version N-1 to N; each runs in the same
+/// transaction as the bump of <c>PRAGMA user_version</c>. Never edit a migration that has shipped: add one.
+/// </summary>
+internal static class Schema
+{
+    /// <summary>'ADE1' — marks a SQLite file as an AdeEnrollment store (PRAGMA application_id).</summary>
+    public const int ApplicationId = 0x41444531;
+
+    public static readonly IReadOnlyList<string> Migrations =
+    [
+        // 1: store metadata, token requests, tokens, profiles, devices.
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE token_request (
+            id              TEXT PRIMARY KEY,
+            created_at      INTEGER NOT NULL,
+            thumbprint      TEXT NOT NULL,
+            certificate_pem TEXT NOT NULL,
+            private_key     BLOB NOT NULL,       -- PKCS#8, AES-256-GCM under the store key
+            token_id        TEXT NULL            -- set when a token was made from this request
+        );
+        CREATE TABLE token (
+            id              TEXT PRIMARY KEY,
+            name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            apple_id        TEXT NOT NULL,
+            consumer_key_hash TEXT NOT NULL UNIQUE, -- SHA-256 of the OAuth consumer key (the key itself is in credentials)
+            credentials     BLOB NOT NULL,       -- OAuth secrets, AES-256-GCM under the store key
+            expires_at      INTEGER NOT NULL,
+            request_id      TEXT NOT NULL REFERENCES token_request(id),
+            enrollment_url  TEXT NULL,
+            scope_tags      TEXT NOT NULL DEFAULT '[]',
+            service_uri     TEXT NOT NULL,
+            server_name     TEXT NULL,
+            server_uuid     TEXT NULL,
+            org_name        TEXT NULL,
+            org_type        TEXT NULL,
+            admin_id        TEXT NULL,
+            invalid_reason  TEXT NULL,
+            default_profile_id TEXT NULL,
+            created_at      INTEGER NOT NULL,
+            modified_at     INTEGER NOT NULL
+        );
+        CREATE TABLE profile (
+            id              TEXT PRIMARY KEY,
+            token_id        TEXT NOT NULL REFERENCES token(id),
+            name            TEXT NOT NULL COLLATE NOCASE,
+            settings        TEXT NOT NULL,
+            apple_profile_uuid TEXT NULL,
+            created_at      INTEGER NOT NULL,
+            modified_at     INTEGER NOT NULL,
+            UNIQUE (token_id, name)
+        );
+        CREATE TABLE device (
+            token_id        TEXT NOT NULL REFERENCES token(id),
+            serial_number   TEXT NOT NULL,
+            model           TEXT NULL,
+            description     TEXT NULL,
+            color           TEXT NULL,
+            asset_tag       TEXT NULL,
+            os              TEXT NULL,
+            device_family   TEXT NULL,
+            profile_id      TEXT NULL REFERENCES profile(id),
+            profile_uuid    TEXT NULL,
+            profile_status  TEXT NULL,
+            profile_assign_time INTEGER NULL,
+            profile_push_time   INTEGER NULL,
+            device_assigned_date INTEGER NULL,
+            device_assigned_by  TEXT NULL,
+            removed_at      INTEGER NULL,
+            purge_after     INTEGER NULL,
+            updated_at      INTEGER NOT NULL,
+            PRIMARY KEY (token_id, serial_number)
+        ) WITHOUT ROWID;
+        CREATE INDEX device_serial ON device (serial_number);
+        CREATE INDEX device_profile ON device (profile_id);
+        """,
+    ];
+
+    public static int LatestVersion => Migrations.Count;
+}

@@ -1,0 +1,22 @@
+using AdeEnrollment.Engine.Model;
+
+namespace AdeEnrollment.Engine.Storage;
+
+public sealed class StoreService
+{
+    private readonly AdeStore store;
+
+    public StoreService(AdeStore store) => this.store = store;
+
+    public AdeStoreInfo GetInfo() => store.Read(c => new AdeStoreInfo
+    {
+        Path = store.Path,
+        SchemaVersion = (int)c.Scalar<long>("PRAGMA user_version"),
+        KeyProtection = store.KeyProtection.ToString(),
+        TokenCount = (int)c.Scalar<long>("SELECT count(*) FROM token"),
+        TokenRequestCount = (int)c.Scalar<long>("SELECT count(*) FROM token_request"),
+        ProfileCount = (int)c.Scalar<long>("SELECT count(*) FROM profile"),
+        DeviceCount = c.Scalar<long>("SELECT count(*) FROM device"),
+        SizeBytes = c.Scalar<long>("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"),
+    });
+}

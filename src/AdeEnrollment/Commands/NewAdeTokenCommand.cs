@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Tokens;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>New-AdeToken: steps 3–4, reads Apple's .p7m with the request's key and stores the token.</summary>
+[Cmdlet(VerbsCommon.New, "AdeToken", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeToken))]
+public sealed class NewAdeTokenCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ValidateNotNullOrEmpty]
+    public string Request { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("FilePath")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string AppleId { get; set; } = "";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EnrollmentUrl { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ScopeTag { get; set; }
+
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? ServiceUri { get; set; }
+
+    protected override void ProcessItem()
+    {
+        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri));
+        if (token is not null)
+        {
+            WriteObject(token);
+        }
+    }
+}

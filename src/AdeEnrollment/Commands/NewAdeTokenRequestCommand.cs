@@ -1,0 +1,27 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>New-AdeTokenRequest: step 1, the key pair and the certificate to upload to Apple Business Manager.</summary>
+[Cmdlet(VerbsCommon.New, "AdeTokenRequest", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeTokenRequest))]
+public sealed class NewAdeTokenRequestCommand : AdeCmdlet
+{
+    [Parameter]
+    public SwitchParameter AcceptDataSharing { get; set; }
+
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string? OutFile { get; set; }
+
+    protected override void ProcessItem()
+    {
+        var request = Engine.Tokens.NewRequest(AcceptDataSharing, OutFile is null ? null : ResolvePath(OutFile));
+        if (request is not null)
+        {
+            WriteObject(request);
+        }
+    }
+}

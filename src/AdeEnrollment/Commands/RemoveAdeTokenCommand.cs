@@ -1,0 +1,22 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Remove-AdeToken: removes a token that has no devices, no default profile and no profiles.</summary>
+[Cmdlet(VerbsCommon.Remove, "AdeToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveAdeTokenCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Token { get; set; } = "";
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem() => Engine.Tokens.RemoveToken(Token);
+}

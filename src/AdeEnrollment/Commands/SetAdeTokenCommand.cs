@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Tokens;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Set-AdeToken: edits a token's name, scope tags and enrollment URL.</summary>
+[Cmdlet(VerbsCommon.Set, "AdeToken", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeToken))]
+public sealed class SetAdeTokenCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Token { get; set; } = "";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ScopeTag { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EnrollmentUrl { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        var token = Engine.Tokens.SetToken(new SetTokenArgs(Token, Name, ScopeTag, EnrollmentUrl));
+        if (PassThru)
+        {
+            WriteObject(token);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Update-AdeToken: renews a token with the new .p7m Apple issued for the same key.</summary>
+[Cmdlet(VerbsData.Update, "AdeToken", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeToken))]
+public sealed class UpdateAdeTokenCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Token { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("FilePath")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AppleId { get; set; }
+
+    protected override void ProcessItem() => WriteObject(Engine.Tokens.UpdateToken(Token, ResolvePath(Path), AppleId));
+}

@@ -1,0 +1,35 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Completers;
+
+/// <summary>Completes -Token / -Name with the names of the tokens in the current store.</summary>
+public sealed class TokenNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        IEnumerable<string> names;
+        try
+        {
+            names = new AdeEngine(AdeSession.Current, NullHost.Instance).Tokens.GetTokens().Select(t => t.Name);
+        }
+        catch (Exception)
+        {
+            yield break; // completion never throws at the user
+        }
+
+        var prefix = wordToComplete.Trim('\'', '"');
+        foreach (var name in names)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                var text = name.Contains(' ') || name.Contains('\'') ? "'" + name.Replace("'", "''") + "'" : name;
+                yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Errors;
+
+namespace AdeEnrollment.Host;
+
+/// <summary>
+/// Base of every AdeEnrollment cmdlet: gives the engine over the session's store, adapts the host, turns
+/// catalogued engine errors into ErrorRecords and cancels engine work on Ctrl+C.
+/// </summary>
+public abstract class AdeCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource stop = new();
+    private AdeEngine? engine;
+
+    /// <summary>The engine over the current store, created on first use.</summary>
+    internal AdeEngine Engine => engine ??= new AdeEngine(AdeSession.Current, new PSCmdletHost(this, stop), EngineClock.Current);
+
+    /// <summary>
+    /// True when each pipeline item is independent (Get/Set/Remove on piped objects): a catalogued failure of one
+    /// item is written as a non-terminating error and the pipeline goes on. Otherwise the failure terminates.
+    /// </summary>
+    protected virtual bool ErrorsArePerItem => false;
+
+    protected sealed override void ProcessRecord() => Run(ProcessItem);
+
+    protected sealed override void EndProcessing() => Run(EndItems);
+
+    protected abstract void ProcessItem();
+
+    protected virtual void EndItems() { }
+
+    protected override void StopProcessing() => stop.Cancel();
+
+    private void Run(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (AdeException ex) when (ErrorsArePerItem)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+        catch (AdeException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    internal static ErrorRecord ToErrorRecord(AdeException ex)
+    {
+        var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var c) ? c : ErrorCategory.NotSpecified;
+        return new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+    }
+
+    /// <summary>Resolves a path the way PowerShell users expect (relative to the current location, ~ expanded).</summary>
+    protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    public void Dispose()
+    {
+        stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,25 @@
+# Runs the Pester suite against the built module. Started by build.ps1 in a fresh pwsh; writes the counts as JSON.
+$ErrorActionPreference = 'Stop'
+$out = $env:ADE_TEST_OUT
+Import-Module $env:ADE_TEST_PESTER -Force
+# The suite never touches the user's real store: everything lives under a throw-away folder.
+$scratch = Join-Path ([IO.Path]::GetTempPath()) ("ade-pester-" + [guid]::NewGuid().ToString('N'))
+New-Item -ItemType Directory $scratch | Out-Null
+$env:XDG_DATA_HOME = $scratch
+$env:ADE_ENROLLMENT_STORE = Join-Path $scratch 'default.db'
+$env:ADE_ENROLLMENT_STORE_KEY = $null
+$env:PSModulePath = $out + [IO.Path]::PathSeparator + $env:PSModulePath
+
+$config = New-PesterConfiguration
+$config.Run.Path = Join-Path $PSScriptRoot 'pester'
+$config.Run.PassThru = $true
+$config.Filter.FullName = @()
+$config.Output.Verbosity = 'Normal'
+if ($env:ADE_TEST_FILTER -and $env:ADE_TEST_FILTER -ne '*') {
+    $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester') -Filter "$($env:ADE_TEST_FILTER).Tests.ps1" | ForEach-Object FullName)
+}
+$result = Invoke-Pester -Configuration $config
+@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } |
+    ConvertTo-Json | Set-Content $env:ADE_TEST_RESULT
+Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
+exit ([int]($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount -gt 0))
