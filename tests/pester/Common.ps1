@@ -1,0 +1,54 @@
+# Shared helpers for the Pester suite. Dot-source in BeforeAll.
+Import-Module AdeEnrollment -Force
+
+function New-TestServerTokenFile {
+    <#
+    .SYNOPSIS
+        An Apple-format server token made by an independent producer: the openssl CLI
+        (`openssl smime -encrypt -binary -aes256`) encrypting the MIME+MESSAGE text to the PEM that
+        New-AdeTokenRequest wrote.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $CertificatePath,
+        [Parameter(Mandatory)] [string] $OutFile,
+        [string] $ConsumerKey = ('CK_' + [guid]::NewGuid().ToString('N')),
+        [string] $ConsumerSecret = ('CS_' + [guid]::NewGuid().ToString('N')),
+        [string] $AccessToken = ('AT_' + [guid]::NewGuid().ToString('N')),
+        [string] $AccessSecret = ('AS_' + [guid]::NewGuid().ToString('N')),
+        [datetime] $Expiry = [datetime]::UtcNow.AddDays(365),
+        [string] $Json,
+        [string] $Cipher = '-aes256',
+        [switch] $Lf
+    )
+    if (-not (Get-Command openssl -ErrorAction SilentlyContinue)) { throw 'The openssl CLI is required by this test suite (.ci/run installs it).' }
+    if (-not $Json) {
+        $Json = [ordered]@{
+            consumer_key = $ConsumerKey; consumer_secret = $ConsumerSecret
+            access_token = $AccessToken; access_secret = $AccessSecret
+            access_token_expiry = $Expiry.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")
+        } | ConvertTo-Json -Compress
+    }
+    $nl = if ($Lf) { "`n" } else { "`r`n" }
+    $text = "Content-Type: text/plain;charset=UTF-8${nl}Content-Transfer-Encoding: 7bit${nl}${nl}-----BEGIN MESSAGE-----${nl}$Json${nl}-----END MESSAGE-----${nl}"
+    $plain = [IO.Path]::GetTempFileName()
+    try {
+        [IO.File]::WriteAllText($plain, $text)
+        & openssl smime -encrypt -binary $Cipher -in $plain -out $OutFile $CertificatePath
+        if ($LASTEXITCODE -ne 0) { throw "openssl failed ($LASTEXITCODE)" }
+    } finally {
+        Remove-Item $plain -Force
+    }
+    [pscustomobject]@{ Path = $OutFile; ConsumerKey = $ConsumerKey; ConsumerSecret = $ConsumerSecret; AccessToken = $AccessToken; AccessSecret = $AccessSecret }
+}
+
+function New-TestToken {
+    # A request + token in the current store, made with openssl. Returns the token, request and secrets.
+    param([string] $Folder, [string] $Name, [datetime] $Expiry = [datetime]::UtcNow.AddDays(365))
+    $pem = Join-Path $Folder ("req-" + [guid]::NewGuid().ToString('N') + '.pem')
+    $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+    $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $Folder ("tok-" + [guid]::NewGuid().ToString('N') + '.p7m')) -Expiry $Expiry
+    $params = @{ Request = $request; Path = $file.Path; AppleId = 'admin@contoso.com' }
+    if ($Name) { $params.Name = $Name }
+    $token = New-AdeToken @params
+    [pscustomobject]@{ Token = $token; Request = $request; File = $file; Pem = $pem }
+}

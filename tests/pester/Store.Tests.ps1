@@ -1,0 +1,85 @@
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+}
+
+Describe 'Connect-AdeStore and Get-AdeStore' {
+    It 'creates a new store with 0600 files, WAL and the current schema' {
+        $path = Join-Path $TestDrive 'new.db'
+        $info = Connect-AdeStore -Path $path -PassThru
+        $info.Path | Should -Be $path
+        $info.SchemaVersion | Should -BeGreaterThan 0
+        $info.TokenCount | Should -Be 0
+        $info.KeyProtection | Should -Be $(if ($IsWindows) { 'Dpapi' } else { 'KeyFile' })
+        if (-not $IsWindows) {
+            [int](Get-Item $path).UnixFileMode | Should -Be ([Convert]::ToInt32('600', 8))
+            [int](Get-Item "$path.key").UnixFileMode | Should -Be ([Convert]::ToInt32('600', 8))
+        }
+        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$path;Pooling=False")
+        $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA journal_mode'
+        $cmd.ExecuteScalar() | Should -Be 'wal'
+        $c.Dispose()
+    }
+
+    It 'Get-AdeStore reports the store in use and its counts' {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'counts.db')
+        New-TestToken -Folder $TestDrive | Out-Null
+        $info = Get-AdeStore
+        $info.Path | Should -Be (Join-Path $TestDrive 'counts.db')
+        $info.TokenCount | Should -Be 1
+        $info.TokenRequestCount | Should -Be 1
+    }
+
+    It 'resolves a relative -Path against the PowerShell location' {
+        Push-Location $TestDrive
+        try {
+            (Connect-AdeStore -Path 'relative.db' -PassThru).Path | Should -Be (Join-Path $TestDrive 'relative.db')
+        } finally { Pop-Location }
+    }
+
+    It 'uses $env:ADE_ENROLLMENT_STORE by default' {
+        $path = Join-Path $TestDrive 'fromenv.db'
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            $env:ADE_ENROLLMENT_STORE = $path
+            (Connect-AdeStore -PassThru).Path | Should -Be $path
+            Test-Path $path | Should -BeTrue
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved }
+    }
+
+    It 'refuses a file that is not a store (StoreInvalid) and leaves it unchanged' {
+        $path = Join-Path $TestDrive 'notes.txt'
+        Set-Content $path 'just some text'
+        $before = (Get-FileHash $path).Hash
+        { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        (Get-FileHash $path).Hash | Should -Be $before
+    }
+
+    It 'refuses a store written by a newer schema (StoreSchemaTooNew) and leaves it unchanged' {
+        $path = Join-Path $TestDrive 'future.db'
+        Connect-AdeStore -Path $path
+        Connect-AdeStore -Path (Join-Path $TestDrive 'other.db') # release the first
+        [Microsoft.Data.Sqlite.SqliteConnection]::ClearAllPools()
+        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$path;Pooling=False")
+        $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA user_version = 999'; $null = $cmd.ExecuteNonQuery(); $c.Dispose()
+        $before = (Get-FileHash $path).Hash
+        $err = { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreSchemaTooNew,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+        $err.Exception.Message | Should -Match '999'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        (Get-FileHash $path).Hash | Should -Be $before
+    }
+
+    It 'opens a passphrase store only with its passphrase' {
+        $path = Join-Path $TestDrive 'shared.db'
+        $key = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force
+        (Connect-AdeStore -Path $path -Key $key -PassThru).KeyProtection | Should -Be 'Passphrase'
+        Test-Path "$path.key" | Should -BeFalse
+        $wrong = ConvertTo-SecureString 'wrong' -AsPlainText -Force
+        { Connect-AdeStore -Path $path -Key $wrong } | Should -Throw -ErrorId 'StoreKeyInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreKeyKindMismatch,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        $saved = $env:ADE_ENROLLMENT_STORE_KEY
+        try {
+            $env:ADE_ENROLLMENT_STORE_KEY = 'correct horse battery staple'
+            (Connect-AdeStore -Path $path -PassThru).KeyProtection | Should -Be 'Passphrase'
+        } finally { $env:ADE_ENROLLMENT_STORE_KEY = $saved }
+    }
+}

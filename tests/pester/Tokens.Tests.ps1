@@ -1,0 +1,325 @@
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+
+    function Invoke-Sql([string] $Path, [string] $Sql) {
+        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Path;Pooling=False")
+        try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
+    }
+
+    function Get-StoreState {
+        $s = Get-AdeStore
+        $pending = @(Get-AdeTokenRequest -Pending).Count
+        "$($s.TokenCount)/$($s.TokenRequestCount)/$pending"
+    }
+}
+
+Describe 'New-AdeTokenRequest' {
+    BeforeEach { Connect-AdeStore -Path (Join-Path $TestDrive "req-$([guid]::NewGuid().ToString('N')).db") }
+
+    It 'refuses without -AcceptDataSharing (ConsentRequired) and stores nothing' {
+        $err = { New-AdeTokenRequest -OutFile (Join-Path $TestDrive 'x.pem') } | Should -Throw -ErrorId 'ConsentRequired,AdeEnrollment.Commands.NewAdeTokenRequestCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        (Get-AdeStore).TokenRequestCount | Should -Be 0
+        Test-Path (Join-Path $TestDrive 'x.pem') | Should -BeFalse
+    }
+
+    It 'writes an RSA-2048 self-signed certificate PEM and returns a Pending request' {
+        $pem = Join-Path $TestDrive 'upload.pem'
+        $r = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+        $r.Status | Should -Be 'Pending'
+        $r.PublicKeyPem | Should -Match '^-----BEGIN CERTIFICATE-----'
+        Get-Content -Raw $pem | Should -Be $r.PublicKeyPem
+        $cert = [Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem($r.PublicKeyPem)
+        $cert.PublicKey.GetRSAPublicKey().KeySize | Should -Be 2048
+        $cert.Thumbprint | Should -Be $r.Thumbprint
+        $cert.HasPrivateKey | Should -BeFalse
+        (Get-AdeTokenRequest -Id $r.Id).Status | Should -Be 'Pending'
+    }
+
+    It '-WhatIf creates nothing' {
+        New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive 'w.pem') -WhatIf | Should -BeNullOrEmpty
+        (Get-AdeStore).TokenRequestCount | Should -Be 0
+    }
+}
+
+Describe 'New-AdeToken' {
+    BeforeEach {
+        $script:db = Join-Path $TestDrive "tok-$([guid]::NewGuid().ToString('N')).db"
+        Connect-AdeStore -Path $script:db
+        $script:pem = Join-Path $TestDrive "up-$([guid]::NewGuid().ToString('N')).pem"
+        $script:request = New-AdeTokenRequest -AcceptDataSharing -OutFile $script:pem
+    }
+
+    It 'reads a token made by openssl smime (AES-256, CRLF) and marks the request Used' {
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'Contoso iPads_Token_2026-11-29T10-11-12Z_smime.p7m')
+        $t = New-AdeToken -Request $request -Path $file.Path -AppleId 'admin@contoso.com' -EnrollmentUrl 'https://mdm.contoso.com/enroll' -ScopeTag 'Amsterdam', 'Utrecht'
+        $t | Should -BeOfType ([AdeEnrollment.Engine.Model.AdeToken])
+        $t.Name | Should -Be 'Contoso iPads'
+        $t.AppleId | Should -Be 'admin@contoso.com'
+        $t.Status | Should -Be 'Active'
+        $t.DaysUntilExpiry | Should -BeIn 364, 365
+        $t.ScopeTags | Should -Be @('Amsterdam', 'Utrecht')
+        $t.EnrollmentUrl | Should -Be 'https://mdm.contoso.com/enroll'
+        (Get-AdeTokenRequest -Id $request.Id).Status | Should -Be 'Used'
+        (Get-AdeTokenRequest -Id $request.Id).TokenName | Should -Be 'Contoso iPads'
+    }
+
+    It 'accepts <Case>' -ForEach @(
+        @{ Case = 'AES-128 with LF line ends'; Cipher = '-aes128'; Lf = $true }
+        @{ Case = '3DES'; Cipher = '-des3'; Lf = $false }
+    ) {
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'c.p7m') -Cipher $Cipher -Lf:$Lf
+        (New-AdeToken -Request $request.Id -Path $file.Path -AppleId 'a@b.example' -Name 'T').Name | Should -Be 'T'
+    }
+
+    It 'refuses a request that was already used (TokenRequestAlreadyUsed)' {
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'a.p7m')
+        New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' | Out-Null
+        $second = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'b.p7m')
+        $before = Get-StoreState
+        { New-AdeToken -Request $request -Path $second.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenRequestAlreadyUsed,AdeEnrollment.Commands.NewAdeTokenCommand'
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses a file encrypted for another key (TokenDecryptionFailed) naming the likely cause' {
+        $otherPem = Join-Path $TestDrive 'other.pem'
+        New-AdeTokenRequest -AcceptDataSharing -OutFile $otherPem | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $otherPem -OutFile (Join-Path $TestDrive 'foreign.p7m')
+        $before = Get-StoreState
+        $err = { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenDecryptionFailed,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Match 'wrong request'
+        $err.Exception.Message | Should -Match 'another public key'
+        $err.CategoryInfo.Category | Should -Be 'SecurityError'
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses <Case> (TokenFileInvalid) and changes nothing' -ForEach @(
+        @{ Case = 'a truncated file'; Make = { param($good, $p) $b = [IO.File]::ReadAllBytes($good); [IO.File]::WriteAllBytes($p, $b[0..([int]($b.Length / 2))]) } }
+        @{ Case = 'corrupt base64'; Make = { param($good, $p) $t = Get-Content -Raw $good; Set-Content $p ($t.Substring(0, 300) + '%%%!!' + $t.Substring(305)) -NoNewline } }
+        @{ Case = 'the uploaded PEM instead of the .p7m'; Make = { param($good, $p, $pem) Copy-Item $pem $p } }
+        @{ Case = 'a file over 1 MiB'; Make = { param($good, $p) [IO.File]::WriteAllBytes($p, [byte[]]::new(1MB + 1)) } }
+        @{ Case = 'an empty file'; Make = { param($good, $p) Set-Content $p '' -NoNewline } }
+    ) {
+        $good = (New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'good.p7m')).Path
+        $bad = Join-Path $TestDrive 'bad.p7m'
+        & $Make $good $bad $pem
+        $before = Get-StoreState
+        $err = { New-AdeToken -Request $request -Path $bad -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenFileInvalid,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses JSON without <Field> (TokenContentInvalid)' -ForEach @(
+        @{ Field = 'consumer_secret' }, @{ Field = 'access_secret' }, @{ Field = 'access_token_expiry' }
+    ) {
+        $o = [ordered]@{ consumer_key = 'CK_1'; consumer_secret = 'CS_1'; access_token = 'AT_1'; access_secret = 'AS_1'; access_token_expiry = '2030-01-01T00:00:00Z' }
+        $o.Remove($Field)
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'fields.p7m') -Json ($o | ConvertTo-Json -Compress)
+        $before = Get-StoreState
+        $err = { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenContentInvalid,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Match $Field
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses an expired token (TokenExpired)' {
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'old.p7m') -Expiry ([datetime]::UtcNow.AddDays(-1))
+        $before = Get-StoreState
+        { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenExpired,AdeEnrollment.Commands.NewAdeTokenCommand'
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses a second token for the same consumer key (TokenAlreadyExists, suggests Update-AdeToken)' {
+        $first = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'first.p7m') -ConsumerKey 'CK_same'
+        New-AdeToken -Request $request -Path $first.Path -AppleId 'a@b.example' -Name 'First' | Out-Null
+        $pem2 = Join-Path $TestDrive 'second.pem'
+        $r2 = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem2
+        $second = New-TestServerTokenFile -CertificatePath $pem2 -OutFile (Join-Path $TestDrive 'second.p7m') -ConsumerKey 'CK_same'
+        $before = Get-StoreState
+        $err = { New-AdeToken -Request $r2 -Path $second.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenAlreadyExists,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Match 'Update-AdeToken'
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses the 2001st token (TokenLimitReached)' {
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        $rows = 1..2000 | ForEach-Object { "('t$_', 'T$_', 'a@b.example', 'h$_', x'00', $now, 'r', '[]', 'https://x', $now, $now)" }
+        Invoke-Sql $db ("PRAGMA foreign_keys=OFF; INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, scope_tags, service_uri, created_at, modified_at) VALUES " + ($rows -join ','))
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'limit.p7m')
+        $err = { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenLimitReached,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        (Get-AdeStore).TokenCount | Should -Be 2000
+        (Get-AdeTokenRequest -Id $request.Id).Status | Should -Be 'Pending'
+    }
+
+    It 'refuses a missing file (TokenFileNotFound) and a bad Apple ID (ArgumentInvalid)' {
+        { New-AdeToken -Request $request -Path (Join-Path $TestDrive 'nope.p7m') -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenFileNotFound,AdeEnrollment.Commands.NewAdeTokenCommand'
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'ok.p7m')
+        { New-AdeToken -Request $request -Path $file.Path -AppleId 'not-an-email' } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeTokenCommand'
+        { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' -EnrollmentUrl 'http://insecure.example' } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeTokenCommand'
+        { New-AdeToken -Request ([guid]::NewGuid()) -Path $file.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenRequestNotFound,AdeEnrollment.Commands.NewAdeTokenCommand'
+    }
+}
+
+Describe 'Get-AdeToken' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'get.db')
+        New-TestToken -Folder $TestDrive -Name 'Amsterdam iPads' | Out-Null
+        New-TestToken -Folder $TestDrive -Name 'Amsterdam iPhones' -Expiry ([datetime]::UtcNow.AddDays(20)) 3>$null | Out-Null
+        New-TestToken -Folder $TestDrive -Name 'Utrecht' | Out-Null
+    }
+
+    It 'lists every token sorted by name' {
+        (Get-AdeToken).Name | Should -Be @('Amsterdam iPads', 'Amsterdam iPhones', 'Utrecht')
+    }
+
+    It 'filters by wildcard name and by Id' {
+        (Get-AdeToken -Name 'amsterdam*').Count | Should -Be 2
+        $u = Get-AdeToken -Name Utrecht
+        (Get-AdeToken -Id $u.Id).Name | Should -Be 'Utrecht'
+        ($u | Get-AdeToken).Name | Should -Be 'Utrecht'
+    }
+
+    It 'marks a token that expires within 30 days ExpiringSoon' {
+        $t = Get-AdeToken -Name 'Amsterdam iPhones'
+        $t.Status | Should -Be 'ExpiringSoon'
+        $t.DaysUntilExpiry | Should -BeIn 19, 20
+    }
+
+    It 'writes a non-terminating TokenNotFound for an exact name that does not exist, and nothing for an unmatched wildcard' {
+        Get-AdeToken -Name 'Rotterdam' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be 'TokenNotFound,AdeEnrollment.Commands.GetAdeTokenCommand'
+        Get-AdeToken -Name 'Rotter*' -ErrorVariable e2 | Should -BeNullOrEmpty
+        $e2 | Should -BeNullOrEmpty
+    }
+
+    It 'shows a table with the columns an admin scans' {
+        $text = Get-AdeToken | Format-Table | Out-String -Width 200
+        $text | Should -Match 'Name\s+AppleId\s+ServerName'
+        $text | Should -Match 'ExpiringSoon'
+    }
+}
+
+Describe 'Update-AdeToken' {
+    BeforeEach {
+        Connect-AdeStore -Path (Join-Path $TestDrive "upd-$([guid]::NewGuid().ToString('N')).db")
+        $script:t = New-TestToken -Folder $TestDrive -Name 'Renew me' -Expiry ([datetime]::UtcNow.AddDays(10)) 3>$null
+    }
+
+    It 'renews with a new .p7m for the same key and replaces the expiry' {
+        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew.p7m') -ConsumerKey $t.File.ConsumerKey -Expiry ([datetime]::UtcNow.AddDays(365))
+        $u = Update-AdeToken -Token 'Renew me' -Path $file.Path
+        $u.Status | Should -Be 'Active'
+        $u.DaysUntilExpiry | Should -BeGreaterThan 360
+        $u.AppleId | Should -Be 'admin@contoso.com'
+    }
+
+    It 'warns when the Apple ID changes and keeps the change' {
+        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew2.p7m')
+        $u = $t.Token | Update-AdeToken -Path $file.Path -AppleId 'new.admin@contoso.com' -WarningVariable w 3>$null
+        $u.AppleId | Should -Be 'new.admin@contoso.com'
+        ($w -join ' ') | Should -Match 'not affected'
+    }
+
+    It 'refuses a file made for another key (TokenDecryptionFailed) and keeps the old credentials' {
+        $otherPem = Join-Path $TestDrive 'o.pem'
+        New-AdeTokenRequest -AcceptDataSharing -OutFile $otherPem | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $otherPem -OutFile (Join-Path $TestDrive 'o.p7m')
+        $before = (Get-AdeToken -Name 'Renew me').ExpiresAt
+        { Update-AdeToken -Token 'Renew me' -Path $file.Path } | Should -Throw -ErrorId 'TokenDecryptionFailed,AdeEnrollment.Commands.UpdateAdeTokenCommand'
+        (Get-AdeToken -Name 'Renew me').ExpiresAt | Should -Be $before
+    }
+}
+
+Describe 'Set-AdeToken' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'set.db')
+        New-TestToken -Folder $TestDrive -Name 'One' | Out-Null
+        New-TestToken -Folder $TestDrive -Name 'Two' | Out-Null
+    }
+
+    It 'renames, sets scope tags and the enrollment URL' {
+        $t = Set-AdeToken -Token One -Name 'Uno' -ScopeTag 'North', 'north', 'South' -EnrollmentUrl 'https://mdm.example.com/e' -PassThru
+        $t.Name | Should -Be 'Uno'
+        $t.ScopeTags | Should -Be @('North', 'South')
+        $t.EnrollmentUrl | Should -Be 'https://mdm.example.com/e'
+    }
+
+    It 'refuses a name that another token has (TokenNameConflict) as a non-terminating error' {
+        Get-AdeToken -Name Two | Set-AdeToken -Name 'Uno' -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'TokenNameConflict,AdeEnrollment.Commands.SetAdeTokenCommand'
+        (Get-AdeToken -Name Two).Name | Should -Be 'Two'
+    }
+
+    It '-WhatIf changes nothing' {
+        Set-AdeToken -Token Two -Name 'Dos' -WhatIf
+        (Get-AdeToken -Name Two).Name | Should -Be 'Two'
+    }
+}
+
+Describe 'Remove-AdeToken' {
+    BeforeEach {
+        $script:db = Join-Path $TestDrive "rm-$([guid]::NewGuid().ToString('N')).db"
+        Connect-AdeStore -Path $db
+        $script:t = (New-TestToken -Folder $TestDrive -Name 'Old').Token
+    }
+
+    It 'removes a token without dependents, with its request' {
+        Remove-AdeToken -Token Old -Confirm:$false
+        Get-AdeToken | Should -BeNullOrEmpty
+        (Get-AdeStore).TokenRequestCount | Should -Be 0
+    }
+
+    It 'asks for confirmation (ConfirmImpact High): -WhatIf removes nothing' {
+        (Get-Command Remove-AdeToken).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+        Remove-AdeToken -Token Old -WhatIf
+        (Get-AdeToken).Count | Should -Be 1
+    }
+
+    It 'refuses while the token has devices, a default profile and profiles, naming each with its count' {
+        $id = $t.Id.ToString()
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        Invoke-Sql $db "INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ('p1', '$id', 'Kiosk', '{}', $now, $now), ('p2', '$id', 'Staff', '{}', $now, $now)"
+        Invoke-Sql $db "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('$id', 'C02AAA', $now), ('$id', 'C02BBB', $now), ('$id', 'C02CCC', $now)"
+        Invoke-Sql $db "UPDATE token SET default_profile_id = 'p1' WHERE id = '$id'"
+        $err = { Remove-AdeToken -Token Old -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Match '3 devices'
+        $err.Exception.Message | Should -Match 'default profile'
+        $err.Exception.Message | Should -Match '2 profiles'
+        (Get-AdeToken -Name Old).DeviceCount | Should -Be 3
+        (Get-AdeToken -Name Old).DefaultProfile | Should -Be 'Kiosk'
+    }
+
+    It 'in a pipeline, a refused token does not stop the others' {
+        $other = (New-TestToken -Folder $TestDrive -Name 'Other').Token
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        Invoke-Sql $db "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('$($t.Id)', 'C02AAA', $now)"
+        Get-AdeToken | Remove-AdeToken -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue
+        $e.Count | Should -Be 1
+        (Get-AdeToken).Name | Should -Be 'Old'
+    }
+}
+
+Describe 'Secrets never leave the store in clear' {
+    It 'no secret in output objects, verbose/debug text, errors or the SQLite file' {
+        $db = Join-Path $TestDrive 'secrets.db'
+        Connect-AdeStore -Path $db
+        $pem = Join-Path $TestDrive 's.pem'
+        $r = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 's.p7m')
+        $stream = & {
+            $t = New-AdeToken -Request $r -Path $file.Path -AppleId 'a@b.example' -Verbose -Debug
+            $t
+            $t | Format-List * | Out-String
+            Get-AdeToken -Verbose | Format-List * | Out-String
+            Get-AdeTokenRequest | Format-List * | Out-String
+            try { New-AdeToken -Request $r -Path $file.Path -AppleId 'a@b.example' } catch { $_ | Format-List * -Force | Out-String }
+        } *>&1 | Out-String
+        $secrets = $file.ConsumerSecret, $file.AccessSecret, $file.AccessToken
+        foreach ($s in $secrets) { $stream | Should -Not -Match ([regex]::Escape($s)) }
+        [Microsoft.Data.Sqlite.SqliteConnection]::ClearAllPools()
+        $bytes = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($db))
+        if (Test-Path "$db-wal") { $bytes += [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes("$db-wal")) }
+        foreach ($s in $secrets) { $bytes.Contains($s) | Should -BeFalse }
+        $bytes.Contains('PRIVATE KEY') | Should -BeFalse
+    }
+}
