@@ -80,6 +80,45 @@ internal static class Schema
         CREATE INDEX device_serial ON device (serial_number);
         CREATE INDEX device_profile ON device (profile_id);
         """,
+
+        // 2: device sync — per-token sync state (cursor, lease) and history; device bookkeeping for sync.
+        """
+        CREATE TABLE sync_state (
+            token_id            TEXT PRIMARY KEY REFERENCES token(id) ON DELETE CASCADE,
+            cursor              TEXT NULL,       -- Apple cursor of the last committed page
+            cursor_kind         TEXT NULL,       -- 'fetch' (a full fetch in progress) or 'sync' (delta)
+            full_sync_id        INTEGER NULL,    -- sync_history.id of the full fetch the fetch cursor belongs to
+            last_started_at     INTEGER NULL,
+            last_success_at     INTEGER NULL,
+            last_full_at        INTEGER NULL,
+            next_must_be_full   INTEGER NOT NULL DEFAULT 0,
+            lease_id            TEXT NULL,
+            lease_expires_at    INTEGER NULL,
+            lease_history_id    INTEGER NULL
+        );
+        CREATE TABLE sync_history (
+            id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+            token_id            TEXT NOT NULL REFERENCES token(id) ON DELETE CASCADE,
+            kind                TEXT NOT NULL,
+            trigger_kind        TEXT NOT NULL,
+            status              TEXT NOT NULL,   -- Running, Succeeded, Failed
+            started_at          INTEGER NOT NULL,
+            finished_at         INTEGER NULL,
+            added               INTEGER NOT NULL DEFAULT 0,
+            modified            INTEGER NOT NULL DEFAULT 0,
+            removed             INTEGER NOT NULL DEFAULT 0,
+            purged              INTEGER NOT NULL DEFAULT 0,
+            default_assigned    INTEGER NOT NULL DEFAULT 0,
+            pages               INTEGER NOT NULL DEFAULT 0,
+            error_id            TEXT NULL,
+            error_message       TEXT NULL
+        );
+        CREATE INDEX sync_history_token ON sync_history (token_id, id);
+        ALTER TABLE device ADD COLUMN last_seen_sync INTEGER NULL;
+        ALTER TABLE device ADD COLUMN last_op_date INTEGER NULL;
+        ALTER TABLE device ADD COLUMN first_seen_sync INTEGER NULL;
+        CREATE INDEX device_purge ON device (purge_after) WHERE purge_after IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -1,0 +1,236 @@
+using System.Text.Json;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using Microsoft.Data.Sqlite;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Devices;
+
+/// <summary>Filters of Get-AdeDevice (SPEC §3). Null means "any".</summary>
+public sealed record DeviceQuery(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false, bool RemovedFromAbm = false);
+
+/// <summary>The device table: pages from Apple applied in the caller's transaction, queries streamed row by row.</summary>
+internal static class DeviceRepository
+{
+    public static readonly TimeSpan PurgeDelay = TimeSpan.FromDays(45);
+
+    private const string UpsertSql =
+        """
+        INSERT INTO device (token_id, serial_number, model, description, color, asset_tag, os, device_family,
+                            profile_id, profile_uuid, profile_status, profile_assign_time, profile_push_time,
+                            device_assigned_date, device_assigned_by, removed_at, purge_after, updated_at,
+                            last_seen_sync, last_op_date, first_seen_sync)
+        VALUES ($t, $s, $model, $desc, $color, $asset, $os, $family,
+                (SELECT id FROM profile WHERE token_id = $t AND apple_profile_uuid = $pu), $pu, $ps, $pat, $ppt,
+                $dad, $dab, NULL, NULL, $now, $sync, $op, $sync)
+        ON CONFLICT (token_id, serial_number) DO UPDATE SET
+            model = excluded.model, description = excluded.description, color = excluded.color,
+            asset_tag = excluded.asset_tag, os = excluded.os, device_family = excluded.device_family,
+            profile_id = CASE WHEN excluded.profile_uuid IS NULL THEN NULL
+                              WHEN excluded.profile_uuid = device.profile_uuid AND excluded.profile_id IS NULL THEN device.profile_id
+                              ELSE excluded.profile_id END,
+            profile_uuid = excluded.profile_uuid, profile_status = excluded.profile_status,
+            profile_assign_time = excluded.profile_assign_time, profile_push_time = excluded.profile_push_time,
+            device_assigned_date = excluded.device_assigned_date, device_assigned_by = excluded.device_assigned_by,
+            removed_at = NULL, purge_after = NULL, updated_at = excluded.updated_at,
+            last_seen_sync = excluded.last_seen_sync, last_op_date = excluded.last_op_date
+        WHERE excluded.last_op_date IS NULL OR device.last_op_date IS NULL OR excluded.last_op_date >= device.last_op_date
+        RETURNING first_seen_sync
+        """;
+
+    private const string DeleteOpSql =
+        """
+        UPDATE device SET removed_at = $at, purge_after = $purge, updated_at = $now, last_op_date = $op
+        WHERE token_id = $t AND serial_number = $s AND removed_at IS NULL
+          AND ($op IS NULL OR last_op_date IS NULL OR $op >= last_op_date)
+        """;
+
+    /// <summary>
+    /// Applies one page in the caller's transaction. Within a page, duplicates of a serial are resolved by the
+    /// latest op_date; across pages the stored op_date keeps an older event from overwriting a newer one.
+    /// </summary>
+    public static PageCounts ApplyPage(SqliteConnection c, SqliteTransaction tx, Guid tokenId, long syncId, IReadOnlyList<DeviceRecord> page, DateTimeOffset now)
+    {
+        var counts = new PageCounts { WithoutProfile = [] };
+        var latest = new Dictionary<string, DeviceRecord>(page.Count, StringComparer.Ordinal);
+        foreach (var device in page)
+        {
+            var serial = NormaliseSerial(device.SerialNumber);
+            if (serial.Length == 0)
+            {
+                continue;
+            }
+
+            if (!latest.TryGetValue(serial, out var seen) || (device.OpDate ?? DateTimeOffset.MinValue) >= (seen.OpDate ?? DateTimeOffset.MinValue))
+            {
+                latest[serial] = device with { SerialNumber = serial };
+            }
+        }
+
+        using var upsert = Prepare(c, tx, UpsertSql, "$t", "$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$now", "$sync", "$op");
+        using var delete = Prepare(c, tx, DeleteOpSql, "$t", "$s", "$at", "$purge", "$now", "$op");
+        var token = tokenId.ToString();
+        var nowMs = ToUnixMs(now);
+        foreach (var d in latest.Values)
+        {
+            var op = d.OpDate is { } o ? ToUnixMs(o) : (object?)null;
+            if (string.Equals(d.OpType, "deleted", StringComparison.OrdinalIgnoreCase))
+            {
+                var at = d.OpDate ?? now;
+                Set(delete, token, d.SerialNumber, ToUnixMs(at), ToUnixMs(at + PurgeDelay), nowMs, op);
+                counts.Removed += delete.ExecuteNonQuery();
+                continue;
+            }
+
+            var profileUuid = string.IsNullOrEmpty(d.ProfileUuid) ? null : d.ProfileUuid;
+            Set(upsert, token, d.SerialNumber, d.Model, d.Description, d.Color, d.AssetTag, d.Os, d.DeviceFamily, profileUuid,
+                d.ProfileStatus?.ToLowerInvariant(), Ms(d.ProfileAssignTime), Ms(d.ProfilePushTime), Ms(d.DeviceAssignedDate), d.DeviceAssignedBy, nowMs, syncId, op);
+            var firstSeen = upsert.ExecuteScalar();
+            if (firstSeen is null or DBNull)
+            {
+                continue; // an older event than the one stored: ignored
+            }
+
+            var added = (long)firstSeen == syncId;
+            if (added)
+            {
+                counts.Added++;
+            }
+            else
+            {
+                counts.Modified++;
+            }
+
+            if (profileUuid is null && (added || !string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase)))
+            {
+                counts.WithoutProfile!.Add(d.SerialNumber);
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>After a complete full fetch: devices Apple no longer returned are marked RemovedFromAbm.</summary>
+    public static int MarkUnseenRemoved(SqliteConnection c, SqliteTransaction tx, Guid tokenId, long syncId, DateTimeOffset now)
+    {
+        using var command = c.Command(
+            """
+            UPDATE device SET removed_at = $now, purge_after = $purge, updated_at = $now
+            WHERE token_id = $t AND removed_at IS NULL AND (last_seen_sync IS NULL OR last_seen_sync <> $sync)
+            """,
+            ("$t", tokenId.ToString()), ("$now", ToUnixMs(now)), ("$purge", ToUnixMs(now + PurgeDelay)), ("$sync", syncId));
+        command.Transaction = tx;
+        return command.ExecuteNonQuery();
+    }
+
+    /// <summary>Deletes devices whose 45 days after removal from ABM have passed.</summary>
+    public static int Purge(SqliteConnection c, SqliteTransaction tx, Guid tokenId, DateTimeOffset now)
+    {
+        using var command = c.Command("DELETE FROM device WHERE token_id = $t AND purge_after IS NOT NULL AND purge_after <= $now",
+            ("$t", tokenId.ToString()), ("$now", ToUnixMs(now)));
+        command.Transaction = tx;
+        return command.ExecuteNonQuery();
+    }
+
+    /// <summary>Streams devices matching <paramref name="query"/>, ordered by token then serial. Never materialises the set.</summary>
+    public static IEnumerable<AdeDevice> Query(AdeStore store, DeviceQuery query)
+    {
+        using var c = store.OpenConnection();
+        var serial = query.SerialNumber is null ? null : query.SerialNumber.Trim().ToUpperInvariant();
+        var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.ToRegex(serial) : null;
+        using var command = c.Command(
+            """
+            SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
+                   p.name, d.profile_id, d.profile_status, d.profile_assign_time, d.profile_push_time,
+                   d.device_assigned_date, d.device_assigned_by, d.removed_at, d.purge_after, t.name, t.id, t.scope_tags
+            FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            WHERE ($t IS NULL OR d.token_id = $t)
+              AND ($s IS NULL OR d.serial_number = $s)
+              AND ($p IS NULL OR d.profile_id = $p)
+              AND ($unassigned = 0 OR d.profile_id IS NULL)
+              AND ($removed = 0 OR d.removed_at IS NOT NULL)
+            ORDER BY t.name, d.serial_number
+            """,
+            ("$t", query.TokenId?.ToString()), ("$s", serialPattern is null ? serial : null), ("$p", query.ProfileId?.ToString()),
+            ("$unassigned", query.Unassigned ? 1 : 0), ("$removed", query.RemovedFromAbm ? 1 : 0));
+        using var reader = command.ExecuteReader();
+        string? lastTags = null;
+        IReadOnlyList<string> tags = [];
+        while (reader.Read())
+        {
+            var sn = reader.GetString(0);
+            if (serialPattern is not null && !serialPattern.IsMatch(sn))
+            {
+                continue;
+            }
+
+            var tagJson = reader.GetString(18);
+            if (!ReferenceEquals(tagJson, lastTags) && tagJson != lastTags)
+            {
+                tags = JsonSerializer.Deserialize<string[]>(tagJson) ?? [];
+                lastTags = tagJson;
+            }
+
+            var removedAt = reader.GetInt64OrNull(14);
+            yield return new AdeDevice
+            {
+                SerialNumber = sn,
+                Model = reader.GetStringOrNull(1),
+                Description = reader.GetStringOrNull(2),
+                Color = reader.GetStringOrNull(3),
+                AssetTag = reader.GetStringOrNull(4),
+                OS = reader.GetStringOrNull(5),
+                DeviceFamily = reader.GetStringOrNull(6),
+                EnrollmentProfileName = reader.GetStringOrNull(7) ?? "",
+                ProfileId = reader.GetStringOrNull(8) is { } pid ? Guid.Parse(pid) : null,
+                ProfileStatus = ParseStatus(reader.GetStringOrNull(9)),
+                ProfileAssignedAt = Time(reader.GetInt64OrNull(10)),
+                ProfilePushedAt = Time(reader.GetInt64OrNull(11)),
+                AssignedAt = Time(reader.GetInt64OrNull(12)),
+                AssignedBy = reader.GetStringOrNull(13),
+                AbmState = removedAt is null ? AdeAbmState.Assigned : AdeAbmState.RemovedFromAbm,
+                RemovedAt = Time(removedAt),
+                PurgeAfter = Time(reader.GetInt64OrNull(15)),
+                Token = reader.GetString(16),
+                TokenId = Guid.Parse(reader.GetString(17)),
+                ScopeTags = tags,
+            };
+        }
+    }
+
+    public static string NormaliseSerial(string? serial) => (serial ?? "").Trim().ToUpperInvariant();
+
+    private static AdeProfileStatus ParseStatus(string? status) => status switch
+    {
+        "assigned" => AdeProfileStatus.Assigned,
+        "pushed" => AdeProfileStatus.Pushed,
+        "removed" => AdeProfileStatus.Removed,
+        _ => AdeProfileStatus.Empty,
+    };
+
+    private static DateTimeOffset? Time(long? ms) => ms is null ? null : ToTime(ms.Value);
+
+    private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
+
+    private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, params string[] names)
+    {
+        var command = c.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    private static void Set(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+    }
+}
