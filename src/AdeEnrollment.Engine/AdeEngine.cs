@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
@@ -8,11 +9,18 @@ namespace AdeEnrollment.Engine;
 public sealed class AdeEngine
 {
     public AdeEngine(AdeStore store, IAdeHost host, TimeProvider? time = null)
+        : this(store, host, time, null)
+    {
+    }
+
+    /// <summary>With an Apple client factory of the caller's (tests point it at a handler of their own).</summary>
+    internal AdeEngine(AdeStore store, IAdeHost host, TimeProvider? time, AppleClientFactory? apple)
     {
         Store = store;
         Host = host;
         Time = time ?? EngineClock.Current;
-        Tokens = new TokenService(store, Time, host);
+        Apple = apple ?? new AppleClientFactory(Time, host);
+        Tokens = new TokenService(store, Time, host, Apple);
         StoreInfo = new StoreService(store);
     }
 
@@ -23,6 +31,9 @@ public sealed class AdeEngine
     public TimeProvider Time { get; }
 
     public TokenService Tokens { get; }
+
+    /// <summary>Clients of Apple's ADE service for the tokens of this store.</summary>
+    internal AppleClientFactory Apple { get; }
 
     public StoreService StoreInfo { get; }
 }

@@ -118,6 +118,61 @@ public static class ErrorCatalog
         F("Token '{0}' cannot be removed while it has {1}. Remove those first (Set-AdeDefaultProfile -Clear, Remove-AdeDevice, Remove-AdeProfile), then remove the token.", name, string.Join(", ", blockers)),
         name);
 
+    // ---- Apple's ADE service -----------------------------------------------------------------------------------
+    // Raised by the Apple client (Apple/AppleClient.cs). Bodies are matched as plain text or JSON-quoted; the message
+    // names Apple's code, never a secret.
+
+    public static AdeException AppleTermsNotSigned(string token) => E(nameof(AppleTermsNotSigned),
+        AdeErrorCategory.PermissionDenied,
+        F("Apple refused the request for token '{0}' (T_C_NOT_SIGNED): your organisation has not accepted Apple's latest terms and conditions. An administrator must sign in to Apple Business Manager (or Apple School Manager), accept the new terms, then run the command again.", token),
+        token);
+
+    public static AdeException AppleAccessDenied(string token, string code) => E(nameof(AppleAccessDenied),
+        AdeErrorCategory.PermissionDenied,
+        F("Apple denied access for token '{0}' ({1}). Check in Apple Business Manager that the MDM server still exists and that the account that created the token still has the Device Enrollment Manager role.", token, code),
+        token);
+
+    public static AdeException AppleTokenRejected(string token, string reason) => E(nameof(AppleTokenRejected),
+        AdeErrorCategory.AuthenticationError,
+        F("Apple rejected the server token '{0}' ({1}): it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Download the token of this MDM server again and run Update-AdeToken -Token '{0}' -Path <file.p7m>.", token, reason),
+        token);
+
+    public static AdeException AppleCursorExpired(string token) => E(nameof(AppleCursorExpired),
+        AdeErrorCategory.InvalidData,
+        F("Apple reports that the sync cursor of token '{0}' has expired (EXPIRED_CURSOR: older than 7 days). A full sync is needed.", token),
+        token);
+
+    public static AdeException AppleCursorInvalid(string token) => E(nameof(AppleCursorInvalid),
+        AdeErrorCategory.InvalidData,
+        F("Apple does not recognise the sync cursor of token '{0}' (INVALID_CURSOR). A full sync is needed.", token),
+        token);
+
+    public static AdeException AppleCursorExhausted(string token) => E(nameof(AppleCursorExhausted),
+        AdeErrorCategory.InvalidData,
+        F("Apple reports that the device listing of token '{0}' is already complete (EXHAUSTED_CURSOR); continue with a delta sync.", token),
+        token);
+
+    public static AdeException AppleServiceUnavailable(string token, string detail, TimeSpan? retryAfter = null, Exception? inner = null) => E(nameof(AppleServiceUnavailable),
+        AdeErrorCategory.ResourceUnavailable,
+        F("Apple's ADE service is not available for token '{0}': {1}{2}", token, detail,
+            retryAfter is { } wait ? F(" Apple asked to wait {0:N0} seconds; try again after that.", Math.Ceiling(wait.TotalSeconds)) : " Try again later."),
+        token, inner);
+
+    public static AdeException AppleRequestInvalid(string token, string endpoint, int status, string code) => E(nameof(AppleRequestInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("Apple refused {0} for token '{1}' with HTTP {2} ({3}).", endpoint, token, status, code),
+        token);
+
+    public static AdeException AppleProfileNotFound(string token, string profileUuid) => E(nameof(AppleProfileNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("Apple does not know the enrollment profile {0} of token '{1}' (PROFILE_NOT_FOUND). The profile is defined at Apple again the next time it is assigned.", profileUuid, token),
+        profileUuid);
+
+    public static AdeException AppleResponseInvalid(string token, string endpoint, string reason, Exception? inner = null) => E(nameof(AppleResponseInvalid),
+        AdeErrorCategory.InvalidData,
+        F("Apple's answer to {0} for token '{1}' could not be read: {2}", endpoint, token, reason),
+        token, inner);
+
     // ---- argument validation -----------------------------------------------------------------------------------
     public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),
         AdeErrorCategory.InvalidArgument,

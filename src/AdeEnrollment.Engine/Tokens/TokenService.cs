@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
@@ -31,12 +32,20 @@ public sealed class TokenService
     private readonly AdeStore store;
     private readonly TimeProvider time;
     private readonly IAdeHost host;
+    private readonly IAppleTokenVerifier? verifier;
 
     public TokenService(AdeStore store, TimeProvider time, IAdeHost host)
+        : this(store, time, host, null)
+    {
+    }
+
+    /// <summary><paramref name="verifier"/> checks a new token with Apple (GET /account) before it is saved; null skips the check.</summary>
+    internal TokenService(AdeStore store, TimeProvider time, IAdeHost host, IAppleTokenVerifier? verifier)
     {
         this.store = store;
         this.time = time;
         this.host = host;
+        this.verifier = verifier;
     }
 
     // ---- requests --------------------------------------------------------------------------------------------------
@@ -144,6 +153,14 @@ public sealed class TokenService
             return null;
         }
 
+        // Apple must accept the token before it is stored: a rejected token throws the catalogued Apple error here.
+        var account = verifier?.Verify(serviceUri, content, args.Name ?? name);
+        if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
+        {
+            var serverName = account.ServerName.Trim();
+            name = serverName.Length > MaxNameLength ? serverName[..MaxNameLength] : serverName;
+        }
+
         store.Write((c, _) =>
         {
             if (c.Scalar<long>("SELECT count(*) FROM token") >= MaxTokens)
@@ -177,9 +194,12 @@ public sealed class TokenService
 
             c.Execute(
                 """
-                INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, enrollment_url, scope_tags, service_uri, created_at, modified_at)
-                VALUES ($id, $name, $apple, $ck, $cred, $exp, $req, $url, $tags, $svc, $now, $now)
+                INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, enrollment_url, scope_tags, service_uri,
+                                   server_name, server_uuid, org_name, org_type, admin_id, created_at, modified_at)
+                VALUES ($id, $name, $apple, $ck, $cred, $exp, $req, $url, $tags, $svc, $sname, $suuid, $org, $otype, $admin, $now, $now)
                 """,
+                ("$sname", account?.ServerName), ("$suuid", account?.ServerUuid), ("$org", account?.OrgName), ("$otype", account?.OrgType),
+                ("$admin", account?.AdminId ?? account?.FacilitatorId),
                 ("$id", id.ToString()), ("$name", finalName), ("$apple", appleId), ("$ck", ConsumerKeyHash(content.ConsumerKey)),
                 ("$cred", SealCredentials(id, content)), ("$exp", ToUnixMs(content.AccessTokenExpiry)), ("$req", request.Id.ToString()),
                 ("$url", enrollmentUrl), ("$tags", JsonSerializer.Serialize(scopeTags)), ("$svc", serviceUri.ToString()), ("$now", ToUnixMs(now)));
