@@ -1,4 +1,6 @@
 using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Sync;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
@@ -22,6 +24,8 @@ public sealed class AdeEngine
         Apple = apple ?? new AppleClientFactory(Time, host);
         Tokens = new TokenService(store, Time, host, Apple);
         StoreInfo = new StoreService(store);
+        Sync = new SyncService(store, Time, host, Tokens, Apple);
+        Devices = new DeviceService(store, host, Tokens);
     }
 
     public AdeStore Store { get; }
@@ -36,4 +40,8 @@ public sealed class AdeEngine
     internal AppleClientFactory Apple { get; }
 
     public StoreService StoreInfo { get; }
+
+    public SyncService Sync { get; }
+
+    public DeviceService Devices { get; }
 }

@@ -20,6 +20,10 @@
         'Update-AdeToken'
         'Set-AdeToken'
         'Remove-AdeToken'
+        'Sync-AdeDevice'
+        'Get-AdeSyncStatus'
+        'Get-AdeDevice'
+        'Remove-AdeDevice'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

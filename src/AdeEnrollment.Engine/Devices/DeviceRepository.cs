@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using Microsoft.Data.Sqlite;
@@ -49,10 +50,10 @@ internal static class DeviceRepository
     /// Applies one page in the caller's transaction. Within a page, duplicates of a serial are resolved by the
     /// latest op_date; across pages the stored op_date keeps an older event from overwriting a newer one.
     /// </summary>
-    public static PageCounts ApplyPage(SqliteConnection c, SqliteTransaction tx, Guid tokenId, long syncId, IReadOnlyList<DeviceRecord> page, DateTimeOffset now)
+    public static PageCounts ApplyPage(SqliteConnection c, SqliteTransaction tx, Guid tokenId, long syncId, IReadOnlyList<AppleDevice> page, DateTimeOffset now)
     {
         var counts = new PageCounts { WithoutProfile = [] };
-        var latest = new Dictionary<string, DeviceRecord>(page.Count, StringComparer.Ordinal);
+        var latest = new Dictionary<string, AppleDevice>(page.Count, StringComparer.Ordinal);
         foreach (var device in page)
         {
             var serial = NormaliseSerial(device.SerialNumber);
@@ -63,7 +64,8 @@ internal static class DeviceRepository
 
             if (!latest.TryGetValue(serial, out var seen) || (device.OpDate ?? DateTimeOffset.MinValue) >= (seen.OpDate ?? DateTimeOffset.MinValue))
             {
-                latest[serial] = device with { SerialNumber = serial };
+                device.SerialNumber = serial;
+                latest[serial] = device;
             }
         }
 

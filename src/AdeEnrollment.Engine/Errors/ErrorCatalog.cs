@@ -173,6 +173,32 @@ public static class ErrorCatalog
         F("Apple's answer to {0} for token '{1}' could not be read: {2}", endpoint, token, reason),
         token, inner);
 
+    // ---- device sync -------------------------------------------------------------------------------------------
+    public static AdeException ManualSyncTooSoon(string token, DateTimeOffset allowedAt) => E(nameof(ManualSyncTooSoon),
+        AdeErrorCategory.LimitsExceeded,
+        F("Token '{0}' was synced less than 15 minutes ago; a manual sync is allowed again at {1:u}. Scheduled scripts should use Sync-AdeDevice -IfDue, which never fails for this reason.", token, allowedAt),
+        token);
+
+    public static AdeException FullSyncTooSoon(string token, DateTimeOffset allowedAt) => E(nameof(FullSyncTooSoon),
+        AdeErrorCategory.LimitsExceeded,
+        F("A full sync of token '{0}' is allowed once every 7 days; the next one is allowed at {1:u}. Run Sync-AdeDevice without -Full for a delta sync.", token, allowedAt),
+        token);
+
+    public static AdeException SyncInProgress(string token, DateTimeOffset startedAt, DateTimeOffset lapsesAt) => E(nameof(SyncInProgress),
+        AdeErrorCategory.ResourceBusy,
+        F("Another sync of token '{0}' has been running since {1:u} (in this or another process). Wait for it to finish; if that process died, its lease lapses at {2:u} and that sync counts as failed.", token, startedAt, lapsesAt),
+        token);
+
+    public static AdeException SyncLeaseLost(string token) => E(nameof(SyncLeaseLost),
+        AdeErrorCategory.OperationTimeout,
+        F("The sync of token '{0}' ran longer than its 15-minute lease and was counted as failed; the pages committed so far are kept and the next sync continues as a full sync.", token),
+        token);
+
+    public static AdeException DeviceNotFound(string serialNumber) => E(nameof(DeviceNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
+        serialNumber);
+
     // ---- argument validation -----------------------------------------------------------------------------------
     public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),
         AdeErrorCategory.InvalidArgument,

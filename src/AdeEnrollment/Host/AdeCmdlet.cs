@@ -48,6 +48,19 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Runs one item of a multi-item parameter: a catalogued failure becomes a non-terminating error.</summary>
+    protected void RunItem(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (AdeException ex)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+    }
+
     internal static ErrorRecord ToErrorRecord(AdeException ex)
     {
         var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var c) ? c : ErrorCategory.NotSpecified;

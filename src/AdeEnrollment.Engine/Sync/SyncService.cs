@@ -1,0 +1,472 @@
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+using Microsoft.Data.Sqlite;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Sync;
+
+/// <summary>
+/// Device sync (SPEC §5): decides with <see cref="SyncPolicy"/>, takes the token's lease in the store, pages through
+/// Apple's fetch/sync endpoints and commits each page together with the cursor it came with, so that a sync
+/// interrupted anywhere loses nothing and duplicates nothing.
+/// </summary>
+public sealed class SyncService
+{
+    public const int MaxDevicesPerToken = 200_000;
+    public const int DevicesPerMinuteFromApple = 3000;
+    public const int PageSize = 1000;
+    private const int HistoryShown = 20;
+
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+    private readonly TokenService tokens;
+    private readonly AppleClientFactory apple;
+
+    internal SyncService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, AppleClientFactory apple)
+    {
+        this.store = store;
+        this.time = time;
+        this.host = host;
+        this.tokens = tokens;
+        this.apple = apple;
+    }
+
+    /// <summary>Syncs one token, or returns a NotDue result for <paramref name="ifDue"/> when nothing is due.</summary>
+    public AdeSyncResult Sync(string tokenRef, bool full = false, bool ifDue = false)
+    {
+        var token = tokens.ResolveToken(tokenRef);
+        var now = time.GetUtcNow();
+        var lease = Guid.NewGuid().ToString();
+        var (decision, historyId, state) = store.Write((c, tx) =>
+        {
+            var s = LoadState(c, token.Id) ?? InsertState(c, token.Id);
+            s = LapseExpiredLease(c, token.Id, s, now);
+            if (s.LeaseId is not null)
+            {
+                throw ErrorCatalog.SyncInProgress(token.Name, s.LeaseExpiresAt!.Value - SyncPolicy.LeaseDuration, s.LeaseExpiresAt.Value);
+            }
+
+            var d = SyncPolicy.Decide(s.History, now, full, ifDue);
+            if (!d.Run)
+            {
+                return (d, 0L, s);
+            }
+
+            if (!host.ShouldProcess(token.Name, $"{d.Kind} sync of the devices Apple assigns to this token ({d.Trigger})"))
+            {
+                return (d with { Run = false, RefusedBy = "WhatIf" }, 0L, s);
+            }
+
+            var id = c.Scalar<long>(
+                "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ($t, $k, $tr, 'Running', $now) RETURNING id",
+                ("$t", token.Id.ToString()), ("$k", d.Kind.ToString()), ("$tr", d.Trigger.ToString()), ("$now", ToUnixMs(now)));
+            c.Execute("UPDATE sync_state SET lease_id = $l, lease_expires_at = $exp, lease_history_id = $h, last_started_at = $now WHERE token_id = $t",
+                ("$l", lease), ("$exp", ToUnixMs(now + SyncPolicy.LeaseDuration)), ("$h", id), ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()));
+            return (d, id, s);
+        });
+
+        if (!decision.Run)
+        {
+            return decision.RefusedBy switch
+            {
+                SyncPolicy.ManualSyncTooSoon => throw ErrorCatalog.ManualSyncTooSoon(token.Name, decision.AllowedAt!.Value),
+                SyncPolicy.FullSyncTooSoon => throw ErrorCatalog.FullSyncTooSoon(token.Name, decision.AllowedAt!.Value),
+                _ => NotDueResult(token, decision, state, now),
+            };
+        }
+
+        var run = new SyncRun(this, token, lease, historyId, decision.Kind, state, now);
+        return run.Execute(decision.Trigger);
+    }
+
+    /// <summary>Get-AdeSyncStatus for one token.</summary>
+    public AdeSyncState GetStatus(AdeToken token)
+    {
+        var now = time.GetUtcNow();
+        return store.Read(c =>
+        {
+            var s = LoadState(c, token.Id) ?? SyncStateRow.Empty;
+            var leaseLive = s.LeaseId is not null && s.LeaseExpiresAt > now;
+            var lapsed = s.LeaseId is not null && !leaseLive;
+            var history = s.History with { NextMustBeFull = s.History.NextMustBeFull || lapsed };
+            var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
+            var auto = SyncPolicy.Decide(history, now, false, true);
+            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString()));
+            var list = ReadHistory(c, token, HistoryShown);
+            return new AdeSyncState
+            {
+                Token = token.Name,
+                TokenId = token.Id,
+                LastSyncAt = s.History.LastSyncStartedAt,
+                LastStatus = list.FirstOrDefault(h => h.Status != AdeSyncStatus.Running)?.Status,
+                LastSuccessfulSyncAt = s.History.LastSuccessfulSyncAt,
+                LastFullSyncAt = s.History.LastFullSyncAt,
+                InProgress = leaseLive,
+                LeaseStartedAt = leaseLive ? s.LeaseExpiresAt - SyncPolicy.LeaseDuration : null,
+                LeaseExpiresAt = leaseLive ? s.LeaseExpiresAt : null,
+                NextSyncIsFull = history.LastSyncStartedAt is null || history.NextMustBeFull,
+                NextManualSyncAt = nextManual,
+                NextFullSyncAt = nextFull,
+                NextAutomaticSyncAt = auto.Run ? now : auto.AllowedAt ?? now,
+                DeviceCount = devices,
+                ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
+                History = list,
+            };
+        });
+    }
+
+    internal static double ExpectedMinutes(long devices) => Math.Round(devices / (double)DevicesPerMinuteFromApple, 1);
+
+    private AdeSyncResult NotDueResult(AdeToken token, SyncDecision decision, SyncStateRow state, DateTimeOffset now)
+    {
+        var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+        host.WriteVerbose(decision.RefusedBy == "WhatIf"
+            ? $"No sync of token '{token.Name}' was started (-WhatIf)."
+            : $"No sync of token '{token.Name}' is due; the next automatic sync is due at {decision.AllowedAt:u}.");
+        return new AdeSyncResult
+        {
+            Token = token.Name,
+            TokenId = token.Id,
+            Kind = decision.Kind,
+            Trigger = decision.Trigger,
+            Status = AdeSyncStatus.NotDue,
+            StartedAt = now,
+            DeviceCount = token.DeviceCount,
+            NextManualSyncAt = nextManual,
+            NextFullSyncAt = nextFull,
+            ExpectedAbmDeliveryMinutes = ExpectedMinutes(token.DeviceCount),
+        };
+    }
+
+    // ---- state -----------------------------------------------------------------------------------------------------
+
+    internal sealed record SyncStateRow(SyncHistoryState History, string? Cursor, string? CursorKind, long? FullSyncId, string? LeaseId, DateTimeOffset? LeaseExpiresAt, long? LeaseHistoryId)
+    {
+        public static readonly SyncStateRow Empty = new(new SyncHistoryState(null, null, null, false), null, null, null, null, null, null);
+    }
+
+    private static SyncStateRow? LoadState(SqliteConnection c, Guid tokenId)
+    {
+        using var command = c.Command(
+            """
+            SELECT last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
+                   lease_id, lease_expires_at, lease_history_id
+            FROM sync_state WHERE token_id = $t
+            """, ("$t", tokenId.ToString()));
+        using var r = command.ExecuteReader();
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        static DateTimeOffset? T(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : ToTime(r.GetInt64(i));
+        return new SyncStateRow(
+            new SyncHistoryState(T(r, 0), T(r, 1), T(r, 2), r.GetInt64(3) != 0),
+            r.GetStringOrNull(4), r.GetStringOrNull(5), r.GetInt64OrNull(6), r.GetStringOrNull(7), T(r, 8), r.GetInt64OrNull(9));
+    }
+
+    private static SyncStateRow InsertState(SqliteConnection c, Guid tokenId)
+    {
+        c.Execute("INSERT INTO sync_state (token_id) VALUES ($t)", ("$t", tokenId.ToString()));
+        return SyncStateRow.Empty;
+    }
+
+    /// <summary>A lease older than 15 minutes lapses: that sync counts as failed and the next sync is full.</summary>
+    private SyncStateRow LapseExpiredLease(SqliteConnection c, Guid tokenId, SyncStateRow s, DateTimeOffset now)
+    {
+        if (s.LeaseId is null || s.LeaseExpiresAt > now)
+        {
+            return s;
+        }
+
+        c.Execute(
+            """
+            UPDATE sync_history SET status = 'Failed', finished_at = $exp, error_id = 'SyncLeaseLost',
+                   error_message = 'The sync did not finish within its 15-minute lease (the process stopped or hung).'
+            WHERE id = $h AND status = 'Running'
+            """, ("$exp", ToUnixMs(s.LeaseExpiresAt!.Value)), ("$h", s.LeaseHistoryId));
+        c.Execute("UPDATE sync_state SET lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL, next_must_be_full = 1 WHERE token_id = $t",
+            ("$t", tokenId.ToString()));
+        host.WriteWarning($"The previous sync of this token did not finish within its 15-minute lease; it counts as failed and this sync is a full sync.");
+        return s with { LeaseId = null, LeaseExpiresAt = null, LeaseHistoryId = null, History = s.History with { NextMustBeFull = true } };
+    }
+
+    private static List<AdeSyncResult> ReadHistory(SqliteConnection c, AdeToken token, int count)
+    {
+        using var command = c.Command(
+            """
+            SELECT kind, trigger_kind, status, started_at, finished_at, added, modified, removed, purged, default_assigned, pages, error_id, error_message
+            FROM sync_history WHERE token_id = $t ORDER BY id DESC LIMIT $n
+            """, ("$t", token.Id.ToString()), ("$n", count));
+        using var r = command.ExecuteReader();
+        var list = new List<AdeSyncResult>();
+        while (r.Read())
+        {
+            var started = ToTime(r.GetInt64(3));
+            list.Add(new AdeSyncResult
+            {
+                Token = token.Name,
+                TokenId = token.Id,
+                Kind = Enum.Parse<AdeSyncKind>(r.GetString(0)),
+                Trigger = Enum.Parse<AdeSyncTrigger>(r.GetString(1)),
+                Status = Enum.Parse<AdeSyncStatus>(r.GetString(2)),
+                StartedAt = started,
+                Duration = r.IsDBNull(4) ? TimeSpan.Zero : ToTime(r.GetInt64(4)) - started,
+                Added = r.GetInt32(5),
+                Modified = r.GetInt32(6),
+                Removed = r.GetInt32(7),
+                Purged = r.GetInt32(8),
+                DefaultProfileAssigned = r.GetInt32(9),
+                Pages = r.GetInt32(10),
+                ErrorId = r.GetStringOrNull(11),
+                ErrorMessage = r.GetStringOrNull(12),
+            });
+        }
+
+        return list;
+    }
+
+    // ---- one run ---------------------------------------------------------------------------------------------------
+
+    private sealed class SyncRun
+    {
+        private readonly SyncService owner;
+        private readonly AdeToken token;
+        private readonly string lease;
+        private readonly long historyId;
+        private readonly DateTimeOffset startedAt;
+        private readonly SyncStateRow initial;
+        private AdeSyncKind kind;
+        private int added, modified, removed, purged, pages;
+
+        public SyncRun(SyncService owner, AdeToken token, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
+        {
+            this.owner = owner;
+            this.token = token;
+            this.lease = lease;
+            this.historyId = historyId;
+            this.kind = kind;
+            this.initial = initial;
+            this.startedAt = startedAt;
+        }
+
+        private IAdeHost Host => owner.host;
+
+        public AdeSyncResult Execute(AdeSyncTrigger trigger)
+        {
+            try
+            {
+                var client = owner.apple.ForToken(token, owner.tokens);
+                var cursor = initial.Cursor;
+                if (kind == AdeSyncKind.Full)
+                {
+                    // Resume a full fetch that an earlier run left half-way (its pages are committed); else start over.
+                    var resume = initial.CursorKind == "fetch" && initial.FullSyncId is not null;
+                    cursor = FullFetch(client, resume ? initial.Cursor : null, resume ? initial.FullSyncId!.Value : historyId);
+                }
+                else if (cursor is null || initial.CursorKind != "sync")
+                {
+                    kind = AdeSyncKind.Full;
+                    cursor = FullFetch(client, null, historyId);
+                }
+
+                try
+                {
+                    Delta(client, cursor!);
+                }
+                catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.AppleCursorExpired) or nameof(ErrorCatalog.AppleCursorInvalid))
+                {
+                    Host.WriteWarning($"Apple no longer accepts the sync cursor of token '{token.Name}' ({ex.ErrorId}); fetching every device again.");
+                    kind = AdeSyncKind.Full;
+                    cursor = FullFetch(client, null, historyId);
+                    Delta(client, cursor);
+                }
+
+                return Finish(trigger);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
+            }
+            finally
+            {
+                Host.WriteProgress(new AdeProgress(1, Activity, "Done", 100, Completed: true));
+            }
+        }
+
+        private string Activity => $"Syncing devices of token '{token.Name}'";
+
+        /// <summary>Pages through POST /server/devices; returns the cursor to continue with a delta sync.</summary>
+        private string FullFetch(AppleClient client, string? cursor, long fullSyncId)
+        {
+            Host.WriteVerbose(cursor is null ? $"Full sync of token '{token.Name}': fetching every device from Apple." : $"Resuming the full sync of token '{token.Name}' from its last committed page.");
+            while (true)
+            {
+                AppleDevicePage page;
+                try
+                {
+                    page = client.FetchDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
+                }
+                catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleCursorExhausted) && cursor is not null)
+                {
+                    // The listing was complete already: continue with delta from this cursor.
+                    Commit([], cursor, "sync", fullSyncId, fullDone: true);
+                    return cursor;
+                }
+                catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.AppleCursorExpired) or nameof(ErrorCatalog.AppleCursorInvalid) && cursor is not null)
+                {
+                    Host.WriteWarning($"Apple no longer accepts the fetch cursor of token '{token.Name}' ({ex.ErrorId}); starting the full fetch again.");
+                    cursor = null;
+                    continue;
+                }
+
+                var next = page.Cursor ?? cursor ?? throw ErrorCatalog.AppleResponseInvalid(token.Name, "POST /server/devices", "the page has no cursor.");
+                Commit(page.Devices, next, page.MoreToFollow ? "fetch" : "sync", fullSyncId, fullDone: !page.MoreToFollow);
+                cursor = next;
+                if (!page.MoreToFollow)
+                {
+                    return cursor;
+                }
+            }
+        }
+
+        private void Delta(AppleClient client, string cursor)
+        {
+            while (true)
+            {
+                var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
+                var next = page.Cursor ?? cursor;
+                Commit(page.Devices, next, "sync", historyId, fullDone: false);
+                cursor = next;
+                if (!page.MoreToFollow)
+                {
+                    return;
+                }
+            }
+        }
+
+        /// <summary>One transaction: the page's devices, the cursor it came with, and a check that the lease is still ours.</summary>
+        private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, string cursorKind, long syncId, bool fullDone)
+        {
+            var now = owner.time.GetUtcNow();
+            var counts = owner.store.Write((c, tx) =>
+            {
+                var pageCounts = DeviceRepository.ApplyPage(c, tx, token.Id, syncId, devices, now);
+                if (fullDone)
+                {
+                    pageCounts.Removed += DeviceRepository.MarkUnseenRemoved(c, tx, token.Id, syncId, now);
+                }
+
+                var updated = c.Execute(
+                    """
+                    UPDATE sync_state SET cursor = $c, cursor_kind = $k, full_sync_id = $f,
+                           last_full_at = CASE WHEN $done = 1 THEN $started ELSE last_full_at END
+                    WHERE token_id = $t AND lease_id = $l
+                    """,
+                    ("$c", cursor), ("$k", cursorKind), ("$f", cursorKind == "fetch" ? syncId : null), ("$done", fullDone ? 1 : 0),
+                    ("$started", ToUnixMs(startedAt)), ("$t", token.Id.ToString()), ("$l", lease));
+                if (updated == 0)
+                {
+                    throw ErrorCatalog.SyncLeaseLost(token.Name); // rolls the page back: another run owns the token now
+                }
+
+                return pageCounts;
+            });
+
+            pages++;
+            added += counts.Added;
+            modified += counts.Modified;
+            removed += counts.Removed;
+            Host.WriteVerbose($"Page {pages}: {devices.Count} devices from Apple; {counts.Added} added, {counts.Modified} modified, {counts.Removed} removed.");
+            Host.WriteProgress(new AdeProgress(1, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
+        }
+
+        private AdeSyncResult Finish(AdeSyncTrigger trigger)
+        {
+            var now = owner.time.GetUtcNow();
+            var devices = owner.store.Write((c, tx) =>
+            {
+                purged = DeviceRepository.Purge(c, tx, token.Id, now);
+                c.Execute(
+                    """
+                    UPDATE sync_history SET status = 'Succeeded', finished_at = $now, kind = $k, added = $a, modified = $m,
+                           removed = $r, purged = $p, pages = $pg WHERE id = $h
+                    """,
+                    ("$now", ToUnixMs(now)), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed), ("$p", purged), ("$pg", pages), ("$h", historyId));
+                c.Execute(
+                    """
+                    UPDATE sync_state SET last_success_at = $now, next_must_be_full = 0, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
+                    WHERE token_id = $t AND lease_id = $l
+                    """, ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()), ("$l", lease));
+                return c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString()));
+            });
+
+            if (devices > MaxDevicesPerToken)
+            {
+                Host.WriteWarning($"Token '{token.Name}' now has {devices:N0} devices, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
+            }
+
+            if (purged > 0)
+            {
+                Host.WriteVerbose($"Purged {purged} devices removed from ABM more than 45 days ago.");
+            }
+
+            var state = owner.store.Read(c => LoadState(c, token.Id)!);
+            var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+            return new AdeSyncResult
+            {
+                Token = token.Name,
+                TokenId = token.Id,
+                Kind = kind,
+                Trigger = trigger,
+                Status = AdeSyncStatus.Succeeded,
+                Added = added,
+                Modified = modified,
+                Removed = removed,
+                Purged = purged,
+                Pages = pages,
+                StartedAt = startedAt,
+                Duration = now - startedAt,
+                DeviceCount = devices,
+                NextManualSyncAt = nextManual,
+                NextFullSyncAt = nextFull,
+                ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
+            };
+        }
+
+        private void Fail(Exception ex)
+        {
+            var id = ex is AdeException ade ? ade.ErrorId : ex is OperationCanceledException ? "SyncStopped" : ex.GetType().Name;
+            try
+            {
+                owner.store.Write((c, tx) =>
+                {
+                    c.Execute(
+                        """
+                        UPDATE sync_history SET status = 'Failed', finished_at = $now, kind = $k, added = $a, modified = $m, removed = $r,
+                               pages = $pg, error_id = $e, error_message = $msg WHERE id = $h AND status = 'Running'
+                        """,
+                        ("$now", ToUnixMs(owner.time.GetUtcNow())), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed),
+                        ("$pg", pages), ("$e", id), ("$msg", ex is AdeException ? ex.Message : "The sync stopped: " + ex.GetType().Name), ("$h", historyId));
+                    c.Execute(
+                        "UPDATE sync_state SET next_must_be_full = 1, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL WHERE token_id = $t AND lease_id = $l",
+                        ("$t", token.Id.ToString()), ("$l", lease));
+                    return 0;
+                });
+            }
+            catch (AdeException)
+            {
+                // The store itself failed; the lease lapses after 15 minutes and the sync then counts as failed.
+            }
+
+            Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages} committed pages; the next sync is a full sync.");
+        }
+    }
+}

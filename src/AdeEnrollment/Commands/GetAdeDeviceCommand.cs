@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Get-AdeDevice: the devices the engine knows from syncs, streamed.</summary>
+[Cmdlet(VerbsCommon.Get, "AdeDevice")]
+[OutputType(typeof(AdeDevice))]
+public sealed class GetAdeDeviceCommand : AdeCmdlet
+{
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Token { get; set; }
+
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Serial", "SerialNumbers")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? SerialNumber { get; set; }
+
+    [Parameter]
+    public SwitchParameter Unassigned { get; set; }
+
+    [Parameter]
+    public SwitchParameter RemovedFromAbm { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        if (SerialNumber is null)
+        {
+            Write(new DeviceQuery(tokenId, null, null, Unassigned, RemovedFromAbm));
+            return;
+        }
+
+        foreach (var serial in SerialNumber)
+        {
+            var found = Write(new DeviceQuery(tokenId, serial, null, Unassigned, RemovedFromAbm));
+            if (found == 0 && !Wildcard.HasWildcard(serial))
+            {
+                WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(serial)));
+            }
+        }
+    }
+
+    private int Write(DeviceQuery query)
+    {
+        var n = 0;
+        foreach (var device in Engine.Devices.Get(query))
+        {
+            WriteObject(device);
+            n++;
+        }
+
+        return n;
+    }
+}

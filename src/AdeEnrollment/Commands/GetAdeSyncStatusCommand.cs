@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Get-AdeSyncStatus: per token, the last sync, a running sync's lease, when the next syncs are allowed, history.</summary>
+[Cmdlet(VerbsCommon.Get, "AdeSyncStatus")]
+[OutputType(typeof(AdeSyncState))]
+public sealed class GetAdeSyncStatusCommand : AdeCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Token { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        var list = Token is null ? Engine.Tokens.GetTokens() : [Engine.Tokens.ResolveToken(Token)];
+        foreach (var token in list)
+        {
+            WriteObject(Engine.Sync.GetStatus(token));
+        }
+    }
+}

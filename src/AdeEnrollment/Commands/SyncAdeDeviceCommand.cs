@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Sync-AdeDevice: synchronises the devices Apple assigns to a token, under Intune's sync rules.</summary>
+[Cmdlet(VerbsData.Sync, "AdeDevice", SupportsShouldProcess = true, DefaultParameterSetName = Manual)]
+[OutputType(typeof(AdeSyncResult))]
+public sealed class SyncAdeDeviceCommand : AdeCmdlet
+{
+    private const string Manual = "Manual";
+    private const string Scheduled = "IfDue";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Token { get; set; } = "";
+
+    [Parameter(ParameterSetName = Manual)]
+    public SwitchParameter Full { get; set; }
+
+    [Parameter(ParameterSetName = Scheduled, Mandatory = true)]
+    public SwitchParameter IfDue { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem() => WriteObject(Engine.Sync.Sync(Token, Full, IfDue));
+}
