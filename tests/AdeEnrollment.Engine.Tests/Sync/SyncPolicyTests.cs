@@ -1,0 +1,106 @@
+using AdeEnrollment.Engine.Sync;
+using Xunit;
+
+namespace AdeEnrollment.Engine.Tests.Sync;
+
+public class SyncPolicyTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
+
+    private static SyncHistoryState After(TimeSpan sinceLast, TimeSpan? sinceFull = null, bool mustBeFull = false, TimeSpan? sinceSuccess = null)
+        => new(T0 - sinceLast, T0 - (sinceSuccess ?? sinceLast), T0 - (sinceFull ?? TimeSpan.FromDays(30)), mustBeFull);
+
+    [Fact]
+    public void First_sync_is_full_whatever_asks_for_it()
+    {
+        var empty = new SyncHistoryState(null, null, null, false);
+        foreach (var (full, ifDue) in new[] { (false, false), (true, false), (false, true) })
+        {
+            var d = SyncPolicy.Decide(empty, T0, full, ifDue);
+            Assert.True(d.Run);
+            Assert.Equal(AdeSyncKind.Full, d.Kind);
+            Assert.Equal(AdeSyncTrigger.First, d.Trigger);
+        }
+    }
+
+    [Fact]
+    public void Manual_delta_is_refused_at_14_59_and_allowed_at_15_00()
+    {
+        var refused = SyncPolicy.Decide(After(TimeSpan.FromMinutes(14) + TimeSpan.FromSeconds(59)), T0, full: false, ifDue: false);
+        Assert.False(refused.Run);
+        Assert.Equal(SyncPolicy.ManualSyncTooSoon, refused.RefusedBy);
+        Assert.Equal(T0 + TimeSpan.FromSeconds(1), refused.AllowedAt);
+
+        var allowed = SyncPolicy.Decide(After(TimeSpan.FromMinutes(15)), T0, full: false, ifDue: false);
+        Assert.True(allowed.Run);
+        Assert.Equal(AdeSyncKind.Delta, allowed.Kind);
+        Assert.Equal(AdeSyncTrigger.Manual, allowed.Trigger);
+    }
+
+    [Fact]
+    public void Full_is_refused_at_6_days_23_hours_and_allowed_at_7_days()
+    {
+        var refused = SyncPolicy.Decide(After(TimeSpan.FromHours(1), sinceFull: TimeSpan.FromDays(7) - TimeSpan.FromHours(1)), T0, full: true, ifDue: false);
+        Assert.False(refused.Run);
+        Assert.Equal(SyncPolicy.FullSyncTooSoon, refused.RefusedBy);
+        Assert.Equal(T0 + TimeSpan.FromHours(1), refused.AllowedAt);
+
+        var allowed = SyncPolicy.Decide(After(TimeSpan.FromHours(1), sinceFull: TimeSpan.FromDays(7)), T0, full: true, ifDue: false);
+        Assert.True(allowed.Run);
+        Assert.Equal(AdeSyncKind.Full, allowed.Kind);
+    }
+
+    [Fact]
+    public void Full_refused_by_7_days_names_the_later_of_both_limits()
+    {
+        var d = SyncPolicy.Decide(After(TimeSpan.FromMinutes(1), sinceFull: TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5)), T0, full: true, ifDue: false);
+        Assert.Equal(SyncPolicy.FullSyncTooSoon, d.RefusedBy);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(14), d.AllowedAt);
+    }
+
+    [Fact]
+    public void IfDue_waits_12_hours_after_the_last_successful_sync_without_error()
+    {
+        var notDue = SyncPolicy.Decide(After(TimeSpan.FromHours(11) + TimeSpan.FromMinutes(59)), T0, full: false, ifDue: true);
+        Assert.False(notDue.Run);
+        Assert.Equal(SyncPolicy.NotDue, notDue.RefusedBy);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(1), notDue.AllowedAt);
+
+        var due = SyncPolicy.Decide(After(TimeSpan.FromHours(12)), T0, full: false, ifDue: true);
+        Assert.True(due.Run);
+        Assert.Equal(AdeSyncTrigger.Automatic, due.Trigger);
+        Assert.Equal(AdeSyncKind.Delta, due.Kind);
+    }
+
+    [Fact]
+    public void After_a_failure_the_next_sync_is_a_full_recovery_not_held_back_by_7_days()
+    {
+        var state = After(TimeSpan.FromMinutes(15), sinceFull: TimeSpan.FromDays(1), mustBeFull: true);
+        foreach (var (full, ifDue) in new[] { (false, false), (true, false), (false, true) })
+        {
+            var d = SyncPolicy.Decide(state, T0, full, ifDue);
+            Assert.True(d.Run);
+            Assert.Equal(AdeSyncKind.Full, d.Kind);
+            Assert.Equal(AdeSyncTrigger.Recovery, d.Trigger);
+        }
+    }
+
+    [Fact]
+    public void Recovery_still_respects_the_15_minute_limit()
+    {
+        var d = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true), T0, full: false, ifDue: false);
+        Assert.False(d.Run);
+        Assert.Equal(SyncPolicy.ManualSyncTooSoon, d.RefusedBy);
+        var scheduled = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true), T0, full: false, ifDue: true);
+        Assert.Equal(SyncPolicy.NotDue, scheduled.RefusedBy);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(5), scheduled.AllowedAt);
+    }
+
+    [Fact]
+    public void Next_allowed_times_follow_the_rules()
+    {
+        var (manual, full) = SyncPolicy.NextAllowed(After(TimeSpan.FromMinutes(5), sinceFull: TimeSpan.FromDays(2)), T0);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(10), manual);
+        Assert.Equal(T0 + TimeSpan.FromDays(5), full);
+    }
+}
