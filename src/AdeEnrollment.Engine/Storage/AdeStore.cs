@@ -178,6 +178,11 @@ public sealed class AdeStore
             {
                 throw ErrorCatalog.StoreKeyInvalid(Path);
             }
+
+            if (key.Length != 32)
+            {
+                throw ErrorCatalog.StoreKeyInvalid(Path); // an empty or cut key file: not our AES-256 key
+            }
         }
 
         var check = Convert.FromBase64String(connection.Scalar<string>("SELECT value FROM meta WHERE key = 'key_check'")!);

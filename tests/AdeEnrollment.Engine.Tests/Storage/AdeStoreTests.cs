@@ -1,0 +1,303 @@
+using System.Security.Cryptography;
+using System.Text;
+using AdeEnrollment.Engine.Security;
+using AdeEnrollment.Engine.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AdeEnrollment.Engine.Tests.Storage;
+
+public sealed class AdeStoreTests : IDisposable
+{
+    private readonly TempDirectory temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    /// <summary>A store with a token request in it, its pooled connections closed (WAL checkpointed into the file).</summary>
+    private string CreateStoreWithData(string name = "ade.db")
+    {
+        var path = temp.File(name);
+        var store = AdeStore.Open(path);
+        new AdeEngine(store, new RecordingHost()).Tokens.NewRequest(true, null);
+        SqliteConnection.ClearAllPools();
+        return path;
+    }
+
+    [Fact]
+    public void Open_CreatesStoreAndKeyFileReadableByTheOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix permissions; on Windows the store lives in the per-user profile folder.
+        }
+
+        var folder = Path.Combine(temp.Path, "new", "folder");
+        var path = Path.Combine(folder, "ade.db");
+
+        AdeStore.Open(path);
+
+        const UnixFileMode ownerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(ownerReadWrite, File.GetUnixFileMode(path));
+        Assert.Equal(ownerReadWrite, File.GetUnixFileMode(StoreKey.KeyFilePath(path)));
+        Assert.Equal(ownerReadWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+    }
+
+    [Fact]
+    public void Open_NewStore_UsesKeyFileWithA256BitKeyBesideTheStore()
+    {
+        var path = temp.File("ade.db");
+
+        var store = AdeStore.Open(path);
+
+        Assert.Equal(StoreKeyProtection.KeyFile, store.KeyProtection);
+        Assert.Equal(path + ".key", StoreKey.KeyFilePath(path));
+        var key = Convert.FromBase64String(File.ReadAllText(path + ".key").Trim());
+        Assert.Equal(32, key.Length);
+        Assert.Equal("KeyFile", RawSqlite.Scalar(path, "SELECT value FROM meta WHERE key = 'key_protection'"));
+    }
+
+    [Fact]
+    public void Open_SetsWalJournalMode()
+    {
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+
+        Assert.Equal("wal", RawSqlite.Scalar(path, "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public void Open_MigratesToTheLatestSchemaAndMarksTheFileAsAStore()
+    {
+        var path = temp.File("ade.db");
+        var store = AdeStore.Open(path);
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal((long)Schema.ApplicationId, RawSqlite.Scalar(path, "PRAGMA application_id"));
+        Assert.Equal(0x41444531, Schema.ApplicationId); // 'ADE1': pinned, files in the field carry it
+        foreach (var table in new[] { "meta", "token_request", "token", "profile", "device" })
+        {
+            Assert.Equal(1L, RawSqlite.Scalar(path, $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
+        }
+
+        var info = new StoreService(store).GetInfo();
+        Assert.Equal(Schema.LatestVersion, info.SchemaVersion);
+        Assert.Equal(path, info.Path);
+        Assert.Equal("KeyFile", info.KeyProtection);
+    }
+
+    [Fact]
+    public void Open_Again_IsIdempotentAndKeepsDataAndKey()
+    {
+        var path = temp.File("ade.db");
+        var first = AdeStore.Open(path);
+        var request = new AdeEngine(first, new RecordingHost()).Tokens.NewRequest(true, null)!;
+        SqliteConnection.ClearAllPools();
+        var keyBefore = File.ReadAllBytes(path + ".key");
+        var metaBefore = RawSqlite.Scalar(path, "SELECT group_concat(key || '=' || value, ';') FROM (SELECT * FROM meta ORDER BY key)");
+        var schemaBefore = RawSqlite.Scalar(path, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master ORDER BY name)");
+
+        var second = AdeStore.Open(path);
+        var third = AdeStore.Open(path);
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(keyBefore, File.ReadAllBytes(path + ".key"));
+        Assert.Equal(metaBefore, RawSqlite.Scalar(path, "SELECT group_concat(key || '=' || value, ';') FROM (SELECT * FROM meta ORDER BY key)"));
+        Assert.Equal(schemaBefore, RawSqlite.Scalar(path, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master ORDER BY name)"));
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal(StoreKeyProtection.KeyFile, third.KeyProtection);
+        var requests = new AdeEngine(third, new RecordingHost()).Tokens.GetRequests();
+        Assert.Equal(request.Id, Assert.Single(requests).Id);
+
+        // The secrets written through the first instance open with the key the third one loads.
+        using var connection = third.OpenConnection();
+        var sealedKey = (byte[])connection.Command("SELECT private_key FROM token_request").ExecuteScalar()!;
+        var pkcs8 = third.Secrets.Unprotect(sealedKey, $"token_request:{request.Id}:private_key");
+        using var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+        Assert.Equal(2048, rsa.KeySize);
+        _ = second;
+    }
+
+    [Fact]
+    public void Open_EmptyExistingFile_IsInitialisedAsANewStore()
+    {
+        var path = temp.File("ade.db");
+        File.WriteAllBytes(path, []);
+
+        AdeStore.Open(path);
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+    }
+
+    [Fact]
+    public void Open_NewerSchema_IsRefusedAndTheFileIsUnchanged()
+    {
+        var path = CreateStoreWithData();
+        RawSqlite.Execute(path, $"PRAGMA user_version = {Schema.LatestVersion + 1}");
+        var before = FileBytes.Hash(path);
+        var keyBefore = File.ReadAllBytes(path + ".key");
+
+        var ex = AdeAssert.Throws("StoreSchemaTooNew", () => AdeStore.Open(path));
+
+        Assert.Equal(before, FileBytes.Hash(path));
+        Assert.Equal(keyBefore, File.ReadAllBytes(path + ".key"));
+        Assert.Contains($"schema version {Schema.LatestVersion + 1}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {Schema.LatestVersion} at most", ex.Message, StringComparison.Ordinal);
+        Assert.Equal((long)Schema.LatestVersion + 1, RawSqlite.Scalar(path, "PRAGMA user_version"));
+    }
+
+    public static TheoryData<string, byte[]> NotSqliteFiles() => new()
+    {
+        { "text", Encoding.UTF8.GetBytes("These are my notes, not a database.\n") },
+        { "random", RandomNumberGenerator.GetBytes(8192) },
+        { "short", Encoding.ASCII.GetBytes("SQLite") },
+        { "pem", Encoding.ASCII.GetBytes("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n") },
+        { "sqlite2", Encoding.ASCII.GetBytes("** This file contains an SQLite 2.1 database **\0" + new string('x', 2000)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotSqliteFiles))]
+    public void Open_FileThatIsNotSqlite_IsRefusedAndUnchanged(string kind, byte[] content)
+    {
+        var path = temp.File(kind + ".db");
+        File.WriteAllBytes(path, content);
+
+        AdeAssert.Throws("StoreInvalid", () => AdeStore.Open(path));
+
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.False(File.Exists(path + ".key"), "no key file is created for a file that is not a store");
+    }
+
+    [Fact]
+    public void Open_Folder_IsRefused()
+    {
+        var path = Path.Combine(temp.Path, "folder.db");
+        Directory.CreateDirectory(path);
+
+        AdeAssert.Throws("StoreInvalid", () => AdeStore.Open(path));
+    }
+
+    [Theory]
+    [InlineData("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Alice');")]
+    [InlineData("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")]
+    [InlineData("PRAGMA user_version = 7;")]
+    [InlineData("PRAGMA application_id = 1196444237;")] // 'GPKG': a GeoPackage
+    public void Open_SqliteDatabaseOfAnotherApplication_IsRefusedAndUnchanged(string sql)
+    {
+        var path = temp.File("foreign.db");
+        RawSqlite.Execute(path, sql);
+        var before = FileBytes.Hash(path);
+
+        var ex = AdeAssert.Throws("StoreInvalid", () => AdeStore.Open(path));
+
+        Assert.Equal(before, FileBytes.Hash(path));
+        Assert.False(File.Exists(path + ".key"));
+        Assert.Contains("another application", ex.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Damages() => new()
+    {
+        "truncate:16", "truncate:100", "truncate:1024", "truncate:page", "truncate:half", "truncate:last-page",
+        "zero:page1-body", "garbage:page1-body", "garbage:page2", "garbage:everything-after-header",
+    };
+
+    [Theory]
+    [MemberData(nameof(Damages))]
+    public void Open_TruncatedOrCorruptStore_IsRefusedAndUnchanged(string damage)
+    {
+        var path = CreateStoreWithData();
+        var bytes = File.ReadAllBytes(path);
+        var pageSize = (bytes[16] << 8) | bytes[17];
+        Assert.True(bytes.Length >= 3 * pageSize, $"the test store should have several pages (has {bytes.Length} bytes)");
+        var damaged = damage switch
+        {
+            "truncate:16" => bytes[..16],
+            "truncate:100" => bytes[..100],
+            "truncate:1024" => bytes[..1024],
+            "truncate:page" => bytes[..pageSize],
+            "truncate:half" => bytes[..(bytes.Length / 2)],
+            "truncate:last-page" => bytes[..(bytes.Length - pageSize)],
+            "zero:page1-body" => Overwrite(bytes, 100, pageSize - 100, 0x00),
+            "garbage:page1-body" => Overwrite(bytes, 100, pageSize - 100, 0xA5),
+            "garbage:page2" => Overwrite(bytes, pageSize, pageSize, 0xA5),
+            "garbage:everything-after-header" => Overwrite(bytes, 100, bytes.Length - 100, 0xA5),
+            _ => throw new ArgumentOutOfRangeException(nameof(damage)),
+        };
+        File.WriteAllBytes(path, damaged);
+
+        AdeAssert.Throws("StoreInvalid", () => AdeStore.Open(path));
+
+        Assert.Equal(damaged, FileBytes.Read(path));
+    }
+
+    private static byte[] Overwrite(byte[] bytes, int offset, int count, byte value)
+    {
+        var copy = (byte[])bytes.Clone();
+        copy.AsSpan(offset, count).Fill(value);
+        return copy;
+    }
+
+    [Fact]
+    public void Secrets_KeyFileMissing_IsStoreKeyMissingAndNothingIsWritten()
+    {
+        var path = CreateStoreWithData();
+        File.Delete(path + ".key");
+        var store = AdeStore.Open(path);
+        var tokens = new AdeEngine(store, new RecordingHost()).Tokens;
+
+        var ex = AdeAssert.Throws("StoreKeyMissing", () => tokens.NewRequest(true, null));
+
+        Assert.Contains(path + ".key", ex.Message, StringComparison.Ordinal);
+        Assert.Single(tokens.GetRequests());
+        Assert.False(File.Exists(path + ".key"), "a missing key is reported, never silently replaced");
+    }
+
+    public static TheoryData<string> BadKeyFiles() => new() { "another-store", "not-base64", "empty", "short-key" };
+
+    [Theory]
+    [MemberData(nameof(BadKeyFiles))]
+    public void Secrets_WrongOrDamagedKeyFile_IsStoreKeyInvalid(string kind)
+    {
+        var path = CreateStoreWithData();
+        var other = CreateStoreWithData("other.db");
+        var content = kind switch
+        {
+            "another-store" => File.ReadAllText(other + ".key"),
+            "not-base64" => "this is not a key!",
+            "empty" => "",
+            "short-key" => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        File.WriteAllText(path + ".key", content);
+        var store = AdeStore.Open(path);
+        var tokens = new AdeEngine(store, new RecordingHost()).Tokens;
+
+        AdeAssert.Throws("StoreKeyInvalid", () => tokens.NewRequest(true, null));
+
+        Assert.Single(tokens.GetRequests());
+    }
+
+    [Fact]
+    public void Open_NewStoreWhereAStaleKeyFileIsLeft_ReplacesTheStaleKey()
+    {
+        var path = temp.File("ade.db");
+        File.WriteAllText(path + ".key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var stale = File.ReadAllText(path + ".key");
+
+        var store = AdeStore.Open(path);
+        new AdeEngine(store, new RecordingHost()).Tokens.NewRequest(true, null);
+
+        Assert.NotEqual(stale, File.ReadAllText(path + ".key"));
+    }
+
+    [Fact]
+    public void Open_PassphraseOnAKeyFileStore_IsStoreKeyKindMismatch()
+    {
+        var path = CreateStoreWithData();
+        var before = FileBytes.Hash(path);
+
+        var ex = AdeAssert.Throws("StoreKeyKindMismatch", () => AdeStore.Open(path, Encoding.UTF8.GetBytes("a passphrase")));
+
+        Assert.Contains("key file", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, FileBytes.Hash(path));
+    }
+}

@@ -1,0 +1,68 @@
+using AdeEnrollment.Engine.Hosting;
+
+namespace AdeEnrollment.Engine.Tests.TestSupport;
+
+/// <summary>An <see cref="IAdeHost"/> that records everything the engine tells its host and answers ShouldProcess as told.</summary>
+public sealed class RecordingHost : IAdeHost
+{
+    private readonly object gate = new();
+
+    public List<string> Verbose { get; } = [];
+
+    public List<string> Debug { get; } = [];
+
+    public List<string> Warnings { get; } = [];
+
+    public List<AdeProgress> Progress { get; } = [];
+
+    public List<(string Target, string Action)> ShouldProcessCalls { get; } = [];
+
+    /// <summary>What ShouldProcess answers (as -WhatIf, or "No" at a -Confirm prompt, would).</summary>
+    public bool ShouldProcessAnswer { get; set; } = true;
+
+    public CancellationToken Cancellation => CancellationToken.None;
+
+    /// <summary>Every piece of text the engine handed to the host.</summary>
+    public IReadOnlyList<string> AllText
+    {
+        get
+        {
+            lock (gate)
+            {
+                return Verbose.Concat(Debug).Concat(Warnings)
+                    .Concat(Progress.Select(p => p.Activity + " " + p.Status))
+                    .Concat(ShouldProcessCalls.Select(c => c.Target + " " + c.Action))
+                    .ToList();
+            }
+        }
+    }
+
+    public bool ShouldProcess(string target, string action)
+    {
+        lock (gate)
+        {
+            ShouldProcessCalls.Add((target, action));
+            return ShouldProcessAnswer;
+        }
+    }
+
+    public void WriteDebug(string message)
+    {
+        lock (gate) Debug.Add(message);
+    }
+
+    public void WriteProgress(AdeProgress progress)
+    {
+        lock (gate) Progress.Add(progress);
+    }
+
+    public void WriteVerbose(string message)
+    {
+        lock (gate) Verbose.Add(message);
+    }
+
+    public void WriteWarning(string message)
+    {
+        lock (gate) Warnings.Add(message);
+    }
+}
