@@ -27,7 +27,8 @@ public sealed class TestStore : IDisposable
         Store = AdeStore.Open(StorePath);
         Time = new FakeTimeProvider(Start);
         Host = new RecordingHost();
-        Engine = new AdeEngine(Store, Host, Time);
+        Apple = new AccountOnlyAppleHandler();
+        Engine = new AdeEngine(Store, Host, Time, new AdeEnrollment.Engine.Apple.AppleClientFactory(Time, Host, Apple));
     }
 
     public TempDirectory Temp { get; }
@@ -41,6 +42,9 @@ public sealed class TestStore : IDisposable
     public RecordingHost Host { get; }
 
     public AdeEngine Engine { get; }
+
+    /// <summary>Stands in for Apple's /session and /account when tokens are added.</summary>
+    public AccountOnlyAppleHandler Apple { get; }
 
     public TokenService Tokens => Engine.Tokens;
 
