@@ -199,6 +199,47 @@ public static class ErrorCatalog
         F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
         serialNumber);
 
+    // ---- profiles ----------------------------------------------------------------------------------------------
+    public static AdeException ProfileSettingInvalid(string setting, string value, string rule) => E(nameof(ProfileSettingInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("-{0} '{1}' is not valid: {2}", setting, value, rule),
+        setting);
+
+    public static AdeException ProfileNameConflict(string name, string token) => E(nameof(ProfileNameConflict),
+        AdeErrorCategory.ResourceExists,
+        F("Token '{1}' already has a profile named '{0}'. Profile names are unique per token; choose another -Name or change the existing profile with Set-AdeProfile.", name, token),
+        name);
+
+    public static AdeException ProfileLimitReached(string token, int limit) => E(nameof(ProfileLimitReached),
+        AdeErrorCategory.LimitsExceeded,
+        F("Token '{0}' already has {1} enrollment profiles, the most Intune allows per token. Remove a profile you no longer use (Remove-AdeProfile) first.", token, limit),
+        token);
+
+    public static AdeException ProfileNotFound(string profile) => E(nameof(ProfileNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("No enrollment profile '{0}' exists in this store. List the profiles with Get-AdeProfile.", profile),
+        profile);
+
+    public static AdeException ProfileAmbiguous(string profile, int count) => E(nameof(ProfileAmbiguous),
+        AdeErrorCategory.InvalidArgument,
+        F("'{0}' matches {1} profiles (profile names are unique per token, not per store). Give the token too (-Token), the profile's Id, or pipe the profile object.", profile, count),
+        profile);
+
+    public static AdeException ProfileInUse(string profile, IReadOnlyList<string> users) => E(nameof(ProfileInUse),
+        AdeErrorCategory.InvalidOperation,
+        F("Profile '{0}' is in use: it is {1}. Assign the devices another profile (Set-AdeDeviceProfile) and clear or change the default (Set-AdeDefaultProfile), then remove it.", profile, string.Join(" and ", users)),
+        profile);
+
+    public static AdeException ProfileFileInvalid(string path, string reason) => E(nameof(ProfileFileInvalid),
+        AdeErrorCategory.InvalidData,
+        F("'{0}' is not an AdeEnrollment profile export: {1} Create one with Export-AdeProfile.", path, reason),
+        path);
+
+    public static AdeException EnrollmentUrlMissing(string token) => E(nameof(EnrollmentUrlMissing),
+        AdeErrorCategory.InvalidOperation,
+        F("Token '{0}' has no enrollment URL, and Apple needs it in every enrollment profile. Set it with Set-AdeToken -Token '{0}' -EnrollmentUrl https://…", token),
+        token);
+
     // ---- argument validation -----------------------------------------------------------------------------------
     public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),
         AdeErrorCategory.InvalidArgument,

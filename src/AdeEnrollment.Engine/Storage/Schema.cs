@@ -117,6 +117,8 @@ internal static class Schema
         ALTER TABLE device ADD COLUMN last_seen_sync INTEGER NULL;
         ALTER TABLE device ADD COLUMN last_op_date INTEGER NULL;
         ALTER TABLE device ADD COLUMN first_seen_sync INTEGER NULL;
+        ALTER TABLE device ADD COLUMN assign_failed_at INTEGER NULL;  -- Apple answered FAILED: no retry for 24 h
+        ALTER TABLE profile ADD COLUMN apple_defined_hash TEXT NULL;   -- settings hash last defined at Apple
         CREATE INDEX device_purge ON device (purge_after) WHERE purge_after IS NOT NULL;
         """,
     ];

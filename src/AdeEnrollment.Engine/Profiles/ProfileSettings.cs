@@ -1,0 +1,210 @@
+using System.Text.Json.Serialization;
+
+namespace AdeEnrollment.Engine.Profiles;
+
+public enum UserAffinity
+{
+    WithUserAffinity,
+
+    /// <summary>Kiosk, point of sale, shared devices.</summary>
+    WithoutUserAffinity,
+}
+
+public enum AuthenticationMethod
+{
+    CompanyPortal,
+    SetupAssistantLegacy,
+
+    /// <summary>Setup Assistant with modern authentication (iOS/iPadOS 13.0+; older devices fall back to legacy).</summary>
+    SetupAssistantModern,
+}
+
+public enum SyncWithComputers
+{
+    AllowAll,
+
+    /// <summary>The port is limited to charging.</summary>
+    DenyAll,
+
+    /// <summary>Only Macs holding one of the Apple Configurator certificates may pair.</summary>
+    AllowByCertificate,
+}
+
+/// <summary>Setup Assistant panes an enrollment profile can hide (SPEC §4 HiddenScreen).</summary>
+public enum SetupScreen
+{
+    Passcode,
+    LocationServices,
+    Restore,
+    AppleId,
+    TermsAndConditions,
+    TouchIdFaceId,
+    ApplePay,
+    Zoom,
+    Siri,
+    DiagnosticsData,
+    DisplayTone,
+    Privacy,
+    AndroidMigration,
+    iMessageAndFaceTime,
+    Onboarding,
+    ScreenTime,
+    SimSetup,
+    SoftwareUpdate,
+    WatchMigration,
+    Appearance,
+    DeviceToDeviceMigration,
+    RestoreCompleted,
+    SoftwareUpdateCompleted,
+    GetStarted,
+    TermsOfAddress,
+}
+
+/// <summary>
+/// The settings of an enrollment profile (SPEC §4). As input to New-/Set-AdeProfile a null property means
+/// "not given"; a stored profile has every default applied (<see cref="ProfileRules.Normalise"/>).
+/// </summary>
+public sealed record ProfileSettings
+{
+    public string? Description { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<UserAffinity>))]
+    public UserAffinity? UserAffinity { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<AuthenticationMethod>))]
+    public AuthenticationMethod? AuthenticationMethod { get; init; }
+
+    public bool? InstallCompanyPortal { get; init; }
+
+    public string? CompanyPortalVppToken { get; init; }
+
+    public bool? RunCompanyPortalInSingleAppMode { get; init; }
+
+    public bool? Supervised { get; init; }
+
+    public bool? LockedEnrollment { get; init; }
+
+    public bool? SharedIPad { get; init; }
+
+    public int? MaximumCachedUsers { get; init; }
+
+    public int? PasscodeLockGracePeriodSeconds { get; init; }
+
+    public int? UserSessionTimeoutSeconds { get; init; }
+
+    public bool? RequireTemporarySession { get; init; }
+
+    public int? TemporarySessionTimeoutSeconds { get; init; }
+
+    [JsonConverter(typeof(JsonStringEnumConverter<SyncWithComputers>))]
+    public SyncWithComputers? SyncWithComputers { get; init; }
+
+    /// <summary>Apple Configurator certificates (base64 DER) for SyncWithComputers = AllowByCertificate.</summary>
+    public IReadOnlyList<string>? ConfiguratorCertificates { get; init; }
+
+    public string? DeviceNameTemplate { get; init; }
+
+    public string? CellularDataPlanUrl { get; init; }
+
+    public string? Department { get; init; }
+
+    public string? DepartmentPhone { get; init; }
+
+    [JsonConverter(typeof(SetupScreenListConverter))]
+    public IReadOnlyList<SetupScreen>? HiddenScreens { get; init; }
+
+    /// <summary>The settings of <paramref name="current"/> with every property given in <paramref name="patch"/> replacing it.</summary>
+    public static ProfileSettings Merge(ProfileSettings current, ProfileSettings patch) => new()
+    {
+        Description = patch.Description ?? current.Description,
+        UserAffinity = patch.UserAffinity ?? current.UserAffinity,
+        AuthenticationMethod = patch.AuthenticationMethod ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.AuthenticationMethod),
+        InstallCompanyPortal = patch.InstallCompanyPortal ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.InstallCompanyPortal),
+        CompanyPortalVppToken = patch.CompanyPortalVppToken ?? current.CompanyPortalVppToken,
+        RunCompanyPortalInSingleAppMode = patch.RunCompanyPortalInSingleAppMode ?? current.RunCompanyPortalInSingleAppMode,
+        Supervised = patch.Supervised ?? current.Supervised,
+        LockedEnrollment = patch.LockedEnrollment ?? current.LockedEnrollment,
+        SharedIPad = patch.SharedIPad ?? current.SharedIPad,
+        MaximumCachedUsers = patch.MaximumCachedUsers ?? current.MaximumCachedUsers,
+        PasscodeLockGracePeriodSeconds = patch.PasscodeLockGracePeriodSeconds ?? current.PasscodeLockGracePeriodSeconds,
+        UserSessionTimeoutSeconds = patch.UserSessionTimeoutSeconds ?? current.UserSessionTimeoutSeconds,
+        RequireTemporarySession = patch.RequireTemporarySession ?? current.RequireTemporarySession,
+        TemporarySessionTimeoutSeconds = patch.TemporarySessionTimeoutSeconds ?? current.TemporarySessionTimeoutSeconds,
+        SyncWithComputers = patch.SyncWithComputers ?? current.SyncWithComputers,
+        ConfiguratorCertificates = patch.ConfiguratorCertificates ?? current.ConfiguratorCertificates,
+        DeviceNameTemplate = patch.DeviceNameTemplate ?? current.DeviceNameTemplate,
+        CellularDataPlanUrl = patch.CellularDataPlanUrl ?? current.CellularDataPlanUrl,
+        Department = patch.Department ?? current.Department,
+        DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
+        HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
+    };
+
+    /// <summary>True when nothing but the device name template differs (applies without a reset).</summary>
+    public static bool OnlyDeviceNameDiffers(ProfileSettings a, ProfileSettings b)
+        => a with { DeviceNameTemplate = null, Description = null } == b with { DeviceNameTemplate = null, Description = null };
+
+    public bool Equals(ProfileSettings? other)
+    {
+        if (other is null)
+        {
+            return false;
+        }
+
+        return Description == other.Description && UserAffinity == other.UserAffinity && AuthenticationMethod == other.AuthenticationMethod
+               && InstallCompanyPortal == other.InstallCompanyPortal && CompanyPortalVppToken == other.CompanyPortalVppToken
+               && RunCompanyPortalInSingleAppMode == other.RunCompanyPortalInSingleAppMode && Supervised == other.Supervised
+               && LockedEnrollment == other.LockedEnrollment && SharedIPad == other.SharedIPad && MaximumCachedUsers == other.MaximumCachedUsers
+               && PasscodeLockGracePeriodSeconds == other.PasscodeLockGracePeriodSeconds && UserSessionTimeoutSeconds == other.UserSessionTimeoutSeconds
+               && RequireTemporarySession == other.RequireTemporarySession && TemporarySessionTimeoutSeconds == other.TemporarySessionTimeoutSeconds
+               && SyncWithComputers == other.SyncWithComputers && SequenceEqual(ConfiguratorCertificates, other.ConfiguratorCertificates)
+               && DeviceNameTemplate == other.DeviceNameTemplate && CellularDataPlanUrl == other.CellularDataPlanUrl
+               && Department == other.Department && DepartmentPhone == other.DepartmentPhone && SequenceEqual(HiddenScreens, other.HiddenScreens);
+    }
+
+    public override int GetHashCode() => HashCode.Combine(UserAffinity, AuthenticationMethod, SharedIPad, DeviceNameTemplate, Department);
+
+    private static bool SequenceEqual<T>(IReadOnlyList<T>? a, IReadOnlyList<T>? b)
+        => (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.SequenceEqual(b);
+}
+
+/// <summary>HiddenScreens as names in JSON (profiles as code stay readable).</summary>
+internal sealed class SetupScreenListConverter : System.Text.Json.Serialization.JsonConverter<IReadOnlyList<SetupScreen>>
+{
+    public override IReadOnlyList<SetupScreen>? Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (reader.TokenType == System.Text.Json.JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        var list = new List<SetupScreen>();
+        if (reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
+        {
+            throw new System.Text.Json.JsonException("HiddenScreens must be an array of pane names.");
+        }
+
+        while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        {
+            var name = reader.GetString();
+            if (!Enum.TryParse<SetupScreen>(name, ignoreCase: true, out var screen) || int.TryParse(name, out _))
+            {
+                throw new System.Text.Json.JsonException($"'{name}' is not a Setup Assistant pane. Valid panes: {string.Join(", ", Enum.GetNames<SetupScreen>())}.");
+            }
+
+            list.Add(screen);
+        }
+
+        return list;
+    }
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, IReadOnlyList<SetupScreen> value, System.Text.Json.JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var screen in value)
+        {
+            writer.WriteStringValue(screen.ToString());
+        }
+
+        writer.WriteEndArray();
+    }
+}
