@@ -305,7 +305,7 @@ public sealed class TokenService
         };
     }
 
-    public AdeToken UpdateToken(string tokenRef, string path, string? appleId)
+    public AdeToken? UpdateToken(string tokenRef, string path, string? appleId)
     {
         var token = ResolveToken(tokenRef);
         var newAppleId = appleId is null ? token.AppleId : ValidateAppleId(appleId);
@@ -314,7 +314,7 @@ public sealed class TokenService
         var content = ReadTokenFile(fullPath, request.Id, request.PublicKeyPem, $"token '{token.Name}'");
         if (!host.ShouldProcess(token.Name, $"Renew ADE token from '{fullPath}' (new expiry {content.AccessTokenExpiry:u})"))
         {
-            return token;
+            return null;
         }
 
         store.Write((c, _) =>

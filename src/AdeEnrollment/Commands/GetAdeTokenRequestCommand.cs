@@ -9,8 +9,7 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeTokenRequest))]
 public sealed class GetAdeTokenRequestCommand : AdeCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("RequestId")]
+    [Parameter(Position = 0)]
     public Guid? Id { get; set; }
 
     [Parameter]

@@ -26,5 +26,12 @@ public sealed class UpdateAdeTokenCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? AppleId { get; set; }
 
-    protected override void ProcessItem() => WriteObject(Engine.Tokens.UpdateToken(Token, ResolvePath(Path), AppleId));
+    protected override void ProcessItem()
+    {
+        var token = Engine.Tokens.UpdateToken(Token, ResolvePath(Path), AppleId);
+        if (token is not null)
+        {
+            WriteObject(token);
+        }
+    }
 }
