@@ -2,6 +2,7 @@ using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Sync;
 using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
 
@@ -24,7 +25,9 @@ public sealed class AdeEngine
         Apple = apple ?? new AppleClientFactory(Time, host);
         Tokens = new TokenService(store, Time, host, Apple);
         StoreInfo = new StoreService(store);
-        Sync = new SyncService(store, Time, host, Tokens, Apple);
+        Profiles = new ProfileService(store, Time, host, Tokens);
+        Assignments = new AssignmentService(store, Time, host, Tokens, Profiles, Apple);
+        Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
     }
 
@@ -42,6 +45,10 @@ public sealed class AdeEngine
     public StoreService StoreInfo { get; }
 
     public SyncService Sync { get; }
+
+    public ProfileService Profiles { get; }
+
+    public AssignmentService Assignments { get; }
 
     public DeviceService Devices { get; }
 }

@@ -24,6 +24,14 @@
         'Get-AdeSyncStatus'
         'Get-AdeDevice'
         'Remove-AdeDevice'
+        'New-AdeProfile'
+        'Get-AdeProfile'
+        'Set-AdeProfile'
+        'Remove-AdeProfile'
+        'Export-AdeProfile'
+        'Import-AdeProfile'
+        'Set-AdeDefaultProfile'
+        'Set-AdeDeviceProfile'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

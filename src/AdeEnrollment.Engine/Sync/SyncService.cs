@@ -3,6 +3,7 @@ using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
 using Microsoft.Data.Sqlite;
@@ -27,9 +28,11 @@ public sealed class SyncService
     private readonly IAdeHost host;
     private readonly TokenService tokens;
     private readonly AppleClientFactory apple;
+    private readonly AssignmentService assignments;
 
-    internal SyncService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, AppleClientFactory apple)
+    internal SyncService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, AppleClientFactory apple, AssignmentService assignments)
     {
+        this.assignments = assignments;
         this.store = store;
         this.time = time;
         this.host = host;
@@ -243,7 +246,9 @@ public sealed class SyncService
         private readonly DateTimeOffset startedAt;
         private readonly SyncStateRow initial;
         private AdeSyncKind kind;
-        private int added, modified, removed, purged, pages;
+        private int added, modified, removed, purged, pages, defaultAssigned;
+        private AppleClient? client;
+        private Guid? defaultProfile;
 
         public SyncRun(SyncService owner, AdeToken token, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
         {
@@ -262,7 +267,8 @@ public sealed class SyncService
         {
             try
             {
-                var client = owner.apple.ForToken(token, owner.tokens);
+                client = owner.apple.ForToken(token, owner.tokens);
+                defaultProfile = owner.store.Read(c => c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $t", ("$t", token.Id.ToString()))) is { } d ? Guid.Parse(d) : null;
                 var cursor = initial.Cursor;
                 if (kind == AdeSyncKind.Full)
                 {
@@ -380,6 +386,12 @@ public sealed class SyncService
                 return pageCounts;
             });
 
+            if (defaultProfile is { } profileId && counts.WithoutProfile is { Count: > 0 } arrivals)
+            {
+                // In the same sync, batched: at most one assignment request per page.
+                defaultAssigned += owner.assignments.AssignDefault(client!, token, profileId, arrivals);
+            }
+
             pages++;
             added += counts.Added;
             modified += counts.Modified;
@@ -397,9 +409,10 @@ public sealed class SyncService
                 c.Execute(
                     """
                     UPDATE sync_history SET status = 'Succeeded', finished_at = $now, kind = $k, added = $a, modified = $m,
-                           removed = $r, purged = $p, pages = $pg WHERE id = $h
+                           removed = $r, purged = $p, pages = $pg, default_assigned = $da WHERE id = $h
                     """,
-                    ("$now", ToUnixMs(now)), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed), ("$p", purged), ("$pg", pages), ("$h", historyId));
+                    ("$now", ToUnixMs(now)), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed), ("$p", purged), ("$pg", pages),
+                    ("$da", defaultAssigned), ("$h", historyId));
                 c.Execute(
                     """
                     UPDATE sync_state SET last_success_at = $now, next_must_be_full = 0, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
@@ -431,6 +444,7 @@ public sealed class SyncService
                 Modified = modified,
                 Removed = removed,
                 Purged = purged,
+                DefaultProfileAssigned = defaultAssigned,
                 Pages = pages,
                 StartedAt = startedAt,
                 Duration = now - startedAt,

@@ -27,6 +27,12 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     public string[]? SerialNumber { get; set; }
 
     [Parameter]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(ProfileNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Profile { get; set; }
+
+    [Parameter]
     public SwitchParameter Unassigned { get; set; }
 
     [Parameter]
@@ -37,15 +43,16 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Profile, Token).Id;
         if (SerialNumber is null)
         {
-            Write(new DeviceQuery(tokenId, null, null, Unassigned, RemovedFromAbm));
+            Write(new DeviceQuery(tokenId, null, profileId, Unassigned, RemovedFromAbm));
             return;
         }
 
         foreach (var serial in SerialNumber)
         {
-            var found = Write(new DeviceQuery(tokenId, serial, null, Unassigned, RemovedFromAbm));
+            var found = Write(new DeviceQuery(tokenId, serial, profileId, Unassigned, RemovedFromAbm));
             if (found == 0 && !Wildcard.HasWildcard(serial))
             {
                 WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(serial)));

@@ -17,6 +17,7 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
         {
             AdeToken token => token.Id.ToString(),
             AdeTokenRequest request => request.Id.ToString(),
+            AdeProfile profile => profile.Id.ToString(),
             Guid id => id.ToString(),
             object[] array => array.Select(item => Transform(engineIntrinsics, item)).ToArray(),
             _ => inputData,

@@ -1,0 +1,91 @@
+using AdeEnrollment.Engine.Profiles;
+
+namespace AdeEnrollment.Engine.Model;
+
+/// <summary>An enrollment profile of a token (SPEC §3/§4).</summary>
+public sealed class AdeProfile
+{
+    internal AdeProfile() { }
+
+    public Guid Id { get; internal init; }
+
+    public string Name { get; internal init; } = "";
+
+    public string Token { get; internal init; } = "";
+
+    public Guid TokenId { get; internal init; }
+
+    public string? Description { get; internal init; }
+
+    public UserAffinity UserAffinity { get; internal init; }
+
+    public AuthenticationMethod? AuthenticationMethod { get; internal init; }
+
+    public bool Supervised { get; internal init; }
+
+    public bool LockedEnrollment { get; internal init; }
+
+    public bool SharedIPad { get; internal init; }
+
+    public SyncWithComputers SyncWithComputers { get; internal init; }
+
+    public string? DeviceNameTemplate { get; internal init; }
+
+    public IReadOnlyList<SetupScreen> HiddenScreens { get; internal init; } = [];
+
+    /// <summary>Every setting, as New-/Set-AdeProfile take them and Export-AdeProfile writes them.</summary>
+    public ProfileSettings Settings { get; internal init; } = new();
+
+    /// <summary>True when this is the token's default profile (given to devices that arrive without one).</summary>
+    public bool IsDefault { get; internal init; }
+
+    public int DeviceCount { get; internal init; }
+
+    /// <summary>Apple's profile UUID once the profile was defined at Apple (at its first assignment).</summary>
+    public string? AppleProfileUuid { get; internal init; }
+
+    public IReadOnlyList<string> ScopeTags { get; internal init; } = [];
+
+    public DateTimeOffset CreatedAt { get; internal init; }
+
+    public DateTimeOffset ModifiedAt { get; internal init; }
+
+    public override string ToString() => Name;
+}
+
+public enum AdeAssignmentStatus
+{
+    Success,
+
+    /// <summary>Apple says the serial is not assigned to this token's MDM server.</summary>
+    NotAccessible,
+
+    /// <summary>Apple could not assign; not retried for 24 hours (see RetryAfter).</summary>
+    Failed,
+
+    /// <summary>Apple throttled the request and the cmdlet's time ran out; retry after RetryAfter.</summary>
+    Throttled,
+
+    /// <summary>The engine does not know this serial on the profile's token (sync first).</summary>
+    UnknownDevice,
+}
+
+/// <summary>The outcome of assigning a profile to one device.</summary>
+public sealed class AdeAssignmentResult
+{
+    internal AdeAssignmentResult() { }
+
+    public string SerialNumber { get; internal init; } = "";
+
+    public string Profile { get; internal init; } = "";
+
+    public string? PreviousProfile { get; internal init; }
+
+    public AdeAssignmentStatus Status { get; internal init; }
+
+    public DateTimeOffset? RetryAfter { get; internal init; }
+
+    public string Token { get; internal init; } = "";
+
+    public override string ToString() => $"{SerialNumber} {Status}";
+}

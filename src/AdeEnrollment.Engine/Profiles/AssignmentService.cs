@@ -1,0 +1,314 @@
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+using Microsoft.Data.Sqlite;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Profiles;
+
+/// <summary>
+/// Assigns profiles to devices at Apple (SPEC §3 Set-AdeDeviceProfile, §4): serials normalised and de-duplicated,
+/// requests of at most 1000, THROTTLED retried after Apple's wait within a bounded time, FAILED held back 24 hours,
+/// profiles defined at Apple on first use and defined again (and re-assigned) after they change.
+/// </summary>
+public sealed class AssignmentService
+{
+    public const int MaxBatch = AppleClientOptions.MaxDevicesPerRequest;
+    public static readonly TimeSpan FailedCooldown = TimeSpan.FromHours(24);
+    public static readonly TimeSpan MaxThrottleWait = TimeSpan.FromMinutes(2);
+
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+    private readonly TokenService tokens;
+    private readonly ProfileService profiles;
+    private readonly AppleClientFactory apple;
+
+    internal AssignmentService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, ProfileService profiles, AppleClientFactory apple)
+    {
+        this.store = store;
+        this.time = time;
+        this.host = host;
+        this.tokens = tokens;
+        this.profiles = profiles;
+        this.apple = apple;
+    }
+
+    /// <summary>Assigns <paramref name="profileRef"/> to the serials, yielding one result per distinct serial.</summary>
+    public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<string> serials)
+    {
+        var profile = profiles.Resolve(profileRef, tokenRef);
+        var token = tokens.GetTokens(id: profile.TokenId).Single();
+        var distinct = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in serials)
+        {
+            var serial = DeviceRepository.NormaliseSerial(raw);
+            if (serial.Length > 0 && seen.Add(serial))
+            {
+                distinct.Add(serial);
+            }
+        }
+
+        AppleClient? client = null;
+        string? uuid = null;
+        var batches = (distinct.Count + MaxBatch - 1) / MaxBatch;
+        for (var b = 0; b < batches; b++)
+        {
+            var batch = distinct.GetRange(b * MaxBatch, Math.Min(MaxBatch, distinct.Count - b * MaxBatch));
+            host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({batch.Count} devices)", b * 100 / batches));
+            var now = time.GetUtcNow();
+            var current = CurrentState(token.Id, batch);
+            var send = new List<string>();
+            foreach (var serial in batch)
+            {
+                if (!current.TryGetValue(serial, out var state))
+                {
+                    yield return Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null);
+                    continue;
+                }
+
+                if (state.FailedAt is { } failed && now < failed + FailedCooldown)
+                {
+                    yield return Result(serial, profile, state.ProfileName, AdeAssignmentStatus.Failed, failed + FailedCooldown);
+                    continue;
+                }
+
+                if (host.ShouldProcess(serial, $"Assign enrollment profile '{profile.Name}' (now: '{state.ProfileName ?? "none"}')"))
+                {
+                    send.Add(serial);
+                }
+            }
+
+            if (send.Count == 0)
+            {
+                continue;
+            }
+
+            client ??= apple.ForToken(token, tokens);
+            uuid ??= EnsureDefined(client, profile, token);
+            foreach (var result in Send(client, token, profile, uuid, send, current))
+            {
+                yield return result;
+            }
+        }
+
+        host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", "Done", 100, Completed: true));
+    }
+
+    /// <summary>During a sync: gives devices that arrived without a profile the token's default profile. Returns the successes.</summary>
+    internal int AssignDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials)
+    {
+        if (serials.Count == 0)
+        {
+            return 0;
+        }
+
+        var profile = profiles.Get(id: profileId).Single();
+        var uuid = EnsureDefined(client, profile, token);
+        var n = 0;
+        for (var i = 0; i < serials.Count; i += MaxBatch)
+        {
+            var batch = serials.Skip(i).Take(MaxBatch).ToList();
+            n += Send(client, token, profile, uuid, batch, CurrentState(token.Id, batch)).Count(r => r.Status == AdeAssignmentStatus.Success);
+        }
+
+        return n;
+    }
+
+    private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt);
+
+    private Dictionary<string, DeviceState> CurrentState(Guid tokenId, IReadOnlyList<string> serials)
+    {
+        return store.Read(c =>
+        {
+            var map = new Dictionary<string, DeviceState>(serials.Count, StringComparer.Ordinal);
+            using var command = c.CreateCommand();
+            var names = new List<string>(serials.Count);
+            for (var i = 0; i < serials.Count; i++)
+            {
+                names.Add("$s" + i);
+                command.Parameters.AddWithValue("$s" + i, serials[i]);
+            }
+
+            command.Parameters.AddWithValue("$t", tokenId.ToString());
+            command.CommandText =
+                $"""
+                SELECT d.serial_number, p.name, d.assign_failed_at FROM device d LEFT JOIN profile p ON p.id = d.profile_id
+                WHERE d.token_id = $t AND d.serial_number IN ({string.Join(",", names)})
+                """;
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                map[r.GetString(0)] = new DeviceState(r.GetStringOrNull(1), r.IsDBNull(2) ? null : ToTime(r.GetInt64(2)));
+            }
+
+            return map;
+        });
+    }
+
+    /// <summary>One request of at most 1000 serials, THROTTLED ones retried after Apple's wait until the time bound.</summary>
+    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
+    {
+        var results = new List<AdeAssignmentResult>(serials.Count);
+        var deadline = time.GetUtcNow() + MaxThrottleWait;
+        var pending = serials;
+        while (pending.Count > 0)
+        {
+            var response = client.AssignProfileAsync(uuid, pending, cancellationToken: host.Cancellation).GetAwaiter().GetResult();
+            var now = time.GetUtcNow();
+            var throttled = new List<string>();
+            var success = new List<string>();
+            var failed = new List<string>();
+            foreach (var serial in pending)
+            {
+                var status = response.Devices.TryGetValue(serial, out var s) ? s : AppleDeviceStatus.Failed;
+                switch (status)
+                {
+                    case AppleDeviceStatus.Success:
+                        success.Add(serial);
+                        break;
+                    case AppleDeviceStatus.Throttled:
+                        throttled.Add(serial);
+                        break;
+                    case AppleDeviceStatus.NotAccessible:
+                        results.Add(Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.NotAccessible, null));
+                        break;
+                    default:
+                        failed.Add(serial);
+                        results.Add(Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Failed, now + FailedCooldown));
+                        break;
+                }
+            }
+
+            Record(token.Id, profile.Id, uuid, success, failed, now);
+            results.AddRange(success.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Success, null)));
+            if (throttled.Count == 0)
+            {
+                break;
+            }
+
+            var wait = TimeSpan.FromSeconds(Math.Max(1, response.RetryAfterSeconds ?? 60));
+            if (time.GetUtcNow() + wait > deadline)
+            {
+                results.AddRange(throttled.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Throttled, now + wait)));
+                break;
+            }
+
+            host.WriteVerbose($"Apple throttled {throttled.Count} devices; retrying them in {wait.TotalSeconds:N0} seconds.");
+            Task.Delay(wait, host.Cancellation).GetAwaiter().GetResult();
+            pending = throttled;
+        }
+
+        return results;
+    }
+
+    private static string? Previous(IReadOnlyDictionary<string, DeviceState> current, string serial)
+        => current.TryGetValue(serial, out var s) ? s.ProfileName : null;
+
+    private void Record(Guid tokenId, Guid profileId, string uuid, List<string> success, List<string> failed, DateTimeOffset now)
+    {
+        if (success.Count == 0 && failed.Count == 0)
+        {
+            return;
+        }
+
+        store.Write((c, tx) =>
+        {
+            using var ok = c.Command(
+                """
+                UPDATE device SET profile_id = $p, profile_uuid = $u, profile_status = 'assigned', profile_assign_time = $now,
+                       assign_failed_at = NULL, updated_at = $now
+                WHERE token_id = $t AND serial_number = $s
+                """, ("$p", profileId.ToString()), ("$u", uuid), ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$s", ""));
+            ok.Transaction = tx;
+            foreach (var serial in success)
+            {
+                ok.Parameters["$s"].Value = serial;
+                ok.ExecuteNonQuery();
+            }
+
+            using var bad = c.Command("UPDATE device SET assign_failed_at = $now WHERE token_id = $t AND serial_number = $s",
+                ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$s", ""));
+            bad.Transaction = tx;
+            foreach (var serial in failed)
+            {
+                bad.Parameters["$s"].Value = serial;
+                bad.ExecuteNonQuery();
+            }
+
+            return 0;
+        });
+    }
+
+    /// <summary>
+    /// Defines the profile at Apple when it never was or when what Apple holds differs from the settings now; after a
+    /// redefinition the devices that held the old definition are assigned the new one.
+    /// </summary>
+    private string EnsureDefined(AppleClient client, AdeProfile profile, AdeToken token)
+    {
+        if (token.EnrollmentUrl is null)
+        {
+            throw ErrorCatalog.EnrollmentUrlMissing(token.Name);
+        }
+
+        var appleProfile = AppleProfileBuilder.Build(profile.Name, profile.Settings, token.EnrollmentUrl);
+        var hash = AppleProfileBuilder.Hash(appleProfile);
+        var (uuid, definedHash) = store.Read(c =>
+        {
+            using var command = c.Command("SELECT apple_profile_uuid, apple_defined_hash FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
+            using var r = command.ExecuteReader();
+            r.Read();
+            return (r.GetStringOrNull(0), r.GetStringOrNull(1));
+        });
+        if (uuid is not null && definedHash == hash)
+        {
+            return uuid;
+        }
+
+        var response = client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult();
+        var newUuid = response.ProfileUuid;
+        var holders = store.Write((c, _) =>
+        {
+            c.Execute("UPDATE profile SET apple_profile_uuid = $u, apple_defined_hash = $h WHERE id = $id",
+                ("$u", newUuid), ("$h", hash), ("$id", profile.Id.ToString()));
+            return uuid is null ? [] : Holders(c, profile.Id);
+        });
+        host.WriteVerbose(uuid is null
+            ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."
+            : $"Profile '{profile.Name}' changed: defined again at Apple ({newUuid}); re-assigning the {holders.Count} devices that hold it.");
+        for (var i = 0; i < holders.Count; i += MaxBatch)
+        {
+            Send(client, token, profile, newUuid, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());
+        }
+
+        return newUuid;
+    }
+
+    private static List<string> Holders(SqliteConnection c, Guid profileId)
+    {
+        using var command = c.Command("SELECT serial_number FROM device WHERE profile_id = $p AND removed_at IS NULL", ("$p", profileId.ToString()));
+        using var r = command.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
+
+    private static AdeAssignmentResult Result(string serial, AdeProfile profile, string? previous, AdeAssignmentStatus status, DateTimeOffset? retryAfter) => new()
+    {
+        SerialNumber = serial,
+        Profile = profile.Name,
+        PreviousProfile = previous,
+        Status = status,
+        RetryAfter = retryAfter,
+        Token = profile.Token,
+    };
+}

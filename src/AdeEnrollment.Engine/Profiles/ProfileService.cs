@@ -1,0 +1,324 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Security;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+using Microsoft.Data.Sqlite;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Profiles;
+
+/// <summary>Enrollment profiles (SPEC §3 "Enrollment profiles", §4): create, list, change, remove, export/import, default.</summary>
+public sealed class ProfileService
+{
+    public const int ExportSchemaVersion = 1;
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    };
+
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+    private readonly TokenService tokens;
+
+    internal ProfileService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens)
+    {
+        this.store = store;
+        this.time = time;
+        this.host = host;
+        this.tokens = tokens;
+    }
+
+    public AdeProfile? New(string tokenRef, string name, ProfileSettings settings)
+    {
+        var token = tokens.ResolveToken(tokenRef);
+        ProfileRules.ValidateName(name);
+        var normalised = ProfileRules.Normalise(settings);
+        var warnings = ProfileRules.Validate(normalised);
+        if (!host.ShouldProcess($"{name} (token '{token.Name}')", "Create enrollment profile"))
+        {
+            return null;
+        }
+
+        var id = Guid.NewGuid();
+        var now = ToUnixMs(time.GetUtcNow());
+        store.Write((c, _) =>
+        {
+            CheckNameFree(c, token, name, null);
+            if (c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $t", ("$t", token.Id.ToString())) >= ProfileRules.MaxProfilesPerToken)
+            {
+                throw ErrorCatalog.ProfileLimitReached(token.Name, ProfileRules.MaxProfilesPerToken);
+            }
+
+            c.Execute("INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ($id, $t, $n, $s, $now, $now)",
+                ("$id", id.ToString()), ("$t", token.Id.ToString()), ("$n", name), ("$s", JsonSerializer.Serialize(normalised, Json)), ("$now", now));
+            return 0;
+        });
+        Warn(warnings);
+        host.WriteVerbose($"Created enrollment profile '{name}' on token '{token.Name}'. It is defined at Apple when it is first assigned.");
+        return Get(id: id).Single();
+    }
+
+    public IReadOnlyList<AdeProfile> Get(Guid? tokenId = null, string? name = null, bool defaultOnly = false, Guid? id = null)
+    {
+        var pattern = name is null ? null : Wildcard.ToRegex(name);
+        return store.Read(c =>
+        {
+            using var command = c.Command(
+                """
+                SELECT p.id, p.name, p.settings, p.apple_profile_uuid, p.created_at, p.modified_at, t.id, t.name, t.scope_tags,
+                       t.default_profile_id = p.id, (SELECT count(*) FROM device d WHERE d.profile_id = p.id)
+                FROM profile p JOIN token t ON t.id = p.token_id
+                WHERE ($t IS NULL OR p.token_id = $t) AND ($id IS NULL OR p.id = $id) AND ($def = 0 OR t.default_profile_id = p.id)
+                ORDER BY t.name, p.name
+                """,
+                ("$t", tokenId?.ToString()), ("$id", id?.ToString()), ("$def", defaultOnly ? 1 : 0));
+            using var r = command.ExecuteReader();
+            var list = new List<AdeProfile>();
+            while (r.Read())
+            {
+                var profileName = r.GetString(1);
+                if (pattern is not null && !pattern.IsMatch(profileName))
+                {
+                    continue;
+                }
+
+                var s = JsonSerializer.Deserialize<ProfileSettings>(r.GetString(2), Json)!;
+                list.Add(new AdeProfile
+                {
+                    Id = Guid.Parse(r.GetString(0)),
+                    Name = profileName,
+                    Settings = s,
+                    Description = s.Description,
+                    UserAffinity = s.UserAffinity!.Value,
+                    AuthenticationMethod = s.AuthenticationMethod,
+                    Supervised = s.Supervised ?? true,
+                    LockedEnrollment = s.LockedEnrollment ?? false,
+                    SharedIPad = s.SharedIPad ?? false,
+                    SyncWithComputers = s.SyncWithComputers ?? SyncWithComputers.AllowAll,
+                    DeviceNameTemplate = s.DeviceNameTemplate,
+                    HiddenScreens = s.HiddenScreens ?? [],
+                    AppleProfileUuid = r.GetStringOrNull(3),
+                    CreatedAt = ToTime(r.GetInt64(4)),
+                    ModifiedAt = ToTime(r.GetInt64(5)),
+                    TokenId = Guid.Parse(r.GetString(6)),
+                    Token = r.GetString(7),
+                    ScopeTags = JsonSerializer.Deserialize<string[]>(r.GetString(8)) ?? [],
+                    IsDefault = !r.IsDBNull(9) && r.GetInt64(9) == 1,
+                    DeviceCount = r.GetInt32(10),
+                });
+            }
+
+            return list;
+        });
+    }
+
+    /// <summary>Exactly one profile by Id, or by name (within <paramref name="tokenRef"/> when given).</summary>
+    public AdeProfile Resolve(string profile, string? tokenRef = null)
+    {
+        if (Guid.TryParse(profile, out var id))
+        {
+            return Get(id: id).SingleOrDefault() ?? throw ErrorCatalog.ProfileNotFound(profile);
+        }
+
+        var tokenId = tokenRef is null ? (Guid?)null : tokens.ResolveToken(tokenRef).Id;
+        var matches = Get(tokenId, profile);
+        return matches.Count switch
+        {
+            0 => throw ErrorCatalog.ProfileNotFound(profile),
+            1 => matches[0],
+            _ => throw ErrorCatalog.ProfileAmbiguous(profile, matches.Count),
+        };
+    }
+
+    public AdeProfile? Set(string profileRef, string? tokenRef, string? newName, ProfileSettings patch)
+    {
+        var profile = Resolve(profileRef, tokenRef);
+        if (newName is not null)
+        {
+            ProfileRules.ValidateName(newName);
+        }
+
+        var merged = ProfileRules.Normalise(ProfileSettings.Merge(profile.Settings, patch));
+        var warnings = ProfileRules.Validate(merged);
+        var settingsChanged = !merged.Equals(profile.Settings);
+        var nameChanged = newName is not null && newName != profile.Name;
+        if (!settingsChanged && !nameChanged)
+        {
+            return profile;
+        }
+
+        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", "Change enrollment profile"))
+        {
+            return null;
+        }
+
+        var pushed = store.Write((c, _) =>
+        {
+            if (newName is not null)
+            {
+                CheckNameFree(c, new AdeToken { Id = profile.TokenId, Name = profile.Token }, newName, profile.Id);
+            }
+
+            c.Execute("UPDATE profile SET name = coalesce($n, name), settings = $s, modified_at = $now WHERE id = $id",
+                ("$n", newName), ("$s", JsonSerializer.Serialize(merged, Json)), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", profile.Id.ToString()));
+            return c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND profile_status = 'pushed'", ("$id", profile.Id.ToString()));
+        });
+
+        Warn(warnings);
+        if (settingsChanged && !ProfileSettings.OnlyDeviceNameDiffers(merged, profile.Settings))
+        {
+            host.WriteWarning(pushed == 0
+                ? $"No device has received profile '{profile.Name}' yet; devices get the new settings when they activate. Assigned devices get the profile defined again at Apple at the next assignment."
+                : $"{pushed:N0} devices already received profile '{profile.Name}': they keep the old settings until they are factory reset and activated again. The device name template is the only setting that applies without a reset.");
+        }
+
+        return Get(id: profile.Id).Single();
+    }
+
+    public bool Remove(string profileRef, string? tokenRef)
+    {
+        var profile = Resolve(profileRef, tokenRef);
+        CheckNotInUse(profile.Id, profile.Name, null);
+        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", "Remove enrollment profile"))
+        {
+            return false;
+        }
+
+        store.Write((c, _) =>
+        {
+            CheckNotInUse(profile.Id, profile.Name, c);
+            c.Execute("DELETE FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
+            return 0;
+        });
+        return true;
+    }
+
+    private void CheckNotInUse(Guid id, string name, SqliteConnection? connection)
+    {
+        List<string> Users(SqliteConnection c)
+        {
+            var users = new List<string>();
+            var p = ("$id", (object?)id.ToString());
+            var defaultOf = c.Scalar<string>("SELECT name FROM token WHERE default_profile_id = $id", p);
+            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id", p);
+            if (defaultOf is not null) users.Add($"the default profile of token '{defaultOf}'");
+            if (devices > 0) users.Add(devices == 1 ? "assigned to 1 device" : $"assigned to {devices:N0} devices");
+            return users;
+        }
+
+        var found = connection is null ? store.Read(Users) : Users(connection);
+        if (found.Count > 0)
+        {
+            throw ErrorCatalog.ProfileInUse(name, found);
+        }
+    }
+
+    // ---- default profile -------------------------------------------------------------------------------------------
+
+    public AdeToken? SetDefault(string tokenRef, string? profileRef)
+    {
+        var token = tokens.ResolveToken(tokenRef);
+        AdeProfile? profile = null;
+        if (profileRef is not null)
+        {
+            profile = Resolve(profileRef, Guid.TryParse(profileRef, out _) ? null : token.Id.ToString());
+            if (profile.TokenId != token.Id)
+            {
+                throw ErrorCatalog.ProfileNotFound($"{profileRef} (on token '{token.Name}')");
+            }
+        }
+
+        var action = profile is null ? "Clear the default profile" : $"Make '{profile.Name}' the default profile";
+        if (!host.ShouldProcess(token.Name, action))
+        {
+            return null;
+        }
+
+        store.Write((c, _) => c.Execute("UPDATE token SET default_profile_id = $p, modified_at = $now WHERE id = $t",
+            ("$p", profile?.Id.ToString()), ("$now", ToUnixMs(time.GetUtcNow())), ("$t", token.Id.ToString())));
+        host.WriteVerbose(profile is null
+            ? $"Token '{token.Name}' has no default profile now; devices that arrive without a profile stay without one."
+            : $"Devices that arrive on token '{token.Name}' without a profile get '{profile.Name}' during the sync that brings them.");
+        return tokens.GetTokens(id: token.Id).Single();
+    }
+
+    // ---- profiles as code ------------------------------------------------------------------------------------------
+
+    private sealed record ExportDocument(int SchemaVersion, string Name, ProfileSettings Settings)
+    {
+        [JsonPropertyName("$type")]
+        public string Type { get; init; } = "AdeEnrollment.Profile";
+    }
+
+    public string Export(string profileRef, string? tokenRef, string? path)
+    {
+        var profile = Resolve(profileRef, tokenRef);
+        var json = JsonSerializer.Serialize(new ExportDocument(ExportSchemaVersion, profile.Name, profile.Settings), Json);
+        if (path is not null)
+        {
+            FileSecurity.WritePublicFile(path, json + Environment.NewLine);
+            host.WriteVerbose($"Exported profile '{profile.Name}' to {path}.");
+        }
+
+        return json;
+    }
+
+    public AdeProfile? Import(string tokenRef, string path, string? name)
+    {
+        if (!File.Exists(path))
+        {
+            throw ErrorCatalog.ProfileFileInvalid(path, "the file does not exist.");
+        }
+
+        if (new FileInfo(path).Length > 1024 * 1024)
+        {
+            throw ErrorCatalog.ProfileFileInvalid(path, "the file is over 1 MiB.");
+        }
+
+        ExportDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize<ExportDocument>(File.ReadAllText(path), new JsonSerializerOptions(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow });
+        }
+        catch (JsonException ex)
+        {
+            throw ErrorCatalog.ProfileFileInvalid(path, ex.Message);
+        }
+
+        if (document is null || document.Type != "AdeEnrollment.Profile" || document.Settings is null || string.IsNullOrEmpty(document.Name))
+        {
+            throw ErrorCatalog.ProfileFileInvalid(path, "the $type, Name or Settings is missing.");
+        }
+
+        if (document.SchemaVersion is < 1 or > ExportSchemaVersion)
+        {
+            throw ErrorCatalog.ProfileFileInvalid(path, $"its schema version {document.SchemaVersion} is not one this module reads (1 to {ExportSchemaVersion}); update AdeEnrollment.");
+        }
+
+        return New(tokenRef, name ?? document.Name, document.Settings);
+    }
+
+    private static void CheckNameFree(SqliteConnection c, AdeToken token, string name, Guid? except)
+    {
+        if (c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $t AND name = $n AND ($id IS NULL OR id <> $id)",
+                ("$t", token.Id.ToString()), ("$n", name), ("$id", except?.ToString())) > 0)
+        {
+            throw ErrorCatalog.ProfileNameConflict(name, token.Name);
+        }
+    }
+
+    private void Warn(IReadOnlyList<string> warnings)
+    {
+        foreach (var warning in warnings)
+        {
+            host.WriteWarning(warning);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Export-AdeProfile: a profile's settings as JSON, to keep profiles as code or copy them between tokens.</summary>
+[Cmdlet(VerbsData.Export, "AdeProfile")]
+[OutputType(typeof(string))]
+public sealed class ExportAdeProfileCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(ProfileNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Profile { get; set; } = "";
+
+    [Parameter]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Token { get; set; }
+
+    /// <summary>The file to write; without it the JSON is written to the pipeline.</summary>
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        var json = Engine.Profiles.Export(Profile, Token, Path is null ? null : ResolvePath(Path));
+        if (Path is null)
+        {
+            WriteObject(json);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Get-AdeProfile: lists enrollment profiles.</summary>
+[Cmdlet(VerbsCommon.Get, "AdeProfile")]
+[OutputType(typeof(AdeProfile))]
+public sealed class GetAdeProfileCommand : AdeCmdlet
+{
+    [Parameter(ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Token { get; set; }
+
+    [Parameter(Position = 0)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ProfileNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    public SwitchParameter Default { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        var profiles = Guid.TryParse(Name, out var id) ? Engine.Profiles.Get(id: id) : Engine.Profiles.Get(tokenId, Name, Default);
+        if (profiles.Count == 0 && Name is not null && !Wildcard.HasWildcard(Name))
+        {
+            WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(Name)));
+        }
+
+        WriteObject(profiles, enumerateCollection: true);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Import-AdeProfile: creates a profile on a token from an Export-AdeProfile JSON file, validated like New-AdeProfile.</summary>
+[Cmdlet(VerbsData.Import, "AdeProfile", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeProfile))]
+public sealed class ImportAdeProfileCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Token { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>A name for the new profile instead of the one in the file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        var profile = Engine.Profiles.Import(Token, ResolvePath(Path), Name);
+        if (profile is not null)
+        {
+            WriteObject(profile);
+        }
+    }
+}

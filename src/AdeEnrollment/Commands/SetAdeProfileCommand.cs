@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Set-AdeProfile: changes settings of a profile; devices that already received it keep the old ones until reset.</summary>
+[Cmdlet(VerbsCommon.Set, "AdeProfile", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeProfile))]
+public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(ProfileNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Profile { get; set; } = "";
+
+    [Parameter]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Token { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? NewName { get; set; }
+
+    [Parameter]
+    public UserAffinity UserAffinity { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override UserAffinity? GivenUserAffinity => MyInvocation.BoundParameters.ContainsKey(nameof(UserAffinity)) ? UserAffinity : null;
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        var profile = Engine.Profiles.Set(Profile, Token, NewName, GivenSettings());
+        if (PassThru && profile is not null)
+        {
+            WriteObject(profile);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Completers;
+
+/// <summary>Completes -Profile with the profile names in the store (of -Token when it is already given).</summary>
+public sealed class ProfileNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        IEnumerable<string> names;
+        try
+        {
+            var engine = new AdeEngine(AdeSession.Current, NullHost.Instance);
+            Guid? tokenId = fakeBoundParameters["Token"] is { } t ? engine.Tokens.ResolveToken(t.ToString()!).Id : null;
+            names = engine.Profiles.Get(tokenId).Select(p => p.Name).Distinct();
+        }
+        catch (Exception)
+        {
+            yield break;
+        }
+
+        var prefix = wordToComplete.Trim('\'', '"');
+        foreach (var name in names.Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
+        {
+            var text = name.Contains(' ') || name.Contains('\'') ? "'" + name.Replace("'", "''") + "'" : name;
+            yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
+        }
+    }
+}
