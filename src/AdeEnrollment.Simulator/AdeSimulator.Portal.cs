@@ -93,6 +93,12 @@ public sealed partial class AdeSimulator
         }
     }
 
+    /// <summary>The server's current OAuth credentials (for tests that talk to the simulator without a .p7m).</summary>
+    internal ServerTokenCredentials CredentialsOf(string server)
+    {
+        lock (gate) return Find(server).Credentials;
+    }
+
     /// <summary>Remembers where a command wrote the server's token (shown by the server object).</summary>
     public void SetTokenFile(string server, string path)
     {
