@@ -242,8 +242,8 @@ public sealed partial class AdeSimulator : IDisposable
 
                 if (fault.DropConnection)
                 {
-                    response.Abort();
                     Log(new AdeSimRequest { Time = Time.GetUtcNow(), Method = method, Path = path, StatusCode = 0, Fault = true, UserAgent = request.UserAgent, Duration = Stopwatch.GetElapsedTime(started) });
+                    response.Abort();
                     return;
                 }
 
@@ -285,6 +285,22 @@ public sealed partial class AdeSimulator : IDisposable
             answer = Error(500, "INTERNAL_SERVER_ERROR", quote: false);
         }
 
+        // logged before the answer leaves, so that a client that got it finds it in the log
+        Log(new AdeSimRequest
+        {
+            Time = Time.GetUtcNow(),
+            Method = method,
+            Path = path,
+            StatusCode = answer.Status,
+            ErrorCode = answer.ErrorCode,
+            DeviceCount = answer.DeviceCount,
+            Server = answer.Server,
+            UserAgent = request.UserAgent,
+            ProtocolVersion = request.Headers["X-Server-Protocol-Version"],
+            Fault = fault is not null,
+            Duration = Stopwatch.GetElapsedTime(started),
+        });
+
         try
         {
             response.StatusCode = answer.Status;
@@ -303,20 +319,6 @@ public sealed partial class AdeSimulator : IDisposable
             // the client went away
         }
 
-        Log(new AdeSimRequest
-        {
-            Time = Time.GetUtcNow(),
-            Method = method,
-            Path = path,
-            StatusCode = answer.Status,
-            ErrorCode = answer.ErrorCode,
-            DeviceCount = answer.DeviceCount,
-            Server = answer.Server,
-            UserAgent = request.UserAgent,
-            ProtocolVersion = request.Headers["X-Server-Protocol-Version"],
-            Fault = fault is not null,
-            Duration = Stopwatch.GetElapsedTime(started),
-        });
     }
 
     private static async Task<byte[]> ReadBodyAsync(HttpListenerRequest request)
