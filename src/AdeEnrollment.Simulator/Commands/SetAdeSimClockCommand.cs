@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Simulator.Host;
+
+namespace AdeEnrollment.Simulator.Commands;
+
+/// <summary>
+/// Set-AdeSimClock: moves the simulator's clock and the clock of the AdeEnrollment engine in this PowerShell process
+/// together, so a test can check what happens "15 minutes later". Only this test module can move the engine's clock.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "AdeSimClock", DefaultParameterSetName = AdvanceSet, SupportsShouldProcess = true)]
+[OutputType(typeof(DateTimeOffset))]
+public sealed class SetAdeSimClockCommand : AdeSimCmdlet
+{
+    private const string AdvanceSet = "Advance";
+    private const string NowSet = "Now";
+    private const string ResetSet = "Reset";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = AdvanceSet)]
+    public TimeSpan Advance { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = NowSet)]
+    public DateTimeOffset Now { get; set; }
+
+    /// <summary>Back to the real time.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ResetSet)]
+    public SwitchParameter Reset { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessItem()
+    {
+        var clock = SimulatorClock.Instance;
+        var action = ParameterSetName switch
+        {
+            NowSet => $"Set the simulated time to {Now:u}",
+            ResetSet => "Set the simulated time back to the real time",
+            _ => $"Move the simulated time by {Advance}",
+        };
+        if (!ShouldProcess("simulator and AdeEnrollment engine clock", action))
+        {
+            return;
+        }
+
+        switch (ParameterSetName)
+        {
+            case NowSet:
+                clock.SetNow(Now);
+                break;
+            case ResetSet:
+                clock.Reset();
+                break;
+            default:
+                clock.Advance(Advance);
+                break;
+        }
+
+        EngineClock.Current = clock; // the internal seam: visible to this assembly only
+        WriteVerbose($"Simulated time is now {clock.GetUtcNow():u} (offset {clock.Offset}).");
+        if (PassThru)
+        {
+            WriteObject(clock.GetUtcNow());
+        }
+    }
+}

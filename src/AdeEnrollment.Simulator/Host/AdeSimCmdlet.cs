@@ -1,0 +1,118 @@
+using System.Management.Automation;
+
+namespace AdeEnrollment.Simulator.Host;
+
+/// <summary>
+/// Base of the simulator cmdlets: the running simulator of this session, and catalogued simulator errors turned into
+/// ErrorRecords (FullyQualifiedErrorId '&lt;Id&gt;,AdeEnrollment.Simulator.Commands.&lt;Class&gt;').
+/// </summary>
+public abstract class AdeSimCmdlet : PSCmdlet
+{
+    /// <summary>True when each pipeline item is independent: a failure is written and the pipeline goes on.</summary>
+    protected virtual bool ErrorsArePerItem => false;
+
+    /// <summary>The simulator that the session's last Start-AdeSimulator started (and that is still running).</summary>
+    internal static AdeSimulator Current => SimulatorSession.Current ?? throw SimErrors.NotRunning();
+
+    protected sealed override void ProcessRecord()
+    {
+        try
+        {
+            ProcessItem();
+        }
+        catch (AdeSimException ex) when (ErrorsArePerItem)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+        catch (AdeSimException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    protected abstract void ProcessItem();
+
+    internal static ErrorRecord ToErrorRecord(AdeSimException ex)
+    {
+        var category = Enum.TryParse<ErrorCategory>(ex.Category, out var c) ? c : ErrorCategory.NotSpecified;
+        return new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+    }
+
+    protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Reads the PEM certificate an administrator would upload to Apple Business Manager.</summary>
+    protected string ReadCertificate(string path)
+    {
+        var full = ResolvePath(path);
+        if (!File.Exists(full))
+        {
+            throw SimErrors.CertificateInvalid(full, "the file does not exist.");
+        }
+
+        if (new FileInfo(full).Length > 64 * 1024)
+        {
+            throw SimErrors.CertificateInvalid(full, "the file is too large for a certificate.");
+        }
+
+        var text = File.ReadAllText(full);
+        if (!text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            throw SimErrors.CertificateInvalid(full, "it holds no -----BEGIN CERTIFICATE----- block.");
+        }
+
+        return text;
+    }
+
+    /// <summary>Writes a token; a directory gets ABM's file name "&lt;server&gt;_Token_&lt;timestamp&gt;_smime.p7m".</summary>
+    protected string WriteToken(string outFile, string serverName, string text, DateTimeOffset now)
+    {
+        var full = ResolvePath(outFile);
+        if (Directory.Exists(full))
+        {
+            var safe = string.Concat(serverName.Select(ch => Path.GetInvalidFileNameChars().Contains(ch) || ch == ' ' ? '_' : ch));
+            full = Path.Combine(full, $"{safe}_Token_{now.UtcDateTime:yyyy-MM-ddTHH-mm-ssZ}_smime.p7m");
+        }
+
+        File.WriteAllText(full, text);
+        return full;
+    }
+}
+
+/// <summary>The simulators started in this PowerShell process.</summary>
+internal static class SimulatorSession
+{
+    private static readonly List<AdeSimulator> Running = [];
+
+    public static AdeSimulator? Current
+    {
+        get
+        {
+            lock (Running)
+            {
+                Running.RemoveAll(s => !s.IsRunning);
+                return Running.Count == 0 ? null : Running[^1];
+            }
+        }
+    }
+
+    public static void Add(AdeSimulator simulator)
+    {
+        lock (Running) Running.Add(simulator);
+    }
+
+    public static void Remove(AdeSimulator simulator)
+    {
+        lock (Running) Running.Remove(simulator);
+    }
+}
+
+/// <summary>Lets -Server take a server object or a name.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class SimServerTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+        return value is AdeSimServer server ? server.Name : inputData;
+    }
+}
