@@ -160,6 +160,10 @@ internal static class ServerTokenFile
             return DecryptGcm(path, eci.ContentEncryptionAlgorithm, cek, all[..^GcmTagLength(eci.ContentEncryptionAlgorithm)], all[^GcmTagLength(eci.ContentEncryptionAlgorithm)..], null);
         }
 
+        // BouncyCastle answers a wrong key under RSA PKCS#1 v1.5 with a random content key (a Bleichenbacher
+        // counter-measure), which about one time in 256 "decrypts" CBC content to garbage. Unwrap strictly first,
+        // so that a file made for another key is always reported as such.
+        CryptographicOperations.ZeroMemory(UnwrapKey(path, EnvelopedData.GetInstance(contentInfo.Content).RecipientInfos, certificate, privateKey, keyOwner));
         var recipients = FindRecipients(enveloped.GetRecipientInfos(), certificate);
         foreach (var recipient in recipients)
         {

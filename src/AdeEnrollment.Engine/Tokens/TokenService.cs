@@ -577,8 +577,8 @@ public sealed class TokenService
             return AppleServiceUri;
         }
 
-        var loopbackHttp = uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback;
-        if (!uri.IsAbsoluteUri || !(uri.Scheme == Uri.UriSchemeHttps || loopbackHttp))
+        // A relative Uri (PowerShell turns -ServiceUri foo into one) has no Scheme: test IsAbsoluteUri first.
+        if (!uri.IsAbsoluteUri || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
         {
             throw ErrorCatalog.ArgumentInvalid("ServiceUri", uri.ToString(), "Apple's ADE service is reached over https (http is allowed only for a simulator on this computer's loopback address).");
         }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
@@ -50,7 +52,30 @@ public sealed class TestStore : IDisposable
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
+    private int nextKey;
+
+    /// <summary>A token request made by the engine (New-AdeTokenRequest): generates a fresh RSA-2048 key.</summary>
     public AdeTokenRequest NewRequest() => Tokens.NewRequest(acceptDataSharing: true, outFile: null)!;
+
+    /// <summary>
+    /// A pending token request row as New-AdeTokenRequest writes it (self-signed certificate, private key sealed
+    /// under the store key for that request), but with a key from <see cref="KeyPool"/>. Successive requests of
+    /// one store get different keys, unless <paramref name="keyIndex"/> says otherwise.
+    /// </summary>
+    public AdeTokenRequest SeedRequest(int? keyIndex = null)
+    {
+        var id = Guid.NewGuid();
+        var pkcs8 = KeyPool.Pkcs8(keyIndex ?? nextKey++);
+        using var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+        var request = new CertificateRequest($"CN=AdeEnrollment {id:N}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(Now.AddMinutes(-10), Now.AddDays(365));
+        Execute(
+            "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
+            ("$id", id.ToString()), ("$t", Now.ToUnixTimeMilliseconds()), ("$tp", certificate.Thumbprint),
+            ("$pem", certificate.ExportCertificatePem() + "\n"), ("$key", Store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key")));
+        return Tokens.GetRequests(id).Single();
+    }
 
     public ServerTokenCredentials Credentials(TimeSpan validFor) => ServerTokenCredentials.CreateRandom(Now + validFor);
 
@@ -77,9 +102,12 @@ public sealed class TestStore : IDisposable
 
     /// <summary>New request, ABM token file, New-AdeToken: the usual way a token gets into the store.</summary>
     public AddedToken AddToken(string? name = "Contoso", int validForDays = 365, string appleId = "admin@contoso.com", string? fileName = null)
+        => AddToken(name, TimeSpan.FromDays(validForDays), appleId, fileName);
+
+    public AddedToken AddToken(string? name, TimeSpan validFor, string appleId = "admin@contoso.com", string? fileName = null)
     {
-        var request = NewRequest();
-        var credentials = Credentials(validForDays);
+        var request = SeedRequest();
+        var credentials = Credentials(validFor);
         var file = AbmTokenFile(request, credentials, fileName);
         var token = Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, appleId, name))!;
         return new AddedToken(token, Tokens.GetRequests(request.Id).Single(), credentials, file);
