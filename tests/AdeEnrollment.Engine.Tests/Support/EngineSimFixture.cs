@@ -1,0 +1,85 @@
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.TestSupport;
+using AdeEnrollment.Engine.Tokens;
+using AdeEnrollment.Simulator;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AdeEnrollment.Engine.Tests.Support;
+
+/// <summary>
+/// A store, an engine and the in-process simulator on one fake clock, with a token made the real way: a token
+/// request, the simulator's ABM "add MDM server" with its PEM, and New-AdeToken of the .p7m.
+/// </summary>
+internal sealed class EngineSimFixture : IDisposable
+{
+    public const string Server = "Contoso iPads";
+
+    public EngineSimFixture(int devices = 0, int seed = 7)
+    {
+        Temp = new TempDirectory();
+        Time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 4, 8, 0, 0, TimeSpan.Zero));
+        Simulator = AdeSimulator.Start(seed: seed, time: Time);
+        Store = AdeStore.Open(Temp.File("sync.db"));
+        Engine = NewEngine(Host);
+        var request = Engine.Tokens.NewRequest(true, null)!;
+        Simulator.NewServer(Server, request.PublicKeyPem, out var p7m, "Contoso Ltd", "it@contoso.example");
+        var file = Temp.File("token.p7m");
+        File.WriteAllText(file, p7m);
+        Token = Engine.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, "it@contoso.example", Name: "iPads",
+            EnrollmentUrl: "https://mdm.contoso.example/enroll", ServiceUri: Simulator.Uri))!;
+        if (devices > 0)
+        {
+            Simulator.AddDevices(Server, devices);
+        }
+    }
+
+    public TempDirectory Temp { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public AdeSimulator Simulator { get; }
+
+    public AdeStore Store { get; }
+
+    public RecordingHost Host { get; } = new();
+
+    public AdeEngine Engine { get; }
+
+    public AdeToken Token { get; }
+
+    /// <summary>A second engine over the same store, as another process would have.</summary>
+    public AdeEngine NewEngine(Hosting.IAdeHost host)
+        => new(Store, host, Time, new AppleClientFactory(Time, host, null, new AppleClientOptions
+        {
+            DelayTimeProvider = new InstantDelays(),
+            MaxRetryAttempts = 2,
+            Sessions = new AppleSessionCache(),
+        }));
+
+    public void Advance(TimeSpan by) => Time.Advance(by);
+
+    /// <summary>The serials the engine holds for the token that are not removed from ABM.</summary>
+    public SortedSet<string> EngineSerials()
+        => new(Engine.Devices.Get(new Devices.DeviceQuery(Token.Id)).Where(d => d.AbmState == AdeAbmState.Assigned).Select(d => d.SerialNumber), StringComparer.Ordinal);
+
+    public SortedSet<string> AppleSerials() => new(Simulator.GetDevices(Server).Select(d => d.SerialNumber), StringComparer.Ordinal);
+
+    public long Sql(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={Store.Path};Pooling=False");
+        c.Open();
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L);
+    }
+
+    public void Dispose()
+    {
+        Simulator.Dispose();
+        SqliteConnection.ClearAllPools();
+        Temp.Dispose();
+    }
+}

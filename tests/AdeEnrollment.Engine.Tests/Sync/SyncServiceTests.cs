@@ -1,0 +1,248 @@
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Sync;
+using AdeEnrollment.Engine.Tests.Support;
+using Xunit;
+
+namespace AdeEnrollment.Engine.Tests.Sync;
+
+public class SyncServiceTests
+{
+    private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
+
+    [Fact]
+    public void First_sync_is_full_and_brings_every_device_Apple_assigns()
+    {
+        using var f = new EngineSimFixture(devices: 2500);
+        var result = f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeSyncKind.Full, result.Kind);
+        Assert.Equal(AdeSyncTrigger.First, result.Trigger);
+        Assert.Equal(AdeSyncStatus.Succeeded, result.Status);
+        Assert.Equal(2500, result.Added);
+        Assert.Equal(2500, result.DeviceCount);
+        Assert.True(result.Pages >= 3, $"pages: {result.Pages}");
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
+        Assert.Equal(Math.Round(2500 / 3000.0, 1), result.ExpectedAbmDeliveryMinutes);
+        Assert.Equal(f.Time.GetUtcNow() + Quarter, result.NextManualSyncAt);
+        Assert.Equal(f.Time.GetUtcNow() + TimeSpan.FromDays(7), result.NextFullSyncAt);
+        Assert.All(f.Simulator.GetRequests("/server/devices"), r => Assert.True(r.DeviceCount <= 1000));
+    }
+
+    [Fact]
+    public void Manual_sync_within_15_minutes_is_refused_naming_when_it_is_allowed()
+    {
+        using var f = new EngineSimFixture(devices: 10);
+        f.Engine.Sync.Sync("iPads");
+        var started = f.Time.GetUtcNow();
+        f.Advance(Quarter - TimeSpan.FromSeconds(1));
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal("ManualSyncTooSoon", ex.ErrorId);
+        Assert.Contains((started + Quarter).ToString("u"), ex.Message);
+        f.Advance(TimeSpan.FromSeconds(1));
+        var delta = f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeSyncKind.Delta, delta.Kind);
+        Assert.Equal(AdeSyncTrigger.Manual, delta.Trigger);
+    }
+
+    [Fact]
+    public void Delta_sync_brings_added_and_deleted_devices_and_deleted_ones_are_purged_after_45_days()
+    {
+        using var f = new EngineSimFixture(devices: 20);
+        f.Engine.Sync.Sync("iPads");
+        var gone = f.AppleSerials().First();
+        f.Simulator.RemoveDevice(EngineSimFixture.Server, gone);
+        f.Simulator.AddDevices(EngineSimFixture.Server, 5);
+        f.Advance(Quarter);
+        var delta = f.Engine.Sync.Sync("iPads");
+        Assert.Equal((5, 1), (delta.Added, delta.Removed));
+        var removed = f.Engine.Devices.Get(new Devices.DeviceQuery(SerialNumber: gone)).Single();
+        Assert.Equal(AdeAbmState.RemovedFromAbm, removed.AbmState);
+        Assert.Equal(removed.RemovedAt!.Value.AddDays(45), removed.PurgeAfter);
+        Assert.Single(f.Engine.Devices.Get(new Devices.DeviceQuery(RemovedFromAbm: true)));
+
+        f.Advance(TimeSpan.FromDays(44));
+        Assert.Equal(0, f.Engine.Sync.Sync("iPads").Purged);
+        f.Advance(TimeSpan.FromDays(1));
+        var later = f.Engine.Sync.Sync("iPads");
+        Assert.Equal(1, later.Purged);
+        Assert.Empty(f.Engine.Devices.Get(new Devices.DeviceQuery(SerialNumber: gone)));
+    }
+
+    [Fact]
+    public void Full_sync_is_refused_within_7_days_and_allowed_after()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromDays(7) - TimeSpan.FromHours(1));
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads", full: true));
+        Assert.Equal("FullSyncTooSoon", ex.ErrorId);
+        f.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(AdeSyncKind.Full, f.Engine.Sync.Sync("iPads", full: true).Kind);
+    }
+
+    [Fact]
+    public void IfDue_returns_NotDue_without_asking_Apple_until_12_hours_have_passed()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Sync.Sync("iPads");
+        f.Simulator.ClearRequests();
+        f.Advance(TimeSpan.FromHours(11));
+        var notDue = f.Engine.Sync.Sync("iPads", ifDue: true);
+        Assert.Equal(AdeSyncStatus.NotDue, notDue.Status);
+        Assert.Empty(f.Simulator.GetRequests());
+        f.Advance(TimeSpan.FromHours(1));
+        var due = f.Engine.Sync.Sync("iPads", ifDue: true);
+        Assert.Equal((AdeSyncStatus.Succeeded, AdeSyncTrigger.Automatic, AdeSyncKind.Delta), (due.Status, due.Trigger, due.Kind));
+    }
+
+    [Fact]
+    public void A_held_lease_refuses_a_second_sync_and_a_lapsed_one_counts_as_failed_and_forces_a_full_sync()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(Quarter);
+        // Another process took the lease and died.
+        var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        f.Sql($"INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ('{f.Token.Id}', 'Delta', 'Manual', 'Running', {now})");
+        f.Sql($"UPDATE sync_state SET lease_id = 'other', lease_expires_at = {now + (long)Quarter.TotalMilliseconds}, lease_history_id = (SELECT max(id) FROM sync_history), last_started_at = {now}");
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal("SyncInProgress", ex.ErrorId);
+        Assert.True(f.Engine.Sync.GetStatus(f.Token).InProgress);
+
+        f.Advance(Quarter);
+        var recovery = f.Engine.Sync.Sync("iPads");
+        Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
+        var history = f.Engine.Sync.GetStatus(f.Token).History;
+        Assert.Contains(history, h => h.Status == AdeSyncStatus.Failed && h.ErrorId == "SyncLeaseLost");
+    }
+
+    [Fact]
+    public void A_failed_delta_sync_keeps_committed_pages_and_the_next_sync_is_a_full_recovery()
+    {
+        using var f = new EngineSimFixture(devices: 10);
+        f.Engine.Sync.Sync("iPads");
+        f.Simulator.AddDevices(EngineSimFixture.Server, 3);
+        f.Simulator.AddFault("/devices/sync", 500, count: 10);
+        f.Advance(Quarter);
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal("AppleServiceUnavailable", ex.ErrorId);
+        var status = f.Engine.Sync.GetStatus(f.Token);
+        Assert.True(status.NextSyncIsFull);
+        Assert.False(status.InProgress);
+        Assert.Equal(AdeSyncStatus.Failed, status.LastStatus);
+
+        f.Simulator.ClearFaults();
+        f.Advance(Quarter);
+        var recovery = f.Engine.Sync.Sync("iPads");
+        Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
+    }
+
+    [Fact]
+    public void A_full_fetch_stopped_after_two_pages_resumes_from_its_last_committed_page()
+    {
+        using var f = new EngineSimFixture(devices: 3500);
+        var host = new StopAfterPagesHost(2);
+        Assert.ThrowsAny<OperationCanceledException>(() => f.NewEngine(host).Sync.Sync("iPads"));
+        var committed = f.Sql($"SELECT count(*) FROM device WHERE token_id = '{f.Token.Id}'");
+        Assert.Equal(2000, committed);
+
+        f.Simulator.ClearFaults();
+        f.Simulator.ClearRequests();
+        f.Advance(Quarter);
+        var resumed = f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeSyncKind.Full, resumed.Kind);
+        Assert.Equal(1500, resumed.Added);
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
+        Assert.Equal(2, f.Simulator.GetRequests("/server/devices").Count(r => r.StatusCode == 200)); // pages 3 and 4 only (a 401 for the expired session comes first)
+    }
+
+    [Fact]
+    public void An_expired_cursor_turns_the_delta_into_a_full_refetch()
+    {
+        using var f = new EngineSimFixture(devices: 8);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromDays(8));
+        var result = f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeSyncKind.Full, result.Kind);
+        Assert.Contains(f.Host.Warnings, w => w.Contains("AppleCursorExpired"));
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
+    }
+
+    [Fact]
+    public void A_device_removed_from_the_engine_returns_at_the_next_full_sync_not_at_a_delta()
+    {
+        using var f = new EngineSimFixture(devices: 6);
+        f.Engine.Sync.Sync("iPads");
+        var serial = f.AppleSerials().First();
+        Assert.Equal(1, f.Engine.Devices.Remove(serial, null));
+        Assert.Contains(f.Host.Warnings, w => w.Contains(serial) && w.Contains("next full sync"));
+        f.Advance(Quarter);
+        f.Engine.Sync.Sync("iPads");
+        Assert.DoesNotContain(serial, f.EngineSerials());
+        f.Advance(TimeSpan.FromDays(7));
+        f.Engine.Sync.Sync("iPads", full: true);
+        Assert.Contains(serial, f.EngineSerials());
+    }
+
+    [Fact]
+    public void A_sync_that_brings_a_token_over_200000_devices_completes_and_warns()
+    {
+        using var f = new EngineSimFixture(devices: 3);
+        var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        f.Sql($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+            INSERT INTO device (token_id, serial_number, updated_at, last_seen_sync) SELECT '{f.Token.Id}', 'X' || i, {now}, -1 FROM n
+            """);
+        f.Sql($"INSERT INTO sync_state (token_id, cursor, cursor_kind, last_started_at, last_success_at, last_full_at) VALUES ('{f.Token.Id}', NULL, NULL, NULL, NULL, NULL)");
+        var result = f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeSyncStatus.Succeeded, result.Status);
+        Assert.Contains(f.Host.Warnings, w => w.Contains("200,000") && w.Contains("Split"));
+    }
+
+    [Fact]
+    public void Two_engines_on_one_store_cannot_hold_the_lease_at_once()
+    {
+        using var f = new EngineSimFixture(devices: 1200);
+        f.Simulator.AddFault("/server/devices", null, latency: TimeSpan.FromMilliseconds(300), count: 100);
+        var other = f.NewEngine(new RecordingHost());
+        var results = new AdeException?[2];
+        Parallel.For(0, 2, i =>
+        {
+            try
+            {
+                (i == 0 ? f.Engine : other).Sync.Sync("iPads");
+            }
+            catch (AdeException ex)
+            {
+                results[i] = ex;
+            }
+        });
+        Assert.Single(results, r => r is null);
+        Assert.Single(results, r => r?.ErrorId == "SyncInProgress");
+    }
+}
+
+/// <summary>Presses Ctrl+C once the sync reported <c>pages</c> committed pages.</summary>
+internal sealed class StopAfterPagesHost(int pages) : Hosting.IAdeHost
+{
+    private readonly CancellationTokenSource stop = new();
+
+    public CancellationToken Cancellation => stop.Token;
+
+    public bool ShouldProcess(string target, string action) => true;
+
+    public void WriteDebug(string message) { }
+
+    public void WriteVerbose(string message) { }
+
+    public void WriteWarning(string message) { }
+
+    public void WriteProgress(Hosting.AdeProgress progress)
+    {
+        if (progress.Status.StartsWith($"Page {pages}:", StringComparison.Ordinal))
+        {
+            stop.Cancel();
+        }
+    }
+}
