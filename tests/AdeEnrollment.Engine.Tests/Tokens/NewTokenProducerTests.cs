@@ -150,7 +150,9 @@ public sealed class NewTokenProducerTests : IDisposable
         var token = store.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), path, "admin@contoso.com",
             EnrollmentUrl: "https://mdm.contoso.com/enroll", ScopeTags: ["EU", "Kiosks"]))!;
 
-        Assert.Equal("Contoso MDM", token.Name);
+        // Without -Name the token is named after the MDM server Apple reports (GET /account), not the file.
+        Assert.Equal("Test MDM", token.Name);
+        Assert.Equal("Example Org", token.OrgName);
         Assert.Equal("https://mdm.contoso.com/enroll", token.EnrollmentUrl);
         Assert.Equal(["EU", "Kiosks"], token.ScopeTags);
         Assert.Equal(TokenService.AppleServiceUri, token.ServiceUri);
