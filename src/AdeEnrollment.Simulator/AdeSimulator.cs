@@ -243,7 +243,7 @@ public sealed partial class AdeSimulator : IDisposable
                 if (fault.DropConnection)
                 {
                     Log(new AdeSimRequest { Time = Time.GetUtcNow(), Method = method, Path = path, StatusCode = 0, Fault = true, UserAgent = request.UserAgent, Duration = Stopwatch.GetElapsedTime(started) });
-                    response.Abort();
+                    await DropAsync(response).ConfigureAwait(false);
                     return;
                 }
 
@@ -319,6 +319,27 @@ public sealed partial class AdeSimulator : IDisposable
             // the client went away
         }
 
+    }
+
+    /// <summary>
+    /// Cuts the connection in the middle of an answer: headers promising a body, a few bytes of it, then the socket is
+    /// closed (HttpListener cannot close a connection without first sending headers).
+    /// </summary>
+    private static async Task DropAsync(HttpListenerResponse response)
+    {
+        try
+        {
+            response.StatusCode = 200;
+            response.ContentType = "application/json;charset=UTF8";
+            response.ContentLength64 = 64 * 1024;
+            await response.OutputStream.WriteAsync("{\"dev"u8.ToArray()).ConfigureAwait(false);
+            await response.OutputStream.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+        {
+        }
+
+        response.Abort();
     }
 
     private static async Task<byte[]> ReadBodyAsync(HttpListenerRequest request)

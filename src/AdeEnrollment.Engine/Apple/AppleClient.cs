@@ -451,7 +451,8 @@ internal sealed class AppleClient
     internal static string CodeOf(string body, int status)
     {
         var matches = CodePattern.Matches(body.ToUpperInvariant());
-        var code = matches.FirstOrDefault(m => m.Value.Contains('_'))?.Value ?? matches.FirstOrDefault(m => m.Value != "CODE")?.Value;
+        // the last code-like word: "T_C_NOT_SIGNED", "\"INVALID_CURSOR\"", {"code":"…"}, "oauth_problem=token_rejected"
+        var code = matches.LastOrDefault(m => m.Value.Contains('_') && m.Value != "OAUTH_PROBLEM")?.Value ?? matches.FirstOrDefault(m => m.Value != "CODE")?.Value;
         return code ?? string.Create(CultureInfo.InvariantCulture, $"HTTP {status}");
     }
 

@@ -1,0 +1,97 @@
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Tokens;
+using Xunit;
+
+namespace AdeEnrollment.Engine.Tests.Apple;
+
+/// <summary>New-AdeToken asks Apple (GET /account) before it stores a token, and records the server and organisation.</summary>
+public sealed class TokenVerificationTests : IDisposable
+{
+    private readonly SimulatorFixture f = new(server: "Unused");
+    private readonly string folder = Directory.CreateTempSubdirectory("ade-verify-").FullName;
+    private readonly AdeStore store;
+    private readonly AdeEngine engine;
+
+    public TokenVerificationTests()
+    {
+        store = AdeStore.Open(Path.Combine(folder, "ade.db"));
+        engine = new AdeEngine(store, f.Host, f.Time, new AppleClientFactory(f.Time, f.Host, null, f.Options()));
+    }
+
+    public void Dispose()
+    {
+        store.Release();
+        f.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private (string RequestId, string TokenFile) Server(string name)
+    {
+        var request = engine.Tokens.NewRequest(true, null)!;
+        f.Simulator.NewServer(name, request.PublicKeyPem, out var p7m, "Fabrikam Schools", "mdm.admin@fabrikam.example");
+        var file = Path.Combine(folder, $"{name}_Token_2026-03-02T09-00-00Z_smime.p7m");
+        File.WriteAllText(file, p7m);
+        return (request.Id.ToString(), file);
+    }
+
+    [Fact]
+    public async Task TheTokenIsVerifiedAndDescribed()
+    {
+        var (request, file) = Server("Fabrikam iPads");
+        var token = engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", ServiceUri: f.Simulator.Uri))!;
+        Assert.Equal("Fabrikam iPads", token.Name);
+        Assert.Equal("Fabrikam iPads", token.ServerName);
+        Assert.Equal(f.Simulator.GetServer("Fabrikam iPads").Uuid, token.ServerUuid);
+        Assert.Equal("Fabrikam Schools", token.OrgName);
+        Assert.Equal("org", token.OrgType);
+        Assert.Equal("mdm.admin@fabrikam.example", token.AdminId);
+        Assert.Equal(f.Simulator.Uri, token.ServiceUri);
+        Assert.Equal(["/session", "/account"], f.Simulator.GetRequests().Select(r => r.Path));
+
+        // the client for a stored token gets its credentials from the store
+        var account = await engine.Apple.ForToken(token, engine.Tokens).GetAccountAsync();
+        Assert.Equal(token.ServerUuid, account.ServerUuid);
+    }
+
+    [Fact]
+    public void ARejectedTokenIsNotSaved()
+    {
+        var (request, file) = Server("Fabrikam iPads");
+        f.Simulator.ExportServerToken("Fabrikam iPads", out _); // the downloaded file is no longer the current token
+        var e = Assert.Throws<AdeException>(() => engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", Name: "iPads", ServiceUri: f.Simulator.Uri)));
+        Assert.Equal("AppleTokenRejected", e.ErrorId);
+        Assert.Contains("'iPads'", e.Message, StringComparison.Ordinal);
+        Assert.Empty(engine.Tokens.GetTokens());
+        Assert.Equal(AdeEnrollment.Engine.Model.AdeTokenRequestStatus.Pending, engine.Tokens.GetRequests().Single().Status);
+    }
+
+    [Fact]
+    public void TermsNotSignedStopsTheImport()
+    {
+        var (request, file) = Server("Fabrikam iPads");
+        f.Simulator.AddFault("/account", 403, "T_C_NOT_SIGNED");
+        Assert.Equal("AppleTermsNotSigned", Assert.Throws<AdeException>(() => engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", ServiceUri: f.Simulator.Uri))).ErrorId);
+        Assert.Empty(engine.Tokens.GetTokens());
+    }
+
+    [Fact]
+    public void WhatIfDoesNotCallApple()
+    {
+        var (request, file) = Server("Fabrikam iPads");
+        f.Host.Answer = false;
+        Assert.Null(engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", ServiceUri: f.Simulator.Uri)));
+        Assert.Empty(f.Simulator.GetRequests());
+    }
+
+    [Fact]
+    public void AnExplicitNameWins()
+    {
+        var (request, file) = Server("Fabrikam iPads");
+        var token = engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", Name: "Students", ServiceUri: f.Simulator.Uri))!;
+        Assert.Equal("Students", token.Name);
+        Assert.Equal("Fabrikam iPads", token.ServerName);
+    }
+}
