@@ -167,7 +167,8 @@ public sealed class TokenService
             {
                 for (var n = 2; c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n", ("$n", finalName)) > 0; n++)
                 {
-                    finalName = $"{name} ({n})";
+                    var suffix = $" ({n})"; // shorten the base so the name stays within MaxNameLength
+                    finalName = name[..Math.Min(name.Length, MaxNameLength - suffix.Length)].TrimEnd() + suffix;
                 }
             }
             else if (c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n", ("$n", finalName)) > 0)
