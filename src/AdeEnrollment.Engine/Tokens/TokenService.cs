@@ -277,7 +277,11 @@ public sealed class TokenService
             return GetTokens(id: id).SingleOrDefault() ?? throw ErrorCatalog.TokenNotFound(token);
         }
 
-        var matches = GetTokens(name: token);
+        // An exact name wins over its reading as a wildcard: 'Contoso [EU]' is that token, not 'Contoso E'.
+        var all = GetTokens();
+        var exact = all.Where(t => string.Equals(t.Name, token, StringComparison.OrdinalIgnoreCase)).ToList();
+        var pattern = Wildcard.ToRegex(token);
+        var matches = exact.Count == 1 ? exact : all.Where(t => pattern.IsMatch(t.Name)).ToList();
         return matches.Count switch
         {
             0 => throw ErrorCatalog.TokenNotFound(token),
