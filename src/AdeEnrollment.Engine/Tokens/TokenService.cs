@@ -184,7 +184,8 @@ public sealed class TokenService
             {
                 for (var n = 2; c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n", ("$n", finalName)) > 0; n++)
                 {
-                    finalName = $"{name} ({n})";
+                    var suffix = $" ({n})"; // shorten the base so the name stays within MaxNameLength
+                    finalName = name[..Math.Min(name.Length, MaxNameLength - suffix.Length)].TrimEnd() + suffix;
                 }
             }
             else if (c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n", ("$n", finalName)) > 0)
@@ -296,7 +297,11 @@ public sealed class TokenService
             return GetTokens(id: id).SingleOrDefault() ?? throw ErrorCatalog.TokenNotFound(token);
         }
 
-        var matches = GetTokens(name: token);
+        // An exact name wins over its reading as a wildcard: 'Contoso [EU]' is that token, not 'Contoso E'.
+        var all = GetTokens();
+        var exact = all.Where(t => string.Equals(t.Name, token, StringComparison.OrdinalIgnoreCase)).ToList();
+        var pattern = Wildcard.ToRegex(token);
+        var matches = exact.Count == 1 ? exact : all.Where(t => pattern.IsMatch(t.Name)).ToList();
         return matches.Count switch
         {
             0 => throw ErrorCatalog.TokenNotFound(token),

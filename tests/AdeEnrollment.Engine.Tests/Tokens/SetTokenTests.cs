@@ -1,0 +1,158 @@
+using AdeEnrollment.Engine.Tokens;
+
+namespace AdeEnrollment.Engine.Tests.Tokens;
+
+public sealed class SetTokenTests : IDisposable
+{
+    private readonly TestStore store = new();
+
+    public void Dispose() => store.Dispose();
+
+    private void FailsUnchanged(string errorId, SetTokenArgs args)
+    {
+        var before = store.Snapshot();
+        AdeAssert.Throws(errorId, () => store.Tokens.SetToken(args));
+        Assert.Equal(before, store.Snapshot());
+    }
+
+    [Fact]
+    public void Rename_ChangesTheNameEverywhere()
+    {
+        var added = store.AddToken("Contoso");
+        store.Time.Advance(TimeSpan.FromHours(1));
+
+        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Contoso Schools"));
+
+        Assert.Equal("Contoso Schools", token.Name);
+        Assert.Equal(added.Token.Id, token.Id);
+        Assert.Equal(store.Now, token.ModifiedAt);
+        Assert.Empty(store.Tokens.GetTokens(name: "Contoso"));
+        Assert.Single(store.Tokens.GetTokens(name: "Contoso Schools"));
+        Assert.Equal("Contoso Schools", store.Tokens.GetRequests(added.Request.Id).Single().TokenName);
+        Assert.Equal(added.Credentials.AccessSecret, store.Tokens.GetCredentials(token.Id).AccessSecret);
+    }
+
+    [Fact]
+    public void Rename_OnlyTheCase_IsAllowed()
+    {
+        store.AddToken("contoso");
+
+        Assert.Equal("Contoso", store.Tokens.SetToken(new SetTokenArgs("contoso", Name: "Contoso")).Name);
+    }
+
+    [Theory]
+    [InlineData("Fabrikam")]
+    [InlineData("FABRIKAM")]
+    public void Rename_ToTheNameOfAnotherToken_IsTokenNameConflict(string name)
+    {
+        store.AddToken("Contoso");
+        store.AddToken("Fabrikam");
+
+        FailsUnchanged("TokenNameConflict", new SetTokenArgs("Contoso", Name: name));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" Contoso")]
+    [InlineData("Contoso ")]
+    public void Rename_ToAnInvalidName_IsArgumentInvalid(string name)
+    {
+        store.AddToken("Contoso");
+
+        FailsUnchanged("ArgumentInvalid", new SetTokenArgs("Contoso", Name: name));
+    }
+
+    [Theory]
+    [InlineData(new[] { " EU ", "eu", "Kiosks", "KIOSKS " }, new[] { "EU", "Kiosks" })]
+    [InlineData(new[] { "Schools", "Default" }, new[] { "Schools", "Default" })]
+    [InlineData(new string[0], new[] { "Default" })]
+    public void ScopeTags_AreTrimmedDeduplicatedAndDefaulted(string[] given, string[] expected)
+    {
+        store.AddToken("Contoso");
+
+        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: given));
+
+        Assert.Equal(expected, token.ScopeTags);
+        Assert.Equal(expected, store.Tokens.GetTokens(name: "Contoso").Single().ScopeTags);
+    }
+
+    [Fact]
+    public void ScopeTags_OnANewToken_DefaultToDefault()
+    {
+        Assert.Equal(["Default"], store.AddToken("Contoso").Token.ScopeTags);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void ScopeTags_Empty_IsArgumentInvalid(string tag)
+    {
+        store.AddToken("Contoso");
+
+        FailsUnchanged("ArgumentInvalid", new SetTokenArgs("Contoso", ScopeTags: ["EU", tag]));
+    }
+
+    [Fact]
+    public void EnrollmentUrl_IsSetAndValidated()
+    {
+        store.AddToken("Contoso");
+
+        Assert.Equal("https://mdm.contoso.com/enroll", store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.com/enroll")).EnrollmentUrl);
+        FailsUnchanged("ArgumentInvalid", new SetTokenArgs("Contoso", EnrollmentUrl: "http://mdm.contoso.com/enroll"));
+    }
+
+    [Fact]
+    public void ShouldProcessDeclined_ChangesNothing()
+    {
+        store.AddToken("Contoso");
+        var before = store.Snapshot();
+        store.Host.ShouldProcessCalls.Clear();
+        store.Host.ShouldProcessAnswer = false;
+
+        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Renamed", ScopeTags: ["EU"], EnrollmentUrl: "https://mdm.contoso.com/"));
+
+        Assert.Equal("Contoso", token.Name);
+        Assert.Equal(before, store.Snapshot());
+        var call = Assert.Single(store.Host.ShouldProcessCalls, c => c.Target == "Contoso");
+        Assert.Contains("Renamed", call.Action, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NothingToChange_DoesNotAskAndChangesNothing()
+    {
+        store.AddToken("Contoso");
+        var asked = store.Host.ShouldProcessCalls.Count;
+        var before = store.Snapshot();
+
+        store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Contoso"));
+
+        Assert.Equal(asked, store.Host.ShouldProcessCalls.Count);
+        Assert.Equal(before, store.Snapshot());
+    }
+
+    [Fact]
+    public void Token_ById_IsFound()
+    {
+        var added = store.AddToken("Contoso");
+
+        Assert.Equal("Renamed", store.Tokens.SetToken(new SetTokenArgs(added.Token.Id.ToString(), Name: "Renamed")).Name);
+    }
+
+    [Theory]
+    [InlineData("Contoso [EU]")]
+    [InlineData("Contoso*")]
+    [InlineData("Contoso ?")]
+    public void Token_WhoseNameHasWildcardCharacters_IsFoundByItsExactName(string name)
+    {
+        // Names come from ABM server names; brackets and such are allowed in them and the completer offers them as is.
+        store.AddToken("Contoso EU");
+        store.AddToken("Contoso E");
+        store.AddToken(name);
+
+        var token = store.Tokens.SetToken(new SetTokenArgs(name, ScopeTags: ["Literal"]));
+
+        Assert.Equal(name, token.Name);
+        Assert.Equal(["Default"], store.Tokens.GetTokens(name: "Contoso EU").Single().ScopeTags);
+        Assert.Equal(["Default"], store.Tokens.GetTokens(name: "Contoso E").Single().ScopeTags);
+    }
+}
