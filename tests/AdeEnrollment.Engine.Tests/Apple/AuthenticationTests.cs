@@ -175,7 +175,7 @@ public sealed class AuthenticationTests : IDisposable
         f.Simulator.ClearFaults();
         f.Simulator.ExportServerToken(f.ServerName, out _);
         messages.Add((await Assert.ThrowsAsync<AdeException>(() => client.GetAccountAsync())).ToString());
-        var text = f.Host.AllText() + string.Join("\n", messages);
+        var text = string.Join("\n", f.Host.AllText) + string.Join("\n", messages);
         foreach (var secret in new[] { credentials.ConsumerSecret, credentials.AccessSecret, credentials.AccessToken })
         {
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);

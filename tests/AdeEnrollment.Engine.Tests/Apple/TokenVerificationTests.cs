@@ -81,7 +81,7 @@ public sealed class TokenVerificationTests : IDisposable
     public void WhatIfDoesNotCallApple()
     {
         var (request, file) = Server("Fabrikam iPads");
-        f.Host.Answer = false;
+        f.Host.ShouldProcessAnswer = false;
         Assert.Null(engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", ServiceUri: f.Simulator.Uri)));
         Assert.Empty(f.Simulator.GetRequests());
     }

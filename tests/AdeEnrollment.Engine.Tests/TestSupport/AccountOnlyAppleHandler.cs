@@ -11,13 +11,17 @@ public sealed class AccountOnlyAppleHandler : HttpMessageHandler
 {
     public int Calls { get; private set; }
 
+    /// <summary>The server_name /account reports; null leaves it out (the token is then named after the file).</summary>
+    public string? ServerName { get; set; }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Calls++;
         var body = request.RequestUri!.AbsolutePath switch
         {
             "/session" => """{"auth_session_token":"TEST-SESSION"}""",
-            "/account" => """{"server_name":"Test MDM","server_uuid":"11111111-2222-3333-4444-555555555555","admin_id":"admin@example.com","org_name":"Example Org","org_type":"edu"}""",
+            "/account" => (ServerName is null ? "{" : $"{{\"server_name\":\"{ServerName}\",")
+                          + "\"server_uuid\":\"11111111-2222-3333-4444-555555555555\",\"admin_id\":\"admin@example.com\",\"org_name\":\"Example Org\",\"org_type\":\"edu\"}",
             _ => null,
         };
         var response = body is null

@@ -20,7 +20,10 @@ public sealed class RecordingHost : IAdeHost
     /// <summary>What ShouldProcess answers (as -WhatIf, or "No" at a -Confirm prompt, would).</summary>
     public bool ShouldProcessAnswer { get; set; } = true;
 
-    public CancellationToken Cancellation => CancellationToken.None;
+    /// <summary>Ctrl+C: cancel it to stop the engine's work.</summary>
+    public CancellationTokenSource Stop { get; } = new();
+
+    public CancellationToken Cancellation => Stop.Token;
 
     /// <summary>Every piece of text the engine handed to the host.</summary>
     public IReadOnlyList<string> AllText

@@ -141,6 +141,17 @@ public sealed class NewTokenProducerTests : IDisposable
     }
 
     [Fact]
+    public void NewToken_WithoutName_IsNamedAfterTheServerAppleReports()
+    {
+        store.Apple.ServerName = "Utrecht iPads";
+        var request = store.NewRequest();
+        var path = store.AbmTokenFile(request, store.Credentials(365), "Contoso MDM_Token_2025-03-01T12-00-00Z_smime.p7m");
+        var token = store.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), path, "admin@contoso.com"))!;
+        Assert.Equal("Utrecht iPads", token.Name);
+        Assert.Equal("Utrecht iPads", token.ServerName);
+    }
+
+    [Fact]
     public void NewToken_WithARequestMadeByTheEngine_ReadsAnAbmFile()
     {
         var request = store.NewRequest();
@@ -150,8 +161,7 @@ public sealed class NewTokenProducerTests : IDisposable
         var token = store.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), path, "admin@contoso.com",
             EnrollmentUrl: "https://mdm.contoso.com/enroll", ScopeTags: ["EU", "Kiosks"]))!;
 
-        // Without -Name the token is named after the MDM server Apple reports (GET /account), not the file.
-        Assert.Equal("Test MDM", token.Name);
+        Assert.Equal("Contoso MDM", token.Name);
         Assert.Equal("Example Org", token.OrgName);
         Assert.Equal("https://mdm.contoso.com/enroll", token.EnrollmentUrl);
         Assert.Equal(["EU", "Kiosks"], token.ScopeTags);

@@ -33,7 +33,7 @@ public sealed class UpdateTokenTests : IDisposable
         var path = store.AbmTokenFile(added.Request, renewed);
         store.Host.Warnings.Clear();
 
-        var token = store.Tokens.UpdateToken("Contoso", path, appleId: null);
+        var token = store.Tokens.UpdateToken("Contoso", path, appleId: null)!;
 
         Assert.Equal(added.Token.Id, token.Id);
         Assert.Equal(renewed.AccessTokenExpiry, token.ExpiresAt);
@@ -101,7 +101,7 @@ public sealed class UpdateTokenTests : IDisposable
         var added = store.AddToken("Contoso", appleId: "old.admin@contoso.com");
         var path = store.AbmTokenFile(added.Request, store.Credentials(365));
 
-        var token = store.Tokens.UpdateToken("Contoso", path, "new.admin@contoso.com");
+        var token = store.Tokens.UpdateToken("Contoso", path, "new.admin@contoso.com")!;
 
         Assert.Equal("new.admin@contoso.com", token.AppleId);
         var warning = Assert.Single(store.Host.Warnings);
@@ -130,7 +130,7 @@ public sealed class UpdateTokenTests : IDisposable
 
         var token = store.Tokens.UpdateToken(added.Token.Id.ToString(), path, "new.admin@contoso.com");
 
-        Assert.Equal(added.Token.ExpiresAt, token.ExpiresAt);
+        Assert.Null(token); // -WhatIf writes nothing
         Assert.Equal(before, store.Snapshot());
         Assert.Empty(store.Host.Warnings);
     }
