@@ -102,6 +102,16 @@ public sealed class AdeToken
 
     public string? DefaultProfile { get; internal init; }
 
+    public DateTimeOffset? LastSync { get; internal init; }
+
+    public DateTimeOffset? LastSuccessfulSync { get; internal init; }
+
+    /// <summary>When a manual delta sync is allowed (at most one per 15 minutes).</summary>
+    public DateTimeOffset NextManualSyncAt { get; internal init; }
+
+    /// <summary>When a full sync is allowed (at most one per 7 days, unless the next sync must be full).</summary>
+    public DateTimeOffset NextFullSyncAt { get; internal init; }
+
     public Guid RequestId { get; internal init; }
 
     public DateTimeOffset CreatedAt { get; internal init; }

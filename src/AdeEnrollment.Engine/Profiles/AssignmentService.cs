@@ -159,7 +159,8 @@ public sealed class AssignmentService
         var pending = serials;
         while (pending.Count > 0)
         {
-            var response = client.AssignProfileAsync(uuid, pending, cancellationToken: host.Cancellation).GetAwaiter().GetResult();
+            var batch = pending;
+            var response = tokens.Guard(token, () => client.AssignProfileAsync(uuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
             var now = time.GetUtcNow();
             var throttled = new List<string>();
             var success = new List<string>();
@@ -270,7 +271,7 @@ public sealed class AssignmentService
             return uuid;
         }
 
-        var response = client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult();
+        var response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
         var newUuid = response.ProfileUuid;
         var holders = store.Write((c, _) =>
         {

@@ -22,6 +22,8 @@ public sealed class SyncService
     public const int DevicesPerMinuteFromApple = 3000;
     public const int PageSize = 1000;
     private const int HistoryShown = 20;
+    private const string SyncInProgressNotDue = "InProgress";
+    private const string WhatIf = "WhatIf";
 
     private readonly AdeStore store;
     private readonly TimeProvider time;
@@ -41,7 +43,7 @@ public sealed class SyncService
     }
 
     /// <summary>Syncs one token, or returns a NotDue result for <paramref name="ifDue"/> when nothing is due.</summary>
-    public AdeSyncResult Sync(string tokenRef, bool full = false, bool ifDue = false)
+    public AdeSyncResult? Sync(string tokenRef, bool full = false, bool ifDue = false)
     {
         var token = tokens.ResolveToken(tokenRef);
         var now = time.GetUtcNow();
@@ -52,6 +54,12 @@ public sealed class SyncService
             s = LapseExpiredLease(c, token.Id, s, now);
             if (s.LeaseId is not null)
             {
+                if (ifDue)
+                {
+                    // A scheduler's sync is not due while another one runs: no error, nothing asked of Apple.
+                    return (new SyncDecision(false, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, s.LeaseExpiresAt, SyncInProgressNotDue), 0L, s);
+                }
+
                 throw ErrorCatalog.SyncInProgress(token.Name, s.LeaseExpiresAt!.Value - SyncPolicy.LeaseDuration, s.LeaseExpiresAt.Value);
             }
 
@@ -63,7 +71,7 @@ public sealed class SyncService
 
             if (!host.ShouldProcess(token.Name, $"{d.Kind} sync of the devices Apple assigns to this token ({d.Trigger})"))
             {
-                return (d with { Run = false, RefusedBy = "WhatIf" }, 0L, s);
+                return (d with { Run = false, RefusedBy = WhatIf }, 0L, s);
             }
 
             var id = c.Scalar<long>(
@@ -80,6 +88,7 @@ public sealed class SyncService
             {
                 SyncPolicy.ManualSyncTooSoon => throw ErrorCatalog.ManualSyncTooSoon(token.Name, decision.AllowedAt!.Value),
                 SyncPolicy.FullSyncTooSoon => throw ErrorCatalog.FullSyncTooSoon(token.Name, decision.AllowedAt!.Value),
+                WhatIf => null,
                 _ => NotDueResult(token, decision, state, now),
             };
         }
@@ -129,8 +138,8 @@ public sealed class SyncService
     private AdeSyncResult NotDueResult(AdeToken token, SyncDecision decision, SyncStateRow state, DateTimeOffset now)
     {
         var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
-        host.WriteVerbose(decision.RefusedBy == "WhatIf"
-            ? $"No sync of token '{token.Name}' was started (-WhatIf)."
+        host.WriteVerbose(decision.RefusedBy == SyncInProgressNotDue
+            ? $"Another sync of token '{token.Name}' is running; no sync is due from this scheduler run."
             : $"No sync of token '{token.Name}' is due; the next automatic sync is due at {decision.AllowedAt:u}.");
         return new AdeSyncResult
         {
@@ -290,6 +299,7 @@ public sealed class SyncService
                 {
                     Host.WriteWarning($"Apple no longer accepts the sync cursor of token '{token.Name}' ({ex.ErrorId}); fetching every device again.");
                     kind = AdeSyncKind.Full;
+                    trigger = AdeSyncTrigger.Recovery;
                     cursor = FullFetch(client, null, historyId);
                     Delta(client, cursor);
                 }
@@ -334,7 +344,7 @@ public sealed class SyncService
                 }
 
                 var next = page.Cursor ?? cursor ?? throw ErrorCatalog.AppleResponseInvalid(token.Name, "POST /server/devices", "the page has no cursor.");
-                Commit(page.Devices, next, page.MoreToFollow ? "fetch" : "sync", fullSyncId, fullDone: !page.MoreToFollow);
+                Commit(page.Devices ?? [], next, page.MoreToFollow ? "fetch" : "sync", fullSyncId, fullDone: !page.MoreToFollow);
                 cursor = next;
                 if (!page.MoreToFollow)
                 {
@@ -349,7 +359,7 @@ public sealed class SyncService
             {
                 var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
                 var next = page.Cursor ?? cursor;
-                Commit(page.Devices, next, "sync", historyId, fullDone: false);
+                Commit(page.Devices ?? [], next, "sync", historyId, fullDone: false);
                 cursor = next;
                 if (!page.MoreToFollow)
                 {
@@ -408,11 +418,11 @@ public sealed class SyncService
                 purged = DeviceRepository.Purge(c, tx, token.Id, now);
                 c.Execute(
                     """
-                    UPDATE sync_history SET status = 'Succeeded', finished_at = $now, kind = $k, added = $a, modified = $m,
+                    UPDATE sync_history SET status = 'Succeeded', finished_at = $now, kind = $k, trigger_kind = $tr, added = $a, modified = $m,
                            removed = $r, purged = $p, pages = $pg, default_assigned = $da WHERE id = $h
                     """,
                     ("$now", ToUnixMs(now)), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed), ("$p", purged), ("$pg", pages),
-                    ("$da", defaultAssigned), ("$h", historyId));
+                    ("$da", defaultAssigned), ("$tr", trigger.ToString()), ("$h", historyId));
                 c.Execute(
                     """
                     UPDATE sync_state SET last_success_at = $now, next_must_be_full = 0, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
@@ -457,6 +467,11 @@ public sealed class SyncService
 
         private void Fail(Exception ex)
         {
+            if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTokenRejected) })
+            {
+                owner.tokens.MarkInvalid(token.Id, ex.Message);
+            }
+
             var id = ex is AdeException ade ? ade.ErrorId : ex is OperationCanceledException ? "SyncStopped" : ex.GetType().Name;
             try
             {

@@ -226,8 +226,9 @@ public sealed class TokenService
                        t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.request_id, t.created_at, t.modified_at,
                        (SELECT count(*) FROM profile p WHERE p.token_id = t.id),
                        (SELECT count(*) FROM device d WHERE d.token_id = t.id),
-                       (SELECT p.name FROM profile p WHERE p.id = t.default_profile_id)
-                FROM token t
+                       (SELECT p.name FROM profile p WHERE p.id = t.default_profile_id),
+                       s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0)
+                FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
                 WHERE $id IS NULL OR t.id = $id
                 ORDER BY t.name
                 """,
@@ -244,6 +245,8 @@ public sealed class TokenService
 
                 var expires = ToTime(reader.GetInt64(3));
                 var invalid = reader.GetStringOrNull(12);
+                var history = new Sync.SyncHistoryState(Time(reader, 19), Time(reader, 20), Time(reader, 21), reader.GetInt64(22) != 0);
+                var (nextManual, nextFull) = Sync.SyncPolicy.NextAllowed(history, now);
                 list.Add(new AdeToken
                 {
                     Id = Guid.Parse(reader.GetString(0)),
@@ -267,12 +270,38 @@ public sealed class TokenService
                     ProfileCount = reader.GetInt32(16),
                     DeviceCount = reader.GetInt32(17),
                     DefaultProfile = reader.GetStringOrNull(18),
+                    LastSync = history.LastSyncStartedAt,
+                    LastSuccessfulSync = history.LastSuccessfulSyncAt,
+                    NextManualSyncAt = nextManual,
+                    NextFullSyncAt = nextFull,
                 });
             }
 
             return list;
         });
     }
+
+    private static DateTimeOffset? Time(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ToTime(reader.GetInt64(ordinal));
+
+    /// <summary>
+    /// Runs a call to Apple for <paramref name="token"/>; when Apple rejects the token (expired, revoked, replaced by a
+    /// newer download) the token is marked Invalid, so Get-AdeToken shows it, and the error goes on to the caller.
+    /// </summary>
+    internal T Guard<T>(AdeToken token, Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
+        {
+            MarkInvalid(token.Id, ex.Message);
+            throw;
+        }
+    }
+
+    internal void MarkInvalid(Guid tokenId, string reason)
+        => store.Write((c, _) => c.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", tokenId.ToString())));
 
     internal static AdeTokenStatus StatusOf(DateTimeOffset expires, string? invalidReason, DateTimeOffset now)
     {

@@ -10,17 +10,26 @@ using AdeEnrollment.Transforms;
 namespace AdeEnrollment.Commands;
 
 /// <summary>Get-AdeDevice: the devices the engine knows from syncs, streamed.</summary>
-[Cmdlet(VerbsCommon.Get, "AdeDevice")]
+[Cmdlet(VerbsCommon.Get, "AdeDevice", DefaultParameterSetName = BySerial)]
 [OutputType(typeof(AdeDevice))]
 public sealed class GetAdeDeviceCommand : AdeCmdlet
 {
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    private const string BySerial = "BySerial";
+    private const string ByTokenObject = "ByTokenObject";
+
+    /// <summary>Tokens piped in (Get-AdeToken | Get-AdeDevice): their devices.</summary>
+    [Parameter(ParameterSetName = ByTokenObject, Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public AdeToken[] InputObject { get; set; } = [];
+
+    [Parameter(ParameterSetName = BySerial, ValueFromPipelineByPropertyName = true)]
+    [Alias("TokenId")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Token { get; set; }
 
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = BySerial, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Serial", "SerialNumbers")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -42,6 +51,17 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
+        if (ParameterSetName == ByTokenObject)
+        {
+            foreach (var token in InputObject)
+            {
+                Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Profile, token.Id.ToString()).Id;
+                Write(new DeviceQuery(token.Id, null, byToken, Unassigned, RemovedFromAbm));
+            }
+
+            return;
+        }
+
         Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
         Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Profile, Token).Id;
         if (SerialNumber is null)

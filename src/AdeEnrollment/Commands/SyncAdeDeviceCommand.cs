@@ -28,5 +28,12 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
-    protected override void ProcessItem() => WriteObject(Engine.Sync.Sync(Token, Full, IfDue));
+    protected override void ProcessItem()
+    {
+        var result = Engine.Sync.Sync(Token, Full, IfDue);
+        if (result is not null)
+        {
+            WriteObject(result);
+        }
+    }
 }

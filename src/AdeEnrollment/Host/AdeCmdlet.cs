@@ -12,9 +12,10 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource stop = new();
     private AdeEngine? engine;
+    private PSCmdletHost? host;
 
     /// <summary>The engine over the current store, created on first use.</summary>
-    internal AdeEngine Engine => engine ??= new AdeEngine(AdeSession.Current, new PSCmdletHost(this, stop), EngineClock.Current);
+    internal AdeEngine Engine => engine ??= new AdeEngine(AdeSession.Current, host ??= new PSCmdletHost(this, stop), EngineClock.Current);
 
     /// <summary>
     /// True when each pipeline item is independent (Get/Set/Remove on piped objects): a catalogued failure of one
@@ -40,11 +41,17 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         }
         catch (AdeException ex) when (ErrorsArePerItem)
         {
+            host?.Flush();
             WriteError(ToErrorRecord(ex));
         }
         catch (AdeException ex)
         {
+            host?.Flush();
             ThrowTerminatingError(ToErrorRecord(ex));
+        }
+        finally
+        {
+            host?.Flush();
         }
     }
 

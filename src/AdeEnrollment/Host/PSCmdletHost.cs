@@ -1,13 +1,20 @@
+using System.Collections.Concurrent;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Hosting;
 
 namespace AdeEnrollment.Host;
 
-/// <summary>Adapts a running cmdlet to the engine's <see cref="IAdeHost"/>.</summary>
+/// <summary>
+/// Adapts a running cmdlet to the engine's <see cref="IAdeHost"/>. PowerShell accepts Write* calls only on the
+/// pipeline thread, while the engine's HTTP continuations may report from pool threads: those reports are queued
+/// and written by the pipeline thread at its next report or when the engine call returns (<see cref="Flush"/>).
+/// </summary>
 internal sealed class PSCmdletHost : IAdeHost
 {
     private readonly PSCmdlet cmdlet;
     private readonly CancellationTokenSource stop;
+    private readonly int pipelineThread = Environment.CurrentManagedThreadId;
+    private readonly ConcurrentQueue<Action> queued = new();
 
     public PSCmdletHost(PSCmdlet cmdlet, CancellationTokenSource stop)
     {
@@ -17,9 +24,15 @@ internal sealed class PSCmdletHost : IAdeHost
 
     public CancellationToken Cancellation => stop.Token;
 
-    public bool ShouldProcess(string target, string action) => cmdlet.ShouldProcess(target, action);
+    private bool OnPipelineThread => Environment.CurrentManagedThreadId == pipelineThread;
 
-    public void WriteDebug(string message) => cmdlet.WriteDebug(message);
+    public bool ShouldProcess(string target, string action)
+    {
+        Flush();
+        return cmdlet.ShouldProcess(target, action);
+    }
+
+    public void WriteDebug(string message) => Post(() => cmdlet.WriteDebug(message));
 
     public void WriteProgress(AdeProgress progress)
     {
@@ -28,10 +41,37 @@ internal sealed class PSCmdletHost : IAdeHost
             PercentComplete = progress.PercentComplete,
             RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
         };
-        cmdlet.WriteProgress(record);
+        Post(() => cmdlet.WriteProgress(record));
     }
 
-    public void WriteVerbose(string message) => cmdlet.WriteVerbose(message);
+    public void WriteVerbose(string message) => Post(() => cmdlet.WriteVerbose(message));
 
-    public void WriteWarning(string message) => cmdlet.WriteWarning(message);
+    public void WriteWarning(string message) => Post(() => cmdlet.WriteWarning(message));
+
+    /// <summary>Writes the reports other threads queued. Call on the pipeline thread only.</summary>
+    public void Flush()
+    {
+        if (!OnPipelineThread)
+        {
+            return;
+        }
+
+        while (queued.TryDequeue(out var write))
+        {
+            write();
+        }
+    }
+
+    private void Post(Action write)
+    {
+        if (OnPipelineThread)
+        {
+            Flush();
+            write();
+        }
+        else
+        {
+            queued.Enqueue(write);
+        }
+    }
 }

@@ -14,7 +14,7 @@ public class SyncServiceTests
     public void First_sync_is_full_and_brings_every_device_Apple_assigns()
     {
         using var f = new EngineSimFixture(devices: 2500);
-        var result = f.Engine.Sync.Sync("iPads");
+        var result = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(AdeSyncKind.Full, result.Kind);
         Assert.Equal(AdeSyncTrigger.First, result.Trigger);
         Assert.Equal(AdeSyncStatus.Succeeded, result.Status);
@@ -39,7 +39,7 @@ public class SyncServiceTests
         Assert.Equal("ManualSyncTooSoon", ex.ErrorId);
         Assert.Contains((started + Quarter).ToString("u"), ex.Message);
         f.Advance(TimeSpan.FromSeconds(1));
-        var delta = f.Engine.Sync.Sync("iPads");
+        var delta = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(AdeSyncKind.Delta, delta.Kind);
         Assert.Equal(AdeSyncTrigger.Manual, delta.Trigger);
     }
@@ -53,7 +53,7 @@ public class SyncServiceTests
         f.Simulator.RemoveDevice(EngineSimFixture.Server, gone);
         f.Simulator.AddDevices(EngineSimFixture.Server, 5);
         f.Advance(Quarter);
-        var delta = f.Engine.Sync.Sync("iPads");
+        var delta = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal((5, 1), (delta.Added, delta.Removed));
         var removed = f.Engine.Devices.Get(new Devices.DeviceQuery(SerialNumber: gone)).Single();
         Assert.Equal(AdeAbmState.RemovedFromAbm, removed.AbmState);
@@ -61,9 +61,9 @@ public class SyncServiceTests
         Assert.Single(f.Engine.Devices.Get(new Devices.DeviceQuery(RemovedFromAbm: true)));
 
         f.Advance(TimeSpan.FromDays(44));
-        Assert.Equal(0, f.Engine.Sync.Sync("iPads").Purged);
+        Assert.Equal(0, f.Engine.Sync.Sync("iPads")!.Purged);
         f.Advance(TimeSpan.FromDays(1));
-        var later = f.Engine.Sync.Sync("iPads");
+        var later = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(1, later.Purged);
         Assert.Empty(f.Engine.Devices.Get(new Devices.DeviceQuery(SerialNumber: gone)));
     }
@@ -77,7 +77,7 @@ public class SyncServiceTests
         var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads", full: true));
         Assert.Equal("FullSyncTooSoon", ex.ErrorId);
         f.Advance(TimeSpan.FromHours(1));
-        Assert.Equal(AdeSyncKind.Full, f.Engine.Sync.Sync("iPads", full: true).Kind);
+        Assert.Equal(AdeSyncKind.Full, f.Engine.Sync.Sync("iPads", full: true)!.Kind);
     }
 
     [Fact]
@@ -87,11 +87,11 @@ public class SyncServiceTests
         f.Engine.Sync.Sync("iPads");
         f.Simulator.ClearRequests();
         f.Advance(TimeSpan.FromHours(11));
-        var notDue = f.Engine.Sync.Sync("iPads", ifDue: true);
+        var notDue = f.Engine.Sync.Sync("iPads", ifDue: true)!;
         Assert.Equal(AdeSyncStatus.NotDue, notDue.Status);
         Assert.Empty(f.Simulator.GetRequests());
         f.Advance(TimeSpan.FromHours(1));
-        var due = f.Engine.Sync.Sync("iPads", ifDue: true);
+        var due = f.Engine.Sync.Sync("iPads", ifDue: true)!;
         Assert.Equal((AdeSyncStatus.Succeeded, AdeSyncTrigger.Automatic, AdeSyncKind.Delta), (due.Status, due.Trigger, due.Kind));
     }
 
@@ -110,7 +110,7 @@ public class SyncServiceTests
         Assert.True(f.Engine.Sync.GetStatus(f.Token).InProgress);
 
         f.Advance(Quarter);
-        var recovery = f.Engine.Sync.Sync("iPads");
+        var recovery = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
         var history = f.Engine.Sync.GetStatus(f.Token).History;
         Assert.Contains(history, h => h.Status == AdeSyncStatus.Failed && h.ErrorId == "SyncLeaseLost");
@@ -133,7 +133,7 @@ public class SyncServiceTests
 
         f.Simulator.ClearFaults();
         f.Advance(Quarter);
-        var recovery = f.Engine.Sync.Sync("iPads");
+        var recovery = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
         Assert.Equal(f.AppleSerials(), f.EngineSerials());
     }
@@ -150,7 +150,7 @@ public class SyncServiceTests
         f.Simulator.ClearFaults();
         f.Simulator.ClearRequests();
         f.Advance(Quarter);
-        var resumed = f.Engine.Sync.Sync("iPads");
+        var resumed = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(AdeSyncKind.Full, resumed.Kind);
         Assert.Equal(1500, resumed.Added);
         Assert.Equal(f.AppleSerials(), f.EngineSerials());
@@ -163,7 +163,7 @@ public class SyncServiceTests
         using var f = new EngineSimFixture(devices: 8);
         f.Engine.Sync.Sync("iPads");
         f.Advance(TimeSpan.FromDays(8));
-        var result = f.Engine.Sync.Sync("iPads");
+        var result = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(AdeSyncKind.Full, result.Kind);
         Assert.Contains(f.Host.Warnings, w => w.Contains("AppleCursorExpired"));
         Assert.Equal(f.AppleSerials(), f.EngineSerials());
@@ -195,7 +195,7 @@ public class SyncServiceTests
             INSERT INTO device (token_id, serial_number, updated_at, last_seen_sync) SELECT '{f.Token.Id}', 'X' || i, {now}, -1 FROM n
             """);
         f.Sql($"INSERT INTO sync_state (token_id, cursor, cursor_kind, last_started_at, last_success_at, last_full_at) VALUES ('{f.Token.Id}', NULL, NULL, NULL, NULL, NULL)");
-        var result = f.Engine.Sync.Sync("iPads");
+        var result = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(AdeSyncStatus.Succeeded, result.Status);
         Assert.Contains(f.Host.Warnings, w => w.Contains("200,000") && w.Contains("Split"));
     }
