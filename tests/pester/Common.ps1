@@ -52,3 +52,31 @@ function New-TestToken {
     $token = New-AdeToken @params
     [pscustomobject]@{ Token = $token; Request = $request; File = $file; Pem = $pem }
 }
+
+function New-SimToken {
+    <#
+    .SYNOPSIS
+        The real onboarding against the simulator: New-AdeTokenRequest -> New-AdeSimServer (ABM "add MDM server")
+        -> New-AdeToken -ServiceUri. Optionally assigns generated devices to the server.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Name,
+        [int] $Devices = 0,
+        [string] $EnrollmentUrl = 'https://mdm.contoso.example/enroll',
+        [string] $Folder = $TestDrive
+    )
+    $sim = Get-Variable -Name sim -Scope Script -ValueOnly -ErrorAction SilentlyContinue
+    if (-not $sim) { throw 'Start-AdeSimulator first ($script:sim).' }
+    $pem = Join-Path $Folder "$Name.pem"
+    $p7m = Join-Path $Folder "$Name.p7m"
+    $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+    $server = New-AdeSimServer -Name $Name -PublicKeyPath $pem -OutFile $p7m -OrgName 'Contoso Ltd'
+    $token = New-AdeToken -Request $request -Path $p7m -AppleId 'ade.admin@contoso.example' -Name $Name -EnrollmentUrl $EnrollmentUrl -ServiceUri $sim.Uri
+    if ($Devices -gt 0) { Add-AdeSimDevice -Server $Name -Count $Devices | Out-Null }
+    [pscustomobject]@{ Token = $token; Server = $server; Request = $request; Pem = $pem; TokenFile = $p7m }
+}
+
+function Invoke-StoreSql([string] $Sql) {
+    $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$((Get-AdeStore).Path);Pooling=False")
+    try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
+}

@@ -1,0 +1,171 @@
+# Device sync through the cmdlets against the simulator, with the simulator's clock moving the engine's clock too.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 4242
+}
+
+AfterAll {
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'Sync-AdeDevice' {
+    BeforeEach {
+        Set-AdeSimClock -Reset
+        Clear-AdeSimFault
+        Connect-AdeStore -Path (Join-Path $TestDrive "sync-$([guid]::NewGuid().ToString('N')).db")
+        $script:t = New-SimToken -Name "Sync $([guid]::NewGuid().ToString('N').Substring(0, 8))" -Devices 1500
+    }
+
+    It 'first sync is full and brings every device, profile name always filled' {
+        $r = Sync-AdeDevice -Token $t.Token
+        $r | Should -BeOfType ([AdeEnrollment.Engine.Model.AdeSyncResult])
+        $r.Kind | Should -Be 'Full'
+        $r.Trigger | Should -Be 'First'
+        $r.Status | Should -Be 'Succeeded'
+        $r.Added | Should -Be 1500
+        $r.ExpectedAbmDeliveryMinutes | Should -Be 0.5
+        $devices = @(Get-AdeDevice -Token $t.Token.Name)
+        $devices.Count | Should -Be 1500
+        $devices | Where-Object { $null -eq $_.EnrollmentProfileName } | Should -BeNullOrEmpty
+        $devices[0].ScopeTags | Should -Be @('Default')
+        ($devices.SerialNumber | Sort-Object) | Should -Be ((Get-AdeSimDevice -Server $t.Token.Name).SerialNumber | Sort-Object)
+        (Get-AdeToken -Name $t.Token.Name).LastSync | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a second manual sync within 15 minutes naming the time, then allows a delta' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $err = { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $err.Exception.Message | Should -Match '\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ'
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 14 -Seconds 59)
+        { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        Set-AdeSimClock -Advance (New-TimeSpan -Seconds 1)
+        Add-AdeSimDevice -Server $t.Token.Name -Count 3 | Out-Null
+        $delta = Sync-AdeDevice -Token $t.Token
+        $delta.Kind | Should -Be 'Delta'
+        $delta.Added | Should -Be 3
+    }
+
+    It 'refuses -Full within 7 days (FullSyncTooSoon)' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Days 6 -Hours 23)
+        { Sync-AdeDevice -Token $t.Token -Full -ErrorAction Stop } | Should -Throw -ErrorId 'FullSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
+        (Sync-AdeDevice -Token $t.Token -Full).Kind | Should -Be 'Full'
+    }
+
+    It '-IfDue returns NotDue without error until 12 hours passed' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 11)
+        $r = Sync-AdeDevice -Token $t.Token -IfDue -ErrorVariable e
+        $e | Should -BeNullOrEmpty
+        $r.Status | Should -Be 'NotDue'
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
+        $r = Sync-AdeDevice -Token $t.Token -IfDue
+        $r.Status | Should -Be 'Succeeded'
+        $r.Trigger | Should -Be 'Automatic'
+    }
+
+    It 'in a pipeline a refused token is a non-terminating error and the others still sync' {
+        $second = New-SimToken -Name "Second $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 5
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $results = Get-AdeToken | Sync-AdeDevice -ErrorVariable e -ErrorAction SilentlyContinue
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        @($results).Count | Should -Be 1
+        $results.Token | Should -Be $second.Token.Name
+    }
+
+    It 'marks devices released in ABM RemovedFromAbm with a purge date 45 days later' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $serial = (Get-AdeSimDevice -Server $t.Token.Name | Select-Object -First 1).SerialNumber
+        Remove-AdeSimDevice -Server $t.Token.Name -SerialNumber $serial | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        (Sync-AdeDevice -Token $t.Token).Removed | Should -Be 1
+        $d = Get-AdeDevice -SerialNumber $serial
+        $d.AbmState | Should -Be 'RemovedFromAbm'
+        $d.PurgeAfter | Should -Be $d.RemovedAt.AddDays(45)
+        @(Get-AdeDevice -RemovedFromAbm).SerialNumber | Should -Be @($serial)
+    }
+
+    It 'Remove-AdeDevice warns and the device returns at the next full sync' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $serial = (Get-AdeDevice -Token $t.Token.Name | Select-Object -First 1).SerialNumber
+        Remove-AdeDevice -SerialNumber $serial -Confirm:$false -WarningVariable w 3>$null
+        ($w -join ' ') | Should -Match 'next full sync'
+        Get-AdeDevice -SerialNumber $serial -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Set-AdeSimClock -Advance (New-TimeSpan -Days 7)
+        Sync-AdeDevice -Token $t.Token -Full | Out-Null
+        (Get-AdeDevice -SerialNumber $serial).SerialNumber | Should -Be $serial
+    }
+
+    It 'Get-AdeDevice finds one serial, filters unassigned devices, and takes tokens from the pipeline' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $serial = (Get-AdeSimDevice -Server $t.Token.Name | Select-Object -Last 1).SerialNumber
+        (Get-AdeDevice -SerialNumber $serial.ToLowerInvariant()).SerialNumber | Should -Be $serial
+        @(Get-AdeDevice -Unassigned -Token $t.Token.Name).Count | Should -Be 1500
+        @(Get-AdeToken -Name $t.Token.Name | Get-AdeDevice).Count | Should -Be 1500
+        Get-AdeDevice -SerialNumber 'NOSUCHSERIAL1' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be 'DeviceNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
+    }
+
+    It 'honours Retry-After on 503, re-authenticates on 401, survives a dropped connection' {
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 503 -RetryAfterSeconds 1 -Count 1
+        Set-AdeSimFault -Endpoint '/devices/sync' -StatusCode 401 -Count 1
+        $r = Sync-AdeDevice -Token $t.Token
+        $r.Status | Should -Be 'Succeeded'
+        $r.Added | Should -Be 1500
+        (Get-AdeSimRequest -Path '/server/devices' | Where-Object StatusCode -eq 503).Count | Should -Be 1
+        (Get-AdeSimRequest -Path '/session').Count | Should -BeGreaterThan 1
+        Clear-AdeSimFault
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        Set-AdeSimFault -Endpoint '/devices/sync' -DropConnection -Count 1
+        (Sync-AdeDevice -Token $t.Token).Status | Should -Be 'Succeeded'
+    }
+
+    It 'a failed delta sync leaves a full Recovery sync next; an expired cursor turns into a full re-fetch' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        Set-AdeSimFault -Endpoint '/devices/sync' -StatusCode 500 -Count 20
+        { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleServiceUnavailable,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        (Get-AdeSyncStatus -Token $t.Token).NextSyncIsFull | Should -BeTrue
+        Clear-AdeSimFault
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        $r = Sync-AdeDevice -Token $t.Token
+        $r.Kind | Should -Be 'Full'
+        $r.Trigger | Should -Be 'Recovery'
+        Set-AdeSimClock -Advance (New-TimeSpan -Days 8)
+        $r = Sync-AdeDevice -Token $t.Token -WarningVariable w 3>$null
+        $r.Kind | Should -Be 'Full'
+        ($w -join ' ') | Should -Match 'AppleCursorExpired'
+    }
+
+    It 'a token Apple rejects becomes Invalid and the error names Update-AdeToken' {
+        Export-AdeSimServerToken -Server $t.Token.Name -OutFile (Join-Path $TestDrive 'newer.p7m') | Out-Null
+        $err = { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+        $err.Exception.Message | Should -Match 'Update-AdeToken'
+        (Get-AdeToken -Name $t.Token.Name).Status | Should -Be 'Invalid'
+    }
+
+    It '-WhatIf syncs nothing' {
+        Sync-AdeDevice -Token $t.Token -WhatIf | Should -BeNullOrEmpty
+        Get-AdeSimRequest -Path '/server/devices' | Where-Object { $_.Time -gt (Get-Date).AddSeconds(-5) } | Should -BeNullOrEmpty
+        @(Get-AdeDevice -Token $t.Token.Name).Count | Should -Be 0
+    }
+
+    It 'Get-AdeSyncStatus shows timings, lease and history; Remove-AdeToken names the synced devices' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $s = Get-AdeSyncStatus -Token $t.Token.Name
+        $s.InProgress | Should -BeFalse
+        $s.LastStatus | Should -Be 'Succeeded'
+        $s.NextManualSyncAt | Should -Be $s.LastSyncAt.AddMinutes(15)
+        $s.NextFullSyncAt | Should -Be $s.LastSyncAt.AddDays(7)
+        $s.NextSyncIsFull | Should -BeFalse
+        $s.DeviceCount | Should -Be 1500
+        $s.History.Count | Should -Be 1
+        $err = { Remove-AdeToken -Token $t.Token -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Match '1,500 devices'
+    }
+}
