@@ -50,11 +50,12 @@ function Get-Version {
 function Invoke-ChildPwsh {
     # A fresh pwsh for every run against the built module: binary modules cannot be unloaded.
     param([string] $Script, [hashtable] $Environment = @{})
-    $pwsh = (Get-Process -Id $PID).Path
+    # Under `dotnet pwsh` the process is dotnet itself: start pwsh.dll through the same dotnet host.
+    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
     $saved = @{}
     foreach ($k in $Environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }
     try {
-        & $pwsh -NoProfile -NonInteractive -File $Script
+        & dotnet $pwshDll -NoProfile -NonInteractive -File $Script | Out-Host
         return $LASTEXITCODE
     } finally {
         foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
