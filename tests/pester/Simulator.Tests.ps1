@@ -37,7 +37,8 @@ Describe 'AdeEnrollment.Simulator module' {
 
     It 'listens on the loopback address only' {
         $sim | Should -BeOfType 'AdeEnrollment.Simulator.AdeSimulator'
-        $sim.Uri.Host | Should -Be '127.0.0.1'
+        $sim.Uri.IsLoopback | Should -BeTrue
+        $sim.Uri.Host | Should -Be ($IsWindows ? 'localhost' : '127.0.0.1')
         $sim.Port | Should -BeGreaterThan 0
         $sim.Seed | Should -Be 1234
         $sim.IsRunning | Should -BeTrue
