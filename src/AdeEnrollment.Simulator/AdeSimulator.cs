@@ -43,7 +43,7 @@ public sealed partial class AdeSimulator : IDisposable
         Port = port;
         Seed = seed;
         Time = time;
-        Uri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+        Uri = new Uri($"http://{LoopbackHost}:{port.ToString(CultureInfo.InvariantCulture)}/");
         generator = new DeviceGenerator(seed);
         StartedAt = time.GetUtcNow();
     }
@@ -94,7 +94,7 @@ public sealed partial class AdeSimulator : IDisposable
         {
             var candidate = port == 0 ? FreePort() : port;
             var listener = new HttpListener { IgnoreWriteExceptions = true };
-            listener.Prefixes.Add($"http://127.0.0.1:{candidate.ToString(CultureInfo.InvariantCulture)}/");
+            listener.Prefixes.Add($"http://{LoopbackHost}:{candidate.ToString(CultureInfo.InvariantCulture)}/");
             try
             {
                 listener.Start();
@@ -113,6 +113,12 @@ public sealed partial class AdeSimulator : IDisposable
 
         throw SimErrors.StartFailed(port, last!);
     }
+
+    /// <summary>
+    /// 127.0.0.1 (the managed HttpListener binds exactly that address). On Windows, http.sys lets a user without
+    /// administrator rights listen only on "localhost", which is loopback-only as well.
+    /// </summary>
+    private static string LoopbackHost => OperatingSystem.IsWindows() ? "localhost" : "127.0.0.1";
 
     private static int FreePort()
     {

@@ -18,8 +18,6 @@ public sealed class GetAdeSimDeviceCommand : AdeSimCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? SerialNumber { get; set; }
 
-    protected override bool ErrorsArePerItem => true;
-
     protected override void ProcessItem()
     {
         var devices = Current.GetDevices(Server);

@@ -17,8 +17,6 @@ public sealed class RemoveAdeSimDeviceCommand : AdeSimCmdlet
     [ValidateNotNullOrEmpty]
     public string[] SerialNumber { get; set; } = [];
 
-    protected override bool ErrorsArePerItem => true;
-
     protected override void ProcessItem()
     {
         var simulator = Current;

@@ -7,7 +7,7 @@ namespace AdeEnrollment.Simulator.Commands;
 /// Set-AdeSimFault: makes the simulator answer an endpoint with an error status, late, or not at all — for the next
 /// -Count requests or a -Share of them — or makes assignment answer FAILED/THROTTLED/NOT_ACCESSIBLE for given serials.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "AdeSimFault", DefaultParameterSetName = Status, SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "AdeSimFault", DefaultParameterSetName = Delay, SupportsShouldProcess = true)]
 [OutputType(typeof(AdeSimFault))]
 public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
 {

@@ -355,7 +355,8 @@ public sealed class SimulatorRuleTests : IDisposable
     [Fact]
     public void TheSimulatorListensOnLoopbackOnly()
     {
-        Assert.Equal("127.0.0.1", f.Simulator.Uri.Host);
+        Assert.True(f.Simulator.Uri.IsLoopback);
+        Assert.Equal(OperatingSystem.IsWindows() ? "localhost" : "127.0.0.1", f.Simulator.Uri.Host);
         Assert.True(f.Simulator.Port > 0);
         using var fixedPort = AdeSimulator.Start(port: 0);
         Assert.NotEqual(f.Simulator.Port, fixedPort.Port);

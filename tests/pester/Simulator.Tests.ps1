@@ -1,0 +1,233 @@
+#Requires -Modules Pester
+# The simulator module end-to-end through the built modules, as an administrator's Pester suite would use it.
+
+BeforeAll {
+    Import-Module AdeEnrollment.Simulator -ErrorAction Stop
+    $script:sim = Start-AdeSimulator -Seed 1234
+
+    function New-TestServer {
+        # New-AdeTokenRequest -> New-AdeSimServer: the PEM goes to "ABM", the .p7m comes back.
+        param([string] $Name, [string] $OrgName = 'Contoso Ltd')
+        $request = New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive "$Name.pem")
+        $server = New-AdeSimServer -Name $Name -PublicKeyPath (Join-Path $TestDrive "$Name.pem") -OutFile (Join-Path $TestDrive "$Name.p7m") -OrgName $OrgName -AdminId 'abm.admin@contoso.example'
+        [pscustomobject]@{ Request = $request; Server = $server; TokenFile = Join-Path $TestDrive "$Name.p7m" }
+    }
+
+    function Connect-TestStore {
+        param([string] $Name)
+        Connect-AdeStore -Path (Join-Path $TestDrive "$Name.db")
+    }
+}
+
+AfterAll {
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'AdeEnrollment.Simulator module' {
+    It 'exports exactly the simulator cmdlets' {
+        (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
+            'Add-AdeSimDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimDevice', 'Get-AdeSimRequest', 'New-AdeSimServer',
+            'Remove-AdeSimDevice', 'Set-AdeSimClock', 'Set-AdeSimFault', 'Start-AdeSimulator', 'Stop-AdeSimulator')
+    }
+
+    It 'requires the AdeEnrollment module' {
+        (Get-Module AdeEnrollment.Simulator).RequiredModules.Name | Should -Be 'AdeEnrollment'
+    }
+
+    It 'listens on the loopback address only' {
+        $sim | Should -BeOfType 'AdeEnrollment.Simulator.AdeSimulator'
+        $sim.Uri.IsLoopback | Should -BeTrue
+        $sim.Uri.Host | Should -Be ($IsWindows ? 'localhost' : '127.0.0.1')
+        $sim.Port | Should -BeGreaterThan 0
+        $sim.Seed | Should -Be 1234
+        $sim.IsRunning | Should -BeTrue
+    }
+}
+
+Describe 'New-AdeToken against the simulator' {
+    It 'imports the token and shows the MDM server and organisation' {
+        Connect-TestStore 'import'
+        $t = New-TestServer -Name 'Contoso iPhones'
+        $token = New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri
+        $token.Name | Should -Be 'Contoso iPhones'
+        $token.ServerName | Should -Be 'Contoso iPhones'
+        $token.OrgName | Should -Be 'Contoso Ltd'
+        $token.ServerUuid | Should -Be $t.Server.Uuid
+        $token.AdminId | Should -Be 'abm.admin@contoso.example'
+        $token.OrgType | Should -Be 'org'
+        (Get-AdeToken -Name 'Contoso iPhones').ServerName | Should -Be 'Contoso iPhones'
+        (Get-AdeSimRequest -Path '/account' | Select-Object -Last 1).StatusCode | Should -Be 200
+    }
+
+    It 'refuses a token that Apple rejects and stores nothing' {
+        Connect-TestStore 'replaced'
+        $t = New-TestServer -Name 'Replaced'
+        Export-AdeSimServerToken -Server $t.Server -OutFile (Join-Path $TestDrive 'replaced-new.p7m') | Out-Null
+        { New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri } |
+            Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.NewAdeTokenCommand'
+        Get-AdeToken | Should -BeNullOrEmpty
+        (Get-AdeTokenRequest -Id $t.Request.Id).Status | Should -Be 'Pending'
+    }
+}
+
+Describe 'Export-AdeSimServerToken' {
+    It 'downloads a new token and the previous one stops working' {
+        Connect-TestStore 'export'
+        $t = New-TestServer -Name 'Export'
+        $server = Export-AdeSimServerToken -Server 'Export' -OutFile (Join-Path $TestDrive 'export-2.p7m')
+        $server.TokenVersion | Should -Be 2
+        $server.TokenFile | Should -Be (Join-Path $TestDrive 'export-2.p7m')
+        { New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri } |
+            Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.NewAdeTokenCommand'
+        $token = New-AdeToken -Request $t.Request -Path (Join-Path $TestDrive 'export-2.p7m') -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri
+        $token.ServerName | Should -Be 'Export'
+    }
+
+    It 'writes an ABM-style file name into a folder' {
+        $null = New-TestServer -Name 'Folder Server'
+        $folder = New-Item -ItemType Directory (Join-Path $TestDrive 'downloads')
+        $server = Export-AdeSimServerToken -Server 'Folder Server' -OutFile $folder.FullName -ExpiresAt ([DateTimeOffset]::UtcNow.AddDays(20))
+        Split-Path -Leaf $server.TokenFile | Should -Match '^Folder_Server_Token_.+_smime\.p7m$'
+        $server.TokenExpiresAt | Should -BeLessThan ([DateTimeOffset]::UtcNow.AddDays(21))
+    }
+}
+
+Describe 'Simulated devices' {
+    BeforeAll { $null = New-TestServer -Name 'Devices' }
+
+    It 'adds generated devices of a family' {
+        $devices = Add-AdeSimDevice -Server 'Devices' -Count 5 -DeviceFamily iPad
+        $devices | Should -HaveCount 5
+        $devices.DeviceFamily | Sort-Object -Unique | Should -Be 'iPad'
+        $devices.Os | Sort-Object -Unique | Should -Be 'iPadOS'
+        $devices.ProfileStatus | Sort-Object -Unique | Should -Be 'empty'
+        $devices[0].SerialNumber | Should -Match '^[A-Z0-9]{10}$'
+    }
+
+    It 'adds named devices and shows them as Apple sees them' {
+        Add-AdeSimDevice -Server 'Devices' -SerialNumber 'C02ABC123XYZ', 'DMPQRS456TUV' | Should -HaveCount 2
+        $device = Get-AdeSimDevice -Server 'Devices' -SerialNumber 'C02ABC123XYZ'
+        $device.SerialNumber | Should -Be 'C02ABC123XYZ'
+        $device.DeviceAssignedBy | Should -Be 'abm.admin@contoso.example'
+        Get-AdeSimDevice -Server 'Devices' -SerialNumber 'C02*' | Should -HaveCount 1
+    }
+
+    It 'refuses a serial that another server holds' {
+        $null = New-TestServer -Name 'Elsewhere'
+        { Add-AdeSimDevice -Server 'Elsewhere' -SerialNumber 'C02ABC123XYZ' } |
+            Should -Throw -ErrorId 'DeviceExists,AdeEnrollment.Simulator.Commands.AddAdeSimDeviceCommand'
+    }
+
+    It 'removes devices from the pipeline and reports unknown serials without stopping' {
+        Get-AdeSimDevice -Server 'Devices' -SerialNumber 'DMPQRS456TUV' | Remove-AdeSimDevice
+        Remove-AdeSimDevice -Server 'Devices' -SerialNumber 'NOSUCHSERIAL', 'C02ABC123XYZ' -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures | Should -HaveCount 1
+        $failures[0].FullyQualifiedErrorId | Should -Be 'DeviceNotFound,AdeEnrollment.Simulator.Commands.RemoveAdeSimDeviceCommand'
+        Get-AdeSimDevice -Server 'Devices' -SerialNumber 'C02ABC123XYZ', 'DMPQRS456TUV' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        (Get-AdeSimDevice -Server 'Devices') | Should -HaveCount 5
+    }
+
+    It 'names a server that does not exist' {
+        { Add-AdeSimDevice -Server 'Nope' -Count 1 } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.AddAdeSimDeviceCommand'
+        { Get-AdeSimDevice -Server 'Nope' } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimDeviceCommand'
+    }
+
+    It 'refuses a file that is not a certificate' {
+        Set-Content -Path (Join-Path $TestDrive 'not.pem') -Value 'hello'
+        { New-AdeSimServer -Name 'Bad' -PublicKeyPath (Join-Path $TestDrive 'not.pem') -OutFile (Join-Path $TestDrive 'bad.p7m') } |
+            Should -Throw -ErrorId 'CertificateInvalid,AdeEnrollment.Simulator.Commands.NewAdeSimServerCommand'
+        { New-AdeSimServer -Name 'Devices' -PublicKeyPath (Join-Path $TestDrive 'Devices.pem') -OutFile (Join-Path $TestDrive 'dup.p7m') } |
+            Should -Throw -ErrorId 'ServerExists,AdeEnrollment.Simulator.Commands.NewAdeSimServerCommand'
+    }
+}
+
+Describe 'Faults' {
+    AfterEach { Clear-AdeSimFault }
+
+    It 'turns a 403 T_C_NOT_SIGNED into the terms error' {
+        Connect-TestStore 'terms'
+        $t = New-TestServer -Name 'Terms'
+        Set-AdeSimFault -Endpoint '/account' -StatusCode 403 -Body 'T_C_NOT_SIGNED'
+        { New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri } |
+            Should -Throw -ErrorId 'AppleTermsNotSigned,AdeEnrollment.Commands.NewAdeTokenCommand'
+        Get-AdeToken | Should -BeNullOrEmpty
+    }
+
+    It 'is retried after Retry-After on a 503' {
+        Connect-TestStore 'retry'
+        $t = New-TestServer -Name 'Retry'
+        $fault = Set-AdeSimFault -Endpoint '/account' -StatusCode 503 -Count 1 -RetryAfterSeconds 1 -PassThru
+        $fault.Remaining | Should -Be 1
+        $token = New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri
+        $token.ServerName | Should -Be 'Retry'
+        $log = Get-AdeSimRequest -Path '/account' | Select-Object -Last 2
+        $log.StatusCode | Should -Be 503, 200
+        $log[0].Fault | Should -BeTrue
+    }
+
+    It 'gives up on a persistent 401 after one re-authentication' {
+        Connect-TestStore 'unauthorized'
+        $t = New-TestServer -Name 'Unauthorized'
+        Set-AdeSimFault -Endpoint '/account' -StatusCode 401
+        { New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri } |
+            Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.NewAdeTokenCommand'
+    }
+
+    It 'can delay or drop answers and answer per device' {
+        Set-AdeSimFault -Endpoint '/server/*' -Latency ([TimeSpan]::FromMilliseconds(100)) -Count 1 -PassThru | Select-Object -ExpandProperty Latency |
+            Should -Be ([TimeSpan]::FromMilliseconds(100))
+        (Set-AdeSimFault -Endpoint '/devices' -DropConnection -Method POST -PassThru).DropConnection | Should -BeTrue
+        $null = New-TestServer -Name 'PerDevice'
+        $serial = (Add-AdeSimDevice -Server 'PerDevice').SerialNumber
+        { Set-AdeSimFault -Server 'PerDevice' -SerialNumber $serial -DeviceStatus Throttled -RetryAfterSeconds 120 } | Should -Not -Throw
+    }
+
+    It 'refuses a fault without an effect' {
+        { Set-AdeSimFault -Endpoint '/account' -StatusCode 42 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Simulator.Commands.SetAdeSimFaultCommand'
+    }
+}
+
+Describe 'Set-AdeSimClock' {
+    AfterEach { Set-AdeSimClock -Reset }
+
+    It 'moves the simulator and the AdeEnrollment engine together' {
+        Connect-TestStore 'clock'
+        $t = New-TestServer -Name 'Clock'
+        $token = New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri
+        $token.Status | Should -Be 'Active'
+        $before = [DateTimeOffset]::UtcNow
+        $now = Set-AdeSimClock -Advance ([TimeSpan]::FromDays(340)) -PassThru
+        ($now - $before).TotalDays | Should -BeGreaterOrEqual 340
+        $later = Get-AdeToken -Name 'Clock'
+        $later.Status | Should -Be 'ExpiringSoon'
+        $later.DaysUntilExpiry | Should -BeLessThan 30
+    }
+
+    It 'tests "15 minutes later"' {
+        $before = Set-AdeSimClock -Advance 0 -PassThru
+        $after = Set-AdeSimClock -Advance '00:15:00' -PassThru
+        [int]($after - $before).TotalMinutes | Should -Be 15
+    }
+
+    It 'sets an absolute time and goes back to the real time' {
+        (Set-AdeSimClock -Now '2030-01-01T00:00:00Z' -PassThru).Year | Should -Be 2030
+        $real = Set-AdeSimClock -Reset -PassThru
+        [math]::Abs(($real - [DateTimeOffset]::UtcNow).TotalMinutes) | Should -BeLessThan 1
+    }
+}
+
+Describe 'Without a running simulator' {
+    BeforeAll {
+        $script:other = Start-AdeSimulator
+        $other | Stop-AdeSimulator
+        Stop-AdeSimulator
+    }
+
+    AfterAll { $script:sim = Start-AdeSimulator -Seed 1234 }
+
+    It 'says to start one' {
+        { Get-AdeSimRequest } | Should -Throw -ErrorId 'NotRunning,AdeEnrollment.Simulator.Commands.GetAdeSimRequestCommand'
+        { Stop-AdeSimulator } | Should -Not -Throw
+    }
+}
