@@ -34,13 +34,16 @@ internal sealed class AppleClientFactory : IAppleTokenVerifier
     public AppleClient ForToken(AdeToken token, TokenService tokens)
         => Create(token.ServiceUri, tokens.GetCredentials(token.Id), token.Name);
 
-    /// <summary>A client reporting to <paramref name="reportTo"/> (default: the engine's host; use a HostPump relay off the calling thread).</summary>
-    public AppleClient Create(Uri serviceUri, ServerTokenContent credentials, string tokenName, IAdeHost? reportTo = null)
-        => new(serviceUri, credentials, tokenName, time, reportTo ?? host, handler, options);
+    /// <summary>
+    /// A client reporting to the engine's host. The client may report from pool threads while the caller waits; a host
+    /// that only accepts its own thread (the PowerShell adapter) queues those reports and writes them when it can.
+    /// </summary>
+    public AppleClient Create(Uri serviceUri, ServerTokenContent credentials, string tokenName)
+        => new(serviceUri, credentials, tokenName, time, host, handler, options);
 
     public AppleAccount Verify(Uri serviceUri, ServerTokenContent credentials, string tokenName)
     {
-        var account = HostPump.Run(host, (relay, ct) => Create(serviceUri, credentials, tokenName, relay).GetAccountAsync(ct));
+        var account = Create(serviceUri, credentials, tokenName).GetAccountAsync(host.Cancellation).GetAwaiter().GetResult();
         host.WriteVerbose($"Apple knows token '{tokenName}' as MDM server '{account.ServerName}' ({account.ServerUuid}) of '{account.OrgName}'.");
         return account;
     }

@@ -2,7 +2,9 @@ namespace AdeEnrollment.Engine.Hosting;
 
 /// <summary>
 /// What the engine may ask of whoever hosts it. The PowerShell module adapts a PSCmdlet to this interface; tests
-/// use a recording double. The engine never sees PowerShell types.
+/// use a recording double. Reports (verbose, debug, warning, progress) may come from any thread: the Apple client
+/// reports from HTTP continuations while the caller waits. ShouldProcess is asked on the calling thread only.
+/// The engine never sees PowerShell types.
 /// </summary>
 public interface IAdeHost
 {
