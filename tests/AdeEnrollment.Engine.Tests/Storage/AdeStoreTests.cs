@@ -16,8 +16,7 @@ public sealed class AdeStoreTests : IDisposable
     private string CreateStoreWithData(string name = "ade.db")
     {
         var path = temp.File(name);
-        var store = AdeStore.Open(path);
-        new AdeEngine(store, new RecordingHost()).Tokens.NewRequest(true, null);
+        RequestSeeder.Seed(AdeStore.Open(path), DateTimeOffset.UtcNow);
         SqliteConnection.ClearAllPools();
         return path;
     }
@@ -271,7 +270,7 @@ public sealed class AdeStoreTests : IDisposable
         var store = AdeStore.Open(path);
         var tokens = new AdeEngine(store, new RecordingHost()).Tokens;
 
-        AdeAssert.Throws("StoreKeyInvalid", () => tokens.NewRequest(true, null));
+        AdeAssert.Throws("StoreKeyInvalid", () => store.Secrets); // what every secret read or write goes through
 
         Assert.Single(tokens.GetRequests());
     }
@@ -283,8 +282,7 @@ public sealed class AdeStoreTests : IDisposable
         File.WriteAllText(path + ".key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         var stale = File.ReadAllText(path + ".key");
 
-        var store = AdeStore.Open(path);
-        new AdeEngine(store, new RecordingHost()).Tokens.NewRequest(true, null);
+        RequestSeeder.Seed(AdeStore.Open(path), DateTimeOffset.UtcNow);
 
         Assert.NotEqual(stale, File.ReadAllText(path + ".key"));
     }
