@@ -100,7 +100,7 @@ public sealed class SecretProtectorTests
     public void StoreSecrets_PrivateKeyBlobUnderAnotherPurposeDoesNotOpen()
     {
         using var store = new TestStore();
-        var request = store.NewRequest();
+        var request = store.SeedRequest();
         var blob = store.Scalar<byte[]>("SELECT private_key FROM token_request")!;
 
         Assert.NotNull(store.Store.Secrets.Unprotect(blob, $"token_request:{request.Id}:private_key"));

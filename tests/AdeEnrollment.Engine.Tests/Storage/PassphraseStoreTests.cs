@@ -15,7 +15,7 @@ public sealed class PassphraseStoreFixture : IDisposable
         Path = Temp.File("shared.db");
         var store = AdeStore.Open(Path, Encoding.UTF8.GetBytes(Passphrase));
         Protection = store.KeyProtection;
-        RequestId = new AdeEngine(store, new RecordingHost()).Tokens.NewRequest(true, null)!.Id;
+        RequestId = RequestSeeder.Seed(store, DateTimeOffset.UtcNow).Id;
         SqliteConnection.ClearAllPools();
     }
 

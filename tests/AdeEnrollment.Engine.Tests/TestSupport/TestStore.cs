@@ -62,20 +62,7 @@ public sealed class TestStore : IDisposable
     /// under the store key for that request), but with a key from <see cref="KeyPool"/>. Successive requests of
     /// one store get different keys, unless <paramref name="keyIndex"/> says otherwise.
     /// </summary>
-    public AdeTokenRequest SeedRequest(int? keyIndex = null)
-    {
-        var id = Guid.NewGuid();
-        var pkcs8 = KeyPool.Pkcs8(keyIndex ?? nextKey++);
-        using var rsa = RSA.Create();
-        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
-        var request = new CertificateRequest($"CN=AdeEnrollment {id:N}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(Now.AddMinutes(-10), Now.AddDays(365));
-        Execute(
-            "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
-            ("$id", id.ToString()), ("$t", Now.ToUnixTimeMilliseconds()), ("$tp", certificate.Thumbprint),
-            ("$pem", certificate.ExportCertificatePem() + "\n"), ("$key", Store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key")));
-        return Tokens.GetRequests(id).Single();
-    }
+    public AdeTokenRequest SeedRequest(int? keyIndex = null) => RequestSeeder.Seed(Store, Now, keyIndex ?? nextKey++);
 
     public ServerTokenCredentials Credentials(TimeSpan validFor) => ServerTokenCredentials.CreateRandom(Now + validFor);
 
@@ -156,6 +143,29 @@ public sealed class TestStore : IDisposable
     public byte[] StoreFileBytes() => FileBytes.ReadStoreFiles(StorePath);
 
     public void Dispose() => Temp.Dispose();
+}
+
+/// <summary>Writes token request rows the way New-AdeTokenRequest does, with keys from <see cref="KeyPool"/>.</summary>
+public static class RequestSeeder
+{
+    public static AdeTokenRequest Seed(AdeStore store, DateTimeOffset now, int keyIndex = 0)
+    {
+        var id = Guid.NewGuid();
+        var pkcs8 = KeyPool.Pkcs8(keyIndex);
+        using var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+        var request = new CertificateRequest($"CN=AdeEnrollment {id:N}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(now.AddMinutes(-10), now.AddDays(365));
+        using (var connection = store.OpenConnection())
+        {
+            connection.Execute(
+                "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
+                ("$id", id.ToString()), ("$t", now.ToUnixTimeMilliseconds()), ("$tp", certificate.Thumbprint),
+                ("$pem", certificate.ExportCertificatePem() + "\n"), ("$key", store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key")));
+        }
+
+        return new TokenService(store, TimeProvider.System, new RecordingHost()).GetRequests(id).Single();
+    }
 }
 
 public static class FileBytes
