@@ -23,7 +23,11 @@ internal sealed record ServerTokenContent(
     string ConsumerSecret,
     string AccessToken,
     string AccessSecret,
-    DateTimeOffset AccessTokenExpiry);
+    DateTimeOffset AccessTokenExpiry)
+{
+    /// <summary>Never the secrets: only the consumer key, which identifies the MDM server.</summary>
+    public override string ToString() => ConsumerKey;
+}
 
 /// <summary>
 /// Reads Apple's server token: an S/MIME entity (RFC 822 headers, blank line, base64 of a CMS EnvelopedData —
