@@ -151,7 +151,7 @@ Describe 'Sync-AdeDevice' {
 
     It '-WhatIf syncs nothing' {
         Sync-AdeDevice -Token $t.Token -WhatIf | Should -BeNullOrEmpty
-        Get-AdeSimRequest -Path '/server/devices' | Where-Object { $_.Time -gt (Get-Date).AddSeconds(-5) } | Should -BeNullOrEmpty
+        Get-AdeSimRequest -Path '/server/devices' | Where-Object Server -eq $t.Token.Name | Should -BeNullOrEmpty
         @(Get-AdeDevice -Token $t.Token.Name).Count | Should -Be 0
     }
 
