@@ -17,6 +17,8 @@ function New-TestServerTokenFile {
         [string] $AccessSecret = ('AS_' + [guid]::NewGuid().ToString('N')),
         [datetime] $Expiry = [datetime]::UtcNow.AddDays(365),
         [string] $Json,
+        # The whole plaintext (MIME headers and MESSAGE block), as New-AdeSimServer -PlainTextOutFile writes it.
+        [string] $Text,
         [string] $Cipher = '-aes256',
         [switch] $Lf
     )
@@ -29,7 +31,15 @@ function New-TestServerTokenFile {
         } | ConvertTo-Json -Compress
     }
     $nl = if ($Lf) { "`n" } else { "`r`n" }
-    $text = "Content-Type: text/plain;charset=UTF-8${nl}Content-Transfer-Encoding: 7bit${nl}${nl}-----BEGIN MESSAGE-----${nl}$Json${nl}-----END MESSAGE-----${nl}"
+    if ($Text) {
+        $message = ($Text -split '-----BEGIN MESSAGE-----')[1] -split '-----END MESSAGE-----' | Select-Object -First 1
+        $fields = $message.Trim() | ConvertFrom-Json
+        $ConsumerKey = $fields.consumer_key; $ConsumerSecret = $fields.consumer_secret
+        $AccessToken = $fields.access_token; $AccessSecret = $fields.access_secret
+        $text = if ($Lf) { $Text -replace "`r`n", "`n" } else { $Text }
+    } else {
+        $text = "Content-Type: text/plain;charset=UTF-8${nl}Content-Transfer-Encoding: 7bit${nl}${nl}-----BEGIN MESSAGE-----${nl}$Json${nl}-----END MESSAGE-----${nl}"
+    }
     $plain = [IO.Path]::GetTempFileName()
     try {
         [IO.File]::WriteAllText($plain, $text)
@@ -42,15 +52,28 @@ function New-TestServerTokenFile {
 }
 
 function New-TestToken {
-    # A request + token in the current store, made with openssl. Returns the token, request and secrets.
-    param([string] $Folder, [string] $Name, [datetime] $Expiry = [datetime]::UtcNow.AddDays(365))
-    $pem = Join-Path $Folder ("req-" + [guid]::NewGuid().ToString('N') + '.pem')
+    <#
+    .SYNOPSIS
+        A request and a token in the current store, the token made by openssl from what the simulator's ABM would
+        encrypt (New-AdeSimServer -PlainTextOutFile), and verified by New-AdeToken against the simulator.
+    #>
+    param([string] $Folder, [string] $Name, [datetime] $Expiry)
+    $sim = Get-Variable -Name sim -Scope Script -ValueOnly -ErrorAction SilentlyContinue
+    if (-not $sim) { throw 'Start-AdeSimulator first ($script:sim).' }
+    $id = [guid]::NewGuid().ToString('N')
+    $pem = Join-Path $Folder "req-$id.pem"
+    $plain = Join-Path $Folder "plain-$id.txt"
     $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
-    $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $Folder ("tok-" + [guid]::NewGuid().ToString('N') + '.p7m')) -Expiry $Expiry
-    $params = @{ Request = $request; Path = $file.Path; AppleId = 'admin@contoso.com' }
+    $server = "Server $id"
+    New-AdeSimServer -Name $server -PublicKeyPath $pem -OutFile (Join-Path $Folder "abm-$id.p7m") -PlainTextOutFile $plain | Out-Null
+    if ($PSBoundParameters.ContainsKey('Expiry')) {
+        Export-AdeSimServerToken -Server $server -OutFile (Join-Path $Folder "abm2-$id.p7m") -ExpiresAt $Expiry -PlainTextOutFile $plain | Out-Null
+    }
+    $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $Folder "tok-$id.p7m") -Text (Get-Content -Raw $plain)
+    $params = @{ Request = $request; Path = $file.Path; AppleId = 'admin@contoso.com'; ServiceUri = $sim.Uri }
     if ($Name) { $params.Name = $Name }
     $token = New-AdeToken @params
-    [pscustomobject]@{ Token = $token; Request = $request; File = $file; Pem = $pem }
+    [pscustomobject]@{ Token = $token; Request = $request; File = $file; Pem = $pem; Server = $server; PlainText = $plain }
 }
 
 function New-SimToken {

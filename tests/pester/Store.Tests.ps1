@@ -1,5 +1,11 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 98
+}
+
+AfterAll {
+    Stop-AdeSimulator
 }
 
 Describe 'Connect-AdeStore and Get-AdeStore' {

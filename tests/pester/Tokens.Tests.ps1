@@ -1,5 +1,7 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 99
 
     function Invoke-Sql([string] $Path, [string] $Sql) {
         $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Path;Pooling=False")
@@ -11,6 +13,10 @@ BeforeAll {
         $pending = @(Get-AdeTokenRequest -Pending).Count
         "$($s.TokenCount)/$($s.TokenRequestCount)/$pending"
     }
+}
+
+AfterAll {
+    Stop-AdeSimulator
 }
 
 Describe 'New-AdeTokenRequest' {
@@ -48,33 +54,39 @@ Describe 'New-AdeToken' {
         Connect-AdeStore -Path $script:db
         $script:pem = Join-Path $TestDrive "up-$([guid]::NewGuid().ToString('N')).pem"
         $script:request = New-AdeTokenRequest -AcceptDataSharing -OutFile $script:pem
+        # What ABM (the simulator) encrypts for this request's certificate; openssl makes the .p7m from it.
+        $script:server = "Contoso iPads $([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $script:plain = Join-Path $TestDrive "plain-$([guid]::NewGuid().ToString('N')).txt"
+        New-AdeSimServer -Name $script:server -PublicKeyPath $script:pem -OutFile (Join-Path $TestDrive 'abm.p7m') -PlainTextOutFile $script:plain | Out-Null
+        $script:text = Get-Content -Raw $script:plain
     }
 
-    It 'reads a token made by openssl smime (AES-256, CRLF) and marks the request Used' {
-        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'Contoso iPads_Token_2026-11-29T10-11-12Z_smime.p7m')
-        $t = New-AdeToken -Request $request -Path $file.Path -AppleId 'admin@contoso.com' -EnrollmentUrl 'https://mdm.contoso.com/enroll' -ScopeTag 'Amsterdam', 'Utrecht'
+    It 'reads a token made by openssl smime (AES-256, CRLF), verifies it with Apple and marks the request Used' {
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'Contoso iPads_Token_2026-11-29T10-11-12Z_smime.p7m') -Text $text
+        $t = New-AdeToken -Request $request -Path $file.Path -AppleId 'admin@contoso.com' -EnrollmentUrl 'https://mdm.contoso.com/enroll' -ScopeTag 'Amsterdam', 'Utrecht' -ServiceUri $sim.Uri
         $t | Should -BeOfType ([AdeEnrollment.Engine.Model.AdeToken])
-        $t.Name | Should -Be 'Contoso iPads'
+        $t.Name | Should -Be $server # named after the MDM server Apple reports
+        $t.ServerName | Should -Be $server
         $t.AppleId | Should -Be 'admin@contoso.com'
         $t.Status | Should -Be 'Active'
         $t.DaysUntilExpiry | Should -BeIn 364, 365
         $t.ScopeTags | Should -Be @('Amsterdam', 'Utrecht')
         $t.EnrollmentUrl | Should -Be 'https://mdm.contoso.com/enroll'
         (Get-AdeTokenRequest -Id $request.Id).Status | Should -Be 'Used'
-        (Get-AdeTokenRequest -Id $request.Id).TokenName | Should -Be 'Contoso iPads'
+        (Get-AdeTokenRequest -Id $request.Id).TokenName | Should -Be $server
     }
 
     It 'accepts <Case>' -ForEach @(
         @{ Case = 'AES-128 with LF line ends'; Cipher = '-aes128'; Lf = $true }
         @{ Case = '3DES'; Cipher = '-des3'; Lf = $false }
     ) {
-        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'c.p7m') -Cipher $Cipher -Lf:$Lf
-        (New-AdeToken -Request $request.Id -Path $file.Path -AppleId 'a@b.example' -Name 'T').Name | Should -Be 'T'
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'c.p7m') -Cipher $Cipher -Lf:$Lf -Text $text
+        (New-AdeToken -Request $request.Id -Path $file.Path -AppleId 'a@b.example' -Name 'T' -ServiceUri $sim.Uri).Name | Should -Be 'T'
     }
 
     It 'refuses a request that was already used (TokenRequestAlreadyUsed)' {
-        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'a.p7m')
-        New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'a.p7m') -Text $text
+        New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' -ServiceUri $sim.Uri | Out-Null
         $second = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'b.p7m')
         $before = Get-StoreState
         { New-AdeToken -Request $request -Path $second.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenRequestAlreadyUsed,AdeEnrollment.Commands.NewAdeTokenCommand'
@@ -129,13 +141,14 @@ Describe 'New-AdeToken' {
     }
 
     It 'refuses a second token for the same consumer key (TokenAlreadyExists, suggests Update-AdeToken)' {
-        $first = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'first.p7m') -ConsumerKey 'CK_same'
-        New-AdeToken -Request $request -Path $first.Path -AppleId 'a@b.example' -Name 'First' | Out-Null
+        $first = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'first.p7m') -Text $text
+        New-AdeToken -Request $request -Path $first.Path -AppleId 'a@b.example' -Name 'First' -ServiceUri $sim.Uri | Out-Null
         $pem2 = Join-Path $TestDrive 'second.pem'
         $r2 = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem2
-        $second = New-TestServerTokenFile -CertificatePath $pem2 -OutFile (Join-Path $TestDrive 'second.p7m') -ConsumerKey 'CK_same'
+        # The same server token (same consumer key) encrypted for another request's key.
+        $second = New-TestServerTokenFile -CertificatePath $pem2 -OutFile (Join-Path $TestDrive 'second.p7m') -Text $text
         $before = Get-StoreState
-        $err = { New-AdeToken -Request $r2 -Path $second.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenAlreadyExists,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err = { New-AdeToken -Request $r2 -Path $second.Path -AppleId 'a@b.example' -ServiceUri $sim.Uri } | Should -Throw -ErrorId 'TokenAlreadyExists,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
         $err.Exception.Message | Should -Match 'Update-AdeToken'
         Get-StoreState | Should -Be $before
     }
@@ -144,8 +157,8 @@ Describe 'New-AdeToken' {
         $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
         $rows = 1..2000 | ForEach-Object { "('t$_', 'T$_', 'a@b.example', 'h$_', x'00', $now, 'r', '[]', 'https://x', $now, $now)" }
         Invoke-Sql $db ("PRAGMA foreign_keys=OFF; INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, scope_tags, service_uri, created_at, modified_at) VALUES " + ($rows -join ','))
-        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'limit.p7m')
-        $err = { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenLimitReached,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'limit.p7m') -Text $text
+        $err = { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' -ServiceUri $sim.Uri } | Should -Throw -ErrorId 'TokenLimitReached,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
         $err.CategoryInfo.Category | Should -Be 'LimitsExceeded'
         (Get-AdeStore).TokenCount | Should -Be 2000
         (Get-AdeTokenRequest -Id $request.Id).Status | Should -Be 'Pending'
@@ -206,7 +219,8 @@ Describe 'Update-AdeToken' {
     }
 
     It 'renews with a new .p7m for the same key and replaces the expiry' {
-        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew.p7m') -ConsumerKey $t.File.ConsumerKey -Expiry ([datetime]::UtcNow.AddDays(365))
+        Export-AdeSimServerToken -Server $t.Server -OutFile (Join-Path $TestDrive 'abm-renew.p7m') -PlainTextOutFile $t.PlainText | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew.p7m') -Text (Get-Content -Raw $t.PlainText)
         $u = Update-AdeToken -Token 'Renew me' -Path $file.Path
         $u.Status | Should -Be 'Active'
         $u.DaysUntilExpiry | Should -BeGreaterThan 360
@@ -214,7 +228,8 @@ Describe 'Update-AdeToken' {
     }
 
     It 'warns when the Apple ID changes and keeps the change' {
-        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew2.p7m')
+        Export-AdeSimServerToken -Server $t.Server -OutFile (Join-Path $TestDrive 'abm-renew2.p7m') -PlainTextOutFile $t.PlainText | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew2.p7m') -Text (Get-Content -Raw $t.PlainText)
         $u = $t.Token | Update-AdeToken -Path $file.Path -AppleId 'new.admin@contoso.com' -WarningVariable w 3>$null
         $u.AppleId | Should -Be 'new.admin@contoso.com'
         ($w -join ' ') | Should -Match 'not affected'
@@ -305,14 +320,16 @@ Describe 'Secrets never leave the store in clear' {
         Connect-AdeStore -Path $db
         $pem = Join-Path $TestDrive 's.pem'
         $r = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
-        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 's.p7m')
+        New-AdeSimServer -Name 'Secret keeper' -PublicKeyPath $pem -OutFile (Join-Path $TestDrive 'abm-s.p7m') -PlainTextOutFile (Join-Path $TestDrive 's.txt') | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 's.p7m') -Text (Get-Content -Raw (Join-Path $TestDrive 's.txt'))
         $stream = & {
-            $t = New-AdeToken -Request $r -Path $file.Path -AppleId 'a@b.example' -Verbose -Debug
+            $t = New-AdeToken -Request $r -Path $file.Path -AppleId 'a@b.example' -ServiceUri $sim.Uri -Verbose -Debug
             $t
             $t | Format-List * | Out-String
             Get-AdeToken -Verbose | Format-List * | Out-String
             Get-AdeTokenRequest | Format-List * | Out-String
-            try { New-AdeToken -Request $r -Path $file.Path -AppleId 'a@b.example' } catch { $_ | Format-List * -Force | Out-String }
+            Sync-AdeDevice -Token $t -Verbose -Debug | Out-String
+            try { New-AdeToken -Request $r -Path $file.Path -AppleId 'a@b.example' -ServiceUri $sim.Uri } catch { $_ | Format-List * -Force | Out-String }
         } *>&1 | Out-String
         $secrets = $file.ConsumerSecret, $file.AccessSecret, $file.AccessToken
         foreach ($s in $secrets) { $stream | Should -Not -Match ([regex]::Escape($s)) }

@@ -41,15 +41,7 @@ public static class ServerTokenWriter
             throw new ArgumentException("The file is not a PEM certificate (-----BEGIN CERTIFICATE-----).", ex);
         }
 
-        var json = JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["consumer_key"] = credentials.ConsumerKey,
-            ["consumer_secret"] = credentials.ConsumerSecret,
-            ["access_token"] = credentials.AccessToken,
-            ["access_secret"] = credentials.AccessSecret,
-            ["access_token_expiry"] = credentials.AccessTokenExpiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-        });
-        var inner = "Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n-----BEGIN MESSAGE-----\r\n" + json + "\r\n-----END MESSAGE-----\r\n";
+        var inner = Message(credentials);
 
         var generator = new CmsEnvelopedDataGenerator();
         generator.AddKeyTransRecipient(certificate);
@@ -68,5 +60,22 @@ public static class ServerTokenWriter
                + "Content-Description: S/MIME Encrypted Message\r\n"
                + "\r\n"
                + base64 + "\r\n";
+    }
+
+    /// <summary>
+    /// The text Apple encrypts: MIME headers, then the credentials JSON between the MESSAGE markers. Tests use it to
+    /// make the token with another producer (for example <c>openssl smime -encrypt</c>).
+    /// </summary>
+    public static string Message(ServerTokenCredentials credentials)
+    {
+        var json = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["consumer_key"] = credentials.ConsumerKey,
+            ["consumer_secret"] = credentials.ConsumerSecret,
+            ["access_token"] = credentials.AccessToken,
+            ["access_secret"] = credentials.AccessSecret,
+            ["access_token_expiry"] = credentials.AccessTokenExpiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+        });
+        return "Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n-----BEGIN MESSAGE-----\r\n" + json + "\r\n-----END MESSAGE-----\r\n";
     }
 }

@@ -26,6 +26,11 @@ public sealed class ExportAdeSimServerTokenCommand : AdeSimCmdlet
     [Parameter]
     public DateTimeOffset? ExpiresAt { get; set; }
 
+    /// <summary>Also writes the new token's decrypted content (holds the server's secrets: for tests only).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PlainTextOutFile { get; set; }
+
     protected override void ProcessItem()
     {
         var simulator = Current;
@@ -39,6 +44,11 @@ public sealed class ExportAdeSimServerTokenCommand : AdeSimCmdlet
         simulator.ExportServerToken(server.Name, out var token, pem, ExpiresAt);
         var path = WriteToken(OutFile, server.Name, token, simulator.Time.GetUtcNow());
         simulator.SetTokenFile(server.Name, path);
+        if (PlainTextOutFile is not null)
+        {
+            File.WriteAllText(ResolvePath(PlainTextOutFile), Abm.ServerTokenWriter.Message(simulator.CredentialsOf(server.Name)));
+        }
+
         WriteObject(simulator.GetServer(server.Name));
     }
 }

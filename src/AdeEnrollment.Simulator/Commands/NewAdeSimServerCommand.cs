@@ -31,6 +31,14 @@ public sealed class NewAdeSimServerCommand : AdeSimCmdlet
     [ValidateNotNullOrEmpty]
     public string? AdminId { get; set; }
 
+    /// <summary>
+    /// Also writes the token's decrypted content (MIME headers and the MESSAGE block with the OAuth credentials), so
+    /// that a test can encrypt it with a producer of its own. It holds the server's secrets: for tests only.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PlainTextOutFile { get; set; }
+
     protected override void ProcessItem()
     {
         var simulator = Current;
@@ -43,6 +51,11 @@ public sealed class NewAdeSimServerCommand : AdeSimCmdlet
         simulator.NewServer(Name, pem, out var token, OrgName, AdminId);
         var path = WriteToken(OutFile, Name, token, simulator.Time.GetUtcNow());
         simulator.SetTokenFile(Name, path);
+        if (PlainTextOutFile is not null)
+        {
+            File.WriteAllText(ResolvePath(PlainTextOutFile), Abm.ServerTokenWriter.Message(simulator.CredentialsOf(Name)));
+        }
+
         WriteObject(simulator.GetServer(Name));
     }
 }
