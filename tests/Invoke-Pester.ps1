@@ -16,10 +16,12 @@ $config.Run.PassThru = $true
 $config.Filter.FullName = @()
 $config.Output.Verbosity = 'Normal'
 if ($env:ADE_TEST_FILTER -and $env:ADE_TEST_FILTER -ne '*') {
-    $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester') -Filter "$($env:ADE_TEST_FILTER).Tests.ps1" | ForEach-Object FullName)
+    $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester') -Filter *.Tests.ps1 |
+        Where-Object { $_.Name -like "$($env:ADE_TEST_FILTER).Tests.ps1" } | ForEach-Object FullName)
 }
 $result = Invoke-Pester -Configuration $config
-@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } |
-    ConvertTo-Json | Set-Content $env:ADE_TEST_RESULT
+# A run that found no tests, or that Pester itself could not start, is a failure, never a silent pass.
+$failed = if ($null -eq $result -or $result.TotalCount -eq 0) { 1 } else { $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount }
+@{ Passed = [int]$result.PassedCount; Failed = $failed } | ConvertTo-Json | Set-Content $env:ADE_TEST_RESULT
 Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
-exit ([int]($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount -gt 0))
+exit ([int]($failed -gt 0))
