@@ -1,0 +1,181 @@
+# Enrollment profiles, assignment and default profiles through the cmdlets against the simulator.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 777
+    $script:cp = 'AdeEnrollment.Commands.'
+}
+
+AfterAll {
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'New-AdeProfile rules (SPEC §4)' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'rules.db')
+        $script:t = New-SimToken -Name 'Rules'
+    }
+
+    It 'refuses <Case> with ProfileSettingInvalid naming the setting' -ForEach @(
+        @{ Case = 'an authentication method without user affinity'; Setting = 'AuthenticationMethod'; Params = @{ UserAffinity = 'WithoutUserAffinity'; AuthenticationMethod = 'CompanyPortal' } }
+        @{ Case = 'Shared iPad with user affinity'; Setting = 'SharedIPad'; Params = @{ UserAffinity = 'WithUserAffinity'; SharedIPad = $true } }
+        @{ Case = 'Shared iPad unsupervised'; Setting = 'SharedIPad'; Params = @{ UserAffinity = 'WithoutUserAffinity'; SharedIPad = $true; Supervised = $false } }
+        @{ Case = 'locked enrollment unsupervised'; Setting = 'LockedEnrollment'; Params = @{ UserAffinity = 'WithUserAffinity'; LockedEnrollment = $true; Supervised = $false } }
+        @{ Case = '25 cached users'; Setting = 'MaximumCachedUsers'; Params = @{ UserAffinity = 'WithoutUserAffinity'; SharedIPad = $true; MaximumCachedUsers = 25 } }
+        @{ Case = 'cached users without Shared iPad'; Setting = 'MaximumCachedUsers'; Params = @{ UserAffinity = 'WithoutUserAffinity'; MaximumCachedUsers = 5 } }
+        @{ Case = 'a grace period over 4 hours'; Setting = 'PasscodeLockGracePeriodSeconds'; Params = @{ UserAffinity = 'WithoutUserAffinity'; SharedIPad = $true; PasscodeLockGracePeriodSeconds = 14401 } }
+        @{ Case = 'a 29 second session timeout'; Setting = 'UserSessionTimeoutSeconds'; Params = @{ UserAffinity = 'WithoutUserAffinity'; SharedIPad = $true; UserSessionTimeoutSeconds = 29 } }
+        @{ Case = 'a temporary session timeout without temporary sessions'; Setting = 'TemporarySessionTimeoutSeconds'; Params = @{ UserAffinity = 'WithoutUserAffinity'; SharedIPad = $true; TemporarySessionTimeoutSeconds = 60 } }
+        @{ Case = 'AllowByCertificate without a certificate'; Setting = 'SyncWithComputers'; Params = @{ UserAffinity = 'WithUserAffinity'; SyncWithComputers = 'AllowByCertificate' } }
+        @{ Case = 'a 64-character device name template'; Setting = 'DeviceNameTemplate'; Params = @{ UserAffinity = 'WithUserAffinity'; DeviceNameTemplate = ('x' * 64) } }
+        @{ Case = 'an unknown template variable'; Setting = 'DeviceNameTemplate'; Params = @{ UserAffinity = 'WithUserAffinity'; DeviceNameTemplate = 'iPad-{{IMEI}}' } }
+        @{ Case = 'an http cellular data plan URL'; Setting = 'CellularDataPlanUrl'; Params = @{ UserAffinity = 'WithUserAffinity'; CellularDataPlanUrl = 'http://carrier.example' } }
+        @{ Case = 'a 51-character phone number'; Setting = 'DepartmentPhone'; Params = @{ UserAffinity = 'WithUserAffinity'; DepartmentPhone = ('1' * 51) } }
+        @{ Case = 'single app mode without a VPP token'; Setting = 'RunCompanyPortalInSingleAppMode'; Params = @{ UserAffinity = 'WithUserAffinity'; RunCompanyPortalInSingleAppMode = $true } }
+    ) {
+        $before = @(Get-AdeProfile -Token Rules).Count
+        $err = { New-AdeProfile -Token Rules -Name "Bad $Setting" @Params -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)NewAdeProfileCommand" -PassThru
+        $err.Exception.Message | Should -Match ([regex]::Escape("-$Setting"))
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        @(Get-AdeProfile -Token Rules).Count | Should -Be $before
+    }
+
+    It 'warns (without failing) where SPEC §4 says warn' {
+        $p = New-AdeProfile -Token Rules -Name 'Warned' -UserAffinity WithoutUserAffinity -SharedIPad -RequireTemporarySession -MaximumCachedUsers 4 -HiddenScreen Passcode -WarningVariable w 3>$null
+        $p.SharedIPad | Should -BeTrue
+        ($w -join "`n") | Should -Match '13\.4'
+        ($w -join "`n") | Should -Match 'RequireTemporarySession cancels'
+        ($w -join "`n") | Should -Match '14\.5'
+        New-AdeProfile -Token Rules -Name 'Unsupervised' -UserAffinity WithUserAffinity -Supervised:$false -WarningVariable w2 3>$null | Out-Null
+        ($w2 -join ' ') | Should -Match 'supervised regardless'
+    }
+
+    It 'keeps names unique per token (ProfileNameConflict) and tab-completes enum values' {
+        New-AdeProfile -Token Rules -Name 'Unique' -UserAffinity WithUserAffinity | Out-Null
+        { New-AdeProfile -Token Rules -Name 'unique' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNameConflict,$($cp)NewAdeProfileCommand"
+        $completion = TabExpansion2 -inputScript 'New-AdeProfile -UserAffinity With' -cursorColumn 'New-AdeProfile -UserAffinity With'.Length
+        $completion.CompletionMatches.CompletionText | Should -Contain 'WithoutUserAffinity'
+        $completion = TabExpansion2 -inputScript 'Get-AdeProfile -Token Ru' -cursorColumn 'Get-AdeProfile -Token Ru'.Length
+        $completion.CompletionMatches.CompletionText | Should -Contain 'Rules'
+    }
+
+    It 'refuses the 1001st profile on a token (ProfileLimitReached)' {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'limit.db')
+        $lt = New-SimToken -Name 'Limit'
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        $rows = 1..1000 | ForEach-Object { "('p$_', '$($lt.Token.Id)', 'P$_', '{""UserAffinity"":""WithUserAffinity""}', $now, $now)" }
+        Invoke-StoreSql ("INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES " + ($rows -join ','))
+        { New-AdeProfile -Token Limit -Name 'One too many' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileLimitReached,$($cp)NewAdeProfileCommand"
+        Connect-AdeStore -Path (Join-Path $TestDrive 'rules.db')
+    }
+}
+
+Describe 'Profiles, assignment and default profile end to end' {
+    BeforeEach {
+        Set-AdeSimClock -Reset
+        Clear-AdeSimFault
+        Connect-AdeStore -Path (Join-Path $TestDrive "e2e-$([guid]::NewGuid().ToString('N')).db")
+        $script:name = "E2E $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $script:t = New-SimToken -Name $name -Devices 2500
+        $script:staff = New-AdeProfile -Token $name -Name 'Staff' -UserAffinity WithUserAffinity -AuthenticationMethod SetupAssistantModern -Department 'IT' -DepartmentPhone '+31 20 555 0100' -HiddenScreen Siri, ScreenTime
+        $script:kiosk = New-AdeProfile -Token $name -Name 'Kiosk' -UserAffinity WithoutUserAffinity -SharedIPad -MaximumCachedUsers 8 -LockedEnrollment 3>$null
+    }
+
+    It 'the default profile is given to every device a full sync brings, in batches of at most 1000' {
+        Set-AdeDefaultProfile -Token $name -Profile Staff
+        (Get-AdeProfile -Token $name -Default).Name | Should -Be 'Staff'
+        $r = Sync-AdeDevice -Token $name
+        $r.DefaultProfileAssigned | Should -Be 2500
+        @(Get-AdeDevice -Token $name -Profile Staff).Count | Should -Be 2500
+        (Get-AdeSimDevice -Server $name | Where-Object ProfileStatus -eq 'assigned').Count | Should -Be 2500
+        Get-AdeSimRequest -Path '/profile/devices' | Where-Object DeviceCount -gt 1000 | Should -BeNullOrEmpty
+        (Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name).Count | Should -Be 3
+        (Get-AdeSimRequest -Path '/profile' | Where-Object { $_.Method -eq 'POST' -and $_.Server -eq $name }).Count | Should -Be 1
+        Add-AdeSimDevice -Server $name -Count 4 | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        (Sync-AdeDevice -Token $name).DefaultProfileAssigned | Should -Be 4
+    }
+
+    It 'assigns a CSV of serials in batches, with per-device results' {
+        Sync-AdeDevice -Token $name | Out-Null
+        $serials = (Get-AdeDevice -Token $name | Select-Object -First 1200).SerialNumber
+        $csv = Join-Path $TestDrive 'serials.csv'
+        ($serials | ForEach-Object { [pscustomobject]@{ SerialNumber = " $($_.ToLowerInvariant()) " } }) + [pscustomobject]@{ SerialNumber = $serials[0] } + [pscustomobject]@{ SerialNumber = 'UNKNOWN00001' } |
+            Export-Csv $csv -NoTypeInformation
+        $results = Import-Csv $csv | Set-AdeDeviceProfile -Profile Kiosk -Token $name
+        $results.Count | Should -Be 1201
+        ($results | Where-Object Status -eq 'Success').Count | Should -Be 1200
+        ($results | Where-Object SerialNumber -eq 'UNKNOWN00001').Status | Should -Be 'UnknownDevice'
+        (Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name).DeviceCount | Should -Be @(1000, 200)
+        @(Get-AdeDevice -Profile Kiosk -Token $name).Count | Should -Be 1200
+        (Get-AdeProfile -Token $name -Name Kiosk).DeviceCount | Should -Be 1200
+    }
+
+    It '-WhatIf shows current -> new profile per device and sends nothing' {
+        Sync-AdeDevice -Token $name | Out-Null
+        $two = Get-AdeDevice -Token $name | Select-Object -First 2
+        $two | Set-AdeDeviceProfile -Profile Staff -Token $name | Out-Null
+        $out = $two | Set-AdeDeviceProfile -Profile Kiosk -Token $name -WhatIf 6>&1 | Out-String
+        Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name | Should -HaveCount 1
+        @(Get-AdeDevice -Profile Kiosk -Token $name).Count | Should -Be 0
+    }
+
+    It 'retries THROTTLED serials after Apple''s wait and holds FAILED ones for 24 hours' {
+        Sync-AdeDevice -Token $name | Out-Null
+        $serials = (Get-AdeDevice -Token $name | Select-Object -First 3).SerialNumber
+        Set-AdeSimFault -Server $name -SerialNumber $serials[0] -DeviceStatus Throttled -Count 1 -RetryAfterSeconds 1
+        Set-AdeSimFault -Server $name -SerialNumber $serials[1] -DeviceStatus Failed
+        $r = $serials | Set-AdeDeviceProfile -Profile Staff -Token $name
+        ($r | Where-Object SerialNumber -eq $serials[0]).Status | Should -Be 'Success'
+        $failed = $r | Where-Object SerialNumber -eq $serials[1]
+        $failed.Status | Should -Be 'Failed'
+        $failed.RetryAfter | Should -BeGreaterThan ([DateTimeOffset]::UtcNow.AddHours(23))
+        ($r | Where-Object SerialNumber -eq $serials[2]).Status | Should -Be 'Success'
+        Clear-AdeSimFault
+        $before = (Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name).Count
+        ($serials[1] | Set-AdeDeviceProfile -Profile Staff -Token $name).Status | Should -Be 'Failed'
+        (Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name).Count | Should -Be $before
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 24)
+        ($serials[1] | Set-AdeDeviceProfile -Profile Staff -Token $name).Status | Should -Be 'Success'
+    }
+
+    It 'Set-AdeProfile warns with the count of devices that received the profile, except for the name template' {
+        Sync-AdeDevice -Token $name | Out-Null
+        Get-AdeDevice -Token $name | Select-Object -First 5 | Set-AdeDeviceProfile -Profile Staff -Token $name | Out-Null
+        Set-AdeProfile -Profile Staff -Token $name -DeviceNameTemplate 'STAFF-{{SERIAL}}' -WarningVariable w 3>$null
+        $w | Should -BeNullOrEmpty
+        Set-AdeProfile -Profile Staff -Token $name -Department 'Finance' -WarningVariable w 3>$null
+        ($w -join ' ') | Should -Match 'factory reset|No device has received'
+    }
+
+    It 'exports and imports profiles losslessly, and import validates like New-AdeProfile' {
+        $path = Join-Path $TestDrive 'kiosk.json'
+        Export-AdeProfile -Profile Kiosk -Token $name -Path $path
+        $json = Get-Content -Raw $path | ConvertFrom-Json
+        $json.SchemaVersion | Should -Be 1
+        $json.Settings.SharedIPad | Should -BeTrue
+        $other = New-SimToken -Name "$name copy"
+        $copy = Import-AdeProfile -Token "$name copy" -Path $path 3>$null
+        ($copy.Settings | ConvertTo-Json -Depth 5) | Should -Be ((Get-AdeProfile -Token $name -Name Kiosk).Settings | ConvertTo-Json -Depth 5)
+        $json.Settings.MaximumCachedUsers = 99
+        $json | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $TestDrive 'bad.json')
+        { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'bad.json') -Name 'Bad' -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)ImportAdeProfileCommand"
+        Set-Content (Join-Path $TestDrive 'junk.json') '{ "not": "a profile" }'
+        { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'junk.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand"
+    }
+
+    It 'Remove-AdeProfile refuses while the profile is in use; Remove-AdeToken names profiles, default and devices' {
+        Set-AdeDefaultProfile -Token $name -Profile Kiosk
+        { Remove-AdeProfile -Profile Kiosk -Token $name -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "ProfileInUse,$($cp)RemoveAdeProfileCommand"
+        Sync-AdeDevice -Token $name | Out-Null
+        $err = { Remove-AdeToken -Token $name -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "TokenHasDependents,$($cp)RemoveAdeTokenCommand" -PassThru
+        $err.Exception.Message | Should -Match '2,500 devices'
+        $err.Exception.Message | Should -Match 'default profile'
+        $err.Exception.Message | Should -Match '2 profiles'
+        Set-AdeDefaultProfile -Token $name -Clear
+        { Remove-AdeProfile -Profile Kiosk -Token $name -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "ProfileInUse,$($cp)RemoveAdeProfileCommand"
+        Remove-AdeProfile -Profile Staff -Token $name -Confirm:$false
+        @(Get-AdeProfile -Token $name).Name | Should -Be @('Kiosk')
+    }
+}
