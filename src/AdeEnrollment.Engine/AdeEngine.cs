@@ -27,6 +27,7 @@ public sealed class AdeEngine
         StoreInfo = new StoreService(store);
         Profiles = new ProfileService(store, Time, host, Tokens);
         Assignments = new AssignmentService(store, Time, host, Tokens, Profiles, Apple);
+        Profiles.Assignments = Assignments;
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
     }

@@ -235,6 +235,11 @@ public static class ErrorCatalog
         F("'{0}' is not an AdeEnrollment profile export: {1} Create one with Export-AdeProfile.", path, reason),
         path);
 
+    public static AdeException ProfileFileNotFound(string path) => E(nameof(ProfileFileNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("The profile file '{0}' does not exist. Export a profile with Export-AdeProfile -Path, or check the path.", path),
+        path);
+
     public static AdeException EnrollmentUrlMissing(string token) => E(nameof(EnrollmentUrlMissing),
         AdeErrorCategory.InvalidOperation,
         F("Token '{0}' has no enrollment URL, and Apple needs it in every enrollment profile. Set it with Set-AdeToken -Token '{0}' -EnrollmentUrl https://…", token),

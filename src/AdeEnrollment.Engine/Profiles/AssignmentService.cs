@@ -100,6 +100,14 @@ public sealed class AssignmentService
         host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", "Done", 100, Completed: true));
     }
 
+    /// <summary>Defines a changed profile at Apple again and re-assigns the devices that hold it (after Set-AdeProfile).</summary>
+    internal void Redefine(Guid profileId)
+    {
+        var profile = profiles.Get(id: profileId).Single();
+        var token = tokens.GetTokens(id: profile.TokenId).Single();
+        EnsureDefined(apple.ForToken(token, tokens), profile, token);
+    }
+
     /// <summary>During a sync: gives devices that arrived without a profile the token's default profile. Returns the successes.</summary>
     internal int AssignDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials)
     {
@@ -157,10 +165,25 @@ public sealed class AssignmentService
         var results = new List<AdeAssignmentResult>(serials.Count);
         var deadline = time.GetUtcNow() + MaxThrottleWait;
         var pending = serials;
+        var redefined = false;
         while (pending.Count > 0)
         {
             var batch = pending;
-            var response = tokens.Guard(token, () => client.AssignProfileAsync(uuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+            var profileUuid = uuid;
+            AppleAssignProfileResponse response;
+            try
+            {
+                response = tokens.Guard(token, () => client.AssignProfileAsync(profileUuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleProfileNotFound) && !redefined)
+            {
+                // Apple lost the definition (or it was removed): define the profile again once, then retry.
+                redefined = true;
+                store.Write((c, _) => c.Execute("UPDATE profile SET apple_profile_uuid = NULL, apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
+                uuid = EnsureDefined(client, profile, token);
+                continue;
+            }
+
             var now = time.GetUtcNow();
             var throttled = new List<string>();
             var success = new List<string>();

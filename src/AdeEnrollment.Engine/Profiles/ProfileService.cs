@@ -20,12 +20,16 @@ public sealed class ProfileService
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // '+' stays '+' in profiles as code
     };
 
     private readonly AdeStore store;
     private readonly TimeProvider time;
     private readonly IAdeHost host;
     private readonly TokenService tokens;
+
+    /// <summary>Set by the engine: redefines a changed profile at Apple (assignment depends on profiles, not the reverse).</summary>
+    internal AssignmentService? Assignments { get; set; }
 
     internal ProfileService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens)
     {
@@ -67,7 +71,8 @@ public sealed class ProfileService
 
     public IReadOnlyList<AdeProfile> Get(Guid? tokenId = null, string? name = null, bool defaultOnly = false, Guid? id = null)
     {
-        var pattern = name is null ? null : Wildcard.ToRegex(name);
+        var regex = name is null ? null : Wildcard.ToRegex(name);
+        Func<string, bool>? pattern = name is null ? null : n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) || regex!.IsMatch(n);
         return store.Read(c =>
         {
             using var command = c.Command(
@@ -84,7 +89,7 @@ public sealed class ProfileService
             while (r.Read())
             {
                 var profileName = r.GetString(1);
-                if (pattern is not null && !pattern.IsMatch(profileName))
+                if (pattern is not null && !pattern(profileName))
                 {
                     continue;
                 }
@@ -128,7 +133,11 @@ public sealed class ProfileService
         }
 
         var tokenId = tokenRef is null ? (Guid?)null : tokens.ResolveToken(tokenRef).Id;
-        var matches = Get(tokenId, profile);
+        var all = Get(tokenId);
+        // An exact name wins over its reading as a wildcard: 'Kiosk [EU]' is that profile.
+        var exact = all.Where(p => string.Equals(p.Name, profile, StringComparison.OrdinalIgnoreCase)).ToList();
+        var pattern = Wildcard.ToRegex(profile);
+        var matches = exact.Count > 0 ? exact : all.Where(p => pattern.IsMatch(p.Name)).ToList();
         return matches.Count switch
         {
             0 => throw ErrorCatalog.ProfileNotFound(profile),
@@ -172,6 +181,12 @@ public sealed class ProfileService
         });
 
         Warn(warnings);
+        if (profile.AppleProfileUuid is not null && Assignments is not null)
+        {
+            // Apple hands out what it holds: a profile already defined there is defined again now, and re-assigned.
+            Assignments.Redefine(profile.Id);
+        }
+
         if (settingsChanged && !ProfileSettings.OnlyDeviceNameDiffers(merged, profile.Settings))
         {
             host.WriteWarning(pushed == 0
@@ -235,6 +250,11 @@ public sealed class ProfileService
             }
         }
 
+        if (profile is not null && token.EnrollmentUrl is null)
+        {
+            throw ErrorCatalog.EnrollmentUrlMissing(token.Name);
+        }
+
         var action = profile is null ? "Clear the default profile" : $"Make '{profile.Name}' the default profile";
         if (!host.ShouldProcess(token.Name, action))
         {
@@ -274,7 +294,7 @@ public sealed class ProfileService
     {
         if (!File.Exists(path))
         {
-            throw ErrorCatalog.ProfileFileInvalid(path, "the file does not exist.");
+            throw ErrorCatalog.ProfileFileNotFound(path);
         }
 
         if (new FileInfo(path).Length > 1024 * 1024)

@@ -114,22 +114,34 @@ public sealed record ProfileSettings
     public IReadOnlyList<SetupScreen>? HiddenScreens { get; init; }
 
     /// <summary>The settings of <paramref name="current"/> with every property given in <paramref name="patch"/> replacing it.</summary>
-    public static ProfileSettings Merge(ProfileSettings current, ProfileSettings patch) => new()
+    /// <remarks>
+    /// A change that makes other settings meaningless clears them unless the patch gives them too: leaving user
+    /// affinity drops the authentication method and Company Portal settings (entering it brings their defaults
+    /// back), turning Shared iPad off drops the Shared iPad settings, turning temporary sessions off drops their timeout.
+    /// </remarks>
+    public static ProfileSettings Merge(ProfileSettings current, ProfileSettings patch)
     {
+        var affinityChanged = patch.UserAffinity is not null && patch.UserAffinity != current.UserAffinity;
+        var sharedOff = patch.SharedIPad == false;
+        var temporaryOff = sharedOff || patch.RequireTemporarySession == false;
+        T? Keep<T>(T? given, T? old, bool drop) where T : struct => given ?? (drop ? null : old);
+        string? KeepText(string? given, string? old, bool drop) => given ?? (drop ? null : old);
+        return new()
+        {
         Description = patch.Description ?? current.Description,
         UserAffinity = patch.UserAffinity ?? current.UserAffinity,
-        AuthenticationMethod = patch.AuthenticationMethod ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.AuthenticationMethod),
-        InstallCompanyPortal = patch.InstallCompanyPortal ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.InstallCompanyPortal),
-        CompanyPortalVppToken = patch.CompanyPortalVppToken ?? current.CompanyPortalVppToken,
-        RunCompanyPortalInSingleAppMode = patch.RunCompanyPortalInSingleAppMode ?? current.RunCompanyPortalInSingleAppMode,
+        AuthenticationMethod = Keep(patch.AuthenticationMethod, current.AuthenticationMethod, affinityChanged),
+        InstallCompanyPortal = Keep(patch.InstallCompanyPortal, current.InstallCompanyPortal, affinityChanged),
+        CompanyPortalVppToken = KeepText(patch.CompanyPortalVppToken, current.CompanyPortalVppToken, affinityChanged),
+        RunCompanyPortalInSingleAppMode = Keep(patch.RunCompanyPortalInSingleAppMode, current.RunCompanyPortalInSingleAppMode, affinityChanged),
         Supervised = patch.Supervised ?? current.Supervised,
         LockedEnrollment = patch.LockedEnrollment ?? current.LockedEnrollment,
         SharedIPad = patch.SharedIPad ?? current.SharedIPad,
-        MaximumCachedUsers = patch.MaximumCachedUsers ?? current.MaximumCachedUsers,
-        PasscodeLockGracePeriodSeconds = patch.PasscodeLockGracePeriodSeconds ?? current.PasscodeLockGracePeriodSeconds,
-        UserSessionTimeoutSeconds = patch.UserSessionTimeoutSeconds ?? current.UserSessionTimeoutSeconds,
-        RequireTemporarySession = patch.RequireTemporarySession ?? current.RequireTemporarySession,
-        TemporarySessionTimeoutSeconds = patch.TemporarySessionTimeoutSeconds ?? current.TemporarySessionTimeoutSeconds,
+        MaximumCachedUsers = Keep(patch.MaximumCachedUsers, current.MaximumCachedUsers, sharedOff),
+        PasscodeLockGracePeriodSeconds = Keep(patch.PasscodeLockGracePeriodSeconds, current.PasscodeLockGracePeriodSeconds, sharedOff),
+        UserSessionTimeoutSeconds = Keep(patch.UserSessionTimeoutSeconds, current.UserSessionTimeoutSeconds, sharedOff),
+        RequireTemporarySession = Keep(patch.RequireTemporarySession, current.RequireTemporarySession, sharedOff),
+        TemporarySessionTimeoutSeconds = Keep(patch.TemporarySessionTimeoutSeconds, current.TemporarySessionTimeoutSeconds, temporaryOff),
         SyncWithComputers = patch.SyncWithComputers ?? current.SyncWithComputers,
         ConfiguratorCertificates = patch.ConfiguratorCertificates ?? current.ConfiguratorCertificates,
         DeviceNameTemplate = patch.DeviceNameTemplate ?? current.DeviceNameTemplate,
@@ -137,7 +149,8 @@ public sealed record ProfileSettings
         Department = patch.Department ?? current.Department,
         DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
         HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
-    };
+        };
+    }
 
     /// <summary>True when nothing but the device name template differs (applies without a reset).</summary>
     public static bool OnlyDeviceNameDiffers(ProfileSettings a, ProfileSettings b)

@@ -398,8 +398,21 @@ public sealed class SyncService
 
             if (defaultProfile is { } profileId && counts.WithoutProfile is { Count: > 0 } arrivals)
             {
-                // In the same sync, batched: at most one assignment request per page.
-                defaultAssigned += owner.assignments.AssignDefault(client!, token, profileId, arrivals);
+                // In the same sync, batched: at most one assignment request per page. A refusal does not fail the
+                // sync (its pages are committed): the devices stay without a profile and the admin is told.
+                try
+                {
+                    var assigned = owner.assignments.AssignDefault(client!, token, profileId, arrivals);
+                    defaultAssigned += assigned;
+                    if (assigned < arrivals.Count)
+                    {
+                        Host.WriteWarning($"{arrivals.Count - assigned} of {arrivals.Count} new devices of token '{token.Name}' did not get the default profile (Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). Assign it with Get-AdeDevice -Token '{token.Name}' -Unassigned | Set-AdeDeviceProfile.");
+                    }
+                }
+                catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
+                {
+                    Host.WriteWarning($"{arrivals.Count} new devices of token '{token.Name}' did not get the default profile: {ex.Message}");
+                }
             }
 
             pages++;

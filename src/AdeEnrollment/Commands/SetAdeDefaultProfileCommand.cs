@@ -14,7 +14,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     private const string SetSet = "Set";
     private const string ClearSet = "Clear";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("TokenId")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
