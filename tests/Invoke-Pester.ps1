@@ -11,12 +11,13 @@ $env:ADE_ENROLLMENT_STORE_KEY = $null
 $env:PSModulePath = $out + [IO.Path]::PathSeparator + $env:PSModulePath
 
 $config = New-PesterConfiguration
-$config.Run.Path = Join-Path $PSScriptRoot 'pester'
+# The module's own suite, plus the administrators' example suite in examples/ (so the examples cannot rot).
+$config.Run.Path = @((Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot '../examples'))
 $config.Run.PassThru = $true
 $config.Filter.FullName = @()
 $config.Output.Verbosity = 'Normal'
 if ($env:ADE_TEST_FILTER -and $env:ADE_TEST_FILTER -ne '*') {
-    $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester') -Filter *.Tests.ps1 |
+    $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot '../examples') -Filter *.Tests.ps1 |
         Where-Object { $_.Name -like "$($env:ADE_TEST_FILTER).Tests.ps1" } | ForEach-Object FullName)
 }
 $result = Invoke-Pester -Configuration $config

@@ -1,0 +1,61 @@
+# How an administrator tests a scheduled ADE script offline: Pester + the AdeEnrollment simulator.
+# Every scenario runs the real script in its own pwsh process against a simulator and a throw-away store.
+BeforeAll {
+    Import-Module AdeEnrollment, AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 11
+    $script:script = Join-Path $PSScriptRoot 'Sync-AdeDevicesScheduled.ps1'
+
+    function New-Onboarded([string] $Store, [string] $Name, [int] $Devices) {
+        Connect-AdeStore -Path $Store
+        $pem = Join-Path $TestDrive "$Name.pem"
+        $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+        New-AdeSimServer -Name $Name -PublicKeyPath $pem -OutFile (Join-Path $TestDrive "$Name.p7m") | Out-Null
+        New-AdeToken -Request $request -Path (Join-Path $TestDrive "$Name.p7m") -AppleId 'ade@contoso.example' -ServiceUri $sim.Uri | Out-Null
+        Add-AdeSimDevice -Server $Name -Count $Devices | Out-Null
+    }
+
+    function Invoke-Script([string] $Store, [string] $Log) {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $env:ADE_ENROLLMENT_STORE = $Store
+        & $pwsh -NoProfile -NonInteractive -File $script -LogPath $Log | Out-Null
+        $LASTEXITCODE
+    }
+}
+
+AfterAll { Stop-AdeSimulator }
+
+Describe 'Sync-AdeDevicesScheduled.ps1' {
+    It 'syncs every token on the first run and logs what it did' {
+        $store = Join-Path $TestDrive 'first.db'
+        New-Onboarded $store 'Scheduled A' 120
+        New-Onboarded $store 'Scheduled B' 30
+        $log = Join-Path $TestDrive 'first.log'
+        Invoke-Script $store $log | Should -Be 0
+        $text = Get-Content -Raw $log
+        $text | Should -Match 'Scheduled A: Succeeded Full sync, \+120'
+        $text | Should -Match 'Scheduled B: Succeeded Full sync, \+30'
+        Connect-AdeStore -Path $store
+        @(Get-AdeDevice).Count | Should -Be 150
+    }
+
+    It 'does nothing on the next run (not due) and exits 0' {
+        $store = Join-Path $TestDrive 'second.db'
+        New-Onboarded $store 'Scheduled C' 10
+        $log = Join-Path $TestDrive 'second.log'
+        Invoke-Script $store $log | Should -Be 0
+        Invoke-Script $store $log | Should -Be 0
+        (Get-Content $log) -match 'Scheduled C: not due' | Should -HaveCount 1
+    }
+
+    It 'exits 1 and logs the error id when Apple refuses a token, still syncing the others' {
+        $store = Join-Path $TestDrive 'refused.db'
+        New-Onboarded $store 'Scheduled D' 5
+        New-Onboarded $store 'Scheduled E' 5
+        Export-AdeSimServerToken -Server 'Scheduled D' -OutFile (Join-Path $TestDrive 'newer.p7m') | Out-Null # ABM: token downloaded again
+        $log = Join-Path $TestDrive 'refused.log'
+        Invoke-Script $store $log | Should -Be 1
+        $text = Get-Content -Raw $log
+        $text | Should -Match 'AppleTokenRejected'
+        $text | Should -Match 'Scheduled E: Succeeded'
+    }
+}

@@ -1,0 +1,54 @@
+<#
+.SYNOPSIS
+    Scheduled device sync for every ADE token (cron, Task Scheduler, an automation account).
+.DESCRIPTION
+    Run it as often as you like (every 15 or 30 minutes): Sync-AdeDevice -IfDue syncs a token only when its
+    automatic sync is due (12 hours after the last successful sync) and returns Status NotDue otherwise, so the
+    schedule can never break Intune's sync limits. A token that fails (Apple refuses it, the service is down) does
+    not stop the others.
+
+    Exit codes: 0 every token synced or was not due; 1 at least one token failed; 2 the script itself failed.
+.EXAMPLE
+    pwsh -NoProfile -File ./Sync-AdeDevicesScheduled.ps1 -LogPath /var/log/ade-sync.log
+#>
+[CmdletBinding()]
+param(
+    # Where to append the log; a line per token and one summary line per run.
+    [string] $LogPath = (Join-Path ([IO.Path]::GetTempPath()) 'ade-sync.log'),
+
+    # A store other than the default one (a shared store also needs $env:ADE_ENROLLMENT_STORE_KEY).
+    [string] $StorePath
+)
+
+$ErrorActionPreference = 'Stop'
+function Write-Log([string] $Level, [string] $Message) {
+    $line = '{0:u} {1,-5} {2}' -f [DateTimeOffset]::UtcNow, $Level, $Message
+    Add-Content -Path $LogPath -Value $line
+    Write-Verbose $line
+}
+
+try {
+    Import-Module AdeEnrollment
+    if ($StorePath) { Connect-AdeStore -Path $StorePath }
+    $failures = @()
+    $results = Get-AdeToken | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
+    foreach ($r in $results) {
+        if ($r.Status -eq 'NotDue') {
+            Write-Log 'INFO' "$($r.Token): not due (next manual sync allowed at $($r.NextManualSyncAt.ToString('u')))"
+        } else {
+            Write-Log 'INFO' ("{0}: {1} {2} sync, +{3} ~{4} -{5}, default profile to {6}, {7:N1}s" -f $r.Token, $r.Status, $r.Kind,
+                $r.Added, $r.Modified, $r.Removed, $r.DefaultProfileAssigned, $r.Duration.TotalSeconds)
+        }
+    }
+    foreach ($f in $failures) {
+        Write-Log 'ERROR' "$($f.TargetObject): [$($f.FullyQualifiedErrorId)] $($f.Exception.Message)"
+    }
+    foreach ($t in Get-AdeToken | Where-Object Status -in 'ExpiringSoon', 'Expired', 'Invalid') {
+        Write-Log 'WARN' "$($t.Name): token is $($t.Status) (expires $($t.ExpiresAt.ToString('u'))); renew it with Update-AdeToken"
+    }
+    Write-Log 'INFO' "run finished: $(@($results).Count) tokens processed, $($failures.Count) failed"
+    exit ([int]($failures.Count -gt 0))
+} catch {
+    Write-Log 'ERROR' "the sync script failed: $($_.Exception.Message)"
+    exit 2
+}
