@@ -113,31 +113,40 @@ public sealed record ProfileSettings
     [JsonConverter(typeof(SetupScreenListConverter))]
     public IReadOnlyList<SetupScreen>? HiddenScreens { get; init; }
 
-    /// <summary>The settings of <paramref name="current"/> with every property given in <paramref name="patch"/> replacing it.</summary>
-    public static ProfileSettings Merge(ProfileSettings current, ProfileSettings patch) => new()
+    /// <summary>
+    /// The settings of <paramref name="current"/> with every property given in <paramref name="patch"/> replacing it.
+    /// Turning a setting off drops the settings that only apply with it (a number cannot be "cleared" otherwise).
+    /// </summary>
+    public static ProfileSettings Merge(ProfileSettings current, ProfileSettings patch)
     {
-        Description = patch.Description ?? current.Description,
-        UserAffinity = patch.UserAffinity ?? current.UserAffinity,
-        AuthenticationMethod = patch.AuthenticationMethod ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.AuthenticationMethod),
-        InstallCompanyPortal = patch.InstallCompanyPortal ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.InstallCompanyPortal),
-        CompanyPortalVppToken = patch.CompanyPortalVppToken ?? current.CompanyPortalVppToken,
-        RunCompanyPortalInSingleAppMode = patch.RunCompanyPortalInSingleAppMode ?? current.RunCompanyPortalInSingleAppMode,
-        Supervised = patch.Supervised ?? current.Supervised,
-        LockedEnrollment = patch.LockedEnrollment ?? current.LockedEnrollment,
-        SharedIPad = patch.SharedIPad ?? current.SharedIPad,
-        MaximumCachedUsers = patch.MaximumCachedUsers ?? current.MaximumCachedUsers,
-        PasscodeLockGracePeriodSeconds = patch.PasscodeLockGracePeriodSeconds ?? current.PasscodeLockGracePeriodSeconds,
-        UserSessionTimeoutSeconds = patch.UserSessionTimeoutSeconds ?? current.UserSessionTimeoutSeconds,
-        RequireTemporarySession = patch.RequireTemporarySession ?? current.RequireTemporarySession,
-        TemporarySessionTimeoutSeconds = patch.TemporarySessionTimeoutSeconds ?? current.TemporarySessionTimeoutSeconds,
-        SyncWithComputers = patch.SyncWithComputers ?? current.SyncWithComputers,
-        ConfiguratorCertificates = patch.ConfiguratorCertificates ?? current.ConfiguratorCertificates,
-        DeviceNameTemplate = patch.DeviceNameTemplate ?? current.DeviceNameTemplate,
-        CellularDataPlanUrl = patch.CellularDataPlanUrl ?? current.CellularDataPlanUrl,
-        Department = patch.Department ?? current.Department,
-        DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
-        HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
-    };
+        var notShared = patch.SharedIPad == false;
+        var noTemporarySession = notShared || patch.RequireTemporarySession == false;
+        var noCertificates = patch.SyncWithComputers is { } sync && sync != Profiles.SyncWithComputers.AllowByCertificate;
+        return new()
+        {
+            Description = patch.Description ?? current.Description,
+            UserAffinity = patch.UserAffinity ?? current.UserAffinity,
+            AuthenticationMethod = patch.AuthenticationMethod ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.AuthenticationMethod),
+            InstallCompanyPortal = patch.InstallCompanyPortal ?? (patch.UserAffinity is Profiles.UserAffinity.WithoutUserAffinity ? null : current.InstallCompanyPortal),
+            CompanyPortalVppToken = patch.CompanyPortalVppToken ?? current.CompanyPortalVppToken,
+            RunCompanyPortalInSingleAppMode = patch.RunCompanyPortalInSingleAppMode ?? current.RunCompanyPortalInSingleAppMode,
+            Supervised = patch.Supervised ?? current.Supervised,
+            LockedEnrollment = patch.LockedEnrollment ?? current.LockedEnrollment,
+            SharedIPad = patch.SharedIPad ?? current.SharedIPad,
+            MaximumCachedUsers = patch.MaximumCachedUsers ?? (notShared ? null : current.MaximumCachedUsers),
+            PasscodeLockGracePeriodSeconds = patch.PasscodeLockGracePeriodSeconds ?? (notShared ? null : current.PasscodeLockGracePeriodSeconds),
+            UserSessionTimeoutSeconds = patch.UserSessionTimeoutSeconds ?? (notShared ? null : current.UserSessionTimeoutSeconds),
+            RequireTemporarySession = patch.RequireTemporarySession ?? (notShared ? null : current.RequireTemporarySession),
+            TemporarySessionTimeoutSeconds = patch.TemporarySessionTimeoutSeconds ?? (noTemporarySession ? null : current.TemporarySessionTimeoutSeconds),
+            SyncWithComputers = patch.SyncWithComputers ?? current.SyncWithComputers,
+            ConfiguratorCertificates = patch.ConfiguratorCertificates ?? (noCertificates ? null : current.ConfiguratorCertificates),
+            DeviceNameTemplate = patch.DeviceNameTemplate ?? current.DeviceNameTemplate,
+            CellularDataPlanUrl = patch.CellularDataPlanUrl ?? current.CellularDataPlanUrl,
+            Department = patch.Department ?? current.Department,
+            DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
+            HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
+        };
+    }
 
     /// <summary>True when nothing but the device name template differs (applies without a reset).</summary>
     public static bool OnlyDeviceNameDiffers(ProfileSettings a, ProfileSettings b)
