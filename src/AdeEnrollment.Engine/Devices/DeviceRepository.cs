@@ -69,6 +69,9 @@ internal static class DeviceRepository
             }
         }
 
+        // "Added" means the row did not exist before this page. (first_seen_sync cannot tell: a device fetched earlier in
+        // the same sync — the delta after a full fetch, or a recovery re-fetch — has this sync's id already.)
+        var existing = ExistingSerials(c, tx, tokenId, latest.Keys);
         using var upsert = Prepare(c, tx, UpsertSql, "$t", "$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$now", "$sync", "$op");
         using var delete = Prepare(c, tx, DeleteOpSql, "$t", "$s", "$at", "$purge", "$now", "$op");
         var token = tokenId.ToString();
@@ -93,7 +96,7 @@ internal static class DeviceRepository
                 continue; // an older event than the one stored: ignored
             }
 
-            var added = (long)firstSeen == syncId;
+            var added = !existing.Contains(d.SerialNumber);
             if (added)
             {
                 counts.Added++;
@@ -110,6 +113,22 @@ internal static class DeviceRepository
         }
 
         return counts;
+    }
+
+    private static HashSet<string> ExistingSerials(SqliteConnection c, SqliteTransaction tx, Guid tokenId, IEnumerable<string> serials)
+    {
+        using var command = c.Command(
+            "SELECT d.serial_number FROM json_each($s) j JOIN device d ON d.token_id = $t AND d.serial_number = j.value",
+            ("$s", JsonSerializer.Serialize(serials)), ("$t", tokenId.ToString()));
+        command.Transaction = tx;
+        using var r = command.ExecuteReader();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            set.Add(r.GetString(0));
+        }
+
+        return set;
     }
 
     /// <summary>After a complete full fetch: devices Apple no longer returned are marked RemovedFromAbm.</summary>

@@ -67,6 +67,12 @@ public static class ProfileRules
             throw Invalid("UserAffinity", "", "choose WithUserAffinity or WithoutUserAffinity (kiosk, point of sale, shared devices).");
         }
 
+        // Values outside the enumerations (a host other than PowerShell, or a number in an imported file).
+        CheckDefined("UserAffinity", s.UserAffinity.Value);
+        if (s.AuthenticationMethod is { } method) CheckDefined("AuthenticationMethod", method);
+        if (s.SyncWithComputers is { } sync) CheckDefined("SyncWithComputers", sync);
+        foreach (var screen in s.HiddenScreens ?? []) CheckDefined("HiddenScreen", screen);
+
         var withUser = s.UserAffinity == UserAffinity.WithUserAffinity;
         if (!withUser && s.AuthenticationMethod is not null)
         {
@@ -224,6 +230,14 @@ public static class ProfileRules
         }
 
         return warnings;
+    }
+
+    private static void CheckDefined<T>(string setting, T value) where T : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw Invalid(setting, value.ToString(), $"use one of {string.Join(", ", Enum.GetNames<T>())}.");
+        }
     }
 
     private static void RequireShared(bool shared, string setting, int? value)

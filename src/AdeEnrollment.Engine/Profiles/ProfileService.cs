@@ -191,7 +191,7 @@ public sealed class ProfileService
         {
             host.WriteWarning(pushed == 0
                 ? $"No device has received profile '{profile.Name}' yet; devices get the new settings when they activate. Assigned devices get the profile defined again at Apple at the next assignment."
-                : $"{pushed:N0} devices already received profile '{profile.Name}': they keep the old settings until they are factory reset and activated again. The device name template is the only setting that applies without a reset.");
+                : $"{(pushed == 1 ? "1 device" : $"{pushed:N0} devices")} already received profile '{profile.Name}': they keep the old settings until they are factory reset and activated again. The device name template is the only setting that applies without a reset.");
         }
 
         return Get(id: profile.Id).Single();

@@ -115,40 +115,42 @@ public sealed record ProfileSettings
 
     /// <summary>The settings of <paramref name="current"/> with every property given in <paramref name="patch"/> replacing it.</summary>
     /// <remarks>
-    /// A change that makes other settings meaningless clears them unless the patch gives them too: leaving user
-    /// affinity drops the authentication method and Company Portal settings (entering it brings their defaults
-    /// back), turning Shared iPad off drops the Shared iPad settings, turning temporary sessions off drops their timeout.
+    /// A change that makes other settings meaningless clears them unless the patch gives them too (a number cannot be
+    /// "cleared" otherwise): leaving user affinity drops the authentication method and Company Portal settings
+    /// (entering it brings their defaults back), turning Shared iPad off drops the Shared iPad settings, turning
+    /// temporary sessions off drops their timeout, leaving AllowByCertificate drops the Configurator certificates.
     /// </remarks>
     public static ProfileSettings Merge(ProfileSettings current, ProfileSettings patch)
     {
         var affinityChanged = patch.UserAffinity is not null && patch.UserAffinity != current.UserAffinity;
-        var sharedOff = patch.SharedIPad == false;
-        var temporaryOff = sharedOff || patch.RequireTemporarySession == false;
-        T? Keep<T>(T? given, T? old, bool drop) where T : struct => given ?? (drop ? null : old);
-        string? KeepText(string? given, string? old, bool drop) => given ?? (drop ? null : old);
+        var notShared = patch.SharedIPad == false;
+        var noTemporarySession = notShared || patch.RequireTemporarySession == false;
+        var noCertificates = patch.SyncWithComputers is { } sync && sync != Profiles.SyncWithComputers.AllowByCertificate;
+        static T? Keep<T>(T? given, T? old, bool drop) where T : struct => given ?? (drop ? null : old);
+        static TRef? KeepRef<TRef>(TRef? given, TRef? old, bool drop) where TRef : class => given ?? (drop ? null : old);
         return new()
         {
-        Description = patch.Description ?? current.Description,
-        UserAffinity = patch.UserAffinity ?? current.UserAffinity,
-        AuthenticationMethod = Keep(patch.AuthenticationMethod, current.AuthenticationMethod, affinityChanged),
-        InstallCompanyPortal = Keep(patch.InstallCompanyPortal, current.InstallCompanyPortal, affinityChanged),
-        CompanyPortalVppToken = KeepText(patch.CompanyPortalVppToken, current.CompanyPortalVppToken, affinityChanged),
-        RunCompanyPortalInSingleAppMode = Keep(patch.RunCompanyPortalInSingleAppMode, current.RunCompanyPortalInSingleAppMode, affinityChanged),
-        Supervised = patch.Supervised ?? current.Supervised,
-        LockedEnrollment = patch.LockedEnrollment ?? current.LockedEnrollment,
-        SharedIPad = patch.SharedIPad ?? current.SharedIPad,
-        MaximumCachedUsers = Keep(patch.MaximumCachedUsers, current.MaximumCachedUsers, sharedOff),
-        PasscodeLockGracePeriodSeconds = Keep(patch.PasscodeLockGracePeriodSeconds, current.PasscodeLockGracePeriodSeconds, sharedOff),
-        UserSessionTimeoutSeconds = Keep(patch.UserSessionTimeoutSeconds, current.UserSessionTimeoutSeconds, sharedOff),
-        RequireTemporarySession = Keep(patch.RequireTemporarySession, current.RequireTemporarySession, sharedOff),
-        TemporarySessionTimeoutSeconds = Keep(patch.TemporarySessionTimeoutSeconds, current.TemporarySessionTimeoutSeconds, temporaryOff),
-        SyncWithComputers = patch.SyncWithComputers ?? current.SyncWithComputers,
-        ConfiguratorCertificates = patch.ConfiguratorCertificates ?? current.ConfiguratorCertificates,
-        DeviceNameTemplate = patch.DeviceNameTemplate ?? current.DeviceNameTemplate,
-        CellularDataPlanUrl = patch.CellularDataPlanUrl ?? current.CellularDataPlanUrl,
-        Department = patch.Department ?? current.Department,
-        DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
-        HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
+            Description = patch.Description ?? current.Description,
+            UserAffinity = patch.UserAffinity ?? current.UserAffinity,
+            AuthenticationMethod = Keep(patch.AuthenticationMethod, current.AuthenticationMethod, affinityChanged),
+            InstallCompanyPortal = Keep(patch.InstallCompanyPortal, current.InstallCompanyPortal, affinityChanged),
+            CompanyPortalVppToken = KeepRef(patch.CompanyPortalVppToken, current.CompanyPortalVppToken, affinityChanged),
+            RunCompanyPortalInSingleAppMode = Keep(patch.RunCompanyPortalInSingleAppMode, current.RunCompanyPortalInSingleAppMode, affinityChanged),
+            Supervised = patch.Supervised ?? current.Supervised,
+            LockedEnrollment = patch.LockedEnrollment ?? current.LockedEnrollment,
+            SharedIPad = patch.SharedIPad ?? current.SharedIPad,
+            MaximumCachedUsers = Keep(patch.MaximumCachedUsers, current.MaximumCachedUsers, notShared),
+            PasscodeLockGracePeriodSeconds = Keep(patch.PasscodeLockGracePeriodSeconds, current.PasscodeLockGracePeriodSeconds, notShared),
+            UserSessionTimeoutSeconds = Keep(patch.UserSessionTimeoutSeconds, current.UserSessionTimeoutSeconds, notShared),
+            RequireTemporarySession = Keep(patch.RequireTemporarySession, current.RequireTemporarySession, notShared),
+            TemporarySessionTimeoutSeconds = Keep(patch.TemporarySessionTimeoutSeconds, current.TemporarySessionTimeoutSeconds, noTemporarySession),
+            SyncWithComputers = patch.SyncWithComputers ?? current.SyncWithComputers,
+            ConfiguratorCertificates = KeepRef(patch.ConfiguratorCertificates, current.ConfiguratorCertificates, noCertificates),
+            DeviceNameTemplate = patch.DeviceNameTemplate ?? current.DeviceNameTemplate,
+            CellularDataPlanUrl = patch.CellularDataPlanUrl ?? current.CellularDataPlanUrl,
+            Department = patch.Department ?? current.Department,
+            DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
+            HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
         };
     }
 

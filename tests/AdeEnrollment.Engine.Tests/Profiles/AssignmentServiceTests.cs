@@ -1,0 +1,286 @@
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Simulator;
+
+namespace AdeEnrollment.Engine.Tests.Profiles;
+
+/// <summary>Set-AdeDeviceProfile through the engine against the simulator: batching, statuses, retries, -WhatIf, redefinition.</summary>
+public class AssignmentServiceTests
+{
+    private const string Server = EngineSimFixture.Server;
+    private static readonly ProfileSettings User = new() { UserAffinity = UserAffinity.WithUserAffinity };
+    private static readonly ProfileSettings Kiosk = new() { UserAffinity = UserAffinity.WithoutUserAffinity };
+
+    /// <summary>A fixture with <paramref name="devices"/> synced into the engine and the profiles Staff and Kiosk.</summary>
+    private static EngineSimFixture Synced(int devices)
+    {
+        var f = new EngineSimFixture(devices: devices);
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        f.Engine.Profiles.New("iPads", "Kiosk", Kiosk);
+        f.Simulator.ClearRequests();
+        return f;
+    }
+
+    private static List<AdeAssignmentResult> Assign(EngineSimFixture f, string profile, IEnumerable<string> serials)
+        => f.Engine.Assignments.Assign(profile, null, serials).ToList();
+
+    private static IReadOnlyList<AdeSimRequest> AssignRequests(EngineSimFixture f)
+        => f.Simulator.GetRequests("/profile/devices").Where(r => r.Method is "POST" or "PUT" && r.StatusCode == 200).ToList(); // not the 401s of an expired session
+
+    private static IReadOnlyList<AdeSimRequest> DefineRequests(EngineSimFixture f)
+        => f.Simulator.GetRequests("/profile").Where(r => r.Method == "POST" && r.StatusCode == 200).ToList();
+
+    private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
+
+    [Fact]
+    public void Assigning2500Devices_SendsRequestsOfAtMost1000_AndEveryDeviceGetsTheProfile()
+    {
+        using var f = Synced(2500);
+        var serials = f.AppleSerials().ToList();
+
+        var results = Assign(f, "Staff", serials);
+
+        Assert.Equal(2500, results.Count);
+        Assert.All(results, r => Assert.Equal((AdeAssignmentStatus.Success, "Staff", "iPads"), (r.Status, r.Profile, r.Token)));
+        Assert.Equal(serials.Order(StringComparer.Ordinal), results.Select(r => r.SerialNumber).Order(StringComparer.Ordinal));
+
+        var requests = AssignRequests(f);
+        Assert.All(requests, r => Assert.InRange(r.DeviceCount, 1, 1000));
+        Assert.Equal(2500, requests.Sum(r => r.DeviceCount));
+        Assert.Equal(3, requests.Count);
+        Assert.Single(DefineRequests(f)); // defined once, at its first assignment
+
+        var uuid = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid;
+        Assert.NotNull(uuid);
+        Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal((uuid, "assigned"), (d.ProfileUuid, d.ProfileStatus)));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal(("Staff", AdeProfileStatus.Assigned), (d.EnrollmentProfileName, d.ProfileStatus)));
+        Assert.Equal(2500, f.Engine.Profiles.Resolve("Staff").DeviceCount);
+
+        Assert.Contains(f.Host.Progress, p => p.Status.Contains("Batch 3 of 3", StringComparison.Ordinal));
+        Assert.Contains(f.Host.Progress, p => p.Completed);
+    }
+
+    [Fact]
+    public void Serials_AreNormalisedAndDeDuplicated_BeforeTheyAreSent()
+    {
+        using var f = Synced(3);
+        var s = f.AppleSerials().ToList();
+        var given = new[] { s[0].ToLowerInvariant(), "  " + s[0] + " ", s[0], "\t" + s[1].ToLowerInvariant() + "\n", s[1], "", "   ", s[2].ToLowerInvariant() };
+
+        var results = Assign(f, "Staff", given);
+
+        Assert.Equal(s.Order(StringComparer.Ordinal), results.Select(r => r.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.All(results, r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
+        Assert.Equal(3, Assert.Single(AssignRequests(f)).DeviceCount);
+        Assert.All(s, serial => Assert.NotNull(AppleProfileOf(f, serial)));
+    }
+
+    [Fact]
+    public void UnknownSerials_AreUnknownDevice_AndAreNotSentToApple()
+    {
+        using var f = Synced(2);
+        var known = f.AppleSerials().ToList();
+
+        var results = Assign(f, "Staff", [known[0], "C02UNKNOWN01", known[1], "c02unknown02"]);
+
+        Assert.Equal(AdeAssignmentStatus.UnknownDevice, results.Single(r => r.SerialNumber == "C02UNKNOWN01").Status);
+        Assert.Equal(AdeAssignmentStatus.UnknownDevice, results.Single(r => r.SerialNumber == "C02UNKNOWN02").Status);
+        Assert.Null(results.Single(r => r.SerialNumber == "C02UNKNOWN02").PreviousProfile);
+        Assert.Equal(2, results.Count(r => r.Status == AdeAssignmentStatus.Success));
+        Assert.Equal(2, Assert.Single(AssignRequests(f)).DeviceCount);
+    }
+
+    [Fact]
+    public void OnlyUnknownSerials_AskNothingOfApple()
+    {
+        using var f = Synced(1);
+        var results = Assign(f, "Staff", ["C02UNKNOWN01", "C02UNKNOWN02"]);
+        Assert.All(results, r => Assert.Equal(AdeAssignmentStatus.UnknownDevice, r.Status));
+        Assert.Empty(f.Simulator.GetRequests("/profile*"));
+        Assert.Null(f.Engine.Profiles.Resolve("Staff").AppleProfileUuid);
+    }
+
+    [Fact]
+    public void NotAccessible_IsReported_AndTheDeviceKeepsItsProfile()
+    {
+        using var f = Synced(3);
+        var s = f.AppleSerials().ToList();
+        Assign(f, "Kiosk", [s[0]]);
+        f.Simulator.SetDeviceOutcome(Server, s[0], "NOT_ACCESSIBLE", count: 1);
+        f.Simulator.RemoveDevice(Server, s[1]); // released in ABM; the engine does not know yet
+
+        var results = Assign(f, "Staff", s);
+
+        var first = results.Single(r => r.SerialNumber == s[0]);
+        Assert.Equal((AdeAssignmentStatus.NotAccessible, "Kiosk", null), (first.Status, first.PreviousProfile, first.RetryAfter));
+        Assert.Equal(AdeAssignmentStatus.NotAccessible, results.Single(r => r.SerialNumber == s[1]).Status);
+        Assert.Equal(AdeAssignmentStatus.Success, results.Single(r => r.SerialNumber == s[2]).Status);
+        Assert.Equal("Kiosk", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[0])).Single().EnrollmentProfileName);
+        Assert.Equal(f.Engine.Profiles.Resolve("Kiosk").AppleProfileUuid, AppleProfileOf(f, s[0]));
+    }
+
+    [Fact]
+    public void Throttled_IsRetriedAfterAppleRetryAfterSeconds_AndThenSucceeds()
+    {
+        using var f = Synced(3);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[1], "THROTTLED", count: 1, retryAfterSeconds: 1);
+
+        var results = Assign(f, "Staff", s);
+
+        Assert.All(results, r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
+        Assert.Equal([3, 1], AssignRequests(f).Select(r => r.DeviceCount)); // the retry carries only the throttled serial
+        Assert.Equal(f.Engine.Profiles.Resolve("Staff").AppleProfileUuid, AppleProfileOf(f, s[1]));
+        Assert.Contains(f.Host.Verbose, v => v.Contains("throttled 1 devices", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Throttled_LongerThanTheCommandMayWait_IsReportedWithTheTimeToRetry()
+    {
+        using var f = Synced(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[0], "THROTTLED", retryAfterSeconds: 600);
+        var now = f.Time.GetUtcNow();
+
+        var results = Assign(f, "Staff", s);
+
+        var throttled = results.Single(r => r.SerialNumber == s[0]);
+        Assert.Equal(AdeAssignmentStatus.Throttled, throttled.Status);
+        Assert.Equal(now.AddSeconds(600), throttled.RetryAfter);
+        Assert.Equal(AdeAssignmentStatus.Success, results.Single(r => r.SerialNumber == s[1]).Status);
+        Assert.Single(AssignRequests(f));
+        Assert.Equal("", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[0])).Single().EnrollmentProfileName);
+    }
+
+    [Fact]
+    public void Failed_IsHeldBack24Hours_ThenSentAgain()
+    {
+        using var f = Synced(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[0], "FAILED", count: 1);
+        var failedAt = f.Time.GetUtcNow();
+
+        var first = Assign(f, "Staff", s);
+
+        var failed = first.Single(r => r.SerialNumber == s[0]);
+        Assert.Equal(AdeAssignmentStatus.Failed, failed.Status);
+        Assert.Equal(failedAt.AddHours(24), failed.RetryAfter);
+        Assert.Equal(AdeAssignmentStatus.Success, first.Single(r => r.SerialNumber == s[1]).Status);
+        Assert.Null(AppleProfileOf(f, s[0]));
+
+        f.Advance(TimeSpan.FromHours(23));
+        f.Simulator.ClearRequests();
+        var held = Assert.Single(Assign(f, "Staff", [s[0]]));
+        Assert.Equal((AdeAssignmentStatus.Failed, failedAt.AddHours(24)), (held.Status, held.RetryAfter));
+        Assert.Empty(AssignRequests(f));
+
+        f.Advance(TimeSpan.FromHours(1));
+        var retried = Assert.Single(Assign(f, "Staff", [s[0]]));
+        Assert.Equal(AdeAssignmentStatus.Success, retried.Status);
+        Assert.Null(retried.RetryAfter);
+        Assert.Equal(1, Assert.Single(AssignRequests(f)).DeviceCount);
+        Assert.Equal(f.Engine.Profiles.Resolve("Staff").AppleProfileUuid, AppleProfileOf(f, s[0]));
+
+        // A success clears the hold: a later failure starts a new 24 hours from then.
+        f.Simulator.SetDeviceOutcome(Server, s[0], "FAILED", count: 1);
+        f.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(f.Time.GetUtcNow().AddHours(24), Assert.Single(Assign(f, "Kiosk", [s[0]])).RetryAfter);
+    }
+
+    [Fact]
+    public void WhatIf_SendsNothingToApple_AndAsksPerDeviceWithCurrentAndNewProfile()
+    {
+        using var f = Synced(3);
+        var s = f.AppleSerials().ToList();
+        Assign(f, "Kiosk", [s[0]]);
+        f.Simulator.ClearRequests();
+        var before = f.Simulator.GetDevices(Server).Select(d => (d.SerialNumber, d.ProfileUuid, d.ProfileStatus)).ToList();
+        f.Host.ShouldProcessAnswer = false;
+        f.Host.ShouldProcessCalls.Clear();
+
+        var results = Assign(f, "Staff", [.. s, "C02UNKNOWN01"]);
+
+        Assert.Empty(f.Simulator.GetRequests());
+        Assert.Equal(before, f.Simulator.GetDevices(Server).Select(d => (d.SerialNumber, d.ProfileUuid, d.ProfileStatus)).ToList());
+        Assert.Null(f.Engine.Profiles.Resolve("Staff").AppleProfileUuid);
+        Assert.Equal("Kiosk", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[0])).Single().EnrollmentProfileName);
+        Assert.Equal("", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[1])).Single().EnrollmentProfileName);
+        Assert.Equal("C02UNKNOWN01", Assert.Single(results).SerialNumber); // only the unknown serial is reported
+
+        Assert.Equal(3, f.Host.ShouldProcessCalls.Count);
+        var kiosk = Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[0]);
+        Assert.Contains("'Staff' (now: 'Kiosk')", kiosk.Action, StringComparison.Ordinal);
+        Assert.Contains("'Staff' (now: 'none')", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[1]).Action, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AssigningAnotherProfile_ReportsThePreviousOne()
+    {
+        using var f = Synced(1);
+        var serial = f.AppleSerials().Single();
+        Assert.Null(Assert.Single(Assign(f, "Kiosk", [serial])).PreviousProfile);
+        var moved = Assert.Single(Assign(f, "Staff", [serial]));
+        Assert.Equal(("Kiosk", "Staff", AdeAssignmentStatus.Success), (moved.PreviousProfile, moved.Profile, moved.Status));
+        Assert.Equal(2, DefineRequests(f).Count); // one definition per profile
+        Assert.Equal(f.Engine.Profiles.Resolve("Staff").AppleProfileUuid, AppleProfileOf(f, serial));
+    }
+
+    [Fact]
+    public async Task AChangedProfile_IsDefinedAgain_AndTheDevicesHoldingItAreReassigned()
+    {
+        using var f = Synced(5);
+        var s = f.AppleSerials().ToList();
+        Assign(f, "Staff", s.Take(3));
+        var oldUuid = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
+
+        // Unchanged, or changed only where Apple does not see it: no new definition.
+        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Description = "admins only", DeviceNameTemplate = "{{SERIAL}}" });
+        Assign(f, "Staff", [s[3]]);
+        Assert.Equal(oldUuid, f.Engine.Profiles.Resolve("Staff").AppleProfileUuid);
+        Assert.Single(DefineRequests(f));
+
+        // A change Apple sees: the profile is defined again at once (Set-AdeProfile) and its 4 devices re-assigned.
+        f.Simulator.ClearRequests();
+        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Department = "IT", LockedEnrollment = true });
+        var newUuid = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
+        Assert.NotEqual(oldUuid, newUuid);
+        Assert.Single(DefineRequests(f));
+        var results = Assign(f, "Staff", [s[4]]);
+
+        Assert.Equal(AdeAssignmentStatus.Success, Assert.Single(results).Status);
+        Assert.Single(DefineRequests(f)); // the next assignment uses the new definition
+        Assert.All(s, serial => Assert.Equal(newUuid, AppleProfileOf(f, serial)));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal("Staff", d.EnrollmentProfileName));
+        Assert.Equal(0L, f.Sql($"SELECT count(*) FROM device WHERE profile_uuid = '{oldUuid}'"));
+        Assert.Contains(f.Host.Verbose, v => v.Contains("defined again", StringComparison.Ordinal) && v.Contains("4 devices", StringComparison.Ordinal));
+        Assert.All(AssignRequests(f), r => Assert.InRange(r.DeviceCount, 1, 1000));
+
+        // What Apple holds now carries the change.
+        var client = f.Engine.Apple.ForToken(f.Token, f.Engine.Tokens);
+        var held = await client.GetProfileAsync(newUuid);
+        Assert.Equal(("IT", false), (held.Department, held.IsMdmRemovable));
+    }
+
+    [Fact]
+    public void AProfileWhoseTokenHasNoEnrollmentUrl_IsEnrollmentUrlMissing_AndNothingIsSent()
+    {
+        using var f = Synced(2);
+        f.Sql($"UPDATE token SET enrollment_url = NULL WHERE id = '{f.Token.Id}'");
+        var ex = AdeAssert.Throws(nameof(ErrorCatalog.EnrollmentUrlMissing), () => Assign(f, "Staff", f.AppleSerials()));
+        Assert.Contains("'iPads'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Set-AdeToken", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(f.Simulator.GetRequests("/profile*"));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal("", d.EnrollmentProfileName));
+    }
+
+    [Fact]
+    public void AnUnknownProfile_IsProfileNotFound()
+    {
+        using var f = Synced(1);
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNotFound), () => Assign(f, "Nope", f.AppleSerials()));
+    }
+}

@@ -1,0 +1,150 @@
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Sync;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Simulator;
+
+namespace AdeEnrollment.Engine.Tests.Profiles;
+
+/// <summary>SPEC §5 "default profile": devices that arrive without a profile get the token's default during the sync.</summary>
+public class DefaultProfileSyncTests
+{
+    private const string Server = EngineSimFixture.Server;
+    private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
+    private static readonly ProfileSettings User = new() { UserAffinity = UserAffinity.WithUserAffinity };
+
+    private static List<AdeSimRequest> AssignRequests(EngineSimFixture f)
+        => [.. f.Simulator.GetRequests("/profile/devices").Where(r => r.Method is "POST" or "PUT" && r.StatusCode == 200)];
+
+    private static string DefaultUuid(EngineSimFixture f) => f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
+
+    private static EngineSimFixture WithDefault(int devices)
+    {
+        var f = new EngineSimFixture(devices: devices);
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        f.Engine.Profiles.SetDefault("iPads", "Staff");
+        return f;
+    }
+
+    [Fact]
+    public void FullSync_AssignsTheDefaultProfileToEveryArrivingDevice_InBatchesOfAtMost1000()
+    {
+        using var f = WithDefault(2500);
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal(AdeSyncKind.Full, result.Kind);
+        Assert.Equal(2500, result.Added);
+        Assert.Equal(2500, result.DefaultProfileAssigned);
+        Assert.Equal(2500, f.Engine.Sync.GetStatus(f.Token).History.First().DefaultProfileAssigned);
+        var uuid = DefaultUuid(f);
+        Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal((uuid, "assigned"), (d.ProfileUuid, d.ProfileStatus)));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal("Staff", d.EnrollmentProfileName));
+
+        var requests = AssignRequests(f);
+        Assert.All(requests, r => Assert.InRange(r.DeviceCount, 1, 1000));
+        Assert.Equal(2500, requests.Sum(r => r.DeviceCount));
+        Assert.Single(f.Simulator.GetRequests("/profile"), r => r.Method == "POST" && r.StatusCode == 200);
+    }
+
+    [Fact]
+    public void DeltaSync_AssignsTheDefaultProfileToAddedDevicesOnly()
+    {
+        using var f = WithDefault(10);
+        Assert.Equal(10, f.Engine.Sync.Sync("iPads")!.DefaultProfileAssigned);
+        var added = f.Simulator.AddDevices(Server, 25).Select(d => d.SerialNumber).ToHashSet();
+        f.Simulator.ClearRequests();
+        f.Advance(Quarter);
+
+        var delta = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal(AdeSyncKind.Delta, delta.Kind);
+        Assert.Equal((25, 25), (delta.Added, delta.DefaultProfileAssigned));
+        Assert.Equal(25, AssignRequests(f).Sum(r => r.DeviceCount));
+        Assert.DoesNotContain(f.Simulator.GetRequests("/profile"), r => r.Method == "POST"); // already defined
+        Assert.All(f.Simulator.GetDevices(Server, added), d => Assert.Equal(DefaultUuid(f), d.ProfileUuid));
+
+        // The modified events of those assignments come in the next sync: nothing is assigned again.
+        f.Simulator.ClearRequests();
+        f.Advance(Quarter);
+        var next = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((0, 25, 0), (next.Added, next.Modified, next.DefaultProfileAssigned));
+        Assert.Empty(AssignRequests(f));
+    }
+
+    [Fact]
+    public async Task DeltaSync_DoesNotReassignKnownModifiedDevices_ButAssignsModifiedOnesTheEngineDidNotKnow()
+    {
+        using var f = new EngineSimFixture(devices: 6);
+        f.Engine.Sync.Sync("iPads"); // no default profile yet: the devices stay without one
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        f.Engine.Profiles.SetDefault("iPads", "Staff");
+        var s = f.AppleSerials().ToList();
+        Assert.Equal(1, f.Engine.Devices.Remove(s[3], f.Token.Id)); // the engine forgets one device
+
+        // Apple reports the four devices as modified (their profile was removed), still without a profile.
+        var client = f.Engine.Apple.ForToken(f.Token, f.Engine.Tokens);
+        await client.RemoveProfileAsync(s.Take(4).ToList());
+        f.Simulator.ClearRequests();
+        f.Advance(Quarter);
+
+        var delta = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((1, 3, 1), (delta.Added, delta.Modified, delta.DefaultProfileAssigned));
+        Assert.Equal(1, Assert.Single(AssignRequests(f)).DeviceCount);
+        Assert.Equal(DefaultUuid(f), f.Simulator.GetDevices(Server, [s[3]]).Single().ProfileUuid);
+        Assert.All(f.Simulator.GetDevices(Server, s.Take(3).ToList()), d => Assert.Null(d.ProfileUuid));
+        Assert.Equal("Staff", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[3])).Single().EnrollmentProfileName);
+    }
+
+    [Fact]
+    public void ALaterFullSync_AssignsDevicesWithoutAProfile_AndLeavesAssignedOnesAlone()
+    {
+        using var f = new EngineSimFixture(devices: 4);
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Kiosk", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity });
+        var s = f.AppleSerials().ToList();
+        f.Engine.Assignments.Assign("Kiosk", null, [s[0]]).ToList();
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        f.Engine.Profiles.SetDefault("iPads", "Staff");
+        f.Advance(TimeSpan.FromDays(7));
+        f.Simulator.ClearRequests();
+
+        var full = f.Engine.Sync.Sync("iPads", full: true)!;
+
+        Assert.Equal(AdeSyncKind.Full, full.Kind);
+        Assert.Equal(3, full.DefaultProfileAssigned);
+        Assert.Equal(3, AssignRequests(f).Sum(r => r.DeviceCount));
+        Assert.Equal(f.Engine.Profiles.Resolve("Kiosk").AppleProfileUuid, f.Simulator.GetDevices(Server, [s[0]]).Single().ProfileUuid);
+        Assert.All(f.Simulator.GetDevices(Server, s.Skip(1).ToList()), d => Assert.Equal(DefaultUuid(f), d.ProfileUuid));
+    }
+
+    [Fact]
+    public void WithoutADefaultProfile_NothingIsAssigned()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        var result = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((5, 0), (result.Added, result.DefaultProfileAssigned));
+        Assert.Empty(f.Simulator.GetRequests("/profile*"));
+        Assert.All(f.Simulator.GetDevices(Server), d => Assert.Null(d.ProfileUuid));
+    }
+
+    [Fact]
+    public void DefaultProfileAssigned_CountsOnlyTheDevicesAppleAccepted()
+    {
+        using var f = WithDefault(5);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[2], "FAILED", count: 1);
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((5, 4), (result.Added, result.DefaultProfileAssigned));
+        Assert.Null(f.Simulator.GetDevices(Server, [s[2]]).Single().ProfileUuid);
+        Assert.Equal("", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[2])).Single().EnrollmentProfileName);
+        // The failure is held back like any other: an assignment within 24 hours reports it without asking Apple.
+        var held = Assert.Single(f.Engine.Assignments.Assign("Staff", null, [s[2]]).ToList());
+        Assert.Equal(AdeAssignmentStatus.Failed, held.Status);
+    }
+}
