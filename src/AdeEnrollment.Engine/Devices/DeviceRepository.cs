@@ -140,21 +140,48 @@ internal static class DeviceRepository
         using var c = store.OpenConnection();
         var serial = query.SerialNumber is null ? null : query.SerialNumber.Trim().ToUpperInvariant();
         var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.ToRegex(serial) : null;
+        // Only the filters given are in the WHERE clause: "($s IS NULL OR d.serial_number = $s)" would keep SQLite from
+        // using an index, and one serial among 200,000 would be a scan of every device.
+        var filters = new List<string>(5);
+        var parameters = new List<(string Name, object? Value)>(3);
+        if (query.TokenId is { } tokenId)
+        {
+            filters.Add("d.token_id = $t");
+            parameters.Add(("$t", tokenId.ToString()));
+        }
+
+        if (serial is not null && serialPattern is null)
+        {
+            filters.Add("d.serial_number = $s");
+            parameters.Add(("$s", serial));
+        }
+
+        if (query.ProfileId is { } profileId)
+        {
+            filters.Add("d.profile_id = $p");
+            parameters.Add(("$p", profileId.ToString()));
+        }
+
+        if (query.Unassigned)
+        {
+            filters.Add("d.profile_id IS NULL");
+        }
+
+        if (query.RemovedFromAbm)
+        {
+            filters.Add("d.removed_at IS NOT NULL");
+        }
+
         using var command = c.Command(
-            """
+            $"""
             SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
                    p.name, d.profile_id, d.profile_status, d.profile_assign_time, d.profile_push_time,
                    d.device_assigned_date, d.device_assigned_by, d.removed_at, d.purge_after, t.name, t.id, t.scope_tags
             FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
-            WHERE ($t IS NULL OR d.token_id = $t)
-              AND ($s IS NULL OR d.serial_number = $s)
-              AND ($p IS NULL OR d.profile_id = $p)
-              AND ($unassigned = 0 OR d.profile_id IS NULL)
-              AND ($removed = 0 OR d.removed_at IS NOT NULL)
+            {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
             ORDER BY t.name, d.serial_number
             """,
-            ("$t", query.TokenId?.ToString()), ("$s", serialPattern is null ? serial : null), ("$p", query.ProfileId?.ToString()),
-            ("$unassigned", query.Unassigned ? 1 : 0), ("$removed", query.RemovedFromAbm ? 1 : 0));
+            [.. parameters]);
         using var reader = command.ExecuteReader();
         string? lastTags = null;
         IReadOnlyList<string> tags = [];
