@@ -12,6 +12,8 @@ function Start-SimHost {
     if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
     foreach ($a in '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'SimHost.ps1')) { $psi.ArgumentList.Add($a) }
     $psi.UseShellExecute = $false
+    # When this scenario runs under dotnet-trace, the simulator host must not wait for the tracer too.
+    [void]$psi.Environment.Remove('DOTNET_DiagnosticPorts')
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $process = [Diagnostics.Process]::Start($psi)
