@@ -69,31 +69,52 @@ internal static class DeviceRepository
             }
         }
 
-        using var upsert = Prepare(c, tx, UpsertSql, "$t", "$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$now", "$sync", "$op");
-        using var delete = Prepare(c, tx, DeleteOpSql, "$t", "$s", "$at", "$purge", "$now", "$op");
+        // Prepared once per page and bound by position: per device, SQLite's own work is then most of the cost.
+        using var upsert = new SqliteStatement(c, UpsertSql, "$t", "$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$now", "$sync", "$op");
+        using var delete = new SqliteStatement(c, DeleteOpSql, "$t", "$s", "$at", "$purge", "$now", "$op");
         var token = tokenId.ToString();
         var nowMs = ToUnixMs(now);
+        upsert.Bind(0, token);
+        upsert.Bind(14, nowMs);
+        upsert.Bind(15, syncId);
+        delete.Bind(0, token);
+        delete.Bind(4, nowMs);
         foreach (var d in latest.Values)
         {
-            var op = d.OpDate is { } o ? ToUnixMs(o) : (object?)null;
+            long? op = d.OpDate is { } o ? ToUnixMs(o) : null;
             if (string.Equals(d.OpType, "deleted", StringComparison.OrdinalIgnoreCase))
             {
                 var at = d.OpDate ?? now;
-                Set(delete, token, d.SerialNumber, ToUnixMs(at), ToUnixMs(at + PurgeDelay), nowMs, op);
-                counts.Removed += delete.ExecuteNonQuery();
+                delete.Bind(1, d.SerialNumber);
+                delete.Bind(2, ToUnixMs(at));
+                delete.Bind(3, ToUnixMs(at + PurgeDelay));
+                delete.Bind(5, op);
+                counts.Removed += delete.Execute();
                 continue;
             }
 
             var profileUuid = string.IsNullOrEmpty(d.ProfileUuid) ? null : d.ProfileUuid;
-            Set(upsert, token, d.SerialNumber, d.Model, d.Description, d.Color, d.AssetTag, d.Os, d.DeviceFamily, profileUuid,
-                d.ProfileStatus?.ToLowerInvariant(), Ms(d.ProfileAssignTime), Ms(d.ProfilePushTime), Ms(d.DeviceAssignedDate), d.DeviceAssignedBy, nowMs, syncId, op);
-            var firstSeen = upsert.ExecuteScalar();
-            if (firstSeen is null or DBNull)
+            upsert.Bind(1, d.SerialNumber);
+            upsert.Bind(2, d.Model);
+            upsert.Bind(3, d.Description);
+            upsert.Bind(4, d.Color);
+            upsert.Bind(5, d.AssetTag);
+            upsert.Bind(6, d.Os);
+            upsert.Bind(7, d.DeviceFamily);
+            upsert.Bind(8, profileUuid);
+            upsert.Bind(9, d.ProfileStatus?.ToLowerInvariant());
+            upsert.Bind(10, Ms(d.ProfileAssignTime));
+            upsert.Bind(11, Ms(d.ProfilePushTime));
+            upsert.Bind(12, Ms(d.DeviceAssignedDate));
+            upsert.Bind(13, d.DeviceAssignedBy);
+            upsert.Bind(16, op);
+            var firstSeen = upsert.ExecuteScalarInt64();
+            if (firstSeen is null)
             {
                 continue; // an older event than the one stored: ignored
             }
 
-            var added = (long)firstSeen == syncId;
+            var added = firstSeen == syncId;
             if (added)
             {
                 counts.Added++;
@@ -240,26 +261,4 @@ internal static class DeviceRepository
     private static DateTimeOffset? Time(long? ms) => ms is null ? null : ToTime(ms.Value);
 
     private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
-
-    private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, params string[] names)
-    {
-        var command = c.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
-        foreach (var name in names)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-
-        command.Prepare();
-        return command;
-    }
-
-    private static void Set(SqliteCommand command, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-    }
 }
