@@ -72,26 +72,47 @@ internal static class DeviceRepository
         // "Added" means the row did not exist before this page. (first_seen_sync cannot tell: a device fetched earlier in
         // the same sync — the delta after a full fetch, or a recovery re-fetch — has this sync's id already.)
         var existing = ExistingSerials(c, tx, tokenId, latest.Keys);
-        using var upsert = Prepare(c, tx, UpsertSql, "$t", "$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$now", "$sync", "$op");
-        using var delete = Prepare(c, tx, DeleteOpSql, "$t", "$s", "$at", "$purge", "$now", "$op");
+        // Prepared once per page and bound by position: per device, SQLite's own work is then most of the cost.
+        using var upsert = new SqliteStatement(c, UpsertSql, "$t", "$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$now", "$sync", "$op");
+        using var delete = new SqliteStatement(c, DeleteOpSql, "$t", "$s", "$at", "$purge", "$now", "$op");
         var token = tokenId.ToString();
         var nowMs = ToUnixMs(now);
+        upsert.Bind(0, token);
+        upsert.Bind(14, nowMs);
+        upsert.Bind(15, syncId);
+        delete.Bind(0, token);
+        delete.Bind(4, nowMs);
         foreach (var d in latest.Values)
         {
-            var op = d.OpDate is { } o ? ToUnixMs(o) : (object?)null;
+            long? op = d.OpDate is { } o ? ToUnixMs(o) : null;
             if (string.Equals(d.OpType, "deleted", StringComparison.OrdinalIgnoreCase))
             {
                 var at = d.OpDate ?? now;
-                Set(delete, token, d.SerialNumber, ToUnixMs(at), ToUnixMs(at + PurgeDelay), nowMs, op);
-                counts.Removed += delete.ExecuteNonQuery();
+                delete.Bind(1, d.SerialNumber);
+                delete.Bind(2, ToUnixMs(at));
+                delete.Bind(3, ToUnixMs(at + PurgeDelay));
+                delete.Bind(5, op);
+                counts.Removed += delete.Execute();
                 continue;
             }
 
             var profileUuid = string.IsNullOrEmpty(d.ProfileUuid) ? null : d.ProfileUuid;
-            Set(upsert, token, d.SerialNumber, d.Model, d.Description, d.Color, d.AssetTag, d.Os, d.DeviceFamily, profileUuid,
-                d.ProfileStatus?.ToLowerInvariant(), Ms(d.ProfileAssignTime), Ms(d.ProfilePushTime), Ms(d.DeviceAssignedDate), d.DeviceAssignedBy, nowMs, syncId, op);
-            var firstSeen = upsert.ExecuteScalar();
-            if (firstSeen is null or DBNull)
+            upsert.Bind(1, d.SerialNumber);
+            upsert.Bind(2, d.Model);
+            upsert.Bind(3, d.Description);
+            upsert.Bind(4, d.Color);
+            upsert.Bind(5, d.AssetTag);
+            upsert.Bind(6, d.Os);
+            upsert.Bind(7, d.DeviceFamily);
+            upsert.Bind(8, profileUuid);
+            upsert.Bind(9, d.ProfileStatus?.ToLowerInvariant());
+            upsert.Bind(10, Ms(d.ProfileAssignTime));
+            upsert.Bind(11, Ms(d.ProfilePushTime));
+            upsert.Bind(12, Ms(d.DeviceAssignedDate));
+            upsert.Bind(13, d.DeviceAssignedBy);
+            upsert.Bind(16, op);
+            var firstSeen = upsert.ExecuteScalarInt64();
+            if (firstSeen is null)
             {
                 continue; // an older event than the one stored: ignored
             }
@@ -159,21 +180,48 @@ internal static class DeviceRepository
         using var c = store.OpenConnection();
         var serial = query.SerialNumber is null ? null : query.SerialNumber.Trim().ToUpperInvariant();
         var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.ToRegex(serial) : null;
+        // Only the filters given are in the WHERE clause: "($s IS NULL OR d.serial_number = $s)" would keep SQLite from
+        // using an index, and one serial among 200,000 would be a scan of every device.
+        var filters = new List<string>(5);
+        var parameters = new List<(string Name, object? Value)>(3);
+        if (query.TokenId is { } tokenId)
+        {
+            filters.Add("d.token_id = $t");
+            parameters.Add(("$t", tokenId.ToString()));
+        }
+
+        if (serial is not null && serialPattern is null)
+        {
+            filters.Add("d.serial_number = $s");
+            parameters.Add(("$s", serial));
+        }
+
+        if (query.ProfileId is { } profileId)
+        {
+            filters.Add("d.profile_id = $p");
+            parameters.Add(("$p", profileId.ToString()));
+        }
+
+        if (query.Unassigned)
+        {
+            filters.Add("d.profile_id IS NULL");
+        }
+
+        if (query.RemovedFromAbm)
+        {
+            filters.Add("d.removed_at IS NOT NULL");
+        }
+
         using var command = c.Command(
-            """
+            $"""
             SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
                    p.name, d.profile_id, d.profile_status, d.profile_assign_time, d.profile_push_time,
                    d.device_assigned_date, d.device_assigned_by, d.removed_at, d.purge_after, t.name, t.id, t.scope_tags
             FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
-            WHERE ($t IS NULL OR d.token_id = $t)
-              AND ($s IS NULL OR d.serial_number = $s)
-              AND ($p IS NULL OR d.profile_id = $p)
-              AND ($unassigned = 0 OR d.profile_id IS NULL)
-              AND ($removed = 0 OR d.removed_at IS NOT NULL)
+            {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
             ORDER BY t.name, d.serial_number
             """,
-            ("$t", query.TokenId?.ToString()), ("$s", serialPattern is null ? serial : null), ("$p", query.ProfileId?.ToString()),
-            ("$unassigned", query.Unassigned ? 1 : 0), ("$removed", query.RemovedFromAbm ? 1 : 0));
+            [.. parameters]);
         using var reader = command.ExecuteReader();
         string? lastTags = null;
         IReadOnlyList<string> tags = [];
@@ -232,26 +280,4 @@ internal static class DeviceRepository
     private static DateTimeOffset? Time(long? ms) => ms is null ? null : ToTime(ms.Value);
 
     private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
-
-    private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, params string[] names)
-    {
-        var command = c.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
-        foreach (var name in names)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-
-        command.Prepare();
-        return command;
-    }
-
-    private static void Set(SqliteCommand command, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-    }
 }

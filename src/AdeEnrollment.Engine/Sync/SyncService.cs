@@ -319,16 +319,51 @@ public sealed class SyncService
 
         private string Activity => $"Syncing devices of token '{token.Name}'";
 
-        /// <summary>Pages through POST /server/devices; returns the cursor to continue with a delta sync.</summary>
+        /// <summary>
+        /// Pages through POST /server/devices; returns the cursor to continue with a delta sync. The next page is asked
+        /// of Apple while this one is committed: a fetch pages through the listing Apple froze when it started, so asking
+        /// early changes nothing Apple returns. A cursor is still stored only with its committed page, and a page fetched
+        /// ahead of a run that stops is dropped (the next sync asks for it again from the last committed cursor).
+        /// </summary>
         private string FullFetch(AppleClient client, string? cursor, long fullSyncId)
         {
             Host.WriteVerbose(cursor is null ? $"Full sync of token '{token.Name}': fetching every device from Apple." : $"Resuming the full sync of token '{token.Name}' from its last committed page.");
+            using var dropAhead = CancellationTokenSource.CreateLinkedTokenSource(Host.Cancellation);
+            Task<AppleDevicePage>? ahead = null;
+            try
+            {
+                return FullFetchPages(client, cursor, fullSyncId, dropAhead.Token, ref ahead);
+            }
+            finally
+            {
+                // The run stops with a page in flight: it is dropped, and nothing of it outlives the run.
+                if (ahead is not null)
+                {
+                    dropAhead.Cancel();
+                    try
+                    {
+                        ahead.GetAwaiter().GetResult();
+                    }
+                    catch (Exception)
+                    {
+                        // the dropped page's own failure (or its cancellation) is nobody's error
+                    }
+                }
+            }
+        }
+
+        private string FullFetchPages(AppleClient client, string? cursor, long fullSyncId, CancellationToken aheadCancellation, ref Task<AppleDevicePage>? ahead)
+        {
             while (true)
             {
+                // Ctrl+C during a commit stops before the next page, as it would if that page had not been asked yet.
+                Host.Cancellation.ThrowIfCancellationRequested();
                 AppleDevicePage page;
                 try
                 {
-                    page = client.FetchDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
+                    var request = ahead ?? client.FetchDevicesAsync(cursor, PageSize, Host.Cancellation);
+                    ahead = null;
+                    page = request.GetAwaiter().GetResult();
                 }
                 catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleCursorExhausted) && cursor is not null)
                 {
@@ -344,6 +379,11 @@ public sealed class SyncService
                 }
 
                 var next = page.Cursor ?? cursor ?? throw ErrorCatalog.AppleResponseInvalid(token.Name, "POST /server/devices", "the page has no cursor.");
+                if (page.MoreToFollow)
+                {
+                    ahead = client.FetchDevicesAsync(next, PageSize, aheadCancellation);
+                }
+
                 Commit(page.Devices ?? [], next, page.MoreToFollow ? "fetch" : "sync", fullSyncId, fullDone: !page.MoreToFollow);
                 cursor = next;
                 if (!page.MoreToFollow)

@@ -1,0 +1,198 @@
+# One benchmark scenario, run by bench/Invoke-Benchmark.ps1 in a fresh pwsh so that the peak working set read at the
+# end is this scenario's own. The simulator runs in a second process (bench/SimHost.ps1). Writes one JSON object to
+# -ResultPath. Never used by the tests.
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)]
+    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync')]
+    [string] $Scenario,
+
+    [Parameter(Mandatory)] [string] $Folder,
+    [Parameter(Mandatory)] [string] $StorePath,
+    [Parameter(Mandatory)] [string] $ResultPath,
+    [int] $Devices = 200000,
+    [int] $Changes = 1000,
+    [int] $Seed = 4242
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$ProgressPreference = 'SilentlyContinue'
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
+Import-Module AdeEnrollment
+
+$result = [ordered]@{ scenario = $Scenario; devices = $Devices }
+$simHost = $null
+New-Item -ItemType Directory -Force $Folder | Out-Null
+
+function Connect-FreshStore {
+    if (Test-Path $StorePath) { Remove-Item -Force $StorePath, "$StorePath.key", "$StorePath-wal", "$StorePath-shm" -ErrorAction SilentlyContinue }
+    Connect-AdeStore -Path $StorePath | Out-Null
+}
+
+function Start-Simulated([int] $Count, [string] $Name = 'Bench') {
+    $script:simHost = Start-SimHost -Seed $Seed
+    $t = New-BenchToken -SimHost $script:simHost -Name $Name -Devices $Count -Folder $Folder
+    $result.simulatorAddSeconds = $t.SimulatorAddSeconds
+    $t.Token
+}
+
+function Add-SyncFigures([string] $Prefix, $Step) {
+    $r = $Step.Output
+    $result["${Prefix}Seconds"] = $Step.Seconds
+    $result["${Prefix}CpuSeconds"] = $Step.CpuSeconds
+    $result["${Prefix}Status"] = "$($r.Status)"
+    $result["${Prefix}Kind"] = "$($r.Kind)"
+    $result["${Prefix}Added"] = $r.Added
+    $result["${Prefix}Modified"] = $r.Modified
+    $result["${Prefix}Removed"] = $r.Removed
+    $result["${Prefix}Pages"] = $r.Pages
+    $result["${Prefix}DefaultProfileAssigned"] = $r.DefaultProfileAssigned
+}
+
+try {
+    switch ($Scenario) {
+        'FullSync' {
+            # Full sync of N devices into a fresh store (the store is kept for LookupSerial and PipeAll).
+            Connect-FreshStore
+            $token = Start-Simulated $Devices
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            Add-SyncFigures 'sync' $step
+            if ($step.Output.Added -ne $Devices) { throw "The full sync added $($step.Output.Added) devices, not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'RawBaseline' {
+            # The engine's Apple client alone: every page fetched and parsed, nothing stored. The client is internal:
+            # reached through the engine by reflection, exactly as SyncService makes it (AppleClientFactory.ForToken).
+            Connect-FreshStore
+            $token = Start-Simulated $Devices
+            $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance'
+            $store = [AdeEnrollment.Engine.Storage.AdeStore]::Open($StorePath, $null)
+            $engine = [AdeEnrollment.Engine.AdeEngine]::new($store, [AdeEnrollment.Engine.Hosting.NullHost]::Instance, $null)
+            $factory = [AdeEnrollment.Engine.AdeEngine].GetProperty('Apple', $flags).GetValue($engine)
+            $client = $factory.GetType().GetMethod('ForToken', $flags).Invoke($factory, [object[]]@($token.psobject.BaseObject, $engine.Tokens))
+            $fetch = $client.GetType().GetMethod('FetchDevicesAsync', $flags)
+            $pageType = $fetch.ReturnType.GetGenericArguments()[0]
+            $devicesProperty = $pageType.GetProperty('Devices'); $cursorProperty = $pageType.GetProperty('Cursor'); $moreProperty = $pageType.GetProperty('MoreToFollow')
+            $step = Measure-Step {
+                $cursor = $null; $count = 0; $pages = 0
+                do {
+                    $page = $fetch.Invoke($client, [object[]]@($cursor, [Nullable[int]]1000, [Threading.CancellationToken]::None)).GetAwaiter().GetResult()
+                    $count += $devicesProperty.GetValue($page).Count
+                    $cursor = $cursorProperty.GetValue($page)
+                    $pages++
+                } while ($moreProperty.GetValue($page))
+                [pscustomobject]@{ Devices = $count; Pages = $pages }
+            }
+            if ($step.Output.Devices -ne $Devices) { throw "The client fetched $($step.Output.Devices) devices, not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+            $result.pages = $step.Output.Pages
+        }
+
+        'DeltaSync' {
+            # A store synced with N devices; then ABM assigns Changes/2 new devices and unassigns Changes/2; 15 minutes
+            # later (both clocks: the engine's here, the simulator's in its host) a manual delta sync.
+            Connect-FreshStore
+            Import-Module AdeEnrollment.Simulator # Set-AdeSimClock: the engine clock of this process
+            $token = Start-Simulated $Devices
+            $full = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            Add-SyncFigures 'setupFullSync' $full
+            $half = [int]($Changes / 2)
+            Invoke-SimHost $simHost @{ op = 'add'; name = $token.Name; count = $Changes - $half } | Out-Null
+            Invoke-SimHost $simHost @{ op = 'remove'; name = $token.Name; count = $half } | Out-Null
+            Invoke-SimHost $simHost @{ op = 'advance'; minutes = 15 } | Out-Null
+            Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15) -Confirm:$false
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            Add-SyncFigures 'sync' $step
+            if ($step.Output.Kind -ne 'Delta' -or $step.Output.Added -ne ($Changes - $half) -or $step.Output.Removed -ne $half) {
+                throw "The delta sync was $($step.Output.Kind) with $($step.Output.Added) added and $($step.Output.Removed) removed, not Delta with $($Changes - $half) and $half."
+            }
+            $result.changes = $Changes
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'LookupSerial' {
+            # Get-AdeDevice -SerialNumber: one device among N (the FullSync store), median of distinct serials after a warm-up.
+            if (-not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
+            Connect-AdeStore -Path $StorePath | Out-Null
+            $serials = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device ORDER BY random() LIMIT 25'
+            foreach ($s in $serials[0..4]) { Get-AdeDevice -SerialNumber $s | Out-Null }
+            $runs = foreach ($s in $serials[5..24]) {
+                $step = Measure-Step { Get-AdeDevice -SerialNumber $s }
+                if ($step.Output.SerialNumber -ne $s) { throw "Get-AdeDevice -SerialNumber $s found nothing." }
+                $step.Seconds
+            }
+            $sorted = @($runs | Sort-Object)
+            $result.runs = $sorted.Count
+            $result.warmUpRuns = 5
+            $result.seconds = ($sorted[[int][math]::Floor(($sorted.Count - 1) / 2)] + $sorted[[int][math]::Ceiling(($sorted.Count - 1) / 2)]) / 2
+            $result.minSeconds = $sorted[0]
+            $result.maxSeconds = $sorted[-1]
+        }
+
+        'PipeAll' {
+            # Get-AdeDevice | Measure-Object over the N devices of the FullSync store.
+            if (-not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
+            Connect-AdeStore -Path $StorePath | Out-Null
+            $one = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device LIMIT 1'
+            Get-AdeDevice -SerialNumber $one[0] | Out-Null # loads and jits the cmdlet; the pipe itself is timed cold
+            $step = Measure-Step { Get-AdeDevice | Measure-Object }
+            if ($step.Output.Count -ne $Devices) { throw "Get-AdeDevice | Measure-Object counted $($step.Output.Count), not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'Assign' {
+            # Set-AdeDeviceProfile of one profile to all N synced devices (the profile is defined at Apple on first use).
+            Connect-FreshStore
+            $token = Start-Simulated $Devices
+            $full = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            Add-SyncFigures 'setupFullSync' $full
+            $prof = New-AdeProfile -Token $token.Name -Name 'Bench assignment' -UserAffinity WithUserAffinity
+            $serials = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device'
+            $step = Measure-Step { $r = Set-AdeDeviceProfile -Profile $prof.Name -Token $token.Name -SerialNumber $serials; , $r }
+            $results = @($step.Output)
+            $success = @($results.Where({ $_.Status -eq 'Success' })).Count
+            $result.results = $results.Count
+            $result.success = $success
+            if ($success -ne $Devices) { throw "Set-AdeDeviceProfile succeeded for $success devices, not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'DefaultProfileSync' {
+            # Full sync of N devices into a fresh store with a default profile set before: every device is assigned it.
+            Connect-FreshStore
+            $token = Start-Simulated $Devices
+            $prof = New-AdeProfile -Token $token.Name -Name 'Bench default' -UserAffinity WithUserAffinity
+            Set-AdeDefaultProfile -Token $token.Name -Profile $prof.Name -Confirm:$false | Out-Null
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            Add-SyncFigures 'sync' $step
+            if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned the default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+    }
+
+    $peak = Get-PeakMemory
+    $result.peakWorkingSetBytes = $peak.PeakWorkingSetBytes
+    $result.vmHwmBytes = $peak.VmHwmBytes
+    $result.ok = $true
+} catch {
+    $result.ok = $false
+    $result.error = "$_"
+    Write-Host "Scenario $Scenario failed: $_" -ForegroundColor Red
+    Write-Host $_.ScriptStackTrace
+} finally {
+    if ($simHost) {
+        $stats = Stop-SimHost $simHost
+        if ($stats) { $result.simulatorPeakWorkingSetBytes = $stats.peakWorkingSetBytes; $result.simulatorCpuSeconds = $stats.cpuSeconds }
+    }
+}
+
+$result | ConvertTo-Json -Depth 4 | Set-Content -Path $ResultPath
+exit ([int](-not $result.ok))

@@ -1,0 +1,60 @@
+# The simulator side of a benchmark scenario, in a pwsh process of its own: the scenario's process then holds only
+# the engine, so its peak working set is the engine's (the simulator keeps every device in memory, and in the same
+# process it would be counted as the engine's). Started by bench/BenchCommon.ps1 (Start-SimHost) with stdin/stdout
+# redirected; reads one JSON command per line and answers one line "@@SIM <json>". Nothing else goes to stdout.
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Import-Module AdeEnrollment.Simulator
+
+function Send-Reply([hashtable] $Reply) {
+    [Console]::Out.WriteLine('@@SIM ' + ($Reply | ConvertTo-Json -Compress -Depth 4))
+    [Console]::Out.Flush()
+}
+
+$sim = $null
+while ($null -ne ($line = [Console]::In.ReadLine())) {
+    if (-not $line.Trim()) { continue }
+    try {
+        $c = $line | ConvertFrom-Json
+        $reply = @{ ok = $true }
+        switch ($c.op) {
+            'start' {
+                $sim = Start-AdeSimulator -Seed ([int]$c.seed)
+                $reply.uri = $sim.Uri.ToString()
+            }
+            'server' {
+                # ABM "add MDM server" with the engine's public key, then the server's devices.
+                New-AdeSimServer -Name $c.name -PublicKeyPath $c.pem -OutFile $c.p7m | Out-Null
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                if ([int]$c.count -gt 0) { Add-AdeSimDevice -Server $c.name -Count ([int]$c.count) | Out-Null }
+                $reply.addSeconds = $watch.Elapsed.TotalSeconds
+            }
+            'add' {
+                $reply.serials = @(Add-AdeSimDevice -Server $c.name -Count ([int]$c.count) | ForEach-Object SerialNumber)
+            }
+            'remove' {
+                # ABM "unassign": the first N devices of the server leave it with a 'deleted' event.
+                $serials = @(Get-AdeSimDevice -Server $c.name | Select-Object -First ([int]$c.count) | ForEach-Object SerialNumber)
+                Remove-AdeSimDevice -Server $c.name -SerialNumber $serials -Confirm:$false
+                $reply.serials = $serials
+            }
+            'advance' {
+                Set-AdeSimClock -Advance ([timespan]::FromMinutes([double]$c.minutes)) -Confirm:$false
+            }
+            'stats' {
+                $p = [Diagnostics.Process]::GetCurrentProcess()
+                $reply.peakWorkingSetBytes = $p.PeakWorkingSet64
+                $reply.cpuSeconds = $p.TotalProcessorTime.TotalSeconds
+            }
+            'quit' {
+                if ($sim) { Stop-AdeSimulator }
+                Send-Reply $reply
+                exit 0
+            }
+            default { throw "Unknown command '$($c.op)'." }
+        }
+        Send-Reply $reply
+    } catch {
+        Send-Reply @{ ok = $false; error = "$_" }
+    }
+}
