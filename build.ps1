@@ -12,6 +12,7 @@
       Bench  Build, then runs the benchmark harness (bench/Invoke-Benchmark.ps1).
       Package  Build, then zips both modules into out/packages.
       Clean  removes out/ and every bin/ and obj/.
+    -NoHelp (development only) skips compiling help, which otherwise fails the build for a cmdlet without a page.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 Test
 #>

@@ -7,21 +7,21 @@
     and sends nothing. Devices Apple throttles are retried within the cmdlet's time; devices Apple fails are held back
     24 hours (the report says until when).
 .EXAMPLE
-    ./Set-AdeProfileFromCsv.ps1 -Path ./classroom.csv -Profile 'Classroom Shared iPad' -Token 'Contoso iPads' -WhatIf
+    ./Set-AdeProfileFromCsv.ps1 -Path ./classroom.csv -ProfileName 'Classroom Shared iPad' -Token 'Contoso iPads' -WhatIf
 .EXAMPLE
-    ./Set-AdeProfileFromCsv.ps1 -Path ./classroom.csv -Profile 'Classroom Shared iPad' -Token 'Contoso iPads' -ReportPath ./report.csv
+    ./Set-AdeProfileFromCsv.ps1 -Path ./classroom.csv -ProfileName 'Classroom Shared iPad' -Token 'Contoso iPads' -ReportPath ./report.csv
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
     [Parameter(Mandatory)] [string] $Path,
-    [Parameter(Mandatory)] [string] $Profile,
+    [Parameter(Mandatory)] [string] $ProfileName,
     [string] $Token,
     [string] $ReportPath = ([IO.Path]::ChangeExtension($Path, '.report.csv'))
 )
 
 $ErrorActionPreference = 'Stop'
 Import-Module AdeEnrollment
-$params = @{ Profile = $Profile }
+$params = @{ Profile = $ProfileName }
 if ($Token) { $params.Token = $Token }
 $results = Import-Csv -Path $Path | Set-AdeDeviceProfile @params -WhatIf:$WhatIfPreference
 if ($WhatIfPreference) { return }
