@@ -108,7 +108,7 @@ public sealed class AssignmentService
             return 0;
         }
 
-        var profile = profiles.Get(id: profileId).Single();
+        var profile = profiles.GetWithoutDeviceCount(profileId);
         var uuid = EnsureDefined(client, profile, token);
         var n = 0;
         for (var i = 0; i < serials.Count; i += MaxBatch)
