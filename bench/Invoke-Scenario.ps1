@@ -12,6 +12,9 @@ param(
     [Parameter(Mandatory)] [string] $ResultPath,
     [int] $Devices = 200000,
     [int] $Changes = 1000,
+    # FullSync and RawBaseline first run the same work untimed on a token of this many devices, so that the timed
+    # run is free of one-off costs (JIT, first connection, first session) and per-device costs compare across sizes.
+    [int] $WarmUpDevices = 1000,
     [int] $Seed = 4242
 )
 
@@ -31,7 +34,7 @@ function Connect-FreshStore {
 }
 
 function Start-Simulated([int] $Count, [string] $Name = 'Bench') {
-    $script:simHost = Start-SimHost -Seed $Seed
+    if (-not $script:simHost) { $script:simHost = Start-SimHost -Seed $Seed }
     $t = New-BenchToken -SimHost $script:simHost -Name $Name -Devices $Count -Folder $Folder
     $result.simulatorAddSeconds = $t.SimulatorAddSeconds
     $t.Token
@@ -54,6 +57,15 @@ try {
     switch ($Scenario) {
         'FullSync' {
             # Full sync of N devices into a fresh store (the store is kept for LookupSerial and PipeAll).
+            if ($WarmUpDevices -gt 0) {
+                # in a store of its own: the synced store holds exactly the N devices (LookupSerial, PipeAll use it)
+                $script:simHost = Start-SimHost -Seed $Seed
+                Remove-Item -Force "$StorePath.warm-up.db*" -ErrorAction SilentlyContinue
+                Connect-AdeStore -Path "$StorePath.warm-up.db" | Out-Null
+                $warm = (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
+                Sync-AdeDevice -Token $warm.Name | Out-Null
+                $result.warmUpDevices = $WarmUpDevices
+            }
             Connect-FreshStore
             $token = Start-Simulated $Devices
             $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
@@ -72,20 +84,28 @@ try {
             $store = [AdeEnrollment.Engine.Storage.AdeStore]::Open($StorePath, $null)
             $engine = [AdeEnrollment.Engine.AdeEngine]::new($store, [AdeEnrollment.Engine.Hosting.NullHost]::Instance, $null)
             $factory = [AdeEnrollment.Engine.AdeEngine].GetProperty('Apple', $flags).GetValue($engine)
-            $client = $factory.GetType().GetMethod('ForToken', $flags).Invoke($factory, [object[]]@($token.psobject.BaseObject, $engine.Tokens))
-            $fetch = $client.GetType().GetMethod('FetchDevicesAsync', $flags)
+            $forToken = $factory.GetType().GetMethod('ForToken', $flags)
+            $fetch = $forToken.ReturnType.GetMethod('FetchDevicesAsync', $flags)
             $pageType = $fetch.ReturnType.GetGenericArguments()[0]
             $devicesProperty = $pageType.GetProperty('Devices'); $cursorProperty = $pageType.GetProperty('Cursor'); $moreProperty = $pageType.GetProperty('MoreToFollow')
-            $step = Measure-Step {
+            $fetchAll = {
+                param($Client)
                 $cursor = $null; $count = 0; $pages = 0
                 do {
-                    $page = $fetch.Invoke($client, [object[]]@($cursor, [Nullable[int]]1000, [Threading.CancellationToken]::None)).GetAwaiter().GetResult()
+                    $page = $fetch.Invoke($Client, [object[]]@($cursor, [Nullable[int]]1000, [Threading.CancellationToken]::None)).GetAwaiter().GetResult()
                     $count += $devicesProperty.GetValue($page).Count
                     $cursor = $cursorProperty.GetValue($page)
                     $pages++
                 } while ($moreProperty.GetValue($page))
                 [pscustomobject]@{ Devices = $count; Pages = $pages }
             }
+            if ($WarmUpDevices -gt 0) {
+                $warm = (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
+                & $fetchAll $forToken.Invoke($factory, [object[]]@($warm.psobject.BaseObject, $engine.Tokens)) | Out-Null
+                $result.warmUpDevices = $WarmUpDevices
+            }
+            $client = $forToken.Invoke($factory, [object[]]@($token.psobject.BaseObject, $engine.Tokens))
+            $step = Measure-Step { & $fetchAll $client }
             if ($step.Output.Devices -ne $Devices) { throw "The client fetched $($step.Output.Devices) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds

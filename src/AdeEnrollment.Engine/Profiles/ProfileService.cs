@@ -70,6 +70,15 @@ public sealed class ProfileService
     }
 
     public IReadOnlyList<AdeProfile> Get(Guid? tokenId = null, string? name = null, bool defaultOnly = false, Guid? id = null)
+        => Query(tokenId, name, defaultOnly, id, countDevices: true);
+
+    /// <summary>
+    /// One profile as it is now, with <see cref="AdeProfile.DeviceCount"/> left 0: counting the devices that hold a
+    /// profile reads its whole index range, which a sync that assigns the default profile page by page cannot afford.
+    /// </summary>
+    internal AdeProfile GetWithoutDeviceCount(Guid id) => Query(null, null, false, id, countDevices: false).Single();
+
+    private List<AdeProfile> Query(Guid? tokenId, string? name, bool defaultOnly, Guid? id, bool countDevices)
     {
         var regex = name is null ? null : Wildcard.ToRegex(name);
         Func<string, bool>? pattern = name is null ? null : n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) || regex!.IsMatch(n);
@@ -78,12 +87,12 @@ public sealed class ProfileService
             using var command = c.Command(
                 """
                 SELECT p.id, p.name, p.settings, p.apple_profile_uuid, p.created_at, p.modified_at, t.id, t.name, t.scope_tags,
-                       t.default_profile_id = p.id, (SELECT count(*) FROM device d WHERE d.profile_id = p.id)
+                       t.default_profile_id = p.id, CASE WHEN $count = 1 THEN (SELECT count(*) FROM device d WHERE d.profile_id = p.id) ELSE 0 END
                 FROM profile p JOIN token t ON t.id = p.token_id
                 WHERE ($t IS NULL OR p.token_id = $t) AND ($id IS NULL OR p.id = $id) AND ($def = 0 OR t.default_profile_id = p.id)
                 ORDER BY t.name, p.name
                 """,
-                ("$t", tokenId?.ToString()), ("$id", id?.ToString()), ("$def", defaultOnly ? 1 : 0));
+                ("$t", tokenId?.ToString()), ("$id", id?.ToString()), ("$def", defaultOnly ? 1 : 0), ("$count", countDevices ? 1 : 0));
             using var r = command.ExecuteReader();
             var list = new List<AdeProfile>();
             while (r.Read())
