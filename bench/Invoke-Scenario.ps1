@@ -41,7 +41,11 @@ function Start-Simulated([int] $Count, [string] $Name = 'Bench') {
 }
 
 function Add-SyncFigures([string] $Prefix, $Step) {
-    $r = $Step.Output
+    # Warnings (3>&1) are recorded, not printed; the output keeps only the sync result.
+    $warnings = @($Step.Output | Where-Object { $_ -is [Management.Automation.WarningRecord] } | ForEach-Object Message)
+    if ($warnings.Count -gt 0) { $result["${Prefix}Warnings"] = $warnings }
+    $r = $Step.Output | Where-Object { $_ -is [AdeEnrollment.Engine.Model.AdeSyncResult] } | Select-Object -First 1
+    $Step.Output = $r
     $result["${Prefix}Seconds"] = $Step.Seconds
     $result["${Prefix}CpuSeconds"] = $Step.CpuSeconds
     $result["${Prefix}Status"] = "$($r.Status)"
@@ -68,7 +72,7 @@ try {
             }
             Connect-FreshStore
             $token = Start-Simulated $Devices
-            $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.Added -ne $Devices) { throw "The full sync added $($step.Output.Added) devices, not $Devices." }
             $result.seconds = $step.Seconds
@@ -118,14 +122,14 @@ try {
             Connect-FreshStore
             Import-Module AdeEnrollment.Simulator # Set-AdeSimClock: the engine clock of this process
             $token = Start-Simulated $Devices
-            $full = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            $full = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'setupFullSync' $full
             $half = [int]($Changes / 2)
             Invoke-SimHost $simHost @{ op = 'add'; name = $token.Name; count = $Changes - $half } | Out-Null
             Invoke-SimHost $simHost @{ op = 'remove'; name = $token.Name; count = $half } | Out-Null
             Invoke-SimHost $simHost @{ op = 'advance'; minutes = 15 } | Out-Null
             Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15) -Confirm:$false
-            $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.Kind -ne 'Delta' -or $step.Output.Added -ne ($Changes - $half) -or $step.Output.Removed -ne $half) {
                 throw "The delta sync was $($step.Output.Kind) with $($step.Output.Added) added and $($step.Output.Removed) removed, not Delta with $($Changes - $half) and $half."
@@ -170,7 +174,7 @@ try {
             # Set-AdeDeviceProfile of one profile to all N synced devices (the profile is defined at Apple on first use).
             Connect-FreshStore
             $token = Start-Simulated $Devices
-            $full = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            $full = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'setupFullSync' $full
             $prof = New-AdeProfile -Token $token.Name -Name 'Bench assignment' -UserAffinity WithUserAffinity
             $serials = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device'
@@ -190,7 +194,7 @@ try {
             $token = Start-Simulated $Devices
             $prof = New-AdeProfile -Token $token.Name -Name 'Bench default' -UserAffinity WithUserAffinity
             Set-AdeDefaultProfile -Token $token.Name -Profile $prof.Name -Confirm:$false | Out-Null
-            $step = Measure-Step { Sync-AdeDevice -Token $token.Name }
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned the default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
             $result.seconds = $step.Seconds

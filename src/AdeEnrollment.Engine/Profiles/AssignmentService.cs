@@ -122,14 +122,17 @@ public sealed class AssignmentService
         var n = 0;
         for (var i = 0; i < serials.Count; i += MaxBatch)
         {
+            // Only the statuses are counted here: the devices' current profiles (for PreviousProfile) are not read.
             var batch = serials.Skip(i).Take(MaxBatch).ToList();
-            n += Send(client, token, profile, uuid, batch, CurrentState(token.Id, batch)).Count(r => r.Status == AdeAssignmentStatus.Success);
+            n += Send(client, token, profile, uuid, batch, NoCurrentState).Count(r => r.Status == AdeAssignmentStatus.Success);
         }
 
         return n;
     }
 
     private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt);
+
+    private static readonly IReadOnlyDictionary<string, DeviceState> NoCurrentState = new Dictionary<string, DeviceState>();
 
     private Dictionary<string, DeviceState> CurrentState(Guid tokenId, IReadOnlyList<string> serials)
     {
