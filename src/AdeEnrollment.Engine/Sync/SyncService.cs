@@ -466,7 +466,7 @@ public sealed class SyncService
         private AdeSyncResult Finish(AdeSyncTrigger trigger)
         {
             var now = owner.time.GetUtcNow();
-            var devices = owner.store.Write((c, tx) =>
+            var counted = owner.store.Write((c, tx) =>
             {
                 purged = DeviceRepository.Purge(c, tx, token.Id, now);
                 c.Execute(
@@ -481,12 +481,13 @@ public sealed class SyncService
                     UPDATE sync_state SET last_success_at = $now, next_must_be_full = 0, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
                     WHERE token_id = $t AND lease_id = $l
                     """, ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()), ("$l", lease));
-                return c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString()));
+                return (All: c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString())),
+                        Assigned: c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL", ("$t", token.Id.ToString())));
             });
 
-            if (devices > MaxDevicesPerToken)
+            if (counted.Assigned > MaxDevicesPerToken)
             {
-                Host.WriteWarning($"Token '{token.Name}' now has {devices:N0} devices, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
+                Host.WriteWarning($"Token '{token.Name}' now has {counted.Assigned:N0} devices assigned in ABM, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
             }
 
             if (purged > 0)
@@ -511,10 +512,10 @@ public sealed class SyncService
                 Pages = pages,
                 StartedAt = startedAt,
                 Duration = now - startedAt,
-                DeviceCount = devices,
+                DeviceCount = counted.All,
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
-                ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
+                ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.Assigned),
             };
         }
 
