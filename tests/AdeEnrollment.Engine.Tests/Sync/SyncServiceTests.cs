@@ -189,15 +189,31 @@ public class SyncServiceTests
     public void A_sync_that_brings_a_token_over_200000_devices_completes_and_warns()
     {
         using var f = new EngineSimFixture(devices: 3);
+        f.Engine.Sync.Sync("iPads");
+        // 200,000 devices the token already holds (synced earlier), then a delta sync brings one more.
+        var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        f.Sql($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 199997)
+            INSERT INTO device (token_id, serial_number, updated_at) SELECT '{f.Token.Id}', 'X' || i, {now} FROM n
+            """);
+        f.Simulator.AddDevices(EngineSimFixture.Server, 1);
+        f.Advance(Quarter);
+        var result = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((AdeSyncStatus.Succeeded, 1), (result.Status, result.Added));
+        Assert.Contains(f.Host.Warnings, w => w.Contains("200,001") && w.Contains("200,000") && w.Contains("Split"));
+    }
+
+    [Fact]
+    public void Devices_removed_from_ABM_do_not_count_towards_the_200000_limit()
+    {
+        using var f = new EngineSimFixture(devices: 3);
         var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
         f.Sql($"""
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
-            INSERT INTO device (token_id, serial_number, updated_at, last_seen_sync) SELECT '{f.Token.Id}', 'X' || i, {now}, -1 FROM n
+            INSERT INTO device (token_id, serial_number, updated_at, removed_at, purge_after) SELECT '{f.Token.Id}', 'X' || i, {now}, {now}, {now + 3_888_000_000} FROM n
             """);
-        f.Sql($"INSERT INTO sync_state (token_id, cursor, cursor_kind, last_started_at, last_success_at, last_full_at) VALUES ('{f.Token.Id}', NULL, NULL, NULL, NULL, NULL)");
-        var result = f.Engine.Sync.Sync("iPads")!;
-        Assert.Equal(AdeSyncStatus.Succeeded, result.Status);
-        Assert.Contains(f.Host.Warnings, w => w.Contains("200,000") && w.Contains("Split"));
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync("iPads")!.Status);
+        Assert.DoesNotContain(f.Host.Warnings, w => w.Contains("Split"));
     }
 
     [Fact]
