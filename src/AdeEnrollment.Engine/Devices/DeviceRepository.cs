@@ -139,7 +139,8 @@ internal static class DeviceRepository
     private static HashSet<string> ExistingSerials(SqliteConnection c, SqliteTransaction tx, Guid tokenId, IEnumerable<string> serials)
     {
         using var command = c.Command(
-            "SELECT d.serial_number FROM json_each($s) j JOIN device d ON d.token_id = $t AND d.serial_number = j.value",
+            // CROSS JOIN keeps the page's serials as the outer loop: one primary-key probe per serial, never a scan.
+            "SELECT d.serial_number FROM json_each($s) j CROSS JOIN device d WHERE d.token_id = $t AND d.serial_number = j.value",
             ("$s", JsonSerializer.Serialize(serials)), ("$t", tokenId.ToString()));
         command.Transaction = tx;
         using var r = command.ExecuteReader();
