@@ -94,7 +94,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
                 return;
         }
 
-        var target = PipelineDevice.Read(item);
+        var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
         var within = target.TokenId ?? tokenId;
         Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Profile, within?.ToString()).Id;
         WriteSerial(target with { TokenId = within }, profileId);

@@ -46,7 +46,7 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
             {
                 RunItem(() =>
                 {
-                    var target = PipelineDevice.Read(item);
+                    var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
                     targets.Add(target.TokenId is null && tokenId is not null ? target with { TokenId = tokenId } : target);
                 });
             }

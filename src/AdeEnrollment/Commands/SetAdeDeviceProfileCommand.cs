@@ -51,7 +51,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
         {
             foreach (var item in InputObject)
             {
-                RunItem(() => targets.Add(PipelineDevice.Read(item)));
+                RunItem(() => targets.Add(PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id)));
             }
         }
         else

@@ -9,12 +9,13 @@ namespace AdeEnrollment.Transforms;
 /// <summary>
 /// Reads the device a piped object names, the same way for Get-AdeDevice, Set-AdeDeviceProfile and Remove-AdeDevice:
 /// an AdeDevice (serial and token), a string (a serial), or any row or object with a serial number property under
-/// one of the names of <see cref="SerialColumns"/> (and, if present, a TokenId). An object without such a property
+/// one of the names of <see cref="SerialColumns"/> (and, if present, a TokenId, or a Token name
+/// resolved by <c>resolveToken</c>). An object without such a property
 /// is refused with a catalogued error that names its properties, never turned into a serial like '@{...}'.
 /// </summary>
 internal static class PipelineDevice
 {
-    public static DeviceTarget Read(object input)
+    public static DeviceTarget Read(object input, Func<string, Guid> resolveToken)
     {
         var value = input is PSObject ps ? ps.BaseObject : input;
         switch (value)
@@ -35,7 +36,13 @@ internal static class PipelineDevice
         var row = PSObject.AsPSObject(input);
         var names = row.Properties.Select(p => p.Name).ToList();
         var name = SerialColumns.Find(names) ?? throw Missing(Describe(value), names);
-        return new DeviceTarget(Text(row.Properties[name].Value), Token(row.Properties["TokenId"]?.Value));
+        var tokenId = Token(row.Properties["TokenId"]?.Value);
+        if (tokenId is null && row.Properties["Token"]?.Value is { } tokenName && Text(tokenName) is { Length: > 0 } text)
+        {
+            tokenId = resolveToken(text);
+        }
+
+        return new DeviceTarget(Text(row.Properties[name].Value), tokenId);
     }
 
     private static string Text(object? value) => (value is PSObject ps ? ps.BaseObject : value)?.ToString() ?? "";
