@@ -214,7 +214,7 @@ public class AssignmentServiceTests
         Assert.Equal(3, f.Host.ShouldProcessCalls.Count);
         var kiosk = Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[0]);
         Assert.Contains("'Staff' (now: 'Kiosk')", kiosk.Action, StringComparison.Ordinal);
-        Assert.Contains("'Staff' (now: 'none')", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[1]).Action, StringComparison.Ordinal);
+        Assert.Contains("'Staff' (now: none)", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[1]).Action, StringComparison.Ordinal);
     }
 
     [Fact]
