@@ -47,7 +47,7 @@ internal sealed class PSCmdletHost : IAdeHost
         {
             return cmdlet.ShouldContinue(query, caption);
         }
-        catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException or NullReferenceException)
+        catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
         {
             // A non-interactive session (scheduled script, -NonInteractive, a runspace without a host) cannot ask.
             throw ErrorCatalog.ConfirmationRequired(query);
