@@ -55,6 +55,15 @@ Describe 'Piped rows: the serial number column' {
         ($out | Out-String) | Should -Not -Match '@\{'
     }
 
+    It 'Get-AdeDevice takes profiles, and rows with a Token column, from the pipeline' {
+        $expected = @(Get-AdeDevice -Token Columns -Profile Staff).SerialNumber
+        $expected.Count | Should -BeGreaterThan 0
+        @(Get-AdeProfile -Token Columns -Name Staff | Get-AdeDevice).SerialNumber | Should -Be $expected
+        ([pscustomobject]@{ 'Serial Number' = $serials[0]; Token = 'Columns' } | Get-AdeDevice -Profile Staff).SerialNumber | Should -Be $serials[0]
+        [pscustomobject]@{ SerialNumber = $serials[0]; Token = 'No such token' } | Get-AdeDevice -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be "TokenNotFound,$($cp)GetAdeDeviceCommand"
+    }
+
     It 'Remove-AdeDevice reads the same columns' {
         [pscustomobject]@{ 'Serial Number' = $serials[20] } | Remove-AdeDevice -Confirm:$false 3>$null
         Get-AdeDevice -SerialNumber $serials[20] -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -17,6 +17,10 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private const string BySerial = "BySerial";
     private const string ByInputObject = "ByInputObject";
 
+    // -Profile resolved once per token for piped rows (a CSV of 10,000 serials resolves it once, not 10,000 times).
+    private readonly Dictionary<Guid, Guid> profileByToken = [];
+    private Guid? profileWithoutToken;
+
     /// <summary>
     /// Piped input: tokens (their devices), profiles (the devices that hold them), devices, serial strings, or rows
     /// with a serial number column (Import-Csv).
@@ -96,8 +100,27 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
         var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
         var within = target.TokenId ?? tokenId;
-        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Profile, within?.ToString()).Id;
-        WriteSerial(target with { TokenId = within }, profileId);
+        WriteSerial(target with { TokenId = within }, ProfileWithin(within));
+    }
+
+    private Guid? ProfileWithin(Guid? tokenId)
+    {
+        if (Profile is null)
+        {
+            return null;
+        }
+
+        if (tokenId is not { } id)
+        {
+            return profileWithoutToken ??= Engine.Profiles.Resolve(Profile).Id;
+        }
+
+        if (!profileByToken.TryGetValue(id, out var profileId))
+        {
+            profileByToken[id] = profileId = Engine.Profiles.Resolve(Profile, id.ToString()).Id;
+        }
+
+        return profileId;
     }
 
     private void WriteSerial(DeviceTarget target, Guid? profileId)
