@@ -185,7 +185,8 @@ public sealed class ProfileService
         }
 
         var impact = Impact(profile, newName ?? profile.Name, patch, merged);
-        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", "Change enrollment profile"))
+        var action = impact.NeedsConfirmation ? $"Change enrollment profile ({impact.Question(profile.Name)})" : "Change enrollment profile";
+        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", action))
         {
             return null;
         }
