@@ -251,7 +251,7 @@ public sealed class TokenService
                     Status = StatusOf(expires, invalid, now),
                     InvalidReason = invalid,
                     EnrollmentUrl = reader.GetStringOrNull(4),
-                    ScopeTags = JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
+                    ScopeTags = ValueList.Of(JsonSerializer.Deserialize<string[]>(reader.GetString(5))),
                     ServiceUri = new Uri(reader.GetString(6)),
                     ServerName = reader.GetStringOrNull(7),
                     ServerUuid = reader.GetStringOrNull(8),
@@ -445,7 +445,7 @@ public sealed class TokenService
             var hasDefault = c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $id", id) is not null;
             var profiles = c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id);
             if (devices > 0) blockers.Add(devices == 1 ? "1 device" : $"{devices:N0} devices");
-            if (hasDefault) blockers.Add("a default profile (1)");
+            if (hasDefault) blockers.Add("a default profile");
             if (profiles > 0) blockers.Add(profiles == 1 ? "1 profile" : $"{profiles:N0} profiles");
             return blockers;
         }
