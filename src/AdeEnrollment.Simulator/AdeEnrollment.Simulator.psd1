@@ -23,6 +23,10 @@
         'Clear-AdeSimFault'
         'Get-AdeSimRequest'
         'Set-AdeSimClock'
+        'New-AdeSimBusinessAccount'
+        'Add-AdeSimOrgDevice'
+        'Get-AdeSimOrgDevice'
+        'Set-AdeSimBusinessApi'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -24,6 +24,12 @@ public sealed partial class AdeSimulator
 
     private Answer Route(Exchange x)
     {
+        CompleteDueActivities(); // Apple Business activities complete on the simulator's clock (AdeSimulator.Business.cs)
+        if (IsBusinessPath(x.Path))
+        {
+            return RouteBusiness(x);
+        }
+
         var userAgent = x.Header("User-Agent");
         if (userAgent is null)
         {

@@ -1,0 +1,63 @@
+namespace AdeEnrollment.Simulator;
+
+/// <summary>A device of the simulated organisation as Apple Business holds it (inventory, assignment, AppleCare).</summary>
+public sealed record AdeSimOrgDevice
+{
+    public required string SerialNumber { get; init; }
+
+    public required string DeviceModel { get; init; }
+
+    /// <summary>iPhone, iPad, Mac, AppleTV, Watch or Vision (Apple Business' spelling).</summary>
+    public required string ProductFamily { get; init; }
+
+    public string? ProductType { get; init; }
+
+    public string? DeviceCapacity { get; init; }
+
+    public string? PartNumber { get; init; }
+
+    public string? OrderNumber { get; init; }
+
+    public DateTimeOffset? OrderDate { get; init; }
+
+    /// <summary>APPLE, RESELLER or MANUALLY_ADDED.</summary>
+    public string? PurchaseSourceType { get; init; }
+
+    public string? PurchaseSourceId { get; init; }
+
+    public string? Color { get; init; }
+
+    public DateTimeOffset AddedToOrgDate { get; init; }
+
+    public DateTimeOffset UpdatedDate { get; init; }
+
+    /// <summary>ASSIGNED or UNASSIGNED (filled when the simulator hands the record out).</summary>
+    public string Status { get; init; } = "UNASSIGNED";
+
+    /// <summary>The MDM server the device is assigned to (name), or null.</summary>
+    public string? AssignedServer { get; init; }
+
+    public string? AppleCareStatus { get; init; }
+
+    public string? AppleCareDescription { get; init; }
+
+    public DateTimeOffset? AppleCareEndDate { get; init; }
+}
+
+/// <summary>An Apple Business (or School) API account made by New-AdeSimBusinessAccount.</summary>
+public sealed record AdeSimBusinessAccount
+{
+    public required string ClientId { get; init; }
+
+    public required string KeyId { get; init; }
+
+    public required string Scope { get; init; }
+
+    /// <summary>Where the private key PEM was written (null when the caller kept it in memory).</summary>
+    public string? KeyPath { get; init; }
+
+    /// <summary>The token endpoint and the API base of the simulator (New-AdeBusinessAccount -TokenUri/-ServiceUri).</summary>
+    public required Uri TokenUri { get; init; }
+
+    public required Uri ServiceUri { get; init; }
+}

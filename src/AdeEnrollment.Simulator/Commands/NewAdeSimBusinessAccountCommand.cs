@@ -1,0 +1,45 @@
+using System.Management.Automation;
+using AdeEnrollment.Simulator.Host;
+
+namespace AdeEnrollment.Simulator.Commands;
+
+/// <summary>
+/// New-AdeSimBusinessAccount: Apple Business (or School) "create API account" and "generate private key". Writes the
+/// EC P-256 private key PEM (SEC1 as Apple's portal does, or PKCS#8) and returns the client ID and key ID.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "AdeSimBusinessAccount", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeSimBusinessAccount))]
+public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
+{
+    /// <summary>Where the private key PEM is written (a folder gets "&lt;client id&gt;.pem").</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string KeyOutFile { get; set; } = "";
+
+    /// <summary>An Apple School Manager account (SCHOOLAPI. client ID, school.api scope).</summary>
+    [Parameter]
+    public SwitchParameter School { get; set; }
+
+    /// <summary>Sec1 ("BEGIN EC PRIVATE KEY", as Apple's portal writes it) or Pkcs8 ("BEGIN PRIVATE KEY").</summary>
+    [Parameter]
+    [ValidateSet("Sec1", "Pkcs8")]
+    public string KeyFormat { get; set; } = "Sec1";
+
+    protected override void ProcessItem()
+    {
+        var path = ResolvePath(KeyOutFile);
+        if (!ShouldProcess(path, "Create an API account and write its private key"))
+        {
+            return;
+        }
+
+        var account = Current.NewBusinessAccount(out var pem, School, KeyFormat == "Sec1");
+        if (Directory.Exists(path))
+        {
+            path = Path.Combine(path, account.ClientId + ".pem");
+        }
+
+        File.WriteAllText(path, pem);
+        WriteObject(account with { KeyPath = path });
+    }
+}

@@ -1,0 +1,106 @@
+using System.Management.Automation;
+using AdeEnrollment.Simulator.Host;
+
+namespace AdeEnrollment.Simulator.Commands;
+
+/// <summary>
+/// Set-AdeSimBusinessApi: how the simulated Apple Business API behaves where Apple leaves room: request budgets,
+/// activity duration, token lifetime and the undocumented variants a client must tolerate.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "AdeSimBusinessApi", SupportsShouldProcess = true)]
+public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
+{
+    /// <summary>GET requests per account and minute before 429 (0: unlimited).</summary>
+    [Parameter]
+    [ValidateRange(0, 100_000)]
+    public int? GetPerMinute { get; set; }
+
+    /// <summary>POST requests per account and hour before 429 (0: unlimited).</summary>
+    [Parameter]
+    [ValidateRange(0, 100_000)]
+    public int? PostPerHour { get; set; }
+
+    [Parameter]
+    public TimeSpan? ActivityDuration { get; set; }
+
+    [Parameter]
+    public TimeSpan? AccessTokenLifetime { get; set; }
+
+    [Parameter]
+    public SwitchParameter RevokeKey { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientId { get; set; }
+
+    /// <summary>Every access token stops working now.</summary>
+    [Parameter]
+    public SwitchParameter ExpireAccessTokens { get; set; }
+
+    [Parameter]
+    public bool? RequireIssuer { get; set; }
+
+    [Parameter]
+    public bool? UnassignedServerAsNotFound { get; set; }
+
+    [Parameter]
+    public bool? NextLinkWithoutLimit { get; set; }
+
+    [Parameter]
+    public bool? PartialUnknownSerials { get; set; }
+
+    [Parameter]
+    public bool? FullServerAttributes { get; set; }
+
+    [Parameter]
+    public bool? UnrelatedServerIds { get; set; }
+
+    [Parameter]
+    public bool? RetryAfterAsDate { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 100_000)]
+    public int? MaxDevicesPerActivity { get; set; }
+
+    /// <summary>The next activities end FAILED, STOPPED or COMPLETED_WITH_FAILURE; None restores normal completion.</summary>
+    [Parameter]
+    [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
+    public string? ActivityOutcome { get; set; }
+
+    protected override void ProcessItem()
+    {
+        var sim = Current;
+        if (!ShouldProcess(sim.Uri.ToString(), "Change the Apple Business API behaviour"))
+        {
+            return;
+        }
+
+        if (GetPerMinute is { } g) sim.BusinessGetsPerMinute = g == 0 ? null : g;
+        if (PostPerHour is { } p) sim.BusinessPostsPerHour = p == 0 ? null : p;
+        if (ActivityDuration is { } d) sim.ActivityDuration = d;
+        if (AccessTokenLifetime is { } l) sim.BusinessTokenLifetime = l;
+        if (RequireIssuer is { } ri) sim.RequireAssertionIssuer = ri;
+        if (UnassignedServerAsNotFound is { } u) sim.UnassignedServerAsNotFound = u;
+        if (NextLinkWithoutLimit is { } n) sim.NextLinkWithoutLimit = n;
+        if (PartialUnknownSerials is { } ps) sim.PartialUnknownSerials = ps;
+        if (FullServerAttributes is { } f) sim.FullServerAttributesByDefault = f;
+        if (UnrelatedServerIds is { } ui) sim.UnrelatedServerIds = ui;
+        if (RetryAfterAsDate is { } ra) sim.RetryAfterAsHttpDate = ra;
+        if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
+        if (ActivityOutcome is { } o)
+        {
+            sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };
+        }
+
+        if (ExpireAccessTokens) sim.ExpireBusinessTokens();
+        if (RevokeKey)
+        {
+            if (ClientId is null)
+            {
+                throw SimErrors.ArgumentInvalid("ClientId", "", "-RevokeKey needs the -ClientId of the account.");
+            }
+
+            sim.RevokeBusinessAccount(ClientId);
+        }
+    }
+}
