@@ -1,4 +1,5 @@
 using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Sync;
 using AdeEnrollment.Engine.Hosting;
@@ -17,7 +18,7 @@ public sealed class AdeEngine
     }
 
     /// <summary>With an Apple client factory of the caller's (tests point it at a handler of their own).</summary>
-    internal AdeEngine(AdeStore store, IAdeHost host, TimeProvider? time, AppleClientFactory? apple)
+    internal AdeEngine(AdeStore store, IAdeHost host, TimeProvider? time, AppleClientFactory? apple, BusinessClientOptions? business = null)
     {
         Store = store;
         Host = host;
@@ -30,6 +31,7 @@ public sealed class AdeEngine
         Profiles.Assignments = Assignments;
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
+        Business = new BusinessService(store, Time, host, Tokens, new BusinessAccountService(store, Time, host), business);
     }
 
     public AdeStore Store { get; }
@@ -52,4 +54,7 @@ public sealed class AdeEngine
     public AssignmentService Assignments { get; }
 
     public DeviceService Devices { get; }
+
+    /// <summary>Apple Business / School API: accounts, organisation devices, MDM servers, device activities.</summary>
+    public BusinessService Business { get; }
 }

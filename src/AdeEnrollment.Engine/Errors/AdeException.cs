@@ -26,6 +26,7 @@ public enum AdeErrorCategory
     DeviceError,
     NotImplemented,
     OperationStopped,
+    InvalidResult,
 }
 
 /// <summary>A catalogued failure: stable <see cref="ErrorId"/> (public API), category and an actionable message.</summary>

@@ -273,6 +273,83 @@ public static class ErrorCatalog
         F("Token '{0}' has no enrollment URL, and Apple needs it in every enrollment profile. Set it with Set-AdeToken -Token '{0}' -EnrollmentUrl https://…", token),
         token);
 
+
+    // ---- Apple Business / School API ------------------------------------------------------------------------------
+    public static AdeException BusinessKeyInvalid(string path, string reason) => E(nameof(BusinessKeyInvalid),
+        AdeErrorCategory.InvalidData,
+        F("'{0}' is not the private key of an Apple Business or School API account ({1}). Use the .pem file the portal downloaded when you chose Generate Private Key (an EC P-256 key); if it is lost, revoke the key in the portal and generate a new one.", path, reason),
+        path);
+
+    public static AdeException BusinessAccountExists(string clientId) => E(nameof(BusinessAccountExists),
+        AdeErrorCategory.ResourceExists,
+        F("The API account '{0}' is already in this store. Remove it first with Remove-AdeBusinessAccount -ClientId '{0}' to store a new key for it.", clientId),
+        clientId);
+
+    public static AdeException BusinessAccountNotFound(string account) => E(nameof(BusinessAccountNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("No API account '{0}' is in this store. Add one with New-AdeBusinessAccount -ClientId -KeyId -KeyPath, or list them with Get-AdeBusinessAccount.", account),
+        account);
+
+    public static AdeException BusinessAccountAmbiguous(int count) => E(nameof(BusinessAccountAmbiguous),
+        AdeErrorCategory.InvalidArgument,
+        F("This store holds {0} API accounts. Name the one to use with -Account <client ID>.", count));
+
+    public static AdeException BusinessClientRejected(string clientId) => E(nameof(BusinessClientRejected),
+        AdeErrorCategory.AuthenticationError,
+        F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal. Check the account under Preferences > API, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId),
+        clientId);
+
+    public static AdeException BusinessAccessDenied(string clientId, string code) => E(nameof(BusinessAccessDenied),
+        AdeErrorCategory.PermissionDenied,
+        F("Apple denied API account '{0}' this request ({1}). Its access token is no longer accepted or the account lacks the permission; check the account in the portal.", clientId, code),
+        clientId);
+
+    public static AdeException BusinessDeviceNotFound(string serialOrBatch) => E(nameof(BusinessDeviceNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", serialOrBatch),
+        serialOrBatch);
+
+    public static AdeException BusinessServerNotFound(string server) => E(nameof(BusinessServerNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("The organisation has no MDM server '{0}'. List the servers with Get-AdeMdmServer; a stored token is linked to the server of the same name.", server),
+        server);
+
+    public static AdeException BusinessActivityNotFound(string id) => E(nameof(BusinessActivityNotFound),
+        AdeErrorCategory.ObjectNotFound,
+        F("No device activity '{0}' is in this store (or Apple no longer keeps it: activities are kept 30 days). List them with Get-AdeOrgDeviceActivity.", id),
+        id);
+
+    public static AdeException BusinessActivityFailed(string id, string status, string subStatus, int failed, int total) => E(nameof(BusinessActivityFailed),
+        AdeErrorCategory.InvalidResult,
+        F("Device activity {0} ended {1} ({2}): {3} of {4} devices were not changed. Get-AdeOrgDeviceActivity -Id {0} lists the outcome of each device.", id, status, subStatus, failed, total),
+        id);
+
+    public static AdeException BusinessActivityTimeout(string id, TimeSpan waited) => E(nameof(BusinessActivityTimeout),
+        AdeErrorCategory.OperationTimeout,
+        F("Device activity {0} was still in progress after {1:0} seconds. It goes on at Apple; follow it with Get-AdeOrgDeviceActivity -Id {0} -Wait.", id, waited.TotalSeconds),
+        id);
+
+    public static AdeException BusinessThrottled(string clientId, string method, DateTimeOffset allowedAt) => E(nameof(BusinessThrottled),
+        AdeErrorCategory.LimitsExceeded,
+        F("Apple's request budget for API account '{0}' ({1}) is used up; the next request is allowed at {2:yyyy-MM-dd HH:mm:ss}Z. Run the command again then, or add -WaitForLimit to wait.", clientId, method, allowedAt.UtcDateTime),
+        clientId);
+
+    public static AdeException BusinessRequestFailed(string clientId, string endpoint, int status, string code) => E(nameof(BusinessRequestFailed),
+        status >= 500 ? AdeErrorCategory.ResourceUnavailable : AdeErrorCategory.InvalidOperation,
+        F("Apple answered {0} {1} to {2} for API account '{3}'. {4}", status, code, endpoint, clientId,
+            status >= 500 ? "Apple's service is unavailable; try again later." : "Nothing was changed; check the command's parameters."),
+        endpoint);
+
+    public static AdeException BusinessResponseInvalid(string endpoint, string reason, Exception? inner = null) => E(nameof(BusinessResponseInvalid),
+        AdeErrorCategory.InvalidData,
+        F("Apple's answer to {0} could not be read ({1}). Try again; if it persists, report it.", endpoint, reason),
+        endpoint, inner);
+
+    public static AdeException BusinessNetworkError(string endpoint, Exception inner) => E(nameof(BusinessNetworkError),
+        AdeErrorCategory.ConnectionError,
+        F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),
+        endpoint, inner);
+
     // ---- argument validation -----------------------------------------------------------------------------------
     public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),
         AdeErrorCategory.InvalidArgument,

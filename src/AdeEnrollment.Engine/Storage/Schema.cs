@@ -121,6 +121,37 @@ internal static class Schema
         ALTER TABLE profile ADD COLUMN apple_defined_hash TEXT NULL;   -- settings hash last defined at Apple
         CREATE INDEX device_purge ON device (purge_after) WHERE purge_after IS NOT NULL;
         """,
+
+        // 3: Apple Business / School API accounts (private key encrypted) and the device activities sent with them.
+        """
+        CREATE TABLE business_account (
+            id              TEXT PRIMARY KEY,
+            client_id       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            key_id          TEXT NOT NULL,
+            scope           TEXT NOT NULL,       -- business.api or school.api (from the client ID prefix)
+            private_key     BLOB NOT NULL,       -- PKCS#8 P-256, AES-256-GCM under the store key
+            token_uri       TEXT NOT NULL,
+            service_uri     TEXT NOT NULL,
+            created_at      INTEGER NOT NULL
+        );
+        CREATE TABLE business_activity (
+            id              TEXT PRIMARY KEY,    -- Apple's orgDeviceActivities id
+            account_id      TEXT NOT NULL REFERENCES business_account(id) ON DELETE CASCADE,
+            activity_type   TEXT NOT NULL,       -- ASSIGN_DEVICES, UNASSIGN_DEVICES, RELEASE_DEVICES
+            server_id       TEXT NULL,
+            server_name     TEXT NULL,
+            token_id        TEXT NULL,
+            device_count    INTEGER NOT NULL,
+            serials         TEXT NOT NULL,       -- JSON array
+            status          TEXT NOT NULL,
+            sub_status      TEXT NULL,
+            results         TEXT NULL,           -- JSON [{serial,status,detail}] from the activity log
+            created_at      INTEGER NOT NULL,
+            completed_at    INTEGER NULL,
+            checked_at      INTEGER NULL
+        );
+        CREATE INDEX business_activity_account ON business_activity (account_id, created_at);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Storage;
+
+namespace AdeEnrollment.Engine.Business;
+
+/// <summary>What New-AdeBusinessAccount stores.</summary>
+public sealed record NewBusinessAccountArgs(string ClientId, string KeyId, string KeyPath, Uri? TokenUri = null, Uri? ServiceUri = null);
+
+/// <summary>
+/// API accounts in the store: client ID, key ID and the EC P-256 private key, encrypted under the store key and bound
+/// to its row (<c>business_account:&lt;id&gt;:private_key</c>). The key is decrypted only to sign an assertion.
+/// </summary>
+public sealed partial class BusinessAccountService
+{
+    public static readonly Uri AppleTokenUri = new("https://account.apple.com/auth/oauth2/token");
+    public static readonly Uri BusinessServiceUri = new("https://api-business.apple.com/v1/");
+    public static readonly Uri SchoolServiceUri = new("https://api-school.apple.com/v1/");
+
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+
+    internal BusinessAccountService(AdeStore store, TimeProvider time, IAdeHost host)
+    {
+        this.store = store;
+        this.time = time;
+        this.host = host;
+    }
+
+    [GeneratedRegex("^(BUSINESS|SCHOOL)API\\.[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ClientIdPattern();
+
+    /// <summary>Validates, reads the key, and stores the account. Returns null under -WhatIf.</summary>
+    public AdeBusinessAccount? New(NewBusinessAccountArgs args)
+    {
+        var clientId = args.ClientId.Trim();
+        if (!ClientIdPattern().IsMatch(clientId))
+        {
+            throw ErrorCatalog.ArgumentInvalid("ClientId", clientId, "an API account's client ID is BUSINESSAPI.<uuid> or SCHOOLAPI.<uuid>, as shown under Preferences > API > Manage.");
+        }
+
+        clientId = clientId[..clientId.IndexOf('.', StringComparison.Ordinal)].ToUpperInvariant() + clientId[clientId.IndexOf('.', StringComparison.Ordinal)..].ToLowerInvariant();
+        var keyId = args.KeyId.Trim();
+        if (!Guid.TryParseExact(keyId, "D", out _))
+        {
+            throw ErrorCatalog.ArgumentInvalid("KeyId", keyId, "a key ID is a UUID such as e339d085-a821-438a-a527-d044edacf50a.");
+        }
+
+        var school = clientId.StartsWith("SCHOOLAPI.", StringComparison.Ordinal);
+        var pem = ReadKeyFile(args.KeyPath);
+        byte[] pkcs8;
+        using (var key = BusinessKey.Import(pem, args.KeyPath))
+        {
+            pkcs8 = key.ExportPkcs8PrivateKey();
+        }
+
+        try
+        {
+            if (Find(clientId) is not null)
+            {
+                throw ErrorCatalog.BusinessAccountExists(clientId);
+            }
+
+            if (!host.ShouldProcess(clientId, "Store the API account and its private key (encrypted)"))
+            {
+                return null;
+            }
+
+            var id = Guid.NewGuid();
+            var now = time.GetUtcNow();
+            var tokenUri = args.TokenUri ?? AppleTokenUri;
+            var serviceUri = args.ServiceUri ?? (school ? SchoolServiceUri : BusinessServiceUri);
+            var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
+            store.Write((c, tx) =>
+            {
+                if (c.Scalar<long>("SELECT COUNT(*) FROM business_account WHERE client_id = $c", ("$c", clientId)) > 0)
+                {
+                    throw ErrorCatalog.BusinessAccountExists(clientId);
+                }
+
+                c.Execute("INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at) VALUES ($id, $c, $k, $s, $p, $t, $u, $at)",
+                    ("$id", id.ToString()), ("$c", clientId), ("$k", keyId.ToLowerInvariant()), ("$s", school ? "school.api" : "business.api"),
+                    ("$p", sealedKey), ("$t", tokenUri.ToString()), ("$u", serviceUri.ToString()), ("$at", SqliteExtensions.ToUnixMs(now)));
+                return 0;
+            });
+            host.WriteVerbose($"Stored API account '{clientId}' ({(school ? "Apple School Manager" : "Apple Business")}); its private key is encrypted in the store.");
+            return Find(clientId);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    private static string ReadKeyFile(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw ErrorCatalog.BusinessKeyInvalid(path, "the file does not exist");
+        }
+
+        if (info.Length > BusinessKey.MaxPemBytes)
+        {
+            throw ErrorCatalog.BusinessKeyInvalid(path, "the file is too large for a key");
+        }
+
+        return File.ReadAllText(path);
+    }
+
+    public IReadOnlyList<AdeBusinessAccount> Get(string? clientId = null)
+    {
+        var all = store.Read(c =>
+        {
+            using var cmd = c.Command("SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at FROM business_account ORDER BY client_id");
+            using var r = cmd.ExecuteReader();
+            var list = new List<AdeBusinessAccount>();
+            while (r.Read())
+            {
+                list.Add(new AdeBusinessAccount
+                {
+                    Id = Guid.Parse(r.GetString(0)),
+                    ClientId = r.GetString(1),
+                    KeyId = r.GetString(2),
+                    Scope = r.GetString(3),
+                    Kind = r.GetString(3) == "school.api" ? "School" : "Business",
+                    TokenUri = new Uri(r.GetString(4)),
+                    ServiceUri = new Uri(r.GetString(5)),
+                    CreatedAt = SqliteExtensions.ToTime(r.GetInt64(6)),
+                });
+            }
+
+            return list;
+        });
+        return clientId is null ? all : Wildcard.Select(all, a => a.ClientId, clientId);
+    }
+
+    private AdeBusinessAccount? Find(string clientId) => Get().FirstOrDefault(a => a.ClientId.Equals(clientId, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The account named, or the only account of the store when none is named.</summary>
+    public AdeBusinessAccount Resolve(string? account)
+    {
+        if (account is null)
+        {
+            var all = Get();
+            return all.Count switch
+            {
+                0 => throw ErrorCatalog.BusinessAccountNotFound("(none)"),
+                1 => all[0],
+                _ => throw ErrorCatalog.BusinessAccountAmbiguous(all.Count),
+            };
+        }
+
+        var matches = Get(account);
+        return matches.Count switch
+        {
+            0 => throw ErrorCatalog.BusinessAccountNotFound(account),
+            1 => matches[0],
+            _ => throw ErrorCatalog.BusinessAccountAmbiguous(matches.Count),
+        };
+    }
+
+    /// <summary>Removes the account, its key and its activity history. False under -WhatIf.</summary>
+    public bool Remove(AdeBusinessAccount account)
+    {
+        if (!host.ShouldProcess(account.ClientId, "Remove the API account (its private key and activity history are deleted from the store)"))
+        {
+            return false;
+        }
+
+        store.Write((c, tx) =>
+        {
+            c.Execute("DELETE FROM business_activity WHERE account_id = $id", ("$id", account.Id.ToString()));
+            return c.Execute("DELETE FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
+        });
+        BusinessClient.Forget(account);
+        return true;
+    }
+
+    /// <summary>The decrypted private key, for signing an assertion only. The caller disposes it.</summary>
+    internal ECDsa OpenKey(AdeBusinessAccount account)
+    {
+        var sealedKey = store.Read(c =>
+        {
+            using var cmd = c.Command("SELECT private_key FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
+            using var r = cmd.ExecuteReader();
+            return r.Read() ? (byte[])r.GetValue(0) : null;
+        }) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
+        var pkcs8 = store.Secrets.Unprotect(sealedKey, KeyPurpose(account.Id));
+        try
+        {
+            var key = ECDsa.Create();
+            key.ImportPkcs8PrivateKey(pkcs8, out _);
+            return key;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    private static string KeyPurpose(Guid id) => $"business_account:{id}:private_key";
+}

@@ -1,0 +1,440 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+
+namespace AdeEnrollment.Engine.Business;
+
+/// <summary>How the Apple Business API client paces itself. The defaults are the budgets observed at Apple.</summary>
+public sealed class BusinessClientOptions
+{
+    public static BusinessClientOptions Default { get; } = new();
+
+    /// <summary>GET requests per account and minute (observed: about 20).</summary>
+    public int GetsPerMinute { get; init; } = 20;
+
+    /// <summary>POST requests (activities) per account and hour (observed: about 10). Counted from the store's activity history.</summary>
+    public int PostsPerHour { get; init; } = 10;
+
+    /// <summary>Page size of collection reads (Apple's maximum).</summary>
+    public int PageSize { get; init; } = 1000;
+
+    /// <summary>At most this many devices go into one activity.</summary>
+    public int MaxDevicesPerActivity { get; init; } = 1000;
+
+    /// <summary>Between two polls of an activity under -Wait.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long -Wait waits for one activity.</summary>
+    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest wait for a budget or Retry-After that -WaitForLimit accepts; longer is an error with the time.</summary>
+    public TimeSpan MaxLimitWait { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Largest answer read from Apple.</summary>
+    public int MaxResponseBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>How waits are made (real time in production; tests move a fake clock instead).</summary>
+    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
+
+    /// <summary>Test seam: the handler under the HTTP client (null: the shared production handler).</summary>
+    internal HttpMessageHandler? Handler { get; init; }
+}
+
+/// <summary>
+/// Apple Business / School API for one stored account: the OAuth client-credentials exchange with a signed JWT
+/// client assertion, the hourly access token cached per process (renewed before expiry and once after a 401), the
+/// GET budget per minute and Retry-After of a 429 enforced before sending (a catalogued error with the time it is
+/// allowed again, or a wait when the caller asked for one), bounded answers and no redirects.
+/// </summary>
+internal sealed class BusinessClient
+{
+    private static readonly Lazy<HttpClient> SharedHttp = new(() => new HttpClient(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(30),
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(100),
+    });
+
+    private static readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Renew)> Tokens = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> GetWindows = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, DateTimeOffset> BlockedUntil = new(StringComparer.Ordinal);
+
+    private readonly AdeBusinessAccount account;
+    private readonly BusinessAccountService accounts;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+    private readonly BusinessClientOptions options;
+    private readonly HttpClient http;
+
+    public BusinessClient(AdeBusinessAccount account, BusinessAccountService accounts, TimeProvider time, IAdeHost host, BusinessClientOptions? options = null)
+    {
+        this.account = account;
+        this.accounts = accounts;
+        this.time = time;
+        this.host = host;
+        this.options = options ?? BusinessClientOptions.Default;
+        http = this.options.Handler is { } handler ? new HttpClient(handler, disposeHandler: false) : SharedHttp.Value;
+    }
+
+    public AdeBusinessAccount Account => account;
+
+    public BusinessClientOptions Options => options;
+
+    /// <summary>Whether to wait for the request budget or Retry-After instead of failing with the time (-WaitForLimit).</summary>
+    public bool WaitForLimit { get; set; }
+
+    private string CacheKey => account.TokenUri + "|" + account.ClientId + "|" + account.KeyId;
+
+    /// <summary>Drops what this process holds for an account (its access token) after it was removed.</summary>
+    public static void Forget(AdeBusinessAccount account)
+    {
+        foreach (var key in Tokens.Keys.Where(k => k.Contains("|" + account.ClientId + "|", StringComparison.Ordinal)))
+        {
+            Tokens.TryRemove(key, out _);
+        }
+    }
+
+    public Uri Resolve(string relative) => new(account.ServiceUri, relative);
+
+    // ---- access token ---------------------------------------------------------------------------------------------
+
+    private async Task<string> AccessTokenAsync(bool renew, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (!renew && Tokens.TryGetValue(CacheKey, out var cached) && now < cached.Renew)
+        {
+            return cached.Token;
+        }
+
+        string assertion;
+        using (var key = accounts.OpenKey(account))
+        {
+            assertion = ClientAssertion.Create(key, account.ClientId, account.KeyId, now);
+        }
+
+        var form = new FormUrlEncodedContent(
+        [
+            new("grant_type", "client_credentials"),
+            new("client_id", account.ClientId),
+            new("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            new("client_assertion", assertion),
+            new("scope", account.Scope),
+        ]);
+        using var request = new HttpRequestMessage(HttpMethod.Post, account.TokenUri) { Content = form };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        host.WriteVerbose($"Requesting an access token for API account '{account.ClientId}'.");
+        using var response = await SendRawAsync(request, "POST " + account.TokenUri.AbsolutePath, ct).ConfigureAwait(false);
+        var body = await ReadBoundedAsync(response, "token", ct).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized)
+        {
+            throw ErrorCatalog.BusinessClientRejected(account.ClientId);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, "the token endpoint", (int)response.StatusCode, response.ReasonPhrase ?? "");
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var token = doc.RootElement.GetProperty("access_token").GetString();
+            if (string.IsNullOrEmpty(token))
+            {
+                throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "no access_token");
+            }
+
+            var lifetime = doc.RootElement.TryGetProperty("expires_in", out var e) && e.TryGetInt64(out var s) ? TimeSpan.FromSeconds(s) : TimeSpan.FromHours(1);
+            // renew 5 minutes before expiry (or at 80 % of a short lifetime)
+            var margin = lifetime > TimeSpan.FromMinutes(25) ? TimeSpan.FromMinutes(5) : lifetime * 0.2;
+            Tokens[CacheKey] = (token, now + lifetime - margin);
+            return token;
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "not the expected JSON", ex);
+        }
+    }
+
+    // ---- requests -------------------------------------------------------------------------------------------------
+
+    /// <summary>GET of an API path (relative to the service URI): the parsed JSON. GETs are retried after 5xx/network errors twice.</summary>
+    public JsonDocument Get(string relative) => SendAsync(HttpMethod.Get, Resolve(relative), null, host.Cancellation).GetAwaiter().GetResult()!;
+
+    public JsonDocument Post(string relative, byte[] json) => SendAsync(HttpMethod.Post, Resolve(relative), json, host.Cancellation).GetAwaiter().GetResult()!;
+
+    private async Task<JsonDocument?> SendAsync(HttpMethod method, Uri url, byte[]? json, CancellationToken ct)
+    {
+        var endpoint = method.Method + " " + url.AbsolutePath;
+        var renewed = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            await EnforceBudgetAsync(method, ct).ConfigureAwait(false);
+            var token = await AccessTokenAsync(false, ct).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(method, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            if (json is not null)
+            {
+                request.Content = new ByteArrayContent(json);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await SendRawAsync(request, endpoint, ct).ConfigureAwait(false);
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError) && method == HttpMethod.Get && attempt < 3)
+            {
+                await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
+                continue;
+            }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                if (status == 401 && !renewed)
+                {
+                    renewed = true;
+                    Tokens.TryRemove(CacheKey, out _);
+                    host.WriteVerbose("Apple refused the access token (401); getting a new one and repeating the request once.");
+                    continue;
+                }
+
+                if (status == 429)
+                {
+                    var wait = RetryAfter(response) ?? TimeSpan.FromSeconds(60);
+                    var allowedAt = time.GetUtcNow() + wait;
+                    BlockedUntil[account.ClientId] = allowedAt;
+                    if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
+                    {
+                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt);
+                    }
+
+                    continue; // EnforceBudgetAsync waits for the Retry-After time
+                }
+
+                if (status >= 500 && method == HttpMethod.Get && attempt < 3)
+                {
+                    await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                var body = await ReadBoundedAsync(response, endpoint, ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    try
+                    {
+                        return body.Length == 0 ? null : JsonDocument.Parse(body);
+                    }
+                    catch (JsonException ex)
+                    {
+                        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "not JSON", ex);
+                    }
+                }
+
+                throw Classify(status, ErrorCode(body), endpoint);
+            }
+        }
+    }
+
+    private AdeException Classify(int status, string code, string endpoint) => status switch
+    {
+        401 or 403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, code),
+        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, endpoint, status, code),
+    };
+
+    /// <summary>The first errors[].code of a JSON:API error body ("" when the body is not one).</summary>
+    internal static string ErrorCode(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
+                && errors[0].TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String)
+            {
+                var text = code.GetString() ?? "";
+                return text.Length <= 80 && text.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.') ? text : "";
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return "";
+    }
+
+    /// <summary>The presigned CSV log of an activity: fetched without the bearer token.</summary>
+    public string Download(Uri url)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var response = SendRawAsync(request, "GET activity log", host.Cancellation).GetAwaiter().GetResult();
+        var body = ReadBoundedAsync(response, "activity log", host.Cancellation).GetAwaiter().GetResult();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, "the activity log", (int)response.StatusCode, "");
+        }
+
+        return Encoding.UTF8.GetString(body);
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, string endpoint, CancellationToken ct)
+    {
+        request.Headers.UserAgent.ParseAdd(Apple.AppleClient.UserAgent);
+        try
+        {
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            if ((int)response.StatusCode is >= 300 and < 400)
+            {
+                response.Dispose();
+                throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a redirect, which the client does not follow");
+            }
+
+            return response;
+        }
+        catch (HttpRequestException ex)
+        {
+            throw ErrorCatalog.BusinessNetworkError(endpoint, ex);
+        }
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw ErrorCatalog.BusinessNetworkError(endpoint, ex);
+        }
+    }
+
+    private async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
+    {
+        if (response.Content.Headers.ContentLength is { } length && length > options.MaxResponseBytes)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > options.MaxResponseBytes)
+            {
+                throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+        }
+
+        return null;
+    }
+
+    // ---- budgets ----------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Before sending: the Retry-After time of an earlier 429 and the GET budget per minute. Either fails with the time
+    /// the request is allowed (BusinessThrottled) or, under <see cref="WaitForLimit"/>, waits for it.
+    /// </summary>
+    private async Task EnforceBudgetAsync(HttpMethod method, CancellationToken ct)
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var allowedAt = NextAllowed(method);
+            if (allowedAt is null)
+            {
+                return;
+            }
+
+            var wait = allowedAt.Value - time.GetUtcNow();
+            if (!WaitForLimit || wait > options.MaxLimitWait)
+            {
+                throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt.Value);
+            }
+
+            host.WriteVerbose($"Waiting {wait.TotalSeconds:0} s for Apple's request budget of API account '{account.ClientId}'.");
+            await options.Delay(wait, ct).ConfigureAwait(false);
+        }
+
+        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, NextAllowed(method) ?? time.GetUtcNow());
+    }
+
+    /// <summary>Null when a request may go now (and then counts it), else the time it may go.</summary>
+    private DateTimeOffset? NextAllowed(HttpMethod method)
+    {
+        var now = time.GetUtcNow();
+        if (BlockedUntil.TryGetValue(account.ClientId, out var blocked) && blocked > now)
+        {
+            return blocked;
+        }
+
+        if (method != HttpMethod.Get)
+        {
+            return null; // the POST budget is counted from the stored activities (BusinessService)
+        }
+
+        var window = GetWindows.GetOrAdd(account.ClientId, _ => new Queue<DateTimeOffset>());
+        lock (window)
+        {
+            while (window.Count > 0 && window.Peek() <= now - TimeSpan.FromMinutes(1))
+            {
+                window.Dequeue();
+            }
+
+            if (window.Count >= options.GetsPerMinute)
+            {
+                return window.Peek() + TimeSpan.FromMinutes(1);
+            }
+
+            window.Enqueue(now);
+            return null;
+        }
+    }
+
+    /// <summary>Waits for (or fails with) a time computed by the caller, e.g. the POST budget from the store.</summary>
+    public void WaitUntil(DateTimeOffset allowedAt, string method)
+    {
+        var wait = allowedAt - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (!WaitForLimit || wait > options.MaxLimitWait)
+        {
+            throw ErrorCatalog.BusinessThrottled(account.ClientId, method, allowedAt);
+        }
+
+        options.Delay(wait, host.Cancellation).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Test seam: forget every cached token, budget and block of this process.</summary>
+    internal static void ResetProcessState()
+    {
+        Tokens.Clear();
+        GetWindows.Clear();
+        BlockedUntil.Clear();
+    }
+}

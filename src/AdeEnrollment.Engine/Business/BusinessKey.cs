@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using AdeEnrollment.Engine.Errors;
+
+namespace AdeEnrollment.Engine.Business;
+
+/// <summary>
+/// Reads an API account's private key: an EC P-256 key as SEC1 ("EC PRIVATE KEY") or PKCS#8 ("PRIVATE KEY") PEM,
+/// also when the label does not match the content and with or without an "EC PARAMETERS" block in front.
+/// </summary>
+internal static class BusinessKey
+{
+    public const int MaxPemBytes = 16 * 1024;
+
+    public static ECDsa Import(string pem, string source)
+    {
+        var body = ExtractBase64(pem, source);
+        byte[] der;
+        try
+        {
+            der = Convert.FromBase64String(body);
+        }
+        catch (FormatException)
+        {
+            throw ErrorCatalog.BusinessKeyInvalid(source, "the PEM body is not Base64");
+        }
+
+        var key = ECDsa.Create();
+        try
+        {
+            try
+            {
+                key.ImportPkcs8PrivateKey(der, out _);
+            }
+            catch (CryptographicException)
+            {
+                key.ImportECPrivateKey(der, out _);
+            }
+
+            var parameters = key.ExportParameters(false);
+            if (parameters.Curve.Oid?.Value != ECCurve.NamedCurves.nistP256.Oid.Value && parameters.Curve.Oid?.FriendlyName is not ("nistP256" or "ECDSA_P256"))
+            {
+                throw ErrorCatalog.BusinessKeyInvalid(source, "the key is not on curve P-256");
+            }
+
+            return key;
+        }
+        catch (CryptographicException)
+        {
+            key.Dispose();
+            throw ErrorCatalog.BusinessKeyInvalid(source, "it holds no EC private key");
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The Base64 body of the first PRIVATE KEY block (any label ending in "PRIVATE KEY"); EC PARAMETERS blocks are skipped.</summary>
+    private static string ExtractBase64(string pem, string source)
+    {
+        var lines = pem.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+        var inside = false;
+        var body = new System.Text.StringBuilder();
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.StartsWith("-----BEGIN ", StringComparison.Ordinal) && line.EndsWith("PRIVATE KEY-----", StringComparison.Ordinal))
+            {
+                inside = true;
+                continue;
+            }
+
+            if (inside && line.StartsWith("-----END ", StringComparison.Ordinal))
+            {
+                return body.ToString();
+            }
+
+            if (inside && line.Length > 0 && !line.Contains(':', StringComparison.Ordinal))
+            {
+                body.Append(line);
+            }
+        }
+
+        throw ErrorCatalog.BusinessKeyInvalid(source, "it holds no -----BEGIN … PRIVATE KEY----- block");
+    }
+}

@@ -1,0 +1,641 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+
+namespace AdeEnrollment.Engine.Business;
+
+/// <summary>Filters of Get-AdeOrgDevice; every filter given must match (text filters use the one name rule, wildcards allowed).</summary>
+public sealed record OrgDeviceQuery(
+    string? Account = null,
+    IReadOnlyList<string>? SerialNumbers = null,
+    IReadOnlyList<string>? OrderNumbers = null,
+    IReadOnlyList<string>? ProductFamilies = null,
+    string? Status = null,
+    string? MdmServer = null,
+    bool IncludeAppleCare = false);
+
+/// <summary>What to do with devices: assign them to a server, unassign them from it, or release them from the organisation.</summary>
+public enum OrgDeviceAction
+{
+    Assign,
+    Unassign,
+    Release,
+}
+
+/// <summary>
+/// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
+/// servers (linked to stored tokens), and sends device activities, kept in the store with their outcome.
+/// </summary>
+public sealed class BusinessService
+{
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+    private readonly TokenService tokens;
+
+    internal BusinessService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, BusinessAccountService accounts, BusinessClientOptions? options = null)
+    {
+        this.store = store;
+        this.time = time;
+        this.host = host;
+        this.tokens = tokens;
+        Accounts = accounts;
+        Options = options ?? BusinessClientOptions.Default;
+    }
+
+    public BusinessAccountService Accounts { get; }
+
+    internal BusinessClientOptions Options { get; }
+
+    /// <summary>Wait for Apple's request budget instead of failing with the time it is allowed again.</summary>
+    public bool WaitForLimit { get; set; }
+
+    internal BusinessClient Client(string? account)
+        => new(Accounts.Resolve(account), Accounts, time, host, Options) { WaitForLimit = WaitForLimit };
+
+    // ---- MDM servers --------------------------------------------------------------------------------------------------
+
+    private const string ServerFields = "fields[mdmServers]=serverName,serverType,status,deviceCount,defaultProductFamilies,lastConnectedDateTime,createdDateTime,updatedDateTime";
+
+    /// <summary>Every MDM server of the organisation (name filter optional), each linked to the stored token of the same server.</summary>
+    public IReadOnlyList<AdeMdmServer> GetMdmServers(string? account = null, string? name = null)
+    {
+        var client = Client(account);
+        var storedTokens = tokens.GetTokens();
+        var list = new List<AdeMdmServer>();
+        foreach (var page in Pages(client, "mdmServers?" + ServerFields))
+        {
+            using (page)
+            {
+                foreach (var item in Data(page))
+                {
+                    list.Add(ToServer(item, client.Account.ClientId, storedTokens));
+                }
+            }
+        }
+
+        return name is null ? list : Wildcard.Select(list, s => s.Name, name).Concat(list.Where(s => s.Id.Equals(name, StringComparison.OrdinalIgnoreCase))).Distinct().ToList();
+    }
+
+    private static AdeMdmServer ToServer(JsonElement item, string account, IReadOnlyList<AdeToken> storedTokens)
+    {
+        var a = Attributes(item);
+        var id = Str(item, "id") ?? "";
+        var name = Str(a, "serverName") ?? id;
+        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check second
+        var token = storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
+                    ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
+        return new AdeMdmServer
+        {
+            Id = id,
+            Name = name,
+            ServerType = Str(a, "serverType"),
+            Status = Str(a, "status"),
+            DeviceCount = a.ValueKind == JsonValueKind.Object && a.TryGetProperty("deviceCount", out var c) && c.TryGetInt32(out var n) ? n : null,
+            LastConnected = Date(a, "lastConnectedDateTime"),
+            DefaultProductFamilies = ValueList.Of(Strings(a, "defaultProductFamilies")),
+            Token = token?.Name,
+            TokenId = token?.Id,
+            IdMatchesToken = token is null ? null : SameId(token.ServerUuid, id),
+            Account = account,
+        };
+    }
+
+    internal static bool SameId(string? a, string? b)
+        => a is not null && b is not null && string.Equals(a.Replace("-", "", StringComparison.Ordinal), b.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The server a stored token stands for (by name, then by id).</summary>
+    public AdeMdmServer ServerOfToken(AdeToken token, string? account)
+    {
+        var servers = GetMdmServers(account);
+        return servers.FirstOrDefault(s => s.TokenId == token.Id)
+               ?? throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name);
+    }
+
+    public AdeMdmServer ResolveServer(string server, string? account)
+    {
+        var matches = GetMdmServers(account, server);
+        return matches.Count == 1 ? matches[0] : throw ErrorCatalog.BusinessServerNotFound(server);
+    }
+
+    // ---- org devices --------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The organisation's devices, streamed: one page of at most 1000 devices is read, filtered and yielded before the
+    /// next is requested. The only state kept across pages is the serial → server index of assigned devices.
+    /// </summary>
+    public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
+    {
+        var client = Client(query.Account);
+        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED"))
+        {
+            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned or Unassigned.");
+        }
+
+        // a serial filter without wildcards reads those devices one by one (no need to page through the inventory)
+        if (query.SerialNumbers is { Count: > 0 and <= 20 } serials && serials.All(s => !Wildcard.HasWildcard(s)))
+        {
+            return ReadSerials(client, query, serials);
+        }
+
+        return ReadAll(client, query);
+    }
+
+    private IEnumerable<AdeOrgDevice> ReadSerials(BusinessClient client, OrgDeviceQuery query, IReadOnlyList<string> serials)
+    {
+        var servers = GetMdmServers(query.Account);
+        foreach (var serial in serials.Select(s => s.Trim().ToUpperInvariant()).Distinct(StringComparer.Ordinal))
+        {
+            JsonDocument doc;
+            try
+            {
+                doc = client.Get("orgDevices/" + Uri.EscapeDataString(serial));
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
+            {
+                throw ErrorCatalog.BusinessDeviceNotFound(serial);
+            }
+
+            using (doc)
+            {
+                string? serverId = null;
+                if (Str(Attributes(doc.RootElement.GetProperty("data")), "status") == "ASSIGNED")
+                {
+                    serverId = AssignedServerId(client, serial);
+                }
+
+                var device = ToDevice(doc.RootElement.GetProperty("data"), client, serverId, servers, query.IncludeAppleCare);
+                if (Matches(device, query, WantedServers(servers, query.MdmServer)))
+                {
+                    yield return device;
+                }
+            }
+        }
+    }
+
+    private static string? AssignedServerId(BusinessClient client, string serial)
+    {
+        try
+        {
+            using var link = client.Get($"orgDevices/{Uri.EscapeDataString(serial)}/relationships/assignedServer");
+            return link.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? Str(d, "id") : null;
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
+        {
+            return null; // Apple may answer an unassigned device with 404
+        }
+    }
+
+    private IEnumerable<AdeOrgDevice> ReadAll(BusinessClient client, OrgDeviceQuery query)
+    {
+        var servers = GetMdmServers(query.Account);
+        var wanted = WantedServers(servers, query.MdmServer);
+        // serial → server id, from each server's device linkage (a few requests for the whole organisation)
+        var index = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (query.Status != "UNASSIGNED")
+        {
+            foreach (var server in wanted ?? servers)
+            {
+                foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
+                {
+                    using (page)
+                    {
+                        foreach (var item in Data(page))
+                        {
+                            if (Str(item, "id") is { } serial)
+                            {
+                                index[serial] = server.Id;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        var pageNumber = 0;
+        var seen = 0;
+        foreach (var page in Pages(client, "orgDevices?"))
+        {
+            using (page)
+            {
+                pageNumber++;
+                foreach (var item in Data(page))
+                {
+                    seen++;
+                    var serial = Str(item, "id") ?? Str(Attributes(item), "serialNumber") ?? "";
+                    var device = ToDevice(item, client, index.GetValueOrDefault(serial), servers, includeAppleCare: false);
+                    if (!Matches(device, query, wanted))
+                    {
+                        continue;
+                    }
+
+                    yield return query.IncludeAppleCare ? WithAppleCare(client, device) : device;
+                }
+            }
+
+            host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+        }
+
+        host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", "done", Completed: true));
+    }
+
+    /// <summary>The servers a -MdmServer filter names (server name with wildcards, server id, or the name of a stored token); null without a filter.</summary>
+    private static IReadOnlyList<AdeMdmServer>? WantedServers(IReadOnlyList<AdeMdmServer> servers, string? filter)
+    {
+        if (filter is null)
+        {
+            return null;
+        }
+
+        var wanted = Wildcard.Select(servers, s => s.Name, filter)
+            .Concat(servers.Where(s => s.Id.Equals(filter, StringComparison.OrdinalIgnoreCase) || (s.Token is not null && s.Token.Equals(filter, StringComparison.OrdinalIgnoreCase))))
+            .Distinct().ToList();
+        if (wanted.Count == 0 && !Wildcard.HasWildcard(filter))
+        {
+            throw ErrorCatalog.BusinessServerNotFound(filter);
+        }
+
+        return wanted;
+    }
+
+    private static bool One(string? value, string pattern) => value is not null && Wildcard.Select([value], v => v, pattern).Count > 0;
+
+    private static bool Matches(AdeOrgDevice d, OrgDeviceQuery q, IReadOnlyList<AdeMdmServer>? servers)
+        => (q.SerialNumbers is not { Count: > 0 } || q.SerialNumbers.Any(p => One(d.SerialNumber, p)))
+           && (q.OrderNumbers is not { Count: > 0 } || q.OrderNumbers.Any(p => One(d.OrderNumber, p)))
+           && (q.ProductFamilies is not { Count: > 0 } || q.ProductFamilies.Any(f => string.Equals(f, d.ProductFamily, StringComparison.OrdinalIgnoreCase)))
+           && (q.Status is null || string.Equals(q.Status, d.Status, StringComparison.OrdinalIgnoreCase))
+           && (servers is null || servers.Any(s => s.Id == d.MdmServerId));
+
+    private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare)
+    {
+        var a = Attributes(item);
+        var device = new AdeOrgDevice
+        {
+            SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
+            DeviceModel = Str(a, "deviceModel"),
+            ProductFamily = Str(a, "productFamily"),
+            ProductType = Str(a, "productType"),
+            DeviceCapacity = Str(a, "deviceCapacity"),
+            Color = Str(a, "color"),
+            PartNumber = Str(a, "partNumber"),
+            OrderNumber = Str(a, "orderNumber"),
+            OrderDate = Date(a, "orderDateTime"),
+            PurchaseSourceType = Str(a, "purchaseSourceType"),
+            PurchaseSourceId = Str(a, "purchaseSourceId") ?? Str(a, "purchaseSourceUid"),
+            Status = Str(a, "status"),
+            MdmServerId = serverId,
+            MdmServer = serverId is null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
+            AddedToOrgDate = Date(a, "addedToOrgDateTime"),
+            UpdatedDate = Date(a, "updatedDateTime"),
+            Account = client.Account.ClientId,
+        };
+        return includeAppleCare ? WithAppleCare(client, device) : device;
+    }
+
+    private static AdeOrgDevice WithAppleCare(BusinessClient client, AdeOrgDevice device)
+    {
+        using var doc = client.Get($"orgDevices/{Uri.EscapeDataString(device.SerialNumber)}/appleCareCoverage");
+        var list = Data(doc).Select(c =>
+        {
+            var a = Attributes(c);
+            return new AdeAppleCareCoverage
+            {
+                Status = Str(a, "status"),
+                Description = Str(a, "description"),
+                PaymentType = Str(a, "paymentType"),
+                StartDate = Date(a, "startDateTime"),
+                EndDate = Date(a, "endDateTime"),
+            };
+        }).ToList();
+        return new AdeOrgDevice
+        {
+            SerialNumber = device.SerialNumber, DeviceModel = device.DeviceModel, ProductFamily = device.ProductFamily, ProductType = device.ProductType,
+            DeviceCapacity = device.DeviceCapacity, Color = device.Color, PartNumber = device.PartNumber, OrderNumber = device.OrderNumber,
+            OrderDate = device.OrderDate, PurchaseSourceType = device.PurchaseSourceType, PurchaseSourceId = device.PurchaseSourceId, Status = device.Status,
+            MdmServerId = device.MdmServerId, MdmServer = device.MdmServer, AddedToOrgDate = device.AddedToOrgDate, UpdatedDate = device.UpdatedDate,
+            Account = device.Account, AppleCare = ValueList.Of(list),
+        };
+    }
+
+    // ---- activities ---------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Sends the devices as activities of at most <see cref="BusinessClientOptions.MaxDevicesPerActivity"/> devices
+    /// (one POST per batch), stores each, and with <paramref name="wait"/> polls each until it ends and reads its log.
+    /// Under -WhatIf nothing is sent and the list is empty.
+    /// </summary>
+    public IReadOnlyList<AdeOrgDeviceActivity> Send(OrgDeviceAction action, IReadOnlyList<string> serialNumbers, string? account, AdeToken? token = null,
+        string? server = null, bool wait = false)
+    {
+        var serials = serialNumbers.Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var s in serials)
+        {
+            if (s.Length is < 8 or > 20 || !s.All(char.IsAsciiLetterOrDigit))
+            {
+                throw ErrorCatalog.ArgumentInvalid("SerialNumber", s, "an Apple serial number is letters and digits.");
+            }
+        }
+
+        if (serials.Count == 0)
+        {
+            return [];
+        }
+
+        var client = Client(account);
+        AdeMdmServer? target = null;
+        if (action != OrgDeviceAction.Release)
+        {
+            target = token is not null ? ServerOfToken(token, account) : server is not null ? ResolveServer(server, account)
+                : throw ErrorCatalog.ArgumentInvalid("MdmServer", "", "name the MDM server with -Token (a stored token) or -MdmServer (its name).");
+        }
+
+        var verb = action switch
+        {
+            OrgDeviceAction.Assign => $"Assign to MDM server '{target!.Name}' at Apple",
+            OrgDeviceAction.Unassign => $"Unassign from MDM server '{target!.Name}' at Apple",
+            _ => "Release from the organisation at Apple (irreversible: the organisation no longer owns the device)",
+        };
+        var confirmed = serials.Where(s => host.ShouldProcess(s, verb)).ToList();
+        if (confirmed.Count == 0)
+        {
+            return [];
+        }
+
+        var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
+        var created = new List<AdeOrgDeviceActivity>();
+        foreach (var batch in confirmed.Chunk(Options.MaxDevicesPerActivity))
+        {
+            client.WaitUntil(PostAllowedAt(client.Account), "POST");
+            using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
+            var data = doc.RootElement.GetProperty("data");
+            var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
+            var a = Attributes(data);
+            var now = time.GetUtcNow();
+            store.Write((c, tx) => c.Execute(
+                """
+                INSERT INTO business_activity (id, account_id, activity_type, server_id, server_name, token_id, device_count, serials, status, sub_status, created_at, checked_at)
+                VALUES ($id, $acc, $type, $sid, $sname, $tid, $n, $serials, $status, $sub, $at, $at)
+                """,
+                ("$id", id), ("$acc", client.Account.Id.ToString()), ("$type", type), ("$sid", target?.Id), ("$sname", target?.Name),
+                ("$tid", (token?.Id ?? target?.TokenId)?.ToString()), ("$n", batch.Length), ("$serials", JsonSerializer.Serialize(batch, BusinessJson.Default.StringArray)),
+                ("$status", Str(a, "status") ?? "IN_PROGRESS"), ("$sub", Str(a, "subStatus")), ("$at", SqliteExtensions.ToUnixMs(now))));
+            host.WriteVerbose($"Apple accepted activity {id}: {type} for {Counted.Of(batch.Length, "device")}.");
+            created.Add(GetStored(id)!);
+        }
+
+        return wait ? created.Select(a => Wait(a.Id, client)).ToList() : created;
+    }
+
+    private static byte[] ActivityBody(string type, string? serverId, IEnumerable<string> serials)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("data");
+            w.WriteString("type", "orgDeviceActivities");
+            w.WriteStartObject("attributes");
+            w.WriteString("activityType", type);
+            w.WriteEndObject();
+            w.WriteStartObject("relationships");
+            if (serverId is not null)
+            {
+                w.WriteStartObject("mdmServer");
+                w.WriteStartObject("data");
+                w.WriteString("type", "mdmServers");
+                w.WriteString("id", serverId);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            w.WriteStartObject("devices");
+            w.WriteStartArray("data");
+            foreach (var s in serials)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", "orgDevices");
+                w.WriteString("id", s);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The POST budget, counted from the activities this store sent with the account in the last hour.</summary>
+    private DateTimeOffset PostAllowedAt(AdeBusinessAccount account)
+    {
+        var since = time.GetUtcNow() - TimeSpan.FromHours(1);
+        var times = store.Read(c =>
+        {
+            using var cmd = c.Command("SELECT created_at FROM business_activity WHERE account_id = $a AND created_at > $since ORDER BY created_at",
+                ("$a", account.Id.ToString()), ("$since", SqliteExtensions.ToUnixMs(since)));
+            using var r = cmd.ExecuteReader();
+            var list = new List<long>();
+            while (r.Read()) list.Add(r.GetInt64(0));
+            return list;
+        });
+        return times.Count < Options.PostsPerHour ? DateTimeOffset.MinValue : SqliteExtensions.ToTime(times[times.Count - Options.PostsPerHour]) + TimeSpan.FromHours(1);
+    }
+
+    /// <summary>Stored activities (newest first), optionally of one id; with <paramref name="refresh"/> unfinished ones are read from Apple first.</summary>
+    public IReadOnlyList<AdeOrgDeviceActivity> GetActivities(string? id = null, string? account = null, bool refresh = false, bool wait = false)
+    {
+        var list = Stored(id, account is null ? null : Accounts.Resolve(account).Id);
+        if (id is not null && list.Count == 0)
+        {
+            throw ErrorCatalog.BusinessActivityNotFound(id);
+        }
+
+        if (!refresh && !wait)
+        {
+            return list;
+        }
+
+        return list.Select(a =>
+        {
+            if (a.IsFinished && a.Devices.Count > 0)
+            {
+                return a;
+            }
+
+            var client = new BusinessClient(Accounts.Get(a.Account).Single(), Accounts, time, host, Options) { WaitForLimit = WaitForLimit };
+            return wait ? Wait(a.Id, client) : Poll(a.Id, client);
+        }).ToList();
+    }
+
+    private AdeOrgDeviceActivity Wait(string id, BusinessClient client)
+    {
+        var started = time.GetUtcNow();
+        var activity = Poll(id, client);
+        while (!activity.IsFinished)
+        {
+            var waited = time.GetUtcNow() - started;
+            if (waited >= Options.WaitTimeout)
+            {
+                throw ErrorCatalog.BusinessActivityTimeout(id, waited);
+            }
+
+            host.WriteProgress(new AdeProgress(2, $"Activity {id} ({Counted.Of(activity.DeviceCount, "device")})", $"{activity.Status} {activity.SubStatus}"));
+            Options.Delay(Options.PollInterval, host.Cancellation).GetAwaiter().GetResult();
+            activity = Poll(id, client);
+        }
+
+        host.WriteProgress(new AdeProgress(2, $"Activity {id}", activity.Status, Completed: true));
+        if (activity.Status is "FAILED" or "STOPPED" || activity.SubStatus is "COMPLETED_WITH_FAILURE")
+        {
+            host.WriteWarning(ErrorCatalog.BusinessActivityFailed(id, activity.Status, activity.SubStatus ?? "", activity.Failed == 0 ? activity.DeviceCount : activity.Failed, activity.DeviceCount).Message);
+        }
+        else if (activity.Failed > 0)
+        {
+            host.WriteWarning($"Activity {id}: {Counted.Of(activity.Failed, "device")} of {activity.DeviceCount} not changed ({string.Join(", ", activity.Devices.Where(d => d.Status != "SUCCESS").Take(3).Select(d => d.ToString()))}).");
+        }
+
+        return activity;
+    }
+
+    /// <summary>Reads the activity's state from Apple once; when it ended, reads its log and stores the per-device outcome.</summary>
+    private AdeOrgDeviceActivity Poll(string id, BusinessClient client)
+    {
+        using var doc = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=status,subStatus,createdDateTime,completedDateTime,downloadUrl");
+        var a = Attributes(doc.RootElement.GetProperty("data"));
+        var status = Str(a, "status") ?? "IN_PROGRESS";
+        var sub = Str(a, "subStatus");
+        string? results = null;
+        if (status != "IN_PROGRESS" && Str(a, "downloadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var download))
+        {
+            results = JsonSerializer.Serialize(ParseLog(client.Download(download)), BusinessJson.Default.ListAdeOrgDeviceResult);
+        }
+
+        var completed = Date(a, "completedDateTime") ?? (status != "IN_PROGRESS" ? time.GetUtcNow() : null);
+        store.Write((c, tx) => c.Execute(
+            "UPDATE business_activity SET status = $s, sub_status = $sub, completed_at = $done, results = COALESCE($r, results), checked_at = $now WHERE id = $id",
+            ("$s", status), ("$sub", sub), ("$done", completed is { } d ? SqliteExtensions.ToUnixMs(d) : null), ("$r", results),
+            ("$now", SqliteExtensions.ToUnixMs(time.GetUtcNow())), ("$id", id)));
+        return GetStored(id)!;
+    }
+
+    /// <summary>Apple's activity log: optional preamble lines, then a header with serial_number, operation_status, operation_substatus.</summary>
+    internal static List<AdeOrgDeviceResult> ParseLog(string csv)
+    {
+        var list = new List<AdeOrgDeviceResult>();
+        int serialCol = -1, statusCol = -1, subCol = -1;
+        foreach (var raw in csv.Replace("\r", "", StringComparison.Ordinal).Split('\n'))
+        {
+            var cells = raw.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
+            if (serialCol < 0)
+            {
+                serialCol = Array.FindIndex(cells, c => c.Equals("serial_number", StringComparison.OrdinalIgnoreCase));
+                statusCol = Array.FindIndex(cells, c => c.Equals("operation_status", StringComparison.OrdinalIgnoreCase));
+                subCol = Array.FindIndex(cells, c => c.Equals("operation_substatus", StringComparison.OrdinalIgnoreCase));
+                continue;
+            }
+
+            if (cells.Length > Math.Max(serialCol, statusCol) && cells[serialCol].Length > 0)
+            {
+                list.Add(new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), statusCol >= 0 ? cells[statusCol].ToUpperInvariant() : "UNKNOWN",
+                    subCol >= 0 && cells.Length > subCol && cells[subCol].Length > 0 ? cells[subCol] : null));
+            }
+        }
+
+        return list;
+    }
+
+    private AdeOrgDeviceActivity? GetStored(string id) => Stored(id, null).SingleOrDefault();
+
+    private List<AdeOrgDeviceActivity> Stored(string? id, Guid? accountId)
+    {
+        var accounts = Accounts.Get().ToDictionary(a => a.Id);
+        var tokenNames = tokens.GetTokens().ToDictionary(t => t.Id, t => t.Name);
+        return store.Read(c =>
+        {
+            using var cmd = c.Command(
+                """
+                SELECT id, account_id, activity_type, server_id, server_name, token_id, device_count, status, sub_status, results, created_at, completed_at
+                FROM business_activity WHERE ($id IS NULL OR id = $id COLLATE NOCASE) AND ($acc IS NULL OR account_id = $acc) ORDER BY created_at DESC, id
+                """, ("$id", id), ("$acc", accountId?.ToString()));
+            using var r = cmd.ExecuteReader();
+            var list = new List<AdeOrgDeviceActivity>();
+            while (r.Read())
+            {
+                var results = r.GetStringOrNull(9) is { } json ? JsonSerializer.Deserialize(json, BusinessJson.Default.ListAdeOrgDeviceResult) ?? [] : [];
+                var tokenId = r.GetStringOrNull(5) is { } t ? Guid.Parse(t) : (Guid?)null;
+                list.Add(new AdeOrgDeviceActivity
+                {
+                    Id = r.GetString(0),
+                    Account = accounts.TryGetValue(Guid.Parse(r.GetString(1)), out var acc) ? acc.ClientId : r.GetString(1),
+                    Action = r.GetString(2) switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" },
+                    MdmServerId = r.GetStringOrNull(3),
+                    MdmServer = r.GetStringOrNull(4),
+                    Token = tokenId is { } tid && tokenNames.TryGetValue(tid, out var name) ? name : null,
+                    DeviceCount = r.GetInt32(6),
+                    Status = r.GetString(7),
+                    SubStatus = r.GetStringOrNull(8),
+                    Devices = ValueList.Of(results),
+                    Succeeded = results.Count(x => x.Status == "SUCCESS"),
+                    Failed = results.Count(x => x.Status != "SUCCESS"),
+                    CreatedAt = SqliteExtensions.ToTime(r.GetInt64(10)),
+                    CompletedAt = r.GetInt64OrNull(11) is { } done ? SqliteExtensions.ToTime(done) : null,
+                });
+            }
+
+            return list;
+        });
+    }
+
+    // ---- JSON:API reading -----------------------------------------------------------------------------------------------
+
+    /// <summary>Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting links.next).</summary>
+    private IEnumerable<JsonDocument> Pages(BusinessClient client, string pathWithQuery)
+    {
+        var separator = pathWithQuery.EndsWith('?') ? "" : "&";
+        string? cursor = null;
+        for (var page = 0; page < 100_000; page++)
+        {
+            var url = pathWithQuery + separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture)
+                      + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            var doc = client.Get(url);
+            cursor = doc.RootElement.TryGetProperty("meta", out var meta) && meta.TryGetProperty("paging", out var paging) ? Str(paging, "nextCursor") : null;
+            yield return doc;
+            if (string.IsNullOrEmpty(cursor))
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Data(JsonDocument doc)
+        => doc.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array ? d.EnumerateArray() : [];
+
+    private static JsonElement Attributes(JsonElement item)
+        => item.ValueKind == JsonValueKind.Object && item.TryGetProperty("attributes", out var a) ? a : default;
+
+    private static string? Str(JsonElement e, string name)
+        => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static IEnumerable<string> Strings(JsonElement e, string name)
+        => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
+            ? v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : []
+            : [];
+
+    private static DateTimeOffset? Date(JsonElement e, string name)
+        => Str(e, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d) ? d : null;
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<AdeOrgDeviceResult>))]
+internal sealed partial class BusinessJson : System.Text.Json.Serialization.JsonSerializerContext
+{
+}
