@@ -1,0 +1,288 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+
+namespace AdeEnrollment.Engine.Tests.Business;
+
+public sealed class BusinessApiTests
+{
+    private static JsonElement Part(string jwt, int index)
+    {
+        var s = jwt.Split('.')[index].Replace('-', '+').Replace('_', '/');
+        return JsonDocument.Parse(Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='))).RootElement;
+    }
+
+    [Fact]
+    public void Assertion_has_Apples_header_claims_and_a_raw_P1363_signature()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = new DateTimeOffset(2026, 5, 4, 8, 0, 0, TimeSpan.Zero);
+        var jwt = ClientAssertion.Create(key, "BUSINESSAPI.c75c0a8a-a026-4dae-99aa-89ea1e1103e5", "e339d085-a821-438a-a527-d044edacf50a", now);
+        var parts = jwt.Split('.');
+        Assert.Equal(3, parts.Length);
+        Assert.DoesNotContain('=', jwt);
+        var header = Part(jwt, 0);
+        Assert.Equal("ES256", header.GetProperty("alg").GetString());
+        Assert.Equal("e339d085-a821-438a-a527-d044edacf50a", header.GetProperty("kid").GetString());
+        var claims = Part(jwt, 1);
+        Assert.Equal("BUSINESSAPI.c75c0a8a-a026-4dae-99aa-89ea1e1103e5", claims.GetProperty("iss").GetString());
+        Assert.Equal(claims.GetProperty("iss").GetString(), claims.GetProperty("sub").GetString());
+        Assert.Equal("https://account.apple.com/auth/oauth2/v2/token", claims.GetProperty("aud").GetString());
+        Assert.Equal(now.ToUnixTimeSeconds(), claims.GetProperty("iat").GetInt64());
+        Assert.InRange(claims.GetProperty("exp").GetInt64() - claims.GetProperty("iat").GetInt64(), 1, 180L * 86400);
+        Assert.True(Guid.TryParse(claims.GetProperty("jti").GetString(), out _));
+        var s = parts[2].Replace('-', '+').Replace('_', '/');
+        var signature = Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
+        Assert.Equal(64, signature.Length);
+        Assert.True(key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClientAssertion.Create(key, "BUSINESSAPI.x", "k", now, TimeSpan.FromDays(181)));
+    }
+
+    [Theory]
+    [InlineData("sec1")]
+    [InlineData("pkcs8")]
+    [InlineData("sec1-labelled-pkcs8")]
+    [InlineData("pkcs8-labelled-sec1")]
+    [InlineData("with-parameters")]
+    public void Key_is_read_in_every_PEM_flavour(string flavour)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var sec1 = Convert.ToBase64String(key.ExportECPrivateKey(), Base64FormattingOptions.InsertLineBreaks);
+        var pkcs8 = Convert.ToBase64String(key.ExportPkcs8PrivateKey(), Base64FormattingOptions.InsertLineBreaks);
+        var pem = flavour switch
+        {
+            "sec1" => $"-----BEGIN EC PRIVATE KEY-----\n{sec1}\n-----END EC PRIVATE KEY-----\n",
+            "pkcs8" => $"-----BEGIN PRIVATE KEY-----\r\n{pkcs8}\r\n-----END PRIVATE KEY-----\r\n",
+            "sec1-labelled-pkcs8" => $"-----BEGIN EC PRIVATE KEY-----\n{pkcs8}\n-----END EC PRIVATE KEY-----\n",
+            "pkcs8-labelled-sec1" => $"-----BEGIN PRIVATE KEY-----\n{sec1}\n-----END PRIVATE KEY-----\n",
+            _ => $"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n-----BEGIN EC PRIVATE KEY-----\n{sec1}\n-----END EC PRIVATE KEY-----\n",
+        };
+        using var read = BusinessKey.Import(pem, "key.pem");
+        Assert.Equal(key.ExportParameters(false).Q.X, read.ExportParameters(false).Q.X);
+    }
+
+    [Fact]
+    public void Key_of_another_curve_or_no_key_is_BusinessKeyInvalid()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => BusinessKey.Import(p384.ExportECPrivateKeyPem(), "k.pem")).ErrorId);
+        using var rsa = RSA.Create(2048);
+        Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => BusinessKey.Import(rsa.ExportPkcs8PrivateKeyPem(), "k.pem")).ErrorId);
+        Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => BusinessKey.Import("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "k.pem")).ErrorId);
+    }
+
+    [Fact]
+    public void Account_is_stored_with_its_key_encrypted_and_its_kind_from_the_prefix()
+    {
+        using var fx = new BusinessFixture();
+        Assert.Equal("Business", fx.Stored.Kind);
+        Assert.Equal("business.api", fx.Stored.Scope);
+        var pem = File.ReadAllText(fx.KeyPath);
+        using var key = BusinessKey.Import(pem, "k");
+        var d = key.ExportParameters(true).D!;
+        var db = File.ReadAllBytes(fx.Sim.Store.Path);
+        Assert.Equal(-1, db.AsSpan().IndexOf(d));
+        Assert.Equal(-1, db.AsSpan().IndexOf(key.ExportPkcs8PrivateKey()));
+        Assert.Equal("BusinessAccountExists", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(fx.Account.ClientId, fx.Account.KeyId, fx.KeyPath))).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs("CONTOSO.1234", fx.Account.KeyId, fx.KeyPath))).ErrorId);
+        var school = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs("SCHOOLAPI." + Guid.NewGuid(), Guid.NewGuid().ToString(), fx.KeyPath))!;
+        Assert.Equal("School", school.Kind);
+        Assert.Equal("school.api", school.Scope);
+        Assert.True(fx.Engine.Business.Accounts.Remove(school));
+        Assert.Single(fx.Engine.Business.Accounts.Get());
+    }
+
+    [Fact]
+    public void Servers_are_linked_to_the_stored_token_by_name_then_id()
+    {
+        using var fx = new BusinessFixture();
+        var server = Assert.Single(fx.Engine.Business.GetMdmServers());
+        Assert.Equal("Contoso iPads", server.Name);
+        Assert.Equal("iPads", server.Token);
+        Assert.Equal(fx.Sim.Token.Id, server.TokenId);
+        Assert.True(server.IdMatchesToken);
+        Assert.Equal("ACTIVE", server.Status);
+        fx.Simulator.UnrelatedServerIds = true;
+        var unrelated = Assert.Single(fx.Engine.Business.GetMdmServers());
+        Assert.Equal("iPads", unrelated.Token);
+        Assert.False(unrelated.IdMatchesToken);
+    }
+
+    [Fact]
+    public void Access_token_is_cached_and_renewed_once_after_401()
+    {
+        using var fx = new BusinessFixture();
+        fx.Engine.Business.GetMdmServers();
+        fx.Engine.Business.GetMdmServers();
+        Assert.Equal(1, fx.Requests("/auth/oauth2/token"));
+        fx.Simulator.ExpireBusinessTokens();
+        fx.Engine.Business.GetMdmServers();
+        Assert.Equal(2, fx.Requests("/auth/oauth2/token"));
+        Assert.Contains(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 401);
+    }
+
+    [Fact]
+    public void Access_token_is_renewed_before_it_expires()
+    {
+        using var fx = new BusinessFixture();
+        fx.Engine.Business.GetMdmServers();
+        fx.Sim.Advance(TimeSpan.FromMinutes(56));
+        fx.Engine.Business.GetMdmServers();
+        Assert.Equal(2, fx.Requests("/auth/oauth2/token"));
+        Assert.DoesNotContain(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 401);
+    }
+
+    [Fact]
+    public void A_revoked_key_is_BusinessClientRejected_and_the_simulator_says_why()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.RevokeBusinessAccount(fx.Account.ClientId);
+        Assert.Equal("BusinessClientRejected", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Equal("invalid_client:revoked", fx.Simulator.GetRequests("/auth/oauth2/token").Last().ErrorCode);
+    }
+
+    [Fact]
+    public void Inventory_streams_every_page_and_filters_by_order_family_and_status()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 3 });
+        fx.Simulator.AddOrgDevices(5, orderNumber: "PO-1001", productFamily: "Mac");
+        fx.Simulator.AddOrgDevices(4, orderNumber: "PO-2002", productFamily: "iPad");
+        fx.Simulator.AddDevices("Contoso iPads", 2);
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToList();
+        Assert.Equal(11, all.Count);
+        Assert.Equal(11, all.Select(d => d.SerialNumber).Distinct().Count());
+        Assert.True(fx.Simulator.GetRequests("/v1/orgDevices").Count >= 4); // 11 devices in pages of 3
+        var order = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(OrderNumbers: ["PO-1*"])).ToList();
+        Assert.Equal(5, order.Count);
+        Assert.All(order, d => { Assert.Equal("Mac", d.ProductFamily); Assert.Equal("UNASSIGNED", d.Status); Assert.NotNull(d.OrderDate); Assert.Equal("RESELLER", d.PurchaseSourceType); });
+        var assigned = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "ASSIGNED")).ToList();
+        Assert.Equal(2, assigned.Count);
+        Assert.All(assigned, d => Assert.Equal("Contoso iPads", d.MdmServer));
+        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "iPads")).Count());
+        var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [order[0].SerialNumber], IncludeAppleCare: true)));
+        Assert.Equal("ACTIVE", Assert.Single(one.AppleCare).Status);
+        Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: ["ZZZZ99999999"])).ToList()).ErrorId);
+    }
+
+    [Fact]
+    public void Order_assigned_to_the_tokens_server_arrives_in_the_next_sync_and_unassigned_leaves()
+    {
+        using var fx = new BusinessFixture();
+        var bought = fx.Simulator.AddOrgDevices(3, orderNumber: "PO-7", productFamily: "iPad");
+        fx.Simulator.AddOrgDevices(2, orderNumber: "PO-8");
+        Assert.Equal(0, fx.Engine.Sync.Sync("iPads")!.Added);
+        var serials = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(OrderNumbers: ["PO-7"])).Select(d => d.SerialNumber).ToList();
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, token: fx.Sim.Token, wait: true));
+        Assert.Equal("COMPLETED", activity.Status);
+        Assert.Equal("COMPLETED_WITH_SUCCESS", activity.SubStatus);
+        Assert.Equal(3, activity.Succeeded);
+        Assert.Equal("iPads", activity.Token);
+        Assert.Contains(fx.Host.Progress, p => p.Activity.Contains(activity.Id, StringComparison.Ordinal));
+        Assert.Contains(fx.Waits, w => w == TimeSpan.FromSeconds(3)); // polled, not busy-looped
+        fx.Sim.Advance(TimeSpan.FromMinutes(15));
+        var sync = fx.Engine.Sync.Sync("iPads")!;
+        Assert.Equal(3, sync.Added);
+        Assert.Equal(bought.Select(b => b.SerialNumber).Order(), fx.Sim.EngineSerials());
+
+        // the same again: Apple reports each device as failed (already there) and nothing changes
+        var again = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, token: fx.Sim.Token, wait: true));
+        Assert.Equal("COMPLETED_WITH_ERROR", again.SubStatus);
+        Assert.Equal(3, again.Failed);
+        Assert.All(again.Devices, d => Assert.Equal("ALREADY_ASSIGNED", d.Detail));
+        Assert.Contains(fx.Host.Warnings, w => w.Contains("3 devices of 3 not changed", StringComparison.Ordinal));
+
+        var off = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Unassign, [serials[0]], null, server: "Contoso iPads", wait: true));
+        Assert.Equal(1, off.Succeeded);
+        fx.Sim.Advance(TimeSpan.FromMinutes(15));
+        Assert.Equal(1, fx.Engine.Sync.Sync("iPads")!.Removed);
+
+        var stored = fx.Engine.Business.GetActivities();
+        Assert.Equal(3, stored.Count);
+        Assert.Equal(off.Id, stored[0].Id);
+    }
+
+    [Fact]
+    public void Without_wait_the_activity_is_stored_in_progress_and_read_later()
+    {
+        using var fx = new BusinessFixture();
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [serial], null));
+        Assert.Equal("IN_PROGRESS", activity.Status);
+        Assert.Equal("Release", activity.Action);
+        Assert.Equal("IN_PROGRESS", Assert.Single(fx.Engine.Business.GetActivities(activity.Id)).Status);
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        var done = Assert.Single(fx.Engine.Business.GetActivities(activity.Id, refresh: true));
+        Assert.Equal("COMPLETED", done.Status);
+        Assert.Equal("RELEASED", Assert.Single(done.Devices).Detail);
+        Assert.DoesNotContain(fx.Simulator.GetOrgDevices(), d => d.SerialNumber == serial);
+        Assert.Equal("BusinessActivityNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities("nope")).ErrorId);
+    }
+
+    [Fact]
+    public void A_failed_activity_warns_and_an_unknown_serial_changes_nothing()
+    {
+        using var fx = new BusinessFixture();
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial, "C02ZZZZZZZZZ"], null, server: "Contoso iPads"));
+        Assert.Equal("BusinessRequestFailed", e.ErrorId);
+        Assert.Contains("409", e.Message, StringComparison.Ordinal);
+        Assert.Empty(fx.Engine.Business.GetActivities());
+        Assert.Equal("BusinessServerNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Nowhere")).ErrorId);
+        fx.Simulator.ForcedActivityOutcome = "FAILED";
+        var failed = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Contoso iPads", wait: true));
+        Assert.Equal("FAILED", failed.Status);
+        Assert.Contains(fx.Host.Warnings, w => w.Contains("ended FAILED", StringComparison.Ordinal));
+        Assert.Empty(fx.Simulator.GetDevices("Contoso iPads"));
+    }
+
+    [Fact]
+    public void Get_budget_is_enforced_before_sending_with_the_time_it_is_allowed()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
+        fx.Engine.Business.GetMdmServers();
+        fx.Engine.Business.GetMdmServers();
+        var before = fx.Simulator.GetRequests("/v1/*").Count;
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal(AdeErrorCategory.LimitsExceeded, e.Category);
+        Assert.Contains((fx.Sim.Time.GetUtcNow() + TimeSpan.FromMinutes(1)).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, fx.Simulator.GetRequests("/v1/*").Count); // nothing was sent
+        fx.Engine.Business.WaitForLimit = true;
+        fx.Engine.Business.GetMdmServers();
+        Assert.Contains(TimeSpan.FromMinutes(1), fx.Waits);
+    }
+
+    [Fact]
+    public void Post_budget_counts_the_stored_activities_of_the_last_hour()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 1 });
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
+        fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[0]], null, server: "Contoso iPads");
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count;
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[1]], null, server: "Contoso iPads")).ErrorId);
+        Assert.Equal(posts, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count);
+        fx.Sim.Advance(TimeSpan.FromHours(1));
+        Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[1]], null, server: "Contoso iPads"));
+    }
+
+    [Fact]
+    public void Apple_429_gives_the_Retry_After_time_and_is_never_looped()
+    {
+        using var fx = new BusinessFixture();
+        fx.Engine.Business.GetMdmServers();
+        fx.Simulator.BusinessGetsPerMinute = 1;
+        fx.Sim.Advance(TimeSpan.FromSeconds(61));
+        fx.Engine.Business.GetMdmServers(); // uses the simulator's one GET of this minute
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+        // the next call is refused locally until Retry-After has passed
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+        fx.Engine.Business.WaitForLimit = true;
+        fx.Engine.Business.GetMdmServers();
+        Assert.NotEmpty(fx.Waits);
+    }
+}

@@ -1,0 +1,59 @@
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Simulator;
+
+namespace AdeEnrollment.Engine.Tests.Business;
+
+/// <summary>The sync fixture (store, simulator, a token of server "Contoso iPads") plus an API account of the simulated organisation.</summary>
+internal sealed class BusinessFixture : IDisposable
+{
+    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true)
+    {
+        Sim = new EngineSimFixture();
+        Sim.Simulator.ActivityDuration = TimeSpan.FromSeconds(10);
+        Options = options ?? new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100 };
+        Options = new BusinessClientOptions
+        {
+            GetsPerMinute = Options.GetsPerMinute,
+            PostsPerHour = Options.PostsPerHour,
+            PageSize = Options.PageSize,
+            MaxDevicesPerActivity = Options.MaxDevicesPerActivity,
+            PollInterval = TimeSpan.FromSeconds(3),
+            MaxLimitWait = Options.MaxLimitWait,
+            Delay = (d, _) => { Waits.Add(d); Sim.Advance(d); return Task.CompletedTask; },
+        };
+        Engine = new AdeEngine(Sim.Store, Sim.Host, Sim.Time, new AppleClientFactory(Sim.Time, Sim.Host, null, new AppleClientOptions
+        {
+            DelayTimeProvider = new InstantDelays(),
+            MaxRetryAttempts = 2,
+            Sessions = new AppleSessionCache(),
+        }), Options);
+        Account = Sim.Simulator.NewBusinessAccount(out var pem, sec1: sec1);
+        KeyPath = Sim.Temp.File("api-key.pem");
+        File.WriteAllText(KeyPath, pem);
+        Stored = Engine.Business.Accounts.New(new NewBusinessAccountArgs(Account.ClientId, Account.KeyId, KeyPath, Account.TokenUri, Account.ServiceUri))!;
+    }
+
+    public EngineSimFixture Sim { get; }
+
+    public AdeSimulator Simulator => Sim.Simulator;
+
+    public BusinessClientOptions Options { get; }
+
+    public List<TimeSpan> Waits { get; } = [];
+
+    public AdeEngine Engine { get; }
+
+    public AdeSimBusinessAccount Account { get; }
+
+    public AdeBusinessAccount Stored { get; }
+
+    public string KeyPath { get; }
+
+    public TestSupport.RecordingHost Host => Sim.Host;
+
+    public int Requests(string path) => Simulator.GetRequests(path).Count;
+
+    public void Dispose() => Sim.Dispose();
+}
