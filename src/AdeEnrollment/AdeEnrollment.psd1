@@ -32,6 +32,15 @@
         'Import-AdeProfile'
         'Set-AdeDefaultProfile'
         'Set-AdeDeviceProfile'
+        'New-AdeBusinessAccount'
+        'Get-AdeBusinessAccount'
+        'Remove-AdeBusinessAccount'
+        'Get-AdeOrgDevice'
+        'Get-AdeMdmServer'
+        'Set-AdeOrgDeviceServer'
+        'Clear-AdeOrgDeviceServer'
+        'Remove-AdeOrgDevice'
+        'Get-AdeOrgDeviceActivity'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

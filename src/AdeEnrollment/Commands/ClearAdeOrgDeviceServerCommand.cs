@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Clear-AdeOrgDeviceServer: unassigns devices from their MDM server at Apple Business.</summary>
+[Cmdlet(VerbsCommon.Clear, "AdeOrgDeviceServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SetAdeOrgDeviceServerCommand.ByToken)]
+[OutputType(typeof(AdeOrgDeviceActivity))]
+public sealed class ClearAdeOrgDeviceServerCommand : OrgDeviceActivityCmdlet
+{
+    [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByToken)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Token { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByServer)]
+    [ValidateNotNullOrEmpty]
+    public string MdmServer { get; set; } = "";
+
+    protected override OrgDeviceAction Action => OrgDeviceAction.Unassign;
+
+    protected override string? TokenName => ParameterSetName == SetAdeOrgDeviceServerCommand.ByToken ? Token : null;
+
+    protected override string? ServerName => ParameterSetName == SetAdeOrgDeviceServerCommand.ByServer ? MdmServer : null;
+}

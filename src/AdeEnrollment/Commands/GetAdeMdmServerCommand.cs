@@ -1,0 +1,35 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Get-AdeMdmServer: the organisation's MDM servers, each linked to the stored token of the same server.</summary>
+[Cmdlet(VerbsCommon.Get, "AdeMdmServer")]
+[OutputType(typeof(AdeMdmServer))]
+public sealed class GetAdeMdmServerCommand : AdeCmdlet
+{
+    [Parameter(Position = 0)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Account { get; set; }
+
+    [Parameter]
+    public SwitchParameter WaitForLimit { get; set; }
+
+    protected override void ProcessItem()
+    {
+        Engine.Business.WaitForLimit = WaitForLimit;
+        var servers = Engine.Business.GetMdmServers(Account, Name);
+        if (servers.Count == 0 && Name is not null && !WildcardPattern.ContainsWildcardCharacters(Name))
+        {
+            throw AdeEnrollment.Engine.Errors.ErrorCatalog.BusinessServerNotFound(Name);
+        }
+
+        WriteObject(servers, enumerateCollection: true);
+    }
+}

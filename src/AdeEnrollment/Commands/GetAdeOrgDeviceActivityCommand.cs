@@ -1,0 +1,47 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Get-AdeOrgDeviceActivity: the device activities sent from this store, optionally refreshed from Apple or waited for.</summary>
+[Cmdlet(VerbsCommon.Get, "AdeOrgDeviceActivity")]
+[OutputType(typeof(AdeOrgDeviceActivity))]
+public sealed class GetAdeOrgDeviceActivityCommand : AdeCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Account { get; set; }
+
+    /// <summary>Reads the state of unfinished activities from Apple once.</summary>
+    [Parameter]
+    public SwitchParameter Refresh { get; set; }
+
+    /// <summary>Polls unfinished activities until they end (with progress) and reads each device's outcome.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    [Parameter]
+    public SwitchParameter WaitForLimit { get; set; }
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        Engine.Business.WaitForLimit = WaitForLimit;
+        if (Id is null)
+        {
+            WriteObject(Engine.Business.GetActivities(null, Account, Refresh, Wait), enumerateCollection: true);
+            return;
+        }
+
+        foreach (var id in Id)
+        {
+            RunItem(() => WriteObject(Engine.Business.GetActivities(id, Account, Refresh, Wait), enumerateCollection: true));
+        }
+    }
+}

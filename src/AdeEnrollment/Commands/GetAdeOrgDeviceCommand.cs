@@ -1,0 +1,58 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Get-AdeOrgDevice: the organisation's devices from Apple Business, streamed page by page.</summary>
+[Cmdlet(VerbsCommon.Get, "AdeOrgDevice")]
+[OutputType(typeof(AdeOrgDevice))]
+public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? SerialNumber { get; set; }
+
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? OrderNumber { get; set; }
+
+    [Parameter]
+    [ValidateSet("iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision")]
+    public string[]? ProductFamily { get; set; }
+
+    [Parameter]
+    [ValidateSet("Assigned", "Unassigned")]
+    public string? Status { get; set; }
+
+    /// <summary>Only devices on this MDM server (its name, id, or the name of its stored token).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string? MdmServer { get; set; }
+
+    /// <summary>Reads each device's AppleCare coverage (one request per device).</summary>
+    [Parameter]
+    public SwitchParameter IncludeAppleCare { get; set; }
+
+    /// <summary>The API account (client ID); may be omitted when the store holds one.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Account { get; set; }
+
+    /// <summary>Wait for Apple's request budget instead of stopping with the time it is allowed again.</summary>
+    [Parameter]
+    public SwitchParameter WaitForLimit { get; set; }
+
+    protected override void ProcessItem()
+    {
+        Engine.Business.WaitForLimit = WaitForLimit;
+        var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare);
+        foreach (var device in Engine.Business.GetOrgDevices(query))
+        {
+            WriteObject(device);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>New-AdeBusinessAccount: stores an Apple Business / School API account and its private key (encrypted).</summary>
+[Cmdlet(VerbsCommon.New, "AdeBusinessAccount", SupportsShouldProcess = true)]
+[OutputType(typeof(AdeBusinessAccount))]
+public sealed class NewAdeBusinessAccountCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string ClientId { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string KeyId { get; set; } = "";
+
+    /// <summary>The .pem file the portal downloaded (EC P-256, SEC1 or PKCS#8).</summary>
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string KeyPath { get; set; } = "";
+
+    /// <summary>The OAuth token endpoint (default Apple's); for the simulator.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public Uri? TokenUri { get; set; }
+
+    /// <summary>The API base URI (default from the client ID: Apple Business or Apple School Manager); for the simulator.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public Uri? ServiceUri { get; set; }
+
+    protected override void ProcessItem()
+    {
+        var account = Engine.Business.Accounts.New(new NewBusinessAccountArgs(ClientId, KeyId, ResolvePath(KeyPath), TokenUri, ServiceUri));
+        if (account is not null)
+        {
+            WriteObject(account);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>The three Apple Business device activities: serials are collected from the pipeline and sent in batches at the end.</summary>
+public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
+{
+    private readonly List<string> serials = [];
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] SerialNumber { get; set; } = [];
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Account { get; set; }
+
+    /// <summary>Polls each activity until it ends (with progress) and returns each device's outcome.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    [Parameter]
+    public SwitchParameter WaitForLimit { get; set; }
+
+    protected abstract OrgDeviceAction Action { get; }
+
+    protected virtual string? TokenName => null;
+
+    protected virtual string? ServerName => null;
+
+    protected override void ProcessItem() => serials.AddRange(SerialNumber);
+
+    protected override void EndItems()
+    {
+        Engine.Business.WaitForLimit = WaitForLimit;
+        AdeToken? token = TokenName is { } t ? Engine.Tokens.ResolveToken(t) : null;
+        WriteObject(Engine.Business.Send(Action, serials, Account, token, ServerName, Wait), enumerateCollection: true);
+    }
+}

@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>Remove-AdeBusinessAccount: deletes an API account, its key and its activity history from the store.</summary>
+[Cmdlet(VerbsCommon.Remove, "AdeBusinessAccount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+public sealed class RemoveAdeBusinessAccountCommand : AdeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] ClientId { get; set; } = [];
+
+    protected override bool ErrorsArePerItem => true;
+
+    protected override void ProcessItem()
+    {
+        foreach (var id in ClientId)
+        {
+            RunItem(() => Engine.Business.Accounts.Remove(Engine.Business.Accounts.Resolve(id)));
+        }
+    }
+}
