@@ -1,0 +1,203 @@
+# Apple Business API through the cmdlets against the simulator: accounts, the client assertion (checked here with
+# plain .NET, independently of the engine), inventory, MDM servers, the purchase-to-enrollment pipeline, limits.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 5151
+
+    function ConvertFrom-Base64Url([string] $Text) {
+        $s = $Text.Replace('-', '+').Replace('_', '/')
+        switch ($s.Length % 4) { 2 { $s += '==' } 3 { $s += '=' } }
+        [Convert]::FromBase64String($s)
+    }
+
+    function New-TestAccount {
+        param([switch] $Pkcs8, [switch] $School)
+        $format = if ($Pkcs8) { 'Pkcs8' } else { 'Sec1' }
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "key-$([guid]::NewGuid().ToString('N')).pem") -KeyFormat $format -School:$School
+        $account = New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri
+        [pscustomobject]@{ Sim = $sa; Account = $account }
+    }
+}
+
+AfterAll {
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'Apple Business API' {
+    BeforeEach {
+        Set-AdeSimClock -Reset
+        Clear-AdeSimFault
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None
+        Connect-AdeStore -Path (Join-Path $TestDrive "biz-$([guid]::NewGuid().ToString('N')).db")
+    }
+
+    It 'stores an API account without ever showing its key; Business or School from the client ID' {
+        $a = New-TestAccount
+        $a.Account | Should -BeOfType (Get-AdeModuleType AdeEnrollment.Engine.Business.AdeBusinessAccount)
+        $a.Account.Kind | Should -Be 'Business'
+        $a.Account.Scope | Should -Be 'business.api'
+        $a.Account.PSObject.Properties.Name | Should -Not -Contain 'PrivateKey'
+        $school = New-TestAccount -Pkcs8 -School
+        $school.Account.Kind | Should -Be 'School'
+        @(Get-AdeBusinessAccount).Count | Should -Be 2
+        $pemBody = ((Get-Content -Raw $a.Sim.KeyPath) -split "`n" | Where-Object { $_ -and $_ -notmatch '-----' }) -join ''
+        $storeText = [Text.Encoding]::ASCII.GetString([IO.File]::ReadAllBytes((Get-AdeStore).Path))
+        $storeText.Contains($pemBody.Substring(0, 40)) | Should -BeFalse
+        (Get-AdeBusinessAccount | Out-String) | Should -Not -Match 'PRIVATE KEY'
+        { New-AdeBusinessAccount -ClientId $a.Sim.ClientId -KeyId $a.Sim.KeyId -KeyPath $a.Sim.KeyPath -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessAccountExists,AdeEnrollment.Commands.NewAdeBusinessAccountCommand'
+        $bad = Join-Path $TestDrive 'bad.pem'
+        Set-Content $bad "-----BEGIN CERTIFICATE-----`nAAAA`n-----END CERTIFICATE-----"
+        { New-AdeBusinessAccount -ClientId "BUSINESSAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $bad -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessKeyInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand'
+        Remove-AdeBusinessAccount -ClientId $school.Account.ClientId -Confirm:$false
+        @(Get-AdeBusinessAccount).Count | Should -Be 1
+    }
+
+    It 'sends an ES256 client assertion in Apple''s format (decoded and verified here with plain .NET)' {
+        $a = New-TestAccount
+        # a listener of our own in place of the token endpoint captures the form the engine posts
+        $probe = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+        $capture = Start-ThreadJob -ArgumentList $port -ScriptBlock {
+            param($port)
+            $l = [Net.HttpListener]::new(); $l.Prefixes.Add("http://127.0.0.1:$port/"); $l.Start()
+            try {
+                $ctx = $l.GetContext()
+                $body = [IO.StreamReader]::new($ctx.Request.InputStream).ReadToEnd()
+                $bytes = [Text.Encoding]::UTF8.GetBytes('{"error":"invalid_client"}')
+                $ctx.Response.StatusCode = 400; $ctx.Response.ContentType = 'application/json'
+                $ctx.Response.OutputStream.Write($bytes, 0, $bytes.Length); $ctx.Response.Close()
+                $body
+            } finally { $l.Stop() }
+        }
+        Start-Sleep -Milliseconds 500
+        Remove-AdeBusinessAccount -ClientId $a.Account.ClientId -Confirm:$false
+        New-AdeBusinessAccount -ClientId $a.Sim.ClientId -KeyId $a.Sim.KeyId -KeyPath $a.Sim.KeyPath -TokenUri "http://127.0.0.1:$port/auth/oauth2/token" -ServiceUri $a.Sim.ServiceUri | Out-Null
+        { Get-AdeMdmServer -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected,AdeEnrollment.Commands.GetAdeMdmServerCommand'
+        $form = Receive-Job $capture -Wait -AutoRemoveJob
+        $fields = @{}
+        foreach ($pair in $form -split '&') { $k, $v = $pair -split '=', 2; $fields[[Uri]::UnescapeDataString($k)] = [Uri]::UnescapeDataString($v.Replace('+', ' ')) }
+        $fields.grant_type | Should -Be 'client_credentials'
+        $fields.client_id | Should -Be $a.Sim.ClientId
+        $fields.scope | Should -Be 'business.api'
+        $fields.client_assertion_type | Should -Be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+        $parts = $fields.client_assertion -split '\.'
+        $parts.Count | Should -Be 3
+        $fields.client_assertion | Should -Not -Match '='
+        $header = [Text.Encoding]::UTF8.GetString((ConvertFrom-Base64Url $parts[0])) | ConvertFrom-Json
+        $claims = [Text.Encoding]::UTF8.GetString((ConvertFrom-Base64Url $parts[1])) | ConvertFrom-Json
+        $header.alg | Should -Be 'ES256'
+        $header.kid | Should -Be $a.Sim.KeyId
+        $claims.iss | Should -Be $a.Sim.ClientId
+        $claims.sub | Should -Be $a.Sim.ClientId
+        $claims.aud | Should -BeExactly 'https://account.apple.com/auth/oauth2/v2/token'
+        ($claims.exp - $claims.iat) | Should -BeGreaterThan 0
+        ($claims.exp - $claims.iat) | Should -BeLessOrEqual (180 * 86400)
+        [guid]::Parse($claims.jti) | Should -Not -BeNullOrEmpty
+        $signature = ConvertFrom-Base64Url $parts[2]
+        $signature.Length | Should -Be 64
+        $key = [Security.Cryptography.ECDsa]::Create()
+        $key.ImportFromPem((Get-Content -Raw $a.Sim.KeyPath))
+        $key.VerifyData([Text.Encoding]::ASCII.GetBytes($parts[0] + '.' + $parts[1]), $signature,
+            [Security.Cryptography.HashAlgorithmName]::SHA256, [Security.Cryptography.DSASignatureFormat]::IeeeP1363FixedFieldConcatenation) | Should -BeTrue
+    }
+
+    It 'from purchase to enrollment in one pipeline: order → assign to the token''s server → sync → devices arrive' {
+        $a = New-TestAccount
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $bought = Add-AdeSimOrgDevice -Count 4 -OrderNumber 'PO-4711' -ProductFamily iPad -OrderDate ([DateTimeOffset]::UtcNow.AddDays(-3))
+        Add-AdeSimOrgDevice -Count 2 -OrderNumber 'PO-0815' | Out-Null
+
+        $server = Get-AdeMdmServer -Name $t.Token.Name
+        $server.Token | Should -Be $t.Token.Name
+        $server.IdMatchesToken | Should -BeTrue
+
+        $activity = Get-AdeOrgDevice -OrderNumber 'PO-4711' | Set-AdeOrgDeviceServer -Token $t.Token -Wait
+        $activity.Status | Should -Be 'COMPLETED'
+        $activity.SubStatus | Should -Be 'COMPLETED_WITH_SUCCESS'
+        $activity.Succeeded | Should -Be 4
+        $activity.Devices.Count | Should -Be 4
+
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        $sync = Sync-AdeDevice -Token $t.Token
+        $sync.Added | Should -Be 4
+        (Get-AdeDevice -Token $t.Token.Name).SerialNumber | Sort-Object | Should -Be ($bought.SerialNumber | Sort-Object)
+        @(Get-AdeOrgDevice -Status Assigned -MdmServer $t.Token.Name).Count | Should -Be 4
+        (Get-AdeOrgDeviceActivity -Id $activity.Id).Token | Should -Be $t.Token.Name
+
+        # unassign one: it leaves the server in the next sync
+        $off = $bought[0].SerialNumber | Clear-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait
+        $off.Succeeded | Should -Be 1
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        (Sync-AdeDevice -Token $t.Token).Removed | Should -Be 1
+    }
+
+    It 'release asks (High impact), -WhatIf sends nothing, and an activity is followed later with Get-AdeOrgDeviceActivity' {
+        New-TestAccount | Out-Null
+        Set-AdeSimBusinessApi -ActivityDuration (New-TimeSpan -Seconds 30)
+        $d = Add-AdeSimOrgDevice -Count 1
+        (Get-Command Remove-AdeOrgDevice).ImplementingType.GetCustomAttributes($true) |
+            Where-Object { $_ -is [System.Management.Automation.CmdletAttribute] } |
+            ForEach-Object ConfirmImpact | Should -Be 'High'
+        $before = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities').Count
+        $d | Remove-AdeOrgDevice -WhatIf | Should -BeNullOrEmpty
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities').Count | Should -Be $before
+        $job = $d | Remove-AdeOrgDevice -Confirm:$false
+        $job.Status | Should -Be 'IN_PROGRESS'
+        $job.Action | Should -Be 'Release'
+        Set-AdeSimClock -Advance (New-TimeSpan -Seconds 31)
+        $done = Get-AdeOrgDeviceActivity -Id $job.Id -Refresh
+        $done.Status | Should -Be 'COMPLETED'
+        $done.Devices[0].Detail | Should -Be 'RELEASED'
+        Get-AdeSimOrgDevice -SerialNumber $d.SerialNumber | Should -BeNullOrEmpty
+    }
+
+    It 'reports failed devices per device and refuses unknown servers and serials with catalogued errors' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
+        $on = (Get-AdeSimDevice -Server $t.Token.Name).SerialNumber
+        $r = $on | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $r.SubStatus | Should -Be 'COMPLETED_WITH_ERROR'
+        $r.Failed | Should -Be 2
+        $w | Should -Match '2 devices of 2 not changed'
+        { 'C02ZZZZZZZZZ' | Set-AdeOrgDeviceServer -MdmServer 'No such server' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessServerNotFound,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
+        { Get-AdeOrgDevice -SerialNumber 'C02ZZZZZZZZZ' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessDeviceNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+        { Get-AdeOrgDevice -Account 'BUSINESSAPI.nope' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessAccountNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+    }
+
+    It 'a 429 from Apple is a BusinessThrottled error with the time, never a loop; -WaitForLimit waits' {
+        New-TestAccount | Out-Null
+        Get-AdeMdmServer | Out-Null
+        Set-AdeSimBusinessApi -GetPerMinute 1
+        Set-AdeSimClock -Advance (New-TimeSpan -Seconds 61)
+        Get-AdeMdmServer | Out-Null
+        $err = { Get-AdeMdmServer -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessThrottled,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $err.Exception.Message | Should -Match '\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ'
+        @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count | Should -Be 1
+    }
+
+    It 'tolerates Apple''s open variants: unrelated server ids, 404 for unassigned, next links without limit, faults on GET' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 1
+        Add-AdeSimOrgDevice -Count 3 | Out-Null
+        Set-AdeSimBusinessApi -UnrelatedServerIds $true -UnassignedServerAsNotFound $true -NextLinkWithoutLimit $true
+        try {
+            $s = Get-AdeMdmServer -Name $t.Token.Name
+            $s.Token | Should -Be $t.Token.Name
+            $s.IdMatchesToken | Should -BeFalse
+            $u = (Get-AdeOrgDevice -Status Unassigned)[0]
+            (Get-AdeOrgDevice -SerialNumber $u.SerialNumber).MdmServer | Should -BeNullOrEmpty
+            Set-AdeSimFault -Endpoint '/v1/orgDevices' -StatusCode 503 -Count 1
+            @(Get-AdeOrgDevice).Count | Should -Be 4
+        } finally {
+            Set-AdeSimBusinessApi -UnrelatedServerIds $false -UnassignedServerAsNotFound $false -NextLinkWithoutLimit $false
+        }
+    }
+}
