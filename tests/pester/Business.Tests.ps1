@@ -194,8 +194,10 @@ Describe 'Apple Business API' {
             $s.IdMatchesToken | Should -BeFalse
             $u = (Get-AdeOrgDevice -Status Unassigned)[0]
             (Get-AdeOrgDevice -SerialNumber $u.SerialNumber).MdmServer | Should -BeNullOrEmpty
+            $expected = @(Get-AdeSimOrgDevice).Count
             Set-AdeSimFault -Endpoint '/v1/orgDevices' -StatusCode 503 -Count 1
-            @(Get-AdeOrgDevice).Count | Should -Be 4
+            @(Get-AdeOrgDevice).Count | Should -Be $expected
+            @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object StatusCode -eq 503).Count | Should -Be 1
         } finally {
             Set-AdeSimBusinessApi -UnrelatedServerIds $false -UnassignedServerAsNotFound $false -NextLinkWithoutLimit $false
         }
