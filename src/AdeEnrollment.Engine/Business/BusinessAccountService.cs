@@ -148,7 +148,7 @@ public sealed partial class BusinessAccountService
             var all = Get();
             return all.Count switch
             {
-                0 => throw ErrorCatalog.BusinessAccountNotFound("(none)"),
+                0 => throw ErrorCatalog.BusinessAccountNotFound(""),
                 1 => all[0],
                 _ => throw ErrorCatalog.BusinessAccountAmbiguous(all.Count),
             };

@@ -287,7 +287,9 @@ public static class ErrorCatalog
 
     public static AdeException BusinessAccountNotFound(string account) => E(nameof(BusinessAccountNotFound),
         AdeErrorCategory.ObjectNotFound,
-        F("No API account '{0}' is in this store. Add one with New-AdeBusinessAccount -ClientId -KeyId -KeyPath, or list them with Get-AdeBusinessAccount.", account),
+        account.Length == 0
+            ? "This store holds no Apple Business or School API account. Add one with New-AdeBusinessAccount -ClientId -KeyId -KeyPath."
+            : F("No API account '{0}' is in this store. Add one with New-AdeBusinessAccount -ClientId -KeyId -KeyPath, or list them with Get-AdeBusinessAccount.", account),
         account);
 
     public static AdeException BusinessAccountAmbiguous(int count) => E(nameof(BusinessAccountAmbiguous),
