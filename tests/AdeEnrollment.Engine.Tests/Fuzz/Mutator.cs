@@ -98,6 +98,32 @@ public static class Mutator
         return [.. der[..(offset + 1)], .. newLength, .. der[(offset + headerLength)..]];
     }
 
+    /// <summary>
+    /// Structure-keeping damage: the DER still decodes, but one value is wrong — its tag changed to another universal
+    /// type, or its content bytes replaced by random bytes of the same length (OIDs, integers, parameters).
+    /// </summary>
+    public static byte[] TamperAsnValue(Random r, byte[] der)
+    {
+        var headers = AsnHeaders(der);
+        if (headers.Count == 0) return FlipBits(r, der);
+        var (offset, headerLength, length) = headers[r.Next(headers.Count)];
+        var copy = (byte[])der.Clone();
+        if (r.Next(2) == 0 || length == 0)
+        {
+            byte[] tags = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0C, 0x13, 0x17, 0x30, 0x31, 0xA0, 0xA1, 0x80];
+            var constructed = (der[offset] & 0x20) != 0;
+            var choices = tags.Where(t => ((t & 0x20) != 0) == constructed).ToArray();
+            copy[offset] = choices[r.Next(choices.Length)];
+        }
+        else
+        {
+            var content = copy.AsSpan(offset + headerLength, Math.Min(length, 8));
+            r.NextBytes(content);
+        }
+
+        return copy;
+    }
+
     private static byte[] EncodeLength(int length)
         => length < 0x80 ? [(byte)length]
             : length <= 0xFF ? [0x81, (byte)length]
