@@ -92,11 +92,6 @@ public static class ErrorCatalog
         F("-{0} '{1}' already exists and -NoClobber was given. Nothing was changed. Remove -NoClobber to replace the file, or give another path.", parameter, path),
         path);
 
-    public static AdeException InputFileInvalid(string parameter, string path, string reason) => E(nameof(InputFileInvalid),
-        AdeErrorCategory.InvalidArgument,
-        F("-{0} '{1}' cannot be read: {2}", parameter, path, reason),
-        path);
-
     // ---- token requests ----------------------------------------------------------------------------------------
     public static AdeException ConsentRequired() => E(nameof(ConsentRequired),
         AdeErrorCategory.PermissionDenied,
