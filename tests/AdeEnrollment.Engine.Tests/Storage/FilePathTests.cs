@@ -45,6 +45,7 @@ public sealed class FilePathTests : IDisposable
     {
         var target = store.StorePath + suffix;
         store.NewRequest(); // a secret was written: the key file exists
+        store.Host.ShouldProcessCalls.Clear();
         var key = FileBytes.Read(store.StorePath + ".key");
 
         NewRequestFails("OutputPathInvalid", target);
