@@ -42,13 +42,13 @@ Describe 'Output paths are checked before anything is stored' {
         Connect-AdeStore -Path (Join-Path $TestDrive "out-$([guid]::NewGuid().ToString('N')).db")
     }
 
-    It 'New-AdeTokenRequest -OutFile <folder> is OutputPathInvalid and leaves no pending request' {
+    It 'New-AdeTokenRequest -OutFile naming a folder is OutputPathInvalid and leaves no pending request' {
         Get-ErrorId { New-AdeTokenRequest -AcceptDataSharing -OutFile $TestDrive } |
             Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.NewAdeTokenRequestCommand'
         @(Get-AdeTokenRequest).Count | Should -Be 0
     }
 
-    It 'New-AdeTokenRequest -OutFile <the store key file> is OutputPathInvalid and the key is kept' {
+    It 'New-AdeTokenRequest -OutFile naming the store key file is OutputPathInvalid and the key is kept' {
         $store = (Get-AdeStore).Path
         New-AdeTokenRequest -AcceptDataSharing | Out-Null # the key file exists once a secret was written
         $key = Get-Content -Raw "$store.key"
@@ -72,7 +72,7 @@ Describe 'Output paths are checked before anything is stored' {
         Get-Content -Raw $pem | Should -Be $request.PublicKeyPem
     }
 
-    It 'Export-AdeProfile -Path <folder> is OutputPathInvalid, and -NoClobber keeps an existing file' {
+    It 'Export-AdeProfile -Path naming a folder is OutputPathInvalid, and -NoClobber keeps an existing file' {
         $t = New-TestToken -Folder $TestDrive -Name 'Exporter'
         New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
         $existing = Join-Path $TestDrive 'staff.json'
@@ -95,7 +95,7 @@ Describe 'Input files must be regular files' -Skip:$IsWindows {
         if ($LASTEXITCODE -ne 0) { throw 'mkfifo failed' }
     }
 
-    It 'New-AdeToken -Path <FIFO> is TokenFileInvalid at once (the pipe is never opened)' {
+    It 'New-AdeToken -Path naming a FIFO is TokenFileInvalid at once (the pipe is never opened)' {
         $request = New-AdeTokenRequest -AcceptDataSharing
         $err = $null
         try { New-AdeToken -Request $request -Path $script:fifo -AppleId 'admin@contoso.com' -ServiceUri $sim.Uri } catch { $err = $_ }
@@ -105,7 +105,7 @@ Describe 'Input files must be regular files' -Skip:$IsWindows {
         (Get-AdeTokenRequest -Id $request.Id).Status | Should -Be 'Pending'
     }
 
-    It 'Import-AdeProfile -Path <FIFO> or a device is ProfileFileInvalid and creates nothing' {
+    It 'Import-AdeProfile -Path naming a FIFO or a device is ProfileFileInvalid and creates nothing' {
         Get-ErrorId { Import-AdeProfile -Token 'Fifo' -Path $script:fifo -ErrorAction Stop } |
             Should -Be 'ProfileFileInvalid,AdeEnrollment.Commands.ImportAdeProfileCommand'
         Get-ErrorId { Import-AdeProfile -Token 'Fifo' -Path '/dev/zero' -ErrorAction Stop } |
