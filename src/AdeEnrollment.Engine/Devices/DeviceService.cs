@@ -21,7 +21,7 @@ public sealed class DeviceService
     }
 
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
-    public IEnumerable<AdeDevice> Get(DeviceQuery query) => DeviceRepository.Query(store, query);
+    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(DeviceRepository.Query(store, query));
 
     /// <summary>
     /// Removes devices from the engine (not from ABM). A device that ABM still assigns to the token's MDM server

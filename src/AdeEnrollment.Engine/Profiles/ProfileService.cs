@@ -296,8 +296,9 @@ public sealed class ProfileService
         var json = JsonSerializer.Serialize(new ExportDocument(ExportSchemaVersion, profile.Name, profile.Settings), Json);
         if (full is not null)
         {
+            var replaced = File.Exists(full);
             OutputFile.WriteText("Path", full, json + Environment.NewLine);
-            host.WriteVerbose($"Exported profile '{profile.Name}' to {full}.");
+            host.WriteVerbose($"Exported profile '{profile.Name}' to {full}" + (replaced ? " (the existing file was replaced; -NoClobber keeps it)." : "."));
         }
 
         return json;

@@ -209,6 +209,28 @@ public sealed class AdeStore
         }
     }
 
+    /// <summary>A streamed query whose SQLite failures, raised while it is enumerated, are catalogued like <see cref="Read"/>'s.</summary>
+    internal IEnumerable<T> Stream<T>(IEnumerable<T> rows)
+    {
+        using var enumerator = rows.GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!enumerator.MoveNext())
+                {
+                    yield break;
+                }
+            }
+            catch (SqliteException ex)
+            {
+                throw StoreFailures.Map(Path, ex, opening: false);
+            }
+
+            yield return enumerator.Current;
+        }
+    }
+
     /// <summary>The AES-256-GCM protector for this store's secrets (the key is opened on first use).</summary>
     internal SecretProtector Secrets => secrets ??= new SecretProtector(LoadKey());
 
