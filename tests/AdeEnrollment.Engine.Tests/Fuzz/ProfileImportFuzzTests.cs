@@ -14,6 +14,9 @@ public sealed class ProfileImportFuzzTests : IDisposable
 {
     private const int Seed = 20261131;
     private readonly TestStore store = new();
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
+
+    public ProfileImportFuzzTests(Xunit.Abstractions.ITestOutputHelper output) => this.output = output;
 
     public void Dispose() => store.Dispose();
 
@@ -96,7 +99,7 @@ public sealed class ProfileImportFuzzTests : IDisposable
     [Fact]
     public void MutatedProfileExports_AreANewProfileOrACataloguedError_AndAFailureNeverChangesTheStore()
     {
-        var cases = Math.Max(20, Mutator.Cases(1000) / 4); // a quarter of the store/file fuzz budget
+        var cases = Math.Max(20, Mutator.Cases(2000) / 4); // a quarter of the store/file fuzz budget
         store.AddToken("Contoso");
         var valid = ValidExports();
         var path = store.Temp.File("fuzz.json");
@@ -119,6 +122,7 @@ public sealed class ProfileImportFuzzTests : IDisposable
             snapshot = after;
         }
 
+        output.WriteLine($"{cases} cases: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
         Assert.Contains("ProfileFileInvalid", outcomes.Keys);
         Assert.True(outcomes.Count >= 3, "the mutations reached several outcomes: " + string.Join(", ", outcomes));
     }

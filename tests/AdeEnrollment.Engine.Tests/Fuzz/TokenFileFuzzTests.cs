@@ -21,6 +21,9 @@ public sealed class TokenFileFuzzTests : IDisposable
     private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(30); // a watchdog, not a timing assertion
 
     private readonly TestStore store = new();
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
+
+    public TokenFileFuzzTests(Xunit.Abstractions.ITestOutputHelper output) => this.output = output;
 
     public void Dispose() => store.Dispose();
 
@@ -90,7 +93,7 @@ public sealed class TokenFileFuzzTests : IDisposable
     [Fact]
     public void MutatedTokenFiles_AreSuccessOrACataloguedError_AndNeverChangeTheStore()
     {
-        var cases = Math.Max(50, Mutator.Cases(1000) * 3 / 4); // three quarters of the store/file fuzz budget
+        var cases = Math.Max(50, Mutator.Cases(2000) * 3 / 4); // three quarters of the store/file fuzz budget
         var request = SmallKeyRequest(store);
         var valid = ValidFiles(request);
         var path = store.Temp.File("fuzz.p7m");
@@ -122,6 +125,7 @@ public sealed class TokenFileFuzzTests : IDisposable
         }
 
         Assert.Equal(before, store.Snapshot());
+        output.WriteLine($"{cases} cases: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
         Assert.True(outcomes.Keys.Count(k => k != "success") >= 2, "the mutations reached more than one kind of failure: " + string.Join(", ", outcomes));
     }
 
