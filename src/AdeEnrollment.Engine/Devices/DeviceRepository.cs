@@ -180,7 +180,7 @@ internal static class DeviceRepository
     {
         using var c = store.OpenConnection();
         var serial = query.SerialNumber is null ? null : query.SerialNumber.Trim().ToUpperInvariant();
-        var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.ToRegex(serial) : null;
+        var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.Parse(serial) : null;
         // Only the filters given are in the WHERE clause: "($s IS NULL OR d.serial_number = $s)" would keep SQLite from
         // using an index, and one serial among 200,000 would be a scan of every device.
         var filters = new List<string>(5);
@@ -225,7 +225,7 @@ internal static class DeviceRepository
             [.. parameters]);
         using var reader = command.ExecuteReader();
         string? lastTags = null;
-        IReadOnlyList<string> tags = [];
+        IReadOnlyList<string> tags = ValueList<string>.Empty;
         while (reader.Read())
         {
             var sn = reader.GetString(0);
@@ -237,7 +237,7 @@ internal static class DeviceRepository
             var tagJson = reader.GetString(18);
             if (!ReferenceEquals(tagJson, lastTags) && tagJson != lastTags)
             {
-                tags = JsonSerializer.Deserialize<string[]>(tagJson) ?? [];
+                tags = ValueList.Of(JsonSerializer.Deserialize<string[]>(tagJson));
                 lastTags = tagJson;
             }
 

@@ -228,8 +228,7 @@ public sealed class TokenService
     public IReadOnlyList<AdeToken> GetTokens(string? name = null, Guid? id = null)
     {
         var now = time.GetUtcNow();
-        var pattern = name is null ? null : Wildcard.ToRegex(name);
-        return store.Read(c =>
+        var tokens = store.Read(c =>
         {
             using var command = c.Command(
                 """
@@ -249,11 +248,6 @@ public sealed class TokenService
             while (reader.Read())
             {
                 var tokenName = reader.GetString(1);
-                if (pattern is not null && !pattern.IsMatch(tokenName))
-                {
-                    continue;
-                }
-
                 var expires = ToTime(reader.GetInt64(3));
                 var invalid = reader.GetStringOrNull(12);
                 var history = new Sync.SyncHistoryState(Time(reader, 19), Time(reader, 20), Time(reader, 21), reader.GetInt64(22) != 0);
@@ -268,7 +262,7 @@ public sealed class TokenService
                     Status = StatusOf(expires, invalid, now),
                     InvalidReason = invalid,
                     EnrollmentUrl = reader.GetStringOrNull(4),
-                    ScopeTags = JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
+                    ScopeTags = ValueList.Of(JsonSerializer.Deserialize<string[]>(reader.GetString(5))),
                     ServiceUri = new Uri(reader.GetString(6)),
                     ServerName = reader.GetStringOrNull(7),
                     ServerUuid = reader.GetStringOrNull(8),
@@ -290,6 +284,7 @@ public sealed class TokenService
 
             return list;
         });
+        return name is null ? tokens : Wildcard.Select(tokens, t => t.Name, name);
     }
 
     private static DateTimeOffset? Time(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ToTime(reader.GetInt64(ordinal));
@@ -338,10 +333,7 @@ public sealed class TokenService
         }
 
         // An exact name wins over its reading as a wildcard: 'Contoso [EU]' is that token, not 'Contoso E'.
-        var all = GetTokens();
-        var exact = all.Where(t => string.Equals(t.Name, token, StringComparison.OrdinalIgnoreCase)).ToList();
-        var pattern = Wildcard.ToRegex(token);
-        var matches = exact.Count == 1 ? exact : all.Where(t => pattern.IsMatch(t.Name)).ToList();
+        var matches = GetTokens(token);
         return matches.Count switch
         {
             0 => throw ErrorCatalog.TokenNotFound(token),
@@ -465,7 +457,7 @@ public sealed class TokenService
             var hasDefault = c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $id", id) is not null;
             var profiles = c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id);
             if (devices > 0) blockers.Add(devices == 1 ? "1 device" : $"{devices:N0} devices");
-            if (hasDefault) blockers.Add("a default profile (1)");
+            if (hasDefault) blockers.Add("a default profile");
             if (profiles > 0) blockers.Add(profiles == 1 ? "1 profile" : $"{profiles:N0} profiles");
             return blockers;
         }

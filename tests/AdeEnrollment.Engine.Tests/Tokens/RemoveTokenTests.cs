@@ -36,8 +36,8 @@ public sealed class RemoveTokenTests : IDisposable
         { 2, 0, false, ["2 devices"] },
         { 0, 1, false, ["1 profile"] },
         { 0, 3, false, ["3 profiles"] },
-        { 0, 1, true, ["a default profile (1)", "1 profile"] },
-        { 2, 3, true, ["2 devices", "a default profile (1)", "3 profiles"] },
+        { 0, 1, true, ["a default profile", "1 profile"] },
+        { 2, 3, true, ["2 devices", "a default profile", "3 profiles"] },
     };
 
     [Theory]
