@@ -188,6 +188,22 @@ public sealed class StoreFailureTests : IDisposable
         Assert.Equal("Contoso", Assert.Single(store.Tokens.GetTokens()).Name);
     }
 
+    private static IEnumerable<int> RowsThenBusy()
+    {
+        yield return 1;
+        throw new SqliteException("database is locked", 5, 5);
+    }
+
+    [Fact]
+    public void StreamedQuery_FailingWhileEnumerated_IsCatalogued()
+    {
+        using var rows = store.Store.Stream(RowsThenBusy()).GetEnumerator();
+
+        Assert.True(rows.MoveNext());
+        var ex = Assert.Throws<AdeEnrollment.Engine.Errors.AdeException>(() => rows.MoveNext());
+        Assert.Equal("StoreBusy", ex.ErrorId);
+    }
+
     public static TheoryData<int, string> Codes() => new()
     {
         { 5, "StoreBusy" },            // SQLITE_BUSY
