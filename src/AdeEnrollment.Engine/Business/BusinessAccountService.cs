@@ -97,18 +97,11 @@ public sealed partial class BusinessAccountService
 
     private static string ReadKeyFile(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw ErrorCatalog.BusinessKeyInvalid(path, "the file does not exist");
-        }
-
-        if (info.Length > BusinessKey.MaxPemBytes)
-        {
-            throw ErrorCatalog.BusinessKeyInvalid(path, "the file is too large for a key");
-        }
-
-        return File.ReadAllText(path);
+        var bytes = Files.InputFile.ReadAllBytes(path, BusinessKey.MaxPemBytes, new Files.InputFileErrors(
+            () => ErrorCatalog.BusinessKeyInvalid(path, "the file does not exist"),
+            (reason, _) => ErrorCatalog.BusinessKeyInvalid(path, reason.TrimEnd('.')),
+            "a private key PEM is well under 16 KiB."));
+        return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
     public IReadOnlyList<AdeBusinessAccount> Get(string? clientId = null)
@@ -171,7 +164,8 @@ public sealed partial class BusinessAccountService
             return false;
         }
 
-        store.Write((c, tx) =>
+        // secure_delete zeroes the row's old content; the -wal is then checkpointed and truncated (docs/security.md).
+        store.WriteRemovingSecrets((c, tx) =>
         {
             c.Execute("DELETE FROM business_activity WHERE account_id = $id", ("$id", account.Id.ToString()));
             return c.Execute("DELETE FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
@@ -189,7 +183,8 @@ public sealed partial class BusinessAccountService
             using var r = cmd.ExecuteReader();
             return r.Read() ? (byte[])r.GetValue(0) : null;
         }) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
-        var pkcs8 = store.Secrets.Unprotect(sealedKey, KeyPurpose(account.Id));
+        var pkcs8 = store.Unseal(sealedKey, KeyPurpose(account.Id), $"API account '{account.ClientId}'",
+            $"Store the account's key again: Remove-AdeBusinessAccount -ClientId '{account.ClientId}', then New-AdeBusinessAccount with the key's .pem file (or a new key generated in the portal).");
         try
         {
             var key = ECDsa.Create();
