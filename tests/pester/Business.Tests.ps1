@@ -108,6 +108,8 @@ Describe 'Apple Business API' {
         $a = New-TestAccount
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         Sync-AdeDevice -Token $t.Token | Out-Null
+        New-AdeProfile -Token $t.Token.Name -Name 'Shop iPads' -UserAffinity WithoutUserAffinity | Out-Null
+        Set-AdeDefaultProfile -Token $t.Token.Name -Profile 'Shop iPads'
         $bought = Add-AdeSimOrgDevice -Count 4 -OrderNumber 'PO-4711' -ProductFamily iPad -OrderDate ([DateTimeOffset]::UtcNow.AddDays(-3))
         Add-AdeSimOrgDevice -Count 2 -OrderNumber 'PO-0815' | Out-Null
 
@@ -124,7 +126,10 @@ Describe 'Apple Business API' {
         Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
         $sync = Sync-AdeDevice -Token $t.Token
         $sync.Added | Should -Be 4
-        (Get-AdeDevice -Token $t.Token.Name).SerialNumber | Sort-Object | Should -Be ($bought.SerialNumber | Sort-Object)
+        $arrived = @(Get-AdeDevice -Token $t.Token.Name)
+        ($arrived.SerialNumber | Sort-Object) | Should -Be ($bought.SerialNumber | Sort-Object)
+        $arrived.EnrollmentProfileName | Sort-Object -Unique | Should -Be 'Shop iPads'
+        (Get-AdeSimDevice -Server $t.Token.Name).ProfileStatus | Sort-Object -Unique | Should -Be 'assigned'
         @(Get-AdeOrgDevice -Status Assigned -MdmServer $t.Token.Name).Count | Should -Be 4
         (Get-AdeOrgDeviceActivity -Id $activity.Id).Token | Should -Be $t.Token.Name
 
