@@ -41,9 +41,13 @@ public sealed class NewAdeTokenCommand : AdeCmdlet
     [ValidateNotNull]
     public Uri? ServiceUri { get; set; }
 
+    /// <summary>Lets -ServiceUri name a host that is neither Apple's nor loopback (with a warning).</summary>
+    [Parameter]
+    public SwitchParameter AllowNonAppleServiceUri { get; set; }
+
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri));
+        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri, AllowNonAppleServiceUri));
         if (token is not null)
         {
             WriteObject(token);
