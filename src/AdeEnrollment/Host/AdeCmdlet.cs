@@ -5,8 +5,9 @@ using AdeEnrollment.Engine.Errors;
 namespace AdeEnrollment.Host;
 
 /// <summary>
-/// Base of every AdeEnrollment cmdlet: gives the engine over the session's store, adapts the host, turns
-/// catalogued engine errors into ErrorRecords and cancels engine work on Ctrl+C.
+/// Base of every AdeEnrollment cmdlet: gives the engine over the session's store, runs the cmdlet's work on a worker
+/// thread while the pipeline thread writes what the work reports as it happens (<see cref="PipelinePump"/>), turns
+/// every failure into a catalogued error record, and cancels the work on Ctrl+C.
 /// </summary>
 public abstract class AdeCmdlet : PSCmdlet, IDisposable
 {
@@ -16,6 +17,9 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     /// <summary>The engine over the current store, created on first use.</summary>
     internal AdeEngine Engine => engine ??= new AdeEngine(AdeSession.Current, host ??= new PSCmdletHost(this, stop), EngineClock.Current);
+
+    /// <summary>Carries host actions from the worker to the pipeline thread; idle (inline) outside <see cref="Run"/>.</summary>
+    internal PipelinePump Pump { get; private set; } = PipelinePump.Idle;
 
     /// <summary>
     /// True when each pipeline item is independent (Get/Set/Remove on piped objects): a catalogued failure of one
@@ -37,21 +41,31 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     {
         try
         {
-            action();
+            var pump = new PipelinePump();
+            Pump = pump;
+            try
+            {
+                pump.Run(action, stop);
+            }
+            finally
+            {
+                Pump = PipelinePump.Idle;
+            }
         }
-        catch (AdeException ex) when (ErrorsArePerItem)
+        catch (Exception ex) when (ex is not RuntimeException)
         {
-            host?.Flush();
-            WriteError(ToErrorRecord(ex));
-        }
-        catch (AdeException ex)
-        {
-            host?.Flush();
-            ThrowTerminatingError(ToErrorRecord(ex));
-        }
-        finally
-        {
-            host?.Flush();
+            // PowerShell's own exceptions (a stopped pipeline, -ErrorAction Stop) pass through; everything else is
+            // catalogued here, in one place: an AdeException as it is, Ctrl+C as OperationStopped, the rest as
+            // UnexpectedError naming the command.
+            var error = ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name);
+            if (ErrorsArePerItem && error.ErrorId != nameof(ErrorCatalog.OperationStopped))
+            {
+                base.WriteError(ToErrorRecord(error));
+            }
+            else
+            {
+                ThrowTerminatingError(ToErrorRecord(error));
+            }
         }
     }
 
@@ -75,7 +89,28 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Resolves a path the way PowerShell users expect (relative to the current location, ~ expanded).</summary>
-    protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+    protected string ResolvePath(string path) => Pump.Invoke(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path));
+
+    // The cmdlets' own writes go through the pump too: they may be called from the worker thread.
+    protected new void WriteObject(object? sendToPipeline) => Pump.Post(() => base.WriteObject(sendToPipeline));
+
+    protected new void WriteObject(object? sendToPipeline, bool enumerateCollection) => Pump.Post(() => base.WriteObject(sendToPipeline, enumerateCollection));
+
+    protected new void WriteError(ErrorRecord errorRecord) => Pump.Post(() => base.WriteError(errorRecord));
+
+    protected new void WriteVerbose(string text) => Pump.Post(() => base.WriteVerbose(text));
+
+    protected new void WriteWarning(string text) => Pump.Post(() => base.WriteWarning(text));
+
+    internal bool BaseShouldProcess(string target, string action) => base.ShouldProcess(target, action);
+
+    internal void BaseWriteVerbose(string text) => base.WriteVerbose(text);
+
+    internal void BaseWriteWarning(string text) => base.WriteWarning(text);
+
+    internal void BaseWriteDebug(string text) => base.WriteDebug(text);
+
+    internal void BaseWriteProgress(ProgressRecord record) => base.WriteProgress(record);
 
     public void Dispose()
     {
