@@ -35,8 +35,8 @@ public sealed class AppleClientOptions
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
     /// <summary>
-    /// Most bytes an answer may have on the wire (compressed or not). A page of 1000 devices is well under 2 MiB;
-    /// Apple/README.md "Limits" explains the figure.
+    /// Most bytes an answer may have on the wire (compressed or not). A usual page of 1000 devices is under 1 MiB,
+    /// one with every text field at its limit about 7.5 MiB; Apple/README.md "Limits on what Apple sends" explains it.
     /// </summary>
     public long MaxResponseBytes { get; init; } = 16 * 1024 * 1024;
 
