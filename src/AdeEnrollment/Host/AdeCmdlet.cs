@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Reflection;
 using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Errors;
 
@@ -42,6 +43,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         try
         {
             var pump = new PipelinePump();
+            ShouldProcessIsSilentYes = ComputeShouldProcessIsSilentYes();
             Pump = pump;
             try
             {
@@ -103,6 +105,35 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     protected new void WriteWarning(string text) => Pump.Post(() => base.WriteWarning(text));
 
     internal bool BaseShouldProcess(string target, string action) => base.ShouldProcess(target, action);
+
+    /// <summary>
+    /// True when ShouldProcess can only answer yes without writing anything (no -WhatIf, no confirmation prompt, no
+    /// verbose "Performing the operation" line): then the engine's per-device questions need not cross to the
+    /// pipeline thread, which keeps an assignment of 200,000 devices as fast as before. Computed on the pipeline thread.
+    /// </summary>
+    internal bool ShouldProcessIsSilentYes { get; private set; }
+
+    private bool ComputeShouldProcessIsSilentYes()
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (bound.ContainsKey("WhatIf") || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose"))
+        {
+            return false;
+        }
+
+        if (LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+        {
+            return false;
+        }
+
+        if (GetVariableValue("VerbosePreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore)
+        {
+            return false;
+        }
+
+        var impact = GetType().GetCustomAttribute<CmdletAttribute>()?.ConfirmImpact ?? ConfirmImpact.Medium;
+        return GetVariableValue("ConfirmPreference") is ConfirmImpact preference && (preference == ConfirmImpact.None || impact < preference);
+    }
 
     internal void BaseWriteVerbose(string text) => base.WriteVerbose(text);
 

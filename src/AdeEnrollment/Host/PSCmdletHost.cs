@@ -21,7 +21,8 @@ internal sealed class PSCmdletHost : IAdeHost
 
     public CancellationToken Cancellation => stop.Token;
 
-    public bool ShouldProcess(string target, string action) => cmdlet.Pump.Invoke(() => cmdlet.BaseShouldProcess(target, action));
+    public bool ShouldProcess(string target, string action)
+        => cmdlet.ShouldProcessIsSilentYes || cmdlet.Pump.Invoke(() => cmdlet.BaseShouldProcess(target, action));
 
     public void WriteDebug(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteDebug(message));
 
