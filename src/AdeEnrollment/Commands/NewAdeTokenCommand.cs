@@ -11,6 +11,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class NewAdeTokenCommand : AdeCmdlet
 {
+    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ReferenceTransformation]
     [ValidateNotNullOrEmpty]

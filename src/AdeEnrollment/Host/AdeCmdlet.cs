@@ -28,9 +28,19 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected virtual bool ErrorsArePerItem => false;
 
-    protected sealed override void ProcessRecord() => Run(ProcessItem);
+    /// <summary>
+    /// True for a cmdlet whose <see cref="ProcessItem"/> may wait for Apple (retries, Retry-After, paging): it runs on a
+    /// worker thread while the pipeline thread writes its reports as they happen. Work that never waits runs inline,
+    /// so that streaming or collecting 200,000 piped objects costs no thread switch per object.
+    /// </summary>
+    protected virtual bool ProcessItemWaitsForApple => false;
 
-    protected sealed override void EndProcessing() => Run(EndItems);
+    /// <summary>As <see cref="ProcessItemWaitsForApple"/>, for <see cref="EndItems"/>.</summary>
+    protected virtual bool EndItemsWaitForApple => false;
+
+    protected sealed override void ProcessRecord() => Run(ProcessItem, ProcessItemWaitsForApple);
+
+    protected sealed override void EndProcessing() => Run(EndItems, EndItemsWaitForApple);
 
     protected abstract void ProcessItem();
 
@@ -38,10 +48,16 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => stop.Cancel();
 
-    private void Run(Action action)
+    private void Run(Action action, bool onWorker)
     {
         try
         {
+            if (!onWorker)
+            {
+                action();
+                return;
+            }
+
             var pump = new PipelinePump();
             ShouldProcessIsSilentYes = ComputeShouldProcessIsSilentYes();
             Pump = pump;
@@ -52,6 +68,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
             finally
             {
                 Pump = PipelinePump.Idle;
+                ShouldProcessIsSilentYes = false;
             }
         }
         catch (Exception ex) when (ex is not RuntimeException)

@@ -41,7 +41,7 @@ internal sealed class PipelinePump
     public void Run(Action work, CancellationTokenSource stop)
     {
         Exception? workError = null;
-        var worker = Task.Factory.StartNew(() =>
+        var worker = Task.Run(() =>
         {
             try
             {
@@ -55,7 +55,7 @@ internal sealed class PipelinePump
             {
                 queue.CompleteAdding();
             }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        });
 
         foreach (var item in queue.GetConsumingEnumerable())
         {
