@@ -151,3 +151,56 @@ Describe 'A sync killed at ten points (fixed seed)' {
         Set-AdeSimClock -Reset
     }
 }
+
+Describe 'An assignment of 20 batches killed at ten points (fixed seed)' {
+    It 'keeps every device once, records only batches Apple took, and the next run completes' {
+        $store = Join-Path $TestDrive 'assign10.db'
+        Connect-AdeStore -Path $store
+        New-SimToken -Name 'Assign10' -Devices 20000 | Out-Null
+        Sync-AdeDevice -Token 'Assign10' | Out-Null
+        New-AdeProfile -Token 'Assign10' -Name 'Kiosk' -UserAffinity WithoutUserAffinity | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -Latency ([TimeSpan]::FromMilliseconds(150)) -Count 100000 | Out-Null
+        $random = [Random]::new(5150)
+        # ten kill points: after batch 1-2, 3-4, ... 17-18, 19 (the exact batch drawn with a fixed seed)
+        $points = 1..10 | ForEach-Object { [Math]::Min(19, 2 * $_ - 2 + $random.Next(1, 3)) }
+        $k = 0
+        $previous = 0
+        try {
+            foreach ($batches in $points) {
+                $k++
+                $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module AdeEnrollment
+Connect-AdeStore -Path '$store'
+Get-AdeDevice -Token 'Assign10' | Set-AdeDeviceProfile -Profile 'Kiosk' | Out-Null
+"@
+                $file = Join-Path $TestDrive "assign-$k.ps1"
+                Set-Content $file $script
+                $process = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
+                $assigned = { [int](Get-StoreValue $store "SELECT count(*) FROM device WHERE profile_id IS NOT NULL") }
+                $deadline = [DateTime]::UtcNow.AddSeconds(120)
+                while ((& $assigned) -lt [Math]::Max($previous + 1, 1000 * $batches) -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
+                $process.HasExited | Should -BeFalse -Because "kill point $k (batch $batches) must hit a running assignment"
+                $process.Kill($true)
+                $process.WaitForExit()
+
+                Get-DeviceCount $store | Should -Be 20000 -Because 'an assignment never adds or drops a device'
+                $now = & $assigned
+                $now % 1000 | Should -Be 0 -Because "a batch is recorded whole or not at all (kill point $k)"
+                # what the store records, Apple holds (Apple may be ahead by the batch in flight, never behind)
+                $atApple = [Collections.Generic.HashSet[string]]::new([string[]](Get-AdeSimDevice -Server 'Assign10' | Where-Object ProfileUuid | ForEach-Object SerialNumber))
+                $recorded = @(Get-StoreValue $store "SELECT group_concat(serial_number) FROM device WHERE profile_id IS NOT NULL" | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+                @($recorded | Where-Object { -not $atApple.Contains($_) }).Count | Should -Be 0
+                $previous = $now
+            }
+        } finally {
+            Clear-AdeSimFault
+        }
+
+        $results = @(Get-AdeDevice -Token 'Assign10' | Set-AdeDeviceProfile -Profile 'Kiosk')
+        $results.Count | Should -Be 20000
+        @($results | Where-Object Status -ne 'Success').Count | Should -Be 0
+        @(Get-AdeDevice -Token 'Assign10' -Profile 'Kiosk').Count | Should -Be 20000
+        @(Get-AdeSimDevice -Server 'Assign10' | Where-Object ProfileUuid -ne $null).Count | Should -Be 20000
+    }
+}
