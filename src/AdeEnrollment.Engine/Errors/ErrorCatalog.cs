@@ -238,7 +238,7 @@ public static class ErrorCatalog
     /// cancellation becomes <see cref="OperationStopped"/>, anything else <see cref="UnexpectedError"/>. A .NET type
     /// name never becomes an error ID.
     /// </summary>
-    public static AdeException FromException(Exception ex, string operation) => ex switch
+    internal static AdeException FromException(Exception ex, string operation) => ex switch
     {
         AdeException ade => ade,
         OperationCanceledException => OperationStopped(operation, ex),
