@@ -16,7 +16,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 namespace AdeEnrollment.Engine.Tokens;
 
 /// <summary>Arguments of New-AdeToken.</summary>
-public sealed record NewTokenArgs(string Request, string Path, string AppleId, string? Name = null, string? EnrollmentUrl = null, IReadOnlyList<string>? ScopeTags = null, Uri? ServiceUri = null);
+public sealed record NewTokenArgs(string Request, string Path, string AppleId, string? Name = null, string? EnrollmentUrl = null, IReadOnlyList<string>? ScopeTags = null, Uri? ServiceUri = null, bool AllowNonAppleServiceUri = false);
 
 /// <summary>Arguments of Set-AdeToken; null means "leave as is".</summary>
 public sealed record SetTokenArgs(string Token, string? Name = null, IReadOnlyList<string>? ScopeTags = null, string? EnrollmentUrl = null);
@@ -141,7 +141,7 @@ public sealed class TokenService
         var appleId = ValidateAppleId(args.AppleId);
         var enrollmentUrl = ValidateEnrollmentUrl(args.EnrollmentUrl);
         var scopeTags = NormaliseScopeTags(args.ScopeTags);
-        var serviceUri = ValidateServiceUri(args.ServiceUri);
+        var serviceUri = ValidateServiceUri(args.ServiceUri, args.AllowNonAppleServiceUri);
         if (args.Name is not null)
         {
             ValidateName(args.Name);
@@ -582,7 +582,7 @@ public sealed class TokenService
     {
         var file = System.IO.Path.GetFileNameWithoutExtension(path);
         var index = file.IndexOf("_Token_", StringComparison.OrdinalIgnoreCase);
-        var name = (index > 0 ? file[..index] : file).Trim();
+        var name = TextRules.Neutralise((index > 0 ? file[..index] : file).Trim())!;
         if (name.Length == 0)
         {
             name = "ADE token";
@@ -593,6 +593,7 @@ public sealed class TokenService
 
     private static void ValidateName(string name)
     {
+        TextRules.RefuseControlCharacters("Name", name);
         if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name != name.Trim())
         {
             throw ErrorCatalog.ArgumentInvalid("Name", name, $"a token name is 1 to {MaxNameLength} characters without leading or trailing spaces.");
@@ -624,7 +625,12 @@ public sealed class TokenService
         return uri.ToString();
     }
 
-    private static Uri ValidateServiceUri(Uri? uri)
+    /// <summary>
+    /// The service a token talks to: Apple's (https, an apple.com host) or a simulator or test service on this
+    /// computer's loopback address. Any other address would receive the token's secrets and sessions, so it needs
+    /// <c>-AllowNonAppleServiceUri</c> and is warned about.
+    /// </summary>
+    private Uri ValidateServiceUri(Uri? uri, bool allowNonApple)
     {
         if (uri is null)
         {
@@ -637,8 +643,28 @@ public sealed class TokenService
             throw ErrorCatalog.ArgumentInvalid("ServiceUri", uri.ToString(), "Apple's ADE service is reached over https (http is allowed only for a simulator on this computer's loopback address).");
         }
 
+        if (!uri.UserInfo.Equals("", StringComparison.Ordinal) || TextRules.HasUnsafe(uri.OriginalString))
+        {
+            throw ErrorCatalog.ArgumentInvalid("ServiceUri", TextRules.Neutralise(uri.OriginalString)!, "the address may not carry a user name, a password or control characters.");
+        }
+
+        if (!IsTrustedServiceUri(uri))
+        {
+            if (!allowNonApple)
+            {
+                throw ErrorCatalog.ServiceUriNotApple(uri.ToString());
+            }
+
+            host.WriteWarning($"The token will send its secrets and sessions to '{uri}', which is not Apple's ADE service (https://mdmenrollment.apple.com) nor on this computer's loopback address.");
+        }
+
         return uri;
     }
+
+    /// <summary>Apple's own hosts over https, or loopback.</summary>
+    internal static bool IsTrustedServiceUri(Uri uri)
+        => uri.IsLoopback
+           || (uri.Scheme == Uri.UriSchemeHttps && (uri.Host.Equals("apple.com", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".apple.com", StringComparison.OrdinalIgnoreCase)));
 
     private static IReadOnlyList<string> NormaliseScopeTags(IReadOnlyList<string>? tags)
     {
