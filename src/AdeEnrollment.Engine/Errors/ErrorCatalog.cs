@@ -93,6 +93,12 @@ public static class ErrorCatalog
         F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName),
         existingName);
 
+    public static AdeException TokenServerMismatch(string token, string? storedServer, string storedUuid, string? fileServer, string? fileUuid, string path) => E(nameof(TokenServerMismatch),
+        AdeErrorCategory.InvalidData,
+        F("The token file '{0}' belongs to MDM server '{1}' ({2}), but token '{3}' is MDM server '{4}' ({5}); a token is renewed only with a file of its own MDM server. Download the token of '{4}' in Apple Business Manager and run Update-AdeToken again, or, to add '{1}' as a token of its own, import it as a new token: create a request with New-AdeTokenRequest, upload its certificate to '{1}' in Apple Business Manager, download that server's token and run New-AdeToken. Nothing was changed.",
+            path, fileServer ?? "?", fileUuid ?? "?", token, storedServer ?? "?", storedUuid),
+        path);
+
     public static AdeException TokenLimitReached(int limit) => E(nameof(TokenLimitReached),
         AdeErrorCategory.LimitsExceeded,
         F("This store already holds {0} ADE tokens, the most Intune allows. Remove a token you no longer use (Remove-AdeToken) before adding another.", limit));

@@ -153,8 +153,7 @@ public sealed class TokenService
             return null;
         }
 
-        // Apple must accept the token before it is stored: a rejected token throws the catalogued Apple error here.
-        var account = verifier?.Verify(serviceUri, content, args.Name ?? name);
+        var account = VerifyWithApple(serviceUri, content, args.Name ?? name);
         if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
         {
             var serverName = account.ServerName.Trim();
@@ -351,6 +350,15 @@ public sealed class TokenService
             return null;
         }
 
+        // The same check as New-AdeToken: a file Apple no longer accepts (superseded by a newer download, revoked)
+        // is refused here and nothing is stored.
+        var account = VerifyWithApple(token.ServiceUri, content, token.Name);
+        if (account is not null && token.ServerUuid is not null && !string.IsNullOrEmpty(account.ServerUuid)
+            && !string.Equals(account.ServerUuid, token.ServerUuid, StringComparison.OrdinalIgnoreCase))
+        {
+            throw ErrorCatalog.TokenServerMismatch(token.Name, token.ServerName, token.ServerUuid, account.ServerName, account.ServerUuid, fullPath);
+        }
+
         store.Write((c, _) =>
         {
             var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
@@ -363,9 +371,14 @@ public sealed class TokenService
             c.Execute(
                 """
                 UPDATE token SET credentials = $cred, consumer_key_hash = $ck, expires_at = $exp, apple_id = $apple,
-                                 invalid_reason = NULL, modified_at = $now
+                                 invalid_reason = NULL, modified_at = $now,
+                                 server_name = coalesce($sname, server_name), server_uuid = coalesce($suuid, server_uuid),
+                                 org_name = coalesce($org, org_name), org_type = coalesce($otype, org_type),
+                                 admin_id = coalesce($admin, admin_id)
                 WHERE id = $id
                 """,
+                ("$sname", account?.ServerName), ("$suuid", account?.ServerUuid), ("$org", account?.OrgName), ("$otype", account?.OrgType),
+                ("$admin", account?.AdminId ?? account?.FacilitatorId),
                 ("$cred", SealCredentials(token.Id, content)), ("$ck", ConsumerKeyHash(content.ConsumerKey)), ("$exp", ToUnixMs(content.AccessTokenExpiry)),
                 ("$apple", newAppleId), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", token.Id.ToString()));
             return 0;
@@ -546,6 +559,14 @@ public sealed class TokenService
         host.WriteVerbose($"Decrypted the server token in '{path}' with the key of {keyOwner}.");
         return content;
     }
+
+    /// <summary>
+    /// The one check of a server token with Apple (POST /session, GET /account), for New-AdeToken and Update-AdeToken:
+    /// Apple must accept the credentials before they are stored; a refusal throws the catalogued Apple error.
+    /// Null when this service has no verifier (engine tests without an Apple service).
+    /// </summary>
+    private AppleAccount? VerifyWithApple(Uri serviceUri, ServerTokenContent content, string tokenName)
+        => verifier?.Verify(serviceUri, content, tokenName);
 
     private void WarnIfExpiringSoon(AdeToken token)
     {
