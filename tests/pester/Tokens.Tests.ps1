@@ -243,6 +243,42 @@ Describe 'Update-AdeToken' {
         { Update-AdeToken -Token 'Renew me' -Path $file.Path } | Should -Throw -ErrorId 'TokenDecryptionFailed,AdeEnrollment.Commands.UpdateAdeTokenCommand'
         (Get-AdeToken -Name 'Renew me').ExpiresAt | Should -Be $before
     }
+
+    It 'refuses a superseded file (Apple rejects it) and leaves the token as it was' {
+        $older = Join-Path $TestDrive 'older.p7m'
+        Export-AdeSimServerToken -Server $t.Server -OutFile $older | Out-Null
+        Export-AdeSimServerToken -Server $t.Server -OutFile (Join-Path $TestDrive 'newest.p7m') | Out-Null # ABM: the newer download supersedes 'older'
+        $before = Get-AdeToken -Name 'Renew me'
+        { Update-AdeToken -Token 'Renew me' -Path $older } | Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.UpdateAdeTokenCommand'
+        $after = Get-AdeToken -Name 'Renew me'
+        $after.ExpiresAt | Should -Be $before.ExpiresAt
+        $after.Status | Should -Be $before.Status
+        $after.ModifiedAt | Should -Be $before.ModifiedAt
+    }
+
+    It 'renews with the newest download and records what Apple says about the server' {
+        $newest = Join-Path $TestDrive 'newest2.p7m'
+        Export-AdeSimServerToken -Server $t.Server -OutFile $newest | Out-Null
+        $u = Update-AdeToken -Token 'Renew me' -Path $newest
+        $u.Status | Should -Be 'Active'
+        $u.ServerName | Should -Be $t.Server
+    }
+
+    It 'refuses the token of another MDM server (TokenServerMismatch) naming both servers, and changes nothing' {
+        # The admin uploaded the same certificate to a second MDM server: its file decrypts with this token's key.
+        $other = "Other server $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $otherFile = Join-Path $TestDrive 'other-server.p7m'
+        New-AdeSimServer -Name $other -PublicKeyPath $t.Pem -OutFile $otherFile | Out-Null
+        $before = Get-AdeToken -Name 'Renew me'
+        $err = { Update-AdeToken -Token 'Renew me' -Path $otherFile } | Should -Throw -ErrorId 'TokenServerMismatch,AdeEnrollment.Commands.UpdateAdeTokenCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -BeLike "*'$other'*"
+        $err.Exception.Message | Should -BeLike "*'$($t.Server)'*"
+        $err.Exception.Message | Should -BeLike '*New-AdeToken*'
+        $after = Get-AdeToken -Name 'Renew me'
+        $after.ExpiresAt | Should -Be $before.ExpiresAt
+        $after.ServerUuid | Should -Be $before.ServerUuid
+    }
 }
 
 Describe 'Set-AdeToken' {
