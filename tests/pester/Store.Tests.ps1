@@ -81,7 +81,15 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         Test-Path "$path.key" | Should -BeFalse
         $wrong = ConvertTo-SecureString 'wrong' -AsPlainText -Force
         { Connect-AdeStore -Path $path -Key $wrong } | Should -Throw -ErrorId 'StoreKeyInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
-        { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreKeyKindMismatch,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        $saved = $env:ADE_ENROLLMENT_STORE_KEY
+        try {
+            $env:ADE_ENROLLMENT_STORE_KEY = $null
+            $err = { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreKeyKindMismatch,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+        } finally { $env:ADE_ENROLLMENT_STORE_KEY = $saved }
+        $err.Exception.Message | Should -BeLike '*is protected by a passphrase*'
+        $err.Exception.Message | Should -Not -BeLike '*key file was given*'
+        $err.Exception.Message | Should -BeLike '*-Key*'
+        $err.Exception.Message | Should -BeLike '*$env:ADE_ENROLLMENT_STORE_KEY*'
         $saved = $env:ADE_ENROLLMENT_STORE_KEY
         try {
             $env:ADE_ENROLLMENT_STORE_KEY = 'correct horse battery staple'

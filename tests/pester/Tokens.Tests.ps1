@@ -334,10 +334,23 @@ Describe 'Remove-AdeToken' {
         Invoke-Sql $db "UPDATE token SET default_profile_id = 'p1' WHERE id = '$id'"
         $err = { Remove-AdeToken -Token Old -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
         $err.Exception.Message | Should -Match '3 devices'
-        $err.Exception.Message | Should -Match 'default profile'
+        $err.Exception.Message | Should -BeLike "*the default profile 'Kiosk'*"
+        $err.Exception.Message | Should -Not -BeLike '*(1)*'
         $err.Exception.Message | Should -Match '2 profiles'
+        $err.Exception.Message | Should -BeLike "*Set-AdeDefaultProfile -Token 'Old' -Clear*"
         (Get-AdeToken -Name Old).DeviceCount | Should -Be 3
         (Get-AdeToken -Name Old).DefaultProfile | Should -Be 'Kiosk'
+    }
+
+    It 'advises only what blocks: one device and no default profile' {
+        $id = $t.Id.ToString()
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        Invoke-Sql $db "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('$id', 'C02ONE', $now)"
+        $err = { Remove-AdeToken -Token Old -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*while it has 1 device.*'
+        $err.Exception.Message | Should -Not -BeLike '*default profile*'
+        $err.Exception.Message | Should -Not -BeLike '*Remove-AdeProfile*'
+        $err.Exception.Message | Should -BeLike "*Get-AdeDevice -Token 'Old' | Remove-AdeDevice*"
     }
 
     It 'in a pipeline, a refused token does not stop the others' {

@@ -39,12 +39,11 @@ public static class ErrorCatalog
         F("The store '{0}' holds encrypted secrets, but its key file '{1}' is missing. Restore the key file, or connect with the passphrase if the store was created with one.", path, keyPath),
         path);
 
-    public static AdeException StoreKeyKindMismatch(string path, string storeKind, string givenKind) => E(nameof(StoreKeyKindMismatch),
+    public static AdeException StoreKeyKindMismatch(string path, bool storeHasPassphrase) => E(nameof(StoreKeyKindMismatch),
         AdeErrorCategory.SecurityError,
-        F("The store '{0}' protects its secrets with a {1}, but a {2} was given. {3}", path, storeKind, givenKind,
-            storeKind == "passphrase"
-                ? "Connect with Connect-AdeStore -Key <SecureString> or set $env:ADE_ENROLLMENT_STORE_KEY."
-                : "Connect without -Key (and unset $env:ADE_ENROLLMENT_STORE_KEY)."),
+        storeHasPassphrase
+            ? F("The store '{0}' is protected by a passphrase, and no passphrase was given. Give it with Connect-AdeStore -Path '{0}' -Key (Read-Host -AsSecureString 'Store passphrase'), or set $env:ADE_ENROLLMENT_STORE_KEY to it before the store is opened (for scheduled scripts).", path)
+            : F("The store '{0}' protects its secrets with a key file beside the store (DPAPI-protected on Windows), not with a passphrase, but a passphrase was given (-Key or $env:ADE_ENROLLMENT_STORE_KEY). Connect without -Key and remove $env:ADE_ENROLLMENT_STORE_KEY.", path),
         path);
 
     // ---- token requests ----------------------------------------------------------------------------------------
@@ -119,10 +118,34 @@ public static class ErrorCatalog
         F("A token named '{0}' already exists. Token names are unique in a store; choose another -Name.", name),
         name);
 
-    public static AdeException TokenHasDependents(string name, IReadOnlyList<string> blockers) => E(nameof(TokenHasDependents),
-        AdeErrorCategory.InvalidOperation,
-        F("Token '{0}' cannot be removed while it has {1}. Remove those first (Set-AdeDefaultProfile -Clear, Remove-AdeDevice, Remove-AdeProfile), then remove the token.", name, string.Join(", ", blockers)),
-        name);
+    public static AdeException TokenHasDependents(string name, long devices, string? defaultProfile, long profiles)
+    {
+        var blockers = new List<string>();
+        var steps = new List<string>();
+        if (devices > 0)
+        {
+            blockers.Add(devices == 1 ? "1 device" : F("{0:N0} devices", devices));
+            steps.Add(F("remove the devices (Get-AdeDevice -Token '{0}' | Remove-AdeDevice)", name));
+        }
+
+        if (defaultProfile is not null)
+        {
+            blockers.Add(F("the default profile '{0}'", defaultProfile));
+            steps.Add(F("clear the default profile (Set-AdeDefaultProfile -Token '{0}' -Clear)", name));
+        }
+
+        if (profiles > 0)
+        {
+            blockers.Add(profiles == 1 ? "1 profile" : F("{0:N0} profiles", profiles));
+            steps.Add(F("remove the {0} (Get-AdeProfile -Token '{1}' | Remove-AdeProfile)", profiles == 1 ? "profile" : "profiles", name));
+        }
+
+        static string Join(List<string> items) => items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
+        return E(nameof(TokenHasDependents),
+            AdeErrorCategory.InvalidOperation,
+            F("Token '{0}' cannot be removed while it has {1}. First {2}; then remove the token.", name, Join(blockers), Join(steps)),
+            name);
+    }
 
     // ---- Apple's ADE service -----------------------------------------------------------------------------------
     // Raised by the Apple client (Apple/AppleClient.cs). Bodies are matched as plain text or JSON-quoted; the message

@@ -458,23 +458,18 @@ public sealed class TokenService
 
     private void CheckNoDependents(Guid tokenId, string name, SqliteConnection? connection)
     {
-        List<string> Blockers(SqliteConnection c)
+        (long Devices, string? DefaultProfile, long Profiles) Count(SqliteConnection c)
         {
-            var blockers = new List<string>();
             var id = ("$id", (object?)tokenId.ToString());
-            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id);
-            var hasDefault = c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $id", id) is not null;
-            var profiles = c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id);
-            if (devices > 0) blockers.Add(devices == 1 ? "1 device" : $"{devices:N0} devices");
-            if (hasDefault) blockers.Add("a default profile (1)");
-            if (profiles > 0) blockers.Add(profiles == 1 ? "1 profile" : $"{profiles:N0} profiles");
-            return blockers;
+            return (c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id),
+                    c.Scalar<string>("SELECT p.name FROM token t JOIN profile p ON p.id = t.default_profile_id WHERE t.id = $id", id),
+                    c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id));
         }
 
-        var found = connection is null ? store.Read(Blockers) : Blockers(connection);
-        if (found.Count > 0)
+        var found = connection is null ? store.Read(Count) : Count(connection);
+        if (found.Devices > 0 || found.DefaultProfile is not null || found.Profiles > 0)
         {
-            throw ErrorCatalog.TokenHasDependents(name, found);
+            throw ErrorCatalog.TokenHasDependents(name, found.Devices, found.DefaultProfile, found.Profiles);
         }
     }
 
