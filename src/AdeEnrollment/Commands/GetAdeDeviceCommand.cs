@@ -6,6 +6,7 @@ using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -18,7 +19,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private const string ByTokenObject = "ByTokenObject";
 
     /// <summary>Tokens piped in (Get-AdeToken | Get-AdeDevice): their devices.</summary>
-    [Parameter(ParameterSetName = ByTokenObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByTokenObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The tokens whose devices to list (AdeToken objects from Get-AdeToken).")]
     [ValidateNotNull]
     public AdeToken[] InputObject { get; set; } = [];
 
@@ -27,7 +28,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     [Parameter(ParameterSetName = BySerial, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Serial", "SerialNumbers")]
@@ -39,7 +40,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Profile { get; set; }
+    public object? Profile { get; set; }
 
     [Parameter]
     public SwitchParameter Unassigned { get; set; }
@@ -55,15 +56,15 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         {
             foreach (var token in InputObject)
             {
-                Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Profile, token.Id.ToString()).Id;
+                Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
                 Write(new DeviceQuery(token.Id, null, byToken, Unassigned, RemovedFromAbm));
             }
 
             return;
         }
 
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
-        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Profile, Token).Id;
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
+        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), Ref(Token)).Id;
         if (SerialNumber is null)
         {
             Write(new DeviceQuery(tokenId, null, profileId, Unassigned, RemovedFromAbm));

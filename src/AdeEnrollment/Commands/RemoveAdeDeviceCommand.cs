@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -14,11 +15,11 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
     private const string BySerial = "BySerial";
     private const string ByObject = "ByObject";
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The serial numbers of the devices to remove from the store.")]
     [ValidateNotNullOrEmpty]
     public string[] SerialNumber { get; set; } = [];
 
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to remove (AdeDevice objects from Get-AdeDevice).")]
     [ValidateNotNull]
     public AdeDevice[] InputObject { get; set; } = [];
 
@@ -26,7 +27,7 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     protected override bool ErrorsArePerItem => true;
 
@@ -42,7 +43,7 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
             return;
         }
 
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
         foreach (var serial in SerialNumber)
         {
             RunItem(() => Engine.Devices.Remove(serial, tokenId));

@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -18,25 +19,25 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     private const string ByObject = "ByObject";
     private readonly List<string> serials = [];
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The enrollment profile to assign: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
     [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The serial numbers of the devices to assign the profile to.")]
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
     public string[] SerialNumber { get; set; } = [];
 
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to assign the profile to (AdeDevice objects from Get-AdeDevice).")]
     [ValidateNotNull]
     public AdeDevice[] InputObject { get; set; } = [];
 
@@ -54,7 +55,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
 
     protected override void EndItems()
     {
-        foreach (var result in Engine.Assignments.Assign(Profile, Token, serials))
+        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), serials))
         {
             WriteObject(result);
         }
