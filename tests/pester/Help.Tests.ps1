@@ -109,7 +109,7 @@ Describe 'Help for <Name>' -ForEach $commands {
 
     It 'shows in the syntax that -Token, -Profile and -Request take objects, not only names' {
         $syntax = (Get-Command $Name -Syntax) + "`n" + ($help.syntax | Out-String)
-        $syntax | Should -Not -Match '-(Token|Profile|Request) \[?<String>'
+        $syntax | Should -Not -Match '-(Token|Profile|Request)\]? <String>'
     }
 
     It 'documents no parameter the cmdlet does not have' {
