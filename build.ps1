@@ -10,7 +10,7 @@
              "Tests: N passed, M failed"; the exit code is non-zero on any failure.
       Demo   Build, then runs demo/Demo.ps1 in a fresh pwsh against a throw-away store.
       Bench  Build, then runs the benchmark harness (bench/Invoke-Benchmark.ps1).
-      Package  Build, then zips both modules into out/packages.
+      Package  Build, then publishes both modules with Publish-PSResource as nupkgs into out/packages.
       Clean  removes out/ and every bin/ and obj/.
     -NoHelp (development only) skips compiling help, which otherwise fails the build for a cmdlet without a page.
 .EXAMPLE
@@ -74,14 +74,19 @@ function Invoke-Build {
     $publish = Join-Path $out 'publish'
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/AdeEnrollment/AdeEnrollment.csproj'), '-c', $Configuration, '-o', (Join-Path $publish 'AdeEnrollment'), '--nologo', '-v', 'q')
 
-    # Module folder: dlls at the root, natives under runtimes/<rid>/native, manifest, formats, help.
-    New-Item -ItemType Directory -Force $moduleOut | Out-Null
-    Get-ChildItem (Join-Path $publish 'AdeEnrollment') -File | Where-Object Extension -in '.dll', '.ps1xml' |
-        Copy-Item -Destination $moduleOut
+    # Module folder (docs/architecture.md, "Dependency isolation"): manifest, psm1, formats, help and the loader at the
+    # root; the cmdlets, the engine and every dependency under bin/ (natives under bin/runtimes/<rid>/native), loaded
+    # by the loader into the module's own AssemblyLoadContext.
+    $bin = Join-Path $moduleOut 'bin'
+    New-Item -ItemType Directory -Force $bin | Out-Null
+    Get-ChildItem (Join-Path $publish 'AdeEnrollment') -File | Where-Object Extension -in '.dll', '.ps1xml', '.psm1' | ForEach-Object {
+        $destination = if ($_.Extension -eq '.dll' -and $_.Name -ne 'AdeEnrollment.Loader.dll') { $bin } else { $moduleOut }
+        Copy-Item $_.FullName -Destination $destination
+    }
     foreach ($rid in $nativeRids) {
         $source = Join-Path $publish "AdeEnrollment/runtimes/$rid/native"
         if (-not (Test-Path $source)) { throw "Native SQLite for $rid is missing from the publish output ($source)." }
-        $target = Join-Path $moduleOut "runtimes/$rid/native"
+        $target = Join-Path $bin "runtimes/$rid/native"
         New-Item -ItemType Directory -Force $target | Out-Null
         Copy-Item (Join-Path $source '*') $target
     }
@@ -93,10 +98,11 @@ function Invoke-Build {
     if (Test-Path $simManifest) {
         Invoke-Native dotnet @('publish', $simProject, '-c', $Configuration, '-o', (Join-Path $publish 'AdeEnrollment.Simulator'), '--nologo', '-v', 'q')
         New-Item -ItemType Directory -Force $simOut | Out-Null
-        # The engine and BouncyCastle come from the AdeEnrollment module (RequiredModules), never a second copy.
-        $shared = Get-ChildItem $moduleOut -Filter *.dll | ForEach-Object Name
+        # The engine and BouncyCastle come from the AdeEnrollment module (RequiredModules), never a second copy: the
+        # simulator loads into the same AssemblyLoadContext, so both modules share one engine and one clock.
+        $shared = Get-ChildItem $moduleOut -Filter *.dll -Recurse | ForEach-Object Name
         Get-ChildItem (Join-Path $publish 'AdeEnrollment.Simulator') -File |
-            Where-Object { $_.Extension -in '.dll', '.ps1xml' -and $_.Name -notin $shared } |
+            Where-Object { $_.Extension -in '.dll', '.ps1xml', '.psm1' -and $_.Name -notin $shared } |
             Copy-Item -Destination $simOut
         $m = Get-Content -Raw $simManifest
         Set-Content -Path (Join-Path $simOut 'AdeEnrollment.Simulator.psd1') -Value ($m -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion     = '$version'") -NoNewline
@@ -173,12 +179,20 @@ function Invoke-Bench {
 }
 
 function Invoke-Package {
+    # What Publish-PSResource publishes (nupkgs in out/packages), through a temporary local repository that is
+    # unregistered afterwards. tests/pester/Package.Tests.ps1 installs such packages and uses them.
     Invoke-Build
     $packages = Join-Path $out 'packages'
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
     New-Item -ItemType Directory -Force $packages | Out-Null
-    $version = Get-Version
-    Compress-Archive -Path $moduleOut -DestinationPath (Join-Path $packages "AdeEnrollment.$version.zip") -Force
-    if (Test-Path $simOut) { Compress-Archive -Path $simOut -DestinationPath (Join-Path $packages "AdeEnrollment.Simulator.$version.zip") -Force }
+    $repository = 'AdeEnrollmentBuild' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    Register-PSResourceRepository -Name $repository -Uri $packages -Trusted
+    try {
+        Publish-PSResource -Path $moduleOut -Repository $repository
+        if (Test-Path $simOut) { Publish-PSResource -Path $simOut -Repository $repository }
+    } finally {
+        Unregister-PSResourceRepository -Name $repository
+    }
     Get-ChildItem $packages
 }
 

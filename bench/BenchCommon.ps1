@@ -97,7 +97,7 @@ function Get-PeakMemory {
 function Invoke-StoreScalarList {
     # A read straight from the store file (picking serials to look up), outside the cmdlets being measured.
     param([string] $Path, [string] $Sql)
-    $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Path;Mode=ReadOnly;Pooling=False")
+    $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Path;Mode=ReadOnly;Pooling=False")
     try {
         $c.Open()
         $cmd = $c.CreateCommand()
@@ -110,4 +110,13 @@ function Invoke-StoreScalarList {
     } finally {
         $c.Dispose()
     }
+}
+
+function Get-AdeModuleType([string] $FullName) {
+    # The module's assemblies live in its own AssemblyLoadContext, which PowerShell's [type] literals do not search.
+    foreach ($assembly in [AdeEnrollment.Loader.LoadContext]::Current.Assemblies) {
+        $type = $assembly.GetType($FullName)
+        if ($type) { return $type }
+    }
+    throw "Type $FullName is not loaded in the AdeEnrollment load context."
 }

@@ -44,7 +44,7 @@ function Add-SyncFigures([string] $Prefix, $Step) {
     # Warnings (3>&1) are recorded, not printed; the output keeps only the sync result.
     $warnings = @($Step.Output | Where-Object { $_ -is [Management.Automation.WarningRecord] } | ForEach-Object Message)
     if ($warnings.Count -gt 0) { $result["${Prefix}Warnings"] = $warnings }
-    $r = $Step.Output | Where-Object { $_ -is [AdeEnrollment.Engine.Model.AdeSyncResult] } | Select-Object -First 1
+    $r = $Step.Output | Where-Object { $_ -is (Get-AdeModuleType AdeEnrollment.Engine.Model.AdeSyncResult) } | Select-Object -First 1
     $Step.Output = $r
     $result["${Prefix}Seconds"] = $Step.Seconds
     $result["${Prefix}CpuSeconds"] = $Step.CpuSeconds
@@ -85,9 +85,9 @@ try {
             Connect-FreshStore
             $token = Start-Simulated $Devices
             $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance'
-            $store = [AdeEnrollment.Engine.Storage.AdeStore]::Open($StorePath, $null)
-            $engine = [AdeEnrollment.Engine.AdeEngine]::new($store, [AdeEnrollment.Engine.Hosting.NullHost]::Instance, $null)
-            $factory = [AdeEnrollment.Engine.AdeEngine].GetProperty('Apple', $flags).GetValue($engine)
+            $store = (Get-AdeModuleType AdeEnrollment.Engine.Storage.AdeStore)::Open($StorePath, $null)
+            $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($store, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
+            $factory = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine).GetProperty('Apple', $flags).GetValue($engine)
             $forToken = $factory.GetType().GetMethod('ForToken', $flags)
             $fetch = $forToken.ReturnType.GetMethod('FetchDevicesAsync', $flags)
             $pageType = $fetch.ReturnType.GetGenericArguments()[0]

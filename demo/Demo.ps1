@@ -67,6 +67,9 @@ try {
     Write-Host ("`nDemo finished in {0:N1} s." -f $clock.Elapsed.TotalSeconds) -ForegroundColor Green
 } finally {
     Stop-AdeSimulator -ErrorAction SilentlyContinue
-    [Microsoft.Data.Sqlite.SqliteConnection]::ClearAllPools()
+    # Pooled SQLite connections keep the store open (Windows locks open files); the module's SQLite lives in its own
+    # load context, so release them through it before deleting the throw-away folder.
+    ([AdeEnrollment.Loader.LoadContext]::Current.Assemblies | Where-Object { $_.GetName().Name -eq 'Microsoft.Data.Sqlite' }).
+        GetType('Microsoft.Data.Sqlite.SqliteConnection')::ClearAllPools()
     Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
 }

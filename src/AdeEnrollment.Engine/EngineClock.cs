@@ -1,9 +1,9 @@
 namespace AdeEnrollment.Engine;
 
 /// <summary>
-/// The clock the engine uses in this process. Production code only reads it. The simulator module (and tests)
-/// may replace it through the internal setter so that Pester suites can test "15 minutes later"; no production
-/// cmdlet has a parameter that moves time.
+/// The clock the engine uses in this process, and the engine's one public seam for test tooling: production code
+/// only reads it; the simulator module's <c>Set-AdeSimClock</c> (and tests) replace it so that Pester suites can test
+/// "15 minutes later". No production cmdlet has a parameter that moves time.
 /// </summary>
 public static class EngineClock
 {
@@ -12,6 +12,6 @@ public static class EngineClock
     public static TimeProvider Current
     {
         get => Volatile.Read(ref current);
-        internal set => Volatile.Write(ref current, value ?? TimeProvider.System);
+        set => Volatile.Write(ref current, value ?? TimeProvider.System);
     }
 }

@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'AdeEnrollment.Simulator.dll'
+    RootModule           = 'AdeEnrollment.Simulator.psm1'
     ModuleVersion        = '0.0.0' # stamped from Directory.Build.props by build.ps1
     CompatiblePSEditions = @('Core')
     GUID                 = '6f3d2c1e-8a4b-4e5f-9c7d-2b1a0e9f8d71'

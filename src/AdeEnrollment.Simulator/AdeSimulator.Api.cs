@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Simulator.Service;
 
 namespace AdeEnrollment.Simulator;
@@ -83,7 +82,7 @@ public sealed partial class AdeSimulator
     /// <summary>GET /session: OAuth 1.0a HMAC-SHA1, with or without realm (reference §2.1, §2.4).</summary>
     private Answer Session(Exchange x)
     {
-        var parameters = OAuth1.ParseAuthorizationHeader(x.Header("Authorization"));
+        var parameters = OAuthVerifier.Parse(x.Header("Authorization"));
         if (parameters is null)
         {
             return Error(400, "oauth_problem=parameter_absent", quote: false);
@@ -111,12 +110,12 @@ public sealed partial class AdeSimulator
             }
         }
 
-        if (values["oauth_signature_method"] != OAuth1.SignatureMethod)
+        if (values["oauth_signature_method"] != OAuthVerifier.SignatureMethod)
         {
             return Error(400, "oauth_problem=signature_method_rejected", quote: false);
         }
 
-        if (values.TryGetValue("oauth_version", out var version) && version != OAuth1.Version)
+        if (values.TryGetValue("oauth_version", out var version) && version != OAuthVerifier.Version)
         {
             return Error(400, "oauth_problem=version_rejected", quote: false);
         }
@@ -138,7 +137,7 @@ public sealed partial class AdeSimulator
         }
 
         var signed = parameters.Where(p => p.Key != "realm" && p.Key != "oauth_signature");
-        var expected = OAuth1.Sign(OAuth1.BaseString("GET", x.Url, signed), server.Credentials.ConsumerSecret, server.Credentials.AccessSecret);
+        var expected = OAuthVerifier.ExpectedSignature(x.Url, signed, server.Credentials.ConsumerSecret, server.Credentials.AccessSecret);
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(values["oauth_signature"])))
         {
             return Error(401, "oauth_problem=signature_invalid", quote: false);

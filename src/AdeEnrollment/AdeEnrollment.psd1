@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'AdeEnrollment.dll'
+    RootModule           = 'AdeEnrollment.psm1'
     ModuleVersion        = '0.0.0' # stamped from Directory.Build.props by build.ps1
     CompatiblePSEditions = @('Core')
     GUID                 = 'b0c7f0f4-4f2e-4b6c-9a1d-7e5d8c3a2f10'

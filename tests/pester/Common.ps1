@@ -1,6 +1,15 @@
 # Shared helpers for the Pester suite. Dot-source in BeforeAll.
 Import-Module AdeEnrollment -Force
 
+function Get-AdeModuleType([string] $FullName) {
+    # The module's assemblies live in its own AssemblyLoadContext, which PowerShell's [type] literals do not search.
+    foreach ($assembly in [AdeEnrollment.Loader.LoadContext]::Current.Assemblies) {
+        $type = $assembly.GetType($FullName)
+        if ($type) { return $type }
+    }
+    throw "Type $FullName is not loaded in the AdeEnrollment load context."
+}
+
 function New-TestServerTokenFile {
     <#
     .SYNOPSIS
@@ -100,6 +109,6 @@ function New-SimToken {
 }
 
 function Invoke-StoreSql([string] $Sql) {
-    $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$((Get-AdeStore).Path);Pooling=False")
+    $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$((Get-AdeStore).Path);Pooling=False")
     try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
 }

@@ -25,7 +25,7 @@ try {
     }
 
     function Get-DeviceCount([string] $Store) {
-        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Store;Pooling=False;Mode=ReadOnly")
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Store;Pooling=False;Mode=ReadOnly")
         try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'SELECT count(*) FROM device'; [int]$cmd.ExecuteScalar() } finally { $c.Dispose() }
     }
 }

@@ -4,7 +4,7 @@
 # and the about_AdeEnrollment topic lists every catalogued error ID.
 
 BeforeDiscovery {
-    Import-Module AdeEnrollment
+    . $PSScriptRoot/Common.ps1
     $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
     $commands = foreach ($command in Get-Command -Module AdeEnrollment -CommandType Cmdlet | Sort-Object Name) {
         @{
@@ -18,8 +18,8 @@ BeforeDiscovery {
                 })
         }
     }
-    $errorIds = @([AdeEnrollment.Engine.Errors.ErrorCatalog].GetMethods([System.Reflection.BindingFlags]'Public, Static') |
-            Where-Object ReturnType -eq ([AdeEnrollment.Engine.Errors.AdeException]) |
+    $errorIds = @((Get-AdeModuleType AdeEnrollment.Engine.Errors.ErrorCatalog).GetMethods([System.Reflection.BindingFlags]'Public, Static') |
+            Where-Object ReturnType -eq ((Get-AdeModuleType AdeEnrollment.Engine.Errors.AdeException)) |
             ForEach-Object { @{ ErrorId = $_.Name } })
 }
 

@@ -20,7 +20,7 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
             [int](Get-Item $path).UnixFileMode | Should -Be ([Convert]::ToInt32('600', 8))
             [int](Get-Item "$path.key").UnixFileMode | Should -Be ([Convert]::ToInt32('600', 8))
         }
-        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$path;Pooling=False")
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$path;Pooling=False")
         $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA journal_mode'
         $cmd.ExecuteScalar() | Should -Be 'wal'
         $c.Dispose()
@@ -99,8 +99,8 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         $path = Join-Path $TestDrive 'future.db'
         Connect-AdeStore -Path $path
         Connect-AdeStore -Path (Join-Path $TestDrive 'other.db') # release the first
-        [Microsoft.Data.Sqlite.SqliteConnection]::ClearAllPools()
-        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$path;Pooling=False")
+        (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::ClearAllPools()
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$path;Pooling=False")
         $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA user_version = 999'; $null = $cmd.ExecuteNonQuery(); $c.Dispose()
         $before = (Get-FileHash $path).Hash
         $err = { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreSchemaTooNew,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru

@@ -20,7 +20,7 @@ Describe 'Sync-AdeDevice' {
 
     It 'first sync is full and brings every device, profile name always filled' {
         $r = Sync-AdeDevice -Token $t.Token
-        $r | Should -BeOfType ([AdeEnrollment.Engine.Model.AdeSyncResult])
+        $r | Should -BeOfType ((Get-AdeModuleType AdeEnrollment.Engine.Model.AdeSyncResult))
         $r.Kind | Should -Be 'Full'
         $r.Trigger | Should -Be 'First'
         $r.Status | Should -Be 'Succeeded'

@@ -4,7 +4,7 @@ BeforeAll {
     $script:sim = Start-AdeSimulator -Seed 99
 
     function Invoke-Sql([string] $Path, [string] $Sql) {
-        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Path;Pooling=False")
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Path;Pooling=False")
         try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
     }
 
@@ -64,7 +64,7 @@ Describe 'New-AdeToken' {
     It 'reads a token made by openssl smime (AES-256, CRLF), verifies it with Apple and marks the request Used' {
         $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'Contoso iPads_Token_2026-11-29T10-11-12Z_smime.p7m') -Text $text
         $t = New-AdeToken -Request $request -Path $file.Path -AppleId 'admin@contoso.com' -EnrollmentUrl 'https://mdm.contoso.com/enroll' -ScopeTag 'Amsterdam', 'Utrecht' -ServiceUri $sim.Uri
-        $t | Should -BeOfType ([AdeEnrollment.Engine.Model.AdeToken])
+        $t | Should -BeOfType ((Get-AdeModuleType AdeEnrollment.Engine.Model.AdeToken))
         $t.Name | Should -Be $server # named after the MDM server Apple reports
         $t.ServerName | Should -Be $server
         $t.AppleId | Should -Be 'admin@contoso.com'
@@ -382,7 +382,7 @@ Describe 'Secrets never leave the store in clear' {
         } *>&1 | Out-String
         $secrets = $file.ConsumerSecret, $file.AccessSecret, $file.AccessToken
         foreach ($s in $secrets) { $stream | Should -Not -Match ([regex]::Escape($s)) }
-        [Microsoft.Data.Sqlite.SqliteConnection]::ClearAllPools()
+        (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::ClearAllPools()
         $bytes = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($db))
         if (Test-Path "$db-wal") { $bytes += [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes("$db-wal")) }
         foreach ($s in $secrets) { $bytes.Contains($s) | Should -BeFalse }

@@ -200,7 +200,7 @@ internal static class DeviceRepository
     {
         using var c = store.OpenConnection();
         var serial = query.SerialNumber is null ? null : query.SerialNumber.Trim().ToUpperInvariant();
-        var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.ToRegex(serial) : null;
+        var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.Parse(serial) : null;
         // Only the filters given are in the WHERE clause: "($s IS NULL OR d.serial_number = $s)" would keep SQLite from
         // using an index, and one serial among 200,000 would be a scan of every device.
         var filters = new List<string>(5);

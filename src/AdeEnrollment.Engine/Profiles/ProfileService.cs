@@ -80,9 +80,7 @@ public sealed class ProfileService
 
     private List<AdeProfile> Query(Guid? tokenId, string? name, bool defaultOnly, Guid? id, bool countDevices)
     {
-        var regex = name is null ? null : Wildcard.ToRegex(name);
-        Func<string, bool>? pattern = name is null ? null : n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) || regex!.IsMatch(n);
-        return store.Read(c =>
+        var profiles = store.Read(c =>
         {
             using var command = c.Command(
                 """
@@ -98,11 +96,6 @@ public sealed class ProfileService
             while (r.Read())
             {
                 var profileName = r.GetString(1);
-                if (pattern is not null && !pattern(profileName))
-                {
-                    continue;
-                }
-
                 var s = JsonSerializer.Deserialize<ProfileSettings>(r.GetString(2), Json)!;
                 list.Add(new AdeProfile
                 {
@@ -131,6 +124,7 @@ public sealed class ProfileService
 
             return list;
         });
+        return name is null ? profiles : Wildcard.Select(profiles, p => p.Name, name);
     }
 
     /// <summary>Exactly one profile by Id, or by name (within <paramref name="tokenRef"/> when given).</summary>
@@ -142,11 +136,8 @@ public sealed class ProfileService
         }
 
         var tokenId = tokenRef is null ? (Guid?)null : tokens.ResolveToken(tokenRef).Id;
-        var all = Get(tokenId);
         // An exact name wins over its reading as a wildcard: 'Kiosk [EU]' is that profile.
-        var exact = all.Where(p => string.Equals(p.Name, profile, StringComparison.OrdinalIgnoreCase)).ToList();
-        var pattern = Wildcard.ToRegex(profile);
-        var matches = exact.Count > 0 ? exact : all.Where(p => pattern.IsMatch(p.Name)).ToList();
+        var matches = Wildcard.Select(Get(tokenId), p => p.Name, profile);
         return matches.Count switch
         {
             0 => throw ErrorCatalog.ProfileNotFound(profile),

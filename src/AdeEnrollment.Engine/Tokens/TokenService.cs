@@ -216,8 +216,7 @@ public sealed class TokenService
     public IReadOnlyList<AdeToken> GetTokens(string? name = null, Guid? id = null)
     {
         var now = time.GetUtcNow();
-        var pattern = name is null ? null : Wildcard.ToRegex(name);
-        return store.Read(c =>
+        var tokens = store.Read(c =>
         {
             using var command = c.Command(
                 """
@@ -237,11 +236,6 @@ public sealed class TokenService
             while (reader.Read())
             {
                 var tokenName = reader.GetString(1);
-                if (pattern is not null && !pattern.IsMatch(tokenName))
-                {
-                    continue;
-                }
-
                 var expires = ToTime(reader.GetInt64(3));
                 var invalid = reader.GetStringOrNull(12);
                 var history = new Sync.SyncHistoryState(Time(reader, 19), Time(reader, 20), Time(reader, 21), reader.GetInt64(22) != 0);
@@ -278,6 +272,7 @@ public sealed class TokenService
 
             return list;
         });
+        return name is null ? tokens : Wildcard.Select(tokens, t => t.Name, name);
     }
 
     private static DateTimeOffset? Time(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ToTime(reader.GetInt64(ordinal));
@@ -326,10 +321,7 @@ public sealed class TokenService
         }
 
         // An exact name wins over its reading as a wildcard: 'Contoso [EU]' is that token, not 'Contoso E'.
-        var all = GetTokens();
-        var exact = all.Where(t => string.Equals(t.Name, token, StringComparison.OrdinalIgnoreCase)).ToList();
-        var pattern = Wildcard.ToRegex(token);
-        var matches = exact.Count == 1 ? exact : all.Where(t => pattern.IsMatch(t.Name)).ToList();
+        var matches = GetTokens(token);
         return matches.Count switch
         {
             0 => throw ErrorCatalog.TokenNotFound(token),

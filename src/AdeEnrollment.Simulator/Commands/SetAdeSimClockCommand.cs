@@ -56,7 +56,7 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
                 break;
         }
 
-        EngineClock.Current = clock; // the internal seam: visible to this assembly only
+        EngineClock.Current = clock; // the engine's public clock seam, shared through the module's load context
         WriteVerbose($"Simulated time is now {clock.GetUtcNow():u} (offset {clock.Offset}).");
         if (PassThru)
         {

@@ -25,7 +25,7 @@ public sealed class ProfileNameCompleter : IArgumentCompleter
         }
 
         var prefix = wordToComplete.Trim('\'', '"');
-        foreach (var name in names.Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
+        foreach (var name in names.Where(n => Wildcard.Completes(n, prefix)))
         {
             var text = name.Contains(' ') || name.Contains('\'') ? "'" + name.Replace("'", "''") + "'" : name;
             yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);

@@ -25,7 +25,7 @@ public sealed class TokenNameCompleter : IArgumentCompleter
         var prefix = wordToComplete.Trim('\'', '"');
         foreach (var name in names)
         {
-            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            if (Wildcard.Completes(name, prefix))
             {
                 var text = name.Contains(' ') || name.Contains('\'') ? "'" + name.Replace("'", "''") + "'" : name;
                 yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);

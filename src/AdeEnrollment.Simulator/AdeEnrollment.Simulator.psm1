@@ -1,0 +1,8 @@
+# The simulator loads into the AdeEnrollment module's AssemblyLoadContext (RequiredModules imports AdeEnrollment
+# first), so both modules use one engine and Set-AdeSimClock moves the clock the AdeEnrollment cmdlets read.
+$main = [AdeEnrollment.Loader.LoadContext]::Initialize([IO.Path]::Combine($PSScriptRoot, 'AdeEnrollment.Simulator.dll'))
+$inner = Import-Module -Assembly $main -PassThru -DisableNameChecking
+$addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod('AddExportedCmdlet', [Reflection.BindingFlags]'Instance, NonPublic')
+foreach ($cmdlet in $inner.ExportedCmdlets.Values) {
+    $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
+}

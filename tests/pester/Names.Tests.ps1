@@ -1,0 +1,57 @@
+# The one name rule: an exact name first, otherwise PowerShell's wildcard semantics — the same for every cmdlet.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 7
+    Connect-AdeStore -Path (Join-Path $TestDrive 'names.db')
+    New-SimToken -Name 'Contoso [EU]' -Devices 3 | Out-Null
+    New-SimToken -Name 'Contoso E' | Out-Null
+    New-SimToken -Name 'Contoso U' | Out-Null
+    # A server name from Apple that is not a valid wildcard: the token is named after it (no -Name).
+    $pem = Join-Path $TestDrive 'sites.pem'; $p7m = Join-Path $TestDrive 'sites.p7m'
+    $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+    New-AdeSimServer -Name 'Sites [new-old]' -PublicKeyPath $pem -OutFile $p7m | Out-Null
+    New-AdeToken -Request $request -Path $p7m -AppleId 'ade.admin@contoso.example' -ServiceUri $sim.Uri | Out-Null
+    Add-AdeSimDevice -Server 'Sites [new-old]' -Count 2 | Out-Null
+}
+
+AfterAll { Stop-AdeSimulator }
+
+Describe 'Token and profile names' {
+    It 'Get-AdeToken -Name finds a name with brackets exactly, as Sync-AdeDevice -Token does' {
+        @(Get-AdeToken -Name 'Contoso [EU]').Name | Should -Be 'Contoso [EU]'
+        (Sync-AdeDevice -Token 'Contoso [EU]').Added | Should -Be 3
+    }
+
+    It 'reads a reference that names no token as a PowerShell wildcard' {
+        # No token is called 'Contoso [EU]x': as a wildcard that is neither E nor U followed by x.
+        @(Get-AdeToken -Name 'Contoso [EU]').Count | Should -Be 1
+        @(Get-AdeToken -Name 'contoso [eu]*' | Sort-Object Name).Name | Should -Be @('Contoso E', 'Contoso U')
+        @(Get-AdeToken -Name 'Contoso ?').Count | Should -Be 2
+        # PowerShell has no negation in sets: [!E] is the set of '!' and 'E'.
+        @(Get-AdeToken -Name 'Contoso [!E]').Name | Should -Be 'Contoso E'
+    }
+
+    It 'a server name that is not a valid wildcard works in every -Token' {
+        (Get-AdeToken -Name 'Sites [new-old]').Name | Should -Be 'Sites [new-old]'
+        (Sync-AdeDevice -Token 'Sites [new-old]').Added | Should -Be 2
+        @(Get-AdeDevice -Token 'Sites [new-old]').Count | Should -Be 2
+        $p = New-AdeProfile -Token 'Sites [new-old]' -Name 'Kiosk [A]' -UserAffinity WithoutUserAffinity
+        (Get-AdeProfile -Token 'Sites [new-old]' -Name 'Kiosk [A]').Id | Should -Be $p.Id
+    }
+
+    It 'an ambiguous wildcard is refused for a single-token parameter' {
+        { Sync-AdeDevice -Token 'Contoso ?' } | Should -Throw -ErrorId 'TokenAmbiguous,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+    }
+
+    It 'a pathological pattern is answered without a regex' {
+        @(Get-AdeToken -Name '*a*a*a*a*a*a*a*a*a*a*a*a*a*b').Count | Should -Be 0
+    }
+
+    It 'completion offers names under the same rule' {
+        $r = TabExpansion2 -inputScript 'Get-AdeToken -Name Contoso' -cursorColumn 'Get-AdeToken -Name Contoso'.Length
+        $r.CompletionMatches.ListItemText | Should -Contain 'Contoso [EU]'
+        $r = TabExpansion2 -inputScript "Get-AdeToken -Name 'Sites [" -cursorColumn "Get-AdeToken -Name 'Sites [".Length
+        $r.CompletionMatches.ListItemText | Should -Contain 'Sites [new-old]'
+    }
+}
