@@ -249,8 +249,9 @@ Describe 'What a sync shows back' {
     It '-IfDue NotDue names when the scheduled sync really runs' {
         $first = Sync-AdeDevice -Token $t.Token
         Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
-        $r = Sync-AdeDevice -Token $t.Token -IfDue -Verbose 4>&1 | Where-Object { $_ -is [AdeEnrollment.Engine.Model.AdeSyncResult] -or $_ -is [System.Management.Automation.VerboseRecord] }
-        $result = $r | Where-Object { $_ -is [AdeEnrollment.Engine.Model.AdeSyncResult] }
+        $r = @(Sync-AdeDevice -Token $t.Token -IfDue -Verbose 4>&1)
+        $result = $r | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $result | Should -BeOfType ((Get-AdeModuleType AdeEnrollment.Engine.Model.AdeSyncResult))
         $result.Status | Should -Be 'NotDue'
         $s = Get-AdeSyncStatus -Token $t.Token.Name
         $result.NextAutomaticSyncAt | Should -Be $s.LastSuccessfulSyncAt.AddHours(12)
