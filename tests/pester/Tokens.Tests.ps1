@@ -389,3 +389,36 @@ Describe 'Secrets never leave the store in clear' {
         $bytes.Contains('PRIVATE KEY') | Should -BeFalse
     }
 }
+
+Describe '-Token and -Profile take objects, names and Ids' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'refs.db')
+        $script:t = (New-SimToken -Name 'Refs' -Folder $TestDrive).Token
+        $script:p = New-AdeProfile -Token $t -Name 'Staff' -UserAffinity WithUserAffinity
+    }
+
+    It 'shows -<Name> as an object parameter in the syntax' -ForEach @(
+        @{ Name = 'Token'; Command = 'Sync-AdeDevice' }
+        @{ Name = 'Profile'; Command = 'Set-AdeDeviceProfile' }
+        @{ Name = 'Token'; Command = 'Set-AdeDefaultProfile' }
+    ) {
+        (Get-Command $Command).Parameters[$Name].ParameterType | Should -Be ([object])
+        Get-Command $Command -Syntax | Should -Match "-$Name\]? <Object>"
+    }
+
+    It 'binds a token object, its name and its Id alike' {
+        (Get-AdeSyncStatus -Token $t).TokenId | Should -Be $t.Id
+        (Get-AdeSyncStatus -Token 'Refs').TokenId | Should -Be $t.Id
+        (Get-AdeSyncStatus -Token $t.Id).TokenId | Should -Be $t.Id
+        ($t | Get-AdeSyncStatus).TokenId | Should -Be $t.Id
+        { Get-AdeSyncStatus -Token 'No such token' -ErrorAction Stop } | Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.GetAdeSyncStatusCommand'
+    }
+
+    It 'Set-AdeDefaultProfile still takes the token from a piped profile or a row with a Token column' {
+        ($p | Set-AdeDefaultProfile -Profile $p -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token $t -Clear
+        ([pscustomobject]@{ Token = 'Refs' } | Set-AdeDefaultProfile -Profile 'Staff' -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token 'Refs' -Clear
+        ([pscustomobject]@{ TokenId = $t.Id } | Set-AdeDefaultProfile -Profile $p.Id -PassThru).DefaultProfile | Should -Be 'Staff'
+    }
+}

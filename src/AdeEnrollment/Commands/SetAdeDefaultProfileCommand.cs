@@ -17,7 +17,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to set or clear: a token object, its name or its Id.")]
     [Alias("TokenId")]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";

@@ -12,7 +12,35 @@ namespace AdeEnrollment.Transforms;
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class ReferenceTransformationAttribute : ArgumentTransformationAttribute
 {
-    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData) => ToReference(inputData);
+    /// <summary>
+    /// Set to "Token" on a -Token parameter that also takes pipeline input by property name: an object parameter
+    /// binds every piped object by value, so a piped profile (or a CSV row with a Token or TokenId column) is read
+    /// here for the token it names, as binding by property name did for the string parameter.
+    /// </summary>
+    public string? Of { get; set; }
+
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        if (Of == "Token")
+        {
+            var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+            if (value is AdeProfile profile)
+            {
+                return profile.TokenId.ToString();
+            }
+
+            if (inputData is PSObject row && value is PSCustomObject or System.Collections.IDictionary)
+            {
+                var property = row.Properties["TokenId"] ?? row.Properties["Token"];
+                if (property is not null)
+                {
+                    return ToReference(property.Value);
+                }
+            }
+        }
+
+        return ToReference(inputData);
+    }
 
     /// <summary>The reference as the engine takes it, for the commands (their parameters were transformed already).</summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
