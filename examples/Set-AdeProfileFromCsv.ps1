@@ -2,7 +2,8 @@
 .SYNOPSIS
     Bulk-assigns an enrollment profile to the serial numbers in a CSV file and writes a report.
 .DESCRIPTION
-    The CSV needs a SerialNumber column (other columns are ignored). Serials are normalised and de-duplicated and sent
+    The CSV needs a serial number column: SerialNumber, Serial Number, Serial, SerialNo, Device Serial Number and the
+    other spellings listed in about_AdeEnrollment (other columns are ignored). Serials are normalised and de-duplicated and sent
     to Apple in requests of at most 1000. Use -WhatIf first: it shows, per device, its current profile and the new one,
     and sends nothing. Devices Apple throttles are retried within the cmdlet's time; devices Apple fails are held back
     24 hours (the report says until when).

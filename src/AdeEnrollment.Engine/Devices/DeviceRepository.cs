@@ -245,7 +245,7 @@ internal static class DeviceRepository
             [.. parameters]);
         using var reader = command.ExecuteReader();
         string? lastTags = null;
-        IReadOnlyList<string> tags = [];
+        IReadOnlyList<string> tags = ValueList<string>.Empty;
         while (reader.Read())
         {
             var sn = reader.GetString(0);
@@ -257,7 +257,7 @@ internal static class DeviceRepository
             var tagJson = reader.GetString(18);
             if (!ReferenceEquals(tagJson, lastTags) && tagJson != lastTags)
             {
-                tags = JsonSerializer.Deserialize<string[]>(tagJson) ?? [];
+                tags = ValueList.Of(JsonSerializer.Deserialize<string[]>(tagJson));
                 lastTags = tagJson;
             }
 

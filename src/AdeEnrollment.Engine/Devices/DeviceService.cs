@@ -6,6 +6,14 @@ using AdeEnrollment.Engine.Tokens;
 
 namespace AdeEnrollment.Engine.Devices;
 
+/// <summary>The outcome of one Remove-AdeDevice operation (over the whole pipeline).</summary>
+public sealed record DeviceRemoval(int Removed, int Declined, IReadOnlyList<string> StillInAbm)
+{
+    /// <summary>The summary line after -WhatIf ("What if: " is added by the host).</summary>
+    public string WhatIfSummary => $"{Counted.Of(Declined, "device")} would be removed from AdeEnrollment" +
+        (StillInAbm.Count > 0 ? $" ({StillInAbm.Count:N0} of them still assigned in Apple Business Manager, so they would come back at the next full sync)." : ".");
+}
+
 /// <summary>Get-AdeDevice and Remove-AdeDevice: the devices the engine knows from syncs.</summary>
 public sealed class DeviceService
 {
@@ -23,35 +31,66 @@ public sealed class DeviceService
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
     public IEnumerable<AdeDevice> Get(DeviceQuery query) => DeviceRepository.Query(store, query);
 
+    /// <summary>Removes one device by serial (within <paramref name="tokenId"/> when given). Returns the number removed.</summary>
+    public int Remove(string serialNumber, Guid? tokenId)
+        => Remove([new DeviceTarget(serialNumber, tokenId)], ex => throw ex).Removed;
+
     /// <summary>
     /// Removes devices from the engine (not from ABM). A device that ABM still assigns to the token's MDM server
-    /// comes back at the next full sync. Returns the number removed; an unknown serial is reported per item.
+    /// comes back at the next full sync: one warning for the whole operation names how many and the first few.
+    /// An unknown serial is handed to <paramref name="reportError"/> and the others go on.
     /// </summary>
-    public int Remove(string serialNumber, Guid? tokenId)
+    public DeviceRemoval Remove(IEnumerable<DeviceTarget> targets, Action<AdeException> reportError)
     {
-        var serial = DeviceRepository.NormaliseSerial(serialNumber);
-        var matches = Get(new DeviceQuery(TokenId: tokenId, SerialNumber: serial)).ToList();
-        if (matches.Count == 0)
-        {
-            throw ErrorCatalog.DeviceNotFound(serialNumber);
-        }
-
         var removed = 0;
-        foreach (var device in matches)
+        var declined = 0;
+        var stillInAbm = new List<string>();
+        var declinedInAbm = new List<string>();
+        var tokenNames = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var target in targets)
         {
-            if (!host.ShouldProcess($"{device.SerialNumber} (token '{device.Token}')", "Remove device from AdeEnrollment (it stays in Apple Business Manager)"))
+            var serial = DeviceRepository.NormaliseSerial(target.SerialNumber);
+            if (serial.Length == 0)
             {
                 continue;
             }
 
-            removed += store.Write((c, _) => c.Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s",
-                ("$t", device.TokenId.ToString()), ("$s", device.SerialNumber)));
-            if (device.AbmState == AdeAbmState.Assigned)
+            var matches = Get(new DeviceQuery(TokenId: target.TokenId, SerialNumber: serial)).ToList();
+            if (matches.Count == 0)
             {
-                host.WriteWarning($"Device {device.SerialNumber} is still assigned to the MDM server of token '{device.Token}' in Apple Business Manager: it comes back at the next full sync. Unassign or release it in ABM to remove it for good.");
+                reportError(ErrorCatalog.DeviceNotFound(target.SerialNumber));
+                continue;
+            }
+
+            foreach (var device in matches)
+            {
+                var inAbm = device.AbmState == AdeAbmState.Assigned;
+                var action = inAbm
+                    ? "Remove device from AdeEnrollment (it stays assigned in Apple Business Manager and comes back at the next full sync)"
+                    : "Remove device from AdeEnrollment (already released in Apple Business Manager)";
+                if (!host.ShouldProcess($"{device.SerialNumber} (token '{device.Token}')", action))
+                {
+                    declined++;
+                    if (inAbm) declinedInAbm.Add(device.SerialNumber);
+                    continue;
+                }
+
+                removed += store.Write((c, _) => c.Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s",
+                    ("$t", device.TokenId.ToString()), ("$s", device.SerialNumber)));
+                if (inAbm)
+                {
+                    stillInAbm.Add(device.SerialNumber);
+                    tokenNames.Add(device.Token);
+                }
             }
         }
 
-        return removed;
+        if (stillInAbm.Count > 0)
+        {
+            var which = tokenNames.Count == 1 ? $"token '{tokenNames.Min}'" : $"their tokens ({string.Join(", ", tokenNames.Select(n => $"'{n}'"))})";
+            host.WriteWarning($"{Counted.Of(stillInAbm.Count, "removed device is", "removed devices are")} still assigned to the MDM server of {which} in Apple Business Manager ({Counted.FirstFew(stillInAbm)}): they come back at the next full sync. Unassign or release them in ABM to remove them for good.");
+        }
+
+        return new DeviceRemoval(removed, declined, declinedInAbm);
     }
 }

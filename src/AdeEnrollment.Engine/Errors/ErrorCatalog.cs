@@ -228,6 +228,16 @@ public static class ErrorCatalog
         F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
         serialNumber);
 
+    public static AdeException SerialNumberMissing(string inputType, IReadOnlyList<string> properties, string acceptedNames) => E(nameof(SerialNumberMissing),
+        AdeErrorCategory.InvalidArgument,
+        F("The piped {0} has no serial number property (its properties: {1}). Name the CSV column or property one of: {2}; or pass the serials with -SerialNumber.",
+            inputType, properties.Count == 0 ? "none" : string.Join(", ", properties.Select(p => "'" + p + "'")), acceptedNames),
+        inputType);
+
+    public static AdeException ConfirmationRequired(string question) => E(nameof(ConfirmationRequired),
+        AdeErrorCategory.PermissionDenied,
+        F("{0} This needs confirmation, and this session cannot ask (it is non-interactive): nothing was changed. Run the command again with -Force (or -Confirm:$false) to go ahead.", question));
+
     // ---- profiles ----------------------------------------------------------------------------------------------
     public static AdeException ProfileSettingInvalid(string setting, string value, string rule) => E(nameof(ProfileSettingInvalid),
         AdeErrorCategory.InvalidArgument,
@@ -254,10 +264,28 @@ public static class ErrorCatalog
         F("'{0}' matches {1} profiles (profile names are unique per token, not per store). Give the token too (-Token), the profile's Id, or pipe the profile object.", profile, count),
         profile);
 
-    public static AdeException ProfileInUse(string profile, IReadOnlyList<string> users) => E(nameof(ProfileInUse),
-        AdeErrorCategory.InvalidOperation,
-        F("Profile '{0}' is in use: it is {1}. Assign the devices another profile (Set-AdeDeviceProfile) and clear or change the default (Set-AdeDefaultProfile), then remove it.", profile, string.Join(" and ", users)),
-        profile);
+    public static AdeException ProfileInUse(string profile, string token, bool isDefault, long devices)
+    {
+        var users = new List<string>();
+        var steps = new List<string>();
+        if (isDefault)
+        {
+            users.Add(F("the default profile of token '{0}'", token));
+            steps.Add(F("clear or change the default (Set-AdeDefaultProfile -Token '{0}' -Clear)", token));
+        }
+
+        if (devices > 0)
+        {
+            users.Add(F("assigned to {0} still in Apple Business Manager", Engine.Counted.Of(devices, "device")));
+            steps.Add(F("assign {0} another profile (Get-AdeDevice -Token '{1}' -Profile '{2}' | Set-AdeDeviceProfile -Profile <other profile>)",
+                devices == 1 ? "that device" : "those devices", token, profile));
+        }
+
+        return E(nameof(ProfileInUse),
+            AdeErrorCategory.InvalidOperation,
+            F("Profile '{0}' is in use: it is {1}. To remove it, {2}, then run Remove-AdeProfile again.", profile, string.Join(" and ", users), string.Join(" and ", steps)),
+            profile);
+    }
 
     public static AdeException ProfileFileInvalid(string path, string reason) => E(nameof(ProfileFileInvalid),
         AdeErrorCategory.InvalidData,

@@ -19,6 +19,13 @@ public interface IAdeHost
     /// <summary>Asks whether to go ahead with <paramref name="action"/> on <paramref name="target"/> (-WhatIf/-Confirm).</summary>
     bool ShouldProcess(string target, string action);
 
+    /// <summary>
+    /// Asks a yes/no question about a change with consequences beyond its target (devices re-sent a profile, settings
+    /// cleared), whatever the confirm preference; a host may answer yes for -Force or -Confirm:$false, and must refuse
+    /// with a catalogued error when it cannot ask. Hosts that never ask (tests, services) go ahead.
+    /// </summary>
+    bool ShouldContinue(string query, string caption) => true;
+
     /// <summary>Signalled when the user presses Ctrl+C.</summary>
     CancellationToken Cancellation { get; }
 }

@@ -63,7 +63,7 @@ public sealed class AdeDevice
 
     public Guid TokenId { get; internal init; }
 
-    public IReadOnlyList<string> ScopeTags { get; internal init; } = [];
+    public IReadOnlyList<string> ScopeTags { get; internal init; } = ValueList<string>.Empty;
 
     public override string ToString() => SerialNumber;
 }

@@ -15,11 +15,19 @@ public sealed class AdeProfile
 
     public Guid TokenId { get; internal init; }
 
+    // Every setting is a property of its own (Get-AdeProfile | Select-Object Name, Department), in the order of
+    // New-AdeProfile's parameters; unset settings are null.
     public string? Description { get; internal init; }
 
     public UserAffinity UserAffinity { get; internal init; }
 
     public AuthenticationMethod? AuthenticationMethod { get; internal init; }
+
+    public bool InstallCompanyPortal { get; internal init; }
+
+    public string? CompanyPortalVppToken { get; internal init; }
+
+    public bool RunCompanyPortalInSingleAppMode { get; internal init; }
 
     public bool Supervised { get; internal init; }
 
@@ -27,14 +35,36 @@ public sealed class AdeProfile
 
     public bool SharedIPad { get; internal init; }
 
+    public int? MaximumCachedUsers { get; internal init; }
+
+    public int? PasscodeLockGracePeriodSeconds { get; internal init; }
+
+    public int? UserSessionTimeoutSeconds { get; internal init; }
+
+    public bool RequireTemporarySession { get; internal init; }
+
+    public int? TemporarySessionTimeoutSeconds { get; internal init; }
+
     public SyncWithComputers SyncWithComputers { get; internal init; }
+
+    /// <summary>Apple Configurator certificates (base64 DER) for SyncWithComputers = AllowByCertificate.</summary>
+    public IReadOnlyList<string> ConfiguratorCertificates { get; internal init; } = ValueList<string>.Empty;
 
     public string? DeviceNameTemplate { get; internal init; }
 
-    public IReadOnlyList<SetupScreen> HiddenScreens { get; internal init; } = [];
+    public string? CellularDataPlanUrl { get; internal init; }
 
-    /// <summary>Every setting, as New-/Set-AdeProfile take them and Export-AdeProfile writes them.</summary>
-    public ProfileSettings Settings { get; internal init; } = new();
+    public string? Department { get; internal init; }
+
+    public string? DepartmentPhone { get; internal init; }
+
+    public IReadOnlyList<SetupScreen> HiddenScreens { get; internal init; } = ValueList<SetupScreen>.Empty;
+
+    /// <summary>
+    /// Every setting as one value, as New-/Set-AdeProfile take them and Export-AdeProfile writes them. Internal: the
+    /// public surface is the properties above, so that Select-Object and Format-List * show settings, not a type name.
+    /// </summary>
+    internal ProfileSettings Settings { get; init; } = new();
 
     /// <summary>True when this is the token's default profile (given to devices that arrive without one).</summary>
     public bool IsDefault { get; internal init; }
@@ -44,7 +74,7 @@ public sealed class AdeProfile
     /// <summary>Apple's profile UUID once the profile was defined at Apple (at its first assignment).</summary>
     public string? AppleProfileUuid { get; internal init; }
 
-    public IReadOnlyList<string> ScopeTags { get; internal init; } = [];
+    public IReadOnlyList<string> ScopeTags { get; internal init; } = ValueList<string>.Empty;
 
     public DateTimeOffset CreatedAt { get; internal init; }
 

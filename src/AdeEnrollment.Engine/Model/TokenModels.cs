@@ -90,7 +90,7 @@ public sealed class AdeToken
     /// <summary>Why Apple rejected the token, when <see cref="Status"/> is Invalid.</summary>
     public string? InvalidReason { get; internal init; }
 
-    public IReadOnlyList<string> ScopeTags { get; internal init; } = [];
+    public IReadOnlyList<string> ScopeTags { get; internal init; } = ValueList<string>.Empty;
 
     public string? EnrollmentUrl { get; internal init; }
 

@@ -41,9 +41,63 @@ public sealed class AssignmentService
 
     /// <summary>Assigns <paramref name="profileRef"/> to the serials, yielding one result per distinct serial.</summary>
     public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<string> serials)
+        => Assign(profileRef, tokenRef, serials.Select(serial => new DeviceTarget(serial)));
+
+    /// <summary>
+    /// Assigns <paramref name="profileRef"/> to devices, yielding one result per distinct device. A profile name is
+    /// resolved within each device's own token when the device carries one (devices piped from several tokens that
+    /// each have a profile of that name); otherwise within <paramref name="tokenRef"/>, or the whole store. Every
+    /// name is resolved before anything is sent, so a name that resolves nowhere changes nothing.
+    /// </summary>
+    public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null)
     {
-        var profile = profiles.Resolve(profileRef, tokenRef);
+        var groups = new List<(AdeProfile Profile, List<string> Serials)>();
+        if (tokenRef is not null || Guid.TryParse(profileRef, out _))
+        {
+            groups.Add((profiles.Resolve(profileRef, tokenRef), targets.Select(t => t.SerialNumber).ToList()));
+        }
+        else
+        {
+            var byToken = new Dictionary<Guid, List<string>>();
+            var order = new List<Guid?>();
+            List<string>? withoutToken = null;
+            foreach (var target in targets)
+            {
+                if (target.TokenId is not { } id)
+                {
+                    if (withoutToken is null) order.Add(null);
+                    (withoutToken ??= []).Add(target.SerialNumber);
+                }
+                else if (!byToken.TryGetValue(id, out var list))
+                {
+                    order.Add(id);
+                    byToken[id] = [target.SerialNumber];
+                }
+                else
+                {
+                    list.Add(target.SerialNumber);
+                }
+            }
+
+            foreach (var key in order)
+            {
+                var profile = profiles.Resolve(profileRef, key?.ToString());
+                var serials = key is { } id ? byToken[id] : withoutToken!;
+                var same = groups.FindIndex(g => g.Profile.Id == profile.Id);
+                if (same >= 0) groups[same].Serials.AddRange(serials);
+                else groups.Add((profile, serials));
+            }
+        }
+
+        summary ??= new AssignmentSummary();
+        return groups.SelectMany(g => AssignTo(g.Profile, g.Serials, summary));
+    }
+
+    private IEnumerable<AdeAssignmentResult> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary)
+    {
         var token = tokens.GetTokens(id: profile.TokenId).Single();
+        summary.Profiles.Add(profile.Name);
+        summary.Tokens.Add(token.Name);
         var distinct = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var raw in serials)
@@ -61,7 +115,7 @@ public sealed class AssignmentService
         for (var b = 0; b < batches; b++)
         {
             var batch = distinct.GetRange(b * MaxBatch, Math.Min(MaxBatch, distinct.Count - b * MaxBatch));
-            host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({batch.Count} devices)", b * 100 / batches));
+            host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
             var now = time.GetUtcNow();
             var current = CurrentState(token.Id, batch);
             var send = new List<string>();
@@ -69,6 +123,7 @@ public sealed class AssignmentService
             {
                 if (!current.TryGetValue(serial, out var state))
                 {
+                    summary.Unknown++;
                     yield return Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null);
                     continue;
                 }
@@ -79,9 +134,17 @@ public sealed class AssignmentService
                     continue;
                 }
 
-                if (host.ShouldProcess(serial, $"Assign enrollment profile '{profile.Name}' (now: '{state.ProfileName ?? "none"}')"))
+                var unchanged = string.Equals(state.ProfileName, profile.Name, StringComparison.Ordinal);
+                if (host.ShouldProcess(serial, unchanged
+                        ? $"Assign enrollment profile '{profile.Name}' again (it already has it)"
+                        : $"Assign enrollment profile '{profile.Name}' (now: {(state.ProfileName is null ? "none" : $"'{state.ProfileName}'")})"))
                 {
                     send.Add(serial);
+                }
+                else
+                {
+                    summary.Declined++;
+                    if (unchanged) summary.Unchanged++;
                 }
             }
 
@@ -99,6 +162,35 @@ public sealed class AssignmentService
         }
 
         host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", "Done", 100, Completed: true));
+    }
+
+    /// <summary>Counts of one Set-AdeDeviceProfile operation, for the summary line after -WhatIf.</summary>
+    public sealed class AssignmentSummary
+    {
+        internal SortedSet<string> Profiles { get; } = new(StringComparer.Ordinal);
+
+        internal SortedSet<string> Tokens { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Devices not sent because ShouldProcess said no (-WhatIf, or "No" at a prompt).</summary>
+        public int Declined { get; internal set; }
+
+        /// <summary>Of <see cref="Declined"/>, devices that already hold the profile.</summary>
+        public int Unchanged { get; internal set; }
+
+        /// <summary>Serials the engine does not know on the profile's token.</summary>
+        public int Unknown { get; internal set; }
+
+        /// <summary>"N devices would be assigned profile 'X' (M unchanged)" — the host adds "What if: ".</summary>
+        public string WhatIfSummary
+        {
+            get
+            {
+                var profile = Profiles.Count == 1 ? $"profile '{Profiles.Min}'" : $"profiles {string.Join(", ", Profiles.Select(p => $"'{p}'"))}";
+                var where = Tokens.Count == 1 ? $"token '{Tokens.Min}'" : $"{Tokens.Count} tokens";
+                var unknown = Unknown > 0 ? $"; {Counted.Of(Unknown, "serial")} unknown to AdeEnrollment" : "";
+                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Unchanged:N0} unchanged{unknown}).";
+            }
+        }
     }
 
     /// <summary>Defines a changed profile at Apple again and re-assigns the devices that hold it (after Set-AdeProfile).</summary>
@@ -219,7 +311,7 @@ public sealed class AssignmentService
                 break;
             }
 
-            host.WriteVerbose($"Apple throttled {throttled.Count} devices; retrying them in {wait.TotalSeconds:N0} seconds.");
+            host.WriteVerbose($"Apple throttled {Counted.Of(throttled.Count, "device")}; retrying in {Counted.Of((long)wait.TotalSeconds, "second")}.");
             Task.Delay(wait, host.Cancellation).GetAwaiter().GetResult();
             pending = throttled;
         }
@@ -287,7 +379,7 @@ public sealed class AssignmentService
         });
         host.WriteVerbose(uuid is null
             ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."
-            : $"Profile '{profile.Name}' changed: defined again at Apple ({newUuid}); re-assigning the {holders.Count} devices that hold it.");
+            : $"Profile '{profile.Name}' changed: defined again at Apple ({newUuid}); re-assigning it to the {Counted.Of(holders.Count, "device")} that hold it.");
         for (var i = 0; i < holders.Count; i += MaxBatch)
         {
             Send(client, token, profile, newUuid, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());

@@ -105,18 +105,30 @@ public sealed class ProfileService
                     Description = s.Description,
                     UserAffinity = s.UserAffinity!.Value,
                     AuthenticationMethod = s.AuthenticationMethod,
+                    InstallCompanyPortal = s.InstallCompanyPortal ?? false,
+                    CompanyPortalVppToken = s.CompanyPortalVppToken,
+                    RunCompanyPortalInSingleAppMode = s.RunCompanyPortalInSingleAppMode ?? false,
                     Supervised = s.Supervised ?? true,
                     LockedEnrollment = s.LockedEnrollment ?? false,
                     SharedIPad = s.SharedIPad ?? false,
+                    MaximumCachedUsers = s.MaximumCachedUsers,
+                    PasscodeLockGracePeriodSeconds = s.PasscodeLockGracePeriodSeconds,
+                    UserSessionTimeoutSeconds = s.UserSessionTimeoutSeconds,
+                    RequireTemporarySession = s.RequireTemporarySession ?? false,
+                    TemporarySessionTimeoutSeconds = s.TemporarySessionTimeoutSeconds,
                     SyncWithComputers = s.SyncWithComputers ?? SyncWithComputers.AllowAll,
+                    ConfiguratorCertificates = ValueList.Of(s.ConfiguratorCertificates),
                     DeviceNameTemplate = s.DeviceNameTemplate,
-                    HiddenScreens = s.HiddenScreens ?? [],
+                    CellularDataPlanUrl = s.CellularDataPlanUrl,
+                    Department = s.Department,
+                    DepartmentPhone = s.DepartmentPhone,
+                    HiddenScreens = ValueList.Of(s.HiddenScreens),
                     AppleProfileUuid = r.GetStringOrNull(3),
                     CreatedAt = ToTime(r.GetInt64(4)),
                     ModifiedAt = ToTime(r.GetInt64(5)),
                     TokenId = Guid.Parse(r.GetString(6)),
                     Token = r.GetString(7),
-                    ScopeTags = JsonSerializer.Deserialize<string[]>(r.GetString(8)) ?? [],
+                    ScopeTags = ValueList.Of(JsonSerializer.Deserialize<string[]>(r.GetString(8))),
                     IsDefault = !r.IsDBNull(9) && r.GetInt64(9) == 1,
                     DeviceCount = r.GetInt32(10),
                 });
@@ -163,12 +175,19 @@ public sealed class ProfileService
             return profile;
         }
 
-        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", "Change enrollment profile"))
+        var impact = Impact(profile, newName ?? profile.Name, patch, merged);
+        var action = impact.NeedsConfirmation ? $"Change enrollment profile ({impact.Question(profile.Name)})" : "Change enrollment profile";
+        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", action))
         {
             return null;
         }
 
-        var pushed = store.Write((c, _) =>
+        if (impact.NeedsConfirmation && !host.ShouldContinue(impact.Question(profile.Name), $"Change profile '{profile.Name}' held by {Counted.Of(impact.Holders, "device")}?"))
+        {
+            return null;
+        }
+
+        store.Write((c, _) =>
         {
             if (newName is not null)
             {
@@ -177,7 +196,7 @@ public sealed class ProfileService
 
             c.Execute("UPDATE profile SET name = coalesce($n, name), settings = $s, modified_at = $now WHERE id = $id",
                 ("$n", newName), ("$s", JsonSerializer.Serialize(merged, Json)), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", profile.Id.ToString()));
-            return c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND profile_status = 'pushed'", ("$id", profile.Id.ToString()));
+            return 0;
         });
 
         Warn(warnings);
@@ -187,51 +206,114 @@ public sealed class ProfileService
             Assignments.Redefine(profile.Id);
         }
 
-        if (settingsChanged && !ProfileSettings.OnlyDeviceNameDiffers(merged, profile.Settings))
+        // Warn only about devices at risk: those that already received the old settings (a reset is needed for the
+        // new ones), and settings the change cleared on a profile that devices hold. The device name template alone
+        // applies without a reset.
+        var risk = new List<string>();
+        if (impact.Pushed > 0 && settingsChanged && !ProfileSettings.OnlyDeviceNameDiffers(merged, profile.Settings))
         {
-            host.WriteWarning(pushed == 0
-                ? $"No device has received profile '{profile.Name}' yet; devices get the new settings when they activate. Assigned devices get the profile defined again at Apple at the next assignment."
-                : $"{(pushed == 1 ? "1 device" : $"{pushed:N0} devices")} already received profile '{profile.Name}': they keep the old settings until they are factory reset and activated again. The device name template is the only setting that applies without a reset.");
+            risk.Add($"{Counted.Of(impact.Pushed, "device")} already received profile '{profile.Name}': {(impact.Pushed == 1 ? "it keeps" : "they keep")} the old settings until factory reset and activated again. The device name template is the only setting that applies without a reset.");
+        }
+
+        if (impact.Cleared.Count > 0)
+        {
+            var cleared = $"The change also cleared {string.Join(", ", impact.Cleared)}.";
+            if (impact.Holders > 0) risk.Add(cleared);
+            else host.WriteVerbose(cleared);
+        }
+
+        if (risk.Count > 0)
+        {
+            host.WriteWarning(string.Join(" ", risk));
         }
 
         return Get(id: profile.Id).Single();
     }
 
+    /// <summary>What a change to a profile does to the devices that hold it (for the confirmation and the warning).</summary>
+    private sealed record ChangeImpact(long Holders, long Pushed, bool Redefines, IReadOnlyList<string> Cleared)
+    {
+        /// <summary>Devices are re-sent the profile, or lose settings: ask first (-Force or -Confirm:$false skip it).</summary>
+        public bool NeedsConfirmation => Holders > 0 && (Redefines || Cleared.Count > 0);
+
+        public string Question(string name)
+        {
+            var text = $"Profile '{name}' is assigned to {Counted.Of(Holders, "device")} still in Apple Business Manager.";
+            if (Redefines)
+            {
+                text += $" The change defines it again at Apple and re-assigns it to {(Holders == 1 ? "that device" : $"those {Holders:N0} devices")}";
+                text += Pushed > 0 ? $"; {Counted.Of(Pushed, "device")} already received it and keep{(Pushed == 1 ? "s" : "")} the old settings until factory reset." : ".";
+            }
+
+            if (Cleared.Count > 0)
+            {
+                text += $" It also clears {string.Join(", ", Cleared)}.";
+            }
+
+            return text;
+        }
+    }
+
+    private ChangeImpact Impact(AdeProfile profile, string newName, ProfileSettings patch, ProfileSettings merged)
+    {
+        var (holders, pushed) = store.Read(c => (
+            c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL", ("$id", profile.Id.ToString())),
+            c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL AND profile_status = 'pushed'", ("$id", profile.Id.ToString()))));
+        var redefines = false;
+        if (profile.AppleProfileUuid is not null)
+        {
+            var url = tokens.GetTokens(id: profile.TokenId).Single().EnrollmentUrl;
+            redefines = url is null
+                || AppleProfileBuilder.Hash(AppleProfileBuilder.Build(newName, merged, url)) != AppleProfileBuilder.Hash(AppleProfileBuilder.Build(profile.Name, profile.Settings, url));
+        }
+
+        return new ChangeImpact(holders, pushed, redefines, ProfileSettings.ChangedAsSideEffect(profile.Settings, patch, merged));
+    }
+
     public bool Remove(string profileRef, string? tokenRef)
     {
         var profile = Resolve(profileRef, tokenRef);
-        CheckNotInUse(profile.Id, profile.Name, null);
+        CheckNotInUse(profile, null);
         if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", "Remove enrollment profile"))
         {
             return false;
         }
 
-        store.Write((c, _) =>
+        var released = store.Write((c, _) =>
         {
-            CheckNotInUse(profile.Id, profile.Name, c);
+            CheckNotInUse(profile, c);
+            // Devices already released in ABM do not hold the profile any more (see docs/architecture.md): they
+            // lose the reference and stay listed as RemovedFromAbm until they are purged.
+            var n = c.Execute("UPDATE device SET profile_id = NULL WHERE profile_id = $id AND removed_at IS NOT NULL", ("$id", profile.Id.ToString()));
             c.Execute("DELETE FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
-            return 0;
+            return n;
         });
+        if (released > 0)
+        {
+            host.WriteVerbose($"{Counted.Of(released, "device")} released from ABM no longer show{(released == 1 ? "s" : "")} profile '{profile.Name}'.");
+        }
+
         return true;
     }
 
-    private void CheckNotInUse(Guid id, string name, SqliteConnection? connection)
+    /// <summary>
+    /// A profile is in use while it is its token's default or devices still assigned in ABM hold it; devices already
+    /// released from ABM (RemovedFromAbm) do not count: they can no longer enroll with it.
+    /// </summary>
+    private void CheckNotInUse(AdeProfile profile, SqliteConnection? connection)
     {
-        List<string> Users(SqliteConnection c)
+        (bool IsDefault, long Devices) Users(SqliteConnection c)
         {
-            var users = new List<string>();
-            var p = ("$id", (object?)id.ToString());
-            var defaultOf = c.Scalar<string>("SELECT name FROM token WHERE default_profile_id = $id", p);
-            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id", p);
-            if (defaultOf is not null) users.Add($"the default profile of token '{defaultOf}'");
-            if (devices > 0) users.Add(devices == 1 ? "assigned to 1 device" : $"assigned to {devices:N0} devices");
-            return users;
+            var p = ("$id", (object?)profile.Id.ToString());
+            var isDefault = c.Scalar<long>("SELECT count(*) FROM token WHERE default_profile_id = $id", p) > 0;
+            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL", p);
+            return (isDefault, devices);
         }
 
-        var found = connection is null ? store.Read(Users) : Users(connection);
-        if (found.Count > 0)
+        var (isDefault, devices) = connection is null ? store.Read(Users) : Users(connection);
+        if (isDefault || devices > 0)
         {
-            throw ErrorCatalog.ProfileInUse(name, found);
+            throw ErrorCatalog.ProfileInUse(profile.Name, profile.Token, isDefault, devices);
         }
     }
 

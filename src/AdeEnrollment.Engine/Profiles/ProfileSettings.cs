@@ -154,6 +154,40 @@ public sealed record ProfileSettings
         };
     }
 
+    /// <summary>
+    /// The settings a Set-AdeProfile patch changes without naming them (leaving user affinity clears the authentication
+    /// method and the Company Portal settings, turning Shared iPad off clears its settings …), as "Name (was value)".
+    /// </summary>
+    public static IReadOnlyList<string> ChangedAsSideEffect(ProfileSettings before, ProfileSettings patch, ProfileSettings after)
+    {
+        var list = new List<string>();
+        foreach (var property in typeof(ProfileSettings).GetProperties())
+        {
+            if (property.GetIndexParameters().Length > 0 || property.Name == "EqualityContract" || property.GetValue(patch) is not null)
+            {
+                continue;
+            }
+
+            var old = Display(property.GetValue(before));
+            if (old is null || old == Display(property.GetValue(after)))
+            {
+                continue;
+            }
+
+            // A VPP token name and certificates are named, not shown.
+            list.Add(property.Name is nameof(CompanyPortalVppToken) or nameof(ConfiguratorCertificates) ? property.Name : $"{property.Name} (was {old})");
+        }
+
+        return list;
+    }
+
+    private static string? Display(object? value) => value switch
+    {
+        null => null,
+        System.Collections.IEnumerable items and not string => items.Cast<object>().Any() ? string.Join(", ", items.Cast<object>()) : null,
+        _ => value.ToString(),
+    };
+
     /// <summary>True when nothing but the device name template differs (applies without a reset).</summary>
     public static bool OnlyDeviceNameDiffers(ProfileSettings a, ProfileSettings b)
         => a with { DeviceNameTemplate = null, Description = null } == b with { DeviceNameTemplate = null, Description = null };

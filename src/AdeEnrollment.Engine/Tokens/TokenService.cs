@@ -250,7 +250,7 @@ public sealed class TokenService
                     Status = StatusOf(expires, invalid, now),
                     InvalidReason = invalid,
                     EnrollmentUrl = reader.GetStringOrNull(4),
-                    ScopeTags = JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
+                    ScopeTags = ValueList.Of(JsonSerializer.Deserialize<string[]>(reader.GetString(5))),
                     ServiceUri = new Uri(reader.GetString(6)),
                     ServerName = reader.GetStringOrNull(7),
                     ServerUuid = reader.GetStringOrNull(8),

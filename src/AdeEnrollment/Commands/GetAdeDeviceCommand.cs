@@ -16,21 +16,28 @@ namespace AdeEnrollment.Commands;
 public sealed class GetAdeDeviceCommand : AdeCmdlet
 {
     private const string BySerial = "BySerial";
-    private const string ByTokenObject = "ByTokenObject";
+    private const string ByInputObject = "ByInputObject";
 
-    /// <summary>Tokens piped in (Get-AdeToken | Get-AdeDevice): their devices.</summary>
-    [Parameter(ParameterSetName = ByTokenObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The tokens whose devices to list (AdeToken objects from Get-AdeToken).")]
+    // -Profile resolved once per token for piped rows (a CSV of 10,000 serials resolves it once, not 10,000 times).
+    private readonly Dictionary<Guid, Guid> profileByToken = [];
+    private Guid? profileWithoutToken;
+
+    /// <summary>
+    /// Piped input: tokens (their devices), profiles (the devices that hold them), devices, serial strings, or rows
+    /// with a serial number column (Import-Csv).
+    /// </summary>
+    [Parameter(ParameterSetName = ByInputObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Tokens, profiles, devices, serial numbers or rows with a serial number column to list devices for.")]
     [ValidateNotNull]
-    public AdeToken[] InputObject { get; set; } = [];
+    public PSObject[] InputObject { get; set; } = [];
 
-    [Parameter(ParameterSetName = BySerial, ValueFromPipelineByPropertyName = true)]
+    [Parameter]
     [Alias("TokenId")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }
 
-    [Parameter(ParameterSetName = BySerial, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = BySerial, Position = 0)]
     [Alias("Serial", "SerialNumbers")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -52,18 +59,17 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        if (ParameterSetName == ByTokenObject)
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
+        if (ParameterSetName == ByInputObject)
         {
-            foreach (var token in InputObject)
+            foreach (var item in InputObject)
             {
-                Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
-                Write(new DeviceQuery(token.Id, null, byToken, Unassigned, RemovedFromAbm));
+                RunItem(() => WriteFor(item, tokenId));
             }
 
             return;
         }
 
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
         Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), Ref(Token)).Id;
         if (SerialNumber is null)
         {
@@ -73,11 +79,62 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
         foreach (var serial in SerialNumber)
         {
-            var found = Write(new DeviceQuery(tokenId, serial, profileId, Unassigned, RemovedFromAbm));
-            if (found == 0 && !Wildcard.HasWildcard(serial))
-            {
-                WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(serial)));
-            }
+            WriteSerial(new DeviceTarget(serial, tokenId), profileId);
+        }
+    }
+
+    private void WriteFor(PSObject item, Guid? tokenId)
+    {
+        switch (item.BaseObject)
+        {
+            case AdeToken token:
+                {
+                    Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
+                    Write(new DeviceQuery(token.Id, null, byToken, Unassigned, RemovedFromAbm));
+                    return;
+                }
+
+            case AdeProfile profile:
+                Write(new DeviceQuery(profile.TokenId, null, profile.Id, Unassigned, RemovedFromAbm));
+                return;
+        }
+
+        var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
+        var within = target.TokenId ?? tokenId;
+        WriteSerial(target with { TokenId = within }, ProfileWithin(within));
+    }
+
+    private Guid? ProfileWithin(Guid? tokenId)
+    {
+        if (Profile is null)
+        {
+            return null;
+        }
+
+        if (tokenId is not { } id)
+        {
+            return profileWithoutToken ??= Engine.Profiles.Resolve(Ref(Profile)).Id;
+        }
+
+        if (!profileByToken.TryGetValue(id, out var profileId))
+        {
+            profileByToken[id] = profileId = Engine.Profiles.Resolve(Ref(Profile), id.ToString()).Id;
+        }
+
+        return profileId;
+    }
+
+    private void WriteSerial(DeviceTarget target, Guid? profileId)
+    {
+        if (string.IsNullOrWhiteSpace(target.SerialNumber))
+        {
+            return;
+        }
+
+        var found = Write(new DeviceQuery(target.TokenId, target.SerialNumber, profileId, Unassigned, RemovedFromAbm));
+        if (found == 0 && !Wildcard.HasWildcard(target.SerialNumber))
+        {
+            WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(target.SerialNumber)));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
@@ -7,23 +8,29 @@ using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
-/// <summary>Remove-AdeDevice: removes devices from the engine (not from Apple Business Manager).</summary>
+/// <summary>
+/// Remove-AdeDevice: removes devices from the engine (not from Apple Business Manager). The devices of the whole
+/// pipeline are one operation: one warning names the devices that ABM still assigns (they come back at the next full sync).
+/// </summary>
 [Cmdlet(VerbsCommon.Remove, "AdeDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = BySerial)]
 [OutputType(typeof(void))]
 public sealed class RemoveAdeDeviceCommand : AdeCmdlet
 {
     private const string BySerial = "BySerial";
     private const string ByObject = "ByObject";
+    private readonly List<DeviceTarget> targets = [];
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The serial numbers of the devices to remove from the store.")]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = "The serial numbers of the devices to remove from the store.")]
+    [Alias("Serial")]
     [ValidateNotNullOrEmpty]
     public string[] SerialNumber { get; set; } = [];
 
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to remove (AdeDevice objects from Get-AdeDevice).")]
+    /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to remove: AdeDevice objects, serial numbers or rows with a serial number column.")]
     [ValidateNotNull]
-    public AdeDevice[] InputObject { get; set; } = [];
+    public PSObject[] InputObject { get; set; } = [];
 
-    [Parameter(ParameterSetName = BySerial)]
+    [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -33,20 +40,30 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
         if (ParameterSetName == ByObject)
         {
-            foreach (var device in InputObject)
+            foreach (var item in InputObject)
             {
-                RunItem(() => Engine.Devices.Remove(device.SerialNumber, device.TokenId));
+                RunItem(() =>
+                {
+                    var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
+                    targets.Add(target.TokenId is null && tokenId is not null ? target with { TokenId = tokenId } : target);
+                });
             }
 
             return;
         }
 
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
-        foreach (var serial in SerialNumber)
+        targets.AddRange(SerialNumber.Select(serial => new DeviceTarget(serial, tokenId)));
+    }
+
+    protected override void EndItems()
+    {
+        var removal = Engine.Devices.Remove(targets, ex => WriteError(ToErrorRecord(ex)));
+        if (removal.Declined > 0 && WhatIfRequested)
         {
-            RunItem(() => Engine.Devices.Remove(serial, tokenId));
+            WriteWhatIfSummary(removal.WhatIfSummary);
         }
     }
 }

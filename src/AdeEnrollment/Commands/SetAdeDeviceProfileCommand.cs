@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
@@ -8,8 +10,9 @@ using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 namespace AdeEnrollment.Commands;
 
 /// <summary>
-/// Set-AdeDeviceProfile: assigns a profile to devices at Apple. Serials are gathered from the whole pipeline
-/// (strings, CSV rows with a SerialNumber column, AdeDevice objects) and sent in requests of at most 1000.
+/// Set-AdeDeviceProfile: assigns a profile to devices at Apple. Devices are gathered from the whole pipeline
+/// (AdeDevice objects, serial strings, CSV rows with a serial number column) and sent in requests of at most 1000.
+/// A piped device brings its token, so a profile name is looked up within that token.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "AdeDeviceProfile", SupportsShouldProcess = true, DefaultParameterSetName = BySerial)]
 [OutputType(typeof(AdeAssignmentResult))]
@@ -17,7 +20,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
 {
     private const string BySerial = "BySerial";
     private const string ByObject = "ByObject";
-    private readonly List<string> serials = [];
+    private readonly List<DeviceTarget> targets = [];
 
     [Parameter(Mandatory = true, Position = 0, HelpMessage = "The enrollment profile to assign: a profile object, its name or its Id.")]
     [ReferenceTransformation]
@@ -31,33 +34,44 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The serial numbers of the devices to assign the profile to.")]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 1, HelpMessage = "The serial numbers of the devices to assign the profile to.")]
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
     public string[] SerialNumber { get; set; } = [];
 
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to assign the profile to (AdeDevice objects from Get-AdeDevice).")]
+    /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to assign the profile to: AdeDevice objects, serial numbers or rows with a serial number column.")]
     [ValidateNotNull]
-    public AdeDevice[] InputObject { get; set; } = [];
+    public PSObject[] InputObject { get; set; } = [];
 
+    // A row without a serial is an error of its own; the other rows are still assigned.
     protected override void ProcessItem()
     {
         if (ParameterSetName == ByObject)
         {
-            serials.AddRange(InputObject.Select(d => d.SerialNumber));
+            foreach (var item in InputObject)
+            {
+                RunItem(() => targets.Add(PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id)));
+            }
         }
         else
         {
-            serials.AddRange(SerialNumber);
+            targets.AddRange(SerialNumber.Select(serial => new DeviceTarget(serial)));
         }
     }
 
     protected override void EndItems()
     {
-        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), serials))
+        var summary = new AssignmentService.AssignmentSummary();
+        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), targets, summary))
         {
             WriteObject(result);
+        }
+
+        if (summary.Declined > 0 && WhatIfRequested)
+        {
+            WriteWhatIfSummary(summary.WhatIfSummary);
         }
     }
 }

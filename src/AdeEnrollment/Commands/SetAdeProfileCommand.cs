@@ -34,6 +34,10 @@ public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Changes a profile that devices hold without asking, even when they are re-sent it or settings are cleared.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override UserAffinity? GivenUserAffinity => MyInvocation.BoundParameters.ContainsKey(nameof(UserAffinity)) ? UserAffinity : null;
 
     protected override bool ErrorsArePerItem => true;

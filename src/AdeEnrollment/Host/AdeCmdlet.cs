@@ -74,6 +74,18 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         return new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
     }
 
+    /// <summary>True under -WhatIf (given, or through $WhatIfPreference): the cmdlet may then print a "What if:" summary line.</summary>
+    protected bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given)
+        ? given is SwitchParameter { IsPresent: true } or true
+        : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
+
+    /// <summary>
+    /// Writes the "What if:" summary line after per-item -WhatIf lines, the way Write-Host does (shown on the host,
+    /// and capturable as information record 6>&amp;1), so it does not mix with the cmdlet's output objects.
+    /// </summary>
+    protected void WriteWhatIfSummary(string summary)
+        => WriteInformation(new HostInformationMessage { Message = "What if: " + summary }, ["PSHOST"]);
+
     /// <summary>Resolves a path the way PowerShell users expect (relative to the current location, ~ expanded).</summary>
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 
 namespace AdeEnrollment.Host;
@@ -30,6 +31,27 @@ internal sealed class PSCmdletHost : IAdeHost
     {
         Flush();
         return cmdlet.ShouldProcess(target, action);
+    }
+
+    public bool ShouldContinue(string query, string caption)
+    {
+        Flush();
+        var bound = cmdlet.MyInvocation.BoundParameters;
+        if ((bound.TryGetValue("Force", out var force) && force is SwitchParameter { IsPresent: true })
+            || (bound.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false }))
+        {
+            return true;
+        }
+
+        try
+        {
+            return cmdlet.ShouldContinue(query, caption);
+        }
+        catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
+        {
+            // A non-interactive session (scheduled script, -NonInteractive, a runspace without a host) cannot ask.
+            throw ErrorCatalog.ConfirmationRequired(query);
+        }
     }
 
     public void WriteDebug(string message) => Post(() => cmdlet.WriteDebug(message));

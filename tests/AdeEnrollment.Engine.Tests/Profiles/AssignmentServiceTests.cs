@@ -135,7 +135,7 @@ public class AssignmentServiceTests
         Assert.All(results, r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
         Assert.Equal([3, 1], AssignRequests(f).Select(r => r.DeviceCount)); // the retry carries only the throttled serial
         Assert.Equal(f.Engine.Profiles.Resolve("Staff").AppleProfileUuid, AppleProfileOf(f, s[1]));
-        Assert.Contains(f.Host.Verbose, v => v.Contains("throttled 1 devices", StringComparison.Ordinal));
+        Assert.Contains(f.Host.Verbose, v => v.Contains("throttled 1 device;", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public class AssignmentServiceTests
         Assert.Equal(3, f.Host.ShouldProcessCalls.Count);
         var kiosk = Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[0]);
         Assert.Contains("'Staff' (now: 'Kiosk')", kiosk.Action, StringComparison.Ordinal);
-        Assert.Contains("'Staff' (now: 'none')", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[1]).Action, StringComparison.Ordinal);
+        Assert.Contains("'Staff' (now: none)", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[1]).Action, StringComparison.Ordinal);
     }
 
     [Fact]

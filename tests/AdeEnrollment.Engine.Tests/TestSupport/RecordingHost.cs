@@ -49,6 +49,20 @@ public sealed class RecordingHost : IAdeHost
         }
     }
 
+    public List<(string Query, string Caption)> ShouldContinueCalls { get; } = [];
+
+    /// <summary>What ShouldContinue answers ("No" at the prompt, or a session that cannot ask, is false).</summary>
+    public bool ShouldContinueAnswer { get; set; } = true;
+
+    public bool ShouldContinue(string query, string caption)
+    {
+        lock (gate)
+        {
+            ShouldContinueCalls.Add((query, caption));
+            return ShouldContinueAnswer;
+        }
+    }
+
     public void WriteDebug(string message)
     {
         lock (gate) Debug.Add(message);
