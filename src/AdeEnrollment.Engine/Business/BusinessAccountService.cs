@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
 
 namespace AdeEnrollment.Engine.Business;
 
@@ -71,8 +72,8 @@ public sealed partial class BusinessAccountService
 
             var id = Guid.NewGuid();
             var now = time.GetUtcNow();
-            var tokenUri = args.TokenUri ?? AppleTokenUri;
-            var serviceUri = args.ServiceUri ?? (school ? SchoolServiceUri : BusinessServiceUri);
+            var tokenUri = CheckUri("TokenUri", args.TokenUri) ?? AppleTokenUri;
+            var serviceUri = CheckUri("ServiceUri", args.ServiceUri) ?? (school ? SchoolServiceUri : BusinessServiceUri);
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
             store.Write((c, tx) =>
             {
@@ -93,6 +94,26 @@ public sealed partial class BusinessAccountService
         {
             CryptographicOperations.ZeroMemory(pkcs8);
         }
+    }
+
+    /// <summary>
+    /// Apple's hosts over https, or a simulator on the loopback address (the same rule as a token's service): a signed
+    /// assertion sent anywhere else could be replayed to Apple by whoever receives it.
+    /// </summary>
+    private static Uri? CheckUri(string parameter, Uri? uri)
+    {
+        if (uri is null)
+        {
+            return null;
+        }
+
+        if (!uri.IsAbsoluteUri || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
+            || uri.UserInfo.Length > 0 || !TokenService.IsTrustedServiceUri(uri))
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, uri.ToString(), "the account's assertion and access token go only to Apple's hosts (https://*.apple.com) or to a simulator on this computer's loopback address.");
+        }
+
+        return uri;
     }
 
     private static string ReadKeyFile(string path)

@@ -318,20 +318,10 @@ internal sealed class BusinessClient
             throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
         }
 
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        var tooLarge = ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
+        await using var stream = new Apple.BoundedStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), options.MaxResponseBytes, () => tooLarge);
         using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > options.MaxResponseBytes)
-            {
-                throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
+        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
         return buffer.ToArray();
     }
 

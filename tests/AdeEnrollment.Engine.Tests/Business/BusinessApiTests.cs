@@ -87,6 +87,10 @@ public sealed class BusinessApiTests
         Assert.Equal(-1, db.AsSpan().IndexOf(key.ExportPkcs8PrivateKey()));
         Assert.Equal("BusinessAccountExists", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(fx.Account.ClientId, fx.Account.KeyId, fx.KeyPath))).ErrorId);
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs("CONTOSO.1234", fx.Account.KeyId, fx.KeyPath))).ErrorId);
+        var other = "BUSINESSAPI." + Guid.NewGuid();
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.KeyPath, new Uri("https://account.example.com/auth/oauth2/token")))).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.KeyPath, null, new Uri("http://api-business.apple.com/v1/")))).ErrorId);
+        Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.Sim.Temp.Path))).ErrorId);
         var school = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs("SCHOOLAPI." + Guid.NewGuid(), Guid.NewGuid().ToString(), fx.KeyPath))!;
         Assert.Equal("School", school.Kind);
         Assert.Equal("school.api", school.Scope);
