@@ -4,6 +4,7 @@ using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -12,19 +13,19 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeOrgDeviceActivity))]
 public sealed class ClearAdeOrgDeviceServerCommand : OrgDeviceActivityCmdlet
 {
-    [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByToken)]
+    [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByToken, HelpMessage = "The stored ADE token whose MDM server the devices are on: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByServer)]
+    [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByServer, HelpMessage = "The MDM server at Apple Business by name (or id).")]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 
     protected override OrgDeviceAction Action => OrgDeviceAction.Unassign;
 
-    protected override string? TokenName => ParameterSetName == SetAdeOrgDeviceServerCommand.ByToken ? Token : null;
+    protected override string? TokenName => ParameterSetName == SetAdeOrgDeviceServerCommand.ByToken ? Ref(Token) : null;
 
     protected override string? ServerName => ParameterSetName == SetAdeOrgDeviceServerCommand.ByServer ? MdmServer : null;
 }

@@ -10,16 +10,16 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeBusinessAccount))]
 public sealed class NewAdeBusinessAccountCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The API account's client ID: BUSINESSAPI.<uuid> or SCHOOLAPI.<uuid> (Preferences > API > Manage).")]
     [ValidateNotNullOrEmpty]
     public string ClientId { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, HelpMessage = "The key ID (a UUID) shown next to the client ID.")]
     [ValidateNotNullOrEmpty]
     public string KeyId { get; set; } = "";
 
     /// <summary>The .pem file the portal downloaded (EC P-256, SEC1 or PKCS#8).</summary>
-    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true, HelpMessage = "The .pem file with the account's EC P-256 private key, as the portal downloaded it.")]
     [ValidateNotNullOrEmpty]
     public string KeyPath { get; set; } = "";
 

@@ -12,7 +12,7 @@ public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
 {
     private readonly List<string> serials = [];
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Serial numbers of the devices, or devices from Get-AdeOrgDevice.")]
     [ValidateNotNullOrEmpty]
     public string[] SerialNumber { get; set; } = [];
 

@@ -9,7 +9,7 @@ namespace AdeEnrollment.Commands;
 [Cmdlet(VerbsCommon.Remove, "AdeBusinessAccount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 public sealed class RemoveAdeBusinessAccountCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The client ID of the API account to remove.")]
     [ValidateNotNullOrEmpty]
     public string[] ClientId { get; set; } = [];
 

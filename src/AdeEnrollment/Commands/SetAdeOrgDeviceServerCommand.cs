@@ -4,6 +4,7 @@ using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -15,19 +16,19 @@ public sealed class SetAdeOrgDeviceServerCommand : OrgDeviceActivityCmdlet
     internal const string ByToken = "ByToken";
     internal const string ByServer = "ByServer";
 
-    [Parameter(Mandatory = true, ParameterSetName = ByToken)]
+    [Parameter(Mandatory = true, ParameterSetName = ByToken, HelpMessage = "The stored ADE token whose MDM server receives the devices: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = ByServer)]
+    [Parameter(Mandatory = true, ParameterSetName = ByServer, HelpMessage = "The MDM server at Apple Business by name (or id).")]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 
     protected override OrgDeviceAction Action => OrgDeviceAction.Assign;
 
-    protected override string? TokenName => ParameterSetName == ByToken ? Token : null;
+    protected override string? TokenName => ParameterSetName == ByToken ? Ref(Token) : null;
 
     protected override string? ServerName => ParameterSetName == ByServer ? MdmServer : null;
 }
