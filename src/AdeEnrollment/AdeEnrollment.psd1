@@ -17,6 +17,7 @@
         'Get-AdeTokenRequest'
         'New-AdeToken'
         'Get-AdeToken'
+        'Get-AdeSetupScreen'
         'Update-AdeToken'
         'Set-AdeToken'
         'Remove-AdeToken'

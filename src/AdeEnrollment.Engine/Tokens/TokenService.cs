@@ -225,7 +225,7 @@ public sealed class TokenService
                        t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.request_id, t.created_at, t.modified_at,
                        (SELECT count(*) FROM profile p WHERE p.token_id = t.id),
                        (SELECT count(*) FROM device d WHERE d.token_id = t.id),
-                       (SELECT p.name FROM profile p WHERE p.id = t.default_profile_id),
+                       (SELECT json_group_object(dp.platform, p.name) FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE dp.token_id = t.id),
                        s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0)
                 FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
                 WHERE $id IS NULL OR t.id = $id
@@ -263,7 +263,7 @@ public sealed class TokenService
                     ModifiedAt = ToTime(reader.GetInt64(15)),
                     ProfileCount = reader.GetInt32(16),
                     DeviceCount = reader.GetInt32(17),
-                    DefaultProfile = reader.GetStringOrNull(18),
+                    DefaultProfiles = DefaultsOf(reader.GetStringOrNull(18)),
                     LastSync = history.LastSyncStartedAt,
                     LastSuccessfulSync = history.LastSuccessfulSyncAt,
                     NextManualSyncAt = nextManual,
@@ -435,6 +435,24 @@ public sealed class TokenService
         return true;
     }
 
+    /// <summary>The token's default profile names by platform, from the JSON object the token query builds.</summary>
+    private static IReadOnlyDictionary<Profiles.DevicePlatform, string> DefaultsOf(string? json)
+    {
+        var map = new SortedDictionary<Profiles.DevicePlatform, string>();
+        if (json is not null)
+        {
+            foreach (var (platform, profile) in JsonSerializer.Deserialize<Dictionary<string, string>>(json)!)
+            {
+                if (Enum.TryParse<Profiles.DevicePlatform>(platform, out var p))
+                {
+                    map[p] = profile;
+                }
+            }
+        }
+
+        return map;
+    }
+
     private void CheckNoDependents(Guid tokenId, string name, SqliteConnection? connection)
     {
         List<string> Blockers(SqliteConnection c)
@@ -442,10 +460,10 @@ public sealed class TokenService
             var blockers = new List<string>();
             var id = ("$id", (object?)tokenId.ToString());
             var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id);
-            var hasDefault = c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $id", id) is not null;
+            var defaults = c.Scalar<long>("SELECT count(*) FROM token_default_profile WHERE token_id = $id", id);
             var profiles = c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id);
             if (devices > 0) blockers.Add(devices == 1 ? "1 device" : $"{devices:N0} devices");
-            if (hasDefault) blockers.Add("a default profile");
+            if (defaults > 0) blockers.Add(defaults == 1 ? "a default profile" : $"{defaults} default profiles (one per platform)");
             if (profiles > 0) blockers.Add(profiles == 1 ? "1 profile" : $"{profiles:N0} profiles");
             return blockers;
         }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 
@@ -30,6 +31,10 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     [Parameter(ParameterSetName = ClearSet, Mandatory = true)]
     public SwitchParameter Clear { get; set; }
 
+    /// <summary>With -Clear: the platform whose default is cleared (every platform's when not given).</summary>
+    [Parameter(ParameterSetName = ClearSet)]
+    public DevicePlatform Platform { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -37,7 +42,8 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Profiles.SetDefault(Token, Clear ? null : Profile);
+        var platform = MyInvocation.BoundParameters.ContainsKey(nameof(Platform)) ? Platform : (DevicePlatform?)null;
+        var token = Engine.Profiles.SetDefault(Token, Clear ? null : Profile, platform);
         if (PassThru && token is not null)
         {
             WriteObject(token);
