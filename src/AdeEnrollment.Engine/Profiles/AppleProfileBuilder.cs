@@ -36,7 +36,8 @@ internal static class AppleProfileBuilder
             ProfileName = name,
             Url = enrollmentUrl,
             ConfigurationWebUrl = modern ? enrollmentUrl : null,
-            IsSupervised = ios ? s.Supervised ?? true : null,
+            // Macs, Apple TVs and Vision Pros enrolled through ADE are supervised; Apple also needs it for is_mdm_removable = false.
+            IsSupervised = ios ? s.Supervised ?? true : true,
             IsMandatory = true,
             IsMdmRemovable = s.LockedEnrollment != true,
             IsMultiUser = ios ? shared : null,

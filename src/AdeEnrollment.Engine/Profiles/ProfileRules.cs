@@ -92,10 +92,7 @@ public static class ProfileRules
             throw Invalid("Platform", platform.ToString(), $"use one of {string.Join(", ", Enum.GetNames<DevicePlatform>())}.");
         }
 
-        if (platform != DevicePlatform.iOS)
-        {
-            CheckNotOnPlatform(s, platform);
-        }
+        CheckNotOnPlatform(s, platform);
 
         if (s.UserAffinity is null)
         {
@@ -327,7 +324,7 @@ public static class ProfileRules
         return warnings;
     }
 
-    /// <summary>Which platforms each setting exists on (iOS has them all).</summary>
+    /// <summary>Which platforms each setting exists on (settings not listed exist on every platform).</summary>
     private static readonly (string Setting, Func<ProfileSettings, object?> Value, DevicePlatform[] Platforms)[] PlatformSettings =
     [
         ("InstallCompanyPortal", s => s.InstallCompanyPortal, [DevicePlatform.iOS]),
@@ -362,7 +359,7 @@ public static class ProfileRules
             }
         }
 
-        if (s.AuthenticationMethod is { } method && method != AuthenticationMethod.SetupAssistantModern)
+        if (platform != DevicePlatform.iOS && s.AuthenticationMethod is { } method && method != AuthenticationMethod.SetupAssistantModern)
         {
             throw Invalid("AuthenticationMethod", method.ToString(), $"{platform} profiles authenticate with Setup Assistant's web view only (SetupAssistantModern); Company Portal and legacy authentication are iOS/iPadOS methods.");
         }
