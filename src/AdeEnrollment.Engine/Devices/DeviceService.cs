@@ -29,7 +29,7 @@ public sealed class DeviceService
     }
 
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
-    public IEnumerable<AdeDevice> Get(DeviceQuery query) => DeviceRepository.Query(store, query);
+    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(DeviceRepository.Query(store, query));
 
     /// <summary>Removes one device by serial (within <paramref name="tokenId"/> when given). Returns the number removed.</summary>
     public int Remove(string serialNumber, Guid? tokenId)

@@ -47,6 +47,51 @@ public static class ErrorCatalog
                 : "Connect without -Key (and unset $env:ADE_ENROLLMENT_STORE_KEY)."),
         path);
 
+    // ---- store failures, key file, secrets and files (hostile input and failing parts) ------------------------------
+    public static AdeException StoreKeyFileExists(string path, string keyPath) => E(nameof(StoreKeyFileExists),
+        AdeErrorCategory.ResourceExists,
+        F("A new store would be created at '{0}', but a key file '{1}' already exists beside it. It may be the only key of a store that was deleted or moved (a backup of that store cannot be opened without it), so AdeEnrollment never deletes or replaces a key file. Restore the store file that belongs to this key, or move the key file to where its store is kept, or choose another store path.", path, keyPath),
+        keyPath);
+
+    public static AdeException StoreBusy(string path, Exception inner) => E(nameof(StoreBusy),
+        AdeErrorCategory.ResourceBusy,
+        F("The store '{0}' stayed locked by another process for longer than the wait allows (SQLite: {1}). Nothing was changed. Wait for the other PowerShell session or scheduled script using this store to finish, then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreFull(string path, Exception inner) => E(nameof(StoreFull),
+        AdeErrorCategory.QuotaExceeded,
+        F("The store '{0}' cannot grow: the disk or the store's size limit is full (SQLite: {1}). Nothing was changed. Free disk space on the volume that holds the store, then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreReadOnly(string path, Exception inner) => E(nameof(StoreReadOnly),
+        AdeErrorCategory.PermissionDenied,
+        F("The store '{0}' is read-only for this process (SQLite: {1}). Nothing was changed. Give your account write access to the store file, its folder and its -wal/-shm files, or mount the volume read-write, then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreIoError(string path, Exception inner) => E(nameof(StoreIoError),
+        AdeErrorCategory.WriteError,
+        F("The store '{0}' could not be read or written (SQLite: {1}). The last change was not committed. Check the disk and the file system that hold the store (dmesg or the system event log), then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreSecretUnreadable(string path, string owner, string remedy, Exception? inner = null) => E(nameof(StoreSecretUnreadable),
+        AdeErrorCategory.SecurityError,
+        F("The encrypted secret of {0} in the store '{1}' does not decrypt with the store's key: the store was modified (the secret was altered or copied from another row) or restored beside a key that is not its own. {2}", owner, path, remedy),
+        owner, inner);
+
+    public static AdeException StorePassphraseTooShort(int minimum) => E(nameof(StorePassphraseTooShort),
+        AdeErrorCategory.InvalidArgument,
+        F("A new passphrase store needs a passphrase of at least {0} characters. Anyone with a copy of the store can try passphrases offline as fast as their hardware allows, so a short passphrase protects the secrets for hours, not years. Choose a longer one (a few unrelated words) for Connect-AdeStore -Key or $env:ADE_ENROLLMENT_STORE_KEY.", minimum));
+
+    public static AdeException OutputPathInvalid(string parameter, string path, string reason) => E(nameof(OutputPathInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("-{0} '{1}' cannot be written: {2} Nothing was changed.", parameter, path, reason),
+        path);
+
+    public static AdeException OutputFileExists(string parameter, string path) => E(nameof(OutputFileExists),
+        AdeErrorCategory.ResourceExists,
+        F("-{0} '{1}' already exists and -NoClobber was given. Nothing was changed. Remove -NoClobber to replace the file, or give another path.", parameter, path),
+        path);
+
     // ---- token requests ----------------------------------------------------------------------------------------
     public static AdeException ConsentRequired() => E(nameof(ConsentRequired),
         AdeErrorCategory.PermissionDenied,

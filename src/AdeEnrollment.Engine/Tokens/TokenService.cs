@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
@@ -50,32 +51,42 @@ public sealed class TokenService
 
     // ---- requests --------------------------------------------------------------------------------------------------
 
-    public AdeTokenRequest? NewRequest(bool acceptDataSharing, string? outFile)
+    /// <param name="noClobber">Refuse (<c>OutputFileExists</c>) rather than replace an existing <paramref name="outFile"/>.</param>
+    public AdeTokenRequest? NewRequest(bool acceptDataSharing, string? outFile, bool noClobber = false)
     {
         if (!acceptDataSharing)
         {
             throw ErrorCatalog.ConsentRequired();
         }
 
+        // The output is checked before a key is made or anything is stored: a bad -OutFile leaves no orphan request.
+        var written = outFile is null ? null : OutputFile.Check("OutFile", outFile, noClobber, store.Path);
         var id = Guid.NewGuid();
         var now = time.GetUtcNow();
         var generated = TokenRequestFactory.Create(id, now);
         var sealedKey = store.Secrets.Protect(generated.Pkcs8PrivateKey, PrivateKeyPurpose(id));
         CryptographicOperations.ZeroMemory(generated.Pkcs8PrivateKey);
-        if (!host.ShouldProcess(outFile ?? "store " + store.Path, $"Create token request {id}" + (outFile is null ? "" : " and write its public certificate")))
+        var replaces = written is not null && File.Exists(written) ? " (replacing the existing file)" : "";
+        if (!host.ShouldProcess(written ?? "store " + store.Path, $"Create token request {id}" + (written is null ? "" : " and write its public certificate" + replaces)))
         {
             return null;
         }
 
-        store.Write((c, _) => c.Execute(
-            "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
-            ("$id", id.ToString()), ("$t", ToUnixMs(now)), ("$tp", generated.Thumbprint), ("$pem", generated.CertificatePem), ("$key", sealedKey)));
-        host.WriteVerbose($"Created token request {id} (certificate thumbprint {generated.Thumbprint}).");
-        string? written = null;
-        if (outFile is not null)
+        store.Write((c, _) =>
         {
-            written = System.IO.Path.GetFullPath(outFile);
-            FileSecurity.WritePublicFile(written, generated.CertificatePem);
+            c.Execute(
+                "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
+                ("$id", id.ToString()), ("$t", ToUnixMs(now)), ("$tp", generated.Thumbprint), ("$pem", generated.CertificatePem), ("$key", sealedKey));
+            if (written is not null)
+            {
+                OutputFile.WriteText("OutFile", written, generated.CertificatePem); // a failure here rolls the request back
+            }
+
+            return 0;
+        });
+        host.WriteVerbose($"Created token request {id} (certificate thumbprint {generated.Thumbprint}).");
+        if (written is not null)
+        {
             host.WriteVerbose($"Wrote the public certificate to {written}. Upload it to the MDM server in Apple Business Manager.");
         }
 
@@ -343,7 +354,7 @@ public sealed class TokenService
             return null;
         }
 
-        store.Write((c, _) =>
+        store.WriteRemovingSecrets((c, _) => // the replaced credentials must not survive in free pages or the -wal
         {
             var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
                 ("$h", ConsumerKeyHash(content.ConsumerKey)), ("$id", token.Id.ToString()));
@@ -424,7 +435,8 @@ public sealed class TokenService
             return false;
         }
 
-        store.Write((c, _) =>
+        // secure_delete zeroes the rows' old content; the -wal is then checkpointed and truncated (docs/security.md).
+        store.WriteRemovingSecrets((c, _) =>
         {
             CheckNoDependents(token.Id, token.Name, c); // again under the write lock: a sync may have added devices
             c.Execute("DELETE FROM token WHERE id = $id", ("$id", token.Id.ToString()));
@@ -480,21 +492,36 @@ public sealed class TokenService
     /// <summary>The OAuth credentials of a token, decrypted. For the Apple client only; never output them.</summary>
     internal ServerTokenContent GetCredentials(Guid tokenId)
     {
-        var (blob, expiry) = store.Read(c =>
+        var (blob, expiry, name) = store.Read(c =>
         {
-            using var command = c.Command("SELECT credentials, expires_at FROM token WHERE id = $id", ("$id", tokenId.ToString()));
+            using var command = c.Command("SELECT credentials, expires_at, name FROM token WHERE id = $id", ("$id", tokenId.ToString()));
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
                 throw ErrorCatalog.TokenNotFound(tokenId.ToString());
             }
 
-            return ((byte[])reader.GetValue(0), reader.GetInt64(1));
+            return (reader.GetValue(0) as byte[] ?? [], reader.GetInt64(1), reader.GetString(2));
         });
-        var json = store.Secrets.Unprotect(blob, CredentialsPurpose(tokenId));
+        var json = store.Unseal(blob, CredentialsPurpose(tokenId), $"token '{name}'",
+            $"Download the token of this MDM server again from Apple Business Manager and run Update-AdeToken -Token '{name}' -Path <file.p7m>, or restore the store together with its own key file.");
         try
         {
-            var parts = JsonSerializer.Deserialize<string[]>(json)!;
+            string[]? parts;
+            try
+            {
+                parts = JsonSerializer.Deserialize<string[]>(json);
+            }
+            catch (JsonException)
+            {
+                parts = null;
+            }
+
+            if (parts is not { Length: 4 } || parts.Any(p => p is null))
+            {
+                throw ErrorCatalog.StoreSecretUnreadable(store.Path, $"token '{name}'", "Run Update-AdeToken with a newly downloaded token file.");
+            }
+
             return new ServerTokenContent(parts[0], parts[1], parts[2], parts[3], ToTime(expiry));
         }
         finally
@@ -526,8 +553,9 @@ public sealed class TokenService
     private ServerTokenContent ReadTokenFile(string path, Guid requestId, string certificatePem, string keyOwner)
     {
         var der = ServerTokenFile.ReadEnvelope(path);
-        var sealedKey = store.Read(c => (byte[])c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar()!);
-        var key = store.Secrets.Unprotect(sealedKey, PrivateKeyPurpose(requestId));
+        var sealedKey = store.Read(c => c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar() as byte[] ?? []);
+        var key = store.Unseal(sealedKey, PrivateKeyPurpose(requestId), keyOwner,
+            "This key cannot be recovered: create a new request (New-AdeTokenRequest), upload its PEM to the MDM server in Apple Business Manager and add the token it gives with New-AdeToken (remove the old token first), or restore the store together with its own key file.");
         byte[] plaintext;
         try
         {

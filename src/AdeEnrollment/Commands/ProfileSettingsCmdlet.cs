@@ -1,8 +1,8 @@
 using System.Management.Automation;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 
@@ -203,7 +203,7 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
         };
     }
 
-    /// <summary>An anchor certificate given as a file path or an X509Certificate2 object, as base64 DER.</summary>
+    /// <summary>An anchor certificate given as a file path (DER or PEM) or an X509Certificate2 object, as base64 DER.</summary>
     private string ReadAnchor(object value)
     {
         var item = value is PSObject ps ? ps.BaseObject : value;
@@ -212,34 +212,9 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
             return Convert.ToBase64String(certificate.RawData);
         }
 
-        if (item is FileInfo file)
-        {
-            item = file.FullName;
-        }
-
-        var path = item?.ToString() ?? "";
-        try
-        {
-            using var loaded = X509CertificateLoader.LoadCertificateFromFile(ResolvePath(path));
-            return Convert.ToBase64String(loaded.RawData);
-        }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            throw ErrorCatalog.ProfileSettingInvalid("AnchorCertificate", path, "the file cannot be read as an X.509 certificate (give a .cer/.crt file, DER or PEM, or an X509Certificate2).");
-        }
+        var path = item is FileInfo file ? file.FullName : item?.ToString() ?? "";
+        return CertificateFile.ReadAsBase64Der("AnchorCertificate", ResolvePath(path), path);
     }
 
-    private string ReadCertificate(string path)
-    {
-        var full = ResolvePath(path);
-        try
-        {
-            using var certificate = X509CertificateLoader.LoadCertificateFromFile(full);
-            return Convert.ToBase64String(certificate.RawData);
-        }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            throw ErrorCatalog.ProfileSettingInvalid("ConfiguratorCertificate", path, "the file cannot be read as an X.509 certificate (give the .cer file Apple Configurator exports, DER or PEM).");
-        }
-    }
+    private string ReadCertificate(string path) => CertificateFile.ReadAsBase64Der("ConfiguratorCertificate", ResolvePath(path), path);
 }
