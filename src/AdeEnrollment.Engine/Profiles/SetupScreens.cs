@@ -178,6 +178,18 @@ public static class SetupScreens
 
     public static IEnumerable<AdeSetupScreen> On(DevicePlatform platform) => All.Where(s => s.On(platform) is not null);
 
+    /// <summary>A -HiddenScreen value by name (case-insensitive); anything else is ProfileSettingInvalid listing the names.</summary>
+    public static SetupScreen Parse(string name)
+    {
+        var trimmed = name.Trim();
+        if (trimmed.Length > 0 && !char.IsDigit(trimmed[0]) && trimmed[0] != '-' && Enum.TryParse<SetupScreen>(trimmed, ignoreCase: true, out var screen) && Enum.IsDefined(screen))
+        {
+            return screen;
+        }
+
+        throw ProfileRules.Invalid("HiddenScreen", name, $"not a Setup Assistant pane; use one of {string.Join(", ", Enum.GetNames<SetupScreen>())} (Get-AdeSetupScreen lists them per platform), or -AdditionalSkipKey for a key Apple added later.");
+    }
+
     private static AdeSetupScreen Parse(string[] row)
     {
         var support = new List<SetupScreenSupport>();

@@ -92,7 +92,8 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
     [Parameter]
     [AllowEmptyCollection]
     [ArgumentCompleter(typeof(SetupScreenCompleter))]
-    public SetupScreen[]? HiddenScreen { get; set; }
+    [ValidateNotNull]
+    public string[]? HiddenScreen { get; set; } // names, not the enum: PowerShell completes enum parameters by type, never by platform
 
     /// <summary>Skip keys Apple added after this module's pane table, sent to Apple as given.</summary>
     [Parameter]
@@ -190,7 +191,7 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
             CellularDataPlanUrl = CellularDataPlanUrl,
             Department = Department,
             DepartmentPhone = DepartmentPhone,
-            HiddenScreens = HiddenScreen,
+            HiddenScreens = HiddenScreen?.Select(SetupScreens.Parse).ToList(),
             AdditionalSkipKeys = AdditionalSkipKey,
             AwaitFinalConfiguration = Get(nameof(AwaitFinalConfiguration), AwaitFinalConfiguration),
             SupportEmail = SupportEmail,
