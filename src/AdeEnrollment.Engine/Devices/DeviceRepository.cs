@@ -117,13 +117,15 @@ internal static class DeviceRepository
                 continue; // an older event than the one stored: ignored
             }
 
-            var added = !existing.Contains(d.SerialNumber);
+            var added = !existing.TryGetValue(d.SerialNumber, out var stored);
             if (added)
             {
                 counts.Added++;
             }
-            else
+            else if (stored != Fingerprint(d, profileUuid))
             {
+                // Modified counts what Apple changed. An event that only confirms what the store holds — above all
+                // the echo of a profile the module assigned itself (DefaultProfileAssigned) — is not a modification.
                 counts.Modified++;
             }
 
@@ -149,22 +151,40 @@ internal static class DeviceRepository
         return counts;
     }
 
-    private static HashSet<string> ExistingSerials(SqliteConnection c, SqliteTransaction tx, Guid tokenId, IEnumerable<string> serials)
+    /// <summary>The page's serials already stored, each with the fingerprint of what Apple last said about it.</summary>
+    private static Dictionary<string, string> ExistingSerials(SqliteConnection c, SqliteTransaction tx, Guid tokenId, IEnumerable<string> serials)
     {
         using var command = c.Command(
             // CROSS JOIN keeps the page's serials as the outer loop: one primary-key probe per serial, never a scan.
-            "SELECT d.serial_number FROM json_each($s) j CROSS JOIN device d WHERE d.token_id = $t AND d.serial_number = j.value",
+            """
+            SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family, d.profile_uuid,
+                   d.profile_status, d.profile_push_time, d.device_assigned_date, d.device_assigned_by, d.removed_at
+            FROM json_each($s) j CROSS JOIN device d WHERE d.token_id = $t AND d.serial_number = j.value
+            """,
             ("$s", JsonSerializer.Serialize(serials)), ("$t", tokenId.ToString()));
         command.Transaction = tx;
         using var r = command.ExecuteReader();
-        var set = new HashSet<string>(StringComparer.Ordinal);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
         while (r.Read())
         {
-            set.Add(r.GetString(0));
+            map[r.GetString(0)] = r.IsDBNull(12)
+                ? Fingerprint(r.GetStringOrNull(1), r.GetStringOrNull(2), r.GetStringOrNull(3), r.GetStringOrNull(4), r.GetStringOrNull(5),
+                    r.GetStringOrNull(6), r.GetStringOrNull(7), r.GetStringOrNull(8), r.GetInt64OrNull(9), r.GetInt64OrNull(10), r.GetStringOrNull(11))
+                : "removed"; // a device Apple lists again after it was removed from ABM has changed
         }
 
-        return set;
+        return map;
     }
+
+    // The fields of Apple's device record that the store keeps, except the profile assign time (re-assigning the same
+    // profile is no change of the device).
+    private static string Fingerprint(AppleDevice d, string? profileUuid)
+        => Fingerprint(d.Model, d.Description, d.Color, d.AssetTag, d.Os, d.DeviceFamily, profileUuid, d.ProfileStatus?.ToLowerInvariant(),
+            Ms(d.ProfilePushTime), Ms(d.DeviceAssignedDate), d.DeviceAssignedBy);
+
+    private static string Fingerprint(string? model, string? description, string? color, string? assetTag, string? os, string? family,
+        string? profileUuid, string? profileStatus, long? pushTime, long? assignedDate, string? assignedBy)
+        => string.Join('\u001f', model, description, color, assetTag, os, family, profileUuid, profileStatus, pushTime, assignedDate, assignedBy);
 
     /// <summary>After a complete full fetch: devices Apple no longer returned are marked RemovedFromAbm.</summary>
     public static int MarkUnseenRemoved(SqliteConnection c, SqliteTransaction tx, Guid tokenId, long syncId, DateTimeOffset now)

@@ -39,12 +39,11 @@ public static class ErrorCatalog
         F("The store '{0}' holds encrypted secrets, but its key file '{1}' is missing. Restore the key file, or connect with the passphrase if the store was created with one.", path, keyPath),
         path);
 
-    public static AdeException StoreKeyKindMismatch(string path, string storeKind, string givenKind) => E(nameof(StoreKeyKindMismatch),
+    public static AdeException StoreKeyKindMismatch(string path, bool storeHasPassphrase) => E(nameof(StoreKeyKindMismatch),
         AdeErrorCategory.SecurityError,
-        F("The store '{0}' protects its secrets with a {1}, but a {2} was given. {3}", path, storeKind, givenKind,
-            storeKind == "passphrase"
-                ? "Connect with Connect-AdeStore -Key <SecureString> or set $env:ADE_ENROLLMENT_STORE_KEY."
-                : "Connect without -Key (and unset $env:ADE_ENROLLMENT_STORE_KEY)."),
+        storeHasPassphrase
+            ? F("The store '{0}' is protected by a passphrase, and no passphrase was given. Give it with Connect-AdeStore -Path '{0}' -Key (Read-Host -AsSecureString 'Store passphrase'), or set $env:ADE_ENROLLMENT_STORE_KEY to it before the store is opened (for scheduled scripts).", path)
+            : F("The store '{0}' protects its secrets with a key file beside the store (DPAPI-protected on Windows), not with a passphrase, but a passphrase was given (-Key or $env:ADE_ENROLLMENT_STORE_KEY). Connect without -Key and remove $env:ADE_ENROLLMENT_STORE_KEY.", path),
         path);
 
     // ---- store failures, key file, secrets and files (hostile input and failing parts) ------------------------------
@@ -138,6 +137,12 @@ public static class ErrorCatalog
         F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName),
         existingName);
 
+    public static AdeException TokenServerMismatch(string token, string? storedServer, string storedUuid, string? fileServer, string? fileUuid, string path) => E(nameof(TokenServerMismatch),
+        AdeErrorCategory.InvalidData,
+        F("The token file '{0}' belongs to MDM server '{1}' ({2}), but token '{3}' is MDM server '{4}' ({5}); a token is renewed only with a file of its own MDM server. Download the token of '{4}' in Apple Business Manager and run Update-AdeToken again, or, to add '{1}' as a token of its own, import it as a new token: create a request with New-AdeTokenRequest, upload its certificate to '{1}' in Apple Business Manager, download that server's token and run New-AdeToken. Nothing was changed.",
+            path, fileServer ?? "?", fileUuid ?? "?", token, storedServer ?? "?", storedUuid),
+        path);
+
     public static AdeException TokenLimitReached(int limit) => E(nameof(TokenLimitReached),
         AdeErrorCategory.LimitsExceeded,
         F("This store already holds {0} ADE tokens, the most Intune allows. Remove a token you no longer use (Remove-AdeToken) before adding another.", limit));
@@ -158,10 +163,36 @@ public static class ErrorCatalog
         F("A token named '{0}' already exists. Token names are unique in a store; choose another -Name.", name),
         name);
 
-    public static AdeException TokenHasDependents(string name, IReadOnlyList<string> blockers) => E(nameof(TokenHasDependents),
-        AdeErrorCategory.InvalidOperation,
-        F("Token '{0}' cannot be removed while it has {1}. Remove those first (Set-AdeDefaultProfile -Clear, Remove-AdeDevice, Remove-AdeProfile), then remove the token.", name, string.Join(", ", blockers)),
-        name);
+    /// <param name="defaultProfiles">The token's default profiles as "'Staff' (iOS), 'Macs' (macOS)", or null.</param>
+    public static AdeException TokenHasDependents(string name, long devices, string? defaultProfiles, long profiles)
+    {
+        var blockers = new List<string>();
+        var steps = new List<string>();
+        if (devices > 0)
+        {
+            blockers.Add(devices == 1 ? "1 device" : F("{0:N0} devices", devices));
+            steps.Add(F("remove the devices (Get-AdeDevice -Token '{0}' | Remove-AdeDevice)", name));
+        }
+
+        if (defaultProfiles is not null)
+        {
+            var several = defaultProfiles.Contains("), ", StringComparison.Ordinal);
+            blockers.Add(F("the default profile{0} {1}", several ? "s" : "", defaultProfiles));
+            steps.Add(F("clear the default profile{0} (Set-AdeDefaultProfile -Token '{1}' -Clear)", several ? "s" : "", name));
+        }
+
+        if (profiles > 0)
+        {
+            blockers.Add(profiles == 1 ? "1 profile" : F("{0:N0} profiles", profiles));
+            steps.Add(F("remove the {0} (Get-AdeProfile -Token '{1}' | Remove-AdeProfile)", profiles == 1 ? "profile" : "profiles", name));
+        }
+
+        static string Join(List<string> items) => items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
+        return E(nameof(TokenHasDependents),
+            AdeErrorCategory.InvalidOperation,
+            F("Token '{0}' cannot be removed while it has {1}. First {2}; then remove the token.", name, Join(blockers), Join(steps)),
+            name);
+    }
 
     // ---- Apple's ADE service -----------------------------------------------------------------------------------
     // Raised by the Apple client (Apple/AppleClient.cs). Bodies are matched as plain text or JSON-quoted; the message
@@ -197,10 +228,10 @@ public static class ErrorCatalog
         F("Apple reports that the device listing of token '{0}' is already complete (EXHAUSTED_CURSOR); continue with a delta sync.", token),
         token);
 
-    public static AdeException AppleServiceUnavailable(string token, string detail, TimeSpan? retryAfter = null, Exception? inner = null) => E(nameof(AppleServiceUnavailable),
+    public static AdeException AppleServiceUnavailable(string token, string detail, TimeSpan? retryAfter = null, Exception? inner = null, Uri? service = null) => E(nameof(AppleServiceUnavailable),
         AdeErrorCategory.ResourceUnavailable,
-        F("Apple's ADE service is not available for token '{0}': {1}{2}", token, detail,
-            retryAfter is { } wait ? F(" Apple asked to wait {0:N0} seconds; try again after that.", Math.Ceiling(wait.TotalSeconds)) : " Try again later."),
+        F("Apple's ADE service is not available for token '{0}'{3}: {1}{2}", token, detail,
+            retryAfter is { } wait ? F(" Apple asked to wait {0:N0} seconds; try again after that.", Math.Ceiling(wait.TotalSeconds)) : " Try again later.", At(service)),
         token, inner);
 
     public static AdeException AppleRequestInvalid(string token, string endpoint, int status, string code) => E(nameof(AppleRequestInvalid),
@@ -217,6 +248,92 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidData,
         F("Apple's answer to {0} for token '{1}' could not be read: {2}", endpoint, token, reason),
         token, inner);
+
+    // Network, size and trust failures of the Apple client (Apple/README.md "Limits" and "Error mapping"). Each names
+    // the address that was contacted; none contains a secret.
+    private static string At(Uri? service) => service is null ? "" : F(" (contacted {0})", service);
+
+    public static AdeException AppleHostNotFound(string token, Uri service) => E(nameof(AppleHostNotFound),
+        AdeErrorCategory.ConnectionError,
+        F("The name '{0}' of Apple's ADE service for token '{1}' could not be resolved (DNS){2}. Retrying does not help until it resolves: check the address stored with the token, this computer's DNS settings and any proxy, then run the command again.", service.Host, token, At(service)),
+        token);
+
+    public static AdeException AppleConnectionRefused(string token, Uri service) => E(nameof(AppleConnectionRefused),
+        AdeErrorCategory.ConnectionError,
+        F("Nothing accepted the connection to Apple's ADE service for token '{0}'{1}: the connection was refused, also after retries. Check the address stored with the token and that a firewall or proxy lets this computer reach it.", token, At(service)),
+        token);
+
+    public static AdeException AppleTlsFailed(string token, Uri service, Exception? inner = null) => E(nameof(AppleTlsFailed),
+        AdeErrorCategory.SecurityError,
+        F("The secure (TLS) connection to Apple's ADE service for token '{0}' failed{1}: the server's certificate was not trusted or the handshake failed. Check that nothing between this computer and Apple intercepts TLS, and the system's date and trusted root certificates.", token, At(service)),
+        token, inner);
+
+    public static AdeException AppleTimeout(string token, Uri service, string endpoint, TimeSpan limit) => E(nameof(AppleTimeout),
+        AdeErrorCategory.OperationTimeout,
+        F("Apple's ADE service did not answer {0} for token '{1}' within {2:N0} seconds{3}, also after retries. Check the network path to the service; if Apple reports an outage, run the command again later.", endpoint, token, Math.Ceiling(limit.TotalSeconds), At(service)),
+        token);
+
+    public static AdeException AppleResponseTooLarge(string token, Uri service, string endpoint, string what) => E(nameof(AppleResponseTooLarge),
+        AdeErrorCategory.LimitsExceeded,
+        F("The answer to {0} for token '{1}' was refused{2}: {3} Nothing of it was stored. Apple's service never sends such answers: check that the address stored with the token is Apple's service.", endpoint, token, At(service), what),
+        token);
+
+    public static AdeException AppleRedirectRefused(string token, Uri service, string endpoint, int status, string? location) => E(nameof(AppleRedirectRefused),
+        AdeErrorCategory.SecurityError,
+        F("The service answered {0} for token '{1}' with a redirect (HTTP {2}) to '{3}'{4}. AdeEnrollment never follows a redirect with the token's session, so the request was not repeated. Apple's ADE service does not redirect: check the address stored with the token.", endpoint, token, status, location ?? "(no Location)", At(service)),
+        token);
+
+    public static AdeException AppleHeaderInvalid(string token, Uri service, string header) => E(nameof(AppleHeaderInvalid),
+        AdeErrorCategory.SecurityError,
+        F("A value for the {0} header of requests for token '{1}' contains characters a header cannot carry (line breaks or other control characters){2}; it was not used. If it came from the service, check that the address stored with the token is Apple's service.", header, token, At(service)),
+        token);
+
+    public static AdeException SyncPageLimitExceeded(string token, int pages, long devices) => E(nameof(SyncPageLimitExceeded),
+        AdeErrorCategory.LimitsExceeded,
+        F("The sync of token '{0}' was stopped after {1:N0} pages ({2:N0} devices) because Apple kept answering that more pages follow, more than a token of 200,000 devices can need. The pages committed so far are kept and the next sync is a full sync; if it happens again, report it to Apple.", token, pages, devices),
+        token);
+
+    public static AdeException ServiceUriNotApple(string uri) => E(nameof(ServiceUriNotApple),
+        AdeErrorCategory.SecurityError,
+        F("'{0}' is neither Apple's ADE service (https://mdmenrollment.apple.com) nor a service on this computer's loopback address, and the token's secrets and sessions would be sent there. If this address is really meant (for example a proxy you run), add -AllowNonAppleServiceUri.", uri),
+        uri);
+
+    // ---- any command -------------------------------------------------------------------------------------------
+    public static AdeException OperationStopped(string operation, Exception? inner = null) => E(nameof(OperationStopped),
+        AdeErrorCategory.OperationStopped,
+        F("{0} was stopped (Ctrl+C or a stopped pipeline) before it finished. Work already committed is kept; run the command again to complete it.", operation),
+        operation, inner);
+
+    public static AdeException UnexpectedError(string operation, Exception inner) => E(nameof(UnexpectedError),
+        AdeErrorCategory.NotSpecified,
+        F("{0} failed unexpectedly: {1} Nothing after the last committed step was saved. Run it again; if it fails the same way, report this message (it contains no secret).", operation, Redact(inner.Message)),
+        operation, inner);
+
+    /// <summary>
+    /// The one place where a failure that is not catalogued becomes one: a catalogued error stays itself, a
+    /// cancellation becomes <see cref="OperationStopped"/>, anything else <see cref="UnexpectedError"/>. A .NET type
+    /// name never becomes an error ID.
+    /// </summary>
+    internal static AdeException FromException(Exception ex, string operation) => ex switch
+    {
+        AdeException ade => ade,
+        OperationCanceledException => OperationStopped(operation, ex),
+        AggregateException { InnerExceptions.Count: 1 } agg => FromException(agg.InnerException!, operation),
+        _ => UnexpectedError(operation, ex),
+    };
+
+    /// <summary>The message of an unexpected exception, cut short, without control characters or secret-looking words.</summary>
+    private static string Redact(string message)
+    {
+        var text = System.Text.RegularExpressions.Regex.Replace(message, @"\b(CS|AS|AT|CK)_[A-Za-z0-9]+", "$1_…", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        text = new string([.. text.Select(ch => char.IsControl(ch) ? ' ' : ch)]);
+        return text.Length > 300 ? text[..300] + "…" : text;
+    }
+
+    public static AdeException NameInvalid(string parameter) => E(nameof(NameInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("-{0} contains control characters (line breaks, tabs, escape sequences or other invisible formatting characters), which names may not hold. Give the name as plain text.", parameter),
+        parameter);
 
     // ---- device sync -------------------------------------------------------------------------------------------
     public static AdeException ManualSyncTooSoon(string token, DateTimeOffset allowedAt) => E(nameof(ManualSyncTooSoon),

@@ -21,6 +21,16 @@ public sealed class SyncService
     public const int MaxDevicesPerToken = 200_000;
     public const int DevicesPerMinuteFromApple = 3000;
     public const int PageSize = 1000;
+
+    /// <summary>
+    /// The most pages one sync takes from Apple: a token at Intune's limit of 200,000 devices fills 2,000 pages even
+    /// at Apple's smallest default page of 100 devices. A cursor that keeps saying "more to follow" beyond that is
+    /// stopped with SyncPageLimitExceeded (so is one run receiving more than twice the limit in devices).
+    /// </summary>
+    public const int DefaultMaxPagesPerSync = MaxDevicesPerToken / 100;
+
+    /// <summary>The bound on pages per sync (tests lower it).</summary>
+    internal int MaxPagesPerSync { get; set; } = DefaultMaxPagesPerSync;
     private const int HistoryShown = 20;
     private const string SyncInProgressNotDue = "InProgress";
     private const string WhatIf = "WhatIf";
@@ -74,6 +84,18 @@ public sealed class SyncService
                 return (d with { Run = false, RefusedBy = WhatIf }, 0L, s);
             }
 
+            if (d.ClockSkew)
+            {
+                // Once: the times from the future are dropped, so the next decision no longer sees them.
+                var limit = ToUnixMs(now + SyncPolicy.MaxClockSkew);
+                c.Execute(
+                    """
+                    UPDATE sync_state SET last_success_at = CASE WHEN last_success_at > $limit THEN NULL ELSE last_success_at END,
+                                          last_full_at = CASE WHEN last_full_at > $limit THEN NULL ELSE last_full_at END
+                    WHERE token_id = $t
+                    """, ("$limit", limit), ("$t", token.Id.ToString()));
+            }
+
             var id = c.Scalar<long>(
                 "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ($t, $k, $tr, 'Running', $now) RETURNING id",
                 ("$t", token.Id.ToString()), ("$k", d.Kind.ToString()), ("$tr", d.Trigger.ToString()), ("$now", ToUnixMs(now)));
@@ -81,6 +103,12 @@ public sealed class SyncService
                 ("$l", lease), ("$exp", ToUnixMs(now + SyncPolicy.LeaseDuration)), ("$h", id), ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()));
             return (d, id, s);
         });
+
+        if (decision.Run && decision.ClockSkew)
+        {
+            var future = new[] { state.History.LastSyncStartedAt, state.History.LastSuccessfulSyncAt, state.History.LastFullSyncAt }.Max();
+            host.WriteWarning($"The sync history of token '{token.Name}' has a sync at {future:u}, later than the current time {now:u}: this computer's clock went backwards or was wrong when that sync ran. The sync runs anyway and the wrong time is dropped; check the system clock and its time synchronisation.");
+        }
 
         if (!decision.Run)
         {
@@ -108,7 +136,6 @@ public sealed class SyncService
             var lapsed = s.LeaseId is not null && !leaseLive;
             var history = s.History with { NextMustBeFull = s.History.NextMustBeFull || lapsed };
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
-            var auto = SyncPolicy.Decide(history, now, false, true);
             var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString()));
             var list = ReadHistory(c, token, HistoryShown);
             return new AdeSyncState
@@ -125,7 +152,7 @@ public sealed class SyncService
                 NextSyncIsFull = history.LastSyncStartedAt is null || history.NextMustBeFull,
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
-                NextAutomaticSyncAt = auto.Run ? now : auto.AllowedAt ?? now,
+                NextAutomaticSyncAt = leaseLive ? Later(SyncPolicy.NextAutomatic(history, now), s.LeaseExpiresAt!.Value) : SyncPolicy.NextAutomatic(history, now),
                 DeviceCount = devices,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
                 History = list,
@@ -133,14 +160,20 @@ public sealed class SyncService
         });
     }
 
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
     internal static double ExpectedMinutes(long devices) => Math.Round(devices / (double)DevicesPerMinuteFromApple, 1);
 
     private AdeSyncResult NotDueResult(AdeToken token, SyncDecision decision, SyncStateRow state, DateTimeOffset now)
     {
         var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+        // When a scheduler's next -IfDue run will really sync: while another sync runs, not before its lease ends.
+        var nextAutomatic = decision.RefusedBy == SyncInProgressNotDue
+            ? Later(SyncPolicy.NextAutomatic(state.History, now), decision.AllowedAt ?? now)
+            : decision.AllowedAt ?? now;
         host.WriteVerbose(decision.RefusedBy == SyncInProgressNotDue
-            ? $"Another sync of token '{token.Name}' is running; no sync is due from this scheduler run."
-            : $"No sync of token '{token.Name}' is due; the next automatic sync is due at {decision.AllowedAt:u}.");
+            ? $"Another sync of token '{token.Name}' is running; no sync is due from this scheduler run. The next automatic sync is due at {nextAutomatic:u} at the earliest."
+            : $"No sync of token '{token.Name}' is due; the next automatic sync is due at {nextAutomatic:u}.");
         return new AdeSyncResult
         {
             Token = token.Name,
@@ -152,6 +185,7 @@ public sealed class SyncService
             DeviceCount = token.DeviceCount,
             NextManualSyncAt = nextManual,
             NextFullSyncAt = nextFull,
+            NextAutomaticSyncAt = nextAutomatic,
             ExpectedAbmDeliveryMinutes = ExpectedMinutes(token.DeviceCount),
         };
     }
@@ -256,6 +290,7 @@ public sealed class SyncService
         private readonly SyncStateRow initial;
         private AdeSyncKind kind;
         private int added, modified, removed, purged, pages, defaultAssigned;
+        private long received;
         private AppleClient? client;
         private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
         private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
@@ -314,7 +349,7 @@ public sealed class SyncService
                 {
                     Host.WriteWarning($"Apple no longer accepts the sync cursor of token '{token.Name}' ({ex.ErrorId}); fetching every device again.");
                     kind = AdeSyncKind.Full;
-                    trigger = AdeSyncTrigger.Recovery;
+                    trigger = AdeSyncTrigger.CursorExpired; // Apple's cursor rule, not a failed sync
                     cursor = FullFetch(client, null, historyId);
                     Delta(client, cursor);
                 }
@@ -323,8 +358,13 @@ public sealed class SyncService
             }
             catch (Exception ex)
             {
-                Fail(ex);
-                throw;
+                var error = Fail(ex);
+                if (ReferenceEquals(error, ex))
+                {
+                    throw;
+                }
+
+                throw error;
             }
             finally
             {
@@ -426,6 +466,12 @@ public sealed class SyncService
         /// <summary>One transaction: the page's devices, the cursor it came with, and a check that the lease is still ours.</summary>
         private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, string cursorKind, long syncId, bool fullDone)
         {
+            received += devices.Count;
+            if (pages >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
+            {
+                throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + 1, received);
+            }
+
             var now = owner.time.GetUtcNow();
             var counts = owner.store.Write((c, tx) =>
             {
@@ -439,13 +485,14 @@ public sealed class SyncService
                     """
                     UPDATE sync_state SET cursor = $c, cursor_kind = $k, full_sync_id = $f,
                            last_full_at = CASE WHEN $done = 1 THEN $started ELSE last_full_at END
-                    WHERE token_id = $t AND lease_id = $l
+                    WHERE token_id = $t AND lease_id = $l AND lease_expires_at > $now
                     """,
-                    ("$c", cursor), ("$k", cursorKind), ("$f", cursorKind == "fetch" ? syncId : null), ("$done", fullDone ? 1 : 0),
+                    ("$now", ToUnixMs(now)), ("$c", cursor), ("$k", cursorKind), ("$f", cursorKind == "fetch" ? syncId : null), ("$done", fullDone ? 1 : 0),
                     ("$started", ToUnixMs(startedAt)), ("$t", token.Id.ToString()), ("$l", lease));
                 if (updated == 0)
                 {
-                    throw ErrorCatalog.SyncLeaseLost(token.Name); // rolls the page back: another run owns the token now
+                    // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
+                    throw ErrorCatalog.SyncLeaseLost(token.Name);
                 }
 
                 return pageCounts;
@@ -540,6 +587,7 @@ public sealed class SyncService
 
             var state = owner.store.Read(c => LoadState(c, token.Id)!);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+            var nextAutomatic = SyncPolicy.NextAutomatic(state.History, now);
             return new AdeSyncResult
             {
                 Token = token.Name,
@@ -559,18 +607,20 @@ public sealed class SyncService
                 DeviceCount = counted.All,
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
+                NextAutomaticSyncAt = nextAutomatic,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.Assigned),
             };
         }
 
-        private void Fail(Exception ex)
+        /// <summary>Records the failed run (with a catalogued error ID, whatever failed) and returns that catalogued error.</summary>
+        private AdeException Fail(Exception ex)
         {
-            if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTokenRejected) })
+            var error = ErrorCatalog.FromException(ex, $"The sync of token '{token.Name}'");
+            if (error.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
             {
-                owner.tokens.MarkInvalid(token.Id, ex.Message);
+                owner.tokens.MarkInvalid(token.Id, error.Message);
             }
 
-            var id = ex is AdeException ade ? ade.ErrorId : ex is OperationCanceledException ? "SyncStopped" : ex.GetType().Name;
             try
             {
                 owner.store.Write((c, tx) =>
@@ -581,7 +631,7 @@ public sealed class SyncService
                                pages = $pg, error_id = $e, error_message = $msg WHERE id = $h AND status = 'Running'
                         """,
                         ("$now", ToUnixMs(owner.time.GetUtcNow())), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed),
-                        ("$pg", pages), ("$e", id), ("$msg", ex is AdeException ? ex.Message : "The sync stopped: " + ex.GetType().Name), ("$h", historyId));
+                        ("$pg", pages), ("$e", error.ErrorId), ("$msg", error.Message), ("$h", historyId));
                     c.Execute(
                         "UPDATE sync_state SET next_must_be_full = 1, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL WHERE token_id = $t AND lease_id = $l",
                         ("$t", token.Id.ToString()), ("$l", lease));
@@ -594,6 +644,7 @@ public sealed class SyncService
             }
 
             Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages} committed pages; the next sync is a full sync.");
+            return error;
         }
     }
 }

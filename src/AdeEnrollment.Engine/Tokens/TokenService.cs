@@ -16,7 +16,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 namespace AdeEnrollment.Engine.Tokens;
 
 /// <summary>Arguments of New-AdeToken.</summary>
-public sealed record NewTokenArgs(string Request, string Path, string AppleId, string? Name = null, string? EnrollmentUrl = null, IReadOnlyList<string>? ScopeTags = null, Uri? ServiceUri = null);
+public sealed record NewTokenArgs(string Request, string Path, string AppleId, string? Name = null, string? EnrollmentUrl = null, IReadOnlyList<string>? ScopeTags = null, Uri? ServiceUri = null, bool AllowNonAppleServiceUri = false);
 
 /// <summary>Arguments of Set-AdeToken; null means "leave as is".</summary>
 public sealed record SetTokenArgs(string Token, string? Name = null, IReadOnlyList<string>? ScopeTags = null, string? EnrollmentUrl = null);
@@ -141,7 +141,7 @@ public sealed class TokenService
         var appleId = ValidateAppleId(args.AppleId);
         var enrollmentUrl = ValidateEnrollmentUrl(args.EnrollmentUrl);
         var scopeTags = NormaliseScopeTags(args.ScopeTags);
-        var serviceUri = ValidateServiceUri(args.ServiceUri);
+        var serviceUri = ValidateServiceUri(args.ServiceUri, args.AllowNonAppleServiceUri);
         if (args.Name is not null)
         {
             ValidateName(args.Name);
@@ -164,8 +164,7 @@ public sealed class TokenService
             return null;
         }
 
-        // Apple must accept the token before it is stored: a rejected token throws the catalogued Apple error here.
-        var account = verifier?.Verify(serviceUri, content, args.Name ?? name);
+        var account = VerifyWithApple(serviceUri, content, args.Name ?? name);
         if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
         {
             var serverName = account.ServerName.Trim();
@@ -354,6 +353,15 @@ public sealed class TokenService
             return null;
         }
 
+        // The same check as New-AdeToken: a file Apple no longer accepts (superseded by a newer download, revoked)
+        // is refused here and nothing is stored.
+        var account = VerifyWithApple(token.ServiceUri, content, token.Name);
+        if (account is not null && token.ServerUuid is not null && !string.IsNullOrEmpty(account.ServerUuid)
+            && !string.Equals(account.ServerUuid, token.ServerUuid, StringComparison.OrdinalIgnoreCase))
+        {
+            throw ErrorCatalog.TokenServerMismatch(token.Name, token.ServerName, token.ServerUuid, account.ServerName, account.ServerUuid, fullPath);
+        }
+
         store.WriteRemovingSecrets((c, _) => // the replaced credentials must not survive in free pages or the -wal
         {
             var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
@@ -366,9 +374,14 @@ public sealed class TokenService
             c.Execute(
                 """
                 UPDATE token SET credentials = $cred, consumer_key_hash = $ck, expires_at = $exp, apple_id = $apple,
-                                 invalid_reason = NULL, modified_at = $now
+                                 invalid_reason = NULL, modified_at = $now,
+                                 server_name = coalesce($sname, server_name), server_uuid = coalesce($suuid, server_uuid),
+                                 org_name = coalesce($org, org_name), org_type = coalesce($otype, org_type),
+                                 admin_id = coalesce($admin, admin_id)
                 WHERE id = $id
                 """,
+                ("$sname", account?.ServerName), ("$suuid", account?.ServerUuid), ("$org", account?.OrgName), ("$otype", account?.OrgType),
+                ("$admin", account?.AdminId ?? account?.FacilitatorId),
                 ("$cred", SealCredentials(token.Id, content)), ("$ck", ConsumerKeyHash(content.ConsumerKey)), ("$exp", ToUnixMs(content.AccessTokenExpiry)),
                 ("$apple", newAppleId), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", token.Id.ToString()));
             return 0;
@@ -467,23 +480,32 @@ public sealed class TokenService
 
     private void CheckNoDependents(Guid tokenId, string name, SqliteConnection? connection)
     {
-        List<string> Blockers(SqliteConnection c)
+        (long Devices, string? DefaultProfile, long Profiles) Count(SqliteConnection c)
         {
-            var blockers = new List<string>();
             var id = ("$id", (object?)tokenId.ToString());
-            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id);
-            var defaults = c.Scalar<long>("SELECT count(*) FROM token_default_profile WHERE token_id = $id", id);
-            var profiles = c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id);
-            if (devices > 0) blockers.Add(devices == 1 ? "1 device" : $"{devices:N0} devices");
-            if (defaults > 0) blockers.Add(defaults == 1 ? "a default profile" : $"{defaults} default profiles (one per platform)");
-            if (profiles > 0) blockers.Add(profiles == 1 ? "1 profile" : $"{profiles:N0} profiles");
-            return blockers;
+            // Every platform's default counts: "'Staff'" for a token's one iOS default, else "'Staff' (iOS), 'Macs' (macOS)".
+            var list = new List<(string Name, string Platform)>();
+            using (var command = c.Command("SELECT p.name, dp.platform FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE dp.token_id = $id ORDER BY dp.platform", id))
+            using (var r = command.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    list.Add((r.GetString(0), r.GetString(1)));
+                }
+            }
+
+            var defaults = list.Count == 0 ? null
+                : list is [{ Platform: "iOS" } only] ? $"'{only.Name}'"
+                : string.Join(", ", list.Select(d => $"'{d.Name}' ({d.Platform})"));
+            return (c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id),
+                    defaults,
+                    c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id));
         }
 
-        var found = connection is null ? store.Read(Blockers) : Blockers(connection);
-        if (found.Count > 0)
+        var found = connection is null ? store.Read(Count) : Count(connection);
+        if (found.Devices > 0 || found.DefaultProfile is not null || found.Profiles > 0)
         {
-            throw ErrorCatalog.TokenHasDependents(name, found);
+            throw ErrorCatalog.TokenHasDependents(name, found.Devices, found.DefaultProfile, found.Profiles);
         }
     }
 
@@ -585,6 +607,14 @@ public sealed class TokenService
         return content;
     }
 
+    /// <summary>
+    /// The one check of a server token with Apple (POST /session, GET /account), for New-AdeToken and Update-AdeToken:
+    /// Apple must accept the credentials before they are stored; a refusal throws the catalogued Apple error.
+    /// Null when this service has no verifier (engine tests without an Apple service).
+    /// </summary>
+    private AppleAccount? VerifyWithApple(Uri serviceUri, ServerTokenContent content, string tokenName)
+        => verifier?.Verify(serviceUri, content, tokenName);
+
     private void WarnIfExpiringSoon(AdeToken token)
     {
         if (token.Status == AdeTokenStatus.ExpiringSoon)
@@ -600,7 +630,7 @@ public sealed class TokenService
     {
         var file = System.IO.Path.GetFileNameWithoutExtension(path);
         var index = file.IndexOf("_Token_", StringComparison.OrdinalIgnoreCase);
-        var name = (index > 0 ? file[..index] : file).Trim();
+        var name = TextRules.Neutralise((index > 0 ? file[..index] : file).Trim())!;
         if (name.Length == 0)
         {
             name = "ADE token";
@@ -611,6 +641,7 @@ public sealed class TokenService
 
     private static void ValidateName(string name)
     {
+        TextRules.RefuseControlCharacters("Name", name);
         if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name != name.Trim())
         {
             throw ErrorCatalog.ArgumentInvalid("Name", name, $"a token name is 1 to {MaxNameLength} characters without leading or trailing spaces.");
@@ -642,7 +673,12 @@ public sealed class TokenService
         return uri.ToString();
     }
 
-    private static Uri ValidateServiceUri(Uri? uri)
+    /// <summary>
+    /// The service a token talks to: Apple's (https, an apple.com host) or a simulator or test service on this
+    /// computer's loopback address. Any other address would receive the token's secrets and sessions, so it needs
+    /// <c>-AllowNonAppleServiceUri</c> and is warned about.
+    /// </summary>
+    private Uri ValidateServiceUri(Uri? uri, bool allowNonApple)
     {
         if (uri is null)
         {
@@ -655,8 +691,28 @@ public sealed class TokenService
             throw ErrorCatalog.ArgumentInvalid("ServiceUri", uri.ToString(), "Apple's ADE service is reached over https (http is allowed only for a simulator on this computer's loopback address).");
         }
 
+        if (!uri.UserInfo.Equals("", StringComparison.Ordinal) || TextRules.HasUnsafe(uri.OriginalString))
+        {
+            throw ErrorCatalog.ArgumentInvalid("ServiceUri", TextRules.Neutralise(uri.OriginalString)!, "the address may not carry a user name, a password or control characters.");
+        }
+
+        if (!IsTrustedServiceUri(uri))
+        {
+            if (!allowNonApple)
+            {
+                throw ErrorCatalog.ServiceUriNotApple(uri.ToString());
+            }
+
+            host.WriteWarning($"The token will send its secrets and sessions to '{uri}', which is not Apple's ADE service (https://mdmenrollment.apple.com) nor on this computer's loopback address.");
+        }
+
         return uri;
     }
+
+    /// <summary>Apple's own hosts over https, or loopback.</summary>
+    internal static bool IsTrustedServiceUri(Uri uri)
+        => uri.IsLoopback
+           || (uri.Scheme == Uri.UriSchemeHttps && (uri.Host.Equals("apple.com", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".apple.com", StringComparison.OrdinalIgnoreCase)));
 
     private static IReadOnlyList<string> NormaliseScopeTags(IReadOnlyList<string>? tags)
     {

@@ -3,6 +3,7 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Tokens;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -11,17 +12,20 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class NewAdeTokenCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token request (from New-AdeTokenRequest) whose certificate was uploaded to Apple Business Manager: the request object or its Id.")]
     [ReferenceTransformation]
     [ValidateNotNullOrEmpty]
-    public string Request { get; set; } = "";
+    public object Request { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The server token file (.p7m) downloaded from Apple Business Manager.")]
     [Alias("FilePath")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, HelpMessage = "The Apple ID (email address) of the Apple Business Manager account that created the token.")]
     [ValidateNotNullOrEmpty]
     public string AppleId { get; set; } = "";
 
@@ -41,9 +45,13 @@ public sealed class NewAdeTokenCommand : AdeCmdlet
     [ValidateNotNull]
     public Uri? ServiceUri { get; set; }
 
+    /// <summary>Lets -ServiceUri name a host that is neither Apple's nor loopback (with a warning).</summary>
+    [Parameter]
+    public SwitchParameter AllowNonAppleServiceUri { get; set; }
+
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri));
+        var token = Engine.Tokens.NewToken(new NewTokenArgs(Ref(Request), ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri, AllowNonAppleServiceUri));
         if (token is not null)
         {
             WriteObject(token);

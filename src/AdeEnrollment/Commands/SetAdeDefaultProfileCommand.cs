@@ -4,6 +4,7 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -15,20 +16,20 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     private const string SetSet = "Set";
     private const string ClearSet = "Clear";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to set or clear: a token object, its name or its Id.")]
     [Alias("TokenId")]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 1)]
+    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 1, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
-    [Parameter(ParameterSetName = ClearSet, Mandatory = true)]
+    [Parameter(ParameterSetName = ClearSet, Mandatory = true, HelpMessage = "Clears the token's default profile.")]
     public SwitchParameter Clear { get; set; }
 
     /// <summary>With -Clear: the platform whose default is cleared (every platform's when not given).</summary>
@@ -43,7 +44,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var platform = MyInvocation.BoundParameters.ContainsKey(nameof(Platform)) ? Platform : (DevicePlatform?)null;
-        var token = Engine.Profiles.SetDefault(Token, Clear ? null : Profile, platform);
+        var token = Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile), platform);
         if (PassThru && token is not null)
         {
             WriteObject(token);

@@ -161,7 +161,7 @@ public class PlatformTests
 
         var error = Assert.Throws<AdeException>(() => f.Engine.Tokens.RemoveToken("iPads"));
         Assert.Equal(nameof(ErrorCatalog.TokenHasDependents), error.ErrorId);
-        Assert.Contains("3 default profiles", error.Message);
+        Assert.Contains("the default profiles 'iOS default' (iOS), 'macOS default' (macOS), 'visionOS default' (visionOS)", error.Message);
         Assert.Equal(nameof(ErrorCatalog.ProfileInUse), Assert.Throws<AdeException>(() => f.Engine.Profiles.Remove("visionOS default", "iPads")).ErrorId);
 
         token = f.Engine.Profiles.SetDefault("iPads", null)!;
