@@ -122,7 +122,25 @@ internal static class Schema
         CREATE INDEX device_purge ON device (purge_after) WHERE purge_after IS NOT NULL;
         """,
 
-        // 3: Apple Business / School API accounts (private key encrypted) and the device activities sent with them.
+        // 3: platforms — a default profile per platform per token; every existing profile becomes an iOS profile that
+        // keeps sending await_device_configured = true (what every profile sent before it was a setting), and every
+        // existing default becomes the iOS default. token.default_profile_id is no longer used.
+        """
+        CREATE TABLE token_default_profile (
+            token_id    TEXT NOT NULL REFERENCES token(id) ON DELETE CASCADE,
+            platform    TEXT NOT NULL,           -- iOS, macOS, tvOS, visionOS
+            profile_id  TEXT NOT NULL REFERENCES profile(id),
+            PRIMARY KEY (token_id, platform)
+        ) WITHOUT ROWID;
+        CREATE INDEX token_default_profile_profile ON token_default_profile (profile_id);
+        INSERT INTO token_default_profile (token_id, platform, profile_id)
+            SELECT id, 'iOS', default_profile_id FROM token WHERE default_profile_id IS NOT NULL;
+        UPDATE token SET default_profile_id = NULL;
+        UPDATE profile SET settings = json_set(settings, '$.Platform', coalesce(json_extract(settings, '$.Platform'), 'iOS'),
+                                                         '$.AwaitFinalConfiguration', json('true'));
+        """,
+
+        // 4: Apple Business / School API accounts (private key encrypted) and the device activities sent with them.
         """
         CREATE TABLE business_account (
             id              TEXT PRIMARY KEY,
