@@ -9,6 +9,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeMdmServer))]
 public sealed class GetAdeMdmServerCommand : AdeCmdlet
 {
+    /// <summary>Talks to Apple: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

@@ -10,6 +10,9 @@ namespace AdeEnrollment.Commands;
 /// <summary>The three Apple Business device activities: serials are collected from the pipeline and sent in batches at the end.</summary>
 public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
 {
+    /// <summary>The batches go to Apple at the end: that part runs on a worker so that progress and waits are reported as they happen.</summary>
+    protected override bool EndItemsWaitForApple => true;
+
     private readonly List<string> serials = [];
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Serial numbers of the devices, or devices from Get-AdeOrgDevice.")]
