@@ -30,6 +30,7 @@ public sealed class AdeEngine
         Profiles.Assignments = Assignments;
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
+        DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);
     }
 
     public AdeStore Store { get; }
@@ -52,4 +53,7 @@ public sealed class AdeEngine
     public AssignmentService Assignments { get; }
 
     public DeviceService Devices { get; }
+
+    /// <summary>Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice.</summary>
+    public DeviceActionService DeviceActions { get; }
 }

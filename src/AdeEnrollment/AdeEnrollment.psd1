@@ -13,6 +13,11 @@
     CmdletsToExport      = @(
         'Connect-AdeStore'
         'Get-AdeStore'
+        'Set-AdeStore'
+        'Get-AdeDeviceEvent'
+        'Clear-AdeDeviceProfile'
+        'Update-AdeDevice'
+        'Unregister-AdeDevice'
         'New-AdeTokenRequest'
         'Get-AdeTokenRequest'
         'New-AdeToken'
