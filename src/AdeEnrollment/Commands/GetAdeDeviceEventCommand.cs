@@ -2,6 +2,7 @@ using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
 
 namespace AdeEnrollment.Commands;
 
