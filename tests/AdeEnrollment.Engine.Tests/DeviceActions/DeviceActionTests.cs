@@ -5,7 +5,7 @@ using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Support;
 using AdeEnrollment.Simulator;
 
-namespace AdeEnrollment.Engine.Tests.Devices;
+namespace AdeEnrollment.Engine.Tests.DeviceActions;
 
 /// <summary>Clear-AdeDeviceProfile, Update-AdeDevice and Unregister-AdeDevice through the engine against the simulator.</summary>
 public class DeviceActionTests
@@ -16,7 +16,7 @@ public class DeviceActionTests
     {
         var f = new EngineSimFixture(devices: devices);
         f.Engine.Sync.Sync("iPads");
-        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings());
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
         f.Engine.Assignments.Assign("Staff", null, f.AppleSerials()).ToList();
         f.Simulator.ClearRequests();
         return f;
@@ -72,6 +72,7 @@ public class DeviceActionTests
     {
         using var f = Assigned(3);
         f.Host.ShouldProcessAnswer = false;
+        f.Host.ShouldProcessCalls.Clear();
         var summary = new DeviceActionSummary();
 
         var results = f.Engine.DeviceActions.ClearProfile(Targets([.. f.AppleSerials(), "C02UNKNOWN01"]), null, summary).ToList();
