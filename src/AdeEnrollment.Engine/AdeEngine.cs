@@ -31,6 +31,7 @@ public sealed class AdeEngine
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
         DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);
+        Health = new Health.HealthService(store, Time, Tokens);
     }
 
     public AdeStore Store { get; }
@@ -56,4 +57,7 @@ public sealed class AdeEngine
 
     /// <summary>Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice.</summary>
     public DeviceActionService DeviceActions { get; }
+
+    /// <summary>Test-AdeHealth.</summary>
+    public Health.HealthService Health { get; }
 }

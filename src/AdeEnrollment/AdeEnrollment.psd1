@@ -18,6 +18,7 @@
         'Clear-AdeDeviceProfile'
         'Update-AdeDevice'
         'Unregister-AdeDevice'
+        'Test-AdeHealth'
         'New-AdeTokenRequest'
         'Get-AdeTokenRequest'
         'New-AdeToken'
