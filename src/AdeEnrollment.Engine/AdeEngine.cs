@@ -32,6 +32,7 @@ public sealed class AdeEngine
         Devices = new DeviceService(store, host, Tokens);
         DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);
         Health = new Health.HealthService(store, Time, Tokens);
+        ProfileDrift = new ProfileDriftService(store, host, Tokens, Profiles, Assignments, Apple);
     }
 
     public AdeStore Store { get; }
@@ -60,4 +61,7 @@ public sealed class AdeEngine
 
     /// <summary>Test-AdeHealth.</summary>
     public Health.HealthService Health { get; }
+
+    /// <summary>Test-AdeProfile.</summary>
+    public ProfileDriftService ProfileDrift { get; }
 }

@@ -19,6 +19,7 @@
         'Update-AdeDevice'
         'Unregister-AdeDevice'
         'Test-AdeHealth'
+        'Test-AdeProfile'
         'New-AdeTokenRequest'
         'Get-AdeTokenRequest'
         'New-AdeToken'
