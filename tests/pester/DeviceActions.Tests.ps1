@@ -156,3 +156,29 @@ Describe 'Test-AdeHealth' {
         $r[0].Detail | Should -Match 'no default profile'
     }
 }
+
+Describe 'Test-AdeProfile' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'drift.db')
+        New-SimToken -Name 'Drift' -Devices 2 | Out-Null
+        Sync-AdeDevice -Token Drift | Out-Null
+        New-AdeProfile -Token Drift -Name 'Staff' -UserAffinity WithUserAffinity -Department 'IT' | Out-Null
+        Get-AdeDevice -Token Drift | Set-AdeDeviceProfile -Profile Staff | Out-Null
+    }
+
+    It 'reports each key that differs at Apple, and -Repair defines the profile again' {
+        (Test-AdeProfile -Profile Staff).State | Should -Be 'InSync'
+        $uuid = (Get-AdeProfile -Name Staff).AppleProfileUuid
+        Set-AdeSimProfile -Server Drift -ProfileUuid $uuid -Key @{ department = 'Elsewhere' }
+        $d = Test-AdeProfile -Profile Staff
+        $d.PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Profiles.AdeProfileDrift'
+        $d.State | Should -Be 'Drifted'
+        $d.Differences.Key | Should -Be 'department'
+        $d.Differences.AtApple | Should -Be '"Elsewhere"'
+        (Get-AdeProfile -Name Staff | Test-AdeProfile -Repair -WhatIf).Repaired | Should -BeFalse
+        $r = Test-AdeProfile -Profile Staff -Repair -Confirm:$false
+        $r.Repaired | Should -BeTrue
+        (Test-AdeProfile -Profile Staff).State | Should -Be 'InSync'
+        (Get-AdeSimDevice -Server Drift).ProfileUuid | Sort-Object -Unique | Should -Be $r.AppleProfileUuid
+    }
+}
