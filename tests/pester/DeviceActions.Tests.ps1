@@ -23,8 +23,11 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
 
     It 'Clear-AdeDeviceProfile -WhatIf names each device and its profile, then one summary; nothing changes' {
         $out = Get-AdeDevice -Token Actions | Select-Object -First 2 | Clear-AdeDeviceProfile -WhatIf 6>&1 | Out-String
-        ([regex]::Matches($out, "Clear the enrollment profile at Apple \(now: 'Staff'\)")).Count | Should -Be 2
         $out | Should -Match 'What if: 2 devices would have their enrollment profile cleared at Apple\.'
+        # PowerShell writes the per-device "What if:" lines to the host: a child process shows them on its output.
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $child = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Get-AdeDevice -Token Actions | Select-Object -First 2 | Clear-AdeDeviceProfile -WhatIf" | Out-String
+        ([regex]::Matches($child, "What if: Performing the operation `"Clear the enrollment profile at Apple \(now: 'Staff'\)`" on target `"[A-Z0-9]+ \(token 'Actions'\)`"")).Count | Should -Be 2
         @(Get-AdeDevice -Token Actions -Unassigned).Count | Should -Be 0
     }
 
@@ -52,14 +55,19 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
 
     It 'Update-AdeDevice brings Apple''s fields between syncs, without using the sync allowance' {
         Set-AdeSimDevice -Server Actions -SerialNumber $serials[2] -MdmMigrationDeadline '2026-12-31T00:00:00Z' -IsReplacementDevice $true | Out-Null
+        $syncCalls = @(Get-AdeSimRequest | Where-Object Path -in '/devices/sync', '/server/devices').Count
+        $lastSync = (Get-AdeSyncStatus -Token Actions).LastSyncAt
         $r = Update-AdeDevice -SerialNumber $serials[2], 'C02NOTKNOWN1'
         ($r | Where-Object SerialNumber -eq 'C02NOTKNOWN1').Status | Should -Be 'UnknownDevice'
         $device = ($r | Where-Object SerialNumber -eq $serials[2]).Device
         $device.MdmMigrationDeadline | Should -Be ([DateTimeOffset]'2026-12-31T00:00:00Z')
         $device.IsReplacementDevice | Should -BeTrue
         (Get-AdeDevice -ReplacementDevice).SerialNumber | Should -Be $serials[2]
-        (Get-AdeDeviceEvent -SerialNumber $serials[2] -Kind Modified).ChangedFields | Should -Be @('MdmMigrationDeadline', 'IsReplacementDevice')
-        @(Get-AdeSimRequest | Where-Object Path -eq '/devices/sync').Count | Should -Be 0
+        $changed = (Get-AdeDeviceEvent -SerialNumber $serials[2] -Kind Modified).ChangedFields
+        $changed | Should -Contain 'MdmMigrationDeadline'
+        $changed | Should -Contain 'IsReplacementDevice'
+        @(Get-AdeSimRequest | Where-Object Path -in '/devices/sync', '/server/devices').Count | Should -Be $syncCalls
+        (Get-AdeSyncStatus -Token Actions).LastSyncAt | Should -Be $lastSync
     }
 
     It 'Unregister-AdeDevice is refused with ReleaseNotAllowed when Apple forbids it, and changes nothing' {
