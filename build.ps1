@@ -10,6 +10,8 @@
              "Tests: N passed, M failed"; the exit code is non-zero on any failure.
       Demo   Build, then runs demo/Demo.ps1 in a fresh pwsh against a throw-away store.
       Bench  Build, then runs the benchmark harness (bench/Invoke-Benchmark.ps1).
+      Fuzz   builds and runs only the xunit fuzz classes (names containing "Fuzz") with many cases:
+             $env:ADE_FUZZ_CASES, else 100,000 (the normal Test run uses each class's small default).
       Package  Build, then publishes both modules with Publish-PSResource as nupkgs into out/packages.
       Clean  removes out/ and every bin/ and obj/.
     -NoHelp (development only) skips compiling help, which otherwise fails the build for a cmdlet without a page.
@@ -19,7 +21,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean', 'Fuzz')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -176,6 +178,21 @@ function Invoke-Bench {
     Invoke-Build
     $code = Invoke-ChildPwsh -Script (Join-Path $root 'bench/Invoke-Benchmark.ps1') -Environment @{ ADE_BENCH_OUT = $out }
     if ($code -ne 0) { throw "The benchmark failed (exit code $code)." }
+}
+
+function Invoke-Fuzz {
+    # Deterministic mutation fuzzing (tests/AdeEnrollment.Engine.Tests/Fuzz): many more cases than the Test run.
+    $cases = if ($env:ADE_FUZZ_CASES) { $env:ADE_FUZZ_CASES } else { '100000' }
+    $saved = $env:ADE_FUZZ_CASES
+    $env:ADE_FUZZ_CASES = $cases
+    try {
+        Write-Host "Fuzz: $cases cases per fuzz budget" -ForegroundColor Cyan
+        & dotnet test (Join-Path $root 'tests/AdeEnrollment.Engine.Tests/AdeEnrollment.Engine.Tests.csproj') -c $Configuration --nologo `
+            --filter 'FullyQualifiedName~Fuzz' --logger 'console;verbosity=normal'
+        if ($LASTEXITCODE -ne 0) { throw "Fuzzing found a failure (exit code $LASTEXITCODE); the message names the seed and case." }
+    } finally {
+        $env:ADE_FUZZ_CASES = $saved
+    }
 }
 
 function Invoke-Package {

@@ -779,7 +779,7 @@ public sealed partial class AdeSimulator
     private bool TryLimit(JsonElement root, out int limit, out Answer? bad)
     {
         bad = null;
-        limit = DefaultPageSize;
+        limit = Math.Min(DefaultPageSize, PageSizeCap ?? MaxPageSize);
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("limit", out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return true;
@@ -791,7 +791,7 @@ public sealed partial class AdeSimulator
             return false;
         }
 
-        limit = requested == 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize);
+        limit = Math.Min(requested == 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize), PageSizeCap ?? MaxPageSize);
         return true;
     }
 

@@ -75,6 +75,22 @@ public sealed partial class AdeSimulator : IDisposable
     /// <summary>Write error bodies JSON-quoted ("INVALID_CURSOR") as the old depsim did, instead of Apple's plain text.</summary>
     public bool QuoteErrorBodies { get; set; }
 
+    /// <summary>
+    /// When set, device pages hold at most this many devices whatever the client asks (Apple may send fewer than
+    /// asked). Tests use small pages to get many pages from few devices.
+    /// </summary>
+    public int? PageSizeCap
+    {
+        get => pageSizeCap;
+        set => pageSizeCap = value is null or (>= 1 and <= MaxPageSize) ? value
+            : throw SimErrors.ArgumentInvalid("PageSizeCap", value.Value.ToString(CultureInfo.InvariantCulture), "a page holds 1 to 1000 devices.");
+    }
+
+    private int? pageSizeCap;
+
+    /// <summary>The largest request body accepted; a larger one is answered 413 without being read further.</summary>
+    public const int MaxRequestBodyBytes = 1024 * 1024;
+
     public int ServerCount
     {
         get { lock (gate) return servers.Count; }
@@ -238,8 +254,12 @@ public sealed partial class AdeSimulator : IDisposable
         try
         {
             var body = await ReadBodyAsync(request).ConfigureAwait(false);
-            fault = PickFault(method, path);
-            if (fault is not null)
+            fault = body is null ? null : PickFault(method, path);
+            if (body is null)
+            {
+                answer = Error(413, "REQUEST_ENTITY_TOO_LARGE", quote: false);
+            }
+            else if (fault is not null)
             {
                 if (fault.Latency > TimeSpan.Zero)
                 {
@@ -273,7 +293,7 @@ public sealed partial class AdeSimulator : IDisposable
                     Path = path,
                     Url = request.Url!,
                     Header = name => request.Headers[name],
-                    Body = body,
+                    Body = body!,
                 };
                 lock (gate)
                 {
@@ -348,15 +368,32 @@ public sealed partial class AdeSimulator : IDisposable
         response.Abort();
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpListenerRequest request)
+    /// <summary>The request body, or null when it is larger than <see cref="MaxRequestBodyBytes"/> (read no further).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request)
     {
         if (!request.HasEntityBody)
         {
             return [];
         }
 
+        if (request.ContentLength64 > MaxRequestBodyBytes)
+        {
+            return null;
+        }
+
         using var buffer = new MemoryStream();
-        await request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
+        var chunk = new byte[64 * 1024];
+        int read;
+        while ((read = await request.InputStream.ReadAsync(chunk).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxRequestBodyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
         return buffer.ToArray();
     }
 

@@ -7,10 +7,14 @@ BeforeAll {
     $script:sim = Start-AdeSimulator -Seed 31337
     $script:pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
 
-    function Start-SyncProcess([string] $Store, [string] $Token, [string] $ResultPath) {
+    function Start-SyncProcess([string] $Store, [string] $Token, [string] $ResultPath, [int] $AdvanceMinutes = 0) {
+        # -AdvanceMinutes moves that process's engine clock (the simulator module's clock seam), so that a process
+        # started after a killed one finds the dead process's lease lapsed and the 15-minute rule met.
+        $advance = if ($AdvanceMinutes -gt 0) { "Import-Module AdeEnrollment.Simulator; Set-AdeSimClock -Advance (New-TimeSpan -Minutes $AdvanceMinutes) | Out-Null" } else { '' }
         $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module AdeEnrollment
+$advance
 Connect-AdeStore -Path '$Store'
 try {
     `$r = Sync-AdeDevice -Token '$Token' -ErrorAction Stop
@@ -27,6 +31,11 @@ try {
     function Get-DeviceCount([string] $Store) {
         $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Store;Pooling=False;Mode=ReadOnly")
         try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'SELECT count(*) FROM device'; [int]$cmd.ExecuteScalar() } finally { $c.Dispose() }
+    }
+
+    function Get-StoreValue([string] $Store, [string] $Sql) {
+        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Store;Pooling=False;Mode=ReadOnly")
+        try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
     }
 }
 
@@ -86,5 +95,112 @@ Describe 'Two processes syncing one token at once' {
         @($results | Where-Object Status -eq 'Succeeded').Count | Should -Be 1
         @($results | Where-Object ErrorId -eq 'SyncInProgress,AdeEnrollment.Commands.SyncAdeDeviceCommand').Count | Should -Be 1
         @(Get-AdeDevice -Token 'Twice').Count | Should -Be 8000
+    }
+}
+
+Describe 'A sync killed at ten points (fixed seed)' {
+    It 'never loses or duplicates a device, keeps the cursor with its page, and the next sync completes' {
+        $store = Join-Path $TestDrive 'kill10.db'
+        Connect-AdeStore -Path $store
+        New-SimToken -Name 'Kill10' -Devices 1000 | Out-Null
+        $sim.PageSizeCap = 5 # 200 pages of 5 devices
+        $sim.MaxClockSkew = [TimeSpan]::FromDays(1) # the sync processes run with their clocks moved ahead
+        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromMilliseconds(40)) -Count 100000 | Out-Null
+        $apple = [Collections.Generic.HashSet[string]]::new([string[]](Get-AdeSimDevice -Server 'Kill10').SerialNumber)
+        # ten kill points: page counts drawn with a fixed seed, each after the one before
+        $random = [Random]::new(20261130)
+        $points = 1..10 | ForEach-Object { $_ * 18 + $random.Next(0, 12) }
+        $k = 0
+        $previous = 0
+        try {
+            foreach ($page in $points) {
+                $k++
+                $process = Start-SyncProcess $store 'Kill10' (Join-Path $TestDrive "kill-$k.json") -AdvanceMinutes (16 * $k)
+                $deadline = [DateTime]::UtcNow.AddSeconds(90)
+                while ((Get-DeviceCount $store) -lt 5 * $page -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
+                $process.HasExited | Should -BeFalse -Because "kill point $k (page $page) must hit a running sync ($(Get-Content -Raw (Join-Path $TestDrive "kill-$k.json") -ErrorAction Ignore))"
+                $process.Kill($true)
+                $process.WaitForExit()
+
+                $count = Get-DeviceCount $store
+                $count % 5 | Should -Be 0 -Because "a page and its cursor are committed together or not at all (kill point $k)"
+                $count | Should -BeGreaterOrEqual $previous -Because 'a resumed sync continues from its last committed page'
+                $serials = @(Get-StoreValue $store 'SELECT group_concat(serial_number) FROM device' | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+                ($serials | Sort-Object -Unique).Count | Should -Be $serials.Count
+                $serials | Where-Object { -not $apple.Contains($_) } | Should -BeNullOrEmpty
+                Get-StoreValue $store 'SELECT cursor_kind FROM sync_state' | Should -Be 'fetch' -Because 'an unfinished full fetch keeps a fetch cursor to resume from'
+                $previous = $count
+            }
+        } finally {
+            Clear-AdeSimFault
+            $sim.PageSizeCap = $null
+            $sim.MaxClockSkew = [TimeSpan]::FromMinutes(5)
+        }
+        $previous | Should -BeLessThan 1000 -Because 'the last kill came before the end'
+
+        # The next sync (in this process, after the last dead process's lease) resumes and completes exactly.
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes (16 * ($k + 1)))
+        $r = Sync-AdeDevice -Token 'Kill10' -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'Succeeded'
+        $r.Added | Should -Be (1000 - $previous) -Because 'the resumed fetch starts after the last committed page: nothing twice, nothing skipped'
+        $final = @((Get-AdeDevice -Token 'Kill10').SerialNumber)
+        $final.Count | Should -Be 1000
+        ($final | Sort-Object -Unique).Count | Should -Be 1000
+        @($final | Where-Object { -not $apple.Contains($_) }).Count | Should -Be 0
+        @((Get-AdeSyncStatus -Token 'Kill10').History | Where-Object ErrorId -eq 'SyncLeaseLost').Count | Should -BeGreaterOrEqual 10
+        Set-AdeSimClock -Reset
+    }
+}
+
+Describe 'An assignment of 20 batches killed at ten points (fixed seed)' {
+    It 'keeps every device once, records only batches Apple took, and the next run completes' {
+        $store = Join-Path $TestDrive 'assign10.db'
+        Connect-AdeStore -Path $store
+        New-SimToken -Name 'Assign10' -Devices 20000 | Out-Null
+        Sync-AdeDevice -Token 'Assign10' | Out-Null
+        New-AdeProfile -Token 'Assign10' -Name 'Kiosk' -UserAffinity WithoutUserAffinity | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -Latency ([TimeSpan]::FromMilliseconds(150)) -Count 100000 | Out-Null
+        $random = [Random]::new(5150)
+        # ten kill points: after batch 1-2, 3-4, ... 17-18, 19 (the exact batch drawn with a fixed seed)
+        $points = 1..10 | ForEach-Object { [Math]::Min(19, 2 * $_ - 2 + $random.Next(1, 3)) }
+        $k = 0
+        $previous = 0
+        try {
+            foreach ($batches in $points) {
+                $k++
+                $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module AdeEnrollment
+Connect-AdeStore -Path '$store'
+Get-AdeDevice -Token 'Assign10' | Set-AdeDeviceProfile -Profile 'Kiosk' | Out-Null
+"@
+                $file = Join-Path $TestDrive "assign-$k.ps1"
+                Set-Content $file $script
+                $process = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
+                $assigned = { [int](Get-StoreValue $store "SELECT count(*) FROM device WHERE profile_id IS NOT NULL") }
+                $deadline = [DateTime]::UtcNow.AddSeconds(120)
+                while ((& $assigned) -lt [Math]::Max($previous + 1, 1000 * $batches) -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
+                $process.HasExited | Should -BeFalse -Because "kill point $k (batch $batches) must hit a running assignment"
+                $process.Kill($true)
+                $process.WaitForExit()
+
+                Get-DeviceCount $store | Should -Be 20000 -Because 'an assignment never adds or drops a device'
+                $now = & $assigned
+                $now % 1000 | Should -Be 0 -Because "a batch is recorded whole or not at all (kill point $k)"
+                # what the store records, Apple holds (Apple may be ahead by the batch in flight, never behind)
+                $atApple = [Collections.Generic.HashSet[string]]::new([string[]](Get-AdeSimDevice -Server 'Assign10' | Where-Object ProfileUuid | ForEach-Object SerialNumber))
+                $recorded = @(Get-StoreValue $store "SELECT group_concat(serial_number) FROM device WHERE profile_id IS NOT NULL" | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+                @($recorded | Where-Object { -not $atApple.Contains($_) }).Count | Should -Be 0
+                $previous = $now
+            }
+        } finally {
+            Clear-AdeSimFault
+        }
+
+        $results = @(Get-AdeDevice -Token 'Assign10' | Set-AdeDeviceProfile -Profile 'Kiosk')
+        $results.Count | Should -Be 20000
+        @($results | Where-Object Status -ne 'Success').Count | Should -Be 0
+        @(Get-AdeDevice -Token 'Assign10' -Profile 'Kiosk').Count | Should -Be 20000
+        @(Get-AdeSimDevice -Server 'Assign10' | Where-Object ProfileUuid -ne $null).Count | Should -Be 20000
     }
 }

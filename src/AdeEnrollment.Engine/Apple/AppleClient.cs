@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Compression;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -37,7 +40,12 @@ internal sealed class AppleClient
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectTimeout = TimeSpan.FromSeconds(30),
-        AutomaticDecompression = DecompressionMethods.All,
+        // Answers are decompressed by the client itself, within MaxResponseBytes/MaxDecodedBytes (OpenBodyAsync).
+        AutomaticDecompression = DecompressionMethods.None,
+        // A redirect would carry the session header and the body to wherever it points: never follow one.
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        MaxResponseHeadersLength = 64, // KiB
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,
@@ -91,7 +99,7 @@ internal sealed class AppleClient
     public Task<AppleDevicePage> FetchDevicesAsync(string? cursor, int? limit = null, CancellationToken cancellationToken = default)
         => SendAsync(new Call<AppleDevicePage>(HttpMethod.Post, "server/devices",
             Json(new AppleFetchRequest { Cursor = string.IsNullOrEmpty(cursor) ? null : cursor, Limit = CheckLimit(limit) }, AppleJsonContext.Default.AppleFetchRequest),
-            AppleJsonContext.Default.AppleDevicePage) { CountDevices = p => p.Devices.Count }, cancellationToken);
+            AppleJsonContext.Default.AppleDevicePage) { CountDevices = p => p.Devices.Count, MaxDevices = limit ?? AppleClientOptions.MaxDevicesPerRequest }, cancellationToken);
 
     /// <summary><c>POST /devices/sync</c>: one page of the changes since <paramref name="cursor"/>.</summary>
     public Task<AppleDevicePage> SyncDevicesAsync(string cursor, int? limit = null, CancellationToken cancellationToken = default)
@@ -103,7 +111,7 @@ internal sealed class AppleClient
 
         return SendAsync(new Call<AppleDevicePage>(HttpMethod.Post, "devices/sync",
             Json(new AppleFetchRequest { Cursor = cursor, Limit = CheckLimit(limit) }, AppleJsonContext.Default.AppleFetchRequest),
-            AppleJsonContext.Default.AppleDevicePage) { CountDevices = p => p.Devices.Count }, cancellationToken);
+            AppleJsonContext.Default.AppleDevicePage) { CountDevices = p => p.Devices.Count, MaxDevices = limit ?? AppleClientOptions.MaxDevicesPerRequest }, cancellationToken);
     }
 
     /// <summary><c>POST /devices</c>: Apple's details of the given serial numbers (at most 1000).</summary>
@@ -197,6 +205,9 @@ internal sealed class AppleClient
 
         public Func<T, int>? CountDevices { get; init; }
 
+        /// <summary>A page with more devices than this (the limit asked for) is refused.</summary>
+        public int? MaxDevices { get; init; }
+
         public string Endpoint => Method.Method + " /" + (Path.IndexOf('?') is var q and >= 0 ? Path[..q] : Path);
     }
 
@@ -234,9 +245,23 @@ internal sealed class AppleClient
         }
         catch (AppleTransientException transient)
         {
-            throw ErrorCatalog.AppleServiceUnavailable(TokenName, $"{call.Endpoint} {transient.Describe()}.", transient.RetryAfter, transient);
+            var uri = UriOf(call.Path);
+            throw transient.Kind switch
+            {
+                AppleTransientKind.Refused => ErrorCatalog.AppleConnectionRefused(TokenName, uri),
+                AppleTransientKind.Timeout => ErrorCatalog.AppleTimeout(TokenName, uri, call.Endpoint, options.AttemptTimeout),
+                _ => ErrorCatalog.AppleServiceUnavailable(TokenName, $"{call.Endpoint} {transient.Describe()}.", transient.RetryAfter, transient, uri),
+            };
+        }
+        catch (AdeException ex) when (!ex.Message.Contains(baseUri.Authority, StringComparison.OrdinalIgnoreCase))
+        {
+            // Every Apple error names the address it contacted.
+            throw ex.WithContacted(UriOf(call.Path));
         }
     }
+
+    /// <summary>The address of an endpoint, without its query (which could carry a profile UUID, never a secret, but is noise).</summary>
+    private Uri UriOf(string path) => new(baseUri, path.IndexOf('?') is var q and >= 0 ? path[..q] : path);
 
     private bool MayWait(AppleTransientException transient, TimeSpan elapsed)
     {
@@ -269,18 +294,20 @@ internal sealed class AppleClient
                 var watch = Stopwatch.StartNew();
                 using var request = new HttpRequestMessage(call.Method, new Uri(baseUri, call.Path));
                 AddCommonHeaders(request);
-                request.Headers.TryAddWithoutValidation("X-ADM-Auth-Session", session);
+                SetHeader(request, "X-ADM-Auth-Session", session);
                 if (call.Body is not null)
                 {
                     request.Content = JsonContent(call.Body);
                 }
 
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+                RefuseRedirect(response, call.Endpoint);
                 session = AdoptRotatedSession(response, session);
                 var status = (int)response.StatusCode;
                 if (response.IsSuccessStatusCode)
                 {
                     var result = await ReadJsonAsync(response, call.ResponseType, call.Endpoint, ct).ConfigureAwait(false);
+                    CheckAnswer(result, call.Endpoint, call.MaxDevices, call.CountDevices);
                     host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                         $"Apple: {call.Endpoint} → {status}{(call.CountDevices is null ? "" : $" ({call.CountDevices(result)} devices)")} in {watch.ElapsedMilliseconds} ms."));
                     return result;
@@ -307,16 +334,92 @@ internal sealed class AppleClient
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new AppleTransientException($"timed out after {options.AttemptTimeout.TotalSeconds:0} s", ex);
+            throw new AppleTransientException(AppleTransientKind.Timeout, $"timed out after {options.AttemptTimeout.TotalSeconds:0} s", ex);
         }
         catch (HttpRequestException ex)
         {
-            throw new AppleTransientException("network error (" + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.GetType().Name : ex.HttpRequestError.ToString()) + ")", ex);
+            throw Network(ex, call.Path);
         }
-        catch (IOException ex)
+        catch (InvalidDataException ex)
         {
-            throw new AppleTransientException("connection lost while reading the answer", ex);
+            // a compressed body that does not decompress
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, call.Endpoint, "its compressed body is damaged.", ex);
         }
+        catch (IOException ex) when (ex is not AdeIOException)
+        {
+            throw new AppleTransientException(AppleTransientKind.Lost, "connection lost while reading the answer", ex);
+        }
+    }
+
+    /// <summary>
+    /// A failed HTTP exchange, told apart (Apple/README.md "Error mapping"): a name that does not resolve and a TLS
+    /// failure are not retried (waiting does not fix them); a refused connection and a dropped one are.
+    /// </summary>
+    private Exception Network(HttpRequestException ex, string path)
+    {
+        var uri = UriOf(path);
+        var socket = FindInner<SocketException>(ex);
+        return ex.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => ErrorCatalog.AppleHostNotFound(TokenName, uri),
+            _ when socket?.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => ErrorCatalog.AppleHostNotFound(TokenName, uri),
+            HttpRequestError.SecureConnectionError => ErrorCatalog.AppleTlsFailed(TokenName, uri, ex),
+            _ when FindInner<AuthenticationException>(ex) is not null => ErrorCatalog.AppleTlsFailed(TokenName, uri, ex),
+            _ when socket?.SocketErrorCode is SocketError.ConnectionRefused => new AppleTransientException(AppleTransientKind.Refused, "connection refused", ex),
+            _ when socket?.SocketErrorCode is SocketError.TimedOut => new AppleTransientException(AppleTransientKind.Timeout, "connection timed out", ex),
+            _ => new AppleTransientException(AppleTransientKind.Lost, "network error (" + (ex.HttpRequestError == HttpRequestError.Unknown ? "connection failed" : ex.HttpRequestError.ToString()) + ")", ex),
+        };
+    }
+
+    private static T? FindInner<T>(Exception? ex) where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A 3xx answer is refused: following it would send the session (and the body) to wherever it points.</summary>
+    private void RefuseRedirect(HttpResponseMessage response, string endpoint)
+    {
+        var status = (int)response.StatusCode;
+        if (status is >= 300 and < 400)
+        {
+            var location = response.Headers.Location;
+            var target = location is null ? null : (location.IsAbsoluteUri ? location.GetLeftPart(UriPartial.Authority) : baseUri.GetLeftPart(UriPartial.Authority));
+            throw ErrorCatalog.AppleRedirectRefused(TokenName, UriOf(endpoint[(endpoint.IndexOf('/') + 1)..]), endpoint, status, TextRules.Neutralise(target));
+        }
+    }
+
+    /// <summary>Limits and neutralisation of every answer (AppleAnswerRules), and no more devices than were asked for.</summary>
+    private void CheckAnswer<T>(T result, string endpoint, int? maxDevices, Func<T, int>? countDevices)
+    {
+        if (AppleAnswerRules.Check(result!) is { } problem)
+        {
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, problem);
+        }
+
+        if (maxDevices is { } max && countDevices is not null && countDevices(result) is var n && n > max)
+        {
+            throw ErrorCatalog.AppleResponseTooLarge(TokenName, UriOf(endpoint[(endpoint.IndexOf('/') + 1)..]), endpoint,
+                string.Create(CultureInfo.InvariantCulture, $"the page holds {n:N0} devices, but at most {max:N0} were asked for."));
+        }
+    }
+
+    /// <summary>The one way a header is set: a value with a line break or another control character is never sent.</summary>
+    private void SetHeader(HttpRequestMessage request, string name, string value)
+    {
+        if (!AppleAnswerRules.IsValidHeaderValue(value, int.MaxValue))
+        {
+            throw ErrorCatalog.AppleHeaderInvalid(TokenName, baseUri, name);
+        }
+
+        request.Headers.TryAddWithoutValidation(name, value);
     }
 
     /// <summary>OAuth 1.0a <c>GET /session</c>; stores and returns the new session token.</summary>
@@ -337,10 +440,11 @@ internal sealed class AppleClient
 
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         AddCommonHeaders(request);
-        request.Headers.TryAddWithoutValidation("Authorization", OAuth1.AuthorizationHeader(parameters, realm: "ADM"));
+        SetHeader(request, "Authorization", OAuth1.AuthorizationHeader(parameters, realm: "ADM"));
         request.Content = JsonContent([]); // Apple's clients send the JSON content type on /session too
         var watch = Stopwatch.StartNew();
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        RefuseRedirect(response, "GET /session");
         var status = (int)response.StatusCode;
         if (!response.IsSuccessStatusCode)
         {
@@ -360,6 +464,11 @@ internal sealed class AppleClient
             throw ErrorCatalog.AppleResponseInvalid(TokenName, "GET /session", "the session token is empty.");
         }
 
+        if (!AppleAnswerRules.IsValidHeaderValue(answer.AuthSessionToken))
+        {
+            throw ErrorCatalog.AppleHeaderInvalid(TokenName, uri, "X-ADM-Auth-Session");
+        }
+
         host.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Apple: GET /session → {status} (new session for token '{TokenName}', before {forEndpoint}) in {watch.ElapsedMilliseconds} ms."));
         options.Sessions.Set(sessionKey, answer.AuthSessionToken);
         return answer.AuthSessionToken;
@@ -367,9 +476,10 @@ internal sealed class AppleClient
 
     private void AddCommonHeaders(HttpRequestMessage request)
     {
-        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-        request.Headers.TryAddWithoutValidation("X-Server-Protocol-Version", AppleClientOptions.ProtocolVersion.ToString(CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation("Accept", JsonContentType);
+        SetHeader(request, "User-Agent", UserAgent);
+        SetHeader(request, "X-Server-Protocol-Version", AppleClientOptions.ProtocolVersion.ToString(CultureInfo.InvariantCulture));
+        SetHeader(request, "Accept", JsonContentType);
+        SetHeader(request, "Accept-Encoding", "gzip, deflate, br");
     }
 
     private static ByteArrayContent JsonContent(byte[] body)
@@ -385,6 +495,11 @@ internal sealed class AppleClient
         if (response.Headers.TryGetValues("X-ADM-Auth-Session", out var values)
             && values.LastOrDefault() is { Length: > 0 } rotated && rotated != current)
         {
+            if (!AppleAnswerRules.IsValidHeaderValue(rotated))
+            {
+                throw ErrorCatalog.AppleHeaderInvalid(TokenName, baseUri, "X-ADM-Auth-Session");
+            }
+
             host.WriteDebug($"Apple: the service rotated the session of token '{TokenName}'.");
             options.Sessions.Set(sessionKey, rotated);
             return rotated;
@@ -393,9 +508,51 @@ internal sealed class AppleClient
         return current;
     }
 
+    /// <summary>
+    /// The body of an answer as the JSON reader may see it: at most <see cref="AppleClientOptions.MaxResponseBytes"/>
+    /// on the wire (a Content-Length over it is refused before reading), decompressed here (gzip, deflate, br), and
+    /// at most <see cref="AppleClientOptions.MaxDecodedBytes"/> after that.
+    /// </summary>
+    private async Task<Stream> OpenBodyAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
+    {
+        var uri = UriOf(endpoint[(endpoint.IndexOf('/') + 1)..]);
+        if (response.Content.Headers.ContentLength is { } length && length > options.MaxResponseBytes)
+        {
+            throw ErrorCatalog.AppleResponseTooLarge(TokenName, uri, endpoint,
+                string.Create(CultureInfo.InvariantCulture, $"it announces {length:N0} bytes, more than the {options.MaxResponseBytes:N0} an answer may have."));
+        }
+
+        var raw = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        Stream wire = new BoundedStream(raw, options.MaxResponseBytes, () => new AdeIOException(ErrorCatalog.AppleResponseTooLarge(TokenName, uri, endpoint,
+            string.Create(CultureInfo.InvariantCulture, $"it is longer than the {options.MaxResponseBytes:N0} bytes an answer may have."))));
+        var encodings = response.Content.Headers.ContentEncoding;
+        if (encodings.Count > 1)
+        {
+            await wire.DisposeAsync().ConfigureAwait(false);
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, "it is compressed more than once.");
+        }
+
+        Stream decoded = (encodings.FirstOrDefault()?.ToLowerInvariant()) switch
+        {
+            null or "identity" => wire,
+            "gzip" or "x-gzip" => new GZipStream(wire, CompressionMode.Decompress),
+            "deflate" => new ZLibStream(wire, CompressionMode.Decompress),
+            "br" => new BrotliStream(wire, CompressionMode.Decompress),
+            _ => null!,
+        };
+        if (decoded is null)
+        {
+            await wire.DisposeAsync().ConfigureAwait(false);
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, "it uses a compression this client did not ask for.");
+        }
+
+        return ReferenceEquals(decoded, wire) ? wire : new BoundedStream(decoded, options.MaxDecodedBytes, () => new AdeIOException(ErrorCatalog.AppleResponseTooLarge(TokenName, uri, endpoint,
+            string.Create(CultureInfo.InvariantCulture, $"it decompresses to more than the {options.MaxDecodedBytes:N0} bytes an answer may have."))));
+    }
+
     private async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, string endpoint, CancellationToken ct)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await using var stream = await OpenBodyAsync(response, endpoint, ct).ConfigureAwait(false);
         try
         {
             return await JsonSerializer.DeserializeAsync(stream, type, ct).ConfigureAwait(false)
@@ -403,19 +560,30 @@ internal sealed class AppleClient
         }
         catch (JsonException ex)
         {
-            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, "it is not the JSON Apple documents" + (ex.Path is null ? "." : $" (at {ex.Path})."), ex);
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, "it is not the JSON Apple documents" + (ex.Path is null ? "." : $" (at {TextRules.Neutralise(ex.Path)})."), ex);
+        }
+        catch (AdeIOException ex)
+        {
+            throw ex.Error;
         }
     }
 
-    private static async Task<string> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken ct)
+    private async Task<string> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         var buffer = new byte[MaxErrorBodyBytes];
         var total = 0;
-        int read;
-        while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), ct).ConfigureAwait(false)) > 0)
+        try
         {
-            total += read;
+            await using var stream = await OpenBodyAsync(response, "error", ct).ConfigureAwait(false);
+            int read;
+            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), ct).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+            }
+        }
+        catch (Exception ex) when (ex is AdeException or AdeIOException or InvalidDataException)
+        {
+            // only the first bytes of an error body are read; an unreadable one has no code
         }
 
         return Encoding.UTF8.GetString(buffer, 0, total);
@@ -490,6 +658,21 @@ internal sealed class AppleClient
     }
 }
 
+/// <summary>What kind of retryable failure: it decides the catalogued error when the retries are used up.</summary>
+internal enum AppleTransientKind
+{
+    Status,
+    Refused,
+    Timeout,
+    Lost,
+}
+
+/// <summary>A catalogued error raised while a stream is read: an IOException so the JSON reader lets it through unchanged.</summary>
+internal sealed class AdeIOException(AdeException error) : IOException(error.Message, error)
+{
+    public AdeException Error { get; } = error;
+}
+
 /// <summary>A failure worth retrying (429, 5xx, network, attempt timeout); never leaves the client.</summary>
 internal sealed class AppleTransientException : Exception
 {
@@ -501,11 +684,14 @@ internal sealed class AppleTransientException : Exception
         RetryAfter = retryAfter;
     }
 
-    public AppleTransientException(string reason, Exception inner)
+    public AppleTransientException(AppleTransientKind kind, string reason, Exception inner)
         : base(reason, inner)
     {
+        Kind = kind;
         Code = reason;
     }
+
+    public AppleTransientKind Kind { get; } = AppleTransientKind.Status;
 
     public int? Status { get; }
 

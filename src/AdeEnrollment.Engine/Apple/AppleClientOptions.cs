@@ -34,6 +34,15 @@ public sealed class AppleClientOptions
     /// <summary>Bound on a single HTTP exchange (headers and body).</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Most bytes an answer may have on the wire (compressed or not). A usual page of 1000 devices is under 1 MiB,
+    /// one with every text field at its limit about 7.5 MiB; Apple/README.md "Limits on what Apple sends" explains it.
+    /// </summary>
+    public long MaxResponseBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Most bytes an answer may have after decompression (what the JSON reader sees).</summary>
+    public long MaxDecodedBytes { get; init; } = 16 * 1024 * 1024;
+
     /// <summary>The clock that retry waits run on (real time in production).</summary>
     public TimeProvider DelayTimeProvider { get; init; } = TimeProvider.System;
 

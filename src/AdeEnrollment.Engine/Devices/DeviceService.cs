@@ -29,7 +29,7 @@ public sealed class DeviceService
     }
 
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
-    public IEnumerable<AdeDevice> Get(DeviceQuery query) => DeviceRepository.Query(store, query);
+    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(DeviceRepository.Query(store, query));
 
     /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
     public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => DeviceJournal.Query(store, query);

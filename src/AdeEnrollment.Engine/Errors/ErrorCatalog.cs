@@ -47,6 +47,51 @@ public static class ErrorCatalog
                 : "Connect without -Key (and unset $env:ADE_ENROLLMENT_STORE_KEY)."),
         path);
 
+    // ---- store failures, key file, secrets and files (hostile input and failing parts) ------------------------------
+    public static AdeException StoreKeyFileExists(string path, string keyPath) => E(nameof(StoreKeyFileExists),
+        AdeErrorCategory.ResourceExists,
+        F("A new store would be created at '{0}', but a key file '{1}' already exists beside it. It may be the only key of a store that was deleted or moved (a backup of that store cannot be opened without it), so AdeEnrollment never deletes or replaces a key file. Restore the store file that belongs to this key, or move the key file to where its store is kept, or choose another store path.", path, keyPath),
+        keyPath);
+
+    public static AdeException StoreBusy(string path, Exception inner) => E(nameof(StoreBusy),
+        AdeErrorCategory.ResourceBusy,
+        F("The store '{0}' stayed locked by another process for longer than the wait allows (SQLite: {1}). Nothing was changed. Wait for the other PowerShell session or scheduled script using this store to finish, then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreFull(string path, Exception inner) => E(nameof(StoreFull),
+        AdeErrorCategory.QuotaExceeded,
+        F("The store '{0}' cannot grow: the disk or the store's size limit is full (SQLite: {1}). Nothing was changed. Free disk space on the volume that holds the store, then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreReadOnly(string path, Exception inner) => E(nameof(StoreReadOnly),
+        AdeErrorCategory.PermissionDenied,
+        F("The store '{0}' is read-only for this process (SQLite: {1}). Nothing was changed. Give your account write access to the store file, its folder and its -wal/-shm files, or mount the volume read-write, then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreIoError(string path, Exception inner) => E(nameof(StoreIoError),
+        AdeErrorCategory.WriteError,
+        F("The store '{0}' could not be read or written (SQLite: {1}). The last change was not committed. Check the disk and the file system that hold the store (dmesg or the system event log), then run the command again.", path, inner.Message),
+        path, inner);
+
+    public static AdeException StoreSecretUnreadable(string path, string owner, string remedy, Exception? inner = null) => E(nameof(StoreSecretUnreadable),
+        AdeErrorCategory.SecurityError,
+        F("The encrypted secret of {0} in the store '{1}' does not decrypt with the store's key: the store was modified (the secret was altered or copied from another row) or restored beside a key that is not its own. {2}", owner, path, remedy),
+        owner, inner);
+
+    public static AdeException StorePassphraseTooShort(int minimum) => E(nameof(StorePassphraseTooShort),
+        AdeErrorCategory.InvalidArgument,
+        F("A new passphrase store needs a passphrase of at least {0} characters. Anyone with a copy of the store can try passphrases offline as fast as their hardware allows, so a short passphrase protects the secrets for hours, not years. Choose a longer one (a few unrelated words) for Connect-AdeStore -Key or $env:ADE_ENROLLMENT_STORE_KEY.", minimum));
+
+    public static AdeException OutputPathInvalid(string parameter, string path, string reason) => E(nameof(OutputPathInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("-{0} '{1}' cannot be written: {2} Nothing was changed.", parameter, path, reason),
+        path);
+
+    public static AdeException OutputFileExists(string parameter, string path) => E(nameof(OutputFileExists),
+        AdeErrorCategory.ResourceExists,
+        F("-{0} '{1}' already exists and -NoClobber was given. Nothing was changed. Remove -NoClobber to replace the file, or give another path.", parameter, path),
+        path);
+
     // ---- token requests ----------------------------------------------------------------------------------------
     public static AdeException ConsentRequired() => E(nameof(ConsentRequired),
         AdeErrorCategory.PermissionDenied,
@@ -152,10 +197,10 @@ public static class ErrorCatalog
         F("Apple reports that the device listing of token '{0}' is already complete (EXHAUSTED_CURSOR); continue with a delta sync.", token),
         token);
 
-    public static AdeException AppleServiceUnavailable(string token, string detail, TimeSpan? retryAfter = null, Exception? inner = null) => E(nameof(AppleServiceUnavailable),
+    public static AdeException AppleServiceUnavailable(string token, string detail, TimeSpan? retryAfter = null, Exception? inner = null, Uri? service = null) => E(nameof(AppleServiceUnavailable),
         AdeErrorCategory.ResourceUnavailable,
-        F("Apple's ADE service is not available for token '{0}': {1}{2}", token, detail,
-            retryAfter is { } wait ? F(" Apple asked to wait {0:N0} seconds; try again after that.", Math.Ceiling(wait.TotalSeconds)) : " Try again later."),
+        F("Apple's ADE service is not available for token '{0}'{3}: {1}{2}", token, detail,
+            retryAfter is { } wait ? F(" Apple asked to wait {0:N0} seconds; try again after that.", Math.Ceiling(wait.TotalSeconds)) : " Try again later.", At(service)),
         token, inner);
 
     public static AdeException AppleRequestInvalid(string token, string endpoint, int status, string code) => E(nameof(AppleRequestInvalid),
@@ -172,6 +217,92 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidData,
         F("Apple's answer to {0} for token '{1}' could not be read: {2}", endpoint, token, reason),
         token, inner);
+
+    // Network, size and trust failures of the Apple client (Apple/README.md "Limits" and "Error mapping"). Each names
+    // the address that was contacted; none contains a secret.
+    private static string At(Uri? service) => service is null ? "" : F(" (contacted {0})", service);
+
+    public static AdeException AppleHostNotFound(string token, Uri service) => E(nameof(AppleHostNotFound),
+        AdeErrorCategory.ConnectionError,
+        F("The name '{0}' of Apple's ADE service for token '{1}' could not be resolved (DNS){2}. Retrying does not help until it resolves: check the address stored with the token, this computer's DNS settings and any proxy, then run the command again.", service.Host, token, At(service)),
+        token);
+
+    public static AdeException AppleConnectionRefused(string token, Uri service) => E(nameof(AppleConnectionRefused),
+        AdeErrorCategory.ConnectionError,
+        F("Nothing accepted the connection to Apple's ADE service for token '{0}'{1}: the connection was refused, also after retries. Check the address stored with the token and that a firewall or proxy lets this computer reach it.", token, At(service)),
+        token);
+
+    public static AdeException AppleTlsFailed(string token, Uri service, Exception? inner = null) => E(nameof(AppleTlsFailed),
+        AdeErrorCategory.SecurityError,
+        F("The secure (TLS) connection to Apple's ADE service for token '{0}' failed{1}: the server's certificate was not trusted or the handshake failed. Check that nothing between this computer and Apple intercepts TLS, and the system's date and trusted root certificates.", token, At(service)),
+        token, inner);
+
+    public static AdeException AppleTimeout(string token, Uri service, string endpoint, TimeSpan limit) => E(nameof(AppleTimeout),
+        AdeErrorCategory.OperationTimeout,
+        F("Apple's ADE service did not answer {0} for token '{1}' within {2:N0} seconds{3}, also after retries. Check the network path to the service; if Apple reports an outage, run the command again later.", endpoint, token, Math.Ceiling(limit.TotalSeconds), At(service)),
+        token);
+
+    public static AdeException AppleResponseTooLarge(string token, Uri service, string endpoint, string what) => E(nameof(AppleResponseTooLarge),
+        AdeErrorCategory.LimitsExceeded,
+        F("The answer to {0} for token '{1}' was refused{2}: {3} Nothing of it was stored. Apple's service never sends such answers: check that the address stored with the token is Apple's service.", endpoint, token, At(service), what),
+        token);
+
+    public static AdeException AppleRedirectRefused(string token, Uri service, string endpoint, int status, string? location) => E(nameof(AppleRedirectRefused),
+        AdeErrorCategory.SecurityError,
+        F("The service answered {0} for token '{1}' with a redirect (HTTP {2}) to '{3}'{4}. AdeEnrollment never follows a redirect with the token's session, so the request was not repeated. Apple's ADE service does not redirect: check the address stored with the token.", endpoint, token, status, location ?? "(no Location)", At(service)),
+        token);
+
+    public static AdeException AppleHeaderInvalid(string token, Uri service, string header) => E(nameof(AppleHeaderInvalid),
+        AdeErrorCategory.SecurityError,
+        F("A value for the {0} header of requests for token '{1}' contains characters a header cannot carry (line breaks or other control characters){2}; it was not used. If it came from the service, check that the address stored with the token is Apple's service.", header, token, At(service)),
+        token);
+
+    public static AdeException SyncPageLimitExceeded(string token, int pages, long devices) => E(nameof(SyncPageLimitExceeded),
+        AdeErrorCategory.LimitsExceeded,
+        F("The sync of token '{0}' was stopped after {1:N0} pages ({2:N0} devices) because Apple kept answering that more pages follow, more than a token of 200,000 devices can need. The pages committed so far are kept and the next sync is a full sync; if it happens again, report it to Apple.", token, pages, devices),
+        token);
+
+    public static AdeException ServiceUriNotApple(string uri) => E(nameof(ServiceUriNotApple),
+        AdeErrorCategory.SecurityError,
+        F("'{0}' is neither Apple's ADE service (https://mdmenrollment.apple.com) nor a service on this computer's loopback address, and the token's secrets and sessions would be sent there. If this address is really meant (for example a proxy you run), add -AllowNonAppleServiceUri.", uri),
+        uri);
+
+    // ---- any command -------------------------------------------------------------------------------------------
+    public static AdeException OperationStopped(string operation, Exception? inner = null) => E(nameof(OperationStopped),
+        AdeErrorCategory.OperationStopped,
+        F("{0} was stopped (Ctrl+C or a stopped pipeline) before it finished. Work already committed is kept; run the command again to complete it.", operation),
+        operation, inner);
+
+    public static AdeException UnexpectedError(string operation, Exception inner) => E(nameof(UnexpectedError),
+        AdeErrorCategory.NotSpecified,
+        F("{0} failed unexpectedly: {1} Nothing after the last committed step was saved. Run it again; if it fails the same way, report this message (it contains no secret).", operation, Redact(inner.Message)),
+        operation, inner);
+
+    /// <summary>
+    /// The one place where a failure that is not catalogued becomes one: a catalogued error stays itself, a
+    /// cancellation becomes <see cref="OperationStopped"/>, anything else <see cref="UnexpectedError"/>. A .NET type
+    /// name never becomes an error ID.
+    /// </summary>
+    internal static AdeException FromException(Exception ex, string operation) => ex switch
+    {
+        AdeException ade => ade,
+        OperationCanceledException => OperationStopped(operation, ex),
+        AggregateException { InnerExceptions.Count: 1 } agg => FromException(agg.InnerException!, operation),
+        _ => UnexpectedError(operation, ex),
+    };
+
+    /// <summary>The message of an unexpected exception, cut short, without control characters or secret-looking words.</summary>
+    private static string Redact(string message)
+    {
+        var text = System.Text.RegularExpressions.Regex.Replace(message, @"\b(CS|AS|AT|CK)_[A-Za-z0-9]+", "$1_…", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        text = new string([.. text.Select(ch => char.IsControl(ch) ? ' ' : ch)]);
+        return text.Length > 300 ? text[..300] + "…" : text;
+    }
+
+    public static AdeException NameInvalid(string parameter) => E(nameof(NameInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("-{0} contains control characters (line breaks, tabs, escape sequences or other invisible formatting characters), which names may not hold. Give the name as plain text.", parameter),
+        parameter);
 
     // ---- device sync -------------------------------------------------------------------------------------------
     public static AdeException ManualSyncTooSoon(string token, DateTimeOffset allowedAt) => E(nameof(ManualSyncTooSoon),

@@ -47,6 +47,7 @@ public static class ProfileRules
 
     public static void ValidateName(string? name)
     {
+        TextRules.RefuseControlCharacters("Name", name);
         if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name != name.Trim())
         {
             throw Invalid("Name", name ?? "", $"a profile name is 1 to {MaxNameLength} characters without leading or trailing spaces.");

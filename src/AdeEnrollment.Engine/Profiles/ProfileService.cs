@@ -1,6 +1,8 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
@@ -359,39 +361,53 @@ public sealed class ProfileService
         public string Type { get; init; } = "AdeEnrollment.Profile";
     }
 
-    public string Export(string profileRef, string? tokenRef, string? path)
+    /// <param name="noClobber">Refuse (<c>OutputFileExists</c>) rather than replace an existing <paramref name="path"/>.</param>
+    public string Export(string profileRef, string? tokenRef, string? path, bool noClobber = false)
     {
+        var full = path is null ? null : OutputFile.Check("Path", path, noClobber, store.Path);
         var profile = Resolve(profileRef, tokenRef);
         var json = JsonSerializer.Serialize(new ExportDocument(ExportSchemaVersion, profile.Name, profile.Settings), Json);
-        if (path is not null)
+        if (full is not null)
         {
-            FileSecurity.WritePublicFile(path, json + Environment.NewLine);
-            host.WriteVerbose($"Exported profile '{profile.Name}' to {path}.");
+            var replaced = File.Exists(full);
+            OutputFile.WriteText("Path", full, json + Environment.NewLine);
+            host.WriteVerbose($"Exported profile '{profile.Name}' to {full}" + (replaced ? " (the existing file was replaced; -NoClobber keeps it)." : "."));
         }
 
         return json;
     }
 
+    /// <summary>The largest profile export read by Import-AdeProfile.</summary>
+    public const int MaxImportBytes = 1024 * 1024;
+
     public AdeProfile? Import(string tokenRef, string path, string? name)
     {
-        if (!File.Exists(path))
+        var bytes = InputFile.ReadAllBytes(path, MaxImportBytes, new InputFileErrors(
+            () => ErrorCatalog.ProfileFileNotFound(path),
+            (reason, _) => ErrorCatalog.ProfileFileInvalid(path, reason),
+            "a profile export is at most 1 MiB (1,048,576 bytes)."));
+        string text;
+        try
         {
-            throw ErrorCatalog.ProfileFileNotFound(path);
+            text = new UTF8Encoding(false, true).GetString(bytes);
         }
-
-        if (new FileInfo(path).Length > 1024 * 1024)
+        catch (ArgumentException)
         {
-            throw ErrorCatalog.ProfileFileInvalid(path, "the file is over 1 MiB.");
+            throw ErrorCatalog.ProfileFileInvalid(path, "it is not UTF-8 text.");
         }
 
         ExportDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize<ExportDocument>(File.ReadAllText(path), new JsonSerializerOptions(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow });
+            document = JsonSerializer.Deserialize<ExportDocument>(text.TrimStart('\uFEFF'), ImportOptions);
         }
         catch (JsonException ex)
         {
             throw ErrorCatalog.ProfileFileInvalid(path, ex.Message);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            throw ErrorCatalog.ProfileFileInvalid(path, "its content cannot be read as a profile (" + ex.GetType().Name + ").");
         }
 
         if (document is null || document.Type != "AdeEnrollment.Profile" || document.Settings is null || string.IsNullOrEmpty(document.Name))
@@ -406,6 +422,8 @@ public sealed class ProfileService
 
         return New(tokenRef, name ?? document.Name, document.Settings);
     }
+
+    private static readonly JsonSerializerOptions ImportOptions = new(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
     private static void CheckNameFree(SqliteConnection c, AdeToken token, string name, Guid? except)
     {

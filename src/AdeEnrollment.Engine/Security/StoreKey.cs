@@ -126,16 +126,4 @@ internal static class FileSecurity
         using var stream = new FileStream(path, options);
         stream.Write(content);
     }
-
-    /// <summary>Writes a file the user will hand to others (a certificate PEM, an export): normal permissions.</summary>
-    public static void WritePublicFile(string path, string content)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        File.WriteAllText(path, content);
-    }
 }

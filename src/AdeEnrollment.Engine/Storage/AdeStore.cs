@@ -56,6 +56,16 @@ public sealed class AdeStore
         }
         else
         {
+            if (passphrase is null && File.Exists(StoreKey.KeyFilePath(path)))
+            {
+                throw ErrorCatalog.StoreKeyFileExists(path, StoreKey.KeyFilePath(path)); // before anything is created
+            }
+
+            if (passphrase is not null && CountChars(passphrase) < MinimumPassphraseLength)
+            {
+                throw ErrorCatalog.StorePassphraseTooShort(MinimumPassphraseLength);
+            }
+
             try
             {
                 FileSecurity.EnsureDirectory(System.IO.Path.GetDirectoryName(path)!);
@@ -75,13 +85,9 @@ public sealed class AdeStore
             using var connection = probe.OpenConnectionCore();
             actual = probe.Migrate(connection, requested);
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 /* SQLITE_NOTADB */ or 11 /* SQLITE_CORRUPT */)
-        {
-            throw ErrorCatalog.StoreInvalid(path, "the file is damaged or not a SQLite database", ex);
-        }
         catch (SqliteException ex)
         {
-            throw ErrorCatalog.StoreUnavailable(path, ex);
+            throw StoreFailures.Map(path, ex, opening: true);
         }
 
         if (actual != requested && (actual == StoreKeyProtection.Passphrase || requested == StoreKeyProtection.Passphrase))
@@ -127,36 +133,138 @@ public sealed class AdeStore
         }
         catch (SqliteException ex)
         {
-            throw ErrorCatalog.StoreUnavailable(Path, ex);
+            throw StoreFailures.Map(Path, ex, opening: true);
         }
     }
+
+    /// <summary>
+    /// Tests only: runs on every connection after the store's own settings, to provoke real SQLite failures
+    /// (a short busy timeout, a page limit, query_only). Never set in production.
+    /// </summary>
+    internal Action<SqliteConnection>? ConnectionHook { get; set; }
 
     private SqliteConnection OpenConnectionCore()
     {
         var connection = new SqliteConnection(connectionString);
         connection.Open();
-        connection.Execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL;");
+        // secure_delete: deleted and replaced content (a removed token's credentials, a request's private key) is
+        // overwritten with zeros instead of staying readable in free pages (docs/security.md).
+        connection.Execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;");
+        ConnectionHook?.Invoke(connection);
         return connection;
     }
 
-    /// <summary>Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE): all of it or none of it.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE): all of it or none of it. Every SQLite
+    /// failure (locked past the busy timeout, disk full, read-only, I/O) becomes a catalogued error here.
+    /// </summary>
     internal T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
-        using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var result = work(connection, transaction);
-        transaction.Commit();
+        try
+        {
+            using var connection = OpenConnection();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var result = work(connection, transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            throw StoreFailures.Map(Path, ex, opening: false);
+        }
+    }
+
+    /// <summary>
+    /// A write transaction that removes secrets: after the commit, the write-ahead log is checkpointed and truncated,
+    /// so the pages that held the secret do not survive in the -wal file either (secure_delete zeroes them in the store).
+    /// </summary>
+    internal T WriteRemovingSecrets<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        var result = Write(work);
+        TruncateLog();
         return result;
+    }
+
+    /// <summary>Checkpoints the WAL into the store and truncates it to zero bytes (waits for readers, up to the busy timeout).</summary>
+    internal bool TruncateLog()
+    {
+        return Read(c =>
+        {
+            using var command = c.Command("PRAGMA wal_checkpoint(TRUNCATE)");
+            using var reader = command.ExecuteReader();
+            return reader.Read() && reader.GetInt64(0) == 0; // first column: 1 when a reader kept it from completing
+        });
     }
 
     internal T Read<T>(Func<SqliteConnection, T> work)
     {
-        using var connection = OpenConnection();
-        return work(connection);
+        try
+        {
+            using var connection = OpenConnection();
+            return work(connection);
+        }
+        catch (SqliteException ex)
+        {
+            throw StoreFailures.Map(Path, ex, opening: false);
+        }
+    }
+
+    /// <summary>A streamed query whose SQLite failures, raised while it is enumerated, are catalogued like <see cref="Read"/>'s.</summary>
+    internal IEnumerable<T> Stream<T>(IEnumerable<T> rows)
+    {
+        using var enumerator = rows.GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!enumerator.MoveNext())
+                {
+                    yield break;
+                }
+            }
+            catch (SqliteException ex)
+            {
+                throw StoreFailures.Map(Path, ex, opening: false);
+            }
+
+            yield return enumerator.Current;
+        }
     }
 
     /// <summary>The AES-256-GCM protector for this store's secrets (the key is opened on first use).</summary>
     internal SecretProtector Secrets => secrets ??= new SecretProtector(LoadKey());
+
+    /// <summary>
+    /// Decrypts a secret of this store. A ciphertext that does not authenticate (altered, or copied from another row)
+    /// is <c>StoreSecretUnreadable</c> naming <paramref name="owner"/>, never a raw cryptographic exception.
+    /// </summary>
+    internal byte[] Unseal(byte[] sealedSecret, string purpose, string owner, string remedy)
+    {
+        var protector = Secrets;
+        try
+        {
+            return protector.Unprotect(sealedSecret, purpose);
+        }
+        catch (CryptographicException ex)
+        {
+            throw ErrorCatalog.StoreSecretUnreadable(Path, owner, remedy, ex);
+        }
+    }
+
+    /// <summary>The shortest passphrase accepted for a new passphrase store (docs/security.md says why).</summary>
+    public const int MinimumPassphraseLength = 12;
+
+    private static int CountChars(byte[] utf8)
+    {
+        try
+        {
+            return new UTF8Encoding(false, true).GetCharCount(utf8);
+        }
+        catch (ArgumentException)
+        {
+            return utf8.Length;
+        }
+    }
 
     private byte[] LoadKey()
     {
@@ -250,19 +358,32 @@ public sealed class AdeStore
         byte[] key;
         if (requested == StoreKeyProtection.Passphrase)
         {
+            if (CountChars(passphrase!) < MinimumPassphraseLength)
+            {
+                throw ErrorCatalog.StorePassphraseTooShort(MinimumPassphraseLength);
+            }
+
             var salt = RandomNumberGenerator.GetBytes(16);
             connection.Execute("INSERT INTO meta (key, value) VALUES ('kdf_salt', $v)", ("$v", Convert.ToBase64String(salt)));
             key = StoreKey.Derive(passphrase!, salt);
         }
         else
         {
+            // Never delete or replace a key file: it may be the only key of a store backup (docs/security.md).
             var keyPath = StoreKey.KeyFilePath(Path);
             if (File.Exists(keyPath))
             {
-                File.Delete(keyPath); // left by a store file that was deleted; it protects nothing now
+                throw ErrorCatalog.StoreKeyFileExists(Path, keyPath);
             }
 
-            key = StoreKey.CreateKeyFile(Path, requested);
+            try
+            {
+                key = StoreKey.CreateKeyFile(Path, requested); // CreateNew: fails rather than overwrite
+            }
+            catch (IOException) when (File.Exists(keyPath))
+            {
+                throw ErrorCatalog.StoreKeyFileExists(Path, keyPath);
+            }
         }
 
         var check = new SecretProtector(key).Protect(Encoding.UTF8.GetBytes(KeyCheckPlaintext), "key_check");

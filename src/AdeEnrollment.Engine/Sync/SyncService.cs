@@ -21,6 +21,16 @@ public sealed class SyncService
     public const int MaxDevicesPerToken = 200_000;
     public const int DevicesPerMinuteFromApple = 3000;
     public const int PageSize = 1000;
+
+    /// <summary>
+    /// The most pages one sync takes from Apple: a token at Intune's limit of 200,000 devices fills 2,000 pages even
+    /// at Apple's smallest default page of 100 devices. A cursor that keeps saying "more to follow" beyond that is
+    /// stopped with SyncPageLimitExceeded (so is one run receiving more than twice the limit in devices).
+    /// </summary>
+    public const int DefaultMaxPagesPerSync = MaxDevicesPerToken / 100;
+
+    /// <summary>The bound on pages per sync (tests lower it).</summary>
+    internal int MaxPagesPerSync { get; set; } = DefaultMaxPagesPerSync;
     private const int HistoryShown = 20;
     private const string SyncInProgressNotDue = "InProgress";
     private const string WhatIf = "WhatIf";
@@ -256,6 +266,7 @@ public sealed class SyncService
         private readonly SyncStateRow initial;
         private AdeSyncKind kind;
         private int added, modified, removed, purged, pages, defaultAssigned;
+        private long received;
         private AppleClient? client;
         private Guid? defaultProfile;
 
@@ -308,8 +319,13 @@ public sealed class SyncService
             }
             catch (Exception ex)
             {
-                Fail(ex);
-                throw;
+                var error = Fail(ex);
+                if (ReferenceEquals(error, ex))
+                {
+                    throw;
+                }
+
+                throw error;
             }
             finally
             {
@@ -411,6 +427,12 @@ public sealed class SyncService
         /// <summary>One transaction: the page's devices, the cursor it came with, and a check that the lease is still ours.</summary>
         private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, string cursorKind, long syncId, bool fullDone)
         {
+            received += devices.Count;
+            if (pages >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
+            {
+                throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + 1, received);
+            }
+
             var now = owner.time.GetUtcNow();
             var counts = owner.store.Write((c, tx) =>
             {
@@ -424,13 +446,14 @@ public sealed class SyncService
                     """
                     UPDATE sync_state SET cursor = $c, cursor_kind = $k, full_sync_id = $f,
                            last_full_at = CASE WHEN $done = 1 THEN $started ELSE last_full_at END
-                    WHERE token_id = $t AND lease_id = $l
+                    WHERE token_id = $t AND lease_id = $l AND lease_expires_at > $now
                     """,
-                    ("$c", cursor), ("$k", cursorKind), ("$f", cursorKind == "fetch" ? syncId : null), ("$done", fullDone ? 1 : 0),
+                    ("$now", ToUnixMs(now)), ("$c", cursor), ("$k", cursorKind), ("$f", cursorKind == "fetch" ? syncId : null), ("$done", fullDone ? 1 : 0),
                     ("$started", ToUnixMs(startedAt)), ("$t", token.Id.ToString()), ("$l", lease));
                 if (updated == 0)
                 {
-                    throw ErrorCatalog.SyncLeaseLost(token.Name); // rolls the page back: another run owns the token now
+                    // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
+                    throw ErrorCatalog.SyncLeaseLost(token.Name);
                 }
 
                 return pageCounts;
@@ -521,18 +544,19 @@ public sealed class SyncService
             };
         }
 
-        private void Fail(Exception ex)
+        /// <summary>Records the failed run (with a catalogued error ID, whatever failed) and returns that catalogued error.</summary>
+        private AdeException Fail(Exception ex)
         {
-            if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTokenRejected) })
+            var error = ErrorCatalog.FromException(ex, $"The sync of token '{token.Name}'");
+            if (error.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
             {
-                owner.tokens.MarkInvalid(token.Id, ex.Message);
+                owner.tokens.MarkInvalid(token.Id, error.Message);
             }
             else if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTermsNotSigned) })
             {
                 owner.tokens.MarkTermsNotSigned(token.Id);
             }
 
-            var id = ex is AdeException ade ? ade.ErrorId : ex is OperationCanceledException ? "SyncStopped" : ex.GetType().Name;
             try
             {
                 owner.store.Write((c, tx) =>
@@ -543,7 +567,7 @@ public sealed class SyncService
                                pages = $pg, error_id = $e, error_message = $msg WHERE id = $h AND status = 'Running'
                         """,
                         ("$now", ToUnixMs(owner.time.GetUtcNow())), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed),
-                        ("$pg", pages), ("$e", id), ("$msg", ex is AdeException ? ex.Message : "The sync stopped: " + ex.GetType().Name), ("$h", historyId));
+                        ("$pg", pages), ("$e", error.ErrorId), ("$msg", error.Message), ("$h", historyId));
                     c.Execute(
                         "UPDATE sync_state SET next_must_be_full = 1, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL WHERE token_id = $t AND lease_id = $l",
                         ("$t", token.Id.ToString()), ("$l", lease));
@@ -556,6 +580,7 @@ public sealed class SyncService
             }
 
             Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages} committed pages; the next sync is a full sync.");
+            return error;
         }
     }
 }

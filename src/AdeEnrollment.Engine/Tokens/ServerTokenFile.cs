@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cms;
 using Org.BouncyCastle.Asn1.Pkcs;
@@ -44,23 +45,36 @@ internal static class ServerTokenFile
     /// <summary>Reads and unwraps the file to the DER bytes of its CMS ContentInfo.</summary>
     public static byte[] ReadEnvelope(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw ErrorCatalog.TokenFileNotFound(path);
-        }
-
-        var length = new FileInfo(path).Length;
-        if (length > MaxFileBytes)
-        {
-            throw ErrorCatalog.TokenFileInvalid(path, $"it is {length:N0} bytes, and a server token is a few kilobytes (at most {MaxFileBytes:N0} bytes are read).");
-        }
-
-        var bytes = File.ReadAllBytes(path);
+        var bytes = InputFile.ReadAllBytes(path, MaxFileBytes, new InputFileErrors(
+            () => ErrorCatalog.TokenFileNotFound(path),
+            (reason, inner) => ErrorCatalog.TokenFileInvalid(path, reason, inner),
+            FormattableString.Invariant($"a server token is a few kilobytes (at most {MaxFileBytes:N0} bytes are read).")));
         if (bytes.Length == 0)
         {
             throw ErrorCatalog.TokenFileInvalid(path, "the file is empty.");
         }
 
+        try
+        {
+            return Unwrap(path, bytes);
+        }
+        catch (Exception ex) when (IsParserFailure(ex))
+        {
+            throw ErrorCatalog.TokenFileInvalid(path, "it is not an S/MIME or DER encrypted message (the file is damaged or of another kind).", ex);
+        }
+    }
+
+    /// <summary>
+    /// True for any exception a parser can raise on hostile bytes (BouncyCastle's own types, ArgumentException,
+    /// IndexOutOfRange, NullReference, InvalidCast, Overflow, …): the boundary of every reader of an untrusted file
+    /// turns them into its catalogued error, so that no crafted file escapes the catalogue. Catalogued errors,
+    /// cancellation and out-of-memory are left alone.
+    /// </summary>
+    internal static bool IsParserFailure(Exception ex)
+        => ex is not (AdeException or OperationCanceledException or OutOfMemoryException);
+
+    private static byte[] Unwrap(string path, byte[] bytes)
+    {
         if (bytes[0] == 0x30)
         {
             return bytes; // raw DER, as some tools save it
@@ -114,6 +128,18 @@ internal static class ServerTokenFile
 
     /// <summary>Decrypts the envelope with the request's certificate and private key; returns the plaintext.</summary>
     public static byte[] Decrypt(string path, byte[] der, string certificatePem, byte[] pkcs8PrivateKey, string keyOwner)
+    {
+        try
+        {
+            return DecryptCore(path, der, certificatePem, pkcs8PrivateKey, keyOwner);
+        }
+        catch (Exception ex) when (IsParserFailure(ex))
+        {
+            throw ErrorCatalog.TokenFileInvalid(path, "its encrypted content is malformed (the file is truncated, damaged or was crafted).", ex);
+        }
+    }
+
+    private static byte[] DecryptCore(string path, byte[] der, string certificatePem, byte[] pkcs8PrivateKey, string keyOwner)
     {
         ContentInfo contentInfo;
         try
@@ -285,6 +311,19 @@ internal static class ServerTokenFile
 
     /// <summary>Parses the decrypted MIME text into the token's credentials.</summary>
     public static ServerTokenContent ParseContent(string path, byte[] plaintext)
+    {
+        // Anyone holding the request's public certificate can encrypt any content for it: the content is hostile too.
+        try
+        {
+            return ParseContentCore(path, plaintext);
+        }
+        catch (Exception ex) when (IsParserFailure(ex))
+        {
+            throw ErrorCatalog.TokenContentInvalid(path, "the content could not be read (" + ex.GetType().Name + ").");
+        }
+    }
+
+    private static ServerTokenContent ParseContentCore(string path, byte[] plaintext)
     {
         var text = Encoding.UTF8.GetString(plaintext).Replace("\r\n", "\n", StringComparison.Ordinal);
         var begin = text.IndexOf(BeginMessage, StringComparison.Ordinal);

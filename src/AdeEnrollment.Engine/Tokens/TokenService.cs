@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
@@ -15,7 +16,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 namespace AdeEnrollment.Engine.Tokens;
 
 /// <summary>Arguments of New-AdeToken.</summary>
-public sealed record NewTokenArgs(string Request, string Path, string AppleId, string? Name = null, string? EnrollmentUrl = null, IReadOnlyList<string>? ScopeTags = null, Uri? ServiceUri = null);
+public sealed record NewTokenArgs(string Request, string Path, string AppleId, string? Name = null, string? EnrollmentUrl = null, IReadOnlyList<string>? ScopeTags = null, Uri? ServiceUri = null, bool AllowNonAppleServiceUri = false);
 
 /// <summary>Arguments of Set-AdeToken; null means "leave as is".</summary>
 public sealed record SetTokenArgs(string Token, string? Name = null, IReadOnlyList<string>? ScopeTags = null, string? EnrollmentUrl = null);
@@ -50,32 +51,42 @@ public sealed class TokenService
 
     // ---- requests --------------------------------------------------------------------------------------------------
 
-    public AdeTokenRequest? NewRequest(bool acceptDataSharing, string? outFile)
+    /// <param name="noClobber">Refuse (<c>OutputFileExists</c>) rather than replace an existing <paramref name="outFile"/>.</param>
+    public AdeTokenRequest? NewRequest(bool acceptDataSharing, string? outFile, bool noClobber = false)
     {
         if (!acceptDataSharing)
         {
             throw ErrorCatalog.ConsentRequired();
         }
 
+        // The output is checked before a key is made or anything is stored: a bad -OutFile leaves no orphan request.
+        var written = outFile is null ? null : OutputFile.Check("OutFile", outFile, noClobber, store.Path);
         var id = Guid.NewGuid();
         var now = time.GetUtcNow();
         var generated = TokenRequestFactory.Create(id, now);
         var sealedKey = store.Secrets.Protect(generated.Pkcs8PrivateKey, PrivateKeyPurpose(id));
         CryptographicOperations.ZeroMemory(generated.Pkcs8PrivateKey);
-        if (!host.ShouldProcess(outFile ?? "store " + store.Path, $"Create token request {id}" + (outFile is null ? "" : " and write its public certificate")))
+        var replaces = written is not null && File.Exists(written) ? " (replacing the existing file)" : "";
+        if (!host.ShouldProcess(written ?? "store " + store.Path, $"Create token request {id}" + (written is null ? "" : " and write its public certificate" + replaces)))
         {
             return null;
         }
 
-        store.Write((c, _) => c.Execute(
-            "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
-            ("$id", id.ToString()), ("$t", ToUnixMs(now)), ("$tp", generated.Thumbprint), ("$pem", generated.CertificatePem), ("$key", sealedKey)));
-        host.WriteVerbose($"Created token request {id} (certificate thumbprint {generated.Thumbprint}).");
-        string? written = null;
-        if (outFile is not null)
+        store.Write((c, _) =>
         {
-            written = System.IO.Path.GetFullPath(outFile);
-            FileSecurity.WritePublicFile(written, generated.CertificatePem);
+            c.Execute(
+                "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
+                ("$id", id.ToString()), ("$t", ToUnixMs(now)), ("$tp", generated.Thumbprint), ("$pem", generated.CertificatePem), ("$key", sealedKey));
+            if (written is not null)
+            {
+                OutputFile.WriteText("OutFile", written, generated.CertificatePem); // a failure here rolls the request back
+            }
+
+            return 0;
+        });
+        host.WriteVerbose($"Created token request {id} (certificate thumbprint {generated.Thumbprint}).");
+        if (written is not null)
+        {
             host.WriteVerbose($"Wrote the public certificate to {written}. Upload it to the MDM server in Apple Business Manager.");
         }
 
@@ -130,7 +141,7 @@ public sealed class TokenService
         var appleId = ValidateAppleId(args.AppleId);
         var enrollmentUrl = ValidateEnrollmentUrl(args.EnrollmentUrl);
         var scopeTags = NormaliseScopeTags(args.ScopeTags);
-        var serviceUri = ValidateServiceUri(args.ServiceUri);
+        var serviceUri = ValidateServiceUri(args.ServiceUri, args.AllowNonAppleServiceUri);
         if (args.Name is not null)
         {
             ValidateName(args.Name);
@@ -353,7 +364,7 @@ public sealed class TokenService
             return null;
         }
 
-        store.Write((c, _) =>
+        store.WriteRemovingSecrets((c, _) => // the replaced credentials must not survive in free pages or the -wal
         {
             var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
                 ("$h", ConsumerKeyHash(content.ConsumerKey)), ("$id", token.Id.ToString()));
@@ -434,7 +445,8 @@ public sealed class TokenService
             return false;
         }
 
-        store.Write((c, _) =>
+        // secure_delete zeroes the rows' old content; the -wal is then checkpointed and truncated (docs/security.md).
+        store.WriteRemovingSecrets((c, _) =>
         {
             CheckNoDependents(token.Id, token.Name, c); // again under the write lock: a sync may have added devices
             c.Execute("DELETE FROM token WHERE id = $id", ("$id", token.Id.ToString()));
@@ -472,21 +484,36 @@ public sealed class TokenService
     /// <summary>The OAuth credentials of a token, decrypted. For the Apple client only; never output them.</summary>
     internal ServerTokenContent GetCredentials(Guid tokenId)
     {
-        var (blob, expiry) = store.Read(c =>
+        var (blob, expiry, name) = store.Read(c =>
         {
-            using var command = c.Command("SELECT credentials, expires_at FROM token WHERE id = $id", ("$id", tokenId.ToString()));
+            using var command = c.Command("SELECT credentials, expires_at, name FROM token WHERE id = $id", ("$id", tokenId.ToString()));
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
                 throw ErrorCatalog.TokenNotFound(tokenId.ToString());
             }
 
-            return ((byte[])reader.GetValue(0), reader.GetInt64(1));
+            return (reader.GetValue(0) as byte[] ?? [], reader.GetInt64(1), reader.GetString(2));
         });
-        var json = store.Secrets.Unprotect(blob, CredentialsPurpose(tokenId));
+        var json = store.Unseal(blob, CredentialsPurpose(tokenId), $"token '{name}'",
+            $"Download the token of this MDM server again from Apple Business Manager and run Update-AdeToken -Token '{name}' -Path <file.p7m>, or restore the store together with its own key file.");
         try
         {
-            var parts = JsonSerializer.Deserialize<string[]>(json)!;
+            string[]? parts;
+            try
+            {
+                parts = JsonSerializer.Deserialize<string[]>(json);
+            }
+            catch (JsonException)
+            {
+                parts = null;
+            }
+
+            if (parts is not { Length: 4 } || parts.Any(p => p is null))
+            {
+                throw ErrorCatalog.StoreSecretUnreadable(store.Path, $"token '{name}'", "Run Update-AdeToken with a newly downloaded token file.");
+            }
+
             return new ServerTokenContent(parts[0], parts[1], parts[2], parts[3], ToTime(expiry));
         }
         finally
@@ -518,8 +545,9 @@ public sealed class TokenService
     private ServerTokenContent ReadTokenFile(string path, Guid requestId, string certificatePem, string keyOwner)
     {
         var der = ServerTokenFile.ReadEnvelope(path);
-        var sealedKey = store.Read(c => (byte[])c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar()!);
-        var key = store.Secrets.Unprotect(sealedKey, PrivateKeyPurpose(requestId));
+        var sealedKey = store.Read(c => c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar() as byte[] ?? []);
+        var key = store.Unseal(sealedKey, PrivateKeyPurpose(requestId), keyOwner,
+            "This key cannot be recovered: create a new request (New-AdeTokenRequest), upload its PEM to the MDM server in Apple Business Manager and add the token it gives with New-AdeToken (remove the old token first), or restore the store together with its own key file.");
         byte[] plaintext;
         try
         {
@@ -564,7 +592,7 @@ public sealed class TokenService
     {
         var file = System.IO.Path.GetFileNameWithoutExtension(path);
         var index = file.IndexOf("_Token_", StringComparison.OrdinalIgnoreCase);
-        var name = (index > 0 ? file[..index] : file).Trim();
+        var name = TextRules.Neutralise((index > 0 ? file[..index] : file).Trim())!;
         if (name.Length == 0)
         {
             name = "ADE token";
@@ -575,6 +603,7 @@ public sealed class TokenService
 
     private static void ValidateName(string name)
     {
+        TextRules.RefuseControlCharacters("Name", name);
         if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name != name.Trim())
         {
             throw ErrorCatalog.ArgumentInvalid("Name", name, $"a token name is 1 to {MaxNameLength} characters without leading or trailing spaces.");
@@ -606,7 +635,12 @@ public sealed class TokenService
         return uri.ToString();
     }
 
-    private static Uri ValidateServiceUri(Uri? uri)
+    /// <summary>
+    /// The service a token talks to: Apple's (https, an apple.com host) or a simulator or test service on this
+    /// computer's loopback address. Any other address would receive the token's secrets and sessions, so it needs
+    /// <c>-AllowNonAppleServiceUri</c> and is warned about.
+    /// </summary>
+    private Uri ValidateServiceUri(Uri? uri, bool allowNonApple)
     {
         if (uri is null)
         {
@@ -619,8 +653,28 @@ public sealed class TokenService
             throw ErrorCatalog.ArgumentInvalid("ServiceUri", uri.ToString(), "Apple's ADE service is reached over https (http is allowed only for a simulator on this computer's loopback address).");
         }
 
+        if (!uri.UserInfo.Equals("", StringComparison.Ordinal) || TextRules.HasUnsafe(uri.OriginalString))
+        {
+            throw ErrorCatalog.ArgumentInvalid("ServiceUri", TextRules.Neutralise(uri.OriginalString)!, "the address may not carry a user name, a password or control characters.");
+        }
+
+        if (!IsTrustedServiceUri(uri))
+        {
+            if (!allowNonApple)
+            {
+                throw ErrorCatalog.ServiceUriNotApple(uri.ToString());
+            }
+
+            host.WriteWarning($"The token will send its secrets and sessions to '{uri}', which is not Apple's ADE service (https://mdmenrollment.apple.com) nor on this computer's loopback address.");
+        }
+
         return uri;
     }
+
+    /// <summary>Apple's own hosts over https, or loopback.</summary>
+    internal static bool IsTrustedServiceUri(Uri uri)
+        => uri.IsLoopback
+           || (uri.Scheme == Uri.UriSchemeHttps && (uri.Host.Equals("apple.com", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".apple.com", StringComparison.OrdinalIgnoreCase)));
 
     private static IReadOnlyList<string> NormaliseScopeTags(IReadOnlyList<string>? tags)
     {

@@ -46,7 +46,7 @@ public sealed class ExportAdeSimServerTokenCommand : AdeSimCmdlet
         simulator.SetTokenFile(server.Name, path);
         if (PlainTextOutFile is not null)
         {
-            File.WriteAllText(ResolvePath(PlainTextOutFile), Abm.ServerTokenWriter.Message(simulator.CredentialsOf(server.Name)));
+            WriteSecretFile(PlainTextOutFile, Abm.ServerTokenWriter.Message(simulator.CredentialsOf(server.Name)));
         }
 
         WriteObject(simulator.GetServer(server.Name));

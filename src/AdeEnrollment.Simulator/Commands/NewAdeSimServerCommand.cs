@@ -53,7 +53,7 @@ public sealed class NewAdeSimServerCommand : AdeSimCmdlet
         simulator.SetTokenFile(Name, path);
         if (PlainTextOutFile is not null)
         {
-            File.WriteAllText(ResolvePath(PlainTextOutFile), Abm.ServerTokenWriter.Message(simulator.CredentialsOf(Name)));
+            WriteSecretFile(PlainTextOutFile, Abm.ServerTokenWriter.Message(simulator.CredentialsOf(Name)));
         }
 
         WriteObject(simulator.GetServer(Name));

@@ -63,6 +63,27 @@ public abstract class AdeSimCmdlet : PSCmdlet
         return text;
     }
 
+    /// <summary>
+    /// Writes text that holds secrets (-PlainTextOutFile): created 0600 on Unix, and an existing file is replaced only
+    /// after its permissions are made private too, so the credentials are never readable by other local users.
+    /// </summary>
+    protected void WriteSecretFile(string outFile, string text)
+    {
+        var full = ResolvePath(outFile);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            if (File.Exists(full))
+            {
+                File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite); // before the secret is in it
+            }
+        }
+
+        using var stream = new FileStream(full, options);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
     /// <summary>Writes a token; a directory gets ABM's file name "&lt;server&gt;_Token_&lt;timestamp&gt;_smime.p7m".</summary>
     protected string WriteToken(string outFile, string serverName, string text, DateTimeOffset now)
     {

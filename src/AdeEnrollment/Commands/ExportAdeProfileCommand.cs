@@ -27,11 +27,15 @@ public sealed class ExportAdeProfileCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
+    /// <summary>Refuse to replace an existing -Path (as Export-Csv -NoClobber).</summary>
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
     {
-        var json = Engine.Profiles.Export(Profile, Token, Path is null ? null : ResolvePath(Path));
+        var json = Engine.Profiles.Export(Profile, Token, Path is null ? null : ResolvePath(Path), NoClobber);
         if (Path is null)
         {
             WriteObject(json);

@@ -11,6 +11,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class NewAdeTokenCommand : AdeCmdlet
 {
+    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ReferenceTransformation]
     [ValidateNotNullOrEmpty]
@@ -41,9 +44,13 @@ public sealed class NewAdeTokenCommand : AdeCmdlet
     [ValidateNotNull]
     public Uri? ServiceUri { get; set; }
 
+    /// <summary>Lets -ServiceUri name a host that is neither Apple's nor loopback (with a warning).</summary>
+    [Parameter]
+    public SwitchParameter AllowNonAppleServiceUri { get; set; }
+
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri));
+        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri, AllowNonAppleServiceUri));
         if (token is not null)
         {
             WriteObject(token);

@@ -16,9 +16,13 @@ public sealed class NewAdeTokenRequestCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? OutFile { get; set; }
 
+    /// <summary>Refuse to replace an existing -OutFile (as Out-File -NoClobber).</summary>
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
     protected override void ProcessItem()
     {
-        var request = Engine.Tokens.NewRequest(AcceptDataSharing, OutFile is null ? null : ResolvePath(OutFile));
+        var request = Engine.Tokens.NewRequest(AcceptDataSharing, OutFile is null ? null : ResolvePath(OutFile), NoClobber);
         if (request is not null)
         {
             WriteObject(request);

@@ -1,7 +1,5 @@
 using System.Management.Automation;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 
@@ -116,17 +114,5 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
         };
     }
 
-    private string ReadCertificate(string path)
-    {
-        var full = ResolvePath(path);
-        try
-        {
-            using var certificate = X509CertificateLoader.LoadCertificateFromFile(full);
-            return Convert.ToBase64String(certificate.RawData);
-        }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            throw ErrorCatalog.ProfileSettingInvalid("ConfiguratorCertificate", path, "the file cannot be read as an X.509 certificate (give the .cer file Apple Configurator exports, DER or PEM).");
-        }
-    }
+    private string ReadCertificate(string path) => CertificateFile.ReadAsBase64Der("ConfiguratorCertificate", ResolvePath(path), path);
 }

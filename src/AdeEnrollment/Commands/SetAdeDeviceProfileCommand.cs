@@ -17,6 +17,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeAssignmentResult))]
 public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
 {
+    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool EndItemsWaitForApple => true;
+
     private const string BySerial = "BySerial";
     private const string ByObject = "ByObject";
     private readonly List<DeviceTarget> targets = [];

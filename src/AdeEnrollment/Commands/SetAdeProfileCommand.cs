@@ -11,6 +11,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeProfile))]
 public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
 {
+    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]

@@ -11,6 +11,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeSyncResult))]
 public sealed class SyncAdeDeviceCommand : AdeCmdlet
 {
+    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
     private const string Manual = "Manual";
     private const string Scheduled = "IfDue";
 

@@ -1,12 +1,14 @@
 using System.Management.Automation;
+using System.Reflection;
 using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Errors;
 
 namespace AdeEnrollment.Host;
 
 /// <summary>
-/// Base of every AdeEnrollment cmdlet: gives the engine over the session's store, adapts the host, turns
-/// catalogued engine errors into ErrorRecords and cancels engine work on Ctrl+C.
+/// Base of every AdeEnrollment cmdlet: gives the engine over the session's store, runs the cmdlet's work on a worker
+/// thread while the pipeline thread writes what the work reports as it happens (<see cref="PipelinePump"/>), turns
+/// every failure into a catalogued error record, and cancels the work on Ctrl+C.
 /// </summary>
 public abstract class AdeCmdlet : PSCmdlet, IDisposable
 {
@@ -17,15 +19,28 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// <summary>The engine over the current store, created on first use.</summary>
     internal AdeEngine Engine => engine ??= new AdeEngine(AdeSession.Current, host ??= new PSCmdletHost(this, stop), EngineClock.Current);
 
+    /// <summary>Carries host actions from the worker to the pipeline thread; idle (inline) outside <see cref="Run"/>.</summary>
+    internal PipelinePump Pump { get; private set; } = PipelinePump.Idle;
+
     /// <summary>
     /// True when each pipeline item is independent (Get/Set/Remove on piped objects): a catalogued failure of one
     /// item is written as a non-terminating error and the pipeline goes on. Otherwise the failure terminates.
     /// </summary>
     protected virtual bool ErrorsArePerItem => false;
 
-    protected sealed override void ProcessRecord() => Run(ProcessItem);
+    /// <summary>
+    /// True for a cmdlet whose <see cref="ProcessItem"/> may wait for Apple (retries, Retry-After, paging): it runs on a
+    /// worker thread while the pipeline thread writes its reports as they happen. Work that never waits runs inline,
+    /// so that streaming or collecting 200,000 piped objects costs no thread switch per object.
+    /// </summary>
+    protected virtual bool ProcessItemWaitsForApple => false;
 
-    protected sealed override void EndProcessing() => Run(EndItems);
+    /// <summary>As <see cref="ProcessItemWaitsForApple"/>, for <see cref="EndItems"/>.</summary>
+    protected virtual bool EndItemsWaitForApple => false;
+
+    protected sealed override void ProcessRecord() => Run(ProcessItem, ProcessItemWaitsForApple);
+
+    protected sealed override void EndProcessing() => Run(EndItems, EndItemsWaitForApple);
 
     protected abstract void ProcessItem();
 
@@ -33,25 +48,43 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => stop.Cancel();
 
-    private void Run(Action action)
+    private void Run(Action action, bool onWorker)
     {
         try
         {
-            action();
+            if (!onWorker)
+            {
+                action();
+                return;
+            }
+
+            var pump = new PipelinePump();
+            ShouldProcessIsSilentYes = ComputeShouldProcessIsSilentYes();
+            Pump = pump;
+            try
+            {
+                pump.Run(action, stop);
+            }
+            finally
+            {
+                Pump = PipelinePump.Idle;
+                ShouldProcessIsSilentYes = false;
+            }
         }
-        catch (AdeException ex) when (ErrorsArePerItem)
+        catch (Exception ex) when (ex is not RuntimeException)
         {
-            host?.Flush();
-            WriteError(ToErrorRecord(ex));
-        }
-        catch (AdeException ex)
-        {
-            host?.Flush();
-            ThrowTerminatingError(ToErrorRecord(ex));
-        }
-        finally
-        {
-            host?.Flush();
+            // PowerShell's own exceptions (a stopped pipeline, -ErrorAction Stop) pass through; everything else is
+            // catalogued here, in one place: an AdeException as it is, Ctrl+C as OperationStopped, the rest as
+            // UnexpectedError naming the command.
+            var error = ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name);
+            if (ErrorsArePerItem && error.ErrorId != nameof(ErrorCatalog.OperationStopped))
+            {
+                base.WriteError(ToErrorRecord(error));
+            }
+            else
+            {
+                ThrowTerminatingError(ToErrorRecord(error));
+            }
         }
     }
 
@@ -77,17 +110,67 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// <summary>True under -WhatIf (given, or through $WhatIfPreference): the cmdlet may then print a "What if:" summary line.</summary>
     protected bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given)
         ? given is SwitchParameter { IsPresent: true } or true
-        : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
+        : Pump.Invoke(() => LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference")));
 
     /// <summary>
     /// Writes the "What if:" summary line after per-item -WhatIf lines, the way Write-Host does (shown on the host,
     /// and capturable as information record 6>&amp;1), so it does not mix with the cmdlet's output objects.
     /// </summary>
     protected void WriteWhatIfSummary(string summary)
-        => WriteInformation(new HostInformationMessage { Message = "What if: " + summary }, ["PSHOST"]);
+        => Pump.Post(() => WriteInformation(new HostInformationMessage { Message = "What if: " + summary }, ["PSHOST"]));
 
     /// <summary>Resolves a path the way PowerShell users expect (relative to the current location, ~ expanded).</summary>
-    protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+    protected string ResolvePath(string path) => Pump.Invoke(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path));
+
+    // The cmdlets' own writes go through the pump too: they may be called from the worker thread.
+    protected new void WriteObject(object? sendToPipeline) => Pump.Post(() => base.WriteObject(sendToPipeline));
+
+    protected new void WriteObject(object? sendToPipeline, bool enumerateCollection) => Pump.Post(() => base.WriteObject(sendToPipeline, enumerateCollection));
+
+    protected new void WriteError(ErrorRecord errorRecord) => Pump.Post(() => base.WriteError(errorRecord));
+
+    protected new void WriteVerbose(string text) => Pump.Post(() => base.WriteVerbose(text));
+
+    protected new void WriteWarning(string text) => Pump.Post(() => base.WriteWarning(text));
+
+    internal bool BaseShouldProcess(string target, string action) => base.ShouldProcess(target, action);
+
+    /// <summary>
+    /// True when ShouldProcess can only answer yes without writing anything (no -WhatIf, no confirmation prompt, no
+    /// verbose "Performing the operation" line): then the engine's per-device questions need not cross to the
+    /// pipeline thread, which keeps an assignment of 200,000 devices as fast as before. Computed on the pipeline thread.
+    /// </summary>
+    internal bool ShouldProcessIsSilentYes { get; private set; }
+
+    private bool ComputeShouldProcessIsSilentYes()
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (bound.ContainsKey("WhatIf") || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose"))
+        {
+            return false;
+        }
+
+        if (LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+        {
+            return false;
+        }
+
+        if (GetVariableValue("VerbosePreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore)
+        {
+            return false;
+        }
+
+        var impact = GetType().GetCustomAttribute<CmdletAttribute>()?.ConfirmImpact ?? ConfirmImpact.Medium;
+        return GetVariableValue("ConfirmPreference") is ConfirmImpact preference && (preference == ConfirmImpact.None || impact < preference);
+    }
+
+    internal void BaseWriteVerbose(string text) => base.WriteVerbose(text);
+
+    internal void BaseWriteWarning(string text) => base.WriteWarning(text);
+
+    internal void BaseWriteDebug(string text) => base.WriteDebug(text);
+
+    internal void BaseWriteProgress(ProgressRecord record) => base.WriteProgress(record);
 
     public void Dispose()
     {

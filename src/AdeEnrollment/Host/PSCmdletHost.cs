@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
@@ -6,18 +5,16 @@ using AdeEnrollment.Engine.Hosting;
 namespace AdeEnrollment.Host;
 
 /// <summary>
-/// Adapts a running cmdlet to the engine's <see cref="IAdeHost"/>. PowerShell accepts Write* calls only on the
-/// pipeline thread, while the engine's HTTP continuations may report from pool threads: those reports are queued
-/// and written by the pipeline thread at its next report or when the engine call returns (<see cref="Flush"/>).
+/// Adapts a running cmdlet to the engine's <see cref="IAdeHost"/>. The engine runs on a worker thread
+/// (<see cref="AdeCmdlet"/>); every report and question goes through the cmdlet's <see cref="PipelinePump"/>, which
+/// carries it to the pipeline thread while the engine waits, so it is written as it happens.
 /// </summary>
 internal sealed class PSCmdletHost : IAdeHost
 {
-    private readonly PSCmdlet cmdlet;
+    private readonly AdeCmdlet cmdlet;
     private readonly CancellationTokenSource stop;
-    private readonly int pipelineThread = Environment.CurrentManagedThreadId;
-    private readonly ConcurrentQueue<Action> queued = new();
 
-    public PSCmdletHost(PSCmdlet cmdlet, CancellationTokenSource stop)
+    public PSCmdletHost(AdeCmdlet cmdlet, CancellationTokenSource stop)
     {
         this.cmdlet = cmdlet;
         this.stop = stop;
@@ -25,17 +22,11 @@ internal sealed class PSCmdletHost : IAdeHost
 
     public CancellationToken Cancellation => stop.Token;
 
-    private bool OnPipelineThread => Environment.CurrentManagedThreadId == pipelineThread;
-
     public bool ShouldProcess(string target, string action)
-    {
-        Flush();
-        return cmdlet.ShouldProcess(target, action);
-    }
+        => cmdlet.ShouldProcessIsSilentYes || cmdlet.Pump.Invoke(() => cmdlet.BaseShouldProcess(target, action));
 
     public bool ShouldContinue(string query, string caption)
     {
-        Flush();
         var bound = cmdlet.MyInvocation.BoundParameters;
         if ((bound.TryGetValue("Force", out var force) && force is SwitchParameter { IsPresent: true })
             || (bound.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false }))
@@ -43,18 +34,21 @@ internal sealed class PSCmdletHost : IAdeHost
             return true;
         }
 
-        try
+        return cmdlet.Pump.Invoke(() =>
         {
-            return cmdlet.ShouldContinue(query, caption);
-        }
-        catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
-        {
-            // A non-interactive session (scheduled script, -NonInteractive, a runspace without a host) cannot ask.
-            throw ErrorCatalog.ConfirmationRequired(query);
-        }
+            try
+            {
+                return cmdlet.ShouldContinue(query, caption);
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
+            {
+                // A non-interactive session (scheduled script, -NonInteractive, a runspace without a host) cannot ask.
+                throw ErrorCatalog.ConfirmationRequired(query);
+            }
+        });
     }
 
-    public void WriteDebug(string message) => Post(() => cmdlet.WriteDebug(message));
+    public void WriteDebug(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteDebug(message));
 
     public void WriteProgress(AdeProgress progress)
     {
@@ -63,37 +57,10 @@ internal sealed class PSCmdletHost : IAdeHost
             PercentComplete = progress.PercentComplete,
             RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
         };
-        Post(() => cmdlet.WriteProgress(record));
+        cmdlet.Pump.Post(() => cmdlet.BaseWriteProgress(record));
     }
 
-    public void WriteVerbose(string message) => Post(() => cmdlet.WriteVerbose(message));
+    public void WriteVerbose(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteVerbose(message));
 
-    public void WriteWarning(string message) => Post(() => cmdlet.WriteWarning(message));
-
-    /// <summary>Writes the reports other threads queued. Call on the pipeline thread only.</summary>
-    public void Flush()
-    {
-        if (!OnPipelineThread)
-        {
-            return;
-        }
-
-        while (queued.TryDequeue(out var write))
-        {
-            write();
-        }
-    }
-
-    private void Post(Action write)
-    {
-        if (OnPipelineThread)
-        {
-            Flush();
-            write();
-        }
-        else
-        {
-            queued.Enqueue(write);
-        }
-    }
+    public void WriteWarning(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteWarning(message));
 }

@@ -167,14 +167,15 @@ public sealed class ResilienceTests : IDisposable
     }
 
     [Fact]
-    public async Task AnUnreachableServiceIsUnavailable()
+    public async Task AStoppedServiceIsARefusedConnectionNamingItsAddressAfterRetries()
     {
         var uri = f.Simulator.Uri;
         f.Simulator.Stop();
         var client = new AppleClient(uri, f.Credentials(), "Contoso iPhones", f.Time, f.Host, null, f.Options(retries: 2));
         var e = await Assert.ThrowsAsync<AdeException>(() => client.GetAccountAsync());
-        Assert.Equal("AppleServiceUnavailable", e.ErrorId);
-        Assert.Contains("network error", e.Message, StringComparison.Ordinal);
+        Assert.Equal("AppleConnectionRefused", e.ErrorId);
+        Assert.Contains(new Uri(uri, "account").ToString(), e.Message, StringComparison.Ordinal);
         Assert.Equal(2, f.Delays.Delays.Count);
+        Assert.Equal(2, f.Host.Verbose.Count(v => v.Contains("connection refused", StringComparison.Ordinal)));
     }
 }

@@ -92,7 +92,9 @@ public sealed class SecretProtectorTests
 
         store.Execute("UPDATE token SET credentials = $c WHERE id = $id", ("$c", blobA), ("$id", b.Token.Id.ToString()));
 
-        Assert.ThrowsAny<CryptographicException>(() => store.Tokens.GetCredentials(b.Token.Id));
+        var ex = AdeAssert.Throws("StoreSecretUnreadable", () => store.Tokens.GetCredentials(b.Token.Id)); // catalogued, naming B
+        Assert.IsAssignableFrom<CryptographicException>(ex.InnerException);
+        Assert.Contains("token 'B'", ex.Message, StringComparison.Ordinal);
         Assert.Equal(a.Credentials.ConsumerSecret, store.Tokens.GetCredentials(a.Token.Id).ConsumerSecret);
     }
 

@@ -283,18 +283,6 @@ public sealed class AdeStoreTests : IDisposable
     }
 
     [Fact]
-    public void Open_NewStoreWhereAStaleKeyFileIsLeft_ReplacesTheStaleKey()
-    {
-        var path = temp.File("ade.db");
-        File.WriteAllText(path + ".key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        var stale = File.ReadAllText(path + ".key");
-
-        RequestSeeder.Seed(AdeStore.Open(path), DateTimeOffset.UtcNow);
-
-        Assert.NotEqual(stale, File.ReadAllText(path + ".key"));
-    }
-
-    [Fact]
     public void Open_PassphraseOnAKeyFileStore_IsStoreKeyKindMismatch()
     {
         var path = CreateStoreWithData();

@@ -143,9 +143,11 @@ public class SyncServiceTests
     {
         using var f = new EngineSimFixture(devices: 3500);
         var host = new StopAfterPagesHost(2);
-        Assert.ThrowsAny<OperationCanceledException>(() => f.NewEngine(host).Sync.Sync("iPads"));
+        // Ctrl+C is a catalogued error, and the sync history records its catalogued ID (never a .NET type name).
+        AdeAssert.Throws("OperationStopped", () => f.NewEngine(host).Sync.Sync("iPads"));
         var committed = f.Sql($"SELECT count(*) FROM device WHERE token_id = '{f.Token.Id}'");
         Assert.Equal(2000, committed);
+        Assert.Equal("OperationStopped", f.Engine.Sync.GetStatus(f.Token).History[0].ErrorId);
 
         f.Simulator.ClearFaults();
         f.Simulator.ClearRequests();

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text;
+using AdeEnrollment.Engine.Errors;
+
+namespace AdeEnrollment.Engine;
+
+/// <summary>
+/// Rules for text that is stored and later shown in a terminal: control characters (C0, DEL, C1 — which includes
+/// ESC and so every terminal escape sequence), and the invisible format characters that reorder or hide text
+/// (bidirectional overrides, zero-width characters) can rewrite what an administrator sees. Names given by the user
+/// are refused when they hold one (<see cref="RefuseControlCharacters"/>); names that come from Apple are
+/// neutralised before they are stored or shown (<see cref="Neutralise"/>). docs/security-apple.md explains why.
+/// </summary>
+public static class TextRules
+{
+    /// <summary>What replaces a neutralised character: U+FFFD, visibly "something was here".</summary>
+    public const char Replacement = '\uFFFD';
+
+    /// <summary>True for a character that may not appear in a name shown to an administrator.</summary>
+    public static bool IsUnsafe(char ch)
+        => char.IsControl(ch)
+           || char.GetUnicodeCategory(ch) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    public static bool HasUnsafe(string? text)
+    {
+        if (text is null)
+        {
+            return false;
+        }
+
+        foreach (var ch in text)
+        {
+            if (IsUnsafe(ch))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The one check of a name the user gives (token and profile names, new or changed): a name with a control or
+    /// invisible format character is refused with <c>NameInvalid</c>, naming the parameter only (the value could
+    /// itself rewrite the terminal).
+    /// </summary>
+    public static void RefuseControlCharacters(string parameter, string? name)
+    {
+        if (HasUnsafe(name))
+        {
+            throw ErrorCatalog.NameInvalid(parameter);
+        }
+    }
+
+    /// <summary>Text from Apple, made safe to store and show: every unsafe character becomes U+FFFD.</summary>
+    public static string? Neutralise(string? text)
+    {
+        if (!HasUnsafe(text))
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text!.Length);
+        foreach (var ch in text)
+        {
+            builder.Append(IsUnsafe(ch) ? Replacement : ch);
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace AdeEnrollment.Host;
+
+/// <summary>
+/// The async cmdlet pattern (docs/architecture.md, "Live output"): the cmdlet's work runs on a worker thread while the
+/// pipeline thread waits here, running — as they arrive — the host actions the work posts: WriteObject, WriteVerbose,
+/// WriteWarning, WriteProgress, WriteError, ShouldProcess and path resolution, which PowerShell accepts only on the
+/// pipeline thread. So a verbose line written during a retry wait or between pages appears at once, not when the
+/// work ends. Ctrl+C cancels the work's token; an exception raised by a host action on the pipeline thread (a
+/// stopped pipeline, <c>Select-Object -First</c>) stops the work and is rethrown on the pipeline thread.
+/// </summary>
+internal sealed class PipelinePump
+{
+    /// <summary>Bounded: a worker that produces output faster than the pipeline takes it waits (memory stays flat).</summary>
+    private const int Capacity = 512;
+
+    private readonly BlockingCollection<Item> queue = new(Capacity);
+    private readonly int pipelineThread = Environment.CurrentManagedThreadId;
+    private volatile ExceptionDispatchInfo? fault;
+
+    /// <summary>A pump that is not running: every action runs at once on the caller's (pipeline) thread.</summary>
+    public static PipelinePump Idle { get; } = new(idle: true);
+
+    private readonly bool idle;
+
+    private PipelinePump(bool idle) => this.idle = idle;
+
+    public PipelinePump()
+    {
+    }
+
+    private bool RunsInline => idle || Environment.CurrentManagedThreadId == pipelineThread;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a worker thread and pumps its host actions on this (the pipeline) thread until
+    /// it ends; then rethrows what the work or a host action threw. <paramref name="stop"/> is cancelled when a host
+    /// action fails, so that the work ends promptly.
+    /// </summary>
+    public void Run(Action work, CancellationTokenSource stop)
+    {
+        Exception? workError = null;
+        var worker = Task.Run(() =>
+        {
+            try
+            {
+                work();
+            }
+            catch (Exception ex)
+            {
+                workError = ex;
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+
+        foreach (var item in queue.GetConsumingEnumerable())
+        {
+            if (fault is not null)
+            {
+                item.Abandon();
+                continue;
+            }
+
+            try
+            {
+                item.Run();
+            }
+            catch (Exception ex)
+            {
+                fault = ExceptionDispatchInfo.Capture(ex);
+                item.Abandon();
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        worker.GetAwaiter().GetResult();
+        fault?.Throw();
+        if (workError is not null)
+        {
+            ExceptionDispatchInfo.Throw(workError);
+        }
+    }
+
+    /// <summary>Writes something on the pipeline thread: at once when called there, else queued for the pump.</summary>
+    public void Post(Action action)
+    {
+        if (RunsInline)
+        {
+            action();
+            return;
+        }
+
+        Enqueue(new Item(action, null));
+    }
+
+    /// <summary>Asks something of the pipeline thread (ShouldProcess, path resolution) and waits for the answer.</summary>
+    public T Invoke<T>(Func<T> func)
+    {
+        if (RunsInline)
+        {
+            return func();
+        }
+
+        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new Item(() => answer.SetResult(func()), ex => answer.TrySetException(ex)));
+        return answer.Task.GetAwaiter().GetResult();
+    }
+
+    private void Enqueue(Item item)
+    {
+        if (fault is not null)
+        {
+            // The pipeline is stopping: end the work instead of writing to it.
+            throw new OperationCanceledException("The pipeline was stopped.");
+        }
+
+        try
+        {
+            queue.Add(item);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new OperationCanceledException("The pipeline was stopped.");
+        }
+    }
+
+    private sealed class Item(Action run, Action<Exception>? failed)
+    {
+        public void Run()
+        {
+            try
+            {
+                run();
+            }
+            catch (Exception ex)
+            {
+                failed?.Invoke(ex);
+                throw;
+            }
+        }
+
+        public void Abandon() => failed?.Invoke(new OperationCanceledException("The pipeline was stopped."));
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using AdeEnrollment.Engine.Files;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Tests.Fuzz;
+using AdeEnrollment.Engine.Tokens;
+
+namespace AdeEnrollment.Engine.Tests.Storage;
+
+/// <summary>Output paths are checked before anything is stored; inputs are regular files read with a limit.</summary>
+public sealed class FilePathTests : IDisposable
+{
+    private readonly TestStore store = new();
+
+    public void Dispose() => store.Dispose();
+
+    private void NewRequestFails(string errorId, string outFile, bool noClobber = false)
+    {
+        var before = store.Snapshot();
+        AdeAssert.Throws(errorId, () => store.Tokens.NewRequest(true, outFile, noClobber));
+        Assert.Equal(before, store.Snapshot()); // no orphan pending request
+        Assert.Empty(store.Host.ShouldProcessCalls);
+    }
+
+    [Fact]
+    public void NewRequest_OutFileIsAFolder_IsOutputPathInvalid_AndNoRequestIsStored()
+    {
+        NewRequestFails("OutputPathInvalid", store.Temp.Path);
+        NewRequestFails("OutputPathInvalid", store.Temp.Path + Path.DirectorySeparatorChar);
+    }
+
+    [Fact]
+    public void NewRequest_OutFileUnderAFile_IsOutputPathInvalid()
+    {
+        var file = store.WriteFile("plain.txt", "x");
+
+        NewRequestFails("OutputPathInvalid", Path.Combine(file, "req.pem"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".key")]
+    [InlineData("-wal")]
+    [InlineData("-shm")]
+    public void NewRequest_OutFileIsAFileOfTheStore_IsOutputPathInvalid_AndTheFileIsKept(string suffix)
+    {
+        var target = store.StorePath + suffix;
+        store.NewRequest(); // a secret was written: the key file exists
+        store.Host.ShouldProcessCalls.Clear();
+        var key = FileBytes.Read(store.StorePath + ".key");
+
+        NewRequestFails("OutputPathInvalid", target);
+
+        Assert.Equal(key, FileBytes.Read(store.StorePath + ".key")); // the db is compared by NewRequestFails; -wal/-shm change with any read
+    }
+
+    [Fact]
+    public void NewRequest_NoClobberOnAnExistingFile_IsOutputFileExists_AndTheFileIsUnchanged()
+    {
+        var path = store.WriteFile("req.pem", "the certificate of another request");
+
+        NewRequestFails("OutputFileExists", path, noClobber: true);
+
+        Assert.Equal("the certificate of another request", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void NewRequest_ExistingFileWithoutNoClobber_IsReplaced_AndShouldProcessSaysSo()
+    {
+        var path = store.WriteFile("req.pem", "old");
+
+        var request = store.Tokens.NewRequest(true, path)!;
+
+        Assert.Equal(request.PublicKeyPem, File.ReadAllText(path));
+        Assert.Contains(store.Host.ShouldProcessCalls, c => c.Action.Contains("replacing the existing file", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Export_PathIsAFolderOrNoClobber_IsCatalogued_AndNothingIsWritten()
+    {
+        store.AddToken("Contoso");
+        store.Engine.Profiles.New("Contoso", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        var existing = store.WriteFile("staff.json", "keep me");
+
+        AdeAssert.Throws("OutputPathInvalid", () => store.Engine.Profiles.Export("Staff", null, store.Temp.Path));
+        AdeAssert.Throws("OutputFileExists", () => store.Engine.Profiles.Export("Staff", null, existing, noClobber: true));
+        AdeAssert.Throws("OutputPathInvalid", () => store.Engine.Profiles.Export("Staff", null, store.StorePath + ".key"));
+
+        Assert.Equal("keep me", File.ReadAllText(existing));
+        var json = store.Engine.Profiles.Export("Staff", null, existing); // without -NoClobber: replaced, as Export-Csv does
+        Assert.Equal(json + Environment.NewLine, File.ReadAllText(existing));
+    }
+
+    private string Fifo(string name)
+    {
+        var path = store.Temp.File(name);
+        using var mkfifo = Process.Start(new ProcessStartInfo("mkfifo", path) { UseShellExecute = false })!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return path;
+    }
+
+    [Fact]
+    public void FileKinds_TellRegularFilesFromFifosDevicesAndFolders()
+    {
+        Assert.Equal(FileKind.Regular, FileKinds.Of(store.WriteFile("a.txt", "a")));
+        Assert.Equal(FileKind.Directory, FileKinds.Of(store.Temp.Path));
+        Assert.Equal(FileKind.Missing, FileKinds.Of(store.Temp.File("none")));
+        Assert.Equal(FileKind.Special, FileKinds.Of(Fifo("pipe")));
+        Assert.Equal(FileKind.Special, FileKinds.Of("/dev/zero"));
+        Assert.Equal(FileKind.Special, FileKinds.Of("/dev/null"));
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("/dev/zero")]
+    [InlineData("/dev/urandom")]
+    [InlineData("folder")]
+    public void NewToken_FromAFifoDeviceOrFolder_IsTokenFileInvalid_WithoutBlockingOrReadingIt(string kind)
+    {
+        var request = store.SeedRequest();
+        var path = kind switch { "fifo" => Fifo("token.p7m"), "folder" => store.Temp.Path, _ => kind };
+        var before = store.Snapshot();
+
+        var outcome = TokenFileFuzzTests.Run(() => store.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), path, "admin@contoso.com")), kind);
+
+        Assert.Equal("TokenFileInvalid", outcome);
+        Assert.Equal(before, store.Snapshot());
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("/dev/zero")]
+    public void ImportProfile_FromAFifoOrDevice_IsProfileFileInvalid_WithoutBlocking(string kind)
+    {
+        store.AddToken("Contoso");
+        var path = kind == "fifo" ? Fifo("profile.json") : kind;
+        var before = store.Snapshot();
+
+        var outcome = TokenFileFuzzTests.Run(() => store.Engine.Profiles.Import("Contoso", path, null), kind);
+
+        Assert.Equal("ProfileFileInvalid", outcome);
+        Assert.Equal(before, store.Snapshot());
+    }
+
+    [Fact]
+    public void ConfiguratorCertificate_FromAFifo_IsProfileSettingInvalid_WithoutBlocking()
+    {
+        var path = Fifo("cert.cer");
+
+        var outcome = TokenFileFuzzTests.Run(() => CertificateFile.ReadAsBase64Der("ConfiguratorCertificate", path, "cert.cer"), "fifo");
+
+        Assert.Equal("ProfileSettingInvalid", outcome);
+    }
+}

@@ -1,0 +1,134 @@
+# Hostile input and failing parts on the store/file side: catalogued errors that change nothing (docs/security.md).
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 41
+
+    function Get-ErrorId([scriptblock] $Script) {
+        try { & $Script; return $null } catch { return $_.FullyQualifiedErrorId }
+    }
+}
+
+AfterAll {
+    Stop-AdeSimulator
+}
+
+Describe 'The store key file is never replaced' {
+    It 'refuses a new store beside an existing key file (StoreKeyFileExists) and keeps the key' {
+        $path = Join-Path $TestDrive 'recreated.db'
+        Set-Content -Path "$path.key" -Value 'the key of a backup' -NoNewline
+
+        Get-ErrorId { Connect-AdeStore -Path $path } | Should -Be 'StoreKeyFileExists,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+
+        Get-Content -Raw "$path.key" | Should -Be 'the key of a backup'
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'refuses a new passphrase store with a passphrase under 12 characters (StorePassphraseTooShort)' {
+        $path = Join-Path $TestDrive 'weak.db'
+        $weak = ConvertTo-SecureString 'Tr0ub4dor&3' -AsPlainText -Force
+
+        $err = $null
+        try { Connect-AdeStore -Path $path -Key $weak } catch { $err = $_ }
+
+        $err.FullyQualifiedErrorId | Should -Be 'StorePassphraseTooShort,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        $err.Exception.Message | Should -Not -Match 'Tr0ub4dor'
+        Test-Path $path | Should -BeFalse
+    }
+}
+
+Describe 'Output paths are checked before anything is stored' {
+    BeforeEach {
+        Connect-AdeStore -Path (Join-Path $TestDrive "out-$([guid]::NewGuid().ToString('N')).db")
+    }
+
+    It 'New-AdeTokenRequest -OutFile naming a folder is OutputPathInvalid and leaves no pending request' {
+        Get-ErrorId { New-AdeTokenRequest -AcceptDataSharing -OutFile $TestDrive } |
+            Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.NewAdeTokenRequestCommand'
+        @(Get-AdeTokenRequest).Count | Should -Be 0
+    }
+
+    It 'New-AdeTokenRequest -OutFile naming the store key file is OutputPathInvalid and the key is kept' {
+        $store = (Get-AdeStore).Path
+        New-AdeTokenRequest -AcceptDataSharing | Out-Null # the key file exists once a secret was written
+        $key = Get-Content -Raw "$store.key"
+
+        Get-ErrorId { New-AdeTokenRequest -AcceptDataSharing -OutFile "$store.key" } |
+            Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.NewAdeTokenRequestCommand'
+        Get-Content -Raw "$store.key" | Should -Be $key
+        @(Get-AdeTokenRequest).Count | Should -Be 1
+    }
+
+    It '-NoClobber refuses an existing file (OutputFileExists); without it the file is replaced' {
+        $pem = Join-Path $TestDrive 'existing.pem'
+        Set-Content -Path $pem -Value 'keep' -NoNewline
+
+        Get-ErrorId { New-AdeTokenRequest -AcceptDataSharing -OutFile $pem -NoClobber } |
+            Should -Be 'OutputFileExists,AdeEnrollment.Commands.NewAdeTokenRequestCommand'
+        Get-Content -Raw $pem | Should -Be 'keep'
+        @(Get-AdeTokenRequest).Count | Should -Be 0
+
+        $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+        Get-Content -Raw $pem | Should -Be $request.PublicKeyPem
+    }
+
+    It 'Export-AdeProfile -Path naming a folder is OutputPathInvalid, and -NoClobber keeps an existing file' {
+        $t = New-TestToken -Folder $TestDrive -Name 'Exporter'
+        New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        $existing = Join-Path $TestDrive 'staff.json'
+        Set-Content -Path $existing -Value 'keep' -NoNewline
+
+        Get-ErrorId { Export-AdeProfile -Profile 'Staff' -Path $TestDrive -ErrorAction Stop } |
+            Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.ExportAdeProfileCommand'
+        Get-ErrorId { Export-AdeProfile -Profile 'Staff' -Path $existing -NoClobber -ErrorAction Stop } |
+            Should -Be 'OutputFileExists,AdeEnrollment.Commands.ExportAdeProfileCommand'
+        Get-Content -Raw $existing | Should -Be 'keep'
+    }
+}
+
+Describe 'Input files must be regular files' -Skip:$IsWindows {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'fifo.db')
+        $script:token = New-TestToken -Folder $TestDrive -Name 'Fifo'
+        $script:fifo = Join-Path $TestDrive 'pipe.p7m'
+        & mkfifo $script:fifo
+        if ($LASTEXITCODE -ne 0) { throw 'mkfifo failed' }
+    }
+
+    It 'New-AdeToken -Path naming a FIFO is TokenFileInvalid at once (the pipe is never opened)' {
+        $request = New-AdeTokenRequest -AcceptDataSharing
+        $err = $null
+        try { New-AdeToken -Request $request -Path $script:fifo -AppleId 'admin@contoso.com' -ServiceUri $sim.Uri } catch { $err = $_ }
+
+        $err.FullyQualifiedErrorId | Should -Be 'TokenFileInvalid,AdeEnrollment.Commands.NewAdeTokenCommand'
+        $err.Exception.Message | Should -Match 'not a regular file'
+        (Get-AdeTokenRequest -Id $request.Id).Status | Should -Be 'Pending'
+    }
+
+    It 'Import-AdeProfile -Path naming a FIFO or a device is ProfileFileInvalid and creates nothing' {
+        Get-ErrorId { Import-AdeProfile -Token 'Fifo' -Path $script:fifo -ErrorAction Stop } |
+            Should -Be 'ProfileFileInvalid,AdeEnrollment.Commands.ImportAdeProfileCommand'
+        Get-ErrorId { Import-AdeProfile -Token 'Fifo' -Path '/dev/zero' -ErrorAction Stop } |
+            Should -Be 'ProfileFileInvalid,AdeEnrollment.Commands.ImportAdeProfileCommand'
+        @(Get-AdeProfile -Token 'Fifo').Count | Should -Be 0
+    }
+}
+
+Describe 'The simulator writes plain-text credentials privately' -Skip:$IsWindows {
+    It 'New-AdeSimServer and Export-AdeSimServerToken -PlainTextOutFile write mode 0600, also over an existing 0644 file' {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'sim.db')
+        $pem = Join-Path $TestDrive 'sim.pem'
+        New-AdeTokenRequest -AcceptDataSharing -OutFile $pem | Out-Null
+        $plain = Join-Path $TestDrive 'plain.txt'
+        $again = Join-Path $TestDrive 'plain-again.txt'
+        Set-Content -Path $again -Value 'old'
+        [IO.File]::SetUnixFileMode($again, [IO.UnixFileMode]'UserRead, UserWrite, GroupRead, OtherRead')
+
+        New-AdeSimServer -Name 'Private' -PublicKeyPath $pem -OutFile (Join-Path $TestDrive 'p.p7m') -PlainTextOutFile $plain | Out-Null
+        Export-AdeSimServerToken -Server 'Private' -OutFile (Join-Path $TestDrive 'p2.p7m') -PlainTextOutFile $again | Out-Null
+
+        [IO.File]::GetUnixFileMode($plain) | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        [IO.File]::GetUnixFileMode($again) | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        Get-Content -Raw $again | Should -Match 'BEGIN MESSAGE'
+    }
+}

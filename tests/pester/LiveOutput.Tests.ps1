@@ -1,0 +1,92 @@
+# Live output, Ctrl+C and catalogued failures through the built module (docs/architecture.md, "Live output"):
+# what the engine reports while it waits is written as it happens, a stopped command is recorded with a catalogued
+# error ID, and network failures name the address they tried.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    Set-AdeSimClock -Reset
+    $script:sim = Start-AdeSimulator -Seed 1130
+}
+
+AfterAll {
+    Clear-AdeSimFault
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'Output written while the engine waits' {
+    BeforeEach {
+        Clear-AdeSimFault
+        $sim.ClearRequests()
+        Connect-AdeStore -Path (Join-Path $TestDrive "live-$([guid]::NewGuid().ToString('N')).db")
+        $script:t = New-SimToken -Name "Live $([guid]::NewGuid().ToString('N').Substring(0, 8))" -Devices 30
+        $sim.ClearRequests()
+    }
+
+    It 'a verbose line about a Retry-After wait arrives before the retried request is sent' {
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 503 -RetryAfterSeconds 2 -Count 1 | Out-Null
+        $seen = [Collections.Generic.List[object]]::new()
+        Sync-AdeDevice -Token $t.Token -Verbose 4>&1 | ForEach-Object {
+            if ($_ -is [Management.Automation.VerboseRecord]) { $seen.Add([pscustomobject]@{ At = [DateTimeOffset]::UtcNow; Text = $_.Message }) }
+        }
+        $retry = $seen | Where-Object Text -like '*answered 503*retry 1 of*' | Select-Object -First 1
+        $retry | Should -Not -BeNullOrEmpty
+        $requests = @(Get-AdeSimRequest -Path '/server/devices')
+        $requests[0].StatusCode | Should -Be 503
+        $requests[1].StatusCode | Should -Be 200
+        # ordering, not duration: the line was on the pipeline before the simulator saw the retried request
+        $retry.At | Should -BeLessThan $requests[1].Time
+        ($seen | Where-Object Text -like 'Page 1:*').At | Should -BeGreaterThan $retry.At
+    }
+
+    It 'Ctrl+C during a Retry-After wait stops the sync before the retry and records OperationStopped' {
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 503 -RetryAfterSeconds 55 -Count 1 | Out-Null
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module AdeEnrollment; Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Sync-AdeDevice -Token '$($t.Token.Name)' -Verbose")
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($ps.Streams.Verbose | Where-Object Message -like '*retry 1 of*') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $ps.Streams.Verbose.Message | Should -Contain ($ps.Streams.Verbose.Message | Where-Object { $_ -like '*retry 1 of*' } | Select-Object -First 1)
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        } finally {
+            $ps.Dispose()
+        }
+        @(Get-AdeSimRequest -Path '/server/devices').Count | Should -Be 1 -Because 'the retry after the 55 s wait never happened'
+        $last = (Get-AdeSyncStatus -Token $t.Token.Name).History[0]
+        $last.Status | Should -Be 'Failed'
+        $last.ErrorId | Should -Be 'OperationStopped'
+        (Get-AdeSyncStatus -Token $t.Token.Name).InProgress | Should -BeFalse
+    }
+}
+
+Describe 'Catalogued failures that name what they contacted' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'names.db')
+        $script:named = New-SimToken -Name 'Plain name'
+    }
+
+    It 'a name with a terminal escape sequence is NameInvalid' {
+        { Set-AdeToken -Token 'Plain name' -Name "Evil`e[2J" -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NameInvalid,AdeEnrollment.Commands.SetAdeTokenCommand'
+        { New-AdeProfile -Token 'Plain name' -Name "Two`nlines" -UserAffinity WithoutUserAffinity -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NameInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'
+        (Get-AdeToken).Name | Should -Be 'Plain name'
+    }
+
+    It 'a service address that is not Apple''s needs -AllowNonAppleServiceUri, and an unresolvable one is AppleHostNotFound' {
+        $pem = Join-Path $TestDrive 'far.pem'
+        $p7m = Join-Path $TestDrive 'far.p7m'
+        $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
+        New-AdeSimServer -Name 'Far away' -PublicKeyPath $pem -OutFile $p7m | Out-Null
+        { New-AdeToken -Request $request -Path $p7m -AppleId 'a@contoso.example' -ServiceUri 'https://ade-enrollment.invalid/' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ServiceUriNotApple,AdeEnrollment.Commands.NewAdeTokenCommand'
+        $err = { New-AdeToken -Request $request -Path $p7m -AppleId 'a@contoso.example' -ServiceUri 'https://ade-enrollment.invalid/' -AllowNonAppleServiceUri -WarningVariable warned -WarningAction SilentlyContinue -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AppleHostNotFound,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*ade-enrollment.invalid*'
+        $err.Exception.Message | Should -Not -BeLike '*later*'
+        $err.CategoryInfo.Category | Should -Be 'ConnectionError'
+        @(Get-AdeToken).Count | Should -Be 1
+    }
+}
