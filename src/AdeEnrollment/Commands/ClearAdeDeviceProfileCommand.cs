@@ -36,6 +36,8 @@ public sealed class ClearAdeDeviceProfileCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? Token { get; set; }
 
+    protected override bool EndItemsWaitForApple => true;
+
     protected override void ProcessItem()
     {
         if (ParameterSetName == ByObject)

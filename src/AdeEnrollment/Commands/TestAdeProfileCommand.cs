@@ -31,6 +31,8 @@ public sealed class TestAdeProfileCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
+    protected override bool ProcessItemWaitsForApple => true;
+
     protected override void ProcessItem()
     {
         var profile = Engine.Profiles.Resolve(Profile, Token);

@@ -36,6 +36,8 @@ public sealed class UnregisterAdeDeviceCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? Token { get; set; }
 
+    protected override bool EndItemsWaitForApple => true;
+
     protected override void ProcessItem()
     {
         if (ParameterSetName == ByObject)

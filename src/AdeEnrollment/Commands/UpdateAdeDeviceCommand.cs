@@ -36,6 +36,8 @@ public sealed class UpdateAdeDeviceCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? Token { get; set; }
 
+    protected override bool EndItemsWaitForApple => true;
+
     protected override void ProcessItem()
     {
         if (ParameterSetName == ByObject)
