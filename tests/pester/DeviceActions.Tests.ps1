@@ -77,6 +77,13 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[3]
     }
 
+    It 'Unregister-AdeDevice in a session that cannot ask is ConfirmationRequired and releases nothing' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $id = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+        $id | Should -Be "ConfirmationRequired,${cp}UnregisterAdeDeviceCommand"
+        (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[5]
+    }
+
     It 'Unregister-AdeDevice releases the device at Apple and marks it released' {
         Set-AdeSimServer -Server Actions -AllowDeviceRelease $true | Out-Null
         (Get-Command Unregister-AdeDevice).ImplementingType.GetCustomAttributes($true).Where({ $_.GetType().Name -eq 'CmdletAttribute' })[0].ConfirmImpact | Should -Be 'High'
