@@ -46,7 +46,7 @@ try {
     Write-Host "Apple now assigns $(@(Get-AdeSimDevice -Server 'Contoso iPads').Count) devices to 'Contoso iPads'."
 
     Step '7. Sync the devices (first sync: full; the default profile is assigned in the same sync)'
-    Sync-AdeDevice -Token $token | Format-List Token, Kind, Trigger, Status, Added, DefaultProfileAssigned, Pages, Duration, ExpectedAbmDeliveryMinutes, NextManualSyncAt | Out-String | Write-Host
+    Sync-AdeDevice -Token $token | Format-List Token, Kind, Trigger, Status, Added, Modified, DefaultProfileAssigned, Pages, Duration, ExpectedAbmDeliveryMinutes, NextManualSyncAt, NextAutomaticSyncAt | Out-String | Write-Host
 
     Step '8. Assign a CSV of 400 iPad serials to the Shared iPad profile (batched, one result per device)'
     $csv = Join-Path $work 'classroom-ipads.csv'
@@ -56,7 +56,7 @@ try {
 
     Step '9. A second manual sync right away is refused by the 15-minute rule (a scheduler uses -IfDue)'
     try { Sync-AdeDevice -Token $token -ErrorAction Stop } catch { Write-Host "Refused: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" -ForegroundColor Yellow }
-    Sync-AdeDevice -Token $token -IfDue | Select-Object Token, Status, NextManualSyncAt | Show
+    Sync-AdeDevice -Token $token -IfDue | Select-Object Token, Status, NextAutomaticSyncAt | Show
 
     Step 'Tokens, sync status and devices by profile'
     Get-AdeToken | Show

@@ -32,8 +32,8 @@ Describe 'Sync-AdeDevicesScheduled.ps1' {
         $log = Join-Path $TestDrive 'first.log'
         Invoke-Script $store $log | Should -Be 0
         $text = Get-Content -Raw $log
-        $text | Should -Match 'Scheduled A: Succeeded Full sync, \+120'
-        $text | Should -Match 'Scheduled B: Succeeded Full sync, \+30'
+        $text | Should -Match 'Scheduled A: Succeeded Full sync \(First\), \+120'
+        $text | Should -Match 'Scheduled B: Succeeded Full sync \(First\), \+30'
         Connect-AdeStore -Path $store
         @(Get-AdeDevice).Count | Should -Be 150
     }
@@ -44,7 +44,13 @@ Describe 'Sync-AdeDevicesScheduled.ps1' {
         $log = Join-Path $TestDrive 'second.log'
         Invoke-Script $store $log | Should -Be 0
         Invoke-Script $store $log | Should -Be 0
-        (Get-Content $log) -match 'Scheduled C: not due' | Should -HaveCount 1
+        $line = @((Get-Content $log) -match 'Scheduled C: not due')
+        $line | Should -HaveCount 1
+        # It names when the scheduled (-IfDue) sync really runs: 12 hours after the last successful sync, in UTC.
+        Connect-AdeStore -Path $store
+        $status = Get-AdeSyncStatus -Token 'Scheduled C'
+        $status.NextAutomaticSyncAt | Should -Be $status.LastSuccessfulSyncAt.AddHours(12)
+        $line[0] | Should -BeLike "*next scheduled sync at $($status.NextAutomaticSyncAt.ToString('u'))*"
     }
 
     It 'exits 1 and logs the error id when Apple refuses a token, still syncing the others' {

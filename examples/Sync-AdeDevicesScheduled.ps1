@@ -34,10 +34,11 @@ try {
     $results = Get-AdeToken | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
     foreach ($r in $results) {
         if ($r.Status -eq 'NotDue') {
-            Write-Log 'INFO' "$($r.Token): not due (next manual sync allowed at $($r.NextManualSyncAt.ToString('u')))"
+            # NextAutomaticSyncAt: when this script's -IfDue will really sync the token (NextManualSyncAt is for people).
+            Write-Log 'INFO' "$($r.Token): not due (next scheduled sync at $($r.NextAutomaticSyncAt.ToString('u')))"
         } else {
-            Write-Log 'INFO' ("{0}: {1} {2} sync, +{3} ~{4} -{5}, default profile to {6}, {7:N1}s" -f $r.Token, $r.Status, $r.Kind,
-                $r.Added, $r.Modified, $r.Removed, $r.DefaultProfileAssigned, $r.Duration.TotalSeconds)
+            Write-Log 'INFO' ("{0}: {1} {2} sync ({3}), +{4} ~{5} -{6}, default profile to {7}, {8:N1}s, next scheduled sync at {9:u}" -f $r.Token, $r.Status, $r.Kind,
+                $r.Trigger, $r.Added, $r.Modified, $r.Removed, $r.DefaultProfileAssigned, $r.Duration.TotalSeconds, $r.NextAutomaticSyncAt)
         }
     }
     foreach ($f in $failures) {

@@ -12,6 +12,7 @@
     FunctionsToExport    = @()
     CmdletsToExport      = @(
         'Connect-AdeStore'
+        'Disconnect-AdeStore'
         'Get-AdeStore'
         'Set-AdeStore'
         'Get-AdeDeviceEvent'

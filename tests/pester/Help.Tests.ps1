@@ -88,9 +88,44 @@ Describe 'Help for <Name>' -ForEach $commands {
         $helpParameter.required | Should -Be $Required.ToString().ToLowerInvariant()
     }
 
+    It 'gives a HelpMessage for every mandatory parameter' {
+        $missing = foreach ($p in (Get-Command $Name).Parameters.Values) {
+            foreach ($a in $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.Mandatory }) {
+                if (-not "$($a.HelpMessage)".Trim()) { "-$($p.Name) (set $($a.ParameterSetName))" }
+            }
+        }
+        $missing | Should -BeNullOrEmpty
+    }
+
+    It 'has no broken online help: no link, or an absolute https link' {
+        $command = Get-Command $Name
+        $uris = @(@($command.HelpUri) + @($help.relatedLinks.navigationLink | Where-Object { $_ } | ForEach-Object uri) | Where-Object { "$_".Trim() })
+        foreach ($uri in $uris) { $uri | Should -Match '^https://[^\s/]+\.[^\s/]+/' }
+        if (-not $uris) {
+            # Without a link, -Online says so (and never opens a browser on a made-up address).
+            { Get-Help $Name -Online -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidOperation,Microsoft.PowerShell.Commands.GetHelpCommand'
+        }
+    }
+
+    It 'shows in the syntax that -Token, -Profile and -Request take objects, not only names' {
+        $syntax = (Get-Command $Name -Syntax) + "`n" + ($help.syntax | Out-String)
+        $syntax | Should -Not -Match '-(Token|Profile|Request)\]? <String>'
+    }
+
     It 'documents no parameter the cmdlet does not have' {
         $known = @($Parameters | ForEach-Object { $_.Parameter }) + 'WhatIf', 'Confirm'
         @($help.parameters.parameter | Where-Object { $_ } | ForEach-Object name | Where-Object { $_ -notin $known }) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The module manifest' {
+    It 'has no online help address that does not work' {
+        $module = Get-Module AdeEnrollment
+        if ($module.HelpInfoUri) { $module.HelpInfoUri | Should -Match '^https://' }
+        $data = Import-PowerShellDataFile (Join-Path $module.ModuleBase 'AdeEnrollment.psd1')
+        foreach ($uri in @($data.PrivateData.PSData.ProjectUri, $data.PrivateData.PSData.LicenseUri, $data.HelpInfoURI) | Where-Object { $_ }) {
+            $uri | Should -Match '^https://'
+        }
     }
 }
 

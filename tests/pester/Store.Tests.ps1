@@ -31,8 +31,43 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         New-TestToken -Folder $TestDrive | Out-Null
         $info = Get-AdeStore
         $info.Path | Should -Be (Join-Path $TestDrive 'counts.db')
+        $info.Exists | Should -BeTrue
         $info.TokenCount | Should -Be 1
         $info.TokenRequestCount | Should -Be 1
+    }
+
+    It 'Get-AdeStore describes a store that does not exist without creating it (Exists = $false)' {
+        $path = Join-Path $TestDrive "missing-$([guid]::NewGuid().ToString('N')).db"
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            $env:ADE_ENROLLMENT_STORE = $path
+            Disconnect-AdeStore
+            $info = Get-AdeStore
+            $info.Exists | Should -BeFalse
+            $info.Path | Should -Be $path
+            $info.TokenCount | Should -Be 0
+            Test-Path $path | Should -BeFalse
+            Test-Path "$path.key" | Should -BeFalse
+            # The first cmdlet that works with the store creates it; then Get-AdeStore describes it.
+            Get-AdeToken | Should -BeNullOrEmpty
+            Test-Path $path | Should -BeTrue
+            $now = Get-AdeStore
+            $now.Exists | Should -BeTrue
+            $now.SchemaVersion | Should -BeGreaterThan 0
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved }
+    }
+
+    It 'Disconnect-AdeStore goes back from the connected store to the default store' {
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            $env:ADE_ENROLLMENT_STORE = Join-Path $TestDrive 'default-after-disconnect.db'
+            Connect-AdeStore -Path (Join-Path $TestDrive 'chosen.db')
+            (Get-AdeStore).Path | Should -Be (Join-Path $TestDrive 'chosen.db')
+            Disconnect-AdeStore -Verbose 4>&1 | Out-String | Should -BeLike '*chosen.db*'
+            (Get-AdeStore).Path | Should -Be $env:ADE_ENROLLMENT_STORE
+            Disconnect-AdeStore # nothing connected: no error
+            (Get-AdeStore).Path | Should -Be $env:ADE_ENROLLMENT_STORE
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved }
     }
 
     It 'resolves a relative -Path against the PowerShell location' {
@@ -81,7 +116,15 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         Test-Path "$path.key" | Should -BeFalse
         $wrong = ConvertTo-SecureString 'wrong' -AsPlainText -Force
         { Connect-AdeStore -Path $path -Key $wrong } | Should -Throw -ErrorId 'StoreKeyInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
-        { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreKeyKindMismatch,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        $saved = $env:ADE_ENROLLMENT_STORE_KEY
+        try {
+            $env:ADE_ENROLLMENT_STORE_KEY = $null
+            $err = { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreKeyKindMismatch,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+        } finally { $env:ADE_ENROLLMENT_STORE_KEY = $saved }
+        $err.Exception.Message | Should -BeLike '*is protected by a passphrase*'
+        $err.Exception.Message | Should -Not -BeLike '*key file was given*'
+        $err.Exception.Message | Should -BeLike '*-Key*'
+        $err.Exception.Message | Should -BeLike '*$env:ADE_ENROLLMENT_STORE_KEY*'
         $saved = $env:ADE_ENROLLMENT_STORE_KEY
         try {
             $env:ADE_ENROLLMENT_STORE_KEY = 'correct horse battery staple'

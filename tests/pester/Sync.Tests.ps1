@@ -139,6 +139,7 @@ Describe 'Sync-AdeDevice' {
         Set-AdeSimClock -Advance (New-TimeSpan -Days 8)
         $r = Sync-AdeDevice -Token $t.Token -WarningVariable w 3>$null
         $r.Kind | Should -Be 'Full'
+        $r.Trigger | Should -Be 'CursorExpired' # Apple's cursor rule: no sync failed
         ($w -join ' ') | Should -Match 'AppleCursorExpired'
     }
 
@@ -167,5 +168,111 @@ Describe 'Sync-AdeDevice' {
         $s.History.Count | Should -Be 1
         $err = { Remove-AdeToken -Token $t.Token -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
         $err.Exception.Message | Should -Match '1,500 devices'
+    }
+}
+
+Describe 'What a sync shows back' {
+    BeforeAll {
+        function Use-TimeZone([string] $Id) {
+            # .NET reads $env:TZ on Linux and macOS; the cached local zone must be dropped for it to take effect.
+            $script:savedTz = $env:TZ
+            if (-not $IsWindows -and (Test-Path "/usr/share/zoneinfo/$Id")) { $env:TZ = $Id; [TimeZoneInfo]::ClearCachedData(); return $true }
+            $false
+        }
+        function Restore-TimeZone { $env:TZ = $script:savedTz; [TimeZoneInfo]::ClearCachedData() }
+        function Format-Local($Time) { $Time.ToLocalTime().ToString('yyyy-MM-dd HH:mm zzz') }
+    }
+
+    BeforeEach {
+        Set-AdeSimClock -Reset
+        Clear-AdeSimFault
+        Connect-AdeStore -Path (Join-Path $TestDrive "show-$([guid]::NewGuid().ToString('N')).db")
+        $script:t = New-SimToken -Name "Show $([guid]::NewGuid().ToString('N').Substring(0, 8))" -Devices 300
+    }
+
+    It 'counts Apple''s events apart from the default profile the sync assigned, and shows both' {
+        $p = New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity
+        Set-AdeDefaultProfile -Token $t.Token -Profile $p | Out-Null
+        $r = Sync-AdeDevice -Token $t.Token
+        $r.Added | Should -Be 300
+        $r.Modified | Should -Be 0
+        $r.DefaultProfileAssigned | Should -Be 300
+        $table = $r | Format-Table | Out-String -Width 250
+        $table | Should -Match 'Added\s+Modified\s+Removed\s+DefaultProfileAssigned'
+        $table | Should -Match '300\s+0\s+0\s+300'
+        # The next sync reads Apple's echo of those assignments: no modification by Apple, nothing assigned again.
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        $next = Sync-AdeDevice -Token $t.Token
+        ($next.Added, $next.Modified, $next.DefaultProfileAssigned) | Should -Be @(0, 0, 0)
+    }
+
+    It 'shows times in the session''s local time with the offset, and messages name the zone' {
+        $zoned = Use-TimeZone 'Asia/Kolkata'
+        try {
+            $r = Sync-AdeDevice -Token $t.Token
+            $r.StartedAt | Should -BeOfType ([DateTimeOffset])
+            ($r | Format-Table | Out-String -Width 250) | Should -BeLike "*$(Format-Local $r.StartedAt)*"
+            $s = Get-AdeSyncStatus -Token $t.Token.Name
+            $view = $s | Format-Table | Out-String -Width 250
+            $view | Should -BeLike "*$(Format-Local $s.LastSyncAt)*"
+            $view | Should -BeLike "*$(Format-Local $s.NextManualSyncAt)*"
+            $view | Should -BeLike "*$(Format-Local $s.NextAutomaticSyncAt)*"
+            $view | Should -Match 'NextAutomaticSyncAt'
+            if ($zoned) { $view | Should -Match '\+05:30' }
+            (Get-AdeTokenRequest | Format-Table | Out-String -Width 250) | Should -BeLike "*$(Format-Local (Get-AdeTokenRequest)[0].CreatedAt)*"
+            $err = { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+            $err.Exception.Message | Should -BeLike "*$($s.NextManualSyncAt.ToString('u'))*" # 'u' ends with Z: the zone is named
+        } finally { Restore-TimeZone }
+    }
+
+    It 'shows each sync of the history with when it ran, and never 0001-01-01' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 1)
+        Sync-AdeDevice -Token $t.Token -IfDue | Out-Null
+        $s = Get-AdeSyncStatus -Token $t.Token.Name
+        $s.History.Count | Should -Be 2
+        $table = $s.History | Format-Table | Out-String -Width 250
+        $table | Should -Match 'StartedAt'
+        foreach ($h in $s.History) { $table | Should -BeLike "*$(Format-Local $h.StartedAt)*" }
+        $everything = @(
+            $s | Format-Table | Out-String -Width 250
+            $s | Format-List * | Out-String -Width 250
+            $s.History | Format-Table | Out-String -Width 250
+            $s.History | Format-List * | Out-String -Width 250
+            Get-AdeToken | Format-List * | Out-String -Width 250
+        ) -join "`n"
+        $everything | Should -Not -Match '0001-01-01|0*1/0*1/0001'
+    }
+
+    It '-IfDue NotDue names when the scheduled sync really runs' {
+        $first = Sync-AdeDevice -Token $t.Token
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
+        $r = @(Sync-AdeDevice -Token $t.Token -IfDue -Verbose 4>&1)
+        $result = $r | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $result | Should -BeOfType ((Get-AdeModuleType AdeEnrollment.Engine.Model.AdeSyncResult))
+        $result.Status | Should -Be 'NotDue'
+        $s = Get-AdeSyncStatus -Token $t.Token.Name
+        $result.NextAutomaticSyncAt | Should -Be $s.LastSuccessfulSyncAt.AddHours(12)
+        $result.NextAutomaticSyncAt | Should -Be $s.NextAutomaticSyncAt
+        $result.NextAutomaticSyncAt | Should -BeGreaterThan $result.NextManualSyncAt
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join ' ' | Should -BeLike "*$($result.NextAutomaticSyncAt.ToString('u'))*"
+    }
+
+    It 'a clock that went backwards does not lock the token out: one warning, then the usual rules' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Days -365)
+        (Get-AdeSyncStatus -Token $t.Token.Name).NextManualSyncAt | Should -BeLessOrEqual ([DateTimeOffset]::UtcNow.AddDays(-364))
+        $r = Sync-AdeDevice -Token $t.Token -WarningVariable w 3>$null
+        $r.Status | Should -Be 'Succeeded'
+        @($w).Count | Should -Be 1
+        "$w" | Should -Match 'clock'
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 1)
+        { Sync-AdeDevice -Token $t.Token -ErrorAction Stop -WarningVariable w2 3>$null } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 12)
+        $auto = Sync-AdeDevice -Token $t.Token -IfDue -WarningVariable w3 3>$null
+        $auto.Status | Should -Be 'Succeeded'
+        @($w3).Count | Should -Be 0
     }
 }

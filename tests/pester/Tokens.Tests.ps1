@@ -243,6 +243,42 @@ Describe 'Update-AdeToken' {
         { Update-AdeToken -Token 'Renew me' -Path $file.Path } | Should -Throw -ErrorId 'TokenDecryptionFailed,AdeEnrollment.Commands.UpdateAdeTokenCommand'
         (Get-AdeToken -Name 'Renew me').ExpiresAt | Should -Be $before
     }
+
+    It 'refuses a superseded file (Apple rejects it) and leaves the token as it was' {
+        $older = Join-Path $TestDrive 'older.p7m'
+        Export-AdeSimServerToken -Server $t.Server -OutFile $older | Out-Null
+        Export-AdeSimServerToken -Server $t.Server -OutFile (Join-Path $TestDrive 'newest.p7m') | Out-Null # ABM: the newer download supersedes 'older'
+        $before = Get-AdeToken -Name 'Renew me'
+        { Update-AdeToken -Token 'Renew me' -Path $older } | Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.UpdateAdeTokenCommand'
+        $after = Get-AdeToken -Name 'Renew me'
+        $after.ExpiresAt | Should -Be $before.ExpiresAt
+        $after.Status | Should -Be $before.Status
+        $after.ModifiedAt | Should -Be $before.ModifiedAt
+    }
+
+    It 'renews with the newest download and records what Apple says about the server' {
+        $newest = Join-Path $TestDrive 'newest2.p7m'
+        Export-AdeSimServerToken -Server $t.Server -OutFile $newest | Out-Null
+        $u = Update-AdeToken -Token 'Renew me' -Path $newest
+        $u.Status | Should -Be 'Active'
+        $u.ServerName | Should -Be $t.Server
+    }
+
+    It 'refuses the token of another MDM server (TokenServerMismatch) naming both servers, and changes nothing' {
+        # The admin uploaded the same certificate to a second MDM server: its file decrypts with this token's key.
+        $other = "Other server $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $otherFile = Join-Path $TestDrive 'other-server.p7m'
+        New-AdeSimServer -Name $other -PublicKeyPath $t.Pem -OutFile $otherFile | Out-Null
+        $before = Get-AdeToken -Name 'Renew me'
+        $err = { Update-AdeToken -Token 'Renew me' -Path $otherFile } | Should -Throw -ErrorId 'TokenServerMismatch,AdeEnrollment.Commands.UpdateAdeTokenCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -BeLike "*'$other'*"
+        $err.Exception.Message | Should -BeLike "*'$($t.Server)'*"
+        $err.Exception.Message | Should -BeLike '*New-AdeToken*'
+        $after = Get-AdeToken -Name 'Renew me'
+        $after.ExpiresAt | Should -Be $before.ExpiresAt
+        $after.ServerUuid | Should -Be $before.ServerUuid
+    }
 }
 
 Describe 'Set-AdeToken' {
@@ -298,10 +334,23 @@ Describe 'Remove-AdeToken' {
         Invoke-Sql $db "UPDATE token SET default_profile_id = 'p1' WHERE id = '$id'"
         $err = { Remove-AdeToken -Token Old -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
         $err.Exception.Message | Should -Match '3 devices'
-        $err.Exception.Message | Should -Match 'default profile'
+        $err.Exception.Message | Should -BeLike "*the default profile 'Kiosk'*"
+        $err.Exception.Message | Should -Not -BeLike '*(1)*'
         $err.Exception.Message | Should -Match '2 profiles'
+        $err.Exception.Message | Should -BeLike "*Set-AdeDefaultProfile -Token 'Old' -Clear*"
         (Get-AdeToken -Name Old).DeviceCount | Should -Be 3
         (Get-AdeToken -Name Old).DefaultProfile | Should -Be 'Kiosk'
+    }
+
+    It 'advises only what blocks: one device and no default profile' {
+        $id = $t.Id.ToString()
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        Invoke-Sql $db "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('$id', 'C02ONE', $now)"
+        $err = { Remove-AdeToken -Token Old -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*while it has 1 device.*'
+        $err.Exception.Message | Should -Not -BeLike '*default profile*'
+        $err.Exception.Message | Should -Not -BeLike '*Remove-AdeProfile*'
+        $err.Exception.Message | Should -BeLike "*Get-AdeDevice -Token 'Old' | Remove-AdeDevice*"
     }
 
     It 'in a pipeline, a refused token does not stop the others' {
@@ -338,5 +387,38 @@ Describe 'Secrets never leave the store in clear' {
         if (Test-Path "$db-wal") { $bytes += [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes("$db-wal")) }
         foreach ($s in $secrets) { $bytes.Contains($s) | Should -BeFalse }
         $bytes.Contains('PRIVATE KEY') | Should -BeFalse
+    }
+}
+
+Describe '-Token and -Profile take objects, names and Ids' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'refs.db')
+        $script:t = (New-SimToken -Name 'Refs' -Folder $TestDrive).Token
+        $script:p = New-AdeProfile -Token $t -Name 'Staff' -UserAffinity WithUserAffinity
+    }
+
+    It 'shows -<Name> as an object parameter in the syntax' -ForEach @(
+        @{ Name = 'Token'; Command = 'Sync-AdeDevice' }
+        @{ Name = 'Profile'; Command = 'Set-AdeDeviceProfile' }
+        @{ Name = 'Token'; Command = 'Set-AdeDefaultProfile' }
+    ) {
+        (Get-Command $Command).Parameters[$Name].ParameterType | Should -Be ([object])
+        Get-Command $Command -Syntax | Should -Match "-$Name\]? <Object>"
+    }
+
+    It 'binds a token object, its name and its Id alike' {
+        (Get-AdeSyncStatus -Token $t).TokenId | Should -Be $t.Id
+        (Get-AdeSyncStatus -Token 'Refs').TokenId | Should -Be $t.Id
+        (Get-AdeSyncStatus -Token $t.Id).TokenId | Should -Be $t.Id
+        ($t | Get-AdeSyncStatus).TokenId | Should -Be $t.Id
+        { Get-AdeSyncStatus -Token 'No such token' -ErrorAction Stop } | Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.GetAdeSyncStatusCommand'
+    }
+
+    It 'Set-AdeDefaultProfile still takes the token from a piped profile or a row with a Token column' {
+        ($p | Set-AdeDefaultProfile -Profile $p -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token $t -Clear
+        ([pscustomobject]@{ Token = 'Refs' } | Set-AdeDefaultProfile -Profile 'Staff' -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token 'Refs' -Clear
+        ([pscustomobject]@{ TokenId = $t.Id } | Set-AdeDefaultProfile -Profile $p.Id -PassThru).DefaultProfile | Should -Be 'Staff'
     }
 }

@@ -134,13 +134,12 @@ internal static class DeviceRepository
                 counts.Added++;
                 events.Add(new(d.SerialNumber, AdeDeviceEventKind.Added));
             }
-            else
+            else if (ChangedFields(before!, d, profileUuid) is { Length: > 0 } changed && changed != "ProfileAssignedAt")
             {
+                // Modified counts (and journals) what Apple changed. An event that only confirms what the store holds —
+                // above all the echo of a profile the module assigned itself, whose assign time is Apple's — is not one.
                 counts.Modified++;
-                if (ChangedFields(before!, d, profileUuid) is { Length: > 0 } changed)
-                {
-                    events.Add(new(d.SerialNumber, AdeDeviceEventKind.Modified, changed));
-                }
+                events.Add(new(d.SerialNumber, AdeDeviceEventKind.Modified, changed));
             }
 
             if (profileUuid is null && (added || !string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase)))

@@ -39,12 +39,11 @@ public static class ErrorCatalog
         F("The store '{0}' holds encrypted secrets, but its key file '{1}' is missing. Restore the key file, or connect with the passphrase if the store was created with one.", path, keyPath),
         path);
 
-    public static AdeException StoreKeyKindMismatch(string path, string storeKind, string givenKind) => E(nameof(StoreKeyKindMismatch),
+    public static AdeException StoreKeyKindMismatch(string path, bool storeHasPassphrase) => E(nameof(StoreKeyKindMismatch),
         AdeErrorCategory.SecurityError,
-        F("The store '{0}' protects its secrets with a {1}, but a {2} was given. {3}", path, storeKind, givenKind,
-            storeKind == "passphrase"
-                ? "Connect with Connect-AdeStore -Key <SecureString> or set $env:ADE_ENROLLMENT_STORE_KEY."
-                : "Connect without -Key (and unset $env:ADE_ENROLLMENT_STORE_KEY)."),
+        storeHasPassphrase
+            ? F("The store '{0}' is protected by a passphrase, and no passphrase was given. Give it with Connect-AdeStore -Path '{0}' -Key (Read-Host -AsSecureString 'Store passphrase'), or set $env:ADE_ENROLLMENT_STORE_KEY to it before the store is opened (for scheduled scripts).", path)
+            : F("The store '{0}' protects its secrets with a key file beside the store (DPAPI-protected on Windows), not with a passphrase, but a passphrase was given (-Key or $env:ADE_ENROLLMENT_STORE_KEY). Connect without -Key and remove $env:ADE_ENROLLMENT_STORE_KEY.", path),
         path);
 
     // ---- store failures, key file, secrets and files (hostile input and failing parts) ------------------------------
@@ -138,6 +137,12 @@ public static class ErrorCatalog
         F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName),
         existingName);
 
+    public static AdeException TokenServerMismatch(string token, string? storedServer, string storedUuid, string? fileServer, string? fileUuid, string path) => E(nameof(TokenServerMismatch),
+        AdeErrorCategory.InvalidData,
+        F("The token file '{0}' belongs to MDM server '{1}' ({2}), but token '{3}' is MDM server '{4}' ({5}); a token is renewed only with a file of its own MDM server. Download the token of '{4}' in Apple Business Manager and run Update-AdeToken again, or, to add '{1}' as a token of its own, import it as a new token: create a request with New-AdeTokenRequest, upload its certificate to '{1}' in Apple Business Manager, download that server's token and run New-AdeToken. Nothing was changed.",
+            path, fileServer ?? "?", fileUuid ?? "?", token, storedServer ?? "?", storedUuid),
+        path);
+
     public static AdeException TokenLimitReached(int limit) => E(nameof(TokenLimitReached),
         AdeErrorCategory.LimitsExceeded,
         F("This store already holds {0} ADE tokens, the most Intune allows. Remove a token you no longer use (Remove-AdeToken) before adding another.", limit));
@@ -158,10 +163,34 @@ public static class ErrorCatalog
         F("A token named '{0}' already exists. Token names are unique in a store; choose another -Name.", name),
         name);
 
-    public static AdeException TokenHasDependents(string name, IReadOnlyList<string> blockers) => E(nameof(TokenHasDependents),
-        AdeErrorCategory.InvalidOperation,
-        F("Token '{0}' cannot be removed while it has {1}. Remove those first (Set-AdeDefaultProfile -Clear, Remove-AdeDevice, Remove-AdeProfile), then remove the token.", name, string.Join(", ", blockers)),
-        name);
+    public static AdeException TokenHasDependents(string name, long devices, string? defaultProfile, long profiles)
+    {
+        var blockers = new List<string>();
+        var steps = new List<string>();
+        if (devices > 0)
+        {
+            blockers.Add(devices == 1 ? "1 device" : F("{0:N0} devices", devices));
+            steps.Add(F("remove the devices (Get-AdeDevice -Token '{0}' | Remove-AdeDevice)", name));
+        }
+
+        if (defaultProfile is not null)
+        {
+            blockers.Add(F("the default profile '{0}'", defaultProfile));
+            steps.Add(F("clear the default profile (Set-AdeDefaultProfile -Token '{0}' -Clear)", name));
+        }
+
+        if (profiles > 0)
+        {
+            blockers.Add(profiles == 1 ? "1 profile" : F("{0:N0} profiles", profiles));
+            steps.Add(F("remove the {0} (Get-AdeProfile -Token '{1}' | Remove-AdeProfile)", profiles == 1 ? "profile" : "profiles", name));
+        }
+
+        static string Join(List<string> items) => items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
+        return E(nameof(TokenHasDependents),
+            AdeErrorCategory.InvalidOperation,
+            F("Token '{0}' cannot be removed while it has {1}. First {2}; then remove the token.", name, Join(blockers), Join(steps)),
+            name);
+    }
 
     // ---- Apple's ADE service -----------------------------------------------------------------------------------
     // Raised by the Apple client (Apple/AppleClient.cs). Bodies are matched as plain text or JSON-quoted; the message

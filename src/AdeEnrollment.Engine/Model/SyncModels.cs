@@ -49,9 +49,14 @@ public sealed class AdeSyncResult
 
     public long DeviceCount { get; internal init; }
 
-    public DateTimeOffset NextManualSyncAt { get; internal init; }
+    /// <summary>When the next manual sync is allowed. Null in the history of Get-AdeSyncStatus (it is not kept there).</summary>
+    public DateTimeOffset? NextManualSyncAt { get; internal init; }
 
-    public DateTimeOffset NextFullSyncAt { get; internal init; }
+    /// <summary>When the next full sync is allowed. Null in the history of Get-AdeSyncStatus.</summary>
+    public DateTimeOffset? NextFullSyncAt { get; internal init; }
+
+    /// <summary>When Sync-AdeDevice -IfDue (a scheduler) will really sync this token next. Not kept in the history.</summary>
+    public DateTimeOffset? NextAutomaticSyncAt { get; internal init; }
 
     /// <summary>Apple delivers about 3000 devices a minute to an MDM: how long the token's whole set takes to arrive.</summary>
     public double ExpectedAbmDeliveryMinutes { get; internal init; }

@@ -128,6 +128,9 @@ public sealed class AdeStoreInfo
 
     public string Path { get; internal init; } = "";
 
+    /// <summary>False when no store exists at Path yet (Get-AdeStore does not create one); the other values are then empty.</summary>
+    public bool Exists { get; internal init; }
+
     public int SchemaVersion { get; internal init; }
 
     public string KeyProtection { get; internal init; } = "";

@@ -92,7 +92,7 @@ public sealed class AdeStore
 
         if (actual != requested && (actual == StoreKeyProtection.Passphrase || requested == StoreKeyProtection.Passphrase))
         {
-            throw ErrorCatalog.StoreKeyKindMismatch(path, Describe(actual), Describe(requested));
+            throw ErrorCatalog.StoreKeyKindMismatch(path, storeHasPassphrase: actual == StoreKeyProtection.Passphrase);
         }
 
         var store = actual == requested ? probe : new AdeStore(path, passphrase, actual);
@@ -103,8 +103,6 @@ public sealed class AdeStore
 
         return store;
     }
-
-    private static string Describe(StoreKeyProtection p) => p == StoreKeyProtection.Passphrase ? "passphrase" : "key file";
 
     private static void CheckHeader(string path)
     {

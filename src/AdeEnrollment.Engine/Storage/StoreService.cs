@@ -10,8 +10,22 @@ public sealed class StoreService
 
     public StoreService(AdeStore store) => this.store = store;
 
+    /// <summary>
+    /// A store that does not exist yet (no file, or an empty one), described without creating it: Get-AdeStore only
+    /// looks. The first cmdlet that works with the store (or Connect-AdeStore) creates it.
+    /// </summary>
+    public static AdeStoreInfo Missing(string path) => new() { Path = System.IO.Path.GetFullPath(path), Exists = false };
+
+    /// <summary>True when <paramref name="path"/> holds something a store would open (or refuse), false when nothing is there yet.</summary>
+    public static bool Exists(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        return Directory.Exists(full) || (File.Exists(full) && new FileInfo(full).Length > 0);
+    }
+
     public AdeStoreInfo GetInfo() => store.Read(c => new AdeStoreInfo
     {
+        Exists = true,
         Path = store.Path,
         SchemaVersion = (int)c.Scalar<long>("PRAGMA user_version"),
         KeyProtection = store.KeyProtection.ToString(),

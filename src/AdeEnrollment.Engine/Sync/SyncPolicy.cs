@@ -17,8 +17,14 @@ public enum AdeSyncTrigger
     /// <summary>Sync-AdeDevice -IfDue: a scheduler's sync, due every 12 hours.</summary>
     Automatic,
 
-    /// <summary>The full sync that follows a failed delta sync or a cursor Apple no longer accepts.</summary>
+    /// <summary>The full sync that follows a failed sync (or a sync whose lease lapsed).</summary>
     Recovery,
+
+    /// <summary>
+    /// A full re-fetch that Apple asked for during a delta sync: the sync cursor expired or is unknown to Apple
+    /// (EXPIRED_CURSOR, INVALID_CURSOR). Nothing failed; the whole device list is read again.
+    /// </summary>
+    CursorExpired,
 }
 
 /// <summary>What a token's sync history says about the next sync (read from the store, per token).</summary>
@@ -28,13 +34,17 @@ public sealed record SyncHistoryState(
     DateTimeOffset? LastFullSyncAt,
     bool NextMustBeFull);
 
-/// <summary>The decision for one request to sync.</summary>
-public sealed record SyncDecision(bool Run, AdeSyncKind Kind, AdeSyncTrigger Trigger, DateTimeOffset? AllowedAt, string? RefusedBy);
+/// <summary>
+/// The decision for one request to sync. <paramref name="ClockSkew"/>: the history holds times in the future (the
+/// clock went backwards); they were not allowed to hold the sync back, and the caller should say so once.
+/// </summary>
+public sealed record SyncDecision(bool Run, AdeSyncKind Kind, AdeSyncTrigger Trigger, DateTimeOffset? AllowedAt, string? RefusedBy, bool ClockSkew = false);
 
 /// <summary>
 /// Intune's sync rules (SPEC §5), as pure functions of the token's history and the clock:
 /// first sync full; full at most once every 7 days; manual delta at most once per 15 minutes; automatic (-IfDue) every
 /// 12 hours; after a failed delta sync the next sync is full whatever triggers it, not held back by the 7-day rule.
+/// Recorded times from the future (a clock that went backwards) hold nothing back (<see cref="WithoutClockSkew"/>).
 /// </summary>
 public static class SyncPolicy
 {
@@ -43,11 +53,52 @@ public static class SyncPolicy
     public static readonly TimeSpan AutomaticInterval = TimeSpan.FromHours(12);
     public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(15);
 
+    /// <summary>How far a recorded time may lie in the future before it counts as a clock problem, not as history.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
     public const string ManualSyncTooSoon = nameof(ManualSyncTooSoon);
     public const string FullSyncTooSoon = nameof(FullSyncTooSoon);
     public const string NotDue = nameof(NotDue);
 
+    /// <summary>
+    /// A recorded sync time more than <see cref="MaxClockSkew"/> ahead of <paramref name="now"/> cannot be history: the
+    /// clock went backwards (or was ahead when the time was recorded). Such a time must not lock a token out for as long
+    /// as the clock was wrong, so it is read as "long enough ago" and holds nothing back. True when a time was dropped.
+    /// </summary>
+    public static bool HasClockSkew(SyncHistoryState state, DateTimeOffset now)
+        => IsFuture(state.LastSyncStartedAt, now) || IsFuture(state.LastSuccessfulSyncAt, now) || IsFuture(state.LastFullSyncAt, now);
+
+    /// <summary>The history with every time from the future replaced by a time that holds nothing back.</summary>
+    public static SyncHistoryState WithoutClockSkew(SyncHistoryState state, DateTimeOffset now)
+    {
+        if (!HasClockSkew(state, now))
+        {
+            return state;
+        }
+
+        // Long enough ago for every rule (the 7-day full rule is the longest), but still "a sync happened".
+        var past = now - FullInterval;
+        return state with
+        {
+            LastSyncStartedAt = IsFuture(state.LastSyncStartedAt, now) ? past : state.LastSyncStartedAt,
+            LastSuccessfulSyncAt = IsFuture(state.LastSuccessfulSyncAt, now) ? past : state.LastSuccessfulSyncAt,
+            LastFullSyncAt = IsFuture(state.LastFullSyncAt, now) ? past : state.LastFullSyncAt,
+        };
+    }
+
+    private static bool IsFuture(DateTimeOffset? time, DateTimeOffset now) => time > now + MaxClockSkew;
+
     public static SyncDecision Decide(SyncHistoryState state, DateTimeOffset now, bool full, bool ifDue)
+    {
+        if (HasClockSkew(state, now))
+        {
+            return DecideInTime(WithoutClockSkew(state, now), now, full, ifDue) with { ClockSkew = true };
+        }
+
+        return DecideInTime(state, now, full, ifDue);
+    }
+
+    private static SyncDecision DecideInTime(SyncHistoryState state, DateTimeOffset now, bool full, bool ifDue)
     {
         if (state.LastSyncStartedAt is null)
         {
@@ -101,9 +152,17 @@ public static class SyncPolicy
     /// <summary>When the next manual delta sync and the next full sync are allowed (for results and Get-AdeSyncStatus).</summary>
     public static (DateTimeOffset NextManual, DateTimeOffset NextFull) NextAllowed(SyncHistoryState state, DateTimeOffset now)
     {
+        state = WithoutClockSkew(state, now);
         var manual = state.LastSyncStartedAt is null ? now : Max(now, state.LastSyncStartedAt.Value + ManualInterval);
         var full = state.LastFullSyncAt is null || state.NextMustBeFull ? manual : Max(manual, state.LastFullSyncAt.Value + FullInterval);
         return (manual, full);
+    }
+
+    /// <summary>When Sync-AdeDevice -IfDue will really sync this token next (now, when it is due already).</summary>
+    public static DateTimeOffset NextAutomatic(SyncHistoryState state, DateTimeOffset now)
+    {
+        var d = Decide(state, now, full: false, ifDue: true);
+        return d.Run ? now : d.AllowedAt ?? now;
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;

@@ -84,6 +84,18 @@ public sealed class SyncService
                 return (d with { Run = false, RefusedBy = WhatIf }, 0L, s);
             }
 
+            if (d.ClockSkew)
+            {
+                // Once: the times from the future are dropped, so the next decision no longer sees them.
+                var limit = ToUnixMs(now + SyncPolicy.MaxClockSkew);
+                c.Execute(
+                    """
+                    UPDATE sync_state SET last_success_at = CASE WHEN last_success_at > $limit THEN NULL ELSE last_success_at END,
+                                          last_full_at = CASE WHEN last_full_at > $limit THEN NULL ELSE last_full_at END
+                    WHERE token_id = $t
+                    """, ("$limit", limit), ("$t", token.Id.ToString()));
+            }
+
             var id = c.Scalar<long>(
                 "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ($t, $k, $tr, 'Running', $now) RETURNING id",
                 ("$t", token.Id.ToString()), ("$k", d.Kind.ToString()), ("$tr", d.Trigger.ToString()), ("$now", ToUnixMs(now)));
@@ -91,6 +103,12 @@ public sealed class SyncService
                 ("$l", lease), ("$exp", ToUnixMs(now + SyncPolicy.LeaseDuration)), ("$h", id), ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()));
             return (d, id, s);
         });
+
+        if (decision.Run && decision.ClockSkew)
+        {
+            var future = new[] { state.History.LastSyncStartedAt, state.History.LastSuccessfulSyncAt, state.History.LastFullSyncAt }.Max();
+            host.WriteWarning($"The sync history of token '{token.Name}' has a sync at {future:u}, later than the current time {now:u}: this computer's clock went backwards or was wrong when that sync ran. The sync runs anyway and the wrong time is dropped; check the system clock and its time synchronisation.");
+        }
 
         if (!decision.Run)
         {
@@ -118,7 +136,6 @@ public sealed class SyncService
             var lapsed = s.LeaseId is not null && !leaseLive;
             var history = s.History with { NextMustBeFull = s.History.NextMustBeFull || lapsed };
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
-            var auto = SyncPolicy.Decide(history, now, false, true);
             var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString()));
             var list = ReadHistory(c, token, HistoryShown);
             return new AdeSyncState
@@ -135,7 +152,7 @@ public sealed class SyncService
                 NextSyncIsFull = history.LastSyncStartedAt is null || history.NextMustBeFull,
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
-                NextAutomaticSyncAt = auto.Run ? now : auto.AllowedAt ?? now,
+                NextAutomaticSyncAt = leaseLive ? Later(SyncPolicy.NextAutomatic(history, now), s.LeaseExpiresAt!.Value) : SyncPolicy.NextAutomatic(history, now),
                 DeviceCount = devices,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
                 History = list,
@@ -143,14 +160,20 @@ public sealed class SyncService
         });
     }
 
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
     internal static double ExpectedMinutes(long devices) => Math.Round(devices / (double)DevicesPerMinuteFromApple, 1);
 
     private AdeSyncResult NotDueResult(AdeToken token, SyncDecision decision, SyncStateRow state, DateTimeOffset now)
     {
         var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+        // When a scheduler's next -IfDue run will really sync: while another sync runs, not before its lease ends.
+        var nextAutomatic = decision.RefusedBy == SyncInProgressNotDue
+            ? Later(SyncPolicy.NextAutomatic(state.History, now), decision.AllowedAt ?? now)
+            : decision.AllowedAt ?? now;
         host.WriteVerbose(decision.RefusedBy == SyncInProgressNotDue
-            ? $"Another sync of token '{token.Name}' is running; no sync is due from this scheduler run."
-            : $"No sync of token '{token.Name}' is due; the next automatic sync is due at {decision.AllowedAt:u}.");
+            ? $"Another sync of token '{token.Name}' is running; no sync is due from this scheduler run. The next automatic sync is due at {nextAutomatic:u} at the earliest."
+            : $"No sync of token '{token.Name}' is due; the next automatic sync is due at {nextAutomatic:u}.");
         return new AdeSyncResult
         {
             Token = token.Name,
@@ -162,6 +185,7 @@ public sealed class SyncService
             DeviceCount = token.DeviceCount,
             NextManualSyncAt = nextManual,
             NextFullSyncAt = nextFull,
+            NextAutomaticSyncAt = nextAutomatic,
             ExpectedAbmDeliveryMinutes = ExpectedMinutes(token.DeviceCount),
         };
     }
@@ -310,7 +334,7 @@ public sealed class SyncService
                 {
                     Host.WriteWarning($"Apple no longer accepts the sync cursor of token '{token.Name}' ({ex.ErrorId}); fetching every device again.");
                     kind = AdeSyncKind.Full;
-                    trigger = AdeSyncTrigger.Recovery;
+                    trigger = AdeSyncTrigger.CursorExpired; // Apple's cursor rule, not a failed sync
                     cursor = FullFetch(client, null, historyId);
                     Delta(client, cursor);
                 }
@@ -522,6 +546,7 @@ public sealed class SyncService
 
             var state = owner.store.Read(c => LoadState(c, token.Id)!);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+            var nextAutomatic = SyncPolicy.NextAutomatic(state.History, now);
             return new AdeSyncResult
             {
                 Token = token.Name,
@@ -540,6 +565,7 @@ public sealed class SyncService
                 DeviceCount = counted.All,
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
+                NextAutomaticSyncAt = nextAutomatic,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.Assigned),
             };
         }

@@ -164,8 +164,7 @@ public sealed class TokenService
             return null;
         }
 
-        // Apple must accept the token before it is stored: a rejected token throws the catalogued Apple error here.
-        var account = verifier?.Verify(serviceUri, content, args.Name ?? name);
+        var account = VerifyWithApple(serviceUri, content, args.Name ?? name);
         if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
         {
             var serverName = account.ServerName.Trim();
@@ -364,6 +363,15 @@ public sealed class TokenService
             return null;
         }
 
+        // The same check as New-AdeToken: a file Apple no longer accepts (superseded by a newer download, revoked)
+        // is refused here and nothing is stored.
+        var account = VerifyWithApple(token.ServiceUri, content, token.Name);
+        if (account is not null && token.ServerUuid is not null && !string.IsNullOrEmpty(account.ServerUuid)
+            && !string.Equals(account.ServerUuid, token.ServerUuid, StringComparison.OrdinalIgnoreCase))
+        {
+            throw ErrorCatalog.TokenServerMismatch(token.Name, token.ServerName, token.ServerUuid, account.ServerName, account.ServerUuid, fullPath);
+        }
+
         store.WriteRemovingSecrets((c, _) => // the replaced credentials must not survive in free pages or the -wal
         {
             var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
@@ -376,9 +384,14 @@ public sealed class TokenService
             c.Execute(
                 """
                 UPDATE token SET credentials = $cred, consumer_key_hash = $ck, expires_at = $exp, apple_id = $apple,
-                                 invalid_reason = NULL, modified_at = $now
+                                 invalid_reason = NULL, modified_at = $now,
+                                 server_name = coalesce($sname, server_name), server_uuid = coalesce($suuid, server_uuid),
+                                 org_name = coalesce($org, org_name), org_type = coalesce($otype, org_type),
+                                 admin_id = coalesce($admin, admin_id)
                 WHERE id = $id
                 """,
+                ("$sname", account?.ServerName), ("$suuid", account?.ServerUuid), ("$org", account?.OrgName), ("$otype", account?.OrgType),
+                ("$admin", account?.AdminId ?? account?.FacilitatorId),
                 ("$cred", SealCredentials(token.Id, content)), ("$ck", ConsumerKeyHash(content.ConsumerKey)), ("$exp", ToUnixMs(content.AccessTokenExpiry)),
                 ("$apple", newAppleId), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", token.Id.ToString()));
             return 0;
@@ -459,23 +472,18 @@ public sealed class TokenService
 
     private void CheckNoDependents(Guid tokenId, string name, SqliteConnection? connection)
     {
-        List<string> Blockers(SqliteConnection c)
+        (long Devices, string? DefaultProfile, long Profiles) Count(SqliteConnection c)
         {
-            var blockers = new List<string>();
             var id = ("$id", (object?)tokenId.ToString());
-            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id);
-            var hasDefault = c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $id", id) is not null;
-            var profiles = c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id);
-            if (devices > 0) blockers.Add(devices == 1 ? "1 device" : $"{devices:N0} devices");
-            if (hasDefault) blockers.Add("a default profile");
-            if (profiles > 0) blockers.Add(profiles == 1 ? "1 profile" : $"{profiles:N0} profiles");
-            return blockers;
+            return (c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id),
+                    c.Scalar<string>("SELECT p.name FROM token t JOIN profile p ON p.id = t.default_profile_id WHERE t.id = $id", id),
+                    c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id));
         }
 
-        var found = connection is null ? store.Read(Blockers) : Blockers(connection);
-        if (found.Count > 0)
+        var found = connection is null ? store.Read(Count) : Count(connection);
+        if (found.Devices > 0 || found.DefaultProfile is not null || found.Profiles > 0)
         {
-            throw ErrorCatalog.TokenHasDependents(name, found);
+            throw ErrorCatalog.TokenHasDependents(name, found.Devices, found.DefaultProfile, found.Profiles);
         }
     }
 
@@ -576,6 +584,14 @@ public sealed class TokenService
         host.WriteVerbose($"Decrypted the server token in '{path}' with the key of {keyOwner}.");
         return content;
     }
+
+    /// <summary>
+    /// The one check of a server token with Apple (POST /session, GET /account), for New-AdeToken and Update-AdeToken:
+    /// Apple must accept the credentials before they are stored; a refusal throws the catalogued Apple error.
+    /// Null when this service has no verifier (engine tests without an Apple service).
+    /// </summary>
+    private AppleAccount? VerifyWithApple(Uri serviceUri, ServerTokenContent content, string tokenName)
+        => verifier?.Verify(serviceUri, content, tokenName);
 
     private void WarnIfExpiringSoon(AdeToken token)
     {

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -10,17 +11,17 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(string))]
 public sealed class ExportAdeProfileCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The enrollment profile to export: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
     [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     /// <summary>The file to write; without it the JSON is written to the pipeline.</summary>
     [Parameter(Position = 1)]
@@ -35,7 +36,7 @@ public sealed class ExportAdeProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var json = Engine.Profiles.Export(Profile, Token, Path is null ? null : ResolvePath(Path), NoClobber);
+        var json = Engine.Profiles.Export(Ref(Profile), Ref(Token), Path is null ? null : ResolvePath(Path), NoClobber);
         if (Path is null)
         {
             WriteObject(json);

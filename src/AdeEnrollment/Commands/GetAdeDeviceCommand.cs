@@ -6,6 +6,7 @@ using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -25,7 +26,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     /// Piped input: tokens (their devices), profiles (the devices that hold them), devices, serial strings, or rows
     /// with a serial number column (Import-Csv).
     /// </summary>
-    [Parameter(ParameterSetName = ByInputObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByInputObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Tokens, profiles, devices, serial numbers or rows with a serial number column to list devices for.")]
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 
@@ -34,7 +35,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     [Parameter(ParameterSetName = BySerial, Position = 0)]
     [Alias("Serial", "SerialNumbers")]
@@ -46,7 +47,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Profile { get; set; }
+    public object? Profile { get; set; }
 
     [Parameter]
     public SwitchParameter Unassigned { get; set; }
@@ -81,7 +82,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
         if (ParameterSetName == ByInputObject)
         {
             foreach (var item in InputObject)
@@ -92,7 +93,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
-        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Profile, Token).Id;
+        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), Ref(Token)).Id;
         if (SerialNumber is null)
         {
             Write(Query(tokenId, null, profileId, Unassigned, RemovedFromAbm));
@@ -111,7 +112,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         {
             case AdeToken token:
                 {
-                    Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Profile, token.Id.ToString()).Id;
+                    Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
                     Write(Query(token.Id, null, byToken, Unassigned, RemovedFromAbm));
                     return;
                 }
@@ -135,12 +136,12 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
         if (tokenId is not { } id)
         {
-            return profileWithoutToken ??= Engine.Profiles.Resolve(Profile).Id;
+            return profileWithoutToken ??= Engine.Profiles.Resolve(Ref(Profile)).Id;
         }
 
         if (!profileByToken.TryGetValue(id, out var profileId))
         {
-            profileByToken[id] = profileId = Engine.Profiles.Resolve(Profile, id.ToString()).Id;
+            profileByToken[id] = profileId = Engine.Profiles.Resolve(Ref(Profile), id.ToString()).Id;
         }
 
         return profileId;

@@ -5,6 +5,7 @@ using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -17,7 +18,7 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     [Parameter(Position = 0)]
     [SupportsWildcards]
@@ -32,7 +33,7 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
         var profiles = Guid.TryParse(Name, out var id) ? Engine.Profiles.Get(id: id) : Engine.Profiles.Get(tokenId, Name, Default);
         if (profiles.Count == 0 && Name is not null && !Wildcard.HasWildcard(Name))
         {

@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -15,13 +16,13 @@ public sealed class GetAdeSyncStatusCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
     {
-        var list = Token is null ? Engine.Tokens.GetTokens() : [Engine.Tokens.ResolveToken(Token)];
+        var list = Token is null ? Engine.Tokens.GetTokens() : [Engine.Tokens.ResolveToken(Ref(Token))];
         foreach (var token in list)
         {
             WriteObject(Engine.Sync.GetStatus(token));

@@ -21,7 +21,7 @@ public sealed class GetAdeTokenCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
-    [Parameter(ParameterSetName = ById, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = ById, Mandatory = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The Id (a GUID) of the token to get.")]
     [Alias("TokenId")]
     public Guid[] Id { get; set; } = [];
 

@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -11,13 +12,13 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeProfile))]
 public sealed class ImportAdeProfileCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, HelpMessage = "The token to import the profile into: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The JSON file written by Export-AdeProfile.")]
     [Alias("FullName")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
@@ -31,7 +32,7 @@ public sealed class ImportAdeProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var profile = Engine.Profiles.Import(Token, ResolvePath(Path), Name);
+        var profile = Engine.Profiles.Import(Ref(Token), ResolvePath(Path), Name);
         if (profile is not null)
         {
             WriteObject(profile);

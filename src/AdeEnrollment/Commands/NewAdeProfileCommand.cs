@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -11,24 +12,24 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeProfile))]
 public sealed class NewAdeProfileCommand : ProfileSettingsCmdlet
 {
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token the profile belongs to: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The profile name (up to 125 characters, unique per token).")]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, HelpMessage = "WithUserAffinity (devices of one user) or WithoutUserAffinity (kiosk, shared devices).")]
     public UserAffinity UserAffinity { get; set; }
 
     protected override UserAffinity? GivenUserAffinity => UserAffinity;
 
     protected override void ProcessItem()
     {
-        var profile = Engine.Profiles.New(Token, Name, GivenSettings());
+        var profile = Engine.Profiles.New(Ref(Token), Name, GivenSettings());
         if (profile is not null)
         {
             WriteObject(profile);

@@ -3,6 +3,7 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Tokens;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -14,17 +15,17 @@ public sealed class NewAdeTokenCommand : AdeCmdlet
     /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
     protected override bool ProcessItemWaitsForApple => true;
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token request (from New-AdeTokenRequest) whose certificate was uploaded to Apple Business Manager: the request object or its Id.")]
     [ReferenceTransformation]
     [ValidateNotNullOrEmpty]
-    public string Request { get; set; } = "";
+    public object Request { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The server token file (.p7m) downloaded from Apple Business Manager.")]
     [Alias("FilePath")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, HelpMessage = "The Apple ID (email address) of the Apple Business Manager account that created the token.")]
     [ValidateNotNullOrEmpty]
     public string AppleId { get; set; } = "";
 
@@ -50,7 +51,7 @@ public sealed class NewAdeTokenCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.NewToken(new NewTokenArgs(Request, ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri, AllowNonAppleServiceUri));
+        var token = Engine.Tokens.NewToken(new NewTokenArgs(Ref(Request), ResolvePath(Path), AppleId, Name, EnrollmentUrl, ScopeTag, ServiceUri, AllowNonAppleServiceUri));
         if (token is not null)
         {
             WriteObject(token);

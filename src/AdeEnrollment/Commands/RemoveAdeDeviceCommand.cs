@@ -4,6 +4,7 @@ using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -19,13 +20,13 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
     private const string ByObject = "ByObject";
     private readonly List<DeviceTarget> targets = [];
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0)]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = "The serial numbers of the devices to remove from the store.")]
     [Alias("Serial")]
     [ValidateNotNullOrEmpty]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to remove: AdeDevice objects, serial numbers or rows with a serial number column.")]
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 
@@ -33,13 +34,13 @@ public sealed class RemoveAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
         if (ParameterSetName == ByObject)
         {
             foreach (var item in InputObject)

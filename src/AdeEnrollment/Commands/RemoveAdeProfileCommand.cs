@@ -2,6 +2,7 @@ using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -10,19 +11,19 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(void))]
 public sealed class RemoveAdeProfileCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The enrollment profile to remove: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
     [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     protected override bool ErrorsArePerItem => true;
 
-    protected override void ProcessItem() => Engine.Profiles.Remove(Profile, Token);
+    protected override void ProcessItem() => Engine.Profiles.Remove(Ref(Profile), Ref(Token));
 }

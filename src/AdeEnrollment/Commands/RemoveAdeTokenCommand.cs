@@ -2,6 +2,7 @@ using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -10,13 +11,13 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(void))]
 public sealed class RemoveAdeTokenCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to remove: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
     protected override bool ErrorsArePerItem => true;
 
-    protected override void ProcessItem() => Engine.Tokens.RemoveToken(Token);
+    protected override void ProcessItem() => Engine.Tokens.RemoveToken(Ref(Token));
 }

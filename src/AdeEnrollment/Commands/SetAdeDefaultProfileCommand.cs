@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -14,20 +15,20 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     private const string SetSet = "Set";
     private const string ClearSet = "Clear";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to set or clear: a token object, its name or its Id.")]
     [Alias("TokenId")]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 1)]
+    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 1, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
-    [Parameter(ParameterSetName = ClearSet, Mandatory = true)]
+    [Parameter(ParameterSetName = ClearSet, Mandatory = true, HelpMessage = "Clears the token's default profile.")]
     public SwitchParameter Clear { get; set; }
 
     [Parameter]
@@ -37,7 +38,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Profiles.SetDefault(Token, Clear ? null : Profile);
+        var token = Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile));
         if (PassThru && token is not null)
         {
             WriteObject(token);

@@ -5,6 +5,7 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -24,26 +25,26 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     private const string ByObject = "ByObject";
     private readonly List<DeviceTarget> targets = [];
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The enrollment profile to assign: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
     [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 1)]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 1, HelpMessage = "The serial numbers of the devices to assign the profile to.")]
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "The devices to assign the profile to: AdeDevice objects, serial numbers or rows with a serial number column.")]
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 
@@ -66,7 +67,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     protected override void EndItems()
     {
         var summary = new AssignmentService.AssignmentSummary();
-        foreach (var result in Engine.Assignments.Assign(Profile, Token, targets, summary))
+        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), targets, summary))
         {
             WriteObject(result);
         }

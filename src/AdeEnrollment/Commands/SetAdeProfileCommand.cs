@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -14,17 +15,17 @@ public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
     /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
     protected override bool ProcessItemWaitsForApple => true;
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The enrollment profile to change: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
     [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -46,7 +47,7 @@ public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
 
     protected override void ProcessItem()
     {
-        var profile = Engine.Profiles.Set(Profile, Token, NewName, GivenSettings());
+        var profile = Engine.Profiles.Set(Ref(Profile), Ref(Token), NewName, GivenSettings());
         if (PassThru && profile is not null)
         {
             WriteObject(profile);

@@ -4,6 +4,7 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Tokens;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -12,11 +13,11 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class SetAdeTokenCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to change: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -37,7 +38,7 @@ public sealed class SetAdeTokenCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.SetToken(new SetTokenArgs(Token, Name, ScopeTag, EnrollmentUrl));
+        var token = Engine.Tokens.SetToken(new SetTokenArgs(Ref(Token), Name, ScopeTag, EnrollmentUrl));
         if (PassThru)
         {
             WriteObject(token);

@@ -3,6 +3,7 @@ using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
@@ -11,13 +12,13 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class UpdateAdeTokenCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token to renew: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Token { get; set; } = "";
+    public object Token { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The new server token file (.p7m) downloaded from Apple Business Manager for this token's MDM server.")]
     [Alias("FilePath")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
@@ -28,7 +29,7 @@ public sealed class UpdateAdeTokenCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.UpdateToken(Token, ResolvePath(Path), AppleId);
+        var token = Engine.Tokens.UpdateToken(Ref(Token), ResolvePath(Path), AppleId);
         if (token is not null)
         {
             WriteObject(token);

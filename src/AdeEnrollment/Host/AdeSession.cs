@@ -42,6 +42,43 @@ internal static class AdeSession
 
     private static bool explicitlyConnected;
 
+    /// <summary>
+    /// The store the session would use, only if it is open already or exists on disk; otherwise null and the path it
+    /// would create (Get-AdeStore describes a store without creating it).
+    /// </summary>
+    public static AdeStore? CurrentIfExists(out string path)
+    {
+        lock (Gate)
+        {
+            if (current is not null && (explicitlyConnected || current.Path == StoreLocator.DefaultPath()))
+            {
+                path = current.Path;
+                return current;
+            }
+
+            path = Path.GetFullPath(StoreLocator.DefaultPath());
+            if (!StoreService.Exists(path))
+            {
+                return null;
+            }
+        }
+
+        return Current;
+    }
+
+    /// <summary>Forgets the store chosen with Connect-AdeStore: the session goes back to $env:ADE_ENROLLMENT_STORE or the default.</summary>
+    public static string? Disconnect()
+    {
+        lock (Gate)
+        {
+            var was = explicitlyConnected ? current?.Path : null;
+            current?.Release();
+            current = null;
+            explicitlyConnected = false;
+            return was;
+        }
+    }
+
     public static AdeStore Connect(string path, byte[]? passphrase)
     {
         var store = AdeStore.Open(path, passphrase);

@@ -4,23 +4,63 @@ using AdeEnrollment.Engine.Model;
 namespace AdeEnrollment.Transforms;
 
 /// <summary>
-/// Lets -Token / -Request take an object, an Id or a name: objects become their Id, so that a token renamed
-/// meanwhile is still found. Strings pass through (name, wildcard or Id).
+/// Lets -Token / -Profile / -Request take an object, an Id or a name. The parameters are typed <c>object</c> so that
+/// their syntax says so; this transformation turns whatever is given into the one string the engine resolves: objects
+/// become their Id (a token renamed meanwhile is still found), a Guid its text, anything else its string form (name,
+/// wildcard or Id), exactly as a string parameter would have converted it.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class ReferenceTransformationAttribute : ArgumentTransformationAttribute
 {
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    /// <summary>
+    /// Set to "Token" on a -Token parameter that also takes pipeline input by property name: an object parameter
+    /// binds every piped object by value, so a piped profile (or a CSV row with a Token or TokenId column) is read
+    /// here for the token it names, as binding by property name did for the string parameter.
+    /// </summary>
+    public string? Of { get; set; }
+
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        if (Of == "Token")
+        {
+            var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+            if (value is AdeProfile profile)
+            {
+                return profile.TokenId.ToString();
+            }
+
+            if (inputData is PSObject row && value is PSCustomObject or System.Collections.IDictionary)
+            {
+                var property = row.Properties["TokenId"] ?? row.Properties["Token"];
+                if (property is not null)
+                {
+                    return ToReference(property.Value);
+                }
+            }
+        }
+
+        return ToReference(inputData);
+    }
+
+    /// <summary>The reference as the engine takes it, for the commands (their parameters were transformed already).</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    internal static string? Ref(object? value) => ToReference(value);
+
+    /// <summary>The reference as the engine takes it; null stays null.</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(inputData))]
+    public static string? ToReference(object? inputData)
     {
         var value = inputData is PSObject ps ? ps.BaseObject : inputData;
         return value switch
         {
+            null => null,
+            string s => s,
             AdeToken token => token.Id.ToString(),
             AdeTokenRequest request => request.Id.ToString(),
             AdeProfile profile => profile.Id.ToString(),
             Guid id => id.ToString(),
-            object[] array => array.Select(item => Transform(engineIntrinsics, item)).ToArray(),
-            _ => inputData,
+            object[] { Length: 1 } one => ToReference(one[0]),
+            _ => LanguagePrimitives.ConvertTo<string>(value),
         };
     }
 }

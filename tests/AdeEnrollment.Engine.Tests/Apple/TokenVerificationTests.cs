@@ -94,4 +94,79 @@ public sealed class TokenVerificationTests : IDisposable
         Assert.Equal("Students", token.Name);
         Assert.Equal("Fabrikam iPads", token.ServerName);
     }
+
+    // ---- Update-AdeToken: the same verification as New-AdeToken, before anything is stored ---------------------
+
+    private (AdeEnrollment.Engine.Model.AdeToken Token, string RequestPem) StoredToken(string server)
+    {
+        var request = engine.Tokens.NewRequest(true, null)!;
+        f.Simulator.NewServer(server, request.PublicKeyPem, out var p7m, "Fabrikam Schools", "mdm.admin@fabrikam.example");
+        var file = Path.Combine(folder, "first.p7m");
+        File.WriteAllText(file, p7m);
+        return (engine.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, "admin@fabrikam.example", ServiceUri: f.Simulator.Uri))!, request.PublicKeyPem);
+    }
+
+    private string Write(string name, string text)
+    {
+        var file = Path.Combine(folder, name);
+        File.WriteAllText(file, text);
+        return file;
+    }
+
+    private List<string> Snapshot() => engine.Tokens.GetTokens().Select(t => $"{t.Id} {t.ExpiresAt:O} {t.Status} {t.ServerUuid} {t.ModifiedAt:O}")
+        .Concat(engine.Tokens.GetTokens().Select(t => string.Join("|", engine.Tokens.GetCredentials(t.Id).ConsumerKey, engine.Tokens.GetCredentials(t.Id).AccessToken))).ToList();
+
+    [Fact]
+    public void Renewal_WithASupersededFile_IsRefusedByAppleAndChangesNothing()
+    {
+        var (token, _) = StoredToken("Fabrikam iPads");
+        f.Time.Advance(TimeSpan.FromDays(300));
+        f.Simulator.ExportServerToken("Fabrikam iPads", out var older, expiresAt: f.Time.GetUtcNow().AddDays(365));
+        var olderFile = Write("older.p7m", older);
+        f.Simulator.ExportServerToken("Fabrikam iPads", out _, expiresAt: f.Time.GetUtcNow().AddDays(365)); // supersedes 'older'
+        var before = Snapshot();
+        f.Simulator.ClearRequests();
+
+        var e = Assert.Throws<AdeException>(() => engine.Tokens.UpdateToken(token.Name, olderFile, null));
+
+        Assert.Equal("AppleTokenRejected", e.ErrorId);
+        Assert.Equal(before, Snapshot());
+        Assert.Contains("/session", f.Simulator.GetRequests().Select(r => r.Path));
+    }
+
+    [Fact]
+    public void Renewal_WithTheCurrentFile_IsVerifiedAndStored()
+    {
+        var (token, _) = StoredToken("Fabrikam iPads");
+        f.Time.Advance(TimeSpan.FromDays(300));
+        f.Simulator.ExportServerToken("Fabrikam iPads", out var current, expiresAt: f.Time.GetUtcNow().AddDays(365));
+        f.Simulator.ClearRequests();
+
+        var renewed = engine.Tokens.UpdateToken(token.Name, Write("current.p7m", current), null)!;
+
+        Assert.Equal(["/session", "/account"], f.Simulator.GetRequests().Select(r => r.Path));
+        Assert.Equal(AdeEnrollment.Engine.Model.AdeTokenStatus.Active, renewed.Status);
+        Assert.Equal(token.ServerUuid, renewed.ServerUuid);
+        Assert.Equal(365, renewed.DaysUntilExpiry);
+    }
+
+    [Fact]
+    public void Renewal_WithATokenOfAnotherMdmServer_IsTokenServerMismatchAndChangesNothing()
+    {
+        var (token, pem) = StoredToken("Fabrikam iPads");
+        // The same public key uploaded to a second MDM server in ABM: its file decrypts with this token's key.
+        f.Simulator.NewServer("Fabrikam Macs", pem, out var other, "Fabrikam Schools", "mdm.admin@fabrikam.example");
+        var before = Snapshot();
+
+        var e = Assert.Throws<AdeException>(() => engine.Tokens.UpdateToken(token.Name, Write("macs.p7m", other), null));
+
+        Assert.Equal("TokenServerMismatch", e.ErrorId);
+        Assert.Equal(AdeErrorCategory.InvalidData, e.Category);
+        Assert.Contains("'Fabrikam iPads'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'Fabrikam Macs'", e.Message, StringComparison.Ordinal);
+        Assert.Contains(f.Simulator.GetServer("Fabrikam Macs").Uuid, e.Message, StringComparison.Ordinal);
+        Assert.Contains(token.ServerUuid!, e.Message, StringComparison.Ordinal);
+        Assert.Contains("New-AdeToken", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot());
+    }
 }

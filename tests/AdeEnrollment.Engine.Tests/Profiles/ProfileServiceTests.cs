@@ -588,12 +588,12 @@ public sealed class ProfileServiceTests : IDisposable
         Assert.Equal(6, synced.DefaultProfileAssigned);
 
         var ex = AdeAssert.Throws(nameof(ErrorCatalog.TokenHasDependents), () => e.Tokens.RemoveToken("iPads"));
-        Assert.Contains("while it has 6 devices, a default profile, 2 profiles.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("while it has 6 devices, the default profile 'Staff' and 2 profiles.", ex.Message, StringComparison.Ordinal);
         AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => e.Profiles.Remove("Staff", null));
 
         e.Profiles.SetDefault("iPads", null);
         ex = AdeAssert.Throws(nameof(ErrorCatalog.TokenHasDependents), () => e.Tokens.RemoveToken("iPads"));
-        Assert.Contains("while it has 6 devices, 2 profiles.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("while it has 6 devices and 2 profiles.", ex.Message, StringComparison.Ordinal);
         var inUse = AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => e.Profiles.Remove("Staff", null));
         Assert.Contains("assigned to 6 devices still in Apple Business Manager", inUse.Message, StringComparison.Ordinal);
 

@@ -293,4 +293,25 @@ public sealed class AdeStoreTests : IDisposable
         Assert.Contains("key file", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, FileBytes.Hash(path));
     }
+
+    [Fact]
+    public void A_missing_store_is_described_without_creating_it_and_an_existing_one_is_found()
+    {
+        var path = Path.Combine(temp.Path, "not-yet", "ade.db");
+
+        Assert.False(StoreService.Exists(path));
+        var missing = StoreService.Missing(path);
+
+        Assert.False(missing.Exists);
+        Assert.Equal(Path.GetFullPath(path), missing.Path);
+        Assert.Equal((0, 0, 0L), (missing.TokenCount, missing.ProfileCount, missing.DeviceCount));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
+
+        File.WriteAllBytes(Path.Combine(temp.Path, "empty.db"), []);
+        Assert.False(StoreService.Exists(Path.Combine(temp.Path, "empty.db"))); // an empty file becomes a new store
+        var store = AdeStore.Open(path);
+        Assert.True(StoreService.Exists(path));
+        Assert.True(new StoreService(store).GetInfo().Exists);
+        store.Release();
+    }
 }

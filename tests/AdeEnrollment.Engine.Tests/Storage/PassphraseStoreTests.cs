@@ -78,8 +78,11 @@ public sealed class PassphraseStoreTests : IClassFixture<PassphraseStoreFixture>
 
         var ex = AdeAssert.Throws("StoreKeyKindMismatch", () => AdeStore.Open(fixture.Path));
 
-        Assert.Contains("passphrase", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("is protected by a passphrase", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no passphrase was given", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("key file was given", ex.Message, StringComparison.Ordinal);
         Assert.Contains("-Key", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("$env:ADE_ENROLLMENT_STORE_KEY", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(fixture.Path + ".key"), "no key file is made for a passphrase store");
         Assert.Equal(before, FileBytes.Hash(fixture.Path));
     }

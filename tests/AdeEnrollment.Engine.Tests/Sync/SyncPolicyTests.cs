@@ -103,4 +103,45 @@ public class SyncPolicyTests
         Assert.Equal(T0 + TimeSpan.FromMinutes(10), manual);
         Assert.Equal(T0 + TimeSpan.FromDays(5), full);
     }
+
+    [Fact]
+    public void A_recorded_time_in_the_future_beyond_the_skew_is_a_clock_problem_and_holds_nothing_back()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T0);
+        var state = new SyncHistoryState(T0 + TimeSpan.FromDays(365), T0 + TimeSpan.FromDays(365), T0 + TimeSpan.FromDays(365), false);
+        var now = time.GetUtcNow();
+        foreach (var (full, ifDue) in new[] { (false, false), (true, false), (false, true) })
+        {
+            var d = SyncPolicy.Decide(state, now, full, ifDue);
+            Assert.True(d.Run, $"full={full} ifDue={ifDue}");
+            Assert.True(d.ClockSkew);
+            Assert.NotEqual(AdeSyncTrigger.First, d.Trigger); // the token has synced before: no first sync
+        }
+
+        Assert.Equal((now, now), SyncPolicy.NextAllowed(state, now));
+        Assert.Equal(now, SyncPolicy.NextAutomatic(state, now));
+    }
+
+    [Fact]
+    public void A_time_a_little_in_the_future_is_ordinary_skew_and_the_rules_hold()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T0);
+        var state = new SyncHistoryState(T0 + SyncPolicy.MaxClockSkew, T0, T0 - TimeSpan.FromDays(1), false);
+        var d = SyncPolicy.Decide(state, time.GetUtcNow(), full: false, ifDue: false);
+        Assert.False(d.Run);
+        Assert.False(d.ClockSkew);
+        Assert.Equal(SyncPolicy.ManualSyncTooSoon, d.RefusedBy);
+
+        time.Advance(TimeSpan.FromMinutes(1)); // just beyond the skew: a clock problem
+        var skewed = new SyncHistoryState(time.GetUtcNow() + SyncPolicy.MaxClockSkew + TimeSpan.FromSeconds(1), T0, T0 - TimeSpan.FromDays(1), false);
+        Assert.True(SyncPolicy.Decide(skewed, time.GetUtcNow(), false, false).ClockSkew);
+    }
+
+    [Fact]
+    public void NextAutomatic_is_12_hours_after_the_last_success_not_the_next_manual_time()
+    {
+        var state = After(TimeSpan.FromHours(1));
+        Assert.Equal(T0 + TimeSpan.FromHours(11), SyncPolicy.NextAutomatic(state, T0));
+        Assert.Equal(T0, SyncPolicy.NextAllowed(state, T0).NextManual);
+    }
 }

@@ -96,6 +96,67 @@ public class SyncServiceTests
     }
 
     [Fact]
+    public void IfDue_NotDue_names_when_the_scheduled_sync_really_runs_not_the_next_manual_time()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        var first = f.Engine.Sync.Sync("iPads")!;
+        var succeededAt = f.Time.GetUtcNow();
+        Assert.Equal(succeededAt + TimeSpan.FromHours(12), first.NextAutomaticSyncAt);
+        f.Advance(TimeSpan.FromHours(1));
+
+        var notDue = f.Engine.Sync.Sync("iPads", ifDue: true)!;
+
+        Assert.Equal(AdeSyncStatus.NotDue, notDue.Status);
+        Assert.Equal(succeededAt + TimeSpan.FromHours(12), notDue.NextAutomaticSyncAt);
+        Assert.Equal(f.Time.GetUtcNow(), notDue.NextManualSyncAt); // a manual sync would be allowed now: not what -IfDue does
+        Assert.Equal(notDue.NextAutomaticSyncAt, f.Engine.Sync.GetStatus(f.Token).NextAutomaticSyncAt);
+        Assert.Contains(f.Host.Verbose, v => v.Contains((succeededAt + TimeSpan.FromHours(12)).ToString("u"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void History_rows_carry_when_each_sync_ran_and_no_next_times()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        var started = f.Time.GetUtcNow();
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(Quarter);
+        f.Engine.Sync.Sync("iPads");
+
+        var history = f.Engine.Sync.GetStatus(f.Token).History;
+
+        Assert.Equal([started + Quarter, started], history.Select(h => h.StartedAt));
+        Assert.All(history, h => Assert.Null(h.NextManualSyncAt));
+        Assert.All(history, h => Assert.Null(h.NextFullSyncAt));
+        Assert.All(history, h => Assert.Null(h.NextAutomaticSyncAt));
+    }
+
+    [Fact]
+    public void A_clock_that_went_backwards_does_not_lock_the_token_out_and_warns_once()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Sync.Sync("iPads");
+        f.Time.AdjustTime(f.Time.GetUtcNow() - TimeSpan.FromDays(365)); // the clock is set back a year
+        f.Host.Warnings.Clear();
+
+        Assert.Equal(f.Time.GetUtcNow(), f.Engine.Sync.GetStatus(f.Token).NextManualSyncAt);
+        var manual = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((AdeSyncStatus.Succeeded, AdeSyncKind.Delta), (manual.Status, manual.Kind));
+        var warning = Assert.Single(f.Host.Warnings);
+        Assert.Contains("clock", warning, StringComparison.OrdinalIgnoreCase);
+
+        // From now on the normal rules hold again, and nothing more is said about the clock.
+        f.Host.Warnings.Clear();
+        f.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal("ManualSyncTooSoon", Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads")).ErrorId);
+        f.Advance(TimeSpan.FromHours(12));
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync("iPads", ifDue: true)!.Status);
+        f.Advance(TimeSpan.FromDays(7));
+        Assert.Equal(AdeSyncKind.Full, f.Engine.Sync.Sync("iPads", full: true)!.Kind);
+        Assert.Empty(f.Host.Warnings);
+    }
+
+    [Fact]
     public void A_held_lease_refuses_a_second_sync_and_a_lapsed_one_counts_as_failed_and_forces_a_full_sync()
     {
         using var f = new EngineSimFixture(devices: 5);
@@ -167,6 +228,8 @@ public class SyncServiceTests
         f.Advance(TimeSpan.FromDays(8));
         var result = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal(AdeSyncKind.Full, result.Kind);
+        Assert.Equal(AdeSyncTrigger.CursorExpired, result.Trigger); // Apple's cursor rule, not a recovery from a failure
+        Assert.Equal(AdeSyncTrigger.CursorExpired, f.Engine.Sync.GetStatus(f.Token).History.First().Trigger);
         Assert.Contains(f.Host.Warnings, w => w.Contains("AppleCursorExpired"));
         Assert.Equal(f.AppleSerials(), f.EngineSerials());
     }

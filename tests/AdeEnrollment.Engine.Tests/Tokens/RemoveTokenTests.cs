@@ -36,8 +36,8 @@ public sealed class RemoveTokenTests : IDisposable
         { 2, 0, false, ["2 devices"] },
         { 0, 1, false, ["1 profile"] },
         { 0, 3, false, ["3 profiles"] },
-        { 0, 1, true, ["a default profile", "1 profile"] },
-        { 2, 3, true, ["2 devices", "a default profile", "3 profiles"] },
+        { 0, 1, true, ["the default profile 'Profile 1'", "1 profile"] },
+        { 2, 3, true, ["2 devices", "the default profile 'Profile 1'", "3 profiles"] },
     };
 
     [Theory]
@@ -61,7 +61,14 @@ public sealed class RemoveTokenTests : IDisposable
         var ex = AdeAssert.Throws("TokenHasDependents", () => store.Tokens.RemoveToken("Contoso"));
 
         Assert.Contains("'Contoso'", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("while it has " + string.Join(", ", blockers) + ".", ex.Message, StringComparison.Ordinal);
+        var list = blockers.Length == 1 ? blockers[0] : string.Join(", ", blockers[..^1]) + " and " + blockers[^1];
+        Assert.Contains("while it has " + list + ".", ex.Message, StringComparison.Ordinal);
+        // Advice only for what blocks: no "clear the default profile" when there is none.
+        Assert.Equal(defaultProfile, ex.Message.Contains("Set-AdeDefaultProfile -Token 'Contoso' -Clear", StringComparison.Ordinal));
+        Assert.Equal(devices > 0, ex.Message.Contains("Remove-AdeDevice", StringComparison.Ordinal));
+        Assert.Equal(profiles > 0, ex.Message.Contains("Remove-AdeProfile", StringComparison.Ordinal));
+        Assert.DoesNotContain("(1)", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("1 devices", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, store.Snapshot());
         Assert.DoesNotContain(store.Host.ShouldProcessCalls, c => c.Action.StartsWith("Remove", StringComparison.Ordinal));
     }
