@@ -4,6 +4,8 @@ using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+
 namespace AdeEnrollment.Commands;
 
 /// <summary>Get-AdeDeviceEvent: the change journal, oldest first and streamed (docs/Get-AdeDeviceEvent.md).</summary>
@@ -16,7 +18,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Serial")]
@@ -38,7 +40,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Token).Id;
+        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)!).Id;
         foreach (var e in Engine.Devices.GetEvents(new DeviceEventQuery(tokenId, SerialNumber, Since, Kind, AfterId)))
         {
             WriteObject(e);

@@ -4,6 +4,8 @@ using AdeEnrollment.Engine.Health;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+
 namespace AdeEnrollment.Commands;
 
 /// <summary>
@@ -18,7 +20,7 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     /// <summary>How long a device assigned in ABM may stay without an enrollment profile before it is reported (default 24 hours).</summary>
     [Parameter]
@@ -31,7 +33,7 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        foreach (var result in Engine.Health.Test(Token, UnassignedThreshold))
+        foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold))
         {
             if (Quiet)
             {

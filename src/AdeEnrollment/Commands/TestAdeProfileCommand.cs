@@ -5,6 +5,8 @@ using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+
 namespace AdeEnrollment.Commands;
 
 /// <summary>Test-AdeProfile: compares profiles with Apple's copy; -Repair defines a drifted profile again.</summary>
@@ -17,13 +19,13 @@ public sealed class TestAdeProfileCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "";
+    public object Profile { get; set; } = "";
 
     [Parameter]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     /// <summary>Defines a drifted (or lost) profile at Apple again and re-assigns the devices that hold it.</summary>
     [Parameter]
@@ -35,7 +37,7 @@ public sealed class TestAdeProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var profile = Engine.Profiles.Resolve(Profile, Token);
+        var profile = Engine.Profiles.Resolve(Ref(Profile)!, Ref(Token));
         WriteObject(Engine.ProfileDrift.Test(profile, Repair));
     }
 }

@@ -4,6 +4,8 @@ using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+
 namespace AdeEnrollment.Commands;
 
 /// <summary>
@@ -34,7 +36,7 @@ public sealed class UpdateAdeDeviceCommand : AdeCmdlet
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Token { get; set; }
+    public object? Token { get; set; }
 
     protected override bool EndItemsWaitForApple => true;
 
@@ -56,7 +58,7 @@ public sealed class UpdateAdeDeviceCommand : AdeCmdlet
     protected override void EndItems()
     {
         var summary = new DeviceActionSummary();
-        foreach (var result in Engine.DeviceActions.Refresh(targets, Token, summary))
+        foreach (var result in Engine.DeviceActions.Refresh(targets, Ref(Token), summary))
         {
             WriteObject(result);
         }
