@@ -21,14 +21,14 @@ public sealed class ClearAdeDeviceProfileCommand : AdeCmdlet
     private const string ByObject = "ByObject";
     private readonly List<DeviceTarget> targets = [];
 
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0)]
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = "The serial numbers of the devices to clear the enrollment profile of.")]
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Devices, serial numbers or CSV rows with a serial number column.")]
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 

@@ -10,7 +10,7 @@ namespace AdeEnrollment.Commands;
 public sealed class SetAdeStoreCommand : AdeCmdlet
 {
     /// <summary>Days the change journal keeps device events; every sync deletes older ones.</summary>
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, HelpMessage = "Days the change journal keeps device events (1 to 3650).")]
     public int JournalRetentionDays { get; set; }
 
     [Parameter]

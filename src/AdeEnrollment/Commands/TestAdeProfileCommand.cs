@@ -15,7 +15,7 @@ namespace AdeEnrollment.Commands;
 public sealed class TestAdeProfileCommand : AdeCmdlet
 {
     /// <summary>Profiles: AdeProfile objects, names (wildcards allowed) or Ids.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The enrollment profile to compare with Apple's copy: a profile object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
