@@ -131,9 +131,10 @@ public sealed partial class AdeSimulator
             throw SimErrors.ArgumentInvalid("Count", count.ToString(CultureInfo.InvariantCulture), "give zero or more devices.");
         }
 
-        if (deviceFamily is not null && !deviceFamily.Equals("iPhone", StringComparison.OrdinalIgnoreCase) && !deviceFamily.Equals("iPad", StringComparison.OrdinalIgnoreCase))
+        if (deviceFamily is not null && !deviceFamily.Equals("Mixed", StringComparison.OrdinalIgnoreCase)
+            && !DeviceGenerator.Families.Contains(deviceFamily, StringComparer.OrdinalIgnoreCase))
         {
-            throw SimErrors.ArgumentInvalid("DeviceFamily", deviceFamily, "the simulator makes iPhone and iPad devices.");
+            throw SimErrors.ArgumentInvalid("DeviceFamily", deviceFamily, $"the simulator makes {string.Join(", ", DeviceGenerator.Families)} devices, or a Mixed fleet.");
         }
 
         lock (gate)

@@ -25,6 +25,7 @@
         'Get-AdeTokenRequest'
         'New-AdeToken'
         'Get-AdeToken'
+        'Get-AdeSetupScreen'
         'Update-AdeToken'
         'Set-AdeToken'
         'Remove-AdeToken'

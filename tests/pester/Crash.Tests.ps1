@@ -34,7 +34,7 @@ try {
     }
 
     function Get-StoreValue([string] $Store, [string] $Sql) {
-        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$Store;Pooling=False;Mode=ReadOnly")
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Store;Pooling=False;Mode=ReadOnly")
         try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
     }
 }

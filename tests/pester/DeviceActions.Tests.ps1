@@ -168,7 +168,7 @@ Describe 'Test-AdeHealth' {
         $r | Should -Not -BeNullOrEmpty
         $r[0].Status | Should -Be 'Warning'
         $r[0].Detail | Should -Match '^2 iP(ad|hone) devices without an enrollment profile|^1 iP(ad|hone) device without'
-        $r[0].Detail | Should -Match 'no default profile'
+        $r[0].Detail | Should -Match 'no default iOS profile'
     }
 }
 

@@ -160,7 +160,8 @@ Describe 'Profiles, assignment and default profile end to end' {
         $path = Join-Path $TestDrive 'kiosk.json'
         Export-AdeProfile -Profile Kiosk -Token $name -Path $path
         $json = Get-Content -Raw $path | ConvertFrom-Json
-        $json.SchemaVersion | Should -Be 1
+        $json.SchemaVersion | Should -Be 2
+        $json.Settings.Platform | Should -Be 'iOS'
         $json.Settings.SharedIPad | Should -BeTrue
         $other = New-SimToken -Name "$name copy"
         $copy = Import-AdeProfile -Token "$name copy" -Path $path 3>$null

@@ -331,7 +331,7 @@ Describe 'Remove-AdeToken' {
         $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
         Invoke-Sql $db "INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ('p1', '$id', 'Kiosk', '{}', $now, $now), ('p2', '$id', 'Staff', '{}', $now, $now)"
         Invoke-Sql $db "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('$id', 'C02AAA', $now), ('$id', 'C02BBB', $now), ('$id', 'C02CCC', $now)"
-        Invoke-Sql $db "UPDATE token SET default_profile_id = 'p1' WHERE id = '$id'"
+        Invoke-Sql $db "INSERT INTO token_default_profile (token_id, platform, profile_id) VALUES ('$id', 'iOS', 'p1')"
         $err = { Remove-AdeToken -Token Old -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TokenHasDependents,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
         $err.Exception.Message | Should -Match '3 devices'
         $err.Exception.Message | Should -BeLike "*the default profile 'Kiosk'*"

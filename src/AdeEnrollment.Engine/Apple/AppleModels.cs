@@ -100,6 +100,8 @@ internal sealed class AppleProfile
     public List<string>? SkipSetupItems { get; set; }
     public string? Language { get; set; }
     public string? Region { get; set; }
+    public bool? DoNotUseProfileFromBackup { get; set; }
+    public bool? IsReturnToService { get; set; }
     public List<string>? Devices { get; set; }
 
     /// <summary>Returned by <c>GET /profile</c>; never set on define.</summary>

@@ -54,7 +54,7 @@ internal static class DeviceRepository
     /// </summary>
     public static PageCounts ApplyPage(SqliteConnection c, SqliteTransaction tx, Guid tokenId, long syncId, IReadOnlyList<AppleDevice> page, DateTimeOffset now)
     {
-        var counts = new PageCounts { WithoutProfile = [] };
+        var counts = new PageCounts { WithoutProfile = [], WithoutProfileUnknownPlatform = [] };
         var latest = new Dictionary<string, AppleDevice>(page.Count, StringComparer.Ordinal);
         foreach (var device in page)
         {
@@ -144,7 +144,20 @@ internal static class DeviceRepository
 
             if (profileUuid is null && (added || !string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase)))
             {
-                counts.WithoutProfile!.Add(d.SerialNumber);
+                // The platform comes from the page in hand (no read per device): each one gets its own platform's default.
+                if (Profiles.DevicePlatforms.Of(d.DeviceFamily, d.Os) is { } platform)
+                {
+                    if (!counts.WithoutProfile!.TryGetValue(platform, out var list))
+                    {
+                        counts.WithoutProfile[platform] = list = [];
+                    }
+
+                    list.Add(d.SerialNumber);
+                }
+                else
+                {
+                    counts.WithoutProfileUnknownPlatform!.Add(d.SerialNumber);
+                }
             }
         }
 

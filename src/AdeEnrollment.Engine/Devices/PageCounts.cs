@@ -7,6 +7,9 @@ internal struct PageCounts
     public int Modified;
     public int Removed;
 
-    /// <summary>Serials that arrived without a profile (candidates for the default profile).</summary>
-    public List<string>? WithoutProfile;
+    /// <summary>Serials that arrived without a profile (candidates for a default profile), by device platform (null: unknown).</summary>
+    public Dictionary<Profiles.DevicePlatform, List<string>>? WithoutProfile;
+
+    /// <summary>Serials that arrived without a profile whose platform is unknown (they never get a default).</summary>
+    public List<string>? WithoutProfileUnknownPlatform;
 }

@@ -163,7 +163,8 @@ public static class ErrorCatalog
         F("A token named '{0}' already exists. Token names are unique in a store; choose another -Name.", name),
         name);
 
-    public static AdeException TokenHasDependents(string name, long devices, string? defaultProfile, long profiles)
+    /// <param name="defaultProfiles">The token's default profiles as "'Staff' (iOS), 'Macs' (macOS)", or null.</param>
+    public static AdeException TokenHasDependents(string name, long devices, string? defaultProfiles, long profiles)
     {
         var blockers = new List<string>();
         var steps = new List<string>();
@@ -173,10 +174,11 @@ public static class ErrorCatalog
             steps.Add(F("remove the devices (Get-AdeDevice -Token '{0}' | Remove-AdeDevice)", name));
         }
 
-        if (defaultProfile is not null)
+        if (defaultProfiles is not null)
         {
-            blockers.Add(F("the default profile '{0}'", defaultProfile));
-            steps.Add(F("clear the default profile (Set-AdeDefaultProfile -Token '{0}' -Clear)", name));
+            var several = defaultProfiles.Contains("), ", StringComparison.Ordinal);
+            blockers.Add(F("the default profile{0} {1}", several ? "s" : "", defaultProfiles));
+            steps.Add(F("clear the default profile{0} (Set-AdeDefaultProfile -Token '{1}' -Clear)", several ? "s" : "", name));
         }
 
         if (profiles > 0)

@@ -173,13 +173,18 @@ public sealed class HealthService
         {
             foreach (var (family, count) in s.Unassigned)
             {
+                // The default that would have given these devices a profile is the one of their platform.
+                var platform = DevicePlatforms.Of(family, null);
+                var fallback = platform is { } pl ? token.DefaultProfiles.GetValueOrDefault(pl) : null;
                 var label = family.Length == 0 ? "device (family unknown)" : $"{family} device";
-                var missing = token.DefaultProfile is null ? $"; the token has no default profile, so new {(family.Length == 0 ? "devices" : family + " devices")} arrive without one" : "";
+                var missing = platform is { } p && fallback is null
+                    ? $"; the token has no default {p} profile, so new {family} devices arrive without one" : "";
                 yield return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning,
                     $"{Counted.Of(count, label)} without an enrollment profile for more than {hours}{missing}.",
-                    token.DefaultProfile is null
-                        ? $"Set-AdeDefaultProfile -Token {quoted} -Profile <profile>; then: Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile <profile>"
-                        : $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile '{token.DefaultProfile.Replace("'", "''", StringComparison.Ordinal)}'");
+                    fallback is null
+                        ? (platform is { } q ? $"Set-AdeDefaultProfile -Token {quoted} -Platform {q} -Profile <profile>; then: " : "")
+                          + $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile <profile>"
+                        : $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile '{fallback.Replace("'", "''", StringComparison.Ordinal)}'");
             }
         }
 

@@ -15,6 +15,9 @@ public sealed class AdeProfile
 
     public Guid TokenId { get; internal init; }
 
+    /// <summary>The platform the profile is for; fixed when the profile is created.</summary>
+    public DevicePlatform Platform { get; internal init; }
+
     // Every setting is a property of its own (Get-AdeProfile | Select-Object Name, Department), in the order of
     // New-AdeProfile's parameters; unset settings are null.
     public string? Description { get; internal init; }
@@ -60,13 +63,33 @@ public sealed class AdeProfile
 
     public IReadOnlyList<SetupScreen> HiddenScreens { get; internal init; } = ValueList<SetupScreen>.Empty;
 
+    /// <summary>Skip keys passed to Apple as given (keys newer than this module's table).</summary>
+    public IReadOnlyList<string> AdditionalSkipKeys { get; internal init; } = ValueList<string>.Empty;
+
+    public bool AwaitFinalConfiguration { get; internal init; }
+
+    public string? SupportEmail { get; internal init; }
+
+    /// <summary>Trust anchors for the enrollment URL (base64 DER).</summary>
+    public IReadOnlyList<string> AnchorCertificates { get; internal init; } = ValueList<string>.Empty;
+
+    public bool? DoNotUseProfileFromBackup { get; internal init; }
+
+    public bool? ReturnToService { get; internal init; }
+
+    public string? Language { get; internal init; }
+
+    public string? Region { get; internal init; }
+
+    public bool? AutoAdvanceSetup { get; internal init; }
+
     /// <summary>
     /// Every setting as one value, as New-/Set-AdeProfile take them and Export-AdeProfile writes them. Internal: the
     /// public surface is the properties above, so that Select-Object and Format-List * show settings, not a type name.
     /// </summary>
     internal ProfileSettings Settings { get; init; } = new();
 
-    /// <summary>True when this is the token's default profile (given to devices that arrive without one).</summary>
+    /// <summary>True when this is its platform's default profile on the token (given to devices of that platform that arrive without one).</summary>
     public bool IsDefault { get; internal init; }
 
     public int DeviceCount { get; internal init; }
@@ -98,6 +121,9 @@ public enum AdeAssignmentStatus
 
     /// <summary>The engine does not know this serial on the profile's token (sync first).</summary>
     UnknownDevice,
+
+    /// <summary>The device is of another platform than the profile (or of unknown platform, without -Force): nothing was sent.</summary>
+    PlatformMismatch,
 }
 
 /// <summary>The outcome of assigning a profile to one device.</summary>

@@ -41,6 +41,12 @@ public sealed class AdeSyncResult
     /// <summary>Devices that arrived without a profile and were given the token's default profile.</summary>
     public int DefaultProfileAssigned { get; internal init; }
 
+    /// <summary>
+    /// Devices that arrived without a profile and got none because their platform has no default profile on the
+    /// token (or their platform is unknown), per platform.
+    /// </summary>
+    public IReadOnlyList<AdePlatformCount> WithoutDefaultProfile { get; internal init; } = ValueList<AdePlatformCount>.Empty;
+
     public int Pages { get; internal init; }
 
     public DateTimeOffset StartedAt { get; internal init; }
@@ -108,4 +114,16 @@ public sealed class AdeSyncState
     public IReadOnlyList<AdeSyncResult> History { get; internal init; } = [];
 
     public override string ToString() => Token;
+}
+
+/// <summary>A count of devices of one platform ("Unknown" when Apple did not say).</summary>
+public sealed class AdePlatformCount
+{
+    internal AdePlatformCount() { }
+
+    public string Platform { get; internal init; } = "";
+
+    public int Count { get; internal init; }
+
+    public override string ToString() => $"{Platform}: {Count:N0}";
 }

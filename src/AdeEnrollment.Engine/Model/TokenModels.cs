@@ -1,3 +1,5 @@
+using AdeEnrollment.Engine.Profiles;
+
 namespace AdeEnrollment.Engine.Model;
 
 public enum AdeTokenRequestStatus
@@ -100,7 +102,18 @@ public sealed class AdeToken
 
     public int DeviceCount { get; internal init; }
 
-    public string? DefaultProfile { get; internal init; }
+    /// <summary>The default profile of iOS/iPadOS devices (the one default before profiles had platforms).</summary>
+    public string? DefaultProfile => DefaultProfiles.GetValueOrDefault(DevicePlatform.iOS);
+
+    /// <summary>The default profile of the token's Macs (null: they arrive and stay without a profile).</summary>
+    public string? DefaultMacOSProfile => DefaultProfiles.GetValueOrDefault(DevicePlatform.macOS);
+
+    public string? DefaultTvOSProfile => DefaultProfiles.GetValueOrDefault(DevicePlatform.tvOS);
+
+    public string? DefaultVisionOSProfile => DefaultProfiles.GetValueOrDefault(DevicePlatform.visionOS);
+
+    /// <summary>Every platform's default profile (internal: the four properties above are the public surface).</summary>
+    internal IReadOnlyDictionary<DevicePlatform, string> DefaultProfiles { get; init; } = new Dictionary<DevicePlatform, string>();
 
     public DateTimeOffset? LastSync { get; internal init; }
 

@@ -7,57 +7,52 @@ namespace AdeEnrollment.Engine.Profiles;
 /// <summary>Builds Apple's profile JSON (reference/apple-dep-protocol.md §3.6) from a profile's settings.</summary>
 internal static class AppleProfileBuilder
 {
-    /// <summary>Each Setup Assistant pane and Apple's SkipKey for it.</summary>
-    public static readonly IReadOnlyDictionary<SetupScreen, string> SkipKeys = new Dictionary<SetupScreen, string>
-    {
-        [SetupScreen.Passcode] = "Passcode",
-        [SetupScreen.LocationServices] = "Location",
-        [SetupScreen.Restore] = "Restore",
-        [SetupScreen.AppleId] = "AppleID",
-        [SetupScreen.TermsAndConditions] = "TOS",
-        [SetupScreen.TouchIdFaceId] = "Biometric",
-        [SetupScreen.ApplePay] = "Payment",
-        [SetupScreen.Zoom] = "Zoom",
-        [SetupScreen.Siri] = "Siri",
-        [SetupScreen.DiagnosticsData] = "Diagnostics",
-        [SetupScreen.DisplayTone] = "DisplayTone",
-        [SetupScreen.Privacy] = "Privacy",
-        [SetupScreen.AndroidMigration] = "Android",
-        [SetupScreen.iMessageAndFaceTime] = "iMessageAndFaceTime",
-        [SetupScreen.Onboarding] = "OnBoarding",
-        [SetupScreen.ScreenTime] = "ScreenTime",
-        [SetupScreen.SimSetup] = "SIMSetup",
-        [SetupScreen.SoftwareUpdate] = "SoftwareUpdate",
-        [SetupScreen.WatchMigration] = "WatchMigration",
-        [SetupScreen.Appearance] = "Appearance",
-        [SetupScreen.DeviceToDeviceMigration] = "DeviceToDeviceMigration",
-        [SetupScreen.RestoreCompleted] = "RestoreCompleted",
-        [SetupScreen.SoftwareUpdateCompleted] = "UpdateCompleted",
-        [SetupScreen.GetStarted] = "Welcome",
-        [SetupScreen.TermsOfAddress] = "TermsOfAddress",
-    };
-
     public static AppleProfile Build(string name, ProfileSettings s, string enrollmentUrl)
     {
+        var platform = s.Platform ?? DevicePlatform.iOS;
         var shared = s.SharedIPad == true;
-        var skip = shared
-            ? SkipKeys.Values.ToList() // Shared iPad skips every pane regardless
-            : s.HiddenScreens?.Select(h => SkipKeys[h]).ToList();
+        List<string>? skip;
+        if (shared)
+        {
+            // Shared iPad skips every pane regardless: every key iOS still has.
+            skip = SetupScreens.On(DevicePlatform.iOS).Where(r => r.On(DevicePlatform.iOS)!.Removed is null).Select(r => r.Key).ToList();
+        }
+        else
+        {
+            skip = s.HiddenScreens?.Select(h => SetupScreens.Of(h).Key).ToList();
+            foreach (var key in s.AdditionalSkipKeys ?? [])
+            {
+                if (!(skip ??= []).Contains(key, StringComparer.Ordinal))
+                {
+                    skip.Add(key);
+                }
+            }
+        }
+
         var modern = s.AuthenticationMethod == AuthenticationMethod.SetupAssistantModern;
+        var ios = platform == DevicePlatform.iOS;
         return new AppleProfile
         {
             ProfileName = name,
             Url = enrollmentUrl,
             ConfigurationWebUrl = modern ? enrollmentUrl : null,
-            IsSupervised = s.Supervised ?? true,
+            // Macs, Apple TVs and Vision Pros enrolled through ADE are supervised; Apple also needs it for is_mdm_removable = false.
+            IsSupervised = ios ? s.Supervised ?? true : true,
             IsMandatory = true,
             IsMdmRemovable = s.LockedEnrollment != true,
-            IsMultiUser = shared,
-            AwaitDeviceConfigured = true,
-            AllowPairing = s.SyncWithComputers != SyncWithComputers.DenyAll,
-            SupervisingHostCerts = s.SyncWithComputers == SyncWithComputers.AllowByCertificate ? s.ConfiguratorCertificates?.ToList() : null,
+            IsMultiUser = ios ? shared : null,
+            AwaitDeviceConfigured = s.AwaitFinalConfiguration ?? true,
+            AllowPairing = ios ? s.SyncWithComputers != SyncWithComputers.DenyAll : null,
+            SupervisingHostCerts = ios && s.SyncWithComputers == SyncWithComputers.AllowByCertificate ? s.ConfiguratorCertificates?.ToList() : null,
+            AnchorCerts = s.AnchorCertificates is { Count: > 0 } anchors ? anchors.ToList() : null,
             Department = s.Department,
             SupportPhoneNumber = s.DepartmentPhone,
+            SupportEmailAddress = s.SupportEmail,
+            Language = s.Language,
+            Region = s.Region,
+            AutoAdvanceSetup = s.AutoAdvanceSetup,
+            DoNotUseProfileFromBackup = s.DoNotUseProfileFromBackup,
+            IsReturnToService = s.ReturnToService,
             SkipSetupItems = skip is { Count: > 0 } ? skip : null,
             OrgMagic = "",
         };

@@ -40,8 +40,8 @@ public sealed class AssignmentService
     }
 
     /// <summary>Assigns <paramref name="profileRef"/> to the serials, yielding one result per distinct serial.</summary>
-    public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<string> serials)
-        => Assign(profileRef, tokenRef, serials.Select(serial => new DeviceTarget(serial)));
+    public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<string> serials, bool force = false)
+        => Assign(profileRef, tokenRef, serials.Select(serial => new DeviceTarget(serial)), force: force);
 
     /// <summary>
     /// Assigns <paramref name="profileRef"/> to devices, yielding one result per distinct device. A profile name is
@@ -49,7 +49,11 @@ public sealed class AssignmentService
     /// each have a profile of that name); otherwise within <paramref name="tokenRef"/>, or the whole store. Every
     /// name is resolved before anything is sent, so a name that resolves nowhere changes nothing.
     /// </summary>
-    public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null)
+    /// <remarks>
+    /// Assignment never crosses platforms: a device of another platform than the profile's is a PlatformMismatch
+    /// result and nothing is sent for it; so is a device of unknown platform unless <paramref name="force"/>.
+    /// </remarks>
+    public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null, bool force = false)
     {
         var groups = new List<(AdeProfile Profile, List<string> Serials)>();
         if (tokenRef is not null || Guid.TryParse(profileRef, out _))
@@ -90,10 +94,10 @@ public sealed class AssignmentService
         }
 
         summary ??= new AssignmentSummary();
-        return groups.SelectMany(g => AssignTo(g.Profile, g.Serials, summary));
+        return groups.SelectMany(g => AssignTo(g.Profile, g.Serials, summary, force));
     }
 
-    private IEnumerable<AdeAssignmentResult> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary)
+    private IEnumerable<AdeAssignmentResult> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary, bool force)
     {
         var token = tokens.GetTokens(id: profile.TokenId).Single();
         summary.Profiles.Add(profile.Name);
@@ -125,6 +129,13 @@ public sealed class AssignmentService
                 {
                     summary.Unknown++;
                     yield return Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null);
+                    continue;
+                }
+
+                if (state.Platform != profile.Platform && (state.Platform is not null || !force))
+                {
+                    summary.PlatformMismatch.Add(serial);
+                    yield return Result(serial, profile, state.ProfileName, AdeAssignmentStatus.PlatformMismatch, null);
                     continue;
                 }
 
@@ -180,6 +191,13 @@ public sealed class AssignmentService
         /// <summary>Serials the engine does not know on the profile's token.</summary>
         public int Unknown { get; internal set; }
 
+        /// <summary>Serials of devices of another (or unknown) platform than the profile's: nothing was sent for them.</summary>
+        public List<string> PlatformMismatch { get; } = [];
+
+        /// <summary>One warning for the whole operation when devices were refused for their platform (null: none).</summary>
+        public string? PlatformMismatchWarning => PlatformMismatch.Count == 0 ? null
+            : $"{Counted.Of(PlatformMismatch.Count, "device")} of another platform than profile {string.Join(", ", Profiles.Select(p => $"'{p}'"))} (or of unknown platform) got nothing: {Counted.FirstFew(PlatformMismatch)}. A profile is for one platform; assign those devices a profile of their own platform (-Force assigns devices of unknown platform).";
+
         /// <summary>"N devices would be assigned profile 'X' (M unchanged)" — the host adds "What if: ".</summary>
         public string WhatIfSummary
         {
@@ -222,7 +240,7 @@ public sealed class AssignmentService
         return n;
     }
 
-    private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt);
+    private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform);
 
     private static readonly IReadOnlyDictionary<string, DeviceState> NoCurrentState = new Dictionary<string, DeviceState>();
 
@@ -233,14 +251,14 @@ public sealed class AssignmentService
             // The batch as one JSON array parameter: a thousand named parameters cost more to bind than the query.
             using var command = c.Command(
                 """
-                SELECT d.serial_number, p.name, d.assign_failed_at FROM device d LEFT JOIN profile p ON p.id = d.profile_id
+                SELECT d.serial_number, p.name, d.assign_failed_at, d.device_family, d.os FROM device d LEFT JOIN profile p ON p.id = d.profile_id
                 WHERE d.token_id = $t AND d.serial_number IN (SELECT value FROM json_each($serials))
                 """, ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(serials)));
             var map = new Dictionary<string, DeviceState>(serials.Count, StringComparer.Ordinal);
             using var r = command.ExecuteReader();
             while (r.Read())
             {
-                map[r.GetString(0)] = new DeviceState(r.GetStringOrNull(1), r.IsDBNull(2) ? null : ToTime(r.GetInt64(2)));
+                map[r.GetString(0)] = new DeviceState(r.GetStringOrNull(1), r.IsDBNull(2) ? null : ToTime(r.GetInt64(2)), DevicePlatforms.Of(r.GetStringOrNull(3), r.GetStringOrNull(4)));
             }
 
             return map;

@@ -19,29 +19,53 @@ public static class ProfileRules
     private static readonly Regex TemplateVariable = new(@"\{\{([^{}]*)\}\}", RegexOptions.CultureInvariant);
     private static readonly string[] KnownVariables = ["SERIAL", "DEVICETYPE"];
 
-    /// <summary>Applies the defaults: supervised, sync with all computers, modern authentication with user affinity.</summary>
+    /// <summary>
+    /// Applies the defaults of the profile's platform (iOS when none is given): on iOS supervised, sync with all
+    /// computers, modern authentication with user affinity; everywhere await final configuration. Settings of other
+    /// platforms are left as given, so that <see cref="Validate"/> can refuse them.
+    /// </summary>
     public static ProfileSettings Normalise(ProfileSettings s)
     {
+        var platform = s.Platform ?? DevicePlatform.iOS;
         var withUser = s.UserAffinity == UserAffinity.WithUserAffinity;
-        var shared = s.SharedIPad ?? false;
-        return s with
+        var common = s with
         {
+            Platform = platform,
             Description = string.IsNullOrEmpty(s.Description) ? null : s.Description,
-            AuthenticationMethod = withUser ? s.AuthenticationMethod ?? AuthenticationMethod.SetupAssistantModern : s.AuthenticationMethod,
-            InstallCompanyPortal = s.InstallCompanyPortal ?? withUser,
-            CompanyPortalVppToken = string.IsNullOrEmpty(s.CompanyPortalVppToken) ? null : s.CompanyPortalVppToken,
-            RunCompanyPortalInSingleAppMode = s.RunCompanyPortalInSingleAppMode ?? false,
-            Supervised = s.Supervised ?? true,
             LockedEnrollment = s.LockedEnrollment ?? false,
-            SharedIPad = shared,
-            RequireTemporarySession = s.RequireTemporarySession ?? (shared ? false : null),
-            SyncWithComputers = s.SyncWithComputers ?? SyncWithComputers.AllowAll,
+            AwaitFinalConfiguration = s.AwaitFinalConfiguration ?? true,
+            Department = string.IsNullOrEmpty(s.Department) ? null : s.Department,
+            DepartmentPhone = string.IsNullOrEmpty(s.DepartmentPhone) ? null : s.DepartmentPhone,
+            SupportEmail = string.IsNullOrWhiteSpace(s.SupportEmail) ? null : s.SupportEmail.Trim(),
+            AnchorCertificates = s.AnchorCertificates is { Count: > 0 } a ? a.Distinct(StringComparer.Ordinal).ToList() : null,
+            Language = string.IsNullOrWhiteSpace(s.Language) ? null : s.Language.Trim().ToLowerInvariant(),
+            Region = string.IsNullOrWhiteSpace(s.Region) ? null : s.Region.Trim().ToUpperInvariant(),
+            HiddenScreens = s.HiddenScreens is { Count: > 0 } h ? h.Distinct().OrderBy(x => x).ToList() : null,
+            AdditionalSkipKeys = s.AdditionalSkipKeys is { Count: > 0 } k ? k.Select(x => x.Trim()).Distinct(StringComparer.Ordinal).ToList() : null,
+            CompanyPortalVppToken = string.IsNullOrEmpty(s.CompanyPortalVppToken) ? null : s.CompanyPortalVppToken,
             ConfiguratorCertificates = s.ConfiguratorCertificates is { Count: > 0 } c ? c : null,
             DeviceNameTemplate = string.IsNullOrEmpty(s.DeviceNameTemplate) ? null : s.DeviceNameTemplate,
             CellularDataPlanUrl = string.IsNullOrEmpty(s.CellularDataPlanUrl) ? null : s.CellularDataPlanUrl,
-            Department = string.IsNullOrEmpty(s.Department) ? null : s.Department,
-            DepartmentPhone = string.IsNullOrEmpty(s.DepartmentPhone) ? null : s.DepartmentPhone,
-            HiddenScreens = s.HiddenScreens is { Count: > 0 } h ? h.Distinct().OrderBy(x => x).ToList() : null,
+        };
+        if (platform != DevicePlatform.iOS)
+        {
+            return common with
+            {
+                UserAffinity = s.UserAffinity ?? Profiles.UserAffinity.WithoutUserAffinity,
+                AuthenticationMethod = withUser ? s.AuthenticationMethod ?? AuthenticationMethod.SetupAssistantModern : s.AuthenticationMethod,
+            };
+        }
+
+        var shared = s.SharedIPad ?? false;
+        return common with
+        {
+            AuthenticationMethod = withUser ? s.AuthenticationMethod ?? AuthenticationMethod.SetupAssistantModern : s.AuthenticationMethod,
+            InstallCompanyPortal = s.InstallCompanyPortal ?? withUser,
+            RunCompanyPortalInSingleAppMode = s.RunCompanyPortalInSingleAppMode ?? false,
+            Supervised = s.Supervised ?? true,
+            SharedIPad = shared,
+            RequireTemporarySession = s.RequireTemporarySession ?? (shared ? false : null),
+            SyncWithComputers = s.SyncWithComputers ?? SyncWithComputers.AllowAll,
         };
     }
 
@@ -62,6 +86,14 @@ public static class ProfileRules
         {
             throw Invalid("Description", Shorten(s.Description), $"at most {MaxDescriptionLength} characters.");
         }
+
+        var platform = s.Platform ?? DevicePlatform.iOS;
+        if (!Enum.IsDefined(platform))
+        {
+            throw Invalid("Platform", platform.ToString(), $"use one of {string.Join(", ", Enum.GetNames<DevicePlatform>())}.");
+        }
+
+        CheckNotOnPlatform(s, platform);
 
         if (s.UserAffinity is null)
         {
@@ -115,7 +147,7 @@ public static class ProfileRules
             warnings.Add("Supervised is off, but iOS/iPadOS 13 and later devices enrolled through ADE are supervised regardless.");
         }
 
-        if (s.LockedEnrollment == true && s.Supervised != true)
+        if (platform == DevicePlatform.iOS && s.LockedEnrollment == true && s.Supervised != true)
         {
             throw Invalid("LockedEnrollment", "True", "locked enrollment requires Supervised.");
         }
@@ -182,7 +214,7 @@ public static class ProfileRules
 
             foreach (var certificate in certificates)
             {
-                CheckCertificate(certificate);
+                CheckCertificate(certificate, "ConfiguratorCertificate", "not an X.509 certificate (give the .cer file Apple Configurator exports, DER or PEM).");
             }
         }
 
@@ -224,14 +256,135 @@ public static class ProfileRules
 
         if (s.HiddenScreens is { } screens)
         {
-            if (screens.Contains(SetupScreen.Passcode) || screens.Contains(SetupScreen.TouchIdFaceId))
+            var outdated = new List<string>();
+            foreach (var screen in screens)
+            {
+                var row = SetupScreens.Of(screen);
+                var support = row.On(platform)
+                    ?? throw Invalid("HiddenScreen", screen.ToString(), $"the {row.Pane} pane does not exist on {platform} (it is a pane of {string.Join(", ", row.Platforms)}); Get-AdeSetupScreen -Platform {platform} lists the panes of {platform}.");
+                if (support.Deprecated is not null || support.Removed is not null)
+                {
+                    outdated.Add($"{screen} ({(support.Removed is { } removed ? $"removed in {platform} {removed}" : $"deprecated in {platform} {support.Deprecated}")})");
+                }
+            }
+
+            if (platform == DevicePlatform.iOS && (screens.Contains(SetupScreen.Passcode) || screens.Contains(SetupScreen.TouchIdFaceId)))
             {
                 warnings.Add("Hiding the Passcode or Touch ID/Face ID pane does not work on iOS/iPadOS 14.5 and later: those panes are shown anyway.");
             }
+
+            if (outdated.Count > 0)
+            {
+                warnings.Add($"Apple no longer uses these skip keys on newer versions, so the pane setting has no effect there: {string.Join(", ", outdated)}.");
+            }
+        }
+
+        foreach (var key in s.AdditionalSkipKeys ?? [])
+        {
+            if (!SkipKeyShape.IsMatch(key))
+            {
+                throw Invalid("AdditionalSkipKey", Shorten(key), "a skip key is a letter followed by up to 63 letters and digits, as Apple writes them (for example 'Wallpaper').");
+            }
+
+            if (SetupScreens.ByAppleKey(key) is { } known)
+            {
+                if (known.On(platform) is null)
+                {
+                    throw Invalid("AdditionalSkipKey", key, $"Apple's key {key} ({known.Pane}) does not exist on {platform} (it is a key of {string.Join(", ", known.Platforms)}).");
+                }
+
+                warnings.Add($"AdditionalSkipKey {key} is the {known.Pane} pane: -HiddenScreen {known.Screen} says the same.");
+            }
+            else
+            {
+                warnings.Add($"'{key}' is not a skip key this module knows for {platform}: it is sent to Apple as given, and a device that does not know it shows the pane.");
+            }
+        }
+
+        if (s.SupportEmail is { } email
+            && (email.Length > 254 || !System.Net.Mail.MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0 || !address.Host.Contains('.')))
+        {
+            throw Invalid("SupportEmail", Shorten(email), "one e-mail address such as it-help@contoso.com (no display name).");
+        }
+
+        foreach (var certificate in s.AnchorCertificates ?? [])
+        {
+            CheckCertificate(certificate, "AnchorCertificate", "not an X.509 certificate (give a .cer/.crt file, DER or PEM, or an X509Certificate2).");
+        }
+
+        if (s.Language is { } language && !LanguageShape.IsMatch(language))
+        {
+            throw Invalid("Language", language, "an ISO 639 language code: two letters (ISO 639-1, such as 'en') or three (ISO 639-2, such as 'deu').");
+        }
+
+        if (s.Region is { } region && !RegionShape.IsMatch(region))
+        {
+            throw Invalid("Region", region, "an ISO 3166-1 alpha-2 region code: two letters, such as 'US' or 'DE'.");
         }
 
         return warnings;
     }
+
+    /// <summary>Which platforms each setting exists on (settings not listed exist on every platform).</summary>
+    private static readonly (string Setting, Func<ProfileSettings, object?> Value, DevicePlatform[] Platforms)[] PlatformSettings =
+    [
+        ("InstallCompanyPortal", s => s.InstallCompanyPortal, [DevicePlatform.iOS]),
+        ("CompanyPortalVppToken", s => s.CompanyPortalVppToken, [DevicePlatform.iOS]),
+        ("RunCompanyPortalInSingleAppMode", s => s.RunCompanyPortalInSingleAppMode, [DevicePlatform.iOS]),
+        ("Supervised", s => s.Supervised, [DevicePlatform.iOS]),
+        ("SharedIPad", s => s.SharedIPad, [DevicePlatform.iOS]),
+        ("MaximumCachedUsers", s => s.MaximumCachedUsers, [DevicePlatform.iOS]),
+        ("PasscodeLockGracePeriodSeconds", s => s.PasscodeLockGracePeriodSeconds, [DevicePlatform.iOS]),
+        ("UserSessionTimeoutSeconds", s => s.UserSessionTimeoutSeconds, [DevicePlatform.iOS]),
+        ("RequireTemporarySession", s => s.RequireTemporarySession, [DevicePlatform.iOS]),
+        ("TemporarySessionTimeoutSeconds", s => s.TemporarySessionTimeoutSeconds, [DevicePlatform.iOS]),
+        ("SyncWithComputers", s => s.SyncWithComputers, [DevicePlatform.iOS]),
+        ("ConfiguratorCertificate", s => s.ConfiguratorCertificates, [DevicePlatform.iOS]),
+        ("DeviceNameTemplate", s => s.DeviceNameTemplate, [DevicePlatform.iOS]),
+        ("CellularDataPlanUrl", s => s.CellularDataPlanUrl, [DevicePlatform.iOS]),
+        ("DoNotUseProfileFromBackup", s => s.DoNotUseProfileFromBackup, [DevicePlatform.iOS, DevicePlatform.visionOS]),
+        ("ReturnToService", s => s.ReturnToService, [DevicePlatform.iOS, DevicePlatform.visionOS]),
+        ("Language", s => s.Language, [DevicePlatform.tvOS, DevicePlatform.macOS]),
+        ("Region", s => s.Region, [DevicePlatform.tvOS, DevicePlatform.macOS]),
+        ("AutoAdvanceSetup", s => s.AutoAdvanceSetup, [DevicePlatform.tvOS, DevicePlatform.macOS]),
+    ];
+
+    /// <summary>A setting that does not exist on the profile's platform is refused, naming setting and platform.</summary>
+    private static void CheckNotOnPlatform(ProfileSettings s, DevicePlatform platform)
+    {
+        foreach (var (setting, value, platforms) in PlatformSettings)
+        {
+            if (value(s) is { } given && !platforms.Contains(platform))
+            {
+                throw Invalid(setting, Display(given), $"{setting} does not exist on {platform} profiles (it is a setting of {string.Join(", ", platforms)} profiles).");
+            }
+        }
+
+        if (platform != DevicePlatform.iOS && s.AuthenticationMethod is { } method && method != AuthenticationMethod.SetupAssistantModern)
+        {
+            throw Invalid("AuthenticationMethod", method.ToString(), $"{platform} profiles authenticate with Setup Assistant's web view only (SetupAssistantModern); Company Portal and legacy authentication are iOS/iPadOS methods.");
+        }
+    }
+
+    /// <summary>Whether a setting can be given on a platform (completion, docs).</summary>
+    public static bool ExistsOn(string setting, DevicePlatform platform)
+    {
+        foreach (var entry in PlatformSettings)
+        {
+            if (entry.Setting == setting)
+            {
+                return entry.Platforms.Contains(platform);
+            }
+        }
+
+        return true;
+    }
+
+    private static string Display(object value) => value is System.Collections.IEnumerable list and not string ? $"{list.Cast<object>().Count()} value(s)" : value.ToString()!;
+
+    private static readonly Regex SkipKeyShape = new("^[A-Za-z][A-Za-z0-9]{0,63}$", RegexOptions.CultureInvariant);
+    private static readonly Regex LanguageShape = new("^[a-z]{2,3}$", RegexOptions.CultureInvariant);
+    private static readonly Regex RegionShape = new("^[A-Z]{2}$", RegexOptions.CultureInvariant);
 
     private static void CheckDefined<T>(string setting, T value) where T : struct, Enum
     {
@@ -257,7 +410,7 @@ public static class ProfileRules
         }
     }
 
-    private static void CheckCertificate(string base64)
+    private static void CheckCertificate(string base64, string setting, string rule)
     {
         try
         {
@@ -265,7 +418,7 @@ public static class ProfileRules
         }
         catch (Exception ex) when (ex is FormatException or System.Security.Cryptography.CryptographicException)
         {
-            throw Invalid("ConfiguratorCertificate", Shorten(base64), "not an X.509 certificate (give the .cer file Apple Configurator exports, DER or PEM).");
+            throw Invalid(setting, Shorten(base64), rule);
         }
     }
 

@@ -16,7 +16,8 @@ namespace AdeEnrollment.Engine.Profiles;
 /// <summary>Enrollment profiles (SPEC §3 "Enrollment profiles", §4): create, list, change, remove, export/import, default.</summary>
 public sealed class ProfileService
 {
-    public const int ExportSchemaVersion = 1;
+    /// <summary>2: profiles carry their platform and Apple's newer keys; files of version 1 still import (as iOS profiles).</summary>
+    public const int ExportSchemaVersion = 2;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -87,9 +88,9 @@ public sealed class ProfileService
             using var command = c.Command(
                 """
                 SELECT p.id, p.name, p.settings, p.apple_profile_uuid, p.created_at, p.modified_at, t.id, t.name, t.scope_tags,
-                       t.default_profile_id = p.id, CASE WHEN $count = 1 THEN (SELECT count(*) FROM device d WHERE d.profile_id = p.id) ELSE 0 END
+                       EXISTS (SELECT 1 FROM token_default_profile dp WHERE dp.profile_id = p.id), CASE WHEN $count = 1 THEN (SELECT count(*) FROM device d WHERE d.profile_id = p.id) ELSE 0 END
                 FROM profile p JOIN token t ON t.id = p.token_id
-                WHERE ($t IS NULL OR p.token_id = $t) AND ($id IS NULL OR p.id = $id) AND ($def = 0 OR t.default_profile_id = p.id)
+                WHERE ($t IS NULL OR p.token_id = $t) AND ($id IS NULL OR p.id = $id) AND ($def = 0 OR EXISTS (SELECT 1 FROM token_default_profile dp WHERE dp.profile_id = p.id))
                 ORDER BY t.name, p.name
                 """,
                 ("$t", tokenId?.ToString()), ("$id", id?.ToString()), ("$def", defaultOnly ? 1 : 0), ("$count", countDevices ? 1 : 0));
@@ -104,6 +105,7 @@ public sealed class ProfileService
                     Id = Guid.Parse(r.GetString(0)),
                     Name = profileName,
                     Settings = s,
+                    Platform = s.Platform ?? DevicePlatform.iOS,
                     Description = s.Description,
                     UserAffinity = s.UserAffinity!.Value,
                     AuthenticationMethod = s.AuthenticationMethod,
@@ -125,6 +127,15 @@ public sealed class ProfileService
                     Department = s.Department,
                     DepartmentPhone = s.DepartmentPhone,
                     HiddenScreens = ValueList.Of(s.HiddenScreens),
+                    AdditionalSkipKeys = ValueList.Of(s.AdditionalSkipKeys),
+                    AwaitFinalConfiguration = s.AwaitFinalConfiguration ?? true,
+                    SupportEmail = s.SupportEmail,
+                    AnchorCertificates = ValueList.Of(s.AnchorCertificates),
+                    DoNotUseProfileFromBackup = s.DoNotUseProfileFromBackup,
+                    ReturnToService = s.ReturnToService,
+                    Language = s.Language,
+                    Region = s.Region,
+                    AutoAdvanceSetup = s.AutoAdvanceSetup,
                     AppleProfileUuid = r.GetStringOrNull(3),
                     CreatedAt = ToTime(r.GetInt64(4)),
                     ModifiedAt = ToTime(r.GetInt64(5)),
@@ -166,6 +177,11 @@ public sealed class ProfileService
         if (newName is not null)
         {
             ProfileRules.ValidateName(newName);
+        }
+
+        if (patch.Platform is { } platform && platform != profile.Platform)
+        {
+            throw ProfileRules.Invalid("Platform", platform.ToString(), $"a profile's platform is fixed when it is created ('{profile.Name}' is a {profile.Platform} profile); create a {platform} profile instead.");
         }
 
         var merged = ProfileRules.Normalise(ProfileSettings.Merge(profile.Settings, patch));
@@ -307,7 +323,7 @@ public sealed class ProfileService
         (bool IsDefault, long Devices) Users(SqliteConnection c)
         {
             var p = ("$id", (object?)profile.Id.ToString());
-            var isDefault = c.Scalar<long>("SELECT count(*) FROM token WHERE default_profile_id = $id", p) > 0;
+            var isDefault = c.Scalar<long>("SELECT count(*) FROM token_default_profile WHERE profile_id = $id", p) > 0;
             var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL", p);
             return (isDefault, devices);
         }
@@ -321,7 +337,11 @@ public sealed class ProfileService
 
     // ---- default profile -------------------------------------------------------------------------------------------
 
-    public AdeToken? SetDefault(string tokenRef, string? profileRef)
+    /// <summary>
+    /// Makes <paramref name="profileRef"/> the default of its own platform on the token, or with a null profile clears
+    /// the default of <paramref name="clearPlatform"/> (of every platform when not given).
+    /// </summary>
+    public AdeToken? SetDefault(string tokenRef, string? profileRef, DevicePlatform? clearPlatform = null)
     {
         var token = tokens.ResolveToken(tokenRef);
         AdeProfile? profile = null;
@@ -339,17 +359,33 @@ public sealed class ProfileService
             throw ErrorCatalog.EnrollmentUrlMissing(token.Name);
         }
 
-        var action = profile is null ? "Clear the default profile" : $"Make '{profile.Name}' the default profile";
+        var platform = profile?.Platform ?? clearPlatform;
+        var which = platform is null ? "every default profile" : $"the {platform} default profile";
+        var action = profile is null ? $"Clear {which}" : $"Make '{profile.Name}' {which}";
         if (!host.ShouldProcess(token.Name, action))
         {
             return null;
         }
 
-        store.Write((c, _) => c.Execute("UPDATE token SET default_profile_id = $p, modified_at = $now WHERE id = $t",
-            ("$p", profile?.Id.ToString()), ("$now", ToUnixMs(time.GetUtcNow())), ("$t", token.Id.ToString())));
+        store.Write((c, _) =>
+        {
+            var t = ("$t", (object?)token.Id.ToString());
+            var pl = ("$pl", (object?)platform?.ToString());
+            if (profile is null)
+            {
+                c.Execute("DELETE FROM token_default_profile WHERE token_id = $t AND ($pl IS NULL OR platform = $pl)", t, pl);
+            }
+            else
+            {
+                c.Execute("INSERT INTO token_default_profile (token_id, platform, profile_id) VALUES ($t, $pl, $p) ON CONFLICT (token_id, platform) DO UPDATE SET profile_id = excluded.profile_id",
+                    t, pl, ("$p", profile.Id.ToString()));
+            }
+
+            return c.Execute("UPDATE token SET modified_at = $now WHERE id = $t", ("$now", ToUnixMs(time.GetUtcNow())), t);
+        });
         host.WriteVerbose(profile is null
-            ? $"Token '{token.Name}' has no default profile now; devices that arrive without a profile stay without one."
-            : $"Devices that arrive on token '{token.Name}' without a profile get '{profile.Name}' during the sync that brings them.");
+            ? $"Token '{token.Name}' has no {(platform is null ? "default profile" : $"{platform} default profile")} now; {(platform is null ? "" : $"{platform} ")}devices that arrive without a profile stay without one."
+            : $"{platform} devices that arrive on token '{token.Name}' without a profile get '{profile.Name}' during the sync that brings them.");
         return tokens.GetTokens(id: token.Id).Single();
     }
 

@@ -30,42 +30,16 @@ public enum SyncWithComputers
     AllowByCertificate,
 }
 
-/// <summary>Setup Assistant panes an enrollment profile can hide (SPEC §4 HiddenScreen).</summary>
-public enum SetupScreen
-{
-    Passcode,
-    LocationServices,
-    Restore,
-    AppleId,
-    TermsAndConditions,
-    TouchIdFaceId,
-    ApplePay,
-    Zoom,
-    Siri,
-    DiagnosticsData,
-    DisplayTone,
-    Privacy,
-    AndroidMigration,
-    iMessageAndFaceTime,
-    Onboarding,
-    ScreenTime,
-    SimSetup,
-    SoftwareUpdate,
-    WatchMigration,
-    Appearance,
-    DeviceToDeviceMigration,
-    RestoreCompleted,
-    SoftwareUpdateCompleted,
-    GetStarted,
-    TermsOfAddress,
-}
-
 /// <summary>
 /// The settings of an enrollment profile (SPEC §4). As input to New-/Set-AdeProfile a null property means
 /// "not given"; a stored profile has every default applied (<see cref="ProfileRules.Normalise"/>).
 /// </summary>
 public sealed record ProfileSettings
 {
+    /// <summary>The platform the profile is for (null in files and stores written before platforms: iOS). Fixed after creation.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<DevicePlatform>))]
+    public DevicePlatform? Platform { get; init; }
+
     public string? Description { get; init; }
 
     [JsonConverter(typeof(JsonStringEnumConverter<UserAffinity>))]
@@ -113,6 +87,33 @@ public sealed record ProfileSettings
     [JsonConverter(typeof(SetupScreenListConverter))]
     public IReadOnlyList<SetupScreen>? HiddenScreens { get; init; }
 
+    /// <summary>Skip keys Apple added after this module's table, sent as given (validated shape).</summary>
+    public IReadOnlyList<string>? AdditionalSkipKeys { get; init; }
+
+    /// <summary>Apple's <c>await_device_configured</c>: the device waits in Setup Assistant for the MDM's DeviceConfigured.</summary>
+    public bool? AwaitFinalConfiguration { get; init; }
+
+    /// <summary>Apple's <c>support_email_address</c>.</summary>
+    public string? SupportEmail { get; init; }
+
+    /// <summary>Apple's <c>anchor_certs</c> (base64 DER): trust anchors for the enrollment URL.</summary>
+    public IReadOnlyList<string>? AnchorCertificates { get; init; }
+
+    /// <summary>Apple's <c>do_not_use_profile_from_backup</c> (iOS/visionOS 26+).</summary>
+    public bool? DoNotUseProfileFromBackup { get; init; }
+
+    /// <summary>Apple's <c>is_return_to_service</c> (iOS/visionOS 26+).</summary>
+    public bool? ReturnToService { get; init; }
+
+    /// <summary>Apple's <c>language</c> (ISO 639; tvOS, macOS 11+).</summary>
+    public string? Language { get; init; }
+
+    /// <summary>Apple's <c>region</c> (ISO 3166-1 alpha-2; tvOS, macOS 11+).</summary>
+    public string? Region { get; init; }
+
+    /// <summary>Apple's <c>auto_advance_setup</c> (tvOS, macOS 11+).</summary>
+    public bool? AutoAdvanceSetup { get; init; }
+
     /// <summary>The settings of <paramref name="current"/> with every property given in <paramref name="patch"/> replacing it.</summary>
     /// <remarks>
     /// A change that makes other settings meaningless clears them unless the patch gives them too (a number cannot be
@@ -130,6 +131,7 @@ public sealed record ProfileSettings
         static TRef? KeepRef<TRef>(TRef? given, TRef? old, bool drop) where TRef : class => given ?? (drop ? null : old);
         return new()
         {
+            Platform = current.Platform,
             Description = patch.Description ?? current.Description,
             UserAffinity = patch.UserAffinity ?? current.UserAffinity,
             AuthenticationMethod = Keep(patch.AuthenticationMethod, current.AuthenticationMethod, affinityChanged),
@@ -151,6 +153,15 @@ public sealed record ProfileSettings
             Department = patch.Department ?? current.Department,
             DepartmentPhone = patch.DepartmentPhone ?? current.DepartmentPhone,
             HiddenScreens = patch.HiddenScreens ?? current.HiddenScreens,
+            AdditionalSkipKeys = patch.AdditionalSkipKeys ?? current.AdditionalSkipKeys,
+            AwaitFinalConfiguration = patch.AwaitFinalConfiguration ?? current.AwaitFinalConfiguration,
+            SupportEmail = patch.SupportEmail ?? current.SupportEmail,
+            AnchorCertificates = patch.AnchorCertificates ?? current.AnchorCertificates,
+            DoNotUseProfileFromBackup = patch.DoNotUseProfileFromBackup ?? current.DoNotUseProfileFromBackup,
+            ReturnToService = patch.ReturnToService ?? current.ReturnToService,
+            Language = patch.Language ?? current.Language,
+            Region = patch.Region ?? current.Region,
+            AutoAdvanceSetup = patch.AutoAdvanceSetup ?? current.AutoAdvanceSetup,
         };
     }
 
@@ -175,7 +186,7 @@ public sealed record ProfileSettings
             }
 
             // A VPP token name and certificates are named, not shown.
-            list.Add(property.Name is nameof(CompanyPortalVppToken) or nameof(ConfiguratorCertificates) ? property.Name : $"{property.Name} (was {old})");
+            list.Add(property.Name is nameof(CompanyPortalVppToken) or nameof(ConfiguratorCertificates) or nameof(AnchorCertificates) ? property.Name : $"{property.Name} (was {old})");
         }
 
         return list;
@@ -207,7 +218,12 @@ public sealed record ProfileSettings
                && RequireTemporarySession == other.RequireTemporarySession && TemporarySessionTimeoutSeconds == other.TemporarySessionTimeoutSeconds
                && SyncWithComputers == other.SyncWithComputers && SequenceEqual(ConfiguratorCertificates, other.ConfiguratorCertificates)
                && DeviceNameTemplate == other.DeviceNameTemplate && CellularDataPlanUrl == other.CellularDataPlanUrl
-               && Department == other.Department && DepartmentPhone == other.DepartmentPhone && SequenceEqual(HiddenScreens, other.HiddenScreens);
+               && Department == other.Department && DepartmentPhone == other.DepartmentPhone && SequenceEqual(HiddenScreens, other.HiddenScreens)
+               && (Platform ?? DevicePlatform.iOS) == (other.Platform ?? DevicePlatform.iOS) && SequenceEqual(AdditionalSkipKeys, other.AdditionalSkipKeys)
+               && AwaitFinalConfiguration == other.AwaitFinalConfiguration && SupportEmail == other.SupportEmail
+               && SequenceEqual(AnchorCertificates, other.AnchorCertificates) && DoNotUseProfileFromBackup == other.DoNotUseProfileFromBackup
+               && ReturnToService == other.ReturnToService && Language == other.Language && Region == other.Region
+               && AutoAdvanceSetup == other.AutoAdvanceSetup;
     }
 
     public override int GetHashCode() => HashCode.Combine(UserAffinity, AuthenticationMethod, SharedIPad, DeviceNameTemplate, Department);

@@ -122,7 +122,25 @@ internal static class Schema
         CREATE INDEX device_purge ON device (purge_after) WHERE purge_after IS NOT NULL;
         """,
 
-        // device actions: the change journal, device properties from Apple, the last assignment attempt, and a
+        // 3: platforms — a default profile per platform per token; every existing profile becomes an iOS profile that
+        // keeps sending await_device_configured = true (what every profile sent before it was a setting), and every
+        // existing default becomes the iOS default. token.default_profile_id is no longer used.
+        """
+        CREATE TABLE token_default_profile (
+            token_id    TEXT NOT NULL REFERENCES token(id) ON DELETE CASCADE,
+            platform    TEXT NOT NULL,           -- iOS, macOS, tvOS, visionOS
+            profile_id  TEXT NOT NULL REFERENCES profile(id),
+            PRIMARY KEY (token_id, platform)
+        ) WITHOUT ROWID;
+        CREATE INDEX token_default_profile_profile ON token_default_profile (profile_id);
+        INSERT INTO token_default_profile (token_id, platform, profile_id)
+            SELECT id, 'iOS', default_profile_id FROM token WHERE default_profile_id IS NOT NULL;
+        UPDATE token SET default_profile_id = NULL;
+        UPDATE profile SET settings = json_set(settings, '$.Platform', coalesce(json_extract(settings, '$.Platform'), 'iOS'),
+                                                         '$.AwaitFinalConfiguration', json('true'));
+        """,
+
+        // 4: device actions: the change journal, device properties from Apple, the last assignment attempt, and a
         // token's "terms not accepted" state (docs/architecture.md "Device journal and health").
         """
         CREATE TABLE device_event (

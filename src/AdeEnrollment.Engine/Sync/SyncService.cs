@@ -292,7 +292,8 @@ public sealed class SyncService
         private int added, modified, removed, purged, pages, defaultAssigned;
         private long received;
         private AppleClient? client;
-        private Guid? defaultProfile;
+        private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
+        private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
 
         public SyncRun(SyncService owner, AdeToken token, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
         {
@@ -312,7 +313,21 @@ public sealed class SyncService
             try
             {
                 client = owner.apple.ForToken(token, owner.tokens);
-                defaultProfile = owner.store.Read(c => c.Scalar<string>("SELECT default_profile_id FROM token WHERE id = $t", ("$t", token.Id.ToString()))) is { } d ? Guid.Parse(d) : null;
+                defaultProfiles = owner.store.Read(c =>
+                {
+                    using var command = c.Command("SELECT platform, profile_id FROM token_default_profile WHERE token_id = $t", ("$t", token.Id.ToString()));
+                    using var r = command.ExecuteReader();
+                    var map = new Dictionary<DevicePlatform, Guid>();
+                    while (r.Read())
+                    {
+                        if (Enum.TryParse<DevicePlatform>(r.GetString(0), out var platform))
+                        {
+                            map[platform] = Guid.Parse(r.GetString(1));
+                        }
+                    }
+
+                    return map;
+                });
                 var cursor = initial.Cursor;
                 if (kind == AdeSyncKind.Full)
                 {
@@ -483,31 +498,54 @@ public sealed class SyncService
                 return pageCounts;
             });
 
-            if (defaultProfile is { } profileId && counts.WithoutProfile is { Count: > 0 } arrivals)
+            // Each arriving device gets the default of its own platform, never another's; devices of a platform
+            // without a default (or of unknown platform) stay unassigned and are counted per platform.
+            foreach (var (platform, arrivals) in counts.WithoutProfile ?? [])
             {
-                // In the same sync, batched: at most one assignment request per page. A refusal does not fail the
-                // sync (its pages are committed): the devices stay without a profile and the admin is told.
-                try
+                if (defaultProfiles.TryGetValue(platform, out var profileId))
                 {
-                    var assigned = owner.assignments.AssignDefault(client!, token, profileId, arrivals);
-                    defaultAssigned += assigned;
-                    if (assigned < arrivals.Count)
-                    {
-                        Host.WriteWarning($"{arrivals.Count - assigned} of {arrivals.Count} new devices of token '{token.Name}' did not get the default profile (Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). Assign it with Get-AdeDevice -Token '{token.Name}' -Unassigned | Set-AdeDeviceProfile.");
-                    }
+                    AssignDefault(platform, profileId, arrivals);
                 }
-                catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
+                else
                 {
-                    Host.WriteWarning($"{arrivals.Count} new devices of token '{token.Name}' did not get the default profile: {ex.Message}");
+                    CountWithoutDefault(platform.ToString(), arrivals.Count);
                 }
             }
 
+            CountWithoutDefault(DevicePlatforms.Unknown, counts.WithoutProfileUnknownPlatform?.Count ?? 0);
             pages++;
             added += counts.Added;
             modified += counts.Modified;
             removed += counts.Removed;
             Host.WriteVerbose($"Page {pages}: {devices.Count} devices from Apple; {counts.Added} added, {counts.Modified} modified, {counts.Removed} removed.");
             Host.WriteProgress(new AdeProgress(1, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
+        }
+
+        private void CountWithoutDefault(string platform, int count)
+        {
+            if (count > 0)
+            {
+                withoutDefault[platform] = withoutDefault.GetValueOrDefault(platform) + count;
+            }
+        }
+
+        private void AssignDefault(DevicePlatform platform, Guid profileId, List<string> arrivals)
+        {
+            // In the same sync, batched: at most one assignment request per page and platform. A refusal does not fail
+            // the sync (its pages are committed): the devices stay without a profile and the admin is told.
+            try
+            {
+                var assigned = owner.assignments.AssignDefault(client!, token, profileId, arrivals);
+                defaultAssigned += assigned;
+                if (assigned < arrivals.Count)
+                {
+                    Host.WriteWarning($"{arrivals.Count - assigned} of {arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile (Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). Assign it with Get-AdeDevice -Token '{token.Name}' -Unassigned | Set-AdeDeviceProfile.");
+                }
+            }
+            catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
+            {
+                Host.WriteWarning($"{arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}");
+            }
         }
 
         private AdeSyncResult Finish(AdeSyncTrigger trigger)
@@ -539,6 +577,11 @@ public sealed class SyncService
                 Host.WriteWarning($"Token '{token.Name}' now has {counted.Assigned:N0} devices assigned in ABM, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
             }
 
+            if (withoutDefault.Count > 0)
+            {
+                Host.WriteVerbose($"Arrived without a profile and no default for their platform: {string.Join(", ", withoutDefault.Select(w => $"{w.Key} {w.Value:N0}"))} (Set-AdeDefaultProfile gives a platform its default).");
+            }
+
             if (purged > 0)
             {
                 Host.WriteVerbose($"Purged {purged} devices removed from ABM more than 45 days ago.");
@@ -559,6 +602,7 @@ public sealed class SyncService
                 Removed = removed,
                 Purged = purged,
                 DefaultProfileAssigned = defaultAssigned,
+                WithoutDefaultProfile = ValueList.Of(withoutDefault.Select(w => new AdePlatformCount { Platform = w.Key, Count = w.Value })),
                 Pages = pages,
                 StartedAt = startedAt,
                 Duration = now - startedAt,

@@ -235,7 +235,7 @@ public sealed class TokenService
                        t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.request_id, t.created_at, t.modified_at,
                        (SELECT count(*) FROM profile p WHERE p.token_id = t.id),
                        (SELECT count(*) FROM device d WHERE d.token_id = t.id),
-                       (SELECT p.name FROM profile p WHERE p.id = t.default_profile_id),
+                       (SELECT json_group_object(dp.platform, p.name) FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE dp.token_id = t.id),
                        s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0)
                 FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
                 WHERE $id IS NULL OR t.id = $id
@@ -273,7 +273,7 @@ public sealed class TokenService
                     ModifiedAt = ToTime(reader.GetInt64(15)),
                     ProfileCount = reader.GetInt32(16),
                     DeviceCount = reader.GetInt32(17),
-                    DefaultProfile = reader.GetStringOrNull(18),
+                    DefaultProfiles = DefaultsOf(reader.GetStringOrNull(18)),
                     LastSync = history.LastSyncStartedAt,
                     LastSuccessfulSync = history.LastSuccessfulSyncAt,
                     NextManualSyncAt = nextManual,
@@ -470,13 +470,45 @@ public sealed class TokenService
         return true;
     }
 
+    /// <summary>The token's default profile names by platform, from the JSON object the token query builds.</summary>
+    private static IReadOnlyDictionary<Profiles.DevicePlatform, string> DefaultsOf(string? json)
+    {
+        var map = new SortedDictionary<Profiles.DevicePlatform, string>();
+        if (json is not null)
+        {
+            foreach (var (platform, profile) in JsonSerializer.Deserialize<Dictionary<string, string>>(json)!)
+            {
+                if (Enum.TryParse<Profiles.DevicePlatform>(platform, out var p))
+                {
+                    map[p] = profile;
+                }
+            }
+        }
+
+        return map;
+    }
+
     private void CheckNoDependents(Guid tokenId, string name, SqliteConnection? connection)
     {
         (long Devices, string? DefaultProfile, long Profiles) Count(SqliteConnection c)
         {
             var id = ("$id", (object?)tokenId.ToString());
+            // Every platform's default counts: "'Staff'" for a token's one iOS default, else "'Staff' (iOS), 'Macs' (macOS)".
+            var list = new List<(string Name, string Platform)>();
+            using (var command = c.Command("SELECT p.name, dp.platform FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE dp.token_id = $id ORDER BY dp.platform", id))
+            using (var r = command.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    list.Add((r.GetString(0), r.GetString(1)));
+                }
+            }
+
+            var defaults = list.Count == 0 ? null
+                : list is [{ Platform: "iOS" } only] ? $"'{only.Name}'"
+                : string.Join(", ", list.Select(d => $"'{d.Name}' ({d.Platform})"));
             return (c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id),
-                    c.Scalar<string>("SELECT p.name FROM token t JOIN profile p ON p.id = t.default_profile_id WHERE t.id = $id", id),
+                    defaults,
                     c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id));
         }
 

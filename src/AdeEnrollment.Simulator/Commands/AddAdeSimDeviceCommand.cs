@@ -23,7 +23,7 @@ public sealed class AddAdeSimDeviceCommand : AdeSimCmdlet
     public string[]? SerialNumber { get; set; }
 
     [Parameter]
-    [ValidateSet("iPhone", "iPad")]
+    [ValidateSet("iPhone", "iPad", "iPod", "Mac", "AppleTV", "Vision", "Mixed")]
     public string? DeviceFamily { get; set; }
 
     protected override void ProcessItem()

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AdeEnrollment.Simulator.Service;
 
 /// <summary>
-/// Realistic, seeded iPhone and iPad records: 10-character serial numbers in Apple's alphabet (no vowels), current
+/// Realistic, seeded device records of every family an ABM MDM server holds: 10-character serial numbers in Apple's alphabet (no vowels), current
 /// models with their colours and capacities, and ABM-style descriptions ("IPHONE 15 PRO 256GB BLUE TITANIUM-USA").
 /// </summary>
 internal sealed class DeviceGenerator
@@ -29,6 +29,33 @@ internal sealed class DeviceGenerator
         new("iPad Pro 11-inch (M4)", "IPAD PRO 11 WI-FI", ["SPACE BLACK", "SILVER"], [256, 512]),
         new("iPad mini (A17 Pro)", "IPAD MINI WI-FI", ["SPACE GRAY", "BLUE", "PURPLE", "STARLIGHT"], [128, 256]),
     ];
+
+    private static readonly Model[] Macs =
+    [
+        new("MacBook Air (13-inch, M3, 2024)", "MACBOOK AIR 13 M3", ["MIDNIGHT", "STARLIGHT", "SPACE GRAY", "SILVER"], [256, 512]),
+        new("MacBook Pro (14-inch, M4, 2024)", "MACBOOK PRO 14 M4", ["SPACE BLACK", "SILVER"], [512, 1024]),
+        new("Mac mini (2024)", "MAC MINI M4", ["SILVER"], [256, 512]),
+        new("iMac (24-inch, 2024)", "IMAC 24 M4", ["BLUE", "GREEN", "PINK", "SILVER"], [256, 512]),
+    ];
+
+    private static readonly Model[] AppleTvs =
+    [
+        new("Apple TV 4K (3rd generation)", "APPLE TV 4K WI-FI + ETHERNET", ["BLACK"], [128]),
+        new("Apple TV 4K (2nd generation)", "APPLE TV 4K", ["BLACK"], [32, 64]),
+    ];
+
+    private static readonly Model[] VisionPros =
+    [
+        new("Apple Vision Pro", "APPLE VISION PRO", ["SILVER"], [256, 512, 1024]),
+    ];
+
+    private static readonly Model[] IPods =
+    [
+        new("iPod touch (7th generation)", "IPOD TOUCH", ["SPACE GRAY", "SILVER", "BLUE", "PINK"], [32, 128, 256]),
+    ];
+
+    /// <summary>Apple's device_family values the simulator makes, with the os each reports.</summary>
+    public static readonly IReadOnlyList<string> Families = ["iPhone", "iPad", "iPod", "Mac", "AppleTV", "Vision"];
 
     private static readonly string[] Regions = ["USA", "USA", "USA", "GBR", "DEU", "FRA", "CAN"];
 
@@ -58,11 +85,33 @@ internal sealed class DeviceGenerator
         }
     }
 
-    /// <summary>A device of <paramref name="family"/> (iPhone, iPad, or null for a 70/30 mix).</summary>
+    /// <summary>
+    /// A device of <paramref name="family"/>: iPhone, iPad, iPod, Mac, AppleTV or Vision; null for the 70/30 iPhone/iPad
+    /// mix; "Mixed" for a fleet as an ABM MDM server holds it (mostly iPhones and iPads, with Macs, Apple TVs, a few
+    /// Vision Pros and iPod touches).
+    /// </summary>
     public AdeSimDevice NewDevice(string server, string serial, string? family, DateTimeOffset assignedAt, string assignedBy)
     {
-        var isPad = family is null ? random.Next(10) >= 7 : family.Equals("iPad", StringComparison.OrdinalIgnoreCase);
-        var models = isPad ? IPads : IPhones;
+        if (family is null)
+        {
+            family = random.Next(10) >= 7 ? "iPad" : "iPhone";
+        }
+        else if (family.Equals("Mixed", StringComparison.OrdinalIgnoreCase))
+        {
+            var roll = random.Next(100);
+            family = roll switch { < 50 => "iPhone", < 72 => "iPad", < 90 => "Mac", < 96 => "AppleTV", < 99 => "Vision", _ => "iPod" };
+        }
+
+        family = Families.First(f => f.Equals(family, StringComparison.OrdinalIgnoreCase));
+        var (models, os) = family switch
+        {
+            "iPad" => (IPads, "iPadOS"),
+            "iPod" => (IPods, "iOS"),
+            "Mac" => (Macs, "OSX"),
+            "AppleTV" => (AppleTvs, "tvOS"),
+            "Vision" => (VisionPros, "visionOS"),
+            _ => (IPhones, "iOS"),
+        };
         var model = models[random.Next(models.Length)];
         var color = model.Colors[random.Next(model.Colors.Length)];
         var capacity = model.Capacities[random.Next(model.Capacities.Length)];
@@ -76,8 +125,8 @@ internal sealed class DeviceGenerator
             Description = string.Create(CultureInfo.InvariantCulture, $"{model.Label} {capacity}GB {color}-{region}"),
             Color = color,
             AssetTag = assetTag,
-            DeviceFamily = isPad ? "iPad" : "iPhone",
-            Os = isPad ? "iPadOS" : "iOS",
+            DeviceFamily = family,
+            Os = os,
             ProfileStatus = "empty",
             DeviceAssignedDate = assignedAt,
             DeviceAssignedBy = assignedBy,

@@ -22,10 +22,17 @@ public sealed class NewAdeProfileCommand : ProfileSettingsCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter(Mandatory = true, HelpMessage = "WithUserAffinity (devices of one user) or WithoutUserAffinity (kiosk, shared devices).")]
+    /// <summary>Required for iOS profiles; other platforms default to WithoutUserAffinity.</summary>
+    [Parameter(HelpMessage = "WithUserAffinity (devices of one user) or WithoutUserAffinity (kiosk, shared devices).")]
     public UserAffinity UserAffinity { get; set; }
 
-    protected override UserAffinity? GivenUserAffinity => UserAffinity;
+    /// <summary>The platform the profile is for (iOS when not given); it cannot change later.</summary>
+    [Parameter]
+    public DevicePlatform Platform { get; set; } = DevicePlatform.iOS;
+
+    protected override UserAffinity? GivenUserAffinity => MyInvocation.BoundParameters.ContainsKey(nameof(UserAffinity)) ? UserAffinity : null;
+
+    protected override DevicePlatform? GivenPlatform => Platform;
 
     protected override void ProcessItem()
     {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
@@ -31,6 +32,10 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     [Parameter(ParameterSetName = ClearSet, Mandatory = true, HelpMessage = "Clears the token's default profile.")]
     public SwitchParameter Clear { get; set; }
 
+    /// <summary>With -Clear: the platform whose default is cleared (every platform's when not given).</summary>
+    [Parameter(ParameterSetName = ClearSet)]
+    public DevicePlatform Platform { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -38,7 +43,8 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile));
+        var platform = MyInvocation.BoundParameters.ContainsKey(nameof(Platform)) ? Platform : (DevicePlatform?)null;
+        var token = Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile), platform);
         if (PassThru && token is not null)
         {
             WriteObject(token);

@@ -48,6 +48,10 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 
+    /// <summary>Also assign to devices whose platform Apple did not report (never to a device of another platform).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     // A row without a serial is an error of its own; the other rows are still assigned.
     protected override void ProcessItem()
     {
@@ -67,9 +71,14 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     protected override void EndItems()
     {
         var summary = new AssignmentService.AssignmentSummary();
-        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), targets, summary))
+        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), targets, summary, Force.IsPresent))
         {
             WriteObject(result);
+        }
+
+        if (summary.PlatformMismatchWarning is { } warning)
+        {
+            WriteWarning(warning);
         }
 
         if (summary.Declined > 0 && WhatIfRequested)

@@ -12,6 +12,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class UpdateAdeTokenCommand : AdeCmdlet
 {
+    /// <summary>Talks to Apple (the new file is verified before it is stored): runs on a worker so that retries and waits are reported as they happen.</summary>
+    protected override bool ProcessItemWaitsForApple => true;
+
     [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token to renew: a token object, its name or its Id.")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]

@@ -88,9 +88,9 @@ public class HealthTests
 
         Assert.Equal(2, results.Count);
         Assert.All(results, r => Assert.Equal(AdeHealthStatus.Warning, r.Status));
-        Assert.StartsWith("2 iPad devices without an enrollment profile for more than 24 hours; the token has no default profile", results[0].Detail, StringComparison.Ordinal);
+        Assert.StartsWith("2 iPad devices without an enrollment profile for more than 24 hours; the token has no default iOS profile", results[0].Detail, StringComparison.Ordinal);
         Assert.StartsWith("1 iPhone device without", results[1].Detail, StringComparison.Ordinal);
-        Assert.StartsWith("Set-AdeDefaultProfile -Token 'iPads' -Profile <profile>", results[0].Remedy, StringComparison.Ordinal);
+        Assert.StartsWith("Set-AdeDefaultProfile -Token 'iPads' -Platform iOS -Profile <profile>", results[0].Remedy, StringComparison.Ordinal);
         Assert.Single(f.Engine.Health.Test("iPads", TimeSpan.FromHours(48)), r => r.Check == "DevicesWithoutProfile" && r.Status == AdeHealthStatus.Pass);
     }
 

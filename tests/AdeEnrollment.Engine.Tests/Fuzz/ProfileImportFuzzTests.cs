@@ -21,7 +21,7 @@ public sealed class ProfileImportFuzzTests : IDisposable
     public void Dispose() => store.Dispose();
 
     private static readonly string[] Catalogued =
-        ["ProfileFileInvalid", "ProfileSettingInvalid", "ProfileNameConflict", "ProfileLimitReached", "ArgumentInvalid"];
+        ["ProfileFileInvalid", "ProfileSettingInvalid", "ProfileNameConflict", "ProfileLimitReached", "ArgumentInvalid", "NameInvalid"];
 
     private List<byte[]> ValidExports()
     {

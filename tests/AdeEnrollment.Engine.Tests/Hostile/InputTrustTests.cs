@@ -76,8 +76,17 @@ public sealed class InputTrustTests : IDisposable
         using var f = new SimulatorFixture();
         using var http = new HttpClient();
         var body = new ByteArrayContent(Encoding.ASCII.GetBytes("{\"devices\":[\"" + new string('A', 2 * 1024 * 1024) + "\"]}"));
-        using var response = await http.PostAsync(new Uri(f.Simulator.Uri, "devices"), body);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        try
+        {
+            using var response = await http.PostAsync(new Uri(f.Simulator.Uri, "devices"), body);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        }
+        catch (HttpRequestException)
+        {
+            // The simulator answers from the Content-Length without reading the body; a client still uploading may
+            // see the connection closed before it reads the 413. The log below says what the simulator answered.
+        }
+
         Assert.Contains(f.Simulator.GetRequests("/devices"), r => r.StatusCode == 413);
     }
 

@@ -14,6 +14,9 @@ public class AppleProfileBuilderTests
     private static readonly ProfileSettings User = new() { UserAffinity = UserAffinity.WithUserAffinity };
     private static readonly ProfileSettings Kiosk = new() { UserAffinity = UserAffinity.WithoutUserAffinity };
 
+    /// <summary>Every pane an iOS profile can hide (the table in the engine).</summary>
+    private static readonly SetupScreen[] IosPanes = [.. SetupScreens.On(DevicePlatform.iOS).Select(r => r.Screen)];
+
     /// <summary>Apple's SkipKeys (apple/device-management other/skipkeys.yaml, as in the protocol reference §3.6).</summary>
     private static readonly HashSet<string> AppleSkipKeys =
     [
@@ -23,6 +26,8 @@ public class AppleProfileBuilderTests
         "Privacy", "Restore", "RestoreCompleted", "Safety", "ScreenSaver", "ScreenTime", "SIMSetup", "Siri", "SoftwareUpdate", "SpokenLanguage",
         "TapToSetup", "TermsOfAddress", "TOS", "TVHomeScreenSync", "TVProviderSignIn", "TVRoom", "UpdateCompleted", "Wallpaper", "WatchMigration",
         "WebContentFiltering", "Welcome", "Zoom",
+        // added in Apple's 2026 file (iOS 26, macOS 26, visionOS 26)
+        "AdditionalPrivacySettings", "Multitasking", "OSShowcase", "SafetyAndHandling", "Tips", "UnlockWithWatch",
     ];
 
     /// <summary>Each SPEC §4 pane and the SkipKey Intune sends for it.</summary>
@@ -68,7 +73,7 @@ public class AppleProfileBuilderTests
         ["Unsupervised"] = User with { Supervised = false },
         ["Shared iPad"] = Kiosk with { SharedIPad = true, MaximumCachedUsers = 8, PasscodeLockGracePeriodSeconds = 300, UserSessionTimeoutSeconds = 1800, HiddenScreens = [SetupScreen.Zoom] },
         ["Shared iPad (temporary)"] = Kiosk with { SharedIPad = true, RequireTemporarySession = true, TemporarySessionTimeoutSeconds = 600 },
-        ["Every pane hidden"] = Kiosk with { HiddenScreens = Enum.GetValues<SetupScreen>() },
+        ["Every pane hidden"] = Kiosk with { HiddenScreens = IosPanes },
         ["Configurator"] = Kiosk with { SyncWithComputers = SyncWithComputers.AllowByCertificate, ConfiguratorCertificates = [Cert1, Cert2] },
         ["Charging only"] = Kiosk with { SyncWithComputers = SyncWithComputers.DenyAll, DeviceNameTemplate = "Kiosk-{{SERIAL}}", CellularDataPlanUrl = "https://carrier.example/a" },
     };
@@ -135,13 +140,15 @@ public class AppleProfileBuilderTests
     [Fact]
     public void SharedIPad_SendsIsMultiUser_AndSkipsEveryPaneWhateverHiddenScreenSays()
     {
-        var allKeys = Panes().Select(row => (string)row[1]).ToHashSet();
+        // Every key iOS has (none of them is removed on iOS): the original 25 and the newer ones.
+        var allKeys = SetupScreens.On(DevicePlatform.iOS).Select(r => r.Key).ToHashSet();
+        Assert.Superset(Panes().Select(row => (string)row[1]).ToHashSet(), allKeys);
         foreach (var hidden in new IReadOnlyList<SetupScreen>?[] { null, [SetupScreen.Siri] })
         {
             var json = Json("Shared", Kiosk with { SharedIPad = true, HiddenScreens = hidden });
             Assert.Equal(JsonValueKind.True, json.GetProperty("is_multi_user").ValueKind);
             var skipped = Strings(json.GetProperty("skip_setup_items"));
-            Assert.Equal(25, skipped.Length);
+            Assert.Equal(allKeys.Count, skipped.Length);
             Assert.Equal(allKeys, skipped.ToHashSet());
         }
 
@@ -157,11 +164,11 @@ public class AppleProfileBuilderTests
     }
 
     [Fact]
-    public void AllPanesHidden_SendsAll25DistinctSkipKeys_AndNoPaneHiddenSendsNone()
+    public void AllPanesHidden_SendsEveryIosSkipKeyOnce_AndNoPaneHiddenSendsNone()
     {
-        Assert.Equal(25, Enum.GetValues<SetupScreen>().Length);
-        var skipped = Strings(Json("All", Kiosk with { HiddenScreens = Enum.GetValues<SetupScreen>() }).GetProperty("skip_setup_items"));
-        Assert.Equal(25, skipped.Distinct().Count());
+        Assert.Equal(39, IosPanes.Length);
+        var skipped = Strings(Json("All", Kiosk with { HiddenScreens = IosPanes }).GetProperty("skip_setup_items"));
+        Assert.Equal(39, skipped.Distinct().Count());
         Assert.All(skipped, k => Assert.Contains(k, AppleSkipKeys));
         Assert.False(Json("None", Kiosk).TryGetProperty("skip_setup_items", out _));
     }

@@ -409,7 +409,7 @@ public sealed class ProfileServiceTests : IDisposable
         store.Host.ShouldProcessAnswer = true;
         Assert.Null(Profiles.SetDefault("Contoso", null)!.DefaultProfile);
         Assert.Empty(Profiles.Get(defaultOnly: true));
-        Assert.Contains(store.Host.ShouldProcessCalls, c => c.Target == "Contoso" && c.Action == "Clear the default profile");
+        Assert.Contains(store.Host.ShouldProcessCalls, c => c.Target == "Contoso" && c.Action == "Clear every default profile");
     }
 
     [Fact]
@@ -510,7 +510,7 @@ public sealed class ProfileServiceTests : IDisposable
         { "another $type", ValidDocument.Replace("AdeEnrollment.Profile", "AdeEnrollment.Token"), "$type" },
         { "no settings", """{ "SchemaVersion": 1, "Name": "X", "$type": "AdeEnrollment.Profile" }""", "Settings" },
         { "no name", """{ "SchemaVersion": 1, "Settings": {}, "$type": "AdeEnrollment.Profile" }""", "Name" },
-        { "schema version 2", ValidDocument.Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 2"), "schema version 2" },
+        { "schema version 3", ValidDocument.Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 3"), "schema version 3" },
         { "schema version 0", ValidDocument.Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 0"), "schema version 0" },
         { "no schema version", ValidDocument.Replace("\"SchemaVersion\": 1,", ""), "schema version" },
     };

@@ -17,6 +17,7 @@ public static class Dependents
             "INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ($t, $s, $p, 0)",
             ("$t", tokenId.ToString()), ("$s", serial), ("$p", profileId));
 
-    public static void SetDefaultProfile(this TestStore store, Guid tokenId, string profileId)
-        => store.Execute("UPDATE token SET default_profile_id = $p WHERE id = $t", ("$p", profileId), ("$t", tokenId.ToString()));
+    public static void SetDefaultProfile(this TestStore store, Guid tokenId, string profileId, string platform = "iOS")
+        => store.Execute("INSERT OR REPLACE INTO token_default_profile (token_id, platform, profile_id) VALUES ($t, $pl, $p)",
+            ("$p", profileId), ("$t", tokenId.ToString()), ("$pl", platform));
 }

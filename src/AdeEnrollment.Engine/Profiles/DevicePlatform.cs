@@ -1,0 +1,44 @@
+namespace AdeEnrollment.Engine.Profiles;
+
+/// <summary>The platform an enrollment profile is for, and the platform of a device (docs/about_AdeEnrollment.md "Platforms").</summary>
+public enum DevicePlatform
+{
+    /// <summary>iPhone, iPad and iPod touch (iOS and iPadOS).</summary>
+    iOS,
+    macOS,
+    tvOS,
+    visionOS,
+}
+
+/// <summary>How a device's platform is read from what Apple reports about it.</summary>
+public static class DevicePlatforms
+{
+    /// <summary>
+    /// The platform of a device: by Apple's <c>device_family</c>; a device without one (older protocol) by its
+    /// <c>os</c>; otherwise null (unknown).
+    /// </summary>
+    public static DevicePlatform? Of(string? deviceFamily, string? os)
+    {
+        switch (deviceFamily?.Trim().ToLowerInvariant())
+        {
+            case "iphone" or "ipad" or "ipod": return DevicePlatform.iOS;
+            case "mac": return DevicePlatform.macOS;
+            case "appletv": return DevicePlatform.tvOS;
+            case "vision": return DevicePlatform.visionOS;
+            case null or "": break;
+            default: return null;
+        }
+
+        return os?.Trim().ToLowerInvariant() switch
+        {
+            "ios" or "ipados" => DevicePlatform.iOS,
+            "osx" or "macos" => DevicePlatform.macOS,
+            "tvos" => DevicePlatform.tvOS,
+            "visionos" => DevicePlatform.visionOS,
+            _ => null,
+        };
+    }
+
+    /// <summary>The name used in messages and the sync result for a device of unknown platform.</summary>
+    public const string Unknown = "Unknown";
+}

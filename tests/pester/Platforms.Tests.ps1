@@ -1,0 +1,88 @@
+# Platform-aware profiles through the built module (docs/about_AdeEnrollment.md "Platforms").
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 515
+    Connect-AdeStore -Path (Join-Path $TestDrive 'platforms.db')
+    $script:t = New-SimToken -Name 'Platforms' -Devices 0
+    foreach ($family in 'iPhone', 'Mac', 'AppleTV') { Add-AdeSimDevice -Server 'Platforms' -Count 2 -DeviceFamily $family | Out-Null }
+    Sync-AdeDevice -Token 'Platforms' | Out-Null
+}
+
+AfterAll { Stop-AdeSimulator }
+
+Describe 'Platform-aware profiles' {
+    It 'creates a profile per platform; the platform is a property and iOS is the default' {
+        (New-AdeProfile -Token 'Platforms' -Name 'Phones' -UserAffinity WithUserAffinity).Platform | Should -Be 'iOS'
+        $mac = New-AdeProfile -Token 'Platforms' -Name 'Macs' -Platform macOS -Language EN -Region us -SupportEmail 'help@contoso.com' -HiddenScreen FileVault -AwaitFinalConfiguration $false
+        $mac.Platform | Should -Be 'macOS'
+        ($mac.Language, $mac.Region, $mac.AwaitFinalConfiguration) | Should -Be @('en', 'US', $false)
+        (New-AdeProfile -Token 'Platforms' -Name 'TVs' -Platform tvOS -HiddenScreen TVRoom -AutoAdvanceSetup).AutoAdvanceSetup | Should -BeTrue
+    }
+
+    It 'refuses a setting or a pane the platform does not have, naming setting and platform, and creates nothing' {
+        $err = { New-AdeProfile -Token 'Platforms' -Name 'Bad TV' -Platform tvOS -DeviceNameTemplate 'TV {{SERIAL}}' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match 'DeviceNameTemplate.*tvOS'
+        $err = { New-AdeProfile -Token 'Platforms' -Name 'Bad Mac' -Platform macOS -HiddenScreen SimSetup -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match 'does not exist on macOS'
+        { New-AdeProfile -Token 'Platforms' -Name 'Bad phone' -UserAffinity WithoutUserAffinity -Region US -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'
+        @(Get-AdeProfile -Token 'Platforms' -Name 'Bad*').Count | Should -Be 0
+    }
+
+    It 'returns PlatformMismatch per device and sends nothing for it, with one warning' {
+        $devices = Get-AdeDevice -Token 'Platforms'
+        $results = $devices | Set-AdeDeviceProfile -Profile 'Macs' -WarningVariable warnings -WarningAction SilentlyContinue
+        ($results | Where-Object Status -eq 'Success').SerialNumber | Sort-Object |
+            Should -Be (($devices | Where-Object DeviceFamily -eq 'Mac').SerialNumber | Sort-Object)
+        @($results | Where-Object Status -eq 'PlatformMismatch').Count | Should -Be 4
+        $warnings.Count | Should -Be 1
+        $warnings[0] | Should -Match '4 devices'
+        Get-AdeSimDevice -Server 'Platforms' | Where-Object DeviceFamily -ne 'Mac' | ForEach-Object { $_.ProfileUuid | Should -BeNullOrEmpty }
+    }
+
+    It 'keeps a default per platform; -Clear -Platform clears one' {
+        Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Phones'
+        Set-AdeDefaultProfile -Token 'Platforms' -Profile 'TVs'
+        $token = Get-AdeToken -Name 'Platforms'
+        ($token.DefaultProfile, $token.DefaultTvOSProfile, $token.DefaultMacOSProfile) | Should -Be @('Phones', 'TVs', $null)
+        Set-AdeDefaultProfile -Token 'Platforms' -Clear -Platform tvOS
+        $token = Get-AdeToken -Name 'Platforms'
+        ($token.DefaultProfile, $token.DefaultTvOSProfile) | Should -Be @('Phones', $null)
+    }
+
+    It 'lists the panes per platform and never changes a platform after creation' {
+        @(Get-AdeSetupScreen).Count | Should -Be 52
+        (Get-AdeSetupScreen -Platform tvOS).Screen | Should -Contain 'TVRoom'
+        (Get-AdeSetupScreen -Platform tvOS).Screen | Should -Not -Contain 'Passcode'
+        (Get-AdeSetupScreen -Platform iOS | Where-Object Key -eq 'Safety').Screen | Should -Be 'EmergencySos'
+        { Set-AdeProfile -Profile 'Macs' -Platform iOS -ErrorAction Stop } | Should -Throw -ErrorId 'NamedParameterNotFound,AdeEnrollment.Commands.SetAdeProfileCommand'
+    }
+
+    It 'completes -HiddenScreen with the panes of the platform only' {
+        $line = "New-AdeProfile -Token Platforms -Name X -Platform tvOS -HiddenScreen TV"
+        $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $names | Should -Be @('TVHomeScreenSync', 'TVProviderSignIn', 'TVRoom')
+        # Without -Platform: the iOS panes (Accessibility and AdditionalPrivacySettings are macOS panes).
+        $line = "New-AdeProfile -Token Platforms -Name X -HiddenScreen A"
+        $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $names | Should -Be @('ActionButton', 'AndroidMigration', 'Appearance', 'AppleId', 'ApplePay', 'AppStore')
+    }
+
+    It 'keeps -Supervised and -InstallCompanyPortal working with a warning; -Unsupervised and -NoCompanyPortal read naturally' {
+        $p = New-AdeProfile -Token 'Platforms' -Name 'Old spelling' -UserAffinity WithUserAffinity -Supervised:$false -WarningVariable w -WarningAction SilentlyContinue
+        $p.Supervised | Should -BeFalse
+        ($w -join "`n") | Should -Match '-Unsupervised'
+        $p = New-AdeProfile -Token 'Platforms' -Name 'New spelling' -UserAffinity WithUserAffinity -Unsupervised -NoCompanyPortal -WarningAction SilentlyContinue
+        ($p.Supervised, $p.InstallCompanyPortal) | Should -Be @($false, $false)
+    }
+
+    It 'exports the platform and imports it back' {
+        $path = Join-Path $TestDrive 'tv.json'
+        Export-AdeProfile -Profile 'TVs' -Token 'Platforms' -Path $path | Out-Null
+        (Get-Content -Raw $path | ConvertFrom-Json).Settings.Platform | Should -Be 'tvOS'
+        (Import-AdeProfile -Token 'Platforms' -Path $path -Name 'TVs copy').Platform | Should -Be 'tvOS'
+    }
+}
