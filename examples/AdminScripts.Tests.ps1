@@ -65,3 +65,36 @@ Describe 'Sync-AdeDevicesScheduled.ps1' {
         $text | Should -Match 'Scheduled E: Succeeded'
     }
 }
+
+Describe 'Test-AdeHealthNightly.ps1 and Get-AdeDeviceChangeReport.ps1' {
+    BeforeAll {
+        $script:pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    }
+
+    It 'the health check exits 1 with a WARN line before the first sync, and 0 after it' {
+        $store = Join-Path $TestDrive 'health.db'
+        New-Onboarded $store 'Nightly A' 3
+        $log = Join-Path $TestDrive 'health.log'
+        $env:ADE_ENROLLMENT_STORE = $store
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Test-AdeHealthNightly.ps1') -LogPath $log | Out-Null
+        $LASTEXITCODE | Should -Be 1
+        Get-Content -Raw $log | Should -Match "WARN  Nightly A: LastSync: The token has never synced successfully\. Remedy: Sync-AdeDevice -Token 'Nightly A'"
+        Sync-AdeDevice -Token 'Nightly A' | Out-Null
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Test-AdeHealthNightly.ps1') -LogPath $log | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        (Get-Content $log)[-1] | Should -Match 'INFO  Health: 8 checks, 0 failed, 0 warnings'
+    }
+
+    It 'the change report lists what the last sync added, per token and kind' {
+        $store = Join-Path $TestDrive 'changes.db'
+        New-Onboarded $store 'Changes A' 7
+        Sync-AdeDevice -Token 'Changes A' | Out-Null
+        $env:ADE_ENROLLMENT_STORE = $store
+        $csv = Join-Path $TestDrive 'changes.csv'
+        $out = & $pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Get-AdeDeviceChangeReport.ps1') -CsvPath $csv | Out-String
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Match '7 event\(s\)'
+        $out | Should -Match 'Changes A\s+Added\s+7'
+        @(Import-Csv $csv).Count | Should -Be 7
+    }
+}

@@ -32,6 +32,9 @@ public sealed class AdeEngine
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
         Business = new BusinessService(store, Time, host, Tokens, new BusinessAccountService(store, Time, host), business);
+        DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);
+        Health = new Health.HealthService(store, Time, Tokens);
+        ProfileDrift = new ProfileDriftService(store, host, Tokens, Profiles, Assignments, Apple);
     }
 
     public AdeStore Store { get; }
@@ -57,4 +60,12 @@ public sealed class AdeEngine
 
     /// <summary>Apple Business / School API: accounts, organisation devices, MDM servers, device activities.</summary>
     public BusinessService Business { get; }
+    /// <summary>Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice.</summary>
+    public DeviceActionService DeviceActions { get; }
+
+    /// <summary>Test-AdeHealth.</summary>
+    public Health.HealthService Health { get; }
+
+    /// <summary>Test-AdeProfile.</summary>
+    public ProfileDriftService ProfileDrift { get; }
 }

@@ -400,6 +400,11 @@ public sealed partial class AdeSimulator
             return bad!;
         }
 
+        if (!server.AllowDeviceRelease)
+        {
+            return Error(403, "ACCESS_DENIED"); // the organisation does not let this MDM server release devices
+        }
+
         var now = Time.GetUtcNow();
         var results = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var serial in serials)
@@ -933,6 +938,8 @@ public sealed partial class AdeSimulator
                 w.WriteString("os", d.Os == "iPadOS" && version < 7 ? "iOS" : d.Os);
                 w.WriteString("device_family", d.DeviceFamily);
             }
+
+            WriteDeviceActionFields(w, d, version);
         }
 
         if (e is not null)

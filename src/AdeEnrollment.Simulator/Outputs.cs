@@ -70,6 +70,12 @@ public sealed record AdeSimDevice
 
     public string DeviceAssignedBy { get; internal init; } = "";
 
+    /// <summary>mdm_migration_deadline (sent to clients of protocol version 8 and later).</summary>
+    public DateTimeOffset? MdmMigrationDeadline { get; internal init; }
+
+    /// <summary>is_replacement_device, sent when set.</summary>
+    public bool? IsReplacementDevice { get; internal init; }
+
     public override string ToString() => SerialNumber;
 }
 

@@ -47,6 +47,9 @@ public static class SimErrors
     public static AdeSimException DeviceNotFound(string server, string serial) => new(nameof(DeviceNotFound), "ObjectNotFound",
         F("Serial number '{0}' is not assigned to MDM server '{1}' in the simulator.", serial, server), serial);
 
+    public static AdeSimException ProfileNotFound(string server, string uuid) => new(nameof(ProfileNotFound), "ObjectNotFound",
+        F("No profile with UUID '{0}' is defined on MDM server '{1}' in the simulator.", uuid, server), uuid);
+
     public static AdeSimException DeviceExists(string serial, string server) => new(nameof(DeviceExists), "ResourceExists",
         F("Serial number '{0}' is already assigned to MDM server '{1}'. Remove it there first (Remove-AdeSimDevice), as in Apple Business Manager.", serial, server), serial);
 

@@ -28,7 +28,8 @@ Describe 'AdeEnrollment.Simulator module' {
     It 'exports exactly the simulator cmdlets' {
         (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
             'Add-AdeSimDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimDevice', 'Get-AdeSimRequest', 'New-AdeSimServer',
-            'Remove-AdeSimDevice', 'Set-AdeSimClock', 'Set-AdeSimFault', 'Start-AdeSimulator', 'Stop-AdeSimulator')
+            'Remove-AdeSimDevice', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
+            'Start-AdeSimulator', 'Stop-AdeSimulator')
     }
 
     It 'requires the AdeEnrollment module' {

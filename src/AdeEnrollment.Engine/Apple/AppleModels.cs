@@ -55,6 +55,7 @@ internal sealed class AppleDevice
     public string? Os { get; set; }
     public string? DeviceFamily { get; set; }
     public DateTimeOffset? MdmMigrationDeadline { get; set; }
+    public bool? IsReplacementDevice { get; set; }
 
     /// <summary>Sync only: added, modified or deleted.</summary>
     public string? OpType { get; set; }

@@ -31,6 +31,9 @@ public sealed class DeviceService
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
     public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(DeviceRepository.Query(store, query));
 
+    /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
+    public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => DeviceJournal.Query(store, query);
+
     /// <summary>Removes one device by serial (within <paramref name="tokenId"/> when given). Returns the number removed.</summary>
     public int Remove(string serialNumber, Guid? tokenId)
         => Remove([new DeviceTarget(serialNumber, tokenId)], ex => throw ex).Removed;

@@ -361,6 +361,11 @@ public static class ErrorCatalog
         F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
         serialNumber);
 
+    public static AdeException ReleaseNotAllowed(string token, string serviceUri, Exception inner) => E(nameof(ReleaseNotAllowed),
+        AdeErrorCategory.PermissionDenied,
+        F("Apple does not allow the MDM server of token '{0}' to release devices ({1} refused POST /devices/disown). Nothing was released. Release the devices in Apple Business Manager (Devices > Release), or ask an administrator there to allow this MDM server to release devices.", token, serviceUri),
+        token, inner);
+
     public static AdeException SerialNumberMissing(string inputType, IReadOnlyList<string> properties, string acceptedNames) => E(nameof(SerialNumberMissing),
         AdeErrorCategory.InvalidArgument,
         F("The piped {0} has no serial number property (its properties: {1}). Name the CSV column or property one of: {2}; or pass the serials with -SerialNumber.",

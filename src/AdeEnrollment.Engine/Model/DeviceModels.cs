@@ -62,6 +62,24 @@ public sealed class AdeDevice
 
     public DateTimeOffset? PurgeAfter { get; internal init; }
 
+    /// <summary>The date by which Apple requires the device to finish migrating to this MDM server (mdm_migration_deadline).</summary>
+    public DateTimeOffset? MdmMigrationDeadline { get; internal init; }
+
+    /// <summary>Apple marks the device as a replacement (AppleCare) for another one; null when Apple did not say.</summary>
+    public bool? IsReplacementDevice { get; internal init; }
+
+    /// <summary>When AdeEnrollment last asked Apple to assign a profile to the device.</summary>
+    public DateTimeOffset? LastAssignmentAt { get; internal init; }
+
+    /// <summary>The profile of the last assignment attempt.</summary>
+    public string? LastAssignmentProfile { get; internal init; }
+
+    /// <summary>Apple's answer to the last assignment attempt: SUCCESS, FAILED, THROTTLED or NOT_ACCESSIBLE.</summary>
+    public string? LastAssignmentResult { get; internal init; }
+
+    /// <summary>When the device was released (disowned) from the organisation with Unregister-AdeDevice.</summary>
+    public DateTimeOffset? ReleasedAt { get; internal init; }
+
     public string Token { get; internal init; } = "";
 
     public Guid TokenId { get; internal init; }

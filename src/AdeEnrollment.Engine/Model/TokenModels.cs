@@ -158,5 +158,8 @@ public sealed class AdeStoreInfo
 
     public long SizeBytes { get; internal init; }
 
+    /// <summary>Days the change journal keeps device events (Set-AdeStore -JournalRetentionDays); sync deletes older ones.</summary>
+    public int JournalRetentionDays { get; internal init; }
+
     public override string ToString() => Path;
 }

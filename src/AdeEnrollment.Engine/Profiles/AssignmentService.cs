@@ -294,6 +294,7 @@ public sealed class AssignmentService
             var throttled = new List<string>();
             var success = new List<string>();
             var failed = new List<string>();
+            var notAccessible = new List<string>();
             foreach (var serial in pending)
             {
                 var status = response.Devices.TryGetValue(serial, out var s) ? s : AppleDeviceStatus.Failed;
@@ -306,6 +307,7 @@ public sealed class AssignmentService
                         throttled.Add(serial);
                         break;
                     case AppleDeviceStatus.NotAccessible:
+                        notAccessible.Add(serial);
                         results.Add(Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.NotAccessible, null));
                         break;
                     default:
@@ -315,7 +317,7 @@ public sealed class AssignmentService
                 }
             }
 
-            Record(token.Id, profile.Id, uuid, success, failed, now);
+            Record(token.Id, profile, uuid, success, failed, throttled, notAccessible, now);
             results.AddRange(success.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Success, null)));
             if (throttled.Count == 0)
             {
@@ -340,15 +342,34 @@ public sealed class AssignmentService
     private static string? Previous(IReadOnlyDictionary<string, DeviceState> current, string serial)
         => current.TryGetValue(serial, out var s) ? s.ProfileName : null;
 
-    private void Record(Guid tokenId, Guid profileId, string uuid, List<string> success, List<string> failed, DateTimeOffset now)
+    private void Record(Guid tokenId, AdeProfile profile, string uuid, List<string> success, List<string> failed, List<string> throttled, List<string> notAccessible, DateTimeOffset now)
     {
-        if (success.Count == 0 && failed.Count == 0)
+        if (success.Count == 0 && failed.Count == 0 && throttled.Count == 0 && notAccessible.Count == 0)
         {
             return;
         }
 
+        var profileId = profile.Id;
         store.Write((c, tx) =>
         {
+            // The last attempt on each device (Get-AdeDevice shows it) and the journal: one statement per outcome.
+            foreach (var (list, answer) in new[] { (success, AppleDeviceStatus.Success), (failed, AppleDeviceStatus.Failed), (throttled, AppleDeviceStatus.Throttled), (notAccessible, AppleDeviceStatus.NotAccessible) })
+            {
+                if (list.Count == 0) continue;
+                c.Execute(
+                    """
+                    UPDATE device SET last_attempt_at = $now, last_attempt_profile = $name, last_attempt_result = $r
+                    WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))
+                    """, ("$now", ToUnixMs(now)), ("$name", profile.Name), ("$r", answer), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(list)));
+                var kind = answer switch
+                {
+                    AppleDeviceStatus.Success => AdeDeviceEventKind.ProfileAssigned,
+                    AppleDeviceStatus.Throttled => AdeDeviceEventKind.AssignmentThrottled,
+                    _ => AdeDeviceEventKind.AssignmentFailed,
+                };
+                DeviceJournal.Write(c, tx, tokenId, now, list.Select(serial => new DeviceJournal.Entry(serial, kind, $"{profile.Name}: {answer}")).ToList());
+            }
+
             // One statement per outcome, the serials as one JSON array: each is still a primary-key update.
             c.Execute(
                 """

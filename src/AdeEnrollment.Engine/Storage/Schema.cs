@@ -170,6 +170,28 @@ internal static class Schema
         );
         CREATE INDEX business_activity_account ON business_activity (account_id, created_at);
         """,
+        // 5: device actions: the change journal, device properties from Apple, the last assignment attempt, and a
+        // token's "terms not accepted" state (docs/architecture.md "Device journal and health").
+        """
+        CREATE TABLE device_event (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            token_id        TEXT NOT NULL,
+            serial_number   TEXT NOT NULL,
+            at              INTEGER NOT NULL,
+            kind            TEXT NOT NULL,   -- Added, Modified, DeletedFromAbm, ProfileAssigned, AssignmentFailed, ...
+            detail          TEXT NULL        -- Modified: the changed fields; assignments: the profile and Apple's answer
+        );
+        CREATE INDEX device_event_token ON device_event (token_id, id);
+        CREATE INDEX device_event_serial ON device_event (serial_number, id);
+        CREATE INDEX device_event_at ON device_event (at);
+        ALTER TABLE device ADD COLUMN mdm_migration_deadline INTEGER NULL;
+        ALTER TABLE device ADD COLUMN is_replacement_device INTEGER NULL;
+        ALTER TABLE device ADD COLUMN last_attempt_at INTEGER NULL;
+        ALTER TABLE device ADD COLUMN last_attempt_profile TEXT NULL;
+        ALTER TABLE device ADD COLUMN last_attempt_result TEXT NULL;
+        ALTER TABLE device ADD COLUMN released_at INTEGER NULL;
+        ALTER TABLE token ADD COLUMN terms_not_signed_at INTEGER NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -554,6 +554,8 @@ public sealed class SyncService
             var counted = owner.store.Write((c, tx) =>
             {
                 purged = DeviceRepository.Purge(c, tx, token.Id, now);
+                DeviceJournal.Prune(c, tx, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
+                c.Execute("UPDATE token SET terms_not_signed_at = NULL WHERE id = $t AND terms_not_signed_at IS NOT NULL", ("$t", token.Id.ToString()));
                 c.Execute(
                     """
                     UPDATE sync_history SET status = 'Succeeded', finished_at = $now, kind = $k, trigger_kind = $tr, added = $a, modified = $m,
@@ -619,6 +621,10 @@ public sealed class SyncService
             if (error.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
             {
                 owner.tokens.MarkInvalid(token.Id, error.Message);
+            }
+            else if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTermsNotSigned) })
+            {
+                owner.tokens.MarkTermsNotSigned(token.Id);
             }
 
             try

@@ -303,7 +303,17 @@ public sealed class TokenService
             MarkInvalid(token.Id, ex.Message);
             throw;
         }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleTermsNotSigned))
+        {
+            MarkTermsNotSigned(token.Id);
+            throw;
+        }
     }
+
+    /// <summary>Apple answered T_C_NOT_SIGNED: kept on the token (Test-AdeHealth) until the next successful sync.</summary>
+    internal void MarkTermsNotSigned(Guid tokenId)
+        => store.Write((c, _) => c.Execute("UPDATE token SET terms_not_signed_at = $now WHERE id = $id",
+            ("$now", ToUnixMs(time.GetUtcNow())), ("$id", tokenId.ToString())));
 
     internal void MarkInvalid(Guid tokenId, string reason)
         => store.Write((c, _) => c.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", tokenId.ToString())));

@@ -41,6 +41,9 @@ internal sealed class ServerState
 
     public string? TokenFile { get; set; }
 
+    /// <summary>Whether Apple lets this MDM server release (disown) devices (Set-AdeSimServer -AllowDeviceRelease).</summary>
+    public bool AllowDeviceRelease { get; set; } = true;
+
     public SimEvent Record(AdeSimDevice device, string opType, DateTimeOffset at)
     {
         var e = new SimEvent(++LastSequence, device, opType, at);

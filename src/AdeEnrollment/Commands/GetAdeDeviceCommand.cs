@@ -55,6 +55,29 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [Parameter]
     public SwitchParameter RemovedFromAbm { get; set; }
 
+    /// <summary>Devices whose last assignment attempt got this answer from Apple.</summary>
+    [Parameter]
+    [ValidateSet("Success", "Failed", "Throttled", "NotAccessible")]
+    public string? LastAssignmentResult { get; set; }
+
+    /// <summary>Devices Apple marks as replacements for another device.</summary>
+    [Parameter]
+    public SwitchParameter ReplacementDevice { get; set; }
+
+    /// <summary>Devices whose MDM migration deadline is before this time.</summary>
+    [Parameter]
+    public DateTimeOffset? MigrationDeadlineBefore { get; set; }
+
+    private DeviceQuery Query(Guid? tokenId, string? serial, Guid? profileId, bool unassigned, bool removed)
+        => new(tokenId, serial, profileId, unassigned, removed,
+            LastAssignmentResult switch
+            {
+                null => null,
+                "NotAccessible" => "NOT_ACCESSIBLE",
+                var r => r.ToUpperInvariant(),
+            },
+            ReplacementDevice, MigrationDeadlineBefore);
+
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
@@ -73,7 +96,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), Ref(Token)).Id;
         if (SerialNumber is null)
         {
-            Write(new DeviceQuery(tokenId, null, profileId, Unassigned, RemovedFromAbm));
+            Write(Query(tokenId, null, profileId, Unassigned, RemovedFromAbm));
             return;
         }
 
@@ -90,12 +113,12 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             case AdeToken token:
                 {
                     Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
-                    Write(new DeviceQuery(token.Id, null, byToken, Unassigned, RemovedFromAbm));
+                    Write(Query(token.Id, null, byToken, Unassigned, RemovedFromAbm));
                     return;
                 }
 
             case AdeProfile profile:
-                Write(new DeviceQuery(profile.TokenId, null, profile.Id, Unassigned, RemovedFromAbm));
+                Write(Query(profile.TokenId, null, profile.Id, Unassigned, RemovedFromAbm));
                 return;
         }
 
@@ -131,7 +154,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
-        var found = Write(new DeviceQuery(target.TokenId, target.SerialNumber, profileId, Unassigned, RemovedFromAbm));
+        var found = Write(Query(target.TokenId, target.SerialNumber, profileId, Unassigned, RemovedFromAbm));
         if (found == 0 && !Wildcard.HasWildcard(target.SerialNumber))
         {
             WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(target.SerialNumber)));

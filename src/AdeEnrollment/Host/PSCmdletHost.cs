@@ -23,7 +23,18 @@ internal sealed class PSCmdletHost : IAdeHost
     public CancellationToken Cancellation => stop.Token;
 
     public bool ShouldProcess(string target, string action)
-        => cmdlet.ShouldProcessIsSilentYes || cmdlet.Pump.Invoke(() => cmdlet.BaseShouldProcess(target, action));
+        => cmdlet.ShouldProcessIsSilentYes || cmdlet.Pump.Invoke(() =>
+        {
+            try
+            {
+                return cmdlet.BaseShouldProcess(target, action);
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
+            {
+                // PowerShell wants to prompt (ConfirmImpact at or above $ConfirmPreference) where nobody can answer.
+                throw ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.");
+            }
+        });
 
     public bool ShouldContinue(string query, string caption)
     {

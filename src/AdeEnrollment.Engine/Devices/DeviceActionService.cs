@@ -1,0 +1,353 @@
+using System.Text.Json;
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Devices;
+
+/// <summary>Apple's answer for one device of a device action.</summary>
+public enum AdeDeviceActionStatus
+{
+    Success,
+
+    /// <summary>Apple does not assign the serial to this token's MDM server.</summary>
+    NotAccessible,
+
+    Failed,
+
+    /// <summary>The serial is not in the store (for the token given): nothing was sent for it.</summary>
+    UnknownDevice,
+}
+
+/// <summary>The result of Clear-AdeDeviceProfile, Update-AdeDevice or Unregister-AdeDevice for one device.</summary>
+public sealed class AdeDeviceActionResult
+{
+    internal AdeDeviceActionResult() { }
+
+    public string SerialNumber { get; internal init; } = "";
+
+    /// <summary>ClearProfile, Refresh or Release.</summary>
+    public string Action { get; internal init; } = "";
+
+    public AdeDeviceActionStatus Status { get; internal init; }
+
+    /// <summary>Apple's own word for the device (SUCCESS, NOT_ACCESSIBLE, FAILED…); empty when nothing was sent.</summary>
+    public string AppleStatus { get; internal init; } = "";
+
+    /// <summary>The enrollment profile the device held before the action (empty when none).</summary>
+    public string PreviousProfile { get; internal init; } = "";
+
+    public string Token { get; internal init; } = "";
+
+    /// <summary>Update-AdeDevice: the device as the store holds it after the refresh.</summary>
+    public AdeDevice? Device { get; internal init; }
+
+    public override string ToString() => $"{SerialNumber} {Status}";
+}
+
+/// <summary>Counts of one device action over a pipeline, for the -WhatIf summary line.</summary>
+public sealed class DeviceActionSummary
+{
+    internal string Verb { get; set; } = "";
+
+    public int Declined { get; internal set; }
+
+    public int Unknown { get; internal set; }
+
+    /// <summary>"N devices would …" — the host adds "What if: ".</summary>
+    public string WhatIfSummary => $"{Counted.Of(Declined, "device")} would {Verb}" +
+        (Unknown > 0 ? $" ({Counted.Of(Unknown, "serial")} unknown to AdeEnrollment)." : ".");
+}
+
+/// <summary>
+/// Device actions at Apple between syncs (docs/architecture.md "Device actions"): clear the profile, refresh the
+/// details, release (disown). Serials are resolved against the store (and their token), sent in requests of at most
+/// 1000, asked about one by one (-WhatIf, -Confirm), and every answer is written to the store and the journal in one
+/// transaction per request.
+/// </summary>
+public sealed class DeviceActionService
+{
+    public const int MaxBatch = AppleClientOptions.MaxDevicesPerRequest;
+
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly IAdeHost host;
+    private readonly TokenService tokens;
+    private readonly AppleClientFactory apple;
+
+    internal DeviceActionService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, AppleClientFactory apple)
+    {
+        this.store = store;
+        this.time = time;
+        this.host = host;
+        this.tokens = tokens;
+        this.apple = apple;
+    }
+
+    private enum Kind
+    {
+        ClearProfile,
+        Refresh,
+        Release,
+    }
+
+    /// <summary>Removes the enrollment-profile assignment of the devices at Apple (DELETE /profile/devices).</summary>
+    public IEnumerable<AdeDeviceActionResult> ClearProfile(IEnumerable<DeviceTarget> targets, string? tokenRef, DeviceActionSummary? summary = null)
+        => Run(Kind.ClearProfile, targets, tokenRef, summary ?? new DeviceActionSummary());
+
+    /// <summary>Reads Apple's current details of the devices (POST /devices); does not use the sync allowance.</summary>
+    public IEnumerable<AdeDeviceActionResult> Refresh(IEnumerable<DeviceTarget> targets, string? tokenRef, DeviceActionSummary? summary = null)
+        => Run(Kind.Refresh, targets, tokenRef, summary ?? new DeviceActionSummary());
+
+    /// <summary>Releases the devices from the organisation at Apple (POST /devices/disown). Permanent.</summary>
+    public IEnumerable<AdeDeviceActionResult> Release(IEnumerable<DeviceTarget> targets, string? tokenRef, DeviceActionSummary? summary = null)
+        => Run(Kind.Release, targets, tokenRef, summary ?? new DeviceActionSummary());
+
+    private sealed record Known(string Serial, Guid TokenId, string Token, string Profile);
+
+    private IEnumerable<AdeDeviceActionResult> Run(Kind kind, IEnumerable<DeviceTarget> targets, string? tokenRef, DeviceActionSummary summary)
+    {
+        summary.Verb = kind switch
+        {
+            Kind.ClearProfile => "have their enrollment profile cleared at Apple",
+            Kind.Refresh => "be refreshed from Apple",
+            _ => "be released from the organisation at Apple (permanently)",
+        };
+        Guid? tokenId = tokenRef is null ? null : tokens.ResolveToken(tokenRef).Id;
+        var wanted = new List<DeviceTarget>();
+        var seen = new HashSet<(string, Guid?)>();
+        foreach (var target in targets)
+        {
+            var serial = DeviceRepository.NormaliseSerial(target.SerialNumber);
+            var t = target.TokenId ?? tokenId;
+            if (serial.Length > 0 && seen.Add((serial, t)))
+            {
+                wanted.Add(new DeviceTarget(serial, t));
+            }
+        }
+
+        var known = Lookup(wanted);
+        var byToken = new Dictionary<Guid, List<Known>>();
+        var order = new List<Guid>();
+        var dedupe = new HashSet<(string, Guid)>();
+        foreach (var target in wanted)
+        {
+            var matches = known.TryGetValue(target.SerialNumber, out var list)
+                ? list.Where(k => target.TokenId is null || k.TokenId == target.TokenId).ToList()
+                : [];
+            if (matches.Count == 0)
+            {
+                summary.Unknown++;
+                yield return new AdeDeviceActionResult { SerialNumber = target.SerialNumber, Action = kind.ToString(), Status = AdeDeviceActionStatus.UnknownDevice };
+                continue;
+            }
+
+            foreach (var m in matches)
+            {
+                if (!dedupe.Add((m.Serial, m.TokenId))) continue;
+                if (!byToken.TryGetValue(m.TokenId, out var group))
+                {
+                    byToken[m.TokenId] = group = [];
+                    order.Add(m.TokenId);
+                }
+
+                group.Add(m);
+            }
+        }
+
+        foreach (var id in order)
+        {
+            var token = tokens.GetTokens(id: id).Single();
+            AppleClient? client = null;
+            var devices = byToken[id];
+            var batches = (devices.Count + MaxBatch - 1) / MaxBatch;
+            for (var b = 0; b < batches; b++)
+            {
+                var batch = devices.GetRange(b * MaxBatch, Math.Min(MaxBatch, devices.Count - b * MaxBatch));
+                host.WriteProgress(new AdeProgress(3, Activity(kind, token.Name), $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
+                var send = new List<Known>();
+                foreach (var d in batch)
+                {
+                    if (host.ShouldProcess($"{d.Serial} (token '{d.Token}')", Describe(kind, d)))
+                    {
+                        send.Add(d);
+                    }
+                    else
+                    {
+                        summary.Declined++;
+                    }
+                }
+
+                if (send.Count == 0)
+                {
+                    continue;
+                }
+
+                client ??= apple.ForToken(token, tokens);
+                foreach (var result in Send(kind, client, token, send))
+                {
+                    yield return result;
+                }
+            }
+
+            host.WriteProgress(new AdeProgress(3, Activity(kind, token.Name), "Done", 100, Completed: true));
+        }
+    }
+
+    private static string Activity(Kind kind, string token) => kind switch
+    {
+        Kind.ClearProfile => $"Clearing enrollment profiles (token '{token}')",
+        Kind.Refresh => $"Refreshing devices from Apple (token '{token}')",
+        _ => $"Releasing devices (token '{token}')",
+    };
+
+    private static string Describe(Kind kind, Known d) => kind switch
+    {
+        Kind.ClearProfile => d.Profile.Length == 0
+            ? "Clear the enrollment profile at Apple (now: none in AdeEnrollment)"
+            : $"Clear the enrollment profile at Apple (now: '{d.Profile}')",
+        Kind.Refresh => "Refresh the device's details from Apple",
+        _ => "Release the device from the organisation at Apple (permanent: it leaves Apple Business Manager)",
+    };
+
+    private List<AdeDeviceActionResult> Send(Kind kind, AppleClient client, AdeToken token, List<Known> send)
+    {
+        var serials = send.Select(d => d.Serial).ToList();
+        var now = time.GetUtcNow();
+        var results = new List<AdeDeviceActionResult>(send.Count);
+        if (kind == Kind.Refresh)
+        {
+            var details = tokens.Guard(token, () => client.GetDeviceDetailsAsync(serials, host.Cancellation).GetAwaiter().GetResult());
+            var refreshed = new List<AppleDevice>();
+            var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var serial in serials)
+            {
+                var answer = details.Devices.TryGetValue(serial, out var device) ? device.ResponseStatus ?? AppleDeviceStatus.Success : AppleDeviceStatus.NotAccessible;
+                statuses[serial] = answer;
+                if (device is not null && answer == AppleDeviceStatus.Success)
+                {
+                    device.SerialNumber = serial;
+                    refreshed.Add(device);
+                }
+            }
+
+            store.Write((c, tx) => DeviceRepository.ApplyDetails(c, tx, token.Id, refreshed, now));
+            // One primary-key lookup per refreshed device (a batch holds at most 1000).
+            var after = refreshed.SelectMany(r => DeviceRepository.Query(store, new DeviceQuery(TokenId: token.Id, SerialNumber: r.SerialNumber)))
+                .ToDictionary(d => d.SerialNumber, StringComparer.Ordinal);
+            foreach (var d in send)
+            {
+                var answer = statuses[d.Serial];
+                results.Add(Result(Kind.Refresh, d, answer, after.TryGetValue(d.Serial, out var dev) ? dev : null));
+            }
+
+            return results;
+        }
+
+        AppleDeviceStatusResponse response;
+        if (kind == Kind.ClearProfile)
+        {
+            response = tokens.Guard(token, () => client.RemoveProfileAsync(serials, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+        }
+        else
+        {
+            try
+            {
+                response = tokens.Guard(token, () => client.DisownDevicesAsync(serials, host.Cancellation).GetAwaiter().GetResult());
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleAccessDenied))
+            {
+                throw ErrorCatalog.ReleaseNotAllowed(token.Name, client.ServiceUri.ToString(), ex);
+            }
+        }
+
+        var succeeded = new List<string>();
+        foreach (var d in send)
+        {
+            var answer = response.Devices.TryGetValue(d.Serial, out var s) ? s : AppleDeviceStatus.Failed;
+            if (answer == AppleDeviceStatus.Success) succeeded.Add(d.Serial);
+            results.Add(Result(kind, d, answer, null));
+        }
+
+        if (succeeded.Count > 0)
+        {
+            store.Write((c, tx) =>
+            {
+                var json = JsonSerializer.Serialize(succeeded);
+                if (kind == Kind.ClearProfile)
+                {
+                    c.Execute(
+                        """
+                        UPDATE device SET profile_id = NULL, profile_uuid = NULL, profile_status = 'removed', updated_at = $now
+                        WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))
+                        """, ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()), ("$s", json));
+                    DeviceJournal.Write(c, tx, token.Id, now, send.Where(d => succeeded.Contains(d.Serial))
+                        .Select(d => new DeviceJournal.Entry(d.Serial, AdeDeviceEventKind.ProfileCleared, d.Profile.Length == 0 ? null : d.Profile)).ToList());
+                }
+                else
+                {
+                    // Released: Apple no longer assigns them; they are kept like devices removed in ABM and purged later.
+                    c.Execute(
+                        """
+                        UPDATE device SET released_at = $now, removed_at = coalesce(removed_at, $now), purge_after = coalesce(purge_after, $purge), updated_at = $now
+                        WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))
+                        """, ("$now", ToUnixMs(now)), ("$purge", ToUnixMs(now + DeviceRepository.PurgeDelay)), ("$t", token.Id.ToString()), ("$s", json));
+                    DeviceJournal.Write(c, tx, token.Id, now, succeeded.Select(s => new DeviceJournal.Entry(s, AdeDeviceEventKind.Released)).ToList());
+                }
+
+                return 0;
+            });
+        }
+
+        return results;
+    }
+
+    private static AdeDeviceActionResult Result(Kind kind, Known d, string answer, AdeDevice? device) => new()
+    {
+        SerialNumber = d.Serial,
+        Action = kind.ToString(),
+        Status = answer switch
+        {
+            AppleDeviceStatus.Success => AdeDeviceActionStatus.Success,
+            AppleDeviceStatus.NotAccessible => AdeDeviceActionStatus.NotAccessible,
+            _ => AdeDeviceActionStatus.Failed,
+        },
+        AppleStatus = answer,
+        PreviousProfile = d.Profile,
+        Token = d.Token,
+        Device = device,
+    };
+
+    /// <summary>The store's devices for the serials, all tokens: one query over a JSON array.</summary>
+    private Dictionary<string, List<Known>> Lookup(IReadOnlyList<DeviceTarget> wanted)
+    {
+        var map = new Dictionary<string, List<Known>>(StringComparer.Ordinal);
+        if (wanted.Count == 0)
+        {
+            return map;
+        }
+
+        return store.Read(c =>
+        {
+            using var command = c.Command(
+                """
+                SELECT d.serial_number, d.token_id, t.name, coalesce(p.name, '')
+                FROM json_each($s) j CROSS JOIN device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+                WHERE d.serial_number = j.value
+                """, ("$s", JsonSerializer.Serialize(wanted.Select(w => w.SerialNumber).Distinct().ToArray())));
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                var k = new Known(r.GetString(0), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3));
+                if (!map.TryGetValue(k.Serial, out var list)) map[k.Serial] = list = [];
+                list.Add(k);
+            }
+
+            return map;
+        });
+    }
+}

@@ -1,0 +1,238 @@
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Security;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Health;
+
+public enum AdeHealthStatus
+{
+    Pass,
+    Warning,
+    Fail,
+}
+
+/// <summary>One check of Test-AdeHealth for one token (or the store).</summary>
+public sealed class AdeHealthResult
+{
+    internal AdeHealthResult() { }
+
+    /// <summary>Store, TokenExpiry, AppleTerms, TokenRejected, LastSync, SyncLease, DevicesWithoutProfile, DevicesHeldAfterFailure.</summary>
+    public string Check { get; internal init; } = "";
+
+    /// <summary>The token's name; empty for the store check.</summary>
+    public string Token { get; internal init; } = "";
+
+    public AdeHealthStatus Status { get; internal init; }
+
+    public string Detail { get; internal init; } = "";
+
+    /// <summary>The exact command (or ABM step) that fixes it; empty when the check passes.</summary>
+    public string Remedy { get; internal init; } = "";
+
+    public override string ToString() => $"{Status} {Check} {Token}".TrimEnd();
+}
+
+/// <summary>
+/// Test-AdeHealth (docs/Test-AdeHealth.md): every rule of "is this store and its tokens healthy" lives here, so a
+/// nightly script and an admin at the prompt see the same verdict.
+/// </summary>
+public sealed class HealthService
+{
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
+    public static readonly TimeSpan SyncWarning = TimeSpan.FromHours(24);
+    public static readonly TimeSpan SyncFail = TimeSpan.FromDays(7);
+    public static readonly TimeSpan DefaultUnassignedThreshold = TimeSpan.FromHours(24);
+
+    private readonly AdeStore store;
+    private readonly TimeProvider time;
+    private readonly TokenService tokens;
+
+    internal HealthService(AdeStore store, TimeProvider time, TokenService tokens)
+    {
+        this.store = store;
+        this.time = time;
+        this.tokens = tokens;
+    }
+
+    /// <summary>The store check, then every check of each token that <paramref name="tokenRef"/> names (all when null).</summary>
+    public IEnumerable<AdeHealthResult> Test(string? tokenRef = null, TimeSpan? unassignedThreshold = null)
+    {
+        var threshold = unassignedThreshold ?? DefaultUnassignedThreshold;
+        if (threshold < TimeSpan.Zero)
+        {
+            throw ErrorCatalog.ArgumentInvalid("UnassignedThreshold", threshold.ToString(), "give a duration of zero or more, e.g. (New-TimeSpan -Hours 48).");
+        }
+
+        var selected = tokenRef is null ? tokens.GetTokens() : [tokens.ResolveToken(tokenRef)];
+        yield return StoreCheck();
+        var now = time.GetUtcNow();
+        foreach (var token in selected)
+        {
+            foreach (var result in TokenChecks(token, now, threshold))
+            {
+                yield return result;
+            }
+        }
+    }
+
+    private AdeHealthResult StoreCheck()
+    {
+        var version = store.Read(c => (int)c.Scalar<long>("PRAGMA user_version"));
+        if (version != Schema.LatestVersion)
+        {
+            return Result("Store", "", AdeHealthStatus.Fail, $"The store '{store.Path}' has schema version {version}; this module expects {Schema.LatestVersion}.",
+                $"Connect-AdeStore -Path '{store.Path}'");
+        }
+
+        try
+        {
+            _ = store.Secrets; // opens the key and checks it against the store's key check
+        }
+        catch (AdeException ex)
+        {
+            return Result("Store", "", AdeHealthStatus.Fail, ex.Message, ex.ErrorId == nameof(ErrorCatalog.StoreKeyMissing)
+                ? $"Restore the key file '{StoreKey.KeyFilePath(store.Path)}' from backup"
+                : $"Connect-AdeStore -Path '{store.Path}' -Key (Read-Host -AsSecureString 'Store passphrase')");
+        }
+
+        return Result("Store", "", AdeHealthStatus.Pass, $"Schema version {version}; the {store.KeyProtection} key opens the store's secrets.", "");
+    }
+
+    private sealed record TokenState(DateTimeOffset? TermsNotSigned, DateTimeOffset? LastSuccess, string? LeaseId, DateTimeOffset? LeaseExpires,
+        List<(string Family, long Count)> Unassigned, long HeldAfterFailure);
+
+    private IEnumerable<AdeHealthResult> TokenChecks(AdeToken token, DateTimeOffset now, TimeSpan threshold)
+    {
+        var name = token.Name;
+        var quoted = $"'{name.Replace("'", "''", StringComparison.Ordinal)}'";
+        var s = Load(token.Id, now, threshold);
+
+        // Expiry
+        if (token.ExpiresAt <= now)
+        {
+            yield return Result("TokenExpiry", name, AdeHealthStatus.Fail, $"The server token expired on {token.ExpiresAt:u}.",
+                $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>");
+        }
+        else if (token.ExpiresAt - now <= ExpiryWarning)
+        {
+            yield return Result("TokenExpiry", name, AdeHealthStatus.Warning, $"The server token expires on {token.ExpiresAt:u} ({Counted.Of((int)(token.ExpiresAt - now).TotalDays, "day")} left).",
+                $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>");
+        }
+        else
+        {
+            yield return Result("TokenExpiry", name, AdeHealthStatus.Pass, $"The server token expires on {token.ExpiresAt:u}.", "");
+        }
+
+        // Terms
+        yield return s.TermsNotSigned is { } since
+            ? Result("AppleTerms", name, AdeHealthStatus.Fail, $"Apple answered T_C_NOT_SIGNED on {since:u}: the organisation has not accepted Apple's current terms and conditions.",
+                $"Accept the new terms in Apple Business Manager (an administrator signs in), then: Sync-AdeDevice -Token {quoted}")
+            : Result("AppleTerms", name, AdeHealthStatus.Pass, "Apple's last answer did not ask for new terms to be accepted.", "");
+
+        // Rejected
+        yield return token.InvalidReason is { } reason
+            ? Result("TokenRejected", name, AdeHealthStatus.Fail, $"Apple rejected the token: {reason}",
+                $"Download the server token again in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>")
+            : Result("TokenRejected", name, AdeHealthStatus.Pass, "Apple has not rejected the token.", "");
+
+        // Last successful sync
+        if (s.LastSuccess is not { } last)
+        {
+            yield return Result("LastSync", name, AdeHealthStatus.Warning, "The token has never synced successfully.", $"Sync-AdeDevice -Token {quoted}");
+        }
+        else if (now - last > SyncFail)
+        {
+            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}, more than 7 days ago.", $"Sync-AdeDevice -Token {quoted}");
+        }
+        else if (now - last > SyncWarning)
+        {
+            yield return Result("LastSync", name, AdeHealthStatus.Warning, $"The last successful sync was on {last:u}, more than 24 hours ago.", $"Sync-AdeDevice -Token {quoted} -IfDue");
+        }
+        else
+        {
+            yield return Result("LastSync", name, AdeHealthStatus.Pass, $"The last successful sync was on {last:u}.", "");
+        }
+
+        // Lease
+        yield return s.LeaseId is not null && s.LeaseExpires is { } end && end < now
+            ? Result("SyncLease", name, AdeHealthStatus.Warning, $"A sync still holds the token's lease, which ended on {end:u}: that sync stopped without finishing.",
+                $"Sync-AdeDevice -Token {quoted}")
+            : Result("SyncLease", name, AdeHealthStatus.Pass, s.LeaseId is null ? "No sync is running." : "A sync is running within its lease.", "");
+
+        // Devices without a profile, per device family
+        var hours = Counted.Of((long)threshold.TotalHours, "hour");
+        if (s.Unassigned.Count == 0)
+        {
+            yield return Result("DevicesWithoutProfile", name, AdeHealthStatus.Pass, $"No device assigned in ABM has been without an enrollment profile for more than {hours}.", "");
+        }
+        else
+        {
+            foreach (var (family, count) in s.Unassigned)
+            {
+                // The default that would have given these devices a profile is the one of their platform.
+                var platform = DevicePlatforms.Of(family, null);
+                var fallback = platform is { } pl ? token.DefaultProfiles.GetValueOrDefault(pl) : null;
+                var label = family.Length == 0 ? "device (family unknown)" : $"{family} device";
+                var missing = platform is { } p && fallback is null
+                    ? $"; the token has no default {p} profile, so new {family} devices arrive without one" : "";
+                yield return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning,
+                    $"{Counted.Of(count, label)} without an enrollment profile for more than {hours}{missing}.",
+                    fallback is null
+                        ? (platform is { } q ? $"Set-AdeDefaultProfile -Token {quoted} -Platform {q} -Profile <profile>; then: " : "")
+                          + $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile <profile>"
+                        : $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile '{fallback.Replace("'", "''", StringComparison.Ordinal)}'");
+            }
+        }
+
+        // Held after FAILED
+        yield return s.HeldAfterFailure > 0
+            ? Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Warning,
+                $"{Counted.Of(s.HeldAfterFailure, "device")} got FAILED from Apple at the last assignment and {(s.HeldAfterFailure == 1 ? "is" : "are")} held back for 24 hours.",
+                $"Get-AdeDevice -Token {quoted} -LastAssignmentResult Failed")
+            : Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Pass, "No device is held back after a FAILED assignment.", "");
+    }
+
+    private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.Read(c =>
+    {
+        var id = tokenId.ToString();
+        var terms = c.Scalar<long?>("SELECT terms_not_signed_at FROM token WHERE id = $t", ("$t", id));
+        DateTimeOffset? lastSuccess = null, leaseExpires = null;
+        string? leaseId = null;
+        using (var command = c.Command("SELECT last_success_at, lease_id, lease_expires_at FROM sync_state WHERE token_id = $t", ("$t", id)))
+        using (var r = command.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                lastSuccess = r.GetInt64OrNull(0) is { } ls ? ToTime(ls) : null;
+                leaseId = r.GetStringOrNull(1);
+                leaseExpires = r.GetInt64OrNull(2) is { } le ? ToTime(le) : null;
+            }
+        }
+
+        var unassigned = new List<(string, long)>();
+        using (var command = c.Command(
+            """
+            SELECT coalesce(device_family, ''), count(*) FROM device
+            WHERE token_id = $t AND removed_at IS NULL AND profile_id IS NULL AND coalesce(device_assigned_date, updated_at) < $before
+            GROUP BY 1 ORDER BY 1
+            """, ("$t", id), ("$before", ToUnixMs(now - threshold))))
+        using (var r = command.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                unassigned.Add((r.GetString(0), r.GetInt64(1)));
+            }
+        }
+
+        var held = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL AND assign_failed_at > $since",
+            ("$t", id), ("$since", ToUnixMs(now - AssignmentService.FailedCooldown)));
+        return new TokenState(terms is { } t ? ToTime(t) : null, lastSuccess, leaseId, leaseExpires, unassigned, held);
+    });
+
+    private static AdeHealthResult Result(string check, string token, AdeHealthStatus status, string detail, string remedy)
+        => new() { Check = check, Token = token, Status = status, Detail = detail, Remedy = remedy };
+}

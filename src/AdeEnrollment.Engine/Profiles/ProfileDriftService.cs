@@ -1,0 +1,141 @@
+using System.Text.Json;
+using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tokens;
+
+namespace AdeEnrollment.Engine.Profiles;
+
+/// <summary>One key whose value at Apple differs from what the store defined.</summary>
+public sealed record AdeProfileDifference(string Key, string? Expected, string? AtApple)
+{
+    public override string ToString() => $"{Key}: expected {Expected ?? "(none)"}, Apple has {AtApple ?? "(none)"}";
+}
+
+/// <summary>The result of Test-AdeProfile for one profile.</summary>
+public sealed class AdeProfileDrift
+{
+    internal AdeProfileDrift() { }
+
+    public string Profile { get; internal init; } = "";
+
+    public string Token { get; internal init; } = "";
+
+    public string? AppleProfileUuid { get; internal init; }
+
+    /// <summary>InSync, Drifted, NotDefined (never defined at Apple) or MissingAtApple (Apple does not know the UUID).</summary>
+    public string State { get; internal init; } = "";
+
+    public IReadOnlyList<AdeProfileDifference> Differences { get; internal init; } = ValueList<AdeProfileDifference>.Empty;
+
+    /// <summary>-Repair: the profile was defined again at Apple and its devices re-assigned.</summary>
+    public bool Repaired { get; internal init; }
+
+    public override string ToString() => $"{Profile} {State}";
+}
+
+/// <summary>
+/// Test-AdeProfile: reads a profile back from Apple (GET /profile) and compares every key with the definition the store
+/// would send now; -Repair defines it again and re-assigns the devices that hold it.
+/// </summary>
+public sealed class ProfileDriftService
+{
+    private readonly AdeStore store;
+    private readonly IAdeHost host;
+    private readonly TokenService tokens;
+    private readonly ProfileService profiles;
+    private readonly AssignmentService assignments;
+    private readonly AppleClientFactory apple;
+
+    internal ProfileDriftService(AdeStore store, IAdeHost host, TokenService tokens, ProfileService profiles, AssignmentService assignments, AppleClientFactory apple)
+    {
+        this.store = store;
+        this.host = host;
+        this.tokens = tokens;
+        this.profiles = profiles;
+        this.assignments = assignments;
+        this.apple = apple;
+    }
+
+    public AdeProfileDrift Test(AdeProfile profile, bool repair)
+    {
+        var token = tokens.GetTokens(id: profile.TokenId).Single();
+        if (token.EnrollmentUrl is null)
+        {
+            throw ErrorCatalog.EnrollmentUrlMissing(token.Name);
+        }
+
+        var uuid = profile.AppleProfileUuid;
+        if (uuid is null)
+        {
+            return new AdeProfileDrift { Profile = profile.Name, Token = token.Name, State = "NotDefined" };
+        }
+
+        var client = apple.ForToken(token, tokens);
+        var expected = AppleProfileBuilder.Build(profile.Name, profile.Settings, token.EnrollmentUrl);
+        List<AdeProfileDifference> differences;
+        string state;
+        try
+        {
+            var atApple = tokens.Guard(token, () => client.GetProfileAsync(uuid, host.Cancellation).GetAwaiter().GetResult());
+            differences = Compare(expected, atApple);
+            state = differences.Count == 0 ? "InSync" : "Drifted";
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleProfileNotFound))
+        {
+            differences = [];
+            state = "MissingAtApple";
+        }
+
+        var repaired = false;
+        if (repair && state is "Drifted" or "MissingAtApple"
+            && host.ShouldProcess($"{profile.Name} (token '{token.Name}')", $"Define the enrollment profile at Apple again and re-assign it to the {Counted.Of(profile.DeviceCount, "device")} that hold it"))
+        {
+            store.Write((c, _) => c.Execute("UPDATE profile SET apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
+            assignments.Redefine(profile.Id);
+            repaired = true;
+        }
+
+        return new AdeProfileDrift
+        {
+            Profile = profile.Name,
+            Token = token.Name,
+            AppleProfileUuid = repaired ? profiles.Get(id: profile.Id).Single().AppleProfileUuid : uuid,
+            State = state,
+            Differences = ValueList.Of(differences),
+            Repaired = repaired,
+        };
+    }
+
+    /// <summary>Every top-level key of either side, except the UUID and the device list, compared as JSON.</summary>
+    internal static List<AdeProfileDifference> Compare(AppleProfile expected, AppleProfile atApple)
+    {
+        static Dictionary<string, JsonElement> Keys(AppleProfile p)
+        {
+            var copy = JsonSerializer.SerializeToElement(p, AppleJsonContext.Default.AppleProfile);
+            return copy.EnumerateObject().Where(k => k.Name is not ("profile_uuid" or "devices")).ToDictionary(k => k.Name, k => k.Value.Clone());
+        }
+
+        var want = Keys(expected);
+        var have = Keys(atApple);
+        var list = new List<AdeProfileDifference>();
+        foreach (var key in want.Keys.Union(have.Keys).Order(StringComparer.Ordinal))
+        {
+            var w = want.TryGetValue(key, out var a) ? Normal(a) : null;
+            var h = have.TryGetValue(key, out var b) ? Normal(b) : null;
+            if (w != h)
+            {
+                list.Add(new AdeProfileDifference(key, w, h));
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Lists of strings compare as sets (Apple may reorder skip keys).</summary>
+    private static string Normal(JsonElement e) => e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
+        ? JsonSerializer.Serialize(e.EnumerateArray().Select(x => x.GetString()).Order(StringComparer.Ordinal).ToArray())
+        : e.GetRawText();
+}

@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Health;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>
+/// Test-AdeHealth: one result per check and token (Check, Status, Detail, Remedy), or with -Quiet one boolean:
+/// $true when no check fails (warnings do not make it $false).
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "AdeHealth")]
+[OutputType(typeof(AdeHealthResult), typeof(bool))]
+public sealed class TestAdeHealthCommand : AdeCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public object? Token { get; set; }
+
+    /// <summary>How long a device assigned in ABM may stay without an enrollment profile before it is reported (default 24 hours).</summary>
+    [Parameter]
+    public TimeSpan? UnassignedThreshold { get; set; }
+
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    private bool healthy = true;
+
+    protected override void ProcessItem()
+    {
+        foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold))
+        {
+            if (Quiet)
+            {
+                healthy &= result.Status != AdeHealthStatus.Fail;
+            }
+            else
+            {
+                WriteObject(result);
+            }
+        }
+    }
+
+    protected override void EndItems()
+    {
+        if (Quiet)
+        {
+            WriteObject(healthy);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Simulator;
+
+namespace AdeEnrollment.Engine.Tests.DeviceActions;
+
+/// <summary>Clear-AdeDeviceProfile, Update-AdeDevice and Unregister-AdeDevice through the engine against the simulator.</summary>
+public class DeviceActionTests
+{
+    private const string Server = EngineSimFixture.Server;
+
+    private static EngineSimFixture Assigned(int devices)
+    {
+        var f = new EngineSimFixture(devices: devices);
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        f.Engine.Assignments.Assign("Staff", null, f.AppleSerials()).ToList();
+        f.Simulator.ClearRequests();
+        return f;
+    }
+
+    private static IEnumerable<DeviceTarget> Targets(IEnumerable<string> serials) => serials.Select(s => new DeviceTarget(s));
+
+    private static IReadOnlyList<AdeSimRequest> Requests(EngineSimFixture f, string path, string method)
+        => f.Simulator.GetRequests(path).Where(r => r.Method == method && r.StatusCode == 200).ToList();
+
+    [Fact]
+    public void ClearProfile_2500Devices_BatchesOf1000_StoreAndAppleAndJournalUpdated()
+    {
+        using var f = Assigned(2500);
+        var serials = f.AppleSerials().ToList();
+        var last = f.Engine.Devices.GetEvents(new DeviceEventQuery()).Max(e => e.Id);
+
+        var results = f.Engine.DeviceActions.ClearProfile(Targets(serials), null).ToList();
+
+        Assert.Equal(2500, results.Count);
+        Assert.All(results, r => Assert.Equal((AdeDeviceActionStatus.Success, "Staff", "iPads", "ClearProfile"), (r.Status, r.PreviousProfile, r.Token, r.Action)));
+        var requests = Requests(f, "/profile/devices", "DELETE");
+        Assert.Equal([1000, 1000, 500], requests.Select(r => r.DeviceCount));
+        Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal((null, "removed"), (d.ProfileUuid, d.ProfileStatus)));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal(("", AdeProfileStatus.Removed), (d.EnrollmentProfileName, d.ProfileStatus)));
+        Assert.Equal(0, f.Engine.Profiles.Resolve("Staff").DeviceCount);
+        var events = f.Engine.Devices.GetEvents(new DeviceEventQuery(AfterId: last)).ToList();
+        Assert.Equal(2500, events.Count);
+        Assert.All(events, e => Assert.Equal((AdeDeviceEventKind.ProfileCleared, "Staff"), (e.Kind, e.Detail)));
+    }
+
+    [Fact]
+    public void ClearProfile_ReportsNotAccessibleFailedAndUnknown_PerDevice_AndOnlySuccessesChangeTheStore()
+    {
+        using var f = Assigned(3);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[1], "FAILED");
+        f.Simulator.SetDeviceOutcome(Server, s[2], "NOT_ACCESSIBLE");
+
+        var results = f.Engine.DeviceActions.ClearProfile(Targets([s[0], s[1], s[2], "C02UNKNOWN01"]), null).ToDictionary(r => r.SerialNumber);
+
+        Assert.Equal(AdeDeviceActionStatus.Success, results[s[0]].Status);
+        Assert.Equal((AdeDeviceActionStatus.Failed, "FAILED"), (results[s[1]].Status, results[s[1]].AppleStatus));
+        Assert.Equal((AdeDeviceActionStatus.NotAccessible, "NOT_ACCESSIBLE"), (results[s[2]].Status, results[s[2]].AppleStatus));
+        Assert.Equal(AdeDeviceActionStatus.UnknownDevice, results["C02UNKNOWN01"].Status);
+        Assert.Equal(3, Assert.Single(Requests(f, "/profile/devices", "DELETE")).DeviceCount); // the unknown serial is not sent
+        var names = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToDictionary(d => d.SerialNumber, d => d.EnrollmentProfileName);
+        Assert.Equal(("", "Staff", "Staff"), (names[s[0]], names[s[1]], names[s[2]]));
+    }
+
+    [Fact]
+    public void ClearProfile_WhatIf_AsksPerDevice_SendsNothing_ChangesNothing()
+    {
+        using var f = Assigned(3);
+        f.Host.ShouldProcessAnswer = false;
+        f.Host.ShouldProcessCalls.Clear();
+        var summary = new DeviceActionSummary();
+
+        var results = f.Engine.DeviceActions.ClearProfile(Targets([.. f.AppleSerials(), "C02UNKNOWN01"]), null, summary).ToList();
+
+        Assert.Single(results); // only the unknown serial
+        Assert.Equal(3, f.Host.ShouldProcessCalls.Count);
+        Assert.All(f.Host.ShouldProcessCalls, c => Assert.Equal("Clear the enrollment profile at Apple (now: 'Staff')", c.Action));
+        Assert.Empty(Requests(f, "/profile/devices", "DELETE"));
+        Assert.Equal("3 devices would have their enrollment profile cleared at Apple (1 serial unknown to AdeEnrollment).", summary.WhatIfSummary);
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal("Staff", d.EnrollmentProfileName));
+    }
+
+    [Fact]
+    public void Refresh_UpdatesProfileStatusPushTimeAndFields_WithoutUsingTheSyncAllowance()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.ActivateDevice(Server, s[0]);
+        f.Simulator.SetDevice(Server, s[1], new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), false, true);
+        var syncsBefore = f.Engine.Sync.GetStatus(f.Token);
+        var last = f.Engine.Devices.GetEvents(new DeviceEventQuery()).Max(e => e.Id);
+
+        var results = f.Engine.DeviceActions.Refresh(Targets([s[0], s[1], "C02UNKNOWN01"]), null).ToDictionary(r => r.SerialNumber);
+
+        Assert.Equal(AdeDeviceActionStatus.UnknownDevice, results["C02UNKNOWN01"].Status);
+        var pushed = results[s[0]].Device!;
+        Assert.Equal((AdeProfileStatus.Pushed, f.Time.GetUtcNow(), "Staff"), (pushed.ProfileStatus, pushed.ProfilePushedAt!.Value, pushed.EnrollmentProfileName));
+        Assert.Equal((true, new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero)), (results[s[1]].Device!.IsReplacementDevice, results[s[1]].Device!.MdmMigrationDeadline));
+        Assert.Equal(2, Assert.Single(Requests(f, "/devices", "POST")).DeviceCount);
+        Assert.Empty(f.Simulator.GetRequests("/devices/sync"));
+        Assert.Equal(syncsBefore.LastSyncAt, f.Engine.Sync.GetStatus(f.Token).LastSyncAt);
+        var modified = f.Engine.Devices.GetEvents(new DeviceEventQuery(AfterId: last, Kinds: [AdeDeviceEventKind.Modified])).ToList();
+        Assert.Contains(modified, e => e.SerialNumber == s[0] && e.ChangedFields.SequenceEqual(["ProfileStatus", "ProfilePushedAt"]));
+    }
+
+    [Fact]
+    public void Refresh_ASerialAppleDoesNotKnow_IsNotAccessible()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.RemoveDevice(Server, s[0]);
+
+        var result = Assert.Single(f.Engine.DeviceActions.Refresh(Targets([s[0]]), "iPads"));
+
+        Assert.Equal((AdeDeviceActionStatus.NotAccessible, (AdeDevice?)null), (result.Status, result.Device));
+    }
+
+    [Fact]
+    public void Release_DisownsAtApple_MarksTheDevicesReleased_AndJournalsThem()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+
+        var result = Assert.Single(f.Engine.DeviceActions.Release(Targets([s[0]]), null));
+
+        Assert.Equal(AdeDeviceActionStatus.Success, result.Status);
+        Assert.Equal([s[1]], f.AppleSerials());
+        var device = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, s[0])).Single();
+        Assert.Equal((AdeAbmState.RemovedFromAbm, f.Time.GetUtcNow()), (device.AbmState, device.ReleasedAt!.Value));
+        Assert.Equal(AdeDeviceEventKind.Released, f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: s[0])).Last().Kind);
+    }
+
+    [Fact]
+    public void Release_WhenAppleDoesNotAllowIt_IsReleaseNotAllowed_AndChangesNothing()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetServer(Server, allowDeviceRelease: false);
+
+        var ex = Assert.Throws<AdeException>(() => f.Engine.DeviceActions.Release(Targets(s), null).ToList());
+
+        Assert.Equal(nameof(ErrorCatalog.ReleaseNotAllowed), ex.ErrorId);
+        Assert.Equal(AdeErrorCategory.PermissionDenied, ex.Category);
+        Assert.Contains("'iPads'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(f.Simulator.Uri.ToString(), ex.Message, StringComparison.Ordinal);
+        Assert.Equal(s, f.AppleSerials());
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Null(d.ReleasedAt));
+    }
+}

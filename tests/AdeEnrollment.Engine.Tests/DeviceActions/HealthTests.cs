@@ -1,0 +1,120 @@
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Health;
+using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Tests.Support;
+
+namespace AdeEnrollment.Engine.Tests.DeviceActions;
+
+/// <summary>Test-AdeHealth's verdicts, each made to pass and to fail.</summary>
+public class HealthTests
+{
+    private const string Server = EngineSimFixture.Server;
+
+    private static Dictionary<string, AdeHealthResult> Checks(EngineSimFixture f, TimeSpan? threshold = null)
+        => f.Engine.Health.Test("iPads", threshold).Where(r => r.Check != "DevicesWithoutProfile").ToDictionary(r => r.Check);
+
+    [Fact]
+    public void AHealthyToken_PassesEveryCheck_WithoutRemedies()
+    {
+        using var f = new EngineSimFixture(devices: 2);
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        f.Engine.Profiles.SetDefault("iPads", "Staff");
+        f.Engine.Sync.Sync("iPads");
+
+        var results = f.Engine.Health.Test().ToList();
+
+        Assert.Equal(["Store", "TokenExpiry", "AppleTerms", "TokenRejected", "LastSync", "SyncLease", "DevicesWithoutProfile", "DevicesHeldAfterFailure"], results.Select(r => r.Check));
+        Assert.All(results, r => Assert.Equal((AdeHealthStatus.Pass, ""), (r.Status, r.Remedy)));
+    }
+
+    [Fact]
+    public void LastSync_WarnsAfter24Hours_FailsAfter7Days_NamingTheCommand()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        Assert.Equal(AdeHealthStatus.Warning, Checks(f)["LastSync"].Status); // never synced
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromHours(25));
+        var warning = Checks(f)["LastSync"];
+        Assert.Equal((AdeHealthStatus.Warning, "Sync-AdeDevice -Token 'iPads' -IfDue"), (warning.Status, warning.Remedy));
+        f.Advance(TimeSpan.FromDays(7));
+        var fail = Checks(f)["LastSync"];
+        Assert.Equal((AdeHealthStatus.Fail, "Sync-AdeDevice -Token 'iPads'"), (fail.Status, fail.Remedy));
+    }
+
+    [Fact]
+    public void TermsNotSigned_IsPersistedFromApplesAnswer_AndClearedByTheNextSuccessfulSync()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Simulator.AddFault("/server/devices", 403, "T_C_NOT_SIGNED", count: 5);
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal(nameof(ErrorCatalog.AppleTermsNotSigned), ex.ErrorId);
+
+        var terms = Checks(f)["AppleTerms"];
+        Assert.Equal(AdeHealthStatus.Fail, terms.Status);
+        Assert.Contains("T_C_NOT_SIGNED", terms.Detail, StringComparison.Ordinal);
+        Assert.Contains("Sync-AdeDevice -Token 'iPads'", terms.Remedy, StringComparison.Ordinal);
+
+        f.Simulator.ClearFaults();
+        f.Advance(TimeSpan.FromMinutes(16));
+        f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeHealthStatus.Pass, Checks(f)["AppleTerms"].Status);
+    }
+
+    [Fact]
+    public void TokenExpiry_WarnsWithin30Days_AndFailsWhenExpired()
+    {
+        using var f = new EngineSimFixture();
+        var expires = f.Token.ExpiresAt;
+        f.Advance(expires - f.Time.GetUtcNow() - TimeSpan.FromDays(10));
+        var warning = Checks(f)["TokenExpiry"];
+        Assert.Equal(AdeHealthStatus.Warning, warning.Status);
+        Assert.StartsWith("Download a new server token", warning.Remedy, StringComparison.Ordinal);
+        Assert.Contains("Update-AdeToken -Token 'iPads' -Path", warning.Remedy, StringComparison.Ordinal);
+        f.Advance(TimeSpan.FromDays(11));
+        Assert.Equal(AdeHealthStatus.Fail, Checks(f)["TokenExpiry"].Status);
+    }
+
+    [Fact]
+    public void DevicesWithoutAProfile_AreCountedPerDeviceFamily_AfterTheThreshold_NamingTheMissingDefault()
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, 2, deviceFamily: "iPad");
+        f.Simulator.AddDevices(Server, 1, deviceFamily: "iPhone");
+        f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeHealthStatus.Pass, f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile").Status); // not yet 24 h
+
+        f.Advance(TimeSpan.FromHours(25));
+        var results = f.Engine.Health.Test("iPads").Where(r => r.Check == "DevicesWithoutProfile").ToList();
+
+        Assert.Equal(2, results.Count);
+        Assert.All(results, r => Assert.Equal(AdeHealthStatus.Warning, r.Status));
+        Assert.StartsWith("2 iPad devices without an enrollment profile for more than 24 hours; the token has no default iOS profile", results[0].Detail, StringComparison.Ordinal);
+        Assert.StartsWith("1 iPhone device without", results[1].Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Set-AdeDefaultProfile -Token 'iPads' -Platform iOS -Profile <profile>", results[0].Remedy, StringComparison.Ordinal);
+        Assert.Single(f.Engine.Health.Test("iPads", TimeSpan.FromHours(48)), r => r.Check == "DevicesWithoutProfile" && r.Status == AdeHealthStatus.Pass);
+    }
+
+    [Fact]
+    public void DevicesHeldAfterFailed_AreAWarning_ForTheCooldown()
+    {
+        using var f = new EngineSimFixture(devices: 2);
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        var s = f.AppleSerials().First();
+        f.Simulator.SetDeviceOutcome(Server, s, "FAILED");
+        f.Engine.Assignments.Assign("Staff", null, [s]).ToList();
+
+        var held = Checks(f)["DevicesHeldAfterFailure"];
+        Assert.Equal((AdeHealthStatus.Warning, "Get-AdeDevice -Token 'iPads' -LastAssignmentResult Failed"), (held.Status, held.Remedy));
+        f.Advance(TimeSpan.FromHours(25));
+        Assert.Equal(AdeHealthStatus.Pass, Checks(f)["DevicesHeldAfterFailure"].Status);
+    }
+
+    [Fact]
+    public void ANegativeThreshold_IsArgumentInvalid()
+    {
+        using var f = new EngineSimFixture();
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Health.Test(null, TimeSpan.FromHours(-1)).ToList());
+        Assert.Equal(nameof(ErrorCatalog.ArgumentInvalid), ex.ErrorId);
+    }
+}

@@ -1,0 +1,199 @@
+# Device actions (clear, refresh, release), the change journal and Test-AdeHealth through the built modules.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 4242
+    $script:cp = 'AdeEnrollment.Commands.'
+}
+
+AfterAll {
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'actions.db')
+        New-SimToken -Name 'Actions' -Devices 6 | Out-Null
+        Sync-AdeDevice -Token Actions | Out-Null
+        New-AdeProfile -Token Actions -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        $script:serials = @((Get-AdeDevice -Token Actions).SerialNumber)
+        Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials | Out-Null
+    }
+
+    It 'Clear-AdeDeviceProfile -WhatIf names each device and its profile, then one summary; nothing changes' {
+        $out = Get-AdeDevice -Token Actions | Select-Object -First 2 | Clear-AdeDeviceProfile -WhatIf 6>&1 | Out-String
+        $out | Should -Match 'What if: 2 devices would have their enrollment profile cleared at Apple\.'
+        # PowerShell writes the per-device "What if:" lines to the host: a child process shows them on its output.
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $child = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Get-AdeDevice -Token Actions | Select-Object -First 2 | Clear-AdeDeviceProfile -WhatIf" | Out-String
+        ([regex]::Matches($child, "What if: Performing the operation `"Clear the enrollment profile at Apple \(now: 'Staff'\)`" on target `"[A-Z0-9]+ \(token 'Actions'\)`"")).Count | Should -Be 2
+        @(Get-AdeDevice -Token Actions -Unassigned).Count | Should -Be 0
+    }
+
+    It 'Clear-AdeDeviceProfile takes CSV rows and reports per device; the store and the journal follow' {
+        $csv = Join-Path $TestDrive 'clear.csv'
+        @([pscustomobject]@{ 'Serial Number' = $serials[0] }, [pscustomobject]@{ 'Serial Number' = 'C02NOTKNOWN1' }) | Export-Csv $csv -NoTypeInformation
+        $r = @(Import-Csv $csv | Clear-AdeDeviceProfile -Confirm:$false)
+        $r.Count | Should -Be 2
+        $r[0].PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Devices.AdeDeviceActionResult'
+        ($r | Where-Object SerialNumber -eq $serials[0]).Status | Should -Be 'Success'
+        ($r | Where-Object SerialNumber -eq $serials[0]).PreviousProfile | Should -Be 'Staff'
+        ($r | Where-Object SerialNumber -eq 'C02NOTKNOWN1').Status | Should -Be 'UnknownDevice'
+        (Get-AdeDevice -SerialNumber $serials[0]).EnrollmentProfileName | Should -Be ''
+        (Get-AdeSimDevice -Server Actions | Where-Object SerialNumber -eq $serials[0]).ProfileStatus | Should -Be 'removed'
+        (Get-AdeDeviceEvent -SerialNumber $serials[0] -Kind ProfileCleared).Detail | Should -Be 'Staff'
+    }
+
+    It 'Clear-AdeDeviceProfile reports Failed from Apple per device and leaves that device as it was' {
+        Set-AdeSimFault -Server Actions -SerialNumber $serials[1] -DeviceStatus Failed -Count 1
+        $r = Clear-AdeDeviceProfile -SerialNumber $serials[1] -Confirm:$false
+        $r.Status | Should -Be 'Failed'
+        $r.AppleStatus | Should -Be 'FAILED'
+        (Get-AdeDevice -SerialNumber $serials[1]).EnrollmentProfileName | Should -Be 'Staff'
+    }
+
+    It 'Update-AdeDevice brings Apple''s fields between syncs, without using the sync allowance' {
+        Set-AdeSimDevice -Server Actions -SerialNumber $serials[2] -MdmMigrationDeadline '2026-12-31T00:00:00Z' -IsReplacementDevice $true | Out-Null
+        $syncCalls = @(Get-AdeSimRequest | Where-Object Path -in '/devices/sync', '/server/devices').Count
+        $lastSync = (Get-AdeSyncStatus -Token Actions).LastSyncAt
+        $r = Update-AdeDevice -SerialNumber $serials[2], 'C02NOTKNOWN1'
+        ($r | Where-Object SerialNumber -eq 'C02NOTKNOWN1').Status | Should -Be 'UnknownDevice'
+        $device = ($r | Where-Object SerialNumber -eq $serials[2]).Device
+        $device.MdmMigrationDeadline | Should -Be ([DateTimeOffset]'2026-12-31T00:00:00Z')
+        $device.IsReplacementDevice | Should -BeTrue
+        (Get-AdeDevice -ReplacementDevice).SerialNumber | Should -Be $serials[2]
+        $changed = (Get-AdeDeviceEvent -SerialNumber $serials[2] -Kind Modified).ChangedFields
+        $changed | Should -Contain 'MdmMigrationDeadline'
+        $changed | Should -Contain 'IsReplacementDevice'
+        @(Get-AdeSimRequest | Where-Object Path -in '/devices/sync', '/server/devices').Count | Should -Be $syncCalls
+        (Get-AdeSyncStatus -Token Actions).LastSyncAt | Should -Be $lastSync
+    }
+
+    It 'Unregister-AdeDevice is refused with ReleaseNotAllowed when Apple forbids it, and changes nothing' {
+        Set-AdeSimServer -Server Actions -AllowDeviceRelease $false | Out-Null
+        { Unregister-AdeDevice -SerialNumber $serials[3] -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "ReleaseNotAllowed,${cp}UnregisterAdeDeviceCommand"
+        (Get-AdeDevice -SerialNumber $serials[3]).AbmState | Should -Be 'Assigned'
+        (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[3]
+    }
+
+    It 'Unregister-AdeDevice in a session that cannot ask is ConfirmationRequired and releases nothing' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $id = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+        $id | Should -Be "ConfirmationRequired,${cp}UnregisterAdeDeviceCommand"
+        (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[5]
+    }
+
+    It 'Unregister-AdeDevice releases the device at Apple and marks it released' {
+        Set-AdeSimServer -Server Actions -AllowDeviceRelease $true | Out-Null
+        (Get-Command Unregister-AdeDevice).ImplementingType.GetCustomAttributes($true).Where({ $_.GetType().Name -eq 'CmdletAttribute' })[0].ConfirmImpact | Should -Be 'High'
+        (Unregister-AdeDevice -SerialNumber $serials[3] -Confirm:$false).Status | Should -Be 'Success'
+        $d = Get-AdeDevice -SerialNumber $serials[3]
+        $d.AbmState | Should -Be 'RemovedFromAbm'
+        $d.ReleasedAt | Should -Not -BeNullOrEmpty
+        (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Not -Contain $serials[3]
+        (Get-AdeDeviceEvent -SerialNumber $serials[3])[-1].Kind | Should -Be 'Released'
+    }
+
+    It 'Get-AdeDevice -LastAssignmentResult finds devices whose last assignment failed' {
+        Set-AdeSimFault -Server Actions -SerialNumber $serials[4] -DeviceStatus Failed -Count 1
+        Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[4] | Out-Null
+        $d = Get-AdeDevice -Token Actions -LastAssignmentResult Failed
+        $d.SerialNumber | Should -Be $serials[4]
+        $d.LastAssignmentProfile | Should -Be 'Staff'
+        $d.LastAssignmentResult | Should -Be 'FAILED'
+    }
+}
+
+Describe 'Get-AdeDeviceEvent and the journal retention' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'journal.db')
+        New-SimToken -Name 'Journal' -Devices 4 | Out-Null
+        Sync-AdeDevice -Token Journal | Out-Null
+    }
+
+    It 'streams typed events oldest first and filters by kind and serial' {
+        $events = @(Get-AdeDeviceEvent)
+        $events.Count | Should -Be 4
+        $events[0].PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Devices.AdeDeviceEvent'
+        @($events.Kind | Sort-Object -Unique) | Should -Be @('Added')
+        ($events.Id | Sort-Object) | Should -Be $events.Id
+        $one = $events[2].SerialNumber
+        (Get-AdeDevice -SerialNumber $one | Get-AdeDeviceEvent).Id | Should -Be $events[2].Id
+        @(Get-AdeDeviceEvent -Kind Released).Count | Should -Be 0
+        @(Get-AdeDeviceEvent -AfterId $events[1].Id).Count | Should -Be 2
+    }
+
+    It 'Set-AdeStore -JournalRetentionDays is kept in the store and shown by Get-AdeStore' {
+        (Get-AdeStore).JournalRetentionDays | Should -Be 90
+        (Set-AdeStore -JournalRetentionDays 30 -PassThru).JournalRetentionDays | Should -Be 30
+        (Get-AdeStore).JournalRetentionDays | Should -Be 30
+    }
+
+    It 'Set-AdeStore refuses <Days> days with ArgumentInvalid and changes nothing' -ForEach @(@{ Days = 0 }, @{ Days = 5000 }) {
+        { Set-AdeStore -JournalRetentionDays $Days -ErrorAction Stop } | Should -Throw -ErrorId "ArgumentInvalid,${cp}SetAdeStoreCommand"
+        (Get-AdeStore).JournalRetentionDays | Should -Be 30
+    }
+}
+
+Describe 'Test-AdeHealth' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'health.db')
+        New-SimToken -Name 'Healthy' -Devices 2 | Out-Null
+    }
+
+    It 'returns typed results per check, with the command that fixes a warning' {
+        $r = @(Test-AdeHealth)
+        $r[0].PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Health.AdeHealthResult'
+        $r.Check | Should -Contain 'Store'
+        $last = $r | Where-Object Check -eq 'LastSync'
+        $last.Status | Should -Be 'Warning'
+        $last.Remedy | Should -Be "Sync-AdeDevice -Token 'Healthy'"
+    }
+
+    It '-Quiet is one boolean: $true while nothing fails, $false once a check fails' {
+        Sync-AdeDevice -Token Healthy | Out-Null
+        $q = Test-AdeHealth -Quiet
+        $q | Should -BeOfType [bool]
+        $q | Should -BeTrue
+        Set-AdeSimClock -Advance (New-TimeSpan -Days 8)
+        try {
+            Test-AdeHealth -Quiet | Should -BeFalse
+            (Test-AdeHealth -Token Healthy | Where-Object Check -eq 'LastSync').Status | Should -Be 'Fail'
+        } finally { Set-AdeSimClock -Reset }
+    }
+
+    It 'counts devices without a profile per device family after the threshold' {
+        $r = @(Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile')
+        $r | Should -Not -BeNullOrEmpty
+        $r[0].Status | Should -Be 'Warning'
+        $r[0].Detail | Should -Match '^2 iP(ad|hone) devices without an enrollment profile|^1 iP(ad|hone) device without'
+        $r[0].Detail | Should -Match 'no default iOS profile'
+    }
+}
+
+Describe 'Test-AdeProfile' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'drift.db')
+        New-SimToken -Name 'Drift' -Devices 2 | Out-Null
+        Sync-AdeDevice -Token Drift | Out-Null
+        New-AdeProfile -Token Drift -Name 'Staff' -UserAffinity WithUserAffinity -Department 'IT' | Out-Null
+        Get-AdeDevice -Token Drift | Set-AdeDeviceProfile -Profile Staff | Out-Null
+    }
+
+    It 'reports each key that differs at Apple, and -Repair defines the profile again' {
+        (Test-AdeProfile -Profile Staff).State | Should -Be 'InSync'
+        $uuid = (Get-AdeProfile -Name Staff).AppleProfileUuid
+        Set-AdeSimProfile -Server Drift -ProfileUuid $uuid -Key @{ department = 'Elsewhere' }
+        $d = Test-AdeProfile -Profile Staff
+        $d.PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Profiles.AdeProfileDrift'
+        $d.State | Should -Be 'Drifted'
+        $d.Differences.Key | Should -Be 'department'
+        $d.Differences.AtApple | Should -Be '"Elsewhere"'
+        (Get-AdeProfile -Name Staff | Test-AdeProfile -Repair -WhatIf).Repaired | Should -BeFalse
+        $r = Test-AdeProfile -Profile Staff -Repair -Confirm:$false
+        $r.Repaired | Should -BeTrue
+        (Test-AdeProfile -Profile Staff).State | Should -Be 'InSync'
+        (Get-AdeSimDevice -Server Drift).ProfileUuid | Sort-Object -Unique | Should -Be $r.AppleProfileUuid
+    }
+}
