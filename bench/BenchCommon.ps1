@@ -55,11 +55,11 @@ function New-BenchToken {
         The real onboarding: New-AdeTokenRequest here, ABM "add MDM server" (and its devices) in the simulator host,
         New-AdeToken here against the simulator. Returns the token.
     #>
-    param([Parameter(Mandatory)] $SimHost, [Parameter(Mandatory)] [string] $Name, [int] $Devices, [Parameter(Mandatory)] [string] $Folder)
+    param([Parameter(Mandatory)] $SimHost, [Parameter(Mandatory)] [string] $Name, [int] $Devices, [Parameter(Mandatory)] [string] $Folder, [string] $DeviceFamily)
     $pem = Join-Path $Folder "$Name.pem"
     $p7m = Join-Path $Folder "$Name.p7m"
     $request = New-AdeTokenRequest -AcceptDataSharing -OutFile $pem
-    $r = Invoke-SimHost $SimHost @{ op = 'server'; name = $Name; pem = $pem; p7m = $p7m; count = $Devices }
+    $r = Invoke-SimHost $SimHost @{ op = 'server'; name = $Name; pem = $pem; p7m = $p7m; count = $Devices; family = $DeviceFamily }
     $token = New-AdeToken -Request $request -Path $p7m -AppleId 'bench@contoso.example' -Name $Name -ServiceUri $SimHost.Uri `
         -EnrollmentUrl 'https://mdm.contoso.example/enroll'
     [pscustomobject]@{ Token = $token; SimulatorAddSeconds = $r.addSeconds }

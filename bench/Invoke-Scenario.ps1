@@ -4,7 +4,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync')]
+    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync')]
     [string] $Scenario,
 
     [Parameter(Mandatory)] [string] $Folder,
@@ -33,9 +33,9 @@ function Connect-FreshStore {
     Connect-AdeStore -Path $StorePath | Out-Null
 }
 
-function Start-Simulated([int] $Count, [string] $Name = 'Bench') {
+function Start-Simulated([int] $Count, [string] $Name = 'Bench', [string] $DeviceFamily) {
     if (-not $script:simHost) { $script:simHost = Start-SimHost -Seed $Seed }
-    $t = New-BenchToken -SimHost $script:simHost -Name $Name -Devices $Count -Folder $Folder
+    $t = New-BenchToken -SimHost $script:simHost -Name $Name -Devices $Count -Folder $Folder -DeviceFamily $DeviceFamily
     $result.simulatorAddSeconds = $t.SimulatorAddSeconds
     $t.Token
 }
@@ -197,6 +197,23 @@ try {
             $step = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned the default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'MixedDefaultProfileSync' {
+            # A mixed token (iPhones, iPads, Macs, Apple TVs, Vision Pros) with a default profile for every platform:
+            # each arriving device gets the default of its own platform.
+            Connect-FreshStore
+            $token = Start-Simulated $Devices -DeviceFamily Mixed
+            foreach ($platform in 'iOS', 'macOS', 'tvOS', 'visionOS') {
+                $affinity = if ($platform -eq 'iOS') { @{ UserAffinity = 'WithUserAffinity' } } else { @{} }
+                $prof = New-AdeProfile -Token $token.Name -Name "Bench $platform" -Platform $platform @affinity
+                Set-AdeDefaultProfile -Token $token.Name -Profile $prof.Name -Confirm:$false | Out-Null
+            }
+            $step = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
+            Add-SyncFigures 'sync' $step
+            if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned a default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
         }

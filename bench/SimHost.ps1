@@ -26,7 +26,8 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
                 # ABM "add MDM server" with the engine's public key, then the server's devices.
                 New-AdeSimServer -Name $c.name -PublicKeyPath $c.pem -OutFile $c.p7m | Out-Null
                 $watch = [Diagnostics.Stopwatch]::StartNew()
-                if ([int]$c.count -gt 0) { Add-AdeSimDevice -Server $c.name -Count ([int]$c.count) | Out-Null }
+                $family = if ($c.family) { @{ DeviceFamily = [string]$c.family } } else { @{} }
+                if ([int]$c.count -gt 0) { Add-AdeSimDevice -Server $c.name -Count ([int]$c.count) @family | Out-Null }
                 $reply.addSeconds = $watch.Elapsed.TotalSeconds
             }
             'add' {
