@@ -79,6 +79,18 @@ Describe 'Platform-aware profiles' {
         ($p.Supervised, $p.InstallCompanyPortal) | Should -Be @($false, $false)
     }
 
+    It 'warns that a plain -Supervised is no longer needed, and refuses both spellings that contradict each other' {
+        $p = New-AdeProfile -Token 'Platforms' -Name 'Plain supervised' -UserAffinity WithUserAffinity -Supervised -WarningVariable w -WarningAction SilentlyContinue
+        $p.Supervised | Should -BeTrue
+        ($w -join "`n") | Should -Match 'no longer needed'
+        $before = @(Get-AdeProfile -Token 'Platforms').Count
+        { New-AdeProfile -Token 'Platforms' -Name 'Both' -UserAffinity WithUserAffinity -Supervised -Unsupervised -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'
+        { New-AdeProfile -Token 'Platforms' -Name 'Both' -UserAffinity WithUserAffinity -InstallCompanyPortal -NoCompanyPortal -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'
+        @(Get-AdeProfile -Token 'Platforms').Count | Should -Be $before
+    }
+
     It 'exports the platform and imports it back' {
         $path = Join-Path $TestDrive 'tv.json'
         Export-AdeProfile -Profile 'TVs' -Token 'Platforms' -Path $path | Out-Null
