@@ -111,6 +111,20 @@ public class HealthTests
     }
 
     [Fact]
+    public void ALeaseHeldPastItsEnd_IsAWarning_ALeaseWithinItsTime_Passes()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Engine.Sync.Sync("iPads");
+        var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        f.Sql($"UPDATE sync_state SET lease_id = 'crashed', lease_expires_at = {now + 60_000}");
+        Assert.Equal((AdeHealthStatus.Pass, ""), (Checks(f)["SyncLease"].Status, Checks(f)["SyncLease"].Remedy));
+
+        f.Advance(TimeSpan.FromMinutes(2)); // the sync that holds it never finished
+        var held = Checks(f)["SyncLease"];
+        Assert.Equal((AdeHealthStatus.Warning, "Sync-AdeDevice -Token 'iPads'"), (held.Status, held.Remedy));
+    }
+
+    [Fact]
     public void ANegativeThreshold_IsArgumentInvalid()
     {
         using var f = new EngineSimFixture();
