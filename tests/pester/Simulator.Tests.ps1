@@ -27,8 +27,9 @@ AfterAll {
 Describe 'AdeEnrollment.Simulator module' {
     It 'exports exactly the simulator cmdlets' {
         (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
-            'Add-AdeSimDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimDevice', 'Get-AdeSimRequest', 'New-AdeSimServer',
-            'Remove-AdeSimDevice', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
+            'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimDevice',
+            'Get-AdeSimOrgDevice', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
+            'Set-AdeSimBusinessApi', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
             'Start-AdeSimulator', 'Stop-AdeSimulator')
     }
 
