@@ -1,71 +1,13 @@
 using System.Management.Automation;
-using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Devices;
-using AdeEnrollment.Host;
-using AdeEnrollment.Transforms;
-
-using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
-/// <summary>
-/// Unregister-AdeDevice: releases (disowns) devices from the organisation at Apple. Permanent.
-/// Devices are gathered from the whole pipeline (AdeDevice objects, serial strings, CSV rows with a serial number column)
-/// and sent in requests of at most 1000; a piped device brings its token.
-/// </summary>
+/// <summary>Unregister-AdeDevice: releases (disowns) devices from the organisation at Apple. Permanent.</summary>
 [Cmdlet(VerbsLifecycle.Unregister, "AdeDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = BySerial)]
 [OutputType(typeof(AdeDeviceActionResult))]
-public sealed class UnregisterAdeDeviceCommand : AdeCmdlet
+public sealed class UnregisterAdeDeviceCommand : DeviceActionCmdlet
 {
-    private const string BySerial = "BySerial";
-    private const string ByObject = "ByObject";
-    private readonly List<DeviceTarget> targets = [];
-
-    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = "The serial numbers of the devices to release from the organisation (permanent).")]
-    [Alias("Serial")]
-    [ValidateNotNull]
-    [AllowEmptyString]
-    public string[] SerialNumber { get; set; } = [];
-
-    /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
-    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Devices, serial numbers or CSV rows with a serial number column.")]
-    [ValidateNotNull]
-    public PSObject[] InputObject { get; set; } = [];
-
-    [Parameter]
-    [ReferenceTransformation]
-    [ArgumentCompleter(typeof(TokenNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public object? Token { get; set; }
-
-    protected override bool EndItemsWaitForApple => true;
-
-    protected override void ProcessItem()
-    {
-        if (ParameterSetName == ByObject)
-        {
-            foreach (var item in InputObject)
-            {
-                RunItem(() => targets.Add(PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id)));
-            }
-        }
-        else
-        {
-            targets.AddRange(SerialNumber.Select(serial => new DeviceTarget(serial)));
-        }
-    }
-
-    protected override void EndItems()
-    {
-        var summary = new DeviceActionSummary();
-        foreach (var result in Engine.DeviceActions.Release(targets, Ref(Token), summary))
-        {
-            WriteObject(result);
-        }
-
-        if (summary.Declined > 0 && WhatIfRequested)
-        {
-            WriteWhatIfSummary(summary.WhatIfSummary);
-        }
-    }
+    private protected override IEnumerable<AdeDeviceActionResult> Act(IReadOnlyList<DeviceTarget> devices, string? token, DeviceActionSummary summary)
+        => Engine.DeviceActions.Release(devices, token, summary);
 }
