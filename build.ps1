@@ -40,7 +40,7 @@ $root = $PSScriptRoot
 $out = Join-Path $root 'out'
 $moduleOut = Join-Path $out 'AdeEnrollment'
 $simOut = Join-Path $out 'AdeEnrollment.Simulator'
-# The native SQLite builds shipped in the module (style-anchors §8, F6/F7): missing one fails the build.
+# The native SQLite builds shipped in the module (docs/architecture.md, "Native SQLite inside the context"): missing one fails the build.
 $nativeRids = 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64', 'win-x64', 'win-arm64'
 
 function Invoke-Native {

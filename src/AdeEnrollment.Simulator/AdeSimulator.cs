@@ -10,7 +10,7 @@ using AdeEnrollment.Simulator.Service;
 namespace AdeEnrollment.Simulator;
 
 /// <summary>
-/// A faithful local stand-in for Apple's ADE web service (reference/apple-dep-protocol.md §6.1) plus the few Apple
+/// A faithful local stand-in for Apple's ADE web service (docs/about_AdeEnrollment_Testing.md) plus the few Apple
 /// Business Manager actions a test needs. Listens on 127.0.0.1 only, in this process (HttpListener, no ASP.NET).
 /// All state sits behind one lock: the simulator favours being obviously right over being fast.
 /// </summary>

@@ -11,7 +11,7 @@ AfterAll {
     Stop-AdeSimulator
 }
 
-Describe 'New-AdeProfile rules (SPEC §4)' {
+Describe 'New-AdeProfile rules (about_AdeEnrollment.md, "Enrollment profiles")' {
     BeforeAll {
         Connect-AdeStore -Path (Join-Path $TestDrive 'rules.db')
         $script:t = New-SimToken -Name 'Rules'
@@ -41,7 +41,7 @@ Describe 'New-AdeProfile rules (SPEC §4)' {
         @(Get-AdeProfile -Token Rules).Count | Should -Be $before
     }
 
-    It 'warns (without failing) where SPEC §4 says warn' {
+    It 'warns (without failing) where the profile rules say warn' {
         $p = New-AdeProfile -Token Rules -Name 'Warned' -UserAffinity WithoutUserAffinity -SharedIPad -RequireTemporarySession -MaximumCachedUsers 4 -HiddenScreen Passcode -WarningVariable w 3>$null
         $p.SharedIPad | Should -BeTrue
         ($w -join "`n") | Should -Match '13\.4'

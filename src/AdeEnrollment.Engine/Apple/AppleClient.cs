@@ -18,7 +18,7 @@ using Polly.Retry;
 namespace AdeEnrollment.Engine.Apple;
 
 /// <summary>
-/// Apple's ADE web service (reference/apple-dep-protocol.md §0–§4) for one server token.
+/// Apple's ADE web service (src/AdeEnrollment.Engine/Apple/README.md) for one server token.
 /// <list type="bullet">
 /// <item>Authenticates with OAuth 1.0a <c>GET /session</c>, sends <c>X-ADM-Auth-Session</c> on every other call and
 /// adopts a session rotated through any response header.</item>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace AdeEnrollment.Engine.Apple;
 
-// Apple's ADE web service objects (reference/apple-dep-protocol.md §3). Property names map to Apple's snake_case
+// Apple's ADE web service objects (src/AdeEnrollment.Engine/Apple/README.md). Property names map to Apple's snake_case
 // keys through AppleJsonContext. Strings that Apple extends over time (profile_status, op_type, os, …) stay strings.
 
 /// <summary><c>GET /account</c> (AccountDetail).</summary>

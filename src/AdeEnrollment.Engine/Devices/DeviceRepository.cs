@@ -7,7 +7,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Devices;
 
-/// <summary>Filters of Get-AdeDevice (SPEC §3). Null means "any".</summary>
+/// <summary>Filters of Get-AdeDevice (docs/Get-AdeDevice.md). Null means "any".</summary>
 public sealed record DeviceQuery(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false, bool RemovedFromAbm = false,
     string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null);
 

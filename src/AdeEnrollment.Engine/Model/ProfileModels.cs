@@ -2,7 +2,7 @@ using AdeEnrollment.Engine.Profiles;
 
 namespace AdeEnrollment.Engine.Model;
 
-/// <summary>An enrollment profile of a token (SPEC §3/§4).</summary>
+/// <summary>An enrollment profile of a token (about_AdeEnrollment.md, "Enrollment profiles").</summary>
 public sealed class AdeProfile
 {
     internal AdeProfile() { }

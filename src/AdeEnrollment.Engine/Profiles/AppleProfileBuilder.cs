@@ -4,7 +4,7 @@ using AdeEnrollment.Engine.Apple;
 
 namespace AdeEnrollment.Engine.Profiles;
 
-/// <summary>Builds Apple's profile JSON (reference/apple-dep-protocol.md §3.6) from a profile's settings.</summary>
+/// <summary>Builds Apple's profile JSON (about_AdeEnrollment.md, "Enrollment profiles") from a profile's settings.</summary>
 internal static class AppleProfileBuilder
 {
     public static AppleProfile Build(string name, ProfileSettings s, string enrollmentUrl)

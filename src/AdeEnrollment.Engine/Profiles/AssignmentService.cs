@@ -12,7 +12,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 namespace AdeEnrollment.Engine.Profiles;
 
 /// <summary>
-/// Assigns profiles to devices at Apple (SPEC §3 Set-AdeDeviceProfile, §4): serials normalised and de-duplicated,
+/// Assigns profiles to devices at Apple (docs/Set-AdeDeviceProfile.md): serials normalised and de-duplicated,
 /// requests of at most 1000, THROTTLED retried after Apple's wait within a bounded time, FAILED held back 24 hours,
 /// profiles defined at Apple on first use and defined again (and re-assigned) after they change.
 /// </summary>

@@ -5,7 +5,7 @@ using AdeEnrollment.Engine.Errors;
 namespace AdeEnrollment.Engine.Profiles;
 
 /// <summary>
-/// Every rule of SPEC §4, in one place: defaults, validation (a violation is <c>ProfileSettingInvalid</c> naming the
+/// Every profile rule (about_AdeEnrollment.md, "Enrollment profiles"), in one place: defaults, validation (a violation is <c>ProfileSettingInvalid</c> naming the
 /// setting, the value and the rule) and the warnings the spec asks for.
 /// </summary>
 public static class ProfileRules

@@ -13,7 +13,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Profiles;
 
-/// <summary>Enrollment profiles (SPEC §3 "Enrollment profiles", §4): create, list, change, remove, export/import, default.</summary>
+/// <summary>Enrollment profiles (about_AdeEnrollment.md, "Enrollment profiles"): create, list, change, remove, export/import, default.</summary>
 public sealed class ProfileService
 {
     /// <summary>2: profiles carry their platform and Apple's newer keys; files of version 1 still import (as iOS profiles).</summary>

@@ -31,7 +31,7 @@ public enum SyncWithComputers
 }
 
 /// <summary>
-/// The settings of an enrollment profile (SPEC §4). As input to New-/Set-AdeProfile a null property means
+/// The settings of an enrollment profile (about_AdeEnrollment.md, "Enrollment profiles"). As input to New-/Set-AdeProfile a null property means
 /// "not given"; a stored profile has every default applied (<see cref="ProfileRules.Normalise"/>).
 /// </summary>
 public sealed record ProfileSettings

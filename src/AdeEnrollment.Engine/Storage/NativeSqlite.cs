@@ -5,7 +5,7 @@ namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>
 /// Makes the native e_sqlite3 library loadable inside pwsh. pwsh does not read a module's deps.json, so it never
-/// probes <c>runtimes/&lt;rid&gt;/native/</c> (style-anchors §8, F1). We register a DllImport resolver on the
+/// probes <c>runtimes/&lt;rid&gt;/native/</c> (docs/architecture.md, "Native SQLite inside the context"). We register a DllImport resolver on the
 /// SQLitePCLRaw provider assembly that tries the RID candidates for this machine under the engine's own folder,
 /// and fall back to the runtime's default probing (which is what a normal app, such as the xunit host, uses).
 /// </summary>
@@ -65,7 +65,7 @@ internal static class NativeSqlite
         return IntPtr.Zero; // default probing
     }
 
-    /// <summary>The files to try, most specific RID first (style-anchors §8, F7: never a single guess).</summary>
+    /// <summary>The files to try, most specific RID first (never a single guess: docs/architecture.md, "Native SQLite inside the context").</summary>
     internal static IEnumerable<string> CandidatePaths(string baseDir)
     {
         string os, file;

@@ -1,6 +1,6 @@
 namespace AdeEnrollment.Engine.Storage;
 
-/// <summary>Where the store is when nobody says (SPEC §2): $env:ADE_ENROLLMENT_STORE, else the per-user data folder.</summary>
+/// <summary>Where the store is when nobody says (about_AdeEnrollment.md, "The store"): $env:ADE_ENROLLMENT_STORE, else the per-user data folder.</summary>
 public static class StoreLocator
 {
     public const string PathVariable = "ADE_ENROLLMENT_STORE";

@@ -41,7 +41,7 @@ public sealed record SyncHistoryState(
 public sealed record SyncDecision(bool Run, AdeSyncKind Kind, AdeSyncTrigger Trigger, DateTimeOffset? AllowedAt, string? RefusedBy, bool ClockSkew = false);
 
 /// <summary>
-/// Intune's sync rules (SPEC §5), as pure functions of the token's history and the clock:
+/// Intune's sync rules (about_AdeEnrollment.md, "Device sync"), as pure functions of the token's history and the clock:
 /// first sync full; full at most once every 7 days; manual delta at most once per 15 minutes; automatic (-IfDue) every
 /// 12 hours; after a failed delta sync the next sync is full whatever triggers it, not held back by the 7-day rule.
 /// Recorded times from the future (a clock that went backwards) hold nothing back (<see cref="WithoutClockSkew"/>).

@@ -12,7 +12,7 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 namespace AdeEnrollment.Engine.Sync;
 
 /// <summary>
-/// Device sync (SPEC §5): decides with <see cref="SyncPolicy"/>, takes the token's lease in the store, pages through
+/// Device sync (about_AdeEnrollment.md, "Device sync"): decides with <see cref="SyncPolicy"/>, takes the token's lease in the store, pages through
 /// Apple's fetch/sync endpoints and commits each page together with the cursor it came with, so that a sync
 /// interrupted anywhere loses nothing and duplicates nothing.
 /// </summary>

@@ -34,7 +34,7 @@ internal sealed record ServerTokenContent(
 /// Reads Apple's server token: an S/MIME entity (RFC 822 headers, blank line, base64 of a CMS EnvelopedData —
 /// or AuthEnvelopedData when an AES-GCM producer such as <c>openssl cms</c> made it) whose plaintext is MIME
 /// headers plus <c>-----BEGIN MESSAGE-----</c> JSON <c>-----END MESSAGE-----</c>
-/// (reference/apple-dep-protocol.md §1.2).
+/// (docs/New-AdeToken.md).
 /// </summary>
 internal static class ServerTokenFile
 {

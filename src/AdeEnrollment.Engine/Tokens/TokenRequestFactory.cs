@@ -5,7 +5,7 @@ namespace AdeEnrollment.Engine.Tokens;
 
 /// <summary>
 /// Step 1 of Apple's token flow: an RSA-2048 key pair and a self-signed certificate (PEM <c>CERTIFICATE</c>) to
-/// upload to Apple Business Manager (reference/apple-dep-protocol.md §1.1).
+/// upload to Apple Business Manager (docs/New-AdeTokenRequest.md).
 /// </summary>
 internal static class TokenRequestFactory
 {

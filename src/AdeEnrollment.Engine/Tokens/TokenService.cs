@@ -21,7 +21,7 @@ public sealed record NewTokenArgs(string Request, string Path, string AppleId, s
 /// <summary>Arguments of Set-AdeToken; null means "leave as is".</summary>
 public sealed record SetTokenArgs(string Token, string? Name = null, IReadOnlyList<string>? ScopeTags = null, string? EnrollmentUrl = null);
 
-/// <summary>The ADE token lifecycle (SPEC §3 Tokens): requests, import, listing, renewal, edits and removal.</summary>
+/// <summary>The ADE token lifecycle (about_AdeEnrollment.md, "Adding a token"): requests, import, listing, renewal, edits and removal.</summary>
 public sealed class TokenService
 {
     public const int MaxTokens = 2000;

@@ -24,7 +24,7 @@ public sealed record ServerTokenCredentials(string ConsumerKey, string ConsumerS
 /// <summary>
 /// Writes a server token the way Apple Business Manager does: the JSON credentials inside
 /// <c>-----BEGIN MESSAGE-----</c> markers after MIME headers, encrypted as CMS EnvelopedData to the uploaded
-/// certificate, base64 under S/MIME headers (reference/apple-dep-protocol.md §1.2).
+/// certificate, base64 under S/MIME headers (docs/New-AdeToken.md).
 /// </summary>
 public static class ServerTokenWriter
 {

@@ -7,7 +7,7 @@ using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 
 namespace AdeEnrollment.Commands;
 
-/// <summary>New-AdeProfile: creates an enrollment profile under a token, every SPEC §4 rule checked.</summary>
+/// <summary>New-AdeProfile: creates an enrollment profile under a token, every profile rule checked.</summary>
 [Cmdlet(VerbsCommon.New, "AdeProfile", SupportsShouldProcess = true)]
 [OutputType(typeof(AdeProfile))]
 public sealed class NewAdeProfileCommand : ProfileSettingsCmdlet

@@ -9,7 +9,7 @@ using AdeEnrollment.Host;
 namespace AdeEnrollment.Commands;
 
 /// <summary>
-/// The SPEC §4 settings shared by New-AdeProfile and Set-AdeProfile. A parameter that is not given stays null, so
+/// The profile settings shared by New-AdeProfile and Set-AdeProfile. A parameter that is not given stays null, so
 /// Set-AdeProfile changes only what it is told; defaults and every rule live in the engine (ProfileRules).
 /// </summary>
 public abstract class ProfileSettingsCmdlet : AdeCmdlet

@@ -4,7 +4,7 @@ namespace AdeEnrollment.Host;
 
 /// <summary>
 /// The store this PowerShell process works with: chosen by Connect-AdeStore, else opened on first use from
-/// $env:ADE_ENROLLMENT_STORE or the per-user default (SPEC §2).
+/// $env:ADE_ENROLLMENT_STORE or the per-user default (about_AdeEnrollment.md, "The store").
 /// </summary>
 internal static class AdeSession
 {

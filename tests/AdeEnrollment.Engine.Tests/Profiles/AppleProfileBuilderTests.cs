@@ -6,7 +6,7 @@ using AdeEnrollment.Engine.Tests.Support;
 
 namespace AdeEnrollment.Engine.Tests.Profiles;
 
-/// <summary>The Apple profile JSON (reference/apple-dep-protocol.md §3.6) built from profile settings, checked against the simulator's validation.</summary>
+/// <summary>The Apple profile JSON (about_AdeEnrollment.md, "Enrollment profiles") built from profile settings, checked against the simulator's validation.</summary>
 public class AppleProfileBuilderTests
 {
     private const string Url = "https://mdm.contoso.example/enroll";
@@ -30,7 +30,7 @@ public class AppleProfileBuilderTests
         "AdditionalPrivacySettings", "Multitasking", "OSShowcase", "SafetyAndHandling", "Tips", "UnlockWithWatch",
     ];
 
-    /// <summary>Each SPEC §4 pane and the SkipKey Intune sends for it.</summary>
+    /// <summary>Each Intune pane and the SkipKey Intune sends for it.</summary>
     public static TheoryData<SetupScreen, string> Panes() => new()
     {
         { SetupScreen.Passcode, "Passcode" },
@@ -63,7 +63,7 @@ public class AppleProfileBuilderTests
     private static readonly string Cert1 = ProfileRulesTests.Certificate();
     private static readonly string Cert2 = ProfileRulesTests.Certificate();
 
-    /// <summary>Representative profiles, each valid under SPEC §4.</summary>
+    /// <summary>Representative profiles, each valid under the profile rules.</summary>
     private static readonly Dictionary<string, ProfileSettings> Profiles = new()
     {
         ["Staff (modern)"] = User with { AuthenticationMethod = AuthenticationMethod.SetupAssistantModern, Department = "IT Services", DepartmentPhone = "+31 20 555 0100", HiddenScreens = [SetupScreen.Siri, SetupScreen.ApplePay] },

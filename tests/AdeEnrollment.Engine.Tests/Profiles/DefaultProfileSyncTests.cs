@@ -7,7 +7,7 @@ using AdeEnrollment.Simulator;
 
 namespace AdeEnrollment.Engine.Tests.Profiles;
 
-/// <summary>SPEC §5 "default profile": devices that arrive without a profile get the token's default during the sync.</summary>
+/// <summary>The default profile: devices that arrive without a profile get the token's default during the sync.</summary>
 public class DefaultProfileSyncTests
 {
     private const string Server = EngineSimFixture.Server;

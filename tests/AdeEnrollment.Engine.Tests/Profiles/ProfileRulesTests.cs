@@ -5,7 +5,7 @@ using AdeEnrollment.Engine.Profiles;
 
 namespace AdeEnrollment.Engine.Tests.Profiles;
 
-/// <summary>Every rule and warning of SPEC §4 as <see cref="ProfileRules"/> enforces it, with the boundary values.</summary>
+/// <summary>Every profile rule and warning as <see cref="ProfileRules"/> enforces it, with the boundary values.</summary>
 public class ProfileRulesTests
 {
     private static readonly ProfileSettings User = new() { UserAffinity = UserAffinity.WithUserAffinity };
