@@ -75,7 +75,7 @@ public sealed partial class BusinessAccountService
             var tokenUri = CheckUri("TokenUri", args.TokenUri) ?? AppleTokenUri;
             var serviceUri = CheckUri("ServiceUri", args.ServiceUri) ?? (school ? SchoolServiceUri : BusinessServiceUri);
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
-            store.Write((c, tx) =>
+            store.WriteSql((c, tx) =>
             {
                 if (c.Scalar<long>("SELECT COUNT(*) FROM business_account WHERE client_id = $c", ("$c", clientId)) > 0)
                 {
@@ -127,7 +127,7 @@ public sealed partial class BusinessAccountService
 
     public IReadOnlyList<AdeBusinessAccount> Get(string? clientId = null)
     {
-        var all = store.Read(c =>
+        var all = store.ReadSql(c =>
         {
             using var cmd = c.Command("SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at FROM business_account ORDER BY client_id");
             using var r = cmd.ExecuteReader();
@@ -186,7 +186,7 @@ public sealed partial class BusinessAccountService
         }
 
         // secure_delete zeroes the row's old content; the -wal is then checkpointed and truncated (docs/security.md).
-        store.WriteRemovingSecrets((c, tx) =>
+        store.WriteRemovingSecretsSql((c, tx) =>
         {
             c.Execute("DELETE FROM business_activity WHERE account_id = $id", ("$id", account.Id.ToString()));
             return c.Execute("DELETE FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
@@ -198,7 +198,7 @@ public sealed partial class BusinessAccountService
     /// <summary>The decrypted private key, for signing an assertion only. The caller disposes it.</summary>
     internal ECDsa OpenKey(AdeBusinessAccount account)
     {
-        var sealedKey = store.Read(c =>
+        var sealedKey = store.ReadSql(c =>
         {
             using var cmd = c.Command("SELECT private_key FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
             using var r = cmd.ExecuteReader();

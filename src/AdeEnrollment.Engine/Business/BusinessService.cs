@@ -19,14 +19,6 @@ public sealed record OrgDeviceQuery(
     string? MdmServer = null,
     bool IncludeAppleCare = false);
 
-/// <summary>What to do with devices: assign them to a server, unassign them from it, or release them from the organisation.</summary>
-public enum OrgDeviceAction
-{
-    Assign,
-    Unassign,
-    Release,
-}
-
 /// <summary>
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
 /// servers (linked to stored tokens), and sends device activities, kept in the store with their outcome.
@@ -377,7 +369,7 @@ public sealed class BusinessService
             var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
             var a = Attributes(data);
             var now = time.GetUtcNow();
-            store.Write((c, tx) => c.Execute(
+            store.WriteSql((c, tx) => c.Execute(
                 """
                 INSERT INTO business_activity (id, account_id, activity_type, server_id, server_name, token_id, device_count, serials, status, sub_status, created_at, checked_at)
                 VALUES ($id, $acc, $type, $sid, $sname, $tid, $n, $serials, $status, $sub, $at, $at)
@@ -438,7 +430,7 @@ public sealed class BusinessService
     private DateTimeOffset PostAllowedAt(AdeBusinessAccount account)
     {
         var since = time.GetUtcNow() - TimeSpan.FromHours(1);
-        var times = store.Read(c =>
+        var times = store.ReadSql(c =>
         {
             using var cmd = c.Command("SELECT created_at FROM business_activity WHERE account_id = $a AND created_at > $since ORDER BY created_at",
                 ("$a", account.Id.ToString()), ("$since", SqliteExtensions.ToUnixMs(since)));
@@ -520,7 +512,7 @@ public sealed class BusinessService
         }
 
         var completed = Date(a, "completedDateTime") ?? (status != "IN_PROGRESS" ? time.GetUtcNow() : null);
-        store.Write((c, tx) => c.Execute(
+        store.WriteSql((c, tx) => c.Execute(
             "UPDATE business_activity SET status = $s, sub_status = $sub, completed_at = $done, results = COALESCE($r, results), checked_at = $now WHERE id = $id",
             ("$s", status), ("$sub", sub), ("$done", completed is { } d ? SqliteExtensions.ToUnixMs(d) : null), ("$r", results),
             ("$now", SqliteExtensions.ToUnixMs(time.GetUtcNow())), ("$id", id)));
@@ -559,7 +551,7 @@ public sealed class BusinessService
     {
         var accounts = Accounts.Get().ToDictionary(a => a.Id);
         var tokenNames = tokens.GetTokens().ToDictionary(t => t.Id, t => t.Name);
-        return store.Read(c =>
+        return store.ReadSql(c =>
         {
             using var cmd = c.Command(
                 """

@@ -9,20 +9,6 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Devices;
 
-/// <summary>Apple's answer for one device of a device action.</summary>
-public enum AdeDeviceActionStatus
-{
-    Success,
-
-    /// <summary>Apple does not assign the serial to this token's MDM server.</summary>
-    NotAccessible,
-
-    Failed,
-
-    /// <summary>The serial is not in the store (for the token given): nothing was sent for it.</summary>
-    UnknownDevice,
-}
-
 /// <summary>The result of Clear-AdeDeviceProfile, Update-AdeDevice or Unregister-AdeDevice for one device.</summary>
 public sealed class AdeDeviceActionResult
 {
@@ -235,7 +221,7 @@ public sealed class DeviceActionService
                 }
             }
 
-            store.Write((c, tx) => DeviceRepository.ApplyDetails(c, tx, token.Id, refreshed, now));
+            store.WriteSql((c, tx) => DeviceRepository.ApplyDetails(c, tx, token.Id, refreshed, now));
             // One primary-key lookup per refreshed device (a batch holds at most 1000).
             var after = refreshed.SelectMany(r => DeviceRepository.Query(store, new DeviceQuery(TokenId: token.Id, SerialNumber: r.SerialNumber)))
                 .ToDictionary(d => d.SerialNumber, StringComparer.Ordinal);
@@ -275,7 +261,7 @@ public sealed class DeviceActionService
 
         if (succeeded.Count > 0)
         {
-            store.Write((c, tx) =>
+            store.WriteSql((c, tx) =>
             {
                 var json = JsonSerializer.Serialize(succeeded);
                 if (kind == Kind.ClearProfile)
@@ -331,7 +317,7 @@ public sealed class DeviceActionService
             return map;
         }
 
-        return store.Read(c =>
+        return store.ReadSql(c =>
         {
             using var command = c.Command(
                 """

@@ -8,20 +8,6 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Devices;
 
-/// <summary>What happened to a device (Get-AdeDeviceEvent -Kind).</summary>
-public enum AdeDeviceEventKind
-{
-    Added,
-    Modified,
-    DeletedFromAbm,
-    ProfileAssigned,
-    AssignmentFailed,
-    AssignmentThrottled,
-    ProfileCleared,
-    Released,
-    Purged,
-}
-
 /// <summary>One entry of the change journal.</summary>
 public sealed class AdeDeviceEvent
 {

@@ -29,7 +29,7 @@ public sealed class DeviceService
     }
 
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
-    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(DeviceRepository.Query(store, query));
+    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.StreamSql(DeviceRepository.Query(store, query));
 
     /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
     public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => DeviceJournal.Query(store, query);
@@ -78,7 +78,7 @@ public sealed class DeviceService
                     continue;
                 }
 
-                removed += store.Write((c, _) => c.Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s",
+                removed += store.WriteSql((c, _) => c.Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s",
                     ("$t", device.TokenId.ToString()), ("$s", device.SerialNumber)));
                 if (inAbm)
                 {

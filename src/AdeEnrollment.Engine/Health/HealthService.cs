@@ -8,13 +8,6 @@ using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Health;
 
-public enum AdeHealthStatus
-{
-    Pass,
-    Warning,
-    Fail,
-}
-
 /// <summary>One check of Test-AdeHealth for one token (or the store).</summary>
 public sealed class AdeHealthResult
 {
@@ -81,7 +74,7 @@ public sealed class HealthService
 
     private AdeHealthResult StoreCheck()
     {
-        var version = store.Read(c => (int)c.Scalar<long>("PRAGMA user_version"));
+        var version = store.ReadSql(c => (int)c.Scalar<long>("PRAGMA user_version"));
         if (version != Schema.LatestVersion)
         {
             return Result("Store", "", AdeHealthStatus.Fail, $"The store '{store.Path}' has schema version {version}; this module expects {Schema.LatestVersion}.",
@@ -196,7 +189,7 @@ public sealed class HealthService
             : Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Pass, "No device is held back after a FAILED assignment.", "");
     }
 
-    private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.Read(c =>
+    private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.ReadSql(c =>
     {
         var id = tokenId.ToString();
         var terms = c.Scalar<long?>("SELECT terms_not_signed_at FROM token WHERE id = $t", ("$t", id));

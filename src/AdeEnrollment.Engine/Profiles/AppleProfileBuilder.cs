@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AdeEnrollment.Engine.Apple;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Profiles;
 

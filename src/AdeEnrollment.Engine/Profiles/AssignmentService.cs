@@ -246,7 +246,7 @@ public sealed class AssignmentService
 
     private Dictionary<string, DeviceState> CurrentState(Guid tokenId, IReadOnlyList<string> serials)
     {
-        return store.Read(c =>
+        return store.ReadSql(c =>
         {
             // The batch as one JSON array parameter: a thousand named parameters cost more to bind than the query.
             using var command = c.Command(
@@ -285,7 +285,7 @@ public sealed class AssignmentService
             {
                 // Apple lost the definition (or it was removed): define the profile again once, then retry.
                 redefined = true;
-                store.Write((c, _) => c.Execute("UPDATE profile SET apple_profile_uuid = NULL, apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
+                store.WriteSql((c, _) => c.Execute("UPDATE profile SET apple_profile_uuid = NULL, apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
                 uuid = EnsureDefined(client, profile, token);
                 continue;
             }
@@ -350,7 +350,7 @@ public sealed class AssignmentService
         }
 
         var profileId = profile.Id;
-        store.Write((c, tx) =>
+        store.WriteSql((c, tx) =>
         {
             // The last attempt on each device (Get-AdeDevice shows it) and the journal: one statement per outcome.
             foreach (var (list, answer) in new[] { (success, AppleDeviceStatus.Success), (failed, AppleDeviceStatus.Failed), (throttled, AppleDeviceStatus.Throttled), (notAccessible, AppleDeviceStatus.NotAccessible) })
@@ -396,7 +396,7 @@ public sealed class AssignmentService
 
         var appleProfile = AppleProfileBuilder.Build(profile.Name, profile.Settings, token.EnrollmentUrl);
         var hash = AppleProfileBuilder.Hash(appleProfile);
-        var (uuid, definedHash) = store.Read(c =>
+        var (uuid, definedHash) = store.ReadSql(c =>
         {
             using var command = c.Command("SELECT apple_profile_uuid, apple_defined_hash FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
             using var r = command.ExecuteReader();
@@ -410,7 +410,7 @@ public sealed class AssignmentService
 
         var response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
         var newUuid = response.ProfileUuid;
-        var holders = store.Write((c, _) =>
+        var holders = store.WriteSql((c, _) =>
         {
             c.Execute("UPDATE profile SET apple_profile_uuid = $u, apple_defined_hash = $h WHERE id = $id",
                 ("$u", newUuid), ("$h", hash), ("$id", profile.Id.ToString()));

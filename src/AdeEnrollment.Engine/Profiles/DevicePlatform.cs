@@ -1,14 +1,5 @@
+using AdeEnrollment.Engine.Model;
 namespace AdeEnrollment.Engine.Profiles;
-
-/// <summary>The platform an enrollment profile is for, and the platform of a device (docs/about_AdeEnrollment.md "Platforms").</summary>
-public enum DevicePlatform
-{
-    /// <summary>iPhone, iPad and iPod touch (iOS and iPadOS).</summary>
-    iOS,
-    macOS,
-    tvOS,
-    visionOS,
-}
 
 /// <summary>How a device's platform is read from what Apple reports about it.</summary>
 public static class DevicePlatforms

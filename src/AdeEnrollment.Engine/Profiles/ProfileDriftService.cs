@@ -93,7 +93,7 @@ public sealed class ProfileDriftService
         if (repair && state is "Drifted" or "MissingAtApple"
             && host.ShouldProcess($"{profile.Name} (token '{token.Name}')", $"Define the enrollment profile at Apple again and re-assign it to the {Counted.Of(profile.DeviceCount, "device")} that hold it"))
         {
-            store.Write((c, _) => c.Execute("UPDATE profile SET apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
+            store.WriteSql((c, _) => c.Execute("UPDATE profile SET apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
             assignments.Redefine(profile.Id);
             repaired = true;
         }

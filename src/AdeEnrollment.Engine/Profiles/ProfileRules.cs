@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Profiles;
 
@@ -51,7 +52,7 @@ public static class ProfileRules
         {
             return common with
             {
-                UserAffinity = s.UserAffinity ?? Profiles.UserAffinity.WithoutUserAffinity,
+                UserAffinity = s.UserAffinity ?? Model.UserAffinity.WithoutUserAffinity,
                 AuthenticationMethod = withUser ? s.AuthenticationMethod ?? AuthenticationMethod.SetupAssistantModern : s.AuthenticationMethod,
             };
         }

@@ -55,7 +55,7 @@ public sealed class ProfileService
 
         var id = Guid.NewGuid();
         var now = ToUnixMs(time.GetUtcNow());
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             CheckNameFree(c, token, name, null);
             if (c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $t", ("$t", token.Id.ToString())) >= ProfileRules.MaxProfilesPerToken)
@@ -83,7 +83,7 @@ public sealed class ProfileService
 
     private List<AdeProfile> Query(Guid? tokenId, string? name, bool defaultOnly, Guid? id, bool countDevices)
     {
-        var profiles = store.Read(c =>
+        var profiles = store.ReadSql(c =>
         {
             using var command = c.Command(
                 """
@@ -205,7 +205,7 @@ public sealed class ProfileService
             return null;
         }
 
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             if (newName is not null)
             {
@@ -274,7 +274,7 @@ public sealed class ProfileService
 
     private ChangeImpact Impact(AdeProfile profile, string newName, ProfileSettings patch, ProfileSettings merged)
     {
-        var (holders, pushed) = store.Read(c => (
+        var (holders, pushed) = store.ReadSql(c => (
             c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL", ("$id", profile.Id.ToString())),
             c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL AND profile_status = 'pushed'", ("$id", profile.Id.ToString()))));
         var redefines = false;
@@ -297,7 +297,7 @@ public sealed class ProfileService
             return false;
         }
 
-        var released = store.Write((c, _) =>
+        var released = store.WriteSql((c, _) =>
         {
             CheckNotInUse(profile, c);
             // Devices already released in ABM do not hold the profile any more (see docs/architecture.md): they
@@ -328,7 +328,7 @@ public sealed class ProfileService
             return (isDefault, devices);
         }
 
-        var (isDefault, devices) = connection is null ? store.Read(Users) : Users(connection);
+        var (isDefault, devices) = connection is null ? store.ReadSql(Users) : Users(connection);
         if (isDefault || devices > 0)
         {
             throw ErrorCatalog.ProfileInUse(profile.Name, profile.Token, isDefault, devices);
@@ -367,7 +367,7 @@ public sealed class ProfileService
             return null;
         }
 
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             var t = ("$t", (object?)token.Id.ToString());
             var pl = ("$pl", (object?)platform?.ToString());

@@ -1,34 +1,7 @@
 using System.Text.Json.Serialization;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Profiles;
-
-public enum UserAffinity
-{
-    WithUserAffinity,
-
-    /// <summary>Kiosk, point of sale, shared devices.</summary>
-    WithoutUserAffinity,
-}
-
-public enum AuthenticationMethod
-{
-    CompanyPortal,
-    SetupAssistantLegacy,
-
-    /// <summary>Setup Assistant with modern authentication (iOS/iPadOS 13.0+; older devices fall back to legacy).</summary>
-    SetupAssistantModern,
-}
-
-public enum SyncWithComputers
-{
-    AllowAll,
-
-    /// <summary>The port is limited to charging.</summary>
-    DenyAll,
-
-    /// <summary>Only Macs holding one of the Apple Configurator certificates may pair.</summary>
-    AllowByCertificate,
-}
 
 /// <summary>
 /// The settings of an enrollment profile (about_AdeEnrollment.md, "Enrollment profiles"). As input to New-/Set-AdeProfile a null property means
@@ -126,7 +99,7 @@ public sealed record ProfileSettings
         var affinityChanged = patch.UserAffinity is not null && patch.UserAffinity != current.UserAffinity;
         var notShared = patch.SharedIPad == false;
         var noTemporarySession = notShared || patch.RequireTemporarySession == false;
-        var noCertificates = patch.SyncWithComputers is { } sync && sync != Profiles.SyncWithComputers.AllowByCertificate;
+        var noCertificates = patch.SyncWithComputers is { } sync && sync != Model.SyncWithComputers.AllowByCertificate;
         static T? Keep<T>(T? given, T? old, bool drop) where T : struct => given ?? (drop ? null : old);
         static TRef? KeepRef<TRef>(TRef? given, TRef? old, bool drop) where TRef : class => given ?? (drop ? null : old);
         return new()

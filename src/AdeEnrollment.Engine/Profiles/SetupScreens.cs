@@ -2,69 +2,6 @@ using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Profiles;
 
-/// <summary>
-/// Setup Assistant panes an enrollment profile can hide (-HiddenScreen). The first 25 are Intune's iOS names (their
-/// order is the order profiles were stored in: never reorder, only append); the rest name Apple's newer skip keys.
-/// Which platforms and versions each applies to is data in <see cref="SetupScreens.All"/>.
-/// </summary>
-public enum SetupScreen
-{
-    Passcode,
-    LocationServices,
-    Restore,
-    AppleId,
-    TermsAndConditions,
-    TouchIdFaceId,
-    ApplePay,
-    Zoom,
-    Siri,
-    DiagnosticsData,
-    DisplayTone,
-    Privacy,
-    AndroidMigration,
-    iMessageAndFaceTime,
-    Onboarding,
-    ScreenTime,
-    SimSetup,
-    SoftwareUpdate,
-    WatchMigration,
-    Appearance,
-    DeviceToDeviceMigration,
-    RestoreCompleted,
-    SoftwareUpdateCompleted,
-    GetStarted,
-    TermsOfAddress,
-
-    // Appended: panes Intune's original form did not have.
-    EmergencySos,
-    ActionButton,
-    Intelligence,
-    Accessibility,
-    AdditionalPrivacySettings,
-    AppStore,
-    CameraControl,
-    LockdownMode,
-    FileVault,
-    HomeButton,
-    iCloudAnalytics,
-    iCloudStorage,
-    Keyboard,
-    iMessageActivation,
-    Multitasking,
-    OSShowcase,
-    SafetyAndHandling,
-    ScreenSaver,
-    Dictation,
-    TapToSetUp,
-    Tips,
-    TVHomeScreenSync,
-    TVProviderSignIn,
-    TVRoom,
-    UnlockWithWatch,
-    Wallpaper,
-    WebContentFiltering,
-}
-
 /// <summary>Where a pane exists on one platform: the first version, and when Apple deprecated or removed its key.</summary>
 public sealed record SetupScreenSupport(DevicePlatform Platform, Version Since, Version? Deprecated, Version? Removed, bool NotAlways)
 {

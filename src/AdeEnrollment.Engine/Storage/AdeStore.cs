@@ -153,10 +153,44 @@ public sealed class AdeStore
     }
 
     /// <summary>
+    /// Runs <paramref name="work"/> on the tables in one write transaction: all of it or none of it. Writers are
+    /// serialised (SQLite: BEGIN IMMEDIATE), so a rule checked inside <paramref name="work"/> (a limit, a lease) still
+    /// holds when it commits. Every provider failure becomes a catalogued error here.
+    /// </summary>
+    internal T Write<T>(Func<IStoreSession, T> work)
+        => WriteSql((c, t) => work(new Sqlite.SqliteSession(c, t)));
+
+    /// <summary><see cref="Write{T}"/> for work that removes secrets: no copy of them survives the commit (see WriteRemovingSecretsSql).</summary>
+    internal T WriteRemovingSecrets<T>(Func<IStoreSession, T> work)
+        => WriteRemovingSecretsSql((c, t) => work(new Sqlite.SqliteSession(c, t)));
+
+    /// <summary>Runs <paramref name="work"/> on the tables without a write transaction (a consistent snapshot per statement).</summary>
+    internal T Read<T>(Func<IStoreSession, T> work)
+        => ReadSql(c => work(new Sqlite.SqliteSession(c, null)));
+
+    /// <summary>
+    /// A streamed query: the connection stays open while the caller enumerates; failures raised while enumerating are
+    /// catalogued like <see cref="Read{T}"/>'s.
+    /// </summary>
+    internal IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query)
+    {
+        return StreamSql(Rows());
+
+        IEnumerable<T> Rows()
+        {
+            using var connection = OpenConnection();
+            foreach (var row in query(new Sqlite.SqliteSession(connection, null)))
+            {
+                yield return row;
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE): all of it or none of it. Every SQLite
     /// failure (locked past the busy timeout, disk full, read-only, I/O) becomes a catalogued error here.
     /// </summary>
-    internal T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    internal T WriteSql<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
         try
         {
@@ -176,9 +210,9 @@ public sealed class AdeStore
     /// A write transaction that removes secrets: after the commit, the write-ahead log is checkpointed and truncated,
     /// so the pages that held the secret do not survive in the -wal file either (secure_delete zeroes them in the store).
     /// </summary>
-    internal T WriteRemovingSecrets<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    internal T WriteRemovingSecretsSql<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
-        var result = Write(work);
+        var result = WriteSql(work);
         TruncateLog();
         return result;
     }
@@ -186,7 +220,7 @@ public sealed class AdeStore
     /// <summary>Checkpoints the WAL into the store and truncates it to zero bytes (waits for readers, up to the busy timeout).</summary>
     internal bool TruncateLog()
     {
-        return Read(c =>
+        return ReadSql(c =>
         {
             using var command = c.Command("PRAGMA wal_checkpoint(TRUNCATE)");
             using var reader = command.ExecuteReader();
@@ -194,7 +228,7 @@ public sealed class AdeStore
         });
     }
 
-    internal T Read<T>(Func<SqliteConnection, T> work)
+    internal T ReadSql<T>(Func<SqliteConnection, T> work)
     {
         try
         {
@@ -208,7 +242,7 @@ public sealed class AdeStore
     }
 
     /// <summary>A streamed query whose SQLite failures, raised while it is enumerated, are catalogued like <see cref="Read"/>'s.</summary>
-    internal IEnumerable<T> Stream<T>(IEnumerable<T> rows)
+    internal IEnumerable<T> StreamSql<T>(IEnumerable<T> rows)
     {
         using var enumerator = rows.GetEnumerator();
         while (true)

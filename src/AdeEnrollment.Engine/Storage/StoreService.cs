@@ -23,7 +23,7 @@ public sealed class StoreService
         return Directory.Exists(full) || (File.Exists(full) && new FileInfo(full).Length > 0);
     }
 
-    public AdeStoreInfo GetInfo() => store.Read(c => new AdeStoreInfo
+    public AdeStoreInfo GetInfo() => store.ReadSql(c => new AdeStoreInfo
     {
         Exists = true,
         Path = store.Path,
@@ -49,7 +49,7 @@ public sealed class StoreService
                 $"keep device events for {MinJournalRetentionDays} to {MaxJournalRetentionDays} days (the default is {DeviceJournal.DefaultRetentionDays}).");
         }
 
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             DeviceJournal.SetRetentionDays(c, days);
             return 0;

@@ -1,31 +1,5 @@
+using AdeEnrollment.Engine.Model;
 namespace AdeEnrollment.Engine.Sync;
-
-public enum AdeSyncKind
-{
-    Full,
-    Delta,
-}
-
-public enum AdeSyncTrigger
-{
-    /// <summary>The first sync of a token (always full).</summary>
-    First,
-
-    /// <summary>Sync-AdeDevice without -IfDue.</summary>
-    Manual,
-
-    /// <summary>Sync-AdeDevice -IfDue: a scheduler's sync, due every 12 hours.</summary>
-    Automatic,
-
-    /// <summary>The full sync that follows a failed sync (or a sync whose lease lapsed).</summary>
-    Recovery,
-
-    /// <summary>
-    /// A full re-fetch that Apple asked for during a delta sync: the sync cursor expired or is unknown to Apple
-    /// (EXPIRED_CURSOR, INVALID_CURSOR). Nothing failed; the whole device list is read again.
-    /// </summary>
-    CursorExpired,
-}
 
 /// <summary>What a token's sync history says about the next sync (read from the store, per token).</summary>
 public sealed record SyncHistoryState(

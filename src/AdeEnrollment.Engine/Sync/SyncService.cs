@@ -58,7 +58,7 @@ public sealed class SyncService
         var token = tokens.ResolveToken(tokenRef);
         var now = time.GetUtcNow();
         var lease = Guid.NewGuid().ToString();
-        var (decision, historyId, state) = store.Write((c, tx) =>
+        var (decision, historyId, state) = store.WriteSql((c, tx) =>
         {
             var s = LoadState(c, token.Id) ?? InsertState(c, token.Id);
             s = LapseExpiredLease(c, token.Id, s, now);
@@ -129,7 +129,7 @@ public sealed class SyncService
     public AdeSyncState GetStatus(AdeToken token)
     {
         var now = time.GetUtcNow();
-        return store.Read(c =>
+        return store.ReadSql(c =>
         {
             var s = LoadState(c, token.Id) ?? SyncStateRow.Empty;
             var leaseLive = s.LeaseId is not null && s.LeaseExpiresAt > now;
@@ -313,7 +313,7 @@ public sealed class SyncService
             try
             {
                 client = owner.apple.ForToken(token, owner.tokens);
-                defaultProfiles = owner.store.Read(c =>
+                defaultProfiles = owner.store.ReadSql(c =>
                 {
                     using var command = c.Command("SELECT platform, profile_id FROM token_default_profile WHERE token_id = $t", ("$t", token.Id.ToString()));
                     using var r = command.ExecuteReader();
@@ -473,7 +473,7 @@ public sealed class SyncService
             }
 
             var now = owner.time.GetUtcNow();
-            var counts = owner.store.Write((c, tx) =>
+            var counts = owner.store.WriteSql((c, tx) =>
             {
                 var pageCounts = DeviceRepository.ApplyPage(c, tx, token.Id, syncId, devices, now);
                 if (fullDone)
@@ -551,7 +551,7 @@ public sealed class SyncService
         private AdeSyncResult Finish(AdeSyncTrigger trigger)
         {
             var now = owner.time.GetUtcNow();
-            var counted = owner.store.Write((c, tx) =>
+            var counted = owner.store.WriteSql((c, tx) =>
             {
                 purged = DeviceRepository.Purge(c, tx, token.Id, now);
                 DeviceJournal.Prune(c, tx, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
@@ -587,7 +587,7 @@ public sealed class SyncService
                 Host.WriteVerbose($"Purged {purged} devices removed from ABM more than 45 days ago.");
             }
 
-            var state = owner.store.Read(c => LoadState(c, token.Id)!);
+            var state = owner.store.ReadSql(c => LoadState(c, token.Id)!);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
             var nextAutomatic = SyncPolicy.NextAutomatic(state.History, now);
             return new AdeSyncResult
@@ -629,7 +629,7 @@ public sealed class SyncService
 
             try
             {
-                owner.store.Write((c, tx) =>
+                owner.store.WriteSql((c, tx) =>
                 {
                     c.Execute(
                         """

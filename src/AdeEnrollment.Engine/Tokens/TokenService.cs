@@ -72,7 +72,7 @@ public sealed class TokenService
             return null;
         }
 
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             c.Execute(
                 "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
@@ -95,7 +95,7 @@ public sealed class TokenService
 
     public IReadOnlyList<AdeTokenRequest> GetRequests(Guid? id = null, bool pendingOnly = false)
     {
-        return store.Read(c =>
+        return store.ReadSql(c =>
         {
             using var command = c.Command(
                 """
@@ -171,7 +171,7 @@ public sealed class TokenService
             name = serverName.Length > MaxNameLength ? serverName[..MaxNameLength] : serverName;
         }
 
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             if (c.Scalar<long>("SELECT count(*) FROM token") >= MaxTokens)
             {
@@ -227,7 +227,7 @@ public sealed class TokenService
     public IReadOnlyList<AdeToken> GetTokens(string? name = null, Guid? id = null)
     {
         var now = time.GetUtcNow();
-        var tokens = store.Read(c =>
+        var tokens = store.ReadSql(c =>
         {
             using var command = c.Command(
                 """
@@ -312,11 +312,11 @@ public sealed class TokenService
 
     /// <summary>Apple answered T_C_NOT_SIGNED: kept on the token (Test-AdeHealth) until the next successful sync.</summary>
     internal void MarkTermsNotSigned(Guid tokenId)
-        => store.Write((c, _) => c.Execute("UPDATE token SET terms_not_signed_at = $now WHERE id = $id",
+        => store.WriteSql((c, _) => c.Execute("UPDATE token SET terms_not_signed_at = $now WHERE id = $id",
             ("$now", ToUnixMs(time.GetUtcNow())), ("$id", tokenId.ToString())));
 
     internal void MarkInvalid(Guid tokenId, string reason)
-        => store.Write((c, _) => c.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", tokenId.ToString())));
+        => store.WriteSql((c, _) => c.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", tokenId.ToString())));
 
     internal static AdeTokenStatus StatusOf(DateTimeOffset expires, string? invalidReason, DateTimeOffset now)
     {
@@ -372,7 +372,7 @@ public sealed class TokenService
             throw ErrorCatalog.TokenServerMismatch(token.Name, token.ServerName, token.ServerUuid, account.ServerName, account.ServerUuid, fullPath);
         }
 
-        store.WriteRemovingSecrets((c, _) => // the replaced credentials must not survive in free pages or the -wal
+        store.WriteRemovingSecretsSql((c, _) => // the replaced credentials must not survive in free pages or the -wal
         {
             var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
                 ("$h", ConsumerKeyHash(content.ConsumerKey)), ("$id", token.Id.ToString()));
@@ -427,7 +427,7 @@ public sealed class TokenService
             return token;
         }
 
-        store.Write((c, _) =>
+        store.WriteSql((c, _) =>
         {
             if (args.Name is not null && c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n AND id <> $id", ("$n", args.Name), ("$id", token.Id.ToString())) > 0)
             {
@@ -459,7 +459,7 @@ public sealed class TokenService
         }
 
         // secure_delete zeroes the rows' old content; the -wal is then checkpointed and truncated (docs/security.md).
-        store.WriteRemovingSecrets((c, _) =>
+        store.WriteRemovingSecretsSql((c, _) =>
         {
             CheckNoDependents(token.Id, token.Name, c); // again under the write lock: a sync may have added devices
             c.Execute("DELETE FROM token WHERE id = $id", ("$id", token.Id.ToString()));
@@ -471,14 +471,14 @@ public sealed class TokenService
     }
 
     /// <summary>The token's default profile names by platform, from the JSON object the token query builds.</summary>
-    private static IReadOnlyDictionary<Profiles.DevicePlatform, string> DefaultsOf(string? json)
+    private static IReadOnlyDictionary<Model.DevicePlatform, string> DefaultsOf(string? json)
     {
-        var map = new SortedDictionary<Profiles.DevicePlatform, string>();
+        var map = new SortedDictionary<Model.DevicePlatform, string>();
         if (json is not null)
         {
             foreach (var (platform, profile) in JsonSerializer.Deserialize<Dictionary<string, string>>(json)!)
             {
-                if (Enum.TryParse<Profiles.DevicePlatform>(platform, out var p))
+                if (Enum.TryParse<Model.DevicePlatform>(platform, out var p))
                 {
                     map[p] = profile;
                 }
@@ -512,7 +512,7 @@ public sealed class TokenService
                     c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id));
         }
 
-        var found = connection is null ? store.Read(Count) : Count(connection);
+        var found = connection is null ? store.ReadSql(Count) : Count(connection);
         if (found.Devices > 0 || found.DefaultProfile is not null || found.Profiles > 0)
         {
             throw ErrorCatalog.TokenHasDependents(name, found.Devices, found.DefaultProfile, found.Profiles);
@@ -524,7 +524,7 @@ public sealed class TokenService
     /// <summary>The OAuth credentials of a token, decrypted. For the Apple client only; never output them.</summary>
     internal ServerTokenContent GetCredentials(Guid tokenId)
     {
-        var (blob, expiry, name) = store.Read(c =>
+        var (blob, expiry, name) = store.ReadSql(c =>
         {
             using var command = c.Command("SELECT credentials, expires_at, name FROM token WHERE id = $id", ("$id", tokenId.ToString()));
             using var reader = command.ExecuteReader();
@@ -585,7 +585,7 @@ public sealed class TokenService
     private ServerTokenContent ReadTokenFile(string path, Guid requestId, string certificatePem, string keyOwner)
     {
         var der = ServerTokenFile.ReadEnvelope(path);
-        var sealedKey = store.Read(c => c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar() as byte[] ?? []);
+        var sealedKey = store.ReadSql(c => c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar() as byte[] ?? []);
         var key = store.Unseal(sealedKey, PrivateKeyPurpose(requestId), keyOwner,
             "This key cannot be recovered: create a new request (New-AdeTokenRequest), upload its PEM to the MDM server in Apple Business Manager and add the token it gives with New-AdeToken (remove the old token first), or restore the store together with its own key file.");
         byte[] plaintext;

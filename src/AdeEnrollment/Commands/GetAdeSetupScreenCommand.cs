@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Commands;
 

@@ -5,6 +5,7 @@ using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Commands;
 

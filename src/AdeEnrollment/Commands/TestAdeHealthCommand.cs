@@ -5,6 +5,7 @@ using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 
 using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Commands;
 

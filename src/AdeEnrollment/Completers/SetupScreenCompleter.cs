@@ -5,6 +5,7 @@ using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Completers;
 

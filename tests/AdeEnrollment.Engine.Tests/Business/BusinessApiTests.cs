@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Business;
 

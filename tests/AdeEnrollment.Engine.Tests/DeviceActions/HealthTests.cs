@@ -2,6 +2,7 @@ using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Health;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.DeviceActions;
 

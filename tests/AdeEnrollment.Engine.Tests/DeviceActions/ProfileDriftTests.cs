@@ -1,5 +1,6 @@
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.DeviceActions;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Fuzz;
 

@@ -5,6 +5,7 @@ using AdeEnrollment.Engine.Tests.Support;
 using AdeEnrollment.Engine.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Data.Sqlite;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Platforms;
 

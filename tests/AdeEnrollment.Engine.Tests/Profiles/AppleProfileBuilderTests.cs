@@ -3,6 +3,7 @@ using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Profiles;
 

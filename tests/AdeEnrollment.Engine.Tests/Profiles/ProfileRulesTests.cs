@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Profiles;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Profiles;
 

@@ -3,6 +3,7 @@ using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Fuzz;
 using AdeEnrollment.Engine.Tokens;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Storage;
 

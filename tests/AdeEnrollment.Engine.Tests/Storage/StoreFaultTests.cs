@@ -197,7 +197,7 @@ public sealed class StoreFailureTests : IDisposable
     [Fact]
     public void StreamedQuery_FailingWhileEnumerated_IsCatalogued()
     {
-        using var rows = store.Store.Stream(RowsThenBusy()).GetEnumerator();
+        using var rows = store.Store.StreamSql(RowsThenBusy()).GetEnumerator();
 
         Assert.True(rows.MoveNext());
         var ex = Assert.Throws<AdeEnrollment.Engine.Errors.AdeException>(() => rows.MoveNext());

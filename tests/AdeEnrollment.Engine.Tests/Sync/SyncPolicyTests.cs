@@ -1,5 +1,6 @@
 using AdeEnrollment.Engine.Sync;
 using Xunit;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Sync;
 
