@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
@@ -145,7 +146,7 @@ internal static class DeviceRepository
             if (profileUuid is null && (added || !string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase)))
             {
                 // The platform comes from the page in hand (no read per device): each one gets its own platform's default.
-                if (Profiles.DevicePlatforms.Of(d.DeviceFamily, d.Os) is { } platform)
+                if (Rules.DevicePlatforms.Of(d.DeviceFamily, d.Os) is { } platform)
                 {
                     if (!counts.WithoutProfile!.TryGetValue(platform, out var list))
                     {

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 namespace AdeEnrollment.Engine.Model;
 
 /// <summary>Apple's view of the profile on a device (profile_status).</summary>
@@ -38,7 +39,7 @@ public sealed class AdeDevice
     public string? DeviceFamily { get; internal init; }
 
     /// <summary>The platform read from DeviceFamily (or OS); null when Apple did not say (assignment then needs -Force).</summary>
-    public Model.DevicePlatform? Platform => Profiles.DevicePlatforms.Of(DeviceFamily, OS);
+    public Model.DevicePlatform? Platform => Rules.DevicePlatforms.Of(DeviceFamily, OS);
 
     /// <summary>The enrollment profile's name, or an empty string when none: always filled (it feeds dynamic groups).</summary>
     public string EnrollmentProfileName { get; internal init; } = "";

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 namespace AdeEnrollment.Engine.Model;
 
 public enum AdeSyncKind

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using System.Security.Cryptography;
 using System.Text;
 using AdeEnrollment.Engine.Apple;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;

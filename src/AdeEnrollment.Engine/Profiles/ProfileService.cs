@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Hosting;

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;
@@ -249,8 +250,8 @@ public sealed class TokenService
                 var tokenName = reader.GetString(1);
                 var expires = ToTime(reader.GetInt64(3));
                 var invalid = reader.GetStringOrNull(12);
-                var history = new Sync.SyncHistoryState(Time(reader, 19), Time(reader, 20), Time(reader, 21), reader.GetInt64(22) != 0);
-                var (nextManual, nextFull) = Sync.SyncPolicy.NextAllowed(history, now);
+                var history = new Rules.SyncHistoryState(Time(reader, 19), Time(reader, 20), Time(reader, 21), reader.GetInt64(22) != 0);
+                var (nextManual, nextFull) = Rules.SyncPolicy.NextAllowed(history, now);
                 list.Add(new AdeToken
                 {
                     Id = Guid.Parse(reader.GetString(0)),

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;

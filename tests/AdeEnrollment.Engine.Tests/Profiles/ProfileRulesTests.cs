@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Model;

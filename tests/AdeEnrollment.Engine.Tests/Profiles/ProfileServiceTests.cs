@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;

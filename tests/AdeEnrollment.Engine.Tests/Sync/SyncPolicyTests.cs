@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Sync;
 using Xunit;
 using AdeEnrollment.Engine.Model;

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 
-namespace AdeEnrollment.Engine.Profiles;
+namespace AdeEnrollment.Engine.Rules;
 
 /// <summary>
 /// Every profile rule (about_AdeEnrollment.md, "Enrollment profiles"), in one place: defaults, validation (a violation is <c>ProfileSettingInvalid</c> naming the

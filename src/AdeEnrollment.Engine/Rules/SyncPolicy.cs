@@ -1,5 +1,5 @@
 using AdeEnrollment.Engine.Model;
-namespace AdeEnrollment.Engine.Sync;
+namespace AdeEnrollment.Engine.Rules;
 
 /// <summary>What a token's sync history says about the next sync (read from the store, per token).</summary>
 public sealed record SyncHistoryState(

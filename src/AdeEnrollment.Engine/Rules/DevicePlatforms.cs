@@ -1,5 +1,5 @@
 using AdeEnrollment.Engine.Model;
-namespace AdeEnrollment.Engine.Profiles;
+namespace AdeEnrollment.Engine.Rules;
 
 /// <summary>How a device's platform is read from what Apple reports about it.</summary>
 public static class DevicePlatforms

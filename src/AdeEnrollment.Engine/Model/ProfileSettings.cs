@@ -1,7 +1,8 @@
 using System.Text.Json.Serialization;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Model;
 
-namespace AdeEnrollment.Engine.Profiles;
+namespace AdeEnrollment.Engine.Model;
 
 /// <summary>
 /// The settings of an enrollment profile (about_AdeEnrollment.md, "Enrollment profiles"). As input to New-/Set-AdeProfile a null property means
