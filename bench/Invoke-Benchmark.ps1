@@ -41,8 +41,17 @@ function Get-LoadAverage {
     if (Test-Path /proc/loadavg) { [double]((Get-Content /proc/loadavg -Raw) -split ' ')[0] } else { $null }
 }
 
+# $env:ADE_BENCH_ONLY = 'Assign,DeltaSync' runs only those scenarios (a scenario that reads another's store runs
+# that one too) and writes its results to a scratch folder instead of bench/results: for trying one change quickly.
+$only = if ($env:ADE_BENCH_ONLY) { @($env:ADE_BENCH_ONLY -split ',' | ForEach-Object Trim) } else { $null }
+if ($only) {
+    if ($only -contains 'LookupSerial' -or $only -contains 'PipeAll') { $only += 'FullSyncBig' }
+    $ResultsFolder = Join-Path ([IO.Path]::GetTempPath()) 'ade-bench-partial'
+}
+
 function Invoke-Scenario {
     param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath)
+    if ($only -and $only -notcontains $Id) { return [ordered]@{ id = $Id; ok = $false; skipped = $true; error = 'skipped'; processSeconds = 0 } }
     $resultPath = Join-Path $scratch "$Id.json"
     $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-Scenario.ps1'),
         '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch $Id), '-StorePath', $StorePath, '-ResultPath', $resultPath)
@@ -182,7 +191,7 @@ foreach ($row in $rows) {
 $details = [Text.StringBuilder]::new()
 [void]$details.AppendLine('| Run | Wall | CPU (engine process) | Peak working set (engine) | Peak working set (simulator) | Process total |')
 [void]$details.AppendLine('|---|---:|---:|---:|---:|---:|')
-foreach ($r in $runs.Values) {
+foreach ($r in @($runs.Values | Where-Object { -not $_.Contains('skipped') })) {
     $cpu = if ($r.Contains('cpuSeconds')) { & $sec $r.cpuSeconds } else { '' }
     $simPeak = if ($r.Contains('simulatorPeakWorkingSetBytes')) { & $mb $r.simulatorPeakWorkingSetBytes } else { '' }
     $wall = if ($r.ok) { & $sec $r.seconds } else { 'failed: ' + $r.error }
@@ -223,7 +232,7 @@ Set-Content -Path (Join-Path $ResultsFolder 'latest.md') -Value $md.ToString()
 Write-Host
 Write-Host $table.ToString()
 Write-Host "Results: $(Join-Path $ResultsFolder 'latest.json'), $(Join-Path $ResultsFolder 'latest.md')"
-$failed = @($runs.Values | Where-Object { -not $_.ok })
+$failed = @($runs.Values | Where-Object { -not $_.ok -and -not $_.Contains('skipped') })
 if ($failed.Count -gt 0) {
     Write-Host "$($failed.Count) scenario(s) could not run: $(($failed | ForEach-Object id) -join ', ')" -ForegroundColor Red
     exit 1

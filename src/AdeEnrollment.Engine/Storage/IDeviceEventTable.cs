@@ -1,6 +1,6 @@
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>The home of table device_event (the device journal and its retention).</summary>
-internal interface IDeviceEventTable
+internal partial interface IDeviceEventTable
 {
 }

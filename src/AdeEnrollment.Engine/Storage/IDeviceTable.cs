@@ -1,6 +1,6 @@
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>The home of table device (the devices Apple reported for each token and what was assigned to them).</summary>
-internal interface IDeviceTable
+internal partial interface IDeviceTable
 {
 }

@@ -1,6 +1,6 @@
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>The home of table sync_state and sync_history (the sync lease, cursors and each sync's record).</summary>
-internal interface ISyncTable
+internal partial interface ISyncTable
 {
 }
