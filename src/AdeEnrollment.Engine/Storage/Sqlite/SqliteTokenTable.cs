@@ -51,6 +51,7 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
     public IReadOnlyList<TokenListRow> List(Guid? id = null)
     {
         var defaults = DefaultProfiles(id);
+        // One statement per case: "$id IS NULL OR t.id = $id" would scan every token even for one (Sync-AdeDevice, per token).
         using var command = connection.Command(
             """
             SELECT t.id, t.name, t.apple_id, t.expires_at, t.request_id, t.enrollment_url, t.scope_tags, t.service_uri,
@@ -59,10 +60,8 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
                    (SELECT count(*) FROM device d WHERE d.token_id = t.id) AS device_count,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
             FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
-            WHERE $id IS NULL OR t.id = $id
-            ORDER BY t.name
-            """,
-            ("$id", id?.ToString()));
+            """ + (id is null ? " ORDER BY t.name" : " WHERE t.id = $id"),
+            id is null ? [] : [("$id", id.ToString())]);
         using var r = command.ExecuteReader();
         var o = new ListOrdinals(r);
         var list = new List<TokenListRow>();
@@ -99,10 +98,8 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
             """
             SELECT dp.token_id, dp.platform, dp.profile_id, p.name
             FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id
-            WHERE $id IS NULL OR dp.token_id = $id
-            ORDER BY dp.token_id, dp.platform
-            """,
-            ("$id", id?.ToString()));
+            """ + (id is null ? "" : " WHERE dp.token_id = $id"),
+            id is null ? [] : [("$id", id.ToString())]);
         using var r = command.ExecuteReader();
         var (token, platform, profile, name) = (r.GetOrdinal("token_id"), r.GetOrdinal("platform"), r.GetOrdinal("profile_id"), r.GetOrdinal("name"));
         var map = new Dictionary<Guid, List<TokenDefaultProfileRow>>();
