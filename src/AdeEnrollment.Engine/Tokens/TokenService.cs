@@ -464,7 +464,7 @@ public sealed class TokenService
 
         return new TokenForSync(
             ToToken(listed, now),
-            listed.DefaultProfiles.ToDictionary(d => d.Platform, d => d.ProfileId),
+            listed.DefaultProfiles.Where(d => d.ProfileId != Guid.Empty).ToDictionary(d => d.Platform, d => d.ProfileId),
             () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
     }
 

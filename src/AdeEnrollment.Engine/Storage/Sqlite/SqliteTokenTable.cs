@@ -116,7 +116,8 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
                 map[tokenId] = rows = [];
             }
 
-            rows.Add(new TokenDefaultProfileRow(p, Guid.Parse(r.GetString(profile)), r.GetString(name)));
+            // A profile id that is not a GUID (written outside the module) reads as Guid.Empty: its name is still listed.
+            rows.Add(new TokenDefaultProfileRow(p, Guid.TryParse(r.GetString(profile), out var profileId) ? profileId : Guid.Empty, r.GetString(name)));
         }
 
         foreach (var rows in map.Values)
