@@ -64,9 +64,9 @@ public abstract class DeviceEventTableContract : IDisposable
     {
         var a = Store.AddToken("A").Token;
         var b = Store.AddToken("B").Token;
-        Append(a.Id, At(1), new("SN1", AdeDeviceEventKind.Added), new("SN2", AdeDeviceEventKind.Added));
-        Append(b.Id, At(2), new("SN1", AdeDeviceEventKind.Added));
-        Append(a.Id, At(3), new("SN1", AdeDeviceEventKind.Released));
+        Append(a.Id, At(1), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Added), new NewDeviceEventRow("SN2", AdeDeviceEventKind.Added));
+        Append(b.Id, At(2), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Added));
+        Append(a.Id, At(3), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Released));
         var all = Query(new DeviceEventFilter());
         string Of(IEnumerable<DeviceEventRow> rows) => string.Join(" ", rows.Select(e => $"{e.Token}/{e.SerialNumber}/{e.Kind}"));
 
@@ -83,9 +83,9 @@ public abstract class DeviceEventTableContract : IDisposable
     public void DeleteBefore_RemovesOnlyOlderEvents()
     {
         var token = Store.AddToken("Contoso").Token;
-        Append(token.Id, At(1), new("OLD", AdeDeviceEventKind.Added));
-        Append(token.Id, At(5), new("EDGE", AdeDeviceEventKind.Added));
-        Append(token.Id, At(9), new("NEW", AdeDeviceEventKind.Added));
+        Append(token.Id, At(1), new NewDeviceEventRow("OLD", AdeDeviceEventKind.Added));
+        Append(token.Id, At(5), new NewDeviceEventRow("EDGE", AdeDeviceEventKind.Added));
+        Append(token.Id, At(9), new NewDeviceEventRow("NEW", AdeDeviceEventKind.Added));
 
         var deleted = Store.Store.Write(s => s.DeviceEvents.DeleteBefore(At(5)));
 
@@ -98,9 +98,9 @@ public abstract class DeviceEventTableContract : IDisposable
     {
         var token = Store.AddToken("Contoso").Token;
         var now = At(0) + TimeSpan.FromDays(100);
-        Append(token.Id, now - TimeSpan.FromDays(95), new("D95", AdeDeviceEventKind.Added));
-        Append(token.Id, now - TimeSpan.FromDays(20), new("D20", AdeDeviceEventKind.Added));
-        Append(token.Id, now - TimeSpan.FromDays(5), new("D5", AdeDeviceEventKind.Added));
+        Append(token.Id, now - TimeSpan.FromDays(95), new NewDeviceEventRow("D95", AdeDeviceEventKind.Added));
+        Append(token.Id, now - TimeSpan.FromDays(20), new NewDeviceEventRow("D20", AdeDeviceEventKind.Added));
+        Append(token.Id, now - TimeSpan.FromDays(5), new NewDeviceEventRow("D5", AdeDeviceEventKind.Added));
 
         Assert.Equal(JournalRetention.DefaultDays, Store.Store.Read(DeviceJournal.RetentionDays));
         Assert.Equal(1, Store.Store.Write(s => DeviceJournal.Prune(s, now)));

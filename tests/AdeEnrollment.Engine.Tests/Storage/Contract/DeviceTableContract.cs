@@ -131,7 +131,7 @@ public abstract class DeviceTableContract : IDisposable
         Assert.Null(d.IsReplacementDevice);
         Assert.Null(d.LastAssignmentResult);
         Assert.Null(d.ReleasedAt);
-        Assert.Empty(d.ScopeTags);
+        Assert.Equal(token.ScopeTags, d.ScopeTags);
     }
 
     [Fact]
