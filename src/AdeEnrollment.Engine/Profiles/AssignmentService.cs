@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
@@ -7,8 +6,6 @@ using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
-using Microsoft.Data.Sqlite;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Profiles;
 
@@ -247,23 +244,14 @@ public sealed class AssignmentService
 
     private Dictionary<string, DeviceState> CurrentState(Guid tokenId, IReadOnlyList<string> serials)
     {
-        return store.ReadSql(c =>
+        var rows = store.Read(s => s.Devices.GetAssignmentStates(tokenId, serials));
+        var map = new Dictionary<string, DeviceState>(rows.Count, StringComparer.Ordinal);
+        foreach (var row in rows)
         {
-            // The batch as one JSON array parameter: a thousand named parameters cost more to bind than the query.
-            using var command = c.Command(
-                """
-                SELECT d.serial_number, p.name, d.assign_failed_at, d.device_family, d.os FROM device d LEFT JOIN profile p ON p.id = d.profile_id
-                WHERE d.token_id = $t AND d.serial_number IN (SELECT value FROM json_each($serials))
-                """, ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(serials)));
-            var map = new Dictionary<string, DeviceState>(serials.Count, StringComparer.Ordinal);
-            using var r = command.ExecuteReader();
-            while (r.Read())
-            {
-                map[r.GetString(0)] = new DeviceState(r.GetStringOrNull(1), r.IsDBNull(2) ? null : ToTime(r.GetInt64(2)), DevicePlatforms.Of(r.GetStringOrNull(3), r.GetStringOrNull(4)));
-            }
+            map[row.SerialNumber] = new DeviceState(row.ProfileName, row.AssignFailedAt, DevicePlatforms.Of(row.DeviceFamily, row.Os));
+        }
 
-            return map;
-        });
+        return map;
     }
 
     /// <summary>One request of at most 1000 serials, THROTTLED ones retried after Apple's wait until the time bound.</summary>
@@ -286,7 +274,11 @@ public sealed class AssignmentService
             {
                 // Apple lost the definition (or it was removed): define the profile again once, then retry.
                 redefined = true;
-                store.WriteSql((c, _) => c.Execute("UPDATE profile SET apple_profile_uuid = NULL, apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
+                store.Write(s =>
+                {
+                    s.Profiles.SetAppleDefinition(profile.Id, null, null);
+                    return 0;
+                });
                 uuid = EnsureDefined(client, profile, token);
                 continue;
             }
@@ -350,36 +342,28 @@ public sealed class AssignmentService
             return;
         }
 
-        var profileId = profile.Id;
-        store.WriteSql((c, tx) =>
+        var outcomes = new[]
         {
-            // The last attempt on each device (Get-AdeDevice shows it) and the journal: one statement per outcome.
-            foreach (var (list, answer) in new[] { (success, AppleDeviceStatus.Success), (failed, AppleDeviceStatus.Failed), (throttled, AppleDeviceStatus.Throttled), (notAccessible, AppleDeviceStatus.NotAccessible) })
+            new AssignmentOutcome(AppleDeviceStatus.Success, AssignmentEffect.Assigned, success),
+            new AssignmentOutcome(AppleDeviceStatus.Failed, AssignmentEffect.Failed, failed),
+            new AssignmentOutcome(AppleDeviceStatus.Throttled, AssignmentEffect.AttemptOnly, throttled),
+            new AssignmentOutcome(AppleDeviceStatus.NotAccessible, AssignmentEffect.AttemptOnly, notAccessible),
+        };
+        store.Write(s =>
+        {
+            // The last attempt on each device (Get-AdeDevice shows it), its effect, and the journal, in one transaction.
+            s.Devices.RecordAssignments(new AssignmentRecord(tokenId, profile.Id, profile.Name, uuid, now, outcomes));
+            foreach (var outcome in outcomes)
             {
-                if (list.Count == 0) continue;
-                c.Execute(
-                    """
-                    UPDATE device SET last_attempt_at = $now, last_attempt_profile = $name, last_attempt_result = $r
-                    WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))
-                    """, ("$now", ToUnixMs(now)), ("$name", profile.Name), ("$r", answer), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(list)));
-                var kind = answer switch
+                var kind = outcome.Result switch
                 {
                     AppleDeviceStatus.Success => AdeDeviceEventKind.ProfileAssigned,
                     AppleDeviceStatus.Throttled => AdeDeviceEventKind.AssignmentThrottled,
                     _ => AdeDeviceEventKind.AssignmentFailed,
                 };
-                DeviceJournal.Write(c, tx, tokenId, now, list.Select(serial => new DeviceJournal.Entry(serial, kind, $"{profile.Name}: {answer}")).ToList());
+                s.DeviceEvents.AppendForSerials(tokenId, now, kind, $"{profile.Name}: {outcome.Result}", outcome.Serials);
             }
 
-            // One statement per outcome, the serials as one JSON array: each is still a primary-key update.
-            c.Execute(
-                """
-                UPDATE device SET profile_id = $p, profile_uuid = $u, profile_status = 'assigned', profile_assign_time = $now,
-                       assign_failed_at = NULL, updated_at = $now
-                WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))
-                """, ("$p", profileId.ToString()), ("$u", uuid), ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(success)));
-            c.Execute("UPDATE device SET assign_failed_at = $now WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))",
-                ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(failed)));
             return 0;
         });
     }
@@ -397,13 +381,8 @@ public sealed class AssignmentService
 
         var appleProfile = AppleProfileBuilder.Build(profile.Name, profile.Settings, token.EnrollmentUrl);
         var hash = AppleProfileBuilder.Hash(appleProfile);
-        var (uuid, definedHash) = store.ReadSql(c =>
-        {
-            using var command = c.Command("SELECT apple_profile_uuid, apple_defined_hash FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
-            using var r = command.ExecuteReader();
-            r.Read();
-            return (r.GetStringOrNull(0), r.GetStringOrNull(1));
-        });
+        var stored = store.Read(s => s.Profiles.Get(profile.Id)) ?? throw ErrorCatalog.ProfileNotFound(profile.Id.ToString());
+        var (uuid, definedHash) = (stored.AppleProfileUuid, stored.AppleDefinedHash);
         if (uuid is not null && definedHash == hash)
         {
             return uuid;
@@ -411,11 +390,10 @@ public sealed class AssignmentService
 
         var response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
         var newUuid = response.ProfileUuid;
-        var holders = store.WriteSql((c, _) =>
+        var holders = store.Write(s =>
         {
-            c.Execute("UPDATE profile SET apple_profile_uuid = $u, apple_defined_hash = $h WHERE id = $id",
-                ("$u", newUuid), ("$h", hash), ("$id", profile.Id.ToString()));
-            return uuid is null ? [] : Holders(c, profile.Id);
+            s.Profiles.SetAppleDefinition(profile.Id, newUuid, hash);
+            return uuid is null ? [] : s.Devices.GetProfileHolders(profile.Id);
         });
         host.WriteVerbose(uuid is null
             ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."
@@ -426,19 +404,6 @@ public sealed class AssignmentService
         }
 
         return newUuid;
-    }
-
-    private static List<string> Holders(SqliteConnection c, Guid profileId)
-    {
-        using var command = c.Command("SELECT serial_number FROM device WHERE profile_id = $p AND removed_at IS NULL", ("$p", profileId.ToString()));
-        using var r = command.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read())
-        {
-            list.Add(r.GetString(0));
-        }
-
-        return list;
     }
 
     private static AdeAssignmentResult Result(string serial, AdeProfile profile, string? previous, AdeAssignmentStatus status, DateTimeOffset? retryAfter) => new()
