@@ -111,66 +111,185 @@ public sealed class AssignmentService
             }
         }
 
+        // Batch b's request to Apple is under way while batch b-1's answers are recorded and written out: the store's
+        // work and Apple's overlap. Only one request is ever in flight, and only when the answers before it were final
+        // (nothing THROTTLED to retry). Results come out in the same order as without the overlap.
         AppleClient? client = null;
-        string? uuid = null;
-        var batches = (distinct.Count + MaxBatch - 1) / MaxBatch;
-        for (var b = 0; b < batches; b++)
+        Definition? definition = null;
+        Sending? inFlight = null;
+        try
         {
-            var batch = distinct.GetRange(b * MaxBatch, Math.Min(MaxBatch, distinct.Count - b * MaxBatch));
-            host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
-            var now = time.GetUtcNow();
-            var current = CurrentState(token.Id, batch);
-            var send = new List<string>();
-            foreach (var serial in batch)
+            var batches = (distinct.Count + MaxBatch - 1) / MaxBatch;
+            for (var b = 0; b < batches; b++)
             {
-                if (!current.TryGetValue(serial, out var state))
+                var batch = distinct.GetRange(b * MaxBatch, Math.Min(MaxBatch, distinct.Count - b * MaxBatch));
+                host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
+
+                // The previous batch's first answer: when something must be retried (or the definition was lost), it is
+                // finished here, before this batch is checked, exactly as without the overlap.
+                List<AdeAssignmentResult>? previous = null;
+                AppleAssignProfileResponse? previousAnswer = null;
+                if (inFlight is not null)
                 {
-                    summary.Unknown++;
-                    yield return Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null);
-                    continue;
+                    previousAnswer = Answer(inFlight, token);
+                    if (previousAnswer is null || !IsFinal(previousAnswer, inFlight.Serials))
+                    {
+                        previous = Send(client!, token, profile, definition!, inFlight.Serials, inFlight.Current, previousAnswer);
+                        inFlight = null;
+                    }
                 }
 
-                if (state.Platform != profile.Platform && (state.Platform is not null || !force))
+                var local = new List<AdeAssignmentResult>();
+                var (send, current) = Check(profile, token, batch, summary, force, local);
+                Sending? next = null;
+                if (send.Count > 0)
                 {
-                    summary.PlatformMismatch.Add(serial);
-                    yield return Result(serial, profile, state.ProfileName, AdeAssignmentStatus.PlatformMismatch, null);
-                    continue;
+                    client ??= apple.ForToken(token, tokens);
+                    definition ??= new Definition(EnsureDefined(client, profile, token));
+                    next = Start(client, definition.Uuid, send, current);
                 }
 
-                if (state.FailedAt is { } failed && now < failed + FailedCooldown)
+                if (inFlight is not null)
                 {
-                    yield return Result(serial, profile, state.ProfileName, AdeAssignmentStatus.Failed, failed + FailedCooldown);
-                    continue;
+                    var finished = inFlight;
+                    inFlight = null;
+                    previous = Send(client!, token, profile, definition!, finished.Serials, finished.Current, previousAnswer);
                 }
 
-                var unchanged = string.Equals(state.ProfileName, profile.Name, StringComparison.Ordinal);
-                if (host.ShouldProcess(serial, unchanged
-                        ? $"Assign enrollment profile '{profile.Name}' again (it already has it)"
-                        : $"Assign enrollment profile '{profile.Name}' (now: {(state.ProfileName is null ? "none" : $"'{state.ProfileName}'")})"))
+                inFlight = next;
+                foreach (var result in previous ?? [])
                 {
-                    send.Add(serial);
+                    yield return result;
                 }
-                else
+
+                foreach (var result in local)
                 {
-                    summary.Declined++;
-                    if (unchanged) summary.Unchanged++;
+                    yield return result;
                 }
             }
 
-            if (send.Count == 0)
+            if (inFlight is not null)
             {
-                continue;
+                var last = inFlight;
+                inFlight = null;
+                var answer = Answer(last, token);
+                foreach (var result in Send(client!, token, profile, definition!, last.Serials, last.Current, answer))
+                {
+                    yield return result;
+                }
             }
-
-            client ??= apple.ForToken(token, tokens);
-            uuid ??= EnsureDefined(client, profile, token);
-            foreach (var result in Send(client, token, profile, uuid, send, current))
+        }
+        finally
+        {
+            // Stopped early (a failure, or the pipeline stopped taking results) while a request was under way: what
+            // Apple did with it is still recorded, so that the store matches Apple.
+            if (inFlight is not null)
             {
-                yield return result;
+                RecordAbandoned(client!, token, profile, definition!, inFlight);
             }
         }
 
         host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", "Done", 100, Completed: true));
+    }
+
+    /// <summary>The UUID Apple holds for the profile being assigned; a redefinition during the operation replaces it.</summary>
+    private sealed class Definition(string uuid)
+    {
+        public string Uuid { get; set; } = uuid;
+    }
+
+    /// <summary>An assignment request under way: the devices it carries, their state before it, the UUID it sent.</summary>
+    private sealed record Sending(List<string> Serials, IReadOnlyDictionary<string, DeviceState> Current, string Uuid, Task<AppleAssignProfileResponse> Request);
+
+    private Sending Start(AppleClient client, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
+        => new(serials, current, uuid, client.AssignProfileAsync(uuid, serials, cancellationToken: host.Cancellation));
+
+    /// <summary>
+    /// The first answer to a request under way; null when Apple no longer knows the profile (the caller sends again,
+    /// which defines it again). Token failures mark the token, as every call to Apple does.
+    /// </summary>
+    private AppleAssignProfileResponse? Answer(Sending sending, AdeToken token)
+    {
+        try
+        {
+            return tokens.Guard(token, () => sending.Request.GetAwaiter().GetResult());
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleProfileNotFound))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when nothing in the answer is to be retried (no THROTTLED device).</summary>
+    private static bool IsFinal(AppleAssignProfileResponse response, List<string> serials)
+    {
+        foreach (var serial in serials)
+        {
+            if (response.Devices.TryGetValue(serial, out var status) && status == AppleDeviceStatus.Throttled)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void RecordAbandoned(AppleClient client, AdeToken token, AdeProfile profile, Definition definition, Sending sending)
+    {
+        try
+        {
+            var answer = sending.Request.GetAwaiter().GetResult();
+            Send(client, token, profile, definition, sending.Serials, sending.Current, answer, retry: false);
+        }
+        catch (Exception ex) when (ex is AdeException or OperationCanceledException or HttpRequestException)
+        {
+            // The request itself failed: nothing was assigned, nothing to record. The operation's own failure stands.
+        }
+    }
+
+    /// <summary>Checks a batch against the store's devices and the rules; the results of devices not sent go to <paramref name="local"/>.</summary>
+    private (List<string> Send, Dictionary<string, DeviceState> Current) Check(AdeProfile profile, AdeToken token, List<string> batch, AssignmentSummary summary, bool force, List<AdeAssignmentResult> local)
+    {
+        var now = time.GetUtcNow();
+        var current = CurrentState(token.Id, batch);
+        var send = new List<string>();
+        foreach (var serial in batch)
+        {
+            if (!current.TryGetValue(serial, out var state))
+            {
+                summary.Unknown++;
+                local.Add(Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null));
+                continue;
+            }
+
+            if (state.Platform != profile.Platform && (state.Platform is not null || !force))
+            {
+                summary.PlatformMismatch.Add(serial);
+                local.Add(Result(serial, profile, state.ProfileName, AdeAssignmentStatus.PlatformMismatch, null));
+                continue;
+            }
+
+            if (state.FailedAt is { } failed && now < failed + FailedCooldown)
+            {
+                local.Add(Result(serial, profile, state.ProfileName, AdeAssignmentStatus.Failed, failed + FailedCooldown));
+                continue;
+            }
+
+            var unchanged = string.Equals(state.ProfileName, profile.Name, StringComparison.Ordinal);
+            if (host.ShouldProcess(serial, unchanged
+                    ? $"Assign enrollment profile '{profile.Name}' again (it already has it)"
+                    : $"Assign enrollment profile '{profile.Name}' (now: {(state.ProfileName is null ? "none" : $"'{state.ProfileName}'")})"))
+            {
+                send.Add(serial);
+            }
+            else
+            {
+                summary.Declined++;
+                if (unchanged) summary.Unchanged++;
+            }
+        }
+
+        return (send, current);
     }
 
     /// <summary>Counts of one Set-AdeDeviceProfile operation, for the summary line after -WhatIf.</summary>
@@ -226,13 +345,13 @@ public sealed class AssignmentService
         }
 
         var profile = profiles.GetWithoutDeviceCount(profileId);
-        var uuid = EnsureDefined(client, profile, token);
+        var definition = new Definition(EnsureDefined(client, profile, token));
         var n = 0;
         for (var i = 0; i < serials.Count; i += MaxBatch)
         {
             // Only the statuses are counted here: the devices' current profiles (for PreviousProfile) are not read.
             var batch = serials.Skip(i).Take(MaxBatch).ToList();
-            n += Send(client, token, profile, uuid, batch, NoCurrentState).Count(r => r.Status == AdeAssignmentStatus.Success);
+            n += Send(client, token, profile, definition, batch, NoCurrentState).Count(r => r.Status == AdeAssignmentStatus.Success);
         }
 
         return n;
@@ -255,7 +374,12 @@ public sealed class AssignmentService
     }
 
     /// <summary>One request of at most 1000 serials, THROTTLED ones retried after Apple's wait until the time bound.</summary>
-    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
+    /// <remarks>
+    /// <paramref name="first"/>: Apple's answer to the first request when it was sent already (null: send it here).
+    /// Without <paramref name="retry"/> (the operation stopped), THROTTLED devices are recorded as such, not retried.
+    /// </remarks>
+    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, Definition definition, List<string> serials,
+        IReadOnlyDictionary<string, DeviceState> current, AppleAssignProfileResponse? first = null, bool retry = true)
     {
         var results = new List<AdeAssignmentResult>(serials.Count);
         var deadline = time.GetUtcNow() + MaxThrottleWait;
@@ -264,11 +388,12 @@ public sealed class AssignmentService
         while (pending.Count > 0)
         {
             var batch = pending;
-            var profileUuid = uuid;
+            var uuid = definition.Uuid;
             AppleAssignProfileResponse response;
             try
             {
-                response = tokens.Guard(token, () => client.AssignProfileAsync(profileUuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+                response = first ?? tokens.Guard(token, () => client.AssignProfileAsync(uuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+                first = null;
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleProfileNotFound) && !redefined)
             {
@@ -279,7 +404,7 @@ public sealed class AssignmentService
                     s.Profiles.SetAppleDefinition(profile.Id, null, null);
                     return 0;
                 });
-                uuid = EnsureDefined(client, profile, token);
+                definition.Uuid = EnsureDefined(client, profile, token);
                 continue;
             }
 
@@ -318,7 +443,7 @@ public sealed class AssignmentService
             }
 
             var wait = TimeSpan.FromSeconds(Math.Max(1, response.RetryAfterSeconds ?? 60));
-            if (time.GetUtcNow() + wait > deadline)
+            if (!retry || time.GetUtcNow() + wait > deadline)
             {
                 results.AddRange(throttled.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Throttled, now + wait)));
                 break;
@@ -398,12 +523,13 @@ public sealed class AssignmentService
         host.WriteVerbose(uuid is null
             ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."
             : $"Profile '{profile.Name}' changed: defined again at Apple ({newUuid}); re-assigning it to the {Counted.Of(holders.Count, "device")} that hold it.");
+        var holderDefinition = new Definition(newUuid);
         for (var i = 0; i < holders.Count; i += MaxBatch)
         {
-            Send(client, token, profile, newUuid, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());
+            Send(client, token, profile, holderDefinition, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());
         }
 
-        return newUuid;
+        return holderDefinition.Uuid;
     }
 
     private static AdeAssignmentResult Result(string serial, AdeProfile profile, string? previous, AdeAssignmentStatus status, DateTimeOffset? retryAfter) => new()

@@ -83,6 +83,7 @@ public abstract class ProfileTableContract : IDisposable
         var b = Token("Beta");
         var a = Token("Alpha");
         Store.Tokens.SetToken(new SetTokenArgs("Alpha", ScopeTags: ["1", "7"]));
+        Store.Tokens.SetToken(new SetTokenArgs("Beta", ScopeTags: ["3"]));
         var bz = Insert(b.Id, "Zeta");
         var ba = Insert(b.Id, "Able");
         var az = Insert(a.Id, "Zulu");
@@ -92,7 +93,8 @@ public abstract class ProfileTableContract : IDisposable
         Assert.Equal(az, all[0].Profile);
         Assert.Equal("Alpha", all[0].TokenName);
         Assert.Equal(new[] { "1", "7" }, all[0].TokenScopeTags);
-        Assert.Equal(("Beta", 0), (all[1].TokenName, all[1].TokenScopeTags.Count));
+        Assert.Equal("Beta", all[1].TokenName);
+        Assert.Equal(new[] { "3" }, all[1].TokenScopeTags);
 
         Assert.Equal(new[] { ba.Id, bz.Id }, Read(s => s.Profiles.List(new ProfileListQuery(TokenId: b.Id))).Select(p => p.Profile.Id));
         Assert.Equal(new[] { bz.Id }, Read(s => s.Profiles.List(new ProfileListQuery(Id: bz.Id))).Select(p => p.Profile.Id));
