@@ -486,7 +486,8 @@ public sealed class AssignmentService
                     AppleDeviceStatus.Throttled => AdeDeviceEventKind.AssignmentThrottled,
                     _ => AdeDeviceEventKind.AssignmentFailed,
                 };
-                s.DeviceEvents.AppendForSerials(tokenId, now, kind, $"{profile.Name}: {outcome.Result}", outcome.Serials);
+                var detail = $"{profile.Name}: {outcome.Result}";
+                s.DeviceEvents.Append(tokenId, now, outcome.Serials.Select(serial => new NewDeviceEventRow(serial, kind, detail)).ToList());
             }
 
             return 0;

@@ -8,7 +8,7 @@ namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 
 /// <summary>
 /// What every provider's profile table (profile, token_default_profile) and the assignment side of its device table
-/// (assignment states, assignment records, holders) and device journal promise. A provider adds a subclass that makes
+/// (assignment states, assignment records, holders) promise. A provider adds a subclass that makes
 /// its store.
 /// </summary>
 public abstract class ProfileTableContract : IDisposable
@@ -325,33 +325,6 @@ public abstract class ProfileTableContract : IDisposable
         Assert.Equal(1, Write(s => s.Devices.ReleaseProfileFromRemovedDevices(staff.Id)));
         Assert.Equal(2L, Read(s => s.Profiles.List(new ProfileListQuery(Id: staff.Id))).Single().DeviceCount);
         Assert.Equal(new ProfileHolderCounts(2, 1), Read(s => s.Devices.CountProfileHolders(staff.Id)));
-    }
-
-    // ---- device_event: assignment journal ----------------------------------------------------------------------------
-
-    [Fact]
-    public void AppendForSerials_WritesOneEventPerSerialInOrder_WithKindDetailAndTime()
-    {
-        var token = Token("Contoso");
-        var at = Created.AddMilliseconds(9);
-
-        Write(s =>
-        {
-            s.DeviceEvents.AppendForSerials(token.Id, at, AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS", ["Z9", "A1", "M5"]);
-            s.DeviceEvents.AppendForSerials(token.Id, at, AdeDeviceEventKind.AssignmentFailed, "Staff: FAILED", []);
-            s.DeviceEvents.AppendForSerials(token.Id, at, AdeDeviceEventKind.AssignmentThrottled, null, ["A1"]);
-        });
-
-        var events = Store.Engine.Devices.GetEvents(new DeviceEventQuery(token.Id)).ToList();
-        Assert.Equal(
-            new (string, AdeDeviceEventKind, string?)[]
-            {
-                ("Z9", AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS"), ("A1", AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS"),
-                ("M5", AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS"), ("A1", AdeDeviceEventKind.AssignmentThrottled, null),
-            },
-            events.Select(e => (e.SerialNumber, e.Kind, e.Detail)));
-        Assert.All(events, e => Assert.Equal((at, token.Id), (e.At, e.TokenId)));
-        Assert.Equal(events.Select(e => e.Id).Order(), events.Select(e => e.Id)); // ids increase in the order given
     }
 }
 
