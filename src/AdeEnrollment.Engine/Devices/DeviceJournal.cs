@@ -80,19 +80,12 @@ internal static class DeviceJournal
         return command.ExecuteNonQuery();
     }
 
-    /// <summary>An event of one kind for every device a WHERE clause over <c>device</c> selects (purge, unseen after a fetch).</summary>
-    public static int WriteWhere(SqliteConnection c, SqliteTransaction? tx, AdeDeviceEventKind kind, DateTimeOffset now, string where, params (string Name, object? Value)[] parameters)
-    {
-        using var command = c.Command(
-            $"INSERT INTO device_event (token_id, serial_number, at, kind) SELECT token_id, serial_number, $evnow, '{kind}' FROM device WHERE {where}",
-            [.. parameters, ("$evnow", ToUnixMs(now))]);
-        command.Transaction = tx;
-        return command.ExecuteNonQuery();
-    }
-
     public static int RetentionDays(SqliteConnection c)
-        => c.Scalar<string>("SELECT value FROM meta WHERE key = $k", ("$k", RetentionKey)) is { } v
-           && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var days) ? days : DefaultRetentionDays;
+        => RetentionDays(c.Scalar<string>("SELECT value FROM meta WHERE key = $k", ("$k", RetentionKey)));
+
+    /// <summary>The journal retention in days from the value stored under <see cref="RetentionKey"/> (null: the default).</summary>
+    public static int RetentionDays(string? stored)
+        => stored is { } v && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var days) ? days : DefaultRetentionDays;
 
     public static void SetRetentionDays(SqliteConnection c, int days)
         => c.Execute("INSERT INTO meta (key, value) VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -220,26 +220,30 @@ public sealed class AssignmentService
         EnsureDefined(apple.ForToken(token, tokens), profile, token);
     }
 
-    /// <summary>During a sync: gives devices that arrived without a profile the token's default profile. Returns the successes.</summary>
-    internal int AssignDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials)
+    /// <summary>
+    /// During a sync, before a page is written: asks Apple to assign the token's default profile <paramref name="profileId"/>
+    /// to devices of the page that arrive without a profile, without recording anything. Apple's answers (THROTTLED ones
+    /// retried as for any assignment) are added to <paramref name="answers"/> as they come, in journal order, so that
+    /// the sync writes them with the page; those received before a failure stay there.
+    /// </summary>
+    internal void AttemptDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials, List<AssignmentAnswer> answers)
     {
         if (serials.Count == 0)
         {
-            return 0;
+            return;
         }
 
         var profile = profiles.GetWithoutDeviceCount(profileId);
         var uuid = EnsureDefined(client, profile, token);
-        var n = 0;
         for (var i = 0; i < serials.Count; i += MaxBatch)
         {
-            // Only the statuses are counted here: the devices' current profiles (for PreviousProfile) are not read.
             var batch = serials.Skip(i).Take(MaxBatch).ToList();
-            n += Send(client, token, profile, uuid, batch, NoCurrentState).Count(r => r.Status == AdeAssignmentStatus.Success);
+            Send(client, token, profile, uuid, batch, NoCurrentState, answers);
         }
-
-        return n;
     }
+
+    /// <summary>Apple's answer for one device of an assignment (AppleDeviceStatus), with the profile UUID it was asked for.</summary>
+    internal readonly record struct AssignmentAnswer(string SerialNumber, string Answer, Guid ProfileId, string ProfileName, string ProfileUuid);
 
     private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform);
 
@@ -267,7 +271,9 @@ public sealed class AssignmentService
     }
 
     /// <summary>One request of at most 1000 serials, THROTTLED ones retried after Apple's wait until the time bound.</summary>
-    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
+    /// <remarks>With <paramref name="deferred"/>, Apple's answers are added to it instead of being recorded in the store.</remarks>
+    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current,
+        List<AssignmentAnswer>? deferred = null)
     {
         var results = new List<AdeAssignmentResult>(serials.Count);
         var deadline = time.GetUtcNow() + MaxThrottleWait;
@@ -318,7 +324,19 @@ public sealed class AssignmentService
                 }
             }
 
-            Record(token.Id, profile, uuid, success, failed, throttled, notAccessible, now);
+            if (deferred is null)
+            {
+                Record(token.Id, profile, uuid, success, failed, throttled, notAccessible, now);
+            }
+            else
+            {
+                // the order Record journals them in
+                foreach (var (list, answer) in new[] { (success, AppleDeviceStatus.Success), (failed, AppleDeviceStatus.Failed), (throttled, AppleDeviceStatus.Throttled), (notAccessible, AppleDeviceStatus.NotAccessible) })
+                {
+                    deferred.AddRange(list.Select(serial => new AssignmentAnswer(serial, answer, profile.Id, profile.Name, uuid)));
+                }
+            }
+
             results.AddRange(success.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Success, null)));
             if (throttled.Count == 0)
             {
