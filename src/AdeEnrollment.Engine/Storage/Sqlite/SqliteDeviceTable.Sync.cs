@@ -17,7 +17,7 @@ internal sealed partial class SqliteDeviceTable
                             last_seen_sync, last_op_date, first_seen_sync, mdm_migration_deadline, is_replacement_device,
                             assign_failed_at, last_attempt_at, last_attempt_profile, last_attempt_result)
         VALUES ($t, $s, $model, $desc, $color, $asset, $os, $family,
-                coalesce($pid, (SELECT id FROM profile WHERE token_id = $t AND apple_profile_uuid = $pu)), $pu, $ps, $pat, $ppt,
+                CASE WHEN $pid IS NOT NULL THEN $pid WHEN $pu IS NOT NULL THEN (SELECT id FROM profile WHERE token_id = $t AND apple_profile_uuid = $pu) END, $pu, $ps, $pat, $ppt,
                 $dad, $dab, NULL, NULL, $now, $sync, $op, $sync, $mmd, $rep,
                 $afa, $lat, $lap, $lar)
         ON CONFLICT (token_id, serial_number) DO UPDATE SET
