@@ -29,7 +29,7 @@ public sealed class AdeEngine
         Profiles = new ProfileService(store, Time, host, Tokens);
         Assignments = new AssignmentService(store, Time, host, Tokens, Profiles, Apple);
         Profiles.Assignments = Assignments;
-        Sync = new SyncService(store, Time, host, Tokens, Apple, Profiles, Assignments);
+        Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
         Business = new BusinessService(store, Time, host, Tokens, new BusinessAccountService(store, Time, host), business);
         DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -11,7 +12,6 @@ using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
-using AdeEnrollment.Engine.Tokens;
 using Polly;
 using Polly.Retry;
 

@@ -27,47 +27,8 @@ internal partial interface IDeviceTable
     SyncDeviceTotals CountForSync(Guid tokenId);
 }
 
-/// <summary>Apple's record of a device, as a sync stores it (the serial already normalised).</summary>
-internal sealed class SyncDeviceRecord
-{
-    public required string SerialNumber { get; init; }
-
-    public string? Model { get; init; }
-
-    public string? Description { get; init; }
-
-    public string? Color { get; init; }
-
-    public string? AssetTag { get; init; }
-
-    public string? Os { get; init; }
-
-    public string? DeviceFamily { get; init; }
-
-    /// <summary>Apple's UUID of the profile the device holds (null: none).</summary>
-    public string? ProfileUuid { get; init; }
-
-    /// <summary>Apple's profile status, lower case (assigned, pushed, removed, empty).</summary>
-    public string? ProfileStatus { get; init; }
-
-    public DateTimeOffset? ProfileAssignedAt { get; init; }
-
-    public DateTimeOffset? ProfilePushedAt { get; init; }
-
-    public DateTimeOffset? AssignedAt { get; init; }
-
-    public string? AssignedBy { get; init; }
-
-    public DateTimeOffset? MdmMigrationDeadline { get; init; }
-
-    public bool? IsReplacementDevice { get; init; }
-
-    /// <summary>When Apple recorded the event the record comes with (null: a fetched record, no event).</summary>
-    public DateTimeOffset? OpDate { get; init; }
-}
-
-/// <summary>A stored device as a sync compares it: its last record from Apple, whether it is removed from ABM, and its last event time.</summary>
-internal sealed record StoredSyncDevice(SyncDeviceRecord Record, bool RemovedFromAbm, DateTimeOffset? LastOpDate);
+/// <summary>A stored device as a sync compares it: its last record from Apple, whether it is removed from ABM, and the time of the last event written.</summary>
+internal sealed record StoredSyncDevice(DeviceStateRow State, DateTimeOffset? LastOpDate);
 
 /// <summary>
 /// An assignment attempt written with a device's record: when, which profile (by name) and Apple's answer. When
@@ -78,8 +39,11 @@ internal sealed record SyncAssignmentAttempt(DateTimeOffset At, string ProfileNa
 /// <summary>The profile a device was assigned: the store's id and Apple's UUID.</summary>
 internal sealed record SyncAssignedProfile(Guid ProfileId, string ProfileUuid);
 
-/// <summary>One device of a page to insert or update, with the assignment attempt made for it before the page was written (if any).</summary>
-internal sealed record SyncDeviceUpsert(SyncDeviceRecord Record, SyncAssignmentAttempt? Attempt = null);
+/// <summary>
+/// One device of a page to insert or update (serial normalised), the time of Apple's event it came with (null: a fetched
+/// record), and the assignment attempt made for it before the page was written (if any).
+/// </summary>
+internal sealed record SyncDeviceUpsert(DeviceDetailsRow Details, DateTimeOffset? OpDate = null, SyncAssignmentAttempt? Attempt = null);
 
 /// <summary>A device Apple reported deleted: removed from ABM at <see cref="RemovedAt"/>, purged after <see cref="PurgeAfter"/>.</summary>
 internal sealed record SyncDeviceRemoval(string SerialNumber, DateTimeOffset RemovedAt, DateTimeOffset PurgeAfter, DateTimeOffset? OpDate);

@@ -29,9 +29,9 @@ internal sealed class SyncPage
     /// Whether telling the devices that arrive without a profile needs the store: only events (a delta's records) can
     /// be older than the stored record or a "modified" event of a device the store already knows.
     /// </summary>
-    public bool NeedsStoreForDefaults => entries.Exists(e => !e.Deleted && e.Record.ProfileUuid is null && (e.ModifiedEvent || e.Record.OpDate is not null));
+    public bool NeedsStoreForDefaults => entries.Exists(e => !e.Deleted && e.Record.ProfileUuid is null && (e.ModifiedEvent || e.OpDate is not null));
 
-    private readonly record struct Entry(SyncDeviceRecord Record, bool Deleted, bool ModifiedEvent, DevicePlatform? Platform);
+    private readonly record struct Entry(DeviceDetailsRow Record, DateTimeOffset? OpDate, bool Deleted, bool ModifiedEvent, DevicePlatform? Platform);
 
     /// <summary>
     /// The page's records, serials normalised; duplicates of a serial within the page are resolved by the latest event
@@ -57,26 +57,10 @@ internal sealed class SyncPage
         var entries = new List<Entry>(latest.Count);
         foreach (var (serial, d) in latest)
         {
-            var record = new SyncDeviceRecord
-            {
-                SerialNumber = serial,
-                Model = d.Model,
-                Description = d.Description,
-                Color = d.Color,
-                AssetTag = d.AssetTag,
-                Os = d.Os,
-                DeviceFamily = d.DeviceFamily,
-                ProfileUuid = string.IsNullOrEmpty(d.ProfileUuid) ? null : d.ProfileUuid,
-                ProfileStatus = d.ProfileStatus?.ToLowerInvariant(),
-                ProfileAssignedAt = d.ProfileAssignTime,
-                ProfilePushedAt = d.ProfilePushTime,
-                AssignedAt = d.DeviceAssignedDate,
-                AssignedBy = d.DeviceAssignedBy,
-                MdmMigrationDeadline = d.MdmMigrationDeadline,
-                IsReplacementDevice = d.IsReplacementDevice,
-                OpDate = d.OpDate,
-            };
-            entries.Add(new Entry(record, string.Equals(d.OpType, "deleted", StringComparison.OrdinalIgnoreCase),
+            var record = new DeviceDetailsRow(serial, d.Model, d.Description, d.Color, d.AssetTag, d.Os, d.DeviceFamily,
+                string.IsNullOrEmpty(d.ProfileUuid) ? null : d.ProfileUuid, d.ProfileStatus?.ToLowerInvariant(), d.ProfileAssignTime, d.ProfilePushTime,
+                d.DeviceAssignedDate, d.DeviceAssignedBy, d.MdmMigrationDeadline, d.IsReplacementDevice);
+            entries.Add(new Entry(record, d.OpDate, string.Equals(d.OpType, "deleted", StringComparison.OrdinalIgnoreCase),
                 string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase), DevicePlatforms.Of(d.DeviceFamily, d.Os)));
         }
 
@@ -131,18 +115,18 @@ internal sealed class SyncPage
             stored.TryGetValue(d.SerialNumber, out var before);
             if (e.Deleted)
             {
-                if (before is { RemovedFromAbm: false } && IsNewer(d.OpDate, before.LastOpDate))
+                if (before is { State.RemovedFromAbm: false } && IsNewer(e.OpDate, before.LastOpDate))
                 {
-                    var at = d.OpDate ?? now;
-                    plan.Removals.Add(new SyncDeviceRemoval(d.SerialNumber, at, at + DeviceRepository.PurgeDelay, d.OpDate));
+                    var at = e.OpDate ?? now;
+                    plan.Removals.Add(new SyncDeviceRemoval(d.SerialNumber, at, at + DeviceRepository.PurgeDelay, e.OpDate));
                     plan.Removed++;
-                    plan.Events.Add(new NewDeviceEvent(d.SerialNumber, AdeDeviceEventKind.DeletedFromAbm));
+                    plan.Events.Add(new NewDeviceEventRow(d.SerialNumber, AdeDeviceEventKind.DeletedFromAbm));
                 }
 
                 continue;
             }
 
-            if (!IsNewer(d.OpDate, before?.LastOpDate))
+            if (!IsNewer(e.OpDate, before?.LastOpDate))
             {
                 continue; // an older event than the one stored: ignored
             }
@@ -159,18 +143,18 @@ internal sealed class SyncPage
                 }
             }
 
-            plan.Upserts.Add(new SyncDeviceUpsert(d, attempt));
+            plan.Upserts.Add(new SyncDeviceUpsert(d, e.OpDate, attempt));
             if (before is null)
             {
                 plan.Added++;
-                plan.Events.Add(new NewDeviceEvent(d.SerialNumber, AdeDeviceEventKind.Added));
+                plan.Events.Add(new NewDeviceEventRow(d.SerialNumber, AdeDeviceEventKind.Added));
             }
-            else if (DeviceChanges.Of(before.Record, before.RemovedFromAbm, d) is { Length: > 0 } changed && changed != "ProfileAssignedAt")
+            else if (DeviceRepository.ChangedFields(before.State, d) is { Length: > 0 } changed && changed != "ProfileAssignedAt")
             {
                 // Modified counts (and journals) what Apple changed. An event that only confirms what the store holds —
                 // above all the echo of a profile the module assigned itself, whose assign time is Apple's — is not one.
                 plan.Modified++;
-                plan.Events.Add(new NewDeviceEvent(d.SerialNumber, AdeDeviceEventKind.Modified, changed));
+                plan.Events.Add(new NewDeviceEventRow(d.SerialNumber, AdeDeviceEventKind.Modified, changed));
             }
 
             if (ArrivesWithoutProfile(e, before))
@@ -195,7 +179,7 @@ internal sealed class SyncPage
                 AppleDeviceStatus.Throttled => AdeDeviceEventKind.AssignmentThrottled,
                 _ => AdeDeviceEventKind.AssignmentFailed,
             };
-            plan.Events.Add(new NewDeviceEvent(answer.SerialNumber, kind, $"{answer.ProfileName}: {answer.Answer}"));
+            plan.Events.Add(new NewDeviceEventRow(answer.SerialNumber, kind, $"{answer.ProfileName}: {answer.Answer}"));
         }
 
         return plan;
@@ -206,7 +190,7 @@ internal sealed class SyncPage
     /// "modified" event, only when the store did not know the device (a known device's profile was taken away on purpose).
     /// </summary>
     private static bool ArrivesWithoutProfile(Entry e, StoredSyncDevice? before)
-        => !e.Deleted && e.Record.ProfileUuid is null && IsNewer(e.Record.OpDate, before?.LastOpDate) && (before is null || !e.ModifiedEvent);
+        => !e.Deleted && e.Record.ProfileUuid is null && IsNewer(e.OpDate, before?.LastOpDate) && (before is null || !e.ModifiedEvent);
 
     /// <summary>Whether an event of <paramref name="opDate"/> may overwrite a record stored from an event of <paramref name="stored"/> (records without a time always may).</summary>
     private static bool IsNewer(DateTimeOffset? opDate, DateTimeOffset? stored)
@@ -220,7 +204,7 @@ internal sealed class PagePlan(int capacity)
 
     public List<SyncDeviceRemoval> Removals { get; } = [];
 
-    public List<NewDeviceEvent> Events { get; } = new(capacity);
+    public List<NewDeviceEventRow> Events { get; } = new(capacity);
 
     public int Added { get; set; }
 

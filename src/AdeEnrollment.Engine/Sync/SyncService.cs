@@ -40,12 +40,10 @@ public sealed class SyncService
     private readonly TokenService tokens;
     private readonly AppleClientFactory apple;
     private readonly AssignmentService assignments;
-    private readonly ProfileService profiles;
 
-    internal SyncService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, AppleClientFactory apple, ProfileService profiles, AssignmentService assignments)
+    internal SyncService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens, AppleClientFactory apple, AssignmentService assignments)
     {
         this.assignments = assignments;
-        this.profiles = profiles;
         this.store = store;
         this.time = time;
         this.host = host;
@@ -56,7 +54,8 @@ public sealed class SyncService
     /// <summary>Syncs one token, or returns a NotDue result for <paramref name="ifDue"/> when nothing is due.</summary>
     public AdeSyncResult? Sync(string tokenRef, bool full = false, bool ifDue = false)
     {
-        var token = tokens.ResolveToken(tokenRef);
+        var forSync = tokens.ForSync(tokenRef);
+        var token = forSync.Token;
         var now = time.GetUtcNow();
         var lease = Guid.NewGuid().ToString();
         var (decision, historyId, state) = store.Write(s =>
@@ -113,7 +112,7 @@ public sealed class SyncService
             };
         }
 
-        var run = new SyncRun(this, token, lease, historyId, decision.Kind, state, now);
+        var run = new SyncRun(this, forSync, lease, historyId, decision.Kind, state, now);
         return run.Execute(decision.Trigger);
     }
 
@@ -230,6 +229,7 @@ public sealed class SyncService
     private sealed class SyncRun
     {
         private readonly SyncService owner;
+        private readonly TokenForSync forSync;
         private readonly AdeToken token;
         private readonly string lease;
         private readonly long historyId;
@@ -242,10 +242,11 @@ public sealed class SyncService
         private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
         private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
 
-        public SyncRun(SyncService owner, AdeToken token, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
+        public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
         {
             this.owner = owner;
-            this.token = token;
+            this.forSync = forSync;
+            token = forSync.Token;
             this.lease = lease;
             this.historyId = historyId;
             this.kind = kind;
@@ -259,11 +260,8 @@ public sealed class SyncService
         {
             try
             {
-                client = owner.apple.ForToken(token, owner.tokens);
-                foreach (var profile in owner.profiles.Get(token.Id, defaultOnly: true))
-                {
-                    defaultProfiles.TryAdd(profile.Platform, profile.Id);
-                }
+                client = owner.apple.ForToken(forSync.Credentials);
+                defaultProfiles = new Dictionary<DevicePlatform, Guid>(forSync.DefaultProfileIds);
 
                 var cursor = initial.Cursor?.Cursor;
                 if (kind == AdeSyncKind.Full)
@@ -425,11 +423,11 @@ public sealed class SyncService
                     foreach (var serial in s.Devices.MarkUnseenRemoved(token.Id, syncId, now, now + DeviceRepository.PurgeDelay))
                     {
                         plan.Removed++;
-                        plan.Events.Add(new NewDeviceEvent(serial, AdeDeviceEventKind.DeletedFromAbm));
+                        plan.Events.Add(new NewDeviceEventRow(serial, AdeDeviceEventKind.DeletedFromAbm));
                     }
                 }
 
-                s.DeviceEvents.AppendBatch(token.Id, now, plan.Events);
+                s.DeviceEvents.Append(token.Id, now, plan.Events);
                 if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(cursor, cursorKind, cursorKind == SyncCursorKind.Fetch ? syncId : null), fullDone ? startedAt : null))
                 {
                     // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
@@ -521,10 +519,9 @@ public sealed class SyncService
             {
                 var purgedSerials = s.Devices.PurgeDue(token.Id, now);
                 purged = purgedSerials.Count;
-                s.DeviceEvents.AppendBatch(token.Id, now, [.. purgedSerials.Select(serial => new NewDeviceEvent(serial, AdeDeviceEventKind.Purged))]);
-                // the store's journal retention (Set-AdeStore -JournalRetentionDays)
-                s.DeviceEvents.DeleteBefore(now - TimeSpan.FromDays(DeviceJournal.RetentionDays(s.Meta.Get(DeviceJournal.RetentionKey))));
-                s.Tokens.ClearTermsNotSigned(token.Id);
+                s.DeviceEvents.Append(token.Id, now, [.. purgedSerials.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Purged))]);
+                DeviceJournal.Prune(s, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
+                s.Tokens.SetTermsNotSignedAt(token.Id, null);
                 s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added, modified, removed, purged, defaultAssigned, pages, null, null));
                 s.Sync.ReleaseLease(token.Id, lease, now);
                 return s.Devices.CountForSync(token.Id);
@@ -576,14 +573,7 @@ public sealed class SyncService
         private AdeException Fail(Exception ex)
         {
             var error = ErrorCatalog.FromException(ex, $"The sync of token '{token.Name}'");
-            if (error.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
-            {
-                owner.tokens.MarkInvalid(token.Id, error.Message);
-            }
-            else if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTermsNotSigned) })
-            {
-                owner.tokens.MarkTermsNotSigned(token.Id);
-            }
+            owner.tokens.RecordAppleRefusal(token.Id, error);
 
             try
             {

@@ -67,25 +67,23 @@ internal sealed partial class SqliteDeviceTable
             removed = r.GetOrdinal("removed_at"), lastOp = r.GetOrdinal("last_op_date");
         while (r.Read())
         {
-            var record = new SyncDeviceRecord
-            {
-                SerialNumber = r.GetString(serial),
-                Model = r.GetStringOrNull(model),
-                Description = r.GetStringOrNull(description),
-                Color = r.GetStringOrNull(color),
-                AssetTag = r.GetStringOrNull(asset),
-                Os = r.GetStringOrNull(os),
-                DeviceFamily = r.GetStringOrNull(family),
-                ProfileUuid = r.GetStringOrNull(uuid),
-                ProfileStatus = r.GetStringOrNull(status),
-                ProfileAssignedAt = SyncTime(r.GetInt64OrNull(assignTime)),
-                ProfilePushedAt = SyncTime(r.GetInt64OrNull(pushTime)),
-                AssignedAt = SyncTime(r.GetInt64OrNull(assignedAt)),
-                AssignedBy = r.GetStringOrNull(assignedBy),
-                MdmMigrationDeadline = SyncTime(r.GetInt64OrNull(deadline)),
-                IsReplacementDevice = r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null,
-            };
-            map[record.SerialNumber] = new StoredSyncDevice(record, !r.IsDBNull(removed), SyncTime(r.GetInt64OrNull(lastOp)));
+            var details = new DeviceDetailsRow(
+                r.GetString(serial),
+                r.GetStringOrNull(model),
+                r.GetStringOrNull(description),
+                r.GetStringOrNull(color),
+                r.GetStringOrNull(asset),
+                r.GetStringOrNull(os),
+                r.GetStringOrNull(family),
+                r.GetStringOrNull(uuid),
+                r.GetStringOrNull(status),
+                SyncTime(r.GetInt64OrNull(assignTime)),
+                SyncTime(r.GetInt64OrNull(pushTime)),
+                SyncTime(r.GetInt64OrNull(assignedAt)),
+                r.GetStringOrNull(assignedBy),
+                SyncTime(r.GetInt64OrNull(deadline)),
+                r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null);
+            map[details.SerialNumber] = new StoredSyncDevice(new DeviceStateRow(details, !r.IsDBNull(removed)), SyncTime(r.GetInt64OrNull(lastOp)));
         }
 
         return map;
@@ -103,7 +101,7 @@ internal sealed partial class SqliteDeviceTable
             upsert.Bind(0, token);
             upsert.Bind(14, nowMs);
             upsert.Bind(15, syncId);
-            foreach (var (d, attempt) in upserts)
+            foreach (var (d, opDate, attempt) in upserts)
             {
                 upsert.Bind(1, d.SerialNumber);
                 upsert.Bind(2, d.Model);
@@ -112,11 +110,11 @@ internal sealed partial class SqliteDeviceTable
                 upsert.Bind(5, d.AssetTag);
                 upsert.Bind(6, d.Os);
                 upsert.Bind(7, d.DeviceFamily);
-                upsert.Bind(10, SyncMs(d.ProfileAssignedAt));
-                upsert.Bind(11, SyncMs(d.ProfilePushedAt));
+                upsert.Bind(10, SyncMs(d.ProfileAssignTime));
+                upsert.Bind(11, SyncMs(d.ProfilePushTime));
                 upsert.Bind(12, SyncMs(d.AssignedAt));
                 upsert.Bind(13, d.AssignedBy);
-                upsert.Bind(16, SyncMs(d.OpDate));
+                upsert.Bind(16, SyncMs(opDate));
                 upsert.Bind(17, SyncMs(d.MdmMigrationDeadline));
                 upsert.Bind(18, d.IsReplacementDevice is { } r ? (r ? 1L : 0L) : null);
                 if (attempt?.Assigned is { } assigned)

@@ -206,73 +206,48 @@ public abstract class SyncTableContract : IDisposable
 
     // ---- the page writes of a sync ---------------------------------------------------------------------------------
 
-    private static SyncDeviceRecord Record(string serial, string model = "iPad Pro", string? profileUuid = null, DateTimeOffset? opDate = null) => new()
-    {
-        SerialNumber = serial,
-        Model = model,
-        Description = "IPAD PRO 12.9",
-        Color = "SPACE GRAY",
-        AssetTag = "A-" + serial,
-        Os = "iPadOS",
-        DeviceFamily = "iPad",
-        ProfileUuid = profileUuid,
-        ProfileStatus = profileUuid is null ? "empty" : "assigned",
-        ProfileAssignedAt = profileUuid is null ? null : T0.AddDays(-3),
-        ProfilePushedAt = profileUuid is null ? null : T0.AddDays(-2),
-        AssignedAt = T0.AddDays(-30),
-        AssignedBy = "buyer@contoso.com",
-        MdmMigrationDeadline = T0.AddDays(60),
-        IsReplacementDevice = false,
-        OpDate = opDate,
-    };
+    private static DeviceDetailsRow Record(string serial, string model = "iPad Pro", string? profileUuid = null) => new(
+        serial, model, "IPAD PRO 12.9", "SPACE GRAY", "A-" + serial, "iPadOS", "iPad", profileUuid, profileUuid is null ? "empty" : "assigned",
+        profileUuid is null ? null : T0.AddDays(-3), profileUuid is null ? null : T0.AddDays(-2), T0.AddDays(-30), "buyer@contoso.com", T0.AddDays(60), false);
+
+    private static SyncDeviceUpsert Upsert(DeviceDetailsRow details, DateTimeOffset? opDate = null, SyncAssignmentAttempt? attempt = null) => new(details, opDate, attempt);
 
     private void WritePage(long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts, IReadOnlyList<SyncDeviceRemoval>? removals = null)
         => Write(s => s.Devices.WriteSyncPage(TokenId, syncId, now, upserts, removals ?? []));
 
     private IReadOnlyDictionary<string, StoredSyncDevice> Stored(params string[] serials) => Read(s => s.Devices.GetForSync(TokenId, serials));
 
-    private static void AssertSame(SyncDeviceRecord expected, SyncDeviceRecord actual)
-    {
-        Assert.Equal(
-            (expected.SerialNumber, expected.Model, expected.Description, expected.Color, expected.AssetTag, expected.Os, expected.DeviceFamily, expected.ProfileUuid, expected.ProfileStatus),
-            (actual.SerialNumber, actual.Model, actual.Description, actual.Color, actual.AssetTag, actual.Os, actual.DeviceFamily, actual.ProfileUuid, actual.ProfileStatus));
-        Assert.Equal(
-            (expected.ProfileAssignedAt, expected.ProfilePushedAt, expected.AssignedAt, expected.AssignedBy, expected.MdmMigrationDeadline, expected.IsReplacementDevice),
-            (actual.ProfileAssignedAt, actual.ProfilePushedAt, actual.AssignedAt, actual.AssignedBy, actual.MdmMigrationDeadline, actual.IsReplacementDevice));
-    }
+    private static void AssertSame(DeviceDetailsRow expected, DeviceStateRow actual) => Assert.Equal(expected, actual.Details);
 
     [Fact]
     public void WriteSyncPage_InsertsEveryColumn_AndGetForSyncReturnsOnlyKnownSerials()
     {
-        var a = Record("A1", opDate: T0.AddMinutes(-5));
+        var a = Record("A1");
         var b = Record("B2", "iPhone 16", "uuid-unknown-to-the-store");
-        WritePage(1, T0, [new(a), new(b)]);
+        WritePage(1, T0, [Upsert(a, T0.AddMinutes(-5)), Upsert(b)]);
 
         var stored = Stored("A1", "B2", "NOT-THERE");
         Assert.Equal(["A1", "B2"], stored.Keys.Order());
-        AssertSame(a, stored["A1"].Record);
-        AssertSame(b, stored["B2"].Record);
-        Assert.Equal((false, T0.AddMinutes(-5)), (stored["A1"].RemovedFromAbm, stored["A1"].LastOpDate));
-        Assert.Equal((false, (DateTimeOffset?)null), (stored["B2"].RemovedFromAbm, stored["B2"].LastOpDate));
+        AssertSame(a, stored["A1"].State);
+        AssertSame(b, stored["B2"].State);
+        Assert.Equal((false, T0.AddMinutes(-5)), (stored["A1"].State.RemovedFromAbm, stored["A1"].LastOpDate));
+        Assert.Equal((false, (DateTimeOffset?)null), (stored["B2"].State.RemovedFromAbm, stored["B2"].LastOpDate));
         Assert.Equal(new SyncDeviceTotals(2, 2), Read(s => s.Devices.CountForSync(TokenId)));
     }
 
     [Fact]
     public void WriteSyncPage_UpdatesAKnownDevice_AndWritingTheSameRecordAgainChangesNothing()
     {
-        WritePage(1, T0, [new(Record("A1"))]);
-        var changed = new SyncDeviceRecord
-        {
-            SerialNumber = "A1", Model = "iPad Air", Color = "BLUE", Os = "iPadOS", DeviceFamily = "iPad", ProfileStatus = "empty",
-            AssignedAt = T0.AddDays(-1), IsReplacementDevice = true, OpDate = T0,
-        };
+        WritePage(1, T0, [Upsert(Record("A1"))]);
+        var changed = new DeviceDetailsRow("A1", Model: "iPad Air", Color: "BLUE", Os: "iPadOS", DeviceFamily: "iPad", ProfileStatus: "empty",
+            AssignedAt: T0.AddDays(-1), IsReplacementDevice: true);
 
-        WritePage(2, T0.AddHours(1), [new(changed)]);
-        AssertSame(changed, Stored("A1")["A1"].Record);
+        WritePage(2, T0.AddHours(1), [Upsert(changed, T0)]);
+        AssertSame(changed, Stored("A1")["A1"].State);
 
-        WritePage(3, T0.AddHours(2), [new(changed)]);
+        WritePage(3, T0.AddHours(2), [Upsert(changed, T0)]);
         var again = Stored("A1")["A1"];
-        AssertSame(changed, again.Record);
+        AssertSame(changed, again.State);
         Assert.Equal(T0, again.LastOpDate);
         Assert.Equal(new SyncDeviceTotals(1, 1), Read(s => s.Devices.CountForSync(TokenId)));
     }
@@ -280,19 +255,19 @@ public abstract class SyncTableContract : IDisposable
     [Fact]
     public void WriteSyncPage_Removals_MarkDevicesRemovedFromAbm_AndAnUpsertBringsThemBack()
     {
-        WritePage(1, T0, [new(Record("A1")), new(Record("B2"))]);
+        WritePage(1, T0, [Upsert(Record("A1")), Upsert(Record("B2"))]);
 
         WritePage(2, T0.AddHours(1), [], [new SyncDeviceRemoval("A1", T0.AddMinutes(30), T0.AddMinutes(30).AddDays(45), T0.AddMinutes(30))]);
 
         var removed = Stored("A1", "B2");
-        Assert.Equal((true, T0.AddMinutes(30)), (removed["A1"].RemovedFromAbm, removed["A1"].LastOpDate));
-        Assert.False(removed["B2"].RemovedFromAbm);
+        Assert.Equal((true, T0.AddMinutes(30)), (removed["A1"].State.RemovedFromAbm, removed["A1"].LastOpDate));
+        Assert.False(removed["B2"].State.RemovedFromAbm);
         Assert.Equal(new SyncDeviceTotals(2, 1), Read(s => s.Devices.CountForSync(TokenId)));
         var device = Store.Engine.Devices.Get(new DeviceQuery(TokenId, "A1")).Single();
         Assert.Equal((AdeAbmState.RemovedFromAbm, T0.AddMinutes(30), T0.AddMinutes(30).AddDays(45)), (device.AbmState, device.RemovedAt!.Value, device.PurgeAfter!.Value));
 
-        WritePage(3, T0.AddHours(2), [new(Record("A1", opDate: T0.AddHours(2)))]);
-        Assert.False(Stored("A1")["A1"].RemovedFromAbm);
+        WritePage(3, T0.AddHours(2), [Upsert(Record("A1"), T0.AddHours(2))]);
+        Assert.False(Stored("A1")["A1"].State.RemovedFromAbm);
         Assert.Equal(new SyncDeviceTotals(2, 2), Read(s => s.Devices.CountForSync(TokenId)));
     }
 
@@ -306,49 +281,49 @@ public abstract class SyncTableContract : IDisposable
         var at = T0.AddMinutes(1);
 
         WritePage(1, at, [
-            new(Record("HELD", profileUuid: "uuid-kiosk")),
-            new(Record("TAKEN"), new SyncAssignmentAttempt(at, "Staff", "SUCCESS", new SyncAssignedProfile(staff.Id, "uuid-staff"), Failed: false)),
-            new(Record("REFUSED"), new SyncAssignmentAttempt(at, "Staff", "FAILED", null, Failed: true)),
-            new(Record("PLAIN")),
+            Upsert(Record("HELD", profileUuid: "uuid-kiosk")),
+            Upsert(Record("TAKEN"), attempt: new SyncAssignmentAttempt(at, "Staff", "SUCCESS", new SyncAssignedProfile(staff.Id, "uuid-staff"), Failed: false)),
+            Upsert(Record("REFUSED"), attempt: new SyncAssignmentAttempt(at, "Staff", "FAILED", null, Failed: true)),
+            Upsert(Record("PLAIN")),
         ]);
 
         var devices = Store.Engine.Devices.Get(new DeviceQuery(TokenId)).ToDictionary(d => d.SerialNumber);
         Assert.Equal("Kiosk", devices["HELD"].EnrollmentProfileName);
         Assert.Equal(("Staff", staff.Id, AdeProfileStatus.Assigned, at), (devices["TAKEN"].EnrollmentProfileName, devices["TAKEN"].ProfileId!.Value, devices["TAKEN"].ProfileStatus, devices["TAKEN"].ProfileAssignedAt!.Value));
         Assert.Equal((at, "Staff", "SUCCESS"), (devices["TAKEN"].LastAssignmentAt!.Value, devices["TAKEN"].LastAssignmentProfile, devices["TAKEN"].LastAssignmentResult));
-        Assert.Equal("uuid-staff", Stored("TAKEN")["TAKEN"].Record.ProfileUuid);
+        Assert.Equal("uuid-staff", Stored("TAKEN")["TAKEN"].State.Details.ProfileUuid);
         Assert.Equal(("", "FAILED"), (devices["REFUSED"].EnrollmentProfileName, devices["REFUSED"].LastAssignmentResult));
         Assert.Equal((null, null), (devices["PLAIN"].LastAssignmentResult, devices["PLAIN"].ProfileId));
 
         // A later record without an attempt keeps the last attempt; the same UUID keeps the profile it maps to.
-        WritePage(2, T0.AddHours(1), [new(Record("TAKEN", profileUuid: "uuid-staff"))]);
+        WritePage(2, T0.AddHours(1), [Upsert(Record("TAKEN", profileUuid: "uuid-staff"))]);
         var taken = Store.Engine.Devices.Get(new DeviceQuery(TokenId, "TAKEN")).Single();
         Assert.Equal(("Staff", "SUCCESS"), (taken.EnrollmentProfileName, taken.LastAssignmentResult));
 
         // Apple reporting no profile clears it.
-        WritePage(3, T0.AddHours(2), [new(Record("TAKEN"))]);
+        WritePage(3, T0.AddHours(2), [Upsert(Record("TAKEN"))]);
         Assert.Equal("", Store.Engine.Devices.Get(new DeviceQuery(TokenId, "TAKEN")).Single().EnrollmentProfileName);
     }
 
     [Fact]
     public void MarkUnseenRemoved_MarksOnlyDevicesInAbmTheSyncDidNotSee()
     {
-        WritePage(1, T0, [new(Record("A1")), new(Record("B2")), new(Record("C3"))]);
+        WritePage(1, T0, [Upsert(Record("A1")), Upsert(Record("B2")), Upsert(Record("C3"))]);
         WritePage(2, T0.AddHours(1), [], [new SyncDeviceRemoval("C3", T0, T0.AddDays(45), null)]);
-        WritePage(7, T0.AddHours(2), [new(Record("A1"))]);
+        WritePage(7, T0.AddHours(2), [Upsert(Record("A1"))]);
 
         var unseen = Write(s => s.Devices.MarkUnseenRemoved(TokenId, 7, T0.AddHours(3), T0.AddHours(3).AddDays(45)));
 
         Assert.Equal(["B2"], unseen);
         var stored = Stored("A1", "B2", "C3");
-        Assert.Equal((false, true, true), (stored["A1"].RemovedFromAbm, stored["B2"].RemovedFromAbm, stored["C3"].RemovedFromAbm));
+        Assert.Equal((false, true, true), (stored["A1"].State.RemovedFromAbm, stored["B2"].State.RemovedFromAbm, stored["C3"].State.RemovedFromAbm));
         Assert.Equal(new SyncDeviceTotals(3, 1), Read(s => s.Devices.CountForSync(TokenId)));
     }
 
     [Fact]
     public void PurgeDue_DeletesTheDevicesWhosePurgeTimeCame()
     {
-        WritePage(1, T0, [new(Record("A1")), new(Record("B2")), new(Record("C3"))]);
+        WritePage(1, T0, [Upsert(Record("A1")), Upsert(Record("B2")), Upsert(Record("C3"))]);
         WritePage(2, T0, [], [new SyncDeviceRemoval("A1", T0, T0.AddDays(45), null), new SyncDeviceRemoval("B2", T0.AddDays(1), T0.AddDays(46), null)]);
 
         Assert.Empty(Write(s => s.Devices.PurgeDue(TokenId, T0.AddDays(44))));
@@ -362,7 +337,7 @@ public abstract class SyncTableContract : IDisposable
     public void DevicesOfOneToken_AreNotSeenFromAnother()
     {
         var other = Store.AddToken("Other").Token.Id;
-        WritePage(1, T0, [new(Record("A1"))]);
+        WritePage(1, T0, [Upsert(Record("A1"))]);
         Assert.Empty(Read(s => s.Devices.GetForSync(other, ["A1"])));
         Assert.Equal(new SyncDeviceTotals(0, 0), Read(s => s.Devices.CountForSync(other)));
         Assert.Empty(Write(s => s.Devices.MarkUnseenRemoved(other, 9, T0, T0.AddDays(45))));
@@ -371,11 +346,11 @@ public abstract class SyncTableContract : IDisposable
     // ---- the journal of a sync -----------------------------------------------------------------------------------
 
     [Fact]
-    public void AppendBatch_JournalsTheEventsInOrder_AndDeleteBeforeDropsOlderOnes()
+    public void Append_JournalsTheEventsInOrder_AndDeleteBeforeDropsOlderOnes()
     {
-        Write(s => s.DeviceEvents.AppendBatch(TokenId, T0, [new NewDeviceEvent("A1", AdeDeviceEventKind.Added), new NewDeviceEvent("B2", AdeDeviceEventKind.Modified, "Model, Color")]));
-        Write(s => s.DeviceEvents.AppendBatch(TokenId, T0.AddDays(10), [new NewDeviceEvent("A1", AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS")]));
-        Write(s => s.DeviceEvents.AppendBatch(TokenId, T0.AddDays(10), []));
+        Write(s => s.DeviceEvents.Append(TokenId, T0, [new NewDeviceEventRow("A1", AdeDeviceEventKind.Added), new NewDeviceEventRow("B2", AdeDeviceEventKind.Modified, "Model, Color")]));
+        Write(s => s.DeviceEvents.Append(TokenId, T0.AddDays(10), [new NewDeviceEventRow("A1", AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS")]));
+        Write(s => s.DeviceEvents.Append(TokenId, T0.AddDays(10), []));
 
         var events = Store.Engine.Devices.GetEvents(new DeviceEventQuery(TokenId)).ToList();
         Assert.Equal(
