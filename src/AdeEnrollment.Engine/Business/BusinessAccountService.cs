@@ -31,6 +31,9 @@ public sealed partial class BusinessAccountService
         this.host = host;
     }
 
+    /// <summary>The store the account's budget and Retry-After block are kept in (shared by every process).</summary>
+    internal AdeStore Store => store;
+
     [GeneratedRegex("^(BUSINESS|SCHOOL)API\\.[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", RegexOptions.CultureInvariant)]
     private static partial Regex ClientIdPattern();
 
@@ -75,16 +78,15 @@ public sealed partial class BusinessAccountService
             var tokenUri = CheckUri("TokenUri", args.TokenUri) ?? AppleTokenUri;
             var serviceUri = CheckUri("ServiceUri", args.ServiceUri) ?? (school ? SchoolServiceUri : BusinessServiceUri);
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
-            store.WriteSql((c, tx) =>
+            var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now);
+            store.Write(s =>
             {
-                if (c.Scalar<long>("SELECT COUNT(*) FROM business_account WHERE client_id = $c", ("$c", clientId)) > 0)
+                if (s.Business.AccountExists(clientId))
                 {
                     throw ErrorCatalog.BusinessAccountExists(clientId);
                 }
 
-                c.Execute("INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at) VALUES ($id, $c, $k, $s, $p, $t, $u, $at)",
-                    ("$id", id.ToString()), ("$c", clientId), ("$k", keyId.ToLowerInvariant()), ("$s", school ? "school.api" : "business.api"),
-                    ("$p", sealedKey), ("$t", tokenUri.ToString()), ("$u", serviceUri.ToString()), ("$at", SqliteExtensions.ToUnixMs(now)));
+                s.Business.InsertAccount(row, sealedKey);
                 return 0;
             });
             host.WriteVerbose($"Stored API account '{clientId}' ({(school ? "Apple School Manager" : "Apple Business")}); its private key is encrypted in the store.");
@@ -127,28 +129,17 @@ public sealed partial class BusinessAccountService
 
     public IReadOnlyList<AdeBusinessAccount> Get(string? clientId = null)
     {
-        var all = store.ReadSql(c =>
+        var all = store.Read(s => s.Business.Accounts()).Select(r => new AdeBusinessAccount
         {
-            using var cmd = c.Command("SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at FROM business_account ORDER BY client_id");
-            using var r = cmd.ExecuteReader();
-            var list = new List<AdeBusinessAccount>();
-            while (r.Read())
-            {
-                list.Add(new AdeBusinessAccount
-                {
-                    Id = Guid.Parse(r.GetString(0)),
-                    ClientId = r.GetString(1),
-                    KeyId = r.GetString(2),
-                    Scope = r.GetString(3),
-                    Kind = r.GetString(3) == "school.api" ? "School" : "Business",
-                    TokenUri = new Uri(r.GetString(4)),
-                    ServiceUri = new Uri(r.GetString(5)),
-                    CreatedAt = SqliteExtensions.ToTime(r.GetInt64(6)),
-                });
-            }
-
-            return list;
-        });
+            Id = r.Id,
+            ClientId = r.ClientId,
+            KeyId = r.KeyId,
+            Scope = r.Scope,
+            Kind = r.Scope == "school.api" ? "School" : "Business",
+            TokenUri = new Uri(r.TokenUri),
+            ServiceUri = new Uri(r.ServiceUri),
+            CreatedAt = r.CreatedAt,
+        }).ToList();
         return clientId is null ? all : Wildcard.Select(all, a => a.ClientId, clientId);
     }
 
@@ -186,11 +177,7 @@ public sealed partial class BusinessAccountService
         }
 
         // secure_delete zeroes the row's old content; the -wal is then checkpointed and truncated (docs/security.md).
-        store.WriteRemovingSecretsSql((c, tx) =>
-        {
-            c.Execute("DELETE FROM business_activity WHERE account_id = $id", ("$id", account.Id.ToString()));
-            return c.Execute("DELETE FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
-        });
+        store.WriteRemovingSecrets(s => s.Business.DeleteAccount(account.Id));
         BusinessClient.Forget(account);
         return true;
     }
@@ -198,12 +185,7 @@ public sealed partial class BusinessAccountService
     /// <summary>The decrypted private key, for signing an assertion only. The caller disposes it.</summary>
     internal ECDsa OpenKey(AdeBusinessAccount account)
     {
-        var sealedKey = store.ReadSql(c =>
-        {
-            using var cmd = c.Command("SELECT private_key FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
-            using var r = cmd.ExecuteReader();
-            return r.Read() ? (byte[])r.GetValue(0) : null;
-        }) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
+        var sealedKey = store.Read(s => s.Business.PrivateKey(account.Id)) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
         var pkcs8 = store.Unseal(sealedKey, KeyPurpose(account.Id), $"API account '{account.ClientId}'",
             $"Store the account's key again: Remove-AdeBusinessAccount -ClientId '{account.ClientId}', then New-AdeBusinessAccount with the key's .pem file (or a new key generated in the portal).");
         try

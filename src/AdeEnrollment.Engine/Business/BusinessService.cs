@@ -369,14 +369,12 @@ public sealed class BusinessService
             var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
             var a = Attributes(data);
             var now = time.GetUtcNow();
-            store.WriteSql((c, tx) => c.Execute(
-                """
-                INSERT INTO business_activity (id, account_id, activity_type, server_id, server_name, token_id, device_count, serials, status, sub_status, created_at, checked_at)
-                VALUES ($id, $acc, $type, $sid, $sname, $tid, $n, $serials, $status, $sub, $at, $at)
-                """,
-                ("$id", id), ("$acc", client.Account.Id.ToString()), ("$type", type), ("$sid", target?.Id), ("$sname", target?.Name),
-                ("$tid", (token?.Id ?? target?.TokenId)?.ToString()), ("$n", batch.Length), ("$serials", JsonSerializer.Serialize(batch, BusinessJson.Default.StringArray)),
-                ("$status", Str(a, "status") ?? "IN_PROGRESS"), ("$sub", Str(a, "subStatus")), ("$at", SqliteExtensions.ToUnixMs(now))));
+            store.Write(s =>
+            {
+                s.Business.InsertActivity(new BusinessActivityRow(id, client.Account.Id, type, target?.Id, target?.Name, token?.Id ?? target?.TokenId, batch.Length, batch,
+                    Str(a, "status") ?? "IN_PROGRESS", Str(a, "subStatus"), null, now, null, now));
+                return 0;
+            });
             host.WriteVerbose($"Apple accepted activity {id}: {type} for {Counted.Of(batch.Length, "device")}.");
             created.Add(GetStored(id)!);
         }
@@ -430,16 +428,8 @@ public sealed class BusinessService
     private DateTimeOffset PostAllowedAt(AdeBusinessAccount account)
     {
         var since = time.GetUtcNow() - TimeSpan.FromHours(1);
-        var times = store.ReadSql(c =>
-        {
-            using var cmd = c.Command("SELECT created_at FROM business_activity WHERE account_id = $a AND created_at > $since ORDER BY created_at",
-                ("$a", account.Id.ToString()), ("$since", SqliteExtensions.ToUnixMs(since)));
-            using var r = cmd.ExecuteReader();
-            var list = new List<long>();
-            while (r.Read()) list.Add(r.GetInt64(0));
-            return list;
-        });
-        return times.Count < Options.PostsPerHour ? DateTimeOffset.MinValue : SqliteExtensions.ToTime(times[times.Count - Options.PostsPerHour]) + TimeSpan.FromHours(1);
+        var times = store.Read(s => s.Business.ActivityTimes(account.Id, since));
+        return times.Count < Options.PostsPerHour ? DateTimeOffset.MinValue : times[times.Count - Options.PostsPerHour] + TimeSpan.FromHours(1);
     }
 
     /// <summary>Stored activities (newest first), optionally of one id; with <paramref name="refresh"/> unfinished ones are read from Apple first.</summary>
@@ -505,17 +495,19 @@ public sealed class BusinessService
         var a = Attributes(doc.RootElement.GetProperty("data"));
         var status = Str(a, "status") ?? "IN_PROGRESS";
         var sub = Str(a, "subStatus");
-        string? results = null;
+        List<BusinessDeviceResultRow>? results = null;
         if (status != "IN_PROGRESS" && Str(a, "downloadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var download))
         {
-            results = JsonSerializer.Serialize(ParseLog(client.Download(download)), BusinessJson.Default.ListAdeOrgDeviceResult);
+            results = ParseLog(client.Download(download)).Select(r => new BusinessDeviceResultRow(r.SerialNumber, r.Status, r.Detail)).ToList();
         }
 
         var completed = Date(a, "completedDateTime") ?? (status != "IN_PROGRESS" ? time.GetUtcNow() : null);
-        store.WriteSql((c, tx) => c.Execute(
-            "UPDATE business_activity SET status = $s, sub_status = $sub, completed_at = $done, results = COALESCE($r, results), checked_at = $now WHERE id = $id",
-            ("$s", status), ("$sub", sub), ("$done", completed is { } d ? SqliteExtensions.ToUnixMs(d) : null), ("$r", results),
-            ("$now", SqliteExtensions.ToUnixMs(time.GetUtcNow())), ("$id", id)));
+        var checkedAt = time.GetUtcNow();
+        store.Write(s =>
+        {
+            s.Business.UpdateActivity(id, status, sub, completed, results, checkedAt);
+            return 0;
+        });
         return GetStored(id)!;
     }
 
@@ -551,40 +543,27 @@ public sealed class BusinessService
     {
         var accounts = Accounts.Get().ToDictionary(a => a.Id);
         var tokenNames = tokens.GetTokens().ToDictionary(t => t.Id, t => t.Name);
-        return store.ReadSql(c =>
+        return store.Read(s => s.Business.Activities(id, accountId)).Select(r =>
         {
-            using var cmd = c.Command(
-                """
-                SELECT id, account_id, activity_type, server_id, server_name, token_id, device_count, status, sub_status, results, created_at, completed_at
-                FROM business_activity WHERE ($id IS NULL OR id = $id COLLATE NOCASE) AND ($acc IS NULL OR account_id = $acc) ORDER BY created_at DESC, id
-                """, ("$id", id), ("$acc", accountId?.ToString()));
-            using var r = cmd.ExecuteReader();
-            var list = new List<AdeOrgDeviceActivity>();
-            while (r.Read())
+            var results = r.Results?.Select(x => new AdeOrgDeviceResult(x.SerialNumber, x.Status, x.Detail)).ToList() ?? [];
+            return new AdeOrgDeviceActivity
             {
-                var results = r.GetStringOrNull(9) is { } json ? JsonSerializer.Deserialize(json, BusinessJson.Default.ListAdeOrgDeviceResult) ?? [] : [];
-                var tokenId = r.GetStringOrNull(5) is { } t ? Guid.Parse(t) : (Guid?)null;
-                list.Add(new AdeOrgDeviceActivity
-                {
-                    Id = r.GetString(0),
-                    Account = accounts.TryGetValue(Guid.Parse(r.GetString(1)), out var acc) ? acc.ClientId : r.GetString(1),
-                    Action = r.GetString(2) switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" },
-                    MdmServerId = r.GetStringOrNull(3),
-                    MdmServer = r.GetStringOrNull(4),
-                    Token = tokenId is { } tid && tokenNames.TryGetValue(tid, out var name) ? name : null,
-                    DeviceCount = r.GetInt32(6),
-                    Status = r.GetString(7),
-                    SubStatus = r.GetStringOrNull(8),
-                    Devices = ValueList.Of(results),
-                    Succeeded = results.Count(x => x.Status == "SUCCESS"),
-                    Failed = results.Count(x => x.Status != "SUCCESS"),
-                    CreatedAt = SqliteExtensions.ToTime(r.GetInt64(10)),
-                    CompletedAt = r.GetInt64OrNull(11) is { } done ? SqliteExtensions.ToTime(done) : null,
-                });
-            }
-
-            return list;
-        });
+                Id = r.Id,
+                Account = accounts.TryGetValue(r.AccountId, out var acc) ? acc.ClientId : r.AccountId.ToString(),
+                Action = r.ActivityType switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" },
+                MdmServerId = r.ServerId,
+                MdmServer = r.ServerName,
+                Token = r.TokenId is { } tid && tokenNames.TryGetValue(tid, out var name) ? name : null,
+                DeviceCount = r.DeviceCount,
+                Status = r.Status,
+                SubStatus = r.SubStatus,
+                Devices = ValueList.Of(results),
+                Succeeded = results.Count(x => x.Status == "SUCCESS"),
+                Failed = results.Count(x => x.Status != "SUCCESS"),
+                CreatedAt = r.CreatedAt,
+                CompletedAt = r.CompletedAt,
+            };
+        }).ToList();
     }
 
     // ---- JSON:API reading -----------------------------------------------------------------------------------------------
@@ -624,10 +603,4 @@ public sealed class BusinessService
 
     private static DateTimeOffset? Date(JsonElement e, string name)
         => Str(e, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d) ? d : null;
-}
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<AdeOrgDeviceResult>))]
-internal sealed partial class BusinessJson : System.Text.Json.Serialization.JsonSerializerContext
-{
 }

@@ -192,6 +192,17 @@ internal static class Schema
         ALTER TABLE device ADD COLUMN released_at INTEGER NULL;
         ALTER TABLE token ADD COLUMN terms_not_signed_at INTEGER NULL;
         """,
+        // 6: Apple's request budget of a Business API account, shared by every process of the store: the requests sent
+        // in the current window and the time a 429 Retry-After asked to wait until.
+        """
+        ALTER TABLE business_account ADD COLUMN blocked_until INTEGER NULL;
+        CREATE TABLE business_request (
+            account_id      TEXT NOT NULL REFERENCES business_account(id) ON DELETE CASCADE,
+            method          TEXT NOT NULL,   -- GET or POST
+            at              INTEGER NOT NULL
+        );
+        CREATE INDEX business_request_account ON business_request (account_id, method, at);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.Support;
 
 namespace AdeEnrollment.Engine.Tests.Business;
 
@@ -289,5 +292,58 @@ public sealed class BusinessApiTests
         fx.Engine.Business.WaitForLimit = true;
         fx.Engine.Business.GetMdmServers();
         Assert.NotEmpty(fx.Waits);
+    }
+
+    /// <summary>A second engine on the same store file, as a second scheduled script would open it (no state shared in memory but the access token).</summary>
+    private static AdeEngine SecondEngine(BusinessFixture fx, RecordingHost host)
+        => new(AdeStore.Open(fx.Sim.Store.Path), host, fx.Sim.Time, new AppleClientFactory(fx.Sim.Time, host, null, new AppleClientOptions
+        {
+            DelayTimeProvider = new InstantDelays(),
+            MaxRetryAttempts = 2,
+            Sessions = new AppleSessionCache(),
+        }), fx.Options);
+
+    [Fact]
+    public void Two_engines_on_one_store_share_the_get_budget()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
+        var other = SecondEngine(fx, new RecordingHost());
+        fx.Engine.Business.GetMdmServers();
+        other.Business.GetMdmServers();
+        // the budget is counted in the store, not in this process
+        Assert.Equal(2, fx.Sim.Store.Read(s => s.Business.Requests(fx.Stored.Id, "GET", fx.Sim.Time.GetUtcNow() - TimeSpan.FromMinutes(1))).Count);
+        var before = fx.Simulator.GetRequests("/v1/*").Count;
+        var e = Assert.Throws<AdeException>(() => other.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Equal(before, fx.Simulator.GetRequests("/v1/*").Count);
+        fx.Sim.Advance(TimeSpan.FromMinutes(1));
+        other.Business.GetMdmServers();
+    }
+
+    [Fact]
+    public void A_Retry_After_seen_by_one_engine_holds_back_the_other_until_it_passed()
+    {
+        using var fx = new BusinessFixture();
+        var other = SecondEngine(fx, new RecordingHost());
+        fx.Engine.Business.GetMdmServers();
+        fx.Simulator.BusinessGetsPerMinute = 1;
+        fx.Sim.Advance(TimeSpan.FromSeconds(61));
+        fx.Engine.Business.GetMdmServers();
+        var first = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", first.ErrorId);
+        Assert.True(fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id)) > fx.Sim.Time.GetUtcNow());
+        var sent = fx.Simulator.GetRequests("/v1/*").Count;
+        // the other engine never sends while Apple's Retry-After holds, and reports the same time
+        var e = Assert.Throws<AdeException>(() => other.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal(first.Message, e.Message);
+        Assert.Equal(sent, fx.Simulator.GetRequests("/v1/*").Count);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+        // with -WaitForLimit the other engine waits for that time instead (the simulator's minute has passed by then)
+        other.Business.WaitForLimit = true;
+        fx.Simulator.BusinessGetsPerMinute = null;
+        other.Business.GetMdmServers();
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
     }
 }
