@@ -8,7 +8,13 @@ using AdeEnrollment.Engine.Tokens;
 namespace AdeEnrollment.Engine.Business;
 
 /// <summary>What New-AdeBusinessAccount stores.</summary>
-public sealed record NewBusinessAccountArgs(string ClientId, string KeyId, string KeyPath, Uri? TokenUri = null, Uri? ServiceUri = null);
+/// <remarks>
+/// <paramref name="GetsPerMinute"/> and <paramref name="PostsPerHour"/> set the budget the engine keeps with this account
+/// (null: <see cref="BusinessClientOptions"/>' defaults). Apple publishes no numbers; raise them only when Apple's
+/// answers (no 429) show the organisation allows more.
+/// </remarks>
+public sealed record NewBusinessAccountArgs(string ClientId, string KeyId, string KeyPath, Uri? TokenUri = null, Uri? ServiceUri = null,
+    int? GetsPerMinute = null, int? PostsPerHour = null);
 
 /// <summary>
 /// API accounts in the store: client ID, key ID and the EC P-256 private key, encrypted under the store key and bound
@@ -31,6 +37,11 @@ public sealed partial class BusinessAccountService
         this.host = host;
     }
 
+    /// <summary>The highest per-account budgets accepted (well above anything observed at Apple).</summary>
+    public const int MaxGetsPerMinute = 6000;
+
+    public const int MaxPostsPerHour = 600;
+
     /// <summary>The store the account's budget and Retry-After block are kept in (shared by every process).</summary>
     internal AdeStore Store => store;
 
@@ -51,6 +62,16 @@ public sealed partial class BusinessAccountService
         if (!Guid.TryParseExact(keyId, "D", out _))
         {
             throw ErrorCatalog.ArgumentInvalid("KeyId", keyId, "a key ID is a UUID such as e339d085-a821-438a-a527-d044edacf50a.");
+        }
+
+        if (args.GetsPerMinute is { } gets && gets is < 1 or > MaxGetsPerMinute)
+        {
+            throw ErrorCatalog.ArgumentInvalid("GetPerMinute", gets.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {MaxGetsPerMinute} GET requests per minute (default 20).");
+        }
+
+        if (args.PostsPerHour is { } posts && posts is < 1 or > MaxPostsPerHour)
+        {
+            throw ErrorCatalog.ArgumentInvalid("PostPerHour", posts.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {MaxPostsPerHour} activities per hour (default 10).");
         }
 
         var school = clientId.StartsWith("SCHOOLAPI.", StringComparison.Ordinal);
@@ -78,7 +99,8 @@ public sealed partial class BusinessAccountService
             var tokenUri = CheckUri("TokenUri", args.TokenUri) ?? AppleTokenUri;
             var serviceUri = CheckUri("ServiceUri", args.ServiceUri) ?? (school ? SchoolServiceUri : BusinessServiceUri);
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
-            var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now);
+            var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now,
+                args.GetsPerMinute, args.PostsPerHour);
             store.Write(s =>
             {
                 if (s.Business.AccountExists(clientId))
@@ -139,6 +161,8 @@ public sealed partial class BusinessAccountService
             TokenUri = new Uri(r.TokenUri),
             ServiceUri = new Uri(r.ServiceUri),
             CreatedAt = r.CreatedAt,
+            GetsPerMinute = r.GetsPerMinute,
+            PostsPerHour = r.PostsPerHour,
         }).ToList();
         return clientId is null ? all : Wildcard.Select(all, a => a.ClientId, clientId);
     }

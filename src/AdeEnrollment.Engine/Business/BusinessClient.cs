@@ -392,9 +392,10 @@ internal sealed class BusinessClient
 
             s.Business.PruneRequests(account.Id, windowStart);
             var sent = s.Business.Requests(account.Id, "GET", windowStart);
-            if (sent.Count >= options.GetsPerMinute)
+            var budget = account.GetsPerMinute ?? options.GetsPerMinute;
+            if (sent.Count >= budget)
             {
-                return sent[sent.Count - options.GetsPerMinute] + TimeSpan.FromMinutes(1);
+                return sent[sent.Count - budget] + TimeSpan.FromMinutes(1);
             }
 
             s.Business.AddRequest(account.Id, "GET", now);

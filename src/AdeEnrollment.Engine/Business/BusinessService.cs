@@ -119,7 +119,7 @@ public sealed class BusinessService
 
     /// <summary>
     /// The organisation's devices, streamed: one page of at most 1000 devices is read, filtered and yielded before the
-    /// next is requested. The only state kept across pages is the serial → server index of assigned devices.
+    /// next is requested. The serial → server index of assigned devices is kept in the store for the read, not in memory.
     /// </summary>
     public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
     {
@@ -187,54 +187,81 @@ public sealed class BusinessService
     {
         var servers = GetMdmServers(query.Account);
         var wanted = WantedServers(servers, query.MdmServer);
-        // serial → server id, from each server's device linkage (a few requests for the whole organisation)
-        var index = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        if (query.Status != "UNASSIGNED")
+        // serial → server id, from each server's device linkage (a few requests for the whole organisation). The index
+        // is kept in the store for the length of this read, not in memory: memory stays flat however many devices are
+        // assigned, and each page of devices looks up only its own serials.
+        var run = Guid.NewGuid();
+        var indexed = 0;
+        try
         {
-            foreach (var server in wanted ?? servers)
+            if (query.Status != "UNASSIGNED")
             {
-                foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
+                foreach (var server in wanted ?? servers)
                 {
-                    using (page)
+                    foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
                     {
-                        foreach (var item in Data(page))
+                        using (page)
                         {
-                            if (Str(item, "id") is { } serial)
+                            var pairs = Data(page).Select(item => Str(item, "id")).Where(serial => !string.IsNullOrEmpty(serial))
+                                .Select(serial => (serial!, server.Id)).ToList();
+                            if (pairs.Count > 0)
                             {
-                                index[serial] = server.Id;
+                                var at = time.GetUtcNow();
+                                store.Write(s =>
+                                {
+                                    s.Business.AddDeviceServers(run, pairs, at);
+                                    return 0;
+                                });
+                                indexed += pairs.Count;
                             }
                         }
                     }
                 }
             }
-        }
 
-        var pageNumber = 0;
-        var seen = 0;
-        foreach (var page in Pages(client, "orgDevices?"))
-        {
-            using (page)
+            var pageNumber = 0;
+            var seen = 0;
+            foreach (var page in Pages(client, "orgDevices?"))
             {
-                pageNumber++;
-                foreach (var item in Data(page))
+                using (page)
                 {
-                    seen++;
-                    var serial = Str(item, "id") ?? Str(Attributes(item), "serialNumber") ?? "";
-                    var device = ToDevice(item, client, index.GetValueOrDefault(serial), servers, includeAppleCare: false);
-                    if (!Matches(device, query, wanted))
+                    pageNumber++;
+                    var items = Data(page).ToList();
+                    var assigned = indexed == 0 ? [] : items.Where(i => Str(Attributes(i), "status") != "UNASSIGNED").Select(SerialOf).Where(x => x.Length > 0).ToList();
+                    var serverOf = assigned.Count == 0 ? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>() : store.Read(s => s.Business.DeviceServers(run, assigned));
+                    foreach (var item in items)
                     {
-                        continue;
+                        seen++;
+                        var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false);
+                        if (!Matches(device, query, wanted))
+                        {
+                            continue;
+                        }
+
+                        yield return query.IncludeAppleCare ? WithAppleCare(client, device) : device;
                     }
-
-                    yield return query.IncludeAppleCare ? WithAppleCare(client, device) : device;
                 }
-            }
 
-            host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+                host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+            }
+        }
+        finally
+        {
+            if (indexed > 0)
+            {
+                var stale = time.GetUtcNow() - TimeSpan.FromDays(1);
+                store.Write(s =>
+                {
+                    s.Business.DropDeviceServers(run, stale);
+                    return 0;
+                });
+            }
         }
 
         host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", "done", Completed: true));
     }
+
+    private static string SerialOf(JsonElement item) => Str(item, "id") ?? Str(Attributes(item), "serialNumber") ?? "";
 
     /// <summary>The servers a -MdmServer filter names (server name with wildcards, server id, or the name of a stored token); null without a filter.</summary>
     private static IReadOnlyList<AdeMdmServer>? WantedServers(IReadOnlyList<AdeMdmServer> servers, string? filter)
@@ -429,7 +456,8 @@ public sealed class BusinessService
     {
         var since = time.GetUtcNow() - TimeSpan.FromHours(1);
         var times = store.Read(s => s.Business.ActivityTimes(account.Id, since));
-        return times.Count < Options.PostsPerHour ? DateTimeOffset.MinValue : times[times.Count - Options.PostsPerHour] + TimeSpan.FromHours(1);
+        var budget = account.PostsPerHour ?? Options.PostsPerHour;
+        return times.Count < budget ? DateTimeOffset.MinValue : times[times.Count - budget] + TimeSpan.FromHours(1);
     }
 
     /// <summary>Stored activities (newest first), optionally of one id; with <paramref name="refresh"/> unfinished ones are read from Apple first.</summary>

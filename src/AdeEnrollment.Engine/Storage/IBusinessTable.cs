@@ -1,7 +1,8 @@
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>A stored Apple Business / School API account, without its private key.</summary>
-internal sealed record BusinessAccountRow(Guid Id, string ClientId, string KeyId, string Scope, string TokenUri, string ServiceUri, DateTimeOffset CreatedAt);
+internal sealed record BusinessAccountRow(Guid Id, string ClientId, string KeyId, string Scope, string TokenUri, string ServiceUri, DateTimeOffset CreatedAt,
+    int? GetsPerMinute = null, int? PostsPerHour = null);
 
 /// <summary>What an activity did to one device (from Apple's activity log).</summary>
 internal sealed record BusinessDeviceResultRow(string SerialNumber, string Status, string? Detail);
@@ -63,6 +64,17 @@ internal partial interface IBusinessTable
 
     /// <summary>Forgets the counted requests of the account sent before <paramref name="before"/>.</summary>
     void PruneRequests(Guid accountId, DateTimeOffset before);
+
+    // ---- the serial -> server index of one inventory read -------------------------------------------------------------
+
+    /// <summary>Adds a page of (serial, server id) pairs to the index of read <paramref name="runId"/> (a serial seen again keeps its last server).</summary>
+    void AddDeviceServers(Guid runId, IReadOnlyList<(string SerialNumber, string ServerId)> page, DateTimeOffset at);
+
+    /// <summary>The server ids of those <paramref name="serialNumbers"/> that are in the index of read <paramref name="runId"/> (serials case-insensitive).</summary>
+    IReadOnlyDictionary<string, string> DeviceServers(Guid runId, IReadOnlyCollection<string> serialNumbers);
+
+    /// <summary>Drops the index of read <paramref name="runId"/>, and every index made before <paramref name="staleBefore"/> (a read that never ended).</summary>
+    void DropDeviceServers(Guid runId, DateTimeOffset staleBefore);
 
     // ---- activities -------------------------------------------------------------------------------------------------
 

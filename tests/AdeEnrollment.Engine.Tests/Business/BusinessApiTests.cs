@@ -346,4 +346,42 @@ public sealed class BusinessApiTests
         other.Business.GetMdmServers();
         Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
     }
+
+    [Fact]
+    public void The_serial_to_server_index_lives_in_the_store_for_one_read_only()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 2 });
+        fx.Simulator.AddOrgDevices(3);
+        fx.Simulator.AddDevices("Contoso iPads", 5);
+        long Indexed() => (long)RawSqlite.Scalar(fx.Sim.Store.Path, "SELECT COUNT(*) FROM business_device_server")!;
+        var seenDuringRead = new List<long>();
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).Select(d => { seenDuringRead.Add(Indexed()); return d; }).ToList();
+        Assert.Equal(8, all.Count);
+        Assert.Equal(5, all.Count(d => d.MdmServer == "Contoso iPads" && d.MdmServerId is not null));
+        Assert.All(seenDuringRead, n => Assert.Equal(5, n));
+        Assert.Equal(0, Indexed());
+        // a read stopped early (Select-Object -First) drops its index too
+        Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).Take(1));
+        Assert.Equal(0, Indexed());
+    }
+
+    [Fact]
+    public void An_accounts_own_budget_replaces_the_default_and_is_checked()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000 });
+        var sa = fx.Simulator.NewBusinessAccount(out var pem);
+        var key = fx.Sim.Temp.File("second.pem");
+        File.WriteAllText(key, pem);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(
+            new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, GetsPerMinute: 0))).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(
+            new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, PostsPerHour: 100_000))).ErrorId);
+        Assert.Single(fx.Engine.Business.Accounts.Get()); // nothing stored
+        var stored = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, GetsPerMinute: 1, PostsPerHour: 7))!;
+        Assert.Equal(1, stored.GetsPerMinute);
+        Assert.Equal(7, stored.PostsPerHour);
+        fx.Engine.Business.GetMdmServers(sa.ClientId);
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers(sa.ClientId)).ErrorId);
+        fx.Engine.Business.GetMdmServers(fx.Stored.ClientId); // the other account keeps the engine's budget
+    }
 }

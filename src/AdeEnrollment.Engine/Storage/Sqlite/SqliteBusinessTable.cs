@@ -14,15 +14,18 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
 
     public IReadOnlyList<BusinessAccountRow> Accounts()
     {
-        using var cmd = connection.Command("SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at FROM business_account ORDER BY client_id");
+        using var cmd = connection.Command(
+            "SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour FROM business_account ORDER BY client_id");
         using var r = cmd.ExecuteReader();
         int id = r.GetOrdinal("id"), client = r.GetOrdinal("client_id"), key = r.GetOrdinal("key_id"), scope = r.GetOrdinal("scope"),
-            tokenUri = r.GetOrdinal("token_uri"), serviceUri = r.GetOrdinal("service_uri"), created = r.GetOrdinal("created_at");
+            tokenUri = r.GetOrdinal("token_uri"), serviceUri = r.GetOrdinal("service_uri"), created = r.GetOrdinal("created_at"),
+            gets = r.GetOrdinal("gets_per_minute"), posts = r.GetOrdinal("posts_per_hour");
         var list = new List<BusinessAccountRow>();
         while (r.Read())
         {
             list.Add(new BusinessAccountRow(Guid.Parse(r.GetString(id)), r.GetString(client), r.GetString(key), r.GetString(scope),
-                r.GetString(tokenUri), r.GetString(serviceUri), SqliteExtensions.ToTime(r.GetInt64(created))));
+                r.GetString(tokenUri), r.GetString(serviceUri), SqliteExtensions.ToTime(r.GetInt64(created)),
+                r.IsDBNull(gets) ? null : r.GetInt32(gets), r.IsDBNull(posts) ? null : r.GetInt32(posts)));
         }
 
         return list;
@@ -33,9 +36,12 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
 
     public void InsertAccount(BusinessAccountRow row, byte[] sealedPrivateKey)
         => connection.Execute(
-            "INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at) VALUES ($id, $c, $k, $s, $p, $t, $u, $at)",
+            """
+            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour)
+            VALUES ($id, $c, $k, $s, $p, $t, $u, $at, $gets, $posts)
+            """,
             ("$id", row.Id.ToString()), ("$c", row.ClientId), ("$k", row.KeyId), ("$s", row.Scope), ("$p", sealedPrivateKey),
-            ("$t", row.TokenUri), ("$u", row.ServiceUri), ("$at", SqliteExtensions.ToUnixMs(row.CreatedAt)));
+            ("$t", row.TokenUri), ("$u", row.ServiceUri), ("$at", SqliteExtensions.ToUnixMs(row.CreatedAt)), ("$gets", row.GetsPerMinute), ("$posts", row.PostsPerHour));
 
     public byte[]? PrivateKey(Guid accountId)
     {
@@ -72,6 +78,43 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
     public void PruneRequests(Guid accountId, DateTimeOffset before)
         => connection.Execute("DELETE FROM business_request WHERE account_id = $a AND at <= $before",
             ("$a", accountId.ToString()), ("$before", SqliteExtensions.ToUnixMs(before)));
+
+    // ---- the serial -> server index of one inventory read -------------------------------------------------------------
+
+    public void AddDeviceServers(Guid runId, IReadOnlyList<(string SerialNumber, string ServerId)> page, DateTimeOffset at)
+    {
+        using var insert = connection.Command(
+            "INSERT INTO business_device_server (run_id, serial_number, server_id, created_at) VALUES ($r, $s, $id, $at) ON CONFLICT (run_id, serial_number) DO UPDATE SET server_id = excluded.server_id",
+            ("$r", runId.ToString()), ("$s", ""), ("$id", ""), ("$at", SqliteExtensions.ToUnixMs(at)));
+        insert.Prepare();
+        foreach (var (serial, server) in page)
+        {
+            insert.Parameters["$s"].Value = serial;
+            insert.Parameters["$id"].Value = server;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    public IReadOnlyDictionary<string, string> DeviceServers(Guid runId, IReadOnlyCollection<string> serialNumbers)
+    {
+        var found = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        using var select = connection.Command("SELECT server_id FROM business_device_server WHERE run_id = $r AND serial_number = $s", ("$r", runId.ToString()), ("$s", ""));
+        select.Prepare();
+        foreach (var serial in serialNumbers)
+        {
+            select.Parameters["$s"].Value = serial;
+            if (select.ExecuteScalar() is string server)
+            {
+                found[serial] = server;
+            }
+        }
+
+        return found;
+    }
+
+    public void DropDeviceServers(Guid runId, DateTimeOffset staleBefore)
+        => connection.Execute("DELETE FROM business_device_server WHERE run_id = $r OR created_at < $stale",
+            ("$r", runId.ToString()), ("$stale", SqliteExtensions.ToUnixMs(staleBefore)));
 
     // ---- activities -------------------------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ public abstract class BusinessTableContract : IDisposable
     [Fact]
     public void Account_round_trips_every_column_and_its_key_is_read_only_by_id()
     {
-        var row = Account("BUSINESSAPI.2f0d3c6e-8f0c-4d3e-9a55-9d6b3c1e0a11");
+        var row = Account("BUSINESSAPI.2f0d3c6e-8f0c-4d3e-9a55-9d6b3c1e0a11") with { GetsPerMinute = 120, PostsPerHour = 12 };
         byte[] key = [1, 2, 3, 250];
         Write(b => b.InsertAccount(row, key));
         Assert.Equal(row, Assert.Single(Read(b => b.Accounts())));
@@ -128,6 +128,27 @@ public abstract class BusinessTableContract : IDisposable
         Assert.Null(Read(b => b.BlockedUntil(b2.Id)));
         Write(b => b.SetBlockedUntil(a.Id, null));
         Assert.Null(Read(b => b.BlockedUntil(a.Id)));
+    }
+
+    [Fact]
+    public void Device_server_index_is_per_read_last_write_wins_and_is_dropped_with_stale_reads()
+    {
+        Guid run = Guid.NewGuid(), other = Guid.NewGuid(), stale = Guid.NewGuid();
+        Write(b =>
+        {
+            b.AddDeviceServers(run, [("C02AAAAAAAAA", "S1"), ("C02BBBBBBBBB", "S1")], T0);
+            b.AddDeviceServers(run, [("C02BBBBBBBBB", "S2")], T0);
+            b.AddDeviceServers(other, [("C02AAAAAAAAA", "S9")], T0);
+            b.AddDeviceServers(stale, [("C02CCCCCCCCC", "S3")], T0.AddDays(-2));
+        });
+        var found = Read(b => b.DeviceServers(run, ["c02aaaaaaaaa", "C02BBBBBBBBB", "C02ZZZZZZZZZ"]));
+        Assert.Equal(2, found.Count);
+        Assert.Equal("S1", found["C02AAAAAAAAA"]);
+        Assert.Equal("S2", found["C02BBBBBBBBB"]);
+        Write(b => b.DropDeviceServers(run, T0.AddDays(-1)));
+        Assert.Empty(Read(b => b.DeviceServers(run, ["C02AAAAAAAAA"])));
+        Assert.Empty(Read(b => b.DeviceServers(stale, ["C02CCCCCCCCC"])));
+        Assert.Equal("S9", Read(b => b.DeviceServers(other, ["C02AAAAAAAAA"]))["C02AAAAAAAAA"]);
     }
 
     [Fact]
