@@ -384,4 +384,70 @@ public sealed class BusinessApiTests
         Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers(sa.ClientId)).ErrorId);
         fx.Engine.Business.GetMdmServers(fx.Stored.ClientId); // the other account keeps the engine's budget
     }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Inventory_copes_with_shuffled_pages_and_with_or_without_a_paging_total(bool shuffled, bool total)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 3 });
+        fx.Simulator.ShuffledOrder = shuffled;
+        fx.Simulator.PagingTotal = total;
+        var bought = fx.Simulator.AddOrgDevices(7).Select(d => d.SerialNumber).ToHashSet();
+        var assigned = fx.Simulator.AddDevices("Contoso iPads", 5).Select(d => d.SerialNumber).ToHashSet();
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToList();
+        Assert.Equal(12, all.Count);
+        Assert.Equal(bought.Concat(assigned).Order(), all.Select(d => d.SerialNumber).Order());
+        Assert.All(all.Where(d => assigned.Contains(d.SerialNumber)), d => Assert.Equal("Contoso iPads", d.MdmServer));
+        Assert.All(all.Where(d => bought.Contains(d.SerialNumber)), d => Assert.Null(d.MdmServer));
+        // the switch is visible on the wire: a shuffled listing is not in serial order; the total is there or not
+        var body = fx.Simulator.GetRequests("/v1/orgDevices").Count;
+        Assert.True(body >= 4);
+        var sorted = all.Select(d => d.SerialNumber).SequenceEqual(all.Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.Equal(!shuffled, sorted);
+    }
+
+    private static byte[] MigrationBody(string type, string? serverId, DateTimeOffset? deadline, params string[] serials)
+        => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["data"] = new Dictionary<string, object?>
+            {
+                ["type"] = "orgDeviceActivities",
+                ["attributes"] = new Dictionary<string, object?>
+                {
+                    ["activityType"] = type,
+                    ["activityTypeMetadata"] = deadline is { } d ? new Dictionary<string, string> { ["mdmMigrationDeadlineDateTime"] = d.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) } : null,
+                },
+                ["relationships"] = new Dictionary<string, object?>
+                {
+                    ["mdmServer"] = serverId is null ? null : new { data = new { type = "mdmServers", id = serverId } },
+                    ["devices"] = new { data = serials.Select(x => new { type = "orgDevices", id = x }).ToArray() },
+                },
+            },
+        }));
+
+    [Fact]
+    public void Devices_in_an_MDM_migration_are_read_like_any_and_an_API_before_2_3_refuses_migrations_with_a_catalogued_error()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToArray();
+        var server = fx.Engine.Business.ResolveServer("Contoso iPads", null);
+        var client = fx.Engine.Business.Client(null);
+        // another tool (or the portal) schedules a no-erase migration: the devices carry the 2.3 migration attributes
+        client.Post("orgDeviceActivities", MigrationBody("ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE", server.Id, fx.Sim.Time.GetUtcNow().AddDays(30), serials)).Dispose();
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        Assert.All(fx.Simulator.GetOrgDevices().Where(d => serials.Contains(d.SerialNumber)), d => Assert.Equal("REQUESTED", d.MdmMigrationStatus));
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)).ToList();
+        Assert.Equal(2, read.Count);
+        Assert.All(read, d => { Assert.Equal("ASSIGNED", d.Status); Assert.Equal("Contoso iPads", d.MdmServer); });
+        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "ASSIGNED")).Count(d => serials.Contains(d.SerialNumber)));
+        // a cancel of a device not migrating fails that device in the log, not the request
+        client.Post("orgDeviceActivities", MigrationBody("CANCEL_MDM_MIGRATION", null, null, serials[0])).Dispose();
+        fx.Simulator.MigrationActivities = false;
+        var e = Assert.Throws<AdeException>(() => client.Post("orgDeviceActivities", MigrationBody("CANCEL_MDM_MIGRATION", null, null, serials[1])));
+        Assert.Equal("BusinessRequestFailed", e.ErrorId);
+        Assert.Contains("400", e.Message, StringComparison.Ordinal);
+    }
 }
