@@ -311,6 +311,12 @@ internal sealed class BusinessClient
 
     private async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
     {
+        // the client asks for no compression: a compressed answer is refused unread (no decompression, so no bomb)
+        if (response.Content.Headers.ContentEncoding.Count > 0)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a compressed answer (Content-Encoding), which the client did not ask for");
+        }
+
         if (response.Content.Headers.ContentLength is { } length && length > options.MaxResponseBytes)
         {
             throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");

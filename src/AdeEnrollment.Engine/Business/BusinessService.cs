@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
 
@@ -155,6 +156,7 @@ public sealed class BusinessService
 
             using (doc)
             {
+                CheckItem(doc.RootElement.TryGetProperty("data", out var one) ? one : default, "GET /v1/orgDevices/{id}");
                 string? serverId = null;
                 if (Str(Attributes(doc.RootElement.GetProperty("data")), "status") == "ASSIGNED")
                 {
@@ -393,6 +395,7 @@ public sealed class BusinessService
             client.WaitUntil(PostAllowedAt(client.Account), "POST");
             using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
             var data = doc.RootElement.GetProperty("data");
+            CheckItem(data, "POST /v1/orgDeviceActivities");
             var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
             var a = Attributes(data);
             var now = time.GetUtcNow();
@@ -520,6 +523,7 @@ public sealed class BusinessService
     private AdeOrgDeviceActivity Poll(string id, BusinessClient client)
     {
         using var doc = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=status,subStatus,createdDateTime,completedDateTime,downloadUrl");
+        CheckItem(doc.RootElement.GetProperty("data"), "GET /v1/orgDeviceActivities/{id}");
         var a = Attributes(doc.RootElement.GetProperty("data"));
         var status = Str(a, "status") ?? "IN_PROGRESS";
         var sub = Str(a, "subStatus");
@@ -596,24 +600,119 @@ public sealed class BusinessService
 
     // ---- JSON:API reading -----------------------------------------------------------------------------------------------
 
-    /// <summary>Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting links.next).</summary>
+    /// <summary>Longest serial number (a device's id) accepted in an answer; longer is a broken or hostile answer.</summary>
+    internal const int MaxSerialLength = 64;
+
+    /// <summary>Longest other id (server, activity) accepted in an answer.</summary>
+    internal const int MaxIdLength = 128;
+
+    /// <summary>Longest attribute text accepted in an answer.</summary>
+    internal const int MaxTextLength = 1024;
+
+    /// <summary>Longest paging cursor accepted.</summary>
+    internal const int MaxCursorLength = 4096;
+
+    /// <summary>
+    /// Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting
+    /// links.next). Each page is checked before it is used: no more items than asked for, ids and texts within their
+    /// lengths and free of control characters, a cursor within its length and never one seen before (a loop).
+    /// </summary>
     private IEnumerable<JsonDocument> Pages(BusinessClient client, string pathWithQuery)
     {
         var separator = pathWithQuery.EndsWith('?') ? "" : "&";
+        var endpoint = "GET /v1/" + pathWithQuery.Split('?')[0];
+        var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? cursor = null;
         for (var page = 0; page < 100_000; page++)
         {
             var url = pathWithQuery + separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture)
                       + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
             var doc = client.Get(url);
-            cursor = doc.RootElement.TryGetProperty("meta", out var meta) && meta.TryGetProperty("paging", out var paging) ? Str(paging, "nextCursor") : null;
+            cursor = CheckPage(doc, endpoint, cursors);
             yield return doc;
             if (string.IsNullOrEmpty(cursor))
             {
                 yield break;
             }
         }
+
+        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "more than 100,000 pages");
     }
+
+    /// <summary>Checks a page (disposing it when it is refused); returns its next cursor.</summary>
+    private string? CheckPage(JsonDocument doc, string endpoint, HashSet<string> cursors)
+    {
+        try
+        {
+            var count = doc.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array ? d.GetArrayLength() : 0;
+            if (count > Options.PageSize)
+            {
+                throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"{count:N0} items on a page, more than the {Options.PageSize:N0} asked for");
+            }
+
+            foreach (var item in Data(doc))
+            {
+                CheckItem(item, endpoint);
+            }
+
+            var cursor = doc.RootElement.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("paging", out var paging)
+                ? Str(paging, "nextCursor") : null;
+            if (!string.IsNullOrEmpty(cursor))
+            {
+                if (cursor.Length > MaxCursorLength || TextRules.HasUnsafe(cursor))
+                {
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"a cursor of {cursor.Length:N0} characters or with control characters");
+                }
+
+                if (!cursors.Add(cursor))
+                {
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a cursor that was already read (the pages would never end)");
+                }
+            }
+
+            return cursor;
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One resource of an answer: its id within its length, every attribute text within its length, no control characters in ids.</summary>
+    internal static void CheckItem(JsonElement item, string endpoint)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "an item that is not an object");
+        }
+
+        var max = Str(item, "type") == "orgDevices" ? MaxSerialLength : MaxIdLength;
+        if (Str(item, "id") is { } id && (id.Length > max || TextRules.HasUnsafe(id)))
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"an id of {id.Length:N0} characters or with control characters");
+        }
+
+        var a = Attributes(item);
+        if (a.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        foreach (var p in a.EnumerateObject())
+        {
+            foreach (var v in p.Value.ValueKind == JsonValueKind.Array ? p.Value.EnumerateArray() : Enumerable.Repeat(p.Value, 1))
+            {
+                if (v.ValueKind == JsonValueKind.String && v.GetString() is { } text
+                    && (text.Length > (p.Name == "serialNumber" ? MaxSerialLength : MaxTextLength) || (p.Name == "serialNumber" && TextRules.HasUnsafe(text))))
+                {
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"attribute {Short(p.Name)} of {text.Length:N0} characters or with control characters");
+                }
+            }
+        }
+    }
+
+    private static string Short(string name) => name.Length <= 40 && !TextRules.HasUnsafe(name) ? name : "(unnamed)";
 
     private static IEnumerable<JsonElement> Data(JsonDocument doc)
         => doc.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array ? d.EnumerateArray() : [];
@@ -621,8 +720,9 @@ public sealed class BusinessService
     private static JsonElement Attributes(JsonElement item)
         => item.ValueKind == JsonValueKind.Object && item.TryGetProperty("attributes", out var a) ? a : default;
 
+    /// <summary>A string member (neutralised: control characters never reach the output), or null.</summary>
     private static string? Str(JsonElement e, string name)
-        => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? TextRules.Neutralise(v.GetString()) : null;
 
     private static IEnumerable<string> Strings(JsonElement e, string name)
         => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
