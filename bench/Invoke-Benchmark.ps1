@@ -18,6 +18,8 @@ param(
     # The organisation inventory is compared at 20,000 and $Devices; 10,000 devices are assigned in activities.
     [int] $OrgSmallDevices = 20000,
     [int] $OrgAssignDevices = 10000,
+    # Tokens of ManyTokens, which share the -Devices devices (2,000 is Intune's limit; fewer for trying the harness).
+    [int] $Tokens = 2000,
     [string] $ResultsFolder = (Join-Path $PSScriptRoot 'results')
 )
 
@@ -54,11 +56,11 @@ if ($only) {
 }
 
 function Invoke-Scenario {
-    param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath)
+    param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath, [string[]] $Extra = @())
     if ($only -and $only -notcontains $Id) { return [ordered]@{ id = $Id; ok = $false; skipped = $true; error = 'skipped'; processSeconds = 0 } }
     $resultPath = Join-Path $scratch "$Id.json"
     $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-Scenario.ps1'),
-        '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch $Id), '-StorePath', $StorePath, '-ResultPath', $resultPath)
+        '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch $Id), '-StorePath', $StorePath, '-ResultPath', $resultPath) + $Extra
     Write-Host ("{0,-22} {1,9:N0} devices ... " -f $Id, $Count) -NoNewline
     $load = Get-LoadAverage
     $watch = [Diagnostics.Stopwatch]::StartNew()
@@ -109,6 +111,7 @@ try {
     $runs.OrgInventorySmall = Invoke-Scenario 'OrgInventorySmall' 'OrgInventory' $OrgSmallDevices (Join-Path $scratch 'org-small.db')
     $runs.OrgInventory = Invoke-Scenario 'OrgInventory' 'OrgInventory' $Devices (Join-Path $scratch 'org.db')
     $runs.OrgAssign = Invoke-Scenario 'OrgAssign' 'OrgAssign' $OrgAssignDevices (Join-Path $scratch 'org-assign.db')
+    $runs.ManyTokens = Invoke-Scenario 'ManyTokens' 'ManyTokens' $Devices (Join-Path $scratch 'many-tokens.db') -Extra @('-Tokens', $Tokens)
 } finally {
     foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
     Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
@@ -124,8 +127,9 @@ $perDeviceBig = if (Get-Figure $big) { $big.seconds / $Devices } else { $null }
 $perDeviceRatio = if ($perDeviceSmall -and $perDeviceBig) { $perDeviceBig / $perDeviceSmall } else { $null }
 $memoryRatio = if ((Get-Figure $small 'peakWorkingSetBytes') -and (Get-Figure $big 'peakWorkingSetBytes')) { $big.peakWorkingSetBytes / $small.peakWorkingSetBytes } else { $null }
 $rawRatio = if ((Get-Figure $big) -and (Get-Figure $runs.RawBaseline)) { $big.seconds / $runs.RawBaseline.seconds } else { $null }
-$n = '{0:N0}' -f $Devices; $ns = '{0:N0}' -f $SmallDevices; $nos = '{0:N0}' -f $OrgSmallDevices; $noa = '{0:N0}' -f $OrgAssignDevices
+$nos = '{0:N0}' -f $OrgSmallDevices; $noa = '{0:N0}' -f $OrgAssignDevices
 $orgMemoryRatio = if ((Get-Figure $runs.OrgInventorySmall 'peakWorkingSetBytes') -and (Get-Figure $runs.OrgInventory 'peakWorkingSetBytes')) { $runs.OrgInventory.peakWorkingSetBytes / $runs.OrgInventorySmall.peakWorkingSetBytes } else { $null }
+$n = '{0:N0}' -f $Devices; $ns = '{0:N0}' -f $SmallDevices; $nt = '{0:N0}' -f $Tokens; $perToken = '{0:N0}' -f [math]::Floor($Devices / $Tokens)
 $mb = { param($b) if ($null -eq $b) { 'n/a' } else { '{0:N0} MB' -f ($b / 1MB) } }
 $sec = { param($s) if ($null -eq $s) { 'n/a' } elseif ($s -lt 1) { '{0:N1} ms' -f ($s * 1000) } else { '{0:N2} s' -f $s } }
 $x = { param($r) if ($null -eq $r) { 'n/a' } else { '{0:N2}×' -f $r } }
@@ -151,6 +155,8 @@ $rows = @(
     @{ id = 'orgInventoryPeakMemory'; scenario = "Peak working set, org inventory of $n"; value = (Get-Figure $runs.OrgInventory 'peakWorkingSetBytes'); kind = 'bytes'; limit = $null; target = '—' }
     @{ id = 'orgInventoryMemoryRatio'; scenario = "Peak working set, org inventory $n ÷ $nos"; value = $orgMemoryRatio; kind = 'ratio'; limit = 1.5; target = '≤ 1.5×'; source = 'issue 14' }
     @{ id = 'orgAssign'; scenario = "Set-AdeOrgDeviceServer -Wait, $noa devices in activities of 1,000 (simulator clock, engine's default budget)"; value = (Get-Figure $runs.OrgAssign); kind = 'seconds'; limit = $null; target = '—' }
+    @{ id = 'manyTokensFirstPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens × $perToken devices, all due (full syncs)"; value = (Get-Figure $runs.ManyTokens 'firstPassSeconds'); kind = 'seconds'; limit = 10; target = '≤ 10 s'; source = 'issue 12' }
+    @{ id = 'manyTokensSecondPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens, none due"; value = (Get-Figure $runs.ManyTokens 'secondPassSeconds'); kind = 'seconds'; limit = 1; target = '≤ 1 s'; source = 'issue 12' }
 )
 foreach ($row in $rows) {
     $row.met = if ($null -eq $row.limit) { $null } elseif ($null -eq $row.value) { $false } else { $row.value -le $row.limit }
@@ -186,6 +192,8 @@ $report = [ordered]@{
         orgInventorySeconds = Get-Figure $runs.OrgInventory
         orgInventoryMemoryRatio = $orgMemoryRatio
         orgAssignSeconds = Get-Figure $runs.OrgAssign
+        manyTokensFirstPassSeconds = Get-Figure $runs.ManyTokens 'firstPassSeconds'
+        manyTokensSecondPassSeconds = Get-Figure $runs.ManyTokens 'secondPassSeconds'
     }
     targets = @($rows | Where-Object { $null -ne $_.limit } | ForEach-Object {
         [ordered]@{ id = $_.id; scenario = $_.scenario; measured = $_.value; display = $_.display; target = $_.target; limit = $_.limit; met = $_.met; source = $_.source }
