@@ -23,19 +23,33 @@ public sealed class StoreService
         return Directory.Exists(full) || (File.Exists(full) && new FileInfo(full).Length > 0);
     }
 
-    public AdeStoreInfo GetInfo() => store.ReadSql(c => new AdeStoreInfo
+    public AdeStoreInfo GetInfo() => store.Read(s =>
     {
-        Exists = true,
-        Path = store.Path,
-        SchemaVersion = (int)c.Scalar<long>("PRAGMA user_version"),
-        KeyProtection = store.KeyProtection.ToString(),
-        TokenCount = (int)c.Scalar<long>("SELECT count(*) FROM token"),
-        TokenRequestCount = (int)c.Scalar<long>("SELECT count(*) FROM token_request"),
-        ProfileCount = (int)c.Scalar<long>("SELECT count(*) FROM profile"),
-        DeviceCount = c.Scalar<long>("SELECT count(*) FROM device"),
-        SizeBytes = c.Scalar<long>("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"),
-        JournalRetentionDays = DeviceJournal.RetentionDays(c),
+        var facts = s.Meta.Facts();
+        return new AdeStoreInfo
+        {
+            Exists = true,
+            Path = store.Path,
+            Provider = store.Provider,
+            Server = store.Server,
+            Database = store.Database,
+            SchemaVersion = facts.SchemaVersion,
+            KeyProtection = store.KeyProtection.ToString(),
+            TokenCount = (int)facts.Tokens,
+            TokenRequestCount = (int)facts.TokenRequests,
+            ProfileCount = (int)facts.Profiles,
+            DeviceCount = facts.Devices,
+            SizeBytes = facts.SizeBytes,
+            JournalRetentionDays = JournalRetentionDays(s.Meta),
+        };
     });
+
+    /// <summary>Days the change journal keeps device events: the store's setting, else the default.</summary>
+    internal static int JournalRetentionDays(IMetaTable meta)
+        => meta.Get(DeviceJournal.RetentionKey) is { } v
+           && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var days)
+            ? days
+            : DeviceJournal.DefaultRetentionDays;
 
     public const int MinJournalRetentionDays = 1;
     public const int MaxJournalRetentionDays = 3650;
@@ -49,9 +63,9 @@ public sealed class StoreService
                 $"keep device events for {MinJournalRetentionDays} to {MaxJournalRetentionDays} days (the default is {DeviceJournal.DefaultRetentionDays}).");
         }
 
-        store.WriteSql((c, _) =>
+        store.Write(s =>
         {
-            DeviceJournal.SetRetentionDays(c, days);
+            s.Meta.Set(DeviceJournal.RetentionKey, days.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return 0;
         });
         return GetInfo();

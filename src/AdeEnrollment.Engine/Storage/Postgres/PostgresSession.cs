@@ -1,0 +1,31 @@
+using AdeEnrollment.Engine.Errors;
+using Npgsql;
+
+namespace AdeEnrollment.Engine.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL unit of work: the tables over one connection and its transaction (a write holds the store's write
+/// lock). A table that has no PostgreSQL implementation yet answers with the catalogued StoreNotSupported.
+/// </summary>
+internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, string location) : IStoreSession
+{
+    private IMetaTable? meta;
+
+    public ITokenTable Tokens => throw Missing("tokens");
+
+    public ITokenRequestTable TokenRequests => throw Missing("token requests");
+
+    public IProfileTable Profiles => throw Missing("profiles");
+
+    public IDeviceTable Devices => throw Missing("devices");
+
+    public IDeviceEventTable DeviceEvents => throw Missing("the device journal");
+
+    public ISyncTable Sync => throw Missing("sync state");
+
+    public IBusinessTable Business => throw Missing("Apple Business accounts");
+
+    public IMetaTable Meta => meta ??= new PostgresMetaTable(connection, transaction);
+
+    private AdeException Missing(string part) => ErrorCatalog.StoreNotSupported(location, "PostgreSQL", part);
+}
