@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using System.Globalization;
 
 namespace AdeEnrollment.Engine.Apple;

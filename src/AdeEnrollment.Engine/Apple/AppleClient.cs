@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Rules;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;

@@ -146,7 +146,7 @@ internal static class DeviceRepository
             if (profileUuid is null && (added || !string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase)))
             {
                 // The platform comes from the page in hand (no read per device): each one gets its own platform's default.
-                if (Rules.DevicePlatforms.Of(d.DeviceFamily, d.Os) is { } platform)
+                if (Model.DevicePlatforms.Of(d.DeviceFamily, d.Os) is { } platform)
                 {
                     if (!counts.WithoutProfile!.TryGetValue(platform, out var list))
                     {

@@ -39,7 +39,7 @@ public sealed class AdeDevice
     public string? DeviceFamily { get; internal init; }
 
     /// <summary>The platform read from DeviceFamily (or OS); null when Apple did not say (assignment then needs -Force).</summary>
-    public Model.DevicePlatform? Platform => Rules.DevicePlatforms.Of(DeviceFamily, OS);
+    public Model.DevicePlatform? Platform => DevicePlatforms.Of(DeviceFamily, OS);
 
     /// <summary>The enrollment profile's name, or an empty string when none: always filled (it feeds dynamic groups).</summary>
     public string EnrollmentProfileName { get; internal init; } = "";

@@ -1,5 +1,5 @@
 using AdeEnrollment.Engine.Model;
-namespace AdeEnrollment.Engine.Rules;
+namespace AdeEnrollment.Engine.Model;
 
 /// <summary>How a device's platform is read from what Apple reports about it.</summary>
 public static class DevicePlatforms

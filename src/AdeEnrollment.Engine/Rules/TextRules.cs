@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using AdeEnrollment.Engine.Errors;
 
-namespace AdeEnrollment.Engine;
+namespace AdeEnrollment.Engine.Rules;
 
 /// <summary>
 /// Rules for text that is stored and later shown in a terminal: control characters (C0, DEL, C1 — which includes
