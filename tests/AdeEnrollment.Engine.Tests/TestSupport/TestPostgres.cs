@@ -156,3 +156,24 @@ public sealed class TestPostgresSchema : IDisposable
         }
     }
 }
+
+/// <summary>Test stores on the PostgreSQL test server, one fresh schema each.</summary>
+public static class PostgresTestStores
+{
+    /// <summary>A <see cref="TestStore"/> (engine, fake clock, recording host) over a new PostgreSQL store in its own schema.</summary>
+    public static TestStore Create()
+    {
+        var schema = new TestPostgresSchema();
+        AdeStore? store = null;
+        return new TestStore(_ => store = schema.Open(), new Cleanup(() =>
+        {
+            store?.Release();
+            schema.Dispose();
+        }));
+    }
+
+    private sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+}
