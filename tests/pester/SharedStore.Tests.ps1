@@ -114,6 +114,12 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         { Get-AdeToken } | Should -Throw -ErrorId 'StoreNotSupported,*'
     }
 
+    It 'loads Npgsql only in the module''s own AssemblyLoadContext' {
+        Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+        [AdeEnrollment.Loader.LoadContext]::Current.Assemblies | Where-Object { $_.GetName().Name -eq 'Npgsql' } | Should -Not -BeNullOrEmpty
+        [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | Where-Object { $_.GetName().Name -eq 'Npgsql' } | Should -BeNullOrEmpty
+    }
+
     It 'Set-AdeStore keeps the journal retention in the server store' {
         Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
         (Set-AdeStore -JournalRetentionDays 30 -PassThru).JournalRetentionDays | Should -Be 30
