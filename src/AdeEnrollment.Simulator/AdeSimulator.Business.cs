@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using AdeEnrollment.Simulator.Business;
 using AdeEnrollment.Simulator.Service;
+using AdeEnrollment.Simulator.Service.Http;
 
 namespace AdeEnrollment.Simulator;
 
