@@ -127,10 +127,8 @@ public sealed class TestPostgresSchema : IDisposable
 
     public AdeStore Open(string passphrase = Passphrase) => AdeStore.Open(Connection(), System.Text.Encoding.UTF8.GetBytes(passphrase));
 
-    /// <summary>Runs SQL in this schema as the administrator.</summary>
-    public void Execute(string sql) => TestPostgres.Admin($"SET search_path = {Name}; {sql}");
-
-    public T? Scalar<T>(string sql)
+    /// <summary>Runs SQL in this schema as the administrator, with @named parameters.</summary>
+    public void Execute(string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
         connection.Open();
@@ -140,8 +138,31 @@ public sealed class TestPostgresSchema : IDisposable
         }
 
         using var command = new NpgsqlCommand(sql, connection);
-        var value = command.ExecuteScalar();
-        return value is null or DBNull ? default : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name.TrimStart('@'), value ?? DBNull.Value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    public T? Scalar<T>(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
+        connection.Open();
+        using (var set = new NpgsqlCommand($"SET search_path = {Name}", connection))
+        {
+            set.ExecuteNonQuery();
+        }
+
+        using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name.TrimStart('@'), value ?? DBNull.Value);
+        }
+
+        var result = command.ExecuteScalar();
+        return result is null or DBNull ? default : (T)Convert.ChangeType(result, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose()
@@ -161,9 +182,12 @@ public sealed class TestPostgresSchema : IDisposable
 public static class PostgresTestStores
 {
     /// <summary>A <see cref="TestStore"/> (engine, fake clock, recording host) over a new PostgreSQL store in its own schema.</summary>
-    public static TestStore Create()
+    public static TestStore Create() => Create(out _);
+
+    /// <summary><see cref="Create()"/>, and the schema, for tests that write rows of tables they do not test.</summary>
+    public static TestStore Create(out TestPostgresSchema created)
     {
-        var schema = new TestPostgresSchema();
+        var schema = created = new TestPostgresSchema();
         AdeStore? store = null;
         return new TestStore(_ => store = schema.Open(), new Cleanup(() =>
         {
