@@ -1,11 +1,9 @@
-using System.Text.Json;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Devices;
 
@@ -221,10 +219,11 @@ public sealed class DeviceActionService
                 }
             }
 
-            store.WriteSql((c, tx) => DeviceRepository.ApplyDetails(c, tx, token.Id, refreshed, now));
-            // One primary-key lookup per refreshed device (a batch holds at most 1000).
-            var after = refreshed.SelectMany(r => DeviceRepository.Query(store, new DeviceQuery(TokenId: token.Id, SerialNumber: r.SerialNumber)))
-                .ToDictionary(d => d.SerialNumber, StringComparer.Ordinal);
+            // One write for the batch; then, in one read, one primary-key lookup per refreshed device (at most 1000).
+            store.Write(s => DeviceRepository.ApplyDetails(s, token.Id, refreshed, now));
+            var after = store.Read(s => refreshed
+                .SelectMany(r => s.Devices.Query(new DeviceFilter(TokenId: token.Id, SerialNumber: r.SerialNumber)))
+                .ToDictionary(d => d.SerialNumber, StringComparer.Ordinal));
             foreach (var d in send)
             {
                 var answer = statuses[d.Serial];
@@ -261,28 +260,19 @@ public sealed class DeviceActionService
 
         if (succeeded.Count > 0)
         {
-            store.WriteSql((c, tx) =>
+            store.Write(s =>
             {
-                var json = JsonSerializer.Serialize(succeeded);
                 if (kind == Kind.ClearProfile)
                 {
-                    c.Execute(
-                        """
-                        UPDATE device SET profile_id = NULL, profile_uuid = NULL, profile_status = 'removed', updated_at = $now
-                        WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))
-                        """, ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()), ("$s", json));
-                    DeviceJournal.Write(c, tx, token.Id, now, send.Where(d => succeeded.Contains(d.Serial))
-                        .Select(d => new DeviceJournal.Entry(d.Serial, AdeDeviceEventKind.ProfileCleared, d.Profile.Length == 0 ? null : d.Profile)).ToList());
+                    s.Devices.MarkProfileCleared(token.Id, succeeded, now);
+                    s.DeviceEvents.Append(token.Id, now, send.Where(d => succeeded.Contains(d.Serial))
+                        .Select(d => new NewDeviceEventRow(d.Serial, AdeDeviceEventKind.ProfileCleared, d.Profile.Length == 0 ? null : d.Profile)).ToList());
                 }
                 else
                 {
                     // Released: Apple no longer assigns them; they are kept like devices removed in ABM and purged later.
-                    c.Execute(
-                        """
-                        UPDATE device SET released_at = $now, removed_at = coalesce(removed_at, $now), purge_after = coalesce(purge_after, $purge), updated_at = $now
-                        WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))
-                        """, ("$now", ToUnixMs(now)), ("$purge", ToUnixMs(now + DeviceRepository.PurgeDelay)), ("$t", token.Id.ToString()), ("$s", json));
-                    DeviceJournal.Write(c, tx, token.Id, now, succeeded.Select(s => new DeviceJournal.Entry(s, AdeDeviceEventKind.Released)).ToList());
+                    s.Devices.MarkReleased(token.Id, succeeded, now, now + DeviceRepository.PurgeDelay);
+                    s.DeviceEvents.Append(token.Id, now, succeeded.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Released)).ToList());
                 }
 
                 return 0;
@@ -308,7 +298,7 @@ public sealed class DeviceActionService
         Device = device,
     };
 
-    /// <summary>The store's devices for the serials, all tokens: one query over a JSON array.</summary>
+    /// <summary>The store's devices for the serials, all tokens: one read.</summary>
     private Dictionary<string, List<Known>> Lookup(IReadOnlyList<DeviceTarget> wanted)
     {
         var map = new Dictionary<string, List<Known>>(StringComparer.Ordinal);
@@ -317,23 +307,12 @@ public sealed class DeviceActionService
             return map;
         }
 
-        return store.ReadSql(c =>
+        foreach (var row in store.Read(s => s.Devices.Find(wanted.Select(w => w.SerialNumber).Distinct(StringComparer.Ordinal).ToList())))
         {
-            using var command = c.Command(
-                """
-                SELECT d.serial_number, d.token_id, t.name, coalesce(p.name, '')
-                FROM json_each($s) j CROSS JOIN device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
-                WHERE d.serial_number = j.value
-                """, ("$s", JsonSerializer.Serialize(wanted.Select(w => w.SerialNumber).Distinct().ToArray())));
-            using var r = command.ExecuteReader();
-            while (r.Read())
-            {
-                var k = new Known(r.GetString(0), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3));
-                if (!map.TryGetValue(k.Serial, out var list)) map[k.Serial] = list = [];
-                list.Add(k);
-            }
+            if (!map.TryGetValue(row.SerialNumber, out var list)) map[row.SerialNumber] = list = [];
+            list.Add(new Known(row.SerialNumber, row.TokenId, row.Token, row.Profile));
+        }
 
-            return map;
-        });
+        return map;
     }
 }

@@ -29,10 +29,10 @@ public sealed class DeviceService
     }
 
     /// <summary>Streams the devices that match; nothing is held in memory beyond the current row.</summary>
-    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.StreamSql(DeviceRepository.Query(store, query));
+    public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(s => DeviceRepository.Query(s, query));
 
     /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
-    public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => DeviceJournal.Query(store, query);
+    public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => store.Stream(s => DeviceJournal.Query(s, query));
 
     /// <summary>Removes one device by serial (within <paramref name="tokenId"/> when given). Returns the number removed.</summary>
     public int Remove(string serialNumber, Guid? tokenId)
@@ -78,8 +78,7 @@ public sealed class DeviceService
                     continue;
                 }
 
-                removed += store.WriteSql((c, _) => c.Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s",
-                    ("$t", device.TokenId.ToString()), ("$s", device.SerialNumber)));
+                removed += store.Write(s => s.Devices.Delete(device.TokenId, device.SerialNumber));
                 if (inAbm)
                 {
                     stillInAbm.Add(device.SerialNumber);

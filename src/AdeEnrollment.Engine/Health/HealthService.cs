@@ -5,7 +5,6 @@ using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Security;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Health;
 
@@ -75,7 +74,7 @@ public sealed class HealthService
 
     private AdeHealthResult StoreCheck()
     {
-        var version = store.ReadSql(c => (int)c.Scalar<long>("PRAGMA user_version"));
+        var version = store.Read(s => s.Meta.ReadSchemaVersion());
         if (version != Schema.LatestVersion)
         {
             return Result("Store", "", AdeHealthStatus.Fail, $"The store '{store.Path}' has schema version {version}; this module expects {Schema.LatestVersion}.",
@@ -97,7 +96,7 @@ public sealed class HealthService
     }
 
     private sealed record TokenState(DateTimeOffset? TermsNotSigned, DateTimeOffset? LastSuccess, string? LeaseId, DateTimeOffset? LeaseExpires,
-        List<(string Family, long Count)> Unassigned, long HeldAfterFailure);
+        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure);
 
     private IEnumerable<AdeHealthResult> TokenChecks(AdeToken token, DateTimeOffset now, TimeSpan threshold)
     {
@@ -190,41 +189,16 @@ public sealed class HealthService
             : Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Pass, "No device is held back after a FAILED assignment.", "");
     }
 
-    private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.ReadSql(c =>
+    private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.Read(s =>
     {
-        var id = tokenId.ToString();
-        var terms = c.Scalar<long?>("SELECT terms_not_signed_at FROM token WHERE id = $t", ("$t", id));
-        DateTimeOffset? lastSuccess = null, leaseExpires = null;
-        string? leaseId = null;
-        using (var command = c.Command("SELECT last_success_at, lease_id, lease_expires_at FROM sync_state WHERE token_id = $t", ("$t", id)))
-        using (var r = command.ExecuteReader())
-        {
-            if (r.Read())
-            {
-                lastSuccess = r.GetInt64OrNull(0) is { } ls ? ToTime(ls) : null;
-                leaseId = r.GetStringOrNull(1);
-                leaseExpires = r.GetInt64OrNull(2) is { } le ? ToTime(le) : null;
-            }
-        }
-
-        var unassigned = new List<(string, long)>();
-        using (var command = c.Command(
-            """
-            SELECT coalesce(device_family, ''), count(*) FROM device
-            WHERE token_id = $t AND removed_at IS NULL AND profile_id IS NULL AND coalesce(device_assigned_date, updated_at) < $before
-            GROUP BY 1 ORDER BY 1
-            """, ("$t", id), ("$before", ToUnixMs(now - threshold))))
-        using (var r = command.ExecuteReader())
-        {
-            while (r.Read())
-            {
-                unassigned.Add((r.GetString(0), r.GetInt64(1)));
-            }
-        }
-
-        var held = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL AND assign_failed_at > $since",
-            ("$t", id), ("$since", ToUnixMs(now - AssignmentService.FailedCooldown)));
-        return new TokenState(terms is { } t ? ToTime(t) : null, lastSuccess, leaseId, leaseExpires, unassigned, held);
+        var sync = s.Sync.HealthState(tokenId);
+        return new TokenState(
+            s.Tokens.TermsNotSignedSince(tokenId),
+            sync?.LastSuccessAt,
+            sync?.LeaseId,
+            sync?.LeaseExpiresAt,
+            s.Devices.CountWithoutProfile(tokenId, now - threshold),
+            s.Devices.CountAssignFailedSince(tokenId, now - AssignmentService.FailedCooldown));
     });
 
     private static AdeHealthResult Result(string check, string token, AdeHealthStatus status, string detail, string remedy)

@@ -1,6 +1,85 @@
+using AdeEnrollment.Engine.Model;
+
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>The home of table device (the devices Apple reported for each token and what was assigned to them).</summary>
 internal partial interface IDeviceTable
 {
+    /// <summary>
+    /// The devices that match <paramref name="filter"/>, ordered by token name then serial number, streamed row by
+    /// row (never the whole set in memory). Each device carries its token's name and scope tags and its profile's name.
+    /// </summary>
+    IEnumerable<AdeDevice> Query(DeviceFilter filter);
+
+    /// <summary>What the store holds for these serials of one token (the serials it does not know are left out).</summary>
+    IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials);
+
+    /// <summary>Every token's device with one of these serials (a serial may be known under several tokens).</summary>
+    IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials);
+
+    /// <summary>
+    /// Apple's details written over stored devices of one token: a field the details leave out (null) keeps its stored
+    /// value, except the profile fields, the migration deadline and the replacement flag, which are Apple's answer as
+    /// given. A new profile UUID is linked to the token's profile with that UUID. Unknown serials are not added.
+    /// Returns the number of devices updated.
+    /// </summary>
+    int ApplyDetails(Guid tokenId, IReadOnlyList<DeviceDetailsRow> details, DateTimeOffset now);
+
+    /// <summary>Deletes one device of one token; returns 1, or 0 when the store does not hold it.</summary>
+    int Delete(Guid tokenId, string serialNumber);
+
+    /// <summary>Apple cleared the devices' profile: no profile, status removed. Returns the number of devices changed.</summary>
+    int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now);
+
+    /// <summary>
+    /// The devices were released at Apple: released now, and removed from ABM (kept until <paramref name="purgeAfter"/>)
+    /// unless already removed, whose removal and purge dates stay. Returns the number of devices changed.
+    /// </summary>
+    int MarkReleased(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now, DateTimeOffset purgeAfter);
+
+    /// <summary>
+    /// Devices of a token that ABM assigns but that have no profile, assigned in ABM (or, when Apple gave no date,
+    /// last updated) before <paramref name="before"/>: counts by device family ("" when unknown), ordered by family.
+    /// </summary>
+    IReadOnlyList<DeviceFamilyCount> CountWithoutProfile(Guid tokenId, DateTimeOffset before);
+
+    /// <summary>Devices of a token that ABM assigns and whose last assignment Apple answered FAILED after <paramref name="since"/>.</summary>
+    long CountAssignFailedSince(Guid tokenId, DateTimeOffset since);
 }
+
+/// <summary>
+/// Filters of a device query; null or false means "any". <see cref="SerialNumber"/> is matched exactly (as stored:
+/// upper case); patterns are the caller's business.
+/// </summary>
+internal sealed record DeviceFilter(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false,
+    bool RemovedFromAbm = false, string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null);
+
+/// <summary>
+/// A device's record as Apple describes it (a sync page or the details of POST /devices), in the store's terms:
+/// <see cref="ProfileStatus"/> lower case, no empty profile UUID (null instead).
+/// </summary>
+internal sealed record DeviceDetailsRow(
+    string SerialNumber,
+    string? Model = null,
+    string? Description = null,
+    string? Color = null,
+    string? AssetTag = null,
+    string? Os = null,
+    string? DeviceFamily = null,
+    string? ProfileUuid = null,
+    string? ProfileStatus = null,
+    DateTimeOffset? ProfileAssignTime = null,
+    DateTimeOffset? ProfilePushTime = null,
+    DateTimeOffset? AssignedAt = null,
+    string? AssignedBy = null,
+    DateTimeOffset? MdmMigrationDeadline = null,
+    bool? IsReplacementDevice = null);
+
+/// <summary>What the store holds for a device: Apple's fields as last written, and whether ABM still assigns it.</summary>
+internal sealed record DeviceStateRow(DeviceDetailsRow Details, bool RemovedFromAbm);
+
+/// <summary>A stored device named by serial and token, with its token's and profile's names ("" when no profile).</summary>
+internal sealed record DeviceRefRow(string SerialNumber, Guid TokenId, string Token, string Profile);
+
+/// <summary>A number of devices of one device family ("" when Apple did not say).</summary>
+internal sealed record DeviceFamilyCount(string Family, long Count);

@@ -1,4 +1,8 @@
+using System.Text;
+using System.Text.Json;
+using AdeEnrollment.Engine.Model;
 using Microsoft.Data.Sqlite;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Storage.Sqlite;
 
@@ -7,4 +11,99 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
 {
     private readonly SqliteConnection connection = connection;
     private readonly SqliteTransaction? transaction = transaction;
+
+    public int Append(Guid tokenId, DateTimeOffset at, IReadOnlyCollection<NewDeviceEventRow> events)
+    {
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+
+        // One INSERT … SELECT over a JSON array of [serial, kind, detail] for the whole batch, in the batch's order.
+        var json = new StringBuilder(events.Count * 40).Append('[');
+        var first = true;
+        foreach (var e in events)
+        {
+            if (!first) json.Append(',');
+            first = false;
+            json.Append('[').Append(JsonSerializer.Serialize(e.SerialNumber)).Append(',').Append(JsonSerializer.Serialize(e.Kind.ToString()))
+                .Append(',').Append(e.Detail is null ? "null" : JsonSerializer.Serialize(e.Detail)).Append(']');
+        }
+
+        json.Append(']');
+        using var command = Command(
+            """
+            INSERT INTO device_event (token_id, serial_number, at, kind, detail)
+            SELECT $t, json_extract(j.value, '$[0]'), $at, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]')
+            FROM json_each($events) j ORDER BY j.key
+            """,
+            ("$t", tokenId.ToString()), ("$at", ToUnixMs(at)), ("$events", json.ToString()));
+        return command.ExecuteNonQuery();
+    }
+
+    public IEnumerable<DeviceEventRow> Query(DeviceEventFilter filter)
+    {
+        var filters = new List<string>();
+        var parameters = new List<(string Name, object? Value)>();
+        if (filter.TokenId is { } tokenId)
+        {
+            filters.Add("e.token_id = $t");
+            parameters.Add(("$t", tokenId.ToString()));
+        }
+
+        if (filter.SerialNumber is { } serial)
+        {
+            filters.Add("e.serial_number = $s");
+            parameters.Add(("$s", serial));
+        }
+
+        if (filter.Since is { } since)
+        {
+            filters.Add("e.at >= $since");
+            parameters.Add(("$since", ToUnixMs(since)));
+        }
+
+        if (filter.AfterId is { } after)
+        {
+            filters.Add("e.id > $after");
+            parameters.Add(("$after", after));
+        }
+
+        if (filter.Kinds is { Count: > 0 } kinds)
+        {
+            filters.Add("e.kind IN (SELECT value FROM json_each($k))");
+            parameters.Add(("$k", JsonSerializer.Serialize(kinds.Select(k => k.ToString()).ToArray())));
+        }
+
+        using var command = Command(
+            $"""
+            SELECT e.id, e.at, e.kind, e.serial_number, e.detail, e.token_id, t.name AS token_name
+            FROM device_event e LEFT JOIN token t ON t.id = e.token_id
+            {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
+            ORDER BY e.id
+            """, [.. parameters]);
+        using var r = command.ExecuteReader();
+        int id = r.GetOrdinal("id"), at = r.GetOrdinal("at"), kind = r.GetOrdinal("kind"), serialNumber = r.GetOrdinal("serial_number"),
+            detail = r.GetOrdinal("detail"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name");
+        while (r.Read())
+        {
+            // A kind this version does not know (written by a newer one) reads as Modified rather than failing the query.
+            var k = Enum.TryParse<AdeDeviceEventKind>(r.GetString(kind), out var parsed) ? parsed : AdeDeviceEventKind.Modified;
+            yield return new DeviceEventRow(r.GetInt64(id), ToTime(r.GetInt64(at)), k, r.GetString(serialNumber), r.GetStringOrNull(detail),
+                Guid.Parse(r.GetString(token)), r.GetStringOrNull(tokenName));
+        }
+    }
+
+    public int DeleteBefore(DateTimeOffset cutoff)
+    {
+        using var command = Command("DELETE FROM device_event WHERE at < $cutoff", ("$cutoff", ToUnixMs(cutoff)));
+        return command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.Command(sql, parameters);
+        command.Transaction = transaction;
+        return command;
+    }
 }

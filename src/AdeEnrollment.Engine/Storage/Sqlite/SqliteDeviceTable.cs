@@ -1,4 +1,7 @@
+using System.Text.Json;
+using AdeEnrollment.Engine.Model;
 using Microsoft.Data.Sqlite;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Storage.Sqlite;
 
@@ -7,4 +10,335 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
 {
     private readonly SqliteConnection connection = connection;
     private readonly SqliteTransaction? transaction = transaction;
+
+    /// <summary>
+    /// The parameters of Apple's fields of a device, in the order <see cref="BindDetails"/> binds them: a statement
+    /// that writes a <see cref="DeviceDetailsRow"/> names these first in its parameter list, then its own.
+    /// </summary>
+    internal static readonly string[] DetailParameters =
+        ["$s", "$model", "$desc", "$color", "$asset", "$os", "$family", "$pu", "$ps", "$pat", "$ppt", "$dad", "$dab", "$mmd", "$rep"];
+
+    /// <summary>Binds Apple's fields of <paramref name="d"/> to a statement prepared with <see cref="DetailParameters"/> first.</summary>
+    internal static void BindDetails(SqliteStatement statement, DeviceDetailsRow d)
+    {
+        statement.Bind(0, d.SerialNumber);
+        statement.Bind(1, d.Model);
+        statement.Bind(2, d.Description);
+        statement.Bind(3, d.Color);
+        statement.Bind(4, d.AssetTag);
+        statement.Bind(5, d.Os);
+        statement.Bind(6, d.DeviceFamily);
+        statement.Bind(7, d.ProfileUuid);
+        statement.Bind(8, d.ProfileStatus);
+        statement.Bind(9, Ms(d.ProfileAssignTime));
+        statement.Bind(10, Ms(d.ProfilePushTime));
+        statement.Bind(11, Ms(d.AssignedAt));
+        statement.Bind(12, d.AssignedBy);
+        statement.Bind(13, Ms(d.MdmMigrationDeadline));
+        statement.Bind(14, d.IsReplacementDevice is { } r ? (r ? 1L : 0L) : null);
+    }
+
+    public IEnumerable<AdeDevice> Query(DeviceFilter filter)
+    {
+        // Only the filters given are in the WHERE clause: "($s IS NULL OR d.serial_number = $s)" would keep SQLite from
+        // using an index, and one serial among 200,000 would be a scan of every device.
+        var filters = new List<string>(5);
+        var parameters = new List<(string Name, object? Value)>(3);
+        if (filter.TokenId is { } tokenId)
+        {
+            filters.Add("d.token_id = $t");
+            parameters.Add(("$t", tokenId.ToString()));
+        }
+
+        if (filter.SerialNumber is { } serial)
+        {
+            filters.Add("d.serial_number = $s");
+            parameters.Add(("$s", serial));
+        }
+
+        if (filter.ProfileId is { } profileId)
+        {
+            filters.Add("d.profile_id = $p");
+            parameters.Add(("$p", profileId.ToString()));
+        }
+
+        if (filter.Unassigned)
+        {
+            filters.Add("d.profile_id IS NULL");
+        }
+
+        if (filter.RemovedFromAbm)
+        {
+            filters.Add("d.removed_at IS NOT NULL");
+        }
+
+        if (filter.LastAssignmentResult is { } result)
+        {
+            filters.Add("d.last_attempt_result = $lar");
+            parameters.Add(("$lar", result));
+        }
+
+        if (filter.ReplacementDevice)
+        {
+            filters.Add("d.is_replacement_device = 1");
+        }
+
+        if (filter.MigrationDeadlineBefore is { } deadline)
+        {
+            filters.Add("d.mdm_migration_deadline < $mmd");
+            parameters.Add(("$mmd", ToUnixMs(deadline)));
+        }
+
+        using var command = Command(
+            $"""
+            SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
+                   p.name AS profile_name, d.profile_id, d.profile_status, d.profile_assign_time, d.profile_push_time,
+                   d.device_assigned_date, d.device_assigned_by, d.removed_at, d.purge_after,
+                   t.name AS token_name, t.id AS token_id, t.scope_tags AS token_scope_tags,
+                   d.mdm_migration_deadline, d.is_replacement_device, d.last_attempt_at, d.last_attempt_profile,
+                   d.last_attempt_result, d.released_at
+            FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
+            ORDER BY t.name, d.serial_number
+            """,
+            [.. parameters]);
+        using var reader = command.ExecuteReader();
+        var map = new DeviceMapper(reader);
+        while (reader.Read())
+        {
+            yield return map.Read();
+        }
+    }
+
+    public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials)
+    {
+        var states = new Dictionary<string, DeviceStateRow>(serials.Count, StringComparer.Ordinal);
+        if (serials.Count == 0)
+        {
+            return states;
+        }
+
+        using var command = Command(
+            // CROSS JOIN keeps the serials as the outer loop: one primary-key probe per serial, never a scan.
+            """
+            SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family, d.profile_uuid,
+                   d.profile_status, d.device_assigned_by, d.profile_assign_time, d.profile_push_time, d.device_assigned_date,
+                   d.mdm_migration_deadline, d.is_replacement_device, d.removed_at
+            FROM json_each($s) j CROSS JOIN device d WHERE d.token_id = $t AND d.serial_number = j.value
+            """,
+            ("$s", JsonSerializer.Serialize(serials)), ("$t", tokenId.ToString()));
+        using var r = command.ExecuteReader();
+        int serial = r.GetOrdinal("serial_number"), model = r.GetOrdinal("model"), description = r.GetOrdinal("description"),
+            color = r.GetOrdinal("color"), assetTag = r.GetOrdinal("asset_tag"), os = r.GetOrdinal("os"), family = r.GetOrdinal("device_family"),
+            profileUuid = r.GetOrdinal("profile_uuid"), profileStatus = r.GetOrdinal("profile_status"), assignedBy = r.GetOrdinal("device_assigned_by"),
+            assignTime = r.GetOrdinal("profile_assign_time"), pushTime = r.GetOrdinal("profile_push_time"), assignedAt = r.GetOrdinal("device_assigned_date"),
+            deadline = r.GetOrdinal("mdm_migration_deadline"), replacement = r.GetOrdinal("is_replacement_device"), removedAt = r.GetOrdinal("removed_at");
+        while (r.Read())
+        {
+            var details = new DeviceDetailsRow(
+                r.GetString(serial), r.GetStringOrNull(model), r.GetStringOrNull(description), r.GetStringOrNull(color), r.GetStringOrNull(assetTag),
+                r.GetStringOrNull(os), r.GetStringOrNull(family), r.GetStringOrNull(profileUuid), r.GetStringOrNull(profileStatus),
+                Time(r.GetInt64OrNull(assignTime)), Time(r.GetInt64OrNull(pushTime)), Time(r.GetInt64OrNull(assignedAt)), r.GetStringOrNull(assignedBy),
+                Time(r.GetInt64OrNull(deadline)), r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null);
+            states[details.SerialNumber] = new DeviceStateRow(details, RemovedFromAbm: !r.IsDBNull(removedAt));
+        }
+
+        return states;
+    }
+
+    public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials)
+    {
+        var found = new List<DeviceRefRow>(serials.Count);
+        if (serials.Count == 0)
+        {
+            return found;
+        }
+
+        using var command = Command(
+            """
+            SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+            FROM json_each($s) j CROSS JOIN device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            WHERE d.serial_number = j.value
+            """, ("$s", JsonSerializer.Serialize(serials)));
+        using var r = command.ExecuteReader();
+        int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name");
+        while (r.Read())
+        {
+            found.Add(new DeviceRefRow(r.GetString(serial), Guid.Parse(r.GetString(token)), r.GetString(tokenName), r.GetString(profile)));
+        }
+
+        return found;
+    }
+
+    public int ApplyDetails(Guid tokenId, IReadOnlyList<DeviceDetailsRow> details, DateTimeOffset now)
+    {
+        if (details.Count == 0)
+        {
+            return 0;
+        }
+
+        using var update = new SqliteStatement(connection,
+            """
+            UPDATE device SET model = coalesce($model, model), description = coalesce($desc, description), color = coalesce($color, color),
+                   asset_tag = coalesce($asset, asset_tag), os = coalesce($os, os), device_family = coalesce($family, device_family),
+                   profile_id = CASE WHEN $pu IS NULL THEN NULL WHEN $pu = profile_uuid THEN profile_id
+                                     ELSE (SELECT id FROM profile WHERE token_id = $t AND apple_profile_uuid = $pu) END,
+                   profile_uuid = $pu, profile_status = $ps, profile_assign_time = $pat, profile_push_time = $ppt,
+                   device_assigned_date = coalesce($dad, device_assigned_date), device_assigned_by = coalesce($dab, device_assigned_by),
+                   mdm_migration_deadline = $mmd, is_replacement_device = $rep, updated_at = $now
+            WHERE token_id = $t AND serial_number = $s
+            """, [.. DetailParameters, "$t", "$now"]);
+        update.Bind(DetailParameters.Length, tokenId.ToString());
+        update.Bind(DetailParameters.Length + 1, ToUnixMs(now));
+        var n = 0;
+        foreach (var d in details)
+        {
+            BindDetails(update, d);
+            n += update.Execute();
+        }
+
+        return n;
+    }
+
+    public int Delete(Guid tokenId, string serialNumber)
+        => Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s", ("$t", tokenId.ToString()), ("$s", serialNumber));
+
+    public int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now)
+        => serials.Count == 0 ? 0 : Execute(
+            """
+            UPDATE device SET profile_id = NULL, profile_uuid = NULL, profile_status = 'removed', updated_at = $now
+            WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))
+            """, ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$s", JsonSerializer.Serialize(serials)));
+
+    public int MarkReleased(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now, DateTimeOffset purgeAfter)
+        => serials.Count == 0 ? 0 : Execute(
+            """
+            UPDATE device SET released_at = $now, removed_at = coalesce(removed_at, $now), purge_after = coalesce(purge_after, $purge), updated_at = $now
+            WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))
+            """, ("$now", ToUnixMs(now)), ("$purge", ToUnixMs(purgeAfter)), ("$t", tokenId.ToString()), ("$s", JsonSerializer.Serialize(serials)));
+
+    public IReadOnlyList<DeviceFamilyCount> CountWithoutProfile(Guid tokenId, DateTimeOffset before)
+    {
+        using var command = Command(
+            """
+            SELECT coalesce(device_family, '') AS family, count(*) AS devices FROM device
+            WHERE token_id = $t AND removed_at IS NULL AND profile_id IS NULL AND coalesce(device_assigned_date, updated_at) < $before
+            GROUP BY 1 ORDER BY 1
+            """, ("$t", tokenId.ToString()), ("$before", ToUnixMs(before)));
+        using var r = command.ExecuteReader();
+        int family = r.GetOrdinal("family"), devices = r.GetOrdinal("devices");
+        var counts = new List<DeviceFamilyCount>();
+        while (r.Read())
+        {
+            counts.Add(new DeviceFamilyCount(r.GetString(family), r.GetInt64(devices)));
+        }
+
+        return counts;
+    }
+
+    public long CountAssignFailedSince(Guid tokenId, DateTimeOffset since)
+    {
+        using var command = Command("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL AND assign_failed_at > $since",
+            ("$t", tokenId.ToString()), ("$since", ToUnixMs(since)));
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.Command(sql, parameters);
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private int Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static DateTimeOffset? Time(long? ms) => ms is null ? null : ToTime(ms.Value);
+
+    private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
+
+    private static AdeProfileStatus ParseStatus(string? status) => status switch
+    {
+        "assigned" => AdeProfileStatus.Assigned,
+        "pushed" => AdeProfileStatus.Pushed,
+        "removed" => AdeProfileStatus.Removed,
+        _ => AdeProfileStatus.Empty,
+    };
+
+    /// <summary>The one mapping of a device row (with its token's and profile's columns) to an <see cref="AdeDevice"/>; ordinals looked up once per reader.</summary>
+    private sealed class DeviceMapper(SqliteDataReader r)
+    {
+        private readonly int serial = r.GetOrdinal("serial_number");
+        private readonly int model = r.GetOrdinal("model");
+        private readonly int description = r.GetOrdinal("description");
+        private readonly int color = r.GetOrdinal("color");
+        private readonly int assetTag = r.GetOrdinal("asset_tag");
+        private readonly int os = r.GetOrdinal("os");
+        private readonly int family = r.GetOrdinal("device_family");
+        private readonly int profileName = r.GetOrdinal("profile_name");
+        private readonly int profileId = r.GetOrdinal("profile_id");
+        private readonly int profileStatus = r.GetOrdinal("profile_status");
+        private readonly int assignTime = r.GetOrdinal("profile_assign_time");
+        private readonly int pushTime = r.GetOrdinal("profile_push_time");
+        private readonly int assignedAt = r.GetOrdinal("device_assigned_date");
+        private readonly int assignedBy = r.GetOrdinal("device_assigned_by");
+        private readonly int removedAt = r.GetOrdinal("removed_at");
+        private readonly int purgeAfter = r.GetOrdinal("purge_after");
+        private readonly int tokenName = r.GetOrdinal("token_name");
+        private readonly int tokenId = r.GetOrdinal("token_id");
+        private readonly int scopeTags = r.GetOrdinal("token_scope_tags");
+        private readonly int deadline = r.GetOrdinal("mdm_migration_deadline");
+        private readonly int replacement = r.GetOrdinal("is_replacement_device");
+        private readonly int attemptAt = r.GetOrdinal("last_attempt_at");
+        private readonly int attemptProfile = r.GetOrdinal("last_attempt_profile");
+        private readonly int attemptResult = r.GetOrdinal("last_attempt_result");
+        private readonly int releasedAt = r.GetOrdinal("released_at");
+        private string? lastTags;
+        private IReadOnlyList<string> tags = ValueList<string>.Empty;
+
+        public AdeDevice Read()
+        {
+            // Rows come ordered by token: the token's tags are parsed once per token, not once per device.
+            var tagJson = r.GetString(scopeTags);
+            if (tagJson != lastTags)
+            {
+                tags = ValueList.Of(JsonSerializer.Deserialize<string[]>(tagJson));
+                lastTags = tagJson;
+            }
+
+            var removed = r.GetInt64OrNull(removedAt);
+            return new AdeDevice
+            {
+                SerialNumber = r.GetString(serial),
+                Model = r.GetStringOrNull(model),
+                Description = r.GetStringOrNull(description),
+                Color = r.GetStringOrNull(color),
+                AssetTag = r.GetStringOrNull(assetTag),
+                OS = r.GetStringOrNull(os),
+                DeviceFamily = r.GetStringOrNull(family),
+                EnrollmentProfileName = r.GetStringOrNull(profileName) ?? "",
+                ProfileId = r.GetStringOrNull(profileId) is { } pid ? Guid.Parse(pid) : null,
+                ProfileStatus = ParseStatus(r.GetStringOrNull(profileStatus)),
+                ProfileAssignedAt = Time(r.GetInt64OrNull(assignTime)),
+                ProfilePushedAt = Time(r.GetInt64OrNull(pushTime)),
+                AssignedAt = Time(r.GetInt64OrNull(assignedAt)),
+                AssignedBy = r.GetStringOrNull(assignedBy),
+                AbmState = removed is null ? AdeAbmState.Assigned : AdeAbmState.RemovedFromAbm,
+                RemovedAt = Time(removed),
+                PurgeAfter = Time(r.GetInt64OrNull(purgeAfter)),
+                Token = r.GetString(tokenName),
+                TokenId = Guid.Parse(r.GetString(tokenId)),
+                ScopeTags = tags,
+                MdmMigrationDeadline = Time(r.GetInt64OrNull(deadline)),
+                IsReplacementDevice = r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null,
+                LastAssignmentAt = Time(r.GetInt64OrNull(attemptAt)),
+                LastAssignmentProfile = r.GetStringOrNull(attemptProfile),
+                LastAssignmentResult = r.GetStringOrNull(attemptResult),
+                ReleasedAt = Time(r.GetInt64OrNull(releasedAt)),
+            };
+        }
+    }
 }

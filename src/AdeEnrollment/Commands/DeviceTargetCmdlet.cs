@@ -1,0 +1,69 @@
+using System.Management.Automation;
+using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
+
+using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
+
+namespace AdeEnrollment.Commands;
+
+/// <summary>
+/// The cmdlets that act on devices named anywhere in the pipeline (Remove-AdeDevice and the device actions at Apple):
+/// one parameter block — serial numbers, or piped AdeDevice objects, serial strings and CSV rows with a serial number
+/// column — gathered into <see cref="Targets"/> and acted on at the end. A piped device brings its token; -Token
+/// applies to the devices named without one.
+/// </summary>
+public abstract class DeviceTargetCmdlet : AdeCmdlet
+{
+    internal const string BySerial = "BySerial";
+    internal const string ByObject = "ByObject";
+    private readonly List<DeviceTarget> targets = [];
+    private Guid? tokenId;
+    private bool tokenResolved;
+
+    [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = "The serial numbers of the devices.")]
+    [Alias("Serial")]
+    [ValidateNotNull]
+    [AllowEmptyString]
+    public string[] SerialNumber { get; set; } = [];
+
+    /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Devices, serial numbers or CSV rows with a serial number column.")]
+    [ValidateNotNull]
+    public PSObject[] InputObject { get; set; } = [];
+
+    [Parameter]
+    [ReferenceTransformation]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public object? Token { get; set; }
+
+    /// <summary>The devices gathered from the whole pipeline, in the order they came.</summary>
+    private protected IReadOnlyList<DeviceTarget> Targets => targets;
+
+    protected override void ProcessItem()
+    {
+        if (!tokenResolved)
+        {
+            tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id; // once, not once per piped device
+            tokenResolved = true;
+        }
+
+        if (ParameterSetName == ByObject)
+        {
+            foreach (var item in InputObject)
+            {
+                RunItem(() =>
+                {
+                    var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
+                    targets.Add(target.TokenId is null && tokenId is not null ? target with { TokenId = tokenId } : target);
+                });
+            }
+        }
+        else
+        {
+            targets.AddRange(SerialNumber.Select(serial => new DeviceTarget(serial, tokenId)));
+        }
+    }
+}

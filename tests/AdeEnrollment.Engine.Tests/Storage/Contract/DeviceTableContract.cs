@@ -1,0 +1,309 @@
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+
+namespace AdeEnrollment.Engine.Tests.Storage.Contract;
+
+/// <summary>
+/// What table device promises, whatever the provider: every column read back as written, the filters of Get-AdeDevice,
+/// the order of a streamed query, and the writes of the device actions. Rows are seeded by <see cref="SeedDevice"/>
+/// (the page writes of a sync and the assignment records have their own tables' contracts); a provider's subclass
+/// overrides the seeders when its SQL differs.
+/// </summary>
+public abstract class DeviceTableContract : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private TestStore? store;
+
+    protected abstract TestStore CreateStore();
+
+    protected TestStore Store => store ??= CreateStore();
+
+    public void Dispose()
+    {
+        store?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A device row with every column given (null leaves a column empty).</summary>
+    protected sealed record DeviceSeed(string Serial)
+    {
+        public string? Model { get; init; }
+        public string? Description { get; init; }
+        public string? Color { get; init; }
+        public string? AssetTag { get; init; }
+        public string? Os { get; init; }
+        public string? DeviceFamily { get; init; }
+        public string? ProfileId { get; init; }
+        public string? ProfileUuid { get; init; }
+        public string? ProfileStatus { get; init; }
+        public DateTimeOffset? ProfileAssignTime { get; init; }
+        public DateTimeOffset? ProfilePushTime { get; init; }
+        public DateTimeOffset? AssignedAt { get; init; }
+        public string? AssignedBy { get; init; }
+        public DateTimeOffset? RemovedAt { get; init; }
+        public DateTimeOffset? PurgeAfter { get; init; }
+        public DateTimeOffset UpdatedAt { get; init; } = T0;
+        public DateTimeOffset? MdmMigrationDeadline { get; init; }
+        public bool? IsReplacementDevice { get; init; }
+        public DateTimeOffset? LastAttemptAt { get; init; }
+        public string? LastAttemptProfile { get; init; }
+        public string? LastAttemptResult { get; init; }
+        public DateTimeOffset? ReleasedAt { get; init; }
+        public DateTimeOffset? AssignFailedAt { get; init; }
+    }
+
+    protected virtual void SeedDevice(Guid tokenId, DeviceSeed d)
+        => Store.Execute(
+            """
+            INSERT INTO device (token_id, serial_number, model, description, color, asset_tag, os, device_family, profile_id, profile_uuid,
+                                profile_status, profile_assign_time, profile_push_time, device_assigned_date, device_assigned_by, removed_at,
+                                purge_after, updated_at, mdm_migration_deadline, is_replacement_device, last_attempt_at, last_attempt_profile,
+                                last_attempt_result, released_at, assign_failed_at)
+            VALUES ($t, $s, $model, $desc, $color, $asset, $os, $family, $pid, $pu, $ps, $pat, $ppt, $dad, $dab, $rem, $purge, $upd, $mmd, $rep,
+                    $lat, $lap, $lar, $rel, $faf)
+            """,
+            ("$t", tokenId.ToString()), ("$s", d.Serial), ("$model", d.Model), ("$desc", d.Description), ("$color", d.Color), ("$asset", d.AssetTag),
+            ("$os", d.Os), ("$family", d.DeviceFamily), ("$pid", d.ProfileId), ("$pu", d.ProfileUuid), ("$ps", d.ProfileStatus),
+            ("$pat", Ms(d.ProfileAssignTime)), ("$ppt", Ms(d.ProfilePushTime)), ("$dad", Ms(d.AssignedAt)), ("$dab", d.AssignedBy),
+            ("$rem", Ms(d.RemovedAt)), ("$purge", Ms(d.PurgeAfter)), ("$upd", Ms(d.UpdatedAt)), ("$mmd", Ms(d.MdmMigrationDeadline)),
+            ("$rep", d.IsReplacementDevice is { } r ? (r ? 1 : 0) : null), ("$lat", Ms(d.LastAttemptAt)), ("$lap", d.LastAttemptProfile),
+            ("$lar", d.LastAttemptResult), ("$rel", Ms(d.ReleasedAt)), ("$faf", Ms(d.AssignFailedAt)));
+
+    protected virtual string SeedProfile(Guid tokenId, string name, string appleUuid)
+    {
+        var id = Guid.NewGuid().ToString();
+        Store.Execute("INSERT INTO profile (id, token_id, name, settings, apple_profile_uuid, created_at, modified_at) VALUES ($id, $t, $n, '{}', $u, 0, 0)",
+            ("$id", id), ("$t", tokenId.ToString()), ("$n", name), ("$u", appleUuid));
+        return id;
+    }
+
+    protected virtual void SeedScopeTags(Guid tokenId, string json)
+        => Store.Execute("UPDATE token SET scope_tags = $j WHERE id = $t", ("$j", json), ("$t", tokenId.ToString()));
+
+    private static long? Ms(DateTimeOffset? t) => t?.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset At(int minutes) => T0.AddMinutes(minutes);
+
+    private List<AdeDevice> Query(DeviceFilter filter) => Store.Store.Read(s => s.Devices.Query(filter).ToList());
+
+    private List<string> Serials(DeviceFilter filter) => Query(filter).Select(d => d.SerialNumber).ToList();
+
+    [Fact]
+    public void Query_ReadsBackEveryColumn_WithItsTokenAndProfile()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        SeedScopeTags(token.Id, """["Paris","Lyon"]""");
+        var profile = SeedProfile(token.Id, "Classroom", "UUID-1");
+        SeedDevice(token.Id, new DeviceSeed("C02FULL")
+        {
+            Model = "iPad Air", Description = "IPAD AIR 11", Color = "Blue", AssetTag = "A-17", Os = "iPadOS", DeviceFamily = "iPad",
+            ProfileId = profile, ProfileUuid = "UUID-1", ProfileStatus = "pushed", ProfileAssignTime = At(1), ProfilePushTime = At(2),
+            AssignedAt = At(3), AssignedBy = "admin@contoso.com", RemovedAt = At(4), PurgeAfter = At(5), MdmMigrationDeadline = At(6),
+            IsReplacementDevice = true, LastAttemptAt = At(7), LastAttemptProfile = "Classroom", LastAttemptResult = "SUCCESS", ReleasedAt = At(8),
+        });
+
+        var d = Assert.Single(Query(new DeviceFilter()));
+
+        Assert.Equal(("C02FULL", "iPad Air", "IPAD AIR 11", "Blue", "A-17", "iPadOS", "iPad"), (d.SerialNumber, d.Model, d.Description, d.Color, d.AssetTag, d.OS, d.DeviceFamily));
+        Assert.Equal(("Classroom", Guid.Parse(profile), AdeProfileStatus.Pushed), (d.EnrollmentProfileName, d.ProfileId, d.ProfileStatus));
+        Assert.Equal((At(1), At(2), At(3), "admin@contoso.com"), (d.ProfileAssignedAt, d.ProfilePushedAt, d.AssignedAt, d.AssignedBy));
+        Assert.Equal((AdeAbmState.RemovedFromAbm, At(4), At(5)), (d.AbmState, d.RemovedAt, d.PurgeAfter));
+        Assert.Equal(("Contoso", token.Id), (d.Token, d.TokenId));
+        Assert.Equal(["Paris", "Lyon"], d.ScopeTags);
+        Assert.Equal((At(6), true), (d.MdmMigrationDeadline, d.IsReplacementDevice));
+        Assert.Equal((At(7), "Classroom", "SUCCESS", At(8)), (d.LastAssignmentAt, d.LastAssignmentProfile, d.LastAssignmentResult, d.ReleasedAt));
+    }
+
+    [Fact]
+    public void Query_ReadsAnEmptyRowAsEmpty()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        SeedDevice(token.Id, new DeviceSeed("C02EMPTY"));
+
+        var d = Assert.Single(Query(new DeviceFilter()));
+
+        Assert.Equal("C02EMPTY", d.SerialNumber);
+        Assert.Null(d.Model);
+        Assert.Null(d.OS);
+        Assert.Equal(("", (Guid?)null, AdeProfileStatus.Empty), (d.EnrollmentProfileName, d.ProfileId, d.ProfileStatus));
+        Assert.Equal((AdeAbmState.Assigned, (DateTimeOffset?)null, (DateTimeOffset?)null), (d.AbmState, d.RemovedAt, d.PurgeAfter));
+        Assert.Null(d.IsReplacementDevice);
+        Assert.Null(d.LastAssignmentResult);
+        Assert.Null(d.ReleasedAt);
+        Assert.Equal(token.ScopeTags, d.ScopeTags);
+    }
+
+    [Fact]
+    public void Query_StreamsOrderedByTokenNameThenSerial()
+    {
+        var beta = Store.AddToken("Beta").Token;
+        var alpha = Store.AddToken("Alpha").Token;
+        foreach (var serial in new[] { "S3", "S1", "S2" })
+        {
+            SeedDevice(beta.Id, new DeviceSeed(serial));
+            SeedDevice(alpha.Id, new DeviceSeed(serial));
+        }
+
+        var rows = Query(new DeviceFilter()).Select(d => $"{d.Token}/{d.SerialNumber}");
+
+        Assert.Equal(["Alpha/S1", "Alpha/S2", "Alpha/S3", "Beta/S1", "Beta/S2", "Beta/S3"], rows);
+    }
+
+    [Fact]
+    public void Query_FiltersByTokenSerialAndProfile()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        var profile = SeedProfile(a.Id, "Kiosk", "UUID-K");
+        SeedDevice(a.Id, new DeviceSeed("SN1") { ProfileId = profile, ProfileUuid = "UUID-K" });
+        SeedDevice(a.Id, new DeviceSeed("SN2"));
+        SeedDevice(b.Id, new DeviceSeed("SN1"));
+
+        Assert.Equal(["SN1", "SN2"], Serials(new DeviceFilter(TokenId: a.Id)));
+        Assert.Equal(["A", "B"], Query(new DeviceFilter(SerialNumber: "SN1")).Select(d => d.Token));
+        Assert.Equal(["SN1"], Serials(new DeviceFilter(TokenId: b.Id, SerialNumber: "SN1")));
+        Assert.Empty(Serials(new DeviceFilter(TokenId: b.Id, SerialNumber: "SN2")));
+        Assert.Equal(["SN1"], Serials(new DeviceFilter(ProfileId: Guid.Parse(profile))));
+        Assert.Equal(["A/SN2", "B/SN1"], Query(new DeviceFilter(Unassigned: true)).Select(d => $"{d.Token}/{d.SerialNumber}"));
+    }
+
+    [Fact]
+    public void Query_FiltersByAbmStateAssignmentResultReplacementAndDeadline()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        SeedDevice(token.Id, new DeviceSeed("GONE") { RemovedAt = At(1), PurgeAfter = At(2) });
+        SeedDevice(token.Id, new DeviceSeed("FAILED") { LastAttemptResult = "FAILED", LastAttemptAt = At(1) });
+        SeedDevice(token.Id, new DeviceSeed("SPARE") { IsReplacementDevice = true });
+        SeedDevice(token.Id, new DeviceSeed("NOTSPARE") { IsReplacementDevice = false });
+        SeedDevice(token.Id, new DeviceSeed("SOON") { MdmMigrationDeadline = At(10) });
+        SeedDevice(token.Id, new DeviceSeed("LATER") { MdmMigrationDeadline = At(30) });
+
+        Assert.Equal(["GONE"], Serials(new DeviceFilter(RemovedFromAbm: true)));
+        Assert.Equal(["FAILED"], Serials(new DeviceFilter(LastAssignmentResult: "FAILED")));
+        Assert.Equal(["SPARE"], Serials(new DeviceFilter(ReplacementDevice: true)));
+        Assert.Equal(["SOON"], Serials(new DeviceFilter(MigrationDeadlineBefore: At(20))));
+        Assert.Equal(6, Query(new DeviceFilter()).Count);
+    }
+
+    [Fact]
+    public void DeviceQuery_MatchesSerialWildcards_AndNormalisesAnExactSerial()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        foreach (var serial in new[] { "C02AAA", "C02BBB", "DMP111" })
+        {
+            SeedDevice(token.Id, new DeviceSeed(serial));
+        }
+
+        List<string> Get(string serial) => Store.Store.Read(s => DeviceRepository.Query(s, new DeviceQuery(SerialNumber: serial)).Select(d => d.SerialNumber).ToList());
+
+        Assert.Equal(["C02AAA", "C02BBB"], Get("c02*"));
+        Assert.Equal(["C02BBB", "DMP111"], Get("*[B1]"));
+        Assert.Equal(["DMP111"], Get(" dmp111 "));
+        Assert.Empty(Get("C02"));
+    }
+
+    [Fact]
+    public void States_ReturnsWhatIsStored_ForKnownSerialsOnly()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        SeedDevice(token.Id, new DeviceSeed("KNOWN")
+        {
+            Model = "iPad", Os = "iPadOS", ProfileUuid = "U1", ProfileStatus = "assigned", ProfileAssignTime = At(1), AssignedAt = At(2),
+            AssignedBy = "me", MdmMigrationDeadline = At(3), IsReplacementDevice = false, RemovedAt = At(4),
+        });
+
+        var states = Store.Store.Read(s => s.Devices.States(token.Id, ["KNOWN", "UNKNOWN"]));
+
+        var state = Assert.Single(states).Value;
+        Assert.True(state.RemovedFromAbm);
+        Assert.Equal(new DeviceDetailsRow("KNOWN", Model: "iPad", Os: "iPadOS", ProfileUuid: "U1", ProfileStatus: "assigned", ProfileAssignTime: At(1),
+            AssignedAt: At(2), AssignedBy: "me", MdmMigrationDeadline: At(3), IsReplacementDevice: false), state.Details);
+        Assert.Empty(Store.Store.Read(s => s.Devices.States(Guid.NewGuid(), ["KNOWN"])));
+    }
+
+    [Fact]
+    public void ApplyDetails_WritesAppleFieldsOverKnownDevices_KeepsLeftOutOnes_AndLinksTheProfile()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        var profile = SeedProfile(token.Id, "Kiosk", "UUID-K");
+        SeedDevice(token.Id, new DeviceSeed("KNOWN") { Model = "old", Color = "Red", AssignedBy = "me", AssignedAt = At(1), MdmMigrationDeadline = At(2), IsReplacementDevice = true });
+
+        var n = Store.Store.Write(s => s.Devices.ApplyDetails(token.Id,
+        [
+            new DeviceDetailsRow("KNOWN", Model: "new", ProfileUuid: "UUID-K", ProfileStatus: "assigned", ProfileAssignTime: At(5)),
+            new DeviceDetailsRow("UNKNOWN", Model: "x"),
+        ], At(9)));
+
+        Assert.Equal(1, n);
+        var d = Assert.Single(Query(new DeviceFilter()));
+        Assert.Equal(("new", "Red", "me", At(1)), (d.Model, d.Color, d.AssignedBy, d.AssignedAt));
+        Assert.Equal(("Kiosk", Guid.Parse(profile), AdeProfileStatus.Assigned, At(5)), (d.EnrollmentProfileName, d.ProfileId, d.ProfileStatus, d.ProfileAssignedAt));
+        Assert.Equal(((DateTimeOffset?)null, (bool?)null), (d.MdmMigrationDeadline, d.IsReplacementDevice));
+    }
+
+    [Fact]
+    public void Find_ReturnsEveryTokensDevice_WithTokenAndProfileNames()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        var profile = SeedProfile(a.Id, "Kiosk", "UUID-K");
+        SeedDevice(a.Id, new DeviceSeed("SN1") { ProfileId = profile });
+        SeedDevice(b.Id, new DeviceSeed("SN1"));
+        SeedDevice(b.Id, new DeviceSeed("SN2"));
+
+        var found = Store.Store.Read(s => s.Devices.Find(["SN1", "NOPE"])).OrderBy(r => r.Token).ToList();
+
+        Assert.Equal([new DeviceRefRow("SN1", a.Id, "A", "Kiosk"), new DeviceRefRow("SN1", b.Id, "B", "")], found);
+        Assert.Empty(Store.Store.Read(s => s.Devices.Find([])));
+    }
+
+    [Fact]
+    public void DeviceActions_ClearProfile_Release_AndDelete_ChangeOnlyTheirToken()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        var profile = SeedProfile(a.Id, "Kiosk", "UUID-K");
+        SeedDevice(a.Id, new DeviceSeed("SN1") { ProfileId = profile, ProfileUuid = "UUID-K", ProfileStatus = "pushed" });
+        SeedDevice(a.Id, new DeviceSeed("SN2"));
+        SeedDevice(a.Id, new DeviceSeed("SN3") { RemovedAt = At(1), PurgeAfter = At(2) });
+        SeedDevice(b.Id, new DeviceSeed("SN1") { ProfileStatus = "pushed" });
+
+        Store.Store.Write(s => s.Devices.MarkProfileCleared(a.Id, ["SN1"], At(10)));
+        var released = Store.Store.Write(s => s.Devices.MarkReleased(a.Id, ["SN2", "SN3"], At(11), At(99)));
+        var deleted = Store.Store.Write(s => s.Devices.Delete(b.Id, "SN1"));
+        var again = Store.Store.Write(s => s.Devices.Delete(b.Id, "SN1"));
+
+        var devices = Query(new DeviceFilter()).ToDictionary(d => $"{d.Token}/{d.SerialNumber}");
+        Assert.Equal((2, 1, 0), (released, deleted, again));
+        Assert.Equal(["A/SN1", "A/SN2", "A/SN3"], devices.Keys);
+        Assert.Equal(("", (Guid?)null, AdeProfileStatus.Removed), (devices["A/SN1"].EnrollmentProfileName, devices["A/SN1"].ProfileId, devices["A/SN1"].ProfileStatus));
+        Assert.Equal((At(11), At(11), At(99), AdeAbmState.RemovedFromAbm), (devices["A/SN2"].ReleasedAt, devices["A/SN2"].RemovedAt, devices["A/SN2"].PurgeAfter, devices["A/SN2"].AbmState));
+        Assert.Equal((At(11), At(1), At(2)), (devices["A/SN3"].ReleasedAt, devices["A/SN3"].RemovedAt, devices["A/SN3"].PurgeAfter));
+    }
+
+    [Fact]
+    public void HealthCounts_DevicesWithoutProfileByFamily_AndHeldAfterFailure()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        var profile = SeedProfile(token.Id, "Kiosk", "UUID-K");
+        SeedDevice(token.Id, new DeviceSeed("OLD1") { DeviceFamily = "iPad", AssignedAt = At(0) });
+        SeedDevice(token.Id, new DeviceSeed("OLD2") { DeviceFamily = "iPad", AssignedAt = At(1) });
+        SeedDevice(token.Id, new DeviceSeed("OLD3") { UpdatedAt = At(2) });
+        SeedDevice(token.Id, new DeviceSeed("NEW") { DeviceFamily = "Mac", AssignedAt = At(60) });
+        SeedDevice(token.Id, new DeviceSeed("HASPROFILE") { DeviceFamily = "Mac", AssignedAt = At(0), ProfileId = profile });
+        SeedDevice(token.Id, new DeviceSeed("GONE") { DeviceFamily = "Mac", AssignedAt = At(0), RemovedAt = At(1), AssignFailedAt = At(50) });
+        SeedDevice(token.Id, new DeviceSeed("FAILED") { ProfileId = profile, AssignFailedAt = At(50) });
+        SeedDevice(token.Id, new DeviceSeed("FAILEDLONGAGO") { ProfileId = profile, AssignFailedAt = At(5) });
+
+        var (without, held) = Store.Store.Read(s => (s.Devices.CountWithoutProfile(token.Id, At(30)), s.Devices.CountAssignFailedSince(token.Id, At(10))));
+
+        Assert.Equal([new DeviceFamilyCount("", 1), new DeviceFamilyCount("iPad", 2)], without);
+        Assert.Equal(1, held);
+    }
+}
+
+public sealed class SqliteDeviceTableContract : DeviceTableContract
+{
+    protected override TestStore CreateStore() => new();
+}
