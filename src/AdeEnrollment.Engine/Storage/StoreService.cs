@@ -1,4 +1,3 @@
-using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 
@@ -40,19 +39,12 @@ public sealed class StoreService
             ProfileCount = (int)facts.Profiles,
             DeviceCount = facts.Devices,
             SizeBytes = facts.SizeBytes,
-            JournalRetentionDays = JournalRetentionDays(s.Meta),
+            JournalRetentionDays = JournalRetention.Days(s.Meta.Get(JournalRetention.SettingKey)),
         };
     });
 
-    /// <summary>Days the change journal keeps device events: the store's setting, else the default.</summary>
-    internal static int JournalRetentionDays(IMetaTable meta)
-        => meta.Get(DeviceJournal.RetentionKey) is { } v
-           && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var days)
-            ? days
-            : DeviceJournal.DefaultRetentionDays;
-
-    public const int MinJournalRetentionDays = 1;
-    public const int MaxJournalRetentionDays = 3650;
+    public const int MinJournalRetentionDays = JournalRetention.MinDays;
+    public const int MaxJournalRetentionDays = JournalRetention.MaxDays;
 
     /// <summary>Set-AdeStore -JournalRetentionDays: how long device events are kept (enforced by every sync).</summary>
     public AdeStoreInfo SetJournalRetention(int days)
@@ -60,12 +52,12 @@ public sealed class StoreService
         if (days < MinJournalRetentionDays || days > MaxJournalRetentionDays)
         {
             throw ErrorCatalog.ArgumentInvalid("JournalRetentionDays", days.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"keep device events for {MinJournalRetentionDays} to {MaxJournalRetentionDays} days (the default is {DeviceJournal.DefaultRetentionDays}).");
+                $"keep device events for {MinJournalRetentionDays} to {MaxJournalRetentionDays} days (the default is {JournalRetention.DefaultDays}).");
         }
 
         store.Write(s =>
         {
-            s.Meta.Set(DeviceJournal.RetentionKey, days.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            s.Meta.Set(JournalRetention.SettingKey, JournalRetention.Setting(days));
             return 0;
         });
         return GetInfo();
