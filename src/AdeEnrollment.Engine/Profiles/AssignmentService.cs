@@ -165,7 +165,7 @@ public sealed class AssignmentService
                 continue;
             }
 
-            client ??= apple.ForToken(token, tokens);
+            client ??= apple.ForToken(tokens.Credentials(token));
             uuid ??= EnsureDefined(client, profile, token);
             foreach (var result in Send(client, token, profile, uuid, send, current))
             {
@@ -217,7 +217,7 @@ public sealed class AssignmentService
     {
         var profile = profiles.Get(id: profileId).Single();
         var token = tokens.GetTokens(id: profile.TokenId).Single();
-        EnsureDefined(apple.ForToken(token, tokens), profile, token);
+        EnsureDefined(apple.ForToken(tokens.Credentials(token)), profile, token);
     }
 
     /// <summary>During a sync: gives devices that arrived without a profile the token's default profile. Returns the successes.</summary>

@@ -73,7 +73,7 @@ public sealed class ProfileDriftService
             return new AdeProfileDrift { Profile = profile.Name, Token = token.Name, State = "NotDefined" };
         }
 
-        var client = apple.ForToken(token, tokens);
+        var client = apple.ForToken(tokens.Credentials(token));
         var expected = AppleProfileBuilder.Build(profile.Name, profile.Settings, token.EnrollmentUrl);
         List<AdeProfileDifference> differences;
         string state;

@@ -260,7 +260,7 @@ public class AssignmentServiceTests
         Assert.All(AssignRequests(f), r => Assert.InRange(r.DeviceCount, 1, 1000));
 
         // What Apple holds now carries the change.
-        var client = f.Engine.Apple.ForToken(f.Token, f.Engine.Tokens);
+        var client = f.Engine.Apple.ForToken(f.Engine.Tokens.Credentials(f.Token));
         var held = await client.GetProfileAsync(newUuid);
         Assert.Equal(("IT", false), (held.Department, held.IsMdmRemovable));
     }
