@@ -3,6 +3,8 @@
 # fail, they are never skipped.
 BeforeAll {
     . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 131
     if (-not $env:ADE_TEST_POSTGRES) {
         throw 'No PostgreSQL test server: set $env:ADE_TEST_POSTGRES (README, "The PostgreSQL leg"; build.ps1 Test starts one).'
     }
@@ -34,6 +36,7 @@ BeforeAll {
 
 AfterAll {
     Disconnect-AdeStore
+    Stop-AdeSimulator
 }
 
 Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
@@ -111,7 +114,24 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
 
     It 'commands that need tables not yet on PostgreSQL answer StoreNotSupported' {
         Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
-        { Get-AdeToken } | Should -Throw -ErrorId 'StoreNotSupported,*'
+        { Get-AdeDevice } | Should -Throw -ErrorId 'StoreNotSupported,*'
+    }
+
+    It 'keeps token requests and tokens: New-AdeTokenRequest, New-AdeToken, Get-AdeToken, Set-AdeToken, Remove-AdeToken' {
+        Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+        $t = New-TestToken -Folder $TestDrive -Name 'PG Contoso'
+        $t.Token.Name | Should -Be 'PG Contoso'
+        (Get-AdeToken -Name 'pg contoso').Id | Should -Be $t.Token.Id
+        (Get-AdeTokenRequest -Id $t.Request.Id).TokenName | Should -Be 'PG Contoso'
+        Set-AdeToken -Token 'PG Contoso' -Name 'PG Fabrikam' -ScopeTag 'Paris', 'Default'
+        (Get-AdeToken).Name | Should -Be 'PG Fabrikam'
+        (Get-AdeToken).ScopeTags | Should -Be @('Paris', 'Default')
+        (Get-AdeStore).TokenCount | Should -Be 1
+        Invoke-PgAdmin "SELECT count(*) FROM $($pg.Name).token" | Should -Be 1
+        # The credentials are sealed: the consumer key never reaches the server in clear.
+        Invoke-PgAdmin "SELECT count(*) FROM $($pg.Name).token WHERE position(convert_to('CK_', 'UTF8') in credentials) > 0" | Should -Be 0
+        Remove-AdeToken -Token 'PG Fabrikam' -Confirm:$false
+        Get-AdeToken | Should -BeNullOrEmpty
     }
 
     It 'loads Npgsql only in the module''s own AssemblyLoadContext' {

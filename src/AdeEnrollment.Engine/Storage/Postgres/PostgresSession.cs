@@ -10,10 +10,12 @@ namespace AdeEnrollment.Engine.Storage.Postgres;
 internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, string location) : IStoreSession
 {
     private IMetaTable? meta;
+    private ITokenTable? tokens;
+    private ITokenRequestTable? tokenRequests;
 
-    public ITokenTable Tokens => throw Missing("tokens");
+    public ITokenTable Tokens => tokens ??= new PostgresTokenTable(connection, transaction);
 
-    public ITokenRequestTable TokenRequests => throw Missing("token requests");
+    public ITokenRequestTable TokenRequests => tokenRequests ??= new PostgresTokenRequestTable(connection, transaction);
 
     public IProfileTable Profiles => throw Missing("profiles");
 
