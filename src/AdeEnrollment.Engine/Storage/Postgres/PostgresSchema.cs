@@ -204,6 +204,27 @@ internal static class PostgresSchema
         ALTER TABLE device ADD COLUMN released_at BIGINT NULL;
         ALTER TABLE token ADD COLUMN terms_not_signed_at BIGINT NULL;
         """,
+
+        // 6: Apple's request budget of a Business API account, shared by every process of the store, and the serial ->
+        // server index of one inventory read (see Schema migration 6).
+        """
+        ALTER TABLE business_account ADD COLUMN blocked_until BIGINT NULL;
+        ALTER TABLE business_account ADD COLUMN gets_per_minute BIGINT NULL;
+        ALTER TABLE business_account ADD COLUMN posts_per_hour BIGINT NULL;
+        CREATE TABLE business_device_server (
+            run_id          TEXT NOT NULL,
+            serial_number   TEXT NOT NULL,
+            server_id       TEXT NOT NULL,
+            created_at      BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX business_device_server_key ON business_device_server (run_id, lower(serial_number));
+        CREATE TABLE business_request (
+            account_id      TEXT NOT NULL REFERENCES business_account(id) ON DELETE CASCADE,
+            method          TEXT NOT NULL,
+            at              BIGINT NOT NULL
+        );
+        CREATE INDEX business_request_account ON business_request (account_id, method, at);
+        """,
     ];
 
     /// <summary>The version table, created with the first migration.</summary>

@@ -12,6 +12,7 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
     private IMetaTable? meta;
     private ITokenTable? tokens;
     private ITokenRequestTable? tokenRequests;
+    private IBusinessTable? business;
 
     public ITokenTable Tokens => tokens ??= new PostgresTokenTable(connection, transaction);
 
@@ -25,7 +26,7 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
 
     public ISyncTable Sync => throw Missing("sync state");
 
-    public IBusinessTable Business => throw Missing("Apple Business accounts");
+    public IBusinessTable Business => business ??= new PostgresBusinessTable(connection, transaction);
 
     public IMetaTable Meta => meta ??= new PostgresMetaTable(connection, transaction);
 
