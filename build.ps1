@@ -119,8 +119,38 @@ function Invoke-Build {
     Write-Host "Module ready: $moduleOut" -ForegroundColor Green
 }
 
+function Start-TestPostgres {
+    # The shared-store tests need a PostgreSQL server (README, "The PostgreSQL leg"): $env:ADE_TEST_POSTGRES when the
+    # caller has one (CI starts it in .ci/run), else a private throw-away one from tests/postgres/test-postgres.sh.
+    if ($env:ADE_TEST_POSTGRES) { return $null }
+    if ($IsWindows) {
+        Write-Warning 'No PostgreSQL test server: set $env:ADE_TEST_POSTGRES to a connection string (README, "The PostgreSQL leg"); the PostgreSQL tests fail without one.'
+        return $null
+    }
+    $lines = & bash (Join-Path $root 'tests/postgres/test-postgres.sh') start
+    if ($LASTEXITCODE -ne 0) {
+        Write-Warning 'Could not start a PostgreSQL test server (is PostgreSQL installed?); the PostgreSQL tests will fail.'
+        return $null
+    }
+    $values = @{}
+    foreach ($line in $lines) { if ($line -match "^(\w+)='(.*)'$") { $values[$Matches[1]] = $Matches[2] } }
+    $env:ADE_TEST_POSTGRES = $values.ADE_TEST_POSTGRES
+    return $values.ADE_TEST_POSTGRES_DIR
+}
+
+function Stop-TestPostgres([string] $Folder) {
+    if (-not $Folder) { return }
+    & bash (Join-Path $root 'tests/postgres/test-postgres.sh') stop $Folder
+    $env:ADE_TEST_POSTGRES = $null
+}
+
 function Invoke-Test {
     Invoke-Build
+    $postgresFolder = Start-TestPostgres
+    try { Invoke-TestRuns } finally { Stop-TestPostgres $postgresFolder }
+}
+
+function Invoke-TestRuns {
     $results = Join-Path $out 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Force $results | Out-Null

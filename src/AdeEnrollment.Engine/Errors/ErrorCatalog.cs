@@ -81,6 +81,53 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidArgument,
         F("A new passphrase store needs a passphrase of at least {0} characters. Anyone with a copy of the store can try passphrases offline as fast as their hardware allows, so a short passphrase protects the secrets for hours, not years. Choose a longer one (a few unrelated words) for Connect-AdeStore -Key or $env:ADE_ENROLLMENT_STORE_KEY.", minimum));
 
+    // ---- a store on a PostgreSQL server (about_AdeEnrollment.md, "Shared store") ------------------------------------
+    public static AdeException StoreConnectionStringInvalid(string reason) => E(nameof(StoreConnectionStringInvalid),
+        AdeErrorCategory.InvalidArgument,
+        F("The PostgreSQL connection string cannot be used: {0} Give a keyword string (Host=db.example.com;Port=5432;Database=ade;Username=ade_app;SSL Mode=VerifyFull) or a URI (postgresql://ade_app@db.example.com:5432/ade?sslmode=verify-full), and the password with -Credential, -Password or $env:PGPASSWORD. Nothing was changed.", reason));
+
+    public static AdeException StorePassphraseRequired(string location) => E(nameof(StorePassphraseRequired),
+        AdeErrorCategory.InvalidArgument,
+        F("The store '{0}' is a server database, whose secrets are protected by a passphrase only (a key file on one host cannot serve the others), and no passphrase was given. Give it with Connect-AdeStore -Key (Read-Host -AsSecureString 'Store passphrase'), or set $env:ADE_ENROLLMENT_STORE_KEY before the store is opened (for scheduled scripts). Nothing was changed.", location),
+        location);
+
+    public static AdeException StoreNotSupported(string location, string provider, string part) => E(nameof(StoreNotSupported),
+        AdeErrorCategory.NotImplemented,
+        F("This command needs a part of the store that the {1} store '{0}' does not provide yet ({2}). Use a SQLite store (Connect-AdeStore -Path) for it. Nothing was changed.", location, provider, part),
+        location);
+
+    public static AdeException StoreServerUnavailable(string location, string what, Exception? inner = null) => E(nameof(StoreUnavailable),
+        AdeErrorCategory.ResourceUnavailable,
+        F("The store '{0}' cannot be reached: {1} Check the server name and port, that the server is running and accepts connections from this computer (firewall, pg_hba.conf), and that the database exists. Nothing was changed.", location, what),
+        location, inner);
+
+    public static AdeException StoreAccessDenied(string location, string what, Exception? inner = null) => E(nameof(StoreAccessDenied),
+        AdeErrorCategory.PermissionDenied,
+        F("The server of the store '{0}' refused access: {1} Check the user name and password (-Credential, -Password or $env:PGPASSWORD) and that the role may connect to the database and use its schema (docs: about_AdeEnrollment, \"Shared store\"). Nothing was changed.", location, what),
+        location, inner);
+
+    public static AdeException StoreServerBusy(string location, string what, Exception? inner = null) => E(nameof(StoreBusy),
+        AdeErrorCategory.ResourceBusy,
+        F("The store '{0}' stayed locked by another writer for longer than the wait allows (PostgreSQL: {1}). Nothing was changed. Wait for the other session or host using this store to finish, then run the command again.", location, what),
+        location, inner);
+
+    public static AdeException StoreServerFull(string location, string what, Exception? inner = null) => E(nameof(StoreFull),
+        AdeErrorCategory.QuotaExceeded,
+        F("The server of the store '{0}' has no room (PostgreSQL: {1}). Nothing was changed. Ask the database administrator to free or add storage, then run the command again.", location, what),
+        location, inner);
+
+    public static AdeException StoreServerReadOnly(string location, string what, Exception? inner = null) => E(nameof(StoreReadOnly),
+        AdeErrorCategory.PermissionDenied,
+        F("The store '{0}' is read-only for this connection (PostgreSQL: {1}). Nothing was changed. Connect to the primary server (not a read replica), or give the role write access to the store's tables, then run the command again.", location, what),
+        location, inner);
+
+    public static AdeException StoreServerError(string location, string what, bool commitUnknown, Exception? inner = null) => E(nameof(StoreIoError),
+        AdeErrorCategory.WriteError,
+        commitUnknown
+            ? F("The connection to the store '{0}' failed while a change was being committed (PostgreSQL: {1}). The server may or may not have kept that change: check the result (for example with the matching Get- command), then run the command again if it is missing.", location, what)
+            : F("The store '{0}' could not be read or written (PostgreSQL: {1}). The last change was not committed. Check the server's state and log, then run the command again.", location, what),
+        location, inner);
+
     public static AdeException OutputPathInvalid(string parameter, string path, string reason) => E(nameof(OutputPathInvalid),
         AdeErrorCategory.InvalidArgument,
         F("-{0} '{1}' cannot be written: {2} Nothing was changed.", parameter, path, reason),

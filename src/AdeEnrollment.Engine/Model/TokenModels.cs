@@ -139,7 +139,17 @@ public sealed class AdeStoreInfo
 {
     internal AdeStoreInfo() { }
 
+    /// <summary>The SQLite file, or postgresql://server:port/database for a store on a PostgreSQL server (never a password).</summary>
     public string Path { get; internal init; } = "";
+
+    /// <summary>SQLite (one file, one host) or PostgreSQL (a server database shared by several hosts).</summary>
+    public string Provider { get; internal init; } = "SQLite";
+
+    /// <summary>The PostgreSQL server (host:port); empty for SQLite.</summary>
+    public string? Server { get; internal init; }
+
+    /// <summary>The PostgreSQL database; empty for SQLite.</summary>
+    public string? Database { get; internal init; }
 
     /// <summary>False when no store exists at Path yet (Get-AdeStore does not create one); the other values are then empty.</summary>
     public bool Exists { get; internal init; }

@@ -8,4 +8,10 @@ internal partial interface IMetaTable
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing what was there.</summary>
     void Set(string key, string value);
+
+    /// <summary>The store at a glance (Get-AdeStore): schema version, row counts of the main tables, size on disk.</summary>
+    StoreFacts Facts();
 }
+
+/// <summary>What Get-AdeStore shows of a store's contents; <paramref name="SizeBytes"/> is the space its tables take.</summary>
+internal sealed record StoreFacts(int SchemaVersion, long Tokens, long TokenRequests, long Profiles, long Devices, long SizeBytes);

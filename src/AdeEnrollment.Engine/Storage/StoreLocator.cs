@@ -6,15 +6,26 @@ public static class StoreLocator
     public const string PathVariable = "ADE_ENROLLMENT_STORE";
     public const string KeyVariable = "ADE_ENROLLMENT_STORE_KEY";
 
+    /// <summary>
+    /// The SQLite store used when nobody says: $env:ADE_ENROLLMENT_STORE when it is a path, else the per-user default
+    /// (when the variable holds a PostgreSQL connection string, <see cref="ConnectionStringFromEnvironment"/> is used instead).
+    /// </summary>
     public static string DefaultPath()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        if (!string.IsNullOrWhiteSpace(fromEnvironment) && !Postgres.PostgresConnectionInfo.IsConnectionString(fromEnvironment))
         {
             return Path.GetFullPath(fromEnvironment);
         }
 
         return Path.Combine(DataFolder(), "AdeEnrollment", "ade.db");
+    }
+
+    /// <summary>$env:ADE_ENROLLMENT_STORE when it holds a PostgreSQL connection string (keyword string or URI), else null.</summary>
+    public static string? ConnectionStringFromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable(PathVariable);
+        return Postgres.PostgresConnectionInfo.IsConnectionString(value) ? value!.Trim() : null;
     }
 
     private static string DataFolder()

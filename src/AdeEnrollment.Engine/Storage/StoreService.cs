@@ -1,4 +1,3 @@
-using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 
@@ -23,22 +22,29 @@ public sealed class StoreService
         return Directory.Exists(full) || (File.Exists(full) && new FileInfo(full).Length > 0);
     }
 
-    public AdeStoreInfo GetInfo() => store.ReadSql(c => new AdeStoreInfo
+    public AdeStoreInfo GetInfo() => store.Read(s =>
     {
-        Exists = true,
-        Path = store.Path,
-        SchemaVersion = (int)c.Scalar<long>("PRAGMA user_version"),
-        KeyProtection = store.KeyProtection.ToString(),
-        TokenCount = (int)c.Scalar<long>("SELECT count(*) FROM token"),
-        TokenRequestCount = (int)c.Scalar<long>("SELECT count(*) FROM token_request"),
-        ProfileCount = (int)c.Scalar<long>("SELECT count(*) FROM profile"),
-        DeviceCount = c.Scalar<long>("SELECT count(*) FROM device"),
-        SizeBytes = c.Scalar<long>("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"),
-        JournalRetentionDays = DeviceJournal.RetentionDays(c),
+        var facts = s.Meta.Facts();
+        return new AdeStoreInfo
+        {
+            Exists = true,
+            Path = store.Path,
+            Provider = store.Provider,
+            Server = store.Server,
+            Database = store.Database,
+            SchemaVersion = facts.SchemaVersion,
+            KeyProtection = store.KeyProtection.ToString(),
+            TokenCount = (int)facts.Tokens,
+            TokenRequestCount = (int)facts.TokenRequests,
+            ProfileCount = (int)facts.Profiles,
+            DeviceCount = facts.Devices,
+            SizeBytes = facts.SizeBytes,
+            JournalRetentionDays = JournalRetention.Days(s.Meta.Get(JournalRetention.SettingKey)),
+        };
     });
 
-    public const int MinJournalRetentionDays = 1;
-    public const int MaxJournalRetentionDays = 3650;
+    public const int MinJournalRetentionDays = JournalRetention.MinDays;
+    public const int MaxJournalRetentionDays = JournalRetention.MaxDays;
 
     /// <summary>Set-AdeStore -JournalRetentionDays: how long device events are kept (enforced by every sync).</summary>
     public AdeStoreInfo SetJournalRetention(int days)
@@ -46,12 +52,12 @@ public sealed class StoreService
         if (days < MinJournalRetentionDays || days > MaxJournalRetentionDays)
         {
             throw ErrorCatalog.ArgumentInvalid("JournalRetentionDays", days.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"keep device events for {MinJournalRetentionDays} to {MaxJournalRetentionDays} days (the default is {DeviceJournal.DefaultRetentionDays}).");
+                $"keep device events for {MinJournalRetentionDays} to {MaxJournalRetentionDays} days (the default is {JournalRetention.DefaultDays}).");
         }
 
-        store.WriteSql((c, _) =>
+        store.Write(s =>
         {
-            DeviceJournal.SetRetentionDays(c, days);
+            s.Meta.Set(JournalRetention.SettingKey, JournalRetention.Setting(days));
             return 0;
         });
         return GetInfo();

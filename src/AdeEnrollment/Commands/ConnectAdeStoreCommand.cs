@@ -1,22 +1,44 @@
 using System.Management.Automation;
+using System.Net;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
 using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Host;
 
 namespace AdeEnrollment.Commands;
 
-/// <summary>Connect-AdeStore: selects the store for this session.</summary>
-[Cmdlet(VerbsCommunications.Connect, "AdeStore")]
+/// <summary>
+/// Connect-AdeStore: selects the store for this session: a SQLite file (-Path) or a PostgreSQL database shared by
+/// several hosts (-ConnectionString; about_AdeEnrollment.md, "Shared store").
+/// </summary>
+[Cmdlet(VerbsCommunications.Connect, "AdeStore", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(AdeStoreInfo))]
 public sealed class ConnectAdeStoreCommand : AdeCmdlet
 {
-    [Parameter(Position = 0)]
+    private const string PathSet = "Path";
+    private const string ServerSet = "ConnectionString";
+
+    [Parameter(Position = 0, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
+
+    /// <summary>An Npgsql keyword string or a postgresql:// URI. A password in it is used but never shown.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ServerSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The database user and password (wins over the connection string's).</summary>
+    [Parameter(ParameterSetName = ServerSet)]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>The database password, when the user name is in the connection string.</summary>
+    [Parameter(ParameterSetName = ServerSet)]
+    public SecureString? Password { get; set; }
 
     [Parameter]
     public SecureString? Key { get; set; }
@@ -26,12 +48,27 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var path = Path is null ? StoreLocator.DefaultPath() : ResolvePath(Path);
         var passphrase = Key is null ? StoreLocator.PassphraseFromEnvironment() : ToUtf8(Key);
         try
         {
-            var store = AdeSession.Connect(path, passphrase);
-            WriteVerbose($"Using the store '{store.Path}' (keys: {store.KeyProtection}).");
+            AdeStore store;
+            if (ParameterSetName == ServerSet)
+            {
+                var user = Credential?.UserName is { Length: > 0 } name ? name : null;
+                var password = Credential is not null ? Credential.GetNetworkCredential().Password
+                    : Password is not null ? new NetworkCredential(string.Empty, Password).Password
+                    : null;
+                var connection = PostgresConnectionInfo.Parse(ConnectionString!, user, string.IsNullOrEmpty(password) ? null : password);
+                store = AdeSession.Connect(connection, passphrase);
+                WriteVerbose($"Using the PostgreSQL store '{store.Path}' as '{connection.UserName}' (keys: {store.KeyProtection}).");
+            }
+            else
+            {
+                var path = Path is null ? StoreLocator.DefaultPath() : ResolvePath(Path);
+                store = AdeSession.Connect(path, passphrase);
+                WriteVerbose($"Using the store '{store.Path}' (keys: {store.KeyProtection}).");
+            }
+
             if (PassThru)
             {
                 WriteObject(new AdeEngine(store, Engine.Host).StoreInfo.GetInfo());

@@ -12,7 +12,7 @@ public sealed class DisconnectAdeStoreCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var was = AdeSession.Disconnect();
-        var next = StoreLocator.DefaultPath();
+        var next = AdeSession.DefaultLocation();
         WriteVerbose(was is null
             ? $"No store was chosen with Connect-AdeStore; the session uses '{next}'."
             : $"Disconnected from '{was}'. The session uses '{next}' from now on ($env:{StoreLocator.PathVariable}, or the per-user default store).");

@@ -1,15 +1,25 @@
 using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Postgres;
 
 namespace AdeEnrollment.Host;
 
 /// <summary>
 /// The store this PowerShell process works with: chosen by Connect-AdeStore, else opened on first use from
-/// $env:ADE_ENROLLMENT_STORE or the per-user default (about_AdeEnrollment.md, "The store").
+/// $env:ADE_ENROLLMENT_STORE (a file path or a PostgreSQL connection string) or the per-user default
+/// (about_AdeEnrollment.md, "The store").
 /// </summary>
 internal static class AdeSession
 {
     private static readonly object Gate = new();
     private static AdeStore? current;
+
+    /// <summary>What <see cref="current"/> was opened from when it came from the environment: the path or the connection string.</summary>
+    private static string? currentSource;
+
+    private static bool explicitlyConnected;
+
+    /// <summary>The environment's choice: the connection string in $env:ADE_ENROLLMENT_STORE, else the default file path.</summary>
+    private static string DefaultSource() => StoreLocator.ConnectionStringFromEnvironment() ?? StoreLocator.DefaultPath();
 
     public static AdeStore Current
     {
@@ -17,7 +27,8 @@ internal static class AdeSession
         {
             lock (Gate)
             {
-                if (current is not null && (explicitlyConnected || current.Path == StoreLocator.DefaultPath()))
+                var source = DefaultSource();
+                if (current is not null && (explicitlyConnected || currentSource == source))
                 {
                     return current;
                 }
@@ -25,7 +36,16 @@ internal static class AdeSession
                 var passphrase = StoreLocator.PassphraseFromEnvironment();
                 try
                 {
-                    current = AdeStore.Open(StoreLocator.DefaultPath(), passphrase);
+                    var store = PostgresConnectionInfo.IsConnectionString(source)
+                        ? AdeStore.Open(PostgresConnectionInfo.Parse(source), passphrase)
+                        : AdeStore.Open(source, passphrase);
+                    if (current?.Provider == "PostgreSQL")
+                    {
+                        current.Release();
+                    }
+
+                    current = store;
+                    currentSource = source;
                 }
                 finally
                 {
@@ -40,26 +60,32 @@ internal static class AdeSession
         }
     }
 
-    private static bool explicitlyConnected;
-
     /// <summary>
-    /// The store the session would use, only if it is open already or exists on disk; otherwise null and the path it
-    /// would create (Get-AdeStore describes a store without creating it).
+    /// The store the session would use, only if it is open already or exists; otherwise null and the path it would
+    /// create (Get-AdeStore describes a store without creating it). A server store named by the environment is opened.
     /// </summary>
     public static AdeStore? CurrentIfExists(out string path)
     {
         lock (Gate)
         {
-            if (current is not null && (explicitlyConnected || current.Path == StoreLocator.DefaultPath()))
+            var source = DefaultSource();
+            if (current is not null && (explicitlyConnected || currentSource == source))
             {
                 path = current.Path;
                 return current;
             }
 
-            path = Path.GetFullPath(StoreLocator.DefaultPath());
-            if (!StoreService.Exists(path))
+            if (PostgresConnectionInfo.IsConnectionString(source))
             {
-                return null;
+                path = PostgresConnectionInfo.Parse(source).Location;
+            }
+            else
+            {
+                path = Path.GetFullPath(source);
+                if (!StoreService.Exists(path))
+                {
+                    return null;
+                }
             }
         }
 
@@ -74,20 +100,37 @@ internal static class AdeSession
             var was = explicitlyConnected ? current?.Path : null;
             current?.Release();
             current = null;
+            currentSource = null;
             explicitlyConnected = false;
             return was;
         }
     }
 
-    public static AdeStore Connect(string path, byte[]? passphrase)
+    public static AdeStore Connect(string path, byte[]? passphrase) => Use(AdeStore.Open(path, passphrase));
+
+    public static AdeStore Connect(PostgresConnectionInfo connection, byte[]? passphrase) => Use(AdeStore.Open(connection, passphrase));
+
+    private static AdeStore Use(AdeStore store)
     {
-        var store = AdeStore.Open(path, passphrase);
         lock (Gate)
         {
+            if (current is not null && current.Provider == "PostgreSQL" && !ReferenceEquals(current, store))
+            {
+                current.Release(); // a server store's pool is its own; a SQLite release would clear every file's pool
+            }
+
             current = store;
+            currentSource = null;
             explicitlyConnected = true;
         }
 
         return store;
+    }
+
+    /// <summary>Where the session's store would be if none was connected: for messages.</summary>
+    public static string DefaultLocation()
+    {
+        var source = DefaultSource();
+        return PostgresConnectionInfo.IsConnectionString(source) ? PostgresConnectionInfo.Parse(source).Location : source;
     }
 }

@@ -23,10 +23,20 @@ public sealed class TestStore : IDisposable
     public static readonly DateTimeOffset Start = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     public TestStore()
+        : this(temp => AdeStore.Open(temp.File("ade.db")))
+    {
+    }
+
+    /// <summary>
+    /// An engine over the store that <paramref name="open"/> returns (e.g. a PostgreSQL store in a fresh schema);
+    /// <paramref name="owner"/> is disposed with it (releases the store, drops the schema).
+    /// </summary>
+    public TestStore(Func<TempDirectory, AdeStore> open, IDisposable? owner = null)
     {
         Temp = new TempDirectory();
-        StorePath = Temp.File("ade.db");
-        Store = AdeStore.Open(StorePath);
+        this.owner = owner;
+        Store = open(Temp);
+        StorePath = Store.Path;
         Time = new FakeTimeProvider(Start);
         Host = new RecordingHost();
         Apple = new AccountOnlyAppleHandler();
@@ -142,7 +152,13 @@ public sealed class TestStore : IDisposable
     /// <summary>The bytes of the store file and its write-ahead log, as they are on disk now.</summary>
     public byte[] StoreFileBytes() => FileBytes.ReadStoreFiles(StorePath);
 
-    public void Dispose() => Temp.Dispose();
+    private readonly IDisposable? owner;
+
+    public void Dispose()
+    {
+        owner?.Dispose();
+        Temp.Dispose();
+    }
 }
 
 /// <summary>Writes token request rows the way New-AdeTokenRequest does, with keys from <see cref="KeyPool"/>.</summary>

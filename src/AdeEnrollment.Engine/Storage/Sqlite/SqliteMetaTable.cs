@@ -14,4 +14,12 @@ internal sealed partial class SqliteMetaTable(SqliteConnection connection, Sqlit
     public void Set(string key, string value)
         => connection.Execute("INSERT INTO meta (key, value) VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             ("$k", key), ("$v", value));
+
+    public StoreFacts Facts() => new(
+        SchemaVersion: (int)connection.Scalar<long>("PRAGMA user_version"),
+        Tokens: connection.Scalar<long>("SELECT count(*) FROM token"),
+        TokenRequests: connection.Scalar<long>("SELECT count(*) FROM token_request"),
+        Profiles: connection.Scalar<long>("SELECT count(*) FROM profile"),
+        Devices: connection.Scalar<long>("SELECT count(*) FROM device"),
+        SizeBytes: connection.Scalar<long>("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"));
 }

@@ -1,0 +1,43 @@
+namespace AdeEnrollment.Engine.Storage;
+
+/// <summary>
+/// One storage engine behind <see cref="AdeStore"/> (docs/architecture.md, "Store providers"): SQLite for one host,
+/// PostgreSQL for a store shared by several hosts. A provider owns its connections, its dialect, its schema
+/// migrations and the mapping of its failures to catalogued errors; services only see <see cref="IStoreSession"/>.
+/// </summary>
+internal interface IStoreProvider
+{
+    /// <summary>"SQLite" or "PostgreSQL" (shown by Get-AdeStore).</summary>
+    string Name { get; }
+
+    /// <summary>What errors and Get-AdeStore name: the file path, or postgresql://server:port/database (never a password).</summary>
+    string Location { get; }
+
+    /// <summary>The server (host:port) of a server database, else null.</summary>
+    string? Server { get; }
+
+    /// <summary>The database name of a server database, else null.</summary>
+    string? Database { get; }
+
+    /// <summary>
+    /// Checks that the store is ours, refuses a newer schema and applies pending migrations in one transaction,
+    /// serialised with every other writer. When the store is created, <paramref name="initialise"/> runs inside that
+    /// transaction to record the key protection.
+    /// </summary>
+    void Migrate(Action<IMetaTable> initialise);
+
+    /// <summary>One write transaction: all or nothing; writers serialised, so a rule checked inside holds at commit.</summary>
+    T Write<T>(Func<IStoreSession, T> work);
+
+    /// <summary>Called after a write that removed secrets, so that no copy of them outlives the commit where the engine can prevent it.</summary>
+    void AfterSecretsRemoved();
+
+    /// <summary>Reads without a write transaction.</summary>
+    T Read<T>(Func<IStoreSession, T> work);
+
+    /// <summary>A streamed query; the connection stays open while the caller enumerates.</summary>
+    IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query);
+
+    /// <summary>Releases pooled connections.</summary>
+    void Release();
+}

@@ -1,0 +1,268 @@
+using System.Data;
+using AdeEnrollment.Engine.Errors;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+
+namespace AdeEnrollment.Engine.Storage.Postgres;
+
+/// <summary>
+/// A store in a PostgreSQL database shared by several hosts (docs/architecture.md, "Store providers"). Connections
+/// come from one pooled <see cref="NpgsqlDataSource"/> per store.
+/// <para>
+/// Writers are serialised like SQLite's BEGIN IMMEDIATE: each write transaction first takes a transaction-scoped
+/// advisory lock on one store-wide key (<see cref="WriteLockKey"/>), so at most one write transaction of this store
+/// runs at a time on any host. That is what lets a service check a rule inside a write — fewer than 2,000 tokens, the
+/// sync lease free or expired — and know it still holds at commit: row locks would not cover a count or a row that
+/// does not exist yet, and SERIALIZABLE would turn every conflict into a retry. The lock ends with the transaction
+/// (commit, rollback or a dropped connection), so a killed host never leaves it held. Writes are short (a page of
+/// devices at most), so the lock costs little; reads never take it.
+/// </para>
+/// </summary>
+internal sealed class PostgresProvider : IStoreProvider
+{
+    /// <summary>The store-wide advisory lock key ('ADE1'); advisory locks are per database.</summary>
+    internal const long WriteLockKey = 0x41444531;
+
+    /// <summary>How long a writer waits for the store's write lock before StoreBusy (SQLite's busy timeout is as long). Tests shorten it.</summary>
+    internal TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
+
+    private readonly PostgresConnectionInfo connection;
+    private readonly NpgsqlDataSource dataSource;
+    private readonly ResiliencePipeline retry;
+
+    public PostgresProvider(PostgresConnectionInfo connection)
+    {
+        this.connection = connection;
+        dataSource = NpgsqlDataSource.Create(connection.ConnectionStringWithPassword());
+        retry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(PostgresFailures.IsRetryable),
+                MaxRetryAttempts = 3,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(250),
+                UseJitter = true,
+            })
+            .Build();
+    }
+
+    public string Name => "PostgreSQL";
+
+    public string Location => connection.Location;
+
+    public string? Server => connection.Server;
+
+    public string? Database => connection.Database;
+
+    /// <summary>Tests only: runs at the start of every unit of work (inside its transaction), to provoke real server failures.</summary>
+    internal Action<NpgsqlConnection>? ConnectionHook { get; set; }
+
+    private NpgsqlConnection Open()
+    {
+        try
+        {
+            return dataSource.OpenConnection();
+        }
+        catch (Exception ex) when (ex is NpgsqlException)
+        {
+            // Opening may be retried by the caller's pipeline: rethrow the raw failure while it is retryable.
+            if (PostgresFailures.IsRetryable(ex))
+            {
+                throw;
+            }
+
+            throw PostgresFailures.Map(connection, ex, opening: true);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="unit"/> with retries for transient failures; whatever still fails becomes a catalogued error.
+    /// A failed commit is never retried (<see cref="CommitFailed"/>): the server may have kept the change.
+    /// </summary>
+    private T Run<T>(Func<T> unit, bool opening = false)
+    {
+        try
+        {
+            return retry.Execute(unit);
+        }
+        catch (CommitFailed ex)
+        {
+            throw PostgresFailures.Map(connection, ex.InnerException!, opening: false, commitUnknown: true);
+        }
+        catch (Exception ex) when (ex is NpgsqlException)
+        {
+            throw PostgresFailures.Map(connection, ex, opening);
+        }
+    }
+
+    public T Write<T>(Func<IStoreSession, T> work) => Run(() =>
+    {
+        using var c = Open();
+        using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
+        using (var command = new NpgsqlCommand(TakeWriteLock, c, transaction))
+        {
+            command.ExecuteNonQuery();
+        }
+
+        ConnectionHook?.Invoke(c);
+        var result = work(new PostgresSession(c, transaction, connection.Location));
+        try
+        {
+            transaction.Commit();
+        }
+        catch (Exception ex) when (ex is NpgsqlException)
+        {
+            throw new CommitFailed(ex);
+        }
+
+        return result;
+    });
+
+    /// <summary>
+    /// Nothing to do on a server: a removed row's old version stays in the table's free space until vacuum reuses it,
+    /// and in the server's WAL and backups, outside the module's reach. The secrets there are ciphertext under the
+    /// passphrase-derived key, which the server never sees (docs/security.md).
+    /// </summary>
+    public void AfterSecretsRemoved()
+    {
+    }
+
+    /// <summary>A read in one REPEATABLE READ transaction: every statement of <paramref name="work"/> sees the same snapshot.</summary>
+    public T Read<T>(Func<IStoreSession, T> work) => Run(() =>
+    {
+        using var c = Open();
+        using var transaction = c.BeginTransaction(IsolationLevel.RepeatableRead);
+        ConnectionHook?.Invoke(c);
+        var result = work(new PostgresSession(c, transaction, connection.Location));
+        transaction.Commit();
+        return result;
+    });
+
+    public IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query)
+    {
+        // Rows already handed to the caller cannot be taken back, so a stream is never retried.
+        using var c = OpenOnce();
+        using var enumerator = Enumerate(c);
+        while (true)
+        {
+            try
+            {
+                if (!enumerator.MoveNext())
+                {
+                    yield break;
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException)
+            {
+                throw PostgresFailures.Map(connection, ex, opening: false);
+            }
+
+            yield return enumerator.Current;
+        }
+
+        IEnumerator<T> Enumerate(NpgsqlConnection open) => query(new PostgresSession(open, null, connection.Location)).GetEnumerator();
+    }
+
+    private NpgsqlConnection OpenOnce() => Run(Open, opening: true);
+
+    public void Migrate(Action<IMetaTable> initialise) => Run(() =>
+    {
+        using var c = Open();
+        var (application, version, otherTables) = ReadSchemaState(c, null);
+        Check(application, version, otherTables);
+        if (version == PostgresSchema.LatestVersion)
+        {
+            return 0;
+        }
+
+        // One transaction under the write lock: two hosts opening a new store at once migrate it once.
+        using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
+        using (var command = new NpgsqlCommand(TakeWriteLock, c, transaction))
+        {
+            command.ExecuteNonQuery();
+        }
+
+        (application, version, otherTables) = ReadSchemaState(c, transaction);
+        Check(application, version, otherTables);
+        if (application is null)
+        {
+            Execute(c, transaction, PostgresSchema.VersionTable);
+            Execute(c, transaction, $"INSERT INTO ade_schema (application, version) VALUES ('{PostgresSchema.Application}', 0)");
+        }
+
+        for (var next = version + 1; next <= PostgresSchema.LatestVersion; next++)
+        {
+            Execute(c, transaction, PostgresSchema.Migrations[next - 1]);
+            if (next == 1)
+            {
+                initialise(new PostgresMetaTable(c, transaction));
+            }
+        }
+
+        Execute(c, transaction, $"UPDATE ade_schema SET version = {PostgresSchema.LatestVersion}");
+        try
+        {
+            transaction.Commit();
+        }
+        catch (Exception ex) when (ex is NpgsqlException)
+        {
+            throw new CommitFailed(ex);
+        }
+
+        return 0;
+    }, opening: true);
+
+    private void Check(string? application, int version, bool otherTables)
+    {
+        if (application is null && otherTables)
+        {
+            throw ErrorCatalog.StoreInvalid(Location, "the database schema holds tables of another application");
+        }
+
+        if (application is not null && application != PostgresSchema.Application)
+        {
+            throw ErrorCatalog.StoreInvalid(Location, "it is a database of another application");
+        }
+
+        if (version > PostgresSchema.LatestVersion)
+        {
+            throw ErrorCatalog.StoreSchemaTooNew(Location, version, PostgresSchema.LatestVersion);
+        }
+    }
+
+    /// <summary>The schema's application and version (null, 0 when it has no ade_schema table) and whether it holds other tables.</summary>
+    private static (string? Application, int Version, bool OtherTables) ReadSchemaState(NpgsqlConnection c, NpgsqlTransaction? transaction)
+    {
+        // pg_tables reads the catalog through the statement's snapshot, so a writer that waited for the lock sees the
+        // version table another host has just committed (to_regclass could still answer from a stale cache).
+        using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'ade_schema')", c, transaction))
+        {
+            if (exists.ExecuteScalar() is true)
+            {
+                using var read = new NpgsqlCommand("SELECT application, version FROM ade_schema LIMIT 1", c, transaction);
+                using var reader = read.ExecuteReader();
+                return reader.Read()
+                    ? (reader.GetString(reader.GetOrdinal("application")), reader.GetInt32(reader.GetOrdinal("version")), false)
+                    : ("", 0, false); // an ade_schema without its row: not ours to guess
+            }
+        }
+
+        using var tables = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()", c, transaction);
+        return (null, 0, Convert.ToInt64(tables.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    private static void Execute(NpgsqlConnection c, NpgsqlTransaction transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, c, transaction);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Closes the store's pooled connections.</summary>
+    public void Release() => dataSource.Dispose();
+
+    /// <summary>A commit that failed: never retried, reported as "may or may not have been kept".</summary>
+    private sealed class CommitFailed(Exception inner) : Exception("The commit failed.", inner);
+}

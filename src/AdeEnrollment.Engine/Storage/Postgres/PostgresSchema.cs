@@ -1,0 +1,239 @@
+namespace AdeEnrollment.Engine.Storage.Postgres;
+
+/// <summary>
+/// The store's schema on PostgreSQL: migration N here is migration N of <see cref="Schema"/> (SQLite) translated, so
+/// both providers have the same versions and end at the same tables and columns (a test holds them together). Never
+/// edit a shipped migration: add one to both lists.
+/// <para>
+/// Translation rules: INTEGER columns become BIGINT (SQLite integers are 64-bit; times are unix milliseconds), BLOB
+/// becomes BYTEA, an AUTOINCREMENT key becomes an identity column. A name that SQLite compares with COLLATE NOCASE
+/// is unique through an index on lower(name) here, so the tables compare such names with lower() on both sides.
+/// </para>
+/// <para>
+/// The version is kept in the table ade_schema (application, version) in the connection's schema (search_path), the
+/// counterpart of SQLite's application_id and user_version: a database without it but with other tables belongs to
+/// another application and is refused.
+/// </para>
+/// </summary>
+internal static class PostgresSchema
+{
+    /// <summary>Marks the schema as an AdeEnrollment store (ade_schema.application).</summary>
+    public const string Application = "AdeEnrollment";
+
+    public static readonly IReadOnlyList<string> Migrations =
+    [
+        // 1: store metadata, token requests, tokens, profiles, devices.
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE token_request (
+            id              TEXT PRIMARY KEY,
+            created_at      BIGINT NOT NULL,
+            thumbprint      TEXT NOT NULL,
+            certificate_pem TEXT NOT NULL,
+            private_key     BYTEA NOT NULL,
+            token_id        TEXT NULL
+        );
+        CREATE TABLE token (
+            id              TEXT PRIMARY KEY,
+            name            TEXT NOT NULL,
+            apple_id        TEXT NOT NULL,
+            consumer_key_hash TEXT NOT NULL UNIQUE,
+            credentials     BYTEA NOT NULL,
+            expires_at      BIGINT NOT NULL,
+            request_id      TEXT NOT NULL REFERENCES token_request(id),
+            enrollment_url  TEXT NULL,
+            scope_tags      TEXT NOT NULL DEFAULT '[]',
+            service_uri     TEXT NOT NULL,
+            server_name     TEXT NULL,
+            server_uuid     TEXT NULL,
+            org_name        TEXT NULL,
+            org_type        TEXT NULL,
+            admin_id        TEXT NULL,
+            invalid_reason  TEXT NULL,
+            default_profile_id TEXT NULL,
+            created_at      BIGINT NOT NULL,
+            modified_at     BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX token_name ON token (lower(name));
+        CREATE TABLE profile (
+            id              TEXT PRIMARY KEY,
+            token_id        TEXT NOT NULL REFERENCES token(id),
+            name            TEXT NOT NULL,
+            settings        TEXT NOT NULL,
+            apple_profile_uuid TEXT NULL,
+            created_at      BIGINT NOT NULL,
+            modified_at     BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX profile_token_name ON profile (token_id, lower(name));
+        CREATE TABLE device (
+            token_id        TEXT NOT NULL REFERENCES token(id),
+            serial_number   TEXT NOT NULL,
+            model           TEXT NULL,
+            description     TEXT NULL,
+            color           TEXT NULL,
+            asset_tag       TEXT NULL,
+            os              TEXT NULL,
+            device_family   TEXT NULL,
+            profile_id      TEXT NULL REFERENCES profile(id),
+            profile_uuid    TEXT NULL,
+            profile_status  TEXT NULL,
+            profile_assign_time BIGINT NULL,
+            profile_push_time   BIGINT NULL,
+            device_assigned_date BIGINT NULL,
+            device_assigned_by  TEXT NULL,
+            removed_at      BIGINT NULL,
+            purge_after     BIGINT NULL,
+            updated_at      BIGINT NOT NULL,
+            PRIMARY KEY (token_id, serial_number)
+        );
+        CREATE INDEX device_serial ON device (serial_number);
+        CREATE INDEX device_profile ON device (profile_id);
+        """,
+
+        // 2: device sync — per-token sync state (cursor, lease) and history; device bookkeeping for sync.
+        """
+        CREATE TABLE sync_state (
+            token_id            TEXT PRIMARY KEY REFERENCES token(id) ON DELETE CASCADE,
+            cursor              TEXT NULL,
+            cursor_kind         TEXT NULL,
+            full_sync_id        BIGINT NULL,
+            last_started_at     BIGINT NULL,
+            last_success_at     BIGINT NULL,
+            last_full_at        BIGINT NULL,
+            next_must_be_full   BIGINT NOT NULL DEFAULT 0,
+            lease_id            TEXT NULL,
+            lease_expires_at    BIGINT NULL,
+            lease_history_id    BIGINT NULL
+        );
+        CREATE TABLE sync_history (
+            id                  BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            token_id            TEXT NOT NULL REFERENCES token(id) ON DELETE CASCADE,
+            kind                TEXT NOT NULL,
+            trigger_kind        TEXT NOT NULL,
+            status              TEXT NOT NULL,
+            started_at          BIGINT NOT NULL,
+            finished_at         BIGINT NULL,
+            added               BIGINT NOT NULL DEFAULT 0,
+            modified            BIGINT NOT NULL DEFAULT 0,
+            removed             BIGINT NOT NULL DEFAULT 0,
+            purged              BIGINT NOT NULL DEFAULT 0,
+            default_assigned    BIGINT NOT NULL DEFAULT 0,
+            pages               BIGINT NOT NULL DEFAULT 0,
+            error_id            TEXT NULL,
+            error_message       TEXT NULL
+        );
+        CREATE INDEX sync_history_token ON sync_history (token_id, id);
+        ALTER TABLE device ADD COLUMN last_seen_sync BIGINT NULL;
+        ALTER TABLE device ADD COLUMN last_op_date BIGINT NULL;
+        ALTER TABLE device ADD COLUMN first_seen_sync BIGINT NULL;
+        ALTER TABLE device ADD COLUMN assign_failed_at BIGINT NULL;
+        ALTER TABLE profile ADD COLUMN apple_defined_hash TEXT NULL;
+        CREATE INDEX device_purge ON device (purge_after) WHERE purge_after IS NOT NULL;
+        """,
+
+        // 3: platforms — a default profile per platform per token (see Schema migration 3).
+        """
+        CREATE TABLE token_default_profile (
+            token_id    TEXT NOT NULL REFERENCES token(id) ON DELETE CASCADE,
+            platform    TEXT NOT NULL,
+            profile_id  TEXT NOT NULL REFERENCES profile(id),
+            PRIMARY KEY (token_id, platform)
+        );
+        CREATE INDEX token_default_profile_profile ON token_default_profile (profile_id);
+        INSERT INTO token_default_profile (token_id, platform, profile_id)
+            SELECT id, 'iOS', default_profile_id FROM token WHERE default_profile_id IS NOT NULL;
+        UPDATE token SET default_profile_id = NULL;
+        UPDATE profile SET settings = (settings::jsonb
+            || jsonb_build_object('Platform', coalesce(nullif(settings::jsonb -> 'Platform', 'null'::jsonb), '"iOS"'::jsonb), 'AwaitFinalConfiguration', true))::text;
+        """,
+
+        // 4: Apple Business / School API accounts (private key encrypted) and the device activities sent with them.
+        """
+        CREATE TABLE business_account (
+            id              TEXT PRIMARY KEY,
+            client_id       TEXT NOT NULL,
+            key_id          TEXT NOT NULL,
+            scope           TEXT NOT NULL,
+            private_key     BYTEA NOT NULL,
+            token_uri       TEXT NOT NULL,
+            service_uri     TEXT NOT NULL,
+            created_at      BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX business_account_client ON business_account (lower(client_id));
+        CREATE TABLE business_activity (
+            id              TEXT PRIMARY KEY,
+            account_id      TEXT NOT NULL REFERENCES business_account(id) ON DELETE CASCADE,
+            activity_type   TEXT NOT NULL,
+            server_id       TEXT NULL,
+            server_name     TEXT NULL,
+            token_id        TEXT NULL,
+            device_count    BIGINT NOT NULL,
+            serials         TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            sub_status      TEXT NULL,
+            results         TEXT NULL,
+            created_at      BIGINT NOT NULL,
+            completed_at    BIGINT NULL,
+            checked_at      BIGINT NULL
+        );
+        CREATE INDEX business_activity_account ON business_activity (account_id, created_at);
+        """,
+
+        // 5: device actions: the change journal, device properties from Apple, the last assignment attempt, and a
+        // token's "terms not accepted" state.
+        """
+        CREATE TABLE device_event (
+            id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            token_id        TEXT NOT NULL,
+            serial_number   TEXT NOT NULL,
+            at              BIGINT NOT NULL,
+            kind            TEXT NOT NULL,
+            detail          TEXT NULL
+        );
+        CREATE INDEX device_event_token ON device_event (token_id, id);
+        CREATE INDEX device_event_serial ON device_event (serial_number, id);
+        CREATE INDEX device_event_at ON device_event (at);
+        ALTER TABLE device ADD COLUMN mdm_migration_deadline BIGINT NULL;
+        ALTER TABLE device ADD COLUMN is_replacement_device BIGINT NULL;
+        ALTER TABLE device ADD COLUMN last_attempt_at BIGINT NULL;
+        ALTER TABLE device ADD COLUMN last_attempt_profile TEXT NULL;
+        ALTER TABLE device ADD COLUMN last_attempt_result TEXT NULL;
+        ALTER TABLE device ADD COLUMN released_at BIGINT NULL;
+        ALTER TABLE token ADD COLUMN terms_not_signed_at BIGINT NULL;
+        """,
+
+        // 6: Apple's request budget of a Business API account, shared by every process of the store, and the serial ->
+        // server index of one inventory read (see Schema migration 6).
+        """
+        ALTER TABLE business_account ADD COLUMN blocked_until BIGINT NULL;
+        ALTER TABLE business_account ADD COLUMN gets_per_minute BIGINT NULL;
+        ALTER TABLE business_account ADD COLUMN posts_per_hour BIGINT NULL;
+        CREATE TABLE business_device_server (
+            run_id          TEXT NOT NULL,
+            serial_number   TEXT NOT NULL,
+            server_id       TEXT NOT NULL,
+            created_at      BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX business_device_server_key ON business_device_server (run_id, lower(serial_number));
+        CREATE TABLE business_request (
+            account_id      TEXT NOT NULL REFERENCES business_account(id) ON DELETE CASCADE,
+            method          TEXT NOT NULL,
+            at              BIGINT NOT NULL
+        );
+        CREATE INDEX business_request_account ON business_request (account_id, method, at);
+        """,
+    ];
+
+    /// <summary>The version table, created with the first migration.</summary>
+    public const string VersionTable = """
+        CREATE TABLE ade_schema (
+            application TEXT NOT NULL,
+            version     INTEGER NOT NULL
+        );
+        """;
+
+    public static int LatestVersion => Migrations.Count;
+}

@@ -1,0 +1,50 @@
+using Npgsql;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Storage.Postgres;
+
+/// <summary>PostgreSQL: table token_request (key pairs waiting for Apple's server token).</summary>
+internal sealed partial class PostgresTokenRequestTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : ITokenRequestTable
+{
+    public long Count() => connection.Scalar<long>(transaction, "SELECT count(*) FROM token_request");
+
+    public void Insert(TokenRequestRow row)
+        => connection.Execute(transaction,
+            "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key, token_id) VALUES (@id, @t, @tp, @pem, @key, @token::text)",
+            ("id", row.Id.ToString()), ("t", ToUnixMs(row.CreatedAt)), ("tp", row.Thumbprint), ("pem", row.CertificatePem), ("key", row.PrivateKey),
+            ("token", row.TokenId?.ToString()));
+
+    public IReadOnlyList<TokenRequestListRow> List(Guid? id = null, bool pendingOnly = false)
+    {
+        using var command = connection.Command(transaction,
+            """
+            SELECT r.id, r.created_at, r.thumbprint, r.certificate_pem, r.token_id, t.name AS token_name
+            FROM token_request r LEFT JOIN token t ON t.id = r.token_id
+            WHERE (@id::text IS NULL OR r.id = @id::text) AND (NOT @pending OR r.token_id IS NULL)
+            ORDER BY r.created_at, r.id
+            """,
+            ("id", id?.ToString()), ("pending", pendingOnly));
+        using var r = command.ExecuteReader();
+        var (idCol, created, thumbprint, pem, token, name) = (r.GetOrdinal("id"), r.GetOrdinal("created_at"), r.GetOrdinal("thumbprint"),
+            r.GetOrdinal("certificate_pem"), r.GetOrdinal("token_id"), r.GetOrdinal("token_name"));
+        var list = new List<TokenRequestListRow>();
+        while (r.Read())
+        {
+            list.Add(new TokenRequestListRow(Guid.Parse(r.GetString(idCol)), ToTime(r.GetInt64(created)), r.GetString(thumbprint), r.GetString(pem),
+                r.IsDBNull(token) ? null : Guid.Parse(r.GetString(token)), r.GetStringOrNull(name)));
+        }
+
+        return list;
+    }
+
+    public byte[]? PrivateKey(Guid id)
+    {
+        using var command = connection.Command(transaction, "SELECT private_key FROM token_request WHERE id = @id", ("id", id.ToString()));
+        return command.ExecuteScalar() as byte[];
+    }
+
+    public bool MarkUsed(Guid id, Guid tokenId)
+        => connection.Execute(transaction, "UPDATE token_request SET token_id = @t WHERE id = @id AND token_id IS NULL", ("t", tokenId.ToString()), ("id", id.ToString())) == 1;
+
+    public void Delete(Guid id) => connection.Execute(transaction, "DELETE FROM token_request WHERE id = @id", ("id", id.ToString()));
+}

@@ -1,0 +1,213 @@
+using System.Text.Json;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Rules;
+using Npgsql;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Storage.Postgres;
+
+/// <summary>
+/// PostgreSQL: table token. Names compare case-insensitively through lower() (the unique index is on lower(name)),
+/// as SQLite's COLLATE NOCASE does, and the list is ordered the same way.
+/// </summary>
+internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : ITokenTable
+{
+    private const string Columns = """
+        id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, enrollment_url, scope_tags, service_uri,
+        server_name, server_uuid, org_name, org_type, admin_id, invalid_reason, terms_not_signed_at, created_at, modified_at
+        """;
+
+    public long Count() => connection.Scalar<long>(transaction, "SELECT count(*) FROM token");
+
+    public TokenRow? Get(Guid id)
+    {
+        using var command = connection.Command(transaction, $"SELECT {Columns} FROM token WHERE id = @id", ("id", id.ToString()));
+        using var r = command.ExecuteReader();
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        var terms = r.GetOrdinal("terms_not_signed_at");
+        return new TokenRow(
+            Guid.Parse(r.GetString(r.GetOrdinal("id"))),
+            r.GetString(r.GetOrdinal("name")),
+            r.GetString(r.GetOrdinal("apple_id")),
+            r.GetString(r.GetOrdinal("consumer_key_hash")),
+            r.GetFieldValue<byte[]>(r.GetOrdinal("credentials")),
+            ToTime(r.GetInt64(r.GetOrdinal("expires_at"))),
+            Guid.Parse(r.GetString(r.GetOrdinal("request_id"))),
+            r.GetStringOrNull(r.GetOrdinal("enrollment_url")),
+            Tags(r.GetString(r.GetOrdinal("scope_tags"))),
+            new Uri(r.GetString(r.GetOrdinal("service_uri"))),
+            Server(r),
+            r.GetStringOrNull(r.GetOrdinal("invalid_reason")),
+            r.IsDBNull(terms) ? null : ToTime(r.GetInt64(terms)),
+            ToTime(r.GetInt64(r.GetOrdinal("created_at"))),
+            ToTime(r.GetInt64(r.GetOrdinal("modified_at"))));
+    }
+
+    public IReadOnlyList<TokenListRow> List(Guid? id = null)
+    {
+        var defaults = DefaultProfiles(id);
+        using var command = connection.Command(transaction,
+            """
+            SELECT t.id, t.name, t.apple_id, t.expires_at, t.request_id, t.enrollment_url, t.scope_tags, t.service_uri,
+                   t.server_name, t.server_uuid, t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.created_at, t.modified_at,
+                   (SELECT count(*) FROM profile p WHERE p.token_id = t.id) AS profile_count,
+                   (SELECT count(*) FROM device d WHERE d.token_id = t.id) AS device_count,
+                   s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
+            FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
+            WHERE @id::text IS NULL OR t.id = @id::text
+            ORDER BY lower(t.name), t.name
+            """,
+            ("id", id?.ToString()));
+        using var r = command.ExecuteReader();
+        var (idCol, name, apple, expires, request, url, tags, service, created, modified, profiles, devices, started, success, full, must) =
+            (r.GetOrdinal("id"), r.GetOrdinal("name"), r.GetOrdinal("apple_id"), r.GetOrdinal("expires_at"), r.GetOrdinal("request_id"),
+             r.GetOrdinal("enrollment_url"), r.GetOrdinal("scope_tags"), r.GetOrdinal("service_uri"), r.GetOrdinal("created_at"),
+             r.GetOrdinal("modified_at"), r.GetOrdinal("profile_count"), r.GetOrdinal("device_count"), r.GetOrdinal("last_started_at"),
+             r.GetOrdinal("last_success_at"), r.GetOrdinal("last_full_at"), r.GetOrdinal("next_must_be_full"));
+        var invalid = r.GetOrdinal("invalid_reason");
+        var list = new List<TokenListRow>();
+        while (r.Read())
+        {
+            var tokenId = Guid.Parse(r.GetString(idCol));
+            list.Add(new TokenListRow(
+                tokenId,
+                r.GetString(name),
+                r.GetString(apple),
+                ToTime(r.GetInt64(expires)),
+                Guid.Parse(r.GetString(request)),
+                r.GetStringOrNull(url),
+                Tags(r.GetString(tags)),
+                new Uri(r.GetString(service)),
+                Server(r),
+                r.GetStringOrNull(invalid),
+                ToTime(r.GetInt64(created)),
+                ToTime(r.GetInt64(modified)),
+                (int)r.GetInt64(profiles),
+                (int)r.GetInt64(devices),
+                defaults.TryGetValue(tokenId, out var d) ? d : [],
+                new SyncHistoryState(Time(r, started), Time(r, success), Time(r, full), r.GetInt64(must) != 0)));
+        }
+
+        return list;
+    }
+
+    private Dictionary<Guid, List<TokenDefaultProfileRow>> DefaultProfiles(Guid? id)
+    {
+        using var command = connection.Command(transaction,
+            """
+            SELECT dp.token_id, dp.platform, dp.profile_id, p.name
+            FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id
+            WHERE @id::text IS NULL OR dp.token_id = @id::text
+            """,
+            ("id", id?.ToString()));
+        using var r = command.ExecuteReader();
+        var (token, platform, profile, name) = (r.GetOrdinal("token_id"), r.GetOrdinal("platform"), r.GetOrdinal("profile_id"), r.GetOrdinal("name"));
+        var map = new Dictionary<Guid, List<TokenDefaultProfileRow>>();
+        while (r.Read())
+        {
+            if (!Enum.TryParse<DevicePlatform>(r.GetString(platform), out var p))
+            {
+                continue;
+            }
+
+            var tokenId = Guid.Parse(r.GetString(token));
+            if (!map.TryGetValue(tokenId, out var rows))
+            {
+                map[tokenId] = rows = [];
+            }
+
+            rows.Add(new TokenDefaultProfileRow(p, Guid.Parse(r.GetString(profile)), r.GetString(name)));
+        }
+
+        foreach (var rows in map.Values)
+        {
+            rows.Sort((a, b) => a.Platform.CompareTo(b.Platform));
+        }
+
+        return map;
+    }
+
+    public bool NameExists(string name, Guid? except = null)
+        => connection.Scalar<long>(transaction, "SELECT count(*) FROM token WHERE lower(name) = lower(@n) AND (@id::text IS NULL OR id <> @id::text)",
+            ("n", name), ("id", except?.ToString())) > 0;
+
+    public string? NameOfConsumerKeyHash(string consumerKeyHash, Guid? except = null)
+        => connection.Scalar<string>(transaction, "SELECT name FROM token WHERE consumer_key_hash = @h AND (@id::text IS NULL OR id <> @id::text)",
+            ("h", consumerKeyHash), ("id", except?.ToString()));
+
+    public void Insert(TokenRow row)
+        => connection.Execute(transaction,
+            $"""
+            INSERT INTO token ({Columns})
+            VALUES (@id, @name, @apple, @ck, @cred, @exp, @req, @url, @tags, @svc, @sname, @suuid, @org, @otype, @admin, @invalid, @terms::bigint, @created, @modified)
+            """,
+            ("id", row.Id.ToString()), ("name", row.Name), ("apple", row.AppleId), ("ck", row.ConsumerKeyHash), ("cred", row.Credentials),
+            ("exp", ToUnixMs(row.ExpiresAt)), ("req", row.RequestId.ToString()), ("url", row.EnrollmentUrl), ("tags", JsonSerializer.Serialize(row.ScopeTags)),
+            ("svc", row.ServiceUri.ToString()), ("sname", row.Server.ServerName), ("suuid", row.Server.ServerUuid), ("org", row.Server.OrgName),
+            ("otype", row.Server.OrgType), ("admin", row.Server.AdminId), ("invalid", row.InvalidReason),
+            ("terms", row.TermsNotSignedAt is { } t ? ToUnixMs(t) : null), ("created", ToUnixMs(row.CreatedAt)), ("modified", ToUnixMs(row.ModifiedAt)));
+
+    public void UpdateSettings(Guid id, string? name, IReadOnlyList<string>? scopeTags, string? enrollmentUrl, DateTimeOffset modifiedAt)
+        => connection.Execute(transaction,
+            """
+            UPDATE token SET name = coalesce(@name::text, name), scope_tags = coalesce(@tags::text, scope_tags),
+                             enrollment_url = coalesce(@url::text, enrollment_url), modified_at = @now
+            WHERE id = @id
+            """,
+            ("name", name), ("tags", scopeTags is null ? null : JsonSerializer.Serialize(scopeTags)), ("url", enrollmentUrl),
+            ("now", ToUnixMs(modifiedAt)), ("id", id.ToString()));
+
+    public void Renew(Guid id, byte[] credentials, string consumerKeyHash, DateTimeOffset expiresAt, string appleId, TokenServerFacts server, DateTimeOffset modifiedAt)
+        => connection.Execute(transaction,
+            """
+            UPDATE token SET credentials = @cred, consumer_key_hash = @ck, expires_at = @exp, apple_id = @apple,
+                             invalid_reason = NULL, modified_at = @now,
+                             server_name = coalesce(@sname::text, server_name), server_uuid = coalesce(@suuid::text, server_uuid),
+                             org_name = coalesce(@org::text, org_name), org_type = coalesce(@otype::text, org_type),
+                             admin_id = coalesce(@admin::text, admin_id)
+            WHERE id = @id
+            """,
+            ("sname", server.ServerName), ("suuid", server.ServerUuid), ("org", server.OrgName), ("otype", server.OrgType), ("admin", server.AdminId),
+            ("cred", credentials), ("ck", consumerKeyHash), ("exp", ToUnixMs(expiresAt)), ("apple", appleId), ("now", ToUnixMs(modifiedAt)),
+            ("id", id.ToString()));
+
+    public void SetInvalidReason(Guid id, string? reason)
+        => connection.Execute(transaction, "UPDATE token SET invalid_reason = @r::text WHERE id = @id", ("r", reason), ("id", id.ToString()));
+
+    public void SetTermsNotSignedAt(Guid id, DateTimeOffset? at)
+        => connection.Execute(transaction, "UPDATE token SET terms_not_signed_at = @at::bigint WHERE id = @id AND terms_not_signed_at IS DISTINCT FROM @at::bigint",
+            ("at", at is { } t ? ToUnixMs(t) : null), ("id", id.ToString()));
+
+    public void Touch(Guid id, DateTimeOffset modifiedAt)
+        => connection.Execute(transaction, "UPDATE token SET modified_at = @now WHERE id = @id", ("now", ToUnixMs(modifiedAt)), ("id", id.ToString()));
+
+    public void Delete(Guid id)
+    {
+        // SQLite's schema cascades sync state, history and default profiles with ON DELETE CASCADE; so does this one.
+        connection.Execute(transaction, "DELETE FROM token WHERE id = @id", ("id", id.ToString()));
+    }
+
+    /// <summary>The profile side: a change of a token's default profiles changes the token; false when there is no such token.</summary>
+    public bool MarkModified(Guid tokenId, DateTimeOffset at)
+        => connection.Execute(transaction, "UPDATE token SET modified_at = @at WHERE id = @t", ("at", ToUnixMs(at)), ("t", tokenId.ToString())) > 0;
+
+    /// <summary>The sync side: forgets that Apple refused the token for unsigned terms; returns whether it was marked.</summary>
+    public bool ClearTermsNotSigned(Guid tokenId)
+        => connection.Execute(transaction, "UPDATE token SET terms_not_signed_at = NULL WHERE id = @t AND terms_not_signed_at IS NOT NULL", ("t", tokenId.ToString())) > 0;
+
+    /// <summary>The health side: when Apple first answered that the terms are not accepted (still unresolved); null otherwise.</summary>
+    public DateTimeOffset? TermsNotSignedSince(Guid tokenId)
+        => connection.Scalar<long?>(transaction, "SELECT terms_not_signed_at FROM token WHERE id = @t", ("t", tokenId.ToString())) is { } ms ? ToTime(ms) : null;
+
+    private static IReadOnlyList<string> Tags(string json) => ValueList.Of(JsonSerializer.Deserialize<string[]>(json) ?? []);
+
+    private static TokenServerFacts Server(NpgsqlDataReader r)
+        => new(r.GetStringOrNull(r.GetOrdinal("server_name")), r.GetStringOrNull(r.GetOrdinal("server_uuid")), r.GetStringOrNull(r.GetOrdinal("org_name")),
+            r.GetStringOrNull(r.GetOrdinal("org_type")), r.GetStringOrNull(r.GetOrdinal("admin_id")));
+
+    private static DateTimeOffset? Time(NpgsqlDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : ToTime(r.GetInt64(ordinal));
+}

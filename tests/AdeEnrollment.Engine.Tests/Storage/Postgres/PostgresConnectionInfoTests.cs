@@ -1,0 +1,132 @@
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Postgres;
+using AdeEnrollment.Engine.Tests.TestSupport;
+using Npgsql;
+
+namespace AdeEnrollment.Engine.Tests.Storage.Postgres;
+
+/// <summary>Connection strings for a PostgreSQL store: keyword strings, URIs, where the password comes from, and that it never shows.</summary>
+[Collection(nameof(PgPasswordVariable))]
+public sealed class PostgresStoreConnectionStringTests
+{
+    [Fact]
+    public void KeywordString_IsParsed_AndTheLocationNamesServerAndDatabaseOnly()
+    {
+        var info = PostgresConnectionInfo.Parse("Host=db.contoso.com;Port=6432;Database=ade;Username=ade_app;Password=hunter2-very-secret;SSL Mode=VerifyFull");
+
+        Assert.Equal("db.contoso.com:6432", info.Server);
+        Assert.Equal("ade", info.Database);
+        Assert.Equal("ade_app", info.UserName);
+        Assert.Equal("postgresql://db.contoso.com:6432/ade", info.Location);
+        Assert.Equal(SslMode.VerifyFull, info.Builder.SslMode);
+        Assert.Equal("hunter2-very-secret", info.Password);
+        Assert.DoesNotContain("hunter2", info.Builder.ConnectionString);
+        Assert.DoesNotContain("hunter2", info.ToString());
+    }
+
+    [Fact]
+    public void Uri_IsParsed_WithTlsParametersPassedThrough()
+    {
+        var info = PostgresConnectionInfo.Parse("postgresql://ade_app:p%40ss%3Aword@db.contoso.com:5433/ade%20store?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem&application_name=nightly&connect_timeout=7");
+
+        Assert.Equal("db.contoso.com:5433", info.Server);
+        Assert.Equal("ade store", info.Database);
+        Assert.Equal("ade_app", info.UserName);
+        Assert.Equal("p@ss:word", info.Password);
+        Assert.Equal(SslMode.VerifyFull, info.Builder.SslMode);
+        Assert.Equal("/etc/ssl/ca.pem", info.Builder.RootCertificate);
+        Assert.Equal("nightly", info.Builder.ApplicationName);
+        Assert.Equal(7, info.Builder.Timeout);
+        Assert.DoesNotContain("p@ss", info.Location);
+    }
+
+    [Fact]
+    public void Uri_WithSeveralHostsAndIPv6_KeepsEveryHost()
+    {
+        var info = PostgresConnectionInfo.Parse("postgres://u@[::1]:5432,db2.contoso.com/ade?target_session_attrs=read-write");
+
+        Assert.Equal("::1:5432,db2.contoso.com", info.Builder.Host);
+        Assert.Equal("ade", info.Database);
+    }
+
+    [Fact]
+    public void ExplicitCredential_WinsOverTheStringAndTheEnvironment()
+    {
+        var info = PostgresConnectionInfo.Parse("Host=h;Username=from_string;Password=from-string", userName: "from_credential", password: "from-credential");
+
+        Assert.Equal("from_credential", info.UserName);
+        Assert.Equal("from-credential", info.Password);
+    }
+
+    [Fact]
+    public void WithoutAPasswordAnywhere_PgPasswordIsUsed()
+    {
+        var saved = Environment.GetEnvironmentVariable("PGPASSWORD");
+        try
+        {
+            Environment.SetEnvironmentVariable("PGPASSWORD", "from-environment");
+            Assert.Equal("from-environment", PostgresConnectionInfo.Parse("Host=h;Username=u").Password);
+            Assert.Equal("given", PostgresConnectionInfo.Parse("Host=h;Username=u", password: "given").Password);
+            Environment.SetEnvironmentVariable("PGPASSWORD", null);
+            Assert.Null(PostgresConnectionInfo.Parse("Host=h;Username=u").Password);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PGPASSWORD", saved);
+        }
+    }
+
+    [Theory]
+    [InlineData("Host=h;Username=u;Frobnicate=1", "'Frobnicate' is not a keyword")]
+    [InlineData("Host=h;Username=u;Port=notaport", "the value of 'Port'")]
+    [InlineData("Username=u;Database=d", "names no server")]
+    [InlineData("postgresql://db.contoso.com/ade", "names no user")]
+    [InlineData("postgresql://u@db.contoso.com:99999/ade", "port in the URI")]
+    [InlineData("postgresql://u@h/ade?sslmode=sometimes", "the value of 'SSL Mode'")]
+    [InlineData("Host=h;Username", "keyword=value")]
+    public void BadConnectionStrings_AreACataloguedError(string text, string expected)
+    {
+        var ex = AdeAssert.Throws("StoreConnectionStringInvalid", () => PostgresConnectionInfo.Parse(text));
+        Assert.Contains(expected, ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void ABadValue_IsNeverEchoed()
+    {
+        var ex = AdeAssert.Throws("StoreConnectionStringInvalid", () => PostgresConnectionInfo.Parse("Host=h;Username=u;Port=s3cr3t-value"));
+        Assert.DoesNotContain("s3cr3t-value", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("postgresql://u@h/db", true)]
+    [InlineData("POSTGRES://h", true)]
+    [InlineData("Host=db;Username=u", true)]
+    [InlineData("username=u; server = db", true)]
+    [InlineData("/var/lib/ade/ade.db", false)]
+    [InlineData("C:\\Stores\\ade=1.db", false)]
+    [InlineData("", false)]
+    public void ConnectionStrings_AreToldApartFromPaths(string value, bool expected)
+        => Assert.Equal(expected, PostgresConnectionInfo.IsConnectionString(value));
+
+    [Fact]
+    public void TheStoreVariable_WithAConnectionString_IsNotTakenForAPath()
+    {
+        var saved = Environment.GetEnvironmentVariable(StoreLocator.PathVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(StoreLocator.PathVariable, "postgresql://u@db/ade");
+            Assert.Equal("postgresql://u@db/ade", StoreLocator.ConnectionStringFromEnvironment());
+            Assert.EndsWith("ade.db", StoreLocator.DefaultPath());
+            Environment.SetEnvironmentVariable(StoreLocator.PathVariable, "/tmp/x.db");
+            Assert.Null(StoreLocator.ConnectionStringFromEnvironment());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(StoreLocator.PathVariable, saved);
+        }
+    }
+}
+
+/// <summary>Tests that change PGPASSWORD or the store variable run one at a time.</summary>
+[CollectionDefinition(nameof(PgPasswordVariable), DisableParallelization = true)]
+public sealed class PgPasswordVariable;

@@ -1,0 +1,285 @@
+using System.Text;
+using AdeEnrollment.Engine.Security;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Postgres;
+using AdeEnrollment.Engine.Tests.TestSupport;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace AdeEnrollment.Engine.Tests.Storage.Postgres;
+
+/// <summary>The PostgreSQL provider against a real server: schema, migrations, key protection, writer serialisation, failures.</summary>
+public sealed class PostgresStoreTests : IDisposable
+{
+    private readonly TestPostgresSchema schema = new();
+    private readonly List<AdeStore> opened = [];
+
+    private AdeStore Open(string passphrase = TestPostgresSchema.Passphrase)
+    {
+        var store = schema.Open(passphrase);
+        opened.Add(store);
+        return store;
+    }
+
+    public void Dispose()
+    {
+        foreach (var store in opened)
+        {
+            store.Release();
+        }
+
+        schema.Dispose();
+    }
+
+    [Fact]
+    public void NewStore_CreatesTheLatestSchema_WithPassphraseProtection()
+    {
+        var store = Open();
+
+        Assert.Equal("PostgreSQL", store.Provider);
+        Assert.Equal(StoreKeyProtection.Passphrase, store.KeyProtection);
+        Assert.Equal(PostgresSchema.LatestVersion, schema.Scalar<int>("SELECT version FROM ade_schema"));
+        Assert.Equal(Schema.LatestVersion, PostgresSchema.LatestVersion);
+        var info = new StoreService(store).GetInfo();
+        Assert.Equal("PostgreSQL", info.Provider);
+        Assert.Equal(Schema.LatestVersion, info.SchemaVersion);
+        Assert.Equal("Passphrase", info.KeyProtection);
+        Assert.Equal(0, info.TokenCount);
+        Assert.True(info.SizeBytes > 0);
+        Assert.StartsWith("postgresql://127.0.0.1:", info.Path);
+        Assert.Equal("postgres", info.Database);
+        Assert.DoesNotContain(schema.Password, info.Path + info.Server + info.Database);
+    }
+
+    [Fact]
+    public void Reopen_WithTheSamePassphrase_OpensTheSecrets_AndAWrongOneIsRefused()
+    {
+        var first = Open();
+        var sealedSecret = first.Secrets.Protect(Encoding.UTF8.GetBytes("s3cret"), "test");
+        first.Release();
+
+        var again = Open();
+        Assert.Equal("s3cret", Encoding.UTF8.GetString(again.Secrets.Unprotect(sealedSecret, "test")));
+        AdeAssert.Throws("StoreKeyInvalid", () => Open("another long passphrase"));
+    }
+
+    [Fact]
+    public void WithoutPassphrase_IsRefused_AndNothingIsCreated()
+    {
+        AdeAssert.Throws("StorePassphraseRequired", () => AdeStore.Open(schema.Connection(), null));
+        Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"));
+    }
+
+    [Fact]
+    public void ShortPassphrase_ForANewStore_IsRefused_AndNothingIsCreated()
+    {
+        AdeAssert.Throws("StorePassphraseTooShort", () => Open("short"));
+        Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"));
+    }
+
+    [Fact]
+    public void NewerSchema_IsRefused_AndLeftAlone()
+    {
+        Open().Release();
+        schema.Execute($"UPDATE ade_schema SET version = {PostgresSchema.LatestVersion + 1}");
+
+        var ex = AdeAssert.Throws("StoreSchemaTooNew", () => Open());
+        Assert.Contains($"{PostgresSchema.LatestVersion + 1}", ex.Message);
+        Assert.Equal(PostgresSchema.LatestVersion + 1, schema.Scalar<int>("SELECT version FROM ade_schema"));
+    }
+
+    [Fact]
+    public void SchemaOfAnotherApplication_IsRefused_AndLeftAlone()
+    {
+        schema.Execute("CREATE TABLE invoices (id int)");
+
+        AdeAssert.Throws("StoreInvalid", () => Open());
+        Assert.Equal(1L, schema.Scalar<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"));
+    }
+
+    [Fact]
+    public void VersionTableOfAnotherApplication_IsRefused()
+    {
+        schema.Execute("CREATE TABLE ade_schema (application text, version int); INSERT INTO ade_schema VALUES ('Other', 1)");
+
+        AdeAssert.Throws("StoreInvalid", () => Open());
+    }
+
+    [Fact]
+    public void OlderSchema_IsMigratedToTheLatest_KeepingItsRows()
+    {
+        // A store at version 2 (as an older module left it) with a profile from before platforms existed.
+        schema.Execute(PostgresSchema.VersionTable + "INSERT INTO ade_schema VALUES ('AdeEnrollment', 2);" + PostgresSchema.Migrations[0] + PostgresSchema.Migrations[1]);
+        var provider = new PostgresProvider(schema.Connection());
+        var initialised = false;
+        provider.Migrate(_ => initialised = true); // key rows are recorded only when a store is created
+        provider.Release();
+        Assert.False(initialised);
+        Assert.Equal(PostgresSchema.LatestVersion, schema.Scalar<int>("SELECT version FROM ade_schema"));
+        Assert.Equal(1L, schema.Scalar<long>("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'device_event' AND column_name = 'detail'"));
+    }
+
+    [Fact]
+    public void Migration3_TranslatesProfileSettings_LikeSqlite()
+    {
+        schema.Execute(PostgresSchema.VersionTable + "INSERT INTO ade_schema VALUES ('AdeEnrollment', 2);" + PostgresSchema.Migrations[0] + PostgresSchema.Migrations[1]
+            + "INSERT INTO token_request VALUES ('r', 0, 't', 'p', '\\x00', null);"
+            + "INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, service_uri, default_profile_id, created_at, modified_at) VALUES ('t1', 'T', 'a', 'h', '\\x00', 0, 'r', 'u', 'p1', 0, 0);"
+            + "INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ('p1', 't1', 'P', '{\"Department\":\"IT\"}', 0, 0), ('p2', 't1', 'Q', '{\"Platform\":\"macOS\"}', 0, 0);"
+            + PostgresSchema.Migrations[2]);
+
+        Assert.Equal("iOS", schema.Scalar<string>("SELECT settings::jsonb ->> 'Platform' FROM profile WHERE id = 'p1'"));
+        Assert.Equal("IT", schema.Scalar<string>("SELECT settings::jsonb ->> 'Department' FROM profile WHERE id = 'p1'"));
+        Assert.Equal("true", schema.Scalar<string>("SELECT settings::jsonb ->> 'AwaitFinalConfiguration' FROM profile WHERE id = 'p1'"));
+        Assert.Equal("macOS", schema.Scalar<string>("SELECT settings::jsonb ->> 'Platform' FROM profile WHERE id = 'p2'"));
+        Assert.Equal("p1", schema.Scalar<string>("SELECT profile_id FROM token_default_profile WHERE token_id = 't1' AND platform = 'iOS'"));
+        Assert.Null(schema.Scalar<string>("SELECT default_profile_id FROM token WHERE id = 't1'"));
+    }
+
+    [Fact]
+    public void BothProviders_EndAtTheSameTablesAndColumns()
+    {
+        Open();
+        var postgres = new SortedSet<string>(StringComparer.Ordinal);
+        using (var c = new NpgsqlConnection(TestPostgres.ConnectionString))
+        {
+            c.Open();
+            using var command = new NpgsqlCommand(
+                $"SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = '{schema.Name}' AND table_name <> 'ade_schema'", c);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                postgres.Add(reader.GetString(0) + "." + reader.GetString(1));
+            }
+        }
+
+        using var temp = new TempDirectory();
+        var sqlite = new SortedSet<string>(StringComparer.Ordinal);
+        var sqliteStore = AdeStore.Open(temp.File("ade.db"));
+        using (var c = sqliteStore.OpenConnection())
+        {
+            using var command = c.Command("SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                sqlite.Add(reader.GetString(0) + "." + reader.GetString(1));
+            }
+        }
+
+        Assert.True(sqlite.Count > 50, $"only {sqlite.Count} SQLite columns");
+        Assert.Equal(sqlite, postgres);
+    }
+
+    [Fact]
+    public void ConcurrentOpens_OfANewStore_MigrateItOnce()
+    {
+        var stores = new AdeStore[6];
+        Parallel.For(0, stores.Length, new ParallelOptions { MaxDegreeOfParallelism = 6 }, i => stores[i] = schema.Open());
+        opened.AddRange(stores);
+
+        Assert.Equal(1L, schema.Scalar<long>("SELECT count(*) FROM ade_schema"));
+        Assert.Equal(1L, schema.Scalar<long>("SELECT count(*) FROM meta WHERE key = 'kdf_salt'"));
+        var check = stores[0].Secrets.Protect([1, 2, 3], "x");
+        Assert.All(stores, s => Assert.Equal([1, 2, 3], s.Secrets.Unprotect(check, "x")));
+    }
+
+    [Fact]
+    public void Writers_AreSerialised_AcrossConnections_SoAReadThenWriteNeverLosesAnUpdate()
+    {
+        // Each write reads a counter, waits a moment inside the transaction, then writes counter + 1. Without the
+        // store-wide write lock, READ COMMITTED writers would read the same value and lose increments.
+        var stores = new[] { Open(), Open(), Open(), Open() };
+        stores[0].Write(s => { s.Meta.Set("counter", "0"); return 0; });
+        Parallel.For(0, 40, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => stores[i % 4].Write(s =>
+        {
+            var value = int.Parse(s.Meta.Get("counter")!, System.Globalization.CultureInfo.InvariantCulture);
+            Thread.Sleep(2);
+            s.Meta.Set("counter", (value + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return 0;
+        }));
+
+        Assert.Equal("40", stores[0].Read(s => s.Meta.Get("counter")));
+    }
+
+    [Fact]
+    public void AFailedWrite_CommitsNothing()
+    {
+        var store = Open();
+        Assert.Throws<InvalidOperationException>(() => store.Write<int>(s =>
+        {
+            s.Meta.Set("half", "written");
+            throw new InvalidOperationException("a rule said no");
+        }));
+
+        Assert.Null(store.Read(s => s.Meta.Get("half")));
+    }
+
+    [Fact]
+    public void AWriterWaitingPastTheLockWait_IsStoreBusy_AndChangesNothing()
+    {
+        var store = Open();
+        var provider = (PostgresProvider)store.StoreProvider;
+        provider.LockWait = TimeSpan.FromMilliseconds(200);
+        using var holder = new NpgsqlConnection(TestPostgres.ConnectionString);
+        holder.Open();
+        using var transaction = holder.BeginTransaction();
+        using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresProvider.WriteLockKey})", holder, transaction))
+        {
+            take.ExecuteNonQuery(); // another host's write transaction, still open
+        }
+
+        var ex = AdeAssert.Throws("StoreBusy", () => store.Write(s => { s.Meta.Set("blocked", "yes"); return 0; }));
+        Assert.Contains("55P03", ex.Message);
+        transaction.Rollback();
+        Assert.Null(store.Read(s => s.Meta.Get("blocked")));
+    }
+
+    [Fact]
+    public void TablesWithoutAPostgresImplementation_AreACataloguedError()
+    {
+        var store = Open();
+        var ex = AdeAssert.Throws("StoreNotSupported", () => store.Read(s => s.Devices));
+        Assert.Contains("devices", ex.Message);
+        AdeAssert.Throws("StoreNotSupported", () => store.ReadSql(c => 0));
+    }
+
+    [Fact]
+    public void WrongPassword_IsStoreAccessDenied_WithoutThePassword()
+    {
+        var ex = AdeAssert.Throws("StoreAccessDenied", () => AdeStore.Open(schema.Connection("not-the-password-4711"), Encoding.UTF8.GetBytes(TestPostgresSchema.Passphrase)));
+        Assert.Contains("28P01", ex.Message);
+        Assert.All(AdeAssert.Messages(ex), m => Assert.DoesNotContain("not-the-password-4711", m));
+    }
+
+    [Fact]
+    public void NoServerOnThePort_IsStoreUnavailable_NamingTheServer()
+    {
+        var connection = PostgresConnectionInfo.Parse("Host=127.0.0.1;Port=1;Username=ade;Timeout=3", password: "pw-never-shown-0815");
+        var ex = AdeAssert.Throws("StoreUnavailable", () => AdeStore.Open(connection, Encoding.UTF8.GetBytes(TestPostgresSchema.Passphrase)));
+        Assert.Contains("127.0.0.1:1", ex.Message);
+        Assert.DoesNotContain("pw-never-shown-0815", ex.Message);
+    }
+
+    [Fact]
+    public void ADroppedConnection_IsRetried_ForAWholeWriteThatDidNotCommit()
+    {
+        var store = Open();
+        var provider = (PostgresProvider)store.StoreProvider;
+        var attempts = 0;
+        provider.ConnectionHook = c =>
+        {
+            if (Interlocked.Increment(ref attempts) == 1)
+            {
+                // The server ends this backend, as a restart or a dropped connection would.
+                using var kill = new NpgsqlCommand("SELECT pg_terminate_backend(pg_backend_pid())", c);
+                kill.ExecuteNonQuery();
+            }
+        };
+
+        store.Write(s => { s.Meta.Set("after-retry", "yes"); return 0; });
+
+        Assert.True(attempts >= 2, $"attempts: {attempts}");
+        provider.ConnectionHook = null;
+        Assert.Equal("yes", store.Read(s => s.Meta.Get("after-retry")));
+    }
+}

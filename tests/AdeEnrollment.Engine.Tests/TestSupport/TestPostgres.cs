@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Postgres;
+using Npgsql;
+
+namespace AdeEnrollment.Engine.Tests.TestSupport;
+
+/// <summary>
+/// The PostgreSQL server of the tests (README, "The PostgreSQL leg"): $env:ADE_TEST_POSTGRES (a keyword connection
+/// string with a user that may create schemas; .ci/run and build.ps1 Test set it), else — outside CI — a throw-away
+/// server started once per test run with tests/postgres/test-postgres.sh and stopped when the run ends. Without a
+/// server, every PostgreSQL test fails with a message that says how to get one; none is skipped.
+/// </summary>
+public static class TestPostgres
+{
+    public const string Variable = "ADE_TEST_POSTGRES";
+
+    private static readonly Lazy<string> Server = new(StartOrFind, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The server's connection string (a superuser on the test server), or a failure that says what is missing.</summary>
+    public static string ConnectionString => Server.Value;
+
+    private static string StartOrFind()
+    {
+        var given = Environment.GetEnvironmentVariable(Variable);
+        if (!string.IsNullOrWhiteSpace(given))
+        {
+            return given;
+        }
+
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"CI must provide a PostgreSQL server in ${Variable} (.ci/run starts one with tests/postgres/test-postgres.sh).");
+        }
+
+        var script = FindScript() ?? throw new InvalidOperationException(
+            $"No PostgreSQL test server: set ${Variable} to a connection string, or run from the repository so tests/postgres/test-postgres.sh can start one.");
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add("start");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"No PostgreSQL test server: {script} start failed ({process.ExitCode}): {error.Trim()} Install PostgreSQL (Debian: apt-get install -y postgresql) or set ${Variable}.");
+        }
+
+        string? connection = null, folder = null;
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            var value = line[(eq + 1)..].Trim('\'');
+            if (line.StartsWith(Variable + "=", StringComparison.Ordinal))
+            {
+                connection = value;
+            }
+            else if (line.StartsWith(Variable + "_DIR=", StringComparison.Ordinal))
+            {
+                folder = value;
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            using var stop = Process.Start("bash", [script, "stop", folder!]);
+            stop.WaitForExit(30_000);
+        };
+        return connection ?? throw new InvalidOperationException($"{script} start printed no connection string.");
+    }
+
+    private static string? FindScript()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "postgres", "test-postgres.sh");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs SQL as the test server's administrator (outside any store).</summary>
+    public static void Admin(string sql)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>
+/// A fresh, empty schema on the test server for one store (its own search_path): stores of parallel tests never see
+/// each other's tables. Dispose drops the schema.
+/// </summary>
+public sealed class TestPostgresSchema : IDisposable
+{
+    public const string Passphrase = "correct horse battery staple";
+
+    public TestPostgresSchema()
+    {
+        Name = "ade_t_" + Guid.NewGuid().ToString("N")[..16];
+        TestPostgres.Admin($"CREATE SCHEMA {Name}");
+        var builder = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = Name };
+        Password = builder.Password!;
+        UserName = builder.Username!;
+        builder.Password = null;
+        ConnectionStringWithoutPassword = builder.ConnectionString;
+    }
+
+    public string Name { get; }
+
+    public string UserName { get; }
+
+    /// <summary>The test server's password: tests assert it never shows.</summary>
+    public string Password { get; }
+
+    public string ConnectionStringWithoutPassword { get; }
+
+    public PostgresConnectionInfo Connection(string? password = null) => PostgresConnectionInfo.Parse(ConnectionStringWithoutPassword, password: password ?? Password);
+
+    public AdeStore Open(string passphrase = Passphrase) => AdeStore.Open(Connection(), System.Text.Encoding.UTF8.GetBytes(passphrase));
+
+    /// <summary>Runs SQL in this schema as the administrator, with @named parameters.</summary>
+    public void Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
+        connection.Open();
+        using (var set = new NpgsqlCommand($"SET search_path = {Name}", connection))
+        {
+            set.ExecuteNonQuery();
+        }
+
+        using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name.TrimStart('@'), value ?? DBNull.Value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    public T? Scalar<T>(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
+        connection.Open();
+        using (var set = new NpgsqlCommand($"SET search_path = {Name}", connection))
+        {
+            set.ExecuteNonQuery();
+        }
+
+        using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name.TrimStart('@'), value ?? DBNull.Value);
+        }
+
+        var result = command.ExecuteScalar();
+        return result is null or DBNull ? default : (T)Convert.ChangeType(result, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            TestPostgres.Admin($"DROP SCHEMA IF EXISTS {Name} CASCADE");
+        }
+        catch (NpgsqlException)
+        {
+            // The server may be gone at the end of a run; the schema goes with it.
+        }
+    }
+}
+
+/// <summary>Test stores on the PostgreSQL test server, one fresh schema each.</summary>
+public static class PostgresTestStores
+{
+    /// <summary>A <see cref="TestStore"/> (engine, fake clock, recording host) over a new PostgreSQL store in its own schema.</summary>
+    public static TestStore Create() => Create(out _);
+
+    /// <summary><see cref="Create()"/>, and the schema, for tests that write rows of tables they do not test.</summary>
+    public static TestStore Create(out TestPostgresSchema created)
+    {
+        var schema = created = new TestPostgresSchema();
+        AdeStore? store = null;
+        return new TestStore(_ => store = schema.Open(), new Cleanup(() =>
+        {
+            store?.Release();
+            schema.Dispose();
+        }));
+    }
+
+    private sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+}

@@ -1,0 +1,149 @@
+# The shared store on PostgreSQL through the built module (about_AdeEnrollment, "Shared store"). Needs a server in
+# $env:ADE_TEST_POSTGRES (build.ps1 Test and .ci/run start one; README, "The PostgreSQL leg"): without it these tests
+# fail, they are never skipped.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 131
+    if (-not $env:ADE_TEST_POSTGRES) {
+        throw 'No PostgreSQL test server: set $env:ADE_TEST_POSTGRES (README, "The PostgreSQL leg"; build.ps1 Test starts one).'
+    }
+    # The module's own Npgsql, from its AssemblyLoadContext (the module ships it in bin/).
+    $script:npgsqlConnection = [AdeEnrollment.Loader.LoadContext]::Current.LoadFromAssemblyName([Reflection.AssemblyName]::new('Npgsql')).GetType('Npgsql.NpgsqlConnection', $true)
+
+    function Invoke-PgAdmin([string] $Sql) {
+        $type = $script:npgsqlConnection
+        $c = $type::new($env:ADE_TEST_POSTGRES)
+        try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
+    }
+
+    function New-PgSchema {
+        $name = 'ade_p_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+        $parts = @{}
+        foreach ($pair in $env:ADE_TEST_POSTGRES -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $parts[$k.Trim()] = $v } }
+        [pscustomobject]@{
+            Name = $name
+            Password = $parts.Password
+            User = $parts.Username
+            # The connection string without the password: it comes from -Credential, -Password or PGPASSWORD.
+            ConnectionString = "Host=$($parts.Host);Port=$($parts.Port);Database=$($parts.Database);Username=$($parts.Username);Search Path=$name"
+            Uri = "postgresql://$($parts.Username)@$($parts.Host):$($parts.Port)/$($parts.Database)?Search%20Path=$name"
+        }
+    }
+
+    $script:passphrase = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force
+}
+
+AfterAll {
+    Disconnect-AdeStore
+    Stop-AdeSimulator
+}
+
+Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
+    BeforeEach {
+        $script:pg = New-PgSchema
+        Invoke-PgAdmin "CREATE SCHEMA $($pg.Name)" | Out-Null
+    }
+
+    AfterEach {
+        Disconnect-AdeStore
+        Invoke-PgAdmin "DROP SCHEMA IF EXISTS $($pg.Name) CASCADE" | Out-Null
+    }
+
+    It 'creates a store in an empty schema; Get-AdeStore shows provider, server, database, schema and keys, never the password' {
+        $login = [pscredential]::new($pg.User, (ConvertTo-SecureString $pg.Password -AsPlainText -Force))
+        $verbose = Connect-AdeStore -ConnectionString $pg.ConnectionString -Credential $login -Key $passphrase -PassThru -Verbose 4>&1
+        $info = $verbose | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $info.Provider | Should -Be 'PostgreSQL'
+        $info.SchemaVersion | Should -BeGreaterThan 0
+        $info.KeyProtection | Should -Be 'Passphrase'
+        $info.TokenCount | Should -Be 0
+        $got = Get-AdeStore
+        $got.Provider | Should -Be 'PostgreSQL'
+        $got.Server | Should -Match '^127\.0\.0\.1:\d+$'
+        $got.Database | Should -Be 'postgres'
+        $got.Path | Should -BeLike 'postgresql://127.0.0.1:*'
+        $shown = ($verbose | Out-String) + ($got | Format-List * | Out-String) + ($got | Out-String)
+        $shown | Should -Not -Match ([regex]::Escape($pg.Password))
+        Invoke-PgAdmin "SELECT version FROM $($pg.Name).ade_schema" | Should -Be $info.SchemaVersion
+    }
+
+    It 'takes a postgresql:// URI and the password from PGPASSWORD, and the same through $env:ADE_ENROLLMENT_STORE' {
+        $saved = $env:PGPASSWORD, $env:ADE_ENROLLMENT_STORE, $env:ADE_ENROLLMENT_STORE_KEY
+        try {
+            $env:PGPASSWORD = $pg.Password
+            Connect-AdeStore -ConnectionString $pg.Uri -Key $passphrase
+            (Get-AdeStore).Provider | Should -Be 'PostgreSQL'
+            Disconnect-AdeStore
+            $env:ADE_ENROLLMENT_STORE = $pg.Uri
+            $env:ADE_ENROLLMENT_STORE_KEY = 'correct horse battery staple'
+            $info = Get-AdeStore
+            $info.Provider | Should -Be 'PostgreSQL'
+            $info.KeyProtection | Should -Be 'Passphrase'
+        } finally {
+            $env:PGPASSWORD, $env:ADE_ENROLLMENT_STORE, $env:ADE_ENROLLMENT_STORE_KEY = $saved
+        }
+    }
+
+    It 'refuses a server store without a passphrase (StorePassphraseRequired) and creates nothing' {
+        $saved = $env:ADE_ENROLLMENT_STORE_KEY
+        try {
+            $env:ADE_ENROLLMENT_STORE_KEY = $null
+            { Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) } |
+                Should -Throw -ErrorId 'StorePassphraseRequired,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        } finally { $env:ADE_ENROLLMENT_STORE_KEY = $saved }
+        Invoke-PgAdmin "SELECT count(*) FROM pg_tables WHERE schemaname = '$($pg.Name)'" | Should -Be 0
+    }
+
+    It 'a wrong password is StoreAccessDenied and the error does not contain it' {
+        $wrong = 'wrong-pw-' + [guid]::NewGuid().ToString('N')
+        $err = $null
+        try { Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $wrong -AsPlainText -Force) -Key $passphrase -ErrorAction Stop }
+        catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'StoreAccessDenied,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        ($err | Out-String) + $err.Exception.ToString() | Should -Not -Match $wrong
+    }
+
+    It 'a bad connection string is StoreConnectionStringInvalid without repeating its values' {
+        { Connect-AdeStore -ConnectionString 'Host=db;Username=u;Port=secret-port-value' -Key $passphrase } |
+            Should -Throw -ErrorId 'StoreConnectionStringInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand' -ExpectedMessage '*port*'
+        $err = $null
+        try { Connect-AdeStore -ConnectionString 'Host=db;Username=u;Port=secret-port-value' -Key $passphrase -ErrorAction Stop } catch { $err = $_ }
+        $err.Exception.Message | Should -Not -Match 'secret-port-value'
+    }
+
+    It 'commands that need tables not yet on PostgreSQL answer StoreNotSupported' {
+        Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+        { Get-AdeDevice } | Should -Throw -ErrorId 'StoreNotSupported,*'
+    }
+
+    It 'keeps token requests and tokens: New-AdeTokenRequest, New-AdeToken, Get-AdeToken, Set-AdeToken, Remove-AdeToken' {
+        Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+        $t = New-TestToken -Folder $TestDrive -Name 'PG Contoso'
+        $t.Token.Name | Should -Be 'PG Contoso'
+        (Get-AdeToken -Name 'pg contoso').Id | Should -Be $t.Token.Id
+        (Get-AdeTokenRequest -Id $t.Request.Id).TokenName | Should -Be 'PG Contoso'
+        Set-AdeToken -Token 'PG Contoso' -Name 'PG Fabrikam' -ScopeTag 'Paris', 'Default'
+        (Get-AdeToken).Name | Should -Be 'PG Fabrikam'
+        (Get-AdeToken).ScopeTags | Should -Be @('Paris', 'Default')
+        (Get-AdeStore).TokenCount | Should -Be 1
+        Invoke-PgAdmin "SELECT count(*) FROM $($pg.Name).token" | Should -Be 1
+        # The credentials are sealed: the consumer key never reaches the server in clear.
+        Invoke-PgAdmin "SELECT count(*) FROM $($pg.Name).token WHERE position(convert_to('CK_', 'UTF8') in credentials) > 0" | Should -Be 0
+        Remove-AdeToken -Token 'PG Fabrikam' -Confirm:$false
+        Get-AdeToken | Should -BeNullOrEmpty
+    }
+
+    It 'loads Npgsql only in the module''s own AssemblyLoadContext' {
+        Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+        [AdeEnrollment.Loader.LoadContext]::Current.Assemblies | Where-Object { $_.GetName().Name -eq 'Npgsql' } | Should -Not -BeNullOrEmpty
+        [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | Where-Object { $_.GetName().Name -eq 'Npgsql' } | Should -BeNullOrEmpty
+    }
+
+    It 'Set-AdeStore keeps the journal retention in the server store' {
+        Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+        (Set-AdeStore -JournalRetentionDays 30 -PassThru).JournalRetentionDays | Should -Be 30
+        (Get-AdeStore).JournalRetentionDays | Should -Be 30
+        Invoke-PgAdmin "SELECT value FROM $($pg.Name).meta WHERE key = 'journal_retention_days'" | Should -Be '30'
+    }
+}
