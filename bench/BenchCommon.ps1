@@ -24,7 +24,7 @@ function Start-SimHost {
 
 function Invoke-SimHost {
     param([Parameter(Mandatory)] $SimHost, [Parameter(Mandatory)] [hashtable] $Command)
-    $SimHost.Process.StandardInput.WriteLine(($Command | ConvertTo-Json -Compress))
+    $SimHost.Process.StandardInput.WriteLine(($Command | ConvertTo-Json -Compress -Depth 5))
     $SimHost.Process.StandardInput.Flush()
     while ($true) {
         $line = $SimHost.Process.StandardOutput.ReadLine()
@@ -63,6 +63,92 @@ function New-BenchToken {
     $token = New-AdeToken -Request $request -Path $p7m -AppleId 'bench@contoso.example' -Name $Name -ServiceUri $SimHost.Uri `
         -EnrollmentUrl 'https://mdm.contoso.example/enroll'
     [pscustomobject]@{ Token = $token; SimulatorAddSeconds = $r.addSeconds }
+}
+
+function New-ManyBenchTokens {
+    <#
+    .SYNOPSIS
+        ManyTokens setup: -Count tokens of -DevicesEach devices each, fast enough for 2,000 tokens.
+    .DESCRIPTION
+        New-AdeTokenRequest makes an RSA-2048 key per request (about a second each on a slow machine: half an hour for
+        2,000), so the requests are written here instead, as New-AdeTokenRequest writes them but all with ONE key made
+        once: a self-signed certificate per request (its own subject, serial and thumbprint) over that key, the key
+        sealed under the store key for each request (the engine's own SecretProtector, reached by reflection), the rows
+        inserted in one transaction. Then the simulator host adds one MDM server per request (its token file encrypted
+        to that certificate) with its devices, in one command. Then every token is added with the real New-AdeToken
+        (decrypts the file, checks it with the simulator's /session and /account, stores it). Returns the times of the
+        three steps.
+    #>
+    param([Parameter(Mandatory)] $SimHost, [Parameter(Mandatory)] [string] $StorePath, [int] $Count, [int] $DevicesEach, [Parameter(Mandatory)] [string] $Folder)
+    $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance,Static'
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $store = (Get-AdeModuleType AdeEnrollment.Engine.Storage.AdeStore)::Open($StorePath, $null)
+    $secrets = $store.GetType().GetProperty('Secrets', $flags).GetValue($store)
+    if (-not ('AdeBenchSealer' -as [type])) {
+        # SecretProtector.Protect takes a ReadOnlySpan<byte>, which reflection from PowerShell cannot pass: a typed delegate can.
+        Add-Type -TypeDefinition @'
+using System;
+using System.Reflection;
+public static class AdeBenchSealer
+{
+    private delegate byte[] Protect(ReadOnlySpan<byte> plaintext, string purpose);
+
+    public static Func<byte[], string, byte[]> For(object protector)
+    {
+        var method = protector.GetType().GetMethod("Protect", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance);
+        var protect = (Protect)Delegate.CreateDelegate(typeof(Protect), protector, method);
+        return (plaintext, purpose) => protect(plaintext, purpose);
+    }
+}
+'@
+    }
+    $seal = [AdeBenchSealer]::For($secrets)
+    $rsa = [Security.Cryptography.RSA]::Create(2048)
+    $pkcs8 = $rsa.ExportPkcs8PrivateKey()
+    $now = [DateTimeOffset]::UtcNow
+    $requests = [Collections.Generic.List[object]]::new()
+    $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$StorePath;Pooling=False")
+    try {
+        $c.Open()
+        $tx = $c.BeginTransaction()
+        $cmd = $c.CreateCommand()
+        $cmd.Transaction = $tx
+        $cmd.CommandText = 'INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)'
+        foreach ($i in 1..$Count) {
+            $id = [guid]::NewGuid()
+            $cr = [Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=AdeEnrollment $($id.ToString('N'))", $rsa,
+                [Security.Cryptography.HashAlgorithmName]::SHA256, [Security.Cryptography.RSASignaturePadding]::Pkcs1)
+            $cert = $cr.CreateSelfSigned($now.AddMinutes(-10), $now.AddDays(365))
+            $pem = $cert.ExportCertificatePem() + "`n"
+            $name = 'Bench {0:D4}' -f $i
+            $pemPath = Join-Path $Folder "$name.pem"
+            [IO.File]::WriteAllText($pemPath, $pem)
+            $cmd.Parameters.Clear()
+            [void]$cmd.Parameters.AddWithValue('$id', $id.ToString())
+            [void]$cmd.Parameters.AddWithValue('$t', $now.AddMilliseconds($i).ToUnixTimeMilliseconds())
+            [void]$cmd.Parameters.AddWithValue('$tp', $cert.Thumbprint)
+            [void]$cmd.Parameters.AddWithValue('$pem', $pem)
+            [void]$cmd.Parameters.AddWithValue('$key', $seal.Invoke($pkcs8, "token_request:${id}:private_key"))
+            [void]$cmd.ExecuteNonQuery()
+            $cert.Dispose()
+            $requests.Add([pscustomobject]@{ Id = $id; Name = $name; Pem = $pemPath; P7m = (Join-Path $Folder "$name.p7m") })
+        }
+        $tx.Commit()
+    } finally {
+        $c.Dispose()
+        $rsa.Dispose()
+    }
+    $requestSeconds = $watch.Elapsed.TotalSeconds
+
+    $watch.Restart()
+    $r = Invoke-SimHost $SimHost @{ op = 'servers'; servers = @($requests | ForEach-Object { @{ name = $_.Name; pem = $_.Pem; p7m = $_.P7m } }); count = $DevicesEach }
+    $simulatorSeconds = $watch.Elapsed.TotalSeconds
+
+    $watch.Restart()
+    foreach ($q in $requests) {
+        New-AdeToken -Request $q.Id -Path $q.P7m -AppleId 'bench@contoso.example' -Name $q.Name -ServiceUri $SimHost.Uri | Out-Null
+    }
+    [pscustomobject]@{ RequestSeconds = $requestSeconds; SimulatorSeconds = $simulatorSeconds; SimulatorAddSeconds = $r.addSeconds; NewTokenSeconds = $watch.Elapsed.TotalSeconds }
 }
 
 function Measure-Step {

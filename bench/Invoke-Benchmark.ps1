@@ -15,6 +15,8 @@ param(
     # Devices of the large scenarios (the targets are for 200,000; smaller values are for trying the harness).
     [int] $Devices = 200000,
     [int] $SmallDevices = 10000,
+    # Tokens of ManyTokens, which share the -Devices devices (2,000 is Intune's limit; fewer for trying the harness).
+    [int] $Tokens = 2000,
     [string] $ResultsFolder = (Join-Path $PSScriptRoot 'results')
 )
 
@@ -50,11 +52,11 @@ if ($only) {
 }
 
 function Invoke-Scenario {
-    param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath)
+    param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath, [string[]] $Extra = @())
     if ($only -and $only -notcontains $Id) { return [ordered]@{ id = $Id; ok = $false; skipped = $true; error = 'skipped'; processSeconds = 0 } }
     $resultPath = Join-Path $scratch "$Id.json"
     $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-Scenario.ps1'),
-        '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch $Id), '-StorePath', $StorePath, '-ResultPath', $resultPath)
+        '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch $Id), '-StorePath', $StorePath, '-ResultPath', $resultPath) + $Extra
     Write-Host ("{0,-22} {1,9:N0} devices ... " -f $Id, $Count) -NoNewline
     $load = Get-LoadAverage
     $watch = [Diagnostics.Stopwatch]::StartNew()
@@ -102,6 +104,7 @@ try {
     $runs.Assign = Invoke-Scenario 'Assign' 'Assign' $Devices (Join-Path $scratch 'assign.db')
     $runs.DefaultProfileSync = Invoke-Scenario 'DefaultProfileSync' 'DefaultProfileSync' $Devices (Join-Path $scratch 'default.db')
     $runs.MixedDefaultProfileSync = Invoke-Scenario 'MixedDefaultProfileSync' 'MixedDefaultProfileSync' $Devices (Join-Path $scratch 'mixed.db')
+    $runs.ManyTokens = Invoke-Scenario 'ManyTokens' 'ManyTokens' $Devices (Join-Path $scratch 'many-tokens.db') -Extra @('-Tokens', $Tokens)
 } finally {
     foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
     Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
@@ -117,7 +120,7 @@ $perDeviceBig = if (Get-Figure $big) { $big.seconds / $Devices } else { $null }
 $perDeviceRatio = if ($perDeviceSmall -and $perDeviceBig) { $perDeviceBig / $perDeviceSmall } else { $null }
 $memoryRatio = if ((Get-Figure $small 'peakWorkingSetBytes') -and (Get-Figure $big 'peakWorkingSetBytes')) { $big.peakWorkingSetBytes / $small.peakWorkingSetBytes } else { $null }
 $rawRatio = if ((Get-Figure $big) -and (Get-Figure $runs.RawBaseline)) { $big.seconds / $runs.RawBaseline.seconds } else { $null }
-$n = '{0:N0}' -f $Devices; $ns = '{0:N0}' -f $SmallDevices
+$n = '{0:N0}' -f $Devices; $ns = '{0:N0}' -f $SmallDevices; $nt = '{0:N0}' -f $Tokens; $perToken = '{0:N0}' -f [math]::Floor($Devices / $Tokens)
 $mb = { param($b) if ($null -eq $b) { 'n/a' } else { '{0:N0} MB' -f ($b / 1MB) } }
 $sec = { param($s) if ($null -eq $s) { 'n/a' } elseif ($s -lt 1) { '{0:N1} ms' -f ($s * 1000) } else { '{0:N2} s' -f $s } }
 $x = { param($r) if ($null -eq $r) { 'n/a' } else { '{0:N2}×' -f $r } }
@@ -138,6 +141,8 @@ $rows = @(
     @{ id = 'assign'; scenario = "Set-AdeDeviceProfile, $n devices"; value = (Get-Figure $runs.Assign); kind = 'seconds'; limit = 15; target = '≤ 15 s'; source = 'issue 5' }
     @{ id = 'defaultProfileSync'; scenario = "Full sync of $n with a default profile"; value = (Get-Figure $runs.DefaultProfileSync); kind = 'seconds'; limit = 30; target = '≤ 30 s'; source = 'issue 5' }
     @{ id = 'mixedDefaultProfileSync'; scenario = "Full sync of a mixed token of $n, a default per platform"; value = (Get-Figure $runs.MixedDefaultProfileSync); kind = 'seconds'; limit = 30; target = '≤ 30 s'; source = 'issue 10' }
+    @{ id = 'manyTokensFirstPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens × $perToken devices, all due (full syncs)"; value = (Get-Figure $runs.ManyTokens 'firstPassSeconds'); kind = 'seconds'; limit = 10; target = '≤ 10 s'; source = 'issue 12' }
+    @{ id = 'manyTokensSecondPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens, none due"; value = (Get-Figure $runs.ManyTokens 'secondPassSeconds'); kind = 'seconds'; limit = 1; target = '≤ 1 s'; source = 'issue 12' }
 )
 foreach ($row in $rows) {
     $row.met = if ($null -eq $row.limit) { $null } elseif ($null -eq $row.value) { $false } else { $row.value -le $row.limit }
@@ -169,6 +174,8 @@ $report = [ordered]@{
         assignSeconds = Get-Figure $runs.Assign
         defaultProfileSyncSeconds = Get-Figure $runs.DefaultProfileSync
         mixedDefaultProfileSyncSeconds = Get-Figure $runs.MixedDefaultProfileSync
+        manyTokensFirstPassSeconds = Get-Figure $runs.ManyTokens 'firstPassSeconds'
+        manyTokensSecondPassSeconds = Get-Figure $runs.ManyTokens 'secondPassSeconds'
     }
     targets = @($rows | Where-Object { $null -ne $_.limit } | ForEach-Object {
         [ordered]@{ id = $_.id; scenario = $_.scenario; measured = $_.value; display = $_.display; target = $_.target; limit = $_.limit; met = $_.met; source = $_.source }

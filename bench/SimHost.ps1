@@ -30,6 +30,15 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
                 if ([int]$c.count -gt 0) { Add-AdeSimDevice -Server $c.name -Count ([int]$c.count) @family | Out-Null }
                 $reply.addSeconds = $watch.Elapsed.TotalSeconds
             }
+            'servers' {
+                # ManyTokens: many MDM servers at once, each with its devices.
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                foreach ($server in $c.servers) {
+                    New-AdeSimServer -Name $server.name -PublicKeyPath $server.pem -OutFile $server.p7m | Out-Null
+                    if ([int]$c.count -gt 0) { Add-AdeSimDevice -Server $server.name -Count ([int]$c.count) | Out-Null }
+                }
+                $reply.addSeconds = $watch.Elapsed.TotalSeconds
+            }
             'add' {
                 $reply.serials = @(Add-AdeSimDevice -Server $c.name -Count ([int]$c.count) | ForEach-Object SerialNumber)
             }

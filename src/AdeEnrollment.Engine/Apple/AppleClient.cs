@@ -12,7 +12,6 @@ using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
-using AdeEnrollment.Engine.Tokens;
 using Polly;
 using Polly.Retry;
 

@@ -1,6 +1,5 @@
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
-using AdeEnrollment.Engine.Tokens;
 
 namespace AdeEnrollment.Engine.Apple;
 
@@ -12,8 +11,8 @@ internal interface IAppleTokenVerifier
 }
 
 /// <summary>
-/// Makes Apple clients for the engine. <see cref="ForToken"/> is the one place where a stored token's credentials
-/// are decrypted (through <see cref="TokenService.GetCredentials"/>) and handed to a client.
+/// Makes Apple clients for the engine. A client for a stored token is made from the credentials the token service
+/// decrypted for it (<see cref="AppleTokenCredentials"/>); the factory never reads the store.
 /// </summary>
 internal sealed class AppleClientFactory : IAppleTokenVerifier
 {
@@ -31,8 +30,8 @@ internal sealed class AppleClientFactory : IAppleTokenVerifier
     }
 
     /// <summary>A client for a stored token, with its decrypted credentials.</summary>
-    public AppleClient ForToken(AdeToken token, TokenService tokens)
-        => Create(token.ServiceUri, tokens.GetCredentials(token.Id), token.Name);
+    public AppleClient ForToken(AppleTokenCredentials credentials)
+        => Create(credentials.ServiceUri, credentials.OAuth, credentials.TokenName);
 
     /// <summary>
     /// A client reporting to the engine's host. The client may report from pool threads while the caller waits; a host

@@ -171,7 +171,7 @@ public sealed class DeviceActionService
                     continue;
                 }
 
-                client ??= apple.ForToken(token, tokens);
+                client ??= apple.ForToken(tokens.Credentials(token));
                 foreach (var result in Send(kind, client, token, send))
                 {
                     yield return result;

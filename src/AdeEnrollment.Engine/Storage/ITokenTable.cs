@@ -1,6 +1,98 @@
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Rules;
+
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>The home of table token (the stored ADE tokens, their credentials, default profiles by platform and Apple's state).</summary>
 internal partial interface ITokenTable
 {
+    /// <summary>How many tokens the store holds.</summary>
+    long Count();
+
+    /// <summary>One token with every column, its sealed credentials included; null when there is none.</summary>
+    TokenRow? Get(Guid id);
+
+    /// <summary>
+    /// The token list (Get-AdeToken): every token, or the one with <paramref name="id"/>, ordered by name, with its
+    /// profile and device counts, its default profiles and the sync facts its next allowed syncs follow from. No secrets.
+    /// </summary>
+    IReadOnlyList<TokenListRow> List(Guid? id = null);
+
+    /// <summary>True when a token other than <paramref name="except"/> has <paramref name="name"/> (names compare case-insensitively).</summary>
+    bool NameExists(string name, Guid? except = null);
+
+    /// <summary>The name of the token (other than <paramref name="except"/>) whose consumer key has this hash, or null.</summary>
+    string? NameOfConsumerKeyHash(string consumerKeyHash, Guid? except = null);
+
+    void Insert(TokenRow row);
+
+    /// <summary>Set-AdeToken: a null value leaves its column as it is.</summary>
+    void UpdateSettings(Guid id, string? name, IReadOnlyList<string>? scopeTags, string? enrollmentUrl, DateTimeOffset modifiedAt);
+
+    /// <summary>
+    /// Update-AdeToken: new sealed credentials, consumer key hash, expiry and Apple ID; the token is valid again
+    /// (no invalid reason). A null fact of <paramref name="server"/> leaves the stored one.
+    /// </summary>
+    void Renew(Guid id, byte[] credentials, string consumerKeyHash, DateTimeOffset expiresAt, string appleId, TokenServerFacts server, DateTimeOffset modifiedAt);
+
+    /// <summary>Records why Apple refused the token (null: valid again).</summary>
+    void SetInvalidReason(Guid id, string? reason);
+
+    /// <summary>Records when Apple last answered "terms not signed" (null: accepted again).</summary>
+    void SetTermsNotSignedAt(Guid id, DateTimeOffset? at);
+
+    /// <summary>Sets the token's modification time (a change of something that belongs to it, e.g. a default profile).</summary>
+    void Touch(Guid id, DateTimeOffset modifiedAt);
+
+    /// <summary>
+    /// Deletes the token; its sync state, sync history and default-profile rows go with it. Its profiles and devices
+    /// do not: a token that still has any cannot be deleted (the store refuses; the service checks first).
+    /// </summary>
+    void Delete(Guid id);
 }
+
+/// <summary>What Apple says about the MDM server a token belongs to (GET /account); any of it may be unknown.</summary>
+internal sealed record TokenServerFacts(string? ServerName, string? ServerUuid, string? OrgName, string? OrgType, string? AdminId)
+{
+    public static readonly TokenServerFacts None = new(null, null, null, null, null);
+}
+
+/// <summary>A row of table token. <see cref="Credentials"/> is sealed (encrypted under the store key) and never shown.</summary>
+internal sealed record TokenRow(
+    Guid Id,
+    string Name,
+    string AppleId,
+    string ConsumerKeyHash,
+    byte[] Credentials,
+    DateTimeOffset ExpiresAt,
+    Guid RequestId,
+    string? EnrollmentUrl,
+    IReadOnlyList<string> ScopeTags,
+    Uri ServiceUri,
+    TokenServerFacts Server,
+    string? InvalidReason,
+    DateTimeOffset? TermsNotSignedAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ModifiedAt);
+
+/// <summary>A token's default profile for one platform.</summary>
+internal sealed record TokenDefaultProfileRow(DevicePlatform Platform, Guid ProfileId, string ProfileName);
+
+/// <summary>A row of the token list: the token without its credentials, with what the list shows about it.</summary>
+internal sealed record TokenListRow(
+    Guid Id,
+    string Name,
+    string AppleId,
+    DateTimeOffset ExpiresAt,
+    Guid RequestId,
+    string? EnrollmentUrl,
+    IReadOnlyList<string> ScopeTags,
+    Uri ServiceUri,
+    TokenServerFacts Server,
+    string? InvalidReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ModifiedAt,
+    int ProfileCount,
+    int DeviceCount,
+    IReadOnlyList<TokenDefaultProfileRow> DefaultProfiles,
+    SyncHistoryState History);

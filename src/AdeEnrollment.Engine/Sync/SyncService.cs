@@ -56,7 +56,8 @@ public sealed class SyncService
     /// <summary>Syncs one token, or returns a NotDue result for <paramref name="ifDue"/> when nothing is due.</summary>
     public AdeSyncResult? Sync(string tokenRef, bool full = false, bool ifDue = false)
     {
-        var token = tokens.ResolveToken(tokenRef);
+        var forSync = tokens.ForSync(tokenRef);
+        var token = forSync.Token;
         var now = time.GetUtcNow();
         var lease = Guid.NewGuid().ToString();
         var (decision, historyId, state) = store.WriteSql((c, tx) =>
@@ -122,7 +123,7 @@ public sealed class SyncService
             };
         }
 
-        var run = new SyncRun(this, token, lease, historyId, decision.Kind, state, now);
+        var run = new SyncRun(this, forSync, lease, historyId, decision.Kind, state, now);
         return run.Execute(decision.Trigger);
     }
 
@@ -284,6 +285,7 @@ public sealed class SyncService
     private sealed class SyncRun
     {
         private readonly SyncService owner;
+        private readonly TokenForSync forSync;
         private readonly AdeToken token;
         private readonly string lease;
         private readonly long historyId;
@@ -296,10 +298,11 @@ public sealed class SyncService
         private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
         private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
 
-        public SyncRun(SyncService owner, AdeToken token, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
+        public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
         {
             this.owner = owner;
-            this.token = token;
+            this.forSync = forSync;
+            token = forSync.Token;
             this.lease = lease;
             this.historyId = historyId;
             this.kind = kind;
@@ -313,22 +316,8 @@ public sealed class SyncService
         {
             try
             {
-                client = owner.apple.ForToken(token, owner.tokens);
-                defaultProfiles = owner.store.ReadSql(c =>
-                {
-                    using var command = c.Command("SELECT platform, profile_id FROM token_default_profile WHERE token_id = $t", ("$t", token.Id.ToString()));
-                    using var r = command.ExecuteReader();
-                    var map = new Dictionary<DevicePlatform, Guid>();
-                    while (r.Read())
-                    {
-                        if (Enum.TryParse<DevicePlatform>(r.GetString(0), out var platform))
-                        {
-                            map[platform] = Guid.Parse(r.GetString(1));
-                        }
-                    }
-
-                    return map;
-                });
+                client = owner.apple.ForToken(forSync.Credentials);
+                defaultProfiles = new Dictionary<DevicePlatform, Guid>(forSync.DefaultProfileIds);
                 var cursor = initial.Cursor;
                 if (kind == AdeSyncKind.Full)
                 {
@@ -619,14 +608,7 @@ public sealed class SyncService
         private AdeException Fail(Exception ex)
         {
             var error = ErrorCatalog.FromException(ex, $"The sync of token '{token.Name}'");
-            if (error.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
-            {
-                owner.tokens.MarkInvalid(token.Id, error.Message);
-            }
-            else if (ex is AdeException { ErrorId: nameof(ErrorCatalog.AppleTermsNotSigned) })
-            {
-                owner.tokens.MarkTermsNotSigned(token.Id);
-            }
+            owner.tokens.RecordAppleRefusal(token.Id, error);
 
             try
             {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;
 using Org.BouncyCastle.Asn1;
@@ -17,18 +18,6 @@ using ContentInfo = Org.BouncyCastle.Asn1.Cms.ContentInfo;
 using IssuerAndSerialNumber = Org.BouncyCastle.Asn1.Cms.IssuerAndSerialNumber;
 
 namespace AdeEnrollment.Engine.Tokens;
-
-/// <summary>The OAuth credentials inside an Apple server token. Holds secrets: never log or output it.</summary>
-internal sealed record ServerTokenContent(
-    string ConsumerKey,
-    string ConsumerSecret,
-    string AccessToken,
-    string AccessSecret,
-    DateTimeOffset AccessTokenExpiry)
-{
-    /// <summary>Never the secrets: only the consumer key, which identifies the MDM server.</summary>
-    public override string ToString() => ConsumerKey;
-}
 
 /// <summary>
 /// Reads Apple's server token: an S/MIME entity (RFC 822 headers, blank line, base64 of a CMS EnvelopedData —

@@ -11,8 +11,6 @@ using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
 using AdeEnrollment.Engine.Storage;
-using Microsoft.Data.Sqlite;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Tokens;
 
@@ -73,11 +71,9 @@ public sealed class TokenService
             return null;
         }
 
-        store.WriteSql((c, _) =>
+        store.Write(s =>
         {
-            c.Execute(
-                "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
-                ("$id", id.ToString()), ("$t", ToUnixMs(now)), ("$tp", generated.Thumbprint), ("$pem", generated.CertificatePem), ("$key", sealedKey));
+            s.TokenRequests.Insert(new TokenRequestRow(id, now, generated.Thumbprint, generated.CertificatePem, sealedKey, null));
             if (written is not null)
             {
                 OutputFile.WriteText("OutFile", written, generated.CertificatePem); // a failure here rolls the request back
@@ -96,27 +92,9 @@ public sealed class TokenService
 
     public IReadOnlyList<AdeTokenRequest> GetRequests(Guid? id = null, bool pendingOnly = false)
     {
-        return store.ReadSql(c =>
-        {
-            using var command = c.Command(
-                """
-                SELECT r.id, r.created_at, r.thumbprint, r.certificate_pem, t.name
-                FROM token_request r LEFT JOIN token t ON t.id = r.token_id
-                WHERE ($id IS NULL OR r.id = $id) AND ($pending = 0 OR r.token_id IS NULL)
-                ORDER BY r.created_at
-                """,
-                ("$id", id?.ToString()), ("$pending", pendingOnly ? 1 : 0));
-            using var reader = command.ExecuteReader();
-            var list = new List<AdeTokenRequest>();
-            while (reader.Read())
-            {
-                var pem = reader.GetString(3);
-                list.Add(new AdeTokenRequest(Guid.Parse(reader.GetString(0)), ToTime(reader.GetInt64(1)), reader.GetString(2), pem,
-                    CertificateNotAfter(pem), reader.GetStringOrNull(4), null));
-            }
-
-            return list;
-        });
+        return store.Read(s => s.TokenRequests.List(id, pendingOnly))
+            .Select(r => new AdeTokenRequest(r.Id, r.CreatedAt, r.Thumbprint, r.CertificatePem, CertificateNotAfter(r.CertificatePem), r.TokenName, null))
+            .ToList();
     }
 
     private static DateTimeOffset CertificateNotAfter(string pem)
@@ -172,50 +150,43 @@ public sealed class TokenService
             name = serverName.Length > MaxNameLength ? serverName[..MaxNameLength] : serverName;
         }
 
-        store.WriteSql((c, _) =>
+        var consumerKeyHash = ConsumerKeyHash(content.ConsumerKey);
+        store.Write(s =>
         {
-            if (c.Scalar<long>("SELECT count(*) FROM token") >= MaxTokens)
+            if (s.Tokens.Count() >= MaxTokens)
             {
                 throw ErrorCatalog.TokenLimitReached(MaxTokens);
             }
 
-            var existing = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h", ("$h", ConsumerKeyHash(content.ConsumerKey)));
+            var existing = s.Tokens.NameOfConsumerKeyHash(consumerKeyHash);
             if (existing is not null)
             {
                 throw ErrorCatalog.TokenAlreadyExists(existing);
             }
 
-            if (c.Scalar<long>("SELECT count(*) FROM token_request WHERE id = $id AND token_id IS NULL", ("$id", request.Id.ToString())) == 0)
+            var stored = s.TokenRequests.List(request.Id).SingleOrDefault();
+            if (stored is not { TokenId: null })
             {
-                throw ErrorCatalog.TokenRequestAlreadyUsed(request.Id, c.Scalar<string>("SELECT t.name FROM token_request r JOIN token t ON t.id = r.token_id WHERE r.id = $id", ("$id", request.Id.ToString())) ?? "?");
+                throw ErrorCatalog.TokenRequestAlreadyUsed(request.Id, stored?.TokenName ?? "?");
             }
 
             var finalName = name;
             if (args.Name is null)
             {
-                for (var n = 2; c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n", ("$n", finalName)) > 0; n++)
+                for (var n = 2; s.Tokens.NameExists(finalName); n++)
                 {
                     var suffix = $" ({n})"; // shorten the base so the name stays within MaxNameLength
                     finalName = name[..Math.Min(name.Length, MaxNameLength - suffix.Length)].TrimEnd() + suffix;
                 }
             }
-            else if (c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n", ("$n", finalName)) > 0)
+            else if (s.Tokens.NameExists(finalName))
             {
                 throw ErrorCatalog.TokenNameConflict(finalName);
             }
 
-            c.Execute(
-                """
-                INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, enrollment_url, scope_tags, service_uri,
-                                   server_name, server_uuid, org_name, org_type, admin_id, created_at, modified_at)
-                VALUES ($id, $name, $apple, $ck, $cred, $exp, $req, $url, $tags, $svc, $sname, $suuid, $org, $otype, $admin, $now, $now)
-                """,
-                ("$sname", account?.ServerName), ("$suuid", account?.ServerUuid), ("$org", account?.OrgName), ("$otype", account?.OrgType),
-                ("$admin", account?.AdminId ?? account?.FacilitatorId),
-                ("$id", id.ToString()), ("$name", finalName), ("$apple", appleId), ("$ck", ConsumerKeyHash(content.ConsumerKey)),
-                ("$cred", SealCredentials(id, content)), ("$exp", ToUnixMs(content.AccessTokenExpiry)), ("$req", request.Id.ToString()),
-                ("$url", enrollmentUrl), ("$tags", JsonSerializer.Serialize(scopeTags)), ("$svc", serviceUri.ToString()), ("$now", ToUnixMs(now)));
-            c.Execute("UPDATE token_request SET token_id = $t WHERE id = $id", ("$t", id.ToString()), ("$id", request.Id.ToString()));
+            s.Tokens.Insert(new TokenRow(id, finalName, appleId, consumerKeyHash, SealCredentials(id, content), content.AccessTokenExpiry, request.Id,
+                enrollmentUrl, scopeTags, serviceUri, FactsOf(account), InvalidReason: null, TermsNotSignedAt: null, CreatedAt: now, ModifiedAt: now));
+            s.TokenRequests.MarkUsed(request.Id, id);
             return 0;
         });
 
@@ -228,66 +199,48 @@ public sealed class TokenService
     public IReadOnlyList<AdeToken> GetTokens(string? name = null, Guid? id = null)
     {
         var now = time.GetUtcNow();
-        var tokens = store.ReadSql(c =>
-        {
-            using var command = c.Command(
-                """
-                SELECT t.id, t.name, t.apple_id, t.expires_at, t.enrollment_url, t.scope_tags, t.service_uri, t.server_name, t.server_uuid,
-                       t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.request_id, t.created_at, t.modified_at,
-                       (SELECT count(*) FROM profile p WHERE p.token_id = t.id),
-                       (SELECT count(*) FROM device d WHERE d.token_id = t.id),
-                       (SELECT json_group_object(dp.platform, p.name) FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE dp.token_id = t.id),
-                       s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0)
-                FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
-                WHERE $id IS NULL OR t.id = $id
-                ORDER BY t.name
-                """,
-                ("$id", id?.ToString()));
-            using var reader = command.ExecuteReader();
-            var list = new List<AdeToken>();
-            while (reader.Read())
-            {
-                var tokenName = reader.GetString(1);
-                var expires = ToTime(reader.GetInt64(3));
-                var invalid = reader.GetStringOrNull(12);
-                var history = new Rules.SyncHistoryState(Time(reader, 19), Time(reader, 20), Time(reader, 21), reader.GetInt64(22) != 0);
-                var (nextManual, nextFull) = Rules.SyncPolicy.NextAllowed(history, now);
-                list.Add(new AdeToken
-                {
-                    Id = Guid.Parse(reader.GetString(0)),
-                    Name = tokenName,
-                    AppleId = reader.GetString(2),
-                    ExpiresAt = expires,
-                    DaysUntilExpiry = (int)Math.Floor((expires - now).TotalDays),
-                    Status = StatusOf(expires, invalid, now),
-                    InvalidReason = invalid,
-                    EnrollmentUrl = reader.GetStringOrNull(4),
-                    ScopeTags = ValueList.Of(JsonSerializer.Deserialize<string[]>(reader.GetString(5))),
-                    ServiceUri = new Uri(reader.GetString(6)),
-                    ServerName = reader.GetStringOrNull(7),
-                    ServerUuid = reader.GetStringOrNull(8),
-                    OrgName = reader.GetStringOrNull(9),
-                    OrgType = reader.GetStringOrNull(10),
-                    AdminId = reader.GetStringOrNull(11),
-                    RequestId = Guid.Parse(reader.GetString(13)),
-                    CreatedAt = ToTime(reader.GetInt64(14)),
-                    ModifiedAt = ToTime(reader.GetInt64(15)),
-                    ProfileCount = reader.GetInt32(16),
-                    DeviceCount = reader.GetInt32(17),
-                    DefaultProfiles = DefaultsOf(reader.GetStringOrNull(18)),
-                    LastSync = history.LastSyncStartedAt,
-                    LastSuccessfulSync = history.LastSuccessfulSyncAt,
-                    NextManualSyncAt = nextManual,
-                    NextFullSyncAt = nextFull,
-                });
-            }
-
-            return list;
-        });
+        var tokens = store.Read(s => s.Tokens.List(id)).Select(r => ToToken(r, now)).ToList();
         return name is null ? tokens : Wildcard.Select(tokens, t => t.Name, name);
     }
 
-    private static DateTimeOffset? Time(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ToTime(reader.GetInt64(ordinal));
+    private static AdeToken ToToken(TokenListRow row, DateTimeOffset now)
+    {
+        var (nextManual, nextFull) = SyncPolicy.NextAllowed(row.History, now);
+        var defaults = new SortedDictionary<DevicePlatform, string>();
+        foreach (var d in row.DefaultProfiles)
+        {
+            defaults[d.Platform] = d.ProfileName;
+        }
+
+        return new AdeToken
+        {
+            Id = row.Id,
+            Name = row.Name,
+            AppleId = row.AppleId,
+            ExpiresAt = row.ExpiresAt,
+            DaysUntilExpiry = (int)Math.Floor((row.ExpiresAt - now).TotalDays),
+            Status = StatusOf(row.ExpiresAt, row.InvalidReason, now),
+            InvalidReason = row.InvalidReason,
+            EnrollmentUrl = row.EnrollmentUrl,
+            ScopeTags = ValueList.Of(row.ScopeTags),
+            ServiceUri = row.ServiceUri,
+            ServerName = row.Server.ServerName,
+            ServerUuid = row.Server.ServerUuid,
+            OrgName = row.Server.OrgName,
+            OrgType = row.Server.OrgType,
+            AdminId = row.Server.AdminId,
+            RequestId = row.RequestId,
+            CreatedAt = row.CreatedAt,
+            ModifiedAt = row.ModifiedAt,
+            ProfileCount = row.ProfileCount,
+            DeviceCount = row.DeviceCount,
+            DefaultProfiles = defaults,
+            LastSync = row.History.LastSyncStartedAt,
+            LastSuccessfulSync = row.History.LastSuccessfulSyncAt,
+            NextManualSyncAt = nextManual,
+            NextFullSyncAt = nextFull,
+        };
+    }
 
     /// <summary>
     /// Runs a call to Apple for <paramref name="token"/>; when Apple rejects the token (expired, revoked, replaced by a
@@ -299,25 +252,38 @@ public sealed class TokenService
         {
             return call();
         }
-        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
+        catch (AdeException ex)
         {
-            MarkInvalid(token.Id, ex.Message);
-            throw;
-        }
-        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleTermsNotSigned))
-        {
-            MarkTermsNotSigned(token.Id);
+            RecordAppleRefusal(token.Id, ex);
             throw;
         }
     }
 
-    /// <summary>Apple answered T_C_NOT_SIGNED: kept on the token (Test-AdeHealth) until the next successful sync.</summary>
-    internal void MarkTermsNotSigned(Guid tokenId)
-        => store.WriteSql((c, _) => c.Execute("UPDATE token SET terms_not_signed_at = $now WHERE id = $id",
-            ("$now", ToUnixMs(time.GetUtcNow())), ("$id", tokenId.ToString())));
-
-    internal void MarkInvalid(Guid tokenId, string reason)
-        => store.WriteSql((c, _) => c.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", tokenId.ToString())));
+    /// <summary>
+    /// The one home of "Apple refused this token": <c>AppleTokenRejected</c> marks the token Invalid (the reason is
+    /// the error's message; Update-AdeToken makes it valid again); <c>AppleTermsNotSigned</c> is kept on the token
+    /// (Test-AdeHealth) until the next successful sync. Any other error changes nothing.
+    /// </summary>
+    internal void RecordAppleRefusal(Guid tokenId, AdeException error)
+    {
+        switch (error.ErrorId)
+        {
+            case nameof(ErrorCatalog.AppleTokenRejected):
+                store.Write(s =>
+                {
+                    s.Tokens.SetInvalidReason(tokenId, error.Message);
+                    return 0;
+                });
+                break;
+            case nameof(ErrorCatalog.AppleTermsNotSigned):
+                store.Write(s =>
+                {
+                    s.Tokens.SetTermsNotSignedAt(tokenId, time.GetUtcNow());
+                    return 0;
+                });
+                break;
+        }
+    }
 
     internal static AdeTokenStatus StatusOf(DateTimeOffset expires, string? invalidReason, DateTimeOffset now)
     {
@@ -373,28 +339,16 @@ public sealed class TokenService
             throw ErrorCatalog.TokenServerMismatch(token.Name, token.ServerName, token.ServerUuid, account.ServerName, account.ServerUuid, fullPath);
         }
 
-        store.WriteRemovingSecretsSql((c, _) => // the replaced credentials must not survive in free pages or the -wal
+        var consumerKeyHash = ConsumerKeyHash(content.ConsumerKey);
+        store.WriteRemovingSecrets(s => // the replaced credentials must not survive in free pages or the -wal
         {
-            var other = c.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND id <> $id",
-                ("$h", ConsumerKeyHash(content.ConsumerKey)), ("$id", token.Id.ToString()));
+            var other = s.Tokens.NameOfConsumerKeyHash(consumerKeyHash, except: token.Id);
             if (other is not null)
             {
                 throw ErrorCatalog.TokenAlreadyExists(other);
             }
 
-            c.Execute(
-                """
-                UPDATE token SET credentials = $cred, consumer_key_hash = $ck, expires_at = $exp, apple_id = $apple,
-                                 invalid_reason = NULL, modified_at = $now,
-                                 server_name = coalesce($sname, server_name), server_uuid = coalesce($suuid, server_uuid),
-                                 org_name = coalesce($org, org_name), org_type = coalesce($otype, org_type),
-                                 admin_id = coalesce($admin, admin_id)
-                WHERE id = $id
-                """,
-                ("$sname", account?.ServerName), ("$suuid", account?.ServerUuid), ("$org", account?.OrgName), ("$otype", account?.OrgType),
-                ("$admin", account?.AdminId ?? account?.FacilitatorId),
-                ("$cred", SealCredentials(token.Id, content)), ("$ck", ConsumerKeyHash(content.ConsumerKey)), ("$exp", ToUnixMs(content.AccessTokenExpiry)),
-                ("$apple", newAppleId), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", token.Id.ToString()));
+            s.Tokens.Renew(token.Id, SealCredentials(token.Id, content), consumerKeyHash, content.AccessTokenExpiry, newAppleId, FactsOf(account), time.GetUtcNow());
             return 0;
         });
 
@@ -428,21 +382,14 @@ public sealed class TokenService
             return token;
         }
 
-        store.WriteSql((c, _) =>
+        store.Write(s =>
         {
-            if (args.Name is not null && c.Scalar<long>("SELECT count(*) FROM token WHERE name = $n AND id <> $id", ("$n", args.Name), ("$id", token.Id.ToString())) > 0)
+            if (args.Name is not null && s.Tokens.NameExists(args.Name, except: token.Id))
             {
                 throw ErrorCatalog.TokenNameConflict(args.Name);
             }
 
-            c.Execute(
-                """
-                UPDATE token SET name = coalesce($name, name), scope_tags = coalesce($tags, scope_tags),
-                                 enrollment_url = coalesce($url, enrollment_url), modified_at = $now
-                WHERE id = $id
-                """,
-                ("$name", args.Name), ("$tags", tags is null ? null : JsonSerializer.Serialize(tags)), ("$url", url),
-                ("$now", ToUnixMs(time.GetUtcNow())), ("$id", token.Id.ToString()));
+            s.Tokens.UpdateSettings(token.Id, args.Name, tags, url, time.GetUtcNow());
             return 0;
         });
 
@@ -453,70 +400,38 @@ public sealed class TokenService
     public bool RemoveToken(string tokenRef)
     {
         var token = ResolveToken(tokenRef);
-        CheckNoDependents(token.Id, token.Name, null);
+        CheckNoDependents(token.Name, store.Read(s => s.Tokens.List(token.Id)).SingleOrDefault());
         if (!host.ShouldProcess(token.Name, "Remove ADE token (its OAuth credentials and private key are deleted from the store)"))
         {
             return false;
         }
 
         // secure_delete zeroes the rows' old content; the -wal is then checkpointed and truncated (docs/security.md).
-        store.WriteRemovingSecretsSql((c, _) =>
+        store.WriteRemovingSecrets(s =>
         {
-            CheckNoDependents(token.Id, token.Name, c); // again under the write lock: a sync may have added devices
-            c.Execute("DELETE FROM token WHERE id = $id", ("$id", token.Id.ToString()));
-            c.Execute("DELETE FROM token_request WHERE id = $id", ("$id", token.RequestId.ToString()));
+            CheckNoDependents(token.Name, s.Tokens.List(token.Id).SingleOrDefault()); // again under the write lock: a sync may have added devices
+            s.Tokens.Delete(token.Id);
+            s.TokenRequests.Delete(token.RequestId);
             return 0;
         });
         host.WriteVerbose($"Removed token '{token.Name}'.");
         return true;
     }
 
-    /// <summary>The token's default profile names by platform, from the JSON object the token query builds.</summary>
-    private static IReadOnlyDictionary<Model.DevicePlatform, string> DefaultsOf(string? json)
+    private static void CheckNoDependents(string name, TokenListRow? row)
     {
-        var map = new SortedDictionary<Model.DevicePlatform, string>();
-        if (json is not null)
+        if (row is null)
         {
-            foreach (var (platform, profile) in JsonSerializer.Deserialize<Dictionary<string, string>>(json)!)
-            {
-                if (Enum.TryParse<Model.DevicePlatform>(platform, out var p))
-                {
-                    map[p] = profile;
-                }
-            }
+            return;
         }
 
-        return map;
-    }
-
-    private void CheckNoDependents(Guid tokenId, string name, SqliteConnection? connection)
-    {
-        (long Devices, string? DefaultProfile, long Profiles) Count(SqliteConnection c)
+        // Every platform's default counts: "'Staff'" for a token's one iOS default, else "'Staff' (iOS), 'Macs' (macOS)".
+        var defaults = row.DefaultProfiles.Count == 0 ? null
+            : row.DefaultProfiles is [{ Platform: DevicePlatform.iOS } only] ? $"'{only.ProfileName}'"
+            : string.Join(", ", row.DefaultProfiles.Select(d => $"'{d.ProfileName}' ({d.Platform})"));
+        if (row.DeviceCount > 0 || defaults is not null || row.ProfileCount > 0)
         {
-            var id = ("$id", (object?)tokenId.ToString());
-            // Every platform's default counts: "'Staff'" for a token's one iOS default, else "'Staff' (iOS), 'Macs' (macOS)".
-            var list = new List<(string Name, string Platform)>();
-            using (var command = c.Command("SELECT p.name, dp.platform FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE dp.token_id = $id ORDER BY dp.platform", id))
-            using (var r = command.ExecuteReader())
-            {
-                while (r.Read())
-                {
-                    list.Add((r.GetString(0), r.GetString(1)));
-                }
-            }
-
-            var defaults = list.Count == 0 ? null
-                : list is [{ Platform: "iOS" } only] ? $"'{only.Name}'"
-                : string.Join(", ", list.Select(d => $"'{d.Name}' ({d.Platform})"));
-            return (c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $id", id),
-                    defaults,
-                    c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $id", id));
-        }
-
-        var found = connection is null ? store.ReadSql(Count) : Count(connection);
-        if (found.Devices > 0 || found.DefaultProfile is not null || found.Profiles > 0)
-        {
-            throw ErrorCatalog.TokenHasDependents(name, found.Devices, found.DefaultProfile, found.Profiles);
+            throw ErrorCatalog.TokenHasDependents(name, row.DeviceCount, defaults, row.ProfileCount);
         }
     }
 
@@ -524,19 +439,39 @@ public sealed class TokenService
 
     /// <summary>The OAuth credentials of a token, decrypted. For the Apple client only; never output them.</summary>
     internal ServerTokenContent GetCredentials(Guid tokenId)
-    {
-        var (blob, expiry, name) = store.ReadSql(c =>
-        {
-            using var command = c.Command("SELECT credentials, expires_at, name FROM token WHERE id = $id", ("$id", tokenId.ToString()));
-            using var reader = command.ExecuteReader();
-            if (!reader.Read())
-            {
-                throw ErrorCatalog.TokenNotFound(tokenId.ToString());
-            }
+        => OpenCredentials(store.Read(s => s.Tokens.Get(tokenId)) ?? throw ErrorCatalog.TokenNotFound(tokenId.ToString()));
 
-            return (reader.GetValue(0) as byte[] ?? [], reader.GetInt64(1), reader.GetString(2));
-        });
-        var json = store.Unseal(blob, CredentialsPurpose(tokenId), $"token '{name}'",
+    /// <summary>What an Apple client needs to act for <paramref name="token"/> (its credentials decrypted): for <see cref="AppleClientFactory.ForToken"/>.</summary>
+    internal AppleTokenCredentials Credentials(AdeToken token)
+    {
+        var row = store.Read(s => s.Tokens.Get(token.Id)) ?? throw ErrorCatalog.TokenNotFound(token.Id.ToString());
+        return new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row));
+    }
+
+    /// <summary>
+    /// Everything a sync needs about its token in one read of the store: the token as listed, its default profiles
+    /// by platform and (decrypted on first use, so a sync that is not due never opens them) its Apple credentials.
+    /// </summary>
+    internal TokenForSync ForSync(string tokenRef)
+    {
+        var id = Guid.TryParse(tokenRef, out var parsed) ? parsed : ResolveToken(tokenRef).Id;
+        var now = time.GetUtcNow();
+        var (listed, row) = store.Read(s => (s.Tokens.List(id).SingleOrDefault(), s.Tokens.Get(id)));
+        if (listed is null || row is null)
+        {
+            throw ErrorCatalog.TokenNotFound(tokenRef);
+        }
+
+        return new TokenForSync(
+            ToToken(listed, now),
+            listed.DefaultProfiles.ToDictionary(d => d.Platform, d => d.ProfileId),
+            () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
+    }
+
+    private ServerTokenContent OpenCredentials(TokenRow row)
+    {
+        var name = row.Name;
+        var json = store.Unseal(row.Credentials, CredentialsPurpose(row.Id), $"token '{name}'",
             $"Download the token of this MDM server again from Apple Business Manager and run Update-AdeToken -Token '{name}' -Path <file.p7m>, or restore the store together with its own key file.");
         try
         {
@@ -555,13 +490,17 @@ public sealed class TokenService
                 throw ErrorCatalog.StoreSecretUnreadable(store.Path, $"token '{name}'", "Run Update-AdeToken with a newly downloaded token file.");
             }
 
-            return new ServerTokenContent(parts[0], parts[1], parts[2], parts[3], ToTime(expiry));
+            return new ServerTokenContent(parts[0], parts[1], parts[2], parts[3], row.ExpiresAt);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(json);
         }
     }
+
+    private static TokenServerFacts FactsOf(AppleAccount? account)
+        => account is null ? TokenServerFacts.None
+            : new TokenServerFacts(account.ServerName, account.ServerUuid, account.OrgName, account.OrgType, account.AdminId ?? account.FacilitatorId);
 
     private byte[] SealCredentials(Guid tokenId, ServerTokenContent content)
     {
@@ -586,7 +525,7 @@ public sealed class TokenService
     private ServerTokenContent ReadTokenFile(string path, Guid requestId, string certificatePem, string keyOwner)
     {
         var der = ServerTokenFile.ReadEnvelope(path);
-        var sealedKey = store.ReadSql(c => c.Command("SELECT private_key FROM token_request WHERE id = $id", ("$id", requestId.ToString())).ExecuteScalar() as byte[] ?? []);
+        var sealedKey = store.Read(s => s.TokenRequests.PrivateKey(requestId)) ?? [];
         var key = store.Unseal(sealedKey, PrivateKeyPurpose(requestId), keyOwner,
             "This key cannot be recovered: create a new request (New-AdeTokenRequest), upload its PEM to the MDM server in Apple Business Manager and add the token it gives with New-AdeToken (remove the old token first), or restore the store together with its own key file.");
         byte[] plaintext;

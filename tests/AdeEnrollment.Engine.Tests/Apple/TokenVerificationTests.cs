@@ -52,7 +52,7 @@ public sealed class TokenVerificationTests : IDisposable
         Assert.Equal(["/session", "/account"], f.Simulator.GetRequests().Select(r => r.Path));
 
         // the client for a stored token gets its credentials from the store
-        var account = await engine.Apple.ForToken(token, engine.Tokens).GetAccountAsync();
+        var account = await engine.Apple.ForToken(engine.Tokens.Credentials(token)).GetAccountAsync();
         Assert.Equal(token.ServerUuid, account.ServerUuid);
     }
 

@@ -226,7 +226,7 @@ public class AppleProfileBuilderTests
     public async Task EveryRepresentativeProfile_IsAcceptedByApple_WhichHoldsWhatWasSent()
     {
         using var f = new EngineSimFixture();
-        var client = f.Engine.Apple.ForToken(f.Token, f.Engine.Tokens);
+        var client = f.Engine.Apple.ForToken(f.Engine.Tokens.Credentials(f.Token));
         var uuids = new HashSet<string>();
         foreach (var (name, settings) in Profiles)
         {
@@ -278,7 +278,7 @@ public class AppleProfileBuilderTests
 
         var profile = AppleProfileBuilder.Build(name, normalised, url);
         using var f = new EngineSimFixture();
-        var client = f.Engine.Apple.ForToken(f.Token, f.Engine.Tokens);
+        var client = f.Engine.Apple.ForToken(f.Engine.Tokens.Credentials(f.Token));
         var ex = await Assert.ThrowsAsync<AdeException>(() => client.DefineProfileAsync(profile));
         Assert.Equal(nameof(ErrorCatalog.AppleRequestInvalid), ex.ErrorId);
         Assert.Contains(appleCode, ex.Message, StringComparison.Ordinal);

@@ -86,7 +86,7 @@ public class DefaultProfileSyncTests
         Assert.Equal(1, f.Engine.Devices.Remove(s[3], f.Token.Id)); // the engine forgets one device
 
         // Apple reports the four devices as modified (their profile was removed), still without a profile.
-        var client = f.Engine.Apple.ForToken(f.Token, f.Engine.Tokens);
+        var client = f.Engine.Apple.ForToken(f.Engine.Tokens.Credentials(f.Token));
         await client.RemoveProfileAsync(s.Take(4).ToList());
         f.Simulator.ClearRequests();
         f.Advance(Quarter);

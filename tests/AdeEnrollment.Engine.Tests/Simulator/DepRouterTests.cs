@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using AdeEnrollment.Simulator;
 using AdeEnrollment.Simulator.Abm;
 using AdeEnrollment.Simulator.Service;
@@ -44,9 +46,9 @@ public sealed class DepRouterTests
         return r.Json(w => w.WriteString("server", r.X.Path == "/open" ? "" : r.Server.Name));
     };
 
-    private static Exchange Request(string method, string path, string? session = null, string? userAgent = "RouterTests/1.0")
+    private static Exchange Request(string method, string path, string? session = null, string? userAgent = "RouterTests/1.0", int version = 10)
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["X-Server-Protocol-Version"] = version.ToString(CultureInfo.InvariantCulture) };
         if (userAgent is not null) headers["User-Agent"] = userAgent;
         if (session is not null) headers["X-ADM-Auth-Session"] = session;
         return new Exchange
@@ -165,12 +167,12 @@ public sealed class DepRouterTests
     {
         // /account (protocol 3+) lists Apple's endpoints and methods; the route table must serve exactly those.
         var router = DepRouter.ForAde(state);
-        var advertised = new (string Path, string[] Methods)[]
-        {
-            ("/session", ["GET"]), ("/account", ["GET"]), ("/server/devices", ["POST"]), ("/devices/sync", ["POST"]),
-            ("/devices", ["POST"]), ("/devices/disown", ["POST"]), ("/profile", ["POST", "GET"]), ("/profile/devices", ["DELETE", "POST", "PUT"]),
-        };
         var session = Session();
+        using var account = JsonDocument.Parse(router.Route(Request("GET", "/account", session, version: 3)).Body);
+        var advertised = account.RootElement.GetProperty("urls").EnumerateArray()
+            .Select(u => (Path: u.GetProperty("uri").GetString()!, Methods: u.GetProperty("http_method").EnumerateArray().Select(m => m.GetString()!).ToArray()))
+            .ToList();
+        Assert.Equal(8, advertised.Count);
         foreach (var (path, methods) in advertised)
         {
             foreach (var method in new[] { "GET", "POST", "PUT", "DELETE", "PATCH" })
