@@ -3,9 +3,9 @@ using AdeEnrollment.Engine.Storage;
 namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 
 /// <summary>
-/// The reads Test-AdeHealth makes of tables other than device (I&lt;Table&gt;.Health.cs): the schema version, a token's
-/// "terms not accepted" time, and a token's last success and sync lease. Rows are written through the services that
-/// own them where they exist, else by <see cref="SeedSyncState"/> (a provider's subclass overrides it).
+/// The reads Test-AdeHealth makes of tables other than device and token (I&lt;Table&gt;.Health.cs): the schema version,
+/// and a token's last success and sync lease. Sync state rows are seeded by <see cref="SeedSyncState"/> (a provider's
+/// subclass overrides it).
 /// </summary>
 public abstract class HealthReadsContract : IDisposable
 {
@@ -29,18 +29,6 @@ public abstract class HealthReadsContract : IDisposable
     [Fact]
     public void SchemaVersion_IsTheLatest()
         => Assert.Equal(Schema.LatestVersion, Store.Store.Read(s => s.Meta.ReadSchemaVersion()));
-
-    [Fact]
-    public void TermsNotSignedSince_IsNullUntilApplesAnswerIsRecorded()
-    {
-        var token = Store.AddToken("Contoso").Token;
-        Assert.Null(Store.Store.Read(s => s.Tokens.TermsNotSignedSince(token.Id)));
-
-        Store.Tokens.MarkTermsNotSigned(token.Id);
-
-        Assert.Equal(Store.Now, Store.Store.Read(s => s.Tokens.TermsNotSignedSince(token.Id)));
-        Assert.Null(Store.Store.Read(s => s.Tokens.TermsNotSignedSince(Guid.NewGuid())));
-    }
 
     [Fact]
     public void SyncHealthState_IsNullBeforeAnySync_ThenReadsTheLastSuccessAndTheLease()
