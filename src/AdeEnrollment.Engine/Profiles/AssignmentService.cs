@@ -336,26 +336,30 @@ public sealed class AssignmentService
         EnsureDefined(apple.ForToken(tokens.Credentials(token)), profile, token);
     }
 
-    /// <summary>During a sync: gives devices that arrived without a profile the token's default profile. Returns the successes.</summary>
-    internal int AssignDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials)
+    /// <summary>
+    /// During a sync, before a page is written: asks Apple to assign the token's default profile <paramref name="profileId"/>
+    /// to devices of the page that arrive without a profile, without recording anything. Apple's answers (THROTTLED ones
+    /// retried as for any assignment) are added to <paramref name="answers"/> as they come, in journal order, so that
+    /// the sync writes them with the page; those received before a failure stay there.
+    /// </summary>
+    internal void AttemptDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials, List<AssignmentAnswer> answers)
     {
         if (serials.Count == 0)
         {
-            return 0;
+            return;
         }
 
         var profile = profiles.GetWithoutDeviceCount(profileId);
         var definition = new Definition(EnsureDefined(client, profile, token));
-        var n = 0;
         for (var i = 0; i < serials.Count; i += MaxBatch)
         {
-            // Only the statuses are counted here: the devices' current profiles (for PreviousProfile) are not read.
             var batch = serials.Skip(i).Take(MaxBatch).ToList();
-            n += Send(client, token, profile, definition, batch, NoCurrentState).Count(r => r.Status == AdeAssignmentStatus.Success);
+            Send(client, token, profile, definition, batch, NoCurrentState, deferred: answers);
         }
-
-        return n;
     }
+
+    /// <summary>Apple's answer for one device of an assignment (AppleDeviceStatus), with the profile UUID it was asked for.</summary>
+    internal readonly record struct AssignmentAnswer(string SerialNumber, string Answer, Guid ProfileId, string ProfileName, string ProfileUuid);
 
     private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform);
 
@@ -377,9 +381,10 @@ public sealed class AssignmentService
     /// <remarks>
     /// <paramref name="first"/>: Apple's answer to the first request when it was sent already (null: send it here).
     /// Without <paramref name="retry"/> (the operation stopped), THROTTLED devices are recorded as such, not retried.
+    /// With <paramref name="deferred"/>, Apple's answers are added to it instead of being recorded in the store.
     /// </remarks>
     private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, Definition definition, List<string> serials,
-        IReadOnlyDictionary<string, DeviceState> current, AppleAssignProfileResponse? first = null, bool retry = true)
+        IReadOnlyDictionary<string, DeviceState> current, AppleAssignProfileResponse? first = null, bool retry = true, List<AssignmentAnswer>? deferred = null)
     {
         var results = new List<AdeAssignmentResult>(serials.Count);
         var deadline = time.GetUtcNow() + MaxThrottleWait;
@@ -435,7 +440,19 @@ public sealed class AssignmentService
                 }
             }
 
-            Record(token.Id, profile, uuid, success, failed, throttled, notAccessible, now);
+            if (deferred is null)
+            {
+                Record(token.Id, profile, uuid, success, failed, throttled, notAccessible, now);
+            }
+            else
+            {
+                // the order Record journals them in
+                foreach (var (list, answer) in new[] { (success, AppleDeviceStatus.Success), (failed, AppleDeviceStatus.Failed), (throttled, AppleDeviceStatus.Throttled), (notAccessible, AppleDeviceStatus.NotAccessible) })
+                {
+                    deferred.AddRange(list.Select(serial => new AssignmentAnswer(serial, answer, profile.Id, profile.Name, uuid)));
+                }
+            }
+
             results.AddRange(success.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Success, null)));
             if (throttled.Count == 0)
             {

@@ -7,8 +7,6 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
-using Microsoft.Data.Sqlite;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Sync;
 
@@ -60,55 +58,46 @@ public sealed class SyncService
         var token = forSync.Token;
         var now = time.GetUtcNow();
         var lease = Guid.NewGuid().ToString();
-        var (decision, historyId, state) = store.WriteSql((c, tx) =>
+        var (decision, historyId, state) = store.Write(s =>
         {
-            var s = LoadState(c, token.Id) ?? InsertState(c, token.Id);
-            s = LapseExpiredLease(c, token.Id, s, now);
-            if (s.LeaseId is not null)
+            var st = s.Sync.GetState(token.Id) ?? s.Sync.CreateState(token.Id);
+            st = LapseExpiredLease(s, token.Id, st, now);
+            if (st.LeaseId is not null)
             {
                 if (ifDue)
                 {
                     // A scheduler's sync is not due while another one runs: no error, nothing asked of Apple.
-                    return (new SyncDecision(false, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, s.LeaseExpiresAt, SyncInProgressNotDue), 0L, s);
+                    return (new SyncDecision(false, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, st.LeaseExpiresAt, SyncInProgressNotDue), 0L, st);
                 }
 
-                throw ErrorCatalog.SyncInProgress(token.Name, s.LeaseExpiresAt!.Value - SyncPolicy.LeaseDuration, s.LeaseExpiresAt.Value);
+                throw ErrorCatalog.SyncInProgress(token.Name, st.LeaseExpiresAt!.Value - SyncPolicy.LeaseDuration, st.LeaseExpiresAt.Value);
             }
 
-            var d = SyncPolicy.Decide(s.History, now, full, ifDue);
+            var d = SyncPolicy.Decide(HistoryOf(st), now, full, ifDue);
             if (!d.Run)
             {
-                return (d, 0L, s);
+                return (d, 0L, st);
             }
 
             if (!host.ShouldProcess(token.Name, $"{d.Kind} sync of the devices Apple assigns to this token ({d.Trigger})"))
             {
-                return (d with { Run = false, RefusedBy = WhatIf }, 0L, s);
+                return (d with { Run = false, RefusedBy = WhatIf }, 0L, st);
             }
 
             if (d.ClockSkew)
             {
                 // Once: the times from the future are dropped, so the next decision no longer sees them.
-                var limit = ToUnixMs(now + SyncPolicy.MaxClockSkew);
-                c.Execute(
-                    """
-                    UPDATE sync_state SET last_success_at = CASE WHEN last_success_at > $limit THEN NULL ELSE last_success_at END,
-                                          last_full_at = CASE WHEN last_full_at > $limit THEN NULL ELSE last_full_at END
-                    WHERE token_id = $t
-                    """, ("$limit", limit), ("$t", token.Id.ToString()));
+                s.Sync.DropTimesAfter(token.Id, now + SyncPolicy.MaxClockSkew);
             }
 
-            var id = c.Scalar<long>(
-                "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ($t, $k, $tr, 'Running', $now) RETURNING id",
-                ("$t", token.Id.ToString()), ("$k", d.Kind.ToString()), ("$tr", d.Trigger.ToString()), ("$now", ToUnixMs(now)));
-            c.Execute("UPDATE sync_state SET lease_id = $l, lease_expires_at = $exp, lease_history_id = $h, last_started_at = $now WHERE token_id = $t",
-                ("$l", lease), ("$exp", ToUnixMs(now + SyncPolicy.LeaseDuration)), ("$h", id), ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()));
-            return (d, id, s);
+            var id = s.Sync.StartHistory(token.Id, d.Kind, d.Trigger, now);
+            s.Sync.TakeLease(token.Id, lease, now + SyncPolicy.LeaseDuration, id, now);
+            return (d, id, st);
         });
 
         if (decision.Run && decision.ClockSkew)
         {
-            var future = new[] { state.History.LastSyncStartedAt, state.History.LastSuccessfulSyncAt, state.History.LastFullSyncAt }.Max();
+            var future = new[] { state.LastStartedAt, state.LastSuccessAt, state.LastFullAt }.Max();
             host.WriteWarning($"The sync history of token '{token.Name}' has a sync at {future:u}, later than the current time {now:u}: this computer's clock went backwards or was wrong when that sync ran. The sync runs anyway and the wrong time is dropped; check the system clock and its time synchronisation.");
         }
 
@@ -131,30 +120,31 @@ public sealed class SyncService
     public AdeSyncState GetStatus(AdeToken token)
     {
         var now = time.GetUtcNow();
-        return store.ReadSql(c =>
+        return store.Read(s =>
         {
-            var s = LoadState(c, token.Id) ?? SyncStateRow.Empty;
-            var leaseLive = s.LeaseId is not null && s.LeaseExpiresAt > now;
-            var lapsed = s.LeaseId is not null && !leaseLive;
-            var history = s.History with { NextMustBeFull = s.History.NextMustBeFull || lapsed };
+            var st = s.Sync.GetState(token.Id) ?? SyncStateRow.Empty;
+            var leaseLive = st.LeaseId is not null && st.LeaseExpiresAt > now;
+            var lapsed = st.LeaseId is not null && !leaseLive;
+            var recorded = HistoryOf(st);
+            var history = recorded with { NextMustBeFull = recorded.NextMustBeFull || lapsed };
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
-            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString()));
-            var list = ReadHistory(c, token, HistoryShown);
+            var devices = s.Devices.CountForSync(token.Id).All;
+            var list = s.Sync.GetHistory(token.Id, HistoryShown).Select(h => HistoryResult(token, h)).ToList();
             return new AdeSyncState
             {
                 Token = token.Name,
                 TokenId = token.Id,
-                LastSyncAt = s.History.LastSyncStartedAt,
+                LastSyncAt = st.LastStartedAt,
                 LastStatus = list.FirstOrDefault(h => h.Status != AdeSyncStatus.Running)?.Status,
-                LastSuccessfulSyncAt = s.History.LastSuccessfulSyncAt,
-                LastFullSyncAt = s.History.LastFullSyncAt,
+                LastSuccessfulSyncAt = st.LastSuccessAt,
+                LastFullSyncAt = st.LastFullAt,
                 InProgress = leaseLive,
-                LeaseStartedAt = leaseLive ? s.LeaseExpiresAt - SyncPolicy.LeaseDuration : null,
-                LeaseExpiresAt = leaseLive ? s.LeaseExpiresAt : null,
+                LeaseStartedAt = leaseLive ? st.LeaseExpiresAt - SyncPolicy.LeaseDuration : null,
+                LeaseExpiresAt = leaseLive ? st.LeaseExpiresAt : null,
                 NextSyncIsFull = history.LastSyncStartedAt is null || history.NextMustBeFull,
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
-                NextAutomaticSyncAt = leaseLive ? Later(SyncPolicy.NextAutomatic(history, now), s.LeaseExpiresAt!.Value) : SyncPolicy.NextAutomatic(history, now),
+                NextAutomaticSyncAt = leaseLive ? Later(SyncPolicy.NextAutomatic(history, now), st.LeaseExpiresAt!.Value) : SyncPolicy.NextAutomatic(history, now),
                 DeviceCount = devices,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
                 History = list,
@@ -168,10 +158,10 @@ public sealed class SyncService
 
     private AdeSyncResult NotDueResult(AdeToken token, SyncDecision decision, SyncStateRow state, DateTimeOffset now)
     {
-        var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
+        var (nextManual, nextFull) = SyncPolicy.NextAllowed(HistoryOf(state), now);
         // When a scheduler's next -IfDue run will really sync: while another sync runs, not before its lease ends.
         var nextAutomatic = decision.RefusedBy == SyncInProgressNotDue
-            ? Later(SyncPolicy.NextAutomatic(state.History, now), decision.AllowedAt ?? now)
+            ? Later(SyncPolicy.NextAutomatic(HistoryOf(state), now), decision.AllowedAt ?? now)
             : decision.AllowedAt ?? now;
         host.WriteVerbose(decision.RefusedBy == SyncInProgressNotDue
             ? $"Another sync of token '{token.Name}' is running; no sync is due from this scheduler run. The next automatic sync is due at {nextAutomatic:u} at the earliest."
@@ -194,91 +184,45 @@ public sealed class SyncService
 
     // ---- state -----------------------------------------------------------------------------------------------------
 
-    internal sealed record SyncStateRow(SyncHistoryState History, string? Cursor, string? CursorKind, long? FullSyncId, string? LeaseId, DateTimeOffset? LeaseExpiresAt, long? LeaseHistoryId)
-    {
-        public static readonly SyncStateRow Empty = new(new SyncHistoryState(null, null, null, false), null, null, null, null, null, null);
-    }
-
-    private static SyncStateRow? LoadState(SqliteConnection c, Guid tokenId)
-    {
-        using var command = c.Command(
-            """
-            SELECT last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
-                   lease_id, lease_expires_at, lease_history_id
-            FROM sync_state WHERE token_id = $t
-            """, ("$t", tokenId.ToString()));
-        using var r = command.ExecuteReader();
-        if (!r.Read())
-        {
-            return null;
-        }
-
-        static DateTimeOffset? T(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : ToTime(r.GetInt64(i));
-        return new SyncStateRow(
-            new SyncHistoryState(T(r, 0), T(r, 1), T(r, 2), r.GetInt64(3) != 0),
-            r.GetStringOrNull(4), r.GetStringOrNull(5), r.GetInt64OrNull(6), r.GetStringOrNull(7), T(r, 8), r.GetInt64OrNull(9));
-    }
-
-    private static SyncStateRow InsertState(SqliteConnection c, Guid tokenId)
-    {
-        c.Execute("INSERT INTO sync_state (token_id) VALUES ($t)", ("$t", tokenId.ToString()));
-        return SyncStateRow.Empty;
-    }
+    private static SyncHistoryState HistoryOf(SyncStateRow s) => new(s.LastStartedAt, s.LastSuccessAt, s.LastFullAt, s.NextMustBeFull);
 
     /// <summary>A lease older than 15 minutes lapses: that sync counts as failed and the next sync is full.</summary>
-    private SyncStateRow LapseExpiredLease(SqliteConnection c, Guid tokenId, SyncStateRow s, DateTimeOffset now)
+    private SyncStateRow LapseExpiredLease(IStoreSession s, Guid tokenId, SyncStateRow st, DateTimeOffset now)
     {
-        if (s.LeaseId is null || s.LeaseExpiresAt > now)
+        if (st.LeaseId is null || st.LeaseExpiresAt > now)
         {
-            return s;
+            return st;
         }
 
-        c.Execute(
-            """
-            UPDATE sync_history SET status = 'Failed', finished_at = $exp, error_id = 'SyncLeaseLost',
-                   error_message = 'The sync did not finish within its 15-minute lease (the process stopped or hung).'
-            WHERE id = $h AND status = 'Running'
-            """, ("$exp", ToUnixMs(s.LeaseExpiresAt!.Value)), ("$h", s.LeaseHistoryId));
-        c.Execute("UPDATE sync_state SET lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL, next_must_be_full = 1 WHERE token_id = $t",
-            ("$t", tokenId.ToString()));
+        if (st.LeaseHistoryId is { } lapsedRun)
+        {
+            s.Sync.FinishHistory(lapsedRun, new SyncHistoryEnd(AdeSyncStatus.Failed, st.LeaseExpiresAt!.Value, null, null, 0, 0, 0, 0, 0, 0,
+                nameof(ErrorCatalog.SyncLeaseLost), "The sync did not finish within its 15-minute lease (the process stopped or hung)."));
+        }
+
+        s.Sync.ReleaseLease(tokenId, null, null);
         host.WriteWarning($"The previous sync of this token did not finish within its 15-minute lease; it counts as failed and this sync is a full sync.");
-        return s with { LeaseId = null, LeaseExpiresAt = null, LeaseHistoryId = null, History = s.History with { NextMustBeFull = true } };
+        return st with { LeaseId = null, LeaseExpiresAt = null, LeaseHistoryId = null, NextMustBeFull = true };
     }
 
-    private static List<AdeSyncResult> ReadHistory(SqliteConnection c, AdeToken token, int count)
+    private static AdeSyncResult HistoryResult(AdeToken token, SyncHistoryRow h) => new()
     {
-        using var command = c.Command(
-            """
-            SELECT kind, trigger_kind, status, started_at, finished_at, added, modified, removed, purged, default_assigned, pages, error_id, error_message
-            FROM sync_history WHERE token_id = $t ORDER BY id DESC LIMIT $n
-            """, ("$t", token.Id.ToString()), ("$n", count));
-        using var r = command.ExecuteReader();
-        var list = new List<AdeSyncResult>();
-        while (r.Read())
-        {
-            var started = ToTime(r.GetInt64(3));
-            list.Add(new AdeSyncResult
-            {
-                Token = token.Name,
-                TokenId = token.Id,
-                Kind = Enum.Parse<AdeSyncKind>(r.GetString(0)),
-                Trigger = Enum.Parse<AdeSyncTrigger>(r.GetString(1)),
-                Status = Enum.Parse<AdeSyncStatus>(r.GetString(2)),
-                StartedAt = started,
-                Duration = r.IsDBNull(4) ? TimeSpan.Zero : ToTime(r.GetInt64(4)) - started,
-                Added = r.GetInt32(5),
-                Modified = r.GetInt32(6),
-                Removed = r.GetInt32(7),
-                Purged = r.GetInt32(8),
-                DefaultProfileAssigned = r.GetInt32(9),
-                Pages = r.GetInt32(10),
-                ErrorId = r.GetStringOrNull(11),
-                ErrorMessage = r.GetStringOrNull(12),
-            });
-        }
-
-        return list;
-    }
+        Token = token.Name,
+        TokenId = token.Id,
+        Kind = h.Kind,
+        Trigger = h.Trigger,
+        Status = h.Status,
+        StartedAt = h.StartedAt,
+        Duration = h.FinishedAt is { } finished ? finished - h.StartedAt : TimeSpan.Zero,
+        Added = h.Added,
+        Modified = h.Modified,
+        Removed = h.Removed,
+        Purged = h.Purged,
+        DefaultProfileAssigned = h.DefaultAssigned,
+        Pages = h.Pages,
+        ErrorId = h.ErrorId,
+        ErrorMessage = h.ErrorMessage,
+    };
 
     // ---- one run ---------------------------------------------------------------------------------------------------
 
@@ -318,14 +262,15 @@ public sealed class SyncService
             {
                 client = owner.apple.ForToken(forSync.Credentials);
                 defaultProfiles = new Dictionary<DevicePlatform, Guid>(forSync.DefaultProfileIds);
-                var cursor = initial.Cursor;
+
+                var cursor = initial.Cursor?.Cursor;
                 if (kind == AdeSyncKind.Full)
                 {
                     // Resume a full fetch that an earlier run left half-way (its pages are committed); else start over.
-                    var resume = initial.CursorKind == "fetch" && initial.FullSyncId is not null;
-                    cursor = FullFetch(client, resume ? initial.Cursor : null, resume ? initial.FullSyncId!.Value : historyId);
+                    var resume = initial.Cursor is { Kind: SyncCursorKind.Fetch, FullSyncId: not null };
+                    cursor = FullFetch(client, resume ? initial.Cursor!.Cursor : null, resume ? initial.Cursor!.FullSyncId!.Value : historyId);
                 }
-                else if (cursor is null || initial.CursorKind != "sync")
+                else if (cursor is null || initial.Cursor!.Kind != SyncCursorKind.Sync)
                 {
                     kind = AdeSyncKind.Full;
                     cursor = FullFetch(client, null, historyId);
@@ -413,7 +358,7 @@ public sealed class SyncService
                 catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleCursorExhausted) && cursor is not null)
                 {
                     // The listing was complete already: continue with delta from this cursor.
-                    Commit([], cursor, "sync", fullSyncId, fullDone: true);
+                    Commit([], cursor, SyncCursorKind.Sync, fullSyncId, fullDone: true);
                     return cursor;
                 }
                 catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.AppleCursorExpired) or nameof(ErrorCatalog.AppleCursorInvalid) && cursor is not null)
@@ -429,7 +374,7 @@ public sealed class SyncService
                     ahead = client.FetchDevicesAsync(next, PageSize, aheadCancellation);
                 }
 
-                Commit(page.Devices ?? [], next, page.MoreToFollow ? "fetch" : "sync", fullSyncId, fullDone: !page.MoreToFollow);
+                Commit(page.Devices ?? [], next, page.MoreToFollow ? SyncCursorKind.Fetch : SyncCursorKind.Sync, fullSyncId, fullDone: !page.MoreToFollow);
                 cursor = next;
                 if (!page.MoreToFollow)
                 {
@@ -444,7 +389,7 @@ public sealed class SyncService
             {
                 var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
                 var next = page.Cursor ?? cursor;
-                Commit(page.Devices ?? [], next, "sync", historyId, fullDone: false);
+                Commit(page.Devices ?? [], next, SyncCursorKind.Sync, historyId, fullDone: false);
                 cursor = next;
                 if (!page.MoreToFollow)
                 {
@@ -453,8 +398,12 @@ public sealed class SyncService
             }
         }
 
-        /// <summary>One transaction: the page's devices, the cursor it came with, and a check that the lease is still ours.</summary>
-        private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, string cursorKind, long syncId, bool fullDone)
+        /// <summary>
+        /// One transaction: the page's devices, the cursor it came with, and a check that the lease is still ours. Devices
+        /// that arrive without a profile are offered their platform's default at Apple first, and the page is written with
+        /// Apple's answers: each device is written once, and a device holds a profile in the store only once Apple took it.
+        /// </summary>
+        private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
         {
             received += devices.Count;
             if (pages >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
@@ -462,52 +411,49 @@ public sealed class SyncService
                 throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + 1, received);
             }
 
+            var page = SyncPage.Latest(devices);
+            var answers = defaultProfiles.Count == 0 ? null : AttemptDefaults(page);
             var now = owner.time.GetUtcNow();
-            var counts = owner.store.WriteSql((c, tx) =>
+            var written = owner.store.Write(s =>
             {
-                var pageCounts = DeviceRepository.ApplyPage(c, tx, token.Id, syncId, devices, now);
+                var plan = SyncPage.Plan(page, s.Devices.GetForSync(token.Id, page.Serials), answers, now);
+                s.Devices.WriteSyncPage(token.Id, syncId, now, plan.Upserts, plan.Removals);
                 if (fullDone)
                 {
-                    pageCounts.Removed += DeviceRepository.MarkUnseenRemoved(c, tx, token.Id, syncId, now);
+                    foreach (var serial in s.Devices.MarkUnseenRemoved(token.Id, syncId, now, now + DeviceRepository.PurgeDelay))
+                    {
+                        plan.Removed++;
+                        plan.Events.Add(new NewDeviceEventRow(serial, AdeDeviceEventKind.DeletedFromAbm));
+                    }
                 }
 
-                var updated = c.Execute(
-                    """
-                    UPDATE sync_state SET cursor = $c, cursor_kind = $k, full_sync_id = $f,
-                           last_full_at = CASE WHEN $done = 1 THEN $started ELSE last_full_at END
-                    WHERE token_id = $t AND lease_id = $l AND lease_expires_at > $now
-                    """,
-                    ("$now", ToUnixMs(now)), ("$c", cursor), ("$k", cursorKind), ("$f", cursorKind == "fetch" ? syncId : null), ("$done", fullDone ? 1 : 0),
-                    ("$started", ToUnixMs(startedAt)), ("$t", token.Id.ToString()), ("$l", lease));
-                if (updated == 0)
+                s.DeviceEvents.Append(token.Id, now, plan.Events);
+                if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(cursor, cursorKind, cursorKind == SyncCursorKind.Fetch ? syncId : null), fullDone ? startedAt : null))
                 {
                     // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
                     throw ErrorCatalog.SyncLeaseLost(token.Name);
                 }
 
-                return pageCounts;
+                return plan;
             });
 
-            // Each arriving device gets the default of its own platform, never another's; devices of a platform
-            // without a default (or of unknown platform) stay unassigned and are counted per platform.
-            foreach (var (platform, arrivals) in counts.WithoutProfile ?? [])
+            // Devices of a platform without a default (or of unknown platform) stay unassigned and are counted per platform.
+            foreach (var (platform, count) in written.WithoutProfile)
             {
-                if (defaultProfiles.TryGetValue(platform, out var profileId))
+                if (!defaultProfiles.ContainsKey(platform))
                 {
-                    AssignDefault(platform, profileId, arrivals);
-                }
-                else
-                {
-                    CountWithoutDefault(platform.ToString(), arrivals.Count);
+                    CountWithoutDefault(platform.ToString(), count);
                 }
             }
 
-            CountWithoutDefault(DevicePlatforms.Unknown, counts.WithoutProfileUnknownPlatform?.Count ?? 0);
+            CountWithoutDefault(DevicePlatforms.Unknown, written.WithoutProfileUnknownPlatform);
+
             pages++;
-            added += counts.Added;
-            modified += counts.Modified;
-            removed += counts.Removed;
-            Host.WriteVerbose($"Page {pages}: {devices.Count} devices from Apple; {counts.Added} added, {counts.Modified} modified, {counts.Removed} removed.");
+            added += written.Added;
+            modified += written.Modified;
+            removed += written.Removed;
+            defaultAssigned += written.DefaultAssigned;
+            Host.WriteVerbose($"Page {pages}: {devices.Count} devices from Apple; {written.Added} added, {written.Modified} modified, {written.Removed} removed.");
             Host.WriteProgress(new AdeProgress(1, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
         }
 
@@ -519,52 +465,71 @@ public sealed class SyncService
             }
         }
 
-        private void AssignDefault(DevicePlatform platform, Guid profileId, List<string> arrivals)
+        /// <summary>
+        /// Offers the devices of a page that arrive without a profile their own platform's default, never another's: at
+        /// most one assignment request per page and platform. Returns Apple's answers, written with the page. A refusal
+        /// does not fail the sync: the devices stay without a profile and the admin is told.
+        /// </summary>
+        private List<AssignmentService.AssignmentAnswer>? AttemptDefaults(SyncPage page)
         {
-            // In the same sync, batched: at most one assignment request per page and platform. A refusal does not fail
-            // the sync (its pages are committed): the devices stay without a profile and the admin is told.
-            try
+            // Whether a device arrives without a profile can depend on the store (a delta's "modified" device the store
+            // does not know); a fetched page needs no read.
+            var stored = page.NeedsStoreForDefaults
+                ? owner.store.Read(s => s.Devices.GetForSync(token.Id, page.Serials))
+                : null;
+            List<AssignmentService.AssignmentAnswer>? answers = null;
+            foreach (var (platform, arrivals) in page.ArrivingWithoutProfile(stored))
             {
-                var assigned = owner.assignments.AssignDefault(client!, token, profileId, arrivals);
-                defaultAssigned += assigned;
+                if (!defaultProfiles.TryGetValue(platform, out var profileId))
+                {
+                    continue;
+                }
+
+                answers ??= [];
+                var before = answers.Count;
+                try
+                {
+                    owner.assignments.AttemptDefault(client!, token, profileId, arrivals, answers);
+                }
+                catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
+                {
+                    Host.WriteWarning($"{arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}");
+                    continue;
+                }
+
+                var assigned = 0;
+                for (var i = before; i < answers.Count; i++)
+                {
+                    if (answers[i].Answer == AppleDeviceStatus.Success) assigned++;
+                }
+
                 if (assigned < arrivals.Count)
                 {
                     Host.WriteWarning($"{arrivals.Count - assigned} of {arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile (Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). Assign it with Get-AdeDevice -Token '{token.Name}' -Unassigned | Set-AdeDeviceProfile.");
                 }
             }
-            catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
-            {
-                Host.WriteWarning($"{arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}");
-            }
+
+            return answers;
         }
 
         private AdeSyncResult Finish(AdeSyncTrigger trigger)
         {
             var now = owner.time.GetUtcNow();
-            var counted = owner.store.WriteSql((c, tx) =>
+            var counted = owner.store.Write(s =>
             {
-                purged = DeviceRepository.Purge(c, tx, token.Id, now);
-                DeviceJournal.Prune(c, tx, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
-                c.Execute("UPDATE token SET terms_not_signed_at = NULL WHERE id = $t AND terms_not_signed_at IS NOT NULL", ("$t", token.Id.ToString()));
-                c.Execute(
-                    """
-                    UPDATE sync_history SET status = 'Succeeded', finished_at = $now, kind = $k, trigger_kind = $tr, added = $a, modified = $m,
-                           removed = $r, purged = $p, pages = $pg, default_assigned = $da WHERE id = $h
-                    """,
-                    ("$now", ToUnixMs(now)), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed), ("$p", purged), ("$pg", pages),
-                    ("$da", defaultAssigned), ("$tr", trigger.ToString()), ("$h", historyId));
-                c.Execute(
-                    """
-                    UPDATE sync_state SET last_success_at = $now, next_must_be_full = 0, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
-                    WHERE token_id = $t AND lease_id = $l
-                    """, ("$now", ToUnixMs(now)), ("$t", token.Id.ToString()), ("$l", lease));
-                return (All: c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t", ("$t", token.Id.ToString())),
-                        Assigned: c.Scalar<long>("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL", ("$t", token.Id.ToString())));
+                var purgedSerials = s.Devices.PurgeDue(token.Id, now);
+                purged = purgedSerials.Count;
+                s.DeviceEvents.Append(token.Id, now, [.. purgedSerials.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Purged))]);
+                DeviceJournal.Prune(s, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
+                s.Tokens.SetTermsNotSignedAt(token.Id, null);
+                s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added, modified, removed, purged, defaultAssigned, pages, null, null));
+                s.Sync.ReleaseLease(token.Id, lease, now);
+                return s.Devices.CountForSync(token.Id);
             });
 
-            if (counted.Assigned > MaxDevicesPerToken)
+            if (counted.InAbm > MaxDevicesPerToken)
             {
-                Host.WriteWarning($"Token '{token.Name}' now has {counted.Assigned:N0} devices assigned in ABM, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
+                Host.WriteWarning($"Token '{token.Name}' now has {counted.InAbm:N0} devices assigned in ABM, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
             }
 
             if (withoutDefault.Count > 0)
@@ -577,9 +542,9 @@ public sealed class SyncService
                 Host.WriteVerbose($"Purged {purged} devices removed from ABM more than 45 days ago.");
             }
 
-            var state = owner.store.ReadSql(c => LoadState(c, token.Id)!);
-            var (nextManual, nextFull) = SyncPolicy.NextAllowed(state.History, now);
-            var nextAutomatic = SyncPolicy.NextAutomatic(state.History, now);
+            var state = HistoryOf(owner.store.Read(s => s.Sync.GetState(token.Id)!));
+            var (nextManual, nextFull) = SyncPolicy.NextAllowed(state, now);
+            var nextAutomatic = SyncPolicy.NextAutomatic(state, now);
             return new AdeSyncResult
             {
                 Token = token.Name,
@@ -600,7 +565,7 @@ public sealed class SyncService
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
                 NextAutomaticSyncAt = nextAutomatic,
-                ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.Assigned),
+                ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.InAbm),
             };
         }
 
@@ -612,19 +577,11 @@ public sealed class SyncService
 
             try
             {
-                owner.store.WriteSql((c, tx) =>
+                owner.store.Write(s =>
                 {
-                    c.Execute(
-                        """
-                        UPDATE sync_history SET status = 'Failed', finished_at = $now, kind = $k, added = $a, modified = $m, removed = $r,
-                               pages = $pg, error_id = $e, error_message = $msg WHERE id = $h AND status = 'Running'
-                        """,
-                        ("$now", ToUnixMs(owner.time.GetUtcNow())), ("$k", kind.ToString()), ("$a", added), ("$m", modified), ("$r", removed),
-                        ("$pg", pages), ("$e", error.ErrorId), ("$msg", error.Message), ("$h", historyId));
-                    c.Execute(
-                        "UPDATE sync_state SET next_must_be_full = 1, lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL WHERE token_id = $t AND lease_id = $l",
-                        ("$t", token.Id.ToString()), ("$l", lease));
-                    return 0;
+                    s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0, defaultAssigned, pages,
+                        error.ErrorId, error.Message));
+                    return s.Sync.ReleaseLease(token.Id, lease, null);
                 });
             }
             catch (AdeException)
