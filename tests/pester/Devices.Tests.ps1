@@ -249,3 +249,26 @@ Describe 'Profiles: settings as properties, warnings only at risk, confirmation 
         $err.Exception.Message | Should -Not -Match 'Set-AdeDeviceProfile'
     }
 }
+
+Describe 'Remove-AdeDevice and the device actions: one device parameter block' {
+    It '<Command> takes -SerialNumber, -InputObject and -Token exactly as Remove-AdeDevice does' -ForEach @(
+        @{ Command = 'Update-AdeDevice' }
+        @{ Command = 'Clear-AdeDeviceProfile' }
+        @{ Command = 'Unregister-AdeDevice' }
+    ) {
+        function Get-Shape([string] $Name) {
+            $parameters = (Get-Command $Name).Parameters
+            foreach ($p in 'SerialNumber', 'InputObject', 'Token') {
+                $attributes = $parameters[$p].Attributes
+                $sets = @($attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } |
+                    ForEach-Object { "$($_.ParameterSetName):$($_.Mandatory):$($_.Position):$($_.ValueFromPipeline)" })
+                $rest = @($attributes | Where-Object { $_ -isnot [System.Management.Automation.ParameterAttribute] } | ForEach-Object { $_.GetType().Name } | Sort-Object)
+                "-$p [$($parameters[$p].ParameterType.Name)] sets=$($sets -join ',') aliases=$($parameters[$p].Aliases -join ',') attributes=$($rest -join ',')"
+            }
+        }
+
+        $shape = Get-Shape $Command
+        $shape | Should -Be (Get-Shape 'Remove-AdeDevice')
+        $shape[0] | Should -Match 'AllowEmptyStringAttribute'
+    }
+}

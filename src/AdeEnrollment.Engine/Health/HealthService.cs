@@ -193,7 +193,7 @@ public sealed class HealthService
     {
         var sync = s.Sync.HealthState(tokenId);
         return new TokenState(
-            s.Tokens.TermsNotSignedSince(tokenId),
+            s.Tokens.Get(tokenId)?.TermsNotSignedAt,
             sync?.LastSuccessAt,
             sync?.LeaseId,
             sync?.LeaseExpiresAt,
