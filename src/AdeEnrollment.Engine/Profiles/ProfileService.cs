@@ -256,7 +256,8 @@ public sealed class ProfileService
                 s.Profiles.SetDefault(token.Id, profile.Platform, profile.Id);
             }
 
-            return s.Tokens.MarkModified(token.Id, time.GetUtcNow());
+            s.Tokens.Touch(token.Id, time.GetUtcNow());
+            return 0;
         });
         host.WriteVerbose(profile is null
             ? $"Token '{token.Name}' has no {(platform is null ? "default profile" : $"{platform} default profile")} now; {(platform is null ? "" : $"{platform} ")}devices that arrive without a profile stay without one."

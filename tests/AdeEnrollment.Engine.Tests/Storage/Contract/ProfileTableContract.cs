@@ -229,18 +229,6 @@ public abstract class ProfileTableContract : IDisposable
         Assert.Equal(new[] { DevicePlatform.iOS }, Read(s => s.Profiles.GetDefaults(fabrikam.Id)).Keys); // another token's stays
     }
 
-    [Fact]
-    public void MarkModified_SetsTheTokensModificationTime()
-    {
-        var token = Token("Contoso");
-        var at = Store.Now.AddHours(3).AddMilliseconds(5);
-
-        Assert.True(Write(s => s.Tokens.MarkModified(token.Id, at)));
-        Assert.False(Write(s => s.Tokens.MarkModified(Guid.NewGuid(), at)));
-
-        Assert.Equal(at, Store.Tokens.GetTokens(id: token.Id).Single().ModifiedAt);
-    }
-
     // ---- device: assignment side -------------------------------------------------------------------------------------
 
     [Fact]
