@@ -38,12 +38,11 @@ public sealed record DeviceEventQuery(Guid? TokenId = null, string? SerialNumber
 /// transaction, so an event exists exactly when its change was committed; a batch of events is one append
 /// (IDeviceEventTable.Append), never one write per device.
 /// </summary>
-internal static partial class DeviceJournal
+internal static class DeviceJournal
 {
     /// <summary>How many days events are kept (Set-AdeStore -JournalRetentionDays), the default when never set.</summary>
     public static int RetentionDays(IStoreSession s) => JournalRetention.Days(s.Meta.Get(JournalRetention.SettingKey));
 
-    public static void SetRetentionDays(IStoreSession s, int days) => s.Meta.Set(JournalRetention.SettingKey, JournalRetention.Setting(days));
 
     /// <summary>Deletes events older than the store's retention (run by every sync).</summary>
     public static int Prune(IStoreSession s, DateTimeOffset now) => s.DeviceEvents.DeleteBefore(now - TimeSpan.FromDays(RetentionDays(s)));

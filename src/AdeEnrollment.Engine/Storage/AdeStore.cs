@@ -148,24 +148,13 @@ public sealed class AdeStore
     /// </summary>
     internal IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query) => provider.Stream(query);
 
-    /// <summary>SQLite only (services still moving to <see cref="Write{T}"/>): one BEGIN IMMEDIATE transaction on a raw connection.</summary>
-    internal T WriteSql<T>(Func<SqliteConnection, SqliteTransaction, T> work) => Sqlite.WriteSql(work);
-
-    /// <summary>SQLite only: <see cref="WriteSql{T}"/>, then the write-ahead log is checkpointed and truncated.</summary>
-    internal T WriteRemovingSecretsSql<T>(Func<SqliteConnection, SqliteTransaction, T> work)
-    {
-        var result = Sqlite.WriteSql(work);
-        Sqlite.TruncateLog();
-        return result;
-    }
-
     /// <summary>SQLite only: checkpoints the WAL into the store and truncates it to zero bytes.</summary>
     internal bool TruncateLog() => Sqlite.TruncateLog();
 
-    /// <summary>SQLite only: work on a raw connection.</summary>
+    /// <summary>SQLite only, for tests that look at the file itself: work on a raw connection.</summary>
     internal T ReadSql<T>(Func<SqliteConnection, T> work) => Sqlite.ReadSql(work);
 
-    /// <summary>SQLite only: a streamed query whose SQLite failures are catalogued.</summary>
+    /// <summary>SQLite only, for tests: a streamed query whose SQLite failures are catalogued.</summary>
     internal IEnumerable<T> StreamSql<T>(IEnumerable<T> rows) => Sqlite.StreamSql(rows);
 
     /// <summary>The AES-256-GCM protector for this store's secrets (the key is opened on first use).</summary>

@@ -106,7 +106,7 @@ public abstract class DeviceEventTableContract : IDisposable
         Assert.Equal(1, Store.Store.Write(s => DeviceJournal.Prune(s, now)));
         Store.Store.Write(s =>
         {
-            DeviceJournal.SetRetentionDays(s, 10);
+            s.Meta.Set(JournalRetention.SettingKey, JournalRetention.Setting(10));
             return 0;
         });
         Assert.Equal(10, Store.Store.Read(DeviceJournal.RetentionDays));
