@@ -15,6 +15,9 @@ param(
     # Devices of the large scenarios (the targets are for 200,000; smaller values are for trying the harness).
     [int] $Devices = 200000,
     [int] $SmallDevices = 10000,
+    # The organisation inventory is compared at 20,000 and $Devices; 10,000 devices are assigned in activities.
+    [int] $OrgSmallDevices = 20000,
+    [int] $OrgAssignDevices = 10000,
     # Tokens of ManyTokens, which share the -Devices devices (2,000 is Intune's limit; fewer for trying the harness).
     [int] $Tokens = 2000,
     [string] $ResultsFolder = (Join-Path $PSScriptRoot 'results')
@@ -48,6 +51,7 @@ function Get-LoadAverage {
 $only = if ($env:ADE_BENCH_ONLY) { @($env:ADE_BENCH_ONLY -split ',' | ForEach-Object Trim) } else { $null }
 if ($only) {
     if ($only -contains 'LookupSerial' -or $only -contains 'PipeAll') { $only += 'FullSyncBig' }
+    if ($only -contains 'OrgInventory') { $only += 'OrgInventorySmall' }
     $ResultsFolder = Join-Path ([IO.Path]::GetTempPath()) 'ade-bench-partial'
 }
 
@@ -104,6 +108,9 @@ try {
     $runs.Assign = Invoke-Scenario 'Assign' 'Assign' $Devices (Join-Path $scratch 'assign.db')
     $runs.DefaultProfileSync = Invoke-Scenario 'DefaultProfileSync' 'DefaultProfileSync' $Devices (Join-Path $scratch 'default.db')
     $runs.MixedDefaultProfileSync = Invoke-Scenario 'MixedDefaultProfileSync' 'MixedDefaultProfileSync' $Devices (Join-Path $scratch 'mixed.db')
+    $runs.OrgInventorySmall = Invoke-Scenario 'OrgInventorySmall' 'OrgInventory' $OrgSmallDevices (Join-Path $scratch 'org-small.db')
+    $runs.OrgInventory = Invoke-Scenario 'OrgInventory' 'OrgInventory' $Devices (Join-Path $scratch 'org.db')
+    $runs.OrgAssign = Invoke-Scenario 'OrgAssign' 'OrgAssign' $OrgAssignDevices (Join-Path $scratch 'org-assign.db')
     $runs.ManyTokens = Invoke-Scenario 'ManyTokens' 'ManyTokens' $Devices (Join-Path $scratch 'many-tokens.db') -Extra @('-Tokens', $Tokens)
 } finally {
     foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
@@ -120,6 +127,8 @@ $perDeviceBig = if (Get-Figure $big) { $big.seconds / $Devices } else { $null }
 $perDeviceRatio = if ($perDeviceSmall -and $perDeviceBig) { $perDeviceBig / $perDeviceSmall } else { $null }
 $memoryRatio = if ((Get-Figure $small 'peakWorkingSetBytes') -and (Get-Figure $big 'peakWorkingSetBytes')) { $big.peakWorkingSetBytes / $small.peakWorkingSetBytes } else { $null }
 $rawRatio = if ((Get-Figure $big) -and (Get-Figure $runs.RawBaseline)) { $big.seconds / $runs.RawBaseline.seconds } else { $null }
+$nos = '{0:N0}' -f $OrgSmallDevices; $noa = '{0:N0}' -f $OrgAssignDevices
+$orgMemoryRatio = if ((Get-Figure $runs.OrgInventorySmall 'peakWorkingSetBytes') -and (Get-Figure $runs.OrgInventory 'peakWorkingSetBytes')) { $runs.OrgInventory.peakWorkingSetBytes / $runs.OrgInventorySmall.peakWorkingSetBytes } else { $null }
 $n = '{0:N0}' -f $Devices; $ns = '{0:N0}' -f $SmallDevices; $nt = '{0:N0}' -f $Tokens; $perToken = '{0:N0}' -f [math]::Floor($Devices / $Tokens)
 $mb = { param($b) if ($null -eq $b) { 'n/a' } else { '{0:N0} MB' -f ($b / 1MB) } }
 $sec = { param($s) if ($null -eq $s) { 'n/a' } elseif ($s -lt 1) { '{0:N1} ms' -f ($s * 1000) } else { '{0:N2} s' -f $s } }
@@ -141,6 +150,11 @@ $rows = @(
     @{ id = 'assign'; scenario = "Set-AdeDeviceProfile, $n devices"; value = (Get-Figure $runs.Assign); kind = 'seconds'; limit = 15; target = '≤ 15 s'; source = 'issue 5' }
     @{ id = 'defaultProfileSync'; scenario = "Full sync of $n with a default profile"; value = (Get-Figure $runs.DefaultProfileSync); kind = 'seconds'; limit = 30; target = '≤ 30 s'; source = 'issue 5' }
     @{ id = 'mixedDefaultProfileSync'; scenario = "Full sync of a mixed token of $n, a default per platform"; value = (Get-Figure $runs.MixedDefaultProfileSync); kind = 'seconds'; limit = 30; target = '≤ 30 s'; source = 'issue 10' }
+    @{ id = 'orgInventorySmall'; scenario = "Get-AdeOrgDevice \| Measure-Object over $nos org devices (half assigned; engine budget raised to 6,000 GET/min, simulator unlimited)"; value = (Get-Figure $runs.OrgInventorySmall); kind = 'seconds'; limit = $null; target = '—' }
+    @{ id = 'orgInventory'; scenario = "Get-AdeOrgDevice \| Measure-Object over $n org devices (half assigned; engine budget raised to 6,000 GET/min, simulator unlimited)"; value = (Get-Figure $runs.OrgInventory); kind = 'seconds'; limit = $null; target = '—' }
+    @{ id = 'orgInventoryPeakMemory'; scenario = "Peak working set, org inventory of $n"; value = (Get-Figure $runs.OrgInventory 'peakWorkingSetBytes'); kind = 'bytes'; limit = $null; target = '—' }
+    @{ id = 'orgInventoryMemoryRatio'; scenario = "Peak working set, org inventory $n ÷ $nos"; value = $orgMemoryRatio; kind = 'ratio'; limit = 1.5; target = '≤ 1.5×'; source = 'issue 14' }
+    @{ id = 'orgAssign'; scenario = "Set-AdeOrgDeviceServer -Wait, $noa devices in activities of 1,000 (simulator clock, engine's default budget)"; value = (Get-Figure $runs.OrgAssign); kind = 'seconds'; limit = $null; target = '—' }
     @{ id = 'manyTokensFirstPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens × $perToken devices, all due (full syncs)"; value = (Get-Figure $runs.ManyTokens 'firstPassSeconds'); kind = 'seconds'; limit = 10; target = '≤ 10 s'; source = 'issue 12' }
     @{ id = 'manyTokensSecondPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens, none due"; value = (Get-Figure $runs.ManyTokens 'secondPassSeconds'); kind = 'seconds'; limit = 1; target = '≤ 1 s'; source = 'issue 12' }
 )
@@ -174,6 +188,10 @@ $report = [ordered]@{
         assignSeconds = Get-Figure $runs.Assign
         defaultProfileSyncSeconds = Get-Figure $runs.DefaultProfileSync
         mixedDefaultProfileSyncSeconds = Get-Figure $runs.MixedDefaultProfileSync
+        orgInventorySmallSeconds = Get-Figure $runs.OrgInventorySmall
+        orgInventorySeconds = Get-Figure $runs.OrgInventory
+        orgInventoryMemoryRatio = $orgMemoryRatio
+        orgAssignSeconds = Get-Figure $runs.OrgAssign
         manyTokensFirstPassSeconds = Get-Figure $runs.ManyTokens 'firstPassSeconds'
         manyTokensSecondPassSeconds = Get-Figure $runs.ManyTokens 'secondPassSeconds'
     }

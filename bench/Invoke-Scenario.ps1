@@ -4,7 +4,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens')]
+    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign')]
     [string] $Scenario,
 
     [Parameter(Mandatory)] [string] $Folder,
@@ -187,6 +187,48 @@ try {
             $result.results = $results.Count
             $result.success = $success
             if ($success -ne $Devices) { throw "Set-AdeDeviceProfile succeeded for $success devices, not $Devices." }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'OrgInventory' {
+            # Get-AdeOrgDevice | Measure-Object over an organisation of N devices, half of them assigned to a server
+            # (the serial -> server index of assigned devices is part of the read). The engine's own request budget
+            # is raised for this account (-GetPerMinute): Apple publishes no limit, the 20 GET/min default is one
+            # observation, and N/1000 pages would otherwise wait for it. The simulator enforces no budget here.
+            Connect-FreshStore
+            $assigned = [int]($Devices / 2)
+            $token = Start-Simulated $assigned
+            $sim = Invoke-SimHost -SimHost $simHost -Command @{ op = 'orgdevices'; count = $Devices - $assigned }
+            $result.simulatorOrgAddSeconds = $sim.addSeconds
+            $biz = Invoke-SimHost -SimHost $simHost -Command @{ op = 'bizaccount'; pem = (Join-Path $Folder 'api-key.pem') }
+            New-AdeBusinessAccount -ClientId $biz.clientId -KeyId $biz.keyId -KeyPath (Join-Path $Folder 'api-key.pem') -TokenUri $biz.tokenUri -ServiceUri $biz.serviceUri -GetPerMinute 6000 | Out-Null
+            $result.engineGetsPerMinute = 6000
+            $result.simulatorGetsPerMinute = 'unlimited'
+            $step = Measure-Step { Get-AdeOrgDevice | Measure-Object }
+            $result.counted = $step.Output.Count
+            if ($step.Output.Count -ne $Devices) { throw "Get-AdeOrgDevice counted $($step.Output.Count) devices, not $Devices." }
+            $result.assignedDevices = $assigned
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+        }
+
+        'OrgAssign' {
+            # N bought devices assigned to the token's server in activities of 1,000 devices, each waited for (-Wait;
+            # the simulator completes an activity on its own clock, at once). N = 10,000 fits the engine's default
+            # budget of 10 activities an hour, so nothing is raised here.
+            Connect-FreshStore
+            $token = Start-Simulated 0
+            $sim = Invoke-SimHost -SimHost $simHost -Command @{ op = 'orgdevices'; count = $Devices; serials = $true }
+            $serials = @($sim.serials)
+            $biz = Invoke-SimHost -SimHost $simHost -Command @{ op = 'bizaccount'; pem = (Join-Path $Folder 'api-key.pem') }
+            New-AdeBusinessAccount -ClientId $biz.clientId -KeyId $biz.keyId -KeyPath (Join-Path $Folder 'api-key.pem') -TokenUri $biz.tokenUri -ServiceUri $biz.serviceUri | Out-Null
+            $step = Measure-Step { $r = $serials | Set-AdeOrgDeviceServer -Token $token.Name -Wait; , $r }
+            $activities = @($step.Output)
+            $succeeded = ($activities | Measure-Object -Property Succeeded -Sum).Sum
+            $result.activities = $activities.Count
+            $result.succeeded = $succeeded
+            if ($succeeded -ne $Devices) { throw "Set-AdeOrgDeviceServer assigned $succeeded devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
         }

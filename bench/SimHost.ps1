@@ -48,6 +48,20 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
                 Remove-AdeSimDevice -Server $c.name -SerialNumber $serials -Confirm:$false
                 $reply.serials = $serials
             }
+            'bizaccount' {
+                # Apple Business "create API account": the key goes to a file the scenario reads; activities end at once
+                # (the simulator's clock: -Wait sees each one completed on its first poll).
+                $a = New-AdeSimBusinessAccount -KeyOutFile $c.pem
+                Set-AdeSimBusinessApi -ActivityDuration ([timespan]::Zero) -GetPerMinute 0 -PostPerHour 0
+                $reply.clientId = $a.ClientId; $reply.keyId = $a.KeyId; $reply.tokenUri = $a.TokenUri.ToString(); $reply.serviceUri = $a.ServiceUri.ToString()
+            }
+            'orgdevices' {
+                # Devices bought by the organisation, on no MDM server yet.
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                $added = Add-AdeSimOrgDevice -Count ([int]$c.count)
+                $reply.addSeconds = $watch.Elapsed.TotalSeconds
+                if ($c.PSObject.Properties["serials"] -and $c.serials) { $reply.serials = @($added | ForEach-Object SerialNumber) }
+            }
             'advance' {
                 Set-AdeSimClock -Advance ([timespan]::FromMinutes([double]$c.minutes)) -Confirm:$false
             }

@@ -28,7 +28,7 @@ public sealed class AdeEngine
         StoreInfo = new StoreService(store);
         Profiles = new ProfileService(store, Time, host, Tokens);
         Assignments = new AssignmentService(store, Time, host, Tokens, Profiles, Apple);
-        Profiles.Assignments = Assignments;
+        ProfileChanges = new ProfileChangeService(store, host, Tokens, Profiles, Assignments);
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
         Devices = new DeviceService(store, host, Tokens);
         Business = new BusinessService(store, Time, host, Tokens, new BusinessAccountService(store, Time, host), business);
@@ -55,6 +55,9 @@ public sealed class AdeEngine
     public ProfileService Profiles { get; }
 
     public AssignmentService Assignments { get; }
+
+    /// <summary>Set-AdeProfile: a change of a profile, defined again at Apple when Apple holds it.</summary>
+    public ProfileChangeService ProfileChanges { get; }
 
     public DeviceService Devices { get; }
 

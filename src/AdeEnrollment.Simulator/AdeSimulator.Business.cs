@@ -17,6 +17,7 @@ public sealed partial class AdeSimulator
     public const string BusinessAudience = "https://account.apple.com/auth/oauth2/v2/token";
     private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     private static readonly string[] ActivityTypes = ["ASSIGN_DEVICES", "UNASSIGN_DEVICES", "RELEASE_DEVICES"];
+    private static readonly string[] MigrationTypes = ["ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE", "UPDATE_MDM_MIGRATION_DEADLINE", "CANCEL_MDM_MIGRATION"];
     private static readonly string[] OrgFamilies = ["iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision"];
 
     private readonly Dictionary<string, SimApiAccount> apiAccounts = new(StringComparer.Ordinal);
@@ -58,6 +59,15 @@ public sealed partial class AdeSimulator
 
     /// <summary>Business API server ids unrelated to the DEP server_uuid (the join must then go by name).</summary>
     public bool UnrelatedServerIds { get; set; }
+
+    /// <summary>The three MDM migration activity types of API 2.3 are accepted (false: refused with 400, as before 2.3).</summary>
+    public bool MigrationActivities { get; set; } = true;
+
+    /// <summary>Collections are paged in a stable but shuffled order instead of by id (Apple documents no order).</summary>
+    public bool ShuffledOrder { get; set; }
+
+    /// <summary>meta.paging carries total, the size of the whole collection (in Apple's schema, never seen in its examples).</summary>
+    public bool PagingTotal { get; set; }
 
     /// <summary>Send Retry-After as an HTTP date instead of seconds on 429.</summary>
     public bool RetryAfterAsHttpDate { get; set; }
@@ -434,25 +444,54 @@ public sealed partial class AdeSimulator
     {
         if (!TryPaging(x, out var limit, out var after, out var bad)) return bad!;
         var fields = Fields(x, "orgDevices");
-        var page = new List<AdeSimOrgDevice>(limit + 1);
-        foreach (var serial in after is null ? AllOrgSerials() : AllOrgSerials().GetViewBetween(after, "\uffff").Where(s => string.CompareOrdinal(s, after) > 0))
+        // the order of the whole listing is taken on its first page and kept for its cursors (a snapshot: devices
+        // released meanwhile are skipped, devices added meanwhile appear in the next listing)
+        if (after is null || orgListing is null || orgListingShuffled != ShuffledOrder)
         {
-            page.Add(Decorate(OrgDevice(serial)!));
-            if (page.Count > limit) break;
+            orgListing = [.. AllOrgSerials().Select(OrderKey)];
+            Array.Sort(orgListing, StringComparer.Ordinal);
+            orgListingShuffled = ShuffledOrder;
         }
 
-        var more = page.Count > limit;
-        if (more) page.RemoveAt(limit);
+        var listing = orgListing;
+        var start = after is null ? 0 : Array.BinarySearch(listing, after, StringComparer.Ordinal) is var i && i >= 0 ? i + 1 : ~i;
+        var page = new List<AdeSimOrgDevice>(limit);
+        string? lastKey = null;
+        var more = false;
+        for (var k = start; k < listing.Length; k++)
+        {
+            if (page.Count == limit)
+            {
+                more = true;
+                break;
+            }
+
+            if (OrgDevice(IdOfKey(listing[k])) is { } device)
+            {
+                page.Add(Decorate(device));
+                lastKey = listing[k];
+            }
+        }
+
         var answer = Json(w =>
         {
             w.WriteStartArray("data");
             foreach (var d in page) WriteOrgDevice(w, d, fields);
             w.WriteEndArray();
-            WritePagingLinks(w, "v1/orgDevices", limit, more ? page[^1].SerialNumber : null);
+            WritePagingLinks(w, "v1/orgDevices", limit, more ? lastKey : null, listing.Length);
         }, null);
         answer.DeviceCount = page.Count;
         return Api(answer);
     }
+
+    private string[]? orgListing;
+    private bool orgListingShuffled;
+
+    /// <summary>The key a collection is ordered and its cursor made by: the id, or (shuffled) a hash of it before the id.</summary>
+    private string OrderKey(string id)
+        => ShuffledOrder ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(id.ToUpperInvariant())).AsSpan(0, 4)) + ":" + id : id;
+
+    private static string IdOfKey(string key) => key.IndexOf(':', StringComparison.Ordinal) is var i and >= 0 ? key[(i + 1)..] : key;
 
     private Answer OneOrgDevice(Exchange x, string serial)
     {
@@ -564,6 +603,9 @@ public sealed partial class AdeSimulator
         if (F("partNumber") && d.PartNumber is not null) w.WriteString("partNumber", d.PartNumber);
         if (F("orderNumber") && d.OrderNumber is not null) w.WriteString("orderNumber", d.OrderNumber);
         if (F("color") && d.Color is not null) w.WriteString("color", d.Color);
+        // API 2.3 attributes, not in the documented fields list: sent only while a migration is scheduled
+        if (d.MdmMigrationStatus is not null && F("mdmMigrationStatus")) w.WriteString("mdmMigrationStatus", d.MdmMigrationStatus);
+        if (d.MdmMigrationDeadline is { } due && F("mdmMigrationDeadlineDateTime")) w.WriteString("mdmMigrationDeadlineDateTime", IsoZ(due));
         if (F("status")) w.WriteString("status", d.Status);
         if (F("orderDateTime") && d.OrderDate is { } od) w.WriteString("orderDateTime", IsoZ(od));
         if (F("purchaseSourceId") && d.PurchaseSourceId is not null) w.WriteString("purchaseSourceId", d.PurchaseSourceId);
@@ -610,7 +652,7 @@ public sealed partial class AdeSimulator
     {
         if (!TryPaging(x, out var limit, out var after, out var bad)) return bad!;
         var fields = Fields(x, "mdmServers") ?? (FullServerAttributesByDefault ? AllServerFields : DefaultServerFields);
-        var ordered = servers.OrderBy(ServerId, StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(ServerId(s), after) > 0).ToList();
+        var ordered = servers.OrderBy(s => OrderKey(ServerId(s)), StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(OrderKey(ServerId(s)), after) > 0).ToList();
         var page = ordered.Take(limit).ToList();
         var more = ordered.Count > limit;
         return Api(Json(w =>
@@ -618,7 +660,7 @@ public sealed partial class AdeSimulator
             w.WriteStartArray("data");
             foreach (var s in page) WriteServer(w, s, fields);
             w.WriteEndArray();
-            WritePagingLinks(w, "v1/mdmServers", limit, more ? ServerId(page[^1]) : null);
+            WritePagingLinks(w, "v1/mdmServers", limit, more ? OrderKey(ServerId(page[^1])) : null, servers.Count);
         }, null));
     }
 
@@ -642,9 +684,11 @@ public sealed partial class AdeSimulator
         var server = ServerById(id);
         if (server is null) return ApiError(404, "NOT_FOUND", "Unknown device management service.");
         if (!TryPaging(x, out var limit, out var after, out var bad)) return bad!;
-        var serials = server.Devices.Keys.Order(StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(s, after) > 0).Take(limit + 1).ToList();
+        var serials = server.Devices.Keys.Select(OrderKey).Order(StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(s, after) > 0).Take(limit + 1).ToList();
         var more = serials.Count > limit;
         if (more) serials.RemoveAt(limit);
+        var lastKey = more ? serials[^1] : null;
+        serials = serials.ConvertAll(IdOfKey);
         return Api(Json(w =>
         {
             w.WriteStartArray("data");
@@ -657,7 +701,7 @@ public sealed partial class AdeSimulator
             }
 
             w.WriteEndArray();
-            WritePagingLinks(w, $"v1/mdmServers/{ServerId(server)}/relationships/devices", limit, more ? serials[^1] : null);
+            WritePagingLinks(w, $"v1/mdmServers/{ServerId(server)}/relationships/devices", limit, lastKey, server.Devices.Count);
         }, null));
     }
 
@@ -720,9 +764,29 @@ public sealed partial class AdeSimulator
         string? type = null;
         if (data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("type", out var t) || t.GetString() != "orgDeviceActivities"
             || !data.TryGetProperty("attributes", out var attrs) || !attrs.TryGetProperty("activityType", out var at) || at.ValueKind != JsonValueKind.String
-            || !ActivityTypes.Contains(type = at.GetString()))
+            || !(ActivityTypes.Contains(type = at.GetString()) || (MigrationActivities && MigrationTypes.Contains(type))))
         {
-            return ApiError(400, "PARAMETER_ERROR.INVALID", "data.type must be orgDeviceActivities and activityType one of " + string.Join(", ", ActivityTypes) + ".");
+            return ApiError(400, "PARAMETER_ERROR.INVALID", "data.type must be orgDeviceActivities and activityType one of "
+                + string.Join(", ", MigrationActivities ? ActivityTypes.Concat(MigrationTypes) : ActivityTypes) + ".");
+        }
+
+        DateTimeOffset? deadline = null;
+        if (type is "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE" or "UPDATE_MDM_MIGRATION_DEADLINE")
+        {
+            if (!attrs.TryGetProperty("activityTypeMetadata", out var meta) || meta.ValueKind != JsonValueKind.Object
+                || !meta.TryGetProperty("mdmMigrationDeadlineDateTime", out var dl) || dl.ValueKind != JsonValueKind.String
+                || !DateTimeOffset.TryParse(dl.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return ApiError(400, "PARAMETER_ERROR.REQUIRED", type + " needs activityTypeMetadata.mdmMigrationDeadlineDateTime.");
+            }
+
+            var now = Time.GetUtcNow();
+            if (parsed > now + TimeSpan.FromDays(90) || (type == "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE" && parsed <= now))
+            {
+                return ApiError(409, "ENTITY_ERROR.ATTRIBUTE.INVALID", "The migration deadline must be in the next 90 days.", "/data/attributes/activityTypeMetadata/mdmMigrationDeadlineDateTime");
+            }
+
+            deadline = parsed;
         }
 
         if (type == "RELEASE_DEVICES" && account.Scope == "school.api")
@@ -754,7 +818,7 @@ public sealed partial class AdeSimulator
         }
 
         string? serverId = null;
-        if (type is "ASSIGN_DEVICES" or "UNASSIGN_DEVICES")
+        if (type is "ASSIGN_DEVICES" or "UNASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE")
         {
             if (!rel.TryGetProperty("mdmServer", out var ms) || !ms.TryGetProperty("data", out var msd) || msd.ValueKind != JsonValueKind.Object
                 || !msd.TryGetProperty("id", out var msid) || msid.ValueKind != JsonValueKind.String)
@@ -783,6 +847,7 @@ public sealed partial class AdeSimulator
             ServerId = serverId,
             Serials = serials,
             CreatedAt = Time.GetUtcNow(),
+            Deadline = deadline,
         };
         activity.UnknownSerials.UnionWith(unknown);
         activities[activity.Id] = activity;
@@ -868,17 +933,30 @@ public sealed partial class AdeSimulator
             var owner = ownerName is null ? null : servers.First(s => s.Name == ownerName);
             switch (a.Type)
             {
-                case "ASSIGN_DEVICES" when owner == target:
+                case "UPDATE_MDM_MIGRATION_DEADLINE" or "CANCEL_MDM_MIGRATION" when org.MdmMigrationStatus is null:
+                    a.Results.Add((serial, "FAILED", "NOT_MIGRATING"));
+                    break;
+                case "UPDATE_MDM_MIGRATION_DEADLINE":
+                    orgDevices[serial] = org with { MdmMigrationDeadline = a.Deadline, UpdatedDate = now };
+                    a.Results.Add((serial, "SUCCESS", "DEADLINE_UPDATED"));
+                    break;
+                case "CANCEL_MDM_MIGRATION":
+                    orgDevices[serial] = org with { MdmMigrationStatus = null, MdmMigrationDeadline = null, UpdatedDate = now };
+                    a.Results.Add((serial, "SUCCESS", "MIGRATION_CANCELED"));
+                    break;
+                case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE" when owner == target:
                     a.Results.Add((serial, "FAILED", "ALREADY_ASSIGNED"));
                     break;
-                case "ASSIGN_DEVICES":
+                case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
                     if (owner is not null) Release(owner, owner.Devices[serial], now);
                     var dep = generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", now, a.ClientId);
                     dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily == "Mac" ? "OSX" : org.ProductFamily == "AppleTV" ? "tvOS" : org.ProductFamily == "Vision" ? "visionOS" : "watchOS" };
                     target.Devices[serial] = dep;
                     serialOwners[serial] = target.Name;
                     target.Record(dep, "added", now);
-                    orgDevices[serial] = org with { UpdatedDate = now };
+                    orgDevices[serial] = a.Deadline is { } due
+                        ? org with { UpdatedDate = now, MdmMigrationStatus = "REQUESTED", MdmMigrationDeadline = due }
+                        : org with { UpdatedDate = now };
                     a.Results.Add((serial, "SUCCESS", "ASSIGNED"));
                     break;
                 case "UNASSIGN_DEVICES" when owner is null || owner != target:
@@ -1003,7 +1081,7 @@ public sealed partial class AdeSimulator
         return true;
     }
 
-    private void WritePagingLinks(Utf8JsonWriter w, string path, int limit, string? lastId)
+    private void WritePagingLinks(Utf8JsonWriter w, string path, int limit, string? lastId, int total)
     {
         var cursor = lastId is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("after:" + lastId)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         w.WriteStartObject("links");
@@ -1014,6 +1092,7 @@ public sealed partial class AdeSimulator
         w.WriteStartObject("paging");
         w.WriteNumber("limit", limit);
         if (cursor is not null) w.WriteString("nextCursor", cursor);
+        if (PagingTotal) w.WriteNumber("total", total);
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -188,6 +188,62 @@ Describe 'Apple Business API' {
         @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count | Should -Be 1
     }
 
+    It 'two processes on one store share Apple''s GET budget, and a Retry-After seen by one holds back the other' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $store = (Get-AdeStore).Path
+        function Invoke-OtherProcess([string] $ClientId, [int] $Calls) {
+            $result = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.json')
+            $file = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.ps1')
+            Set-Content $file @"
+`$ErrorActionPreference = 'Stop'
+Import-Module AdeEnrollment
+Connect-AdeStore -Path '$store'
+`$outcome = @()
+foreach (`$i in 1..$Calls) {
+    try { Get-AdeMdmServer -Account '$ClientId' -ErrorAction Stop | Out-Null; `$outcome += 'ok' } catch { `$outcome += `$_.FullyQualifiedErrorId }
+}
+`$outcome | ConvertTo-Json -AsArray | Set-Content '$result'
+"@
+            $p = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
+            $p.WaitForExit()
+            @(Get-Content -Raw $result | ConvertFrom-Json)
+        }
+
+        # the budget: 2 GET a minute for this account; the other process spends both, this one is then refused unsent
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'shared.pem')
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -GetPerMinute 2 | Out-Null
+        (Invoke-OtherProcess $sa.ClientId 2) | Should -Be @('ok', 'ok')
+        $sent = @(Get-AdeSimRequest -Path '/v1/mdmServers').Count
+        { Get-AdeMdmServer -Account $sa.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessThrottled,AdeEnrollment.Commands.GetAdeMdmServerCommand'
+        @(Get-AdeSimRequest -Path '/v1/mdmServers').Count | Should -Be $sent
+
+        # Apple's 429 with Retry-After, seen by this process: the other process waits for it too and sends nothing
+        $sb = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'shared-b.pem')
+        New-AdeBusinessAccount -ClientId $sb.ClientId -KeyId $sb.KeyId -KeyPath $sb.KeyPath -TokenUri $sb.TokenUri -ServiceUri $sb.ServiceUri | Out-Null
+        $throttled = @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count
+        Set-AdeSimBusinessApi -GetPerMinute 1
+        Get-AdeMdmServer -Account $sb.ClientId -ErrorAction Stop | Out-Null
+        { Get-AdeMdmServer -Account $sb.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessThrottled,AdeEnrollment.Commands.GetAdeMdmServerCommand'
+        $sent = @(Get-AdeSimRequest -Path '/v1/mdmServers').Count
+        (Invoke-OtherProcess $sb.ClientId 1) | Should -Be @('BusinessThrottled,AdeEnrollment.Commands.GetAdeMdmServerCommand')
+        @(Get-AdeSimRequest -Path '/v1/mdmServers').Count | Should -Be $sent
+        @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count | Should -Be ($throttled + 1)
+    }
+
+    It 'copes with shuffled pages, a paging total and devices in an MDM migration (simulator switches)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
+        Add-AdeSimOrgDevice -Count 4 | Out-Null
+        Set-AdeSimBusinessApi -ShuffledOrder $true -PagingTotal $true -MigrationActivities $true
+        try {
+            $all = @(Get-AdeOrgDevice)
+            $all.Count | Should -Be @(Get-AdeSimOrgDevice).Count
+            @($all | Where-Object MdmServer -eq $t.Token.Name).Count | Should -Be 3
+        } finally {
+            Set-AdeSimBusinessApi -ShuffledOrder $false -PagingTotal $false
+        }
+    }
+
     It 'tolerates Apple''s open variants: unrelated server ids, 404 for unassigned, next links without limit, faults on GET' {
         New-TestAccount | Out-Null
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 1

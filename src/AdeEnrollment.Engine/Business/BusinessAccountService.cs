@@ -8,7 +8,13 @@ using AdeEnrollment.Engine.Tokens;
 namespace AdeEnrollment.Engine.Business;
 
 /// <summary>What New-AdeBusinessAccount stores.</summary>
-public sealed record NewBusinessAccountArgs(string ClientId, string KeyId, string KeyPath, Uri? TokenUri = null, Uri? ServiceUri = null);
+/// <remarks>
+/// <paramref name="GetsPerMinute"/> and <paramref name="PostsPerHour"/> set the budget the engine keeps with this account
+/// (null: <see cref="BusinessClientOptions"/>' defaults). Apple publishes no numbers; raise them only when Apple's
+/// answers (no 429) show the organisation allows more.
+/// </remarks>
+public sealed record NewBusinessAccountArgs(string ClientId, string KeyId, string KeyPath, Uri? TokenUri = null, Uri? ServiceUri = null,
+    int? GetsPerMinute = null, int? PostsPerHour = null);
 
 /// <summary>
 /// API accounts in the store: client ID, key ID and the EC P-256 private key, encrypted under the store key and bound
@@ -31,6 +37,14 @@ public sealed partial class BusinessAccountService
         this.host = host;
     }
 
+    /// <summary>The highest per-account budgets accepted (well above anything observed at Apple).</summary>
+    public const int MaxGetsPerMinute = 6000;
+
+    public const int MaxPostsPerHour = 600;
+
+    /// <summary>The store the account's budget and Retry-After block are kept in (shared by every process).</summary>
+    internal AdeStore Store => store;
+
     [GeneratedRegex("^(BUSINESS|SCHOOL)API\\.[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", RegexOptions.CultureInvariant)]
     private static partial Regex ClientIdPattern();
 
@@ -48,6 +62,16 @@ public sealed partial class BusinessAccountService
         if (!Guid.TryParseExact(keyId, "D", out _))
         {
             throw ErrorCatalog.ArgumentInvalid("KeyId", keyId, "a key ID is a UUID such as e339d085-a821-438a-a527-d044edacf50a.");
+        }
+
+        if (args.GetsPerMinute is { } gets && gets is < 1 or > MaxGetsPerMinute)
+        {
+            throw ErrorCatalog.ArgumentInvalid("GetPerMinute", gets.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {MaxGetsPerMinute} GET requests per minute (default 20).");
+        }
+
+        if (args.PostsPerHour is { } posts && posts is < 1 or > MaxPostsPerHour)
+        {
+            throw ErrorCatalog.ArgumentInvalid("PostPerHour", posts.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {MaxPostsPerHour} activities per hour (default 10).");
         }
 
         var school = clientId.StartsWith("SCHOOLAPI.", StringComparison.Ordinal);
@@ -75,16 +99,16 @@ public sealed partial class BusinessAccountService
             var tokenUri = CheckUri("TokenUri", args.TokenUri) ?? AppleTokenUri;
             var serviceUri = CheckUri("ServiceUri", args.ServiceUri) ?? (school ? SchoolServiceUri : BusinessServiceUri);
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
-            store.WriteSql((c, tx) =>
+            var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now,
+                args.GetsPerMinute, args.PostsPerHour);
+            store.Write(s =>
             {
-                if (c.Scalar<long>("SELECT COUNT(*) FROM business_account WHERE client_id = $c", ("$c", clientId)) > 0)
+                if (s.Business.AccountExists(clientId))
                 {
                     throw ErrorCatalog.BusinessAccountExists(clientId);
                 }
 
-                c.Execute("INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at) VALUES ($id, $c, $k, $s, $p, $t, $u, $at)",
-                    ("$id", id.ToString()), ("$c", clientId), ("$k", keyId.ToLowerInvariant()), ("$s", school ? "school.api" : "business.api"),
-                    ("$p", sealedKey), ("$t", tokenUri.ToString()), ("$u", serviceUri.ToString()), ("$at", SqliteExtensions.ToUnixMs(now)));
+                s.Business.InsertAccount(row, sealedKey);
                 return 0;
             });
             host.WriteVerbose($"Stored API account '{clientId}' ({(school ? "Apple School Manager" : "Apple Business")}); its private key is encrypted in the store.");
@@ -127,28 +151,19 @@ public sealed partial class BusinessAccountService
 
     public IReadOnlyList<AdeBusinessAccount> Get(string? clientId = null)
     {
-        var all = store.ReadSql(c =>
+        var all = store.Read(s => s.Business.Accounts()).Select(r => new AdeBusinessAccount
         {
-            using var cmd = c.Command("SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at FROM business_account ORDER BY client_id");
-            using var r = cmd.ExecuteReader();
-            var list = new List<AdeBusinessAccount>();
-            while (r.Read())
-            {
-                list.Add(new AdeBusinessAccount
-                {
-                    Id = Guid.Parse(r.GetString(0)),
-                    ClientId = r.GetString(1),
-                    KeyId = r.GetString(2),
-                    Scope = r.GetString(3),
-                    Kind = r.GetString(3) == "school.api" ? "School" : "Business",
-                    TokenUri = new Uri(r.GetString(4)),
-                    ServiceUri = new Uri(r.GetString(5)),
-                    CreatedAt = SqliteExtensions.ToTime(r.GetInt64(6)),
-                });
-            }
-
-            return list;
-        });
+            Id = r.Id,
+            ClientId = r.ClientId,
+            KeyId = r.KeyId,
+            Scope = r.Scope,
+            Kind = r.Scope == "school.api" ? "School" : "Business",
+            TokenUri = new Uri(r.TokenUri),
+            ServiceUri = new Uri(r.ServiceUri),
+            CreatedAt = r.CreatedAt,
+            GetsPerMinute = r.GetsPerMinute,
+            PostsPerHour = r.PostsPerHour,
+        }).ToList();
         return clientId is null ? all : Wildcard.Select(all, a => a.ClientId, clientId);
     }
 
@@ -186,11 +201,7 @@ public sealed partial class BusinessAccountService
         }
 
         // secure_delete zeroes the row's old content; the -wal is then checkpointed and truncated (docs/security.md).
-        store.WriteRemovingSecretsSql((c, tx) =>
-        {
-            c.Execute("DELETE FROM business_activity WHERE account_id = $id", ("$id", account.Id.ToString()));
-            return c.Execute("DELETE FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
-        });
+        store.WriteRemovingSecrets(s => s.Business.DeleteAccount(account.Id));
         BusinessClient.Forget(account);
         return true;
     }
@@ -198,12 +209,7 @@ public sealed partial class BusinessAccountService
     /// <summary>The decrypted private key, for signing an assertion only. The caller disposes it.</summary>
     internal ECDsa OpenKey(AdeBusinessAccount account)
     {
-        var sealedKey = store.ReadSql(c =>
-        {
-            using var cmd = c.Command("SELECT private_key FROM business_account WHERE id = $id", ("$id", account.Id.ToString()));
-            using var r = cmd.ExecuteReader();
-            return r.Read() ? (byte[])r.GetValue(0) : null;
-        }) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
+        var sealedKey = store.Read(s => s.Business.PrivateKey(account.Id)) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
         var pkcs8 = store.Unseal(sealedKey, KeyPurpose(account.Id), $"API account '{account.ClientId}'",
             $"Store the account's key again: Remove-AdeBusinessAccount -ClientId '{account.ClientId}', then New-AdeBusinessAccount with the key's .pem file (or a new key generated in the portal).");
         try

@@ -48,7 +48,7 @@ public sealed class BusinessClientOptions
 /// <summary>
 /// Apple Business / School API for one stored account: the OAuth client-credentials exchange with a signed JWT
 /// client assertion, the hourly access token cached per process (renewed before expiry and once after a 401), the
-/// GET budget per minute and Retry-After of a 429 enforced before sending (a catalogued error with the time it is
+/// GET budget per minute and Retry-After of a 429 (both kept in the store, shared by every process) enforced before sending (a catalogued error with the time it is
 /// allowed again, or a wait when the caller asked for one), bounded answers and no redirects.
 /// </summary>
 internal sealed class BusinessClient
@@ -64,8 +64,6 @@ internal sealed class BusinessClient
     });
 
     private static readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Renew)> Tokens = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> GetWindows = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, DateTimeOffset> BlockedUntil = new(StringComparer.Ordinal);
 
     private readonly AdeBusinessAccount account;
     private readonly BusinessAccountService accounts;
@@ -214,7 +212,7 @@ internal sealed class BusinessClient
                 {
                     var wait = RetryAfter(response) ?? TimeSpan.FromSeconds(60);
                     var allowedAt = time.GetUtcNow() + wait;
-                    BlockedUntil[account.ClientId] = allowedAt;
+                    Block(allowedAt);
                     if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
                     {
                         throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt);
@@ -313,6 +311,12 @@ internal sealed class BusinessClient
 
     private async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
     {
+        // the client asks for no compression: a compressed answer is refused unread (no decompression, so no bomb)
+        if (response.Content.Headers.ContentEncoding.Count > 0)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a compressed answer (Content-Encoding), which the client did not ask for");
+        }
+
         if (response.Content.Headers.ContentLength is { } length && length > options.MaxResponseBytes)
         {
             throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
@@ -371,37 +375,51 @@ internal sealed class BusinessClient
         throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, NextAllowed(method) ?? time.GetUtcNow());
     }
 
-    /// <summary>Null when a request may go now (and then counts it), else the time it may go.</summary>
+    /// <summary>
+    /// Null when a request may go now (and then counts it), else the time it may go. The budget and the Retry-After
+    /// block live in the store, checked and counted in one write transaction: every process (two scheduled scripts)
+    /// shares them, and a 429 seen by one holds back the others.
+    /// </summary>
     private DateTimeOffset? NextAllowed(HttpMethod method)
     {
         var now = time.GetUtcNow();
-        if (BlockedUntil.TryGetValue(account.ClientId, out var blocked) && blocked > now)
+        var windowStart = now - TimeSpan.FromMinutes(1);
+        return accounts.Store.Write(s =>
         {
-            return blocked;
-        }
-
-        if (method != HttpMethod.Get)
-        {
-            return null; // the POST budget is counted from the stored activities (BusinessService)
-        }
-
-        var window = GetWindows.GetOrAdd(account.ClientId, _ => new Queue<DateTimeOffset>());
-        lock (window)
-        {
-            while (window.Count > 0 && window.Peek() <= now - TimeSpan.FromMinutes(1))
+            if (s.Business.BlockedUntil(account.Id) is { } blocked && blocked > now)
             {
-                window.Dequeue();
+                return (DateTimeOffset?)blocked;
             }
 
-            if (window.Count >= options.GetsPerMinute)
+            if (method != HttpMethod.Get)
             {
-                return window.Peek() + TimeSpan.FromMinutes(1);
+                return null; // the POST budget is counted from the stored activities (BusinessService)
             }
 
-            window.Enqueue(now);
+            s.Business.PruneRequests(account.Id, windowStart);
+            var sent = s.Business.Requests(account.Id, "GET", windowStart);
+            var budget = account.GetsPerMinute ?? options.GetsPerMinute;
+            if (sent.Count >= budget)
+            {
+                return sent[sent.Count - budget] + TimeSpan.FromMinutes(1);
+            }
+
+            s.Business.AddRequest(account.Id, "GET", now);
             return null;
-        }
+        });
     }
+
+    /// <summary>Records Apple's Retry-After in the store (a later block is never shortened).</summary>
+    private void Block(DateTimeOffset until)
+        => accounts.Store.Write(s =>
+        {
+            if (s.Business.BlockedUntil(account.Id) is not { } current || current < until)
+            {
+                s.Business.SetBlockedUntil(account.Id, until);
+            }
+
+            return 0;
+        });
 
     /// <summary>Waits for (or fails with) a time computed by the caller, e.g. the POST budget from the store.</summary>
     public void WaitUntil(DateTimeOffset allowedAt, string method)
@@ -420,11 +438,6 @@ internal sealed class BusinessClient
         options.Delay(wait, host.Cancellation).GetAwaiter().GetResult();
     }
 
-    /// <summary>Test seam: forget every cached token, budget and block of this process.</summary>
-    internal static void ResetProcessState()
-    {
-        Tokens.Clear();
-        GetWindows.Clear();
-        BlockedUntil.Clear();
-    }
+    /// <summary>Test seam: forget every access token cached by this process (budgets and blocks are in the store).</summary>
+    internal static void ResetProcessState() => Tokens.Clear();
 }

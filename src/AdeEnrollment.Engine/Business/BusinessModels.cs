@@ -24,6 +24,12 @@ public sealed class AdeBusinessAccount
 
     public DateTimeOffset CreatedAt { get; internal init; }
 
+    /// <summary>GET requests per minute the engine allows itself with this account; null: the default (20).</summary>
+    public int? GetsPerMinute { get; internal init; }
+
+    /// <summary>Activities per hour the engine allows itself with this account; null: the default (10).</summary>
+    public int? PostsPerHour { get; internal init; }
+
     public override string ToString() => ClientId;
 }
 

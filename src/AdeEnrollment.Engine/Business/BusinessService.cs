@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
 
@@ -119,7 +120,7 @@ public sealed class BusinessService
 
     /// <summary>
     /// The organisation's devices, streamed: one page of at most 1000 devices is read, filtered and yielded before the
-    /// next is requested. The only state kept across pages is the serial → server index of assigned devices.
+    /// next is requested. The serial → server index of assigned devices is kept in the store for the read, not in memory.
     /// </summary>
     public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
     {
@@ -155,6 +156,7 @@ public sealed class BusinessService
 
             using (doc)
             {
+                CheckItem(doc.RootElement.TryGetProperty("data", out var one) ? one : default, "GET /v1/orgDevices/{id}");
                 string? serverId = null;
                 if (Str(Attributes(doc.RootElement.GetProperty("data")), "status") == "ASSIGNED")
                 {
@@ -187,54 +189,81 @@ public sealed class BusinessService
     {
         var servers = GetMdmServers(query.Account);
         var wanted = WantedServers(servers, query.MdmServer);
-        // serial → server id, from each server's device linkage (a few requests for the whole organisation)
-        var index = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        if (query.Status != "UNASSIGNED")
+        // serial → server id, from each server's device linkage (a few requests for the whole organisation). The index
+        // is kept in the store for the length of this read, not in memory: memory stays flat however many devices are
+        // assigned, and each page of devices looks up only its own serials.
+        var run = Guid.NewGuid();
+        var indexed = 0;
+        try
         {
-            foreach (var server in wanted ?? servers)
+            if (query.Status != "UNASSIGNED")
             {
-                foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
+                foreach (var server in wanted ?? servers)
                 {
-                    using (page)
+                    foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
                     {
-                        foreach (var item in Data(page))
+                        using (page)
                         {
-                            if (Str(item, "id") is { } serial)
+                            var pairs = Data(page).Select(item => Str(item, "id")).Where(serial => !string.IsNullOrEmpty(serial))
+                                .Select(serial => (serial!, server.Id)).ToList();
+                            if (pairs.Count > 0)
                             {
-                                index[serial] = server.Id;
+                                var at = time.GetUtcNow();
+                                store.Write(s =>
+                                {
+                                    s.Business.AddDeviceServers(run, pairs, at);
+                                    return 0;
+                                });
+                                indexed += pairs.Count;
                             }
                         }
                     }
                 }
             }
-        }
 
-        var pageNumber = 0;
-        var seen = 0;
-        foreach (var page in Pages(client, "orgDevices?"))
-        {
-            using (page)
+            var pageNumber = 0;
+            var seen = 0;
+            foreach (var page in Pages(client, "orgDevices?"))
             {
-                pageNumber++;
-                foreach (var item in Data(page))
+                using (page)
                 {
-                    seen++;
-                    var serial = Str(item, "id") ?? Str(Attributes(item), "serialNumber") ?? "";
-                    var device = ToDevice(item, client, index.GetValueOrDefault(serial), servers, includeAppleCare: false);
-                    if (!Matches(device, query, wanted))
+                    pageNumber++;
+                    var items = Data(page).ToList();
+                    var assigned = indexed == 0 ? [] : items.Where(i => Str(Attributes(i), "status") != "UNASSIGNED").Select(SerialOf).Where(x => x.Length > 0).ToList();
+                    var serverOf = assigned.Count == 0 ? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>() : store.Read(s => s.Business.DeviceServers(run, assigned));
+                    foreach (var item in items)
                     {
-                        continue;
+                        seen++;
+                        var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false);
+                        if (!Matches(device, query, wanted))
+                        {
+                            continue;
+                        }
+
+                        yield return query.IncludeAppleCare ? WithAppleCare(client, device) : device;
                     }
-
-                    yield return query.IncludeAppleCare ? WithAppleCare(client, device) : device;
                 }
-            }
 
-            host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+                host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+            }
+        }
+        finally
+        {
+            if (indexed > 0)
+            {
+                var stale = time.GetUtcNow() - TimeSpan.FromDays(1);
+                store.Write(s =>
+                {
+                    s.Business.DropDeviceServers(run, stale);
+                    return 0;
+                });
+            }
         }
 
         host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", "done", Completed: true));
     }
+
+    private static string SerialOf(JsonElement item) => Str(item, "id") ?? Str(Attributes(item), "serialNumber") ?? "";
 
     /// <summary>The servers a -MdmServer filter names (server name with wildcards, server id, or the name of a stored token); null without a filter.</summary>
     private static IReadOnlyList<AdeMdmServer>? WantedServers(IReadOnlyList<AdeMdmServer> servers, string? filter)
@@ -366,17 +395,16 @@ public sealed class BusinessService
             client.WaitUntil(PostAllowedAt(client.Account), "POST");
             using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
             var data = doc.RootElement.GetProperty("data");
+            CheckItem(data, "POST /v1/orgDeviceActivities");
             var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
             var a = Attributes(data);
             var now = time.GetUtcNow();
-            store.WriteSql((c, tx) => c.Execute(
-                """
-                INSERT INTO business_activity (id, account_id, activity_type, server_id, server_name, token_id, device_count, serials, status, sub_status, created_at, checked_at)
-                VALUES ($id, $acc, $type, $sid, $sname, $tid, $n, $serials, $status, $sub, $at, $at)
-                """,
-                ("$id", id), ("$acc", client.Account.Id.ToString()), ("$type", type), ("$sid", target?.Id), ("$sname", target?.Name),
-                ("$tid", (token?.Id ?? target?.TokenId)?.ToString()), ("$n", batch.Length), ("$serials", JsonSerializer.Serialize(batch, BusinessJson.Default.StringArray)),
-                ("$status", Str(a, "status") ?? "IN_PROGRESS"), ("$sub", Str(a, "subStatus")), ("$at", SqliteExtensions.ToUnixMs(now))));
+            store.Write(s =>
+            {
+                s.Business.InsertActivity(new BusinessActivityRow(id, client.Account.Id, type, target?.Id, target?.Name, token?.Id ?? target?.TokenId, batch.Length, batch,
+                    Str(a, "status") ?? "IN_PROGRESS", Str(a, "subStatus"), null, now, null, now));
+                return 0;
+            });
             host.WriteVerbose($"Apple accepted activity {id}: {type} for {Counted.Of(batch.Length, "device")}.");
             created.Add(GetStored(id)!);
         }
@@ -430,16 +458,9 @@ public sealed class BusinessService
     private DateTimeOffset PostAllowedAt(AdeBusinessAccount account)
     {
         var since = time.GetUtcNow() - TimeSpan.FromHours(1);
-        var times = store.ReadSql(c =>
-        {
-            using var cmd = c.Command("SELECT created_at FROM business_activity WHERE account_id = $a AND created_at > $since ORDER BY created_at",
-                ("$a", account.Id.ToString()), ("$since", SqliteExtensions.ToUnixMs(since)));
-            using var r = cmd.ExecuteReader();
-            var list = new List<long>();
-            while (r.Read()) list.Add(r.GetInt64(0));
-            return list;
-        });
-        return times.Count < Options.PostsPerHour ? DateTimeOffset.MinValue : SqliteExtensions.ToTime(times[times.Count - Options.PostsPerHour]) + TimeSpan.FromHours(1);
+        var times = store.Read(s => s.Business.ActivityTimes(account.Id, since));
+        var budget = account.PostsPerHour ?? Options.PostsPerHour;
+        return times.Count < budget ? DateTimeOffset.MinValue : times[times.Count - budget] + TimeSpan.FromHours(1);
     }
 
     /// <summary>Stored activities (newest first), optionally of one id; with <paramref name="refresh"/> unfinished ones are read from Apple first.</summary>
@@ -502,20 +523,23 @@ public sealed class BusinessService
     private AdeOrgDeviceActivity Poll(string id, BusinessClient client)
     {
         using var doc = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=status,subStatus,createdDateTime,completedDateTime,downloadUrl");
+        CheckItem(doc.RootElement.GetProperty("data"), "GET /v1/orgDeviceActivities/{id}");
         var a = Attributes(doc.RootElement.GetProperty("data"));
         var status = Str(a, "status") ?? "IN_PROGRESS";
         var sub = Str(a, "subStatus");
-        string? results = null;
+        List<BusinessDeviceResultRow>? results = null;
         if (status != "IN_PROGRESS" && Str(a, "downloadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var download))
         {
-            results = JsonSerializer.Serialize(ParseLog(client.Download(download)), BusinessJson.Default.ListAdeOrgDeviceResult);
+            results = ParseLog(client.Download(download)).Select(r => new BusinessDeviceResultRow(r.SerialNumber, r.Status, r.Detail)).ToList();
         }
 
         var completed = Date(a, "completedDateTime") ?? (status != "IN_PROGRESS" ? time.GetUtcNow() : null);
-        store.WriteSql((c, tx) => c.Execute(
-            "UPDATE business_activity SET status = $s, sub_status = $sub, completed_at = $done, results = COALESCE($r, results), checked_at = $now WHERE id = $id",
-            ("$s", status), ("$sub", sub), ("$done", completed is { } d ? SqliteExtensions.ToUnixMs(d) : null), ("$r", results),
-            ("$now", SqliteExtensions.ToUnixMs(time.GetUtcNow())), ("$id", id)));
+        var checkedAt = time.GetUtcNow();
+        store.Write(s =>
+        {
+            s.Business.UpdateActivity(id, status, sub, completed, results, checkedAt);
+            return 0;
+        });
         return GetStored(id)!;
     }
 
@@ -551,62 +575,144 @@ public sealed class BusinessService
     {
         var accounts = Accounts.Get().ToDictionary(a => a.Id);
         var tokenNames = tokens.GetTokens().ToDictionary(t => t.Id, t => t.Name);
-        return store.ReadSql(c =>
+        return store.Read(s => s.Business.Activities(id, accountId)).Select(r =>
         {
-            using var cmd = c.Command(
-                """
-                SELECT id, account_id, activity_type, server_id, server_name, token_id, device_count, status, sub_status, results, created_at, completed_at
-                FROM business_activity WHERE ($id IS NULL OR id = $id COLLATE NOCASE) AND ($acc IS NULL OR account_id = $acc) ORDER BY created_at DESC, id
-                """, ("$id", id), ("$acc", accountId?.ToString()));
-            using var r = cmd.ExecuteReader();
-            var list = new List<AdeOrgDeviceActivity>();
-            while (r.Read())
+            var results = r.Results?.Select(x => new AdeOrgDeviceResult(x.SerialNumber, x.Status, x.Detail)).ToList() ?? [];
+            return new AdeOrgDeviceActivity
             {
-                var results = r.GetStringOrNull(9) is { } json ? JsonSerializer.Deserialize(json, BusinessJson.Default.ListAdeOrgDeviceResult) ?? [] : [];
-                var tokenId = r.GetStringOrNull(5) is { } t ? Guid.Parse(t) : (Guid?)null;
-                list.Add(new AdeOrgDeviceActivity
-                {
-                    Id = r.GetString(0),
-                    Account = accounts.TryGetValue(Guid.Parse(r.GetString(1)), out var acc) ? acc.ClientId : r.GetString(1),
-                    Action = r.GetString(2) switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" },
-                    MdmServerId = r.GetStringOrNull(3),
-                    MdmServer = r.GetStringOrNull(4),
-                    Token = tokenId is { } tid && tokenNames.TryGetValue(tid, out var name) ? name : null,
-                    DeviceCount = r.GetInt32(6),
-                    Status = r.GetString(7),
-                    SubStatus = r.GetStringOrNull(8),
-                    Devices = ValueList.Of(results),
-                    Succeeded = results.Count(x => x.Status == "SUCCESS"),
-                    Failed = results.Count(x => x.Status != "SUCCESS"),
-                    CreatedAt = SqliteExtensions.ToTime(r.GetInt64(10)),
-                    CompletedAt = r.GetInt64OrNull(11) is { } done ? SqliteExtensions.ToTime(done) : null,
-                });
-            }
-
-            return list;
-        });
+                Id = r.Id,
+                Account = accounts.TryGetValue(r.AccountId, out var acc) ? acc.ClientId : r.AccountId.ToString(),
+                Action = r.ActivityType switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" },
+                MdmServerId = r.ServerId,
+                MdmServer = r.ServerName,
+                Token = r.TokenId is { } tid && tokenNames.TryGetValue(tid, out var name) ? name : null,
+                DeviceCount = r.DeviceCount,
+                Status = r.Status,
+                SubStatus = r.SubStatus,
+                Devices = ValueList.Of(results),
+                Succeeded = results.Count(x => x.Status == "SUCCESS"),
+                Failed = results.Count(x => x.Status != "SUCCESS"),
+                CreatedAt = r.CreatedAt,
+                CompletedAt = r.CompletedAt,
+            };
+        }).ToList();
     }
 
     // ---- JSON:API reading -----------------------------------------------------------------------------------------------
 
-    /// <summary>Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting links.next).</summary>
+    /// <summary>Longest serial number (a device's id) accepted in an answer; longer is a broken or hostile answer.</summary>
+    internal const int MaxSerialLength = 64;
+
+    /// <summary>Longest other id (server, activity) accepted in an answer.</summary>
+    internal const int MaxIdLength = 128;
+
+    /// <summary>Longest attribute text accepted in an answer.</summary>
+    internal const int MaxTextLength = 1024;
+
+    /// <summary>Longest paging cursor accepted.</summary>
+    internal const int MaxCursorLength = 4096;
+
+    /// <summary>
+    /// Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting
+    /// links.next). Each page is checked before it is used: no more items than asked for, ids and texts within their
+    /// lengths and free of control characters, a cursor within its length and never one seen before (a loop).
+    /// </summary>
     private IEnumerable<JsonDocument> Pages(BusinessClient client, string pathWithQuery)
     {
         var separator = pathWithQuery.EndsWith('?') ? "" : "&";
+        var endpoint = "GET /v1/" + pathWithQuery.Split('?')[0];
+        var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? cursor = null;
         for (var page = 0; page < 100_000; page++)
         {
             var url = pathWithQuery + separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture)
                       + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
             var doc = client.Get(url);
-            cursor = doc.RootElement.TryGetProperty("meta", out var meta) && meta.TryGetProperty("paging", out var paging) ? Str(paging, "nextCursor") : null;
+            cursor = CheckPage(doc, endpoint, cursors);
             yield return doc;
             if (string.IsNullOrEmpty(cursor))
             {
                 yield break;
             }
         }
+
+        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "more than 100,000 pages");
     }
+
+    /// <summary>Checks a page (disposing it when it is refused); returns its next cursor.</summary>
+    private string? CheckPage(JsonDocument doc, string endpoint, HashSet<string> cursors)
+    {
+        try
+        {
+            var count = doc.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array ? d.GetArrayLength() : 0;
+            if (count > Options.PageSize)
+            {
+                throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"{count:N0} items on a page, more than the {Options.PageSize:N0} asked for");
+            }
+
+            foreach (var item in Data(doc))
+            {
+                CheckItem(item, endpoint);
+            }
+
+            var cursor = doc.RootElement.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("paging", out var paging)
+                ? Str(paging, "nextCursor") : null;
+            if (!string.IsNullOrEmpty(cursor))
+            {
+                if (cursor.Length > MaxCursorLength || TextRules.HasUnsafe(cursor))
+                {
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"a cursor of {cursor.Length:N0} characters or with control characters");
+                }
+
+                if (!cursors.Add(cursor))
+                {
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a cursor that was already read (the pages would never end)");
+                }
+            }
+
+            return cursor;
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One resource of an answer: its id within its length, every attribute text within its length, no control characters in ids.</summary>
+    internal static void CheckItem(JsonElement item, string endpoint)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "an item that is not an object");
+        }
+
+        var max = Str(item, "type") == "orgDevices" ? MaxSerialLength : MaxIdLength;
+        if (Str(item, "id") is { } id && (id.Length > max || TextRules.HasUnsafe(id)))
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"an id of {id.Length:N0} characters or with control characters");
+        }
+
+        var a = Attributes(item);
+        if (a.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        foreach (var p in a.EnumerateObject())
+        {
+            foreach (var v in p.Value.ValueKind == JsonValueKind.Array ? p.Value.EnumerateArray() : Enumerable.Repeat(p.Value, 1))
+            {
+                if (v.ValueKind == JsonValueKind.String && v.GetString() is { } text
+                    && (text.Length > (p.Name == "serialNumber" ? MaxSerialLength : MaxTextLength) || (p.Name == "serialNumber" && TextRules.HasUnsafe(text))))
+                {
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"attribute {Short(p.Name)} of {text.Length:N0} characters or with control characters");
+                }
+            }
+        }
+    }
+
+    private static string Short(string name) => name.Length <= 40 && !TextRules.HasUnsafe(name) ? name : "(unnamed)";
 
     private static IEnumerable<JsonElement> Data(JsonDocument doc)
         => doc.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array ? d.EnumerateArray() : [];
@@ -614,8 +720,9 @@ public sealed class BusinessService
     private static JsonElement Attributes(JsonElement item)
         => item.ValueKind == JsonValueKind.Object && item.TryGetProperty("attributes", out var a) ? a : default;
 
+    /// <summary>A string member (neutralised: control characters never reach the output), or null.</summary>
     private static string? Str(JsonElement e, string name)
-        => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? TextRules.Neutralise(v.GetString()) : null;
 
     private static IEnumerable<string> Strings(JsonElement e, string name)
         => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
@@ -624,10 +731,4 @@ public sealed class BusinessService
 
     private static DateTimeOffset? Date(JsonElement e, string name)
         => Str(e, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d) ? d : null;
-}
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<AdeOrgDeviceResult>))]
-internal sealed partial class BusinessJson : System.Text.Json.Serialization.JsonSerializerContext
-{
 }

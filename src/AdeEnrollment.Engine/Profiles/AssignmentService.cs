@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
@@ -7,8 +6,6 @@ using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
-using Microsoft.Data.Sqlite;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Profiles;
 
@@ -114,66 +111,185 @@ public sealed class AssignmentService
             }
         }
 
+        // Batch b's request to Apple is under way while batch b-1's answers are recorded and written out: the store's
+        // work and Apple's overlap. Only one request is ever in flight, and only when the answers before it were final
+        // (nothing THROTTLED to retry). Results come out in the same order as without the overlap.
         AppleClient? client = null;
-        string? uuid = null;
-        var batches = (distinct.Count + MaxBatch - 1) / MaxBatch;
-        for (var b = 0; b < batches; b++)
+        Definition? definition = null;
+        Sending? inFlight = null;
+        try
         {
-            var batch = distinct.GetRange(b * MaxBatch, Math.Min(MaxBatch, distinct.Count - b * MaxBatch));
-            host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
-            var now = time.GetUtcNow();
-            var current = CurrentState(token.Id, batch);
-            var send = new List<string>();
-            foreach (var serial in batch)
+            var batches = (distinct.Count + MaxBatch - 1) / MaxBatch;
+            for (var b = 0; b < batches; b++)
             {
-                if (!current.TryGetValue(serial, out var state))
+                var batch = distinct.GetRange(b * MaxBatch, Math.Min(MaxBatch, distinct.Count - b * MaxBatch));
+                host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
+
+                // The previous batch's first answer: when something must be retried (or the definition was lost), it is
+                // finished here, before this batch is checked, exactly as without the overlap.
+                List<AdeAssignmentResult>? previous = null;
+                AppleAssignProfileResponse? previousAnswer = null;
+                if (inFlight is not null)
                 {
-                    summary.Unknown++;
-                    yield return Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null);
-                    continue;
+                    previousAnswer = Answer(inFlight, token);
+                    if (previousAnswer is null || !IsFinal(previousAnswer, inFlight.Serials))
+                    {
+                        previous = Send(client!, token, profile, definition!, inFlight.Serials, inFlight.Current, previousAnswer);
+                        inFlight = null;
+                    }
                 }
 
-                if (state.Platform != profile.Platform && (state.Platform is not null || !force))
+                var local = new List<AdeAssignmentResult>();
+                var (send, current) = Check(profile, token, batch, summary, force, local);
+                Sending? next = null;
+                if (send.Count > 0)
                 {
-                    summary.PlatformMismatch.Add(serial);
-                    yield return Result(serial, profile, state.ProfileName, AdeAssignmentStatus.PlatformMismatch, null);
-                    continue;
+                    client ??= apple.ForToken(tokens.Credentials(token));
+                    definition ??= new Definition(EnsureDefined(client, profile, token));
+                    next = Start(client, definition.Uuid, send, current);
                 }
 
-                if (state.FailedAt is { } failed && now < failed + FailedCooldown)
+                if (inFlight is not null)
                 {
-                    yield return Result(serial, profile, state.ProfileName, AdeAssignmentStatus.Failed, failed + FailedCooldown);
-                    continue;
+                    var finished = inFlight;
+                    inFlight = null;
+                    previous = Send(client!, token, profile, definition!, finished.Serials, finished.Current, previousAnswer);
                 }
 
-                var unchanged = string.Equals(state.ProfileName, profile.Name, StringComparison.Ordinal);
-                if (host.ShouldProcess(serial, unchanged
-                        ? $"Assign enrollment profile '{profile.Name}' again (it already has it)"
-                        : $"Assign enrollment profile '{profile.Name}' (now: {(state.ProfileName is null ? "none" : $"'{state.ProfileName}'")})"))
+                inFlight = next;
+                foreach (var result in previous ?? [])
                 {
-                    send.Add(serial);
+                    yield return result;
                 }
-                else
+
+                foreach (var result in local)
                 {
-                    summary.Declined++;
-                    if (unchanged) summary.Unchanged++;
+                    yield return result;
                 }
             }
 
-            if (send.Count == 0)
+            if (inFlight is not null)
             {
-                continue;
+                var last = inFlight;
+                inFlight = null;
+                var answer = Answer(last, token);
+                foreach (var result in Send(client!, token, profile, definition!, last.Serials, last.Current, answer))
+                {
+                    yield return result;
+                }
             }
-
-            client ??= apple.ForToken(tokens.Credentials(token));
-            uuid ??= EnsureDefined(client, profile, token);
-            foreach (var result in Send(client, token, profile, uuid, send, current))
+        }
+        finally
+        {
+            // Stopped early (a failure, or the pipeline stopped taking results) while a request was under way: what
+            // Apple did with it is still recorded, so that the store matches Apple.
+            if (inFlight is not null)
             {
-                yield return result;
+                RecordAbandoned(client!, token, profile, definition!, inFlight);
             }
         }
 
         host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", "Done", 100, Completed: true));
+    }
+
+    /// <summary>The UUID Apple holds for the profile being assigned; a redefinition during the operation replaces it.</summary>
+    private sealed class Definition(string uuid)
+    {
+        public string Uuid { get; set; } = uuid;
+    }
+
+    /// <summary>An assignment request under way: the devices it carries, their state before it, the UUID it sent.</summary>
+    private sealed record Sending(List<string> Serials, IReadOnlyDictionary<string, DeviceState> Current, string Uuid, Task<AppleAssignProfileResponse> Request);
+
+    private Sending Start(AppleClient client, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
+        => new(serials, current, uuid, client.AssignProfileAsync(uuid, serials, cancellationToken: host.Cancellation));
+
+    /// <summary>
+    /// The first answer to a request under way; null when Apple no longer knows the profile (the caller sends again,
+    /// which defines it again). Token failures mark the token, as every call to Apple does.
+    /// </summary>
+    private AppleAssignProfileResponse? Answer(Sending sending, AdeToken token)
+    {
+        try
+        {
+            return tokens.Guard(token, () => sending.Request.GetAwaiter().GetResult());
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleProfileNotFound))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when nothing in the answer is to be retried (no THROTTLED device).</summary>
+    private static bool IsFinal(AppleAssignProfileResponse response, List<string> serials)
+    {
+        foreach (var serial in serials)
+        {
+            if (response.Devices.TryGetValue(serial, out var status) && status == AppleDeviceStatus.Throttled)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void RecordAbandoned(AppleClient client, AdeToken token, AdeProfile profile, Definition definition, Sending sending)
+    {
+        try
+        {
+            var answer = sending.Request.GetAwaiter().GetResult();
+            Send(client, token, profile, definition, sending.Serials, sending.Current, answer, retry: false);
+        }
+        catch (Exception ex) when (ex is AdeException or OperationCanceledException or HttpRequestException)
+        {
+            // The request itself failed: nothing was assigned, nothing to record. The operation's own failure stands.
+        }
+    }
+
+    /// <summary>Checks a batch against the store's devices and the rules; the results of devices not sent go to <paramref name="local"/>.</summary>
+    private (List<string> Send, Dictionary<string, DeviceState> Current) Check(AdeProfile profile, AdeToken token, List<string> batch, AssignmentSummary summary, bool force, List<AdeAssignmentResult> local)
+    {
+        var now = time.GetUtcNow();
+        var current = CurrentState(token.Id, batch);
+        var send = new List<string>();
+        foreach (var serial in batch)
+        {
+            if (!current.TryGetValue(serial, out var state))
+            {
+                summary.Unknown++;
+                local.Add(Result(serial, profile, null, AdeAssignmentStatus.UnknownDevice, null));
+                continue;
+            }
+
+            if (state.Platform != profile.Platform && (state.Platform is not null || !force))
+            {
+                summary.PlatformMismatch.Add(serial);
+                local.Add(Result(serial, profile, state.ProfileName, AdeAssignmentStatus.PlatformMismatch, null));
+                continue;
+            }
+
+            if (state.FailedAt is { } failed && now < failed + FailedCooldown)
+            {
+                local.Add(Result(serial, profile, state.ProfileName, AdeAssignmentStatus.Failed, failed + FailedCooldown));
+                continue;
+            }
+
+            var unchanged = string.Equals(state.ProfileName, profile.Name, StringComparison.Ordinal);
+            if (host.ShouldProcess(serial, unchanged
+                    ? $"Assign enrollment profile '{profile.Name}' again (it already has it)"
+                    : $"Assign enrollment profile '{profile.Name}' (now: {(state.ProfileName is null ? "none" : $"'{state.ProfileName}'")})"))
+            {
+                send.Add(serial);
+            }
+            else
+            {
+                summary.Declined++;
+                if (unchanged) summary.Unchanged++;
+            }
+        }
+
+        return (send, current);
     }
 
     /// <summary>Counts of one Set-AdeDeviceProfile operation, for the summary line after -WhatIf.</summary>
@@ -234,11 +350,11 @@ public sealed class AssignmentService
         }
 
         var profile = profiles.GetWithoutDeviceCount(profileId);
-        var uuid = EnsureDefined(client, profile, token);
+        var definition = new Definition(EnsureDefined(client, profile, token));
         for (var i = 0; i < serials.Count; i += MaxBatch)
         {
             var batch = serials.Skip(i).Take(MaxBatch).ToList();
-            Send(client, token, profile, uuid, batch, NoCurrentState, answers);
+            Send(client, token, profile, definition, batch, NoCurrentState, deferred: answers);
         }
     }
 
@@ -251,29 +367,24 @@ public sealed class AssignmentService
 
     private Dictionary<string, DeviceState> CurrentState(Guid tokenId, IReadOnlyList<string> serials)
     {
-        return store.ReadSql(c =>
+        var rows = store.Read(s => s.Devices.GetAssignmentStates(tokenId, serials));
+        var map = new Dictionary<string, DeviceState>(rows.Count, StringComparer.Ordinal);
+        foreach (var row in rows)
         {
-            // The batch as one JSON array parameter: a thousand named parameters cost more to bind than the query.
-            using var command = c.Command(
-                """
-                SELECT d.serial_number, p.name, d.assign_failed_at, d.device_family, d.os FROM device d LEFT JOIN profile p ON p.id = d.profile_id
-                WHERE d.token_id = $t AND d.serial_number IN (SELECT value FROM json_each($serials))
-                """, ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(serials)));
-            var map = new Dictionary<string, DeviceState>(serials.Count, StringComparer.Ordinal);
-            using var r = command.ExecuteReader();
-            while (r.Read())
-            {
-                map[r.GetString(0)] = new DeviceState(r.GetStringOrNull(1), r.IsDBNull(2) ? null : ToTime(r.GetInt64(2)), DevicePlatforms.Of(r.GetStringOrNull(3), r.GetStringOrNull(4)));
-            }
+            map[row.SerialNumber] = new DeviceState(row.ProfileName, row.AssignFailedAt, DevicePlatforms.Of(row.DeviceFamily, row.Os));
+        }
 
-            return map;
-        });
+        return map;
     }
 
     /// <summary>One request of at most 1000 serials, THROTTLED ones retried after Apple's wait until the time bound.</summary>
-    /// <remarks>With <paramref name="deferred"/>, Apple's answers are added to it instead of being recorded in the store.</remarks>
-    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current,
-        List<AssignmentAnswer>? deferred = null)
+    /// <remarks>
+    /// <paramref name="first"/>: Apple's answer to the first request when it was sent already (null: send it here).
+    /// Without <paramref name="retry"/> (the operation stopped), THROTTLED devices are recorded as such, not retried.
+    /// With <paramref name="deferred"/>, Apple's answers are added to it instead of being recorded in the store.
+    /// </remarks>
+    private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, Definition definition, List<string> serials,
+        IReadOnlyDictionary<string, DeviceState> current, AppleAssignProfileResponse? first = null, bool retry = true, List<AssignmentAnswer>? deferred = null)
     {
         var results = new List<AdeAssignmentResult>(serials.Count);
         var deadline = time.GetUtcNow() + MaxThrottleWait;
@@ -282,18 +393,23 @@ public sealed class AssignmentService
         while (pending.Count > 0)
         {
             var batch = pending;
-            var profileUuid = uuid;
+            var uuid = definition.Uuid;
             AppleAssignProfileResponse response;
             try
             {
-                response = tokens.Guard(token, () => client.AssignProfileAsync(profileUuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+                response = first ?? tokens.Guard(token, () => client.AssignProfileAsync(uuid, batch, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+                first = null;
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleProfileNotFound) && !redefined)
             {
                 // Apple lost the definition (or it was removed): define the profile again once, then retry.
                 redefined = true;
-                store.WriteSql((c, _) => c.Execute("UPDATE profile SET apple_profile_uuid = NULL, apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
-                uuid = EnsureDefined(client, profile, token);
+                store.Write(s =>
+                {
+                    s.Profiles.SetAppleDefinition(profile.Id, null, null);
+                    return 0;
+                });
+                definition.Uuid = EnsureDefined(client, profile, token);
                 continue;
             }
 
@@ -344,7 +460,7 @@ public sealed class AssignmentService
             }
 
             var wait = TimeSpan.FromSeconds(Math.Max(1, response.RetryAfterSeconds ?? 60));
-            if (time.GetUtcNow() + wait > deadline)
+            if (!retry || time.GetUtcNow() + wait > deadline)
             {
                 results.AddRange(throttled.Select(serial => Result(serial, profile, Previous(current, serial), AdeAssignmentStatus.Throttled, now + wait)));
                 break;
@@ -368,36 +484,29 @@ public sealed class AssignmentService
             return;
         }
 
-        var profileId = profile.Id;
-        store.WriteSql((c, tx) =>
+        var outcomes = new[]
         {
-            // The last attempt on each device (Get-AdeDevice shows it) and the journal: one statement per outcome.
-            foreach (var (list, answer) in new[] { (success, AppleDeviceStatus.Success), (failed, AppleDeviceStatus.Failed), (throttled, AppleDeviceStatus.Throttled), (notAccessible, AppleDeviceStatus.NotAccessible) })
+            new AssignmentOutcome(AppleDeviceStatus.Success, AssignmentEffect.Assigned, success),
+            new AssignmentOutcome(AppleDeviceStatus.Failed, AssignmentEffect.Failed, failed),
+            new AssignmentOutcome(AppleDeviceStatus.Throttled, AssignmentEffect.AttemptOnly, throttled),
+            new AssignmentOutcome(AppleDeviceStatus.NotAccessible, AssignmentEffect.AttemptOnly, notAccessible),
+        };
+        store.Write(s =>
+        {
+            // The last attempt on each device (Get-AdeDevice shows it), its effect, and the journal, in one transaction.
+            s.Devices.RecordAssignments(new AssignmentRecord(tokenId, profile.Id, profile.Name, uuid, now, outcomes));
+            foreach (var outcome in outcomes)
             {
-                if (list.Count == 0) continue;
-                c.Execute(
-                    """
-                    UPDATE device SET last_attempt_at = $now, last_attempt_profile = $name, last_attempt_result = $r
-                    WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))
-                    """, ("$now", ToUnixMs(now)), ("$name", profile.Name), ("$r", answer), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(list)));
-                var kind = answer switch
+                var kind = outcome.Result switch
                 {
                     AppleDeviceStatus.Success => AdeDeviceEventKind.ProfileAssigned,
                     AppleDeviceStatus.Throttled => AdeDeviceEventKind.AssignmentThrottled,
                     _ => AdeDeviceEventKind.AssignmentFailed,
                 };
-                DeviceJournal.Write(c, tx, tokenId, now, list.Select(serial => new DeviceJournal.Entry(serial, kind, $"{profile.Name}: {answer}")).ToList());
+                var detail = $"{profile.Name}: {outcome.Result}";
+                s.DeviceEvents.Append(tokenId, now, outcome.Serials.Select(serial => new NewDeviceEventRow(serial, kind, detail)).ToList());
             }
 
-            // One statement per outcome, the serials as one JSON array: each is still a primary-key update.
-            c.Execute(
-                """
-                UPDATE device SET profile_id = $p, profile_uuid = $u, profile_status = 'assigned', profile_assign_time = $now,
-                       assign_failed_at = NULL, updated_at = $now
-                WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))
-                """, ("$p", profileId.ToString()), ("$u", uuid), ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(success)));
-            c.Execute("UPDATE device SET assign_failed_at = $now WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($serials))",
-                ("$now", ToUnixMs(now)), ("$t", tokenId.ToString()), ("$serials", JsonSerializer.Serialize(failed)));
             return 0;
         });
     }
@@ -415,13 +524,8 @@ public sealed class AssignmentService
 
         var appleProfile = AppleProfileBuilder.Build(profile.Name, profile.Settings, token.EnrollmentUrl);
         var hash = AppleProfileBuilder.Hash(appleProfile);
-        var (uuid, definedHash) = store.ReadSql(c =>
-        {
-            using var command = c.Command("SELECT apple_profile_uuid, apple_defined_hash FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
-            using var r = command.ExecuteReader();
-            r.Read();
-            return (r.GetStringOrNull(0), r.GetStringOrNull(1));
-        });
+        var stored = store.Read(s => s.Profiles.Get(profile.Id)) ?? throw ErrorCatalog.ProfileNotFound(profile.Id.ToString());
+        var (uuid, definedHash) = (stored.AppleProfileUuid, stored.AppleDefinedHash);
         if (uuid is not null && definedHash == hash)
         {
             return uuid;
@@ -429,34 +533,21 @@ public sealed class AssignmentService
 
         var response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
         var newUuid = response.ProfileUuid;
-        var holders = store.WriteSql((c, _) =>
+        var holders = store.Write(s =>
         {
-            c.Execute("UPDATE profile SET apple_profile_uuid = $u, apple_defined_hash = $h WHERE id = $id",
-                ("$u", newUuid), ("$h", hash), ("$id", profile.Id.ToString()));
-            return uuid is null ? [] : Holders(c, profile.Id);
+            s.Profiles.SetAppleDefinition(profile.Id, newUuid, hash);
+            return uuid is null ? [] : s.Devices.GetProfileHolders(profile.Id);
         });
         host.WriteVerbose(uuid is null
             ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."
             : $"Profile '{profile.Name}' changed: defined again at Apple ({newUuid}); re-assigning it to the {Counted.Of(holders.Count, "device")} that hold it.");
+        var holderDefinition = new Definition(newUuid);
         for (var i = 0; i < holders.Count; i += MaxBatch)
         {
-            Send(client, token, profile, newUuid, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());
+            Send(client, token, profile, holderDefinition, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());
         }
 
-        return newUuid;
-    }
-
-    private static List<string> Holders(SqliteConnection c, Guid profileId)
-    {
-        using var command = c.Command("SELECT serial_number FROM device WHERE profile_id = $p AND removed_at IS NULL", ("$p", profileId.ToString()));
-        using var r = command.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read())
-        {
-            list.Add(r.GetString(0));
-        }
-
-        return list;
+        return holderDefinition.Uuid;
     }
 
     private static AdeAssignmentResult Result(string serial, AdeProfile profile, string? previous, AdeAssignmentStatus status, DateTimeOffset? retryAfter) => new()

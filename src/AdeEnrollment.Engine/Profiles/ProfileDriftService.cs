@@ -93,7 +93,13 @@ public sealed class ProfileDriftService
         if (repair && state is "Drifted" or "MissingAtApple"
             && host.ShouldProcess($"{profile.Name} (token '{token.Name}')", $"Define the enrollment profile at Apple again and re-assign it to the {Counted.Of(profile.DeviceCount, "device")} that hold it"))
         {
-            store.WriteSql((c, _) => c.Execute("UPDATE profile SET apple_defined_hash = NULL WHERE id = $id", ("$id", profile.Id.ToString())));
+            // Forget the hash of what was defined, so that the profile is defined again even though its settings did not change.
+            store.Write(s =>
+            {
+                var stored = s.Profiles.Get(profile.Id) ?? throw ErrorCatalog.ProfileNotFound(profile.Id.ToString());
+                s.Profiles.SetAppleDefinition(profile.Id, stored.AppleProfileUuid, null);
+                return 0;
+            });
             assignments.Redefine(profile.Id);
             repaired = true;
         }

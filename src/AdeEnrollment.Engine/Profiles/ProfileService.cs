@@ -9,8 +9,6 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tokens;
-using Microsoft.Data.Sqlite;
-using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Profiles;
 
@@ -32,9 +30,6 @@ public sealed class ProfileService
     private readonly IAdeHost host;
     private readonly TokenService tokens;
 
-    /// <summary>Set by the engine: redefines a changed profile at Apple (assignment depends on profiles, not the reverse).</summary>
-    internal AssignmentService? Assignments { get; set; }
-
     internal ProfileService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens)
     {
         this.store = store;
@@ -55,17 +50,16 @@ public sealed class ProfileService
         }
 
         var id = Guid.NewGuid();
-        var now = ToUnixMs(time.GetUtcNow());
-        store.WriteSql((c, _) =>
+        var now = time.GetUtcNow();
+        store.Write(s =>
         {
-            CheckNameFree(c, token, name, null);
-            if (c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $t", ("$t", token.Id.ToString())) >= ProfileRules.MaxProfilesPerToken)
+            CheckNameFree(s, token, name, null);
+            if (s.Profiles.CountForToken(token.Id) >= ProfileRules.MaxProfilesPerToken)
             {
                 throw ErrorCatalog.ProfileLimitReached(token.Name, ProfileRules.MaxProfilesPerToken);
             }
 
-            c.Execute("INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ($id, $t, $n, $s, $now, $now)",
-                ("$id", id.ToString()), ("$t", token.Id.ToString()), ("$n", name), ("$s", JsonSerializer.Serialize(normalised, Json)), ("$now", now));
+            s.Profiles.Insert(new ProfileRow(id, token.Id, name, JsonSerializer.Serialize(normalised, Json), null, null, now, now));
             return 0;
         });
         Warn(warnings);
@@ -84,73 +78,60 @@ public sealed class ProfileService
 
     private List<AdeProfile> Query(Guid? tokenId, string? name, bool defaultOnly, Guid? id, bool countDevices)
     {
-        var profiles = store.ReadSql(c =>
-        {
-            using var command = c.Command(
-                """
-                SELECT p.id, p.name, p.settings, p.apple_profile_uuid, p.created_at, p.modified_at, t.id, t.name, t.scope_tags,
-                       EXISTS (SELECT 1 FROM token_default_profile dp WHERE dp.profile_id = p.id), CASE WHEN $count = 1 THEN (SELECT count(*) FROM device d WHERE d.profile_id = p.id) ELSE 0 END
-                FROM profile p JOIN token t ON t.id = p.token_id
-                WHERE ($t IS NULL OR p.token_id = $t) AND ($id IS NULL OR p.id = $id) AND ($def = 0 OR EXISTS (SELECT 1 FROM token_default_profile dp WHERE dp.profile_id = p.id))
-                ORDER BY t.name, p.name
-                """,
-                ("$t", tokenId?.ToString()), ("$id", id?.ToString()), ("$def", defaultOnly ? 1 : 0), ("$count", countDevices ? 1 : 0));
-            using var r = command.ExecuteReader();
-            var list = new List<AdeProfile>();
-            while (r.Read())
-            {
-                var profileName = r.GetString(1);
-                var s = JsonSerializer.Deserialize<ProfileSettings>(r.GetString(2), Json)!;
-                list.Add(new AdeProfile
-                {
-                    Id = Guid.Parse(r.GetString(0)),
-                    Name = profileName,
-                    Settings = s,
-                    Platform = s.Platform ?? DevicePlatform.iOS,
-                    Description = s.Description,
-                    UserAffinity = s.UserAffinity!.Value,
-                    AuthenticationMethod = s.AuthenticationMethod,
-                    InstallCompanyPortal = s.InstallCompanyPortal ?? false,
-                    CompanyPortalVppToken = s.CompanyPortalVppToken,
-                    RunCompanyPortalInSingleAppMode = s.RunCompanyPortalInSingleAppMode ?? false,
-                    Supervised = s.Supervised ?? true,
-                    LockedEnrollment = s.LockedEnrollment ?? false,
-                    SharedIPad = s.SharedIPad ?? false,
-                    MaximumCachedUsers = s.MaximumCachedUsers,
-                    PasscodeLockGracePeriodSeconds = s.PasscodeLockGracePeriodSeconds,
-                    UserSessionTimeoutSeconds = s.UserSessionTimeoutSeconds,
-                    RequireTemporarySession = s.RequireTemporarySession ?? false,
-                    TemporarySessionTimeoutSeconds = s.TemporarySessionTimeoutSeconds,
-                    SyncWithComputers = s.SyncWithComputers ?? SyncWithComputers.AllowAll,
-                    ConfiguratorCertificates = ValueList.Of(s.ConfiguratorCertificates),
-                    DeviceNameTemplate = s.DeviceNameTemplate,
-                    CellularDataPlanUrl = s.CellularDataPlanUrl,
-                    Department = s.Department,
-                    DepartmentPhone = s.DepartmentPhone,
-                    HiddenScreens = ValueList.Of(s.HiddenScreens),
-                    AdditionalSkipKeys = ValueList.Of(s.AdditionalSkipKeys),
-                    AwaitFinalConfiguration = s.AwaitFinalConfiguration ?? true,
-                    SupportEmail = s.SupportEmail,
-                    AnchorCertificates = ValueList.Of(s.AnchorCertificates),
-                    DoNotUseProfileFromBackup = s.DoNotUseProfileFromBackup,
-                    ReturnToService = s.ReturnToService,
-                    Language = s.Language,
-                    Region = s.Region,
-                    AutoAdvanceSetup = s.AutoAdvanceSetup,
-                    AppleProfileUuid = r.GetStringOrNull(3),
-                    CreatedAt = ToTime(r.GetInt64(4)),
-                    ModifiedAt = ToTime(r.GetInt64(5)),
-                    TokenId = Guid.Parse(r.GetString(6)),
-                    Token = r.GetString(7),
-                    ScopeTags = ValueList.Of(JsonSerializer.Deserialize<string[]>(r.GetString(8))),
-                    IsDefault = !r.IsDBNull(9) && r.GetInt64(9) == 1,
-                    DeviceCount = r.GetInt32(10),
-                });
-            }
-
-            return list;
-        });
+        var rows = store.Read(s => s.Profiles.List(new ProfileListQuery(tokenId, id, defaultOnly, countDevices)));
+        var profiles = rows.Select(ToProfile).ToList();
         return name is null ? profiles : Wildcard.Select(profiles, p => p.Name, name);
+    }
+
+    private static AdeProfile ToProfile(ProfileListRow row)
+    {
+        var p = row.Profile;
+        var s = JsonSerializer.Deserialize<ProfileSettings>(p.Settings, Json)!;
+        return new AdeProfile
+        {
+            Id = p.Id,
+            Name = p.Name,
+            Settings = s,
+            Platform = s.Platform ?? DevicePlatform.iOS,
+            Description = s.Description,
+            UserAffinity = s.UserAffinity!.Value,
+            AuthenticationMethod = s.AuthenticationMethod,
+            InstallCompanyPortal = s.InstallCompanyPortal ?? false,
+            CompanyPortalVppToken = s.CompanyPortalVppToken,
+            RunCompanyPortalInSingleAppMode = s.RunCompanyPortalInSingleAppMode ?? false,
+            Supervised = s.Supervised ?? true,
+            LockedEnrollment = s.LockedEnrollment ?? false,
+            SharedIPad = s.SharedIPad ?? false,
+            MaximumCachedUsers = s.MaximumCachedUsers,
+            PasscodeLockGracePeriodSeconds = s.PasscodeLockGracePeriodSeconds,
+            UserSessionTimeoutSeconds = s.UserSessionTimeoutSeconds,
+            RequireTemporarySession = s.RequireTemporarySession ?? false,
+            TemporarySessionTimeoutSeconds = s.TemporarySessionTimeoutSeconds,
+            SyncWithComputers = s.SyncWithComputers ?? SyncWithComputers.AllowAll,
+            ConfiguratorCertificates = ValueList.Of(s.ConfiguratorCertificates),
+            DeviceNameTemplate = s.DeviceNameTemplate,
+            CellularDataPlanUrl = s.CellularDataPlanUrl,
+            Department = s.Department,
+            DepartmentPhone = s.DepartmentPhone,
+            HiddenScreens = ValueList.Of(s.HiddenScreens),
+            AdditionalSkipKeys = ValueList.Of(s.AdditionalSkipKeys),
+            AwaitFinalConfiguration = s.AwaitFinalConfiguration ?? true,
+            SupportEmail = s.SupportEmail,
+            AnchorCertificates = ValueList.Of(s.AnchorCertificates),
+            DoNotUseProfileFromBackup = s.DoNotUseProfileFromBackup,
+            ReturnToService = s.ReturnToService,
+            Language = s.Language,
+            Region = s.Region,
+            AutoAdvanceSetup = s.AutoAdvanceSetup,
+            AppleProfileUuid = p.AppleProfileUuid,
+            CreatedAt = p.CreatedAt,
+            ModifiedAt = p.ModifiedAt,
+            TokenId = p.TokenId,
+            Token = row.TokenName,
+            ScopeTags = ValueList.Of(row.TokenScopeTags),
+            IsDefault = row.IsDefault,
+            DeviceCount = checked((int)row.DeviceCount),
+        };
     }
 
     /// <summary>Exactly one profile by Id, or by name (within <paramref name="tokenRef"/> when given).</summary>
@@ -172,121 +153,22 @@ public sealed class ProfileService
         };
     }
 
-    public AdeProfile? Set(string profileRef, string? tokenRef, string? newName, ProfileSettings patch)
+    /// <summary>
+    /// Stores a change of a profile's name (null: unchanged) and settings (already merged and validated): the name must
+    /// be free on its token. Set-AdeProfile goes through <see cref="ProfileChangeService"/>, which also redefines the
+    /// profile at Apple.
+    /// </summary>
+    internal void Update(AdeProfile profile, string? newName, ProfileSettings merged)
     {
-        var profile = Resolve(profileRef, tokenRef);
-        if (newName is not null)
-        {
-            ProfileRules.ValidateName(newName);
-        }
-
-        if (patch.Platform is { } platform && platform != profile.Platform)
-        {
-            throw ProfileRules.Invalid("Platform", platform.ToString(), $"a profile's platform is fixed when it is created ('{profile.Name}' is a {profile.Platform} profile); create a {platform} profile instead.");
-        }
-
-        var merged = ProfileRules.Normalise(ProfileSettings.Merge(profile.Settings, patch));
-        var warnings = ProfileRules.Validate(merged);
-        var settingsChanged = !merged.Equals(profile.Settings);
-        var nameChanged = newName is not null && newName != profile.Name;
-        if (!settingsChanged && !nameChanged)
-        {
-            return profile;
-        }
-
-        var impact = Impact(profile, newName ?? profile.Name, patch, merged);
-        var action = impact.NeedsConfirmation ? $"Change enrollment profile ({impact.Question(profile.Name)})" : "Change enrollment profile";
-        if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", action))
-        {
-            return null;
-        }
-
-        if (impact.NeedsConfirmation && !host.ShouldContinue(impact.Question(profile.Name), $"Change profile '{profile.Name}' held by {Counted.Of(impact.Holders, "device")}?"))
-        {
-            return null;
-        }
-
-        store.WriteSql((c, _) =>
+        store.Write(s =>
         {
             if (newName is not null)
             {
-                CheckNameFree(c, new AdeToken { Id = profile.TokenId, Name = profile.Token }, newName, profile.Id);
+                CheckNameFree(s, new AdeToken { Id = profile.TokenId, Name = profile.Token }, newName, profile.Id);
             }
 
-            c.Execute("UPDATE profile SET name = coalesce($n, name), settings = $s, modified_at = $now WHERE id = $id",
-                ("$n", newName), ("$s", JsonSerializer.Serialize(merged, Json)), ("$now", ToUnixMs(time.GetUtcNow())), ("$id", profile.Id.ToString()));
-            return 0;
+            return s.Profiles.Update(profile.Id, newName ?? profile.Name, JsonSerializer.Serialize(merged, Json), time.GetUtcNow());
         });
-
-        Warn(warnings);
-        if (profile.AppleProfileUuid is not null && Assignments is not null)
-        {
-            // Apple hands out what it holds: a profile already defined there is defined again now, and re-assigned.
-            Assignments.Redefine(profile.Id);
-        }
-
-        // Warn only about devices at risk: those that already received the old settings (a reset is needed for the
-        // new ones), and settings the change cleared on a profile that devices hold. The device name template alone
-        // applies without a reset.
-        var risk = new List<string>();
-        if (impact.Pushed > 0 && settingsChanged && !ProfileSettings.OnlyDeviceNameDiffers(merged, profile.Settings))
-        {
-            risk.Add($"{Counted.Of(impact.Pushed, "device")} already received profile '{profile.Name}': {(impact.Pushed == 1 ? "it keeps" : "they keep")} the old settings until factory reset and activated again. The device name template is the only setting that applies without a reset.");
-        }
-
-        if (impact.Cleared.Count > 0)
-        {
-            var cleared = $"The change also cleared {string.Join(", ", impact.Cleared)}.";
-            if (impact.Holders > 0) risk.Add(cleared);
-            else host.WriteVerbose(cleared);
-        }
-
-        if (risk.Count > 0)
-        {
-            host.WriteWarning(string.Join(" ", risk));
-        }
-
-        return Get(id: profile.Id).Single();
-    }
-
-    /// <summary>What a change to a profile does to the devices that hold it (for the confirmation and the warning).</summary>
-    private sealed record ChangeImpact(long Holders, long Pushed, bool Redefines, IReadOnlyList<string> Cleared)
-    {
-        /// <summary>Devices are re-sent the profile, or lose settings: ask first (-Force or -Confirm:$false skip it).</summary>
-        public bool NeedsConfirmation => Holders > 0 && (Redefines || Cleared.Count > 0);
-
-        public string Question(string name)
-        {
-            var text = $"Profile '{name}' is assigned to {Counted.Of(Holders, "device")} still in Apple Business Manager.";
-            if (Redefines)
-            {
-                text += $" The change defines it again at Apple and re-assigns it to {(Holders == 1 ? "that device" : $"those {Holders:N0} devices")}";
-                text += Pushed > 0 ? $"; {Counted.Of(Pushed, "device")} already received it and keep{(Pushed == 1 ? "s" : "")} the old settings until factory reset." : ".";
-            }
-
-            if (Cleared.Count > 0)
-            {
-                text += $" It also clears {string.Join(", ", Cleared)}.";
-            }
-
-            return text;
-        }
-    }
-
-    private ChangeImpact Impact(AdeProfile profile, string newName, ProfileSettings patch, ProfileSettings merged)
-    {
-        var (holders, pushed) = store.ReadSql(c => (
-            c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL", ("$id", profile.Id.ToString())),
-            c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL AND profile_status = 'pushed'", ("$id", profile.Id.ToString()))));
-        var redefines = false;
-        if (profile.AppleProfileUuid is not null)
-        {
-            var url = tokens.GetTokens(id: profile.TokenId).Single().EnrollmentUrl;
-            redefines = url is null
-                || AppleProfileBuilder.Hash(AppleProfileBuilder.Build(newName, merged, url)) != AppleProfileBuilder.Hash(AppleProfileBuilder.Build(profile.Name, profile.Settings, url));
-        }
-
-        return new ChangeImpact(holders, pushed, redefines, ProfileSettings.ChangedAsSideEffect(profile.Settings, patch, merged));
     }
 
     public bool Remove(string profileRef, string? tokenRef)
@@ -298,13 +180,13 @@ public sealed class ProfileService
             return false;
         }
 
-        var released = store.WriteSql((c, _) =>
+        var released = store.Write(s =>
         {
-            CheckNotInUse(profile, c);
+            CheckNotInUse(profile, s);
             // Devices already released in ABM do not hold the profile any more (see docs/architecture.md): they
             // lose the reference and stay listed as RemovedFromAbm until they are purged.
-            var n = c.Execute("UPDATE device SET profile_id = NULL WHERE profile_id = $id AND removed_at IS NOT NULL", ("$id", profile.Id.ToString()));
-            c.Execute("DELETE FROM profile WHERE id = $id", ("$id", profile.Id.ToString()));
+            var n = s.Devices.ReleaseProfileFromRemovedDevices(profile.Id);
+            s.Profiles.Delete(profile.Id);
             return n;
         });
         if (released > 0)
@@ -319,17 +201,12 @@ public sealed class ProfileService
     /// A profile is in use while it is its token's default or devices still assigned in ABM hold it; devices already
     /// released from ABM (RemovedFromAbm) do not count: they can no longer enroll with it.
     /// </summary>
-    private void CheckNotInUse(AdeProfile profile, SqliteConnection? connection)
+    private void CheckNotInUse(AdeProfile profile, IStoreSession? session)
     {
-        (bool IsDefault, long Devices) Users(SqliteConnection c)
-        {
-            var p = ("$id", (object?)profile.Id.ToString());
-            var isDefault = c.Scalar<long>("SELECT count(*) FROM token_default_profile WHERE profile_id = $id", p) > 0;
-            var devices = c.Scalar<long>("SELECT count(*) FROM device WHERE profile_id = $id AND removed_at IS NULL", p);
-            return (isDefault, devices);
-        }
+        static (bool IsDefault, long Devices) Users(IStoreSession s, Guid id)
+            => (s.Profiles.IsDefault(id), s.Devices.CountProfileHolders(id).Holders);
 
-        var (isDefault, devices) = connection is null ? store.ReadSql(Users) : Users(connection);
+        var (isDefault, devices) = session is null ? store.Read(s => Users(s, profile.Id)) : Users(session, profile.Id);
         if (isDefault || devices > 0)
         {
             throw ErrorCatalog.ProfileInUse(profile.Name, profile.Token, isDefault, devices);
@@ -368,21 +245,18 @@ public sealed class ProfileService
             return null;
         }
 
-        store.WriteSql((c, _) =>
+        store.Write(s =>
         {
-            var t = ("$t", (object?)token.Id.ToString());
-            var pl = ("$pl", (object?)platform?.ToString());
             if (profile is null)
             {
-                c.Execute("DELETE FROM token_default_profile WHERE token_id = $t AND ($pl IS NULL OR platform = $pl)", t, pl);
+                s.Profiles.ClearDefaults(token.Id, platform);
             }
             else
             {
-                c.Execute("INSERT INTO token_default_profile (token_id, platform, profile_id) VALUES ($t, $pl, $p) ON CONFLICT (token_id, platform) DO UPDATE SET profile_id = excluded.profile_id",
-                    t, pl, ("$p", profile.Id.ToString()));
+                s.Profiles.SetDefault(token.Id, profile.Platform, profile.Id);
             }
 
-            return c.Execute("UPDATE token SET modified_at = $now WHERE id = $t", ("$now", ToUnixMs(time.GetUtcNow())), t);
+            return s.Tokens.MarkModified(token.Id, time.GetUtcNow());
         });
         host.WriteVerbose(profile is null
             ? $"Token '{token.Name}' has no {(platform is null ? "default profile" : $"{platform} default profile")} now; {(platform is null ? "" : $"{platform} ")}devices that arrive without a profile stay without one."
@@ -462,16 +336,15 @@ public sealed class ProfileService
 
     private static readonly JsonSerializerOptions ImportOptions = new(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
-    private static void CheckNameFree(SqliteConnection c, AdeToken token, string name, Guid? except)
+    private static void CheckNameFree(IStoreSession s, AdeToken token, string name, Guid? except)
     {
-        if (c.Scalar<long>("SELECT count(*) FROM profile WHERE token_id = $t AND name = $n AND ($id IS NULL OR id <> $id)",
-                ("$t", token.Id.ToString()), ("$n", name), ("$id", except?.ToString())) > 0)
+        if (s.Profiles.NameTaken(token.Id, name, except))
         {
             throw ErrorCatalog.ProfileNameConflict(name, token.Name);
         }
     }
 
-    private void Warn(IReadOnlyList<string> warnings)
+    internal void Warn(IReadOnlyList<string> warnings)
     {
         foreach (var warning in warnings)
         {

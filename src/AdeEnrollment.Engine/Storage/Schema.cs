@@ -192,6 +192,27 @@ internal static class Schema
         ALTER TABLE device ADD COLUMN released_at INTEGER NULL;
         ALTER TABLE token ADD COLUMN terms_not_signed_at INTEGER NULL;
         """,
+        // 6: Apple's request budget of a Business API account, shared by every process of the store: the requests sent
+        // in the current window, the time a 429 Retry-After asked to wait until, and the budget the user set for the
+        // account (null: the engine's default). The serial -> server index of one inventory read (dropped after it).
+        """
+        ALTER TABLE business_account ADD COLUMN blocked_until INTEGER NULL;
+        ALTER TABLE business_account ADD COLUMN gets_per_minute INTEGER NULL;
+        ALTER TABLE business_account ADD COLUMN posts_per_hour INTEGER NULL;
+        CREATE TABLE business_device_server (
+            run_id          TEXT NOT NULL,
+            serial_number   TEXT NOT NULL COLLATE NOCASE,
+            server_id       TEXT NOT NULL,
+            created_at      INTEGER NOT NULL,
+            PRIMARY KEY (run_id, serial_number)
+        ) WITHOUT ROWID;
+        CREATE TABLE business_request (
+            account_id      TEXT NOT NULL REFERENCES business_account(id) ON DELETE CASCADE,
+            method          TEXT NOT NULL,   -- GET or POST
+            at              INTEGER NOT NULL
+        );
+        CREATE INDEX business_request_account ON business_request (account_id, method, at);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

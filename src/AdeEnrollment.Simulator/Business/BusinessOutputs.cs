@@ -42,6 +42,12 @@ public sealed record AdeSimOrgDevice
     public string? AppleCareDescription { get; init; }
 
     public DateTimeOffset? AppleCareEndDate { get; init; }
+
+    /// <summary>REQUESTED while a no-erase MDM migration is scheduled (an activity with a migration deadline), else null.</summary>
+    public string? MdmMigrationStatus { get; init; }
+
+    /// <summary>The deadline of that migration, or null.</summary>
+    public DateTimeOffset? MdmMigrationDeadline { get; init; }
 }
 
 /// <summary>An Apple Business (or School) API account made by New-AdeSimBusinessAccount.</summary>

@@ -19,7 +19,7 @@ internal sealed class SimApiAccount
 /// <summary>An access token handed out by the token endpoint.</summary>
 internal sealed record SimAccessToken(string ClientId, string Scope, DateTimeOffset ExpiresAt);
 
-/// <summary>One activity (assign, unassign, release) and what happened to each device when it completed.</summary>
+/// <summary>One activity (assign, unassign, release, the three migration types) and what happened to each device when it completed.</summary>
 internal sealed class SimActivity
 {
     public required string Id { get; init; }
@@ -33,6 +33,9 @@ internal sealed class SimActivity
     public required List<string> Serials { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The migration deadline of ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE and UPDATE_MDM_MIGRATION_DEADLINE.</summary>
+    public DateTimeOffset? Deadline { get; init; }
 
     public DateTimeOffset? CompletedAt { get; set; }
 

@@ -62,6 +62,18 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateRange(0, 100_000)]
     public int? MaxDevicesPerActivity { get; set; }
 
+    /// <summary>Collections are paged in a stable but shuffled order instead of by id.</summary>
+    [Parameter]
+    public bool? ShuffledOrder { get; set; }
+
+    /// <summary>meta.paging carries total (the size of the whole collection).</summary>
+    [Parameter]
+    public bool? PagingTotal { get; set; }
+
+    /// <summary>The MDM migration activity types of API 2.3 are accepted ($false: refused with 400, as before 2.3).</summary>
+    [Parameter]
+    public bool? MigrationActivities { get; set; }
+
     /// <summary>The next activities end FAILED, STOPPED or COMPLETED_WITH_FAILURE; None restores normal completion.</summary>
     [Parameter]
     [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
@@ -86,6 +98,9 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (FullServerAttributes is { } f) sim.FullServerAttributesByDefault = f;
         if (UnrelatedServerIds is { } ui) sim.UnrelatedServerIds = ui;
         if (RetryAfterAsDate is { } ra) sim.RetryAfterAsHttpDate = ra;
+        if (ShuffledOrder is { } so) sim.ShuffledOrder = so;
+        if (PagingTotal is { } pt) sim.PagingTotal = pt;
+        if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

@@ -31,9 +31,17 @@ public sealed class NewAdeBusinessAccountCommand : AdeCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public Uri? ServiceUri { get; set; }
 
+    /// <summary>GET requests per minute the engine allows itself with this account (default 20, the figure observed at Apple).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? GetPerMinute { get; set; }
+
+    /// <summary>Activities (POST requests) per hour the engine allows itself with this account (default 10).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? PostPerHour { get; set; }
+
     protected override void ProcessItem()
     {
-        var account = Engine.Business.Accounts.New(new NewBusinessAccountArgs(ClientId, KeyId, ResolvePath(KeyPath), TokenUri, ServiceUri));
+        var account = Engine.Business.Accounts.New(new NewBusinessAccountArgs(ClientId, KeyId, ResolvePath(KeyPath), TokenUri, ServiceUri, GetPerMinute, PostPerHour));
         if (account is not null)
         {
             WriteObject(account);

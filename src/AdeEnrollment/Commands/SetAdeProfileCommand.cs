@@ -47,7 +47,7 @@ public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
 
     protected override void ProcessItem()
     {
-        var profile = Engine.Profiles.Set(Ref(Profile), Ref(Token), NewName, GivenSettings());
+        var profile = Engine.ProfileChanges.Set(Ref(Profile), Ref(Token), NewName, GivenSettings());
         if (PassThru && profile is not null)
         {
             WriteObject(profile);

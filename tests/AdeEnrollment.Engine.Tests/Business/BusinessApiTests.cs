@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.Support;
 
 namespace AdeEnrollment.Engine.Tests.Business;
 
@@ -289,5 +292,162 @@ public sealed class BusinessApiTests
         fx.Engine.Business.WaitForLimit = true;
         fx.Engine.Business.GetMdmServers();
         Assert.NotEmpty(fx.Waits);
+    }
+
+    /// <summary>A second engine on the same store file, as a second scheduled script would open it (no state shared in memory but the access token).</summary>
+    private static AdeEngine SecondEngine(BusinessFixture fx, RecordingHost host)
+        => new(AdeStore.Open(fx.Sim.Store.Path), host, fx.Sim.Time, new AppleClientFactory(fx.Sim.Time, host, null, new AppleClientOptions
+        {
+            DelayTimeProvider = new InstantDelays(),
+            MaxRetryAttempts = 2,
+            Sessions = new AppleSessionCache(),
+        }), fx.Options);
+
+    [Fact]
+    public void Two_engines_on_one_store_share_the_get_budget()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
+        var other = SecondEngine(fx, new RecordingHost());
+        fx.Engine.Business.GetMdmServers();
+        other.Business.GetMdmServers();
+        // the budget is counted in the store, not in this process
+        Assert.Equal(2, fx.Sim.Store.Read(s => s.Business.Requests(fx.Stored.Id, "GET", fx.Sim.Time.GetUtcNow() - TimeSpan.FromMinutes(1))).Count);
+        var before = fx.Simulator.GetRequests("/v1/*").Count;
+        var e = Assert.Throws<AdeException>(() => other.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Equal(before, fx.Simulator.GetRequests("/v1/*").Count);
+        fx.Sim.Advance(TimeSpan.FromMinutes(1));
+        other.Business.GetMdmServers();
+    }
+
+    [Fact]
+    public void A_Retry_After_seen_by_one_engine_holds_back_the_other_until_it_passed()
+    {
+        using var fx = new BusinessFixture();
+        var other = SecondEngine(fx, new RecordingHost());
+        fx.Engine.Business.GetMdmServers();
+        fx.Simulator.BusinessGetsPerMinute = 1;
+        fx.Sim.Advance(TimeSpan.FromSeconds(61));
+        fx.Engine.Business.GetMdmServers();
+        var first = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", first.ErrorId);
+        Assert.True(fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id)) > fx.Sim.Time.GetUtcNow());
+        var sent = fx.Simulator.GetRequests("/v1/*").Count;
+        // the other engine never sends while Apple's Retry-After holds, and reports the same time
+        var e = Assert.Throws<AdeException>(() => other.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal(first.Message, e.Message);
+        Assert.Equal(sent, fx.Simulator.GetRequests("/v1/*").Count);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+        // with -WaitForLimit the other engine waits for that time instead (the simulator's minute has passed by then)
+        other.Business.WaitForLimit = true;
+        fx.Simulator.BusinessGetsPerMinute = null;
+        other.Business.GetMdmServers();
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+    }
+
+    [Fact]
+    public void The_serial_to_server_index_lives_in_the_store_for_one_read_only()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 2 });
+        fx.Simulator.AddOrgDevices(3);
+        fx.Simulator.AddDevices("Contoso iPads", 5);
+        long Indexed() => (long)RawSqlite.Scalar(fx.Sim.Store.Path, "SELECT COUNT(*) FROM business_device_server")!;
+        var seenDuringRead = new List<long>();
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).Select(d => { seenDuringRead.Add(Indexed()); return d; }).ToList();
+        Assert.Equal(8, all.Count);
+        Assert.Equal(5, all.Count(d => d.MdmServer == "Contoso iPads" && d.MdmServerId is not null));
+        Assert.All(seenDuringRead, n => Assert.Equal(5, n));
+        Assert.Equal(0, Indexed());
+        // a read stopped early (Select-Object -First) drops its index too
+        Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).Take(1));
+        Assert.Equal(0, Indexed());
+    }
+
+    [Fact]
+    public void An_accounts_own_budget_replaces_the_default_and_is_checked()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000 });
+        var sa = fx.Simulator.NewBusinessAccount(out var pem);
+        var key = fx.Sim.Temp.File("second.pem");
+        File.WriteAllText(key, pem);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(
+            new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, GetsPerMinute: 0))).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(
+            new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, PostsPerHour: 100_000))).ErrorId);
+        Assert.Single(fx.Engine.Business.Accounts.Get()); // nothing stored
+        var stored = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, GetsPerMinute: 1, PostsPerHour: 7))!;
+        Assert.Equal(1, stored.GetsPerMinute);
+        Assert.Equal(7, stored.PostsPerHour);
+        fx.Engine.Business.GetMdmServers(sa.ClientId);
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers(sa.ClientId)).ErrorId);
+        fx.Engine.Business.GetMdmServers(fx.Stored.ClientId); // the other account keeps the engine's budget
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Inventory_copes_with_shuffled_pages_and_with_or_without_a_paging_total(bool shuffled, bool total)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 3 });
+        fx.Simulator.ShuffledOrder = shuffled;
+        fx.Simulator.PagingTotal = total;
+        var bought = fx.Simulator.AddOrgDevices(7).Select(d => d.SerialNumber).ToHashSet();
+        var assigned = fx.Simulator.AddDevices("Contoso iPads", 5).Select(d => d.SerialNumber).ToHashSet();
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToList();
+        Assert.Equal(12, all.Count);
+        Assert.Equal(bought.Concat(assigned).Order(), all.Select(d => d.SerialNumber).Order());
+        Assert.All(all.Where(d => assigned.Contains(d.SerialNumber)), d => Assert.Equal("Contoso iPads", d.MdmServer));
+        Assert.All(all.Where(d => bought.Contains(d.SerialNumber)), d => Assert.Null(d.MdmServer));
+        // the switch is visible on the wire: a shuffled listing is not in serial order; the total is there or not
+        var body = fx.Simulator.GetRequests("/v1/orgDevices").Count;
+        Assert.True(body >= 4);
+        var sorted = all.Select(d => d.SerialNumber).SequenceEqual(all.Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.Equal(!shuffled, sorted);
+    }
+
+    private static byte[] MigrationBody(string type, string? serverId, DateTimeOffset? deadline, params string[] serials)
+        => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["data"] = new Dictionary<string, object?>
+            {
+                ["type"] = "orgDeviceActivities",
+                ["attributes"] = new Dictionary<string, object?>
+                {
+                    ["activityType"] = type,
+                    ["activityTypeMetadata"] = deadline is { } d ? new Dictionary<string, string> { ["mdmMigrationDeadlineDateTime"] = d.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) } : null,
+                },
+                ["relationships"] = new Dictionary<string, object?>
+                {
+                    ["mdmServer"] = serverId is null ? null : new { data = new { type = "mdmServers", id = serverId } },
+                    ["devices"] = new { data = serials.Select(x => new { type = "orgDevices", id = x }).ToArray() },
+                },
+            },
+        }));
+
+    [Fact]
+    public void Devices_in_an_MDM_migration_are_read_like_any_and_an_API_before_2_3_refuses_migrations_with_a_catalogued_error()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToArray();
+        var server = fx.Engine.Business.ResolveServer("Contoso iPads", null);
+        var client = fx.Engine.Business.Client(null);
+        // another tool (or the portal) schedules a no-erase migration: the devices carry the 2.3 migration attributes
+        client.Post("orgDeviceActivities", MigrationBody("ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE", server.Id, fx.Sim.Time.GetUtcNow().AddDays(30), serials)).Dispose();
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        Assert.All(fx.Simulator.GetOrgDevices().Where(d => serials.Contains(d.SerialNumber)), d => Assert.Equal("REQUESTED", d.MdmMigrationStatus));
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)).ToList();
+        Assert.Equal(2, read.Count);
+        Assert.All(read, d => { Assert.Equal("ASSIGNED", d.Status); Assert.Equal("Contoso iPads", d.MdmServer); });
+        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "ASSIGNED")).Count(d => serials.Contains(d.SerialNumber)));
+        // a cancel of a device not migrating fails that device in the log, not the request
+        client.Post("orgDeviceActivities", MigrationBody("CANCEL_MDM_MIGRATION", null, null, serials[0])).Dispose();
+        fx.Simulator.MigrationActivities = false;
+        var e = Assert.Throws<AdeException>(() => client.Post("orgDeviceActivities", MigrationBody("CANCEL_MDM_MIGRATION", null, null, serials[1])));
+        Assert.Equal("BusinessRequestFailed", e.ErrorId);
+        Assert.Contains("400", e.Message, StringComparison.Ordinal);
     }
 }

@@ -21,6 +21,8 @@ internal sealed class BusinessFixture : IDisposable
             MaxDevicesPerActivity = Options.MaxDevicesPerActivity,
             PollInterval = TimeSpan.FromSeconds(3),
             MaxLimitWait = Options.MaxLimitWait,
+            MaxResponseBytes = Options.MaxResponseBytes,
+            Handler = Options.Handler,
             Delay = (d, _) => { Waits.Add(d); Sim.Advance(d); return Task.CompletedTask; },
         };
         Engine = new AdeEngine(Sim.Store, Sim.Host, Sim.Time, new AppleClientFactory(Sim.Time, Sim.Host, null, new AppleClientOptions

@@ -35,7 +35,7 @@ public sealed class InputTrustTests : IDisposable
         AdeAssert.Throws("NameInvalid", () => store.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, "admin@contoso.com", name)));
         AdeAssert.Throws("NameInvalid", () => store.Engine.Profiles.New(token.Id.ToString(), name, User));
         store.Engine.Profiles.New(token.Id.ToString(), "Staff", User);
-        AdeAssert.Throws("NameInvalid", () => store.Engine.Profiles.Set("Staff", token.Id.ToString(), name, new ProfileSettings()));
+        AdeAssert.Throws("NameInvalid", () => store.Engine.ProfileChanges.Set("Staff", token.Id.ToString(), name, new ProfileSettings()));
         Assert.DoesNotContain(name, store.Snapshot(), StringComparison.Ordinal);
         Assert.NotEqual(before, store.Snapshot()); // only the good profile was added
     }

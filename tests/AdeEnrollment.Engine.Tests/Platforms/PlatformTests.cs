@@ -339,7 +339,7 @@ public class PlatformTests
         using var f = new EngineSimFixture();
         f.Engine.Profiles.New("iPads", "Macs", For(DevicePlatform.macOS));
 
-        var error = Assert.Throws<AdeException>(() => f.Engine.Profiles.Set("Macs", "iPads", null, new ProfileSettings { Platform = DevicePlatform.iOS }));
+        var error = Assert.Throws<AdeException>(() => f.Engine.ProfileChanges.Set("Macs", "iPads", null, new ProfileSettings { Platform = DevicePlatform.iOS }));
 
         Assert.Equal(nameof(ErrorCatalog.ProfileSettingInvalid), error.ErrorId);
         Assert.Equal(DevicePlatform.macOS, f.Engine.Profiles.Resolve("Macs").Platform);

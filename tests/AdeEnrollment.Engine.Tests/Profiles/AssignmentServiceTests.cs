@@ -238,14 +238,14 @@ public class AssignmentServiceTests
         var oldUuid = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
 
         // Unchanged, or changed only where Apple does not see it: no new definition.
-        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Description = "admins only", DeviceNameTemplate = "{{SERIAL}}" });
+        f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Description = "admins only", DeviceNameTemplate = "{{SERIAL}}" });
         Assign(f, "Staff", [s[3]]);
         Assert.Equal(oldUuid, f.Engine.Profiles.Resolve("Staff").AppleProfileUuid);
         Assert.Single(DefineRequests(f));
 
         // A change Apple sees: the profile is defined again at once (Set-AdeProfile) and its 4 devices re-assigned.
         f.Simulator.ClearRequests();
-        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Department = "IT", LockedEnrollment = true });
+        f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Department = "IT", LockedEnrollment = true });
         var newUuid = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
         Assert.NotEqual(oldUuid, newUuid);
         Assert.Single(DefineRequests(f));

@@ -23,6 +23,8 @@ public sealed class ProfileServiceTests : IDisposable
 
     private ProfileService Profiles => store.Engine.Profiles;
 
+    private ProfileChangeService Changes => store.Engine.ProfileChanges;
+
     /// <summary>A user-affinity profile with every setting that goes with user affinity.</summary>
     private static ProfileSettings EveryUserSetting() => User with
     {
@@ -182,7 +184,7 @@ public sealed class ProfileServiceTests : IDisposable
         var p = Profiles.New("Contoso", "Staff", User with { Department = "IT", HiddenScreens = [SetupScreen.Siri] })!;
         store.Time.Advance(TimeSpan.FromMinutes(5));
 
-        var changed = Profiles.Set("Staff", "Contoso", "Staff iPhones", new ProfileSettings { LockedEnrollment = true, DepartmentPhone = "555" })!;
+        var changed = Changes.Set("Staff", "Contoso", "Staff iPhones", new ProfileSettings { LockedEnrollment = true, DepartmentPhone = "555" })!;
 
         Assert.Equal(p.Id, changed.Id);
         Assert.Equal("Staff iPhones", changed.Name);
@@ -195,7 +197,7 @@ public sealed class ProfileServiceTests : IDisposable
         Assert.Contains(store.Host.ShouldProcessCalls, c => c.Action == "Change enrollment profile" && c.Target.Contains("Staff"));
 
         // Empty values clear a setting.
-        var cleared = Profiles.Set(p.Id.ToString(), null, null, new ProfileSettings { Department = "", HiddenScreens = [] })!;
+        var cleared = Changes.Set(p.Id.ToString(), null, null, new ProfileSettings { Department = "", HiddenScreens = [] })!;
         Assert.Null(cleared.Settings.Department);
         Assert.Empty(cleared.HiddenScreens);
     }
@@ -205,7 +207,7 @@ public sealed class ProfileServiceTests : IDisposable
     {
         store.AddToken("Contoso");
         Profiles.New("Contoso", "Staff", User with { AuthenticationMethod = AuthenticationMethod.CompanyPortal });
-        var kiosk = Profiles.Set("Staff", null, null, new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity })!;
+        var kiosk = Changes.Set("Staff", null, null, new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity })!;
         Assert.Equal(UserAffinity.WithoutUserAffinity, kiosk.UserAffinity);
         Assert.Null(kiosk.AuthenticationMethod);
         Assert.False(kiosk.Settings.InstallCompanyPortal);
@@ -217,7 +219,7 @@ public sealed class ProfileServiceTests : IDisposable
         // The cmdlets cannot "clear" a number (a parameter not given is null), so leaving Shared iPad must drop them.
         store.AddToken("Contoso");
         Profiles.New("Contoso", "Class", EverySharedSetting());
-        var single = Profiles.Set("Class", null, null, new ProfileSettings { SharedIPad = false })!;
+        var single = Changes.Set("Class", null, null, new ProfileSettings { SharedIPad = false })!;
         Assert.False(single.SharedIPad);
         Assert.Null(single.Settings.MaximumCachedUsers);
         Assert.Null(single.Settings.PasscodeLockGracePeriodSeconds);
@@ -227,7 +229,7 @@ public sealed class ProfileServiceTests : IDisposable
         Assert.Equal("Classrooms", single.Settings.Department); // other settings stay
 
         // ...and then on to user affinity.
-        Assert.Equal(UserAffinity.WithUserAffinity, Profiles.Set("Class", null, null, User)!.UserAffinity);
+        Assert.Equal(UserAffinity.WithUserAffinity, Changes.Set("Class", null, null, User)!.UserAffinity);
     }
 
     [Fact]
@@ -235,7 +237,7 @@ public sealed class ProfileServiceTests : IDisposable
     {
         store.AddToken("Contoso");
         Profiles.New("Contoso", "Class", EverySharedSetting());
-        var p = Profiles.Set("Class", null, null, new ProfileSettings { RequireTemporarySession = false })!;
+        var p = Changes.Set("Class", null, null, new ProfileSettings { RequireTemporarySession = false })!;
         Assert.False(p.Settings.RequireTemporarySession);
         Assert.Null(p.Settings.TemporarySessionTimeoutSeconds);
         Assert.Equal(24, p.Settings.MaximumCachedUsers);
@@ -247,7 +249,7 @@ public sealed class ProfileServiceTests : IDisposable
     {
         store.AddToken("Contoso");
         Profiles.New("Contoso", "Staff", EveryUserSetting());
-        var p = Profiles.Set("Staff", null, null, new ProfileSettings { SyncWithComputers = SyncWithComputers.DenyAll })!;
+        var p = Changes.Set("Staff", null, null, new ProfileSettings { SyncWithComputers = SyncWithComputers.DenyAll })!;
         Assert.Equal(SyncWithComputers.DenyAll, p.SyncWithComputers);
         Assert.Null(p.Settings.ConfiguratorCertificates);
     }
@@ -260,10 +262,10 @@ public sealed class ProfileServiceTests : IDisposable
         Profiles.New("Contoso", "Kiosk", Kiosk);
         var before = store.Snapshot();
 
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Profiles.Set("Staff", null, null, new ProfileSettings { SharedIPad = true }));
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Profiles.Set("Kiosk", null, null, new ProfileSettings { LockedEnrollment = true, Supervised = false }));
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Profiles.Set("Staff", null, "kiosk", new ProfileSettings()));
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Profiles.Set("Staff", null, " Staff", new ProfileSettings()));
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Changes.Set("Staff", null, null, new ProfileSettings { SharedIPad = true }));
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Changes.Set("Kiosk", null, null, new ProfileSettings { LockedEnrollment = true, Supervised = false }));
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Changes.Set("Staff", null, "kiosk", new ProfileSettings()));
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Changes.Set("Staff", null, " Staff", new ProfileSettings()));
         Assert.Equal(before, store.Snapshot());
     }
 
@@ -274,7 +276,7 @@ public sealed class ProfileServiceTests : IDisposable
         var p = Profiles.New("Contoso", "Staff", User with { Department = "IT" })!;
         store.Host.ShouldProcessCalls.Clear();
         store.Host.Warnings.Clear();
-        var same = Profiles.Set("Staff", null, "Staff", new ProfileSettings { Department = "IT", UserAffinity = UserAffinity.WithUserAffinity })!;
+        var same = Changes.Set("Staff", null, "Staff", new ProfileSettings { Department = "IT", UserAffinity = UserAffinity.WithUserAffinity })!;
         Assert.Equal(p.ModifiedAt, same.ModifiedAt);
         Assert.Empty(store.Host.ShouldProcessCalls);
         Assert.Empty(store.Host.Warnings);
@@ -287,7 +289,7 @@ public sealed class ProfileServiceTests : IDisposable
         Profiles.New("Contoso", "Staff", User);
         var before = store.Snapshot();
         store.Host.ShouldProcessAnswer = false;
-        Assert.Null(Profiles.Set("Staff", null, null, new ProfileSettings { LockedEnrollment = true }));
+        Assert.Null(Changes.Set("Staff", null, null, new ProfileSettings { LockedEnrollment = true }));
         Assert.Equal(before, store.Snapshot());
     }
 
@@ -296,7 +298,7 @@ public sealed class ProfileServiceTests : IDisposable
     {
         store.AddToken("Contoso");
         Profiles.New("Contoso", "Staff", User);
-        Profiles.Set("Staff", null, null, new ProfileSettings { LockedEnrollment = true });
+        Changes.Set("Staff", null, null, new ProfileSettings { LockedEnrollment = true });
         Assert.Empty(store.Host.Warnings);
     }
 
@@ -318,11 +320,11 @@ public sealed class ProfileServiceTests : IDisposable
         Assert.Equal(1, devices.Count(d => d.ProfileStatus == AdeProfileStatus.Assigned));
 
         f.Host.Warnings.Clear();
-        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { DeviceNameTemplate = "Staff-{{SERIAL}}" });
-        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Description = "only for admins" });
+        f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { DeviceNameTemplate = "Staff-{{SERIAL}}" });
+        f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Description = "only for admins" });
         Assert.Empty(f.Host.Warnings);
 
-        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Department = "IT", DeviceNameTemplate = "{{SERIAL}}" });
+        f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Department = "IT", DeviceNameTemplate = "{{SERIAL}}" });
         var w = Assert.Single(f.Host.Warnings);
         Assert.Contains("3 devices already received profile 'Staff'", w, StringComparison.Ordinal);
         Assert.Contains("factory reset", w, StringComparison.Ordinal);

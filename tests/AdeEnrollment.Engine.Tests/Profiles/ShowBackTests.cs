@@ -87,7 +87,7 @@ public sealed class ShowBackTests
     {
         using var f = new EngineSimFixture();
         f.Engine.Profiles.New("iPads", "Staff", User);
-        f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { Department = "Finance" });
+        f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Department = "Finance" });
         Assert.Empty(f.Host.Warnings);
         Assert.Empty(f.Host.ShouldContinueCalls);
     }
@@ -101,7 +101,7 @@ public sealed class ShowBackTests
         Assert.All(f.Engine.Assignments.Assign("Staff", null, f.EngineSerials()).ToList(), r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
         f.Host.ShouldContinueAnswer = false;
 
-        Assert.Null(f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity }));
+        Assert.Null(f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity }));
 
         var (query, _) = Assert.Single(f.Host.ShouldContinueCalls);
         Assert.Contains("3 devices", query, StringComparison.Ordinal);
@@ -112,7 +112,7 @@ public sealed class ShowBackTests
         Assert.Equal(AuthenticationMethod.SetupAssistantModern, unchanged.AuthenticationMethod);
 
         f.Host.ShouldContinueAnswer = true;
-        var changed = f.Engine.Profiles.Set("Staff", null, null, new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity })!;
+        var changed = f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity })!;
         Assert.Null(changed.AuthenticationMethod);
         Assert.Contains("cleared AuthenticationMethod (was SetupAssistantModern)", Assert.Single(f.Host.Warnings), StringComparison.Ordinal);
     }

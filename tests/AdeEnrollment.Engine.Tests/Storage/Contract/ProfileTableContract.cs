@@ -1,0 +1,334 @@
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.TestSupport;
+using AdeEnrollment.Engine.Tokens;
+
+namespace AdeEnrollment.Engine.Tests.Storage.Contract;
+
+/// <summary>
+/// What every provider's profile table (profile, token_default_profile) and the assignment side of its device table
+/// (assignment states, assignment records, holders) promise. A provider adds a subclass that makes
+/// its store.
+/// </summary>
+public abstract class ProfileTableContract : IDisposable
+{
+    private static readonly DateTimeOffset Created = new(2025, 3, 1, 12, 0, 0, 123, TimeSpan.Zero);
+    private TestStore? store;
+
+    protected abstract TestStore CreateStore();
+
+    protected TestStore Store => store ??= CreateStore();
+
+    public void Dispose()
+    {
+        store?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A device row as a sync stores it (the device table's page writes belong to the sync side).</summary>
+    protected virtual void AddDevice(Guid tokenId, string serial, string? deviceFamily = "iPad", string? os = "iOS", Guid? profileId = null,
+        string? profileStatus = null, bool removed = false)
+        => Store.Execute(
+            """
+            INSERT INTO device (token_id, serial_number, device_family, os, profile_id, profile_status, removed_at, updated_at)
+            VALUES ($t, $s, $f, $os, $p, $ps, $r, 0)
+            """,
+            ("$t", tokenId.ToString()), ("$s", serial), ("$f", deviceFamily), ("$os", os), ("$p", profileId?.ToString()), ("$ps", profileStatus),
+            ("$r", removed ? 1L : null));
+
+    private T Write<T>(Func<IStoreSession, T> work) => Store.Store.Write(work);
+
+    private void Write(Action<IStoreSession> work) => Store.Store.Write(s =>
+    {
+        work(s);
+        return 0;
+    });
+
+    private T Read<T>(Func<IStoreSession, T> work) => Store.Store.Read(work);
+
+    private AdeToken Token(string name) => Store.AddToken(name).Token;
+
+    private static ProfileRow Row(Guid tokenId, string name, string settings = """{"UserAffinity":"WithUserAffinity"}""", string? uuid = null, string? hash = null)
+        => new(Guid.NewGuid(), tokenId, name, settings, uuid, hash, Created, Created.AddMinutes(5));
+
+    private ProfileRow Insert(Guid tokenId, string name)
+    {
+        var row = Row(tokenId, name);
+        Write(s => s.Profiles.Insert(row));
+        return row;
+    }
+
+    // ---- profile ---------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Insert_ThenGet_RoundTripsEveryColumn_AndTheSettingsTextUnchanged()
+    {
+        var token = Token("Contoso");
+        const string settings = """{"UserAffinity":"WithUserAffinity","Department":"IT +49 Zürich \"HQ\"","HiddenScreens":["Siri","Privacy"],"Platform":"iOS"}""";
+        var row = Row(token.Id, "Staff ü", settings, uuid: "ABCDEF0123456789", hash: "hash-1");
+
+        Write(s => s.Profiles.Insert(row));
+
+        Assert.Equal(row, Read(s => s.Profiles.Get(row.Id)));
+        var bare = Row(token.Id, "Bare");
+        Write(s => s.Profiles.Insert(bare));
+        Assert.Equal(bare, Read(s => s.Profiles.Get(bare.Id))); // null UUID and hash stay null
+        Assert.Null(Read(s => s.Profiles.Get(Guid.NewGuid())));
+    }
+
+    [Fact]
+    public void List_ShowsTokenNameAndScopeTags_OrdersByTokenThenProfile_AndFilters()
+    {
+        var b = Token("Beta");
+        var a = Token("Alpha");
+        Store.Tokens.SetToken(new SetTokenArgs("Alpha", ScopeTags: ["1", "7"]));
+        Store.Tokens.SetToken(new SetTokenArgs("Beta", ScopeTags: ["3"]));
+        var bz = Insert(b.Id, "Zeta");
+        var ba = Insert(b.Id, "Able");
+        var az = Insert(a.Id, "Zulu");
+
+        var all = Read(s => s.Profiles.List(new ProfileListQuery()));
+        Assert.Equal(new[] { az.Id, ba.Id, bz.Id }, all.Select(p => p.Profile.Id));
+        Assert.Equal(az, all[0].Profile);
+        Assert.Equal("Alpha", all[0].TokenName);
+        Assert.Equal(new[] { "1", "7" }, all[0].TokenScopeTags);
+        Assert.Equal("Beta", all[1].TokenName);
+        Assert.Equal(new[] { "3" }, all[1].TokenScopeTags);
+
+        Assert.Equal(new[] { ba.Id, bz.Id }, Read(s => s.Profiles.List(new ProfileListQuery(TokenId: b.Id))).Select(p => p.Profile.Id));
+        Assert.Equal(new[] { bz.Id }, Read(s => s.Profiles.List(new ProfileListQuery(Id: bz.Id))).Select(p => p.Profile.Id));
+        Assert.Empty(Read(s => s.Profiles.List(new ProfileListQuery(Id: Guid.NewGuid()))));
+    }
+
+    [Fact]
+    public void List_MarksDefaults_AndCountsHoldingDevicesOnlyWhenAsked()
+    {
+        var token = Token("Contoso");
+        var staff = Insert(token.Id, "Staff");
+        var kiosk = Insert(token.Id, "Kiosk");
+        Write(s => s.Profiles.SetDefault(token.Id, DevicePlatform.iOS, kiosk.Id));
+        AddDevice(token.Id, "S1", profileId: staff.Id);
+        AddDevice(token.Id, "S2", profileId: staff.Id, removed: true); // still refers to it until purged: counted
+        AddDevice(token.Id, "K1", profileId: kiosk.Id);
+        AddDevice(token.Id, "N1");
+
+        var counted = Read(s => s.Profiles.List(new ProfileListQuery())).ToDictionary(p => p.Profile.Name);
+        Assert.Equal((false, 2L), (counted["Staff"].IsDefault, counted["Staff"].DeviceCount));
+        Assert.Equal((true, 1L), (counted["Kiosk"].IsDefault, counted["Kiosk"].DeviceCount));
+
+        var uncounted = Read(s => s.Profiles.List(new ProfileListQuery(CountDevices: false)));
+        Assert.All(uncounted, p => Assert.Equal(0, p.DeviceCount));
+
+        Assert.Equal(new[] { kiosk.Id }, Read(s => s.Profiles.List(new ProfileListQuery(DefaultOnly: true))).Select(p => p.Profile.Id));
+    }
+
+    [Fact]
+    public void NameTaken_IgnoresCase_IsPerToken_AndCanExceptOneProfile()
+    {
+        var contoso = Token("Contoso");
+        var fabrikam = Token("Fabrikam");
+        var staff = Insert(contoso.Id, "Staff");
+
+        Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "Staff")));
+        Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "STAFF")));
+        Assert.False(Read(s => s.Profiles.NameTaken(contoso.Id, "Staff 2")));
+        Assert.False(Read(s => s.Profiles.NameTaken(fabrikam.Id, "Staff")));
+        Assert.False(Read(s => s.Profiles.NameTaken(contoso.Id, "staff", except: staff.Id)));
+        Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "staff", except: Guid.NewGuid())));
+    }
+
+    [Fact]
+    public void CountForToken_CountsOnlyThatTokensProfiles()
+    {
+        var contoso = Token("Contoso");
+        var fabrikam = Token("Fabrikam");
+        Insert(contoso.Id, "A");
+        Insert(contoso.Id, "B");
+        Insert(fabrikam.Id, "A");
+
+        Assert.Equal((2L, 1L, 0L), Read(s => (s.Profiles.CountForToken(contoso.Id), s.Profiles.CountForToken(fabrikam.Id), s.Profiles.CountForToken(Guid.NewGuid()))));
+    }
+
+    [Fact]
+    public void Update_ChangesNameSettingsAndModifiedTime_AndKeepsTheRest()
+    {
+        var token = Token("Contoso");
+        var row = Row(token.Id, "Staff", uuid: "U1", hash: "H1");
+        Write(s => s.Profiles.Insert(row));
+        var modified = Created.AddDays(1).AddMilliseconds(7);
+
+        Assert.True(Write(s => s.Profiles.Update(row.Id, "Staff iPads", """{"Department":"IT"}""", modified)));
+        Assert.False(Write(s => s.Profiles.Update(Guid.NewGuid(), "X", "{}", modified)));
+
+        Assert.Equal(row with { Name = "Staff iPads", Settings = """{"Department":"IT"}""", ModifiedAt = modified }, Read(s => s.Profiles.Get(row.Id)));
+    }
+
+    [Fact]
+    public void Delete_RemovesTheProfile_AndFreesItsName()
+    {
+        var token = Token("Contoso");
+        var row = Insert(token.Id, "Staff");
+
+        Assert.True(Write(s => s.Profiles.Delete(row.Id)));
+        Assert.False(Write(s => s.Profiles.Delete(row.Id)));
+
+        Assert.Null(Read(s => s.Profiles.Get(row.Id)));
+        Assert.False(Read(s => s.Profiles.NameTaken(token.Id, "Staff")));
+        Assert.Equal(0, Read(s => s.Profiles.CountForToken(token.Id)));
+    }
+
+    [Fact]
+    public void SetAppleDefinition_RecordsAndClearsWhatAppleHolds()
+    {
+        var token = Token("Contoso");
+        var row = Insert(token.Id, "Staff");
+
+        Write(s => s.Profiles.SetAppleDefinition(row.Id, "UUID-1", "hash-1"));
+        Assert.Equal(("UUID-1", "hash-1"), Read(s => s.Profiles.Get(row.Id)) is { } p ? (p.AppleProfileUuid, p.AppleDefinedHash) : default);
+
+        Write(s => s.Profiles.SetAppleDefinition(row.Id, "UUID-1", null));
+        Assert.Equal(("UUID-1", (string?)null), Read(s => s.Profiles.Get(row.Id)) is { } q ? (q.AppleProfileUuid, q.AppleDefinedHash) : default);
+
+        Write(s => s.Profiles.SetAppleDefinition(row.Id, null, null));
+        Assert.Equal(row, Read(s => s.Profiles.Get(row.Id)));
+    }
+
+    // ---- token_default_profile ---------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Defaults_ArePerTokenAndPlatform_ReplacedBySetDefault_AndClearedByPlatformOrAll()
+    {
+        var contoso = Token("Contoso");
+        var fabrikam = Token("Fabrikam");
+        var ios = Insert(contoso.Id, "iPads");
+        var ios2 = Insert(contoso.Id, "iPads 2");
+        var mac = Insert(contoso.Id, "Macs");
+        var other = Insert(fabrikam.Id, "iPads");
+
+        Write(s =>
+        {
+            s.Profiles.SetDefault(contoso.Id, DevicePlatform.iOS, ios.Id);
+            s.Profiles.SetDefault(contoso.Id, DevicePlatform.macOS, mac.Id);
+            s.Profiles.SetDefault(fabrikam.Id, DevicePlatform.iOS, other.Id);
+        });
+        Assert.Equal(new Dictionary<DevicePlatform, Guid> { [DevicePlatform.iOS] = ios.Id, [DevicePlatform.macOS] = mac.Id }, Read(s => s.Profiles.GetDefaults(contoso.Id)));
+        Assert.True(Read(s => s.Profiles.IsDefault(ios.Id)));
+
+        Write(s => s.Profiles.SetDefault(contoso.Id, DevicePlatform.iOS, ios2.Id)); // replaces, one default per platform
+        Assert.Equal(new Dictionary<DevicePlatform, Guid> { [DevicePlatform.iOS] = ios2.Id, [DevicePlatform.macOS] = mac.Id }, Read(s => s.Profiles.GetDefaults(contoso.Id)));
+        Assert.Equal((false, true), Read(s => (s.Profiles.IsDefault(ios.Id), s.Profiles.IsDefault(ios2.Id))));
+
+        Assert.Equal(1, Write(s => s.Profiles.ClearDefaults(contoso.Id, DevicePlatform.macOS)));
+        Assert.Equal(0, Write(s => s.Profiles.ClearDefaults(contoso.Id, DevicePlatform.tvOS)));
+        Assert.Equal(new[] { DevicePlatform.iOS }, Read(s => s.Profiles.GetDefaults(contoso.Id)).Keys);
+
+        Write(s => s.Profiles.SetDefault(contoso.Id, DevicePlatform.macOS, mac.Id));
+        Assert.Equal(2, Write(s => s.Profiles.ClearDefaults(contoso.Id)));
+        Assert.Empty(Read(s => s.Profiles.GetDefaults(contoso.Id)));
+        Assert.Equal(new[] { DevicePlatform.iOS }, Read(s => s.Profiles.GetDefaults(fabrikam.Id)).Keys); // another token's stays
+    }
+
+    [Fact]
+    public void MarkModified_SetsTheTokensModificationTime()
+    {
+        var token = Token("Contoso");
+        var at = Store.Now.AddHours(3).AddMilliseconds(5);
+
+        Assert.True(Write(s => s.Tokens.MarkModified(token.Id, at)));
+        Assert.False(Write(s => s.Tokens.MarkModified(Guid.NewGuid(), at)));
+
+        Assert.Equal(at, Store.Tokens.GetTokens(id: token.Id).Single().ModifiedAt);
+    }
+
+    // ---- device: assignment side -------------------------------------------------------------------------------------
+
+    [Fact]
+    public void GetAssignmentStates_ReturnsTheKnownDevicesOfTheBatchOnTheToken_WithTheirProfileFailureAndPlatform()
+    {
+        var token = Token("Contoso");
+        var other = Token("Fabrikam");
+        var staff = Insert(token.Id, "Staff");
+        AddDevice(token.Id, "A1", profileId: staff.Id);
+        AddDevice(token.Id, "A2", deviceFamily: "Mac", os: "OSX");
+        AddDevice(token.Id, "A3"); // not asked for
+        AddDevice(other.Id, "B1");
+        var failedAt = Created.AddMilliseconds(321);
+        Write(s => s.Devices.RecordAssignments(new AssignmentRecord(token.Id, staff.Id, "Staff", "U", failedAt,
+            [new AssignmentOutcome("FAILED", AssignmentEffect.Failed, ["A2"])])));
+
+        var states = Read(s => s.Devices.GetAssignmentStates(token.Id, ["A1", "A2", "B1", "NOPE"])).OrderBy(d => d.SerialNumber, StringComparer.Ordinal).ToList();
+
+        Assert.Equal(
+            new[] { new DeviceAssignmentState("A1", "Staff", null, "iPad", "iOS"), new DeviceAssignmentState("A2", null, failedAt, "Mac", "OSX") },
+            states);
+        Assert.Empty(Read(s => s.Devices.GetAssignmentStates(token.Id, [])));
+    }
+
+    [Fact]
+    public void RecordAssignments_RecordsTheAttemptOnEveryDevice_AndEachAnswersEffect()
+    {
+        var token = Token("Contoso");
+        var old = Insert(token.Id, "Old");
+        var staff = Insert(token.Id, "Staff");
+        foreach (var serial in new[] { "OK1", "OK2", "FAIL", "SLOW", "GONE" })
+        {
+            AddDevice(token.Id, serial, profileId: old.Id);
+        }
+
+        var earlier = Created.AddHours(-30);
+        Write(s => s.Devices.RecordAssignments(new AssignmentRecord(token.Id, old.Id, "Old", "U0", earlier,
+            [new AssignmentOutcome("FAILED", AssignmentEffect.Failed, ["OK2", "FAIL"])])));
+        var now = Created.AddMilliseconds(42);
+
+        Write(s => s.Devices.RecordAssignments(new AssignmentRecord(token.Id, staff.Id, "Staff", "UUID-STAFF", now,
+        [
+            new AssignmentOutcome("SUCCESS", AssignmentEffect.Assigned, ["OK1", "OK2", "UNKNOWN"]),
+            new AssignmentOutcome("FAILED", AssignmentEffect.Failed, ["FAIL"]),
+            new AssignmentOutcome("THROTTLED", AssignmentEffect.AttemptOnly, ["SLOW"]),
+            new AssignmentOutcome("NOT_ACCESSIBLE", AssignmentEffect.AttemptOnly, []),
+        ])));
+
+        var devices = Store.Engine.Devices.Get(new DeviceQuery(token.Id)).ToDictionary(d => d.SerialNumber);
+        Assert.Equal(5, devices.Count); // the unknown serial was skipped, not added
+        foreach (var (serial, result) in new[] { ("OK1", "SUCCESS"), ("OK2", "SUCCESS"), ("FAIL", "FAILED"), ("SLOW", "THROTTLED") })
+        {
+            Assert.Equal((now, "Staff", result), (devices[serial].LastAssignmentAt, devices[serial].LastAssignmentProfile, devices[serial].LastAssignmentResult));
+        }
+
+        Assert.Null(devices["GONE"].LastAssignmentAt);
+        Assert.Equal((staff.Id, AdeProfileStatus.Assigned, now), (devices["OK1"].ProfileId, devices["OK1"].ProfileStatus, devices["OK1"].ProfileAssignedAt));
+        Assert.Equal(old.Id, devices["FAIL"].ProfileId); // a failure keeps the profile the device had
+        Assert.Equal(old.Id, devices["SLOW"].ProfileId);
+
+        var states = Read(s => s.Devices.GetAssignmentStates(token.Id, ["OK1", "OK2", "FAIL", "SLOW"])).ToDictionary(d => d.SerialNumber);
+        Assert.Equal(("Staff", (DateTimeOffset?)null), (states["OK2"].ProfileName, states["OK2"].AssignFailedAt)); // success clears the failure
+        Assert.Equal(("Old", (DateTimeOffset?)now), (states["FAIL"].ProfileName, states["FAIL"].AssignFailedAt));
+        Assert.Equal(("Old", (DateTimeOffset?)null), (states["SLOW"].ProfileName, states["SLOW"].AssignFailedAt));
+    }
+
+    [Fact]
+    public void ProfileHolders_AreTheDevicesStillInAbm_PushedCountedApart_AndRemovedDevicesCanBeReleased()
+    {
+        var token = Token("Contoso");
+        var staff = Insert(token.Id, "Staff");
+        var other = Insert(token.Id, "Other");
+        AddDevice(token.Id, "H1", profileId: staff.Id, profileStatus: "assigned");
+        AddDevice(token.Id, "H2", profileId: staff.Id, profileStatus: "pushed");
+        AddDevice(token.Id, "R1", profileId: staff.Id, profileStatus: "pushed", removed: true);
+        AddDevice(token.Id, "O1", profileId: other.Id);
+
+        Assert.Equal(new[] { "H1", "H2" }, Read(s => s.Devices.GetProfileHolders(staff.Id)).Order(StringComparer.Ordinal));
+        Assert.Equal(new ProfileHolderCounts(2, 1), Read(s => s.Devices.CountProfileHolders(staff.Id)));
+        Assert.Equal(new ProfileHolderCounts(0, 0), Read(s => s.Devices.CountProfileHolders(Guid.NewGuid())));
+
+        Assert.Equal(1, Write(s => s.Devices.ReleaseProfileFromRemovedDevices(staff.Id)));
+        Assert.Equal(2L, Read(s => s.Profiles.List(new ProfileListQuery(Id: staff.Id))).Single().DeviceCount);
+        Assert.Equal(new ProfileHolderCounts(2, 1), Read(s => s.Devices.CountProfileHolders(staff.Id)));
+    }
+}
+
+public sealed class SqliteProfileTableContract : ProfileTableContract
+{
+    protected override TestStore CreateStore() => new();
+}
