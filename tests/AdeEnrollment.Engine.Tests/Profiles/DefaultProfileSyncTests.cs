@@ -149,4 +149,25 @@ public class DefaultProfileSyncTests
         var held = Assert.Single(f.Engine.Assignments.Assign("Staff", null, [s[2]]).ToList());
         Assert.Equal(AdeAssignmentStatus.Failed, held.Status);
     }
+
+    [Fact]
+    public void TheDefaultProfileIsWrittenWithItsPage_JournalledAfterTheArrival_WithApplesAnswerPerDevice()
+    {
+        using var f = WithDefault(4);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[1], "FAILED", count: 1);
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((4, 3), (result.Added, result.DefaultProfileAssigned));
+        var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToDictionary(d => d.SerialNumber);
+        foreach (var serial in s)
+        {
+            var failed = serial == s[1];
+            var events = f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, serial)).Select(e => (e.Kind, e.Detail)).ToList();
+            Assert.Equal([(AdeDeviceEventKind.Added, null), failed ? (AdeDeviceEventKind.AssignmentFailed, "Staff: FAILED") : (AdeDeviceEventKind.ProfileAssigned, "Staff: SUCCESS")], events);
+            Assert.Equal((failed ? "" : "Staff", "Staff", failed ? "FAILED" : "SUCCESS"),
+                (devices[serial].EnrollmentProfileName, devices[serial].LastAssignmentProfile, devices[serial].LastAssignmentResult));
+        }
+    }
 }
