@@ -96,36 +96,43 @@ public static class ErrorCatalog
         F("This command needs a part of the store that the {1} store '{0}' does not provide yet ({2}). Use a SQLite store (Connect-AdeStore -Path) for it. Nothing was changed.", location, provider, part),
         location);
 
-    public static AdeException StoreServerUnavailable(string location, string what, Exception? inner = null) => E(nameof(StoreUnavailable),
-        AdeErrorCategory.ResourceUnavailable,
-        F("The store '{0}' cannot be reached: {1} Check the server name and port, that the server is running and accepts connections from this computer (firewall, pg_hba.conf), and that the database exists. Nothing was changed.", location, what),
-        location, inner);
+    /// <summary>
+    /// The same error IDs as the SQLite store's failures, worded for a database server (no file to check, a lock held
+    /// by another host, a replica). Kept apart so each ID keeps one factory name in the catalogue above.
+    /// </summary>
+    public static class ServerStore
+    {
+        public static AdeException StoreUnavailable(string location, string what, Exception? inner = null) => E(nameof(StoreUnavailable),
+            AdeErrorCategory.ResourceUnavailable,
+            F("The store '{0}' cannot be reached: {1} Check the server name and port, that the server is running and accepts connections from this computer (firewall, pg_hba.conf), and that the database exists. Nothing was changed.", location, what),
+            location, inner);
+
+        public static AdeException StoreBusy(string location, string what, Exception? inner = null) => E(nameof(StoreBusy),
+            AdeErrorCategory.ResourceBusy,
+            F("The store '{0}' stayed locked by another writer for longer than the wait allows (PostgreSQL: {1}). Nothing was changed. Wait for the other session or host using this store to finish, then run the command again.", location, what),
+            location, inner);
+
+        public static AdeException StoreFull(string location, string what, Exception? inner = null) => E(nameof(StoreFull),
+            AdeErrorCategory.QuotaExceeded,
+            F("The server of the store '{0}' has no room (PostgreSQL: {1}). Nothing was changed. Ask the database administrator to free or add storage, then run the command again.", location, what),
+            location, inner);
+
+        public static AdeException StoreReadOnly(string location, string what, Exception? inner = null) => E(nameof(StoreReadOnly),
+            AdeErrorCategory.PermissionDenied,
+            F("The store '{0}' is read-only for this connection (PostgreSQL: {1}). Nothing was changed. Connect to the primary server (not a read replica), or give the role write access to the store's tables, then run the command again.", location, what),
+            location, inner);
+
+        public static AdeException StoreIoError(string location, string what, bool commitUnknown, Exception? inner = null) => E(nameof(StoreIoError),
+            AdeErrorCategory.WriteError,
+            commitUnknown
+                ? F("The connection to the store '{0}' failed while a change was being committed (PostgreSQL: {1}). The server may or may not have kept that change: check the result (for example with the matching Get- command), then run the command again if it is missing.", location, what)
+                : F("The store '{0}' could not be read or written (PostgreSQL: {1}). The last change was not committed. Check the server's state and log, then run the command again.", location, what),
+            location, inner);
+    }
 
     public static AdeException StoreAccessDenied(string location, string what, Exception? inner = null) => E(nameof(StoreAccessDenied),
         AdeErrorCategory.PermissionDenied,
         F("The server of the store '{0}' refused access: {1} Check the user name and password (-Credential, -Password or $env:PGPASSWORD) and that the role may connect to the database and use its schema (docs: about_AdeEnrollment, \"Shared store\"). Nothing was changed.", location, what),
-        location, inner);
-
-    public static AdeException StoreServerBusy(string location, string what, Exception? inner = null) => E(nameof(StoreBusy),
-        AdeErrorCategory.ResourceBusy,
-        F("The store '{0}' stayed locked by another writer for longer than the wait allows (PostgreSQL: {1}). Nothing was changed. Wait for the other session or host using this store to finish, then run the command again.", location, what),
-        location, inner);
-
-    public static AdeException StoreServerFull(string location, string what, Exception? inner = null) => E(nameof(StoreFull),
-        AdeErrorCategory.QuotaExceeded,
-        F("The server of the store '{0}' has no room (PostgreSQL: {1}). Nothing was changed. Ask the database administrator to free or add storage, then run the command again.", location, what),
-        location, inner);
-
-    public static AdeException StoreServerReadOnly(string location, string what, Exception? inner = null) => E(nameof(StoreReadOnly),
-        AdeErrorCategory.PermissionDenied,
-        F("The store '{0}' is read-only for this connection (PostgreSQL: {1}). Nothing was changed. Connect to the primary server (not a read replica), or give the role write access to the store's tables, then run the command again.", location, what),
-        location, inner);
-
-    public static AdeException StoreServerError(string location, string what, bool commitUnknown, Exception? inner = null) => E(nameof(StoreIoError),
-        AdeErrorCategory.WriteError,
-        commitUnknown
-            ? F("The connection to the store '{0}' failed while a change was being committed (PostgreSQL: {1}). The server may or may not have kept that change: check the result (for example with the matching Get- command), then run the command again if it is missing.", location, what)
-            : F("The store '{0}' could not be read or written (PostgreSQL: {1}). The last change was not committed. Check the server's state and log, then run the command again.", location, what),
         location, inner);
 
     public static AdeException OutputPathInvalid(string parameter, string path, string reason) => E(nameof(OutputPathInvalid),

@@ -27,7 +27,7 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
     public string? Path { get; set; }
 
     /// <summary>An Npgsql keyword string or a postgresql:// URI. A password in it is used but never shown.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ServerSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ServerSet, HelpMessage = "The PostgreSQL server store: an Npgsql keyword string (Host=…;Database=…) or a postgresql:// URI. Give the password with -Credential or -Password, not here.")]
     [ValidateNotNullOrEmpty]
     public string? ConnectionString { get; set; }
 

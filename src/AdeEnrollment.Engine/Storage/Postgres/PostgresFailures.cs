@@ -23,22 +23,22 @@ internal static class PostgresFailures
             {
                 _ when state.StartsWith("28", StringComparison.Ordinal) => ErrorCatalog.StoreAccessDenied(location, what, ex), // invalid authorization
                 "42501" => ErrorCatalog.StoreAccessDenied(location, what, ex),                                              // insufficient privilege
-                "3D000" => ErrorCatalog.StoreServerUnavailable(location, what, ex),                                         // database does not exist
-                "55P03" or "40001" or "40P01" => ErrorCatalog.StoreServerBusy(location, what, ex),                          // lock timeout, serialization, deadlock
-                "53100" or "54000" or "53200" => ErrorCatalog.StoreServerFull(location, what, ex),                          // disk full, out of memory, limits
-                "25006" => ErrorCatalog.StoreServerReadOnly(location, what, ex),                                            // read-only transaction (a standby)
+                "3D000" => ErrorCatalog.ServerStore.StoreUnavailable(location, what, ex),                                         // database does not exist
+                "55P03" or "40001" or "40P01" => ErrorCatalog.ServerStore.StoreBusy(location, what, ex),                          // lock timeout, serialization, deadlock
+                "53100" or "54000" or "53200" => ErrorCatalog.ServerStore.StoreFull(location, what, ex),                          // disk full, out of memory, limits
+                "25006" => ErrorCatalog.ServerStore.StoreReadOnly(location, what, ex),                                            // read-only transaction (a standby)
                 _ when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal) || state == "53300"
-                    => opening ? ErrorCatalog.StoreServerUnavailable(location, what, ex) : ErrorCatalog.StoreServerError(location, what, commitUnknown, ex),
-                _ => ErrorCatalog.StoreServerError(location, what, commitUnknown, ex),
+                    => opening ? ErrorCatalog.ServerStore.StoreUnavailable(location, what, ex) : ErrorCatalog.ServerStore.StoreIoError(location, what, commitUnknown, ex),
+                _ => ErrorCatalog.ServerStore.StoreIoError(location, what, commitUnknown, ex),
             };
         }
 
         if (opening && !commitUnknown)
         {
-            return ErrorCatalog.StoreServerUnavailable(location, what, ex);
+            return ErrorCatalog.ServerStore.StoreUnavailable(location, what, ex);
         }
 
-        return ErrorCatalog.StoreServerError(location, what, commitUnknown, ex);
+        return ErrorCatalog.ServerStore.StoreIoError(location, what, commitUnknown, ex);
     }
 
     /// <summary>
