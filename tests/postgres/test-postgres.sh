@@ -34,8 +34,24 @@ as_server_user() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A machine with only the .NET SDK has no PostgreSQL: install the distribution's package when we may (root, or sudo
+# without a password) and apt-get exists. Output goes to stderr: stdout is for the caller's eval.
+install_when_missing() {
+  find_bin initdb >/dev/null && return 0
+  command -v apt-get >/dev/null 2>&1 || return 0
+  local sudo=
+  if [ "$(id -u)" != 0 ]; then
+    sudo -n true 2>/dev/null || return 0
+    sudo="sudo -n"
+  fi
+  echo "test-postgres: installing the postgresql package (apt-get)" >&2
+  { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >&2 \
+    || echo "test-postgres: installing postgresql failed" >&2
+}
+
 start() {
   local initdb pg_ctl
+  install_when_missing
   initdb=$(find_bin initdb) || { echo "test-postgres: initdb not found. Install PostgreSQL (Debian: apt-get install -y postgresql)." >&2; exit 3; }
   pg_ctl=$(find_bin pg_ctl) || { echo "test-postgres: pg_ctl not found. Install PostgreSQL (Debian: apt-get install -y postgresql)." >&2; exit 3; }
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
