@@ -110,41 +110,9 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         }
     }
 
+    /// <summary>The stored state of the given serials: the sync's read (<see cref="GetForSync"/>) without the last op date.</summary>
     public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials)
-    {
-        var states = new Dictionary<string, DeviceStateRow>(serials.Count, StringComparer.Ordinal);
-        if (serials.Count == 0)
-        {
-            return states;
-        }
-
-        using var command = Command(
-            // CROSS JOIN keeps the serials as the outer loop: one primary-key probe per serial, never a scan.
-            """
-            SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family, d.profile_uuid,
-                   d.profile_status, d.device_assigned_by, d.profile_assign_time, d.profile_push_time, d.device_assigned_date,
-                   d.mdm_migration_deadline, d.is_replacement_device, d.removed_at
-            FROM json_each($s) j CROSS JOIN device d WHERE d.token_id = $t AND d.serial_number = j.value
-            """,
-            ("$s", JsonSerializer.Serialize(serials)), ("$t", tokenId.ToString()));
-        using var r = command.ExecuteReader();
-        int serial = r.GetOrdinal("serial_number"), model = r.GetOrdinal("model"), description = r.GetOrdinal("description"),
-            color = r.GetOrdinal("color"), assetTag = r.GetOrdinal("asset_tag"), os = r.GetOrdinal("os"), family = r.GetOrdinal("device_family"),
-            profileUuid = r.GetOrdinal("profile_uuid"), profileStatus = r.GetOrdinal("profile_status"), assignedBy = r.GetOrdinal("device_assigned_by"),
-            assignTime = r.GetOrdinal("profile_assign_time"), pushTime = r.GetOrdinal("profile_push_time"), assignedAt = r.GetOrdinal("device_assigned_date"),
-            deadline = r.GetOrdinal("mdm_migration_deadline"), replacement = r.GetOrdinal("is_replacement_device"), removedAt = r.GetOrdinal("removed_at");
-        while (r.Read())
-        {
-            var details = new DeviceDetailsRow(
-                r.GetString(serial), r.GetStringOrNull(model), r.GetStringOrNull(description), r.GetStringOrNull(color), r.GetStringOrNull(assetTag),
-                r.GetStringOrNull(os), r.GetStringOrNull(family), r.GetStringOrNull(profileUuid), r.GetStringOrNull(profileStatus),
-                Time(r.GetInt64OrNull(assignTime)), Time(r.GetInt64OrNull(pushTime)), Time(r.GetInt64OrNull(assignedAt)), r.GetStringOrNull(assignedBy),
-                Time(r.GetInt64OrNull(deadline)), r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null);
-            states[details.SerialNumber] = new DeviceStateRow(details, RemovedFromAbm: !r.IsDBNull(removedAt));
-        }
-
-        return states;
-    }
+        => GetForSync(tokenId, serials).ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 
     public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials)
     {
