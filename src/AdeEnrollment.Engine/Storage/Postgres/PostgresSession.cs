@@ -13,6 +13,7 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
     private ITokenTable? tokens;
     private ITokenRequestTable? tokenRequests;
     private IBusinessTable? business;
+    private IDeviceTable? devices;
 
     public ITokenTable Tokens => tokens ??= new PostgresTokenTable(connection, transaction);
 
@@ -20,7 +21,7 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
 
     public IProfileTable Profiles => throw Missing("profiles");
 
-    public IDeviceTable Devices => throw Missing("devices");
+    public IDeviceTable Devices => devices ??= new PostgresDeviceTable(connection, transaction, location);
 
     public IDeviceEventTable DeviceEvents => throw Missing("the device journal");
 
