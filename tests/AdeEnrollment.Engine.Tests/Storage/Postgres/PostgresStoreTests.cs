@@ -238,8 +238,8 @@ public sealed class PostgresStoreTests : IDisposable
     public void TablesWithoutAPostgresImplementation_AreACataloguedError()
     {
         var store = Open();
-        var ex = AdeAssert.Throws("StoreNotSupported", () => store.Read(s => s.Devices));
-        Assert.Contains("devices", ex.Message);
+        var ex = AdeAssert.Throws("StoreNotSupported", () => store.Read(s => s.Devices.Query(new DeviceFilter()).ToList()));
+        Assert.Contains("device queries", ex.Message);
         AdeAssert.Throws("StoreNotSupported", () => store.ReadSql(c => 0));
     }
 
