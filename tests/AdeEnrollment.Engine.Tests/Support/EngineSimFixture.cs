@@ -17,12 +17,15 @@ internal sealed class EngineSimFixture : IDisposable
 {
     public const string Server = "Contoso iPads";
 
-    public EngineSimFixture(int devices = 0, int seed = 7)
+    /// <param name="open">Opens the store (default: a key-file SQLite store in the temp folder).</param>
+    /// <param name="owner">Disposed with the fixture after the store is released (e.g. drops a PostgreSQL test schema).</param>
+    public EngineSimFixture(int devices = 0, int seed = 7, Func<TempDirectory, AdeStore>? open = null, IDisposable? owner = null)
     {
         Temp = new TempDirectory();
+        this.owner = owner;
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 4, 8, 0, 0, TimeSpan.Zero));
         Simulator = AdeSimulator.Start(seed: seed, time: Time);
-        Store = AdeStore.Open(Temp.File("sync.db"));
+        Store = open is null ? AdeStore.Open(Temp.File("sync.db")) : open(Temp);
         Engine = NewEngine(Host);
         var request = Engine.Tokens.NewRequest(true, null)!;
         Simulator.NewServer(Server, request.PublicKeyPem, out var p7m, "Contoso Ltd", "it@contoso.example");
@@ -35,6 +38,8 @@ internal sealed class EngineSimFixture : IDisposable
             Simulator.AddDevices(Server, devices);
         }
     }
+
+    private readonly IDisposable? owner;
 
     public TempDirectory Temp { get; }
 
@@ -79,6 +84,12 @@ internal sealed class EngineSimFixture : IDisposable
     public void Dispose()
     {
         Simulator.Dispose();
+        if (owner is not null)
+        {
+            Store.Release();
+            owner.Dispose();
+        }
+
         SqliteConnection.ClearAllPools();
         Temp.Dispose();
     }
