@@ -134,6 +134,26 @@ public class DeviceServiceProviderTests
         return f;
     }
 
+    /// <summary>
+    /// While PostgreSQL has no device journal, an action on it fails before Apple is asked (a released device cannot be
+    /// taken back). The lead replaces this test by adding PostgreSQL to <see cref="ActionProviders"/> when the journal is built.
+    /// </summary>
+    [Fact]
+    public void DeviceActions_OnAStoreWithoutTheJournal_FailBeforeAppleIsAsked()
+    {
+        using var f = Actions("PostgreSQL", 2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.ClearRequests();
+
+        AdeAssert.Throws("StoreNotSupported", () => f.Engine.DeviceActions.Release([new DeviceTarget(s[0])], null).ToList());
+        AdeAssert.Throws("StoreNotSupported", () => f.Engine.DeviceActions.ClearProfile([new DeviceTarget(s[1])], null).ToList());
+
+        Assert.Empty(f.Simulator.GetRequests("/devices/disown"));
+        Assert.Empty(f.Simulator.GetRequests("/profile/devices"));
+        Assert.Equal(2, f.Simulator.GetDevices(EngineSimFixture.Server).Count);
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal((AdeAbmState.Assigned, (DateTimeOffset?)null), (d.AbmState, d.ReleasedAt)));
+    }
+
     [Theory]
     [MemberData(nameof(ActionProviders))]
     public void DeviceActions_ClearRefreshRelease_ChangeTheStoreAsOnSqlite(string provider)
