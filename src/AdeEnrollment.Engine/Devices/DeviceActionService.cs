@@ -307,15 +307,7 @@ public sealed class DeviceActionService
             return map;
         }
 
-        var serials = wanted.Select(w => w.SerialNumber).Distinct(StringComparer.Ordinal).ToList();
-        var rows = store.Read(s =>
-        {
-            // Every action ends by writing the device journal: a store that cannot keep one fails here, before Apple
-            // is asked to change anything.
-            _ = s.DeviceEvents;
-            return s.Devices.Find(serials);
-        });
-        foreach (var row in rows)
+        foreach (var row in store.Read(s => s.Devices.Find(wanted.Select(w => w.SerialNumber).Distinct(StringComparer.Ordinal).ToList())))
         {
             if (!map.TryGetValue(row.SerialNumber, out var list)) map[row.SerialNumber] = list = [];
             list.Add(new Known(row.SerialNumber, row.TokenId, row.Token, row.Profile));

@@ -14,12 +14,6 @@ public class DeviceServiceProviderTests
 {
     public static TheoryData<string> Providers => ["SQLite", "PostgreSQL"];
 
-    /// <summary>
-    /// The device actions also write the device journal, which PostgreSQL does not have yet (StoreNotSupported):
-    /// add "PostgreSQL" here when it does.
-    /// </summary>
-    public static TheoryData<string> ActionProviders => ["SQLite"];
-
     private static readonly DateTimeOffset T0 = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     private const string InsertDevice =
@@ -105,27 +99,20 @@ public class DeviceServiceProviderTests
         Assert.Contains(store.Host.Warnings, w => w.Contains("C02AAA", StringComparison.Ordinal) && !w.Contains("C02GONE", StringComparison.Ordinal));
     }
 
-    /// <summary>The simulator's token, with its devices in the store as a sync would have left them (no profile).</summary>
-    private static EngineSimFixture Actions(string provider, int devices)
+    /// <summary>
+    /// The simulator's token, with its devices in the store as a sync would have left them (no profile); the store is
+    /// in <paramref name="postgres"/> when given (the caller disposes it after the fixture).
+    /// </summary>
+    private static EngineSimFixture Actions(TestPostgresSchema? postgres, int devices)
     {
-        EngineSimFixture f;
-        Action<string, (string, object?)[]> sql;
-        if (provider == "SQLite")
-        {
-            f = new EngineSimFixture(devices: devices);
-            sql = (text, p) =>
+        var f = new EngineSimFixture(devices: devices, postgres: postgres);
+        Action<string, (string, object?)[]> sql = postgres is not null
+            ? (text, p) => postgres.Execute(text, p)
+            : (text, p) =>
             {
                 using var c = f.Store.OpenConnection();
                 c.Execute(text, p);
             };
-        }
-        else
-        {
-            var schema = new TestPostgresSchema();
-            f = new EngineSimFixture(devices: devices, open: _ => schema.Open(), owner: schema);
-            sql = (text, p) => schema.Execute(text, p);
-        }
-
         foreach (var d in f.Simulator.GetDevices(EngineSimFixture.Server))
         {
             sql(InsertDevice, Device(f.Token.Id, d.SerialNumber, model: "stale", family: d.DeviceFamily));
@@ -134,31 +121,12 @@ public class DeviceServiceProviderTests
         return f;
     }
 
-    /// <summary>
-    /// While PostgreSQL has no device journal, an action on it fails before Apple is asked (a released device cannot be
-    /// taken back). The lead replaces this test by adding PostgreSQL to <see cref="ActionProviders"/> when the journal is built.
-    /// </summary>
-    [Fact]
-    public void DeviceActions_OnAStoreWithoutTheJournal_FailBeforeAppleIsAsked()
-    {
-        using var f = Actions("PostgreSQL", 2);
-        var s = f.AppleSerials().ToList();
-        f.Simulator.ClearRequests();
-
-        AdeAssert.Throws("StoreNotSupported", () => f.Engine.DeviceActions.Release([new DeviceTarget(s[0])], null).ToList());
-        AdeAssert.Throws("StoreNotSupported", () => f.Engine.DeviceActions.ClearProfile([new DeviceTarget(s[1])], null).ToList());
-
-        Assert.Empty(f.Simulator.GetRequests("/devices/disown"));
-        Assert.Empty(f.Simulator.GetRequests("/profile/devices"));
-        Assert.Equal(2, f.Simulator.GetDevices(EngineSimFixture.Server).Count);
-        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Equal((AdeAbmState.Assigned, (DateTimeOffset?)null), (d.AbmState, d.ReleasedAt)));
-    }
-
     [Theory]
-    [MemberData(nameof(ActionProviders))]
+    [MemberData(nameof(Providers))]
     public void DeviceActions_ClearRefreshRelease_ChangeTheStoreAsOnSqlite(string provider)
     {
-        using var f = Actions(provider, 3);
+        using var schema = provider == "PostgreSQL" ? new TestPostgresSchema() : null;
+        using var f = Actions(schema, 3);
         var s = f.AppleSerials().ToList();
         List<DeviceTarget> Targets(params string[] serials) => serials.Select(x => new DeviceTarget(x)).ToList();
         AdeDevice Stored(string serial) => f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, serial)).Single();

@@ -143,59 +143,9 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         }
     }
 
+    /// <summary>The stored state of the given serials: the sync's read (<see cref="GetForSync"/>) without the last op date.</summary>
     public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials)
-        => ReadStoredDevices(tokenId, serials).ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
-
-    /// <summary>
-    /// What the store holds for these serials of one token, with each device's last op date: the read behind
-    /// <see cref="States"/>, shaped as the sync's <c>GetForSync</c> wants it (serials the store does not know are left out).
-    /// </summary>
-    internal Dictionary<string, StoredSyncDevice> ReadStoredDevices(Guid tokenId, IReadOnlyCollection<string> serials)
-    {
-        var map = new Dictionary<string, StoredSyncDevice>(serials.Count, StringComparer.Ordinal);
-        if (serials.Count == 0)
-        {
-            return map;
-        }
-
-        using var command = connection.Command(transaction,
-            """
-            SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family, d.profile_uuid,
-                   d.profile_status, d.profile_assign_time, d.profile_push_time, d.device_assigned_date, d.device_assigned_by,
-                   d.mdm_migration_deadline, d.is_replacement_device, d.removed_at, d.last_op_date
-            FROM device d WHERE d.token_id = @t AND d.serial_number = ANY(@s)
-            """,
-            ("t", tokenId.ToString()), ("s", serials.ToArray()));
-        using var r = command.ExecuteReader();
-        int serial = r.GetOrdinal("serial_number"), model = r.GetOrdinal("model"), description = r.GetOrdinal("description"), color = r.GetOrdinal("color"),
-            asset = r.GetOrdinal("asset_tag"), os = r.GetOrdinal("os"), family = r.GetOrdinal("device_family"), uuid = r.GetOrdinal("profile_uuid"),
-            status = r.GetOrdinal("profile_status"), assignTime = r.GetOrdinal("profile_assign_time"), pushTime = r.GetOrdinal("profile_push_time"),
-            assignedAt = r.GetOrdinal("device_assigned_date"), assignedBy = r.GetOrdinal("device_assigned_by"),
-            deadline = r.GetOrdinal("mdm_migration_deadline"), replacement = r.GetOrdinal("is_replacement_device"),
-            removed = r.GetOrdinal("removed_at"), lastOp = r.GetOrdinal("last_op_date");
-        while (r.Read())
-        {
-            var details = new DeviceDetailsRow(
-                r.GetString(serial),
-                r.GetStringOrNull(model),
-                r.GetStringOrNull(description),
-                r.GetStringOrNull(color),
-                r.GetStringOrNull(asset),
-                r.GetStringOrNull(os),
-                r.GetStringOrNull(family),
-                r.GetStringOrNull(uuid),
-                r.GetStringOrNull(status),
-                Time(r.GetInt64OrNull(assignTime)),
-                Time(r.GetInt64OrNull(pushTime)),
-                Time(r.GetInt64OrNull(assignedAt)),
-                r.GetStringOrNull(assignedBy),
-                Time(r.GetInt64OrNull(deadline)),
-                r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null);
-            map[details.SerialNumber] = new StoredSyncDevice(new DeviceStateRow(details, !r.IsDBNull(removed)), Time(r.GetInt64OrNull(lastOp)));
-        }
-
-        return map;
-    }
+        => GetForSync(tokenId, serials).ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 
     public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials)
     {
