@@ -14,12 +14,13 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
     private ITokenRequestTable? tokenRequests;
     private IBusinessTable? business;
     private IDeviceTable? devices;
+    private IProfileTable? profiles;
 
     public ITokenTable Tokens => tokens ??= new PostgresTokenTable(connection, transaction);
 
     public ITokenRequestTable TokenRequests => tokenRequests ??= new PostgresTokenRequestTable(connection, transaction);
 
-    public IProfileTable Profiles => throw Missing("profiles");
+    public IProfileTable Profiles => profiles ??= new PostgresProfileTable(connection, transaction);
 
     public IDeviceTable Devices => devices ??= new PostgresDeviceTable(connection, transaction, location);
 
