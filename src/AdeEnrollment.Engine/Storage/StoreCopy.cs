@@ -49,7 +49,7 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
     internal static IReadOnlyList<string> TableNames => Tables.Select(t => t.Name).ToArray();
 
     /// <summary>Tests only: changes a row after its checksum was taken and before it is written, to prove verification.</summary>
-    internal Action<string, object?[]>? BeforeInsert { get; init; }
+    internal Action<string, IReadOnlyList<string>, object?[]>? BeforeInsert { get; init; }
 
     /// <summary>A table as both stores will see it: columns sorted by name (the checksum's order) and the sort key.</summary>
     private sealed record Plan(TableSpec Spec, StoreColumn[] Columns, StoreColumn[] OrderBy, (int Index, int Id, SecretColumn Secret)[] Secrets);
@@ -217,7 +217,7 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
                     }
                 }
 
-                BeforeInsert?.Invoke(plan.Spec.Name, row);
+                BeforeInsert?.Invoke(plan.Spec.Name, plan.Columns.Select(c => c.Name).ToArray(), row);
                 yield return row;
             }
         }
