@@ -1,11 +1,9 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
-using AdeEnrollment.Engine.Tokens;
 
 namespace AdeEnrollment.Engine.Storage;
 
@@ -31,15 +29,15 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
     private static readonly TableSpec[] Tables =
     [
         new("meta", ["key"]),
-        new("token_request", ["id"], new SecretColumn("private_key", TokenService.PrivateKeyPurpose)),
-        new("token", ["id"], new SecretColumn("credentials", TokenService.CredentialsPurpose)),
+        new("token_request", ["id"], new SecretColumn("private_key", SecretPurposes.TokenRequestPrivateKey)),
+        new("token", ["id"], new SecretColumn("credentials", SecretPurposes.TokenCredentials)),
         new("profile", ["id"]),
         new("token_default_profile", ["token_id", "platform"]),
         new("device", ["token_id", "serial_number"]),
         new("device_event", ["id"]),
         new("sync_state", ["token_id"]),
         new("sync_history", ["id"]),
-        new("business_account", ["id"], new SecretColumn("private_key", BusinessAccountService.KeyPurpose)),
+        new("business_account", ["id"], new SecretColumn("private_key", SecretPurposes.BusinessAccountPrivateKey)),
         new("business_activity", ["id"]),
         new("business_request", []),
         new("business_device_server", ["run_id", "serial_number"]),
