@@ -280,12 +280,13 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
     private sealed class TableHash : IDisposable
     {
         private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly Plan plan;
+        private readonly int[] secretOf;
         private readonly byte[] number = new byte[8];
 
         public TableHash(Plan plan)
         {
-            this.plan = plan;
+            // For each column, the index of its entry in plan.Secrets, or -1.
+            secretOf = plan.Columns.Select((_, i) => Array.FindIndex(plan.Secrets, s => s.Index == i)).ToArray();
             Text(plan.Spec.Name);
             foreach (var column in plan.Columns)
             {
@@ -297,7 +298,7 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
         {
             for (var i = 0; i < row.Length; i++)
             {
-                var secret = Array.FindIndex(plan.Secrets, s => s.Index == i);
+                var secret = secretOf[i];
                 var value = secret >= 0 && plaintexts[secret] is { } plaintext ? plaintext : row[i];
                 switch (value)
                 {
