@@ -132,7 +132,7 @@ Describe 'Copy-AdeStore (PostgreSQL)' {
 
         Connect-AdeStore -ConnectionString $pgConnection -Password $pgPassword -Key $destKey
         Get-ShownTokens | Should -Be $shown.Tokens
-        (Get-AdeStore).ProfileCount | Should -Be 2
+        Get-ShownProfiles | Should -Be $shown.Profiles
 
         $back = Copy-AdeStore -DestinationPath (Join-Path $folder 'back.db')
         ($back | ForEach-Object { "$($_.Table)=$($_.Rows)/$($_.Checksum)" }) -join ';' |
