@@ -12,6 +12,7 @@
     FunctionsToExport    = @()
     CmdletsToExport      = @(
         'Connect-AdeStore'
+        'Copy-AdeStore'
         'Disconnect-AdeStore'
         'Get-AdeStore'
         'Set-AdeStore'

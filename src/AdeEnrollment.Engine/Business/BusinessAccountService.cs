@@ -224,5 +224,5 @@ public sealed partial class BusinessAccountService
         }
     }
 
-    private static string KeyPurpose(Guid id) => $"business_account:{id}:private_key";
+    internal static string KeyPurpose(Guid id) => SecretPurposes.BusinessAccountPrivateKey(id);
 }

@@ -135,6 +135,34 @@ public static class ErrorCatalog
         F("The server of the store '{0}' refused access: {1} Check the user name and password (-Credential, -Password or $env:PGPASSWORD) and that the role may connect to the database and use its schema (docs: about_AdeEnrollment, \"Shared store\"). Nothing was changed.", location, what),
         location, inner);
 
+    // ---- store copy (Copy-AdeStore) -------------------------------------------------------------------------------
+    public static AdeException StoreCopySameStore(string location) => E(nameof(StoreCopySameStore),
+        AdeErrorCategory.InvalidArgument,
+        F("Copy-AdeStore was given the connected store '{0}' as its destination. Give a new SQLite file (-DestinationPath) or an empty PostgreSQL database or schema (-DestinationConnectionString). Nothing was changed.", location),
+        location);
+
+    public static AdeException StoreCopyDestinationNotEmpty(string location, string table) => E(nameof(StoreCopyDestinationNotEmpty),
+        AdeErrorCategory.ResourceExists,
+        F("The destination store '{0}' is not empty: its table {1} holds rows. Copy-AdeStore only fills an empty store, so that nothing is merged or overwritten. Give a new SQLite file, or an empty PostgreSQL database or schema. The destination was left unchanged.", location, table),
+        location);
+
+    public static AdeException StoreCopySchemaMismatch(string location, int found, int expected, bool isSource) => E(nameof(StoreCopySchemaMismatch),
+        AdeErrorCategory.InvalidData,
+        isSource
+            ? F("The store '{0}' has schema version {1}, older than this version of AdeEnrollment ({2}). Open it once with Connect-AdeStore (that migrates it), then copy it. Nothing was changed.", location, found, expected)
+            : F("The destination store '{0}' has schema version {1}, but the copy needs version {2}. Update the AdeEnrollment module, or give another destination. Nothing was changed.", location, found, expected),
+        location);
+
+    public static AdeException StoreCopyUnknownTable(string location, string table) => E(nameof(StoreCopyUnknownTable),
+        AdeErrorCategory.InvalidData,
+        F("The store '{0}' holds a table '{1}' that this version of AdeEnrollment does not copy (a newer module's or another application's). Copy the store with the module version that created it. Nothing was changed.", location, table),
+        location);
+
+    public static AdeException StoreCopyVerificationFailed(string location, string table, string what) => E(nameof(StoreCopyVerificationFailed),
+        AdeErrorCategory.InvalidResult,
+        F("The copy into '{0}' did not read back as written: table {1} {2}. The copy was rolled back, so the destination holds no copied rows. Run Copy-AdeStore again; if it fails again, check the destination server's or disk's health.", location, table, what),
+        location);
+
     public static AdeException OutputPathInvalid(string parameter, string path, string reason) => E(nameof(OutputPathInvalid),
         AdeErrorCategory.InvalidArgument,
         F("-{0} '{1}' cannot be written: {2} Nothing was changed.", parameter, path, reason),

@@ -230,6 +230,9 @@ public sealed class AdeStore
         return key;
     }
 
+    /// <summary>The meta keys that describe a store's own key protection and birth: each store has its own (a copy keeps them).</summary>
+    internal static readonly IReadOnlySet<string> OwnMetaKeys = new HashSet<string>(StringComparer.Ordinal) { "key_protection", "kdf_salt", "key_check", "created_at" };
+
     /// <summary>Records the key protection of a new store (inside its first migration's transaction).</summary>
     private void InitialiseKey(IMetaTable meta, StoreKeyProtection requested)
     {

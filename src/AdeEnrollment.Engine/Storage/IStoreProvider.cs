@@ -38,6 +38,19 @@ internal interface IStoreProvider
     /// <summary>A streamed query; the connection stays open while the caller enumerates.</summary>
     IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query);
 
+    /// <summary>
+    /// Store copy only: <paramref name="work"/> reads raw rows of every table in one consistent snapshot (other writers
+    /// may go on meanwhile). Failures of this store are catalogued as they happen, also while rows are enumerated.
+    /// </summary>
+    T ReadRows<T>(Func<IStoreRows, T> work);
+
+    /// <summary>
+    /// Store copy only: one write transaction (writers serialised as in <see cref="Write{T}"/>) in which
+    /// <paramref name="work"/> inserts rows in bulk and reads them back; committed when it returns, rolled back when it
+    /// throws. Not retried: <paramref name="work"/> reads another store while it runs.
+    /// </summary>
+    T WriteRows<T>(Func<IStoreRowWriter, T> work);
+
     /// <summary>Releases pooled connections.</summary>
     void Release();
 }

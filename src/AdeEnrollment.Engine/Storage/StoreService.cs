@@ -1,4 +1,5 @@
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Storage;
@@ -42,6 +43,19 @@ public sealed class StoreService
             JournalRetentionDays = JournalRetention.Days(s.Meta.Get(JournalRetention.SettingKey)),
         };
     });
+
+    /// <summary>
+    /// Copy-AdeStore: copies every row of this store into <paramref name="destination"/>, an empty store opened with
+    /// its own key protection (any provider), re-encrypting the secrets for it and verifying each table's row count
+    /// and checksum before the copy commits. Refuses a destination that holds rows; leaves it without copied rows on
+    /// any failure. Reports progress per table to <paramref name="host"/>.
+    /// </summary>
+    public IReadOnlyList<AdeStoreCopyTable> CopyTo(AdeStore destination, IAdeHost host)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(host);
+        return new StoreCopy(store, destination, host).Run();
+    }
 
     public const int MinJournalRetentionDays = JournalRetention.MinDays;
     public const int MaxJournalRetentionDays = JournalRetention.MaxDays;

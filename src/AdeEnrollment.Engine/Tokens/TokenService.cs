@@ -515,9 +515,9 @@ public sealed class TokenService
         }
     }
 
-    private static string CredentialsPurpose(Guid tokenId) => $"token:{tokenId}:credentials";
+    internal static string CredentialsPurpose(Guid tokenId) => SecretPurposes.TokenCredentials(tokenId);
 
-    private static string PrivateKeyPurpose(Guid requestId) => $"token_request:{requestId}:private_key";
+    internal static string PrivateKeyPurpose(Guid requestId) => SecretPurposes.TokenRequestPrivateKey(requestId);
 
     private static string ConsumerKeyHash(string consumerKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(consumerKey)));
 

@@ -83,7 +83,8 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
         }
     }
 
-    private static byte[] ToUtf8(SecureString secure)
+    /// <summary>A SecureString as UTF-8 bytes (the caller clears them); the managed chars are cleared here.</summary>
+    internal static byte[] ToUtf8(SecureString secure)
     {
         var pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
         try

@@ -166,6 +166,55 @@ internal sealed class PostgresProvider : IStoreProvider
         IEnumerator<T> Enumerate(NpgsqlConnection open) => query(new PostgresSession(open, null)).GetEnumerator();
     }
 
+    public T ReadRows<T>(Func<IStoreRows, T> work) => Once(() =>
+    {
+        using var c = Open();
+        using var transaction = c.BeginTransaction(IsolationLevel.RepeatableRead);
+        var result = work(new PostgresRows(c, transaction, connection));
+        transaction.Commit();
+        return result;
+    });
+
+    public T WriteRows<T>(Func<IStoreRowWriter, T> work) => Once(() =>
+    {
+        using var c = Open();
+        using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
+        using (var command = new NpgsqlCommand(TakeWriteLock, c, transaction))
+        {
+            command.ExecuteNonQuery();
+        }
+
+        ConnectionHook?.Invoke(c);
+        var result = work(new PostgresRows(c, transaction, connection));
+        try
+        {
+            transaction.Commit();
+        }
+        catch (Exception ex) when (ex is NpgsqlException)
+        {
+            throw new CommitFailed(ex);
+        }
+
+        return result;
+    });
+
+    /// <summary>A unit of work run once (it reads another store meanwhile): failures catalogued, never retried.</summary>
+    private T Once<T>(Func<T> unit)
+    {
+        try
+        {
+            return unit();
+        }
+        catch (CommitFailed ex)
+        {
+            throw PostgresFailures.Map(connection, ex.InnerException!, opening: false, commitUnknown: true);
+        }
+        catch (Exception ex) when (ex is NpgsqlException)
+        {
+            throw PostgresFailures.Map(connection, ex, opening: false);
+        }
+    }
+
     private NpgsqlConnection OpenOnce() => Run(Open, opening: true);
 
     public void Migrate(Action<IMetaTable> initialise) => Run(() =>

@@ -144,6 +144,25 @@ internal sealed class SqliteProvider : IStoreProvider
         }
     }
 
+    public T ReadRows<T>(Func<IStoreRows, T> work)
+    {
+        try
+        {
+            using var connection = OpenConnection();
+            // A deferred transaction: its first read fixes the snapshot every later read of the copy sees (WAL).
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var result = work(new SqliteRows(connection, transaction, Location));
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            throw StoreFailures.Map(Location, ex, opening: false);
+        }
+    }
+
+    public T WriteRows<T>(Func<IStoreRowWriter, T> work) => WriteSql((c, t) => work(new SqliteRows(c, t, Location)));
+
     /// <summary>
     /// Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE): all of it or none of it. Every SQLite
     /// failure (locked past the busy timeout, disk full, read-only, I/O) becomes a catalogued error here.
