@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Model;
@@ -27,6 +28,9 @@ public abstract class ProfileProviderTests : IDisposable
 
     /// <summary>Marks the device removed from ABM.</summary>
     protected abstract void MarkRemoved(Guid tokenId, string serial);
+
+    /// <summary>A fresh PostgreSQL schema for a simulator fixture's store; null: a SQLite file.</summary>
+    protected abstract TestPostgresSchema? NewSchema();
 
     protected TestStore Store => store ??= CreateStore();
 
@@ -127,6 +131,26 @@ public abstract class ProfileProviderTests : IDisposable
     }
 
     [Fact]
+    public void AssigningThroughTheEngine_GivesEveryDeviceTheProfile_JournalsEachOnce_AndKeepsTheProfileInUse()
+    {
+        using var schema = NewSchema();
+        using var f = new EngineSimFixture(devices: 1200, postgres: schema);
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        var serials = f.AppleSerials().ToList();
+
+        var results = f.Engine.Assignments.Assign("Staff", null, serials).ToList(); // two requests: 1000 + 200
+
+        Assert.Equal(1200, results.Count(r => r.Status == AdeAssignmentStatus.Success));
+        Assert.Equal(1200, f.Engine.Profiles.Resolve("Staff").DeviceCount);
+        var journal = f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, Kinds: [AdeDeviceEventKind.ProfileAssigned])).ToList();
+        Assert.Equal(serials, journal.Select(e => e.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.All(journal, e => Assert.Equal("Staff: SUCCESS", e.Detail));
+        var ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => f.Engine.Profiles.Remove("Staff", null));
+        Assert.Contains("assigned to 1,200 devices", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The1001stProfileOfAToken_IsProfileLimitReached()
     {
         var token = Store.AddToken("Contoso").Token;
@@ -151,6 +175,8 @@ public sealed class SqliteProfileProviderTests : ProfileProviderTests
 {
     protected override TestStore CreateStore() => new();
 
+    protected override TestPostgresSchema? NewSchema() => null;
+
     protected override void AddDevice(Guid tokenId, string serial)
         => Store.Execute("INSERT INTO device (token_id, serial_number, device_family, os, updated_at) VALUES ($t, $s, 'iPad', 'iOS', 0)",
             ("$t", tokenId.ToString()), ("$s", serial));
@@ -164,6 +190,8 @@ public sealed class PostgresProfileProviderTests : ProfileProviderTests
     private TestPostgresSchema? schema;
 
     protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
+
+    protected override TestPostgresSchema? NewSchema() => new();
 
     private TestPostgresSchema Schema
     {
