@@ -174,20 +174,20 @@ public abstract class ProfileTableContract : IDisposable
     public void Names_AreUniquePerTokenWithoutRegardToCase_AndTheListOrdersThemWithoutRegardToCase()
     {
         var contoso = Token("contoso");
-        var beta = Token("Beta");
+        var delta = Token("Delta");
         var staff = Insert(contoso.Id, "Staff");
 
         Assert.ThrowsAny<Exception>(() => Write(s => s.Profiles.Insert(Row(contoso.Id, "STAFF"))));
         Assert.Equal(1, Read(s => s.Profiles.CountForToken(contoso.Id))); // the refused insert left nothing
-        var other = Insert(beta.Id, "staff"); // another token may use the name
+        var other = Insert(delta.Id, "staff"); // another token may use the name
         var zeta = Insert(contoso.Id, "Zeta");
         var able = Insert(contoso.Id, "able");
         var second = Insert(contoso.Id, "Second");
         Assert.ThrowsAny<Exception>(() => Write(s => s.Profiles.Update(second.Id, "sTaFf", "{}", Created)));
         Assert.Equal("Second", Read(s => s.Profiles.Get(second.Id))!.Name);
 
-        // Tokens "Beta" < "contoso" and profiles "able" < "Second" < "Staff" < "Zeta" whatever the case.
-        Assert.Equal(new[] { other.Id, able.Id, second.Id, staff.Id, zeta.Id }, Read(s => s.Profiles.List(new ProfileListQuery())).Select(p => p.Profile.Id));
+        // Tokens "contoso" < "Delta" and profiles "able" < "Second" < "Staff" < "Zeta" whatever the case.
+        Assert.Equal(new[] { able.Id, second.Id, staff.Id, zeta.Id, other.Id }, Read(s => s.Profiles.List(new ProfileListQuery())).Select(p => p.Profile.Id));
     }
 
     [Fact]
