@@ -276,9 +276,10 @@ public sealed class SyncService
                     cursor = FullFetch(client, null, historyId);
                 }
 
+                PreparedPage last;
                 try
                 {
-                    Delta(client, cursor!);
+                    last = Delta(client, cursor!);
                 }
                 catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.AppleCursorExpired) or nameof(ErrorCatalog.AppleCursorInvalid))
                 {
@@ -286,10 +287,10 @@ public sealed class SyncService
                     kind = AdeSyncKind.Full;
                     trigger = AdeSyncTrigger.CursorExpired; // Apple's cursor rule, not a failed sync
                     cursor = FullFetch(client, null, historyId);
-                    Delta(client, cursor);
+                    last = Delta(client, cursor);
                 }
 
-                return Finish(trigger);
+                return Finish(trigger, last);
             }
             catch (Exception ex)
             {
@@ -383,20 +384,31 @@ public sealed class SyncService
             }
         }
 
-        private void Delta(AppleClient client, string cursor)
+        /// <summary>
+        /// Pages through POST /devices/sync. Every page but the last is committed as it comes; the last one (for a token
+        /// of a few hundred devices, the only one) is returned prepared and written by <see cref="Finish"/> in the same
+        /// transaction as the end of the run: a small sync costs one transaction less, and the page is still stored
+        /// together with its cursor, under the lease check, before the run counts as succeeded.
+        /// </summary>
+        private PreparedPage Delta(AppleClient client, string cursor)
         {
             while (true)
             {
                 var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
                 var next = page.Cursor ?? cursor;
-                Commit(page.Devices ?? [], next, SyncCursorKind.Sync, historyId, fullDone: false);
-                cursor = next;
+                var prepared = Prepare(page.Devices ?? [], next, SyncCursorKind.Sync, historyId, fullDone: false);
                 if (!page.MoreToFollow)
                 {
-                    return;
+                    return prepared;
                 }
+
+                Commit(prepared);
+                cursor = next;
             }
         }
+
+        /// <summary>A page asked of Apple, reduced and with the answers to its default-profile requests, ready to be written.</summary>
+        private sealed record PreparedPage(SyncPage Page, int Received, List<AssignmentService.AssignmentAnswer>? Answers, string Cursor, SyncCursorKind CursorKind, long SyncId, bool FullDone);
 
         /// <summary>
         /// One transaction: the page's devices, the cursor it came with, and a check that the lease is still ours. Devices
@@ -404,6 +416,16 @@ public sealed class SyncService
         /// Apple's answers: each device is written once, and a device holds a profile in the store only once Apple took it.
         /// </summary>
         private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
+            => Commit(Prepare(devices, cursor, cursorKind, syncId, fullDone));
+
+        private void Commit(PreparedPage prepared)
+        {
+            var now = owner.time.GetUtcNow();
+            Account(prepared, owner.store.Write(s => WritePage(s, prepared, now)));
+        }
+
+        /// <summary>Everything of a page that happens before its transaction: the page bound, and the default-profile requests.</summary>
+        private PreparedPage Prepare(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
         {
             received += devices.Count;
             if (pages >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
@@ -413,30 +435,36 @@ public sealed class SyncService
 
             var page = SyncPage.Latest(devices);
             var answers = defaultProfiles.Count == 0 ? null : AttemptDefaults(page);
-            var now = owner.time.GetUtcNow();
-            var written = owner.store.Write(s =>
+            return new PreparedPage(page, devices.Count, answers, cursor, cursorKind, syncId, fullDone);
+        }
+
+        /// <summary>The page's writes, inside the caller's transaction (touches nothing outside the session: it may be run again).</summary>
+        private PagePlan WritePage(IStoreSession s, PreparedPage p, DateTimeOffset now)
+        {
+            var plan = SyncPage.Plan(p.Page, s.Devices.GetForSync(token.Id, p.Page.Serials), p.Answers, now);
+            s.Devices.WriteSyncPage(token.Id, p.SyncId, now, plan.Upserts, plan.Removals);
+            if (p.FullDone)
             {
-                var plan = SyncPage.Plan(page, s.Devices.GetForSync(token.Id, page.Serials), answers, now);
-                s.Devices.WriteSyncPage(token.Id, syncId, now, plan.Upserts, plan.Removals);
-                if (fullDone)
+                foreach (var serial in s.Devices.MarkUnseenRemoved(token.Id, p.SyncId, now, now + DeviceRepository.PurgeDelay))
                 {
-                    foreach (var serial in s.Devices.MarkUnseenRemoved(token.Id, syncId, now, now + DeviceRepository.PurgeDelay))
-                    {
-                        plan.Removed++;
-                        plan.Events.Add(new NewDeviceEventRow(serial, AdeDeviceEventKind.DeletedFromAbm));
-                    }
+                    plan.Removed++;
+                    plan.Events.Add(new NewDeviceEventRow(serial, AdeDeviceEventKind.DeletedFromAbm));
                 }
+            }
 
-                s.DeviceEvents.Append(token.Id, now, plan.Events);
-                if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(cursor, cursorKind, cursorKind == SyncCursorKind.Fetch ? syncId : null), fullDone ? startedAt : null))
-                {
-                    // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
-                    throw ErrorCatalog.SyncLeaseLost(token.Name);
-                }
+            s.DeviceEvents.Append(token.Id, now, plan.Events);
+            if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(p.Cursor, p.CursorKind, p.CursorKind == SyncCursorKind.Fetch ? p.SyncId : null), p.FullDone ? startedAt : null))
+            {
+                // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
+                throw ErrorCatalog.SyncLeaseLost(token.Name);
+            }
 
-                return plan;
-            });
+            return plan;
+        }
 
+        /// <summary>Counts a committed page.</summary>
+        private void Account(PreparedPage prepared, PagePlan written)
+        {
             // Devices of a platform without a default (or of unknown platform) stay unassigned and are counted per platform.
             foreach (var (platform, count) in written.WithoutProfile)
             {
@@ -453,7 +481,7 @@ public sealed class SyncService
             modified += written.Modified;
             removed += written.Removed;
             defaultAssigned += written.DefaultAssigned;
-            Host.WriteVerbose($"Page {pages}: {devices.Count} devices from Apple; {written.Added} added, {written.Modified} modified, {written.Removed} removed.");
+            Host.WriteVerbose($"Page {pages}: {prepared.Received} devices from Apple; {written.Added} added, {written.Modified} modified, {written.Removed} removed.");
             Host.WriteProgress(new AdeProgress(1, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
         }
 
@@ -512,21 +540,29 @@ public sealed class SyncService
             return answers;
         }
 
-        private AdeSyncResult Finish(AdeSyncTrigger trigger)
+        /// <summary>
+        /// Ends a run in one transaction: the last page of the delta with its cursor, the purge of devices due, the
+        /// journal's retention, the history row, the lease released, and the counts and state the result reports.
+        /// </summary>
+        private AdeSyncResult Finish(AdeSyncTrigger trigger, PreparedPage last)
         {
             var now = owner.time.GetUtcNow();
-            var counted = owner.store.Write(s =>
+            var (written, purgedCount, counted, finalState) = owner.store.Write(s =>
             {
+                var plan = WritePage(s, last, now);
                 var purgedSerials = s.Devices.PurgeDue(token.Id, now);
-                purged = purgedSerials.Count;
                 s.DeviceEvents.Append(token.Id, now, [.. purgedSerials.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Purged))]);
                 DeviceJournal.Prune(s, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
                 s.Tokens.SetTermsNotSignedAt(token.Id, null);
-                s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added, modified, removed, purged, defaultAssigned, pages, null, null));
+                // The run's totals with the last page's (the run's own counters move only once the transaction committed).
+                s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added + plan.Added, modified + plan.Modified,
+                    removed + plan.Removed, purgedSerials.Count, defaultAssigned + plan.DefaultAssigned, pages + 1, null, null));
                 s.Sync.ReleaseLease(token.Id, lease, now);
-                return s.Devices.CountForSync(token.Id);
+                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), s.Sync.GetState(token.Id)!);
             });
 
+            Account(last, written);
+            purged = purgedCount;
             if (counted.InAbm > MaxDevicesPerToken)
             {
                 Host.WriteWarning($"Token '{token.Name}' now has {counted.InAbm:N0} devices assigned in ABM, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
@@ -542,7 +578,7 @@ public sealed class SyncService
                 Host.WriteVerbose($"Purged {purged} devices removed from ABM more than 45 days ago.");
             }
 
-            var state = HistoryOf(owner.store.Read(s => s.Sync.GetState(token.Id)!));
+            var state = HistoryOf(finalState);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(state, now);
             var nextAutomatic = SyncPolicy.NextAutomatic(state, now);
             return new AdeSyncResult

@@ -178,6 +178,64 @@ public class SyncServiceTests
     }
 
     [Fact]
+    public void A_sync_of_one_page_opens_the_store_four_times_the_last_page_riding_with_the_end_of_the_run()
+    {
+        // Token, lease, the fetched page, and the delta's last page with the end of the run: a token of a few hundred
+        // devices (2,000 of them in a scheduler's run) costs no transaction more than that.
+        using var f = new EngineSimFixture(devices: 40);
+        var opens = 0;
+        f.Store.ConnectionHook = _ => Interlocked.Increment(ref opens);
+        try
+        {
+            var result = f.Engine.Sync.Sync(f.Token.Id.ToString())!;
+            Assert.Equal((AdeSyncStatus.Succeeded, 40, 2), (result.Status, result.Added, result.Pages));
+            Assert.Equal(4, opens);
+        }
+        finally
+        {
+            f.Store.ConnectionHook = null;
+        }
+
+        var history = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Succeeded, 40, 2), (history.Status, history.Added, history.Pages));
+    }
+
+    [Fact]
+    public void The_last_page_of_a_delta_is_stored_with_the_end_of_the_run_or_not_at_all()
+    {
+        using var f = new EngineSimFixture(devices: 10);
+        f.Engine.Sync.Sync("iPads");
+        var before = f.EngineSerials();
+        f.Simulator.AddDevices(EngineSimFixture.Server, 3);
+        f.Advance(Quarter);
+
+        // Another run takes the token over just before the transaction that would store the delta's only page and end the run.
+        var opens = 0;
+        f.Store.ConnectionHook = c =>
+        {
+            if (Interlocked.Increment(ref opens) == 3)
+            {
+                using var steal = c.CreateCommand();
+                steal.CommandText = "UPDATE sync_state SET lease_id = 'other'";
+                steal.ExecuteNonQuery();
+            }
+        };
+        try
+        {
+            Assert.Equal("SyncLeaseLost", Assert.Throws<AdeException>(() => f.Engine.Sync.Sync(f.Token.Id.ToString())).ErrorId);
+        }
+        finally
+        {
+            f.Store.ConnectionHook = null;
+        }
+
+        Assert.Equal(before, f.EngineSerials()); // the 3 new devices were rolled back with the end of the run
+        var failed = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Failed, "SyncLeaseLost", 0, 0), (failed.Status, failed.ErrorId, failed.Added, failed.Pages));
+        Assert.Equal(0, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{f.Token.Id}' AND serial_number NOT IN ({string.Join(", ", before.Select(b => $"'{b}'"))})"));
+    }
+
+    [Fact]
     public void A_failed_delta_sync_keeps_committed_pages_and_the_next_sync_is_a_full_recovery()
     {
         using var f = new EngineSimFixture(devices: 10);
