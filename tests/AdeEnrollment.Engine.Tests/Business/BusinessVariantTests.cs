@@ -1,0 +1,85 @@
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+
+namespace AdeEnrollment.Engine.Tests.Business;
+
+/// <summary>
+/// Behaviours Apple leaves open, each produced by a simulator switch, and what the client does with every variant
+/// (the table "Business API simulator" in docs/architecture.md lists them all with their tests).
+/// </summary>
+public sealed class BusinessVariantTests
+{
+    [Theory]
+    [InlineData("seconds")]
+    [InlineData("date")]
+    [InlineData("none")]
+    public void A_429_holds_back_until_its_Retry_After_in_seconds_or_as_a_date_and_a_minute_without_one(string variant)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.RetryAfterAsHttpDate = variant == "date";
+        fx.Simulator.OmitRetryAfter = variant == "none";
+        fx.Engine.Business.GetMdmServers();
+        fx.Simulator.BusinessGetsPerMinute = 1;
+        fx.Sim.Advance(TimeSpan.FromSeconds(61));
+        fx.Engine.Business.GetMdmServers(); // the simulator's one GET of this minute
+        fx.Sim.Advance(TimeSpan.FromSeconds(50));
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+
+        // Apple said 10 s (as seconds or as a date): the client waits exactly that; without a Retry-After it holds
+        // back for a minute, refusing locally (nothing sent) meanwhile
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        if (variant == "none")
+        {
+            Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+            Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+            fx.Sim.Advance(TimeSpan.FromSeconds(50));
+        }
+
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+    }
+
+    [Fact]
+    public void An_account_of_one_organisation_never_sees_another_organisations_devices_or_servers()
+    {
+        using var fx = new BusinessFixture();
+        // a second organisation in the same simulator, with its own DEP server, bought devices and API account
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        fx.Simulator.NewServer("Fabrikam Macs", request.PublicKeyPem, out _, "Fabrikam Inc", "it@fabrikam.example");
+        var fabrikamDevices = fx.Simulator.AddOrgDevices(3, productFamily: "Mac", orgName: "Fabrikam Inc");
+        fx.Simulator.AddDevices("Fabrikam Macs", 2);
+        var contosoDevices = fx.Simulator.AddOrgDevices(2, productFamily: "iPad");
+        var other = fx.Simulator.NewBusinessAccount(out var pem, orgName: "Fabrikam Inc");
+        Assert.Equal("Fabrikam Inc", other.OrgName);
+        Assert.Equal("Contoso Ltd", fx.Account.OrgName);
+        var keyPath = fx.Sim.Temp.File("fabrikam.pem");
+        File.WriteAllText(keyPath, pem);
+        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other.ClientId, other.KeyId, keyPath, other.TokenUri, other.ServiceUri));
+
+        var contosoSeen = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Account: fx.Account.ClientId)).Select(d => d.SerialNumber).ToHashSet();
+        var fabrikamSeen = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Account: other.ClientId)).Select(d => d.SerialNumber).ToHashSet();
+        Assert.Equal(contosoDevices.Select(d => d.SerialNumber).ToHashSet(), contosoSeen);
+        Assert.Equal(5, fabrikamSeen.Count);
+        Assert.Superset(fabrikamDevices.Select(d => d.SerialNumber).ToHashSet(), fabrikamSeen);
+        Assert.Empty(contosoSeen.Intersect(fabrikamSeen));
+        Assert.Equal(["Contoso iPads"], fx.Engine.Business.GetMdmServers(fx.Account.ClientId).Select(s => s.Name));
+        Assert.Equal(["Fabrikam Macs"], fx.Engine.Business.GetMdmServers(other.ClientId).Select(s => s.Name));
+
+        // another organisation's device or server does not exist for an account: nothing is sent or changed
+        var foreign = fabrikamDevices[0].SerialNumber;
+        Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(
+            () => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Account: fx.Account.ClientId, SerialNumbers: [foreign])).ToList()).ErrorId);
+        Assert.Equal("BusinessServerNotFound", Assert.Throws<AdeException>(
+            () => fx.Engine.Business.Send(OrgDeviceAction.Assign, [contosoDevices[0].SerialNumber], fx.Account.ClientId, server: "Fabrikam Macs")).ErrorId);
+        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(
+            () => fx.Engine.Business.Send(OrgDeviceAction.Assign, [foreign], fx.Account.ClientId, server: "Contoso iPads")).ErrorId);
+        Assert.Empty(fx.Simulator.GetDevices("Contoso iPads"));
+
+        // within its own organisation the second account works end to end
+        var done = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [foreign], other.ClientId, server: "Fabrikam Macs", wait: true));
+        Assert.Equal("COMPLETED", done.Status);
+        Assert.Contains(fx.Simulator.GetDevices("Fabrikam Macs"), d => d.SerialNumber == foreign);
+    }
+}
