@@ -82,4 +82,99 @@ public sealed class BusinessVariantTests
         Assert.Equal("COMPLETED", done.Status);
         Assert.Contains(fx.Simulator.GetDevices("Fabrikam Macs"), d => d.SerialNumber == foreign);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_token_is_obtained_whether_Apple_requires_iss_in_the_assertion_or_not(bool required)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.RequireAssertionIssuer = required;
+        fx.Simulator.ExpireBusinessTokens();
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Contains(fx.Simulator.GetRequests("/auth/oauth2/token"), r => r.StatusCode == 200);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Servers_read_the_same_with_either_default_attribute_set_and_with_ids_related_to_DEP_or_not(bool fullByDefault, bool unrelatedIds)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddDevices(EngineServer, 2);
+        fx.Simulator.FullServerAttributesByDefault = fullByDefault;
+        fx.Simulator.UnrelatedServerIds = unrelatedIds;
+        var server = Assert.Single(fx.Engine.Business.GetMdmServers());
+        Assert.Equal(EngineServer, server.Name);
+        Assert.Equal(2, server.DeviceCount);
+        Assert.Equal(fx.Sim.Token.Name, server.Token);
+        Assert.Equal(!unrelatedIds, server.IdMatchesToken);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void An_unassigned_device_reads_unassigned_whether_Apple_answers_null_or_404_and_pages_follow_nextCursor_with_or_without_limit_in_links(bool notFound, bool nextWithoutLimit)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 2 });
+        fx.Simulator.UnassignedServerAsNotFound = notFound;
+        fx.Simulator.NextLinkWithoutLimit = nextWithoutLimit;
+        var bought = fx.Simulator.AddOrgDevices(5);
+        fx.Simulator.AddDevices(EngineServer, 1);
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToList();
+        Assert.Equal(6, all.Count);
+        Assert.All(fx.Simulator.GetRequests("/v1/orgDevices").Where(r => r.StatusCode == 200), r => Assert.True(r.DeviceCount <= 2));
+        var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [bought[0].SerialNumber])));
+        Assert.Equal("UNASSIGNED", one.Status);
+        Assert.Null(one.MdmServer);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_unknown_serial_is_refused_whole_before_anything_moves_or_fails_alone_in_the_log(bool partial)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.PartialUnknownSerials = partial;
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        if (!partial)
+        {
+            Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(
+                () => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial, "C02ZZZZZZZZZ"], null, server: EngineServer)).ErrorId);
+            Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+            return;
+        }
+
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial, "C02ZZZZZZZZZ"], null, server: EngineServer, wait: true));
+        Assert.Equal("COMPLETED_WITH_ERROR", activity.SubStatus);
+        Assert.Equal(1, activity.Failed);
+        Assert.Contains(activity.Devices, d => d.SerialNumber == "C02ZZZZZZZZZ" && d.Status == "FAILED");
+        Assert.Contains(activity.Devices, d => d.SerialNumber == serial && d.Status == "SUCCESS");
+        Assert.Contains(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == serial);
+        Assert.Contains(fx.Host.Warnings, w => w.Contains("C02ZZZZZZZZZ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("FAILED", "FAILED")]
+    [InlineData("STOPPED", "STOPPED")]
+    [InlineData("COMPLETED_WITH_FAILURE", "COMPLETED")]
+    public void An_activity_that_ends_badly_warns_and_changes_nothing_whichever_end_state_Apple_picks(string outcome, string status)
+    {
+        using var fx = new BusinessFixture();
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        fx.Simulator.ForcedActivityOutcome = outcome;
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: EngineServer, wait: true));
+        Assert.Equal(status, activity.Status);
+        Assert.NotEmpty(fx.Host.Warnings);
+        if (outcome != "COMPLETED_WITH_FAILURE")
+        {
+            Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+        }
+    }
+
+    private const string EngineServer = Support.EngineSimFixture.Server;
 }
