@@ -176,5 +176,22 @@ public sealed class BusinessVariantTests
         }
     }
 
+    [Fact]
+    public void Apple_caps_an_activity_at_an_undocumented_size_the_client_sends_batches_of_its_own_size_and_a_lower_cap_is_a_catalogued_error()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 3 });
+        fx.Simulator.MaxDevicesPerActivity = 3;
+        var serials = fx.Simulator.AddOrgDevices(7).Select(d => d.SerialNumber).ToList();
+        var activities = fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true);
+        Assert.Equal(3, activities.Count);
+        Assert.All(activities, a => Assert.Equal("COMPLETED_WITH_SUCCESS", a.SubStatus));
+        Assert.Equal(7, fx.Simulator.GetDevices(EngineServer).Count);
+
+        fx.Simulator.MaxDevicesPerActivity = 2; // Apple's cap below the client's batch size: 422, nothing moves
+        var more = fx.Simulator.AddOrgDevices(3).Select(d => d.SerialNumber).ToList();
+        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, more, null, server: EngineServer)).ErrorId);
+        Assert.Equal(7, fx.Simulator.GetDevices(EngineServer).Count);
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }
