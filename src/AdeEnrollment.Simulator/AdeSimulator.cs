@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using AdeEnrollment.Simulator.Abm;
+using AdeEnrollment.Simulator.Business;
+using AdeEnrollment.Simulator.Business.Handlers;
 using AdeEnrollment.Simulator.Service;
 using AdeEnrollment.Simulator.Service.Faults;
 using AdeEnrollment.Simulator.Service.Http;
@@ -16,10 +18,10 @@ namespace AdeEnrollment.Simulator;
 /// (docs/architecture.md, "Simulator"): <see cref="OrgState"/> (the org, one lock), <see cref="SimHttpHost"/>
 /// (listener, body limit, answers, request log), <see cref="DepRouter"/> (route table, User-Agent and session checks),
 /// <see cref="FaultInjector"/>, one handler per endpoint in Service/Handlers, and <see cref="AbmPortal"/> (the ABM side).
-/// The Apple Business API (AdeSimulator.Business.cs) is still a partial of this class; AdeSimulator.BusinessBridge.cs
-/// gives it the org state until it follows the same pattern.
+/// The Apple Business API follows the same pattern: <see cref="BusinessState"/> beside the org state under the same
+/// lock, <see cref="BusinessRouter"/> mounted on the DEP router, one handler per endpoint in Business/Handlers.
 /// </remarks>
-public sealed partial class AdeSimulator : IDisposable
+public sealed class AdeSimulator : IDisposable
 {
     public const int DefaultPageSize = DepLimits.DefaultPageSize;
     public const int MaxPageSize = DepLimits.MaxPageSize;
@@ -40,6 +42,8 @@ public sealed partial class AdeSimulator : IDisposable
     private readonly RequestLog requestLog = new(MaxLoggedRequests);
     private readonly SimHttpHost host;
     private readonly AbmPortal portal;
+    private readonly BusinessSettings businessSettings = new();
+    private readonly BusinessState business;
 
     private AdeSimulator(int port, int seed, TimeProvider time)
     {
@@ -48,9 +52,11 @@ public sealed partial class AdeSimulator : IDisposable
         StartedAt = time.GetUtcNow();
         state = new OrgState(seed, time, settings);
         faults = new FaultInjector(new Random(seed ^ 0x5F3759DF).NextDouble);
-        var router = DepRouter.ForAde(state).Mount(IsBusinessPath, RouteBusiness);
-        router.BeforeEach = CompleteDueActivities; // Apple Business activities complete on the simulator's clock
+        business = new BusinessState(state, businessSettings, StartedAt);
+        var router = DepRouter.ForAde(state).Mount(BusinessRouter.Handles, BusinessRouter.ForBusiness(business).Route);
+        router.BeforeEach = () => ActivityCompletion.CompleteDue(business); // Apple Business activities complete on the simulator's clock
         host = SimHttpHost.Start(port, router.Route, faults, requestLog, time);
+        business.BaseUri = host.Uri;
         portal = new AbmPortal(state, host.Uri);
     }
 
@@ -207,4 +213,95 @@ public sealed partial class AdeSimulator : IDisposable
     /// drift check has something to find. Keys are Apple's JSON names; a null value removes the key.
     /// </summary>
     public void SetProfileKeys(string server, string profileUuid, IReadOnlyDictionary<string, object?> keys) => portal.SetProfileKeys(server, profileUuid, keys);
+
+    // ---- the Apple Business API (Business/: BusinessState, BusinessRouter, handlers) --------------------------------
+
+    public const string BusinessAudience = TokenHandler.Audience;
+
+    /// <summary>Lifetime of an access token (Apple: 3600 s); shorten to test renewal.</summary>
+    public TimeSpan BusinessTokenLifetime { get => businessSettings.TokenLifetime; set => businessSettings.TokenLifetime = value; }
+
+    /// <summary>How long an activity stays IN_PROGRESS on the simulator's clock (Apple: about 10 s).</summary>
+    public TimeSpan ActivityDuration { get => businessSettings.ActivityDuration; set => businessSettings.ActivityDuration = value; }
+
+    /// <summary>GET requests allowed per account and minute (null: unlimited). Observed: about 20.</summary>
+    public int? BusinessGetsPerMinute { get => businessSettings.GetsPerMinute; set => businessSettings.GetsPerMinute = value; }
+
+    /// <summary>POST requests allowed per account and hour (null: unlimited). Observed: about 10.</summary>
+    public int? BusinessPostsPerHour { get => businessSettings.PostsPerHour; set => businessSettings.PostsPerHour = value; }
+
+    /// <summary>Require iss == client ID in the assertion (Apple's sample sends it; its claim table does not list it).</summary>
+    public bool RequireAssertionIssuer { get => businessSettings.RequireAssertionIssuer; set => businessSettings.RequireAssertionIssuer = value; }
+
+    /// <summary>Unassigned device on /relationships/assignedServer: 404 instead of 200 with data null.</summary>
+    public bool UnassignedServerAsNotFound { get => businessSettings.UnassignedServerAsNotFound; set => businessSettings.UnassignedServerAsNotFound = value; }
+
+    /// <summary>links.next carries only the cursor (Apple's example) instead of cursor and limit.</summary>
+    public bool NextLinkWithoutLimit { get => businessSettings.NextLinkWithoutLimit; set => businessSettings.NextLinkWithoutLimit = value; }
+
+    /// <summary>Unknown serials in an activity fail in its log instead of refusing the request with 409.</summary>
+    public bool PartialUnknownSerials { get => businessSettings.PartialUnknownSerials; set => businessSettings.PartialUnknownSerials = value; }
+
+    /// <summary>GET /v1/mdmServers without fields[] returns every attribute instead of Apple's small default subset.</summary>
+    public bool FullServerAttributesByDefault { get => businessSettings.FullServerAttributesByDefault; set => businessSettings.FullServerAttributesByDefault = value; }
+
+    /// <summary>Business API server ids unrelated to the DEP server_uuid (the join must then go by name).</summary>
+    public bool UnrelatedServerIds { get => businessSettings.UnrelatedServerIds; set => businessSettings.UnrelatedServerIds = value; }
+
+    /// <summary>The three MDM migration activity types of API 2.3 are accepted (false: refused with 400, as before 2.3).</summary>
+    public bool MigrationActivities { get => businessSettings.MigrationActivities; set => businessSettings.MigrationActivities = value; }
+
+    /// <summary>Collections are paged in a stable but shuffled order instead of by id (Apple documents no order).</summary>
+    public bool ShuffledOrder { get => businessSettings.ShuffledOrder; set => businessSettings.ShuffledOrder = value; }
+
+    /// <summary>meta.paging carries total, the size of the whole collection (in Apple's schema, never seen in its examples).</summary>
+    public bool PagingTotal { get => businessSettings.PagingTotal; set => businessSettings.PagingTotal = value; }
+
+    /// <summary>Send Retry-After as an HTTP date instead of seconds on 429.</summary>
+    public bool RetryAfterAsHttpDate { get => businessSettings.RetryAfterAsHttpDate; set => businessSettings.RetryAfterAsHttpDate = value; }
+
+    /// <summary>Send 429 without any Retry-After header (the client must fall back to its own backoff).</summary>
+    public bool OmitRetryAfter { get => businessSettings.OmitRetryAfter; set => businessSettings.OmitRetryAfter = value; }
+
+    /// <summary>Largest number of devices in one activity (null: no cap; Apple documents none).</summary>
+    public int? MaxDevicesPerActivity { get => businessSettings.MaxDevicesPerActivity; set => businessSettings.MaxDevicesPerActivity = value; }
+
+    /// <summary>Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE); null: normal.</summary>
+    public string? ForcedActivityOutcome { get => businessSettings.ForcedActivityOutcome; set => businessSettings.ForcedActivityOutcome = value; }
+
+    /// <summary>
+    /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
+    /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.
+    /// </summary>
+    public AdeSimBusinessAccount NewBusinessAccount(out string privateKeyPem, bool school = false, bool sec1 = true, string? keyPath = null, string? orgName = null)
+    {
+        var a = business.NewAccount(out privateKeyPem, school, sec1, orgName);
+        return new AdeSimBusinessAccount
+        {
+            ClientId = a.ClientId,
+            KeyId = a.KeyId,
+            Scope = a.Scope,
+            OrgName = business.Resolve(a.OrgKey),
+            KeyPath = keyPath,
+            TokenUri = new Uri(Uri, "auth/oauth2/token"),
+            ServiceUri = new Uri(Uri, "v1/"),
+        };
+    }
+
+    /// <summary>Apple Business "revoke key": the account's assertions are refused from now on, and its access tokens stop working.</summary>
+    public void RevokeBusinessAccount(string clientId) => business.Revoke(clientId);
+
+    /// <summary>Every access token stops working now (the next API call gets 401).</summary>
+    public void ExpireBusinessTokens() => business.ExpireTokens();
+
+    /// <summary>
+    /// Devices bought by an organisation and not yet on any MDM server (Apple Business inventory). Generated
+    /// (<paramref name="count"/>) and/or named serials; all share the order number and date given.
+    /// </summary>
+    public IReadOnlyList<AdeSimOrgDevice> AddOrgDevices(int count = 0, IReadOnlyCollection<string>? serialNumbers = null, string? productFamily = null,
+        string? orderNumber = null, DateTimeOffset? orderDate = null, string purchaseSourceType = "RESELLER", string? appleCareStatus = null, string? orgName = null)
+        => business.AddOrgDevices(count, serialNumbers, productFamily, orderNumber, orderDate, purchaseSourceType, appleCareStatus, orgName);
+
+    /// <summary>Every device every organisation owns (inventory plus the devices on DEP servers), by serial.</summary>
+    public IReadOnlyList<AdeSimOrgDevice> GetOrgDevices() => business.GetOrgDevices();
 }

@@ -263,4 +263,40 @@ foreach (`$i in 1..$Calls) {
             Set-AdeSimBusinessApi -UnrelatedServerIds $false -UnassignedServerAsNotFound $false -NextLinkWithoutLimit $false
         }
     }
+    It 'two organisations in one simulator: each API account sees only its own devices and servers' {
+        $contoso = New-TestAccount
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $name = "Fabrikam $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive "$name.pem") | Out-Null
+        New-AdeSimServer -Name $name -PublicKeyPath (Join-Path $TestDrive "$name.pem") -OutFile (Join-Path $TestDrive "$name.p7m") -OrgName $name | Out-Null
+        $bought = Add-AdeSimOrgDevice -Count 2 -ProductFamily Mac -OrgName $name
+        $bought | ForEach-Object { $_.OrgName | Should -Be $name }
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "$name-api.pem") -OrgName $name
+        $sa.OrgName | Should -Be $name
+        $fabrikam = New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri
+        @(Get-AdeOrgDevice -Account $fabrikam.ClientId).SerialNumber | Sort-Object | Should -Be ($bought.SerialNumber | Sort-Object)
+        @(Get-AdeMdmServer -Account $fabrikam.ClientId).Name | Should -Be @($name)
+        (Get-AdeMdmServer -Account $contoso.Account.ClientId).Name | Should -Not -Contain $name
+        (Get-AdeMdmServer -Account $contoso.Account.ClientId).Name | Should -Contain $t.Token.Name
+        @(Get-AdeOrgDevice -Account $contoso.Account.ClientId).SerialNumber | Should -Not -Contain $bought[0].SerialNumber
+        { Get-AdeOrgDevice -Account $contoso.Account.ClientId -SerialNumber $bought[0].SerialNumber -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessDeviceNotFound*'
+    }
+
+    It 'a 429 without Retry-After is a BusinessThrottled error that holds back for a minute (simulator switch -OmitRetryAfter)' {
+        $a = New-TestAccount
+        Set-AdeSimBusinessApi -OmitRetryAfter $true
+        try {
+            Get-AdeMdmServer -Account $a.Account.ClientId | Out-Null
+            Set-AdeSimBusinessApi -GetPerMinute 1
+            Set-AdeSimClock -Advance ([timespan]::FromSeconds(61))
+            Get-AdeMdmServer -Account $a.Account.ClientId | Out-Null
+            { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessThrottled*'
+            $sent = @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count
+            $sent | Should -BeGreaterThan 0
+            { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessThrottled*'
+            @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count | Should -Be $sent # held back locally
+        } finally {
+            Set-AdeSimBusinessApi -OmitRetryAfter $false
+        }
+    }
 }

@@ -5,6 +5,12 @@ public sealed record AdeSimOrgDevice
 {
     public required string SerialNumber { get; init; }
 
+    /// <summary>The organisation that owns the device (one simulator can hold several).</summary>
+    public string OrgName { get; init; } = AdeSimulator.DefaultOrgName;
+
+    /// <summary>The organisation as given when the device was added (null: the simulator's primary organisation).</summary>
+    internal string? OrgKey { get; init; }
+
     public required string DeviceModel { get; init; }
 
     /// <summary>iPhone, iPad, Mac, AppleTV, Watch or Vision (Apple Business' spelling).</summary>
@@ -58,6 +64,9 @@ public sealed record AdeSimBusinessAccount
     public required string KeyId { get; init; }
 
     public required string Scope { get; init; }
+
+    /// <summary>The organisation the account belongs to; it sees that organisation's devices and servers only.</summary>
+    public string OrgName { get; init; } = AdeSimulator.DefaultOrgName;
 
     /// <summary>Where the private key PEM was written (null when the caller kept it in memory).</summary>
     public string? KeyPath { get; init; }

@@ -1,6 +1,283 @@
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
+using AdeEnrollment.Simulator.Service;
 
 namespace AdeEnrollment.Simulator.Business;
+
+/// <summary>
+/// The Apple Business side of the simulated organisations: API accounts and their access tokens, the inventory of
+/// devices bought (devices on a DEP server are read from <see cref="OrgState"/>), activities, request budgets.
+/// </summary>
+/// <remarks>
+/// Guarded by the org lock (<see cref="OrgState.Gate"/>): the Business router runs its handlers under it, and the
+/// entry points the facade calls (the ones named "portal" below) take it themselves. Several organisations can live in
+/// one simulator: a DEP server belongs to its <see cref="ServerState.OrgName"/>, a bought device and an API account to
+/// theirs, and an account sees only its own organisation.
+/// </remarks>
+internal sealed class BusinessState
+{
+    public static readonly string[] OrgFamilies = ["iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision"];
+
+    public BusinessState(OrgState org, BusinessSettings settings, DateTimeOffset startedAt)
+    {
+        Org = org;
+        Settings = settings;
+        StartedAt = startedAt;
+    }
+
+    public OrgState Org { get; }
+
+    public BusinessSettings Settings { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public TimeProvider Time => Org.Time;
+
+    /// <summary>The simulator's base URI (links in answers); set once the listener runs.</summary>
+    public Uri BaseUri { get; set; } = new("http://127.0.0.1/");
+
+    public Dictionary<string, SimApiAccount> Accounts { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, SimAccessToken> AccessTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Inventory records by serial (a DEP device gets one on first sight, see <see cref="OrgDevice"/>).</summary>
+    public Dictionary<string, AdeSimOrgDevice> OrgDevices { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, SimActivity> Activities { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, SimBudget> Budgets { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The HMAC key of the activity log download URLs.</summary>
+    public byte[] DownloadKey { get; } = RandomNumberGenerator.GetBytes(32);
+
+    public int PendingActivities { get; set; }
+
+    /// <summary>The order of an org device listing taken on its first page and kept for its cursors (org name → keys).</summary>
+    public Dictionary<string, (string[] Keys, bool Shuffled)> OrgListings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The organisation of an account or device created without one: the organisation of the first DEP server (the
+    /// one a single-organisation test bed has), or the default name while there is no server. Resolved when used, so
+    /// creating the account before the servers makes no difference.
+    /// </summary>
+    public string PrimaryOrg => Org.Servers.Count > 0 ? Org.Servers[0].OrgName : AdeSimulator.DefaultOrgName;
+
+    public string Resolve(string? orgName) => orgName ?? PrimaryOrg;
+
+    public bool SameOrg(string? a, string? b) => string.Equals(Resolve(a), Resolve(b), StringComparison.OrdinalIgnoreCase);
+
+    public string Link(string relative) => new Uri(BaseUri, relative).ToString();
+
+    /// <summary>The owned serials of one organisation (inventory plus devices on its DEP servers), by serial.</summary>
+    public SortedSet<string> OrgSerials(string orgName)
+    {
+        var all = new SortedSet<string>(OrgDevices.Values.Where(d => SameOrg(d.OrgKey, orgName)).Select(d => d.SerialNumber), StringComparer.Ordinal);
+        foreach (var server in Org.Servers.Where(s => SameOrg(s.OrgName, orgName)))
+        {
+            all.UnionWith(server.Devices.Keys);
+        }
+
+        return all;
+    }
+
+    /// <summary>Every owned serial of every organisation.</summary>
+    public SortedSet<string> AllSerials()
+    {
+        var all = new SortedSet<string>(OrgDevices.Keys, StringComparer.Ordinal);
+        all.UnionWith(Org.SerialOwners.Keys);
+        return all;
+    }
+
+    /// <summary>The server that holds the serial, or null.</summary>
+    public ServerState? OwnerOf(string serial)
+        => Org.SerialOwners.TryGetValue(serial, out var owner) ? Org.Servers.First(s => s.Name == owner) : null;
+
+    /// <summary>The inventory record of an owned serial (a DEP device added through Add-AdeSimDevice gets one on first sight).</summary>
+    public AdeSimOrgDevice? OrgDevice(string serial)
+    {
+        if (OrgDevices.TryGetValue(serial, out var device))
+        {
+            return device;
+        }
+
+        if (OwnerOf(serial) is not { } owner)
+        {
+            return null;
+        }
+
+        var dep = owner.Devices[serial];
+        device = NewOrgDevice(dep.SerialNumber, dep.DeviceFamily, "PO-DEP", dep.DeviceAssignedDate.AddDays(-1), "APPLE", null, dep.DeviceAssignedDate, owner.OrgName)
+            with { DeviceModel = dep.Model, Color = dep.Color };
+        OrgDevices[serial] = device;
+        return device;
+    }
+
+    /// <summary>The device if <paramref name="orgName"/> owns it; another organisation's device does not exist for it.</summary>
+    public AdeSimOrgDevice? OrgDeviceOf(string serial, string orgName)
+        => OrgDevice(serial) is { } d && SameOrg(d.OrgKey, orgName) ? d : null;
+
+    /// <summary>The record as handed out: status, assigned server and organisation filled in.</summary>
+    public AdeSimOrgDevice Decorate(AdeSimOrgDevice d)
+        => Org.SerialOwners.TryGetValue(d.SerialNumber, out var owner)
+            ? d with { Status = "ASSIGNED", AssignedServer = owner, OrgName = Resolve(d.OrgKey) }
+            : d with { Status = "UNASSIGNED", AssignedServer = null, OrgName = Resolve(d.OrgKey) };
+
+    /// <summary>The Business API id of a server: its DEP UUID (32 upper-case hex), or an unrelated id when the switch says so.</summary>
+    public string ServerId(ServerState s)
+        => Settings.UnrelatedServerIds ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("abm:" + s.Uuid)).AsSpan(0, 16)) : s.Uuid.Replace("-", "", StringComparison.Ordinal).ToUpperInvariant();
+
+    /// <summary>The servers of one organisation.</summary>
+    public IEnumerable<ServerState> ServersOf(string orgName) => Org.Servers.Where(s => SameOrg(s.OrgName, orgName));
+
+    public ServerState? ServerById(string id, string orgName) => ServersOf(orgName).FirstOrDefault(s => ServerId(s).Equals(id, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The key a collection is ordered and its cursor made by: the id, or (shuffled) a hash of it before the id.</summary>
+    public string OrderKey(string id)
+        => Settings.ShuffledOrder ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(id.ToUpperInvariant())).AsSpan(0, 4)) + ":" + id : id;
+
+    public static string IdOfKey(string key) => key.IndexOf(':', StringComparison.Ordinal) is var i and >= 0 ? key[(i + 1)..] : key;
+
+    public static AdeSimOrgDevice NewOrgDevice(string serial, string family, string? order, DateTimeOffset? orderDate, string source, string? appleCare, DateTimeOffset now, string? orgName)
+    {
+        var (model, type, part) = family switch
+        {
+            "Mac" => ("MacBook Air (13-inch, M4)", "Mac16,12", "MW0W3LL/A"),
+            "iPad" => ("iPad Air 11-inch (M2)", "iPad14,8", "MUWD3LL/A"),
+            "AppleTV" => ("Apple TV 4K (3rd generation)", "AppleTV14,1", "MN893LL/A"),
+            "Watch" => ("Apple Watch Series 10", "Watch7,8", "MWWE3LL/A"),
+            "Vision" => ("Apple Vision Pro", "RealityDevice14,1", "MW8X3LL/A"),
+            _ => ("iPhone 16 Pro", "iPhone17,1", "MYNF3LL/A"),
+        };
+        return new AdeSimOrgDevice
+        {
+            SerialNumber = serial,
+            OrgKey = orgName,
+            DeviceModel = model,
+            ProductFamily = family,
+            ProductType = type,
+            DeviceCapacity = "256GB",
+            PartNumber = part,
+            OrderNumber = order,
+            OrderDate = orderDate,
+            PurchaseSourceType = source,
+            PurchaseSourceId = source == "APPLE" ? "-2085650007946880" : "395E9D0",
+            Color = "SILVER",
+            AddedToOrgDate = now,
+            UpdatedDate = now,
+            AppleCareStatus = appleCare ?? "ACTIVE",
+            AppleCareDescription = "Limited Warranty",
+            AppleCareEndDate = now.AddYears(1),
+        };
+    }
+
+    // ---- portal entry points (called by the facade; each takes the org lock) ---------------------------------------
+
+    /// <summary>Apple Business "create API account" + "generate private key": the account and the PEM of its key.</summary>
+    public SimApiAccount NewAccount(out string privateKeyPem, bool school, bool sec1, string? orgName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        privateKeyPem = sec1 ? key.ExportECPrivateKeyPem() : key.ExportPkcs8PrivateKeyPem();
+        var publicKey = ECDsa.Create(key.ExportParameters(false));
+        lock (Org.Gate)
+        {
+            var account = new SimApiAccount
+            {
+                ClientId = (school ? "SCHOOLAPI." : "BUSINESSAPI.") + Guid.NewGuid().ToString("D"),
+                KeyId = Guid.NewGuid().ToString("D"),
+                PublicKey = publicKey,
+                Scope = school ? "school.api" : "business.api",
+                OrgKey = string.IsNullOrWhiteSpace(orgName) ? null : orgName.Trim(),
+            };
+            Accounts[account.ClientId] = account;
+            return account;
+        }
+    }
+
+    /// <summary>Apple Business "revoke key": the account's assertions are refused from now on, and its access tokens stop working.</summary>
+    public void Revoke(string clientId)
+    {
+        lock (Org.Gate)
+        {
+            if (!Accounts.TryGetValue(clientId, out var account))
+            {
+                throw SimErrors.ArgumentInvalid("ClientId", clientId, "no API account with this client ID exists in the simulator.");
+            }
+
+            account.Revoked = true;
+            foreach (var key in AccessTokens.Where(t => t.Value.ClientId == clientId).Select(t => t.Key).ToList())
+            {
+                AccessTokens.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>Every access token stops working now (the next API call gets 401).</summary>
+    public void ExpireTokens()
+    {
+        lock (Org.Gate) AccessTokens.Clear();
+    }
+
+    /// <summary>Devices bought by an organisation and not yet on any MDM server; generated and/or named serials.</summary>
+    public IReadOnlyList<AdeSimOrgDevice> AddOrgDevices(int count, IReadOnlyCollection<string>? serialNumbers, string? productFamily,
+        string? orderNumber, DateTimeOffset? orderDate, string purchaseSourceType, string? appleCareStatus, string? orgName)
+    {
+        if (count < 0)
+        {
+            throw SimErrors.ArgumentInvalid("Count", count.ToString(CultureInfo.InvariantCulture), "give zero or more devices.");
+        }
+
+        var family = productFamily is null ? null : OrgFamilies.FirstOrDefault(f => f.Equals(productFamily, StringComparison.OrdinalIgnoreCase))
+            ?? throw SimErrors.ArgumentInvalid("ProductFamily", productFamily, "use iPhone, iPad, Mac, AppleTV, Watch or Vision.");
+        var org = string.IsNullOrWhiteSpace(orgName) ? null : orgName.Trim();
+        lock (Org.Gate)
+        {
+            var now = Time.GetUtcNow();
+            var serials = new List<string>();
+            foreach (var serial in serialNumbers ?? [])
+            {
+                var s = serial.Trim().ToUpperInvariant();
+                if (s.Length is < 8 or > 14 || !s.All(char.IsAsciiLetterOrDigit))
+                {
+                    throw SimErrors.ArgumentInvalid("SerialNumber", serial, "an Apple serial number is 8 to 14 letters and digits.");
+                }
+
+                if (OrgDevices.ContainsKey(s) || Org.SerialOwners.ContainsKey(s))
+                {
+                    throw SimErrors.ArgumentInvalid("SerialNumber", s, "an organisation already owns this device.");
+                }
+
+                serials.Add(s);
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                serials.Add(Org.Generator.NewSerial(s => OrgDevices.ContainsKey(s) || Org.SerialOwners.ContainsKey(s) || serials.Contains(s)));
+            }
+
+            var order = orderNumber ?? "PO" + Org.Generator.NewHex(4);
+            var added = new List<AdeSimOrgDevice>(serials.Count);
+            foreach (var serial in serials.Distinct(StringComparer.Ordinal))
+            {
+                var device = NewOrgDevice(serial, family ?? (Org.Generator.NextDouble() < 0.5 ? "iPhone" : "iPad"), order, orderDate ?? now.AddDays(-2), purchaseSourceType, appleCareStatus, now, org);
+                OrgDevices[serial] = device;
+                added.Add(Decorate(device));
+            }
+
+            return added;
+        }
+    }
+
+    /// <summary>Every device every organisation owns (inventory plus the devices on DEP servers), by serial.</summary>
+    public IReadOnlyList<AdeSimOrgDevice> GetOrgDevices()
+    {
+        lock (Org.Gate)
+        {
+            ActivityCompletion.CompleteDue(this);
+            return [.. AllSerials().Select(s => Decorate(OrgDevice(s)!))];
+        }
+    }
+}
 
 /// <summary>An API account of the organisation: its client ID, key ID and the public half of its P-256 key.</summary>
 internal sealed class SimApiAccount
@@ -12,6 +289,9 @@ internal sealed class SimApiAccount
     public required ECDsa PublicKey { get; init; }
 
     public required string Scope { get; init; }
+
+    /// <summary>The organisation the account belongs to (null: the primary one); it sees that organisation's devices and servers only.</summary>
+    public string? OrgKey { get; init; }
 
     public bool Revoked { get; set; }
 }
@@ -25,6 +305,8 @@ internal sealed class SimActivity
     public required string Id { get; init; }
 
     public required string ClientId { get; init; }
+
+    public required string OrgName { get; init; }
 
     public required string Type { get; init; }
 

@@ -37,6 +37,11 @@ public sealed class AddAdeSimOrgDeviceCommand : AdeSimCmdlet
     [ValidateSet("ACTIVE", "INACTIVE")]
     public string? AppleCareStatus { get; set; }
 
+    /// <summary>The organisation that bought the devices (default: the organisation of the simulator's first server).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? OrgName { get; set; }
+
     protected override void ProcessItem()
     {
         var count = Count ?? (SerialNumber is null ? 1 : 0);
@@ -45,6 +50,6 @@ public sealed class AddAdeSimOrgDeviceCommand : AdeSimCmdlet
             return;
         }
 
-        WriteObject(Current.AddOrgDevices(count, SerialNumber, ProductFamily, OrderNumber, OrderDate, PurchaseSourceType.ToUpperInvariant(), AppleCareStatus?.ToUpperInvariant()), enumerateCollection: true);
+        WriteObject(Current.AddOrgDevices(count, SerialNumber, ProductFamily, OrderNumber, OrderDate, PurchaseSourceType.ToUpperInvariant(), AppleCareStatus?.ToUpperInvariant(), OrgName), enumerateCollection: true);
     }
 }

@@ -25,6 +25,11 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
     [ValidateSet("Sec1", "Pkcs8")]
     public string KeyFormat { get; set; } = "Sec1";
 
+    /// <summary>The organisation the account belongs to (default: the organisation of the simulator's first server).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? OrgName { get; set; }
+
     protected override void ProcessItem()
     {
         var path = ResolvePath(KeyOutFile);
@@ -33,7 +38,7 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
             return;
         }
 
-        var account = Current.NewBusinessAccount(out var pem, School, KeyFormat == "Sec1");
+        var account = Current.NewBusinessAccount(out var pem, School, KeyFormat == "Sec1", orgName: OrgName);
         if (Directory.Exists(path))
         {
             path = Path.Combine(path, account.ClientId + ".pem");

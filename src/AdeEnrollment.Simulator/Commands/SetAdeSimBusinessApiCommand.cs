@@ -58,6 +58,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? RetryAfterAsDate { get; set; }
 
+    /// <summary>429 answers carry no Retry-After header.</summary>
+    [Parameter]
+    public bool? OmitRetryAfter { get; set; }
+
     [Parameter]
     [ValidateRange(0, 100_000)]
     public int? MaxDevicesPerActivity { get; set; }
@@ -98,6 +102,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (FullServerAttributes is { } f) sim.FullServerAttributesByDefault = f;
         if (UnrelatedServerIds is { } ui) sim.UnrelatedServerIds = ui;
         if (RetryAfterAsDate is { } ra) sim.RetryAfterAsHttpDate = ra;
+        if (OmitRetryAfter is { } ora) sim.OmitRetryAfter = ora;
         if (ShuffledOrder is { } so) sim.ShuffledOrder = so;
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AdeEnrollment.Simulator.Service;
+
+namespace AdeEnrollment.Simulator.Business;
+
+/// <summary>
+/// How an activity ends: on the simulator's clock, <see cref="BusinessSettings.ActivityDuration"/> after it was
+/// created, checked before each request is routed (under the org lock). Only then do the devices move, so the DEP
+/// sync of the servers concerned sees added/deleted events at completion time. Also writes an activity as JSON and
+/// signs its log's download URL.
+/// </summary>
+internal static class ActivityCompletion
+{
+    /// <summary>Completes every activity whose time has come.</summary>
+    public static void CompleteDue(BusinessState b)
+    {
+        if (b.PendingActivities == 0)
+        {
+            return;
+        }
+
+        var now = b.Time.GetUtcNow();
+        foreach (var activity in b.Activities.Values.Where(a => a.Status == "IN_PROGRESS" && now >= a.CreatedAt + b.Settings.ActivityDuration).OrderBy(a => a.CreatedAt).ToList())
+        {
+            Complete(b, activity, now);
+        }
+    }
+
+    private static void Complete(BusinessState b, SimActivity a, DateTimeOffset now)
+    {
+        b.PendingActivities--;
+        a.CompletedAt = now;
+        var forced = b.Settings.ForcedActivityOutcome;
+        if (forced is "FAILED" or "STOPPED")
+        {
+            a.Status = forced;
+            a.SubStatus = forced == "FAILED" ? "COMPLETED_WITH_FAILURE" : "STOPPING";
+            foreach (var s in a.Serials) a.Results.Add((s, "FAILED", "ACTIVITY_" + forced));
+            return;
+        }
+
+        var target = a.ServerId is null ? null : b.ServerById(a.ServerId, a.OrgName);
+        foreach (var serial in a.Serials)
+        {
+            if (a.UnknownSerials.Contains(serial) || b.OrgDeviceOf(serial, a.OrgName) is not { } org)
+            {
+                a.Results.Add((serial, "FAILED", "DEVICE_NOT_FOUND"));
+                continue;
+            }
+
+            var owner = b.OwnerOf(serial);
+            switch (a.Type)
+            {
+                case "UPDATE_MDM_MIGRATION_DEADLINE" or "CANCEL_MDM_MIGRATION" when org.MdmMigrationStatus is null:
+                    a.Results.Add((serial, "FAILED", "NOT_MIGRATING"));
+                    break;
+                case "UPDATE_MDM_MIGRATION_DEADLINE":
+                    b.OrgDevices[serial] = org with { MdmMigrationDeadline = a.Deadline, UpdatedDate = now };
+                    a.Results.Add((serial, "SUCCESS", "DEADLINE_UPDATED"));
+                    break;
+                case "CANCEL_MDM_MIGRATION":
+                    b.OrgDevices[serial] = org with { MdmMigrationStatus = null, MdmMigrationDeadline = null, UpdatedDate = now };
+                    a.Results.Add((serial, "SUCCESS", "MIGRATION_CANCELED"));
+                    break;
+                case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE" when owner == target:
+                    a.Results.Add((serial, "FAILED", "ALREADY_ASSIGNED"));
+                    break;
+                case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
+                    if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
+                    var dep = b.Org.Generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", now, a.ClientId);
+                    dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily == "Mac" ? "OSX" : org.ProductFamily == "AppleTV" ? "tvOS" : org.ProductFamily == "Vision" ? "visionOS" : "watchOS" };
+                    target.Devices[serial] = dep;
+                    b.Org.SerialOwners[serial] = target.Name;
+                    target.Record(dep, "added", now);
+                    b.OrgDevices[serial] = a.Deadline is { } due
+                        ? org with { UpdatedDate = now, MdmMigrationStatus = "REQUESTED", MdmMigrationDeadline = due }
+                        : org with { UpdatedDate = now };
+                    a.Results.Add((serial, "SUCCESS", "ASSIGNED"));
+                    break;
+                case "UNASSIGN_DEVICES" when owner is null || owner != target:
+                    a.Results.Add((serial, "FAILED", "NOT_ASSIGNED_TO_SERVER"));
+                    break;
+                case "UNASSIGN_DEVICES":
+                    b.Org.Release(owner!, owner!.Devices[serial], now);
+                    b.OrgDevices[serial] = org with { UpdatedDate = now };
+                    a.Results.Add((serial, "SUCCESS", "UNASSIGNED"));
+                    break;
+                default: // RELEASE_DEVICES
+                    if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
+                    b.OrgDevices.Remove(serial);
+                    a.Results.Add((serial, "SUCCESS", "RELEASED"));
+                    break;
+            }
+        }
+
+        var failed = a.Results.Count(r => r.Status != "SUCCESS");
+        a.Status = "COMPLETED";
+        a.SubStatus = forced == "COMPLETED_WITH_FAILURE" ? forced : failed == 0 ? "COMPLETED_WITH_SUCCESS" : "COMPLETED_WITH_ERROR";
+    }
+
+    /// <summary>An activity resource; <paramref name="fields"/> null writes every attribute.</summary>
+    public static void Write(Utf8JsonWriter w, BusinessState b, SimActivity a, HashSet<string>? fields)
+    {
+        bool F(string name) => fields is null || fields.Contains(name);
+        var now = b.Time.GetUtcNow();
+        var sub = a.Status == "IN_PROGRESS" && now > a.CreatedAt ? "PROCESSING" : a.SubStatus;
+        w.WriteStartObject();
+        w.WriteString("type", "orgDeviceActivities");
+        w.WriteString("id", a.Id);
+        w.WriteStartObject("attributes");
+        if (F("status")) w.WriteString("status", a.Status);
+        if (F("subStatus")) w.WriteString("subStatus", sub);
+        if (F("createdDateTime")) w.WriteString("createdDateTime", BusinessJson.Iso(a.CreatedAt));
+        if (a.CompletedAt is { } done)
+        {
+            if (F("completedDateTime")) w.WriteString("completedDateTime", BusinessJson.Iso(done));
+            if (F("downloadUrl") && a.SubStatus != "COMPLETED_POST_PROCESSING_FAILED") w.WriteString("downloadUrl", DownloadUrl(b, a, now));
+        }
+
+        w.WriteEndObject();
+        w.WriteStartObject("links");
+        w.WriteString("self", b.Link("v1/orgDeviceActivities/" + a.Id));
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The signature of an activity log URL expiring at <paramref name="expires"/> (Unix seconds).</summary>
+    public static string Signature(BusinessState b, string id, string? expires)
+        => Convert.ToHexString(HMACSHA256.HashData(b.DownloadKey, Encoding.UTF8.GetBytes(id + "|" + expires)));
+
+    private static string DownloadUrl(BusinessState b, SimActivity a, DateTimeOffset now)
+    {
+        var expires = now.AddSeconds(60).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return b.Link($"abm-logs/{a.Id}.csv?Expires={expires}&Signature={Signature(b, a.Id, expires)}");
+    }
+}

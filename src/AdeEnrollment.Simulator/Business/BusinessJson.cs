@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AdeEnrollment.Simulator.Service;
+using AdeEnrollment.Simulator.Service.Handlers;
+using AdeEnrollment.Simulator.Service.Http;
+
+namespace AdeEnrollment.Simulator.Business;
+
+/// <summary>The JSON:API pieces the Business handlers share: answers, Apple's ErrorResponse, fields[], cursor paging.</summary>
+internal static class BusinessJson
+{
+    public static Answer Api(Action<Utf8JsonWriter> write, int status = 200, int deviceCount = 0)
+    {
+        var json = Answers.Json(write, null);
+        return new Answer { Status = status, Body = json.Body, ContentType = "application/json", DeviceCount = deviceCount };
+    }
+
+    /// <summary>Apple's ErrorResponse: <c>{"errors":[{id,status,code,title,detail,source?}]}</c>.</summary>
+    public static Answer Error(int status, string code, string detail, string? pointer = null)
+    {
+        var body = Answers.Json(w =>
+        {
+            w.WriteStartArray("errors");
+            w.WriteStartObject();
+            w.WriteString("id", Guid.NewGuid().ToString("D"));
+            w.WriteString("status", status.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("code", code);
+            w.WriteString("title", code.Replace('_', ' ').ToLowerInvariant());
+            w.WriteString("detail", detail);
+            if (pointer is not null)
+            {
+                w.WriteStartObject("source");
+                w.WriteString("pointer", pointer);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }, null);
+        return new Answer { Status = status, Body = body.Body, ContentType = "application/json", ErrorCode = code };
+    }
+
+    public static Answer NotFound(string type, string id) => Error(404, "NOT_FOUND", $"There is no resource of type '{type}' with id '{id}'.");
+
+    public static string Iso(DateTimeOffset time) => DeviceJson.Iso(time);
+
+    public static string IsoZ(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>fields[type] (brackets raw or percent-encoded), or null when absent.</summary>
+    public static HashSet<string>? Fields(Exchange x, string type)
+    {
+        var value = x.Query($"fields[{type}]");
+        return value is null ? null : new HashSet<string>(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+    }
+
+    public static byte[] Base64Url(string s)
+    {
+        var b = s.Replace('-', '+').Replace('_', '/');
+        if (b.Contains('=', StringComparison.Ordinal)) throw new FormatException("padding");
+        return Convert.FromBase64String(b.PadRight(b.Length + ((4 - (b.Length % 4)) % 4), '='));
+    }
+
+    /// <summary>limit (1 to 1000) and cursor of a collection request; a bad one is answered 400.</summary>
+    public static bool TryPaging(Exchange x, out int limit, out string? after, out Answer? bad)
+    {
+        limit = DepLimits.DefaultPageSize;
+        after = null;
+        bad = null;
+        var text = x.Query("limit");
+        if (text is not null && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > DepLimits.MaxPageSize))
+        {
+            bad = Error(400, "PARAMETER_ERROR.INVALID", "limit must be 1 to 1000.");
+            return false;
+        }
+
+        var cursor = x.Query("cursor");
+        if (cursor is not null)
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Base64Url(cursor));
+                if (!decoded.StartsWith("after:", StringComparison.Ordinal)) throw new FormatException("cursor");
+                after = decoded["after:".Length..];
+            }
+            catch (FormatException)
+            {
+                bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor is not valid.");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>links.self/next and meta.paging (limit, nextCursor, total when the switch says so).</summary>
+    public static void WritePaging(Utf8JsonWriter w, BusinessState b, string path, int limit, string? lastKey, int total)
+    {
+        var cursor = lastKey is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("after:" + lastKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        w.WriteStartObject("links");
+        w.WriteString("self", b.Link(path));
+        if (cursor is not null) w.WriteString("next", b.Link(path + "?cursor=" + cursor + (b.Settings.NextLinkWithoutLimit ? "" : "&limit=" + limit.ToString(CultureInfo.InvariantCulture))));
+        w.WriteEndObject();
+        w.WriteStartObject("meta");
+        w.WriteStartObject("paging");
+        w.WriteNumber("limit", limit);
+        if (cursor is not null) w.WriteString("nextCursor", cursor);
+        if (b.Settings.PagingTotal) w.WriteNumber("total", total);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,43 @@
+namespace AdeEnrollment.Simulator.Business;
+
+/// <summary>
+/// How the simulated Apple Business API behaves where Apple leaves room (Set-AdeSimBusinessApi). Plain values read
+/// by the handlers under the org lock; the facade (<see cref="AdeSimulator"/>) publishes each as a property.
+/// </summary>
+internal sealed class BusinessSettings
+{
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan ActivityDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int? GetsPerMinute { get; set; }
+
+    public int? PostsPerHour { get; set; }
+
+    public bool RequireAssertionIssuer { get; set; } = true;
+
+    public bool UnassignedServerAsNotFound { get; set; }
+
+    public bool NextLinkWithoutLimit { get; set; }
+
+    public bool PartialUnknownSerials { get; set; }
+
+    public bool FullServerAttributesByDefault { get; set; }
+
+    public bool UnrelatedServerIds { get; set; }
+
+    public bool MigrationActivities { get; set; } = true;
+
+    public bool ShuffledOrder { get; set; }
+
+    public bool PagingTotal { get; set; }
+
+    public bool RetryAfterAsHttpDate { get; set; }
+
+    /// <summary>429 answers carry no Retry-After header at all.</summary>
+    public bool OmitRetryAfter { get; set; }
+
+    public int? MaxDevicesPerActivity { get; set; }
+
+    public string? ForcedActivityOutcome { get; set; }
+}

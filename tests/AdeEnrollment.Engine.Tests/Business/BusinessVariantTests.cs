@@ -1,0 +1,197 @@
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+
+namespace AdeEnrollment.Engine.Tests.Business;
+
+/// <summary>
+/// Behaviours Apple leaves open, each produced by a simulator switch, and what the client does with every variant
+/// (the table "Business API simulator" in docs/architecture.md lists them all with their tests).
+/// </summary>
+public sealed class BusinessVariantTests
+{
+    [Theory]
+    [InlineData("seconds")]
+    [InlineData("date")]
+    [InlineData("none")]
+    public void A_429_holds_back_until_its_Retry_After_in_seconds_or_as_a_date_and_a_minute_without_one(string variant)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.RetryAfterAsHttpDate = variant == "date";
+        fx.Simulator.OmitRetryAfter = variant == "none";
+        fx.Engine.Business.GetMdmServers();
+        fx.Simulator.BusinessGetsPerMinute = 1;
+        fx.Sim.Advance(TimeSpan.FromSeconds(61));
+        fx.Engine.Business.GetMdmServers(); // the simulator's one GET of this minute
+        fx.Sim.Advance(TimeSpan.FromSeconds(50));
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+
+        // Apple said 10 s (as seconds or as a date): the client waits exactly that; without a Retry-After it holds
+        // back for a minute, refusing locally (nothing sent) meanwhile
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        if (variant == "none")
+        {
+            Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+            Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+            fx.Sim.Advance(TimeSpan.FromSeconds(50));
+        }
+
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+    }
+
+    [Fact]
+    public void An_account_of_one_organisation_never_sees_another_organisations_devices_or_servers()
+    {
+        using var fx = new BusinessFixture();
+        // a second organisation in the same simulator, with its own DEP server, bought devices and API account
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        fx.Simulator.NewServer("Fabrikam Macs", request.PublicKeyPem, out _, "Fabrikam Inc", "it@fabrikam.example");
+        var fabrikamDevices = fx.Simulator.AddOrgDevices(3, productFamily: "Mac", orgName: "Fabrikam Inc");
+        fx.Simulator.AddDevices("Fabrikam Macs", 2);
+        var contosoDevices = fx.Simulator.AddOrgDevices(2, productFamily: "iPad");
+        var other = fx.Simulator.NewBusinessAccount(out var pem, orgName: "Fabrikam Inc");
+        Assert.Equal("Fabrikam Inc", other.OrgName);
+        Assert.Equal("Contoso Ltd", fx.Account.OrgName);
+        var keyPath = fx.Sim.Temp.File("fabrikam.pem");
+        File.WriteAllText(keyPath, pem);
+        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other.ClientId, other.KeyId, keyPath, other.TokenUri, other.ServiceUri));
+
+        var contosoSeen = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Account: fx.Account.ClientId)).Select(d => d.SerialNumber).ToHashSet();
+        var fabrikamSeen = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Account: other.ClientId)).Select(d => d.SerialNumber).ToHashSet();
+        Assert.Equal(contosoDevices.Select(d => d.SerialNumber).ToHashSet(), contosoSeen);
+        Assert.Equal(5, fabrikamSeen.Count);
+        Assert.Superset(fabrikamDevices.Select(d => d.SerialNumber).ToHashSet(), fabrikamSeen);
+        Assert.Empty(contosoSeen.Intersect(fabrikamSeen));
+        Assert.Equal(["Contoso iPads"], fx.Engine.Business.GetMdmServers(fx.Account.ClientId).Select(s => s.Name));
+        Assert.Equal(["Fabrikam Macs"], fx.Engine.Business.GetMdmServers(other.ClientId).Select(s => s.Name));
+
+        // another organisation's device or server does not exist for an account: nothing is sent or changed
+        var foreign = fabrikamDevices[0].SerialNumber;
+        Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(
+            () => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Account: fx.Account.ClientId, SerialNumbers: [foreign])).ToList()).ErrorId);
+        Assert.Equal("BusinessServerNotFound", Assert.Throws<AdeException>(
+            () => fx.Engine.Business.Send(OrgDeviceAction.Assign, [contosoDevices[0].SerialNumber], fx.Account.ClientId, server: "Fabrikam Macs")).ErrorId);
+        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(
+            () => fx.Engine.Business.Send(OrgDeviceAction.Assign, [foreign], fx.Account.ClientId, server: "Contoso iPads")).ErrorId);
+        Assert.Empty(fx.Simulator.GetDevices("Contoso iPads"));
+
+        // within its own organisation the second account works end to end
+        var done = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [foreign], other.ClientId, server: "Fabrikam Macs", wait: true));
+        Assert.Equal("COMPLETED", done.Status);
+        Assert.Contains(fx.Simulator.GetDevices("Fabrikam Macs"), d => d.SerialNumber == foreign);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_token_is_obtained_whether_Apple_requires_iss_in_the_assertion_or_not(bool required)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.RequireAssertionIssuer = required;
+        fx.Simulator.ExpireBusinessTokens();
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Contains(fx.Simulator.GetRequests("/auth/oauth2/token"), r => r.StatusCode == 200);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Servers_read_the_same_with_either_default_attribute_set_and_with_ids_related_to_DEP_or_not(bool fullByDefault, bool unrelatedIds)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddDevices(EngineServer, 2);
+        fx.Simulator.FullServerAttributesByDefault = fullByDefault;
+        fx.Simulator.UnrelatedServerIds = unrelatedIds;
+        var server = Assert.Single(fx.Engine.Business.GetMdmServers());
+        Assert.Equal(EngineServer, server.Name);
+        Assert.Equal(2, server.DeviceCount);
+        Assert.Equal(fx.Sim.Token.Name, server.Token);
+        Assert.Equal(!unrelatedIds, server.IdMatchesToken);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void An_unassigned_device_reads_unassigned_whether_Apple_answers_null_or_404_and_pages_follow_nextCursor_with_or_without_limit_in_links(bool notFound, bool nextWithoutLimit)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 2 });
+        fx.Simulator.UnassignedServerAsNotFound = notFound;
+        fx.Simulator.NextLinkWithoutLimit = nextWithoutLimit;
+        var bought = fx.Simulator.AddOrgDevices(5);
+        fx.Simulator.AddDevices(EngineServer, 1);
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToList();
+        Assert.Equal(6, all.Count);
+        Assert.All(fx.Simulator.GetRequests("/v1/orgDevices").Where(r => r.StatusCode == 200), r => Assert.True(r.DeviceCount <= 2));
+        var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [bought[0].SerialNumber])));
+        Assert.Equal("UNASSIGNED", one.Status);
+        Assert.Null(one.MdmServer);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_unknown_serial_is_refused_whole_before_anything_moves_or_fails_alone_in_the_log(bool partial)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.PartialUnknownSerials = partial;
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        if (!partial)
+        {
+            Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(
+                () => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial, "C02ZZZZZZZZZ"], null, server: EngineServer)).ErrorId);
+            Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+            return;
+        }
+
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial, "C02ZZZZZZZZZ"], null, server: EngineServer, wait: true));
+        Assert.Equal("COMPLETED_WITH_ERROR", activity.SubStatus);
+        Assert.Equal(1, activity.Failed);
+        Assert.Contains(activity.Devices, d => d.SerialNumber == "C02ZZZZZZZZZ" && d.Status == "FAILED");
+        Assert.Contains(activity.Devices, d => d.SerialNumber == serial && d.Status == "SUCCESS");
+        Assert.Contains(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == serial);
+        Assert.Contains(fx.Host.Warnings, w => w.Contains("C02ZZZZZZZZZ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("FAILED", "FAILED")]
+    [InlineData("STOPPED", "STOPPED")]
+    [InlineData("COMPLETED_WITH_FAILURE", "COMPLETED")]
+    public void An_activity_that_ends_badly_warns_and_changes_nothing_whichever_end_state_Apple_picks(string outcome, string status)
+    {
+        using var fx = new BusinessFixture();
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        fx.Simulator.ForcedActivityOutcome = outcome;
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: EngineServer, wait: true));
+        Assert.Equal(status, activity.Status);
+        Assert.NotEmpty(fx.Host.Warnings);
+        if (outcome != "COMPLETED_WITH_FAILURE")
+        {
+            Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+        }
+    }
+
+    [Fact]
+    public void Apple_caps_an_activity_at_an_undocumented_size_the_client_sends_batches_of_its_own_size_and_a_lower_cap_is_a_catalogued_error()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 3 });
+        fx.Simulator.MaxDevicesPerActivity = 3;
+        var serials = fx.Simulator.AddOrgDevices(7).Select(d => d.SerialNumber).ToList();
+        var activities = fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true);
+        Assert.Equal(3, activities.Count);
+        Assert.All(activities, a => Assert.Equal("COMPLETED_WITH_SUCCESS", a.SubStatus));
+        Assert.Equal(7, fx.Simulator.GetDevices(EngineServer).Count);
+
+        fx.Simulator.MaxDevicesPerActivity = 2; // Apple's cap below the client's batch size: 422, nothing moves
+        var more = fx.Simulator.AddOrgDevices(3).Select(d => d.SerialNumber).ToList();
+        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, more, null, server: EngineServer)).ErrorId);
+        Assert.Equal(7, fx.Simulator.GetDevices(EngineServer).Count);
+    }
+
+    private const string EngineServer = Support.EngineSimFixture.Server;
+}
