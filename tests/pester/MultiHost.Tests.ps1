@@ -63,7 +63,7 @@ if ((Get-AdeStore).Provider -ne 'PostgreSQL') { throw 'the host did not open the
             $dead = @($Hosts | Where-Object { $_.Process.HasExited })
             if ($dead) { throw "host $($dead[0].Index) exited while waiting for $What" }
             if ([DateTime]::UtcNow -gt $deadline) { throw "timed out after $TimeoutSeconds s waiting for $What" }
-            Start-Sleep -Milliseconds 20
+            Start-Sleep -Milliseconds 50
         }
     }
 
@@ -86,7 +86,7 @@ $(Get-StorePreamble $Store)
 Set-AdeSimClock -Reset
 Set-AdeSimClock -Advance ([TimeSpan]::FromTicks($offset))
 Set-Content -LiteralPath '$file.ready' 'ready'
-while (-not (Test-Path -LiteralPath '$go')) { Start-Sleep -Milliseconds 2 }
+while (-not (Test-Path -LiteralPath '$go')) { Start-Sleep -Milliseconds 25 }
 $Body
 "@
             $h.Process.StandardInput.WriteLine($file)
@@ -246,7 +246,8 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         $done.Value.Kind | Should -Be 'Full'
         $done.Value.Trigger | Should -Be 'Recovery'
         $done.Value.Added | Should -Be (5000 - $committed)
-        $serials = @(Get-AdeDevice -Token $name).SerialNumber
+        $agg = if ($Provider -eq 'SQLite') { 'group_concat(serial_number)' } else { "string_agg(serial_number, ',')" }
+        $serials = @((Invoke-TestStoreSql $store "SELECT $agg FROM device") -split ',')
         $serials.Count | Should -Be 5000
         @($serials | Sort-Object -Unique).Count | Should -Be 5000
         $apple = [Collections.Generic.HashSet[string]]::new([string[]](Get-AdeSimDevice -Server $name).SerialNumber)
