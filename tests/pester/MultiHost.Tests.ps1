@@ -75,7 +75,7 @@ if ((Get-AdeStore).Provider -ne 'PostgreSQL') { throw 'the host did not open the
             together. $Body sees $HostIndex. Returns one outcome per host (Ok, Value, ErrorId, Message), or with -NoWait
             the pending jobs (Receive-HostJob collects them).
         #>
-        param([Parameter(Mandatory)] [object[]] $Hosts, [Parameter(Mandatory)] $Store, [Parameter(Mandatory)] [string] $Body, [int] $TimeoutSeconds = 120, [switch] $NoWait)
+        param([Parameter(Mandatory)] [object[]] $Hosts, [Parameter(Mandatory)] $Store, [Parameter(Mandatory)] [string] $Body, [int] $TimeoutSeconds = 300, [switch] $NoWait)
         $go = Join-Path $jobDir ("go-" + [guid]::NewGuid().ToString('N'))
         $offset = (Get-AdeModuleType 'AdeEnrollment.Simulator.SimulatorClock')::Instance.Offset.Ticks
         $jobs = foreach ($h in $Hosts) {
@@ -86,20 +86,33 @@ $(Get-StorePreamble $Store)
 Set-AdeSimClock -Reset
 Set-AdeSimClock -Advance ([TimeSpan]::FromTicks($offset))
 Set-Content -LiteralPath '$file.ready' 'ready'
-while (-not (Test-Path -LiteralPath '$go')) { Start-Sleep -Milliseconds 25 }
+`$until = [DateTime]::UtcNow.AddMinutes(10)
+while (-not (Test-Path -LiteralPath '$go')) {
+    # A test process that gave up (or died) never opens the start line: leave instead of waiting for ever.
+    if ([DateTime]::UtcNow -gt `$until -or -not (Test-Path -LiteralPath '$jobDir')) { [Environment]::Exit(3) }
+    Start-Sleep -Milliseconds 25
+}
+if (Test-Path -LiteralPath '$go.cancel') { throw 'cancelled: not every host reached the start line' }
 $Body
 "@
             $h.Process.StandardInput.WriteLine($file)
             $h.Process.StandardInput.Flush()
             [pscustomobject]@{ Host = $h; File = $file }
         }
-        Wait-ForFiles ($jobs | ForEach-Object { "$($_.File).ready" }) $Hosts 90 'the hosts to open the store'
+        try {
+            Wait-ForFiles ($jobs | ForEach-Object { "$($_.File).ready" }) $Hosts 300 'the hosts to open the store'
+        } catch {
+            # Release the hosts that are waiting, so that they take the next test's jobs.
+            Set-Content "$go.cancel" 'cancel'
+            Set-Content $go 'go'
+            throw
+        }
         Set-Content $go 'go'
         if ($NoWait) { return $jobs }
         Receive-HostJob $jobs $TimeoutSeconds
     }
 
-    function Receive-HostJob([object[]] $Jobs, [int] $TimeoutSeconds = 120) {
+    function Receive-HostJob([object[]] $Jobs, [int] $TimeoutSeconds = 300) {
         Wait-ForFiles ($Jobs | ForEach-Object { "$($_.File).json" }) ($Jobs | ForEach-Object Host) $TimeoutSeconds 'the hosts to finish'
         foreach ($j in $Jobs) { Get-Content -Raw "$($j.File).json" | ConvertFrom-Json }
     }
