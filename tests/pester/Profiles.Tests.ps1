@@ -21,7 +21,6 @@ Describe 'New-AdeProfile rules (about_AdeEnrollment.md, "Enrollment profiles") (
     }
 
     BeforeEach {
-        Skip-WherePostgresUnbuilt $Provider -Needs profile
         Connect-TestStore $rulesStore
     }
 
@@ -90,7 +89,6 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Skip-WherePostgresUnbuilt $Provider -Needs sync, profile, assignment
         $script:store = New-TestStore -Provider $Provider -Connect
         $script:name = "E2E $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $script:t = New-SimToken -Name $name -Devices 2500

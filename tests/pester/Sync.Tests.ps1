@@ -15,7 +15,6 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Skip-WherePostgresUnbuilt $Provider -Needs sync
         $script:store = New-TestStore -Provider $Provider -Connect
         $script:t = New-SimToken -Name "Sync $([guid]::NewGuid().ToString('N').Substring(0, 8))" -Devices 1500
     }
