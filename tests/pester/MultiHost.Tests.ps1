@@ -195,7 +195,7 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         $name = "SyncRace $Provider"
         New-SimToken -Name $name -Devices 3000 | Out-Null
         # Slow pages, so that the winner still holds the lease when the slowest host starts.
-        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromMilliseconds(500)) -Count 1000 | Out-Null
+        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromMilliseconds(1000)) -Count 1000 | Out-Null
 
         $outcomes = Invoke-OnHosts $hosts $store @"
 `$r = Sync-AdeDevice -Token '$name' -ErrorAction Stop
@@ -221,7 +221,7 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         $victim = $hosts[0]
         $sync = "`$r = Sync-AdeDevice -Token '$name' -ErrorAction Stop; @{ Status = [string]`$r.Status; Kind = [string]`$r.Kind; Trigger = [string]`$r.Trigger; Added = `$r.Added }"
         $job = Invoke-OnHosts @($victim) $store $sync -NoWait
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        $deadline = [DateTime]::UtcNow.AddSeconds(180)
         while ([int](Invoke-TestStoreSql $store 'SELECT count(*) FROM device') -lt 2000 -and [DateTime]::UtcNow -lt $deadline -and
             -not (Test-Path -LiteralPath "$($job.File).json")) { Start-Sleep -Milliseconds 50 }
         $early = if (Test-Path -LiteralPath "$($job.File).json") { Get-Content -Raw "$($job.File).json" }
