@@ -131,7 +131,8 @@ function Get-TestPostgres {
 function Invoke-PgSql([string] $Sql, [string] $Schema) {
     # Through the module's own Npgsql (it lives in the module's AssemblyLoadContext).
     $type = [AdeEnrollment.Loader.LoadContext]::Current.LoadFromAssemblyName([Reflection.AssemblyName]::new('Npgsql')).GetType('Npgsql.NpgsqlConnection', $true)
-    $cs = $env:ADE_TEST_POSTGRES
+    # A generous connect timeout: test machines run many servers and suites at once.
+    $cs = $env:ADE_TEST_POSTGRES + ';Timeout=60'
     if ($Schema) { $cs += ";Search Path=$Schema" }
     $c = $type::new($cs)
     try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.CommandTimeout = 120; $cmd.ExecuteScalar() } finally { $c.Dispose() }
@@ -154,8 +155,8 @@ function New-TestStore {
         $store = [pscustomobject]@{
             Provider = $Provider; Path = $null; Schema = $schema
             # Without the password: it comes from -Password or PGPASSWORD.
-            ConnectionString = "Host=$($pg.Host);Port=$($pg.Port);Database=$($pg.Database);Username=$($pg.Username);Search Path=$schema"
-            Uri = "postgresql://$($pg.Username)@$($pg.Host):$($pg.Port)/$($pg.Database)?Search%20Path=$schema"
+            ConnectionString = "Host=$($pg.Host);Port=$($pg.Port);Database=$($pg.Database);Username=$($pg.Username);Search Path=$schema;Timeout=60"
+            Uri = "postgresql://$($pg.Username)@$($pg.Host):$($pg.Port)/$($pg.Database)?Search%20Path=$schema&Timeout=60"
         }
     }
     if ($Connect) { Connect-TestStore $store }

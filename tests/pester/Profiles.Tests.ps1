@@ -11,7 +11,7 @@ AfterAll {
     Stop-AdeSimulator
 }
 
-Describe 'New-AdeProfile rules (about_AdeEnrollment.md, "Enrollment profiles") (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ Provider = 'PostgreSQL' }) {
+Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment profiles)' -ForEach @(@{ Provider = 'SQLite' }, @{ Provider = 'PostgreSQL' }) {
     BeforeAll {
         $script:rulesStore = New-TestStore -Provider $Provider
         Connect-TestStore $rulesStore
