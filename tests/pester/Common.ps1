@@ -112,3 +112,97 @@ function Invoke-StoreSql([string] $Sql) {
     $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$((Get-AdeStore).Path);Pooling=False")
     try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
 }
+
+# --- Stores on either provider -------------------------------------------------------------------------------------
+# Tests that run against both providers take a store from New-TestStore: a SQLite file under $TestDrive, or a fresh
+# schema on the PostgreSQL test server of $env:ADE_TEST_POSTGRES (README, "The PostgreSQL leg"; without it the
+# PostgreSQL variants fail, they are never skipped).
+$script:TestStorePassphrase = 'correct horse battery staple'
+
+function Get-TestPostgres {
+    if (-not $env:ADE_TEST_POSTGRES) {
+        throw 'No PostgreSQL test server: set $env:ADE_TEST_POSTGRES (README, "The PostgreSQL leg"; build.ps1 Test starts one).'
+    }
+    $parts = @{}
+    foreach ($pair in $env:ADE_TEST_POSTGRES -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $parts[$k.Trim()] = $v } }
+    $parts
+}
+
+function Invoke-PgSql([string] $Sql, [string] $Schema) {
+    # Through the module's own Npgsql (it lives in the module's AssemblyLoadContext).
+    $type = [AdeEnrollment.Loader.LoadContext]::Current.LoadFromAssemblyName([Reflection.AssemblyName]::new('Npgsql')).GetType('Npgsql.NpgsqlConnection', $true)
+    # A generous connect timeout: test machines run many servers and suites at once.
+    $cs = $env:ADE_TEST_POSTGRES + ';Timeout=60'
+    if ($Schema) { $cs += ";Search Path=$Schema" }
+    $c = $type::new($cs)
+    try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.CommandTimeout = 120; $cmd.ExecuteScalar() } finally { $c.Dispose() }
+}
+
+function New-TestStore {
+    <#
+    .SYNOPSIS
+        A new empty store on the provider named (SQLite file or PostgreSQL schema); -Connect makes it the session's store.
+        The object carries what another process needs to open the same store (Path, or ConnectionString/Uri).
+    #>
+    param([Parameter(Mandatory)] [ValidateSet('SQLite', 'PostgreSQL')] [string] $Provider, [string] $Folder = $TestDrive, [switch] $Connect)
+    $id = [guid]::NewGuid().ToString('N').Substring(0, 12)
+    if ($Provider -eq 'SQLite') {
+        $store = [pscustomobject]@{ Provider = $Provider; Path = (Join-Path $Folder "store-$id.db"); Schema = $null; ConnectionString = $null; Uri = $null }
+    } else {
+        $pg = Get-TestPostgres
+        $schema = "ade_t_$id"
+        Invoke-PgSql "CREATE SCHEMA $schema" | Out-Null
+        $store = [pscustomobject]@{
+            Provider = $Provider; Path = $null; Schema = $schema
+            # Without the password: it comes from -Password or PGPASSWORD.
+            ConnectionString = "Host=$($pg.Host);Port=$($pg.Port);Database=$($pg.Database);Username=$($pg.Username);Search Path=$schema;Timeout=60"
+            Uri = "postgresql://$($pg.Username)@$($pg.Host):$($pg.Port)/$($pg.Database)?Search%20Path=$schema&Timeout=60"
+        }
+    }
+    if ($Connect) { Connect-TestStore $store }
+    $store
+}
+
+function Connect-TestStore([Parameter(Mandatory)] $Store) {
+    if ($Store.Provider -eq 'SQLite') {
+        Connect-AdeStore -Path $Store.Path
+    } else {
+        $pg = Get-TestPostgres
+        Connect-AdeStore -ConnectionString $Store.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) `
+            -Key (ConvertTo-SecureString $script:TestStorePassphrase -AsPlainText -Force)
+    }
+}
+
+function Remove-TestStore([Parameter(Mandatory)] $Store) {
+    Disconnect-AdeStore
+    if ($Store.Provider -eq 'PostgreSQL') { Invoke-PgSql "DROP SCHEMA IF EXISTS $($Store.Schema) CASCADE" | Out-Null }
+}
+
+function Invoke-TestStoreSql([Parameter(Mandatory)] $Store, [Parameter(Mandatory)] [string] $Sql) {
+    # Straight to the store's database, beside the engine: to seed rows fast or to read what it wrote.
+    if ($Store.Provider -eq 'SQLite') {
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$($Store.Path);Pooling=False")
+        try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
+    } else {
+        Invoke-PgSql $Sql $Store.Schema
+    }
+}
+
+function Add-TestStoreProfiles([Parameter(Mandatory)] $Store, [Parameter(Mandatory)] [string] $TokenId, [Parameter(Mandatory)] [int] $Count) {
+    # $Count plain profiles on a token in one statement (the same columns on both providers).
+    $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+    $rows = 1..$Count | ForEach-Object { "('$([guid]::NewGuid())', '$TokenId', 'Seed $_', '{""UserAffinity"":""WithUserAffinity""}', $now, $now)" }
+    Invoke-TestStoreSql $Store ("INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES " + ($rows -join ',')) | Out-Null
+}
+
+function Add-TestStoreTokens([Parameter(Mandatory)] $Store, [Parameter(Mandatory)] [int] $Count) {
+    # $Count placeholder tokens (enough to count against the limit, never used) with their requests.
+    $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+    $ids = 1..$Count | ForEach-Object { [pscustomobject]@{ N = $_; Token = [guid]::NewGuid(); Request = [guid]::NewGuid() } }
+    $requests = $ids | ForEach-Object { "('$($_.Request)', $now, 'tp$($_.N)', 'pem', '\x00'::bytea, '$($_.Token)')" }
+    $tokens = $ids | ForEach-Object { "('$($_.Token)', 'Seed $($_.N)', 'a@b.example', 'seed-h$($_.N)', '\x00'::bytea, $now, '$($_.Request)', '[]', 'https://x', $now, $now)" }
+    $sql = "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key, token_id) VALUES " + ($requests -join ',') + ";" +
+        "INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, scope_tags, service_uri, created_at, modified_at) VALUES " + ($tokens -join ',')
+    if ($Store.Provider -eq 'SQLite') { $sql = $sql -replace "'\\x00'::bytea", "x'00'" }
+    Invoke-TestStoreSql $Store $sql | Out-Null
+}

@@ -11,10 +11,21 @@ AfterAll {
     Stop-AdeSimulator
 }
 
-Describe 'New-AdeProfile rules (about_AdeEnrollment.md, "Enrollment profiles")' {
+Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment profiles)' -ForEach @(@{ Provider = 'SQLite' }, @{ Provider = 'PostgreSQL' }) {
     BeforeAll {
-        Connect-AdeStore -Path (Join-Path $TestDrive 'rules.db')
-        $script:t = New-SimToken -Name 'Rules'
+        $script:rulesStore = New-TestStore -Provider $Provider
+        Connect-TestStore $rulesStore
+        # One simulator serves both providers' stores, so the ABM server names differ; the token is 'Rules' in each.
+        $script:t = New-SimToken -Name "Rules $Provider"
+        Set-AdeToken -Token "Rules $Provider" -Name 'Rules'
+    }
+
+    BeforeEach {
+        Connect-TestStore $rulesStore
+    }
+
+    AfterAll {
+        Remove-TestStore $rulesStore
     }
 
     It 'refuses <Case> with ProfileSettingInvalid naming the setting' -ForEach @(
@@ -61,25 +72,32 @@ Describe 'New-AdeProfile rules (about_AdeEnrollment.md, "Enrollment profiles")' 
     }
 
     It 'refuses the 1001st profile on a token (ProfileLimitReached)' {
-        Connect-AdeStore -Path (Join-Path $TestDrive 'limit.db')
-        $lt = New-SimToken -Name 'Limit'
-        $now = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
-        $rows = 1..1000 | ForEach-Object { "('p$_', '$($lt.Token.Id)', 'P$_', '{""UserAffinity"":""WithUserAffinity""}', $now, $now)" }
-        Invoke-StoreSql ("INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES " + ($rows -join ','))
-        { New-AdeProfile -Token Limit -Name 'One too many' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileLimitReached,$($cp)NewAdeProfileCommand"
-        Connect-AdeStore -Path (Join-Path $TestDrive 'rules.db')
+        $limitStore = New-TestStore -Provider $Provider -Connect
+        try {
+            $lt = New-SimToken -Name "Limit $Provider"
+            Add-TestStoreProfiles $limitStore $lt.Token.Id 1000
+            { New-AdeProfile -Token "Limit $Provider" -Name 'One too many' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileLimitReached,$($cp)NewAdeProfileCommand"
+            Invoke-TestStoreSql $limitStore "SELECT count(*) FROM profile WHERE token_id = '$($lt.Token.Id)'" | Should -Be 1000
+        } finally {
+            Remove-TestStore $limitStore
+        }
     }
 }
 
-Describe 'Profiles, assignment and default profile end to end' {
+# On both providers: the same rules through the same cmdlets on a SQLite file and on a PostgreSQL schema.
+Describe 'Profiles, assignment and default profile end to end (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ Provider = 'PostgreSQL' }) {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Connect-AdeStore -Path (Join-Path $TestDrive "e2e-$([guid]::NewGuid().ToString('N')).db")
+        $script:store = New-TestStore -Provider $Provider -Connect
         $script:name = "E2E $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $script:t = New-SimToken -Name $name -Devices 2500
         $script:staff = New-AdeProfile -Token $name -Name 'Staff' -UserAffinity WithUserAffinity -AuthenticationMethod SetupAssistantModern -Department 'IT' -DepartmentPhone '+31 20 555 0100' -HiddenScreen Siri, ScreenTime
         $script:kiosk = New-AdeProfile -Token $name -Name 'Kiosk' -UserAffinity WithoutUserAffinity -SharedIPad -MaximumCachedUsers 8 -LockedEnrollment 3>$null
+    }
+
+    AfterEach {
+        if ($store) { Remove-TestStore $store; $script:store = $null }
     }
 
     It 'the default profile is given to every device a full sync brings, in batches of at most 1000' {
@@ -149,7 +167,7 @@ Describe 'Profiles, assignment and default profile end to end' {
         # assigned but not yet received: the devices get the new definition, nothing is at risk
         Set-AdeProfile -Profile Staff -Token $name -Department 'Finance' -Force -WarningVariable w 3>$null
         $w | Should -BeNullOrEmpty
-        Invoke-StoreSql "UPDATE device SET profile_status = 'pushed' WHERE serial_number IN ('$($five[0].SerialNumber)', '$($five[1].SerialNumber)')" | Out-Null
+        Invoke-TestStoreSql $store "UPDATE device SET profile_status = 'pushed' WHERE serial_number IN ('$($five[0].SerialNumber)', '$($five[1].SerialNumber)')" | Out-Null
         Set-AdeProfile -Profile Staff -Token $name -Department 'Sales' -Force -WarningVariable w 3>$null
         $w.Count | Should -Be 1
         $w[0] | Should -Match "^2 devices already received profile 'Staff'"

@@ -10,12 +10,17 @@ AfterAll {
     Stop-AdeSimulator
 }
 
-Describe 'Sync-AdeDevice' {
+# On both providers: the same rules through the same cmdlets on a SQLite file and on a PostgreSQL schema.
+Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ Provider = 'PostgreSQL' }) {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Connect-AdeStore -Path (Join-Path $TestDrive "sync-$([guid]::NewGuid().ToString('N')).db")
+        $script:store = New-TestStore -Provider $Provider -Connect
         $script:t = New-SimToken -Name "Sync $([guid]::NewGuid().ToString('N').Substring(0, 8))" -Devices 1500
+    }
+
+    AfterEach {
+        if ($store) { Remove-TestStore $store; $script:store = $null }
     }
 
     It 'first sync is full and brings every device, profile name always filled' {
