@@ -402,7 +402,9 @@ if ($postgres.requested) {
 $details = [Text.StringBuilder]::new()
 [void]$details.AppendLine('| Run | Wall | CPU (engine process) | Peak working set (engine) | Peak working set (simulator) | Process total |')
 [void]$details.AppendLine('|---|---:|---:|---:|---:|---:|')
-foreach ($r in @(@($runs.Values) + @($pgRuns.Values) | Where-Object { -not $_.Contains('skipped') -and -not $_.Contains('unavailable') })) {
+# each scenario's SQLite run, then its PostgreSQL run
+$ordered = foreach ($id in $runs.Keys) { $runs[$id]; if ($pgRuns.Contains($id)) { $pgRuns[$id] } }
+foreach ($r in @($ordered | Where-Object { -not $_.Contains('skipped') -and -not $_.Contains('unavailable') })) {
     $cpu = if ($r.Contains('cpuSeconds')) { & $sec $r.cpuSeconds } else { '' }
     $simPeak = if ($r.Contains('simulatorPeakWorkingSetBytes')) { & $mb $r.simulatorPeakWorkingSetBytes } else { '' }
     $wall = if ($r.ok) { & $sec $r.seconds } elseif ($r.Contains('notSupported')) { 'not available on PostgreSQL (StoreNotSupported)' } else { 'failed: ' + $r.error }
