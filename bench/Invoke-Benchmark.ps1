@@ -308,7 +308,9 @@ $pgRows = @(foreach ($f in $pgFigures) {
         'failed' { 'failed' }
         default { & $sec $pgValue }
     }
-    $met = if ($status -in 'unavailable', 'notSupported') { $null } elseif ($null -eq $ratio) { $false } else { $ratio -le $pgLimit }
+    # Without a SQLite run (ADE_BENCH_PROVIDER=PostgreSQL) there is nothing to compare with: not measured either.
+    $sqliteSkipped = $sqliteRun -and $sqliteRun.Contains('skipped')
+    $met = if ($status -in 'unavailable', 'notSupported' -or $sqliteSkipped) { $null } elseif ($null -eq $ratio) { $false } else { $ratio -le $pgLimit }
     [ordered]@{
         id = "postgres$($f.id)$(if ($f.figure -ne 'seconds') { $f.figure.Substring(0, 1).ToUpper() + $f.figure.Substring(1) })Ratio"
         scenario = $f.scenario; status = $status; sqlite = $sqliteValue; postgres = $pgValue; ratio = $ratio
