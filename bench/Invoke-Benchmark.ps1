@@ -62,12 +62,13 @@ function Get-LoadAverage {
 }
 
 # $env:ADE_BENCH_ONLY = 'Assign,DeltaSync' runs only those scenarios (a scenario that reads another's store runs
-# that one too) and writes its results to a scratch folder instead of bench/results: for trying one change quickly.
+# that one too) and writes its results to a scratch folder (or -ResultsFolder) instead of bench/results: for trying one
+# change quickly.
 $only = if ($env:ADE_BENCH_ONLY) { @($env:ADE_BENCH_ONLY -split ',' | ForEach-Object Trim) } else { $null }
 if ($only) {
     if ($only -contains 'LookupSerial' -or $only -contains 'PipeAll') { $only += 'FullSyncBig' }
     if ($only -contains 'OrgInventory') { $only += 'OrgInventorySmall' }
-    $ResultsFolder = Join-Path ([IO.Path]::GetTempPath()) 'ade-bench-partial'
+    if (-not $PSBoundParameters.ContainsKey('ResultsFolder')) { $ResultsFolder = Join-Path ([IO.Path]::GetTempPath()) 'ade-bench-partial' }
 }
 
 function Invoke-Scenario {
