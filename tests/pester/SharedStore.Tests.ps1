@@ -114,7 +114,8 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
 
     It 'commands that need tables not yet on PostgreSQL answer StoreNotSupported' {
         Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
-        { Get-AdeDevice } | Should -Throw -ErrorId 'StoreNotSupported,*'
+        # Profiles are still unbuilt on PostgreSQL: the lead removes this test when the last stub is gone.
+        { Get-AdeProfile } | Should -Throw -ErrorId 'StoreNotSupported,*'
     }
 
     It 'keeps token requests and tokens: New-AdeTokenRequest, New-AdeToken, Get-AdeToken, Set-AdeToken, Remove-AdeToken' {

@@ -17,12 +17,14 @@ internal sealed class EngineSimFixture : IDisposable
 {
     public const string Server = "Contoso iPads";
 
-    public EngineSimFixture(int devices = 0, int seed = 7)
+    /// <param name="postgres">A PostgreSQL schema to hold the store in (instead of a SQLite file).</param>
+    public EngineSimFixture(int devices = 0, int seed = 7, TestPostgresSchema? postgres = null)
     {
         Temp = new TempDirectory();
+        Postgres = postgres;
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 4, 8, 0, 0, TimeSpan.Zero));
         Simulator = AdeSimulator.Start(seed: seed, time: Time);
-        Store = AdeStore.Open(Temp.File("sync.db"));
+        Store = OpenStore();
         Engine = NewEngine(Host);
         var request = Engine.Tokens.NewRequest(true, null)!;
         Simulator.NewServer(Server, request.PublicKeyPem, out var p7m, "Contoso Ltd", "it@contoso.example");
@@ -44,6 +46,12 @@ internal sealed class EngineSimFixture : IDisposable
 
     public AdeStore Store { get; }
 
+    /// <summary>The PostgreSQL schema of the store; null for a SQLite store.</summary>
+    public TestPostgresSchema? Postgres { get; }
+
+    /// <summary>Opens the store (another instance on the same file or database, as another process or host would).</summary>
+    public AdeStore OpenStore() => Postgres?.Open() ?? AdeStore.Open(Temp.File("sync.db"));
+
     public RecordingHost Host { get; } = new();
 
     public AdeEngine Engine { get; }
@@ -51,8 +59,8 @@ internal sealed class EngineSimFixture : IDisposable
     public AdeToken Token { get; }
 
     /// <summary>A second engine over the same store, as another process would have.</summary>
-    public AdeEngine NewEngine(Hosting.IAdeHost host)
-        => new(Store, host, Time, new AppleClientFactory(Time, host, null, new AppleClientOptions
+    public AdeEngine NewEngine(Hosting.IAdeHost host, AdeStore? store = null)
+        => new(store ?? Store, host, Time, new AppleClientFactory(Time, host, null, new AppleClientOptions
         {
             DelayTimeProvider = new InstantDelays(),
             MaxRetryAttempts = 2,
@@ -79,6 +87,11 @@ internal sealed class EngineSimFixture : IDisposable
     public void Dispose()
     {
         Simulator.Dispose();
+        if (Postgres is not null)
+        {
+            Store.Release();
+        }
+
         SqliteConnection.ClearAllPools();
         Temp.Dispose();
     }

@@ -172,13 +172,14 @@ public static class RequestSeeder
         rsa.ImportPkcs8PrivateKey(pkcs8, out _);
         var request = new CertificateRequest($"CN=AdeEnrollment {id:N}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(now.AddMinutes(-10), now.AddDays(365));
-        using (var connection = store.OpenConnection())
+        // Through the store's session, so it seeds a store of any provider.
+        var row = new TokenRequestRow(id, now, certificate.Thumbprint, certificate.ExportCertificatePem() + "\n",
+            store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key"), null);
+        store.Write(s =>
         {
-            connection.Execute(
-                "INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)",
-                ("$id", id.ToString()), ("$t", now.ToUnixTimeMilliseconds()), ("$tp", certificate.Thumbprint),
-                ("$pem", certificate.ExportCertificatePem() + "\n"), ("$key", store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key")));
-        }
+            s.TokenRequests.Insert(row);
+            return 0;
+        });
 
         return new TokenService(store, TimeProvider.System, new RecordingHost()).GetRequests(id).Single();
     }

@@ -1,15 +1,274 @@
+using Npgsql;
+using NpgsqlTypes;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
-/// <summary>PostgreSQL: the page writes of a sync on table device (and the journal rows they produce).</summary>
+/// <summary>
+/// PostgreSQL: the page writes of a sync on table device. A page (up to 1,000 devices) is streamed with binary COPY
+/// into a temporary table of this transaction, then merged into device with one INSERT … ON CONFLICT: two round trips
+/// for the page instead of one per device. (The journal rows of the page are appended by the device_event table.)
+/// </summary>
 internal sealed partial class PostgresDeviceTable
 {
-    public IReadOnlyDictionary<string, StoredSyncDevice> GetForSync(Guid tokenId, IReadOnlyCollection<string> serials) => throw Missing("device sync");
+    /// <summary>The page's temporary table: one per transaction (dropped at commit or rollback), emptied after each page.</summary>
+    private const string SyncPageTable = "ade_sync_page";
 
-    public void WriteSyncPage(Guid tokenId, long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts, IReadOnlyList<SyncDeviceRemoval> removals) => throw Missing("device sync");
+    private const string SyncPageCreateSql =
+        $"""
+        CREATE TEMP TABLE IF NOT EXISTS {SyncPageTable} (
+            n BIGINT NOT NULL, serial_number TEXT NOT NULL, model TEXT, description TEXT, color TEXT, asset_tag TEXT, os TEXT,
+            device_family TEXT, profile_id TEXT, profile_uuid TEXT, profile_status TEXT, profile_assign_time BIGINT,
+            profile_push_time BIGINT, device_assigned_date BIGINT, device_assigned_by TEXT, last_op_date BIGINT,
+            mdm_migration_deadline BIGINT, is_replacement_device BIGINT, assign_failed_at BIGINT, last_attempt_at BIGINT,
+            last_attempt_profile TEXT, last_attempt_result TEXT
+        ) ON COMMIT DROP
+        """;
 
-    public IReadOnlyList<string> MarkUnseenRemoved(Guid tokenId, long syncId, DateTimeOffset now, DateTimeOffset purgeAfter) => throw Missing("device sync");
+    private const string SyncPageCopySql =
+        $"""
+        COPY {SyncPageTable} (n, serial_number, model, description, color, asset_tag, os, device_family, profile_id, profile_uuid,
+                              profile_status, profile_assign_time, profile_push_time, device_assigned_date, device_assigned_by,
+                              last_op_date, mdm_migration_deadline, is_replacement_device, assign_failed_at, last_attempt_at,
+                              last_attempt_profile, last_attempt_result)
+        FROM STDIN (FORMAT BINARY)
+        """;
 
-    public IReadOnlyList<string> PurgeDue(Guid tokenId, DateTimeOffset now) => throw Missing("device sync");
+    // A device's profile: the one an attempt of this page assigned (p.profile_id), else the store's profile with Apple's
+    // UUID; when the UUID is unchanged and the store has no profile of that UUID, the device keeps the profile it has.
+    // A serial given twice is written once, with its last record (as writing the rows one by one would leave it).
+    private const string SyncPageMergeSql =
+        $"""
+        INSERT INTO device AS d (token_id, serial_number, model, description, color, asset_tag, os, device_family,
+                            profile_id, profile_uuid, profile_status, profile_assign_time, profile_push_time,
+                            device_assigned_date, device_assigned_by, removed_at, purge_after, updated_at,
+                            last_seen_sync, last_op_date, first_seen_sync, mdm_migration_deadline, is_replacement_device,
+                            assign_failed_at, last_attempt_at, last_attempt_profile, last_attempt_result)
+        SELECT @t, p.serial_number, p.model, p.description, p.color, p.asset_tag, p.os, p.device_family,
+               CASE WHEN p.profile_id IS NOT NULL THEN p.profile_id
+                    WHEN p.profile_uuid IS NOT NULL THEN (SELECT pr.id FROM profile pr WHERE pr.token_id = @t AND pr.apple_profile_uuid = p.profile_uuid ORDER BY pr.id LIMIT 1) END,
+               p.profile_uuid, p.profile_status, p.profile_assign_time, p.profile_push_time,
+               p.device_assigned_date, p.device_assigned_by, NULL, NULL, @now,
+               @sync, p.last_op_date, @sync, p.mdm_migration_deadline, p.is_replacement_device,
+               p.assign_failed_at, p.last_attempt_at, p.last_attempt_profile, p.last_attempt_result
+        FROM (SELECT DISTINCT ON (serial_number) * FROM {SyncPageTable} ORDER BY serial_number, n DESC) p
+        ON CONFLICT (token_id, serial_number) DO UPDATE SET
+            model = excluded.model, description = excluded.description, color = excluded.color,
+            asset_tag = excluded.asset_tag, os = excluded.os, device_family = excluded.device_family,
+            profile_id = CASE WHEN excluded.profile_uuid IS NULL THEN NULL
+                              WHEN excluded.profile_uuid = d.profile_uuid AND excluded.profile_id IS NULL THEN d.profile_id
+                              ELSE excluded.profile_id END,
+            profile_uuid = excluded.profile_uuid, profile_status = excluded.profile_status,
+            profile_assign_time = excluded.profile_assign_time, profile_push_time = excluded.profile_push_time,
+            device_assigned_date = excluded.device_assigned_date, device_assigned_by = excluded.device_assigned_by,
+            removed_at = NULL, purge_after = NULL, updated_at = excluded.updated_at,
+            last_seen_sync = excluded.last_seen_sync, last_op_date = excluded.last_op_date,
+            mdm_migration_deadline = excluded.mdm_migration_deadline, is_replacement_device = excluded.is_replacement_device,
+            assign_failed_at = CASE WHEN excluded.last_attempt_at IS NULL THEN d.assign_failed_at ELSE excluded.assign_failed_at END,
+            last_attempt_at = coalesce(excluded.last_attempt_at, d.last_attempt_at),
+            last_attempt_profile = CASE WHEN excluded.last_attempt_at IS NULL THEN d.last_attempt_profile ELSE excluded.last_attempt_profile END,
+            last_attempt_result = CASE WHEN excluded.last_attempt_at IS NULL THEN d.last_attempt_result ELSE excluded.last_attempt_result END;
+        DELETE FROM {SyncPageTable}
+        """;
 
-    public SyncDeviceTotals CountForSync(Guid tokenId) => throw Missing("device sync");
+    // Removals are few (Apple's deletions of a delta); the last one given for a serial wins.
+    private const string SyncRemovalSql =
+        """
+        UPDATE device AS d SET removed_at = r.removed_at, purge_after = r.purge_after, updated_at = @now, last_op_date = r.op
+        FROM (SELECT DISTINCT ON (s) s, removed_at, purge_after, op
+              FROM unnest(@s::text[], @removed::bigint[], @purge::bigint[], @op::bigint[]) WITH ORDINALITY AS u(s, removed_at, purge_after, op, n)
+              ORDER BY s, n DESC) r
+        WHERE d.token_id = @t AND d.serial_number = r.s
+        """;
+
+    public IReadOnlyDictionary<string, StoredSyncDevice> GetForSync(Guid tokenId, IReadOnlyCollection<string> serials)
+    {
+        var map = new Dictionary<string, StoredSyncDevice>(serials.Count, StringComparer.Ordinal);
+        if (serials.Count == 0)
+        {
+            return map;
+        }
+
+        using var command = connection.Command(transaction,
+            """
+            SELECT serial_number, model, description, color, asset_tag, os, device_family, profile_uuid,
+                   profile_status, profile_assign_time, profile_push_time, device_assigned_date, device_assigned_by,
+                   mdm_migration_deadline, is_replacement_device, removed_at, last_op_date
+            FROM device WHERE token_id = @t AND serial_number = ANY(@s)
+            """,
+            ("t", tokenId.ToString()), ("s", serials as string[] ?? [.. serials]));
+        using var r = command.ExecuteReader();
+        int serial = r.GetOrdinal("serial_number"), model = r.GetOrdinal("model"), description = r.GetOrdinal("description"), color = r.GetOrdinal("color"),
+            asset = r.GetOrdinal("asset_tag"), os = r.GetOrdinal("os"), family = r.GetOrdinal("device_family"), uuid = r.GetOrdinal("profile_uuid"),
+            status = r.GetOrdinal("profile_status"), assignTime = r.GetOrdinal("profile_assign_time"), pushTime = r.GetOrdinal("profile_push_time"),
+            assignedAt = r.GetOrdinal("device_assigned_date"), assignedBy = r.GetOrdinal("device_assigned_by"),
+            deadline = r.GetOrdinal("mdm_migration_deadline"), replacement = r.GetOrdinal("is_replacement_device"),
+            removed = r.GetOrdinal("removed_at"), lastOp = r.GetOrdinal("last_op_date");
+        while (r.Read())
+        {
+            var details = new DeviceDetailsRow(
+                r.GetString(serial),
+                r.GetStringOrNull(model),
+                r.GetStringOrNull(description),
+                r.GetStringOrNull(color),
+                r.GetStringOrNull(asset),
+                r.GetStringOrNull(os),
+                r.GetStringOrNull(family),
+                r.GetStringOrNull(uuid),
+                r.GetStringOrNull(status),
+                SyncTime(r.GetInt64OrNull(assignTime)),
+                SyncTime(r.GetInt64OrNull(pushTime)),
+                SyncTime(r.GetInt64OrNull(assignedAt)),
+                r.GetStringOrNull(assignedBy),
+                SyncTime(r.GetInt64OrNull(deadline)),
+                r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null);
+            map[details.SerialNumber] = new StoredSyncDevice(new DeviceStateRow(details, !r.IsDBNull(removed)), SyncTime(r.GetInt64OrNull(lastOp)));
+        }
+
+        return map;
+    }
+
+    public void WriteSyncPage(Guid tokenId, long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts, IReadOnlyList<SyncDeviceRemoval> removals)
+    {
+        var token = tokenId.ToString();
+        if (upserts.Count > 0)
+        {
+            connection.Execute(transaction, SyncPageCreateSql);
+            CopySyncPage(upserts);
+            connection.Execute(transaction, SyncPageMergeSql, ("t", token), ("now", ToUnixMs(now)), ("sync", syncId));
+        }
+
+        if (removals.Count > 0)
+        {
+            var serials = new string[removals.Count];
+            var removedAt = new long[removals.Count];
+            var purgeAfter = new long[removals.Count];
+            var opDates = new long?[removals.Count];
+            for (var i = 0; i < removals.Count; i++)
+            {
+                (serials[i], removedAt[i], purgeAfter[i], opDates[i]) = (removals[i].SerialNumber, ToUnixMs(removals[i].RemovedAt), ToUnixMs(removals[i].PurgeAfter), SyncMs(removals[i].OpDate));
+            }
+
+            connection.Execute(transaction, SyncRemovalSql,
+                ("t", token), ("now", ToUnixMs(now)), ("s", serials), ("removed", removedAt), ("purge", purgeAfter), ("op", opDates));
+        }
+    }
+
+    /// <summary>Streams the page's rows into the temporary page table, in the page's order (binary COPY).</summary>
+    private void CopySyncPage(IReadOnlyList<SyncDeviceUpsert> upserts)
+    {
+        using var copy = connection.BeginBinaryImport(SyncPageCopySql);
+        var n = 0L;
+        foreach (var (d, opDate, attempt) in upserts)
+        {
+            copy.StartRow();
+            copy.Write(n++, NpgsqlDbType.Bigint);
+            copy.Write(d.SerialNumber, NpgsqlDbType.Text);
+            SyncText(copy, d.Model);
+            SyncText(copy, d.Description);
+            SyncText(copy, d.Color);
+            SyncText(copy, d.AssetTag);
+            SyncText(copy, d.Os);
+            SyncText(copy, d.DeviceFamily);
+            if (attempt?.Assigned is { } assigned)
+            {
+                // The profile the attempt gave it, as it would be after Apple's next report of it.
+                SyncText(copy, assigned.ProfileId.ToString());
+                SyncText(copy, assigned.ProfileUuid);
+                SyncText(copy, "assigned");
+                SyncBigint(copy, ToUnixMs(attempt.At));
+            }
+            else
+            {
+                copy.WriteNull();
+                SyncText(copy, d.ProfileUuid);
+                SyncText(copy, d.ProfileStatus);
+                SyncBigint(copy, SyncMs(d.ProfileAssignTime));
+            }
+
+            SyncBigint(copy, SyncMs(d.ProfilePushTime));
+            SyncBigint(copy, SyncMs(d.AssignedAt));
+            SyncText(copy, d.AssignedBy);
+            SyncBigint(copy, SyncMs(opDate));
+            SyncBigint(copy, SyncMs(d.MdmMigrationDeadline));
+            SyncBigint(copy, d.IsReplacementDevice is { } r ? (r ? 1L : 0L) : null);
+            SyncBigint(copy, attempt is { Failed: true } ? ToUnixMs(attempt.At) : null);
+            SyncBigint(copy, attempt is null ? null : ToUnixMs(attempt.At));
+            SyncText(copy, attempt?.ProfileName);
+            SyncText(copy, attempt?.Result);
+        }
+
+        copy.Complete();
+    }
+
+    private static void SyncText(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, NpgsqlDbType.Text);
+        }
+    }
+
+    private static void SyncBigint(NpgsqlBinaryImporter copy, long? value)
+    {
+        if (value is { } v)
+        {
+            copy.Write(v, NpgsqlDbType.Bigint);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+    }
+
+    public IReadOnlyList<string> MarkUnseenRemoved(Guid tokenId, long syncId, DateTimeOffset now, DateTimeOffset purgeAfter)
+        => SyncSerials(
+            """
+            WITH marked AS (
+                UPDATE device SET removed_at = @now, purge_after = @purge, updated_at = @now
+                WHERE token_id = @t AND removed_at IS NULL AND (last_seen_sync IS NULL OR last_seen_sync <> @sync)
+                RETURNING serial_number)
+            SELECT serial_number FROM marked ORDER BY serial_number
+            """,
+            ("t", tokenId.ToString()), ("now", ToUnixMs(now)), ("purge", ToUnixMs(purgeAfter)), ("sync", syncId));
+
+    public IReadOnlyList<string> PurgeDue(Guid tokenId, DateTimeOffset now)
+        => SyncSerials(
+            """
+            WITH purged AS (
+                DELETE FROM device WHERE token_id = @t AND purge_after IS NOT NULL AND purge_after <= @now RETURNING serial_number)
+            SELECT serial_number FROM purged ORDER BY serial_number
+            """,
+            ("t", tokenId.ToString()), ("now", ToUnixMs(now)));
+
+    public SyncDeviceTotals CountForSync(Guid tokenId)
+    {
+        using var command = connection.Command(transaction,
+            "SELECT count(*) AS all_devices, count(*) - count(removed_at) AS in_abm FROM device WHERE token_id = @t", ("t", tokenId.ToString()));
+        using var r = command.ExecuteReader();
+        r.Read();
+        return new SyncDeviceTotals(r.GetInt64(r.GetOrdinal("all_devices")), r.GetInt64(r.GetOrdinal("in_abm")));
+    }
+
+    private List<string> SyncSerials(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.Command(transaction, sql, parameters);
+        using var r = command.ExecuteReader();
+        var serial = r.GetOrdinal("serial_number");
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(serial));
+        }
+
+        return list;
+    }
+
+    private static DateTimeOffset? SyncTime(long? ms) => ms is { } v ? ToTime(v) : null;
+
+    private static long? SyncMs(DateTimeOffset? time) => time is { } t ? ToUnixMs(t) : null;
 }

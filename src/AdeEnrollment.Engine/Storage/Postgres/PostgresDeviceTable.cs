@@ -1,36 +1,329 @@
+using System.Text.Json;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using Npgsql;
+using NpgsqlTypes;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>
 /// PostgreSQL: table device. One partial class split by area like its SQLite twin: this file holds the queries and the
 /// device actions, <c>.Sync.cs</c> the page writes of a sync, <c>.Assignment.cs</c> the assignment records.
+/// <para>
+/// A set of serials (or of devices' details) goes to the server as array parameters in one statement
+/// (<c>= ANY(@serials)</c>, <c>unnest</c>), never one round trip per device. Text is ordered with COLLATE "C" (byte
+/// order, as SQLite's BINARY), whatever the database's collation.
+/// </para>
 /// </summary>
 internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, NpgsqlTransaction? transaction, string location) : IDeviceTable
 {
+    /// <summary>
+    /// The columns of <see cref="DeviceDetailsRow"/> as a row source: <c>FROM {DetailRowsSql} AS x</c> yields one row
+    /// per detail, with columns s, model, descr, color, asset, os, family, pu, ps, pat, ppt, dad, dab, mmd, rep (times
+    /// in unix milliseconds, rep 1/0/null) and ord (the detail's position, from 1). Bind with <see cref="AddDetailArrays"/>.
+    /// </summary>
+    internal const string DetailRowsSql =
+        """
+        unnest(@d_s::text[], @d_model::text[], @d_desc::text[], @d_color::text[], @d_asset::text[], @d_os::text[], @d_family::text[],
+               @d_pu::text[], @d_ps::text[], @d_pat::bigint[], @d_ppt::bigint[], @d_dad::bigint[], @d_dab::text[], @d_mmd::bigint[], @d_rep::bigint[])
+            WITH ORDINALITY AS x(s, model, descr, color, asset, os, family, pu, ps, pat, ppt, dad, dab, mmd, rep, ord)
+        """;
+
+    private const string DeviceColumnsSql =
+        """
+        d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
+        p.name AS profile_name, d.profile_id, d.profile_status, d.profile_assign_time, d.profile_push_time,
+        d.device_assigned_date, d.device_assigned_by, d.removed_at, d.purge_after,
+        t.name AS token_name, t.id AS token_id, t.scope_tags AS token_scope_tags,
+        d.mdm_migration_deadline, d.is_replacement_device, d.last_attempt_at, d.last_attempt_profile,
+        d.last_attempt_result, d.released_at
+        """;
+
     private readonly NpgsqlConnection connection = connection;
     private readonly NpgsqlTransaction? transaction = transaction;
 
     /// <summary>A member not yet built on PostgreSQL answers with the catalogued StoreNotSupported.</summary>
     private AdeException Missing(string part) => ErrorCatalog.StoreNotSupported(location, "PostgreSQL", part);
 
-    public IEnumerable<AdeDevice> Query(DeviceFilter filter) => throw Missing("device queries");
+    /// <summary>
+    /// Adds the parameters of <see cref="DetailRowsSql"/> to <paramref name="command"/>: one array per field of
+    /// <paramref name="details"/>, in the same order.
+    /// </summary>
+    internal static void AddDetailArrays(NpgsqlCommand command, IReadOnlyList<DeviceDetailsRow> details)
+    {
+        void Text(string name, Func<DeviceDetailsRow, string?> field)
+            => command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = details.Select(field).ToArray() });
 
-    public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials) => throw Missing("device states");
+        void Number(string name, Func<DeviceDetailsRow, long?> field)
+            => command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = details.Select(field).ToArray() });
 
-    public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials) => throw Missing("device lookups");
+        Text("d_s", d => d.SerialNumber);
+        Text("d_model", d => d.Model);
+        Text("d_desc", d => d.Description);
+        Text("d_color", d => d.Color);
+        Text("d_asset", d => d.AssetTag);
+        Text("d_os", d => d.Os);
+        Text("d_family", d => d.DeviceFamily);
+        Text("d_pu", d => d.ProfileUuid);
+        Text("d_ps", d => d.ProfileStatus);
+        Number("d_pat", d => Ms(d.ProfileAssignTime));
+        Number("d_ppt", d => Ms(d.ProfilePushTime));
+        Number("d_dad", d => Ms(d.AssignedAt));
+        Text("d_dab", d => d.AssignedBy);
+        Number("d_mmd", d => Ms(d.MdmMigrationDeadline));
+        Number("d_rep", d => d.IsReplacementDevice is { } r ? (r ? 1L : 0L) : null);
+    }
 
-    public int ApplyDetails(Guid tokenId, IReadOnlyList<DeviceDetailsRow> details, DateTimeOffset now) => throw Missing("device details");
+    public IEnumerable<AdeDevice> Query(DeviceFilter filter)
+    {
+        // Only the filters given are in the WHERE clause, so the planner sees plain predicates it can use an index for.
+        var filters = new List<string>(8);
+        var parameters = new List<(string Name, object? Value)>(4);
+        if (filter.TokenId is { } tokenId)
+        {
+            filters.Add("d.token_id = @t");
+            parameters.Add(("t", tokenId.ToString()));
+        }
 
-    public int Delete(Guid tokenId, string serialNumber) => throw Missing("device removal");
+        if (filter.SerialNumber is { } serial)
+        {
+            filters.Add("d.serial_number = @s");
+            parameters.Add(("s", serial));
+        }
 
-    public int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now) => throw Missing("device actions");
+        if (filter.ProfileId is { } profileId)
+        {
+            filters.Add("d.profile_id = @p");
+            parameters.Add(("p", profileId.ToString()));
+        }
 
-    public int MarkReleased(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now, DateTimeOffset purgeAfter) => throw Missing("device actions");
+        if (filter.Unassigned)
+        {
+            filters.Add("d.profile_id IS NULL");
+        }
 
-    public IReadOnlyList<DeviceFamilyCount> CountWithoutProfile(Guid tokenId, DateTimeOffset before) => throw Missing("device health");
+        if (filter.RemovedFromAbm)
+        {
+            filters.Add("d.removed_at IS NOT NULL");
+        }
 
-    public long CountAssignFailedSince(Guid tokenId, DateTimeOffset since) => throw Missing("device health");
+        if (filter.LastAssignmentResult is { } result)
+        {
+            filters.Add("d.last_attempt_result = @lar");
+            parameters.Add(("lar", result));
+        }
+
+        if (filter.ReplacementDevice)
+        {
+            filters.Add("d.is_replacement_device = 1");
+        }
+
+        if (filter.MigrationDeadlineBefore is { } deadline)
+        {
+            filters.Add("d.mdm_migration_deadline < @mmd");
+            parameters.Add(("mmd", ToUnixMs(deadline)));
+        }
+
+        // Token names compare case-insensitively (SQLite's NOCASE), serials byte by byte. The reader is enumerated
+        // lazily: rows arrive from the server as the caller asks for them, never the whole set in memory.
+        using var command = connection.Command(transaction,
+            $"""
+            SELECT {DeviceColumnsSql}
+            FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
+            ORDER BY lower(t.name) COLLATE "C", t.name COLLATE "C", d.serial_number COLLATE "C"
+            """,
+            [.. parameters]);
+        using var reader = command.ExecuteReader();
+        var map = new DeviceRowMapper(reader);
+        while (reader.Read())
+        {
+            yield return map.Read();
+        }
+    }
+
+    /// <summary>The stored state of the given serials: the sync's read (<see cref="GetForSync"/>) without the last op date.</summary>
+    public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials)
+        => GetForSync(tokenId, serials).ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
+
+    public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials)
+    {
+        var found = new List<DeviceRefRow>(serials.Count);
+        if (serials.Count == 0)
+        {
+            return found;
+        }
+
+        using var command = connection.Command(transaction,
+            """
+            SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+            FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            WHERE d.serial_number = ANY(@s)
+            """,
+            ("s", serials.ToArray()));
+        using var r = command.ExecuteReader();
+        int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name");
+        while (r.Read())
+        {
+            found.Add(new DeviceRefRow(r.GetString(serial), Guid.Parse(r.GetString(token)), r.GetString(tokenName), r.GetString(profile)));
+        }
+
+        return found;
+    }
+
+    public int ApplyDetails(Guid tokenId, IReadOnlyList<DeviceDetailsRow> details, DateTimeOffset now)
+    {
+        if (details.Count == 0)
+        {
+            return 0;
+        }
+
+        // One statement for the whole list. A serial given twice is written once, with its last details (what
+        // writing them one after the other leaves).
+        using var command = connection.Command(transaction,
+            $"""
+            UPDATE device d SET model = coalesce(x.model, d.model), description = coalesce(x.descr, d.description), color = coalesce(x.color, d.color),
+                   asset_tag = coalesce(x.asset, d.asset_tag), os = coalesce(x.os, d.os), device_family = coalesce(x.family, d.device_family),
+                   profile_id = CASE WHEN x.pu IS NULL THEN NULL WHEN x.pu = d.profile_uuid THEN d.profile_id
+                                     ELSE (SELECT p.id FROM profile p WHERE p.token_id = @t AND p.apple_profile_uuid = x.pu LIMIT 1) END,
+                   profile_uuid = x.pu, profile_status = x.ps, profile_assign_time = x.pat, profile_push_time = x.ppt,
+                   device_assigned_date = coalesce(x.dad, d.device_assigned_date), device_assigned_by = coalesce(x.dab, d.device_assigned_by),
+                   mdm_migration_deadline = x.mmd, is_replacement_device = x.rep, updated_at = @now
+            FROM (SELECT DISTINCT ON (s) * FROM {DetailRowsSql} ORDER BY s, ord DESC) x
+            WHERE d.token_id = @t AND d.serial_number = x.s
+            """,
+            ("t", tokenId.ToString()), ("now", ToUnixMs(now)));
+        AddDetailArrays(command, details);
+        return command.ExecuteNonQuery();
+    }
+
+    public int Delete(Guid tokenId, string serialNumber)
+        => connection.Execute(transaction, "DELETE FROM device WHERE token_id = @t AND serial_number = @s", ("t", tokenId.ToString()), ("s", serialNumber));
+
+    public int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now)
+        => serials.Count == 0 ? 0 : connection.Execute(transaction,
+            """
+            UPDATE device SET profile_id = NULL, profile_uuid = NULL, profile_status = 'removed', updated_at = @now
+            WHERE token_id = @t AND serial_number = ANY(@s)
+            """, ("now", ToUnixMs(now)), ("t", tokenId.ToString()), ("s", serials.ToArray()));
+
+    public int MarkReleased(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now, DateTimeOffset purgeAfter)
+        => serials.Count == 0 ? 0 : connection.Execute(transaction,
+            """
+            UPDATE device SET released_at = @now, removed_at = coalesce(removed_at, @now), purge_after = coalesce(purge_after, @purge), updated_at = @now
+            WHERE token_id = @t AND serial_number = ANY(@s)
+            """, ("now", ToUnixMs(now)), ("purge", ToUnixMs(purgeAfter)), ("t", tokenId.ToString()), ("s", serials.ToArray()));
+
+    public IReadOnlyList<DeviceFamilyCount> CountWithoutProfile(Guid tokenId, DateTimeOffset before)
+    {
+        using var command = connection.Command(transaction,
+            """
+            SELECT coalesce(device_family, '') AS family, count(*) AS devices FROM device
+            WHERE token_id = @t AND removed_at IS NULL AND profile_id IS NULL AND coalesce(device_assigned_date, updated_at) < @before
+            GROUP BY 1 ORDER BY coalesce(device_family, '') COLLATE "C"
+            """, ("t", tokenId.ToString()), ("before", ToUnixMs(before)));
+        using var r = command.ExecuteReader();
+        int family = r.GetOrdinal("family"), devices = r.GetOrdinal("devices");
+        var counts = new List<DeviceFamilyCount>();
+        while (r.Read())
+        {
+            counts.Add(new DeviceFamilyCount(r.GetString(family), r.GetInt64(devices)));
+        }
+
+        return counts;
+    }
+
+    public long CountAssignFailedSince(Guid tokenId, DateTimeOffset since)
+        => connection.Scalar<long>(transaction, "SELECT count(*) FROM device WHERE token_id = @t AND removed_at IS NULL AND assign_failed_at > @since",
+            ("t", tokenId.ToString()), ("since", ToUnixMs(since)));
+
+    private static DateTimeOffset? Time(long? ms) => ms is null ? null : ToTime(ms.Value);
+
+    private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
+
+    private static AdeProfileStatus ParseStatus(string? status) => status switch
+    {
+        "assigned" => AdeProfileStatus.Assigned,
+        "pushed" => AdeProfileStatus.Pushed,
+        "removed" => AdeProfileStatus.Removed,
+        _ => AdeProfileStatus.Empty,
+    };
+
+    /// <summary>
+    /// The one mapping of a device row to an <see cref="AdeDevice"/>: a reader over <see cref="DeviceColumnsSql"/> (the
+    /// device with its token's and profile's columns); ordinals looked up once per reader.
+    /// </summary>
+    internal sealed class DeviceRowMapper(NpgsqlDataReader r)
+    {
+        private readonly int serial = r.GetOrdinal("serial_number");
+        private readonly int model = r.GetOrdinal("model");
+        private readonly int description = r.GetOrdinal("description");
+        private readonly int color = r.GetOrdinal("color");
+        private readonly int assetTag = r.GetOrdinal("asset_tag");
+        private readonly int os = r.GetOrdinal("os");
+        private readonly int family = r.GetOrdinal("device_family");
+        private readonly int profileName = r.GetOrdinal("profile_name");
+        private readonly int profileId = r.GetOrdinal("profile_id");
+        private readonly int profileStatus = r.GetOrdinal("profile_status");
+        private readonly int assignTime = r.GetOrdinal("profile_assign_time");
+        private readonly int pushTime = r.GetOrdinal("profile_push_time");
+        private readonly int assignedAt = r.GetOrdinal("device_assigned_date");
+        private readonly int assignedBy = r.GetOrdinal("device_assigned_by");
+        private readonly int removedAt = r.GetOrdinal("removed_at");
+        private readonly int purgeAfter = r.GetOrdinal("purge_after");
+        private readonly int tokenName = r.GetOrdinal("token_name");
+        private readonly int tokenId = r.GetOrdinal("token_id");
+        private readonly int scopeTags = r.GetOrdinal("token_scope_tags");
+        private readonly int deadline = r.GetOrdinal("mdm_migration_deadline");
+        private readonly int replacement = r.GetOrdinal("is_replacement_device");
+        private readonly int attemptAt = r.GetOrdinal("last_attempt_at");
+        private readonly int attemptProfile = r.GetOrdinal("last_attempt_profile");
+        private readonly int attemptResult = r.GetOrdinal("last_attempt_result");
+        private readonly int releasedAt = r.GetOrdinal("released_at");
+        private string? lastTags;
+        private IReadOnlyList<string> tags = ValueList<string>.Empty;
+
+        public AdeDevice Read()
+        {
+            // Rows come ordered by token: the token's tags are parsed once per token, not once per device.
+            var tagJson = r.GetString(scopeTags);
+            if (tagJson != lastTags)
+            {
+                tags = ValueList.Of(JsonSerializer.Deserialize<string[]>(tagJson));
+                lastTags = tagJson;
+            }
+
+            var removed = r.GetInt64OrNull(removedAt);
+            return new AdeDevice
+            {
+                SerialNumber = r.GetString(serial),
+                Model = r.GetStringOrNull(model),
+                Description = r.GetStringOrNull(description),
+                Color = r.GetStringOrNull(color),
+                AssetTag = r.GetStringOrNull(assetTag),
+                OS = r.GetStringOrNull(os),
+                DeviceFamily = r.GetStringOrNull(family),
+                EnrollmentProfileName = r.GetStringOrNull(profileName) ?? "",
+                ProfileId = r.GetStringOrNull(profileId) is { } pid ? Guid.Parse(pid) : null,
+                ProfileStatus = ParseStatus(r.GetStringOrNull(profileStatus)),
+                ProfileAssignedAt = Time(r.GetInt64OrNull(assignTime)),
+                ProfilePushedAt = Time(r.GetInt64OrNull(pushTime)),
+                AssignedAt = Time(r.GetInt64OrNull(assignedAt)),
+                AssignedBy = r.GetStringOrNull(assignedBy),
+                AbmState = removed is null ? AdeAbmState.Assigned : AdeAbmState.RemovedFromAbm,
+                RemovedAt = Time(removed),
+                PurgeAfter = Time(r.GetInt64OrNull(purgeAfter)),
+                Token = r.GetString(tokenName),
+                TokenId = Guid.Parse(r.GetString(tokenId)),
+                ScopeTags = tags,
+                MdmMigrationDeadline = Time(r.GetInt64OrNull(deadline)),
+                IsReplacementDevice = r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null,
+                LastAssignmentAt = Time(r.GetInt64OrNull(attemptAt)),
+                LastAssignmentProfile = r.GetStringOrNull(attemptProfile),
+                LastAssignmentResult = r.GetStringOrNull(attemptResult),
+                ReleasedAt = Time(r.GetInt64OrNull(releasedAt)),
+            };
+        }
+    }
 }

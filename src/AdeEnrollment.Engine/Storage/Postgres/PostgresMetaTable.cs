@@ -5,13 +5,6 @@ namespace AdeEnrollment.Engine.Storage.Postgres;
 /// <summary>PostgreSQL: table meta (schema facts, key protection, store-wide settings).</summary>
 internal sealed partial class PostgresMetaTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : IMetaTable
 {
-    /// <summary>The schema version the store is at (the row of ade_schema; SQLite keeps it in the file header).</summary>
-    public int ReadSchemaVersion()
-    {
-        using var command = new NpgsqlCommand("SELECT version FROM ade_schema LIMIT 1", connection, transaction);
-        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
     public string? Get(string key)
     {
         using var command = new NpgsqlCommand("SELECT value FROM meta WHERE key = @k", connection, transaction);

@@ -14,6 +14,8 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
     private ITokenRequestTable? tokenRequests;
     private IBusinessTable? business;
     private IDeviceTable? devices;
+    private IDeviceEventTable? deviceEvents;
+    private ISyncTable? sync;
 
     public ITokenTable Tokens => tokens ??= new PostgresTokenTable(connection, transaction);
 
@@ -23,9 +25,9 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
 
     public IDeviceTable Devices => devices ??= new PostgresDeviceTable(connection, transaction, location);
 
-    public IDeviceEventTable DeviceEvents => throw Missing("the device journal");
+    public IDeviceEventTable DeviceEvents => deviceEvents ??= new PostgresDeviceEventTable(connection, transaction);
 
-    public ISyncTable Sync => throw Missing("sync state");
+    public ISyncTable Sync => sync ??= new PostgresSyncTable(connection, transaction);
 
     public IBusinessTable Business => business ??= new PostgresBusinessTable(connection, transaction);
 

@@ -70,6 +70,17 @@ public abstract class DeviceTableContract : IDisposable
             ("$rep", d.IsReplacementDevice is { } r ? (r ? 1 : 0) : null), ("$lat", Ms(d.LastAttemptAt)), ("$lap", d.LastAttemptProfile),
             ("$lar", d.LastAttemptResult), ("$rel", Ms(d.ReleasedAt)), ("$faf", Ms(d.AssignFailedAt)));
 
+    /// <summary><paramref name="count"/> empty devices of one token, serials <paramref name="prefix"/> + 00001, 00002, ….</summary>
+    protected virtual void SeedDevices(Guid tokenId, string prefix, int count)
+        => Store.Execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n)
+            INSERT INTO device (token_id, serial_number, updated_at) SELECT $t, printf('%s%05d', $p, i), 0 FROM n
+            """,
+            ("$t", tokenId.ToString()), ("$p", prefix), ("$n", count));
+
+    private static List<string> SerialRange(string prefix, int from, int count) => Enumerable.Range(from, count).Select(i => $"{prefix}{i:D5}").ToList();
+
     protected virtual string SeedProfile(Guid tokenId, string name, string appleUuid)
     {
         var id = Guid.NewGuid().ToString();
@@ -300,6 +311,132 @@ public abstract class DeviceTableContract : IDisposable
 
         Assert.Equal([new DeviceFamilyCount("", 1), new DeviceFamilyCount("iPad", 2)], without);
         Assert.Equal(1, held);
+    }
+
+    [Fact]
+    public void Query_CombinesEveryFilter_MatchesExactly_AndTheDeadlineIsStrictlyBefore()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        var profile = SeedProfile(a.Id, "Kiosk", "UUID-K");
+        var full = new DeviceSeed("HIT")
+        {
+            ProfileId = profile, ProfileUuid = "UUID-K", RemovedAt = At(1), LastAttemptResult = "FAILED", IsReplacementDevice = true, MdmMigrationDeadline = At(10),
+        };
+        SeedDevice(a.Id, full);
+        SeedDevice(b.Id, full with { ProfileId = null });
+        SeedDevice(a.Id, full with { Serial = "ATDEADLINE", MdmMigrationDeadline = At(20) });
+        SeedDevice(a.Id, full with { Serial = "NODEADLINE", MdmMigrationDeadline = null });
+        SeedDevice(a.Id, full with { Serial = "INABM", RemovedAt = null });
+        SeedDevice(a.Id, full with { Serial = "SUCCEEDED", LastAttemptResult = "SUCCESS" });
+        SeedDevice(a.Id, full with { Serial = "NOTSPARE", IsReplacementDevice = false });
+        SeedDevice(a.Id, full with { Serial = "NOPROFILE", ProfileId = null });
+
+        var every = new DeviceFilter(TokenId: a.Id, SerialNumber: "HIT", ProfileId: Guid.Parse(profile), RemovedFromAbm: true, LastAssignmentResult: "FAILED",
+            ReplacementDevice: true, MigrationDeadlineBefore: At(20));
+        var some = every with { SerialNumber = null };
+
+        Assert.Equal(["HIT"], Serials(every));
+        Assert.Equal(["HIT"], Serials(some));
+        Assert.Equal(["ATDEADLINE", "HIT"], Serials(some with { MigrationDeadlineBefore = At(20).AddMilliseconds(1) }));
+        Assert.Equal(["NOPROFILE"], Serials(some with { ProfileId = null, Unassigned = true }));
+        Assert.Equal(["B/HIT"], Query(new DeviceFilter(Unassigned: true, SerialNumber: "HIT")).Select(d => $"{d.Token}/{d.SerialNumber}"));
+        Assert.Empty(Serials(every with { SerialNumber = "hit" }));
+        Assert.Empty(Serials(some with { LastAssignmentResult = "failed" }));
+        Assert.Empty(Serials(every with { TokenId = b.Id }));
+        Assert.Empty(Serials(new DeviceFilter(TokenId: Guid.NewGuid())));
+    }
+
+    [Fact]
+    public void Query_OrdersTokenNamesIgnoringCase_AndSerialsByteByByte()
+    {
+        var gamma = Store.AddToken("Gamma").Token;
+        var beta = Store.AddToken("beta").Token;
+        var alpha = Store.AddToken("Alpha").Token;
+        foreach (var token in new[] { gamma, beta, alpha })
+        {
+            foreach (var serial in new[] { "a1", "B1", "10", "b-2", "B-1", "Z9" })
+            {
+                SeedDevice(token.Id, new DeviceSeed(serial));
+            }
+        }
+
+        var rows = Query(new DeviceFilter()).Select(d => $"{d.Token}/{d.SerialNumber}").ToList();
+
+        string[] serials = ["10", "B-1", "B1", "Z9", "a1", "b-2"];
+        Assert.Equal(new[] { "Alpha", "beta", "Gamma" }.SelectMany(t => serials.Select(s => $"{t}/{s}")), rows);
+    }
+
+    [Fact]
+    public void Query_IsAStream_AndStoppingEarlyLeavesTheSessionUsable()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        SeedDevices(token.Id, "S", 50);
+
+        var (first, count, found) = Store.Store.Read(s =>
+        {
+            var query = s.Devices.Query(new DeviceFilter());
+            Assert.IsNotAssignableFrom<System.Collections.ICollection>(query);
+            Assert.IsNotAssignableFrom<IReadOnlyCollection<AdeDevice>>(query);
+            var first = query.First().SerialNumber;
+            var count = s.Devices.Query(new DeviceFilter(TokenId: token.Id)).Count();
+            var found = s.Devices.Find(["S00050"]).Count;
+            return (first, count, found);
+        });
+
+        Assert.Equal(("S00001", 50, 1), (first, count, found));
+    }
+
+    [Fact]
+    public void Times_RoundTripToTheMillisecond()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        var odd = new DateTimeOffset(2031, 12, 31, 23, 59, 59, 999, TimeSpan.Zero);
+        var subMillisecond = T0.AddTicks(1_234_567);
+        SeedDevice(token.Id, new DeviceSeed("SEEDED") { RemovedAt = odd, PurgeAfter = odd.AddMilliseconds(1), LastAttemptAt = T0.AddMilliseconds(1) });
+        SeedDevice(token.Id, new DeviceSeed("APPLIED"));
+        SeedDevice(token.Id, new DeviceSeed("RELEASED"));
+
+        Store.Store.Write(s => s.Devices.ApplyDetails(token.Id,
+            [new DeviceDetailsRow("APPLIED", ProfileAssignTime: subMillisecond, ProfilePushTime: odd, AssignedAt: T0.AddMilliseconds(7), MdmMigrationDeadline: odd.AddYears(60))],
+            T0));
+        Store.Store.Write(s => s.Devices.MarkReleased(token.Id, ["RELEASED"], subMillisecond, odd));
+
+        var devices = Query(new DeviceFilter()).ToDictionary(d => d.SerialNumber);
+        var applied = devices["APPLIED"];
+        var truncated = T0.AddMilliseconds(123);
+        Assert.Equal((truncated, odd, T0.AddMilliseconds(7), odd.AddYears(60)), (applied.ProfileAssignedAt, applied.ProfilePushedAt, applied.AssignedAt, applied.MdmMigrationDeadline));
+        Assert.Equal((odd, odd.AddMilliseconds(1), T0.AddMilliseconds(1)), (devices["SEEDED"].RemovedAt, devices["SEEDED"].PurgeAfter, devices["SEEDED"].LastAssignmentAt));
+        Assert.Equal((truncated, truncated, odd), (devices["RELEASED"].ReleasedAt, devices["RELEASED"].RemovedAt, devices["RELEASED"].PurgeAfter));
+        var state = Store.Store.Read(s => s.Devices.States(token.Id, ["APPLIED"]))["APPLIED"].Details;
+        Assert.Equal((truncated, odd), (state.ProfileAssignTime, state.ProfilePushTime));
+        Assert.Equal(TimeSpan.Zero, applied.ProfileAssignedAt!.Value.Offset);
+    }
+
+    [Fact]
+    public void SerialSets_OfMoreThanAThousandSerials_AreHandledWhole()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        SeedDevices(a.Id, "S", 1_500);
+        SeedDevices(b.Id, "S", 10);
+        var wanted = SerialRange("S", 1, 2_500);
+
+        var (found, states) = Store.Store.Read(s => (s.Devices.Find(wanted), s.Devices.States(a.Id, wanted)));
+        var applied = Store.Store.Write(s => s.Devices.ApplyDetails(a.Id, wanted.Select(serial => new DeviceDetailsRow(serial, Model: "M-" + serial)).ToList(), T0));
+        var cleared = Store.Store.Write(s => s.Devices.MarkProfileCleared(a.Id, SerialRange("S", 1, 1_200), T0));
+        var released = Store.Store.Write(s => s.Devices.MarkReleased(a.Id, SerialRange("S", 301, 2_000), T0, At(60)));
+
+        Assert.Equal(1_510, found.Count);
+        Assert.Equal(1_500, found.Count(r => r.TokenId == a.Id));
+        Assert.Equal(1_500, states.Count);
+        Assert.Equal((1_500, 1_200, 1_200), (applied, cleared, released));
+        var devices = Query(new DeviceFilter(TokenId: a.Id));
+        Assert.Equal(1_500, devices.Count);
+        Assert.All(devices, d => Assert.Equal("M-" + d.SerialNumber, d.Model));
+        Assert.Equal(1_200, devices.Count(d => d.ProfileStatus == AdeProfileStatus.Removed));
+        Assert.Equal(SerialRange("S", 301, 1_200), devices.Where(d => d.ReleasedAt is not null).Select(d => d.SerialNumber));
+        Assert.All(Query(new DeviceFilter(TokenId: b.Id)), d => Assert.Equal((null, null, AdeProfileStatus.Empty), (d.Model, d.ReleasedAt, d.ProfileStatus)));
     }
 }
 

@@ -17,11 +17,44 @@ public abstract class SyncTableContract : IDisposable
     /// <summary>A fresh, empty store of the provider under test.</summary>
     protected abstract TestStore CreateStore();
 
-    private TestStore Store => store ??= CreateStore();
+    protected TestStore Store => store ??= CreateStore();
 
     private Guid TokenId => tokenId ??= Store.AddToken("Contract").Token.Id;
 
     private static readonly DateTimeOffset T0 = new(2026, 1, 5, 8, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Adds a profile row (the profile service is not under test here); returns its id.</summary>
+    protected virtual Guid SeedProfile(Guid tokenId, string name, string? appleUuid)
+    {
+        var id = Guid.NewGuid();
+        Store.Execute("INSERT INTO profile (id, token_id, name, settings, apple_profile_uuid, created_at, modified_at) VALUES ($id, $t, $n, '{}', $u, 0, 0)",
+            ("$id", id.ToString()), ("$t", tokenId.ToString()), ("$n", name), ("$u", appleUuid));
+        return id;
+    }
+
+    /// <summary>Every column of the token's device rows as stored (integers as long, text as string, NULL as null), by serial.</summary>
+    protected virtual IReadOnlyDictionary<string, Dictionary<string, object?>> DeviceRows(Guid tokenId)
+    {
+        using var connection = Store.Store.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT * FROM device WHERE token_id = $t";
+        command.Parameters.AddWithValue("$t", tokenId.ToString());
+        using var r = command.ExecuteReader();
+        var rows = new Dictionary<string, Dictionary<string, object?>>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            var row = Enumerable.Range(0, r.FieldCount).ToDictionary(r.GetName, i => r.IsDBNull(i) ? null : r.GetValue(i));
+            rows[(string)row["serial_number"]!] = row;
+        }
+
+        return rows;
+    }
+
+    private static object?[] Cols(Dictionary<string, object?> row, params string[] columns) => [.. columns.Select(c => row[c])];
+
+    protected static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    protected static long? Ms(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
 
     public void Dispose()
     {
@@ -263,8 +296,8 @@ public abstract class SyncTableContract : IDisposable
         Assert.Equal((true, T0.AddMinutes(30)), (removed["A1"].State.RemovedFromAbm, removed["A1"].LastOpDate));
         Assert.False(removed["B2"].State.RemovedFromAbm);
         Assert.Equal(new SyncDeviceTotals(2, 1), Read(s => s.Devices.CountForSync(TokenId)));
-        var device = Store.Engine.Devices.Get(new DeviceQuery(TokenId, "A1")).Single();
-        Assert.Equal((AdeAbmState.RemovedFromAbm, T0.AddMinutes(30), T0.AddMinutes(30).AddDays(45)), (device.AbmState, device.RemovedAt!.Value, device.PurgeAfter!.Value));
+        var device = DeviceRows(TokenId)["A1"];
+        Assert.Equal([Ms(T0.AddMinutes(30)), Ms(T0.AddMinutes(30).AddDays(45))], Cols(device, "removed_at", "purge_after"));
 
         WritePage(3, T0.AddHours(2), [Upsert(Record("A1"), T0.AddHours(2))]);
         Assert.False(Stored("A1")["A1"].State.RemovedFromAbm);
@@ -274,35 +307,33 @@ public abstract class SyncTableContract : IDisposable
     [Fact]
     public void WriteSyncPage_MapsApplesProfileUuidToTheStoresProfile_AndWritesAnAssignmentAttemptWithTheRecord()
     {
-        Assert.NotEqual(Guid.Empty, TokenId); // the token "Contract" the profiles belong to
-        var staff = Store.Engine.Profiles.New("Contract", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity })!;
-        var kiosk = Store.Engine.Profiles.New("Contract", "Kiosk", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity })!;
-        Store.Execute("UPDATE profile SET apple_profile_uuid = 'uuid-kiosk' WHERE id = $id", ("$id", kiosk.Id.ToString()));
+        var staff = SeedProfile(TokenId, "Staff", null);
+        var kiosk = SeedProfile(TokenId, "Kiosk", "uuid-kiosk");
         var at = T0.AddMinutes(1);
 
         WritePage(1, at, [
             Upsert(Record("HELD", profileUuid: "uuid-kiosk")),
-            Upsert(Record("TAKEN"), attempt: new SyncAssignmentAttempt(at, "Staff", "SUCCESS", new SyncAssignedProfile(staff.Id, "uuid-staff"), Failed: false)),
+            Upsert(Record("TAKEN"), attempt: new SyncAssignmentAttempt(at, "Staff", "SUCCESS", new SyncAssignedProfile(staff, "uuid-staff"), Failed: false)),
             Upsert(Record("REFUSED"), attempt: new SyncAssignmentAttempt(at, "Staff", "FAILED", null, Failed: true)),
             Upsert(Record("PLAIN")),
         ]);
 
-        var devices = Store.Engine.Devices.Get(new DeviceQuery(TokenId)).ToDictionary(d => d.SerialNumber);
-        Assert.Equal("Kiosk", devices["HELD"].EnrollmentProfileName);
-        Assert.Equal(("Staff", staff.Id, AdeProfileStatus.Assigned, at), (devices["TAKEN"].EnrollmentProfileName, devices["TAKEN"].ProfileId!.Value, devices["TAKEN"].ProfileStatus, devices["TAKEN"].ProfileAssignedAt!.Value));
-        Assert.Equal((at, "Staff", "SUCCESS"), (devices["TAKEN"].LastAssignmentAt!.Value, devices["TAKEN"].LastAssignmentProfile, devices["TAKEN"].LastAssignmentResult));
+        var devices = DeviceRows(TokenId);
+        Assert.Equal(kiosk.ToString(), devices["HELD"]["profile_id"]);
+        Assert.Equal([staff.ToString(), "uuid-staff", "assigned", Ms(at)], Cols(devices["TAKEN"], "profile_id", "profile_uuid", "profile_status", "profile_assign_time"));
+        Assert.Equal([Ms(at), "Staff", "SUCCESS", null], Cols(devices["TAKEN"], "last_attempt_at", "last_attempt_profile", "last_attempt_result", "assign_failed_at"));
         Assert.Equal("uuid-staff", Stored("TAKEN")["TAKEN"].State.Details.ProfileUuid);
-        Assert.Equal(("", "FAILED"), (devices["REFUSED"].EnrollmentProfileName, devices["REFUSED"].LastAssignmentResult));
-        Assert.Equal((null, null), (devices["PLAIN"].LastAssignmentResult, devices["PLAIN"].ProfileId));
+        Assert.Equal([null, "FAILED", Ms(at)], Cols(devices["REFUSED"], "profile_id", "last_attempt_result", "assign_failed_at"));
+        Assert.Equal([null, null], Cols(devices["PLAIN"], "last_attempt_result", "profile_id"));
 
         // A later record without an attempt keeps the last attempt; the same UUID keeps the profile it maps to.
         WritePage(2, T0.AddHours(1), [Upsert(Record("TAKEN", profileUuid: "uuid-staff"))]);
-        var taken = Store.Engine.Devices.Get(new DeviceQuery(TokenId, "TAKEN")).Single();
-        Assert.Equal(("Staff", "SUCCESS"), (taken.EnrollmentProfileName, taken.LastAssignmentResult));
+        var taken = DeviceRows(TokenId)["TAKEN"];
+        Assert.Equal([staff.ToString(), "SUCCESS"], Cols(taken, "profile_id", "last_attempt_result"));
 
         // Apple reporting no profile clears it.
         WritePage(3, T0.AddHours(2), [Upsert(Record("TAKEN"))]);
-        Assert.Equal("", Store.Engine.Devices.Get(new DeviceQuery(TokenId, "TAKEN")).Single().EnrollmentProfileName);
+        Assert.Null(DeviceRows(TokenId)["TAKEN"]["profile_id"]);
     }
 
     [Fact]
@@ -341,6 +372,191 @@ public abstract class SyncTableContract : IDisposable
         Assert.Empty(Read(s => s.Devices.GetForSync(other, ["A1"])));
         Assert.Equal(new SyncDeviceTotals(0, 0), Read(s => s.Devices.CountForSync(other)));
         Assert.Empty(Write(s => s.Devices.MarkUnseenRemoved(other, 9, T0, T0.AddDays(45))));
+    }
+
+    /// <summary>A record whose columns vary with <paramref name="i"/>: some null, some text that needs quoting, all times distinct.</summary>
+    private static DeviceDetailsRow Varied(string serial, int i) => new(
+        serial,
+        Model: $"Model {i}",
+        Description: i % 2 == 0 ? null : $"Désc \"{i}\", 'quoted'\ttab",
+        Color: i % 3 == 0 ? null : "RED",
+        AssetTag: i % 5 == 0 ? null : $"A-{i}",
+        Os: "iOS",
+        DeviceFamily: i % 4 == 0 ? "iPad" : "iPhone",
+        ProfileUuid: (i % 7) switch { 0 => "uuid-staff", 1 => "uuid-unknown", _ => null },
+        ProfileStatus: (i % 7) switch { 0 or 1 => "pushed", _ => "empty" },
+        ProfileAssignTime: i % 2 == 0 ? T0.AddSeconds(-i) : null,
+        ProfilePushTime: i % 3 == 0 ? T0.AddSeconds(-2 * i) : null,
+        AssignedAt: T0.AddDays(-i),
+        AssignedBy: i % 2 == 1 ? "buyer@contoso.com" : null,
+        MdmMigrationDeadline: i % 6 == 0 ? T0.AddDays(i) : null,
+        IsReplacementDevice: (i % 3) switch { 0 => null, 1 => true, _ => false });
+
+    private static string Describe(IReadOnlyDictionary<string, object?> row)
+        => string.Join("; ", row.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value ?? "NULL"}"));
+
+    [Fact]
+    public void WriteSyncPage_AThousandUpsertsAndRemovals_RoundTripEveryColumn_AndTheJournalHoldsExactlyThePagesEvents()
+    {
+        var staff = SeedProfile(TokenId, "Staff", "uuid-staff");
+        var assigned = SeedProfile(TokenId, "Kiosk", null);
+        WritePage(1, T0, [.. Enumerable.Range(0, 600).Select(i => Upsert(Record($"S{i:D4}")))]);
+        var before = DeviceRows(TokenId);
+        var now = T0.AddHours(1);
+
+        // 500 known devices changed and 500 new ones (some with an assignment attempt), and 100 removals.
+        var upserts = new List<SyncDeviceUpsert>();
+        foreach (var i in Enumerable.Range(0, 500).Concat(Enumerable.Range(600, 500)))
+        {
+            var at = now.AddSeconds(-i);
+            var attempt = (i % 10) switch
+            {
+                0 => new SyncAssignmentAttempt(at, "Kiosk", "SUCCESS", new SyncAssignedProfile(assigned, "uuid-kiosk"), Failed: false),
+                1 => new SyncAssignmentAttempt(at, "Kiosk", "NOT_ACCESSIBLE", null, Failed: true),
+                _ => null,
+            };
+            upserts.Add(Upsert(Varied($"S{i:D4}", i), i % 3 == 0 ? now.AddMinutes(-i) : null, attempt));
+        }
+
+        var removals = Enumerable.Range(500, 100)
+            .Select(i => new SyncDeviceRemoval($"S{i:D4}", now.AddMinutes(-(i % 7)), now.AddDays(45), i % 2 == 0 ? now.AddSeconds(-i) : null)).ToList();
+        List<NewDeviceEventRow> events =
+        [
+            .. upserts.Select(u => before.ContainsKey(u.Details.SerialNumber)
+                ? new NewDeviceEventRow(u.Details.SerialNumber, AdeDeviceEventKind.Modified, "Model, Description")
+                : new NewDeviceEventRow(u.Details.SerialNumber, AdeDeviceEventKind.Added)),
+            .. removals.Select(r => new NewDeviceEventRow(r.SerialNumber, AdeDeviceEventKind.DeletedFromAbm)),
+        ];
+
+        var appended = Write(s =>
+        {
+            s.Devices.WriteSyncPage(TokenId, 2, now, upserts, removals);
+            return s.DeviceEvents.Append(TokenId, now, events);
+        });
+
+        var rows = DeviceRows(TokenId);
+        Assert.Equal(1100, rows.Count);
+        foreach (var (d, opDate, attempt) in upserts)
+        {
+            var known = before.TryGetValue(d.SerialNumber, out var old);
+            var uuid = attempt?.Assigned?.ProfileUuid ?? d.ProfileUuid;
+            var expected = new Dictionary<string, object?>
+            {
+                ["token_id"] = TokenId.ToString(),
+                ["serial_number"] = d.SerialNumber,
+                ["model"] = d.Model,
+                ["description"] = d.Description,
+                ["color"] = d.Color,
+                ["asset_tag"] = d.AssetTag,
+                ["os"] = d.Os,
+                ["device_family"] = d.DeviceFamily,
+                ["profile_id"] = attempt?.Assigned is { } a ? a.ProfileId.ToString() : uuid == "uuid-staff" ? staff.ToString() : null,
+                ["profile_uuid"] = uuid,
+                ["profile_status"] = attempt?.Assigned is null ? d.ProfileStatus : "assigned",
+                ["profile_assign_time"] = attempt?.Assigned is null ? Ms(d.ProfileAssignTime) : Ms(attempt.At),
+                ["profile_push_time"] = Ms(d.ProfilePushTime),
+                ["device_assigned_date"] = Ms(d.AssignedAt),
+                ["device_assigned_by"] = d.AssignedBy,
+                ["removed_at"] = null,
+                ["purge_after"] = null,
+                ["updated_at"] = Ms(now),
+                ["last_seen_sync"] = 2L,
+                ["last_op_date"] = Ms(opDate),
+                ["first_seen_sync"] = known ? 1L : 2L,
+                ["mdm_migration_deadline"] = Ms(d.MdmMigrationDeadline),
+                ["is_replacement_device"] = d.IsReplacementDevice is { } rep ? (rep ? 1L : 0L) : null,
+                ["assign_failed_at"] = attempt is { Failed: true } ? Ms(attempt.At) : null,
+                ["last_attempt_at"] = Ms(attempt?.At),
+                ["last_attempt_profile"] = attempt?.ProfileName,
+                ["last_attempt_result"] = attempt?.Result,
+                ["released_at"] = null,
+            };
+            Assert.Equal(Describe(expected), Describe(rows[d.SerialNumber]));
+        }
+
+        foreach (var r in removals)
+        {
+            var expected = new Dictionary<string, object?>(before[r.SerialNumber])
+            {
+                ["removed_at"] = Ms(r.RemovedAt),
+                ["purge_after"] = Ms(r.PurgeAfter),
+                ["updated_at"] = Ms(now),
+                ["last_op_date"] = Ms(r.OpDate),
+            };
+            Assert.Equal(Describe(expected), Describe(rows[r.SerialNumber]));
+        }
+
+        Assert.Equal(new SyncDeviceTotals(1100, 1000), Read(s => s.Devices.CountForSync(TokenId)));
+        Assert.Equal(1100, appended);
+        var journal = Read(s => s.DeviceEvents.Query(new DeviceEventFilter(TokenId: TokenId)).ToList());
+        Assert.Equal(events.Select(e => (e.SerialNumber, e.Kind, e.Detail, now)), journal.Select(e => (e.SerialNumber, e.Kind, e.Detail, e.At)));
+        Assert.Equal(journal.Select(e => e.Id).Order(), journal.Select(e => e.Id));
+    }
+
+    [Fact]
+    public void WriteSyncPage_InAUnitOfWorkThatFailsBeforeCommit_LeavesNothing()
+    {
+        TakeLease("lease-1", T0.AddMinutes(15));
+        WritePage(1, T0, [Upsert(Record("KEPT"))]);
+        var before = DeviceRows(TokenId).ToDictionary(r => r.Key, r => Describe(r.Value));
+        var upserts = Enumerable.Range(0, 1000).Select(i => Upsert(Varied(i == 0 ? "KEPT" : $"N{i:D4}", i))).ToList();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => Write(s =>
+        {
+            s.Devices.WriteSyncPage(TokenId, 2, T0.AddMinutes(1), upserts, [new SyncDeviceRemoval("KEPT", T0, T0.AddDays(45), null)]);
+            s.DeviceEvents.Append(TokenId, T0.AddMinutes(1), [.. upserts.Select(u => new NewDeviceEventRow(u.Details.SerialNumber, AdeDeviceEventKind.Added))]);
+            Assert.True(s.Sync.SaveCursor(TokenId, "lease-1", T0.AddMinutes(1), new SyncCursor("page-2", SyncCursorKind.Fetch, 2), null));
+            Assert.Equal(new SyncDeviceTotals(1000, 999), s.Devices.CountForSync(TokenId)); // written inside the unit of work
+            throw new InvalidOperationException("stopped before the commit");
+        }));
+
+        Assert.Equal("stopped before the commit", ex.Message);
+        Assert.Equal(before, DeviceRows(TokenId).ToDictionary(r => r.Key, r => Describe(r.Value)));
+        Assert.Empty(Read(s => s.DeviceEvents.Query(new DeviceEventFilter()).ToList()));
+        Assert.Null(State().Cursor);
+
+        // the next unit of work on the same store writes the same page in full
+        Write(s => s.Devices.WriteSyncPage(TokenId, 2, T0.AddMinutes(2), upserts, []));
+        Assert.Equal(new SyncDeviceTotals(1000, 1000), Read(s => s.Devices.CountForSync(TokenId)));
+    }
+
+    [Fact]
+    public void Lease_AfterExpiry_IsTakenOverByANewRun_AndTheOldRunCanNoLongerCommitOrFinish()
+    {
+        TakeLease("old", T0.AddMinutes(15));
+        var oldRun = State().LeaseHistoryId!.Value;
+
+        // the old run stopped; 16 minutes later a new run finds the lease expired and takes over (as the sync service does)
+        var later = T0.AddMinutes(16);
+        Assert.False(Write(s => s.Sync.SaveCursor(TokenId, "old", later, new SyncCursor("late", SyncCursorKind.Sync, null), null)));
+        var newRun = Write(s =>
+        {
+            var st = s.Sync.GetState(TokenId)!;
+            Assert.True(st.LeaseExpiresAt <= later);
+            Assert.True(s.Sync.FinishHistory(st.LeaseHistoryId!.Value, new SyncHistoryEnd(AdeSyncStatus.Failed, st.LeaseExpiresAt!.Value, null, null, 0, 0, 0, 0, 0, 0, "SyncLeaseLost", "lapsed")));
+            Assert.True(s.Sync.ReleaseLease(TokenId, null, null));
+            var id = s.Sync.StartHistory(TokenId, AdeSyncKind.Full, AdeSyncTrigger.Recovery, later);
+            s.Sync.TakeLease(TokenId, "new", later.AddMinutes(15), id, later);
+            return id;
+        });
+
+        var state = State();
+        Assert.Equal(("new", later.AddMinutes(15), newRun, later, true), (state.LeaseId, state.LeaseExpiresAt, state.LeaseHistoryId, state.LastStartedAt, state.NextMustBeFull));
+
+        // the old run wakes up: it can neither store a cursor, nor finish its history row, nor end the new lease
+        Assert.False(Write(s => s.Sync.SaveCursor(TokenId, "old", later.AddMinutes(1), new SyncCursor("stale", SyncCursorKind.Sync, null), null)));
+        Assert.False(Write(s => s.Sync.FinishHistory(oldRun, new SyncHistoryEnd(AdeSyncStatus.Succeeded, later.AddMinutes(1), AdeSyncKind.Delta, null, 9, 0, 0, 0, 0, 1, null, null))));
+        Assert.False(Write(s => s.Sync.ReleaseLease(TokenId, "old", later.AddMinutes(1))));
+        Assert.Equal("new", State().LeaseId);
+        Assert.Null(State().Cursor);
+
+        // the new run completes
+        Assert.True(Write(s => s.Sync.SaveCursor(TokenId, "new", later.AddMinutes(2), new SyncCursor("fresh", SyncCursorKind.Sync, null), later)));
+        Assert.True(Write(s => s.Sync.FinishHistory(newRun, new SyncHistoryEnd(AdeSyncStatus.Succeeded, later.AddMinutes(3), null, null, 1, 0, 0, 0, 0, 1, null, null))));
+        Assert.True(Write(s => s.Sync.ReleaseLease(TokenId, "new", later.AddMinutes(3))));
+        var history = Read(s => s.Sync.GetHistory(TokenId, 5));
+        Assert.Equal([(newRun, AdeSyncStatus.Succeeded, (string?)null), (oldRun, AdeSyncStatus.Failed, "SyncLeaseLost")], history.Select(h => (h.Id, h.Status, h.ErrorId)));
+        Assert.Equal((null, later.AddMinutes(3), false, "fresh"), (State().LeaseId, State().LastSuccessAt, State().NextMustBeFull, State().Cursor!.Cursor));
     }
 
     // ---- the journal of a sync -----------------------------------------------------------------------------------

@@ -238,8 +238,9 @@ public sealed class PostgresStoreTests : IDisposable
     public void TablesWithoutAPostgresImplementation_AreACataloguedError()
     {
         var store = Open();
-        var ex = AdeAssert.Throws("StoreNotSupported", () => store.Read(s => s.Devices.Query(new DeviceFilter()).ToList()));
-        Assert.Contains("device queries", ex.Message);
+        // A table still unbuilt on PostgreSQL (profiles): the lead removes this test when the last stub is gone.
+        var ex = AdeAssert.Throws("StoreNotSupported", () => store.Read(s => s.Profiles.Get(Guid.NewGuid())));
+        Assert.Contains("profiles", ex.Message);
         AdeAssert.Throws("StoreNotSupported", () => store.ReadSql(c => 0));
     }
 

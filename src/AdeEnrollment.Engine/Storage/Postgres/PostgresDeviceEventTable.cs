@@ -1,0 +1,95 @@
+using AdeEnrollment.Engine.Model;
+using Npgsql;
+using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+
+namespace AdeEnrollment.Engine.Storage.Postgres;
+
+/// <summary>PostgreSQL: table device_event (the device journal and its retention).</summary>
+internal sealed partial class PostgresDeviceEventTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : IDeviceEventTable
+{
+    private readonly NpgsqlConnection connection = connection;
+    private readonly NpgsqlTransaction? transaction = transaction;
+
+    public int Append(Guid tokenId, DateTimeOffset at, IReadOnlyCollection<NewDeviceEventRow> events)
+    {
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+
+        // One INSERT … SELECT over three array parameters for the whole batch (a sync page journals up to a thousand
+        // events): ordered by position, so the ids follow the batch's order.
+        var serials = new string[events.Count];
+        var kinds = new string[events.Count];
+        var details = new string?[events.Count];
+        var i = 0;
+        foreach (var e in events)
+        {
+            (serials[i], kinds[i], details[i]) = (e.SerialNumber, e.Kind.ToString(), e.Detail);
+            i++;
+        }
+
+        return connection.Execute(transaction,
+            """
+            INSERT INTO device_event (token_id, serial_number, at, kind, detail)
+            SELECT @t, u.s, @at, u.k, u.d FROM unnest(@s::text[], @k::text[], @d::text[]) WITH ORDINALITY AS u(s, k, d, n) ORDER BY u.n
+            """,
+            ("t", tokenId.ToString()), ("at", ToUnixMs(at)), ("s", serials), ("k", kinds), ("d", details));
+    }
+
+    public IEnumerable<DeviceEventRow> Query(DeviceEventFilter filter)
+    {
+        var filters = new List<string>();
+        var parameters = new List<(string Name, object? Value)>();
+        if (filter.TokenId is { } tokenId)
+        {
+            filters.Add("e.token_id = @t");
+            parameters.Add(("t", tokenId.ToString()));
+        }
+
+        if (filter.SerialNumber is { } serial)
+        {
+            filters.Add("e.serial_number = @s");
+            parameters.Add(("s", serial));
+        }
+
+        if (filter.Since is { } since)
+        {
+            filters.Add("e.at >= @since");
+            parameters.Add(("since", ToUnixMs(since)));
+        }
+
+        if (filter.AfterId is { } after)
+        {
+            filters.Add("e.id > @after");
+            parameters.Add(("after", after));
+        }
+
+        if (filter.Kinds is { Count: > 0 } kinds)
+        {
+            filters.Add("e.kind = ANY(@k)");
+            parameters.Add(("k", kinds.Select(k => k.ToString()).ToArray()));
+        }
+
+        using var command = connection.Command(transaction,
+            $"""
+            SELECT e.id, e.at, e.kind, e.serial_number, e.detail, e.token_id, t.name AS token_name
+            FROM device_event e LEFT JOIN token t ON t.id = e.token_id
+            {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
+            ORDER BY e.id
+            """, [.. parameters]);
+        using var r = command.ExecuteReader();
+        int id = r.GetOrdinal("id"), at = r.GetOrdinal("at"), kind = r.GetOrdinal("kind"), serialNumber = r.GetOrdinal("serial_number"),
+            detail = r.GetOrdinal("detail"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name");
+        while (r.Read())
+        {
+            // A kind this version does not know (written by a newer one) reads as Modified rather than failing the query.
+            var k = Enum.TryParse<AdeDeviceEventKind>(r.GetString(kind), out var parsed) ? parsed : AdeDeviceEventKind.Modified;
+            yield return new DeviceEventRow(r.GetInt64(id), ToTime(r.GetInt64(at)), k, r.GetString(serialNumber), r.GetStringOrNull(detail),
+                Guid.Parse(r.GetString(token)), r.GetStringOrNull(tokenName));
+        }
+    }
+
+    public int DeleteBefore(DateTimeOffset cutoff)
+        => connection.Execute(transaction, "DELETE FROM device_event WHERE at < @cutoff", ("cutoff", ToUnixMs(cutoff)));
+}

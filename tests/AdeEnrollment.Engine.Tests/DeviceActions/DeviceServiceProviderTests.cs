@@ -1,0 +1,148 @@
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Tests.TestSupport;
+
+namespace AdeEnrollment.Engine.Tests.DeviceActions;
+
+/// <summary>
+/// Get-AdeDevice, Remove-AdeDevice and the device actions through the engine, the same on each store provider.
+/// Devices are written with plain SQL that both providers accept (the page writes of a sync are another table's).
+/// </summary>
+public class DeviceServiceProviderTests
+{
+    public static TheoryData<string> Providers => ["SQLite", "PostgreSQL"];
+
+    private static readonly DateTimeOffset T0 = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private const string InsertDevice =
+        """
+        INSERT INTO device (token_id, serial_number, model, device_family, profile_id, profile_uuid, profile_status, removed_at, purge_after,
+                            updated_at, mdm_migration_deadline, is_replacement_device, last_attempt_result)
+        VALUES (@t, @s, @model, @family, @pid, @pu, @ps, @rem, @purge, 0, @mmd, @rep, @lar)
+        """;
+
+    /// <summary>A <see cref="TestStore"/> on the provider, and a way to run SQL with @named parameters on its store.</summary>
+    private static (TestStore Store, Action<string, (string, object?)[]> Sql) Open(string provider)
+    {
+        if (provider == "SQLite")
+        {
+            var sqlite = new TestStore();
+            return (sqlite, (sql, p) => sqlite.Execute(sql, p));
+        }
+
+        var store = PostgresTestStores.Create(out var schema);
+        return (store, (sql, p) => schema.Execute(sql, p));
+    }
+
+    private static (string, object?)[] Device(Guid tokenId, string serial, string? profileId = null, string? profileUuid = null, DateTimeOffset? removed = null,
+        DateTimeOffset? deadline = null, bool? replacement = null, string? lastResult = null, string? model = null, string? family = null)
+        => [("@t", tokenId.ToString()), ("@s", serial), ("@model", model), ("@family", family), ("@pid", profileId), ("@pu", profileUuid),
+            ("@ps", profileId is null ? null : "pushed"), ("@rem", removed?.ToUnixTimeMilliseconds()), ("@purge", removed?.AddDays(30).ToUnixTimeMilliseconds()),
+            ("@mmd", deadline?.ToUnixTimeMilliseconds()), ("@rep", replacement is { } r ? (r ? 1L : 0L) : null), ("@lar", lastResult)];
+
+    private static string Profile(Action<string, (string, object?)[]> sql, Guid tokenId, string name, string uuid)
+    {
+        var id = Guid.NewGuid().ToString();
+        sql("INSERT INTO profile (id, token_id, name, settings, apple_profile_uuid, created_at, modified_at) VALUES (@id, @t, @n, '{}', @u, 0, 0)",
+            [("@id", id), ("@t", tokenId.ToString()), ("@n", name), ("@u", uuid)]);
+        return id;
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Get_FiltersWildcardsAndOrder_AreTheSameOnEachProvider(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var contoso = store.AddToken("Contoso").Token;
+        var fabrikam = store.AddToken("fabrikam").Token;
+        var kiosk = Profile(sql, contoso.Id, "Kiosk", "UUID-K");
+        sql(InsertDevice, Device(contoso.Id, "C02AAA", profileId: kiosk, profileUuid: "UUID-K", model: "iPad Air", family: "iPad"));
+        sql(InsertDevice, Device(contoso.Id, "C02BBB", removed: T0, lastResult: "FAILED"));
+        sql(InsertDevice, Device(contoso.Id, "DMP111", replacement: true, deadline: T0.AddDays(1)));
+        sql(InsertDevice, Device(fabrikam.Id, "C02AAA", deadline: T0.AddDays(10)));
+
+        List<string> Get(DeviceQuery q) => store.Engine.Devices.Get(q).Select(d => $"{d.Token}/{d.SerialNumber}").ToList();
+
+        Assert.Equal(["Contoso/C02AAA", "Contoso/C02BBB", "Contoso/DMP111", "fabrikam/C02AAA"], Get(new DeviceQuery()));
+        Assert.Equal(["Contoso/C02AAA", "Contoso/C02BBB", "fabrikam/C02AAA"], Get(new DeviceQuery(SerialNumber: "c02*")));
+        Assert.Equal(["Contoso/C02AAA", "fabrikam/C02AAA"], Get(new DeviceQuery(SerialNumber: " c02aaa ")));
+        Assert.Equal(["fabrikam/C02AAA"], Get(new DeviceQuery(TokenId: fabrikam.Id)));
+        Assert.Equal(["Contoso/C02AAA"], Get(new DeviceQuery(ProfileId: Guid.Parse(kiosk))));
+        Assert.Equal(["Contoso/C02BBB", "Contoso/DMP111", "fabrikam/C02AAA"], Get(new DeviceQuery(Unassigned: true)));
+        Assert.Equal(["Contoso/C02BBB"], Get(new DeviceQuery(RemovedFromAbm: true, LastAssignmentResult: "FAILED")));
+        Assert.Equal(["Contoso/DMP111"], Get(new DeviceQuery(ReplacementDevice: true)));
+        Assert.Equal(["Contoso/DMP111"], Get(new DeviceQuery(MigrationDeadlineBefore: T0.AddDays(2))));
+        var d = store.Engine.Devices.Get(new DeviceQuery(TokenId: contoso.Id, SerialNumber: "C02AAA")).Single();
+        Assert.Equal(("Kiosk", AdeProfileStatus.Pushed, "iPad Air", "iPad", AdeAbmState.Assigned), (d.EnrollmentProfileName, d.ProfileStatus, d.Model, d.DeviceFamily, d.AbmState));
+        Assert.Equal(contoso.ScopeTags, d.ScopeTags);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Remove_DeletesTheDevice_WarnsWhenAbmStillAssignsIt_AndAnUnknownSerialIsDeviceNotFound(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var token = store.AddToken("Contoso").Token;
+        sql(InsertDevice, Device(token.Id, "C02AAA"));
+        sql(InsertDevice, Device(token.Id, "C02GONE", removed: T0));
+        var errors = new List<string>();
+
+        var removal = store.Engine.Devices.Remove([new DeviceTarget("c02aaa"), new DeviceTarget("C02GONE", token.Id), new DeviceTarget("C02NOPE")], ex => errors.Add(ex.ErrorId));
+
+        Assert.Equal(2, removal.Removed);
+        Assert.Equal(["DeviceNotFound"], errors);
+        Assert.Empty(store.Engine.Devices.Get(new DeviceQuery()));
+        Assert.Contains(store.Host.Warnings, w => w.Contains("C02AAA", StringComparison.Ordinal) && !w.Contains("C02GONE", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The simulator's token, with its devices in the store as a sync would have left them (no profile); the store is
+    /// in <paramref name="postgres"/> when given (the caller disposes it after the fixture).
+    /// </summary>
+    private static EngineSimFixture Actions(TestPostgresSchema? postgres, int devices)
+    {
+        var f = new EngineSimFixture(devices: devices, postgres: postgres);
+        Action<string, (string, object?)[]> sql = postgres is not null
+            ? (text, p) => postgres.Execute(text, p)
+            : (text, p) =>
+            {
+                using var c = f.Store.OpenConnection();
+                c.Execute(text, p);
+            };
+        foreach (var d in f.Simulator.GetDevices(EngineSimFixture.Server))
+        {
+            sql(InsertDevice, Device(f.Token.Id, d.SerialNumber, model: "stale", family: d.DeviceFamily));
+        }
+
+        return f;
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void DeviceActions_ClearRefreshRelease_ChangeTheStoreAsOnSqlite(string provider)
+    {
+        using var schema = provider == "PostgreSQL" ? new TestPostgresSchema() : null;
+        using var f = Actions(schema, 3);
+        var s = f.AppleSerials().ToList();
+        List<DeviceTarget> Targets(params string[] serials) => serials.Select(x => new DeviceTarget(x)).ToList();
+        AdeDevice Stored(string serial) => f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, serial)).Single();
+
+        var cleared = f.Engine.DeviceActions.ClearProfile(Targets(s[0], "C02UNKNOWN01"), null).ToDictionary(r => r.SerialNumber, r => r.Status);
+        var refreshed = f.Engine.DeviceActions.Refresh(Targets(s[1]), null).Single();
+        var released = f.Engine.DeviceActions.Release(Targets(s[2]), null).Single();
+
+        Assert.Equal((AdeDeviceActionStatus.Success, AdeDeviceActionStatus.UnknownDevice), (cleared[s[0]], cleared["C02UNKNOWN01"]));
+        Assert.Equal(AdeProfileStatus.Removed, Stored(s[0]).ProfileStatus);
+        Assert.Equal((AdeDeviceActionStatus.Success, AdeDeviceActionStatus.Success), (refreshed.Status, released.Status));
+        var apple = f.Simulator.GetDevices(EngineSimFixture.Server, [s[1]]).Single();
+        Assert.Equal(apple.Model, Stored(s[1]).Model);
+        Assert.Equal(apple.Model, refreshed.Device!.Model);
+        var gone = Stored(s[2]);
+        Assert.Equal((AdeAbmState.RemovedFromAbm, f.Time.GetUtcNow()), (gone.AbmState, gone.ReleasedAt));
+        Assert.Equal(f.Time.GetUtcNow() + DeviceRepository.PurgeDelay, gone.PurgeAfter);
+    }
+}

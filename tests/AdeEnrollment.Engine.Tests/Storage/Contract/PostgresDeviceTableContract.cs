@@ -1,0 +1,56 @@
+using AdeEnrollment.Engine.Tests.TestSupport;
+
+namespace AdeEnrollment.Engine.Tests.Storage.Contract;
+
+/// <summary>The device table contract on PostgreSQL; the rows it seeds are written with PostgreSQL SQL.</summary>
+public sealed class PostgresDeviceTableContract : DeviceTableContract
+{
+    private TestPostgresSchema? schema;
+
+    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
+
+    private TestPostgresSchema Schema
+    {
+        get
+        {
+            _ = Store;
+            return schema!;
+        }
+    }
+
+    protected override void SeedDevice(Guid tokenId, DeviceSeed d)
+        => Schema.Execute(
+            """
+            INSERT INTO device (token_id, serial_number, model, description, color, asset_tag, os, device_family, profile_id, profile_uuid,
+                                profile_status, profile_assign_time, profile_push_time, device_assigned_date, device_assigned_by, removed_at,
+                                purge_after, updated_at, mdm_migration_deadline, is_replacement_device, last_attempt_at, last_attempt_profile,
+                                last_attempt_result, released_at, assign_failed_at)
+            VALUES (@t, @s, @model::text, @desc::text, @color::text, @asset::text, @os::text, @family::text, @pid::text, @pu::text, @ps::text,
+                    @pat::bigint, @ppt::bigint, @dad::bigint, @dab::text, @rem::bigint, @purge::bigint, @upd, @mmd::bigint, @rep::bigint,
+                    @lat::bigint, @lap::text, @lar::text, @rel::bigint, @faf::bigint)
+            """,
+            ("t", tokenId.ToString()), ("s", d.Serial), ("model", d.Model), ("desc", d.Description), ("color", d.Color), ("asset", d.AssetTag),
+            ("os", d.Os), ("family", d.DeviceFamily), ("pid", d.ProfileId), ("pu", d.ProfileUuid), ("ps", d.ProfileStatus),
+            ("pat", Ms(d.ProfileAssignTime)), ("ppt", Ms(d.ProfilePushTime)), ("dad", Ms(d.AssignedAt)), ("dab", d.AssignedBy),
+            ("rem", Ms(d.RemovedAt)), ("purge", Ms(d.PurgeAfter)), ("upd", Ms(d.UpdatedAt)), ("mmd", Ms(d.MdmMigrationDeadline)),
+            ("rep", d.IsReplacementDevice is { } r ? (r ? 1L : 0L) : null), ("lat", Ms(d.LastAttemptAt)), ("lap", d.LastAttemptProfile),
+            ("lar", d.LastAttemptResult), ("rel", Ms(d.ReleasedAt)), ("faf", Ms(d.AssignFailedAt)));
+
+    protected override void SeedDevices(Guid tokenId, string prefix, int count)
+        => Schema.Execute(
+            "INSERT INTO device (token_id, serial_number, updated_at) SELECT @t, @p || lpad(i::text, 5, '0'), 0 FROM generate_series(1, @n) i",
+            ("t", tokenId.ToString()), ("p", prefix), ("n", count));
+
+    protected override string SeedProfile(Guid tokenId, string name, string appleUuid)
+    {
+        var id = Guid.NewGuid().ToString();
+        Schema.Execute("INSERT INTO profile (id, token_id, name, settings, apple_profile_uuid, created_at, modified_at) VALUES (@id, @t, @n, '{}', @u, 0, 0)",
+            ("id", id), ("t", tokenId.ToString()), ("n", name), ("u", appleUuid));
+        return id;
+    }
+
+    protected override void SeedScopeTags(Guid tokenId, string json)
+        => Schema.Execute("UPDATE token SET scope_tags = @j WHERE id = @t", ("j", json), ("t", tokenId.ToString()));
+
+    private static long? Ms(DateTimeOffset? t) => t?.ToUnixTimeMilliseconds();
+}

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Tests.TestSupport;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AdeEnrollment.Engine.Tests.Sync;
+
+/// <summary>
+/// The device sync on a PostgreSQL store shared by several processes or hosts: each engine below opens its own store
+/// instance (its own connection pool) on one database, as separate processes on separate hosts would.
+/// </summary>
+public sealed class PostgresSyncTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
+
+    [Fact]
+    public void Of_many_concurrent_syncs_of_one_token_from_separate_store_instances_exactly_one_runs_and_the_others_are_refused()
+    {
+        const int Runs = 6;
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 1500, postgres: schema);
+        // The winner cannot finish before every other run was refused: its first page waits for them (a sync that
+        // ended first would make a late starter's answer "too soon" rather than "in progress").
+        using var refused = new CountdownEvent(Runs - 1);
+        var stores = Enumerable.Range(0, Runs).Select(_ => f.OpenStore()).ToList();
+        var results = new object?[Runs];
+        using var start = new Barrier(Runs);
+        var threads = Enumerable.Range(0, Runs).Select(i => new Thread(() =>
+        {
+            var engine = f.NewEngine(new WaitForOthersHost(refused), stores[i]);
+            start.SignalAndWait();
+            try
+            {
+                results[i] = engine.Sync.Sync("iPads");
+            }
+            catch (AdeException ex)
+            {
+                results[i] = ex;
+                refused.Signal();
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        stores.ForEach(s => s.Release());
+
+        var won = Assert.Single(results.OfType<AdeSyncResult>());
+        Assert.Equal((AdeSyncStatus.Succeeded, 1500, 1500L), (won.Status, won.Added, won.DeviceCount));
+        var errors = results.OfType<AdeException>().ToList();
+        Assert.Equal(Runs - 1, errors.Count);
+        Assert.All(errors, e => Assert.Equal(nameof(ErrorCatalog.SyncInProgress), e.ErrorId));
+        Assert.Equal(1500, DeviceCount(schema));
+        var history = f.Engine.Sync.GetStatus(f.Token).History;
+        Assert.Equal(AdeSyncStatus.Succeeded, Assert.Single(history).Status);
+    }
+
+    [Fact]
+    public void A_store_connection_killed_mid_page_is_retried_and_the_page_is_written_once()
+    {
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 2500, postgres: schema);
+        // The server ends the writer's own connection inside the second page's transaction, after its device rows and
+        // before its journal rows: once (the retry of that unit of work then succeeds).
+        KillWriterAt(schema, pageFrom: 2, pageTo: 2);
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((AdeSyncStatus.Succeeded, 2500, 2500L), (result.Status, result.Added, result.DeviceCount));
+        Assert.True(schema.Scalar<long>("SELECT last_value FROM ade_kill") > 3); // the kill happened
+        Assert.Equal(2500, DeviceCount(schema));
+        Assert.Equal((2500L, 2500L), (schema.Scalar<long>("SELECT count(*) FROM device_event WHERE kind = 'Added'"),
+            schema.Scalar<long>("SELECT count(DISTINCT serial_number) FROM device_event")));
+    }
+
+    [Fact]
+    public void A_sync_whose_store_connection_keeps_being_killed_leaves_whole_pages_its_lease_lapses_and_the_next_sync_completes()
+    {
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 2500, postgres: schema);
+        // From the second page on, every write of the run dies with its connection (also the one that would record
+        // the failure): as if the host of the sync went away in the middle of page 2.
+        KillWriterAt(schema, pageFrom: 2, pageTo: long.MaxValue);
+
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal(nameof(ErrorCatalog.ServerStore.StoreIoError), ex.ErrorId);
+
+        // page 1 committed in full, page 2 not at all; the lease is still held by the dead run
+        Assert.Equal(1000, DeviceCount(schema));
+        Assert.Equal(1000, schema.Scalar<long>("SELECT count(*) FROM device_event"));
+        Assert.Equal(1000, schema.Scalar<long>("SELECT count(*) FROM device WHERE last_seen_sync IS NOT NULL AND first_seen_sync = last_seen_sync"));
+        Assert.True(f.Engine.Sync.GetStatus(f.Token).InProgress);
+        schema.Execute("DROP TRIGGER ade_kill_event ON device_event; DROP TRIGGER ade_kill_history ON sync_history");
+
+        // another host: refused while the lease runs, takes it over once it lapsed, and ends with every device
+        var other = f.OpenStore();
+        try
+        {
+            var engine = f.NewEngine(new RecordingHost(), other);
+            Assert.Equal(nameof(ErrorCatalog.SyncInProgress), Assert.Throws<AdeException>(() => engine.Sync.Sync("iPads")).ErrorId);
+            f.Advance(Quarter + TimeSpan.FromSeconds(1));
+            var recovery = engine.Sync.Sync("iPads")!;
+
+            Assert.Equal((AdeSyncStatus.Succeeded, AdeSyncKind.Full, AdeSyncTrigger.Recovery, 2500L), (recovery.Status, recovery.Kind, recovery.Trigger, recovery.DeviceCount));
+            Assert.Equal(f.AppleSerials(), StoredSerials(schema));
+            Assert.Equal((2500L, 2500L), (schema.Scalar<long>("SELECT count(*) FROM device_event WHERE kind = 'Added'"),
+                schema.Scalar<long>("SELECT count(DISTINCT serial_number) FROM device_event")));
+            var history = engine.Sync.GetStatus(f.Token).History;
+            Assert.Equal([AdeSyncStatus.Succeeded, AdeSyncStatus.Failed], history.Select(h => h.Status));
+            Assert.Equal(nameof(ErrorCatalog.SyncLeaseLost), history[1].ErrorId);
+        }
+        finally
+        {
+            other.Release();
+        }
+    }
+
+    [Fact]
+    public void A_full_sync_of_20000_devices_ends_with_the_same_rows_on_PostgreSQL_as_on_SQLite()
+    {
+        const int Devices = 20_000;
+        using var schema = new TestPostgresSchema();
+        using var pg = new EngineSimFixture(devices: Devices, postgres: schema);
+        using var lite = new EngineSimFixture(devices: Devices);
+        Assert.Equal(lite.AppleSerials(), pg.AppleSerials());
+
+        var watch = Stopwatch.StartNew();
+        var onSqlite = lite.Engine.Sync.Sync("iPads")!;
+        var sqliteTime = watch.Elapsed;
+        watch.Restart();
+        var onPostgres = pg.Engine.Sync.Sync("iPads")!;
+        var postgresTime = watch.Elapsed;
+        output.WriteLine($"Full sync of {Devices:N0} devices: SQLite {sqliteTime.TotalSeconds:F2} s, PostgreSQL {postgresTime.TotalSeconds:F2} s (ratio {postgresTime / sqliteTime:F2}).");
+
+        Assert.Equal((AdeSyncStatus.Succeeded, Devices, (long)Devices), (onPostgres.Status, onPostgres.Added, onPostgres.DeviceCount));
+        Assert.Equal((onSqlite.Added, onSqlite.Modified, onSqlite.Removed, onSqlite.Pages), (onPostgres.Added, onPostgres.Modified, onPostgres.Removed, onPostgres.Pages));
+        var sqliteRows = SqliteRows(lite.Store.Path, "SELECT * FROM device");
+        var postgresRows = PostgresRows(schema, "SELECT * FROM device");
+        Assert.Equal(Devices, postgresRows.Count);
+        Assert.Equal(sqliteRows, postgresRows);
+        Assert.Equal(SqliteRows(lite.Store.Path, "SELECT serial_number, at, kind, detail FROM device_event"), PostgresRows(schema, "SELECT serial_number, at, kind, detail FROM device_event"));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Makes the server end the writing connection of the sync's page number <paramref name="pageFrom"/> to
+    /// <paramref name="pageTo"/> (counted by journal inserts, retries included) and of any sync_history update from then on.
+    /// </summary>
+    private static void KillWriterAt(TestPostgresSchema schema, long pageFrom, long pageTo)
+        => schema.Execute(
+            $$"""
+            CREATE SEQUENCE ade_kill;
+            CREATE FUNCTION ade_kill_event() RETURNS trigger LANGUAGE plpgsql AS $f$
+            DECLARE n bigint := nextval('ade_kill');
+            BEGIN
+                IF n BETWEEN {{pageFrom}} AND {{pageTo}} THEN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF;
+                RETURN NULL;
+            END $f$;
+            CREATE FUNCTION ade_kill_history() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                IF (SELECT last_value FROM ade_kill) >= {{pageFrom}} AND {{pageTo}} = {{long.MaxValue}} THEN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF;
+                RETURN NULL;
+            END $f$;
+            CREATE TRIGGER ade_kill_event AFTER INSERT ON device_event FOR EACH STATEMENT EXECUTE FUNCTION ade_kill_event();
+            CREATE TRIGGER ade_kill_history AFTER UPDATE ON sync_history FOR EACH STATEMENT EXECUTE FUNCTION ade_kill_history();
+            """);
+
+    private static long DeviceCount(TestPostgresSchema schema) => schema.Scalar<long>("SELECT count(*) FROM device");
+
+    private static SortedSet<string> StoredSerials(TestPostgresSchema schema)
+        => new(PostgresRows(schema, "SELECT serial_number FROM device WHERE removed_at IS NULL").Select(r => r["serial_number=".Length..]), StringComparer.Ordinal);
+
+    /// <summary>Each row as "column=value; …" without the token's id (each store made its own token), in ordinal order.</summary>
+    private static List<string> PostgresRows(TestPostgresSchema schema, string sql)
+    {
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = schema.Name }.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        using var r = command.ExecuteReader();
+        return Rows(r);
+    }
+
+    private static List<string> SqliteRows(string path, string sql)
+    {
+        using var connection = RawSqlite.Open(path, SqliteOpenMode.ReadOnly);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var r = command.ExecuteReader();
+        return Rows(r);
+    }
+
+    private static List<string> Rows(System.Data.Common.DbDataReader r)
+    {
+        var rows = new List<string>();
+        while (r.Read())
+        {
+            rows.Add(string.Join("; ", Enumerable.Range(0, r.FieldCount).Where(i => r.GetName(i) != "token_id").OrderBy(r.GetName, StringComparer.Ordinal)
+                .Select(i => $"{r.GetName(i)}={(r.IsDBNull(i) ? "NULL" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))}")));
+        }
+
+        rows.Sort(StringComparer.Ordinal);
+        return rows;
+    }
+
+    /// <summary>A host whose first progress report (after its first committed page) waits until the other runs were refused.</summary>
+    private sealed class WaitForOthersHost(CountdownEvent refused) : IAdeHost
+    {
+        public CancellationToken Cancellation => CancellationToken.None;
+
+        public bool ShouldProcess(string target, string action) => true;
+
+        public void WriteDebug(string message) { }
+
+        public void WriteVerbose(string message) { }
+
+        public void WriteWarning(string message) { }
+
+        public void WriteProgress(AdeProgress progress) => refused.Wait(TimeSpan.FromSeconds(60));
+    }
+}
