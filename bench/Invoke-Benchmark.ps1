@@ -93,7 +93,8 @@ function Invoke-Scenario {
     $r.provider = $Provider
     $r.processSeconds = $watch.Elapsed.TotalSeconds
     $r.loadAverageBefore = $load
-    if ($r.ok) { Write-Host ("{0:N3} s (process {1:N0} s)" -f $r.seconds, $r.processSeconds) }
+    if ($r.ok -and $r.Contains('devicesPerSecond')) { Write-Host ("{0:N3} s, {1:N0} devices/s, largest process {2:N0} MB (process {3:N0} s)" -f $r.seconds, $r.devicesPerSecond, ($r.workerPeakWorkingSetMaxBytes / 1MB), $r.processSeconds) }
+    elseif ($r.ok) { Write-Host ("{0:N3} s (process {1:N0} s)" -f $r.seconds, $r.processSeconds) }
     elseif ($r.Contains('notSupported')) { Write-Host 'not available on PostgreSQL (StoreNotSupported)' -ForegroundColor Yellow }
     else { Write-Host "FAILED: $($r.error)" -ForegroundColor Red }
     $r
@@ -351,6 +352,9 @@ $report = [ordered]@{
         orgAssignSeconds = Get-Figure $runs.OrgAssign
         manyTokensFirstPassSeconds = Get-Figure $runs.ManyTokens 'firstPassSeconds'
         manyTokensSecondPassSeconds = Get-Figure $runs.ManyTokens 'secondPassSeconds'
+        multiHostSyncSeconds = Get-Figure $runs.MultiHostSync
+        multiHostSyncDevicesPerSecond = Get-Figure $runs.MultiHostSync 'devicesPerSecond'
+        multiHostSyncWorkerPeakWorkingSetMaxBytes = Get-Figure $runs.MultiHostSync 'workerPeakWorkingSetMaxBytes'
     }
     targets = @($rows | Where-Object { $null -ne $_.limit } | ForEach-Object {
         [ordered]@{ id = $_.id; scenario = $_.scenario; measured = $_.value; display = $_.display; target = $_.target; limit = $_.limit; met = $_.met; source = $_.source }
@@ -394,11 +398,12 @@ if ($postgres.requested) {
         $met = if ($null -eq $row.met) { '' } elseif ($row.met) { 'yes' } else { '**no**' }
         [void]$pgTable.AppendLine("| $($row.scenario) | $($row.sqliteDisplay) | $($row.postgresDisplay) | $($row.ratioDisplay) | $($row.target) | $met |")
     }
-    $mh = $pgRuns['MultiHostSync']
-    if ($mh -and $mh.ok) {
+    foreach ($mh in @(@{ name = 'SQLite'; run = $runs['MultiHostSync'] }, @{ name = 'PostgreSQL'; run = $pgRuns['MultiHostSync'] })) {
+        if (-not ($mh.run -and $mh.run.ok)) { continue }
         [void]$pgTable.AppendLine()
-        [void]$pgTable.AppendLine("$nmh processes at once on PostgreSQL: $(& $rate $mh.devicesPerSecond) devices stored per second all together; " +
-            "peak working set per process $(& $mb $mh.workerPeakWorkingSetMeanBytes) on average, $(& $mb $mh.workerPeakWorkingSetMaxBytes) at most.")
+        [void]$pgTable.AppendLine("$nmh processes at once on $($mh.name): $(& $rate $mh.run.devicesPerSecond) devices stored all together; " +
+            "peak working set per process $(& $mb $mh.run.workerPeakWorkingSetMeanBytes) on average, $(& $mb $mh.run.workerPeakWorkingSetMaxBytes) at most; " +
+            "each host's own sync took $(& $sec $mh.run.fastestHostSeconds) to $(& $sec $mh.run.slowestHostSeconds).")
     }
 }
 
