@@ -172,9 +172,9 @@ public static class RequestSeeder
         rsa.ImportPkcs8PrivateKey(pkcs8, out _);
         var request = new CertificateRequest($"CN=AdeEnrollment {id:N}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(now.AddMinutes(-10), now.AddDays(365));
-        // Through the store's session, so it seeds a store of any provider.
-        var row = new TokenRequestRow(id, now, certificate.Thumbprint, certificate.ExportCertificatePem() + "\n",
-            store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key"), null);
+        // Through the store's table, so the seeder works on every provider.
+        var row = new TokenRequestRow(id, DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()), certificate.Thumbprint,
+            certificate.ExportCertificatePem() + "\n", store.Secrets.Protect(pkcs8, $"token_request:{id}:private_key"), null);
         store.Write(s =>
         {
             s.TokenRequests.Insert(row);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using Npgsql;
 using NpgsqlTypes;
@@ -16,7 +15,7 @@ namespace AdeEnrollment.Engine.Storage.Postgres;
 /// order, as SQLite's BINARY), whatever the database's collation.
 /// </para>
 /// </summary>
-internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, NpgsqlTransaction? transaction, string location) : IDeviceTable
+internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : IDeviceTable
 {
     /// <summary>
     /// The columns of <see cref="DeviceDetailsRow"/> as a row source: <c>FROM {DetailRowsSql} AS x</c> yields one row
@@ -42,9 +41,6 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
 
     private readonly NpgsqlConnection connection = connection;
     private readonly NpgsqlTransaction? transaction = transaction;
-
-    /// <summary>A member not yet built on PostgreSQL answers with the catalogued StoreNotSupported.</summary>
-    private AdeException Missing(string part) => ErrorCatalog.StoreNotSupported(location, "PostgreSQL", part);
 
     /// <summary>
     /// Adds the parameters of <see cref="DetailRowsSql"/> to <paramref name="command"/>: one array per field of

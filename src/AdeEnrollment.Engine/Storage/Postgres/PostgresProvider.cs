@@ -108,7 +108,7 @@ internal sealed class PostgresProvider : IStoreProvider
         }
 
         ConnectionHook?.Invoke(c);
-        var result = work(new PostgresSession(c, transaction, connection.Location));
+        var result = work(new PostgresSession(c, transaction));
         try
         {
             transaction.Commit();
@@ -136,7 +136,7 @@ internal sealed class PostgresProvider : IStoreProvider
         using var c = Open();
         using var transaction = c.BeginTransaction(IsolationLevel.RepeatableRead);
         ConnectionHook?.Invoke(c);
-        var result = work(new PostgresSession(c, transaction, connection.Location));
+        var result = work(new PostgresSession(c, transaction));
         transaction.Commit();
         return result;
     });
@@ -163,7 +163,7 @@ internal sealed class PostgresProvider : IStoreProvider
             yield return enumerator.Current;
         }
 
-        IEnumerator<T> Enumerate(NpgsqlConnection open) => query(new PostgresSession(open, null, connection.Location)).GetEnumerator();
+        IEnumerator<T> Enumerate(NpgsqlConnection open) => query(new PostgresSession(open, null)).GetEnumerator();
     }
 
     private NpgsqlConnection OpenOnce() => Run(Open, opening: true);

@@ -1,13 +1,12 @@
-using AdeEnrollment.Engine.Errors;
 using Npgsql;
 
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL unit of work: the tables over one connection and its transaction (a write holds the store's write
-/// lock). A table that has no PostgreSQL implementation yet answers with the catalogued StoreNotSupported.
+/// lock).
 /// </summary>
-internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, string location) : IStoreSession
+internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransaction? transaction) : IStoreSession
 {
     private IMetaTable? meta;
     private ITokenTable? tokens;
@@ -16,14 +15,15 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
     private IDeviceTable? devices;
     private IDeviceEventTable? deviceEvents;
     private ISyncTable? sync;
+    private IProfileTable? profiles;
 
     public ITokenTable Tokens => tokens ??= new PostgresTokenTable(connection, transaction);
 
     public ITokenRequestTable TokenRequests => tokenRequests ??= new PostgresTokenRequestTable(connection, transaction);
 
-    public IProfileTable Profiles => throw Missing("profiles");
+    public IProfileTable Profiles => profiles ??= new PostgresProfileTable(connection, transaction);
 
-    public IDeviceTable Devices => devices ??= new PostgresDeviceTable(connection, transaction, location);
+    public IDeviceTable Devices => devices ??= new PostgresDeviceTable(connection, transaction);
 
     public IDeviceEventTable DeviceEvents => deviceEvents ??= new PostgresDeviceEventTable(connection, transaction);
 
@@ -32,6 +32,4 @@ internal sealed class PostgresSession(NpgsqlConnection connection, NpgsqlTransac
     public IBusinessTable Business => business ??= new PostgresBusinessTable(connection, transaction);
 
     public IMetaTable Meta => meta ??= new PostgresMetaTable(connection, transaction);
-
-    private AdeException Missing(string part) => ErrorCatalog.StoreNotSupported(location, "PostgreSQL", part);
 }

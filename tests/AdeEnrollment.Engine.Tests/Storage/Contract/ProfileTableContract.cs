@@ -1,4 +1,3 @@
-using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tests.TestSupport;
@@ -36,6 +35,39 @@ public abstract class ProfileTableContract : IDisposable
             """,
             ("$t", tokenId.ToString()), ("$s", serial), ("$f", deviceFamily), ("$os", os), ("$p", profileId?.ToString()), ("$ps", profileStatus),
             ("$r", removed ? 1L : null));
+
+    /// <summary>Seeds many devices of a token at once (plain, no profile).</summary>
+    protected virtual void AddDevices(Guid tokenId, IReadOnlyList<string> serials)
+        => Store.Execute(
+            "INSERT INTO device (token_id, serial_number, device_family, os, updated_at) SELECT $t, value, 'iPad', 'iOS', 0 FROM json_each($s)",
+            ("$t", tokenId.ToString()), ("$s", System.Text.Json.JsonSerializer.Serialize(serials)));
+
+    /// <summary>
+    /// The assignment columns of one device as stored, as one line ("-" for null): last attempt (at, profile, result),
+    /// profile (id, UUID, status, assign time), failure time, update time. Null when there is no such device.
+    /// </summary>
+    protected virtual string? DeviceFacts(Guid tokenId, string serial)
+        => Store.Scalar<string>(DeviceFactsSql("$"), ("$t", tokenId.ToString()), ("$s", serial));
+
+    /// <summary>How many rows of <paramref name="table"/> meet <paramref name="condition"/> (SQL both providers read alike).</summary>
+    protected virtual long CountWhere(string table, string condition) => Store.Scalar<long>($"SELECT count(*) FROM {table} WHERE {condition}");
+
+    /// <summary>The query of <see cref="DeviceFacts"/> with the provider's parameter prefix.</summary>
+    protected static string DeviceFactsSql(string prefix)
+        => $"""
+            SELECT coalesce(CAST(last_attempt_at AS TEXT), '-') || '|' || coalesce(last_attempt_profile, '-') || '|' || coalesce(last_attempt_result, '-')
+                || '|' || coalesce(profile_id, '-') || '|' || coalesce(profile_uuid, '-') || '|' || coalesce(profile_status, '-')
+                || '|' || coalesce(CAST(profile_assign_time AS TEXT), '-') || '|' || coalesce(CAST(assign_failed_at AS TEXT), '-')
+                || '|' || CAST(updated_at AS TEXT)
+            FROM device WHERE token_id = {prefix}t AND serial_number = {prefix}s
+            """;
+
+    private static string Facts(DateTimeOffset? at, string? profile, string? result, Guid? profileId, string? uuid, string? status, DateTimeOffset? assignTime,
+        DateTimeOffset? failedAt, long updatedAt)
+        => string.Join('|', Ms(at), profile ?? "-", result ?? "-", profileId?.ToString() ?? "-", uuid ?? "-", status ?? "-", Ms(assignTime), Ms(failedAt),
+            updatedAt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string Ms(DateTimeOffset? t) => t?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 
     private T Write<T>(Func<IStoreSession, T> work) => Store.Store.Write(work);
 
@@ -136,6 +168,26 @@ public abstract class ProfileTableContract : IDisposable
         Assert.False(Read(s => s.Profiles.NameTaken(fabrikam.Id, "Staff")));
         Assert.False(Read(s => s.Profiles.NameTaken(contoso.Id, "staff", except: staff.Id)));
         Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "staff", except: Guid.NewGuid())));
+    }
+
+    [Fact]
+    public void Names_AreUniquePerTokenWithoutRegardToCase_AndTheListOrdersThemWithoutRegardToCase()
+    {
+        var contoso = Token("contoso");
+        var beta = Token("Beta");
+        var staff = Insert(contoso.Id, "Staff");
+
+        Assert.ThrowsAny<Exception>(() => Write(s => s.Profiles.Insert(Row(contoso.Id, "STAFF"))));
+        Assert.Equal(1, Read(s => s.Profiles.CountForToken(contoso.Id))); // the refused insert left nothing
+        var other = Insert(beta.Id, "staff"); // another token may use the name
+        var zeta = Insert(contoso.Id, "Zeta");
+        var able = Insert(contoso.Id, "able");
+        var second = Insert(contoso.Id, "Second");
+        Assert.ThrowsAny<Exception>(() => Write(s => s.Profiles.Update(second.Id, "sTaFf", "{}", Created)));
+        Assert.Equal("Second", Read(s => s.Profiles.Get(second.Id))!.Name);
+
+        // Tokens "Beta" < "contoso" and profiles "able" < "Second" < "Staff" < "Zeta" whatever the case.
+        Assert.Equal(new[] { other.Id, able.Id, second.Id, staff.Id, zeta.Id }, Read(s => s.Profiles.List(new ProfileListQuery())).Select(p => p.Profile.Id));
     }
 
     [Fact]
@@ -277,22 +329,54 @@ public abstract class ProfileTableContract : IDisposable
             new AssignmentOutcome("NOT_ACCESSIBLE", AssignmentEffect.AttemptOnly, []),
         ])));
 
-        var devices = Store.Engine.Devices.Get(new DeviceQuery(token.Id)).ToDictionary(d => d.SerialNumber);
-        Assert.Equal(5, devices.Count); // the unknown serial was skipped, not added
-        foreach (var (serial, result) in new[] { ("OK1", "SUCCESS"), ("OK2", "SUCCESS"), ("FAIL", "FAILED"), ("SLOW", "THROTTLED") })
-        {
-            Assert.Equal((now, "Staff", result), (devices[serial].LastAssignmentAt, devices[serial].LastAssignmentProfile, devices[serial].LastAssignmentResult));
-        }
-
-        Assert.Null(devices["GONE"].LastAssignmentAt);
-        Assert.Equal((staff.Id, AdeProfileStatus.Assigned, now), (devices["OK1"].ProfileId, devices["OK1"].ProfileStatus, devices["OK1"].ProfileAssignedAt));
-        Assert.Equal(old.Id, devices["FAIL"].ProfileId); // a failure keeps the profile the device had
-        Assert.Equal(old.Id, devices["SLOW"].ProfileId);
+        Assert.Equal(5, CountWhere("device", "1 = 1")); // the unknown serial was skipped, not added
+        var nowMs = now.ToUnixTimeMilliseconds();
+        Assert.Equal(Facts(now, "Staff", "SUCCESS", staff.Id, "UUID-STAFF", "assigned", now, null, nowMs), DeviceFacts(token.Id, "OK1"));
+        Assert.Equal(Facts(now, "Staff", "SUCCESS", staff.Id, "UUID-STAFF", "assigned", now, null, nowMs), DeviceFacts(token.Id, "OK2")); // success clears the failure
+        Assert.Equal(Facts(now, "Staff", "FAILED", old.Id, null, null, null, now, 0), DeviceFacts(token.Id, "FAIL")); // a failure keeps the profile the device had
+        Assert.Equal(Facts(now, "Staff", "THROTTLED", old.Id, null, null, null, null, 0), DeviceFacts(token.Id, "SLOW"));
+        Assert.Equal(Facts(null, null, null, old.Id, null, null, null, null, 0), DeviceFacts(token.Id, "GONE"));
+        Assert.Null(DeviceFacts(token.Id, "UNKNOWN"));
 
         var states = Read(s => s.Devices.GetAssignmentStates(token.Id, ["OK1", "OK2", "FAIL", "SLOW"])).ToDictionary(d => d.SerialNumber);
         Assert.Equal(("Staff", (DateTimeOffset?)null), (states["OK2"].ProfileName, states["OK2"].AssignFailedAt)); // success clears the failure
         Assert.Equal(("Old", (DateTimeOffset?)now), (states["FAIL"].ProfileName, states["FAIL"].AssignFailedAt));
         Assert.Equal(("Old", (DateTimeOffset?)null), (states["SLOW"].ProfileName, states["SLOW"].AssignFailedAt));
+    }
+
+    [Fact]
+    public void RecordAssignments_OverABatchOfAThousand_UpdatesExactlyTheKnownDevicesOfEachAnswer_AndWritesNoJournalRow()
+    {
+        var token = Token("Contoso");
+        var other = Token("Fabrikam");
+        var staff = Insert(token.Id, "Staff");
+        var serials = Enumerable.Range(0, 1000).Select(i => $"C{i:D4}").ToList();
+        AddDevices(token.Id, serials.Where((_, i) => i % 10 != 9).ToList()); // every tenth is unknown to the store
+        AddDevices(other.Id, serials); // the same serials on another token stay untouched
+        AddDevices(token.Id, ["BYSTANDER"]);
+        var now = Created.AddMilliseconds(7);
+
+        Write(s => s.Devices.RecordAssignments(new AssignmentRecord(token.Id, staff.Id, "Staff", "UUID-STAFF", now,
+        [
+            new AssignmentOutcome("SUCCESS", AssignmentEffect.Assigned, serials[..600]),
+            new AssignmentOutcome("FAILED", AssignmentEffect.Failed, serials[600..900]),
+            new AssignmentOutcome("THROTTLED", AssignmentEffect.AttemptOnly, serials[900..]),
+        ])));
+
+        var t = $"token_id = '{token.Id}'";
+        var at = now.ToUnixTimeMilliseconds();
+        Assert.Equal(540, CountWhere("device", $"{t} AND last_attempt_at = {at} AND last_attempt_result = 'SUCCESS' AND profile_id = '{staff.Id}' AND profile_status = 'assigned'"));
+        Assert.Equal(270, CountWhere("device", $"{t} AND last_attempt_at = {at} AND last_attempt_result = 'FAILED' AND assign_failed_at = {at} AND profile_id IS NULL"));
+        Assert.Equal(90, CountWhere("device", $"{t} AND last_attempt_at = {at} AND last_attempt_result = 'THROTTLED' AND assign_failed_at IS NULL AND profile_id IS NULL"));
+        Assert.Equal(900, CountWhere("device", $"{t} AND last_attempt_profile = 'Staff'"));
+        Assert.Equal(901, CountWhere("device", t)); // unknown serials skipped, not added
+        Assert.Equal(0, CountWhere("device", $"(token_id = '{other.Id}' OR serial_number = 'BYSTANDER') AND last_attempt_at IS NOT NULL"));
+        Assert.Equal(0, CountWhere("device_event", "1 = 1")); // the journal is the service's to write, through the device_event table
+
+        var states = Read(s => s.Devices.GetAssignmentStates(token.Id, serials));
+        Assert.Equal(900, states.Count);
+        Assert.Equal(540, states.Count(d => d.ProfileName == "Staff"));
+        Assert.Equal(270, states.Count(d => d.AssignFailedAt == now));
     }
 
     [Fact]
