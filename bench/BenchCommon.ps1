@@ -1,22 +1,31 @@
 # Helpers for one benchmark scenario process (bench/Invoke-Scenario.ps1). Dot-source.
 Set-StrictMode -Version Latest
 
+function Start-BenchPwsh {
+    <#
+    .SYNOPSIS
+        Starts a bench script in a pwsh process of its own, stdin and stdout redirected (the environment is this one's).
+    #>
+    param([Parameter(Mandatory)] [string] $Script, [string[]] $Arguments = @())
+    $psi = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    # Under `dotnet pwsh` the process is dotnet itself: start pwsh.dll through the same host; else pwsh directly.
+    if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($a in @('-NoProfile', '-NonInteractive', '-File', $Script) + $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    # When this scenario runs under dotnet-trace, the child must not wait for the tracer too.
+    [void]$psi.Environment.Remove('DOTNET_DiagnosticPorts')
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    [Diagnostics.Process]::Start($psi)
+}
+
 function Start-SimHost {
     <#
     .SYNOPSIS
         Starts bench/SimHost.ps1 in a pwsh process of its own and a simulator in it; returns the host handle.
     #>
     param([int] $Seed = 4242)
-    $psi = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-    # Under `dotnet pwsh` the process is dotnet itself: start pwsh.dll through the same host; else pwsh directly.
-    if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-    foreach ($a in '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'SimHost.ps1')) { $psi.ArgumentList.Add($a) }
-    $psi.UseShellExecute = $false
-    # When this scenario runs under dotnet-trace, the simulator host must not wait for the tracer too.
-    [void]$psi.Environment.Remove('DOTNET_DiagnosticPorts')
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $process = [Diagnostics.Process]::Start($psi)
+    $process = Start-BenchPwsh -Script (Join-Path $PSScriptRoot 'SimHost.ps1')
     $simHost = [pscustomobject]@{ Process = $process; Uri = $null }
     $simHost.Uri = [uri](Invoke-SimHost $simHost @{ op = 'start'; seed = $Seed }).uri
     $simHost
@@ -74,16 +83,17 @@ function New-ManyBenchTokens {
         2,000), so the requests are written here instead, as New-AdeTokenRequest writes them but all with ONE key made
         once: a self-signed certificate per request (its own subject, serial and thumbprint) over that key, the key
         sealed under the store key for each request (the engine's own SecretProtector, reached by reflection), the rows
-        inserted in one transaction. Then the simulator host adds one MDM server per request (its token file encrypted
+        inserted in one transaction (SQLite or PostgreSQL: the same SQL). Then the simulator host adds one MDM server per request (its token file encrypted
         to that certificate) with its devices, in one command. Then every token is added with the real New-AdeToken
         (decrypts the file, checks it with the simulator's /session and /account, stores it). Returns the times of the
         three steps.
     #>
-    param([Parameter(Mandatory)] $SimHost, [Parameter(Mandatory)] [string] $StorePath, [int] $Count, [int] $DevicesEach, [Parameter(Mandatory)] [string] $Folder)
+    param([Parameter(Mandatory)] $SimHost, [ValidateSet('SQLite', 'PostgreSQL')] [string] $Provider = 'SQLite', [Parameter(Mandatory)] [string] $Store,
+        [int] $Count, [int] $DevicesEach, [Parameter(Mandatory)] [string] $Folder)
     $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance,Static'
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    $store = (Get-AdeModuleType AdeEnrollment.Engine.Storage.AdeStore)::Open($StorePath, $null)
-    $secrets = $store.GetType().GetProperty('Secrets', $flags).GetValue($store)
+    $engineStore = Open-BenchEngineStore -Provider $Provider -Store $Store
+    $secrets = $engineStore.GetType().GetProperty('Secrets', $flags).GetValue($engineStore)
     if (-not ('AdeBenchSealer' -as [type])) {
         # SecretProtector.Protect takes a ReadOnlySpan<byte>, which reflection from PowerShell cannot pass: a typed delegate can.
         Add-Type -TypeDefinition @'
@@ -107,13 +117,14 @@ public static class AdeBenchSealer
     $pkcs8 = $rsa.ExportPkcs8PrivateKey()
     $now = [DateTimeOffset]::UtcNow
     $requests = [Collections.Generic.List[object]]::new()
-    $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$StorePath;Pooling=False")
+    $c = if ($Provider -eq 'PostgreSQL') { (Get-BenchNpgsqlType 'Npgsql.NpgsqlConnection')::new($Store) }
+    else { (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Store;Pooling=False") }
     try {
         $c.Open()
         $tx = $c.BeginTransaction()
         $cmd = $c.CreateCommand()
         $cmd.Transaction = $tx
-        $cmd.CommandText = 'INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES ($id, $t, $tp, $pem, $key)'
+        $cmd.CommandText = 'INSERT INTO token_request (id, created_at, thumbprint, certificate_pem, private_key) VALUES (@id, @t, @tp, @pem, @key)'
         foreach ($i in 1..$Count) {
             $id = [guid]::NewGuid()
             $cr = [Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=AdeEnrollment $($id.ToString('N'))", $rsa,
@@ -124,11 +135,11 @@ public static class AdeBenchSealer
             $pemPath = Join-Path $Folder "$name.pem"
             [IO.File]::WriteAllText($pemPath, $pem)
             $cmd.Parameters.Clear()
-            [void]$cmd.Parameters.AddWithValue('$id', $id.ToString())
-            [void]$cmd.Parameters.AddWithValue('$t', $now.AddMilliseconds($i).ToUnixTimeMilliseconds())
-            [void]$cmd.Parameters.AddWithValue('$tp', $cert.Thumbprint)
-            [void]$cmd.Parameters.AddWithValue('$pem', $pem)
-            [void]$cmd.Parameters.AddWithValue('$key', $seal.Invoke($pkcs8, "token_request:${id}:private_key"))
+            [void]$cmd.Parameters.AddWithValue('id', $id.ToString())
+            [void]$cmd.Parameters.AddWithValue('t', $now.AddMilliseconds($i).ToUnixTimeMilliseconds())
+            [void]$cmd.Parameters.AddWithValue('tp', $cert.Thumbprint)
+            [void]$cmd.Parameters.AddWithValue('pem', $pem)
+            [void]$cmd.Parameters.AddWithValue('key', $seal.Invoke($pkcs8, "token_request:${id}:private_key"))
             [void]$cmd.ExecuteNonQuery()
             $cert.Dispose()
             $requests.Add([pscustomobject]@{ Id = $id; Name = $name; Pem = $pemPath; P7m = (Join-Path $Folder "$name.p7m") })
@@ -181,9 +192,11 @@ function Get-PeakMemory {
 }
 
 function Invoke-StoreScalarList {
-    # A read straight from the store file (picking serials to look up), outside the cmdlets being measured.
-    param([string] $Path, [string] $Sql)
-    $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Path;Mode=ReadOnly;Pooling=False")
+    # A read straight from the store (picking serials to look up), outside the cmdlets being measured. -Path is the
+    # SQLite file, or with -Provider PostgreSQL the database's connection string.
+    param([string] $Path, [string] $Sql, [ValidateSet('SQLite', 'PostgreSQL')] [string] $Provider = 'SQLite')
+    $c = if ($Provider -eq 'PostgreSQL') { (Get-BenchNpgsqlType 'Npgsql.NpgsqlConnection')::new($Path) }
+    else { (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$Path;Mode=ReadOnly;Pooling=False") }
     try {
         $c.Open()
         $cmd = $c.CreateCommand()
@@ -196,6 +209,71 @@ function Invoke-StoreScalarList {
     } finally {
         $c.Dispose()
     }
+}
+
+# ---- PostgreSQL -----------------------------------------------------------------------------------------------------
+
+# The passphrase of the bench's server stores (a server store protects its secrets by a passphrase only).
+$script:BenchPassphrase = 'ade bench passphrase'
+
+function Get-BenchNpgsqlType([string] $FullName) {
+    # The module's own Npgsql, from its AssemblyLoadContext (loaded there on first use; the module ships it).
+    [AdeEnrollment.Loader.LoadContext]::Current.LoadFromAssemblyName([Reflection.AssemblyName]::new('Npgsql')).GetType($FullName, $true)
+}
+
+function Invoke-BenchPostgres {
+    # One SQL statement on the server outside any store (creating and dropping the bench's databases); returns the scalar.
+    param([Parameter(Mandatory)] [string] $ConnectionString, [Parameter(Mandatory)] [string] $Sql)
+    $c = (Get-BenchNpgsqlType 'Npgsql.NpgsqlConnection')::new($ConnectionString)
+    try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
+}
+
+function Get-BenchPostgresConnectionString {
+    # The server's connection string with another database (and optionally a schema as search path), pooling off.
+    param([Parameter(Mandatory)] [string] $ConnectionString, [string] $Database, [string] $SearchPath)
+    $b = (Get-BenchNpgsqlType 'Npgsql.NpgsqlConnectionStringBuilder')::new($ConnectionString)
+    if ($Database) { $b.Database = $Database }
+    if ($SearchPath) { $b.SearchPath = $SearchPath }
+    $b.ConnectionString
+}
+
+function Connect-BenchStore {
+    <#
+    .SYNOPSIS
+        Connect-AdeStore to the scenario's store: a SQLite file (removed first with -Fresh) or a PostgreSQL database
+        (fresh from bench/Invoke-Benchmark.ps1; its connection string carries the password, the passphrase is the bench's).
+    #>
+    param([Parameter(Mandatory)] [string] $Provider, [Parameter(Mandatory)] [string] $Store, [switch] $Fresh)
+    if ($Provider -eq 'PostgreSQL') {
+        Connect-AdeStore -ConnectionString $Store -Key (ConvertTo-SecureString $script:BenchPassphrase -AsPlainText -Force) | Out-Null
+        return
+    }
+    if ($Fresh -and (Test-Path $Store)) { Remove-Item -Force $Store, "$Store.key", "$Store-wal", "$Store-shm" -ErrorAction SilentlyContinue }
+    Connect-AdeStore -Path $Store | Out-Null
+}
+
+function Open-BenchEngineStore {
+    # The engine's AdeStore over the scenario's store, for the steps that reach the engine by reflection.
+    param([Parameter(Mandatory)] [string] $Provider, [Parameter(Mandatory)] [string] $Store)
+    $adeStore = Get-AdeModuleType AdeEnrollment.Engine.Storage.AdeStore
+    if ($Provider -eq 'PostgreSQL') {
+        $info = (Get-AdeModuleType AdeEnrollment.Engine.Storage.Postgres.PostgresConnectionInfo)::Parse($Store, $null, $null)
+        return $adeStore::Open($info, [Text.Encoding]::UTF8.GetBytes($script:BenchPassphrase))
+    }
+    $adeStore::Open($Store, $null)
+}
+
+function Test-StoreNotSupported {
+    # True when a failure is the catalogued StoreNotSupported (a part of the store the provider does not have yet),
+    # from a cmdlet (its error ID) or from the engine reached by reflection (the AdeException inside).
+    param([Parameter(Mandatory)] [Management.Automation.ErrorRecord] $ErrorRecord)
+    if ($ErrorRecord.FullyQualifiedErrorId -like 'StoreNotSupported,*' -or $ErrorRecord.FullyQualifiedErrorId -eq 'StoreNotSupported') { return $true }
+    for ($e = $ErrorRecord.Exception; $e; $e = $e.InnerException) {
+        if ($e.GetType().FullName -eq 'AdeEnrollment.Engine.Errors.AdeException' -and $e.ErrorId -eq 'StoreNotSupported') { return $true }
+        if ($e -is [Management.Automation.IContainsErrorRecord] -and $e.ErrorRecord -and $e.ErrorRecord -ne $ErrorRecord -and
+            $e.ErrorRecord.FullyQualifiedErrorId -like 'StoreNotSupported,*') { return $true }
+    }
+    $false
 }
 
 function Get-AdeModuleType([string] $FullName) {

@@ -9,6 +9,12 @@
     engine's. Writes bench/results/latest.json and bench/results/latest.md and prints the table. Targets come from
     issue 4 (Benchmark) and issue 5. A missed target is a result, not a failure; a scenario that cannot run fails
     the benchmark. Never part of the test run.
+
+    Every scenario with a store runs on SQLite and then on PostgreSQL (bench/README.md, "PostgreSQL"), each in a
+    fresh database of the server in $env:ADE_TEST_POSTGRES, else of a throw-away server started here with
+    tests/postgres/test-postgres.sh and stopped at the end. $env:ADE_BENCH_PROVIDER = SQLite | PostgreSQL | Both
+    (default Both) selects the providers. Without a server the SQLite runs still happen and the table says so; a
+    scenario whose store part PostgreSQL does not have yet (StoreNotSupported) is reported as not available there.
 #>
 [CmdletBinding()]
 param(
@@ -20,6 +26,9 @@ param(
     [int] $OrgAssignDevices = 10000,
     # Tokens of ManyTokens, which share the -Devices devices (2,000 is Intune's limit; fewer for trying the harness).
     [int] $Tokens = 2000,
+    # MultiHostSync: this many pwsh processes at once, each syncing its own token of $MultiHostDevices devices.
+    [int] $MultiHostHosts = 10,
+    [int] $MultiHostDevices = 20000,
     [string] $ResultsFolder = (Join-Path $PSScriptRoot 'results')
 )
 
@@ -42,37 +51,128 @@ $environment = @{
 }
 foreach ($k in $environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $environment[$k]) }
 
+# $env:ADE_BENCH_PROVIDER: which stores the scenarios run on (RawBaseline has no store and always runs once).
+$providerChoice = if ($env:ADE_BENCH_PROVIDER) { $env:ADE_BENCH_PROVIDER.Trim() } else { 'Both' }
+if ($providerChoice -notin 'SQLite', 'PostgreSQL', 'Both') { throw "`$env:ADE_BENCH_PROVIDER is '$providerChoice': use SQLite, PostgreSQL or Both." }
+$runSqlite = $providerChoice -in 'SQLite', 'Both'
+$runPostgres = $providerChoice -in 'PostgreSQL', 'Both'
+
 function Get-LoadAverage {
     if (Test-Path /proc/loadavg) { [double]((Get-Content /proc/loadavg -Raw) -split ' ')[0] } else { $null }
 }
 
 # $env:ADE_BENCH_ONLY = 'Assign,DeltaSync' runs only those scenarios (a scenario that reads another's store runs
-# that one too) and writes its results to a scratch folder instead of bench/results: for trying one change quickly.
+# that one too) and writes its results to a scratch folder (or -ResultsFolder) instead of bench/results: for trying one
+# change quickly.
 $only = if ($env:ADE_BENCH_ONLY) { @($env:ADE_BENCH_ONLY -split ',' | ForEach-Object Trim) } else { $null }
 if ($only) {
     if ($only -contains 'LookupSerial' -or $only -contains 'PipeAll') { $only += 'FullSyncBig' }
     if ($only -contains 'OrgInventory') { $only += 'OrgInventorySmall' }
-    $ResultsFolder = Join-Path ([IO.Path]::GetTempPath()) 'ade-bench-partial'
+    if (-not $PSBoundParameters.ContainsKey('ResultsFolder')) { $ResultsFolder = Join-Path ([IO.Path]::GetTempPath()) 'ade-bench-partial' }
 }
 
 function Invoke-Scenario {
-    param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath, [string[]] $Extra = @())
-    if ($only -and $only -notcontains $Id) { return [ordered]@{ id = $Id; ok = $false; skipped = $true; error = 'skipped'; processSeconds = 0 } }
-    $resultPath = Join-Path $scratch "$Id.json"
+    param([string] $Id, [string] $Scenario, [int] $Count, [string] $StorePath, [string[]] $Extra = @(), [string] $Provider = 'SQLite', [string] $ConnectionString)
+    $label = if ($Provider -eq 'PostgreSQL') { "$Id (PostgreSQL)" } else { $Id }
+    $resultPath = Join-Path $scratch "$Id.$Provider.json"
     $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-Scenario.ps1'),
-        '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch $Id), '-StorePath', $StorePath, '-ResultPath', $resultPath) + $Extra
-    Write-Host ("{0,-22} {1,9:N0} devices ... " -f $Id, $Count) -NoNewline
+        '-Scenario', $Scenario, '-Devices', $Count, '-Folder', (Join-Path $scratch "$Id.$Provider"), '-StorePath', $StorePath,
+        '-ResultPath', $resultPath, '-Provider', $Provider) + $Extra
+    Write-Host ("{0,-35} {1,9:N0} devices ... " -f $label, $Count) -NoNewline
     $load = Get-LoadAverage
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    # Under `dotnet pwsh` the process is dotnet itself: start pwsh.dll through the same dotnet host.
-    & dotnet (Join-Path $PSHOME 'pwsh.dll') @arguments | Out-Host
-    $code = $LASTEXITCODE
+    # The PostgreSQL store's connection string (password included) goes by the environment, not the command line.
+    [Environment]::SetEnvironmentVariable('ADE_BENCH_POSTGRES_STORE', $ConnectionString)
+    try {
+        # Under `dotnet pwsh` the process is dotnet itself: start pwsh.dll through the same dotnet host.
+        & dotnet (Join-Path $PSHOME 'pwsh.dll') @arguments | Out-Host
+        $code = $LASTEXITCODE
+    } finally { [Environment]::SetEnvironmentVariable('ADE_BENCH_POSTGRES_STORE', $null) }
     $r = if (Test-Path $resultPath) { Get-Content -Raw $resultPath | ConvertFrom-Json -AsHashtable } else { [ordered]@{ ok = $false; error = "no result (exit code $code)" } }
     $r.id = $Id
+    $r.provider = $Provider
     $r.processSeconds = $watch.Elapsed.TotalSeconds
     $r.loadAverageBefore = $load
-    if ($r.ok) { Write-Host ("{0:N3} s (process {1:N0} s)" -f $r.seconds, $r.processSeconds) } else { Write-Host "FAILED: $($r.error)" -ForegroundColor Red }
+    if ($r.ok -and $r.Contains('devicesPerSecond')) { Write-Host ("{0:N3} s, {1:N0} devices/s, largest process {2:N0} MB (process {3:N0} s)" -f $r.seconds, $r.devicesPerSecond, ($r.workerPeakWorkingSetMaxBytes / 1MB), $r.processSeconds) }
+    elseif ($r.ok) { Write-Host ("{0:N3} s (process {1:N0} s)" -f $r.seconds, $r.processSeconds) }
+    elseif ($r.Contains('notSupported')) { Write-Host 'not available on PostgreSQL (StoreNotSupported)' -ForegroundColor Yellow }
+    else { Write-Host "FAILED: $($r.error)" -ForegroundColor Red }
     $r
+}
+
+# ---- PostgreSQL server and databases --------------------------------------------------------------------------------
+
+$postgres = [ordered]@{ requested = $runPostgres; available = $false; reason = $null; server = $null; serverVersion = $null; startedHere = $false }
+$pgAdmin = $null; $pgFolder = $null
+$pgDatabases = [ordered]@{} # store name -> database
+
+function Start-BenchPostgres {
+    # The server of build.ps1 Test: $env:ADE_TEST_POSTGRES when set, else a throw-away one (stopped in the finally below).
+    if ($env:ADE_TEST_POSTGRES) { $script:pgAdmin = $env:ADE_TEST_POSTGRES }
+    elseif ($IsWindows) { $postgres.reason = 'no server: set $env:ADE_TEST_POSTGRES to a connection string'; return }
+    else {
+        $lines = & bash (Join-Path $root 'tests/postgres/test-postgres.sh') start
+        if ($LASTEXITCODE -ne 0) { $postgres.reason = "tests/postgres/test-postgres.sh start failed (exit code $LASTEXITCODE; is PostgreSQL installed?)"; return }
+        $values = @{}
+        foreach ($line in $lines) { if ($line -match "^(\w+)='(.*)'$") { $values[$Matches[1]] = $Matches[2] } }
+        $script:pgAdmin = $values.ADE_TEST_POSTGRES
+        $script:pgFolder = $values.ADE_TEST_POSTGRES_DIR
+        $postgres.startedHere = $true
+    }
+    try {
+        # The module's Npgsql (its AssemblyLoadContext) talks to the server; the scenario processes load their own.
+        Import-Module AdeEnrollment
+        $postgres.serverVersion = "$(Invoke-BenchPostgres -ConnectionString $pgAdmin -Sql 'SHOW server_version')"
+        $b = (Get-BenchNpgsqlType 'Npgsql.NpgsqlConnectionStringBuilder')::new($pgAdmin)
+        $postgres.server = "$($b.Host):$($b.Port)"
+        $postgres.available = $true
+    } catch {
+        $postgres.reason = "the server does not answer: $($_.Exception.Message)"
+    }
+}
+
+function Get-BenchDatabase([string] $StoreName) {
+    # A fresh database per store (FullSyncBig's is read again by LookupSerial and PipeAll, as its SQLite file is).
+    if (-not $pgDatabases.Contains($StoreName)) {
+        $db = 'ade_bench_' + ($StoreName.ToLowerInvariant() -replace '[^a-z0-9]', '_') + '_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Invoke-BenchPostgres -ConnectionString $pgAdmin -Sql "CREATE DATABASE $db" | Out-Null
+        $pgDatabases[$StoreName] = $db
+    }
+    $pgDatabases[$StoreName]
+}
+
+function Remove-BenchDatabase([string] $StoreName) {
+    if (-not $pgDatabases.Contains($StoreName)) { return }
+    try { Invoke-BenchPostgres -ConnectionString $pgAdmin -Sql "DROP DATABASE IF EXISTS $($pgDatabases[$StoreName]) WITH (FORCE)" | Out-Null }
+    catch { Write-Warning "Could not drop the bench database $($pgDatabases[$StoreName]): $($_.Exception.Message)" }
+    $pgDatabases.Remove($StoreName)
+}
+
+$runs = [ordered]@{}   # SQLite (and RawBaseline), by scenario id
+$pgRuns = [ordered]@{} # PostgreSQL, by scenario id
+
+function Invoke-Pair {
+    <#
+    .SYNOPSIS
+        One scenario on SQLite, then on PostgreSQL, each in a fresh store named -Store (unless another scenario's,
+        -Keep keeps the PostgreSQL database for a later scenario). -Single: no store (RawBaseline), run once.
+    #>
+    param([string] $Id, [string] $Scenario, [int] $Count, [string] $Store, [string[]] $Extra = @(), [switch] $Keep, [switch] $Single)
+    if ($only -and $only -notcontains $Id) { $runs[$Id] = [ordered]@{ id = $Id; ok = $false; skipped = $true; error = 'skipped'; processSeconds = 0 }; return }
+    if ($Single -or $runSqlite) { $runs[$Id] = Invoke-Scenario $Id $Scenario $Count (Join-Path $scratch "$Store.db") -Extra $Extra }
+    else { $runs[$Id] = [ordered]@{ id = $Id; ok = $false; skipped = $true; error = 'skipped (ADE_BENCH_PROVIDER)'; processSeconds = 0 } }
+    if ($Single -or -not $runPostgres) { return }
+    if (-not $postgres.available) {
+        $pgRuns[$Id] = [ordered]@{ id = $Id; provider = 'PostgreSQL'; ok = $false; unavailable = $true; error = "no PostgreSQL server ($($postgres.reason))"; processSeconds = 0 }
+        return
+    }
+    $db = Get-BenchDatabase $Store
+    try {
+        $pgRuns[$Id] = Invoke-Scenario $Id $Scenario $Count $db -Extra $Extra -Provider PostgreSQL `
+            -ConnectionString (Get-BenchPostgresConnectionString -ConnectionString $pgAdmin -Database $db)
+    } finally {
+        if (-not $Keep) { Remove-BenchDatabase $Store }
+    }
 }
 
 function Get-Machine {
@@ -96,23 +196,30 @@ function Get-Machine {
 $started = [DateTimeOffset]::UtcNow
 $machine = Get-Machine
 Write-Host "AdeEnrollment benchmark on $($machine.cpu) ($($machine.logicalProcessors) logical processors), load average $($machine.loadAverage)" -ForegroundColor Cyan
-$bigStore = Join-Path $scratch 'synced-big.db'
-$runs = [ordered]@{}
 try {
-    $runs.FullSyncSmall = Invoke-Scenario 'FullSyncSmall' 'FullSync' $SmallDevices (Join-Path $scratch 'small.db')
-    $runs.FullSyncBig = Invoke-Scenario 'FullSyncBig' 'FullSync' $Devices $bigStore
-    $runs.RawBaseline = Invoke-Scenario 'RawBaseline' 'RawBaseline' $Devices (Join-Path $scratch 'raw.db')
-    $runs.DeltaSync = Invoke-Scenario 'DeltaSync' 'DeltaSync' $Devices (Join-Path $scratch 'delta.db')
-    $runs.LookupSerial = Invoke-Scenario 'LookupSerial' 'LookupSerial' $Devices $bigStore
-    $runs.PipeAll = Invoke-Scenario 'PipeAll' 'PipeAll' $Devices $bigStore
-    $runs.Assign = Invoke-Scenario 'Assign' 'Assign' $Devices (Join-Path $scratch 'assign.db')
-    $runs.DefaultProfileSync = Invoke-Scenario 'DefaultProfileSync' 'DefaultProfileSync' $Devices (Join-Path $scratch 'default.db')
-    $runs.MixedDefaultProfileSync = Invoke-Scenario 'MixedDefaultProfileSync' 'MixedDefaultProfileSync' $Devices (Join-Path $scratch 'mixed.db')
-    $runs.OrgInventorySmall = Invoke-Scenario 'OrgInventorySmall' 'OrgInventory' $OrgSmallDevices (Join-Path $scratch 'org-small.db')
-    $runs.OrgInventory = Invoke-Scenario 'OrgInventory' 'OrgInventory' $Devices (Join-Path $scratch 'org.db')
-    $runs.OrgAssign = Invoke-Scenario 'OrgAssign' 'OrgAssign' $OrgAssignDevices (Join-Path $scratch 'org-assign.db')
-    $runs.ManyTokens = Invoke-Scenario 'ManyTokens' 'ManyTokens' $Devices (Join-Path $scratch 'many-tokens.db') -Extra @('-Tokens', $Tokens)
+    if ($runPostgres) {
+        . (Join-Path $PSScriptRoot 'BenchCommon.ps1')
+        Start-BenchPostgres
+        if ($postgres.available) { Write-Host "PostgreSQL $($postgres.serverVersion) at $($postgres.server): a fresh database per scenario" -ForegroundColor Cyan }
+        else { Write-Host "No PostgreSQL: $($postgres.reason); the scenarios run on SQLite only." -ForegroundColor Yellow }
+    }
+    Invoke-Pair 'FullSyncSmall' 'FullSync' $SmallDevices 'small'
+    Invoke-Pair 'FullSyncBig' 'FullSync' $Devices 'synced-big' -Keep
+    Invoke-Pair 'RawBaseline' 'RawBaseline' $Devices 'raw' -Single
+    Invoke-Pair 'DeltaSync' 'DeltaSync' $Devices 'delta'
+    Invoke-Pair 'LookupSerial' 'LookupSerial' $Devices 'synced-big' -Keep
+    Invoke-Pair 'PipeAll' 'PipeAll' $Devices 'synced-big'
+    Invoke-Pair 'Assign' 'Assign' $Devices 'assign'
+    Invoke-Pair 'DefaultProfileSync' 'DefaultProfileSync' $Devices 'default'
+    Invoke-Pair 'MixedDefaultProfileSync' 'MixedDefaultProfileSync' $Devices 'mixed'
+    Invoke-Pair 'OrgInventorySmall' 'OrgInventory' $OrgSmallDevices 'org-small'
+    Invoke-Pair 'OrgInventory' 'OrgInventory' $Devices 'org'
+    Invoke-Pair 'OrgAssign' 'OrgAssign' $OrgAssignDevices 'org-assign'
+    Invoke-Pair 'ManyTokens' 'ManyTokens' $Devices 'many-tokens' -Extra @('-Tokens', $Tokens)
+    Invoke-Pair 'MultiHostSync' 'MultiHostSync' $MultiHostDevices 'multi-host' -Extra @('-Hosts', $MultiHostHosts)
 } finally {
+    foreach ($name in @($pgDatabases.Keys)) { Remove-BenchDatabase $name }
+    if ($pgFolder) { & bash (Join-Path $root 'tests/postgres/test-postgres.sh') stop $pgFolder }
     foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
     Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
 }
@@ -129,10 +236,12 @@ $memoryRatio = if ((Get-Figure $small 'peakWorkingSetBytes') -and (Get-Figure $b
 $rawRatio = if ((Get-Figure $big) -and (Get-Figure $runs.RawBaseline)) { $big.seconds / $runs.RawBaseline.seconds } else { $null }
 $nos = '{0:N0}' -f $OrgSmallDevices; $noa = '{0:N0}' -f $OrgAssignDevices
 $orgMemoryRatio = if ((Get-Figure $runs.OrgInventorySmall 'peakWorkingSetBytes') -and (Get-Figure $runs.OrgInventory 'peakWorkingSetBytes')) { $runs.OrgInventory.peakWorkingSetBytes / $runs.OrgInventorySmall.peakWorkingSetBytes } else { $null }
+$nmh = '{0:N0}' -f $MultiHostHosts; $nmd = '{0:N0}' -f $MultiHostDevices
 $n = '{0:N0}' -f $Devices; $ns = '{0:N0}' -f $SmallDevices; $nt = '{0:N0}' -f $Tokens; $perToken = '{0:N0}' -f [math]::Floor($Devices / $Tokens)
 $mb = { param($b) if ($null -eq $b) { 'n/a' } else { '{0:N0} MB' -f ($b / 1MB) } }
 $sec = { param($s) if ($null -eq $s) { 'n/a' } elseif ($s -lt 1) { '{0:N1} ms' -f ($s * 1000) } else { '{0:N2} s' -f $s } }
 $x = { param($r) if ($null -eq $r) { 'n/a' } else { '{0:N2}×' -f $r } }
+$rate = { param($r) if ($null -eq $r) { 'n/a' } else { '{0:N0}/s' -f $r } }
 
 # id, scenario, measured value, unit kind, target (null = reported only), limit, source
 $rows = @(
@@ -158,11 +267,59 @@ $rows = @(
     @{ id = 'orgAssign'; scenario = "Set-AdeOrgDeviceServer -Wait, $noa devices in activities of 1,000 (simulator clock, engine's default budget)"; value = (Get-Figure $runs.OrgAssign); kind = 'seconds'; limit = $null; target = '—' }
     @{ id = 'manyTokensFirstPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens × $perToken devices, all due (full syncs)"; value = (Get-Figure $runs.ManyTokens 'firstPassSeconds'); kind = 'seconds'; limit = 10; target = '≤ 10 s'; source = 'issue 12' }
     @{ id = 'manyTokensSecondPass'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens, none due"; value = (Get-Figure $runs.ManyTokens 'secondPassSeconds'); kind = 'seconds'; limit = 1; target = '≤ 1 s'; source = 'issue 12' }
+    @{ id = 'multiHostSync'; scenario = "$nmh processes at once, each Sync-AdeDevice of its own token of $nmd devices, one store (wall of the whole)"; value = (Get-Figure $runs.MultiHostSync); kind = 'seconds'; limit = $null; target = '—' }
+    @{ id = 'multiHostSyncRate'; scenario = "$nmh processes at once: devices stored per second, all together"; value = (Get-Figure $runs.MultiHostSync 'devicesPerSecond'); kind = 'rate'; limit = $null; target = '—' }
+    @{ id = 'multiHostSyncPeakMemory'; scenario = "$nmh processes at once: peak working set of the largest process"; value = (Get-Figure $runs.MultiHostSync 'workerPeakWorkingSetMaxBytes'); kind = 'bytes'; limit = $null; target = '—' }
 )
 foreach ($row in $rows) {
     $row.met = if ($null -eq $row.limit) { $null } elseif ($null -eq $row.value) { $false } else { $row.value -le $row.limit }
-    $row.display = switch ($row.kind) { 'seconds' { & $sec $row.value } 'bytes' { & $mb $row.value } 'ratio' { & $x $row.value } }
+    $row.display = switch ($row.kind) { 'seconds' { & $sec $row.value } 'bytes' { & $mb $row.value } 'ratio' { & $x $row.value } 'rate' { & $rate $row.value } }
 }
+
+# ---- PostgreSQL ÷ SQLite (issue 13: every scenario with a store at most twice its SQLite figure) ---------------------
+
+$pgLimit = 2
+# scenario id, figure, what is measured
+$pgFigures = @(
+    @{ id = 'FullSyncSmall'; figure = 'seconds'; scenario = "Full sync of $ns devices" }
+    @{ id = 'FullSyncBig'; figure = 'seconds'; scenario = "Full sync of $n devices" }
+    @{ id = 'DeltaSync'; figure = 'seconds'; scenario = "Delta sync of 1,000 changes on $n" }
+    @{ id = 'LookupSerial'; figure = 'seconds'; scenario = "Get-AdeDevice -SerialNumber, one among $n (median)" }
+    @{ id = 'PipeAll'; figure = 'seconds'; scenario = "Get-AdeDevice \| Measure-Object over $n" }
+    @{ id = 'Assign'; figure = 'seconds'; scenario = "Set-AdeDeviceProfile, $n devices" }
+    @{ id = 'DefaultProfileSync'; figure = 'seconds'; scenario = "Full sync of $n with a default profile" }
+    @{ id = 'MixedDefaultProfileSync'; figure = 'seconds'; scenario = "Full sync of a mixed token of $n, a default per platform" }
+    @{ id = 'OrgInventorySmall'; figure = 'seconds'; scenario = "Get-AdeOrgDevice \| Measure-Object over $nos org devices" }
+    @{ id = 'OrgInventory'; figure = 'seconds'; scenario = "Get-AdeOrgDevice \| Measure-Object over $n org devices" }
+    @{ id = 'OrgAssign'; figure = 'seconds'; scenario = "Set-AdeOrgDeviceServer -Wait, $noa devices" }
+    @{ id = 'ManyTokens'; figure = 'firstPassSeconds'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens, all due" }
+    @{ id = 'ManyTokens'; figure = 'secondPassSeconds'; scenario = "Get-AdeToken \| Sync-AdeDevice -IfDue, $nt tokens, none due" }
+    @{ id = 'MultiHostSync'; figure = 'seconds'; scenario = "$nmh processes × $nmd devices syncing at once (wall)" }
+)
+$pgRows = @(foreach ($f in $pgFigures) {
+    if (-not $pgRuns.Contains($f.id)) { continue } # not selected (ADE_BENCH_ONLY) or PostgreSQL not requested
+    $sqliteRun = $runs[$f.id]; $pgRun = $pgRuns[$f.id]
+    $sqliteValue = Get-Figure $sqliteRun $f.figure
+    $pgValue = Get-Figure $pgRun $f.figure
+    $ratio = if ($null -ne $sqliteValue -and $null -ne $pgValue -and $sqliteValue -gt 0) { $pgValue / $sqliteValue } else { $null }
+    # Not measured on PostgreSQL (no server, or a store part it lacks) is said so, not counted as met or missed.
+    $status = if ($pgRun.Contains('unavailable')) { 'unavailable' } elseif ($pgRun.Contains('notSupported')) { 'notSupported' } elseif ($pgRun.ok) { 'measured' } else { 'failed' }
+    $pgDisplay = switch ($status) {
+        'unavailable' { 'not run: no PostgreSQL server' }
+        'notSupported' { 'not available on PostgreSQL (StoreNotSupported)' }
+        'failed' { 'failed' }
+        default { & $sec $pgValue }
+    }
+    # Without a SQLite run (ADE_BENCH_PROVIDER=PostgreSQL) there is nothing to compare with: not measured either.
+    $sqliteSkipped = $sqliteRun -and $sqliteRun.Contains('skipped')
+    $met = if ($status -in 'unavailable', 'notSupported' -or $sqliteSkipped) { $null } elseif ($null -eq $ratio) { $false } else { $ratio -le $pgLimit }
+    [ordered]@{
+        id = "postgres$($f.id)$(if ($f.figure -ne 'seconds') { $f.figure.Substring(0, 1).ToUpper() + $f.figure.Substring(1) })Ratio"
+        scenario = $f.scenario; status = $status; sqlite = $sqliteValue; postgres = $pgValue; ratio = $ratio
+        sqliteDisplay = $(if ($null -ne $sqliteValue) { & $sec $sqliteValue } elseif ($sqliteRun -and $sqliteRun.Contains('skipped')) { 'not run' } else { 'failed' })
+        postgresDisplay = $pgDisplay; ratioDisplay = (& $x $ratio); target = '≤ 2×'; limit = $pgLimit; met = $met; source = 'issue 13'
+    }
+})
 
 $finished = [DateTimeOffset]::UtcNow
 $report = [ordered]@{
@@ -195,13 +352,31 @@ $report = [ordered]@{
         orgAssignSeconds = Get-Figure $runs.OrgAssign
         manyTokensFirstPassSeconds = Get-Figure $runs.ManyTokens 'firstPassSeconds'
         manyTokensSecondPassSeconds = Get-Figure $runs.ManyTokens 'secondPassSeconds'
+        multiHostSyncSeconds = Get-Figure $runs.MultiHostSync
+        multiHostSyncDevicesPerSecond = Get-Figure $runs.MultiHostSync 'devicesPerSecond'
+        multiHostSyncWorkerPeakWorkingSetMaxBytes = Get-Figure $runs.MultiHostSync 'workerPeakWorkingSetMaxBytes'
     }
     targets = @($rows | Where-Object { $null -ne $_.limit } | ForEach-Object {
         [ordered]@{ id = $_.id; scenario = $_.scenario; measured = $_.value; display = $_.display; target = $_.target; limit = $_.limit; met = $_.met; source = $_.source }
     })
     allTargetsMet = -not ($rows | Where-Object { $_.met -eq $false })
     scenarios = $runs
+    postgres = [ordered]@{
+        requested = $postgres.requested
+        available = $postgres.available
+        reason = $postgres.reason
+        serverVersion = $postgres.serverVersion
+        startedHere = $postgres.startedHere
+        provider = $providerChoice
+        ratios = $pgRows
+        notMeasured = @($pgRows | Where-Object { $_.status -in 'unavailable', 'notSupported' } | ForEach-Object scenario)
+        scenarios = $pgRuns
+    }
 }
+$report.targets += @($pgRows | ForEach-Object {
+    [ordered]@{ id = $_.id; scenario = "PostgreSQL ÷ SQLite: $($_.scenario)"; measured = $_.ratio; display = $_.ratioDisplay; target = $_.target; limit = $_.limit; met = $_.met; source = $_.source }
+})
+$report.allTargetsMet = $report.allTargetsMet -and -not ($pgRows | Where-Object { $_.met -eq $false })
 
 New-Item -ItemType Directory -Force $ResultsFolder | Out-Null
 $report | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $ResultsFolder 'latest.json')
@@ -214,17 +389,38 @@ foreach ($row in $rows) {
     [void]$table.AppendLine("| $($row.scenario) | $($row.display) | $($row.target) | $met |")
 }
 
+$pgTable = [Text.StringBuilder]::new()
+if ($postgres.requested) {
+    if (-not $postgres.available) { [void]$pgTable.AppendLine("No PostgreSQL server ($($postgres.reason)): every scenario ran on SQLite only.") ; [void]$pgTable.AppendLine() }
+    [void]$pgTable.AppendLine('| Scenario | SQLite | PostgreSQL | PostgreSQL ÷ SQLite | Target | Met? |')
+    [void]$pgTable.AppendLine('|---|---:|---:|---:|---:|:---:|')
+    foreach ($row in $pgRows) {
+        $met = if ($null -eq $row.met) { '' } elseif ($row.met) { 'yes' } else { '**no**' }
+        [void]$pgTable.AppendLine("| $($row.scenario) | $($row.sqliteDisplay) | $($row.postgresDisplay) | $($row.ratioDisplay) | $($row.target) | $met |")
+    }
+    foreach ($mh in @(@{ name = 'SQLite'; run = $runs['MultiHostSync'] }, @{ name = 'PostgreSQL'; run = $pgRuns['MultiHostSync'] })) {
+        if (-not ($mh.run -and $mh.run.ok)) { continue }
+        [void]$pgTable.AppendLine()
+        [void]$pgTable.AppendLine("$nmh processes at once on $($mh.name): $(& $rate $mh.run.devicesPerSecond) devices stored all together; " +
+            "peak working set per process $(& $mb $mh.run.workerPeakWorkingSetMeanBytes) on average, $(& $mb $mh.run.workerPeakWorkingSetMaxBytes) at most; " +
+            "each host's own sync took $(& $sec $mh.run.fastestHostSeconds) to $(& $sec $mh.run.slowestHostSeconds).")
+    }
+}
+
 $details = [Text.StringBuilder]::new()
 [void]$details.AppendLine('| Run | Wall | CPU (engine process) | Peak working set (engine) | Peak working set (simulator) | Process total |')
 [void]$details.AppendLine('|---|---:|---:|---:|---:|---:|')
-foreach ($r in @($runs.Values | Where-Object { -not $_.Contains('skipped') })) {
+# each scenario's SQLite run, then its PostgreSQL run
+$ordered = foreach ($id in $runs.Keys) { $runs[$id]; if ($pgRuns.Contains($id)) { $pgRuns[$id] } }
+foreach ($r in @($ordered | Where-Object { -not $_.Contains('skipped') -and -not $_.Contains('unavailable') })) {
     $cpu = if ($r.Contains('cpuSeconds')) { & $sec $r.cpuSeconds } else { '' }
     $simPeak = if ($r.Contains('simulatorPeakWorkingSetBytes')) { & $mb $r.simulatorPeakWorkingSetBytes } else { '' }
-    $wall = if ($r.ok) { & $sec $r.seconds } else { 'failed: ' + $r.error }
-    [void]$details.AppendLine("| $($r.id) | $wall | $cpu | $(& $mb (Get-Figure $r 'peakWorkingSetBytes')) | $simPeak | $('{0:N0} s' -f $r.processSeconds) |")
+    $wall = if ($r.ok) { & $sec $r.seconds } elseif ($r.Contains('notSupported')) { 'not available on PostgreSQL (StoreNotSupported)' } else { 'failed: ' + $r.error }
+    $runName = if ($r.Contains('provider') -and $r.provider -eq 'PostgreSQL') { "$($r.id) (PostgreSQL)" } else { $r.id }
+    [void]$details.AppendLine("| $runName | $wall | $cpu | $(& $mb (Get-Figure $r 'peakWorkingSetBytes')) | $simPeak | $('{0:N0} s' -f $r.processSeconds) |")
 }
 
-$missed = @($rows | Where-Object { $_.met -eq $false })
+$missed = @(@($rows) + @($pgRows | ForEach-Object { @{ scenario = "PostgreSQL ÷ SQLite, $($_.scenario)"; display = $_.ratioDisplay; target = $_.target; met = $_.met } }) | Where-Object { $_.met -eq $false })
 $analysisPath = Join-Path $PSScriptRoot 'Analysis.md'
 $md = [Text.StringBuilder]::new()
 [void]$md.AppendLine('# AdeEnrollment benchmark — latest run')
@@ -242,6 +438,16 @@ $md = [Text.StringBuilder]::new()
 [void]$md.AppendLine()
 [void]$md.Append($table.ToString())
 [void]$md.AppendLine()
+if ($postgres.requested) {
+    [void]$md.AppendLine('## PostgreSQL')
+    [void]$md.AppendLine()
+    [void]$md.AppendLine("The same scenarios on a PostgreSQL store$(if ($postgres.available) { " (PostgreSQL $($postgres.serverVersion) on this machine, loopback; a fresh database per scenario)" }), " +
+        'each after its SQLite run in the same benchmark run; the target is at most twice the SQLite figure. A scenario ' +
+        'that needs a part of the store PostgreSQL does not provide yet is shown as not available there (StoreNotSupported).')
+    [void]$md.AppendLine()
+    [void]$md.Append($pgTable.ToString())
+    [void]$md.AppendLine()
+}
 [void]$md.AppendLine('## Runs')
 [void]$md.AppendLine()
 [void]$md.Append($details.ToString())
@@ -249,6 +455,11 @@ $md = [Text.StringBuilder]::new()
 [void]$md.AppendLine('## Missed targets')
 [void]$md.AppendLine()
 if ($missed.Count -eq 0) { [void]$md.AppendLine('None in this run.') } else { foreach ($m in $missed) { [void]$md.AppendLine("- $($m.scenario): $($m.display), target $($m.target).") } }
+$notMeasured = @($pgRows | Where-Object { $_.status -in 'unavailable', 'notSupported' })
+if ($notMeasured.Count -gt 0) {
+    [void]$md.AppendLine()
+    [void]$md.AppendLine("Not measured on PostgreSQL ($($notMeasured.Count)): " + (($notMeasured | ForEach-Object { "$($_.scenario) ($($_.postgresDisplay))" }) -join '; ') + '.')
+}
 if (Test-Path $analysisPath) {
     [void]$md.AppendLine()
     [void]$md.Append((Get-Content -Raw $analysisPath))
@@ -257,10 +468,12 @@ Set-Content -Path (Join-Path $ResultsFolder 'latest.md') -Value $md.ToString()
 
 Write-Host
 Write-Host $table.ToString()
+if ($postgres.requested) { Write-Host $pgTable.ToString() }
 Write-Host "Results: $(Join-Path $ResultsFolder 'latest.json'), $(Join-Path $ResultsFolder 'latest.md')"
-$failed = @($runs.Values | Where-Object { -not $_.ok -and -not $_.Contains('skipped') })
+# Not available on PostgreSQL (StoreNotSupported) and no server at all are reported, not failures of the benchmark.
+$failed = @(@($runs.Values) + @($pgRuns.Values) | Where-Object { -not $_.ok -and -not $_.Contains('skipped') -and -not $_.Contains('notSupported') -and -not $_.Contains('unavailable') })
 if ($failed.Count -gt 0) {
-    Write-Host "$($failed.Count) scenario(s) could not run: $(($failed | ForEach-Object id) -join ', ')" -ForegroundColor Red
+    Write-Host "$($failed.Count) scenario(s) could not run: $(($failed | ForEach-Object { if ($_.provider -eq 'PostgreSQL') { "$($_.id) (PostgreSQL)" } else { $_.id } }) -join ', ')" -ForegroundColor Red
     exit 1
 }
 exit 0

@@ -4,11 +4,14 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign')]
+    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign', 'MultiHostSync')]
     [string] $Scenario,
 
     [Parameter(Mandatory)] [string] $Folder,
+    # The SQLite store file; with -Provider PostgreSQL only the database's name (for messages): its connection string,
+    # password included, comes in $env:ADE_BENCH_POSTGRES_STORE so that it is not on a command line.
     [Parameter(Mandatory)] [string] $StorePath,
+    [ValidateSet('SQLite', 'PostgreSQL')] [string] $Provider = 'SQLite',
     [Parameter(Mandatory)] [string] $ResultPath,
     [int] $Devices = 200000,
     [int] $Changes = 1000,
@@ -17,7 +20,9 @@ param(
     [int] $WarmUpDevices = 1000,
     [int] $Seed = 4242,
     # ManyTokens: how many tokens share the -Devices devices (Intune's limit is 2,000 tokens per tenant).
-    [int] $Tokens = 2000
+    [int] $Tokens = 2000,
+    # MultiHostSync: how many pwsh processes sync at once, each its own token of -Devices devices.
+    [int] $Hosts = 10
 )
 
 $ErrorActionPreference = 'Stop'
@@ -26,14 +31,14 @@ $ProgressPreference = 'SilentlyContinue'
 . (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 Import-Module AdeEnrollment
 
-$result = [ordered]@{ scenario = $Scenario; devices = $Devices }
+$result = [ordered]@{ scenario = $Scenario; devices = $Devices; provider = $Provider }
+# The store: a file path, or the PostgreSQL database's connection string.
+$store = if ($Provider -eq 'PostgreSQL') { $env:ADE_BENCH_POSTGRES_STORE } else { $StorePath }
+if (-not $store) { throw 'No PostgreSQL store: bench/Invoke-Benchmark.ps1 sets $env:ADE_BENCH_POSTGRES_STORE.' }
 $simHost = $null
 New-Item -ItemType Directory -Force $Folder | Out-Null
 
-function Connect-FreshStore {
-    if (Test-Path $StorePath) { Remove-Item -Force $StorePath, "$StorePath.key", "$StorePath-wal", "$StorePath-shm" -ErrorAction SilentlyContinue }
-    Connect-AdeStore -Path $StorePath | Out-Null
-}
+function Connect-FreshStore { Connect-BenchStore -Provider $Provider -Store $store -Fresh }
 
 function Start-Simulated([int] $Count, [string] $Name = 'Bench', [string] $DeviceFamily) {
     if (-not $script:simHost) { $script:simHost = Start-SimHost -Seed $Seed }
@@ -66,8 +71,13 @@ try {
             if ($WarmUpDevices -gt 0) {
                 # in a store of its own: the synced store holds exactly the N devices (LookupSerial, PipeAll use it)
                 $script:simHost = Start-SimHost -Seed $Seed
-                Remove-Item -Force "$StorePath.warm-up.db*" -ErrorAction SilentlyContinue
-                Connect-AdeStore -Path "$StorePath.warm-up.db" | Out-Null
+                if ($Provider -eq 'PostgreSQL') {
+                    # a schema of its own in the scenario's database (the store itself is the default schema)
+                    Invoke-BenchPostgres -ConnectionString $store -Sql 'CREATE SCHEMA IF NOT EXISTS ade_warm_up' | Out-Null
+                    Connect-BenchStore -Provider $Provider -Store (Get-BenchPostgresConnectionString -ConnectionString $store -SearchPath 'ade_warm_up')
+                } else {
+                    Connect-BenchStore -Provider $Provider -Store "$StorePath.warm-up.db" -Fresh
+                }
                 $warm = (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
                 Sync-AdeDevice -Token $warm.Name | Out-Null
                 $result.warmUpDevices = $WarmUpDevices
@@ -84,11 +94,12 @@ try {
         'RawBaseline' {
             # The engine's Apple client alone: every page fetched and parsed, nothing stored. The client is internal:
             # reached through the engine by reflection, exactly as SyncService makes it (AppleClientFactory.ForToken).
+            if ($Provider -ne 'SQLite') { throw 'RawBaseline stores nothing: it runs once, on SQLite (where its token is kept).' }
             Connect-FreshStore
             $token = Start-Simulated $Devices
             $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance'
-            $store = (Get-AdeModuleType AdeEnrollment.Engine.Storage.AdeStore)::Open($StorePath, $null)
-            $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($store, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
+            $engineStore = Open-BenchEngineStore -Provider $Provider -Store $store
+            $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($engineStore, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
             $factory = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine).GetProperty('Apple', $flags).GetValue($engine)
             $forToken = $factory.GetType().GetMethod('ForToken', $flags)
             $credentialsOf = $engine.Tokens.GetType().GetMethod('Credentials', $flags) # what SyncService hands the factory
@@ -144,9 +155,9 @@ try {
 
         'LookupSerial' {
             # Get-AdeDevice -SerialNumber: one device among N (the FullSync store), median of distinct serials after a warm-up.
-            if (-not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
-            Connect-AdeStore -Path $StorePath | Out-Null
-            $serials = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device ORDER BY random() LIMIT 25'
+            if ($Provider -eq 'SQLite' -and -not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
+            Connect-BenchStore -Provider $Provider -Store $store
+            $serials = Invoke-StoreScalarList -Provider $Provider -Path $store -Sql 'SELECT serial_number FROM device ORDER BY random() LIMIT 25'
             foreach ($s in $serials[0..4]) { Get-AdeDevice -SerialNumber $s | Out-Null }
             $runs = foreach ($s in $serials[5..24]) {
                 $step = Measure-Step { Get-AdeDevice -SerialNumber $s }
@@ -163,9 +174,9 @@ try {
 
         'PipeAll' {
             # Get-AdeDevice | Measure-Object over the N devices of the FullSync store.
-            if (-not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
-            Connect-AdeStore -Path $StorePath | Out-Null
-            $one = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device LIMIT 1'
+            if ($Provider -eq 'SQLite' -and -not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
+            Connect-BenchStore -Provider $Provider -Store $store
+            $one = Invoke-StoreScalarList -Provider $Provider -Path $store -Sql 'SELECT serial_number FROM device LIMIT 1'
             Get-AdeDevice -SerialNumber $one[0] | Out-Null # loads and jits the cmdlet; the pipe itself is timed cold
             $step = Measure-Step { Get-AdeDevice | Measure-Object }
             if ($step.Output.Count -ne $Devices) { throw "Get-AdeDevice | Measure-Object counted $($step.Output.Count), not $Devices." }
@@ -180,7 +191,7 @@ try {
             $full = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'setupFullSync' $full
             $prof = New-AdeProfile -Token $token.Name -Name 'Bench assignment' -UserAffinity WithUserAffinity
-            $serials = Invoke-StoreScalarList -Path $StorePath -Sql 'SELECT serial_number FROM device'
+            $serials = Invoke-StoreScalarList -Provider $Provider -Path $store -Sql 'SELECT serial_number FROM device'
             $step = Measure-Step { $r = Set-AdeDeviceProfile -Profile $prof.Name -Token $token.Name -SerialNumber $serials; , $r }
             $results = @($step.Output)
             $success = @($results.Where({ $_.Status -eq 'Success' })).Count
@@ -263,6 +274,73 @@ try {
             $result.cpuSeconds = $step.CpuSeconds
         }
 
+        'MultiHostSync' {
+            # Several hosts syncing at once against one shared store: $Hosts pwsh processes (bench/SyncWorker.ps1),
+            # each syncing its own token of -Devices devices, all served by one simulator. Each worker connects and
+            # loads the cmdlets first, then all are told to go together; the wall time runs from that signal to the
+            # last worker's end. Afterwards every token must hold its -Devices devices, or the scenario fails.
+            Connect-FreshStore
+            $script:simHost = Start-SimHost -Seed $Seed
+            $names = foreach ($i in 1..$Hosts) {
+                $name = 'Host {0:D2}' -f $i
+                New-BenchToken -SimHost $simHost -Name $name -Devices $Devices -Folder $Folder | Out-Null
+                $name
+            }
+            Disconnect-AdeStore # this process only checks, afterwards
+            $workers = foreach ($name in $names) {
+                $resultFile = Join-Path $Folder ("worker-{0}.json" -f ($name -replace '\W', ''))
+                $process = Start-BenchPwsh -Script (Join-Path $PSScriptRoot 'SyncWorker.ps1') -Arguments @('-Token', $name, '-ResultPath', $resultFile, '-Provider', $Provider, '-StorePath', $StorePath)
+                [pscustomobject]@{ Name = $name; Process = $process; ResultPath = $resultFile }
+            }
+            try {
+                foreach ($w in $workers) {
+                    do { $line = $w.Process.StandardOutput.ReadLine() } while ($null -ne $line -and $line -notin '@@READY', '@@FAILED')
+                    if ($line -ne '@@READY') { $w.Process.WaitForExit(60000) | Out-Null; $failed = if (Test-Path $w.ResultPath) { (Get-Content -Raw $w.ResultPath | ConvertFrom-Json).error } else { 'no result' }; throw "Worker for '$($w.Name)' did not get ready: $failed" }
+                }
+                $go = [DateTime]::UtcNow
+                foreach ($w in $workers) { $w.Process.StandardInput.WriteLine('go'); $w.Process.StandardInput.Flush() }
+                # drain stdout (a worker must never block on a full pipe), then wait for all
+                $drains = foreach ($w in $workers) { $w.Process.StandardOutput.ReadToEndAsync() }
+                foreach ($w in $workers) { $w.Process.WaitForExit() }
+                $lastEnd = [DateTime]::UtcNow
+                $null = $drains
+            } finally {
+                foreach ($w in $workers) { if (-not $w.Process.HasExited) { $w.Process.Kill() } }
+            }
+            $reports = foreach ($w in $workers) {
+                if (-not (Test-Path $w.ResultPath)) { throw "Worker for '$($w.Name)' wrote no result (exit code $($w.Process.ExitCode))." }
+                Get-Content -Raw $w.ResultPath | ConvertFrom-Json -AsHashtable
+            }
+            $result.hosts = $Hosts
+            $result.devicesPerHost = $Devices
+            $result.workers = @($reports)
+            $bad = @($reports | Where-Object { -not $_.ok })
+            if ($bad.Count -gt 0) {
+                if (@($bad | Where-Object { $_.Contains('notSupported') }).Count -gt 0) { $result.notSupported = $true }
+                throw "$($bad.Count) of $Hosts workers failed; first: $($bad[0].token): $($bad[0].error)"
+            }
+            $wrong = @($reports | Where-Object { $_.status -ne 'Succeeded' -or $_.added -ne $Devices })
+            if ($wrong.Count -gt 0) { throw "$($wrong.Count) of $Hosts syncs did not add $Devices devices; first: $($wrong[0].token): $($wrong[0].status), $($wrong[0].added) added." }
+            # The whole: from the start signal to the end of the last sync (each worker's own clock reading).
+            $end = [DateTime]::new(($reports | Measure-Object -Maximum endTicks).Maximum, [DateTimeKind]::Utc)
+            $result.seconds = ($end - $go).TotalSeconds
+            $result.waitedSeconds = ($lastEnd - $go).TotalSeconds
+            $result.devicesPerSecond = $Hosts * $Devices / $result.seconds
+            $result.slowestHostSeconds = ($reports | Measure-Object -Maximum seconds).Maximum
+            $result.fastestHostSeconds = ($reports | Measure-Object -Minimum seconds).Minimum
+            $result.workerPeakWorkingSetMaxBytes = ($reports | Measure-Object -Maximum peakWorkingSetBytes).Maximum
+            $result.workerPeakWorkingSetMeanBytes = ($reports | Measure-Object -Average peakWorkingSetBytes).Average
+            $result.workerCpuSeconds = ($reports | Measure-Object -Sum cpuSeconds).Sum
+            # Verify in the store, through the cmdlets: every token holds its devices.
+            Connect-BenchStore -Provider $Provider -Store $store
+            $counts = [ordered]@{}
+            foreach ($name in $names) { $counts[$name] = (Get-AdeDevice -Token $name | Measure-Object).Count }
+            $result.devicesPerToken = $counts
+            $short = @($counts.Keys | Where-Object { $counts[$_] -ne $Devices })
+            if ($short.Count -gt 0) { throw "After the syncs, $($short.Count) tokens do not hold $Devices devices: $(($short | ForEach-Object { "$_ = $($counts[$_])" }) -join ', ')." }
+            $result.cpuSeconds = $result.workerCpuSeconds
+        }
+
         'ManyTokens' {
             # Intune's limit: $Tokens tokens (2,000) sharing the -Devices devices (100 each at 200,000), then a scheduler's
             # run `Get-AdeToken | Sync-AdeDevice -IfDue` twice: first every token is due (its first sync, a full one),
@@ -270,7 +348,7 @@ try {
             if ($Devices % $Tokens -ne 0) { throw "-Devices $Devices does not split evenly over $Tokens tokens." }
             Connect-FreshStore
             $script:simHost = Start-SimHost -Seed $Seed
-            $setup = Measure-Step { New-ManyBenchTokens -SimHost $simHost -StorePath $StorePath -Count $Tokens -DevicesEach ($Devices / $Tokens) -Folder $Folder }
+            $setup = Measure-Step { New-ManyBenchTokens -SimHost $simHost -Provider $Provider -Store $store -Count $Tokens -DevicesEach ($Devices / $Tokens) -Folder $Folder }
             $result.tokens = $Tokens
             $result.devicesPerToken = $Devices / $Tokens
             $result.setupSeconds = $setup.Seconds
@@ -289,8 +367,8 @@ try {
             # Where the second pass spends its time, per token (not a target; for whoever optimises it): the same work
             # without the pipeline, straight on the engine, and its parts. PowerShell loops add ~10-50 µs per call.
             $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance'
-            $store = (Get-AdeModuleType AdeEnrollment.Engine.Storage.AdeStore)::Open($StorePath, $null)
-            $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($store, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
+            $engineStore = Open-BenchEngineStore -Provider $Provider -Store $store
+            $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($engineStore, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
             $ids = @($engine.Tokens.GetTokens() | ForEach-Object { $_.Id.ToString() })
             $forSync = $engine.Tokens.GetType().GetMethod('ForSync', $flags)
             $perToken = { param($s) [math]::Round($s / $Tokens * 1e6, 1) }
@@ -315,10 +393,17 @@ try {
     $peak = Get-PeakMemory
     $result.peakWorkingSetBytes = $peak.PeakWorkingSetBytes
     $result.vmHwmBytes = $peak.VmHwmBytes
+    if ($Scenario -eq 'MultiHostSync') {
+        # the engine's figure is that of each syncing host; this process only started them and counted afterwards
+        $result.coordinatorPeakWorkingSetBytes = $peak.PeakWorkingSetBytes
+        $result.peakWorkingSetBytes = $result.workerPeakWorkingSetMaxBytes
+    }
     $result.ok = $true
 } catch {
     $result.ok = $false
     $result.error = "$_"
+    # A part of the store this provider does not have yet: reported as not available, not as a broken bench.
+    if (Test-StoreNotSupported $_) { $result.notSupported = $true }
     Write-Host "Scenario $Scenario failed: $_" -ForegroundColor Red
     Write-Host $_.ScriptStackTrace
 } finally {
