@@ -8,19 +8,9 @@ BeforeAll {
     if (-not $env:ADE_TEST_POSTGRES) {
         throw 'No PostgreSQL test server: set $env:ADE_TEST_POSTGRES (README, "The PostgreSQL leg"; build.ps1 Test starts one).'
     }
-    # The module's own Npgsql, from its AssemblyLoadContext (the module ships it in bin/).
-    $script:npgsqlConnection = [AdeEnrollment.Loader.LoadContext]::Current.LoadFromAssemblyName([Reflection.AssemblyName]::new('Npgsql')).GetType('Npgsql.NpgsqlConnection', $true)
-
-    function Invoke-PgAdmin([string] $Sql) {
-        $type = $script:npgsqlConnection
-        $c = $type::new($env:ADE_TEST_POSTGRES)
-        try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql; $cmd.ExecuteScalar() } finally { $c.Dispose() }
-    }
-
     function New-PgSchema {
         $name = 'ade_p_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
-        $parts = @{}
-        foreach ($pair in $env:ADE_TEST_POSTGRES -split ';') { $k, $v = $pair -split '=', 2; if ($k) { $parts[$k.Trim()] = $v } }
+        $parts = Get-TestPostgres
         [pscustomobject]@{
             Name = $name
             Password = $parts.Password
@@ -42,12 +32,12 @@ AfterAll {
 Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
     BeforeEach {
         $script:pg = New-PgSchema
-        Invoke-PgAdmin "CREATE SCHEMA $($pg.Name)" | Out-Null
+        Invoke-PgSql "CREATE SCHEMA $($pg.Name)" | Out-Null
     }
 
     AfterEach {
         Disconnect-AdeStore
-        Invoke-PgAdmin "DROP SCHEMA IF EXISTS $($pg.Name) CASCADE" | Out-Null
+        Invoke-PgSql "DROP SCHEMA IF EXISTS $($pg.Name) CASCADE" | Out-Null
     }
 
     It 'creates a store in an empty schema; Get-AdeStore shows provider, server, database, schema and keys, never the password' {
@@ -65,7 +55,7 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         $got.Path | Should -BeLike 'postgresql://127.0.0.1:*'
         $shown = ($verbose | Out-String) + ($got | Format-List * | Out-String) + ($got | Out-String)
         $shown | Should -Not -Match ([regex]::Escape($pg.Password))
-        Invoke-PgAdmin "SELECT version FROM $($pg.Name).ade_schema" | Should -Be $info.SchemaVersion
+        Invoke-PgSql "SELECT version FROM $($pg.Name).ade_schema" | Should -Be $info.SchemaVersion
     }
 
     It 'takes a postgresql:// URI and the password from PGPASSWORD, and the same through $env:ADE_ENROLLMENT_STORE' {
@@ -92,7 +82,7 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
             { Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) } |
                 Should -Throw -ErrorId 'StorePassphraseRequired,AdeEnrollment.Commands.ConnectAdeStoreCommand'
         } finally { $env:ADE_ENROLLMENT_STORE_KEY = $saved }
-        Invoke-PgAdmin "SELECT count(*) FROM pg_tables WHERE schemaname = '$($pg.Name)'" | Should -Be 0
+        Invoke-PgSql "SELECT count(*) FROM pg_tables WHERE schemaname = '$($pg.Name)'" | Should -Be 0
     }
 
     It 'a wrong password is StoreAccessDenied and the error does not contain it' {
@@ -122,9 +112,9 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         (Get-AdeToken).Name | Should -Be 'PG Fabrikam'
         (Get-AdeToken).ScopeTags | Should -Be @('Paris', 'Default')
         (Get-AdeStore).TokenCount | Should -Be 1
-        Invoke-PgAdmin "SELECT count(*) FROM $($pg.Name).token" | Should -Be 1
+        Invoke-PgSql "SELECT count(*) FROM $($pg.Name).token" | Should -Be 1
         # The credentials are sealed: the consumer key never reaches the server in clear.
-        Invoke-PgAdmin "SELECT count(*) FROM $($pg.Name).token WHERE position(convert_to('CK_', 'UTF8') in credentials) > 0" | Should -Be 0
+        Invoke-PgSql "SELECT count(*) FROM $($pg.Name).token WHERE position(convert_to('CK_', 'UTF8') in credentials) > 0" | Should -Be 0
         Remove-AdeToken -Token 'PG Fabrikam' -Confirm:$false
         Get-AdeToken | Should -BeNullOrEmpty
     }
@@ -139,6 +129,6 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
         (Set-AdeStore -JournalRetentionDays 30 -PassThru).JournalRetentionDays | Should -Be 30
         (Get-AdeStore).JournalRetentionDays | Should -Be 30
-        Invoke-PgAdmin "SELECT value FROM $($pg.Name).meta WHERE key = 'journal_retention_days'" | Should -Be '30'
+        Invoke-PgSql "SELECT value FROM $($pg.Name).meta WHERE key = 'journal_retention_days'" | Should -Be '30'
     }
 }
