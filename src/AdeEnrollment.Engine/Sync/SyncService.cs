@@ -58,7 +58,7 @@ public sealed class SyncService
         var token = forSync.Token;
         var now = time.GetUtcNow();
         var lease = Guid.NewGuid().ToString();
-        var (decision, historyId, state) = store.Write(s =>
+        var (decision, historyId, state) = (ifDue ? NotDueFromRead(token.Id, now, full) : null) ?? store.Write(s =>
         {
             var st = s.Sync.GetState(token.Id) ?? s.Sync.CreateState(token.Id);
             st = LapseExpiredLease(s, token.Id, st, now);
@@ -183,6 +183,23 @@ public sealed class SyncService
     }
 
     // ---- state -----------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A scheduler's run over many tokens finds most of them not due: that answer comes from a read, so it takes no
+    /// write transaction (on a server store, no wait for the store's write lock). Anything else — due, a lease held
+    /// or lapsed, a clock gone backwards, no state yet — is decided again inside the write, under the lease.
+    /// </summary>
+    private (SyncDecision Decision, long HistoryId, SyncStateRow State)? NotDueFromRead(Guid tokenId, DateTimeOffset now, bool full)
+    {
+        var st = store.Read(s => s.Sync.GetState(tokenId));
+        if (st is null || st.LeaseId is not null)
+        {
+            return null;
+        }
+
+        var d = SyncPolicy.Decide(HistoryOf(st), now, full, ifDue: true);
+        return d.Run || d.ClockSkew ? null : (d, 0L, st);
+    }
 
     private static SyncHistoryState HistoryOf(SyncStateRow s) => new(s.LastStartedAt, s.LastSuccessAt, s.LastFullAt, s.NextMustBeFull);
 

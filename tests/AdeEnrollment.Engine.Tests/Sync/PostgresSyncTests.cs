@@ -20,6 +20,32 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
 
     [Fact]
+    public void A_scheduled_sync_that_is_not_due_answers_NotDue_while_another_host_holds_the_stores_write_lock()
+    {
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 10, postgres: schema);
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString())!.Status);
+        ((AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider).LockWait = TimeSpan.FromMilliseconds(200);
+
+        using var holder = new NpgsqlConnection(TestPostgres.ConnectionString);
+        holder.Open();
+        using var transaction = holder.BeginTransaction();
+        using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AdeEnrollment.Engine.Storage.Postgres.PostgresProvider.WriteLockKey})", holder, transaction))
+        {
+            take.ExecuteNonQuery(); // another host's write transaction, still open
+        }
+
+        // Not due: answered from a read, without waiting for the lock.
+        Assert.Equal(AdeSyncStatus.NotDue, f.Engine.Sync.Sync(f.Token.Id.ToString(), ifDue: true)!.Status);
+
+        // Due (12 hours later): the decision needs the write transaction, which waits for the lock and gives up.
+        f.Advance(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1));
+        AdeAssert.Throws("StoreBusy", () => f.Engine.Sync.Sync(f.Token.Id.ToString(), ifDue: true));
+        transaction.Rollback();
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString(), ifDue: true)!.Status);
+    }
+
+    [Fact]
     public void Of_many_concurrent_syncs_of_one_token_from_separate_store_instances_exactly_one_runs_and_the_others_are_refused()
     {
         const int Runs = 6;
