@@ -103,7 +103,7 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
             """,
             [.. parameters]);
         using var reader = command.ExecuteReader();
-        var map = new DeviceMapper(reader);
+        var map = new DeviceRowMapper(reader);
         while (reader.Read())
         {
             yield return map.Read();
@@ -224,89 +224,5 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         return command.ExecuteNonQuery();
     }
 
-    private static DateTimeOffset? Time(long? ms) => ms is null ? null : ToTime(ms.Value);
-
     private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
-
-    private static AdeProfileStatus ParseStatus(string? status) => status switch
-    {
-        "assigned" => AdeProfileStatus.Assigned,
-        "pushed" => AdeProfileStatus.Pushed,
-        "removed" => AdeProfileStatus.Removed,
-        _ => AdeProfileStatus.Empty,
-    };
-
-    /// <summary>The one mapping of a device row (with its token's and profile's columns) to an <see cref="AdeDevice"/>; ordinals looked up once per reader.</summary>
-    private sealed class DeviceMapper(SqliteDataReader r)
-    {
-        private readonly int serial = r.GetOrdinal("serial_number");
-        private readonly int model = r.GetOrdinal("model");
-        private readonly int description = r.GetOrdinal("description");
-        private readonly int color = r.GetOrdinal("color");
-        private readonly int assetTag = r.GetOrdinal("asset_tag");
-        private readonly int os = r.GetOrdinal("os");
-        private readonly int family = r.GetOrdinal("device_family");
-        private readonly int profileName = r.GetOrdinal("profile_name");
-        private readonly int profileId = r.GetOrdinal("profile_id");
-        private readonly int profileStatus = r.GetOrdinal("profile_status");
-        private readonly int assignTime = r.GetOrdinal("profile_assign_time");
-        private readonly int pushTime = r.GetOrdinal("profile_push_time");
-        private readonly int assignedAt = r.GetOrdinal("device_assigned_date");
-        private readonly int assignedBy = r.GetOrdinal("device_assigned_by");
-        private readonly int removedAt = r.GetOrdinal("removed_at");
-        private readonly int purgeAfter = r.GetOrdinal("purge_after");
-        private readonly int tokenName = r.GetOrdinal("token_name");
-        private readonly int tokenId = r.GetOrdinal("token_id");
-        private readonly int scopeTags = r.GetOrdinal("token_scope_tags");
-        private readonly int deadline = r.GetOrdinal("mdm_migration_deadline");
-        private readonly int replacement = r.GetOrdinal("is_replacement_device");
-        private readonly int attemptAt = r.GetOrdinal("last_attempt_at");
-        private readonly int attemptProfile = r.GetOrdinal("last_attempt_profile");
-        private readonly int attemptResult = r.GetOrdinal("last_attempt_result");
-        private readonly int releasedAt = r.GetOrdinal("released_at");
-        private string? lastTags;
-        private IReadOnlyList<string> tags = ValueList<string>.Empty;
-
-        public AdeDevice Read()
-        {
-            // Rows come ordered by token: the token's tags are parsed once per token, not once per device.
-            var tagJson = r.GetString(scopeTags);
-            if (tagJson != lastTags)
-            {
-                tags = ValueList.Of(JsonSerializer.Deserialize<string[]>(tagJson));
-                lastTags = tagJson;
-            }
-
-            var removed = r.GetInt64OrNull(removedAt);
-            return new AdeDevice
-            {
-                SerialNumber = r.GetString(serial),
-                Model = r.GetStringOrNull(model),
-                Description = r.GetStringOrNull(description),
-                Color = r.GetStringOrNull(color),
-                AssetTag = r.GetStringOrNull(assetTag),
-                OS = r.GetStringOrNull(os),
-                DeviceFamily = r.GetStringOrNull(family),
-                EnrollmentProfileName = r.GetStringOrNull(profileName) ?? "",
-                ProfileId = r.GetStringOrNull(profileId) is { } pid ? Guid.Parse(pid) : null,
-                ProfileStatus = ParseStatus(r.GetStringOrNull(profileStatus)),
-                ProfileAssignedAt = Time(r.GetInt64OrNull(assignTime)),
-                ProfilePushedAt = Time(r.GetInt64OrNull(pushTime)),
-                AssignedAt = Time(r.GetInt64OrNull(assignedAt)),
-                AssignedBy = r.GetStringOrNull(assignedBy),
-                AbmState = removed is null ? AdeAbmState.Assigned : AdeAbmState.RemovedFromAbm,
-                RemovedAt = Time(removed),
-                PurgeAfter = Time(r.GetInt64OrNull(purgeAfter)),
-                Token = r.GetString(tokenName),
-                TokenId = Guid.Parse(r.GetString(tokenId)),
-                ScopeTags = tags,
-                MdmMigrationDeadline = Time(r.GetInt64OrNull(deadline)),
-                IsReplacementDevice = r.GetInt64OrNull(replacement) is { } rep ? rep != 0 : null,
-                LastAssignmentAt = Time(r.GetInt64OrNull(attemptAt)),
-                LastAssignmentProfile = r.GetStringOrNull(attemptProfile),
-                LastAssignmentResult = r.GetStringOrNull(attemptResult),
-                ReleasedAt = Time(r.GetInt64OrNull(releasedAt)),
-            };
-        }
-    }
 }
