@@ -64,7 +64,8 @@ function Get-LoadAverage {
 # $env:ADE_BENCH_ONLY = 'Assign,DeltaSync' runs only those scenarios (a scenario that reads another's store runs
 # that one too) and writes its results to a scratch folder (or -ResultsFolder) instead of bench/results: for trying one
 # change quickly.
-$only = if ($env:ADE_BENCH_ONLY) { @($env:ADE_BENCH_ONLY -split ',' | ForEach-Object Trim) } else { $null }
+# (An array even for one name: `$only += 'FullSyncBig'` on a lone string would append text, not an element.)
+[string[]] $only = if ($env:ADE_BENCH_ONLY) { @($env:ADE_BENCH_ONLY -split ',' | ForEach-Object Trim) } else { $null }
 if ($only) {
     if ($only -contains 'LookupSerial' -or $only -contains 'PipeAll') { $only += 'FullSyncBig' }
     if ($only -contains 'OrgInventory') { $only += 'OrgInventorySmall' }

@@ -46,6 +46,60 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_pooled_connection_carries_no_session_state_from_one_unit_of_work_to_the_next_but_keeps_its_prepared_statements()
+    {
+        // The store's connections are not reset when they go back to the pool (No Reset On Close): that is only safe
+        // while nothing the store does outlives its transaction. Every unit of work looks at its connection as it
+        // starts: no temporary table, no advisory lock outside a write's own, no setting changed for the session.
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 1500, postgres: schema);
+        var seen = new List<(int Pid, bool Write, long Temp, long Locks, string Settings, long Prepared)>();
+        ((AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider).ConnectionHook = c =>
+        {
+            using var look = new NpgsqlCommand(
+                """
+                SELECT pg_backend_pid(), current_setting('transaction_isolation') <> 'repeatable read',
+                       (SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()),
+                       (SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'),
+                       (SELECT coalesce(string_agg(name, ',' ORDER BY name), '') FROM pg_settings WHERE source = 'session' AND name NOT IN ('lock_timeout', 'transaction_isolation', 'transaction_read_only', 'transaction_deferrable')),
+                       (SELECT count(*) FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_backend_pid%')
+                """, c);
+            using var r = look.ExecuteReader();
+            r.Read();
+            lock (seen)
+            {
+                seen.Add((r.GetInt32(0), r.GetBoolean(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4), r.GetInt64(5)));
+            }
+        };
+
+        // Two full syncs (pages through the temporary page table, under the write lock), a write that fails after it
+        // wrote, then reads.
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString())!.Status);
+        f.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString())!.Status);
+        Assert.Throws<InvalidOperationException>(() => f.Store.Write<int>(s =>
+        {
+            s.Meta.Set("half", "written");
+            throw new InvalidOperationException("fails after it wrote");
+        }));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Null(f.Store.Read(s => s.Meta.Get("half")));
+        }
+
+        Assert.True(seen.Count > 10, $"only {seen.Count} units of work seen");
+        Assert.All(seen, u =>
+        {
+            Assert.Equal(0L, u.Temp);
+            Assert.Equal(u.Write ? 1L : 0L, u.Locks);
+            Assert.Equal("", u.Settings);
+        });
+
+        // The connections were reused with the store's own statements prepared by an earlier unit still there.
+        Assert.Contains(seen, u => u.Prepared > 0);
+    }
+
+    [Fact]
     public void Of_many_concurrent_syncs_of_one_token_from_separate_store_instances_exactly_one_runs_and_the_others_are_refused()
     {
         const int Runs = 6;

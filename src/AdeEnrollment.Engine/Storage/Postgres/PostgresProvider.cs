@@ -27,7 +27,14 @@ internal sealed class PostgresProvider : IStoreProvider
     /// <summary>How long a writer waits for the store's write lock before StoreBusy (SQLite's busy timeout is as long). Tests shorten it.</summary>
     internal TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(60);
 
-    private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
+    /// <summary>
+    /// The first statements of every write transaction, sent in one round trip: the lock, then the schema version as
+    /// it stands once the lock is held (<see cref="BeginWrite"/>).
+    /// </summary>
+    private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey}); SELECT max(version) AS ade_version FROM ade_schema;");
+
+    /// <summary>The write lock alone, for a migration (the version table may not exist yet; it reads the version itself).</summary>
+    private string TakeMigrationLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
 
     private readonly PostgresConnectionInfo connection;
     private readonly NpgsqlDataSource dataSource;
@@ -102,11 +109,7 @@ internal sealed class PostgresProvider : IStoreProvider
     {
         using var c = Open();
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        using (var command = new NpgsqlCommand(TakeWriteLock, c, transaction))
-        {
-            command.ExecuteNonQuery();
-        }
-
+        BeginWrite(c, transaction);
         ConnectionHook?.Invoke(c);
         var result = work(new PostgresSession(c, transaction));
         try
@@ -120,6 +123,33 @@ internal sealed class PostgresProvider : IStoreProvider
 
         return result;
     });
+
+    /// <summary>
+    /// Takes the store's write lock and, under it, checks the schema version. The store was checked when it was opened
+    /// (once per process and store, not per call: reads trust that check), but another host with a newer module may
+    /// have migrated it since; writing with the older tables' rules could then break what the newer version relies on.
+    /// Migrations take the same lock, so the version read here cannot change before this transaction ends. It rides in
+    /// the lock's round trip: no extra cost per write.
+    /// </summary>
+    private void BeginWrite(NpgsqlConnection c, NpgsqlTransaction transaction)
+    {
+        using var command = new NpgsqlCommand(TakeWriteLock, c, transaction);
+        using var reader = command.ExecuteReader();
+        var version = 0;
+        do
+        {
+            if (reader.FieldCount == 1 && reader.GetName(0) == "ade_version" && reader.Read() && !reader.IsDBNull(0))
+            {
+                version = reader.GetInt32(0);
+            }
+        }
+        while (reader.NextResult());
+
+        if (version > PostgresSchema.LatestVersion)
+        {
+            throw ErrorCatalog.StoreSchemaTooNew(Location, version, PostgresSchema.LatestVersion);
+        }
+    }
 
     /// <summary>
     /// Nothing to do on a server: a removed row's old version stays in the table's free space until vacuum reuses it,
@@ -179,11 +209,7 @@ internal sealed class PostgresProvider : IStoreProvider
     {
         using var c = Open();
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        using (var command = new NpgsqlCommand(TakeWriteLock, c, transaction))
-        {
-            command.ExecuteNonQuery();
-        }
-
+        BeginWrite(c, transaction);
         ConnectionHook?.Invoke(c);
         var result = work(new PostgresRows(c, transaction, connection));
         try
@@ -229,7 +255,7 @@ internal sealed class PostgresProvider : IStoreProvider
 
         // One transaction under the write lock: two hosts opening a new store at once migrate it once.
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        using (var command = new NpgsqlCommand(TakeWriteLock, c, transaction))
+        using (var command = new NpgsqlCommand(TakeMigrationLock, c, transaction))
         {
             command.ExecuteNonQuery();
         }

@@ -89,6 +89,41 @@ public sealed class PostgresStoreTests : IDisposable
     }
 
     [Fact]
+    public void NewerSchema_WrittenByAnotherHost_AfterOpening_RefusesTheNextWrite_AndChangesNothing()
+    {
+        var store = Open();
+        store.Write(s => { s.Meta.Set("before", "1"); return 0; });
+
+        // Another host with a newer module migrates the store while this one keeps it open (the version was checked
+        // once, at opening: reads trust that, writes look again under the write lock).
+        schema.Execute($"UPDATE ade_schema SET version = {PostgresSchema.LatestVersion + 1}");
+
+        var ex = AdeAssert.Throws("StoreSchemaTooNew", () => store.Write(s => { s.Meta.Set("after", "1"); return 0; }));
+        Assert.Contains($"{PostgresSchema.LatestVersion + 1}", ex.Message);
+        Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM meta WHERE key = 'after'"));
+        AdeAssert.Throws("StoreSchemaTooNew", () => store.StoreProvider.WriteRows(w => 0));
+        Assert.Equal("1", store.Read(s => s.Meta.Get("before")));
+    }
+
+    [Fact]
+    public void NewerSchema_OfOneStore_DoesNotRefuseWritesToAnotherStoreOfTheSameProcess()
+    {
+        using var other = new TestPostgresSchema();
+        var mine = Open();
+        var theirs = other.Open();
+        opened.Add(theirs);
+        mine.Write(s => { s.Meta.Set("k", "1"); return 0; });
+        theirs.Write(s => { s.Meta.Set("k", "1"); return 0; });
+
+        other.Execute($"UPDATE ade_schema SET version = {PostgresSchema.LatestVersion + 1}");
+
+        AdeAssert.Throws("StoreSchemaTooNew", () => theirs.Write(s => { s.Meta.Set("k", "2"); return 0; }));
+        mine.Write(s => { s.Meta.Set("k", "2"); return 0; });
+        Assert.Equal("2", mine.Read(s => s.Meta.Get("k")));
+        Assert.Equal("1", theirs.Read(s => s.Meta.Get("k")));
+    }
+
+    [Fact]
     public void SchemaOfAnotherApplication_IsRefused_AndLeftAlone()
     {
         schema.Execute("CREATE TABLE invoices (id int)");
