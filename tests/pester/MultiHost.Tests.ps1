@@ -214,6 +214,56 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         Invoke-TestStoreSql $store 'SELECT count(*) FROM device' | Should -Be 3000
     }
 
+    It '8 hosts assigning 4 profiles to overlapping devices of one token at once: store and Apple agree on every device, counts and journal match' {
+        # Each device is in the sets of about four hosts with different profiles, so requests for one device from
+        # several hosts are in flight at once, and every profile is defined at Apple by two hosts at once (definition
+        # is lazy, on first assignment). No host may fail: at this size nothing waits long for the store (StoreBusy
+        # would be a failure here, not an accepted outcome), and Apple (the simulator) is not throttling.
+        $name = "AssignRace $Provider"
+        New-SimToken -Name $name -Devices 300 | Out-Null
+        Sync-AdeDevice -Token $name | Out-Null
+        foreach ($p in 1..4) { New-AdeProfile -Token $name -Name "Race P$p" -UserAffinity WithUserAffinity | Out-Null }
+        $serials = @((Get-AdeDevice -Token $name).SerialNumber | Sort-Object)
+        $serials.Count | Should -Be 300
+        $list = "@('" + ($serials -join "','") + "')"
+
+        $outcomes = Invoke-OnHosts $hosts $store @"
+`$all = $list
+`$mine = foreach (`$k in 0..149) { `$all[((`$HostIndex - 1) * 37 + `$k) % `$all.Count] }
+`$r = @(Set-AdeDeviceProfile -Token '$name' -Profile "Race P`$((`$HostIndex - 1) % 4 + 1)" -SerialNumber `$mine -ErrorAction Stop)
+@{ Success = @(`$r | Where-Object { [string]`$_.Status -eq 'Success' }).Count; Other = @(`$r | Where-Object { [string]`$_.Status -ne 'Success' } | ForEach-Object { "`$(`$_.SerialNumber) `$(`$_.Status)" }) }
+"@
+        @($outcomes | Where-Object { -not $_.Ok }).Count | Should -Be 0 -Because ($outcomes | Where-Object { -not $_.Ok } | ConvertTo-Json -Compress)
+        @($outcomes.Value.Other | Where-Object { $_ }).Count | Should -Be 0 -Because 'Apple accepted every assignment'
+        $accepted = ($outcomes.Value.Success | Measure-Object -Sum).Sum
+        $accepted | Should -Be (8 * 150)
+
+        # What Apple holds for each device now is what it accepted last; the store must say the same.
+        $profiles = @{}
+        foreach ($p in Get-AdeProfile -Token $name) { $profiles[$p.Id] = $p }
+        $byUuid = @{}
+        foreach ($p in $profiles.Values) { if ($p.AppleProfileUuid) { $byUuid[$p.AppleProfileUuid] = $p.Name } }
+        $apple = @{}
+        foreach ($d in Get-AdeSimDevice -Server $name) { $apple[$d.SerialNumber] = $d.ProfileUuid }
+        $disagree = foreach ($d in Get-AdeDevice -Token $name) {
+            $held = if ($d.ProfileId) { $profiles[$d.ProfileId].AppleProfileUuid }
+            if (-not $held -or $held -ne $apple[$d.SerialNumber]) { "$($d.SerialNumber): store $($d.EnrollmentProfileName) ($held), Apple $($apple[$d.SerialNumber])" }
+        }
+        @($disagree).Count | Should -Be 0 -Because (@($disagree | Select-Object -First 5) -join '; ')
+        foreach ($p in $profiles.Values) {
+            $atApple = @($apple.Values | Where-Object { $_ -eq $p.AppleProfileUuid }).Count
+            @(Get-AdeDevice -Token $name -Profile $p.Name).Count | Should -Be $atApple -Because "devices holding $($p.Name)"
+        }
+        @($apple.Values | Where-Object { -not $byUuid.ContainsKey([string]$_) }).Count | Should -Be 0 -Because 'every device holds a definition the store knows'
+
+        # One journal row per accepted assignment, and a sync afterwards changes nothing of it.
+        @(Get-AdeDeviceEvent -Token $name -Kind ProfileAssigned).Count | Should -Be $accepted
+        Sync-AdeDevice -Token $name | Out-Null
+        $after = @{}
+        foreach ($d in Get-AdeDevice -Token $name) { $after[$d.SerialNumber] = $d.ProfileId }
+        @($serials | Where-Object { $profiles[$after[$_]].AppleProfileUuid -ne $apple[$_] }).Count | Should -Be 0 -Because 'the next sync reads the same from Apple'
+    }
+
     It 'a host killed mid-sync loses nothing: the lease holds until it lapses, then another host''s sync completes and the killed one counts as failed' {
         $name = "Killed $Provider"
         New-SimToken -Name $name -Devices 5000 | Out-Null
