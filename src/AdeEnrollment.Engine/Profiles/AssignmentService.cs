@@ -532,11 +532,20 @@ public sealed class AssignmentService
         }
 
         var response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
-        var newUuid = response.ProfileUuid;
-        var holders = store.Write(s =>
+        var defined = response.ProfileUuid;
+        var (newUuid, holders) = store.Write(s =>
         {
-            s.Profiles.SetAppleDefinition(profile.Id, newUuid, hash);
-            return uuid is null ? [] : s.Devices.GetProfileHolders(profile.Id);
+            // Another process or host may have defined these same settings while our definition was under way (two
+            // hosts assigning a new profile at once both define it). The definition stored first stays: every host
+            // then assigns the one the store names, and ours is left unused at Apple.
+            var now = s.Profiles.Get(profile.Id) ?? throw ErrorCatalog.ProfileNotFound(profile.Id.ToString());
+            if (now.AppleProfileUuid is { } theirs && theirs != uuid && now.AppleDefinedHash == hash)
+            {
+                return (theirs, (IReadOnlyList<string>)[]);
+            }
+
+            s.Profiles.SetAppleDefinition(profile.Id, defined, hash);
+            return (defined, uuid is null ? [] : s.Devices.GetProfileHolders(profile.Id));
         });
         host.WriteVerbose(uuid is null
             ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."

@@ -37,6 +37,33 @@ public class AssignmentServiceTests
     private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
 
     [Fact]
+    public void TwoHostsAssigningANewProfileAtOnce_DefineItTwice_ButBothAssignTheDefinitionTheStoreKeeps()
+    {
+        using var f = Synced(4);
+        var serials = f.EngineSerials().ToList();
+        // Both definitions are in flight at once: neither host has stored its own when the other reads the profile.
+        f.Simulator.AddFault("/profile", null, latency: TimeSpan.FromSeconds(2), count: 2, method: "POST");
+        var stores = new[] { f.OpenStore(), f.OpenStore() };
+        var engines = stores.Select(s => f.NewEngine(new RecordingHost(), s)).ToArray();
+        var results = new List<AdeAssignmentResult>[2];
+        using var start = new Barrier(2);
+        var threads = Enumerable.Range(0, 2).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            results[i] = engines[i].Assignments.Assign("Staff", null, serials.Skip(i * 2).Take(2)).ToList();
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        stores.ToList().ForEach(s => s.Release());
+
+        Assert.Equal(2, DefineRequests(f).Count); // the race happened: two definitions of Staff at Apple
+        Assert.All(results.SelectMany(r => r), r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
+        var kept = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid;
+        Assert.NotNull(kept);
+        Assert.All(serials, serial => Assert.Equal(kept, AppleProfileOf(f, serial)));
+    }
+
+    [Fact]
     public void Assigning2500Devices_SendsRequestsOfAtMost1000_AndEveryDeviceGetsTheProfile()
     {
         using var f = Synced(2500);
