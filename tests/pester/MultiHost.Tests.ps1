@@ -247,7 +247,7 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         foreach ($d in Get-AdeSimDevice -Server $name) { $apple[$d.SerialNumber] = $d.ProfileUuid }
         $disagree = foreach ($d in Get-AdeDevice -Token $name) {
             $held = if ($d.ProfileId) { $profiles[$d.ProfileId].AppleProfileUuid }
-            if (-not $held -or $held -ne $apple[$d.SerialNumber]) { "$($d.SerialNumber): store $($d.EnrollmentProfileName) ($held), Apple $($apple[$d.SerialNumber])" }
+            if (-not $held -or $held -ne $apple[$d.SerialNumber]) { "$($d.SerialNumber): store $($d.EnrollmentProfileName) ($held), Apple $($byUuid[[string]$apple[$d.SerialNumber]] ?? 'a definition the store does not name') ($($apple[$d.SerialNumber]))" }
         }
         @($disagree).Count | Should -Be 0 -Because (@($disagree | Select-Object -First 5) -join '; ')
         foreach ($p in $profiles.Values) {
@@ -258,6 +258,7 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
 
         # One journal row per accepted assignment, and a sync afterwards changes nothing of it.
         @(Get-AdeDeviceEvent -Token $name -Kind ProfileAssigned).Count | Should -Be $accepted
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16) # past the 15 minutes between manual syncs
         Sync-AdeDevice -Token $name | Out-Null
         $after = @{}
         foreach ($d in Get-AdeDevice -Token $name) { $after[$d.SerialNumber] = $d.ProfileId }
