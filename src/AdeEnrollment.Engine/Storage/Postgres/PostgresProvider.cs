@@ -29,6 +29,9 @@ internal sealed class PostgresProvider : IStoreProvider
 
     private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
 
+    /// <summary>How many of a connection's statements Npgsql prepares automatically (those run twice or more), unless the connection string says otherwise.</summary>
+    private const int AutoPrepared = 32;
+
     private readonly PostgresConnectionInfo connection;
     private readonly NpgsqlDataSource dataSource;
     private readonly ResiliencePipeline retry;
@@ -36,7 +39,18 @@ internal sealed class PostgresProvider : IStoreProvider
     public PostgresProvider(PostgresConnectionInfo connection)
     {
         this.connection = connection;
-        dataSource = NpgsqlDataSource.Create(connection.ConnectionStringWithPassword());
+        var builder = new NpgsqlDataSourceBuilder(connection.ConnectionStringWithPassword());
+        // Session state this module relies on is only ever transaction-scoped (SET LOCAL, the xact advisory lock), so a
+        // pooled connection needs no reset on its way back to the pool. Skipping it spares the server a DISCARD per
+        // unit of work and keeps what is worth keeping per connection: the sync's page table (PostgresDeviceTable.Sync)
+        // and the statements prepared automatically for the ones run again and again (a sync runs the same few per page).
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepared;
+        }
+
+        dataSource = builder.Build();
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
