@@ -13,7 +13,7 @@ internal sealed partial class PostgresDeviceTable
 {
     /// <summary>
     /// The page's temporary table: created by the first page a pooled connection writes and kept with that connection
-    /// (its pool does not reset it), so a page costs no catalog change and the merge's prepared plan stays valid. It
+    /// (its pool does not reset it), so a page costs no catalog change (no table created and dropped per transaction). It
     /// never holds rows beyond a page: the merge empties it in the same round trip, a failed page's rows go with its
     /// rolled-back transaction, and every commit empties it again (ON COMMIT DELETE ROWS, which also gives its space back).
     /// "IF NOT EXISTS" on every page keeps this right on a connection that does not have it (a new one, or one a pooler hands out).

@@ -29,9 +29,6 @@ internal sealed class PostgresProvider : IStoreProvider
 
     private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
 
-    /// <summary>How many of a connection's statements Npgsql prepares automatically (those run twice or more), unless the connection string says otherwise.</summary>
-    private const int AutoPrepared = 32;
-
     private readonly PostgresConnectionInfo connection;
     private readonly NpgsqlDataSource dataSource;
     private readonly ResiliencePipeline retry;
@@ -41,15 +38,11 @@ internal sealed class PostgresProvider : IStoreProvider
         this.connection = connection;
         var builder = new NpgsqlDataSourceBuilder(connection.ConnectionStringWithPassword());
         // Session state this module relies on is only ever transaction-scoped (SET LOCAL, the xact advisory lock), so a
-        // pooled connection needs no reset on its way back to the pool. Skipping it spares the server a DISCARD per
-        // unit of work and keeps what is worth keeping per connection: the sync's page table (PostgresDeviceTable.Sync)
-        // and the statements prepared automatically for the ones run again and again (a sync runs the same few per page).
+        // pooled connection needs no reset on its way back to the pool. Skipping it spares the server a DISCARD per unit
+        // of work and keeps the sync's page table with the connection (PostgresDeviceTable.Sync). Statements are not
+        // prepared automatically on purpose: a plan cached while a token's device table was small (a generic plan after
+        // five runs) can stay in use as a sync grows it to 200,000 rows, turning a page's index lookups into scans.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
-        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
-        {
-            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepared;
-        }
-
         dataSource = builder.Build();
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
