@@ -413,7 +413,7 @@ public sealed class SyncService
             {
                 var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
                 var next = page.Cursor ?? cursor;
-                var prepared = Prepare(page.Devices ?? [], next, SyncCursorKind.Sync, historyId, fullDone: false);
+                var prepared = Prepare(page.Devices ?? [], events: true, next, SyncCursorKind.Sync, historyId, fullDone: false);
                 if (!page.MoreToFollow)
                 {
                     return prepared;
@@ -433,7 +433,7 @@ public sealed class SyncService
         /// Apple's answers: each device is written once, and a device holds a profile in the store only once Apple took it.
         /// </summary>
         private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
-            => Commit(Prepare(devices, cursor, cursorKind, syncId, fullDone));
+            => Commit(Prepare(devices, events: false, cursor, cursorKind, syncId, fullDone));
 
         private void Commit(PreparedPage prepared)
         {
@@ -442,7 +442,7 @@ public sealed class SyncService
         }
 
         /// <summary>Everything of a page that happens before its transaction: the page bound, and the default-profile requests.</summary>
-        private PreparedPage Prepare(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
+        private PreparedPage Prepare(IReadOnlyList<AppleDevice> devices, bool events, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
         {
             received += devices.Count;
             if (pages >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
@@ -450,7 +450,7 @@ public sealed class SyncService
                 throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + 1, received);
             }
 
-            var page = SyncPage.Latest(devices);
+            var page = SyncPage.Latest(devices, events);
             var answers = defaultProfiles.Count == 0 ? null : AttemptDefaults(page);
             return new PreparedPage(page, devices.Count, answers, cursor, cursorKind, syncId, fullDone);
         }

@@ -170,4 +170,45 @@ public class DefaultProfileSyncTests
                 (devices[serial].EnrollmentProfileName, devices[serial].LastAssignmentProfile, devices[serial].LastAssignmentResult));
         }
     }
+
+    [Fact]
+    public void ADeltaEventThatRestatesTheStoredDevice_IsNotWrittenJournalledOrCounted_OneThatDiffersIs()
+    {
+        using var f = new EngineSimFixture(devices: 3);
+        f.Engine.Sync.Sync("iPads");
+        var s = f.AppleSerials().ToList();
+        long UpdatedAt(string serial) => f.Sql($"SELECT updated_at FROM device WHERE serial_number = '{serial}'");
+        var writtenAt = UpdatedAt(s[0]);
+
+        // Apple reports two devices as modified: one with the very values the store holds, one with a field changed.
+        f.Simulator.SetDevice(Server, s[0], null, clearDeadline: false, isReplacementDevice: null);
+        var current = f.Simulator.GetDevices(Server, [s[1]]).Single().IsReplacementDevice ?? false;
+        f.Simulator.SetDevice(Server, s[1], null, clearDeadline: false, isReplacementDevice: !current);
+        f.Advance(Quarter);
+
+        var delta = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((0, 1, 0), (delta.Added, delta.Modified, delta.Removed));
+        Assert.Equal(writtenAt, UpdatedAt(s[0])); // the row was not written again
+        Assert.NotEqual(writtenAt, UpdatedAt(s[1]));
+        Assert.Equal([AdeDeviceEventKind.Added], f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, s[0])).Select(e => e.Kind));
+        Assert.Equal([(AdeDeviceEventKind.Added, null), (AdeDeviceEventKind.Modified, "IsReplacementDevice")],
+            f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, s[1])).Select(e => (e.Kind, e.Detail)));
+        Assert.Equal(!current, f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[1])).Single().IsReplacementDevice);
+    }
+
+    [Fact]
+    public void TheEchoOfTheDefaultAssignment_InTheSameSync_LeavesTheRowsAsTheAssignmentWroteThem()
+    {
+        using var f = WithDefault(30);
+        var started = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        // The closing delta brings 30 'modified' events (Apple now reports the profile): none is a change.
+        Assert.Equal((30, 0, 30), (result.Added, result.Modified, result.DefaultProfileAssigned));
+        Assert.Equal(60, f.Sql("SELECT count(*) FROM device_event"));
+        Assert.Equal(0, f.Sql("SELECT count(*) FROM device WHERE last_op_date IS NOT NULL")); // no event's row was written
+        Assert.Equal(30, f.Sql($"SELECT count(*) FROM device WHERE profile_status = 'assigned' AND profile_assign_time = {started}"));
+    }
 }
