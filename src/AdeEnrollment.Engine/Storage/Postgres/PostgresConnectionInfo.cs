@@ -63,9 +63,6 @@ public sealed partial class PostgresConnectionInfo
     [GeneratedRegex(@"(^|;)\s*(host|server)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex HostKeyword();
 
-    /// <summary>How many statements a pooled connection keeps prepared (the most used; the store has a few dozen kinds).</summary>
-    internal const int AutoPrepareStatements = 64;
-
     /// <summary>
     /// Parses <paramref name="connectionString"/>. <paramref name="userName"/> and <paramref name="password"/> (from
     /// -Credential / -Password) win over the string's own; without a password anywhere, $env:PGPASSWORD is used.
@@ -112,27 +109,6 @@ public sealed partial class PostgresConnectionInfo
         if (!HasKey(text, "Command Timeout", "CommandTimeout"))
         {
             builder.CommandTimeout = 300;
-        }
-
-        // Round trips and server work per call (docs/architecture.md, "Store providers"): a statement the store runs
-        // again on the same pooled connection is prepared once (Bind/Execute only, no parse and plan each time), and a
-        // connection handed back to the pool is not reset, which would also drop those prepared statements. The store
-        // leaves nothing of a session behind to reset: its lock, settings and temporary table all end with their
-        // transaction, and Npgsql rolls back a transaction left open. Behind a transaction-mode pooler that cannot keep
-        // prepared statements, Max Auto Prepare=0 in the string turns preparing off.
-        if (!HasKey(text, "Max Auto Prepare", "MaxAutoPrepare", "max_auto_prepare"))
-        {
-            builder.MaxAutoPrepare = AutoPrepareStatements;
-        }
-
-        if (!HasKey(text, "Auto Prepare Min Usages", "AutoPrepareMinUsages", "auto_prepare_min_usages"))
-        {
-            builder.AutoPrepareMinUsages = 2;
-        }
-
-        if (!HasKey(text, "No Reset On Close", "NoResetOnClose", "no_reset_on_close"))
-        {
-            builder.NoResetOnClose = true;
         }
 
         builder.PersistSecurityInfo = false;

@@ -41,21 +41,6 @@ public sealed class PostgresStoreConnectionStringTests
     }
 
     [Fact]
-    public void StoreDefaults_PrepareRepeatedStatements_AndSkipThePoolReset_UnlessTheStringSaysOtherwise()
-    {
-        var defaults = PostgresConnectionInfo.Parse("Host=db;Username=u;Password=p");
-        Assert.Equal(PostgresConnectionInfo.AutoPrepareStatements, defaults.Builder.MaxAutoPrepare);
-        Assert.Equal(2, defaults.Builder.AutoPrepareMinUsages);
-        Assert.True(defaults.Builder.NoResetOnClose);
-
-        // Behind a pooler that cannot keep prepared statements, the user turns them off; the user's choice wins.
-        var own = PostgresConnectionInfo.Parse("Host=db;Username=u;Password=p;Max Auto Prepare=0;Auto Prepare Min Usages=7;No Reset On Close=false");
-        Assert.Equal((0, 7, false), (own.Builder.MaxAutoPrepare, own.Builder.AutoPrepareMinUsages, own.Builder.NoResetOnClose));
-        var joined = PostgresConnectionInfo.Parse("Host=db;Username=u;Password=p;MaxAutoPrepare=0;NoResetOnClose=false");
-        Assert.Equal((0, false), (joined.Builder.MaxAutoPrepare, joined.Builder.NoResetOnClose));
-    }
-
-    [Fact]
     public void Uri_WithSeveralHostsAndIPv6_KeepsEveryHost()
     {
         var info = PostgresConnectionInfo.Parse("postgres://u@[::1]:5432,db2.contoso.com/ade?target_session_attrs=read-write");
