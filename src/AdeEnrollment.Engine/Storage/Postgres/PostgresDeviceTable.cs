@@ -131,6 +131,14 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
             ORDER BY lower(t.name) COLLATE "C", t.name COLLATE "C", d.serial_number COLLATE "C"
             """,
             [.. parameters]);
+        if (filter.SerialNumber is not null)
+        {
+            // One device by serial, the most repeated query (a script looking devices up one by one): prepared on its
+            // pooled connection (kept there, the pool does not reset it), later lookups skip the parse and the plan.
+            // Only this one: a plan cached for the sync's statements could outlive the table's growth.
+            command.Prepare();
+        }
+
         using var reader = command.ExecuteReader();
         var map = new DeviceRowMapper(reader);
         while (reader.Read())
