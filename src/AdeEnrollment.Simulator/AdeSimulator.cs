@@ -269,6 +269,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE); null: normal.</summary>
     public string? ForcedActivityOutcome { get => businessSettings.ForcedActivityOutcome; set => businessSettings.ForcedActivityOutcome = value; }
 
+    /// <summary>How org devices carry MAC addresses: String (documented: Wi-Fi and Bluetooth strings, Ethernet an array), Array, BuiltInEthernet (Ethernet under builtInEthernetMacAddress) or None.</summary>
+    public string MacAddressShape { get => businessSettings.MacAddressShape; set => businessSettings.MacAddressShape = value; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.

@@ -73,6 +73,15 @@ public sealed class AdeOrgDevice
 
     public DateTimeOffset? UpdatedDate { get; internal init; }
 
+    /// <summary>Wi-Fi MAC address(es) as Apple sent them (Apple sends a string or a list; both are read into this list).</summary>
+    public IReadOnlyList<string> WiFiMacAddress { get; internal init; } = ValueList<string>.Empty;
+
+    /// <summary>Bluetooth MAC address(es), a string or a list at Apple.</summary>
+    public IReadOnlyList<string> BluetoothMacAddress { get; internal init; } = ValueList<string>.Empty;
+
+    /// <summary>Built-in Ethernet MAC addresses (Apple's ethernetMacAddress, or the key builtInEthernetMacAddress some answers use).</summary>
+    public IReadOnlyList<string> EthernetMacAddress { get; internal init; } = ValueList<string>.Empty;
+
     /// <summary>AppleCare coverage (only with -IncludeAppleCare; empty otherwise).</summary>
     public IReadOnlyList<AdeAppleCareCoverage> AppleCare { get; internal init; } = ValueList<AdeAppleCareCoverage>.Empty;
 

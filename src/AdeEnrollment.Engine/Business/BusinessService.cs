@@ -18,7 +18,8 @@ public sealed record OrgDeviceQuery(
     IReadOnlyList<string>? ProductFamilies = null,
     string? Status = null,
     string? MdmServer = null,
-    bool IncludeAppleCare = false);
+    bool IncludeAppleCare = false,
+    IReadOnlyList<string>? MacAddresses = null);
 
 /// <summary>
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
@@ -128,6 +129,11 @@ public sealed class BusinessService
         if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED"))
         {
             throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned or Unassigned.");
+        }
+
+        if (query.MacAddresses is { Count: > 0 } macs)
+        {
+            query = query with { MacAddresses = macs.Select(m => MacKey(m) ?? throw ErrorCatalog.ArgumentInvalid("MacAddress", m, "a MAC address is 12 hex digits, with or without ':', '-' or '.' between them.")).ToList() };
         }
 
         // a serial filter without wildcards reads those devices one by one (no need to page through the inventory)
@@ -291,7 +297,20 @@ public sealed class BusinessService
            && (q.OrderNumbers is not { Count: > 0 } || q.OrderNumbers.Any(p => One(d.OrderNumber, p)))
            && (q.ProductFamilies is not { Count: > 0 } || q.ProductFamilies.Any(f => string.Equals(f, d.ProductFamily, StringComparison.OrdinalIgnoreCase)))
            && (q.Status is null || string.Equals(q.Status, d.Status, StringComparison.OrdinalIgnoreCase))
-           && (servers is null || servers.Any(s => s.Id == d.MdmServerId));
+           && (servers is null || servers.Any(s => s.Id == d.MdmServerId))
+           && (q.MacAddresses is not { Count: > 0 } || d.WiFiMacAddress.Concat(d.BluetoothMacAddress).Concat(d.EthernetMacAddress).Any(m => MacKey(m) is { } k && q.MacAddresses.Contains(k)));
+
+    /// <summary>A MAC address as 12 upper-case hex digits (separators ':', '-', '.' and spaces dropped), or null when it is not one.</summary>
+    internal static string? MacKey(string? mac)
+    {
+        if (mac is null)
+        {
+            return null;
+        }
+
+        var hex = new string(mac.Where(ch => ch is not (':' or '-' or '.' or ' ')).ToArray()).ToUpperInvariant();
+        return hex.Length == 12 && hex.All(char.IsAsciiHexDigit) ? hex : null;
+    }
 
     private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare)
     {
@@ -314,6 +333,9 @@ public sealed class BusinessService
             MdmServer = serverId is null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
             AddedToOrgDate = Date(a, "addedToOrgDateTime"),
             UpdatedDate = Date(a, "updatedDateTime"),
+            WiFiMacAddress = ValueList.Of(Strings(a, "wifiMacAddress")),
+            BluetoothMacAddress = ValueList.Of(Strings(a, "bluetoothMacAddress")),
+            EthernetMacAddress = ValueList.Of(Strings(a, "ethernetMacAddress").Concat(Strings(a, "builtInEthernetMacAddress")).Distinct(StringComparer.OrdinalIgnoreCase)),
             Account = client.Account.ClientId,
         };
         return includeAppleCare ? WithAppleCare(client, device) : device;
@@ -340,6 +362,7 @@ public sealed class BusinessService
             DeviceCapacity = device.DeviceCapacity, Color = device.Color, PartNumber = device.PartNumber, OrderNumber = device.OrderNumber,
             OrderDate = device.OrderDate, PurchaseSourceType = device.PurchaseSourceType, PurchaseSourceId = device.PurchaseSourceId, Status = device.Status,
             MdmServerId = device.MdmServerId, MdmServer = device.MdmServer, AddedToOrgDate = device.AddedToOrgDate, UpdatedDate = device.UpdatedDate,
+            WiFiMacAddress = device.WiFiMacAddress, BluetoothMacAddress = device.BluetoothMacAddress, EthernetMacAddress = device.EthernetMacAddress,
             Account = device.Account, AppleCare = ValueList.Of(list),
         };
     }
@@ -726,7 +749,8 @@ public sealed class BusinessService
 
     private static IEnumerable<string> Strings(JsonElement e, string name)
         => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
-            ? v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : []
+            ? (v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : [])
+                .Select(x => TextRules.Neutralise(x)!).Where(x => x.Length > 0)
             : [];
 
     private static DateTimeOffset? Date(JsonElement e, string name)

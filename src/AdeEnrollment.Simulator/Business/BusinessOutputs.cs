@@ -54,6 +54,14 @@ public sealed record AdeSimOrgDevice
 
     /// <summary>The deadline of that migration, or null.</summary>
     public DateTimeOffset? MdmMigrationDeadline { get; init; }
+
+    /// <summary>Wi-Fi MAC address (generated from the serial; sent as a string or an array, see Set-AdeSimBusinessApi -MacAddressShape).</summary>
+    public string? WiFiMacAddress { get; init; }
+
+    public string? BluetoothMacAddress { get; init; }
+
+    /// <summary>Built-in Ethernet MAC addresses (Macs and Apple TVs only).</summary>
+    public IReadOnlyList<string> EthernetMacAddress { get; init; } = [];
 }
 
 /// <summary>An Apple Business (or School) API account made by New-AdeSimBusinessAccount.</summary>

@@ -40,4 +40,7 @@ internal sealed class BusinessSettings
     public int? MaxDevicesPerActivity { get; set; }
 
     public string? ForcedActivityOutcome { get; set; }
+
+    /// <summary>How MAC addresses are sent: String (Wi-Fi/Bluetooth as strings, Ethernet as an array: the documented shape), Array (all arrays), BuiltInEthernet (Ethernet under the undocumented key builtInEthernetMacAddress), None (not sent).</summary>
+    public string MacAddressShape { get; set; } = "String";
 }

@@ -168,7 +168,17 @@ internal sealed class BusinessState
             AppleCareStatus = appleCare ?? "ACTIVE",
             AppleCareDescription = "Limited Warranty",
             AppleCareEndDate = now.AddYears(1),
+            WiFiMacAddress = Mac(serial, 0),
+            BluetoothMacAddress = Mac(serial, 1),
+            EthernetMacAddress = family is "Mac" or "AppleTV" ? [Mac(serial, 2)] : [],
         };
+    }
+
+    /// <summary>A plausible, stable MAC address for a device (an Apple OUI, the rest from a hash of the serial and the interface).</summary>
+    public static string Mac(string serial, int port)
+    {
+        var h = SHA256.HashData(Encoding.UTF8.GetBytes(serial.ToUpperInvariant() + "/" + port.ToString(CultureInfo.InvariantCulture)));
+        return "F0:18:98:" + string.Join(':', h.Take(3).Select(x => x.ToString("X2", CultureInfo.InvariantCulture)));
     }
 
     // ---- portal entry points (called by the facade; each takes the org lock) ---------------------------------------

@@ -83,6 +83,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
     public string? ActivityOutcome { get; set; }
 
+    /// <summary>How org devices carry MAC addresses (String: as documented; Array; BuiltInEthernet: the undocumented key; None).</summary>
+    [Parameter]
+    [ValidateSet("String", "Array", "BuiltInEthernet", "None")]
+    public string? MacAddressShape { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -106,6 +111,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ShuffledOrder is { } so) sim.ShuffledOrder = so;
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
+        if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

@@ -36,6 +36,11 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? MdmServer { get; set; }
 
+    /// <summary>Only devices with one of these MAC addresses (Wi-Fi, Bluetooth or Ethernet; ':', '-', '.' and case ignored).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? MacAddress { get; set; }
+
     /// <summary>Reads each device's AppleCare coverage (one request per device).</summary>
     [Parameter]
     public SwitchParameter IncludeAppleCare { get; set; }
@@ -52,7 +57,7 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         Engine.Business.WaitForLimit = WaitForLimit;
-        var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare);
+        var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
         foreach (var device in Engine.Business.GetOrgDevices(query))
         {
             WriteObject(device);

@@ -65,6 +65,39 @@ internal static class OrgDevicesHandler
         });
     }
 
+    /// <summary>The MAC attributes in the shape the switch asks for (Apple documents Wi-Fi and Bluetooth as strings, Ethernet as an array; clients have seen arrays and another key).</summary>
+    private static void WriteMacs(Utf8JsonWriter w, string shape, AdeSimOrgDevice d, Func<string, bool> f)
+    {
+        if (shape == "None")
+        {
+            return;
+        }
+
+        void One(string name, string? value)
+        {
+            if (value is null || !f(name)) return;
+            if (shape == "Array")
+            {
+                w.WriteStartArray(name);
+                w.WriteStringValue(value);
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteString(name, value);
+            }
+        }
+
+        One("wifiMacAddress", d.WiFiMacAddress);
+        One("bluetoothMacAddress", d.BluetoothMacAddress);
+        if (d.EthernetMacAddress.Count > 0 && f("ethernetMacAddress"))
+        {
+            w.WriteStartArray(shape == "BuiltInEthernet" ? "builtInEthernetMacAddress" : "ethernetMacAddress");
+            foreach (var mac in d.EthernetMacAddress) w.WriteStringValue(mac);
+            w.WriteEndArray();
+        }
+    }
+
     private static void Write(Utf8JsonWriter w, BusinessState b, AdeSimOrgDevice d, HashSet<string>? fields)
     {
         bool F(string name) => fields is null || fields.Contains(name);
@@ -86,6 +119,7 @@ internal static class OrgDevicesHandler
         // API 2.3 attributes, not in the documented fields list: sent only while a migration is scheduled
         if (d.MdmMigrationStatus is not null && F("mdmMigrationStatus")) w.WriteString("mdmMigrationStatus", d.MdmMigrationStatus);
         if (d.MdmMigrationDeadline is { } due && F("mdmMigrationDeadlineDateTime")) w.WriteString("mdmMigrationDeadlineDateTime", BusinessJson.IsoZ(due));
+        WriteMacs(w, b.Settings.MacAddressShape, d, F);
         if (F("status")) w.WriteString("status", d.Status);
         if (F("orderDateTime") && d.OrderDate is { } od) w.WriteString("orderDateTime", BusinessJson.IsoZ(od));
         if (F("purchaseSourceId") && d.PurchaseSourceId is not null) w.WriteString("purchaseSourceId", d.PurchaseSourceId);
