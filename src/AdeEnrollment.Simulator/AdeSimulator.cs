@@ -272,6 +272,15 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How org devices carry MAC addresses: String (documented: Wi-Fi and Bluetooth strings, Ethernet an array), Array, BuiltInEthernet (Ethernet under builtInEthernetMacAddress) or None.</summary>
     public string MacAddressShape { get => businessSettings.MacAddressShape; set => businessSettings.MacAddressShape = value; }
 
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: left out of every answer).</summary>
+    public bool ReleaseAttributes { get => businessSettings.ReleaseAttributes; set => businessSettings.ReleaseAttributes = value; }
+
+    /// <summary>The releaserEntityType recorded by the next release activities (Apple documents no values; default API).</summary>
+    public string ReleaserEntityType { get => businessSettings.ReleaserEntityType; set => businessSettings.ReleaserEntityType = value; }
+
+    /// <summary>Released devices stay in the org device listing and answer a single GET (with their release date) instead of disappearing.</summary>
+    public bool ListReleasedDevices { get => businessSettings.ListReleasedDevices; set => businessSettings.ListReleasedDevices = value; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.

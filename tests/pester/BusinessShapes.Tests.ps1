@@ -20,7 +20,7 @@ Describe 'Apple Business API payload shapes' {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API
         Connect-AdeStore -Path (Join-Path $TestDrive "shape-$([guid]::NewGuid().ToString('N')).db")
         New-TestAccount | Out-Null
     }
@@ -41,5 +41,22 @@ Describe 'Apple Business API payload shapes' {
         (@(Get-AdeOrgDevice -MacAddress $dashed, $dotted).SerialNumber | Sort-Object) | Should -Be (@($mac.SerialNumber, $phone.SerialNumber) | Sort-Object)
         { Get-AdeOrgDevice -MacAddress 'not-a-mac' -ErrorAction Stop } |
             Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+    }
+
+    It 'released devices listed by Apple show as Released with who released them; assigning one warns and sends nothing' {
+        Set-AdeSimBusinessApi -ListReleasedDevices $true -ReleaserEntityType 'SOMETHING_NEW'
+        $t = New-SimToken -Name "Shape $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        ($d | Remove-AdeOrgDevice -Confirm:$false -Wait).Status | Should -Be 'COMPLETED'
+        $r = Get-AdeOrgDevice -SerialNumber $d.SerialNumber
+        $r.Status | Should -Be 'RELEASED'
+        $r.ReleasedFromOrgDate | Should -Not -BeNullOrEmpty
+        $r.ReleaserEntityType | Should -Be 'SOMETHING_NEW'
+        @(Get-AdeOrgDevice -Status Released).SerialNumber | Should -Contain $d.SerialNumber
+        ($r | Format-Table | Out-String) | Should -Match "$($d.SerialNumber).*RELEASED"
+        $posts = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
+        $d.SerialNumber.ToLowerInvariant() | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        "$w" | Should -Match "$($d.SerialNumber).*released"
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $posts
     }
 }

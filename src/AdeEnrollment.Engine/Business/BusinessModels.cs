@@ -60,8 +60,17 @@ public sealed class AdeOrgDevice
 
     public string? PurchaseSourceId { get; internal init; }
 
-    /// <summary>ASSIGNED or UNASSIGNED.</summary>
+    /// <summary>ASSIGNED or UNASSIGNED (Apple's status), or RELEASED when Apple gives a release date (it may list released devices).</summary>
     public string? Status { get; internal init; }
+
+    /// <summary>When the device was released from the organisation (Apple's releasedFromOrgDateTime; null while owned or when Apple leaves it out).</summary>
+    public DateTimeOffset? ReleasedFromOrgDate { get; internal init; }
+
+    /// <summary>Who released it (Apple's releaserId, when sent).</summary>
+    public string? ReleaserId { get; internal init; }
+
+    /// <summary>What kind of releaser (Apple's releaserEntityType, kept as sent: Apple documents no values).</summary>
+    public string? ReleaserEntityType { get; internal init; }
 
     /// <summary>The MDM server's id at Apple Business, when assigned.</summary>
     public string? MdmServerId { get; internal init; }

@@ -126,9 +126,9 @@ public sealed class BusinessService
     public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
     {
         var client = Client(query.Account);
-        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED"))
+        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED" or "RELEASED"))
         {
-            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned or Unassigned.");
+            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned, Unassigned or Released.");
         }
 
         if (query.MacAddresses is { Count: > 0 } macs)
@@ -202,7 +202,7 @@ public sealed class BusinessService
         var indexed = 0;
         try
         {
-            if (query.Status != "UNASSIGNED")
+            if (query.Status is not ("UNASSIGNED" or "RELEASED"))
             {
                 foreach (var server in wanted ?? servers)
                 {
@@ -315,6 +315,7 @@ public sealed class BusinessService
     private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare)
     {
         var a = Attributes(item);
+        var released = Date(a, "releasedFromOrgDateTime");
         var device = new AdeOrgDevice
         {
             SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
@@ -328,9 +329,12 @@ public sealed class BusinessService
             OrderDate = Date(a, "orderDateTime"),
             PurchaseSourceType = Str(a, "purchaseSourceType"),
             PurchaseSourceId = Str(a, "purchaseSourceId") ?? Str(a, "purchaseSourceUid"),
-            Status = Str(a, "status"),
-            MdmServerId = serverId,
-            MdmServer = serverId is null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
+            Status = released is null ? Str(a, "status") : "RELEASED",
+            ReleasedFromOrgDate = released,
+            ReleaserId = Str(a, "releaserId"),
+            ReleaserEntityType = Str(a, "releaserEntityType"),
+            MdmServerId = released is null ? serverId : null,
+            MdmServer = serverId is null || released is not null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
             AddedToOrgDate = Date(a, "addedToOrgDateTime"),
             UpdatedDate = Date(a, "updatedDateTime"),
             WiFiMacAddress = ValueList.Of(Strings(a, "wifiMacAddress")),
@@ -343,6 +347,11 @@ public sealed class BusinessService
 
     private static AdeOrgDevice WithAppleCare(BusinessClient client, AdeOrgDevice device)
     {
+        if (device.ReleasedFromOrgDate is not null)
+        {
+            return device; // no longer the organisation's: Apple has no coverage to tell it
+        }
+
         using var doc = client.Get($"orgDevices/{Uri.EscapeDataString(device.SerialNumber)}/appleCareCoverage");
         var list = Data(doc).Select(c =>
         {
@@ -361,6 +370,7 @@ public sealed class BusinessService
             SerialNumber = device.SerialNumber, DeviceModel = device.DeviceModel, ProductFamily = device.ProductFamily, ProductType = device.ProductType,
             DeviceCapacity = device.DeviceCapacity, Color = device.Color, PartNumber = device.PartNumber, OrderNumber = device.OrderNumber,
             OrderDate = device.OrderDate, PurchaseSourceType = device.PurchaseSourceType, PurchaseSourceId = device.PurchaseSourceId, Status = device.Status,
+            ReleasedFromOrgDate = device.ReleasedFromOrgDate, ReleaserId = device.ReleaserId, ReleaserEntityType = device.ReleaserEntityType,
             MdmServerId = device.MdmServerId, MdmServer = device.MdmServer, AddedToOrgDate = device.AddedToOrgDate, UpdatedDate = device.UpdatedDate,
             WiFiMacAddress = device.WiFiMacAddress, BluetoothMacAddress = device.BluetoothMacAddress, EthernetMacAddress = device.EthernetMacAddress,
             Account = device.Account, AppleCare = ValueList.Of(list),
@@ -392,6 +402,20 @@ public sealed class BusinessService
         }
 
         var client = Client(account);
+        // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
+        // organisation's: each is a warning and is left out, nothing is sent for it
+        var released = ReleasedSerials(client.Account.Id);
+        foreach (var s in serials.Where(released.ContainsKey).ToList())
+        {
+            host.WriteWarning(ErrorCatalog.BusinessDeviceReleased(s, released[s]).Message);
+            serials.Remove(s);
+        }
+
+        if (serials.Count == 0)
+        {
+            return [];
+        }
+
         AdeMdmServer? target = null;
         if (action != OrgDeviceAction.Release)
         {
@@ -433,6 +457,21 @@ public sealed class BusinessService
         }
 
         return wait ? created.Select(a => Wait(a.Id, client)).ToList() : created;
+    }
+
+    /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>
+    private Dictionary<string, DateTimeOffset> ReleasedSerials(Guid accountId)
+    {
+        var released = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var row in store.Read(s => s.Business.Activities(null, accountId)).Where(r => r.ActivityType == "RELEASE_DEVICES" && r.Results is not null).OrderBy(r => r.CreatedAt))
+        {
+            foreach (var result in row.Results!.Where(x => x.Status == "SUCCESS"))
+            {
+                released[result.SerialNumber] = row.CompletedAt ?? row.CreatedAt;
+            }
+        }
+
+        return released;
     }
 
     private static byte[] ActivityBody(string type, string? serverId, IEnumerable<string> serials)

@@ -560,6 +560,11 @@ public static class ErrorCatalog
         F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", serialOrBatch),
         serialOrBatch);
 
+    public static AdeException BusinessDeviceReleased(string serial, DateTimeOffset releasedAt) => E(nameof(BusinessDeviceReleased),
+        AdeErrorCategory.InvalidOperation,
+        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.", serial, releasedAt.UtcDateTime),
+        serial);
+
     public static AdeException BusinessServerNotFound(string server) => E(nameof(BusinessServerNotFound),
         AdeErrorCategory.ObjectNotFound,
         F("The organisation has no MDM server '{0}'. List the servers with Get-AdeMdmServer; a stored token is linked to the server of the same name.", server),

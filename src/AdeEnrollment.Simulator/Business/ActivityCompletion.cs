@@ -91,6 +91,7 @@ internal static class ActivityCompletion
                 default: // RELEASE_DEVICES
                     if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
                     b.OrgDevices.Remove(serial);
+                    b.ReleasedDevices[serial] = org with { ReleasedFromOrgDate = now, UpdatedDate = now, ReleaserId = a.ClientId, ReleaserEntityType = b.Settings.ReleaserEntityType, MdmMigrationStatus = null, MdmMigrationDeadline = null };
                     a.Results.Add((serial, "SUCCESS", "RELEASED"));
                     break;
             }

@@ -43,4 +43,13 @@ internal sealed class BusinessSettings
 
     /// <summary>How MAC addresses are sent: String (Wi-Fi/Bluetooth as strings, Ethernet as an array: the documented shape), Array (all arrays), BuiltInEthernet (Ethernet under the undocumented key builtInEthernetMacAddress), None (not sent).</summary>
     public string MacAddressShape { get; set; } = "String";
+
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: the keys are left out).</summary>
+    public bool ReleaseAttributes { get; set; } = true;
+
+    /// <summary>The releaserEntityType a release activity records (Apple documents no values).</summary>
+    public string ReleaserEntityType { get; set; } = "API";
+
+    /// <summary>Released devices stay visible (in the listing and on a single GET, with their release date) instead of disappearing.</summary>
+    public bool ListReleasedDevices { get; set; }
 }

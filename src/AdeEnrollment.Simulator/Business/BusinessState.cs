@@ -44,6 +44,9 @@ internal sealed class BusinessState
     /// <summary>Inventory records by serial (a DEP device gets one on first sight, see <see cref="OrgDevice"/>).</summary>
     public Dictionary<string, AdeSimOrgDevice> OrgDevices { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Devices released from their organisation (by serial), kept for the ListReleasedDevices switch.</summary>
+    public Dictionary<string, AdeSimOrgDevice> ReleasedDevices { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public Dictionary<string, SimActivity> Activities { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public Dictionary<string, SimBudget> Budgets { get; } = new(StringComparer.Ordinal);
@@ -116,6 +119,23 @@ internal sealed class BusinessState
     /// <summary>The device if <paramref name="orgName"/> owns it; another organisation's device does not exist for it.</summary>
     public AdeSimOrgDevice? OrgDeviceOf(string serial, string orgName)
         => OrgDevice(serial) is { } d && SameOrg(d.OrgKey, orgName) ? d : null;
+
+    /// <summary>A device the account's organisation owns, or (ListReleasedDevices) one it released; null otherwise.</summary>
+    public AdeSimOrgDevice? VisibleDevice(string serial, string orgName)
+        => OrgDeviceOf(serial, orgName)
+           ?? (Settings.ListReleasedDevices && ReleasedDevices.TryGetValue(serial, out var r) && SameOrg(r.OrgKey, orgName) ? r : null);
+
+    /// <summary>The serials an organisation's listing shows: owned ones, plus released ones under ListReleasedDevices.</summary>
+    public SortedSet<string> ListedSerials(string orgName)
+    {
+        var all = OrgSerials(orgName);
+        if (Settings.ListReleasedDevices)
+        {
+            all.UnionWith(ReleasedDevices.Values.Where(d => SameOrg(d.OrgKey, orgName)).Select(d => d.SerialNumber));
+        }
+
+        return all;
+    }
 
     /// <summary>The record as handed out: status, assigned server and organisation filled in.</summary>
     public AdeSimOrgDevice Decorate(AdeSimOrgDevice d)
@@ -258,6 +278,7 @@ internal sealed class BusinessState
                 }
 
                 serials.Add(s);
+                ReleasedDevices.Remove(s); // bought again
             }
 
             for (var i = 0; i < count; i++)

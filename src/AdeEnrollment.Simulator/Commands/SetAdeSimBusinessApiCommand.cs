@@ -88,6 +88,19 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("String", "Array", "BuiltInEthernet", "None")]
     public string? MacAddressShape { get; set; }
 
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent ($false: left out).</summary>
+    [Parameter]
+    public bool? ReleaseAttributes { get; set; }
+
+    /// <summary>The releaserEntityType the next release activities record.</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Z_]{1,40}$")]
+    public string? ReleaserEntityType { get; set; }
+
+    /// <summary>Released devices stay in the listing and answer a single GET instead of disappearing.</summary>
+    [Parameter]
+    public bool? ListReleasedDevices { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -112,6 +125,9 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
+        if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
+        if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;
+        if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

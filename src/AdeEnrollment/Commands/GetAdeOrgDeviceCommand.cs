@@ -27,7 +27,7 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     public string[]? ProductFamily { get; set; }
 
     [Parameter]
-    [ValidateSet("Assigned", "Unassigned")]
+    [ValidateSet("Assigned", "Unassigned", "Released")]
     public string? Status { get; set; }
 
     /// <summary>Only devices on this MDM server (its name, id, or the name of its stored token).</summary>

@@ -1,5 +1,6 @@
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Business;
 
@@ -58,4 +59,75 @@ public sealed class BusinessShapeTests
         Assert.Equal("ArgumentInvalid", ex.ErrorId);
         Assert.Equal(0, fx.Requests("/v1/orgDevices"));
     }
+
+    [Theory]
+    [InlineData(true, "API")]
+    [InlineData(true, "SOMETHING_NEW")]
+    [InlineData(false, "API")]
+    public void Release_attributes_are_read_when_Apple_sends_them_and_their_absence_or_an_unknown_releaser_type_changes_nothing(bool attributes, string entityType)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ListReleasedDevices = true;
+        fx.Simulator.ReleaseAttributes = attributes;
+        fx.Simulator.ReleaserEntityType = entityType;
+        var kept = Assert.Single(fx.Simulator.AddOrgDevices(1));
+        var gone = Assert.Single(fx.Simulator.AddOrgDevices(1));
+        Assert.Equal("COMPLETED", Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [gone.SerialNumber], null, wait: true)).Status);
+
+        var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [gone.SerialNumber])));
+        var listed = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToDictionary(d => d.SerialNumber);
+        foreach (var d in new[] { one, listed[gone.SerialNumber] })
+        {
+            Assert.Equal(attributes ? "RELEASED" : "UNASSIGNED", d.Status);
+            Assert.Equal(attributes, d.ReleasedFromOrgDate is not null);
+            Assert.Equal(attributes ? fx.Account.ClientId : null, d.ReleaserId);
+            Assert.Equal(attributes ? entityType : null, d.ReleaserEntityType);
+        }
+
+        Assert.Equal("UNASSIGNED", listed[kept.SerialNumber].Status);
+        Assert.Null(listed[kept.SerialNumber].ReleasedFromOrgDate);
+        Assert.Null(listed[kept.SerialNumber].ReleaserId);
+        Assert.Equal(attributes ? [gone.SerialNumber] : [], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "RELEASED")).Select(d => d.SerialNumber));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Released_devices_show_as_released_when_Apple_lists_them_or_are_gone_and_one_the_store_saw_released_is_never_sent_again(bool listed)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ListReleasedDevices = listed;
+        var devices = fx.Simulator.AddOrgDevices(2);
+        var gone = devices[0].SerialNumber;
+        var other = devices[1].SerialNumber;
+        Assert.Equal("COMPLETED", Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [gone], null, wait: true)).Status);
+
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToDictionary(d => d.SerialNumber);
+        Assert.Equal(listed, all.ContainsKey(gone));
+        if (listed)
+        {
+            Assert.Equal("RELEASED", all[gone].Status);
+            Assert.NotNull(all[gone].ReleasedFromOrgDate);
+            Assert.Null(all[gone].MdmServer);
+        }
+        else
+        {
+            Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [gone])).ToList()).ErrorId);
+        }
+
+        // assign the released device (typed in lower case) with another: only the other is sent, the released one warns
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST");
+        var sent = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [gone.ToLowerInvariant(), other], null, server: EngineServer, wait: true));
+        Assert.Equal(1, sent.DeviceCount);
+        Assert.Equal([other], sent.Devices.Select(d => d.SerialNumber));
+        Assert.Contains(fx.Host.Warnings, w => w.Contains(gone, StringComparison.Ordinal) && w.Contains("released", StringComparison.Ordinal));
+
+        // only released devices: nothing is sent at all, for unassign and for a second release
+        Assert.Empty(fx.Engine.Business.Send(OrgDeviceAction.Unassign, [gone], null, server: EngineServer));
+        Assert.Empty(fx.Engine.Business.Send(OrgDeviceAction.Release, [gone], null));
+        Assert.Equal(posts + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.DoesNotContain(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == gone);
+    }
+
+    private const string EngineServer = Support.EngineSimFixture.Server;
 }
