@@ -281,6 +281,12 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Released devices stay in the org device listing and answer a single GET (with their release date) instead of disappearing.</summary>
     public bool ListReleasedDevices { get => businessSettings.ListReleasedDevices; set => businessSettings.ListReleasedDevices = value; }
 
+    /// <summary>Deleted device management services stay in the server listing with status DELETED instead of disappearing.</summary>
+    public bool ListDeletedServers { get => businessSettings.ListDeletedServers; set => businessSettings.ListDeletedServers = value; }
+
+    /// <summary>Apple Business "delete device management service": the server is gone for the Business API (refused while devices are on it).</summary>
+    public void DeleteMdmServer(string name) => business.DeleteServer(name);
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.

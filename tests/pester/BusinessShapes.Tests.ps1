@@ -20,7 +20,7 @@ Describe 'Apple Business API payload shapes' {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ListDeletedServers $false
         Connect-AdeStore -Path (Join-Path $TestDrive "shape-$([guid]::NewGuid().ToString('N')).db")
         New-TestAccount | Out-Null
     }
@@ -57,6 +57,24 @@ Describe 'Apple Business API payload shapes' {
         $posts = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
         $d.SerialNumber.ToLowerInvariant() | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
         "$w" | Should -Match "$($d.SerialNumber).*released"
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $posts
+    }
+
+    It 'a deleted server Apple still lists shows as DELETED without its token, and assigning to it is refused before any POST' {
+        Set-AdeSimBusinessApi -ListDeletedServers $true
+        $t = New-SimToken -Name "Gone $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        (Get-AdeMdmServer -Name $t.Token.Name).Token | Should -Be $t.Token.Name
+        Set-AdeSimBusinessApi -DeleteMdmServer $t.Token.Name
+        $s = Get-AdeMdmServer -Name $t.Token.Name
+        $s.Status | Should -Be 'DELETED'
+        $s.Token | Should -BeNullOrEmpty
+        ($s | Format-Table | Out-String) | Should -Match 'DELETED'
+        $d = Add-AdeSimOrgDevice -Count 1
+        $posts = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
+        { $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessServerDeleted,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
+        { $d | Set-AdeOrgDeviceServer -Token $t.Token -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessServerDeleted,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $posts
     }
 }

@@ -135,7 +135,7 @@ public sealed class AdeMdmServer
 
     public IReadOnlyList<string> DefaultProductFamilies { get; internal init; } = ValueList<string>.Empty;
 
-    /// <summary>The stored token of this server (matched by server name), or null.</summary>
+    /// <summary>The stored token of this server (matched by server name), or null (always null for a DELETED server).</summary>
     public string? Token { get; internal init; }
 
     public Guid? TokenId { get; internal init; }

@@ -81,9 +81,12 @@ public sealed class BusinessService
         var a = Attributes(item);
         var id = Str(item, "id") ?? "";
         var name = Str(a, "serverName") ?? id;
-        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check second
-        var token = storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
-                    ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
+        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check
+        // second. A deleted server is never linked: its name may live on in a new server and its token is dead.
+        var deleted = IsDeleted(Str(a, "status"));
+        var token = deleted ? null
+            : storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
+              ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
         return new AdeMdmServer
         {
             Id = id,
@@ -103,18 +106,26 @@ public sealed class BusinessService
     internal static bool SameId(string? a, string? b)
         => a is not null && b is not null && string.Equals(a.Replace("-", "", StringComparison.Ordinal), b.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The server a stored token stands for (by name, then by id).</summary>
+    private static bool IsDeleted(string? status) => string.Equals(status, "DELETED", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The server a stored token stands for (by name, then by id); a token whose server Apple lists as deleted is BusinessServerDeleted.</summary>
     public AdeMdmServer ServerOfToken(AdeToken token, string? account)
     {
         var servers = GetMdmServers(account);
         return servers.FirstOrDefault(s => s.TokenId == token.Id)
-               ?? throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name);
+               ?? (servers.FirstOrDefault(s => IsDeleted(s.Status) && (string.Equals(s.Name, token.ServerName, StringComparison.OrdinalIgnoreCase) || SameId(s.Id, token.ServerUuid))) is { } gone
+                   ? throw ErrorCatalog.BusinessServerDeleted(gone.Name)
+                   : throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name));
     }
 
+    /// <summary>One live server by name or id; a deleted server of that name (when Apple lists it) is BusinessServerDeleted.</summary>
     public AdeMdmServer ResolveServer(string server, string? account)
     {
         var matches = GetMdmServers(account, server);
-        return matches.Count == 1 ? matches[0] : throw ErrorCatalog.BusinessServerNotFound(server);
+        var live = matches.Where(s => !IsDeleted(s.Status)).ToList();
+        return live.Count == 1 ? live[0]
+            : live.Count == 0 && matches.Count > 0 ? throw ErrorCatalog.BusinessServerDeleted(matches[0].Name)
+            : throw ErrorCatalog.BusinessServerNotFound(server);
     }
 
     // ---- org devices --------------------------------------------------------------------------------------------------
@@ -204,7 +215,7 @@ public sealed class BusinessService
         {
             if (query.Status is not ("UNASSIGNED" or "RELEASED"))
             {
-                foreach (var server in wanted ?? servers)
+                foreach (var server in (wanted ?? servers).Where(s => !IsDeleted(s.Status))) // a deleted server has no devices (and no device list)
                 {
                     foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
                     {

@@ -52,4 +52,7 @@ internal sealed class BusinessSettings
 
     /// <summary>Released devices stay visible (in the listing and on a single GET, with their release date) instead of disappearing.</summary>
     public bool ListReleasedDevices { get; set; }
+
+    /// <summary>Deleted device management services stay in GET /v1/mdmServers with status DELETED instead of disappearing.</summary>
+    public bool ListDeletedServers { get; set; }
 }

@@ -147,8 +147,31 @@ internal sealed class BusinessState
     public string ServerId(ServerState s)
         => Settings.UnrelatedServerIds ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("abm:" + s.Uuid)).AsSpan(0, 16)) : s.Uuid.Replace("-", "", StringComparison.Ordinal).ToUpperInvariant();
 
-    /// <summary>The servers of one organisation.</summary>
-    public IEnumerable<ServerState> ServersOf(string orgName) => Org.Servers.Where(s => SameOrg(s.OrgName, orgName));
+    /// <summary>The servers of one organisation (a deleted one is no longer one of them).</summary>
+    public IEnumerable<ServerState> ServersOf(string orgName) => Org.Servers.Where(s => SameOrg(s.OrgName, orgName) && !DeletedServers.Contains(s.Name));
+
+    /// <summary>Device management services deleted in the portal (by name): gone for activities, listed as DELETED under ListDeletedServers.</summary>
+    public HashSet<string> DeletedServers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The servers a listing shows: the live ones, plus the deleted ones under ListDeletedServers.</summary>
+    public IEnumerable<ServerState> ListedServersOf(string orgName)
+        => Org.Servers.Where(s => SameOrg(s.OrgName, orgName) && (!DeletedServers.Contains(s.Name) || Settings.ListDeletedServers));
+
+    /// <summary>Apple Business "delete device management service" (portal): refused while devices are on it.</summary>
+    public void DeleteServer(string name)
+    {
+        lock (Org.Gate)
+        {
+            var server = Org.Servers.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                ?? throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, "no MDM server of this name exists in the simulator.");
+            if (server.Devices.Count > 0)
+            {
+                throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, $"{server.Devices.Count} devices are still on the server; unassign them first (Apple refuses to delete a service with devices).");
+            }
+
+            DeletedServers.Add(server.Name);
+        }
+    }
 
     public ServerState? ServerById(string id, string orgName) => ServersOf(orgName).FirstOrDefault(s => ServerId(s).Equals(id, StringComparison.OrdinalIgnoreCase));
 

@@ -101,6 +101,15 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? ListReleasedDevices { get; set; }
 
+    /// <summary>Deleted device management services stay in the server listing with status DELETED.</summary>
+    [Parameter]
+    public bool? ListDeletedServers { get; set; }
+
+    /// <summary>Deletes this device management service in the portal (refused while devices are on it).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DeleteMdmServer { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -128,6 +137,8 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
         if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;
         if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
+        if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;
+        if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

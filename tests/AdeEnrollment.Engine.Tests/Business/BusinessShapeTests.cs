@@ -129,5 +129,39 @@ public sealed class BusinessShapeTests
         Assert.DoesNotContain(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == gone);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_deleted_server_is_listed_as_deleted_or_gone_never_linked_to_a_token_and_nothing_is_ever_sent_to_it(bool listed)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ListDeletedServers = listed;
+        var device = Assert.Single(fx.Simulator.AddOrgDevices(1));
+        Assert.Equal(fx.Sim.Token.Name, Assert.Single(fx.Engine.Business.GetMdmServers()).Token);
+        fx.Simulator.DeleteMdmServer(EngineServer);
+
+        var servers = fx.Engine.Business.GetMdmServers();
+        if (listed)
+        {
+            var gone = Assert.Single(servers);
+            Assert.Equal("DELETED", gone.Status);
+            Assert.Null(gone.Token);
+            Assert.Null(gone.TokenId);
+            Assert.Null(gone.IdMatchesToken);
+        }
+        else
+        {
+            Assert.Empty(servers);
+        }
+
+        // the inventory still reads (a deleted server's device list is never asked for), filtered by the server too
+        Assert.Equal([device.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).Select(d => d.SerialNumber));
+        var expected = listed ? "BusinessServerDeleted" : "BusinessServerNotFound";
+        Assert.Equal(expected, Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [device.SerialNumber], null, server: EngineServer)).ErrorId);
+        Assert.Equal(expected, Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Unassign, [device.SerialNumber], null, token: fx.Sim.Token)).ErrorId);
+        Assert.DoesNotContain(fx.Simulator.GetRequests("/v1/orgDeviceActivities"), r => r.Method == "POST");
+        Assert.DoesNotContain(fx.Simulator.GetRequests(), r => r.Path.EndsWith("/relationships/devices", StringComparison.Ordinal) && r.StatusCode != 200);
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }
