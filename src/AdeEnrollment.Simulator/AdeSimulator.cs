@@ -287,6 +287,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Apple Business "delete device management service": the server is gone for the Business API (refused while devices are on it).</summary>
     public void DeleteMdmServer(string name) => business.DeleteServer(name);
 
+    /// <summary>Product families AddOrgDevices accepts beyond Apple's six (e.g. iPod, or a future one), sent to clients as given.</summary>
+    public IReadOnlyList<string> ExtraProductFamilies { get => businessSettings.ExtraProductFamilies; set => businessSettings.ExtraProductFamilies = [.. value]; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.

@@ -20,7 +20,7 @@ Describe 'Apple Business API payload shapes' {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ListDeletedServers $false
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ListDeletedServers $false -ExtraProductFamily @()
         Connect-AdeStore -Path (Join-Path $TestDrive "shape-$([guid]::NewGuid().ToString('N')).db")
         New-TestAccount | Out-Null
     }
@@ -76,5 +76,15 @@ Describe 'Apple Business API payload shapes' {
         { $d | Set-AdeOrgDeviceServer -Token $t.Token -ErrorAction Stop } |
             Should -Throw -ErrorId 'BusinessServerDeleted,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $posts
+    }
+
+    It 'a product family Apple adds later is shown as sent with an empty platform, and -ProductFamily takes it' {
+        Set-AdeSimBusinessApi -ExtraProductFamily 'Holo'
+        $d = Add-AdeSimOrgDevice -Count 1 -ProductFamily Holo
+        $r = @(Get-AdeOrgDevice -ProductFamily holo)
+        $r.SerialNumber | Should -Be $d.SerialNumber
+        $r[0].ProductFamily | Should -Be 'Holo'
+        $r[0].Platform | Should -BeNullOrEmpty
+        ($r | Format-Table | Out-String) | Should -Match "$($d.SerialNumber)\s+Holo"
     }
 }

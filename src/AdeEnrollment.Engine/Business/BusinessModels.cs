@@ -40,8 +40,11 @@ public sealed class AdeOrgDevice
 
     public string? DeviceModel { get; internal init; }
 
-    /// <summary>iPhone, iPad, Mac, AppleTV, Watch, Vision (Apple's spelling; unknown values are kept as sent).</summary>
+    /// <summary>iPhone, iPad, Mac, AppleTV, Watch, Vision (Apple's spelling); iPod and families Apple adds later are kept as sent.</summary>
     public string? ProductFamily { get; internal init; }
+
+    /// <summary>The platform of the product family (iOS for iPhone, iPad and iPod); null (Unknown) for Watch and families the module does not know.</summary>
+    public DevicePlatform? Platform => DevicePlatforms.Of(ProductFamily, null);
 
     public string? ProductType { get; internal init; }
 

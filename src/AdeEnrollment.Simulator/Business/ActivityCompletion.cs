@@ -71,7 +71,7 @@ internal static class ActivityCompletion
                 case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
                     if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
                     var dep = b.Org.Generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", now, a.ClientId);
-                    dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily == "Mac" ? "OSX" : org.ProductFamily == "AppleTV" ? "tvOS" : org.ProductFamily == "Vision" ? "visionOS" : "watchOS" };
+                    dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily switch { "Mac" => "OSX", "AppleTV" => "tvOS", "Vision" => "visionOS", "Watch" => "watchOS", "iPod" => "iOS", _ => dep.Os } };
                     target.Devices[serial] = dep;
                     b.Org.SerialOwners[serial] = target.Name;
                     target.Record(dep, "added", now);

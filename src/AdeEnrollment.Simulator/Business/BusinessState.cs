@@ -190,7 +190,9 @@ internal sealed class BusinessState
             "AppleTV" => ("Apple TV 4K (3rd generation)", "AppleTV14,1", "MN893LL/A"),
             "Watch" => ("Apple Watch Series 10", "Watch7,8", "MWWE3LL/A"),
             "Vision" => ("Apple Vision Pro", "RealityDevice14,1", "MW8X3LL/A"),
-            _ => ("iPhone 16 Pro", "iPhone17,1", "MYNF3LL/A"),
+            "iPod" => ("iPod touch (7th generation)", "iPod9,1", "MVHW2LL/A"),
+            "iPhone" or "" => ("iPhone 16 Pro", "iPhone17,1", "MYNF3LL/A"),
+            _ => (family + " (simulated)", family + "1,1", "Z0SIMLL/A"), // a family Apple may add one day
         };
         return new AdeSimOrgDevice
         {
@@ -280,8 +282,8 @@ internal sealed class BusinessState
             throw SimErrors.ArgumentInvalid("Count", count.ToString(CultureInfo.InvariantCulture), "give zero or more devices.");
         }
 
-        var family = productFamily is null ? null : OrgFamilies.FirstOrDefault(f => f.Equals(productFamily, StringComparison.OrdinalIgnoreCase))
-            ?? throw SimErrors.ArgumentInvalid("ProductFamily", productFamily, "use iPhone, iPad, Mac, AppleTV, Watch or Vision.");
+        var family = productFamily is null ? null : OrgFamilies.Concat(Settings.ExtraProductFamilies).FirstOrDefault(f => f.Equals(productFamily, StringComparison.OrdinalIgnoreCase))
+            ?? throw SimErrors.ArgumentInvalid("ProductFamily", productFamily, "use iPhone, iPad, Mac, AppleTV, Watch or Vision (or allow another with Set-AdeSimBusinessApi -ExtraProductFamily).");
         var org = string.IsNullOrWhiteSpace(orgName) ? null : orgName.Trim();
         lock (Org.Gate)
         {

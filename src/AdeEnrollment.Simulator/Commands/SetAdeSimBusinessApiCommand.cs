@@ -110,6 +110,12 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateNotNullOrEmpty]
     public string? DeleteMdmServer { get; set; }
 
+    /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (an empty list: none).</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    [ValidatePattern("^[A-Za-z][A-Za-z0-9_]{0,29}$")]
+    public string[]? ExtraProductFamily { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -139,6 +145,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
         if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;
         if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
+        if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

@@ -22,8 +22,9 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? OrderNumber { get; set; }
 
+    /// <summary>Apple's product family as sent (iPhone, iPad, Mac, AppleTV, Watch, Vision, iPod or one Apple adds later); case ignored.</summary>
     [Parameter]
-    [ValidateSet("iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision")]
+    [ValidateNotNullOrEmpty]
     public string[]? ProductFamily { get; set; }
 
     [Parameter]

@@ -163,5 +163,31 @@ public sealed class BusinessShapeTests
         Assert.DoesNotContain(fx.Simulator.GetRequests(), r => r.Path.EndsWith("/relationships/devices", StringComparison.Ordinal) && r.StatusCode != 200);
     }
 
+    [Fact]
+    public void An_iPod_and_a_product_family_Apple_adds_later_are_kept_as_sent_filterable_and_assignable()
+    {
+        using var fx = new BusinessFixture();
+        Assert.Throws<AdeEnrollment.Simulator.AdeSimException>(() => fx.Simulator.AddOrgDevices(1, productFamily: "Holo"));
+        fx.Simulator.ExtraProductFamilies = ["Holo"];
+        var future = Assert.Single(fx.Simulator.AddOrgDevices(1, productFamily: "Holo"));
+        var watch = Assert.Single(fx.Simulator.AddOrgDevices(1, productFamily: "Watch"));
+        var ipod = Assert.Single(fx.Simulator.AddDevices(EngineServer, 1, deviceFamily: "iPod")); // on the DEP server from the start
+
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToDictionary(d => d.SerialNumber);
+        Assert.Equal("Holo", read[future.SerialNumber].ProductFamily);
+        Assert.Null(read[future.SerialNumber].Platform);
+        Assert.Null(read[watch.SerialNumber].Platform);
+        Assert.Equal("iPod", read[ipod.SerialNumber].ProductFamily);
+        Assert.Equal(DevicePlatform.iOS, read[ipod.SerialNumber].Platform);
+        Assert.Equal("ASSIGNED", read[ipod.SerialNumber].Status);
+        Assert.Equal([future.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(ProductFamilies: ["HOLO"])).Select(d => d.SerialNumber));
+        Assert.Equal([ipod.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(ProductFamilies: ["ipod"])).Select(d => d.SerialNumber));
+
+        // the unknown family assigns like any device and reaches the DEP server with its family as sent
+        var done = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [future.SerialNumber], null, server: EngineServer, wait: true));
+        Assert.Equal("COMPLETED_WITH_SUCCESS", done.SubStatus);
+        Assert.Equal("Holo", Assert.Single(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == future.SerialNumber).DeviceFamily);
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }
