@@ -287,6 +287,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Apple Business "delete device management service": the server is gone for the Business API (refused while devices are on it).</summary>
     public void DeleteMdmServer(string name) => business.DeleteServer(name);
 
+    /// <summary>Serial numbers in Business API paths and activities must match exactly, case included (a lower-case serial is unknown).</summary>
+    public bool CaseSensitiveSerials { get => businessSettings.CaseSensitiveSerials; set => businessSettings.CaseSensitiveSerials = value; }
+
     /// <summary>Product families AddOrgDevices accepts beyond Apple's six (e.g. iPod, or a future one), sent to clients as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get => businessSettings.ExtraProductFamilies; set => businessSettings.ExtraProductFamilies = [.. value]; }
 

@@ -20,7 +20,7 @@ Describe 'Apple Business API payload shapes' {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ListDeletedServers $false -ExtraProductFamily @()
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ListDeletedServers $false -ExtraProductFamily @() -CaseSensitiveSerials $false
         Connect-AdeStore -Path (Join-Path $TestDrive "shape-$([guid]::NewGuid().ToString('N')).db")
         New-TestAccount | Out-Null
     }
@@ -86,5 +86,15 @@ Describe 'Apple Business API payload shapes' {
         $r[0].ProductFamily | Should -Be 'Holo'
         $r[0].Platform | Should -BeNullOrEmpty
         ($r | Format-Table | Out-String) | Should -Match "$($d.SerialNumber)\s+Holo"
+    }
+
+    It 'serials typed in lower case are found and assigned when Apple matches serials case-sensitively' {
+        Set-AdeSimBusinessApi -CaseSensitiveSerials $true
+        $t = New-SimToken -Name "Case $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        (Get-AdeOrgDevice -SerialNumber $d.SerialNumber.ToLowerInvariant()).SerialNumber | Should -Be $d.SerialNumber
+        $a = $d.SerialNumber.ToLowerInvariant() | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait
+        $a.SubStatus | Should -Be 'COMPLETED_WITH_SUCCESS'
+        $a.Devices.SerialNumber | Should -BeExactly $d.SerialNumber
     }
 }

@@ -142,6 +142,16 @@ public sealed class BusinessService
             throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned, Unassigned or Released.");
         }
 
+        // serials are Apple's upper case: what the user typed is trimmed and upper-cased once, for the requests and the filter alike
+        if (query.SerialNumbers is { Count: > 0 } typed)
+        {
+            query = query with { SerialNumbers = typed.Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).ToList() };
+            if (query.SerialNumbers.Count == 0)
+            {
+                throw ErrorCatalog.ArgumentInvalid("SerialNumber", typed[0], "give a serial number (letters and digits, wildcards allowed).");
+            }
+        }
+
         if (query.MacAddresses is { Count: > 0 } macs)
         {
             query = query with { MacAddresses = macs.Select(m => MacKey(m) ?? throw ErrorCatalog.ArgumentInvalid("MacAddress", m, "a MAC address is 12 hex digits, with or without ':', '-' or '.' between them.")).ToList() };

@@ -56,6 +56,9 @@ internal sealed class BusinessSettings
     /// <summary>Deleted device management services stay in GET /v1/mdmServers with status DELETED instead of disappearing.</summary>
     public bool ListDeletedServers { get; set; }
 
+    /// <summary>Serial numbers in paths and activities must match exactly, case included (Apple does not say whether they are case-sensitive).</summary>
+    public bool CaseSensitiveSerials { get; set; }
+
     /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (iPod, a future one): sent as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get; set; } = [];
 }

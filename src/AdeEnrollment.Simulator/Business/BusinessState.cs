@@ -118,12 +118,16 @@ internal sealed class BusinessState
 
     /// <summary>The device if <paramref name="orgName"/> owns it; another organisation's device does not exist for it.</summary>
     public AdeSimOrgDevice? OrgDeviceOf(string serial, string orgName)
-        => OrgDevice(serial) is { } d && SameOrg(d.OrgKey, orgName) ? d : null;
+        => OrgDevice(serial) is { } d && SameOrg(d.OrgKey, orgName) && SerialMatches(d, serial) ? d : null;
+
+    /// <summary>Serials match whatever their case, or exactly under CaseSensitiveSerials (Apple does not document which).</summary>
+    private bool SerialMatches(AdeSimOrgDevice d, string serial)
+        => !Settings.CaseSensitiveSerials || string.Equals(d.SerialNumber, serial, StringComparison.Ordinal);
 
     /// <summary>A device the account's organisation owns, or (ListReleasedDevices) one it released; null otherwise.</summary>
     public AdeSimOrgDevice? VisibleDevice(string serial, string orgName)
         => OrgDeviceOf(serial, orgName)
-           ?? (Settings.ListReleasedDevices && ReleasedDevices.TryGetValue(serial, out var r) && SameOrg(r.OrgKey, orgName) ? r : null);
+           ?? (Settings.ListReleasedDevices && ReleasedDevices.TryGetValue(serial, out var r) && SameOrg(r.OrgKey, orgName) && SerialMatches(r, serial) ? r : null);
 
     /// <summary>The serials an organisation's listing shows: owned ones, plus released ones under ListReleasedDevices.</summary>
     public SortedSet<string> ListedSerials(string orgName)

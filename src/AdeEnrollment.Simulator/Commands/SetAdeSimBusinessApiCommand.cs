@@ -116,6 +116,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidatePattern("^[A-Za-z][A-Za-z0-9_]{0,29}$")]
     public string[]? ExtraProductFamily { get; set; }
 
+    /// <summary>Serial numbers must match exactly, case included.</summary>
+    [Parameter]
+    public bool? CaseSensitiveSerials { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -146,6 +150,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;
         if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
         if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;
+        if (CaseSensitiveSerials is { } css) sim.CaseSensitiveSerials = css;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

@@ -189,5 +189,26 @@ public sealed class BusinessShapeTests
         Assert.Equal("Holo", Assert.Single(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == future.SerialNumber).DeviceFamily);
     }
 
+    [Fact]
+    public void Serials_typed_in_lower_case_are_sent_upper_case_so_a_case_sensitive_Apple_finds_them()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.CaseSensitiveSerials = true;
+        var devices = fx.Simulator.AddOrgDevices(2);
+        var lower = devices.Select(d => d.SerialNumber.ToLowerInvariant()).ToList();
+
+        // the switch bites: Apple, case-sensitive, does not know a lower-case serial
+        var raw = Assert.Throws<AdeException>(() => fx.Engine.Business.Client(null).Get("orgDevices/" + lower[0]).Dispose());
+        Assert.Contains(" 404 ", raw.Message, StringComparison.Ordinal);
+
+        Assert.Equal(devices.Select(d => d.SerialNumber).Order(StringComparer.Ordinal),
+            fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [" " + lower[0] + " ", lower[1]])).Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        var done = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, lower, null, server: EngineServer, wait: true));
+        Assert.Equal("COMPLETED_WITH_SUCCESS", done.SubStatus);
+        Assert.Equal(devices.Select(d => d.SerialNumber).Order(StringComparer.Ordinal), done.Devices.Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.Single(fx.Simulator.GetRequests(), r => lower.Any(l => r.Path.Contains(l, StringComparison.Ordinal))); // only the raw probe above
+        Assert.Equal(2, fx.Simulator.GetDevices(EngineServer).Count(d => devices.Any(o => o.SerialNumber == d.SerialNumber)));
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }
