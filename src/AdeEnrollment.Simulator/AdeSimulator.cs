@@ -290,6 +290,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Serial numbers in Business API paths and activities must match exactly, case included (a lower-case serial is unknown).</summary>
     public bool CaseSensitiveSerials { get => businessSettings.CaseSensitiveSerials; set => businessSettings.CaseSensitiveSerials = value; }
 
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount (default: left out, as Apple documents).</summary>
+    public bool ActivityExtraAttributes { get => businessSettings.ActivityExtraAttributes; set => businessSettings.ActivityExtraAttributes = value; }
+
     /// <summary>Product families AddOrgDevices accepts beyond Apple's six (e.g. iPod, or a future one), sent to clients as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get => businessSettings.ExtraProductFamilies; set => businessSettings.ExtraProductFamilies = [.. value]; }
 

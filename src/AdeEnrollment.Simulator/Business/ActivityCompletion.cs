@@ -121,6 +121,15 @@ internal static class ActivityCompletion
             if (F("downloadUrl") && a.SubStatus != "COMPLETED_POST_PROCESSING_FAILED") w.WriteString("downloadUrl", DownloadUrl(b, a, now));
         }
 
+        // undocumented attributes some clients read (and fall back without): sent only under ActivityExtraAttributes,
+        // whatever fields[] asked for, as an Apple that added them would
+        if (b.Settings.ActivityExtraAttributes)
+        {
+            w.WriteString("activityType", a.Type);
+            w.WriteString("updatedDateTime", BusinessJson.Iso(a.CompletedAt ?? a.CreatedAt));
+            w.WriteNumber("deviceCount", a.Serials.Count);
+        }
+
         w.WriteEndObject();
         w.WriteStartObject("links");
         w.WriteString("self", b.Link("v1/orgDeviceActivities/" + a.Id));

@@ -59,6 +59,9 @@ internal sealed class BusinessSettings
     /// <summary>Serial numbers in paths and activities must match exactly, case included (Apple does not say whether they are case-sensitive).</summary>
     public bool CaseSensitiveSerials { get; set; }
 
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount (false: left out, as documented).</summary>
+    public bool ActivityExtraAttributes { get; set; }
+
     /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (iPod, a future one): sent as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get; set; } = [];
 }

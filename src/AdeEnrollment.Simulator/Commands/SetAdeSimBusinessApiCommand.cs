@@ -120,6 +120,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? CaseSensitiveSerials { get; set; }
 
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount.</summary>
+    [Parameter]
+    public bool? ActivityExtraAttributes { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -151,6 +155,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
         if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;
         if (CaseSensitiveSerials is { } css) sim.CaseSensitiveSerials = css;
+        if (ActivityExtraAttributes is { } aea) sim.ActivityExtraAttributes = aea;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

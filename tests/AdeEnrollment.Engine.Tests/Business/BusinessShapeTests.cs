@@ -210,5 +210,26 @@ public sealed class BusinessShapeTests
         Assert.Equal(2, fx.Simulator.GetDevices(EngineServer).Count(d => devices.Any(o => o.SerialNumber == d.SerialNumber)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_activity_reads_the_same_whether_Apple_adds_activityType_updatedDateTime_and_deviceCount_or_not(bool extra)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ActivityExtraAttributes = extra;
+        var devices = fx.Simulator.AddOrgDevices(3);
+        var sent = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, devices.Select(d => d.SerialNumber).ToList(), null, server: EngineServer));
+        Assert.Equal("IN_PROGRESS", sent.Status);
+        Assert.Equal(3, sent.DeviceCount);
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        var done = Assert.Single(fx.Engine.Business.GetActivities(sent.Id, refresh: true));
+        Assert.Equal("Assign", done.Action);
+        Assert.Equal(EngineServer, done.MdmServer);
+        Assert.Equal(3, done.DeviceCount);
+        Assert.Equal(3, done.Succeeded);
+        Assert.Equal("COMPLETED_WITH_SUCCESS", done.SubStatus);
+        Assert.NotNull(done.CompletedAt);
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }
