@@ -293,6 +293,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount (default: left out, as Apple documents).</summary>
     public bool ActivityExtraAttributes { get => businessSettings.ActivityExtraAttributes; set => businessSettings.ActivityExtraAttributes = value; }
 
+    /// <summary>A fields[type] naming an undocumented type or field is refused with 400 PARAMETER_ERROR.INVALID (default: unknown names are ignored).</summary>
+    public bool RejectUnknownFields { get => businessSettings.RejectUnknownFields; set => businessSettings.RejectUnknownFields = value; }
+
     /// <summary>Product families AddOrgDevices accepts beyond Apple's six (e.g. iPod, or a future one), sent to clients as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get => businessSettings.ExtraProductFamilies; set => businessSettings.ExtraProductFamilies = [.. value]; }
 

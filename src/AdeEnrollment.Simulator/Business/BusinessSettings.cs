@@ -62,6 +62,9 @@ internal sealed class BusinessSettings
     /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount (false: left out, as documented).</summary>
     public bool ActivityExtraAttributes { get; set; }
 
+    /// <summary>A fields[type] naming a type or field Apple does not document is answered 400 PARAMETER_ERROR.INVALID (false: ignored).</summary>
+    public bool RejectUnknownFields { get; set; }
+
     /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (iPod, a future one): sent as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get; set; } = [];
 }

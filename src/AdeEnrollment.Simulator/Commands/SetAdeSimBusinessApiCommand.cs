@@ -124,6 +124,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? ActivityExtraAttributes { get; set; }
 
+    /// <summary>fields[type] naming an undocumented type or field is answered 400.</summary>
+    [Parameter]
+    public bool? RejectUnknownFields { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -156,6 +160,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;
         if (CaseSensitiveSerials is { } css) sim.CaseSensitiveSerials = css;
         if (ActivityExtraAttributes is { } aea) sim.ActivityExtraAttributes = aea;
+        if (RejectUnknownFields is { } ruf) sim.RejectUnknownFields = ruf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {

@@ -231,5 +231,33 @@ public sealed class BusinessShapeTests
         Assert.NotNull(done.CompletedAt);
     }
 
+    [Fact]
+    public void Every_request_the_client_makes_passes_when_Apple_refuses_undocumented_field_names()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.RejectUnknownFields = true;
+        fx.Simulator.AddDevices(EngineServer, 1);
+        var bought = fx.Simulator.AddOrgDevices(2);
+
+        // the switch bites: an undocumented field (raw or encoded brackets) is a 400
+        Assert.Contains(" 400 ", Assert.Throws<AdeException>(() => fx.Engine.Business.Client(null).Get("mdmServers?fields[mdmServers]=serverName,nickname").Dispose()).Message, StringComparison.Ordinal);
+        Assert.Contains(" 400 ", Assert.Throws<AdeException>(() => fx.Engine.Business.Client(null).Get("orgDevices?fields%5BorgDevices%5D=releaserId").Dispose()).Message, StringComparison.Ordinal);
+        var refused = fx.Simulator.GetRequests().Count(r => r.StatusCode == 400);
+        Assert.Equal(2, refused);
+
+        // every read and write path of the client
+        Assert.Single(fx.Engine.Business.GetMdmServers());
+        Assert.Equal(3, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(IncludeAppleCare: true)).Count());
+        Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "ASSIGNED", MdmServer: EngineServer)));
+        Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [bought[0].SerialNumber], IncludeAppleCare: true)));
+        var sent = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [bought[0].SerialNumber], null, server: EngineServer));
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal("COMPLETED", Assert.Single(fx.Engine.Business.GetActivities(sent.Id, refresh: true)).Status);
+        Assert.Equal("COMPLETED", Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Unassign, [bought[0].SerialNumber], null, token: fx.Sim.Token, wait: true)).Status);
+        Assert.Equal("COMPLETED", Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [bought[1].SerialNumber], null, wait: true)).Status);
+        Assert.Equal(refused, fx.Simulator.GetRequests().Count(r => r.StatusCode == 400));
+        Assert.Contains(fx.Simulator.GetRequests(), r => r.Path == "/v1/orgDeviceActivities/" + sent.Id);
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }
