@@ -18,7 +18,8 @@ public sealed record OrgDeviceQuery(
     IReadOnlyList<string>? ProductFamilies = null,
     string? Status = null,
     string? MdmServer = null,
-    bool IncludeAppleCare = false);
+    bool IncludeAppleCare = false,
+    IReadOnlyList<string>? MacAddresses = null);
 
 /// <summary>
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
@@ -80,9 +81,12 @@ public sealed class BusinessService
         var a = Attributes(item);
         var id = Str(item, "id") ?? "";
         var name = Str(a, "serverName") ?? id;
-        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check second
-        var token = storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
-                    ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
+        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check
+        // second. A deleted server is never linked: its name may live on in a new server and its token is dead.
+        var deleted = IsDeleted(Str(a, "status"));
+        var token = deleted ? null
+            : storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
+              ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
         return new AdeMdmServer
         {
             Id = id,
@@ -102,18 +106,26 @@ public sealed class BusinessService
     internal static bool SameId(string? a, string? b)
         => a is not null && b is not null && string.Equals(a.Replace("-", "", StringComparison.Ordinal), b.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The server a stored token stands for (by name, then by id).</summary>
+    private static bool IsDeleted(string? status) => string.Equals(status, "DELETED", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The server a stored token stands for (by name, then by id); a token whose server Apple lists as deleted is BusinessServerDeleted.</summary>
     public AdeMdmServer ServerOfToken(AdeToken token, string? account)
     {
         var servers = GetMdmServers(account);
         return servers.FirstOrDefault(s => s.TokenId == token.Id)
-               ?? throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name);
+               ?? (servers.FirstOrDefault(s => IsDeleted(s.Status) && (string.Equals(s.Name, token.ServerName, StringComparison.OrdinalIgnoreCase) || SameId(s.Id, token.ServerUuid))) is { } gone
+                   ? throw ErrorCatalog.BusinessServerDeleted(gone.Name)
+                   : throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name));
     }
 
+    /// <summary>One live server by name or id; a deleted server of that name (when Apple lists it) is BusinessServerDeleted.</summary>
     public AdeMdmServer ResolveServer(string server, string? account)
     {
         var matches = GetMdmServers(account, server);
-        return matches.Count == 1 ? matches[0] : throw ErrorCatalog.BusinessServerNotFound(server);
+        var live = matches.Where(s => !IsDeleted(s.Status)).ToList();
+        return live.Count == 1 ? live[0]
+            : live.Count == 0 && matches.Count > 0 ? throw ErrorCatalog.BusinessServerDeleted(matches[0].Name)
+            : throw ErrorCatalog.BusinessServerNotFound(server);
     }
 
     // ---- org devices --------------------------------------------------------------------------------------------------
@@ -125,9 +137,24 @@ public sealed class BusinessService
     public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
     {
         var client = Client(query.Account);
-        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED"))
+        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED" or "RELEASED"))
         {
-            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned or Unassigned.");
+            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned, Unassigned or Released.");
+        }
+
+        // serials are Apple's upper case: what the user typed is trimmed and upper-cased once, for the requests and the filter alike
+        if (query.SerialNumbers is { Count: > 0 } typed)
+        {
+            query = query with { SerialNumbers = typed.Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).ToList() };
+            if (query.SerialNumbers.Count == 0)
+            {
+                throw ErrorCatalog.ArgumentInvalid("SerialNumber", typed[0], "give a serial number (letters and digits, wildcards allowed).");
+            }
+        }
+
+        if (query.MacAddresses is { Count: > 0 } macs)
+        {
+            query = query with { MacAddresses = macs.Select(m => MacKey(m) ?? throw ErrorCatalog.ArgumentInvalid("MacAddress", m, "a MAC address is 12 hex digits, with or without ':', '-' or '.' between them.")).ToList() };
         }
 
         // a serial filter without wildcards reads those devices one by one (no need to page through the inventory)
@@ -196,9 +223,9 @@ public sealed class BusinessService
         var indexed = 0;
         try
         {
-            if (query.Status != "UNASSIGNED")
+            if (query.Status is not ("UNASSIGNED" or "RELEASED"))
             {
-                foreach (var server in wanted ?? servers)
+                foreach (var server in (wanted ?? servers).Where(s => !IsDeleted(s.Status))) // a deleted server has no devices (and no device list)
                 {
                     foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
                     {
@@ -291,11 +318,25 @@ public sealed class BusinessService
            && (q.OrderNumbers is not { Count: > 0 } || q.OrderNumbers.Any(p => One(d.OrderNumber, p)))
            && (q.ProductFamilies is not { Count: > 0 } || q.ProductFamilies.Any(f => string.Equals(f, d.ProductFamily, StringComparison.OrdinalIgnoreCase)))
            && (q.Status is null || string.Equals(q.Status, d.Status, StringComparison.OrdinalIgnoreCase))
-           && (servers is null || servers.Any(s => s.Id == d.MdmServerId));
+           && (servers is null || servers.Any(s => s.Id == d.MdmServerId))
+           && (q.MacAddresses is not { Count: > 0 } || d.WiFiMacAddress.Concat(d.BluetoothMacAddress).Concat(d.EthernetMacAddress).Any(m => MacKey(m) is { } k && q.MacAddresses.Contains(k)));
+
+    /// <summary>A MAC address as 12 upper-case hex digits (separators ':', '-', '.' and spaces dropped), or null when it is not one.</summary>
+    internal static string? MacKey(string? mac)
+    {
+        if (mac is null)
+        {
+            return null;
+        }
+
+        var hex = new string(mac.Where(ch => ch is not (':' or '-' or '.' or ' ')).ToArray()).ToUpperInvariant();
+        return hex.Length == 12 && hex.All(char.IsAsciiHexDigit) ? hex : null;
+    }
 
     private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare)
     {
         var a = Attributes(item);
+        var released = Date(a, "releasedFromOrgDateTime");
         var device = new AdeOrgDevice
         {
             SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
@@ -309,11 +350,17 @@ public sealed class BusinessService
             OrderDate = Date(a, "orderDateTime"),
             PurchaseSourceType = Str(a, "purchaseSourceType"),
             PurchaseSourceId = Str(a, "purchaseSourceId") ?? Str(a, "purchaseSourceUid"),
-            Status = Str(a, "status"),
-            MdmServerId = serverId,
-            MdmServer = serverId is null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
+            Status = released is null ? Str(a, "status") : "RELEASED",
+            ReleasedFromOrgDate = released,
+            ReleaserId = Str(a, "releaserId"),
+            ReleaserEntityType = Str(a, "releaserEntityType"),
+            MdmServerId = released is null ? serverId : null,
+            MdmServer = serverId is null || released is not null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
             AddedToOrgDate = Date(a, "addedToOrgDateTime"),
             UpdatedDate = Date(a, "updatedDateTime"),
+            WiFiMacAddress = ValueList.Of(Strings(a, "wifiMacAddress")),
+            BluetoothMacAddress = ValueList.Of(Strings(a, "bluetoothMacAddress")),
+            EthernetMacAddress = ValueList.Of(Strings(a, "ethernetMacAddress").Concat(Strings(a, "builtInEthernetMacAddress")).Distinct(StringComparer.OrdinalIgnoreCase)),
             Account = client.Account.ClientId,
         };
         return includeAppleCare ? WithAppleCare(client, device) : device;
@@ -321,6 +368,11 @@ public sealed class BusinessService
 
     private static AdeOrgDevice WithAppleCare(BusinessClient client, AdeOrgDevice device)
     {
+        if (device.ReleasedFromOrgDate is not null)
+        {
+            return device; // no longer the organisation's: Apple has no coverage to tell it
+        }
+
         using var doc = client.Get($"orgDevices/{Uri.EscapeDataString(device.SerialNumber)}/appleCareCoverage");
         var list = Data(doc).Select(c =>
         {
@@ -339,7 +391,9 @@ public sealed class BusinessService
             SerialNumber = device.SerialNumber, DeviceModel = device.DeviceModel, ProductFamily = device.ProductFamily, ProductType = device.ProductType,
             DeviceCapacity = device.DeviceCapacity, Color = device.Color, PartNumber = device.PartNumber, OrderNumber = device.OrderNumber,
             OrderDate = device.OrderDate, PurchaseSourceType = device.PurchaseSourceType, PurchaseSourceId = device.PurchaseSourceId, Status = device.Status,
+            ReleasedFromOrgDate = device.ReleasedFromOrgDate, ReleaserId = device.ReleaserId, ReleaserEntityType = device.ReleaserEntityType,
             MdmServerId = device.MdmServerId, MdmServer = device.MdmServer, AddedToOrgDate = device.AddedToOrgDate, UpdatedDate = device.UpdatedDate,
+            WiFiMacAddress = device.WiFiMacAddress, BluetoothMacAddress = device.BluetoothMacAddress, EthernetMacAddress = device.EthernetMacAddress,
             Account = device.Account, AppleCare = ValueList.Of(list),
         };
     }
@@ -369,6 +423,20 @@ public sealed class BusinessService
         }
 
         var client = Client(account);
+        // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
+        // organisation's: each is a warning and is left out, nothing is sent for it
+        var released = ReleasedSerials(client.Account.Id);
+        foreach (var s in serials.Where(released.ContainsKey).ToList())
+        {
+            host.WriteWarning(ErrorCatalog.BusinessDeviceReleased(s, released[s]).Message);
+            serials.Remove(s);
+        }
+
+        if (serials.Count == 0)
+        {
+            return [];
+        }
+
         AdeMdmServer? target = null;
         if (action != OrgDeviceAction.Release)
         {
@@ -410,6 +478,21 @@ public sealed class BusinessService
         }
 
         return wait ? created.Select(a => Wait(a.Id, client)).ToList() : created;
+    }
+
+    /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>
+    private Dictionary<string, DateTimeOffset> ReleasedSerials(Guid accountId)
+    {
+        var released = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var row in store.Read(s => s.Business.Activities(null, accountId)).Where(r => r.ActivityType == "RELEASE_DEVICES" && r.Results is not null).OrderBy(r => r.CreatedAt))
+        {
+            foreach (var result in row.Results!.Where(x => x.Status == "SUCCESS"))
+            {
+                released[result.SerialNumber] = row.CompletedAt ?? row.CreatedAt;
+            }
+        }
+
+        return released;
     }
 
     private static byte[] ActivityBody(string type, string? serverId, IEnumerable<string> serials)
@@ -726,7 +809,8 @@ public sealed class BusinessService
 
     private static IEnumerable<string> Strings(JsonElement e, string name)
         => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
-            ? v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : []
+            ? (v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : [])
+                .Select(x => TextRules.Neutralise(x)!).Where(x => x.Length > 0)
             : [];
 
     private static DateTimeOffset? Date(JsonElement e, string name)

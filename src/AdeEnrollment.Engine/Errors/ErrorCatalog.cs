@@ -560,6 +560,16 @@ public static class ErrorCatalog
         F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", serialOrBatch),
         serialOrBatch);
 
+    public static AdeException BusinessDeviceReleased(string serial, DateTimeOffset releasedAt) => E(nameof(BusinessDeviceReleased),
+        AdeErrorCategory.InvalidOperation,
+        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.", serial, releasedAt.UtcDateTime),
+        serial);
+
+    public static AdeException BusinessServerDeleted(string server) => E(nameof(BusinessServerDeleted),
+        AdeErrorCategory.InvalidOperation,
+        F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
+        server);
+
     public static AdeException BusinessServerNotFound(string server) => E(nameof(BusinessServerNotFound),
         AdeErrorCategory.ObjectNotFound,
         F("The organisation has no MDM server '{0}'. List the servers with Get-AdeMdmServer; a stored token is linked to the server of the same name.", server),

@@ -71,7 +71,7 @@ internal static class ActivityCompletion
                 case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
                     if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
                     var dep = b.Org.Generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", now, a.ClientId);
-                    dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily == "Mac" ? "OSX" : org.ProductFamily == "AppleTV" ? "tvOS" : org.ProductFamily == "Vision" ? "visionOS" : "watchOS" };
+                    dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily switch { "Mac" => "OSX", "AppleTV" => "tvOS", "Vision" => "visionOS", "Watch" => "watchOS", "iPod" => "iOS", _ => dep.Os } };
                     target.Devices[serial] = dep;
                     b.Org.SerialOwners[serial] = target.Name;
                     target.Record(dep, "added", now);
@@ -91,6 +91,7 @@ internal static class ActivityCompletion
                 default: // RELEASE_DEVICES
                     if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
                     b.OrgDevices.Remove(serial);
+                    b.ReleasedDevices[serial] = org with { ReleasedFromOrgDate = now, UpdatedDate = now, ReleaserId = a.ClientId, ReleaserEntityType = b.Settings.ReleaserEntityType, MdmMigrationStatus = null, MdmMigrationDeadline = null };
                     a.Results.Add((serial, "SUCCESS", "RELEASED"));
                     break;
             }
@@ -118,6 +119,15 @@ internal static class ActivityCompletion
         {
             if (F("completedDateTime")) w.WriteString("completedDateTime", BusinessJson.Iso(done));
             if (F("downloadUrl") && a.SubStatus != "COMPLETED_POST_PROCESSING_FAILED") w.WriteString("downloadUrl", DownloadUrl(b, a, now));
+        }
+
+        // undocumented attributes some clients read (and fall back without): sent only under ActivityExtraAttributes,
+        // whatever fields[] asked for, as an Apple that added them would
+        if (b.Settings.ActivityExtraAttributes)
+        {
+            w.WriteString("activityType", a.Type);
+            w.WriteString("updatedDateTime", BusinessJson.Iso(a.CompletedAt ?? a.CreatedAt));
+            w.WriteNumber("deviceCount", a.Serials.Count);
         }
 
         w.WriteEndObject();

@@ -17,7 +17,7 @@ internal static class BusinessJson
     }
 
     /// <summary>Apple's ErrorResponse: <c>{"errors":[{id,status,code,title,detail,source?}]}</c>.</summary>
-    public static Answer Error(int status, string code, string detail, string? pointer = null)
+    public static Answer Error(int status, string code, string detail, string? pointer = null, string? parameter = null)
     {
         var body = Answers.Json(w =>
         {
@@ -28,10 +28,11 @@ internal static class BusinessJson
             w.WriteString("code", code);
             w.WriteString("title", code.Replace('_', ' ').ToLowerInvariant());
             w.WriteString("detail", detail);
-            if (pointer is not null)
+            if (pointer is not null || parameter is not null)
             {
                 w.WriteStartObject("source");
-                w.WriteString("pointer", pointer);
+                if (pointer is not null) w.WriteString("pointer", pointer);
+                if (parameter is not null) w.WriteString("parameter", parameter);
                 w.WriteEndObject();
             }
 
@@ -52,6 +53,56 @@ internal static class BusinessJson
     {
         var value = x.Query($"fields[{type}]");
         return value is null ? null : new HashSet<string>(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+    }
+
+    /// <summary>The field names Apple documents per type (API 2.4 / School 1.6): what RejectUnknownFields accepts.</summary>
+    public static readonly IReadOnlyDictionary<string, HashSet<string>> DocumentedFields = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal)
+    {
+        ["orgDevices"] = new(StringComparer.Ordinal)
+        {
+            "serialNumber", "addedToOrgDateTime", "releasedFromOrgDateTime", "updatedDateTime", "deviceModel", "productFamily", "productType",
+            "deviceCapacity", "partNumber", "orderNumber", "color", "status", "orderDateTime", "imei", "meid", "eid", "purchaseSourceId",
+            "purchaseSourceType", "wifiMacAddress", "bluetoothMacAddress", "ethernetMacAddress", "assignedServer", "appleCareCoverage",
+        },
+        ["mdmServers"] = new(StringComparer.Ordinal)
+        {
+            "serverName", "serverType", "createdDateTime", "updatedDateTime", "status", "deviceCount", "enableMdmDisownFlag",
+            "defaultProductFamilies", "lastConnectedDateTime", "lastConnectedIp", "devices",
+        },
+        ["orgDeviceActivities"] = new(StringComparer.Ordinal) { "status", "subStatus", "createdDateTime", "completedDateTime", "downloadUrl" },
+        ["appleCareCoverage"] = new(StringComparer.Ordinal)
+        {
+            "status", "paymentType", "description", "agreementNumber", "startDateTime", "endDateTime", "isRenewable", "isCanceled", "contractCancelDateTime",
+        },
+    };
+
+    /// <summary>A 400 for the first fields[type] (raw or encoded brackets) naming a type or field Apple does not document; null when all are documented.</summary>
+    public static Answer? UnknownField(Exchange x)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(x.Url.Query);
+        foreach (var key in query.AllKeys)
+        {
+            if (key is null || !key.StartsWith("fields[", StringComparison.Ordinal) || !key.EndsWith(']'))
+            {
+                continue;
+            }
+
+            var type = key["fields[".Length..^1];
+            if (!DocumentedFields.TryGetValue(type, out var known))
+            {
+                return Error(400, "PARAMETER_ERROR.INVALID", $"'{type}' is not a valid resource type for fields.", parameter: key);
+            }
+
+            foreach (var name in (query.Get(key) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!known.Contains(name))
+                {
+                    return Error(400, "PARAMETER_ERROR.INVALID", $"'{name}' is not a valid field name for {key}.", parameter: key);
+                }
+            }
+        }
+
+        return null;
     }
 
     public static byte[] Base64Url(string s)

@@ -80,6 +80,11 @@ internal sealed class BusinessRouter
             return BusinessJson.Error(404, "NOT_FOUND", "The requested resource does not exist.");
         }
 
+        if (state.Settings.RejectUnknownFields && BusinessJson.UnknownField(x) is { } refused)
+        {
+            return refused;
+        }
+
         var route = matching.FirstOrDefault(m => m.Route.Method == x.Method);
         return route.Route is null
             ? BusinessJson.Error(405, "METHOD_NOT_ALLOWED", "The resource does not allow " + x.Method + ".")

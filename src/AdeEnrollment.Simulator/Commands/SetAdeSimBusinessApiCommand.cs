@@ -83,6 +83,51 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
     public string? ActivityOutcome { get; set; }
 
+    /// <summary>How org devices carry MAC addresses (String: as documented; Array; BuiltInEthernet: the undocumented key; None).</summary>
+    [Parameter]
+    [ValidateSet("String", "Array", "BuiltInEthernet", "None")]
+    public string? MacAddressShape { get; set; }
+
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent ($false: left out).</summary>
+    [Parameter]
+    public bool? ReleaseAttributes { get; set; }
+
+    /// <summary>The releaserEntityType the next release activities record.</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Z_]{1,40}$")]
+    public string? ReleaserEntityType { get; set; }
+
+    /// <summary>Released devices stay in the listing and answer a single GET instead of disappearing.</summary>
+    [Parameter]
+    public bool? ListReleasedDevices { get; set; }
+
+    /// <summary>Deleted device management services stay in the server listing with status DELETED.</summary>
+    [Parameter]
+    public bool? ListDeletedServers { get; set; }
+
+    /// <summary>Deletes this device management service in the portal (refused while devices are on it).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DeleteMdmServer { get; set; }
+
+    /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (an empty list: none).</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    [ValidatePattern("^[A-Za-z][A-Za-z0-9_]{0,29}$")]
+    public string[]? ExtraProductFamily { get; set; }
+
+    /// <summary>Serial numbers must match exactly, case included.</summary>
+    [Parameter]
+    public bool? CaseSensitiveSerials { get; set; }
+
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount.</summary>
+    [Parameter]
+    public bool? ActivityExtraAttributes { get; set; }
+
+    /// <summary>fields[type] naming an undocumented type or field is answered 400.</summary>
+    [Parameter]
+    public bool? RejectUnknownFields { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -106,6 +151,16 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ShuffledOrder is { } so) sim.ShuffledOrder = so;
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
+        if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
+        if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
+        if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;
+        if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
+        if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;
+        if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
+        if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;
+        if (CaseSensitiveSerials is { } css) sim.CaseSensitiveSerials = css;
+        if (ActivityExtraAttributes is { } aea) sim.ActivityExtraAttributes = aea;
+        if (RejectUnknownFields is { } ruf) sim.RejectUnknownFields = ruf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityOutcome is { } o)
         {
