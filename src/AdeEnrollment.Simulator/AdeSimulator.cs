@@ -269,6 +269,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE); null: normal.</summary>
     public string? ForcedActivityOutcome { get => businessSettings.ForcedActivityOutcome; set => businessSettings.ForcedActivityOutcome = value; }
 
+    /// <summary>How long a paging cursor stays valid on the simulator clock (null: never expires); an expired one is 400 PARAMETER_ERROR.INVALID, source.parameter "cursor".</summary>
+    public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.

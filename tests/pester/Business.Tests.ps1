@@ -299,4 +299,38 @@ foreach (`$i in 1..$Calls) {
             Set-AdeSimBusinessApi -OmitRetryAfter $false
         }
     }
+
+    It 'a paging cursor that expires mid-listing restarts the listing once (no device twice); expiring again is BusinessCursorExpired (simulator switch -CursorLifetime)' {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "key-cursor.pem")
+        $a = [pscustomobject]@{ Account = New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -GetPerMinute 1000 }
+        Add-AdeSimOrgDevice -Count 2001 -ProductFamily iPhone | Out-Null
+        $all = @(Get-AdeOrgDevice -Account $a.Account.ClientId).Count
+        $all | Should -BeGreaterOrEqual 2001
+        Set-AdeSimBusinessApi -CursorLifetime 30
+        try {
+            # the pipeline consumer is slow on the first device: the cursor of page 2 has expired when it is asked for
+            $seen = @(Get-AdeOrgDevice -Account $a.Account.ClientId | ForEach-Object -Begin { $n = 0 } -Process {
+                    $n++
+                    if ($n -eq 1) { Set-AdeSimClock -Advance ([timespan]::FromSeconds(31)) }
+                    $_.SerialNumber
+                })
+            $seen.Count | Should -Be $all
+            @($seen | Sort-Object -Unique).Count | Should -Be $all
+            @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object StatusCode -eq 400).Count | Should -Be 1
+
+            # slow on page 1 and again on page 2 after the restart: the second expiry is an error that says what to do
+            $again = [System.Collections.Generic.List[string]]::new()
+            $err = { Get-AdeOrgDevice -Account $a.Account.ClientId | ForEach-Object -Begin { $n = 0 } -Process {
+                    $n++
+                    if ($n -in 1, 1001) { Set-AdeSimClock -Advance ([timespan]::FromSeconds(31)) }
+                    $again.Add($_.SerialNumber)
+                } } | Should -Throw -ErrorId 'BusinessCursorExpired*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err.Exception.Message | Should -Match 'Run the command again'
+            $again.Count | Should -BeGreaterThan 1000
+            @($again | Sort-Object -Unique).Count | Should -Be $again.Count
+        } finally {
+            Set-AdeSimBusinessApi -CursorLifetime 0
+        }
+    }
 }

@@ -596,6 +596,11 @@ public static class ErrorCatalog
         F("Apple's answer to {0} could not be read ({1}). Try again; if it persists, report it.", endpoint, reason),
         endpoint, inner);
 
+    public static AdeException BusinessCursorExpired(string endpoint) => E(nameof(BusinessCursorExpired),
+        AdeErrorCategory.OperationTimeout,
+        F("Apple no longer accepted the paging cursor of {0}, twice: the listing was started again once from the beginning and took longer than Apple keeps a cursor again. Nothing was stored. Run the command again when fewer requests wait for Apple's budget, or narrow it (-SerialNumber, -MdmServer).", endpoint),
+        endpoint);
+
     public static AdeException BusinessNetworkError(string endpoint, Exception inner) => E(nameof(BusinessNetworkError),
         AdeErrorCategory.ConnectionError,
         F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),

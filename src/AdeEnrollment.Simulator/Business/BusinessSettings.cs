@@ -40,4 +40,7 @@ internal sealed class BusinessSettings
     public int? MaxDevicesPerActivity { get; set; }
 
     public string? ForcedActivityOutcome { get; set; }
+
+    /// <summary>How long a paging cursor stays valid on the simulator clock (null: for ever).</summary>
+    public TimeSpan? CursorLifetime { get; set; }
 }

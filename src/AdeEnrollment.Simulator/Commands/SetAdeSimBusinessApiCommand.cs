@@ -83,6 +83,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
     public string? ActivityOutcome { get; set; }
 
+    /// <summary>Seconds (simulator clock) a paging cursor stays valid; 0: never expires (the default).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int? CursorLifetime { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -107,6 +112,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
+        if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

@@ -23,7 +23,7 @@ internal sealed class BusinessFixture : IDisposable
             MaxLimitWait = Options.MaxLimitWait,
             MaxResponseBytes = Options.MaxResponseBytes,
             Handler = Options.Handler,
-            Delay = (d, _) => { Waits.Add(d); Sim.Advance(d); return Task.CompletedTask; },
+            Delay = (d, _) => { Waits.Add(d); OnDelay?.Invoke(d); Sim.Advance(d); return Task.CompletedTask; },
         };
         Engine = new AdeEngine(Sim.Store, Sim.Host, Sim.Time, new AppleClientFactory(Sim.Time, Sim.Host, null, new AppleClientOptions
         {
@@ -44,6 +44,9 @@ internal sealed class BusinessFixture : IDisposable
     public BusinessClientOptions Options { get; }
 
     public List<TimeSpan> Waits { get; } = [];
+
+    /// <summary>Called at each wait of the client, before the clock moves (a test changes the simulator there).</summary>
+    public Action<TimeSpan>? OnDelay { get; set; }
 
     public AdeEngine Engine { get; }
 

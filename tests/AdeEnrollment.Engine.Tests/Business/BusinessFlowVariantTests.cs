@@ -1,0 +1,95 @@
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Tests.Support;
+
+namespace AdeEnrollment.Engine.Tests.Business;
+
+/// <summary>
+/// Flow and authentication behaviours Apple leaves open (cursor lifetime, DEP visibility lag, host and scope,
+/// assertion clock skew, OAuth error codes, unassigning from the wrong server), each produced by a simulator switch,
+/// and what the client does with every variant (rows of the table "Business API simulator" in docs/architecture.md).
+/// </summary>
+public sealed class BusinessFlowVariantTests
+{
+    private const string EngineServer = EngineSimFixture.Server;
+
+    // ---- cursor expiry ------------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_inventory_cursor_that_expires_mid_listing_restarts_the_listing_once_and_yields_no_device_twice(bool shuffled)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 2 });
+        fx.Simulator.ShuffledOrder = shuffled;
+        fx.Simulator.BusinessCursorLifetime = TimeSpan.FromSeconds(30);
+        var bought = fx.Simulator.AddOrgDevices(5).Select(d => d.SerialNumber).ToList();
+        var assigned = fx.Simulator.AddDevices(EngineServer, 1).Select(d => d.SerialNumber).ToList();
+
+        var read = new List<AdeOrgDevice>();
+        using (var e = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).GetEnumerator())
+        {
+            while (e.MoveNext())
+            {
+                read.Add(e.Current);
+                if (read.Count == 2)
+                {
+                    fx.Sim.Advance(TimeSpan.FromSeconds(31)); // the consumer is slow: the next page's cursor has expired
+                }
+            }
+        }
+
+        Assert.Equal(bought.Concat(assigned).Order(), read.Select(d => d.SerialNumber).Order());
+        Assert.Equal(6, read.Select(d => d.SerialNumber).Distinct().Count());
+        Assert.Equal(EngineServer, Assert.Single(read, d => d.SerialNumber == assigned[0]).MdmServer);
+        var refused = Assert.Single(fx.Simulator.GetRequests("/v1/orgDevices"), r => r.StatusCode == 400);
+        Assert.Equal("PARAMETER_ERROR.INVALID", refused.ErrorCode);
+        Assert.Contains(fx.Host.Verbose, v => v.Contains("again from its first page", StringComparison.Ordinal));
+        Assert.Equal(0L, (long)RawSqlite.Scalar(fx.Sim.Store.Path, "SELECT COUNT(*) FROM business_device_server")!);
+    }
+
+    [Fact]
+    public void A_cursor_that_expires_again_after_the_restart_is_BusinessCursorExpired_and_leaves_nothing_in_the_store()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 2 });
+        fx.Simulator.BusinessCursorLifetime = TimeSpan.FromSeconds(30);
+        fx.Simulator.AddOrgDevices(5);
+        fx.Simulator.AddDevices(EngineServer, 1);
+
+        var read = new List<string>();
+        var ex = Assert.Throws<AdeException>(() =>
+        {
+            foreach (var d in fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()))
+            {
+                read.Add(d.SerialNumber);
+                fx.Sim.Advance(TimeSpan.FromSeconds(20)); // every page takes longer than Apple keeps a cursor
+            }
+        });
+        Assert.Equal("BusinessCursorExpired", ex.ErrorId);
+        Assert.Equal(AdeErrorCategory.OperationTimeout, ex.Category);
+        Assert.Contains("Run the command again", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, fx.Simulator.GetRequests("/v1/orgDevices").Count(r => r.StatusCode == 400));
+        Assert.Equal(read.Count, read.Distinct().Count()); // nothing was yielded twice before the error
+        Assert.Equal(0L, (long)RawSqlite.Scalar(fx.Sim.Store.Path, "SELECT COUNT(*) FROM business_device_server")!);
+    }
+
+    [Fact]
+    public void A_server_listing_whose_cursor_expires_while_waiting_for_Apples_budget_is_read_again_and_lists_each_server_once()
+    {
+        // Apple allows three GETs a minute: the second listing's page 2 gets a 429 and waits a minute, past the
+        // cursor's 45 s; the listing starts again from page 1 (Apple's budget is lifted during the wait) and succeeds
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 1 });
+        fx.Engine.Business.WaitForLimit = true;
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        fx.Simulator.NewServer("Contoso Macs", request.PublicKeyPem, out _, fx.Account.OrgName, "it@contoso.example");
+        fx.Simulator.BusinessCursorLifetime = TimeSpan.FromSeconds(45);
+        fx.Simulator.BusinessGetsPerMinute = 3;
+        fx.OnDelay = _ => fx.Simulator.BusinessGetsPerMinute = null;
+        Assert.Equal(2, fx.Engine.Business.GetMdmServers().Count);
+        var servers = fx.Engine.Business.GetMdmServers();
+        Assert.Equal(["Contoso iPads", "Contoso Macs"], servers.Select(s => s.Name).Order());
+        Assert.Equal(2, servers.Select(s => s.Id).Distinct().Count());
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 400);
+    }
+}
