@@ -270,6 +270,9 @@ public sealed class AdeSimulator : IDisposable
     public string? ForcedActivityOutcome { get => businessSettings.ForcedActivityOutcome; set => businessSettings.ForcedActivityOutcome = value; }
 
     /// <summary>How long a paging cursor stays valid on the simulator clock (null: never expires); an expired one is 400 PARAMETER_ERROR.INVALID, source.parameter "cursor".</summary>
+    /// <summary>How long (simulator clock) after an activity completes its devices appear as added/deleted in the DEP sync (zero: at once).</summary>
+    public TimeSpan DepVisibilityDelay { get => businessSettings.DepVisibilityDelay; set => businessSettings.DepVisibilityDelay = value; }
+
     public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
 
     /// <summary>

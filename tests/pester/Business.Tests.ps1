@@ -333,4 +333,29 @@ foreach (`$i in 1..$Calls) {
             Set-AdeSimBusinessApi -CursorLifetime 0
         }
     }
+
+    It 'a sync that does not show yet the devices a completed assignment put on the token''s server warns and counts them; a later sync brings them (simulator switch -DepVisibilityDelay)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Lag $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $bought = Add-AdeSimOrgDevice -Count 2 -OrderNumber 'PO-LAG' -ProductFamily iPad
+        Set-AdeSimBusinessApi -DepVisibilityDelay 3600
+        try {
+            $activity = $bought.SerialNumber | Set-AdeOrgDeviceServer -Token $t.Token -Wait
+            $activity.Succeeded | Should -Be 2
+            Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+            $sync = Sync-AdeDevice -Token $t.Token -WarningVariable w -WarningAction SilentlyContinue
+            $sync.Added | Should -Be 0
+            $sync.PendingFromActivities | Should -Be 2
+            ($w -join ' ') | Should -Match ([regex]::Escape($activity.Id))
+            ($w -join ' ') | Should -Match 'A later Sync-AdeDevice brings them'
+            Set-AdeSimClock -Advance (New-TimeSpan -Minutes 61)
+            $later = Sync-AdeDevice -Token $t.Token -WarningVariable w2
+            $later.Added | Should -Be 2
+            $later.PendingFromActivities | Should -Be 0
+            $w2 | Should -BeNullOrEmpty
+        } finally {
+            Set-AdeSimBusinessApi -DepVisibilityDelay 0
+        }
+    }
 }

@@ -43,4 +43,7 @@ internal sealed class BusinessSettings
 
     /// <summary>How long a paging cursor stays valid on the simulator clock (null: for ever).</summary>
     public TimeSpan? CursorLifetime { get; set; }
+
+    /// <summary>How long after an activity completes its devices move on the DEP side (server sync and fetch); zero: at once.</summary>
+    public TimeSpan DepVisibilityDelay { get; set; }
 }

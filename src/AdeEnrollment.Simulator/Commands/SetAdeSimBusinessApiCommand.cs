@@ -88,6 +88,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateRange(0, 31_536_000)]
     public int? CursorLifetime { get; set; }
 
+    /// <summary>Seconds (simulator clock) between an activity's completion and its devices' added/deleted events in the DEP sync; 0: at once (the default).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int? DepVisibilityDelay { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -113,6 +118,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
+        if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

@@ -1,6 +1,7 @@
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Engine.Model;
 
 namespace AdeEnrollment.Engine.Tests.Business;
 
@@ -91,5 +92,53 @@ public sealed class BusinessFlowVariantTests
         Assert.Equal(2, servers.Select(s => s.Id).Distinct().Count());
         Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
         Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 400);
+    }
+
+    // ---- lag between activity completion and the DEP sync --------------------------------------------------------------
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3600)]
+    public void A_sync_that_does_not_show_yet_what_a_completed_activity_moved_says_so_and_a_later_sync_brings_it(int delaySeconds)
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(3, productFamily: "iPad").Select(d => d.SerialNumber).ToList();
+        Assert.Equal(0, fx.Engine.Sync.Sync("iPads")!.Added);
+        fx.Simulator.DepVisibilityDelay = TimeSpan.FromSeconds(delaySeconds);
+        var assign = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, token: fx.Sim.Token, wait: true));
+        Assert.Equal(3, assign.Succeeded);
+
+        fx.Sim.Advance(TimeSpan.FromMinutes(15));
+        var first = fx.Engine.Sync.Sync("iPads")!;
+        if (delaySeconds == 0)
+        {
+            Assert.Equal(3, first.Added);
+            Assert.Equal(0, first.PendingFromActivities);
+            Assert.DoesNotContain(fx.Host.Warnings, w => w.Contains("did not show in this sync yet", StringComparison.Ordinal));
+            return;
+        }
+
+        Assert.Equal(0, first.Added);
+        Assert.Equal(3, first.PendingFromActivities);
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains("did not show in this sync yet", StringComparison.Ordinal));
+        Assert.Contains("3 devices", warning, StringComparison.Ordinal);
+        Assert.Contains(assign.Id, warning, StringComparison.Ordinal);
+        Assert.Contains("A later Sync-AdeDevice brings them", warning, StringComparison.Ordinal);
+
+        fx.Sim.Advance(TimeSpan.FromMinutes(61));
+        var later = fx.Engine.Sync.Sync("iPads")!;
+        Assert.Equal(3, later.Added);
+        Assert.Equal(0, later.PendingFromActivities);
+
+        // the other way: an unassigned device stays in the sync until Apple shows it deleted
+        Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Unassign, [serials[0]], null, token: fx.Sim.Token, wait: true));
+        fx.Sim.Advance(TimeSpan.FromMinutes(15));
+        var during = fx.Engine.Sync.Sync("iPads")!;
+        Assert.Equal(0, during.Removed);
+        Assert.Equal(1, during.PendingFromActivities);
+        fx.Sim.Advance(TimeSpan.FromMinutes(61));
+        var after = fx.Engine.Sync.Sync("iPads")!;
+        Assert.Equal(1, after.Removed);
+        Assert.Equal(0, after.PendingFromActivities);
     }
 }
