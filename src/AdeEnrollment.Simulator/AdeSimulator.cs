@@ -273,6 +273,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How long (simulator clock) after an activity completes its devices appear as added/deleted in the DEP sync (zero: at once).</summary>
     public TimeSpan DepVisibilityDelay { get => businessSettings.DepVisibilityDelay; set => businessSettings.DepVisibilityDelay = value; }
 
+    /// <summary>A School API token is refused (401) on the Business host (<c>/v1/</c>) and a Business one on the School host (<c>/school/v1/</c>); false: either host accepts either token.</summary>
+    public bool StrictApiHosts { get => businessSettings.StrictApiHosts; set => businessSettings.StrictApiHosts = value; }
+
     public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
 
     /// <summary>
@@ -290,7 +293,7 @@ public sealed class AdeSimulator : IDisposable
             OrgName = business.Resolve(a.OrgKey),
             KeyPath = keyPath,
             TokenUri = new Uri(Uri, "auth/oauth2/token"),
-            ServiceUri = new Uri(Uri, "v1/"),
+            ServiceUri = new Uri(Uri, school ? "school/v1/" : "v1/"), // the School host is the /school prefix
         };
     }
 

@@ -358,4 +358,24 @@ foreach (`$i in 1..$Calls) {
             Set-AdeSimBusinessApi -DepVisibilityDelay 0
         }
     }
+
+    It 'a School account works on the School host; stored with the Business host it is BusinessClientRejected by a strict Apple, without secrets (simulator switch -StrictApiHosts)' {
+        $school = New-TestAccount -School
+        $school.Account.ServiceUri.AbsolutePath | Should -Be '/school/v1/'
+        @(Get-AdeMdmServer -Account $school.Account.ClientId).Count | Should -BeGreaterThan 0
+        Remove-AdeBusinessAccount -ClientId $school.Account.ClientId -Confirm:$false
+        $business = New-TestAccount
+        $wrong = New-AdeBusinessAccount -ClientId $school.Sim.ClientId -KeyId $school.Sim.KeyId -KeyPath $school.Sim.KeyPath -TokenUri $school.Sim.TokenUri -ServiceUri $business.Sim.ServiceUri
+        $err = { Get-AdeMdmServer -Account $wrong.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected*' -PassThru
+        $err.Exception.Message | Should -Match 'api-school\.apple\.com'
+        $err.Exception.Message | Should -Not -Match 'sim-at-|PRIVATE KEY'
+        Set-AdeSimBusinessApi -StrictApiHosts $false
+        try {
+            @(Get-AdeMdmServer -Account $wrong.ClientId).Count | Should -BeGreaterThan 0
+        } finally {
+            Set-AdeSimBusinessApi -StrictApiHosts $true
+        }
+        { New-AdeBusinessAccount -ClientId "SCHOOLAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $school.Sim.KeyPath -ServiceUri 'https://api-business.apple.com/v1/' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid*'
+    }
 }

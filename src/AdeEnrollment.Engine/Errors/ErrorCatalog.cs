@@ -545,9 +545,15 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidArgument,
         F("This store holds {0} API accounts. Name the one to use with -Account <client ID>.", count));
 
-    public static AdeException BusinessClientRejected(string clientId) => E(nameof(BusinessClientRejected),
+    /// <summary>
+    /// Apple refused the account: its client assertion at the token endpoint, or (<paramref name="endpoint"/> given) a
+    /// freshly issued access token on an API endpoint, which happens when the account's scope and the API host differ.
+    /// </summary>
+    public static AdeException BusinessClientRejected(string clientId, string? endpoint = null) => E(nameof(BusinessClientRejected),
         AdeErrorCategory.AuthenticationError,
-        F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal. Check the account under Preferences > API, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId),
+        endpoint is null
+            ? F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal. Check the account under Preferences > API, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId)
+            : F("Apple refused the access token of API account '{0}' on {1} (401) even right after issuing a new one. The account's host does not match its kind (a SCHOOLAPI. account must use https://api-school.apple.com/v1/, a BUSINESSAPI. one https://api-business.apple.com/v1/), or the key was revoked meanwhile. Check ServiceUri with Get-AdeBusinessAccount and store the account again with Remove-AdeBusinessAccount and New-AdeBusinessAccount (without -ServiceUri, the host follows the client ID).", clientId, endpoint),
         clientId);
 
     public static AdeException BusinessAccessDenied(string clientId, string code) => E(nameof(BusinessAccessDenied),

@@ -46,4 +46,7 @@ internal sealed class BusinessSettings
 
     /// <summary>How long after an activity completes its devices move on the DEP side (server sync and fetch); zero: at once.</summary>
     public TimeSpan DepVisibilityDelay { get; set; }
+
+    /// <summary>A School API token is refused (401) on the Business host and a Business one on the School host.</summary>
+    public bool StrictApiHosts { get; set; } = true;
 }

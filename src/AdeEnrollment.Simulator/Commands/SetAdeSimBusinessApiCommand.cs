@@ -93,6 +93,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateRange(0, 31_536_000)]
     public int? DepVisibilityDelay { get; set; }
 
+    /// <summary>A School token is refused (401) on the Business host and a Business token on the School host ($true, the default).</summary>
+    [Parameter]
+    public bool? StrictApiHosts { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -119,6 +123,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
         if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
+        if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

@@ -141,4 +141,71 @@ public sealed class BusinessFlowVariantTests
         Assert.Equal(1, after.Removed);
         Assert.Equal(0, after.PendingFromActivities);
     }
+
+    // ---- School token on the Business host and the other way round ---------------------------------------------------
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void School_and_Business_accounts_each_use_their_own_host_and_scope_whether_Apple_checks_the_host_or_not(bool strict)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.StrictApiHosts = strict;
+        var school = fx.Simulator.NewBusinessAccount(out var pem, school: true);
+        var keyPath = fx.Sim.Temp.File("school.pem");
+        File.WriteAllText(keyPath, pem);
+        var stored = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, school.ServiceUri))!;
+        Assert.Equal("school.api", stored.Scope);
+        Assert.Equal("business.api", fx.Stored.Scope);
+
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers(school.ClientId));
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers(fx.Account.ClientId));
+        Assert.Contains(fx.Simulator.GetRequests("/school/v1/mdmServers"), r => r.StatusCode == 200);
+        Assert.Contains(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 200);
+        Assert.DoesNotContain(fx.Simulator.GetRequests(), r => r.StatusCode == 401);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_School_account_stored_with_the_Business_host_is_refused_by_a_strict_Apple_after_one_renewal_without_leaking_secrets(bool strict)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.StrictApiHosts = strict;
+        var school = fx.Simulator.NewBusinessAccount(out var pem, school: true);
+        var keyPath = fx.Sim.Temp.File("school.pem");
+        File.WriteAllText(keyPath, pem);
+        // a test host may be anything: the simulator's Business host given explicitly for a School account
+        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, fx.Account.ServiceUri));
+        if (!strict)
+        {
+            Assert.NotEmpty(fx.Engine.Business.GetMdmServers(school.ClientId));
+            return;
+        }
+
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers(school.ClientId));
+        Assert.Equal("BusinessClientRejected", ex.ErrorId);
+        Assert.Equal(AdeErrorCategory.AuthenticationError, ex.Category);
+        Assert.Contains("api-school.apple.com", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, fx.Simulator.GetRequests("/v1/mdmServers").Count(r => r.StatusCode == 401)); // renewed once, not looped
+        Assert.Equal(2, fx.Simulator.GetRequests("/auth/oauth2/token").Count(r => r.StatusCode == 200));
+        Assert.DoesNotContain("sim-at-", ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(fx.Host.AllText, t => t.Contains("sim-at-", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true, "https://api-business.apple.com/v1/")]
+    [InlineData(false, "https://api-school.apple.com/v1/")]
+    public void An_account_given_Apples_host_of_the_other_kind_is_refused_when_stored(bool school, string serviceUri)
+    {
+        using var fx = new BusinessFixture();
+        var account = fx.Simulator.NewBusinessAccount(out var pem, school: school);
+        var keyPath = fx.Sim.Temp.File("other.pem");
+        File.WriteAllText(keyPath, pem);
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(account.ClientId, account.KeyId, keyPath, null, new Uri(serviceUri))));
+        Assert.Equal("ArgumentInvalid", ex.ErrorId);
+        Assert.Contains("leave -ServiceUri out", ex.Message, StringComparison.Ordinal);
+        Assert.Single(fx.Engine.Business.Accounts.Get()); // nothing stored
+    }
 }
