@@ -276,6 +276,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>A School API token is refused (401) on the Business host (<c>/v1/</c>) and a Business one on the School host (<c>/school/v1/</c>); false: either host accepts either token.</summary>
     public bool StrictApiHosts { get => businessSettings.StrictApiHosts; set => businessSettings.StrictApiHosts = value; }
 
+    /// <summary>How far in the future an assertion's iat may lie on the simulator clock (default 5 minutes; zero: strict).</summary>
+    public TimeSpan AssertionClockSkew { get => businessSettings.AssertionClockSkew; set => businessSettings.AssertionClockSkew = value; }
+
     public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
 
     /// <summary>

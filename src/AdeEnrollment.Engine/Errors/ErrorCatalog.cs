@@ -552,7 +552,7 @@ public static class ErrorCatalog
     public static AdeException BusinessClientRejected(string clientId, string? endpoint = null) => E(nameof(BusinessClientRejected),
         AdeErrorCategory.AuthenticationError,
         endpoint is null
-            ? F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal. Check the account under Preferences > API, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId)
+            ? F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal, or this computer's clock is more than a minute ahead. Check the account under Preferences > API and the system clock, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId)
             : F("Apple refused the access token of API account '{0}' on {1} (401) even right after issuing a new one. The account's host does not match its kind (a SCHOOLAPI. account must use https://api-school.apple.com/v1/, a BUSINESSAPI. one https://api-business.apple.com/v1/), or the key was revoked meanwhile. Check ServiceUri with Get-AdeBusinessAccount and store the account again with Remove-AdeBusinessAccount and New-AdeBusinessAccount (without -ServiceUri, the host follows the client ID).", clientId, endpoint),
         clientId);
 

@@ -49,4 +49,7 @@ internal sealed class BusinessSettings
 
     /// <summary>A School API token is refused (401) on the Business host and a Business one on the School host.</summary>
     public bool StrictApiHosts { get; set; } = true;
+
+    /// <summary>How far in the future (simulator clock) an assertion's iat may lie; zero: not at all.</summary>
+    public TimeSpan AssertionClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 }

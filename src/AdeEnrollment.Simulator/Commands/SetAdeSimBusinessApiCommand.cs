@@ -97,6 +97,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? StrictApiHosts { get; set; }
 
+    /// <summary>Seconds an assertion's iat may lie in the future of the simulator clock (default 300; 0: strict).</summary>
+    [Parameter]
+    [ValidateRange(0, 86_400)]
+    public int? AssertionClockSkew { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -124,6 +129,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
         if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
         if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;
+        if (AssertionClockSkew is { } acs) sim.AssertionClockSkew = TimeSpan.FromSeconds(acs);
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

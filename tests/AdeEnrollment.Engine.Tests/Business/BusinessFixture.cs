@@ -8,7 +8,8 @@ namespace AdeEnrollment.Engine.Tests.Business;
 /// <summary>The sync fixture (store, simulator, a token of server "Contoso iPads") plus an API account of the simulated organisation.</summary>
 internal sealed class BusinessFixture : IDisposable
 {
-    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true)
+    /// <param name="engineAhead">How far the engine's clock runs ahead of the simulator's (a host clock that is fast).</param>
+    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true, TimeSpan engineAhead = default)
     {
         Sim = new EngineSimFixture();
         Sim.Simulator.ActivityDuration = TimeSpan.FromSeconds(10);
@@ -25,7 +26,8 @@ internal sealed class BusinessFixture : IDisposable
             Handler = Options.Handler,
             Delay = (d, _) => { Waits.Add(d); OnDelay?.Invoke(d); Sim.Advance(d); return Task.CompletedTask; },
         };
-        Engine = new AdeEngine(Sim.Store, Sim.Host, Sim.Time, new AppleClientFactory(Sim.Time, Sim.Host, null, new AppleClientOptions
+        TimeProvider engineTime = engineAhead == default ? Sim.Time : new AheadTime(Sim.Time, engineAhead);
+        Engine = new AdeEngine(Sim.Store, Sim.Host, engineTime, new AppleClientFactory(engineTime, Sim.Host, null, new AppleClientOptions
         {
             DelayTimeProvider = new InstantDelays(),
             MaxRetryAttempts = 2,
@@ -61,4 +63,10 @@ internal sealed class BusinessFixture : IDisposable
     public int Requests(string path) => Simulator.GetRequests(path).Count;
 
     public void Dispose() => Sim.Dispose();
+
+    /// <summary>A clock a fixed amount ahead of another.</summary>
+    private sealed class AheadTime(TimeProvider inner, TimeSpan ahead) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + ahead;
+    }
 }

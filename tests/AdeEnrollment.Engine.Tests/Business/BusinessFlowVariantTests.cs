@@ -208,4 +208,28 @@ public sealed class BusinessFlowVariantTests
         Assert.Contains("leave -ServiceUri out", ex.Message, StringComparison.Ordinal);
         Assert.Single(fx.Engine.Business.Accounts.Get()); // nothing stored
     }
+
+    // ---- clock skew of the client assertion ------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(0, 0, true)]
+    [InlineData(0, 45, true)]      // a strict Apple, the host clock 45 s fast: the back-dated iat is still in Apple's past
+    [InlineData(0, 120, false)]    // beyond the client's one-minute margin: refused
+    [InlineData(300, 120, true)]   // a tolerant Apple accepts what the margin does not cover
+    public void The_assertion_is_accepted_by_a_strict_Apple_from_a_host_clock_slightly_ahead(int toleranceSeconds, int aheadSeconds, bool accepted)
+    {
+        using var fx = new BusinessFixture(engineAhead: TimeSpan.FromSeconds(aheadSeconds));
+        fx.Simulator.AssertionClockSkew = TimeSpan.FromSeconds(toleranceSeconds);
+        if (accepted)
+        {
+            Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+            Assert.Contains(fx.Simulator.GetRequests("/auth/oauth2/token"), r => r.StatusCode == 200);
+            return;
+        }
+
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessClientRejected", ex.ErrorId);
+        Assert.Contains("clock", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("invalid_client:iat_future", fx.Simulator.GetRequests("/auth/oauth2/token").Last().ErrorCode);
+    }
 }

@@ -78,7 +78,7 @@ internal static class TokenHandler
         var now = b.Time.GetUtcNow().ToUnixTimeSeconds();
         if (exp <= now) return "expired";
         if (exp - iat > 180L * 86400) return "lifetime";
-        if (iat > now + (long)b.Org.Settings.MaxClockSkew.TotalSeconds) return "iat_future";
+        if (iat > now + (long)b.Settings.AssertionClockSkew.TotalSeconds) return "iat_future";
         return null;
 
         static string? Str(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
