@@ -279,6 +279,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How far in the future an assertion's iat may lie on the simulator clock (default 5 minutes; zero: strict).</summary>
     public TimeSpan AssertionClockSkew { get => businessSettings.AssertionClockSkew; set => businessSettings.AssertionClockSkew = value; }
 
+    /// <summary>Token refusals carry the RFC 6749 code of their reason (invalid_client 401; invalid_grant, invalid_scope, unsupported_grant_type, invalid_request 400) instead of Apple's invalid_client 400 for all.</summary>
+    public bool RfcOAuthErrors { get => businessSettings.RfcOAuthErrors; set => businessSettings.RfcOAuthErrors = value; }
+
     public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
 
     /// <summary>

@@ -378,4 +378,19 @@ foreach (`$i in 1..$Calls) {
         { New-AdeBusinessAccount -ClientId "SCHOOLAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $school.Sim.KeyPath -ServiceUri 'https://api-business.apple.com/v1/' -ErrorAction Stop } |
             Should -Throw -ErrorId 'ArgumentInvalid*'
     }
+
+    It 'a revoked key is BusinessClientRejected whether Apple answers invalid_client for everything or RFC codes (simulator switch -OAuthErrorCodes)' {
+        foreach ($codes in 'Apple', 'Rfc') {
+            Set-AdeSimBusinessApi -OAuthErrorCodes $codes
+            try {
+                $a = New-TestAccount
+                Set-AdeSimBusinessApi -RevokeKey -ClientId $a.Sim.ClientId
+                { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected*'
+                $refusal = @(Get-AdeSimRequest -Path '/auth/oauth2/token')[-1]
+                $refusal.StatusCode | Should -Be $(if ($codes -eq 'Rfc') { 401 } else { 400 })
+            } finally {
+                Set-AdeSimBusinessApi -OAuthErrorCodes Apple
+            }
+        }
+    }
 }

@@ -52,4 +52,7 @@ internal sealed class BusinessSettings
 
     /// <summary>How far in the future (simulator clock) an assertion's iat may lie; zero: not at all.</summary>
     public TimeSpan AssertionClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Token refusals carry the RFC code of their reason (invalid_grant, invalid_scope, …) instead of Apple's invalid_client for all.</summary>
+    public bool RfcOAuthErrors { get; set; }
 }

@@ -102,6 +102,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateRange(0, 86_400)]
     public int? AssertionClockSkew { get; set; }
 
+    /// <summary>Apple (every token refusal is invalid_client, 400; the default) or Rfc (the RFC 6749 code of the reason).</summary>
+    [Parameter]
+    [ValidateSet("Apple", "Rfc")]
+    public string? OAuthErrorCodes { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -130,6 +135,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
         if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;
         if (AssertionClockSkew is { } acs) sim.AssertionClockSkew = TimeSpan.FromSeconds(acs);
+        if (OAuthErrorCodes is { } oec) sim.RfcOAuthErrors = oec.Equals("Rfc", StringComparison.OrdinalIgnoreCase);
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

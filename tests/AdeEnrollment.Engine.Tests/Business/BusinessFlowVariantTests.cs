@@ -232,4 +232,46 @@ public sealed class BusinessFlowVariantTests
         Assert.Contains("clock", ex.Message, StringComparison.Ordinal);
         Assert.Equal("invalid_client:iat_future", fx.Simulator.GetRequests("/auth/oauth2/token").Last().ErrorCode);
     }
+
+    // ---- OAuth error codes ------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_revoked_key_and_a_clock_far_ahead_are_BusinessClientRejected_with_Apples_or_RFC_error_codes(bool rfc)
+    {
+        using var fx = new BusinessFixture(engineAhead: TimeSpan.FromMinutes(10));
+        fx.Simulator.RfcOAuthErrors = rfc;
+        var ahead = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessClientRejected", ahead.ErrorId);
+        Assert.Equal((rfc ? "invalid_grant" : "invalid_client") + ":iat_future", fx.Simulator.GetRequests("/auth/oauth2/token").Last().ErrorCode);
+
+        fx.Simulator.AssertionClockSkew = TimeSpan.FromHours(1);
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        fx.Simulator.RevokeBusinessAccount(fx.Account.ClientId);
+        var revoked = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessClientRejected", revoked.ErrorId);
+        var last = fx.Simulator.GetRequests("/auth/oauth2/token").Last();
+        Assert.Equal("invalid_client:revoked", last.ErrorCode);
+        Assert.Equal(rfc ? 401 : 400, last.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(400, "invalid_client")]
+    [InlineData(401, "invalid_client")]
+    [InlineData(400, "invalid_grant")]
+    [InlineData(400, "invalid_scope")]
+    [InlineData(400, "unsupported_grant_type")]
+    [InlineData(400, "invalid_request")]
+    [InlineData(400, "unauthorized_client")]
+    public void Every_OAuth_refusal_code_and_status_is_the_same_catalogued_BusinessClientRejected(int status, string code)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddFault("/auth/oauth2/token", status, "{\"error\":\"" + code + "\"}", count: 1);
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessClientRejected", ex.ErrorId);
+        Assert.Equal(AdeErrorCategory.AuthenticationError, ex.Category);
+        Assert.Empty(fx.Simulator.GetRequests("/v1/mdmServers"));
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers()); // the fault was one answer: nothing was kept from it
+    }
 }
