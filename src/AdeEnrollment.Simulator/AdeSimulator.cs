@@ -282,6 +282,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Token refusals carry the RFC 6749 code of their reason (invalid_client 401; invalid_grant, invalid_scope, unsupported_grant_type, invalid_request 400) instead of Apple's invalid_client 400 for all.</summary>
     public bool RfcOAuthErrors { get => businessSettings.RfcOAuthErrors; set => businessSettings.RfcOAuthErrors = value; }
 
+    /// <summary>Unassigning a device from a server it is not on reports success and changes nothing (false: the device fails in the log, NOT_ASSIGNED_TO_SERVER).</summary>
+    public bool SilentUnassignElsewhere { get => businessSettings.SilentUnassignElsewhere; set => businessSettings.SilentUnassignElsewhere = value; }
+
     public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
 
     /// <summary>

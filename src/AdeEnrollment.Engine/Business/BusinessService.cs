@@ -400,6 +400,11 @@ public sealed class BusinessService
             return [];
         }
 
+        if (action == OrgDeviceAction.Unassign && (token?.Id ?? target!.TokenId) is { } tokenId)
+        {
+            WarnNotOnServer(tokenId, target!.Name, confirmed);
+        }
+
         var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
         var created = new List<AdeOrgDeviceActivity>();
         foreach (var batch in confirmed.Chunk(Options.MaxDevicesPerActivity))
@@ -422,6 +427,21 @@ public sealed class BusinessService
         }
 
         return wait ? created.Select(a => Wait(a.Id, client)).ToList() : created;
+    }
+
+    /// <summary>
+    /// Before an unassignment from a server with a stored token: the devices the token's last sync does not show on
+    /// that server. Apple may fail them in the activity log or report them unassigned without changing anything (it
+    /// documents neither), so the admin is told beforehand which ones the outcome will not be about.
+    /// </summary>
+    private void WarnNotOnServer(Guid tokenId, string server, IReadOnlyList<string> serials)
+    {
+        var states = store.Read(s => s.Devices.States(tokenId, serials));
+        var elsewhere = serials.Where(s => !states.TryGetValue(s, out var st) || st.RemovedFromAbm).ToList();
+        if (elsewhere.Count > 0)
+        {
+            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {serials.Count} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server}' in its token's last sync: Apple may fail {(elsewhere.Count == 1 ? "it" : "them")} in the activity log or report {(elsewhere.Count == 1 ? "it" : "them")} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
+        }
     }
 
     private static byte[] ActivityBody(string type, string? serverId, IEnumerable<string> serials)

@@ -112,6 +112,9 @@ internal static class ActivityCompletion
                         : org with { UpdatedDate = now };
                     a.Results.Add((serial, "SUCCESS", "ASSIGNED"));
                     break;
+                case "UNASSIGN_DEVICES" when (owner is null || owner != target) && b.Settings.SilentUnassignElsewhere:
+                    a.Results.Add((serial, "SUCCESS", "UNASSIGNED")); // Apple says nothing: the device stays where it is
+                    break;
                 case "UNASSIGN_DEVICES" when owner is null || owner != target:
                     a.Results.Add((serial, "FAILED", "NOT_ASSIGNED_TO_SERVER"));
                     break;

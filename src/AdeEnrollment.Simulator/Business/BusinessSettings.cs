@@ -55,4 +55,7 @@ internal sealed class BusinessSettings
 
     /// <summary>Token refusals carry the RFC code of their reason (invalid_grant, invalid_scope, …) instead of Apple's invalid_client for all.</summary>
     public bool RfcOAuthErrors { get; set; }
+
+    /// <summary>Unassigning a device from a server it is not on succeeds silently (nothing moves) instead of failing that device in the log.</summary>
+    public bool SilentUnassignElsewhere { get; set; }
 }

@@ -107,6 +107,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("Apple", "Rfc")]
     public string? OAuthErrorCodes { get; set; }
 
+    /// <summary>Unassigning a device from a server it is not on succeeds silently instead of failing that device in the log.</summary>
+    [Parameter]
+    public bool? SilentUnassignElsewhere { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -136,6 +140,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;
         if (AssertionClockSkew is { } acs) sim.AssertionClockSkew = TimeSpan.FromSeconds(acs);
         if (OAuthErrorCodes is { } oec) sim.RfcOAuthErrors = oec.Equals("Rfc", StringComparison.OrdinalIgnoreCase);
+        if (SilentUnassignElsewhere is { } su) sim.SilentUnassignElsewhere = su;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

@@ -1,4 +1,6 @@
 using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Tokens;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Tests.Support;
 using AdeEnrollment.Engine.Model;
@@ -273,5 +275,77 @@ public sealed class BusinessFlowVariantTests
         Assert.Equal(AdeErrorCategory.AuthenticationError, ex.Category);
         Assert.Empty(fx.Simulator.GetRequests("/v1/mdmServers"));
         Assert.NotEmpty(fx.Engine.Business.GetMdmServers()); // the fault was one answer: nothing was kept from it
+    }
+
+    // ---- unassigning from the wrong server, moving A to B ----------------------------------------------------------
+
+    /// <summary>A second DEP server of the organisation with its token stored in the engine.</summary>
+    private static AdeToken SecondToken(BusinessFixture fx, string server, string name)
+    {
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        fx.Simulator.NewServer(server, request.PublicKeyPem, out var p7m, fx.Account.OrgName, "it@contoso.example");
+        var file = fx.Sim.Temp.File(name + ".p7m");
+        File.WriteAllText(file, p7m);
+        return fx.Engine.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, "it@contoso.example", Name: name,
+            EnrollmentUrl: "https://mdm.contoso.example/enroll", ServiceUri: fx.Simulator.Uri))!;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Unassigning_a_device_from_a_server_it_is_not_on_reports_each_devices_outcome_whether_Apple_fails_it_or_stays_silent(bool silent)
+    {
+        using var fx = new BusinessFixture();
+        var macs = SecondToken(fx, "Contoso Macs", "Macs");
+        fx.Simulator.SilentUnassignElsewhere = silent;
+        var serials = fx.Simulator.AddOrgDevices(2, productFamily: "iPad").Select(d => d.SerialNumber).ToList();
+        Assert.Equal(2, Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, token: fx.Sim.Token, wait: true)).Succeeded);
+        fx.Engine.Sync.Sync("iPads");
+        fx.Engine.Sync.Sync("Macs");
+        fx.Host.Warnings.Clear();
+
+        var off = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Unassign, serials, null, token: macs, wait: true));
+        // told beforehand: the last sync of Macs does not have them
+        Assert.Contains(fx.Host.Warnings, w => w.Contains("2 devices of 2", StringComparison.Ordinal) && w.Contains("not on MDM server 'Contoso Macs'", StringComparison.Ordinal));
+        Assert.Equal(2, off.Devices.Count);
+        if (silent)
+        {
+            Assert.All(off.Devices, d => Assert.Equal("SUCCESS", d.Status));
+            Assert.Equal("COMPLETED_WITH_SUCCESS", off.SubStatus);
+        }
+        else
+        {
+            Assert.All(off.Devices, d => Assert.Equal(("FAILED", "NOT_ASSIGNED_TO_SERVER"), (d.Status, d.Detail)));
+            Assert.Equal(2, off.Failed);
+            Assert.Contains(fx.Host.Warnings, w => w.Contains("2 devices of 2 not changed", StringComparison.Ordinal));
+        }
+
+        // either way nothing moved: still on iPads at Apple and in the next syncs
+        Assert.Equal(serials.Order(), fx.Simulator.GetDevices(EngineServer).Select(d => d.SerialNumber).Order());
+        fx.Sim.Advance(TimeSpan.FromMinutes(15));
+        Assert.Equal(0, fx.Engine.Sync.Sync("iPads")!.Removed);
+        Assert.Equal(0, fx.Engine.Sync.Sync("Macs")!.PendingFromActivities);
+    }
+
+    [Fact]
+    public void Assigning_a_device_from_server_A_to_B_is_deleted_in_As_next_sync_and_added_in_Bs()
+    {
+        using var fx = new BusinessFixture();
+        var macs = SecondToken(fx, "Contoso Macs", "Macs");
+        var serial = fx.Simulator.AddOrgDevices(1, productFamily: "iPad")[0].SerialNumber;
+        Assert.Equal(1, Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, token: fx.Sim.Token, wait: true)).Succeeded);
+        Assert.Equal(1, fx.Engine.Sync.Sync("iPads")!.Added);
+        Assert.Equal(0, fx.Engine.Sync.Sync("Macs")!.Added);
+
+        var moved = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, token: macs, wait: true));
+        Assert.Equal(("SUCCESS", "ASSIGNED"), (moved.Devices[0].Status, moved.Devices[0].Detail));
+        fx.Sim.Advance(TimeSpan.FromMinutes(15));
+        var a = fx.Engine.Sync.Sync("iPads")!;
+        var b = fx.Engine.Sync.Sync("Macs")!;
+        Assert.Equal((0, 1), (a.Added, a.Removed));
+        Assert.Equal((1, 0), (b.Added, b.Removed));
+        Assert.Equal((0, 0), (a.PendingFromActivities, b.PendingFromActivities));
+        Assert.True(Assert.Single(fx.Engine.Devices.Get(new DeviceQuery(TokenId: fx.Sim.Token.Id))).RemovedAt is not null);
+        Assert.False(Assert.Single(fx.Engine.Devices.Get(new DeviceQuery(TokenId: macs.Id))).RemovedAt is not null);
     }
 }
