@@ -393,4 +393,22 @@ foreach (`$i in 1..$Calls) {
             }
         }
     }
+
+    It 'unassigning from a server the devices are not on warns first and reports each device, failed or silently unassigned (simulator switch -SilentUnassignElsewhere)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Else $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $bought = Add-AdeSimOrgDevice -Count 1 -ProductFamily iPad
+        foreach ($silent in $false, $true) {
+            Set-AdeSimBusinessApi -SilentUnassignElsewhere $silent
+            try {
+                $r = $bought.SerialNumber | Clear-AdeOrgDeviceServer -Token $t.Token -Wait -WarningVariable w -WarningAction SilentlyContinue
+                ($w -join ' ') | Should -Match "not on MDM server '$([regex]::Escape($t.Token.Name))'"
+                $r.Devices.Count | Should -Be 1
+                $r.Devices[0].Status | Should -Be $(if ($silent) { 'SUCCESS' } else { 'FAILED' })
+            } finally {
+                Set-AdeSimBusinessApi -SilentUnassignElsewhere $false
+            }
+        }
+    }
 }
