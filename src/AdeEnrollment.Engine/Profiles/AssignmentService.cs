@@ -193,13 +193,13 @@ public sealed class AssignmentService
     }
 
     /// <summary>The UUID Apple holds for the profile being assigned; a redefinition during the operation replaces it.</summary>
-    private sealed class Definition(string uuid)
+    internal sealed class Definition(string uuid)
     {
         public string Uuid { get; set; } = uuid;
     }
 
     /// <summary>An assignment request under way: the devices it carries, their state before it, the UUID it sent.</summary>
-    private sealed record Sending(List<string> Serials, IReadOnlyDictionary<string, DeviceState> Current, string Uuid, Task<AppleAssignProfileResponse> Request);
+    internal sealed record Sending(List<string> Serials, IReadOnlyDictionary<string, DeviceState> Current, string Uuid, Task<AppleAssignProfileResponse> Request);
 
     private Sending Start(AppleClient client, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
         => new(serials, current, uuid, client.AssignProfileAsync(uuid, serials, cancellationToken: host.Cancellation));
@@ -358,10 +358,68 @@ public sealed class AssignmentService
         }
     }
 
+    /// <summary>A sync's default-profile request sent to Apple and not yet answered (<see cref="StartDefault"/>).</summary>
+    internal sealed class DefaultRequest
+    {
+        internal DefaultRequest(AdeProfile profile, Definition definition, List<string> serials, Sending first)
+        {
+            Profile = profile;
+            Definition = definition;
+            Serials = serials;
+            First = first;
+        }
+
+        internal AdeProfile Profile { get; }
+
+        internal Definition Definition { get; }
+
+        internal List<string> Serials { get; }
+
+        internal Sending First { get; }
+    }
+
+    /// <summary>
+    /// <see cref="AttemptDefault"/> in two halves, so that a sync can write its previous page while Apple answers: this
+    /// one defines the profile at Apple if needed and sends the first request (up to 1000 serials) without waiting for
+    /// it; <see cref="FinishDefault"/> takes Apple's answer and does the rest exactly as AttemptDefault would.
+    /// </summary>
+    internal DefaultRequest StartDefault(AppleClient client, AdeToken token, Guid profileId, IReadOnlyList<string> serials)
+    {
+        var profile = profiles.GetWithoutDeviceCount(profileId);
+        var definition = new Definition(EnsureDefined(client, profile, token));
+        var all = serials.ToList();
+        return new DefaultRequest(profile, definition, all, Start(client, definition.Uuid, all.GetRange(0, Math.Min(MaxBatch, all.Count)), NoCurrentState));
+    }
+
+    /// <summary>Apple's answers to a request of <see cref="StartDefault"/> (and the batches after it), added to <paramref name="answers"/>.</summary>
+    internal void FinishDefault(AppleClient client, AdeToken token, DefaultRequest request, List<AssignmentAnswer> answers)
+    {
+        // null: Apple no longer knows the profile; Send asks again, which defines it again
+        var first = Answer(request.First, token);
+        Send(client, token, request.Profile, request.Definition, request.First.Serials, NoCurrentState, first, deferred: answers);
+        for (var i = MaxBatch; i < request.Serials.Count; i += MaxBatch)
+        {
+            Send(client, token, request.Profile, request.Definition, request.Serials.GetRange(i, Math.Min(MaxBatch, request.Serials.Count - i)), NoCurrentState, deferred: answers);
+        }
+    }
+
+    /// <summary>A run that stops with a default request under way waits for it (nothing outlives the run) and drops its answer.</summary>
+    internal static void AbandonDefault(DefaultRequest request)
+    {
+        try
+        {
+            request.First.Request.GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            // the dropped request's own failure (or cancellation) is nobody's error: its page is not written
+        }
+    }
+
     /// <summary>Apple's answer for one device of an assignment (AppleDeviceStatus), with the profile UUID it was asked for.</summary>
     internal readonly record struct AssignmentAnswer(string SerialNumber, string Answer, Guid ProfileId, string ProfileName, string ProfileUuid);
 
-    private sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform);
+    internal sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform);
 
     private static readonly IReadOnlyDictionary<string, DeviceState> NoCurrentState = new Dictionary<string, DeviceState>();
 

@@ -16,11 +16,19 @@ internal sealed class SyncPage
 {
     private readonly List<Entry> entries;
 
-    private SyncPage(List<Entry> entries, string[] serials)
+    private SyncPage(List<Entry> entries, string[] serials, bool events)
     {
         this.entries = entries;
         Serials = serials;
+        Events = events;
     }
+
+    /// <summary>
+    /// Whether the page is Apple's events (a delta) rather than its listing (a full fetch). Only an event may restate a
+    /// stored device without being written: a fetched device is always written, because being listed is what a full
+    /// sync records (devices it did not list are marked removed from ABM).
+    /// </summary>
+    public bool Events { get; }
 
     /// <summary>The page's serials (normalised, each once).</summary>
     public IReadOnlyCollection<string> Serials { get; }
@@ -37,7 +45,7 @@ internal sealed class SyncPage
     /// The page's records, serials normalised; duplicates of a serial within the page are resolved by the latest event
     /// time (the later of equal ones wins). Records without a serial are dropped.
     /// </summary>
-    public static SyncPage Latest(IReadOnlyList<AppleDevice> devices)
+    public static SyncPage Latest(IReadOnlyList<AppleDevice> devices, bool events)
     {
         var latest = new Dictionary<string, AppleDevice>(devices.Count, StringComparer.Ordinal);
         foreach (var device in devices)
@@ -64,7 +72,7 @@ internal sealed class SyncPage
                 string.Equals(d.OpType, "modified", StringComparison.OrdinalIgnoreCase), DevicePlatforms.Of(d.DeviceFamily, d.Os)));
         }
 
-        return new SyncPage(entries, [.. latest.Keys]);
+        return new SyncPage(entries, [.. latest.Keys], events);
     }
 
     /// <summary>
@@ -143,16 +151,26 @@ internal sealed class SyncPage
                 }
             }
 
+            var changed = before is null ? null : DeviceRepository.ChangedFields(before.State, d);
+            var restates = changed is "" or RestatedOnly;
+            if (restates && page.Events && attempt is null && !ArrivesWithoutProfile(e, before))
+            {
+                // An event that only restates the stored device — above all Apple's echo of a profile the module
+                // assigned itself (same profile, same status; only Apple's assign time differs from the one stored) —
+                // changes nothing: the row is not written again, nothing is journalled or counted. (ChangedFields names
+                // AbmState for a device removed from ABM, so a device Apple reports again is always written.)
+                continue;
+            }
+
             plan.Upserts.Add(new SyncDeviceUpsert(d, e.OpDate, attempt));
             if (before is null)
             {
                 plan.Added++;
                 plan.Events.Add(new NewDeviceEventRow(d.SerialNumber, AdeDeviceEventKind.Added));
             }
-            else if (DeviceRepository.ChangedFields(before.State, d) is { Length: > 0 } changed && changed != "ProfileAssignedAt")
+            else if (!restates)
             {
-                // Modified counts (and journals) what Apple changed. An event that only confirms what the store holds —
-                // above all the echo of a profile the module assigned itself, whose assign time is Apple's — is not one.
+                // Modified counts (and journals) what Apple changed. A record that only confirms what the store holds is not one.
                 plan.Modified++;
                 plan.Events.Add(new NewDeviceEventRow(d.SerialNumber, AdeDeviceEventKind.Modified, changed));
             }
@@ -184,6 +202,9 @@ internal sealed class SyncPage
 
         return plan;
     }
+
+    /// <summary>The only difference an echo of the module's own assignment shows: Apple's assign time against the one stored.</summary>
+    private const string RestatedOnly = "ProfileAssignedAt";
 
     /// <summary>
     /// A device arrives without a profile when Apple's record has none and the record is written — and, for a

@@ -344,6 +344,15 @@ public sealed class SyncService
             }
             finally
             {
+                // The run stops with a page whose default-profile request is under way: the request is waited for and
+                // the page dropped (not written: the next sync fetches it again and sees what Apple did).
+                if (waiting is { Defaults.First: { } request })
+                {
+                    AssignmentService.AbandonDefault(request);
+                }
+
+                waiting = null;
+
                 // The run stops with a page in flight: it is dropped, and nothing of it outlives the run.
                 if (ahead is not null)
                 {
@@ -376,11 +385,13 @@ public sealed class SyncService
                 catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleCursorExhausted) && cursor is not null)
                 {
                     // The listing was complete already: continue with delta from this cursor.
+                    CommitWaiting();
                     Commit([], cursor, SyncCursorKind.Sync, fullSyncId, fullDone: true);
                     return cursor;
                 }
                 catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.AppleCursorExpired) or nameof(ErrorCatalog.AppleCursorInvalid) && cursor is not null)
                 {
+                    CommitWaiting();
                     Host.WriteWarning($"Apple no longer accepts the fetch cursor of token '{token.Name}' ({ex.ErrorId}); starting the full fetch again.");
                     cursor = null;
                     continue;
@@ -392,7 +403,35 @@ public sealed class SyncService
                     ahead = client.FetchDevicesAsync(next, PageSize, aheadCancellation);
                 }
 
-                Commit(page.Devices ?? [], next, page.MoreToFollow ? SyncCursorKind.Fetch : SyncCursorKind.Sync, fullSyncId, fullDone: !page.MoreToFollow);
+                // Page N's default-profile request goes to Apple while page N-1 (whose answers came first) is written:
+                // one request in flight, pages still written whole and in order, each with its own cursor and answers.
+                var previous = waiting is null ? null : Complete(waiting);
+                waiting = null;
+                var latest = SyncPage.Latest(page.Devices ?? [], events: false);
+                if (previous is not null && latest.NeedsStoreForDefaults)
+                {
+                    // who arrives without a profile depends on the store: read it after the previous page is written
+                    Commit(previous);
+                    previous = null;
+                }
+
+                var started = Start(latest, page.Devices?.Count ?? 0, next, page.MoreToFollow ? SyncCursorKind.Fetch : SyncCursorKind.Sync, fullSyncId,
+                    fullDone: !page.MoreToFollow, uncommitted: previous is null ? 0 : 1);
+                if (previous is not null)
+                {
+                    waiting = page.MoreToFollow && started.Defaults?.First is not null ? started : null;
+                    Commit(previous);
+                }
+                else if (page.MoreToFollow && started.Defaults?.First is not null)
+                {
+                    waiting = started;
+                }
+
+                if (waiting is null)
+                {
+                    Commit(Complete(started));
+                }
+
                 cursor = next;
                 if (!page.MoreToFollow)
                 {
@@ -413,7 +452,7 @@ public sealed class SyncService
             {
                 var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
                 var next = page.Cursor ?? cursor;
-                var prepared = Prepare(page.Devices ?? [], next, SyncCursorKind.Sync, historyId, fullDone: false);
+                var prepared = Prepare(page.Devices ?? [], events: true, next, SyncCursorKind.Sync, historyId, fullDone: false);
                 if (!page.MoreToFollow)
                 {
                     return prepared;
@@ -433,7 +472,7 @@ public sealed class SyncService
         /// Apple's answers: each device is written once, and a device holds a profile in the store only once Apple took it.
         /// </summary>
         private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
-            => Commit(Prepare(devices, cursor, cursorKind, syncId, fullDone));
+            => Commit(Prepare(devices, events: false, cursor, cursorKind, syncId, fullDone));
 
         private void Commit(PreparedPage prepared)
         {
@@ -442,17 +481,38 @@ public sealed class SyncService
         }
 
         /// <summary>Everything of a page that happens before its transaction: the page bound, and the default-profile requests.</summary>
-        private PreparedPage Prepare(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
+        private PreparedPage Prepare(IReadOnlyList<AppleDevice> devices, bool events, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
+            => Complete(Start(SyncPage.Latest(devices, events), devices.Count, cursor, cursorKind, syncId, fullDone, uncommitted: 0));
+
+        /// <summary>A page whose default-profile request may still be with Apple.</summary>
+        private sealed record StartedPage(SyncPage Page, int Received, DefaultsUnderWay? Defaults, string Cursor, SyncCursorKind CursorKind, long SyncId, bool FullDone);
+
+        /// <summary>The page bound (counting <paramref name="uncommitted"/> pages prepared before it), and the default-profile requests sent.</summary>
+        private StartedPage Start(SyncPage page, int count, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone, int uncommitted)
         {
-            received += devices.Count;
-            if (pages >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
+            received += count;
+            if (pages + uncommitted >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
             {
-                throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + 1, received);
+                throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + uncommitted + 1, received);
             }
 
-            var page = SyncPage.Latest(devices);
-            var answers = defaultProfiles.Count == 0 ? null : AttemptDefaults(page);
-            return new PreparedPage(page, devices.Count, answers, cursor, cursorKind, syncId, fullDone);
+            return new StartedPage(page, count, defaultProfiles.Count == 0 ? null : StartDefaults(page), cursor, cursorKind, syncId, fullDone);
+        }
+
+        /// <summary>Apple's answers to a started page's requests: the page, ready to be written.</summary>
+        private PreparedPage Complete(StartedPage s)
+            => new(s.Page, s.Received, s.Defaults is null ? null : FinishDefaults(s.Defaults), s.Cursor, s.CursorKind, s.SyncId, s.FullDone);
+
+        /// <summary>The page whose default-profile request is with Apple while the page before it is written (full fetch only).</summary>
+        private StartedPage? waiting;
+
+        private void CommitWaiting()
+        {
+            if (waiting is { } w)
+            {
+                waiting = null;
+                Commit(Complete(w));
+            }
         }
 
         /// <summary>The page's writes, inside the caller's transaction (touches nothing outside the session: it may be run again).</summary>
@@ -510,42 +570,89 @@ public sealed class SyncService
             }
         }
 
+        /// <summary>A page's default-profile requests: one per platform; the first is sent when the page is started.</summary>
+        private sealed class DefaultsUnderWay
+        {
+            public List<(DevicePlatform Platform, Guid ProfileId, List<string> Arrivals)> Groups { get; } = [];
+
+            public AssignmentService.DefaultRequest? First { get; set; }
+
+            public bool FirstFailed { get; set; }
+        }
+
         /// <summary>
         /// Offers the devices of a page that arrive without a profile their own platform's default, never another's: at
-        /// most one assignment request per page and platform. Returns Apple's answers, written with the page. A refusal
-        /// does not fail the sync: the devices stay without a profile and the admin is told.
+        /// most one assignment request per page and platform. The first request is sent here without waiting for Apple's
+        /// answer (<see cref="FinishDefaults"/> takes it). A refusal does not fail the sync: the devices stay without a
+        /// profile and the admin is told.
         /// </summary>
-        private List<AssignmentService.AssignmentAnswer>? AttemptDefaults(SyncPage page)
+        private DefaultsUnderWay? StartDefaults(SyncPage page)
         {
             // Whether a device arrives without a profile can depend on the store (a delta's "modified" device the store
             // does not know); a fetched page needs no read.
             var stored = page.NeedsStoreForDefaults
                 ? owner.store.Read(s => s.Devices.GetForSync(token.Id, page.Serials))
                 : null;
-            List<AssignmentService.AssignmentAnswer>? answers = null;
+            DefaultsUnderWay? defaults = null;
             foreach (var (platform, arrivals) in page.ArrivingWithoutProfile(stored))
             {
-                if (!defaultProfiles.TryGetValue(platform, out var profileId))
+                if (defaultProfiles.TryGetValue(platform, out var profileId))
+                {
+                    (defaults ??= new()).Groups.Add((platform, profileId, arrivals));
+                }
+            }
+
+            if (defaults is not null)
+            {
+                var (platform, profileId, arrivals) = defaults.Groups[0];
+                try
+                {
+                    defaults.First = owner.assignments.StartDefault(client!, token, profileId, arrivals);
+                }
+                catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
+                {
+                    defaults.FirstFailed = true;
+                    Host.WriteWarning(NotAssigned(arrivals.Count, platform, ex));
+                }
+            }
+
+            return defaults;
+        }
+
+        /// <summary>Apple's answers to a page's default-profile requests (the first one sent already), written with the page.</summary>
+        private List<AssignmentService.AssignmentAnswer> FinishDefaults(DefaultsUnderWay defaults)
+        {
+            var answers = new List<AssignmentService.AssignmentAnswer>();
+            for (var i = 0; i < defaults.Groups.Count; i++)
+            {
+                var (platform, profileId, arrivals) = defaults.Groups[i];
+                if (i == 0 && defaults.FirstFailed)
                 {
                     continue;
                 }
 
-                answers ??= [];
                 var before = answers.Count;
                 try
                 {
-                    owner.assignments.AttemptDefault(client!, token, profileId, arrivals, answers);
+                    if (i == 0)
+                    {
+                        owner.assignments.FinishDefault(client!, token, defaults.First!, answers);
+                    }
+                    else
+                    {
+                        owner.assignments.AttemptDefault(client!, token, profileId, arrivals, answers);
+                    }
                 }
                 catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
                 {
-                    Host.WriteWarning($"{arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}");
+                    Host.WriteWarning(NotAssigned(arrivals.Count, platform, ex));
                     continue;
                 }
 
                 var assigned = 0;
-                for (var i = before; i < answers.Count; i++)
+                for (var a = before; a < answers.Count; a++)
                 {
-                    if (answers[i].Answer == AppleDeviceStatus.Success) assigned++;
+                    if (answers[a].Answer == AppleDeviceStatus.Success) assigned++;
                 }
 
                 if (assigned < arrivals.Count)
@@ -556,6 +663,9 @@ public sealed class SyncService
 
             return answers;
         }
+
+        private string NotAssigned(int count, DevicePlatform platform, AdeException ex)
+            => $"{count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}";
 
         /// <summary>
         /// Ends a run in one transaction: the last page of the delta with its cursor, the purge of devices due, the

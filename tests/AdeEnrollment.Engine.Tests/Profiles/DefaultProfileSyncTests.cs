@@ -1,7 +1,9 @@
 using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Sync;
+using AdeEnrollment.Engine.Tests.Sync;
 using AdeEnrollment.Engine.Tests.Support;
 using AdeEnrollment.Simulator;
 
@@ -169,5 +171,111 @@ public class DefaultProfileSyncTests
             Assert.Equal((failed ? "" : "Staff", "Staff", failed ? "FAILED" : "SUCCESS"),
                 (devices[serial].EnrollmentProfileName, devices[serial].LastAssignmentProfile, devices[serial].LastAssignmentResult));
         }
+    }
+
+    [Fact]
+    public void ADeltaEventThatRestatesTheStoredDevice_IsNotWrittenJournalledOrCounted_OneThatDiffersIs()
+    {
+        using var f = new EngineSimFixture(devices: 3);
+        f.Engine.Sync.Sync("iPads");
+        var s = f.AppleSerials().ToList();
+        long UpdatedAt(string serial) => f.Sql($"SELECT updated_at FROM device WHERE serial_number = '{serial}'");
+        var writtenAt = UpdatedAt(s[0]);
+
+        // Apple reports two devices as modified: one with the very values the store holds, one with a field changed.
+        f.Simulator.SetDevice(Server, s[0], null, clearDeadline: false, isReplacementDevice: null);
+        var current = f.Simulator.GetDevices(Server, [s[1]]).Single().IsReplacementDevice ?? false;
+        f.Simulator.SetDevice(Server, s[1], null, clearDeadline: false, isReplacementDevice: !current);
+        f.Advance(Quarter);
+
+        var delta = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((0, 1, 0), (delta.Added, delta.Modified, delta.Removed));
+        Assert.Equal(writtenAt, UpdatedAt(s[0])); // the row was not written again
+        Assert.NotEqual(writtenAt, UpdatedAt(s[1]));
+        Assert.Equal([AdeDeviceEventKind.Added], f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, s[0])).Select(e => e.Kind));
+        Assert.Equal([(AdeDeviceEventKind.Added, null), (AdeDeviceEventKind.Modified, "IsReplacementDevice")],
+            f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, s[1])).Select(e => (e.Kind, e.Detail)));
+        Assert.Equal(!current, f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[1])).Single().IsReplacementDevice);
+    }
+
+    [Fact]
+    public void TheEchoOfTheDefaultAssignment_InTheSameSync_LeavesTheRowsAsTheAssignmentWroteThem()
+    {
+        using var f = WithDefault(30);
+        var started = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        // The closing delta brings 30 'modified' events (Apple now reports the profile): none is a change.
+        Assert.Equal((30, 0, 30), (result.Added, result.Modified, result.DefaultProfileAssigned));
+        Assert.Equal(60, f.Sql("SELECT count(*) FROM device_event"));
+        Assert.Equal(0, f.Sql("SELECT count(*) FROM device WHERE last_op_date IS NOT NULL")); // no event's row was written
+        Assert.Equal(30, f.Sql($"SELECT count(*) FROM device WHERE profile_status = 'assigned' AND profile_assign_time = {started}"));
+    }
+
+    [Fact]
+    public void APageWriteThatFailsWhileTheNextPagesAssignmentIsWithApple_LeavesOnlyWholePages_AndTheNextSyncFindsTheRest()
+    {
+        using var f = WithDefault(3000);
+        var token = f.Token.Id;
+        // Once the first page is in the store, another run takes the lease: the next page write fails (SyncLeaseLost),
+        // while the request of the page after it is already with Apple.
+        var stolen = 0;
+        f.Store.ConnectionHook = c =>
+        {
+            using var count = c.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM device";
+            if (Convert.ToInt64(count.ExecuteScalar()) >= 1000 && Interlocked.Exchange(ref stolen, 1) == 0)
+            {
+                using var steal = c.CreateCommand();
+                steal.CommandText = "UPDATE sync_state SET lease_id = 'other'";
+                steal.ExecuteNonQuery();
+            }
+        };
+        try
+        {
+            Assert.Equal("SyncLeaseLost", Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads")).ErrorId);
+        }
+        finally
+        {
+            f.Store.ConnectionHook = null;
+        }
+
+        // Page 1 only, whole: its devices with the default and their journal; nothing of pages 2 and 3.
+        Assert.Equal(1000, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}'"));
+        Assert.Equal(1000, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}' AND profile_id IS NOT NULL AND last_attempt_result = 'SUCCESS'"));
+        Assert.Equal(1000, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added'"));
+        Assert.Equal(1000, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'ProfileAssigned'"));
+        Assert.Equal(0, f.Sql("SELECT count(*) FROM device_event e WHERE NOT EXISTS (SELECT 1 FROM device d WHERE d.serial_number = e.serial_number)"));
+        var failed = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Failed, "SyncLeaseLost", 1000, 1000, 1), (failed.Status, failed.ErrorId, failed.Added, failed.DefaultProfileAssigned, failed.Pages));
+        // Apple took the requests of the pages not written (the one in flight was waited for, not dropped half-way).
+        Assert.Equal(3000, AssignRequests(f).Sum(r => r.DeviceCount));
+
+        // The next sync (a full recovery) stores the rest as Apple now reports them, with the default, asking nothing again.
+        f.Simulator.ClearRequests();
+        f.Sql("UPDATE sync_state SET lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL");
+        f.Advance(Quarter);
+        var next = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((2000, 0), (next.Added, next.DefaultProfileAssigned));
+        Assert.Empty(AssignRequests(f));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(token)), d => Assert.Equal("Staff", d.EnrollmentProfileName));
+    }
+
+    [Fact]
+    public void ASyncStoppedWhileAPagesAssignmentIsWithApple_KeepsTheWrittenPagesWhole()
+    {
+        using var f = WithDefault(3000);
+        var host = new StopAfterPagesHost(1);
+
+        AdeAssert.Throws("OperationStopped", () => f.NewEngine(host).Sync.Sync("iPads"));
+
+        var token = f.Token.Id;
+        Assert.Equal(1000, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}'"));
+        Assert.Equal(1000, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}' AND profile_id IS NOT NULL"));
+        Assert.Equal(2000, f.Sql("SELECT count(*) FROM device_event"));
+        Assert.Equal(0, f.Sql("SELECT count(*) FROM device_event e WHERE NOT EXISTS (SELECT 1 FROM device d WHERE d.serial_number = e.serial_number)"));
+        Assert.Equal((1000, 1), (f.Engine.Sync.GetStatus(f.Token).History[0].DefaultProfileAssigned, f.Engine.Sync.GetStatus(f.Token).History[0].Pages));
     }
 }

@@ -6,12 +6,18 @@ namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>
 /// PostgreSQL: the page writes of a sync on table device. A page (up to 1,000 devices) is streamed with binary COPY
-/// into a temporary table of this transaction, then merged into device with one INSERT … ON CONFLICT: two round trips
+/// into the connection's temporary page table, then merged into device with one INSERT … ON CONFLICT: a few round trips
 /// for the page instead of one per device. (The journal rows of the page are appended by the device_event table.)
 /// </summary>
 internal sealed partial class PostgresDeviceTable
 {
-    /// <summary>The page's temporary table: one per transaction (dropped at commit or rollback), emptied after each page.</summary>
+    /// <summary>
+    /// The page's temporary table: created by the first page a pooled connection writes and kept with that connection
+    /// (its pool does not reset it), so a page costs no catalog change (no table created and dropped per transaction). It
+    /// never holds rows beyond a page: the merge empties it in the same round trip, a failed page's rows go with its
+    /// rolled-back transaction, and every commit empties it again (ON COMMIT DELETE ROWS, which also gives its space back).
+    /// "IF NOT EXISTS" on every page keeps this right on a connection that does not have it (a new one, or one a pooler hands out).
+    /// </summary>
     private const string SyncPageTable = "ade_sync_page";
 
     private const string SyncPageCreateSql =
@@ -22,7 +28,7 @@ internal sealed partial class PostgresDeviceTable
             profile_push_time BIGINT, device_assigned_date BIGINT, device_assigned_by TEXT, last_op_date BIGINT,
             mdm_migration_deadline BIGINT, is_replacement_device BIGINT, assign_failed_at BIGINT, last_attempt_at BIGINT,
             last_attempt_profile TEXT, last_attempt_result TEXT
-        ) ON COMMIT DROP
+        ) ON COMMIT DELETE ROWS
         """;
 
     private const string SyncPageCopySql =

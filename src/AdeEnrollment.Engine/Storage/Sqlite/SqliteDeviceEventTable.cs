@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using AdeEnrollment.Engine.Model;
@@ -12,6 +13,21 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
     private readonly SqliteConnection connection = connection;
     private readonly SqliteTransaction? transaction = transaction;
 
+    /// <summary>The stored name of each event kind, by value.</summary>
+    private static readonly string[] KindNames = BuildKindNames();
+
+    private static string[] BuildKindNames()
+    {
+        var values = Enum.GetValues<AdeDeviceEventKind>();
+        var names = new string[values.Max(v => (int)v) + 1];
+        foreach (var v in values)
+        {
+            names[(int)v] = v.ToString();
+        }
+
+        return names;
+    }
+
     public int Append(Guid tokenId, DateTimeOffset at, IReadOnlyCollection<NewDeviceEventRow> events)
     {
         if (events.Count == 0)
@@ -19,25 +35,40 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
             return 0;
         }
 
-        // One INSERT … SELECT over a JSON array of [serial, kind, detail] for the whole batch, in the batch's order.
-        var json = new StringBuilder(events.Count * 40).Append('[');
-        var first = true;
-        foreach (var e in events)
+        // One INSERT … SELECT over a JSON array of [serial, kind, detail] for the whole batch, in the batch's order (one
+        // statement: SQLite bumps the AUTOINCREMENT sequence once, not per row). Written with one Utf8JsonWriter.
+        var buffer = new ArrayBufferWriter<byte>(events.Count * 48 + 2);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            if (!first) json.Append(',');
-            first = false;
-            json.Append('[').Append(JsonSerializer.Serialize(e.SerialNumber)).Append(',').Append(JsonSerializer.Serialize(e.Kind.ToString()))
-                .Append(',').Append(e.Detail is null ? "null" : JsonSerializer.Serialize(e.Detail)).Append(']');
+            writer.WriteStartArray();
+            foreach (var e in events)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(e.SerialNumber);
+                writer.WriteStringValue(KindNames[(int)e.Kind]);
+                if (e.Detail is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    writer.WriteStringValue(e.Detail);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
         }
 
-        json.Append(']');
+        var json = Encoding.UTF8.GetString(buffer.WrittenSpan);
         using var command = Command(
             """
             INSERT INTO device_event (token_id, serial_number, at, kind, detail)
             SELECT $t, json_extract(j.value, '$[0]'), $at, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]')
             FROM json_each($events) j ORDER BY j.key
             """,
-            ("$t", tokenId.ToString()), ("$at", ToUnixMs(at)), ("$events", json.ToString()));
+            ("$t", tokenId.ToString()), ("$at", ToUnixMs(at)), ("$events", json));
         return command.ExecuteNonQuery();
     }
 
