@@ -299,6 +299,24 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Product families AddOrgDevices accepts beyond Apple's six (e.g. iPod, or a future one), sent to clients as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get => businessSettings.ExtraProductFamilies; set => businessSettings.ExtraProductFamilies = [.. value]; }
 
+    /// <summary>How long (simulator clock) after an activity completes its devices appear as added/deleted in the DEP sync (zero: at once).</summary>
+    public TimeSpan DepVisibilityDelay { get => businessSettings.DepVisibilityDelay; set => businessSettings.DepVisibilityDelay = value; }
+
+    /// <summary>A School API token is refused (401) on the Business host (<c>/v1/</c>) and a Business one on the School host (<c>/school/v1/</c>); false: either host accepts either token.</summary>
+    public bool StrictApiHosts { get => businessSettings.StrictApiHosts; set => businessSettings.StrictApiHosts = value; }
+
+    /// <summary>How far in the future an assertion's iat may lie on the simulator clock (default 5 minutes; zero: strict).</summary>
+    public TimeSpan AssertionClockSkew { get => businessSettings.AssertionClockSkew; set => businessSettings.AssertionClockSkew = value; }
+
+    /// <summary>Token refusals carry the RFC 6749 code of their reason (invalid_client 401; invalid_grant, invalid_scope, unsupported_grant_type, invalid_request 400) instead of Apple's invalid_client 400 for all.</summary>
+    public bool RfcOAuthErrors { get => businessSettings.RfcOAuthErrors; set => businessSettings.RfcOAuthErrors = value; }
+
+    /// <summary>Unassigning a device from a server it is not on reports success and changes nothing (false: the device fails in the log, NOT_ASSIGNED_TO_SERVER).</summary>
+    public bool SilentUnassignElsewhere { get => businessSettings.SilentUnassignElsewhere; set => businessSettings.SilentUnassignElsewhere = value; }
+
+    /// <summary>How long a paging cursor stays valid on the simulator clock (null: never expires); an expired one is 400 PARAMETER_ERROR.INVALID, source.parameter "cursor".</summary>
+    public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.
@@ -314,7 +332,7 @@ public sealed class AdeSimulator : IDisposable
             OrgName = business.Resolve(a.OrgKey),
             KeyPath = keyPath,
             TokenUri = new Uri(Uri, "auth/oauth2/token"),
-            ServiceUri = new Uri(Uri, "v1/"),
+            ServiceUri = new Uri(Uri, school ? "school/v1/" : "v1/"), // the School host is the /school prefix
         };
     }
 

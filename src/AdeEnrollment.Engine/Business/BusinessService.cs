@@ -62,13 +62,18 @@ public sealed class BusinessService
         var client = Client(account);
         var storedTokens = tokens.GetTokens();
         var list = new List<AdeMdmServer>();
+        var seenIds = new HashSet<string>(StringComparer.OrdinalIgnoreCase); // a listing started again repeats servers
         foreach (var page in Pages(client, "mdmServers?" + ServerFields))
         {
             using (page)
             {
                 foreach (var item in Data(page))
                 {
-                    list.Add(ToServer(item, client.Account.ClientId, storedTokens));
+                    var server = ToServer(item, client.Account.ClientId, storedTokens);
+                    if (seenIds.Add(server.Id))
+                    {
+                        list.Add(server);
+                    }
                 }
             }
         }
@@ -250,6 +255,8 @@ public sealed class BusinessService
 
             var pageNumber = 0;
             var seen = 0;
+            // the serials read so far: a listing started again after an expired cursor yields none twice
+            var emitted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var page in Pages(client, "orgDevices?"))
             {
                 using (page)
@@ -260,6 +267,11 @@ public sealed class BusinessService
                     var serverOf = assigned.Count == 0 ? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>() : store.Read(s => s.Business.DeviceServers(run, assigned));
                     foreach (var item in items)
                     {
+                        if (!emitted.Add(SerialOf(item)))
+                        {
+                            continue; // already read before Apple's cursor expired and the listing started again
+                        }
+
                         seen++;
                         var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false);
                         if (!Matches(device, query, wanted))
@@ -456,6 +468,11 @@ public sealed class BusinessService
             return [];
         }
 
+        if (action == OrgDeviceAction.Unassign && (token?.Id ?? target!.TokenId) is { } tokenId)
+        {
+            WarnNotOnServer(tokenId, target!.Name, confirmed);
+        }
+
         var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
         var created = new List<AdeOrgDeviceActivity>();
         foreach (var batch in confirmed.Chunk(Options.MaxDevicesPerActivity))
@@ -493,6 +510,21 @@ public sealed class BusinessService
         }
 
         return released;
+    }
+
+    /// <summary>
+    /// Before an unassignment from a server with a stored token: the devices the token's last sync does not show on
+    /// that server. Apple may fail them in the activity log or report them unassigned without changing anything (it
+    /// documents neither), so the admin is told beforehand which ones the outcome will not be about.
+    /// </summary>
+    private void WarnNotOnServer(Guid tokenId, string server, IReadOnlyList<string> serials)
+    {
+        var states = store.Read(s => s.Devices.States(tokenId, serials));
+        var elsewhere = serials.Where(s => !states.TryGetValue(s, out var st) || st.RemovedFromAbm).ToList();
+        if (elsewhere.Count > 0)
+        {
+            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {serials.Count} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server}' in its token's last sync: Apple may fail {(elsewhere.Count == 1 ? "it" : "them")} in the activity log or report {(elsewhere.Count == 1 ? "it" : "them")} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
+        }
     }
 
     private static byte[] ActivityBody(string type, string? serverId, IEnumerable<string> serials)
@@ -698,7 +730,10 @@ public sealed class BusinessService
     /// <summary>
     /// Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting
     /// links.next). Each page is checked before it is used: no more items than asked for, ids and texts within their
-    /// lengths and free of control characters, a cursor within its length and never one seen before (a loop).
+    /// lengths and free of control characters, a cursor within its length and never one seen before (a loop). A cursor
+    /// Apple no longer accepts (BusinessCursorExpired) starts the listing again from its first page, once: the pages
+    /// may then repeat items already yielded, which every caller skips (servers by id, devices by serial, the store
+    /// index by its key); a second expiry ends the listing with the error.
     /// </summary>
     private IEnumerable<JsonDocument> Pages(BusinessClient client, string pathWithQuery)
     {
@@ -706,11 +741,26 @@ public sealed class BusinessService
         var endpoint = "GET /v1/" + pathWithQuery.Split('?')[0];
         var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? cursor = null;
+        var restarted = false;
         for (var page = 0; page < 100_000; page++)
         {
             var url = pathWithQuery + separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture)
                       + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
-            var doc = client.Get(url);
+            JsonDocument doc;
+            try
+            {
+                doc = client.Get(url);
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessCursorExpired) && !restarted)
+            {
+                // once per listing: from the first page again; the caller skips what it already has
+                restarted = true;
+                host.WriteVerbose($"Apple no longer accepts the paging cursor of {endpoint}; reading the listing again from its first page.");
+                cursors.Clear();
+                cursor = null;
+                continue;
+            }
+
             cursor = CheckPage(doc, endpoint, cursors);
             yield return doc;
             if (string.IsNullOrEmpty(cursor))

@@ -112,8 +112,12 @@ internal static class BusinessJson
         return Convert.FromBase64String(b.PadRight(b.Length + ((4 - (b.Length % 4)) % 4), '='));
     }
 
-    /// <summary>limit (1 to 1000) and cursor of a collection request; a bad one is answered 400.</summary>
-    public static bool TryPaging(Exchange x, out int limit, out string? after, out Answer? bad)
+    /// <summary>
+    /// limit (1 to 1000) and cursor of a collection request; a bad one is answered 400. A cursor carries the simulator
+    /// time it was issued at; older than <see cref="BusinessSettings.CursorLifetime"/> it has expired: 400
+    /// PARAMETER_ERROR.INVALID with source.parameter "cursor" (Apple documents no lifetime and no answer for it).
+    /// </summary>
+    public static bool TryPaging(BusinessState b, Exchange x, out int limit, out string? after, out Answer? bad)
     {
         limit = DepLimits.DefaultPageSize;
         after = null;
@@ -133,10 +137,21 @@ internal static class BusinessJson
                 var decoded = Encoding.UTF8.GetString(Base64Url(cursor));
                 if (!decoded.StartsWith("after:", StringComparison.Ordinal)) throw new FormatException("cursor");
                 after = decoded["after:".Length..];
+                var at = after.LastIndexOf('@');
+                if (at >= 0)
+                {
+                    var issued = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(after[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture));
+                    after = after[..at];
+                    if (b.Settings.CursorLifetime is { } life && b.Time.GetUtcNow() - issued > life)
+                    {
+                        bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor has expired. Request the collection again without a cursor.", parameter: "cursor");
+                        return false;
+                    }
+                }
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
             {
-                bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor is not valid.");
+                bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor is not valid.", parameter: "cursor");
                 return false;
             }
         }
@@ -147,7 +162,8 @@ internal static class BusinessJson
     /// <summary>links.self/next and meta.paging (limit, nextCursor, total when the switch says so).</summary>
     public static void WritePaging(Utf8JsonWriter w, BusinessState b, string path, int limit, string? lastKey, int total)
     {
-        var cursor = lastKey is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("after:" + lastKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var issued = b.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var cursor = lastKey is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("after:" + lastKey + "@" + issued)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         w.WriteStartObject("links");
         w.WriteString("self", b.Link(path));
         if (cursor is not null) w.WriteString("next", b.Link(path + "?cursor=" + cursor + (b.Settings.NextLinkWithoutLimit ? "" : "&limit=" + limit.ToString(CultureInfo.InvariantCulture))));

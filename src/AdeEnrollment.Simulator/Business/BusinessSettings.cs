@@ -67,4 +67,22 @@ internal sealed class BusinessSettings
 
     /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (iPod, a future one): sent as given.</summary>
     public IReadOnlyList<string> ExtraProductFamilies { get; set; } = [];
+
+    /// <summary>How long a paging cursor stays valid on the simulator clock (null: for ever).</summary>
+    public TimeSpan? CursorLifetime { get; set; }
+
+    /// <summary>How long after an activity completes its devices move on the DEP side (server sync and fetch); zero: at once.</summary>
+    public TimeSpan DepVisibilityDelay { get; set; }
+
+    /// <summary>A School API token is refused (401) on the Business host and a Business one on the School host.</summary>
+    public bool StrictApiHosts { get; set; } = true;
+
+    /// <summary>How far in the future (simulator clock) an assertion's iat may lie; zero: not at all.</summary>
+    public TimeSpan AssertionClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Token refusals carry the RFC code of their reason (invalid_grant, invalid_scope, …) instead of Apple's invalid_client for all.</summary>
+    public bool RfcOAuthErrors { get; set; }
+
+    /// <summary>Unassigning a device from a server it is not on succeeds silently (nothing moves) instead of failing that device in the log.</summary>
+    public bool SilentUnassignElsewhere { get; set; }
 }

@@ -56,6 +56,9 @@ internal sealed class BusinessState
 
     public int PendingActivities { get; set; }
 
+    /// <summary>DEP sides of completed activities waiting for <see cref="BusinessSettings.DepVisibilityDelay"/>, in due order.</summary>
+    public List<(DateTimeOffset Due, Action<DateTimeOffset> Apply)> PendingDepMoves { get; } = [];
+
     /// <summary>The order of an org device listing taken on its first page and kept for its cursors (org name → keys).</summary>
     public Dictionary<string, (string[] Keys, bool Shuffled)> OrgListings { get; } = new(StringComparer.OrdinalIgnoreCase);
 

@@ -128,6 +128,34 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? RejectUnknownFields { get; set; }
 
+    /// <summary>Seconds (simulator clock) a paging cursor stays valid; 0: never expires (the default).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int? CursorLifetime { get; set; }
+
+    /// <summary>Seconds (simulator clock) between an activity's completion and its devices' added/deleted events in the DEP sync; 0: at once (the default).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int? DepVisibilityDelay { get; set; }
+
+    /// <summary>A School token is refused (401) on the Business host and a Business token on the School host ($true, the default).</summary>
+    [Parameter]
+    public bool? StrictApiHosts { get; set; }
+
+    /// <summary>Seconds an assertion's iat may lie in the future of the simulator clock (default 300; 0: strict).</summary>
+    [Parameter]
+    [ValidateRange(0, 86_400)]
+    public int? AssertionClockSkew { get; set; }
+
+    /// <summary>Apple (every token refusal is invalid_client, 400; the default) or Rfc (the RFC 6749 code of the reason).</summary>
+    [Parameter]
+    [ValidateSet("Apple", "Rfc")]
+    public string? OAuthErrorCodes { get; set; }
+
+    /// <summary>Unassigning a device from a server it is not on succeeds silently instead of failing that device in the log.</summary>
+    [Parameter]
+    public bool? SilentUnassignElsewhere { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -162,6 +190,12 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ActivityExtraAttributes is { } aea) sim.ActivityExtraAttributes = aea;
         if (RejectUnknownFields is { } ruf) sim.RejectUnknownFields = ruf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
+        if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
+        if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
+        if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;
+        if (AssertionClockSkew is { } acs) sim.AssertionClockSkew = TimeSpan.FromSeconds(acs);
+        if (OAuthErrorCodes is { } oec) sim.RfcOAuthErrors = oec.Equals("Rfc", StringComparison.OrdinalIgnoreCase);
+        if (SilentUnassignElsewhere is { } su) sim.SilentUnassignElsewhere = su;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

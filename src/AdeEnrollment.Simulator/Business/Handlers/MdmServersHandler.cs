@@ -22,7 +22,7 @@ internal static class MdmServersHandler
     public static Answer List(BusinessRequest r)
     {
         var b = r.B;
-        if (!BusinessJson.TryPaging(r.X, out var limit, out var after, out var bad)) return bad!;
+        if (!BusinessJson.TryPaging(b, r.X, out var limit, out var after, out var bad)) return bad!;
         var fields = BusinessJson.Fields(r.X, "mdmServers") ?? (b.Settings.FullServerAttributesByDefault ? AllFields : DefaultFields);
         var mine = b.ListedServersOf(r.OrgName).ToList();
         var ordered = mine.OrderBy(s => b.OrderKey(b.ServerId(s)), StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(b.OrderKey(b.ServerId(s)), after) > 0).ToList();

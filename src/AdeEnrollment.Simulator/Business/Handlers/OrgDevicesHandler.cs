@@ -9,7 +9,7 @@ internal static class OrgDevicesHandler
     public static Answer List(BusinessRequest r)
     {
         var b = r.B;
-        if (!BusinessJson.TryPaging(r.X, out var limit, out var after, out var bad)) return bad!;
+        if (!BusinessJson.TryPaging(b, r.X, out var limit, out var after, out var bad)) return bad!;
         var fields = BusinessJson.Fields(r.X, "orgDevices");
         // the order of the whole listing is taken on its first page and kept for its cursors (a snapshot: devices
         // released meanwhile are skipped, devices added meanwhile appear in the next listing)
