@@ -269,6 +269,54 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE); null: normal.</summary>
     public string? ForcedActivityOutcome { get => businessSettings.ForcedActivityOutcome; set => businessSettings.ForcedActivityOutcome = value; }
 
+    /// <summary>How org devices carry MAC addresses: String (documented: Wi-Fi and Bluetooth strings, Ethernet an array), Array, BuiltInEthernet (Ethernet under builtInEthernetMacAddress) or None.</summary>
+    public string MacAddressShape { get => businessSettings.MacAddressShape; set => businessSettings.MacAddressShape = value; }
+
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: left out of every answer).</summary>
+    public bool ReleaseAttributes { get => businessSettings.ReleaseAttributes; set => businessSettings.ReleaseAttributes = value; }
+
+    /// <summary>The releaserEntityType recorded by the next release activities (Apple documents no values; default API).</summary>
+    public string ReleaserEntityType { get => businessSettings.ReleaserEntityType; set => businessSettings.ReleaserEntityType = value; }
+
+    /// <summary>Released devices stay in the org device listing and answer a single GET (with their release date) instead of disappearing.</summary>
+    public bool ListReleasedDevices { get => businessSettings.ListReleasedDevices; set => businessSettings.ListReleasedDevices = value; }
+
+    /// <summary>Deleted device management services stay in the server listing with status DELETED instead of disappearing.</summary>
+    public bool ListDeletedServers { get => businessSettings.ListDeletedServers; set => businessSettings.ListDeletedServers = value; }
+
+    /// <summary>Apple Business "delete device management service": the server is gone for the Business API (refused while devices are on it).</summary>
+    public void DeleteMdmServer(string name) => business.DeleteServer(name);
+
+    /// <summary>Serial numbers in Business API paths and activities must match exactly, case included (a lower-case serial is unknown).</summary>
+    public bool CaseSensitiveSerials { get => businessSettings.CaseSensitiveSerials; set => businessSettings.CaseSensitiveSerials = value; }
+
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount (default: left out, as Apple documents).</summary>
+    public bool ActivityExtraAttributes { get => businessSettings.ActivityExtraAttributes; set => businessSettings.ActivityExtraAttributes = value; }
+
+    /// <summary>A fields[type] naming an undocumented type or field is refused with 400 PARAMETER_ERROR.INVALID (default: unknown names are ignored).</summary>
+    public bool RejectUnknownFields { get => businessSettings.RejectUnknownFields; set => businessSettings.RejectUnknownFields = value; }
+
+    /// <summary>Product families AddOrgDevices accepts beyond Apple's six (e.g. iPod, or a future one), sent to clients as given.</summary>
+    public IReadOnlyList<string> ExtraProductFamilies { get => businessSettings.ExtraProductFamilies; set => businessSettings.ExtraProductFamilies = [.. value]; }
+
+    /// <summary>How long (simulator clock) after an activity completes its devices appear as added/deleted in the DEP sync (zero: at once).</summary>
+    public TimeSpan DepVisibilityDelay { get => businessSettings.DepVisibilityDelay; set => businessSettings.DepVisibilityDelay = value; }
+
+    /// <summary>A School API token is refused (401) on the Business host (<c>/v1/</c>) and a Business one on the School host (<c>/school/v1/</c>); false: either host accepts either token.</summary>
+    public bool StrictApiHosts { get => businessSettings.StrictApiHosts; set => businessSettings.StrictApiHosts = value; }
+
+    /// <summary>How far in the future an assertion's iat may lie on the simulator clock (default 5 minutes; zero: strict).</summary>
+    public TimeSpan AssertionClockSkew { get => businessSettings.AssertionClockSkew; set => businessSettings.AssertionClockSkew = value; }
+
+    /// <summary>Token refusals carry the RFC 6749 code of their reason (invalid_client 401; invalid_grant, invalid_scope, unsupported_grant_type, invalid_request 400) instead of Apple's invalid_client 400 for all.</summary>
+    public bool RfcOAuthErrors { get => businessSettings.RfcOAuthErrors; set => businessSettings.RfcOAuthErrors = value; }
+
+    /// <summary>Unassigning a device from a server it is not on reports success and changes nothing (false: the device fails in the log, NOT_ASSIGNED_TO_SERVER).</summary>
+    public bool SilentUnassignElsewhere { get => businessSettings.SilentUnassignElsewhere; set => businessSettings.SilentUnassignElsewhere = value; }
+
+    /// <summary>How long a paging cursor stays valid on the simulator clock (null: never expires); an expired one is 400 PARAMETER_ERROR.INVALID, source.parameter "cursor".</summary>
+    public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.
@@ -284,7 +332,7 @@ public sealed class AdeSimulator : IDisposable
             OrgName = business.Resolve(a.OrgKey),
             KeyPath = keyPath,
             TokenUri = new Uri(Uri, "auth/oauth2/token"),
-            ServiceUri = new Uri(Uri, "v1/"),
+            ServiceUri = new Uri(Uri, school ? "school/v1/" : "v1/"), // the School host is the /school prefix
         };
     }
 

@@ -299,4 +299,116 @@ foreach (`$i in 1..$Calls) {
             Set-AdeSimBusinessApi -OmitRetryAfter $false
         }
     }
+
+    It 'a paging cursor that expires mid-listing restarts the listing once (no device twice); expiring again is BusinessCursorExpired (simulator switch -CursorLifetime)' {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "key-cursor.pem")
+        $a = [pscustomobject]@{ Account = New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -GetPerMinute 1000 }
+        Add-AdeSimOrgDevice -Count 2001 -ProductFamily iPhone | Out-Null
+        $all = @(Get-AdeOrgDevice -Account $a.Account.ClientId).Count
+        $all | Should -BeGreaterOrEqual 2001
+        Set-AdeSimBusinessApi -CursorLifetime 30
+        try {
+            # the pipeline consumer is slow on the first device: the cursor of page 2 has expired when it is asked for
+            $seen = @(Get-AdeOrgDevice -Account $a.Account.ClientId | ForEach-Object -Begin { $n = 0 } -Process {
+                    $n++
+                    if ($n -eq 1) { Set-AdeSimClock -Advance ([timespan]::FromSeconds(31)) }
+                    $_.SerialNumber
+                })
+            $seen.Count | Should -Be $all
+            @($seen | Sort-Object -Unique).Count | Should -Be $all
+            @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object StatusCode -eq 400).Count | Should -Be 1
+
+            # slow on page 1 and again on page 2 after the restart: the second expiry is an error that says what to do
+            $again = [System.Collections.Generic.List[string]]::new()
+            $err = { Get-AdeOrgDevice -Account $a.Account.ClientId | ForEach-Object -Begin { $n = 0 } -Process {
+                    $n++
+                    if ($n -in 1, 1001) { Set-AdeSimClock -Advance ([timespan]::FromSeconds(31)) }
+                    $again.Add($_.SerialNumber)
+                } } | Should -Throw -ErrorId 'BusinessCursorExpired*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err.Exception.Message | Should -Match 'Run the command again'
+            $again.Count | Should -BeGreaterThan 1000
+            @($again | Sort-Object -Unique).Count | Should -Be $again.Count
+        } finally {
+            Set-AdeSimBusinessApi -CursorLifetime 0
+        }
+    }
+
+    It 'a sync that does not show yet the devices a completed assignment put on the token''s server warns and counts them; a later sync brings them (simulator switch -DepVisibilityDelay)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Lag $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $bought = Add-AdeSimOrgDevice -Count 2 -OrderNumber 'PO-LAG' -ProductFamily iPad
+        Set-AdeSimBusinessApi -DepVisibilityDelay 3600
+        try {
+            $activity = $bought.SerialNumber | Set-AdeOrgDeviceServer -Token $t.Token -Wait
+            $activity.Succeeded | Should -Be 2
+            Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+            $sync = Sync-AdeDevice -Token $t.Token -WarningVariable w -WarningAction SilentlyContinue
+            $sync.Added | Should -Be 0
+            $sync.PendingFromActivities | Should -Be 2
+            ($w -join ' ') | Should -Match ([regex]::Escape($activity.Id))
+            ($w -join ' ') | Should -Match 'A later Sync-AdeDevice brings them'
+            Set-AdeSimClock -Advance (New-TimeSpan -Minutes 61)
+            $later = Sync-AdeDevice -Token $t.Token -WarningVariable w2
+            $later.Added | Should -Be 2
+            $later.PendingFromActivities | Should -Be 0
+            $w2 | Should -BeNullOrEmpty
+        } finally {
+            Set-AdeSimBusinessApi -DepVisibilityDelay 0
+        }
+    }
+
+    It 'a School account works on the School host; stored with the Business host it is BusinessClientRejected by a strict Apple, without secrets (simulator switch -StrictApiHosts)' {
+        $school = New-TestAccount -School
+        $school.Account.ServiceUri.AbsolutePath | Should -Be '/school/v1/'
+        @(Get-AdeMdmServer -Account $school.Account.ClientId).Count | Should -BeGreaterThan 0
+        Remove-AdeBusinessAccount -ClientId $school.Account.ClientId -Confirm:$false
+        $business = New-TestAccount
+        $wrong = New-AdeBusinessAccount -ClientId $school.Sim.ClientId -KeyId $school.Sim.KeyId -KeyPath $school.Sim.KeyPath -TokenUri $school.Sim.TokenUri -ServiceUri $business.Sim.ServiceUri
+        $err = { Get-AdeMdmServer -Account $wrong.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected*' -PassThru
+        $err.Exception.Message | Should -Match 'api-school\.apple\.com'
+        $err.Exception.Message | Should -Not -Match 'sim-at-|PRIVATE KEY'
+        Set-AdeSimBusinessApi -StrictApiHosts $false
+        try {
+            @(Get-AdeMdmServer -Account $wrong.ClientId).Count | Should -BeGreaterThan 0
+        } finally {
+            Set-AdeSimBusinessApi -StrictApiHosts $true
+        }
+        { New-AdeBusinessAccount -ClientId "SCHOOLAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $school.Sim.KeyPath -ServiceUri 'https://api-business.apple.com/v1/' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid*'
+    }
+
+    It 'a revoked key is BusinessClientRejected whether Apple answers invalid_client for everything or RFC codes (simulator switch -OAuthErrorCodes)' {
+        foreach ($codes in 'Apple', 'Rfc') {
+            Set-AdeSimBusinessApi -OAuthErrorCodes $codes
+            try {
+                $a = New-TestAccount
+                Set-AdeSimBusinessApi -RevokeKey -ClientId $a.Sim.ClientId
+                { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected*'
+                $refusal = @(Get-AdeSimRequest -Path '/auth/oauth2/token')[-1]
+                $refusal.StatusCode | Should -Be $(if ($codes -eq 'Rfc') { 401 } else { 400 })
+            } finally {
+                Set-AdeSimBusinessApi -OAuthErrorCodes Apple
+            }
+        }
+    }
+
+    It 'unassigning from a server the devices are not on warns first and reports each device, failed or silently unassigned (simulator switch -SilentUnassignElsewhere)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Else $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $bought = Add-AdeSimOrgDevice -Count 1 -ProductFamily iPad
+        foreach ($silent in $false, $true) {
+            Set-AdeSimBusinessApi -SilentUnassignElsewhere $silent
+            try {
+                $r = $bought.SerialNumber | Clear-AdeOrgDeviceServer -Token $t.Token -Wait -WarningVariable w -WarningAction SilentlyContinue
+                ($w -join ' ') | Should -Match "not on MDM server '$([regex]::Escape($t.Token.Name))'"
+                $r.Devices.Count | Should -Be 1
+                $r.Devices[0].Status | Should -Be $(if ($silent) { 'SUCCESS' } else { 'FAILED' })
+            } finally {
+                Set-AdeSimBusinessApi -SilentUnassignElsewhere $false
+            }
+        }
+    }
 }

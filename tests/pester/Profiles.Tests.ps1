@@ -130,6 +130,22 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         (Get-AdeProfile -Token $name -Name Kiosk).DeviceCount | Should -Be 1200
     }
 
+    It 'writes each result as an object of its own; Select-Object -First 1 stops it and the store still matches Apple' {
+        Sync-AdeDevice -Token $name | Out-Null
+        $serials = (Get-AdeDevice -Token $name).SerialNumber
+        $first = @(Set-AdeDeviceProfile -Profile Staff -Token $name -SerialNumber $serials | Select-Object -First 1)
+        $first.Count | Should -Be 1
+        $first[0].GetType().Name | Should -Be 'AdeAssignmentResult'
+        $atApple = @(Get-AdeSimDevice -Server $name | Where-Object ProfileStatus -eq 'assigned').SerialNumber | Sort-Object
+        $atApple.Count | Should -BeGreaterOrEqual 1000
+        @(Get-AdeDevice -Token $name -Profile Staff).SerialNumber | Sort-Object | Should -Be $atApple
+        $all = Set-AdeDeviceProfile -Profile Kiosk -Token $name -SerialNumber $serials
+        $all.Count | Should -Be 2500
+        @($all | ForEach-Object { $_.GetType().Name } | Sort-Object -Unique) | Should -Be @('AdeAssignmentResult')
+        @($all | Where-Object Status -eq 'Success').Count | Should -Be 2500
+        (Get-AdeProfile -Token $name -Name Kiosk).DeviceCount | Should -Be 2500
+    }
+
     It '-WhatIf shows current -> new profile per device and sends nothing' {
         Sync-AdeDevice -Token $name | Out-Null
         $two = Get-AdeDevice -Token $name | Select-Object -First 2

@@ -98,6 +98,15 @@ public sealed partial class BusinessAccountService
             var now = time.GetUtcNow();
             var tokenUri = CheckUri("TokenUri", args.TokenUri) ?? AppleTokenUri;
             var serviceUri = CheckUri("ServiceUri", args.ServiceUri) ?? (school ? SchoolServiceUri : BusinessServiceUri);
+            // Apple's two hosts each take only their own kind of token: the host follows the client ID's prefix
+            var wrongHost = school ? BusinessServiceUri.Host : SchoolServiceUri.Host;
+            if (serviceUri.Host.Equals(wrongHost, StringComparison.OrdinalIgnoreCase))
+            {
+                throw ErrorCatalog.ArgumentInvalid("ServiceUri", serviceUri.ToString(), school
+                    ? "an Apple School Manager account (SCHOOLAPI.) uses https://api-school.apple.com/v1/; leave -ServiceUri out."
+                    : "an Apple Business account (BUSINESSAPI.) uses https://api-business.apple.com/v1/; leave -ServiceUri out.");
+            }
+
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
             var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now,
                 args.GetsPerMinute, args.PostsPerHour);

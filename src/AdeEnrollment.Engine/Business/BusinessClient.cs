@@ -240,14 +240,21 @@ internal sealed class BusinessClient
                     }
                 }
 
-                throw Classify(status, ErrorCode(body), endpoint);
+                throw Classify(status, ErrorCode(body), endpoint, url);
             }
         }
     }
 
-    private AdeException Classify(int status, string code, string endpoint) => status switch
+    /// <summary>
+    /// An error answer as a catalogued error. A 401 reaches here only when a freshly issued token was refused too. A 400 to a page request that carries a cursor is an expired cursor: the
+    /// client sends back only cursors Apple gave it, on the query Apple already accepted for the first page, so Apple
+    /// refusing it means the cursor is no longer valid (Apple documents neither a lifetime nor the answer's code).
+    /// </summary>
+    private AdeException Classify(int status, string code, string endpoint, Uri url) => status switch
     {
-        401 or 403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, code),
+        400 when url.Query.Contains("cursor=", StringComparison.Ordinal) => ErrorCatalog.BusinessCursorExpired(endpoint),
+        401 => ErrorCatalog.BusinessClientRejected(account.ClientId, endpoint), // only after the one renewal
+        403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, code),
         _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, endpoint, status, code),
     };
 

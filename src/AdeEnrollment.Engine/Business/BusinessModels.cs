@@ -40,8 +40,11 @@ public sealed class AdeOrgDevice
 
     public string? DeviceModel { get; internal init; }
 
-    /// <summary>iPhone, iPad, Mac, AppleTV, Watch, Vision (Apple's spelling; unknown values are kept as sent).</summary>
+    /// <summary>iPhone, iPad, Mac, AppleTV, Watch, Vision (Apple's spelling); iPod and families Apple adds later are kept as sent.</summary>
     public string? ProductFamily { get; internal init; }
+
+    /// <summary>The platform of the product family (iOS for iPhone, iPad and iPod); null (Unknown) for Watch and families the module does not know.</summary>
+    public DevicePlatform? Platform => DevicePlatforms.Of(ProductFamily, null);
 
     public string? ProductType { get; internal init; }
 
@@ -60,8 +63,17 @@ public sealed class AdeOrgDevice
 
     public string? PurchaseSourceId { get; internal init; }
 
-    /// <summary>ASSIGNED or UNASSIGNED.</summary>
+    /// <summary>ASSIGNED or UNASSIGNED (Apple's status), or RELEASED when Apple gives a release date (it may list released devices).</summary>
     public string? Status { get; internal init; }
+
+    /// <summary>When the device was released from the organisation (Apple's releasedFromOrgDateTime; null while owned or when Apple leaves it out).</summary>
+    public DateTimeOffset? ReleasedFromOrgDate { get; internal init; }
+
+    /// <summary>Who released it (Apple's releaserId, when sent).</summary>
+    public string? ReleaserId { get; internal init; }
+
+    /// <summary>What kind of releaser (Apple's releaserEntityType, kept as sent: Apple documents no values).</summary>
+    public string? ReleaserEntityType { get; internal init; }
 
     /// <summary>The MDM server's id at Apple Business, when assigned.</summary>
     public string? MdmServerId { get; internal init; }
@@ -72,6 +84,15 @@ public sealed class AdeOrgDevice
     public DateTimeOffset? AddedToOrgDate { get; internal init; }
 
     public DateTimeOffset? UpdatedDate { get; internal init; }
+
+    /// <summary>Wi-Fi MAC address(es) as Apple sent them (Apple sends a string or a list; both are read into this list).</summary>
+    public IReadOnlyList<string> WiFiMacAddress { get; internal init; } = ValueList<string>.Empty;
+
+    /// <summary>Bluetooth MAC address(es), a string or a list at Apple.</summary>
+    public IReadOnlyList<string> BluetoothMacAddress { get; internal init; } = ValueList<string>.Empty;
+
+    /// <summary>Built-in Ethernet MAC addresses (Apple's ethernetMacAddress, or the key builtInEthernetMacAddress some answers use).</summary>
+    public IReadOnlyList<string> EthernetMacAddress { get; internal init; } = ValueList<string>.Empty;
 
     /// <summary>AppleCare coverage (only with -IncludeAppleCare; empty otherwise).</summary>
     public IReadOnlyList<AdeAppleCareCoverage> AppleCare { get; internal init; } = ValueList<AdeAppleCareCoverage>.Empty;
@@ -117,7 +138,7 @@ public sealed class AdeMdmServer
 
     public IReadOnlyList<string> DefaultProductFamilies { get; internal init; } = ValueList<string>.Empty;
 
-    /// <summary>The stored token of this server (matched by server name), or null.</summary>
+    /// <summary>The stored token of this server (matched by server name), or null (always null for a DELETED server).</summary>
     public string? Token { get; internal init; }
 
     public Guid? TokenId { get; internal init; }

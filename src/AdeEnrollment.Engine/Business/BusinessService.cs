@@ -18,7 +18,8 @@ public sealed record OrgDeviceQuery(
     IReadOnlyList<string>? ProductFamilies = null,
     string? Status = null,
     string? MdmServer = null,
-    bool IncludeAppleCare = false);
+    bool IncludeAppleCare = false,
+    IReadOnlyList<string>? MacAddresses = null);
 
 /// <summary>
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
@@ -61,13 +62,18 @@ public sealed class BusinessService
         var client = Client(account);
         var storedTokens = tokens.GetTokens();
         var list = new List<AdeMdmServer>();
+        var seenIds = new HashSet<string>(StringComparer.OrdinalIgnoreCase); // a listing started again repeats servers
         foreach (var page in Pages(client, "mdmServers?" + ServerFields))
         {
             using (page)
             {
                 foreach (var item in Data(page))
                 {
-                    list.Add(ToServer(item, client.Account.ClientId, storedTokens));
+                    var server = ToServer(item, client.Account.ClientId, storedTokens);
+                    if (seenIds.Add(server.Id))
+                    {
+                        list.Add(server);
+                    }
                 }
             }
         }
@@ -80,9 +86,12 @@ public sealed class BusinessService
         var a = Attributes(item);
         var id = Str(item, "id") ?? "";
         var name = Str(a, "serverName") ?? id;
-        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check second
-        var token = storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
-                    ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
+        // the join: the server name first (unique in an organisation, and the DEP account's server_name); the id check
+        // second. A deleted server is never linked: its name may live on in a new server and its token is dead.
+        var deleted = IsDeleted(Str(a, "status"));
+        var token = deleted ? null
+            : storedTokens.FirstOrDefault(t => string.Equals(t.ServerName, name, StringComparison.OrdinalIgnoreCase))
+              ?? storedTokens.FirstOrDefault(t => SameId(t.ServerUuid, id));
         return new AdeMdmServer
         {
             Id = id,
@@ -102,18 +111,26 @@ public sealed class BusinessService
     internal static bool SameId(string? a, string? b)
         => a is not null && b is not null && string.Equals(a.Replace("-", "", StringComparison.Ordinal), b.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The server a stored token stands for (by name, then by id).</summary>
+    private static bool IsDeleted(string? status) => string.Equals(status, "DELETED", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The server a stored token stands for (by name, then by id); a token whose server Apple lists as deleted is BusinessServerDeleted.</summary>
     public AdeMdmServer ServerOfToken(AdeToken token, string? account)
     {
         var servers = GetMdmServers(account);
         return servers.FirstOrDefault(s => s.TokenId == token.Id)
-               ?? throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name);
+               ?? (servers.FirstOrDefault(s => IsDeleted(s.Status) && (string.Equals(s.Name, token.ServerName, StringComparison.OrdinalIgnoreCase) || SameId(s.Id, token.ServerUuid))) is { } gone
+                   ? throw ErrorCatalog.BusinessServerDeleted(gone.Name)
+                   : throw ErrorCatalog.BusinessServerNotFound(token.ServerName ?? token.Name));
     }
 
+    /// <summary>One live server by name or id; a deleted server of that name (when Apple lists it) is BusinessServerDeleted.</summary>
     public AdeMdmServer ResolveServer(string server, string? account)
     {
         var matches = GetMdmServers(account, server);
-        return matches.Count == 1 ? matches[0] : throw ErrorCatalog.BusinessServerNotFound(server);
+        var live = matches.Where(s => !IsDeleted(s.Status)).ToList();
+        return live.Count == 1 ? live[0]
+            : live.Count == 0 && matches.Count > 0 ? throw ErrorCatalog.BusinessServerDeleted(matches[0].Name)
+            : throw ErrorCatalog.BusinessServerNotFound(server);
     }
 
     // ---- org devices --------------------------------------------------------------------------------------------------
@@ -125,9 +142,24 @@ public sealed class BusinessService
     public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
     {
         var client = Client(query.Account);
-        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED"))
+        if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED" or "RELEASED"))
         {
-            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned or Unassigned.");
+            throw ErrorCatalog.ArgumentInvalid("Status", st, "use Assigned, Unassigned or Released.");
+        }
+
+        // serials are Apple's upper case: what the user typed is trimmed and upper-cased once, for the requests and the filter alike
+        if (query.SerialNumbers is { Count: > 0 } typed)
+        {
+            query = query with { SerialNumbers = typed.Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).ToList() };
+            if (query.SerialNumbers.Count == 0)
+            {
+                throw ErrorCatalog.ArgumentInvalid("SerialNumber", typed[0], "give a serial number (letters and digits, wildcards allowed).");
+            }
+        }
+
+        if (query.MacAddresses is { Count: > 0 } macs)
+        {
+            query = query with { MacAddresses = macs.Select(m => MacKey(m) ?? throw ErrorCatalog.ArgumentInvalid("MacAddress", m, "a MAC address is 12 hex digits, with or without ':', '-' or '.' between them.")).ToList() };
         }
 
         // a serial filter without wildcards reads those devices one by one (no need to page through the inventory)
@@ -196,9 +228,9 @@ public sealed class BusinessService
         var indexed = 0;
         try
         {
-            if (query.Status != "UNASSIGNED")
+            if (query.Status is not ("UNASSIGNED" or "RELEASED"))
             {
-                foreach (var server in wanted ?? servers)
+                foreach (var server in (wanted ?? servers).Where(s => !IsDeleted(s.Status))) // a deleted server has no devices (and no device list)
                 {
                     foreach (var page in Pages(client, $"mdmServers/{Uri.EscapeDataString(server.Id)}/relationships/devices?"))
                     {
@@ -223,6 +255,8 @@ public sealed class BusinessService
 
             var pageNumber = 0;
             var seen = 0;
+            // the serials read so far: a listing started again after an expired cursor yields none twice
+            var emitted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var page in Pages(client, "orgDevices?"))
             {
                 using (page)
@@ -233,6 +267,11 @@ public sealed class BusinessService
                     var serverOf = assigned.Count == 0 ? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>() : store.Read(s => s.Business.DeviceServers(run, assigned));
                     foreach (var item in items)
                     {
+                        if (!emitted.Add(SerialOf(item)))
+                        {
+                            continue; // already read before Apple's cursor expired and the listing started again
+                        }
+
                         seen++;
                         var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false);
                         if (!Matches(device, query, wanted))
@@ -291,11 +330,25 @@ public sealed class BusinessService
            && (q.OrderNumbers is not { Count: > 0 } || q.OrderNumbers.Any(p => One(d.OrderNumber, p)))
            && (q.ProductFamilies is not { Count: > 0 } || q.ProductFamilies.Any(f => string.Equals(f, d.ProductFamily, StringComparison.OrdinalIgnoreCase)))
            && (q.Status is null || string.Equals(q.Status, d.Status, StringComparison.OrdinalIgnoreCase))
-           && (servers is null || servers.Any(s => s.Id == d.MdmServerId));
+           && (servers is null || servers.Any(s => s.Id == d.MdmServerId))
+           && (q.MacAddresses is not { Count: > 0 } || d.WiFiMacAddress.Concat(d.BluetoothMacAddress).Concat(d.EthernetMacAddress).Any(m => MacKey(m) is { } k && q.MacAddresses.Contains(k)));
+
+    /// <summary>A MAC address as 12 upper-case hex digits (separators ':', '-', '.' and spaces dropped), or null when it is not one.</summary>
+    internal static string? MacKey(string? mac)
+    {
+        if (mac is null)
+        {
+            return null;
+        }
+
+        var hex = new string(mac.Where(ch => ch is not (':' or '-' or '.' or ' ')).ToArray()).ToUpperInvariant();
+        return hex.Length == 12 && hex.All(char.IsAsciiHexDigit) ? hex : null;
+    }
 
     private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare)
     {
         var a = Attributes(item);
+        var released = Date(a, "releasedFromOrgDateTime");
         var device = new AdeOrgDevice
         {
             SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
@@ -309,11 +362,17 @@ public sealed class BusinessService
             OrderDate = Date(a, "orderDateTime"),
             PurchaseSourceType = Str(a, "purchaseSourceType"),
             PurchaseSourceId = Str(a, "purchaseSourceId") ?? Str(a, "purchaseSourceUid"),
-            Status = Str(a, "status"),
-            MdmServerId = serverId,
-            MdmServer = serverId is null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
+            Status = released is null ? Str(a, "status") : "RELEASED",
+            ReleasedFromOrgDate = released,
+            ReleaserId = Str(a, "releaserId"),
+            ReleaserEntityType = Str(a, "releaserEntityType"),
+            MdmServerId = released is null ? serverId : null,
+            MdmServer = serverId is null || released is not null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
             AddedToOrgDate = Date(a, "addedToOrgDateTime"),
             UpdatedDate = Date(a, "updatedDateTime"),
+            WiFiMacAddress = ValueList.Of(Strings(a, "wifiMacAddress")),
+            BluetoothMacAddress = ValueList.Of(Strings(a, "bluetoothMacAddress")),
+            EthernetMacAddress = ValueList.Of(Strings(a, "ethernetMacAddress").Concat(Strings(a, "builtInEthernetMacAddress")).Distinct(StringComparer.OrdinalIgnoreCase)),
             Account = client.Account.ClientId,
         };
         return includeAppleCare ? WithAppleCare(client, device) : device;
@@ -321,6 +380,11 @@ public sealed class BusinessService
 
     private static AdeOrgDevice WithAppleCare(BusinessClient client, AdeOrgDevice device)
     {
+        if (device.ReleasedFromOrgDate is not null)
+        {
+            return device; // no longer the organisation's: Apple has no coverage to tell it
+        }
+
         using var doc = client.Get($"orgDevices/{Uri.EscapeDataString(device.SerialNumber)}/appleCareCoverage");
         var list = Data(doc).Select(c =>
         {
@@ -339,7 +403,9 @@ public sealed class BusinessService
             SerialNumber = device.SerialNumber, DeviceModel = device.DeviceModel, ProductFamily = device.ProductFamily, ProductType = device.ProductType,
             DeviceCapacity = device.DeviceCapacity, Color = device.Color, PartNumber = device.PartNumber, OrderNumber = device.OrderNumber,
             OrderDate = device.OrderDate, PurchaseSourceType = device.PurchaseSourceType, PurchaseSourceId = device.PurchaseSourceId, Status = device.Status,
+            ReleasedFromOrgDate = device.ReleasedFromOrgDate, ReleaserId = device.ReleaserId, ReleaserEntityType = device.ReleaserEntityType,
             MdmServerId = device.MdmServerId, MdmServer = device.MdmServer, AddedToOrgDate = device.AddedToOrgDate, UpdatedDate = device.UpdatedDate,
+            WiFiMacAddress = device.WiFiMacAddress, BluetoothMacAddress = device.BluetoothMacAddress, EthernetMacAddress = device.EthernetMacAddress,
             Account = device.Account, AppleCare = ValueList.Of(list),
         };
     }
@@ -369,6 +435,20 @@ public sealed class BusinessService
         }
 
         var client = Client(account);
+        // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
+        // organisation's: each is a warning and is left out, nothing is sent for it
+        var released = ReleasedSerials(client.Account.Id);
+        foreach (var s in serials.Where(released.ContainsKey).ToList())
+        {
+            host.WriteWarning(ErrorCatalog.BusinessDeviceReleased(s, released[s]).Message);
+            serials.Remove(s);
+        }
+
+        if (serials.Count == 0)
+        {
+            return [];
+        }
+
         AdeMdmServer? target = null;
         if (action != OrgDeviceAction.Release)
         {
@@ -386,6 +466,11 @@ public sealed class BusinessService
         if (confirmed.Count == 0)
         {
             return [];
+        }
+
+        if (action == OrgDeviceAction.Unassign && (token?.Id ?? target!.TokenId) is { } tokenId)
+        {
+            WarnNotOnServer(tokenId, target!.Name, confirmed);
         }
 
         var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
@@ -410,6 +495,36 @@ public sealed class BusinessService
         }
 
         return wait ? created.Select(a => Wait(a.Id, client)).ToList() : created;
+    }
+
+    /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>
+    private Dictionary<string, DateTimeOffset> ReleasedSerials(Guid accountId)
+    {
+        var released = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var row in store.Read(s => s.Business.Activities(null, accountId)).Where(r => r.ActivityType == "RELEASE_DEVICES" && r.Results is not null).OrderBy(r => r.CreatedAt))
+        {
+            foreach (var result in row.Results!.Where(x => x.Status == "SUCCESS"))
+            {
+                released[result.SerialNumber] = row.CompletedAt ?? row.CreatedAt;
+            }
+        }
+
+        return released;
+    }
+
+    /// <summary>
+    /// Before an unassignment from a server with a stored token: the devices the token's last sync does not show on
+    /// that server. Apple may fail them in the activity log or report them unassigned without changing anything (it
+    /// documents neither), so the admin is told beforehand which ones the outcome will not be about.
+    /// </summary>
+    private void WarnNotOnServer(Guid tokenId, string server, IReadOnlyList<string> serials)
+    {
+        var states = store.Read(s => s.Devices.States(tokenId, serials));
+        var elsewhere = serials.Where(s => !states.TryGetValue(s, out var st) || st.RemovedFromAbm).ToList();
+        if (elsewhere.Count > 0)
+        {
+            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {serials.Count} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server}' in its token's last sync: Apple may fail {(elsewhere.Count == 1 ? "it" : "them")} in the activity log or report {(elsewhere.Count == 1 ? "it" : "them")} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
+        }
     }
 
     private static byte[] ActivityBody(string type, string? serverId, IEnumerable<string> serials)
@@ -615,7 +730,10 @@ public sealed class BusinessService
     /// <summary>
     /// Every page of a collection: the next request is built from meta.paging.nextCursor (never by trusting
     /// links.next). Each page is checked before it is used: no more items than asked for, ids and texts within their
-    /// lengths and free of control characters, a cursor within its length and never one seen before (a loop).
+    /// lengths and free of control characters, a cursor within its length and never one seen before (a loop). A cursor
+    /// Apple no longer accepts (BusinessCursorExpired) starts the listing again from its first page, once: the pages
+    /// may then repeat items already yielded, which every caller skips (servers by id, devices by serial, the store
+    /// index by its key); a second expiry ends the listing with the error.
     /// </summary>
     private IEnumerable<JsonDocument> Pages(BusinessClient client, string pathWithQuery)
     {
@@ -623,11 +741,26 @@ public sealed class BusinessService
         var endpoint = "GET /v1/" + pathWithQuery.Split('?')[0];
         var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? cursor = null;
+        var restarted = false;
         for (var page = 0; page < 100_000; page++)
         {
             var url = pathWithQuery + separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture)
                       + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
-            var doc = client.Get(url);
+            JsonDocument doc;
+            try
+            {
+                doc = client.Get(url);
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessCursorExpired) && !restarted)
+            {
+                // once per listing: from the first page again; the caller skips what it already has
+                restarted = true;
+                host.WriteVerbose($"Apple no longer accepts the paging cursor of {endpoint}; reading the listing again from its first page.");
+                cursors.Clear();
+                cursor = null;
+                continue;
+            }
+
             cursor = CheckPage(doc, endpoint, cursors);
             yield return doc;
             if (string.IsNullOrEmpty(cursor))
@@ -726,7 +859,8 @@ public sealed class BusinessService
 
     private static IEnumerable<string> Strings(JsonElement e, string name)
         => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
-            ? v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : []
+            ? (v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!) : v.ValueKind == JsonValueKind.String ? [v.GetString()!] : [])
+                .Select(x => TextRules.Neutralise(x)!).Where(x => x.Length > 0)
             : [];
 
     private static DateTimeOffset? Date(JsonElement e, string name)

@@ -545,9 +545,15 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidArgument,
         F("This store holds {0} API accounts. Name the one to use with -Account <client ID>.", count));
 
-    public static AdeException BusinessClientRejected(string clientId) => E(nameof(BusinessClientRejected),
+    /// <summary>
+    /// Apple refused the account: its client assertion at the token endpoint, or (<paramref name="endpoint"/> given) a
+    /// freshly issued access token on an API endpoint, which happens when the account's scope and the API host differ.
+    /// </summary>
+    public static AdeException BusinessClientRejected(string clientId, string? endpoint = null) => E(nameof(BusinessClientRejected),
         AdeErrorCategory.AuthenticationError,
-        F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal. Check the account under Preferences > API, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId),
+        endpoint is null
+            ? F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal, or this computer's clock is more than a minute ahead. Check the account under Preferences > API and the system clock, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId)
+            : F("Apple refused the access token of API account '{0}' on {1} (401) even right after issuing a new one. The account's host does not match its kind (a SCHOOLAPI. account must use https://api-school.apple.com/v1/, a BUSINESSAPI. one https://api-business.apple.com/v1/), or the key was revoked meanwhile. Check ServiceUri with Get-AdeBusinessAccount and store the account again with Remove-AdeBusinessAccount and New-AdeBusinessAccount (without -ServiceUri, the host follows the client ID).", clientId, endpoint),
         clientId);
 
     public static AdeException BusinessAccessDenied(string clientId, string code) => E(nameof(BusinessAccessDenied),
@@ -559,6 +565,16 @@ public static class ErrorCatalog
         AdeErrorCategory.ObjectNotFound,
         F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", serialOrBatch),
         serialOrBatch);
+
+    public static AdeException BusinessDeviceReleased(string serial, DateTimeOffset releasedAt) => E(nameof(BusinessDeviceReleased),
+        AdeErrorCategory.InvalidOperation,
+        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.", serial, releasedAt.UtcDateTime),
+        serial);
+
+    public static AdeException BusinessServerDeleted(string server) => E(nameof(BusinessServerDeleted),
+        AdeErrorCategory.InvalidOperation,
+        F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
+        server);
 
     public static AdeException BusinessServerNotFound(string server) => E(nameof(BusinessServerNotFound),
         AdeErrorCategory.ObjectNotFound,
@@ -595,6 +611,11 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidData,
         F("Apple's answer to {0} could not be read ({1}). Try again; if it persists, report it.", endpoint, reason),
         endpoint, inner);
+
+    public static AdeException BusinessCursorExpired(string endpoint) => E(nameof(BusinessCursorExpired),
+        AdeErrorCategory.OperationTimeout,
+        F("Apple no longer accepted the paging cursor of {0}, twice: the listing was started again once from the beginning and took longer than Apple keeps a cursor again. Nothing was stored. Run the command again when fewer requests wait for Apple's budget, or narrow it (-SerialNumber, -MdmServer).", endpoint),
+        endpoint);
 
     public static AdeException BusinessNetworkError(string endpoint, Exception inner) => E(nameof(BusinessNetworkError),
         AdeErrorCategory.ConnectionError,

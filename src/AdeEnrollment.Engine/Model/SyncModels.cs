@@ -67,6 +67,13 @@ public sealed class AdeSyncResult
     /// <summary>Apple delivers about 3000 devices a minute to an MDM: how long the token's whole set takes to arrive.</summary>
     public double ExpectedAbmDeliveryMinutes { get; internal init; }
 
+    /// <summary>
+    /// Devices that a completed Apple Business activity (Set-AdeOrgDeviceServer) moved to or from this token's MDM
+    /// server within the last day, which Apple's DEP sync has not shown yet: Apple shows them after a delay, and a
+    /// later sync brings them. Not kept in the history.
+    /// </summary>
+    public int PendingFromActivities { get; internal init; }
+
     /// <summary>The error ID of a failed sync.</summary>
     public string? ErrorId { get; internal init; }
 

@@ -52,6 +52,14 @@ public sealed class AssignmentService
     /// result and nothing is sent for it; so is a device of unknown platform unless <paramref name="force"/>.
     /// </remarks>
     public IEnumerable<AdeAssignmentResult> Assign(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null, bool force = false)
+        => AssignInBatches(profileRef, tokenRef, targets, summary, force).SelectMany(batch => batch);
+
+    /// <summary>
+    /// As <see cref="Assign(string, string?, IEnumerable{DeviceTarget}, AssignmentSummary?, bool)"/>, the results in the
+    /// groups they are ready in (a batch's answers once recorded, the devices a batch did not send): a caller that hands
+    /// results to another thread pays one hand-over per group instead of one per device.
+    /// </summary>
+    public IEnumerable<IReadOnlyList<AdeAssignmentResult>> AssignInBatches(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null, bool force = false)
     {
         var groups = new List<(AdeProfile Profile, List<string> Serials)>();
         if (tokenRef is not null || Guid.TryParse(profileRef, out _))
@@ -95,7 +103,7 @@ public sealed class AssignmentService
         return groups.SelectMany(g => AssignTo(g.Profile, g.Serials, summary, force));
     }
 
-    private IEnumerable<AdeAssignmentResult> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary, bool force)
+    private IEnumerable<IReadOnlyList<AdeAssignmentResult>> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary, bool force)
     {
         var token = tokens.GetTokens(id: profile.TokenId).Single();
         summary.Profiles.Add(profile.Name);
@@ -157,14 +165,14 @@ public sealed class AssignmentService
                 }
 
                 inFlight = next;
-                foreach (var result in previous ?? [])
+                if (previous is { Count: > 0 })
                 {
-                    yield return result;
+                    yield return previous;
                 }
 
-                foreach (var result in local)
+                if (local.Count > 0)
                 {
-                    yield return result;
+                    yield return local;
                 }
             }
 
@@ -173,10 +181,7 @@ public sealed class AssignmentService
                 var last = inFlight;
                 inFlight = null;
                 var answer = Answer(last, token);
-                foreach (var result in Send(client!, token, profile, definition!, last.Serials, last.Current, answer))
-                {
-                    yield return result;
-                }
+                yield return Send(client!, token, profile, definition!, last.Serials, last.Current, answer);
             }
         }
         finally

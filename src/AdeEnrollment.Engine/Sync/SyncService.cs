@@ -674,7 +674,7 @@ public sealed class SyncService
         private AdeSyncResult Finish(AdeSyncTrigger trigger, PreparedPage last)
         {
             var now = owner.time.GetUtcNow();
-            var (written, purgedCount, counted, finalState) = owner.store.Write(s =>
+            var (written, purgedCount, counted, finalState, lag) = owner.store.Write(s =>
             {
                 var plan = WritePage(s, last, now);
                 var purgedSerials = s.Devices.PurgeDue(token.Id, now);
@@ -685,7 +685,8 @@ public sealed class SyncService
                 s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added + plan.Added, modified + plan.Modified,
                     removed + plan.Removed, purgedSerials.Count, defaultAssigned + plan.DefaultAssigned, pages + 1, null, null));
                 s.Sync.ReleaseLease(token.Id, lease, now);
-                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), s.Sync.GetState(token.Id)!);
+                // what completed Apple Business activities moved that this sync has not shown yet (reads only)
+                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), s.Sync.GetState(token.Id)!, Business.DepVisibility.Check(s, token.Id, now));
             });
 
             Account(last, written);
@@ -703,6 +704,11 @@ public sealed class SyncService
             if (purged > 0)
             {
                 Host.WriteVerbose($"Purged {purged} devices removed from ABM more than 45 days ago.");
+            }
+
+            if (lag.Devices > 0)
+            {
+                Host.WriteWarning($"{Counted.Of(lag.Devices, "device")} that Apple Business {(lag.ActivityIds.Count == 1 ? "activity" : "activities")} {Counted.FirstFew(lag.ActivityIds, 3)} moved to or from the MDM server of token '{token.Name}' did not show in this sync yet: Apple shows completed assignments in the sync after a delay. A later Sync-AdeDevice brings them (PendingFromActivities on the result).");
             }
 
             var state = HistoryOf(finalState);
@@ -729,6 +735,7 @@ public sealed class SyncService
                 NextFullSyncAt = nextFull,
                 NextAutomaticSyncAt = nextAutomatic,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.InAbm),
+                PendingFromActivities = lag.Devices,
             };
         }
 

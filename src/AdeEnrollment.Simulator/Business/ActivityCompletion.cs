@@ -17,15 +17,44 @@ internal static class ActivityCompletion
     /// <summary>Completes every activity whose time has come.</summary>
     public static void CompleteDue(BusinessState b)
     {
-        if (b.PendingActivities == 0)
+        if (b.PendingActivities == 0 && b.PendingDepMoves.Count == 0)
         {
             return;
         }
 
         var now = b.Time.GetUtcNow();
+        ApplyDueDepMoves(b, now);
         foreach (var activity in b.Activities.Values.Where(a => a.Status == "IN_PROGRESS" && now >= a.CreatedAt + b.Settings.ActivityDuration).OrderBy(a => a.CreatedAt).ToList())
         {
             Complete(b, activity, now);
+        }
+    }
+
+    /// <summary>The DEP side of completed activities whose visibility delay has passed, in completion order.</summary>
+    private static void ApplyDueDepMoves(BusinessState b, DateTimeOffset now)
+    {
+        while (b.PendingDepMoves.Count > 0 && b.PendingDepMoves[0].Due <= now)
+        {
+            var (due, apply) = b.PendingDepMoves[0];
+            b.PendingDepMoves.RemoveAt(0);
+            apply(due);
+        }
+    }
+
+    /// <summary>
+    /// A device move on the DEP side (servers' device lists, owners, change log): at once, or after
+    /// <see cref="BusinessSettings.DepVisibilityDelay"/> (then the DEP fetch and sync, and the Business views derived from
+    /// the owner, show it only from then on; the activity and its log report the outcome at completion).
+    /// </summary>
+    private static void OnDep(BusinessState b, DateTimeOffset now, Action<DateTimeOffset> apply)
+    {
+        if (b.Settings.DepVisibilityDelay is { } delay && delay > TimeSpan.Zero)
+        {
+            b.PendingDepMoves.Add((now + delay, apply));
+        }
+        else
+        {
+            apply(now);
         }
     }
 
@@ -69,28 +98,41 @@ internal static class ActivityCompletion
                     a.Results.Add((serial, "FAILED", "ALREADY_ASSIGNED"));
                     break;
                 case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
-                    if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
-                    var dep = b.Org.Generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", now, a.ClientId);
-                    dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily == "Mac" ? "OSX" : org.ProductFamily == "AppleTV" ? "tvOS" : org.ProductFamily == "Vision" ? "visionOS" : "watchOS" };
-                    target.Devices[serial] = dep;
-                    b.Org.SerialOwners[serial] = target.Name;
-                    target.Record(dep, "added", now);
+                    OnDep(b, now, at =>
+                    {
+                        if (b.OwnerOf(serial) is { } from) b.Org.Release(from, from.Devices[serial], at);
+                        var dep = b.Org.Generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", at, a.ClientId);
+                        dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily switch { "Mac" => "OSX", "AppleTV" => "tvOS", "Vision" => "visionOS", "Watch" => "watchOS", "iPod" => "iOS", _ => dep.Os } };
+                        target.Devices[serial] = dep;
+                        b.Org.SerialOwners[serial] = target.Name;
+                        target.Record(dep, "added", at);
+                    });
                     b.OrgDevices[serial] = a.Deadline is { } due
                         ? org with { UpdatedDate = now, MdmMigrationStatus = "REQUESTED", MdmMigrationDeadline = due }
                         : org with { UpdatedDate = now };
                     a.Results.Add((serial, "SUCCESS", "ASSIGNED"));
                     break;
+                case "UNASSIGN_DEVICES" when (owner is null || owner != target) && b.Settings.SilentUnassignElsewhere:
+                    a.Results.Add((serial, "SUCCESS", "UNASSIGNED")); // Apple says nothing: the device stays where it is
+                    break;
                 case "UNASSIGN_DEVICES" when owner is null || owner != target:
                     a.Results.Add((serial, "FAILED", "NOT_ASSIGNED_TO_SERVER"));
                     break;
                 case "UNASSIGN_DEVICES":
-                    b.Org.Release(owner!, owner!.Devices[serial], now);
+                    OnDep(b, now, at =>
+                    {
+                        if (b.OwnerOf(serial) is { } from && from == target) b.Org.Release(from, from.Devices[serial], at);
+                    });
                     b.OrgDevices[serial] = org with { UpdatedDate = now };
                     a.Results.Add((serial, "SUCCESS", "UNASSIGNED"));
                     break;
                 default: // RELEASE_DEVICES
-                    if (owner is not null) b.Org.Release(owner, owner.Devices[serial], now);
+                    OnDep(b, now, at =>
+                    {
+                        if (b.OwnerOf(serial) is { } from) b.Org.Release(from, from.Devices[serial], at);
+                    });
                     b.OrgDevices.Remove(serial);
+                    b.ReleasedDevices[serial] = org with { ReleasedFromOrgDate = now, UpdatedDate = now, ReleaserId = a.ClientId, ReleaserEntityType = b.Settings.ReleaserEntityType, MdmMigrationStatus = null, MdmMigrationDeadline = null };
                     a.Results.Add((serial, "SUCCESS", "RELEASED"));
                     break;
             }
@@ -118,6 +160,15 @@ internal static class ActivityCompletion
         {
             if (F("completedDateTime")) w.WriteString("completedDateTime", BusinessJson.Iso(done));
             if (F("downloadUrl") && a.SubStatus != "COMPLETED_POST_PROCESSING_FAILED") w.WriteString("downloadUrl", DownloadUrl(b, a, now));
+        }
+
+        // undocumented attributes some clients read (and fall back without): sent only under ActivityExtraAttributes,
+        // whatever fields[] asked for, as an Apple that added them would
+        if (b.Settings.ActivityExtraAttributes)
+        {
+            w.WriteString("activityType", a.Type);
+            w.WriteString("updatedDateTime", BusinessJson.Iso(a.CompletedAt ?? a.CreatedAt));
+            w.WriteNumber("deviceCount", a.Serials.Count);
         }
 
         w.WriteEndObject();

@@ -17,7 +17,7 @@ internal static class BusinessJson
     }
 
     /// <summary>Apple's ErrorResponse: <c>{"errors":[{id,status,code,title,detail,source?}]}</c>.</summary>
-    public static Answer Error(int status, string code, string detail, string? pointer = null)
+    public static Answer Error(int status, string code, string detail, string? pointer = null, string? parameter = null)
     {
         var body = Answers.Json(w =>
         {
@@ -28,10 +28,11 @@ internal static class BusinessJson
             w.WriteString("code", code);
             w.WriteString("title", code.Replace('_', ' ').ToLowerInvariant());
             w.WriteString("detail", detail);
-            if (pointer is not null)
+            if (pointer is not null || parameter is not null)
             {
                 w.WriteStartObject("source");
-                w.WriteString("pointer", pointer);
+                if (pointer is not null) w.WriteString("pointer", pointer);
+                if (parameter is not null) w.WriteString("parameter", parameter);
                 w.WriteEndObject();
             }
 
@@ -54,6 +55,56 @@ internal static class BusinessJson
         return value is null ? null : new HashSet<string>(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
     }
 
+    /// <summary>The field names Apple documents per type (API 2.4 / School 1.6): what RejectUnknownFields accepts.</summary>
+    public static readonly IReadOnlyDictionary<string, HashSet<string>> DocumentedFields = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal)
+    {
+        ["orgDevices"] = new(StringComparer.Ordinal)
+        {
+            "serialNumber", "addedToOrgDateTime", "releasedFromOrgDateTime", "updatedDateTime", "deviceModel", "productFamily", "productType",
+            "deviceCapacity", "partNumber", "orderNumber", "color", "status", "orderDateTime", "imei", "meid", "eid", "purchaseSourceId",
+            "purchaseSourceType", "wifiMacAddress", "bluetoothMacAddress", "ethernetMacAddress", "assignedServer", "appleCareCoverage",
+        },
+        ["mdmServers"] = new(StringComparer.Ordinal)
+        {
+            "serverName", "serverType", "createdDateTime", "updatedDateTime", "status", "deviceCount", "enableMdmDisownFlag",
+            "defaultProductFamilies", "lastConnectedDateTime", "lastConnectedIp", "devices",
+        },
+        ["orgDeviceActivities"] = new(StringComparer.Ordinal) { "status", "subStatus", "createdDateTime", "completedDateTime", "downloadUrl" },
+        ["appleCareCoverage"] = new(StringComparer.Ordinal)
+        {
+            "status", "paymentType", "description", "agreementNumber", "startDateTime", "endDateTime", "isRenewable", "isCanceled", "contractCancelDateTime",
+        },
+    };
+
+    /// <summary>A 400 for the first fields[type] (raw or encoded brackets) naming a type or field Apple does not document; null when all are documented.</summary>
+    public static Answer? UnknownField(Exchange x)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(x.Url.Query);
+        foreach (var key in query.AllKeys)
+        {
+            if (key is null || !key.StartsWith("fields[", StringComparison.Ordinal) || !key.EndsWith(']'))
+            {
+                continue;
+            }
+
+            var type = key["fields[".Length..^1];
+            if (!DocumentedFields.TryGetValue(type, out var known))
+            {
+                return Error(400, "PARAMETER_ERROR.INVALID", $"'{type}' is not a valid resource type for fields.", parameter: key);
+            }
+
+            foreach (var name in (query.Get(key) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!known.Contains(name))
+                {
+                    return Error(400, "PARAMETER_ERROR.INVALID", $"'{name}' is not a valid field name for {key}.", parameter: key);
+                }
+            }
+        }
+
+        return null;
+    }
+
     public static byte[] Base64Url(string s)
     {
         var b = s.Replace('-', '+').Replace('_', '/');
@@ -61,8 +112,12 @@ internal static class BusinessJson
         return Convert.FromBase64String(b.PadRight(b.Length + ((4 - (b.Length % 4)) % 4), '='));
     }
 
-    /// <summary>limit (1 to 1000) and cursor of a collection request; a bad one is answered 400.</summary>
-    public static bool TryPaging(Exchange x, out int limit, out string? after, out Answer? bad)
+    /// <summary>
+    /// limit (1 to 1000) and cursor of a collection request; a bad one is answered 400. A cursor carries the simulator
+    /// time it was issued at; older than <see cref="BusinessSettings.CursorLifetime"/> it has expired: 400
+    /// PARAMETER_ERROR.INVALID with source.parameter "cursor" (Apple documents no lifetime and no answer for it).
+    /// </summary>
+    public static bool TryPaging(BusinessState b, Exchange x, out int limit, out string? after, out Answer? bad)
     {
         limit = DepLimits.DefaultPageSize;
         after = null;
@@ -82,10 +137,21 @@ internal static class BusinessJson
                 var decoded = Encoding.UTF8.GetString(Base64Url(cursor));
                 if (!decoded.StartsWith("after:", StringComparison.Ordinal)) throw new FormatException("cursor");
                 after = decoded["after:".Length..];
+                var at = after.LastIndexOf('@');
+                if (at >= 0)
+                {
+                    var issued = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(after[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture));
+                    after = after[..at];
+                    if (b.Settings.CursorLifetime is { } life && b.Time.GetUtcNow() - issued > life)
+                    {
+                        bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor has expired. Request the collection again without a cursor.", parameter: "cursor");
+                        return false;
+                    }
+                }
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
             {
-                bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor is not valid.");
+                bad = Error(400, "PARAMETER_ERROR.INVALID", "The cursor is not valid.", parameter: "cursor");
                 return false;
             }
         }
@@ -96,7 +162,8 @@ internal static class BusinessJson
     /// <summary>links.self/next and meta.paging (limit, nextCursor, total when the switch says so).</summary>
     public static void WritePaging(Utf8JsonWriter w, BusinessState b, string path, int limit, string? lastKey, int total)
     {
-        var cursor = lastKey is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("after:" + lastKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var issued = b.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var cursor = lastKey is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes("after:" + lastKey + "@" + issued)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         w.WriteStartObject("links");
         w.WriteString("self", b.Link(path));
         if (cursor is not null) w.WriteString("next", b.Link(path + "?cursor=" + cursor + (b.Settings.NextLinkWithoutLimit ? "" : "&limit=" + limit.ToString(CultureInfo.InvariantCulture))));

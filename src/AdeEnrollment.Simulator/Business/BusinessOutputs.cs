@@ -54,6 +54,23 @@ public sealed record AdeSimOrgDevice
 
     /// <summary>The deadline of that migration, or null.</summary>
     public DateTimeOffset? MdmMigrationDeadline { get; init; }
+
+    /// <summary>Wi-Fi MAC address (generated from the serial; sent as a string or an array, see Set-AdeSimBusinessApi -MacAddressShape).</summary>
+    public string? WiFiMacAddress { get; init; }
+
+    public string? BluetoothMacAddress { get; init; }
+
+    /// <summary>Built-in Ethernet MAC addresses (Macs and Apple TVs only).</summary>
+    public IReadOnlyList<string> EthernetMacAddress { get; init; } = [];
+
+    /// <summary>When a release activity took the device out of the organisation (null while it is owned).</summary>
+    public DateTimeOffset? ReleasedFromOrgDate { get; init; }
+
+    /// <summary>Who released it: the API account's client ID for a release activity.</summary>
+    public string? ReleaserId { get; init; }
+
+    /// <summary>What kind of releaser (API for a release activity, or the value Set-AdeSimBusinessApi -ReleaserEntityType gives).</summary>
+    public string? ReleaserEntityType { get; init; }
 }
 
 /// <summary>An Apple Business (or School) API account made by New-AdeSimBusinessAccount.</summary>

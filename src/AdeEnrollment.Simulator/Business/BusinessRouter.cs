@@ -33,9 +33,15 @@ internal sealed class BusinessRouter
         .Map("POST", "/v1/orgDeviceActivities", CreateActivityHandler.Create)
         .Map("GET", "/v1/orgDeviceActivities/{id}", GetActivityHandler.Get);
 
+    /// <summary>
+    /// The School API host: the simulator has one listener, so the path prefix <c>/school</c> stands for
+    /// api-school.apple.com and the bare <c>/v1/</c> for api-business.apple.com.
+    /// </summary>
+    public const string SchoolPrefix = "/school";
+
     /// <summary>The paths of the Business API (the DEP router hands them over).</summary>
     public static bool Handles(string path)
-        => path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith("/auth/oauth2/", StringComparison.Ordinal) || path.StartsWith("/abm-logs/", StringComparison.Ordinal);
+        => path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith(SchoolPrefix + "/v1/", StringComparison.Ordinal) || path.StartsWith("/auth/oauth2/", StringComparison.Ordinal) || path.StartsWith("/abm-logs/", StringComparison.Ordinal);
 
     /// <summary>Adds an endpoint; a <c>{id}</c> segment matches any one segment and reaches the handler as <see cref="BusinessRequest.Id"/>.</summary>
     public BusinessRouter Map(string method, string pattern, BusinessHandler handler, bool anonymous = false)
@@ -47,7 +53,9 @@ internal sealed class BusinessRouter
     /// <summary>Answers one request; called under the org lock.</summary>
     public Answer Route(Exchange x)
     {
-        var segments = x.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var school = x.Path.StartsWith(SchoolPrefix + "/v1/", StringComparison.Ordinal);
+        var path = school ? x.Path[SchoolPrefix.Length..] : x.Path;
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var matching = routes.Select(r => (Route: r, Id: r.Match(segments))).Where(m => m.Id is not null).ToList();
         var anonymous = matching.FirstOrDefault(m => m.Route.Anonymous);
         if (anonymous.Route is not null)
@@ -57,7 +65,7 @@ internal sealed class BusinessRouter
                 : open.Route.Handler(new BusinessRequest(x, state, null, open.Id == "" ? null : open.Id));
         }
 
-        if (!x.Path.StartsWith("/v1/", StringComparison.Ordinal))
+        if (!path.StartsWith("/v1/", StringComparison.Ordinal))
         {
             return BusinessJson.Error(404, "NOT_FOUND", "The requested resource does not exist.");
         }
@@ -70,6 +78,12 @@ internal sealed class BusinessRouter
             return BusinessJson.Error(401, "NOT_AUTHORIZED", "The access token is missing, unknown or expired.");
         }
 
+        // strict hosts: a token of the School API is refused on the Business host and the other way round
+        if (state.Settings.StrictApiHosts && token.Scope != (school ? "school.api" : "business.api"))
+        {
+            return BusinessJson.Error(401, "NOT_AUTHORIZED", "The access token is not valid for this host.");
+        }
+
         if (RequestBudget.Spend(state, account, x.Method) is { } throttled)
         {
             return throttled;
@@ -78,6 +92,11 @@ internal sealed class BusinessRouter
         if (matching.Count == 0)
         {
             return BusinessJson.Error(404, "NOT_FOUND", "The requested resource does not exist.");
+        }
+
+        if (state.Settings.RejectUnknownFields && BusinessJson.UnknownField(x) is { } refused)
+        {
+            return refused;
         }
 
         var route = matching.FirstOrDefault(m => m.Route.Method == x.Method);

@@ -40,4 +40,49 @@ internal sealed class BusinessSettings
     public int? MaxDevicesPerActivity { get; set; }
 
     public string? ForcedActivityOutcome { get; set; }
+
+    /// <summary>How MAC addresses are sent: String (Wi-Fi/Bluetooth as strings, Ethernet as an array: the documented shape), Array (all arrays), BuiltInEthernet (Ethernet under the undocumented key builtInEthernetMacAddress), None (not sent).</summary>
+    public string MacAddressShape { get; set; } = "String";
+
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: the keys are left out).</summary>
+    public bool ReleaseAttributes { get; set; } = true;
+
+    /// <summary>The releaserEntityType a release activity records (Apple documents no values).</summary>
+    public string ReleaserEntityType { get; set; } = "API";
+
+    /// <summary>Released devices stay visible (in the listing and on a single GET, with their release date) instead of disappearing.</summary>
+    public bool ListReleasedDevices { get; set; }
+
+    /// <summary>Deleted device management services stay in GET /v1/mdmServers with status DELETED instead of disappearing.</summary>
+    public bool ListDeletedServers { get; set; }
+
+    /// <summary>Serial numbers in paths and activities must match exactly, case included (Apple does not say whether they are case-sensitive).</summary>
+    public bool CaseSensitiveSerials { get; set; }
+
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount (false: left out, as documented).</summary>
+    public bool ActivityExtraAttributes { get; set; }
+
+    /// <summary>A fields[type] naming a type or field Apple does not document is answered 400 PARAMETER_ERROR.INVALID (false: ignored).</summary>
+    public bool RejectUnknownFields { get; set; }
+
+    /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (iPod, a future one): sent as given.</summary>
+    public IReadOnlyList<string> ExtraProductFamilies { get; set; } = [];
+
+    /// <summary>How long a paging cursor stays valid on the simulator clock (null: for ever).</summary>
+    public TimeSpan? CursorLifetime { get; set; }
+
+    /// <summary>How long after an activity completes its devices move on the DEP side (server sync and fetch); zero: at once.</summary>
+    public TimeSpan DepVisibilityDelay { get; set; }
+
+    /// <summary>A School API token is refused (401) on the Business host and a Business one on the School host.</summary>
+    public bool StrictApiHosts { get; set; } = true;
+
+    /// <summary>How far in the future (simulator clock) an assertion's iat may lie; zero: not at all.</summary>
+    public TimeSpan AssertionClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Token refusals carry the RFC code of their reason (invalid_grant, invalid_scope, …) instead of Apple's invalid_client for all.</summary>
+    public bool RfcOAuthErrors { get; set; }
+
+    /// <summary>Unassigning a device from a server it is not on succeeds silently (nothing moves) instead of failing that device in the log.</summary>
+    public bool SilentUnassignElsewhere { get; set; }
 }

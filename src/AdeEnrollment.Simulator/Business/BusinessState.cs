@@ -44,6 +44,9 @@ internal sealed class BusinessState
     /// <summary>Inventory records by serial (a DEP device gets one on first sight, see <see cref="OrgDevice"/>).</summary>
     public Dictionary<string, AdeSimOrgDevice> OrgDevices { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Devices released from their organisation (by serial), kept for the ListReleasedDevices switch.</summary>
+    public Dictionary<string, AdeSimOrgDevice> ReleasedDevices { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public Dictionary<string, SimActivity> Activities { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public Dictionary<string, SimBudget> Budgets { get; } = new(StringComparer.Ordinal);
@@ -52,6 +55,9 @@ internal sealed class BusinessState
     public byte[] DownloadKey { get; } = RandomNumberGenerator.GetBytes(32);
 
     public int PendingActivities { get; set; }
+
+    /// <summary>DEP sides of completed activities waiting for <see cref="BusinessSettings.DepVisibilityDelay"/>, in due order.</summary>
+    public List<(DateTimeOffset Due, Action<DateTimeOffset> Apply)> PendingDepMoves { get; } = [];
 
     /// <summary>The order of an org device listing taken on its first page and kept for its cursors (org name → keys).</summary>
     public Dictionary<string, (string[] Keys, bool Shuffled)> OrgListings { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -115,7 +121,28 @@ internal sealed class BusinessState
 
     /// <summary>The device if <paramref name="orgName"/> owns it; another organisation's device does not exist for it.</summary>
     public AdeSimOrgDevice? OrgDeviceOf(string serial, string orgName)
-        => OrgDevice(serial) is { } d && SameOrg(d.OrgKey, orgName) ? d : null;
+        => OrgDevice(serial) is { } d && SameOrg(d.OrgKey, orgName) && SerialMatches(d, serial) ? d : null;
+
+    /// <summary>Serials match whatever their case, or exactly under CaseSensitiveSerials (Apple does not document which).</summary>
+    private bool SerialMatches(AdeSimOrgDevice d, string serial)
+        => !Settings.CaseSensitiveSerials || string.Equals(d.SerialNumber, serial, StringComparison.Ordinal);
+
+    /// <summary>A device the account's organisation owns, or (ListReleasedDevices) one it released; null otherwise.</summary>
+    public AdeSimOrgDevice? VisibleDevice(string serial, string orgName)
+        => OrgDeviceOf(serial, orgName)
+           ?? (Settings.ListReleasedDevices && ReleasedDevices.TryGetValue(serial, out var r) && SameOrg(r.OrgKey, orgName) && SerialMatches(r, serial) ? r : null);
+
+    /// <summary>The serials an organisation's listing shows: owned ones, plus released ones under ListReleasedDevices.</summary>
+    public SortedSet<string> ListedSerials(string orgName)
+    {
+        var all = OrgSerials(orgName);
+        if (Settings.ListReleasedDevices)
+        {
+            all.UnionWith(ReleasedDevices.Values.Where(d => SameOrg(d.OrgKey, orgName)).Select(d => d.SerialNumber));
+        }
+
+        return all;
+    }
 
     /// <summary>The record as handed out: status, assigned server and organisation filled in.</summary>
     public AdeSimOrgDevice Decorate(AdeSimOrgDevice d)
@@ -127,8 +154,31 @@ internal sealed class BusinessState
     public string ServerId(ServerState s)
         => Settings.UnrelatedServerIds ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("abm:" + s.Uuid)).AsSpan(0, 16)) : s.Uuid.Replace("-", "", StringComparison.Ordinal).ToUpperInvariant();
 
-    /// <summary>The servers of one organisation.</summary>
-    public IEnumerable<ServerState> ServersOf(string orgName) => Org.Servers.Where(s => SameOrg(s.OrgName, orgName));
+    /// <summary>The servers of one organisation (a deleted one is no longer one of them).</summary>
+    public IEnumerable<ServerState> ServersOf(string orgName) => Org.Servers.Where(s => SameOrg(s.OrgName, orgName) && !DeletedServers.Contains(s.Name));
+
+    /// <summary>Device management services deleted in the portal (by name): gone for activities, listed as DELETED under ListDeletedServers.</summary>
+    public HashSet<string> DeletedServers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The servers a listing shows: the live ones, plus the deleted ones under ListDeletedServers.</summary>
+    public IEnumerable<ServerState> ListedServersOf(string orgName)
+        => Org.Servers.Where(s => SameOrg(s.OrgName, orgName) && (!DeletedServers.Contains(s.Name) || Settings.ListDeletedServers));
+
+    /// <summary>Apple Business "delete device management service" (portal): refused while devices are on it.</summary>
+    public void DeleteServer(string name)
+    {
+        lock (Org.Gate)
+        {
+            var server = Org.Servers.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                ?? throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, "no MDM server of this name exists in the simulator.");
+            if (server.Devices.Count > 0)
+            {
+                throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, $"{server.Devices.Count} devices are still on the server; unassign them first (Apple refuses to delete a service with devices).");
+            }
+
+            DeletedServers.Add(server.Name);
+        }
+    }
 
     public ServerState? ServerById(string id, string orgName) => ServersOf(orgName).FirstOrDefault(s => ServerId(s).Equals(id, StringComparison.OrdinalIgnoreCase));
 
@@ -147,7 +197,9 @@ internal sealed class BusinessState
             "AppleTV" => ("Apple TV 4K (3rd generation)", "AppleTV14,1", "MN893LL/A"),
             "Watch" => ("Apple Watch Series 10", "Watch7,8", "MWWE3LL/A"),
             "Vision" => ("Apple Vision Pro", "RealityDevice14,1", "MW8X3LL/A"),
-            _ => ("iPhone 16 Pro", "iPhone17,1", "MYNF3LL/A"),
+            "iPod" => ("iPod touch (7th generation)", "iPod9,1", "MVHW2LL/A"),
+            "iPhone" or "" => ("iPhone 16 Pro", "iPhone17,1", "MYNF3LL/A"),
+            _ => (family + " (simulated)", family + "1,1", "Z0SIMLL/A"), // a family Apple may add one day
         };
         return new AdeSimOrgDevice
         {
@@ -168,7 +220,17 @@ internal sealed class BusinessState
             AppleCareStatus = appleCare ?? "ACTIVE",
             AppleCareDescription = "Limited Warranty",
             AppleCareEndDate = now.AddYears(1),
+            WiFiMacAddress = Mac(serial, 0),
+            BluetoothMacAddress = Mac(serial, 1),
+            EthernetMacAddress = family is "Mac" or "AppleTV" ? [Mac(serial, 2)] : [],
         };
+    }
+
+    /// <summary>A plausible, stable MAC address for a device (an Apple OUI, the rest from a hash of the serial and the interface).</summary>
+    public static string Mac(string serial, int port)
+    {
+        var h = SHA256.HashData(Encoding.UTF8.GetBytes(serial.ToUpperInvariant() + "/" + port.ToString(CultureInfo.InvariantCulture)));
+        return "F0:18:98:" + string.Join(':', h.Take(3).Select(x => x.ToString("X2", CultureInfo.InvariantCulture)));
     }
 
     // ---- portal entry points (called by the facade; each takes the org lock) ---------------------------------------
@@ -227,8 +289,8 @@ internal sealed class BusinessState
             throw SimErrors.ArgumentInvalid("Count", count.ToString(CultureInfo.InvariantCulture), "give zero or more devices.");
         }
 
-        var family = productFamily is null ? null : OrgFamilies.FirstOrDefault(f => f.Equals(productFamily, StringComparison.OrdinalIgnoreCase))
-            ?? throw SimErrors.ArgumentInvalid("ProductFamily", productFamily, "use iPhone, iPad, Mac, AppleTV, Watch or Vision.");
+        var family = productFamily is null ? null : OrgFamilies.Concat(Settings.ExtraProductFamilies).FirstOrDefault(f => f.Equals(productFamily, StringComparison.OrdinalIgnoreCase))
+            ?? throw SimErrors.ArgumentInvalid("ProductFamily", productFamily, "use iPhone, iPad, Mac, AppleTV, Watch or Vision (or allow another with Set-AdeSimBusinessApi -ExtraProductFamily).");
         var org = string.IsNullOrWhiteSpace(orgName) ? null : orgName.Trim();
         lock (Org.Gate)
         {
@@ -248,6 +310,7 @@ internal sealed class BusinessState
                 }
 
                 serials.Add(s);
+                ReleasedDevices.Remove(s); // bought again
             }
 
             for (var i = 0; i < count; i++)

@@ -17,8 +17,9 @@ public sealed class AddAdeSimOrgDeviceCommand : AdeSimCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? SerialNumber { get; set; }
 
+    /// <summary>iPhone, iPad, Mac, AppleTV, Watch or Vision, or a family allowed with Set-AdeSimBusinessApi -ExtraProductFamily.</summary>
     [Parameter]
-    [ValidateSet("iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision")]
+    [ValidateNotNullOrEmpty]
     public string? ProductFamily { get; set; }
 
     [Parameter]

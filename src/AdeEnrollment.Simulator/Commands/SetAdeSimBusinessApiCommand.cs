@@ -83,6 +83,79 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
     public string? ActivityOutcome { get; set; }
 
+    /// <summary>How org devices carry MAC addresses (String: as documented; Array; BuiltInEthernet: the undocumented key; None).</summary>
+    [Parameter]
+    [ValidateSet("String", "Array", "BuiltInEthernet", "None")]
+    public string? MacAddressShape { get; set; }
+
+    /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent ($false: left out).</summary>
+    [Parameter]
+    public bool? ReleaseAttributes { get; set; }
+
+    /// <summary>The releaserEntityType the next release activities record.</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Z_]{1,40}$")]
+    public string? ReleaserEntityType { get; set; }
+
+    /// <summary>Released devices stay in the listing and answer a single GET instead of disappearing.</summary>
+    [Parameter]
+    public bool? ListReleasedDevices { get; set; }
+
+    /// <summary>Deleted device management services stay in the server listing with status DELETED.</summary>
+    [Parameter]
+    public bool? ListDeletedServers { get; set; }
+
+    /// <summary>Deletes this device management service in the portal (refused while devices are on it).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DeleteMdmServer { get; set; }
+
+    /// <summary>Product families Add-AdeSimOrgDevice accepts beyond Apple's six (an empty list: none).</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    [ValidatePattern("^[A-Za-z][A-Za-z0-9_]{0,29}$")]
+    public string[]? ExtraProductFamily { get; set; }
+
+    /// <summary>Serial numbers must match exactly, case included.</summary>
+    [Parameter]
+    public bool? CaseSensitiveSerials { get; set; }
+
+    /// <summary>Activities carry the undocumented activityType, updatedDateTime and deviceCount.</summary>
+    [Parameter]
+    public bool? ActivityExtraAttributes { get; set; }
+
+    /// <summary>fields[type] naming an undocumented type or field is answered 400.</summary>
+    [Parameter]
+    public bool? RejectUnknownFields { get; set; }
+
+    /// <summary>Seconds (simulator clock) a paging cursor stays valid; 0: never expires (the default).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int? CursorLifetime { get; set; }
+
+    /// <summary>Seconds (simulator clock) between an activity's completion and its devices' added/deleted events in the DEP sync; 0: at once (the default).</summary>
+    [Parameter]
+    [ValidateRange(0, 31_536_000)]
+    public int? DepVisibilityDelay { get; set; }
+
+    /// <summary>A School token is refused (401) on the Business host and a Business token on the School host ($true, the default).</summary>
+    [Parameter]
+    public bool? StrictApiHosts { get; set; }
+
+    /// <summary>Seconds an assertion's iat may lie in the future of the simulator clock (default 300; 0: strict).</summary>
+    [Parameter]
+    [ValidateRange(0, 86_400)]
+    public int? AssertionClockSkew { get; set; }
+
+    /// <summary>Apple (every token refusal is invalid_client, 400; the default) or Rfc (the RFC 6749 code of the reason).</summary>
+    [Parameter]
+    [ValidateSet("Apple", "Rfc")]
+    public string? OAuthErrorCodes { get; set; }
+
+    /// <summary>Unassigning a device from a server it is not on succeeds silently instead of failing that device in the log.</summary>
+    [Parameter]
+    public bool? SilentUnassignElsewhere { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -106,7 +179,23 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ShuffledOrder is { } so) sim.ShuffledOrder = so;
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
+        if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
+        if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
+        if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;
+        if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
+        if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;
+        if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
+        if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;
+        if (CaseSensitiveSerials is { } css) sim.CaseSensitiveSerials = css;
+        if (ActivityExtraAttributes is { } aea) sim.ActivityExtraAttributes = aea;
+        if (RejectUnknownFields is { } ruf) sim.RejectUnknownFields = ruf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
+        if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
+        if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
+        if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;
+        if (AssertionClockSkew is { } acs) sim.AssertionClockSkew = TimeSpan.FromSeconds(acs);
+        if (OAuthErrorCodes is { } oec) sim.RfcOAuthErrors = oec.Equals("Rfc", StringComparison.OrdinalIgnoreCase);
+        if (SilentUnassignElsewhere is { } su) sim.SilentUnassignElsewhere = su;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

@@ -22,12 +22,13 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? OrderNumber { get; set; }
 
+    /// <summary>Apple's product family as sent (iPhone, iPad, Mac, AppleTV, Watch, Vision, iPod or one Apple adds later); case ignored.</summary>
     [Parameter]
-    [ValidateSet("iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision")]
+    [ValidateNotNullOrEmpty]
     public string[]? ProductFamily { get; set; }
 
     [Parameter]
-    [ValidateSet("Assigned", "Unassigned")]
+    [ValidateSet("Assigned", "Unassigned", "Released")]
     public string? Status { get; set; }
 
     /// <summary>Only devices on this MDM server (its name, id, or the name of its stored token).</summary>
@@ -35,6 +36,11 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? MdmServer { get; set; }
+
+    /// <summary>Only devices with one of these MAC addresses (Wi-Fi, Bluetooth or Ethernet; ':', '-', '.' and case ignored).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? MacAddress { get; set; }
 
     /// <summary>Reads each device's AppleCare coverage (one request per device).</summary>
     [Parameter]
@@ -52,7 +58,7 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         Engine.Business.WaitForLimit = WaitForLimit;
-        var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare);
+        var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
         foreach (var device in Engine.Business.GetOrgDevices(query))
         {
             WriteObject(device);

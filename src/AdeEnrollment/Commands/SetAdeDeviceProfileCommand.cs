@@ -71,9 +71,10 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     protected override void EndItems()
     {
         var summary = new AssignmentService.AssignmentSummary();
-        foreach (var result in Engine.Assignments.Assign(Ref(Profile), Ref(Token), targets, summary, Force.IsPresent))
+        // A batch's results cross to the pipeline thread together: one hand-over per batch, not per device.
+        foreach (var batch in Engine.Assignments.AssignInBatches(Ref(Profile), Ref(Token), targets, summary, Force.IsPresent))
         {
-            WriteObject(result);
+            WriteObjects(batch);
         }
 
         if (summary.PlatformMismatchWarning is { } warning)

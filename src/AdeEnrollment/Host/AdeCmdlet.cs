@@ -127,6 +127,25 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     protected new void WriteObject(object? sendToPipeline, bool enumerateCollection) => Pump.Post(() => base.WriteObject(sendToPipeline, enumerateCollection));
 
+    /// <summary>
+    /// Writes a group of objects (a batch of results) with one hand-over to the pipeline thread instead of one per
+    /// object. Waits until the group before it has been written, so that at most one group waits in the queue and
+    /// memory stays bounded when the pipeline takes objects slowly.
+    /// </summary>
+    protected void WriteObjects<T>(IReadOnlyList<T> group)
+    {
+        pendingGroup.GetAwaiter().GetResult();
+        pendingGroup = Pump.PostTracked(() =>
+        {
+            foreach (var item in group)
+            {
+                base.WriteObject(item);
+            }
+        });
+    }
+
+    private Task pendingGroup = Task.CompletedTask;
+
     protected new void WriteError(ErrorRecord errorRecord) => Pump.Post(() => base.WriteError(errorRecord));
 
     protected new void WriteVerbose(string text) => Pump.Post(() => base.WriteVerbose(text));

@@ -103,6 +103,27 @@ internal sealed class PipelinePump
         Enqueue(new Item(action, null));
     }
 
+    /// <summary>
+    /// As <see cref="Post"/>, and returns a task that completes when the action has run on the pipeline thread; it is
+    /// cancelled when the pipeline stops before or while running it.
+    /// </summary>
+    public Task PostTracked(Action action)
+    {
+        if (RunsInline)
+        {
+            action();
+            return Task.CompletedTask;
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new Item(() =>
+        {
+            action();
+            done.SetResult();
+        }, _ => done.TrySetCanceled()));
+        return done.Task;
+    }
+
     /// <summary>Asks something of the pipeline thread (ShouldProcess, path resolution) and waits for the answer.</summary>
     public T Invoke<T>(Func<T> func)
     {

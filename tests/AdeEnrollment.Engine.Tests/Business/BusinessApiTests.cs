@@ -34,7 +34,8 @@ public sealed class BusinessApiTests
         Assert.Equal("BUSINESSAPI.c75c0a8a-a026-4dae-99aa-89ea1e1103e5", claims.GetProperty("iss").GetString());
         Assert.Equal(claims.GetProperty("iss").GetString(), claims.GetProperty("sub").GetString());
         Assert.Equal("https://account.apple.com/auth/oauth2/v2/token", claims.GetProperty("aud").GetString());
-        Assert.Equal(now.ToUnixTimeSeconds(), claims.GetProperty("iat").GetInt64());
+        Assert.Equal((now - ClientAssertion.IssuedAtMargin).ToUnixTimeSeconds(), claims.GetProperty("iat").GetInt64()); // back-dated against clock skew
+        Assert.Equal(now.ToUnixTimeSeconds() + (long)ClientAssertion.DefaultLifetime.TotalSeconds, claims.GetProperty("exp").GetInt64());
         Assert.InRange(claims.GetProperty("exp").GetInt64() - claims.GetProperty("iat").GetInt64(), 1, 180L * 86400);
         Assert.True(Guid.TryParse(claims.GetProperty("jti").GetString(), out _));
         var s = parts[2].Replace('-', '+').Replace('_', '/');

@@ -8,7 +8,8 @@ namespace AdeEnrollment.Engine.Tests.Business;
 /// <summary>The sync fixture (store, simulator, a token of server "Contoso iPads") plus an API account of the simulated organisation.</summary>
 internal sealed class BusinessFixture : IDisposable
 {
-    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true)
+    /// <param name="engineAhead">How far the engine's clock runs ahead of the simulator's (a host clock that is fast).</param>
+    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true, TimeSpan engineAhead = default)
     {
         Sim = new EngineSimFixture();
         Sim.Simulator.ActivityDuration = TimeSpan.FromSeconds(10);
@@ -23,9 +24,10 @@ internal sealed class BusinessFixture : IDisposable
             MaxLimitWait = Options.MaxLimitWait,
             MaxResponseBytes = Options.MaxResponseBytes,
             Handler = Options.Handler,
-            Delay = (d, _) => { Waits.Add(d); Sim.Advance(d); return Task.CompletedTask; },
+            Delay = (d, _) => { Waits.Add(d); OnDelay?.Invoke(d); Sim.Advance(d); return Task.CompletedTask; },
         };
-        Engine = new AdeEngine(Sim.Store, Sim.Host, Sim.Time, new AppleClientFactory(Sim.Time, Sim.Host, null, new AppleClientOptions
+        TimeProvider engineTime = engineAhead == default ? Sim.Time : new AheadTime(Sim.Time, engineAhead);
+        Engine = new AdeEngine(Sim.Store, Sim.Host, engineTime, new AppleClientFactory(engineTime, Sim.Host, null, new AppleClientOptions
         {
             DelayTimeProvider = new InstantDelays(),
             MaxRetryAttempts = 2,
@@ -45,6 +47,9 @@ internal sealed class BusinessFixture : IDisposable
 
     public List<TimeSpan> Waits { get; } = [];
 
+    /// <summary>Called at each wait of the client, before the clock moves (a test changes the simulator there).</summary>
+    public Action<TimeSpan>? OnDelay { get; set; }
+
     public AdeEngine Engine { get; }
 
     public AdeSimBusinessAccount Account { get; }
@@ -58,4 +63,10 @@ internal sealed class BusinessFixture : IDisposable
     public int Requests(string path) => Simulator.GetRequests(path).Count;
 
     public void Dispose() => Sim.Dispose();
+
+    /// <summary>A clock a fixed amount ahead of another.</summary>
+    private sealed class AheadTime(TimeProvider inner, TimeSpan ahead) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + ahead;
+    }
 }

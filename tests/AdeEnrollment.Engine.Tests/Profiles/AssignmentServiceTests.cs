@@ -92,6 +92,65 @@ public class AssignmentServiceTests
     }
 
     [Fact]
+    public void InBatches_EachRecordedBatchComesOutAsOneGroup_AndAFailureAtAppleLeavesOnlyThatBatchUnrecorded()
+    {
+        using var f = Synced(2500);
+        var serials = f.AppleSerials().ToList();
+        var groups = new List<IReadOnlyList<AdeAssignmentResult>>();
+        var ex = Assert.Throws<AdeException>(() =>
+        {
+            foreach (var group in f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))))
+            {
+                groups.Add(group);
+                if (groups.Count == 1)
+                {
+                    // Batch 2's request is already under way: the third request is the one that fails.
+                    f.Simulator.AddFault("/profile/devices", 500, count: 100);
+                }
+            }
+        });
+
+        Assert.Equal("AppleServiceUnavailable", ex.ErrorId);
+        Assert.Equal([1000, 1000], groups.Select(g => g.Count));
+        var reported = groups.SelectMany(g => g).ToList();
+        Assert.All(reported, r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
+        Assert.Equal(2000, reported.Select(r => r.SerialNumber).Distinct().Count());
+
+        // The two answered batches are recorded (devices, journal, count); nothing of the third is.
+        var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToList();
+        var assigned = devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(reported.Select(r => r.SerialNumber).Order(StringComparer.Ordinal), assigned);
+        Assert.All(devices.Where(d => string.IsNullOrEmpty(d.EnrollmentProfileName)), d => Assert.Null(d.LastAssignmentAt));
+        Assert.Equal(500, devices.Count(d => string.IsNullOrEmpty(d.EnrollmentProfileName)));
+        var journal = f.Engine.Devices.GetEvents(new DeviceEventQuery()).Where(e => e.Kind == AdeDeviceEventKind.ProfileAssigned).ToList();
+        Assert.Equal(assigned, journal.Select(e => e.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.Equal(2000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
+    }
+
+    [Fact]
+    public void InBatches_GivesTheSameResultsInTheSameOrderAsOnePerDevice()
+    {
+        using var f = Synced(1500);
+        var serials = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, serials[1200], "NOT_ACCESSIBLE");
+        f.Simulator.SetDeviceOutcome(Server, serials[10], "FAILED");
+        var targets = serials.Append("NOSUCH1").Select(s => new DeviceTarget(s)).ToList();
+
+        var groups = f.Engine.Assignments.AssignInBatches("Staff", null, targets).ToList();
+        var expected = new[] { AdeAssignmentStatus.Failed, AdeAssignmentStatus.NotAccessible, AdeAssignmentStatus.UnknownDevice };
+
+        Assert.All(groups, g => Assert.InRange(g.Count, 1, 1000));
+        var flat = groups.SelectMany(g => g).ToList();
+        Assert.Equal(1501, flat.Count);
+        Assert.Equal(expected.Order(), flat.Where(r => r.Status != AdeAssignmentStatus.Success).Select(r => r.Status).Order());
+        Assert.Equal(1498, flat.Count(r => r.Status == AdeAssignmentStatus.Success));
+
+        // The same operation again, one result at a time: same devices, same order (now all held or held back).
+        var again = f.Engine.Assignments.Assign("Staff", null, targets).ToList();
+        Assert.Equal(flat.Select(r => r.SerialNumber), again.Select(r => r.SerialNumber));
+    }
+
+    [Fact]
     public void Serials_AreNormalisedAndDeDuplicated_BeforeTheyAreSent()
     {
         using var f = Synced(3);

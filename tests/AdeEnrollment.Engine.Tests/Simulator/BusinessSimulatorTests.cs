@@ -131,6 +131,52 @@ public sealed class BusinessSimulatorTests : IDisposable
         Assert.StartsWith("invalid_client:", sim.GetRequests("/auth/oauth2/token").Last().ErrorCode);
     }
 
+    [Theory]
+    [InlineData("grant", 400, "unsupported_grant_type")]
+    [InlineData("scope", 400, "invalid_scope")]
+    [InlineData("assertion-type", 400, "invalid_request")]
+    [InlineData("jti", 400, "invalid_request")]
+    [InlineData("expired", 400, "invalid_grant")]
+    [InlineData("aud", 400, "invalid_grant")]
+    [InlineData("kid", 401, "invalid_client")]
+    [InlineData("other-key", 401, "invalid_client")]
+    public void With_RFC_error_codes_the_token_endpoint_names_the_kind_of_refusal(string fault, int status, string code)
+    {
+        sim.RfcOAuthErrors = true;
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var jwt = fault switch
+        {
+            "jti" => Jwt(c => c.Remove("jti")),
+            "expired" => Jwt(c => { c["iat"] = (long)c["iat"] - 2000; c["exp"] = (long)c["iat"] + 900; }),
+            "aud" => Jwt(c => c["aud"] = "https://account.apple.com/auth/oauth2/token"),
+            "kid" => Jwt(header: h => h["kid"] = Guid.NewGuid().ToString()),
+            "other-key" => Jwt(signer: other),
+            _ => Jwt(),
+        };
+        using var r = fault switch
+        {
+            "grant" or "assertion-type" => Raw(jwt, fault == "grant" ? "grant_type" : "client_assertion_type", "password"),
+            _ => Token(jwt, scope: fault == "scope" ? "school.api" : null),
+        };
+        Assert.Equal(status, (int)r.StatusCode);
+        Assert.Equal("{\"error\":\"" + code + "\"}", Text(r));
+        Assert.StartsWith(code + ":", sim.GetRequests("/auth/oauth2/token").Last().ErrorCode);
+    }
+
+    private HttpResponseMessage Raw(string assertion, string field, string value)
+    {
+        var fields = new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = account.ClientId,
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = assertion,
+            ["scope"] = "business.api",
+        };
+        fields[field] = value;
+        return http.PostAsync(new Uri(sim.Uri, "auth/oauth2/token"), new FormUrlEncodedContent(fields)).GetAwaiter().GetResult();
+    }
+
     [Fact]
     public void Api_needs_a_valid_bearer_token_that_expires()
     {

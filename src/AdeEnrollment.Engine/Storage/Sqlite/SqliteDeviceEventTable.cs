@@ -35,6 +35,26 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
             return 0;
         }
 
+        if (Uniform(events) is { } same)
+        {
+            // Every row of the batch says the same (an assignment's answers): the batch is a plain array of serials,
+            // cheaper to build here and to read in SQLite than one [serial, kind, detail] triple per row.
+            var serials = new List<string>(events.Count);
+            foreach (var e in events)
+            {
+                serials.Add(e.SerialNumber);
+            }
+
+            using var uniform = Command(
+                """
+                INSERT INTO device_event (token_id, serial_number, at, kind, detail)
+                SELECT $t, j.value, $at, $kind, $detail FROM json_each($serials) j ORDER BY j.key
+                """,
+                ("$t", tokenId.ToString()), ("$at", ToUnixMs(at)), ("$kind", same.Kind.ToString()), ("$detail", same.Detail),
+                ("$serials", JsonSerializer.Serialize(serials)));
+            return uniform.ExecuteNonQuery();
+        }
+
         // One INSERT … SELECT over a JSON array of [serial, kind, detail] for the whole batch, in the batch's order (one
         // statement: SQLite bumps the AUTOINCREMENT sequence once, not per row). Written with one Utf8JsonWriter.
         var buffer = new ArrayBufferWriter<byte>(events.Count * 48 + 2);
@@ -70,6 +90,22 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
             """,
             ("$t", tokenId.ToString()), ("$at", ToUnixMs(at)), ("$events", json));
         return command.ExecuteNonQuery();
+    }
+
+    /// <summary>The first row when every row has its kind and detail; null otherwise.</summary>
+    private static NewDeviceEventRow? Uniform(IReadOnlyCollection<NewDeviceEventRow> events)
+    {
+        NewDeviceEventRow? first = null;
+        foreach (var e in events)
+        {
+            first ??= e;
+            if (e.Kind != first.Kind || !string.Equals(e.Detail, first.Detail, StringComparison.Ordinal))
+            {
+                return null;
+            }
+        }
+
+        return first;
     }
 
     public IEnumerable<DeviceEventRow> Query(DeviceEventFilter filter)

@@ -75,7 +75,7 @@ internal static class CreateActivityHandler
                 return BusinessJson.Error(400, "PARAMETER_ERROR.INVALID", "Every device is {\"type\":\"orgDevices\",\"id\":\"<serial>\"}.");
             }
 
-            var s = id.GetString()!.Trim().ToUpperInvariant();
+            var s = settings.CaseSensitiveSerials ? id.GetString()!.Trim() : id.GetString()!.Trim().ToUpperInvariant();
             if (!serials.Contains(s)) serials.Add(s);
         }
 

@@ -22,9 +22,9 @@ internal static class MdmServersHandler
     public static Answer List(BusinessRequest r)
     {
         var b = r.B;
-        if (!BusinessJson.TryPaging(r.X, out var limit, out var after, out var bad)) return bad!;
+        if (!BusinessJson.TryPaging(b, r.X, out var limit, out var after, out var bad)) return bad!;
         var fields = BusinessJson.Fields(r.X, "mdmServers") ?? (b.Settings.FullServerAttributesByDefault ? AllFields : DefaultFields);
-        var mine = b.ServersOf(r.OrgName).ToList();
+        var mine = b.ListedServersOf(r.OrgName).ToList();
         var ordered = mine.OrderBy(s => b.OrderKey(b.ServerId(s)), StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(b.OrderKey(b.ServerId(s)), after) > 0).ToList();
         var page = ordered.Take(limit).ToList();
         var more = ordered.Count > limit;
@@ -40,7 +40,7 @@ internal static class MdmServersHandler
     public static Answer Get(BusinessRequest r)
     {
         var b = r.B;
-        var server = b.ServerById(r.Id, r.OrgName);
+        var server = b.ListedServersOf(r.OrgName).FirstOrDefault(s => b.ServerId(s).Equals(r.Id, StringComparison.OrdinalIgnoreCase));
         if (server is null) return BusinessJson.NotFound("mdmServers", r.Id);
         var fields = BusinessJson.Fields(r.X, "mdmServers") ?? AllFields;
         return BusinessJson.Api(w =>
@@ -64,7 +64,7 @@ internal static class MdmServersHandler
         if (fields.Contains("serverType")) w.WriteString("serverType", "MDM");
         if (fields.Contains("createdDateTime")) w.WriteString("createdDateTime", BusinessJson.Iso(b.StartedAt));
         if (fields.Contains("updatedDateTime")) w.WriteString("updatedDateTime", BusinessJson.Iso(b.StartedAt));
-        if (fields.Contains("status")) w.WriteString("status", "ACTIVE");
+        if (fields.Contains("status")) w.WriteString("status", b.DeletedServers.Contains(s.Name) ? "DELETED" : "ACTIVE");
         if (fields.Contains("deviceCount")) w.WriteNumber("deviceCount", s.Devices.Count);
         if (fields.Contains("enableMdmDisownFlag")) w.WriteBoolean("enableMdmDisownFlag", false);
         if (fields.Contains("defaultProductFamilies"))

@@ -9,13 +9,13 @@ internal static class OrgDevicesHandler
     public static Answer List(BusinessRequest r)
     {
         var b = r.B;
-        if (!BusinessJson.TryPaging(r.X, out var limit, out var after, out var bad)) return bad!;
+        if (!BusinessJson.TryPaging(b, r.X, out var limit, out var after, out var bad)) return bad!;
         var fields = BusinessJson.Fields(r.X, "orgDevices");
         // the order of the whole listing is taken on its first page and kept for its cursors (a snapshot: devices
         // released meanwhile are skipped, devices added meanwhile appear in the next listing)
         if (after is null || !b.OrgListings.TryGetValue(r.OrgName, out var listing) || listing.Shuffled != b.Settings.ShuffledOrder)
         {
-            var keys = b.OrgSerials(r.OrgName).Select(b.OrderKey).ToArray();
+            var keys = b.ListedSerials(r.OrgName).Select(b.OrderKey).ToArray();
             Array.Sort(keys, StringComparer.Ordinal);
             b.OrgListings[r.OrgName] = listing = (keys, b.Settings.ShuffledOrder);
         }
@@ -33,7 +33,7 @@ internal static class OrgDevicesHandler
                 break;
             }
 
-            if (b.OrgDeviceOf(BusinessState.IdOfKey(all[k]), r.OrgName) is { } device)
+            if (b.VisibleDevice(BusinessState.IdOfKey(all[k]), r.OrgName) is { } device)
             {
                 page.Add(b.Decorate(device));
                 lastKey = all[k];
@@ -52,7 +52,7 @@ internal static class OrgDevicesHandler
     public static Answer Get(BusinessRequest r)
     {
         var b = r.B;
-        var device = b.OrgDeviceOf(r.Id, r.OrgName);
+        var device = b.VisibleDevice(r.Id, r.OrgName);
         if (device is null) return BusinessJson.NotFound("orgDevices", r.Id);
         var fields = BusinessJson.Fields(r.X, "orgDevices");
         return BusinessJson.Api(w =>
@@ -65,6 +65,39 @@ internal static class OrgDevicesHandler
         });
     }
 
+    /// <summary>The MAC attributes in the shape the switch asks for (Apple documents Wi-Fi and Bluetooth as strings, Ethernet as an array; clients have seen arrays and another key).</summary>
+    private static void WriteMacs(Utf8JsonWriter w, string shape, AdeSimOrgDevice d, Func<string, bool> f)
+    {
+        if (shape == "None")
+        {
+            return;
+        }
+
+        void One(string name, string? value)
+        {
+            if (value is null || !f(name)) return;
+            if (shape == "Array")
+            {
+                w.WriteStartArray(name);
+                w.WriteStringValue(value);
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteString(name, value);
+            }
+        }
+
+        One("wifiMacAddress", d.WiFiMacAddress);
+        One("bluetoothMacAddress", d.BluetoothMacAddress);
+        if (d.EthernetMacAddress.Count > 0 && f("ethernetMacAddress"))
+        {
+            w.WriteStartArray(shape == "BuiltInEthernet" ? "builtInEthernetMacAddress" : "ethernetMacAddress");
+            foreach (var mac in d.EthernetMacAddress) w.WriteStringValue(mac);
+            w.WriteEndArray();
+        }
+    }
+
     private static void Write(Utf8JsonWriter w, BusinessState b, AdeSimOrgDevice d, HashSet<string>? fields)
     {
         bool F(string name) => fields is null || fields.Contains(name);
@@ -74,7 +107,19 @@ internal static class OrgDevicesHandler
         w.WriteStartObject("attributes");
         if (F("serialNumber")) w.WriteString("serialNumber", d.SerialNumber);
         if (F("addedToOrgDateTime")) w.WriteString("addedToOrgDateTime", BusinessJson.Iso(d.AddedToOrgDate));
-        if (F("releasedFromOrgDateTime")) w.WriteNull("releasedFromOrgDateTime");
+        if (b.Settings.ReleaseAttributes)
+        {
+            if (F("releasedFromOrgDateTime"))
+            {
+                if (d.ReleasedFromOrgDate is { } released) w.WriteString("releasedFromOrgDateTime", BusinessJson.Iso(released));
+                else w.WriteNull("releasedFromOrgDateTime");
+            }
+
+            // not in the documented 2.4 attribute list (older field lists and other clients have them): sent for released devices only
+            if (d.ReleaserId is not null && F("releaserId")) w.WriteString("releaserId", d.ReleaserId);
+            if (d.ReleaserEntityType is not null && F("releaserEntityType")) w.WriteString("releaserEntityType", d.ReleaserEntityType);
+        }
+
         if (F("updatedDateTime")) w.WriteString("updatedDateTime", BusinessJson.Iso(d.UpdatedDate));
         if (F("deviceModel")) w.WriteString("deviceModel", d.DeviceModel);
         if (F("productFamily")) w.WriteString("productFamily", d.ProductFamily);
@@ -86,6 +131,7 @@ internal static class OrgDevicesHandler
         // API 2.3 attributes, not in the documented fields list: sent only while a migration is scheduled
         if (d.MdmMigrationStatus is not null && F("mdmMigrationStatus")) w.WriteString("mdmMigrationStatus", d.MdmMigrationStatus);
         if (d.MdmMigrationDeadline is { } due && F("mdmMigrationDeadlineDateTime")) w.WriteString("mdmMigrationDeadlineDateTime", BusinessJson.IsoZ(due));
+        WriteMacs(w, b.Settings.MacAddressShape, d, F);
         if (F("status")) w.WriteString("status", d.Status);
         if (F("orderDateTime") && d.OrderDate is { } od) w.WriteString("orderDateTime", BusinessJson.IsoZ(od));
         if (F("purchaseSourceId") && d.PurchaseSourceId is not null) w.WriteString("purchaseSourceId", d.PurchaseSourceId);

@@ -13,7 +13,7 @@ internal static class ServerDevicesHandler
         var b = r.B;
         var server = b.ServerById(r.Id, r.OrgName);
         if (server is null) return BusinessJson.NotFound("mdmServers", r.Id);
-        if (!BusinessJson.TryPaging(r.X, out var limit, out var after, out var bad)) return bad!;
+        if (!BusinessJson.TryPaging(b, r.X, out var limit, out var after, out var bad)) return bad!;
         var keys = server.Devices.Keys.Select(b.OrderKey).Order(StringComparer.Ordinal).Where(s => after is null || string.CompareOrdinal(s, after) > 0).Take(limit + 1).ToList();
         var more = keys.Count > limit;
         if (more) keys.RemoveAt(limit);

@@ -8,7 +8,7 @@ namespace AdeEnrollment.Simulator.Business.Handlers;
 /// <summary>
 /// POST /auth/oauth2/token (and /v2/token): OAuth client credentials with an ES256 client assertion. Every check of
 /// the assertion is made; a refusal is Apple's bare <c>{"error":"invalid_client"}</c> (400), its reason only in the
-/// request log.
+/// request log, or with the RfcOAuthErrors switch the RFC code of the reason (invalid_client then 401).
 /// </summary>
 internal static class TokenHandler
 {
@@ -25,8 +25,11 @@ internal static class TokenHandler
         var reason = CheckAssertion(b, P("grant_type"), P("client_assertion_type"), P("client_id"), P("scope"), P("client_assertion"), out var account);
         if (reason is not null)
         {
-            var refused = Answers.Json(w => w.WriteString("error", "invalid_client"), null);
-            return new Answer { Status = 400, Body = refused.Body, ContentType = "application/json", ErrorCode = "invalid_client:" + reason };
+            var code = b.Settings.RfcOAuthErrors ? RfcCode(reason) : "invalid_client";
+            var refused = Answers.Json(w => w.WriteString("error", code), null);
+            // RFC 6749 §5.2: invalid_client may be 401; Apple answers every refusal 400
+            var status = b.Settings.RfcOAuthErrors && code == "invalid_client" ? 401 : 400;
+            return new Answer { Status = status, Body = refused.Body, ContentType = "application/json", ErrorCode = code + ":" + reason };
         }
 
         var token = "sim-at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
@@ -40,6 +43,16 @@ internal static class TokenHandler
             w.WriteString("scope", account.Scope);
         });
     }
+
+    /// <summary>The RFC 6749 / RFC 7523 error code of a refusal reason (the -OAuthErrorCodes Rfc variant).</summary>
+    private static string RfcCode(string reason) => reason switch
+    {
+        "grant_type" => "unsupported_grant_type",
+        "scope" => "invalid_scope",
+        "client_assertion_type" or "format" or "iat_exp" or "jti" => "invalid_request",
+        "expired" or "lifetime" or "iat_future" or "aud" => "invalid_grant",
+        _ => "invalid_client", // unknown client, revoked key, kid, alg, signature, iss/sub
+    };
 
     /// <summary>Apple's checks of a client assertion; returns the reason of a refusal (logged, never sent) or null.</summary>
     private static string? CheckAssertion(BusinessState b, string? grant, string? assertionType, string? clientId, string? scope, string? assertion, out SimApiAccount? account)
@@ -78,7 +91,7 @@ internal static class TokenHandler
         var now = b.Time.GetUtcNow().ToUnixTimeSeconds();
         if (exp <= now) return "expired";
         if (exp - iat > 180L * 86400) return "lifetime";
-        if (iat > now + (long)b.Org.Settings.MaxClockSkew.TotalSeconds) return "iat_future";
+        if (iat > now + (long)b.Settings.AssertionClockSkew.TotalSeconds) return "iat_future";
         return null;
 
         static string? Str(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

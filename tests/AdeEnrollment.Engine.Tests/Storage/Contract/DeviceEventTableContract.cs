@@ -50,6 +50,23 @@ public abstract class DeviceEventTableContract : IDisposable
         Assert.Equal([null, "Model, OS", "Kiosk: SUCCESS \"quoted\" ü"], events.Select(e => e.Detail));
     }
 
+    [Theory]
+    [InlineData("Kiosk: SUCCESS \"quoted\" ü")]
+    [InlineData(null)]
+    public void Append_ABatchWhoseRowsAllSayTheSame_KeepsTheOrderAndEveryColumn(string? detail)
+    {
+        var token = Store.AddToken("Contoso").Token;
+        var serials = new[] { "SN9", "SN1", "SN5", "SN\"Q" };
+
+        var n = Append(token.Id, At(2), serials.Select(s => new NewDeviceEventRow(s, AdeDeviceEventKind.ProfileAssigned, detail)).ToArray());
+
+        var events = Query(new DeviceEventFilter());
+        Assert.Equal(4, n);
+        Assert.Equal(serials, events.Select(e => e.SerialNumber));
+        Assert.Equal(events.Select(e => e.Id).Order(), events.Select(e => e.Id));
+        Assert.All(events, e => Assert.Equal((At(2), token.Id, AdeDeviceEventKind.ProfileAssigned, detail), (e.At, e.TokenId, e.Kind, e.Detail)));
+    }
+
     [Fact]
     public void Append_AnEmptyBatch_WritesNothing()
     {
