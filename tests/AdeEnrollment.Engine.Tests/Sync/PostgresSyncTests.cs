@@ -46,7 +46,7 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_pooled_connection_carries_no_session_state_from_one_unit_of_work_to_the_next_()
+    public void A_pooled_connection_carries_no_session_state_from_one_unit_of_work_to_the_next()
     {
         // The store's connections are not reset when they go back to the pool (No Reset On Close): that is only safe
         // while nothing the store does outlives its transaction. Every unit of work looks at its connection as it
