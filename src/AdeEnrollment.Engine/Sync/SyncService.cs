@@ -434,7 +434,7 @@ public sealed class SyncService
                     dropAhead.Cancel();
                     try
                     {
-                        ahead.GetAwaiter().GetResult();
+                        Blocking.Wait(ahead);
                     }
                     catch (Exception)
                     {
@@ -455,7 +455,7 @@ public sealed class SyncService
                 {
                     var request = ahead ?? client.FetchDevicesAsync(cursor, PageSize, Host.Cancellation);
                     ahead = null;
-                    page = request.GetAwaiter().GetResult();
+                    page = Blocking.Wait(request);
                 }
                 catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleCursorExhausted) && cursor is not null)
                 {
@@ -495,7 +495,7 @@ public sealed class SyncService
         {
             while (true)
             {
-                var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
+                var page = Blocking.Wait(client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation));
                 var next = page.Cursor ?? cursor;
                 var prepared = Prepare(page.Devices ?? [], next, SyncCursorKind.Sync, historyId, fullDone: false);
                 if (!page.MoreToFollow)
