@@ -374,7 +374,7 @@ try {
             $engineStore = Open-BenchEngineStore -Provider $Provider -Store $store
             $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($engineStore, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
             $ids = @($engine.Tokens.GetTokens() | ForEach-Object { $_.Id.ToString() })
-            $forSync = $engine.Tokens.GetType().GetMethod('ForSync', $flags)
+            $forSync = $engine.Tokens.GetType().GetMethod('ForSync', $flags, $null, [type[]]@([string]), $null)
             $perToken = { param($s) [math]::Round($s / $Tokens * 1e6, 1) }
             $result.breakdownMicrosecondsPerToken = [ordered]@{
                 getAdeTokenCmdlet = & $perToken (Measure-Step { Get-AdeToken | Out-Null }).Seconds
