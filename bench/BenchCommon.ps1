@@ -179,6 +179,17 @@ function Measure-Step {
     [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; CpuSeconds = ($process.TotalProcessorTime - $cpu).TotalSeconds; Output = $output }
 }
 
+function Clear-BenchGarbage {
+    <#
+    .SYNOPSIS
+        A full, blocking garbage collection with the finalizers it finds run, before a timed step: what an untimed
+        setup left behind is not charged to the step.
+    #>
+    [GC]::Collect()
+    [GC]::WaitForPendingFinalizers()
+    [GC]::Collect()
+}
+
 function Get-PeakMemory {
     # PeakWorkingSet64 is VmHWM on Linux; both are recorded where /proc exists.
     $process = [Diagnostics.Process]::GetCurrentProcess()

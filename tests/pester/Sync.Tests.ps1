@@ -85,6 +85,32 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         $results.Token | Should -Be $second.Token.Name
     }
 
+    It '-IfDue over piped tokens: each due token synced once, the others NotDue, in order; an unknown name fails alone' {
+        $second = New-SimToken -Name "Second $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 5
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $results = @($t.Token.Name, 'No such token', $second.Token) | Sync-AdeDevice -IfDue -ErrorVariable e -ErrorAction SilentlyContinue
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'TokenNotFound,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        @($results).Count | Should -Be 2
+        $results[0].Token | Should -Be $t.Token.Name
+        $results[0].Status | Should -Be 'NotDue'
+        $results[1].Token | Should -Be $second.Token.Name
+        $results[1].Status | Should -Be 'Succeeded'
+        $results[1].Added | Should -Be 5
+
+        $again = @(Get-AdeToken | Sync-AdeDevice -IfDue)
+        $again.Status | Should -Be @('NotDue', 'NotDue')
+
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 12 -Minutes 1)
+        Add-AdeSimDevice -Server $second.Token.Name -Count 2 | Out-Null
+        $due = @(Get-AdeToken | Sync-AdeDevice -IfDue)
+        $due.Status | Should -Be @('Succeeded', 'Succeeded')
+        $due.Trigger | Should -Be @('Automatic', 'Automatic')
+        ($due | Where-Object Token -eq $second.Token.Name).Added | Should -Be 2
+        @((Get-AdeSyncStatus -Token $second.Token).History).Count | Should -Be 2
+        @((Get-AdeSyncStatus -Token $t.Token).History).Count | Should -Be 2
+    }
+
     It 'marks devices released in ABM RemovedFromAbm with a purge date 45 days later' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $serial = (Get-AdeSimDevice -Server $t.Token.Name | Select-Object -First 1).SerialNumber

@@ -11,6 +11,9 @@ internal partial interface ISyncTable
     /// <summary>The token's sync state, or null before its first sync.</summary>
     SyncStateRow? GetState(Guid tokenId);
 
+    /// <summary>The sync states of these tokens, by token id; a token that never started a sync (or is no token) is left out.</summary>
+    IReadOnlyDictionary<Guid, SyncStateRow> GetStates(IReadOnlyCollection<Guid> tokenIds);
+
     /// <summary>Creates the token's (empty) sync state; returns it.</summary>
     SyncStateRow CreateState(Guid tokenId);
 

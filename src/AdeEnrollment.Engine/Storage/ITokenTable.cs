@@ -18,6 +18,9 @@ internal partial interface ITokenTable
     /// </summary>
     IReadOnlyList<TokenListRow> List(Guid? id = null);
 
+    /// <summary>The token list rows of the tokens with these ids (ids that are no token are left out), ordered by name: one read for a batch of piped tokens.</summary>
+    IReadOnlyList<TokenListRow> ListOf(IReadOnlyCollection<Guid> ids);
+
     /// <summary>True when a token other than <paramref name="except"/> has <paramref name="name"/> (names compare case-insensitively).</summary>
     bool NameExists(string name, Guid? except = null);
 

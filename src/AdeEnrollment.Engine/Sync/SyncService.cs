@@ -55,11 +55,96 @@ public sealed class SyncService
     public AdeSyncResult? Sync(string tokenRef, bool full = false, bool ifDue = false)
     {
         var forSync = tokens.ForSync(tokenRef);
-        var token = forSync.Token;
         var now = time.GetUtcNow();
-        var lease = Guid.NewGuid().ToString();
-        var (decision, historyId, state) = (ifDue ? NotDueFromRead(token.Id, now, full) : null) ?? store.Write(s =>
+        var notDue = ifDue ? NotDueFromRead(store.Read(s => s.Sync.GetState(forSync.Token.Id)), now, full) : null;
+        return Sync(forSync.Token, forSync, full, ifDue, now, notDue);
+    }
+
+    /// <summary>How many piped tokens <see cref="SyncIfDue"/> decides with one read (Sync-AdeDevice -IfDue hands them over in batches of this size).</summary>
+    public const int IfDueBatchSize = 100;
+
+    /// <summary>
+    /// A scheduler's pass over piped tokens (<c>Get-AdeToken | Sync-AdeDevice -IfDue</c>): one read takes the listed
+    /// tokens and their sync states for the whole batch, and every token that is not due is answered from it (the rule
+    /// of <see cref="NotDueFromRead"/>, which a single token's sync uses too). Only a token that may be due goes on to
+    /// the write that takes its lease: there it is decided again (another host may have synced it since the read) and
+    /// its credentials are read in that same transaction, so they are never older than the lease. Yields one outcome
+    /// per token, in order: its result (null under -WhatIf) or its catalogued failure, after which the pass goes on;
+    /// Ctrl+C ends the pass.
+    /// </summary>
+    public IEnumerable<SyncOutcome> SyncIfDue(IReadOnlyList<string> tokenRefs)
+    {
+        var ids = new Guid?[tokenRefs.Count];
+        var failures = new Exception?[tokenRefs.Count];
+        for (var i = 0; i < tokenRefs.Count; i++)
         {
+            try
+            {
+                ids[i] = tokens.SyncTokenId(tokenRefs[i]);
+            }
+            catch (AdeException ex)
+            {
+                failures[i] = ex;
+            }
+        }
+
+        var wanted = ids.OfType<Guid>().Distinct().ToList();
+        var now = time.GetUtcNow();
+        var (listed, states) = store.Read(s => (s.Tokens.ListOf(wanted).ToDictionary(t => t.Id), s.Sync.GetStates(wanted)));
+        for (var i = 0; i < tokenRefs.Count; i++)
+        {
+            host.Cancellation.ThrowIfCancellationRequested();
+            if (failures[i] is { } failed)
+            {
+                yield return new SyncOutcome(tokenRefs[i], null, failed);
+                continue;
+            }
+
+            if (!listed.TryGetValue(ids[i]!.Value, out var row))
+            {
+                yield return new SyncOutcome(tokenRefs[i], null, ErrorCatalog.TokenNotFound(tokenRefs[i]));
+                continue;
+            }
+
+            yield return SyncOneOf(tokenRefs[i], row, states.GetValueOrDefault(row.Id), now);
+        }
+    }
+
+    private SyncOutcome SyncOneOf(string tokenRef, TokenListRow row, SyncStateRow? readState, DateTimeOffset readAt)
+    {
+        var token = TokenService.Listed(row, readAt);
+        if (NotDueFromRead(readState, readAt) is { } notDue)
+        {
+            return new SyncOutcome(tokenRef, NotDueResult(token, notDue.Decision, notDue.State, readAt), null);
+        }
+
+        try
+        {
+            return new SyncOutcome(tokenRef, Sync(token, null, full: false, ifDue: true, time.GetUtcNow(), null), null);
+        }
+        catch (Exception ex) when (!host.Cancellation.IsCancellationRequested && ex is not OperationCanceledException
+            && ex is not AdeException { ErrorId: nameof(ErrorCatalog.OperationStopped) })
+        {
+            return new SyncOutcome(tokenRef, null, ex);
+        }
+    }
+
+    /// <summary>
+    /// Decides under the lease and runs the sync. <paramref name="notDue"/>: already answered from a read. Without
+    /// <paramref name="read"/>, the token (credentials, default profiles) is read inside the write that takes the lease.
+    /// </summary>
+    private AdeSyncResult? Sync(AdeToken token, TokenForSync? read, bool full, bool ifDue, DateTimeOffset now, (SyncDecision Decision, SyncStateRow State)? notDue)
+    {
+        var forSync = read;
+        var lease = Guid.NewGuid().ToString();
+        var (decision, historyId, state) = (notDue is { } answered ? (answered.Decision, 0L, answered.State) : default((SyncDecision, long, SyncStateRow)?)) ?? store.Write(s =>
+        {
+            if (read is null)
+            {
+                forSync = tokens.ForSync(s, token.Id, now) ?? throw ErrorCatalog.TokenNotFound(token.Name);
+                token = forSync.Token;
+            }
+
             var st = s.Sync.GetState(token.Id) ?? s.Sync.CreateState(token.Id);
             st = LapseExpiredLease(s, token.Id, st, now);
             if (st.LeaseId is not null)
@@ -112,7 +197,7 @@ public sealed class SyncService
             };
         }
 
-        var run = new SyncRun(this, forSync, lease, historyId, decision.Kind, state, now);
+        var run = new SyncRun(this, forSync!, lease, historyId, decision.Kind, state, now);
         return run.Execute(decision.Trigger);
     }
 
@@ -189,16 +274,15 @@ public sealed class SyncService
     /// write transaction (on a server store, no wait for the store's write lock). Anything else — due, a lease held
     /// or lapsed, a clock gone backwards, no state yet — is decided again inside the write, under the lease.
     /// </summary>
-    private (SyncDecision Decision, long HistoryId, SyncStateRow State)? NotDueFromRead(Guid tokenId, DateTimeOffset now, bool full)
+    internal static (SyncDecision Decision, SyncStateRow State)? NotDueFromRead(SyncStateRow? st, DateTimeOffset now, bool full = false)
     {
-        var st = store.Read(s => s.Sync.GetState(tokenId));
         if (st is null || st.LeaseId is not null)
         {
             return null;
         }
 
         var d = SyncPolicy.Decide(HistoryOf(st), now, full, ifDue: true);
-        return d.Run || d.ClockSkew ? null : (d, 0L, st);
+        return d.Run || d.ClockSkew ? null : (d, st);
     }
 
     private static SyncHistoryState HistoryOf(SyncStateRow s) => new(s.LastStartedAt, s.LastSuccessAt, s.LastFullAt, s.NextMustBeFull);
@@ -359,7 +443,7 @@ public sealed class SyncService
                     dropAhead.Cancel();
                     try
                     {
-                        ahead.GetAwaiter().GetResult();
+                        Blocking.Wait(ahead);
                     }
                     catch (Exception)
                     {
@@ -380,7 +464,7 @@ public sealed class SyncService
                 {
                     var request = ahead ?? client.FetchDevicesAsync(cursor, PageSize, Host.Cancellation);
                     ahead = null;
-                    page = request.GetAwaiter().GetResult();
+                    page = Blocking.Wait(request);
                 }
                 catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleCursorExhausted) && cursor is not null)
                 {
@@ -450,7 +534,7 @@ public sealed class SyncService
         {
             while (true)
             {
-                var page = client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation).GetAwaiter().GetResult();
+                var page = Blocking.Wait(client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation));
                 var next = page.Cursor ?? cursor;
                 var prepared = Prepare(page.Devices ?? [], events: true, next, SyncCursorKind.Sync, historyId, fullDone: false);
                 if (!page.MoreToFollow)
@@ -764,3 +848,6 @@ public sealed class SyncService
         }
     }
 }
+
+/// <summary>One token's outcome in a scheduler's pass (<see cref="SyncService.SyncIfDue"/>): its result (null under -WhatIf), or its failure.</summary>
+public sealed record SyncOutcome(string TokenRef, AdeSyncResult? Result, Exception? Failure);

@@ -454,12 +454,25 @@ public sealed class TokenService
     /// </summary>
     internal TokenForSync ForSync(string tokenRef)
     {
-        var id = Guid.TryParse(tokenRef, out var parsed) ? parsed : ResolveToken(tokenRef).Id;
+        var id = SyncTokenId(tokenRef);
         var now = time.GetUtcNow();
-        var (listed, row) = store.Read(s => (s.Tokens.List(id).SingleOrDefault(), s.Tokens.Get(id)));
+        return store.Read(s => ForSync(s, id, now)) ?? throw ErrorCatalog.TokenNotFound(tokenRef);
+    }
+
+    /// <summary>The id of the token a sync names: a token Id as it is (an unknown one is found out by the read that follows), else the resolved name.</summary>
+    internal Guid SyncTokenId(string tokenRef) => Guid.TryParse(tokenRef, out var parsed) ? parsed : ResolveToken(tokenRef).Id;
+
+    /// <summary>
+    /// <see cref="ForSync(string)"/> inside the caller's transaction: a batch of piped tokens reads each due token's
+    /// credentials in the write that takes its lease, so they are those of that moment. Null when there is no such token.
+    /// </summary>
+    internal TokenForSync? ForSync(IStoreSession s, Guid id, DateTimeOffset now)
+    {
+        var listed = s.Tokens.List(id).SingleOrDefault();
+        var row = listed is null ? null : s.Tokens.Get(id);
         if (listed is null || row is null)
         {
-            throw ErrorCatalog.TokenNotFound(tokenRef);
+            return null;
         }
 
         return new TokenForSync(
@@ -467,6 +480,9 @@ public sealed class TokenService
             listed.DefaultProfiles.Where(d => d.ProfileId != Guid.Empty).ToDictionary(d => d.Platform, d => d.ProfileId),
             () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
     }
+
+    /// <summary>A token as Get-AdeToken lists it, from a row of the token list read by the caller.</summary>
+    internal static AdeToken Listed(TokenListRow row, DateTimeOffset now) => ToToken(row, now);
 
     private ServerTokenContent OpenCredentials(TokenRow row)
     {

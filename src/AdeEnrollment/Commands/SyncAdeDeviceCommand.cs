@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Sync;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
 using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
@@ -12,8 +13,16 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeSyncResult))]
 public sealed class SyncAdeDeviceCommand : AdeCmdlet
 {
-    /// <summary>Talks to Apple: runs on a worker so that retries and waits are reported as they happen.</summary>
-    protected override bool ProcessItemWaitsForApple => true;
+    /// <summary>
+    /// Talks to Apple: runs on a worker so that retries and waits are reported as they happen. Under -IfDue a piped
+    /// token is only collected (inline) until a batch is full.
+    /// </summary>
+    protected override bool ProcessItemWaitsForApple => !IfDue || pending.Count + 1 >= SyncService.IfDueBatchSize;
+
+    protected override bool EndItemsWaitForApple => pending.Count > 0;
+
+    /// <summary>-IfDue: piped tokens not yet decided. A scheduler's pass decides a batch of them with one read of the store.</summary>
+    private readonly List<string> pending = [];
 
     private const string Manual = "Manual";
     private const string Scheduled = "IfDue";
@@ -34,10 +43,46 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
+        if (IfDue)
+        {
+            pending.Add(Ref(Token)!);
+            if (pending.Count >= SyncService.IfDueBatchSize)
+            {
+                SyncPending();
+            }
+
+            return;
+        }
+
         var result = Engine.Sync.Sync(Ref(Token), Full, IfDue);
         if (result is not null)
         {
             WriteObject(result);
+        }
+    }
+
+    protected override void EndItems()
+    {
+        if (pending.Count > 0)
+        {
+            SyncPending();
+        }
+    }
+
+    private void SyncPending()
+    {
+        var batch = pending.ToArray();
+        pending.Clear();
+        foreach (var outcome in Engine.Sync.SyncIfDue(batch))
+        {
+            if (outcome.Failure is { } failure)
+            {
+                WriteItemFailure(failure);
+            }
+            else if (outcome.Result is { } result)
+            {
+                WriteObject(result);
+            }
         }
     }
 }

@@ -88,6 +88,13 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// One pipeline item's failure, for a cmdlet that handles several items in one call (a batch): written as the
+    /// per-item failure of <see cref="ErrorsArePerItem"/> would be, with the same catalogue mapping.
+    /// </summary>
+    protected void WriteItemFailure(Exception ex)
+        => WriteError(ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name)));
+
     /// <summary>Runs one item of a multi-item parameter: a catalogued failure becomes a non-terminating error.</summary>
     protected void RunItem(Action action)
     {

@@ -38,6 +38,24 @@ internal sealed class EngineSimFixture : IDisposable
         }
     }
 
+    /// <summary>Another token made the real way (request, ABM server, New-AdeToken), with its own server of <paramref name="devices"/> devices.</summary>
+    public AdeToken AddToken(string name, int devices = 0)
+    {
+        var request = Engine.Tokens.NewRequest(true, null)!;
+        var server = "Server " + name;
+        Simulator.NewServer(server, request.PublicKeyPem, out var p7m, "Contoso Ltd", "it@contoso.example");
+        var file = Temp.File(name + ".p7m");
+        File.WriteAllText(file, p7m);
+        var token = Engine.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, "it@contoso.example", Name: name,
+            EnrollmentUrl: "https://mdm.contoso.example/enroll", ServiceUri: Simulator.Uri))!;
+        if (devices > 0)
+        {
+            Simulator.AddDevices(server, devices);
+        }
+
+        return token;
+    }
+
     public TempDirectory Temp { get; }
 
     public FakeTimeProvider Time { get; }

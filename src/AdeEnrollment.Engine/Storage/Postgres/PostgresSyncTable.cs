@@ -23,11 +23,35 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
             FROM sync_state WHERE token_id = @t
             """, ("t", tokenId.ToString()));
         using var r = command.ExecuteReader();
-        if (!r.Read())
+        return r.Read() ? StateOf(r) : null;
+    }
+
+    public IReadOnlyDictionary<Guid, SyncStateRow> GetStates(IReadOnlyCollection<Guid> tokenIds)
+    {
+        var states = new Dictionary<Guid, SyncStateRow>(tokenIds.Count);
+        if (tokenIds.Count == 0)
         {
-            return null;
+            return states;
         }
 
+        using var command = connection.Command(transaction,
+            """
+            SELECT token_id, last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
+                   lease_id, lease_expires_at, lease_history_id
+            FROM sync_state WHERE token_id = ANY(@t)
+            """, ("t", tokenIds.Select(i => i.ToString()).ToArray()));
+        using var r = command.ExecuteReader();
+        var token = r.GetOrdinal("token_id");
+        while (r.Read())
+        {
+            states[Guid.Parse(r.GetString(token))] = StateOf(r);
+        }
+
+        return states;
+    }
+
+    private static SyncStateRow StateOf(NpgsqlDataReader r)
+    {
         var cursor = r.GetStringOrNull(r.GetOrdinal("cursor"));
         var kind = r.GetStringOrNull(r.GetOrdinal("cursor_kind"));
         return new SyncStateRow(

@@ -48,20 +48,26 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
     }
 
     public IReadOnlyList<TokenListRow> List(Guid? id = null)
+        => ListWhere("@id::text IS NULL OR t.id = @id::text", "@id::text IS NULL OR dp.token_id = @id::text", ("id", id?.ToString()));
+
+    public IReadOnlyList<TokenListRow> ListOf(IReadOnlyCollection<Guid> ids)
+        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()));
+
+    private List<TokenListRow> ListWhere(string tokenFilter, string defaultsFilter, (string, object?) parameter)
     {
-        var defaults = DefaultProfiles(id);
+        var defaults = DefaultProfiles(defaultsFilter, parameter);
         using var command = connection.Command(transaction,
-            """
+            $"""
             SELECT t.id, t.name, t.apple_id, t.expires_at, t.request_id, t.enrollment_url, t.scope_tags, t.service_uri,
                    t.server_name, t.server_uuid, t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.created_at, t.modified_at,
                    (SELECT count(*) FROM profile p WHERE p.token_id = t.id) AS profile_count,
                    (SELECT count(*) FROM device d WHERE d.token_id = t.id) AS device_count,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
             FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
-            WHERE @id::text IS NULL OR t.id = @id::text
+            WHERE {tokenFilter}
             ORDER BY lower(t.name), t.name
             """,
-            ("id", id?.ToString()));
+            parameter);
         using var r = command.ExecuteReader();
         var (idCol, name, apple, expires, request, url, tags, service, created, modified, profiles, devices, started, success, full, must) =
             (r.GetOrdinal("id"), r.GetOrdinal("name"), r.GetOrdinal("apple_id"), r.GetOrdinal("expires_at"), r.GetOrdinal("request_id"),
@@ -95,15 +101,15 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
         return list;
     }
 
-    private Dictionary<Guid, List<TokenDefaultProfileRow>> DefaultProfiles(Guid? id)
+    private Dictionary<Guid, List<TokenDefaultProfileRow>> DefaultProfiles(string filter, (string, object?) parameter)
     {
         using var command = connection.Command(transaction,
-            """
+            $"""
             SELECT dp.token_id, dp.platform, dp.profile_id, p.name
             FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id
-            WHERE @id::text IS NULL OR dp.token_id = @id::text
+            WHERE {filter}
             """,
-            ("id", id?.ToString()));
+            parameter);
         using var r = command.ExecuteReader();
         var (token, platform, profile, name) = (r.GetOrdinal("token_id"), r.GetOrdinal("platform"), r.GetOrdinal("profile_id"), r.GetOrdinal("name"));
         var map = new Dictionary<Guid, List<TokenDefaultProfileRow>>();

@@ -49,9 +49,18 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
     }
 
     public IReadOnlyList<TokenListRow> List(Guid? id = null)
+        => id is null
+            ? ListWhere(" ORDER BY t.name", null, [])
+            // One statement per case: "$id IS NULL OR t.id = $id" would scan every token even for one (Sync-AdeDevice, per token).
+            : ListWhere(" WHERE t.id = $id", " WHERE dp.token_id = $id", [("$id", id.ToString())]);
+
+    public IReadOnlyList<TokenListRow> ListOf(IReadOnlyCollection<Guid> ids)
+        => ids.Count == 0 ? [] : ListWhere(" WHERE t.id IN (SELECT value FROM json_each($ids)) ORDER BY t.name",
+            " WHERE dp.token_id IN (SELECT value FROM json_each($ids))", [("$ids", JsonSerializer.Serialize(ids.Select(i => i.ToString())))]);
+
+    private List<TokenListRow> ListWhere(string tokenFilter, string? defaultsFilter, (string, object?)[] args)
     {
-        var defaults = DefaultProfiles(id);
-        // One statement per case: "$id IS NULL OR t.id = $id" would scan every token even for one (Sync-AdeDevice, per token).
+        var defaults = DefaultProfiles(defaultsFilter, args);
         using var command = connection.Command(
             """
             SELECT t.id, t.name, t.apple_id, t.expires_at, t.request_id, t.enrollment_url, t.scope_tags, t.service_uri,
@@ -60,8 +69,8 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
                    (SELECT count(*) FROM device d WHERE d.token_id = t.id) AS device_count,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
             FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
-            """ + (id is null ? " ORDER BY t.name" : " WHERE t.id = $id"),
-            id is null ? [] : [("$id", id.ToString())]);
+            """ + tokenFilter,
+            args);
         using var r = command.ExecuteReader();
         var o = new ListOrdinals(r);
         var list = new List<TokenListRow>();
@@ -92,14 +101,14 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
     }
 
     /// <summary>Default profiles by token (of one token or all), each token's ordered by platform.</summary>
-    private Dictionary<Guid, List<TokenDefaultProfileRow>> DefaultProfiles(Guid? id)
+    private Dictionary<Guid, List<TokenDefaultProfileRow>> DefaultProfiles(string? filter, (string, object?)[] args)
     {
         using var command = connection.Command(
             """
             SELECT dp.token_id, dp.platform, dp.profile_id, p.name
             FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id
-            """ + (id is null ? "" : " WHERE dp.token_id = $id"),
-            id is null ? [] : [("$id", id.ToString())]);
+            """ + (filter ?? ""),
+            filter is null ? [] : args);
         using var r = command.ExecuteReader();
         var (token, platform, profile, name) = (r.GetOrdinal("token_id"), r.GetOrdinal("platform"), r.GetOrdinal("profile_id"), r.GetOrdinal("name"));
         var map = new Dictionary<Guid, List<TokenDefaultProfileRow>>();

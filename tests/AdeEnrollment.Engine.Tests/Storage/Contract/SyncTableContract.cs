@@ -97,6 +97,25 @@ public abstract class SyncTableContract : IDisposable
     }
 
     [Fact]
+    public void GetStates_ReadsEachTokensStateAsGetStateDoes_AndLeavesOutTokensWithoutOne()
+    {
+        TakeLease("lease-1", T0.AddMinutes(15));
+        var other = Store.AddToken("Other").Token.Id;
+        var none = Store.AddToken("Never synced").Token.Id;
+        Write(s =>
+        {
+            s.Sync.CreateState(other);
+            s.Sync.ReleaseLease(other, null, T0);
+        });
+
+        var states = Read(s => s.Sync.GetStates([TokenId, other, none, Guid.NewGuid()]));
+        Assert.Equal(new[] { TokenId, other }.Order(), states.Keys.Order());
+        Assert.Equal(State(), states[TokenId]);
+        Assert.Equal(Read(s => s.Sync.GetState(other)), states[other]);
+        Assert.Empty(Read(s => s.Sync.GetStates([])));
+    }
+
+    [Fact]
     public void SaveCursor_RoundTrips_WhileTheLeaseIsHeldAndUnexpired()
     {
         TakeLease("lease-1", T0.AddMinutes(15));

@@ -146,6 +146,11 @@ public abstract class TokenTableContract : IDisposable
         Assert.Equal(c.Id, Assert.Single(Db.Read(s => s.Tokens.List(c.Id))).Id);
         Assert.Empty(Db.Read(s => s.Tokens.List(Guid.NewGuid())));
         Assert.Equal(a.Id, list[0].Id);
+        // ListOf: the same rows for a set of ids, by name; an id that is no token is left out
+        var some = Db.Read(s => s.Tokens.ListOf([c.Id, Guid.NewGuid(), b.Id]));
+        static object Key(TokenListRow t) => (t.Id, t.Name, t.AppleId, t.ExpiresAt, t.Server, t.InvalidReason, string.Join("|", t.ScopeTags), t.DeviceCount, t.ProfileCount, t.History);
+        Assert.Equal([Key(list[1]), Key(list[2])], some.Select(Key));
+        Assert.Empty(Db.Read(s => s.Tokens.ListOf([])));
     }
 
     [Fact]
