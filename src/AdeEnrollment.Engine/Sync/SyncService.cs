@@ -770,7 +770,7 @@ public sealed class SyncService
                     removed + plan.Removed, purgedSerials.Count, defaultAssigned + plan.DefaultAssigned, pages + 1, null, null));
                 s.Sync.ReleaseLease(token.Id, lease, now);
                 // what completed Apple Business activities moved that this sync has not shown yet (reads only)
-                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), s.Sync.GetState(token.Id)!, Business.DepVisibility.Check(s, token.Id, now));
+                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), s.Sync.GetState(token.Id)!, DepVisibility.Check(s, token.Id, now));
             });
 
             Account(last, written);

@@ -1,6 +1,6 @@
 using AdeEnrollment.Engine.Storage;
 
-namespace AdeEnrollment.Engine.Business;
+namespace AdeEnrollment.Engine.Sync;
 
 /// <summary>
 /// The one rule that compares what Apple Business activities did with what a token's DEP sync has shown: Apple
