@@ -33,8 +33,11 @@ internal sealed class PostgresProvider : IStoreProvider
     /// </summary>
     private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey}); SELECT max(version) AS ade_version FROM ade_schema;");
 
-    /// <summary>The write lock alone, for a migration (the version table may not exist yet; it reads the version itself).</summary>
-    private string TakeMigrationLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
+    /// <summary>
+    /// The write lock alone: for a migration (the version table may not exist yet; it reads the version itself) and for
+    /// a store copy's raw rows (the copy reads the version under this lock and refuses a mismatch with its own error).
+    /// </summary>
+    private string TakeLockOnly => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
 
     private readonly PostgresConnectionInfo connection;
     private readonly NpgsqlDataSource dataSource;
@@ -216,7 +219,11 @@ internal sealed class PostgresProvider : IStoreProvider
     {
         using var c = Open();
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        BeginWrite(c, transaction);
+        using (var command = new NpgsqlCommand(TakeLockOnly, c, transaction))
+        {
+            command.ExecuteNonQuery();
+        }
+
         ConnectionHook?.Invoke(c);
         var result = work(new PostgresRows(c, transaction, connection));
         try
@@ -262,7 +269,7 @@ internal sealed class PostgresProvider : IStoreProvider
 
         // One transaction under the write lock: two hosts opening a new store at once migrate it once.
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        using (var command = new NpgsqlCommand(TakeMigrationLock, c, transaction))
+        using (var command = new NpgsqlCommand(TakeLockOnly, c, transaction))
         {
             command.ExecuteNonQuery();
         }

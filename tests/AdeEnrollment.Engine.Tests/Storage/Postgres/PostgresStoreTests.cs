@@ -101,7 +101,9 @@ public sealed class PostgresStoreTests : IDisposable
         var ex = AdeAssert.Throws("StoreSchemaTooNew", () => store.Write(s => { s.Meta.Set("after", "1"); return 0; }));
         Assert.Contains($"{PostgresSchema.LatestVersion + 1}", ex.Message);
         Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM meta WHERE key = 'after'"));
-        AdeAssert.Throws("StoreSchemaTooNew", () => store.StoreProvider.WriteRows(w => 0));
+        // A store copy's raw rows see the newer version under the same lock and refuse it with the copy's own error
+        // (StoreCopyTests.ADestinationOfANewerSchema_IsRefused_AndNothingIsCopied).
+        Assert.Equal(PostgresSchema.LatestVersion + 1, store.StoreProvider.WriteRows(w => w.SchemaVersion()));
         Assert.Equal("1", store.Read(s => s.Meta.Get("before")));
     }
 
