@@ -42,6 +42,10 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
         f.Advance(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1));
         AdeAssert.Throws("StoreBusy", () => f.Engine.Sync.Sync(f.Token.Id.ToString(), ifDue: true));
         transaction.Rollback();
+
+        // The lock key is the same for every store of the test server's database, and other tests write in parallel:
+        // the normal wait again, so their writes do not make this one give up.
+        ((AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider).LockWait = TimeSpan.FromSeconds(60);
         Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString(), ifDue: true)!.Status);
     }
 

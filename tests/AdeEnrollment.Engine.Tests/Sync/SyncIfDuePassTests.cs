@@ -130,6 +130,10 @@ public sealed class SyncIfDuePassTests
         f.Advance(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1));
         Assert.All(f.Engine.Sync.SyncIfDue(ids), o => Assert.Equal("StoreBusy", Assert.IsType<Errors.AdeException>(o.Failure).ErrorId));
         transaction.Rollback();
+
+        // The lock key is the same for every store of the test server's database, and other tests write in parallel:
+        // the normal wait again, so their writes do not make these give up.
+        ((AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider).LockWait = TimeSpan.FromSeconds(60);
         Assert.All(f.Engine.Sync.SyncIfDue(ids), o => Assert.Equal(AdeSyncStatus.Succeeded, o.Result!.Status));
     }
 
