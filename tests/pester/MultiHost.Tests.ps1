@@ -214,7 +214,7 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         Invoke-TestStoreSql $store 'SELECT count(*) FROM device' | Should -Be 3000
     }
 
-    It '8 hosts assigning 4 profiles to overlapping devices of one token at once: store and Apple agree on every device, counts and journal match' {
+    It '8 hosts assigning 4 profiles to overlapping devices of one token at once: every device holds a race profile, the journal matches, and after the next sync store and Apple agree on every device' {
         # Each device is in the sets of about four hosts with different profiles, so requests for one device from
         # several hosts are in flight at once, and every profile is defined at Apple by two hosts at once (definition
         # is lazy, on first assignment). No host may fail: at this size nothing waits long for the store (StoreBusy
@@ -238,31 +238,32 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         $accepted = ($outcomes.Value.Success | Measure-Object -Sum).Sum
         $accepted | Should -Be (8 * 150)
 
-        # What Apple holds for each device now is what it accepted last; the store must say the same.
+        # Right after the race every device holds one of the four profiles, at Apple and in the store, and every
+        # definition Apple holds is one the store names. Which one can differ for a device that two hosts assigned at
+        # the same moment: Apple keeps the request it received last, the store the answer recorded last, and nothing
+        # orders the two across hosts (docs/architecture.md, "Assignment across hosts"). The next sync reads Apple's.
         $profiles = @{}
         foreach ($p in Get-AdeProfile -Token $name) { $profiles[$p.Id] = $p }
         $byUuid = @{}
         foreach ($p in $profiles.Values) { if ($p.AppleProfileUuid) { $byUuid[$p.AppleProfileUuid] = $p.Name } }
         $apple = @{}
-        foreach ($d in Get-AdeSimDevice -Server $name) { $apple[$d.SerialNumber] = $d.ProfileUuid }
+        foreach ($d in Get-AdeSimDevice -Server $name) { $apple[$d.SerialNumber] = [string]$d.ProfileUuid }
+        @($apple.Values | Where-Object { -not $byUuid.ContainsKey($_) }).Count | Should -Be 0 -Because 'every device holds a definition the store knows'
+        @(Get-AdeDevice -Token $name | Where-Object { -not $_.ProfileId -or -not $profiles[$_.ProfileId].AppleProfileUuid }).Count | Should -Be 0 -Because 'every device holds a race profile in the store'
+        @(Get-AdeDeviceEvent -Token $name -Kind ProfileAssigned).Count | Should -Be $accepted -Because 'one journal row per accepted assignment'
+
+        # After the next sync, store and Apple agree on every device, and the counts per profile are Apple's.
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16) # past the 15 minutes between manual syncs
+        Sync-AdeDevice -Token $name | Out-Null
         $disagree = foreach ($d in Get-AdeDevice -Token $name) {
             $held = if ($d.ProfileId) { $profiles[$d.ProfileId].AppleProfileUuid }
-            if (-not $held -or $held -ne $apple[$d.SerialNumber]) { "$($d.SerialNumber): store $($d.EnrollmentProfileName) ($held), Apple $($byUuid[[string]$apple[$d.SerialNumber]] ?? 'a definition the store does not name') ($($apple[$d.SerialNumber]))" }
+            if (-not $held -or $held -ne $apple[$d.SerialNumber]) { "$($d.SerialNumber): store $($d.EnrollmentProfileName) ($held), Apple $($byUuid[$apple[$d.SerialNumber]]) ($($apple[$d.SerialNumber]))" }
         }
         @($disagree).Count | Should -Be 0 -Because (@($disagree | Select-Object -First 5) -join '; ')
         foreach ($p in $profiles.Values) {
             $atApple = @($apple.Values | Where-Object { $_ -eq $p.AppleProfileUuid }).Count
             @(Get-AdeDevice -Token $name -Profile $p.Name).Count | Should -Be $atApple -Because "devices holding $($p.Name)"
         }
-        @($apple.Values | Where-Object { -not $byUuid.ContainsKey([string]$_) }).Count | Should -Be 0 -Because 'every device holds a definition the store knows'
-
-        # One journal row per accepted assignment, and a sync afterwards changes nothing of it.
-        @(Get-AdeDeviceEvent -Token $name -Kind ProfileAssigned).Count | Should -Be $accepted
-        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16) # past the 15 minutes between manual syncs
-        Sync-AdeDevice -Token $name | Out-Null
-        $after = @{}
-        foreach ($d in Get-AdeDevice -Token $name) { $after[$d.SerialNumber] = $d.ProfileId }
-        @($serials | Where-Object { $profiles[$after[$_]].AppleProfileUuid -ne $apple[$_] }).Count | Should -Be 0 -Because 'the next sync reads the same from Apple'
     }
 
     It 'a host killed mid-sync loses nothing: the lease holds until it lapses, then another host''s sync completes and the killed one counts as failed' {
