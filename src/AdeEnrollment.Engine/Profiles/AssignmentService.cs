@@ -364,24 +364,7 @@ public sealed class AssignmentService
     }
 
     /// <summary>A sync's default-profile request sent to Apple and not yet answered (<see cref="StartDefault"/>).</summary>
-    internal sealed class DefaultRequest
-    {
-        internal DefaultRequest(AdeProfile profile, Definition definition, List<string> serials, Sending first)
-        {
-            Profile = profile;
-            Definition = definition;
-            Serials = serials;
-            First = first;
-        }
-
-        internal AdeProfile Profile { get; }
-
-        internal Definition Definition { get; }
-
-        internal List<string> Serials { get; }
-
-        internal Sending First { get; }
-    }
+    internal sealed record DefaultRequest(AdeProfile Profile, Definition Definition, List<string> Serials, Sending First);
 
     /// <summary>
     /// <see cref="AttemptDefault"/> in two halves, so that a sync can write its previous page while Apple answers: this

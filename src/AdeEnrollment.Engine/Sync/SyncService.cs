@@ -112,7 +112,7 @@ public sealed class SyncService
 
     private SyncOutcome SyncOneOf(string tokenRef, TokenListRow row, SyncStateRow? readState, DateTimeOffset readAt)
     {
-        var token = TokenService.Listed(row, readAt);
+        var token = TokenService.ToToken(row, readAt);
         if (NotDueFromRead(readState, readAt) is { } notDue)
         {
             return new SyncOutcome(tokenRef, NotDueResult(token, notDue.Decision, notDue.State, readAt), null);

@@ -203,7 +203,8 @@ public sealed class TokenService
         return name is null ? tokens : Wildcard.Select(tokens, t => t.Name, name);
     }
 
-    private static AdeToken ToToken(TokenListRow row, DateTimeOffset now)
+    /// <summary>A token as Get-AdeToken lists it, from a row of the token list (also read by the sync's -IfDue batches).</summary>
+    internal static AdeToken ToToken(TokenListRow row, DateTimeOffset now)
     {
         var (nextManual, nextFull) = SyncPolicy.NextAllowed(row.History, now);
         var defaults = new SortedDictionary<DevicePlatform, string>();
@@ -480,9 +481,6 @@ public sealed class TokenService
             listed.DefaultProfiles.Where(d => d.ProfileId != Guid.Empty).ToDictionary(d => d.Platform, d => d.ProfileId),
             () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
     }
-
-    /// <summary>A token as Get-AdeToken lists it, from a row of the token list read by the caller.</summary>
-    internal static AdeToken Listed(TokenListRow row, DateTimeOffset now) => ToToken(row, now);
 
     private ServerTokenContent OpenCredentials(TokenRow row)
     {
