@@ -213,6 +213,13 @@ internal static class Schema
         );
         CREATE INDEX business_request_account ON business_request (account_id, method, at);
         """,
+        // 7: the device -> profile index holds only devices that have a profile. A device without one (every device a
+        // full sync brings in before it is assigned) then costs no entry in it; every query of it names a profile
+        // (profile_id = ...), which the partial index answers.
+        """
+        DROP INDEX device_profile;
+        CREATE INDEX device_profile ON device (profile_id) WHERE profile_id IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -91,6 +91,57 @@ public sealed class AdeStoreTests : IDisposable
     }
 
     [Fact]
+    public void Migration7_FromVersion6_KeepsTheDevices_AndIndexesOnlyDevicesWithAProfile()
+    {
+        // A store as version 6 left it: device_profile over every device (null profiles included).
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+        RawSqlite.Execute(path,
+            """
+            PRAGMA foreign_keys = OFF;
+            DROP INDEX device_profile;
+            CREATE INDEX device_profile ON device (profile_id);
+            PRAGMA user_version = 6;
+            INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A1', 'p1', 1), ('t1', 'B2', NULL, 2), ('t2', 'C3', 'p1', 3);
+            """);
+        Assert.Equal(3L, RawSqlite.Scalar(path, "SELECT count(*) FROM device INDEXED BY device_profile"));
+
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal("A1:p1,B2:-,C3:p1", RawSqlite.Scalar(path, "SELECT group_concat(serial_number || ':' || coalesce(profile_id, '-'), ',') FROM (SELECT * FROM device ORDER BY serial_number)"));
+        Assert.Equal(1L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'device_profile' AND sql LIKE '%WHERE profile_id IS NOT NULL'"));
+        // The index answers every query by profile, and holds only the devices that have one.
+        Assert.Equal(2L, RawSqlite.Scalar(path, "SELECT count(*) FROM device WHERE profile_id = 'p1'"));
+        foreach (var query in new[]
+                 {
+                     "SELECT serial_number FROM device WHERE profile_id = 'p1' AND removed_at IS NULL",
+                     "UPDATE device SET profile_id = NULL WHERE profile_id = 'p1' AND removed_at IS NOT NULL",
+                     "SELECT p.id, (SELECT count(*) FROM device d WHERE d.profile_id = p.id) FROM profile p",
+                 })
+        {
+            Assert.Contains("device_profile", ExplainPlan(path, query), StringComparison.Ordinal);
+        }
+    }
+
+    private static string ExplainPlan(string path, string sql)
+    {
+        using var connection = RawSqlite.Open(path, SqliteOpenMode.ReadOnly);
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        using var reader = command.ExecuteReader();
+        var details = new List<string>();
+        while (reader.Read())
+        {
+            details.Add(reader.GetString(3));
+        }
+
+        return string.Join(" | ", details);
+    }
+
+    [Fact]
     public void Open_Again_IsIdempotentAndKeepsDataAndKey()
     {
         var path = temp.File("ade.db");

@@ -225,6 +225,12 @@ internal static class PostgresSchema
         );
         CREATE INDEX business_request_account ON business_request (account_id, method, at);
         """,
+
+        // 7: the device -> profile index holds only devices that have a profile (see Schema migration 7).
+        """
+        DROP INDEX device_profile;
+        CREATE INDEX device_profile ON device (profile_id) WHERE profile_id IS NOT NULL;
+        """,
     ];
 
     /// <summary>The version table, created with the first migration.</summary>
