@@ -41,7 +41,8 @@ internal sealed partial class PostgresDeviceTable
         """;
 
     // A device's profile: the one an attempt of this page assigned (p.profile_id), else the store's profile with Apple's
-    // UUID; when the UUID is unchanged and the store has no profile of that UUID, the device keeps the profile it has.
+    // UUID (the lowest id among the token's profiles of that UUID: one hash join per page, not a profile scan per row);
+    // when the UUID is unchanged and the store has no profile of that UUID, the device keeps the profile it has.
     // A serial given twice is written once, with its last record (as writing the rows one by one would leave it).
     private const string SyncPageMergeSql =
         $"""
@@ -52,12 +53,15 @@ internal sealed partial class PostgresDeviceTable
                             assign_failed_at, last_attempt_at, last_attempt_profile, last_attempt_result)
         SELECT @t, p.serial_number, p.model, p.description, p.color, p.asset_tag, p.os, p.device_family,
                CASE WHEN p.profile_id IS NOT NULL THEN p.profile_id
-                    WHEN p.profile_uuid IS NOT NULL THEN (SELECT pr.id FROM profile pr WHERE pr.token_id = @t AND pr.apple_profile_uuid = p.profile_uuid ORDER BY pr.id LIMIT 1) END,
+                    WHEN p.profile_uuid IS NOT NULL THEN pr.id END,
                p.profile_uuid, p.profile_status, p.profile_assign_time, p.profile_push_time,
                p.device_assigned_date, p.device_assigned_by, NULL, NULL, @now,
                @sync, p.last_op_date, @sync, p.mdm_migration_deadline, p.is_replacement_device,
                p.assign_failed_at, p.last_attempt_at, p.last_attempt_profile, p.last_attempt_result
         FROM (SELECT DISTINCT ON (serial_number) * FROM {SyncPageTable} ORDER BY serial_number, n DESC) p
+        LEFT JOIN (SELECT DISTINCT ON (apple_profile_uuid) apple_profile_uuid, id FROM profile
+                   WHERE token_id = @t AND apple_profile_uuid IS NOT NULL ORDER BY apple_profile_uuid, id) pr
+               ON pr.apple_profile_uuid = p.profile_uuid
         ON CONFLICT (token_id, serial_number) DO UPDATE SET
             model = excluded.model, description = excluded.description, color = excluded.color,
             asset_tag = excluded.asset_tag, os = excluded.os, device_family = excluded.device_family,

@@ -345,6 +345,15 @@ public abstract class SyncTableContract : IDisposable
         Assert.Equal([null, "FAILED", Ms(at)], Cols(devices["REFUSED"], "profile_id", "last_attempt_result", "assign_failed_at"));
         Assert.Equal([null, null], Cols(devices["PLAIN"], "last_attempt_result", "profile_id"));
 
+        // Only this token's profiles count: another token's profile of Apple's UUID, or a UUID no profile has, maps to none.
+        SeedProfile(Store.AddToken("Other").Token.Id, "Elsewhere", "uuid-elsewhere");
+        WritePage(1, at, [Upsert(Record("FOREIGN", profileUuid: "uuid-elsewhere")), Upsert(Record("UNKNOWN", profileUuid: "uuid-none")),
+            Upsert(Record("HELD2", profileUuid: "uuid-kiosk"))]);
+        devices = DeviceRows(TokenId);
+        Assert.Equal([null, "uuid-elsewhere"], Cols(devices["FOREIGN"], "profile_id", "profile_uuid"));
+        Assert.Equal([null, "uuid-none"], Cols(devices["UNKNOWN"], "profile_id", "profile_uuid"));
+        Assert.Equal(kiosk.ToString(), devices["HELD2"]["profile_id"]);
+
         // A later record without an attempt keeps the last attempt; the same UUID keeps the profile it maps to.
         WritePage(2, T0.AddHours(1), [Upsert(Record("TAKEN", profileUuid: "uuid-staff"))]);
         var taken = DeviceRows(TokenId)["TAKEN"];
