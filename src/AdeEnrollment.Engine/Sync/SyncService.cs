@@ -528,22 +528,56 @@ public sealed class SyncService
         /// Pages through POST /devices/sync. Every page but the last is committed as it comes; the last one (for a token
         /// of a few hundred devices, the only one) is returned prepared and written by <see cref="Finish"/> in the same
         /// transaction as the end of the run: a small sync costs one transaction less, and the page is still stored
-        /// together with its cursor, under the lease check, before the run counts as succeeded.
+        /// together with its cursor, under the lease check, before the run counts as succeeded. The next page is asked
+        /// of Apple while this one is prepared and committed (after a default assignment Apple reports every device
+        /// again: hundreds of pages to read); its content is fixed by the cursor it is asked with, so asking early
+        /// changes nothing but how many events past the cursor exist yet. It is read (its default-profile candidates
+        /// too) only after this page is committed, and a run that stops drops it, as a full fetch does.
         /// </summary>
         private PreparedPage Delta(AppleClient client, string cursor)
         {
-            while (true)
+            using var dropAhead = CancellationTokenSource.CreateLinkedTokenSource(Host.Cancellation);
+            Task<AppleDevicePage>? ahead = null;
+            try
             {
-                var page = Blocking.Wait(client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation));
-                var next = page.Cursor ?? cursor;
-                var prepared = Prepare(page.Devices ?? [], events: true, next, SyncCursorKind.Sync, historyId, fullDone: false);
-                if (!page.MoreToFollow)
+                while (true)
                 {
-                    return prepared;
-                }
+                    var request = ahead ?? client.SyncDevicesAsync(cursor, PageSize, Host.Cancellation);
+                    ahead = null;
+                    var page = Blocking.Wait(request);
+                    var next = page.Cursor ?? cursor;
+                    if (page.MoreToFollow)
+                    {
+                        ahead = client.SyncDevicesAsync(next, PageSize, dropAhead.Token);
+                    }
 
-                Commit(prepared);
-                cursor = next;
+                    var prepared = Prepare(page.Devices ?? [], events: true, next, SyncCursorKind.Sync, historyId, fullDone: false);
+                    if (!page.MoreToFollow)
+                    {
+                        return prepared;
+                    }
+
+                    Commit(prepared);
+                    cursor = next;
+                    // Ctrl+C during a commit stops before the next page, as it would if that page had not been asked yet.
+                    Host.Cancellation.ThrowIfCancellationRequested();
+                }
+            }
+            finally
+            {
+                // The run stops with a page in flight: it is dropped, and nothing of it outlives the run.
+                if (ahead is not null)
+                {
+                    dropAhead.Cancel();
+                    try
+                    {
+                        Blocking.Wait(ahead);
+                    }
+                    catch (Exception)
+                    {
+                        // the dropped page's own failure (or its cancellation) is nobody's error
+                    }
+                }
             }
         }
 

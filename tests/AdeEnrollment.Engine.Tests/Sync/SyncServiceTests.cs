@@ -279,6 +279,34 @@ public class SyncServiceTests
     }
 
     [Fact]
+    public void A_delta_stopped_after_two_pages_keeps_them_whole_and_drops_the_page_asked_ahead()
+    {
+        using var f = new EngineSimFixture(devices: 10);
+        f.Engine.Sync.Sync("iPads");
+        var first = f.EngineSerials();
+        f.Simulator.AddDevices(EngineSimFixture.Server, 3500); // a delta of four pages
+        f.Advance(Quarter);
+
+        // Stopped once page 2 is committed: page 3 was asked of Apple while page 2 was written; it is not written.
+        AdeAssert.Throws("OperationStopped", () => f.NewEngine(new StopAfterPagesHost(2)).Sync.Sync("iPads"));
+        var token = f.Token.Id;
+        Assert.Equal(2010, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}'"));
+        Assert.Equal(2010, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{token}'"));
+        var stopped = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Failed, "OperationStopped", 2000, 2), (stopped.Status, stopped.ErrorId, stopped.Added, stopped.Pages));
+
+        // The next sync (a full recovery) brings the rest once: every device and every journal entry exactly once.
+        f.Advance(Quarter);
+        var next = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((AdeSyncKind.Full, 1500, 0), (next.Kind, next.Added, next.Modified));
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
+        Assert.Equal(3510, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{token}'"));
+        Assert.Equal(3510, f.Sql($"SELECT count(DISTINCT serial_number) FROM device_event WHERE kind = 'Added' AND token_id = '{token}'"));
+        Assert.Equal(0, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Modified' AND token_id = '{token}'"));
+        Assert.Subset(f.EngineSerials().ToHashSet(), first.ToHashSet());
+    }
+
+    [Fact]
     public void An_expired_cursor_turns_the_delta_into_a_full_refetch()
     {
         using var f = new EngineSimFixture(devices: 8);
