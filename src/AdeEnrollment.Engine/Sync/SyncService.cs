@@ -90,7 +90,8 @@ public sealed class SyncService
 
         var wanted = ids.OfType<Guid>().Distinct().ToList();
         var now = time.GetUtcNow();
-        var (listed, states) = store.Read(s => (s.Tokens.ListOf(wanted).ToDictionary(t => t.Id), s.Sync.GetStates(wanted)));
+        // One statement for the batch: on a server store, one round trip and no transaction block.
+        var listed = store.ReadStatement(s => s.Tokens.ListOfWithSyncStates(wanted)).ToDictionary(x => x.Token.Id);
         for (var i = 0; i < tokenRefs.Count; i++)
         {
             host.Cancellation.ThrowIfCancellationRequested();
@@ -106,7 +107,7 @@ public sealed class SyncService
                 continue;
             }
 
-            yield return SyncOneOf(tokenRefs[i], row, states.GetValueOrDefault(row.Id), now);
+            yield return SyncOneOf(tokenRefs[i], row.Token, row.State, now);
         }
     }
 
