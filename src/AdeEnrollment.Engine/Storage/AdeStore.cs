@@ -142,6 +142,9 @@ public sealed class AdeStore
     /// <summary>Runs <paramref name="work"/> on the tables without a write transaction.</summary>
     internal T Read<T>(Func<IStoreSession, T> work) => provider.Read(work);
 
+    /// <summary>A read of one statement (<see cref="IStoreProvider.ReadStatement{T}"/>).</summary>
+    internal T ReadStatement<T>(Func<IStoreSession, T> work) => provider.ReadStatement(work);
+
     /// <summary>
     /// A streamed query: the connection stays open while the caller enumerates; failures raised while enumerating are
     /// catalogued like <see cref="Read{T}"/>'s.

@@ -41,6 +41,14 @@ internal sealed class DeviceRowMapper(DbDataReader r)
 
     public AdeDevice Read()
     {
+        // Columns are read in the order the queries select them: a PostgreSQL reader that is asked for an earlier
+        // column of the row than the last one read walks the row again from its start.
+        var serialNumber = r.GetString(serial);
+        var (modelText, descriptionText, colorText, assetTagText, osText, familyText) = (Text(model), Text(description), Text(color), Text(assetTag), Text(os), Text(family));
+        var (profileNameText, profileIdText, profileStatusText) = (Text(profileName), Text(profileId), Text(profileStatus));
+        var (assignTimeMs, pushTimeMs, assignedAtMs, assignedByText) = (Number(assignTime), Number(pushTime), Number(assignedAt), Text(assignedBy));
+        var (removed, purgeAfterMs, tokenNameText, tokenIdText) = (Number(removedAt), Number(purgeAfter), r.GetString(tokenName), r.GetString(tokenId));
+
         // Rows come ordered by token: the token's tags are parsed once per token, not once per device.
         var tagJson = r.GetString(scopeTags);
         if (tagJson != lastTags)
@@ -49,35 +57,36 @@ internal sealed class DeviceRowMapper(DbDataReader r)
             lastTags = tagJson;
         }
 
-        var removed = Number(removedAt);
+        var (deadlineMs, replacementFlag, attemptAtMs) = (Number(deadline), Number(replacement), Number(attemptAt));
+        var (attemptProfileText, attemptResultText, releasedAtMs) = (Text(attemptProfile), Text(attemptResult), Number(releasedAt));
         return new AdeDevice
         {
-            SerialNumber = r.GetString(serial),
-            Model = Text(model),
-            Description = Text(description),
-            Color = Text(color),
-            AssetTag = Text(assetTag),
-            OS = Text(os),
-            DeviceFamily = Text(family),
-            EnrollmentProfileName = Text(profileName) ?? "",
-            ProfileId = Text(profileId) is { } pid ? Guid.Parse(pid) : null,
-            ProfileStatus = ParseStatus(Text(profileStatus)),
-            ProfileAssignedAt = Time(Number(assignTime)),
-            ProfilePushedAt = Time(Number(pushTime)),
-            AssignedAt = Time(Number(assignedAt)),
-            AssignedBy = Text(assignedBy),
+            SerialNumber = serialNumber,
+            Model = modelText,
+            Description = descriptionText,
+            Color = colorText,
+            AssetTag = assetTagText,
+            OS = osText,
+            DeviceFamily = familyText,
+            EnrollmentProfileName = profileNameText ?? "",
+            ProfileId = profileIdText is { } pid ? Guid.Parse(pid) : null,
+            ProfileStatus = ParseStatus(profileStatusText),
+            ProfileAssignedAt = Time(assignTimeMs),
+            ProfilePushedAt = Time(pushTimeMs),
+            AssignedAt = Time(assignedAtMs),
+            AssignedBy = assignedByText,
             AbmState = removed is null ? AdeAbmState.Assigned : AdeAbmState.RemovedFromAbm,
             RemovedAt = Time(removed),
-            PurgeAfter = Time(Number(purgeAfter)),
-            Token = r.GetString(tokenName),
-            TokenId = Guid.Parse(r.GetString(tokenId)),
+            PurgeAfter = Time(purgeAfterMs),
+            Token = tokenNameText,
+            TokenId = Guid.Parse(tokenIdText),
             ScopeTags = tags,
-            MdmMigrationDeadline = Time(Number(deadline)),
-            IsReplacementDevice = Number(replacement) is { } rep ? rep != 0 : null,
-            LastAssignmentAt = Time(Number(attemptAt)),
-            LastAssignmentProfile = Text(attemptProfile),
-            LastAssignmentResult = Text(attemptResult),
-            ReleasedAt = Time(Number(releasedAt)),
+            MdmMigrationDeadline = Time(deadlineMs),
+            IsReplacementDevice = replacementFlag is { } rep ? rep != 0 : null,
+            LastAssignmentAt = Time(attemptAtMs),
+            LastAssignmentProfile = attemptProfileText,
+            LastAssignmentResult = attemptResultText,
+            ReleasedAt = Time(releasedAtMs),
         };
     }
 

@@ -35,6 +35,12 @@ internal interface IStoreProvider
     /// <summary>Reads without a write transaction.</summary>
     T Read<T>(Func<IStoreSession, T> work);
 
+    /// <summary>
+    /// A read that is ONE statement (its snapshot is the statement's own): PostgreSQL runs it without a transaction
+    /// block, sparing the BEGIN and COMMIT round trips; SQLite reads as <see cref="Read{T}"/> does.
+    /// </summary>
+    T ReadStatement<T>(Func<IStoreSession, T> work);
+
     /// <summary>A streamed query; the connection stays open while the caller enumerates.</summary>
     IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query);
 

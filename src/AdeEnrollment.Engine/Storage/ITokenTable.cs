@@ -21,6 +21,12 @@ internal partial interface ITokenTable
     /// <summary>The token list rows of the tokens with these ids (ids that are no token are left out), ordered by name: one read for a batch of piped tokens.</summary>
     IReadOnlyList<TokenListRow> ListOf(IReadOnlyCollection<Guid> ids);
 
+    /// <summary>
+    /// <see cref="ListOf"/> with each listed token's sync state (null when it has none yet), in ONE statement: what a
+    /// batch of piped tokens of a scheduler's pass is decided from (read with <see cref="AdeStore.ReadStatement{T}"/>).
+    /// </summary>
+    IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids);
+
     /// <summary>True when a token other than <paramref name="except"/> has <paramref name="name"/> (names compare case-insensitively).</summary>
     bool NameExists(string name, Guid? except = null);
 

@@ -199,7 +199,7 @@ public sealed class TokenService
     public IReadOnlyList<AdeToken> GetTokens(string? name = null, Guid? id = null)
     {
         var now = time.GetUtcNow();
-        var tokens = store.Read(s => s.Tokens.List(id)).Select(r => ToToken(r, now)).ToList();
+        var tokens = store.ReadStatement(s => s.Tokens.List(id)).Select(r => ToToken(r, now)).ToList();
         return name is null ? tokens : Wildcard.Select(tokens, t => t.Name, name);
     }
 

@@ -181,6 +181,17 @@ internal sealed class PostgresProvider : IStoreProvider
         return result;
     });
 
+    /// <summary>
+    /// A read of one statement: no transaction block (a statement sees one snapshot of its own), so no BEGIN and no
+    /// COMMIT round trip. Reads never take the write lock either way.
+    /// </summary>
+    public T ReadStatement<T>(Func<IStoreSession, T> work) => Run(() =>
+    {
+        using var c = Open();
+        ConnectionHook?.Invoke(c);
+        return work(new PostgresSession(c, null));
+    });
+
     public IEnumerable<T> Stream<T>(Func<IStoreSession, IEnumerable<T>> query)
     {
         // Rows already handed to the caller cannot be taken back, so a stream is never retried.

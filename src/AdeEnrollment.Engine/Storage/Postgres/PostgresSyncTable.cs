@@ -50,7 +50,8 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
         return states;
     }
 
-    private static SyncStateRow StateOf(NpgsqlDataReader r)
+    /// <summary>The state of a row that holds sync_state's columns by name (also the token list's -IfDue read).</summary>
+    internal static SyncStateRow StateOf(NpgsqlDataReader r)
     {
         var cursor = r.GetStringOrNull(r.GetOrdinal("cursor"));
         var kind = r.GetStringOrNull(r.GetOrdinal("cursor_kind"));

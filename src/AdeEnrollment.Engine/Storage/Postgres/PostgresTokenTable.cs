@@ -48,26 +48,36 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
     }
 
     public IReadOnlyList<TokenListRow> List(Guid? id = null)
-        => ListWhere("@id::text IS NULL OR t.id = @id::text", "@id::text IS NULL OR dp.token_id = @id::text", "@id::text IS NULL OR d.token_id = @id::text", ("id", id?.ToString()));
+        => ListWhere("@id::text IS NULL OR t.id = @id::text", "@id::text IS NULL OR dp.token_id = @id::text", "@id::text IS NULL OR d.token_id = @id::text", ("id", id?.ToString()), withStates: false)
+            .ConvertAll(x => x.Token);
 
     public IReadOnlyList<TokenListRow> ListOf(IReadOnlyCollection<Guid> ids)
-        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", "d.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()));
+        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", "d.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: false)
+            .ConvertAll(x => x.Token);
 
-    // Device counts come from one grouped read of the listed tokens' devices, joined once: a count per listed token
-    // (a correlated subquery) walks each token's index range separately, and on a server whose visibility map lags
-    // behind the inserts each of those walks visits the table too — 2,000 tokens cost 2,000 range scans.
-    private List<TokenListRow> ListWhere(string tokenFilter, string defaultsFilter, string deviceFilter, (string, object?) parameter)
+    public IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids)
+        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", "d.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: true);
+
+    // One statement: a round trip to the server costs more than the join. Device counts come from one grouped read of
+    // the listed tokens' devices, joined once: a count per listed token (a correlated subquery) walks each token's
+    // index range separately, and on a server whose visibility map lags behind the inserts each of those walks visits
+    // the table too — 2,000 tokens cost 2,000 range scans. Default profiles come the same way, as arrays per token.
+    // With the sync states (a scheduler's -IfDue batch), the whole sync_state row comes along.
+    private List<(TokenListRow Token, SyncStateRow? State)> ListWhere(string tokenFilter, string defaultsFilter, string deviceFilter, (string, object?) parameter, bool withStates)
     {
-        var defaults = DefaultProfiles(defaultsFilter, parameter);
         using var command = connection.Command(transaction,
             $"""
             SELECT t.id, t.name, t.apple_id, t.expires_at, t.request_id, t.enrollment_url, t.scope_tags, t.service_uri,
                    t.server_name, t.server_uuid, t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.created_at, t.modified_at,
                    (SELECT count(*) FROM profile p WHERE p.token_id = t.id) AS profile_count,
                    coalesce(dc.n, 0) AS device_count,
+                   dps.platforms AS default_platforms, dps.profile_ids AS default_profile_ids, dps.names AS default_profile_names,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
+                   {(withStates ? ", s.token_id AS state_token_id, s.cursor, s.cursor_kind, s.full_sync_id, s.lease_id, s.lease_expires_at, s.lease_history_id" : "")}
             FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
             LEFT JOIN (SELECT d.token_id, count(*) AS n FROM device d WHERE {deviceFilter} GROUP BY d.token_id) dc ON dc.token_id = t.id
+            LEFT JOIN (SELECT dp.token_id, array_agg(dp.platform) AS platforms, array_agg(dp.profile_id) AS profile_ids, array_agg(p.name) AS names
+                       FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE {defaultsFilter} GROUP BY dp.token_id) dps ON dps.token_id = t.id
             WHERE {tokenFilter}
             ORDER BY lower(t.name), t.name
             """,
@@ -78,12 +88,14 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
              r.GetOrdinal("enrollment_url"), r.GetOrdinal("scope_tags"), r.GetOrdinal("service_uri"), r.GetOrdinal("created_at"),
              r.GetOrdinal("modified_at"), r.GetOrdinal("profile_count"), r.GetOrdinal("device_count"), r.GetOrdinal("last_started_at"),
              r.GetOrdinal("last_success_at"), r.GetOrdinal("last_full_at"), r.GetOrdinal("next_must_be_full"));
-        var invalid = r.GetOrdinal("invalid_reason");
-        var list = new List<TokenListRow>();
+        var (invalid, platforms, profileIds, profileNames) =
+            (r.GetOrdinal("invalid_reason"), r.GetOrdinal("default_platforms"), r.GetOrdinal("default_profile_ids"), r.GetOrdinal("default_profile_names"));
+        var stateToken = withStates ? r.GetOrdinal("state_token_id") : -1;
+        var list = new List<(TokenListRow, SyncStateRow?)>();
         while (r.Read())
         {
             var tokenId = Guid.Parse(r.GetString(idCol));
-            list.Add(new TokenListRow(
+            var row = new TokenListRow(
                 tokenId,
                 r.GetString(name),
                 r.GetString(apple),
@@ -98,47 +110,28 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
                 ToTime(r.GetInt64(modified)),
                 (int)r.GetInt64(profiles),
                 (int)r.GetInt64(devices),
-                defaults.TryGetValue(tokenId, out var d) ? d : [],
-                new SyncHistoryState(Time(r, started), Time(r, success), Time(r, full), r.GetInt64(must) != 0)));
+                r.IsDBNull(platforms) ? [] : DefaultProfiles(r.GetFieldValue<string[]>(platforms), r.GetFieldValue<string[]>(profileIds), r.GetFieldValue<string[]>(profileNames)),
+                new SyncHistoryState(Time(r, started), Time(r, success), Time(r, full), r.GetInt64(must) != 0));
+            list.Add((row, withStates && !r.IsDBNull(stateToken) ? PostgresSyncTable.StateOf(r) : null));
         }
 
         return list;
     }
 
-    private Dictionary<Guid, List<TokenDefaultProfileRow>> DefaultProfiles(string filter, (string, object?) parameter)
+    /// <summary>A token's default profiles from its aggregated arrays, ordered by platform; a platform this version does not know is left out.</summary>
+    private static List<TokenDefaultProfileRow> DefaultProfiles(string[] platforms, string[] profileIds, string[] names)
     {
-        using var command = connection.Command(transaction,
-            $"""
-            SELECT dp.token_id, dp.platform, dp.profile_id, p.name
-            FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id
-            WHERE {filter}
-            """,
-            parameter);
-        using var r = command.ExecuteReader();
-        var (token, platform, profile, name) = (r.GetOrdinal("token_id"), r.GetOrdinal("platform"), r.GetOrdinal("profile_id"), r.GetOrdinal("name"));
-        var map = new Dictionary<Guid, List<TokenDefaultProfileRow>>();
-        while (r.Read())
+        var rows = new List<TokenDefaultProfileRow>(platforms.Length);
+        for (var i = 0; i < platforms.Length; i++)
         {
-            if (!Enum.TryParse<DevicePlatform>(r.GetString(platform), out var p))
+            if (Enum.TryParse<DevicePlatform>(platforms[i], out var p))
             {
-                continue;
+                rows.Add(new TokenDefaultProfileRow(p, Guid.Parse(profileIds[i]), names[i]));
             }
-
-            var tokenId = Guid.Parse(r.GetString(token));
-            if (!map.TryGetValue(tokenId, out var rows))
-            {
-                map[tokenId] = rows = [];
-            }
-
-            rows.Add(new TokenDefaultProfileRow(p, Guid.Parse(r.GetString(profile)), r.GetString(name)));
         }
 
-        foreach (var rows in map.Values)
-        {
-            rows.Sort((a, b) => a.Platform.CompareTo(b.Platform));
-        }
-
-        return map;
+        rows.Sort((a, b) => a.Platform.CompareTo(b.Platform));
+        return rows;
     }
 
     public bool NameExists(string name, Guid? except = null)

@@ -58,6 +58,14 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
         => ids.Count == 0 ? [] : ListWhere(" WHERE t.id IN (SELECT value FROM json_each($ids)) ORDER BY t.name",
             " WHERE dp.token_id IN (SELECT value FROM json_each($ids))", [("$ids", JsonSerializer.Serialize(ids.Select(i => i.ToString())))]);
 
+    /// <summary>Two statements of the caller's read: SQLite answers in-process, so joining them would save nothing.</summary>
+    public IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids)
+    {
+        var listed = ListOf(ids);
+        var states = new SqliteSyncTable(connection, transaction).GetStates(ids);
+        return listed.Select(t => (t, states.TryGetValue(t.Id, out var st) ? st : null)).ToList();
+    }
+
     private List<TokenListRow> ListWhere(string tokenFilter, string? defaultsFilter, (string, object?)[] args)
     {
         var defaults = DefaultProfiles(defaultsFilter, args);

@@ -154,6 +154,46 @@ public abstract class TokenTableContract : IDisposable
     }
 
     [Fact]
+    public void ListOfWithSyncStates_is_ListOf_with_each_tokens_sync_state_as_GetStates_reads_it()
+    {
+        var a = Insert("Alpha");
+        var b = Insert("beta");
+        var c = Insert("Gamma");
+        SetDefaultProfile(a.Id, AddProfile(a.Id, "Kiosk"), DevicePlatform.macOS);
+        SetDefaultProfile(a.Id, AddProfile(a.Id, "Phones"), DevicePlatform.iOS);
+        AddDevice(a.Id, "C02A");
+        AddDevice(a.Id, "C02B");
+        AddDevice(c.Id, "C02C");
+        AddSyncState(b.Id, T0, T0.AddMinutes(3), T0.AddMinutes(3), nextMustBeFull: true);
+        Db.Write(s =>
+        {
+            // a sync running on Alpha: its lease, its run and a saved cursor are part of the state
+            s.Sync.CreateState(a.Id);
+            var run = s.Sync.StartHistory(a.Id, AdeSyncKind.Full, AdeSyncTrigger.First, T0);
+            s.Sync.TakeLease(a.Id, "lease-1", T0.AddMinutes(15), run, T0);
+            return s.Sync.SaveCursor(a.Id, "lease-1", T0.AddMinutes(1), new SyncCursor("fetch-cursor", SyncCursorKind.Fetch, 42), null);
+        });
+
+        Guid[] ids = [c.Id, Guid.NewGuid(), b.Id, a.Id];
+        var both = Db.ReadStatement(s => s.Tokens.ListOfWithSyncStates(ids));
+        var listed = Db.Read(s => s.Tokens.ListOf(ids));
+        var states = Db.Read(s => s.Sync.GetStates(ids));
+
+        static object Key(TokenListRow t) => (t.Id, t.Name, t.AppleId, t.ExpiresAt, t.Server, t.InvalidReason, string.Join("|", t.ScopeTags), t.DeviceCount,
+            t.ProfileCount, t.History, string.Join("|", t.DefaultProfiles));
+        Assert.Equal(["Alpha", "beta", "Gamma"], both.Select(x => x.Token.Name)); // by name; the unknown id left out
+        Assert.Equal(listed.Select(Key), both.Select(x => Key(x.Token)));
+        Assert.Equal([2, 0, 1], both.Select(x => x.Token.DeviceCount));
+        Assert.Equal([DevicePlatform.iOS, DevicePlatform.macOS], both[0].Token.DefaultProfiles.Select(d => d.Platform));
+        Assert.Equal(listed.Select(t => states.GetValueOrDefault(t.Id)), both.Select(x => x.State));
+        Assert.Equal(("lease-1", T0.AddMinutes(15), new SyncCursor("fetch-cursor", SyncCursorKind.Fetch, 42)),
+            (both[0].State!.LeaseId, both[0].State!.LeaseExpiresAt, both[0].State!.Cursor));
+        Assert.True(both[1].State!.NextMustBeFull);
+        Assert.Null(both[2].State); // never synced
+        Assert.Empty(Db.ReadStatement(s => s.Tokens.ListOfWithSyncStates([])));
+    }
+
+    [Fact]
     public void Count_counts_the_tokens()
     {
         Assert.Equal(0, Db.Read(s => s.Tokens.Count()));

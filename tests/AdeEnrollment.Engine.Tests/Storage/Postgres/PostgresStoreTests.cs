@@ -316,6 +316,27 @@ public sealed class PostgresStoreTests : IDisposable
     }
 
     [Fact]
+    public void ReadStatement_RunsWithoutATransactionBlock_WhileReadRunsInOneRepeatableReadTransaction()
+    {
+        var store = Open();
+        var provider = (PostgresProvider)store.StoreProvider;
+        var seen = new List<string>();
+        provider.ConnectionHook = c =>
+        {
+            // a statement on the unit of work's connection joins its transaction, if it has one
+            using var isolation = new NpgsqlCommand("SELECT current_setting('transaction_isolation')", c);
+            seen.Add((string)isolation.ExecuteScalar()!);
+        };
+
+        store.Read(s => s.Meta.Get("key_protection"));
+        store.ReadStatement(s => s.Meta.Get("key_protection"));
+        provider.ConnectionHook = null;
+
+        // REPEATABLE READ is what Read's BEGIN asks for; without a BEGIN the statement runs at the server's default
+        Assert.Equal(["repeatable read", "read committed"], seen);
+    }
+
+    [Fact]
     public void ADroppedConnection_IsRetried_ForAWholeWriteThatDidNotCommit()
     {
         var store = Open();
