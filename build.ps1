@@ -30,6 +30,9 @@ param(
     # Runs only the Pester files whose name matches (Test task).
     [string] $PesterFilter = '*',
 
+    # Runs only the Pester tests whose full name matches, e.g. '*batch*' (Test task).
+    [string] $PesterName = '',
+
     # Development only: skip compiling help from docs/ (a cmdlet without a page otherwise fails the build).
     [switch] $NoHelp
 )
@@ -171,7 +174,7 @@ function Invoke-TestRuns {
     Write-Host 'Pester: every cmdlet through the built module, in a fresh pwsh' -ForegroundColor Cyan
     $pesterJson = Join-Path $results 'pester.json'
     $code = Invoke-ChildPwsh -Script (Join-Path $root 'tests/Invoke-Pester.ps1') -Environment @{
-        ADE_TEST_OUT = $out; ADE_TEST_RESULT = $pesterJson; ADE_TEST_FILTER = $PesterFilter
+        ADE_TEST_OUT = $out; ADE_TEST_RESULT = $pesterJson; ADE_TEST_FILTER = $PesterFilter; ADE_TEST_NAME = $PesterName
         ADE_TEST_PESTER = (Get-PesterPath)
     }
     $pPassed = 0; $pFailed = 0

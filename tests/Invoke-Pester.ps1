@@ -15,6 +15,8 @@ $config = New-PesterConfiguration
 $config.Run.Path = @((Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot '../examples'))
 $config.Run.PassThru = $true
 $config.Filter.FullName = @()
+# For a developer's run: only the tests whose full name matches (wildcards), e.g. '*batch*'.
+if ($env:ADE_TEST_NAME) { $config.Filter.FullName = @($env:ADE_TEST_NAME) }
 $config.Output.Verbosity = 'Normal'
 if ($env:ADE_TEST_FILTER -and $env:ADE_TEST_FILTER -ne '*') {
     $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot '../examples') -Filter *.Tests.ps1 |

@@ -111,6 +111,29 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         @((Get-AdeSyncStatus -Token $t.Token).History).Count | Should -Be 2
     }
 
+    It '-IfDue over more piped tokens than one batch: order, one result per token and errors hold across the boundary' {
+        # Piped tokens are decided in batches (a constant of the engine); put a not-due token and an unknown name on
+        # each side of the first boundary so a batch that dropped, repeated or reordered an item would show here.
+        $size = (Get-AdeModuleType AdeEnrollment.Engine.Sync.SyncService)::IfDueBatchSize
+        $names = @($t.Token.Name) + @(1..($size + 1) | ForEach-Object { (New-SimToken -Name ("Batch {0:d3} {1}" -f $_, [guid]::NewGuid().ToString('N').Substring(0, 4))).Token.Name })
+        Add-AdeSimDevice -Server $names[-1] -Count 3 | Out-Null
+        $notDue = @($names[$size - 2], $names[$size - 1])
+        foreach ($n in $notDue) { Sync-AdeDevice -Token $n | Out-Null }
+        $piped = @($names[0..($size - 2)]) + @('No such token') + @($names[($size - 1)..($names.Count - 1)])
+        $piped.Count | Should -BeGreaterThan $size
+
+        $results = @($piped | Sync-AdeDevice -IfDue -ErrorVariable e -ErrorAction SilentlyContinue)
+
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'TokenNotFound,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        $results.Token | Should -Be $names
+        ($results | Where-Object Status -eq 'NotDue').Token | Should -Be $notDue
+        @($results | Where-Object Status -eq 'Succeeded').Count | Should -Be ($names.Count - 2)
+        $results[-1].Added | Should -Be 3
+        $results[0].Added | Should -Be 1500
+        foreach ($n in $names) { @((Get-AdeSyncStatus -Token $n).History).Count | Should -Be 1 -Because $n }
+    }
+
     It 'marks devices released in ABM RemovedFromAbm with a purge date 45 days later' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $serial = (Get-AdeSimDevice -Server $t.Token.Name | Select-Object -First 1).SerialNumber
