@@ -39,6 +39,23 @@ Describe 'Output written while the engine waits' {
         ($seen | Where-Object Text -like 'Page 1:*').At | Should -BeGreaterThan $retry.At
     }
 
+    It 'the engine''s verbose lines follow $VerbosePreference as well as -Verbose (a dropped line is not carried across)' {
+        # The cmdlet hands verbose lines to the pipeline thread only when PowerShell would write them: the preference
+        # variable in the caller's scope counts, not only the common parameter.
+        $VerbosePreference = 'Continue'
+        $byPreference = @(Sync-AdeDevice -Token $t.Token 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] })
+        $byPreference.Message | Should -Contain ($byPreference.Message | Where-Object { $_ -like 'Page 1:*' } | Select-Object -First 1)
+        $byPreference.Message | Where-Object { $_ -like 'Apple: POST /server/devices*' } | Should -Not -BeNullOrEmpty
+        $VerbosePreference = 'SilentlyContinue'
+        Set-AdeSimClock -Advance ([timespan]::FromMinutes(20)) -Confirm:$false
+        $quiet = @(Sync-AdeDevice -Token $t.Token 4>&1)
+        @($quiet | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Count | Should -Be 0
+        ($quiet | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }).Status | Should -Be 'Succeeded'
+        Set-AdeSimClock -Advance ([timespan]::FromMinutes(20)) -Confirm:$false
+        $forced = @(Sync-AdeDevice -Token $t.Token -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] })
+        $forced.Message | Where-Object { $_ -like 'Apple: POST /devices/sync*' } | Should -Not -BeNullOrEmpty
+    }
+
     It 'Ctrl+C during a Retry-After wait stops the sync before the retry and records OperationStopped' {
         Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 503 -RetryAfterSeconds 55 -Count 1 | Out-Null
         $ps = [powershell]::Create()

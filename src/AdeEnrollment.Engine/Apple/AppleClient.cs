@@ -211,11 +211,16 @@ internal sealed class AppleClient
         public string Endpoint => Method.Method + " /" + (Path.IndexOf('?') is var q and >= 0 ? Path[..q] : Path);
     }
 
-    private async Task<T> SendAsync<T>(Call<T> call, CancellationToken cancellationToken)
-    {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Cancellation);
-        var started = options.DelayTimeProvider.GetTimestamp();
-        var pipeline = new ResiliencePipelineBuilder { TimeProvider = options.DelayTimeProvider }
+    /// <summary>What the shared retry pipeline needs to know of the call it runs (kept in its ResilienceContext).</summary>
+    private sealed record RetryState(long Started, string Endpoint, IAdeHost Host, AppleClientOptions Options);
+
+    private static readonly ResiliencePropertyKey<RetryState> RetryStateKey = new("AdeEnrollment.Apple.Call");
+
+    /// <summary>One retry pipeline per options (the production defaults: one per process), not one per request.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AppleClientOptions, ResiliencePipeline> Pipelines = new();
+
+    private static ResiliencePipeline PipelineFor(AppleClientOptions options) => Pipelines.GetValue(options, static options =>
+        new ResiliencePipelineBuilder { TimeProvider = options.DelayTimeProvider }
             .AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = Math.Max(options.MaxRetryAttempts, 1),
@@ -225,23 +230,31 @@ internal sealed class AppleClient
                 MaxDelay = options.MaxDelay,
                 ShouldHandle = args => new ValueTask<bool>(options.MaxRetryAttempts > 0
                     && args.Outcome.Exception is AppleTransientException transient
-                    && MayWait(transient, options.DelayTimeProvider.GetElapsedTime(started))),
+                    && MayWait(options, transient, options.DelayTimeProvider.GetElapsedTime(args.Context.Properties.GetValue(RetryStateKey, null!).Started))),
                 DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Exception is AppleTransientException { RetryAfter: { } after } ? after : null),
                 OnRetry = args =>
                 {
                     if (args.Outcome.Exception is AppleTransientException transient)
                     {
-                        host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                            $"Apple: {call.Endpoint} {transient.Describe()}; retry {args.AttemptNumber + 1} of {options.MaxRetryAttempts} in {args.RetryDelay.TotalSeconds:0.#} s."));
+                        var state = args.Context.Properties.GetValue(RetryStateKey, null!);
+                        state.Host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                            $"Apple: {state.Endpoint} {transient.Describe()}; retry {args.AttemptNumber + 1} of {options.MaxRetryAttempts} in {args.RetryDelay.TotalSeconds:0.#} s."));
                     }
 
                     return default;
                 },
             })
-            .Build();
+            .Build());
+
+    private async Task<T> SendAsync<T>(Call<T> call, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Cancellation);
+        var context = ResilienceContextPool.Shared.Get(linked.Token);
+        context.Properties.Set(RetryStateKey, new RetryState(options.DelayTimeProvider.GetTimestamp(), call.Endpoint, host, options));
         try
         {
-            return await pipeline.ExecuteAsync(ct => new ValueTask<T>(AttemptAsync(call, ct)), linked.Token).ConfigureAwait(false);
+            return await PipelineFor(options).ExecuteAsync(static (ctx, state) => new ValueTask<T>(state.Client.AttemptAsync(state.Call, ctx.CancellationToken)),
+                context, (Client: this, Call: call)).ConfigureAwait(false);
         }
         catch (AppleTransientException transient)
         {
@@ -258,12 +271,16 @@ internal sealed class AppleClient
             // Every Apple error names the address it contacted.
             throw ex.WithContacted(UriOf(call.Path));
         }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     /// <summary>The address of an endpoint, without its query (which could carry a profile UUID, never a secret, but is noise).</summary>
     private Uri UriOf(string path) => new(baseUri, path.IndexOf('?') is var q and >= 0 ? path[..q] : path);
 
-    private bool MayWait(AppleTransientException transient, TimeSpan elapsed)
+    private static bool MayWait(AppleClientOptions options, AppleTransientException transient, TimeSpan elapsed)
     {
         if (transient.RetryAfter is { } after)
         {

@@ -60,6 +60,8 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
             var pump = new PipelinePump();
             ShouldProcessIsSilentYes = ComputeShouldProcessIsSilentYes();
+            VerboseIsDropped = StreamIsDropped("Verbose", "VerbosePreference", impliedBy: "Debug");
+            ProgressIsDropped = StreamIsDropped("ProgressAction", "ProgressPreference");
             Pump = pump;
             try
             {
@@ -69,6 +71,8 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
             {
                 Pump = PipelinePump.Idle;
                 ShouldProcessIsSilentYes = false;
+                VerboseIsDropped = false;
+                ProgressIsDropped = false;
             }
         }
         catch (Exception ex) when (ex is not RuntimeException)
@@ -167,6 +171,47 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// pipeline thread, which keeps an assignment of 200,000 devices as fast as before. Computed on the pipeline thread.
     /// </summary>
     internal bool ShouldProcessIsSilentYes { get; private set; }
+
+    /// <summary>
+    /// True while the work runs on the worker and PowerShell would drop its verbose lines (no -Verbose, and
+    /// $VerbosePreference SilentlyContinue or Ignore): the engine's verbose reports are then not handed to the pipeline
+    /// thread at all. A scheduler's pass over thousands of tokens reports a few lines per token; each hand-over wakes
+    /// both threads (docs/architecture.md, "Live output").
+    /// </summary>
+    internal bool VerboseIsDropped { get; private set; }
+
+    /// <summary>As <see cref="VerboseIsDropped"/>, for progress records (-ProgressAction, $ProgressPreference).</summary>
+    internal bool ProgressIsDropped { get; private set; }
+
+    /// <summary>
+    /// Whether PowerShell drops a stream's records for this command, decided as PowerShell decides it once per command:
+    /// the common parameter when given, else the preference variable seen from the caller's scope. Anything not surely
+    /// SilentlyContinue or Ignore counts as written.
+    /// </summary>
+    private bool StreamIsDropped(string parameter, string variable, string? impliedBy = null)
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (bound.TryGetValue(parameter, out var given))
+        {
+            return given switch
+            {
+                SwitchParameter s => !s.IsPresent,
+                bool b => !b,
+                _ => IsDroppingPreference(given),
+            };
+        }
+
+        if (impliedBy is not null && bound.TryGetValue(impliedBy, out var implied) && implied is SwitchParameter { IsPresent: true } or true)
+        {
+            return false;
+        }
+
+        return IsDroppingPreference(GetVariableValue(variable));
+    }
+
+    private static bool IsDroppingPreference(object? value)
+        => value is not null && LanguagePrimitives.TryConvertTo<ActionPreference>(value, out var preference)
+            && preference is ActionPreference.SilentlyContinue or ActionPreference.Ignore;
 
     private bool ComputeShouldProcessIsSilentYes()
     {

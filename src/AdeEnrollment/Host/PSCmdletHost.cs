@@ -63,6 +63,11 @@ internal sealed class PSCmdletHost : IAdeHost
 
     public void WriteProgress(AdeProgress progress)
     {
+        if (cmdlet.ProgressIsDropped)
+        {
+            return;
+        }
+
         var record = new ProgressRecord(progress.ActivityId, progress.Activity, progress.Status)
         {
             PercentComplete = progress.PercentComplete,
@@ -71,7 +76,14 @@ internal sealed class PSCmdletHost : IAdeHost
         cmdlet.Pump.Post(() => cmdlet.BaseWriteProgress(record));
     }
 
-    public void WriteVerbose(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteVerbose(message));
+    public void WriteVerbose(string message)
+    {
+        // a line PowerShell would drop is not carried to the pipeline thread (AdeCmdlet.VerboseIsDropped)
+        if (!cmdlet.VerboseIsDropped)
+        {
+            cmdlet.Pump.Post(() => cmdlet.BaseWriteVerbose(message));
+        }
+    }
 
     public void WriteWarning(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteWarning(message));
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
 namespace AdeEnrollment.Host;
@@ -14,9 +13,9 @@ namespace AdeEnrollment.Host;
 internal sealed class PipelinePump
 {
     /// <summary>Bounded: a worker that produces output faster than the pipeline takes it waits (memory stays flat).</summary>
-    private const int Capacity = 512;
+    internal const int Capacity = 512;
 
-    private readonly BlockingCollection<Item> queue = new(Capacity);
+    private readonly HandOff queue = new(Capacity);
     private readonly int pipelineThread = Environment.CurrentManagedThreadId;
     private volatile ExceptionDispatchInfo? fault;
 
@@ -57,7 +56,7 @@ internal sealed class PipelinePump
             }
         });
 
-        foreach (var item in queue.GetConsumingEnumerable())
+        while (queue.Take() is { } item)
         {
             if (fault is not null)
             {
@@ -145,17 +144,77 @@ internal sealed class PipelinePump
             throw new OperationCanceledException("The pipeline was stopped.");
         }
 
-        try
-        {
-            queue.Add(item);
-        }
-        catch (InvalidOperationException)
+        if (!queue.Add(item))
         {
             throw new OperationCanceledException("The pipeline was stopped.");
         }
     }
 
-    private sealed class Item(Action run, Action<Exception>? failed)
+    /// <summary>
+    /// The queue between the worker and the pipeline thread. Both sides block on the queue's monitor without spinning
+    /// first (a <c>BlockingCollection</c> spins on every take and add that has to wait): a sync of a small token posts a
+    /// handful of host actions, each waking the other thread, and on a loaded machine with few cores the spinning of
+    /// the waiting side took CPU from the side it waited for (docs/architecture.md, "Live output").
+    /// </summary>
+    internal sealed class HandOff(int capacity)
+    {
+        private readonly Queue<Item> items = new();
+        private bool completed;
+
+        /// <summary>Queues <paramref name="item"/>, waiting while the queue is full; false once adding is complete.</summary>
+        public bool Add(Item item)
+        {
+            lock (items)
+            {
+                while (!completed && items.Count >= capacity)
+                {
+                    Monitor.Wait(items);
+                }
+
+                if (completed)
+                {
+                    return false;
+                }
+
+                items.Enqueue(item);
+                Monitor.PulseAll(items);
+                return true;
+            }
+        }
+
+        /// <summary>The next item, waiting for one; null when adding is complete and every item was taken.</summary>
+        public Item? Take()
+        {
+            lock (items)
+            {
+                while (items.Count == 0 && !completed)
+                {
+                    Monitor.Wait(items);
+                }
+
+                if (items.Count == 0)
+                {
+                    return null;
+                }
+
+                var item = items.Dequeue();
+                Monitor.PulseAll(items);
+                return item;
+            }
+        }
+
+        /// <summary>No more items: a waiting taker sees the end once the queue is empty, a waiting adder gives up.</summary>
+        public void CompleteAdding()
+        {
+            lock (items)
+            {
+                completed = true;
+                Monitor.PulseAll(items);
+            }
+        }
+    }
+
+    internal sealed class Item(Action run, Action<Exception>? failed)
     {
         public void Run()
         {

@@ -179,3 +179,31 @@ public sealed class ResilienceTests : IDisposable
         Assert.Equal(2, f.Host.Verbose.Count(v => v.Contains("connection refused", StringComparison.Ordinal)));
     }
 }
+
+/// <summary>The retry pipeline is shared by every client of one options instance: each call's retries stay its own.</summary>
+public sealed class SharedRetryPipelineTests : IDisposable
+{
+    private readonly SimulatorFixture f = new();
+
+    public void Dispose() => f.Dispose();
+
+    [Fact]
+    public async Task ClientsSharingOptionsReportTheirOwnRetriesToTheirOwnHost()
+    {
+        var options = f.Options();
+        var otherHost = new RecordingHost();
+        var first = f.Client(options);
+        var second = new AppleClient(f.Simulator.Uri, f.Credentials(), f.ServerName, f.Time, otherHost, null, options);
+        f.Simulator.AddFault("/account", 503, null, count: 1, retryAfterSeconds: 3);
+        f.Simulator.AddFault("/server/devices", 503, null, count: 1, retryAfterSeconds: 5);
+
+        await first.GetAccountAsync();
+        await second.FetchDevicesAsync(null);
+
+        Assert.Contains(f.Host.Verbose, v => v.Contains("GET /account answered 503", StringComparison.Ordinal) && v.Contains("retry 1 of 4 in 3 s", StringComparison.Ordinal));
+        Assert.DoesNotContain(f.Host.Verbose, v => v.Contains("/server/devices", StringComparison.Ordinal) && v.Contains("retry", StringComparison.Ordinal));
+        Assert.Contains(otherHost.Verbose, v => v.Contains("POST /server/devices answered 503", StringComparison.Ordinal) && v.Contains("retry 1 of 4 in 5 s", StringComparison.Ordinal));
+        Assert.DoesNotContain(otherHost.Verbose, v => v.Contains("/account", StringComparison.Ordinal) && v.Contains("retry", StringComparison.Ordinal));
+        Assert.Equal([TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5)], f.Delays.Delays);
+    }
+}

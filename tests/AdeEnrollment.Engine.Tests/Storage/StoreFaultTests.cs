@@ -292,6 +292,16 @@ public sealed class SecretRemovalTests : IDisposable
 
         Assert.Equal(1L, c.Scalar<long>("PRAGMA secure_delete"));
     }
+
+    [Fact]
+    public void EveryConnection_KeepsTemporaryDataInMemory()
+    {
+        // Statement journals and temporary tables hold copies of store pages (sealed secrets among them): they stay in
+        // memory instead of files in the system's temporary folder, which also spares a file per write transaction.
+        using var c = store.Store.OpenConnection();
+
+        Assert.Equal(2L, c.Scalar<long>("PRAGMA temp_store"));
+    }
 }
 
 /// <summary>A secret that was altered or swapped between rows is a catalogued error naming its owner.</summary>

@@ -119,7 +119,9 @@ internal sealed class SqliteProvider : IStoreProvider
         connection.Open();
         // secure_delete: deleted and replaced content (a removed token's credentials, a request's private key) is
         // overwritten with zeros instead of staying readable in free pages (docs/security.md).
-        connection.Execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;");
+        // temp_store = MEMORY: statement journals and temporary tables (copies of store pages) stay in memory; as files
+        // in the system's temporary folder they cost a file created, written and removed per multi-row write.
+        connection.Execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;");
         ConnectionHook?.Invoke(connection);
         return connection;
     }
