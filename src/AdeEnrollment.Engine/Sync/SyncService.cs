@@ -445,19 +445,7 @@ public sealed class SyncService
 
                 waiting = null;
 
-                // The run stops with a page in flight: it is dropped, and nothing of it outlives the run.
-                if (ahead is not null)
-                {
-                    dropAhead.Cancel();
-                    try
-                    {
-                        Blocking.Wait(ahead);
-                    }
-                    catch (Exception)
-                    {
-                        // the dropped page's own failure (or its cancellation) is nobody's error
-                    }
-                }
+                DropAhead(dropAhead, ahead);
             }
         }
 
@@ -532,6 +520,25 @@ public sealed class SyncService
             }
         }
 
+        /// <summary>The run stops with a page in flight: it is dropped, and nothing of it outlives the run.</summary>
+        private static void DropAhead(CancellationTokenSource dropAhead, Task<AppleDevicePage>? ahead)
+        {
+            if (ahead is null)
+            {
+                return;
+            }
+
+            dropAhead.Cancel();
+            try
+            {
+                Blocking.Wait(ahead);
+            }
+            catch (Exception)
+            {
+                // the dropped page's own failure (or its cancellation) is nobody's error
+            }
+        }
+
         /// <summary>
         /// Pages through POST /devices/sync. Every page but the last is committed as it comes; the last one (for a token
         /// of a few hundred devices, the only one) is returned prepared and written by <see cref="Finish"/> in the same
@@ -573,19 +580,7 @@ public sealed class SyncService
             }
             finally
             {
-                // The run stops with a page in flight: it is dropped, and nothing of it outlives the run.
-                if (ahead is not null)
-                {
-                    dropAhead.Cancel();
-                    try
-                    {
-                        Blocking.Wait(ahead);
-                    }
-                    catch (Exception)
-                    {
-                        // the dropped page's own failure (or its cancellation) is nobody's error
-                    }
-                }
+                DropAhead(dropAhead, ahead);
             }
         }
 
