@@ -478,7 +478,7 @@ public sealed class SyncService
                 }
 
                 var next = page.Cursor ?? cursor ?? throw ErrorCatalog.AppleResponseInvalid(token.Name, "POST /server/devices", "the page has no cursor.");
-                if (page.MoreToFollow)
+                if (page.MoreToFollow && WithinPageBound(uncommitted: waiting is null ? 0 : 1))
                 {
                     ahead = client.FetchDevicesAsync(next, PageSize, aheadCancellation);
                 }
@@ -561,7 +561,7 @@ public sealed class SyncService
                     ahead = null;
                     var page = Blocking.Wait(request);
                     var next = page.Cursor ?? cursor;
-                    if (page.MoreToFollow)
+                    if (page.MoreToFollow && WithinPageBound(uncommitted: 0))
                     {
                         ahead = client.SyncDevicesAsync(next, PageSize, dropAhead.Token);
                     }
@@ -608,11 +608,18 @@ public sealed class SyncService
         /// <summary>A page whose default-profile request may still be with Apple.</summary>
         private sealed record StartedPage(SyncPage Page, int Received, DefaultsUnderWay? Defaults, string Cursor, SyncCursorKind CursorKind, long SyncId, bool FullDone);
 
+        /// <summary>
+        /// Whether the page in hand (after <paramref name="uncommitted"/> pages prepared before it) is within the page
+        /// bound. A page past it stops the run, so nothing is asked of Apple ahead of it: an endless cursor costs Apple
+        /// exactly the bound plus one request, however the timing falls.
+        /// </summary>
+        private bool WithinPageBound(int uncommitted) => pages + uncommitted < owner.MaxPagesPerSync;
+
         /// <summary>The page bound (counting <paramref name="uncommitted"/> pages prepared before it), and the default-profile requests sent.</summary>
         private StartedPage Start(SyncPage page, int count, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone, int uncommitted)
         {
             received += count;
-            if (pages + uncommitted >= owner.MaxPagesPerSync || received > 2L * MaxDevicesPerToken)
+            if (!WithinPageBound(uncommitted) || received > 2L * MaxDevicesPerToken)
             {
                 throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + uncommitted + 1, received);
             }

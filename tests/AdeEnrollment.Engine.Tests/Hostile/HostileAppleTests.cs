@@ -204,7 +204,7 @@ public sealed class HostileAppleTests : IDisposable
         };
         var devices = f.Store.Count("device");
         AdeAssert.Throws("SyncPageLimitExceeded", () => f.Engine.Sync.Sync("Hostile"));
-        Assert.Equal(26, n);
+        Assert.Equal(26, n); // the page past the bound stops the run: nothing was asked ahead of it
         Assert.Equal(devices, f.Store.Count("device"));
         var status = f.Engine.Sync.GetStatus(f.Token);
         Assert.Equal("SyncPageLimitExceeded", status.History[0].ErrorId);
@@ -215,6 +215,30 @@ public sealed class HostileAppleTests : IDisposable
         f.Store.Time.Advance(TimeSpan.FromMinutes(16));
         var next = f.Engine.Sync.Sync("Hostile")!;
         Assert.Equal(AdeSyncKind.Full, next.Kind);
+    }
+
+    [Fact]
+    public void An_endless_full_fetch_stops_at_the_page_bound_without_asking_past_it()
+    {
+        f.SyncOnceAndWait();
+        f.Engine.Sync.MaxPagesPerSync = 25;
+        var n = 0;
+        f.Server.Answer = async (request, stream) =>
+        {
+            if (request.Path != "/server/devices")
+            {
+                return false;
+            }
+
+            await HostileAppleServer.Json(stream, $$"""{"cursor":"FETCH-{{Interlocked.Increment(ref n)}}","more_to_follow":true,"devices":[]}""");
+            return true;
+        };
+        var devices = f.Store.Count("device");
+        f.Store.Time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+        AdeAssert.Throws("SyncPageLimitExceeded", () => f.Engine.Sync.Sync("Hostile", full: true));
+        Assert.Equal(26, n); // the page past the bound stops the run: nothing was asked ahead of it
+        Assert.Equal(devices, f.Store.Count("device"));
+        Assert.Equal("SyncPageLimitExceeded", f.Engine.Sync.GetStatus(f.Token).History[0].ErrorId);
     }
 
     [Fact]
