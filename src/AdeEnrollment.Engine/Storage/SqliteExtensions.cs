@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace AdeEnrollment.Engine.Storage;
@@ -36,4 +39,25 @@ internal static class SqliteExtensions
     public static DateTimeOffset ToTime(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
 
     public static long ToUnixMs(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// A JSON array of the given texts, for json_each: the way the hot paths hand a page's serials to SQLite in one
+    /// parameter. Written straight with a Utf8JsonWriter (the serializer's general path costs several times more).
+    /// </summary>
+    public static string JsonArray<T>(IEnumerable<T> items, Func<T, string> text)
+    {
+        var buffer = new ArrayBufferWriter<byte>((items.TryGetNonEnumeratedCount(out var count) ? count : 16) * 16 + 2);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var item in items)
+            {
+                writer.WriteStringValue(text(item));
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }

@@ -37,21 +37,15 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
 
         if (Uniform(events) is { } same)
         {
-            // Every row of the batch says the same (an assignment's answers): the batch is a plain array of serials,
-            // cheaper to build here and to read in SQLite than one [serial, kind, detail] triple per row.
-            var serials = new List<string>(events.Count);
-            foreach (var e in events)
-            {
-                serials.Add(e.SerialNumber);
-            }
-
+            // Every row of the batch says the same (a full sync's "Added", an assignment's answers): the batch is a
+            // plain array of serials, cheaper to build here and to read in SQLite than one [serial, kind, detail] triple per row.
             using var uniform = Command(
                 """
                 INSERT INTO device_event (token_id, serial_number, at, kind, detail)
                 SELECT $t, j.value, $at, $kind, $detail FROM json_each($serials) j ORDER BY j.key
                 """,
                 ("$t", tokenId.ToString()), ("$at", ToUnixMs(at)), ("$kind", same.Kind.ToString()), ("$detail", same.Detail),
-                ("$serials", JsonSerializer.Serialize(serials)));
+                ("$serials", JsonArray(events, e => e.SerialNumber)));
             return uniform.ExecuteNonQuery();
         }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
@@ -57,7 +56,7 @@ internal sealed partial class SqliteDeviceTable
                    d.mdm_migration_deadline, d.is_replacement_device, d.removed_at, d.last_op_date
             FROM json_each($s) j CROSS JOIN device d WHERE d.token_id = $t AND d.serial_number = j.value
             """,
-            ("$s", JsonSerializer.Serialize(serials)), ("$t", tokenId.ToString()));
+            ("$s", JsonArray(serials, s => s)), ("$t", tokenId.ToString()));
         using var r = command.ExecuteReader();
         int serial = r.GetOrdinal("serial_number"), model = r.GetOrdinal("model"), description = r.GetOrdinal("description"), color = r.GetOrdinal("color"),
             asset = r.GetOrdinal("asset_tag"), os = r.GetOrdinal("os"), family = r.GetOrdinal("device_family"), uuid = r.GetOrdinal("profile_uuid"),
