@@ -107,7 +107,10 @@ public class AssignmentServiceTests
                 groups.Add(group);
                 if (groups.Count == 1)
                 {
-                    // Batch 2's request is already under way: the third request is the one that fails.
+                    // Batch 2's request is already under way: the third request is the one that fails. The fault waits
+                    // until Apple has answered it (the enumeration is paused here, so nothing else is sent meanwhile):
+                    // on a busy machine the request may still be on its way when batch 1's results come out.
+                    Assert.True(SpinWait.SpinUntil(() => AssignRequests(f).Count == 2, TimeSpan.FromSeconds(30)));
                     f.Simulator.AddFault("/profile/devices", 500, count: 100);
                 }
             }
