@@ -432,7 +432,7 @@ $md = [Text.StringBuilder]::new()
 [void]$md.AppendLine()
 [void]$md.AppendLine('Produced by `build.ps1 Bench` (bench/Invoke-Benchmark.ps1): the real cmdlets against the simulator; each scenario in a fresh pwsh ' +
     'process, the simulator in a process of its own, so the peak working set is that of the pwsh process running the cmdlet. ' +
-    'Wall times are Stopwatch around the cmdlet call. The full syncs and the raw baseline first do the same work untimed for ' +
+    'Wall times are Stopwatch around the cmdlet call. The full syncs (the default-profile sync too) and the raw baseline first do the same work untimed for ' +
     '1,000 devices of another token in the same process (JIT, first connection, first session), so the per-device costs ' +
     'compare across sizes; the other scenarios are timed as run. The lookup is the median of 20 distinct serials after 5 ' +
     'warm-up lookups. CPU is the pwsh process running the cmdlet (all its threads); the simulator runs in another process.')

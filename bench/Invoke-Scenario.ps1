@@ -15,7 +15,7 @@ param(
     [Parameter(Mandatory)] [string] $ResultPath,
     [int] $Devices = 200000,
     [int] $Changes = 1000,
-    # FullSync and RawBaseline first run the same work untimed on a token of this many devices, so that the timed
+    # FullSync, DefaultProfileSync and RawBaseline first run the same work untimed on a token of this many devices, so that the timed
     # run is free of one-off costs (JIT, first connection, first session) and per-device costs compare across sizes.
     [int] $WarmUpDevices = 1000,
     [int] $Seed = 4242,
@@ -39,6 +39,27 @@ $simHost = $null
 New-Item -ItemType Directory -Force $Folder | Out-Null
 
 function Connect-FreshStore { Connect-BenchStore -Provider $Provider -Store $store -Fresh }
+
+function Invoke-SyncWarmUp([switch] $DefaultProfile) {
+    # The same sync, untimed, on a token of -WarmUpDevices devices in a store of its own: the timed run is then free of
+    # one-off costs (JIT and its tiering, first connection, first session), so that scenarios compare per device.
+    if ($WarmUpDevices -le 0) { return }
+    $script:simHost = Start-SimHost -Seed $Seed
+    if ($Provider -eq 'PostgreSQL') {
+        # a schema of its own in the scenario's database (the store itself is the default schema)
+        Invoke-BenchPostgres -ConnectionString $store -Sql 'CREATE SCHEMA IF NOT EXISTS ade_warm_up' | Out-Null
+        Connect-BenchStore -Provider $Provider -Store (Get-BenchPostgresConnectionString -ConnectionString $store -SearchPath 'ade_warm_up')
+    } else {
+        Connect-BenchStore -Provider $Provider -Store "$StorePath.warm-up.db" -Fresh
+    }
+    $warm = (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
+    if ($DefaultProfile) {
+        $prof = New-AdeProfile -Token $warm.Name -Name 'Warm-up default' -UserAffinity WithUserAffinity
+        Set-AdeDefaultProfile -Token $warm.Name -Profile $prof.Name -Confirm:$false | Out-Null
+    }
+    Sync-AdeDevice -Token $warm.Name | Out-Null
+    $result.warmUpDevices = $WarmUpDevices
+}
 
 function Start-Simulated([int] $Count, [string] $Name = 'Bench', [string] $DeviceFamily) {
     if (-not $script:simHost) { $script:simHost = Start-SimHost -Seed $Seed }
@@ -68,20 +89,8 @@ try {
     switch ($Scenario) {
         'FullSync' {
             # Full sync of N devices into a fresh store (the store is kept for LookupSerial and PipeAll).
-            if ($WarmUpDevices -gt 0) {
-                # in a store of its own: the synced store holds exactly the N devices (LookupSerial, PipeAll use it)
-                $script:simHost = Start-SimHost -Seed $Seed
-                if ($Provider -eq 'PostgreSQL') {
-                    # a schema of its own in the scenario's database (the store itself is the default schema)
-                    Invoke-BenchPostgres -ConnectionString $store -Sql 'CREATE SCHEMA IF NOT EXISTS ade_warm_up' | Out-Null
-                    Connect-BenchStore -Provider $Provider -Store (Get-BenchPostgresConnectionString -ConnectionString $store -SearchPath 'ade_warm_up')
-                } else {
-                    Connect-BenchStore -Provider $Provider -Store "$StorePath.warm-up.db" -Fresh
-                }
-                $warm = (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
-                Sync-AdeDevice -Token $warm.Name | Out-Null
-                $result.warmUpDevices = $WarmUpDevices
-            }
+            # in a store of its own: the synced store holds exactly the N devices (LookupSerial, PipeAll use it)
+            Invoke-SyncWarmUp
             Connect-FreshStore
             $token = Start-Simulated $Devices
             $step = Measure-Step { Sync-AdeDevice -Token $token.Name 3>&1 }
@@ -246,6 +255,8 @@ try {
 
         'DefaultProfileSync' {
             # Full sync of N devices into a fresh store with a default profile set before: every device is assigned it.
+            # Warmed up as FullSync is (a default-profile sync of -WarmUpDevices first): the two compare per device.
+            Invoke-SyncWarmUp -DefaultProfile
             Connect-FreshStore
             $token = Start-Simulated $Devices
             $prof = New-AdeProfile -Token $token.Name -Name 'Bench default' -UserAffinity WithUserAffinity

@@ -220,6 +220,11 @@ internal static class Schema
         DROP INDEX device_profile;
         CREATE INDEX device_profile ON device (profile_id) WHERE profile_id IS NOT NULL;
         """,
+
+        // 8: PostgreSQL only (its journal's serial index becomes a hash index, its device -> token key is checked once
+        // per statement: see PostgresSchema migration 8). SQLite keeps its tables and indexes; the version moves so that
+        // both providers keep the same numbers.
+        "SELECT 1;",
     ];
 
     public static int LatestVersion => Migrations.Count;

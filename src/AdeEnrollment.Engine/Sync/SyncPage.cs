@@ -241,4 +241,10 @@ internal sealed class PagePlan(int capacity)
 
     /// <summary>Devices that arrived without a profile whose platform is unknown (they never get a default).</summary>
     public int WithoutProfileUnknownPlatform { get; set; }
+
+    /// <summary>Whether writing the page changes nothing in the store: no row, no removal, no journal entry.</summary>
+    public bool ChangesNothing => Upserts.Count == 0 && Removals.Count == 0 && Events.Count == 0;
+
+    /// <summary>The page changed nothing and was not committed: its cursor is stored with a later page.</summary>
+    public bool CursorCarried { get; set; }
 }

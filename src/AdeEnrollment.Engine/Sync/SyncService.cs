@@ -346,6 +346,9 @@ public sealed class SyncService
         private readonly SyncStateRow initial;
         private AdeSyncKind kind;
         private int added, modified, removed, purged, pages, defaultAssigned;
+
+        /// <summary>Of the <see cref="pages"/> read, the last ones that changed nothing and whose cursor is carried to the next commit.</summary>
+        private int carried;
         private long received;
         private AppleClient? client;
         private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
@@ -572,7 +575,7 @@ public sealed class SyncService
                         return prepared;
                     }
 
-                    Commit(prepared);
+                    Commit(prepared, mayCarry: true);
                     cursor = next;
                     // Ctrl+C during a commit stops before the next page, as it would if that page had not been asked yet.
                     Host.Cancellation.ThrowIfCancellationRequested();
@@ -595,10 +598,17 @@ public sealed class SyncService
         private void Commit(IReadOnlyList<AppleDevice> devices, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone)
             => Commit(Prepare(devices, events: false, cursor, cursorKind, syncId, fullDone));
 
-        private void Commit(PreparedPage prepared)
+        /// <remarks>
+        /// With <paramref name="mayCarry"/> (a delta's page before its last), a page that changes nothing — above all
+        /// Apple's echo of the default profile this run assigned, hundreds of pages of it — stores no cursor either: its
+        /// cursor is carried to the next page that writes, or to the transaction that ends the run, which checks the lease.
+        /// The cursor is still only ever stored with the page it came with having been written; a run that stops after
+        /// such pages asks for them again from the last stored cursor, and they change nothing again.
+        /// </remarks>
+        private void Commit(PreparedPage prepared, bool mayCarry = false)
         {
             var now = owner.time.GetUtcNow();
-            Account(prepared, owner.store.Write(s => WritePage(s, prepared, now)));
+            Account(prepared, owner.store.Write(s => WritePage(s, prepared, now, mayCarry)));
         }
 
         /// <summary>Everything of a page that happens before its transaction: the page bound, and the default-profile requests.</summary>
@@ -644,9 +654,15 @@ public sealed class SyncService
         }
 
         /// <summary>The page's writes, inside the caller's transaction (touches nothing outside the session: it may be run again).</summary>
-        private PagePlan WritePage(IStoreSession s, PreparedPage p, DateTimeOffset now)
+        private PagePlan WritePage(IStoreSession s, PreparedPage p, DateTimeOffset now, bool mayCarry = false)
         {
             var plan = SyncPage.Plan(p.Page, s.Devices.GetForSync(token.Id, p.Page.Serials), p.Answers, now);
+            if (mayCarry && !p.FullDone && plan.ChangesNothing)
+            {
+                plan.CursorCarried = true; // nothing to write: the cursor goes with the next page that writes (Commit)
+                return plan;
+            }
+
             s.Devices.WriteSyncPage(token.Id, p.SyncId, now, plan.Upserts, plan.Removals);
             if (p.FullDone)
             {
@@ -682,6 +698,7 @@ public sealed class SyncService
             CountWithoutDefault(DevicePlatforms.Unknown, written.WithoutProfileUnknownPlatform);
 
             pages++;
+            carried = written.CursorCarried ? carried + 1 : 0; // a written page stores its cursor: the carried ones are committed with it
             added += written.Added;
             modified += written.Modified;
             removed += written.Removed;
@@ -877,7 +894,7 @@ public sealed class SyncService
             {
                 owner.store.Write(s =>
                 {
-                    s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0, defaultAssigned, pages,
+                    s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0, defaultAssigned, pages - carried,
                         error.ErrorId, error.Message));
                     return s.Sync.ReleaseLease(token.Id, lease, null);
                 });
@@ -887,7 +904,7 @@ public sealed class SyncService
                 // The store itself failed; the lease lapses after 15 minutes and the sync then counts as failed.
             }
 
-            Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages} committed pages; the next sync is a full sync.");
+            Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages - carried} committed pages; the next sync is a full sync.");
             return error;
         }
     }

@@ -278,4 +278,113 @@ public class DefaultProfileSyncTests
         Assert.Equal(0, f.Sql("SELECT count(*) FROM device_event e WHERE NOT EXISTS (SELECT 1 FROM device d WHERE d.serial_number = e.serial_number)"));
         Assert.Equal((1000, 1), (f.Engine.Sync.GetStatus(f.Token).History[0].DefaultProfileAssigned, f.Engine.Sync.GetStatus(f.Token).History[0].Pages));
     }
+
+    /// <summary>Logs every cursor the store keeps for the token (a trigger in the test's store file).</summary>
+    private static void LogCursorSaves(EngineSimFixture f)
+    {
+        f.Sql("CREATE TABLE test_cursor_log (n INTEGER PRIMARY KEY, cursor TEXT, kind TEXT)");
+        f.Sql("CREATE TRIGGER test_cursor_saved AFTER UPDATE OF cursor ON sync_state BEGIN INSERT INTO test_cursor_log (cursor, kind) VALUES (new.cursor, new.cursor_kind); END");
+    }
+
+    [Fact]
+    public void TheEchoOfTheDefaultAssignment_StoresNoCursorPerPage_TheEndOfTheRunStoresTheLast()
+    {
+        using var f = WithDefault(3000);
+        LogCursorSaves(f);
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        // 3 fetched pages, then Apple's echo of the 3000 assignments in the delta: counted as pages, but they change
+        // nothing, so none commits; the cursor of the last one is stored by the transaction that ends the run.
+        Assert.Equal((3000, 0, 3000), (result.Added, result.Modified, result.DefaultProfileAssigned));
+        Assert.True(result.Pages >= 6, $"{result.Pages} pages");
+        Assert.Equal(4, f.Sql("SELECT count(*) FROM test_cursor_log"));
+        Assert.Equal(f.Sql("SELECT n FROM test_cursor_log ORDER BY n DESC LIMIT 1"),
+            f.Sql("SELECT n FROM test_cursor_log WHERE cursor = (SELECT cursor FROM sync_state) AND kind = 'sync' ORDER BY n DESC LIMIT 1"));
+        Assert.Equal(result.Pages, f.Engine.Sync.GetStatus(f.Token).History[0].Pages);
+        Assert.Equal(6000, f.Sql("SELECT count(*) FROM device_event"));
+
+        // The next delta starts after the echo: nothing comes again.
+        f.Advance(Quarter);
+        var next = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((AdeSyncKind.Delta, 0, 0, 0, 1), (next.Kind, next.Added, next.Modified, next.DefaultProfileAssigned, next.Pages));
+    }
+
+    [Fact]
+    public void ASyncStoppedInTheEcho_KeepsTheStoreWhole_CountsOnlyCommittedPages_AndTheNextSyncChangesNothing()
+    {
+        using var f = WithDefault(3000);
+        LogCursorSaves(f);
+
+        // Stopped after the fifth page: three fetched pages, then two pages of Apple's echo (not committed).
+        AdeAssert.Throws("OperationStopped", () => f.NewEngine(new StopAfterPagesHost(5)).Sync.Sync("iPads"));
+
+        var token = f.Token.Id;
+        Assert.Equal(3000, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}' AND profile_id IS NOT NULL AND last_attempt_result = 'SUCCESS'"));
+        Assert.Equal(6000, f.Sql("SELECT count(*) FROM device_event"));
+        Assert.Equal(0, f.Sql("SELECT count(*) FROM device WHERE last_op_date IS NOT NULL")); // no echo was written
+        Assert.Equal(3, f.Sql("SELECT count(*) FROM test_cursor_log")); // the fetched pages' cursors only
+        Assert.Equal("sync", f.SqlText("SELECT cursor_kind FROM sync_state"));
+        var stopped = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Failed, "OperationStopped", 3000, 0, 3000, 3),
+            (stopped.Status, stopped.ErrorId, stopped.Added, stopped.Modified, stopped.DefaultProfileAssigned, stopped.Pages));
+
+        // The next sync asks for the echo again from the stored cursor (or fetches everything again): it changes nothing.
+        f.Simulator.ClearRequests();
+        f.Advance(Quarter);
+        var next = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((AdeSyncStatus.Succeeded, 0, 0, 0, 0), (next.Status, next.Added, next.Modified, next.Removed, next.DefaultProfileAssigned));
+        Assert.Empty(AssignRequests(f));
+        Assert.Equal(6000, f.Sql("SELECT count(*) FROM device_event"));
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(token)), d => Assert.Equal("Staff", d.EnrollmentProfileName));
+    }
+
+    [Fact]
+    public void ALeaseLostDuringTheEcho_FailsTheRunAtItsLastCommit_WithTheStoreWhole()
+    {
+        using var f = WithDefault(3000);
+        LogCursorSaves(f);
+        // Another run takes the lease once the fourth page (the first of the echo) is read.
+        var host = new OnPageHost(4, () => f.Sql("UPDATE sync_state SET lease_id = 'other'"));
+
+        AdeAssert.Throws("SyncLeaseLost", () => f.NewEngine(host).Sync.Sync("iPads"));
+
+        Assert.Equal(3000, f.Sql("SELECT count(*) FROM device WHERE profile_id IS NOT NULL"));
+        Assert.Equal(6000, f.Sql("SELECT count(*) FROM device_event"));
+        Assert.Equal(3, f.Sql("SELECT count(*) FROM test_cursor_log")); // nothing stored after the lease was lost
+        var failed = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Failed, "SyncLeaseLost", 3000, 3000, 3), (failed.Status, failed.ErrorId, failed.Added, failed.DefaultProfileAssigned, failed.Pages));
+
+        f.Sql("UPDATE sync_state SET lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL");
+        f.Simulator.ClearRequests();
+        f.Advance(Quarter);
+        var next = f.Engine.Sync.Sync("iPads")!;
+        Assert.Equal((AdeSyncStatus.Succeeded, 0, 0, 0), (next.Status, next.Added, next.Modified, next.DefaultProfileAssigned));
+        Assert.Empty(AssignRequests(f));
+        Assert.Equal(6000, f.Sql("SELECT count(*) FROM device_event"));
+    }
+}
+
+/// <summary>Runs an action once the sync reports page <paramref name="page"/> (on the sync's thread, between transactions).</summary>
+internal sealed class OnPageHost(int page, Action act) : Hosting.IAdeHost
+{
+    private int done;
+
+    public CancellationToken Cancellation => CancellationToken.None;
+
+    public bool ShouldProcess(string target, string action) => true;
+
+    public void WriteDebug(string message) { }
+
+    public void WriteVerbose(string message) { }
+
+    public void WriteWarning(string message) { }
+
+    public void WriteProgress(Hosting.AdeProgress progress)
+    {
+        if (progress.Status.StartsWith($"Page {page}:", StringComparison.Ordinal) && Interlocked.Exchange(ref done, 1) == 0)
+        {
+            act();
+        }
+    }
 }

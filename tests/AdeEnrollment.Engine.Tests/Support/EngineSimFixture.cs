@@ -102,6 +102,15 @@ internal sealed class EngineSimFixture : IDisposable
         return Convert.ToInt64(command.ExecuteScalar() ?? 0L);
     }
 
+    public string? SqlText(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={Store.Path};Pooling=False");
+        c.Open();
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar() as string;
+    }
+
     public void Dispose()
     {
         Simulator.Dispose();

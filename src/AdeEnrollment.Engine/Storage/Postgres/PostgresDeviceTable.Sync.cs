@@ -14,8 +14,8 @@ internal sealed partial class PostgresDeviceTable
     /// <summary>
     /// The page's temporary table: created by the first page a pooled connection writes and kept with that connection
     /// (its pool does not reset it), so a page costs no catalog change (no table created and dropped per transaction). It
-    /// never holds rows beyond a page: the merge empties it in the same round trip, a failed page's rows go with its
-    /// rolled-back transaction, and every commit empties it again (ON COMMIT DELETE ROWS, which also gives its space back).
+    /// never holds rows beyond a page: a second page of the same transaction empties it first, a failed page's rows go
+    /// with its rolled-back transaction, and every commit empties it (ON COMMIT DELETE ROWS, which also gives its space back).
     /// "IF NOT EXISTS" on every page keeps this right on a connection that does not have it (a new one, or one a pooler hands out).
     /// </summary>
     private const string SyncPageTable = "ade_sync_page";
@@ -77,9 +77,18 @@ internal sealed partial class PostgresDeviceTable
             assign_failed_at = CASE WHEN excluded.last_attempt_at IS NULL THEN d.assign_failed_at ELSE excluded.assign_failed_at END,
             last_attempt_at = coalesce(excluded.last_attempt_at, d.last_attempt_at),
             last_attempt_profile = CASE WHEN excluded.last_attempt_at IS NULL THEN d.last_attempt_profile ELSE excluded.last_attempt_profile END,
-            last_attempt_result = CASE WHEN excluded.last_attempt_at IS NULL THEN d.last_attempt_result ELSE excluded.last_attempt_result END;
-        DELETE FROM {SyncPageTable}
+            last_attempt_result = CASE WHEN excluded.last_attempt_at IS NULL THEN d.last_attempt_result ELSE excluded.last_attempt_result END
         """;
+
+    /// <summary>A second page in the same transaction first empties the rows of the one before it (see <see cref="syncPageFilled"/>).</summary>
+    private const string SyncPageCreateEmptySql = SyncPageCreateSql + $"; DELETE FROM {SyncPageTable}";
+
+    /// <summary>
+    /// Whether a page of this transaction has filled the page table. A transaction starts with it empty (every commit
+    /// empties it, a rollback takes its rows), so only a second page in one transaction has rows to delete first: the
+    /// usual one page per transaction costs no DELETE of a thousand rows that the commit throws away anyway.
+    /// </summary>
+    private bool syncPageFilled;
 
     // Removals are few (Apple's deletions of a delta); the last one given for a serial wins.
     private const string SyncRemovalSql =
@@ -143,7 +152,8 @@ internal sealed partial class PostgresDeviceTable
         var token = tokenId.ToString();
         if (upserts.Count > 0)
         {
-            connection.Execute(transaction, SyncPageCreateSql);
+            connection.Execute(transaction, syncPageFilled ? SyncPageCreateEmptySql : SyncPageCreateSql);
+            syncPageFilled = true;
             CopySyncPage(upserts);
             connection.Execute(transaction, SyncPageMergeSql, ("t", token), ("now", ToUnixMs(now)), ("sync", syncId));
         }

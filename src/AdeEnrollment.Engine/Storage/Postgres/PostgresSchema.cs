@@ -231,6 +231,56 @@ internal static class PostgresSchema
         DROP INDEX device_profile;
         CREATE INDEX device_profile ON device (profile_id) WHERE profile_id IS NOT NULL;
         """,
+
+        // 8: cheaper per-row writes of a sync page (PostgreSQL only; Schema migration 8 changes nothing).
+        // - The journal's serial index becomes a hash index: Apple's serials arrive in random order, and a B-tree entry
+        //   per event cost as much as the rest of the journal insert; every query of it is serial = value.
+        // - The device -> token key is checked once per statement instead of once per row: the foreign key becomes
+        //   triggers that hold the same rule (a device names an existing token; a token with devices can be neither
+        //   deleted nor renumbered). An insert locks the statement's distinct tokens FOR KEY SHARE, as the key did, so
+        //   a concurrent delete of the token waits for it and then fails, or it fails after the delete; the error is
+        //   the one the key raised (SQLSTATE 23503, constraint device_token_id_fkey).
+        """
+        DROP INDEX device_event_serial;
+        CREATE INDEX device_event_serial ON device_event USING hash (serial_number);
+        ALTER TABLE device DROP CONSTRAINT device_token_id_fkey;
+        CREATE FUNCTION ade_device_token_exists() RETURNS trigger LANGUAGE plpgsql AS $f$
+        DECLARE missing TEXT;
+        BEGIN
+            IF TG_LEVEL = 'ROW' THEN
+                PERFORM 1 FROM token WHERE id = NEW.token_id FOR KEY SHARE;
+                IF NOT FOUND THEN
+                    missing := NEW.token_id;
+                END IF;
+            ELSE
+                PERFORM 1 FROM token WHERE id IN (SELECT token_id FROM ade_new_device) FOR KEY SHARE;
+                SELECT n.token_id INTO missing FROM (SELECT DISTINCT token_id FROM ade_new_device) n
+                    WHERE NOT EXISTS (SELECT 1 FROM token t WHERE t.id = n.token_id) LIMIT 1;
+            END IF;
+            IF missing IS NOT NULL THEN
+                RAISE EXCEPTION 'insert or update on table "device" violates foreign key constraint "device_token_id_fkey"'
+                    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_token_id_fkey', TABLE = 'device',
+                          DETAIL = format('Key (token_id)=(%s) is not present in table "token".', missing);
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER device_token_insert AFTER INSERT ON device REFERENCING NEW TABLE AS ade_new_device
+            FOR EACH STATEMENT EXECUTE FUNCTION ade_device_token_exists();
+        CREATE TRIGGER device_token_update AFTER UPDATE OF token_id ON device
+            FOR EACH ROW WHEN (OLD.token_id IS DISTINCT FROM NEW.token_id) EXECUTE FUNCTION ade_device_token_exists();
+        CREATE FUNCTION ade_token_has_no_devices() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM device WHERE token_id = OLD.id) THEN
+                RAISE EXCEPTION 'update or delete on table "token" violates foreign key constraint "device_token_id_fkey" on table "device"'
+                    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_token_id_fkey', TABLE = 'device',
+                          DETAIL = format('Key (id)=(%s) is still referenced from table "device".', OLD.id);
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER token_device_delete AFTER DELETE ON token FOR EACH ROW EXECUTE FUNCTION ade_token_has_no_devices();
+        CREATE TRIGGER token_device_update AFTER UPDATE OF id ON token
+            FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ade_token_has_no_devices();
+        """,
     ];
 
     /// <summary>The version table, created with the first migration.</summary>
