@@ -35,6 +35,7 @@ public sealed class AssignmentService
         this.tokens = tokens;
         this.profiles = profiles;
         this.apple = apple;
+        OverlapRecording = store.Server is not null;
     }
 
     /// <summary>Assigns <paramref name="profileRef"/> to the serials, yielding one result per distinct serial.</summary>
@@ -105,7 +106,8 @@ public sealed class AssignmentService
 
     private IEnumerable<IReadOnlyList<AdeAssignmentResult>> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary, bool force)
     {
-        var token = tokens.GetTokens(id: profile.TokenId).Single();
+        // The token's own row only: the token list would count its devices (all of them) for nothing.
+        var (token, credentials) = tokens.ForCalls(profile.TokenId);
         summary.Profiles.Add(profile.Name);
         summary.Tokens.Add(token.Name);
         var distinct = new List<string>();
@@ -121,10 +123,20 @@ public sealed class AssignmentService
 
         // Batch b's request to Apple is under way while batch b-1's answers are recorded and written out: the store's
         // work and Apple's overlap. Only one request is ever in flight, and only when the answers before it were final
-        // (nothing THROTTLED to retry). Results come out in the same order as without the overlap.
+        // (nothing THROTTLED to retry). With OverlapRecording, batch b-1's final answers are written by a task of their
+        // own while batch b's stored state is read and checked (the batches share no device, and final answers ask
+        // nothing more of Apple or of the host); the worker waits for that write before it goes on, so writes stay one
+        // at a time and in batch order. Results come out in the same order either way.
+        if (distinct.Count > MaxBatch)
+        {
+            store.Write(s => s.Devices.RefreshPlannerStatistics());
+        }
+
         AppleClient? client = null;
         Definition? definition = null;
         Sending? inFlight = null;
+        Task<List<AdeAssignmentResult>>? recording = null;
+        AppleAssignProfileResponse? answered = null;
         try
         {
             var batches = (distinct.Count + MaxBatch - 1) / MaxBatch;
@@ -134,37 +146,60 @@ public sealed class AssignmentService
                 host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
 
                 // The previous batch's first answer: when something must be retried (or the definition was lost), it is
-                // finished here, before this batch is checked, exactly as without the overlap.
+                // finished here, before this batch is checked, exactly as without the overlap; final answers are
+                // recorded while this batch is checked.
                 List<AdeAssignmentResult>? previous = null;
-                AppleAssignProfileResponse? previousAnswer = null;
-                if (inFlight is not null)
-                {
-                    previousAnswer = Answer(inFlight, token);
-                    if (previousAnswer is null || !IsFinal(previousAnswer, inFlight.Serials))
-                    {
-                        previous = Send(client!, token, profile, definition!, inFlight.Serials, inFlight.Current, previousAnswer);
-                        inFlight = null;
-                    }
-                }
-
-                var local = new List<AdeAssignmentResult>();
-                var (send, current) = Check(profile, token, batch, summary, force, local);
-                Sending? next = null;
-                if (send.Count > 0)
-                {
-                    client ??= apple.ForToken(tokens.Credentials(token));
-                    definition ??= new Definition(EnsureDefined(client, profile, token));
-                    next = Start(client, definition.Uuid, send, current);
-                }
-
                 if (inFlight is not null)
                 {
                     var finished = inFlight;
                     inFlight = null;
-                    previous = Send(client!, token, profile, definition!, finished.Serials, finished.Current, previousAnswer);
+                    var answer = Answer(finished, token);
+                    if (answer is null || !IsFinal(answer, finished.Serials))
+                    {
+                        previous = Send(client!, token, profile, definition!, finished.Serials, finished.Current, answer);
+                    }
+                    else if (!OverlapRecording)
+                    {
+                        inFlight = finished;
+                        answered = answer;
+                    }
+                    else
+                    {
+                        var (c, d) = (client!, definition!);
+                        recording = Task.Run(() => Send(c, token, profile, d, finished.Serials, finished.Current, answer));
+                    }
                 }
 
-                inFlight = next;
+                var local = new List<AdeAssignmentResult>();
+                Sending? next = null;
+                var (send, current) = Check(profile, token, batch, summary, force, local);
+                if (send.Count > 0)
+                {
+                    client ??= apple.ForToken(credentials());
+                    definition ??= new Definition(EnsureDefined(client, profile, token));
+                    next = Start(client, definition.Uuid, send, current);
+                }
+
+                if (answered is not null)
+                {
+                    // without the overlap: batch b-1's answers are written now, after batch b was checked and sent
+                    var finished = inFlight!;
+                    var answer = answered;
+                    (inFlight, answered) = (next, null);
+                    previous = Send(client!, token, profile, definition!, finished.Serials, finished.Current, answer);
+                }
+                else
+                {
+                    inFlight = next;
+                }
+
+                if (recording is not null)
+                {
+                    var written = recording;
+                    recording = null;
+                    previous = written.GetAwaiter().GetResult();
+                }
+
                 if (previous is { Count: > 0 })
                 {
                     yield return previous;
@@ -186,8 +221,21 @@ public sealed class AssignmentService
         }
         finally
         {
-            // Stopped early (a failure, or the pipeline stopped taking results) while a request was under way: what
-            // Apple did with it is still recorded, so that the store matches Apple.
+            // Stopped early (a failure, or the pipeline stopped taking results): a write of answers under way is
+            // finished first (its own failure gives way to the operation's), then what Apple did with a request still
+            // under way is recorded, so that the store matches Apple.
+            if (recording is not null)
+            {
+                try
+                {
+                    recording.GetAwaiter().GetResult();
+                }
+                catch (Exception ex) when (ex is AdeException or OperationCanceledException)
+                {
+                    // the operation's own failure stands
+                }
+            }
+
             if (inFlight is not null)
             {
                 RecordAbandoned(client!, token, profile, definition!, inFlight);
@@ -196,6 +244,14 @@ public sealed class AssignmentService
 
         host.WriteProgress(new AdeProgress(2, $"Assigning profile '{profile.Name}'", "Done", 100, Completed: true));
     }
+
+    /// <summary>
+    /// Whether a batch's final answers are written while the next batch's stored state is read (two connections at
+    /// once). On a server store the two statements run in two server processes, in parallel; SQLite runs both in this
+    /// process, where the overlap only splits the same cores between two connections that each keep their own page cache
+    /// (measured: about an eighth more engine CPU for 200,000 devices). Tests set it to run either way on either provider.
+    /// </summary>
+    internal bool OverlapRecording { get; set; }
 
     /// <summary>The UUID Apple holds for the profile being assigned; a redefinition during the operation replaces it.</summary>
     internal sealed class Definition(string uuid)

@@ -18,6 +18,14 @@ internal partial interface IDeviceTable
     /// </summary>
     void RecordAssignments(AssignmentRecord record);
 
+    /// <summary>
+    /// Before an assignment of many devices: when much of table device changed since the query planner last sampled
+    /// it (a full sync that just brought in every device), samples it again, so that each batch is planned as a
+    /// thousand key lookups rather than from a picture of a nearly empty table. Returns whether it sampled. A store
+    /// whose planner keeps no such picture (SQLite here: its plans come from the schema) does nothing.
+    /// </summary>
+    bool RefreshPlannerStatistics();
+
     /// <summary>The serials of the devices still in ABM (not removed) that hold the profile.</summary>
     IReadOnlyList<string> GetProfileHolders(Guid profileId);
 

@@ -450,6 +450,40 @@ public sealed class TokenService
     }
 
     /// <summary>
+    /// A token for calls to Apple on its behalf (an assignment), from one read of its own row: its stored facts, and
+    /// its credentials decrypted on first use. The counts, default profiles and sync history of the token list are
+    /// left empty: the list counts the token's devices, which reads every one of them (200,000 rows, twice the
+    /// time of a batch of an assignment on a server store).
+    /// </summary>
+    internal (AdeToken Token, Func<AppleTokenCredentials> Credentials) ForCalls(Guid id)
+    {
+        var row = store.Read(s => s.Tokens.Get(id)) ?? throw ErrorCatalog.TokenNotFound(id.ToString());
+        var now = time.GetUtcNow();
+        var token = new AdeToken
+        {
+            Id = row.Id,
+            Name = row.Name,
+            AppleId = row.AppleId,
+            ExpiresAt = row.ExpiresAt,
+            DaysUntilExpiry = (int)Math.Floor((row.ExpiresAt - now).TotalDays),
+            Status = StatusOf(row.ExpiresAt, row.InvalidReason, now),
+            InvalidReason = row.InvalidReason,
+            EnrollmentUrl = row.EnrollmentUrl,
+            ScopeTags = ValueList.Of(row.ScopeTags),
+            ServiceUri = row.ServiceUri,
+            ServerName = row.Server.ServerName,
+            ServerUuid = row.Server.ServerUuid,
+            OrgName = row.Server.OrgName,
+            OrgType = row.Server.OrgType,
+            AdminId = row.Server.AdminId,
+            RequestId = row.RequestId,
+            CreatedAt = row.CreatedAt,
+            ModifiedAt = row.ModifiedAt,
+        };
+        return (token, () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
+    }
+
+    /// <summary>
     /// Everything a sync needs about its token in one read of the store: the token as listed, its default profiles
     /// by platform and (decrypted on first use, so a sync that is not due never opens them) its Apple credentials.
     /// </summary>

@@ -91,10 +91,13 @@ public class AssignmentServiceTests
         Assert.Contains(f.Host.Progress, p => p.Completed);
     }
 
-    [Fact]
-    public void InBatches_EachRecordedBatchComesOutAsOneGroup_AndAFailureAtAppleLeavesOnlyThatBatchUnrecorded()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // a batch's answers written while the next batch is checked (a server store's way)
+    public void InBatches_EachRecordedBatchComesOutAsOneGroup_AndAFailureAtAppleLeavesOnlyThatBatchUnrecorded(bool overlap)
     {
         using var f = Synced(2500);
+        f.Engine.Assignments.OverlapRecording = overlap;
         var serials = f.AppleSerials().ToList();
         var groups = new List<IReadOnlyList<AdeAssignmentResult>>();
         var ex = Assert.Throws<AdeException>(() =>
@@ -104,7 +107,10 @@ public class AssignmentServiceTests
                 groups.Add(group);
                 if (groups.Count == 1)
                 {
-                    // Batch 2's request is already under way: the third request is the one that fails.
+                    // Batch 2's request is already under way: the third request is the one that fails. The fault waits
+                    // until Apple has answered it (the enumeration is paused here, so nothing else is sent meanwhile):
+                    // on a busy machine the request may still be on its way when batch 1's results come out.
+                    Assert.True(SpinWait.SpinUntil(() => AssignRequests(f).Count == 2, TimeSpan.FromSeconds(30)));
                     f.Simulator.AddFault("/profile/devices", 500, count: 100);
                 }
             }
@@ -127,10 +133,40 @@ public class AssignmentServiceTests
         Assert.Equal(2000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
     }
 
-    [Fact]
-    public void InBatches_GivesTheSameResultsInTheSameOrderAsOnePerDevice()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StoppedWhileTheNextBatchIsChecked_ThePreviousBatchIsRecordedWhole_AndNothingOfTheNext(bool overlap)
+    {
+        using var f = Synced(2500);
+        f.Engine.Assignments.OverlapRecording = overlap;
+        var serials = f.AppleSerials().ToList();
+        // Stopped (Ctrl+C) at batch 2's first device: batch 1 was answered by Apple and is being written (with the
+        // overlap, by a task of its own) while batch 2 is checked.
+        f.Host.OnShouldProcess = target =>
+        {
+            if (target == serials[1000]) throw new OperationCanceledException();
+        };
+
+        Assert.Throws<OperationCanceledException>(() => f.Engine.Assignments.Assign("Staff", null, serials).ToList());
+
+        Assert.Single(AssignRequests(f));
+        var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToList();
+        var assigned = devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(serials.Take(1000).Order(StringComparer.Ordinal), assigned);
+        Assert.Equal(1000, devices.Count(d => d.LastAssignmentAt is not null));
+        var journal = f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, Kinds: [AdeDeviceEventKind.ProfileAssigned])).ToList();
+        Assert.Equal(assigned, journal.Select(e => e.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.Equal(1000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InBatches_GivesTheSameResultsInTheSameOrderAsOnePerDevice(bool overlap)
     {
         using var f = Synced(1500);
+        f.Engine.Assignments.OverlapRecording = overlap;
         var serials = f.AppleSerials().ToList();
         f.Simulator.SetDeviceOutcome(Server, serials[1200], "NOT_ACCESSIBLE");
         f.Simulator.SetDeviceOutcome(Server, serials[10], "FAILED");

@@ -40,8 +40,12 @@ public sealed class RecordingHost : IAdeHost
         }
     }
 
+    /// <summary>Runs first in every ShouldProcess call with its target: a test throws from it to stop the engine there.</summary>
+    public Action<string>? OnShouldProcess { get; set; }
+
     public bool ShouldProcess(string target, string action)
     {
+        OnShouldProcess?.Invoke(target);
         lock (gate)
         {
             ShouldProcessCalls.Add((target, action));

@@ -74,6 +74,37 @@ internal sealed partial class PostgresDeviceTable
         }
     }
 
+    /// <summary>Rows changed since the last ANALYZE of table device above which an assignment samples it again.</summary>
+    internal const long StaleRows = 1000;
+
+    public bool RefreshPlannerStatistics()
+    {
+        // Right after a sync of many devices, autovacuum has often not analyzed the table yet: the planner then thinks a
+        // token has a few hundred devices and reads all of the token's rows (its whole key range) for each batch of a
+        // thousand serials, 200 batches x 200,000 rows. Stale: more rows changed than StaleRows and than a fifth of what
+        // the planner last counted (reltuples is -1 before the first ANALYZE).
+        using var command = AssignmentCommand(
+            """
+            SELECT coalesce(s.n_mod_since_analyze, 0) AS changed, c.reltuples::bigint AS known
+            FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE c.oid = 'device'::regclass
+            """);
+        long changed, known;
+        using (var r = command.ExecuteReader())
+        {
+            r.Read();
+            (changed, known) = (r.GetInt64(r.GetOrdinal("changed")), r.GetInt64(r.GetOrdinal("known")));
+        }
+
+        if (changed <= StaleRows || changed <= Math.Max(known, 0) / 5)
+        {
+            return false;
+        }
+
+        connection.Execute(transaction, "ANALYZE device");
+        return true;
+    }
+
     public IReadOnlyList<string> GetProfileHolders(Guid profileId)
     {
         using var command = AssignmentCommand("SELECT serial_number FROM device WHERE profile_id = @p AND removed_at IS NULL", ("p", profileId.ToString()));

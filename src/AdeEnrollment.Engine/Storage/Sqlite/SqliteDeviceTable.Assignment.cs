@@ -57,6 +57,9 @@ internal sealed partial class SqliteDeviceTable
         }
     }
 
+    /// <summary>The store never runs ANALYZE: without sqlite_stat1 SQLite plans from the schema, a batch by its key.</summary>
+    public bool RefreshPlannerStatistics() => false;
+
     public IReadOnlyList<string> GetProfileHolders(Guid profileId)
     {
         using var command = AssignmentCommand("SELECT serial_number FROM device WHERE profile_id = $p AND removed_at IS NULL", ("$p", profileId.ToString()));

@@ -52,5 +52,27 @@ public sealed class PostgresDeviceTableContract : DeviceTableContract
     protected override void SeedScopeTags(Guid tokenId, string json)
         => Schema.Execute("UPDATE token SET scope_tags = @j WHERE id = @t", ("j", json), ("t", tokenId.ToString()));
 
+    [Fact]
+    public void RefreshPlannerStatistics_SamplesTheTableAfterManyChanges_AndNotAgainUntilManyMore()
+    {
+        var token = Store.AddToken("Contoso").Token;
+        // autovacuum kept out of this table: only the store samples it here
+        Schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)");
+        Schema.Execute(
+            """
+            INSERT INTO device (token_id, serial_number, updated_at) SELECT @t, 'S' || lpad(i::text, 5, '0'), 0 FROM generate_series(1, 3000) i;
+            SELECT pg_stat_force_next_flush();
+            """, ("t", token.Id.ToString()));
+        Assert.True(Schema.Scalar<long>("SELECT reltuples::bigint FROM pg_class WHERE oid = 'device'::regclass") <= 0); // never sampled
+
+        Assert.True(Store.Store.Write(s => s.Devices.RefreshPlannerStatistics()));
+        Assert.Equal(3000L, Schema.Scalar<long>("SELECT reltuples::bigint FROM pg_class WHERE oid = 'device'::regclass"));
+        Assert.False(Store.Store.Write(s => s.Devices.RefreshPlannerStatistics()));
+
+        // A few hundred changes more are not worth a new sample.
+        Schema.Execute("UPDATE device SET updated_at = 1 WHERE serial_number <= 'S00500'; SELECT pg_stat_force_next_flush();");
+        Assert.False(Store.Store.Write(s => s.Devices.RefreshPlannerStatistics()));
+    }
+
     private static long? Ms(DateTimeOffset? t) => t?.ToUnixTimeMilliseconds();
 }
