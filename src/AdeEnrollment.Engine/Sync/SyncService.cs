@@ -554,6 +554,7 @@ public sealed class SyncService
         /// </summary>
         private PreparedPage Delta(AppleClient client, string cursor)
         {
+            var sampled = false;
             using var dropAhead = CancellationTokenSource.CreateLinkedTokenSource(Host.Cancellation);
             Task<AppleDevicePage>? ahead = null;
             try
@@ -573,6 +574,16 @@ public sealed class SyncService
                     if (!page.MoreToFollow)
                     {
                         return prepared;
+                    }
+
+                    if (!sampled)
+                    {
+                        // A delta of many pages (Apple's echo of a default or a large assignment: every device again)
+                        // follows writes that can leave a server store's planner statistics far behind the table, whose
+                        // own sampling runs later; each page reads its stored rows by serial, and a stale picture plans
+                        // that as a scan of the token's whole key range. The store decides whether to sample again.
+                        sampled = true;
+                        owner.store.Write(s => s.Devices.RefreshPlannerStatistics());
                     }
 
                     Commit(prepared, mayCarry: true);

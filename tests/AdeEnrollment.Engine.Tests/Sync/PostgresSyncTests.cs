@@ -50,6 +50,31 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_delta_of_many_pages_has_the_store_sample_a_device_table_its_planner_has_not_seen_yet()
+    {
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 3500, postgres: schema);
+        schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)"); // only the store samples the table here
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString())!.Status); // its delta is one page
+        // the server counts the sync's 3,500 inserts once its backends report them (within a second or so)
+        var flushed = Stopwatch.StartNew();
+        while (schema.Scalar<long>("SELECT coalesce(n_mod_since_analyze, 0) FROM pg_stat_user_tables WHERE relname = 'device' AND schemaname = current_schema()") < 3500
+               && flushed.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.True(schema.Scalar<long>("SELECT reltuples::bigint FROM pg_class WHERE oid = 'device'::regclass") <= 0); // never sampled
+
+        f.Simulator.AddDevices(EngineSimFixture.Server, 2500); // a delta of three pages
+        f.Advance(Quarter);
+        var delta = f.Engine.Sync.Sync(f.Token.Id.ToString())!;
+        Assert.Equal((AdeSyncKind.Delta, 2500), (delta.Kind, delta.Added));
+        // sampled before the delta's pages were written: the 3,500 of the full sync
+        Assert.InRange(schema.Scalar<long>("SELECT reltuples::bigint FROM pg_class WHERE oid = 'device'::regclass"), 3500, 6000);
+    }
+
+    [Fact]
     public void A_pooled_connection_carries_no_session_state_from_one_unit_of_work_to_the_next()
     {
         // The store's connections are not reset when they go back to the pool (No Reset On Close): that is only safe
