@@ -66,6 +66,23 @@ internal sealed record TokenServerFacts(string? ServerName, string? ServerUuid, 
     public static readonly TokenServerFacts None = new(null, null, null, null, null);
 }
 
+/// <summary>What every read of a token row carries: the facts an <c>AdeToken</c> shows, without counts or history.</summary>
+internal interface IStoredTokenFacts
+{
+    Guid Id { get; }
+    string Name { get; }
+    string AppleId { get; }
+    DateTimeOffset ExpiresAt { get; }
+    Guid RequestId { get; }
+    string? EnrollmentUrl { get; }
+    IReadOnlyList<string> ScopeTags { get; }
+    Uri ServiceUri { get; }
+    TokenServerFacts Server { get; }
+    string? InvalidReason { get; }
+    DateTimeOffset CreatedAt { get; }
+    DateTimeOffset ModifiedAt { get; }
+}
+
 /// <summary>A row of table token. <see cref="Credentials"/> is sealed (encrypted under the store key) and never shown.</summary>
 internal sealed record TokenRow(
     Guid Id,
@@ -82,7 +99,7 @@ internal sealed record TokenRow(
     string? InvalidReason,
     DateTimeOffset? TermsNotSignedAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset ModifiedAt);
+    DateTimeOffset ModifiedAt) : IStoredTokenFacts;
 
 /// <summary>A token's default profile for one platform.</summary>
 internal sealed record TokenDefaultProfileRow(DevicePlatform Platform, Guid ProfileId, string ProfileName);
@@ -104,4 +121,4 @@ internal sealed record TokenListRow(
     int ProfileCount,
     int DeviceCount,
     IReadOnlyList<TokenDefaultProfileRow> DefaultProfiles,
-    SyncHistoryState History);
+    SyncHistoryState History) : IStoredTokenFacts;

@@ -204,15 +204,21 @@ public sealed class TokenService
     }
 
     /// <summary>A token as Get-AdeToken lists it, from a row of the token list (also read by the sync's -IfDue batches).</summary>
-    internal static AdeToken ToToken(TokenListRow row, DateTimeOffset now)
+    internal static AdeToken ToToken(TokenListRow row, DateTimeOffset now) => ToToken(row, row, now);
+
+    /// <summary>
+    /// The one mapping of a stored token to what the module shows: its stored facts, and when <paramref name="listed"/>
+    /// is given (a row of the token list) its counts, default profiles and sync history; without it those stay empty.
+    /// </summary>
+    private static AdeToken ToToken(IStoredTokenFacts row, TokenListRow? listed, DateTimeOffset now)
     {
-        var (nextManual, nextFull) = SyncPolicy.NextAllowed(row.History, now);
         var defaults = new SortedDictionary<DevicePlatform, string>();
-        foreach (var d in row.DefaultProfiles)
+        foreach (var d in listed?.DefaultProfiles ?? [])
         {
             defaults[d.Platform] = d.ProfileName;
         }
 
+        var (nextManual, nextFull) = listed is null ? default : SyncPolicy.NextAllowed(listed.History, now);
         return new AdeToken
         {
             Id = row.Id,
@@ -233,11 +239,11 @@ public sealed class TokenService
             RequestId = row.RequestId,
             CreatedAt = row.CreatedAt,
             ModifiedAt = row.ModifiedAt,
-            ProfileCount = row.ProfileCount,
-            DeviceCount = row.DeviceCount,
+            ProfileCount = listed?.ProfileCount ?? 0,
+            DeviceCount = listed?.DeviceCount ?? 0,
             DefaultProfiles = defaults,
-            LastSync = row.History.LastSyncStartedAt,
-            LastSuccessfulSync = row.History.LastSuccessfulSyncAt,
+            LastSync = listed?.History.LastSyncStartedAt,
+            LastSuccessfulSync = listed?.History.LastSuccessfulSyncAt,
             NextManualSyncAt = nextManual,
             NextFullSyncAt = nextFull,
         };
@@ -458,28 +464,7 @@ public sealed class TokenService
     internal (AdeToken Token, Func<AppleTokenCredentials> Credentials) ForCalls(Guid id)
     {
         var row = store.Read(s => s.Tokens.Get(id)) ?? throw ErrorCatalog.TokenNotFound(id.ToString());
-        var now = time.GetUtcNow();
-        var token = new AdeToken
-        {
-            Id = row.Id,
-            Name = row.Name,
-            AppleId = row.AppleId,
-            ExpiresAt = row.ExpiresAt,
-            DaysUntilExpiry = (int)Math.Floor((row.ExpiresAt - now).TotalDays),
-            Status = StatusOf(row.ExpiresAt, row.InvalidReason, now),
-            InvalidReason = row.InvalidReason,
-            EnrollmentUrl = row.EnrollmentUrl,
-            ScopeTags = ValueList.Of(row.ScopeTags),
-            ServiceUri = row.ServiceUri,
-            ServerName = row.Server.ServerName,
-            ServerUuid = row.Server.ServerUuid,
-            OrgName = row.Server.OrgName,
-            OrgType = row.Server.OrgType,
-            AdminId = row.Server.AdminId,
-            RequestId = row.RequestId,
-            CreatedAt = row.CreatedAt,
-            ModifiedAt = row.ModifiedAt,
-        };
+        var token = ToToken(row, null, time.GetUtcNow());
         return (token, () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
     }
 
