@@ -165,18 +165,25 @@ public static class AdeBenchSealer
 function Measure-Step {
     <#
     .SYNOPSIS
-        Runs a script block once; returns its wall time, the CPU time this process spent meanwhile (all threads), and
-        the script block's output.
+        Runs a script block once; returns its wall time, the CPU time this process spent meanwhile (all threads), the
+        JIT's share of it (time compiling and methods compiled, all threads: tiering's background recompiles too), the
+        garbage collector's pause time, and the script block's output.
     #>
     param([Parameter(Mandatory)] [scriptblock] $Script)
     $process = [Diagnostics.Process]::GetCurrentProcess()
     $process.Refresh()
     $cpu = $process.TotalProcessorTime
+    $jit = [Runtime.JitInfo]::GetCompilationTime($false); $jitMethods = [Runtime.JitInfo]::GetCompiledMethodCount($false)
+    $gcPause = [GC]::GetTotalPauseDuration()
     $watch = [Diagnostics.Stopwatch]::StartNew()
     $output = & $Script
     $watch.Stop()
     $process.Refresh()
-    [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; CpuSeconds = ($process.TotalProcessorTime - $cpu).TotalSeconds; Output = $output }
+    [pscustomobject]@{
+        Seconds = $watch.Elapsed.TotalSeconds; CpuSeconds = ($process.TotalProcessorTime - $cpu).TotalSeconds; Output = $output
+        JitSeconds = ([Runtime.JitInfo]::GetCompilationTime($false) - $jit).TotalSeconds; JitMethods = [Runtime.JitInfo]::GetCompiledMethodCount($false) - $jitMethods
+        GcPauseSeconds = ([GC]::GetTotalPauseDuration() - $gcPause).TotalSeconds
+    }
 }
 
 function Clear-BenchGarbage {

@@ -68,6 +68,13 @@ function Start-Simulated([int] $Count, [string] $Name = 'Bench', [string] $Devic
     $t.Token
 }
 
+function Add-JitFigures($Step) {
+    # What of the timed step was compiling (tiering's recompiles included) and collecting garbage.
+    $result.jitSeconds = $Step.JitSeconds
+    $result.jitMethods = $Step.JitMethods
+    $result.gcPauseSeconds = $Step.GcPauseSeconds
+}
+
 function Add-SyncFigures([string] $Prefix, $Step) {
     # Warnings (3>&1) are recorded, not printed; the output keeps only the sync result.
     $warnings = @($Step.Output | Where-Object { $_ -is [Management.Automation.WarningRecord] } | ForEach-Object Message)
@@ -98,6 +105,7 @@ try {
             if ($step.Output.Added -ne $Devices) { throw "The full sync added $($step.Output.Added) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'RawBaseline' {
@@ -136,6 +144,7 @@ try {
             if ($step.Output.Devices -ne $Devices) { throw "The client fetched $($step.Output.Devices) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
             $result.pages = $step.Output.Pages
         }
 
@@ -160,6 +169,7 @@ try {
             $result.changes = $Changes
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'LookupSerial' {
@@ -191,6 +201,7 @@ try {
             if ($step.Output.Count -ne $Devices) { throw "Get-AdeDevice | Measure-Object counted $($step.Output.Count), not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'Assign' {
@@ -209,6 +220,7 @@ try {
             if ($success -ne $Devices) { throw "Set-AdeDeviceProfile succeeded for $success devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'OrgInventory' {
@@ -231,6 +243,7 @@ try {
             $result.assignedDevices = $assigned
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'OrgAssign' {
@@ -251,6 +264,7 @@ try {
             if ($succeeded -ne $Devices) { throw "Set-AdeOrgDeviceServer assigned $succeeded devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'DefaultProfileSync' {
@@ -266,6 +280,7 @@ try {
             if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned the default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'MixedDefaultProfileSync' {
@@ -283,6 +298,7 @@ try {
             if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned a default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'MultiHostSync' {
