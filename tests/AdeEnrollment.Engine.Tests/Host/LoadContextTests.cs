@@ -37,7 +37,7 @@ public sealed class LoadContextTests : IDisposable
     public void Looks_for_ReadyToRun_copies_on_linux_x64_only()
     {
         // A ReadyToRun image compiled for another OS or architecture fails to load (BadImageFormatException).
-        var expected = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 ? "linux-x64" : null;
+        var expected = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? "linux-x64" : null;
 
         Assert.Equal(expected, LoadContext.ReadyToRunPlatform);
     }
