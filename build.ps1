@@ -45,11 +45,6 @@ $moduleOut = Join-Path $out 'AdeEnrollment'
 $simOut = Join-Path $out 'AdeEnrollment.Simulator'
 # The native SQLite builds shipped in the module (docs/architecture.md, "Native SQLite inside the context"): missing one fails the build.
 $nativeRids = 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64', 'win-x64', 'win-arm64'
-# The assemblies shipped a second time, ahead-of-time compiled (ReadyToRun) for linux-x64, in bin/readytorun/linux-x64
-# (docs/architecture.md, "ReadyToRun on linux-x64"): the module's own code and the store and HTTP libraries its syncs
-# run through. The loader takes them only on linux-x64; everywhere else the IL assemblies in bin/ load as before.
-$readyToRunRid = 'linux-x64'
-$readyToRun = 'AdeEnrollment', 'AdeEnrollment.Engine', 'Microsoft.Data.Sqlite', 'SQLitePCLRaw.core', 'SQLitePCLRaw.provider.e_sqlite3', 'Npgsql', 'Polly.Core'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -100,7 +95,6 @@ function Invoke-Build {
         New-Item -ItemType Directory -Force $target | Out-Null
         Copy-Item (Join-Path $source '*') $target
     }
-    Add-ReadyToRunCopies -Publish $publish -Bin $bin
     $manifest = Get-Content -Raw (Join-Path $root 'src/AdeEnrollment/AdeEnrollment.psd1')
     Set-Content -Path (Join-Path $moduleOut 'AdeEnrollment.psd1') -Value ($manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'") -NoNewline
 
@@ -126,26 +120,6 @@ function Invoke-Build {
         if ($code -ne 0) { throw "Help generation failed (exit code $code)." }
     }
     Write-Host "Module ready: $moduleOut" -ForegroundColor Green
-}
-
-function Add-ReadyToRunCopies {
-    # A second publish for $readyToRunRid with ReadyToRun; its compiled copies of $readyToRun go to bin/readytorun/<rid>.
-    # Each must carry ReadyToRun code (a managed native header), or the build fails.
-    param([string] $Publish, [string] $Bin)
-    $compiled = Join-Path $Publish "AdeEnrollment.$readyToRunRid"
-    Invoke-Native dotnet @('publish', (Join-Path $root 'src/AdeEnrollment/AdeEnrollment.csproj'), '-c', $Configuration, '-r', $readyToRunRid,
-        '--self-contained', 'false', '-p:PublishReadyToRun=true', '-o', $compiled, '--nologo', '-v', 'q')
-    $target = Join-Path $Bin "readytorun/$readyToRunRid"
-    New-Item -ItemType Directory -Force $target | Out-Null
-    foreach ($name in $readyToRun) {
-        $file = Join-Path $compiled "$name.dll"
-        if (-not (Test-Path $file)) { throw "The ReadyToRun publish for $readyToRunRid has no $name.dll ($compiled)." }
-        $stream = [IO.File]::OpenRead($file)
-        try { $native = ([Reflection.PortableExecutable.PEReader]::new($stream)).PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size }
-        finally { $stream.Dispose() }
-        if ($native -le 0) { throw "$name.dll of the $readyToRunRid publish is not ReadyToRun-compiled." }
-        Copy-Item $file -Destination $target
-    }
 }
 
 function Start-TestPostgres {

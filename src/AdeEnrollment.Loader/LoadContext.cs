@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace AdeEnrollment.Loader;
@@ -25,34 +24,6 @@ public sealed class LoadContext : AssemblyLoadContext
     {
     }
 
-    /// <summary>
-    /// The platform whose ahead-of-time compiled (ReadyToRun) copies build.ps1 ships in <c>bin/readytorun/&lt;rid&gt;/</c>,
-    /// when this process runs on it; else null. ReadyToRun code is specific to an OS and architecture, and the runtime
-    /// refuses to load an image compiled for another one (BadImageFormatException), so the copies are only ever
-    /// looked for on their own platform; everywhere else the module loads its IL assemblies (docs/architecture.md,
-    /// "ReadyToRun on linux-x64").
-    /// </summary>
-    public static string? ReadyToRunPlatform
-        => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 ? "linux-x64" : null;
-
-    /// <summary>
-    /// The file of assembly <paramref name="name"/> in <paramref name="folder"/>: its ReadyToRun copy for
-    /// <paramref name="platform"/> when the folder has one, else the IL assembly (which need not exist).
-    /// </summary>
-    public static string Locate(string folder, string name, string? platform)
-    {
-        if (platform is not null)
-        {
-            var compiled = Path.Combine(folder, "readytorun", platform, name + ".dll");
-            if (File.Exists(compiled))
-            {
-                return compiled;
-            }
-        }
-
-        return Path.Combine(folder, name + ".dll");
-    }
-
     /// <summary>The context, once a module has loaded through it.</summary>
     public static AssemblyLoadContext? Current => instance;
 
@@ -62,12 +33,12 @@ public sealed class LoadContext : AssemblyLoadContext
     /// </summary>
     public static Assembly Initialize(string assemblyPath)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(assemblyPath))!;
-        var path = Locate(folder, Path.GetFileNameWithoutExtension(assemblyPath), ReadyToRunPlatform);
+        var path = Path.GetFullPath(assemblyPath);
         var name = AssemblyName.GetAssemblyName(path).Name;
         lock (Gate)
         {
             instance ??= new LoadContext();
+            var folder = Path.GetDirectoryName(path)!;
             if (!instance.folders.Contains(folder, StringComparer.Ordinal))
             {
                 instance.folders.Add(folder);
@@ -90,10 +61,9 @@ public sealed class LoadContext : AssemblyLoadContext
             snapshot = [.. folders];
         }
 
-        var platform = ReadyToRunPlatform;
         foreach (var folder in snapshot)
         {
-            var candidate = Locate(folder, assemblyName.Name!, platform);
+            var candidate = Path.Combine(folder, assemblyName.Name + ".dll");
             if (File.Exists(candidate))
             {
                 return LoadFromAssemblyPath(candidate);

@@ -28,10 +28,6 @@ $use = {
     $ErrorActionPreference = 'Stop'
     Import-Module AdeEnrollment, AdeEnrollment.Simulator
     $r = [ordered]@{ ModuleBase = (Get-Module AdeEnrollment).ModuleBase }
-    # which copy of the engine the installed module loaded, relative to the module (ReadyToRun on linux-x64 only)
-    $engine = [AdeEnrollment.Loader.LoadContext]::Current.Assemblies | Where-Object { $_.GetName().Name -eq 'AdeEnrollment.Engine' }
-    $r.Engine = [IO.Path]::GetRelativePath($r.ModuleBase, $engine.Location).Replace('\', '/')
-    $r.Platform = ($IsLinux ? 'linux' : 'other') + '-' + [Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
     Connect-AdeStore -Path (Join-Path $Work 'installed.db')
     $sim = Start-AdeSimulator -Seed 3
     $request = New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $Work 'i.pem')
@@ -71,7 +67,5 @@ Describe 'Publish-PSResource / Install-PSResource' {
         $r.RegisteredAfter | Should -Be 0
         $r.ModuleBase | Should -BeLike "$home2*"
         $r.Added | Should -Be 3
-        # the package carries the ReadyToRun copies, and only linux-x64 takes them (docs/architecture.md, "ReadyToRun on linux-x64")
-        $r.Engine | Should -Be ($r.Platform -eq 'linux-x64' ? 'bin/readytorun/linux-x64/AdeEnrollment.Engine.dll' : 'bin/AdeEnrollment.Engine.dll')
     }
 }

@@ -68,13 +68,6 @@ internal static class NativeSqlite
     /// <summary>The files to try, most specific RID first (never a single guess: docs/architecture.md, "Native SQLite inside the context").</summary>
     internal static IEnumerable<string> CandidatePaths(string baseDir)
     {
-        // The engine's ReadyToRun copy lives in bin/readytorun/<rid>/ (AdeEnrollment.Loader's LoadContext); the native
-        // libraries stay under bin/ (docs/architecture.md, "ReadyToRun on linux-x64").
-        if (Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(baseDir))) == "readytorun")
-        {
-            baseDir = Path.GetDirectoryName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(baseDir)))!;
-        }
-
         string os, file;
         if (OperatingSystem.IsWindows())
         {

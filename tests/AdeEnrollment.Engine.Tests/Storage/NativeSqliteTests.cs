@@ -54,14 +54,4 @@ public sealed class NativeSqliteTests
 
         Assert.Contains(NativeSqlite.CandidatePaths(engineFolder), File.Exists);
     }
-
-    [Fact]
-    public void CandidatePaths_OfTheEnginesReadyToRunCopyAreTheModuleFoldersOwn()
-    {
-        // build.ps1 ships the engine's ReadyToRun copy in bin/readytorun/<rid>/; the native libraries stay under bin/.
-        var fromCopy = NativeSqlite.CandidatePaths(Path.Combine(BaseDir, "readytorun", "linux-x64")).ToList();
-
-        Assert.Equal(NativeSqlite.CandidatePaths(BaseDir), fromCopy);
-        Assert.Equal(NativeSqlite.CandidatePaths(BaseDir), NativeSqlite.CandidatePaths(Path.Combine(BaseDir, "readytorun", "linux-x64") + Path.DirectorySeparatorChar));
-    }
 }
