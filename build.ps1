@@ -237,10 +237,15 @@ function Invoke-Package {
     New-Item -ItemType Directory -Force $packages | Out-Null
     $repository = 'AdeEnrollmentBuild' + [guid]::NewGuid().ToString('N').Substring(0, 8)
     Register-PSResourceRepository -Name $repository -Uri $packages -Trusted
+    # Publishing the simulator checks that the module it requires (AdeEnrollment) can be found: the build output is put
+    # on PSModulePath for the publish only.
+    $modulePath = $env:PSModulePath
     try {
+        $env:PSModulePath = $out + [IO.Path]::PathSeparator + $modulePath
         Publish-PSResource -Path $moduleOut -Repository $repository
         if (Test-Path $simOut) { Publish-PSResource -Path $simOut -Repository $repository }
     } finally {
+        $env:PSModulePath = $modulePath
         Unregister-PSResourceRepository -Name $repository
     }
     Get-ChildItem $packages
