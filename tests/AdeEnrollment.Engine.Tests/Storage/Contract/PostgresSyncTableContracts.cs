@@ -46,14 +46,15 @@ public sealed class PostgresSyncTableContract : SyncTableContract
     }
 
     /// <summary>
-    /// A sync page's read of the stored state is an index probe per serial on the primary key even when the planner
-    /// statistics are missing (never sampled) or wrong (sampled before the token had its devices): during a token's first
-    /// sync they are one or the other, and a plan that reads the token's key range per page makes the sync quadratic.
+    /// A sync page's read of the stored state is an index probe per serial (its index condition holds the serial, not
+    /// only the token) even when the planner statistics are missing (never sampled) or wrong (sampled before the token
+    /// had its devices): during a token's first sync they are one or the other, and a plan that reads the token's key
+    /// range per page makes the sync quadratic.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void GetForSync_probes_the_primary_key_per_serial_whatever_the_statistics(bool sampledBeforeTheSync)
+    public void GetForSync_probes_an_index_per_serial_whatever_the_statistics(bool sampledBeforeTheSync)
     {
         var token = Store.AddToken("Big").Token.Id;
         var small = Store.AddToken("Small").Token.Id;
@@ -71,8 +72,7 @@ public sealed class PostgresSyncTableContract : SyncTableContract
 
         var reads = plan.Reads("device");
         Assert.True(reads.Count > 0 && reads.All(n =>
-            n is { Type: "Index Scan", Index: "device_pkey", IndexCond: { } cond } && cond.Contains("token_id", StringComparison.Ordinal)
-                && cond.Contains("serial_number", StringComparison.Ordinal)),
+            n is { Type: "Index Scan", IndexCond: { } cond } && cond.Contains("serial_number", StringComparison.Ordinal)),
             plan.Describe());
     }
 
