@@ -100,6 +100,22 @@ internal sealed partial class PostgresDeviceTable
         WHERE d.token_id = @t AND d.serial_number = r.s
         """;
 
+    /// <summary>
+    /// The stored state of a page's serials, each serial looked up on the primary key by itself (a LATERAL subquery with
+    /// LIMIT 1, which the planner cannot flatten into a join): an index probe per serial whatever the planner statistics
+    /// say. "token_id = @t AND serial_number = ANY(@s)" was planned, during a token's first sync (statistics taken while it
+    /// had a few rows, or none), as a read of the token's whole key range per page: 199,000 rows read for the last page
+    /// of 200,000, quadratic over the sync. An unknown serial has no row; a serial given twice reads the same row twice.
+    /// </summary>
+    internal const string SyncReadSql =
+        """
+        SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family, d.profile_uuid,
+               d.profile_status, d.profile_assign_time, d.profile_push_time, d.device_assigned_date, d.device_assigned_by,
+               d.mdm_migration_deadline, d.is_replacement_device, d.removed_at, d.last_op_date
+        FROM unnest(@s::text[]) AS s(serial)
+        CROSS JOIN LATERAL (SELECT * FROM device WHERE token_id = @t AND serial_number = s.serial LIMIT 1) d
+        """;
+
     public IReadOnlyDictionary<string, StoredSyncDevice> GetForSync(Guid tokenId, IReadOnlyCollection<string> serials)
     {
         var map = new Dictionary<string, StoredSyncDevice>(serials.Count, StringComparer.Ordinal);
@@ -108,14 +124,7 @@ internal sealed partial class PostgresDeviceTable
             return map;
         }
 
-        using var command = connection.Command(transaction,
-            """
-            SELECT serial_number, model, description, color, asset_tag, os, device_family, profile_uuid,
-                   profile_status, profile_assign_time, profile_push_time, device_assigned_date, device_assigned_by,
-                   mdm_migration_deadline, is_replacement_device, removed_at, last_op_date
-            FROM device WHERE token_id = @t AND serial_number = ANY(@s)
-            """,
-            ("t", tokenId.ToString()), ("s", serials as string[] ?? [.. serials]));
+        using var command = connection.Command(transaction, SyncReadSql, ("t", tokenId.ToString()), ("s", serials as string[] ?? [.. serials]));
         using var r = command.ExecuteReader();
         int serial = r.GetOrdinal("serial_number"), model = r.GetOrdinal("model"), description = r.GetOrdinal("description"), color = r.GetOrdinal("color"),
             asset = r.GetOrdinal("asset_tag"), os = r.GetOrdinal("os"), family = r.GetOrdinal("device_family"), uuid = r.GetOrdinal("profile_uuid"),

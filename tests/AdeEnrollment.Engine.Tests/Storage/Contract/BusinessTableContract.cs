@@ -11,7 +11,7 @@ public abstract class BusinessTableContract : IDisposable
 
     protected abstract TestStore CreateStore();
 
-    private TestStore Store => store ??= CreateStore();
+    protected TestStore Store => store ??= CreateStore();
 
     public void Dispose()
     {
@@ -149,6 +149,22 @@ public abstract class BusinessTableContract : IDisposable
         Assert.Empty(Read(b => b.DeviceServers(run, ["C02AAAAAAAAA"])));
         Assert.Empty(Read(b => b.DeviceServers(stale, ["C02CCCCCCCCC"])));
         Assert.Equal("S9", Read(b => b.DeviceServers(other, ["C02AAAAAAAAA"]))["C02AAAAAAAAA"]);
+    }
+
+    [Fact]
+    public void Device_server_index_reads_a_serial_given_twice_once_and_skips_unknown_serials()
+    {
+        Guid run = Guid.NewGuid(), other = Guid.NewGuid();
+        Write(b =>
+        {
+            b.AddDeviceServers(run, [("C02AAAAAAAAA", "S1")], T0);
+            b.AddDeviceServers(other, [("C02BBBBBBBBB", "S9")], T0);
+        });
+
+        var found = Read(b => b.DeviceServers(run, ["C02AAAAAAAAA", "c02aaaaaaaaa", "C02ZZZZZZZZZ", "C02BBBBBBBBB", "C02AAAAAAAAA"]));
+
+        Assert.Equal(["C02AAAAAAAAA"], found.Keys.Select(k => k.ToUpperInvariant()));
+        Assert.Equal("S1", found["C02AAAAAAAAA"]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Engine.Tests.TestSupport;
 using Npgsql;
 
@@ -43,6 +44,42 @@ public sealed class PostgresSyncTableContract : SyncTableContract
 
         return rows;
     }
+
+    /// <summary>
+    /// A sync page's read of the stored state is an index probe per serial (its index condition holds the serial, not
+    /// only the token) even when the planner statistics are missing (never sampled) or wrong (sampled before the token
+    /// had its devices): during a token's first sync they are one or the other, and a plan that reads the token's key
+    /// range per page makes the sync quadratic.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GetForSync_probes_an_index_per_serial_whatever_the_statistics(bool sampledBeforeTheSync)
+    {
+        var token = Store.AddToken("Big").Token.Id;
+        var small = Store.AddToken("Small").Token.Id;
+        Schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)");
+        SeedDevices(small, "O", 1000);
+        if (sampledBeforeTheSync)
+        {
+            Schema.Execute("ANALYZE device");
+        }
+
+        SeedDevices(token, "S", 20000);
+        var page = Enumerable.Range(1, 1000).Select(i => "S" + (i * 20).ToString("D5", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        var plan = PostgresPlans.Explain(Schema, PostgresDeviceTable.SyncReadSql, ("t", token.ToString()), ("s", page));
+
+        var reads = plan.Reads("device");
+        Assert.True(reads.Count > 0 && reads.All(n =>
+            n is { Type: "Index Scan", IndexCond: { } cond } && cond.Contains("serial_number", StringComparison.Ordinal)),
+            plan.Describe());
+    }
+
+    private void SeedDevices(Guid tokenId, string prefix, int count)
+        => Schema.Execute(
+            "INSERT INTO device (token_id, serial_number, updated_at) SELECT @t, @p || lpad(i::text, 5, '0'), 0 FROM generate_series(1, @n) i",
+            ("t", tokenId.ToString()), ("p", prefix), ("n", count));
 }
 
 public sealed class PostgresDeviceEventTableContract : DeviceEventTableContract

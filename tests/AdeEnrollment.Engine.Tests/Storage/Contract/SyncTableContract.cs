@@ -288,6 +288,17 @@ public abstract class SyncTableContract : IDisposable
     }
 
     [Fact]
+    public void GetForSync_ReadsASerialGivenTwiceOnce_AndSkipsUnknownSerials()
+    {
+        var a = Record("A1");
+        WritePage(1, T0, [Upsert(a), Upsert(Record("B2"))]);
+
+        var stored = Stored("A1", "NOT-THERE", "A1", "a1");
+        Assert.Equal(["A1"], stored.Keys);
+        AssertSame(a, stored["A1"].State);
+    }
+
+    [Fact]
     public void WriteSyncPage_UpdatesAKnownDevice_AndWritingTheSameRecordAgainChangesNothing()
     {
         WritePage(1, T0, [Upsert(Record("A1"))]);
