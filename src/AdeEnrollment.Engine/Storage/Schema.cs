@@ -225,6 +225,10 @@ internal static class Schema
         // per statement: see PostgresSchema migration 8). SQLite keeps its tables and indexes; the version moves so that
         // both providers keep the same numbers.
         "SELECT 1;",
+
+        // 9: PostgreSQL only (its count of devices per token, kept by triggers: see PostgresSchema migration 9). SQLite
+        // counts a token's devices on its covering (token_id, serial_number) key; the version moves with PostgreSQL's.
+        "SELECT 1;",
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -174,7 +174,9 @@ public sealed class StoreCopyTests : IDisposable
         var there = Copy(Source, server);
         Assert.All(there, r => Assert.True(r.Verified));
         Assert.Equal(SqliteCounts(Source), PostgresCounts(schema));
-        Assert.Equal(seeded.Engine.Tokens.GetTokens().Select(t => t.Name), EngineOver(server).Tokens.GetTokens().Select(t => t.Name));
+        // The tokens' device counts too: PostgreSQL keeps them in a table of its own, which the copy does not write.
+        Assert.Equal(seeded.Engine.Tokens.GetTokens().Select(t => (t.Name, t.DeviceCount)), EngineOver(server).Tokens.GetTokens().Select(t => (t.Name, t.DeviceCount)));
+        Assert.Contains(EngineOver(server).Tokens.GetTokens(), t => t.DeviceCount > 0);
         Assert.Equal(PublicKey(seeded.Engine, seeded.Stored), PublicKey(EngineOver(server), seeded.Stored));
 
         // Identity keys continue after the copied ids.

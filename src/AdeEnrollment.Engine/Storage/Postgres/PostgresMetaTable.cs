@@ -23,14 +23,15 @@ internal sealed partial class PostgresMetaTable(NpgsqlConnection connection, Npg
 
     public StoreFacts Facts()
     {
-        // One round trip; the size is that of the store's own tables (with indexes and TOAST) in its schema.
+        // One round trip; the devices are the sum of the per-token counts (PostgresSchema migration 9), not a count of
+        // the device table; the size is that of the store's own tables (with indexes and TOAST) in its schema.
         using var command = new NpgsqlCommand(
             """
             SELECT (SELECT version FROM ade_schema LIMIT 1) AS schema_version,
                    (SELECT count(*) FROM token) AS tokens,
                    (SELECT count(*) FROM token_request) AS token_requests,
                    (SELECT count(*) FROM profile) AS profiles,
-                   (SELECT count(*) FROM device) AS devices,
+                   (SELECT coalesce(sum(devices), 0)::bigint FROM ade_token_devices) AS devices,
                    (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_catalog.pg_class c
                       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                      WHERE n.nspname = current_schema() AND c.relkind = 'r') AS size_bytes

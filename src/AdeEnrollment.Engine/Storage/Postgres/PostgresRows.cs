@@ -15,7 +15,8 @@ internal sealed class PostgresRows(NpgsqlConnection connection, NpgsqlTransactio
     public IReadOnlyList<string> Tables() => Guard(() =>
     {
         using var command = connection.Command(transaction,
-            "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename <> 'ade_schema' ORDER BY tablename");
+            "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename <> ALL(@own) ORDER BY tablename",
+            ("own", PostgresSchema.OwnTables.ToArray()));
         using var reader = command.ExecuteReader();
         var tables = new List<string>();
         while (reader.Read())

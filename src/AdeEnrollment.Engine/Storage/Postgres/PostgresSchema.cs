@@ -281,7 +281,55 @@ internal static class PostgresSchema
         CREATE TRIGGER token_device_update AFTER UPDATE OF id ON token
             FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ade_token_has_no_devices();
         """,
+
+        // 9: a token's device count without counting its devices (PostgreSQL only; Schema migration 9 changes nothing).
+        // The token list, a scheduler's -IfDue batch, a sync's read of its token, the check before a token is deleted
+        // and the store's total read the count of a token's devices; counting them read every device row of every
+        // listed token (200,000 rows for Get-AdeToken over 2,000 tokens), where SQLite walks its covering key for less.
+        // ade_token_devices holds the count per token and triggers keep it exact in the writing transaction: an insert
+        // or a delete adds up its rows per token once per statement (transition tables), and a row that moves to another
+        // token (no writer does so today) moves its count. They are named to fire after the device_token_* triggers, so
+        // a device of a missing token fails with the key's error before any count changes. A count row is made by the
+        // first device of its token, ordered by token so two writers of several tokens take the rows in one order, and
+        // goes with its token (a token with devices cannot be deleted; its count is then 0). The table is derived data:
+        // the copy of a store neither reads nor writes it (the destination's triggers count the copied devices).
+        """
+        CREATE TABLE ade_token_devices (
+            token_id    TEXT PRIMARY KEY REFERENCES token(id) ON DELETE CASCADE ON UPDATE CASCADE,
+            devices     BIGINT NOT NULL
+        );
+        INSERT INTO ade_token_devices (token_id, devices) SELECT token_id, count(*) FROM device GROUP BY token_id;
+        CREATE FUNCTION ade_token_devices_count() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO ade_token_devices AS c (token_id, devices)
+                    SELECT token_id, count(*) FROM ade_new_device GROUP BY token_id ORDER BY token_id
+                    ON CONFLICT (token_id) DO UPDATE SET devices = c.devices + excluded.devices;
+            ELSIF TG_OP = 'DELETE' THEN
+                UPDATE ade_token_devices AS c SET devices = c.devices - o.n
+                    FROM (SELECT token_id, count(*) AS n FROM ade_old_device GROUP BY token_id) o
+                    WHERE c.token_id = o.token_id;
+            ELSE
+                UPDATE ade_token_devices SET devices = devices - 1 WHERE token_id = OLD.token_id;
+                INSERT INTO ade_token_devices AS c (token_id, devices) VALUES (NEW.token_id, 1)
+                    ON CONFLICT (token_id) DO UPDATE SET devices = c.devices + 1;
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER device_tokens_count_insert AFTER INSERT ON device REFERENCING NEW TABLE AS ade_new_device
+            FOR EACH STATEMENT EXECUTE FUNCTION ade_token_devices_count();
+        CREATE TRIGGER device_tokens_count_delete AFTER DELETE ON device REFERENCING OLD TABLE AS ade_old_device
+            FOR EACH STATEMENT EXECUTE FUNCTION ade_token_devices_count();
+        CREATE TRIGGER device_tokens_count_update AFTER UPDATE OF token_id ON device
+            FOR EACH ROW WHEN (OLD.token_id IS DISTINCT FROM NEW.token_id) EXECUTE FUNCTION ade_token_devices_count();
+        """,
     ];
+
+    /// <summary>
+    /// The provider's own tables, which are not store data: the version table and the device count per token (derived
+    /// from the device table by triggers). The copy of a store leaves them out; SQLite has none of them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> OwnTables = ["ade_schema", "ade_token_devices"];
 
     /// <summary>The version table, created with the first migration.</summary>
     public const string VersionTable = """

@@ -48,34 +48,34 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
     }
 
     public IReadOnlyList<TokenListRow> List(Guid? id = null)
-        => ListWhere("@id::text IS NULL OR t.id = @id::text", "@id::text IS NULL OR dp.token_id = @id::text", "@id::text IS NULL OR d.token_id = @id::text", ("id", id?.ToString()), withStates: false)
+        => ListWhere("@id::text IS NULL OR t.id = @id::text", "@id::text IS NULL OR dp.token_id = @id::text", ("id", id?.ToString()), withStates: false)
             .ConvertAll(x => x.Token);
 
     public IReadOnlyList<TokenListRow> ListOf(IReadOnlyCollection<Guid> ids)
-        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", "d.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: false)
+        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: false)
             .ConvertAll(x => x.Token);
 
     public IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids)
-        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", "d.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: true);
+        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: true);
 
-    // One statement: a round trip to the server costs more than the join. Device counts come from one grouped read of
-    // the listed tokens' devices, joined once: a count per listed token (a correlated subquery) walks each token's
-    // index range separately, and on a server whose visibility map lags behind the inserts each of those walks visits
-    // the table too — 2,000 tokens cost 2,000 range scans. Default profiles come the same way, as arrays per token.
-    // With the sync states (a scheduler's -IfDue batch), the whole sync_state row comes along.
-    private List<(TokenListRow Token, SyncStateRow? State)> ListWhere(string tokenFilter, string defaultsFilter, string deviceFilter, (string, object?) parameter, bool withStates)
+    // One statement: a round trip to the server costs more than the join. Device counts are read from
+    // ade_token_devices, which triggers keep exact (PostgresSchema migration 9): counting the listed tokens' devices
+    // read every one of their rows (200,000 for a list of 2,000 tokens of 100 devices), and a server whose visibility
+    // map lags behind the inserts visits the table for each. Default profiles come from one grouped read joined once,
+    // as arrays per token. With the sync states (a scheduler's -IfDue batch), the whole sync_state row comes along.
+    private List<(TokenListRow Token, SyncStateRow? State)> ListWhere(string tokenFilter, string defaultsFilter, (string, object?) parameter, bool withStates)
     {
         using var command = connection.Command(transaction,
             $"""
             SELECT t.id, t.name, t.apple_id, t.expires_at, t.request_id, t.enrollment_url, t.scope_tags, t.service_uri,
                    t.server_name, t.server_uuid, t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.created_at, t.modified_at,
                    (SELECT count(*) FROM profile p WHERE p.token_id = t.id) AS profile_count,
-                   coalesce(dc.n, 0) AS device_count,
+                   coalesce(dc.devices, 0) AS device_count,
                    dps.platforms AS default_platforms, dps.profile_ids AS default_profile_ids, dps.names AS default_profile_names,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
                    {(withStates ? ", s.token_id AS state_token_id, s.cursor, s.cursor_kind, s.full_sync_id, s.lease_id, s.lease_expires_at, s.lease_history_id" : "")}
             FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
-            LEFT JOIN (SELECT d.token_id, count(*) AS n FROM device d WHERE {deviceFilter} GROUP BY d.token_id) dc ON dc.token_id = t.id
+            LEFT JOIN ade_token_devices dc ON dc.token_id = t.id
             LEFT JOIN (SELECT dp.token_id, array_agg(dp.platform) AS platforms, array_agg(dp.profile_id) AS profile_ids, array_agg(p.name) AS names
                        FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE {defaultsFilter} GROUP BY dp.token_id) dps ON dps.token_id = t.id
             WHERE {tokenFilter}

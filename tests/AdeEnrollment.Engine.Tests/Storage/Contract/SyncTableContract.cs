@@ -413,6 +413,65 @@ public abstract class SyncTableContract : IDisposable
         Assert.Empty(Write(s => s.Devices.MarkUnseenRemoved(other, 9, T0, T0.AddDays(45))));
     }
 
+    /// <summary>
+    /// A token's device count as every reader of it sees it (the token list, one token's row, a scheduler's batch) and
+    /// the store's total; the device table counted by CountForSync is what they must agree with.
+    /// </summary>
+    private (int Listed, int Own, int OfMany, int InBatch, long All) DeviceCounts(Guid token) => Read(s => (
+        s.Tokens.List().Single(t => t.Id == token).DeviceCount,
+        s.Tokens.List(token).Single().DeviceCount,
+        s.Tokens.ListOf([token]).Single().DeviceCount,
+        s.Tokens.ListOfWithSyncStates([token]).Single().Token.DeviceCount,
+        s.Meta.Facts().Devices));
+
+    private void AssertDeviceCounts(int mine, int others)
+    {
+        Assert.Equal((mine, mine, mine, mine, (long)(mine + others)), DeviceCounts(TokenId));
+        Assert.Equal(mine, Read(s => s.Devices.CountForSync(TokenId)).All);
+    }
+
+    [Fact]
+    public void ATokensDeviceCount_FollowsEveryWriteOfItsDevices_AndNoOtherTokens()
+    {
+        var other = Store.AddToken("Other").Token.Id;
+        var empty = Store.AddToken("Empty").Token.Id;
+        Write(s => s.Devices.WriteSyncPage(other, 1, T0, [Upsert(Record("O1")), Upsert(Record("O2"))], []));
+        AssertDeviceCounts(0, 2);
+
+        WritePage(1, T0, [Upsert(Record("A1")), Upsert(Record("B2")), Upsert(Record("C3")), Upsert(Record("A1", "iPad Air"))]); // A1 twice: one device
+        AssertDeviceCounts(3, 2);
+        WritePage(2, T0, [Upsert(Record("A1", "iPad mini")), Upsert(Record("D4"))]); // one known, one new
+        AssertDeviceCounts(4, 2);
+
+        // Removed from Apple's side: still stored (and counted) until purged.
+        WritePage(3, T0, [], [new SyncDeviceRemoval("A1", T0, T0.AddDays(45), null)]);
+        Assert.Equal(["B2", "C3"], Write(s => s.Devices.MarkUnseenRemoved(TokenId, 2, T0, T0.AddDays(46))));
+        AssertDeviceCounts(4, 2);
+        Assert.Equal(new SyncDeviceTotals(4, 1), Read(s => s.Devices.CountForSync(TokenId)));
+
+        Assert.Equal(["A1"], Write(s => s.Devices.PurgeDue(TokenId, T0.AddDays(45))));
+        AssertDeviceCounts(3, 2);
+        Assert.Equal(1, Write(s => s.Devices.Delete(TokenId, "D4")));
+        Assert.Equal(0, Write(s => s.Devices.Delete(TokenId, "D4")));
+        AssertDeviceCounts(2, 2);
+
+        // A unit of work that fails after its writes counts nothing.
+        Assert.Throws<InvalidOperationException>(() => Write(s =>
+        {
+            s.Devices.WriteSyncPage(TokenId, 4, T0, [Upsert(Record("E5")), Upsert(Record("F6"))], []);
+            s.Devices.Delete(TokenId, "B2");
+            throw new InvalidOperationException("after the writes");
+        }));
+        AssertDeviceCounts(2, 2);
+
+        // Every device of the token purged; then the token goes, and the other tokens keep their counts.
+        Assert.Equal(["B2", "C3"], Write(s => s.Devices.PurgeDue(TokenId, T0.AddDays(46))));
+        AssertDeviceCounts(0, 2);
+        Write(s => s.Tokens.Delete(TokenId));
+        Assert.DoesNotContain(Read(s => s.Tokens.List()), t => t.Id == TokenId);
+        Assert.Equal((2, 0, 2L), Read(s => (s.Tokens.List(other).Single().DeviceCount, s.Tokens.List(empty).Single().DeviceCount, s.Meta.Facts().Devices)));
+    }
+
     /// <summary>A record whose columns vary with <paramref name="i"/>: some null, some text that needs quoting, all times distinct.</summary>
     private static DeviceDetailsRow Varied(string serial, int i) => new(
         serial,

@@ -202,7 +202,8 @@ public sealed class PostgresStoreTests : IDisposable
         {
             c.Open();
             using var command = new NpgsqlCommand(
-                $"SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = '{schema.Name}' AND table_name <> 'ade_schema'", c);
+                $"SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = '{schema.Name}' AND table_name <> ALL(@own)", c);
+            command.Parameters.AddWithValue("own", PostgresSchema.OwnTables.ToArray());
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
