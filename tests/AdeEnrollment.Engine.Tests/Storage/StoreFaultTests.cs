@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Sqlite;
 using AdeEnrollment.Engine.Tokens;
 using AdeEnrollment.Simulator.Abm;
 using Microsoft.Data.Sqlite;
@@ -301,6 +302,32 @@ public sealed class SecretRemovalTests : IDisposable
         using var c = store.Store.OpenConnection();
 
         Assert.Equal(2L, c.Scalar<long>("PRAGMA temp_store"));
+    }
+
+    [Fact]
+    public void EveryConnection_ChecksLogIntoStoreOnlyAfterManyPages()
+    {
+        // A scheduler's pass over many small tokens commits a few hundred pages per token: the log is copied into the
+        // store (and fsynced) once per SqliteProvider.WalCheckpointPages pages, not after SQLite's default 1000.
+        using (var c = store.Store.OpenConnection())
+        {
+            Assert.Equal(SqliteProvider.WalCheckpointPages, (int)c.Scalar<long>("PRAGMA wal_autocheckpoint"));
+            c.Execute("CREATE TABLE filler (x BLOB)");
+        }
+
+        // 30 commits of ~60 pages each, each on a connection of its own as the store's writes are: past SQLite's default
+        // threshold, the log would have been checkpointed and begun again from its start.
+        for (var i = 0; i < 30; i++)
+        {
+            using var c = store.Store.OpenConnection();
+            c.Execute("BEGIN IMMEDIATE; INSERT INTO filler (x) VALUES (randomblob(250000)); COMMIT;");
+        }
+
+        using var check = store.Store.OpenConnection();
+        using var command = check.Command("PRAGMA wal_checkpoint(PASSIVE)");
+        using var r = command.ExecuteReader();
+        Assert.True(r.Read());
+        Assert.True(r.GetInt64(1) > 1000, $"the log holds {r.GetInt64(1)} pages: it was checkpointed and begun again");
     }
 }
 
