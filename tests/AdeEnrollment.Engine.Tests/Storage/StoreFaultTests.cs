@@ -316,7 +316,10 @@ public sealed class SecretRemovalTests : IDisposable
         }
 
         // 30 commits of ~60 pages each, each on a connection of its own as the store's writes are: past SQLite's default
-        // threshold, the log would have been checkpointed and begun again from its start.
+        // threshold, the log would have been checkpointed and begun again from its start. One connection stays open
+        // throughout, so that no commit's connection is the store's last to close (the last close checkpoints whatever
+        // the threshold, and a test elsewhere clearing the connection pools in parallel would make it so).
+        using var held = store.Store.OpenConnection();
         for (var i = 0; i < 30; i++)
         {
             using var c = store.Store.OpenConnection();
