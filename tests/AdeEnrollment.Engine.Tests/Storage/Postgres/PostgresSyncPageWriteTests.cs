@@ -7,8 +7,9 @@ using Npgsql;
 namespace AdeEnrollment.Engine.Tests.Storage.Postgres;
 
 /// <summary>
-/// The sync's page write on PostgreSQL: the page's devices go to the server as array parameters of one merge
-/// statement (one round trip, no staging table), and a page never carries a row into another page or transaction.
+/// The sync's page write on PostgreSQL: the page's devices go to the server as array parameters of one statement (one
+/// round trip, no staging table) — a plain insert when every device is new to the store, else a merge — and a page never
+/// carries a row into another page or transaction.
 /// </summary>
 public sealed class PostgresSyncPageWriteTests : IDisposable
 {
@@ -28,8 +29,8 @@ public sealed class PostgresSyncPageWriteTests : IDisposable
 
     private PostgresProvider Provider => (PostgresProvider)store.Store.StoreProvider;
 
-    private static SyncDeviceUpsert Upsert(string serial, string model = "iPad Pro")
-        => new(new DeviceDetailsRow(serial, Model: model, Os: "iPadOS", DeviceFamily: "iPad", ProfileStatus: "empty"));
+    private static SyncDeviceUpsert Upsert(string serial, string model = "iPad Pro", bool isNew = false)
+        => new(new DeviceDetailsRow(serial, Model: model, Os: "iPadOS", DeviceFamily: "iPad", ProfileStatus: "empty"), New: isNew);
 
     private void WritePage(long syncId, params string[] serials)
         => store.Store.Write(s =>
@@ -44,7 +45,7 @@ public sealed class PostgresSyncPageWriteTests : IDisposable
 
     private long DeviceCount() => schema.Scalar<long>("SELECT count(*) FROM device WHERE token_id = @t", ("t", tokenId.ToString()));
 
-    /// <summary>The statements Npgsql sends on this thread while <paramref name="work"/> runs (its tracing: one activity per command or batch).</summary>
+    /// <summary>The statements Npgsql sends on this thread while <paramref name="work"/> runs: per command or batch (its tracing: one activity each), the activity's tags, the statement text among them.</summary>
     private static List<string> StatementsSent(Action work)
     {
         var thread = Environment.CurrentManagedThreadId;
@@ -53,11 +54,11 @@ public sealed class PostgresSyncPageWriteTests : IDisposable
         {
             ShouldListenTo = source => source.Name == "Npgsql",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStarted = activity =>
+            ActivityStopped = activity =>
             {
                 if (Environment.CurrentManagedThreadId == thread)
                 {
-                    sent.Add(activity.DisplayName);
+                    sent.Add(string.Join(" | ", activity.TagObjects.Select(t => $"{t.Key}={t.Value}")));
                 }
             },
         };
@@ -88,6 +89,25 @@ public sealed class PostgresSyncPageWriteTests : IDisposable
         Assert.Equal(0, temporaryTables);
         Assert.Equal(1000, DeviceCount());
         Assert.Equal((7L, 7L), (LastSeenSync("P00000"), LastSeenSync("P00999")));
+    }
+
+    [Fact]
+    public void A_page_of_devices_new_to_the_store_is_inserted_without_a_conflict_check_and_any_other_page_is_merged()
+    {
+        WritePage(1, "A1");
+        List<string> insert = [], merge = [];
+        store.Store.Write(s =>
+        {
+            insert = StatementsSent(() => s.Devices.WriteSyncPage(tokenId, 2, T0, [Upsert("B1", isNew: true), Upsert("B2", isNew: true)], []));
+            merge = StatementsSent(() => s.Devices.WriteSyncPage(tokenId, 2, T0, [Upsert("A1", "iPad Air"), Upsert("C1", isNew: true)], []));
+            return 0;
+        });
+
+        Assert.DoesNotContain("ON CONFLICT", Assert.Single(insert));
+        Assert.Contains("ON CONFLICT", Assert.Single(merge));
+        Assert.Equal(4, DeviceCount());
+        Assert.Equal((2L, 2L, 2L), (LastSeenSync("A1"), LastSeenSync("B2"), LastSeenSync("C1")));
+        Assert.Equal("iPad Air", schema.Scalar<string>("SELECT model FROM device WHERE token_id = @t AND serial_number = 'A1'", ("t", tokenId.ToString())));
     }
 
     [Fact]
