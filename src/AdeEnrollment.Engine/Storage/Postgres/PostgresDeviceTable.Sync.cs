@@ -165,7 +165,7 @@ internal sealed partial class PostgresDeviceTable
         }
     }
 
-    /// <summary>Merges the page's rows into device: one statement, the page's columns as arrays in the page's order.</summary>
+    /// <summary>Writes the page's rows into device: one statement (a plain insert when every row is new to the store, else the merge), the page's columns as arrays in the page's order.</summary>
     private void MergeSyncPage(string token, long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts)
     {
         var count = upserts.Count;
