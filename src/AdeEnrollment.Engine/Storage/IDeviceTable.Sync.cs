@@ -41,9 +41,11 @@ internal sealed record SyncAssignedProfile(Guid ProfileId, string ProfileUuid);
 
 /// <summary>
 /// One device of a page to insert or update (serial normalised), the time of Apple's event it came with (null: a fetched
-/// record), and the assignment attempt made for it before the page was written (if any).
+/// record), and the assignment attempt made for it before the page was written (if any). <see cref="New"/>: the caller
+/// read the store in the page's own write transaction and it has no row of this serial (a server store may then insert
+/// the row without checking for one: the store-wide write lock keeps any other writer out until the page commits).
 /// </summary>
-internal sealed record SyncDeviceUpsert(DeviceDetailsRow Details, DateTimeOffset? OpDate = null, SyncAssignmentAttempt? Attempt = null);
+internal sealed record SyncDeviceUpsert(DeviceDetailsRow Details, DateTimeOffset? OpDate = null, SyncAssignmentAttempt? Attempt = null, bool New = false);
 
 /// <summary>A device Apple reported deleted: removed from ABM at <see cref="RemovedAt"/>, purged after <see cref="PurgeAfter"/>.</summary>
 internal sealed record SyncDeviceRemoval(string SerialNumber, DateTimeOffset RemovedAt, DateTimeOffset PurgeAfter, DateTimeOffset? OpDate);

@@ -162,7 +162,7 @@ internal sealed class SyncPage
                 continue;
             }
 
-            plan.Upserts.Add(new SyncDeviceUpsert(d, e.OpDate, attempt));
+            plan.Upserts.Add(new SyncDeviceUpsert(d, e.OpDate, attempt, New: before is null));
             if (before is null)
             {
                 plan.Added++;

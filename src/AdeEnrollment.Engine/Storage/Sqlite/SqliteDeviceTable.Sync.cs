@@ -100,7 +100,7 @@ internal sealed partial class SqliteDeviceTable
             upsert.Bind(0, token);
             upsert.Bind(14, nowMs);
             upsert.Bind(15, syncId);
-            foreach (var (d, opDate, attempt) in upserts)
+            foreach (var (d, opDate, attempt, _) in upserts)
             {
                 upsert.Bind(1, d.SerialNumber);
                 upsert.Bind(2, d.Model);

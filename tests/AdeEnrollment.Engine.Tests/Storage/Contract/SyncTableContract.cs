@@ -262,7 +262,7 @@ public abstract class SyncTableContract : IDisposable
         serial, model, "IPAD PRO 12.9", "SPACE GRAY", "A-" + serial, "iPadOS", "iPad", profileUuid, profileUuid is null ? "empty" : "assigned",
         profileUuid is null ? null : T0.AddDays(-3), profileUuid is null ? null : T0.AddDays(-2), T0.AddDays(-30), "buyer@contoso.com", T0.AddDays(60), false);
 
-    private static SyncDeviceUpsert Upsert(DeviceDetailsRow details, DateTimeOffset? opDate = null, SyncAssignmentAttempt? attempt = null) => new(details, opDate, attempt);
+    private static SyncDeviceUpsert Upsert(DeviceDetailsRow details, DateTimeOffset? opDate = null, SyncAssignmentAttempt? attempt = null, bool isNew = false) => new(details, opDate, attempt, isNew);
 
     private void WritePage(long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts, IReadOnlyList<SyncDeviceRemoval>? removals = null)
         => Write(s => s.Devices.WriteSyncPage(TokenId, syncId, now, upserts, removals ?? []));
@@ -493,8 +493,15 @@ public abstract class SyncTableContract : IDisposable
     private static string Describe(IReadOnlyDictionary<string, object?> row)
         => string.Join("; ", row.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value ?? "NULL"}"));
 
-    [Fact]
-    public void WriteSyncPage_AThousandUpsertsAndRemovals_RoundTripEveryColumn_AndTheJournalHoldsExactlyThePagesEvents()
+    /// <remarks>
+    /// <paramref name="newOnItsOwn"/>: the 500 devices new to the store go as a page of their own first (each marked
+    /// <see cref="SyncDeviceUpsert.New"/>, which a server store may insert without a conflict check), then the 500 known
+    /// ones with the removals, in the same transaction; else all in one page.
+    /// </remarks>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WriteSyncPage_AThousandUpsertsAndRemovals_RoundTripEveryColumn_AndTheJournalHoldsExactlyThePagesEvents(bool newOnItsOwn)
     {
         var staff = SeedProfile(TokenId, "Staff", "uuid-staff");
         var assigned = SeedProfile(TokenId, "Kiosk", null);
@@ -513,7 +520,7 @@ public abstract class SyncTableContract : IDisposable
                 1 => new SyncAssignmentAttempt(at, "Kiosk", "NOT_ACCESSIBLE", null, Failed: true),
                 _ => null,
             };
-            upserts.Add(Upsert(Varied($"S{i:D4}", i), i % 3 == 0 ? now.AddMinutes(-i) : null, attempt));
+            upserts.Add(Upsert(Varied($"S{i:D4}", i), i % 3 == 0 ? now.AddMinutes(-i) : null, attempt, isNew: i >= 600));
         }
 
         var removals = Enumerable.Range(500, 100)
@@ -528,13 +535,22 @@ public abstract class SyncTableContract : IDisposable
 
         var appended = Write(s =>
         {
-            s.Devices.WriteSyncPage(TokenId, 2, now, upserts, removals);
+            if (newOnItsOwn)
+            {
+                s.Devices.WriteSyncPage(TokenId, 2, now, [.. upserts.Where(u => u.New)], []);
+                s.Devices.WriteSyncPage(TokenId, 2, now, [.. upserts.Where(u => !u.New)], removals);
+            }
+            else
+            {
+                s.Devices.WriteSyncPage(TokenId, 2, now, upserts, removals);
+            }
+
             return s.DeviceEvents.Append(TokenId, now, events);
         });
 
         var rows = DeviceRows(TokenId);
         Assert.Equal(1100, rows.Count);
-        foreach (var (d, opDate, attempt) in upserts)
+        foreach (var (d, opDate, attempt, _) in upserts)
         {
             var known = before.TryGetValue(d.SerialNumber, out var old);
             var uuid = attempt?.Assigned?.ProfileUuid ?? d.ProfileUuid;
