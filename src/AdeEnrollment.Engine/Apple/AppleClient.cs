@@ -146,12 +146,14 @@ internal sealed class AppleClient
     /// <summary>
     /// <c>POST /profile/devices</c> (or the legacy <c>PUT</c>): assigns a defined profile to at most 1000 devices. The
     /// answer has a status per serial (SUCCESS, NOT_ACCESSIBLE, FAILED, THROTTLED) and, when any is throttled,
-    /// <c>retry_after_seconds</c>.
+    /// <c>retry_after_seconds</c>. With <paramref name="outlivesStop"/>, the request is not cancelled when the operation
+    /// is stopped, only by <paramref name="cancellationToken"/>: Apple carries out a request it received whether or not
+    /// its answer is read, so a caller that records answers can still record this one.
     /// </summary>
-    public Task<AppleAssignProfileResponse> AssignProfileAsync(string profileUuid, IReadOnlyCollection<string> serialNumbers, bool usePut = false, CancellationToken cancellationToken = default)
+    public Task<AppleAssignProfileResponse> AssignProfileAsync(string profileUuid, IReadOnlyCollection<string> serialNumbers, bool usePut = false, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleAssignProfileResponse>(usePut ? HttpMethod.Put : HttpMethod.Post, "profile/devices",
             Json(new AppleAssignProfileRequest { ProfileUuid = CheckUuid(profileUuid), Devices = CheckSerials(serialNumbers) }, AppleJsonContext.Default.AppleAssignProfileRequest),
-            AppleJsonContext.Default.AppleAssignProfileResponse) { ProfileUuid = profileUuid }, cancellationToken);
+            AppleJsonContext.Default.AppleAssignProfileResponse) { ProfileUuid = profileUuid, OutlivesStop = outlivesStop }, cancellationToken);
 
     /// <summary><c>DELETE /profile/devices</c> with a JSON body: removes the profile assignment of at most 1000 devices.</summary>
     public Task<AppleDeviceStatusResponse> RemoveProfileAsync(IReadOnlyCollection<string> serialNumbers, string? profileUuid = null, CancellationToken cancellationToken = default)
@@ -208,6 +210,9 @@ internal sealed class AppleClient
         /// <summary>A page with more devices than this (the limit asked for) is refused.</summary>
         public int? MaxDevices { get; init; }
 
+        /// <summary>Cancelled only by the caller's token, not when the operation is stopped (see AssignProfileAsync).</summary>
+        public bool OutlivesStop { get; init; }
+
         public string Endpoint => Method.Method + " /" + (Path.IndexOf('?') is var q and >= 0 ? Path[..q] : Path);
     }
 
@@ -248,7 +253,9 @@ internal sealed class AppleClient
 
     private async Task<T> SendAsync<T>(Call<T> call, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Cancellation);
+        using var linked = call.OutlivesStop
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+            : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Cancellation);
         var context = ResilienceContextPool.Shared.Get(linked.Token);
         context.Properties.Set(RetryStateKey, new RetryState(options.DelayTimeProvider.GetTimestamp(), call.Endpoint, host, options));
         try

@@ -262,8 +262,29 @@ public sealed class AssignmentService
     /// <summary>An assignment request under way: the devices it carries, their state before it, the UUID it sent.</summary>
     internal sealed record Sending(List<string> Serials, IReadOnlyDictionary<string, DeviceState> Current, string Uuid, Task<AppleAssignProfileResponse> Request);
 
+    /// <summary>
+    /// How long a request already sent to Apple is still awaited once the operation is stopped (Ctrl+C, or the pipeline
+    /// taking no more results, as with Select-Object -First): Apple carries out a request it received whether or not its
+    /// answer is read, so its answer is awaited and recorded to keep the store matching Apple. Past this wait the
+    /// request is given up; its outcome is then unknown and the token's next sync brings Apple's state of those devices.
+    /// </summary>
+    internal static TimeSpan StoppedRequestWait { get; set; } = TimeSpan.FromSeconds(30);
+
     private Sending Start(AppleClient client, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
-        => new(serials, current, uuid, client.AssignProfileAsync(uuid, serials, cancellationToken: host.Cancellation));
+    {
+        // Nothing new is sent once stopped. A request sent is not cancelled with the operation: a stop gives it
+        // StoppedRequestWait to finish instead of dropping it on its way to (or back from) Apple.
+        host.Cancellation.ThrowIfCancellationRequested();
+        var giveUp = new CancellationTokenSource();
+        var onStop = host.Cancellation.Register(() => giveUp.CancelAfter(StoppedRequestWait));
+        var request = client.AssignProfileAsync(uuid, serials, cancellationToken: giveUp.Token, outlivesStop: true);
+        _ = request.ContinueWith(_ =>
+        {
+            onStop.Dispose();
+            giveUp.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return new(serials, current, uuid, request);
+    }
 
     /// <summary>
     /// The first answer to a request under way; null when Apple no longer knows the profile (the caller sends again,
@@ -304,7 +325,8 @@ public sealed class AssignmentService
         }
         catch (Exception ex) when (ex is AdeException or OperationCanceledException or HttpRequestException)
         {
-            // The request itself failed: nothing was assigned, nothing to record. The operation's own failure stands.
+            // The request failed, or was given up after StoppedRequestWait: nothing known to record (the next sync brings
+            // Apple's state). The operation's own failure stands.
         }
     }
 

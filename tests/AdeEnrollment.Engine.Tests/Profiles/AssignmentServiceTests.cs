@@ -163,6 +163,37 @@ public class AssignmentServiceTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public void StoppedWhileARequestIsWithApple_ItsAnswerIsStillAwaitedAndRecorded_SoTheStoreMatchesApple(bool overlap)
+    {
+        using var f = Synced(2500);
+        f.Engine.Assignments.OverlapRecording = overlap;
+        var serials = f.AppleSerials().ToList();
+        // Batch 2's request takes Apple a second (added while batch 2 is checked, so batch 1's request is not delayed);
+        // the operation is stopped as soon as batch 1's results come out (Select-Object -First 1 stops the pipeline
+        // so), while batch 2's request is still with Apple, which carries it out anyway.
+        f.Host.OnShouldProcess = target =>
+        {
+            if (target == serials[1000]) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: TimeSpan.FromSeconds(1));
+        };
+
+        using (var batches = f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))).GetEnumerator())
+        {
+            Assert.True(batches.MoveNext());
+            Assert.Equal(1000, batches.Current.Count);
+            f.Host.Stop.Cancel();
+        }
+
+        // Apple assigned both batches; the store recorded both, and nothing of batch 3 was sent.
+        Assert.Equal(2, AssignRequests(f).Count);
+        var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToList();
+        var assigned = devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(serials.Take(2000).Order(StringComparer.Ordinal), assigned);
+        Assert.Equal(2000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public void InBatches_GivesTheSameResultsInTheSameOrderAsOnePerDevice(bool overlap)
     {
         using var f = Synced(1500);
