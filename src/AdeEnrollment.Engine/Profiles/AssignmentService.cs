@@ -268,7 +268,7 @@ public sealed class AssignmentService
     /// answer is read, so its answer is awaited and recorded to keep the store matching Apple. Past this wait the
     /// request is given up; its outcome is then unknown and the token's next sync brings Apple's state of those devices.
     /// </summary>
-    internal static TimeSpan StoppedRequestWait { get; set; } = TimeSpan.FromSeconds(30);
+    internal TimeSpan StoppedRequestWait { get; set; } = TimeSpan.FromSeconds(30);
 
     private Sending Start(AppleClient client, string uuid, List<string> serials, IReadOnlyDictionary<string, DeviceState> current)
     {

@@ -191,6 +191,31 @@ public class AssignmentServiceTests
         Assert.Equal(2000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
     }
 
+    [Fact]
+    public void StoppedWhileARequestIsWithApple_WhichDoesNotAnswerInTime_GivesItUp_AndRecordsNothingOfIt()
+    {
+        using var f = Synced(2500);
+        f.Engine.Assignments.StoppedRequestWait = TimeSpan.FromMilliseconds(200);
+        var serials = f.AppleSerials().ToList();
+        // Batch 2's request takes Apple 5 seconds, far past the wait a stop gives it.
+        f.Host.OnShouldProcess = target =>
+        {
+            if (target == serials[1000]) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: TimeSpan.FromSeconds(5));
+        };
+
+        using (var batches = f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))).GetEnumerator())
+        {
+            Assert.True(batches.MoveNext());
+            f.Host.Stop.Cancel();
+        }
+
+        // The stop returned before Apple answered batch 2 (its outcome is unknown: the next sync brings Apple's state),
+        // and only batch 1 is recorded.
+        Assert.Single(AssignRequests(f));
+        var assigned = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal);
+        Assert.Equal(serials.Take(1000).Order(StringComparer.Ordinal), assigned);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
