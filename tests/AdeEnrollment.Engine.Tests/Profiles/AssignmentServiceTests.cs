@@ -160,6 +160,25 @@ public class AssignmentServiceTests
         Assert.Equal(1000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
     }
 
+    /// <summary>
+    /// Assigns Staff to the serials with batch 2's request taking Apple <paramref name="latency"/> (the delay is added while
+    /// batch 2 is checked, so batch 1's request is not delayed), and stops the operation as soon as batch 1's results come
+    /// out (as Select-Object -First 1 stops the pipeline), while batch 2's request is still with Apple, which carries it
+    /// out anyway. Returns how many results batch 1 gave.
+    /// </summary>
+    private static int StopAtBatchOneWhileBatchTwoIsWithApple(EngineSimFixture f, List<string> serials, TimeSpan latency)
+    {
+        f.Host.OnShouldProcess = target =>
+        {
+            if (target == serials[1000]) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: latency);
+        };
+
+        using var batches = f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))).GetEnumerator();
+        Assert.True(batches.MoveNext());
+        f.Host.Stop.Cancel();
+        return batches.Current.Count;
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -168,20 +187,8 @@ public class AssignmentServiceTests
         using var f = Synced(2500);
         f.Engine.Assignments.OverlapRecording = overlap;
         var serials = f.AppleSerials().ToList();
-        // Batch 2's request takes Apple a second (added while batch 2 is checked, so batch 1's request is not delayed);
-        // the operation is stopped as soon as batch 1's results come out (Select-Object -First 1 stops the pipeline
-        // so), while batch 2's request is still with Apple, which carries it out anyway.
-        f.Host.OnShouldProcess = target =>
-        {
-            if (target == serials[1000]) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: TimeSpan.FromSeconds(1));
-        };
 
-        using (var batches = f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))).GetEnumerator())
-        {
-            Assert.True(batches.MoveNext());
-            Assert.Equal(1000, batches.Current.Count);
-            f.Host.Stop.Cancel();
-        }
+        Assert.Equal(1000, StopAtBatchOneWhileBatchTwoIsWithApple(f, serials, TimeSpan.FromSeconds(1)));
 
         // Apple assigned both batches; the store recorded both, and nothing of batch 3 was sent.
         Assert.Equal(2, AssignRequests(f).Count);
@@ -197,17 +204,9 @@ public class AssignmentServiceTests
         using var f = Synced(2500);
         f.Engine.Assignments.StoppedRequestWait = TimeSpan.FromMilliseconds(200);
         var serials = f.AppleSerials().ToList();
-        // Batch 2's request takes Apple 5 seconds, far past the wait a stop gives it.
-        f.Host.OnShouldProcess = target =>
-        {
-            if (target == serials[1000]) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: TimeSpan.FromSeconds(5));
-        };
 
-        using (var batches = f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))).GetEnumerator())
-        {
-            Assert.True(batches.MoveNext());
-            f.Host.Stop.Cancel();
-        }
+        // Batch 2's request takes Apple 5 seconds, far past the wait a stop gives it.
+        StopAtBatchOneWhileBatchTwoIsWithApple(f, serials, TimeSpan.FromSeconds(5));
 
         // The stop returned before Apple answered batch 2 (its outcome is unknown: the next sync brings Apple's state),
         // and only batch 1 is recorded.

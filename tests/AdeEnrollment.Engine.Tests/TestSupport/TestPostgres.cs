@@ -193,7 +193,8 @@ public static class PostgresTestStores
         {
             store?.Release();
             schema.Dispose();
-        }));
+        }))
+        { PostgresSchema = schema };
     }
 
     private sealed class Cleanup(Action action) : IDisposable

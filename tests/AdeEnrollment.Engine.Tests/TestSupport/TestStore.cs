@@ -31,6 +31,9 @@ public sealed class TestStore : IDisposable
     /// An engine over the store that <paramref name="open"/> returns (e.g. a PostgreSQL store in a fresh schema);
     /// <paramref name="owner"/> is disposed with it (releases the store, drops the schema).
     /// </summary>
+    /// <summary>The PostgreSQL schema the store lives in (<see cref="PostgresTestStores"/>), for tests that write rows of tables they do not test; null on SQLite.</summary>
+    public TestPostgresSchema? PostgresSchema { get; init; }
+
     public TestStore(Func<TempDirectory, AdeStore> open, IDisposable? owner = null)
     {
         Temp = new TempDirectory();

@@ -6,18 +6,9 @@ namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 /// <summary>The Business table contract on PostgreSQL (the serial → server index pages go in and out as arrays).</summary>
 public sealed class PostgresBusinessTableContract : BusinessTableContract
 {
-    private TestPostgresSchema? schema;
+    protected override TestStore CreateStore() => PostgresTestStores.Create();
 
-    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
-
-    private TestPostgresSchema Schema
-    {
-        get
-        {
-            _ = Store;
-            return schema!;
-        }
-    }
+    private TestPostgresSchema Schema => Store.PostgresSchema!;
 
     /// <summary>
     /// An inventory page's read of the serial → server index is an index probe per serial on (run_id, lower(serial_number))

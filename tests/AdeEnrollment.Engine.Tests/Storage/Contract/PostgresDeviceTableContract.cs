@@ -5,18 +5,9 @@ namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 /// <summary>The device table contract on PostgreSQL; the rows it seeds are written with PostgreSQL SQL.</summary>
 public sealed class PostgresDeviceTableContract : DeviceTableContract
 {
-    private TestPostgresSchema? schema;
+    protected override TestStore CreateStore() => PostgresTestStores.Create();
 
-    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
-
-    private TestPostgresSchema Schema
-    {
-        get
-        {
-            _ = Store;
-            return schema!;
-        }
-    }
+    private TestPostgresSchema Schema => Store.PostgresSchema!;
 
     protected override void SeedDevice(Guid tokenId, DeviceSeed d)
         => Schema.Execute(

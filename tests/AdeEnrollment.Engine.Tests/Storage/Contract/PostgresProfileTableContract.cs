@@ -5,18 +5,9 @@ namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 /// <summary>The profile table contract (and the device table's assignment side) on PostgreSQL; device rows are seeded with plain SQL.</summary>
 public sealed class PostgresProfileTableContract : ProfileTableContract
 {
-    private TestPostgresSchema? schema;
+    protected override TestStore CreateStore() => PostgresTestStores.Create();
 
-    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
-
-    private TestPostgresSchema Schema
-    {
-        get
-        {
-            _ = Store;
-            return schema!;
-        }
-    }
+    private TestPostgresSchema Schema => Store.PostgresSchema!;
 
     protected override void AddDevice(Guid tokenId, string serial, string? deviceFamily = "iPad", string? os = "iOS", Guid? profileId = null,
         string? profileStatus = null, bool removed = false)

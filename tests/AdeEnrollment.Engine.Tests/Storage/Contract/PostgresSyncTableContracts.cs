@@ -7,18 +7,9 @@ namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 /// <summary>The sync table contract (lease, cursors, history, page writes, the journal of a page) on PostgreSQL.</summary>
 public sealed class PostgresSyncTableContract : SyncTableContract
 {
-    private TestPostgresSchema? schema;
+    protected override TestStore CreateStore() => PostgresTestStores.Create();
 
-    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
-
-    private TestPostgresSchema Schema
-    {
-        get
-        {
-            _ = Store;
-            return schema!;
-        }
-    }
+    private TestPostgresSchema Schema => Store.PostgresSchema!;
 
     protected override Guid SeedProfile(Guid tokenId, string name, string? appleUuid)
     {
@@ -89,14 +80,11 @@ public sealed class PostgresDeviceEventTableContract : DeviceEventTableContract
 
 public sealed class PostgresHealthReadsContract : HealthReadsContract
 {
-    private TestPostgresSchema? schema;
-
-    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
+    protected override TestStore CreateStore() => PostgresTestStores.Create();
 
     protected override void SeedSyncState(Guid tokenId, DateTimeOffset? lastSuccess, string? leaseId, DateTimeOffset? leaseExpires)
     {
-        _ = Store;
-        schema!.Execute("INSERT INTO sync_state (token_id, last_success_at, lease_id, lease_expires_at) VALUES (@t, @s::bigint, @l::text, @e::bigint)",
+        Store.PostgresSchema!.Execute("INSERT INTO sync_state (token_id, last_success_at, lease_id, lease_expires_at) VALUES (@t, @s::bigint, @l::text, @e::bigint)",
             ("t", tokenId.ToString()), ("s", lastSuccess?.ToUnixTimeMilliseconds()), ("l", leaseId), ("e", leaseExpires?.ToUnixTimeMilliseconds()));
     }
 }

@@ -6,18 +6,9 @@ namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 /// <summary>The token table contract on PostgreSQL; rows of tables it does not test are written with plain SQL.</summary>
 public sealed class PostgresTokenTableContract : TokenTableContract
 {
-    private TestPostgresSchema? schema;
+    protected override TestStore CreateStore() => PostgresTestStores.Create();
 
-    protected override TestStore CreateStore() => PostgresTestStores.Create(out schema);
-
-    private TestPostgresSchema Schema
-    {
-        get
-        {
-            _ = Store;
-            return schema!;
-        }
-    }
+    private TestPostgresSchema Schema => Store.PostgresSchema!;
 
     protected override Guid AddProfile(Guid tokenId, string name)
     {
