@@ -49,9 +49,9 @@ internal sealed class PostgresProvider : IStoreProvider
         var builder = new NpgsqlDataSourceBuilder(connection.ConnectionStringWithPassword());
         // Session state this module relies on is only ever transaction-scoped (SET LOCAL, the xact advisory lock), so a
         // pooled connection needs no reset on its way back to the pool. Skipping it spares the server a DISCARD per unit
-        // of work. Statements are not
-        // prepared automatically on purpose: a plan cached while a token's device table was small (a generic plan after
-        // five runs) can stay in use as a sync grows it to 200,000 rows, turning a page's index lookups into scans.
+        // of work. Statements are not prepared automatically on purpose: a plan cached while a token's device table was
+        // small (a generic plan after five runs) can stay in use as a sync grows it to 200,000 rows, turning a page's
+        // index lookups into scans.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
         dataSource = builder.Build();
         retry = new ResiliencePipelineBuilder()
