@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Rules;
 using System.Globalization;
 
@@ -32,6 +33,7 @@ internal static class AppleAnswerRules
         _ => null,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     private static string? CheckPage(AppleDevicePage page)
     {
         if (Identifier("cursor", page.Cursor, MaxCursorLength) is { } bad)
@@ -85,6 +87,7 @@ internal static class AppleAnswerRules
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     private static string? CheckDevice(AppleDevice device, string where)
     {
         if (string.IsNullOrEmpty(device.SerialNumber))

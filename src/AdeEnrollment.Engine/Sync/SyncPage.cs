@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
@@ -45,6 +46,7 @@ internal sealed class SyncPage
     /// The page's records, serials normalised; duplicates of a serial within the page are resolved by the latest event
     /// time (the later of equal ones wins). Records without a serial are dropped.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public static SyncPage Latest(IReadOnlyList<AppleDevice> devices, bool events)
     {
         var latest = new Dictionary<string, AppleDevice>(devices.Count, StringComparer.Ordinal);
@@ -104,6 +106,7 @@ internal sealed class SyncPage
     /// What writing the page over <paramref name="stored"/> does, with the answers Apple gave to the default-profile
     /// assignments made for it before (the last answer per device is what the device keeps; every answer is journalled).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public static PagePlan Plan(SyncPage page, IReadOnlyDictionary<string, StoredSyncDevice> stored, IReadOnlyList<AssignmentService.AssignmentAnswer>? answers, DateTimeOffset now)
     {
         var plan = new PagePlan(page.entries.Count);

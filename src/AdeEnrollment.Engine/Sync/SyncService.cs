@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
@@ -695,6 +696,7 @@ public sealed class SyncService
         }
 
         /// <summary>Counts a committed page.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
         private void Account(PreparedPage prepared, PagePlan written)
         {
             // Devices of a platform without a default (or of unknown platform) stay unassigned and are counted per platform.

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Model;
 using Npgsql;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
@@ -10,6 +11,7 @@ internal sealed partial class PostgresDeviceEventTable(NpgsqlConnection connecti
     private readonly NpgsqlConnection connection = connection;
     private readonly NpgsqlTransaction? transaction = transaction;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public int Append(Guid tokenId, DateTimeOffset at, IReadOnlyCollection<NewDeviceEventRow> events)
     {
         if (events.Count == 0)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Npgsql;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
@@ -101,6 +102,7 @@ internal sealed partial class PostgresDeviceTable
         CROSS JOIN LATERAL (SELECT * FROM device WHERE token_id = @t AND serial_number = s.serial LIMIT 1) d
         """;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public IReadOnlyDictionary<string, StoredSyncDevice> GetForSync(Guid tokenId, IReadOnlyCollection<string> serials)
     {
         var map = new Dictionary<string, StoredSyncDevice>(serials.Count, StringComparer.Ordinal);
@@ -166,6 +168,7 @@ internal sealed partial class PostgresDeviceTable
     }
 
     /// <summary>Writes the page's rows into device: one statement (a plain insert when every row is new to the store, else the merge), the page's columns as arrays in the page's order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     private void MergeSyncPage(string token, long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts)
     {
         var count = upserts.Count;

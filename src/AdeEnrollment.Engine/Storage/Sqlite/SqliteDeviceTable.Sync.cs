@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
@@ -40,6 +41,7 @@ internal sealed partial class SqliteDeviceTable
     private const string SyncRemovalSql =
         "UPDATE device SET removed_at = $at, purge_after = $purge, updated_at = $now, last_op_date = $op WHERE token_id = $t AND serial_number = $s";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public IReadOnlyDictionary<string, StoredSyncDevice> GetForSync(Guid tokenId, IReadOnlyCollection<string> serials)
     {
         var map = new Dictionary<string, StoredSyncDevice>(serials.Count, StringComparer.Ordinal);
@@ -88,6 +90,7 @@ internal sealed partial class SqliteDeviceTable
         return map;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public void WriteSyncPage(Guid tokenId, long syncId, DateTimeOffset now, IReadOnlyList<SyncDeviceUpsert> upserts, IReadOnlyList<SyncDeviceRemoval> removals)
     {
         var token = tokenId.ToString();
