@@ -146,6 +146,7 @@ internal static class AppleAnswerRules
         return problem;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     private static string? CheckStatuses(Dictionary<string, string>? statuses)
     {
         if (statuses is null)

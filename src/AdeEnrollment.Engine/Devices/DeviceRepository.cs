@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
@@ -43,6 +44,7 @@ internal static partial class DeviceRepository
     /// differs from what the store held, joined with ", " in a fixed order; empty when nothing changed. A device that
     /// Apple reports again after it was removed from ABM has changed its AbmState.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public static string ChangedFields(DeviceStateRow before, DeviceDetailsRow after)
     {
         var b = before.Details;

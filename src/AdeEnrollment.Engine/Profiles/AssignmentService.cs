@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Devices;
@@ -507,6 +508,7 @@ public sealed class AssignmentService
     /// Without <paramref name="retry"/> (the operation stopped), THROTTLED devices are recorded as such, not retried.
     /// With <paramref name="deferred"/>, Apple's answers are added to it instead of being recorded in the store.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     private List<AdeAssignmentResult> Send(AppleClient client, AdeToken token, AdeProfile profile, Definition definition, List<string> serials,
         IReadOnlyDictionary<string, DeviceState> current, AppleAssignProfileResponse? first = null, bool retry = true, List<AssignmentAnswer>? deferred = null)
     {

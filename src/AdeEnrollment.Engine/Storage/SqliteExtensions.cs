@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -44,6 +45,7 @@ internal static class SqliteExtensions
     /// A JSON array of the given texts, for json_each: the way the hot paths hand a page's serials to SQLite in one
     /// parameter. Written straight with a Utf8JsonWriter (the serializer's general path costs several times more).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public static string JsonArray<T>(IEnumerable<T> items, Func<T, string> text)
     {
         var buffer = new ArrayBufferWriter<byte>((items.TryGetNonEnumeratedCount(out var count) ? count : 16) * 16 + 2);

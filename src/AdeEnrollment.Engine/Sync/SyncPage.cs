@@ -81,6 +81,7 @@ internal sealed class SyncPage
     /// The devices of known platform that arrive without a profile, by platform, given what the store holds
     /// (<paramref name="stored"/> may be null when <see cref="NeedsStoreForDefaults"/> is false).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public IEnumerable<(DevicePlatform Platform, List<string> Serials)> ArrivingWithoutProfile(IReadOnlyDictionary<string, StoredSyncDevice>? stored)
     {
         var byPlatform = new Dictionary<DevicePlatform, List<string>>();

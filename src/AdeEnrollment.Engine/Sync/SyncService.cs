@@ -666,6 +666,7 @@ public sealed class SyncService
         }
 
         /// <summary>The page's writes, inside the caller's transaction (touches nothing outside the session: it may be run again).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
         private PagePlan WritePage(IStoreSession s, PreparedPage p, DateTimeOffset now, bool mayCarry = false)
         {
             var plan = SyncPage.Plan(p.Page, s.Devices.GetForSync(token.Id, p.Page.Serials), p.Answers, now);
@@ -744,6 +745,7 @@ public sealed class SyncService
         /// answer (<see cref="FinishDefaults"/> takes it). A refusal does not fail the sync: the devices stay without a
         /// profile and the admin is told.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
         private DefaultsUnderWay? StartDefaults(SyncPage page)
         {
             // Whether a device arrives without a profile can depend on the store (a delta's "modified" device the store
@@ -778,6 +780,7 @@ public sealed class SyncService
         }
 
         /// <summary>Apple's answers to a page's default-profile requests (the first one sent already), written with the page.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
         private List<AssignmentService.AssignmentAnswer> FinishDefaults(DefaultsUnderWay defaults)
         {
             var answers = new List<AssignmentService.AssignmentAnswer>();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Security;
 using Microsoft.Data.Sqlite;
@@ -180,6 +181,7 @@ internal sealed class SqliteProvider : IStoreProvider
     /// Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE): all of it or none of it. Every SQLite
     /// failure (locked past the busy timeout, disk full, read-only, I/O) becomes a catalogued error here.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     internal T WriteSql<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
         try
