@@ -1,6 +1,6 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Rules;
-using System.Globalization;
 
 namespace AdeEnrollment.Engine.Apple;
 
