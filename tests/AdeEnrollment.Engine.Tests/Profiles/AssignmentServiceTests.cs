@@ -34,6 +34,10 @@ public class AssignmentServiceTests
     private static IReadOnlyList<AdeSimRequest> DefineRequests(EngineSimFixture f)
         => f.Simulator.GetRequests("/profile").Where(r => r.Method == "POST" && r.StatusCode == 200).ToList();
 
+    /// <summary>The serials of <paramref name="devices"/> that hold the Staff profile in the store, in ordinal order.</summary>
+    private static List<string> StaffHolders(IEnumerable<AdeDevice> devices)
+        => devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+
     private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
 
     [Fact]
@@ -124,7 +128,7 @@ public class AssignmentServiceTests
 
         // The two answered batches are recorded (devices, journal, count); nothing of the third is.
         var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToList();
-        var assigned = devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        var assigned = StaffHolders(devices);
         Assert.Equal(reported.Select(r => r.SerialNumber).Order(StringComparer.Ordinal), assigned);
         Assert.All(devices.Where(d => string.IsNullOrEmpty(d.EnrollmentProfileName)), d => Assert.Null(d.LastAssignmentAt));
         Assert.Equal(500, devices.Count(d => string.IsNullOrEmpty(d.EnrollmentProfileName)));
@@ -152,7 +156,7 @@ public class AssignmentServiceTests
 
         Assert.Single(AssignRequests(f));
         var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToList();
-        var assigned = devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        var assigned = StaffHolders(devices);
         Assert.Equal(serials.Take(1000).Order(StringComparer.Ordinal), assigned);
         Assert.Equal(1000, devices.Count(d => d.LastAssignmentAt is not null));
         var journal = f.Engine.Devices.GetEvents(new DeviceEventQuery(f.Token.Id, Kinds: [AdeDeviceEventKind.ProfileAssigned])).ToList();
@@ -193,7 +197,7 @@ public class AssignmentServiceTests
         // Apple assigned both batches; the store recorded both, and nothing of batch 3 was sent.
         Assert.Equal(2, AssignRequests(f).Count);
         var devices = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).ToList();
-        var assigned = devices.Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        var assigned = StaffHolders(devices);
         Assert.Equal(serials.Take(2000).Order(StringComparer.Ordinal), assigned);
         Assert.Equal(2000, f.Engine.Profiles.Resolve("Staff").DeviceCount);
     }
@@ -211,7 +215,7 @@ public class AssignmentServiceTests
         // The stop returned before Apple answered batch 2 (its outcome is unknown: the next sync brings Apple's state),
         // and only batch 1 is recorded.
         Assert.Single(AssignRequests(f));
-        var assigned = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).Where(d => d.EnrollmentProfileName == "Staff").Select(d => d.SerialNumber).Order(StringComparer.Ordinal);
+        var assigned = StaffHolders(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)));
         Assert.Equal(serials.Take(1000).Order(StringComparer.Ordinal), assigned);
     }
 
