@@ -127,6 +127,18 @@ public sealed class TestPostgresSchema : IDisposable
 
     public AdeStore Open(string passphrase = Passphrase) => AdeStore.Open(Connection(), System.Text.Encoding.UTF8.GetBytes(passphrase));
 
+    /// <summary>Makes this schema a store as a module of schema <paramref name="version"/> left it (its first migrations only), then runs <paramref name="rows"/>.</summary>
+    public void CreateAtVersion(int version, string rows = "")
+        => Execute(PostgresSchema.VersionTable + $"INSERT INTO ade_schema VALUES ('AdeEnrollment', {version});" + string.Concat(PostgresSchema.Migrations.Take(version)) + rows);
+
+    /// <summary>Migrates the store in this schema to the latest version, as opening it with the module does.</summary>
+    public void MigrateToLatest()
+    {
+        var provider = new PostgresProvider(Connection());
+        provider.Migrate(_ => { });
+        provider.Release();
+    }
+
     /// <summary>Runs SQL in this schema as the administrator, with @named parameters.</summary>
     public void Execute(string sql, params (string Name, object? Value)[] parameters)
     {

@@ -184,16 +184,14 @@ public sealed class PostgresDeviceTokenKeyTests : IDisposable
     public void Migration8_FromVersion7_KeepsTheDevicesAndTheJournal()
     {
         using var old = new TestPostgresSchema();
-        old.Execute(PostgresSchema.VersionTable + "INSERT INTO ade_schema VALUES ('AdeEnrollment', 7);" + string.Concat(PostgresSchema.Migrations.Take(7))
-            + "INSERT INTO token_request VALUES ('r', 0, 't', 'p', '\\x00', null);"
+        old.CreateAtVersion(7,
+            "INSERT INTO token_request VALUES ('r', 0, 't', 'p', '\\x00', null);"
             + "INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, service_uri, created_at, modified_at) VALUES ('t1', 'T', 'a', 'h', '\\x00', 0, 'r', 'u', 0, 0);"
             + "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('t1', 'A1', 1), ('t1', 'B2', 2);"
             + "INSERT INTO device_event (token_id, serial_number, at, kind) VALUES ('t1', 'A1', 5, 'Added'), ('t1', 'B2', 6, 'Added'), ('t1', 'A1', 7, 'Modified');");
         Assert.Equal(1L, old.Scalar<long>("SELECT count(*) FROM pg_constraint WHERE conname = 'device_token_id_fkey' AND connamespace = current_schema()::regnamespace"));
 
-        var provider = new PostgresProvider(old.Connection());
-        provider.Migrate(_ => { });
-        provider.Release();
+        old.MigrateToLatest();
 
         Assert.Equal(PostgresSchema.LatestVersion, old.Scalar<int>("SELECT version FROM ade_schema"));
         Assert.Equal(0L, old.Scalar<long>("SELECT count(*) FROM pg_constraint WHERE conname = 'device_token_id_fkey' AND connamespace = current_schema()::regnamespace"));

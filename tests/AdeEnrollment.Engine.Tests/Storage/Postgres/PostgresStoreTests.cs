@@ -146,7 +146,7 @@ public sealed class PostgresStoreTests : IDisposable
     public void OlderSchema_IsMigratedToTheLatest_KeepingItsRows()
     {
         // A store at version 2 (as an older module left it) with a profile from before platforms existed.
-        schema.Execute(PostgresSchema.VersionTable + "INSERT INTO ade_schema VALUES ('AdeEnrollment', 2);" + PostgresSchema.Migrations[0] + PostgresSchema.Migrations[1]);
+        schema.CreateAtVersion(2);
         var provider = new PostgresProvider(schema.Connection());
         var initialised = false;
         provider.Migrate(_ => initialised = true); // key rows are recorded only when a store is created
@@ -159,17 +159,14 @@ public sealed class PostgresStoreTests : IDisposable
     [Fact]
     public void Migration7_FromVersion6_KeepsTheDevices_AndIndexesOnlyDevicesWithAProfile()
     {
-        var previous = string.Concat(PostgresSchema.Migrations.Take(6));
-        schema.Execute(PostgresSchema.VersionTable + "INSERT INTO ade_schema VALUES ('AdeEnrollment', 6);" + previous
-            + "INSERT INTO token_request VALUES ('r', 0, 't', 'p', '\\x00', null);"
+        schema.CreateAtVersion(6,
+            "INSERT INTO token_request VALUES ('r', 0, 't', 'p', '\\x00', null);"
             + "INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, service_uri, created_at, modified_at) VALUES ('t1', 'T', 'a', 'h', '\\x00', 0, 'r', 'u', 0, 0);"
             + "INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ('p1', 't1', 'P', '{}', 0, 0);"
             + "INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A1', 'p1', 1), ('t1', 'B2', NULL, 2);");
         Assert.DoesNotContain("WHERE", schema.Scalar<string>("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'device_profile'"), StringComparison.Ordinal);
 
-        var provider = new PostgresProvider(schema.Connection());
-        provider.Migrate(_ => { });
-        provider.Release();
+        schema.MigrateToLatest();
 
         Assert.Equal(PostgresSchema.LatestVersion, schema.Scalar<int>("SELECT version FROM ade_schema"));
         Assert.Equal("A1:p1,B2:-", schema.Scalar<string>("SELECT string_agg(serial_number || ':' || coalesce(profile_id, '-'), ',' ORDER BY serial_number) FROM device"));

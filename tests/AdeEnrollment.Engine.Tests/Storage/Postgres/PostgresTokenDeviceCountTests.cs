@@ -120,15 +120,13 @@ public sealed class PostgresTokenDeviceCountTests : IDisposable
     [Fact]
     public void Migration9_FromVersion8_CountsTheDevicesAlreadyStored_AndKeepsCountingAfterwards()
     {
-        schema.Execute(PostgresSchema.VersionTable + "INSERT INTO ade_schema VALUES ('AdeEnrollment', 8);" + string.Concat(PostgresSchema.Migrations.Take(8))
-            + Tokens
+        schema.CreateAtVersion(8,
+            Tokens
             + "INSERT INTO device (token_id, serial_number, updated_at) SELECT 't1', 'A' || g, 1 FROM generate_series(1, 120) g;"
             + "INSERT INTO device (token_id, serial_number, updated_at, removed_at) VALUES ('t2', 'B1', 1, 5), ('t2', 'B2', 2, null);");
         Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'ade_token_devices'"));
 
-        var provider = new PostgresProvider(schema.Connection());
-        provider.Migrate(_ => { });
-        provider.Release();
+        schema.MigrateToLatest();
 
         Assert.Equal(PostgresSchema.LatestVersion, schema.Scalar<int>("SELECT version FROM ade_schema"));
         AssertCounts("t1:120,t2:2");
