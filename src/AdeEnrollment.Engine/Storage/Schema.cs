@@ -229,6 +229,16 @@ internal static class Schema
         // 9: PostgreSQL only (its count of devices per token, kept by triggers: see PostgresSchema migration 9). SQLite
         // counts a token's devices on its covering (token_id, serial_number) key; the version moves with PostgreSQL's.
         "SELECT 1;",
+
+        // 10: the journal's serial lookups go through the token: (token_id, serial_number, id) replaces (serial_number, id).
+        // Apple's serials arrive in random order, so the serial-first index took one random leaf per journal row; a sync of
+        // a token's 100 devices wrote ~100 such pages and a scheduler's pass over 2,000 tokens spent a third of its time
+        // on them. Token first, a token's new rows share a few leaves. A lookup by serial alone walks the journal's tokens
+        // (one index seek each) and probes each; docs/architecture.md "Journal indexes".
+        """
+        DROP INDEX device_event_serial;
+        CREATE INDEX device_event_token_serial ON device_event (token_id, serial_number, id);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -93,7 +93,7 @@ public sealed class AdeStoreTests : IDisposable
     [Fact]
     public void Migration7_FromVersion6_KeepsTheDevices_AndIndexesOnlyDevicesWithAProfile()
     {
-        // A store as version 6 left it: device_profile over every device (null profiles included).
+        // A store as version 6 left it: device_profile over every device (null profiles included), the journal serial-first.
         var path = temp.File("ade.db");
         AdeStore.Open(path);
         SqliteConnection.ClearAllPools();
@@ -102,6 +102,8 @@ public sealed class AdeStoreTests : IDisposable
             PRAGMA foreign_keys = OFF;
             DROP INDEX device_profile;
             CREATE INDEX device_profile ON device (profile_id);
+            DROP INDEX device_event_token_serial;
+            CREATE INDEX device_event_serial ON device_event (serial_number, id);
             PRAGMA user_version = 6;
             INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A1', 'p1', 1), ('t1', 'B2', NULL, 2), ('t2', 'C3', 'p1', 3);
             """);
@@ -126,11 +128,46 @@ public sealed class AdeStoreTests : IDisposable
         }
     }
 
-    private static string ExplainPlan(string path, string sql)
+    [Fact]
+    public void Migration10_FromVersion9_KeepsTheJournal_AndLooksUpSerialsThroughTheToken()
+    {
+        // A store as version 9 left it: the journal's serial index is serial-first.
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+        Guid t1 = Guid.NewGuid(), t2 = Guid.NewGuid();
+        RawSqlite.Execute(path,
+            $"""
+            DROP INDEX device_event_token_serial;
+            CREATE INDEX device_event_serial ON device_event (serial_number, id);
+            PRAGMA user_version = 9;
+            INSERT INTO device_event (token_id, serial_number, at, kind) VALUES ('{t2}', 'A1', 1, 'Added'), ('{t1}', 'A1', 2, 'Added'), ('{t2}', 'B2', 3, 'Released');
+            """);
+
+        var store = AdeStore.Open(path);
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal(0L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'device_event_serial'"));
+        Assert.Equal(1L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'device_event_token_serial'"));
+        Assert.Equal([t2, t1], store.Read(s => s.DeviceEvents.Query(new DeviceEventFilter(SerialNumber: "A1")).Select(e => e.TokenId).ToList()));
+        // A serial alone: one seek per token of the journal, then a probe with token and serial; never a scan of it.
+        var (sql, parameters) = Engine.Storage.Sqlite.SqliteDeviceEventTable.QueryStatement(new DeviceEventFilter(SerialNumber: "A1"));
+        var plan = ExplainPlan(path, sql, parameters);
+        Assert.Contains("SEARCH e USING INDEX device_event_token_serial (token_id=? AND serial_number=?)", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN e", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN device_event", plan, StringComparison.Ordinal);
+    }
+
+    private static string ExplainPlan(string path, string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = RawSqlite.Open(path, SqliteOpenMode.ReadOnly);
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
         using var reader = command.ExecuteReader();
         var details = new List<string>();
         while (reader.Read())

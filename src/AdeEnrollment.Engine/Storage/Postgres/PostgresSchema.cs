@@ -323,6 +323,14 @@ internal static class PostgresSchema
         CREATE TRIGGER device_tokens_count_update AFTER UPDATE OF token_id ON device
             FOR EACH ROW WHEN (OLD.token_id IS DISTINCT FROM NEW.token_id) EXECUTE FUNCTION ade_token_devices_count();
         """,
+
+        // 10: the journal's serial lookups go through the token, as on SQLite (Schema migration 10): a B-tree on
+        // (token_id, serial_number, id) replaces the hash index on serial_number, whose entries landed at random for
+        // every row a sync wrote. A lookup by serial alone walks the journal's tokens and probes each.
+        """
+        DROP INDEX device_event_serial;
+        CREATE INDEX device_event_token_serial ON device_event (token_id, serial_number, id);
+        """,
     ];
 
     /// <summary>

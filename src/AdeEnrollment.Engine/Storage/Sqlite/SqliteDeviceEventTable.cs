@@ -106,6 +106,23 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
 
     public IEnumerable<DeviceEventRow> Query(DeviceEventFilter filter)
     {
+        var (sql, parameters) = QueryStatement(filter);
+        using var command = Command(sql, parameters);
+        using var r = command.ExecuteReader();
+        int id = r.GetOrdinal("id"), at = r.GetOrdinal("at"), kind = r.GetOrdinal("kind"), serialNumber = r.GetOrdinal("serial_number"),
+            detail = r.GetOrdinal("detail"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name");
+        while (r.Read())
+        {
+            // A kind this version does not know (written by a newer one) reads as Modified rather than failing the query.
+            var k = Enum.TryParse<AdeDeviceEventKind>(r.GetString(kind), out var parsed) ? parsed : AdeDeviceEventKind.Modified;
+            yield return new DeviceEventRow(r.GetInt64(id), ToTime(r.GetInt64(at)), k, r.GetString(serialNumber), r.GetStringOrNull(detail),
+                Guid.Parse(r.GetString(token)), r.GetStringOrNull(tokenName));
+        }
+    }
+
+    /// <summary>The statement of <see cref="Query"/>: only the filters given are in its WHERE clause.</summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) QueryStatement(DeviceEventFilter filter)
+    {
         var filters = new List<string>();
         var parameters = new List<(string Name, object? Value)>();
         if (filter.TokenId is { } tokenId)
@@ -138,23 +155,22 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
             parameters.Add(("$k", JsonSerializer.Serialize(kinds.Select(k => k.ToString()).ToArray())));
         }
 
-        using var command = Command(
+        // A serial without a token: the index is (token_id, serial_number, id), so the journal's tokens are walked one
+        // index seek each (a loose scan: at most a store's 2,000 tokens, also those deleted since) and each is probed.
+        var byTokens = filter.SerialNumber is not null && filter.TokenId is null;
+        if (byTokens)
+        {
+            filters.Add("e.token_id IN (SELECT id FROM journal_tokens)");
+        }
+
+        return (
             $"""
+            {(byTokens ? JournalSql.Tokens : "")}
             SELECT e.id, e.at, e.kind, e.serial_number, e.detail, e.token_id, t.name AS token_name
             FROM device_event e LEFT JOIN token t ON t.id = e.token_id
             {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
             ORDER BY e.id
             """, [.. parameters]);
-        using var r = command.ExecuteReader();
-        int id = r.GetOrdinal("id"), at = r.GetOrdinal("at"), kind = r.GetOrdinal("kind"), serialNumber = r.GetOrdinal("serial_number"),
-            detail = r.GetOrdinal("detail"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name");
-        while (r.Read())
-        {
-            // A kind this version does not know (written by a newer one) reads as Modified rather than failing the query.
-            var k = Enum.TryParse<AdeDeviceEventKind>(r.GetString(kind), out var parsed) ? parsed : AdeDeviceEventKind.Modified;
-            yield return new DeviceEventRow(r.GetInt64(id), ToTime(r.GetInt64(at)), k, r.GetString(serialNumber), r.GetStringOrNull(detail),
-                Guid.Parse(r.GetString(token)), r.GetStringOrNull(tokenName));
-        }
     }
 
     public int DeleteBefore(DateTimeOffset cutoff)

@@ -97,6 +97,31 @@ public abstract class DeviceEventTableContract : IDisposable
     }
 
     [Fact]
+    public void Query_ByASerialAlone_FindsItUnderEveryToken_ThoseDeletedSinceToo()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        var deleted = Guid.NewGuid(); // journal rows outlive their token
+        Assert.Empty(Query(new DeviceEventFilter(SerialNumber: "SN1"))); // an empty journal has no tokens to walk
+        Append(b.Id, At(1), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Added), new NewDeviceEventRow("SN2", AdeDeviceEventKind.Added));
+        Append(deleted, At(2), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Released));
+        Append(a.Id, At(3), new NewDeviceEventRow("SN3", AdeDeviceEventKind.Added), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Added));
+        Append(b.Id, At(4), new NewDeviceEventRow("SN1", AdeDeviceEventKind.Modified, "OS"));
+        string Of(IEnumerable<DeviceEventRow> rows) => string.Join(" ", rows.Select(e => $"{e.Token ?? "-"}/{e.SerialNumber}/{e.Kind}"));
+        var sn1 = Query(new DeviceEventFilter(SerialNumber: "SN1"));
+
+        Assert.Equal("B/SN1/Added -/SN1/Released A/SN1/Added B/SN1/Modified", Of(sn1));
+        Assert.Equal(sn1.Select(e => e.Id).Order(), sn1.Select(e => e.Id));
+        Assert.Equal(deleted, sn1[1].TokenId);
+        Assert.Equal("A/SN3/Added", Of(Query(new DeviceEventFilter(SerialNumber: "SN3"))));
+        Assert.Empty(Query(new DeviceEventFilter(SerialNumber: "NOPE")));
+        Assert.Equal("A/SN1/Added B/SN1/Modified", Of(Query(new DeviceEventFilter(SerialNumber: "SN1", AfterId: sn1[1].Id))));
+        Assert.Equal("-/SN1/Released B/SN1/Modified", Of(Query(new DeviceEventFilter(SerialNumber: "SN1", Kinds: [AdeDeviceEventKind.Released, AdeDeviceEventKind.Modified]))));
+        Assert.Equal("A/SN1/Added B/SN1/Modified", Of(Query(new DeviceEventFilter(SerialNumber: "SN1", Since: At(3)))));
+        Assert.Equal("B/SN1/Added B/SN1/Modified", Of(Query(new DeviceEventFilter(TokenId: b.Id, SerialNumber: "SN1"))));
+    }
+
+    [Fact]
     public void DeleteBefore_RemovesOnlyOlderEvents()
     {
         var token = Store.AddToken("Contoso").Token;

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Engine.Tests.TestSupport;
 using Npgsql;
@@ -76,6 +77,32 @@ public sealed class PostgresSyncTableContract : SyncTableContract
 public sealed class PostgresDeviceEventTableContract : DeviceEventTableContract
 {
     protected override TestStore CreateStore() => PostgresTestStores.Create();
+
+    /// <summary>
+    /// A journal lookup by serial alone seeks the token-first index once per token of the journal and probes it with
+    /// token and serial; no node reads the journal sequentially, whatever the planner statistics say.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Query_ByASerialAlone_SeeksPerToken_AndNeverScansTheJournal(bool analyzed)
+    {
+        var schema = Store.PostgresSchema!;
+        schema.Execute("ALTER TABLE device_event SET (autovacuum_enabled = false)");
+        schema.Execute(
+            "INSERT INTO device_event (token_id, serial_number, at, kind) SELECT 'token-' || (i % 40), 'S' || i, i, 'Added' FROM generate_series(1, 20000) i");
+        if (analyzed)
+        {
+            schema.Execute("ANALYZE device_event");
+        }
+
+        var (sql, parameters) = PostgresDeviceEventTable.QueryStatement(new DeviceEventFilter(SerialNumber: "S77"));
+        var plan = PostgresPlans.Explain(schema, sql, parameters);
+
+        Assert.True(plan.Reads("device_event").Count > 0 && plan.Reads("device_event").All(n => n.Type != "Seq Scan"), plan.Describe());
+        Assert.True(plan.Any(n => n.Index == "device_event_token_serial" && n.IndexCond is { } c
+            && c.Contains("serial_number", StringComparison.Ordinal) && c.Contains("token_id", StringComparison.Ordinal)), plan.Describe());
+    }
 }
 
 public sealed class PostgresHealthReadsContract : HealthReadsContract
