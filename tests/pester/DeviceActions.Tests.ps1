@@ -124,6 +124,24 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
         @(Get-AdeDeviceEvent -AfterId $events[1].Id).Count | Should -Be 2
     }
 
+    It 'finds a serial by itself under every token it was in: a device moved in ABM from one MDM server to another' {
+        New-SimToken -Name 'Journal2' -Devices 1 | Out-Null
+        $moved = (Get-AdeDevice -Token Journal)[0].SerialNumber
+        Remove-AdeSimDevice -Server Journal -SerialNumber $moved -Confirm:$false | Out-Null
+        Add-AdeSimDevice -Server Journal2 -SerialNumber $moved | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16) # past the 15 minutes between manual syncs of a token
+        try {
+            Sync-AdeDevice -Token Journal | Out-Null
+            Sync-AdeDevice -Token Journal2 | Out-Null
+        } finally { Set-AdeSimClock -Reset }
+
+        $events = @(Get-AdeDeviceEvent -SerialNumber $moved)
+        @($events | ForEach-Object { "$($_.Token)/$($_.Kind)" }) | Should -Be @('Journal/Added', 'Journal/DeletedFromAbm', 'Journal2/Added')
+        ($events.Id | Sort-Object) | Should -Be $events.Id
+        @(Get-AdeDeviceEvent -SerialNumber $moved -Token Journal2).Kind | Should -Be @('Added')
+        @(Get-AdeDeviceEvent -SerialNumber 'C02NOTKNOWN1').Count | Should -Be 0
+    }
+
     It 'Set-AdeStore -JournalRetentionDays is kept in the store and shown by Get-AdeStore' {
         (Get-AdeStore).JournalRetentionDays | Should -Be 90
         (Set-AdeStore -JournalRetentionDays 30 -PassThru).JournalRetentionDays | Should -Be 30
