@@ -140,6 +140,8 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
         ($events.Id | Sort-Object) | Should -Be $events.Id
         @(Get-AdeDeviceEvent -SerialNumber $moved -Token Journal2).Kind | Should -Be @('Added')
         @(Get-AdeDeviceEvent -SerialNumber 'C02NOTKNOWN1').Count | Should -Be 0
+        $both = @(Get-AdeDevice -SerialNumber $moved)
+        @($both | ForEach-Object { "$($_.Token)/$($_.AbmState)" }) | Should -Be @('Journal/RemovedFromAbm', 'Journal2/Assigned')
     }
 
     It 'Set-AdeStore -JournalRetentionDays is kept in the store and shown by Get-AdeStore' {

@@ -104,6 +104,7 @@ public sealed class AdeStoreTests : IDisposable
             CREATE INDEX device_profile ON device (profile_id);
             DROP INDEX device_event_token_serial;
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
+            CREATE INDEX device_serial ON device (serial_number);
             PRAGMA user_version = 6;
             INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A1', 'p1', 1), ('t1', 'B2', NULL, 2), ('t2', 'C3', 'p1', 3);
             """);
@@ -129,7 +130,7 @@ public sealed class AdeStoreTests : IDisposable
     }
 
     [Fact]
-    public void Migration10_FromVersion9_KeepsTheJournal_AndLooksUpSerialsThroughTheToken()
+    public void Migration10_FromVersion9_KeepsTheRows_AndLooksUpSerialsThroughTheToken()
     {
         // A store as version 9 left it: the journal's serial index is serial-first.
         var path = temp.File("ade.db");
@@ -140,6 +141,7 @@ public sealed class AdeStoreTests : IDisposable
             $"""
             DROP INDEX device_event_token_serial;
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
+            CREATE INDEX device_serial ON device (serial_number);
             PRAGMA user_version = 9;
             INSERT INTO device_event (token_id, serial_number, at, kind) VALUES ('{t2}', 'A1', 1, 'Added'), ('{t1}', 'A1', 2, 'Added'), ('{t2}', 'B2', 3, 'Released');
             """);
@@ -147,7 +149,7 @@ public sealed class AdeStoreTests : IDisposable
         var store = AdeStore.Open(path);
 
         Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
-        Assert.Equal(0L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'device_event_serial'"));
+        Assert.Equal(0L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('device_event_serial', 'device_serial')"));
         Assert.Equal(1L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'device_event_token_serial'"));
         Assert.Equal([t2, t1], store.Read(s => s.DeviceEvents.Query(new DeviceEventFilter(SerialNumber: "A1")).Select(e => e.TokenId).ToList()));
         // A serial alone: one seek per token of the journal, then a probe with token and serial; never a scan of it.

@@ -73,6 +73,27 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
 
     public IEnumerable<AdeDevice> Query(DeviceFilter filter)
     {
+        var (sql, parameters) = QueryStatement(filter);
+        using var command = connection.Command(transaction, sql, parameters);
+        if (filter.SerialNumber is not null)
+        {
+            // One device by serial, the most repeated query (a script looking devices up one by one): prepared on its
+            // pooled connection (kept there, the pool does not reset it), later lookups skip the parse and the plan.
+            // Only this one: a plan cached for the sync's statements could outlive the table's growth.
+            command.Prepare();
+        }
+
+        using var reader = command.ExecuteReader();
+        var map = new DeviceRowMapper(reader);
+        while (reader.Read())
+        {
+            yield return map.Read();
+        }
+    }
+
+    /// <summary>The statement of <see cref="Query"/>: only the filters given are in its WHERE clause.</summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) QueryStatement(DeviceFilter filter)
+    {
         // Only the filters given are in the WHERE clause, so the planner sees plain predicates it can use an index for.
         var filters = new List<string>(8);
         var parameters = new List<(string Name, object? Value)>(4);
@@ -86,6 +107,11 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         {
             filters.Add("d.serial_number = @s");
             parameters.Add(("s", serial));
+            if (filter.TokenId is null)
+            {
+                // The tokens as the key's list: one probe of (token_id, serial_number) per token.
+                filters.Add("d.token_id = ANY (ARRAY(SELECT id FROM token))");
+            }
         }
 
         if (filter.ProfileId is { } profileId)
@@ -123,7 +149,7 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
 
         // Token names compare case-insensitively (SQLite's NOCASE), serials byte by byte. The reader is enumerated
         // lazily: rows arrive from the server as the caller asks for them, never the whole set in memory.
-        using var command = connection.Command(transaction,
+        return (
             $"""
             SELECT {DeviceColumnsSql}
             FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
@@ -131,20 +157,6 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
             ORDER BY lower(t.name) COLLATE "C", t.name COLLATE "C", d.serial_number COLLATE "C"
             """,
             [.. parameters]);
-        if (filter.SerialNumber is not null)
-        {
-            // One device by serial, the most repeated query (a script looking devices up one by one): prepared on its
-            // pooled connection (kept there, the pool does not reset it), later lookups skip the parse and the plan.
-            // Only this one: a plan cached for the sync's statements could outlive the table's growth.
-            command.Prepare();
-        }
-
-        using var reader = command.ExecuteReader();
-        var map = new DeviceRowMapper(reader);
-        while (reader.Read())
-        {
-            yield return map.Read();
-        }
     }
 
     /// <summary>The stored state of the given serials: the sync's read (<see cref="GetForSync"/>) without the last op date.</summary>
@@ -159,11 +171,12 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
             return found;
         }
 
+        var tokens = connection.Scalar<long>(transaction, "SELECT count(*) FROM token");
         using var command = connection.Command(transaction,
-            """
+            $"""
             SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
             FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
-            WHERE d.serial_number = ANY(@s)
+            WHERE d.serial_number = ANY(@s){(SerialLookup.ProbePerToken(serials.Count, tokens) ? " AND d.token_id = ANY (ARRAY(SELECT id FROM token))" : "")}
             """,
             ("s", serials.ToArray()));
         using var r = command.ExecuteReader();

@@ -324,12 +324,13 @@ internal static class PostgresSchema
             FOR EACH ROW WHEN (OLD.token_id IS DISTINCT FROM NEW.token_id) EXECUTE FUNCTION ade_token_devices_count();
         """,
 
-        // 10: the journal's serial lookups go through the token, as on SQLite (Schema migration 10): a B-tree on
-        // (token_id, serial_number, id) replaces the hash index on serial_number, whose entries landed at random for
-        // every row a sync wrote. A lookup by serial alone walks the journal's tokens and probes each.
+        // 10: serials are found through their token, as on SQLite (Schema migration 10): the journal's hash index on
+        // serial_number becomes a B-tree on (token_id, serial_number, id) and the device table's serial index goes (its
+        // key is (token_id, serial_number)); their entries landed at random for every row a sync wrote.
         """
         DROP INDEX device_event_serial;
         CREATE INDEX device_event_token_serial ON device_event (token_id, serial_number, id);
+        DROP INDEX device_serial;
         """,
     ];
 

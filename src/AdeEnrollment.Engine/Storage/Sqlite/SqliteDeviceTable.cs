@@ -89,6 +89,8 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
             parameters.Add(("$mmd", ToUnixMs(deadline)));
         }
 
+        // A serial without a token: the tokens are the outer loop and each probes the (token_id, serial_number) key.
+        var tokensFirst = filter.SerialNumber is not null && filter.TokenId is null;
         using var command = Command(
             $"""
             SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
@@ -97,7 +99,8 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
                    t.name AS token_name, t.id AS token_id, t.scope_tags AS token_scope_tags,
                    d.mdm_migration_deadline, d.is_replacement_device, d.last_attempt_at, d.last_attempt_profile,
                    d.last_attempt_result, d.released_at
-            FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            FROM {(tokensFirst ? "token t CROSS JOIN device d ON d.token_id = t.id" : "device d JOIN token t ON t.id = d.token_id")}
+                 LEFT JOIN profile p ON p.id = d.profile_id
             {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
             ORDER BY t.name, d.serial_number
             """,
@@ -123,11 +126,18 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         }
 
         using var command = Command(
-            """
-            SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
-            FROM json_each($s) j CROSS JOIN device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
-            WHERE d.serial_number = j.value
-            """, ("$s", JsonSerializer.Serialize(serials)));
+            SerialLookup.ProbePerToken(serials.Count, TokenCount())
+                ? """
+                  SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+                  FROM json_each($s) j CROSS JOIN token t CROSS JOIN device d ON d.token_id = t.id AND d.serial_number = j.value
+                       LEFT JOIN profile p ON p.id = d.profile_id
+                  """
+                : """
+                  SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+                  FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+                  WHERE d.serial_number IN (SELECT value FROM json_each($s))
+                  """,
+            ("$s", JsonSerializer.Serialize(serials)));
         using var r = command.ExecuteReader();
         int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name");
         while (r.Read())
@@ -208,6 +218,12 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
     {
         using var command = Command("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL AND assign_failed_at > $since",
             ("$t", tokenId.ToString()), ("$since", ToUnixMs(since)));
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private long TokenCount()
+    {
+        using var command = Command("SELECT count(*) FROM token");
         return (long)command.ExecuteScalar()!;
     }
 

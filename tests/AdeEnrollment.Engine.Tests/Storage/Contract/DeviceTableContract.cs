@@ -270,6 +270,43 @@ public abstract class DeviceTableContract : IDisposable
     }
 
     [Fact]
+    public void Find_AListTooLongToProbePerToken_ReadsEveryDeviceOnce_AndFindsTheSame()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        SeedDevices(a.Id, "S", 30);
+        SeedDevices(b.Id, "S", 5);
+        var wanted = SerialRange("S", 1, (int)SerialLookup.ProbeLimit / 2 + 1); // × 2 tokens: past the limit
+        Assert.False(SerialLookup.ProbePerToken(wanted.Count, 2));
+        Assert.True(SerialLookup.ProbePerToken(10, 2));
+
+        var many = Store.Store.Read(s => s.Devices.Find(wanted));
+        var few = Store.Store.Read(s => s.Devices.Find(SerialRange("S", 3, 3)));
+
+        Assert.Equal(35, many.Count);
+        Assert.Equal(30, many.Count(r => r.TokenId == a.Id));
+        Assert.Equal(6, few.Count);
+        Assert.Equal(SerialRange("S", 3, 3), few.Where(r => r.TokenId == b.Id).Select(r => r.SerialNumber).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Query_ByASerialAlone_FindsItUnderEveryToken_InTokenOrder()
+    {
+        var a = Store.AddToken("Alpha").Token;
+        var b = Store.AddToken("beta").Token;
+        var c = Store.AddToken("Gamma").Token;
+        SeedDevice(c.Id, new DeviceSeed("SN1"));
+        SeedDevice(a.Id, new DeviceSeed("SN1") { RemovedAt = T0 });
+        SeedDevice(b.Id, new DeviceSeed("SN2"));
+
+        Assert.Equal(["Alpha", "Gamma"], Query(new DeviceFilter(SerialNumber: "SN1")).Select(d => d.Token));
+        Assert.Equal(["Gamma"], Query(new DeviceFilter(TokenId: c.Id, SerialNumber: "SN1")).Select(d => d.Token));
+        Assert.Equal(["beta"], Query(new DeviceFilter(SerialNumber: "SN2")).Select(d => d.Token));
+        Assert.Empty(Query(new DeviceFilter(SerialNumber: "NOPE")));
+        Assert.Empty(Query(new DeviceFilter(TokenId: b.Id, SerialNumber: "SN1")));
+    }
+
+    [Fact]
     public void DeviceActions_ClearProfile_Release_AndDelete_ChangeOnlyTheirToken()
     {
         var a = Store.AddToken("A").Token;

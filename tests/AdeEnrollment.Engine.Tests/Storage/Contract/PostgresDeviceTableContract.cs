@@ -1,3 +1,5 @@
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Engine.Tests.TestSupport;
 
 namespace AdeEnrollment.Engine.Tests.Storage.Contract;
@@ -42,6 +44,33 @@ public sealed class PostgresDeviceTableContract : DeviceTableContract
 
     protected override void SeedScopeTags(Guid tokenId, string json)
         => Schema.Execute("UPDATE token SET scope_tags = @j WHERE id = @t", ("j", json), ("t", tokenId.ToString()));
+
+    /// <summary>
+    /// A device by serial alone (the most repeated lookup) probes the (token_id, serial_number) key once per token; no
+    /// node reads the device table sequentially, with or without planner statistics.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Query_ByASerialAlone_ProbesTheKeyPerToken_AndNeverScansTheDevices(bool analyzed)
+    {
+        Schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)");
+        foreach (var name in new[] { "A", "B", "C" })
+        {
+            SeedDevices(Store.AddToken(name).Token.Id, "S", 20_000);
+        }
+
+        if (analyzed)
+        {
+            Schema.Execute("ANALYZE device; ANALYZE token");
+        }
+
+        var (sql, parameters) = PostgresDeviceTable.QueryStatement(new DeviceFilter(SerialNumber: "S00077"));
+        var plan = PostgresPlans.Explain(Schema, sql, parameters);
+
+        Assert.True(plan.Reads("device").Count > 0 && plan.Reads("device").All(n => n.Type != "Seq Scan"), plan.Describe());
+        Assert.True(plan.Any(n => n.IndexCond is { } c && c.Contains("serial_number", StringComparison.Ordinal) && c.Contains("token_id", StringComparison.Ordinal)), plan.Describe());
+    }
 
     [Fact]
     public void RefreshPlannerStatistics_SamplesTheTableAfterManyChanges_AndNotAgainUntilManyMore()
