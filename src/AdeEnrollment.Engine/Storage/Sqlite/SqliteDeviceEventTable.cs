@@ -109,14 +109,10 @@ internal sealed partial class SqliteDeviceEventTable(SqliteConnection connection
         var (sql, parameters) = QueryStatement(filter);
         using var command = Command(sql, parameters);
         using var r = command.ExecuteReader();
-        int id = r.GetOrdinal("id"), at = r.GetOrdinal("at"), kind = r.GetOrdinal("kind"), serialNumber = r.GetOrdinal("serial_number"),
-            detail = r.GetOrdinal("detail"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name");
+        var map = new DeviceEventRowMapper(r);
         while (r.Read())
         {
-            // A kind this version does not know (written by a newer one) reads as Modified rather than failing the query.
-            var k = Enum.TryParse<AdeDeviceEventKind>(r.GetString(kind), out var parsed) ? parsed : AdeDeviceEventKind.Modified;
-            yield return new DeviceEventRow(r.GetInt64(id), ToTime(r.GetInt64(at)), k, r.GetString(serialNumber), r.GetStringOrNull(detail),
-                Guid.Parse(r.GetString(token)), r.GetStringOrNull(tokenName));
+            yield return map.Read();
         }
     }
 
