@@ -134,6 +134,36 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         foreach ($n in $names) { @((Get-AdeSyncStatus -Token $n).History).Count | Should -Be 1 -Because $n }
     }
 
+    It '-IfDue -ThrottleLimit: several due tokens sync at once, results in the order piped, each token once' {
+        $sizes = 40, 1, 25, 7
+        $names = @($t.Token.Name) + @($sizes | ForEach-Object { (New-SimToken -Name ("Throttle {0} {1}" -f $_, [guid]::NewGuid().ToString('N').Substring(0, 4)) -Devices $_).Token.Name })
+        $piped = $names + @($names[1]) # named twice: its second turn waits for the first and is then not due
+
+        $results = @($piped | Sync-AdeDevice -IfDue -ThrottleLimit 3 -Verbose 4>$null)
+
+        $results.Token | Should -Be $piped
+        $results.Status | Should -Be (@('Succeeded') * $names.Count + @('NotDue'))
+        $results[0..($names.Count - 1)].Added | Should -Be (@(1500) + $sizes)
+        foreach ($n in $names) { @((Get-AdeSyncStatus -Token $n).History).Count | Should -Be 1 -Because $n }
+        (Get-AdeDevice -Token $names[1] | Measure-Object).Count | Should -Be 40
+
+        # One at a time gives the same, later on.
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 12 -Minutes 1)
+        $serial = Add-AdeSimDevice -Server $names[3] -Count 1 | ForEach-Object SerialNumber
+        $one = @($names | Sync-AdeDevice -IfDue -ThrottleLimit 1)
+        $one.Token | Should -Be $names
+        $one.Trigger | Should -Be (@('Automatic') * $names.Count)
+        ($one | Where-Object Token -eq $names[3]).Added | Should -Be 1
+        (Get-AdeDevice -SerialNumber $serial).Token | Should -Be $names[3]
+    }
+
+    It '-ThrottleLimit outside 1 to 32, or without -IfDue, is refused before anything runs' {
+        { $t.Token | Sync-AdeDevice -IfDue -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        { $t.Token | Sync-AdeDevice -IfDue -ThrottleLimit 33 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        { Sync-AdeDevice -Token $t.Token -Full -ThrottleLimit 2 } | Should -Throw -ErrorId 'AmbiguousParameterSet,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        @((Get-AdeSyncStatus -Token $t.Token).History).Count | Should -Be 0
+    }
+
     It 'marks devices released in ABM RemovedFromAbm with a purge date 45 days later' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $serial = (Get-AdeSimDevice -Server $t.Token.Name | Select-Object -First 1).SerialNumber

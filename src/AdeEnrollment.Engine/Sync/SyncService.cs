@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Apple;
@@ -71,19 +72,32 @@ public sealed class SyncService
     /// <summary>How many piped tokens <see cref="SyncIfDue"/> decides with one read (Sync-AdeDevice -IfDue hands them over in batches of this size).</summary>
     public const int IfDueBatchSize = 100;
 
+    /// <summary>How many due tokens <see cref="SyncIfDue"/> syncs at once unless told otherwise (Sync-AdeDevice -ThrottleLimit).</summary>
+    public const int DefaultIfDueConcurrency = 4;
+
+    /// <summary>The most tokens <see cref="SyncIfDue"/> syncs at once.</summary>
+    public const int MaxIfDueConcurrency = 32;
+
     /// <summary>
     /// A scheduler's pass over piped tokens (<c>Get-AdeToken | Sync-AdeDevice -IfDue</c>): one read takes the listed
     /// tokens and their sync states for the whole batch, and every token that is not due is answered from it (the rule
     /// of <see cref="NotDueFromRead"/>, which a single token's sync uses too). Only a token that may be due goes on to
     /// the write that takes its lease: there it is decided again (another host may have synced it since the read) and
-    /// its credentials are read in that same transaction, so they are never older than the lease. Yields one outcome
-    /// per token, in order: its result (null under -WhatIf) or its catalogued failure, after which the pass goes on;
-    /// Ctrl+C ends the pass.
+    /// its credentials are read in that same transaction, so they are never older than the lease.
+    /// <para>
+    /// Up to <paramref name="concurrency"/> due tokens sync at once, each under its own lease (a token named twice
+    /// syncs after its first run ended, so it is then not due). Most of a small token's sync is waiting for Apple and
+    /// for the store; the store's writes stay one at a time. Yields one outcome per token, in the order given: its
+    /// result (null under -WhatIf) or its catalogued failure, after which the pass goes on; Ctrl+C ends the pass, and
+    /// it ends only once every sync it started has ended.
+    /// </para>
     /// </summary>
-    public IEnumerable<SyncOutcome> SyncIfDue(IReadOnlyList<string> tokenRefs)
+    public IEnumerable<SyncOutcome> SyncIfDue(IReadOnlyList<string> tokenRefs, int concurrency = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(concurrency, MaxIfDueConcurrency);
         var ids = new Guid?[tokenRefs.Count];
-        var failures = new Exception?[tokenRefs.Count];
+        var outcomes = new Task<SyncOutcome>[tokenRefs.Count];
         for (var i = 0; i < tokenRefs.Count; i++)
         {
             try
@@ -92,7 +106,7 @@ public sealed class SyncService
             }
             catch (AdeException ex)
             {
-                failures[i] = ex;
+                outcomes[i] = Task.FromResult(new SyncOutcome(tokenRefs[i], null, ex));
             }
         }
 
@@ -100,36 +114,99 @@ public sealed class SyncService
         var now = time.GetUtcNow();
         // One statement for the batch: on a server store, one round trip and no transaction block.
         var listed = store.ReadStatement(s => s.Tokens.ListOfWithSyncStates(wanted)).ToDictionary(x => x.Token.Id);
-        for (var i = 0; i < tokenRefs.Count; i++)
+        // Each sync running at once reports its progress as an activity of its own.
+        var progressIds = new ConcurrentStack<int>(Enumerable.Range(1, concurrency).Reverse());
+        var latestOfToken = new Dictionary<Guid, Task>();
+        var yielded = 0;
+        try
         {
-            host.Cancellation.ThrowIfCancellationRequested();
-            if (failures[i] is { } failed)
+            for (var i = 0; i < tokenRefs.Count; i++)
             {
-                yield return new SyncOutcome(tokenRefs[i], null, failed);
-                continue;
+                host.Cancellation.ThrowIfCancellationRequested();
+                if (outcomes[i] is null)
+                {
+                    var tokenRef = tokenRefs[i];
+                    if (!listed.TryGetValue(ids[i]!.Value, out var row))
+                    {
+                        outcomes[i] = Task.FromResult(new SyncOutcome(tokenRef, null, ErrorCatalog.TokenNotFound(tokenRef)));
+                    }
+                    else if (NotDueFromRead(row.State, now) is { } notDue)
+                    {
+                        var token = TokenService.ToToken(row.Token, now);
+                        outcomes[i] = Task.FromResult(new SyncOutcome(tokenRef, NotDueResult(token, notDue.Decision, notDue.State, now), null));
+                    }
+                    else
+                    {
+                        // Fewer than `concurrency` syncs running, and before that the outcomes that are ready handed
+                        // on: with one at a time, a token's sync starts only once the one before it was handed on (and
+                        // decides on what happened meanwhile). A sync counts as running until its outcome is complete.
+                        while (true)
+                        {
+                            while (yielded < i && outcomes[yielded].IsCompleted)
+                            {
+                                yield return outcomes[yielded++].GetAwaiter().GetResult();
+                            }
+
+                            var running = outcomes.Skip(yielded).Take(i - yielded).Where(o => !o.IsCompleted).ToList();
+                            if (running.Count < concurrency)
+                            {
+                                break;
+                            }
+
+                            WaitHandle.WaitAny([.. running.Select(o => ((IAsyncResult)o).AsyncWaitHandle), host.Cancellation.WaitHandle]);
+                            host.Cancellation.ThrowIfCancellationRequested();
+                        }
+
+                        progressIds.TryPop(out var progressId);
+                        var token = TokenService.ToToken(row.Token, now);
+                        SyncOutcome Run()
+                        {
+                            try
+                            {
+                                return SyncDue(tokenRef, token, progressId);
+                            }
+                            finally
+                            {
+                                progressIds.Push(progressId);
+                            }
+                        }
+
+                        // A thread of its own: a sync waits for Apple and the store by blocking, which on pool threads
+                        // would starve the pool of the threads that complete those waits.
+                        var run = latestOfToken.TryGetValue(token.Id, out var earlier)
+                            ? earlier.ContinueWith(_ => Run(), CancellationToken.None, TaskContinuationOptions.LongRunning, TaskScheduler.Default)
+                            : Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                        latestOfToken[token.Id] = outcomes[i] = run;
+                    }
+                }
+
+                while (yielded <= i && outcomes[yielded].IsCompleted)
+                {
+                    yield return outcomes[yielded++].GetAwaiter().GetResult();
+                }
             }
 
-            if (!listed.TryGetValue(ids[i]!.Value, out var row))
+            while (yielded < tokenRefs.Count)
             {
-                yield return new SyncOutcome(tokenRefs[i], null, ErrorCatalog.TokenNotFound(tokenRefs[i]));
-                continue;
+                yield return Blocking.Wait(outcomes[yielded++]);
             }
-
-            yield return SyncOneOf(tokenRefs[i], row.Token, row.State, now);
+        }
+        finally
+        {
+            // Stopped early (Ctrl+C, a failed host action, a consumer that wants no more): the syncs under way end first.
+            foreach (var started in outcomes.Skip(yielded).Where(o => o is not null))
+            {
+                ((IAsyncResult)started).AsyncWaitHandle.WaitOne();
+            }
         }
     }
 
-    private SyncOutcome SyncOneOf(string tokenRef, TokenListRow row, SyncStateRow? readState, DateTimeOffset readAt)
+    /// <summary>One due token of a scheduler's pass: its outcome (its failure included), unless the pass is stopped.</summary>
+    private SyncOutcome SyncDue(string tokenRef, AdeToken token, int progressId)
     {
-        var token = TokenService.ToToken(row, readAt);
-        if (NotDueFromRead(readState, readAt) is { } notDue)
-        {
-            return new SyncOutcome(tokenRef, NotDueResult(token, notDue.Decision, notDue.State, readAt), null);
-        }
-
         try
         {
-            return new SyncOutcome(tokenRef, Sync(token, null, full: false, ifDue: true, time.GetUtcNow(), null), null);
+            return new SyncOutcome(tokenRef, Sync(token, null, full: false, ifDue: true, time.GetUtcNow(), null, progressId), null);
         }
         catch (Exception ex) when (!host.Cancellation.IsCancellationRequested && ex is not OperationCanceledException
             && ex is not AdeException { ErrorId: nameof(ErrorCatalog.OperationStopped) })
@@ -142,7 +219,7 @@ public sealed class SyncService
     /// Decides under the lease and runs the sync. <paramref name="notDue"/>: already answered from a read. Without
     /// <paramref name="read"/>, the token (credentials, default profiles) is read inside the write that takes the lease.
     /// </summary>
-    private AdeSyncResult? Sync(AdeToken token, TokenForSync? read, bool full, bool ifDue, DateTimeOffset now, (SyncDecision Decision, SyncStateRow State)? notDue)
+    private AdeSyncResult? Sync(AdeToken token, TokenForSync? read, bool full, bool ifDue, DateTimeOffset now, (SyncDecision Decision, SyncStateRow State)? notDue, int progressId = 1)
     {
         var forSync = read;
         var lease = Guid.NewGuid().ToString();
@@ -206,7 +283,7 @@ public sealed class SyncService
             };
         }
 
-        var run = new SyncRun(this, forSync!, lease, historyId, decision.Kind, state, now);
+        var run = new SyncRun(this, forSync!, lease, historyId, decision.Kind, state, now, progressId);
         return run.Execute(decision.Trigger);
     }
 
@@ -345,6 +422,9 @@ public sealed class SyncService
         private readonly long historyId;
         private readonly DateTimeOffset startedAt;
         private readonly SyncStateRow initial;
+
+        /// <summary>The progress activity of this run (runs of a scheduler's pass at once report one each).</summary>
+        private readonly int progressId;
         private AdeSyncKind kind;
         private int added, modified, removed, purged, pages, defaultAssigned;
 
@@ -355,8 +435,9 @@ public sealed class SyncService
         private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
         private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
 
-        public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt)
+        public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt, int progressId)
         {
+            this.progressId = progressId;
             this.owner = owner;
             this.forSync = forSync;
             token = forSync.Token;
@@ -417,7 +498,7 @@ public sealed class SyncService
             }
             finally
             {
-                Host.WriteProgress(new AdeProgress(1, Activity, "Done", 100, Completed: true));
+                Host.WriteProgress(new AdeProgress(progressId, Activity, "Done", 100, Completed: true));
             }
         }
 
@@ -718,7 +799,7 @@ public sealed class SyncService
             removed += written.Removed;
             defaultAssigned += written.DefaultAssigned;
             Host.WriteVerbose($"Page {pages}: {prepared.Received} devices from Apple; {written.Added} added, {written.Modified} modified, {written.Removed} removed.");
-            Host.WriteProgress(new AdeProgress(1, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
+            Host.WriteProgress(new AdeProgress(progressId, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
         }
 
         private void CountWithoutDefault(string platform, int count)

@@ -39,6 +39,10 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
     [Parameter(ParameterSetName = Scheduled, Mandatory = true, HelpMessage = "Syncs only when the automatic sync is due (12 hours after the last successful sync); for schedulers.")]
     public SwitchParameter IfDue { get; set; }
 
+    [Parameter(ParameterSetName = Scheduled, HelpMessage = "How many due tokens sync at once (1 to 32; default 4). Results are still written in the order the tokens came.")]
+    [ValidateRange(1, SyncService.MaxIfDueConcurrency)]
+    public int ThrottleLimit { get; set; } = SyncService.DefaultIfDueConcurrency;
+
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
@@ -73,7 +77,8 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
     {
         var batch = pending.ToArray();
         pending.Clear();
-        foreach (var outcome in Engine.Sync.SyncIfDue(batch))
+        // -Confirm and -WhatIf ask and answer one token at a time, in order.
+        foreach (var outcome in Engine.Sync.SyncIfDue(batch, ShouldProcessIsSilentYes ? ThrottleLimit : 1))
         {
             if (outcome.Failure is { } failure)
             {

@@ -160,6 +160,42 @@ public sealed class StoreFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_writer_of_this_process_waits_for_the_one_writing_before_it_opens_a_connection()
+    {
+        // SQLite alone would let the second writer open a connection and poll the file's lock (its busy handler sleeps
+        // up to 100 ms between tries); the store's in-process gate keeps it waiting until the first one committed.
+        SqliteConnection.ClearAllPools();
+        var opened = 0;
+        store.Store.ConnectionHook = _ => Interlocked.Increment(ref opened);
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var first = Task.Run(() => store.Store.Write(s =>
+        {
+            s.Meta.Set("first", "1");
+            inside.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return 0;
+        }));
+        Assert.True(inside.Wait(TimeSpan.FromSeconds(30)));
+        var second = Task.Run(() => store.Store.Write(s =>
+        {
+            s.Meta.Set("second", "2");
+            return 0;
+        }));
+
+        await Task.Delay(300);
+        Assert.Equal(1, Volatile.Read(ref opened)); // the second writer has not opened a connection
+        Assert.False(second.IsCompleted);
+        release.Set();
+        await first;
+        await second;
+
+        Assert.Equal(2, Volatile.Read(ref opened));
+        Assert.Equal(("1", "2"), (store.Store.Read(s => s.Meta.Get("first")), store.Store.Read(s => s.Meta.Get("second"))));
+        store.Store.ConnectionHook = null;
+    }
+
+    [Fact]
     public void WriteWhenTheDiskIsFull_IsStoreFull()
     {
         SqliteConnection.ClearAllPools();

@@ -106,6 +106,99 @@ public sealed class SyncIfDuePassTests
         Assert.False(pass.MoveNext());
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Several_at_once_sync_every_due_token_once_and_hand_the_outcomes_on_in_the_order_given(string provider)
+    {
+        using var schema = provider == "PostgreSQL" ? new TestPostgresSchema() : null;
+        using var f = new EngineSimFixture(devices: 3, postgres: schema);
+        var tokens = new[] { f.Token, f.AddToken("Macs", devices: 40), f.AddToken("Labs", devices: 1), f.AddToken("Carts", devices: 25), f.AddToken("Kiosks", devices: 7) };
+        var devices = new[] { 3, 40, 1, 25, 7 };
+        var host = new RecordingHost();
+        var engine = f.NewEngine(host);
+        // Two runs must reach their first committed page together, or this waits for nothing and records it.
+        using var together = new Barrier(2);
+        var met = 0;
+        host.OnProgress = p =>
+        {
+            if (!p.Completed && Interlocked.Increment(ref met) <= 2 && !together.SignalAndWait(TimeSpan.FromSeconds(30)))
+            {
+                Interlocked.Exchange(ref met, -1000);
+            }
+        };
+
+        // Macs twice: its second turn waits for its first run and is then not due; a name that is no token fails alone.
+        var refs = tokens.Select(t => t.Id.ToString()).Concat(["No such token", tokens[1].Name]).ToList();
+        var pass = engine.Sync.SyncIfDue(refs, concurrency: 3).ToList();
+
+        Assert.True(met > 0, "no two syncs of the pass ran at once");
+        Assert.Equal(refs, pass.Select(o => o.TokenRef));
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            Assert.Null(pass[i].Failure);
+            Assert.Equal((tokens[i].Name, AdeSyncStatus.Succeeded, AdeSyncKind.Full), (pass[i].Result!.Token, pass[i].Result!.Status, pass[i].Result!.Kind));
+            Assert.Equal(devices[i], pass[i].Result!.Added);
+            Assert.Single(engine.Sync.GetStatus(tokens[i]).History);
+        }
+
+        Assert.Equal("TokenNotFound", Assert.IsType<Errors.AdeException>(pass[^2].Failure).ErrorId);
+        Assert.Equal(AdeSyncStatus.NotDue, pass[^1].Result!.Status);
+        // Each run had a progress activity of its own while it ran, and closed it.
+        var activities = host.Progress.GroupBy(p => (p.ActivityId, p.Activity)).ToList();
+        Assert.All(activities, a => Assert.True(a.Last().Completed));
+        Assert.InRange(host.Progress.Select(p => p.ActivityId).Distinct().Count(), 2, 3);
+    }
+
+    [Fact]
+    public void One_at_a_time_a_tokens_sync_starts_only_after_the_one_before_was_handed_on()
+    {
+        using var f = new EngineSimFixture(devices: 2);
+        var macs = f.AddToken("Macs", devices: 2);
+        var host = new RecordingHost();
+        var engine = f.NewEngine(host);
+        var running = new HashSet<string>();
+        var most = 0;
+        host.OnProgress = p =>
+        {
+            lock (running)
+            {
+                if (p.Completed)
+                {
+                    running.Remove(p.Activity);
+                }
+                else
+                {
+                    running.Add(p.Activity);
+                }
+
+                most = Math.Max(most, running.Count);
+            }
+
+            if (!p.Completed)
+            {
+                Thread.Sleep(50); // a run that lasts: a second one starting meanwhile would be counted
+            }
+        };
+
+        using var pass = engine.Sync.SyncIfDue([f.Token.Id.ToString(), macs.Id.ToString()], concurrency: 1).GetEnumerator();
+        Assert.True(pass.MoveNext());
+        Assert.Equal(AdeSyncStatus.Succeeded, pass.Current.Result!.Status);
+        Assert.Empty(engine.Sync.GetStatus(macs).History); // not started before the first outcome was taken
+        Assert.True(pass.MoveNext());
+        Assert.Equal(AdeSyncStatus.Succeeded, pass.Current.Result!.Status);
+        Assert.False(pass.MoveNext());
+        Assert.Equal(1, most);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(SyncService.MaxIfDueConcurrency + 1)]
+    public void A_concurrency_outside_1_to_32_is_refused(int concurrency)
+    {
+        using var f = new EngineSimFixture();
+        Assert.Throws<ArgumentOutOfRangeException>(() => f.Engine.Sync.SyncIfDue([f.Token.Id.ToString()], concurrency).ToList());
+    }
+
     [Fact]
     public void A_pass_answers_tokens_that_are_not_due_while_another_host_holds_the_PostgreSQL_stores_write_lock()
     {

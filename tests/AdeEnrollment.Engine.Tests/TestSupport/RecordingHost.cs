@@ -72,9 +72,13 @@ public sealed class RecordingHost : IAdeHost
         lock (gate) Debug.Add(message);
     }
 
+    /// <summary>Runs (outside the host's lock) after every progress record: a test waits in it to catch runs at once.</summary>
+    public Action<AdeProgress>? OnProgress { get; set; }
+
     public void WriteProgress(AdeProgress progress)
     {
         lock (gate) Progress.Add(progress);
+        OnProgress?.Invoke(progress);
     }
 
     public void WriteVerbose(string message)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Security;
@@ -12,11 +13,25 @@ namespace AdeEnrollment.Engine.Storage.Sqlite;
 internal sealed class SqliteProvider : IStoreProvider
 {
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
+
+    /// <summary>
+    /// Writers of one store file in this process, one at a time. SQLite lets one writer in and makes the others poll
+    /// (its busy handler sleeps up to 100 ms between tries), which is right between processes; within one (a
+    /// scheduler's pass syncs several tokens at once) a writer instead waits its turn here and starts the moment the
+    /// last one committed.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> WriterGates = new(StringComparer.Ordinal);
+
+    /// <summary>How long a writer waits for the writers of this process before StoreBusy: as long as SQLite's busy timeout.</summary>
+    private static readonly TimeSpan WriterWait = TimeSpan.FromSeconds(60);
+
     private readonly string connectionString;
+    private readonly SemaphoreSlim writers;
 
     private SqliteProvider(string path)
     {
         Location = path;
+        writers = WriterGates.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
         connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -184,6 +199,11 @@ internal sealed class SqliteProvider : IStoreProvider
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     internal T WriteSql<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
+        if (!writers.Wait(WriterWait))
+        {
+            throw ErrorCatalog.StoreBusy(Location, new TimeoutException($"another write of this process held the store for {WriterWait.TotalSeconds:0} seconds"));
+        }
+
         try
         {
             using var connection = OpenConnection();
@@ -195,6 +215,10 @@ internal sealed class SqliteProvider : IStoreProvider
         catch (SqliteException ex)
         {
             throw StoreFailures.Map(Location, ex, opening: false);
+        }
+        finally
+        {
+            writers.Release();
         }
     }
 
