@@ -41,10 +41,32 @@ internal partial interface ISyncTable
     long StartHistory(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt);
 
     /// <summary>
+    /// A run begins: <see cref="StartHistory"/>, then <see cref="TakeLease"/> for that row (on a server store, one
+    /// statement). Returns the history row's id.
+    /// </summary>
+    long StartRun(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt, string leaseId, DateTimeOffset expiresAt)
+    {
+        var id = StartHistory(tokenId, kind, trigger, startedAt);
+        TakeLease(tokenId, leaseId, expiresAt, id, startedAt);
+        return id;
+    }
+
+    /// <summary>
     /// Records how a Running history row ended (Succeeded or Failed). A row that is no longer Running (a lapsed
     /// lease already marked it Failed) is left as it is: returns false.
     /// </summary>
     bool FinishHistory(long historyId, SyncHistoryEnd end);
+
+    /// <summary>
+    /// A run ends: <see cref="FinishHistory"/> for its row, then <see cref="ReleaseLease"/> of <paramref name="leaseId"/>
+    /// (on a server store, one statement). Returns the token's state after it, or null when the token held another lease
+    /// or none (the lease is then left as it is; the history row is recorded either way).
+    /// </summary>
+    SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt)
+    {
+        FinishHistory(historyId, end);
+        return ReleaseLease(tokenId, leaseId, succeededAt) ? GetState(tokenId) : null;
+    }
 
     /// <summary>The token's last <paramref name="count"/> history rows, newest first.</summary>
     IReadOnlyList<SyncHistoryRow> GetHistory(Guid tokenId, int count);

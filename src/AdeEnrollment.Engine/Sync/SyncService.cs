@@ -59,7 +59,7 @@ public sealed class SyncService
         var id = tokens.SyncTokenId(tokenRef);
         var now = time.GetUtcNow();
         // The token and, for -IfDue, its sync state in one read: on a server store, one transaction instead of two.
-        var (forSync, state) = store.Read(s => (tokens.ForSync(s, id, now), ifDue ? s.Sync.GetState(id) : null));
+        var (forSync, state) = store.Read(s => ifDue ? tokens.ForSyncWithState(s, id, now) : (tokens.ForSync(s, id, now), null));
         if (forSync is null)
         {
             throw ErrorCatalog.TokenNotFound(tokenRef);
@@ -225,13 +225,18 @@ public sealed class SyncService
         var lease = Guid.NewGuid().ToString();
         var (decision, historyId, state) = (notDue is { } answered ? (answered.Decision, 0L, answered.State) : default((SyncDecision, long, SyncStateRow)?)) ?? store.Write(s =>
         {
+            SyncStateRow? stored;
             if (read is null)
             {
-                forSync = tokens.ForSync(s, token.Id, now) ?? throw ErrorCatalog.TokenNotFound(token.Name);
-                token = forSync.Token;
+                (forSync, stored) = tokens.ForSyncWithState(s, token.Id, now);
+                token = (forSync ?? throw ErrorCatalog.TokenNotFound(token.Name)).Token;
+            }
+            else
+            {
+                stored = s.Sync.GetState(token.Id);
             }
 
-            var st = s.Sync.GetState(token.Id) ?? s.Sync.CreateState(token.Id);
+            var st = stored ?? s.Sync.CreateState(token.Id);
             st = LapseExpiredLease(s, token.Id, st, now);
             if (st.LeaseId is not null)
             {
@@ -261,9 +266,7 @@ public sealed class SyncService
                 s.Sync.DropTimesAfter(token.Id, now + SyncPolicy.MaxClockSkew);
             }
 
-            var id = s.Sync.StartHistory(token.Id, d.Kind, d.Trigger, now);
-            s.Sync.TakeLease(token.Id, lease, now + SyncPolicy.LeaseDuration, id, now);
-            return (d, id, st);
+            return (d, s.Sync.StartRun(token.Id, d.Kind, d.Trigger, now, lease, now + SyncPolicy.LeaseDuration), st);
         });
 
         if (decision.Run && decision.ClockSkew)
@@ -924,11 +927,12 @@ public sealed class SyncService
                 DeviceJournal.Prune(s, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
                 s.Tokens.SetTermsNotSignedAt(token.Id, null);
                 // The run's totals with the last page's (the run's own counters move only once the transaction committed).
-                s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added + plan.Added, modified + plan.Modified,
-                    removed + plan.Removed, purgedSerials.Count, defaultAssigned + plan.DefaultAssigned, pages + 1, null, null));
-                s.Sync.ReleaseLease(token.Id, lease, now);
+                // The lease is ours (the page above checked it in this transaction), so the run ends with the state it leaves.
+                var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added + plan.Added,
+                    modified + plan.Modified, removed + plan.Removed, purgedSerials.Count, defaultAssigned + plan.DefaultAssigned, pages + 1, null, null), now)
+                    ?? throw ErrorCatalog.SyncLeaseLost(token.Name);
                 // what completed Apple Business activities moved that this sync has not shown yet (reads only)
-                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), s.Sync.GetState(token.Id)!, DepVisibility.Check(s, token.Id, now));
+                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), ended, DepVisibility.Check(s, token.Id, now));
             });
 
             Account(last, written);
@@ -991,9 +995,8 @@ public sealed class SyncService
             {
                 owner.store.Write(s =>
                 {
-                    s.Sync.FinishHistory(historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0, defaultAssigned, pages - carried,
-                        error.ErrorId, error.Message));
-                    return s.Sync.ReleaseLease(token.Id, lease, null);
+                    return s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0,
+                        defaultAssigned, pages - carried, error.ErrorId, error.Message), null);
                 });
             }
             catch (AdeException)

@@ -108,6 +108,16 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
             "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES (@t, @k, @tr, 'Running', @now) RETURNING id",
             ("t", tokenId.ToString()), ("k", kind.ToString()), ("tr", trigger.ToString()), ("now", ToUnixMs(startedAt)));
 
+    public long StartRun(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt, string leaseId, DateTimeOffset expiresAt)
+        => connection.Scalar<long>(transaction,
+            """
+            WITH run AS (INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES (@t, @k, @tr, 'Running', @now) RETURNING id),
+                 lease AS (UPDATE sync_state SET lease_id = @l, lease_expires_at = @exp, lease_history_id = (SELECT id FROM run), last_started_at = @now
+                           WHERE token_id = @t)
+            SELECT id FROM run
+            """,
+            ("t", tokenId.ToString()), ("k", kind.ToString()), ("tr", trigger.ToString()), ("now", ToUnixMs(startedAt)), ("l", leaseId), ("exp", ToUnixMs(expiresAt)));
+
     public bool FinishHistory(long historyId, SyncHistoryEnd end)
         => connection.Execute(transaction,
             """
@@ -118,6 +128,29 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
             ("s", end.Status.ToString()), ("at", ToUnixMs(end.FinishedAt)), ("k", end.Kind?.ToString()), ("tr", end.Trigger?.ToString()),
             ("a", (long)end.Added), ("m", (long)end.Modified), ("r", (long)end.Removed), ("p", (long)end.Purged), ("da", (long)end.DefaultAssigned),
             ("pg", (long)end.Pages), ("e", end.ErrorId), ("msg", end.ErrorMessage), ("h", historyId)) > 0;
+
+    public SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt)
+    {
+        using var command = connection.Command(transaction,
+            """
+            WITH run AS (
+                UPDATE sync_history SET status = @s, finished_at = @at, kind = coalesce(@k::text, kind), trigger_kind = coalesce(@tr::text, trigger_kind),
+                       added = @a, modified = @m, removed = @r, purged = @p, default_assigned = @da, pages = @pg, error_id = @e::text, error_message = @msg::text
+                WHERE id = @h AND status = 'Running')
+            UPDATE sync_state SET last_success_at = coalesce(@ok::bigint, last_success_at),
+                   next_must_be_full = CASE WHEN @ok::bigint IS NULL THEN 1 ELSE 0 END,
+                   lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
+            WHERE token_id = @t AND lease_id = @l
+            RETURNING last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
+                      lease_id, lease_expires_at, lease_history_id
+            """,
+            ("s", end.Status.ToString()), ("at", ToUnixMs(end.FinishedAt)), ("k", end.Kind?.ToString()), ("tr", end.Trigger?.ToString()),
+            ("a", (long)end.Added), ("m", (long)end.Modified), ("r", (long)end.Removed), ("p", (long)end.Purged), ("da", (long)end.DefaultAssigned),
+            ("pg", (long)end.Pages), ("e", end.ErrorId), ("msg", end.ErrorMessage), ("h", historyId),
+            ("ok", succeededAt is { } ok ? ToUnixMs(ok) : null), ("t", tokenId.ToString()), ("l", leaseId));
+        using var r = command.ExecuteReader();
+        return r.Read() ? StateOf(r) : null;
+    }
 
     public IReadOnlyList<SyncHistoryRow> GetHistory(Guid tokenId, int count)
     {

@@ -97,6 +97,63 @@ public abstract class SyncTableContract : IDisposable
     }
 
     [Fact]
+    public void StartRun_AddsARunningHistoryRowAndTakesTheLeaseForIt_AsStartHistoryThenTakeLeaseDo()
+    {
+        var other = Store.AddToken("Other").Token.Id;
+        var earlier = Write(s =>
+        {
+            s.Sync.CreateState(other);
+            return s.Sync.StartRun(other, AdeSyncKind.Full, AdeSyncTrigger.First, T0, "other-lease", T0.AddMinutes(15));
+        });
+        var run = Write(s =>
+        {
+            s.Sync.CreateState(TokenId);
+            return s.Sync.StartRun(TokenId, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, T0.AddMinutes(1), "lease-1", T0.AddMinutes(16));
+        });
+
+        Assert.True(run > earlier);
+        var state = State();
+        Assert.Equal(("lease-1", T0.AddMinutes(16), run, T0.AddMinutes(1)), (state.LeaseId, state.LeaseExpiresAt, state.LeaseHistoryId, state.LastStartedAt));
+        var history = Assert.Single(Read(s => s.Sync.GetHistory(TokenId, 10)));
+        Assert.Equal((run, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, AdeSyncStatus.Running, T0.AddMinutes(1)), (history.Id, history.Kind, history.Trigger, history.Status, history.StartedAt));
+        // the other token's lease and run are its own
+        var others = Read(s => s.Sync.GetState(other))!;
+        Assert.Equal(("other-lease", earlier), (others.LeaseId, others.LeaseHistoryId));
+    }
+
+    [Fact]
+    public void FinishRun_RecordsTheRunAndReleasesItsLease_ReturningTheStateLeft_OrNullAndNoReleaseUnderAnotherLease()
+    {
+        var run = Write(s =>
+        {
+            s.Sync.CreateState(TokenId);
+            return s.Sync.StartRun(TokenId, AdeSyncKind.Full, AdeSyncTrigger.First, T0, "lease-1", T0.AddMinutes(15));
+        });
+        var end = new SyncHistoryEnd(AdeSyncStatus.Succeeded, T0.AddMinutes(3), AdeSyncKind.Full, AdeSyncTrigger.First, 5, 4, 3, 2, 1, 6, null, null);
+
+        var left = Write(s => s.Sync.FinishRun(TokenId, "lease-1", run, end, T0.AddMinutes(3)));
+
+        Assert.Equal(State(), left);
+        Assert.Equal((null, null, null, T0.AddMinutes(3), false), (left!.LeaseId, left.LeaseExpiresAt, left.LeaseHistoryId, left.LastSuccessAt, left.NextMustBeFull));
+        var row = Assert.Single(Read(s => s.Sync.GetHistory(TokenId, 10)));
+        Assert.Equal((AdeSyncStatus.Succeeded, T0.AddMinutes(3), 5, 4, 3, 2, 1, 6), (row.Status, row.FinishedAt!.Value, row.Added, row.Modified, row.Removed, row.Purged, row.DefaultAssigned, row.Pages));
+
+        // A run whose lease was taken over: its row is recorded as failed, the new lease stays.
+        var lapsed = Write(s => s.Sync.StartRun(TokenId, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, T0.AddHours(1), "old", T0.AddHours(1).AddMinutes(15)));
+        var current = Write(s => s.Sync.StartRun(TokenId, AdeSyncKind.Full, AdeSyncTrigger.Recovery, T0.AddHours(2), "new", T0.AddHours(2).AddMinutes(15)));
+        var failed = new SyncHistoryEnd(AdeSyncStatus.Failed, T0.AddHours(2), null, null, 0, 0, 0, 0, 0, 0, "SyncLeaseLost", "lost");
+        Assert.Null(Write(s => s.Sync.FinishRun(TokenId, "old", lapsed, failed, null)));
+        Assert.Equal(("new", current, T0.AddMinutes(3)), (State().LeaseId, State().LeaseHistoryId, State().LastSuccessAt));
+        var history = Read(s => s.Sync.GetHistory(TokenId, 10));
+        Assert.Equal(AdeSyncStatus.Failed, history.Single(h => h.Id == lapsed).Status);
+        Assert.Equal(AdeSyncStatus.Running, history.Single(h => h.Id == current).Status);
+
+        // A failed run under its own lease: released, the next sync must be full.
+        var stopped = Write(s => s.Sync.FinishRun(TokenId, "new", current, failed, null));
+        Assert.Equal((null, true, T0.AddMinutes(3)), (stopped!.LeaseId, stopped.NextMustBeFull, stopped.LastSuccessAt));
+    }
+
+    [Fact]
     public void GetStates_ReadsEachTokensStateAsGetStateDoes_AndLeavesOutTokensWithoutOne()
     {
         TakeLease("lease-1", T0.AddMinutes(15));
