@@ -311,9 +311,6 @@ public sealed partial class PostgresConnectionInfo
 
     private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
-    /// <summary>Whether the connection string sets Max Auto Prepare itself (the provider's own choice stands otherwise).</summary>
-    internal bool SetsAutoPrepare => new System.Data.Common.DbConnectionStringBuilder { ConnectionString = Builder.ConnectionString }.ContainsKey("Max Auto Prepare");
-
     /// <summary>The connection string the data source uses: the settings plus the password (never shown).</summary>
     internal string ConnectionStringWithPassword()
     {

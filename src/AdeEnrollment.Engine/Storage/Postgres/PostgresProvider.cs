@@ -49,21 +49,10 @@ internal sealed class PostgresProvider : IStoreProvider
         var builder = new NpgsqlDataSourceBuilder(connection.ConnectionStringWithPassword());
         // Session state this module relies on is only ever transaction-scoped (SET LOCAL, the xact advisory lock), so a
         // pooled connection needs no reset on its way back to the pool. Skipping it spares the server a DISCARD per unit
-        // of work (and keeps the connection's prepared statements).
+        // of work. Statements are not prepared automatically on purpose: a plan cached while a token's device table was
+        // small (a generic plan after five runs) can stay in use as a sync grows it to 200,000 rows, turning a page's
+        // index lookups into scans.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
-        if (!connection.SetsAutoPrepare)
-        {
-            // The statements a sync repeats for every token and page are prepared once per pooled connection: the
-            // server parses and analyses each once, not per execution. A connection string that sets Max Auto Prepare
-            // (0 behind a pooler in transaction mode that does not keep prepared statements) decides instead.
-            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepared;
-            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
-        }
-
-        // Prepared or not, every execution is planned with its own parameters: a generic plan cached while a token's
-        // device table was small could stay in use as a sync grows it to 200,000 rows, turning a page's index lookups
-        // into scans.
-        builder.UsePhysicalConnectionInitializer(CustomPlansOnly, c => Task.Run(() => CustomPlansOnly(c)));
         dataSource = builder.Build();
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
@@ -75,15 +64,6 @@ internal sealed class PostgresProvider : IStoreProvider
                 UseJitter = true,
             })
             .Build();
-    }
-
-    /// <summary>How many statements a pooled connection keeps prepared (Npgsql's Max Auto Prepare).</summary>
-    internal const int AutoPrepared = 100;
-
-    private static void CustomPlansOnly(NpgsqlConnection c)
-    {
-        using var command = new NpgsqlCommand("SET plan_cache_mode = force_custom_plan", c);
-        command.ExecuteNonQuery();
     }
 
     public string Name => "PostgreSQL";

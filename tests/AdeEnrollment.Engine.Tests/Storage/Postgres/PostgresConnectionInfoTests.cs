@@ -24,14 +24,6 @@ public sealed class PostgresStoreConnectionStringTests
         Assert.DoesNotContain("hunter2", info.ToString());
     }
 
-    [Theory]
-    [InlineData("Host=db.contoso.com;Database=ade;Username=ade_app", false)]
-    [InlineData("Host=db.contoso.com;Database=ade;Username=ade_app;Max Auto Prepare=0", true)]
-    [InlineData("Host=db.contoso.com;Database=ade;Username=ade_app;maxautoprepare=20", true)]
-    [InlineData("postgresql://ade_app@db.contoso.com/ade?application_name=nightly", false)]
-    public void MaxAutoPrepare_GivenInTheConnectionString_IsLeftToIt(string connectionString, bool setsIt)
-        => Assert.Equal(setsIt, PostgresConnectionInfo.Parse(connectionString).SetsAutoPrepare);
-
     [Fact]
     public void Uri_IsParsed_WithTlsParametersPassedThrough()
     {
