@@ -16,12 +16,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
 
     public SyncStateRow? GetState(Guid tokenId)
     {
-        using var command = connection.Command(transaction,
-            """
-            SELECT last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
-                   lease_id, lease_expires_at, lease_history_id
-            FROM sync_state WHERE token_id = @t
-            """, ("t", tokenId.ToString()));
+        using var command = connection.Command(transaction, $"SELECT {StateColumns} FROM sync_state WHERE token_id = @t", ("t", tokenId.ToString()));
         using var r = command.ExecuteReader();
         return r.Read() ? StateOf(r) : null;
     }
@@ -80,19 +75,54 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
             WHERE token_id = @t
             """, ("limit", ToUnixMs(limit)), ("t", tokenId.ToString()));
 
-    public void TakeLease(Guid tokenId, string leaseId, DateTimeOffset expiresAt, long historyId, DateTimeOffset startedAt)
-        => connection.Execute(transaction,
-            "UPDATE sync_state SET lease_id = @l, lease_expires_at = @exp, lease_history_id = @h, last_started_at = @now WHERE token_id = @t",
-            ("l", leaseId), ("exp", ToUnixMs(expiresAt)), ("h", historyId), ("now", ToUnixMs(startedAt)), ("t", tokenId.ToString()));
+    // The statements a run starts and ends with, alone (StartHistory, TakeLease, FinishHistory, ReleaseLease) or one
+    // after the other in one statement (StartRun, FinishRun).
+    private const string InsertRunningHistory =
+        "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES (@t, @k, @tr, 'Running', @now) RETURNING id";
 
-    public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt)
-        => connection.Execute(transaction,
-            """
+    private const string EndHistory =
+        """
+        UPDATE sync_history SET status = @s, finished_at = @at, kind = coalesce(@k::text, kind), trigger_kind = coalesce(@tr::text, trigger_kind),
+               added = @a, modified = @m, removed = @r, purged = @p, default_assigned = @da, pages = @pg, error_id = @e::text, error_message = @msg::text
+        WHERE id = @h AND status = 'Running'
+        """;
+
+    private const string StateColumns =
+        """
+        last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
+        lease_id, lease_expires_at, lease_history_id
+        """;
+
+    private static string SetLease(string historyId)
+        => $"UPDATE sync_state SET lease_id = @l, lease_expires_at = @exp, lease_history_id = {historyId}, last_started_at = @now WHERE token_id = @t";
+
+    private static string ReleaseLeaseWhere(string leaseCondition)
+        => $"""
             UPDATE sync_state SET last_success_at = coalesce(@ok::bigint, last_success_at),
                    next_must_be_full = CASE WHEN @ok::bigint IS NULL THEN 1 ELSE 0 END,
                    lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
-            WHERE token_id = @t AND lease_id IS NOT NULL AND (@l::text IS NULL OR lease_id = @l::text)
-            """, ("ok", succeededAt is { } at ? ToUnixMs(at) : null), ("t", tokenId.ToString()), ("l", leaseId)) > 0;
+            WHERE token_id = @t AND {leaseCondition}
+            """;
+
+    private static (string, object?)[] RunStart(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt)
+        => [("t", tokenId.ToString()), ("k", kind.ToString()), ("tr", trigger.ToString()), ("now", ToUnixMs(startedAt))];
+
+    private static (string, object?)[] Lease(Guid tokenId, string leaseId, DateTimeOffset expiresAt, DateTimeOffset startedAt)
+        => [("t", tokenId.ToString()), ("l", leaseId), ("exp", ToUnixMs(expiresAt)), ("now", ToUnixMs(startedAt))];
+
+    private static (string, object?)[] RunEnd(long historyId, SyncHistoryEnd end)
+        => [("s", end.Status.ToString()), ("at", ToUnixMs(end.FinishedAt)), ("k", end.Kind?.ToString()), ("tr", end.Trigger?.ToString()),
+            ("a", (long)end.Added), ("m", (long)end.Modified), ("r", (long)end.Removed), ("p", (long)end.Purged), ("da", (long)end.DefaultAssigned),
+            ("pg", (long)end.Pages), ("e", end.ErrorId), ("msg", end.ErrorMessage), ("h", historyId)];
+
+    private static (string, object?)[] Release(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt)
+        => [("ok", succeededAt is { } at ? ToUnixMs(at) : null), ("t", tokenId.ToString()), ("l", leaseId)];
+
+    public void TakeLease(Guid tokenId, string leaseId, DateTimeOffset expiresAt, long historyId, DateTimeOffset startedAt)
+        => connection.Execute(transaction, SetLease("@h"), [.. Lease(tokenId, leaseId, expiresAt, startedAt), ("h", historyId)]);
+
+    public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt)
+        => connection.Execute(transaction, ReleaseLeaseWhere("lease_id IS NOT NULL AND (@l::text IS NULL OR lease_id = @l::text)"), Release(tokenId, leaseId, succeededAt)) > 0;
 
     public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
         => connection.Execute(transaction,
@@ -104,50 +134,21 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
             ("full", fullCompletedAt is { } at ? ToUnixMs(at) : null), ("t", tokenId.ToString()), ("l", leaseId), ("now", ToUnixMs(now))) > 0;
 
     public long StartHistory(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt)
-        => connection.Scalar<long>(transaction,
-            "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES (@t, @k, @tr, 'Running', @now) RETURNING id",
-            ("t", tokenId.ToString()), ("k", kind.ToString()), ("tr", trigger.ToString()), ("now", ToUnixMs(startedAt)));
+        => connection.Scalar<long>(transaction, InsertRunningHistory, RunStart(tokenId, kind, trigger, startedAt));
 
     public long StartRun(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt, string leaseId, DateTimeOffset expiresAt)
         => connection.Scalar<long>(transaction,
-            """
-            WITH run AS (INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES (@t, @k, @tr, 'Running', @now) RETURNING id),
-                 lease AS (UPDATE sync_state SET lease_id = @l, lease_expires_at = @exp, lease_history_id = (SELECT id FROM run), last_started_at = @now
-                           WHERE token_id = @t)
-            SELECT id FROM run
-            """,
-            ("t", tokenId.ToString()), ("k", kind.ToString()), ("tr", trigger.ToString()), ("now", ToUnixMs(startedAt)), ("l", leaseId), ("exp", ToUnixMs(expiresAt)));
+            $"WITH run AS ({InsertRunningHistory}), lease AS ({SetLease("(SELECT id FROM run)")}) SELECT id FROM run",
+            [.. RunStart(tokenId, kind, trigger, startedAt), ("l", leaseId), ("exp", ToUnixMs(expiresAt))]);
 
     public bool FinishHistory(long historyId, SyncHistoryEnd end)
-        => connection.Execute(transaction,
-            """
-            UPDATE sync_history SET status = @s, finished_at = @at, kind = coalesce(@k::text, kind), trigger_kind = coalesce(@tr::text, trigger_kind),
-                   added = @a, modified = @m, removed = @r, purged = @p, default_assigned = @da, pages = @pg, error_id = @e::text, error_message = @msg::text
-            WHERE id = @h AND status = 'Running'
-            """,
-            ("s", end.Status.ToString()), ("at", ToUnixMs(end.FinishedAt)), ("k", end.Kind?.ToString()), ("tr", end.Trigger?.ToString()),
-            ("a", (long)end.Added), ("m", (long)end.Modified), ("r", (long)end.Removed), ("p", (long)end.Purged), ("da", (long)end.DefaultAssigned),
-            ("pg", (long)end.Pages), ("e", end.ErrorId), ("msg", end.ErrorMessage), ("h", historyId)) > 0;
+        => connection.Execute(transaction, EndHistory, RunEnd(historyId, end)) > 0;
 
     public SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt)
     {
         using var command = connection.Command(transaction,
-            """
-            WITH run AS (
-                UPDATE sync_history SET status = @s, finished_at = @at, kind = coalesce(@k::text, kind), trigger_kind = coalesce(@tr::text, trigger_kind),
-                       added = @a, modified = @m, removed = @r, purged = @p, default_assigned = @da, pages = @pg, error_id = @e::text, error_message = @msg::text
-                WHERE id = @h AND status = 'Running')
-            UPDATE sync_state SET last_success_at = coalesce(@ok::bigint, last_success_at),
-                   next_must_be_full = CASE WHEN @ok::bigint IS NULL THEN 1 ELSE 0 END,
-                   lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
-            WHERE token_id = @t AND lease_id = @l
-            RETURNING last_started_at, last_success_at, last_full_at, next_must_be_full, cursor, cursor_kind, full_sync_id,
-                      lease_id, lease_expires_at, lease_history_id
-            """,
-            ("s", end.Status.ToString()), ("at", ToUnixMs(end.FinishedAt)), ("k", end.Kind?.ToString()), ("tr", end.Trigger?.ToString()),
-            ("a", (long)end.Added), ("m", (long)end.Modified), ("r", (long)end.Removed), ("p", (long)end.Purged), ("da", (long)end.DefaultAssigned),
-            ("pg", (long)end.Pages), ("e", end.ErrorId), ("msg", end.ErrorMessage), ("h", historyId),
-            ("ok", succeededAt is { } ok ? ToUnixMs(ok) : null), ("t", tokenId.ToString()), ("l", leaseId));
+            $"WITH run AS ({EndHistory}) {ReleaseLeaseWhere("lease_id = @l")} RETURNING {StateColumns}",
+            [.. RunEnd(historyId, end), .. Release(tokenId, leaseId, succeededAt)]);
         using var r = command.ExecuteReader();
         return r.Read() ? StateOf(r) : null;
     }
