@@ -131,6 +131,13 @@ public sealed class AdeStore
     /// </summary>
     internal T Write<T>(Func<IStoreSession, T> work) => provider.Write(work);
 
+    /// <summary>
+    /// <see cref="Write{T}"/> for work that changes rows of one token only and checks no rule across tokens (a sync's
+    /// lease, pages and end): on PostgreSQL such writes of different tokens run side by side, while two of one token,
+    /// or one and any store-wide write, still take turns (<see cref="IStoreProvider.WriteForToken{T}"/>).
+    /// </summary>
+    internal T WriteForToken<T>(Guid tokenId, Func<IStoreSession, T> work) => provider.WriteForToken(tokenId, work);
+
     /// <summary><see cref="Write{T}"/> for work that removes secrets: no copy of them survives the commit where the store can prevent it (SQLite: the write-ahead log is truncated).</summary>
     internal T WriteRemovingSecrets<T>(Func<IStoreSession, T> work)
     {

@@ -29,6 +29,13 @@ internal interface IStoreProvider
     /// <summary>One write transaction: all or nothing; writers serialised, so a rule checked inside holds at commit.</summary>
     T Write<T>(Func<IStoreSession, T> work);
 
+    /// <summary>
+    /// A <see cref="Write{T}"/> that changes rows of token <paramref name="tokenId"/> only and checks no rule across
+    /// tokens: it waits for store-wide writers (and they for it) and for other writes of the same token, but not for
+    /// writes of other tokens where the provider can run those side by side (PostgreSQL; SQLite has one writer at a time).
+    /// </summary>
+    T WriteForToken<T>(Guid tokenId, Func<IStoreSession, T> work);
+
     /// <summary>Called after a write that removed secrets, so that no copy of them outlives the commit where the engine can prevent it.</summary>
     void AfterSecretsRemoved();
 

@@ -223,7 +223,7 @@ public sealed class SyncService
     {
         var forSync = read;
         var lease = Guid.NewGuid().ToString();
-        var (decision, historyId, state) = (notDue is { } answered ? (answered.Decision, 0L, answered.State) : default((SyncDecision, long, SyncStateRow)?)) ?? store.Write(s =>
+        var (decision, historyId, state) = (notDue is { } answered ? (answered.Decision, 0L, answered.State) : default((SyncDecision, long, SyncStateRow)?)) ?? store.WriteForToken(token.Id, s =>
         {
             SyncStateRow? stored;
             if (read is null)
@@ -704,7 +704,7 @@ public sealed class SyncService
         private void Commit(PreparedPage prepared, bool mayCarry = false)
         {
             var now = owner.time.GetUtcNow();
-            Account(prepared, owner.store.Write(s => WritePage(s, prepared, now, mayCarry)));
+            Account(prepared, owner.store.WriteForToken(token.Id, s => WritePage(s, prepared, now, mayCarry)));
         }
 
         /// <summary>Everything of a page that happens before its transaction: the page bound, and the default-profile requests.</summary>
@@ -919,12 +919,14 @@ public sealed class SyncService
         private AdeSyncResult Finish(AdeSyncTrigger trigger, PreparedPage last)
         {
             var now = owner.time.GetUtcNow();
-            var (written, purgedCount, counted, finalState, lag) = owner.store.Write(s =>
+            var (written, purgedCount, counted, finalState, lag) = owner.store.WriteForToken(token.Id, s =>
             {
                 var plan = WritePage(s, last, now);
                 var purgedSerials = s.Devices.PurgeDue(token.Id, now);
                 s.DeviceEvents.Append(token.Id, now, [.. purgedSerials.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Purged))]);
-                DeviceJournal.Prune(s, now); // the store's journal retention (Set-AdeStore -JournalRetentionDays)
+                // The store's journal retention (Set-AdeStore -JournalRetentionDays): the one statement here that reaches past
+                // this token. Runs of other tokens may prune at the same time; each deletes what is still there.
+                DeviceJournal.Prune(s, now);
                 s.Tokens.SetTermsNotSignedAt(token.Id, null);
                 // The run's totals with the last page's (the run's own counters move only once the transaction committed).
                 // The lease is ours (the page above checked it in this transaction), so the run ends with the state it leaves.
@@ -993,7 +995,7 @@ public sealed class SyncService
 
             try
             {
-                owner.store.Write(s =>
+                owner.store.WriteForToken(token.Id, s =>
                 {
                     return s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0,
                         defaultAssigned, pages - carried, error.ErrorId, error.Message), null);

@@ -15,8 +15,13 @@ namespace AdeEnrollment.Engine.Storage.Postgres;
 /// runs at a time on any host. That is what lets a service check a rule inside a write — fewer than 2,000 tokens, the
 /// sync lease free or expired — and know it still holds at commit: row locks would not cover a count or a row that
 /// does not exist yet, and SERIALIZABLE would turn every conflict into a retry. The lock ends with the transaction
-/// (commit, rollback or a dropped connection), so a killed host never leaves it held. Writes are short (a page of
-/// devices at most), so the lock costs little; reads never take it.
+/// (commit, rollback or a dropped connection), so a killed host never leaves it held. Reads never take it.
+/// </para>
+/// <para>
+/// A write that changes one token's rows only (<see cref="WriteForToken{T}"/>: a sync's lease, pages and end) takes
+/// the store-wide key in shared mode and that token's own key (<see cref="TokenLockKey"/>) exclusively: such writes of
+/// different tokens run side by side, two of one token still take turns, and a store-wide writer waits for all of them
+/// (and they for it), so every rule a store-wide writer checks still holds at its commit.
 /// </para>
 /// </summary>
 internal sealed class PostgresProvider : IStoreProvider
@@ -32,6 +37,29 @@ internal sealed class PostgresProvider : IStoreProvider
     /// it stands once the lock is held (<see cref="BeginWrite"/>).
     /// </summary>
     private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey}); SELECT max(version) AS ade_version FROM ade_schema;");
+
+    /// <summary>
+    /// The first statements of a write of one token's rows (<see cref="WriteForToken{T}"/>): the store-wide key shared,
+    /// the token's key exclusive (always in this order, so two writers never wait for each other in a circle), then the
+    /// schema version.
+    /// </summary>
+    private string TakeTokenWriteLock(Guid tokenId)
+    {
+        var (high, low) = TokenLockKey(tokenId);
+        return FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock_shared({WriteLockKey}); SELECT pg_advisory_xact_lock({high}, {low}); SELECT max(version) AS ade_version FROM ade_schema;");
+    }
+
+    /// <summary>
+    /// A token's own advisory lock: the two-integer form, whose keys never meet the one-key form of <see cref="WriteLockKey"/>,
+    /// folded from the token's id (two tokens that fold alike only take turns).
+    /// </summary>
+    internal static (int High, int Low) TokenLockKey(Guid tokenId)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        tokenId.TryWriteBytes(bytes);
+        var folded = BitConverter.ToInt64(bytes[..8]) ^ BitConverter.ToInt64(bytes[8..]);
+        return ((int)(folded >> 32), unchecked((int)folded));
+    }
 
     /// <summary>
     /// The write lock alone: for a migration (the version table may not exist yet; it reads the version itself) and for
@@ -115,11 +143,15 @@ internal sealed class PostgresProvider : IStoreProvider
         }
     }
 
-    public T Write<T>(Func<IStoreSession, T> work) => Run(() =>
+    public T Write<T>(Func<IStoreSession, T> work) => Write(TakeWriteLock, work);
+
+    public T WriteForToken<T>(Guid tokenId, Func<IStoreSession, T> work) => Write(TakeTokenWriteLock(tokenId), work);
+
+    private T Write<T>(string takeLock, Func<IStoreSession, T> work) => Run(() =>
     {
         using var c = Open();
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        BeginWrite(c, transaction);
+        BeginWrite(c, transaction, takeLock);
         ConnectionHook?.Invoke(c);
         var result = work(new PostgresSession(c, transaction));
         try
@@ -141,9 +173,9 @@ internal sealed class PostgresProvider : IStoreProvider
     /// Migrations take the same lock, so the version read here cannot change before this transaction ends. It rides in
     /// the lock's round trip: no extra cost per write.
     /// </summary>
-    private void BeginWrite(NpgsqlConnection c, NpgsqlTransaction transaction)
+    private void BeginWrite(NpgsqlConnection c, NpgsqlTransaction transaction, string takeLock)
     {
-        using var command = new NpgsqlCommand(TakeWriteLock, c, transaction);
+        using var command = new NpgsqlCommand(takeLock, c, transaction);
         using var reader = command.ExecuteReader();
         var version = 0;
         do

@@ -152,6 +152,9 @@ internal sealed class SqliteProvider : IStoreProvider
 
     public T Write<T>(Func<IStoreSession, T> work) => WriteSql((c, t) => work(new SqliteSession(c, t)));
 
+    /// <summary>SQLite has one writer at a time: a write of one token's rows is a write.</summary>
+    public T WriteForToken<T>(Guid tokenId, Func<IStoreSession, T> work) => Write(work);
+
     public void AfterSecretsRemoved() => TruncateLog();
 
     public T Read<T>(Func<IStoreSession, T> work) => ReadSql(c => work(new SqliteSession(c, null)));

@@ -306,6 +306,60 @@ public sealed class PostgresStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task WritesOfOneToken_RunBesideWritesOfOthers_ButTakeTurnsWithTheSameTokenAndWithStoreWideWrites()
+    {
+        var holder = Open();
+        var other = Open();
+        var (mine, theirs) = (Guid.NewGuid(), Guid.NewGuid());
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var held = Task.Factory.StartNew(() => holder.WriteForToken(mine, s =>
+        {
+            s.Meta.Set("holder", "committed");
+            inside.Set();
+            Assert.True(release.Wait(TimeSpan.FromSeconds(30)), "the test never released the holder");
+            return 0;
+        }), TaskCreationOptions.LongRunning);
+        Assert.True(inside.Wait(TimeSpan.FromSeconds(30)));
+
+        // Another token's write goes through while the holder's transaction is open (with the normal wait, as other
+        // tests write to the same database in parallel: had it waited for the holder, it would give up after 60 s)...
+        other.WriteForToken(theirs, s => { s.Meta.Set("beside", "yes"); return 0; });
+        Assert.Equal("yes", other.Read(s => s.Meta.Get("beside")));
+        // ...the same token's write and a store-wide write wait for it (here past their lock wait) and change nothing.
+        ((PostgresProvider)other.StoreProvider).LockWait = TimeSpan.FromMilliseconds(300);
+        AdeAssert.Throws("StoreBusy", () => other.WriteForToken(mine, s => { s.Meta.Set("same", "yes"); return 0; }));
+        AdeAssert.Throws("StoreBusy", () => other.Write(s => { s.Meta.Set("wide", "yes"); return 0; }));
+        release.Set();
+        await held.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("committed", other.Read(s => s.Meta.Get("holder")));
+        Assert.Null(other.Read(s => s.Meta.Get("same")));
+        Assert.Null(other.Read(s => s.Meta.Get("wide")));
+    }
+
+    [Fact]
+    public void AStoreWideWrite_HoldsOffWritesOfEveryToken()
+    {
+        var store = Open();
+        ((PostgresProvider)store.StoreProvider).LockWait = TimeSpan.FromMilliseconds(200);
+        using var holder = new NpgsqlConnection(TestPostgres.ConnectionString);
+        holder.Open();
+        using var transaction = holder.BeginTransaction();
+        using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresProvider.WriteLockKey})", holder, transaction))
+        {
+            take.ExecuteNonQuery(); // another host's store-wide write (a token added, a limit checked), still open
+        }
+
+        AdeAssert.Throws("StoreBusy", () => store.WriteForToken(Guid.NewGuid(), s => { s.Meta.Set("blocked", "yes"); return 0; }));
+        transaction.Rollback();
+        ((PostgresProvider)store.StoreProvider).LockWait = TimeSpan.FromSeconds(60); // other tests write to the same database
+        store.WriteForToken(Guid.NewGuid(), s => { s.Meta.Set("after", "yes"); return 0; });
+        Assert.Null(store.Read(s => s.Meta.Get("blocked")));
+        Assert.Equal("yes", store.Read(s => s.Meta.Get("after")));
+    }
+
+    [Fact]
     public void SqliteOnlyTestEntryPoints_AreACataloguedError()
     {
         var store = Open();
