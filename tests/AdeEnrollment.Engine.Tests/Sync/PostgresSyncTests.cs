@@ -81,6 +81,42 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_sync_prepares_its_small_statements_on_the_pooled_connection_but_never_a_pages_bulk_statements()
+    {
+        using var schema = new TestPostgresSchema();
+        using var f = new EngineSimFixture(devices: 30, postgres: schema);
+        var prepared = new HashSet<string>(StringComparer.Ordinal);
+        ((AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider).ConnectionHook = c =>
+        {
+            using var look = new NpgsqlCommand("SELECT statement FROM pg_prepared_statements", c);
+            using var r = look.ExecuteReader();
+            while (r.Read())
+            {
+                lock (prepared)
+                {
+                    prepared.Add(System.Text.RegularExpressions.Regex.Replace(r.GetString(0), @"\s+", " "));
+                }
+            }
+        };
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString())!.Status);
+            f.Advance(TimeSpan.FromHours(1));
+        }
+
+        // Seen by later units of work on the same pooled connections: the lock preamble, the lease, the cursor, the end.
+        Assert.Contains(prepared, s => s.Contains("pg_advisory_xact_lock_shared", StringComparison.Ordinal));
+        Assert.Contains(prepared, s => s.StartsWith("WITH run AS (INSERT INTO sync_history", StringComparison.Ordinal));
+        Assert.Contains(prepared, s => s.StartsWith("UPDATE sync_state SET cursor", StringComparison.Ordinal));
+        // A page's bulk statements and the journal's retention are planned for the values of each call.
+        Assert.DoesNotContain(prepared, s => s.Contains("INSERT INTO device ", StringComparison.Ordinal));
+        Assert.DoesNotContain(prepared, s => s.Contains("INSERT INTO device_event", StringComparison.Ordinal));
+        Assert.DoesNotContain(prepared, s => s.Contains("DELETE FROM device_event", StringComparison.Ordinal));
+        Assert.DoesNotContain(prepared, s => s.Contains("unnest", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_delta_of_many_pages_has_the_store_sample_a_device_table_its_planner_has_not_seen_yet()
     {
         using var schema = new TestPostgresSchema();

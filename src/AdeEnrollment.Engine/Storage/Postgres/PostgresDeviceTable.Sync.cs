@@ -230,7 +230,7 @@ internal sealed partial class PostgresDeviceTable
     public SyncDeviceTotals CountForSync(Guid tokenId)
     {
         using var command = connection.Command(transaction,
-            "SELECT count(*) AS all_devices, count(*) - count(removed_at) AS in_abm FROM device WHERE token_id = @t", ("t", tokenId.ToString()));
+            "SELECT count(*) AS all_devices, count(*) - count(removed_at) AS in_abm FROM device WHERE token_id = @t", ("t", tokenId.ToString())).Prepared();
         using var r = command.ExecuteReader();
         r.Read();
         return new SyncDeviceTotals(r.GetInt64(r.GetOrdinal("all_devices")), r.GetInt64(r.GetOrdinal("in_abm")));
@@ -238,7 +238,7 @@ internal sealed partial class PostgresDeviceTable
 
     private List<string> SyncSerials(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = connection.Command(transaction, sql, parameters);
+        using var command = connection.Command(transaction, sql, parameters).Prepared();
         using var r = command.ExecuteReader();
         var serial = r.GetOrdinal("serial_number");
         var list = new List<string>();

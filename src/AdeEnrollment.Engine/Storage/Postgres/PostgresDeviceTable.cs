@@ -79,7 +79,8 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         {
             // One device by serial, the most repeated query (a script looking devices up one by one): prepared on its
             // pooled connection (kept there, the pool does not reset it), later lookups skip the parse and the plan.
-            // Only this one: a plan cached for the sync's statements could outlive the table's growth.
+            // A device query with other filters is not: a generic plan for a token's or a profile's devices could
+            // outlive the table's growth (PostgresExtensions.Prepared says which statements are).
             command.Prepare();
         }
 

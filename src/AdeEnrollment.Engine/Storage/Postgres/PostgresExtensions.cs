@@ -16,15 +16,42 @@ internal static class PostgresExtensions
         return command;
     }
 
+    /// <summary>
+    /// <paramref name="command"/> prepared on its pooled connection (docs/architecture.md, "Prepared statements"): the
+    /// first use on a connection parses it once, every later one skips the parse, the analysis and, once the server
+    /// settles on a generic plan, the planning. For the small statements every sync runs once or twice (its token, its
+    /// state, lease, cursor, history, counts): never for a page's bulk statements, whose plan must follow the table's
+    /// growth. A later use whose parameter types differ from the prepared ones runs unprepared.
+    /// </summary>
+    public static NpgsqlCommand Prepared(this NpgsqlCommand command)
+    {
+        command.Prepare();
+        return command;
+    }
+
     public static int Execute(this NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(transaction, sql, parameters);
         return command.ExecuteNonQuery();
     }
 
-    public static T? Scalar<T>(this NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    /// <summary><see cref="Execute"/> of a statement <see cref="Prepared"/> on its connection.</summary>
+    public static int ExecutePrepared(this NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = connection.Command(transaction, sql, parameters);
+        using var command = connection.Command(transaction, sql, parameters).Prepared();
+        return command.ExecuteNonQuery();
+    }
+
+    public static T? Scalar<T>(this NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+        => Scalar<T>(connection.Command(transaction, sql, parameters));
+
+    /// <summary><see cref="Scalar{T}(NpgsqlConnection, NpgsqlTransaction?, string, ValueTuple{string, object?}[])"/> of a statement <see cref="Prepared"/> on its connection.</summary>
+    public static T? ScalarPrepared<T>(this NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+        => Scalar<T>(connection.Command(transaction, sql, parameters).Prepared());
+
+    private static T? Scalar<T>(NpgsqlCommand created)
+    {
+        using var command = created;
         var value = command.ExecuteScalar();
         return value is null or DBNull ? default : (T)Convert.ChangeType(value, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }

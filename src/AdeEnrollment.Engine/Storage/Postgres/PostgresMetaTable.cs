@@ -9,7 +9,7 @@ internal sealed partial class PostgresMetaTable(NpgsqlConnection connection, Npg
     {
         using var command = new NpgsqlCommand("SELECT value FROM meta WHERE key = @k", connection, transaction);
         command.Parameters.AddWithValue("k", key);
-        return command.ExecuteScalar() as string;
+        return command.Prepared().ExecuteScalar() as string;
     }
 
     public void Set(string key, string value)

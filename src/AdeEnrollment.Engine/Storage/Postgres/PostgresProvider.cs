@@ -43,11 +43,7 @@ internal sealed class PostgresProvider : IStoreProvider
     /// the token's key exclusive (always in this order, so two writers never wait for each other in a circle), then the
     /// schema version.
     /// </summary>
-    private string TakeTokenWriteLock(Guid tokenId)
-    {
-        var (high, low) = TokenLockKey(tokenId);
-        return FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock_shared({WriteLockKey}); SELECT pg_advisory_xact_lock({high}, {low}); SELECT max(version) AS ade_version FROM ade_schema;");
-    }
+    private string TakeTokenWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock_shared({WriteLockKey}); SELECT pg_advisory_xact_lock(@high, @low); SELECT max(version) AS ade_version FROM ade_schema;");
 
     /// <summary>
     /// A token's own advisory lock: the two-integer form, whose keys never meet the one-key form of <see cref="WriteLockKey"/>,
@@ -143,15 +139,15 @@ internal sealed class PostgresProvider : IStoreProvider
         }
     }
 
-    public T Write<T>(Func<IStoreSession, T> work) => Write(TakeWriteLock, work);
+    public T Write<T>(Func<IStoreSession, T> work) => Write(null, work);
 
-    public T WriteForToken<T>(Guid tokenId, Func<IStoreSession, T> work) => Write(TakeTokenWriteLock(tokenId), work);
+    public T WriteForToken<T>(Guid tokenId, Func<IStoreSession, T> work) => Write(tokenId, work);
 
-    private T Write<T>(string takeLock, Func<IStoreSession, T> work) => Run(() =>
+    private T Write<T>(Guid? tokenId, Func<IStoreSession, T> work) => Run(() =>
     {
         using var c = Open();
         using var transaction = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        BeginWrite(c, transaction, takeLock);
+        BeginWrite(c, transaction, tokenId);
         ConnectionHook?.Invoke(c);
         var result = work(new PostgresSession(c, transaction));
         try
@@ -173,10 +169,17 @@ internal sealed class PostgresProvider : IStoreProvider
     /// Migrations take the same lock, so the version read here cannot change before this transaction ends. It rides in
     /// the lock's round trip: no extra cost per write.
     /// </summary>
-    private void BeginWrite(NpgsqlConnection c, NpgsqlTransaction transaction, string takeLock)
+    private void BeginWrite(NpgsqlConnection c, NpgsqlTransaction transaction, Guid? tokenId)
     {
-        using var command = new NpgsqlCommand(takeLock, c, transaction);
-        using var reader = command.ExecuteReader();
+        using var command = new NpgsqlCommand(tokenId is null ? TakeWriteLock : TakeTokenWriteLock, c, transaction);
+        if (tokenId is { } token)
+        {
+            var (high, low) = TokenLockKey(token);
+            command.Parameters.AddWithValue("high", high);
+            command.Parameters.AddWithValue("low", low);
+        }
+
+        using var reader = command.Prepared().ExecuteReader();
         var version = 0;
         do
         {

@@ -16,7 +16,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
 
     public SyncStateRow? GetState(Guid tokenId)
     {
-        using var command = connection.Command(transaction, $"SELECT {StateColumns} FROM sync_state WHERE token_id = @t", ("t", tokenId.ToString()));
+        using var command = connection.Command(transaction, $"SELECT {StateColumns} FROM sync_state WHERE token_id = @t", ("t", tokenId.ToString())).Prepared();
         using var r = command.ExecuteReader();
         return r.Read() ? StateOf(r) : null;
     }
@@ -63,7 +63,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
 
     public SyncStateRow CreateState(Guid tokenId)
     {
-        connection.Execute(transaction, "INSERT INTO sync_state (token_id) VALUES (@t)", ("t", tokenId.ToString()));
+        connection.ExecutePrepared(transaction, "INSERT INTO sync_state (token_id) VALUES (@t)", ("t", tokenId.ToString()));
         return SyncStateRow.Empty;
     }
 
@@ -125,7 +125,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
         => connection.Execute(transaction, ReleaseLeaseWhere("lease_id IS NOT NULL AND (@l::text IS NULL OR lease_id = @l::text)"), Release(tokenId, leaseId, succeededAt)) > 0;
 
     public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
-        => connection.Execute(transaction,
+        => connection.ExecutePrepared(transaction,
             """
             UPDATE sync_state SET cursor = @c, cursor_kind = @k, full_sync_id = @f::bigint, last_full_at = coalesce(@full::bigint, last_full_at)
             WHERE token_id = @t AND lease_id = @l AND lease_expires_at > @now
@@ -137,7 +137,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
         => connection.Scalar<long>(transaction, InsertRunningHistory, RunStart(tokenId, kind, trigger, startedAt));
 
     public long StartRun(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt, string leaseId, DateTimeOffset expiresAt)
-        => connection.Scalar<long>(transaction,
+        => connection.ScalarPrepared<long>(transaction,
             $"WITH run AS ({InsertRunningHistory}), lease AS ({SetLease("(SELECT id FROM run)")}) SELECT id FROM run",
             [.. RunStart(tokenId, kind, trigger, startedAt), ("l", leaseId), ("exp", ToUnixMs(expiresAt))]);
 
@@ -148,7 +148,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
     {
         using var command = connection.Command(transaction,
             $"WITH run AS ({EndHistory}) {ReleaseLeaseWhere("lease_id = @l")} RETURNING {StateColumns}",
-            [.. RunEnd(historyId, end), .. Release(tokenId, leaseId, succeededAt)]);
+            [.. RunEnd(historyId, end), .. Release(tokenId, leaseId, succeededAt)]).Prepared();
         using var r = command.ExecuteReader();
         return r.Read() ? StateOf(r) : null;
     }

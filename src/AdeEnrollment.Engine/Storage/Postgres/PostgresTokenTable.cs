@@ -21,7 +21,7 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
 
     public TokenRow? Get(Guid id)
     {
-        using var command = connection.Command(transaction, $"SELECT {Columns} FROM token WHERE id = @id", ("id", id.ToString()));
+        using var command = connection.Command(transaction, $"SELECT {Columns} FROM token WHERE id = @id", ("id", id.ToString())).Prepared();
         using var r = command.ExecuteReader();
         if (!r.Read())
         {
@@ -82,6 +82,11 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
             ORDER BY lower(t.name), t.name
             """,
             parameter);
+        if (withStates)
+        {
+            command.Prepared(); // a sync's read of its token in the lease transaction, and each -IfDue batch
+        }
+
         using var r = command.ExecuteReader();
         var (idCol, name, apple, expires, request, url, tags, service, created, modified, profiles, devices, started, success, full, must) =
             (r.GetOrdinal("id"), r.GetOrdinal("name"), r.GetOrdinal("apple_id"), r.GetOrdinal("expires_at"), r.GetOrdinal("request_id"),
@@ -182,7 +187,7 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
         => connection.Execute(transaction, "UPDATE token SET invalid_reason = @r::text WHERE id = @id", ("r", reason), ("id", id.ToString()));
 
     public void SetTermsNotSignedAt(Guid id, DateTimeOffset? at)
-        => connection.Execute(transaction, "UPDATE token SET terms_not_signed_at = @at::bigint WHERE id = @id AND terms_not_signed_at IS DISTINCT FROM @at::bigint",
+        => connection.ExecutePrepared(transaction, "UPDATE token SET terms_not_signed_at = @at::bigint WHERE id = @id AND terms_not_signed_at IS DISTINCT FROM @at::bigint",
             ("at", at is { } t ? ToUnixMs(t) : null), ("id", id.ToString()));
 
     public void Touch(Guid id, DateTimeOffset modifiedAt)
