@@ -52,13 +52,14 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     [Fact]
     public void A_sync_writes_beside_another_hosts_write_of_another_token_but_waits_for_one_of_its_own_token()
     {
-        using var schema = new TestPostgresSchema();
+        // A database of its own: other tests' writers must not queue between the held locks and this test's syncs.
+        using var schema = new TestPostgresSchema(ownDatabase: true);
         using var f = new EngineSimFixture(devices: 10, postgres: schema);
         var macs = f.AddToken("Macs", devices: 5);
         var provider = (AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider;
 
         // Another host in the middle of a write of token Macs (a page of its sync), with its locks as that write takes them.
-        using var holder = new NpgsqlConnection(TestPostgres.ConnectionString);
+        using var holder = new NpgsqlConnection(schema.AdminConnectionString);
         holder.Open();
         using var transaction = holder.BeginTransaction();
         var (high, low) = AdeEnrollment.Engine.Storage.Postgres.PostgresProvider.TokenLockKey(macs.Id);
@@ -67,8 +68,8 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
             take.ExecuteNonQuery();
         }
 
-        // The other token's sync runs through all of its transactions meanwhile (with the normal wait: other tests write
-        // to the same database in parallel; a sync whose writes waited for the holder would give up after 60 s)...
+        // The other token's sync runs through all of its transactions meanwhile (a sync whose writes waited for the
+        // holder would give up after the normal 60 s wait)...
         var result = f.Engine.Sync.Sync(f.Token.Id.ToString())!;
         Assert.Equal((AdeSyncStatus.Succeeded, 10), (result.Status, result.Added));
         // ...while Macs' own sync cannot start.

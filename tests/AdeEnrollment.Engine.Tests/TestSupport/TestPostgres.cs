@@ -99,20 +99,44 @@ public static class TestPostgres
 /// A fresh, empty schema on the test server for one store (its own search_path): stores of parallel tests never see
 /// each other's tables. Dispose drops the schema.
 /// </summary>
+/// <param name="ownDatabase">
+/// The schema in a database of its own, for a test that holds the store's advisory locks while it waits for its own
+/// writes: the locks are per database, so in the shared one another test's writer could queue between them and wait
+/// for the test as long as the test waits for it.
+/// </param>
 public sealed class TestPostgresSchema : IDisposable
 {
     public const string Passphrase = "correct horse battery staple";
 
-    public TestPostgresSchema()
+    private readonly string? database;
+
+    public TestPostgresSchema(bool ownDatabase = false)
     {
         Name = "ade_t_" + Guid.NewGuid().ToString("N")[..16];
-        TestPostgres.Admin($"CREATE SCHEMA {Name}");
-        var builder = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = Name };
+        AdminConnectionString = TestPostgres.ConnectionString;
+        if (ownDatabase)
+        {
+            database = "ade_d_" + Guid.NewGuid().ToString("N")[..16];
+            TestPostgres.Admin($"CREATE DATABASE {database}");
+            AdminConnectionString = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { Database = database }.ConnectionString;
+        }
+
+        using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            connection.Open();
+            using var command = new NpgsqlCommand($"CREATE SCHEMA {Name}", connection);
+            command.ExecuteNonQuery();
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { SearchPath = Name };
         Password = builder.Password!;
         UserName = builder.Username!;
         builder.Password = null;
         ConnectionStringWithoutPassword = builder.ConnectionString;
     }
+
+    /// <summary>The administrator's connection string for this schema's database (with the password).</summary>
+    public string AdminConnectionString { get; }
 
     public string Name { get; }
 
@@ -142,7 +166,7 @@ public sealed class TestPostgresSchema : IDisposable
     /// <summary>Runs SQL in this schema as the administrator, with @named parameters.</summary>
     public void Execute(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
+        using var connection = new NpgsqlConnection(AdminConnectionString);
         connection.Open();
         using (var set = new NpgsqlCommand($"SET search_path = {Name}", connection))
         {
@@ -160,7 +184,7 @@ public sealed class TestPostgresSchema : IDisposable
 
     public T? Scalar<T>(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
+        using var connection = new NpgsqlConnection(AdminConnectionString);
         connection.Open();
         using (var set = new NpgsqlCommand($"SET search_path = {Name}", connection))
         {
@@ -181,7 +205,7 @@ public sealed class TestPostgresSchema : IDisposable
     {
         try
         {
-            TestPostgres.Admin($"DROP SCHEMA IF EXISTS {Name} CASCADE");
+            TestPostgres.Admin(database is null ? $"DROP SCHEMA IF EXISTS {Name} CASCADE" : $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
         }
         catch (NpgsqlException)
         {

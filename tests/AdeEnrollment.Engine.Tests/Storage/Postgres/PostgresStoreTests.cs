@@ -308,8 +308,10 @@ public sealed class PostgresStoreTests : IDisposable
     [Fact]
     public async Task WritesOfOneToken_RunBesideWritesOfOthers_ButTakeTurnsWithTheSameTokenAndWithStoreWideWrites()
     {
-        var holder = Open();
-        var other = Open();
+        // A database of its own: other tests' writers must not queue between the holder's locks and the writes below.
+        using var own = new TestPostgresSchema(ownDatabase: true);
+        var holder = own.Open();
+        var other = own.Open();
         var (mine, theirs) = (Guid.NewGuid(), Guid.NewGuid());
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
@@ -322,8 +324,8 @@ public sealed class PostgresStoreTests : IDisposable
         }), TaskCreationOptions.LongRunning);
         Assert.True(inside.Wait(TimeSpan.FromSeconds(30)));
 
-        // Another token's write goes through while the holder's transaction is open (with the normal wait, as other
-        // tests write to the same database in parallel: had it waited for the holder, it would give up after 60 s)...
+        // Another token's write goes through while the holder's transaction is open (had it waited for the holder, it
+        // would give up after the normal 60 s wait)...
         other.WriteForToken(theirs, s => { s.Meta.Set("beside", "yes"); return 0; });
         Assert.Equal("yes", other.Read(s => s.Meta.Get("beside")));
         // ...the same token's write and a store-wide write wait for it (here past their lock wait) and change nothing.
@@ -336,6 +338,8 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal("committed", other.Read(s => s.Meta.Get("holder")));
         Assert.Null(other.Read(s => s.Meta.Get("same")));
         Assert.Null(other.Read(s => s.Meta.Get("wide")));
+        holder.Release();
+        other.Release();
     }
 
     [Fact]
