@@ -36,14 +36,14 @@ internal sealed class PostgresProvider : IStoreProvider
     /// The first statements of every write transaction, sent in one round trip: the lock, then the schema version as
     /// it stands once the lock is held (<see cref="BeginWrite"/>).
     /// </summary>
-    private string TakeWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey}); SELECT max(version) AS ade_version FROM ade_schema;");
+    private string TakeWriteLock => TakeLockOnly + " SELECT max(version) AS ade_version FROM ade_schema;";
 
     /// <summary>
     /// The first statements of a write of one token's rows (<see cref="WriteForToken{T}"/>): the store-wide key shared,
     /// the token's key exclusive (always in this order, so two writers never wait for each other in a circle), then the
     /// schema version.
     /// </summary>
-    private string TakeTokenWriteLock => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock_shared({WriteLockKey}); SELECT pg_advisory_xact_lock(@high, @low); SELECT max(version) AS ade_version FROM ade_schema;");
+    private string TakeTokenWriteLock => FormattableString.Invariant($"{LockTimeout} SELECT pg_advisory_xact_lock_shared({WriteLockKey}); SELECT pg_advisory_xact_lock(@high, @low); SELECT max(version) AS ade_version FROM ade_schema;");
 
     /// <summary>
     /// A token's own advisory lock: the two-integer form, whose keys never meet the one-key form of <see cref="WriteLockKey"/>,
@@ -61,7 +61,10 @@ internal sealed class PostgresProvider : IStoreProvider
     /// The write lock alone: for a migration (the version table may not exist yet; it reads the version itself) and for
     /// a store copy's raw rows (the copy reads the version under this lock and refuses a mismatch with its own error).
     /// </summary>
-    private string TakeLockOnly => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms'; SELECT pg_advisory_xact_lock({WriteLockKey});");
+    private string TakeLockOnly => FormattableString.Invariant($"{LockTimeout} SELECT pg_advisory_xact_lock({WriteLockKey});");
+
+    /// <summary>How long this transaction's lock requests wait (<see cref="LockWait"/>).</summary>
+    private string LockTimeout => FormattableString.Invariant($"SET LOCAL lock_timeout = '{(long)LockWait.TotalMilliseconds}ms';");
 
     private readonly PostgresConnectionInfo connection;
     private readonly NpgsqlDataSource dataSource;
