@@ -240,6 +240,10 @@ internal static class Schema
         CREATE INDEX device_event_token_serial ON device_event (token_id, serial_number, id);
         DROP INDEX device_serial;
         """,
+
+        // 11: PostgreSQL only (its device -> profile key is checked once per statement: see PostgresSchema migration 11).
+        // SQLite checks its key in process at little cost; the version moves with PostgreSQL's.
+        "SELECT 1;",
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -332,6 +332,51 @@ internal static class PostgresSchema
         CREATE INDEX device_event_token_serial ON device_event (token_id, serial_number, id);
         DROP INDEX device_serial;
         """,
+
+        // 11: the device -> profile key is checked once per statement (PostgreSQL only; Schema migration 11 changes
+        // nothing). Assigning a profile to a batch of 1,000 devices, or a sync page carrying its default profile's
+        // answers, ran the foreign key's check once per row (a fifth of the assignment's UPDATE). As with the token key
+        // of migration 8, triggers hold the same rule: a device names an existing profile or none; a profile that devices
+        // name can be neither deleted nor renumbered. An insert or update locks the statement's distinct profiles FOR KEY
+        // SHARE, as the key did, and the error is the key's (SQLSTATE 23503, constraint device_profile_id_fkey). The
+        // update trigger has no column list (transition tables do not allow one), so every update of device passes its
+        // rows' profiles once; a statement whose rows name no profile (a sync page without a default profile) costs one
+        // scan of its transition table.
+        """
+        ALTER TABLE device DROP CONSTRAINT device_profile_id_fkey;
+        CREATE FUNCTION ade_device_profile_exists() RETURNS trigger LANGUAGE plpgsql AS $f$
+        DECLARE missing TEXT;
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM ade_new_device WHERE profile_id IS NOT NULL) THEN
+                RETURN NULL;
+            END IF;
+            PERFORM 1 FROM profile WHERE id IN (SELECT profile_id FROM ade_new_device WHERE profile_id IS NOT NULL) FOR KEY SHARE;
+            SELECT n.profile_id INTO missing FROM (SELECT DISTINCT profile_id FROM ade_new_device WHERE profile_id IS NOT NULL) n
+                WHERE NOT EXISTS (SELECT 1 FROM profile p WHERE p.id = n.profile_id) LIMIT 1;
+            IF missing IS NOT NULL THEN
+                RAISE EXCEPTION 'insert or update on table "device" violates foreign key constraint "device_profile_id_fkey"'
+                    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_profile_id_fkey', TABLE = 'device',
+                          DETAIL = format('Key (profile_id)=(%s) is not present in table "profile".', missing);
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER device_profile_insert AFTER INSERT ON device REFERENCING NEW TABLE AS ade_new_device
+            FOR EACH STATEMENT EXECUTE FUNCTION ade_device_profile_exists();
+        CREATE TRIGGER device_profile_update AFTER UPDATE ON device REFERENCING NEW TABLE AS ade_new_device
+            FOR EACH STATEMENT EXECUTE FUNCTION ade_device_profile_exists();
+        CREATE FUNCTION ade_profile_has_no_devices() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM device WHERE profile_id = OLD.id) THEN
+                RAISE EXCEPTION 'update or delete on table "profile" violates foreign key constraint "device_profile_id_fkey" on table "device"'
+                    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_profile_id_fkey', TABLE = 'device',
+                          DETAIL = format('Key (id)=(%s) is still referenced from table "device".', OLD.id);
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER profile_device_delete AFTER DELETE ON profile FOR EACH ROW EXECUTE FUNCTION ade_profile_has_no_devices();
+        CREATE TRIGGER profile_device_update AFTER UPDATE OF id ON profile
+            FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ade_profile_has_no_devices();
+        """,
     ];
 
     /// <summary>
