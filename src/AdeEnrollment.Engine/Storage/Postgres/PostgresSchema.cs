@@ -333,35 +333,29 @@ internal static class PostgresSchema
         DROP INDEX device_serial;
         """,
 
-        // 11: the device -> profile key is checked once per statement (PostgreSQL only; Schema migration 11 changes
-        // nothing). Assigning a profile to a batch of 1,000 devices, or a sync page carrying its default profile's
-        // answers, ran the foreign key's check once per row (a fifth of the assignment's UPDATE). As with the token key
-        // of migration 8, triggers hold the same rule: a device names an existing profile or none; a profile that devices
-        // name can be neither deleted nor renumbered. An insert or update locks the statement's distinct profiles FOR KEY
-        // SHARE, as the key did, and the error is the key's (SQLSTATE 23503, constraint device_profile_id_fkey). The
-        // update trigger has no column list (transition tables do not allow one), so every update of device passes its
-        // rows' profiles once; a statement whose rows name no profile (a sync page without a default profile) costs one
-        // scan of its transition table.
-        """
+        // 11: the device -> profile key is checked once per statement, and an insert into device runs one trigger instead
+        // of three (PostgreSQL only; Schema migration 11 changes nothing).
+        // - Assigning a profile to a batch of 1,000 devices, or a sync page carrying its default profile's answers, ran the
+        //   foreign key's check once per row (a fifth of the assignment's UPDATE). As with the token key of migration 8,
+        //   triggers hold the same rule: a device names an existing profile or none; a profile that devices name can be
+        //   neither deleted nor renumbered. An insert or update locks the statement's distinct profiles FOR KEY SHARE, as
+        //   the key did, and the error is the key's (SQLSTATE 23503, constraint device_profile_id_fkey). The update
+        //   trigger has no column list (transition tables do not allow one), so every update of device passes its rows'
+        //   profiles; a statement whose rows name no profile costs one scan of its transition table.
+        // - An insert's token key (migration 8), device count (migration 9) and profile key are one trigger, device_insert,
+        //   that reads its rows once (lowest and highest token, rows, rows with a profile) and, for the usual statement of
+        //   one token, locks, checks and counts that token directly: ≈ 2.8 → 1.0 ms of server time per page of 1,000. The
+        //   order is kept: a device of a missing token fails with the token key's error before anything is counted.
+        $$"""
         ALTER TABLE device DROP CONSTRAINT device_profile_id_fkey;
         CREATE FUNCTION ade_device_profile_exists() RETURNS trigger LANGUAGE plpgsql AS $f$
         DECLARE missing TEXT;
         BEGIN
-            IF NOT EXISTS (SELECT 1 FROM ade_new_device WHERE profile_id IS NOT NULL) THEN
-                RETURN NULL;
-            END IF;
-            PERFORM 1 FROM profile WHERE id IN (SELECT profile_id FROM ade_new_device WHERE profile_id IS NOT NULL) FOR KEY SHARE;
-            SELECT n.profile_id INTO missing FROM (SELECT DISTINCT profile_id FROM ade_new_device WHERE profile_id IS NOT NULL) n
-                WHERE NOT EXISTS (SELECT 1 FROM profile p WHERE p.id = n.profile_id) LIMIT 1;
-            IF missing IS NOT NULL THEN
-                RAISE EXCEPTION 'insert or update on table "device" violates foreign key constraint "device_profile_id_fkey"'
-                    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_profile_id_fkey', TABLE = 'device',
-                          DETAIL = format('Key (profile_id)=(%s) is not present in table "profile".', missing);
+            IF EXISTS (SELECT 1 FROM ade_new_device WHERE profile_id IS NOT NULL) THEN
+        {{ProfileKeyCheck}}
             END IF;
             RETURN NULL;
         END $f$;
-        CREATE TRIGGER device_profile_insert AFTER INSERT ON device REFERENCING NEW TABLE AS ade_new_device
-            FOR EACH STATEMENT EXECUTE FUNCTION ade_device_profile_exists();
         CREATE TRIGGER device_profile_update AFTER UPDATE ON device REFERENCING NEW TABLE AS ade_new_device
             FOR EACH STATEMENT EXECUTE FUNCTION ade_device_profile_exists();
         CREATE FUNCTION ade_profile_has_no_devices() RETURNS trigger LANGUAGE plpgsql AS $f$
@@ -376,8 +370,63 @@ internal static class PostgresSchema
         CREATE TRIGGER profile_device_delete AFTER DELETE ON profile FOR EACH ROW EXECUTE FUNCTION ade_profile_has_no_devices();
         CREATE TRIGGER profile_device_update AFTER UPDATE OF id ON profile
             FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ade_profile_has_no_devices();
+        DROP TRIGGER device_token_insert ON device;
+        DROP TRIGGER device_tokens_count_insert ON device;
+        CREATE FUNCTION ade_device_inserted() RETURNS trigger LANGUAGE plpgsql AS $f$
+        DECLARE lo TEXT; hi TEXT; inserted BIGINT; profiled BIGINT; missing TEXT;
+        BEGIN
+            SELECT min(token_id), max(token_id), count(*), count(profile_id) INTO lo, hi, inserted, profiled FROM ade_new_device;
+            IF inserted = 0 THEN
+                RETURN NULL;
+            END IF;
+            IF lo = hi THEN
+                PERFORM 1 FROM token WHERE id = lo FOR KEY SHARE;
+                IF NOT FOUND THEN
+                    missing := lo;
+                END IF;
+            ELSE
+                PERFORM 1 FROM token WHERE id IN (SELECT token_id FROM ade_new_device) FOR KEY SHARE;
+                SELECT n.token_id INTO missing FROM (SELECT DISTINCT token_id FROM ade_new_device) n
+                    WHERE NOT EXISTS (SELECT 1 FROM token t WHERE t.id = n.token_id) LIMIT 1;
+            END IF;
+            IF missing IS NOT NULL THEN
+                RAISE EXCEPTION 'insert or update on table "device" violates foreign key constraint "device_token_id_fkey"'
+                    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_token_id_fkey', TABLE = 'device',
+                          DETAIL = format('Key (token_id)=(%s) is not present in table "token".', missing);
+            END IF;
+            IF profiled > 0 THEN
+        {{ProfileKeyCheck}}
+            END IF;
+            IF lo = hi THEN
+                INSERT INTO ade_token_devices AS c (token_id, devices) VALUES (lo, inserted)
+                    ON CONFLICT (token_id) DO UPDATE SET devices = c.devices + excluded.devices;
+            ELSE
+                INSERT INTO ade_token_devices AS c (token_id, devices)
+                    SELECT token_id, count(*) FROM ade_new_device GROUP BY token_id ORDER BY token_id
+                    ON CONFLICT (token_id) DO UPDATE SET devices = c.devices + excluded.devices;
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER device_insert AFTER INSERT ON device REFERENCING NEW TABLE AS ade_new_device
+            FOR EACH STATEMENT EXECUTE FUNCTION ade_device_inserted();
         """,
     ];
+
+    /// <summary>
+    /// The device -> profile key's check of the rows in transition table ade_new_device (migration 11), in a trigger
+    /// function that declares <c>missing TEXT</c>: the rows' profiles locked FOR KEY SHARE, then the first that does not
+    /// exist raised as the foreign key's violation.
+    /// </summary>
+    private const string ProfileKeyCheck = """
+                PERFORM 1 FROM profile WHERE id IN (SELECT profile_id FROM ade_new_device WHERE profile_id IS NOT NULL) FOR KEY SHARE;
+                SELECT n.profile_id INTO missing FROM (SELECT DISTINCT profile_id FROM ade_new_device WHERE profile_id IS NOT NULL) n
+                    WHERE NOT EXISTS (SELECT 1 FROM profile p WHERE p.id = n.profile_id) LIMIT 1;
+                IF missing IS NOT NULL THEN
+                    RAISE EXCEPTION 'insert or update on table "device" violates foreign key constraint "device_profile_id_fkey"'
+                        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'device_profile_id_fkey', TABLE = 'device',
+                              DETAIL = format('Key (profile_id)=(%s) is not present in table "profile".', missing);
+                END IF;
+        """;
 
     /// <summary>
     /// The provider's own tables, which are not store data: the version table and the device count per token (derived

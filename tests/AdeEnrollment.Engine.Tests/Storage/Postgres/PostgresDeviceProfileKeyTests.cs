@@ -8,7 +8,9 @@ namespace AdeEnrollment.Engine.Tests.Storage.Postgres;
 /// On PostgreSQL the device -> profile key is held by triggers that check once per statement (schema migration 11), not
 /// by a foreign key that checks every row. These tests hold the triggers to what the key guaranteed: a device names an
 /// existing profile or none; a profile that devices name can be neither deleted nor renumbered, also when the two race
-/// in concurrent transactions; the error is the key's (SQLSTATE 23503, constraint device_profile_id_fkey).
+/// in concurrent transactions; the error is the key's (SQLSTATE 23503, constraint device_profile_id_fkey). An insert's
+/// check runs in device_insert, with the token key and the device count (PostgresDeviceTokenKeyTests,
+/// PostgresTokenDeviceCountTests hold those).
 /// </summary>
 public sealed class PostgresDeviceProfileKeyTests : IDisposable
 {
@@ -74,7 +76,7 @@ public sealed class PostgresDeviceProfileKeyTests : IDisposable
     {
         Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM pg_constraint WHERE conname = 'device_profile_id_fkey' AND connamespace = current_schema()::regnamespace"));
         Assert.Equal(4L, schema.Scalar<long>(
-            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN ('device_profile_insert', 'device_profile_update', 'profile_device_delete', 'profile_device_update') AND tgrelid IN ('device'::regclass, 'profile'::regclass)"));
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN ('device_insert', 'device_profile_update', 'profile_device_delete', 'profile_device_update') AND tgrelid IN ('device'::regclass, 'profile'::regclass)"));
         // the profile's other key (a token's default profile) stays a foreign key
         Assert.Equal(1L, schema.Scalar<long>("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'token_default_profile'::regclass AND confrelid = 'profile'::regclass"));
     }
@@ -89,6 +91,26 @@ public sealed class PostgresDeviceProfileKeyTests : IDisposable
             "INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A', 'nope', 2) ON CONFLICT (token_id, serial_number) DO UPDATE SET profile_id = excluded.profile_id"));
 
         Assert.Equal("A:p1,B:-", Holders());
+    }
+
+    [Fact]
+    public void AnInsert_OfAnUnknownTokenAndAnUnknownProfile_FailsWithTheTokenKey_AndCountsNothing()
+    {
+        var ex = Assert.Throws<PostgresException>(() => schema.Execute("INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('nope', 'A', 'gone', 1)"));
+        Assert.Equal("device_token_id_fkey", ex.ConstraintName);
+
+        // rows of two tokens (the insert trigger's general path) with a profile each: checked and counted per token
+        schema.Execute(
+            """
+            INSERT INTO token (id, name, apple_id, consumer_key_hash, credentials, expires_at, request_id, service_uri, created_at, modified_at)
+                VALUES ('t2', 'U', 'a', 'h2', '\x00', 0, 'r', 'u', 0, 0);
+            INSERT INTO profile (id, token_id, name, settings, created_at, modified_at) VALUES ('q1', 't2', 'One', '{}', 0, 0);
+            """);
+        AssertKeyViolation(() => schema.Execute("INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'B', 'p1', 1), ('t2', 'C', 'gone', 1)"));
+        schema.Execute("INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'B', 'p1', 1), ('t2', 'C', 'q1', 1), ('t2', 'D', NULL, 1)");
+
+        Assert.Equal("B:p1,C:q1,D:-", Holders());
+        Assert.Equal("t1:1,t2:2", schema.Scalar<string>("SELECT string_agg(token_id || ':' || devices, ',' ORDER BY token_id) FROM ade_token_devices WHERE devices <> 0"));
     }
 
     [Fact]

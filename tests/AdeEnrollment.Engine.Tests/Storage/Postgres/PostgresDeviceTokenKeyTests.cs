@@ -75,8 +75,10 @@ public sealed class PostgresDeviceTokenKeyTests : IDisposable
     public void Migration8_ReplacesTheKeyWithTriggers()
     {
         Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM pg_constraint WHERE conname = 'device_token_id_fkey'"));
+        // since migration 11 an insert's token key is checked by device_insert, with its count and profile key
         Assert.Equal(4L, schema.Scalar<long>(
-            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN ('device_token_insert', 'device_token_update', 'token_device_delete', 'token_device_update') AND tgrelid IN ('device'::regclass, 'token'::regclass)"));
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN ('device_insert', 'device_token_update', 'token_device_delete', 'token_device_update') AND tgrelid IN ('device'::regclass, 'token'::regclass)"));
+        Assert.Equal(0L, schema.Scalar<long>("SELECT count(*) FROM pg_trigger WHERE tgname IN ('device_token_insert', 'device_tokens_count_insert') AND tgrelid = 'device'::regclass"));
     }
 
     [Fact]
