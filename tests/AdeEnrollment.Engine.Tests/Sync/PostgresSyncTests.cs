@@ -82,7 +82,7 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_sync_prepares_its_small_statements_on_the_pooled_connection_but_never_a_pages_bulk_statements()
+    public void A_sync_prepares_its_small_statements_and_the_inserts_of_new_rows_but_never_a_statement_that_reads_device_rows_in_bulk()
     {
         using var schema = new TestPostgresSchema();
         using var f = new EngineSimFixture(devices: 30, postgres: schema);
@@ -100,21 +100,33 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
             }
         };
 
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 4; i++)
         {
             Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync(f.Token.Id.ToString())!.Status);
             f.Advance(TimeSpan.FromHours(1));
+            if (i == 0)
+            {
+                f.Simulator.AddDevices(EngineSimFixture.Server, 5); // a delta of new devices: inserted
+            }
+            else if (i == 1)
+            {
+                // a delta of a changed device: merged over its stored row
+                f.Simulator.SetDevice(EngineSimFixture.Server, f.AppleSerials().First(), mdmMigrationDeadline: null, clearDeadline: false, isReplacementDevice: true);
+            }
         }
 
         // Seen by later units of work on the same pooled connections: the lock preamble, the lease, the cursor, the end.
         Assert.Contains(prepared, s => s.Contains("pg_advisory_xact_lock_shared", StringComparison.Ordinal));
         Assert.Contains(prepared, s => s.StartsWith("WITH run AS (INSERT INTO sync_history", StringComparison.Ordinal));
         Assert.Contains(prepared, s => s.StartsWith("UPDATE sync_state SET cursor", StringComparison.Ordinal));
-        // A page's bulk statements and the journal's retention are planned for the values of each call.
-        Assert.DoesNotContain(prepared, s => s.Contains("INSERT INTO device ", StringComparison.Ordinal));
-        Assert.DoesNotContain(prepared, s => s.Contains("INSERT INTO device_event", StringComparison.Ordinal));
+        // Inserts that read no device row: a page of new devices, the journal's rows.
+        Assert.Contains(prepared, s => s.StartsWith("INSERT INTO device AS d", StringComparison.Ordinal) && !s.Contains("ON CONFLICT", StringComparison.Ordinal));
+        Assert.Contains(prepared, s => s.StartsWith("INSERT INTO device_event", StringComparison.Ordinal));
+        // What reads stored rows in bulk is planned for the values of each call: the merge, the page's read, the retention.
+        Assert.Equal((35L, 1L), (schema.Scalar<long>("SELECT count(*) FROM device"), schema.Scalar<long>("SELECT count(*) FROM device WHERE is_replacement_device = 1"))); // both deltas were written
+        Assert.DoesNotContain(prepared, s => s.Contains("ON CONFLICT (token_id, serial_number)", StringComparison.Ordinal));
+        Assert.DoesNotContain(prepared, s => s.Contains("CROSS JOIN LATERAL (SELECT * FROM device", StringComparison.Ordinal));
         Assert.DoesNotContain(prepared, s => s.Contains("DELETE FROM device_event", StringComparison.Ordinal));
-        Assert.DoesNotContain(prepared, s => s.Contains("unnest", StringComparison.Ordinal));
     }
 
     [Fact]

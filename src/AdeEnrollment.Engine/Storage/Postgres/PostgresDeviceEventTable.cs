@@ -31,7 +31,7 @@ internal sealed partial class PostgresDeviceEventTable(NpgsqlConnection connecti
             i++;
         }
 
-        return connection.Execute(transaction,
+        return connection.ExecutePrepared(transaction,
             """
             INSERT INTO device_event (token_id, serial_number, at, kind, detail)
             SELECT @t, u.s, @at, u.k, u.d FROM unnest(@s::text[], @k::text[], @d::text[]) WITH ORDINALITY AS u(s, k, d, n) ORDER BY u.n

@@ -199,12 +199,24 @@ internal sealed partial class PostgresDeviceTable
             (attemptProfile[i], attemptResult[i]) = (attempt?.ProfileName, attempt?.Result);
         }
 
-        connection.Execute(transaction, upserts.All(u => u.New) ? SyncPageInsertSql : SyncPageMergeSql,
+        var parameters = new (string Name, object? Value)[]
+        {
             ("t", token), ("now", ToUnixMs(now)), ("sync", syncId),
             ("serial", serial), ("model", model), ("description", description), ("color", color), ("asset", asset), ("os", os),
             ("family", family), ("profile", profile), ("uuid", uuid), ("status", status), ("assign_time", assignTime), ("push_time", pushTime),
             ("assigned_at", assignedAt), ("assigned_by", assignedBy), ("op", op), ("deadline", deadline), ("replacement", replacement),
-            ("failed_at", failedAt), ("attempt_at", attemptAt), ("attempt_profile", attemptProfile), ("attempt_result", attemptResult));
+            ("failed_at", failedAt), ("attempt_at", attemptAt), ("attempt_profile", attemptProfile), ("attempt_result", attemptResult),
+        };
+        if (upserts.All(u => u.New))
+        {
+            // New devices only: an insert that reads no device row, so its plan does not depend on the table's size and
+            // may be prepared (the merge reads the stored rows and is planned for each page).
+            connection.ExecutePrepared(transaction, SyncPageInsertSql, parameters);
+        }
+        else
+        {
+            connection.Execute(transaction, SyncPageMergeSql, parameters);
+        }
     }
 
     public IReadOnlyList<string> MarkUnseenRemoved(Guid tokenId, long syncId, DateTimeOffset now, DateTimeOffset purgeAfter)

@@ -20,7 +20,8 @@ internal static class PostgresExtensions
     /// <paramref name="command"/> prepared on its pooled connection (docs/architecture.md, "Prepared statements"): the
     /// first use on a connection parses it once, every later one skips the parse, the analysis and, once the server
     /// settles on a generic plan, the planning. For the small statements every sync runs once or twice (its token, its
-    /// state, lease, cursor, history, counts): never for a page's bulk statements, whose plan must follow the table's
+    /// state, lease, cursor, history, counts) and the bulk inserts that read no device row (a page of new devices, the
+    /// journal's rows); never for a statement that reads stored device rows in bulk, whose plan must follow the table's
     /// growth. A later use whose parameter types differ from the prepared ones runs unprepared.
     /// </summary>
     public static NpgsqlCommand Prepared(this NpgsqlCommand command)
