@@ -481,6 +481,7 @@ public sealed class SyncService
                 catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.AppleCursorExpired) or nameof(ErrorCatalog.AppleCursorInvalid))
                 {
                     Host.WriteWarning($"Apple no longer accepts the sync cursor of token '{token.Name}' ({ex.ErrorId}); fetching every device again.");
+                    CommitHeld();
                     kind = AdeSyncKind.Full;
                     trigger = AdeSyncTrigger.CursorExpired; // Apple's cursor rule, not a failed sync
                     cursor = FullFetch(client, null, historyId);
@@ -491,6 +492,7 @@ public sealed class SyncService
             }
             catch (Exception ex)
             {
+                KeepHeld();
                 var error = Fail(ex);
                 if (ReferenceEquals(error, ex))
                 {
@@ -597,7 +599,15 @@ public sealed class SyncService
 
                 if (waiting is null)
                 {
-                    Commit(Complete(started));
+                    var ready = Complete(started);
+                    if (!page.MoreToFollow && defaultProfiles.Count == 0)
+                    {
+                        held = ready; // written with the end of the run (see held)
+                    }
+                    else
+                    {
+                        Commit(ready);
+                    }
                 }
 
                 cursor = next;
@@ -661,6 +671,7 @@ public sealed class SyncService
                         return prepared;
                     }
 
+                    CommitHeld(); // the fetch's last page goes first: pages are stored in the order Apple gave them
                     if (!sampled)
                     {
                         // A delta of many pages (Apple's echo of a default or a large assignment: every device again)
@@ -719,7 +730,42 @@ public sealed class SyncService
         /// bound. A page past it stops the run, so nothing is asked of Apple ahead of it: an endless cursor costs Apple
         /// exactly the bound plus one request, however the timing falls.
         /// </summary>
-        private bool WithinPageBound(int uncommitted) => pages + uncommitted < owner.MaxPagesPerSync;
+        private bool WithinPageBound(int uncommitted) => Read + uncommitted < owner.MaxPagesPerSync;
+
+        /// <summary>Pages read and kept so far: the committed ones and the held one.</summary>
+        private int Read => pages + (held is null ? 0 : 1);
+
+        /// <summary>
+        /// The full fetch's last page of a run without default profiles, not yet written: it goes with the delta's last page
+        /// and the end of the run in one transaction (<see cref="Finish"/>), so a token whose devices fit on one page costs
+        /// one transaction less. It is written by itself before anything else is (a delta of several pages, a fetch
+        /// started again after an expired cursor) and when the run fails (<see cref="KeepHeld"/>), so the store keeps what
+        /// it kept before: a fetched page is only lost with the process. Not with default profiles: a delta page's
+        /// default-profile decision may read the store, which must hold the page first.
+        /// </summary>
+        private PreparedPage? held;
+
+        private void CommitHeld()
+        {
+            if (held is { } page)
+            {
+                held = null;
+                Commit(page);
+            }
+        }
+
+        /// <summary>A failing run writes its held page if it still can (the lease is checked as always); the run's own failure stands.</summary>
+        private void KeepHeld()
+        {
+            try
+            {
+                CommitHeld();
+            }
+            catch (Exception)
+            {
+                // the page is fetched again by the next sync; the failure being recorded is the run's own
+            }
+        }
 
         /// <summary>The page bound (counting <paramref name="uncommitted"/> pages prepared before it), and the default-profile requests sent.</summary>
         private StartedPage Start(SyncPage page, int count, string cursor, SyncCursorKind cursorKind, long syncId, bool fullDone, int uncommitted)
@@ -727,7 +773,7 @@ public sealed class SyncService
             received += count;
             if (!WithinPageBound(uncommitted) || received > 2L * MaxDevicesPerToken)
             {
-                throw ErrorCatalog.SyncPageLimitExceeded(token.Name, pages + uncommitted + 1, received);
+                throw ErrorCatalog.SyncPageLimitExceeded(token.Name, Read + uncommitted + 1, received);
             }
 
             return new StartedPage(page, count, defaultProfiles.Count == 0 ? null : StartDefaults(page), cursor, cursorKind, syncId, fullDone);
@@ -913,14 +959,17 @@ public sealed class SyncService
             => $"{count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}";
 
         /// <summary>
-        /// Ends a run in one transaction: the last page of the delta with its cursor, the purge of devices due, the
+        /// Ends a run in one transaction: the full fetch's held last page (<see cref="held"/>), the last page of the delta
+        /// with its cursor, the purge of devices due, the
         /// journal's retention, the history row, the lease released, and the counts and state the result reports.
         /// </summary>
         private AdeSyncResult Finish(AdeSyncTrigger trigger, PreparedPage last)
         {
             var now = owner.time.GetUtcNow();
-            var (written, purgedCount, counted, finalState, lag) = owner.store.WriteForToken(token.Id, s =>
+            var first = held;
+            var (firstWritten, written, purgedCount, counted, finalState, lag) = owner.store.WriteForToken(token.Id, s =>
             {
+                var firstPlan = first is null ? null : WritePage(s, first, now);
                 var plan = WritePage(s, last, now);
                 var purgedSerials = s.Devices.PurgeDue(token.Id, now);
                 s.DeviceEvents.Append(token.Id, now, [.. purgedSerials.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Purged))]);
@@ -930,12 +979,20 @@ public sealed class SyncService
                 s.Tokens.SetTermsNotSignedAt(token.Id, null);
                 // The run's totals with the last page's (the run's own counters move only once the transaction committed).
                 // The lease is ours (the page above checked it in this transaction), so the run ends with the state it leaves.
-                var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger, added + plan.Added,
-                    modified + plan.Modified, removed + plan.Removed, purgedSerials.Count, defaultAssigned + plan.DefaultAssigned, pages + 1, null, null), now)
+                var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger,
+                    added + (firstPlan?.Added ?? 0) + plan.Added, modified + (firstPlan?.Modified ?? 0) + plan.Modified,
+                    removed + (firstPlan?.Removed ?? 0) + plan.Removed, purgedSerials.Count,
+                    defaultAssigned + (firstPlan?.DefaultAssigned ?? 0) + plan.DefaultAssigned, pages + (firstPlan is null ? 1 : 2), null, null), now)
                     ?? throw ErrorCatalog.SyncLeaseLost(token.Name);
                 // what completed Apple Business activities moved that this sync has not shown yet (reads only)
-                return (plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), ended, DepVisibility.Check(s, token.Id, now));
+                return (firstPlan, plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), ended, DepVisibility.Check(s, token.Id, now));
             });
+
+            if (first is not null)
+            {
+                held = null; // written (a failed end of the run leaves it to KeepHeld)
+                Account(first, firstWritten!);
+            }
 
             Account(last, written);
             purged = purgedCount;

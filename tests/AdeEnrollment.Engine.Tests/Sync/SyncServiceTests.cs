@@ -178,9 +178,9 @@ public class SyncServiceTests
     }
 
     [Fact]
-    public void A_sync_of_one_page_opens_the_store_four_times_the_last_page_riding_with_the_end_of_the_run()
+    public void A_sync_of_one_page_opens_the_store_three_times_the_fetched_page_riding_with_the_end_of_the_run()
     {
-        // Token, lease, the fetched page, and the delta's last page with the end of the run: a token of a few hundred
+        // Token, lease, and the fetched page with the delta's last page and the end of the run: a token of a few hundred
         // devices (2,000 of them in a scheduler's run) costs no transaction more than that.
         using var f = new EngineSimFixture(devices: 40);
         var opens = 0;
@@ -189,7 +189,7 @@ public class SyncServiceTests
         {
             var result = f.Engine.Sync.Sync(f.Token.Id.ToString())!;
             Assert.Equal((AdeSyncStatus.Succeeded, 40, 2), (result.Status, result.Added, result.Pages));
-            Assert.Equal(4, opens);
+            Assert.Equal(3, opens);
         }
         finally
         {
@@ -233,6 +233,58 @@ public class SyncServiceTests
         var failed = f.Engine.Sync.GetStatus(f.Token).History[0];
         Assert.Equal((AdeSyncStatus.Failed, "SyncLeaseLost", 0, 0), (failed.Status, failed.ErrorId, failed.Added, failed.Pages));
         Assert.Equal(0, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{f.Token.Id}' AND serial_number NOT IN ({string.Join(", ", before.Select(b => $"'{b}'"))})"));
+    }
+
+    [Fact]
+    public void A_first_sync_whose_delta_fails_still_keeps_the_fetched_page()
+    {
+        // The fetched page waits for the end of the run; a run that fails before it still writes that page by itself.
+        using var f = new EngineSimFixture(devices: 40);
+        f.Simulator.AddFault("/devices/sync", 500, count: 10);
+
+        Assert.Equal("AppleServiceUnavailable", Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads")).ErrorId);
+
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
+        Assert.Equal(40, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{f.Token.Id}'"));
+        var failed = f.Engine.Sync.GetStatus(f.Token).History[0];
+        Assert.Equal((AdeSyncStatus.Failed, 40, 1), (failed.Status, failed.Added, failed.Pages));
+    }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 40)]
+    public void The_fetched_page_is_stored_before_the_delta_only_with_a_default_profile(bool withDefault, long storedWhenTheDeltaIsAnswered)
+    {
+        // A delta page's default-profile decision may read the store, so with a default profile the fetched page is
+        // written by itself before the delta; without one it rides with the end of the run.
+        using var f = new EngineSimFixture(devices: 40);
+        if (withDefault)
+        {
+            f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+            f.Engine.Profiles.SetDefault("iPads", "Staff");
+        }
+
+        long? seen = null;
+        f.Store.ConnectionHook = c =>
+        {
+            if (seen is null && f.Simulator.GetRequests("/devices/sync").Count > 0)
+            {
+                using var count = c.CreateCommand();
+                count.CommandText = "SELECT count(*) FROM device";
+                seen = (long)count.ExecuteScalar()!;
+            }
+        };
+        try
+        {
+            Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync("iPads")!.Status);
+        }
+        finally
+        {
+            f.Store.ConnectionHook = null;
+        }
+
+        Assert.Equal(storedWhenTheDeltaIsAnswered, seen);
+        Assert.Equal(f.AppleSerials(), f.EngineSerials());
     }
 
     [Fact]
