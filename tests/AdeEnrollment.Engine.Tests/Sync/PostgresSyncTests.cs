@@ -115,10 +115,19 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
             }
         }
 
+        // A scheduler's pass: its batch read and each due token's read of itself with its sync state in the lease transaction.
+        f.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(AdeSyncStatus.Succeeded, Assert.Single(f.Engine.Sync.SyncIfDue([f.Token.Id.ToString()])).Result!.Status);
+        f.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(AdeSyncStatus.Succeeded, Assert.Single(f.Engine.Sync.SyncIfDue([f.Token.Id.ToString()])).Result!.Status);
+
         // Seen by later units of work on the same pooled connections: the lock preamble, the lease, the cursor, the end.
         Assert.Contains(prepared, s => s.Contains("pg_advisory_xact_lock_shared", StringComparison.Ordinal));
         Assert.Contains(prepared, s => s.StartsWith("WITH run AS (INSERT INTO sync_history", StringComparison.Ordinal));
         Assert.Contains(prepared, s => s.StartsWith("UPDATE sync_state SET cursor", StringComparison.Ordinal));
+        // the token with its sync state, asked by key (an array parameter would be planned again for every call)
+        Assert.Contains(prepared, s => s.Contains("FROM token t LEFT JOIN sync_state s", StringComparison.Ordinal) && s.Contains("WHERE t.id = $1 ", StringComparison.Ordinal));
+        // the token with its sync state, asked by key (an array parameter would be planned again for every call)
         // Inserts that read no device row: a page of new devices, the journal's rows.
         Assert.Contains(prepared, s => s.StartsWith("INSERT INTO device AS d", StringComparison.Ordinal) && !s.Contains("ON CONFLICT", StringComparison.Ordinal));
         Assert.Contains(prepared, s => s.StartsWith("INSERT INTO device_event", StringComparison.Ordinal));

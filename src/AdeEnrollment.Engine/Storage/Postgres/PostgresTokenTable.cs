@@ -55,8 +55,18 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
         => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: false)
             .ConvertAll(x => x.Token);
 
-    public IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids)
-        => ids.Count == 0 ? [] : ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: true);
+    /// <remarks>
+    /// One token (a sync's read of its token in the lease transaction) is asked by key: that statement's generic plan
+    /// costs what a custom one does, so the server plans it once per connection. The array form is planned again for
+    /// each call (its custom plans know the array's length and come out cheaper than the generic one): ≈ 0.8 ms of
+    /// server time per call, once per token of a scheduler's pass.
+    /// </remarks>
+    public IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids) => ids.Count switch
+    {
+        0 => [],
+        1 => ListWhere("t.id = @id", "dp.token_id = @id", ("id", ids.First().ToString()), withStates: true),
+        _ => ListWhere("t.id = ANY(@ids)", "dp.token_id = ANY(@ids)", ("ids", ids.Select(i => i.ToString()).ToArray()), withStates: true),
+    };
 
     // One statement: a round trip to the server costs more than the join. Device counts are read from
     // ade_token_devices, which triggers keep exact (PostgresSchema migration 9): counting the listed tokens' devices
