@@ -492,7 +492,7 @@ public sealed class SyncService
             }
             catch (Exception ex)
             {
-                KeepHeld();
+                KeepHeld(ex);
                 var error = Fail(ex);
                 if (ReferenceEquals(error, ex))
                 {
@@ -739,7 +739,7 @@ public sealed class SyncService
         /// The full fetch's last page of a run without default profiles, not yet written: it goes with the delta's last page
         /// and the end of the run in one transaction (<see cref="Finish"/>), so a token whose devices fit on one page costs
         /// one transaction less. It is written by itself before anything else is (a delta of several pages, a fetch
-        /// started again after an expired cursor) and when the run fails (<see cref="KeepHeld"/>), so the store keeps what
+        /// started again after an expired cursor) and when the run fails other than by the store (<see cref="KeepHeld"/>), so the store keeps what
         /// it kept before: a fetched page is only lost with the process. Not with default profiles: a delta page's
         /// default-profile decision may read the store, which must hold the page first.
         /// </summary>
@@ -754,9 +754,19 @@ public sealed class SyncService
             }
         }
 
-        /// <summary>A failing run writes its held page if it still can (the lease is checked as always); the run's own failure stands.</summary>
-        private void KeepHeld()
+        /// <summary>
+        /// A failing run writes its held page if it still can (the lease is checked as always); the run's own failure
+        /// stands. Not when the store is what failed (busy past its wait, unreachable): asking it again would only add
+        /// another wait before the failure is reported, and the next sync fetches the page again.
+        /// </summary>
+        private void KeepHeld(Exception failure)
         {
+            if (failure is AdeException { ErrorId: var id } && id.StartsWith("Store", StringComparison.Ordinal))
+            {
+                held = null;
+                return;
+            }
+
             try
             {
                 CommitHeld();

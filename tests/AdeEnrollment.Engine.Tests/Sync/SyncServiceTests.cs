@@ -250,6 +250,54 @@ public class SyncServiceTests
         Assert.Equal((AdeSyncStatus.Failed, 40, 1), (failed.Status, failed.Added, failed.Pages));
     }
 
+    [Fact]
+    public void A_first_sync_that_fails_on_a_busy_store_at_its_end_does_not_ask_the_store_again_for_the_fetched_page()
+    {
+        // The end of the run waits for the store's lock and gives up (StoreBusy); the held page is left to the next
+        // sync instead of waiting for the lock once more. After the delta: the end of the run, then the failure record.
+        using var f = new EngineSimFixture(devices: 40);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Microsoft.Data.Sqlite.SqliteConnection? holder = null;
+        var afterDelta = 0;
+        f.Store.ConnectionHook = c =>
+        {
+            if (f.Simulator.GetRequests("/devices/sync").Count == 0)
+            {
+                return;
+            }
+
+            afterDelta++;
+            c.DefaultTimeout = 1;
+            using (var busy = c.CreateCommand())
+            {
+                busy.CommandText = "PRAGMA busy_timeout = 50";
+                busy.ExecuteNonQuery();
+            }
+
+            if (holder is null)
+            {
+                holder = new Microsoft.Data.Sqlite.SqliteConnection(c.ConnectionString);
+                holder.Open();
+                using var begin = holder.CreateCommand();
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+            }
+        };
+        try
+        {
+            Assert.Equal("StoreBusy", Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads")).ErrorId);
+            Assert.Equal(2, afterDelta);
+        }
+        finally
+        {
+            f.Store.ConnectionHook = null;
+            holder?.Dispose();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+
+        Assert.Empty(f.EngineSerials());
+    }
+
     [Theory]
     [InlineData(false, 0)]
     [InlineData(true, 40)]
