@@ -147,6 +147,14 @@ public sealed class TestPostgresSchema : IDisposable
 
     public string ConnectionStringWithoutPassword { get; }
 
+    /// <summary>An open connection of its own to this schema (for tests that race two transactions).</summary>
+    public NpgsqlConnection Connect()
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { SearchPath = Name }.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
     public PostgresConnectionInfo Connection(string? password = null) => PostgresConnectionInfo.Parse(ConnectionStringWithoutPassword, password: password ?? Password);
 
     public AdeStore Open(string passphrase = Passphrase) => AdeStore.Open(Connection(), System.Text.Encoding.UTF8.GetBytes(passphrase));
@@ -236,5 +244,41 @@ public static class PostgresTestStores
     private sealed class Cleanup(Action action) : IDisposable
     {
         public void Dispose() => action();
+    }
+}
+
+/// <summary>Helpers of the tests that hold the store's keys against racing transactions (device -> token, device -> profile).</summary>
+public static class PostgresKeyRaces
+{
+    public static int Run(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        return command.ExecuteNonQuery();
+    }
+
+    /// <summary>The foreign key's error: SQLSTATE 23503 with the key's constraint name.</summary>
+    public static void AssertKeyViolation(string constraint, Action action)
+    {
+        var ex = Assert.Throws<PostgresException>(action);
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, ex.SqlState);
+        Assert.Equal(constraint, ex.ConstraintName);
+    }
+
+    /// <summary>Waits (without a time limit the test depends on) until the backend is blocked on a lock.</summary>
+    public static void WaitUntilBlocked(NpgsqlConnection observer, int pid)
+    {
+        for (var i = 0; i < 6000; i++)
+        {
+            using var command = new NpgsqlCommand("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = @p", observer);
+            command.Parameters.AddWithValue("p", pid);
+            if (command.ExecuteScalar() is true)
+            {
+                return;
+            }
+
+            Thread.Sleep(10);
+        }
+
+        Assert.Fail($"backend {pid} never waited for a lock");
     }
 }

@@ -1,6 +1,7 @@
 using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Engine.Tests.TestSupport;
 using Npgsql;
+using static AdeEnrollment.Engine.Tests.TestSupport.PostgresKeyRaces;
 
 namespace AdeEnrollment.Engine.Tests.Storage.Postgres;
 
@@ -31,45 +32,9 @@ public sealed class PostgresDeviceProfileKeyTests : IDisposable
 
     public void Dispose() => schema.Dispose();
 
-    private NpgsqlConnection Connect()
-    {
-        var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
-        connection.Open();
-        Run(connection, null, $"SET search_path = {schema.Name}");
-        return connection;
-    }
-
-    private static int Run(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)
-    {
-        using var command = new NpgsqlCommand(sql, connection, transaction);
-        return command.ExecuteNonQuery();
-    }
-
     private string Holders() => schema.Scalar<string>("SELECT coalesce(string_agg(serial_number || ':' || coalesce(profile_id, '-'), ',' ORDER BY serial_number), '') FROM device")!;
 
-    private static void AssertKeyViolation(Action action)
-    {
-        var ex = Assert.Throws<PostgresException>(action);
-        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, ex.SqlState);
-        Assert.Equal("device_profile_id_fkey", ex.ConstraintName);
-    }
-
-    private static void WaitUntilBlocked(NpgsqlConnection observer, int pid)
-    {
-        for (var i = 0; i < 6000; i++)
-        {
-            using var command = new NpgsqlCommand("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = @p", observer);
-            command.Parameters.AddWithValue("p", pid);
-            if (command.ExecuteScalar() is true)
-            {
-                return;
-            }
-
-            Thread.Sleep(10);
-        }
-
-        Assert.Fail($"backend {pid} never waited for a lock");
-    }
+    private static void AssertKeyViolation(Action action) => PostgresKeyRaces.AssertKeyViolation("device_profile_id_fkey", action);
 
     [Fact]
     public void Migration11_ReplacesTheKeyWithTriggers()
@@ -145,9 +110,9 @@ public sealed class PostgresDeviceProfileKeyTests : IDisposable
     public void ADeleteOfTheProfile_WhileAnAssignmentIsOpen_WaitsForIt_AndThenFails()
     {
         schema.Execute("INSERT INTO device (token_id, serial_number, updated_at) VALUES ('t1', 'A', 1)");
-        using var assigner = Connect();
-        using var deleter = Connect();
-        using var observer = Connect();
+        using var assigner = schema.Connect();
+        using var deleter = schema.Connect();
+        using var observer = schema.Connect();
         using var assign = assigner.BeginTransaction();
         Run(assigner, assign, "UPDATE device SET profile_id = 'p1' WHERE serial_number = 'A'");
 
@@ -166,9 +131,9 @@ public sealed class PostgresDeviceProfileKeyTests : IDisposable
     public void AnAssignment_WhileADeleteOfItsProfileIsOpen_WaitsForIt_AndThenFails()
     {
         schema.Execute("INSERT INTO device (token_id, serial_number, updated_at) VALUES ('t1', 'A', 1), ('t1', 'B', 1)");
-        using var assigner = Connect();
-        using var deleter = Connect();
-        using var observer = Connect();
+        using var assigner = schema.Connect();
+        using var deleter = schema.Connect();
+        using var observer = schema.Connect();
         using var delete = deleter.BeginTransaction();
         Assert.Equal(1, Run(deleter, delete, "DELETE FROM profile WHERE id = 'p1'"));
 

@@ -2,6 +2,7 @@ using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Engine.Tests.TestSupport;
 using Npgsql;
+using static AdeEnrollment.Engine.Tests.TestSupport.PostgresKeyRaces;
 
 namespace AdeEnrollment.Engine.Tests.Storage.Postgres;
 
@@ -30,46 +31,9 @@ public sealed class PostgresDeviceTokenKeyTests : IDisposable
 
     public void Dispose() => schema.Dispose();
 
-    private NpgsqlConnection Connect()
-    {
-        var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
-        connection.Open();
-        Run(connection, null, $"SET search_path = {schema.Name}");
-        return connection;
-    }
-
-    private static int Run(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)
-    {
-        using var command = new NpgsqlCommand(sql, connection, transaction);
-        return command.ExecuteNonQuery();
-    }
-
     private long Devices() => schema.Scalar<long>("SELECT count(*) FROM device");
 
-    private static void AssertKeyViolation(Action action)
-    {
-        var ex = Assert.Throws<PostgresException>(action);
-        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, ex.SqlState);
-        Assert.Equal("device_token_id_fkey", ex.ConstraintName);
-    }
-
-    /// <summary>Waits (without a time limit the test depends on) until the backend is blocked on a lock.</summary>
-    private static void WaitUntilBlocked(NpgsqlConnection observer, int pid)
-    {
-        for (var i = 0; i < 6000; i++)
-        {
-            using var command = new NpgsqlCommand("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = @p", observer);
-            command.Parameters.AddWithValue("p", pid);
-            if (command.ExecuteScalar() is true)
-            {
-                return;
-            }
-
-            Thread.Sleep(10);
-        }
-
-        Assert.Fail($"backend {pid} never waited for a lock");
-    }
+    private static void AssertKeyViolation(Action action) => PostgresKeyRaces.AssertKeyViolation("device_token_id_fkey", action);
 
     [Fact]
     public void Migration8_ReplacesTheKeyWithTriggers()
@@ -95,7 +59,7 @@ public sealed class PostgresDeviceTokenKeyTests : IDisposable
     [Fact]
     public void ACopy_NamingAnUnknownToken_IsRefused()
     {
-        using var connection = Connect();
+        using var connection = schema.Connect();
         var ex = Assert.Throws<PostgresException>(() =>
         {
             using var copy = connection.BeginBinaryImport("COPY device (token_id, serial_number, updated_at) FROM STDIN (FORMAT BINARY)");
@@ -142,9 +106,9 @@ public sealed class PostgresDeviceTokenKeyTests : IDisposable
     [Fact]
     public void ADeleteOfTheToken_WhileAnInsertIsOpen_WaitsForIt_AndThenFails()
     {
-        using var inserter = Connect();
-        using var deleter = Connect();
-        using var observer = Connect();
+        using var inserter = schema.Connect();
+        using var deleter = schema.Connect();
+        using var observer = schema.Connect();
         using var insert = inserter.BeginTransaction();
         Run(inserter, insert, "INSERT INTO device (token_id, serial_number, updated_at) VALUES ('t1', 'A', 1)");
 
@@ -162,9 +126,9 @@ public sealed class PostgresDeviceTokenKeyTests : IDisposable
     [Fact]
     public void AnInsert_WhileADeleteOfItsTokenIsOpen_WaitsForIt_AndThenFails()
     {
-        using var inserter = Connect();
-        using var deleter = Connect();
-        using var observer = Connect();
+        using var inserter = schema.Connect();
+        using var deleter = schema.Connect();
+        using var observer = schema.Connect();
         using var delete = deleter.BeginTransaction();
         Assert.Equal(1, Run(deleter, delete, "DELETE FROM token WHERE id = 't1'"));
 

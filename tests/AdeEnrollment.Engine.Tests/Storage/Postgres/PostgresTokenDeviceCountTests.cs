@@ -29,12 +29,6 @@ public sealed class PostgresTokenDeviceCountTests : IDisposable
         schema.Execute(Tokens);
     }
 
-    private NpgsqlConnection Connect()
-    {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = schema.Name }.ConnectionString);
-        connection.Open();
-        return connection;
-    }
 
     /// <summary>The kept counts and the counted ones, as "token:n" lists (a kept count of 0 is the same as none).</summary>
     private static (string? Kept, string? Counted) Counts(TestPostgresSchema of) => (
@@ -59,7 +53,7 @@ public sealed class PostgresTokenDeviceCountTests : IDisposable
         schema.Execute("INSERT INTO device (token_id, serial_number, updated_at) SELECT 't3', 'S' || g, 1 FROM generate_series(1, 500) g");
         AssertCounts("t1:2,t2:1,t3:500");
 
-        using (var connection = Connect())
+        using (var connection = schema.Connect())
         {
             using var copy = connection.BeginBinaryImport("COPY device (token_id, serial_number, updated_at) FROM STDIN (FORMAT BINARY)");
             foreach (var (token, serial) in new[] { ("t2", "D"), ("t2", "E"), ("t1", "F") })
@@ -97,7 +91,7 @@ public sealed class PostgresTokenDeviceCountTests : IDisposable
         // Refused and rolled-back writes count nothing.
         var refused = Assert.Throws<PostgresException>(() => schema.Execute("INSERT INTO device (token_id, serial_number, updated_at) VALUES ('t1', 'X', 1), ('nope', 'Y', 1)"));
         Assert.Equal("device_token_id_fkey", refused.ConstraintName); // the device_token_* triggers fire before the count's
-        using (var connection = Connect())
+        using (var connection = schema.Connect())
         {
             using var transaction = connection.BeginTransaction();
             using (var command = new NpgsqlCommand("INSERT INTO device (token_id, serial_number, updated_at) VALUES ('t2', 'Z', 1); DELETE FROM device WHERE token_id = 't3'", connection, transaction))
@@ -146,7 +140,7 @@ public sealed class PostgresTokenDeviceCountTests : IDisposable
         // again; all write t1 and t2 at the same time, so their count rows are contended.
         var tasks = Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
         {
-            using var connection = Connect();
+            using var connection = schema.Connect();
             var (first, second) = w % 2 == 0 ? ("t1", "t2") : ("t2", "t1");
             for (var round = 0; round < Rounds; round++)
             {
