@@ -23,6 +23,28 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         if ($store) { Remove-TestStore $store; $script:store = $null }
     }
 
+    It 'piped serials are read in batches: each gives what its own lookup gives, in input order, errors in place' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $serials = @((Get-AdeDevice -Token $t.Token.Name).SerialNumber)
+        $items = [Collections.Generic.List[string]]::new()
+        for ($i = 0; $i -lt 1100; $i++) {
+            $items.Add($(if ($i % 97 -eq 5) { "NOPE$i" } elseif ($i % 7 -eq 0) { $serials[$i].ToLowerInvariant() } else { $serials[($i * 13) % $serials.Count] }))
+        }
+        $items.Insert(600, "$($serials[3].Substring(0, 9))*") # a pattern is looked up by itself, after the serials before it
+        function Show($records) {
+            $records | ForEach-Object { if ($_ -is [Management.Automation.ErrorRecord]) { "$($_.FullyQualifiedErrorId):$($_.TargetObject)" } else { $_.SerialNumber } }
+        }
+
+        $batched = @(Show ($items | Get-AdeDevice -ErrorAction Continue 2>&1))
+        $oneByOne = @(Show ($items | ForEach-Object { Get-AdeDevice -SerialNumber $_ -ErrorAction Continue 2>&1 }))
+
+        $batched | Should -Be $oneByOne
+        $batched.Count | Should -BeGreaterThan 1100
+        @($batched -like 'DeviceNotFound,*').Count | Should -Be 12
+        $batched[5] | Should -Be 'DeviceNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand:NOPE5'
+        $batched[0] | Should -Be $serials[0]
+    }
+
     It 'first sync is full and brings every device, profile name always filled' {
         $r = Sync-AdeDevice -Token $t.Token
         $r | Should -BeOfType ((Get-AdeModuleType AdeEnrollment.Engine.Model.AdeSyncResult))

@@ -135,4 +135,60 @@ internal static partial class DeviceRepository
             }
         }
     }
+
+    /// <summary>
+    /// Several exact-serial queries answered by one read: the matches of each query, in the order given, each as
+    /// <see cref="Query"/> would return them. The queries differ only in serial, token and profile (the cmdlet's piped
+    /// lookups); a serial pattern is refused (it is one query of its own).
+    /// </summary>
+    public static List<List<AdeDevice>> QueryEach(IStoreSession s, IReadOnlyList<DeviceQuery> queries)
+    {
+        if (queries.Count == 0)
+        {
+            return [];
+        }
+
+        var shared = queries[0] with { TokenId = null, SerialNumber = null, ProfileId = null };
+        var serials = new string[queries.Count];
+        for (var i = 0; i < queries.Count; i++)
+        {
+            if (queries[i] with { TokenId = null, SerialNumber = null, ProfileId = null } != shared)
+            {
+                throw new ArgumentException("The queries of one batch differ only in serial number, token and profile.", nameof(queries));
+            }
+
+            serials[i] = NormaliseSerial(queries[i].SerialNumber);
+            if (serials[i].Length == 0 || Wildcard.HasWildcard(serials[i]))
+            {
+                throw new ArgumentException($"'{queries[i].SerialNumber}' is not one serial number.", nameof(queries));
+            }
+        }
+
+        var tokens = queries.Select(q => q.TokenId).Distinct().ToList();
+        var filter = new DeviceFilter(tokens is [{ } oneToken] ? oneToken : null, null, null, shared.Unassigned, shared.RemovedFromAbm,
+            shared.LastAssignmentResult, shared.ReplacementDevice, shared.MigrationDeadlineBefore, serials.Distinct(StringComparer.Ordinal).ToList());
+
+        // Rows arrive ordered by token name, so each serial's matches keep the order its own query would give them.
+        var bySerial = new Dictionary<string, List<AdeDevice>>(StringComparer.Ordinal);
+        foreach (var device in s.Devices.Query(filter))
+        {
+            if (!bySerial.TryGetValue(device.SerialNumber, out var found))
+            {
+                bySerial[device.SerialNumber] = found = [];
+            }
+
+            found.Add(device);
+        }
+
+        var answers = new List<List<AdeDevice>>(queries.Count);
+        for (var i = 0; i < queries.Count; i++)
+        {
+            var q = queries[i];
+            answers.Add(bySerial.TryGetValue(serials[i], out var found)
+                ? found.Where(d => (q.TokenId is null || d.TokenId == q.TokenId) && (q.ProfileId is null || d.ProfileId == q.ProfileId)).ToList()
+                : []);
+        }
+
+        return answers;
+    }
 }

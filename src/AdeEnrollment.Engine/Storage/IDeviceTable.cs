@@ -49,10 +49,12 @@ internal partial interface IDeviceTable
 
 /// <summary>
 /// Filters of a device query; null or false means "any". <see cref="SerialNumber"/> is matched exactly (as stored:
-/// upper case); patterns are the caller's business.
+/// upper case); patterns are the caller's business. <see cref="SerialNumbers"/>: any of these serials, matched exactly
+/// (a batch of piped lookups read at once).
 /// </summary>
 internal sealed record DeviceFilter(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false,
-    bool RemovedFromAbm = false, string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null);
+    bool RemovedFromAbm = false, string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null,
+    IReadOnlyCollection<string>? SerialNumbers = null);
 
 /// <summary>
 /// A device's record as Apple describes it (a sync page or the details of POST /devices), in the store's terms:

@@ -22,6 +22,9 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private readonly Dictionary<Guid, Guid> profileByToken = [];
     private Guid? profileWithoutToken;
 
+    // Exact serials waiting to be looked up together (DeviceService.LookupBatchSize at a time); written in input order.
+    private readonly List<DeviceQuery> pending = [];
+
     /// <summary>
     /// Piped input: tokens (their devices), profiles (the devices that hold them), devices, serial strings, or rows
     /// with a serial number column (Import-Csv).
@@ -112,19 +115,34 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         {
             case AdeToken token:
                 {
+                    WritePending();
                     Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
                     Write(Query(token.Id, null, byToken, Unassigned, RemovedFromAbm));
                     return;
                 }
 
             case AdeProfile profile:
+                WritePending();
                 Write(Query(profile.TokenId, null, profile.Id, Unassigned, RemovedFromAbm));
                 return;
         }
 
-        var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
-        var within = target.TokenId ?? tokenId;
-        WriteSerial(target with { TokenId = within }, ProfileWithin(within));
+        DeviceTarget target;
+        Guid? profileId;
+        try
+        {
+            target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
+            target = target with { TokenId = target.TokenId ?? tokenId };
+            profileId = ProfileWithin(target.TokenId);
+        }
+        catch (AdeException)
+        {
+            // This item's error is written after the output of the items before it.
+            WritePending();
+            throw;
+        }
+
+        WriteSerial(target, profileId);
     }
 
     private Guid? ProfileWithin(Guid? tokenId)
@@ -154,10 +172,48 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
-        var found = Write(Query(target.TokenId, target.SerialNumber, profileId, Unassigned, RemovedFromAbm));
-        if (found == 0 && !Wildcard.HasWildcard(target.SerialNumber))
+        var query = Query(target.TokenId, target.SerialNumber, profileId, Unassigned, RemovedFromAbm);
+        if (Wildcard.HasWildcard(target.SerialNumber))
         {
-            WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(target.SerialNumber)));
+            WritePending();
+            Write(query);
+            return;
+        }
+
+        pending.Add(query);
+        if (pending.Count == DeviceService.LookupBatchSize)
+        {
+            WritePending();
+        }
+    }
+
+    protected override void EndItems() => WritePending();
+
+    /// <summary>
+    /// Looks up the waiting serials with one read and writes what each found, in input order; a serial found nowhere is
+    /// a DeviceNotFound error in its place. One serial alone takes the single lookup (a prepared statement on a server).
+    /// </summary>
+    private void WritePending()
+    {
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        var batch = pending.ToArray();
+        pending.Clear();
+        var answers = batch.Length == 1 ? [Engine.Devices.Get(batch[0]).ToList()] : Engine.Devices.GetEach(batch);
+        for (var i = 0; i < batch.Length; i++)
+        {
+            foreach (var device in answers[i])
+            {
+                WriteObject(device);
+            }
+
+            if (answers[i].Count == 0)
+            {
+                WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(batch[i].SerialNumber!)));
+            }
         }
     }
 

@@ -52,6 +52,50 @@ public class DeviceServiceProviderTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public void GetEach_AnswersEveryQueryAsItsOwnGetWould_InTheOrderGiven(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var contoso = store.AddToken("Contoso").Token;
+        var fabrikam = store.AddToken("fabrikam").Token;
+        var kiosk = Guid.Parse(Profile(sql, contoso.Id, "Kiosk", "UUID-K"));
+        sql(InsertDevice, Device(contoso.Id, "C02AAA", profileId: kiosk.ToString(), profileUuid: "UUID-K"));
+        sql(InsertDevice, Device(contoso.Id, "C02BBB", removed: T0));
+        sql(InsertDevice, Device(fabrikam.Id, "C02AAA"));
+        sql(InsertDevice, Device(fabrikam.Id, "F0001"));
+
+        DeviceQuery[] queries =
+        [
+            new(SerialNumber: "F0001"), new(SerialNumber: " c02aaa "), new(SerialNumber: "NOPE"), new(TokenId: contoso.Id, SerialNumber: "C02AAA"),
+            new(TokenId: contoso.Id, SerialNumber: "F0001"), new(SerialNumber: "C02AAA", ProfileId: kiosk), new(SerialNumber: "C02BBB"), new(SerialNumber: "F0001"),
+        ];
+        static string Rows(IEnumerable<AdeDevice> ds) => string.Join(",", ds.Select(d => $"{d.Token}/{d.SerialNumber}/{d.EnrollmentProfileName}"));
+
+        var each = store.Engine.Devices.GetEach(queries);
+
+        Assert.Equal(queries.Select(q => Rows(store.Engine.Devices.Get(q))), each.Select(Rows));
+        Assert.Equal(["fabrikam/F0001/", "Contoso/C02AAA/Kiosk,fabrikam/C02AAA/", "", "Contoso/C02AAA/Kiosk", "", "Contoso/C02AAA/Kiosk", "Contoso/C02BBB/", "fabrikam/F0001/"],
+            each.Select(Rows));
+        var removed = store.Engine.Devices.GetEach([new(SerialNumber: "C02AAA", RemovedFromAbm: true), new(SerialNumber: "C02BBB", RemovedFromAbm: true)]);
+        Assert.Equal(["", "Contoso/C02BBB/"], removed.Select(Rows));
+        Assert.Empty(store.Engine.Devices.GetEach([]));
+    }
+
+    [Fact]
+    public void GetEach_RefusesPatternsMixedFilters_AndMoreThanOneBatch()
+    {
+        using var store = new TestStore();
+        var devices = store.Engine.Devices;
+
+        Assert.Throws<ArgumentException>(() => devices.GetEach([new(SerialNumber: "C02*"), new(SerialNumber: "C03")]));
+        Assert.Throws<ArgumentException>(() => devices.GetEach([new(SerialNumber: " "), new(SerialNumber: "C03")]));
+        Assert.Throws<ArgumentException>(() => devices.GetEach([new(SerialNumber: "C02"), new(SerialNumber: "C03", Unassigned: true)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => devices.GetEach([.. Enumerable.Range(0, DeviceService.LookupBatchSize + 1).Select(i => new DeviceQuery(SerialNumber: $"S{i}"))]));
+        Assert.Equal(DeviceService.LookupBatchSize, devices.GetEach([.. Enumerable.Range(0, DeviceService.LookupBatchSize).Select(i => new DeviceQuery(SerialNumber: $"S{i}"))]).Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public void Get_FiltersWildcardsAndOrder_AreTheSameOnEachProvider(string provider)
     {
         var (store, sql) = Open(provider);

@@ -73,7 +73,8 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
 
     public IEnumerable<AdeDevice> Query(DeviceFilter filter)
     {
-        var (sql, parameters) = QueryStatement(filter);
+        var (sql, parameters) = QueryStatement(filter,
+            filter is { SerialNumbers: not null, TokenId: null } ? connection.Scalar<long>(transaction, "SELECT count(*) FROM token") : 0);
         using var command = connection.Command(transaction, sql, parameters);
         if (filter.SerialNumber is not null)
         {
@@ -92,8 +93,11 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         }
     }
 
-    /// <summary>The statement of <see cref="Query"/>: only the filters given are in its WHERE clause.</summary>
-    internal static (string Sql, (string Name, object? Value)[] Parameters) QueryStatement(DeviceFilter filter)
+    /// <summary>
+    /// The statement of <see cref="Query"/>: only the filters given are in its WHERE clause. <paramref name="tokens"/>:
+    /// how many tokens the store holds, for a batch of serials without a token (probe each token, or read every device).
+    /// </summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) QueryStatement(DeviceFilter filter, long tokens = 0)
     {
         // Only the filters given are in the WHERE clause, so the planner sees plain predicates it can use an index for.
         var filters = new List<string>(8);
@@ -112,6 +116,23 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
             {
                 // The tokens as the key's list: one probe of (token_id, serial_number) per token.
                 filters.Add("d.token_id = ANY (ARRAY(SELECT id FROM token))");
+            }
+        }
+
+        // A batch of serials without a token: each serial probes the (token_id, serial_number) key of each token, as one
+        // serial does (the planner costs two key arrays at once above a read of every device); past the probe limit, one
+        // read of every device.
+        var from = "device d JOIN token t ON t.id = d.token_id";
+        if (filter.SerialNumbers is { } serials)
+        {
+            parameters.Add(("ss", serials.Distinct(StringComparer.Ordinal).ToArray()));
+            if (filter.TokenId is null && SerialLookup.ProbePerToken(serials.Count, tokens))
+            {
+                from = "unnest(@ss) AS w(serial_number) JOIN device d ON d.serial_number = w.serial_number AND d.token_id = ANY (ARRAY(SELECT id FROM token)) JOIN token t ON t.id = d.token_id";
+            }
+            else
+            {
+                filters.Add("d.serial_number = ANY (@ss)");
             }
         }
 
@@ -153,7 +174,7 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         return (
             $"""
             SELECT {DeviceColumnsSql}
-            FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
+            FROM {from} LEFT JOIN profile p ON p.id = d.profile_id
             {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
             ORDER BY lower(t.name) COLLATE "C", t.name COLLATE "C", d.serial_number COLLATE "C"
             """,

@@ -56,6 +56,15 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
             parameters.Add(("$s", serial));
         }
 
+        // A batch of serials: probed per token like one serial, unless that is more probes than reading every device.
+        var probeSerials = false;
+        if (filter.SerialNumbers is { } serials)
+        {
+            filters.Add("d.serial_number IN (SELECT value FROM json_each($ss))");
+            parameters.Add(("$ss", JsonSerializer.Serialize(serials)));
+            probeSerials = filter.TokenId is null && SerialLookup.ProbePerToken(serials.Count, TokenCount());
+        }
+
         if (filter.ProfileId is { } profileId)
         {
             filters.Add("d.profile_id = $p");
@@ -90,7 +99,7 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         }
 
         // A serial without a token: the tokens are the outer loop and each probes the (token_id, serial_number) key.
-        var tokensFirst = filter.SerialNumber is not null && filter.TokenId is null;
+        var tokensFirst = (filter.SerialNumber is not null && filter.TokenId is null) || probeSerials;
         using var command = Command(
             $"""
             SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,

@@ -307,6 +307,44 @@ public abstract class DeviceTableContract : IDisposable
     }
 
     [Fact]
+    public void Query_BySeveralSerials_FindsEachUnderEveryToken_InTokenOrder_WithTheOtherFilters()
+    {
+        var a = Store.AddToken("Alpha").Token;
+        var b = Store.AddToken("beta").Token;
+        var c = Store.AddToken("Gamma").Token;
+        SeedDevice(c.Id, new DeviceSeed("SN1"));
+        SeedDevice(a.Id, new DeviceSeed("SN1") { RemovedAt = T0 });
+        SeedDevice(b.Id, new DeviceSeed("SN2"));
+        SeedDevice(b.Id, new DeviceSeed("SN3"));
+
+        string[] Rows(DeviceFilter f) => [.. Query(f).Select(d => $"{d.Token}/{d.SerialNumber}")];
+
+        Assert.Equal(["Alpha/SN1", "beta/SN2", "Gamma/SN1"], Rows(new DeviceFilter(SerialNumbers: ["SN2", "SN1", "NOPE"])));
+        Assert.Equal(["Gamma/SN1"], Rows(new DeviceFilter(TokenId: c.Id, SerialNumbers: ["SN1", "SN2"])));
+        Assert.Equal(["Alpha/SN1"], Rows(new DeviceFilter(RemovedFromAbm: true, SerialNumbers: ["SN1", "SN2"])));
+        Assert.Empty(Rows(new DeviceFilter(SerialNumbers: ["NOPE"])));
+        Assert.Empty(Rows(new DeviceFilter(SerialNumbers: [])));
+    }
+
+    [Fact]
+    public void Query_BySerialsTooManyToProbePerToken_ReadsEveryDeviceOnce_AndFindsTheSame()
+    {
+        var a = Store.AddToken("A").Token;
+        var b = Store.AddToken("B").Token;
+        SeedDevices(a.Id, "S", 30);
+        SeedDevices(b.Id, "S", 5);
+        var wanted = SerialRange("S", 1, (int)SerialLookup.ProbeLimit / 2 + 1); // × 2 tokens: past the limit
+        Assert.False(SerialLookup.ProbePerToken(wanted.Count, 2));
+
+        var many = Query(new DeviceFilter(SerialNumbers: wanted));
+        var few = Query(new DeviceFilter(SerialNumbers: SerialRange("S", 3, 3)));
+
+        Assert.Equal(35, many.Count);
+        Assert.Equal(SerialRange("S", 1, 30).Concat(SerialRange("S", 1, 5)), many.Select(d => d.SerialNumber));
+        Assert.Equal(SerialRange("S", 3, 3).Select(x => "A/" + x).Concat(SerialRange("S", 3, 3).Select(x => "B/" + x)), few.Select(d => $"{d.Token}/{d.SerialNumber}"));
+    }
+
+    [Fact]
     public void DeviceActions_ClearProfile_Release_AndDelete_ChangeOnlyTheirToken()
     {
         var a = Store.AddToken("A").Token;

@@ -72,6 +72,29 @@ public sealed class PostgresDeviceTableContract : DeviceTableContract
         Assert.True(plan.Any(n => n.IndexCond is { } c && c.Contains("serial_number", StringComparison.Ordinal) && c.Contains("token_id", StringComparison.Ordinal)), plan.Describe());
     }
 
+    /// <summary>
+    /// A batch of piped serials (Get-AdeDevice) probes the key per serial and token too, once the table has statistics
+    /// (the store samples it after a sync that changed many rows). 50 serials × 3 tokens here: at 60,000 rows the planner
+    /// rightly prefers one read of the table to a whole batch's 1,500 probes; at 200,000 it probes a batch of 500.
+    /// </summary>
+    [Fact]
+    public void Query_BySeveralSerialsAlone_ProbesTheKeyPerToken_AndNeverScansTheDevices()
+    {
+        Schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)");
+        foreach (var name in new[] { "A", "B", "C" })
+        {
+            SeedDevices(Store.AddToken(name).Token.Id, "S", 20_000);
+        }
+
+        Schema.Execute("ANALYZE device");
+
+        var (sql, parameters) = PostgresDeviceTable.QueryStatement(new DeviceFilter(SerialNumbers: [.. Enumerable.Range(77, 50).Select(i => $"S{i:D5}")]), tokens: 3);
+        var plan = PostgresPlans.Explain(Schema, sql, parameters);
+
+        Assert.True(plan.Reads("device").Count > 0 && plan.Reads("device").All(n => n.Type != "Seq Scan" && n.Type != "Bitmap Heap Scan"), plan.Describe());
+        Assert.True(plan.Any(n => n.IndexCond is { } c && c.Contains("serial_number", StringComparison.Ordinal) && c.Contains("token_id", StringComparison.Ordinal)), plan.Describe());
+    }
+
     [Fact]
     public void RefreshPlannerStatistics_SamplesTheTableAfterManyChanges_AndNotAgainUntilManyMore()
     {
