@@ -4,7 +4,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign', 'MultiHostSync')]
+    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeSerials', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign', 'MultiHostSync')]
     [string] $Scenario,
 
     [Parameter(Mandatory)] [string] $Folder,
@@ -189,6 +189,22 @@ try {
             $result.seconds = ($sorted[[int][math]::Floor(($sorted.Count - 1) / 2)] + $sorted[[int][math]::Ceiling(($sorted.Count - 1) / 2)]) / 2
             $result.minSeconds = $sorted[0]
             $result.maxSeconds = $sorted[-1]
+        }
+
+        'PipeSerials' {
+            # A list of serial numbers (a CSV's column) piped to Get-AdeDevice: 10,000 distinct serials of the FullSync
+            # store in random order, one device each.
+            if ($Provider -eq 'SQLite' -and -not (Test-Path $StorePath)) { throw "The synced store $StorePath is missing (the FullSync scenario failed?)." }
+            Connect-BenchStore -Provider $Provider -Store $store
+            $count = 10000
+            $serials = Invoke-StoreScalarList -Provider $Provider -Path $store -Sql "SELECT serial_number FROM device ORDER BY random() LIMIT $count"
+            $serials[0..9] | Get-AdeDevice | Out-Null # loads and jits the cmdlet; the pipe itself is timed cold
+            $step = Measure-Step { $serials | Get-AdeDevice | Measure-Object }
+            if ($step.Output.Count -ne $count) { throw "`$serials | Get-AdeDevice found $($step.Output.Count) of $count devices." }
+            $result.serials = $count
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
         }
 
         'PipeAll' {

@@ -21,6 +21,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     // -Profile resolved once per token for piped rows (a CSV of 10,000 serials resolves it once, not 10,000 times).
     private readonly Dictionary<Guid, Guid> profileByToken = [];
     private Guid? profileWithoutToken;
+    private Guid? tokenOfParameter;
 
     // Exact serials waiting to be looked up together (DeviceService.LookupBatchSize at a time); written in input order.
     private readonly List<DeviceQuery> pending = [];
@@ -85,7 +86,8 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
+        // -Token is resolved once, not once per piped item.
+        Guid? tokenId = Token is null ? null : tokenOfParameter ??= Engine.Tokens.ResolveToken(Ref(Token)).Id;
         if (ParameterSetName == ByInputObject)
         {
             foreach (var item in InputObject)

@@ -120,15 +120,21 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         }
 
         // A batch of serials without a token: each serial probes the (token_id, serial_number) key of each token, as one
-        // serial does (the planner costs two key arrays at once above a read of every device); past the probe limit, one
-        // read of every device.
+        // serial does; past the probe limit, one read of every device. The probe is a subquery per serial that the
+        // planner may not merge into the join (OFFSET 0): merged, it planned a read of every row of the tokens whenever
+        // the table had no statistics yet (right after a first sync), and two key arrays at once (serial_number =
+        // ANY(…) AND token_id = ANY(…)) were planned as a read of every device even with statistics.
         var from = "device d JOIN token t ON t.id = d.token_id";
         if (filter.SerialNumbers is { } serials)
         {
             parameters.Add(("ss", serials.Distinct(StringComparer.Ordinal).ToArray()));
             if (filter.TokenId is null && SerialLookup.ProbePerToken(serials.Count, tokens))
             {
-                from = "unnest(@ss) AS w(serial_number) JOIN device d ON d.serial_number = w.serial_number AND d.token_id = ANY (ARRAY(SELECT id FROM token)) JOIN token t ON t.id = d.token_id";
+                from = """
+                       unnest(@ss) AS w(serial_number)
+                       CROSS JOIN LATERAL (SELECT * FROM device x WHERE x.serial_number = w.serial_number AND x.token_id = ANY (ARRAY(SELECT id FROM token)) OFFSET 0) d
+                       JOIN token t ON t.id = d.token_id
+                       """;
             }
             else
             {
