@@ -589,8 +589,14 @@ public sealed class SyncService
                     fullDone: !page.MoreToFollow, uncommitted: previous is null ? 0 : 1);
                 if (previous is not null)
                 {
-                    waiting = page.MoreToFollow && started.Defaults?.First is not null ? started : null;
+                    // While the previous page is written, this one's request is under way: a write that fails leaves
+                    // it to the finally of FullFetch, which waits for it (the last page's request too).
+                    waiting = started.Defaults?.First is not null ? started : null;
                     Commit(previous);
+                    if (!page.MoreToFollow)
+                    {
+                        waiting = null;
+                    }
                 }
                 else if (page.MoreToFollow && started.Defaults?.First is not null)
                 {

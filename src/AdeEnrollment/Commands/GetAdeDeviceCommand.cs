@@ -219,15 +219,11 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         }
     }
 
-    private int Write(DeviceQuery query)
+    private void Write(DeviceQuery query)
     {
-        var n = 0;
         foreach (var device in Engine.Devices.Get(query))
         {
             WriteObject(device);
-            n++;
         }
-
-        return n;
     }
 }
