@@ -136,6 +136,15 @@ internal static partial class DeviceRepository
         }
     }
 
+    /// <summary>The query's serial number, normalised; a query without one serial number (empty, or a pattern) is refused.</summary>
+    public static string ExactSerial(DeviceQuery query)
+    {
+        var serial = NormaliseSerial(query.SerialNumber);
+        return serial.Length == 0 || Wildcard.HasWildcard(serial)
+            ? throw new ArgumentException($"'{query.SerialNumber}' is not one serial number.", nameof(query))
+            : serial;
+    }
+
     /// <summary>
     /// Several exact-serial queries answered by one read: the matches of each query, in the order given, each as
     /// <see cref="Query"/> would return them. The queries differ only in serial, token and profile (the cmdlet's piped
@@ -157,11 +166,7 @@ internal static partial class DeviceRepository
                 throw new ArgumentException("The queries of one batch differ only in serial number, token and profile.", nameof(queries));
             }
 
-            serials[i] = NormaliseSerial(queries[i].SerialNumber);
-            if (serials[i].Length == 0 || Wildcard.HasWildcard(serials[i]))
-            {
-                throw new ArgumentException($"'{queries[i].SerialNumber}' is not one serial number.", nameof(queries));
-            }
+            serials[i] = ExactSerial(queries[i]);
         }
 
         var tokens = queries.Select(q => q.TokenId).Distinct().ToList();

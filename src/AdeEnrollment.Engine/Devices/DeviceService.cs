@@ -40,11 +40,18 @@ public sealed class DeviceService
     /// <summary>
     /// The matches of several exact-serial queries (at most <see cref="LookupBatchSize"/>), read at once: one list per
     /// query, in the order given, each what <see cref="Get"/> would return for it. The queries may differ only in serial
-    /// number, token and profile.
+    /// number, token and profile. One query alone is the single lookup (one statement without a transaction, prepared on
+    /// a server store).
     /// </summary>
     public IReadOnlyList<IReadOnlyList<AdeDevice>> GetEach(IReadOnlyList<DeviceQuery> queries)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(queries.Count, LookupBatchSize);
+        if (queries is [var one])
+        {
+            DeviceRepository.ExactSerial(one);
+            return [Get(one).ToList()];
+        }
+
         return store.Read(s => DeviceRepository.QueryEach(s, queries));
     }
 

@@ -193,7 +193,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     /// <summary>
     /// Looks up the waiting serials with one read and writes what each found, in input order; a serial found nowhere is
-    /// a DeviceNotFound error in its place. One serial alone takes the single lookup (a prepared statement on a server).
+    /// a DeviceNotFound error in its place.
     /// </summary>
     private void WritePending()
     {
@@ -204,7 +204,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
         var batch = pending.ToArray();
         pending.Clear();
-        var answers = batch.Length == 1 ? [Engine.Devices.Get(batch[0]).ToList()] : Engine.Devices.GetEach(batch);
+        var answers = Engine.Devices.GetEach(batch);
         for (var i = 0; i < batch.Length; i++)
         {
             foreach (var device in answers[i])

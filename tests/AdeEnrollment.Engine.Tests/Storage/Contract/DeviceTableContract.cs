@@ -269,8 +269,8 @@ public abstract class DeviceTableContract : IDisposable
         Assert.Empty(Store.Store.Read(s => s.Devices.Find([])));
     }
 
-    [Fact]
-    public void Find_AListTooLongToProbePerToken_ReadsEveryDeviceOnce_AndFindsTheSame()
+    /// <summary>Tokens A (S00001–S00030) and B (S00001–S00005), and a list of serials that is past the probe limit for two tokens.</summary>
+    private (Guid A, Guid B, List<string> Wanted) SeedPastTheProbeLimit()
     {
         var a = Store.AddToken("A").Token;
         var b = Store.AddToken("B").Token;
@@ -278,36 +278,11 @@ public abstract class DeviceTableContract : IDisposable
         SeedDevices(b.Id, "S", 5);
         var wanted = SerialRange("S", 1, (int)SerialLookup.ProbeLimit / 2 + 1); // × 2 tokens: past the limit
         Assert.False(SerialLookup.ProbePerToken(wanted.Count, 2));
-        Assert.True(SerialLookup.ProbePerToken(10, 2));
-
-        var many = Store.Store.Read(s => s.Devices.Find(wanted));
-        var few = Store.Store.Read(s => s.Devices.Find(SerialRange("S", 3, 3)));
-
-        Assert.Equal(35, many.Count);
-        Assert.Equal(30, many.Count(r => r.TokenId == a.Id));
-        Assert.Equal(6, few.Count);
-        Assert.Equal(SerialRange("S", 3, 3), few.Where(r => r.TokenId == b.Id).Select(r => r.SerialNumber).Order(StringComparer.Ordinal));
+        return (a.Id, b.Id, wanted);
     }
 
-    [Fact]
-    public void Query_ByASerialAlone_FindsItUnderEveryToken_InTokenOrder()
-    {
-        var a = Store.AddToken("Alpha").Token;
-        var b = Store.AddToken("beta").Token;
-        var c = Store.AddToken("Gamma").Token;
-        SeedDevice(c.Id, new DeviceSeed("SN1"));
-        SeedDevice(a.Id, new DeviceSeed("SN1") { RemovedAt = T0 });
-        SeedDevice(b.Id, new DeviceSeed("SN2"));
-
-        Assert.Equal(["Alpha", "Gamma"], Query(new DeviceFilter(SerialNumber: "SN1")).Select(d => d.Token));
-        Assert.Equal(["Gamma"], Query(new DeviceFilter(TokenId: c.Id, SerialNumber: "SN1")).Select(d => d.Token));
-        Assert.Equal(["beta"], Query(new DeviceFilter(SerialNumber: "SN2")).Select(d => d.Token));
-        Assert.Empty(Query(new DeviceFilter(SerialNumber: "NOPE")));
-        Assert.Empty(Query(new DeviceFilter(TokenId: b.Id, SerialNumber: "SN1")));
-    }
-
-    [Fact]
-    public void Query_BySeveralSerials_FindsEachUnderEveryToken_InTokenOrder_WithTheOtherFilters()
+    /// <summary>SN1 under Alpha (removed from ABM) and Gamma, SN2 and SN3 under beta: token order is not creation order.</summary>
+    private (Guid Alpha, Guid Beta, Guid Gamma) SeedSerialsUnderThreeTokens()
     {
         var a = Store.AddToken("Alpha").Token;
         var b = Store.AddToken("beta").Token;
@@ -316,11 +291,45 @@ public abstract class DeviceTableContract : IDisposable
         SeedDevice(a.Id, new DeviceSeed("SN1") { RemovedAt = T0 });
         SeedDevice(b.Id, new DeviceSeed("SN2"));
         SeedDevice(b.Id, new DeviceSeed("SN3"));
+        return (a.Id, b.Id, c.Id);
+    }
+
+    [Fact]
+    public void Find_AListTooLongToProbePerToken_ReadsEveryDeviceOnce_AndFindsTheSame()
+    {
+        var (a, b, wanted) = SeedPastTheProbeLimit();
+        Assert.True(SerialLookup.ProbePerToken(10, 2));
+
+        var many = Store.Store.Read(s => s.Devices.Find(wanted));
+        var few = Store.Store.Read(s => s.Devices.Find(SerialRange("S", 3, 3)));
+
+        Assert.Equal(35, many.Count);
+        Assert.Equal(30, many.Count(r => r.TokenId == a));
+        Assert.Equal(6, few.Count);
+        Assert.Equal(SerialRange("S", 3, 3), few.Where(r => r.TokenId == b).Select(r => r.SerialNumber).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Query_ByASerialAlone_FindsItUnderEveryToken_InTokenOrder()
+    {
+        var (_, b, c) = SeedSerialsUnderThreeTokens();
+
+        Assert.Equal(["Alpha", "Gamma"], Query(new DeviceFilter(SerialNumber: "SN1")).Select(d => d.Token));
+        Assert.Equal(["Gamma"], Query(new DeviceFilter(TokenId: c, SerialNumber: "SN1")).Select(d => d.Token));
+        Assert.Equal(["beta"], Query(new DeviceFilter(SerialNumber: "SN2")).Select(d => d.Token));
+        Assert.Empty(Query(new DeviceFilter(SerialNumber: "NOPE")));
+        Assert.Empty(Query(new DeviceFilter(TokenId: b, SerialNumber: "SN1")));
+    }
+
+    [Fact]
+    public void Query_BySeveralSerials_FindsEachUnderEveryToken_InTokenOrder_WithTheOtherFilters()
+    {
+        var (_, _, c) = SeedSerialsUnderThreeTokens();
 
         string[] Rows(DeviceFilter f) => [.. Query(f).Select(d => $"{d.Token}/{d.SerialNumber}")];
 
         Assert.Equal(["Alpha/SN1", "beta/SN2", "Gamma/SN1"], Rows(new DeviceFilter(SerialNumbers: ["SN2", "SN1", "NOPE"])));
-        Assert.Equal(["Gamma/SN1"], Rows(new DeviceFilter(TokenId: c.Id, SerialNumbers: ["SN1", "SN2"])));
+        Assert.Equal(["Gamma/SN1"], Rows(new DeviceFilter(TokenId: c, SerialNumbers: ["SN1", "SN2"])));
         Assert.Equal(["Alpha/SN1"], Rows(new DeviceFilter(RemovedFromAbm: true, SerialNumbers: ["SN1", "SN2"])));
         Assert.Empty(Rows(new DeviceFilter(SerialNumbers: ["NOPE"])));
         Assert.Empty(Rows(new DeviceFilter(SerialNumbers: [])));
@@ -329,12 +338,7 @@ public abstract class DeviceTableContract : IDisposable
     [Fact]
     public void Query_BySerialsTooManyToProbePerToken_ReadsEveryDeviceOnce_AndFindsTheSame()
     {
-        var a = Store.AddToken("A").Token;
-        var b = Store.AddToken("B").Token;
-        SeedDevices(a.Id, "S", 30);
-        SeedDevices(b.Id, "S", 5);
-        var wanted = SerialRange("S", 1, (int)SerialLookup.ProbeLimit / 2 + 1); // × 2 tokens: past the limit
-        Assert.False(SerialLookup.ProbePerToken(wanted.Count, 2));
+        var (_, _, wanted) = SeedPastTheProbeLimit();
 
         var many = Query(new DeviceFilter(SerialNumbers: wanted));
         var few = Query(new DeviceFilter(SerialNumbers: SerialRange("S", 3, 3)));

@@ -46,14 +46,8 @@ public sealed class PostgresDeviceTableContract : DeviceTableContract
     protected override void SeedScopeTags(Guid tokenId, string json)
         => Schema.Execute("UPDATE token SET scope_tags = @j WHERE id = @t", ("j", json), ("t", tokenId.ToString()));
 
-    /// <summary>
-    /// A device by serial alone (the most repeated lookup) probes the (token_id, serial_number) key once per token; no
-    /// node reads the device table sequentially, with or without planner statistics.
-    /// </summary>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Query_ByASerialAlone_ProbesTheKeyPerToken_AndNeverScansTheDevices(bool analyzed)
+    /// <summary>Three tokens of 20,000 devices (S00001…), autovacuum off; planner statistics only when <paramref name="analyzed"/>.</summary>
+    private void SeedThreeTokensOf20000(bool analyzed)
     {
         Schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)");
         foreach (var name in new[] { "A", "B", "C" })
@@ -65,6 +59,18 @@ public sealed class PostgresDeviceTableContract : DeviceTableContract
         {
             Schema.Execute("ANALYZE device; ANALYZE token");
         }
+    }
+
+    /// <summary>
+    /// A device by serial alone (the most repeated lookup) probes the (token_id, serial_number) key once per token; no
+    /// node reads the device table sequentially, with or without planner statistics.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Query_ByASerialAlone_ProbesTheKeyPerToken_AndNeverScansTheDevices(bool analyzed)
+    {
+        SeedThreeTokensOf20000(analyzed);
 
         var (sql, parameters) = PostgresDeviceTable.QueryStatement(new DeviceFilter(SerialNumber: "S00077"));
         var plan = PostgresPlans.Explain(Schema, sql, parameters);
@@ -82,16 +88,7 @@ public sealed class PostgresDeviceTableContract : DeviceTableContract
     [InlineData(true)]
     public void Query_BySeveralSerialsAlone_ProbesTheKeyPerToken_AndNeverScansTheDevices(bool analyzed)
     {
-        Schema.Execute("ALTER TABLE device SET (autovacuum_enabled = false)");
-        foreach (var name in new[] { "A", "B", "C" })
-        {
-            SeedDevices(Store.AddToken(name).Token.Id, "S", 20_000);
-        }
-
-        if (analyzed)
-        {
-            Schema.Execute("ANALYZE device; ANALYZE token");
-        }
+        SeedThreeTokensOf20000(analyzed);
 
         var serials = Enumerable.Range(77, DeviceService.LookupBatchSize).Select(i => $"S{i:D5}").ToList();
         var (sql, parameters) = PostgresDeviceTable.QueryStatement(new DeviceFilter(SerialNumbers: serials), tokens: 3);
