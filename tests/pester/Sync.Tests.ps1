@@ -45,6 +45,31 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         $batched[0] | Should -Be $serials[0]
     }
 
+    It 'Remove-AdeDevice reads piped serials in batches: each removes or misses what it would after the removals before it' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $serials = @((Get-AdeDevice -Token $t.Token.Name).SerialNumber)
+        $items = [Collections.Generic.List[string]]::new()
+        for ($i = 0; $i -lt 1100; $i++) {
+            # unknown serials, lower case, and serials named again (in the same batch and after theirs)
+            $items.Add($(if ($i % 97 -eq 5) { "NOPE$i" } elseif ($i % 7 -eq 0) { $serials[$i].ToLowerInvariant() } else { $serials[($i * 13) % $serials.Count] }))
+        }
+        $notNamed = $serials | Where-Object { $items -notcontains $_ } | Select-Object -First 1
+        $items.Insert(600, "$($notNamed.Substring(0, 9))*") # serials are exact: a pattern names no device
+        # What one Remove-AdeDevice per item would do, item after item.
+        $left = [Collections.Generic.HashSet[string]]::new([string[]]$serials)
+        $expectedErrors = foreach ($item in $items) { if (-not $left.Remove($item.ToUpperInvariant())) { $item } }
+
+        $errors = @($items | Remove-AdeDevice -Confirm:$false -WarningVariable w -ErrorAction Continue 2>&1 3>$null)
+
+        $errors | ForEach-Object { $_.FullyQualifiedErrorId } | Select-Object -Unique | Should -Be 'DeviceNotFound,AdeEnrollment.Commands.RemoveAdeDeviceCommand'
+        @($errors.TargetObject) | Should -Be @($expectedErrors)
+        @($expectedErrors).Count | Should -BeGreaterThan 13 # the unknown ones, the pattern, and the names repeated after their removal
+        $left | Should -Contain $notNamed
+        (@(Get-AdeDevice -Token $t.Token.Name).SerialNumber | Sort-Object) | Should -Be (@($left) | Sort-Object)
+        $w.Count | Should -Be 1
+        $w[0].Message | Should -BeLike "$(($serials.Count - $left.Count).ToString('N0')) removed devices are still assigned*"
+    }
+
     It 'first sync is full and brings every device, profile name always filled' {
         $r = Sync-AdeDevice -Token $t.Token
         $r | Should -BeOfType ((Get-AdeModuleType AdeEnrollment.Engine.Model.AdeSyncResult))

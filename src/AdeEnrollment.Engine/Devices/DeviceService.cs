@@ -46,6 +46,11 @@ public sealed class DeviceService
     public IReadOnlyList<IReadOnlyList<AdeDevice>> GetEach(IReadOnlyList<DeviceQuery> queries)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(queries.Count, LookupBatchSize);
+        if (queries.Count == 0)
+        {
+            return [];
+        }
+
         if (queries is [var one])
         {
             DeviceRepository.ExactSerial(one);
@@ -65,7 +70,11 @@ public sealed class DeviceService
     /// <summary>
     /// Removes devices from the engine (not from ABM). A device that ABM still assigns to the token's MDM server
     /// comes back at the next full sync: one warning for the whole operation names how many and the first few.
-    /// An unknown serial is handed to <paramref name="reportError"/> and the others go on.
+    /// An unknown serial is handed to <paramref name="reportError"/> and the others go on. The targets are looked up
+    /// <see cref="LookupBatchSize"/> at a time, and the devices confirmed within one lookup are deleted in one
+    /// transaction, also when a later confirmation stops the operation. Each target gives what it would give if it were
+    /// looked up after the removals before it: a device named again after it was removed is not found, one declined is
+    /// asked about again.
     /// </summary>
     public DeviceRemoval Remove(IEnumerable<DeviceTarget> targets, Action<AdeException> reportError)
     {
@@ -74,39 +83,50 @@ public sealed class DeviceService
         var stillInAbm = new List<string>();
         var declinedInAbm = new List<string>();
         var tokenNames = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var target in targets)
+        foreach (var batch in LookUp(targets))
         {
-            var serial = DeviceRepository.NormaliseSerial(target.SerialNumber);
-            if (serial.Length == 0)
+            var confirmed = new List<AdeDevice>();
+            var gone = new HashSet<(Guid, string)>(); // confirmed in this batch: a later target naming it finds it removed
+            try
             {
-                continue;
-            }
-
-            var matches = Get(new DeviceQuery(TokenId: target.TokenId, SerialNumber: serial)).ToList();
-            if (matches.Count == 0)
-            {
-                reportError(ErrorCatalog.DeviceNotFound(target.SerialNumber));
-                continue;
-            }
-
-            foreach (var device in matches)
-            {
-                var inAbm = device.AbmState == AdeAbmState.Assigned;
-                var action = inAbm
-                    ? "Remove device from AdeEnrollment (it stays assigned in Apple Business Manager and comes back at the next full sync)"
-                    : "Remove device from AdeEnrollment (already released in Apple Business Manager)";
-                if (!host.ShouldProcess($"{device.SerialNumber} (token '{device.Token}')", action))
+                foreach (var (target, found) in batch)
                 {
-                    declined++;
-                    if (inAbm) declinedInAbm.Add(device.SerialNumber);
-                    continue;
+                    var matches = found.Where(d => !gone.Contains((d.TokenId, d.SerialNumber))).ToList();
+                    if (matches.Count == 0)
+                    {
+                        reportError(ErrorCatalog.DeviceNotFound(target.SerialNumber));
+                        continue;
+                    }
+
+                    foreach (var device in matches)
+                    {
+                        var inAbm = device.AbmState == AdeAbmState.Assigned;
+                        var action = inAbm
+                            ? "Remove device from AdeEnrollment (it stays assigned in Apple Business Manager and comes back at the next full sync)"
+                            : "Remove device from AdeEnrollment (already released in Apple Business Manager)";
+                        if (host.ShouldProcess($"{device.SerialNumber} (token '{device.Token}')", action))
+                        {
+                            confirmed.Add(device);
+                            gone.Add((device.TokenId, device.SerialNumber));
+                        }
+                        else
+                        {
+                            declined++;
+                            if (inAbm) declinedInAbm.Add(device.SerialNumber);
+                        }
+                    }
                 }
-
-                removed += store.Write(s => s.Devices.Delete(device.TokenId, device.SerialNumber));
-                if (inAbm)
+            }
+            finally
+            {
+                if (confirmed.Count > 0)
                 {
-                    stillInAbm.Add(device.SerialNumber);
-                    tokenNames.Add(device.Token);
+                    removed += store.Write(s => confirmed.GroupBy(d => d.TokenId).Sum(g => s.Devices.Delete(g.Key, g.Select(d => d.SerialNumber).ToList())));
+                    foreach (var device in confirmed.Where(d => d.AbmState == AdeAbmState.Assigned))
+                    {
+                        stillInAbm.Add(device.SerialNumber);
+                        tokenNames.Add(device.Token);
+                    }
                 }
             }
         }
@@ -118,5 +138,42 @@ public sealed class DeviceService
         }
 
         return new DeviceRemoval(removed, declined, declinedInAbm);
+    }
+
+    /// <summary>
+    /// The targets with the devices each names, in order, <see cref="LookupBatchSize"/> at a time with one read of the
+    /// store per batch. Serials are exact: one with wildcard characters names no device (no Apple serial has them, and
+    /// a pattern in a removal list is far more likely a mistake than a wish). Empty serials are skipped.
+    /// </summary>
+    private IEnumerable<List<(DeviceTarget Target, IReadOnlyList<AdeDevice> Matches)>> LookUp(IEnumerable<DeviceTarget> targets)
+    {
+        var waiting = new List<DeviceTarget>(LookupBatchSize);
+        foreach (var target in targets)
+        {
+            if (DeviceRepository.NormaliseSerial(target.SerialNumber).Length > 0)
+            {
+                waiting.Add(target);
+                if (waiting.Count == LookupBatchSize)
+                {
+                    yield return Answer();
+                }
+            }
+        }
+
+        if (waiting.Count > 0)
+        {
+            yield return Answer();
+        }
+
+        List<(DeviceTarget, IReadOnlyList<AdeDevice>)> Answer()
+        {
+            var answers = GetEach(waiting.Where(Exact).Select(t => new DeviceQuery(TokenId: t.TokenId, SerialNumber: t.SerialNumber)).ToList());
+            var next = 0;
+            var batch = waiting.Select(t => (t, Exact(t) ? answers[next++] : (IReadOnlyList<AdeDevice>)[])).ToList();
+            waiting.Clear();
+            return batch;
+        }
+
+        static bool Exact(DeviceTarget t) => !Wildcard.HasWildcard(t.SerialNumber);
     }
 }

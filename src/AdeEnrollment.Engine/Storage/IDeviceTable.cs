@@ -25,8 +25,8 @@ internal partial interface IDeviceTable
     /// </summary>
     int ApplyDetails(Guid tokenId, IReadOnlyList<DeviceDetailsRow> details, DateTimeOffset now);
 
-    /// <summary>Deletes one device of one token; returns 1, or 0 when the store does not hold it.</summary>
-    int Delete(Guid tokenId, string serialNumber);
+    /// <summary>Deletes devices of one token by serial; returns how many the store held.</summary>
+    int Delete(Guid tokenId, IReadOnlyCollection<string> serials);
 
     /// <summary>Apple cleared the devices' profile: no profile, status removed. Returns the number of devices changed.</summary>
     int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now);

@@ -143,6 +143,67 @@ public class DeviceServiceProviderTests
         Assert.Contains(store.Host.Warnings, w => w.Contains("C02AAA", StringComparison.Ordinal) && !w.Contains("C02GONE", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Remove_LooksUpItsTargetsABatchAtATime_AndEachTargetGivesWhatItsOwnLookupAfterTheRemovalsBeforeItWould(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var token = store.AddToken("Contoso").Token;
+        var serials = Enumerable.Range(0, DeviceService.LookupBatchSize + 20).Select(i => $"C{i:D5}").ToList();
+        foreach (var serial in serials.Where(s => s != "C00002" && s != "C00510"))
+        {
+            sql(InsertDevice, Device(token.Id, serial));
+        }
+
+        // While the first device is being confirmed, C00002 (in the first batch) and C00510 (in the second) arrive: the
+        // first batch was read before that prompt, the second is read after it.
+        store.Host.OnShouldProcess = target =>
+        {
+            if (target.StartsWith("C00000 ", StringComparison.Ordinal))
+            {
+                sql(InsertDevice, Device(token.Id, "C00002"));
+                sql(InsertDevice, Device(token.Id, "C00510"));
+            }
+        };
+        var errors = new List<string>();
+        store.Host.ShouldProcessCalls.Clear();
+        // A serial named again in its own batch, and one after its device's batch: removed, so not found. A pattern
+        // names no device (serials are exact), though C00510-C00519 are still there when it comes.
+        DeviceTarget[] targets = [.. serials.Take(5).Select(s => new DeviceTarget(s.ToLowerInvariant())), new DeviceTarget("C00003"),
+            .. serials.Skip(5).Take(500).Select(s => new DeviceTarget(s)), new DeviceTarget("C0051*"), new DeviceTarget("NOPE"),
+            .. serials.Skip(505).Select(s => new DeviceTarget(s)), new DeviceTarget("C00001"), new DeviceTarget(" ")];
+
+        var removal = store.Engine.Devices.Remove(targets, ex => errors.Add($"{ex.ErrorId}:{ex.Message.Split('\'')[1]}"));
+
+        Assert.Equal(["DeviceNotFound:c00002", "DeviceNotFound:C00003", "DeviceNotFound:C0051*", "DeviceNotFound:NOPE", "DeviceNotFound:C00001"], errors);
+        Assert.Equal(serials.Count - 1, removal.Removed);
+        Assert.Equal(serials.Where(s => s != "C00002").Select(s => $"{s} (token 'Contoso')"), store.Host.ShouldProcessCalls.Select(c => c.Target)); // once each, in order
+        Assert.Equal(["C00002"], store.Engine.Devices.Get(new DeviceQuery()).Select(d => d.SerialNumber));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Remove_StoppedAtAPrompt_DeletesTheDevicesConfirmedBeforeIt_AndNoOthers(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var token = store.AddToken("Contoso").Token;
+        foreach (var serial in new[] { "C02AAA", "C02BBB", "C02CCC", "C02DDD" })
+        {
+            sql(InsertDevice, Device(token.Id, serial));
+        }
+
+        store.Host.OnShouldProcess = target =>
+        {
+            if (target.StartsWith("C02CCC", StringComparison.Ordinal)) throw new OperationCanceledException("stopped at the prompt");
+        };
+
+        Assert.Throws<OperationCanceledException>(() => store.Engine.Devices.Remove(new[] { "C02AAA", "C02BBB", "C02CCC", "C02DDD" }.Select(s => new DeviceTarget(s)), ex => throw ex));
+
+        Assert.Equal(["C02CCC", "C02DDD"], store.Engine.Devices.Get(new DeviceQuery()).Select(d => d.SerialNumber));
+    }
+
     /// <summary>
     /// The simulator's token, with its devices in the store as a sync would have left them (no profile); the store is
     /// in <paramref name="postgres"/> when given (the caller disposes it after the fixture).

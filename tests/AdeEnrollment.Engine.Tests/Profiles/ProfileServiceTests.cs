@@ -600,7 +600,7 @@ public sealed class ProfileServiceTests : IDisposable
         var inUse = AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => e.Profiles.Remove("Staff", null));
         Assert.Contains("assigned to 6 devices still in Apple Business Manager", inUse.Message, StringComparison.Ordinal);
 
-        Assert.Equal(6, e.Devices.Remove("*", f.Token.Id));
+        Assert.Equal(6, e.Devices.Remove(e.Devices.Get(new DeviceQuery(TokenId: f.Token.Id)).Select(d => new DeviceTarget(d.SerialNumber, d.TokenId)), ex => throw ex).Removed);
         Assert.True(e.Profiles.Remove("Staff", null));
         ex = AdeAssert.Throws(nameof(ErrorCatalog.TokenHasDependents), () => e.Tokens.RemoveToken("iPads"));
         Assert.Contains("while it has 1 profile.", ex.Message, StringComparison.Ordinal);

@@ -243,8 +243,9 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         return command.ExecuteNonQuery();
     }
 
-    public int Delete(Guid tokenId, string serialNumber)
-        => connection.Execute(transaction, "DELETE FROM device WHERE token_id = @t AND serial_number = @s", ("t", tokenId.ToString()), ("s", serialNumber));
+    public int Delete(Guid tokenId, IReadOnlyCollection<string> serials)
+        => serials.Count == 0 ? 0 : connection.Execute(transaction,
+            "DELETE FROM device WHERE token_id = @t AND serial_number = ANY(@s)", ("t", tokenId.ToString()), ("s", serials.ToArray()));
 
     public int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now)
         => serials.Count == 0 ? 0 : connection.Execute(transaction,

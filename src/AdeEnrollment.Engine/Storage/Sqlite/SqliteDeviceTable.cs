@@ -187,8 +187,10 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         return n;
     }
 
-    public int Delete(Guid tokenId, string serialNumber)
-        => Execute("DELETE FROM device WHERE token_id = $t AND serial_number = $s", ("$t", tokenId.ToString()), ("$s", serialNumber));
+    public int Delete(Guid tokenId, IReadOnlyCollection<string> serials)
+        => serials.Count == 0 ? 0 : Execute(
+            "DELETE FROM device WHERE token_id = $t AND serial_number IN (SELECT value FROM json_each($s))",
+            ("$t", tokenId.ToString()), ("$s", JsonSerializer.Serialize(serials)));
 
     public int MarkProfileCleared(Guid tokenId, IReadOnlyCollection<string> serials, DateTimeOffset now)
         => serials.Count == 0 ? 0 : Execute(

@@ -361,8 +361,8 @@ public abstract class DeviceTableContract : IDisposable
 
         Store.Store.Write(s => s.Devices.MarkProfileCleared(a.Id, ["SN1"], At(10)));
         var released = Store.Store.Write(s => s.Devices.MarkReleased(a.Id, ["SN2", "SN3"], At(11), At(99)));
-        var deleted = Store.Store.Write(s => s.Devices.Delete(b.Id, "SN1"));
-        var again = Store.Store.Write(s => s.Devices.Delete(b.Id, "SN1"));
+        var deleted = Store.Store.Write(s => s.Devices.Delete(b.Id, ["SN1", "SN9"]));
+        var again = Store.Store.Write(s => s.Devices.Delete(b.Id, ["SN1"]));
 
         var devices = Query(new DeviceFilter()).ToDictionary(d => $"{d.Token}/{d.SerialNumber}");
         Assert.Equal((2, 1, 0), (released, deleted, again));

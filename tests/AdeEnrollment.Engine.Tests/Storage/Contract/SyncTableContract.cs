@@ -508,15 +508,15 @@ public abstract class SyncTableContract : IDisposable
 
         Assert.Equal(["A1"], Write(s => s.Devices.PurgeDue(TokenId, T0.AddDays(45))));
         AssertDeviceCounts(3, 2);
-        Assert.Equal(1, Write(s => s.Devices.Delete(TokenId, "D4")));
-        Assert.Equal(0, Write(s => s.Devices.Delete(TokenId, "D4")));
+        Assert.Equal(1, Write(s => s.Devices.Delete(TokenId, ["D4"])));
+        Assert.Equal(0, Write(s => s.Devices.Delete(TokenId, ["D4"])));
         AssertDeviceCounts(2, 2);
 
         // A unit of work that fails after its writes counts nothing.
         Assert.Throws<InvalidOperationException>(() => Write(s =>
         {
             s.Devices.WriteSyncPage(TokenId, 4, T0, [Upsert(Record("E5")), Upsert(Record("F6"))], []);
-            s.Devices.Delete(TokenId, "B2");
+            s.Devices.Delete(TokenId, ["B2"]);
             throw new InvalidOperationException("after the writes");
         }));
         AssertDeviceCounts(2, 2);
