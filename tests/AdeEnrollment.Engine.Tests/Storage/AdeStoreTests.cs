@@ -125,7 +125,7 @@ public sealed class AdeStoreTests : IDisposable
                      "SELECT p.id, (SELECT count(*) FROM device d WHERE d.profile_id = p.id) FROM profile p",
                  })
         {
-            Assert.Contains("device_profile", ExplainPlan(path, query), StringComparison.Ordinal);
+            Assert.Contains("device_profile", RawSqlite.ExplainPlan(path, query), StringComparison.Ordinal);
         }
     }
 
@@ -154,30 +154,10 @@ public sealed class AdeStoreTests : IDisposable
         Assert.Equal([t2, t1], store.Read(s => s.DeviceEvents.Query(new DeviceEventFilter(SerialNumber: "A1")).Select(e => e.TokenId).ToList()));
         // A serial alone: one seek per token of the journal, then a probe with token and serial; never a scan of it.
         var (sql, parameters) = Engine.Storage.Sqlite.SqliteDeviceEventTable.QueryStatement(new DeviceEventFilter(SerialNumber: "A1"));
-        var plan = ExplainPlan(path, sql, parameters);
+        var plan = RawSqlite.ExplainPlan(path, sql, parameters);
         Assert.Contains("SEARCH e USING INDEX device_event_token_serial (token_id=? AND serial_number=?)", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("SCAN e", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("SCAN device_event", plan, StringComparison.Ordinal);
-    }
-
-    private static string ExplainPlan(string path, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var connection = RawSqlite.Open(path, SqliteOpenMode.ReadOnly);
-        using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        using var reader = command.ExecuteReader();
-        var details = new List<string>();
-        while (reader.Read())
-        {
-            details.Add(reader.GetString(3));
-        }
-
-        return string.Join(" | ", details);
     }
 
     [Fact]

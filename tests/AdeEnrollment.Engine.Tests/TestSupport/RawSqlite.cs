@@ -20,6 +20,27 @@ public static class RawSqlite
         command.ExecuteNonQuery();
     }
 
+    /// <summary>SQLite's plan for a statement (EXPLAIN QUERY PLAN), its steps joined by " | ".</summary>
+    public static string ExplainPlan(string path, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = Open(path, SqliteOpenMode.ReadOnly);
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        using var reader = command.ExecuteReader();
+        var details = new List<string>();
+        while (reader.Read())
+        {
+            details.Add(reader.GetString(3));
+        }
+
+        return string.Join(" | ", details);
+    }
+
     public static object? Scalar(string path, string sql)
     {
         using var connection = Open(path, SqliteOpenMode.ReadOnly);

@@ -40,6 +40,22 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
 
     public IEnumerable<AdeDevice> Query(DeviceFilter filter)
     {
+        var (sql, parameters) = QueryStatement(filter, filter is { SerialNumbers: not null, TokenId: null } ? TokenCount() : 0);
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var map = new DeviceRowMapper(reader);
+        while (reader.Read())
+        {
+            yield return map.Read();
+        }
+    }
+
+    /// <summary>
+    /// The statement of <see cref="Query"/>. <paramref name="tokens"/>: how many tokens the store holds, for a batch of
+    /// serials without a token (probe each token, or read every device).
+    /// </summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) QueryStatement(DeviceFilter filter, long tokens = 0)
+    {
         // Only the filters given are in the WHERE clause: "($s IS NULL OR d.serial_number = $s)" would keep SQLite from
         // using an index, and one serial among 200,000 would be a scan of every device.
         var filters = new List<string>(5);
@@ -62,7 +78,7 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         {
             filters.Add("d.serial_number IN (SELECT value FROM json_each($ss))");
             parameters.Add(("$ss", JsonSerializer.Serialize(serials)));
-            probeSerials = filter.TokenId is null && SerialLookup.ProbePerToken(serials.Count, TokenCount());
+            probeSerials = filter.TokenId is null && SerialLookup.ProbePerToken(serials.Count, tokens);
         }
 
         if (filter.ProfileId is { } profileId)
@@ -100,7 +116,7 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
 
         // A serial without a token: the tokens are the outer loop and each probes the (token_id, serial_number) key.
         var tokensFirst = (filter.SerialNumber is not null && filter.TokenId is null) || probeSerials;
-        using var command = Command(
+        return (
             $"""
             SELECT d.serial_number, d.model, d.description, d.color, d.asset_tag, d.os, d.device_family,
                    p.name AS profile_name, d.profile_id, d.profile_status, d.profile_assign_time, d.profile_push_time,
@@ -114,12 +130,6 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
             ORDER BY t.name, d.serial_number
             """,
             [.. parameters]);
-        using var reader = command.ExecuteReader();
-        var map = new DeviceRowMapper(reader);
-        while (reader.Read())
-        {
-            yield return map.Read();
-        }
     }
 
     /// <summary>The stored state of the given serials: the sync's read (<see cref="GetForSync"/>) without the last op date.</summary>

@@ -1,6 +1,8 @@
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Storage.Sqlite;
+using AdeEnrollment.Engine.Tests.TestSupport;
 
 namespace AdeEnrollment.Engine.Tests.Storage.Contract;
 
@@ -522,4 +524,36 @@ public abstract class DeviceTableContract : IDisposable
 public sealed class SqliteDeviceTableContract : DeviceTableContract
 {
     protected override TestStore CreateStore() => new();
+
+    /// <summary>
+    /// A batch of piped serials (Get-AdeDevice, Remove-AdeDevice: 500 at a time) without a token probes the
+    /// (token_id, serial_number) key once per serial and token, with or without statistics (ANALYZE); with a token,
+    /// once per serial. The device table is never scanned.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Query_BySeveralSerials_ProbesTheKey_AndNeverScansTheDevices(bool analyzed)
+    {
+        var tokens = new[] { "A", "B", "C" }.Select(name => Store.AddToken(name).Token.Id).ToList();
+        foreach (var token in tokens)
+        {
+            SeedDevices(token, "S", 20_000);
+        }
+
+        if (analyzed)
+        {
+            Store.Execute("ANALYZE");
+        }
+
+        var serials = Enumerable.Range(77, DeviceService.LookupBatchSize).Select(i => $"S{i:D5}").ToList();
+        foreach (var filter in new[] { new DeviceFilter(SerialNumbers: serials), new DeviceFilter(TokenId: tokens[1], SerialNumbers: serials) })
+        {
+            var (sql, parameters) = SqliteDeviceTable.QueryStatement(filter, tokens: tokens.Count);
+            var plan = RawSqlite.ExplainPlan(Store.StorePath, sql, parameters);
+
+            Assert.Contains("SEARCH d USING PRIMARY KEY (token_id=? AND serial_number=?)", plan, StringComparison.Ordinal);
+            Assert.DoesNotContain("SCAN d", plan, StringComparison.Ordinal);
+        }
+    }
 }
