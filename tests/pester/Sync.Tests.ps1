@@ -12,6 +12,18 @@ AfterAll {
 
 # On both providers: the same rules through the same cmdlets on a SQLite file and on a PostgreSQL schema.
 Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ Provider = 'PostgreSQL' }) {
+    BeforeAll {
+        # 1,100 items over the synced serials, across two batch boundaries: 12 unknown serials, lower case ones, and
+        # serials named again (in their own batch and in a later one).
+        function New-PipedSerials([string[]] $Serials) {
+            $items = [Collections.Generic.List[string]]::new()
+            for ($i = 0; $i -lt 1100; $i++) {
+                $items.Add($(if ($i % 97 -eq 5) { "NOPE$i" } elseif ($i % 7 -eq 0) { $Serials[$i].ToLowerInvariant() } else { $Serials[($i * 13) % $Serials.Count] }))
+            }
+            , $items
+        }
+    }
+
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
@@ -26,10 +38,7 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
     It 'piped serials are read in batches: each gives what its own lookup gives, in input order, errors in place' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $serials = @((Get-AdeDevice -Token $t.Token.Name).SerialNumber)
-        $items = [Collections.Generic.List[string]]::new()
-        for ($i = 0; $i -lt 1100; $i++) {
-            $items.Add($(if ($i % 97 -eq 5) { "NOPE$i" } elseif ($i % 7 -eq 0) { $serials[$i].ToLowerInvariant() } else { $serials[($i * 13) % $serials.Count] }))
-        }
+        $items = New-PipedSerials $serials
         $items.Insert(600, "$($serials[3].Substring(0, 9))*") # a pattern is looked up by itself, after the serials before it
         function Show($records) {
             $records | ForEach-Object { if ($_ -is [Management.Automation.ErrorRecord]) { "$($_.FullyQualifiedErrorId):$($_.TargetObject)" } else { $_.SerialNumber } }
@@ -48,11 +57,7 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
     It 'Remove-AdeDevice reads piped serials in batches: each removes or misses what it would after the removals before it' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $serials = @((Get-AdeDevice -Token $t.Token.Name).SerialNumber)
-        $items = [Collections.Generic.List[string]]::new()
-        for ($i = 0; $i -lt 1100; $i++) {
-            # unknown serials, lower case, and serials named again (in the same batch and after theirs)
-            $items.Add($(if ($i % 97 -eq 5) { "NOPE$i" } elseif ($i % 7 -eq 0) { $serials[$i].ToLowerInvariant() } else { $serials[($i * 13) % $serials.Count] }))
-        }
+        $items = New-PipedSerials $serials
         $notNamed = $serials | Where-Object { $items -notcontains $_ } | Select-Object -First 1
         $items.Insert(600, "$($notNamed.Substring(0, 9))*") # serials are exact: a pattern names no device
         # What one Remove-AdeDevice per item would do, item after item.
