@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
 using AdeEnrollment.Engine.Storage.Sqlite;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
@@ -107,9 +106,7 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
             ORDER BY lower(s), n DESC
             ON CONFLICT (run_id, lower(serial_number)) DO UPDATE SET server_id = excluded.server_id
             """,
-            ("r", runId.ToString()), ("at", ToUnixMs(at)));
-        cmd.Parameters.Add(new NpgsqlParameter("serials", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = serials });
-        cmd.Parameters.Add(new NpgsqlParameter("servers", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = servers });
+            ("r", runId.ToString()), ("at", ToUnixMs(at)), ("serials", serials), ("servers", servers));
         cmd.ExecuteNonQuery();
     }
 
@@ -137,8 +134,7 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
             return found;
         }
 
-        using var cmd = connection.Command(transaction, DeviceServersSql, ("r", runId.ToString()));
-        cmd.Parameters.Add(new NpgsqlParameter("serials", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = serialNumbers.ToArray() });
+        using var cmd = connection.Command(transaction, DeviceServersSql, ("r", runId.ToString()), ("serials", serialNumbers.ToArray()));
         using var r = cmd.ExecuteReader();
         int serial = r.GetOrdinal("serial_number"), server = r.GetOrdinal("server_id");
         while (r.Read())

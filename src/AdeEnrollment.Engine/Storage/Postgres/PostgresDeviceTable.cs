@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AdeEnrollment.Engine.Model;
 using Npgsql;
-using NpgsqlTypes;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
 
 namespace AdeEnrollment.Engine.Storage.Postgres;
@@ -49,10 +48,10 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
     internal static void AddDetailArrays(NpgsqlCommand command, IReadOnlyList<DeviceDetailsRow> details)
     {
         void Text(string name, Func<DeviceDetailsRow, string?> field)
-            => command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = details.Select(field).ToArray() });
+            => command.Parameters.Add(PostgresExtensions.ArrayParameter(name, details.Select(field).ToArray()));
 
         void Number(string name, Func<DeviceDetailsRow, long?> field)
-            => command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = details.Select(field).ToArray() });
+            => command.Parameters.Add(PostgresExtensions.ArrayParameter(name, details.Select(field).ToArray()));
 
         Text("d_s", d => d.SerialNumber);
         Text("d_model", d => d.Model);
@@ -131,7 +130,7 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
             if (filter.TokenId is null && SerialLookup.ProbePerToken(serials.Count, tokens))
             {
                 from = """
-                       unnest(@ss) AS w(serial_number)
+                       unnest(@ss::text[]) AS w(serial_number)
                        CROSS JOIN LATERAL (SELECT * FROM device x WHERE x.serial_number = w.serial_number AND x.token_id = ANY (ARRAY(SELECT id FROM token)) OFFSET 0) d
                        JOIN token t ON t.id = d.token_id
                        """;

@@ -1,20 +1,46 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>Small helpers for the PostgreSQL tables: commands with @named parameters on the session's transaction.</summary>
 internal static class PostgresExtensions
 {
+    /// <summary>
+    /// A command with <paramref name="parameters"/>; an array value (text or bigint, a batch's column) travels as one
+    /// <see cref="ArrayParameter(string, IReadOnlyList{string?})"/>.
+    /// </summary>
     public static NpgsqlCommand Command(this NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var (name, value) in parameters)
+        foreach (var (at, value) in parameters)
         {
-            command.Parameters.AddWithValue(name.TrimStart('@'), value ?? DBNull.Value);
+            var name = at.TrimStart('@');
+            command.Parameters.Add(value switch
+            {
+                string?[] texts => ArrayParameter(name, texts),
+                long?[] numbers => ArrayParameter(name, numbers),
+                long[] numbers => ArrayParameter(name, Array.ConvertAll(numbers, n => (long?)n)),
+                _ => new NpgsqlParameter(name, value ?? DBNull.Value),
+            });
         }
 
         return command;
     }
+
+    /// <summary>
+    /// A batch's column (up to a page of a thousand values) as one parameter: the array's text ("{…}", built by
+    /// <see cref="PostgresArrayText"/>) with no type of its own, which the server reads as the array the statement
+    /// needs (<c>@serials::text[]</c>, <c>serial_number = ANY(@serials)</c>). Npgsql's own array parameters write each
+    /// element through its type handlers, which a fresh process runs unoptimised for its first pages: ≈ 15–20 ms of
+    /// client time per page of 21 columns (docs/architecture.md, "Batches as array text").
+    /// </summary>
+    public static NpgsqlParameter ArrayParameter(string name, IReadOnlyList<string?> values)
+        => new(name, NpgsqlDbType.Unknown) { Value = PostgresArrayText.Of(values) };
+
+    /// <inheritdoc cref="ArrayParameter(string, IReadOnlyList{string?})"/>
+    public static NpgsqlParameter ArrayParameter(string name, IReadOnlyList<long?> values)
+        => new(name, NpgsqlDbType.Unknown) { Value = PostgresArrayText.Of(values) };
 
     /// <summary>
     /// <paramref name="command"/> prepared on its pooled connection (docs/architecture.md, "Prepared statements"): the
