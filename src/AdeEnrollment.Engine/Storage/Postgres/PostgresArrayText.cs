@@ -5,8 +5,10 @@ using System.Text;
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>
-/// A batch's column as the text of a PostgreSQL array ("{…}"), sent as one text parameter and cast to the array type in
-/// the statement (<c>@serial::text[]</c>).
+/// A batch's column as the text of a PostgreSQL array ("{…}"): every text value double-quoted with its quotes and
+/// backslashes escaped (so commas, braces, blanks and the word NULL stay values), a missing value the bare NULL. Sent as
+/// one untyped parameter (<see cref="PostgresExtensions.ArrayParameter(string, IReadOnlyList{string?})"/>), which the
+/// server parses as the array the statement needs.
 /// </summary>
 internal static class PostgresArrayText
 {
