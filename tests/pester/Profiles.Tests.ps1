@@ -115,6 +115,27 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         (Sync-AdeDevice -Token $name).DefaultProfileAssigned | Should -Be 4
     }
 
+    It 'a profile name of quotes, commas, braces, backslashes and the word NULL reaches the devices and the journal as typed' {
+        # A batch's columns reach the store as array text on PostgreSQL (docs/architecture.md, "Batches as array text"):
+        # every character that syntax gives a meaning to must come back as typed, through the sync's page writes (the
+        # default profile's attempts) and an assignment's journal rows.
+        $odd = 'Staff "A", {B} \C NULL'
+        New-AdeProfile -Token $name -Name $odd -UserAffinity WithoutUserAffinity | Out-Null
+        Set-AdeDefaultProfile -Token $name -Profile $odd
+        (Sync-AdeDevice -Token $name).DefaultProfileAssigned | Should -Be 2500
+        $devices = @(Get-AdeDevice -Token $name -Profile $odd)
+        $devices.Count | Should -Be 2500
+        @($devices.LastAssignmentProfile | Sort-Object -Unique) | Should -Be @($odd)
+        $three = $devices[0..2].SerialNumber
+        ($three | Set-AdeDeviceProfile -Profile Kiosk -Token $name).Status | Should -Be @('Success', 'Success', 'Success')
+        ($three | Set-AdeDeviceProfile -Profile $odd -Token $name).Status | Should -Be @('Success', 'Success', 'Success')
+        foreach ($serial in $three) {
+            $assigned = @(Get-AdeDeviceEvent -SerialNumber $serial | Where-Object Kind -eq 'ProfileAssigned')
+            $assigned[-1].Detail | Should -Be "${odd}: SUCCESS"
+            (Get-AdeDevice -SerialNumber $serial).EnrollmentProfileName | Should -Be $odd
+        }
+    }
+
     It 'assigns a CSV of serials in batches, with per-device results' {
         Sync-AdeDevice -Token $name | Out-Null
         $serials = (Get-AdeDevice -Token $name | Select-Object -First 1200).SerialNumber
