@@ -167,9 +167,12 @@ function Measure-Step {
     .SYNOPSIS
         Runs a script block once; returns its wall time, the CPU time this process spent meanwhile (all threads), the
         JIT's share of it (time compiling and methods compiled, all threads: tiering's background recompiles too), the
-        garbage collector's pause time, and the script block's output.
+        garbage collector's pause time, the script block's output and, with -SimHost, the simulator's CPU time meanwhile.
     #>
-    param([Parameter(Mandatory)] [scriptblock] $Script)
+    param([Parameter(Mandatory)] [scriptblock] $Script, $SimHost)
+    # The simulator runs in a process of its own on the same cores: its CPU during the step is part of what the wall
+    # time is made of (when both processes are busy, the machine's two cores are).
+    $simCpu = if ($SimHost) { (Invoke-SimHost $SimHost @{ op = 'stats' }).cpuSeconds }
     $process = [Diagnostics.Process]::GetCurrentProcess()
     $process.Refresh()
     $cpu = $process.TotalProcessorTime
@@ -183,6 +186,7 @@ function Measure-Step {
         Seconds = $watch.Elapsed.TotalSeconds; CpuSeconds = ($process.TotalProcessorTime - $cpu).TotalSeconds; Output = $output
         JitSeconds = ([Runtime.JitInfo]::GetCompilationTime($false) - $jit).TotalSeconds; JitMethods = [Runtime.JitInfo]::GetCompiledMethodCount($false) - $jitMethods
         GcPauseSeconds = ([GC]::GetTotalPauseDuration() - $gcPause).TotalSeconds
+        SimulatorCpuSeconds = if ($SimHost) { (Invoke-SimHost $SimHost @{ op = 'stats' }).cpuSeconds - $simCpu }
     }
 }
 

@@ -438,17 +438,18 @@ if ($postgres.requested) {
 }
 
 $details = [Text.StringBuilder]::new()
-[void]$details.AppendLine('| Run | Wall | CPU (engine process) | Peak working set (engine) | Peak working set (simulator) | Process total |')
-[void]$details.AppendLine('|---|---:|---:|---:|---:|---:|')
+[void]$details.AppendLine('| Run | Wall | CPU (engine process) | CPU (simulator, same window) | Peak working set (engine) | Peak working set (simulator) | Process total |')
+[void]$details.AppendLine('|---|---:|---:|---:|---:|---:|---:|')
 # each scenario's SQLite run, then its PostgreSQL run
 $ordered = foreach ($id in $runs.Keys) { $runs[$id]; if ($pgRuns.Contains($id)) { $pgRuns[$id] } }
 foreach ($r in @($ordered | Where-Object { -not $_.Contains('skipped') -and -not $_.Contains('unavailable') })) {
     $cpu = if ($r.Contains('cpuSeconds')) { & $sec $r.cpuSeconds } else { '' }
+    $simCpu = if ($r.Contains('simulatorStepCpuSeconds')) { & $sec $r.simulatorStepCpuSeconds } else { '' }
     $simPeak = if ($r.Contains('simulatorPeakWorkingSetBytes')) { & $mb $r.simulatorPeakWorkingSetBytes } else { '' }
     $wall = if ($r.ok -and $r.Contains('repeatSeconds') -and @($r.repeatSeconds).Count -gt 1) { "$(& $sec $r.seconds) (median of $((@($r.repeatSeconds) | ForEach-Object { & $sec $_ }) -join ', '))" }
     elseif ($r.ok) { & $sec $r.seconds } elseif ($r.Contains('notSupported')) { 'not available on PostgreSQL (StoreNotSupported)' } else { 'failed: ' + $r.error }
     $runName = if ($r.Contains('provider') -and $r.provider -eq 'PostgreSQL') { "$($r.id) (PostgreSQL)" } else { $r.id }
-    [void]$details.AppendLine("| $runName | $wall | $cpu | $(& $mb (Get-Figure $r 'peakWorkingSetBytes')) | $simPeak | $('{0:N0} s' -f $r.processSeconds) |")
+    [void]$details.AppendLine("| $runName | $wall | $cpu | $simCpu | $(& $mb (Get-Figure $r 'peakWorkingSetBytes')) | $simPeak | $('{0:N0} s' -f $r.processSeconds) |")
 }
 
 $missed = @(@($rows) + @($pgRows | ForEach-Object { @{ scenario = "PostgreSQL ÷ SQLite, $($_.scenario)"; display = $_.ratioDisplay; target = $_.target; met = $_.met } }) | Where-Object { $_.met -eq $false })
@@ -467,7 +468,8 @@ $md = [Text.StringBuilder]::new()
     'compare across sizes; the other scenarios are timed as run. The full syncs of ' + ('{0:N0}' -f $SmallDevices) + ' and ' + ('{0:N0}' -f $Devices) + ' and the default-profile sync (on each store) and the raw ' +
     "baseline run $Repeat times each, alternately and in fresh stores; their median run counts (all runs' wall times in the Runs table). " +
     'The lookup is the median of 20 distinct serials after 5 ' +
-    'warm-up lookups. CPU is the pwsh process running the cmdlet (all its threads); the simulator runs in another process.')
+    'warm-up lookups. CPU is the pwsh process running the cmdlet (all its threads); the simulator runs in another process ' +
+    'on the same cores, and its CPU time during the same window is shown beside it for the syncs, the raw baseline and the assignment.')
 [void]$md.AppendLine()
 [void]$md.Append($table.ToString())
 [void]$md.AppendLine()
