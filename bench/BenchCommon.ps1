@@ -167,12 +167,14 @@ function Measure-Step {
     .SYNOPSIS
         Runs a script block once; returns its wall time, the CPU time this process spent meanwhile (all threads), the
         JIT's share of it (time compiling and methods compiled, all threads: tiering's background recompiles too), the
-        garbage collector's pause time, the script block's output and, with -SimHost, the simulator's CPU time meanwhile.
+        garbage collector's pause time, the script block's output and, with -SimulatorHost, the simulator's CPU time meanwhile.
     #>
-    param([Parameter(Mandatory)] [scriptblock] $Script, $SimHost)
+    # Not -SimHost: the script block runs in a scope below this function's, where a parameter named $SimHost would hide
+    # the scenario's own $simHost (variable names ignore case).
+    param([Parameter(Mandatory)] [scriptblock] $Script, $SimulatorHost)
     # The simulator runs in a process of its own on the same cores: its CPU during the step is part of what the wall
     # time is made of (when both processes are busy, the machine's two cores are).
-    $simCpu = if ($SimHost) { (Invoke-SimHost $SimHost @{ op = 'stats' }).cpuSeconds }
+    $simulatorCpuBefore = if ($SimulatorHost) { (Invoke-SimHost $SimulatorHost @{ op = 'stats' }).cpuSeconds }
     $process = [Diagnostics.Process]::GetCurrentProcess()
     $process.Refresh()
     $cpu = $process.TotalProcessorTime
@@ -186,7 +188,7 @@ function Measure-Step {
         Seconds = $watch.Elapsed.TotalSeconds; CpuSeconds = ($process.TotalProcessorTime - $cpu).TotalSeconds; Output = $output
         JitSeconds = ([Runtime.JitInfo]::GetCompilationTime($false) - $jit).TotalSeconds; JitMethods = [Runtime.JitInfo]::GetCompiledMethodCount($false) - $jitMethods
         GcPauseSeconds = ([GC]::GetTotalPauseDuration() - $gcPause).TotalSeconds
-        SimulatorCpuSeconds = if ($SimHost) { (Invoke-SimHost $SimHost @{ op = 'stats' }).cpuSeconds - $simCpu }
+        SimulatorCpuSeconds = if ($SimulatorHost) { (Invoke-SimHost $SimulatorHost @{ op = 'stats' }).cpuSeconds - $simulatorCpuBefore }
     }
 }
 

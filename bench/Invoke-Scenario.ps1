@@ -101,7 +101,7 @@ try {
             Invoke-SyncWarmUp
             Connect-FreshStore
             $token = Start-Simulated $Devices
-            $step = Measure-Step -SimHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
+            $step = Measure-Step -SimulatorHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.Added -ne $Devices) { throw "The full sync added $($step.Output.Added) devices, not $Devices." }
             $result.seconds = $step.Seconds
@@ -141,7 +141,7 @@ try {
                 $result.warmUpDevices = $WarmUpDevices
             }
             $client = $forToken.Invoke($factory, [object[]]@($credentialsOf.Invoke($engine.Tokens, [object[]]@($token.psobject.BaseObject))))
-            $step = Measure-Step -SimHost $simHost { & $fetchAll $client }
+            $step = Measure-Step -SimulatorHost $simHost { & $fetchAll $client }
             if ($step.Output.Devices -ne $Devices) { throw "The client fetched $($step.Output.Devices) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
@@ -162,7 +162,7 @@ try {
             Invoke-SimHost $simHost @{ op = 'remove'; name = $token.Name; count = $half } | Out-Null
             Invoke-SimHost $simHost @{ op = 'advance'; minutes = 15 } | Out-Null
             Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15) -Confirm:$false
-            $step = Measure-Step -SimHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
+            $step = Measure-Step -SimulatorHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.Kind -ne 'Delta' -or $step.Output.Added -ne ($Changes - $half) -or $step.Output.Removed -ne $half) {
                 throw "The delta sync was $($step.Output.Kind) with $($step.Output.Added) added and $($step.Output.Removed) removed, not Delta with $($Changes - $half) and $half."
@@ -229,7 +229,7 @@ try {
             Add-SyncFigures 'setupFullSync' $full
             $prof = New-AdeProfile -Token $token.Name -Name 'Bench assignment' -UserAffinity WithUserAffinity
             $serials = Invoke-StoreScalarList -Provider $Provider -Path $store -Sql 'SELECT serial_number FROM device'
-            $step = Measure-Step -SimHost $simHost { $r = Set-AdeDeviceProfile -Profile $prof.Name -Token $token.Name -SerialNumber $serials; , $r }
+            $step = Measure-Step -SimulatorHost $simHost { $r = Set-AdeDeviceProfile -Profile $prof.Name -Token $token.Name -SerialNumber $serials; , $r }
             $results = @($step.Output)
             $success = @($results.Where({ $_.Status -eq 'Success' })).Count
             $result.results = $results.Count
@@ -292,7 +292,7 @@ try {
             $token = Start-Simulated $Devices
             $prof = New-AdeProfile -Token $token.Name -Name 'Bench default' -UserAffinity WithUserAffinity
             Set-AdeDefaultProfile -Token $token.Name -Profile $prof.Name -Confirm:$false | Out-Null
-            $step = Measure-Step -SimHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
+            $step = Measure-Step -SimulatorHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned the default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
             $result.seconds = $step.Seconds
@@ -310,7 +310,7 @@ try {
                 $prof = New-AdeProfile -Token $token.Name -Name "Bench $platform" -Platform $platform @affinity
                 Set-AdeDefaultProfile -Token $token.Name -Profile $prof.Name -Confirm:$false | Out-Null
             }
-            $step = Measure-Step -SimHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
+            $step = Measure-Step -SimulatorHost $simHost { Sync-AdeDevice -Token $token.Name 3>&1 }
             Add-SyncFigures 'sync' $step
             if ($step.Output.DefaultProfileAssigned -ne $Devices) { throw "The sync assigned a default profile to $($step.Output.DefaultProfileAssigned) devices, not $Devices." }
             $result.seconds = $step.Seconds
