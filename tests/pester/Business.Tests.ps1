@@ -54,6 +54,14 @@ Describe 'Apple Business API' {
             Should -Throw -ErrorId 'BusinessKeyInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand'
         Remove-AdeBusinessAccount -ClientId $school.Account.ClientId -Confirm:$false
         @(Get-AdeBusinessAccount).Count | Should -Be 1
+        $err = { New-AdeBusinessAccount -ClientId "BUSINESSAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $a.Sim.KeyPath -TokenUri 'http://svc:P4ssw0rd@127.0.0.1:9/token' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand' -PassThru
+        ($err | Format-List * -Force | Out-String) + "$($err.TargetObject)" | Should -Not -Match 'P4ssw0rd'
+        @(Get-AdeBusinessAccount).Count | Should -Be 1
+        if (-not $IsWindows) {
+            # the simulator writes the account's private key readable by its owner only
+            (Get-Item $a.Sim.KeyPath).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        }
     }
 
     It 'sends an ES256 client assertion in Apple''s format (decoded and verified here with plain .NET)' {

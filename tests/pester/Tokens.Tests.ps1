@@ -121,6 +121,31 @@ Describe 'New-AdeToken' {
         Get-StoreState | Should -Be $before
     }
 
+    It 'refuses a key or token saved on one line naming only its PEM label, never the rest (<Case>)' -ForEach @(
+        @{ Case = 'a private key with literal \n'; Text = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgK3yB0dyS3cr3t\n-----END PRIVATE KEY-----'; Secret = 'K3yB0dyS3cr3t'; Label = '(-----BEGIN PRIVATE KEY-----)' }
+        @{ Case = 'a decrypted token'; Text = '-----BEGIN MESSAGE-----{"consumer_key":"CK_1","consumer_secret":"CS_S3cr3t","access_secret":"AS_S3cr3t"}-----END MESSAGE-----'; Secret = 'S3cr3t'; Label = '(-----BEGIN MESSAGE-----)' }
+    ) {
+        $bad = Join-Path $TestDrive 'one-line.pem'
+        Set-Content $bad $Text -NoNewline
+        $before = Get-StoreState
+        $err = { New-AdeToken -Request $request -Path $bad -AppleId 'a@b.example' } | Should -Throw -ErrorId 'TokenFileInvalid,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -BeLike "*$Label*"
+        ($err | Format-List * -Force | Out-String) + ($err.Exception | Format-List * -Force | Out-String) | Should -Not -Match $Secret
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'refuses -ServiceUri with a password without showing it (<Uri>)' -ForEach @(
+        @{ Uri = 'https://svc:P4ssw0rd@proxy.corp.example/' }, @{ Uri = 'http://svc:P4ssw0rd@127.0.0.1:8080/' }
+    ) {
+        $file = New-TestServerTokenFile -CertificatePath $pem -OutFile (Join-Path $TestDrive 'uri.p7m')
+        $before = Get-StoreState
+        $err = { New-AdeToken -Request $request -Path $file.Path -AppleId 'a@b.example' -ServiceUri $Uri -AllowNonAppleServiceUri } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeTokenCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'user name, a password'
+        ($err | Format-List * -Force | Out-String) + "$($err.TargetObject)" | Should -Not -Match 'P4ssw0rd'
+        Get-StoreState | Should -Be $before
+    }
+
     It 'refuses JSON without <Field> (TokenContentInvalid)' -ForEach @(
         @{ Field = 'consumer_secret' }, @{ Field = 'access_secret' }, @{ Field = 'access_token_expiry' }
     ) {

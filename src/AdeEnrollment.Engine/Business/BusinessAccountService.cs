@@ -143,7 +143,7 @@ public sealed partial class BusinessAccountService
         if (!uri.IsAbsoluteUri || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
             || uri.UserInfo.Length > 0 || !TokenService.IsTrustedServiceUri(uri))
         {
-            throw ErrorCatalog.ArgumentInvalid(parameter, uri.ToString(), "the account's assertion and access token go only to Apple's hosts (https://*.apple.com) or to a simulator on this computer's loopback address.");
+            throw ErrorCatalog.ArgumentInvalid(parameter, Rules.TextRules.ShownUri(uri), "the account's assertion and access token go only to Apple's hosts (https://*.apple.com) or to a simulator on this computer's loopback address.");
         }
 
         return uri;

@@ -52,6 +52,23 @@ public static class TextRules
         }
     }
 
+    /// <summary>
+    /// An address the user gave, as a message may show it back: scheme, host, port and path only. A user name and
+    /// password (<c>https://user:secret@host/</c>), a query and a fragment can carry secrets and are never shown; an
+    /// address that is not http or https is shown by its scheme alone, since what follows the scheme may be anything.
+    /// </summary>
+    public static string ShownUri(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri)
+        {
+            return "(a relative address)";
+        }
+
+        return uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp
+            ? Neutralise(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped))!
+            : Neutralise(uri.Scheme + ":…")!;
+    }
+
     /// <summary>Text from Apple, made safe to store and show: every unsafe character becomes U+FFFD.</summary>
     public static string? Neutralise(string? text)
     {

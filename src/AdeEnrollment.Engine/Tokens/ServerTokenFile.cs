@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Errors;
@@ -25,7 +26,7 @@ namespace AdeEnrollment.Engine.Tokens;
 /// headers plus <c>-----BEGIN MESSAGE-----</c> JSON <c>-----END MESSAGE-----</c>
 /// (docs/New-AdeToken.md).
 /// </summary>
-internal static class ServerTokenFile
+internal static partial class ServerTokenFile
 {
     public const int MaxFileBytes = 1024 * 1024;
     private const string BeginMessage = "-----BEGIN MESSAGE-----";
@@ -62,6 +63,9 @@ internal static class ServerTokenFile
     internal static bool IsParserFailure(Exception ex)
         => ex is not (AdeException or OperationCanceledException or OutOfMemoryException);
 
+    [GeneratedRegex("^-----BEGIN [A-Z0-9 ]{1,40}-----", RegexOptions.CultureInvariant)]
+    private static partial Regex PemLabel();
+
     private static byte[] Unwrap(string path, byte[] bytes)
     {
         if (bytes[0] == 0x30)
@@ -72,8 +76,10 @@ internal static class ServerTokenFile
         var text = Encoding.UTF8.GetString(bytes);
         if (text.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal))
         {
-            var label = text.TrimStart().Split('\n')[0].Trim();
-            throw ErrorCatalog.TokenFileInvalid(path, $"it is a PEM file ({label}) — that is the certificate you upload to Apple, not the token Apple gives back.");
+            // Only the PEM label is named: the rest of the first line may be the whole key or token (a file saved on one line).
+            var label = PemLabel().Match(text.TrimStart());
+            var what = label.Success ? $"a PEM file ({label.Value})" : "a PEM file";
+            throw ErrorCatalog.TokenFileInvalid(path, $"it is {what} — that is the certificate you upload to Apple, not the token Apple gives back.");
         }
 
         var body = SkipMimeHeaders(text);

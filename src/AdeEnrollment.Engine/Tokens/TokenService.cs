@@ -684,22 +684,22 @@ public sealed class TokenService
         // A relative Uri (PowerShell turns -ServiceUri foo into one) has no Scheme: test IsAbsoluteUri first.
         if (!uri.IsAbsoluteUri || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
         {
-            throw ErrorCatalog.ArgumentInvalid("ServiceUri", uri.ToString(), "Apple's ADE service is reached over https (http is allowed only for a simulator on this computer's loopback address).");
+            throw ErrorCatalog.ArgumentInvalid("ServiceUri", TextRules.ShownUri(uri), "Apple's ADE service is reached over https (http is allowed only for a simulator on this computer's loopback address).");
         }
 
         if (!uri.UserInfo.Equals("", StringComparison.Ordinal) || TextRules.HasUnsafe(uri.OriginalString))
         {
-            throw ErrorCatalog.ArgumentInvalid("ServiceUri", TextRules.Neutralise(uri.OriginalString)!, "the address may not carry a user name, a password or control characters.");
+            throw ErrorCatalog.ArgumentInvalid("ServiceUri", TextRules.ShownUri(uri), "the address may not carry a user name, a password or control characters.");
         }
 
         if (!IsTrustedServiceUri(uri))
         {
             if (!allowNonApple)
             {
-                throw ErrorCatalog.ServiceUriNotApple(uri.ToString());
+                throw ErrorCatalog.ServiceUriNotApple(TextRules.ShownUri(uri));
             }
 
-            host.WriteWarning($"The token will send its secrets and sessions to '{uri}', which is not Apple's ADE service (https://mdmenrollment.apple.com) nor on this computer's loopback address.");
+            host.WriteWarning($"The token will send its secrets and sessions to '{TextRules.ShownUri(uri)}', which is not Apple's ADE service (https://mdmenrollment.apple.com) nor on this computer's loopback address.");
         }
 
         return uri;

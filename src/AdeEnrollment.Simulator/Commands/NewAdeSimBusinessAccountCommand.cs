@@ -44,7 +44,7 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
             path = Path.Combine(path, account.ClientId + ".pem");
         }
 
-        File.WriteAllText(path, pem);
+        WriteSecretFile(path, pem); // readable by the owner only, as the private key it is
         WriteObject(account with { KeyPath = path });
     }
 }

@@ -189,6 +189,39 @@ public sealed class NewTokenErrorTests : IDisposable
         Assert.Contains("CERTIFICATE", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-----BEGIN PRIVATE KEY-----\\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYBODY\\n-----END PRIVATE KEY-----", "SECRETKEYBODY", "-----BEGIN PRIVATE KEY-----")]
+    [InlineData("-----BEGIN MESSAGE-----{\"consumer_key\":\"CK_1\",\"consumer_secret\":\"CS_SECRET\",\"access_secret\":\"AS_SECRET\"}-----END MESSAGE-----", "CS_SECRET", "-----BEGIN MESSAGE-----")]
+    [InlineData("-----BEGIN some label no tool writes, with the secret S3CRET after it", "S3CRET", null)]
+    public void PemOnOneLine_IsTokenFileInvalidNamingOnlyItsLabel(string content, string secret, string? label)
+    {
+        // A key or a decrypted token saved on one line (literal \n, as .env files and CI secrets keep them): the first
+        // line is the whole file, and the message may name its label but never the rest.
+        var request = store.SeedRequest();
+        var path = store.WriteFile("one-line.pem", content);
+
+        var ex = FailsUnchanged("TokenFileInvalid", Args(request, path));
+
+        Assert.DoesNotContain(secret, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, ex.Target?.ToString() ?? "", StringComparison.Ordinal);
+        Assert.Contains(label ?? "a PEM file", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://svc:P4ssw0rd@proxy.corp.example/")]
+    [InlineData("http://svc:P4ssw0rd@127.0.0.1:8080/")]
+    [InlineData("ftp://svc:P4ssw0rd@files.example/")]
+    public void ServiceUriWithAPassword_IsRefusedWithoutEchoingIt(string uri)
+    {
+        var request = store.SeedRequest();
+        var path = store.WriteFile("token.p7m", ServerTokenWriter.Write(request.PublicKeyPem, store.Credentials()));
+
+        var ex = FailsUnchanged("ArgumentInvalid", Args(request, path) with { ServiceUri = new Uri(uri), AllowNonAppleServiceUri = true });
+
+        Assert.DoesNotContain("P4ssw0rd", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("P4ssw0rd", ex.Target?.ToString() ?? "", StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FileOver1MiB_IsTokenFileInvalidNamingTheLimit()
     {

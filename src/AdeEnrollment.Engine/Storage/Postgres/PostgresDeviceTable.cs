@@ -181,7 +181,7 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
             SELECT {DeviceColumnsSql}
             FROM {from} LEFT JOIN profile p ON p.id = d.profile_id
             {(filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters))}
-            ORDER BY lower(t.name) COLLATE "C", t.name COLLATE "C", d.serial_number COLLATE "C"
+            ORDER BY lower(t.name COLLATE "C"), t.name COLLATE "C", d.serial_number COLLATE "C"
             """,
             [.. parameters]);
     }

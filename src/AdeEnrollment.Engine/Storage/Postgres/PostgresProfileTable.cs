@@ -45,7 +45,7 @@ internal sealed class PostgresProfileTable(NpgsqlConnection connection, NpgsqlTr
             FROM profile p JOIN token t ON t.id = p.token_id
             WHERE (@t::text IS NULL OR p.token_id = @t::text) AND (@id::text IS NULL OR p.id = @id::text)
               AND (NOT @def OR EXISTS (SELECT 1 FROM token_default_profile dp WHERE dp.profile_id = p.id))
-            ORDER BY lower(t.name) COLLATE "C", t.name COLLATE "C", lower(p.name) COLLATE "C", p.name COLLATE "C"
+            ORDER BY lower(t.name COLLATE "C"), t.name COLLATE "C", lower(p.name COLLATE "C"), p.name COLLATE "C"
             """,
             ("t", query.TokenId?.ToString()), ("id", query.Id?.ToString()), ("def", query.DefaultOnly), ("count", query.CountDevices));
         using var r = command.ExecuteReader();

@@ -89,7 +89,7 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
             LEFT JOIN (SELECT dp.token_id, array_agg(dp.platform) AS platforms, array_agg(dp.profile_id) AS profile_ids, array_agg(p.name) AS names
                        FROM token_default_profile dp JOIN profile p ON p.id = dp.profile_id WHERE {defaultsFilter} GROUP BY dp.token_id) dps ON dps.token_id = t.id
             WHERE {tokenFilter}
-            ORDER BY lower(t.name), t.name
+            ORDER BY lower(t.name COLLATE "C"), t.name COLLATE "C"
             """,
             parameter);
         if (withStates)
