@@ -71,6 +71,12 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         $completion.CompletionMatches.CompletionText | Should -Contain 'Rules'
     }
 
+    It 'lists names in the same order on every store: only A-Z fold, the rest byte by byte' {
+        $names = 'äa', 'Zahn', 'a_1', 'Äb', 'a1'
+        foreach ($n in $names) { New-AdeProfile -Token Rules -Name $n -UserAffinity WithUserAffinity | Out-Null }
+        @(Get-AdeProfile -Token Rules | Where-Object Name -In $names).Name | Should -Be @('a1', 'a_1', 'Zahn', 'Äb', 'äa')
+    }
+
     It 'refuses the 1001st profile on a token (ProfileLimitReached)' {
         $limitStore = New-TestStore -Provider $Provider -Connect
         try {

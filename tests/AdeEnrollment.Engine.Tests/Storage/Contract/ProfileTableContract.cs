@@ -191,6 +191,23 @@ public abstract class ProfileTableContract : IDisposable
     }
 
     [Fact]
+    public void The_list_folds_only_ASCII_case_and_orders_byte_by_byte_on_every_provider()
+    {
+        var upper = Token("Äb");
+        var lower = Token("äa");
+        var names = new[] { "äa", "Zahn", "a_1", "Äb", "a1" };
+        foreach (var name in names)
+        {
+            Insert(upper.Id, name);
+            Insert(lower.Id, name);
+        }
+
+        string[] order = ["a1", "a_1", "Zahn", "Äb", "äa"];
+        Assert.Equal(order.Select(n => "Äb/" + n).Concat(order.Select(n => "äa/" + n)),
+            Read(s => s.Profiles.List(new ProfileListQuery())).Select(p => $"{p.TokenName}/{p.Profile.Name}"));
+    }
+
+    [Fact]
     public void CountForToken_CountsOnlyThatTokensProfiles()
     {
         var contoso = Token("Contoso");

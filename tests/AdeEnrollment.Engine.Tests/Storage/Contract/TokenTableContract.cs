@@ -124,6 +124,19 @@ public abstract class TokenTableContract : IDisposable
     }
 
     [Fact]
+    public void The_list_folds_only_ASCII_case_and_orders_byte_by_byte_on_every_provider()
+    {
+        // SQLite's NOCASE folds A-Z only and compares bytes; a server store must give the same order whatever its
+        // database's collation ("Äb" before "äa": Ä is a different byte from ä, and no collation may fold it).
+        foreach (var name in new[] { "äa", "Zahn", "a_1", "Äb", "a1" })
+        {
+            Insert(name);
+        }
+
+        Assert.Equal(["a1", "a_1", "Zahn", "Äb", "äa"], Db.Read(s => s.Tokens.List()).Select(t => t.Name));
+    }
+
+    [Fact]
     public void The_list_is_ordered_by_name_and_shows_the_stored_values()
     {
         var b = Insert(NewRow("beta") with { Server = new TokenServerFacts("S", "U", "O", "T", "A"), InvalidReason = "gone", ScopeTags = ["x", "y"] });
