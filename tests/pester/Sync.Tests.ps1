@@ -419,4 +419,24 @@ Describe 'What a sync shows back' {
         $auto.Status | Should -Be 'Succeeded'
         @($w3).Count | Should -Be 0
     }
+
+    It 'the lease of a sync that died before the clock went backwards does not hold the token until the clock catches up' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 20)
+        # what a process that died mid-sync leaves: a Running history row and its lease
+        $now = (Get-AdeSyncStatus -Token $t.Token.Name).LastSyncAt.AddMinutes(20).ToUnixTimeMilliseconds()
+        $store = (Get-AdeStore).Path
+        $sql = "INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ('$($t.Token.Id)', 'Delta', 'Manual', 'Running', $now);" +
+            "UPDATE sync_state SET lease_id = 'dead', lease_expires_at = $($now + 900000), lease_history_id = (SELECT max(id) FROM sync_history), last_started_at = $now;"
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$store;Pooling=False")
+        try { $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = $sql; $cmd.ExecuteNonQuery() | Out-Null } finally { $c.Dispose() }
+        (Get-AdeSyncStatus -Token $t.Token.Name).InProgress | Should -BeTrue
+        Set-AdeSimClock -Advance (New-TimeSpan -Days -2)
+        (Get-AdeSyncStatus -Token $t.Token.Name).InProgress | Should -BeFalse
+        $health = Test-AdeHealth -Token $t.Token.Name | Where-Object Check -EQ 'SyncLease'
+        $health.Status | Should -Be 'Warning'
+        $health.Detail | Should -Match 'clock went backwards'
+        $r = Sync-AdeDevice -Token $t.Token -WarningAction SilentlyContinue
+        $r.Status, $r.Kind, $r.Trigger | Should -Be 'Succeeded', 'Full', 'Recovery'
+    }
 }

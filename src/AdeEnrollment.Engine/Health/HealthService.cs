@@ -151,8 +151,10 @@ public sealed class HealthService
         }
 
         // Lease
-        yield return s.LeaseId is not null && s.LeaseExpires is { } end && end < now
-            ? Result("SyncLease", name, AdeHealthStatus.Warning, $"A sync still holds the token's lease, which ended on {end:u}: that sync stopped without finishing.",
+        yield return s.LeaseId is not null && s.LeaseExpires is { } end && !SyncPolicy.LeaseHolds(end, now)
+            ? Result("SyncLease", name, AdeHealthStatus.Warning, end <= now
+                    ? $"A sync still holds the token's lease, which ended on {end:u}: that sync stopped without finishing."
+                    : $"A sync holds the token's lease until {end:u}, further ahead than a lease runs: the clock went backwards since it was taken, and that sync stopped without finishing.",
                 $"Sync-AdeDevice -Token {quoted}")
             : Result("SyncLease", name, AdeHealthStatus.Pass, s.LeaseId is null ? "No sync is running." : "A sync is running within its lease.", "");
 

@@ -62,6 +62,15 @@ public static class SyncPolicy
 
     private static bool IsFuture(DateTimeOffset? time, DateTimeOffset now) => time > now + MaxClockSkew;
 
+    /// <summary>
+    /// Whether a sync's lease ending at <paramref name="expiresAt"/> still holds the token at <paramref name="now"/>.
+    /// A lease never ends more than <see cref="LeaseDuration"/> after it was taken; one that ends further ahead than
+    /// that (and <see cref="MaxClockSkew"/>) was taken before the clock went backwards, and holding the token until the
+    /// clock catches up would lock it out for as long as the clock was wrong: it counts as lapsed, as an expired one does.
+    /// </summary>
+    public static bool LeaseHolds(DateTimeOffset? expiresAt, DateTimeOffset now)
+        => expiresAt > now && expiresAt <= now + LeaseDuration + MaxClockSkew;
+
     public static SyncDecision Decide(SyncHistoryState state, DateTimeOffset now, bool full, bool ifDue)
     {
         if (HasClockSkew(state, now))

@@ -297,7 +297,7 @@ public sealed class SyncService
         return store.Read(s =>
         {
             var st = s.Sync.GetState(token.Id) ?? SyncStateRow.Empty;
-            var leaseLive = st.LeaseId is not null && st.LeaseExpiresAt > now;
+            var leaseLive = st.LeaseId is not null && SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now);
             var lapsed = st.LeaseId is not null && !leaseLive;
             var recorded = HistoryOf(st);
             var history = recorded with { NextMustBeFull = recorded.NextMustBeFull || lapsed };
@@ -376,10 +376,13 @@ public sealed class SyncService
 
     private static SyncHistoryState HistoryOf(SyncStateRow s) => new(s.LastStartedAt, s.LastSuccessAt, s.LastFullAt, s.NextMustBeFull);
 
-    /// <summary>A lease older than 15 minutes lapses: that sync counts as failed and the next sync is full.</summary>
+    /// <summary>
+    /// A lease older than 15 minutes lapses (so does one from before the clock went backwards,
+    /// <see cref="SyncPolicy.LeaseHolds"/>): that sync counts as failed and the next sync is full.
+    /// </summary>
     private SyncStateRow LapseExpiredLease(IStoreSession s, Guid tokenId, SyncStateRow st, DateTimeOffset now)
     {
-        if (st.LeaseId is null || st.LeaseExpiresAt > now)
+        if (st.LeaseId is null || SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now))
         {
             return st;
         }

@@ -146,4 +146,15 @@ public class SyncPolicyTests
         Assert.Equal(T0 + TimeSpan.FromHours(11), SyncPolicy.NextAutomatic(state, T0));
         Assert.Equal(T0, SyncPolicy.NextAllowed(state, T0).NextManual);
     }
+
+    [Theory]
+    [InlineData(-1, false)]      // ended a minute ago
+    [InlineData(0, false)]       // ends now
+    [InlineData(1, true)]
+    [InlineData(15, true)]       // just taken
+    [InlineData(20, true)]       // taken with a clock up to 5 minutes ahead
+    [InlineData(21, false)]      // taken before the clock went back: lapsed
+    [InlineData(2 * 24 * 60, false)]
+    public void A_lease_holds_only_while_it_runs_and_never_from_further_ahead_than_a_lease_lasts(int endsInMinutes, bool holds)
+        => Assert.Equal(holds, SyncPolicy.LeaseHolds(T0 + TimeSpan.FromMinutes(endsInMinutes), T0));
 }

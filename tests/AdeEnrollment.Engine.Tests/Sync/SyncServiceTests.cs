@@ -1,4 +1,5 @@
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Health;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Sync;
 using AdeEnrollment.Engine.Tests.Support;
@@ -175,6 +176,25 @@ public class SyncServiceTests
         Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
         var history = f.Engine.Sync.GetStatus(f.Token).History;
         Assert.Contains(history, h => h.Status == AdeSyncStatus.Failed && h.ErrorId == "SyncLeaseLost");
+    }
+
+    [Fact]
+    public void A_lease_from_before_the_clock_went_backwards_lapses_at_once_instead_of_locking_the_token_out()
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(Quarter);
+        // A process took the lease when the clock was two days ahead, and died; the clock has been put right since.
+        var then = f.Time.GetUtcNow().AddDays(2).ToUnixTimeMilliseconds();
+        f.Sql($"INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ('{f.Token.Id}', 'Delta', 'Manual', 'Running', {then})");
+        f.Sql($"UPDATE sync_state SET lease_id = 'other', lease_expires_at = {then + (long)Quarter.TotalMilliseconds}, lease_history_id = (SELECT max(id) FROM sync_history)");
+        Assert.False(f.Engine.Sync.GetStatus(f.Token).InProgress);
+        Assert.Equal(AdeHealthStatus.Warning, f.Engine.Health.Test(f.Token.Name).Single(c => c.Check == "SyncLease").Status);
+
+        var recovery = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((AdeSyncStatus.Succeeded, AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Status, recovery.Kind, recovery.Trigger));
+        Assert.Contains(f.Engine.Sync.GetStatus(f.Token).History, h => h.Status == AdeSyncStatus.Failed && h.ErrorId == "SyncLeaseLost");
     }
 
     [Fact]
