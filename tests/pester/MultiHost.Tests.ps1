@@ -214,6 +214,31 @@ Describe 'Hosts sharing one <Provider> store' -ForEach @(@{ Provider = 'SQLite' 
         Invoke-TestStoreSql $store 'SELECT count(*) FROM device' | Should -Be 3000
     }
 
+    It '8 hosts syncing 8 tokens at once while a script follows the journal with -AfterId: it is shown every event exactly once' {
+        # Syncs of different tokens write side by side (on PostgreSQL truly at once): a follower that remembers the last
+        # id it saw must never be handed a lower id later, or it would skip those events for good.
+        $names = 1..8 | ForEach-Object { "Journal $Provider $_" }
+        foreach ($n in $names) { New-SimToken -Name $n -Devices 2500 | Out-Null }
+        $jobs = Invoke-OnHosts $hosts $store -NoWait @"
+`$r = Sync-AdeDevice -Token "Journal $Provider `$HostIndex" -ErrorAction Stop
+@{ Status = [string]`$r.Status; Added = `$r.Added }
+"@
+        $seen = [Collections.Generic.List[long]]::new()
+        $after = 0L
+        do {
+            # whether every host was done is asked before the read, so the last read follows the last commit
+            $done = @($jobs | Where-Object { -not (Test-Path -LiteralPath "$($_.File).json") }).Count -eq 0
+            foreach ($e in @(Get-AdeDeviceEvent -AfterId $after)) { $seen.Add($e.Id); $after = $e.Id }
+            if (-not $done) { Start-Sleep -Milliseconds 20 }
+        } until ($done)
+        $outcomes = Receive-HostJob $jobs
+        @($outcomes | Where-Object { $_.Ok -and $_.Value.Added -eq 2500 }).Count | Should -Be 8 -Because ($outcomes | ConvertTo-Json -Compress)
+        $all = @(Get-AdeDeviceEvent).Id
+        $all.Count | Should -Be 20000
+        @($seen | Sort-Object -Unique).Count | Should -Be $seen.Count -Because 'no event is shown twice'
+        $seen.Count | Should -Be $all.Count -Because 'a follower past an id is shown every event committed after it'
+    }
+
     It '8 hosts assigning 4 profiles to overlapping devices of one token at once: every device holds a race profile, the journal matches, and after the next sync store and Apple agree on every device' {
         # Each device is in the sets of about four hosts with different profiles, so requests for one device from
         # several hosts are in flight at once, and every profile is defined at Apple by two hosts at once (definition

@@ -7,7 +7,9 @@ internal partial interface IDeviceEventTable
 {
     /// <summary>
     /// Appends a batch of events of one token, all at <paramref name="at"/>, in the order given (their ids increase in
-    /// that order). Returns the number appended. One write for the whole batch, never one per event.
+    /// that order). Returns the number appended. One write for the whole batch, never one per event. Ids become visible
+    /// in increasing order, whatever writes run side by side: once a reader has seen an id, no event with a lower one
+    /// appears later (what <c>Get-AdeDeviceEvent -AfterId</c> relies on).
     /// </summary>
     int Append(Guid tokenId, DateTimeOffset at, IReadOnlyCollection<NewDeviceEventRow> events);
 

@@ -19,6 +19,14 @@ internal sealed partial class PostgresDeviceEventTable(NpgsqlConnection connecti
             return 0;
         }
 
+        // Writes of different tokens run side by side (WriteForToken), and an identity hands out ids when rows are
+        // inserted, not when they commit: a page that took ids 1-1000 could commit after one that took 1001-2000, and a
+        // reader that had seen 2000 would never be shown 1-1000. So ids are taken under the journal's own lock, held to
+        // the end of the transaction: the next writer's ids come after this one's commit. It is taken here, just before
+        // the insert; after it a transaction touches only its own token's rows and the journal's expired rows (which a
+        // writer waiting for this lock has not touched yet: pruning follows its appends), so no two wait in a circle.
+        connection.ExecutePrepared(transaction, "SELECT pg_advisory_xact_lock(@k)", ("k", PostgresProvider.JournalLockKey));
+
         // One INSERT … SELECT over three array parameters for the whole batch (a sync page journals up to a thousand
         // events): ordered by position, so the ids follow the batch's order.
         var serials = new string[events.Count];

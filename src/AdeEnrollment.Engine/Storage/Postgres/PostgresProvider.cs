@@ -29,6 +29,12 @@ internal sealed class PostgresProvider : IStoreProvider
     /// <summary>The store-wide advisory lock key ('ADE1'); advisory locks are per database.</summary>
     internal const long WriteLockKey = 0x41444531;
 
+    /// <summary>
+    /// The journal's lock ('ADE2'), taken by a write right before it appends to device_event and held to its end, so
+    /// that journal ids become visible in increasing order (<see cref="PostgresDeviceEventTable.Append"/>).
+    /// </summary>
+    internal const long JournalLockKey = 0x41444532;
+
     /// <summary>How long a writer waits for the store's write lock before StoreBusy (SQLite's busy timeout is as long). Tests shorten it.</summary>
     internal TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(60);
 

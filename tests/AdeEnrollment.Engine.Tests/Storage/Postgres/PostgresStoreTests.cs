@@ -1,4 +1,5 @@
 using System.Text;
+using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Storage.Postgres;
@@ -338,6 +339,44 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal("committed", other.Read(s => s.Meta.Get("holder")));
         Assert.Null(other.Read(s => s.Meta.Get("same")));
         Assert.Null(other.Read(s => s.Meta.Get("wide")));
+        holder.Release();
+        other.Release();
+    }
+
+    [Fact]
+    public async Task JournalEntriesOfWritesSideBySide_BecomeVisibleInIdOrder_SoAReaderPastAnIdMissesNone()
+    {
+        // Two tokens' pages write side by side; the first takes its journal ids and has not committed yet. Had the second
+        // committed its (higher) ids first, a reader would see them, remember the last id, and with -AfterId never be shown
+        // the first's. Its journal insert waits for the first's commit instead.
+        using var own = new TestPostgresSchema(ownDatabase: true);
+        var holder = own.Open();
+        var other = own.Open();
+        var (mine, theirs) = (Guid.NewGuid(), Guid.NewGuid());
+        var at = DateTimeOffset.UnixEpoch.AddYears(55);
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var held = Task.Factory.StartNew(() => holder.WriteForToken(mine, s =>
+        {
+            s.DeviceEvents.Append(mine, at, [new("A1", AdeDeviceEventKind.Added), new("A2", AdeDeviceEventKind.Added)]);
+            inside.Set();
+            Assert.True(release.Wait(TimeSpan.FromSeconds(30)), "the test never released the holder");
+            return 0;
+        }), TaskCreationOptions.LongRunning);
+        Assert.True(inside.Wait(TimeSpan.FromSeconds(30)));
+        var beside = Task.Factory.StartNew(
+            () => other.WriteForToken(theirs, s => s.DeviceEvents.Append(theirs, at, [new("B1", AdeDeviceEventKind.Added)])), TaskCreationOptions.LongRunning);
+
+        await Task.WhenAny(beside, Task.Delay(TimeSpan.FromMilliseconds(700)));
+        Assert.False(beside.IsCompleted, "the second journal insert committed while the first, with lower ids, was still open");
+        Assert.Empty(other.Read(s => s.DeviceEvents.Query(new DeviceEventFilter()).ToList()));
+        release.Set();
+        await held.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await beside.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        var events = other.Read(s => s.DeviceEvents.Query(new DeviceEventFilter()).ToList());
+        Assert.Equal(["A1", "A2", "B1"], events.Select(e => e.SerialNumber));
+        Assert.True(events[0].Id < events[1].Id && events[1].Id < events[2].Id);
         holder.Release();
         other.Release();
     }
