@@ -217,6 +217,20 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $w[0] | Should -Match 'factory reset'
     }
 
+    It 'a change whose re-assignment Apple refuses is redone by the next assignment of the profile, until every holder has it' {
+        Sync-AdeDevice -Token $name | Out-Null
+        $devices = @(Get-AdeDevice -Token $name | Select-Object -First 4)
+        $devices[0..2] | Set-AdeDeviceProfile -Profile Staff -Token $name | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -StatusCode 400 -Count 1 -Method POST | Out-Null
+        { Set-AdeProfile -Profile Staff -Token $name -Department 'Finance' -Force -ErrorAction Stop } | Should -Throw
+        $devices[3] | Set-AdeDeviceProfile -Profile Staff -Token $name | Out-Null
+        $uuid = (Get-AdeProfile -Name Staff -Token $name).AppleProfileUuid
+        $holders = @(Get-AdeSimDevice -Server $name | Where-Object SerialNumber -In $devices.SerialNumber)
+        $holders.Count | Should -Be 4
+        $holders.ProfileUuid | Sort-Object -Unique | Should -Be $uuid
+        Test-AdeProfile -Profile Staff -Token $name | ForEach-Object State | Should -Be 'InSync'
+    }
+
     It 'exports and imports profiles losslessly, and import validates like New-AdeProfile' {
         $path = Join-Path $TestDrive 'kiosk.json'
         Export-AdeProfile -Profile Kiosk -Token $name -Path $path

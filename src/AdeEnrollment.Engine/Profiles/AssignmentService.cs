@@ -639,7 +639,10 @@ public sealed class AssignmentService
 
     /// <summary>
     /// Defines the profile at Apple when it never was or when what Apple holds differs from the settings now; after a
-    /// redefinition the devices that held the old definition are assigned the new one.
+    /// redefinition the devices that held the old definition are assigned the new one. The settings' hash is stored
+    /// only once they all were sent: a re-assignment that fails on the way (Apple unreachable, Ctrl+C) leaves the
+    /// profile without it, so the next operation on the profile defines it again and re-sends every holder, instead
+    /// of taking the profile for up to date while devices still hold the old definition.
     /// </summary>
     private string EnsureDefined(AppleClient client, AdeProfile profile, AdeToken token)
     {
@@ -670,8 +673,9 @@ public sealed class AssignmentService
                 return (theirs, (IReadOnlyList<string>)[]);
             }
 
-            s.Profiles.SetAppleDefinition(profile.Id, defined, hash);
-            return (defined, uuid is null ? [] : s.Devices.GetProfileHolders(profile.Id));
+            IReadOnlyList<string> moving = uuid is null ? [] : s.Devices.GetProfileHolders(profile.Id);
+            s.Profiles.SetAppleDefinition(profile.Id, defined, moving.Count == 0 ? hash : null);
+            return (defined, moving);
         });
         host.WriteVerbose(uuid is null
             ? $"Defined profile '{profile.Name}' at Apple ({newUuid})."
@@ -680,6 +684,20 @@ public sealed class AssignmentService
         for (var i = 0; i < holders.Count; i += MaxBatch)
         {
             Send(client, token, profile, holderDefinition, holders.Skip(i).Take(MaxBatch).ToList(), new Dictionary<string, DeviceState>());
+        }
+
+        if (holders.Count > 0)
+        {
+            // Every holder was sent the definition: the profile is up to date (unless it was defined again meanwhile).
+            store.Write(s =>
+            {
+                if (s.Profiles.Get(profile.Id) is { AppleDefinedHash: null } now && now.AppleProfileUuid == holderDefinition.Uuid)
+                {
+                    s.Profiles.SetAppleDefinition(profile.Id, holderDefinition.Uuid, hash);
+                }
+
+                return 0;
+            });
         }
 
         return holderDefinition.Uuid;

@@ -447,6 +447,34 @@ public class AssignmentServiceTests
     }
 
     [Fact]
+    public void ARedefinitionWhoseReassignmentFails_IsRedoneByTheNextOperation_UntilEveryHolderHasTheNewDefinition()
+    {
+        using var f = Synced(5);
+        var s = f.AppleSerials().ToList();
+        Assign(f, "Staff", s.Take(3));
+
+        // The change is defined at Apple, but re-assigning its 3 holders fails (Apple refuses the request once).
+        f.Simulator.AddFault("/profile/devices", 400, count: 1, method: "POST");
+        Assert.ThrowsAny<AdeException>(() => f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Department = "IT" }));
+        var changed = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
+        Assert.NotEqual(changed, AppleProfileOf(f, s[0]));
+
+        // The next assignment of the profile defines it again and re-sends the holders first.
+        f.Simulator.ClearRequests();
+        Assign(f, "Staff", [s[3]]);
+
+        var now = f.Engine.Profiles.Resolve("Staff").AppleProfileUuid!;
+        Assert.Single(DefineRequests(f));
+        Assert.All(s.Take(4), serial => Assert.Equal(now, AppleProfileOf(f, serial)));
+        Assert.Equal(4L, f.Sql($"SELECT count(*) FROM device WHERE profile_uuid = '{now}'"));
+
+        // Up to date now: the operation after that defines nothing.
+        f.Simulator.ClearRequests();
+        Assign(f, "Staff", [s[4]]);
+        Assert.Empty(DefineRequests(f));
+    }
+
+    [Fact]
     public void AProfileWhoseTokenHasNoEnrollmentUrl_IsEnrollmentUrlMissing_AndNothingIsSent()
     {
         using var f = Synced(2);
