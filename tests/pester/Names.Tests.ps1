@@ -54,4 +54,36 @@ Describe 'Token and profile names' {
         $r = TabExpansion2 -inputScript "Get-AdeToken -Name 'Sites [" -cursorColumn "Get-AdeToken -Name 'Sites [".Length
         $r.CompletionMatches.ListItemText | Should -Contain 'Sites [new-old]'
     }
+
+    It 'a completed name runs as the name itself, whatever characters it holds (<Name>)' -ForEach @(
+        @{ Name = 'Dept$Sales' }, @{ Name = 'EU(2)' }, @{ Name = "O'Brien, Kiosk" }, @{ Name = '-Lab' }, @{ Name = 'Plain-Name_2.0' }
+    ) {
+        Set-AdeToken -Token 'Contoso E' -Name $Name
+        try {
+            $line = 'Get-AdeToken -Name '
+            $text = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object ListItemText -EQ $Name | ForEach-Object CompletionText)
+            $text.Count | Should -Be 1
+            (Invoke-Expression "Get-AdeToken -Name $($text[0])").Name | Should -Be $Name
+            if ($Name -eq 'Plain-Name_2.0') { $text[0] | Should -Be $Name } # a plain name is offered bare
+        } finally {
+            Set-AdeToken -Token $Name -Name 'Contoso E'
+        }
+    }
+
+    It 'pressing Tab never creates a store' {
+        $fresh = Join-Path $TestDrive "tab-$([guid]::NewGuid().ToString('N')).db"
+        $saved = $env:ADE_ENROLLMENT_STORE
+        Disconnect-AdeStore
+        $env:ADE_ENROLLMENT_STORE = $fresh
+        try {
+            foreach ($line in 'Sync-AdeDevice -Token ', 'Get-AdeProfile -Name ', 'New-AdeProfile -Token x -Profile y -HiddenScreen ') {
+                $null = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            }
+            @(Get-ChildItem -Path "$fresh*").Count | Should -Be 0
+            (Get-AdeStore).Exists | Should -BeFalse
+        } finally {
+            $env:ADE_ENROLLMENT_STORE = $saved
+            Connect-AdeStore -Path (Join-Path $TestDrive 'names.db')
+        }
+    }
 }

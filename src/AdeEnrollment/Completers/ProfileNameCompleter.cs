@@ -2,8 +2,6 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using AdeEnrollment.Engine;
-using AdeEnrollment.Engine.Hosting;
-using AdeEnrollment.Host;
 
 namespace AdeEnrollment.Completers;
 
@@ -15,7 +13,11 @@ public sealed class ProfileNameCompleter : IArgumentCompleter
         IEnumerable<string> names;
         try
         {
-            var engine = new AdeEngine(AdeSession.Current, NullHost.Instance);
+            if (CompletionSupport.Engine() is not { } engine)
+            {
+                yield break;
+            }
+
             Guid? tokenId = fakeBoundParameters["Token"] is { } t ? engine.Tokens.ResolveToken(t.ToString()!).Id : null;
             names = engine.Profiles.Get(tokenId).Select(p => p.Name).Distinct();
         }
@@ -27,7 +29,7 @@ public sealed class ProfileNameCompleter : IArgumentCompleter
         var prefix = wordToComplete.Trim('\'', '"');
         foreach (var name in names.Where(n => Wildcard.Completes(n, prefix)))
         {
-            var text = name.Contains(' ') || name.Contains('\'') ? "'" + name.Replace("'", "''") + "'" : name;
+            var text = CompletionSupport.Typed(name);
             yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
         }
     }

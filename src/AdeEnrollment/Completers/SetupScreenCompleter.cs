@@ -39,9 +39,8 @@ public sealed class SetupScreenCompleter : IArgumentCompleter
 
         try
         {
-            if (bound["Profile"] is { } profile)
+            if (bound["Profile"] is { } profile && CompletionSupport.Engine() is { } engine)
             {
-                var engine = new AdeEngine(AdeSession.Current, NullHost.Instance);
                 return engine.Profiles.Resolve(profile.ToString()!, bound["Token"]?.ToString()).Platform;
             }
         }

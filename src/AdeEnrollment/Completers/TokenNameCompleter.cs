@@ -2,8 +2,6 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using AdeEnrollment.Engine;
-using AdeEnrollment.Engine.Hosting;
-using AdeEnrollment.Host;
 
 namespace AdeEnrollment.Completers;
 
@@ -15,7 +13,7 @@ public sealed class TokenNameCompleter : IArgumentCompleter
         IEnumerable<string> names;
         try
         {
-            names = new AdeEngine(AdeSession.Current, NullHost.Instance).Tokens.GetTokens().Select(t => t.Name);
+            names = CompletionSupport.Engine()?.Tokens.GetTokens().Select(t => t.Name) ?? [];
         }
         catch (Exception)
         {
@@ -27,7 +25,7 @@ public sealed class TokenNameCompleter : IArgumentCompleter
         {
             if (Wildcard.Completes(name, prefix))
             {
-                var text = name.Contains(' ') || name.Contains('\'') ? "'" + name.Replace("'", "''") + "'" : name;
+                var text = CompletionSupport.Typed(name);
                 yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
             }
         }

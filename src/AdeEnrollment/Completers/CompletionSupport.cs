@@ -1,0 +1,26 @@
+using System.Management.Automation.Language;
+using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Hosting;
+using AdeEnrollment.Host;
+
+namespace AdeEnrollment.Completers;
+
+/// <summary>What the name completers share: the store they read, and how a name is typed back.</summary>
+internal static class CompletionSupport
+{
+    /// <summary>
+    /// An engine over the session's store, or null when there is none yet: pressing Tab never creates the default store
+    /// (nor its key), which only a command that needs one may do.
+    /// </summary>
+    public static AdeEngine? Engine()
+        => AdeSession.CurrentIfExists(out _) is { } store ? new AdeEngine(store, NullHost.Instance) : null;
+
+    /// <summary>
+    /// A name as it must be typed to reach the cmdlet as is: bare when it is plain text, otherwise single-quoted, since
+    /// PowerShell gives <c>$</c>, parentheses, commas, a leading dash and many more a meaning of their own.
+    /// </summary>
+    public static string Typed(string name)
+        => name.Length > 0 && name[0] != '-' && name.All(c => char.IsLetterOrDigit(c) || c is '_' or '.' or '-')
+            ? name
+            : "'" + CodeGeneration.EscapeSingleQuotedStringContent(name) + "'";
+}
