@@ -79,8 +79,12 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
 
     It 'Unregister-AdeDevice in a session that cannot ask is ConfirmationRequired and releases nothing' {
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $id = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+        $id, $message = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
         $id | Should -Be "ConfirmationRequired,${cp}UnregisterAdeDeviceCommand"
+        # the command has no -Force: the message names what it does have
+        $message | Should -Match '-Confirm:\$false to go ahead'
+        $message | Should -Not -Match '-Force'
+        { Unregister-AdeDevice -SerialNumber $serials[5] -Force } | Should -Throw -ErrorId 'NamedParameterNotFound,*'
         (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[5]
     }
 

@@ -454,9 +454,10 @@ public static class ErrorCatalog
             inputType, properties.Count == 0 ? "none" : string.Join(", ", properties.Select(p => "'" + p + "'")), acceptedNames),
         inputType);
 
-    public static AdeException ConfirmationRequired(string question) => E(nameof(ConfirmationRequired),
+    /// <param name="goAhead">The switch that answers the question beforehand: "-Force (or -Confirm:$false)" where the command has -Force, else "-Confirm:$false".</param>
+    public static AdeException ConfirmationRequired(string question, string goAhead) => E(nameof(ConfirmationRequired),
         AdeErrorCategory.PermissionDenied,
-        F("{0} This needs confirmation, and this session cannot ask (it is non-interactive): nothing was changed. Run the command again with -Force (or -Confirm:$false) to go ahead.", question));
+        F("{0} This needs confirmation, and this session cannot ask (it is non-interactive): nothing was changed. Run the command again with {1} to go ahead.", question, goAhead));
 
     // ---- profiles ----------------------------------------------------------------------------------------------
     public static AdeException ProfileSettingInvalid(string setting, string value, string rule) => E(nameof(ProfileSettingInvalid),

@@ -32,7 +32,7 @@ internal sealed class PSCmdletHost : IAdeHost
             catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
             {
                 // PowerShell wants to prompt (ConfirmImpact at or above $ConfirmPreference) where nobody can answer.
-                throw ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.");
+                throw ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.", GoAhead);
             }
         });
 
@@ -54,10 +54,13 @@ internal sealed class PSCmdletHost : IAdeHost
             catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
             {
                 // A non-interactive session (scheduled script, -NonInteractive, a runspace without a host) cannot ask.
-                throw ErrorCatalog.ConfirmationRequired(query);
+                throw ErrorCatalog.ConfirmationRequired(query, GoAhead);
             }
         });
     }
+
+    /// <summary>How this command is told beforehand to go ahead: only a command that has -Force is told to use it.</summary>
+    private string GoAhead => cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("Force") ? "-Force (or -Confirm:$false)" : "-Confirm:$false";
 
     public void WriteDebug(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteDebug(message));
 
