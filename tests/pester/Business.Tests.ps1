@@ -58,6 +58,16 @@ Describe 'Apple Business API' {
             Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand' -PassThru
         ($err | Format-List * -Force | Out-String) + "$($err.TargetObject)" | Should -Not -Match 'P4ssw0rd'
         @(Get-AdeBusinessAccount).Count | Should -Be 1
+        # rows of a CSV are accounts of their own: one that exists already does not keep the next from being stored
+        $rows = @(
+            [pscustomobject]@{ ClientId = $a.Sim.ClientId; KeyId = $a.Sim.KeyId; KeyPath = $a.Sim.KeyPath }
+            [pscustomobject]@{ ClientId = $school.Sim.ClientId; KeyId = $school.Sim.KeyId; KeyPath = $school.Sim.KeyPath; TokenUri = $school.Sim.TokenUri; ServiceUri = $school.Sim.ServiceUri }
+        )
+        $stored = @($rows | New-AdeBusinessAccount -ErrorVariable refused -ErrorAction SilentlyContinue)
+        $refused.FullyQualifiedErrorId | Should -Be 'BusinessAccountExists,AdeEnrollment.Commands.NewAdeBusinessAccountCommand'
+        $stored.ClientId | Should -Be $school.Sim.ClientId
+        @(Get-AdeBusinessAccount).Count | Should -Be 2
+        Remove-AdeBusinessAccount -ClientId $school.Sim.ClientId -Confirm:$false
         if (-not $IsWindows) {
             # the simulator writes the account's private key readable by its owner only
             (Get-Item $a.Sim.KeyPath).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
@@ -124,6 +134,8 @@ Describe 'Apple Business API' {
         $server = Get-AdeMdmServer -Name $t.Token.Name
         $server.Token | Should -Be $t.Token.Name
         $server.IdMatchesToken | Should -BeTrue
+        Get-AdeMdmServer -Name 'No such server' -ErrorVariable missing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $missing.FullyQualifiedErrorId | Should -Be 'BusinessServerNotFound,AdeEnrollment.Commands.GetAdeMdmServerCommand'
 
         $activity = Get-AdeOrgDevice -OrderNumber 'PO-4711' | Set-AdeOrgDeviceServer -Token $t.Token -Wait
         $activity.Status | Should -Be 'COMPLETED'

@@ -194,6 +194,15 @@ Describe 'Test-AdeHealth' {
         $r[0].Detail | Should -Match '^2 iP(ad|hone) devices without an enrollment profile|^1 iP(ad|hone) device without'
         $r[0].Detail | Should -Match 'no default iOS profile'
     }
+
+    It 'piped tokens are checked one by one: an unknown one is its own error and the next is still checked' {
+        New-SimToken -Name 'Also healthy' -Devices 1 | Out-Null
+        $r = @('Healthy', 'No such token', 'Also healthy' | Test-AdeHealth -ErrorVariable failed -ErrorAction SilentlyContinue)
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'TokenNotFound,AdeEnrollment.Commands.TestAdeHealthCommand'
+        $r | Where-Object Token -EQ 'Also healthy' | Should -Not -BeNullOrEmpty
+        $r | Where-Object Token -EQ 'Healthy' | Should -Not -BeNullOrEmpty
+    }
 }
 
 Describe 'Test-AdeProfile' {

@@ -71,6 +71,16 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         $completion.CompletionMatches.CompletionText | Should -Contain 'Rules'
     }
 
+    It 'piped tokens each get the profile: a name taken on one is that token''s error, the next still gets it' {
+        New-SimToken -Name "Second $Provider" | Out-Null
+        New-AdeProfile -Token Rules -Name 'Everywhere' -UserAffinity WithUserAffinity | Out-Null
+        $made = @(Get-AdeToken | Where-Object Name -In 'Rules', "Second $Provider" | Sort-Object Name |
+            New-AdeProfile -Name 'Everywhere' -UserAffinity WithUserAffinity -ErrorVariable refused -ErrorAction SilentlyContinue)
+        @($refused).Count | Should -Be 1
+        $refused[0].FullyQualifiedErrorId | Should -Be "ProfileNameConflict,$($cp)NewAdeProfileCommand"
+        $made.Token | Should -Be "Second $Provider"
+    }
+
     It 'lists names in the same order on every store: only A-Z fold, the rest byte by byte' {
         $names = 'äa', 'Zahn', 'a_1', 'Äb', 'a1'
         foreach ($n in $names) { New-AdeProfile -Token Rules -Name $n -UserAffinity WithUserAffinity | Out-Null }

@@ -30,7 +30,9 @@ public sealed class GetAdeMdmServerCommand : AdeCmdlet
         var servers = Engine.Business.GetMdmServers(Account, Name);
         if (servers.Count == 0 && Name is not null && !WildcardPattern.ContainsWildcardCharacters(Name))
         {
-            throw AdeEnrollment.Engine.Errors.ErrorCatalog.BusinessServerNotFound(Name);
+            // not found is not fatal, as with Get-AdeToken and Get-AdeProfile: -ErrorAction decides
+            WriteError(ToErrorRecord(AdeEnrollment.Engine.Errors.ErrorCatalog.BusinessServerNotFound(Name)));
+            return;
         }
 
         WriteObject(servers, enumerateCollection: true);

@@ -39,6 +39,9 @@ public sealed class NewAdeBusinessAccountCommand : AdeCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public int? PostPerHour { get; set; }
 
+    /// <summary>Each piped account (a CSV row) is stored or refused by itself: one that exists already does not stop the rest.</summary>
+    protected override bool ErrorsArePerItem => true;
+
     protected override void ProcessItem()
     {
         var account = Engine.Business.Accounts.New(new NewBusinessAccountArgs(ClientId, KeyId, ResolvePath(KeyPath), TokenUri, ServiceUri, GetPerMinute, PostPerHour));

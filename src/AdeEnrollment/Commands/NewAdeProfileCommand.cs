@@ -34,6 +34,9 @@ public sealed class NewAdeProfileCommand : ProfileSettingsCmdlet
 
     protected override DevicePlatform? GivenPlatform => Platform;
 
+    /// <summary>Each piped token gets its own profile: a name taken or a limit reached on one is that token's error, and the others still get theirs.</summary>
+    protected override bool ErrorsArePerItem => true;
+
     protected override void ProcessItem()
     {
         var profile = Engine.Profiles.New(Ref(Token), Name, GivenSettings());

@@ -32,6 +32,9 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
 
     private bool healthy = true;
 
+    /// <summary>Each piped token is checked by itself: an unknown one is an error of its own and the others are still checked.</summary>
+    protected override bool ErrorsArePerItem => true;
+
     protected override void ProcessItem()
     {
         foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold))
