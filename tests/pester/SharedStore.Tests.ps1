@@ -102,6 +102,31 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         $err.Exception.Message | Should -Not -Match 'secret-port-value'
     }
 
+    It 'a password in a libpq-style or quoted connection string never becomes a location, a path or a file (<Case>)' -ForEach @(
+        @{ Case = 'libpq pairs given to -ConnectionString'; Value = 'host=127.0.0.1 port=5432 dbname=ade password=Pw0rdSecret'; Variable = $false }
+        @{ Case = 'the store variable without Host'; Value = 'Username=ade;Password=Pw0rdSecret;Database=ade'; Variable = $true }
+        @{ Case = 'the store variable with a https URI'; Value = 'https://ade:Pw0rdSecret@db.contoso.example/ade'; Variable = $true }
+    ) {
+        $saved = $env:ADE_ENROLLMENT_STORE
+        $before = @(Get-ChildItem -Recurse -Depth 2 -Force $TestDrive, $PWD -ErrorAction SilentlyContinue | Where-Object Name -Match 'Pw0rd').Count
+        try {
+            $err = $null
+            if ($Variable) {
+                Disconnect-AdeStore
+                $env:ADE_ENROLLMENT_STORE = $Value
+                try { Get-AdeToken -ErrorAction Stop } catch { $err = $_ }
+            } else {
+                try { Connect-AdeStore -ConnectionString $Value -Key $passphrase -ErrorAction Stop } catch { $err = $_ }
+            }
+            $err.FullyQualifiedErrorId | Should -BeLike 'StoreConnectionStringInvalid,*'
+            ($err | Format-List * -Force | Out-String) + "$($err.TargetObject)" | Should -Not -Match 'Pw0rd'
+            @(Get-ChildItem -Recurse -Depth 2 -Force $TestDrive, $PWD -ErrorAction SilentlyContinue | Where-Object Name -Match 'Pw0rd').Count | Should -Be $before
+        } finally {
+            $env:ADE_ENROLLMENT_STORE = $saved
+            Disconnect-AdeStore
+        }
+    }
+
     It 'keeps token requests and tokens: New-AdeTokenRequest, New-AdeToken, Get-AdeToken, Set-AdeToken, Remove-AdeToken' {
         Connect-AdeStore -ConnectionString $pg.ConnectionString -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
         $t = New-TestToken -Folder $TestDrive -Name 'PG Contoso'

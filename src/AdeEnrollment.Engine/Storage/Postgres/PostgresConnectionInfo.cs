@@ -45,7 +45,10 @@ public sealed partial class PostgresConnectionInfo
 
     /// <summary>
     /// True when <paramref name="value"/> (e.g. $env:ADE_ENROLLMENT_STORE) is a PostgreSQL connection string rather
-    /// than a file path: a postgresql:// or postgres:// URI, or a keyword string naming Host or Server.
+    /// than a file path: a postgresql:// or postgres:// URI, or a keyword string naming Host or Server — also inside
+    /// one pair of quotes (an env file that keeps them). Anything that carries a password or a scheme (<c>://</c>) is
+    /// never taken for a path either: it is parsed, and refused with a message if it is no valid connection string, so
+    /// a password is never made into a file name, a path or a store location.
     /// </summary>
     public static bool IsConnectionString(string? value)
     {
@@ -54,14 +57,22 @@ public sealed partial class PostgresConnectionInfo
             return false;
         }
 
-        var text = value.Trim();
-        return text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-               || text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
-               || HostKeyword().IsMatch(text);
+        var text = Unquoted(value);
+        return text.Contains("://", StringComparison.Ordinal) || HostKeyword().IsMatch(text) || PasswordKeyword().IsMatch(text);
     }
 
     [GeneratedRegex(@"(^|;)\s*(host|server)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex HostKeyword();
+
+    [GeneratedRegex(@"(^|[;\s])(password|pwd)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PasswordKeyword();
+
+    /// <summary>The text trimmed, without one pair of surrounding quotes.</summary>
+    private static string Unquoted(string value)
+    {
+        var text = value.Trim();
+        return text.Length >= 2 && text[0] == text[^1] && text[0] is '"' or '\'' ? text[1..^1].Trim() : text;
+    }
 
     /// <summary>
     /// Parses <paramref name="connectionString"/>. <paramref name="userName"/> and <paramref name="password"/> (from
@@ -74,10 +85,12 @@ public sealed partial class PostgresConnectionInfo
             throw ErrorCatalog.StoreConnectionStringInvalid("it is empty.");
         }
 
-        var text = connectionString.Trim();
+        var text = Unquoted(connectionString);
         var builder = text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
             ? FromUri(text)
-            : FromKeywords(text);
+            : text.Contains("://", StringComparison.Ordinal)
+                ? throw ErrorCatalog.StoreConnectionStringInvalid("it is a URI, but not a postgresql:// one.")
+                : FromKeywords(text);
 
         if (!string.IsNullOrEmpty(userName))
         {
@@ -92,6 +105,13 @@ public sealed partial class PostgresConnectionInfo
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
             throw ErrorCatalog.StoreConnectionStringInvalid("it names no server (Host).");
+        }
+
+        if (builder.Host.Any(c => char.IsWhiteSpace(c) || c is '=' or '\'' or '"'))
+        {
+            // libpq's "host=… port=… password=…" (spaces between pairs) would be read as one long host name, password
+            // included, and shown as the store's location: refused without echoing any of it.
+            throw ErrorCatalog.StoreConnectionStringInvalid("its server (Host) holds spaces, quotes or '=': separate keyword=value pairs with semicolons (Host=db1;Port=5432;...), or use a postgresql:// URI.");
         }
 
         if (string.IsNullOrWhiteSpace(builder.Username))
@@ -132,15 +152,20 @@ public sealed partial class PostgresConnectionInfo
         }
 
         var builder = new NpgsqlConnectionStringBuilder();
+        var hasPassword = PasswordKeyword().IsMatch(text);
         foreach (string key in generic.Keys)
         {
-            Set(builder, key, generic[key]?.ToString());
+            Set(builder, key, generic[key]?.ToString(), hasPassword);
         }
 
         return builder;
     }
 
-    private static void Set(NpgsqlConnectionStringBuilder builder, string key, string? value)
+    /// <param name="hasPassword">
+    /// The string carries a password: an unknown keyword is then not named, since it may be the part of a password
+    /// after a ';' or '&amp;' that was not quoted.
+    /// </param>
+    private static void Set(NpgsqlConnectionStringBuilder builder, string key, string? value, bool hasPassword)
     {
         try
         {
@@ -151,7 +176,9 @@ public sealed partial class PostgresConnectionInfo
             // The value is never echoed: it may be a password.
             throw ErrorCatalog.StoreConnectionStringInvalid(builder.ContainsKey(key)
                 ? F("the value of '{0}' is not valid for it.", key)
-                : F("'{0}' is not a keyword Npgsql knows.", key));
+                : hasPassword
+                    ? "it holds a keyword Npgsql does not know. If the password contains ';' or '&', quote it (Password='...') or give it with -Credential or $env:PGPASSWORD."
+                    : F("'{0}' is not a keyword Npgsql knows.", key));
         }
     }
 
@@ -251,7 +278,7 @@ public sealed partial class PostgresConnectionInfo
                     value = value.Replace("-", "", StringComparison.Ordinal); // verify-full → VerifyFull
                 }
 
-                Set(builder, keyword, value);
+                Set(builder, keyword, value, hasPassword: builder.Password is not null || query.Contains("password", StringComparison.OrdinalIgnoreCase));
             }
         }
 

@@ -105,8 +105,34 @@ public sealed class PostgresStoreConnectionStringTests
     [InlineData("/var/lib/ade/ade.db", false)]
     [InlineData("C:\\Stores\\ade=1.db", false)]
     [InlineData("", false)]
+    [InlineData("\"postgresql://u:pw@h/db\"", true)]                 // an env file that keeps the quotes
+    [InlineData("'Host=db;Username=u'", true)]
+    [InlineData("Username=u;Password=pw;Database=ade", true)]       // no Host: refused by Parse, never a path
+    [InlineData("host=db port=5432 password=pw", true)]              // libpq's form: refused by Parse, never a path
+    [InlineData("https://db.contoso.com/ade", true)]
     public void ConnectionStrings_AreToldApartFromPaths(string value, bool expected)
         => Assert.Equal(expected, PostgresConnectionInfo.IsConnectionString(value));
+
+    [Theory]
+    [InlineData("host=127.0.0.1 port=5432 dbname=postgres user=u password=Pw0rdSecret", "semicolons")]
+    [InlineData("Host=h;Username=u;Password=abc;Pw0rdSecret=rest", "quote it")]
+    [InlineData("postgresql://u@h/db?password=abc&Pw0rdSecret", "quote it")]
+    [InlineData("Username=u;Password=Pw0rdSecret;Database=ade", "names no server")]
+    [InlineData("https://u:Pw0rdSecret@db.contoso.com/ade", "not a postgresql:// one")]
+    public void AStringCarryingAPassword_IsRefusedWithoutShowingAnyOfIt(string text, string expected)
+    {
+        var ex = AdeAssert.Throws("StoreConnectionStringInvalid", () => PostgresConnectionInfo.Parse(text, userName: "u"));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Pw0rdSecret", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Pw0rdSecret", ex.Target?.ToString() ?? "", StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_quoted_connection_string_is_read_without_its_quotes()
+    {
+        var info = PostgresConnectionInfo.Parse("\"postgresql://u:pw@db.contoso.com:5433/ade\"");
+        Assert.Equal("postgresql://db.contoso.com:5433/ade", info.Location);
+    }
 
     [Fact]
     public void TheStoreVariable_WithAConnectionString_IsNotTakenForAPath()
