@@ -20,6 +20,12 @@ public interface IAdeHost
     bool ShouldProcess(string target, string action);
 
     /// <summary>
+    /// False when <see cref="ShouldProcess"/> is sure to answer yes at once (no -WhatIf, no -Confirm, nothing to show):
+    /// the engine may then ask it where waiting for an answer would hold something others wait for (a write lock).
+    /// </summary>
+    bool ShouldProcessMayAsk => true;
+
+    /// <summary>
     /// Asks a yes/no question about a change with consequences beyond its target (devices re-sent a profile, settings
     /// cleared), whatever the confirm preference; a host may answer yes for -Force or -Confirm:$false, and must refuse
     /// with a catalogued error when it cannot ask. Hosts that never ask (tests, services) go ahead.
@@ -41,6 +47,8 @@ public sealed class NullHost : IAdeHost
     public CancellationToken Cancellation => CancellationToken.None;
 
     public bool ShouldProcess(string target, string action) => true;
+
+    public bool ShouldProcessMayAsk => false;
 
     public void WriteDebug(string message) { }
 

@@ -223,6 +223,23 @@ public sealed class SyncService
     {
         var forSync = read;
         var lease = Guid.NewGuid().ToString();
+        var askedFirst = false;
+        if (notDue is null && host.ShouldProcessMayAsk)
+        {
+            // A question (-Confirm) is asked before the write that takes the lease: a person reading a prompt must not
+            // hold the store's write lock, which every other writer of the store (other processes, other hosts) waits
+            // for. The write decides again; what it finds then is what runs.
+            if (store.Read(s => Preview(s, token.Id, now, full, ifDue)) is { Run: true } preview)
+            {
+                if (!host.ShouldProcess(token.Name, SyncAction(preview)))
+                {
+                    return null;
+                }
+
+                askedFirst = true;
+            }
+        }
+
         var (decision, historyId, state) = (notDue is { } answered ? (answered.Decision, 0L, answered.State) : default((SyncDecision, long, SyncStateRow)?)) ?? store.WriteForToken(token.Id, s =>
         {
             SyncStateRow? stored;
@@ -255,7 +272,7 @@ public sealed class SyncService
                 return (d, 0L, st);
             }
 
-            if (!host.ShouldProcess(token.Name, $"{d.Kind} sync of the devices Apple assigns to this token ({d.Trigger})"))
+            if (!askedFirst && !host.ShouldProcess(token.Name, SyncAction(d)))
             {
                 return (d with { Run = false, RefusedBy = WhatIf }, 0L, st);
             }
@@ -375,6 +392,24 @@ public sealed class SyncService
     }
 
     private static SyncHistoryState HistoryOf(SyncStateRow s) => new(s.LastStartedAt, s.LastSuccessAt, s.LastFullAt, s.NextMustBeFull);
+
+    private static string SyncAction(SyncDecision d) => $"{d.Kind} sync of the devices Apple assigns to this token ({d.Trigger})";
+
+    /// <summary>
+    /// What the lease transaction would decide now, read without the write lock (to ask before it); null while another
+    /// sync holds the lease (the write refuses, or answers NotDue, without asking).
+    /// </summary>
+    private static SyncDecision? Preview(IStoreSession s, Guid tokenId, DateTimeOffset now, bool full, bool ifDue)
+    {
+        var st = s.Sync.GetState(tokenId) ?? SyncStateRow.Empty;
+        if (st.LeaseId is not null && SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now))
+        {
+            return null;
+        }
+
+        var history = HistoryOf(st);
+        return SyncPolicy.Decide(history with { NextMustBeFull = history.NextMustBeFull || st.LeaseId is not null }, now, full, ifDue);
+    }
 
     /// <summary>
     /// A lease older than 15 minutes lapses (so does one from before the clock went backwards,

@@ -36,6 +36,8 @@ internal sealed class PSCmdletHost : IAdeHost
             }
         });
 
+    public bool ShouldProcessMayAsk => !cmdlet.ShouldProcessIsSilentYes;
+
     public bool ShouldContinue(string query, string caption)
     {
         var bound = cmdlet.MyInvocation.BoundParameters;

@@ -19,6 +19,33 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_sync_asks_its_question_before_it_takes_the_stores_write_lock(bool yes)
+    {
+        // -Confirm: a person may take minutes to answer, while every other writer of the store (other hosts too) waits
+        // for the write lock. The question comes before the lease transaction, which decides again.
+        using var schema = new TestPostgresSchema(ownDatabase: true);
+        using var f = new EngineSimFixture(devices: 5, postgres: schema);
+        var locksWhileAsked = new List<long>();
+        f.Host.ShouldProcessMayAsk = true;
+        f.Host.ShouldProcessAnswer = yes;
+        f.Host.OnShouldProcess = _ =>
+        {
+            using var c = new NpgsqlConnection(schema.AdminConnectionString);
+            c.Open();
+            using var q = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted", c);
+            locksWhileAsked.Add((long)q.ExecuteScalar()!);
+        };
+
+        var result = f.Engine.Sync.Sync(f.Token.Id.ToString());
+
+        Assert.Equal([0L], locksWhileAsked);
+        Assert.Equal(yes, result is { Status: AdeSyncStatus.Succeeded, Kind: AdeSyncKind.Full });
+        Assert.Equal(yes ? 5 : 0, f.Engine.Devices.Get(new AdeEnrollment.Engine.Devices.DeviceQuery(f.Token.Id)).Count());
+    }
+
     [Fact]
     public void A_scheduled_sync_that_is_not_due_answers_NotDue_while_another_host_holds_the_stores_write_lock()
     {

@@ -40,6 +40,12 @@ public sealed class RecordingHost : IAdeHost
         }
     }
 
+    /// <summary>
+    /// As a -Confirm session (true) or one that answers at once (false, the default: the engine then asks where it
+    /// decides, inside its write).
+    /// </summary>
+    public bool ShouldProcessMayAsk { get; set; }
+
     /// <summary>Runs first in every ShouldProcess call with its target: a test throws from it to stop the engine there.</summary>
     public Action<string>? OnShouldProcess { get; set; }
 
