@@ -203,6 +203,15 @@ Describe 'Test-AdeHealth' {
         $r | Where-Object Token -EQ 'Also healthy' | Should -Not -BeNullOrEmpty
         $r | Where-Object Token -EQ 'Healthy' | Should -Not -BeNullOrEmpty
     }
+
+    It 'takes the token of what is piped: a device, a CSV row with a Token column, a token' {
+        Sync-AdeDevice -Token 'Also healthy' -WarningAction SilentlyContinue | Out-Null
+        $device = Get-AdeDevice -Token 'Also healthy' | Select-Object -First 1
+        @(($device | Test-AdeHealth).Token | Where-Object { $_ } | Sort-Object -Unique) | Should -Be 'Also healthy'
+        @(([pscustomobject]@{ Token = 'Healthy' } | Test-AdeHealth).Token | Where-Object { $_ } | Sort-Object -Unique) | Should -Be 'Healthy'
+        @((Get-AdeToken -Name 'Healthy' | Test-AdeHealth).Token | Where-Object { $_ } | Sort-Object -Unique) | Should -Be 'Healthy'
+        ($device | Get-AdeSyncStatus).Token | Should -Be 'Also healthy'
+    }
 }
 
 Describe 'Test-AdeProfile' {

@@ -13,7 +13,7 @@ namespace AdeEnrollment.Commands;
 public sealed class GetAdeSyncStatusCommand : AdeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true)]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }

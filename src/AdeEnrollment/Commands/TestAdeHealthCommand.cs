@@ -18,7 +18,8 @@ namespace AdeEnrollment.Commands;
 public sealed class TestAdeHealthCommand : AdeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ReferenceTransformation]
+    [Alias("TokenId")]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }

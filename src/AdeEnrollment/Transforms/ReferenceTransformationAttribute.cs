@@ -14,8 +14,9 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
 {
     /// <summary>
     /// Set to "Token" on a -Token parameter that also takes pipeline input by property name: an object parameter
-    /// binds every piped object by value, so a piped profile (or a CSV row with a Token or TokenId column) is read
-    /// here for the token it names, as binding by property name did for the string parameter.
+    /// binds every piped object by value, so a piped object that belongs to a token — a profile, a device, a sync
+    /// result, a CSV row with a TokenId or Token column — is read here for the token it names, as binding by property
+    /// name did for the string parameter. A token, its name or its Id is taken as itself.
     /// </summary>
     public string? Of { get; set; }
 
@@ -29,8 +30,9 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
                 return profile.TokenId.ToString();
             }
 
-            if (inputData is PSObject row && value is PSCustomObject or System.Collections.IDictionary)
+            if (value is not (string or Guid or AdeToken or null))
             {
+                var row = inputData as PSObject ?? PSObject.AsPSObject(value);
                 var property = row.Properties["TokenId"] ?? row.Properties["Token"];
                 if (property is not null)
                 {
