@@ -99,6 +99,22 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeDeviceEvent -SerialNumber $serials[3])[-1].Kind | Should -Be 'Released'
     }
 
+    It 'Unregister-AdeDevice stopped while Apple works on the release still records what Apple did' {
+        Set-AdeSimServer -Server Actions -AllowDeviceRelease $true | Out-Null
+        Set-AdeSimFault -Endpoint '/devices/disown' -Latency ([TimeSpan]::FromSeconds(4)) -Count 1 | Out-Null
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module AdeEnrollment; Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Unregister-AdeDevice -SerialNumber $($serials[5]) -Confirm:`$false")
+            $running = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 1500 # the request is with Apple for 4 seconds from well before this
+            $ps.Stop() # Ctrl+C
+            $running.IsCompleted | Should -BeTrue
+        } finally { $ps.Dispose() }
+        (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Not -Contain $serials[5]
+        (Get-AdeDevice -SerialNumber $serials[5]).ReleasedAt | Should -Not -BeNullOrEmpty
+        (Get-AdeDeviceEvent -SerialNumber $serials[5])[-1].Kind | Should -Be 'Released'
+    }
+
     It 'Get-AdeDevice -LastAssignmentResult finds devices whose last assignment failed' {
         Set-AdeSimFault -Server Actions -SerialNumber $serials[4] -DeviceStatus Failed -Count 1
         Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[4] | Out-Null

@@ -121,10 +121,11 @@ internal sealed class AppleClient
             AppleJsonContext.Default.AppleDeviceDetailsResponse), cancellationToken);
 
     /// <summary><c>POST /devices/disown</c>: permanently releases devices from the organisation.</summary>
-    public Task<AppleDeviceStatusResponse> DisownDevicesAsync(IReadOnlyCollection<string> serialNumbers, CancellationToken cancellationToken = default)
+    /// <remarks>With <paramref name="outlivesStop"/>, as <see cref="AssignProfileAsync"/>: cancelled only by <paramref name="cancellationToken"/>.</remarks>
+    public Task<AppleDeviceStatusResponse> DisownDevicesAsync(IReadOnlyCollection<string> serialNumbers, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Post, "devices/disown",
             Json(new AppleDeviceListRequest { Devices = CheckSerials(serialNumbers) }, AppleJsonContext.Default.AppleDeviceListRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse), cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop }, cancellationToken);
 
     /// <summary><c>POST /profile</c>: defines a profile at Apple (optionally assigning it to devices) and returns its UUID.</summary>
     public Task<AppleDefineProfileResponse> DefineProfileAsync(AppleProfile profile, CancellationToken cancellationToken = default)
@@ -155,11 +156,14 @@ internal sealed class AppleClient
             Json(new AppleAssignProfileRequest { ProfileUuid = CheckUuid(profileUuid), Devices = CheckSerials(serialNumbers) }, AppleJsonContext.Default.AppleAssignProfileRequest),
             AppleJsonContext.Default.AppleAssignProfileResponse) { ProfileUuid = profileUuid, OutlivesStop = outlivesStop }, cancellationToken);
 
-    /// <summary><c>DELETE /profile/devices</c> with a JSON body: removes the profile assignment of at most 1000 devices.</summary>
-    public Task<AppleDeviceStatusResponse> RemoveProfileAsync(IReadOnlyCollection<string> serialNumbers, string? profileUuid = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// <c>DELETE /profile/devices</c> with a JSON body: removes the profile assignment of at most 1000 devices. With
+    /// <paramref name="outlivesStop"/>, as <see cref="AssignProfileAsync"/>: cancelled only by <paramref name="cancellationToken"/>.
+    /// </summary>
+    public Task<AppleDeviceStatusResponse> RemoveProfileAsync(IReadOnlyCollection<string> serialNumbers, string? profileUuid = null, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Delete, "profile/devices",
             Json(new AppleRemoveProfileRequest { Devices = CheckSerials(serialNumbers), ProfileUuid = profileUuid }, AppleJsonContext.Default.AppleRemoveProfileRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse), cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop }, cancellationToken);
 
     private static byte[] Json<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
 

@@ -72,6 +72,13 @@ public sealed class DeviceActionService
         this.apple = apple;
     }
 
+    /// <summary>
+    /// How long a clear or release request already sent to Apple is still awaited once the operation is stopped (Ctrl+C):
+    /// Apple carries it out whether or not its answer is read, so the answer is recorded to keep the store matching
+    /// Apple. Past this wait it is given up; the token's next sync brings Apple's state of those devices.
+    /// </summary>
+    internal TimeSpan StoppedRequestWait { get; set; } = TimeSpan.FromSeconds(30);
+
     private enum Kind
     {
         ClearProfile,
@@ -233,16 +240,21 @@ public sealed class DeviceActionService
             return results;
         }
 
+        // Apple carries out a clear or a release it received whether or not its answer is read: once sent, Ctrl+C gives
+        // the request StoppedRequestWait to answer (as an assignment's), so that what Apple did is recorded.
+        host.Cancellation.ThrowIfCancellationRequested();
+        using var giveUp = new CancellationTokenSource();
+        using var onStop = host.Cancellation.Register(() => giveUp.CancelAfter(StoppedRequestWait));
         AppleDeviceStatusResponse response;
         if (kind == Kind.ClearProfile)
         {
-            response = tokens.Guard(token, () => client.RemoveProfileAsync(serials, cancellationToken: host.Cancellation).GetAwaiter().GetResult());
+            response = tokens.Guard(token, () => client.RemoveProfileAsync(serials, cancellationToken: giveUp.Token, outlivesStop: true).GetAwaiter().GetResult());
         }
         else
         {
             try
             {
-                response = tokens.Guard(token, () => client.DisownDevicesAsync(serials, host.Cancellation).GetAwaiter().GetResult());
+                response = tokens.Guard(token, () => client.DisownDevicesAsync(serials, giveUp.Token, outlivesStop: true).GetAwaiter().GetResult());
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleAccessDenied))
             {

@@ -135,6 +135,28 @@ public class DeviceActionTests
         Assert.Equal(AdeDeviceEventKind.Released, f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: s[0])).Last().Kind);
     }
 
+    [Theory]
+    [InlineData("/devices/disown")]
+    [InlineData("/profile/devices")]
+    public void StoppedWhileTheRequestIsWithApple_ItsAnswerIsStillRecorded_SoTheStoreMatchesApple(string endpoint)
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.AddFault(endpoint, null, count: 1, latency: TimeSpan.FromSeconds(1));
+        f.Host.Stop.CancelAfter(TimeSpan.FromMilliseconds(200)); // Ctrl+C while Apple works on it
+
+        var results = endpoint == "/devices/disown"
+            ? f.Engine.DeviceActions.Release(Targets([s[0]]), null).ToList()
+            : f.Engine.DeviceActions.ClearProfile(Targets([s[0]]), null).ToList();
+
+        Assert.True(f.Host.Cancellation.IsCancellationRequested);
+        Assert.Equal(AdeDeviceActionStatus.Success, Assert.Single(results).Status);
+        var kind = endpoint == "/devices/disown" ? AdeDeviceEventKind.Released : AdeDeviceEventKind.ProfileCleared;
+        Assert.Equal(kind, f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: s[0])).Last().Kind);
+        var device = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, s[0])).Single();
+        Assert.Equal(endpoint == "/devices/disown", device.ReleasedAt is not null);
+    }
+
     [Fact]
     public void Release_WhenAppleDoesNotAllowIt_IsReleaseNotAllowed_AndChangesNothing()
     {
