@@ -256,6 +256,12 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'bad.json') -Name 'Bad' -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)ImportAdeProfileCommand"
         Set-Content (Join-Path $TestDrive 'junk.json') '{ "not": "a profile" }'
         { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'junk.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand"
+        # several profiles piped to one file: the first is written, the next ones are errors (a file holds one profile)
+        $both = Join-Path $TestDrive 'both.json'
+        Get-AdeProfile -Token $name | Sort-Object Name | Export-AdeProfile -Path $both -ErrorVariable refused -ErrorAction SilentlyContinue
+        @($refused).Count | Should -Be 1
+        $refused[0].FullyQualifiedErrorId | Should -Be "ArgumentInvalid,$($cp)ExportAdeProfileCommand"
+        (Get-Content -Raw $both | ConvertFrom-Json).Name | Should -Be 'Kiosk'
     }
 
     It 'Remove-AdeProfile refuses while the profile is in use; Remove-AdeToken names profiles, default and devices' {

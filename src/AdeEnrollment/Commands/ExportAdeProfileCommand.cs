@@ -34,9 +34,24 @@ public sealed class ExportAdeProfileCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
+    /// <summary>The files this pipeline wrote: a file holds one profile, so a second piped profile may not replace the first.</summary>
+    private readonly HashSet<string> written = new(OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+
     protected override void ProcessItem()
     {
-        var json = Engine.Profiles.Export(Ref(Profile), Ref(Token), Path is null ? null : ResolvePath(Path), NoClobber);
+        var path = Path is null ? null : ResolvePath(Path);
+        if (path is not null && written.Contains(path))
+        {
+            throw AdeEnrollment.Engine.Errors.ErrorCatalog.ArgumentInvalid("Path", path,
+                "it already holds the profile exported before it in this pipeline, and a file holds one profile. Give each its own file: ... | ForEach-Object { Export-AdeProfile $_ -Path \"$($_.Name).json\" }.");
+        }
+
+        var json = Engine.Profiles.Export(Ref(Profile), Ref(Token), path, NoClobber);
+        if (path is not null)
+        {
+            written.Add(path);
+        }
+
         if (Path is null)
         {
             WriteObject(json);
