@@ -870,13 +870,15 @@ public sealed class SyncService
                 }
             }
 
-            s.DeviceEvents.Append(token.Id, now, plan.Events);
             if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(p.Cursor, p.CursorKind, p.CursorKind == SyncCursorKind.Fetch ? p.SyncId : null), p.FullDone ? startedAt : null))
             {
                 // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
                 throw ErrorCatalog.SyncLeaseLost(token.Name);
             }
 
+            // The journal last: on a server store its insert takes the journal's lock until commit (ids visible in
+            // order), so syncs of other tokens wait only for this insert and the commit.
+            s.DeviceEvents.Append(token.Id, now, plan.Events);
             return plan;
         }
 
