@@ -101,12 +101,15 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
 
     It 'Unregister-AdeDevice stopped while Apple works on the release still records what Apple did' {
         Set-AdeSimServer -Server Actions -AllowDeviceRelease $true | Out-Null
-        Set-AdeSimFault -Endpoint '/devices/disown' -Latency ([TimeSpan]::FromSeconds(4)) -Count 1 | Out-Null
+        Set-AdeSimFault -Endpoint '/devices/disown' -Latency ([TimeSpan]::FromSeconds(8)) -Count 1 | Out-Null
+        $started = Join-Path $TestDrive "started-$([guid]::NewGuid().ToString('N'))"
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript("Import-Module AdeEnrollment; Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Unregister-AdeDevice -SerialNumber $($serials[5]) -Confirm:`$false")
+            $null = $ps.AddScript("Import-Module AdeEnrollment; Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Set-Content '$started' 'go'; Unregister-AdeDevice -SerialNumber $($serials[5]) -Confirm:`$false")
             $running = $ps.BeginInvoke()
-            Start-Sleep -Milliseconds 1500 # the request is with Apple for 4 seconds from well before this
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (Test-Path $started) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            Start-Sleep -Seconds 2 # the cmdlet has sent its request, which Apple holds for 8 seconds
             $ps.Stop() # Ctrl+C
             $running.IsCompleted | Should -BeTrue
         } finally { $ps.Dispose() }
