@@ -35,7 +35,9 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
         {
             using var c = new NpgsqlConnection(schema.AdminConnectionString);
             c.Open();
-            using var q = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted", c);
+            // pg_locks is the whole cluster's: only this test's own database counts (other tests write to theirs)
+            using var q = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", c);
             locksWhileAsked.Add((long)q.ExecuteScalar()!);
         };
 
