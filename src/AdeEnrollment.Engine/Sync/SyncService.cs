@@ -315,9 +315,7 @@ public sealed class SyncService
         {
             var st = s.Sync.GetState(token.Id) ?? SyncStateRow.Empty;
             var leaseLive = st.LeaseId is not null && SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now);
-            var lapsed = st.LeaseId is not null && !leaseLive;
-            var recorded = HistoryOf(st);
-            var history = recorded with { NextMustBeFull = recorded.NextMustBeFull || lapsed };
+            var history = HistoryAfterLease(st, now);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
             var devices = s.Devices.CountForSync(token.Id).All;
             var list = s.Sync.GetHistory(token.Id, HistoryShown).Select(h => HistoryResult(token, h)).ToList();
@@ -402,13 +400,17 @@ public sealed class SyncService
     private static SyncDecision? Preview(IStoreSession s, Guid tokenId, DateTimeOffset now, bool full, bool ifDue)
     {
         var st = s.Sync.GetState(tokenId) ?? SyncStateRow.Empty;
-        if (st.LeaseId is not null && SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now))
-        {
-            return null;
-        }
+        return st.LeaseId is not null && SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now)
+            ? null
+            : SyncPolicy.Decide(HistoryAfterLease(st, now), now, full, ifDue);
+    }
 
-        var history = HistoryOf(st);
-        return SyncPolicy.Decide(history with { NextMustBeFull = history.NextMustBeFull || st.LeaseId is not null }, now, full, ifDue);
+    /// <summary>The history as the next sync sees it without writing: a lease that no longer holds makes it full (as <see cref="LapseExpiredLease"/> records).</summary>
+    private static SyncHistoryState HistoryAfterLease(SyncStateRow st, DateTimeOffset now)
+    {
+        var recorded = HistoryOf(st);
+        var lapsed = st.LeaseId is not null && !SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now);
+        return recorded with { NextMustBeFull = recorded.NextMustBeFull || lapsed };
     }
 
     /// <summary>

@@ -267,6 +267,7 @@ public sealed partial class PostgresConnectionInfo
 
         if (query is not null)
         {
+            var hasPassword = builder.Password is not null || query.Contains("password", StringComparison.OrdinalIgnoreCase);
             foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = pair.IndexOf('=', StringComparison.Ordinal);
@@ -278,7 +279,7 @@ public sealed partial class PostgresConnectionInfo
                     value = value.Replace("-", "", StringComparison.Ordinal); // verify-full → VerifyFull
                 }
 
-                Set(builder, keyword, value, hasPassword: builder.Password is not null || query.Contains("password", StringComparison.OrdinalIgnoreCase));
+                Set(builder, keyword, value, hasPassword);
             }
         }
 
