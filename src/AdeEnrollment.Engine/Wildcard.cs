@@ -50,13 +50,19 @@ public sealed class Wildcard
     public static bool IsMatch(string value, string pattern) => Parse(pattern).IsMatch(value);
 
     /// <summary>
+    /// Whether two names are the same name: equal ignoring case in every script ('Ärzte' and 'ÄRZTE' as much as
+    /// 'Kiosk' and 'KIOSK').
+    /// </summary>
+    public static bool SameName(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
     /// The items that <paramref name="reference"/> names: those whose name equals it (case-insensitive) when there
     /// are any, otherwise those its wildcard reading matches. 'Contoso [EU]' is the token of that name when it exists.
     /// </summary>
     public static List<T> Select<T>(IEnumerable<T> items, Func<T, string> name, string reference)
     {
         var all = items as IReadOnlyCollection<T> ?? items.ToList();
-        var exact = all.Where(i => string.Equals(name(i), reference, StringComparison.OrdinalIgnoreCase)).ToList();
+        var exact = all.Where(i => SameName(name(i), reference)).ToList();
         if (exact.Count > 0 || !HasWildcard(reference))
         {
             return exact;

@@ -71,6 +71,20 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         $completion.CompletionMatches.CompletionText | Should -Contain 'Rules'
     }
 
+    It 'treats names that differ only by case outside A-Z as one name, for profiles and tokens' {
+        New-AdeProfile -Token Rules -Name 'Élèves' -UserAffinity WithUserAffinity | Out-Null
+        { New-AdeProfile -Token Rules -Name 'ÉLÈVES' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNameConflict,$($cp)NewAdeProfileCommand"
+        (Get-AdeProfile -Token Rules -Name 'élèves').Name | Should -Be 'Élèves'
+        New-SimToken -Name "Ärzte $Provider" | Out-Null
+        try {
+            { Set-AdeToken -Token Rules -Name "ÄRZTE $Provider" -ErrorAction Stop } | Should -Throw -ErrorId "TokenNameConflict,$($cp)SetAdeTokenCommand"
+            (Get-AdeToken -Name "ärzte $Provider").Name | Should -Be "Ärzte $Provider"
+            @(Get-AdeToken -Name 'Rules').Count | Should -Be 1
+        } finally {
+            Remove-AdeToken -Token "Ärzte $Provider" -Confirm:$false
+        }
+    }
+
     It 'piped tokens each get the profile: a name taken on one is that token''s error, the next still gets it' {
         New-SimToken -Name "Second $Provider" | Out-Null
         New-AdeProfile -Token Rules -Name 'Everywhere' -UserAffinity WithUserAffinity | Out-Null

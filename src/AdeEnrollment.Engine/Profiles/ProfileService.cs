@@ -339,7 +339,7 @@ public sealed class ProfileService
 
     private static void CheckNameFree(IStoreSession s, AdeToken token, string name, Guid? except)
     {
-        if (s.Profiles.NameTaken(token.Id, name, except))
+        if (TextRules.NameTaken(s.Profiles.Names(token.Id), name, except))
         {
             throw ErrorCatalog.ProfileNameConflict(name, token.Name);
         }

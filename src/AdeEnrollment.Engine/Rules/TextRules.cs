@@ -53,6 +53,16 @@ public static class TextRules
     }
 
     /// <summary>
+    /// True when one of <paramref name="names"/> other than the item <paramref name="except"/> is <paramref name="name"/>
+    /// as -Token and -Profile find names (<see cref="Wildcard.SameName"/>): token names, and profile names within a token,
+    /// are unique under that comparison. Neither database holds this rule by itself — SQLite's NOCASE folds A–Z only,
+    /// PostgreSQL's lower() follows the database's collation — so the services apply it, in the write transaction that
+    /// stores the name.
+    /// </summary>
+    public static bool NameTaken(IEnumerable<(Guid Id, string Name)> names, string name, Guid? except = null)
+        => names.Any(n => n.Id != except && Wildcard.SameName(n.Name, name));
+
+    /// <summary>
     /// An address the user gave, as a message may show it back: scheme, host, port and path only. A user name and
     /// password (<c>https://user:secret@host/</c>), a query and a fragment can carry secrets and are never shown; an
     /// address that is not http or https is shown by its scheme alone, since what follows the scheme may be anything.

@@ -24,8 +24,8 @@ internal partial interface IProfileTable
     /// <summary>How many profiles the token has.</summary>
     long CountForToken(Guid tokenId);
 
-    /// <summary>True when another profile than <paramref name="except"/> on the token has <paramref name="name"/> (any case).</summary>
-    bool NameTaken(Guid tokenId, string name, Guid? except = null);
+    /// <summary>The id and name of each of the token's profiles, in no order: what the service checks a new or changed name against (<see cref="TextRules.NameTaken"/>).</summary>
+    IReadOnlyList<(Guid Id, string Name)> Names(Guid tokenId);
 
     /// <summary>Changes the name and settings; false when there is no such profile.</summary>
     bool Update(Guid id, string name, string settings, DateTimeOffset modifiedAt);

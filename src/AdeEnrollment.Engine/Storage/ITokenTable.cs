@@ -27,8 +27,8 @@ internal partial interface ITokenTable
     /// </summary>
     IReadOnlyList<(TokenListRow Token, SyncStateRow? State)> ListOfWithSyncStates(IReadOnlyCollection<Guid> ids);
 
-    /// <summary>True when a token other than <paramref name="except"/> has <paramref name="name"/> (names compare case-insensitively).</summary>
-    bool NameExists(string name, Guid? except = null);
+    /// <summary>Every token's id and name, in no order: what the service checks a new or changed name against (<see cref="TextRules.NameTaken"/>).</summary>
+    IReadOnlyList<(Guid Id, string Name)> Names();
 
     /// <summary>The name of the token (other than <paramref name="except"/>) whose consumer key has this hash, or null.</summary>
     string? NameOfConsumerKeyHash(string consumerKeyHash, Guid? except = null);

@@ -171,15 +171,16 @@ public sealed class TokenService
             }
 
             var finalName = name;
+            var names = s.Tokens.Names();
             if (args.Name is null)
             {
-                for (var n = 2; s.Tokens.NameExists(finalName); n++)
+                for (var n = 2; TextRules.NameTaken(names, finalName); n++)
                 {
                     var suffix = $" ({n})"; // shorten the base so the name stays within MaxNameLength
                     finalName = name[..Math.Min(name.Length, MaxNameLength - suffix.Length)].TrimEnd() + suffix;
                 }
             }
-            else if (s.Tokens.NameExists(finalName))
+            else if (TextRules.NameTaken(names, finalName))
             {
                 throw ErrorCatalog.TokenNameConflict(finalName);
             }
@@ -391,7 +392,7 @@ public sealed class TokenService
 
         store.Write(s =>
         {
-            if (args.Name is not null && s.Tokens.NameExists(args.Name, except: token.Id))
+            if (args.Name is not null && TextRules.NameTaken(s.Tokens.Names(), args.Name, except: token.Id))
             {
                 throw ErrorCatalog.TokenNameConflict(args.Name);
             }

@@ -51,6 +51,27 @@ public abstract class ProfileProviderTests : IDisposable
         });
 
     [Fact]
+    public void Names_that_differ_only_by_case_outside_A_to_Z_are_one_name_for_tokens_and_profiles()
+    {
+        // SQLite's NOCASE folds A-Z only and PostgreSQL's lower() follows the database's collation: the rule is the engine's.
+        var arzte = Store.AddToken("Ärzte Zürich").Token;
+        AdeAssert.Throws(nameof(ErrorCatalog.TokenNameConflict), () => Store.AddToken("ärzte ZÜRICH"));
+        Assert.Equal("ÄRZTE ZÜRICH (2)", Store.AddToken(name: null, fileName: "ÄRZTE ZÜRICH_Token_2025-03-01T12-00-00Z_smime.p7m").Token.Name);
+        Store.AddToken("Ørsted");
+        AdeAssert.Throws(nameof(ErrorCatalog.TokenNameConflict), () => Store.Tokens.SetToken(new SetTokenArgs("Ørsted", Name: "ärzte zürich")));
+        Assert.Equal("ørsted", Store.Tokens.SetToken(new SetTokenArgs("Ørsted", Name: "ørsted")).Name); // its own name in another case
+        Assert.Equal(arzte.Id, Store.Tokens.ResolveToken("ÄRZTE zürich").Id); // one token, not an ambiguous two
+
+        var eleves = Profiles.New("Ärzte Zürich", "Élèves", Kiosk)!;
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Profiles.New("Ärzte Zürich", "ÉLÈVES", Kiosk));
+        Profiles.New("Ärzte Zürich", "Lehrer", Kiosk);
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Store.Engine.ProfileChanges.Set("Lehrer", "Ärzte Zürich", "élèves", new ProfileSettings()));
+        Assert.Equal(eleves.Id, Profiles.Resolve("élèves", "Ärzte Zürich").Id);
+        Assert.Equal(new[] { "Lehrer", "Élèves" }, Profiles.Get(arzte.Id).Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "ÄRZTE ZÜRICH (2)", "Ärzte Zürich", "ørsted" }, Store.Tokens.GetTokens().Select(t => t.Name).Order(StringComparer.Ordinal)); // nothing refused was stored
+    }
+
+    [Fact]
     public void New_Get_Set_KeepTheSettings_AndNamesAreUniquePerTokenIgnoringCase()
     {
         Store.AddToken("Contoso");

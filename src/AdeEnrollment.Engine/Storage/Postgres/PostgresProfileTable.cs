@@ -2,13 +2,14 @@ using System.Text.Json;
 using AdeEnrollment.Engine.Model;
 using Npgsql;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+using static AdeEnrollment.Engine.Storage.IdNameReader;
 
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>
 /// PostgreSQL: table profile and token_default_profile (enrollment profiles and each token's default per platform).
-/// Profile and token names compare case-insensitively through lower() (the unique index is on (token_id, lower(name))),
-/// as SQLite's COLLATE NOCASE does, and the list is ordered the same way. Settings are TEXT: the JSON the service gives
+/// The unique index on (token_id, lower(name)) is a backstop; the rule that two names are one is the service's
+/// (TextRules.NameTaken over <see cref="Names"/>). The list is ordered as SQLite orders it. Settings are TEXT: the JSON the service gives
 /// comes back byte for byte.
 /// </summary>
 internal sealed class PostgresProfileTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : IProfileTable
@@ -68,11 +69,12 @@ internal sealed class PostgresProfileTable(NpgsqlConnection connection, NpgsqlTr
     public long CountForToken(Guid tokenId)
         => connection.Scalar<long>(transaction, "SELECT count(*) FROM profile WHERE token_id = @t", ("t", tokenId.ToString()));
 
-    // lower() on both sides: the comparison the unique index (token_id, lower(name)) makes.
-    public bool NameTaken(Guid tokenId, string name, Guid? except = null)
-        => connection.Scalar<long>(transaction,
-            "SELECT count(*) FROM profile WHERE token_id = @t AND lower(name) = lower(@n) AND (@id::text IS NULL OR id <> @id::text)",
-            ("t", tokenId.ToString()), ("n", name), ("id", except?.ToString())) > 0;
+    public IReadOnlyList<(Guid Id, string Name)> Names(Guid tokenId)
+    {
+        using var command = connection.Command(transaction, "SELECT id, name FROM profile WHERE token_id = @t", ("t", tokenId.ToString()));
+        using var r = command.ExecuteReader();
+        return IdNames(r);
+    }
 
     public bool Update(Guid id, string name, string settings, DateTimeOffset modifiedAt)
         => connection.Execute(transaction, "UPDATE profile SET name = @n, settings = @s, modified_at = @m WHERE id = @id",

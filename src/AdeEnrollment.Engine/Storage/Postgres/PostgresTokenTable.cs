@@ -3,12 +3,13 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Rules;
 using Npgsql;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+using static AdeEnrollment.Engine.Storage.IdNameReader;
 
 namespace AdeEnrollment.Engine.Storage.Postgres;
 
 /// <summary>
-/// PostgreSQL: table token. Names compare case-insensitively through lower() (the unique index is on lower(name)),
-/// as SQLite's COLLATE NOCASE does, and the list is ordered the same way.
+/// PostgreSQL: table token. The unique index on lower(name) is a backstop; the rule that two names are one is the
+/// service's (TextRules.NameTaken over <see cref="Names"/>). The list is ordered as SQLite orders it.
 /// </summary>
 internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, NpgsqlTransaction? transaction) : ITokenTable
 {
@@ -149,9 +150,12 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
         return rows;
     }
 
-    public bool NameExists(string name, Guid? except = null)
-        => connection.Scalar<long>(transaction, "SELECT count(*) FROM token WHERE lower(name) = lower(@n) AND (@id::text IS NULL OR id <> @id::text)",
-            ("n", name), ("id", except?.ToString())) > 0;
+    public IReadOnlyList<(Guid Id, string Name)> Names()
+    {
+        using var command = connection.Command(transaction, "SELECT id, name FROM token");
+        using var r = command.ExecuteReader();
+        return IdNames(r);
+    }
 
     public string? NameOfConsumerKeyHash(string consumerKeyHash, Guid? except = null)
         => connection.Scalar<string>(transaction, "SELECT name FROM token WHERE consumer_key_hash = @h AND (@id::text IS NULL OR id <> @id::text)",

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AdeEnrollment.Engine.Model;
 using Microsoft.Data.Sqlite;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+using static AdeEnrollment.Engine.Storage.IdNameReader;
 
 namespace AdeEnrollment.Engine.Storage.Sqlite;
 
@@ -65,10 +66,12 @@ internal sealed partial class SqliteProfileTable(SqliteConnection connection, Sq
     public long CountForToken(Guid tokenId)
         => Scalar("SELECT count(*) FROM profile WHERE token_id = $t", ("$t", tokenId.ToString()));
 
-    // name is COLLATE NOCASE: the comparison ignores case, as the UNIQUE (token_id, name) constraint does.
-    public bool NameTaken(Guid tokenId, string name, Guid? except = null)
-        => Scalar("SELECT count(*) FROM profile WHERE token_id = $t AND name = $n AND ($id IS NULL OR id <> $id)",
-            ("$t", tokenId.ToString()), ("$n", name), ("$id", except?.ToString())) > 0;
+    public IReadOnlyList<(Guid Id, string Name)> Names(Guid tokenId)
+    {
+        using var command = Command("SELECT id, name FROM profile WHERE token_id = $t", ("$t", tokenId.ToString()));
+        using var r = command.ExecuteReader();
+        return IdNames(r);
+    }
 
     public bool Update(Guid id, string name, string settings, DateTimeOffset modifiedAt)
         => Execute("UPDATE profile SET name = $n, settings = $s, modified_at = $m WHERE id = $id",

@@ -3,6 +3,7 @@ using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Rules;
 using Microsoft.Data.Sqlite;
 using static AdeEnrollment.Engine.Storage.SqliteExtensions;
+using static AdeEnrollment.Engine.Storage.IdNameReader;
 
 namespace AdeEnrollment.Engine.Storage.Sqlite;
 
@@ -145,8 +146,12 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
         return map;
     }
 
-    public bool NameExists(string name, Guid? except = null)
-        => connection.Scalar<long>("SELECT count(*) FROM token WHERE name = $n AND ($id IS NULL OR id <> $id)", ("$n", name), ("$id", except?.ToString())) > 0;
+    public IReadOnlyList<(Guid Id, string Name)> Names()
+    {
+        using var command = connection.Command("SELECT id, name FROM token");
+        using var r = command.ExecuteReader();
+        return IdNames(r);
+    }
 
     public string? NameOfConsumerKeyHash(string consumerKeyHash, Guid? except = null)
         => connection.Scalar<string>("SELECT name FROM token WHERE consumer_key_hash = $h AND ($id IS NULL OR id <> $id)",

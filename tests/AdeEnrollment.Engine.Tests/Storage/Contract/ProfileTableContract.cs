@@ -156,18 +156,16 @@ public abstract class ProfileTableContract : IDisposable
     }
 
     [Fact]
-    public void NameTaken_IgnoresCase_IsPerToken_AndCanExceptOneProfile()
+    public void Names_AreThoseOfTheTokensProfiles_AsStored()
     {
         var contoso = Token("Contoso");
         var fabrikam = Token("Fabrikam");
         var staff = Insert(contoso.Id, "Staff");
+        var eleves = Insert(contoso.Id, "Élèves");
+        Insert(fabrikam.Id, "Kiosk");
 
-        Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "Staff")));
-        Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "STAFF")));
-        Assert.False(Read(s => s.Profiles.NameTaken(contoso.Id, "Staff 2")));
-        Assert.False(Read(s => s.Profiles.NameTaken(fabrikam.Id, "Staff")));
-        Assert.False(Read(s => s.Profiles.NameTaken(contoso.Id, "staff", except: staff.Id)));
-        Assert.True(Read(s => s.Profiles.NameTaken(contoso.Id, "staff", except: Guid.NewGuid())));
+        Assert.Equal(new[] { (staff.Id, "Staff"), (eleves.Id, "Élèves") }, Read(s => s.Profiles.Names(contoso.Id)).OrderBy(n => n.Name, StringComparer.Ordinal));
+        Assert.Empty(Read(s => s.Profiles.Names(Guid.NewGuid())));
     }
 
     [Fact]
@@ -243,7 +241,7 @@ public abstract class ProfileTableContract : IDisposable
         Assert.False(Write(s => s.Profiles.Delete(row.Id)));
 
         Assert.Null(Read(s => s.Profiles.Get(row.Id)));
-        Assert.False(Read(s => s.Profiles.NameTaken(token.Id, "Staff")));
+        Assert.Empty(Read(s => s.Profiles.Names(token.Id)));
         Assert.Equal(0, Read(s => s.Profiles.CountForToken(token.Id)));
     }
 
