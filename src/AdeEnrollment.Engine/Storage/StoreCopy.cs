@@ -13,7 +13,7 @@ namespace AdeEnrollment.Engine.Storage;
 /// tables and columns at the same schema version, so one generic row copy serves every table. Tables go in foreign-key
 /// order; encrypted secrets are opened with the source's key and sealed again with the destination's. The whole copy is
 /// one write transaction on the destination, read from one snapshot of the source: before it commits, every table is
-/// read back and its row count and checksum compared with the source's; any difference rolls it all back.
+/// read back and its row count, checksum and secrets compared with the source's; any difference rolls it all back.
 /// </summary>
 internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost host)
 {
@@ -49,6 +49,9 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
     /// <summary>Tests only: changes a row after its checksum was taken and before it is written, to prove verification.</summary>
     internal Action<string, IReadOnlyList<string>, object?[]>? BeforeInsert { get; init; }
 
+    /// <summary>The key of this copy's secret digests (<see cref="TableHash"/>): random, never shown, gone with the copy.</summary>
+    private readonly byte[] secretDigestKey = RandomNumberGenerator.GetBytes(32);
+
     /// <summary>A table as both stores will see it: columns sorted by name (the checksum's order) and the sort key.</summary>
     private sealed record Plan(TableSpec Spec, StoreColumn[] Columns, StoreColumn[] OrderBy, (int Index, int Id, SecretColumn Secret)[] Secrets);
 
@@ -83,7 +86,7 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
                     }
                 }
 
-                var copied = new (long Rows, string Checksum)[plans.Count];
+                var copied = new (long Rows, TableDigest Digest)[plans.Count];
                 for (var i = 0; i < plans.Count; i++)
                 {
                     host.Cancellation.ThrowIfCancellationRequested();
@@ -97,22 +100,27 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
                 {
                     host.Cancellation.ThrowIfCancellationRequested();
                     host.WriteProgress(new AdeProgress(4, Activity, $"Verifying table {plans[i].Spec.Name} ({i + 1} of {plans.Count})", i * 100 / plans.Count));
-                    var (rows, checksum) = ReadBack(plans[i], to);
+                    var (rows, digest) = ReadBack(plans[i], to);
                     if (rows != copied[i].Rows)
                     {
                         throw ErrorCatalog.StoreCopyVerificationFailed(destination.Path, plans[i].Spec.Name, $"read back {rows} row(s) where {copied[i].Rows} were written");
                     }
 
-                    if (!string.Equals(checksum, copied[i].Checksum, StringComparison.Ordinal))
+                    if (!string.Equals(digest.Checksum, copied[i].Digest.Checksum, StringComparison.Ordinal))
                     {
                         throw ErrorCatalog.StoreCopyVerificationFailed(destination.Path, plans[i].Spec.Name, "read back with another checksum than the source's");
+                    }
+
+                    if (!CryptographicOperations.FixedTimeEquals(digest.Secrets, copied[i].Digest.Secrets))
+                    {
+                        throw ErrorCatalog.StoreCopyVerificationFailed(destination.Path, plans[i].Spec.Name, "read back with other secrets than the source's");
                     }
 
                     results.Add(new AdeStoreCopyTable
                     {
                         Table = plans[i].Spec.Name,
                         Rows = rows,
-                        Checksum = checksum,
+                        Checksum = digest.Checksum,
                         Verified = true,
                         Source = source.Path,
                         Destination = destination.Path,
@@ -177,9 +185,9 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
         return all.Where(r => r[key] is not string k || !AdeStore.OwnMetaKeys.Contains(k));
     }
 
-    private (long Rows, string Checksum) CopyTable(Plan plan, IStoreRows from, IStoreRowWriter to)
+    private (long Rows, TableDigest Digest) CopyTable(Plan plan, IStoreRows from, IStoreRowWriter to)
     {
-        using var hash = new TableHash(plan);
+        using var hash = new TableHash(plan, secretDigestKey);
         var rows = to.Insert(plan.Spec.Name, plan.Columns, Reseal(Canonical(plan, from)));
         return (rows, hash.Finish());
 
@@ -221,9 +229,9 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
         }
     }
 
-    private (long Rows, string Checksum) ReadBack(Plan plan, IStoreRows to)
+    private (long Rows, TableDigest Digest) ReadBack(Plan plan, IStoreRows to)
     {
-        using var hash = new TableHash(plan);
+        using var hash = new TableHash(plan, secretDigestKey);
         long count = 0;
         foreach (var row in Canonical(plan, to))
         {
@@ -272,25 +280,34 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
 
     private static string Owner(Plan plan, object?[] row, int id) => $"the {plan.Spec.Name} row '{row[id]}'";
 
+    /// <summary>What a table's rows come to: the checksum shown, and this copy's digest of its secrets.</summary>
+    private sealed record TableDigest(string Checksum, byte[] Secrets);
+
     /// <summary>
-    /// SHA-256 over a table's rows in key order, each value in one form whatever the provider: a type tag, then the
-    /// integer (8 bytes, big-endian) or the length-prefixed UTF-8 text or bytes. A sealed column counts by its
-    /// decrypted value, so source and destination agree under different keys; the value itself never leaves here.
+    /// Two digests of a table's rows in key order, each value in one form whatever the provider (a type tag, then the
+    /// integer (8 bytes, big-endian) or the length-prefixed UTF-8 text or bytes):
+    /// - the checksum shown (SHA-256) covers every column, but of a sealed column only whether it holds a secret: a
+    ///   digest of the secret itself would let whoever holds the checksum and the store test a guessed secret offline,
+    ///   and its ciphertext differs under every key. So a store gives the same checksums whichever key protects it;
+    /// - the secrets' digest (HMAC-SHA-256 under a key made for this copy, never shown) covers the decrypted secrets,
+    ///   so a secret that reads back differently fails the copy all the same.
     /// </summary>
     private sealed class TableHash : IDisposable
     {
         private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash secrets;
         private readonly int[] secretOf;
         private readonly byte[] number = new byte[8];
 
-        public TableHash(Plan plan)
+        public TableHash(Plan plan, byte[] secretDigestKey)
         {
+            secrets = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secretDigestKey);
             // For each column, the index of its entry in plan.Secrets, or -1.
             secretOf = plan.Columns.Select((_, i) => Array.FindIndex(plan.Secrets, s => s.Index == i)).ToArray();
-            Text(plan.Spec.Name);
+            Text(hash, plan.Spec.Name);
             foreach (var column in plan.Columns)
             {
-                Text(column.Name);
+                Text(hash, column.Name);
             }
         }
 
@@ -298,9 +315,14 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
         {
             for (var i = 0; i < row.Length; i++)
             {
-                var secret = secretOf[i];
-                var value = secret >= 0 && plaintexts[secret] is { } plaintext ? plaintext : row[i];
-                switch (value)
+                if (secretOf[i] >= 0 && plaintexts[secretOf[i]] is { } plaintext)
+                {
+                    hash.AppendData([5]);
+                    Bytes(secrets, plaintext);
+                    continue;
+                }
+
+                switch (row[i])
                 {
                     case null:
                         hash.AppendData([0]);
@@ -312,36 +334,38 @@ internal sealed class StoreCopy(AdeStore source, AdeStore destination, IAdeHost 
                         break;
                     case string s:
                         hash.AppendData([2]);
-                        Text(s);
+                        Text(hash, s);
                         break;
                     case byte[] b:
                         hash.AppendData([3]);
-                        Length(b.Length);
-                        hash.AppendData(b);
+                        Bytes(hash, b);
                         break;
-                    default:
+                    case var value:
                         hash.AppendData([4]);
-                        Text(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
+                        Text(hash, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
                         break;
                 }
             }
+
+            // Row boundaries in the secrets' digest too, so the same secrets on other rows do not digest alike.
+            secrets.AppendData([6]);
         }
 
-        private void Text(string text)
+        private void Text(IncrementalHash to, string text) => Bytes(to, Encoding.UTF8.GetBytes(text));
+
+        private void Bytes(IncrementalHash to, byte[] bytes)
         {
-            var bytes = Encoding.UTF8.GetBytes(text);
-            Length(bytes.Length);
-            hash.AppendData(bytes);
+            BinaryPrimitives.WriteInt64BigEndian(number, bytes.Length);
+            to.AppendData(number);
+            to.AppendData(bytes);
         }
 
-        private void Length(int length)
+        public TableDigest Finish() => new(Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), secrets.GetHashAndReset());
+
+        public void Dispose()
         {
-            BinaryPrimitives.WriteInt64BigEndian(number, length);
-            hash.AppendData(number);
+            hash.Dispose();
+            secrets.Dispose();
         }
-
-        public string Finish() => Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
-
-        public void Dispose() => hash.Dispose();
     }
 }

@@ -207,6 +207,34 @@ public sealed class StoreCopyTests : IDisposable
     }
 
     [Fact]
+    public void TheChecksumShown_DoesNotDependOnASecretsValue_ButTheCopyStillVerifiesEverySecret()
+    {
+        var token = seeded.Sim.Token.Id;
+        var first = Copy(Source, NewSqlite("before.db")).Single(r => r.Table == "token").Checksum;
+
+        // Another secret in the same row: whoever holds the store and a checksum cannot test a guess against it.
+        var other = Source.Secrets.Protect(Encoding.UTF8.GetBytes("{\"guessed\":\"secret\"}"), SecretPurposes.TokenCredentials(token));
+        Source.ReadSql(c => c.Execute("UPDATE token SET credentials = $c WHERE id = $id", ("$c", other), ("$id", token.ToString())));
+        Assert.Equal(first, Copy(Source, NewSqlite("after.db")).Single(r => r.Table == "token").Checksum);
+
+        // A secret that reads back differently from the source's still fails the copy, which leaves nothing behind.
+        var destination = NewSqlite("swapped.db");
+        var copy = new StoreCopy(Source, destination, new RecordingHost())
+        {
+            BeforeInsert = (table, columns, row) =>
+            {
+                if (table == "token")
+                {
+                    row[columns.ToList().IndexOf("credentials")] = destination.Secrets.Protect(Encoding.UTF8.GetBytes("{}"), SecretPurposes.TokenCredentials(token));
+                }
+            },
+        };
+        var ex = AdeAssert.Throws("StoreCopyVerificationFailed", () => copy.Run());
+        Assert.Contains("secrets", ex.Message, StringComparison.Ordinal);
+        Assert.All(SqliteCounts(destination), c => Assert.Equal(0L, c.Value));
+    }
+
+    [Fact]
     public void TheDestinationsKey_OpensTheCopy_AndTheSourcesKeyDoesNot()
     {
         var path = seeded.Sim.Temp.File("keyed.db");
