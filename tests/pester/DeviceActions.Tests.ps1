@@ -223,6 +223,18 @@ Describe 'Test-AdeHealth' {
         $r | Where-Object Token -EQ 'Healthy' | Should -Not -BeNullOrEmpty
     }
 
+    It 'a sync remedy says from when the command is allowed while the sync limit refuses it' {
+        New-SimToken -Name 'Failed first' -Devices 1 | Out-Null
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 500 -Count 10 | Out-Null
+        try {
+            { Sync-AdeDevice -Token 'Failed first' -ErrorAction Stop } | Should -Throw
+        } finally { Clear-AdeSimFault }
+        $next = (Get-AdeToken -Name 'Failed first').NextManualSyncAt
+        $last = Test-AdeHealth -Token 'Failed first' | Where-Object Check -eq 'LastSync'
+        $last.Remedy | Should -Be "From $($next.ToString('u', [cultureinfo]::InvariantCulture)) (the sync limit after the last attempt): Sync-AdeDevice -Token 'Failed first'"
+        { Sync-AdeDevice -Token 'Failed first' -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+    }
+
     It 'takes the token of what is piped: a device, a CSV row with a Token column, a token' {
         Sync-AdeDevice -Token 'Also healthy' -WarningAction SilentlyContinue | Out-Null
         $device = Get-AdeDevice -Token 'Also healthy' | Select-Object -First 1
@@ -256,5 +268,15 @@ Describe 'Test-AdeProfile' {
         $r.Repaired | Should -BeTrue
         (Test-AdeProfile -Profile Staff).State | Should -Be 'InSync'
         (Get-AdeSimDevice -Server Drift).ProfileUuid | Sort-Object -Unique | Should -Be $r.AppleProfileUuid
+    }
+
+    It 'keys the definition leaves out are no drift when Apple holds them at its defaults' {
+        $uuid = (Get-AdeProfile -Name Staff).AppleProfileUuid
+        Set-AdeSimProfile -Server Drift -ProfileUuid $uuid -Key @{ auto_advance_setup = $false; is_return_to_service = $false; anchor_certs = @() }
+        (Test-AdeProfile -Profile Staff).State | Should -Be 'InSync'
+        Set-AdeSimProfile -Server Drift -ProfileUuid $uuid -Key @{ auto_advance_setup = $true }
+        $d = Test-AdeProfile -Profile Staff
+        $d.State | Should -Be 'Drifted'
+        $d.Differences.Key | Should -Be 'auto_advance_setup'
     }
 }

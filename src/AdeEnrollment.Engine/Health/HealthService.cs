@@ -103,6 +103,10 @@ public sealed class HealthService
         var name = token.Name;
         var quoted = $"'{name.Replace("'", "''", StringComparison.Ordinal)}'";
         var s = Load(token.Id, now, threshold);
+        // A manual sync within Apple's limit after the last one is refused (ManualSyncTooSoon): say from when it is allowed.
+        var syncNow = token.NextManualSyncAt > now
+            ? $"From {token.NextManualSyncAt:u} (the sync limit after the last attempt): Sync-AdeDevice -Token {quoted}"
+            : $"Sync-AdeDevice -Token {quoted}";
 
         // Expiry
         if (token.ExpiresAt <= now)
@@ -123,7 +127,7 @@ public sealed class HealthService
         // Terms
         yield return s.TermsNotSigned is { } since
             ? Result("AppleTerms", name, AdeHealthStatus.Fail, $"Apple answered T_C_NOT_SIGNED on {since:u}: the organisation has not accepted Apple's current terms and conditions.",
-                $"Accept the new terms in Apple Business Manager (an administrator signs in), then: Sync-AdeDevice -Token {quoted}")
+                $"Accept the new terms in Apple Business Manager (an administrator signs in), then: {syncNow}")
             : Result("AppleTerms", name, AdeHealthStatus.Pass, "Apple's last answer did not ask for new terms to be accepted.", "");
 
         // Rejected
@@ -135,11 +139,11 @@ public sealed class HealthService
         // Last successful sync
         if (s.LastSuccess is not { } last)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Warning, "The token has never synced successfully.", $"Sync-AdeDevice -Token {quoted}");
+            yield return Result("LastSync", name, AdeHealthStatus.Warning, "The token has never synced successfully.", syncNow);
         }
         else if (now - last > SyncFail)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}, more than 7 days ago.", $"Sync-AdeDevice -Token {quoted}");
+            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}, more than 7 days ago.", syncNow);
         }
         else if (now - last > SyncWarning)
         {
@@ -155,7 +159,7 @@ public sealed class HealthService
             ? Result("SyncLease", name, AdeHealthStatus.Warning, end <= now
                     ? $"A sync still holds the token's lease, which ended on {end:u}: that sync stopped without finishing."
                     : $"A sync holds the token's lease until {end:u}, further ahead than a lease runs: the clock went backwards since it was taken, and that sync stopped without finishing.",
-                $"Sync-AdeDevice -Token {quoted}")
+                syncNow)
             : Result("SyncLease", name, AdeHealthStatus.Pass, s.LeaseId is null ? "No sync is running." : "A sync is running within its lease.", "");
 
         // Devices without a profile, per device family

@@ -115,7 +115,11 @@ public sealed class ProfileDriftService
         };
     }
 
-    /// <summary>Every top-level key of either side, except the UUID and the device list, compared as JSON.</summary>
+    /// <summary>
+    /// Every top-level key of either side, except the UUID and the device list, compared as JSON. A key on one side
+    /// only is a difference unless its value is Apple's default for it: Apple's copy may carry every flag and an empty
+    /// list for keys the definition left out (allow_pairing true, is_multi_user false …), which is the same profile.
+    /// </summary>
     internal static List<AdeProfileDifference> Compare(AppleProfile expected, AppleProfile atApple)
     {
         static Dictionary<string, JsonElement> Keys(AppleProfile p)
@@ -131,7 +135,7 @@ public sealed class ProfileDriftService
         {
             var w = want.TryGetValue(key, out var a) ? Normal(a) : null;
             var h = have.TryGetValue(key, out var b) ? Normal(b) : null;
-            if (w != h)
+            if (w != h && !(w is null && IsAppleDefault(key, h)) && !(h is null && IsAppleDefault(key, w)))
             {
                 list.Add(new AdeProfileDifference(key, w, h));
             }
@@ -139,6 +143,12 @@ public sealed class ProfileDriftService
 
         return list;
     }
+
+    /// <summary>The flags whose default at Apple is true; every other flag defaults to false, text to empty, a list to none.</summary>
+    private static readonly HashSet<string> TrueByDefault = ["allow_pairing", "is_mdm_removable"];
+
+    private static bool IsAppleDefault(string key, string? value)
+        => value is null or "\"\"" or "[]" || value == (TrueByDefault.Contains(key) ? "true" : "false");
 
     /// <summary>Lists of strings compare as sets (Apple may reorder skip keys).</summary>
     private static string Normal(JsonElement e) => e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)

@@ -43,6 +43,25 @@ public class HealthTests
     }
 
     [Fact]
+    public void ASyncRemedy_WithinTheSyncLimit_SaysFromWhenTheCommandIsAllowed()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Simulator.AddFault("/server/devices", 500, "", count: 10);
+        Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads"));
+        f.Simulator.ClearFaults();
+        var next = f.Engine.Tokens.ResolveToken("iPads").NextManualSyncAt;
+        Assert.True(next > f.Time.GetUtcNow());
+
+        var soon = Checks(f)["LastSync"];
+        Assert.Equal((AdeHealthStatus.Warning, $"From {next:u} (the sync limit after the last attempt): Sync-AdeDevice -Token 'iPads'"), (soon.Status, soon.Remedy));
+        AdeAssert.Throws(nameof(ErrorCatalog.ManualSyncTooSoon), () => f.Engine.Sync.Sync("iPads")); // what the bare command would meet now
+
+        f.Advance(next - f.Time.GetUtcNow());
+        Assert.Equal("Sync-AdeDevice -Token 'iPads'", Checks(f)["LastSync"].Remedy);
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync("iPads")!.Status);
+    }
+
+    [Fact]
     public void TermsNotSigned_IsPersistedFromApplesAnswer_AndClearedByTheNextSuccessfulSync()
     {
         using var f = new EngineSimFixture(devices: 1);
@@ -122,7 +141,8 @@ public class HealthTests
 
         f.Advance(TimeSpan.FromMinutes(2)); // the sync that holds it never finished
         var held = Checks(f)["SyncLease"];
-        Assert.Equal((AdeHealthStatus.Warning, "Sync-AdeDevice -Token 'iPads'"), (held.Status, held.Remedy));
+        var next = f.Engine.Tokens.ResolveToken("iPads").NextManualSyncAt; // 15 minutes after the sync that took the lease
+        Assert.Equal((AdeHealthStatus.Warning, $"From {next:u} (the sync limit after the last attempt): Sync-AdeDevice -Token 'iPads'"), (held.Status, held.Remedy));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Apple;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Support;
 using AdeEnrollment.Engine.Model;
@@ -43,6 +44,35 @@ public class ProfileDriftTests
         Assert.NotEqual(profile.AppleProfileUuid, repaired.AppleProfileUuid);
         Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal(repaired.AppleProfileUuid, d.ProfileUuid));
         Assert.Equal("InSync", f.Engine.ProfileDrift.Test(f.Engine.Profiles.Resolve("Staff"), repair: false).State);
+    }
+
+    [Fact]
+    public void KeysLeftOutOfTheDefinition_ThatAppleReturnsAtTheirDefaults_AreNoDrift_OtherValuesAre()
+    {
+        using var f = Defined();
+        var profile = f.Engine.Profiles.Resolve("Staff");
+        // Apple's copy with flags and lists the iPad definition left out, at Apple's defaults.
+        f.Simulator.SetProfileKeys(Server, profile.AppleProfileUuid!, new Dictionary<string, object?>
+        {
+            ["auto_advance_setup"] = false, ["is_return_to_service"] = false, ["do_not_use_profile_from_backup"] = false,
+            ["anchor_certs"] = Array.Empty<string>(), ["supervising_host_certs"] = Array.Empty<string>(), ["support_email_address"] = "",
+        });
+        var same = f.Engine.ProfileDrift.Test(profile, repair: false);
+        Assert.Equal(("InSync", 0), (same.State, same.Differences.Count));
+
+        f.Simulator.SetProfileKeys(Server, profile.AppleProfileUuid!, new Dictionary<string, object?> { ["auto_advance_setup"] = true, ["anchor_certs"] = new[] { "MIIB" } });
+        var drift = f.Engine.ProfileDrift.Test(profile, repair: false);
+        Assert.Equal("Drifted", drift.State);
+        Assert.Equal([new AdeProfileDifference("anchor_certs", null, "[\"MIIB\"]"), new AdeProfileDifference("auto_advance_setup", null, "true")], drift.Differences);
+    }
+
+    [Fact]
+    public void AllowPairingAndMdmRemovable_DefaultToTrueAtApple_EveryOtherFlagToFalse()
+    {
+        var defined = new AppleProfile { ProfileName = "Mac" }; // a Mac profile leaves allow_pairing and is_multi_user out
+        Assert.Empty(ProfileDriftService.Compare(defined, new AppleProfile { ProfileName = "Mac", AllowPairing = true, IsMultiUser = false }));
+        Assert.Equal([new AdeProfileDifference("allow_pairing", null, "false"), new AdeProfileDifference("is_multi_user", null, "true")],
+            ProfileDriftService.Compare(defined, new AppleProfile { ProfileName = "Mac", AllowPairing = false, IsMultiUser = true }));
     }
 
     [Fact]
