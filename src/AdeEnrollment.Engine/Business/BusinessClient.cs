@@ -336,7 +336,11 @@ internal sealed class BusinessClient
         return buffer.ToArray();
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    /// <summary>
+    /// Apple's Retry-After: seconds, or an HTTP date measured against the engine's clock (the clock every other time
+    /// of the engine comes from), never the computer's. Less than a second counts as one second.
+    /// </summary>
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta)
@@ -346,7 +350,7 @@ internal sealed class BusinessClient
 
         if (header?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - time.GetUtcNow();
             return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
         }
 
