@@ -250,6 +250,68 @@ foreach (`$i in 1..$Calls) {
         @(Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object StatusCode -eq 429).Count | Should -Be ($throttled + 1)
     }
 
+    It 'two processes on one store share Apple''s POST budget: each POST is counted before it is sent, one Apple refused too' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $store = (Get-AdeStore).Path
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'posts.pem')
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -PostPerHour 2 | Out-Null
+        $t = New-SimToken -Name "Posts $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $serials = @(Add-AdeSimOrgDevice -Count 3).SerialNumber
+        function Invoke-OtherProcess([string] $Serial) {
+            $result = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.json')
+            $file = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.ps1')
+            Set-Content $file @"
+`$ErrorActionPreference = 'Stop'
+Import-Module AdeEnrollment
+Connect-AdeStore -Path '$store'
+`$outcome = try { '$Serial' | Set-AdeOrgDeviceServer -Account '$($sa.ClientId)' -MdmServer '$($t.Token.Name)' -ErrorAction Stop | Out-Null; 'ok' } catch { `$_.FullyQualifiedErrorId }
+ConvertTo-Json @(`$outcome) | Set-Content '$result'
+"@
+            $p = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
+            $p.WaitForExit()
+            @(Get-Content -Raw $result | ConvertFrom-Json)
+        }
+
+        # the other process sends one activity; this one sends one Apple refuses (409): both count
+        (Invoke-OtherProcess $serials[0]) | Should -Be @('ok')
+        { 'C02ZZZZZZZZZ' | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessRequestFailed,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
+        $sent = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
+        $err = { $serials[1] | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessThrottled,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $err.Exception.Message | Should -Match '\(POST\).*\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ'
+        (Invoke-OtherProcess $serials[2]) | Should -Be @('BusinessThrottled,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand')
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $sent # nothing sent
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
+        ($serials[1] | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name).Action | Should -Be 'Assign'
+    }
+
+    It 'a 429 whose Retry-After is an HTTP date is timed on the engine clock that Set-AdeSimClock moved, not the computer''s' {
+        $a = New-TestAccount
+        Set-AdeSimBusinessApi -RetryAfterAsDate $true
+        try {
+            Set-AdeSimClock -Advance (New-TimeSpan -Days 3650)
+            Get-AdeMdmServer -Account $a.Account.ClientId | Out-Null
+            Set-AdeSimBusinessApi -GetPerMinute 1
+            Set-AdeSimClock -Advance (New-TimeSpan -Seconds 61)
+            Get-AdeMdmServer -Account $a.Account.ClientId | Out-Null
+            $now = Set-AdeSimClock -Advance (New-TimeSpan -Seconds 50) -PassThru
+            $err = { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } |
+                Should -Throw -ErrorId 'BusinessThrottled,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+            # Apple (the simulator) asked for 10 s by its clock, which runs on from $now: the error names a time 10 s
+            # on (the computer's clock, ten years behind, would make it ten years)
+            $err.Exception.Message -match 'allowed at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)Z' | Should -BeTrue
+            $at = [datetime]::ParseExact($Matches[1], 'yyyy-MM-dd HH:mm:ss', [cultureinfo]::InvariantCulture, 'AssumeUniversal, AdjustToUniversal')
+            ($at - $now.UtcDateTime).TotalSeconds | Should -BeGreaterOrEqual 9
+            ($at - $now.UtcDateTime).TotalMinutes | Should -BeLessThan 10
+            Set-AdeSimClock -Advance (New-TimeSpan -Seconds 11)
+            { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Not -Throw
+        } finally {
+            Set-AdeSimBusinessApi -RetryAfterAsDate $false
+        }
+    }
+
     It 'copes with shuffled pages, a paging total and devices in an MDM migration (simulator switches)' {
         New-TestAccount | Out-Null
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3

@@ -228,6 +228,19 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         @(Get-AdeDevice -RemovedFromAbm).SerialNumber | Should -Be @($serial)
     }
 
+    It 'a sync result and Get-AdeSyncStatus give one ExpectedAbmDeliveryMinutes: the devices still assigned in ABM' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $gone = @(Get-AdeSimDevice -Server $t.Token.Name | Select-Object -First 300).SerialNumber
+        Remove-AdeSimDevice -Server $t.Token.Name -SerialNumber $gone | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        $r = Sync-AdeDevice -Token $t.Token
+        $s = Get-AdeSyncStatus -Token $t.Token.Name
+        $r.Removed | Should -Be 300
+        $s.DeviceCount | Should -Be 1500 # the removed devices stay in the store until purged
+        $r.ExpectedAbmDeliveryMinutes | Should -Be 0.4 # 1,200 devices left in ABM at 3000 a minute
+        $s.ExpectedAbmDeliveryMinutes | Should -Be $r.ExpectedAbmDeliveryMinutes
+    }
+
     It 'Remove-AdeDevice warns and the device returns at the next full sync' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $serial = (Get-AdeDevice -Token $t.Token.Name | Select-Object -First 1).SerialNumber

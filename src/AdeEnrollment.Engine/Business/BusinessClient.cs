@@ -17,7 +17,7 @@ public sealed class BusinessClientOptions
     /// <summary>GET requests per account and minute (observed: about 20).</summary>
     public int GetsPerMinute { get; init; } = 20;
 
-    /// <summary>POST requests (activities) per account and hour (observed: about 10). Counted from the store's activity history.</summary>
+    /// <summary>POST requests (activities) per account and hour (observed: about 10). Counted in the store before each is sent, like the GETs.</summary>
     public int PostsPerHour { get; init; } = 10;
 
     /// <summary>Page size of collection reads (Apple's maximum).</summary>
@@ -48,8 +48,9 @@ public sealed class BusinessClientOptions
 /// <summary>
 /// Apple Business / School API for one stored account: the OAuth client-credentials exchange with a signed JWT
 /// client assertion, the hourly access token cached per process (renewed before expiry and once after a 401), the
-/// GET budget per minute and Retry-After of a 429 (both kept in the store, shared by every process) enforced before sending (a catalogued error with the time it is
-/// allowed again, or a wait when the caller asked for one), bounded answers and no redirects.
+/// GET budget per minute, the POST budget per hour and the Retry-After of a 429 (all kept in the store, shared by every
+/// process and host of the store; a request is counted before it is sent) enforced before sending (a catalogued error
+/// with the time it is allowed again, or a wait when the caller asked for one), bounded answers and no redirects.
 /// </summary>
 internal sealed class BusinessClient
 {
@@ -175,8 +176,18 @@ internal sealed class BusinessClient
         var renewed = false;
         for (var attempt = 1; ; attempt++)
         {
-            await EnforceBudgetAsync(method, ct).ConfigureAwait(false);
-            var token = await AccessTokenAsync(false, ct).ConfigureAwait(false);
+            var reserved = await EnforceBudgetAsync(method, ct).ConfigureAwait(false);
+            string token;
+            try
+            {
+                token = await AccessTokenAsync(false, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                Release(reserved); // the request itself was never sent
+                throw;
+            }
+
             using var request = new HttpRequestMessage(method, url);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -191,8 +202,18 @@ internal sealed class BusinessClient
             {
                 response = await SendRawAsync(request, endpoint, ct).ConfigureAwait(false);
             }
-            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError) && method == HttpMethod.Get && attempt < 3)
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError))
             {
+                if (NeverSent(ex))
+                {
+                    Release(reserved);
+                }
+
+                if (method != HttpMethod.Get || attempt >= 3)
+                {
+                    throw;
+                }
+
                 await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
                 continue;
             }
@@ -336,7 +357,11 @@ internal sealed class BusinessClient
         return buffer.ToArray();
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    /// <summary>
+    /// Apple's Retry-After: seconds, or an HTTP date measured against the engine's clock (the clock every other time
+    /// of the engine comes from), never the computer's. Less than a second counts as one second.
+    /// </summary>
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta)
@@ -346,7 +371,7 @@ internal sealed class BusinessClient
 
         if (header?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - time.GetUtcNow();
             return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
         }
 
@@ -355,66 +380,94 @@ internal sealed class BusinessClient
 
     // ---- budgets ----------------------------------------------------------------------------------------------------
 
+    /// <summary>A request counted against its budget before it is sent (method as counted, and when).</summary>
+    private readonly record struct Reservation(string Method, DateTimeOffset At);
+
     /// <summary>
-    /// Before sending: the Retry-After time of an earlier 429 and the GET budget per minute. Either fails with the time
-    /// the request is allowed (BusinessThrottled) or, under <see cref="WaitForLimit"/>, waits for it.
+    /// The budget of a method: GETs per minute, and POSTs (device activities) per hour. The token endpoint is not
+    /// counted (it is not sent through <see cref="SendAsync"/>).
     /// </summary>
-    private async Task EnforceBudgetAsync(HttpMethod method, CancellationToken ct)
+    private (string Method, int Budget, TimeSpan Window) BudgetOf(HttpMethod method) => method == HttpMethod.Get
+        ? ("GET", account.GetsPerMinute ?? options.GetsPerMinute, TimeSpan.FromMinutes(1))
+        : ("POST", account.PostsPerHour ?? options.PostsPerHour, TimeSpan.FromHours(1));
+
+    /// <summary>
+    /// Before sending: the Retry-After time of an earlier 429 and the budget of the method (GETs per minute, POSTs per
+    /// hour). Either counts the request (the reservation it returns) or fails with the time the request is allowed
+    /// (BusinessThrottled), or, under <see cref="WaitForLimit"/>, waits for it.
+    /// </summary>
+    private async Task<Reservation> EnforceBudgetAsync(HttpMethod method, CancellationToken ct)
     {
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; ; round++)
         {
-            var allowedAt = NextAllowed(method);
-            if (allowedAt is null)
+            var (allowedAt, reserved) = Reserve(method);
+            if (reserved is { } taken)
             {
-                return;
+                return taken;
             }
 
-            var wait = allowedAt.Value - time.GetUtcNow();
-            if (!WaitForLimit || wait > options.MaxLimitWait)
+            var wait = allowedAt - time.GetUtcNow();
+            if (!WaitForLimit || wait > options.MaxLimitWait || round >= 3)
             {
-                throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt.Value);
+                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt);
             }
 
             host.WriteVerbose($"Waiting {wait.TotalSeconds:0} s for Apple's request budget of API account '{account.ClientId}'.");
             await options.Delay(wait, ct).ConfigureAwait(false);
         }
-
-        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, NextAllowed(method) ?? time.GetUtcNow());
     }
 
     /// <summary>
-    /// Null when a request may go now (and then counts it), else the time it may go. The budget and the Retry-After
-    /// block live in the store, checked and counted in one write transaction: every process (two scheduled scripts)
-    /// shares them, and a 429 seen by one holds back the others.
+    /// Checks the budget and counts the request in one write transaction of the store (writers of a store take turns:
+    /// SQLite BEGIN IMMEDIATE, PostgreSQL the store's write lock), so two processes or hosts sharing the store can never
+    /// both take the last request of a budget. Returns the reservation, or the time the request may go. A 429 seen by
+    /// one process holds back the others (the Retry-After time is in the store too).
     /// </summary>
-    private DateTimeOffset? NextAllowed(HttpMethod method)
+    private (DateTimeOffset AllowedAt, Reservation? Reserved) Reserve(HttpMethod method)
     {
         var now = time.GetUtcNow();
-        var windowStart = now - TimeSpan.FromMinutes(1);
+        var (name, budget, window) = BudgetOf(method);
+        var windowStart = now - window;
         return accounts.Store.Write(s =>
         {
             if (s.Business.BlockedUntil(account.Id) is { } blocked && blocked > now)
             {
-                return (DateTimeOffset?)blocked;
+                return (blocked, (Reservation?)null);
             }
 
-            if (method != HttpMethod.Get)
-            {
-                return null; // the POST budget is counted from the stored activities (BusinessService)
-            }
-
-            s.Business.PruneRequests(account.Id, windowStart);
-            var sent = s.Business.Requests(account.Id, "GET", windowStart);
-            var budget = account.GetsPerMinute ?? options.GetsPerMinute;
+            s.Business.PruneRequests(account.Id, name, windowStart);
+            var sent = s.Business.Requests(account.Id, name, windowStart);
             if (sent.Count >= budget)
             {
-                return sent[sent.Count - budget] + TimeSpan.FromMinutes(1);
+                return (sent[sent.Count - budget] + window, null);
             }
 
-            s.Business.AddRequest(account.Id, "GET", now);
-            return null;
+            s.Business.AddRequest(account.Id, name, now);
+            return (now, new Reservation(name, now));
         });
     }
+
+    /// <summary>
+    /// Takes back a reservation whose request provably never reached Apple: getting the access token failed, or the
+    /// connection to Apple could not be made. Once the request may have left (Apple answered anything, including an
+    /// error or a 429, or the connection broke after it was made, or the caller stopped it while in flight) it stays
+    /// counted for its whole window: Apple may have counted it, and counting too much only makes a script wait.
+    /// </summary>
+    private void Release(Reservation reserved)
+    {
+        try
+        {
+            accounts.Store.Write(s => s.Business.RemoveRequest(account.Id, reserved.Method, reserved.At));
+        }
+        catch (AdeException)
+        {
+            // the reservation stays counted (the safe side); the caller sees the error that stopped the request
+        }
+    }
+
+    /// <summary>Whether a network error happened before the request was sent (name resolution, connecting, TLS).</summary>
+    private static bool NeverSent(AdeException ex)
+        => ex.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError };
 
     /// <summary>Records Apple's Retry-After in the store (a later block is never shortened).</summary>
     private void Block(DateTimeOffset until)
@@ -427,23 +480,6 @@ internal sealed class BusinessClient
 
             return 0;
         });
-
-    /// <summary>Waits for (or fails with) a time computed by the caller, e.g. the POST budget from the store.</summary>
-    public void WaitUntil(DateTimeOffset allowedAt, string method)
-    {
-        var wait = allowedAt - time.GetUtcNow();
-        if (wait <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        if (!WaitForLimit || wait > options.MaxLimitWait)
-        {
-            throw ErrorCatalog.BusinessThrottled(account.ClientId, method, allowedAt);
-        }
-
-        options.Delay(wait, host.Cancellation).GetAwaiter().GetResult();
-    }
 
     /// <summary>Test seam: forget every access token cached by this process (budgets and blocks are in the store).</summary>
     internal static void ResetProcessState() => Tokens.Clear();

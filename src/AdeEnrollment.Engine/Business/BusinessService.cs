@@ -477,7 +477,6 @@ public sealed class BusinessService
         var created = new List<AdeOrgDeviceActivity>();
         foreach (var batch in confirmed.Chunk(Options.MaxDevicesPerActivity))
         {
-            client.WaitUntil(PostAllowedAt(client.Account), "POST");
             using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
             var data = doc.RootElement.GetProperty("data");
             CheckItem(data, "POST /v1/orgDeviceActivities");
@@ -567,15 +566,6 @@ public sealed class BusinessService
         }
 
         return buffer.ToArray();
-    }
-
-    /// <summary>The POST budget, counted from the activities this store sent with the account in the last hour.</summary>
-    private DateTimeOffset PostAllowedAt(AdeBusinessAccount account)
-    {
-        var since = time.GetUtcNow() - TimeSpan.FromHours(1);
-        var times = store.Read(s => s.Business.ActivityTimes(account.Id, since));
-        var budget = account.PostsPerHour ?? Options.PostsPerHour;
-        return times.Count < budget ? DateTimeOffset.MinValue : times[times.Count - budget] + TimeSpan.FromHours(1);
     }
 
     /// <summary>Stored activities (newest first), optionally of one id; with <paramref name="refresh"/> unfinished ones are read from Apple first.</summary>

@@ -64,7 +64,7 @@ public sealed class AdeSyncResult
     /// <summary>When Sync-AdeDevice -IfDue (a scheduler) will really sync this token next. Not kept in the history.</summary>
     public DateTimeOffset? NextAutomaticSyncAt { get; internal init; }
 
-    /// <summary>Apple delivers about 3000 devices a minute to an MDM: how long the token's whole set takes to arrive.</summary>
+    /// <summary>Apple delivers about 3000 devices a minute to an MDM: how long the token's devices still assigned in ABM take to arrive.</summary>
     public double ExpectedAbmDeliveryMinutes { get; internal init; }
 
     /// <summary>
@@ -115,6 +115,7 @@ public sealed class AdeSyncState
 
     public long DeviceCount { get; internal init; }
 
+    /// <summary>As a sync result's: the token's devices still assigned in ABM at 3000 a minute.</summary>
     public double ExpectedAbmDeliveryMinutes { get; internal init; }
 
     /// <summary>The last 20 syncs, newest first.</summary>

@@ -62,8 +62,11 @@ internal partial interface IBusinessTable
     /// <summary>Counts one request of <paramref name="method"/> sent at <paramref name="at"/>.</summary>
     void AddRequest(Guid accountId, string method, DateTimeOffset at);
 
-    /// <summary>Forgets the counted requests of the account sent before <paramref name="before"/>.</summary>
-    void PruneRequests(Guid accountId, DateTimeOffset before);
+    /// <summary>Takes back one counted request of <paramref name="method"/> at <paramref name="at"/> (a reservation whose request never left); false when none is stored.</summary>
+    bool RemoveRequest(Guid accountId, string method, DateTimeOffset at);
+
+    /// <summary>Forgets the counted requests of <paramref name="method"/> of the account sent at or before <paramref name="before"/>.</summary>
+    void PruneRequests(Guid accountId, string method, DateTimeOffset before);
 
     // ---- the serial -> server index of one inventory read -------------------------------------------------------------
 
@@ -85,7 +88,4 @@ internal partial interface IBusinessTable
 
     /// <summary>Stored activities, newest first (then by id); optionally one id (case-insensitive) and/or one account's.</summary>
     IReadOnlyList<BusinessActivityRow> Activities(string? id = null, Guid? accountId = null);
-
-    /// <summary>The creation times of the account's activities created after <paramref name="since"/>, oldest first.</summary>
-    IReadOnlyList<DateTimeOffset> ActivityTimes(Guid accountId, DateTimeOffset since);
 }

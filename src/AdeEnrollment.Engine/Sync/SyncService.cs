@@ -317,7 +317,7 @@ public sealed class SyncService
             var leaseLive = st.LeaseId is not null && SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now);
             var history = HistoryAfterLease(st, now);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
-            var devices = s.Devices.CountForSync(token.Id).All;
+            var devices = s.Devices.CountForSync(token.Id);
             var list = s.Sync.GetHistory(token.Id, HistoryShown).Select(h => HistoryResult(token, h)).ToList();
             return new AdeSyncState
             {
@@ -334,7 +334,7 @@ public sealed class SyncService
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
                 NextAutomaticSyncAt = leaseLive ? Later(SyncPolicy.NextAutomatic(history, now), st.LeaseExpiresAt!.Value) : SyncPolicy.NextAutomatic(history, now),
-                DeviceCount = devices,
+                DeviceCount = devices.All,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
                 History = list,
             };
@@ -343,7 +343,14 @@ public sealed class SyncService
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    internal static double ExpectedMinutes(long devices) => Math.Round(devices / (double)DevicesPerMinuteFromApple, 1);
+    /// <summary>
+    /// ExpectedAbmDeliveryMinutes of a sync result and of Get-AdeSyncStatus: how long Apple takes to deliver the token's
+    /// set at <see cref="DevicesPerMinuteFromApple"/> a minute. It counts the devices still assigned in ABM: a device
+    /// removed from ABM stays in the store (DeviceCount) until it is purged, but Apple delivers it no more.
+    /// </summary>
+    internal static double ExpectedMinutes(SyncDeviceTotals devices) => ExpectedMinutes(devices.InAbm);
+
+    private static double ExpectedMinutes(long inAbm) => Math.Round(inAbm / (double)DevicesPerMinuteFromApple, 1);
 
     private AdeSyncResult NotDueResult(AdeToken token, SyncDecision decision, SyncStateRow state, DateTimeOffset now)
     {
@@ -1097,7 +1104,7 @@ public sealed class SyncService
                 NextManualSyncAt = nextManual,
                 NextFullSyncAt = nextFull,
                 NextAutomaticSyncAt = nextAutomatic,
-                ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted.InAbm),
+                ExpectedAbmDeliveryMinutes = ExpectedMinutes(counted),
                 PendingFromActivities = lag.Devices,
             };
         }

@@ -264,7 +264,7 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
-    public void Post_budget_counts_the_stored_activities_of_the_last_hour()
+    public void Post_budget_counts_the_posts_sent_in_the_last_hour()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 1 });
         var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
@@ -295,20 +295,11 @@ public sealed class BusinessApiTests
         Assert.NotEmpty(fx.Waits);
     }
 
-    /// <summary>A second engine on the same store file, as a second scheduled script would open it (no state shared in memory but the access token).</summary>
-    private static AdeEngine SecondEngine(BusinessFixture fx, RecordingHost host)
-        => new(AdeStore.Open(fx.Sim.Store.Path), host, fx.Sim.Time, new AppleClientFactory(fx.Sim.Time, host, null, new AppleClientOptions
-        {
-            DelayTimeProvider = new InstantDelays(),
-            MaxRetryAttempts = 2,
-            Sessions = new AppleSessionCache(),
-        }), fx.Options);
-
     [Fact]
     public void Two_engines_on_one_store_share_the_get_budget()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
-        var other = SecondEngine(fx, new RecordingHost());
+        var other = fx.SecondEngine(new RecordingHost());
         fx.Engine.Business.GetMdmServers();
         other.Business.GetMdmServers();
         // the budget is counted in the store, not in this process
@@ -326,7 +317,7 @@ public sealed class BusinessApiTests
     public void A_Retry_After_seen_by_one_engine_holds_back_the_other_until_it_passed()
     {
         using var fx = new BusinessFixture();
-        var other = SecondEngine(fx, new RecordingHost());
+        var other = fx.SecondEngine(new RecordingHost());
         fx.Engine.Business.GetMdmServers();
         fx.Simulator.BusinessGetsPerMinute = 1;
         fx.Sim.Advance(TimeSpan.FromSeconds(61));

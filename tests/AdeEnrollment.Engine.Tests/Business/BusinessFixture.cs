@@ -9,9 +9,10 @@ namespace AdeEnrollment.Engine.Tests.Business;
 internal sealed class BusinessFixture : IDisposable
 {
     /// <param name="engineAhead">How far the engine's clock runs ahead of the simulator's (a host clock that is fast).</param>
-    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true, TimeSpan engineAhead = default)
+    /// <param name="postgres">A PostgreSQL schema to hold the store in (instead of a SQLite file).</param>
+    public BusinessFixture(BusinessClientOptions? options = null, bool sec1 = true, TimeSpan engineAhead = default, TestSupport.TestPostgresSchema? postgres = null)
     {
-        Sim = new EngineSimFixture();
+        Sim = new EngineSimFixture(postgres: postgres);
         Sim.Simulator.ActivityDuration = TimeSpan.FromSeconds(10);
         Options = options ?? new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100 };
         Options = new BusinessClientOptions
@@ -60,9 +61,34 @@ internal sealed class BusinessFixture : IDisposable
 
     public TestSupport.RecordingHost Host => Sim.Host;
 
+    /// <summary>A second engine on another instance of the store, as a second process or host would open it (it shares only the access token in memory).</summary>
+    public AdeEngine SecondEngine(TestSupport.RecordingHost host)
+        => new(Opened(Sim.OpenStore()), host, Sim.Time, new AppleClientFactory(Sim.Time, host, null, new AppleClientOptions
+        {
+            DelayTimeProvider = new InstantDelays(),
+            MaxRetryAttempts = 2,
+            Sessions = new AppleSessionCache(),
+        }), Options);
+
     public int Requests(string path) => Simulator.GetRequests(path).Count;
 
-    public void Dispose() => Sim.Dispose();
+    private readonly List<Engine.Storage.AdeStore> opened = [];
+
+    private Engine.Storage.AdeStore Opened(Engine.Storage.AdeStore store)
+    {
+        opened.Add(store);
+        return store;
+    }
+
+    public void Dispose()
+    {
+        if (Sim.Postgres is not null)
+        {
+            opened.ForEach(s => s.Release());
+        }
+
+        Sim.Dispose();
+    }
 
     /// <summary>A clock a fixed amount ahead of another.</summary>
     private sealed class AheadTime(TimeProvider inner, TimeSpan ahead) : TimeProvider

@@ -41,6 +41,33 @@ public sealed class BusinessVariantTests
         Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
     }
 
+    /// <summary>
+    /// A Retry-After given as an HTTP date is measured against the engine's clock (the one Set-AdeSimClock moves), not
+    /// the computer's: with the clock years behind or ahead of the computer's, Apple's 10 s are still 10 s.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3650)]
+    public void A_Retry_After_date_is_measured_against_the_engine_clock_however_far_it_was_moved(int daysMoved)
+    {
+        using var fx = new BusinessFixture();
+        fx.Sim.Advance(TimeSpan.FromDays(daysMoved)); // the fixture's clock starts months before this computer's
+        fx.Simulator.RetryAfterAsHttpDate = true;
+        fx.Engine.Business.GetMdmServers();
+        fx.Simulator.BusinessGetsPerMinute = 1;
+        fx.Sim.Advance(TimeSpan.FromSeconds(61));
+        fx.Engine.Business.GetMdmServers(); // the simulator's one GET of this minute
+        fx.Sim.Advance(TimeSpan.FromSeconds(50));
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        var said = fx.Sim.Time.GetUtcNow() + TimeSpan.FromSeconds(10); // Apple's date: 10 s from its (the simulator's) now
+        Assert.Contains(said.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
+        Assert.Equal(said, fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id)));
+        fx.Sim.Advance(TimeSpan.FromSeconds(10));
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
+    }
+
     [Fact]
     public void An_account_of_one_organisation_never_sees_another_organisations_devices_or_servers()
     {

@@ -76,9 +76,14 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
         => connection.Execute(transaction, "INSERT INTO business_request (account_id, method, at) VALUES (@a, @m, @at)",
             ("a", accountId.ToString()), ("m", method), ("at", ToUnixMs(at)));
 
-    public void PruneRequests(Guid accountId, DateTimeOffset before)
-        => connection.Execute(transaction, "DELETE FROM business_request WHERE account_id = @a AND at <= @before",
-            ("a", accountId.ToString()), ("before", ToUnixMs(before)));
+    public bool RemoveRequest(Guid accountId, string method, DateTimeOffset at)
+        => connection.Execute(transaction,
+            "DELETE FROM business_request WHERE ctid = (SELECT ctid FROM business_request WHERE account_id = @a AND method = @m AND at = @at LIMIT 1)",
+            ("a", accountId.ToString()), ("m", method), ("at", ToUnixMs(at))) > 0;
+
+    public void PruneRequests(Guid accountId, string method, DateTimeOffset before)
+        => connection.Execute(transaction, "DELETE FROM business_request WHERE account_id = @a AND method = @m AND at <= @before",
+            ("a", accountId.ToString()), ("m", method), ("before", ToUnixMs(before)));
 
     // ---- the serial -> server index of one inventory read -------------------------------------------------------------
 
@@ -202,10 +207,6 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
 
         return list;
     }
-
-    public IReadOnlyList<DateTimeOffset> ActivityTimes(Guid accountId, DateTimeOffset since)
-        => Times("SELECT created_at AS t FROM business_activity WHERE account_id = @a AND created_at > @since ORDER BY created_at",
-            ("a", accountId.ToString()), ("since", ToUnixMs(since)));
 
     private List<DateTimeOffset> Times(string sql, params (string Name, object? Value)[] parameters)
     {

@@ -75,9 +75,14 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
         => connection.Execute("INSERT INTO business_request (account_id, method, at) VALUES ($a, $m, $at)",
             ("$a", accountId.ToString()), ("$m", method), ("$at", SqliteExtensions.ToUnixMs(at)));
 
-    public void PruneRequests(Guid accountId, DateTimeOffset before)
-        => connection.Execute("DELETE FROM business_request WHERE account_id = $a AND at <= $before",
-            ("$a", accountId.ToString()), ("$before", SqliteExtensions.ToUnixMs(before)));
+    public bool RemoveRequest(Guid accountId, string method, DateTimeOffset at)
+        => connection.Execute(
+            "DELETE FROM business_request WHERE rowid = (SELECT rowid FROM business_request WHERE account_id = $a AND method = $m AND at = $at LIMIT 1)",
+            ("$a", accountId.ToString()), ("$m", method), ("$at", SqliteExtensions.ToUnixMs(at))) > 0;
+
+    public void PruneRequests(Guid accountId, string method, DateTimeOffset before)
+        => connection.Execute("DELETE FROM business_request WHERE account_id = $a AND method = $m AND at <= $before",
+            ("$a", accountId.ToString()), ("$m", method), ("$before", SqliteExtensions.ToUnixMs(before)));
 
     // ---- the serial -> server index of one inventory read -------------------------------------------------------------
 
@@ -169,10 +174,6 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
 
         return list;
     }
-
-    public IReadOnlyList<DateTimeOffset> ActivityTimes(Guid accountId, DateTimeOffset since)
-        => Times("SELECT created_at AS t FROM business_activity WHERE account_id = $a AND created_at > $since ORDER BY created_at",
-            ("$a", accountId.ToString()), ("$since", SqliteExtensions.ToUnixMs(since)));
 
     private List<DateTimeOffset> Times(string sql, params (string Name, object? Value)[] parameters)
     {
