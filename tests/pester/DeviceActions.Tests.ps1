@@ -235,6 +235,30 @@ Describe 'Test-AdeHealth' {
         { Sync-AdeDevice -Token 'Failed first' -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand'
     }
 
+    It 'fails TokenRejected once Apple refuses a replaced token, and Store once the key file is gone' {
+        New-SimToken -Name 'Replaced' -Devices 1 | Out-Null
+        Export-AdeSimServerToken -Server 'Replaced' -OutFile (Join-Path $TestDrive 'replaced-again.p7m') | Out-Null
+        { Sync-AdeDevice -Token 'Replaced' -ErrorAction Stop } | Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        $rejected = Test-AdeHealth -Token 'Replaced' | Where-Object Check -eq 'TokenRejected'
+        $rejected.Status | Should -Be 'Fail'
+        $rejected.Remedy | Should -BeLike "*Update-AdeToken -Token 'Replaced' -Path <token.p7m>"
+
+        $db = Join-Path $TestDrive 'keyless.db'
+        Connect-AdeStore -Path $db
+        New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive 'keyless.pem') | Out-Null
+        Disconnect-AdeStore
+        Remove-Item "$db.key"
+        Connect-AdeStore -Path $db -ErrorAction SilentlyContinue
+        try {
+            $store = Test-AdeHealth | Where-Object Check -eq 'Store'
+            $store.Status | Should -Be 'Fail'
+            $store.Remedy | Should -Be "Restore the key file '$db.key' from backup"
+            Test-AdeHealth -Quiet | Should -BeFalse
+        } finally {
+            Connect-AdeStore -Path (Join-Path $TestDrive 'health.db')
+        }
+    }
+
     It 'takes the token of what is piped: a device, a CSV row with a Token column, a token' {
         Sync-AdeDevice -Token 'Also healthy' -WarningAction SilentlyContinue | Out-Null
         $device = Get-AdeDevice -Token 'Also healthy' | Select-Object -First 1

@@ -1,3 +1,5 @@
+using AdeEnrollment.Engine.Storage;
+using AdeEnrollment.Engine.Tests.TestSupport;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Health;
 using AdeEnrollment.Engine.Profiles;
@@ -143,6 +145,40 @@ public class HealthTests
         var held = Checks(f)["SyncLease"];
         var next = f.Engine.Tokens.ResolveToken("iPads").NextManualSyncAt; // 15 minutes after the sync that took the lease
         Assert.Equal((AdeHealthStatus.Warning, $"From {next:u} (the sync limit after the last attempt): Sync-AdeDevice -Token 'iPads'"), (held.Status, held.Remedy));
+    }
+
+    [Fact]
+    public void ATokenAppleRejected_Fails_NamingUpdateAdeToken()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Engine.Sync.Sync("iPads");
+        f.Simulator.ExportServerToken(Server, out _); // a newer token was downloaded: Apple no longer accepts the stored one
+        f.Advance(TimeSpan.FromMinutes(16));
+        AdeAssert.Throws("AppleTokenRejected", () => f.Engine.Sync.Sync("iPads"));
+
+        var rejected = Checks(f)["TokenRejected"];
+        Assert.Equal(AdeHealthStatus.Fail, rejected.Status);
+        Assert.StartsWith("Apple rejected the token", rejected.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("Update-AdeToken -Token 'iPads' -Path <token.p7m>", rejected.Remedy, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AStoreWhoseKeyFileIsGone_FailsTheStoreCheck_NamingTheFileToRestore()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        var path = f.Store.Path;
+        File.Delete(path + ".key");
+        var store = AdeStore.Open(path);
+        try
+        {
+            var check = new AdeEngine(store, new RecordingHost()).Health.Test().First();
+            Assert.Equal(("Store", AdeHealthStatus.Fail), (check.Check, check.Status));
+            Assert.Equal($"Restore the key file '{path}.key' from backup", check.Remedy);
+        }
+        finally
+        {
+            store.Release();
+        }
     }
 
     [Fact]
