@@ -445,6 +445,19 @@ Describe '-Token and -Profile take objects, names and Ids' {
         ([pscustomobject]@{ Token = 'Refs' } | Set-AdeDefaultProfile -Profile 'Staff' -PassThru).DefaultProfile | Should -Be 'Staff'
         Set-AdeDefaultProfile -Token 'Refs' -Clear
         ([pscustomobject]@{ TokenId = $t.Id } | Set-AdeDefaultProfile -Profile $p.Id -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token 'Refs' -Clear
+    }
+
+    It 'Set-AdeDefaultProfile takes the profile as its positional value when the token is piped' {
+        (Get-AdeToken -Name 'Refs' | Set-AdeDefaultProfile 'Staff' -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token 'Refs' -Clear
+        (Set-AdeDefaultProfile 'Staff' -Token 'Refs' -PassThru).DefaultProfile | Should -Be 'Staff'
+        (Set-AdeDefaultProfile 'Refs' -Clear -PassThru).DefaultProfile | Should -BeNullOrEmpty
+        (Set-AdeDefaultProfile -Token $t -Profile $p -PassThru).DefaultProfile | Should -Be 'Staff'
+        ($t | Set-AdeDefaultProfile -Clear -PassThru).DefaultProfile | Should -BeNullOrEmpty
+        # the token is never taken for the first positional value of a set
+        { Set-AdeDefaultProfile 'Refs' 'Staff' -ErrorAction Stop } | Should -Throw -ErrorId 'PositionalParameterNotFound,AdeEnrollment.Commands.SetAdeDefaultProfileCommand'
+        (Get-AdeToken -Name 'Refs').DefaultProfile | Should -BeNullOrEmpty
     }
 
     It 'Get-AdeToken gives the token of a piped profile, device or row with a TokenId or Token column' {
