@@ -59,7 +59,8 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     {
         Engine.Business.WaitForLimit = WaitForLimit;
         var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
-        foreach (var device in Engine.Business.GetOrgDevices(query))
+        // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
+        foreach (var device in Engine.Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {
             WriteObject(device);
         }
