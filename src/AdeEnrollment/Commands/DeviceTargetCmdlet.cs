@@ -33,6 +33,7 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
     public PSObject[] InputObject { get; set; } = [];
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -36,6 +36,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     public PSObject[] InputObject { get; set; } = [];
 
     [Parameter]
+    [SupportsWildcards]
     [Alias("TokenId")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
@@ -49,6 +50,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     public string[]? SerialNumber { get; set; }
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -48,6 +48,7 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
 
     /// <summary>The API account (client ID); may be omitted when the store holds one.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Account { get; set; }
 

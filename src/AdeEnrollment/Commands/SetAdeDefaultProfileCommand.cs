@@ -22,6 +22,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     /// </summary>
     [Parameter(ParameterSetName = SetSet, Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to set: a token object, its name or its Id.")]
     [Parameter(ParameterSetName = ClearSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to clear: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [Alias("TokenId")]
     [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
@@ -29,6 +30,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     public object Token { get; set; } = "";
 
     [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 0, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
