@@ -216,7 +216,8 @@ function Get-SectionText($Page, [string] $Name) {
     return @(ConvertTo-Paragraph ($Page.Sections[$Name] | Where-Object Type -eq 'Block') | Where-Object { $_ -and $_.Trim() })
 }
 
-# Parameter descriptions: @{ <name> = @{ Paragraphs; Yaml } } from '### -Name' subsections.
+# Parameter descriptions: @{ <name> = @{ Paragraphs; Yaml; Yamls } } from '### -Name' subsections. A parameter whose
+# facts differ between its parameter sets may have one ```yaml block per set (platyPS layout); Yaml merges them.
 function Get-ParameterDoc($Page) {
     $result = [ordered]@{}
     if (-not $Page.Sections.Contains('PARAMETERS')) { return $result }
@@ -224,15 +225,18 @@ function Get-ParameterDoc($Page) {
         if (-not $part.Title -or $part.Title -eq 'CommonParameters') { continue } # the platyPS stub that points to about_CommonParameters
         $name = $part.Title.TrimStart('-').Trim()
         $yaml = @{}
+        $yamls = [System.Collections.Generic.List[hashtable]]::new()
         $text = [System.Collections.Generic.List[object]]::new()
         foreach ($b in $part.Items) {
             if ($b.Type -eq 'Block' -and $b.Kind -eq 'code' -and $b.Lang -eq 'yaml') {
-                foreach ($l in $b.Text -split "`n") { if ($l -match '^([^:]+):\s*(.*)$') { $yaml[$Matches[1].Trim()] = $Matches[2].Trim() } }
+                $block = @{}
+                foreach ($l in $b.Text -split "`n") { if ($l -match '^([^:]+):\s*(.*)$') { $block[$Matches[1].Trim()] = $yaml[$Matches[1].Trim()] = $Matches[2].Trim() } }
+                $yamls.Add($block)
             } else {
                 $text.Add($b)
             }
         }
-        $result[$name] = [pscustomobject]@{ Paragraphs = @(ConvertTo-Paragraph $text | Where-Object { $_ -and $_.Trim() }); Yaml = $yaml }
+        $result[$name] = [pscustomobject]@{ Paragraphs = @(ConvertTo-Paragraph $text | Where-Object { $_ -and $_.Trim() }); Yaml = $yaml; Yamls = $yamls }
     }
     return $result
 }
@@ -611,7 +615,12 @@ foreach ($m in $modules) {
             if (-not $paras -and $shouldProcessParameters.Contains($name)) { $paras = @($shouldProcessParameters[$name]) }
             if (-not $paras) { Add-Problem "${where}: parameter -$name has no description (add '### -$name' with a paragraph under PARAMETERS)." }
             $fact = Get-ParameterFact $cmd.Parameters[$name] $null
-            if ($pd) { Test-YamlBlock $cmd.Name $fact $pd.Yaml }
+            # a block that names one of the parameter's sets is compared with the facts of that set
+            foreach ($block in @(if ($pd) { $pd.Yamls })) {
+                $set = $block['Parameter Sets']
+                $blockFact = if ($set -and $cmd.Parameters[$name].ParameterSets.ContainsKey($set)) { Get-ParameterFact $cmd.Parameters[$name] $set } else { $fact }
+                Test-YamlBlock $cmd.Name $blockFact $block
+            }
             $default = if ($pd -and $pd.Yaml['Default value']) { $pd.Yaml['Default value'] } elseif ($fact.IsSwitch) { 'False' } else { 'None' }
             $parameters[$name] = [pscustomobject]@{ Paragraphs = $paras; Default = $default }
         }

@@ -196,6 +196,20 @@ Describe 'Apple Business API' {
             Should -Throw -ErrorId 'BusinessAccountNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
     }
 
+    It 'Get-AdeOrgDevice: an unknown serial among the serials is a non-terminating BusinessDeviceNotFound; the others are still read' {
+        New-TestAccount | Out-Null
+        $known = @((Add-AdeSimOrgDevice -Count 2).SerialNumber)
+        $out = @($known[0], 'C02ZZZZZZZZZ', $known[1] | Get-AdeOrgDevice -ErrorVariable e -ErrorAction SilentlyContinue)
+        $out.SerialNumber | Should -Be $known
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'BusinessDeviceNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+        $e[0].TargetObject | Should -Be 'C02ZZZZZZZZZ'
+        $out = @(Get-AdeOrgDevice -SerialNumber $known[0], 'C02ZZZZZZZZZ', $known[1] -ErrorVariable e -ErrorAction SilentlyContinue)
+        $out.SerialNumber | Should -Be $known
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'BusinessDeviceNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+    }
+
     It 'a 429 from Apple is a BusinessThrottled error with the time, never a loop; -WaitForLimit waits' {
         New-TestAccount | Out-Null
         Get-AdeMdmServer | Out-Null

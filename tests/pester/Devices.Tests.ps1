@@ -64,6 +64,37 @@ Describe 'Piped rows: the serial number column' {
         $e[0].FullyQualifiedErrorId | Should -Be "TokenNotFound,$($cp)GetAdeDeviceCommand"
     }
 
+    It '<Command>: a bad -Token with piped serials is one terminating TokenNotFound, before any serial is read' -ForEach @(
+        @{ Command = 'Get-AdeDevice'; Class = 'GetAdeDeviceCommand'; Extra = @{} }
+        @{ Command = 'Remove-AdeDevice'; Class = 'RemoveAdeDeviceCommand'; Extra = @{ WhatIf = $true } }
+        @{ Command = 'Update-AdeDevice'; Class = 'UpdateAdeDeviceCommand'; Extra = @{ WhatIf = $true } }
+    ) {
+        $read = [System.Collections.Generic.List[string]]::new()
+        $caught = $null
+        try {
+            $serials[0..4] | ForEach-Object { $read.Add($_); $_ } |
+                & $Command -Token 'No such token' @Extra -ErrorVariable e -ErrorAction SilentlyContinue 6>$null | Out-Null
+        } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be "TokenNotFound,$cp$Class"
+        @($e).Count | Should -BeLessOrEqual 1
+        # one error, raised before the pipeline's first serial was even produced
+        $read.Count | Should -Be 0
+    }
+
+    It 'Get-AdeDevice: a -Profile that the piped serials'' token does not have is one error, not one per serial' {
+        $out = @($serials[0..4] | Get-AdeDevice -Profile 'No such profile' -ErrorVariable e -ErrorAction SilentlyContinue)
+        $out.Count | Should -Be 0
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be "ProfileNotFound,$($cp)GetAdeDeviceCommand"
+        $rows = $serials[0..4] | ForEach-Object { [pscustomobject]@{ SerialNumber = $_; Token = 'Columns' } }
+        $out = @($rows | Get-AdeDevice -Profile 'No such profile' -ErrorVariable e -ErrorAction SilentlyContinue)
+        $out.Count | Should -Be 0
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be "ProfileNotFound,$($cp)GetAdeDeviceCommand"
+        # the profile the token has still filters the piped serials
+        @($serials[0..4] | Get-AdeDevice -Token Columns -Profile Staff -ErrorAction Stop).Count | Should -BeLessOrEqual 5
+    }
+
     It 'Remove-AdeDevice reads the same columns' {
         [pscustomobject]@{ 'Serial Number' = $serials[20] } | Remove-AdeDevice -Confirm:$false 3>$null
         Get-AdeDevice -SerialNumber $serials[20] -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -87,3 +87,37 @@ Describe 'Token and profile names' {
         }
     }
 }
+
+Describe 'Wildcards: the parameters and their pages agree' {
+    BeforeDiscovery {
+        . $PSScriptRoot/Common.ps1
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        $script:commands = foreach ($command in Get-Command -Module AdeEnrollment -CommandType Cmdlet | Sort-Object Name) {
+            @{
+                Name       = $command.Name
+                Parameters = @($command.Parameters.Values | Where-Object Name -notin $common | ForEach-Object {
+                        @{
+                            Name      = $_.Name
+                            Wildcards = [bool]($_.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+                        }
+                    })
+            }
+        }
+    }
+
+    It '<Name>: every parameter with [SupportsWildcards()] says "Accept wildcard characters: True" in its page, and no other' -ForEach $commands {
+        $page = Get-Content -Raw (Join-Path $PSScriptRoot "../../docs/$Name.md")
+        $wrong = foreach ($p in $Parameters) {
+            $section = [regex]::Match($page, "(?ms)^### -$($p.Name)\r?\n(.*?)(?=^##)").Groups[1].Value
+            $said = [regex]::Match($section, '(?m)^Accept wildcard characters:\s*(\w+)\s*$')
+            if (-not $said.Success) { "-$($p.Name): the page does not say whether it accepts wildcard characters"; continue }
+            if ($said.Groups[1].Value -ne "$($p.Wildcards)") { "-$($p.Name): the page says $($said.Groups[1].Value), the parameter has [SupportsWildcards()]: $($p.Wildcards)" }
+        }
+        $wrong | Should -BeNullOrEmpty
+    }
+
+    It '<Name>: every -Token, -Profile, -Account and -MdmServer (read under the one name rule) has [SupportsWildcards()]' -ForEach $commands {
+        $missing = $Parameters | Where-Object { $_.Name -in 'Token', 'Profile', 'Account', 'MdmServer' -and -not $_.Wildcards } | ForEach-Object { "-$($_.Name)" }
+        $missing | Should -BeNullOrEmpty
+    }
+}

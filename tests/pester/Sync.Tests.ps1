@@ -354,9 +354,10 @@ Describe 'What a sync shows back' {
         $r.Added | Should -Be 300
         $r.Modified | Should -Be 0
         $r.DefaultProfileAssigned | Should -Be 300
-        $table = $r | Format-Table | Out-String -Width 250
-        $table | Should -Match 'Added\s+Modified\s+Removed\s+DefaultProfileAssigned'
-        $table | Should -Match '300\s+0\s+0\s+300'
+        # in a 120-column console: no column of the view is dropped
+        $table = $r | Format-Table | Out-String -Width 120
+        $table | Should -Match 'Token\s+StartedAt\s+Kind\s+Trigger\s+Status\s+Added\s+Modified\s+Removed\s+DefaultAssigned\s+Duration'
+        $table | Should -Match '300\s+0\s+0\s+300\s+\d+\.\ds'
         # The next sync reads Apple's echo of those assignments: no modification by Apple, nothing assigned again.
         Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
         $next = Sync-AdeDevice -Token $t.Token
@@ -370,7 +371,8 @@ Describe 'What a sync shows back' {
             $r.StartedAt | Should -BeOfType ([DateTimeOffset])
             ($r | Format-Table | Out-String -Width 250) | Should -BeLike "*$(Format-Local $r.StartedAt)*"
             $s = Get-AdeSyncStatus -Token $t.Token.Name
-            $view = $s | Format-Table | Out-String -Width 250
+            $view = $s | Format-Table | Out-String -Width 120
+            $view | Should -Match 'Token\s+LastSyncAt\s+LastStatus\s+InProgress\s+NextManualSyncAt\s+NextAutomaticSyncAt\s+Devices'
             $view | Should -BeLike "*$(Format-Local $s.LastSyncAt)*"
             $view | Should -BeLike "*$(Format-Local $s.NextManualSyncAt)*"
             $view | Should -BeLike "*$(Format-Local $s.NextAutomaticSyncAt)*"

@@ -445,5 +445,40 @@ Describe '-Token and -Profile take objects, names and Ids' {
         ([pscustomobject]@{ Token = 'Refs' } | Set-AdeDefaultProfile -Profile 'Staff' -PassThru).DefaultProfile | Should -Be 'Staff'
         Set-AdeDefaultProfile -Token 'Refs' -Clear
         ([pscustomobject]@{ TokenId = $t.Id } | Set-AdeDefaultProfile -Profile $p.Id -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token 'Refs' -Clear
+    }
+
+    It 'Set-AdeDefaultProfile takes the profile as its positional value when the token is piped' {
+        (Get-AdeToken -Name 'Refs' | Set-AdeDefaultProfile 'Staff' -PassThru).DefaultProfile | Should -Be 'Staff'
+        Set-AdeDefaultProfile -Token 'Refs' -Clear
+        (Set-AdeDefaultProfile 'Staff' -Token 'Refs' -PassThru).DefaultProfile | Should -Be 'Staff'
+        (Set-AdeDefaultProfile 'Refs' -Clear -PassThru).DefaultProfile | Should -BeNullOrEmpty
+        (Set-AdeDefaultProfile -Token $t -Profile $p -PassThru).DefaultProfile | Should -Be 'Staff'
+        ($t | Set-AdeDefaultProfile -Clear -PassThru).DefaultProfile | Should -BeNullOrEmpty
+        # the token is never taken for the first positional value of a set
+        { Set-AdeDefaultProfile 'Refs' 'Staff' -ErrorAction Stop } | Should -Throw -ErrorId 'PositionalParameterNotFound,AdeEnrollment.Commands.SetAdeDefaultProfileCommand'
+        (Get-AdeToken -Name 'Refs').DefaultProfile | Should -BeNullOrEmpty
+    }
+
+    It 'Get-AdeToken gives the token of a piped profile, device or row with a TokenId or Token column' {
+        $other = (New-SimToken -Name 'Refs devices' -Devices 2 -Folder $TestDrive).Token
+        Sync-AdeDevice -Token $other | Out-Null
+        ($p | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        (Get-AdeDevice -Token $other | Select-Object -First 1 | Get-AdeToken -ErrorAction Stop).Id | Should -Be $other.Id
+        ([pscustomobject]@{ TokenId = $t.Id } | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        ([pscustomobject]@{ Token = 'Refs devices' } | Get-AdeToken -ErrorAction Stop).Id | Should -Be $other.Id
+        @($p, $other | Get-AdeToken -ErrorAction Stop).Name | Should -Be @('Refs', 'Refs devices')
+        # a token, its name, a wildcard and its Id as before
+        ($t | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        ('Refs' | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        @('Refs*' | Get-AdeToken -ErrorAction Stop).Count | Should -Be 2
+        (Get-AdeToken -Id $t.Id -ErrorAction Stop).Id | Should -Be $t.Id
+        ($t.Id | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        # a piped object of a token that is not (or no longer) in the store is a non-terminating TokenNotFound
+        $gone = [guid]::NewGuid()
+        @([pscustomobject]@{ TokenId = $gone }, $p | Get-AdeToken -ErrorVariable e -ErrorAction SilentlyContinue).Id | Should -Be $t.Id
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'TokenNotFound,AdeEnrollment.Commands.GetAdeTokenCommand'
+        $e[0].TargetObject | Should -Be "$gone"
     }
 }

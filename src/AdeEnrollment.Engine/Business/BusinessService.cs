@@ -138,8 +138,10 @@ public sealed class BusinessService
     /// <summary>
     /// The organisation's devices, streamed: one page of at most 1000 devices is read, filtered and yielded before the
     /// next is requested. The serial → server index of assigned devices is kept in the store for the read, not in memory.
+    /// A serial asked for by itself that Apple does not know is BusinessDeviceNotFound: handed to
+    /// <paramref name="notFound"/> when given (the other serials are still read), else thrown.
     /// </summary>
-    public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query)
+    public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query, Action<AdeException>? notFound = null)
     {
         var client = Client(query.Account);
         if (query.Status is { } st && st is not ("ASSIGNED" or "UNASSIGNED" or "RELEASED"))
@@ -165,13 +167,13 @@ public sealed class BusinessService
         // a serial filter without wildcards reads those devices one by one (no need to page through the inventory)
         if (query.SerialNumbers is { Count: > 0 and <= 20 } serials && serials.All(s => !Wildcard.HasWildcard(s)))
         {
-            return ReadSerials(client, query, serials);
+            return ReadSerials(client, query, serials, notFound);
         }
 
         return ReadAll(client, query);
     }
 
-    private IEnumerable<AdeOrgDevice> ReadSerials(BusinessClient client, OrgDeviceQuery query, IReadOnlyList<string> serials)
+    private IEnumerable<AdeOrgDevice> ReadSerials(BusinessClient client, OrgDeviceQuery query, IReadOnlyList<string> serials, Action<AdeException>? notFound)
     {
         var servers = GetMdmServers(query.Account);
         foreach (var serial in serials.Select(s => s.Trim().ToUpperInvariant()).Distinct(StringComparer.Ordinal))
@@ -183,7 +185,13 @@ public sealed class BusinessService
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
             {
-                throw ErrorCatalog.BusinessDeviceNotFound(serial);
+                if (notFound is null)
+                {
+                    throw ErrorCatalog.BusinessDeviceNotFound(serial);
+                }
+
+                notFound(ErrorCatalog.BusinessDeviceNotFound(serial));
+                continue;
             }
 
             using (doc)

@@ -14,12 +14,14 @@ namespace AdeEnrollment.Commands;
 public sealed class ClearAdeOrgDeviceServerCommand : OrgDeviceActivityCmdlet
 {
     [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByToken, HelpMessage = "The stored ADE token whose MDM server the devices are on: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = SetAdeOrgDeviceServerCommand.ByServer, HelpMessage = "The MDM server at Apple Business by name (or id).")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 

@@ -20,7 +20,6 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
     internal const string ByObject = "ByObject";
     private readonly List<DeviceTarget> targets = [];
     private Guid? tokenId;
-    private bool tokenResolved;
 
     [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = "The serial numbers of the devices.")]
     [Alias("Serial")]
@@ -34,6 +33,7 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
     public PSObject[] InputObject { get; set; } = [];
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -42,14 +42,11 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
     /// <summary>The devices gathered from the whole pipeline, in the order they came.</summary>
     private protected IReadOnlyList<DeviceTarget> Targets => targets;
 
+    /// <summary>-Token is resolved once, before the first piped device: a bad one is one terminating error.</summary>
+    protected override void BeginItems() => tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
+
     protected override void ProcessItem()
     {
-        if (!tokenResolved)
-        {
-            tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id; // once, not once per piped device
-            tokenResolved = true;
-        }
-
         if (ParameterSetName == ByObject)
         {
             foreach (var item in InputObject)

@@ -18,9 +18,10 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private const string BySerial = "BySerial";
     private const string ByInputObject = "ByInputObject";
 
-    // -Profile resolved once per token for piped rows (a CSV of 10,000 serials resolves it once, not 10,000 times).
-    private readonly Dictionary<Guid, Guid> profileByToken = [];
-    private Guid? profileWithoutToken;
+    // -Profile resolved once per token for piped rows (a CSV of 10,000 serials resolves it once, not 10,000 times). A
+    // failure is kept too (null), so that a -Profile a token does not have is one error, not one per piped row; the
+    // rows without a token are under Guid.Empty.
+    private readonly Dictionary<Guid, Guid?> profileByToken = [];
     private Guid? tokenOfParameter;
 
     // Exact serials waiting to be looked up together (DeviceService.LookupBatchSize at a time); written in input order.
@@ -35,6 +36,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     public PSObject[] InputObject { get; set; } = [];
 
     [Parameter]
+    [SupportsWildcards]
     [Alias("TokenId")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
@@ -48,6 +50,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     public string[]? SerialNumber { get; set; }
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -84,10 +87,12 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
+    /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
+    protected override void BeginItems() => tokenOfParameter = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
+
     protected override void ProcessItem()
     {
-        // -Token is resolved once, not once per piped item.
-        Guid? tokenId = Token is null ? null : tokenOfParameter ??= Engine.Tokens.ResolveToken(Ref(Token)).Id;
+        var tokenId = tokenOfParameter;
         if (ParameterSetName == ByInputObject)
         {
             foreach (var item in InputObject)
@@ -118,8 +123,11 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             case AdeToken token:
                 {
                     WritePending();
-                    Guid? byToken = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), token.Id.ToString()).Id;
-                    Write(Query(token.Id, null, byToken, Unassigned, RemovedFromAbm));
+                    if (ProfileWithin(token.Id) is { Resolved: true } byToken)
+                    {
+                        Write(Query(token.Id, null, byToken.Id, Unassigned, RemovedFromAbm));
+                    }
+
                     return;
                 }
 
@@ -130,12 +138,12 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         }
 
         DeviceTarget target;
-        Guid? profileId;
+        (bool Resolved, Guid? Id) within;
         try
         {
             target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
             target = target with { TokenId = target.TokenId ?? tokenId };
-            profileId = ProfileWithin(target.TokenId);
+            within = ProfileWithin(target.TokenId);
         }
         catch (AdeException)
         {
@@ -144,27 +152,33 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             throw;
         }
 
-        WriteSerial(target, profileId);
+        if (within.Resolved)
+        {
+            WriteSerial(target, within.Id);
+        }
     }
 
-    private Guid? ProfileWithin(Guid? tokenId)
+    /// <summary>
+    /// -Profile within the token (or among all profiles for a row without one): resolved at the first row of the token;
+    /// its failure is thrown once, and the token's later rows are passed over (Resolved false) without a second error.
+    /// </summary>
+    private (bool Resolved, Guid? Id) ProfileWithin(Guid? tokenId)
     {
         if (Profile is null)
         {
-            return null;
+            return (true, null);
         }
 
-        if (tokenId is not { } id)
+        var key = tokenId ?? Guid.Empty;
+        if (profileByToken.TryGetValue(key, out var known))
         {
-            return profileWithoutToken ??= Engine.Profiles.Resolve(Ref(Profile)).Id;
+            return (known is not null, known);
         }
 
-        if (!profileByToken.TryGetValue(id, out var profileId))
-        {
-            profileByToken[id] = profileId = Engine.Profiles.Resolve(Ref(Profile), id.ToString()).Id;
-        }
-
-        return profileId;
+        profileByToken[key] = null;
+        var id = Engine.Profiles.Resolve(Ref(Profile), tokenId?.ToString()).Id;
+        profileByToken[key] = id;
+        return (true, id);
     }
 
     private void WriteSerial(DeviceTarget target, Guid? profileId)

@@ -15,6 +15,7 @@ namespace AdeEnrollment.Commands;
 public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 {
     [Parameter]
+    [SupportsWildcards]
     [Alias("TokenId")]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]

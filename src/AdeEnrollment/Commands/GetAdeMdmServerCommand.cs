@@ -18,6 +18,7 @@ public sealed class GetAdeMdmServerCommand : AdeCmdlet
     public string? Name { get; set; }
 
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Account { get; set; }
 

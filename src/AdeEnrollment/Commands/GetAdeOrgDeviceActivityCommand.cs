@@ -17,6 +17,7 @@ public sealed class GetAdeOrgDeviceActivityCommand : AdeCmdlet
     public string[]? Id { get; set; }
 
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Account { get; set; }
 

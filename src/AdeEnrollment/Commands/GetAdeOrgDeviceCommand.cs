@@ -48,6 +48,7 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
 
     /// <summary>The API account (client ID); may be omitted when the store holds one.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Account { get; set; }
 
@@ -59,7 +60,8 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     {
         Engine.Business.WaitForLimit = WaitForLimit;
         var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
-        foreach (var device in Engine.Business.GetOrgDevices(query))
+        // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
+        foreach (var device in Engine.Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {
             WriteObject(device);
         }

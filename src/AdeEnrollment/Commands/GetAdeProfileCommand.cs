@@ -15,6 +15,7 @@ namespace AdeEnrollment.Commands;
 public sealed class GetAdeProfileCommand : AdeCmdlet
 {
     [Parameter(ValueFromPipeline = true)]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -13,6 +13,7 @@ namespace AdeEnrollment.Commands;
 public sealed class GetAdeSyncStatusCommand : AdeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true)]
+    [SupportsWildcards]
     [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -13,6 +13,7 @@ namespace AdeEnrollment.Commands;
 public sealed class ImportAdeProfileCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, HelpMessage = "The token to import the profile into: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -13,6 +13,7 @@ namespace AdeEnrollment.Commands;
 public sealed class NewAdeProfileCommand : ProfileSettingsCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token the profile belongs to: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

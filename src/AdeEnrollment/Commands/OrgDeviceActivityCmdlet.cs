@@ -20,6 +20,7 @@ public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
     public string[] SerialNumber { get; set; } = [];
 
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? Account { get; set; }
 

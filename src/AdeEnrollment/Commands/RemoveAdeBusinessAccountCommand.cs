@@ -10,6 +10,7 @@ namespace AdeEnrollment.Commands;
 public sealed class RemoveAdeBusinessAccountCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The client ID of the API account to remove.")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] ClientId { get; set; } = [];
 

@@ -12,6 +12,7 @@ namespace AdeEnrollment.Commands;
 public sealed class RemoveAdeTokenCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to remove: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -16,14 +16,21 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     private const string SetSet = "Set";
     private const string ClearSet = "Clear";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to set or clear: a token object, its name or its Id.")]
+    /// <summary>
+    /// Named when setting (the profile is the positional value, as in Set-AdeDeviceProfile: <c>Get-AdeToken X |
+    /// Set-AdeDefaultProfile Kiosk</c>); positional with -Clear, where there is no profile.
+    /// </summary>
+    [Parameter(ParameterSetName = SetSet, Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to set: a token object, its name or its Id.")]
+    [Parameter(ParameterSetName = ClearSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to clear: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [Alias("TokenId")]
     [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
 
-    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 1, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
+    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 0, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]

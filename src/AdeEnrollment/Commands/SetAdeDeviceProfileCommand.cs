@@ -26,12 +26,14 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     private readonly List<DeviceTarget> targets = [];
 
     [Parameter(Mandatory = true, Position = 0, HelpMessage = "The enrollment profile to assign: a profile object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Profile { get; set; } = "";
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -17,12 +17,14 @@ public sealed class SetAdeOrgDeviceServerCommand : OrgDeviceActivityCmdlet
     internal const string ByServer = "ByServer";
 
     [Parameter(Mandatory = true, ParameterSetName = ByToken, HelpMessage = "The stored ADE token whose MDM server receives the devices: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = ByServer, HelpMessage = "The MDM server at Apple Business by name (or id).")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 

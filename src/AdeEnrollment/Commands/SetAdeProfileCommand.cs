@@ -16,12 +16,14 @@ public sealed class SetAdeProfileCommand : ProfileSettingsCmdlet
     protected override bool ProcessItemWaitsForApple => true;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The enrollment profile to change: a profile object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Profile { get; set; } = "";
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

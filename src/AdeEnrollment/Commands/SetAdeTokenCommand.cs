@@ -14,6 +14,7 @@ namespace AdeEnrollment.Commands;
 public sealed class SetAdeTokenCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to change: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

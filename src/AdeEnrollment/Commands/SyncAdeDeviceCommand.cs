@@ -28,6 +28,7 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
     private const string Scheduled = "IfDue";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token whose devices to sync: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

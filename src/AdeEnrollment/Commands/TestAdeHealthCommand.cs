@@ -18,6 +18,7 @@ namespace AdeEnrollment.Commands;
 public sealed class TestAdeHealthCommand : AdeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [Alias("TokenId")]
     [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]

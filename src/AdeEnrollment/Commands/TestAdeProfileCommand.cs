@@ -16,12 +16,14 @@ public sealed class TestAdeProfileCommand : AdeCmdlet
 {
     /// <summary>Profiles: AdeProfile objects, names (wildcards allowed) or Ids.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The enrollment profile to compare with Apple's copy: a profile object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Profile { get; set; } = "";
 
     [Parameter]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

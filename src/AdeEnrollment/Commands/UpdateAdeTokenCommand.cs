@@ -16,6 +16,7 @@ public sealed class UpdateAdeTokenCommand : AdeCmdlet
     protected override bool ProcessItemWaitsForApple => true;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token to renew: a token object, its name or its Id.")]
+    [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -38,9 +38,18 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// <summary>As <see cref="ProcessItemWaitsForApple"/>, for <see cref="EndItems"/>.</summary>
     protected virtual bool EndItemsWaitForApple => false;
 
-    protected sealed override void ProcessRecord() => Run(ProcessItem, ProcessItemWaitsForApple);
+    protected sealed override void BeginProcessing() => Run(BeginItems, onWorker: false, perItem: false);
 
-    protected sealed override void EndProcessing() => Run(EndItems, EndItemsWaitForApple);
+    protected sealed override void ProcessRecord() => Run(ProcessItem, ProcessItemWaitsForApple, ErrorsArePerItem);
+
+    protected sealed override void EndProcessing() => Run(EndItems, EndItemsWaitForApple, ErrorsArePerItem);
+
+    /// <summary>
+    /// Runs before the first pipeline item, with the parameters given on the command line: resolves what the whole
+    /// command needs (a -Token that applies to every piped item). Its failure is the command's, not an item's: one
+    /// terminating error, even when <see cref="ErrorsArePerItem"/>, instead of the same error for every piped item.
+    /// </summary>
+    protected virtual void BeginItems() { }
 
     protected abstract void ProcessItem();
 
@@ -48,7 +57,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => stop.Cancel();
 
-    private void Run(Action action, bool onWorker)
+    private void Run(Action action, bool onWorker, bool perItem)
     {
         try
         {
@@ -81,7 +90,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
             // catalogued here, in one place: an AdeException as it is, Ctrl+C as OperationStopped, the rest as
             // UnexpectedError naming the command.
             var error = ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name);
-            if (ErrorsArePerItem && error.ErrorId != nameof(ErrorCatalog.OperationStopped))
+            if (perItem && error.ErrorId != nameof(ErrorCatalog.OperationStopped))
             {
                 base.WriteError(ToErrorRecord(error));
             }

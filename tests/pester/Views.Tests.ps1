@@ -1,0 +1,56 @@
+# The views of the built module's format file: every object a cmdlet outputs has one, and every table fits a
+# 120-column console (PowerShell drops the columns that do not fit, so a wider view loses its last columns).
+
+BeforeDiscovery {
+    . $PSScriptRoot/Common.ps1
+    $format = [xml](Get-Content -Raw (Join-Path (Get-Module AdeEnrollment).ModuleBase 'AdeEnrollment.format.ps1xml'))
+    $tables = foreach ($view in $format.Configuration.ViewDefinitions.View | Where-Object { $_.TableControl }) {
+        @{
+            View    = $view.Name
+            # A column without a width is sized to its content: it needs at least its header.
+            Columns = @($view.TableControl.TableHeaders.TableColumnHeader | ForEach-Object {
+                    @{ Label = "$($_.Label)"; Width = if ($_.Width) { [int]$_.Width } else { "$($_.Label)".Length } }
+                })
+        }
+    }
+    $viewed = @($format.Configuration.ViewDefinitions.View | ForEach-Object { $_.ViewSelectedBy.TypeName })
+    $outputs = foreach ($command in Get-Command -Module AdeEnrollment -CommandType Cmdlet) {
+        foreach ($type in $command.OutputType | Where-Object Name -like 'AdeEnrollment.*') {
+            @{ Command = $command.Name; Type = $type.Name; Viewed = $type.Name -in $viewed }
+        }
+    }
+}
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+}
+
+Describe 'The table view <View>' -ForEach $tables {
+    It 'fits 120 columns: the widths and the spaces between the columns' {
+        $total = ($Columns | ForEach-Object { $_.Width } | Measure-Object -Sum).Sum + $Columns.Count - 1
+        $total | Should -BeLessOrEqual 120 -Because (($Columns | ForEach-Object { "$($_.Label)=$($_.Width)" }) -join ' ')
+    }
+
+    It 'gives every header room for its label' {
+        foreach ($c in $Columns) { $c.Width | Should -BeGreaterOrEqual $c.Label.Length -Because "the header '$($c.Label)'" }
+    }
+}
+
+Describe 'The output of <Command>' -ForEach $outputs {
+    It 'has a view for <Type>' {
+        $Viewed | Should -BeTrue
+    }
+}
+
+Describe 'Get-AdeSetupScreen as a table' {
+    It 'shows the -HiddenScreen value and the versions of every platform in 120 columns' {
+        $text = Get-AdeSetupScreen | Format-Table | Out-String -Width 120
+        $lines = $text -split "`r?`n"
+        $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 120 }
+        $text | Should -Match 'Screen\s+iOS\s+macOS\s+tvOS\s+visionOS'
+        # a row: the value to give -HiddenScreen, then the first version per platform with its remarks
+        $text | Should -Match 'AppleId\s+7\.0\s+10\.9\s+10\.2\s+26\.0'
+        $text | Should -Match '\(deprecated 15\.0\)'
+        $text | Should -Not -Match 'AdeEnrollment\.Engine'
+    }
+}
