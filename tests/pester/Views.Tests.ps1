@@ -54,3 +54,14 @@ Describe 'Get-AdeSetupScreen as a table' {
         $text | Should -Not -Match 'AdeEnrollment\.Engine'
     }
 }
+
+Describe 'Times in the views' {
+    It 'every time of day is shown in the session''s local time with its offset' {
+        $format = [xml](Get-Content -Raw (Join-Path (Get-Module AdeEnrollment).ModuleBase 'AdeEnrollment.format.ps1xml'))
+        $blocks = @($format.SelectNodes('//ScriptBlock') | ForEach-Object InnerText | Where-Object { $_ -match 'HH:mm' })
+        $blocks.Count | Should -BeGreaterThan 10
+        foreach ($block in $blocks) {
+            $block | Should -Match '\.ToLocalTime\(\)\.ToString\(''[^'']*HH:mm zzz''\)' -Because 'a time without its offset reads hours off in another time zone'
+        }
+    }
+}

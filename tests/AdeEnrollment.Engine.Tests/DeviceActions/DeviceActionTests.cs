@@ -109,6 +109,19 @@ public class DeviceActionTests
     }
 
     [Fact]
+    public void Refresh_2500Devices_AsksAppleInBatchesOf1000_AndReportsEachDevice()
+    {
+        using var f = Assigned(2500);
+        var serials = f.AppleSerials().ToList();
+
+        var results = f.Engine.DeviceActions.Refresh(Targets(serials), null).ToList();
+
+        Assert.Equal(serials.Order(StringComparer.Ordinal), results.Select(r => r.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.All(results, r => Assert.Equal(AdeDeviceActionStatus.Success, r.Status));
+        Assert.Equal([1000, 1000, 500], Requests(f, "/devices", "POST").Select(r => r.DeviceCount));
+    }
+
+    [Fact]
     public void Refresh_ASerialAppleDoesNotKnow_IsNotAccessible()
     {
         using var f = Assigned(2);
