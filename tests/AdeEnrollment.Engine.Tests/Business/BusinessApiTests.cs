@@ -144,6 +144,21 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_short_lived_access_token_is_renewed_at_80_percent_of_its_lifetime_not_5_minutes_before_it_ends()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.BusinessTokenLifetime = TimeSpan.FromMinutes(10);
+        fx.Engine.Business.GetMdmServers();
+        fx.Sim.Advance(TimeSpan.FromMinutes(7.5)); // 5 minutes before the end would already renew; 80 % (8 min) not yet
+        fx.Engine.Business.GetMdmServers();
+        Assert.Equal(1, fx.Requests("/auth/oauth2/token"));
+        fx.Sim.Advance(TimeSpan.FromMinutes(1));
+        fx.Engine.Business.GetMdmServers();
+        Assert.Equal(2, fx.Requests("/auth/oauth2/token"));
+        Assert.DoesNotContain(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 401);
+    }
+
+    [Fact]
     public void A_revoked_key_is_BusinessClientRejected_and_the_simulator_says_why()
     {
         using var fx = new BusinessFixture();
