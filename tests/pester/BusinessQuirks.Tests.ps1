@@ -11,6 +11,25 @@ BeforeAll {
         [pscustomobject]@{ Sim = $sa; Account = $account }
     }
 
+    # a raw request with the account's own access token (client assertion signed here with plain .NET, independently
+    # of the engine): what the simulator really sends, so a test sees the variant it switched on
+    function Invoke-SimApi($SimAccount, [string] $RelativeUri) {
+        function B64Url([byte[]] $b) { [Convert]::ToBase64String($b).TrimEnd('=').Replace('+', '-').Replace('/', '_') }
+        $key = [System.Security.Cryptography.ECDsa]::Create()
+        $key.ImportFromPem((Get-Content -Raw $SimAccount.KeyPath))
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() - 60
+        $header = @{ alg = 'ES256'; kid = $SimAccount.KeyId; typ = 'JWT' } | ConvertTo-Json -Compress
+        $claims = @{ iss = $SimAccount.ClientId; sub = $SimAccount.ClientId; aud = 'https://account.apple.com/auth/oauth2/v2/token'; iat = $now; exp = $now + 600; jti = [guid]::NewGuid().ToString() } | ConvertTo-Json -Compress
+        $signingInput = (B64Url ([Text.Encoding]::UTF8.GetBytes($header))) + '.' + (B64Url ([Text.Encoding]::UTF8.GetBytes($claims)))
+        $signature = $key.SignData([Text.Encoding]::ASCII.GetBytes($signingInput), [Security.Cryptography.HashAlgorithmName]::SHA256, [Security.Cryptography.DSASignatureFormat]::IeeeP1363FixedFieldConcatenation)
+        $token = Invoke-RestMethod -Method Post -Uri $SimAccount.TokenUri -Body @{
+            grant_type = 'client_credentials'; client_id = $SimAccount.ClientId; scope = $SimAccount.Scope
+            client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'; client_assertion = $signingInput + '.' + (B64Url $signature)
+        }
+        $r = Invoke-WebRequest -Uri ([uri]::new($SimAccount.ServiceUri, $RelativeUri)) -Headers @{ Authorization = "Bearer $($token.access_token)" } -SkipHttpErrorCheck
+        [pscustomobject]@{ Status = [int] $r.StatusCode; Body = $r.Content | ConvertFrom-Json }
+    }
+
     # the answers of one path since a point in the request log
     function Get-Answers([string] $Path, [int] $Skip) { @(Get-AdeSimRequest -Path $Path | Select-Object -Skip $Skip) }
 }
@@ -29,10 +48,13 @@ Describe 'Apple Business API variants' {
     }
 
     It 'devices keep their purchase source when Apple sends it under the misspelled purchaseSourceUid' {
-        New-TestAccount | Out-Null
+        $a = New-TestAccount
         Set-AdeSimBusinessApi -PurchaseSourceUid $true
         $d = Add-AdeSimOrgDevice -Count 2
         $d.PurchaseSourceId | Should -Not -BeNullOrEmpty
+        $raw = Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)"
+        $raw.Body.data.attributes.purchaseSourceUid | Should -Be $d[0].PurchaseSourceId
+        $raw.Body.data.attributes.PSObject.Properties.Name | Should -Not -Contain 'purchaseSourceId'
         $one = Get-AdeOrgDevice -SerialNumber $d[0].SerialNumber
         $one.PurchaseSourceId | Should -Be $d[0].PurchaseSourceId
         $one.PurchaseSourceType | Should -Be $d[0].PurchaseSourceType
@@ -43,9 +65,18 @@ Describe 'Apple Business API variants' {
     It 'every device is read whether Apple refuses (400, source.parameter limit) or clamps a limit above its maximum' -ForEach @(
         @{ Mode = 'Reject' }, @{ Mode = 'Clamp' }
     ) {
-        New-TestAccount | Out-Null
+        $a = New-TestAccount
         $d = Add-AdeSimOrgDevice -Count 5
         Set-AdeSimBusinessApi -LimitOutOfRange $Mode -MaxLimit 2
+        $raw = Invoke-SimApi $a.Sim 'orgDevices?limit=1000'
+        if ($Mode -eq 'Reject') {
+            $raw.Status | Should -Be 400
+            $raw.Body.errors[0].source.parameter | Should -Be 'limit'
+        } else {
+            $raw.Status | Should -Be 200
+            @($raw.Body.data).Count | Should -Be 2
+        }
+
         $skip = @(Get-AdeSimRequest -Path '/v1/orgDevices').Count
         $read = @(Get-AdeOrgDevice).SerialNumber
         foreach ($s in $d.SerialNumber) { $read | Should -Contain $s }
@@ -60,9 +91,12 @@ Describe 'Apple Business API variants' {
     It 'Get-AdeOrgDevice -SerialNumber gets exactly the devices asked for whether Apple ignores or refuses undocumented query parameters' -ForEach @(
         @{ Mode = 'Ignore' }, @{ Mode = 'Reject' }
     ) {
-        New-TestAccount | Out-Null
+        $a = New-TestAccount
         Set-AdeSimBusinessApi -UnknownQueryParameter $Mode
         $d = Add-AdeSimOrgDevice -Count 4
+        $raw = Invoke-SimApi $a.Sim "orgDevices?filter[serialNumber]=$($d[0].SerialNumber)"
+        $raw.Status | Should -Be ($Mode -eq 'Reject' ? 400 : 200)
+        if ($Mode -eq 'Reject') { $raw.Body.errors[0].source.parameter | Should -Be 'filter[serialNumber]' }
         $skip = @(Get-AdeSimRequest -Path '/v1/*').Count
         $wanted = @($d[0].SerialNumber, $d[2].SerialNumber, $d[3].SerialNumber)
         (@(Get-AdeOrgDevice -SerialNumber $wanted).SerialNumber | Sort-Object) | Should -Be ($wanted | Sort-Object)
@@ -78,12 +112,14 @@ Describe 'Apple Business API variants' {
         $s = Get-AdeMdmServer -Name $t.Token.Name
         $s.Name | Should -Be $t.Token.Name
         $s.Token | Should -Be $t.Token.Name
+        (Invoke-SimApi $a.Sim "mdmServers/$($s.Id)").Status | Should -Be 403
+        $reads = @(Get-AdeSimRequest -Path "/v1/mdmServers/$($s.Id)").Count
         (Get-AdeMdmServer -Name $s.Id).Name | Should -Be $t.Token.Name
         $d = Add-AdeSimOrgDevice -Count 1
         ($d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait).Status | Should -Be 'COMPLETED'
         (Get-AdeOrgDevice -MdmServer $t.Token.Name).SerialNumber | Should -Contain $d.SerialNumber
-        @(Get-AdeSimRequest -Path "/v1/mdmServers/$($s.Id)" | Where-Object StatusCode -ne 403).Count | Should -Be 0
-        $a.Account | Should -Not -BeNullOrEmpty
+        # the cmdlets never read a single server
+        @(Get-AdeSimRequest -Path "/v1/mdmServers/$($s.Id)").Count | Should -Be $reads
     }
 
     It 'New-AdeBusinessAccount takes a key whose PEM label does not match its content (<Format>)' -ForEach @(
