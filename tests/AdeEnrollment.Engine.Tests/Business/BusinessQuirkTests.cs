@@ -132,4 +132,18 @@ public sealed class BusinessQuirkTests
         Assert.Equal("COMPLETED", Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [device.SerialNumber], null, server: "Contoso iPads", wait: true)).Status);
         Assert.Equal("Contoso iPads", Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [device.SerialNumber]))).MdmServer);
     }
+
+    [Theory]
+    [InlineData(false, "-----BEGIN EC PRIVATE KEY-----")] // PKCS#8 content under the SEC1 label
+    [InlineData(true, "-----BEGIN PRIVATE KEY-----")] // SEC1 content under the PKCS#8 label
+    public void An_account_whose_key_PEM_label_does_not_match_its_content_is_stored_and_gets_a_token(bool sec1, string label)
+    {
+        using var fx = new BusinessFixture();
+        var sim = fx.Simulator.NewBusinessAccount(out var pem, sec1: sec1, mislabelled: true);
+        Assert.StartsWith(label, pem, StringComparison.Ordinal);
+        var path = fx.Sim.Temp.File("mislabelled.pem");
+        File.WriteAllText(path, pem);
+        var stored = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(sim.ClientId, sim.KeyId, path, sim.TokenUri, sim.ServiceUri))!;
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers(stored.ClientId));
+    }
 }
