@@ -317,13 +317,37 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How long a paging cursor stays valid on the simulator clock (null: never expires); an expired one is 400 PARAMETER_ERROR.INVALID, source.parameter "cursor".</summary>
     public TimeSpan? BusinessCursorLifetime { get => businessSettings.CursorLifetime; set => businessSettings.CursorLifetime = value; }
 
+    /// <summary>Org devices carry their purchase source id under the misspelled key purchaseSourceUid instead of the documented purchaseSourceId.</summary>
+    public bool PurchaseSourceUid { get => businessSettings.PurchaseSourceUid; set => businessSettings.PurchaseSourceUid = value; }
+
+    /// <summary>A collection limit above <see cref="BusinessMaxLimit"/>: Reject (400 PARAMETER_ERROR.INVALID, source.parameter "limit"; the default) or Clamp (answered with at most the maximum, silently).</summary>
+    public string LimitOutOfRange { get => businessSettings.LimitOutOfRange; set => businessSettings.LimitOutOfRange = value is "Clamp" or "Reject" ? value : throw SimErrors.ArgumentInvalid("LimitOutOfRange", value, "use Reject or Clamp."); }
+
+    /// <summary>The largest limit a Business API collection read accepts (default 1000, as Apple documents); the default page is at most this too.</summary>
+    public int BusinessMaxLimit { get => businessSettings.MaxLimit; set => businessSettings.MaxLimit = value is >= 1 and <= DepLimits.MaxPageSize ? value : throw SimErrors.ArgumentInvalid("MaxLimit", value.ToString(System.Globalization.CultureInfo.InvariantCulture), "use 1 to 1000."); }
+
+    /// <summary>A query parameter Apple does not document (filter[serialNumber], sort, …): Ignore (the default) or Reject (400 PARAMETER_ERROR.INVALID, source.parameter naming it).</summary>
+    public string UnknownQueryParameters { get => businessSettings.UnknownQueryParameters; set => businessSettings.UnknownQueryParameters = value is "Ignore" or "Reject" ? value : throw SimErrors.ArgumentInvalid("UnknownQueryParameter", value, "use Ignore or Reject."); }
+
+    /// <summary>GET /v1/mdmServers/{id} is answered 403 FORBIDDEN_ERROR, as on accounts of an older API version (the listing still answers).</summary>
+    public bool ForbidServerRead { get => businessSettings.ForbidServerRead; set => businessSettings.ForbidServerRead = value; }
+
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The
     /// account belongs to <paramref name="orgName"/> (default: the default organisation) and sees only its devices and servers.
     /// </summary>
-    public AdeSimBusinessAccount NewBusinessAccount(out string privateKeyPem, bool school = false, bool sec1 = true, string? keyPath = null, string? orgName = null)
+    /// <param name="mislabelled">The PEM label does not match its content: SEC1 content under "PRIVATE KEY", or PKCS#8 content under "EC PRIVATE KEY".</param>
+    public AdeSimBusinessAccount NewBusinessAccount(out string privateKeyPem, bool school = false, bool sec1 = true, string? keyPath = null, string? orgName = null, bool mislabelled = false)
     {
         var a = business.NewAccount(out privateKeyPem, school, sec1, orgName);
+        if (mislabelled)
+        {
+            // swap the label only: the Base64 body stays what sec1 says
+            privateKeyPem = sec1
+                ? privateKeyPem.Replace("EC PRIVATE KEY-----", "PRIVATE KEY-----", StringComparison.Ordinal)
+                : privateKeyPem.Replace("-----BEGIN PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----", StringComparison.Ordinal).Replace("-----END PRIVATE KEY-----", "-----END EC PRIVATE KEY-----", StringComparison.Ordinal);
+        }
+
         return new AdeSimBusinessAccount
         {
             ClientId = a.ClientId,

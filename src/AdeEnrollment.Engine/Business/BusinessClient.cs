@@ -261,7 +261,16 @@ internal sealed class BusinessClient
                     }
                 }
 
-                throw Classify(status, ErrorCode(body), endpoint, url);
+                var error = Classify(status, ErrorCode(body), endpoint, url);
+                // for callers that fall back on a refusal (a page size Apple will not take): the status and the
+                // source.parameter Apple named, beside the catalogued message
+                error.Data[HttpStatusKey] = status;
+                if (ErrorParameter(body) is { } parameter)
+                {
+                    error.Data[ErrorParameterKey] = parameter;
+                }
+
+                throw error;
             }
         }
     }
@@ -278,6 +287,33 @@ internal sealed class BusinessClient
         403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, code),
         _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, endpoint, status, code),
     };
+
+    /// <summary>Key in <see cref="Exception.Data"/> of an error answer: its HTTP status (int).</summary>
+    internal const string HttpStatusKey = "AdeHttpStatus";
+
+    /// <summary>Key in <see cref="Exception.Data"/> of an error answer: the errors[0].source.parameter Apple named, when it named one.</summary>
+    internal const string ErrorParameterKey = "AdeErrorParameter";
+
+    /// <summary>The first errors[].source.parameter of a JSON:API error body (null when there is none).</summary>
+    internal static string? ErrorParameter(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
+                && errors[0].ValueKind == JsonValueKind.Object && errors[0].TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object
+                && source.TryGetProperty("parameter", out var parameter) && parameter.ValueKind == JsonValueKind.String)
+            {
+                var text = parameter.GetString() ?? "";
+                return text.Length is > 0 and <= 80 && !Rules.TextRules.HasUnsafe(text) ? text : null;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
 
     /// <summary>The first errors[].code of a JSON:API error body ("" when the body is not one).</summary>
     internal static string ErrorCode(byte[] body)

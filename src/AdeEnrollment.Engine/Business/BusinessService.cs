@@ -740,14 +740,25 @@ public sealed class BusinessService
         var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? cursor = null;
         var restarted = false;
+        var sendLimit = true;
         for (var page = 0; page < 100_000; page++)
         {
-            var url = pathWithQuery + separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture)
-                      + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            var url = pathWithQuery + (sendLimit ? separator + "limit=" + Options.PageSize.ToString(CultureInfo.InvariantCulture) : "")
+                      + (cursor is null ? "" : (sendLimit || !pathWithQuery.EndsWith('?') ? "&" : "") + "cursor=" + Uri.EscapeDataString(cursor));
             JsonDocument doc;
             try
             {
                 doc = client.Get(url);
+            }
+            catch (AdeException ex) when (sendLimit && cursor is null && RefusedLimit(ex))
+            {
+                // Apple documents limit up to 1000 but whether a larger one is clamped or refused (and whether the
+                // maximum holds for every account) is not certain: a first page refused with 400 naming limit (or
+                // naming nothing) is asked again without limit, at Apple's default page size, for the whole listing
+                sendLimit = false;
+                host.WriteVerbose($"Apple refused the page size {Options.PageSize} of {endpoint}; reading the listing at Apple's default page size.");
+                page--;
+                continue;
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessCursorExpired) && !restarted)
             {
@@ -769,6 +780,10 @@ public sealed class BusinessService
 
         throw ErrorCatalog.BusinessResponseInvalid(endpoint, "more than 100,000 pages");
     }
+
+    /// <summary>A 400 whose source.parameter is limit, or that names no parameter (an answer that may be about the page size).</summary>
+    private static bool RefusedLimit(AdeException ex)
+        => ex.Data[BusinessClient.HttpStatusKey] is 400 && ex.Data[BusinessClient.ErrorParameterKey] is null or "limit";
 
     /// <summary>Checks a page (disposing it when it is refused); returns its next cursor.</summary>
     private string? CheckPage(JsonDocument doc, string endpoint, HashSet<string> cursors)

@@ -105,6 +105,24 @@ internal static class BusinessJson
         return null;
     }
 
+    /// <summary>A 400 for the first query parameter Apple does not document (documented: limit, cursor, fields[type]); null when all are.</summary>
+    public static Answer? UnknownParameter(Exchange x)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(x.Url.Query);
+        foreach (var key in query.AllKeys)
+        {
+            var name = key ?? "";
+            if (name is "limit" or "cursor" || (name.StartsWith("fields[", StringComparison.Ordinal) && name.EndsWith(']')))
+            {
+                continue;
+            }
+
+            return Error(400, "PARAMETER_ERROR.INVALID", $"'{name}' is not a valid query parameter.", parameter: name);
+        }
+
+        return null;
+    }
+
     public static byte[] Base64Url(string s)
     {
         var b = s.Replace('-', '+').Replace('_', '/');
@@ -113,20 +131,36 @@ internal static class BusinessJson
     }
 
     /// <summary>
-    /// limit (1 to 1000) and cursor of a collection request; a bad one is answered 400. A cursor carries the simulator
+    /// limit (1 to <see cref="BusinessSettings.MaxLimit"/>, 1000 by default) and cursor of a collection request; a bad
+    /// one is answered 400 with source.parameter naming it (a limit above the maximum is clamped instead under
+    /// LimitOutOfRange Clamp). A cursor carries the simulator
     /// time it was issued at; older than <see cref="BusinessSettings.CursorLifetime"/> it has expired: 400
     /// PARAMETER_ERROR.INVALID with source.parameter "cursor" (Apple documents no lifetime and no answer for it).
     /// </summary>
     public static bool TryPaging(BusinessState b, Exchange x, out int limit, out string? after, out Answer? bad)
     {
-        limit = DepLimits.DefaultPageSize;
+        var max = b.Settings.MaxLimit;
+        limit = Math.Min(DepLimits.DefaultPageSize, max);
         after = null;
         bad = null;
         var text = x.Query("limit");
-        if (text is not null && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > DepLimits.MaxPageSize))
+        if (text is not null)
         {
-            bad = Error(400, "PARAMETER_ERROR.INVALID", "limit must be 1 to 1000.");
-            return false;
+            // not a number or below 1: always refused; above the maximum: refused, or clamped (LimitOutOfRange)
+            var number = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit);
+            if (!number && text.Length > 0 && text.All(char.IsAsciiDigit))
+            {
+                limit = int.MaxValue; // digits beyond int: out of range, not malformed
+                number = true;
+            }
+
+            if (!number || limit < 1 || (limit > max && b.Settings.LimitOutOfRange != "Clamp"))
+            {
+                bad = Error(400, "PARAMETER_ERROR.INVALID", $"limit must be 1 to {max.ToString(CultureInfo.InvariantCulture)}.", parameter: "limit");
+                return false;
+            }
+
+            limit = Math.Min(limit, max);
         }
 
         var cursor = x.Query("cursor");

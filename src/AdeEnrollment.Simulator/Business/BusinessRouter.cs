@@ -99,6 +99,11 @@ internal sealed class BusinessRouter
             return refused;
         }
 
+        if (state.Settings.UnknownQueryParameters == "Reject" && BusinessJson.UnknownParameter(x) is { } unknown)
+        {
+            return unknown;
+        }
+
         var route = matching.FirstOrDefault(m => m.Route.Method == x.Method);
         return route.Route is null
             ? BusinessJson.Error(405, "METHOD_NOT_ALLOWED", "The resource does not allow " + x.Method + ".")

@@ -85,4 +85,19 @@ internal sealed class BusinessSettings
 
     /// <summary>Unassigning a device from a server it is not on succeeds silently (nothing moves) instead of failing that device in the log.</summary>
     public bool SilentUnassignElsewhere { get; set; }
+
+    /// <summary>The purchase source id is sent under the misspelled key purchaseSourceUid instead of the documented purchaseSourceId.</summary>
+    public bool PurchaseSourceUid { get; set; }
+
+    /// <summary>Reject (400 PARAMETER_ERROR.INVALID, source.parameter "limit") or Clamp (answered with at most <see cref="MaxLimit"/> items): a collection limit out of range.</summary>
+    public string LimitOutOfRange { get; set; } = "Reject";
+
+    /// <summary>The largest limit a collection read accepts (Apple documents 1000).</summary>
+    public int MaxLimit { get; set; } = 1000;
+
+    /// <summary>Ignore (as today) or Reject (400, source.parameter naming it): a query parameter Apple does not document (filter[serialNumber], sort, …).</summary>
+    public string UnknownQueryParameters { get; set; } = "Ignore";
+
+    /// <summary>GET /v1/mdmServers/{id} is answered 403 (as on accounts of an older API version); the listing still works.</summary>
+    public bool ForbidServerRead { get; set; }
 }

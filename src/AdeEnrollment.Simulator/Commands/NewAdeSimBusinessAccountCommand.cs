@@ -20,9 +20,9 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
     [Parameter]
     public SwitchParameter School { get; set; }
 
-    /// <summary>Sec1 ("BEGIN EC PRIVATE KEY", as Apple's portal writes it) or Pkcs8 ("BEGIN PRIVATE KEY").</summary>
+    /// <summary>Sec1 ("BEGIN EC PRIVATE KEY", as Apple's portal writes it) or Pkcs8 ("BEGIN PRIVATE KEY"); Pkcs8AsSec1 (PKCS#8 content under "EC PRIVATE KEY") and Sec1AsPkcs8 (SEC1 content under "PRIVATE KEY") write a label that does not match the content.</summary>
     [Parameter]
-    [ValidateSet("Sec1", "Pkcs8")]
+    [ValidateSet("Sec1", "Pkcs8", "Pkcs8AsSec1", "Sec1AsPkcs8")]
     public string KeyFormat { get; set; } = "Sec1";
 
     /// <summary>The organisation the account belongs to (default: the organisation of the simulator's first server).</summary>
@@ -38,7 +38,8 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
             return;
         }
 
-        var account = Current.NewBusinessAccount(out var pem, School, KeyFormat == "Sec1", orgName: OrgName);
+        var format = KeyFormat.ToUpperInvariant();
+        var account = Current.NewBusinessAccount(out var pem, School, sec1: format is "SEC1" or "SEC1ASPKCS8", orgName: OrgName, mislabelled: format.Contains("AS", StringComparison.Ordinal));
         if (Directory.Exists(path))
         {
             path = Path.Combine(path, account.ClientId + ".pem");

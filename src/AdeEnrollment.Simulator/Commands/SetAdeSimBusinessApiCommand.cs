@@ -156,6 +156,29 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? SilentUnassignElsewhere { get; set; }
 
+    /// <summary>Org devices carry the purchase source id under the misspelled key purchaseSourceUid.</summary>
+    [Parameter]
+    public bool? PurchaseSourceUid { get; set; }
+
+    /// <summary>A collection limit above -MaxLimit: Reject (400, source.parameter "limit"; the default) or Clamp (silently answered with at most -MaxLimit items).</summary>
+    [Parameter]
+    [ValidateSet("Reject", "Clamp")]
+    public string? LimitOutOfRange { get; set; }
+
+    /// <summary>The largest limit a collection read accepts (default 1000, as Apple documents).</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int? MaxLimit { get; set; }
+
+    /// <summary>A query parameter Apple does not document (filter[serialNumber], …): Ignore (the default) or Reject (400).</summary>
+    [Parameter]
+    [ValidateSet("Ignore", "Reject")]
+    public string? UnknownQueryParameter { get; set; }
+
+    /// <summary>GET /v1/mdmServers/{id} is answered 403, as on accounts of an older API version.</summary>
+    [Parameter]
+    public bool? ForbidServerRead { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -196,6 +219,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (AssertionClockSkew is { } acs) sim.AssertionClockSkew = TimeSpan.FromSeconds(acs);
         if (OAuthErrorCodes is { } oec) sim.RfcOAuthErrors = oec.Equals("Rfc", StringComparison.OrdinalIgnoreCase);
         if (SilentUnassignElsewhere is { } su) sim.SilentUnassignElsewhere = su;
+        if (PurchaseSourceUid is { } psu) sim.PurchaseSourceUid = psu;
+        if (LimitOutOfRange is { } loor) sim.LimitOutOfRange = loor.Equals("Clamp", StringComparison.OrdinalIgnoreCase) ? "Clamp" : "Reject";
+        if (MaxLimit is { } ml) sim.BusinessMaxLimit = ml;
+        if (UnknownQueryParameter is { } uqp) sim.UnknownQueryParameters = uqp.Equals("Reject", StringComparison.OrdinalIgnoreCase) ? "Reject" : "Ignore";
+        if (ForbidServerRead is { } fsr) sim.ForbidServerRead = fsr;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };

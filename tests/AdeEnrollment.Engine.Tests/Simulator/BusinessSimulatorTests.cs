@@ -178,6 +178,51 @@ public sealed class BusinessSimulatorTests : IDisposable
     }
 
     [Fact]
+    public void A_limit_out_of_range_is_refused_naming_limit_or_clamped_and_undocumented_parameters_ignored_or_refused()
+    {
+        sim.AddOrgDevices(3);
+        var token = AccessToken();
+        static string? Parameter(JsonElement body) => body.GetProperty("errors")[0].TryGetProperty("source", out var s) ? s.GetProperty("parameter").GetString() : null;
+
+        // Reject (the default): 400 PARAMETER_ERROR.INVALID naming limit, for any limit outside 1 to the maximum
+        foreach (var bad in new[] { "1001", "0", "abc", "99999999999" })
+        {
+            var (status, body) = Api("GET", "v1/orgDevices?limit=" + bad, token);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("PARAMETER_ERROR.INVALID", body.GetProperty("errors")[0].GetProperty("code").GetString());
+            Assert.Equal("limit", Parameter(body));
+        }
+
+        sim.BusinessMaxLimit = 2;
+        Assert.Equal(HttpStatusCode.BadRequest, Api("GET", "v1/mdmServers?limit=3", token).Status);
+        Assert.Equal(2, Api("GET", "v1/orgDevices", token).Body.GetProperty("meta").GetProperty("paging").GetProperty("limit").GetInt32()); // default page at most the maximum
+
+        // Clamp: a limit above the maximum answers at most the maximum; below 1 or no number is still refused
+        sim.LimitOutOfRange = "Clamp";
+        foreach (var big in new[] { "3", "1001", "99999999999" })
+        {
+            var (status, body) = Api("GET", "v1/orgDevices?limit=" + big, token);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(2, body.GetProperty("data").GetArrayLength());
+            Assert.Equal(2, body.GetProperty("meta").GetProperty("paging").GetProperty("limit").GetInt32());
+        }
+
+        Assert.Equal("limit", Parameter(Api("GET", "v1/orgDevices?limit=0", token).Body));
+
+        // undocumented query parameters: ignored by default, refused naming them under Reject (documented ones still pass)
+        sim.BusinessMaxLimit = 1000;
+        var serial = sim.GetOrgDevices()[0].SerialNumber;
+        Assert.Equal(3, Api("GET", "v1/orgDevices?filter[serialNumber]=" + serial, token).Body.GetProperty("data").GetArrayLength());
+        sim.UnknownQueryParameters = "Reject";
+        var refused = Api("GET", "v1/orgDevices?filter%5BserialNumber%5D=" + serial, token);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal("filter[serialNumber]", Parameter(refused.Body));
+        Assert.Equal("sort", Parameter(Api("GET", "v1/mdmServers?sort=serverName", token).Body));
+        Assert.Equal(HttpStatusCode.OK, Api("GET", "v1/orgDevices?limit=2&fields[orgDevices]=serialNumber", token).Status);
+        Assert.Equal(HttpStatusCode.OK, Api("GET", "v1/orgDevices/" + serial + "?fields%5BorgDevices%5D=status", token).Status);
+    }
+
+    [Fact]
     public void Api_needs_a_valid_bearer_token_that_expires()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, Api("GET", "v1/mdmServers", "nope").Status);

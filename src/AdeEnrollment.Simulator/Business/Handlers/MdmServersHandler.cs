@@ -40,6 +40,12 @@ internal static class MdmServersHandler
     public static Answer Get(BusinessRequest r)
     {
         var b = r.B;
+        if (b.Settings.ForbidServerRead)
+        {
+            // accounts of an older API version have been answered 403 here while the listing works (ForbidServerRead)
+            return BusinessJson.Error(403, "FORBIDDEN_ERROR", "This API account is not allowed to read a single device management service.");
+        }
+
         var server = b.ListedServersOf(r.OrgName).FirstOrDefault(s => b.ServerId(s).Equals(r.Id, StringComparison.OrdinalIgnoreCase));
         if (server is null) return BusinessJson.NotFound("mdmServers", r.Id);
         var fields = BusinessJson.Fields(r.X, "mdmServers") ?? AllFields;

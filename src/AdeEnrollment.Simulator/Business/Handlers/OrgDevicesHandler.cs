@@ -134,7 +134,8 @@ internal static class OrgDevicesHandler
         WriteMacs(w, b.Settings.MacAddressShape, d, F);
         if (F("status")) w.WriteString("status", d.Status);
         if (F("orderDateTime") && d.OrderDate is { } od) w.WriteString("orderDateTime", BusinessJson.IsoZ(od));
-        if (F("purchaseSourceId") && d.PurchaseSourceId is not null) w.WriteString("purchaseSourceId", d.PurchaseSourceId);
+        // the misspelled key some answers have carried (PurchaseSourceUid switch); fields[] still names it purchaseSourceId
+        if (F("purchaseSourceId") && d.PurchaseSourceId is not null) w.WriteString(b.Settings.PurchaseSourceUid ? "purchaseSourceUid" : "purchaseSourceId", d.PurchaseSourceId);
         if (F("purchaseSourceType") && d.PurchaseSourceType is not null) w.WriteString("purchaseSourceType", d.PurchaseSourceType);
         w.WriteEndObject();
         w.WriteStartObject("relationships");

@@ -1,0 +1,143 @@
+# Apple Business API behaviour that is uncertain, through the cmdlets against the simulator: for each variant the
+# simulator can be switched to (Set-AdeSimBusinessApi, New-AdeSimBusinessAccount -KeyFormat), the cmdlets read as usual.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
+    $script:sim = Start-AdeSimulator -Seed 5353
+
+    function New-TestAccount([string] $KeyFormat = 'Sec1') {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "key-$([guid]::NewGuid().ToString('N')).pem") -KeyFormat $KeyFormat
+        $account = New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri
+        [pscustomobject]@{ Sim = $sa; Account = $account }
+    }
+
+    # a raw request with the account's own access token (client assertion signed here with plain .NET, independently
+    # of the engine): what the simulator really sends, so a test sees the variant it switched on
+    function Invoke-SimApi($SimAccount, [string] $RelativeUri) {
+        function B64Url([byte[]] $b) { [Convert]::ToBase64String($b).TrimEnd('=').Replace('+', '-').Replace('/', '_') }
+        $key = [System.Security.Cryptography.ECDsa]::Create()
+        $key.ImportFromPem((Get-Content -Raw $SimAccount.KeyPath))
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() - 60
+        $header = @{ alg = 'ES256'; kid = $SimAccount.KeyId; typ = 'JWT' } | ConvertTo-Json -Compress
+        $claims = @{ iss = $SimAccount.ClientId; sub = $SimAccount.ClientId; aud = 'https://account.apple.com/auth/oauth2/v2/token'; iat = $now; exp = $now + 600; jti = [guid]::NewGuid().ToString() } | ConvertTo-Json -Compress
+        $signingInput = (B64Url ([Text.Encoding]::UTF8.GetBytes($header))) + '.' + (B64Url ([Text.Encoding]::UTF8.GetBytes($claims)))
+        $signature = $key.SignData([Text.Encoding]::ASCII.GetBytes($signingInput), [Security.Cryptography.HashAlgorithmName]::SHA256, [Security.Cryptography.DSASignatureFormat]::IeeeP1363FixedFieldConcatenation)
+        $token = Invoke-RestMethod -Method Post -Uri $SimAccount.TokenUri -Body @{
+            grant_type = 'client_credentials'; client_id = $SimAccount.ClientId; scope = $SimAccount.Scope
+            client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'; client_assertion = $signingInput + '.' + (B64Url $signature)
+        }
+        $r = Invoke-WebRequest -Uri ([uri]::new($SimAccount.ServiceUri, $RelativeUri)) -Headers @{ Authorization = "Bearer $($token.access_token)" } -SkipHttpErrorCheck
+        [pscustomobject]@{ Status = [int] $r.StatusCode; Body = $r.Content | ConvertFrom-Json }
+    }
+
+    # the answers of one path since a point in the request log
+    function Get-Answers([string] $Path, [int] $Skip) { @(Get-AdeSimRequest -Path $Path | Select-Object -Skip $Skip) }
+}
+
+AfterAll {
+    Set-AdeSimClock -Reset
+    Stop-AdeSimulator
+}
+
+Describe 'Apple Business API variants' {
+    BeforeEach {
+        Set-AdeSimClock -Reset
+        Clear-AdeSimFault
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -PurchaseSourceUid $false -LimitOutOfRange Reject -MaxLimit 1000 -UnknownQueryParameter Ignore -ForbidServerRead $false
+        Connect-AdeStore -Path (Join-Path $TestDrive "quirk-$([guid]::NewGuid().ToString('N')).db")
+    }
+
+    It 'devices keep their purchase source when Apple sends it under the misspelled purchaseSourceUid' {
+        $a = New-TestAccount
+        Set-AdeSimBusinessApi -PurchaseSourceUid $true
+        $d = Add-AdeSimOrgDevice -Count 2
+        $d.PurchaseSourceId | Should -Not -BeNullOrEmpty
+        $raw = Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)"
+        $raw.Body.data.attributes.purchaseSourceUid | Should -Be $d[0].PurchaseSourceId
+        $raw.Body.data.attributes.PSObject.Properties.Name | Should -Not -Contain 'purchaseSourceId'
+        $one = Get-AdeOrgDevice -SerialNumber $d[0].SerialNumber
+        $one.PurchaseSourceId | Should -Be $d[0].PurchaseSourceId
+        $one.PurchaseSourceType | Should -Be $d[0].PurchaseSourceType
+        $listed = @(Get-AdeOrgDevice) | Where-Object SerialNumber -eq $d[1].SerialNumber
+        $listed.PurchaseSourceId | Should -Be $d[1].PurchaseSourceId
+    }
+
+    It 'every device is read whether Apple refuses (400, source.parameter limit) or clamps a limit above its maximum' -ForEach @(
+        @{ Mode = 'Reject' }, @{ Mode = 'Clamp' }
+    ) {
+        $a = New-TestAccount
+        $d = Add-AdeSimOrgDevice -Count 5
+        Set-AdeSimBusinessApi -LimitOutOfRange $Mode -MaxLimit 2
+        $raw = Invoke-SimApi $a.Sim 'orgDevices?limit=1000'
+        if ($Mode -eq 'Reject') {
+            $raw.Status | Should -Be 400
+            $raw.Body.errors[0].source.parameter | Should -Be 'limit'
+        } else {
+            $raw.Status | Should -Be 200
+            @($raw.Body.data).Count | Should -Be 2
+        }
+
+        $skip = @(Get-AdeSimRequest -Path '/v1/orgDevices').Count
+        $read = @(Get-AdeOrgDevice).SerialNumber
+        foreach ($s in $d.SerialNumber) { $read | Should -Contain $s }
+        $answers = Get-Answers '/v1/orgDevices' $skip
+        # the variant was sent: the client's limit of 1000 refused once, or every page clamped to 2
+        @($answers | Where-Object StatusCode -eq 400).Count | Should -Be ($Mode -eq 'Reject' ? 1 : 0)
+        @($answers | Where-Object StatusCode -eq 400).ErrorCode | Should -Be ($Mode -eq 'Reject' ? 'PARAMETER_ERROR.INVALID' : $null)
+        @($answers | Where-Object StatusCode -eq 200).Count | Should -BeGreaterOrEqual 3
+        @($answers | Where-Object StatusCode -eq 200 | Where-Object DeviceCount -gt 2).Count | Should -Be 0
+    }
+
+    It 'Get-AdeOrgDevice -SerialNumber gets exactly the devices asked for whether Apple ignores or refuses undocumented query parameters' -ForEach @(
+        @{ Mode = 'Ignore' }, @{ Mode = 'Reject' }
+    ) {
+        $a = New-TestAccount
+        Set-AdeSimBusinessApi -UnknownQueryParameter $Mode
+        $d = Add-AdeSimOrgDevice -Count 4
+        $raw = Invoke-SimApi $a.Sim "orgDevices?filter[serialNumber]=$($d[0].SerialNumber)"
+        $raw.Status | Should -Be ($Mode -eq 'Reject' ? 400 : 200)
+        if ($Mode -eq 'Reject') { $raw.Body.errors[0].source.parameter | Should -Be 'filter[serialNumber]' }
+        $skip = @(Get-AdeSimRequest -Path '/v1/*').Count
+        $wanted = @($d[0].SerialNumber, $d[2].SerialNumber, $d[3].SerialNumber)
+        (@(Get-AdeOrgDevice -SerialNumber $wanted).SerialNumber | Sort-Object) | Should -Be ($wanted | Sort-Object)
+        @(Get-AdeOrgDevice -SerialNumber ($d[1].SerialNumber.Substring(0, $d[1].SerialNumber.Length - 1) + '*')).SerialNumber | Should -Contain $d[1].SerialNumber
+        # no request of the client was refused: it sends only documented parameters
+        @(Get-Answers '/v1/*' $skip | Where-Object StatusCode -ge 400).Count | Should -Be 0
+    }
+
+    It 'Get-AdeMdmServer by name and -MdmServer filters work when Apple refuses GET /v1/mdmServers/{id} with 403' {
+        $a = New-TestAccount
+        $t = New-SimToken -Name "Quirk $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Set-AdeSimBusinessApi -ForbidServerRead $true
+        $s = Get-AdeMdmServer -Name $t.Token.Name
+        $s.Name | Should -Be $t.Token.Name
+        $s.Token | Should -Be $t.Token.Name
+        (Invoke-SimApi $a.Sim "mdmServers/$($s.Id)").Status | Should -Be 403
+        $reads = @(Get-AdeSimRequest -Path "/v1/mdmServers/$($s.Id)").Count
+        (Get-AdeMdmServer -Name $s.Id).Name | Should -Be $t.Token.Name
+        $d = Add-AdeSimOrgDevice -Count 1
+        ($d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait).Status | Should -Be 'COMPLETED'
+        (Get-AdeOrgDevice -MdmServer $t.Token.Name).SerialNumber | Should -Contain $d.SerialNumber
+        # the cmdlets never read a single server
+        @(Get-AdeSimRequest -Path "/v1/mdmServers/$($s.Id)").Count | Should -Be $reads
+    }
+
+    It 'New-AdeBusinessAccount takes a key whose PEM label does not match its content (<Format>)' -ForEach @(
+        @{ Format = 'Pkcs8AsSec1'; Label = 'EC PRIVATE KEY'; Pkcs8 = $true }, @{ Format = 'Sec1AsPkcs8'; Label = 'PRIVATE KEY'; Pkcs8 = $false }
+    ) {
+        $a = New-TestAccount -KeyFormat $Format
+        $pem = Get-Content -Raw $a.Sim.KeyPath
+        # the variant was written: the label says one format, the content is the other
+        $pem | Should -Match "^-----BEGIN $Label-----"
+        $body = [Convert]::FromBase64String((($pem -split "`n") | Where-Object { $_ -and $_ -notmatch '^-----' }) -join '')
+        $key = [System.Security.Cryptography.ECDsa]::Create()
+        $read = 0
+        if ($Pkcs8) { $key.ImportPkcs8PrivateKey($body, [ref] $read) } else { $key.ImportECPrivateKey($body, [ref] $read) }
+        $read | Should -Be $body.Length
+        $a.Account.ClientId | Should -Be $a.Sim.ClientId
+        # the key signs: Apple issues a token and the inventory is read
+        Add-AdeSimOrgDevice -Count 1 | Out-Null
+        @(Get-AdeMdmServer).Count | Should -BeGreaterThan 0
+        @(Get-AdeOrgDevice).Count | Should -BeGreaterThan 0
+    }
+}
