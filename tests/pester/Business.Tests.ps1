@@ -196,6 +196,28 @@ Describe 'Apple Business API' {
             Should -Throw -ErrorId 'BusinessAccountNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
     }
 
+    It 'an activity Apple completes without a log is no silent success: Unknown counts its devices and a warning says to check them (simulator switch -ActivityOutcome CompletedPostProcessingFailed)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 2)
+        Set-AdeSimBusinessApi -ActivityOutcome CompletedPostProcessingFailed
+        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'COMPLETED'
+        $r.SubStatus | Should -Be 'COMPLETED_POST_PROCESSING_FAILED'
+        $r.Succeeded | Should -Be 0
+        $r.Failed | Should -Be 0
+        $r.Unknown | Should -Be 2
+        $r.Devices.Status | Sort-Object -Unique | Should -Be 'UNKNOWN'
+        $w.Count | Should -Be 1
+        "$w" | Should -Match ([regex]::Escape($r.Id))
+        "$w" | Should -Match 'Get-AdeOrgDevice -SerialNumber'
+        foreach ($s in $d.SerialNumber) { "$w" | Should -Match $s }
+        ($r | Out-String -Width 400) | Should -Match 'Unknown'
+        # the check the warning asks for: Apple did assign them
+        @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Where-Object MdmServer -eq $t.Token.Name).Count | Should -Be 2
+        (Get-AdeOrgDeviceActivity -Id $r.Id -Refresh).Unknown | Should -Be 2
+    }
+
     It 'a 429 from Apple is a BusinessThrottled error with the time, never a loop; -WaitForLimit waits' {
         New-TestAccount | Out-Null
         Get-AdeMdmServer | Out-Null

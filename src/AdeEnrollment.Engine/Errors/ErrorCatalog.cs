@@ -592,6 +592,14 @@ public static class ErrorCatalog
         F("Device activity {0} ended {1} ({2}): {3} of {4} devices were not changed. Get-AdeOrgDeviceActivity -Id {0} lists the outcome of each device.", id, status, subStatus, failed, total),
         id);
 
+    /// <summary>A finished activity whose log does not give the outcome of these devices (no log at all: COMPLETED_POST_PROCESSING_FAILED).</summary>
+    public static AdeException BusinessActivityOutcomeUnknown(string id, string status, string subStatus, IReadOnlyList<string> serials, int total) => E(nameof(BusinessActivityOutcomeUnknown),
+        AdeErrorCategory.InvalidResult,
+        F("Device activity {0} ended {1}{2}, but Apple gave no log of what it did to {3} of its {4} devices: they may or may not have been changed. Check them with Get-AdeOrgDevice -SerialNumber {5} (Status and MdmServer) before sending the activity again; Get-AdeOrgDeviceActivity -Id {0} -Refresh shows them with status UNKNOWN.",
+            id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total,
+            string.Join(",", serials.Take(5)) + (serials.Count > 5 ? ",… (all in the activity's Devices)" : "")),
+        id);
+
     public static AdeException BusinessActivityTimeout(string id, TimeSpan waited) => E(nameof(BusinessActivityTimeout),
         AdeErrorCategory.OperationTimeout,
         F("Device activity {0} was still in progress after {1:0} seconds. It goes on at Apple; follow it with Get-AdeOrgDeviceActivity -Id {0} -Wait.", id, waited.TotalSeconds),
