@@ -218,6 +218,22 @@ Describe 'Apple Business API' {
         (Get-AdeOrgDeviceActivity -Id $r.Id -Refresh).Unknown | Should -Be 2
     }
 
+    It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
+        $a = New-TestAccount
+        $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')
+        Set-AdeSimFault -Endpoint '/v1/mdmServers' -StatusCode 500 -Count 3
+        $err = { Get-AdeMdmServer -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessRequestFailed,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match ([regex]::Escape("Apple's service $service answered 500 to GET /v1/mdmServers for API account '$($a.Sim.ClientId)'. Apple's service is unavailable; try again later."))
+        Set-AdeSimFault -Endpoint '/v1/mdmServers' -StatusCode 403 -Count 1
+        $denied = { Get-AdeMdmServer -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessAccessDenied,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+        $denied.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $denied.Exception.Message | Should -Match ([regex]::Escape("Apple's service $service denied API account '$($a.Sim.ClientId)' the request GET /v1/mdmServers (403)."))
+        foreach ($m in $err.Exception.Message, $denied.Exception.Message) {
+            $m | Should -Not -Match '\(\)|  '
+        }
+    }
+
     It 'a 429 from Apple is a BusinessThrottled error with the time, never a loop; -WaitForLimit waits' {
         New-TestAccount | Out-Null
         Get-AdeMdmServer | Out-Null

@@ -103,6 +103,9 @@ internal sealed class BusinessClient
 
     public Uri Resolve(string relative) => new(account.ServiceUri, relative);
 
+    /// <summary>The account's service address as an error message shows it (no query, no user info).</summary>
+    private string Service => Rules.TextRules.ShownUri(account.ServiceUri);
+
     // ---- access token ---------------------------------------------------------------------------------------------
 
     private async Task<string> AccessTokenAsync(bool renew, CancellationToken ct)
@@ -139,7 +142,7 @@ internal sealed class BusinessClient
 
         if (!response.IsSuccessStatusCode)
         {
-            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, "the token endpoint", (int)response.StatusCode, response.ReasonPhrase ?? "");
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(account.TokenUri), "the token request (POST " + account.TokenUri.AbsolutePath + ")", (int)response.StatusCode, ErrorCode(body));
         }
 
         try
@@ -236,7 +239,7 @@ internal sealed class BusinessClient
                     Block(allowedAt);
                     if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
                     {
-                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt);
+                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt, Service, endpoint);
                     }
 
                     continue; // EnforceBudgetAsync waits for the Retry-After time
@@ -275,8 +278,8 @@ internal sealed class BusinessClient
     {
         400 when url.Query.Contains("cursor=", StringComparison.Ordinal) => ErrorCatalog.BusinessCursorExpired(endpoint),
         401 => ErrorCatalog.BusinessClientRejected(account.ClientId, endpoint), // only after the one renewal
-        403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, code),
-        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, endpoint, status, code),
+        403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, Service, endpoint, code),
+        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code),
     };
 
     /// <summary>The first errors[].code of a JSON:API error body ("" when the body is not one).</summary>
@@ -307,7 +310,7 @@ internal sealed class BusinessClient
         var body = ReadBoundedAsync(response, "activity log", host.Cancellation).GetAwaiter().GetResult();
         if (!response.IsSuccessStatusCode)
         {
-            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, "the activity log", (int)response.StatusCode, "");
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(url), "the download of the activity log (GET)", (int)response.StatusCode, "");
         }
 
         return Encoding.UTF8.GetString(body);
@@ -409,7 +412,7 @@ internal sealed class BusinessClient
             var wait = allowedAt - time.GetUtcNow();
             if (!WaitForLimit || wait > options.MaxLimitWait || round >= 3)
             {
-                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt);
+                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt, Service);
             }
 
             host.WriteVerbose($"Waiting {wait.TotalSeconds:0} s for Apple's request budget of API account '{account.ClientId}'.");

@@ -181,7 +181,7 @@ public sealed class BusinessService
             {
                 doc = client.Get("orgDevices/" + Uri.EscapeDataString(serial));
             }
-            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
             {
                 throw ErrorCatalog.BusinessDeviceNotFound(serial);
             }
@@ -211,7 +211,7 @@ public sealed class BusinessService
             using var link = client.Get($"orgDevices/{Uri.EscapeDataString(serial)}/relationships/assignedServer");
             return link.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? Str(d, "id") : null;
         }
-        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
         {
             return null; // Apple may answer an unassigned device with 404
         }
