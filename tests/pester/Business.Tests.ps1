@@ -234,6 +234,24 @@ Describe 'Apple Business API' {
         }
     }
 
+    It 'an activity POST that Apple carries out and then answers 5xx says to check the devices before sending again; they did move (Set-AdeSimFault -AfterApplying)' {
+        $a = New-TestAccount
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        { Set-AdeSimFault -Endpoint '/v1/*' -Latency (New-TimeSpan -Seconds 1) -AfterApplying -ErrorAction Stop } | Should -Throw
+        Set-AdeSimFault -Endpoint '/v1/orgDeviceActivities' -Method POST -StatusCode 503 -Count 1 -AfterApplying
+        $err = { $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessRequestFailed,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match ([regex]::Escape("Apple's service $(([uri]$a.Sim.ServiceUri).GetLeftPart('Path')) answered 503 to POST /v1/orgDeviceActivities"))
+        $err.Exception.Message | Should -Match 'Apple may have created the activity'
+        $err.Exception.Message | Should -Match 'Get-AdeOrgDevice -SerialNumber'
+        @(Get-AdeOrgDeviceActivity).Count | Should -Be 0
+        (Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').StatusCode | Should -Be 503
+        # the check the message asks for shows that Apple carried it out
+        (Get-AdeOrgDevice -SerialNumber $d.SerialNumber).MdmServer | Should -Be $t.Token.Name
+    }
+
     It 'a 429 from Apple is a BusinessThrottled error with the time, never a loop; -WaitForLimit waits' {
         New-TestAccount | Out-Null
         Get-AdeMdmServer | Out-Null

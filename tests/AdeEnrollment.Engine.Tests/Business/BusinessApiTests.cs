@@ -288,10 +288,16 @@ public sealed class BusinessApiTests
         Clean(held);
         fx.Sim.Advance(TimeSpan.FromSeconds(31));
 
-        // a POST that fails with 5xx: Apple may have created the activity, so check before sending again
+        // a POST that Apple carries out and then answers 5xx: Apple may have created the activity, so check before sending again
         var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
-        fx.Simulator.AddFault("/v1/orgDeviceActivities", 503, count: 1, method: "POST");
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeEnrollment.Simulator.AdeSimException>(() => fx.Simulator.AddFault("/v1/*", null, latency: TimeSpan.FromSeconds(1), afterApplying: true)).ErrorId);
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 503, count: 1, method: "POST", afterApplying: true);
         var post = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Contoso iPads"));
+        Assert.Empty(fx.Engine.Business.GetActivities()); // no id came back: the store cannot know the activity
+        Assert.Single(fx.Simulator.GetRequests("/v1/orgDeviceActivities"), r => r.Method == "POST" && r.StatusCode == 503 && r.Fault);
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        // the check the message asks for: Apple did create the activity and assigned the device
+        Assert.Equal("Contoso iPads", Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [serial]))).MdmServer);
         Assert.Equal(("BusinessRequestFailed", AdeErrorCategory.ResourceUnavailable), (post.ErrorId, post.Category));
         Assert.Contains($"Apple's service {service} answered 503 to POST /v1/orgDeviceActivities", post.Message, StringComparison.Ordinal);
         Assert.Contains("Apple may have created the activity", post.Message, StringComparison.Ordinal);
