@@ -247,7 +247,9 @@ Describe 'Apple Business API' {
         $err.Exception.Message | Should -Match 'Apple may have created the activity'
         $err.Exception.Message | Should -Match 'Get-AdeOrgDevice -SerialNumber'
         @(Get-AdeOrgDeviceActivity).Count | Should -Be 0
-        (Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').StatusCode | Should -Be 503
+        $last = Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST' | Select-Object -Last 1
+        $last.StatusCode | Should -Be 503
+        $last.Fault | Should -BeTrue
         # the check the message asks for shows that Apple carried it out
         (Get-AdeOrgDevice -SerialNumber $d.SerialNumber).MdmServer | Should -Be $t.Token.Name
     }
