@@ -137,8 +137,8 @@ public sealed class AdeSimulator : IDisposable
 
     /// <summary>Adds a fault; the first matching fault (in the order added) answers a request.</summary>
     public AdeSimFault AddFault(string endpoint, int? statusCode, string? body = null, int? count = null, int? retryAfterSeconds = null,
-        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false)
-        => faults.Add(endpoint, statusCode, body, count, retryAfterSeconds, latency, dropConnection, method, share, retryAfterAsDate);
+        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false)
+        => faults.Add(endpoint, statusCode, body, count, retryAfterSeconds, latency, dropConnection, method, share, retryAfterAsDate, afterApplying);
 
     public IReadOnlyList<AdeSimFault> GetFaults() => faults.List();
 
@@ -266,8 +266,17 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Largest number of devices in one activity (null: no cap; Apple documents none).</summary>
     public int? MaxDevicesPerActivity { get => businessSettings.MaxDevicesPerActivity; set => businessSettings.MaxDevicesPerActivity = value; }
 
-    /// <summary>Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE); null: normal.</summary>
-    public string? ForcedActivityOutcome { get => businessSettings.ForcedActivityOutcome; set => businessSettings.ForcedActivityOutcome = value; }
+    /// <summary>
+    /// Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE), or
+    /// COMPLETED_POST_PROCESSING_FAILED: the devices move but the activity has no log (no downloadUrl); null: normal.
+    /// </summary>
+    public string? ForcedActivityOutcome
+    {
+        get => businessSettings.ForcedActivityOutcome;
+        set => businessSettings.ForcedActivityOutcome = value is null or "FAILED" or "STOPPED" or "COMPLETED_WITH_FAILURE" or "COMPLETED_POST_PROCESSING_FAILED"
+            ? value
+            : throw SimErrors.ArgumentInvalid("ActivityOutcome", value, "FAILED, STOPPED, COMPLETED_WITH_FAILURE or COMPLETED_POST_PROCESSING_FAILED.");
+    }
 
     /// <summary>How org devices carry MAC addresses: String (documented: Wi-Fi and Bluetooth strings, Ethernet an array), Array, BuiltInEthernet (Ethernet under builtInEthernetMacAddress) or None.</summary>
     public string MacAddressShape { get => businessSettings.MacAddressShape; set => businessSettings.MacAddressShape = value; }

@@ -146,8 +146,15 @@ public sealed class AdeSimFault
 
     public bool DropConnection { get; internal init; }
 
+    /// <summary>
+    /// The request is carried out first (the route runs and changes the simulator's state, e.g. an activity is
+    /// created) and only its answer is replaced by the fault's status or dropped connection: Apple failing after it
+    /// applied the request.
+    /// </summary>
+    public bool AfterApplying { get; internal init; }
+
     /// <summary>How many requests the fault has hit so far.</summary>
     public int Hits { get; internal set; }
 
-    public override string ToString() => $"{Method ?? "*"} {Endpoint} → {(DropConnection ? "drop" : StatusCode?.ToString() ?? "delay")}";
+    public override string ToString() => $"{Method ?? "*"} {Endpoint} → {(AfterApplying ? "applied, then " : "")}{(DropConnection ? "drop" : StatusCode?.ToString() ?? "delay")}";
 }

@@ -210,6 +210,64 @@ Describe 'Apple Business API' {
         $e[0].FullyQualifiedErrorId | Should -Be 'BusinessDeviceNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
     }
 
+    It 'an activity Apple completes without a log is no silent success: Unknown counts its devices and a warning says to check them (simulator switch -ActivityOutcome CompletedPostProcessingFailed)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 2)
+        Set-AdeSimBusinessApi -ActivityOutcome CompletedPostProcessingFailed
+        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'COMPLETED'
+        $r.SubStatus | Should -Be 'COMPLETED_POST_PROCESSING_FAILED'
+        $r.Succeeded | Should -Be 0
+        $r.Failed | Should -Be 0
+        $r.Unknown | Should -Be 2
+        $r.Devices.Status | Sort-Object -Unique | Should -Be 'UNKNOWN'
+        $w.Count | Should -Be 1
+        "$w" | Should -Match ([regex]::Escape($r.Id))
+        "$w" | Should -Match 'Get-AdeOrgDevice -SerialNumber'
+        foreach ($s in $d.SerialNumber) { "$w" | Should -Match $s }
+        ($r | Out-String -Width 400) | Should -Match 'Unknown'
+        # the check the warning asks for: Apple did assign them
+        @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Where-Object MdmServer -eq $t.Token.Name).Count | Should -Be 2
+        (Get-AdeOrgDeviceActivity -Id $r.Id -Refresh).Unknown | Should -Be 2
+    }
+
+    It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
+        $a = New-TestAccount
+        $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')
+        Set-AdeSimFault -Endpoint '/v1/mdmServers' -StatusCode 500 -Count 3
+        $err = { Get-AdeMdmServer -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessRequestFailed,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match ([regex]::Escape("Apple's service $service answered 500 to GET /v1/mdmServers for API account '$($a.Sim.ClientId)'. Apple's service is unavailable; try again later."))
+        Set-AdeSimFault -Endpoint '/v1/mdmServers' -StatusCode 403 -Count 1
+        $denied = { Get-AdeMdmServer -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessAccessDenied,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+        $denied.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $denied.Exception.Message | Should -Match ([regex]::Escape("Apple's service $service denied API account '$($a.Sim.ClientId)' the request GET /v1/mdmServers (403)."))
+        foreach ($m in $err.Exception.Message, $denied.Exception.Message) {
+            $m | Should -Not -Match '\(\)|  '
+        }
+    }
+
+    It 'an activity POST that Apple carries out and then answers 5xx says to check the devices before sending again; they did move (Set-AdeSimFault -AfterApplying)' {
+        $a = New-TestAccount
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        { Set-AdeSimFault -Endpoint '/v1/*' -Latency (New-TimeSpan -Seconds 1) -AfterApplying -ErrorAction Stop } | Should -Throw
+        Set-AdeSimFault -Endpoint '/v1/orgDeviceActivities' -Method POST -StatusCode 503 -Count 1 -AfterApplying
+        $err = { $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessRequestFailed,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match ([regex]::Escape("Apple's service $(([uri]$a.Sim.ServiceUri).GetLeftPart('Path')) answered 503 to POST /v1/orgDeviceActivities"))
+        $err.Exception.Message | Should -Match 'Apple may have created the activity'
+        $err.Exception.Message | Should -Match 'Get-AdeOrgDevice -SerialNumber'
+        @(Get-AdeOrgDeviceActivity).Count | Should -Be 0
+        $last = Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST' | Select-Object -Last 1
+        $last.StatusCode | Should -Be 503
+        $last.Fault | Should -BeTrue
+        # the check the message asks for shows that Apple carried it out
+        (Get-AdeOrgDevice -SerialNumber $d.SerialNumber).MdmServer | Should -Be $t.Token.Name
+    }
+
     It 'a 429 from Apple is a BusinessThrottled error with the time, never a loop; -WaitForLimit waits' {
         New-TestAccount | Out-Null
         Get-AdeMdmServer | Out-Null

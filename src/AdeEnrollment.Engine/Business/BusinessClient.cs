@@ -103,6 +103,9 @@ internal sealed class BusinessClient
 
     public Uri Resolve(string relative) => new(account.ServiceUri, relative);
 
+    /// <summary>The account's service address as an error message shows it (no query, no user info).</summary>
+    private string Service => Rules.TextRules.ShownUri(account.ServiceUri);
+
     // ---- access token ---------------------------------------------------------------------------------------------
 
     private async Task<string> AccessTokenAsync(bool renew, CancellationToken ct)
@@ -139,7 +142,7 @@ internal sealed class BusinessClient
 
         if (!response.IsSuccessStatusCode)
         {
-            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, "the token endpoint", (int)response.StatusCode, response.ReasonPhrase ?? "");
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(account.TokenUri), "the token request (POST " + account.TokenUri.AbsolutePath + ")", (int)response.StatusCode, ErrorCode(body));
         }
 
         try
@@ -236,7 +239,7 @@ internal sealed class BusinessClient
                     Block(allowedAt);
                     if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
                     {
-                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt);
+                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt, Service, endpoint);
                     }
 
                     continue; // EnforceBudgetAsync waits for the Retry-After time
@@ -262,14 +265,10 @@ internal sealed class BusinessClient
                 }
 
                 var error = Classify(status, ErrorCode(body), endpoint, url);
-                // for callers that fall back on a refusal (a page size Apple will not take): the status and the
+                // for callers that tell answers apart (a 404, a page size Apple will not take): the status and the
                 // source.parameter Apple named, beside the catalogued message
-                error.Data[HttpStatusKey] = status;
-                if (ErrorParameter(body) is { } parameter)
-                {
-                    error.Data[ErrorParameterKey] = parameter;
-                }
-
+                error.HttpStatus = status;
+                error.ErrorParameter = ErrorParameter(body);
                 throw error;
             }
         }
@@ -284,15 +283,9 @@ internal sealed class BusinessClient
     {
         400 when url.Query.Contains("cursor=", StringComparison.Ordinal) => ErrorCatalog.BusinessCursorExpired(endpoint),
         401 => ErrorCatalog.BusinessClientRejected(account.ClientId, endpoint), // only after the one renewal
-        403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, code),
-        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, endpoint, status, code),
+        403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, Service, endpoint, code),
+        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code),
     };
-
-    /// <summary>Key in <see cref="Exception.Data"/> of an error answer: its HTTP status (int).</summary>
-    internal const string HttpStatusKey = "AdeHttpStatus";
-
-    /// <summary>Key in <see cref="Exception.Data"/> of an error answer: the errors[0].source.parameter Apple named, when it named one.</summary>
-    internal const string ErrorParameterKey = "AdeErrorParameter";
 
     /// <summary>The first errors[].source.parameter of a JSON:API error body (null when there is none).</summary>
     internal static string? ErrorParameter(byte[] body)
@@ -343,7 +336,7 @@ internal sealed class BusinessClient
         var body = ReadBoundedAsync(response, "activity log", host.Cancellation).GetAwaiter().GetResult();
         if (!response.IsSuccessStatusCode)
         {
-            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, "the activity log", (int)response.StatusCode, "");
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(url), "the download of the activity log (GET)", (int)response.StatusCode, "");
         }
 
         return Encoding.UTF8.GetString(body);
@@ -445,7 +438,7 @@ internal sealed class BusinessClient
             var wait = allowedAt - time.GetUtcNow();
             if (!WaitForLimit || wait > options.MaxLimitWait || round >= 3)
             {
-                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt);
+                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt, Service);
             }
 
             host.WriteVerbose($"Waiting {wait.TotalSeconds:0} s for Apple's request budget of API account '{account.ClientId}'.");

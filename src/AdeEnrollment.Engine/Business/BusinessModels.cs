@@ -172,15 +172,24 @@ public sealed class AdeOrgDeviceActivity
 
     public string? SubStatus { get; internal init; }
 
+    /// <summary>Devices Apple's log reports changed.</summary>
     public int Succeeded { get; internal init; }
 
+    /// <summary>Devices Apple's log reports not changed.</summary>
     public int Failed { get; internal init; }
+
+    /// <summary>
+    /// Devices of a finished activity whose outcome Apple's log does not give: all of them when Apple finished the
+    /// activity without a log (sub-status COMPLETED_POST_PROCESSING_FAILED: no download URL). Each is in
+    /// <see cref="Devices"/> with status UNKNOWN; they may or may not have been changed. 0 while in progress.
+    /// </summary>
+    public int Unknown { get; internal init; }
 
     public DateTimeOffset CreatedAt { get; internal init; }
 
     public DateTimeOffset? CompletedAt { get; internal init; }
 
-    /// <summary>The outcome of each device from Apple's activity log (empty until the activity completed).</summary>
+    /// <summary>The outcome of each device from Apple's activity log (empty until the activity completed); a device the log does not give has status UNKNOWN.</summary>
     public IReadOnlyList<AdeOrgDeviceResult> Devices { get; internal init; } = ValueList<AdeOrgDeviceResult>.Empty;
 
     public string Account { get; internal init; } = "";

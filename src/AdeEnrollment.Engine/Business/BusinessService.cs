@@ -183,7 +183,7 @@ public sealed class BusinessService
             {
                 doc = client.Get("orgDevices/" + Uri.EscapeDataString(serial));
             }
-            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
             {
                 if (notFound is null)
                 {
@@ -219,7 +219,7 @@ public sealed class BusinessService
             using var link = client.Get($"orgDevices/{Uri.EscapeDataString(serial)}/relationships/assignedServer");
             return link.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? Str(d, "id") : null;
         }
-        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.Message.Contains(" 404 ", StringComparison.Ordinal))
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
         {
             return null; // Apple may answer an unassigned device with 404
         }
@@ -592,8 +592,9 @@ public sealed class BusinessService
 
         return list.Select(a =>
         {
-            if (a.IsFinished && a.Devices.Count > 0)
+            if (a.IsFinished && a.Devices.Count > 0 && a.Unknown == 0)
             {
+                // finished with the outcome of every device; one with unknown outcomes is read again, should Apple add its log later
                 return a;
             }
 
@@ -626,7 +627,14 @@ public sealed class BusinessService
         }
         else if (activity.Failed > 0)
         {
-            host.WriteWarning($"Activity {id}: {Counted.Of(activity.Failed, "device")} of {activity.DeviceCount} not changed ({string.Join(", ", activity.Devices.Where(d => d.Status != "SUCCESS").Take(3).Select(d => d.ToString()))}).");
+            host.WriteWarning($"Activity {id}: {Counted.Of(activity.Failed, "device")} of {activity.DeviceCount} not changed ({string.Join(", ", activity.Devices.Where(d => d.Status is not ("SUCCESS" or UnknownOutcome)).Take(3).Select(d => d.ToString()))}).");
+        }
+
+        if (activity.Unknown > 0)
+        {
+            // finished, but Apple's log does not say what happened to these devices: never a silent success
+            host.WriteWarning(ErrorCatalog.BusinessActivityOutcomeUnknown(id, activity.Status, activity.SubStatus ?? "",
+                activity.Devices.Where(d => d.Status == UnknownOutcome).Select(d => d.SerialNumber).ToList(), activity.DeviceCount).Message);
         }
 
         return activity;
@@ -674,13 +682,16 @@ public sealed class BusinessService
 
             if (cells.Length > Math.Max(serialCol, statusCol) && cells[serialCol].Length > 0)
             {
-                list.Add(new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), statusCol >= 0 ? cells[statusCol].ToUpperInvariant() : "UNKNOWN",
+                list.Add(new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), statusCol >= 0 ? cells[statusCol].ToUpperInvariant() : UnknownOutcome,
                     subCol >= 0 && cells.Length > subCol && cells[subCol].Length > 0 ? cells[subCol] : null));
             }
         }
 
         return list;
     }
+
+    /// <summary>The status of a device whose outcome Apple's log does not give (or a log row without a status).</summary>
+    internal const string UnknownOutcome = "UNKNOWN";
 
     private AdeOrgDeviceActivity? GetStored(string id) => Stored(id, null).SingleOrDefault();
 
@@ -691,6 +702,13 @@ public sealed class BusinessService
         return store.Read(s => s.Business.Activities(id, accountId)).Select(r =>
         {
             var results = r.Results?.Select(x => new AdeOrgDeviceResult(x.SerialNumber, x.Status, x.Detail)).ToList() ?? [];
+            if (r.Status != "IN_PROGRESS")
+            {
+                // a finished activity: each device its log does not give (none without a log) has an unknown outcome
+                var logged = results.Select(x => x.SerialNumber).ToHashSet(StringComparer.Ordinal);
+                results.AddRange(r.Serials.Where(x => !logged.Contains(x)).Select(x => new AdeOrgDeviceResult(x, UnknownOutcome, r.Results is null ? "NO_LOG" : "NOT_IN_LOG")));
+            }
+
             return new AdeOrgDeviceActivity
             {
                 Id = r.Id,
@@ -704,7 +722,8 @@ public sealed class BusinessService
                 SubStatus = r.SubStatus,
                 Devices = ValueList.Of(results),
                 Succeeded = results.Count(x => x.Status == "SUCCESS"),
-                Failed = results.Count(x => x.Status != "SUCCESS"),
+                Failed = results.Count(x => x.Status is not ("SUCCESS" or UnknownOutcome)),
+                Unknown = results.Count(x => x.Status == UnknownOutcome),
                 CreatedAt = r.CreatedAt,
                 CompletedAt = r.CompletedAt,
             };
@@ -783,7 +802,7 @@ public sealed class BusinessService
 
     /// <summary>A 400 whose source.parameter is limit, or that names no parameter (an answer that may be about the page size).</summary>
     private static bool RefusedLimit(AdeException ex)
-        => ex.Data[BusinessClient.HttpStatusKey] is 400 && ex.Data[BusinessClient.ErrorParameterKey] is null or "limit";
+        => ex.HttpStatus == 400 && ex.ErrorParameter is null or "limit";
 
     /// <summary>Checks a page (disposing it when it is refused); returns its next cursor.</summary>
     private string? CheckPage(JsonDocument doc, string endpoint, HashSet<string> cursors)

@@ -48,6 +48,12 @@ public sealed class AdeException : Exception
     /// <summary>The object the error is about (a name, a path, an Id). Never a secret.</summary>
     public object? Target { get; }
 
+    /// <summary>The HTTP status of the answer the error is about, where one was received (Apple Business API errors).</summary>
+    internal int? HttpStatus { get; set; }
+
+    /// <summary>The request parameter Apple's error answer named (its errors[0].source.parameter), when it named one.</summary>
+    internal string? ErrorParameter { get; set; }
+
     /// <summary>The same error, its message naming the service address that was contacted (Apple errors do).</summary>
     internal AdeException WithContacted(Uri service)
         => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException);

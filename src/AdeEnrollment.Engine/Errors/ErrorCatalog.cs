@@ -557,9 +557,11 @@ public static class ErrorCatalog
             : F("Apple refused the access token of API account '{0}' on {1} (401) even right after issuing a new one. The account's host does not match its kind (a SCHOOLAPI. account must use https://api-school.apple.com/v1/, a BUSINESSAPI. one https://api-business.apple.com/v1/), or the key was revoked meanwhile. Check ServiceUri with Get-AdeBusinessAccount and store the account again with Remove-AdeBusinessAccount and New-AdeBusinessAccount (without -ServiceUri, the host follows the client ID).", clientId, endpoint),
         clientId);
 
-    public static AdeException BusinessAccessDenied(string clientId, string code) => E(nameof(BusinessAccessDenied),
+    /// <summary>Apple answered 403: <paramref name="service"/> is the account's service address as shown (no query, no user info), <paramref name="endpoint"/> the method and path.</summary>
+    public static AdeException BusinessAccessDenied(string clientId, string service, string endpoint, string code) => E(nameof(BusinessAccessDenied),
         AdeErrorCategory.PermissionDenied,
-        F("Apple denied API account '{0}' this request ({1}). Its access token is no longer accepted or the account lacks the permission; check the account in the portal.", clientId, code),
+        F("Apple's service {0} denied API account '{1}' the request {2} (403{3}). Its access token is no longer accepted or the account lacks the permission for it: check the account and its privileges in Apple Business Manager or Apple School Manager (Preferences > API), and that the account's ServiceUri (Get-AdeBusinessAccount) is its kind's Apple host; then run the command again.",
+            service, clientId, endpoint, code.Length == 0 ? "" : " " + code),
         clientId);
 
     public static AdeException BusinessDeviceNotFound(string serialOrBatch) => E(nameof(BusinessDeviceNotFound),
@@ -592,21 +594,49 @@ public static class ErrorCatalog
         F("Device activity {0} ended {1} ({2}): {3} of {4} devices were not changed. Get-AdeOrgDeviceActivity -Id {0} lists the outcome of each device.", id, status, subStatus, failed, total),
         id);
 
+    /// <summary>A finished activity whose log does not give the outcome of these devices (no log at all: COMPLETED_POST_PROCESSING_FAILED).</summary>
+    public static AdeException BusinessActivityOutcomeUnknown(string id, string status, string subStatus, IReadOnlyList<string> serials, int total) => E(nameof(BusinessActivityOutcomeUnknown),
+        AdeErrorCategory.InvalidResult,
+        F("Device activity {0} ended {1}{2}, but Apple gave no log of what it did to {3} of its {4} devices: they may or may not have been changed. Check them with Get-AdeOrgDevice -SerialNumber {5} (Status and MdmServer) before sending the activity again; Get-AdeOrgDeviceActivity -Id {0} -Refresh shows them with status UNKNOWN.",
+            id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total,
+            string.Join(",", serials.Take(5)) + (serials.Count > 5 ? ",… (all in the activity's Devices)" : "")),
+        id);
+
     public static AdeException BusinessActivityTimeout(string id, TimeSpan waited) => E(nameof(BusinessActivityTimeout),
         AdeErrorCategory.OperationTimeout,
         F("Device activity {0} was still in progress after {1:0} seconds. It goes on at Apple; follow it with Get-AdeOrgDeviceActivity -Id {0} -Wait.", id, waited.TotalSeconds),
         id);
 
-    public static AdeException BusinessThrottled(string clientId, string method, DateTimeOffset allowedAt) => E(nameof(BusinessThrottled),
+    /// <summary>
+    /// The request budget of <paramref name="method"/> is used up: counted by the store before sending (nothing was
+    /// sent), or Apple answered 429 to <paramref name="endpoint"/>.
+    /// </summary>
+    public static AdeException BusinessThrottled(string clientId, string method, DateTimeOffset allowedAt, string service, string? endpoint = null) => E(nameof(BusinessThrottled),
         AdeErrorCategory.LimitsExceeded,
-        F("Apple's request budget for API account '{0}' ({1}) is used up; the next request is allowed at {2:yyyy-MM-dd HH:mm:ss}Z. Run the command again then, or add -WaitForLimit to wait.", clientId, method, allowedAt.UtcDateTime),
+        F("Apple's request budget for API account '{0}' ({1}) at {2} is used up{3}; the next request is allowed at {4:yyyy-MM-dd HH:mm:ss}Z. Run the command again then, or add -WaitForLimit to wait.",
+            clientId, method, service, endpoint is null ? " (nothing was sent)" : ": Apple answered 429 to " + endpoint, allowedAt.UtcDateTime),
         clientId);
 
-    public static AdeException BusinessRequestFailed(string clientId, string endpoint, int status, string code) => E(nameof(BusinessRequestFailed),
-        status >= 500 ? AdeErrorCategory.ResourceUnavailable : AdeErrorCategory.InvalidOperation,
-        F("Apple answered {0} {1} to {2} for API account '{3}'. {4}", status, code, endpoint, clientId,
-            status >= 500 ? "Apple's service is unavailable; try again later." : "Nothing was changed; check the command's parameters."),
-        endpoint);
+    /// <summary>
+    /// Apple answered <paramref name="status"/> to <paramref name="endpoint"/> (method and path, or what was fetched) at
+    /// <paramref name="service"/> (an address as shown: no query, no user info). A POST that failed with 5xx may
+    /// have created its activity at Apple all the same, so the message says to check before sending it again.
+    /// <see cref="AdeException.HttpStatus"/> carries the status for callers that tell a 404 apart.
+    /// </summary>
+    public static AdeException BusinessRequestFailed(string clientId, string service, string endpoint, int status, string code)
+    {
+        var advice = status < 500
+            ? "Nothing was changed; check the command's parameters."
+            : endpoint.StartsWith("POST /", StringComparison.Ordinal)
+                ? "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change."
+                : "Apple's service is unavailable; try again later.";
+        var e = E(nameof(BusinessRequestFailed),
+            status >= 500 ? AdeErrorCategory.ResourceUnavailable : AdeErrorCategory.InvalidOperation,
+            F("Apple's service {0} answered {1}{2} to {3} for API account '{4}'. {5}", service, status, code.Length == 0 ? "" : " (" + code + ")", endpoint, clientId, advice),
+            endpoint);
+        e.HttpStatus = status;
+        return e;
+    }
 
     public static AdeException BusinessResponseInvalid(string endpoint, string reason, Exception? inner = null) => E(nameof(BusinessResponseInvalid),
         AdeErrorCategory.InvalidData,

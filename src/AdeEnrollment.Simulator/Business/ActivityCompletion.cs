@@ -140,7 +140,8 @@ internal static class ActivityCompletion
 
         var failed = a.Results.Count(r => r.Status != "SUCCESS");
         a.Status = "COMPLETED";
-        a.SubStatus = forced == "COMPLETED_WITH_FAILURE" ? forced : failed == 0 ? "COMPLETED_WITH_SUCCESS" : "COMPLETED_WITH_ERROR";
+        // COMPLETED_POST_PROCESSING_FAILED: the devices moved as above, but Apple made no log of them (no downloadUrl)
+        a.SubStatus = forced is "COMPLETED_WITH_FAILURE" or "COMPLETED_POST_PROCESSING_FAILED" ? forced : failed == 0 ? "COMPLETED_WITH_SUCCESS" : "COMPLETED_WITH_ERROR";
     }
 
     /// <summary>An activity resource; <paramref name="fields"/> null writes every attribute.</summary>

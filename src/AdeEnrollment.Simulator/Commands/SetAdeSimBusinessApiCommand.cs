@@ -78,9 +78,12 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? MigrationActivities { get; set; }
 
-    /// <summary>The next activities end FAILED, STOPPED or COMPLETED_WITH_FAILURE; None restores normal completion.</summary>
+    /// <summary>
+    /// The next activities end FAILED, STOPPED or COMPLETED_WITH_FAILURE, or COMPLETED_POST_PROCESSING_FAILED (the devices
+    /// move, but Apple gives no log: no downloadUrl); None restores normal completion.
+    /// </summary>
     [Parameter]
-    [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure")]
+    [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure", "CompletedPostProcessingFailed")]
     public string? ActivityOutcome { get; set; }
 
     /// <summary>How org devices carry MAC addresses (String: as documented; Array; BuiltInEthernet: the undocumented key; None).</summary>
@@ -226,7 +229,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ForbidServerRead is { } fsr) sim.ForbidServerRead = fsr;
         if (ActivityOutcome is { } o)
         {
-            sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", _ => null };
+            sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", "CompletedPostProcessingFailed" => "COMPLETED_POST_PROCESSING_FAILED", _ => null };
         }
 
         if (ExpireAccessTokens) sim.ExpireBusinessTokens();

@@ -4,7 +4,8 @@ using AdeEnrollment.Simulator.Host;
 namespace AdeEnrollment.Simulator.Commands;
 
 /// <summary>
-/// Set-AdeSimFault: makes the simulator answer an endpoint with an error status, late, or not at all — for the next
+/// Set-AdeSimFault: makes the simulator answer an endpoint with an error status, late, or not at all (-AfterApplying:
+/// after carrying the request out) — for the next
 /// -Count requests or a -Share of them — or makes assignment answer FAILED/THROTTLED/NOT_ACCESSIBLE for given serials.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "AdeSimFault", DefaultParameterSetName = Delay, SupportsShouldProcess = true)]
@@ -59,6 +60,14 @@ public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
     [Parameter(Mandatory = true, ParameterSetName = Drop)]
     public SwitchParameter DropConnection { get; set; }
 
+    /// <summary>
+    /// Carry the request out first (the simulator changes its state, e.g. creates the activity of a POST), then answer
+    /// with -StatusCode or drop the connection instead of the real answer: Apple failing after it applied the request.
+    /// </summary>
+    [Parameter(ParameterSetName = Status)]
+    [Parameter(ParameterSetName = Drop)]
+    public SwitchParameter AfterApplying { get; set; }
+
     /// <summary>Only requests with this HTTP method (GET, POST, PUT, DELETE).</summary>
     [Parameter(ParameterSetName = Status)]
     [Parameter(ParameterSetName = Drop)]
@@ -104,13 +113,18 @@ public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
             Delay => $"delay by {Latency}",
             _ => $"answer {StatusCode}",
         };
+        if (AfterApplying)
+        {
+            description = "carry the request out, then " + description;
+        }
+
         if (!ShouldProcess(Endpoint, $"{description} {(Count is null ? "until cleared" : $"for {Count} request(s)")}"))
         {
             return;
         }
 
         var fault = simulator.AddFault(Endpoint, ParameterSetName == Status ? StatusCode : null, Body, Count, RetryAfterSeconds, Latency,
-            DropConnection, Method, Share);
+            DropConnection, Method, Share, afterApplying: AfterApplying);
         if (PassThru)
         {
             WriteObject(fault);

@@ -262,6 +262,72 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void Business_errors_name_the_service_and_the_request_say_what_to_do_and_show_no_empty_brackets()
+    {
+        using var fx = new BusinessFixture();
+        var service = fx.Stored.ServiceUri.GetLeftPart(UriPartial.Path);
+        Assert.StartsWith("http://127.0.0.1:", service, StringComparison.Ordinal);
+        static void Clean(AdeException e)
+        {
+            Assert.DoesNotContain("()", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("  ", e.Message, StringComparison.Ordinal);
+        }
+
+        // a GET that keeps failing with 5xx (plain-text body: no error code)
+        fx.Simulator.AddFault("/v1/mdmServers", 500, count: 3);
+        var failed = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal(("BusinessRequestFailed", AdeErrorCategory.ResourceUnavailable), (failed.ErrorId, failed.Category));
+        Assert.Contains($"Apple's service {service} answered 500 to GET /v1/mdmServers for API account '{fx.Stored.ClientId}'", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("try again later", failed.Message, StringComparison.Ordinal);
+        Clean(failed);
+
+        // 403 without an error code
+        fx.Simulator.AddFault("/v1/mdmServers", 403, count: 1);
+        var denied = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal(("BusinessAccessDenied", AdeErrorCategory.PermissionDenied), (denied.ErrorId, denied.Category));
+        Assert.Contains($"Apple's service {service} denied API account '{fx.Stored.ClientId}' the request GET /v1/mdmServers (403)", denied.Message, StringComparison.Ordinal);
+        Clean(denied);
+
+        // 403 with Apple's JSON:API error code
+        fx.Simulator.AddFault("/v1/mdmServers", 403, "{\"errors\":[{\"status\":\"403\",\"code\":\"FORBIDDEN_ERROR\"}]}", count: 1);
+        Assert.Contains("GET /v1/mdmServers (403 FORBIDDEN_ERROR)", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).Message, StringComparison.Ordinal);
+
+        // 429: Apple's answer and the service; then the store's own budget check, which sends nothing
+        fx.Simulator.AddFault("/v1/mdmServers", 429, count: 1, retryAfterSeconds: 30);
+        var throttled = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal(("BusinessThrottled", AdeErrorCategory.LimitsExceeded), (throttled.ErrorId, throttled.Category));
+        Assert.Contains($"API account '{fx.Stored.ClientId}' (GET) at {service} is used up: Apple answered 429 to GET /v1/mdmServers", throttled.Message, StringComparison.Ordinal);
+        Clean(throttled);
+        var held = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Contains($"(GET) at {service} is used up (nothing was sent)", held.Message, StringComparison.Ordinal);
+        Clean(held);
+        fx.Sim.Advance(TimeSpan.FromSeconds(31));
+
+        // a POST that Apple carries out and then answers 5xx: Apple may have created the activity, so check before sending again
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeEnrollment.Simulator.AdeSimException>(() => fx.Simulator.AddFault("/v1/*", null, latency: TimeSpan.FromSeconds(1), afterApplying: true)).ErrorId);
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 503, count: 1, method: "POST", afterApplying: true);
+        var post = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Contoso iPads"));
+        Assert.Empty(fx.Engine.Business.GetActivities()); // no id came back: the store cannot know the activity
+        Assert.Single(fx.Simulator.GetRequests("/v1/orgDeviceActivities"), r => r.Method == "POST" && r.StatusCode == 503 && r.Fault);
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        // the check the message asks for: Apple did create the activity and assigned the device
+        Assert.Equal("Contoso iPads", Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [serial]))).MdmServer);
+        Assert.Equal(("BusinessRequestFailed", AdeErrorCategory.ResourceUnavailable), (post.ErrorId, post.Category));
+        Assert.Contains($"Apple's service {service} answered 503 to POST /v1/orgDeviceActivities", post.Message, StringComparison.Ordinal);
+        Assert.Contains("Apple may have created the activity", post.Message, StringComparison.Ordinal);
+        Assert.Contains("Get-AdeOrgDevice -SerialNumber", post.Message, StringComparison.Ordinal);
+        Assert.Contains("Get-AdeOrgDeviceActivity", post.Message, StringComparison.Ordinal);
+        Clean(post);
+
+        // a 4xx POST changed nothing and says so
+        var refused = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, ["C02ZZZZZZZZZ"], null, server: "Contoso iPads"));
+        Assert.Contains("Nothing was changed", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("may have created", refused.Message, StringComparison.Ordinal);
+        Clean(refused);
+    }
+
+    [Fact]
     public void Get_budget_is_enforced_before_sending_with_the_time_it_is_allowed()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
@@ -344,7 +410,10 @@ public sealed class BusinessApiTests
         // the other engine never sends while Apple's Retry-After holds, and reports the same time
         var e = Assert.Throws<AdeException>(() => other.Business.GetMdmServers());
         Assert.Equal("BusinessThrottled", e.ErrorId);
-        Assert.Equal(first.Message, e.Message);
+        static string AllowedAt(AdeException x) => System.Text.RegularExpressions.Regex.Match(x.Message, @"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ").Value;
+        Assert.Equal(AllowedAt(first), AllowedAt(e));
+        Assert.Contains("Apple answered 429", first.Message, StringComparison.Ordinal);
+        Assert.Contains("(nothing was sent)", e.Message, StringComparison.Ordinal);
         Assert.Equal(sent, fx.Simulator.GetRequests("/v1/*").Count);
         Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);
         // with -WaitForLimit the other engine waits for that time instead (the simulator's minute has passed by then)

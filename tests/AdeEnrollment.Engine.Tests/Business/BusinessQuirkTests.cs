@@ -56,8 +56,8 @@ public sealed class BusinessQuirkTests
         if (mode == "Reject")
         {
             var ex = Assert.Throws<AdeException>(() => client.Get("orgDevices?limit=1000").Dispose());
-            Assert.Equal(400, ex.Data[BusinessClient.HttpStatusKey]);
-            Assert.Equal("limit", ex.Data[BusinessClient.ErrorParameterKey]);
+            Assert.Equal(400, ex.HttpStatus);
+            Assert.Equal("limit", ex.ErrorParameter);
         }
         else
         {
@@ -79,8 +79,8 @@ public sealed class BusinessQuirkTests
         using var fx = new BusinessFixture();
         fx.Simulator.LimitOutOfRange = "Clamp";
         var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Client(null).Get("mdmServers?limit=0").Dispose());
-        Assert.Equal(400, ex.Data[BusinessClient.HttpStatusKey]);
-        Assert.Equal("limit", ex.Data[BusinessClient.ErrorParameterKey]);
+        Assert.Equal(400, ex.HttpStatus);
+        Assert.Equal("limit", ex.ErrorParameter);
     }
 
     [Theory]
@@ -98,8 +98,8 @@ public sealed class BusinessQuirkTests
         if (mode == "Reject")
         {
             var ex = Assert.Throws<AdeException>(() => client.Get("orgDevices?filter[serialNumber]=" + wanted[0]).Dispose());
-            Assert.Equal(400, ex.Data[BusinessClient.HttpStatusKey]);
-            Assert.Equal("filter[serialNumber]", ex.Data[BusinessClient.ErrorParameterKey]);
+            Assert.Equal(400, ex.HttpStatus);
+            Assert.Equal("filter[serialNumber]", ex.ErrorParameter);
         }
         else
         {
@@ -123,7 +123,7 @@ public sealed class BusinessQuirkTests
 
         // the variant: GET /v1/mdmServers/{id} is 403 while the listing answers
         var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Client(null).Get("mdmServers/" + server.Id).Dispose());
-        Assert.Equal(403, ex.Data[BusinessClient.HttpStatusKey]);
+        Assert.Equal(403, ex.HttpStatus);
 
         var byName = Assert.Single(fx.Engine.Business.GetMdmServers(name: "Contoso iPads"));
         Assert.Equal(server.Id, byName.Id);

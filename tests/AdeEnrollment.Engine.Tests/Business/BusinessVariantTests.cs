@@ -204,6 +204,29 @@ public sealed class BusinessVariantTests
     }
 
     [Fact]
+    public void An_activity_Apple_completes_without_a_log_is_no_silent_success_its_devices_read_unknown_and_a_warning_names_them()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        fx.Simulator.ForcedActivityOutcome = "COMPLETED_POST_PROCESSING_FAILED";
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true));
+        Assert.Equal(("COMPLETED", "COMPLETED_POST_PROCESSING_FAILED"), (activity.Status, activity.SubStatus));
+        Assert.Equal((0, 0, 2), (activity.Succeeded, activity.Failed, activity.Unknown));
+        Assert.Equal(serials, activity.Devices.Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        Assert.All(activity.Devices, d => Assert.Equal(("UNKNOWN", "NO_LOG"), (d.Status, d.Detail)));
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains(activity.Id, StringComparison.Ordinal));
+        Assert.Contains("Get-AdeOrgDevice -SerialNumber", warning, StringComparison.Ordinal);
+        Assert.All(serials, s => Assert.Contains(s, warning, StringComparison.Ordinal));
+        Assert.DoesNotContain("not changed", warning, StringComparison.Ordinal);
+
+        // Apple did move them: the check the warning asks for is what tells
+        Assert.Equal(serials, fx.Simulator.GetDevices(EngineServer).Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        var again = Assert.Single(fx.Engine.Business.GetActivities(activity.Id, refresh: true));
+        Assert.Equal((0, 0, 2), (again.Succeeded, again.Failed, again.Unknown));
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeEnrollment.Simulator.AdeSimException>(() => fx.Simulator.ForcedActivityOutcome = "SOMETHING").ErrorId);
+    }
+
+    [Fact]
     public void Apple_caps_an_activity_at_an_undocumented_size_the_client_sends_batches_of_its_own_size_and_a_lower_cap_is_a_catalogued_error()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 3 });

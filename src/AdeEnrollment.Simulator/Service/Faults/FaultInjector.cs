@@ -23,7 +23,7 @@ internal sealed class FaultInjector
 
     /// <summary>Adds a fault; the first matching fault (in the order added) answers a request.</summary>
     public AdeSimFault Add(string endpoint, int? statusCode, string? body = null, int? count = null, int? retryAfterSeconds = null,
-        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false)
+        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false)
     {
         if (statusCode is { } s && (s < 100 || s > 599))
         {
@@ -33,6 +33,11 @@ internal sealed class FaultInjector
         if (statusCode is null && latency <= TimeSpan.Zero && !dropConnection)
         {
             throw SimErrors.ArgumentInvalid("StatusCode", "", "a fault answers with a status code, delays (-Latency) or drops the connection (-DropConnection).");
+        }
+
+        if (afterApplying && statusCode is null && !dropConnection)
+        {
+            throw SimErrors.ArgumentInvalid("AfterApplying", "", "a fault after applying the request answers with a status code or drops the connection (-DropConnection).");
         }
 
         if (count is <= 0)
@@ -60,6 +65,7 @@ internal sealed class FaultInjector
                 RetryAfterAsDate = retryAfterAsDate,
                 Latency = latency,
                 DropConnection = dropConnection,
+                AfterApplying = afterApplying,
             };
             faults.Add(fault);
             return fault;

@@ -154,6 +154,14 @@ internal sealed class SimHttpHost : IDisposable
         {
             var body = await ReadBodyAsync(request.HasEntityBody, request.ContentLength64, request.InputStream, MaxRequestBodyBytes).ConfigureAwait(false);
             fault = body is null ? null : faults.Pick(method, path);
+            Answer Route() => route(new Exchange
+            {
+                Method = method,
+                Path = path,
+                Url = request.Url!,
+                Header = name => request.Headers[name],
+                Body = body!,
+            });
             if (body is null)
             {
                 answer = Answers.Error(413, "REQUEST_ENTITY_TOO_LARGE");
@@ -163,6 +171,11 @@ internal sealed class SimHttpHost : IDisposable
                 if (fault.Latency > TimeSpan.Zero)
                 {
                     await Task.Delay(fault.Latency, stopping.Token).ConfigureAwait(false);
+                }
+
+                if (fault.AfterApplying)
+                {
+                    _ = Route(); // carried out, its answer replaced by the fault's (the request log records the fault's)
                 }
 
                 if (fault.DropConnection)
@@ -175,14 +188,7 @@ internal sealed class SimHttpHost : IDisposable
                 answer = FaultInjector.AnswerFor(fault, time.GetUtcNow());
             }
 
-            answer ??= route(new Exchange
-            {
-                Method = method,
-                Path = path,
-                Url = request.Url!,
-                Header = name => request.Headers[name],
-                Body = body!,
-            });
+            answer ??= Route();
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
