@@ -51,9 +51,32 @@ public sealed class Wildcard
 
     /// <summary>
     /// Whether two names are the same name: equal ignoring case in every script ('Ärzte' and 'ÄRZTE' as much as
-    /// 'Kiosk' and 'KIOSK').
+    /// 'Kiosk' and 'KIOSK'), by their upper case or by their lower case: a few letters fold only one way ('ẞ' and 'ß',
+    /// the Kelvin sign and 'k' have one lower case but no common upper case), and a database that folds names with
+    /// lower() must never find two names the same that this says differ.
     /// </summary>
-    public static bool SameName(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+    public static bool SameName(string a, string b)
+    {
+        if (string.Equals(a, b, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i] && char.ToLowerInvariant(a[i]) != char.ToLowerInvariant(b[i]) && char.ToUpperInvariant(a[i]) != char.ToUpperInvariant(b[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// The items that <paramref name="reference"/> names: those whose name equals it (case-insensitive) when there

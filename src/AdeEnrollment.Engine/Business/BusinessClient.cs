@@ -207,14 +207,15 @@ internal sealed class BusinessClient
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError))
             {
-                if (NeverSent(ex))
+                var sent = !NeverSent(ex);
+                if (!sent)
                 {
                     Release(reserved);
                 }
 
                 if (method != HttpMethod.Get || attempt >= 3)
                 {
-                    throw;
+                    throw sent ? ErrorCatalog.BusinessNetworkError(endpoint, ex.InnerException!, afterSending: true) : ex;
                 }
 
                 await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
@@ -251,7 +252,23 @@ internal sealed class BusinessClient
                     continue;
                 }
 
-                var body = await ReadBoundedAsync(response, endpoint, ct).ConfigureAwait(false);
+                byte[] body;
+                try
+                {
+                    body = await ReadBoundedAsync(response, endpoint, ct).ConfigureAwait(false);
+                }
+                catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError))
+                {
+                    // the connection broke while Apple answered: the request was carried out or not
+                    if (method != HttpMethod.Get || attempt >= 3)
+                    {
+                        throw ErrorCatalog.BusinessNetworkError(endpoint, ex.InnerException!, afterSending: true);
+                    }
+
+                    await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (response.IsSuccessStatusCode)
                 {
                     try
@@ -380,10 +397,18 @@ internal sealed class BusinessClient
         }
 
         var tooLarge = ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
-        await using var stream = new Apple.BoundedStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), options.MaxResponseBytes, () => tooLarge);
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        return buffer.ToArray();
+        try
+        {
+            await using var stream = new Apple.BoundedStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), options.MaxResponseBytes, () => tooLarge);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            return buffer.ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            // the connection broke (or timed out) in the middle of the answer
+            throw ErrorCatalog.BusinessNetworkError(endpoint, ex);
+        }
     }
 
     /// <summary>

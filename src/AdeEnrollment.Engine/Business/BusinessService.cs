@@ -592,9 +592,10 @@ public sealed class BusinessService
 
         return list.Select(a =>
         {
-            if (a.IsFinished && a.Devices.Count > 0 && a.Unknown == 0)
+            if (a.IsFinished && a.Devices.Count > 0)
             {
-                // finished with the outcome of every device; one with unknown outcomes is read again, should Apple add its log later
+                // finished and its log read (or its outcomes recorded as unknown): Apple's answer will not change, and
+                // reading it again would spend the GET budget on every -Refresh for as long as the activity is stored
                 return a;
             }
 
@@ -621,9 +622,12 @@ public sealed class BusinessService
         }
 
         host.WriteProgress(new AdeProgress(2, $"Activity {id}", activity.Status, Completed: true));
-        if (activity.Status is "FAILED" or "STOPPED" || activity.SubStatus is "COMPLETED_WITH_FAILURE")
+        // Devices not changed: those the log says failed; without any log line for them, all of them unless their outcome
+        // is unknown (then the warning below says so, instead of claiming they were not changed).
+        var notChanged = activity.Failed > 0 ? activity.Failed : activity.Unknown == 0 ? activity.DeviceCount : 0;
+        if ((activity.Status is "FAILED" or "STOPPED" || activity.SubStatus is "COMPLETED_WITH_FAILURE") && notChanged > 0)
         {
-            host.WriteWarning(ErrorCatalog.BusinessActivityFailed(id, activity.Status, activity.SubStatus ?? "", activity.Failed == 0 ? activity.DeviceCount : activity.Failed, activity.DeviceCount).Message);
+            host.WriteWarning(ErrorCatalog.BusinessActivityFailed(id, activity.Status, activity.SubStatus ?? "", notChanged, activity.DeviceCount).Message);
         }
         else if (activity.Failed > 0)
         {

@@ -628,7 +628,7 @@ public static class ErrorCatalog
         var advice = status < 500
             ? "Nothing was changed; check the command's parameters."
             : endpoint.StartsWith("POST /", StringComparison.Ordinal)
-                ? "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change."
+                ? PostMayHaveApplied
                 : "Apple's service is unavailable; try again later.";
         var e = E(nameof(BusinessRequestFailed),
             status >= 500 ? AdeErrorCategory.ResourceUnavailable : AdeErrorCategory.InvalidOperation,
@@ -648,10 +648,19 @@ public static class ErrorCatalog
         F("Apple no longer accepted the paging cursor of {0}, twice: the listing was started again once from the beginning and took longer than Apple keeps a cursor again. Nothing was stored. Run the command again when fewer requests wait for Apple's budget, or narrow it (-SerialNumber, -MdmServer).", endpoint),
         endpoint);
 
-    public static AdeException BusinessNetworkError(string endpoint, Exception inner) => E(nameof(BusinessNetworkError),
+    /// <summary>
+    /// The network failed on the way to or from Apple. <paramref name="afterSending"/>: the request had left (the
+    /// connection broke while Apple answered), so a POST may have been carried out and the message says to check first.
+    /// </summary>
+    public static AdeException BusinessNetworkError(string endpoint, Exception inner, bool afterSending = false) => E(nameof(BusinessNetworkError),
         AdeErrorCategory.ConnectionError,
-        F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),
+        afterSending && endpoint.StartsWith("POST /", StringComparison.Ordinal)
+            ? F("The connection to Apple's service broke after {0} was sent: {1} {2}", endpoint, inner.Message, PostMayHaveApplied)
+            : F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),
         endpoint, inner);
+
+    /// <summary>What to do after a POST (a device activity) that may have reached Apple but brought back no answer.</summary>
+    private const string PostMayHaveApplied = "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change.";
 
     // ---- argument validation -----------------------------------------------------------------------------------
     public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),

@@ -103,7 +103,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
-        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), Ref(Token)).Id;
+        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), tokenId?.ToString()).Id;
         if (SerialNumber is null)
         {
             Write(Query(tokenId, null, profileId, Unassigned, RemovedFromAbm));

@@ -262,6 +262,28 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_connection_that_breaks_while_Apple_answers_is_a_network_error_a_GET_is_retried_and_a_POST_says_to_check_the_devices()
+    {
+        using var fx = new BusinessFixture();
+
+        // a GET whose answer breaks off once is asked again
+        fx.Simulator.AddFault("/v1/mdmServers", null, count: 1, dropConnection: true);
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Equal(2, fx.Simulator.GetRequests("/v1/mdmServers").Count);
+
+        // a POST Apple carried out before the connection broke: not repeated, and the message says to check first
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", null, count: 1, dropConnection: true, method: "POST", afterApplying: true);
+        var broken = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Contoso iPads"));
+        Assert.Equal(("BusinessNetworkError", AdeErrorCategory.ConnectionError), (broken.ErrorId, broken.Category));
+        Assert.Contains("broke after POST /v1/orgDeviceActivities was sent", broken.Message, StringComparison.Ordinal);
+        Assert.Contains("Apple may have created the activity", broken.Message, StringComparison.Ordinal);
+        Assert.Single(fx.Simulator.GetRequests("/v1/orgDeviceActivities"), r => r.Method == "POST");
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal("Contoso iPads", Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [serial]))).MdmServer);
+    }
+
+    [Fact]
     public void Business_errors_name_the_service_and_the_request_say_what_to_do_and_show_no_empty_brackets()
     {
         using var fx = new BusinessFixture();

@@ -61,6 +61,11 @@ public abstract class ProfileProviderTests : IDisposable
         AdeAssert.Throws(nameof(ErrorCatalog.TokenNameConflict), () => Store.Tokens.SetToken(new SetTokenArgs("Ørsted", Name: "ärzte zürich")));
         Assert.Equal("ørsted", Store.Tokens.SetToken(new SetTokenArgs("Ørsted", Name: "ørsted")).Name); // its own name in another case
         Assert.Equal(arzte.Id, Store.Tokens.ResolveToken("ÄRZTE zürich").Id); // one token, not an ambiguous two
+        // letters with one lower case but no common upper case: one name too (PostgreSQL's lower() folds them)
+        Store.AddToken("Straße");
+        AdeAssert.Throws(nameof(ErrorCatalog.TokenNameConflict), () => Store.AddToken("STRAẞE"));
+        Store.AddToken("\u212Aelvin"); // the Kelvin sign
+        AdeAssert.Throws(nameof(ErrorCatalog.TokenNameConflict), () => Store.AddToken("kelvin"));
 
         var eleves = Profiles.New("Ärzte Zürich", "Élèves", Kiosk)!;
         AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Profiles.New("Ärzte Zürich", "ÉLÈVES", Kiosk));
@@ -68,7 +73,7 @@ public abstract class ProfileProviderTests : IDisposable
         AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Store.Engine.ProfileChanges.Set("Lehrer", "Ärzte Zürich", "élèves", new ProfileSettings()));
         Assert.Equal(eleves.Id, Profiles.Resolve("élèves", "Ärzte Zürich").Id);
         Assert.Equal(new[] { "Lehrer", "Élèves" }, Profiles.Get(arzte.Id).Select(p => p.Name).Order(StringComparer.Ordinal));
-        Assert.Equal(new[] { "ÄRZTE ZÜRICH (2)", "Ärzte Zürich", "ørsted" }, Store.Tokens.GetTokens().Select(t => t.Name).Order(StringComparer.Ordinal)); // nothing refused was stored
+        Assert.Equal(new[] { "Straße", "ÄRZTE ZÜRICH (2)", "Ärzte Zürich", "ørsted", "\u212Aelvin" }, Store.Tokens.GetTokens().Select(t => t.Name).Order(StringComparer.Ordinal)); // nothing refused was stored
     }
 
     [Fact]
