@@ -248,6 +248,19 @@ Describe 'Apple Business API' {
         }
     }
 
+    It 'an activity POST whose connection breaks after Apple carried it out is BusinessNetworkError saying to check the devices' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        Set-AdeSimFault -Endpoint '/v1/orgDeviceActivities' -Method POST -DropConnection -Count 1 -AfterApplying | Out-Null
+        $err = { $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessNetworkError,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $err.Exception.Message | Should -Match 'broke after POST /v1/orgDeviceActivities was sent'
+        $err.Exception.Message | Should -Match 'Get-AdeOrgDevice -SerialNumber'
+        (Get-AdeOrgDevice -SerialNumber $d.SerialNumber).MdmServer | Should -Be $t.Token.Name
+    }
+
     It 'an activity POST that Apple carries out and then answers 5xx says to check the devices before sending again; they did move (Set-AdeSimFault -AfterApplying)' {
         $a = New-TestAccount
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
