@@ -592,10 +592,11 @@ public sealed class BusinessService
 
         return list.Select(a =>
         {
-            if (a.IsFinished && a.Devices.Count > 0)
+            if (a.IsFinished && a.Devices.Count > 0 && (a.SubStatus == "COMPLETED_POST_PROCESSING_FAILED" || a.Devices.All(d => d.Detail != "NO_LOG")))
             {
-                // finished and its log read (or its outcomes recorded as unknown): Apple's answer will not change, and
-                // reading it again would spend the GET budget on every -Refresh for as long as the activity is stored
+                // finished with its log read, or finished where Apple said no log will come: Apple's answer will not
+                // change, and reading it again would spend the GET budget on every -Refresh for as long as it is
+                // stored. One finished without a log and without that word is read again, should the log come later.
                 return a;
             }
 

@@ -221,8 +221,10 @@ public sealed class BusinessVariantTests
 
         // Apple did move them: the check the warning asks for is what tells
         Assert.Equal(serials, fx.Simulator.GetDevices(EngineServer).Select(d => d.SerialNumber).Order(StringComparer.Ordinal));
+        var reads = fx.Simulator.GetRequests("/v1/orgDeviceActivities/" + activity.Id).Count;
         var again = Assert.Single(fx.Engine.Business.GetActivities(activity.Id, refresh: true));
         Assert.Equal((0, 0, 2), (again.Succeeded, again.Failed, again.Unknown));
+        Assert.Equal(reads, fx.Simulator.GetRequests("/v1/orgDeviceActivities/" + activity.Id).Count); // Apple said no log will come: not asked again
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeEnrollment.Simulator.AdeSimException>(() => fx.Simulator.ForcedActivityOutcome = "SOMETHING").ErrorId);
     }
 
