@@ -11,6 +11,23 @@ BeforeAll {
         [Convert]::FromBase64String($s)
     }
 
+    function Invoke-InOtherProcess([string] $Body) {
+        # $Body runs in a fresh pwsh on this session's store and sets $outcome; its values come back as an array
+        $store = (Get-AdeStore).Path
+        $result = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.json')
+        $file = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.ps1')
+        Set-Content $file @"
+`$ErrorActionPreference = 'Stop'
+Import-Module AdeEnrollment
+Connect-AdeStore -Path '$store'
+$Body
+ConvertTo-Json -InputObject @(`$outcome) | Set-Content '$result'
+"@
+        $p = Start-Process -FilePath (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
+        $p.WaitForExit()
+        @(Get-Content -Raw $result | ConvertFrom-Json)
+    }
+
     function New-TestAccount {
         param([switch] $Pkcs8, [switch] $School)
         $format = if ($Pkcs8) { 'Pkcs8' } else { 'Sec1' }
@@ -294,24 +311,13 @@ Describe 'Apple Business API' {
     }
 
     It 'two processes on one store share Apple''s GET budget, and a Retry-After seen by one holds back the other' {
-        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $store = (Get-AdeStore).Path
         function Invoke-OtherProcess([string] $ClientId, [int] $Calls) {
-            $result = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.json')
-            $file = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.ps1')
-            Set-Content $file @"
-`$ErrorActionPreference = 'Stop'
-Import-Module AdeEnrollment
-Connect-AdeStore -Path '$store'
+            Invoke-InOtherProcess @"
 `$outcome = @()
 foreach (`$i in 1..$Calls) {
     try { Get-AdeMdmServer -Account '$ClientId' -ErrorAction Stop | Out-Null; `$outcome += 'ok' } catch { `$outcome += `$_.FullyQualifiedErrorId }
 }
-`$outcome | ConvertTo-Json -AsArray | Set-Content '$result'
 "@
-            $p = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
-            $p.WaitForExit()
-            @(Get-Content -Raw $result | ConvertFrom-Json)
         }
 
         # the budget: 2 GET a minute for this account; the other process spends both, this one is then refused unsent
@@ -336,25 +342,12 @@ foreach (`$i in 1..$Calls) {
     }
 
     It 'two processes on one store share Apple''s POST budget: each POST is counted before it is sent, one Apple refused too' {
-        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $store = (Get-AdeStore).Path
         $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'posts.pem')
         New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -PostPerHour 2 | Out-Null
         $t = New-SimToken -Name "Posts $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $serials = @(Add-AdeSimOrgDevice -Count 3).SerialNumber
         function Invoke-OtherProcess([string] $Serial) {
-            $result = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.json')
-            $file = Join-Path $TestDrive ("other-" + [guid]::NewGuid().ToString('N') + '.ps1')
-            Set-Content $file @"
-`$ErrorActionPreference = 'Stop'
-Import-Module AdeEnrollment
-Connect-AdeStore -Path '$store'
-`$outcome = try { '$Serial' | Set-AdeOrgDeviceServer -Account '$($sa.ClientId)' -MdmServer '$($t.Token.Name)' -ErrorAction Stop | Out-Null; 'ok' } catch { `$_.FullyQualifiedErrorId }
-ConvertTo-Json @(`$outcome) | Set-Content '$result'
-"@
-            $p = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
-            $p.WaitForExit()
-            @(Get-Content -Raw $result | ConvertFrom-Json)
+            Invoke-InOtherProcess "`$outcome = try { '$Serial' | Set-AdeOrgDeviceServer -Account '$($sa.ClientId)' -MdmServer '$($t.Token.Name)' -ErrorAction Stop | Out-Null; 'ok' } catch { `$_.FullyQualifiedErrorId }"
         }
 
         # the other process sends one activity; this one sends one Apple refuses (409): both count
