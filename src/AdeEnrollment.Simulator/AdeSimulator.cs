@@ -273,9 +273,9 @@ public sealed class AdeSimulator : IDisposable
     public string? ForcedActivityOutcome
     {
         get => businessSettings.ForcedActivityOutcome;
-        set => businessSettings.ForcedActivityOutcome = value is null or "FAILED" or "STOPPED" or "COMPLETED_WITH_FAILURE" or "COMPLETED_POST_PROCESSING_FAILED"
+        set => businessSettings.ForcedActivityOutcome = value is null or "FAILED" or "FAILED_WITHOUT_LOG" or "STOPPED" or "COMPLETED_WITH_FAILURE" or "COMPLETED_POST_PROCESSING_FAILED"
             ? value
-            : throw SimErrors.ArgumentInvalid("ActivityOutcome", value, "FAILED, STOPPED, COMPLETED_WITH_FAILURE or COMPLETED_POST_PROCESSING_FAILED.");
+            : throw SimErrors.ArgumentInvalid("ActivityOutcome", value, "FAILED, FAILED_WITHOUT_LOG, STOPPED, COMPLETED_WITH_FAILURE or COMPLETED_POST_PROCESSING_FAILED.");
     }
 
     /// <summary>How org devices carry MAC addresses: String (documented: Wi-Fi and Bluetooth strings, Ethernet an array), Array, BuiltInEthernet (Ethernet under builtInEthernetMacAddress) or None.</summary>

@@ -249,6 +249,21 @@ Describe 'Apple Business API' {
         (Get-AdeOrgDeviceActivity -Id $r.Id -Refresh).Unknown | Should -Be 2
     }
 
+    It 'an activity Apple fails without a log is one warning of unknown outcome, not also one saying the devices were not changed (-ActivityOutcome FailedWithoutLog)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 2)
+        Set-AdeSimBusinessApi -ActivityOutcome FailedWithoutLog
+        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'FAILED'
+        $r.Unknown | Should -Be 2
+        $r.Failed | Should -Be 0
+        $w.Count | Should -Be 1
+        "$w" | Should -Match ([regex]::Escape($r.Id))
+        "$w" | Should -Match 'may or may not have been changed'
+        @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Where-Object MdmServer -eq $t.Token.Name).Count | Should -Be 0
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')
@@ -363,6 +378,28 @@ foreach (`$i in 1..$Calls) {
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $sent # nothing sent
         Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
         ($serials[1] | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name).Action | Should -Be 'Assign'
+    }
+
+    It 'a command stopped by the POST budget after its first batch returns the activity Apple accepted, then the error naming the devices not sent' {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'split.pem')
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -PostPerHour 1 | Out-Null
+        $t = New-SimToken -Name "Split $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $serials = @((Add-AdeSimOrgDevice -Count 1001).SerialNumber)
+        $out = [System.Collections.Generic.List[object]]::new()
+        $err = $null
+        try {
+            $serials | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name -ErrorAction Stop | ForEach-Object { $out.Add($_) }
+        }
+        catch {
+            $err = $_
+        }
+
+        $err.FullyQualifiedErrorId | Should -Be 'BusinessThrottled,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
+        $out.Count | Should -Be 1
+        $out[0].DeviceCount | Should -Be 1000
+        $err.Exception.Message | Should -BeLike "*Apple had accepted activity $($out[0].Id) for 1,000 devices before this failure*"
+        $err.Exception.Message | Should -BeLike "*The other 1 device ($($serials[1000])) was in the request that failed or after it*"
+        (Get-AdeOrgDeviceActivity -Account $sa.ClientId).Id | Should -Be $out[0].Id
     }
 
     It 'a 429 whose Retry-After is an HTTP date is timed on the engine clock that Set-AdeSimClock moved, not the computer''s' {

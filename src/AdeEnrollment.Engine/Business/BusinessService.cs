@@ -483,25 +483,62 @@ public sealed class BusinessService
 
         var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
         var created = new List<AdeOrgDeviceActivity>();
+        var sent = 0;
         foreach (var batch in confirmed.Chunk(Options.MaxDevicesPerActivity))
         {
-            using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
-            var data = doc.RootElement.GetProperty("data");
-            CheckItem(data, "POST /v1/orgDeviceActivities");
-            var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
-            var a = Attributes(data);
-            var now = time.GetUtcNow();
-            store.Write(s =>
+            try
             {
-                s.Business.InsertActivity(new BusinessActivityRow(id, client.Account.Id, type, target?.Id, target?.Name, token?.Id ?? target?.TokenId, batch.Length, batch,
-                    Str(a, "status") ?? "IN_PROGRESS", Str(a, "subStatus"), null, now, null, now));
-                return 0;
-            });
-            host.WriteVerbose($"Apple accepted activity {id}: {type} for {Counted.Of(batch.Length, "device")}.");
-            created.Add(GetStored(id)!);
+                created.Add(SendBatch(client, type, target, token, batch));
+            }
+            catch (AdeException ex) when (created.Count > 0)
+            {
+                // the earlier batches are at Apple: the error says which activities took them and which devices did not go
+                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, confirmed.Skip(sent).ToList()), created);
+            }
+
+            sent += batch.Length;
         }
 
-        return wait ? created.Select(a => Wait(a.Id, client)).ToList() : created;
+        if (!wait)
+        {
+            return created;
+        }
+
+        var followed = new List<AdeOrgDeviceActivity>();
+        foreach (var activity in created)
+        {
+            try
+            {
+                followed.Add(Wait(activity.Id, client));
+            }
+            catch (AdeException ex)
+            {
+                // every activity went to Apple: those followed to their end are returned so, the others as last seen
+                var shown = followed.Concat(created.Skip(followed.Count).Select(a => GetStored(a.Id) ?? a)).ToList();
+                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, []), shown);
+            }
+        }
+
+        return followed;
+    }
+
+    /// <summary>One POST of a device activity; the activity Apple created is stored and returned.</summary>
+    private AdeOrgDeviceActivity SendBatch(BusinessClient client, string type, AdeMdmServer? target, AdeToken? token, string[] batch)
+    {
+        using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
+        var data = doc.RootElement.GetProperty("data");
+        CheckItem(data, "POST /v1/orgDeviceActivities");
+        var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
+        var a = Attributes(data);
+        var now = time.GetUtcNow();
+        store.Write(s =>
+        {
+            s.Business.InsertActivity(new BusinessActivityRow(id, client.Account.Id, type, target?.Id, target?.Name, token?.Id ?? target?.TokenId, batch.Length, batch,
+                Str(a, "status") ?? "IN_PROGRESS", Str(a, "subStatus"), null, now, null, now));
+            return 0;
+        });
+        host.WriteVerbose($"Apple accepted activity {id}: {type} for {Counted.Of(batch.Length, "device")}.");
+        return GetStored(id)!;
     }
 
     /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>

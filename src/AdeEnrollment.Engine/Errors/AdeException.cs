@@ -54,6 +54,16 @@ public sealed class AdeException : Exception
     /// <summary>The request parameter Apple's error answer named (its errors[0].source.parameter), when it named one.</summary>
     internal string? ErrorParameter { get; set; }
 
+    /// <summary>
+    /// What the command had finished before it failed (device activities Apple accepted before a later request of the
+    /// same command failed): the cmdlet writes them to the pipeline before the error, and the message names them.
+    /// </summary>
+    internal IReadOnlyList<object> Completed { get; private init; } = [];
+
+    /// <summary>The same error (ID, category, status), its message ending with <paramref name="note"/>, with what the command had finished.</summary>
+    internal AdeException WithCompleted(string note, IReadOnlyList<object> completed)
+        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, Completed = completed };
+
     /// <summary>The same error, its message naming the service address that was contacted (Apple errors do).</summary>
     internal AdeException WithContacted(Uri service)
         => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException);

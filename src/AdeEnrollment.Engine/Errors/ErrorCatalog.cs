@@ -659,6 +659,23 @@ public static class ErrorCatalog
             : F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),
         endpoint, inner);
 
+    /// <summary>
+    /// Appended to the error that stopped a device-activity command after Apple had accepted some of its activities:
+    /// which ones (they are returned and stored) and, when the failure came while sending, which devices were in the
+    /// failed request or after it (<paramref name="notSent"/> empty: every request had been accepted, the failure came
+    /// while following them).
+    /// </summary>
+    internal static string BusinessActivitiesAccepted(IReadOnlyList<string> ids, int acceptedDevices, IReadOnlyList<string> notSent)
+    {
+        var accepted = F("Apple had accepted {0} {1} for {2} before this failure; {3} returned and stored: follow {4} with Get-AdeOrgDeviceActivity -Id {5} -Wait",
+            ids.Count == 1 ? "activity" : "activities", string.Join(", ", ids), Counted.Of(acceptedDevices, "device"), ids.Count == 1 ? "it is" : "they are",
+            ids.Count == 1 ? "it" : "them", string.Join(",", ids));
+        return notSent.Count == 0
+            ? accepted + " instead of running this command again."
+            : accepted + F(". The other {0} ({1}) {2} in the request that failed or after it: send only {3} again.", Counted.Of(notSent.Count, "device"), Counted.FirstFew(notSent, 3),
+                notSent.Count == 1 ? "was" : "were", notSent.Count == 1 ? "that one" : "those");
+    }
+
     /// <summary>What to do after a POST (a device activity) that may have reached Apple but brought back no answer.</summary>
     private const string PostMayHaveApplied = "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change.";
 

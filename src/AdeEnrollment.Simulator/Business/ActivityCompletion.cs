@@ -63,11 +63,17 @@ internal static class ActivityCompletion
         b.PendingActivities--;
         a.CompletedAt = now;
         var forced = b.Settings.ForcedActivityOutcome;
-        if (forced is "FAILED" or "STOPPED")
+        if (forced is "FAILED" or "STOPPED" or "FAILED_WITHOUT_LOG")
         {
-            a.Status = forced;
-            a.SubStatus = forced == "FAILED" ? "COMPLETED_WITH_FAILURE" : "STOPPING";
-            foreach (var s in a.Serials) a.Results.Add((s, "FAILED", "ACTIVITY_" + forced));
+            // nothing moves; FAILED_WITHOUT_LOG: Apple says FAILED and gives no log of its devices (no downloadUrl)
+            a.Status = forced == "STOPPED" ? "STOPPED" : "FAILED";
+            a.SubStatus = forced == "STOPPED" ? "STOPPING" : "COMPLETED_WITH_FAILURE";
+            a.NoLog = forced == "FAILED_WITHOUT_LOG";
+            if (!a.NoLog)
+            {
+                foreach (var s in a.Serials) a.Results.Add((s, "FAILED", "ACTIVITY_" + forced));
+            }
+
             return;
         }
 
@@ -142,6 +148,7 @@ internal static class ActivityCompletion
         a.Status = "COMPLETED";
         // COMPLETED_POST_PROCESSING_FAILED: the devices moved as above, but Apple made no log of them (no downloadUrl)
         a.SubStatus = forced is "COMPLETED_WITH_FAILURE" or "COMPLETED_POST_PROCESSING_FAILED" ? forced : failed == 0 ? "COMPLETED_WITH_SUCCESS" : "COMPLETED_WITH_ERROR";
+        a.NoLog = forced is "COMPLETED_POST_PROCESSING_FAILED";
     }
 
     /// <summary>An activity resource; <paramref name="fields"/> null writes every attribute.</summary>
@@ -160,7 +167,7 @@ internal static class ActivityCompletion
         if (a.CompletedAt is { } done)
         {
             if (F("completedDateTime")) w.WriteString("completedDateTime", BusinessJson.Iso(done));
-            if (F("downloadUrl") && a.SubStatus != "COMPLETED_POST_PROCESSING_FAILED") w.WriteString("downloadUrl", DownloadUrl(b, a, now));
+            if (F("downloadUrl") && !a.NoLog) w.WriteString("downloadUrl", DownloadUrl(b, a, now));
         }
 
         // undocumented attributes some clients read (and fall back without): sent only under ActivityExtraAttributes,

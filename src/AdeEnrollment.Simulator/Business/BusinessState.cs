@@ -388,6 +388,9 @@ internal sealed class SimActivity
 
     public string SubStatus { get; set; } = "SUBMITTED";
 
+    /// <summary>Finished without a log of its devices: no downloadUrl is given.</summary>
+    public bool NoLog { get; set; }
+
     /// <summary>serial → (SUCCESS|FAILED, sub-status) once completed.</summary>
     public List<(string Serial, string Status, string SubStatus)> Results { get; } = [];
 

@@ -79,11 +79,12 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     public bool? MigrationActivities { get; set; }
 
     /// <summary>
-    /// The next activities end FAILED, STOPPED or COMPLETED_WITH_FAILURE, or COMPLETED_POST_PROCESSING_FAILED (the devices
-    /// move, but Apple gives no log: no downloadUrl); None restores normal completion.
+    /// The next activities end FAILED, STOPPED or COMPLETED_WITH_FAILURE; FAILED without a log (FailedWithoutLog: nothing
+    /// moves, no downloadUrl); or COMPLETED_POST_PROCESSING_FAILED (the devices move, but Apple gives no log: no
+    /// downloadUrl). None restores normal completion.
     /// </summary>
     [Parameter]
-    [ValidateSet("None", "Failed", "Stopped", "CompletedWithFailure", "CompletedPostProcessingFailed")]
+    [ValidateSet("None", "Failed", "FailedWithoutLog", "Stopped", "CompletedWithFailure", "CompletedPostProcessingFailed")]
     public string? ActivityOutcome { get; set; }
 
     /// <summary>How org devices carry MAC addresses (String: as documented; Array; BuiltInEthernet: the undocumented key; None).</summary>
@@ -229,7 +230,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ForbidServerRead is { } fsr) sim.ForbidServerRead = fsr;
         if (ActivityOutcome is { } o)
         {
-            sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", "CompletedPostProcessingFailed" => "COMPLETED_POST_PROCESSING_FAILED", _ => null };
+            sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "FailedWithoutLog" => "FAILED_WITHOUT_LOG", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", "CompletedPostProcessingFailed" => "COMPLETED_POST_PROCESSING_FAILED", _ => null };
         }
 
         if (ExpireAccessTokens) sim.ExpireBusinessTokens();

@@ -90,6 +90,12 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
             // catalogued here, in one place: an AdeException as it is, Ctrl+C as OperationStopped, the rest as
             // UnexpectedError naming the command.
             var error = ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name);
+            // what the command finished before it failed (activities Apple accepted) goes out first, as it would have
+            foreach (var done in error.Completed)
+            {
+                base.WriteObject(done);
+            }
+
             if (perItem && error.ErrorId != nameof(ErrorCatalog.OperationStopped))
             {
                 base.WriteError(ToErrorRecord(error));

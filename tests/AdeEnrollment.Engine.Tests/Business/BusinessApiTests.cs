@@ -380,6 +380,46 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_command_stopped_after_Apple_accepted_some_batches_returns_those_activities_and_names_the_devices_not_sent()
+    {
+        // batches of 2 and a budget of 2 POSTs: the third batch is refused before it is sent
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 2, MaxDevicesPerActivity = 2 });
+        var serials = fx.Simulator.AddOrgDevices(5).Select(d => d.SerialNumber).ToList();
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: "Contoso iPads"));
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal(AdeErrorCategory.LimitsExceeded, e.Category);
+        var accepted = e.Completed.Cast<AdeOrgDeviceActivity>().ToList();
+        Assert.Equal(2, accepted.Count);
+        Assert.Equal(4, accepted.Sum(a => a.DeviceCount));
+        Assert.Equal(2, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.All(accepted, a => Assert.Contains(a.Id, e.Message, StringComparison.Ordinal));
+        Assert.Contains("The other 1 device (" + serials[4] + ") was in the request that failed or after it: send only that one again.", e.Message, StringComparison.Ordinal);
+        // stored like any other activity, and they reach Apple's devices
+        Assert.Equal(accepted.Select(a => a.Id).Order(), fx.Engine.Business.GetActivities(null).Select(a => a.Id).Order());
+        fx.Sim.Advance(TimeSpan.FromMinutes(1));
+        Assert.All(fx.Engine.Business.GetActivities(null, refresh: true), a => Assert.Equal((2, "COMPLETED_WITH_SUCCESS"), (a.Succeeded, a.SubStatus)));
+    }
+
+    [Fact]
+    public void A_wait_that_fails_after_every_batch_was_accepted_returns_the_activities_and_says_to_follow_them_not_to_send_again()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 10, MaxDevicesPerActivity = 2 });
+        var serials = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities/*", 403, count: 1, method: "GET");
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: "Contoso iPads", wait: true));
+        Assert.Equal("BusinessAccessDenied", e.ErrorId);
+        var accepted = e.Completed.Cast<AdeOrgDeviceActivity>().ToList();
+        Assert.Equal(2, accepted.Count);
+        Assert.All(accepted, a => Assert.Equal("IN_PROGRESS", a.Status));
+        Assert.Contains("Get-AdeOrgDeviceActivity -Id " + string.Join(",", accepted.Select(a => a.Id)) + " -Wait instead of running this command again.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("The other", e.Message, StringComparison.Ordinal);
+        // a single batch whose only request fails is the error alone: nothing was accepted
+        var one = fx.Simulator.AddOrgDevices(1).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 500, count: 1, method: "POST");
+        Assert.Empty(Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, one, null, server: "Contoso iPads")).Completed);
+    }
+
+    [Fact]
     public void Apple_429_gives_the_Retry_After_time_and_is_never_looped()
     {
         using var fx = new BusinessFixture();

@@ -229,6 +229,27 @@ public sealed class BusinessVariantTests
     }
 
     [Fact]
+    public void An_activity_Apple_fails_without_a_log_is_one_warning_of_unknown_outcome_and_a_refresh_asks_Apple_again_for_the_log()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).Order(StringComparer.Ordinal).ToList();
+        fx.Simulator.ForcedActivityOutcome = "FAILED_WITHOUT_LOG";
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true));
+        Assert.Equal("FAILED", activity.Status);
+        Assert.Equal((0, 0, 2), (activity.Succeeded, activity.Failed, activity.Unknown));
+        Assert.All(activity.Devices, d => Assert.Equal(("UNKNOWN", "NO_LOG"), (d.Status, d.Detail)));
+        // one warning: the outcome is unknown; not a second one claiming the devices were not changed
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains(activity.Id, StringComparison.Ordinal));
+        Assert.Contains("may or may not have been changed", warning, StringComparison.Ordinal);
+        Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+
+        // Apple did not say that no log will come: a refresh asks for it again
+        var reads = fx.Simulator.GetRequests("/v1/orgDeviceActivities/" + activity.Id).Count;
+        Assert.Equal(2, Assert.Single(fx.Engine.Business.GetActivities(activity.Id, refresh: true)).Unknown);
+        Assert.Equal(reads + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities/" + activity.Id).Count);
+    }
+
+    [Fact]
     public void Apple_caps_an_activity_at_an_undocumented_size_the_client_sends_batches_of_its_own_size_and_a_lower_cap_is_a_catalogued_error()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 3 });
