@@ -8,9 +8,11 @@ BeforeDiscovery {
         @{
             View    = $view.Name
             # A column without a width is sized to its content: it needs at least its header.
-            Columns = @($view.TableControl.TableHeaders.TableColumnHeader | ForEach-Object {
-                    @{ Label = "$($_.Label)"; Width = if ($_.Width) { [int]$_.Width } else { "$($_.Label)".Length } }
+            Type       = "$($view.ViewSelectedBy.TypeName)"
+            Columns    = @($view.TableControl.TableHeaders.TableColumnHeader | ForEach-Object {
+                    @{ Label = "$($_.Label)"; Width = if ($_.Width) { [int]$_.Width } else { "$($_.Label)".Length }; Fixed = [bool]$_.Width }
                 })
+            Properties = @($view.TableControl.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem | ForEach-Object { "$($_.PropertyName)" } | Where-Object { $_ })
         }
     }
     $viewed = @($format.Configuration.ViewDefinitions.View | ForEach-Object { $_.ViewSelectedBy.TypeName })
@@ -33,6 +35,19 @@ Describe 'The table view <View>' -ForEach $tables {
 
     It 'gives every header room for its label' {
         foreach ($c in $Columns) { $c.Width | Should -BeGreaterOrEqual $c.Label.Length -Because "the header '$($c.Label)'" }
+    }
+
+    It 'fixes the width of every column but the last, so that long values are cut short instead of pushing columns out' {
+        # PowerShell sizes a column without a width to its values and drops the columns that then do not fit: an Apple ID
+        # or an organisation name of 40 characters took a token's Status and Devices off a 120-column console.
+        $Columns | Select-Object -SkipLast 1 | Where-Object { -not $_.Fixed } | ForEach-Object Label | Should -BeNullOrEmpty
+    }
+
+    It 'shows every column at 120 columns when every text is 70 characters long' {
+        $row = [ordered]@{ PSTypeName = $Type }
+        foreach ($p in $Properties) { $row[$p] = 'X' * 70 }
+        $header = (([pscustomobject]$row | Format-Table | Out-String -Width 120) -split "`r?`n" | Where-Object { $_.Trim() })[0]
+        foreach ($c in $Columns) { $header | Should -Match "(^| )$([regex]::Escape($c.Label))( |$)" -Because "the column '$($c.Label)'" }
     }
 }
 
