@@ -1,21 +1,27 @@
-# The views of the built module's format file: every object a cmdlet outputs has one, and every table fits a
-# 120-column console (PowerShell drops the columns that do not fit, so a wider view loses its last columns).
+# The views of the built modules' format files (the module's and the simulator's): every object a cmdlet outputs has
+# one, and every table fits a 120-column console (PowerShell drops the columns that do not fit, so a wider view loses its last columns).
 
 BeforeDiscovery {
     . $PSScriptRoot/Common.ps1
-    $format = [xml](Get-Content -Raw (Join-Path (Get-Module AdeEnrollment).ModuleBase 'AdeEnrollment.format.ps1xml'))
-    $tables = foreach ($view in $format.Configuration.ViewDefinitions.View | Where-Object { $_.TableControl }) {
-        @{
-            View    = $view.Name
-            # A column without a width is sized to its content: it needs at least its header.
-            Type       = "$($view.ViewSelectedBy.TypeName)"
-            Columns    = @($view.TableControl.TableHeaders.TableColumnHeader | ForEach-Object {
-                    @{ Label = "$($_.Label)"; Width = if ($_.Width) { [int]$_.Width } else { "$($_.Label)".Length }; Fixed = [bool]$_.Width }
-                })
-            Properties = @($view.TableControl.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem | ForEach-Object { "$($_.PropertyName)" } | Where-Object { $_ })
+    $formats = foreach ($module in 'AdeEnrollment', 'AdeEnrollment.Simulator') {
+        $base = (Get-Module $module -ListAvailable | Select-Object -First 1).ModuleBase
+        @{ Module = $module; Xml = [xml](Get-Content -Raw (Join-Path $base "$module.format.ps1xml")) }
+    }
+    $tables = foreach ($format in $formats) {
+        foreach ($view in $format.Xml.Configuration.ViewDefinitions.View | Where-Object { $_.TableControl }) {
+            @{
+                View       = "$($format.Module) $($view.Name)"
+                Type       = "$($view.ViewSelectedBy.TypeName)"
+                # A column without a width is sized to its content: it needs at least its header.
+                Columns    = @($view.TableControl.TableHeaders.TableColumnHeader | ForEach-Object {
+                        @{ Label = "$($_.Label)"; Width = if ($_.Width) { [int]$_.Width } else { "$($_.Label)".Length }; Fixed = [bool]$_.Width }
+                    })
+                Properties = @($view.TableControl.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem | ForEach-Object { "$($_.PropertyName)" } | Where-Object { $_ })
+            }
         }
     }
-    $viewed = @($format.Configuration.ViewDefinitions.View | ForEach-Object { $_.ViewSelectedBy.TypeName })
+
+    $viewed = @($formats[0].Xml.Configuration.ViewDefinitions.View | ForEach-Object { $_.ViewSelectedBy.TypeName })
     $outputs = foreach ($command in Get-Command -Module AdeEnrollment -CommandType Cmdlet) {
         foreach ($type in $command.OutputType | Where-Object Name -like 'AdeEnrollment.*') {
             @{ Command = $command.Name; Type = $type.Name; Viewed = $type.Name -in $viewed }
@@ -25,6 +31,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator # its views too
 }
 
 Describe 'The table view <View>' -ForEach $tables {
