@@ -402,6 +402,68 @@ foreach (`$i in 1..$Calls) {
         (Get-AdeOrgDeviceActivity -Account $sa.ClientId).Id | Should -Be $out[0].Id
     }
 
+    It 'New-AdeMdmServer makes a server for a token request whose portal token New-AdeToken reads; Set-AdeMdmServer makes it the default of new iPads' {
+        New-TestAccount | Out-Null
+        $name = "Lab $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $request = New-AdeTokenRequest -AcceptDataSharing
+        New-AdeMdmServer -Name $name -Request $request -WhatIf | Should -BeNullOrEmpty
+        Get-AdeMdmServer -Name $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $server = $request | New-AdeMdmServer -Name $name
+        $server | Should -BeOfType (Get-AdeModuleType AdeEnrollment.Engine.Business.AdeMdmServer)
+        $server.Name | Should -Be $name
+        $server.DeviceCount | Should -Be 0
+        $server.AllowRelease | Should -BeFalse
+        $err = { New-AdeMdmServer -Name $name.ToUpperInvariant() -Request (New-AdeTokenRequest -AcceptDataSharing) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessServerExists,AdeEnrollment.Commands.NewAdeMdmServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+
+        # the portal's "Download Token", then the module's token from the same request
+        $p7m = Join-Path $TestDrive "$name.p7m"
+        Export-AdeSimServerToken -Server $name -OutFile $p7m | Out-Null
+        $token = New-AdeToken -Request $request -Path $p7m -AppleId 'ade.admin@contoso.example' -Name $name -ServiceUri $sim.Uri
+        $token.ServerName | Should -Be $name
+        (Get-AdeMdmServer -Name $name).Token | Should -Be $name
+
+        # new iPads of the organisation now land on it, and arrive with its next sync
+        Get-AdeMdmServer -Name $name | Set-AdeMdmServer -DefaultProductFamily iPad
+        (Get-AdeMdmServer -Name $name).DefaultProductFamilies | Should -Be @('IPAD')
+        $ipad = Add-AdeSimOrgDevice -Count 1 -ProductFamily iPad
+        (Sync-AdeDevice -Token $name).Added | Should -Be 1
+        (Get-AdeDevice -Token $name).SerialNumber | Should -Be $ipad.SerialNumber
+        $renamed = Set-AdeMdmServer $name -NewName "$name (EU)" -AllowRelease $true -PassThru
+        $renamed.Name | Should -Be "$name (EU)"
+        $renamed.AllowRelease | Should -BeTrue
+        $renamed.Token | Should -Be $name
+        { Set-AdeMdmServer "$name (EU)" -DefaultProductFamily Toaster -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeMdmServerCommand'
+    }
+
+    It 'Remove-AdeMdmServer deletes a server only once it has no devices and no stored token, and asks first' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Kept $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $err = { Remove-AdeMdmServer -MdmServer $t.Token.Name -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessServerHasToken,AdeEnrollment.Commands.RemoveAdeMdmServerCommand' -PassThru
+        $err.Exception.Message | Should -BeLike "*Remove-AdeToken -Token '$($t.Token.Name)'*"
+
+        $name = "Empty $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-AdeMdmServer -Name $name -Request (New-AdeTokenRequest -AcceptDataSharing) | Out-Null
+        $d = Add-AdeSimOrgDevice -Count 1
+        $d | Set-AdeOrgDeviceServer -MdmServer $name -Wait | Out-Null
+        $writes = @(Get-AdeSimRequest -Path '/v1/mdmServers/*' | Where-Object Method -eq 'DELETE').Count
+        $err = { Remove-AdeMdmServer -MdmServer $name -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessServerHasDevices,AdeEnrollment.Commands.RemoveAdeMdmServerCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $err.Exception.Message | Should -BeLike "*Clear-AdeOrgDeviceServer -MdmServer '$name'*"
+        @(Get-AdeSimRequest -Path '/v1/mdmServers/*' | Where-Object Method -eq 'DELETE').Count | Should -Be $writes
+
+        $d | Clear-AdeOrgDeviceServer -MdmServer $name -Wait | Out-Null
+        Remove-AdeMdmServer -MdmServer $name -WhatIf
+        (Get-AdeMdmServer -Name $name).Name | Should -Be $name
+        Get-AdeMdmServer -Name $name | Remove-AdeMdmServer -Confirm:$false
+        Get-AdeMdmServer -Name $name -ErrorAction SilentlyContinue -ErrorVariable gone | Where-Object Status -ne 'DELETED' | Should -BeNullOrEmpty
+        @(Get-AdeSimRequest -Path '/v1/mdmServers/*' | Where-Object Method -eq 'DELETE').Count | Should -Be ($writes + 1)
+    }
+
     It 'a 429 whose Retry-After is an HTTP date is timed on the engine clock that Set-AdeSimClock moved, not the computer''s' {
         $a = New-TestAccount
         Set-AdeSimBusinessApi -RetryAfterAsDate $true

@@ -173,6 +173,9 @@ internal sealed class BusinessClient
 
     public JsonDocument Post(string relative, byte[] json) => SendAsync(HttpMethod.Post, Resolve(relative), json, host.Cancellation).GetAwaiter().GetResult()!;
 
+    /// <summary>A write of another method (PATCH, DELETE): counted in the write budget, never repeated; null for an empty answer (204).</summary>
+    public JsonDocument? Send(HttpMethod method, string relative, byte[]? json) => SendAsync(method, Resolve(relative), json, host.Cancellation).GetAwaiter().GetResult();
+
     private async Task<JsonDocument?> SendAsync(HttpMethod method, Uri url, byte[]? json, CancellationToken ct)
     {
         var endpoint = method.Method + " " + url.AbsolutePath;

@@ -138,6 +138,9 @@ public sealed class AdeMdmServer
 
     public IReadOnlyList<string> DefaultProductFamilies { get; internal init; } = ValueList<string>.Empty;
 
+    /// <summary>Whether the server may release devices from the organisation (Apple's enableMdmDisownFlag); null when Apple did not say.</summary>
+    public bool? AllowRelease { get; internal init; }
+
     /// <summary>The stored token of this server (matched by server name), or null (always null for a DELETED server).</summary>
     public string? Token { get; internal init; }
 

@@ -25,7 +25,7 @@ public sealed record OrgDeviceQuery(
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
 /// servers (linked to stored tokens), and sends device activities, kept in the store with their outcome.
 /// </summary>
-public sealed class BusinessService
+public sealed partial class BusinessService
 {
     private readonly AdeStore store;
     private readonly TimeProvider time;
@@ -54,7 +54,7 @@ public sealed class BusinessService
 
     // ---- MDM servers --------------------------------------------------------------------------------------------------
 
-    private const string ServerFields = "fields[mdmServers]=serverName,serverType,status,deviceCount,defaultProductFamilies,lastConnectedDateTime,createdDateTime,updatedDateTime";
+    private const string ServerFields = "fields[mdmServers]=serverName,serverType,status,deviceCount,defaultProductFamilies,enableMdmDisownFlag,lastConnectedDateTime,createdDateTime,updatedDateTime";
 
     /// <summary>Every MDM server of the organisation (name filter optional), each linked to the stored token of the same server.</summary>
     public IReadOnlyList<AdeMdmServer> GetMdmServers(string? account = null, string? name = null)
@@ -78,8 +78,12 @@ public sealed class BusinessService
             }
         }
 
-        return name is null ? list : Wildcard.Select(list, s => s.Name, name).Concat(list.Where(s => s.Id.Equals(name, StringComparison.OrdinalIgnoreCase))).Distinct().ToList();
+        return name is null ? list : Named(list, name);
     }
+
+    /// <summary>The servers a name (wildcards allowed) or an id stands for.</summary>
+    private static List<AdeMdmServer> Named(IReadOnlyList<AdeMdmServer> servers, string name)
+        => Wildcard.Select(servers, s => s.Name, name).Concat(servers.Where(s => s.Id.Equals(name, StringComparison.OrdinalIgnoreCase))).Distinct().ToList();
 
     private static AdeMdmServer ToServer(JsonElement item, string account, IReadOnlyList<AdeToken> storedTokens)
     {
@@ -101,6 +105,7 @@ public sealed class BusinessService
             DeviceCount = a.ValueKind == JsonValueKind.Object && a.TryGetProperty("deviceCount", out var c) && c.TryGetInt32(out var n) ? n : null,
             LastConnected = Date(a, "lastConnectedDateTime"),
             DefaultProductFamilies = ValueList.Of(Strings(a, "defaultProductFamilies")),
+            AllowRelease = a.ValueKind == JsonValueKind.Object && a.TryGetProperty("enableMdmDisownFlag", out var flag) && flag.ValueKind is JsonValueKind.True or JsonValueKind.False ? flag.GetBoolean() : null,
             Token = token?.Name,
             TokenId = token?.Id,
             IdMatchesToken = token is null ? null : SameId(token.ServerUuid, id),
@@ -124,9 +129,12 @@ public sealed class BusinessService
     }
 
     /// <summary>One live server by name or id; a deleted server of that name (when Apple lists it) is BusinessServerDeleted.</summary>
-    public AdeMdmServer ResolveServer(string server, string? account)
+    public AdeMdmServer ResolveServer(string server, string? account) => Live(server, GetMdmServers(account));
+
+    /// <summary>The one live server of a name or id among <paramref name="servers"/>.</summary>
+    private static AdeMdmServer Live(string server, IReadOnlyList<AdeMdmServer> servers)
     {
-        var matches = GetMdmServers(account, server);
+        var matches = Named(servers, server);
         var live = matches.Where(s => !IsDeleted(s.Status)).ToList();
         return live.Count == 1 ? live[0]
             : live.Count == 0 && matches.Count > 0 ? throw ErrorCatalog.BusinessServerDeleted(matches[0].Name)

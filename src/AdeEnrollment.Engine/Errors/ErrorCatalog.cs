@@ -579,6 +579,22 @@ public static class ErrorCatalog
         F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
         server);
 
+    public static AdeException BusinessServerExists(string server) => E(nameof(BusinessServerExists),
+        AdeErrorCategory.ResourceExists,
+        F("The organisation already has an MDM server named '{0}' (names are unique, whatever their case). Choose another name, or change that server with Set-AdeMdmServer; nothing was sent.", server),
+        server);
+
+    public static AdeException BusinessServerHasDevices(string server, int? devices) => E(nameof(BusinessServerHasDevices),
+        AdeErrorCategory.InvalidOperation,
+        F("MDM server '{0}' still has {1} assigned, and Apple deletes only a server without devices. Move or unassign them first: Get-AdeOrgDevice -MdmServer '{0}' | Clear-AdeOrgDeviceServer -MdmServer '{0}' -Wait; nothing was deleted.",
+            server, devices is { } n ? Counted.Of(n, "device") : "devices"),
+        server);
+
+    public static AdeException BusinessServerHasToken(string server, string token) => E(nameof(BusinessServerHasToken),
+        AdeErrorCategory.InvalidOperation,
+        F("The token '{1}' of MDM server '{0}' is stored here: deleting the server would leave it failing every sync. Remove it first with Remove-AdeToken -Token '{1}'; nothing was deleted.", server, token),
+        server);
+
     public static AdeException BusinessServerNotFound(string server) => E(nameof(BusinessServerNotFound),
         AdeErrorCategory.ObjectNotFound,
         F("The organisation has no MDM server '{0}'. List the servers with Get-AdeMdmServer; a stored token is linked to the server of the same name.", server),
@@ -628,7 +644,7 @@ public static class ErrorCatalog
         var advice = status < 500
             ? "Nothing was changed; check the command's parameters."
             : endpoint.StartsWith("POST /", StringComparison.Ordinal)
-                ? PostMayHaveApplied
+                ? MayHaveApplied(endpoint)
                 : "Apple's service is unavailable; try again later.";
         var e = E(nameof(BusinessRequestFailed),
             status >= 500 ? AdeErrorCategory.ResourceUnavailable : AdeErrorCategory.InvalidOperation,
@@ -655,7 +671,7 @@ public static class ErrorCatalog
     public static AdeException BusinessNetworkError(string endpoint, Exception inner, bool afterSending = false) => E(nameof(BusinessNetworkError),
         AdeErrorCategory.ConnectionError,
         afterSending && endpoint.StartsWith("POST /", StringComparison.Ordinal)
-            ? F("The connection to Apple's service broke after {0} was sent: {1} {2}", endpoint, inner.Message, PostMayHaveApplied)
+            ? F("The connection to Apple's service broke after {0} was sent: {1} {2}", endpoint, inner.Message, MayHaveApplied(endpoint))
             : F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),
         endpoint, inner);
 
@@ -677,6 +693,9 @@ public static class ErrorCatalog
     }
 
     /// <summary>What to do after a POST (a device activity) that may have reached Apple but brought back no answer.</summary>
+    private static string MayHaveApplied(string endpoint) => endpoint.Contains("/v1/orgDeviceActivities", StringComparison.Ordinal) ? PostMayHaveApplied
+        : "Apple may have created the MDM server all the same: check with Get-AdeMdmServer before running the command again.";
+
     private const string PostMayHaveApplied = "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change.";
 
     // ---- argument validation -----------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ public sealed class TokenService
         return new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
     }
 
-    private AdeTokenRequest ResolveRequest(string request)
+    internal AdeTokenRequest ResolveRequest(string request)
     {
         if (!Guid.TryParse(request, out var id))
         {

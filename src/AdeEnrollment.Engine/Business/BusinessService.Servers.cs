@@ -1,0 +1,272 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Rules;
+
+namespace AdeEnrollment.Engine.Business;
+
+/// <summary>A new MDM server: its name, and the certificate Apple encrypts its server token to (a token request's, or a file).</summary>
+public sealed record NewMdmServerArgs(string Name, string? Request = null, string? CertificatePath = null, bool AllowRelease = false, string? Account = null);
+
+/// <summary>What Set-AdeMdmServer changes; null leaves a value as it is (an empty family list clears the defaults).</summary>
+public sealed record MdmServerChanges(string? NewName = null, IReadOnlyList<string>? DefaultProductFamilies = null, bool? AllowRelease = null);
+
+/// <summary>
+/// The organisation's MDM servers through the Apple Business API: create one for a token request's certificate, rename
+/// it, make it the default server of product families, and delete it. Each is one write to Apple, counted in the
+/// account's write budget (the budget of device activities) before it is sent; the rules Apple would enforce too — a
+/// name unique in the organisation, no deletion while devices are assigned — are checked first, so nothing is sent
+/// that Apple would refuse.
+/// </summary>
+public sealed partial class BusinessService
+{
+    /// <summary>Apple's product families a server can be the default of, keyed by the names the module uses.</summary>
+    private static readonly Dictionary<string, string> Families = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["iPhone"] = "IPHONE", ["iPad"] = "IPAD", ["Mac"] = "MAC", ["AppleTV"] = "APPLETV", ["Watch"] = "WATCH", ["Vision"] = "VISION",
+    };
+
+    /// <summary>The longest server name the module sends (Apple documents none; the portal shows about this much).</summary>
+    internal const int MaxServerNameLength = 100;
+
+    /// <summary>Creates an MDM server at Apple for the certificate of a token request (or a certificate file). Null under -WhatIf.</summary>
+    public AdeMdmServer? NewMdmServer(NewMdmServerArgs args)
+    {
+        var name = ServerName(args.Name, "Name");
+        if ((args.Request is null) == (args.CertificatePath is null))
+        {
+            throw ErrorCatalog.ArgumentInvalid("Request", args.Request ?? "", "give the certificate with -Request (a token request from New-AdeTokenRequest) or with -CertificatePath, one of them.");
+        }
+
+        var (der, fileName) = args.Request is not null ? RequestCertificate(args.Request) : FileCertificate(args.CertificatePath!);
+        var client = Client(args.Account);
+        if (GetMdmServers(args.Account).FirstOrDefault(s => !IsDeleted(s.Status) && Wildcard.SameName(s.Name, name)) is { } taken)
+        {
+            throw ErrorCatalog.BusinessServerExists(taken.Name);
+        }
+
+        if (!host.ShouldProcess(name, "Create the MDM server at Apple" + (args.AllowRelease ? " (allowed to release devices)" : "")))
+        {
+            return null;
+        }
+
+        var body = Json(w =>
+        {
+            w.WriteString("serverName", name);
+            w.WriteStartObject("serverCertificate");
+            w.WriteString("name", fileName);
+            w.WriteString("data", Convert.ToBase64String(der));
+            w.WriteEndObject();
+            w.WriteBoolean("enableMdmDisownFlag", args.AllowRelease);
+        }, id: null);
+        using var doc = Refused409(() => client.Post("mdmServers", body), () => ErrorCatalog.BusinessServerExists(name));
+        var created = ServerOf(doc, "POST /v1/mdmServers", client);
+        host.WriteVerbose($"Apple created MDM server '{created.Name}' ({created.Id}). Download its server token in Apple Business Manager, then: New-AdeToken -Request <request> -Path <token.p7m>.");
+        return created;
+    }
+
+    /// <summary>Renames a server, sets the product families it is the default of, or whether it may release devices. Null under -WhatIf.</summary>
+    public AdeMdmServer? SetMdmServer(string server, MdmServerChanges changes, string? account = null)
+    {
+        var newName = changes.NewName is null ? null : ServerName(changes.NewName, "NewName");
+        var families = changes.DefaultProductFamilies?.Select(Family).Distinct(StringComparer.Ordinal).ToList();
+        if (newName is null && families is null && changes.AllowRelease is null)
+        {
+            throw ErrorCatalog.ArgumentInvalid("MdmServer", server, "say what to change: -NewName, -DefaultProductFamily or -AllowRelease.");
+        }
+
+        var servers = GetMdmServers(account);
+        var target = Writable(server, servers);
+        if (newName is not null && servers.FirstOrDefault(s => s.Id != target.Id && !IsDeleted(s.Status) && Wildcard.SameName(s.Name, newName)) is { } taken)
+        {
+            throw ErrorCatalog.BusinessServerExists(taken.Name);
+        }
+
+        var what = new List<string>();
+        if (newName is not null) what.Add($"rename to '{newName}'");
+        if (families is not null) what.Add(families.Count == 0 ? "default server of no product family" : "default server of new " + string.Join(", ", families) + " devices");
+        if (changes.AllowRelease is { } allow) what.Add(allow ? "may release devices" : "may not release devices");
+        if (!host.ShouldProcess(target.Name, "Change the MDM server at Apple: " + string.Join("; ", what)))
+        {
+            return null;
+        }
+
+        foreach (var family in families ?? [])
+        {
+            foreach (var other in servers.Where(s => s.Id != target.Id && !IsDeleted(s.Status) && s.DefaultProductFamilies.Contains(family, StringComparer.OrdinalIgnoreCase)))
+            {
+                host.WriteWarning($"New {family} devices went to MDM server '{other.Name}' by default until now. Apple gives a new device to one server: check with Get-AdeMdmServer which one it kept.");
+            }
+        }
+
+        var body = Json(w =>
+        {
+            if (newName is not null) w.WriteString("serverName", newName);
+            if (families is not null)
+            {
+                w.WriteStartArray("defaultProductFamilies");
+                families.ForEach(w.WriteStringValue);
+                w.WriteEndArray();
+            }
+
+            if (changes.AllowRelease is { } flag) w.WriteBoolean("enableMdmDisownFlag", flag);
+        }, target.Id);
+        var client = Client(account);
+        using var doc = Refused409(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
+            () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName));
+        return ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
+    }
+
+    /// <summary>
+    /// Deletes a server at Apple. Refused while devices are assigned to it (Apple refuses that too) and while a token of
+    /// it is stored (the token would be left to fail every sync): unassign the devices and remove the token first.
+    /// </summary>
+    public void RemoveMdmServer(string server, string? account = null)
+    {
+        var target = Writable(server, GetMdmServers(account));
+        if (target.Token is { } token)
+        {
+            throw ErrorCatalog.BusinessServerHasToken(target.Name, token);
+        }
+
+        if (target.DeviceCount is > 0)
+        {
+            throw ErrorCatalog.BusinessServerHasDevices(target.Name, target.DeviceCount);
+        }
+
+        if (!host.ShouldProcess(target.Name, "Delete the MDM server at Apple (it cannot be restored; its server token stops working)"))
+        {
+            return;
+        }
+
+        var client = Client(account);
+        using var doc = Refused409(() => client.Send(HttpMethod.Delete, "mdmServers/" + Uri.EscapeDataString(target.Id), null), () => ErrorCatalog.BusinessServerHasDevices(target.Name, null));
+        host.WriteVerbose($"Apple deleted MDM server '{target.Name}' ({target.Id}).");
+    }
+
+    /// <summary>A live server of type MDM (Apple Configurator's entry, and deleted servers, cannot be changed).</summary>
+    private static AdeMdmServer Writable(string server, IReadOnlyList<AdeMdmServer> servers)
+    {
+        var target = Live(server, servers);
+        return target.ServerType is null or "MDM" ? target
+            : throw ErrorCatalog.ArgumentInvalid("MdmServer", target.Name, $"it is of type {target.ServerType}; only MDM servers can be changed or deleted.");
+    }
+
+    private static string ServerName(string name, string parameter)
+    {
+        var trimmed = name.Trim();
+        return trimmed.Length is 0 or > MaxServerNameLength || TextRules.HasUnsafe(trimmed) || Wildcard.HasWildcard(trimmed)
+            ? throw ErrorCatalog.ArgumentInvalid(parameter, TextRules.Neutralise(name) ?? "", $"an MDM server name is 1 to {MaxServerNameLength} characters without control characters or wildcards (* ? [).")
+            : trimmed;
+    }
+
+    private static string Family(string family)
+        => Families.TryGetValue(family.Trim(), out var apple) ? apple
+            : Families.Values.FirstOrDefault(v => v.Equals(family.Trim(), StringComparison.OrdinalIgnoreCase))
+              ?? throw ErrorCatalog.ArgumentInvalid("DefaultProductFamily", family, "a product family is one of " + string.Join(", ", Families.Keys) + ".");
+
+    /// <summary>The certificate of a pending token request (DER) and a file name for Apple.</summary>
+    private (byte[] Der, string FileName) RequestCertificate(string requestRef)
+    {
+        var request = tokens.ResolveRequest(requestRef);
+        if (request.Status == AdeTokenRequestStatus.Used)
+        {
+            throw ErrorCatalog.TokenRequestAlreadyUsed(request.Id, request.TokenName!);
+        }
+
+        using var certificate = X509Certificate2.CreateFromPem(request.PublicKeyPem);
+        CheckCertificate(certificate, "Request", request.Id.ToString());
+        return (certificate.RawData, $"AdeEnrollment-{request.Id:N}.pem");
+    }
+
+    /// <summary>An RSA certificate from a file, PEM or DER (as the portal takes it).</summary>
+    private (byte[] Der, string FileName) FileCertificate(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw ErrorCatalog.ArgumentInvalid("CertificatePath", path, "the file cannot be read: " + ex.Message);
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            var text = System.Text.Encoding.ASCII.GetString(bytes);
+            certificate = text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) ? X509Certificate2.CreateFromPem(text) : X509CertificateLoader.LoadCertificate(bytes);
+        }
+        catch (CryptographicException)
+        {
+            throw ErrorCatalog.ArgumentInvalid("CertificatePath", path, "it is not an X.509 certificate (PEM or DER).");
+        }
+
+        using (certificate)
+        {
+            CheckCertificate(certificate, "CertificatePath", path);
+            return (certificate.RawData, Path.GetFileName(path));
+        }
+    }
+
+    private void CheckCertificate(X509Certificate2 certificate, string parameter, string value)
+    {
+        using var rsa = certificate.GetRSAPublicKey();
+        if (rsa is null)
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, value, "Apple takes only a certificate with an RSA key for an MDM server.");
+        }
+
+        if (certificate.NotAfter.ToUniversalTime() <= time.GetUtcNow().UtcDateTime)
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, value, $"its certificate expired on {certificate.NotAfter.ToUniversalTime():u}; create a new one with New-AdeTokenRequest.");
+        }
+    }
+
+    /// <summary>Apple's 409 (its own uniqueness or device check, when another admin was faster) as the catalogued error, when there is one.</summary>
+    private static JsonDocument Refused409(Func<JsonDocument?> send, Func<AdeException?> conflict)
+    {
+        try
+        {
+            return send() ?? JsonDocument.Parse("{}");
+        }
+        catch (AdeException ex) when (ex.HttpStatus == 409 && conflict() is { } catalogued)
+        {
+            throw catalogued;
+        }
+    }
+
+    private AdeMdmServer ServerOf(JsonDocument doc, string endpoint, BusinessClient client)
+    {
+        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("data", out var data))
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "no data");
+        }
+
+        CheckItem(data, endpoint);
+        return ToServer(data, client.Account.ClientId, tokens.GetTokens());
+    }
+
+    /// <summary>A JSON:API document of one mdmServers resource (with <paramref name="id"/> for an update).</summary>
+    private static byte[] Json(Action<Utf8JsonWriter> attributes, string? id)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("data");
+            w.WriteString("type", "mdmServers");
+            if (id is not null) w.WriteString("id", id);
+            w.WriteStartObject("attributes");
+            attributes(w);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,188 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using AdeEnrollment.Engine.Business;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Tokens;
+
+namespace AdeEnrollment.Engine.Tests.Business;
+
+/// <summary>
+/// New-AdeMdmServer, Set-AdeMdmServer and Remove-AdeMdmServer at the engine: the server is created for a token request's
+/// certificate (and its token then read with that request), changed, and deleted; every rule Apple would refuse is
+/// checked before anything is sent, and Apple's own refusals map onto the same catalogued errors.
+/// </summary>
+public sealed class BusinessServerWriteTests
+{
+    private const string Existing = Support.EngineSimFixture.Server;
+
+    private static int Writes(BusinessFixture fx) => fx.Simulator.GetRequests("/v1/mdmServers").Count(r => r.Method != "GET")
+        + fx.Simulator.GetRequests("/v1/mdmServers/*").Count(r => r.Method != "GET");
+
+    [Fact]
+    public void A_server_made_for_a_token_request_gets_a_token_that_the_same_request_reads()
+    {
+        using var fx = new BusinessFixture();
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        var server = fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("  Contoso Intune EU ", Request: request.Id.ToString(), AllowRelease: true))!;
+        Assert.Equal(("Contoso Intune EU", "ACTIVE", 0, true), (server.Name, server.Status, server.DeviceCount, server.AllowRelease));
+        Assert.Empty(server.DefaultProductFamilies);
+        Assert.Null(server.Token);
+
+        // the portal's "Download Token": encrypted to the certificate Apple was given
+        fx.Simulator.ExportServerToken("Contoso Intune EU", out var p7m);
+        var file = fx.Sim.Temp.File("eu.p7m");
+        File.WriteAllText(file, p7m);
+        var token = fx.Engine.Tokens.NewToken(new NewTokenArgs(request.Id.ToString(), file, "it@contoso.example", Name: "EU", ServiceUri: fx.Simulator.Uri))!;
+        Assert.Equal("Contoso Intune EU", token.ServerName);
+        Assert.Equal("EU", Assert.Single(fx.Engine.Business.GetMdmServers(name: "Contoso Intune EU")).Token);
+
+        // a used request makes no second server
+        Assert.Equal("TokenRequestAlreadyUsed", Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Another", Request: request.Id.ToString()))).ErrorId);
+    }
+
+    [Fact]
+    public void What_Apple_would_refuse_is_refused_before_anything_is_sent()
+    {
+        using var fx = new BusinessFixture();
+        var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        AdeException Refused(NewMdmServerArgs args) => Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(args));
+
+        var exists = Refused(new NewMdmServerArgs(Existing.ToUpperInvariant(), Request: request));
+        Assert.Equal(("BusinessServerExists", AdeErrorCategory.ResourceExists), (exists.ErrorId, exists.Category));
+        Assert.Contains($"'{Existing}'", exists.Message, StringComparison.Ordinal);
+        Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("", Request: request)).ErrorId);
+        Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("Lab*", Request: request)).ErrorId);
+        Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("Lab\u001b[31m", Request: request)).ErrorId);
+        Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs(new string('x', 101), Request: request)).ErrorId);
+        Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("Lab")).ErrorId); // no certificate
+        Assert.Equal("TokenRequestNotFound", Refused(new NewMdmServerArgs("Lab", Request: Guid.NewGuid().ToString())).ErrorId);
+
+        // Apple takes only RSA certificates: an EC one is refused here, with what to do
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var ecCertificate = new CertificateRequest("CN=Lab", ec, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var ecFile = fx.Sim.Temp.File("ec.pem");
+        File.WriteAllText(ecFile, ecCertificate.ExportCertificatePem());
+        Assert.Contains("RSA", Refused(new NewMdmServerArgs("Lab", CertificatePath: ecFile)).Message, StringComparison.Ordinal);
+        var junk = fx.Sim.Temp.File("junk.cer");
+        File.WriteAllText(junk, "not a certificate");
+        Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("Lab", CertificatePath: junk)).ErrorId);
+
+        Assert.Equal(0, Writes(fx));
+        Assert.Single(fx.Engine.Business.GetMdmServers());
+    }
+
+    [Fact]
+    public void A_certificate_file_makes_a_server_and_WhatIf_sends_nothing()
+    {
+        using var fx = new BusinessFixture();
+        using var rsa = RSA.Create(2048);
+        using var certificate = new CertificateRequest("CN=Jamf", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSelfSigned(fx.Sim.Time.GetUtcNow().AddDays(-1), fx.Sim.Time.GetUtcNow().AddYears(1));
+        var der = fx.Sim.Temp.File("jamf.cer");
+        File.WriteAllBytes(der, certificate.RawData);
+
+        fx.Host.ShouldProcessAnswer = false;
+        Assert.Null(fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab Jamf", CertificatePath: der)));
+        Assert.Equal(0, Writes(fx));
+
+        fx.Host.ShouldProcessAnswer = true;
+        var server = fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab Jamf", CertificatePath: der))!;
+        Assert.Equal((false, "MDM"), (server.AllowRelease, server.ServerType));
+        Assert.Equal(1, Writes(fx));
+    }
+
+    [Fact]
+    public void Apple_refusing_a_name_another_admin_just_took_is_the_same_catalogued_error_and_a_5xx_says_to_check_first()
+    {
+        using var fx = new BusinessFixture();
+        var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        fx.Simulator.AddFault("/v1/mdmServers", 409, count: 1, method: "POST");
+        Assert.Equal("BusinessServerExists", Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request))).ErrorId);
+        fx.Simulator.AddFault("/v1/mdmServers", 503, count: 1, method: "POST");
+        var failed = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request)));
+        Assert.Equal(("BusinessRequestFailed", AdeErrorCategory.ResourceUnavailable), (failed.ErrorId, failed.Category));
+        Assert.Contains("check with Get-AdeMdmServer before running the command again", failed.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("activity", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_server_is_renamed_and_made_the_default_of_families_and_its_token_stays_linked()
+    {
+        using var fx = new BusinessFixture();
+        var changed = fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges("Contoso iPads EU", ["ipad", "iPhone", "IPAD"], AllowRelease: true))!;
+        Assert.Equal("Contoso iPads EU", changed.Name);
+        Assert.Equal(["IPAD", "IPHONE"], changed.DefaultProductFamilies.Order(StringComparer.Ordinal));
+        Assert.True(changed.AllowRelease);
+        Assert.Equal(fx.Sim.Token.Id, changed.TokenId); // by the server's id, the name having changed
+
+        // only what is given changes; an empty list clears the families
+        var cleared = fx.Engine.Business.SetMdmServer("Contoso iPads EU", new MdmServerChanges(DefaultProductFamilies: []))!;
+        Assert.Equal(("Contoso iPads EU", true), (cleared.Name, cleared.AllowRelease));
+        Assert.Empty(cleared.DefaultProductFamilies);
+
+        var before = Writes(fx);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer("Contoso iPads EU", new MdmServerChanges())).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer("Contoso iPads EU", new MdmServerChanges(DefaultProductFamilies: ["Toaster"]))).ErrorId);
+        Assert.Equal("BusinessServerNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(AllowRelease: false))).ErrorId);
+        Assert.Equal(before, Writes(fx));
+    }
+
+    [Fact]
+    public void Taking_a_family_from_another_server_warns_and_a_taken_name_is_refused()
+    {
+        using var fx = new BusinessFixture();
+        var other = fx.Sim.AddToken("Macs").ServerName!;
+        fx.Engine.Business.SetMdmServer(other, new MdmServerChanges(DefaultProductFamilies: ["Mac"]));
+        fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(DefaultProductFamilies: ["Mac", "iPad"]));
+        Assert.Contains(fx.Host.Warnings, w => w.Contains("MAC", StringComparison.Ordinal) && w.Contains($"'{other}'", StringComparison.Ordinal));
+
+        var before = Writes(fx);
+        Assert.Equal("BusinessServerExists", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(NewName: other.ToLowerInvariant()))).ErrorId);
+        Assert.Equal(before, Writes(fx));
+    }
+
+    [Fact]
+    public void A_server_is_deleted_only_without_devices_and_without_a_stored_token()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddDevices(Existing, 2);
+        var hasToken = Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer(Existing));
+        Assert.Equal(("BusinessServerHasToken", AdeErrorCategory.InvalidOperation), (hasToken.ErrorId, hasToken.Category));
+        Assert.Contains("Remove-AdeToken -Token 'iPads'", hasToken.Message, StringComparison.Ordinal);
+
+        // a server with devices and no stored token: Apple would refuse, so nothing is sent
+        var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request));
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Lab", wait: true);
+        var before = Writes(fx);
+        var hasDevices = Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer("lab"));
+        Assert.Equal(("BusinessServerHasDevices", AdeErrorCategory.InvalidOperation), (hasDevices.ErrorId, hasDevices.Category));
+        Assert.Contains("1 device", hasDevices.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Writes(fx));
+
+        // WhatIf deletes nothing; once empty, the server goes
+        fx.Engine.Business.Send(OrgDeviceAction.Unassign, [serial], null, server: "Lab", wait: true);
+        fx.Host.ShouldProcessAnswer = false;
+        fx.Engine.Business.RemoveMdmServer("Lab");
+        Assert.Equal(before, Writes(fx));
+        fx.Host.ShouldProcessAnswer = true;
+        fx.Engine.Business.RemoveMdmServer("Lab");
+        Assert.Equal(before + 1, Writes(fx));
+        Assert.Equal("BusinessServerNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.ResolveServer("Lab", null)).ErrorId);
+    }
+
+    [Fact]
+    public void The_writes_count_in_the_budget_of_activities()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 2 });
+        var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request));
+        fx.Engine.Business.SetMdmServer("Lab", new MdmServerChanges(AllowRelease: true));
+        var before = Writes(fx);
+        var throttled = Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer("Lab"));
+        Assert.Equal("BusinessThrottled", throttled.ErrorId);
+        Assert.Contains("(POST)", throttled.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Writes(fx));
+    }
+}
