@@ -338,6 +338,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>A query parameter Apple does not document (filter[serialNumber], sort, …): Ignore (the default) or Reject (400 PARAMETER_ERROR.INVALID, source.parameter naming it).</summary>
     public string UnknownQueryParameters { get => businessSettings.UnknownQueryParameters; set => businessSettings.UnknownQueryParameters = value is "Ignore" or "Reject" ? value : throw SimErrors.ArgumentInvalid("UnknownQueryParameter", value, "use Ignore or Reject."); }
 
+    /// <summary>A product family is the default of one device management service at a time: PATCH setting it on one removes it from the organisation's others (false: several may list it, and a new device goes to the first by name).</summary>
+    public bool ExclusiveDefaultFamilies { get => businessSettings.ExclusiveDefaultFamilies; set => businessSettings.ExclusiveDefaultFamilies = value; }
+
     /// <summary>GET /v1/mdmServers/{id} is answered 403 FORBIDDEN_ERROR, as on accounts of an older API version (the listing still answers).</summary>
     public bool ForbidServerRead { get => businessSettings.ForbidServerRead; set => businessSettings.ForbidServerRead = value; }
 

@@ -58,6 +58,22 @@ internal static class ActivityCompletion
         }
     }
 
+    /// <summary>
+    /// Moves an org device onto a server on the DEP side, as a completed ASSIGN does (through <see cref="OnDep"/>, so
+    /// after DepVisibilityDelay): off its previous server, onto the target as an <c>added</c> event. Also the default
+    /// assignment of a new org device (<see cref="BusinessState.DefaultServerFor"/>), which no activity reports.
+    /// </summary>
+    public static void AssignOnDep(BusinessState b, string serial, AdeSimOrgDevice org, ServerState target, DateTimeOffset now, string assignedBy)
+        => OnDep(b, now, at =>
+        {
+            if (b.OwnerOf(serial) is { } from) b.Org.Release(from, from.Devices[serial], at);
+            var dep = b.Org.Generator.NewDevice(target.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", at, assignedBy);
+            dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily switch { "Mac" => "OSX", "AppleTV" => "tvOS", "Vision" => "visionOS", "Watch" => "watchOS", "iPod" => "iOS", _ => dep.Os } };
+            target.Devices[serial] = dep;
+            b.Org.SerialOwners[serial] = target.Name;
+            target.Record(dep, "added", at);
+        });
+
     private static void Complete(BusinessState b, SimActivity a, DateTimeOffset now)
     {
         b.PendingActivities--;
@@ -89,6 +105,9 @@ internal static class ActivityCompletion
             var owner = b.OwnerOf(serial);
             switch (a.Type)
             {
+                case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE" when target is null:
+                    a.Results.Add((serial, "FAILED", "MDM_SERVER_NOT_FOUND")); // the service was deleted while the activity ran
+                    break;
                 case "UPDATE_MDM_MIGRATION_DEADLINE" or "CANCEL_MDM_MIGRATION" when org.MdmMigrationStatus is null:
                     a.Results.Add((serial, "FAILED", "NOT_MIGRATING"));
                     break;
@@ -104,15 +123,7 @@ internal static class ActivityCompletion
                     a.Results.Add((serial, "FAILED", "ALREADY_ASSIGNED"));
                     break;
                 case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
-                    OnDep(b, now, at =>
-                    {
-                        if (b.OwnerOf(serial) is { } from) b.Org.Release(from, from.Devices[serial], at);
-                        var dep = b.Org.Generator.NewDevice(target!.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", at, a.ClientId);
-                        dep = org.ProductFamily is "iPhone" or "iPad" ? dep with { Model = org.DeviceModel } : dep with { Model = org.DeviceModel, DeviceFamily = org.ProductFamily, Os = org.ProductFamily switch { "Mac" => "OSX", "AppleTV" => "tvOS", "Vision" => "visionOS", "Watch" => "watchOS", "iPod" => "iOS", _ => dep.Os } };
-                        target.Devices[serial] = dep;
-                        b.Org.SerialOwners[serial] = target.Name;
-                        target.Record(dep, "added", at);
-                    });
+                    AssignOnDep(b, serial, org, target!, now, a.ClientId);
                     b.OrgDevices[serial] = a.Deadline is { } due
                         ? org with { UpdatedDate = now, MdmMigrationStatus = "REQUESTED", MdmMigrationDeadline = due }
                         : org with { UpdatedDate = now };

@@ -21,6 +21,9 @@ internal sealed class BusinessRequest(Exchange exchange, BusinessState state, Si
     /// <summary>The organisation of the calling account.</summary>
     public string OrgName => B.Resolve(Account.OrgKey);
 
+    /// <summary>The request came to the School API host (the <c>/school</c> path prefix).</summary>
+    public bool School => X.Path.StartsWith(BusinessRouter.SchoolPrefix + "/v1/", StringComparison.Ordinal);
+
     /// <summary>The {id} segment of the route.</summary>
     public string Id => id ?? "";
 }

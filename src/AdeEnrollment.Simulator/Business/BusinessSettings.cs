@@ -100,4 +100,7 @@ internal sealed class BusinessSettings
 
     /// <summary>GET /v1/mdmServers/{id} is answered 403 (as on accounts of an older API version); the listing still works.</summary>
     public bool ForbidServerRead { get; set; }
+
+    /// <summary>A product family is the default of one service at a time: setting it on one removes it from the others (false: several may list it; the first by name gets the devices).</summary>
+    public bool ExclusiveDefaultFamilies { get; set; } = true;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using AdeEnrollment.Simulator.Abm;
 using AdeEnrollment.Simulator.Service;
 
 namespace AdeEnrollment.Simulator.Business;
@@ -176,8 +177,118 @@ internal sealed class BusinessState
                 throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, $"{server.Devices.Count} devices are still on the server; unassign them first (Apple refuses to delete a service with devices).");
             }
 
-            DeletedServers.Add(server.Name);
+            Delete(server);
         }
+    }
+
+    /// <summary>
+    /// Deletes a service (portal or DELETE /v1/mdmServers/{id}; under the org lock): it joins <see cref="DeletedServers"/>,
+    /// and its DEP token stops working at once: /session no longer knows its consumer key and its open sessions end,
+    /// because a server Apple has deleted cannot be talked to. The server object stays (for ListDeletedServers and the
+    /// request log), and its name stays taken so that name lookups keep meaning one server.
+    /// </summary>
+    public void Delete(ServerState server)
+    {
+        DeletedServers.Add(server.Name);
+        Org.ServersByConsumerKey.Remove(server.Credentials.ConsumerKey);
+        Org.EndSessionsOf(server);
+    }
+
+    /// <summary>
+    /// The Business-only attributes of each server (timestamps, disown flag, default families), keyed by the server
+    /// object so that a rename keeps them. Made on first use for servers created in the portal: those report the
+    /// simulator's start as their creation and update time, as before the write endpoints existed.
+    /// </summary>
+    public Dictionary<ServerState, SimMdmService> Services { get; } = [];
+
+    /// <summary>The Business attributes of a server (made on first use; under the org lock).</summary>
+    public SimMdmService Service(ServerState server)
+    {
+        if (!Services.TryGetValue(server, out var service))
+        {
+            Services[server] = service = new SimMdmService { CreatedAt = StartedAt, UpdatedAt = StartedAt };
+        }
+
+        return service;
+    }
+
+    /// <summary>Apple's product families of default assignment and the org device productFamily each stands for.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ServiceFamilies = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["IPHONE"] = "iPhone", ["IPAD"] = "iPad", ["MAC"] = "Mac", ["APPLETV"] = "AppleTV", ["WATCH"] = "Watch", ["VISION"] = "Vision",
+    };
+
+    /// <summary>The server any server of the simulator (of any organisation, live or deleted) has this name; null when it is free.</summary>
+    public ServerState? NameHolder(string name, ServerState? except = null)
+        => Org.Servers.FirstOrDefault(s => s != except && s.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// POST /v1/mdmServers (under the org lock): a real DEP server of the organisation, as New-AdeSimServer makes one,
+    /// whose public key is the uploaded certificate, so the next token exported for it is encrypted to that key. No
+    /// token is made here: Apple hands none out through the API, the portal download (Export-AdeSimServerToken) does.
+    /// </summary>
+    public ServerState CreateServer(string name, string certificatePem, string orgName, bool enableMdmDisownFlag)
+    {
+        var now = Time.GetUtcNow();
+        var server = new ServerState
+        {
+            Name = name,
+            Uuid = Org.Generator.NewUuid(),
+            OrgName = orgName,
+            AdminId = ServersOf(orgName).Select(s => s.AdminId).FirstOrDefault() ?? AbmPortal.DefaultAdminId,
+            CertificatePem = certificatePem,
+            Credentials = ServerTokenCredentials.CreateRandom(now + AbmPortal.TokenLifetime),
+        };
+        Org.AddServer(server);
+        Services[server] = new SimMdmService { CreatedAt = now, UpdatedAt = now, EnableMdmDisownFlag = enableMdmDisownFlag };
+        return server;
+    }
+
+    /// <summary>
+    /// A rename through the Business API (under the org lock): the DEP server_name changes with it. The server object,
+    /// its token, sessions, profiles and change log stay; its devices and the serial index follow the new name.
+    /// </summary>
+    public void Rename(ServerState server, string name)
+    {
+        server.Name = name;
+        foreach (var serial in server.Devices.Keys.ToList())
+        {
+            server.Devices[serial] = server.Devices[serial] with { Server = name };
+            Org.SerialOwners[serial] = name;
+        }
+    }
+
+    /// <summary>
+    /// Sets a server's default product families (under the org lock). Under ExclusiveDefaultFamilies a family is the
+    /// default of one service at a time, so it leaves every other server of the organisation (which then counts as updated).
+    /// </summary>
+    public void SetDefaultFamilies(ServerState server, IReadOnlyList<string> families, DateTimeOffset now)
+    {
+        Service(server).DefaultProductFamilies = [.. families];
+        if (!Settings.ExclusiveDefaultFamilies)
+        {
+            return;
+        }
+
+        foreach (var other in Org.Servers.Where(s => s != server && SameOrg(s.OrgName, server.OrgName)))
+        {
+            var service = Service(other);
+            if (service.DefaultProductFamilies.RemoveAll(families.Contains) > 0)
+            {
+                service.UpdatedAt = now;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The live server a new device of this product family goes to by default: the first by name among the servers of
+    /// the organisation that list the family (several do only without ExclusiveDefaultFamilies); null when none.
+    /// </summary>
+    public ServerState? DefaultServerFor(string productFamily, string orgName)
+    {
+        var family = ServiceFamilies.FirstOrDefault(f => f.Value.Equals(productFamily, StringComparison.OrdinalIgnoreCase)).Key;
+        return family is null ? null
+            : ServersOf(orgName).Where(s => Service(s).DefaultProductFamilies.Contains(family)).OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault();
     }
 
     public ServerState? ServerById(string id, string orgName) => ServersOf(orgName).FirstOrDefault(s => ServerId(s).Equals(id, StringComparison.OrdinalIgnoreCase));
@@ -324,6 +435,12 @@ internal sealed class BusinessState
             {
                 var device = NewOrgDevice(serial, family ?? (Org.Generator.NextDouble() < 0.5 ? "iPhone" : "iPad"), order, orderDate ?? now.AddDays(-2), purchaseSourceType, appleCareStatus, now, org);
                 OrgDevices[serial] = device;
+                if (DefaultServerFor(device.ProductFamily, Resolve(org)) is { } target)
+                {
+                    // default assignment: as a completed ASSIGN would move it, without any activity
+                    ActivityCompletion.AssignOnDep(this, serial, device, target, now, target.AdminId);
+                }
+
                 added.Add(Decorate(device));
             }
 
@@ -396,6 +513,19 @@ internal sealed class SimActivity
 
     /// <summary>Devices refused at creation in "partial" mode: they fail when the activity completes.</summary>
     public HashSet<string> UnknownSerials { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>What the Business API says of a server beyond its DEP state: set by POST and PATCH /v1/mdmServers.</summary>
+internal sealed class SimMdmService
+{
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; set; }
+
+    public bool EnableMdmDisownFlag { get; set; }
+
+    /// <summary>Upper-case families (IPHONE, IPAD, MAC, APPLETV, WATCH, VISION) whose new devices go to this server.</summary>
+    public List<string> DefaultProductFamilies { get; set; } = [];
 }
 
 /// <summary>A rolling window of request times for one account and method (the simulator's throttle).</summary>

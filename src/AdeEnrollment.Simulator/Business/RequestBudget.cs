@@ -4,8 +4,8 @@ using AdeEnrollment.Simulator.Service.Http;
 namespace AdeEnrollment.Simulator.Business;
 
 /// <summary>
-/// The request budgets of the Business API: a rolling window per account, GET per minute and POST per hour
-/// (Set-AdeSimBusinessApi -GetPerMinute/-PostPerHour). Over budget: 429 RATE_LIMIT_EXCEEDED with Retry-After in
+/// The request budgets of the Business API: a rolling window per account, GET per minute and writes (POST, PATCH,
+/// DELETE) per hour (Set-AdeSimBusinessApi -GetPerMinute/-PostPerHour). Over budget: 429 RATE_LIMIT_EXCEEDED with Retry-After in
 /// seconds, as an HTTP date, or absent (switches).
 /// </summary>
 internal static class RequestBudget
@@ -13,7 +13,7 @@ internal static class RequestBudget
     /// <summary>Counts the request against the account's budget; returns the 429 answer when it is spent.</summary>
     public static Answer? Spend(BusinessState b, SimApiAccount account, string method)
     {
-        var post = method == "POST";
+        var post = method is "POST" or "PATCH" or "DELETE"; // every write spends the hourly budget, not only POST
         var (limit, window) = post ? (b.Settings.PostsPerHour, TimeSpan.FromHours(1)) : (b.Settings.GetsPerMinute, TimeSpan.FromMinutes(1));
         if (limit is not { } max)
         {

@@ -183,6 +183,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? ForbidServerRead { get; set; }
 
+    /// <summary>A product family is the default of one device management service at a time ($true, the default); $false: several may list it.</summary>
+    [Parameter]
+    public bool? ExclusiveDefaultFamilies { get; set; }
+
     protected override void ProcessItem()
     {
         var sim = Current;
@@ -228,6 +232,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (MaxLimit is { } ml) sim.BusinessMaxLimit = ml;
         if (UnknownQueryParameter is { } uqp) sim.UnknownQueryParameters = uqp.Equals("Reject", StringComparison.OrdinalIgnoreCase) ? "Reject" : "Ignore";
         if (ForbidServerRead is { } fsr) sim.ForbidServerRead = fsr;
+        if (ExclusiveDefaultFamilies is { } edf) sim.ExclusiveDefaultFamilies = edf;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "FailedWithoutLog" => "FAILED_WITHOUT_LOG", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", "CompletedPostProcessingFailed" => "COMPLETED_POST_PROCESSING_FAILED", _ => null };

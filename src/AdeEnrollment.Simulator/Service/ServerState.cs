@@ -7,7 +7,8 @@ internal sealed class ServerState
 {
     public const int MaxSnapshots = 4;
 
-    public required string Name { get; init; }
+    /// <summary>The DEP server_name; settable because the Business API can rename a service (see BusinessState.Rename).</summary>
+    public required string Name { get; set; }
 
     public required string Uuid { get; init; }
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace AdeEnrollment.Engine.Tests.Simulator;
 
 /// <summary>The simulator's Apple Business API checked with raw HTTP and hand-made assertions (not the engine's client).</summary>
-public sealed class BusinessSimulatorTests : IDisposable
+public sealed partial class BusinessSimulatorTests : IDisposable
 {
     private const string Audience = "https://account.apple.com/auth/oauth2/v2/token";
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 6, 1, 9, 0, 0, TimeSpan.Zero));

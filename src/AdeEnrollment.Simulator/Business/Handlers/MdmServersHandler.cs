@@ -68,15 +68,17 @@ internal static class MdmServersHandler
         w.WriteStartObject("attributes");
         if (fields.Contains("serverName")) w.WriteString("serverName", s.Name);
         if (fields.Contains("serverType")) w.WriteString("serverType", "MDM");
-        if (fields.Contains("createdDateTime")) w.WriteString("createdDateTime", BusinessJson.Iso(b.StartedAt));
-        if (fields.Contains("updatedDateTime")) w.WriteString("updatedDateTime", BusinessJson.Iso(b.StartedAt));
+        var service = b.Service(s);
+        if (fields.Contains("createdDateTime")) w.WriteString("createdDateTime", BusinessJson.Iso(service.CreatedAt));
+        if (fields.Contains("updatedDateTime")) w.WriteString("updatedDateTime", BusinessJson.Iso(service.UpdatedAt));
         if (fields.Contains("status")) w.WriteString("status", b.DeletedServers.Contains(s.Name) ? "DELETED" : "ACTIVE");
         if (fields.Contains("deviceCount")) w.WriteNumber("deviceCount", s.Devices.Count);
-        if (fields.Contains("enableMdmDisownFlag")) w.WriteBoolean("enableMdmDisownFlag", false);
+        if (fields.Contains("enableMdmDisownFlag")) w.WriteBoolean("enableMdmDisownFlag", service.EnableMdmDisownFlag);
         if (fields.Contains("defaultProductFamilies"))
         {
+            // the list set with PATCH (new devices of these families come here by default), not what the devices happen to be
             w.WriteStartArray("defaultProductFamilies");
-            foreach (var family in s.Devices.Values.Select(d => d.DeviceFamily.ToUpperInvariant()).Distinct().Order(StringComparer.Ordinal)) w.WriteStringValue(family);
+            foreach (var family in service.DefaultProductFamilies) w.WriteStringValue(family);
             w.WriteEndArray();
         }
 
