@@ -231,9 +231,11 @@ Describe 'Get-AdeToken' {
     }
 
     It 'shows a table with the columns an admin scans' {
-        $text = Get-AdeToken | Format-Table | Out-String -Width 200
-        $text | Should -Match 'Name\s+AppleId\s+ServerName'
+        # what tells a token's health first, so that an 80-column console keeps it; the names behind
+        $text = Get-AdeToken | Format-Table | Out-String -Width 80
+        $text | Should -Match 'Name\s+Status\s+Days\s+ExpiresAt\s+Devices'
         $text | Should -Match 'ExpiringSoon'
+        Get-AdeToken | Format-Table | Out-String -Width 120 | Should -Match 'ServerName\s+AppleId'
     }
 }
 

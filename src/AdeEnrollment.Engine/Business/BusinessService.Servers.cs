@@ -25,7 +25,7 @@ public sealed partial class BusinessService
     /// <summary>Apple's product families a server can be the default of, keyed by the names the module uses.</summary>
     private static readonly Dictionary<string, string> Families = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["iPhone"] = "IPHONE", ["iPad"] = "IPAD", ["Mac"] = "MAC", ["AppleTV"] = "APPLETV", ["Watch"] = "WATCH", ["Vision"] = "VISION",
+        ["iPhone"] = "IPHONE", ["iPad"] = "IPAD", ["iPod"] = "IPOD", ["Mac"] = "MAC", ["AppleTV"] = "APPLE_TV", ["Watch"] = "WATCH", ["Vision"] = "VISION",
     };
 
     /// <summary>The longest server name the module sends (Apple documents none; the portal shows about this much).</summary>

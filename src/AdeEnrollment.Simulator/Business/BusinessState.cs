@@ -215,7 +215,7 @@ internal sealed class BusinessState
     /// <summary>Apple's product families of default assignment and the org device productFamily each stands for.</summary>
     public static readonly IReadOnlyDictionary<string, string> ServiceFamilies = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["IPHONE"] = "iPhone", ["IPAD"] = "iPad", ["MAC"] = "Mac", ["APPLETV"] = "AppleTV", ["WATCH"] = "Watch", ["VISION"] = "Vision",
+        ["IPHONE"] = "iPhone", ["IPAD"] = "iPad", ["MAC"] = "Mac", ["APPLE_TV"] = "AppleTV", ["IPOD"] = "iPod", ["WATCH"] = "Watch", ["VISION"] = "Vision",
     };
 
     /// <summary>The server any server of the simulator (of any organisation, live or deleted) has this name; null when it is free.</summary>
@@ -524,7 +524,7 @@ internal sealed class SimMdmService
 
     public bool EnableMdmDisownFlag { get; set; }
 
-    /// <summary>Upper-case families (IPHONE, IPAD, MAC, APPLETV, WATCH, VISION) whose new devices go to this server.</summary>
+    /// <summary>Upper-case families (IPHONE, IPAD, IPOD, MAC, APPLE_TV, WATCH, VISION) whose new devices go to this server.</summary>
     public List<string> DefaultProductFamilies { get; set; } = [];
 }
 

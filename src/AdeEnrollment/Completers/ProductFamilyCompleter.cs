@@ -7,7 +7,7 @@ namespace AdeEnrollment.Completers;
 /// <summary>Completes -DefaultProductFamily with Apple's product families (the engine checks the value given).</summary>
 public sealed class ProductFamilyCompleter : IArgumentCompleter
 {
-    private static readonly string[] Families = ["iPhone", "iPad", "Mac", "AppleTV", "Watch", "Vision"];
+    private static readonly string[] Families = ["iPhone", "iPad", "iPod", "Mac", "AppleTV", "Watch", "Vision"];
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {

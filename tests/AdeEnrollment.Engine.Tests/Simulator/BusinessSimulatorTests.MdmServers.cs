@@ -342,10 +342,10 @@ public sealed partial class BusinessSimulatorTests
         var (status, body) = Api("PATCH", "v1/mdmServers/" + a, token, PatchBody(a, new { defaultProductFamilies = new[] { "iphone", "Mac", "IPHONE" } }));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(["IPHONE", "MAC"], Families(body.GetProperty("data").GetProperty("attributes")));
-        Assert.Equal(HttpStatusCode.OK, Api("PATCH", "v1/mdmServers/" + b, token, PatchBody(b, new { defaultProductFamilies = new[] { "IPHONE", "APPLETV" } })).Status);
+        Assert.Equal(HttpStatusCode.OK, Api("PATCH", "v1/mdmServers/" + b, token, PatchBody(b, new { defaultProductFamilies = new[] { "IPHONE", "APPLE_TV" } })).Status);
 
         Assert.Equal(exclusive ? new[] { "MAC" } : new[] { "IPHONE", "MAC" }, Families(Attributes(token, a)));
-        Assert.Equal(["APPLETV", "IPHONE"], Families(Attributes(token, b)));
+        Assert.Equal(["APPLE_TV", "IPHONE"], Families(Attributes(token, b)));
 
         // a new iPhone goes to the one default server, or to the first by name when both list the family
         var phone = Assert.Single(sim.AddOrgDevices(1, productFamily: "iPhone"));
