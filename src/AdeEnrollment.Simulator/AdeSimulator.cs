@@ -233,6 +233,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Require iss == client ID in the assertion (Apple's sample sends it; its claim table does not list it).</summary>
     public bool RequireAssertionIssuer { get => businessSettings.RequireAssertionIssuer; set => businessSettings.RequireAssertionIssuer = value; }
 
+    /// <summary>Refuse a client assertion whose jti was already used for an access token (Set-AdeSimBusinessApi -SingleUseAssertions).</summary>
+    public bool SingleUseAssertions { get => businessSettings.SingleUseAssertions; set => businessSettings.SingleUseAssertions = value; }
+
     /// <summary>Unassigned device on /relationships/assignedServer: 404 instead of 200 with data null.</summary>
     public bool UnassignedServerAsNotFound { get => businessSettings.UnassignedServerAsNotFound; set => businessSettings.UnassignedServerAsNotFound = value; }
 

@@ -16,6 +16,12 @@ internal sealed class BusinessSettings
 
     public bool RequireAssertionIssuer { get; set; } = true;
 
+    /// <summary>
+    /// A client assertion is taken once: a second token request with the same jti is refused (reason jti_reused).
+    /// Apple is not seen enforcing it (some clients keep one assertion for months), so it is off by default.
+    /// </summary>
+    public bool SingleUseAssertions { get; set; }
+
     public bool UnassignedServerAsNotFound { get; set; }
 
     public bool NextLinkWithoutLimit { get; set; }

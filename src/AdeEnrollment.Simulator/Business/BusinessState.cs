@@ -42,6 +42,9 @@ internal sealed class BusinessState
 
     public Dictionary<string, SimAccessToken> AccessTokens { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Client ID and jti of every assertion an access token was issued for (SingleUseAssertions).</summary>
+    public HashSet<(string ClientId, string Jti)> UsedAssertions { get; } = [];
+
     /// <summary>Inventory records by serial (a DEP device gets one on first sight, see <see cref="OrgDevice"/>).</summary>
     public Dictionary<string, AdeSimOrgDevice> OrgDevices { get; } = new(StringComparer.OrdinalIgnoreCase);
 

@@ -40,6 +40,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? RequireIssuer { get; set; }
 
+    /// <summary>A client assertion is accepted once: its jti reused is refused (default false, as Apple is observed).</summary>
+    [Parameter]
+    public bool? SingleUseAssertions { get; set; }
+
     [Parameter]
     public bool? UnassignedServerAsNotFound { get; set; }
 
@@ -200,6 +204,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ActivityDuration is { } d) sim.ActivityDuration = d;
         if (AccessTokenLifetime is { } l) sim.BusinessTokenLifetime = l;
         if (RequireIssuer is { } ri) sim.RequireAssertionIssuer = ri;
+        if (SingleUseAssertions is { } single) sim.SingleUseAssertions = single;
         if (UnassignedServerAsNotFound is { } u) sim.UnassignedServerAsNotFound = u;
         if (NextLinkWithoutLimit is { } n) sim.NextLinkWithoutLimit = n;
         if (PartialUnknownSerials is { } ps) sim.PartialUnknownSerials = ps;

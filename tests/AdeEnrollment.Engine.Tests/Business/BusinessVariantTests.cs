@@ -122,6 +122,22 @@ public sealed class BusinessVariantTests
         Assert.Contains(fx.Simulator.GetRequests("/auth/oauth2/token"), r => r.StatusCode == 200);
     }
 
+    [Fact]
+    public void Every_access_token_is_asked_with_a_new_assertion_so_an_Apple_that_takes_each_jti_once_accepts_them_all()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.SingleUseAssertions = true;
+        for (var i = 0; i < 3; i++)
+        {
+            fx.Simulator.ExpireBusinessTokens(); // Apple answers 401: the client asks for a new access token
+            Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        }
+
+        var issued = fx.Simulator.GetRequests("/auth/oauth2/token");
+        Assert.True(issued.Count >= 3, "an access token per expiry");
+        Assert.All(issued, r => Assert.Equal(200, r.StatusCode));
+    }
+
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, false)]

@@ -95,6 +95,23 @@ public sealed partial class BusinessSimulatorTests : IDisposable
     }
 
     [Fact]
+    public void An_assertion_is_taken_again_unless_assertions_are_single_use_then_its_jti_is_refused_the_second_time()
+    {
+        var kept = Jwt();
+        Assert.Equal(HttpStatusCode.OK, Token(kept).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, Token(kept).StatusCode); // Apple as observed: a kept assertion works again
+
+        sim.SingleUseAssertions = true;
+        var once = Jwt();
+        Assert.Equal(HttpStatusCode.OK, Token(once).StatusCode);
+        using var again = Token(once);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Contains("invalid_client", Text(again), StringComparison.Ordinal);
+        Assert.EndsWith(":jti_reused", sim.GetRequests("/auth/oauth2/token")[^1].ErrorCode, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, Token(Jwt()).StatusCode); // a new jti is a new assertion
+    }
+
+    [Fact]
     public void Token_endpoint_accepts_a_correct_assertion_on_both_paths_in_body_or_query()
     {
         Assert.Equal(HttpStatusCode.OK, Token(Jwt()).StatusCode);

@@ -50,7 +50,7 @@ internal static class TokenHandler
         "grant_type" => "unsupported_grant_type",
         "scope" => "invalid_scope",
         "client_assertion_type" or "format" or "iat_exp" or "jti" => "invalid_request",
-        "expired" or "lifetime" or "iat_future" or "aud" => "invalid_grant",
+        "expired" or "lifetime" or "iat_future" or "aud" or "jti_reused" => "invalid_grant",
         _ => "invalid_client", // unknown client, revoked key, kid, alg, signature, iss/sub
     };
 
@@ -85,13 +85,15 @@ internal static class TokenHandler
         if (Str(claims, "sub") != clientId) return "sub";
         if (b.Settings.RequireAssertionIssuer && Str(claims, "iss") != clientId) return "iss";
         if (Str(claims, "aud") != Audience) return "aud";
-        if (Str(claims, "jti") is null) return "jti";
+        if (Str(claims, "jti") is not { } jti) return "jti";
         if (!claims.TryGetProperty("iat", out var iatValue) || !iatValue.TryGetInt64(out var iat)
             || !claims.TryGetProperty("exp", out var expValue) || !expValue.TryGetInt64(out var exp)) return "iat_exp";
         var now = b.Time.GetUtcNow().ToUnixTimeSeconds();
         if (exp <= now) return "expired";
         if (exp - iat > 180L * 86400) return "lifetime";
         if (iat > now + (long)b.Settings.AssertionClockSkew.TotalSeconds) return "iat_future";
+        // taken last, so that only an assertion that passed every other check counts as used
+        if (b.Settings.SingleUseAssertions && !b.UsedAssertions.Add((clientId, jti))) return "jti_reused";
         return null;
 
         static string? Str(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
