@@ -441,6 +441,17 @@ foreach (`$i in 1..$Calls) {
             Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeMdmServerCommand'
     }
 
+    It 'MDM server writes with an Apple School Manager account are refused before anything is sent' {
+        $school = New-TestAccount -School
+        $sent = @(Get-AdeSimRequest -Path '/school/v1/mdmServers*').Count
+        $err = { New-AdeMdmServer -Name 'Lab' -Request (New-AdeTokenRequest -AcceptDataSharing) -Account $school.Sim.ClientId -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeMdmServerCommand' -PassThru
+        $err.Exception.Message | Should -Match 'Apple School Manager'
+        { Remove-AdeMdmServer -MdmServer 'Lab' -Account $school.Sim.ClientId -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.RemoveAdeMdmServerCommand'
+        @(Get-AdeSimRequest -Path '/school/v1/mdmServers*').Count | Should -Be $sent
+    }
+
     It 'Remove-AdeMdmServer deletes a server only once it has no devices and no stored token, and asks first' {
         New-TestAccount | Out-Null
         $t = New-SimToken -Name "Kept $([guid]::NewGuid().ToString('N').Substring(0, 6))"

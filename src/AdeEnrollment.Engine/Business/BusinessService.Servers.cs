@@ -41,7 +41,7 @@ public sealed partial class BusinessService
         }
 
         var (der, fileName) = args.Request is not null ? RequestCertificate(args.Request) : FileCertificate(args.CertificatePath!);
-        var client = Client(args.Account);
+        var client = WriteClient(args.Account);
         if (GetMdmServers(args.Account).FirstOrDefault(s => !IsDeleted(s.Status) && Wildcard.SameName(s.Name, name)) is { } taken)
         {
             throw ErrorCatalog.BusinessServerExists(taken.Name);
@@ -77,6 +77,7 @@ public sealed partial class BusinessService
             throw ErrorCatalog.ArgumentInvalid("MdmServer", server, "say what to change: -NewName, -DefaultProductFamily or -AllowRelease.");
         }
 
+        var client = WriteClient(account);
         var servers = GetMdmServers(account);
         var target = Writable(server, servers);
         if (newName is not null && servers.FirstOrDefault(s => s.Id != target.Id && !IsDeleted(s.Status) && Wildcard.SameName(s.Name, newName)) is { } taken)
@@ -113,7 +114,6 @@ public sealed partial class BusinessService
 
             if (changes.AllowRelease is { } flag) w.WriteBoolean("enableMdmDisownFlag", flag);
         }, target.Id);
-        var client = Client(account);
         using var doc = Refused409(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
             () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName));
         return ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
@@ -125,6 +125,7 @@ public sealed partial class BusinessService
     /// </summary>
     public void RemoveMdmServer(string server, string? account = null)
     {
+        var client = WriteClient(account);
         var target = Writable(server, GetMdmServers(account));
         if (target.Token is { } token)
         {
@@ -141,9 +142,17 @@ public sealed partial class BusinessService
             return;
         }
 
-        var client = Client(account);
         using var doc = Refused409(() => client.Send(HttpMethod.Delete, "mdmServers/" + Uri.EscapeDataString(target.Id), null), () => ErrorCatalog.BusinessServerHasDevices(target.Name, null));
         host.WriteVerbose($"Apple deleted MDM server '{target.Name}' ({target.Id}).");
+    }
+
+    /// <summary>The client of an account that may change servers: Apple School Manager's API does not offer it.</summary>
+    private BusinessClient WriteClient(string? account)
+    {
+        var client = Client(account);
+        return client.Account.Kind == "School"
+            ? throw ErrorCatalog.ArgumentInvalid("Account", client.Account.ClientId, "an Apple School Manager API account cannot create, change or delete MDM servers (Apple offers that to Apple Business accounts only); do it in Apple School Manager.")
+            : client;
     }
 
     /// <summary>A live server of type MDM (Apple Configurator's entry, and deleted servers, cannot be changed).</summary>

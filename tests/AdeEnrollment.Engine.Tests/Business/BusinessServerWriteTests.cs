@@ -173,6 +173,24 @@ public sealed class BusinessServerWriteTests
     }
 
     [Fact]
+    public void A_School_account_is_refused_before_anything_is_sent_as_Apple_School_Manager_offers_no_server_writes()
+    {
+        using var fx = new BusinessFixture();
+        var school = fx.Simulator.NewBusinessAccount(out var pem, school: true);
+        var keyPath = fx.Sim.Temp.File("school.pem");
+        File.WriteAllText(keyPath, pem);
+        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, school.ServiceUri));
+        var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        var refused = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request, Account: school.ClientId)));
+        Assert.Equal(("ArgumentInvalid", AdeErrorCategory.InvalidArgument), (refused.ErrorId, refused.Category));
+        Assert.Contains("Apple School Manager", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(AllowRelease: true), school.ClientId)).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer(Existing, school.ClientId)).ErrorId);
+        Assert.Empty(fx.Simulator.GetRequests("/school/v1/mdmServers*"));
+        Assert.Equal(0, Writes(fx));
+    }
+
+    [Fact]
     public void The_writes_count_in_the_budget_of_activities()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 2 });
