@@ -401,7 +401,7 @@ foreach (`$i in 1..$Calls) {
         $out.Count | Should -Be 1
         $out[0].DeviceCount | Should -Be 1000
         $err.Exception.Message | Should -BeLike "*Apple had accepted activity $($out[0].Id) for 1,000 devices before this failure*"
-        $err.Exception.Message | Should -BeLike "*The other 1 device ($($serials[1000])) was in the request that failed or after it*"
+        $err.Exception.Message | Should -BeLike "*Do not run the whole command again, which would send those devices again: send only the other 1 device ($($serials[1000])) again.*"
         (Get-AdeOrgDeviceActivity -Account $sa.ClientId).Id | Should -Be $out[0].Id
     }
 

@@ -239,6 +239,11 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         $s.DeviceCount | Should -Be 1500 # the removed devices stay in the store until purged
         $r.ExpectedAbmDeliveryMinutes | Should -Be 0.4 # 1,200 devices left in ABM at 3000 a minute
         $s.ExpectedAbmDeliveryMinutes | Should -Be $r.ExpectedAbmDeliveryMinutes
+        # a scheduler's run that finds nothing due says the same, for one token and for piped tokens
+        $n = Sync-AdeDevice -Token $t.Token -IfDue
+        $n.Status | Should -Be 'NotDue'
+        $n.ExpectedAbmDeliveryMinutes | Should -Be 0.4
+        (Get-AdeToken -Name $t.Token.Name | Sync-AdeDevice -IfDue).ExpectedAbmDeliveryMinutes | Should -Be 0.4
     }
 
     It 'Remove-AdeDevice warns and the device returns at the next full sync' {

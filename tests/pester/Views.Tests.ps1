@@ -3,9 +3,10 @@
 
 BeforeDiscovery {
     . $PSScriptRoot/Common.ps1
+    Import-Module AdeEnrollment.Simulator
     $formats = foreach ($module in 'AdeEnrollment', 'AdeEnrollment.Simulator') {
-        $base = (Get-Module $module -ListAvailable | Select-Object -First 1).ModuleBase
-        @{ Module = $module; Xml = [xml](Get-Content -Raw (Join-Path $base "$module.format.ps1xml")) }
+        # the imported module's file (Common.ps1 imports the one under test), not whichever copy PSModulePath lists first
+        @{ Module = $module; Xml = [xml](Get-Content -Raw (Join-Path (Get-Module $module).ModuleBase "$module.format.ps1xml")) }
     }
     $tables = foreach ($format in $formats) {
         foreach ($view in $format.Xml.Configuration.ViewDefinitions.View | Where-Object { $_.TableControl }) {

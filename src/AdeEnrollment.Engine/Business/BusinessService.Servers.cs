@@ -61,9 +61,11 @@ public sealed partial class BusinessService
             w.WriteEndObject();
             w.WriteBoolean("enableMdmDisownFlag", args.AllowRelease);
         }, id: null);
-        using var doc = Refused409(() => client.Post("mdmServers", body), () => ErrorCatalog.BusinessServerExists(name));
+        using var doc = Refused409(() => client.Post("mdmServers", body), () => ErrorCatalog.BusinessServerExists(name, sent: true));
         var created = ServerOf(doc, "POST /v1/mdmServers", client);
-        host.WriteVerbose($"Apple created MDM server '{created.Name}' ({created.Id}). Download its server token in Apple Business Manager, then: New-AdeToken -Request <request> -Path <token.p7m>.");
+        host.WriteVerbose(args.Request is not null
+            ? $"Apple created MDM server '{created.Name}' ({created.Id}). Download its server token in Apple Business Manager, then: New-AdeToken -Request {args.Request} -Path <token.p7m> -AppleId <the Apple ID that downloaded it>."
+            : $"Apple created MDM server '{created.Name}' ({created.Id}). Its server token is downloaded in Apple Business Manager and read by the MDM that holds the certificate's key.");
         return created;
     }
 
@@ -115,7 +117,18 @@ public sealed partial class BusinessService
             if (changes.AllowRelease is { } flag) w.WriteBoolean("enableMdmDisownFlag", flag);
         }, target.Id);
         using var doc = Refused409(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
-            () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName));
+            () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName, sent: true));
+        if (newName is not null && target.TokenId is { } tokenId)
+        {
+            // the stored token keeps the server's name (the join's first key, and what its DEP account reports): a
+            // token linked only by a name that no longer exists would lose its server, or find a new one of that name
+            store.Write(s =>
+            {
+                s.Tokens.SetServerName(tokenId, newName);
+                return 0;
+            });
+        }
+
         return ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
     }
 
@@ -249,15 +262,7 @@ public sealed partial class BusinessService
     }
 
     private AdeMdmServer ServerOf(JsonDocument doc, string endpoint, BusinessClient client)
-    {
-        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("data", out var data))
-        {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "no data");
-        }
-
-        CheckItem(data, endpoint);
-        return ToServer(data, client.Account.ClientId, tokens.GetTokens());
-    }
+        => ToServer(Item(doc, endpoint), client.Account.ClientId, tokens.GetTokens());
 
     /// <summary>A JSON:API document of one mdmServers resource (with <paramref name="id"/> for an update).</summary>
     private static byte[] Json(Action<Utf8JsonWriter> attributes, string? id)

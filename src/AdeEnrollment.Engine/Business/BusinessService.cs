@@ -137,7 +137,8 @@ public sealed partial class BusinessService
         var matches = Named(servers, server);
         var live = matches.Where(s => !IsDeleted(s.Status)).ToList();
         return live.Count == 1 ? live[0]
-            : live.Count == 0 && matches.Count > 0 ? throw ErrorCatalog.BusinessServerDeleted(matches[0].Name)
+            : live.Count > 1 ? throw ErrorCatalog.ArgumentInvalid("MdmServer", server, $"it matches {live.Count} MDM servers ({Counted.FirstFew(live.Select(s => s.Name).ToList(), 3)}); name one of them.")
+            : matches.Count > 0 ? throw ErrorCatalog.BusinessServerDeleted(matches[0].Name)
             : throw ErrorCatalog.BusinessServerNotFound(server);
     }
 
@@ -501,7 +502,8 @@ public sealed partial class BusinessService
             catch (AdeException ex) when (created.Count > 0)
             {
                 // the earlier batches are at Apple: the error says which activities took them and which devices did not go
-                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, confirmed.Skip(sent).ToList()), created);
+                var mayHaveApplied = ex.HttpStatus is >= 500 || ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError);
+                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, confirmed.Skip(sent).ToList(), mayHaveApplied), created);
             }
 
             sent += batch.Length;
@@ -534,8 +536,7 @@ public sealed partial class BusinessService
     private AdeOrgDeviceActivity SendBatch(BusinessClient client, string type, AdeMdmServer? target, AdeToken? token, string[] batch)
     {
         using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
-        var data = doc.RootElement.GetProperty("data");
-        CheckItem(data, "POST /v1/orgDeviceActivities");
+        var data = Item(doc, "POST /v1/orgDeviceActivities");
         var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
         var a = Attributes(data);
         var now = time.GetUtcNow();
@@ -694,8 +695,7 @@ public sealed partial class BusinessService
     private AdeOrgDeviceActivity Poll(string id, BusinessClient client)
     {
         using var doc = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=status,subStatus,createdDateTime,completedDateTime,downloadUrl");
-        CheckItem(doc.RootElement.GetProperty("data"), "GET /v1/orgDeviceActivities/{id}");
-        var a = Attributes(doc.RootElement.GetProperty("data"));
+        var a = Attributes(Item(doc, "GET /v1/orgDeviceActivities/{id}"));
         var status = Str(a, "status") ?? "IN_PROGRESS";
         var sub = Str(a, "subStatus");
         List<BusinessDeviceResultRow>? results = null;
@@ -892,6 +892,18 @@ public sealed partial class BusinessService
             doc.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The one resource of an answer (its data member), checked: a document without one is BusinessResponseInvalid.</summary>
+    private static JsonElement Item(JsonDocument? doc, string endpoint)
+    {
+        if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("data", out var data))
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "no data");
+        }
+
+        CheckItem(data, endpoint);
+        return data;
     }
 
     /// <summary>One resource of an answer: its id within its length, every attribute text within its length, no control characters in ids.</summary>

@@ -579,9 +579,11 @@ public static class ErrorCatalog
         F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
         server);
 
-    public static AdeException BusinessServerExists(string server) => E(nameof(BusinessServerExists),
+    /// <summary>A server name taken in the organisation: found before sending, or (<paramref name="sent"/>) Apple's 409 when another admin was faster.</summary>
+    public static AdeException BusinessServerExists(string server, bool sent = false) => E(nameof(BusinessServerExists),
         AdeErrorCategory.ResourceExists,
-        F("The organisation already has an MDM server named '{0}' (names are unique, whatever their case). Choose another name, or change that server with Set-AdeMdmServer; nothing was sent.", server),
+        F("The organisation already has an MDM server named '{0}' (names are unique, whatever their case). Choose another name, or change that server with Set-AdeMdmServer; {1}.", server,
+            sent ? "Apple refused the request (409) and changed nothing" : "nothing was sent"),
         server);
 
     public static AdeException BusinessServerHasDevices(string server, int? devices) => E(nameof(BusinessServerHasDevices),
@@ -670,7 +672,7 @@ public static class ErrorCatalog
     /// </summary>
     public static AdeException BusinessNetworkError(string endpoint, Exception inner, bool afterSending = false) => E(nameof(BusinessNetworkError),
         AdeErrorCategory.ConnectionError,
-        afterSending && endpoint.StartsWith("POST /", StringComparison.Ordinal)
+        afterSending && !endpoint.StartsWith("GET ", StringComparison.Ordinal)
             ? F("The connection to Apple's service broke after {0} was sent: {1} {2}", endpoint, inner.Message, MayHaveApplied(endpoint))
             : F("Apple's service could not be reached for {0}: {1} Check the network and try again.", endpoint, inner.Message),
         endpoint, inner);
@@ -681,20 +683,26 @@ public static class ErrorCatalog
     /// failed request or after it (<paramref name="notSent"/> empty: every request had been accepted, the failure came
     /// while following them).
     /// </summary>
-    internal static string BusinessActivitiesAccepted(IReadOnlyList<string> ids, int acceptedDevices, IReadOnlyList<string> notSent)
+    /// <param name="failedMayHaveApplied">The failed request may have reached Apple and been carried out (a 5xx, a connection that broke).</param>
+    internal static string BusinessActivitiesAccepted(IReadOnlyList<string> ids, int acceptedDevices, IReadOnlyList<string> notSent, bool failedMayHaveApplied = false)
     {
         var accepted = F("Apple had accepted {0} {1} for {2} before this failure; {3} returned and stored: follow {4} with Get-AdeOrgDeviceActivity -Id {5} -Wait",
             ids.Count == 1 ? "activity" : "activities", string.Join(", ", ids), Counted.Of(acceptedDevices, "device"), ids.Count == 1 ? "it is" : "they are",
             ids.Count == 1 ? "it" : "them", string.Join(",", ids));
-        return notSent.Count == 0
-            ? accepted + " instead of running this command again."
-            : accepted + F(". The other {0} ({1}) {2} in the request that failed or after it: send only {3} again.", Counted.Of(notSent.Count, "device"), Counted.FirstFew(notSent, 3),
-                notSent.Count == 1 ? "was" : "were", notSent.Count == 1 ? "that one" : "those");
+        if (notSent.Count == 0)
+        {
+            return accepted + " instead of running this command again.";
+        }
+
+        var rest = F("the other {0} ({1})", Counted.Of(notSent.Count, "device"), Counted.FirstFew(notSent, 3));
+        return accepted + ". Do not run the whole command again, which would send those devices again: " + (failedMayHaveApplied
+            ? rest + " were in the request that failed, which Apple may have carried out (check them first, as said above), or after it; send again only those that did not change."
+            : F("send only {0} again.", rest));
     }
 
     /// <summary>What to do after a POST (a device activity) that may have reached Apple but brought back no answer.</summary>
     private static string MayHaveApplied(string endpoint) => endpoint.Contains("/v1/orgDeviceActivities", StringComparison.Ordinal) ? PostMayHaveApplied
-        : "Apple may have created the MDM server all the same: check with Get-AdeMdmServer before running the command again.";
+        : "Apple may have carried out the change to the MDM server all the same: check with Get-AdeMdmServer before running the command again.";
 
     private const string PostMayHaveApplied = "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change.";
 

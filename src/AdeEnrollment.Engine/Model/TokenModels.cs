@@ -102,6 +102,9 @@ public sealed class AdeToken
 
     public int DeviceCount { get; internal init; }
 
+    /// <summary>Of <see cref="DeviceCount"/>, the devices still assigned in ABM (those Apple delivers in a full sync).</summary>
+    internal int DevicesInAbm { get; init; }
+
     /// <summary>The default profile of iOS/iPadOS devices (the one default before profiles had platforms).</summary>
     public string? DefaultProfile => DefaultProfiles.GetValueOrDefault(DevicePlatform.iOS);
 

@@ -44,6 +44,9 @@ internal partial interface ITokenTable
     /// </summary>
     void Renew(Guid id, byte[] credentials, string consumerKeyHash, DateTimeOffset expiresAt, string appleId, TokenServerFacts server, DateTimeOffset modifiedAt);
 
+    /// <summary>Records the new name of the token's MDM server (renamed through the Apple Business API).</summary>
+    void SetServerName(Guid id, string serverName);
+
     /// <summary>Records why Apple refused the token (null: valid again).</summary>
     void SetInvalidReason(Guid id, string? reason);
 
@@ -120,5 +123,6 @@ internal sealed record TokenListRow(
     DateTimeOffset ModifiedAt,
     int ProfileCount,
     int DeviceCount,
+    int RemovedCount,
     IReadOnlyList<TokenDefaultProfileRow> DefaultProfiles,
     SyncHistoryState History) : IStoredTokenFacts;

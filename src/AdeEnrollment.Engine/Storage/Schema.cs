@@ -244,6 +244,11 @@ internal static class Schema
         // 11: PostgreSQL only (its device -> profile key is checked once per statement: see PostgresSchema migration 11).
         // SQLite checks its key in process at little cost; the version moves with PostgreSQL's.
         "SELECT 1;",
+
+        // 12: the devices removed from ABM per token, which Apple no longer delivers: a partial index that holds only them
+        // (a handful per token), so the token list counts them at no cost and a scheduler's -IfDue answer estimates
+        // Apple's delivery time from the devices still in ABM, as a sync result and Get-AdeSyncStatus do.
+        "CREATE INDEX device_removed ON device (token_id) WHERE removed_at IS NOT NULL;",
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -374,7 +374,7 @@ public sealed class SyncService
             NextManualSyncAt = nextManual,
             NextFullSyncAt = nextFull,
             NextAutomaticSyncAt = nextAutomatic,
-            ExpectedAbmDeliveryMinutes = ExpectedMinutes(token.DeviceCount),
+            ExpectedAbmDeliveryMinutes = ExpectedMinutes(token.DevicesInAbm),
         };
     }
 

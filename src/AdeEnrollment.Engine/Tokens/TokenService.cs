@@ -242,6 +242,7 @@ public sealed class TokenService
             ModifiedAt = row.ModifiedAt,
             ProfileCount = listed?.ProfileCount ?? 0,
             DeviceCount = listed?.DeviceCount ?? 0,
+            DevicesInAbm = listed is null ? 0 : listed.DeviceCount - listed.RemovedCount,
             DefaultProfiles = defaults,
             LastSync = listed?.History.LastSyncStartedAt,
             LastSuccessfulSync = listed?.History.LastSuccessfulSyncAt,

@@ -393,7 +393,7 @@ public sealed class BusinessApiTests
         Assert.Equal(4, accepted.Sum(a => a.DeviceCount));
         Assert.Equal(2, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
         Assert.All(accepted, a => Assert.Contains(a.Id, e.Message, StringComparison.Ordinal));
-        Assert.Contains("The other 1 device (" + serials[4] + ") was in the request that failed or after it: send only that one again.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Do not run the whole command again, which would send those devices again: send only the other 1 device (" + serials[4] + ") again.", e.Message, StringComparison.Ordinal);
         // stored like any other activity, and they reach Apple's devices
         Assert.Equal(accepted.Select(a => a.Id).Order(), fx.Engine.Business.GetActivities(null).Select(a => a.Id).Order());
         fx.Sim.Advance(TimeSpan.FromMinutes(1));
@@ -412,7 +412,7 @@ public sealed class BusinessApiTests
         Assert.Equal(2, accepted.Count);
         Assert.All(accepted, a => Assert.Equal("IN_PROGRESS", a.Status));
         Assert.Contains("Get-AdeOrgDeviceActivity -Id " + string.Join(",", accepted.Select(a => a.Id)) + " -Wait instead of running this command again.", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("The other", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("the other", e.Message, StringComparison.Ordinal);
         // a single batch whose only request fails is the error alone: nothing was accepted
         var one = fx.Simulator.AddOrgDevices(1).Select(d => d.SerialNumber).ToList();
         fx.Simulator.AddFault("/v1/orgDeviceActivities", 500, count: 1, method: "POST");

@@ -127,6 +127,39 @@ public sealed class BusinessServerWriteTests
         Assert.Equal(before, Writes(fx));
     }
 
+    public static TheoryData<string> Providers => ["SQLite", "PostgreSQL"];
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void A_renamed_server_keeps_its_token_when_its_id_is_unrelated_to_DEP_and_a_new_server_of_the_old_name_does_not_take_it(string provider)
+    {
+        using var schema = provider == "PostgreSQL" ? new TestSupport.TestPostgresSchema() : null;
+        using var fx = new BusinessFixture(postgres: schema);
+        fx.Simulator.UnrelatedServerIds = true; // only the name links the token
+        fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(NewName: "Contoso iPads (old)"));
+        var renamed = Assert.Single(fx.Engine.Business.GetMdmServers(name: "Contoso iPads (old)"));
+        Assert.Equal(fx.Sim.Token.Id, renamed.TokenId);
+        Assert.Equal("Contoso iPads (old)", fx.Engine.Tokens.GetTokens().Single(t => t.Id == fx.Sim.Token.Id).ServerName);
+        Assert.Equal("BusinessServerHasToken", Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer("Contoso iPads (old)")).ErrorId);
+
+        fx.Engine.Business.NewMdmServer(new NewMdmServerArgs(Existing, Request: fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString()));
+        Assert.Null(Assert.Single(fx.Engine.Business.GetMdmServers(name: Existing)).Token);
+        Assert.Equal("Contoso iPads (old)", fx.Engine.Business.ServerOfToken(fx.Sim.Token, null).Name);
+        fx.Engine.Business.RemoveMdmServer(Existing); // the new, empty one
+    }
+
+    [Fact]
+    public void A_name_that_matches_several_servers_is_refused_naming_them()
+    {
+        using var fx = new BusinessFixture();
+        fx.Sim.AddToken("Contoso Macs");
+        var before = Writes(fx);
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer("*Contoso*", new MdmServerChanges(AllowRelease: true)));
+        Assert.Equal("ArgumentInvalid", e.ErrorId);
+        Assert.Contains("matches 2 MDM servers", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Writes(fx));
+    }
+
     [Fact]
     public void Taking_a_family_from_another_server_warns_and_a_taken_name_is_refused()
     {

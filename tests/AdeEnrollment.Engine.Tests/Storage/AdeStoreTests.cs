@@ -91,6 +91,28 @@ public sealed class AdeStoreTests : IDisposable
     }
 
     [Fact]
+    public void Migration12_FromVersion11_IndexesOnlyTheDevicesRemovedFromAbm()
+    {
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+        RawSqlite.Execute(path,
+            """
+            PRAGMA foreign_keys = OFF;
+            DROP INDEX device_removed;
+            PRAGMA user_version = 11;
+            INSERT INTO device (token_id, serial_number, updated_at, removed_at) VALUES ('t1', 'A1', 1, NULL), ('t1', 'B2', 2, 5), ('t2', 'C3', 3, NULL);
+            """);
+
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal(1L, RawSqlite.Scalar(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'device_removed' AND sql LIKE '%WHERE removed_at IS NOT NULL'"));
+        Assert.Equal(1L, RawSqlite.Scalar(path, "SELECT count(*) FROM device INDEXED BY device_removed WHERE token_id = 't1' AND removed_at IS NOT NULL"));
+    }
+
+    [Fact]
     public void Migration7_FromVersion6_KeepsTheDevices_AndIndexesOnlyDevicesWithAProfile()
     {
         // A store as version 6 left it: device_profile over every device (null profiles included), the journal serial-first.
@@ -100,6 +122,7 @@ public sealed class AdeStoreTests : IDisposable
         RawSqlite.Execute(path,
             """
             PRAGMA foreign_keys = OFF;
+            DROP INDEX device_removed;
             DROP INDEX device_profile;
             CREATE INDEX device_profile ON device (profile_id);
             DROP INDEX device_event_token_serial;
@@ -139,6 +162,7 @@ public sealed class AdeStoreTests : IDisposable
         Guid t1 = Guid.NewGuid(), t2 = Guid.NewGuid();
         RawSqlite.Execute(path,
             $"""
+            DROP INDEX device_removed;
             DROP INDEX device_event_token_serial;
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
             CREATE INDEX device_serial ON device (serial_number);

@@ -30,5 +30,12 @@ public sealed class SyncDeliveryEstimateTests
         Assert.Equal((600L, 600L), (result.DeviceCount, status.DeviceCount));
         Assert.Equal(Math.Round(300.0 / SyncService.DevicesPerMinuteFromApple, 1), result.ExpectedAbmDeliveryMinutes);
         Assert.Equal(result.ExpectedAbmDeliveryMinutes, status.ExpectedAbmDeliveryMinutes);
+
+        // a scheduler's -IfDue answer when nothing is due, for one token and for a piped batch, reads the same
+        var notDue = f.Engine.Sync.Sync("iPads", ifDue: true)!;
+        var batch = Assert.Single(f.Engine.Sync.SyncIfDue(["iPads"])).Result!;
+        Assert.Equal((AdeEnrollment.Engine.Model.AdeSyncStatus.NotDue, AdeEnrollment.Engine.Model.AdeSyncStatus.NotDue), (notDue.Status, batch.Status));
+        Assert.Equal((600L, 600L), (notDue.DeviceCount, batch.DeviceCount));
+        Assert.Equal((status.ExpectedAbmDeliveryMinutes, status.ExpectedAbmDeliveryMinutes), (notDue.ExpectedAbmDeliveryMinutes, batch.ExpectedAbmDeliveryMinutes));
     }
 }

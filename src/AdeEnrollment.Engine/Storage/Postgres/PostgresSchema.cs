@@ -410,6 +410,11 @@ internal static class PostgresSchema
         CREATE TRIGGER device_insert AFTER INSERT ON device REFERENCING NEW TABLE AS ade_new_device
             FOR EACH STATEMENT EXECUTE FUNCTION ade_device_inserted();
         """,
+
+        // 12 (as Schema migration 12): the devices removed from ABM per token, which Apple no longer delivers: a partial index that holds only them
+        // (a handful per token), so the token list counts them at no cost and a scheduler's -IfDue answer estimates
+        // Apple's delivery time from the devices still in ABM, as a sync result and Get-AdeSyncStatus do.
+        "CREATE INDEX device_removed ON device (token_id) WHERE removed_at IS NOT NULL;",
     ];
 
     /// <summary>

@@ -82,6 +82,7 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
                    t.server_name, t.server_uuid, t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.created_at, t.modified_at,
                    (SELECT count(*) FROM profile p WHERE p.token_id = t.id) AS profile_count,
                    coalesce(dc.devices, 0) AS device_count,
+                   (SELECT count(*) FROM device d WHERE d.token_id = t.id AND d.removed_at IS NOT NULL) AS removed_count,
                    dps.platforms AS default_platforms, dps.profile_ids AS default_profile_ids, dps.names AS default_profile_names,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
                    {(withStates ? ", s.token_id AS state_token_id, s.cursor, s.cursor_kind, s.full_sync_id, s.lease_id, s.lease_expires_at, s.lease_history_id" : "")}
@@ -106,6 +107,7 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
              r.GetOrdinal("last_success_at"), r.GetOrdinal("last_full_at"), r.GetOrdinal("next_must_be_full"));
         var (invalid, platforms, profileIds, profileNames) =
             (r.GetOrdinal("invalid_reason"), r.GetOrdinal("default_platforms"), r.GetOrdinal("default_profile_ids"), r.GetOrdinal("default_profile_names"));
+        var removed = r.GetOrdinal("removed_count");
         var stateToken = withStates ? r.GetOrdinal("state_token_id") : -1;
         var list = new List<(TokenListRow, SyncStateRow?)>();
         while (r.Read())
@@ -126,6 +128,7 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
                 ToTime(r.GetInt64(modified)),
                 (int)r.GetInt64(profiles),
                 (int)r.GetInt64(devices),
+                (int)r.GetInt64(removed),
                 r.IsDBNull(platforms) ? [] : DefaultProfiles(r.GetFieldValue<string[]>(platforms), r.GetFieldValue<string[]>(profileIds), r.GetFieldValue<string[]>(profileNames)),
                 new SyncHistoryState(Time(r, started), Time(r, success), Time(r, full), r.GetInt64(must) != 0));
             list.Add((row, withStates && !r.IsDBNull(stateToken) ? PostgresSyncTable.StateOf(r) : null));
@@ -196,6 +199,9 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
             ("sname", server.ServerName), ("suuid", server.ServerUuid), ("org", server.OrgName), ("otype", server.OrgType), ("admin", server.AdminId),
             ("cred", credentials), ("ck", consumerKeyHash), ("exp", ToUnixMs(expiresAt)), ("apple", appleId), ("now", ToUnixMs(modifiedAt)),
             ("id", id.ToString()));
+
+    public void SetServerName(Guid id, string serverName)
+        => connection.Execute(transaction, "UPDATE token SET server_name = @n WHERE id = @id", ("n", serverName), ("id", id.ToString()));
 
     public void SetInvalidReason(Guid id, string? reason)
         => connection.Execute(transaction, "UPDATE token SET invalid_reason = @r::text WHERE id = @id", ("r", reason), ("id", id.ToString()));

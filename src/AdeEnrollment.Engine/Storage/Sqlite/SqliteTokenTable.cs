@@ -76,6 +76,7 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
                    t.server_name, t.server_uuid, t.org_name, t.org_type, t.admin_id, t.invalid_reason, t.created_at, t.modified_at,
                    (SELECT count(*) FROM profile p WHERE p.token_id = t.id) AS profile_count,
                    (SELECT count(*) FROM device d WHERE d.token_id = t.id) AS device_count,
+                   (SELECT count(*) FROM device d WHERE d.token_id = t.id AND d.removed_at IS NOT NULL) AS removed_count,
                    s.last_started_at, s.last_success_at, s.last_full_at, coalesce(s.next_must_be_full, 0) AS next_must_be_full
             FROM token t LEFT JOIN sync_state s ON s.token_id = t.id
             """ + tokenFilter,
@@ -102,6 +103,7 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
                 ToTime(r.GetInt64(o.ModifiedAt)),
                 r.GetInt32(o.ProfileCount),
                 r.GetInt32(o.DeviceCount),
+                r.GetInt32(o.RemovedCount),
                 defaults.TryGetValue(tokenId, out var d) ? d : [],
                 new SyncHistoryState(Time(r, o.LastStarted), Time(r, o.LastSuccess), Time(r, o.LastFull), r.GetInt64(o.NextMustBeFull) != 0)));
         }
@@ -194,6 +196,9 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
             ("$cred", credentials), ("$ck", consumerKeyHash), ("$exp", ToUnixMs(expiresAt)), ("$apple", appleId), ("$now", ToUnixMs(modifiedAt)),
             ("$id", id.ToString()));
 
+    public void SetServerName(Guid id, string serverName)
+        => connection.Execute("UPDATE token SET server_name = $n WHERE id = $id", ("$n", serverName), ("$id", id.ToString()));
+
     public void SetInvalidReason(Guid id, string? reason)
         => connection.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", id.ToString()));
 
@@ -222,7 +227,7 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
             ServiceUri = r.GetOrdinal("service_uri"), ServerName = r.GetOrdinal("server_name"), ServerUuid = r.GetOrdinal("server_uuid"),
             OrgName = r.GetOrdinal("org_name"), OrgType = r.GetOrdinal("org_type"), AdminId = r.GetOrdinal("admin_id"),
             InvalidReason = r.GetOrdinal("invalid_reason"), CreatedAt = r.GetOrdinal("created_at"), ModifiedAt = r.GetOrdinal("modified_at"),
-            ProfileCount = r.GetOrdinal("profile_count"), DeviceCount = r.GetOrdinal("device_count"), LastStarted = r.GetOrdinal("last_started_at"),
+            ProfileCount = r.GetOrdinal("profile_count"), DeviceCount = r.GetOrdinal("device_count"), RemovedCount = r.GetOrdinal("removed_count"), LastStarted = r.GetOrdinal("last_started_at"),
             LastSuccess = r.GetOrdinal("last_success_at"), LastFull = r.GetOrdinal("last_full_at"), NextMustBeFull = r.GetOrdinal("next_must_be_full");
     }
 }
