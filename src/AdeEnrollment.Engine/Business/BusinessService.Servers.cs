@@ -28,6 +28,9 @@ public sealed partial class BusinessService
         ["iPhone"] = "IPHONE", ["iPad"] = "IPAD", ["iPod"] = "IPOD", ["Mac"] = "MAC", ["AppleTV"] = "APPLE_TV", ["Watch"] = "WATCH", ["Vision"] = "VISION",
     };
 
+    /// <summary>The product families a server can be the default of, as -DefaultProductFamily takes them (tab completion lists them).</summary>
+    public static IReadOnlyList<string> DefaultFamilies { get; } = [.. Families.Keys];
+
     /// <summary>The longest server name the module sends (Apple documents none; the portal shows about this much).</summary>
     internal const int MaxServerNameLength = 100;
 

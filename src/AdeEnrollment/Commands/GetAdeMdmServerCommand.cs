@@ -7,7 +7,7 @@ namespace AdeEnrollment.Commands;
 /// <summary>Get-AdeMdmServer: the organisation's MDM servers, each linked to the stored token of the same server.</summary>
 [Cmdlet(VerbsCommon.Get, "AdeMdmServer")]
 [OutputType(typeof(AdeMdmServer))]
-public sealed class GetAdeMdmServerCommand : AdeCmdlet
+public sealed class GetAdeMdmServerCommand : BusinessCmdlet
 {
     /// <summary>Talks to Apple: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
     protected override bool ProcessItemWaitsForApple => true;
@@ -17,18 +17,9 @@ public sealed class GetAdeMdmServerCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
-
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
-
     protected override void ProcessItem()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
-        var servers = Engine.Business.GetMdmServers(Account, Name);
+        var servers = Business.GetMdmServers(Account, Name);
         if (servers.Count == 0 && Name is not null && !WildcardPattern.ContainsWildcardCharacters(Name))
         {
             // not found is not fatal, as with Get-AdeToken and Get-AdeProfile: -ErrorAction decides

@@ -7,7 +7,7 @@ namespace AdeEnrollment.Commands;
 /// <summary>Get-AdeOrgDeviceActivity: the device activities sent from this store, optionally refreshed from Apple or waited for.</summary>
 [Cmdlet(VerbsCommon.Get, "AdeOrgDeviceActivity")]
 [OutputType(typeof(AdeOrgDeviceActivity))]
-public sealed class GetAdeOrgDeviceActivityCommand : AdeCmdlet
+public sealed class GetAdeOrgDeviceActivityCommand : BusinessCmdlet
 {
     /// <summary>Talks to Apple: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
     protected override bool ProcessItemWaitsForApple => true;
@@ -15,11 +15,6 @@ public sealed class GetAdeOrgDeviceActivityCommand : AdeCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
-
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
 
     /// <summary>Reads the state of unfinished activities from Apple once.</summary>
     [Parameter]
@@ -29,23 +24,19 @@ public sealed class GetAdeOrgDeviceActivityCommand : AdeCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
-
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
         if (Id is null)
         {
-            WriteObject(Engine.Business.GetActivities(null, Account, Refresh, Wait), enumerateCollection: true);
+            WriteObject(Business.GetActivities(null, Account, Refresh, Wait), enumerateCollection: true);
             return;
         }
 
         foreach (var id in Id)
         {
-            RunItem(() => WriteObject(Engine.Business.GetActivities(id, Account, Refresh, Wait), enumerateCollection: true));
+            RunItem(() => WriteObject(Business.GetActivities(id, Account, Refresh, Wait), enumerateCollection: true));
         }
     }
 }

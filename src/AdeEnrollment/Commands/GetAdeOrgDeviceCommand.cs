@@ -7,7 +7,7 @@ namespace AdeEnrollment.Commands;
 /// <summary>Get-AdeOrgDevice: the organisation's devices from Apple Business, streamed page by page.</summary>
 [Cmdlet(VerbsCommon.Get, "AdeOrgDevice")]
 [OutputType(typeof(AdeOrgDevice))]
-public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
+public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
 {
     /// <summary>Talks to Apple: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
     protected override bool ProcessItemWaitsForApple => true;
@@ -47,21 +47,12 @@ public sealed class GetAdeOrgDeviceCommand : AdeCmdlet
     public SwitchParameter IncludeAppleCare { get; set; }
 
     /// <summary>The API account (client ID); may be omitted when the store holds one.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
-
-    /// <summary>Wait for Apple's request budget instead of stopping with the time it is allowed again.</summary>
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
 
     protected override void ProcessItem()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
         var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
         // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
-        foreach (var device in Engine.Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
+        foreach (var device in Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {
             WriteObject(device);
         }

@@ -9,7 +9,7 @@ namespace AdeEnrollment.Commands;
 /// <summary>New-AdeMdmServer: creates an MDM server at Apple Business for the certificate of a token request (or a certificate file).</summary>
 [Cmdlet(VerbsCommon.New, "AdeMdmServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ByRequest)]
 [OutputType(typeof(AdeMdmServer))]
-public sealed class NewAdeMdmServerCommand : AdeCmdlet
+public sealed class NewAdeMdmServerCommand : BusinessCmdlet
 {
     private const string ByRequest = "ByRequest";
     private const string ByCertificate = "ByCertificate";
@@ -32,21 +32,12 @@ public sealed class NewAdeMdmServerCommand : AdeCmdlet
     [Parameter]
     public SwitchParameter AllowRelease { get; set; }
 
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
-
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
-
     protected override void ProcessItem()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
         var args = ParameterSetName == ByRequest
             ? new NewMdmServerArgs(Name, Request: Ref(Request), AllowRelease: AllowRelease, Account: Account)
             : new NewMdmServerArgs(Name, CertificatePath: ResolvePath(CertificatePath), AllowRelease: AllowRelease, Account: Account);
-        if (Engine.Business.NewMdmServer(args) is { } server)
+        if (Business.NewMdmServer(args) is { } server)
         {
             WriteObject(server);
         }

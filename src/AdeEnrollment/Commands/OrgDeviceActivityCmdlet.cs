@@ -8,7 +8,7 @@ using AdeEnrollment.Transforms;
 namespace AdeEnrollment.Commands;
 
 /// <summary>The three Apple Business device activities: serials are collected from the pipeline and sent in batches at the end.</summary>
-public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
+public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
 {
     /// <summary>The batches go to Apple at the end: that part runs on a worker so that progress and waits are reported as they happen.</summary>
     protected override bool EndItemsWaitForApple => true;
@@ -19,17 +19,9 @@ public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string[] SerialNumber { get; set; } = [];
 
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
-
     /// <summary>Polls each activity until it ends (with progress) and returns each device's outcome.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
-
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
 
     protected abstract OrgDeviceAction Action { get; }
 
@@ -41,8 +33,7 @@ public abstract class OrgDeviceActivityCmdlet : AdeCmdlet
 
     protected override void EndItems()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
         AdeToken? token = TokenName is { } t ? Engine.Tokens.ResolveToken(t) : null;
-        WriteObject(Engine.Business.Send(Action, serials, Account, token, ServerName, Wait), enumerateCollection: true);
+        WriteObject(Business.Send(Action, serials, Account, token, ServerName, Wait), enumerateCollection: true);
     }
 }

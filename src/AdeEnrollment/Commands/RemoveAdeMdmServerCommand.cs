@@ -6,7 +6,7 @@ namespace AdeEnrollment.Commands;
 /// <summary>Remove-AdeMdmServer: deletes an MDM server at Apple Business that has no devices and no stored token.</summary>
 [Cmdlet(VerbsCommon.Remove, "AdeMdmServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveAdeMdmServerCommand : AdeCmdlet
+public sealed class RemoveAdeMdmServerCommand : BusinessCmdlet
 {
     protected override bool ProcessItemWaitsForApple => true;
 
@@ -18,17 +18,8 @@ public sealed class RemoveAdeMdmServerCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
-
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
-
     protected override void ProcessItem()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
-        Engine.Business.RemoveMdmServer(MdmServer, Account);
+        Business.RemoveMdmServer(MdmServer, Account);
     }
 }

@@ -8,7 +8,7 @@ namespace AdeEnrollment.Commands;
 /// <summary>Set-AdeMdmServer: renames an MDM server at Apple Business, makes it the default server of product families, or lets it release devices.</summary>
 [Cmdlet(VerbsCommon.Set, "AdeMdmServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(AdeMdmServer))]
-public sealed class SetAdeMdmServerCommand : AdeCmdlet
+public sealed class SetAdeMdmServerCommand : BusinessCmdlet
 {
     protected override bool ProcessItemWaitsForApple => true;
 
@@ -34,20 +34,11 @@ public sealed class SetAdeMdmServerCommand : AdeCmdlet
     public bool? AllowRelease { get; set; }
 
     [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Account { get; set; }
-
-    [Parameter]
-    public SwitchParameter WaitForLimit { get; set; }
-
-    [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessItem()
     {
-        Engine.Business.WaitForLimit = WaitForLimit;
-        var server = Engine.Business.SetMdmServer(MdmServer, new MdmServerChanges(NewName, DefaultProductFamily, AllowRelease), Account);
+        var server = Business.SetMdmServer(MdmServer, new MdmServerChanges(NewName, DefaultProductFamily, AllowRelease), Account);
         if (server is not null && PassThru)
         {
             WriteObject(server);

@@ -1,18 +1,17 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using AdeEnrollment.Engine.Business;
 
 namespace AdeEnrollment.Completers;
 
 /// <summary>Completes -DefaultProductFamily with Apple's product families (the engine checks the value given).</summary>
 public sealed class ProductFamilyCompleter : IArgumentCompleter
 {
-    private static readonly string[] Families = ["iPhone", "iPad", "iPod", "Mac", "AppleTV", "Watch", "Vision"];
-
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var prefix = wordToComplete.Trim('\'', '"');
-        return Families.Where(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        return BusinessService.DefaultFamilies.Where(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             .Select(f => new CompletionResult(f, f, CompletionResultType.ParameterValue, "New " + f + " devices of the organisation go to this server"));
     }
 }
