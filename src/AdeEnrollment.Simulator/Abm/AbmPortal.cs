@@ -65,14 +65,19 @@ internal sealed class AbmPortal
     public AdeSimServer ExportServerToken(string server, out string tokenFileText, string? certificatePem, DateTimeOffset? expiresAt)
     {
         ServerState found;
+        string pem;
+        ServerTokenCredentials current;
         lock (state.Gate)
         {
+            // read under the lock: Apple's API may replace the certificate (PATCH /v1/mdmServers) at the same time
             found = state.Find(server);
+            pem = certificatePem ?? found.CertificatePem;
+            current = found.Credentials;
         }
 
         var fresh = ServerTokenCredentials.CreateRandom(expiresAt ?? Now + TokenLifetime);
-        var credentials = fresh with { ConsumerKey = found.Credentials.ConsumerKey, ConsumerSecret = found.Credentials.ConsumerSecret };
-        tokenFileText = WriteToken(certificatePem ?? found.CertificatePem, credentials);
+        var credentials = fresh with { ConsumerKey = current.ConsumerKey, ConsumerSecret = current.ConsumerSecret };
+        tokenFileText = WriteToken(pem, credentials);
         lock (state.Gate)
         {
             found.Credentials = credentials;
