@@ -35,7 +35,7 @@ internal static class ActivityCompletion
     {
         while (b.PendingDepMoves.Count > 0 && b.PendingDepMoves[0].Due <= now)
         {
-            var (due, apply) = b.PendingDepMoves[0];
+            var (due, _, apply) = b.PendingDepMoves[0];
             b.PendingDepMoves.RemoveAt(0);
             apply(due);
         }
@@ -45,12 +45,14 @@ internal static class ActivityCompletion
     /// A device move on the DEP side (servers' device lists, owners, change log): at once, or after
     /// <see cref="BusinessSettings.DepVisibilityDelay"/> (then the DEP fetch and sync, and the Business views derived from
     /// the owner, show it only from then on; the activity and its log report the outcome at completion).
+    /// <paramref name="target"/> is the server the device moves onto (null when it only leaves one): while the move is
+    /// pending, Apple counts the device as that server's, so the server can't be deleted.
     /// </summary>
-    private static void OnDep(BusinessState b, DateTimeOffset now, Action<DateTimeOffset> apply)
+    private static void OnDep(BusinessState b, DateTimeOffset now, ServerState? target, Action<DateTimeOffset> apply)
     {
         if (b.Settings.DepVisibilityDelay is { } delay && delay > TimeSpan.Zero)
         {
-            b.PendingDepMoves.Add((now + delay, apply));
+            b.PendingDepMoves.Add((now + delay, target, apply));
         }
         else
         {
@@ -64,7 +66,7 @@ internal static class ActivityCompletion
     /// assignment of a new org device (<see cref="BusinessState.DefaultServerFor"/>), which no activity reports.
     /// </summary>
     public static void AssignOnDep(BusinessState b, string serial, AdeSimOrgDevice org, ServerState target, DateTimeOffset now, string assignedBy)
-        => OnDep(b, now, at =>
+        => OnDep(b, now, target, at =>
         {
             if (b.OwnerOf(serial) is { } from) b.Org.Release(from, from.Devices[serial], at);
             var dep = b.Org.Generator.NewDevice(target.Name, serial, org.ProductFamily is "iPad" ? "iPad" : "iPhone", at, assignedBy);
@@ -136,7 +138,7 @@ internal static class ActivityCompletion
                     a.Results.Add((serial, "FAILED", "NOT_ASSIGNED_TO_SERVER"));
                     break;
                 case "UNASSIGN_DEVICES":
-                    OnDep(b, now, at =>
+                    OnDep(b, now, null, at =>
                     {
                         if (b.OwnerOf(serial) is { } from && from == target) b.Org.Release(from, from.Devices[serial], at);
                     });
@@ -144,7 +146,7 @@ internal static class ActivityCompletion
                     a.Results.Add((serial, "SUCCESS", "UNASSIGNED"));
                     break;
                 default: // RELEASE_DEVICES
-                    OnDep(b, now, at =>
+                    OnDep(b, now, null, at =>
                     {
                         if (b.OwnerOf(serial) is { } from) b.Org.Release(from, from.Devices[serial], at);
                     });

@@ -61,7 +61,7 @@ internal sealed class BusinessState
     public int PendingActivities { get; set; }
 
     /// <summary>DEP sides of completed activities waiting for <see cref="BusinessSettings.DepVisibilityDelay"/>, in due order.</summary>
-    public List<(DateTimeOffset Due, Action<DateTimeOffset> Apply)> PendingDepMoves { get; } = [];
+    public List<(DateTimeOffset Due, ServerState? Target, Action<DateTimeOffset> Apply)> PendingDepMoves { get; } = [];
 
     /// <summary>The order of an org device listing taken on its first page and kept for its cursors (org name → keys).</summary>
     public Dictionary<string, (string[] Keys, bool Shuffled)> OrgListings { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -175,14 +175,20 @@ internal sealed class BusinessState
         {
             var server = Org.Servers.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
                 ?? throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, "no MDM server of this name exists in the simulator.");
-            if (server.Devices.Count > 0)
+            if (DevicesOn(server) is var count and > 0)
             {
-                throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, $"{server.Devices.Count} devices are still on the server; unassign them first (Apple refuses to delete a service with devices).");
+                throw SimErrors.ArgumentInvalid("DeleteMdmServer", name, $"{count} devices are still on the server; unassign them first (Apple refuses to delete a service with devices).");
             }
 
             Delete(server);
         }
     }
+
+    /// <summary>
+    /// The devices a service holds for Apple (under the org lock): those on its DEP side, and those a completed activity
+    /// moves onto it that DepVisibilityDelay still holds back.
+    /// </summary>
+    public int DevicesOn(ServerState server) => server.Devices.Count + PendingDepMoves.Count(m => m.Target == server);
 
     /// <summary>
     /// Deletes a service (portal or DELETE /v1/mdmServers/{id}; under the org lock): it joins <see cref="DeletedServers"/>,

@@ -445,6 +445,32 @@ public sealed partial class BusinessSimulatorTests
     }
 
     [Fact]
+    public void A_service_is_not_deleted_while_devices_assigned_to_it_wait_for_the_DEP_visibility_delay()
+    {
+        var token = AccessToken();
+        using var rsa = RSA.Create(2048);
+        var id = Create(token, "Intune", rsa);
+        sim.DepVisibilityDelay = TimeSpan.FromMinutes(5);
+        var serial = Assert.Single(sim.AddOrgDevices(1)).SerialNumber;
+        var assign = "{\"data\":{\"type\":\"orgDeviceActivities\",\"attributes\":{\"activityType\":\"ASSIGN_DEVICES\"},\"relationships\":{\"mdmServer\":{\"data\":{\"type\":\"mdmServers\",\"id\":\"" + id
+            + "\"}},\"devices\":{\"data\":[{\"type\":\"orgDevices\",\"id\":\"" + serial + "\"}]}}}}";
+        var activity = Api("POST", "v1/orgDeviceActivities", token, assign).Body.GetProperty("data").GetProperty("id").GetString();
+        time.Advance(sim.ActivityDuration);
+        Assert.Equal("COMPLETED", Api("GET", "v1/orgDeviceActivities/" + activity, token).Body.GetProperty("data").GetProperty("attributes").GetProperty("status").GetString());
+        Assert.Empty(sim.GetDevices("Intune")); // the DEP side does not show it yet
+
+        var (busy, body) = Api("DELETE", "v1/mdmServers/" + id, token);
+        Assert.Equal(HttpStatusCode.Conflict, busy);
+        Assert.Contains("(1 devices)", body.GetProperty("errors")[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var portal = Assert.ThrowsAny<Exception>(() => sim.DeleteMdmServer("Intune"));
+        Assert.Contains("1 devices are still on the server", portal.Message, StringComparison.Ordinal);
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(HttpStatusCode.Conflict, Api("DELETE", "v1/mdmServers/" + id, token).Status);
+        Assert.Equal(serial, Assert.Single(sim.GetDevices("Intune")).SerialNumber); // it arrived on a live server
+    }
+
+    [Fact]
     public void An_activity_still_running_when_its_service_is_deleted_fails_its_devices()
     {
         var token = AccessToken();

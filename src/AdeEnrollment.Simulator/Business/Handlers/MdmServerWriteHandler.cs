@@ -132,9 +132,9 @@ internal static class MdmServerWriteHandler
         if (r.School) return SchoolRefusal("delete");
         var server = b.ServerById(r.Id, r.OrgName);
         if (server is null) return BusinessJson.NotFound("mdmServers", r.Id);
-        if (server.Devices.Count > 0)
+        if (b.DevicesOn(server) is var count and > 0)
         {
-            return BusinessJson.Error(409, "ENTITY_ERROR", $"A device management service that has devices assigned to it can't be deleted ({server.Devices.Count} devices). Unassign all devices before deleting.");
+            return BusinessJson.Error(409, "ENTITY_ERROR", $"A device management service that has devices assigned to it can't be deleted ({count} devices). Unassign all devices before deleting.");
         }
 
         b.Delete(server);
