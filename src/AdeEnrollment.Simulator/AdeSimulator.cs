@@ -287,6 +287,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: left out of every answer).</summary>
     public bool ReleaseAttributes { get => businessSettings.ReleaseAttributes; set => businessSettings.ReleaseAttributes = value; }
 
+    /// <summary>device_assigned_by of devices the next activities assign: ClientId (default), ServerAdmin or Empty (Apple documents no value).</summary>
+    public string ApiAssignedBy { get => businessSettings.ApiAssignedBy; set => businessSettings.ApiAssignedBy = value; }
+
     /// <summary>The releaserEntityType recorded by the next release activities (Apple documents no values; default API).</summary>
     public string ReleaserEntityType { get => businessSettings.ReleaserEntityType; set => businessSettings.ReleaserEntityType = value; }
 

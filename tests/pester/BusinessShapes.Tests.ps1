@@ -20,7 +20,7 @@ Describe 'Apple Business API payload shapes' {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ListDeletedServers $false -ExtraProductFamily @() -CaseSensitiveSerials $false
+        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -ActivityOutcome None -MacAddressShape String -ListReleasedDevices $false -ReleaseAttributes $true -ReleaserEntityType API -ApiAssignedBy ClientId -ListDeletedServers $false -ExtraProductFamily @() -CaseSensitiveSerials $false
         Connect-AdeStore -Path (Join-Path $TestDrive "shape-$([guid]::NewGuid().ToString('N')).db")
         New-TestAccount | Out-Null
     }
@@ -96,5 +96,21 @@ Describe 'Apple Business API payload shapes' {
         $a = $d.SerialNumber.ToLowerInvariant() | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait
         $a.SubStatus | Should -Be 'COMPLETED_WITH_SUCCESS'
         $a.Devices.SerialNumber | Should -BeExactly $d.SerialNumber
+    }
+
+    It 'a device an activity assigned shows whoever Apple names as its assigner (-ApiAssignedBy <By>)' -ForEach @(
+        @{ By = 'ClientId' }, @{ By = 'ServerAdmin' }, @{ By = 'Empty' }
+    ) {
+        Set-AdeSimBusinessApi -ApiAssignedBy $By
+        $t = New-SimToken -Name "By $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        ($d | Set-AdeOrgDeviceServer -Token $t.Token -Wait).SubStatus | Should -Be 'COMPLETED_WITH_SUCCESS'
+        (Sync-AdeDevice -Token $t.Token.Name).Added | Should -Be 1
+        $got = (Get-AdeDevice -SerialNumber $d.SerialNumber).AssignedBy
+        switch ($By) {
+            'ClientId' { $got | Should -BeExactly (Get-AdeBusinessAccount).ClientId }
+            'ServerAdmin' { $got | Should -BeExactly $t.Server.AdminId; $got | Should -Match '@' }
+            'Empty' { $got | Should -BeNullOrEmpty }
+        }
     }
 }

@@ -125,7 +125,7 @@ internal static class ActivityCompletion
                     a.Results.Add((serial, "FAILED", "ALREADY_ASSIGNED"));
                     break;
                 case "ASSIGN_DEVICES" or "ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE":
-                    AssignOnDep(b, serial, org, target!, now, a.ClientId);
+                    AssignOnDep(b, serial, org, target!, now, b.Settings.ApiAssignedBy switch { "ServerAdmin" => target!.AdminId, "Empty" => "", _ => a.ClientId });
                     b.OrgDevices[serial] = a.Deadline is { } due
                         ? org with { UpdatedDate = now, MdmMigrationStatus = "REQUESTED", MdmMigrationDeadline = due }
                         : org with { UpdatedDate = now };

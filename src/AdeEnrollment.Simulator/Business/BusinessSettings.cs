@@ -53,6 +53,12 @@ internal sealed class BusinessSettings
     /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: the keys are left out).</summary>
     public bool ReleaseAttributes { get; set; } = true;
 
+    /// <summary>
+    /// What DEP reports as device_assigned_by for a device an activity assigned (Apple documents no value): ClientId (the
+    /// API account's client ID), ServerAdmin (the server's admin e-mail, as for an assignment in the portal) or Empty.
+    /// </summary>
+    public string ApiAssignedBy { get; set; } = "ClientId";
+
     /// <summary>The releaserEntityType a release activity records (Apple documents no values).</summary>
     public string ReleaserEntityType { get; set; } = "API";
 

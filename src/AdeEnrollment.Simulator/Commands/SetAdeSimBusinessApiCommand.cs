@@ -100,6 +100,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? ReleaseAttributes { get; set; }
 
+    /// <summary>What the DEP sync reports as device_assigned_by for devices the next activities assign.</summary>
+    [Parameter]
+    [ValidateSet("ClientId", "ServerAdmin", "Empty")]
+    public string? ApiAssignedBy { get; set; }
+
     /// <summary>The releaserEntityType the next release activities record.</summary>
     [Parameter]
     [ValidatePattern("^[A-Z_]{1,40}$")]
@@ -217,6 +222,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
         if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
+        if (ApiAssignedBy is { } aab) sim.ApiAssignedBy = new[] { "ClientId", "ServerAdmin", "Empty" }.First(v => v.Equals(aab, StringComparison.OrdinalIgnoreCase));
         if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;
         if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
         if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;

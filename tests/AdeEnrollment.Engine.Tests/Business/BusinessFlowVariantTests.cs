@@ -144,6 +144,24 @@ public sealed class BusinessFlowVariantTests
         Assert.Equal(0, after.PendingFromActivities);
     }
 
+    [Theory]
+    [InlineData("ClientId")]
+    [InlineData("ServerAdmin")]
+    [InlineData("Empty")]
+    public void Whoever_Apple_names_as_the_assigner_of_an_API_assignment_the_device_is_synced_and_the_name_kept_as_given(string assignedBy)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ApiAssignedBy = assignedBy;
+        var serial = Assert.Single(fx.Simulator.AddOrgDevices(1, productFamily: "iPad")).SerialNumber;
+        Assert.Equal(1, Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, token: fx.Sim.Token, wait: true)).Succeeded);
+
+        Assert.Equal(1, fx.Engine.Sync.Sync("iPads")!.Added);
+        var device = fx.Engine.Devices.Get(new DeviceQuery(SerialNumber: serial)).Single();
+        var expected = assignedBy switch { "ClientId" => fx.Account.ClientId, "ServerAdmin" => "it@contoso.example", _ => "" }; // ServerAdmin: the fixture's server admin
+        Assert.Equal(expected, device.AssignedBy ?? "");
+        Assert.Equal(AdeAbmState.Assigned, device.AbmState);
+    }
+
     // ---- School token on the Business host and the other way round ---------------------------------------------------
 
     [Theory]
