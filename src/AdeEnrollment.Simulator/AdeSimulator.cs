@@ -137,8 +137,9 @@ public sealed class AdeSimulator : IDisposable
 
     /// <summary>Adds a fault; the first matching fault (in the order added) answers a request.</summary>
     public AdeSimFault AddFault(string endpoint, int? statusCode, string? body = null, int? count = null, int? retryAfterSeconds = null,
-        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false)
-        => faults.Add(endpoint, statusCode, body, count, retryAfterSeconds, latency, dropConnection, method, share, retryAfterAsDate, afterApplying);
+        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false,
+        int skip = 0)
+        => faults.Add(endpoint, statusCode, body, count, retryAfterSeconds, latency, dropConnection, method, share, retryAfterAsDate, afterApplying, skip);
 
     public IReadOnlyList<AdeSimFault> GetFaults() => faults.List();
 

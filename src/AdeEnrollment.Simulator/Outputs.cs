@@ -134,6 +134,9 @@ public sealed class AdeSimFault
     /// <summary>How many more requests the fault hits; null for every request until cleared.</summary>
     public int? Remaining { get; internal set; }
 
+    /// <summary>How many more matching requests pass untouched before the fault starts (Set-AdeSimFault -Skip).</summary>
+    public int Skip { get; internal set; }
+
     /// <summary>The share of matching requests hit (1 = all).</summary>
     public double Share { get; internal init; } = 1;
 

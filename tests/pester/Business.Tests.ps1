@@ -405,6 +405,32 @@ foreach (`$i in 1..$Calls) {
         (Get-AdeOrgDeviceActivity -Account $sa.ClientId).Id | Should -Be $out[0].Id
     }
 
+    It 'a batch Apple carries out but answers without data stops the command, saying not to send its devices again (Set-AdeSimFault -Skip)' {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'unread.pem')
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri | Out-Null
+        $t = New-SimToken -Name "Unread $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $serials = @((Add-AdeSimOrgDevice -Count 1001).SerialNumber)
+        $fault = Set-AdeSimFault -Endpoint '/v1/orgDeviceActivities' -Method POST -StatusCode 201 -Body '{}' -AfterApplying -Skip 1 -Count 1 -PassThru
+        $fault.Skip | Should -Be 1
+        $out = [System.Collections.Generic.List[object]]::new()
+        $err = $null
+        try {
+            $serials | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name -ErrorAction Stop | ForEach-Object { $out.Add($_) }
+        }
+        catch {
+            $err = $_
+        }
+
+        $err.FullyQualifiedErrorId | Should -Be 'BusinessResponseInvalid,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $out.Count | Should -Be 1
+        $out[0].DeviceCount | Should -Be 1000
+        $err.Exception.Message | Should -BeLike "*Apple created the activity, but without its id it was not stored: do not send these devices again*"
+        $err.Exception.Message | Should -BeLike "*the next 1 device ($($serials[1000])) was in the request Apple accepted*no other device was left to send.*"
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').StatusCode | Should -Be @(201, 201)
+        (Get-AdeSimOrgDevice -SerialNumber $serials[1000]).AssignedServer | Should -Be $t.Token.Name
+    }
+
     It 'New-AdeMdmServer makes a server for a token request whose portal token New-AdeToken reads; Set-AdeMdmServer makes it the default of new iPads' {
         New-TestAccount | Out-Null
         $name = "Lab $([guid]::NewGuid().ToString('N').Substring(0, 6))"

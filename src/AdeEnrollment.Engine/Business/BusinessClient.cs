@@ -134,7 +134,7 @@ internal sealed class BusinessClient
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         host.WriteVerbose($"Requesting an access token for API account '{account.ClientId}'.");
         using var response = await SendRawAsync(request, "POST " + account.TokenUri.AbsolutePath, ct).ConfigureAwait(false);
-        var body = await ReadBoundedAsync(response, "token", ct).ConfigureAwait(false);
+        var body = await ReadBoundedAsync(response, "token", false, ct).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized)
         {
             throw ErrorCatalog.BusinessClientRejected(account.ClientId);
@@ -255,10 +255,12 @@ internal sealed class BusinessClient
                     continue;
                 }
 
+                // a success to a write: Apple carried it out, so an answer that can't be read must not invite sending it again
+                var acceptedWrite = method != HttpMethod.Get && response.IsSuccessStatusCode;
                 byte[] body;
                 try
                 {
-                    body = await ReadBoundedAsync(response, endpoint, ct).ConfigureAwait(false);
+                    body = await ReadBoundedAsync(response, endpoint, acceptedWrite, ct).ConfigureAwait(false);
                 }
                 catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError))
                 {
@@ -280,7 +282,7 @@ internal sealed class BusinessClient
                     }
                     catch (JsonException ex)
                     {
-                        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "not JSON", ex);
+                        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "not JSON", ex, acceptedWrite);
                     }
                 }
 
@@ -353,7 +355,7 @@ internal sealed class BusinessClient
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         using var response = SendRawAsync(request, "GET activity log", host.Cancellation).GetAwaiter().GetResult();
-        var body = ReadBoundedAsync(response, "activity log", host.Cancellation).GetAwaiter().GetResult();
+        var body = ReadBoundedAsync(response, "activity log", false, host.Cancellation).GetAwaiter().GetResult();
         if (!response.IsSuccessStatusCode)
         {
             throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(url), "the download of the activity log (GET)", (int)response.StatusCode, "");
@@ -386,20 +388,21 @@ internal sealed class BusinessClient
         }
     }
 
-    private async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
+    /// <param name="acceptedWrite">The answer is a success to a write: an answer refused here was still carried out by Apple.</param>
+    private async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, string endpoint, bool acceptedWrite, CancellationToken ct)
     {
         // the client asks for no compression: a compressed answer is refused unread (no decompression, so no bomb)
         if (response.Content.Headers.ContentEncoding.Count > 0)
         {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a compressed answer (Content-Encoding), which the client did not ask for");
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "a compressed answer (Content-Encoding), which the client did not ask for", accepted: acceptedWrite);
         }
 
+        var tooLarge = ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes", accepted: acceptedWrite);
         if (response.Content.Headers.ContentLength is { } length && length > options.MaxResponseBytes)
         {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
+            throw tooLarge;
         }
 
-        var tooLarge = ErrorCatalog.BusinessResponseInvalid(endpoint, "the answer is larger than " + options.MaxResponseBytes + " bytes");
         try
         {
             await using var stream = new Apple.BoundedStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), options.MaxResponseBytes, () => tooLarge);

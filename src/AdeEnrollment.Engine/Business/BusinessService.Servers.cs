@@ -119,8 +119,19 @@ public sealed partial class BusinessService
 
             if (changes.AllowRelease is { } flag) w.WriteBoolean("enableMdmDisownFlag", flag);
         }, target.Id);
-        using var doc = Refused409(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
-            () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName, sent: true));
+        JsonDocument? answer = null;
+        AdeException? unreadable = null;
+        try
+        {
+            answer = Refused409(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
+                () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName, sent: true));
+        }
+        catch (AdeException ex) when (ex.AcceptedByApple)
+        {
+            unreadable = ex; // Apple renamed it all the same: the stored token follows before the error is reported
+        }
+
+        using var doc = answer;
         if (newName is not null && target.TokenId is { } tokenId)
         {
             // the stored token keeps the server's name (the join's first key, and what its DEP account reports): a
@@ -132,7 +143,7 @@ public sealed partial class BusinessService
             });
         }
 
-        return ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
+        return unreadable is null ? ServerOf(doc!, "PATCH /v1/mdmServers/{id}", client) : throw unreadable;
     }
 
     /// <summary>
@@ -264,8 +275,9 @@ public sealed partial class BusinessService
         }
     }
 
+    /// <summary>The server of Apple's success answer to a write (POST, PATCH): an unusable one is BusinessResponseInvalid saying the write was made.</summary>
     private AdeMdmServer ServerOf(JsonDocument doc, string endpoint, BusinessClient client)
-        => ToServer(Item(doc, endpoint), client.Account.ClientId, tokens.GetTokens());
+        => ToServer(Item(doc, endpoint, accepted: true), client.Account.ClientId, tokens.GetTokens());
 
     /// <summary>A JSON:API document of one mdmServers resource (with <paramref name="id"/> for an update).</summary>
     private static byte[] Json(Action<Utf8JsonWriter> attributes, string? id)

@@ -502,8 +502,11 @@ public sealed partial class BusinessService
             catch (AdeException ex) when (created.Count > 0)
             {
                 // the earlier batches are at Apple: the error says which activities took them and which devices did not go
+                // (a batch Apple accepted without a readable answer went too, without an activity id)
                 var mayHaveApplied = ex.HttpStatus is >= 500 || ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError);
-                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, confirmed.Skip(sent).ToList(), mayHaveApplied), created);
+                var acceptedUnread = ex.AcceptedByApple ? batch : [];
+                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent,
+                    confirmed.Skip(sent + acceptedUnread.Length).ToList(), mayHaveApplied, acceptedUnread), created);
             }
 
             sent += batch.Length;
@@ -536,8 +539,8 @@ public sealed partial class BusinessService
     private AdeOrgDeviceActivity SendBatch(BusinessClient client, string type, AdeMdmServer? target, AdeToken? token, string[] batch)
     {
         using var doc = client.Post("orgDeviceActivities", ActivityBody(type, target?.Id, batch));
-        var data = Item(doc, "POST /v1/orgDeviceActivities");
-        var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id");
+        var data = Item(doc, "POST /v1/orgDeviceActivities", accepted: true);
+        var id = Str(data, "id") ?? throw ErrorCatalog.BusinessResponseInvalid("POST /v1/orgDeviceActivities", "no activity id", accepted: true);
         var a = Attributes(data);
         var now = time.GetUtcNow();
         store.Write(s =>
@@ -894,30 +897,33 @@ public sealed partial class BusinessService
         }
     }
 
-    /// <summary>The one resource of an answer (its data member), checked: a document without one is BusinessResponseInvalid.</summary>
-    private static JsonElement Item(JsonDocument? doc, string endpoint)
+    /// <summary>
+    /// The one resource of an answer (its data member), checked: a document without one is BusinessResponseInvalid.
+    /// <paramref name="accepted"/>: the answer is Apple's success to a write, which a refusal here does not undo.
+    /// </summary>
+    private static JsonElement Item(JsonDocument? doc, string endpoint, bool accepted = false)
     {
         if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("data", out var data))
         {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "no data");
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "no data", accepted: accepted);
         }
 
-        CheckItem(data, endpoint);
+        CheckItem(data, endpoint, accepted);
         return data;
     }
 
     /// <summary>One resource of an answer: its id within its length, every attribute text within its length, no control characters in ids.</summary>
-    internal static void CheckItem(JsonElement item, string endpoint)
+    internal static void CheckItem(JsonElement item, string endpoint, bool accepted = false)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "an item that is not an object");
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "an item that is not an object", accepted: accepted);
         }
 
         var max = Str(item, "type") == "orgDevices" ? MaxSerialLength : MaxIdLength;
         if (Str(item, "id") is { } id && (id.Length > max || TextRules.HasUnsafe(id)))
         {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"an id of {id.Length:N0} characters or with control characters");
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"an id of {id.Length:N0} characters or with control characters", accepted: accepted);
         }
 
         var a = Attributes(item);
@@ -933,7 +939,7 @@ public sealed partial class BusinessService
                 if (v.ValueKind == JsonValueKind.String && v.GetString() is { } text
                     && (text.Length > (p.Name == "serialNumber" ? MaxSerialLength : MaxTextLength) || (p.Name == "serialNumber" && TextRules.HasUnsafe(text))))
                 {
-                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"attribute {Short(p.Name)} of {text.Length:N0} characters or with control characters");
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"attribute {Short(p.Name)} of {text.Length:N0} characters or with control characters", accepted: accepted);
                 }
             }
         }

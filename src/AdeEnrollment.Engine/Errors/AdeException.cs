@@ -51,6 +51,9 @@ public sealed class AdeException : Exception
     /// <summary>The HTTP status of the answer the error is about, where one was received (Apple Business API errors).</summary>
     internal int? HttpStatus { get; set; }
 
+    /// <summary>Apple answered the write the error is about with success, so it carried it out; only its answer was unusable.</summary>
+    internal bool AcceptedByApple { get; set; }
+
     /// <summary>The request parameter Apple's error answer named (its errors[0].source.parameter), when it named one.</summary>
     internal string? ErrorParameter { get; set; }
 
@@ -62,9 +65,12 @@ public sealed class AdeException : Exception
 
     /// <summary>The same error (ID, category, status), its message ending with <paramref name="note"/>, with what the command had finished.</summary>
     internal AdeException WithCompleted(string note, IReadOnlyList<object> completed)
-        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, Completed = completed };
+        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, AcceptedByApple = AcceptedByApple, Completed = completed };
 
     /// <summary>The same error, its message naming the service address that was contacted (Apple errors do).</summary>
     internal AdeException WithContacted(Uri service)
-        => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException);
+        => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException)
+        {
+            HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, AcceptedByApple = AcceptedByApple, Completed = Completed,
+        };
 }

@@ -656,10 +656,27 @@ public static class ErrorCatalog
         return e;
     }
 
-    public static AdeException BusinessResponseInvalid(string endpoint, string reason, Exception? inner = null) => E(nameof(BusinessResponseInvalid),
-        AdeErrorCategory.InvalidData,
-        F("Apple's answer to {0} could not be read ({1}). Try again; if it persists, report it.", endpoint, reason),
-        endpoint, inner);
+    /// <summary>
+    /// An answer of Apple's Business API that can't be read. <paramref name="accepted"/>: the answer is a success to a
+    /// write (POST, PATCH, DELETE), so Apple carried the write out and only what it sent back is unusable; the message
+    /// says so and how to check instead of sending it again, and <see cref="AdeException.AcceptedByApple"/> is set.
+    /// </summary>
+    public static AdeException BusinessResponseInvalid(string endpoint, string reason, Exception? inner = null, bool accepted = false)
+    {
+        if (!accepted)
+        {
+            return E(nameof(BusinessResponseInvalid), AdeErrorCategory.InvalidData,
+                F("Apple's answer to {0} could not be read ({1}). Try again; if it persists, report it.", endpoint, reason), endpoint, inner);
+        }
+
+        var e = E(nameof(BusinessResponseInvalid), AdeErrorCategory.InvalidData,
+            F("Apple accepted {0}, but its answer could not be read ({1}). {2}", endpoint, reason, endpoint.Contains("/v1/orgDeviceActivities", StringComparison.Ordinal)
+                ? "Apple created the activity, but without its id it was not stored: do not send these devices again; check them with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes)."
+                : "The change to the MDM server was made: check it with Get-AdeMdmServer instead of running the command again."),
+            endpoint, inner);
+        e.AcceptedByApple = true;
+        return e;
+    }
 
     public static AdeException BusinessCursorExpired(string endpoint) => E(nameof(BusinessCursorExpired),
         AdeErrorCategory.OperationTimeout,
@@ -684,19 +701,28 @@ public static class ErrorCatalog
     /// while following them).
     /// </summary>
     /// <param name="failedMayHaveApplied">The failed request may have reached Apple and been carried out (a 5xx, a connection that broke).</param>
-    internal static string BusinessActivitiesAccepted(IReadOnlyList<string> ids, int acceptedDevices, IReadOnlyList<string> notSent, bool failedMayHaveApplied = false)
+    /// <param name="acceptedUnread">The devices of the failed request when Apple accepted it but its answer could not be read (they are not in <paramref name="notSent"/>).</param>
+    internal static string BusinessActivitiesAccepted(IReadOnlyList<string> ids, int acceptedDevices, IReadOnlyList<string> notSent, bool failedMayHaveApplied = false, IReadOnlyList<string>? acceptedUnread = null)
     {
         var accepted = F("Apple had accepted {0} {1} for {2} before this failure; {3} returned and stored: follow {4} with Get-AdeOrgDeviceActivity -Id {5} -Wait",
             ids.Count == 1 ? "activity" : "activities", string.Join(", ", ids), Counted.Of(acceptedDevices, "device"), ids.Count == 1 ? "it is" : "they are",
             ids.Count == 1 ? "it" : "them", string.Join(",", ids));
-        if (notSent.Count == 0)
+        if (notSent.Count == 0 && acceptedUnread is not { Count: > 0 })
         {
             return accepted + " instead of running this command again.";
         }
 
         var rest = F("the other {0} ({1})", Counted.Of(notSent.Count, "device"), Counted.FirstFew(notSent, 3));
-        return accepted + ". Do not run the whole command again, which would send those devices again: " + (failedMayHaveApplied
-            ? rest + " were in the request that failed, which Apple may have carried out (check them first, as said above), or after it; send again only those that did not change."
+        accepted += ". Do not run the whole command again, which would send those devices again: ";
+        if (acceptedUnread is { Count: > 0 })
+        {
+            return accepted + F("the next {0} ({1}) {2} in the request Apple accepted, as said above (check {3}, do not send {3} again); ",
+                Counted.Of(acceptedUnread.Count, "device"), Counted.FirstFew(acceptedUnread, 3), acceptedUnread.Count == 1 ? "was" : "were", acceptedUnread.Count == 1 ? "it" : "them")
+                + (notSent.Count == 0 ? "no other device was left to send." : F("send only {0} after them again.", rest));
+        }
+
+        return accepted + (failedMayHaveApplied
+            ? rest + (notSent.Count == 1 ? " was" : " were") + " in the request that failed, which Apple may have carried out (check first, as said above), or after it; send again only what did not change."
             : F("send only {0} again.", rest));
     }
 

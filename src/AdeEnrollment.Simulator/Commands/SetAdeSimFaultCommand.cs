@@ -39,6 +39,13 @@ public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int? Count { get; set; }
 
+    /// <summary>How many matching requests pass untouched before the fault starts (e.g. 1: the second page fails).</summary>
+    [Parameter(ParameterSetName = Status)]
+    [Parameter(ParameterSetName = Drop)]
+    [Parameter(ParameterSetName = Delay)]
+    [ValidateRange(0, int.MaxValue)]
+    public int Skip { get; set; }
+
     /// <summary>The share (0–1] of matching requests hit, for intermittent faults.</summary>
     [Parameter(ParameterSetName = Status)]
     [Parameter(ParameterSetName = Drop)]
@@ -68,11 +75,11 @@ public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
     [Parameter(ParameterSetName = Drop)]
     public SwitchParameter AfterApplying { get; set; }
 
-    /// <summary>Only requests with this HTTP method (GET, POST, PUT, DELETE).</summary>
+    /// <summary>Only requests with this HTTP method (GET, POST, PUT, PATCH, DELETE).</summary>
     [Parameter(ParameterSetName = Status)]
     [Parameter(ParameterSetName = Drop)]
     [Parameter(ParameterSetName = Delay)]
-    [ValidateSet("GET", "POST", "PUT", "DELETE")]
+    [ValidateSet("GET", "POST", "PUT", "PATCH", "DELETE")]
     public string? Method { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = Device)]
@@ -118,13 +125,13 @@ public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
             description = "carry the request out, then " + description;
         }
 
-        if (!ShouldProcess(Endpoint, $"{description} {(Count is null ? "until cleared" : $"for {Count} request(s)")}"))
+        if (!ShouldProcess(Endpoint, $"{description} {(Count is null ? "until cleared" : $"for {Count} request(s)")}{(Skip > 0 ? $" after letting {Skip} through" : "")}"))
         {
             return;
         }
 
         var fault = simulator.AddFault(Endpoint, ParameterSetName == Status ? StatusCode : null, Body, Count, RetryAfterSeconds, Latency,
-            DropConnection, Method, Share, afterApplying: AfterApplying);
+            DropConnection, Method, Share, afterApplying: AfterApplying, skip: Skip);
         if (PassThru)
         {
             WriteObject(fault);

@@ -401,6 +401,36 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_later_batch_Apple_accepts_without_a_readable_answer_is_reported_as_carried_out_and_only_the_devices_after_it_to_send_again()
+    {
+        // batches of 2: Apple carries out the second POST, then answers it 201 without data; the third is never sent
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 10, MaxDevicesPerActivity = 2 });
+        var serials = fx.Simulator.AddOrgDevices(5).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 201, body: "{}", count: 1, method: "POST", afterApplying: true, skip: 1);
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: "Contoso iPads"));
+        Assert.Equal(("BusinessResponseInvalid", AdeErrorCategory.InvalidData), (e.ErrorId, e.Category));
+        Assert.Equal(2, Assert.Single(e.Completed.Cast<AdeOrgDeviceActivity>()).DeviceCount);
+        Assert.Equal(2, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Contains("Apple accepted POST /v1/orgDeviceActivities, but its answer could not be read (no data). Apple created the activity", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"the next 2 devices ({serials[2]}, {serials[3]}) were in the request Apple accepted", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"send only the other 1 device ({serials[4]}) after them again.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Try again", e.Message, StringComparison.Ordinal);
+
+        // Apple did assign the second batch: only the first activity is stored (the second's id never came back)
+        fx.Sim.Advance(TimeSpan.FromMinutes(1));
+        var assigned = fx.Simulator.GetOrgDevices().Where(d => d.AssignedServer == "Contoso iPads").Select(d => d.SerialNumber).ToHashSet();
+        Assert.Equal(serials.Take(4).Order(), assigned.Intersect(serials).Order());
+        Assert.Single(fx.Engine.Business.GetActivities(null));
+
+        // a single request: the same error alone, nothing accepted before it; an answer that is not JSON says the same
+        var one = fx.Simulator.AddOrgDevices(1).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 201, body: "<html>", count: 1, method: "POST", afterApplying: true);
+        var alone = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, one, null, server: "Contoso iPads"));
+        Assert.Empty(alone.Completed);
+        Assert.Contains("(not JSON). Apple created the activity, but without its id it was not stored: do not send these devices again", alone.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_wait_that_fails_after_every_batch_was_accepted_returns_the_activities_and_says_to_follow_them_not_to_send_again()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 10, MaxDevicesPerActivity = 2 });

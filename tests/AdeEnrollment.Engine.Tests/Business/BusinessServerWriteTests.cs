@@ -127,6 +127,19 @@ public sealed class BusinessServerWriteTests
         Assert.Equal(before, Writes(fx));
     }
 
+    [Fact]
+    public void A_rename_Apple_carries_out_but_answers_unreadably_says_it_was_made_and_the_stored_token_follows_the_new_name()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddFault("/v1/mdmServers/*", 200, body: "{\"data\":[]}", count: 1, method: "PATCH", afterApplying: true);
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges("Contoso iPads EU")));
+        Assert.Equal("BusinessResponseInvalid", e.ErrorId);
+        Assert.Contains("Apple accepted PATCH /v1/mdmServers/{id}, but its answer could not be read (an item that is not an object). The change to the MDM server was made: check it with Get-AdeMdmServer instead of running the command again.", e.Message, StringComparison.Ordinal);
+        Assert.Equal("Contoso iPads EU", fx.Engine.Tokens.GetTokens().Single(t => t.Id == fx.Sim.Token.Id).ServerName);
+        var server = Assert.Single(fx.Engine.Business.GetMdmServers(name: "Contoso iPads EU"));
+        Assert.Equal(fx.Sim.Token.Id, server.TokenId);
+    }
+
     public static TheoryData<string> Providers => ["SQLite", "PostgreSQL"];
 
     [Theory]

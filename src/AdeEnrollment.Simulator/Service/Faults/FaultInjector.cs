@@ -5,7 +5,7 @@ namespace AdeEnrollment.Simulator.Service.Faults;
 
 /// <summary>
 /// The endpoint faults of Set-AdeSimFault / Clear-AdeSimFault: an error status (429, 503 … with Retry-After), latency
-/// or a dropped connection, for the next N requests or a share of them. The host asks <see cref="Pick"/> for each
+/// or a dropped connection, for the next N requests (after letting M through) or a share of them. The host asks <see cref="Pick"/> for each
 /// request before routing it; the first matching fault, in the order added, answers. Per-device outcomes
 /// (Set-AdeSimFault -SerialNumber) are org state and live on the server (<see cref="ServerState.Outcomes"/>).
 /// </summary>
@@ -23,7 +23,8 @@ internal sealed class FaultInjector
 
     /// <summary>Adds a fault; the first matching fault (in the order added) answers a request.</summary>
     public AdeSimFault Add(string endpoint, int? statusCode, string? body = null, int? count = null, int? retryAfterSeconds = null,
-        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false)
+        TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false,
+        int skip = 0)
     {
         if (statusCode is { } s && (s < 100 || s > 599))
         {
@@ -43,6 +44,11 @@ internal sealed class FaultInjector
         if (count is <= 0)
         {
             throw SimErrors.ArgumentInvalid("Count", count.Value.ToString(CultureInfo.InvariantCulture), "give a positive number of requests.");
+        }
+
+        if (skip < 0)
+        {
+            throw SimErrors.ArgumentInvalid("Skip", skip.ToString(CultureInfo.InvariantCulture), "give the number of matching requests to let through first, 0 or more.");
         }
 
         if (share is <= 0 or > 1)
@@ -66,6 +72,7 @@ internal sealed class FaultInjector
                 Latency = latency,
                 DropConnection = dropConnection,
                 AfterApplying = afterApplying,
+                Skip = skip,
             };
             faults.Add(fault);
             return fault;
@@ -100,6 +107,12 @@ internal sealed class FaultInjector
             {
                 if (fault.Remaining is 0 || (fault.Method is not null && fault.Method != method) || !PathPattern.Matches(fault.Endpoint, path))
                 {
+                    continue;
+                }
+
+                if (fault.Skip > 0)
+                {
+                    fault.Skip--; // a matching request let through before the fault starts
                     continue;
                 }
 
