@@ -53,6 +53,20 @@ Describe 'Platform-aware profiles' {
         ($token.DefaultProfile, $token.DefaultTvOSProfile) | Should -Be @('Phones', $null)
     }
 
+    It 'clears the default role of piped profiles only: a piped profile that is not a default changes nothing' {
+        Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Phones'
+        Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Macs'
+        $other = New-AdeProfile -Token 'Platforms' -Name "Other phones $([guid]::NewGuid().ToString('N').Substring(0, 4))" -UserAffinity WithUserAffinity
+        $other | Set-AdeDefaultProfile -Clear
+        $token = Get-AdeToken -Name 'Platforms'
+        ($token.DefaultProfile, $token.DefaultMacOSProfile) | Should -Be @('Phones', 'Macs')
+        Get-AdeProfile -Token 'Platforms' -Name 'Macs' | Set-AdeDefaultProfile -Clear
+        $token = Get-AdeToken -Name 'Platforms'
+        ($token.DefaultProfile, $token.DefaultMacOSProfile) | Should -Be @('Phones', $null)
+        Get-AdeProfile -Token 'Platforms' -Default | Set-AdeDefaultProfile -Clear -PassThru | Select-Object -ExpandProperty DefaultProfile | Should -BeNullOrEmpty
+        $other | Remove-AdeProfile -Confirm:$false
+    }
+
     It 'lists the panes per platform and never changes a platform after creation' {
         @(Get-AdeSetupScreen).Count | Should -Be 52
         (Get-AdeSetupScreen -Platform tvOS).Screen | Should -Contain 'TVRoom'

@@ -265,6 +265,24 @@ public sealed class ProfileService
         return tokens.GetTokens(id: token.Id).Single();
     }
 
+    /// <summary>
+    /// Ends one profile's role as a default: its token's default for the profile's platform is cleared when it is this
+    /// profile; a profile that is not its platform's default changes nothing (said in verbose). Returns the token
+    /// (null under -WhatIf).
+    /// </summary>
+    public AdeToken? ClearDefaultOf(string profileRef, string? tokenRef = null)
+    {
+        var profile = Resolve(profileRef, tokenRef);
+        var token = tokens.GetTokens(id: profile.TokenId).Single();
+        if (!profile.IsDefault)
+        {
+            host.WriteVerbose($"'{profile.Name}' is not the {profile.Platform} default profile of token '{token.Name}': nothing to clear.");
+            return token;
+        }
+
+        return SetDefault(token.Id.ToString(), null, profile.Platform);
+    }
+
     // ---- profiles as code ------------------------------------------------------------------------------------------
 
     private sealed record ExportDocument(int SchemaVersion, string Name, ProfileSettings Settings)

@@ -24,7 +24,7 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     [Parameter(ParameterSetName = ClearSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The token whose default profile to clear: a token object, its name or its Id.")]
     [SupportsWildcards]
     [Alias("TokenId")]
-    [ReferenceTransformation(Of = "Token")]
+    [ReferenceTransformation(Of = "Token", KeepProfile = true)]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
@@ -51,7 +51,10 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var platform = MyInvocation.BoundParameters.ContainsKey(nameof(Platform)) ? Platform : (DevicePlatform?)null;
-        var token = Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile), platform);
+        // a piped profile with -Clear ends that profile's default role only (Get-AdeProfile -Default | … -Clear)
+        var token = Token is AdeProfile piped
+            ? Clear && platform is null ? Engine.Profiles.ClearDefaultOf(piped.Id.ToString()) : Engine.Profiles.SetDefault(piped.TokenId.ToString(), Clear ? null : Ref(Profile), platform)
+            : Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile), platform);
         if (PassThru && token is not null)
         {
             WriteObject(token);

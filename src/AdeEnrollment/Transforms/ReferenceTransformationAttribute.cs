@@ -20,6 +20,9 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
     /// </summary>
     public string? Of { get; set; }
 
+    /// <summary>With <see cref="Of"/> "Token": a piped profile is kept as the profile, for a command that acts on it and its token.</summary>
+    public bool KeepProfile { get; set; }
+
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
         if (Of == "Token")
@@ -27,7 +30,7 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
             var value = inputData is PSObject ps ? ps.BaseObject : inputData;
             if (value is AdeProfile profile)
             {
-                return profile.TokenId.ToString();
+                return KeepProfile ? profile : profile.TokenId.ToString();
             }
 
             if (value is not (string or Guid or AdeToken or null))

@@ -126,6 +126,26 @@ public abstract class ProfileProviderTests : IDisposable
     }
 
     [Fact]
+    public void ClearDefaultOf_EndsOnlyThatProfilesDefaultRole_AndLeavesOtherPlatformsAndNonDefaultsAlone()
+    {
+        Store.AddToken("Contoso");
+        Store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.com/enroll"));
+        Profiles.New("Contoso", "Staff", User);
+        Profiles.New("Contoso", "Kiosk", Kiosk);
+        Profiles.New("Contoso", "Macs", Mac);
+        Profiles.SetDefault("Contoso", "Staff");
+        Profiles.SetDefault("Contoso", "Macs");
+
+        // Kiosk is an iOS profile but not the iOS default: nothing changes
+        Assert.Equal("Staff", Profiles.ClearDefaultOf("Kiosk", "Contoso")!.DefaultProfile);
+        Assert.Equal(new[] { "Macs", "Staff" }, Profiles.Get(defaultOnly: true).Select(p => p.Name).Order());
+
+        var token = Profiles.ClearDefaultOf("Macs", "Contoso")!;
+        Assert.Equal(("Staff", (string?)null), (token.DefaultProfile, token.DefaultMacOSProfile));
+        Assert.Equal(new[] { "Staff" }, Profiles.Get(defaultOnly: true).Select(p => p.Name));
+    }
+
+    [Fact]
     public void AProfileHeldByDevicesOrDefault_IsInUse_AndRemovedOnceFree_ReleasingRemovedDevices()
     {
         var token = Store.AddToken("Contoso").Token;
