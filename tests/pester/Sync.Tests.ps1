@@ -209,6 +209,21 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         (Get-AdeDevice -SerialNumber $serial).Token | Should -Be $names[3]
     }
 
+    It '-IfDue under -ErrorAction Stop: a token that fails ends the pass before the next token starts, which the next pass syncs as usual' {
+        $second = New-SimToken -Name "After $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Sync-AdeDevice -Token $second.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 12 -Minutes 1)
+        Set-AdeSimFault -Endpoint '/devices/sync' -StatusCode 403 -Body 'T_C_NOT_SIGNED' -Count 1
+        { $t.Token, $second.Token | Sync-AdeDevice -IfDue -ThrottleLimit 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AppleTermsNotSigned,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        @((Get-AdeSyncStatus -Token $second.Token).History).Count | Should -Be 1 -Because 'the second token never started'
+
+        $next = @($t.Token, $second.Token | Sync-AdeDevice -IfDue)
+        $next.Status | Should -Be @('NotDue', 'Succeeded')
+        ($next[1].Kind, $next[1].Trigger) | Should -Be @('Delta', 'Automatic')
+    }
+
     It '-ThrottleLimit outside 1 to 32, or without -IfDue, is refused before anything runs' {
         { $t.Token | Sync-AdeDevice -IfDue -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Commands.SyncAdeDeviceCommand'
         { $t.Token | Sync-AdeDevice -IfDue -ThrottleLimit 33 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Commands.SyncAdeDeviceCommand'

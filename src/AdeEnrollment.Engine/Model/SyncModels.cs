@@ -12,6 +12,12 @@ public enum AdeSyncStatus
 
     /// <summary>The sync is running (history only).</summary>
     Running,
+
+    /// <summary>
+    /// The sync was stopped (Ctrl+C, a stopped pipeline) before it finished. Not a failure: the pages it committed are
+    /// kept and the next sync continues from them, without the full sync that follows a failed one.
+    /// </summary>
+    Stopped,
 }
 
 /// <summary>The result of one sync (or of an -IfDue check that found nothing due).</summary>

@@ -92,11 +92,8 @@ public static class SyncPolicy
         var manualAllowed = state.LastSyncStartedAt.Value + ManualInterval;
         if (ifDue)
         {
-            var dueAt = (state.LastSuccessfulSyncAt ?? state.LastSyncStartedAt.Value) + AutomaticInterval;
-            if (state.NextMustBeFull)
-            {
-                dueAt = manualAllowed; // recovery: retry as soon as the rate limit allows
-            }
+            // recovery, or a token whose first sync never finished (it was stopped): as soon as the rate limit allows
+            var dueAt = state.NextMustBeFull || state.LastSuccessfulSyncAt is null ? manualAllowed : state.LastSuccessfulSyncAt.Value + AutomaticInterval;
 
             var allowed = dueAt > manualAllowed ? dueAt : manualAllowed;
             if (now < allowed)

@@ -26,9 +26,10 @@ internal partial interface ISyncTable
     /// <summary>
     /// Ends the lease <paramref name="leaseId"/> (null: whatever lease the token holds). A successful run records
     /// <paramref name="succeededAt"/> and clears the full-sync demand; a failed or lapsed one (null) demands a full sync
-    /// next. Returns false when the token held another lease (or none), and then changes nothing.
+    /// next; with <paramref name="keepFullDemand"/> (a stopped delta) the demand stays as it was. Returns false when the
+    /// token held another lease (or none), and then changes nothing.
     /// </summary>
-    bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt);
+    bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt, bool keepFullDemand = false);
 
     /// <summary>
     /// Stores the cursor of a committed page, if <paramref name="leaseId"/> is still the token's lease and unexpired at
@@ -62,10 +63,10 @@ internal partial interface ISyncTable
     /// (on a server store, one statement). Returns the token's state after it, or null when the token held another lease
     /// or none (the lease is then left as it is; the history row is recorded either way).
     /// </summary>
-    SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt)
+    SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt, bool keepFullDemand = false)
     {
         FinishHistory(historyId, end);
-        return ReleaseLease(tokenId, leaseId, succeededAt) ? GetState(tokenId) : null;
+        return ReleaseLease(tokenId, leaseId, succeededAt, keepFullDemand) ? GetState(tokenId) : null;
     }
 
     /// <summary>The token's last <paramref name="count"/> history rows, newest first.</summary>

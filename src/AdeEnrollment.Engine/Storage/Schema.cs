@@ -101,7 +101,7 @@ internal static class Schema
             token_id            TEXT NOT NULL REFERENCES token(id) ON DELETE CASCADE,
             kind                TEXT NOT NULL,
             trigger_kind        TEXT NOT NULL,
-            status              TEXT NOT NULL,   -- Running, Succeeded, Failed
+            status              TEXT NOT NULL,   -- Running, Succeeded, Failed (Stopped since migration 13)
             started_at          INTEGER NOT NULL,
             finished_at         INTEGER NULL,
             added               INTEGER NOT NULL DEFAULT 0,
@@ -249,6 +249,11 @@ internal static class Schema
         // (a handful per token), so the token list counts them at no cost and a scheduler's -IfDue answer estimates
         // Apple's delivery time from the devices still in ABM, as a sync result and Get-AdeSyncStatus do.
         "CREATE INDEX device_removed ON device (token_id) WHERE removed_at IS NOT NULL;",
+
+        // 13: a sync's history may end 'Stopped' (Ctrl+C or a stopped pipeline: not a failure, no recovery full sync
+        // follows). No table changes; the version moves so that a module of schema 12, which does not know the status,
+        // refuses the store instead of failing on its history.
+        "SELECT 1;",
     ];
 
     public static int LatestVersion => Migrations.Count;

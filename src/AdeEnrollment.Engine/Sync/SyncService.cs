@@ -1109,18 +1109,25 @@ public sealed class SyncService
             };
         }
 
-        /// <summary>Records the failed run (with a catalogued error ID, whatever failed) and returns that catalogued error.</summary>
+        /// <summary>
+        /// Records the failed run (with a catalogued error ID, whatever failed) and returns that catalogued error. A run
+        /// stopped by Ctrl+C or a stopped pipeline (OperationStopped) is recorded Stopped: not a failure, its committed
+        /// pages stand and the next sync continues from them. A stopped delta leaves the next sync as it was (a delta from
+        /// its last committed page, not the full sync that follows a failure); a stopped full sync is continued by a
+        /// full sync, which resumes its fetch where it ended.
+        /// </summary>
         private AdeException Fail(Exception ex)
         {
             var error = ErrorCatalog.FromException(ex, $"The sync of token '{token.Name}'");
+            var stopped = error.ErrorId == nameof(ErrorCatalog.OperationStopped);
             owner.tokens.RecordAppleRefusal(token.Id, error);
 
             try
             {
                 owner.store.WriteForToken(token.Id, s =>
                 {
-                    return s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null, added, modified, removed, 0,
-                        defaultAssigned, pages - carried, error.ErrorId, error.Message), null);
+                    return s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
+                        added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: stopped && kind == AdeSyncKind.Delta);
                 });
             }
             catch (AdeException)
@@ -1128,7 +1135,11 @@ public sealed class SyncService
                 // The store itself failed; the lease lapses after 15 minutes and the sync then counts as failed.
             }
 
-            Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages - carried} committed pages; the next sync is a full sync.");
+            if (!stopped)
+            {
+                Host.WriteVerbose($"The sync of token '{token.Name}' failed after {pages - carried} committed pages; the next sync is a full sync.");
+            }
+
             return error;
         }
     }

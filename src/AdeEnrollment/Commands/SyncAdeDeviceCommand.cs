@@ -83,7 +83,8 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
         {
             if (outcome.Failure is { } failure)
             {
-                WriteItemFailure(failure);
+                // written before the next due token starts: under -ErrorAction Stop no sync starts after this one failed
+                WriteItemFailureAndWait(failure);
             }
             else if (outcome.Result is { } result)
             {

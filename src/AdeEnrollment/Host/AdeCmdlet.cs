@@ -114,6 +114,16 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     protected void WriteItemFailure(Exception ex)
         => WriteError(ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name)));
 
+    /// <summary>
+    /// As <see cref="WriteItemFailure"/>, and returns only once the pipeline thread has written the error: work that must
+    /// not start its next step after an error stopped the pipeline (<c>-ErrorAction Stop</c>) ends here instead.
+    /// </summary>
+    protected void WriteItemFailureAndWait(Exception ex)
+    {
+        var record = ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name));
+        Pump.PostTracked(() => base.WriteError(record)).GetAwaiter().GetResult();
+    }
+
     /// <summary>Runs one item of a multi-item parameter: a catalogued failure becomes a non-terminating error.</summary>
     protected void RunItem(Action action)
     {

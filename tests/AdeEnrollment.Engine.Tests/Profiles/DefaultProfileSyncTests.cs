@@ -326,7 +326,7 @@ public class DefaultProfileSyncTests
         Assert.Equal(3, f.Sql("SELECT count(*) FROM test_cursor_log")); // the fetched pages' cursors only
         Assert.Equal("sync", f.SqlText("SELECT cursor_kind FROM sync_state"));
         var stopped = f.Engine.Sync.GetStatus(f.Token).History[0];
-        Assert.Equal((AdeSyncStatus.Failed, "OperationStopped", 3000, 0, 3000, 3),
+        Assert.Equal((AdeSyncStatus.Stopped, "OperationStopped", 3000, 0, 3000, 3),
             (stopped.Status, stopped.ErrorId, stopped.Added, stopped.Modified, stopped.DefaultProfileAssigned, stopped.Pages));
 
         // The next sync asks for the echo again from the stored cursor (or fetches everything again): it changes nothing.

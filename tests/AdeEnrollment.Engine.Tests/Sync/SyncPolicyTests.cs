@@ -140,6 +140,18 @@ public class SyncPolicyTests
     }
 
     [Fact]
+    public void A_token_whose_first_sync_was_stopped_is_due_again_as_soon_as_the_rate_limit_allows()
+    {
+        var stoppedFirst = new SyncHistoryState(T0 - TimeSpan.FromMinutes(5), null, null, false);
+        var early = SyncPolicy.Decide(stoppedFirst, T0, full: false, ifDue: true);
+        Assert.False(early.Run);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(10), early.AllowedAt); // the 15-minute limit, not 12 hours
+        var later = SyncPolicy.Decide(stoppedFirst, T0 + TimeSpan.FromMinutes(10), full: false, ifDue: true);
+        Assert.True(later.Run);
+        Assert.Equal(AdeSyncTrigger.Automatic, later.Trigger);
+    }
+
+    [Fact]
     public void NextAutomatic_is_12_hours_after_the_last_success_not_the_next_manual_time()
     {
         var state = After(TimeSpan.FromHours(1));

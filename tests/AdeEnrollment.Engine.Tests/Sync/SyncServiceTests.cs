@@ -386,13 +386,15 @@ public class SyncServiceTests
         AdeAssert.Throws("OperationStopped", () => f.NewEngine(host).Sync.Sync("iPads"));
         var committed = f.Sql($"SELECT count(*) FROM device WHERE token_id = '{f.Token.Id}'");
         Assert.Equal(2000, committed);
-        Assert.Equal("OperationStopped", f.Engine.Sync.GetStatus(f.Token).History[0].ErrorId);
+        var status = f.Engine.Sync.GetStatus(f.Token);
+        Assert.Equal((AdeSyncStatus.Stopped, "OperationStopped"), (status.History[0].Status, status.History[0].ErrorId));
+        Assert.Equal(AdeSyncStatus.Stopped, status.LastStatus);
 
         f.Simulator.ClearFaults();
         f.Simulator.ClearRequests();
         f.Advance(Quarter);
         var resumed = f.Engine.Sync.Sync("iPads")!;
-        Assert.Equal(AdeSyncKind.Full, resumed.Kind);
+        Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (resumed.Kind, resumed.Trigger)); // a full sync continues it
         Assert.Equal(1500, resumed.Added);
         Assert.Equal(f.AppleSerials(), f.EngineSerials());
         Assert.Equal(2, f.Simulator.GetRequests("/server/devices").Count(r => r.StatusCode == 200)); // pages 3 and 4 only (a 401 for the expired session comes first)
@@ -413,12 +415,16 @@ public class SyncServiceTests
         Assert.Equal(2010, f.Sql($"SELECT count(*) FROM device WHERE token_id = '{token}'"));
         Assert.Equal(2010, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{token}'"));
         var stopped = f.Engine.Sync.GetStatus(f.Token).History[0];
-        Assert.Equal((AdeSyncStatus.Failed, "OperationStopped", 2000, 2), (stopped.Status, stopped.ErrorId, stopped.Added, stopped.Pages));
+        Assert.Equal((AdeSyncStatus.Stopped, "OperationStopped", 2000, 2), (stopped.Status, stopped.ErrorId, stopped.Added, stopped.Pages));
+        Assert.False(f.Engine.Sync.GetStatus(f.Token).NextSyncIsFull); // a stop is not a failure: no recovery full sync
 
-        // The next sync (a full recovery) brings the rest once: every device and every journal entry exactly once.
+        // The next sync, a delta from the last committed page, brings the rest once: every device and every journal
+        // entry exactly once, without fetching the devices of the committed pages again.
         f.Advance(Quarter);
+        f.Simulator.ClearRequests();
         var next = f.Engine.Sync.Sync("iPads")!;
-        Assert.Equal((AdeSyncKind.Full, 1500, 0), (next.Kind, next.Added, next.Modified));
+        Assert.Equal((AdeSyncKind.Delta, AdeSyncTrigger.Manual, 1500, 0), (next.Kind, next.Trigger, next.Added, next.Modified));
+        Assert.Empty(f.Simulator.GetRequests("/server/devices"));
         Assert.Equal(f.AppleSerials(), f.EngineSerials());
         Assert.Equal(3510, f.Sql($"SELECT count(*) FROM device_event WHERE kind = 'Added' AND token_id = '{token}'"));
         Assert.Equal(3510, f.Sql($"SELECT count(DISTINCT serial_number) FROM device_event WHERE kind = 'Added' AND token_id = '{token}'"));

@@ -415,6 +415,10 @@ internal static class PostgresSchema
         // (a handful per token), so the token list counts them at no cost and a scheduler's -IfDue answer estimates
         // Apple's delivery time from the devices still in ABM, as a sync result and Get-AdeSyncStatus do.
         "CREATE INDEX device_removed ON device (token_id) WHERE removed_at IS NOT NULL;",
+
+        // 13 (as Schema migration 13): a sync's history may end 'Stopped'; no table changes, the version moves so that
+        // a module of schema 12 refuses the store instead of failing on a status it does not know.
+        "SELECT 1;",
     ];
 
     /// <summary>

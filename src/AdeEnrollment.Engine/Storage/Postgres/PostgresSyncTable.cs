@@ -99,7 +99,7 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
     private static string ReleaseLeaseWhere(string leaseCondition)
         => $"""
             UPDATE sync_state SET last_success_at = coalesce(@ok::bigint, last_success_at),
-                   next_must_be_full = CASE WHEN @ok::bigint IS NULL THEN 1 ELSE 0 END,
+                   next_must_be_full = CASE WHEN @ok::bigint IS NOT NULL THEN 0 WHEN @stop::boolean THEN next_must_be_full ELSE 1 END,
                    lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
             WHERE token_id = @t AND {leaseCondition}
             """;
@@ -115,14 +115,14 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
             ("a", (long)end.Added), ("m", (long)end.Modified), ("r", (long)end.Removed), ("p", (long)end.Purged), ("da", (long)end.DefaultAssigned),
             ("pg", (long)end.Pages), ("e", end.ErrorId), ("msg", end.ErrorMessage), ("h", historyId)];
 
-    private static (string, object?)[] Release(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt)
-        => [("ok", succeededAt is { } at ? ToUnixMs(at) : null), ("t", tokenId.ToString()), ("l", leaseId)];
+    private static (string, object?)[] Release(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt, bool keepFullDemand)
+        => [("ok", succeededAt is { } at ? ToUnixMs(at) : null), ("stop", keepFullDemand), ("t", tokenId.ToString()), ("l", leaseId)];
 
     public void TakeLease(Guid tokenId, string leaseId, DateTimeOffset expiresAt, long historyId, DateTimeOffset startedAt)
         => connection.Execute(transaction, SetLease("@h"), [.. Lease(tokenId, leaseId, expiresAt, startedAt), ("h", historyId)]);
 
-    public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt)
-        => connection.Execute(transaction, ReleaseLeaseWhere("lease_id IS NOT NULL AND (@l::text IS NULL OR lease_id = @l::text)"), Release(tokenId, leaseId, succeededAt)) > 0;
+    public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt, bool keepFullDemand = false)
+        => connection.Execute(transaction, ReleaseLeaseWhere("lease_id IS NOT NULL AND (@l::text IS NULL OR lease_id = @l::text)"), Release(tokenId, leaseId, succeededAt, keepFullDemand)) > 0;
 
     public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
         => connection.ExecutePrepared(transaction,
@@ -144,11 +144,11 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
     public bool FinishHistory(long historyId, SyncHistoryEnd end)
         => connection.Execute(transaction, EndHistory, RunEnd(historyId, end)) > 0;
 
-    public SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt)
+    public SyncStateRow? FinishRun(Guid tokenId, string leaseId, long historyId, SyncHistoryEnd end, DateTimeOffset? succeededAt, bool keepFullDemand = false)
     {
         using var command = connection.Command(transaction,
             $"WITH run AS ({EndHistory}) {ReleaseLeaseWhere("lease_id = @l")} RETURNING {StateColumns}",
-            [.. RunEnd(historyId, end), .. Release(tokenId, leaseId, succeededAt)]).Prepared();
+            [.. RunEnd(historyId, end), .. Release(tokenId, leaseId, succeededAt, keepFullDemand)]).Prepared();
         using var r = command.ExecuteReader();
         return r.Read() ? StateOf(r) : null;
     }

@@ -79,13 +79,14 @@ internal sealed partial class SqliteSyncTable(SqliteConnection connection, Sqlit
         => Execute("UPDATE sync_state SET lease_id = $l, lease_expires_at = $exp, lease_history_id = $h, last_started_at = $now WHERE token_id = $t",
             ("$l", leaseId), ("$exp", ToUnixMs(expiresAt)), ("$h", historyId), ("$now", ToUnixMs(startedAt)), ("$t", tokenId.ToString()));
 
-    public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt)
+    public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt, bool keepFullDemand = false)
         => Execute(
             """
-            UPDATE sync_state SET last_success_at = coalesce($ok, last_success_at), next_must_be_full = CASE WHEN $ok IS NULL THEN 1 ELSE 0 END,
+            UPDATE sync_state SET last_success_at = coalesce($ok, last_success_at),
+                   next_must_be_full = CASE WHEN $ok IS NOT NULL THEN 0 WHEN $stop = 1 THEN next_must_be_full ELSE 1 END,
                    lease_id = NULL, lease_expires_at = NULL, lease_history_id = NULL
             WHERE token_id = $t AND lease_id IS NOT NULL AND ($l IS NULL OR lease_id = $l)
-            """, ("$ok", succeededAt is { } at ? ToUnixMs(at) : null), ("$t", tokenId.ToString()), ("$l", leaseId)) > 0;
+            """, ("$ok", succeededAt is { } at ? ToUnixMs(at) : null), ("$stop", keepFullDemand ? 1L : 0L), ("$t", tokenId.ToString()), ("$l", leaseId)) > 0;
 
     public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
         => Execute(

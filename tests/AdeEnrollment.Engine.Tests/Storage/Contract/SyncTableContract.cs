@@ -235,6 +235,23 @@ public abstract class SyncTableContract : IDisposable
     }
 
     [Fact]
+    public void ReleaseLease_OfAStoppedDelta_KeepsTheFullSyncDemandAsItWas()
+    {
+        TakeLease("lease-1", T0.AddMinutes(15));
+        Assert.True(Write(s => s.Sync.ReleaseLease(TokenId, "lease-1", null, keepFullDemand: true)));
+        Assert.False(State().NextMustBeFull); // no demand before, none after
+
+        TakeLease("lease-2", T0.AddMinutes(30));
+        Write(s => s.Sync.ReleaseLease(TokenId, "lease-2", null)); // a failure demands a full sync
+        TakeLease("lease-3", T0.AddMinutes(45));
+        Assert.True(Write(s => s.Sync.ReleaseLease(TokenId, "lease-3", null, keepFullDemand: true)));
+        var state = State();
+        Assert.True(state.NextMustBeFull); // the demand stays
+        Assert.Null(state.LeaseId);
+        Assert.Null(state.LastSuccessAt);
+    }
+
+    [Fact]
     public void ReleaseLease_OfAnotherLease_ChangesNothing_AndATakeoverEndsTheOldRunsCommits()
     {
         TakeLease("old", T0.AddMinutes(15));
