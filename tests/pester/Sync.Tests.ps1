@@ -224,6 +224,17 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         ($next[1].Kind, $next[1].Trigger) | Should -Be @('Delta', 'Automatic')
     }
 
+    It 'takes the token of a piped profile or row; a list given to -Token is refused, not joined into one name' {
+        New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        (Get-AdeProfile -Token $t.Token -Name 'Staff' | Sync-AdeDevice).Token | Should -Be $t.Token.Name
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16)
+        ([pscustomobject]@{ Token = $t.Token.Name } | Sync-AdeDevice).Trigger | Should -Be 'Manual'
+        $err = { Sync-AdeDevice -Token $t.Token.Name, 'Other' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*takes one value, not a list of 2*pipe them*'
+        ([pscustomobject]@{ TokenId = $t.Token.Id } | Set-AdeToken -ScopeTag 'From a row' -PassThru).ScopeTags | Should -Be @('From a row')
+    }
+
     It '-ThrottleLimit outside 1 to 32, or without -IfDue, is refused before anything runs' {
         { $t.Token | Sync-AdeDevice -IfDue -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Commands.SyncAdeDeviceCommand'
         { $t.Token | Sync-AdeDevice -IfDue -ThrottleLimit 33 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Commands.SyncAdeDeviceCommand'

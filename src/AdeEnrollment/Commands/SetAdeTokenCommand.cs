@@ -15,7 +15,7 @@ public sealed class SetAdeTokenCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to change: a token object, its name or its Id.")]
     [SupportsWildcards]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";

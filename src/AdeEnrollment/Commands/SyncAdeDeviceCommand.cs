@@ -29,7 +29,7 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token whose devices to sync: a token object, its name or its Id.")]
     [SupportsWildcards]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";

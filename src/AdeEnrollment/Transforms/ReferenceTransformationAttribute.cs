@@ -25,6 +25,13 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
 
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
+        // one reference per parameter: a list given to it (-Token 'A','B') would otherwise become the text "A B"
+        if ((inputData is PSObject ps0 ? ps0.BaseObject : inputData) is System.Collections.IList { Count: > 1 } list)
+        {
+            throw new ArgumentTransformationMetadataException(
+                $"This parameter takes one value, not a list of {list.Count}. To act on several, pipe them to the command (for example: 'A', 'B' | Sync-AdeDevice).");
+        }
+
         if (Of == "Token")
         {
             var value = inputData is PSObject ps ? ps.BaseObject : inputData;
