@@ -483,7 +483,7 @@ internal sealed class AppleClient
                 throw new AppleTransientException(status, CodeOf(body, status), RetryAfterOf(response));
             }
 
-            throw Classify("GET /session", status == 403 && Contains(body, "FORBIDDEN") ? 403 : status, body, null);
+            throw Classify("GET /session", status == 403 && Contains(body, "FORBIDDEN") ? 403 : status, body, null).WithContacted(uri); // names /session, not the call it was for
         }
 
         var answer = await ReadJsonAsync(response, AppleJsonContext.Default.AppleSessionResponse, "GET /session", ct).ConfigureAwait(false);

@@ -128,6 +128,18 @@ public sealed class AuthenticationTests : IDisposable
     }
 
     [Theory]
+    [InlineData(403, "T_C_NOT_SIGNED", "AppleTermsNotSigned")]
+    [InlineData(401, "UNAUTHORIZED", "AppleTokenRejected")]
+    public async Task ARefusedSessionNamesSessionAsTheAddressContacted(int status, string body, string errorId)
+    {
+        f.Simulator.AddFault("/session", status, body);
+        var e = await Assert.ThrowsAsync<AdeException>(() => f.Client().GetAccountAsync());
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.EndsWith("/session.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("/account", e.Message, StringComparison.Ordinal); // the call the session was for
+    }
+
+    [Theory]
     [InlineData("/session", "ACCESS_DENIED")]
     [InlineData("/account", "ACCESS_DENIED")]
     [InlineData("/account", "\"ACCESS_DENIED\"")]
