@@ -233,6 +233,11 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
             Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
         $err.Exception.Message | Should -BeLike '*takes one value, not a list of 2*pipe them*'
         ([pscustomobject]@{ TokenId = $t.Token.Id } | Set-AdeToken -ScopeTag 'From a row' -PassThru).ScopeTags | Should -Be @('From a row')
+        # the history reads as text in a CSV, not as a .NET type name
+        Get-AdeSyncStatus -Token $t.Token | Export-Csv -Path (Join-Path $TestDrive 'status.csv') -NoTypeInformation
+        $history = (Import-Csv (Join-Path $TestDrive 'status.csv')).History
+        $history | Should -Not -Match 'System\.'
+        $history | Should -BeLike "$($t.Token.Name) Delta Succeeded; $($t.Token.Name) Full Succeeded"
     }
 
     It '-ThrottleLimit outside 1 to 32, or without -IfDue, is refused before anything runs' {

@@ -328,9 +328,10 @@ Describe 'Set-AdeToken' {
         (Get-AdeToken -Name Two).Name | Should -Be 'Two'
     }
 
-    It '-WhatIf changes nothing' {
-        Set-AdeToken -Token Two -Name 'Dos' -WhatIf
+    It '-WhatIf changes nothing and passes nothing on, even with -PassThru' {
+        Set-AdeToken -Token Two -Name 'Dos' -WhatIf -PassThru | Should -BeNullOrEmpty
         (Get-AdeToken -Name Two).Name | Should -Be 'Two'
+        (Set-AdeToken -Token Two -Name 'Two' -PassThru).Name | Should -Be 'Two' # nothing to change: the token as it is
     }
 }
 

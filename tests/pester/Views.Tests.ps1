@@ -87,4 +87,22 @@ Describe 'Times in the views' {
             $block | Should -Match '\.ToLocalTime\(\)\.ToString\(''[^'']*HH:mm zzz''\)' -Because 'a time without its offset reads hours off in another time zone'
         }
     }
+
+    It 'every table column that shows a time is wide enough for it, in any time zone' {
+        $format = [xml](Get-Content -Raw (Join-Path (Get-Module AdeEnrollment).ModuleBase 'AdeEnrollment.format.ps1xml'))
+        $shown = [datetimeoffset]::new(2026, 12, 31, 23, 59, 0, [timespan]::FromHours(-9.5)) # the longest offset text
+        $checked = 0
+        foreach ($table in $format.SelectNodes('//TableControl')) {
+            $headers = @($table.TableHeaders.TableColumnHeader)
+            $items = @($table.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem)
+            for ($i = 0; $i -lt $items.Count; $i++) {
+                if ("$($items[$i].ScriptBlock)" -match 'ToString\(''([^'']*HH:mm[^'']*)''\)' -and $headers[$i].Width) {
+                    $text = $shown.ToString($Matches[1], [cultureinfo]::InvariantCulture)
+                    [int]$headers[$i].Width | Should -BeGreaterOrEqual $text.Length -Because "the column '$($headers[$i].Label)' shows '$text'"
+                    $checked++
+                }
+            }
+        }
+        $checked | Should -BeGreaterThan 5
+    }
 }

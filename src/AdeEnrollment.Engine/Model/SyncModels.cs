@@ -125,7 +125,7 @@ public sealed class AdeSyncState
     public double ExpectedAbmDeliveryMinutes { get; internal init; }
 
     /// <summary>The last 20 syncs, newest first.</summary>
-    public IReadOnlyList<AdeSyncResult> History { get; internal init; } = [];
+    public IReadOnlyList<AdeSyncResult> History { get; internal init; } = ValueList<AdeSyncResult>.Empty;
 
     public override string ToString() => Token;
 }

@@ -336,7 +336,7 @@ public sealed class SyncService
                 NextAutomaticSyncAt = leaseLive ? Later(SyncPolicy.NextAutomatic(history, now), st.LeaseExpiresAt!.Value) : SyncPolicy.NextAutomatic(history, now),
                 DeviceCount = devices.All,
                 ExpectedAbmDeliveryMinutes = ExpectedMinutes(devices),
-                History = list,
+                History = ValueList.Of(list),
             };
         });
     }

@@ -372,7 +372,8 @@ public sealed class TokenService
         return updated;
     }
 
-    public AdeToken SetToken(SetTokenArgs args)
+    /// <summary>Changes a token's name, scope tags or enrollment URL; the token as it is then (unchanged when nothing differs), or null under -WhatIf.</summary>
+    public AdeToken? SetToken(SetTokenArgs args)
     {
         var token = ResolveToken(args.Token);
         if (args.Name is not null)
@@ -386,9 +387,14 @@ public sealed class TokenService
         if (args.Name is not null && args.Name != token.Name) changes.Add($"name '{args.Name}'");
         if (tags is not null) changes.Add($"scope tags {string.Join(", ", tags)}");
         if (url is not null) changes.Add($"enrollment URL {url}");
-        if (changes.Count == 0 || !host.ShouldProcess(token.Name, "Set " + string.Join("; ", changes)))
+        if (changes.Count == 0)
         {
             return token;
+        }
+
+        if (!host.ShouldProcess(token.Name, "Set " + string.Join("; ", changes)))
+        {
+            return null;
         }
 
         store.Write(s =>

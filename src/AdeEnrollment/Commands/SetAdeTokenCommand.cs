@@ -40,7 +40,7 @@ public sealed class SetAdeTokenCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var token = Engine.Tokens.SetToken(new SetTokenArgs(Ref(Token), Name, ScopeTag, EnrollmentUrl));
-        if (PassThru)
+        if (PassThru && token is not null)
         {
             WriteObject(token);
         }

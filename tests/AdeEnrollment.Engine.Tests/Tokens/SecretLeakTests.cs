@@ -43,7 +43,7 @@ public sealed class SecretLeakScenario : IDisposable
 
         var renewed = Secret(Store.Credentials(365));
         Keep(tokens.UpdateToken("Contoso MDM", Store.AbmTokenFile(request, renewed), "new.admin@contoso.com")!); // Apple ID warning
-        Keep(tokens.SetToken(new SetTokenArgs("Contoso MDM", Name: "Contoso", ScopeTags: ["EU", "Kiosks"])));
+        Keep(tokens.SetToken(new SetTokenArgs("Contoso MDM", Name: "Contoso", ScopeTags: ["EU", "Kiosks"]))!);
         Store.AddDevice(token.Id, "C02AAA000001");
         Catch(() => tokens.RemoveToken("Contoso")); // has dependents
         foreach (var t in tokens.GetTokens())

@@ -21,7 +21,7 @@ public sealed class SetTokenTests : IDisposable
         var added = store.AddToken("Contoso");
         store.Time.Advance(TimeSpan.FromHours(1));
 
-        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Contoso Schools"));
+        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Contoso Schools"))!;
 
         Assert.Equal("Contoso Schools", token.Name);
         Assert.Equal(added.Token.Id, token.Id);
@@ -37,7 +37,7 @@ public sealed class SetTokenTests : IDisposable
     {
         store.AddToken("contoso");
 
-        Assert.Equal("Contoso", store.Tokens.SetToken(new SetTokenArgs("contoso", Name: "Contoso")).Name);
+        Assert.Equal("Contoso", store.Tokens.SetToken(new SetTokenArgs("contoso", Name: "Contoso"))!.Name);
     }
 
     [Theory]
@@ -70,7 +70,7 @@ public sealed class SetTokenTests : IDisposable
     {
         store.AddToken("Contoso");
 
-        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: given));
+        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: given))!;
 
         Assert.Equal(expected, token.ScopeTags);
         Assert.Equal(expected, store.Tokens.GetTokens(name: "Contoso").Single().ScopeTags);
@@ -97,7 +97,7 @@ public sealed class SetTokenTests : IDisposable
     {
         store.AddToken("Contoso");
 
-        Assert.Equal("https://mdm.contoso.com/enroll", store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.com/enroll")).EnrollmentUrl);
+        Assert.Equal("https://mdm.contoso.com/enroll", store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.com/enroll"))!.EnrollmentUrl);
         FailsUnchanged("ArgumentInvalid", new SetTokenArgs("Contoso", EnrollmentUrl: "http://mdm.contoso.com/enroll"));
     }
 
@@ -109,9 +109,7 @@ public sealed class SetTokenTests : IDisposable
         store.Host.ShouldProcessCalls.Clear();
         store.Host.ShouldProcessAnswer = false;
 
-        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Renamed", ScopeTags: ["EU"], EnrollmentUrl: "https://mdm.contoso.com/"));
-
-        Assert.Equal("Contoso", token.Name);
+        Assert.Null(store.Tokens.SetToken(new SetTokenArgs("Contoso", Name: "Renamed", ScopeTags: ["EU"], EnrollmentUrl: "https://mdm.contoso.com/"))); // -WhatIf: nothing to pass on
         Assert.Equal(before, store.Snapshot());
         var call = Assert.Single(store.Host.ShouldProcessCalls, c => c.Target == "Contoso");
         Assert.Contains("Renamed", call.Action, StringComparison.Ordinal);
@@ -135,7 +133,7 @@ public sealed class SetTokenTests : IDisposable
     {
         var added = store.AddToken("Contoso");
 
-        Assert.Equal("Renamed", store.Tokens.SetToken(new SetTokenArgs(added.Token.Id.ToString(), Name: "Renamed")).Name);
+        Assert.Equal("Renamed", store.Tokens.SetToken(new SetTokenArgs(added.Token.Id.ToString(), Name: "Renamed"))!.Name);
     }
 
     [Theory]
@@ -149,7 +147,7 @@ public sealed class SetTokenTests : IDisposable
         store.AddToken("Contoso E");
         store.AddToken(name);
 
-        var token = store.Tokens.SetToken(new SetTokenArgs(name, ScopeTags: ["Literal"]));
+        var token = store.Tokens.SetToken(new SetTokenArgs(name, ScopeTags: ["Literal"]))!;
 
         Assert.Equal(name, token.Name);
         Assert.Equal(["Default"], store.Tokens.GetTokens(name: "Contoso EU").Single().ScopeTags);
