@@ -71,6 +71,18 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         $completion.CompletionMatches.CompletionText | Should -Contain 'Rules'
     }
 
+    It 'a profile of another token, given by Id or as an object, is refused naming the token it belongs to' {
+        $other = New-SimToken -Name "Other $Provider $([guid]::NewGuid().ToString('N').Substring(0, 4))"
+        Set-AdeToken -Token $other.Token -EnrollmentUrl 'https://mdm.contoso.example/enroll'
+        $theirs = New-AdeProfile -Token $other.Token -Name 'Theirs' -UserAffinity WithUserAffinity
+        $err = { Get-AdeProfile -Token Rules -Name $theirs.Id -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNotFound,$($cp)GetAdeProfileCommand" -PassThru
+        $err.Exception.Message | Should -BeLike "*'Theirs' belongs to token '$($other.Token.Name)', not to token 'Rules'*"
+        (Get-AdeProfile -Name $theirs.Id).Name | Should -Be 'Theirs'
+        $err = { Set-AdeDefaultProfile -Token Rules -Profile $theirs -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNotFound,$($cp)SetAdeDefaultProfileCommand" -PassThru
+        $err.Exception.Message | Should -Not -Match $theirs.Id
+        { Get-AdeProfile -Token Rules -Name 'Theirs' -ErrorAction Stop } | Should -Throw "*Token 'Rules' has no enrollment profile 'Theirs'*"
+    }
+
     It 'treats names that differ only by case outside A-Z as one name, for profiles and tokens' {
         New-AdeProfile -Token Rules -Name 'Élèves' -UserAffinity WithUserAffinity | Out-Null
         { New-AdeProfile -Token Rules -Name 'ÉLÈVES' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNameConflict,$($cp)NewAdeProfileCommand"

@@ -475,9 +475,17 @@ public static class ErrorCatalog
         F("Token '{0}' already has {1} enrollment profiles, the most Intune allows per token. Remove a profile you no longer use (Remove-AdeProfile) first.", token, limit),
         token);
 
-    public static AdeException ProfileNotFound(string profile) => E(nameof(ProfileNotFound),
+    /// <summary>
+    /// No such profile: in the store, or (<paramref name="token"/>) on that token; <paramref name="itsToken"/> names the
+    /// token the profile does belong to, when it was found there.
+    /// </summary>
+    public static AdeException ProfileNotFound(string profile, string? token = null, string? itsToken = null) => E(nameof(ProfileNotFound),
         AdeErrorCategory.ObjectNotFound,
-        F("No enrollment profile '{0}' exists in this store. List the profiles with Get-AdeProfile.", profile),
+        token is null
+            ? F("No enrollment profile '{0}' exists in this store. List the profiles with Get-AdeProfile.", profile)
+            : itsToken is null
+                ? F("Token '{1}' has no enrollment profile '{0}'. List its profiles with Get-AdeProfile -Token '{1}'.", profile, token)
+                : F("Enrollment profile '{0}' belongs to token '{2}', not to token '{1}'. Give a profile of token '{1}' (Get-AdeProfile -Token '{1}').", profile, token, itsToken),
         profile);
 
     public static AdeException ProfileAmbiguous(string profile, int count) => E(nameof(ProfileAmbiguous),

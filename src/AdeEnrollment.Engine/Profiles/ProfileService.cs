@@ -134,20 +134,22 @@ public sealed class ProfileService
         };
     }
 
-    /// <summary>Exactly one profile by Id, or by name (within <paramref name="tokenRef"/> when given).</summary>
+    /// <summary>Exactly one profile by Id, or by name (within <paramref name="tokenRef"/> when given; a profile given by Id must be that token's).</summary>
     public AdeProfile Resolve(string profile, string? tokenRef = null)
     {
+        var token = tokenRef is null ? null : tokens.ResolveToken(tokenRef);
         if (Guid.TryParse(profile, out var id))
         {
-            return Get(id: id).SingleOrDefault() ?? throw ErrorCatalog.ProfileNotFound(profile);
+            var found = Get(id: id).SingleOrDefault() ?? throw ErrorCatalog.ProfileNotFound(profile, token?.Name);
+            return token is null || found.TokenId == token.Id ? found : throw ErrorCatalog.ProfileNotFound(found.Name, token.Name, found.Token);
         }
 
-        var tokenId = tokenRef is null ? (Guid?)null : tokens.ResolveToken(tokenRef).Id;
+        var tokenId = token?.Id;
         // An exact name wins over its reading as a wildcard: 'Kiosk [EU]' is that profile.
         var matches = Wildcard.Select(Get(tokenId), p => p.Name, profile);
         return matches.Count switch
         {
-            0 => throw ErrorCatalog.ProfileNotFound(profile),
+            0 => throw ErrorCatalog.ProfileNotFound(profile, token?.Name),
             1 => matches[0],
             _ => throw ErrorCatalog.ProfileAmbiguous(profile, matches.Count),
         };
@@ -225,11 +227,7 @@ public sealed class ProfileService
         AdeProfile? profile = null;
         if (profileRef is not null)
         {
-            profile = Resolve(profileRef, Guid.TryParse(profileRef, out _) ? null : token.Id.ToString());
-            if (profile.TokenId != token.Id)
-            {
-                throw ErrorCatalog.ProfileNotFound($"{profileRef} (on token '{token.Name}')");
-            }
+            profile = Resolve(profileRef, token.Id.ToString());
         }
 
         if (profile is not null && token.EnrollmentUrl is null)

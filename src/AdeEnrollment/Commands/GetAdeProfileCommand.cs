@@ -34,11 +34,18 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
-        var profiles = Guid.TryParse(Name, out var id) ? Engine.Profiles.Get(id: id) : Engine.Profiles.Get(tokenId, Name, Default);
+        var token = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token));
+        if (Name is not null && Guid.TryParse(Name, out _))
+        {
+            // by Id: that profile, which must be the given token's
+            RunItem(() => WriteObject(Engine.Profiles.Resolve(Name, token?.Id.ToString())));
+            return;
+        }
+
+        var profiles = Engine.Profiles.Get(token?.Id, Name, Default);
         if (profiles.Count == 0 && Name is not null && !Wildcard.HasWildcard(Name))
         {
-            WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(Name)));
+            WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(Name, token?.Name)));
         }
 
         WriteObject(profiles, enumerateCollection: true);

@@ -421,8 +421,16 @@ public sealed class ProfileServiceTests : IDisposable
         store.AddToken("Contoso");
         store.AddToken("Fabrikam");
         var other = Profiles.New("Fabrikam", "Staff", User)!;
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNotFound), () => Profiles.SetDefault("Contoso", "Staff"));
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNotFound), () => Profiles.SetDefault("Contoso", other.Id.ToString()));
+        var byName = Assert.Throws<AdeException>(() => Profiles.SetDefault("Contoso", "Staff"));
+        Assert.Equal(nameof(ErrorCatalog.ProfileNotFound), byName.ErrorId);
+        Assert.Contains("Token 'Contoso' has no enrollment profile 'Staff'.", byName.Message, StringComparison.Ordinal);
+        // by Id (a piped profile): the message names the profile and the token it belongs to, not its Id
+        var byId = Assert.Throws<AdeException>(() => Profiles.SetDefault("Contoso", other.Id.ToString()));
+        Assert.Equal(nameof(ErrorCatalog.ProfileNotFound), byId.ErrorId);
+        Assert.Contains("Enrollment profile 'Staff' belongs to token 'Fabrikam', not to token 'Contoso'.", byId.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(other.Id.ToString(), byId.Message, StringComparison.Ordinal);
+        Assert.Equal("Fabrikam", Assert.Throws<AdeException>(() => Profiles.Resolve(other.Id.ToString(), "Contoso")).Message.Split('\'')[3]);
+        Assert.Equal(other.Id, Profiles.Resolve(other.Id.ToString(), "Fabrikam").Id);
         Assert.Null(store.Tokens.GetTokens("Contoso").Single().DefaultProfile);
     }
 
