@@ -95,6 +95,12 @@ Describe 'Piped rows: the serial number column' {
         @($serials[0..4] | Get-AdeDevice -Token Columns -Profile Staff -ErrorAction Stop).Count | Should -BeLessOrEqual 5
     }
 
+    It 'Get-AdeDevice: a serial that other filters leave out is not called unknown' {
+        $err = { Get-AdeDevice -SerialNumber $serials[0] -RemovedFromAbm -ErrorAction Stop } | Should -Throw -ErrorId "DeviceNotFound,$($cp)GetAdeDeviceCommand" -PassThru
+        $err.Exception.Message | Should -BeLike "Device '$($serials[0])' is in the store (token 'Columns') but does not match the other filters given*"
+        { Get-AdeDevice -SerialNumber 'NOPE0000001' -RemovedFromAbm -ErrorAction Stop } | Should -Throw "No device with serial number 'NOPE0000001' is known*"
+    }
+
     It 'Remove-AdeDevice reads the same columns' {
         [pscustomobject]@{ 'Serial Number' = $serials[20] } | Remove-AdeDevice -Confirm:$false 3>$null
         Get-AdeDevice -SerialNumber $serials[20] -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -32,6 +32,22 @@ public sealed class DeviceService
     public IEnumerable<AdeDevice> Get(DeviceQuery query) => store.Stream(s => DeviceRepository.Query(s, query));
 
     /// <summary>
+    /// The error for a query of one serial number that found nothing: when other filters were given and the serial is
+    /// in the store all the same, the error says so (and on which token) instead of calling the device unknown.
+    /// </summary>
+    public AdeException NotFound(DeviceQuery query)
+    {
+        var serial = query.SerialNumber ?? "";
+        if (query == new DeviceQuery(SerialNumber: query.SerialNumber) || Wildcard.HasWildcard(serial))
+        {
+            return ErrorCatalog.DeviceNotFound(serial);
+        }
+
+        var tokens = Get(new DeviceQuery(SerialNumber: serial)).Select(d => d.Token).Distinct(StringComparer.Ordinal).ToList();
+        return ErrorCatalog.DeviceNotFound(serial, tokens);
+    }
+
+    /// <summary>
     /// How many piped serial numbers Get-AdeDevice looks up with one read of the store: a list of 10,000 serials is 20
     /// reads instead of 10,000 round trips (each a network round trip on a server store).
     /// </summary>

@@ -438,9 +438,12 @@ public static class ErrorCatalog
         F("The sync of token '{0}' ran longer than its 15-minute lease and was counted as failed; the pages committed so far are kept and the next sync continues as a full sync.", token),
         token);
 
-    public static AdeException DeviceNotFound(string serialNumber) => E(nameof(DeviceNotFound),
+    /// <summary>No device of that serial number; <paramref name="filteredOutOn"/>: the tokens of the devices of that serial the other filters of the query left out.</summary>
+    public static AdeException DeviceNotFound(string serialNumber, IReadOnlyCollection<string>? filteredOutOn = null) => E(nameof(DeviceNotFound),
         AdeErrorCategory.ObjectNotFound,
-        F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
+        filteredOutOn is { Count: > 0 }
+            ? F("Device '{0}' is in the store (token {1}) but does not match the other filters given (-Token, -Profile, -Unassigned, -RemovedFromAbm, …). Get-AdeDevice -SerialNumber '{0}' alone shows it.", serialNumber, string.Join(", ", filteredOutOn.Select(t => "'" + t + "'")))
+            : F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
         serialNumber);
 
     public static AdeException ReleaseNotAllowed(string token, string serviceUri, Exception inner) => E(nameof(ReleaseNotAllowed),

@@ -228,7 +228,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
             if (answers[i].Count == 0)
             {
-                WriteError(ToErrorRecord(ErrorCatalog.DeviceNotFound(batch[i].SerialNumber!)));
+                WriteError(ToErrorRecord(Engine.Devices.NotFound(batch[i])));
             }
         }
     }

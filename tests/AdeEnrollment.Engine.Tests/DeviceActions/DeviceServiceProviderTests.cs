@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
@@ -122,6 +123,24 @@ public class DeviceServiceProviderTests
         var d = store.Engine.Devices.Get(new DeviceQuery(TokenId: contoso.Id, SerialNumber: "C02AAA")).Single();
         Assert.Equal(("Kiosk", AdeProfileStatus.Pushed, "iPad Air", "iPad", AdeAbmState.Assigned), (d.EnrollmentProfileName, d.ProfileStatus, d.Model, d.DeviceFamily, d.AbmState));
         Assert.Equal(contoso.ScopeTags, d.ScopeTags);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void NotFound_SaysWhenTheSerialIsInTheStoreButOtherFiltersLeftItOut(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var token = store.AddToken("Contoso").Token;
+        sql(InsertDevice, Device(token.Id, "C02AAA"));
+
+        var unknown = store.Engine.Devices.NotFound(new DeviceQuery(SerialNumber: "C02NOPE"));
+        Assert.Equal(("DeviceNotFound", AdeErrorCategory.ObjectNotFound), (unknown.ErrorId, unknown.Category));
+        Assert.Contains("No device with serial number 'C02NOPE' is known", unknown.Message, StringComparison.Ordinal);
+        var filtered = store.Engine.Devices.NotFound(new DeviceQuery(SerialNumber: "C02AAA", RemovedFromAbm: true));
+        Assert.Equal("DeviceNotFound", filtered.ErrorId);
+        Assert.Contains("Device 'C02AAA' is in the store (token 'Contoso') but does not match the other filters given", filtered.Message, StringComparison.Ordinal);
+        Assert.Contains("No device with serial number 'C02NOPE'", store.Engine.Devices.NotFound(new DeviceQuery(SerialNumber: "C02NOPE", Unassigned: true)).Message, StringComparison.Ordinal);
     }
 
     [Theory]
