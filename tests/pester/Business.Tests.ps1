@@ -406,16 +406,20 @@ foreach (`$i in 1..$Calls) {
     }
 
     It 'a batch Apple carries out but answers without data stops the command, saying not to send its devices again (Set-AdeSimFault -Skip)' {
-        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'unread.pem')
+        # an organisation of its own: its 1,001 devices stay out of the other tests' inventory listings
+        $org = "Unread $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive "$org.pem") | Out-Null
+        New-AdeSimServer -Name $org -PublicKeyPath (Join-Path $TestDrive "$org.pem") -OutFile (Join-Path $TestDrive "$org.p7m") -OrgName $org | Out-Null
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "$org-api.pem") -OrgName $org
         New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri | Out-Null
-        $t = New-SimToken -Name "Unread $([guid]::NewGuid().ToString('N').Substring(0, 6))"
-        $serials = @((Add-AdeSimOrgDevice -Count 1001).SerialNumber)
+        $serials = @((Add-AdeSimOrgDevice -Count 1001 -OrgName $org).SerialNumber)
         $fault = Set-AdeSimFault -Endpoint '/v1/orgDeviceActivities' -Method POST -StatusCode 201 -Body '{}' -AfterApplying -Skip 1 -Count 1 -PassThru
         $fault.Skip | Should -Be 1
+        $before = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
         $out = [System.Collections.Generic.List[object]]::new()
         $err = $null
         try {
-            $serials | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name -ErrorAction Stop | ForEach-Object { $out.Add($_) }
+            $serials | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $org -ErrorAction Stop | ForEach-Object { $out.Add($_) }
         }
         catch {
             $err = $_
@@ -427,8 +431,8 @@ foreach (`$i in 1..$Calls) {
         $out[0].DeviceCount | Should -Be 1000
         $err.Exception.Message | Should -BeLike "*Apple created the activity, but without its id it was not stored: do not send these devices again*"
         $err.Exception.Message | Should -BeLike "*the next 1 device ($($serials[1000])) was in the request Apple accepted*no other device was left to send.*"
-        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').StatusCode | Should -Be @(201, 201)
-        (Get-AdeSimOrgDevice -SerialNumber $serials[1000]).AssignedServer | Should -Be $t.Token.Name
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST' | Select-Object -Skip $before).StatusCode | Should -Be @(201, 201)
+        (Get-AdeSimOrgDevice -SerialNumber $serials[1000]).AssignedServer | Should -Be $org
     }
 
     It 'New-AdeMdmServer makes a server for a token request whose portal token New-AdeToken reads; Set-AdeMdmServer makes it the default of new iPads' {
@@ -532,11 +536,11 @@ foreach (`$i in 1..$Calls) {
     It 'copes with shuffled pages, a paging total and devices in an MDM migration (simulator switches)' {
         New-TestAccount | Out-Null
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
-        Add-AdeSimOrgDevice -Count 4 | Out-Null
+        $own = (Add-AdeSimOrgDevice -Count 4)[0].OrgName # the account's organisation (other tests add organisations of their own)
         Set-AdeSimBusinessApi -ShuffledOrder $true -PagingTotal $true -MigrationActivities $true
         try {
             $all = @(Get-AdeOrgDevice)
-            $all.Count | Should -Be @(Get-AdeSimOrgDevice).Count
+            $all.Count | Should -Be @(Get-AdeSimOrgDevice | Where-Object OrgName -eq $own).Count
             @($all | Where-Object MdmServer -eq $t.Token.Name).Count | Should -Be 3
         } finally {
             Set-AdeSimBusinessApi -ShuffledOrder $false -PagingTotal $false
@@ -546,7 +550,7 @@ foreach (`$i in 1..$Calls) {
     It 'tolerates Apple''s open variants: unrelated server ids, 404 for unassigned, next links without limit, faults on GET' {
         New-TestAccount -GetPerMinute 600 | Out-Null
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 1
-        Add-AdeSimOrgDevice -Count 3 | Out-Null
+        $own = (Add-AdeSimOrgDevice -Count 3)[0].OrgName
         Set-AdeSimBusinessApi -UnrelatedServerIds $true -UnassignedServerAsNotFound $true -NextLinkWithoutLimit $true
         try {
             $s = Get-AdeMdmServer -Name $t.Token.Name
@@ -554,7 +558,7 @@ foreach (`$i in 1..$Calls) {
             $s.IdMatchesToken | Should -BeFalse
             $u = (Get-AdeOrgDevice -Status Unassigned)[0]
             (Get-AdeOrgDevice -SerialNumber $u.SerialNumber).MdmServer | Should -BeNullOrEmpty
-            $expected = @(Get-AdeSimOrgDevice).Count
+            $expected = @(Get-AdeSimOrgDevice | Where-Object OrgName -eq $own).Count
             Set-AdeSimFault -Endpoint '/v1/orgDevices' -StatusCode 503 -Count 1
             @(Get-AdeOrgDevice).Count | Should -Be $expected
             @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object StatusCode -eq 503).Count | Should -Be 1

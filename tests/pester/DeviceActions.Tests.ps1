@@ -79,8 +79,9 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
 
     It 'Unregister-AdeDevice in a session that cannot ask is ConfirmationRequired and releases nothing' {
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $id, $message = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
+        $id, $message, $target = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message; `$_.TargetObject }"
         $id | Should -Be "ConfirmationRequired,${cp}UnregisterAdeDeviceCommand"
+        $target | Should -Be "$($serials[5]) (token 'Actions')" # what the question was about, as -WhatIf names it
         # the command has no -Force: the message names what it does have
         $message | Should -Match '-Confirm:\$false to go ahead'
         $message | Should -Not -Match '-Force'

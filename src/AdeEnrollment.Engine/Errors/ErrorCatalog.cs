@@ -458,9 +458,11 @@ public static class ErrorCatalog
         inputType);
 
     /// <param name="goAhead">The switch that answers the question beforehand: "-Force (or -Confirm:$false)" where the command has -Force, else "-Confirm:$false".</param>
-    public static AdeException ConfirmationRequired(string question, string goAhead) => E(nameof(ConfirmationRequired),
+    /// <param name="target">What the question is about (the device, profile, token … of a ShouldProcess), the error's target object.</param>
+    public static AdeException ConfirmationRequired(string question, string goAhead, string? target = null) => E(nameof(ConfirmationRequired),
         AdeErrorCategory.PermissionDenied,
-        F("{0} This needs confirmation, and this session cannot ask (it is non-interactive): nothing was changed. Run the command again with {1} to go ahead.", question, goAhead));
+        F("{0} This needs confirmation, and this session cannot ask (it is non-interactive): nothing was changed. Run the command again with {1} to go ahead.", question, goAhead),
+        target);
 
     // ---- profiles ----------------------------------------------------------------------------------------------
     public static AdeException ProfileSettingInvalid(string setting, string value, string rule) => E(nameof(ProfileSettingInvalid),

@@ -32,7 +32,7 @@ internal sealed class PSCmdletHost : IAdeHost
             catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
             {
                 // PowerShell wants to prompt (ConfirmImpact at or above $ConfirmPreference) where nobody can answer.
-                throw ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.", GoAhead);
+                throw ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.", GoAhead, target);
             }
         });
 
