@@ -28,6 +28,7 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
 
     /// <summary>Serial strings, AdeOrgDevice or AdeDevice objects, or rows with a serial number column (Import-Csv).</summary>
     [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Devices, serial numbers or CSV rows with a serial number column.")]
+    [SupportsWildcards]
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 
