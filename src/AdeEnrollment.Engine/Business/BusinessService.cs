@@ -149,6 +149,9 @@ public sealed partial class BusinessService
     /// next is requested. The serial → server index of assigned devices is kept in the store for the read, not in memory.
     /// A serial asked for by itself that Apple does not know is BusinessDeviceNotFound: handed to
     /// <paramref name="notFound"/> when given (the other serials are still read), else thrown.
+    /// Serials without wildcards come back in the order given, however they are read: up to 20 one by one, more from
+    /// the inventory listing (then the listing's matches are held until it ends, at most one device per serial given,
+    /// and it stops once every serial is found); a serial the listing does not hold is BusinessDeviceNotFound too.
     /// </summary>
     public IEnumerable<AdeOrgDevice> GetOrgDevices(OrgDeviceQuery query, Action<AdeException>? notFound = null)
     {
@@ -179,7 +182,7 @@ public sealed partial class BusinessService
             return ReadSerials(client, query, serials, notFound);
         }
 
-        return ReadAll(client, query);
+        return ReadAll(client, query, notFound);
     }
 
     private IEnumerable<AdeOrgDevice> ReadSerials(BusinessClient client, OrgDeviceQuery query, IReadOnlyList<string> serials, Action<AdeException>? notFound)
@@ -234,10 +237,15 @@ public sealed partial class BusinessService
         }
     }
 
-    private IEnumerable<AdeOrgDevice> ReadAll(BusinessClient client, OrgDeviceQuery query)
+    private IEnumerable<AdeOrgDevice> ReadAll(BusinessClient client, OrgDeviceQuery query, Action<AdeException>? notFound)
     {
         var servers = GetMdmServers(query.Account);
         var wanted = WantedServers(servers, query.MdmServer);
+        // a list of serials without wildcards: each listed device of the list is held (null when another filter leaves
+        // it out) and they are returned in the order given once the listing ends, as a short list read one by one is
+        var given = query.SerialNumbers is { Count: > 0 } list && list.All(x => !Wildcard.HasWildcard(x)) ? list.Distinct(StringComparer.OrdinalIgnoreCase).ToList() : null;
+        var givenSet = given?.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var held = new Dictionary<string, AdeOrgDevice?>(StringComparer.OrdinalIgnoreCase);
         // serial → server id, from each server's device linkage (a few requests for the whole organisation). The index
         // is kept in the store for the length of this read, not in memory: memory stays flat however many devices are
         // assigned, and each page of devices looks up only its own serials.
@@ -291,6 +299,16 @@ public sealed partial class BusinessService
 
                         seen++;
                         var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false);
+                        if (givenSet is not null)
+                        {
+                            if (givenSet.Contains(device.SerialNumber))
+                            {
+                                held[device.SerialNumber] = Matches(device, query, wanted) ? device : null;
+                            }
+
+                            continue;
+                        }
+
                         if (!Matches(device, query, wanted))
                         {
                             continue;
@@ -301,6 +319,28 @@ public sealed partial class BusinessService
                 }
 
                 host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+                if (givenSet is not null && held.Count == givenSet.Count)
+                {
+                    break; // every serial given is found: the rest of the listing has none of them
+                }
+            }
+
+            foreach (var serial in given ?? [])
+            {
+                if (!held.TryGetValue(serial, out var device))
+                {
+                    var error = ErrorCatalog.BusinessDeviceNotFound(serial);
+                    if (notFound is null)
+                    {
+                        throw error;
+                    }
+
+                    notFound(error);
+                }
+                else if (device is not null)
+                {
+                    yield return query.IncludeAppleCare ? WithAppleCare(client, device) : device;
+                }
             }
         }
         finally

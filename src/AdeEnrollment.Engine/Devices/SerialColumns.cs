@@ -5,8 +5,9 @@ public sealed record DeviceTarget(string SerialNumber, Guid? TokenId = null);
 
 /// <summary>
 /// The column (property) names the device cmdlets read a serial number from when rows are piped in
-/// (Import-Csv serials.csv | Set-AdeDeviceProfile): the one list for Get-AdeDevice, Set-AdeDeviceProfile and
-/// Remove-AdeDevice, documented in about_AdeEnrollment. A name matches ignoring case, spaces, '_', '-' and '.',
+/// (Import-Csv serials.csv | Set-AdeDeviceProfile): the one list for the device cmdlets (Get-AdeDevice, Set-AdeDeviceProfile,
+/// Remove-AdeDevice, the device actions) and the Apple Business device cmdlets (Get-AdeOrgDevice and the activities),
+/// documented in about_AdeEnrollment. A name matches ignoring case, spaces, '_', '-' and '.',
 /// so 'Serial Number', 'serial_number' and 'SERIAL-NO.' are all accepted.
 /// </summary>
 public static class SerialColumns

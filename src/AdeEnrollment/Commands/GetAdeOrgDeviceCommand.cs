@@ -1,21 +1,36 @@
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
 
 namespace AdeEnrollment.Commands;
 
-/// <summary>Get-AdeOrgDevice: the organisation's devices from Apple Business, streamed page by page.</summary>
-[Cmdlet(VerbsCommon.Get, "AdeOrgDevice")]
+/// <summary>
+/// Get-AdeOrgDevice: the organisation's devices from Apple Business, streamed page by page. Piped devices (serial
+/// strings, AdeOrgDevice or AdeDevice objects, CSV rows with a serial number column) are collected and read together
+/// at the end, as one -SerialNumber list: the same requests as the array, not a read of the servers per piped item.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "AdeOrgDevice", DefaultParameterSetName = BySerial)]
 [OutputType(typeof(AdeOrgDevice))]
 public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
 {
-    /// <summary>Talks to Apple: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
-    protected override bool ProcessItemWaitsForApple => true;
+    private const string BySerial = "BySerial";
+    private const string ByObject = "ByObject";
+    private readonly List<string> piped = [];
 
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Talks to Apple at the end: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
+    protected override bool EndItemsWaitForApple => true;
+
+    [Parameter(ParameterSetName = BySerial, Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? SerialNumber { get; set; }
+
+    /// <summary>Serial strings, AdeOrgDevice or AdeDevice objects, or rows with a serial number column (Import-Csv).</summary>
+    [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Devices, serial numbers or CSV rows with a serial number column.")]
+    [SupportsWildcards]
+    [ValidateNotNull]
+    public PSObject[] InputObject { get; set; } = [];
 
     [Parameter]
     [SupportsWildcards]
@@ -46,11 +61,26 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
     [Parameter]
     public SwitchParameter IncludeAppleCare { get; set; }
 
-    /// <summary>The API account (client ID); may be omitted when the store holds one.</summary>
-
+    // A piped row without a serial number is an error of its own (non-terminating); the other rows are still read.
     protected override void ProcessItem()
     {
-        var query = new OrgDeviceQuery(Account, SerialNumber, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
+        foreach (var item in InputObject)
+        {
+            RunItem(() => piped.Add(PipelineDevice.SerialNumber(item)));
+        }
+    }
+
+    protected override void EndItems()
+    {
+        // Piped input names the devices: none piped (an empty pipeline, or only rows without a serial) reads nothing,
+        // never the whole inventory.
+        IReadOnlyList<string>? serials = ParameterSetName == ByObject || MyInvocation.ExpectingInput ? piped : SerialNumber;
+        if (serials is { Count: 0 })
+        {
+            return;
+        }
+
+        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
         // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
         foreach (var device in Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {

@@ -7,21 +7,33 @@ using AdeEnrollment.Transforms;
 
 namespace AdeEnrollment.Commands;
 
-/// <summary>The three Apple Business device activities: serials are collected from the pipeline and sent in batches at the end.</summary>
+/// <summary>
+/// The three Apple Business device activities: serials (-SerialNumber, or piped serial strings, AdeOrgDevice and
+/// AdeDevice objects and CSV rows with a serial number column, read by <see cref="PipelineDevice"/>) are collected from
+/// the whole pipeline and sent in batches at the end. Each cmdlet declares -SerialNumber and -InputObject in its own
+/// parameter sets (Set and Clear name the server two ways); the reading is here.
+/// </summary>
 public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
 {
+    internal const string BySerial = "BySerial";
+    internal const string ByObject = "ByObject";
+    internal const string SerialHelp = "Serial numbers of the devices.";
+    internal const string InputHelp = "Devices (Get-AdeOrgDevice, Get-AdeDevice), serial numbers or CSV rows with a serial number column.";
+
     /// <summary>The batches go to Apple at the end: that part runs on a worker so that progress and waits are reported as they happen.</summary>
     protected override bool EndItemsWaitForApple => true;
 
     private readonly List<string> serials = [];
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Serial numbers of the devices, or devices from Get-AdeOrgDevice.")]
-    [ValidateNotNullOrEmpty]
-    public string[] SerialNumber { get; set; } = [];
-
     /// <summary>Polls each activity until it ends (with progress) and returns each device's outcome.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
+
+    /// <summary>The cmdlet's -SerialNumber (empty when the devices are piped).</summary>
+    private protected abstract string[] GivenSerials { get; }
+
+    /// <summary>The cmdlet's -InputObject: the current pipeline item (empty when -SerialNumber names the devices).</summary>
+    private protected abstract PSObject[] GivenInput { get; }
 
     protected abstract OrgDeviceAction Action { get; }
 
@@ -29,7 +41,15 @@ public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
 
     protected virtual string? ServerName => null;
 
-    protected override void ProcessItem() => serials.AddRange(SerialNumber);
+    // A piped row without a serial number is an error of its own (non-terminating); the other rows are still sent.
+    protected override void ProcessItem()
+    {
+        serials.AddRange(GivenSerials);
+        foreach (var item in GivenInput)
+        {
+            RunItem(() => serials.Add(PipelineDevice.SerialNumber(item)));
+        }
+    }
 
     protected override void EndItems()
     {
