@@ -171,4 +171,9 @@ Describe 'Apple Business device cmdlets: piped devices' {
         $default = New-TestAccount
         @($serials | Get-AdeOrgDevice -Account $default.ClientId -ErrorAction Stop).Count | Should -Be 30
     }
+
+    It 'completes -ProductFamily with Apple''s product families' {
+        $line = 'Get-AdeOrgDevice -ProductFamily i'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('iPhone', 'iPad', 'iPod')
+    }
 }

@@ -286,7 +286,7 @@ internal sealed class BusinessClient
                     }
                 }
 
-                var error = Classify(status, ErrorCode(body), endpoint, url);
+                var error = Classify(status, ErrorCode(body), endpoint, url, body);
                 // for callers that tell answers apart (a 404, a page size Apple will not take): the status and the
                 // source.parameter Apple named, beside the catalogued message
                 error.HttpStatus = status;
@@ -301,12 +301,12 @@ internal sealed class BusinessClient
     /// client sends back only cursors Apple gave it, on the query Apple already accepted for the first page, so Apple
     /// refusing it means the cursor is no longer valid (Apple documents neither a lifetime nor the answer's code).
     /// </summary>
-    private AdeException Classify(int status, string code, string endpoint, Uri url) => status switch
+    private AdeException Classify(int status, string code, string endpoint, Uri url, byte[] body) => status switch
     {
         400 when url.Query.Contains("cursor=", StringComparison.Ordinal) => ErrorCatalog.BusinessCursorExpired(endpoint),
         401 => ErrorCatalog.BusinessClientRejected(account.ClientId, endpoint), // only after the one renewal
         403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, Service, endpoint, code),
-        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code),
+        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code, ErrorDetail(body)),
     };
 
     /// <summary>The first errors[].source.parameter of a JSON:API error body (null when there is none).</summary>
@@ -321,6 +321,30 @@ internal sealed class BusinessClient
             {
                 var text = parameter.GetString() ?? "";
                 return text.Length is > 0 and <= 80 && !Rules.TextRules.HasUnsafe(text) ? text : null;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The first errors[].detail of a JSON:API error body, as Apple wrote it (it may say which serial or server it
+    /// refused), made safe to show and cut to 200 characters; null when there is none.
+    /// </summary>
+    internal static string? ErrorDetail(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
+                && errors[0].ValueKind == JsonValueKind.Object && errors[0].TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+            {
+                var text = (detail.GetString() ?? "").Trim();
+                text = text.Length > 200 ? text[..200] + "…" : text;
+                return text.Length == 0 ? null : Rules.TextRules.Neutralise(text);
             }
         }
         catch (JsonException)

@@ -470,9 +470,12 @@ public static class ErrorCatalog
         F("-{0} '{1}' is not valid: {2}", setting, value, rule),
         setting);
 
-    public static AdeException ProfileNameConflict(string name, string token) => E(nameof(ProfileNameConflict),
+    /// <param name="rename">The name was asked for by a rename (Set-AdeProfile -NewName), not a new profile.</param>
+    public static AdeException ProfileNameConflict(string name, string token, bool rename = false) => E(nameof(ProfileNameConflict),
         AdeErrorCategory.ResourceExists,
-        F("Token '{1}' already has a profile named '{0}'. Profile names are unique per token; choose another -Name or change the existing profile with Set-AdeProfile.", name, token),
+        rename
+            ? F("Token '{1}' already has a profile named '{0}'. Profile names are unique per token; choose another -NewName.", name, token)
+            : F("Token '{1}' already has a profile named '{0}'. Profile names are unique per token; choose another -Name or change the existing profile with Set-AdeProfile.", name, token),
         name);
 
     public static AdeException ProfileLimitReached(string token, int limit) => E(nameof(ProfileLimitReached),
@@ -654,7 +657,8 @@ public static class ErrorCatalog
     /// have created its activity at Apple all the same, so the message says to check before sending it again.
     /// <see cref="AdeException.HttpStatus"/> carries the status for callers that tell a 404 apart.
     /// </summary>
-    public static AdeException BusinessRequestFailed(string clientId, string service, string endpoint, int status, string code)
+    /// <param name="detail">Apple's own words (errors[].detail, made safe to show), quoted in the message when given.</param>
+    public static AdeException BusinessRequestFailed(string clientId, string service, string endpoint, int status, string code, string? detail = null)
     {
         var advice = status < 500
             ? "Nothing was changed; check the command's parameters."
@@ -663,7 +667,8 @@ public static class ErrorCatalog
                 : "Apple's service is unavailable; try again later.";
         var e = E(nameof(BusinessRequestFailed),
             status >= 500 ? AdeErrorCategory.ResourceUnavailable : AdeErrorCategory.InvalidOperation,
-            F("Apple's service {0} answered {1}{2} to {3} for API account '{4}'. {5}", service, status, code.Length == 0 ? "" : " (" + code + ")", endpoint, clientId, advice),
+            F("Apple's service {0} answered {1}{2} to {3} for API account '{4}'{5}. {6}", service, status, code.Length == 0 ? "" : " (" + code + ")", endpoint, clientId,
+                detail is null ? "" : ": \"" + detail.TrimEnd('.') + "\"", advice),
             endpoint);
         e.HttpStatus = status;
         return e;

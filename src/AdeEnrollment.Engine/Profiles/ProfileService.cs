@@ -166,7 +166,7 @@ public sealed class ProfileService
         {
             if (newName is not null)
             {
-                CheckNameFree(s, new AdeToken { Id = profile.TokenId, Name = profile.Token }, newName, profile.Id);
+                CheckNameFree(s, new AdeToken { Id = profile.TokenId, Name = profile.Token }, newName, profile.Id, rename: true);
             }
 
             return s.Profiles.Update(profile.Id, newName ?? profile.Name, JsonSerializer.Serialize(merged, Json), time.GetUtcNow());
@@ -353,11 +353,11 @@ public sealed class ProfileService
 
     private static readonly JsonSerializerOptions ImportOptions = new(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
-    private static void CheckNameFree(IStoreSession s, AdeToken token, string name, Guid? except)
+    private static void CheckNameFree(IStoreSession s, AdeToken token, string name, Guid? except, bool rename = false)
     {
         if (TextRules.NameTaken(s.Profiles.Names(token.Id), name, except))
         {
-            throw ErrorCatalog.ProfileNameConflict(name, token.Name);
+            throw ErrorCatalog.ProfileNameConflict(name, token.Name, rename);
         }
     }
 

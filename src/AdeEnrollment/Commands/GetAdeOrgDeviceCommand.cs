@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
@@ -39,6 +40,7 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
 
     /// <summary>Apple's product family as sent (iPhone, iPad, Mac, AppleTV, Watch, Vision, iPod or one Apple adds later); case ignored.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(ProductFamilyCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? ProductFamily { get; set; }
 

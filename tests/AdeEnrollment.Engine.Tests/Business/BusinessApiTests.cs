@@ -284,6 +284,25 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_refusal_quotes_Apples_own_detail_made_safe_so_the_admin_sees_which_serial_it_refused()
+    {
+        using var fx = new BusinessFixture();
+        var known = Assert.Single(fx.Simulator.AddOrgDevices(1)).SerialNumber;
+        var refused = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [known, "ZZZZ00000000"], null, server: "Contoso iPads"));
+        Assert.Equal(("BusinessRequestFailed", AdeErrorCategory.InvalidOperation), (refused.ErrorId, refused.Category));
+        Assert.Contains("(ENTITY_ERROR.RELATIONSHIP.INVALID) to POST /v1/orgDeviceActivities for API account '" + fx.Stored.ClientId + "': \"An invalid device serial number was given: ZZZZ00000000\". Nothing was changed", refused.Message, StringComparison.Ordinal);
+
+        // a hostile detail: terminal escapes neutralised, a long one cut short
+        var hostile = "Bad \u001b[31mred\u001b[0m " + new string('x', 500);
+        fx.Simulator.AddFault("/v1/mdmServers", 400, JsonSerializer.Serialize(new { errors = new[] { new { status = "400", code = "PARAMETER_ERROR.INVALID", detail = hostile, source = new { parameter = "fields[mdmServers]" } } } }), count: 1);
+        var bad = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.DoesNotContain('\u001b', bad.Message);
+        Assert.Contains("Bad \ufffd[31mred", bad.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(new string('x', 250), bad.Message, StringComparison.Ordinal);
+        Assert.Contains("x…\"", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Business_errors_name_the_service_and_the_request_say_what_to_do_and_show_no_empty_brackets()
     {
         using var fx = new BusinessFixture();

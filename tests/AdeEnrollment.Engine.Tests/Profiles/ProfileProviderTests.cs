@@ -97,7 +97,9 @@ public abstract class ProfileProviderTests : IDisposable
         Store.Time.Advance(TimeSpan.FromMinutes(3));
         var changed = Store.Engine.ProfileChanges.Set("Staff", "Contoso", "Staff iPads", new ProfileSettings { Department = "Sales" })!;
         Assert.Equal(("Staff iPads", "Sales", UserAffinity.WithUserAffinity, Store.Now), (changed.Name, changed.Department, changed.UserAffinity, changed.ModifiedAt));
-        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => Store.Engine.ProfileChanges.Set("Staff iPads", "Contoso", "KIOSK", new ProfileSettings()));
+        var taken = Assert.Throws<AdeException>(() => Store.Engine.ProfileChanges.Set("Staff iPads", "Contoso", "KIOSK", new ProfileSettings()));
+        Assert.Equal(nameof(ErrorCatalog.ProfileNameConflict), taken.ErrorId);
+        Assert.Contains("choose another -NewName", taken.Message, StringComparison.Ordinal); // a rename's parameter, not -Name
 
         // Listed by token, then by name whatever the case.
         Assert.Equal(new[] { "Contoso/kiosk", "Contoso/Staff iPads", "Fabrikam/staff" }, Profiles.Get().Select(p => $"{p.Token}/{p.Name}"));
