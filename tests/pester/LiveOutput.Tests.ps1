@@ -56,7 +56,7 @@ Describe 'Output written while the engine waits' {
         $forced.Message | Where-Object { $_ -like 'Apple: POST /devices/sync*' } | Should -Not -BeNullOrEmpty
     }
 
-    It 'Ctrl+C during a Retry-After wait stops the sync before the retry and records OperationStopped' {
+    It 'Ctrl+C during a Retry-After wait stops the sync before the retry and records it Stopped (OperationStopped), not failed' {
         Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 503 -RetryAfterSeconds 55 -Count 1 | Out-Null
         $ps = [powershell]::Create()
         try {
@@ -72,7 +72,7 @@ Describe 'Output written while the engine waits' {
         }
         @(Get-AdeSimRequest -Path '/server/devices').Count | Should -Be 1 -Because 'the retry after the 55 s wait never happened'
         $last = (Get-AdeSyncStatus -Token $t.Token.Name).History[0]
-        $last.Status | Should -Be 'Failed'
+        $last.Status | Should -Be 'Stopped'
         $last.ErrorId | Should -Be 'OperationStopped'
         (Get-AdeSyncStatus -Token $t.Token.Name).InProgress | Should -BeFalse
     }

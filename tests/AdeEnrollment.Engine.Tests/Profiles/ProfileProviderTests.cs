@@ -105,14 +105,20 @@ public abstract class ProfileProviderTests : IDisposable
         Assert.Equal(new[] { "Contoso/kiosk", "Contoso/Staff iPads", "Fabrikam/staff" }, Profiles.Get().Select(p => $"{p.Token}/{p.Name}"));
     }
 
-    [Fact]
-    public void SetDefault_IsOnePerPlatform_ReplacedByTheNext_AndClearedPerPlatform()
+    /// <summary>Token Contoso (with an enrollment URL) and its profiles Staff and Kiosk (iOS) and Macs (macOS).</summary>
+    private void ContosoWithStaffKioskAndMacs()
     {
         Store.AddToken("Contoso");
         Store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.com/enroll"));
         Profiles.New("Contoso", "Staff", User);
         Profiles.New("Contoso", "Kiosk", Kiosk);
         Profiles.New("Contoso", "Macs", Mac);
+    }
+
+    [Fact]
+    public void SetDefault_IsOnePerPlatform_ReplacedByTheNext_AndClearedPerPlatform()
+    {
+        ContosoWithStaffKioskAndMacs();
 
         Profiles.SetDefault("Contoso", "Staff");
         Profiles.SetDefault("Contoso", "Macs");
@@ -130,11 +136,7 @@ public abstract class ProfileProviderTests : IDisposable
     [Fact]
     public void ClearDefaultOf_EndsOnlyThatProfilesDefaultRole_AndLeavesOtherPlatformsAndNonDefaultsAlone()
     {
-        Store.AddToken("Contoso");
-        Store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.com/enroll"));
-        Profiles.New("Contoso", "Staff", User);
-        Profiles.New("Contoso", "Kiosk", Kiosk);
-        Profiles.New("Contoso", "Macs", Mac);
+        ContosoWithStaffKioskAndMacs();
         Profiles.SetDefault("Contoso", "Staff");
         Profiles.SetDefault("Contoso", "Macs");
 
