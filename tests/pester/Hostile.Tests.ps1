@@ -59,6 +59,30 @@ Describe 'Output paths are checked before anything is stored' {
         @(Get-AdeTokenRequest).Count | Should -Be 1
     }
 
+    It 'Export-AdeProfile and New-AdeTokenRequest through a link to the store''s folder are OutputPathInvalid; a hard link is replaced, not written through' {
+        $t = New-TestToken -Folder $TestDrive -Name "Links $([guid]::NewGuid().ToString('N').Substring(0, 4))"
+        New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        $store = (Get-AdeStore).Path
+        $key = Get-Content -Raw "$store.key"
+        $linked = Join-Path $TestDrive "linked-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType SymbolicLink -Path $linked -Target (Split-Path $store) | Out-Null
+        Get-ErrorId { Export-AdeProfile -Profile 'Staff' -Path (Join-Path $linked "$(Split-Path -Leaf $store).key") -ErrorAction Stop } |
+            Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.ExportAdeProfileCommand'
+        Get-ErrorId { New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $linked (Split-Path -Leaf $store)) } |
+            Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.NewAdeTokenRequestCommand'
+        Get-Content -Raw "$store.key" | Should -Be $key
+        (Get-AdeProfile -Name 'Staff').Name | Should -Be 'Staff' # the store still opens
+
+        if (-not $IsWindows) {
+            $hard = Join-Path $TestDrive "hard-$([guid]::NewGuid().ToString('N')).json"
+            & ln "$store.key" $hard
+            $LASTEXITCODE | Should -Be 0
+            Export-AdeProfile -Profile 'Staff' -Path $hard
+            (Get-Content -Raw $hard | ConvertFrom-Json).Name | Should -Be 'Staff'
+            Get-Content -Raw "$store.key" | Should -Be $key
+        }
+    }
+
     It '-NoClobber refuses an existing file (OutputFileExists); without it the file is replaced' {
         $pem = Join-Path $TestDrive 'existing.pem'
         Set-Content -Path $pem -Value 'keep' -NoNewline

@@ -7,7 +7,10 @@ namespace AdeEnrollment.Engine.Files;
 /// The one way the engine writes a file a user names (-OutFile, -Path): checked before anything is stored or written
 /// (<see cref="Check"/>), then written (<see cref="WriteText"/>). Existing regular files are replaced unless
 /// -NoClobber is given, as with PowerShell's Out-File and Export-Csv; folders, pipes, devices and the store's own
-/// files (the database, its -wal/-shm and its key file) are always refused (docs/security.md).
+/// files (the database, its -wal/-shm and its key file) are always refused (docs/security.md), also when the path
+/// reaches them through a symbolic link to a folder or to the file. A file is written under a temporary name in its
+/// folder and then renamed over the target, so a target that is another name (a hard link) of a file — of the store,
+/// say — replaces that name only and never writes into the file behind it.
 /// </summary>
 internal static class OutputFile
 {
@@ -34,9 +37,10 @@ internal static class OutputFile
         {
             var store = Path.GetFullPath(protectedStorePath);
             var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            var real = RealPath(full);
             foreach (var own in new[] { store, store + "-wal", store + "-shm", store + "-journal", StoreKey.KeyFilePath(store) })
             {
-                if (string.Equals(full, own, comparison) || SameFile(full, own))
+                if (string.Equals(full, own, comparison) || string.Equals(real, RealPath(own), comparison))
                 {
                     throw ErrorCatalog.OutputPathInvalid(parameter, full, "it is a file of the AdeEnrollment store in use (the database or its key file); writing there would destroy it.");
                 }
@@ -73,7 +77,17 @@ internal static class OutputFile
                 Directory.CreateDirectory(folder);
             }
 
-            File.WriteAllText(fullPath, content);
+            // a new file renamed into place: the target's name is replaced, never the content of a file it links to
+            var temporary = Path.Combine(string.IsNullOrEmpty(folder) ? "." : folder, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+            try
+            {
+                File.WriteAllText(temporary, content);
+                File.Move(temporary, fullPath, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(temporary);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -81,23 +95,36 @@ internal static class OutputFile
         }
     }
 
-    /// <summary>True when both paths exist and are the same file (a symbolic link to the store, say).</summary>
-    private static bool SameFile(string a, string b)
+    /// <summary>
+    /// The path with every symbolic link along it resolved (a folder link as well as a link to the file itself), as far
+    /// as the parts exist: two paths to the same file give the same text. A link loop or an unreadable link leaves the
+    /// rest of the path as given.
+    /// </summary>
+    internal static string RealPath(string fullPath)
     {
-        try
+        var root = Path.GetPathRoot(fullPath) ?? "";
+        var current = root;
+        var parts = fullPath[root.Length..].Split([Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < parts.Length; i++)
         {
-            if (!File.Exists(a) || !File.Exists(b))
+            var next = Path.Combine(current, parts[i]);
+            try
             {
-                return false;
+                FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                {
+                    // a link resolves to a full path of its own, which may hold links again (resolved by the next parts)
+                    next = RealPath(Path.GetFullPath(target.FullName));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return Path.Combine([next, .. parts[(i + 1)..]]);
             }
 
-            var ra = new FileInfo(a).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? a;
-            var rb = new FileInfo(b).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? b;
-            return string.Equals(Path.GetFullPath(ra), Path.GetFullPath(rb), StringComparison.Ordinal);
+            current = next;
         }
-        catch (IOException)
-        {
-            return false;
-        }
+
+        return current;
     }
 }

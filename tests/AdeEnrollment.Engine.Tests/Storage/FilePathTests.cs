@@ -54,6 +54,48 @@ public sealed class FilePathTests : IDisposable
         Assert.Equal(key, FileBytes.Read(store.StorePath + ".key")); // the db is compared by NewRequestFails; -wal/-shm change with any read
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(".key")]
+    public void NewRequest_OutFileThroughASymlinkedFolderToAFileOfTheStore_IsOutputPathInvalid_AndTheFileIsKept(string suffix)
+    {
+        store.NewRequest(); // the key file exists
+        store.Host.ShouldProcessCalls.Clear();
+        var key = FileBytes.Read(store.StorePath + ".key");
+        var linked = Path.Combine(store.Temp.Path, "linked-folder");
+        Directory.CreateSymbolicLink(linked, Path.GetDirectoryName(store.StorePath)!);
+        var chained = Path.Combine(store.Temp.Path, "chained-folder");
+        Directory.CreateSymbolicLink(chained, linked); // a link to a link
+
+        NewRequestFails("OutputPathInvalid", Path.Combine(linked, Path.GetFileName(store.StorePath) + suffix));
+        NewRequestFails("OutputPathInvalid", Path.Combine(chained, "..", Path.GetFileName(linked), Path.GetFileName(store.StorePath) + suffix));
+        NewRequestFails("OutputPathInvalid", Path.Combine(chained, Path.GetFileName(store.StorePath) + suffix));
+
+        Assert.Equal(key, FileBytes.Read(store.StorePath + ".key"));
+        Assert.Equal(Path.GetFullPath(store.StorePath), OutputFile.RealPath(Path.Combine(chained, Path.GetFileName(store.StorePath))));
+    }
+
+    [Fact]
+    public void NewRequest_OutFileThatIsAHardLinkToTheKeyFile_ReplacesTheLinkOnly_AndTheStoreKeepsItsKey()
+    {
+        store.NewRequest();
+        var keyFile = store.StorePath + ".key";
+        var key = FileBytes.Read(keyFile);
+        var hard = store.Temp.File("another-name.pem");
+        using (var ln = Process.Start(new ProcessStartInfo("ln", [keyFile, hard]) { UseShellExecute = false })!)
+        {
+            ln.WaitForExit();
+            Assert.Equal(0, ln.ExitCode);
+        }
+
+        store.Tokens.NewRequest(true, hard, noClobber: false);
+
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(hard), StringComparison.Ordinal);
+        Assert.Equal(key, FileBytes.Read(keyFile)); // the file behind the other name is untouched
+        Assert.Empty(Directory.GetFiles(store.Temp.Path, ".*.tmp")); // no temporary file left behind
+        Assert.Equal(2, store.Tokens.GetRequests(pendingOnly: true).Count); // the first request and this one
+    }
+
     [Fact]
     public void NewRequest_NoClobberOnAnExistingFile_IsOutputFileExists_AndTheFileIsUnchanged()
     {
