@@ -486,7 +486,16 @@ internal sealed class AppleClient
             throw Classify("GET /session", status == 403 && Contains(body, "FORBIDDEN") ? 403 : status, body, null).WithContacted(uri); // names /session, not the call it was for
         }
 
-        var answer = await ReadJsonAsync(response, AppleJsonContext.Default.AppleSessionResponse, "GET /session", ct).ConfigureAwait(false);
+        AppleSessionResponse answer;
+        try
+        {
+            answer = await ReadJsonAsync(response, AppleJsonContext.Default.AppleSessionResponse, "GET /session", ct).ConfigureAwait(false);
+        }
+        catch (AdeException ex)
+        {
+            throw ex.WithContacted(uri); // an unreadable session answer names /session too
+        }
+
         if (string.IsNullOrWhiteSpace(answer.AuthSessionToken))
         {
             throw ErrorCatalog.AppleResponseInvalid(TokenName, "GET /session", "the session token is empty.");
@@ -588,13 +597,18 @@ internal sealed class AppleClient
         }
         catch (JsonException ex)
         {
-            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, "it is not the JSON Apple documents" + (ex.Path is null ? "." : $" (at {TextRules.Neutralise(ex.Path)})."), ex);
+            // the parser's own message quotes the answer (a session token, say): only where it failed is kept, not the exception
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, "it is not the JSON Apple documents (" + JsonPosition(ex) + ").");
         }
         catch (AdeIOException ex)
         {
             throw ex.Error;
         }
     }
+
+    /// <summary>Where a JSON answer stopped being readable (its path, line and byte), without any of its text.</summary>
+    internal static string JsonPosition(JsonException ex)
+        => string.Create(CultureInfo.InvariantCulture, $"at {(ex.Path is null ? "" : TextRules.Neutralise(ex.Path) + ", ")}line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}");
 
     private async Task<string> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken ct)
     {

@@ -154,17 +154,32 @@ internal sealed class BusinessClient
                 throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "no access_token");
             }
 
-            var lifetime = doc.RootElement.TryGetProperty("expires_in", out var e) && e.TryGetInt64(out var s) ? TimeSpan.FromSeconds(s) : TimeSpan.FromHours(1);
+            // it becomes the Authorization header of every request: visible ASCII only, bounded
+            if (!Apple.AppleAnswerRules.IsValidHeaderValue(token, MaxAccessTokenLength))
+            {
+                throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", $"an access_token of {token.Length:N0} characters or with characters a request header cannot carry");
+            }
+
+            // Apple's tokens live an hour; a lifetime out of all proportion is read within 1 second to 1 day
+            var lifetime = doc.RootElement.TryGetProperty("expires_in", out var e) && e.TryGetInt64(out var s) ? TimeSpan.FromSeconds(Math.Clamp(s, 1, 86_400)) : TimeSpan.FromHours(1);
             // renew 5 minutes before expiry (or at 80 % of a short lifetime)
             var margin = lifetime > TimeSpan.FromMinutes(25) ? TimeSpan.FromMinutes(5) : lifetime * 0.2;
             Tokens[CacheKey] = (token, now + lifetime - margin);
             return token;
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (JsonException ex)
         {
-            throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "not the expected JSON", ex);
+            // the parser's message would quote the answer, which carries the access token: only the position is kept
+            throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "not JSON, " + Apple.AppleClient.JsonPosition(ex));
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+        {
+            throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "not the expected JSON (" + ex.GetType().Name + ")");
         }
     }
+
+    /// <summary>The longest access token the client sends as a header (Apple's are well under 1,000 characters).</summary>
+    private const int MaxAccessTokenLength = 4096;
 
     // ---- requests -------------------------------------------------------------------------------------------------
 
@@ -282,7 +297,7 @@ internal sealed class BusinessClient
                     }
                     catch (JsonException ex)
                     {
-                        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "not JSON", ex, acceptedWrite);
+                        throw ErrorCatalog.BusinessResponseInvalid(endpoint, "not JSON, " + Apple.AppleClient.JsonPosition(ex), accepted: acceptedWrite);
                     }
                 }
 

@@ -139,6 +139,20 @@ public sealed class AuthenticationTests : IDisposable
         Assert.DoesNotContain("/account", e.Message, StringComparison.Ordinal); // the call the session was for
     }
 
+    [Fact]
+    public async Task AnUnreadableSessionAnswerNamesSession_AndKeepsNoneOfItsText()
+    {
+        f.Simulator.AddFault("/session", 200, "{\"auth_session_token\": nSESSIONSECRETYY}");
+        var e = await Assert.ThrowsAsync<AdeException>(() => f.Client().GetAccountAsync());
+        Assert.Equal("AppleResponseInvalid", e.ErrorId);
+        Assert.EndsWith("/session.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("line 1, byte", e.Message, StringComparison.Ordinal); // where it failed
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            Assert.DoesNotContain("SESSIONSECRET", x.Message, StringComparison.Ordinal); // the parser quotes what it could not read
+        }
+    }
+
     [Theory]
     [InlineData("/session", "ACCESS_DENIED")]
     [InlineData("/account", "ACCESS_DENIED")]

@@ -446,7 +446,7 @@ public sealed class BusinessApiTests
         fx.Simulator.AddFault("/v1/orgDeviceActivities", 201, body: "<html>", count: 1, method: "POST", afterApplying: true);
         var alone = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, one, null, server: "Contoso iPads"));
         Assert.Empty(alone.Completed);
-        Assert.Contains("(not JSON). Apple created the activity, but without its id it was not stored: do not send these devices again", alone.Message, StringComparison.Ordinal);
+        Assert.Contains("(not JSON, at line 1, byte 1). Apple created the activity, but without its id it was not stored: do not send these devices again", alone.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -53,6 +53,40 @@ public sealed class BusinessHostileTests
         Assert.Equal(0L, (long)RawSqlite.Scalar(fx.Sim.Store.Path, "SELECT COUNT(*) FROM business_device_server")!);
     }
 
+    [Theory]
+    [InlineData("X\\r\\nInjected: yes")]
+    [InlineData("X\\u001b[31m")]
+    public void An_access_token_a_header_cannot_carry_is_refused_and_never_sent(string token)
+    {
+        var (fx, h) = Start();
+        using (fx)
+        {
+            var sent = new List<string>();
+            h.Answer = r =>
+            {
+                if (r.Headers.Authorization is { } auth) sent.Add(auth.Parameter ?? "");
+                return r.RequestUri!.AbsolutePath == "/auth/oauth2/token" ? Json("{\"access_token\":\"" + token + "\",\"expires_in\":3600}") : null;
+            };
+            Refused(fx, "an access_token of");
+            Assert.Empty(sent); // no request went out with it
+        }
+    }
+
+    [Theory]
+    [InlineData(999_999_999_999_999L)]
+    [InlineData(-5L)]
+    public void An_access_token_lifetime_out_of_all_proportion_is_read_within_a_day_not_an_unexpected_error(long seconds)
+    {
+        var (fx, _) = Start();
+        using (fx)
+        {
+            // a token Apple does not know (answered 401, then renewed once) with an absurd lifetime: no overflow
+            fx.Simulator.AddFault("/auth/oauth2/token", 200, "{\"access_token\":\"unknown-to-apple\",\"expires_in\":" + seconds + "}", count: 1);
+            Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+            Assert.Equal(2, fx.Simulator.GetRequests("/auth/oauth2/token").Count);
+        }
+    }
+
     [Fact]
     public void An_announced_length_over_the_limit_is_refused_before_reading()
     {
