@@ -5,12 +5,13 @@ namespace AdeEnrollment.Simulator;
 /// <summary>A failure of a simulator command, with a stable <see cref="ErrorId"/> (pinned in tests) and a PowerShell ErrorCategory name.</summary>
 public sealed class AdeSimException : Exception
 {
+    /// <remarks>The message and a text target are shown safely (the engine's <see cref="Engine.SafeText"/>): they may repeat what a test passed in.</remarks>
     internal AdeSimException(string errorId, string category, string message, object? target = null, Exception? inner = null)
-        : base(message, inner)
+        : base(Engine.SafeText.Neutralise(message), inner)
     {
         ErrorId = errorId;
         Category = category;
-        Target = target;
+        Target = target is string text ? Engine.SafeText.Neutralise(text) : target;
     }
 
     public string ErrorId { get; }

@@ -10,8 +10,12 @@ public static class ErrorCatalog
 {
     private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
+    /// <summary>
+    /// Every catalogued error: its message and a text target shown safely (<see cref="SafeText.Neutralise"/>), since
+    /// both may repeat what a user typed or a file held, and a value with terminal escapes must not rewrite the screen.
+    /// </summary>
     private static AdeException E(string id, AdeErrorCategory category, string message, object? target = null, Exception? inner = null)
-        => new(id, category, message, target, inner);
+        => new(id, category, SafeText.Neutralise(message), target is string text ? SafeText.Neutralise(text) : target, inner);
 
     // ---- store -------------------------------------------------------------------------------------------------
     public static AdeException StoreInvalid(string path, string reason, Exception? inner = null) => E(nameof(StoreInvalid),

@@ -14,30 +14,12 @@ namespace AdeEnrollment.Engine.Rules;
 public static class TextRules
 {
     /// <summary>What replaces a neutralised character: U+FFFD, visibly "something was here".</summary>
-    public const char Replacement = '\uFFFD';
+    public const char Replacement = SafeText.Replacement;
 
-    /// <summary>True for a character that may not appear in a name shown to an administrator.</summary>
-    public static bool IsUnsafe(char ch)
-        => char.IsControl(ch)
-           || char.GetUnicodeCategory(ch) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+    /// <summary>True for a character that may not appear in a name shown to an administrator (<see cref="SafeText.IsUnsafe"/>).</summary>
+    public static bool IsUnsafe(char ch) => SafeText.IsUnsafe(ch);
 
-    public static bool HasUnsafe(string? text)
-    {
-        if (text is null)
-        {
-            return false;
-        }
-
-        foreach (var ch in text)
-        {
-            if (IsUnsafe(ch))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool HasUnsafe(string? text) => SafeText.HasUnsafe(text);
 
     /// <summary>
     /// The one check of a name the user gives (token and profile names, new or changed): a name with a control or
@@ -80,19 +62,5 @@ public static class TextRules
     }
 
     /// <summary>Text from Apple, made safe to store and show: every unsafe character becomes U+FFFD.</summary>
-    public static string? Neutralise(string? text)
-    {
-        if (!HasUnsafe(text))
-        {
-            return text;
-        }
-
-        var builder = new StringBuilder(text!.Length);
-        foreach (var ch in text)
-        {
-            builder.Append(IsUnsafe(ch) ? Replacement : ch);
-        }
-
-        return builder.ToString();
-    }
+    public static string? Neutralise(string? text) => SafeText.Neutralise(text);
 }

@@ -669,6 +669,12 @@ public sealed class TokenService
             return null;
         }
 
+        if (TextRules.HasUnsafe(url))
+        {
+            // Apple hands the URL to every device; a line break or an escape sequence in it is never meant
+            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", url, "it contains control or invisible formatting characters (a line break, an escape sequence).");
+        }
+
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
         {
             throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", url, "the MDM enrollment URL must be an absolute https:// URL.");

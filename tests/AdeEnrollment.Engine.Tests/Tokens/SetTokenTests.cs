@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Tokens;
 
 namespace AdeEnrollment.Engine.Tests.Tokens;
@@ -13,6 +14,32 @@ public sealed class SetTokenTests : IDisposable
         var before = store.Snapshot();
         AdeAssert.Throws(errorId, () => store.Tokens.SetToken(args));
         Assert.Equal(before, store.Snapshot());
+    }
+
+    [Theory]
+    [InlineData("https://mdm.contoso.com/enroll\r\nX-Injected: 1")]
+    [InlineData("https://mdm.contoso.com/\u001b[2Jenroll")]
+    [InlineData("https://mdm.contoso.com/\u202eenroll")]
+    public void AnEnrollmentUrlWithControlOrFormatCharacters_IsArgumentInvalid_EchoedSafely_AndNothingChanges(string url)
+    {
+        store.AddToken("Contoso");
+        var before = store.Snapshot();
+        var e = Assert.Throws<AdeException>(() => store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: url)));
+        Assert.Equal("ArgumentInvalid", e.ErrorId);
+        Assert.Contains("control or invisible formatting characters", e.Message, StringComparison.Ordinal);
+        Assert.False(SafeText.HasUnsafe(e.Message)); // the value is shown with U+FFFD in place of the character
+        Assert.False(SafeText.HasUnsafe(e.Target as string));
+        Assert.Equal(before, store.Snapshot());
+    }
+
+    [Fact]
+    public void EveryCataloguedErrorShowsAnEchoedValueSafely()
+    {
+        var e = Assert.Throws<AdeException>(() => store.Tokens.SetToken(new SetTokenArgs("No \u001b[31mtoken\u001b[0m", ScopeTags: ["x"])));
+        Assert.Equal("TokenNotFound", e.ErrorId);
+        Assert.Contains("No \ufffd[31mtoken\ufffd[0m", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', e.Message);
+        Assert.DoesNotContain('\u001b', (string)e.Target!);
     }
 
     [Fact]

@@ -225,6 +225,13 @@ public sealed partial class PostgresConnectionInfo
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var authority = slash >= 0 ? rest[..slash] : rest;
         var database = slash >= 0 ? rest[(slash + 1)..] : "";
+        if (database.Contains('@', StringComparison.Ordinal))
+        {
+            // a password with a '/' that is not percent-encoded ends the server part early: what follows, password
+            // included, would be read as the database and shown as the store's location. Refused without echoing it.
+            throw ErrorCatalog.StoreConnectionStringInvalid("a '/' in its user or password (or an '@' in its database name) is not percent-encoded: write '/' as %2F and '@' as %40.");
+        }
+
         var at = authority.LastIndexOf('@');
         if (at >= 0)
         {

@@ -119,6 +119,7 @@ public sealed class PostgresStoreConnectionStringTests
     [InlineData("postgresql://u@h/db?password=abc&Pw0rdSecret", "quote it")]
     [InlineData("Username=u;Password=Pw0rdSecret;Database=ade", "names no server")]
     [InlineData("https://u:Pw0rdSecret@db.contoso.com/ade", "not a postgresql:// one")]
+    [InlineData("postgresql://ade:12/Pw0rdSecret@127.0.0.1/ade", "%2F")]     // a '/' in the password, not encoded
     public void AStringCarryingAPassword_IsRefusedWithoutShowingAnyOfIt(string text, string expected)
     {
         var ex = AdeAssert.Throws("StoreConnectionStringInvalid", () => PostgresConnectionInfo.Parse(text, userName: "u"));
