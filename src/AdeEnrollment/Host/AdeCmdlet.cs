@@ -111,8 +111,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// One pipeline item's failure, for a cmdlet that handles several items in one call (a batch): written as the
     /// per-item failure of <see cref="ErrorsArePerItem"/> would be, with the same catalogue mapping.
     /// </summary>
-    protected void WriteItemFailure(Exception ex)
-        => WriteError(ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name)));
+    protected void WriteItemFailure(Exception ex) => WriteError(FailureRecord(ex));
 
     /// <summary>
     /// As <see cref="WriteItemFailure"/>, and returns only once the pipeline thread has written the error: work that must
@@ -120,9 +119,11 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected void WriteItemFailureAndWait(Exception ex)
     {
-        var record = ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name));
+        var record = FailureRecord(ex);
         Pump.PostTracked(() => base.WriteError(record)).GetAwaiter().GetResult();
     }
+
+    private ErrorRecord FailureRecord(Exception ex) => ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name));
 
     /// <summary>Runs one item of a multi-item parameter: a catalogued failure becomes a non-terminating error.</summary>
     protected void RunItem(Action action)
