@@ -115,6 +115,23 @@ Describe 'Apple Business device cmdlets: piped devices' {
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities').Count | Should -Be $posts
     }
 
+    It '<Command> -SerialNumber takes the rows of a CSV file given as an argument, not their text' -ForEach @(
+        @{ Command = 'Set-AdeOrgDeviceServer' }
+        @{ Command = 'Clear-AdeOrgDeviceServer' }
+        @{ Command = 'Remove-AdeOrgDevice' }
+    ) {
+        New-TestAccount | Out-Null
+        $name = "Arg $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-SimToken -Name $name | Out-Null
+        $server = if ($Command -eq 'Remove-AdeOrgDevice') { @{} } else { @{ MdmServer = $name } }
+        $serials = @((Add-AdeSimOrgDevice -Count 2).SerialNumber)
+        $rows = Import-Csv (New-SerialCsv 'Serial Number' $serials)
+        (Invoke-WhatIf { & $Command -SerialNumber $rows @server -WhatIf -ErrorAction Stop }).Targets | Should -Be $serials
+        $err = { & $Command -SerialNumber ([pscustomobject]@{ Seriennummer = 'X' }) @server -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId "ParameterArgumentTransformationError,$cp$($Command.Replace('-', ''))Command" -PassThru
+        $err.Exception.Message | Should -BeLike "*'Seriennummer'*"
+    }
+
     It '<Command>: a row without a serial column is a non-terminating SerialNumberMissing and the other rows still go (-WhatIf)' -ForEach @(
         @{ Command = 'Set-AdeOrgDeviceServer'; Class = 'SetAdeOrgDeviceServerCommand' }
         @{ Command = 'Clear-AdeOrgDeviceServer'; Class = 'ClearAdeOrgDeviceServerCommand' }
@@ -170,6 +187,12 @@ Describe 'Apple Business device cmdlets: piped devices' {
         # ... so an account with the default budget (20 GETs a minute) reads them all, piped, without BusinessThrottled
         $default = New-TestAccount
         @($serials | Get-AdeOrgDevice -Account $default.ClientId -ErrorAction Stop).Count | Should -Be 30
+    }
+
+    It 'Get-AdeOrgDevice -SerialNumber takes the rows of a CSV file given as an argument' {
+        New-TestAccount | Out-Null
+        $serials = @((Add-AdeSimOrgDevice -Count 2).SerialNumber)
+        (Get-AdeOrgDevice -SerialNumber (Import-Csv (New-SerialCsv 'SerialNo' $serials)) -ErrorAction Stop).SerialNumber | Should -Be $serials
     }
 
     It 'completes -ProductFamily with Apple''s product families' {

@@ -37,6 +37,17 @@ Describe 'Piped rows: the serial number column' {
         $r.Status | Should -Be 'Success'
     }
 
+    It '-SerialNumber takes the rows of a CSV file given as an argument, read by the same columns as piped rows' {
+        $csv = Join-Path $TestDrive 'argument.csv'
+        $serials[6, 7] | ForEach-Object { [pscustomobject]@{ 'Serial Number' = $_; Owner = 'someone' } } | Export-Csv $csv -NoTypeInformation
+        (Get-AdeDevice -SerialNumber (Import-Csv $csv) -ErrorAction Stop).SerialNumber | Should -Be $serials[6, 7]
+        (Set-AdeDeviceProfile -SerialNumber (Import-Csv $csv) -Profile Staff -ErrorAction Stop).SerialNumber | Should -Be $serials[6, 7]
+        $err = { Get-AdeDevice -SerialNumber ([pscustomobject]@{ Seriennummer = $serials[8] }) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Commands.GetAdeDeviceCommand' -PassThru
+        $err.Exception.Message | Should -BeLike "*'Seriennummer'*"
+        (Get-AdeDevice -SerialNumber $serials[9], $serials[9].ToLowerInvariant()).SerialNumber | Should -Be @($serials[9], $serials[9])
+    }
+
     It '<Command> refuses a row without a serial column with SerialNumberMissing per row, naming its columns and the accepted names' -ForEach @(
         @{ Command = 'Get-AdeDevice'; Class = 'GetAdeDeviceCommand'; Extra = @{} }
         @{ Command = 'Set-AdeDeviceProfile'; Class = 'SetAdeDeviceProfileCommand'; Extra = @{ Profile = 'Staff' } }

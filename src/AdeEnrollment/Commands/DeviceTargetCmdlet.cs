@@ -25,6 +25,7 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
+    [SerialNumbersTransformation]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>

@@ -47,6 +47,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [Alias("Serial", "SerialNumbers")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [SerialNumbersTransformation]
     public string[]? SerialNumber { get; set; }
 
     [Parameter]

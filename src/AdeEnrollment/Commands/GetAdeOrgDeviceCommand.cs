@@ -25,6 +25,7 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
     [Parameter(ParameterSetName = BySerial, Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [SerialNumbersTransformation]
     public string[]? SerialNumber { get; set; }
 
     /// <summary>Serial strings, AdeOrgDevice or AdeDevice objects, or rows with a serial number column (Import-Csv).</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AdeEnrollment.Transforms;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Host;
@@ -12,6 +13,7 @@ public sealed class RemoveAdeOrgDeviceCommand : OrgDeviceActivityCmdlet
 {
     [Parameter(ParameterSetName = BySerial, Mandatory = true, Position = 0, HelpMessage = SerialHelp)]
     [ValidateNotNullOrEmpty]
+    [SerialNumbersTransformation]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeOrgDevice, Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>

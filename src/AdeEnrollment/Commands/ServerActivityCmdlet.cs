@@ -22,6 +22,7 @@ public abstract class ServerActivityCmdlet : OrgDeviceActivityCmdlet
     [Parameter(ParameterSetName = ByToken, Mandatory = true, Position = 0, HelpMessage = SerialHelp)]
     [Parameter(ParameterSetName = ByServer, Mandatory = true, Position = 0, HelpMessage = SerialHelp)]
     [ValidateNotNullOrEmpty]
+    [SerialNumbersTransformation]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeOrgDevice, Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>

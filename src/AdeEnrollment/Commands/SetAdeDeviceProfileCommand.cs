@@ -43,6 +43,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
+    [SerialNumbersTransformation]
     public string[] SerialNumber { get; set; } = [];
 
     /// <summary>Devices (Get-AdeDevice), serial strings, or rows with a serial number column (Import-Csv).</summary>
