@@ -269,12 +269,13 @@ internal sealed class AppleClient
         }
         catch (AppleTransientException transient)
         {
-            var uri = UriOf(call.Path);
+            var uri = UriOf(transient.Path ?? call.Path);
+            var endpoint = transient.Path is null ? call.Endpoint : "GET /" + transient.Path;
             throw transient.Kind switch
             {
                 AppleTransientKind.Refused => ErrorCatalog.AppleConnectionRefused(TokenName, uri),
-                AppleTransientKind.Timeout => ErrorCatalog.AppleTimeout(TokenName, uri, call.Endpoint, options.AttemptTimeout),
-                _ => ErrorCatalog.AppleServiceUnavailable(TokenName, $"{call.Endpoint} {transient.Describe()}.", transient.RetryAfter, transient, uri),
+                AppleTransientKind.Timeout => ErrorCatalog.AppleTimeout(TokenName, uri, endpoint, options.AttemptTimeout),
+                _ => ErrorCatalog.AppleServiceUnavailable(TokenName, $"{endpoint} {transient.Describe()}.", transient.RetryAfter, transient, uri),
             };
         }
         catch (AdeException ex) when (!ex.Message.Contains(baseUri.Authority, StringComparison.OrdinalIgnoreCase))
@@ -383,7 +384,8 @@ internal sealed class AppleClient
     /// A failed HTTP exchange, told apart (Apple/README.md "Error mapping"): a name that does not resolve and a TLS
     /// failure are not retried (waiting does not fix them); a refused connection and a dropped one are.
     /// </summary>
-    private Exception Network(HttpRequestException ex, string path)
+    /// <param name="sessionPath">"session" when the exchange was the session opened for a call (errors name it), else null.</param>
+    private Exception Network(HttpRequestException ex, string path, string? sessionPath = null)
     {
         var uri = UriOf(path);
         var socket = FindInner<SocketException>(ex);
@@ -393,9 +395,9 @@ internal sealed class AppleClient
             _ when socket?.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => ErrorCatalog.AppleHostNotFound(TokenName, uri),
             HttpRequestError.SecureConnectionError => ErrorCatalog.AppleTlsFailed(TokenName, uri, ex),
             _ when FindInner<AuthenticationException>(ex) is not null => ErrorCatalog.AppleTlsFailed(TokenName, uri, ex),
-            _ when socket?.SocketErrorCode is SocketError.ConnectionRefused => new AppleTransientException(AppleTransientKind.Refused, "connection refused", ex),
-            _ when socket?.SocketErrorCode is SocketError.TimedOut => new AppleTransientException(AppleTransientKind.Timeout, "connection timed out", ex),
-            _ => new AppleTransientException(AppleTransientKind.Lost, "network error (" + (ex.HttpRequestError == HttpRequestError.Unknown ? "connection failed" : ex.HttpRequestError.ToString()) + ")", ex),
+            _ when socket?.SocketErrorCode is SocketError.ConnectionRefused => new AppleTransientException(AppleTransientKind.Refused, "connection refused", ex) { Path = sessionPath },
+            _ when socket?.SocketErrorCode is SocketError.TimedOut => new AppleTransientException(AppleTransientKind.Timeout, "connection timed out", ex) { Path = sessionPath },
+            _ => new AppleTransientException(AppleTransientKind.Lost, "network error (" + (ex.HttpRequestError == HttpRequestError.Unknown ? "connection failed" : ex.HttpRequestError.ToString()) + ")", ex) { Path = sessionPath },
         };
     }
 
@@ -451,9 +453,11 @@ internal sealed class AppleClient
     }
 
     /// <summary>OAuth 1.0a <c>GET /session</c>; stores and returns the new session token.</summary>
+    private const string SessionPath = "session";
+
     private async Task<string> CreateSessionAsync(string forEndpoint, CancellationToken ct)
     {
-        var uri = new Uri(baseUri, "session");
+        var uri = new Uri(baseUri, SessionPath);
         var parameters = new List<KeyValuePair<string, string>>
         {
             new("oauth_consumer_key", credentials.ConsumerKey),
@@ -471,7 +475,17 @@ internal sealed class AppleClient
         SetHeader(request, "Authorization", OAuth1.AuthorizationHeader(parameters, realm: "ADM"));
         request.Content = JsonContent([]); // Apple's clients send the JSON content type on /session too
         var watch = Stopwatch.StartNew();
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Network(ex, SessionPath, SessionPath); // names /session, not the call it was opened for
+        }
+
+        using var response = sent;
         RefuseRedirect(response, "GET /session");
         var status = (int)response.StatusCode;
         if (!response.IsSuccessStatusCode)
@@ -480,7 +494,7 @@ internal sealed class AppleClient
             host.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Apple: GET /session → {status} {CodeOf(body, status)} in {watch.ElapsedMilliseconds} ms."));
             if (IsTransient(status))
             {
-                throw new AppleTransientException(status, CodeOf(body, status), RetryAfterOf(response));
+                throw new AppleTransientException(status, CodeOf(body, status), RetryAfterOf(response)) { Path = SessionPath };
             }
 
             throw Classify("GET /session", status == 403 && Contains(body, "FORBIDDEN") ? 403 : status, body, null).WithContacted(uri); // names /session, not the call it was for
@@ -494,6 +508,10 @@ internal sealed class AppleClient
         catch (AdeException ex)
         {
             throw ex.WithContacted(uri); // an unreadable session answer names /session too
+        }
+        catch (IOException ex) when (ex is not AdeIOException)
+        {
+            throw new AppleTransientException(AppleTransientKind.Lost, "connection lost while reading the answer", ex) { Path = SessionPath };
         }
 
         if (string.IsNullOrWhiteSpace(answer.AuthSessionToken))
@@ -734,6 +752,9 @@ internal sealed class AppleTransientException : Exception
     }
 
     public AppleTransientKind Kind { get; } = AppleTransientKind.Status;
+
+    /// <summary>The path the failure concerned when it is not the call's own (the session opened for it): errors name it.</summary>
+    public string? Path { get; init; }
 
     public int? Status { get; }
 

@@ -140,6 +140,24 @@ public sealed class AuthenticationTests : IDisposable
     }
 
     [Fact]
+    public async Task ASessionThatKeepsFailingOrDropsTheConnectionNamesSession()
+    {
+        var session = new Uri(f.Simulator.Uri, "session").ToString();
+        f.Simulator.AddFault("/session", 503, "SERVICE_UNAVAILABLE");
+        var busy = await Assert.ThrowsAsync<AdeException>(() => f.Client(f.Options(retries: 1)).GetAccountAsync());
+        Assert.Equal("AppleServiceUnavailable", busy.ErrorId);
+        Assert.Contains("GET /session", busy.Message, StringComparison.Ordinal);
+        Assert.Contains(session, busy.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("/account", busy.Message, StringComparison.Ordinal);
+
+        f.Simulator.ClearFaults();
+        f.Simulator.AddFault("/session", null, dropConnection: true);
+        var dropped = await Assert.ThrowsAsync<AdeException>(() => f.Client(f.Options(retries: 1)).GetAccountAsync());
+        Assert.Contains(session, dropped.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("/account", dropped.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnUnreadableSessionAnswerNamesSession_AndKeepsNoneOfItsText()
     {
         f.Simulator.AddFault("/session", 200, "{\"auth_session_token\": nSESSIONSECRETYY}");

@@ -174,7 +174,7 @@ public sealed class ResilienceTests : IDisposable
         var client = new AppleClient(uri, f.Credentials(), "Contoso iPhones", f.Time, f.Host, null, f.Options(retries: 2));
         var e = await Assert.ThrowsAsync<AdeException>(() => client.GetAccountAsync());
         Assert.Equal("AppleConnectionRefused", e.ErrorId);
-        Assert.Contains(new Uri(uri, "account").ToString(), e.Message, StringComparison.Ordinal);
+        Assert.Contains(new Uri(uri, "session").ToString(), e.Message, StringComparison.Ordinal); // the first exchange of a call opens its session
         Assert.Equal(2, f.Delays.Delays.Count);
         Assert.Equal(2, f.Host.Verbose.Count(v => v.Contains("connection refused", StringComparison.Ordinal)));
     }

@@ -318,7 +318,7 @@ public sealed class HostileAppleTests : IDisposable
         var uri = new Uri($"http://127.0.0.1:{port}/");
         var ex = await Assert.ThrowsAsync<AdeException>(() => Client(uri).GetAccountAsync());
         Assert.Equal("AppleConnectionRefused", ex.ErrorId);
-        Assert.Contains($"127.0.0.1:{port}/account", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}/session", ex.Message, StringComparison.Ordinal); // the session the call opens first
         Assert.Single(f.Delays.Delays);
     }
 
