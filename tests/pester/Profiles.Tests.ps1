@@ -83,6 +83,16 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         { Get-AdeProfile -Token Rules -Name 'Theirs' -ErrorAction Stop } | Should -Throw "*Token 'Rules' has no enrollment profile 'Theirs'*"
     }
 
+    It '-Name takes several names or Ids: each profile once, in the order of the names; an unknown name is its own error' {
+        $a = New-AdeProfile -Token Rules -Name "Multi A $([guid]::NewGuid().ToString('N').Substring(0, 4))" -UserAffinity WithUserAffinity
+        $b = New-AdeProfile -Token Rules -Name "Multi B $([guid]::NewGuid().ToString('N').Substring(0, 4))" -UserAffinity WithoutUserAffinity
+        $got = @(Get-AdeProfile -Token Rules -Name $b.Name, 'No such profile', $a.Id, $b.Name -ErrorVariable e -ErrorAction SilentlyContinue)
+        $got.Name | Should -Be @($b.Name, $a.Name)
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be "ProfileNotFound,$($cp)GetAdeProfileCommand"
+        @(Get-AdeProfile -Token Rules -Name 'Multi A*', 'Multi *').Name | Should -Be @($a.Name, $b.Name)
+    }
+
     It 'treats names that differ only by case outside A-Z as one name, for profiles and tokens' {
         New-AdeProfile -Token Rules -Name 'Élèves' -UserAffinity WithUserAffinity | Out-Null
         { New-AdeProfile -Token Rules -Name 'ÉLÈVES' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNameConflict,$($cp)NewAdeProfileCommand"

@@ -21,11 +21,12 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }
 
+    /// <summary>Names (wildcards allowed) or Ids; each profile is written once, in the order of the names.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
+    public string[]? Name { get; set; }
 
     [Parameter]
     public SwitchParameter Default { get; set; }
@@ -35,19 +36,41 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var token = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token));
-        if (Name is not null && Guid.TryParse(Name, out _))
+        if (Name is null)
         {
-            // by Id: that profile, which must be the given token's
-            RunItem(() => WriteObject(Engine.Profiles.Resolve(Name, token?.Id.ToString())));
+            WriteObject(Engine.Profiles.Get(token?.Id, null, Default), enumerateCollection: true);
             return;
         }
 
-        var profiles = Engine.Profiles.Get(token?.Id, Name, Default);
-        if (profiles.Count == 0 && Name is not null && !Wildcard.HasWildcard(Name))
+        var written = new HashSet<Guid>();
+        foreach (var name in Name)
         {
-            WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(Name, token?.Name)));
-        }
+            if (Guid.TryParse(name, out _))
+            {
+                // by Id: that profile, which must be the given token's
+                RunItem(() => WriteNew(Engine.Profiles.Resolve(name, token?.Id.ToString()), written));
+                continue;
+            }
 
-        WriteObject(profiles, enumerateCollection: true);
+            var profiles = Engine.Profiles.Get(token?.Id, name, Default);
+            if (profiles.Count == 0 && !Wildcard.HasWildcard(name))
+            {
+                WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(name, token?.Name)));
+            }
+
+            foreach (var profile in profiles)
+            {
+                WriteNew(profile, written);
+            }
+        }
+    }
+
+    /// <summary>A profile two names match is written once.</summary>
+    private void WriteNew(AdeProfile profile, HashSet<Guid> written)
+    {
+        if (written.Add(profile.Id))
+        {
+            WriteObject(profile);
+        }
     }
 }
