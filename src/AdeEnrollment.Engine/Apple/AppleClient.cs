@@ -624,9 +624,9 @@ internal sealed class AppleClient
         }
     }
 
-    /// <summary>Where a JSON answer stopped being readable (its path, line and byte), without any of its text.</summary>
+    /// <summary>Where a JSON answer stopped being readable (its path, line and byte), without any of its text (for a message, which the catalogue shows safely).</summary>
     internal static string JsonPosition(JsonException ex)
-        => string.Create(CultureInfo.InvariantCulture, $"at {(ex.Path is null ? "" : TextRules.Neutralise(ex.Path) + ", ")}line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}");
+        => string.Create(CultureInfo.InvariantCulture, $"at {(ex.Path is null ? "" : ex.Path + ", ")}line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}");
 
     private async Task<string> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken ct)
     {

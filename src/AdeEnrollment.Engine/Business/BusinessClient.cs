@@ -142,7 +142,7 @@ internal sealed class BusinessClient
 
         if (!response.IsSuccessStatusCode)
         {
-            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(account.TokenUri), "the token request (POST " + account.TokenUri.AbsolutePath + ")", (int)response.StatusCode, ErrorCode(body));
+            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(account.TokenUri), "the token request (POST " + account.TokenUri.AbsolutePath + ")", (int)response.StatusCode, ErrorFields(body).Code);
         }
 
         try
@@ -301,11 +301,12 @@ internal sealed class BusinessClient
                     }
                 }
 
-                var error = Classify(status, ErrorCode(body), endpoint, url, body);
+                var said = ErrorFields(body);
+                var error = Classify(status, said.Code, said.Detail, endpoint, url);
                 // for callers that tell answers apart (a 404, a page size Apple will not take): the status and the
                 // source.parameter Apple named, beside the catalogued message
                 error.HttpStatus = status;
-                error.ErrorParameter = ErrorParameter(body);
+                error.ErrorParameter = said.Parameter;
                 throw error;
             }
         }
@@ -316,77 +317,45 @@ internal sealed class BusinessClient
     /// client sends back only cursors Apple gave it, on the query Apple already accepted for the first page, so Apple
     /// refusing it means the cursor is no longer valid (Apple documents neither a lifetime nor the answer's code).
     /// </summary>
-    private AdeException Classify(int status, string code, string endpoint, Uri url, byte[] body) => status switch
+    private AdeException Classify(int status, string code, string? detail, string endpoint, Uri url) => status switch
     {
         400 when url.Query.Contains("cursor=", StringComparison.Ordinal) => ErrorCatalog.BusinessCursorExpired(endpoint),
         401 => ErrorCatalog.BusinessClientRejected(account.ClientId, endpoint), // only after the one renewal
         403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, Service, endpoint, code),
-        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code, ErrorDetail(body)),
+        _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code, detail),
     };
 
-    /// <summary>The first errors[].source.parameter of a JSON:API error body (null when there is none).</summary>
-    internal static string? ErrorParameter(byte[] body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
-                && errors[0].ValueKind == JsonValueKind.Object && errors[0].TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object
-                && source.TryGetProperty("parameter", out var parameter) && parameter.ValueKind == JsonValueKind.String)
-            {
-                var text = parameter.GetString() ?? "";
-                return text.Length is > 0 and <= 80 && !Rules.TextRules.HasUnsafe(text) ? text : null;
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return null;
-    }
-
     /// <summary>
-    /// The first errors[].detail of a JSON:API error body, as Apple wrote it (it may say which serial or server it
-    /// refused), made safe to show and cut to 200 characters; null when there is none.
+    /// What a JSON:API error body says in its first error, read with one parse: the code ("" when there is none or it is
+    /// not one), the request parameter its source names (null when none), and its detail as Apple wrote it (it may say
+    /// which serial or server it refused), cut to 200 characters (null when none); the message it goes into is shown
+    /// safely by the error catalogue.
     /// </summary>
-    internal static string? ErrorDetail(byte[] body)
+    internal static (string Code, string? Parameter, string? Detail) ErrorFields(byte[] body)
     {
         try
         {
             using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
-                && errors[0].ValueKind == JsonValueKind.Object && errors[0].TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("errors", out var errors)
+                || errors.ValueKind != JsonValueKind.Array || errors.GetArrayLength() == 0 || errors[0].ValueKind != JsonValueKind.Object)
             {
-                var text = (detail.GetString() ?? "").Trim();
-                text = text.Length > 200 ? text[..200] + "…" : text;
-                return text.Length == 0 ? null : Rules.TextRules.Neutralise(text);
+                return ("", null, null);
             }
+
+            var first = errors[0];
+            string? Text(JsonElement parent, string name) => parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var code = Text(first, "code") ?? "";
+            var parameter = first.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object ? Text(source, "parameter") : null;
+            var detail = Text(first, "detail")?.Trim();
+            return (
+                code.Length <= 80 && code.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.') ? code : "",
+                parameter is { Length: > 0 and <= 80 } && !Rules.TextRules.HasUnsafe(parameter) ? parameter : null,
+                string.IsNullOrEmpty(detail) ? null : detail.Length > 200 ? detail[..200] + "…" : detail);
         }
         catch (JsonException)
         {
+            return ("", null, null);
         }
-
-        return null;
-    }
-
-    /// <summary>The first errors[].code of a JSON:API error body ("" when the body is not one).</summary>
-    internal static string ErrorCode(byte[] body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
-                && errors[0].TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String)
-            {
-                var text = code.GetString() ?? "";
-                return text.Length <= 80 && text.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.') ? text : "";
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return "";
     }
 
     /// <summary>The presigned CSV log of an activity: fetched without the bearer token.</summary>

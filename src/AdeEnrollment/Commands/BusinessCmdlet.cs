@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
+using AdeEnrollment.Transforms;
 
 namespace AdeEnrollment.Commands;
 
@@ -10,6 +11,10 @@ namespace AdeEnrollment.Commands;
 /// </summary>
 public abstract class BusinessCmdlet : AdeCmdlet
 {
+    /// <summary>The devices named by -SerialNumber, or piped to -InputObject.</summary>
+    internal const string BySerial = "BySerial";
+    internal const string ByObject = "ByObject";
+
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -18,6 +23,19 @@ public abstract class BusinessCmdlet : AdeCmdlet
     /// <summary>Wait for Apple's request budget instead of stopping with the time it is allowed again.</summary>
     [Parameter]
     public SwitchParameter WaitForLimit { get; set; }
+
+    /// <summary>
+    /// Adds the serial numbers of piped devices (serial strings, AdeOrgDevice or AdeDevice objects, CSV rows, read by
+    /// <see cref="PipelineDevice"/>) to <paramref name="serials"/>; a row without one is an error of its own
+    /// (non-terminating), and the other rows are still taken.
+    /// </summary>
+    protected void AddPipedSerials(IEnumerable<PSObject> items, List<string> serials)
+    {
+        foreach (var item in items)
+        {
+            RunItem(() => serials.Add(PipelineDevice.SerialNumber(item)));
+        }
+    }
 
     /// <summary>The engine's Apple Business service, set to wait for the budget when -WaitForLimit is given.</summary>
     protected BusinessService Business

@@ -15,8 +15,6 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeOrgDevice))]
 public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
 {
-    private const string BySerial = "BySerial";
-    private const string ByObject = "ByObject";
     private readonly List<string> piped = [];
 
     /// <summary>Talks to Apple at the end: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
@@ -64,14 +62,7 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
     [Parameter]
     public SwitchParameter IncludeAppleCare { get; set; }
 
-    // A piped row without a serial number is an error of its own (non-terminating); the other rows are still read.
-    protected override void ProcessItem()
-    {
-        foreach (var item in InputObject)
-        {
-            RunItem(() => piped.Add(PipelineDevice.SerialNumber(item)));
-        }
-    }
+    protected override void ProcessItem() => AddPipedSerials(InputObject, piped);
 
     protected override void EndItems()
     {

@@ -15,8 +15,6 @@ namespace AdeEnrollment.Commands;
 /// </summary>
 public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
 {
-    internal const string BySerial = "BySerial";
-    internal const string ByObject = "ByObject";
     internal const string SerialHelp = "Serial numbers of the devices.";
     internal const string InputHelp = "Devices (Get-AdeOrgDevice, Get-AdeDevice), serial numbers or CSV rows with a serial number column.";
 
@@ -41,14 +39,10 @@ public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
 
     protected virtual string? ServerName => null;
 
-    // A piped row without a serial number is an error of its own (non-terminating); the other rows are still sent.
     protected override void ProcessItem()
     {
         serials.AddRange(GivenSerials);
-        foreach (var item in GivenInput)
-        {
-            RunItem(() => serials.Add(PipelineDevice.SerialNumber(item)));
-        }
+        AddPipedSerials(GivenInput, serials);
     }
 
     protected override void EndItems()

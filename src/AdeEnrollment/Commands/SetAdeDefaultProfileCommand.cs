@@ -52,9 +52,9 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     {
         var platform = MyInvocation.BoundParameters.ContainsKey(nameof(Platform)) ? Platform : (DevicePlatform?)null;
         // a piped profile with -Clear ends that profile's default role only (Get-AdeProfile -Default | … -Clear)
-        var token = Token is AdeProfile piped
-            ? Clear && platform is null ? Engine.Profiles.ClearDefaultOf(piped.Id.ToString()) : Engine.Profiles.SetDefault(piped.TokenId.ToString(), Clear ? null : Ref(Profile), platform)
-            : Engine.Profiles.SetDefault(Ref(Token), Clear ? null : Ref(Profile), platform);
+        var token = Token is AdeProfile piped && Clear && platform is null
+            ? Engine.Profiles.ClearDefaultOf(piped.Id.ToString())
+            : Engine.Profiles.SetDefault(Token is AdeProfile profile ? profile.TokenId.ToString() : Ref(Token), Clear ? null : Ref(Profile), platform);
         if (PassThru && token is not null)
         {
             WriteObject(token);

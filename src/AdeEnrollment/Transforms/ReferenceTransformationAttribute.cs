@@ -25,8 +25,9 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
 
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
+        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
         // one reference per parameter: a list given to it (-Token 'A','B') would otherwise become the text "A B"
-        if ((inputData is PSObject ps0 ? ps0.BaseObject : inputData) is System.Collections.IList { Count: > 1 } list)
+        if (value is System.Collections.IList { Count: > 1 } list)
         {
             throw new ArgumentTransformationMetadataException(
                 $"This parameter takes one value, not a list of {list.Count}. To act on several, pipe them to the command (for example: 'A', 'B' | Sync-AdeDevice).");
@@ -34,7 +35,6 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
 
         if (Of == "Token")
         {
-            var value = inputData is PSObject ps ? ps.BaseObject : inputData;
             if (value is AdeProfile profile)
             {
                 return KeepProfile ? profile : profile.TokenId.ToString();
