@@ -156,3 +156,33 @@ Describe 'The simulator writes plain-text credentials privately' -Skip:$IsWindow
         Get-Content -Raw $again | Should -Match 'BEGIN MESSAGE'
     }
 }
+
+Describe 'Values shown back in errors' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'echo.db')
+        $script:t = New-TestToken -Folder $TestDrive -Name 'Echo'
+    }
+
+    It 'a value with a terminal escape is shown with U+FFFD in place of the control character' {
+        $err = { Set-AdeToken -Token "No`e[2Jsuch" -ScopeTag 'x' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.SetAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Not -Match "`e"
+        $err.Exception.Message.Contains("No$([char]0xFFFD)[2Jsuch") | Should -BeTrue
+        "$($err.TargetObject)" | Should -Not -Match "`e"
+    }
+
+    It 'an enrollment URL with a line break is ArgumentInvalid and the token keeps its URL' {
+        $before = (Get-AdeToken -Name 'Echo').EnrollmentUrl
+        { Set-AdeToken -Token 'Echo' -EnrollmentUrl "https://mdm.contoso.com/enroll`r`nX-Injected: 1" -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeTokenCommand'
+        (Get-AdeToken -Name 'Echo').EnrollmentUrl | Should -Be $before
+    }
+
+    It 'a postgresql:// URI whose password holds an unencoded / is refused without showing the password' {
+        $err = { Connect-AdeStore -ConnectionString 'postgresql://ade:12/Pw0rdSecret@127.0.0.1/ade' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'StoreConnectionStringInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+        $err.Exception.Message | Should -Not -Match 'Pw0rdSecret'
+        $err.Exception.Message | Should -Match '%2F'
+        (Get-AdeStore).Path | Should -BeLike '*echo.db'
+    }
+}
