@@ -308,13 +308,16 @@ internal sealed class AppleClient
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         attempt.CancelAfter(options.AttemptTimeout);
         var ct = attempt.Token;
+        var inSession = false; // a time-out while the session is opened names /session, not the call it was opened for
         try
         {
             var session = options.Sessions.Get(sessionKey);
             var fresh = false;
             if (session is null)
             {
+                inSession = true;
                 session = await CreateSessionAsync(call.Endpoint, ct).ConfigureAwait(false);
+                inSession = false;
                 fresh = true;
             }
 
@@ -348,7 +351,9 @@ internal sealed class AppleClient
                 {
                     host.WriteVerbose($"Apple: the session of token '{TokenName}' is no longer valid; authenticating again.");
                     options.Sessions.Invalidate(sessionKey, session);
+                    inSession = true;
                     session = await CreateSessionAsync(call.Endpoint, ct).ConfigureAwait(false);
+                    inSession = false;
                     fresh = true;
                     continue;
                 }
@@ -363,7 +368,7 @@ internal sealed class AppleClient
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new AppleTransientException(AppleTransientKind.Timeout, $"timed out after {options.AttemptTimeout.TotalSeconds:0} s", ex);
+            throw new AppleTransientException(AppleTransientKind.Timeout, $"timed out after {options.AttemptTimeout.TotalSeconds:0} s", ex) { Path = inSession ? SessionPath : null };
         }
         catch (HttpRequestException ex)
         {

@@ -81,6 +81,18 @@ public sealed class ResilienceTests : IDisposable
     }
 
     [Fact]
+    public async Task ASessionThatTimesOutNamesSessionNotTheCallItWasOpenedFor()
+    {
+        f.Simulator.AddFault("/session", null, latency: TimeSpan.FromSeconds(3));
+        var options = new AppleClientOptions { DelayTimeProvider = f.Delays, Sessions = new AppleSessionCache(), AttemptTimeout = TimeSpan.FromMilliseconds(300), MaxRetryAttempts = 1 };
+        var e = await Assert.ThrowsAsync<AdeException>(() => f.Client(options).GetAccountAsync());
+        Assert.Equal("AppleTimeout", e.ErrorId);
+        Assert.Contains(new Uri(f.Simulator.Uri, "session").ToString(), e.Message, StringComparison.Ordinal);
+        Assert.Contains("GET /session", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("/account", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LatencyAloneIsJustWaitedFor()
     {
         f.Simulator.AddFault("/account", null, count: 1, latency: TimeSpan.FromMilliseconds(200));
