@@ -89,6 +89,24 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[5]
     }
 
+    It 'a scheduled script whose input is at its end (pwsh -File x.ps1 < /dev/null, no -NonInteractive) gets ConfirmationRequired, not UnexpectedError' {
+        # The console host prompts and fails on the closed input with an exception of its own (it was UnexpectedError).
+        $script = Join-Path $TestDrive 'scheduled.ps1'
+        Set-Content $script "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+        $psi = [Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')))
+        foreach ($a in '-NoProfile', '-File', $script) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardInput = $true
+        $psi.RedirectStandardOutput = $true
+        $psi.UseShellExecute = $false
+        $p = [Diagnostics.Process]::Start($psi)
+        $p.StandardInput.Close()
+        $out = $p.StandardOutput.ReadToEnd()
+        $p.WaitForExit()
+        $out | Should -Match "ConfirmationRequired,${cp}UnregisterAdeDeviceCommand"
+        $out | Should -Not -Match 'UnexpectedError'
+        (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[5]
+    }
+
     It 'Unregister-AdeDevice releases the device at Apple and marks it released' {
         Set-AdeSimServer -Server Actions -AllowDeviceRelease $true | Out-Null
         (Get-Command Unregister-AdeDevice).ImplementingType.GetCustomAttributes($true).Where({ $_.GetType().Name -eq 'CmdletAttribute' })[0].ConfirmImpact | Should -Be 'High'

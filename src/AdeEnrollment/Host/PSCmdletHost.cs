@@ -23,18 +23,8 @@ internal sealed class PSCmdletHost : IAdeHost
     public CancellationToken Cancellation => stop.Token;
 
     public bool ShouldProcess(string target, string action)
-        => cmdlet.ShouldProcessIsSilentYes || cmdlet.Pump.Invoke(() =>
-        {
-            try
-            {
-                return cmdlet.BaseShouldProcess(target, action);
-            }
-            catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
-            {
-                // PowerShell wants to prompt (ConfirmImpact at or above $ConfirmPreference) where nobody can answer.
-                throw ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.", GoAhead, target);
-            }
-        });
+        => cmdlet.ShouldProcessIsSilentYes
+           || Ask(() => cmdlet.BaseShouldProcess(target, action), () => ErrorCatalog.ConfirmationRequired($"{action} on '{target}'.", GoAhead, target));
 
     public bool ShouldProcessMayAsk => !cmdlet.ShouldProcessIsSilentYes;
 
@@ -47,19 +37,26 @@ internal sealed class PSCmdletHost : IAdeHost
             return true;
         }
 
-        return cmdlet.Pump.Invoke(() =>
-        {
-            try
-            {
-                return cmdlet.ShouldContinue(query, caption);
-            }
-            catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
-            {
-                // A non-interactive session (scheduled script, -NonInteractive, a runspace without a host) cannot ask.
-                throw ErrorCatalog.ConfirmationRequired(query, GoAhead);
-            }
-        });
+        return Ask(() => cmdlet.ShouldContinue(query, caption), () => ErrorCatalog.ConfirmationRequired(query, GoAhead));
     }
+
+    /// <summary>
+    /// Asks on the pipeline thread. A session where nobody can answer — -NonInteractive, a runspace without a host, or a
+    /// console whose input is redirected and at its end (a scheduled `pwsh -File x.ps1 &lt; /dev/null`, where the prompt
+    /// fails with whatever the host throws) — gets <paramref name="refusal"/>, the catalogued ConfirmationRequired, and
+    /// nothing is changed. A stopped pipeline stays a stop.
+    /// </summary>
+    private bool Ask(Func<bool> question, Func<Exception> refusal) => cmdlet.Pump.Invoke(() =>
+    {
+        try
+        {
+            return question();
+        }
+        catch (Exception ex) when (ex is not (PipelineStoppedException or OperationCanceledException or AdeException))
+        {
+            throw refusal();
+        }
+    });
 
     /// <summary>How this command is told beforehand to go ahead: only a command that has -Force is told to use it.</summary>
     private string GoAhead => cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("Force") ? "-Force (or -Confirm:$false)" : "-Confirm:$false";
