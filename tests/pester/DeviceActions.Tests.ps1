@@ -225,12 +225,21 @@ Describe 'Test-AdeHealth' {
         } finally { Set-AdeSimClock -Reset }
     }
 
-    It 'counts devices without a profile per device family after the threshold' {
+    It 'counts devices without a profile per platform after the threshold, with a remedy that runs as written' {
         $r = @(Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile')
-        $r | Should -Not -BeNullOrEmpty
+        $r.Count | Should -Be 1
         $r[0].Status | Should -Be 'Warning'
-        $r[0].Detail | Should -Match '^2 iP(ad|hone) devices without an enrollment profile|^1 iP(ad|hone) device without'
+        $r[0].Detail | Should -Match '^\d+ iOS devices? \((iPad|iPhone) \d+(, (iPad|iPhone) \d+)?\) without an enrollment profile'
         $r[0].Detail | Should -Match 'no default iOS profile'
+        # the remedy, its placeholders filled, runs (Set-AdeDefaultProfile has no -Platform outside -Clear)
+        $p = New-AdeProfile -Token Healthy -Name 'Health remedy' -UserAffinity WithoutUserAffinity
+        $commands = $r[0].Remedy -replace '<iOS profile>|<the same profile>', "'Health remedy'" -split '; then: '
+        $commands | ForEach-Object { Invoke-Expression $_ } | Out-Null
+        (Get-AdeToken -Name Healthy).DefaultProfile | Should -Be 'Health remedy'
+        @(Get-AdeDevice -Token Healthy -Unassigned).Count | Should -Be 0
+        $after = Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile'
+        $after.Status | Should -Be 'Pass'
+        Set-AdeDefaultProfile -Token Healthy -Clear
     }
 
     It 'piped tokens are checked one by one: an unknown one is its own error and the next is still checked' {

@@ -67,6 +67,35 @@ Describe 'Platform-aware profiles' {
         $other | Remove-AdeProfile -Confirm:$false
     }
 
+    It 'filters devices and profiles by -Platform, also combined with -Unassigned and with piped serials' {
+        $macs = @(Get-AdeDevice -Token 'Platforms' -Platform macOS)
+        $macs.Count | Should -Be 2
+        $macs.DeviceFamily | Sort-Object -Unique | Should -Be 'Mac'
+        @(Get-AdeDevice -Token 'Platforms' -Platform tvOS -Unassigned).Count | Should -Be 2
+        # a piped serial of another platform is one that does not match the filters: its own error, as for -Unassigned
+        $iOS = @((Get-AdeDevice -Token 'Platforms').SerialNumber | Get-AdeDevice -Platform iOS -ErrorVariable others -ErrorAction SilentlyContinue)
+        $iOS.DeviceFamily | Sort-Object -Unique | Should -Be 'iPhone'
+        $others.Count | Should -Be 4
+        $others[0].FullyQualifiedErrorId | Should -Be 'DeviceNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
+        (Get-AdeProfile -Token 'Platforms' -Platform tvOS).Name | Should -Be 'TVs'
+        (Get-AdeProfile -Token 'Platforms' -Name 'T*', 'M*' -Platform macOS).Name | Should -Be 'Macs'
+        { Get-AdeDevice -Platform Windows -ErrorAction Stop } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,AdeEnrollment.Commands.GetAdeDeviceCommand'
+    }
+
+    It 'names the platform of a default in the way of Remove-AdeProfile, and its remedy clears only that one' {
+        Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Phones'
+        Set-AdeDefaultProfile -Token 'Platforms' -Profile 'TVs'
+        $err = { Remove-AdeProfile -Profile 'TVs' -Token 'Platforms' -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileInUse,AdeEnrollment.Commands.RemoveAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match "the default tvOS profile of token 'Platforms'"
+        $remedy = [regex]::Match($err.Exception.Message, "Set-AdeDefaultProfile -Token 'Platforms' -Clear -Platform tvOS").Value
+        $remedy | Should -Not -BeNullOrEmpty
+        Invoke-Expression $remedy
+        $token = Get-AdeToken -Name 'Platforms'
+        ($token.DefaultProfile, $token.DefaultTvOSProfile) | Should -Be @('Phones', $null) # the iOS default stays
+        Set-AdeDefaultProfile -Token 'Platforms' -Clear
+    }
+
     It 'lists the panes per platform and never changes a platform after creation' {
         @(Get-AdeSetupScreen).Count | Should -Be 52
         (Get-AdeSetupScreen -Platform tvOS).Screen | Should -Contain 'TVRoom'

@@ -7,7 +7,7 @@ namespace AdeEnrollment.Engine.Devices;
 
 /// <summary>Filters of Get-AdeDevice (docs/Get-AdeDevice.md). Null means "any".</summary>
 public sealed record DeviceQuery(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false, bool RemovedFromAbm = false,
-    string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null);
+    string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null, DevicePlatform? Platform = null);
 
 /// <summary>
 /// The device rules shared by queries, device actions and syncs: serial numbers, Apple's record in the store's terms,
@@ -129,7 +129,8 @@ internal static partial class DeviceRepository
             query.LastAssignmentResult, query.ReplacementDevice, query.MigrationDeadlineBefore);
         foreach (var device in s.Devices.Query(filter))
         {
-            if (serialPattern is null || serialPattern.IsMatch(device.SerialNumber))
+            // the platform is read from the device family (or OS) as AdeDevice.Platform reads it: one rule, both providers
+            if ((serialPattern is null || serialPattern.IsMatch(device.SerialNumber)) && (query.Platform is null || device.Platform == query.Platform))
             {
                 yield return device;
             }
@@ -190,7 +191,8 @@ internal static partial class DeviceRepository
         {
             var q = queries[i];
             answers.Add(bySerial.TryGetValue(serials[i], out var found)
-                ? found.Where(d => (q.TokenId is null || d.TokenId == q.TokenId) && (q.ProfileId is null || d.ProfileId == q.ProfileId)).ToList()
+                ? found.Where(d => (q.TokenId is null || d.TokenId == q.TokenId) && (q.ProfileId is null || d.ProfileId == q.ProfileId)
+                                   && (q.Platform is null || d.Platform == q.Platform)).ToList()
                 : []);
         }
 

@@ -505,14 +505,15 @@ public static class ErrorCatalog
         F("'{0}' matches {1} profiles (profile names are unique per token, not per store). Give the token too (-Token), the profile's Id, or pipe the profile object.", profile, count),
         profile);
 
-    public static AdeException ProfileInUse(string profile, string token, bool isDefault, long devices)
+    /// <param name="platform">The profile's platform: the one default it can be, and the only one its remedy clears.</param>
+    public static AdeException ProfileInUse(string profile, string token, string platform, bool isDefault, long devices)
     {
         var users = new List<string>();
         var steps = new List<string>();
         if (isDefault)
         {
-            users.Add(F("the default profile of token '{0}'", token));
-            steps.Add(F("clear or change the default (Set-AdeDefaultProfile -Token '{0}' -Clear)", token));
+            users.Add(F("the default {0} profile of token '{1}'", platform, token));
+            steps.Add(F("clear or change that default (Set-AdeDefaultProfile -Token '{0}' -Clear -Platform {1}, or -Profile <other {1} profile>)", token, platform));
         }
 
         if (devices > 0)

@@ -162,7 +162,7 @@ public sealed class HealthService
                 syncNow)
             : Result("SyncLease", name, AdeHealthStatus.Pass, s.LeaseId is null ? "No sync is running." : "A sync is running within its lease.", "");
 
-        // Devices without a profile, per device family
+        // Devices without a profile, per platform (the default that would have given them one is the platform's)
         var hours = Counted.Of((long)threshold.TotalHours, "hour");
         if (s.Unassigned.Count == 0)
         {
@@ -170,20 +170,9 @@ public sealed class HealthService
         }
         else
         {
-            foreach (var (family, count) in s.Unassigned)
+            foreach (var group in s.Unassigned.GroupBy(u => DevicePlatforms.Of(u.Family, null)).OrderBy(g => g.Key is null ? 1 : 0).ThenBy(g => g.Key))
             {
-                // The default that would have given these devices a profile is the one of their platform.
-                var platform = DevicePlatforms.Of(family, null);
-                var fallback = platform is { } pl ? token.DefaultProfiles.GetValueOrDefault(pl) : null;
-                var label = family.Length == 0 ? "device (family unknown)" : $"{family} device";
-                var missing = platform is { } p && fallback is null
-                    ? $"; the token has no default {p} profile, so new {family} devices arrive without one" : "";
-                yield return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning,
-                    $"{Counted.Of(count, label)} without an enrollment profile for more than {hours}{missing}.",
-                    fallback is null
-                        ? (platform is { } q ? $"Set-AdeDefaultProfile -Token {quoted} -Platform {q} -Profile <profile>; then: " : "")
-                          + $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile <profile>"
-                        : $"Get-AdeDevice -Token {quoted} -Unassigned | Set-AdeDeviceProfile -Profile '{fallback.Replace("'", "''", StringComparison.Ordinal)}'");
+                yield return UnassignedResult(name, quoted, token, group.Key, [.. group], hours);
             }
         }
 
@@ -193,6 +182,32 @@ public sealed class HealthService
                 $"{Counted.Of(s.HeldAfterFailure, "device")} got FAILED from Apple at the last assignment and {(s.HeldAfterFailure == 1 ? "is" : "are")} held back for 24 hours.",
                 $"Get-AdeDevice -Token {quoted} -LastAssignmentResult Failed")
             : Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Pass, "No device is held back after a FAILED assignment.", "");
+    }
+
+    /// <summary>
+    /// The devices of one platform (null: of no known platform) without a profile: how many, of which families, the
+    /// platform's missing default, and the commands that give them a profile — each runnable as written once the
+    /// placeholder is filled.
+    /// </summary>
+    private static AdeHealthResult UnassignedResult(string name, string quoted, AdeToken token, DevicePlatform? platform, IReadOnlyList<DeviceFamilyCount> families, string hours)
+    {
+        var count = families.Sum(f => f.Count);
+        var breakdown = string.Join(", ", families.Select(f => $"{(f.Family.Length == 0 ? "family unknown" : f.Family)} {f.Count:N0}"));
+        if (platform is not { } p)
+        {
+            return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning,
+                $"{Counted.Of(count, "device")} of no known platform ({breakdown}) without an enrollment profile for more than {hours}; no default profile applies to them.",
+                $"Get-AdeDevice -Token {quoted} -Unassigned | Where-Object {{ -not $_.Platform }} | Set-AdeDeviceProfile -Profile <profile> -Force");
+        }
+
+        var fallback = token.DefaultProfiles.GetValueOrDefault(p);
+        var detail = $"{Counted.Of(count, $"{p} device")} ({breakdown}) without an enrollment profile for more than {hours}"
+                     + (fallback is null ? $"; the token has no default {p} profile, so new {p} devices arrive without one." : ".");
+        var assign = $"Get-AdeDevice -Token {quoted} -Unassigned -Platform {p} | Set-AdeDeviceProfile -Profile ";
+        return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning, detail,
+            fallback is null
+                ? $"Set-AdeDefaultProfile -Token {quoted} -Profile <{p} profile>; then: {assign}<the same profile>"
+                : assign + $"'{fallback.Replace("'", "''", StringComparison.Ordinal)}'");
     }
 
     private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.Read(s =>

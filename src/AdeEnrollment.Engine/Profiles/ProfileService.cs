@@ -67,8 +67,11 @@ public sealed class ProfileService
         return Get(id: id).Single();
     }
 
-    public IReadOnlyList<AdeProfile> Get(Guid? tokenId = null, string? name = null, bool defaultOnly = false, Guid? id = null)
-        => Query(tokenId, name, defaultOnly, id, countDevices: true);
+    public IReadOnlyList<AdeProfile> Get(Guid? tokenId = null, string? name = null, bool defaultOnly = false, Guid? id = null, DevicePlatform? platform = null)
+    {
+        var profiles = Query(tokenId, name, defaultOnly, id, countDevices: true);
+        return platform is null ? profiles : profiles.FindAll(p => p.Platform == platform);
+    }
 
     /// <summary>
     /// One profile as it is now, with <see cref="AdeProfile.DeviceCount"/> left 0: counting the devices that hold a
@@ -211,7 +214,7 @@ public sealed class ProfileService
         var (isDefault, devices) = session is null ? store.Read(s => Users(s, profile.Id)) : Users(session, profile.Id);
         if (isDefault || devices > 0)
         {
-            throw ErrorCatalog.ProfileInUse(profile.Name, profile.Token, isDefault, devices);
+            throw ErrorCatalog.ProfileInUse(profile.Name, profile.Token, profile.Platform.ToString(), isDefault, devices);
         }
     }
 

@@ -76,6 +76,10 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [Parameter]
     public DateTimeOffset? MigrationDeadlineBefore { get; set; }
 
+    /// <summary>Devices of this platform (read from the device family, or the OS when Apple gave no family).</summary>
+    [Parameter]
+    public DevicePlatform? Platform { get; set; }
+
     private DeviceQuery Query(Guid? tokenId, string? serial, Guid? profileId, bool unassigned, bool removed)
         => new(tokenId, serial, profileId, unassigned, removed,
             LastAssignmentResult switch
@@ -84,7 +88,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
                 "NotAccessible" => "NOT_ACCESSIBLE",
                 var r => r.ToUpperInvariant(),
             },
-            ReplacementDevice, MigrationDeadlineBefore);
+            ReplacementDevice, MigrationDeadlineBefore, Platform);
 
     protected override bool ErrorsArePerItem => true;
 

@@ -31,6 +31,10 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     [Parameter]
     public SwitchParameter Default { get; set; }
 
+    /// <summary>Only the profiles of this platform.</summary>
+    [Parameter]
+    public DevicePlatform? Platform { get; set; }
+
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
@@ -38,7 +42,7 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
         var token = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token));
         if (Name is null)
         {
-            WriteObject(Engine.Profiles.Get(token?.Id, null, Default), enumerateCollection: true);
+            WriteObject(Engine.Profiles.Get(token?.Id, null, Default, platform: Platform), enumerateCollection: true);
             return;
         }
 
@@ -48,11 +52,17 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
             if (Guid.TryParse(name, out _))
             {
                 // by Id: that profile, which must be the given token's
-                RunItem(() => WriteNew(Engine.Profiles.Resolve(name, token?.Id.ToString()), written));
+                RunItem(() =>
+                {
+                    if (Engine.Profiles.Resolve(name, token?.Id.ToString()) is var byId && (Platform is null || byId.Platform == Platform))
+                    {
+                        WriteNew(byId, written);
+                    }
+                });
                 continue;
             }
 
-            var profiles = Engine.Profiles.Get(token?.Id, name, Default);
+            var profiles = Engine.Profiles.Get(token?.Id, name, Default, platform: Platform);
             if (profiles.Count == 0 && !Wildcard.HasWildcard(name))
             {
                 WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(name, token?.Name)));

@@ -97,23 +97,32 @@ public class HealthTests
     }
 
     [Fact]
-    public void DevicesWithoutAProfile_AreCountedPerDeviceFamily_AfterTheThreshold_NamingTheMissingDefault()
+    public void DevicesWithoutAProfile_AreCountedPerPlatform_AfterTheThreshold_NamingTheMissingDefault_WithRunnableRemedies()
     {
         using var f = new EngineSimFixture();
         f.Simulator.AddDevices(Server, 2, deviceFamily: "iPad");
         f.Simulator.AddDevices(Server, 1, deviceFamily: "iPhone");
+        f.Simulator.AddDevices(Server, 1, deviceFamily: "Mac");
         f.Engine.Sync.Sync("iPads");
         Assert.Equal(AdeHealthStatus.Pass, f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile").Status); // not yet 24 h
 
         f.Advance(TimeSpan.FromHours(25));
         var results = f.Engine.Health.Test("iPads").Where(r => r.Check == "DevicesWithoutProfile").ToList();
 
-        Assert.Equal(2, results.Count);
+        Assert.Equal(2, results.Count); // iPads and iPhones are one platform
         Assert.All(results, r => Assert.Equal(AdeHealthStatus.Warning, r.Status));
-        Assert.StartsWith("2 iPad devices without an enrollment profile for more than 24 hours; the token has no default iOS profile", results[0].Detail, StringComparison.Ordinal);
-        Assert.StartsWith("1 iPhone device without", results[1].Detail, StringComparison.Ordinal);
-        Assert.StartsWith("Set-AdeDefaultProfile -Token 'iPads' -Platform iOS -Profile <profile>", results[0].Remedy, StringComparison.Ordinal);
+        Assert.Equal("3 iOS devices (iPad 2, iPhone 1) without an enrollment profile for more than 24 hours; the token has no default iOS profile, so new iOS devices arrive without one.", results[0].Detail);
+        Assert.StartsWith("1 macOS device (Mac 1) without", results[1].Detail, StringComparison.Ordinal);
+        // Set-AdeDefaultProfile takes the platform from the profile (its -Platform is only for -Clear), and the devices
+        // given the profile are those of its platform
+        Assert.Equal("Set-AdeDefaultProfile -Token 'iPads' -Profile <iOS profile>; then: Get-AdeDevice -Token 'iPads' -Unassigned -Platform iOS | Set-AdeDeviceProfile -Profile <the same profile>", results[0].Remedy);
         Assert.Single(f.Engine.Health.Test("iPads", TimeSpan.FromHours(48)), r => r.Check == "DevicesWithoutProfile" && r.Status == AdeHealthStatus.Pass);
+
+        f.Engine.Profiles.New("iPads", "Macs", new ProfileSettings { Platform = DevicePlatform.macOS, UserAffinity = UserAffinity.WithoutUserAffinity });
+        f.Engine.Profiles.SetDefault("iPads", "Macs", null);
+        var mac = f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile" && r.Detail.Contains("macOS", StringComparison.Ordinal));
+        Assert.Equal("1 macOS device (Mac 1) without an enrollment profile for more than 24 hours.", mac.Detail);
+        Assert.Equal("Get-AdeDevice -Token 'iPads' -Unassigned -Platform macOS | Set-AdeDeviceProfile -Profile 'Macs'", mac.Remedy);
     }
 
     [Fact]

@@ -116,6 +116,28 @@ public class PlatformTests
     }
 
     [Fact]
+    public void DevicesAndProfiles_FilterByPlatform_AlsoWithOtherFiltersAndInBatchedLookups()
+    {
+        using var f = MixedToken(DevicePlatform.iOS);
+        f.Engine.Sync.Sync("iPads");
+
+        var macs = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platform: DevicePlatform.macOS)).ToList();
+        Assert.Equal(4, macs.Count);
+        Assert.All(macs, d => Assert.Equal("Mac", d.DeviceFamily));
+        Assert.Equal(4, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platform: DevicePlatform.tvOS)).Count());
+        Assert.Empty(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platform: DevicePlatform.iOS))); // the default took them
+        Assert.Equal(12, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platform: DevicePlatform.iOS)).Count());
+
+        // the batched lookup of piped serials keeps the platform filter
+        var iPhone = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).First(d => d.DeviceFamily == "iPhone").SerialNumber;
+        var answers = f.Engine.Devices.GetEach([new DeviceQuery(SerialNumber: macs[0].SerialNumber, Platform: DevicePlatform.macOS), new DeviceQuery(SerialNumber: iPhone, Platform: DevicePlatform.macOS)]);
+        Assert.Equal([1, 0], answers.Select(a => a.Count));
+
+        Assert.Equal(["macOS default"], f.Engine.Profiles.Get(f.Token.Id, platform: DevicePlatform.macOS).Select(p => p.Name));
+        Assert.Equal(4, f.Engine.Profiles.Get(f.Token.Id).Count);
+    }
+
+    [Fact]
     public void Assignment_NeverCrossesPlatforms_PlatformMismatchPerDevice_NothingSent()
     {
         using var f = MixedToken();

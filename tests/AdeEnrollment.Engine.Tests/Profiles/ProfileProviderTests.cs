@@ -165,7 +165,7 @@ public abstract class ProfileProviderTests : IDisposable
         Assert.Equal(3, Profiles.Resolve("Staff").DeviceCount);
 
         var ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => Profiles.Remove("Staff", null));
-        Assert.Contains("the default profile of token 'Contoso'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("the default iOS profile of token 'Contoso'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("assigned to 3 devices", ex.Message, StringComparison.Ordinal);
 
         Profiles.SetDefault("Contoso", null);

@@ -359,13 +359,15 @@ public sealed class ProfileServiceTests : IDisposable
         store.Host.ShouldProcessCalls.Clear();
 
         var ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => Profiles.Remove("Staff", null));
-        Assert.Contains("the default profile of token 'Contoso'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("the default iOS profile of token 'Contoso'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("assigned to 2 devices", ex.Message, StringComparison.Ordinal);
+        // the remedy clears only this profile's platform default, not every platform's
+        Assert.Contains("Set-AdeDefaultProfile -Token 'Contoso' -Clear -Platform iOS,", ex.Message, StringComparison.Ordinal);
         Assert.Empty(store.Host.ShouldProcessCalls);
 
         Profiles.SetDefault("Contoso", null);
         ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileInUse), () => Profiles.Remove("Staff", null));
-        Assert.DoesNotContain("the default profile of token", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("the default iOS profile of token", ex.Message, StringComparison.Ordinal);
         Assert.Contains("assigned to 2 devices", ex.Message, StringComparison.Ordinal);
 
         store.Execute("UPDATE device SET profile_id = NULL");
