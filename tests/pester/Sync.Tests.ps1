@@ -224,6 +224,19 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         ($next[1].Kind, $next[1].Trigger) | Should -Be @('Delta', 'Automatic')
     }
 
+    It 'a token Apple refused once (a passing 401) is Active and healthy again after the next successful sync' {
+        $once = New-SimToken -Name "Once $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 401 -Count 2 # also refused after a new session
+        { Sync-AdeDevice -Token $once.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleTokenRejected,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        (Get-AdeToken -Name $once.Token.Name).Status | Should -Be 'Invalid'
+        (Test-AdeHealth -Token $once.Token.Name | Where-Object Check -eq 'TokenRejected').Status | Should -Be 'Fail'
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16)
+        (Sync-AdeDevice -Token $once.Token).Status | Should -Be 'Succeeded'
+        $token = Get-AdeToken -Name $once.Token.Name
+        ($token.Status, $token.InvalidReason) | Should -Be @('Active', $null)
+        (Test-AdeHealth -Token $once.Token.Name | Where-Object Check -eq 'TokenRejected').Status | Should -Be 'Pass'
+    }
+
     It 'takes the token of a piped profile or row; a list given to -Token is refused, not joined into one name' {
         New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
         (Get-AdeProfile -Token $t.Token -Name 'Staff' | Sync-AdeDevice).Token | Should -Be $t.Token.Name

@@ -50,8 +50,14 @@ internal partial interface ITokenTable
     /// <summary>Records why Apple refused the token (null: valid again).</summary>
     void SetInvalidReason(Guid id, string? reason);
 
-    /// <summary>Records when Apple last answered "terms not signed" (null: accepted again).</summary>
-    void SetTermsNotSignedAt(Guid id, DateTimeOffset? at);
+    /// <summary>Records when Apple last answered "terms not signed".</summary>
+    void SetTermsNotSignedAt(Guid id, DateTimeOffset at);
+
+    /// <summary>
+    /// Forgets that Apple refused the token (Invalid, terms not accepted): Apple has accepted it since. Writes only a token
+    /// that holds such a mark; returns whether it did.
+    /// </summary>
+    bool ClearAppleRefusals(Guid id);
 
     /// <summary>Sets the token's modification time (a change of something that belongs to it, e.g. a default profile).</summary>
     void Touch(Guid id, DateTimeOffset modifiedAt);

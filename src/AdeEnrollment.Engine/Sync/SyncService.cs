@@ -1041,7 +1041,7 @@ public sealed class SyncService
                 // The store's journal retention (Set-AdeStore -JournalRetentionDays): the one statement here that reaches past
                 // this token. Runs of other tokens may prune at the same time; each deletes what is still there.
                 DeviceJournal.Prune(s, now);
-                s.Tokens.SetTermsNotSignedAt(token.Id, null);
+                s.Tokens.ClearAppleRefusals(token.Id); // Apple accepted the token: a 401 or unsigned terms before no longer hold
                 // The run's totals with the last page's (the run's own counters move only once the transaction committed).
                 // The lease is ours (the page above checked it in this transaction), so the run ends with the state it leaves.
                 var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(AdeSyncStatus.Succeeded, now, kind, trigger,

@@ -257,27 +257,36 @@ public sealed class TokenService
     /// </summary>
     internal T Guard<T>(AdeToken token, Func<T> call)
     {
+        T answer;
         try
         {
-            return call();
+            answer = call();
         }
         catch (AdeException ex)
         {
             RecordAppleRefusal(token.Id, ex);
             throw;
         }
+
+        RecordAppleAcceptance(token.Id);
+        return answer;
     }
+
+    /// <summary>Tokens whose Apple refusals this engine has cleared since Apple last refused them: one write per token, not per call.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> acceptedSinceRefusal = new();
 
     /// <summary>
     /// The one home of "Apple refused this token": <c>AppleTokenRejected</c> marks the token Invalid (the reason is
-    /// the error's message; Update-AdeToken makes it valid again); <c>AppleTermsNotSigned</c> is kept on the token
-    /// (Test-AdeHealth) until the next successful sync. Any other error changes nothing.
+    /// the error's message); <c>AppleTermsNotSigned</c> is kept on the token (Test-AdeHealth). Both hold until Apple
+    /// accepts the token again (<see cref="RecordAppleAcceptance"/>, or a successful sync) or Update-AdeToken replaces
+    /// it. Any other error changes nothing.
     /// </summary>
     internal void RecordAppleRefusal(Guid tokenId, AdeException error)
     {
         switch (error.ErrorId)
         {
             case nameof(ErrorCatalog.AppleTokenRejected):
+                acceptedSinceRefusal.TryRemove(tokenId, out _);
                 store.Write(s =>
                 {
                     s.Tokens.SetInvalidReason(tokenId, error.Message);
@@ -285,6 +294,7 @@ public sealed class TokenService
                 });
                 break;
             case nameof(ErrorCatalog.AppleTermsNotSigned):
+                acceptedSinceRefusal.TryRemove(tokenId, out _);
                 store.Write(s =>
                 {
                     s.Tokens.SetTermsNotSignedAt(tokenId, time.GetUtcNow());
@@ -294,16 +304,33 @@ public sealed class TokenService
         }
     }
 
+    /// <summary>
+    /// Apple answered a call of the token: a refusal recorded before (a passing 401, terms since accepted) no longer
+    /// holds, so the token is Active again and Test-AdeHealth passes without waiting for the next sync. Written once
+    /// per token until Apple refuses it again; the write changes only a token that holds such a mark.
+    /// </summary>
+    internal void RecordAppleAcceptance(Guid tokenId)
+    {
+        if (acceptedSinceRefusal.TryAdd(tokenId, 0))
+        {
+            store.Write(s => s.Tokens.ClearAppleRefusals(tokenId));
+        }
+    }
+
+    /// <summary>
+    /// Expired comes first: Apple refuses an expired token (TOKEN_EXPIRED), and that refusal must not turn the status a
+    /// script branches on ("download a new token") into Invalid.
+    /// </summary>
     internal static AdeTokenStatus StatusOf(DateTimeOffset expires, string? invalidReason, DateTimeOffset now)
     {
-        if (invalidReason is not null)
-        {
-            return AdeTokenStatus.Invalid;
-        }
-
         if (expires <= now)
         {
             return AdeTokenStatus.Expired;
+        }
+
+        if (invalidReason is not null)
+        {
+            return AdeTokenStatus.Invalid;
         }
 
         return expires - now <= TimeSpan.FromDays(ExpiringSoonDays) ? AdeTokenStatus.ExpiringSoon : AdeTokenStatus.Active;

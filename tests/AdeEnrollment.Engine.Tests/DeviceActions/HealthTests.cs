@@ -83,6 +83,38 @@ public class HealthTests
     }
 
     [Fact]
+    public void TermsNotSigned_IsClearedByAnyCallAppleAnswersForTheToken_NotOnlyByASync()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromMinutes(16));
+        f.Simulator.AddFault("/devices/sync", 403, "T_C_NOT_SIGNED", count: 1);
+        AdeAssert.Throws(nameof(ErrorCatalog.AppleTermsNotSigned), () => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal(AdeHealthStatus.Fail, Checks(f)["AppleTerms"].Status);
+
+        // the admin accepted the terms; the next thing the script does is an assignment, not a sync
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        f.Engine.Assignments.Assign("Staff", null, [f.AppleSerials().First()]).ToList();
+        Assert.Equal(AdeHealthStatus.Pass, Checks(f)["AppleTerms"].Status);
+    }
+
+    [Fact]
+    public void ATokenAppleRejectedOnce_IsActiveAgain_OnceAppleAcceptsIt()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Simulator.AddFault("/server/devices", 401, "UNAUTHORIZED", count: 2); // a passing refusal (also after a new session), not a replaced token
+        AdeAssert.Throws("AppleTokenRejected", () => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal(AdeTokenStatus.Invalid, f.Engine.Tokens.ResolveToken("iPads").Status);
+        Assert.Equal(AdeHealthStatus.Fail, Checks(f)["TokenRejected"].Status);
+
+        f.Advance(TimeSpan.FromMinutes(16));
+        f.Engine.Sync.Sync("iPads");
+        var token = f.Engine.Tokens.ResolveToken("iPads");
+        Assert.Equal((AdeTokenStatus.Active, null), (token.Status, token.InvalidReason));
+        Assert.Equal(AdeHealthStatus.Pass, Checks(f)["TokenRejected"].Status);
+    }
+
+    [Fact]
     public void TokenExpiry_WarnsWithin30Days_AndFailsWhenExpired()
     {
         using var f = new EngineSimFixture();

@@ -67,6 +67,18 @@ public sealed class GetTokenTests : IDisposable
         Assert.Equal("T_C_NOT_SIGNED", token.InvalidReason);
     }
 
+    [Fact]
+    public void Status_AnExpiredTokenAppleRefused_StaysExpired_NotInvalid()
+    {
+        var id = store.AddToken("Contoso").Token.Id;
+        store.Execute("UPDATE token SET invalid_reason = 'TOKEN_EXPIRED', expires_at = 1000 WHERE id = $id", ("$id", id.ToString()));
+
+        var token = Get(id);
+
+        Assert.Equal(AdeTokenStatus.Expired, token.Status); // scripts branch on Expired to download a new token
+        Assert.Equal("TOKEN_EXPIRED", token.InvalidReason);
+    }
+
     [Theory]
     [InlineData(null, new[] { "Contoso EU", "Contoso US", "Fabrikam" })]
     [InlineData("*", new[] { "Contoso EU", "Contoso US", "Fabrikam" })]

@@ -206,9 +206,14 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
     public void SetInvalidReason(Guid id, string? reason)
         => connection.Execute(transaction, "UPDATE token SET invalid_reason = @r::text WHERE id = @id", ("r", reason), ("id", id.ToString()));
 
-    public void SetTermsNotSignedAt(Guid id, DateTimeOffset? at)
-        => connection.ExecutePrepared(transaction, "UPDATE token SET terms_not_signed_at = @at::bigint WHERE id = @id AND terms_not_signed_at IS DISTINCT FROM @at::bigint",
-            ("at", at is { } t ? ToUnixMs(t) : null), ("id", id.ToString()));
+    public void SetTermsNotSignedAt(Guid id, DateTimeOffset at)
+        => connection.Execute(transaction, "UPDATE token SET terms_not_signed_at = @at WHERE id = @id", ("at", ToUnixMs(at)), ("id", id.ToString()));
+
+    // prepared: every successful sync runs it (it writes only a token Apple had refused)
+    public bool ClearAppleRefusals(Guid id)
+        => connection.ExecutePrepared(transaction,
+            "UPDATE token SET invalid_reason = NULL, terms_not_signed_at = NULL WHERE id = @id AND (invalid_reason IS NOT NULL OR terms_not_signed_at IS NOT NULL)",
+            ("id", id.ToString())) > 0;
 
     public void Touch(Guid id, DateTimeOffset modifiedAt)
         => connection.Execute(transaction, "UPDATE token SET modified_at = @now WHERE id = @id", ("now", ToUnixMs(modifiedAt)), ("id", id.ToString()));
@@ -222,14 +227,6 @@ internal sealed partial class PostgresTokenTable(NpgsqlConnection connection, Np
     /// <summary>The profile side: a change of a token's default profiles changes the token; false when there is no such token.</summary>
     public bool MarkModified(Guid tokenId, DateTimeOffset at)
         => connection.Execute(transaction, "UPDATE token SET modified_at = @at WHERE id = @t", ("at", ToUnixMs(at)), ("t", tokenId.ToString())) > 0;
-
-    /// <summary>The sync side: forgets that Apple refused the token for unsigned terms; returns whether it was marked.</summary>
-    public bool ClearTermsNotSigned(Guid tokenId)
-        => connection.Execute(transaction, "UPDATE token SET terms_not_signed_at = NULL WHERE id = @t AND terms_not_signed_at IS NOT NULL", ("t", tokenId.ToString())) > 0;
-
-    /// <summary>The health side: when Apple first answered that the terms are not accepted (still unresolved); null otherwise.</summary>
-    public DateTimeOffset? TermsNotSignedSince(Guid tokenId)
-        => connection.Scalar<long?>(transaction, "SELECT terms_not_signed_at FROM token WHERE id = @t", ("t", tokenId.ToString())) is { } ms ? ToTime(ms) : null;
 
     private static IReadOnlyList<string> Tags(string json) => ValueList.Of(JsonSerializer.Deserialize<string[]>(json) ?? []);
 

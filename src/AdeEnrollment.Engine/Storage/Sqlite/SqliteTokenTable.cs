@@ -202,9 +202,13 @@ internal sealed partial class SqliteTokenTable(SqliteConnection connection, Sqli
     public void SetInvalidReason(Guid id, string? reason)
         => connection.Execute("UPDATE token SET invalid_reason = $r WHERE id = $id", ("$r", reason), ("$id", id.ToString()));
 
-    public void SetTermsNotSignedAt(Guid id, DateTimeOffset? at)
-        => connection.Execute("UPDATE token SET terms_not_signed_at = $at WHERE id = $id AND terms_not_signed_at IS NOT $at",
-            ("$at", at is { } t ? ToUnixMs(t) : null), ("$id", id.ToString()));
+    public void SetTermsNotSignedAt(Guid id, DateTimeOffset at)
+        => connection.Execute("UPDATE token SET terms_not_signed_at = $at WHERE id = $id", ("$at", ToUnixMs(at)), ("$id", id.ToString()));
+
+    public bool ClearAppleRefusals(Guid id)
+        => connection.Execute(
+            "UPDATE token SET invalid_reason = NULL, terms_not_signed_at = NULL WHERE id = $id AND (invalid_reason IS NOT NULL OR terms_not_signed_at IS NOT NULL)",
+            ("$id", id.ToString())) > 0;
 
     public void Touch(Guid id, DateTimeOffset modifiedAt)
         => connection.Execute("UPDATE token SET modified_at = $now WHERE id = $id", ("$now", ToUnixMs(modifiedAt)), ("$id", id.ToString()));

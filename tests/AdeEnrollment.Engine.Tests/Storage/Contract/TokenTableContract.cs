@@ -300,13 +300,18 @@ public abstract class TokenTableContract : IDisposable
         AssertSame(row with { InvalidReason = "Apple refused it", TermsNotSignedAt = T0.AddHours(1), ModifiedAt = T0.AddHours(2) }, Db.Read(s => s.Tokens.Get(row.Id)));
         AssertSame(other, Db.Read(s => s.Tokens.Get(other.Id)));
 
+        // Apple accepted the token again: both marks go in one write, which only a marked token gets
+        Assert.True(Db.Write(s => s.Tokens.ClearAppleRefusals(row.Id)));
+        AssertSame(row with { ModifiedAt = T0.AddHours(2) }, Db.Read(s => s.Tokens.Get(row.Id)));
+        Assert.False(Db.Write(s => s.Tokens.ClearAppleRefusals(row.Id)));
+        Assert.False(Db.Write(s => s.Tokens.ClearAppleRefusals(other.Id)));
         Db.Write(s =>
         {
-            s.Tokens.SetInvalidReason(row.Id, null);
-            s.Tokens.SetTermsNotSignedAt(row.Id, null);
+            s.Tokens.SetTermsNotSignedAt(row.Id, T0.AddHours(3));
             return 0;
         });
-        AssertSame(row with { ModifiedAt = T0.AddHours(2) }, Db.Read(s => s.Tokens.Get(row.Id)));
+        Assert.True(Db.Write(s => s.Tokens.ClearAppleRefusals(row.Id)));
+        Assert.Null(Db.Read(s => s.Tokens.Get(row.Id))!.TermsNotSignedAt);
     }
 
     [Fact]
