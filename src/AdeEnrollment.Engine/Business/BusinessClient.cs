@@ -466,7 +466,10 @@ internal sealed class BusinessClient
     /// </summary>
     private async Task<Reservation> EnforceBudgetAsync(HttpMethod method, CancellationToken ct)
     {
-        for (var round = 0; ; round++)
+        // Rounds count only real waits: a timer that fires a moment before the allowed time (the stored times are whole
+        // milliseconds) gives a wait of less than a second, which is waited out again with its margin, not counted as
+        // another process having taken the budget (that is what the limit of three rounds is for).
+        for (int round = 0, moments = 0; ;)
         {
             var (allowedAt, reserved) = Reserve(method);
             if (reserved is { } taken)
@@ -475,15 +478,27 @@ internal sealed class BusinessClient
             }
 
             var wait = allowedAt - time.GetUtcNow();
-            if (!WaitForLimit || wait > options.MaxLimitWait || round >= 3)
+            if (!WaitForLimit || wait > options.MaxLimitWait || round >= 3 || moments >= 10)
             {
                 throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt, Service);
             }
 
-            host.WriteVerbose($"Waiting {wait.TotalSeconds:0} s for Apple's request budget of API account '{account.ClientId}'.");
-            await options.Delay(wait, ct).ConfigureAwait(false);
+            if (wait >= TimeSpan.FromSeconds(1))
+            {
+                round++;
+                host.WriteVerbose($"Waiting {Math.Ceiling(wait.TotalSeconds):0} s for Apple's request budget of API account '{account.ClientId}'.");
+            }
+            else
+            {
+                moments++;
+            }
+
+            await options.Delay((wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + BudgetMargin, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Waited beyond the time a request is allowed, so that the request is past its window when it is counted.</summary>
+    private static readonly TimeSpan BudgetMargin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// Checks the budget and counts the request in one write transaction of the store (writers of a store take turns:

@@ -25,7 +25,7 @@ internal sealed class BusinessFixture : IDisposable
             MaxLimitWait = Options.MaxLimitWait,
             MaxResponseBytes = Options.MaxResponseBytes,
             Handler = Options.Handler,
-            Delay = (d, _) => { Waits.Add(d); OnDelay?.Invoke(d); Sim.Advance(d); return Task.CompletedTask; },
+            Delay = (d, _) => { Waits.Add(d); OnDelay?.Invoke(d); Sim.Advance(d * WakeFactor); return Task.CompletedTask; },
         };
         TimeProvider engineTime = engineAhead == default ? Sim.Time : new AheadTime(Sim.Time, engineAhead);
         Engine = new AdeEngine(Sim.Store, Sim.Host, engineTime, new AppleClientFactory(engineTime, Sim.Host, null, new AppleClientOptions
@@ -50,6 +50,9 @@ internal sealed class BusinessFixture : IDisposable
 
     /// <summary>Called at each wait of the client, before the clock moves (a test changes the simulator there).</summary>
     public Action<TimeSpan>? OnDelay { get; set; }
+
+    /// <summary>How much of each delay passes before it returns (a timer that fires early: below 1).</summary>
+    public double WakeFactor { get; set; } = 1;
 
     public AdeEngine Engine { get; }
 
