@@ -53,6 +53,15 @@ Describe 'Platform-aware profiles' {
         ($token.DefaultProfile, $token.DefaultTvOSProfile) | Should -Be @('Phones', $null)
     }
 
+    It 'makes a piped profile its token''s default without -Profile; without either it is ArgumentInvalid, not a prompt' {
+        Get-AdeProfile -Token 'Platforms' -Name 'TVs' | Set-AdeDefaultProfile
+        (Get-AdeToken -Name 'Platforms').DefaultTvOSProfile | Should -Be 'TVs'
+        $err = { Set-AdeDefaultProfile -Token 'Platforms' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeDefaultProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match 'Set-AdeDefaultProfile'
+        Set-AdeDefaultProfile -Token 'Platforms' -Clear -Platform tvOS
+    }
+
     It 'clears the default role of piped profiles only: a piped profile that is not a default changes nothing' {
         Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Phones'
         Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Macs'

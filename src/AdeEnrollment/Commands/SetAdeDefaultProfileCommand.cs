@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Host;
@@ -29,12 +30,16 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
 
-    [Parameter(ParameterSetName = SetSet, Mandatory = true, Position = 0, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
+    /// <summary>
+    /// Not mandatory: a piped profile is the profile made its token's default (<c>Get-AdeProfile Kiosk -Token X |
+    /// Set-AdeDefaultProfile</c>); without one, -Profile is required (ProfileRequired).
+    /// </summary>
+    [Parameter(ParameterSetName = SetSet, Position = 0, HelpMessage = "The profile to make the token's default: a profile object, its name or its Id.")]
     [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(ProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public object Profile { get; set; } = "";
+    public object? Profile { get; set; }
 
     [Parameter(ParameterSetName = ClearSet, Mandatory = true, HelpMessage = "Clears the token's default profile.")]
     public SwitchParameter Clear { get; set; }
@@ -54,10 +59,15 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
         // a piped profile with -Clear ends that profile's default role only (Get-AdeProfile -Default | … -Clear)
         var token = Token is AdeProfile piped && Clear && platform is null
             ? Engine.Profiles.ClearDefaultOf(piped.Id.ToString())
-            : Engine.Profiles.SetDefault(Token is AdeProfile profile ? profile.TokenId.ToString() : Ref(Token), Clear ? null : Ref(Profile), platform);
+            : Engine.Profiles.SetDefault(Token is AdeProfile profile ? profile.TokenId.ToString() : Ref(Token), Clear ? null : ProfileToSet(), platform);
         if (PassThru && token is not null)
         {
             WriteObject(token);
         }
     }
+
+    /// <summary>-Profile, else the piped profile itself.</summary>
+    private string ProfileToSet() => Profile is not null ? Ref(Profile)
+        : Token is AdeProfile piped ? piped.Id.ToString()
+        : throw ErrorCatalog.ArgumentInvalid("Profile", "(none)", "give the profile to make the default (-Profile <name>), or pipe the profile: Get-AdeProfile <name> -Token <token> | Set-AdeDefaultProfile.");
 }
