@@ -26,6 +26,7 @@
         'Clear-AdeSimFault'
         'Get-AdeSimRequest'
         'Set-AdeSimClock'
+        'Get-AdeSimClock'
         'New-AdeSimBusinessAccount'
         'Add-AdeSimOrgDevice'
         'Get-AdeSimOrgDevice'

@@ -27,7 +27,7 @@ AfterAll {
 Describe 'AdeEnrollment.Simulator module' {
     It 'exports exactly the simulator cmdlets' {
         (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
-            'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimDevice',
+            'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimClock', 'Get-AdeSimDevice',
             'Get-AdeSimOrgDevice', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
             'Set-AdeSimBusinessApi', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
             'Start-AdeSimulator', 'Stop-AdeSimulator')
@@ -210,6 +210,28 @@ Describe 'Set-AdeSimClock' {
         $before = Set-AdeSimClock -Advance 0 -PassThru
         $after = Set-AdeSimClock -Advance '00:15:00' -PassThru
         [int]($after - $before).TotalMinutes | Should -Be 15
+    }
+
+    It 'reads h:mm:ss as hours (25:00:00 is 25 hours, not 25 days) and the short forms 15m, 12h, 7d, 1d12h; refuses other text' {
+        $before = Get-AdeSimClock
+        Set-AdeSimClock -Advance '25:00:00'
+        ((Get-AdeSimClock) - $before).TotalHours | Should -BeGreaterOrEqual 25
+        ((Get-AdeSimClock) - $before).TotalHours | Should -BeLessThan 25.1
+        foreach ($case in @(@('15m', 15), @('12h', 720), @('7d', 10080), @('1d12h', 2160), @('-30m', -30), @('7.00:00:00', 10080))) {
+            $from = Set-AdeSimClock -Advance 0 -PassThru
+            $to = Set-AdeSimClock -Advance $case[0] -PassThru
+            [int](($to - $from).TotalMinutes) | Should -Be $case[1] -Because $case[0]
+        }
+        $err = { Set-AdeSimClock -Advance 'next week' -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Simulator.Commands.SetAdeSimClockCommand' -PassThru
+        $err.Exception.Message | Should -Match "'25:00:00' is 25 hours"
+    }
+
+    It 'Get-AdeSimClock gives the simulated time the engine uses, without a simulator too' {
+        $set = Set-AdeSimClock -Now '2031-05-06T07:08:09Z' -PassThru
+        $now = Get-AdeSimClock
+        $now | Should -BeOfType [DateTimeOffset]
+        ($now - $set).TotalSeconds | Should -BeLessThan 5
+        $now.Year | Should -Be 2031
     }
 
     It 'sets an absolute time and goes back to the real time' {

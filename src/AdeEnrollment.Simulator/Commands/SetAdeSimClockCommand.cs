@@ -16,7 +16,9 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
     private const string NowSet = "Now";
     private const string ResetSet = "Reset";
 
+    /// <summary>'h:mm[:ss]' is always hours ('25:00:00' is 25 hours, not days), and '15m', '12h', '7d' are read too.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = AdvanceSet)]
+    [SimSpanTransformation]
     public TimeSpan Advance { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = NowSet)]

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+
+namespace AdeEnrollment.Simulator.Host;
+
+/// <summary>
+/// How far to move the simulated clock, as a test author writes it. .NET reads '25:00:00' as 25 days (hours past 23
+/// become days), which broke tests that meant "25 hours later"; here 'h:mm' and 'h:mm:ss' are always hours, and the
+/// short forms '15m', '12h', '7d', '1d12h', '90s' are read too. Anything else is what PowerShell makes of it (a
+/// TimeSpan, '7.00:00:00', [TimeSpan]::FromDays(8)); a text that is none of these is refused with the forms accepted.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed partial class SimSpanTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+        if (value is not string text)
+        {
+            return inputData;
+        }
+
+        text = text.Trim();
+        var sign = text.StartsWith('-') ? -1 : 1;
+        var body = sign < 0 ? text[1..] : text;
+        if (Clock().Match(body) is { Success: true } clock)
+        {
+            var span = new TimeSpan(int.Parse(clock.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(clock.Groups[2].Value, CultureInfo.InvariantCulture),
+                clock.Groups[3].Success ? int.Parse(clock.Groups[3].Value, CultureInfo.InvariantCulture) : 0);
+            return sign * span;
+        }
+
+        if (Short().Match(body) is { Success: true } shortForm && body.Length > 0)
+        {
+            double Part(int group) => shortForm.Groups[group].Success ? double.Parse(shortForm.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
+            return sign * (TimeSpan.FromDays(Part(1)) + TimeSpan.FromHours(Part(2)) + TimeSpan.FromMinutes(Part(3)) + TimeSpan.FromSeconds(Part(4)));
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        throw new ArgumentTransformationMetadataException(
+            $"'{text}' is not a span of time: give hours as 'h:mm' or 'h:mm:ss' (e.g. '25:00:00' is 25 hours), a short form ('15m', '12h', '7d', '1d12h', '90s'), days as 'd.hh:mm:ss', or a [TimeSpan].");
+    }
+
+    [GeneratedRegex(@"^(\d+):([0-5]\d)(?::([0-5]\d))?$", RegexOptions.CultureInvariant)]
+    private static partial Regex Clock();
+
+    [GeneratedRegex(@"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex Short();
+}
