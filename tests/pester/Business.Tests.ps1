@@ -267,6 +267,18 @@ Describe 'Apple Business API' {
         @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Where-Object MdmServer -eq $t.Token.Name).Count | Should -Be 0
     }
 
+    It 'an activity Apple marks COMPLETED_WITH_FAILURE while its log lists every device as changed says so, and never that the devices were not changed' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 1)
+        Set-AdeSimBusinessApi -ActivityOutcome CompletedWithFailure
+        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        ($r.Succeeded, $r.Failed) | Should -Be @(1, 0)
+        "$w" | Should -Not -Match 'not changed'
+        "$w" | Should -Match 'its log lists every device as changed'
+        (Get-AdeOrgDevice -SerialNumber $d.SerialNumber).MdmServer | Should -Be $t.Token.Name
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')

@@ -713,11 +713,17 @@ public sealed partial class BusinessService
 
         host.WriteProgress(new AdeProgress(2, $"Activity {id}", activity.Status, Completed: true));
         // Devices not changed: those the log says failed; without any log line for them, all of them unless their outcome
-        // is unknown (then the warning below says so, instead of claiming they were not changed).
-        var notChanged = activity.Failed > 0 ? activity.Failed : activity.Unknown == 0 ? activity.DeviceCount : 0;
-        if ((activity.Status is "FAILED" or "STOPPED" || activity.SubStatus is "COMPLETED_WITH_FAILURE") && notChanged > 0)
+        // is unknown (then the warning below says so, instead of claiming they were not changed). A log that lists every
+        // device as changed under a failed status is believed for the devices, and the contradiction is said as such.
+        var failedStatus = activity.Status is "FAILED" or "STOPPED" || activity.SubStatus is "COMPLETED_WITH_FAILURE";
+        var notChanged = activity.Failed > 0 ? activity.Failed : activity.Unknown == 0 && activity.Succeeded == 0 ? activity.DeviceCount : 0;
+        if (failedStatus && notChanged > 0)
         {
             host.WriteWarning(ErrorCatalog.BusinessActivityFailed(id, activity.Status, activity.SubStatus ?? "", notChanged, activity.DeviceCount).Message);
+        }
+        else if (failedStatus && activity.Succeeded > 0 && activity.Failed == 0)
+        {
+            host.WriteWarning($"Activity {id}: Apple reports {activity.Status} {activity.SubStatus}, but its log lists {(activity.Succeeded == activity.DeviceCount ? "every device" : Counted.Of(activity.Succeeded, "device"))} as changed; check them with Get-AdeOrgDevice.");
         }
         else if (activity.Failed > 0)
         {
