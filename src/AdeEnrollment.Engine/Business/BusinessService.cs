@@ -694,7 +694,26 @@ public sealed partial class BusinessService
         }).ToList();
     }
 
+    /// <remarks>
+    /// The caller asked to wait for the activity's end, so its polls wait for the GET budget too (as under
+    /// -WaitForLimit): Apple has accepted the activity, and failing on the module's own budget after that would leave a
+    /// script not knowing how it ended. The wait stays bounded by the activity wait's time-out.
+    /// </remarks>
     private AdeOrgDeviceActivity Wait(string id, BusinessClient client)
+    {
+        var asked = client.WaitForLimit;
+        client.WaitForLimit = true;
+        try
+        {
+            return WaitForEnd(id, client);
+        }
+        finally
+        {
+            client.WaitForLimit = asked;
+        }
+    }
+
+    private AdeOrgDeviceActivity WaitForEnd(string id, BusinessClient client)
     {
         var started = time.GetUtcNow();
         var activity = Poll(id, client);

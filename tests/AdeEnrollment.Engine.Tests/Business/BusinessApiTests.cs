@@ -386,6 +386,22 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_send_told_to_wait_paces_its_polls_to_the_GET_budget_instead_of_failing_after_Apple_accepted_the_activity()
+    {
+        // 3 GETs a minute (the servers' list, then polls every 3 s for an activity of 10 s): without -WaitForLimit the
+        // wait once failed with BusinessThrottled on its fourth GET, the activity accepted and its end unknown
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 3, PostsPerHour = 100 });
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        Assert.False(fx.Engine.Business.WaitForLimit);
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Contoso iPads", wait: true));
+        Assert.Equal(("COMPLETED", 1), (activity.Status, activity.Succeeded));
+        Assert.Contains(fx.Waits, w => w > TimeSpan.FromSeconds(10)); // it waited for the budget
+        Assert.False(fx.Engine.Business.WaitForLimit);
+        // outside a wait, the budget is still a failure with its time
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => { for (var i = 0; i < 4; i++) fx.Engine.Business.GetMdmServers(); }).ErrorId);
+    }
+
+    [Fact]
     public void WaitForLimit_is_not_given_up_when_the_timer_fires_a_moment_before_the_allowed_time()
     {
         // Real timers may return a little early; the moments left were once counted as rounds, and the third one failed
