@@ -194,8 +194,11 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $csv = Join-Path $TestDrive 'serials.csv'
         ($serials | ForEach-Object { [pscustomobject]@{ SerialNumber = " $($_.ToLowerInvariant()) " } }) + [pscustomobject]@{ SerialNumber = $serials[0] } + [pscustomobject]@{ SerialNumber = 'UNKNOWN00001' } |
             Export-Csv $csv -NoTypeInformation
-        $results = Import-Csv $csv | Set-AdeDeviceProfile -Profile Kiosk -Token $name
+        $results = Import-Csv $csv | Set-AdeDeviceProfile -Profile Kiosk -Token $name -WarningVariable warned -WarningAction SilentlyContinue
         $results.Count | Should -Be 1201
+        # a device that did not get the profile is one summary warning, so a script that logs warnings knows
+        @($warned).Count | Should -Be 1
+        "$warned" | Should -Match "^1 device of 1,201 did not get profile 'Kiosk': 1 UnknownDevice \(not in the store"
         ($results | Where-Object Status -eq 'Success').Count | Should -Be 1200
         ($results | Where-Object SerialNumber -eq 'UNKNOWN00001').Status | Should -Be 'UnknownDevice'
         (Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name).DeviceCount | Should -Be @(1000, 200)

@@ -102,7 +102,11 @@ public sealed class AssignmentService
         }
 
         summary ??= new AssignmentSummary();
-        return groups.SelectMany(g => AssignTo(g.Profile, g.Serials, summary, force));
+        return groups.SelectMany(g => AssignTo(g.Profile, g.Serials, summary, force)).Select(batch =>
+        {
+            summary.Count(batch);
+            return batch;
+        });
     }
 
     private IEnumerable<IReadOnlyList<AdeAssignmentResult>> AssignTo(AdeProfile profile, IEnumerable<string> serials, AssignmentSummary summary, bool force)
@@ -394,6 +398,41 @@ public sealed class AssignmentService
 
         /// <summary>Serials of devices of another (or unknown) platform than the profile's: nothing was sent for them.</summary>
         public List<string> PlatformMismatch { get; } = [];
+
+        /// <summary>Results written, and those other than Success and PlatformMismatch (which has its own warning), by status.</summary>
+        private int results;
+        private readonly SortedDictionary<AdeAssignmentStatus, int> notAssigned = [];
+
+        internal void Count(IReadOnlyList<AdeAssignmentResult> batch)
+        {
+            foreach (var r in batch)
+            {
+                results++;
+                if (r.Status is not (AdeAssignmentStatus.Success or AdeAssignmentStatus.PlatformMismatch))
+                {
+                    notAssigned[r.Status] = notAssigned.GetValueOrDefault(r.Status) + 1;
+                }
+            }
+        }
+
+        /// <summary>
+        /// One warning for the whole operation when devices were not assigned (Apple refused, throttled, or the engine
+        /// does not know them): each result says so, but a scheduled script that only logs warnings would otherwise not
+        /// know. Null when every device got the profile.
+        /// </summary>
+        public string? NotAssignedWarning => notAssigned.Count == 0 ? null
+            : $"{Counted.Of(notAssigned.Values.Sum(), "device")} of {results:N0} did not get profile {string.Join(", ", Profiles.Select(p => $"'{p}'"))}: "
+              + string.Join(", ", notAssigned.Select(kv => $"{kv.Value:N0} {kv.Key} ({Reason(kv.Key)})"))
+              + ". The results say which (| Where-Object Status -ne 'Success').";
+
+        private static string Reason(AdeAssignmentStatus status) => status switch
+        {
+            AdeAssignmentStatus.Failed => "Apple refused; not sent again for 24 hours",
+            AdeAssignmentStatus.NotAccessible => "not on this token's MDM server in Apple Business Manager",
+            AdeAssignmentStatus.Throttled => "Apple's limit; send again after RetryAfter",
+            AdeAssignmentStatus.UnknownDevice => "not in the store for that token; sync first",
+            _ => status.ToString(),
+        };
 
         /// <summary>One warning for the whole operation when devices were refused for their platform (null: none).</summary>
         public string? PlatformMismatchWarning => PlatformMismatch.Count == 0 ? null

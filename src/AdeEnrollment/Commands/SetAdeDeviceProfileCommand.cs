@@ -85,6 +85,11 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
             WriteWarning(warning);
         }
 
+        if (summary.NotAssignedWarning is { } notAssigned)
+        {
+            WriteWarning(notAssigned);
+        }
+
         if (summary.Declined > 0 && WhatIfRequested)
         {
             WriteWhatIfSummary(summary.WhatIfSummary);

@@ -286,6 +286,27 @@ public class AssignmentServiceTests
     }
 
     [Fact]
+    public void DevicesThatDidNotGetTheProfile_AreOneSummaryWarningByStatus_AndNoneWhenAllDid()
+    {
+        using var f = Synced(4);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.SetDeviceOutcome(Server, s[0], "FAILED", count: 1);
+        f.Simulator.SetDeviceOutcome(Server, s[1], "NOT_ACCESSIBLE", count: 1);
+
+        var summary = new AssignmentService.AssignmentSummary();
+        var results = f.Engine.Assignments.Assign("Staff", null, [.. s.Select(x => new DeviceTarget(x)), new DeviceTarget("C02UNKNOWN01")], summary).ToList();
+
+        Assert.Equal(5, results.Count);
+        Assert.Equal("3 devices of 5 did not get profile 'Staff': 1 NotAccessible (not on this token's MDM server in Apple Business Manager), "
+            + "1 Failed (Apple refused; not sent again for 24 hours), 1 UnknownDevice (not in the store for that token; sync first). "
+            + "The results say which (| Where-Object Status -ne 'Success').", summary.NotAssignedWarning);
+
+        var all = new AssignmentService.AssignmentSummary();
+        f.Engine.Assignments.Assign("Kiosk", null, [new DeviceTarget(s[2]), new DeviceTarget(s[3])], all).ToList();
+        Assert.Null(all.NotAssignedWarning);
+    }
+
+    [Fact]
     public void NotAccessible_IsReported_AndTheDeviceKeepsItsProfile()
     {
         using var f = Synced(3);
