@@ -84,8 +84,25 @@ Describe 'Times in the views' {
         $blocks = @($format.SelectNodes('//ScriptBlock') | ForEach-Object InnerText | Where-Object { $_ -match 'HH:mm' })
         $blocks.Count | Should -BeGreaterThan 10
         foreach ($block in $blocks) {
-            $block | Should -Match '\.ToLocalTime\(\)\.ToString\(''[^'']*HH:mm zzz''\)' -Because 'a time without its offset reads hours off in another time zone'
+            $block | Should -Match '\.ToLocalTime\(\)\.ToString\(''[^'']*HH:mm zzz'', \[cultureinfo\]::InvariantCulture\)' -Because 'a time without its offset reads hours off in another time zone'
         }
+    }
+
+    It 'every date is written with the Gregorian calendar whatever the session''s culture (ar-SA showed Hijri years)' {
+        foreach ($module in 'AdeEnrollment', 'AdeEnrollment.Simulator') {
+            $format = [xml](Get-Content -Raw (Join-Path (Get-Module $module).ModuleBase "$module.format.ps1xml"))
+            $blocks = @($format.SelectNodes('//ScriptBlock') | ForEach-Object InnerText | Where-Object { $_ -match '\.ToString\(''' })
+            $blocks.Count | Should -BeGreaterThan 2
+            foreach ($block in $blocks) { $block | Should -Match 'InvariantCulture' -Because "$module formats '$block'" }
+        }
+        $culture = [cultureinfo]::CurrentCulture
+        try {
+            [cultureinfo]::CurrentCulture = 'ar-SA'
+            $token = [pscustomobject]@{ PSTypeName = 'AdeEnrollment.Engine.Model.AdeToken'; Name = 'Contoso'; ExpiresAt = [datetimeoffset]::new(2026, 12, 3, 12, 0, 0, [timespan]::Zero) }
+            $shown = $token | Format-Table | Out-String
+            $shown | Should -Match '2026-12-0[234]'
+            $shown | Should -Not -Match '144\d-'
+        } finally { [cultureinfo]::CurrentCulture = $culture }
     }
 
     It 'every table column that shows a time is wide enough for it, in any time zone' {
@@ -96,7 +113,7 @@ Describe 'Times in the views' {
             $headers = @($table.TableHeaders.TableColumnHeader)
             $items = @($table.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem)
             for ($i = 0; $i -lt $items.Count; $i++) {
-                if ("$($items[$i].ScriptBlock)" -match 'ToString\(''([^'']*HH:mm[^'']*)''\)' -and $headers[$i].Width) {
+                if ("$($items[$i].ScriptBlock)" -match 'ToString\(''([^'']*HH:mm[^'']*)''' -and $headers[$i].Width) {
                     $text = $shown.ToString($Matches[1], [cultureinfo]::InvariantCulture)
                     [int]$headers[$i].Width | Should -BeGreaterOrEqual $text.Length -Because "the column '$($headers[$i].Label)' shows '$text'"
                     $checked++
