@@ -413,6 +413,20 @@ Describe 'What a sync shows back' {
         ($next.Added, $next.Modified, $next.DefaultProfileAssigned) | Should -Be @(0, 0, 0)
     }
 
+    It 'devices Apple refuses the default profile are one warning per platform for the run, whose remedy runs' {
+        $p = New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity
+        Set-AdeDefaultProfile -Token $t.Token -Profile $p | Out-Null
+        $serials = @(Get-AdeSimDevice -Server $t.Token.Name | Select-Object -First 2).SerialNumber
+        Set-AdeSimFault -Server $t.Token.Name -SerialNumber $serials -DeviceStatus Failed -Count 1
+        $r = Sync-AdeDevice -Token $t.Token -WarningVariable w -WarningAction SilentlyContinue
+        $r.DefaultProfileAssigned | Should -Be 298
+        @($w).Count | Should -Be 1
+        "$w" | Should -Match "^2 of 300 new iOS devices of token '$([regex]::Escape($t.Token.Name))' did not get the default profile"
+        Set-AdeSimClock -Advance (New-TimeSpan -Days 1 -Minutes 1) # past the 24 hours a FAILED device is held back
+        $remedy = ("$w" -split 'Assign it with: ')[1] -replace '<iOS profile>', "'Staff'"
+        (Invoke-Expression $remedy).Status | Should -Be @('Success', 'Success')
+    }
+
     It 'shows times in the session''s local time with the offset, and messages name the zone' {
         $zoned = Use-TimeZone 'Asia/Kolkata'
         try {

@@ -550,11 +550,35 @@ public sealed class SyncService
             }
             finally
             {
+                WriteDefaultRefusals();
                 Host.WriteProgress(new AdeProgress(progressId, Activity, "Done", 100, Completed: true));
             }
         }
 
         private string Activity => $"Syncing devices of token '{token.Name}'";
+
+        /// <summary>
+        /// New devices of a platform that did not get its default profile, over the whole run: how many, of how many that
+        /// arrived without a profile, and the first reason Apple gave (an error, or its per-device answers). Written as
+        /// one warning per platform when the run ends, not one per page (a token of 200,000 gave 200 of the same).
+        /// </summary>
+        private readonly SortedDictionary<DevicePlatform, (int Refused, int Arrived, string? Reason)> defaultRefusals = [];
+
+        private void RefuseDefaults(DevicePlatform platform, int refused, int arrived, string reason)
+        {
+            var (r, a, first) = defaultRefusals.GetValueOrDefault(platform);
+            defaultRefusals[platform] = (r + refused, a + arrived, first ?? (refused > 0 ? reason : null));
+        }
+
+        private void WriteDefaultRefusals()
+        {
+            foreach (var (platform, (refused, arrived, reason)) in defaultRefusals.Where(r => r.Value.Refused > 0))
+            {
+                var name = token.Name.Replace("'", "''", StringComparison.Ordinal);
+                Host.WriteWarning($"{refused:N0} of {arrived:N0} new {platform} devices of token '{token.Name}' did not get the default profile ({reason}). "
+                    + $"Assign it with: Get-AdeDevice -Token '{name}' -Unassigned -Platform {platform} | Set-AdeDeviceProfile -Profile <{platform} profile>");
+            }
+        }
 
         /// <summary>
         /// Pages through POST /server/devices; returns the cursor to continue with a delta sync. The next page is asked
@@ -967,7 +991,7 @@ public sealed class SyncService
                 catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
                 {
                     defaults.FirstFailed = true;
-                    Host.WriteWarning(NotAssigned(arrivals.Count, platform, ex));
+                    RefuseDefaults(platform, arrivals.Count, arrivals.Count, ex.Message);
                 }
             }
 
@@ -1001,7 +1025,7 @@ public sealed class SyncService
                 }
                 catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
                 {
-                    Host.WriteWarning(NotAssigned(arrivals.Count, platform, ex));
+                    RefuseDefaults(platform, arrivals.Count, arrivals.Count, ex.Message);
                     continue;
                 }
 
@@ -1011,17 +1035,11 @@ public sealed class SyncService
                     if (answers[a].Answer == AppleDeviceStatus.Success) assigned++;
                 }
 
-                if (assigned < arrivals.Count)
-                {
-                    Host.WriteWarning($"{arrivals.Count - assigned} of {arrivals.Count} new {platform} devices of token '{token.Name}' did not get the default profile (Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). Assign it with Get-AdeDevice -Token '{token.Name}' -Unassigned | Set-AdeDeviceProfile.");
-                }
+                RefuseDefaults(platform, arrivals.Count - assigned, arrivals.Count, "Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED");
             }
 
             return answers;
         }
-
-        private string NotAssigned(int count, DevicePlatform platform, AdeException ex)
-            => $"{count} new {platform} devices of token '{token.Name}' did not get the default profile: {ex.Message}";
 
         /// <summary>
         /// Ends a run in one transaction: the full fetch's held last page (<see cref="held"/>), the last page of the delta

@@ -153,6 +153,24 @@ public class DefaultProfileSyncTests
     }
 
     [Fact]
+    public void DevicesAppleRefusesTheDefault_AreOneWarningPerPlatformForTheWholeRun_NotOnePerPage_WithARunnableRemedy()
+    {
+        using var f = WithDefault(2500); // three pages of one platform
+        var s = f.AppleSerials().ToList();
+        foreach (var serial in new[] { s[0], s[1200], s[2400] })
+        {
+            f.Simulator.SetDeviceOutcome(Server, serial, "FAILED", count: 1);
+        }
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal(2497, result.DefaultProfileAssigned);
+        var warning = Assert.Single(f.Host.Warnings, w => w.Contains("default profile", StringComparison.Ordinal));
+        Assert.Equal("3 of 2,500 new iOS devices of token 'iPads' did not get the default profile (Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). "
+            + "Assign it with: Get-AdeDevice -Token 'iPads' -Unassigned -Platform iOS | Set-AdeDeviceProfile -Profile <iOS profile>", warning);
+    }
+
+    [Fact]
     public void TheDefaultProfileIsWrittenWithItsPage_JournalledAfterTheArrival_WithApplesAnswerPerDevice()
     {
         using var f = WithDefault(4);
