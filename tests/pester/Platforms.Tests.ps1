@@ -29,6 +29,9 @@ Describe 'Platform-aware profiles' {
         $err.Exception.Message | Should -Match 'does not exist on macOS'
         { New-AdeProfile -Token 'Platforms' -Name 'Bad phone' -UserAffinity WithoutUserAffinity -Region US -ErrorAction Stop } |
             Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'
+        $err = { New-AdeProfile -Token 'Platforms' -Name 'Bad TV user' -Platform tvOS -UserAffinity WithUserAffinity -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match 'an Apple TV has no user to sign in'
         @(Get-AdeProfile -Token 'Platforms' -Name 'Bad*').Count | Should -Be 0
     }
 

@@ -361,6 +361,13 @@ public static class ProfileRules
             }
         }
 
+        if (platform == DevicePlatform.tvOS && s.UserAffinity == UserAffinity.WithUserAffinity)
+        {
+            // Apple TV has no user to sign in at Setup Assistant: Intune enrolls it without user affinity only, and a
+            // web-view authentication URL sent in its profile would leave the device at a sign-in it cannot show.
+            throw Invalid("UserAffinity", nameof(UserAffinity.WithUserAffinity), "tvOS profiles enroll WithoutUserAffinity only: an Apple TV has no user to sign in.");
+        }
+
         if (platform != DevicePlatform.iOS && s.AuthenticationMethod is { } method && method != AuthenticationMethod.SetupAssistantModern)
         {
             throw Invalid("AuthenticationMethod", method.ToString(), $"{platform} profiles authenticate with Setup Assistant's web view only (SetupAssistantModern); Company Portal and legacy authentication are iOS/iPadOS methods.");

@@ -241,6 +241,20 @@ public class PlatformTests
     }
 
     [Fact]
+    public void ATvOSProfile_WithUserAffinity_IsRefused_AndWithoutItIsAccepted()
+    {
+        var error = Assert.Throws<AdeException>(() => ProfileRules.Validate(ProfileRules.Normalise(new ProfileSettings { Platform = DevicePlatform.tvOS, UserAffinity = UserAffinity.WithUserAffinity })));
+        Assert.Equal(nameof(ErrorCatalog.ProfileSettingInvalid), error.ErrorId);
+        Assert.Contains("tvOS profiles enroll WithoutUserAffinity only", error.Message, StringComparison.Ordinal);
+
+        var tv = ProfileRules.Normalise(new ProfileSettings { Platform = DevicePlatform.tvOS });
+        ProfileRules.Validate(tv);
+        Assert.Equal((UserAffinity.WithoutUserAffinity, (AuthenticationMethod?)null), (tv.UserAffinity, tv.AuthenticationMethod));
+        // macOS keeps user affinity (Setup Assistant's web view signs the user in)
+        ProfileRules.Validate(ProfileRules.Normalise(new ProfileSettings { Platform = DevicePlatform.macOS, UserAffinity = UserAffinity.WithUserAffinity }));
+    }
+
+    [Fact]
     public void TheScreenTable_HasEveryKeyOnce_TheIntuneNewcomers_AndTheOriginal25()
     {
         Assert.Equal(52, SetupScreens.All.Count);
