@@ -20,6 +20,12 @@ Describe 'Platform-aware profiles' {
         (New-AdeProfile -Token 'Platforms' -Name 'TVs' -Platform tvOS -HiddenScreen TVRoom -AutoAdvanceSetup).AutoAdvanceSetup | Should -BeTrue
     }
 
+    It 'takes Apple''s skip keys for -HiddenScreen as well as the pane names' {
+        $p = New-AdeProfile -Token 'Platforms' -Name 'Apple keys' -UserAffinity WithUserAffinity -HiddenScreen Biometric, TOS, Payment, Safety
+        $p.HiddenScreens | ForEach-Object ToString | Sort-Object | Should -Be @('ApplePay', 'EmergencySos', 'TermsAndConditions', 'TouchIdFaceId')
+        $p | Remove-AdeProfile -Confirm:$false
+    }
+
     It 'refuses a setting or a pane the platform does not have, naming setting and platform, and creates nothing' {
         $err = { New-AdeProfile -Token 'Platforms' -Name 'Bad TV' -Platform tvOS -DeviceNameTemplate 'TV {{SERIAL}}' -ErrorAction Stop } |
             Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru

@@ -78,7 +78,13 @@ public static class SetupScreens
 
     public static IEnumerable<AdeSetupScreen> On(DevicePlatform platform) => All.Where(s => s.On(platform) is not null);
 
-    /// <summary>A -HiddenScreen value by name (case-insensitive); anything else is ProfileSettingInvalid listing the names.</summary>
+    private static readonly Dictionary<string, AdeSetupScreen> ByKeyIgnoringCase = All.ToDictionary(s => s.Key, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A -HiddenScreen value by the module's name or by Apple's skip key (both case-insensitive: 'TouchIdFaceId' or
+    /// 'Biometric', 'TermsAndConditions' or 'TOS', as admins copy them from Apple's documentation or another MDM);
+    /// anything else is ProfileSettingInvalid listing the names.
+    /// </summary>
     public static SetupScreen Parse(string name)
     {
         var trimmed = name.Trim();
@@ -87,7 +93,12 @@ public static class SetupScreens
             return screen;
         }
 
-        throw ProfileRules.Invalid("HiddenScreen", name, $"not a Setup Assistant pane; use one of {string.Join(", ", Enum.GetNames<SetupScreen>())} (Get-AdeSetupScreen lists them per platform), or -AdditionalSkipKey for a key Apple added later.");
+        if (ByKeyIgnoringCase.TryGetValue(trimmed, out var byKey))
+        {
+            return byKey.Screen;
+        }
+
+        throw ProfileRules.Invalid("HiddenScreen", name, $"not a Setup Assistant pane; use one of {string.Join(", ", Enum.GetNames<SetupScreen>())} (or Apple's skip keys; Get-AdeSetupScreen lists both per platform), or -AdditionalSkipKey for a key Apple added later.");
     }
 
     private static AdeSetupScreen Parse(string[] row)

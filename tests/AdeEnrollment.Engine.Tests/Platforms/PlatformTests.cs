@@ -240,6 +240,26 @@ public class PlatformTests
         Assert.Contains($"does not exist on {platform}", error.Message);
     }
 
+    [Theory]
+    [InlineData("Biometric", SetupScreen.TouchIdFaceId)]
+    [InlineData("tos", SetupScreen.TermsAndConditions)]
+    [InlineData("Location", SetupScreen.LocationServices)]
+    [InlineData("Payment", SetupScreen.ApplePay)]
+    [InlineData("Safety", SetupScreen.EmergencySos)]
+    [InlineData("SafetyAndHandling", SetupScreen.SafetyAndHandling)]
+    [InlineData("Welcome", SetupScreen.GetStarted)]
+    [InlineData(" touchidfaceid ", SetupScreen.TouchIdFaceId)]
+    public void AHiddenScreen_IsReadByItsNameOrByApplesSkipKey(string given, SetupScreen screen)
+        => Assert.Equal(screen, SetupScreens.Parse(given));
+
+    [Fact]
+    public void AHiddenScreen_ThatIsNeitherNameNorKey_IsRefused_SayingBothAreAccepted()
+    {
+        var error = Assert.Throws<AdeException>(() => SetupScreens.Parse("Biometrics"));
+        Assert.Equal(nameof(ErrorCatalog.ProfileSettingInvalid), error.ErrorId);
+        Assert.Contains("or Apple's skip keys", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ATvOSProfile_WithUserAffinity_IsRefused_AndWithoutItIsAccepted()
     {
