@@ -80,13 +80,14 @@ public sealed class Wildcard
 
     /// <summary>
     /// The items that <paramref name="reference"/> names: those whose name equals it (case-insensitive) when there
-    /// are any, otherwise those its wildcard reading matches. 'Contoso [EU]' is the token of that name when it exists.
+    /// are any, otherwise those its wildcard reading matches. 'Contoso [EU]' is the token of that name when it exists,
+    /// and 'Contoso `[EU`]' is that name too, escaped as PowerShell's -like reads it.
     /// </summary>
     public static List<T> Select<T>(IEnumerable<T> items, Func<T, string> name, string reference)
     {
         var all = items as IReadOnlyCollection<T> ?? items.ToList();
         var exact = all.Where(i => SameName(name(i), reference)).ToList();
-        if (exact.Count > 0 || !HasWildcard(reference))
+        if (exact.Count > 0 || (!HasWildcard(reference) && !reference.Contains('`', StringComparison.Ordinal)))
         {
             return exact;
         }

@@ -84,6 +84,17 @@ public sealed class WildcardTests
     }
 
     [Fact]
+    public void A_name_with_escaped_brackets_names_that_name_as_PowerShell_like_reads_it()
+    {
+        string[] names = ["Staff [Paris]", "Staff P", "Odd `name"];
+        Assert.Equal(["Staff [Paris]"], Wildcard.Select(names, n => n, "Staff `[Paris`]"));
+        Assert.Equal(["Staff [Paris]"], Wildcard.Select(names, n => n, "staff `[paris`]"));
+        Assert.True(new WildcardPattern("Staff `[Paris`]", WildcardOptions.IgnoreCase).IsMatch("Staff [Paris]")); // PowerShell agrees
+        Assert.Equal(["Odd `name"], Wildcard.Select(names, n => n, "Odd `name")); // a backtick of the name itself: the exact name first
+        Assert.Empty(Wildcard.Select(names, n => n, "Staff `[Par`]"));
+    }
+
+    [Fact]
     public void A_pathological_pattern_is_answered_at_once()
     {
         // A backtracking regex never finishes this (the suite would hang); the matcher's work is bounded by

@@ -23,6 +23,14 @@ Describe 'Token and profile names' {
         (Sync-AdeDevice -Token 'Contoso [EU]').Added | Should -Be 3
     }
 
+    It 'a name with escaped brackets (as -like reads it) names that token and profile' {
+        (Get-AdeToken -Name 'Contoso `[EU`]').Name | Should -Be 'Contoso [EU]'
+        New-AdeProfile -Token 'Contoso `[EU`]' -Name 'Staff [Paris]' -UserAffinity WithUserAffinity | Out-Null
+        (Get-AdeProfile -Name 'Staff `[Paris`]').Name | Should -Be 'Staff [Paris]'
+        (Set-AdeProfile -Profile 'Staff `[Paris`]' -Token 'Contoso `[EU`]' -Department 'Paris' -PassThru).Department | Should -Be 'Paris'
+        Remove-AdeProfile -Profile 'Staff `[Paris`]' -Token 'Contoso [EU]' -Confirm:$false
+    }
+
     It 'reads a reference that names no token as a PowerShell wildcard' {
         # No token is called 'Contoso [EU]x': as a wildcard that is neither E nor U followed by x.
         @(Get-AdeToken -Name 'Contoso [EU]').Count | Should -Be 1
