@@ -279,6 +279,22 @@ Describe 'Apple Business API' {
         (Get-AdeOrgDevice -SerialNumber $d.SerialNumber).MdmServer | Should -Be $t.Token.Name
     }
 
+    It 'Get-AdeOrgDeviceActivity -Refresh goes on past an activity Apple no longer has, with one warning' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 2)
+        Set-AdeSimBusinessApi -ActivityDuration '00:00:10'
+        $gone = $d[0] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name
+        $kept = $d[1] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name
+        Set-AdeSimClock -Advance '00:00:11'
+        Set-AdeSimFault -Endpoint "/v1/orgDeviceActivities/$($gone.Id)" -StatusCode 404 -Body '{"errors":[{"status":"404","code":"NOT_FOUND"}]}'
+        $r = Get-AdeOrgDeviceActivity -Refresh -WarningVariable w -WarningAction SilentlyContinue
+        ($r | Where-Object Id -eq $kept.Id).Status | Should -Be 'COMPLETED'
+        ($r | Where-Object Id -eq $gone.Id).Status | Should -Be 'IN_PROGRESS'
+        @($w).Count | Should -Be 1
+        "$w" | Should -Match "Apple no longer has activity $($gone.Id)"
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')

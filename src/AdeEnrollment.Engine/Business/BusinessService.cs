@@ -690,7 +690,18 @@ public sealed partial class BusinessService
             }
 
             var client = new BusinessClient(Accounts.Get(a.Account).Single(), Accounts, time, host, Options) { WaitForLimit = WaitForLimit };
-            return wait ? Wait(a.Id, client) : Poll(a.Id, client);
+            try
+            {
+                return wait ? Wait(a.Id, client) : Poll(a.Id, client);
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404 && list.Count > 1)
+            {
+                // Apple keeps activities for a limited time (about 30 days): one it no longer has must not stop the
+                // refresh of the others. It is shown as last stored, and said once; a single activity asked for by Id
+                // keeps the error.
+                host.WriteWarning($"Apple no longer has activity {a.Id} (created {a.CreatedAt:u}; Apple keeps activities for a limited time): it is shown as last read ({a.Status}). Check its devices with Get-AdeOrgDevice -SerialNumber.");
+                return a;
+            }
         }).ToList();
     }
 

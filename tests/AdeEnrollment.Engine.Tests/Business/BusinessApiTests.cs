@@ -228,6 +228,25 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void An_activity_Apple_no_longer_has_does_not_stop_the_refresh_of_the_others_and_is_said_once()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
+        var gone = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [serials[0]], null));
+        var kept = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [serials[1]], null));
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        fx.Simulator.AddFault("/v1/orgDeviceActivities/" + gone.Id, 404, "{\"errors\":[{\"status\":\"404\",\"code\":\"NOT_FOUND\"}]}");
+
+        var refreshed = fx.Engine.Business.GetActivities(refresh: true).ToDictionary(a => a.Id);
+
+        Assert.Equal(("IN_PROGRESS", "COMPLETED"), (refreshed[gone.Id].Status, refreshed[kept.Id].Status));
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains(gone.Id, StringComparison.Ordinal));
+        Assert.Contains("Apple no longer has activity", warning, StringComparison.Ordinal);
+        // asked for by its Id alone, the error stays
+        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities(gone.Id, refresh: true)).ErrorId);
+    }
+
+    [Fact]
     public void Without_wait_the_activity_is_stored_in_progress_and_read_later()
     {
         using var fx = new BusinessFixture();
