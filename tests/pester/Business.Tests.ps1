@@ -295,6 +295,16 @@ Describe 'Apple Business API' {
         "$w" | Should -Match "Apple no longer has activity $($gone.Id)"
     }
 
+    It 'Remove-AdeOrgDevice with an Apple School Manager account is BusinessReleaseNotInSchool and sends nothing' {
+        $school = New-TestAccount -School
+        $d = @(Add-AdeSimOrgDevice -Count 1)
+        $before = @(Get-AdeSimRequest).Count
+        $err = { $d | Remove-AdeOrgDevice -Account $school.Account.ClientId -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessReleaseNotInSchool,AdeEnrollment.Commands.RemoveAdeOrgDeviceCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        @(Get-AdeSimRequest).Count | Should -Be $before
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')
@@ -595,7 +605,7 @@ foreach (`$i in 1..$Calls) {
         }
     }
     It 'two organisations in one simulator: each API account sees only its own devices and servers' {
-        $contoso = New-TestAccount
+        $contoso = New-TestAccount -GetPerMinute 200 # reads the inventory of the shared organisation twice
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $name = "Fabrikam $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive "$name.pem") | Out-Null

@@ -492,6 +492,12 @@ public sealed partial class BusinessService
         }
 
         var client = Client(account);
+        if (action == OrgDeviceAction.Release && client.Account.Kind == "School")
+        {
+            // Apple School Manager's API has no RELEASE_DEVICES: refused here, not spent on one of the few POSTs an hour
+            throw ErrorCatalog.BusinessReleaseNotInSchool(client.Account.ClientId);
+        }
+
         // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
         // organisation's: each is a warning and is left out, nothing is sent for it
         var released = ReleasedSerials(client.Account.Id);

@@ -595,6 +595,11 @@ public static class ErrorCatalog
         F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.", serial, releasedAt.UtcDateTime),
         serial);
 
+    public static AdeException BusinessReleaseNotInSchool(string clientId) => E(nameof(BusinessReleaseNotInSchool),
+        AdeErrorCategory.InvalidOperation,
+        F("API account '{0}' is an Apple School Manager account, and Apple School Manager's API cannot release devices (only Apple Business Manager's can); nothing was sent. Release the devices in Apple School Manager itself.", clientId),
+        clientId);
+
     public static AdeException BusinessServerDeleted(string server) => E(nameof(BusinessServerDeleted),
         AdeErrorCategory.InvalidOperation,
         F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),

@@ -185,6 +185,24 @@ public sealed class BusinessFlowVariantTests
         Assert.DoesNotContain(fx.Simulator.GetRequests(), r => r.StatusCode == 401);
     }
 
+    [Fact]
+    public void A_School_account_cannot_release_devices_and_nothing_is_sent_or_counted()
+    {
+        using var fx = new BusinessFixture();
+        var school = fx.Simulator.NewBusinessAccount(out var pem, school: true);
+        var keyPath = fx.Sim.Temp.File("school.pem");
+        File.WriteAllText(keyPath, pem);
+        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, school.ServiceUri));
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        var before = fx.Simulator.GetRequests().Count;
+
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Release, [serial], school.ClientId));
+
+        Assert.Equal((nameof(ErrorCatalog.BusinessReleaseNotInSchool), AdeErrorCategory.InvalidOperation), (e.ErrorId, e.Category));
+        Assert.Contains("Apple School Manager", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, fx.Simulator.GetRequests().Count);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
