@@ -305,6 +305,19 @@ Describe 'Apple Business API' {
         @(Get-AdeSimRequest).Count | Should -Be $before
     }
 
+    It 'the simulator has one release switch: Set-AdeSimServer -AllowDeviceRelease and Set-AdeMdmServer -AllowRelease agree, and Unregister-AdeDevice follows them' {
+        New-TestAccount -GetPerMinute 200 | Out-Null
+        $t = New-SimToken -Name "Rel $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        $serials = @(Get-AdeDevice -Token $t.Token.Name).SerialNumber
+        (Get-AdeMdmServer -Name $t.Token.Name).AllowRelease | Should -BeTrue # a DEP server of the simulator may release, as Unregister-AdeDevice finds
+        Set-AdeSimServer -Server $t.Token.Name -AllowDeviceRelease $false | Out-Null
+        (Get-AdeMdmServer -Name $t.Token.Name).AllowRelease | Should -BeFalse
+        { Unregister-AdeDevice -SerialNumber $serials[0] -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ReleaseNotAllowed,*'
+        Set-AdeMdmServer -MdmServer $t.Token.Name -AllowRelease $true
+        (Unregister-AdeDevice -SerialNumber $serials[0] -Confirm:$false).Status | Should -Be 'Success'
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')

@@ -248,8 +248,9 @@ internal sealed class BusinessState
             CertificatePem = certificatePem,
             Credentials = ServerTokenCredentials.CreateRandom(now + AbmPortal.TokenLifetime),
         };
+        server.AllowDeviceRelease = enableMdmDisownFlag; // one switch: Apple's enableMdmDisownFlag is the DEP disown permission
         Org.AddServer(server);
-        Services[server] = new SimMdmService { CreatedAt = now, UpdatedAt = now, EnableMdmDisownFlag = enableMdmDisownFlag };
+        Services[server] = new SimMdmService { CreatedAt = now, UpdatedAt = now };
         return server;
     }
 
@@ -530,8 +531,6 @@ internal sealed class SimMdmService
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; set; }
-
-    public bool EnableMdmDisownFlag { get; set; }
 
     /// <summary>Upper-case families (IPHONE, IPAD, IPOD, MAC, APPLE_TV, WATCH, VISION) whose new devices go to this server.</summary>
     public List<string> DefaultProductFamilies { get; set; } = [];

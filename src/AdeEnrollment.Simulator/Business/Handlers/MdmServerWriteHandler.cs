@@ -112,9 +112,9 @@ internal static class MdmServerWriteHandler
             b.SetDefaultFamilies(server, families, now);
         }
 
-        if (disown is { } d && d != service.EnableMdmDisownFlag)
+        if (disown is { } d && d != server.AllowDeviceRelease)
         {
-            service.EnableMdmDisownFlag = d;
+            server.AllowDeviceRelease = d; // the same switch as Set-AdeSimServer -AllowDeviceRelease: POST /devices/disown follows it
             changed = true;
         }
 

@@ -73,7 +73,7 @@ internal static class MdmServersHandler
         if (fields.Contains("updatedDateTime")) w.WriteString("updatedDateTime", BusinessJson.Iso(service.UpdatedAt));
         if (fields.Contains("status")) w.WriteString("status", b.DeletedServers.Contains(s.Name) ? "DELETED" : "ACTIVE");
         if (fields.Contains("deviceCount")) w.WriteNumber("deviceCount", s.Devices.Count);
-        if (fields.Contains("enableMdmDisownFlag")) w.WriteBoolean("enableMdmDisownFlag", service.EnableMdmDisownFlag);
+        if (fields.Contains("enableMdmDisownFlag")) w.WriteBoolean("enableMdmDisownFlag", s.AllowDeviceRelease);
         if (fields.Contains("defaultProductFamilies"))
         {
             // the list set with PATCH (new devices of these families come here by default), not what the devices happen to be
