@@ -64,6 +64,16 @@ internal sealed class BusinessFixture : IDisposable
 
     public TestSupport.RecordingHost Host => Sim.Host;
 
+    /// <summary>An Apple School Manager API account of the simulator, stored in the engine too.</summary>
+    public AdeSimBusinessAccount AddSchoolAccount()
+    {
+        var school = Simulator.NewBusinessAccount(out var pem, school: true);
+        var keyPath = Sim.Temp.File($"school-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(keyPath, pem);
+        Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, school.ServiceUri));
+        return school;
+    }
+
     /// <summary>A second engine on another instance of the store, as a second process or host would open it (it shares only the access token in memory).</summary>
     public AdeEngine SecondEngine(TestSupport.RecordingHost host)
         => new(Opened(Sim.OpenStore()), host, Sim.Time, new AppleClientFactory(Sim.Time, host, null, new AppleClientOptions

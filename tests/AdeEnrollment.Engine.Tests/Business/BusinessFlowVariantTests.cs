@@ -189,10 +189,7 @@ public sealed class BusinessFlowVariantTests
     public void A_School_account_cannot_release_devices_and_nothing_is_sent_or_counted()
     {
         using var fx = new BusinessFixture();
-        var school = fx.Simulator.NewBusinessAccount(out var pem, school: true);
-        var keyPath = fx.Sim.Temp.File("school.pem");
-        File.WriteAllText(keyPath, pem);
-        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, school.ServiceUri));
+        var school = fx.AddSchoolAccount();
         var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
         var before = fx.Simulator.GetRequests().Count;
 

@@ -222,10 +222,7 @@ public sealed class BusinessServerWriteTests
     public void A_School_account_is_refused_before_anything_is_sent_as_Apple_School_Manager_offers_no_server_writes()
     {
         using var fx = new BusinessFixture();
-        var school = fx.Simulator.NewBusinessAccount(out var pem, school: true);
-        var keyPath = fx.Sim.Temp.File("school.pem");
-        File.WriteAllText(keyPath, pem);
-        fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(school.ClientId, school.KeyId, keyPath, school.TokenUri, school.ServiceUri));
+        var school = fx.AddSchoolAccount();
         var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
         var refused = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request, Account: school.ClientId)));
         Assert.Equal(("ArgumentInvalid", AdeErrorCategory.InvalidArgument), (refused.ErrorId, refused.Category));
