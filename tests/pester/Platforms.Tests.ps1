@@ -100,6 +100,13 @@ Describe 'Platform-aware profiles' {
         { Get-AdeDevice -Platform Windows -ErrorAction Stop } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,AdeEnrollment.Commands.GetAdeDeviceCommand'
     }
 
+    It 'shows each profile''s platform in the table, and Shared iPad only for iOS profiles' {
+        $table = Get-AdeProfile -Token 'Platforms' -Name 'Phones', 'Macs' | Format-Table | Out-String -Width 120
+        $table | Should -Match 'Name\s+Token\s+Platform\s+UserAffinity\s+Authentication\s+Shared\s+Default\s+Devices'
+        $table | Should -Match 'Phones\s+Platforms\s+iOS\s+WithUserAffinity\s+\S+\s+False'
+        $table | Should -Match 'Macs\s+Platforms\s+macOS\s+WithoutUserAffinity\s+(True|False)\s+\d+\s*(\r?\n|$)' # no Shared value
+    }
+
     It 'names the platform of a default in the way of Remove-AdeProfile, and its remedy clears only that one' {
         Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Phones'
         Set-AdeDefaultProfile -Token 'Platforms' -Profile 'TVs'
