@@ -318,6 +318,20 @@ Describe 'Apple Business API' {
         (Unregister-AdeDevice -SerialNumber $serials[0] -Confirm:$false).Status | Should -Be 'Success'
     }
 
+    It 'twelve serials of a small organisation fit the default GET budget: read from the listing, in the order given' {
+        $org = "Small $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive "$org.pem") | Out-Null
+        New-AdeSimServer -Name $org -PublicKeyPath (Join-Path $TestDrive "$org.pem") -OutFile (Join-Path $TestDrive "$org.p7m") -OrgName $org | Out-Null
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "$org-api.pem") -OrgName $org
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri | Out-Null # the default 20 GET/min
+        $serials = @((Add-AdeSimOrgDevice -Count 12 -OrgName $org).SerialNumber)
+        [array]::Reverse($serials)
+        $before = @(Get-AdeSimRequest).Count
+        $read = @(Get-AdeOrgDevice -Account $sa.ClientId -SerialNumber $serials -ErrorAction Stop)
+        $read.SerialNumber | Should -Be $serials
+        @(Get-AdeSimRequest | Select-Object -Skip $before | Where-Object Path -like '/v1/orgDevices/*').Count | Should -Be 0
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')

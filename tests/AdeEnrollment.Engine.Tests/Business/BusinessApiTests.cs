@@ -421,6 +421,33 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void Twelve_serials_of_a_small_organisation_are_read_from_the_listing_when_one_by_one_would_not_fit_the_GET_budget()
+    {
+        // one by one: up to 2 GETs a serial, 24 for 12, beyond the default 20 a minute (it failed with BusinessThrottled);
+        // the listing of this organisation is a few pages
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 20, PostsPerHour = 100 });
+        var serials = fx.Simulator.AddOrgDevices(12).Select(d => d.SerialNumber).Reverse().ToList();
+        fx.Engine.Business.Send(OrgDeviceAction.Assign, serials[..6], null, server: "Contoso iPads");
+        fx.Sim.Advance(TimeSpan.FromSeconds(11));
+        fx.Sim.Advance(TimeSpan.FromMinutes(1)); // a fresh budget
+        var before = fx.Simulator.GetRequests("/v1/*").Count;
+
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)).ToList();
+
+        Assert.Equal(serials, read.Select(d => d.SerialNumber)); // in the order given
+        Assert.Equal(6, read.Count(d => d.MdmServer == "Contoso iPads"));
+        var sent = fx.Simulator.GetRequests("/v1/*").Skip(before).ToList();
+        Assert.DoesNotContain(sent, r => r.Path.StartsWith("/v1/orgDevices/", StringComparison.Ordinal)); // not one by one
+        Assert.InRange(sent.Count, 2, 12);
+
+        // with room in the budget, a short list is still read one by one
+        using var roomy = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 100, PostsPerHour = 100 });
+        var two = roomy.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
+        Assert.Equal(two, roomy.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: two)).Select(d => d.SerialNumber));
+        Assert.Equal(2, roomy.Simulator.GetRequests("/v1/orgDevices/*").Count);
+    }
+
+    [Fact]
     public void WaitForLimit_is_not_given_up_when_the_timer_fires_a_moment_before_the_allowed_time()
     {
         // Real timers may return a little early; the moments left were once counted as rounds, and the third one failed
