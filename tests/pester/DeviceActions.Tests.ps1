@@ -139,7 +139,8 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
 
     It 'Get-AdeDevice -LastAssignmentResult finds devices whose last assignment failed' {
         Set-AdeSimFault -Server Actions -SerialNumber $serials[4] -DeviceStatus Failed -Count 1
-        Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[4] | Out-Null
+        Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[4] -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        "$w" | Should -Match "^1 device of 1 did not get profile 'Staff': 1 Failed"
         $d = Get-AdeDevice -Token Actions -LastAssignmentResult Failed
         $d.SerialNumber | Should -Be $serials[4]
         $d.LastAssignmentProfile | Should -Be 'Staff'

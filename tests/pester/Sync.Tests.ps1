@@ -237,6 +237,18 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         (Test-AdeHealth -Token $once.Token.Name | Where-Object Check -eq 'TokenRejected').Status | Should -Be 'Pass'
     }
 
+    It 'a clock too far from Apple''s is AppleClockSkew, and the token stays Active' {
+        $skewed = New-SimToken -Name "Skew $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 1
+        Set-AdeSimFault -Endpoint '/session' -StatusCode 401 -Body 'oauth_problem=timestamp_refused'
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 401 -Count 1 # a session already open is refused first
+        try {
+            $err = { Sync-AdeDevice -Token $skewed.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleClockSkew,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $err.Exception.Message | Should -Match 'correct the system clock'
+        } finally { Clear-AdeSimFault }
+        (Get-AdeToken -Name $skewed.Token.Name).Status | Should -Be 'Active'
+    }
+
     It 'takes the token of a piped profile or row; a list given to -Token is refused, not joined into one name' {
         New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
         (Get-AdeProfile -Token $t.Token -Name 'Staff' | Sync-AdeDevice).Token | Should -Be $t.Token.Name

@@ -697,6 +697,12 @@ internal sealed class AppleClient
             return ErrorCatalog.AppleTermsNotSigned(TokenName);
         }
 
+        if (status == 401 && Contains(body, "timestamp_refused"))
+        {
+            // OAuth's problem report for a signature time too far from Apple's: this computer's clock, not the token
+            return ErrorCatalog.AppleClockSkew(TokenName, time.GetUtcNow());
+        }
+
         if (Contains(body, "TOKEN_REJECTED") || Contains(body, "TOKEN_EXPIRED") || status == 401)
         {
             return ErrorCatalog.AppleTokenRejected(TokenName, $"{status} {code}");

@@ -299,6 +299,11 @@ public static class ErrorCatalog
         F("Apple rejected the server token '{0}' ({1}): it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Download the token of this MDM server again and run Update-AdeToken -Token '{0}' -Path <file.p7m>.", token, reason),
         token);
 
+    public static AdeException AppleClockSkew(string token, DateTimeOffset now) => E(nameof(AppleClockSkew),
+        AdeErrorCategory.AuthenticationError,
+        F("Apple refused to open a session for token '{0}' because the time of this computer ({1:yyyy-MM-dd HH:mm:ss} UTC) is too far from Apple's (oauth_problem=timestamp_refused). The token itself is fine and was not marked invalid: correct the system clock (turn on time synchronisation) and run the command again.", token, now.UtcDateTime),
+        token);
+
     public static AdeException AppleCursorExpired(string token) => E(nameof(AppleCursorExpired),
         AdeErrorCategory.InvalidData,
         F("Apple reports that the sync cursor of token '{0}' has expired (EXPIRED_CURSOR: older than 7 days). A full sync is needed.", token),

@@ -115,6 +115,22 @@ public class HealthTests
     }
 
     [Fact]
+    public void AClockTooFarFromApples_IsAppleClockSkew_AndLeavesTheTokenValid()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Simulator.AddFault("/session", 401, "oauth_problem=timestamp_refused");
+        f.Simulator.AddFault("/server/devices", 401, "UNAUTHORIZED", count: 1); // the open session is refused: a new one is asked for
+
+        var e = AdeAssert.Throws(nameof(ErrorCatalog.AppleClockSkew), () => f.Engine.Sync.Sync("iPads"));
+
+        Assert.Equal(AdeErrorCategory.AuthenticationError, e.Category);
+        Assert.Contains("correct the system clock", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Update-AdeToken", e.Message, StringComparison.Ordinal);
+        var token = f.Engine.Tokens.ResolveToken("iPads");
+        Assert.Equal((AdeTokenStatus.Active, null), (token.Status, token.InvalidReason));
+    }
+
+    [Fact]
     public void TokenExpiry_WarnsWithin30Days_AndFailsWhenExpired()
     {
         using var f = new EngineSimFixture();
