@@ -200,6 +200,18 @@ Describe 'Apple Business API' {
         Get-AdeSimOrgDevice -SerialNumber $d.SerialNumber | Should -BeNullOrEmpty
     }
 
+    It 'devices the store saw released are left out of a later command with one warning naming them all' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 3)
+        $d[0..1] | Remove-AdeOrgDevice -Confirm:$false -Wait | Out-Null
+        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -WarningVariable w -WarningAction SilentlyContinue
+        $r.DeviceCount | Should -Be 1
+        @($w).Count | Should -Be 1
+        "$w" | Should -Match '^2 devices were released from the organisation'
+        foreach ($serial in $d[0..1].SerialNumber) { "$w" | Should -Match $serial }
+    }
+
     It 'reports failed devices per device and refuses unknown servers and serials with catalogued errors' {
         New-TestAccount | Out-Null
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2

@@ -524,10 +524,12 @@ public sealed partial class BusinessService
         // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
         // organisation's: each is a warning and is left out, nothing is sent for it
         var released = ReleasedSerials(client.Account.Id);
-        foreach (var s in serials.Where(released.ContainsKey).ToList())
+        var leftOut = serials.Where(released.ContainsKey).ToList();
+        if (leftOut.Count > 0)
         {
-            host.WriteWarning(ErrorCatalog.BusinessDeviceReleased(s, released[s]).Message);
-            serials.Remove(s);
+            // one warning for the command, however many of its devices were released
+            host.WriteWarning((leftOut is [var one] ? ErrorCatalog.BusinessDeviceReleased(one, released[one]) : ErrorCatalog.BusinessDevicesReleased(leftOut)).Message);
+            serials.RemoveAll(leftOut.Contains);
         }
 
         if (serials.Count == 0)

@@ -605,6 +605,13 @@ public static class ErrorCatalog
         F("API account '{0}' is an Apple School Manager account, and Apple School Manager's API cannot release devices (only Apple Business Manager's can); nothing was sent. Release the devices in Apple School Manager itself.", clientId),
         clientId);
 
+    /// <summary>Several such devices of one command: one warning (the same id) instead of one per device.</summary>
+    public static AdeException BusinessDevicesReleased(IReadOnlyList<string> serials) => E(nameof(BusinessDeviceReleased),
+        AdeErrorCategory.InvalidOperation,
+        F("{0} were released from the organisation (release activities of this account): {1}. They were left out and nothing was sent for them. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.",
+            Engine.Counted.Of(serials.Count, "device"), Engine.Counted.FirstFew(serials, 10)),
+        string.Join(",", serials));
+
     public static AdeException BusinessServerDeleted(string server) => E(nameof(BusinessServerDeleted),
         AdeErrorCategory.InvalidOperation,
         F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),

@@ -129,6 +129,22 @@ public sealed class BusinessShapeTests
         Assert.DoesNotContain(fx.Simulator.GetDevices(EngineServer), d => d.SerialNumber == gone);
     }
 
+    [Fact]
+    public void Several_released_devices_of_one_command_are_one_warning_naming_them_all()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToList();
+        fx.Engine.Business.Send(OrgDeviceAction.Release, serials[..3], null, wait: true);
+        fx.Host.Warnings.Clear();
+
+        var sent = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer));
+
+        Assert.Equal(1, sent.DeviceCount);
+        var warning = Assert.Single(fx.Host.Warnings);
+        Assert.StartsWith("3 devices were released from the organisation", warning, StringComparison.Ordinal);
+        Assert.All(serials[..3], s => Assert.Contains(s, warning, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
