@@ -249,6 +249,15 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         (Get-AdeToken -Name $skewed.Token.Name).Status | Should -Be 'Active'
     }
 
+    It 'Sync-AdeDevice -IfDue without a token is the pass over every token, as Get-AdeToken | Sync-AdeDevice -IfDue' {
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 12 -Minutes 1)
+        $all = @(Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable failed)
+        $names = @(Get-AdeToken).Name
+        ($all.Token + @($failed | ForEach-Object TargetObject)) | Sort-Object -Unique | Should -Be ($names | Sort-Object -Unique)
+        $all.Token | Should -Contain $t.Token.Name
+        (Get-Command Sync-AdeDevice).ParameterSets.Where({ $_.Name -eq 'Manual' }).Parameters.Where({ $_.Name -eq 'Token' }).IsMandatory | Should -BeTrue -Because 'a manual sync still needs its token'
+    }
+
     It 'takes the token of a piped profile or row; a list given to -Token is refused, not joined into one name' {
         New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
         (Get-AdeProfile -Token $t.Token -Name 'Staff' | Sync-AdeDevice).Token | Should -Be $t.Token.Name

@@ -528,7 +528,7 @@ public sealed partial class BusinessService
         if (leftOut.Count > 0)
         {
             // one warning for the command, however many of its devices were released
-            host.WriteWarning((leftOut is [var one] ? ErrorCatalog.BusinessDeviceReleased(one, released[one]) : ErrorCatalog.BusinessDevicesReleased(leftOut)).Message);
+            host.WriteWarning((leftOut is [var one] ? ErrorCatalog.BusinessDeviceReleased(one, released[one]) : ErrorCatalog.BusinessDeviceReleased(leftOut)).Message);
             serials.RemoveAll(leftOut.Contains);
         }
 

@@ -606,7 +606,7 @@ public static class ErrorCatalog
         clientId);
 
     /// <summary>Several such devices of one command: one warning (the same id) instead of one per device.</summary>
-    public static AdeException BusinessDevicesReleased(IReadOnlyList<string> serials) => E(nameof(BusinessDeviceReleased),
+    public static AdeException BusinessDeviceReleased(IReadOnlyList<string> serials) => E(nameof(BusinessDeviceReleased),
         AdeErrorCategory.InvalidOperation,
         F("{0} were released from the organisation (release activities of this account): {1}. They were left out and nothing was sent for them. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.",
             Engine.Counted.Of(serials.Count, "device"), Engine.Counted.FirstFew(serials, 10)),

@@ -27,7 +27,9 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
     private const string Manual = "Manual";
     private const string Scheduled = "IfDue";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token whose devices to sync: a token object, its name or its Id.")]
+    /// <summary>Mandatory for a manual sync; with -IfDue and no token (given or piped), every token of the store is checked.</summary>
+    [Parameter(ParameterSetName = Manual, Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token whose devices to sync: a token object, its name or its Id.")]
+    [Parameter(ParameterSetName = Scheduled, Position = 0, ValueFromPipeline = true)]
     [SupportsWildcards]
     [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
@@ -50,6 +52,14 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
     {
         if (IfDue)
         {
+            if (!MyInvocation.BoundParameters.ContainsKey(nameof(Token)))
+            {
+                // Sync-AdeDevice -IfDue alone: the scheduler's pass over every token, as Get-AdeToken | Sync-AdeDevice -IfDue
+                // (synced by EndItems, on the worker, a batch at a time)
+                pending.AddRange(Engine.Tokens.GetTokens().Select(t => t.Id.ToString()));
+                return;
+            }
+
             pending.Add(Ref(Token)!);
             if (pending.Count >= SyncService.IfDueBatchSize)
             {
@@ -68,16 +78,17 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
 
     protected override void EndItems()
     {
-        if (pending.Count > 0)
+        while (pending.Count > 0)
         {
             SyncPending();
         }
     }
 
+    /// <summary>The first batch of pending tokens (at most <see cref="SyncService.IfDueBatchSize"/>: one read of the store decides it).</summary>
     private void SyncPending()
     {
-        var batch = pending.ToArray();
-        pending.Clear();
+        var batch = pending.Take(SyncService.IfDueBatchSize).ToArray();
+        pending.RemoveRange(0, batch.Length);
         // -Confirm and -WhatIf ask and answer one token at a time, in order.
         foreach (var outcome in Engine.Sync.SyncIfDue(batch, ShouldProcessIsSilentYes ? ThrottleLimit : 1))
         {
