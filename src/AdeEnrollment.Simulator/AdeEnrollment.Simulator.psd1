@@ -27,6 +27,7 @@
         'Get-AdeSimRequest'
         'Set-AdeSimClock'
         'Get-AdeSimClock'
+        'Clear-AdeSimRequest'
         'New-AdeSimBusinessAccount'
         'Add-AdeSimOrgDevice'
         'Get-AdeSimOrgDevice'

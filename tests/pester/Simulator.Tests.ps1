@@ -27,7 +27,7 @@ AfterAll {
 Describe 'AdeEnrollment.Simulator module' {
     It 'exports exactly the simulator cmdlets' {
         (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
-            'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Export-AdeSimServerToken', 'Get-AdeSimClock', 'Get-AdeSimDevice',
+            'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Clear-AdeSimRequest', 'Export-AdeSimServerToken', 'Get-AdeSimClock', 'Get-AdeSimDevice',
             'Get-AdeSimOrgDevice', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
             'Set-AdeSimBusinessApi', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
             'Start-AdeSimulator', 'Stop-AdeSimulator')
@@ -141,6 +141,21 @@ Describe 'Simulated devices' {
             Should -Throw -ErrorId 'CertificateInvalid,AdeEnrollment.Simulator.Commands.NewAdeSimServerCommand'
         { New-AdeSimServer -Name 'Devices' -PublicKeyPath (Join-Path $TestDrive 'Devices.pem') -OutFile (Join-Path $TestDrive 'dup.p7m') } |
             Should -Throw -ErrorId 'ServerExists,AdeEnrollment.Simulator.Commands.NewAdeSimServerCommand'
+    }
+}
+
+Describe 'Clear-AdeSimRequest' {
+    It 'empties the request log, so a test counts only its own requests' {
+        Connect-TestStore 'requests'
+        $t = New-TestServer -Name 'Requests'
+        New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri | Out-Null
+        @(Get-AdeSimRequest).Count | Should -BeGreaterThan 0
+        Clear-AdeSimRequest -WhatIf
+        @(Get-AdeSimRequest).Count | Should -BeGreaterThan 0
+        Clear-AdeSimRequest
+        @(Get-AdeSimRequest).Count | Should -Be 0
+        Sync-AdeDevice -Token 'Requests' | Out-Null
+        (Get-AdeSimRequest).Path | Should -Contain '/server/devices'
     }
 }
 
