@@ -10,13 +10,9 @@ public sealed class ClearAdeSimFaultCommand : AdeSimCmdlet
 {
     protected override void ProcessItem()
     {
-        var simulator = SimulatorSession.Current;
-        if (simulator is null || !ShouldProcess(simulator.Uri.ToString(), "Remove every injected fault"))
+        if (RunningIfConfirmed("Remove every injected fault") is { } simulator)
         {
-            return;
+            WriteVerbose($"Removed {simulator.ClearFaults()} fault(s).");
         }
-
-        var removed = simulator.ClearFaults();
-        WriteVerbose($"Removed {removed} fault(s).");
     }
 }

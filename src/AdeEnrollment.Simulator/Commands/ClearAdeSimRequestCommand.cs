@@ -13,12 +13,6 @@ public sealed class ClearAdeSimRequestCommand : AdeSimCmdlet
 {
     protected override void ProcessItem()
     {
-        var simulator = SimulatorSession.Current;
-        if (simulator is null || !ShouldProcess(simulator.Uri.ToString(), "Empty the request log"))
-        {
-            return;
-        }
-
-        simulator.ClearRequests();
+        RunningIfConfirmed("Empty the request log")?.ClearRequests();
     }
 }

@@ -32,6 +32,13 @@ public abstract class AdeSimCmdlet : PSCmdlet
 
     protected abstract void ProcessItem();
 
+    /// <summary>
+    /// The running simulator when the user agrees to <paramref name="action"/> on it (-WhatIf, -Confirm); null when none
+    /// runs (nothing to do, and not an error) or the answer is no.
+    /// </summary>
+    protected AdeSimulator? RunningIfConfirmed(string action)
+        => SimulatorSession.Current is { } simulator && ShouldProcess(simulator.Uri.ToString(), action) ? simulator : null;
+
     internal static ErrorRecord ToErrorRecord(AdeSimException ex)
     {
         var category = Enum.TryParse<ErrorCategory>(ex.Category, out var c) ? c : ErrorCategory.NotSpecified;
