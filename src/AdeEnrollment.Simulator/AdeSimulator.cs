@@ -270,6 +270,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Largest number of devices in one activity (null: no cap; Apple documents none).</summary>
     public int? MaxDevicesPerActivity { get => businessSettings.MaxDevicesPerActivity; set => businessSettings.MaxDevicesPerActivity = value; }
 
+    /// <summary>How an activity above the cap is refused: Entity422 (names the cap), Parameter400 (no number) or TooLarge413.</summary>
+    public string ActivityCapAnswer { get => businessSettings.ActivityCapAnswer; set => businessSettings.ActivityCapAnswer = value; }
+
     /// <summary>
     /// Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE), or
     /// COMPLETED_POST_PROCESSING_FAILED: the devices move but the activity has no log (no downloadUrl); null: normal.

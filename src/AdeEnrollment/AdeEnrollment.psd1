@@ -44,6 +44,7 @@
         'Set-AdeDeviceProfile'
         'New-AdeBusinessAccount'
         'Get-AdeBusinessAccount'
+        'Set-AdeBusinessAccount'
         'Remove-AdeBusinessAccount'
         'Get-AdeOrgDevice'
         'Get-AdeMdmServer'

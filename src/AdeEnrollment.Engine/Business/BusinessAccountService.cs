@@ -11,10 +11,14 @@ namespace AdeEnrollment.Engine.Business;
 /// <remarks>
 /// <paramref name="GetsPerMinute"/> and <paramref name="PostsPerHour"/> set the budget the engine keeps with this account
 /// (null: <see cref="BusinessClientOptions"/>' defaults). Apple publishes no numbers; raise them only when Apple's
-/// answers (no 429) show the organisation allows more.
+/// answers (no 429) show the organisation allows more. <paramref name="DevicesPerActivity"/> is the most devices one
+/// activity carries (null: the default, 1,000); the engine lowers it by itself when Apple refuses an activity's size.
 /// </remarks>
 public sealed record NewBusinessAccountArgs(string ClientId, string KeyId, string KeyPath, Uri? TokenUri = null, Uri? ServiceUri = null,
-    int? GetsPerMinute = null, int? PostsPerHour = null);
+    int? GetsPerMinute = null, int? PostsPerHour = null, int? DevicesPerActivity = null);
+
+/// <summary>What Set-AdeBusinessAccount changes: null leaves a value as it is, 0 returns it to the engine's default.</summary>
+public sealed record BusinessAccountLimits(int? GetsPerMinute = null, int? PostsPerHour = null, int? DevicesPerActivity = null);
 
 /// <summary>
 /// API accounts in the store: client ID, key ID and the EC P-256 private key, encrypted under the store key and bound
@@ -42,6 +46,9 @@ public sealed partial class BusinessAccountService
 
     public const int MaxPostsPerHour = 600;
 
+    /// <summary>The most devices an activity may carry when set by hand (the conservative default and Apple's page maximum).</summary>
+    public const int MaxDevicesPerActivity = 1000;
+
     /// <summary>The store the account's budget and Retry-After block are kept in (shared by every process).</summary>
     internal AdeStore Store => store;
 
@@ -64,15 +71,7 @@ public sealed partial class BusinessAccountService
             throw ErrorCatalog.ArgumentInvalid("KeyId", keyId, "a key ID is a UUID such as e339d085-a821-438a-a527-d044edacf50a.");
         }
 
-        if (args.GetsPerMinute is { } gets && gets is < 1 or > MaxGetsPerMinute)
-        {
-            throw ErrorCatalog.ArgumentInvalid("GetPerMinute", gets.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {MaxGetsPerMinute} GET requests per minute (default 20).");
-        }
-
-        if (args.PostsPerHour is { } posts && posts is < 1 or > MaxPostsPerHour)
-        {
-            throw ErrorCatalog.ArgumentInvalid("PostPerHour", posts.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {MaxPostsPerHour} activities per hour (default 10).");
-        }
+        CheckLimits(new BusinessAccountLimits(args.GetsPerMinute, args.PostsPerHour, args.DevicesPerActivity), resetAllowed: false);
 
         var school = clientId.StartsWith("SCHOOLAPI.", StringComparison.Ordinal);
         var pem = ReadKeyFile(args.KeyPath);
@@ -109,7 +108,7 @@ public sealed partial class BusinessAccountService
 
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
             var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now,
-                args.GetsPerMinute, args.PostsPerHour);
+                args.GetsPerMinute, args.PostsPerHour, args.DevicesPerActivity);
             store.Write(s =>
             {
                 if (s.Business.AccountExists(clientId))
@@ -128,6 +127,66 @@ public sealed partial class BusinessAccountService
             CryptographicOperations.ZeroMemory(pkcs8);
         }
     }
+
+    /// <summary>The budgets and activity size in range; with <paramref name="resetAllowed"/> (Set), 0 means the default.</summary>
+    private static void CheckLimits(BusinessAccountLimits limits, bool resetAllowed)
+    {
+        var low = resetAllowed ? 0 : 1;
+        var reset = resetAllowed ? " (0: the default)" : "";
+        Check("GetPerMinute", limits.GetsPerMinute, MaxGetsPerMinute, $"GET requests per minute (default 20){reset}.");
+        Check("PostPerHour", limits.PostsPerHour, MaxPostsPerHour, $"activities per hour (default 10){reset}.");
+        Check("DevicePerActivity", limits.DevicesPerActivity, MaxDevicesPerActivity, $"devices per activity (default 1000){reset}.");
+
+        void Check(string parameter, int? value, int max, string what)
+        {
+            if (value is { } v && (v < low || v > max))
+            {
+                throw ErrorCatalog.ArgumentInvalid(parameter, v.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give {low} to {max} {what}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Changes the account's request budgets and activity size (a value left null stays, 0 returns to the default).
+    /// Returns the account as stored, or null under -WhatIf.
+    /// </summary>
+    public AdeBusinessAccount? SetLimits(AdeBusinessAccount account, BusinessAccountLimits limits)
+    {
+        CheckLimits(limits, resetAllowed: true);
+        var current = Find(account.ClientId) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
+        static int? Next(int? given, int? now) => given is null ? now : given == 0 ? null : given;
+        var gets = Next(limits.GetsPerMinute, current.GetsPerMinute);
+        var posts = Next(limits.PostsPerHour, current.PostsPerHour);
+        var devices = Next(limits.DevicesPerActivity, current.DevicesPerActivity);
+        static string Shown(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default";
+        if (!host.ShouldProcess(current.ClientId, $"Set the account's limits: {Shown(gets)} GET/min, {Shown(posts)} activities/h, {Shown(devices)} devices per activity"))
+        {
+            return null;
+        }
+
+        store.Write(s =>
+        {
+            s.Business.SetLimits(current.Id, gets, posts, devices);
+            return 0;
+        });
+        return Find(current.ClientId);
+    }
+
+    /// <summary>
+    /// Records the largest activity Apple took after refusing a larger one: the account's activities carry at most
+    /// that many devices from now on, in every process of the store. Its budgets stay as they are.
+    /// </summary>
+    internal void LearnDevicesPerActivity(AdeBusinessAccount account, int devices)
+        => store.Write(s =>
+        {
+            var row = s.Business.Accounts().FirstOrDefault(r => r.Id == account.Id);
+            if (row is not null)
+            {
+                s.Business.SetLimits(row.Id, row.GetsPerMinute, row.PostsPerHour, devices);
+            }
+
+            return 0;
+        });
 
     /// <summary>
     /// Apple's hosts over https, or a simulator on the loopback address (the same rule as a token's service): a signed
@@ -172,6 +231,7 @@ public sealed partial class BusinessAccountService
             CreatedAt = r.CreatedAt,
             GetsPerMinute = r.GetsPerMinute,
             PostsPerHour = r.PostsPerHour,
+            DevicesPerActivity = r.DevicesPerActivity,
         }).ToList();
         return clientId is null ? all : Wildcard.Select(all, a => a.ClientId, clientId);
     }

@@ -307,6 +307,7 @@ internal sealed class BusinessClient
                 // source.parameter Apple named, beside the catalogued message
                 error.HttpStatus = status;
                 error.ErrorParameter = said.Parameter;
+                error.ErrorDetail = said.Detail;
                 throw error;
             }
         }

@@ -30,6 +30,12 @@ public sealed class AdeBusinessAccount
     /// <summary>Activities per hour the engine allows itself with this account; null: the default (10).</summary>
     public int? PostsPerHour { get; internal init; }
 
+    /// <summary>
+    /// The most devices one activity carries; null: the default (1,000). Set by hand, or lowered by the engine when Apple
+    /// refused a larger activity and took a smaller one.
+    /// </summary>
+    public int? DevicesPerActivity { get; internal init; }
+
     public override string ToString() => ClientId;
 }
 

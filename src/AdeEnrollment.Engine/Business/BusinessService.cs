@@ -564,11 +564,23 @@ public sealed partial class BusinessService
         var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
         var created = new List<AdeOrgDeviceActivity>();
         var sent = 0;
-        foreach (var batch in confirmed.Chunk(Options.MaxDevicesPerActivity))
+        var size = client.Account.DevicesPerActivity ?? Options.MaxDevicesPerActivity;
+        int? refused = null; // the size of the last activity Apple refused as too large, in this command
+        while (sent < confirmed.Count)
         {
+            var batch = confirmed.GetRange(sent, Math.Min(size, confirmed.Count - sent)).ToArray();
             try
             {
                 created.Add(SendBatch(client, type, target, token, batch));
+            }
+            catch (AdeException ex) when (SmallerActivity(ex, batch.Length) is { } smaller)
+            {
+                // Apple documents no cap on an activity's devices, nor its answer above one: a 400, 413 or 422 to an
+                // activity of several devices is taken for one, and the same devices go again in smaller activities
+                host.WriteVerbose($"Apple refused an activity of {Counted.Of(batch.Length, "device")} ({ex.HttpStatus}{(ex.ErrorDetail is { } d ? ": " + d : "")}); sending activities of at most {smaller:N0}.");
+                refused = batch.Length;
+                size = smaller;
+                continue;
             }
             catch (AdeException ex) when (created.Count > 0)
             {
@@ -578,6 +590,16 @@ public sealed partial class BusinessService
                 var acceptedUnread = ex.AcceptedByApple ? batch : [];
                 throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent,
                     confirmed.Skip(sent + acceptedUnread.Length).ToList(), mayHaveApplied, acceptedUnread), created);
+            }
+
+            if (refused is { } larger && batch.Length == size)
+            {
+                // the size Apple took after refusing a larger one is the account's from now on (every process of the
+                // store): later commands do not spend a POST of the hourly budget on finding it again
+                Accounts.LearnDevicesPerActivity(client.Account, size);
+                host.WriteWarning($"Apple refused a device activity of {larger:N0} devices and took one of {size:N0}: API account '{client.Account.ClientId}' sends at most {size:N0} devices per activity from now on. "
+                    + $"Set-AdeBusinessAccount -ClientId '{client.Account.ClientId}' -DevicePerActivity changes it.");
+                refused = null;
             }
 
             sent += batch.Length;
@@ -604,6 +626,32 @@ public sealed partial class BusinessService
         }
 
         return followed;
+    }
+
+    /// <summary>
+    /// The smaller activity size to try when <paramref name="ex"/> is Apple refusing an activity of <paramref name="size"/>
+    /// devices as too large, else null. Apple documents neither a cap nor its answer above one, so any 400, 413 or 422
+    /// to a POST of several devices that Apple did not carry out counts, unless it names a parameter other than the
+    /// devices. A number below the size in Apple's detail ("at most 500 devices") is taken as the cap; otherwise the size
+    /// is halved. A refusal that is about something else goes on halving down to one device, where it is reported as Apple gave it.
+    /// </summary>
+    internal static int? SmallerActivity(AdeException ex, int size)
+    {
+        if (size < 2 || ex.AcceptedByApple || ex.HttpStatus is not (400 or 413 or 422)
+            || (ex.ErrorParameter is { } parameter && !parameter.Contains("devices", StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(ex.ErrorDetail ?? "", "[0-9]{1,7}"))
+        {
+            if (int.TryParse(m.Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n < size)
+            {
+                return n;
+            }
+        }
+
+        return (size + 1) / 2;
     }
 
     /// <summary>One POST of a device activity; the activity Apple created is stored and returned.</summary>

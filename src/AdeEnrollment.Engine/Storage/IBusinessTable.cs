@@ -2,7 +2,7 @@ namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>A stored Apple Business / School API account, without its private key.</summary>
 internal sealed record BusinessAccountRow(Guid Id, string ClientId, string KeyId, string Scope, string TokenUri, string ServiceUri, DateTimeOffset CreatedAt,
-    int? GetsPerMinute = null, int? PostsPerHour = null);
+    int? GetsPerMinute = null, int? PostsPerHour = null, int? DevicesPerActivity = null);
 
 /// <summary>What an activity did to one device (from Apple's activity log).</summary>
 internal sealed record BusinessDeviceResultRow(string SerialNumber, string Status, string? Detail);
@@ -53,6 +53,9 @@ internal partial interface IBusinessTable
 
     /// <summary>Sets (or, with null, clears) the time Apple asked this account to wait for.</summary>
     void SetBlockedUntil(Guid accountId, DateTimeOffset? until);
+
+    /// <summary>Sets the account's request budgets and activity size (null: the engine's default).</summary>
+    void SetLimits(Guid accountId, int? getsPerMinute, int? postsPerHour, int? devicesPerActivity);
 
     // ---- requests counted against the budget -----------------------------------------------------------------------
 

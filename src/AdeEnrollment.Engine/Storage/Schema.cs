@@ -254,6 +254,10 @@ internal static class Schema
         // follows). No table changes; the version moves so that a module of schema 12, which does not know the status,
         // refuses the store instead of failing on its history.
         "SELECT 1;",
+
+        // 14: the most devices one device activity of a Business API account may carry: set by the admin, or learned when
+        // Apple refused a larger activity (Apple documents no number). Null: the engine's default (1,000).
+        "ALTER TABLE business_account ADD COLUMN devices_per_activity INTEGER NULL;",
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -45,6 +45,13 @@ internal sealed class BusinessSettings
 
     public int? MaxDevicesPerActivity { get; set; }
 
+    /// <summary>
+    /// How an activity above <see cref="MaxDevicesPerActivity"/> is refused (Apple documents neither the cap nor the
+    /// answer): Entity422 (422 ENTITY_ERROR.ATTRIBUTE.INVALID whose detail names the cap), Parameter400 (400
+    /// PARAMETER_ERROR.INVALID pointing at the devices, no number), TooLarge413 (413 with a plain-text body, as a front end answers).
+    /// </summary>
+    public string ActivityCapAnswer { get; set; } = "Entity422";
+
     public string? ForcedActivityOutcome { get; set; }
 
     /// <summary>How MAC addresses are sent: String (Wi-Fi/Bluetooth as strings, Ethernet as an array: the documented shape), Array (all arrays), BuiltInEthernet (Ethernet under the undocumented key builtInEthernetMacAddress), None (not sent).</summary>

@@ -70,6 +70,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateRange(0, 100_000)]
     public int? MaxDevicesPerActivity { get; set; }
 
+    /// <summary>How an activity above -MaxDevicesPerActivity is refused: Entity422 (the detail names the cap), Parameter400 (no number), TooLarge413 (plain text).</summary>
+    [Parameter]
+    [ValidateSet("Entity422", "Parameter400", "TooLarge413")]
+    public string? ActivityCapAnswer { get; set; }
+
     /// <summary>Collections are paged in a stable but shuffled order instead of by id.</summary>
     [Parameter]
     public bool? ShuffledOrder { get; set; }
@@ -232,6 +237,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ActivityExtraAttributes is { } aea) sim.ActivityExtraAttributes = aea;
         if (RejectUnknownFields is { } ruf) sim.RejectUnknownFields = ruf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
+        if (ActivityCapAnswer is { } caa) sim.ActivityCapAnswer = new[] { "Entity422", "Parameter400", "TooLarge413" }.First(v => v.Equals(caa, StringComparison.OrdinalIgnoreCase));
         if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
         if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
         if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;

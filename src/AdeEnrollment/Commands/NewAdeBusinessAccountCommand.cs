@@ -39,12 +39,16 @@ public sealed class NewAdeBusinessAccountCommand : AdeCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public int? PostPerHour { get; set; }
 
+    /// <summary>The most devices one activity carries (default 1,000; lowered by the engine when Apple refuses a larger one).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? DevicePerActivity { get; set; }
+
     /// <summary>Each piped account (a CSV row) is stored or refused by itself: one that exists already does not stop the rest.</summary>
     protected override bool ErrorsArePerItem => true;
 
     protected override void ProcessItem()
     {
-        var account = Engine.Business.Accounts.New(new NewBusinessAccountArgs(ClientId, KeyId, ResolvePath(KeyPath), TokenUri, ServiceUri, GetPerMinute, PostPerHour));
+        var account = Engine.Business.Accounts.New(new NewBusinessAccountArgs(ClientId, KeyId, ResolvePath(KeyPath), TokenUri, ServiceUri, GetPerMinute, PostPerHour, DevicePerActivity));
         if (account is not null)
         {
             WriteObject(account);

@@ -475,6 +475,40 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void An_accounts_limits_change_in_place_0_returns_one_to_the_default_and_a_value_out_of_range_changes_nothing()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 1 });
+        var accounts = fx.Engine.Business.Accounts;
+        var serials = fx.Simulator.AddOrgDevices(3).Select(d => d.SerialNumber).ToList();
+        fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[0]], null, server: "Contoso iPads");
+
+        // the account's own budget replaces the default at once: a second POST within the hour now goes
+        var set = accounts.SetLimits(fx.Stored, new BusinessAccountLimits(PostsPerHour: 5, DevicesPerActivity: 1))!;
+        Assert.Equal((null, 5, 1), (set.GetsPerMinute, set.PostsPerHour, set.DevicesPerActivity));
+        Assert.Equal([1, 1], fx.Engine.Business.Send(OrgDeviceAction.Assign, serials[1..], null, server: "Contoso iPads").Select(a => a.DeviceCount));
+
+        foreach (var (limits, parameter) in new[]
+        {
+            (new BusinessAccountLimits(GetsPerMinute: -1), "GetPerMinute"),
+            (new BusinessAccountLimits(PostsPerHour: BusinessAccountService.MaxPostsPerHour + 1), "PostPerHour"),
+            (new BusinessAccountLimits(DevicesPerActivity: 1001), "DevicePerActivity"),
+        })
+        {
+            var ex = AdeAssert.Throws("ArgumentInvalid", () => accounts.SetLimits(fx.Stored, limits));
+            Assert.StartsWith($"-{parameter} ", ex.Message, StringComparison.Ordinal);
+        }
+
+        fx.Host.ShouldProcessAnswer = false; // -WhatIf
+        Assert.Null(accounts.SetLimits(fx.Stored, new BusinessAccountLimits(PostsPerHour: 0)));
+        Assert.Equal(5, Assert.Single(accounts.Get()).PostsPerHour);
+        fx.Host.ShouldProcessAnswer = true;
+
+        var reset = accounts.SetLimits(fx.Stored, new BusinessAccountLimits(PostsPerHour: 0, DevicesPerActivity: 0))!;
+        Assert.Equal((null, null, null), (reset.GetsPerMinute, reset.PostsPerHour, reset.DevicesPerActivity));
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => accounts.New(new NewBusinessAccountArgs("BUSINESSAPI.3f2b1c0e-1d2e-4f5a-9b8c-7d6e5f4a3b2c", fx.Account.KeyId, fx.KeyPath, DevicesPerActivity: 0))).ErrorId);
+    }
+
+    [Fact]
     public void A_command_stopped_after_Apple_accepted_some_batches_returns_those_activities_and_names_the_devices_not_sent()
     {
         // batches of 2 and a budget of 2 POSTs: the third batch is refused before it is sent

@@ -52,6 +52,28 @@ public sealed class BusinessBudgetProviderTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public void The_activity_size_Apple_took_after_a_refusal_is_the_accounts_for_every_host_of_the_store(string provider)
+    {
+        using var schema = provider == "PostgreSQL" ? new TestPostgresSchema() : null;
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 4 }, postgres: schema);
+        fx.Simulator.MaxDevicesPerActivity = 2;
+        var serials = fx.Simulator.AddOrgDevices(6).Select(d => d.SerialNumber).ToList();
+        Assert.Equal([2, 2], fx.Engine.Business.Send(OrgDeviceAction.Assign, serials[..4], null, server: "Contoso iPads").Select(a => a.DeviceCount));
+
+        // another host of the store starts at 2: no POST spent on the refusal again
+        var other = fx.SecondEngine(new RecordingHost());
+        Assert.Equal(2, Assert.Single(other.Business.Accounts.Get()).DevicesPerActivity);
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST");
+        Assert.Equal([2], other.Business.Send(OrgDeviceAction.Assign, serials[4..], null, server: "Contoso iPads").Select(a => a.DeviceCount));
+        Assert.Equal(posts + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+
+        // set by hand: back to the default
+        Assert.Null(other.Business.Accounts.SetLimits(fx.Stored, new BusinessAccountLimits(DevicesPerActivity: 0))!.DevicesPerActivity);
+        Assert.Null(Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task Two_hosts_cannot_both_take_the_last_post_of_the_hour_while_one_is_in_flight(string provider)
     {
         using var schema = provider == "PostgreSQL" ? new TestPostgresSchema() : null;

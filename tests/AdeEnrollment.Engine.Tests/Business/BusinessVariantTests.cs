@@ -275,20 +275,78 @@ public sealed class BusinessVariantTests
     }
 
     [Fact]
-    public void Apple_caps_an_activity_at_an_undocumented_size_the_client_sends_batches_of_its_own_size_and_a_lower_cap_is_a_catalogued_error()
+    public void Apple_caps_an_activity_at_an_undocumented_size_the_client_sends_batches_of_its_own_size_within_the_cap()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 3 });
         fx.Simulator.MaxDevicesPerActivity = 3;
         var serials = fx.Simulator.AddOrgDevices(7).Select(d => d.SerialNumber).ToList();
         var activities = fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true);
-        Assert.Equal(3, activities.Count);
+        Assert.Equal([3, 3, 1], activities.Select(a => a.DeviceCount));
         Assert.All(activities, a => Assert.Equal("COMPLETED_WITH_SUCCESS", a.SubStatus));
         Assert.Equal(7, fx.Simulator.GetDevices(EngineServer).Count);
+        Assert.Null(Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity); // nothing was refused: nothing learned
+    }
 
-        fx.Simulator.MaxDevicesPerActivity = 2; // Apple's cap below the client's batch size: 422, nothing moves
-        var more = fx.Simulator.AddOrgDevices(3).Select(d => d.SerialNumber).ToList();
-        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, more, null, server: EngineServer)).ErrorId);
-        Assert.Equal(7, fx.Simulator.GetDevices(EngineServer).Count);
+    [Theory]
+    [InlineData("Entity422", new[] { 3, 3, 3, 1 }, 3)] // Apple's detail names the cap: one refused POST, then the cap
+    [InlineData("Parameter400", new[] { 2, 2, 2, 2, 2 }, 2)] // no number: half the size
+    [InlineData("TooLarge413", new[] { 2, 2, 2, 2, 2 }, 2)]
+    public void An_activity_Apple_refuses_as_too_large_goes_again_smaller_and_the_account_keeps_the_size_Apple_took(string answer, int[] sizes, int learned)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 4 });
+        fx.Simulator.MaxDevicesPerActivity = 3;
+        fx.Simulator.ActivityCapAnswer = answer;
+        var serials = fx.Simulator.AddOrgDevices(10).Select(d => d.SerialNumber).ToList();
+        var activities = fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true);
+
+        Assert.Equal(sizes, activities.Select(a => a.DeviceCount));
+        Assert.All(activities, a => Assert.Equal("COMPLETED_WITH_SUCCESS", a.SubStatus));
+        Assert.Equal(10, fx.Simulator.GetDevices(EngineServer).Count);
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Where(r => r.Method == "POST").ToList();
+        Assert.Equal(sizes.Length + 1, posts.Count); // one refusal
+        Assert.Equal(learned, Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity);
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains("per activity", StringComparison.Ordinal));
+        Assert.Contains($"refused a device activity of 4 devices and took one of {learned}", warning, StringComparison.Ordinal);
+        Assert.Contains("Set-AdeBusinessAccount", warning, StringComparison.Ordinal);
+
+        // the next command starts at the size Apple took: no POST spent on a refusal, no warning
+        var more = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToList();
+        var next = fx.Engine.Business.Send(OrgDeviceAction.Assign, more, null, server: EngineServer);
+        Assert.All(next, a => Assert.True(a.DeviceCount <= learned));
+        Assert.Equal(posts.Count + next.Count, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Single(fx.Host.Warnings, w => w.Contains("per activity", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_refusal_that_is_not_about_size_still_fails_with_Apples_answer_once_one_device_is_refused()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 4 });
+        var serials = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 422, count: 10, method: "POST");
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer));
+        Assert.Equal("BusinessRequestFailed", ex.ErrorId);
+        // 4, 2, 1: smaller each time, and a single device refused is Apple's answer, not a size
+        Assert.Equal(3, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Null(Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity);
+        Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+    }
+
+    [Theory]
+    [InlineData(422, null, "At most 500 devices per activity.", 1000, 500)]
+    [InlineData(400, null, "Too many devices.", 1000, 500)]
+    [InlineData(413, null, null, 7, 4)]
+    [InlineData(422, "data.relationships.devices", "The list holds 1234 devices; the maximum is 1000.", 1000, 500)] // numbers at or above the size: halved
+    [InlineData(422, null, "At most 500 devices per activity.", 1, null)] // one device: not a size
+    [InlineData(409, null, "At most 500 devices per activity.", 1000, null)] // a conflict (unknown server or serial)
+    [InlineData(400, "limit", null, 1000, null)] // another parameter
+    [InlineData(429, null, null, 1000, null)]
+    public void What_counts_as_Apple_refusing_an_activity_as_too_large(int status, string? parameter, string? detail, int size, int? smaller)
+    {
+        var ex = Errors.ErrorCatalog.BusinessRequestFailed("BUSINESSAPI.x", "Apple Business", "POST /v1/orgDeviceActivities", status, "CODE", detail);
+        ex.HttpStatus = status;
+        ex.ErrorParameter = parameter;
+        ex.ErrorDetail = detail;
+        Assert.Equal(smaller, BusinessService.SmallerActivity(ex, size));
     }
 
     private const string EngineServer = Support.EngineSimFixture.Server;

@@ -91,6 +91,27 @@ public sealed class AdeStoreTests : IDisposable
     }
 
     [Fact]
+    public void Migration14_FromVersion13_KeepsTheBusinessAccounts_WithTheDefaultActivitySize()
+    {
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+        RawSqlite.Execute(path,
+            """
+            ALTER TABLE business_account DROP COLUMN devices_per_activity;
+            PRAGMA user_version = 13;
+            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, posts_per_hour)
+                VALUES ('6f1c2a54-8e0b-4c1e-9a51-0d7c9e5b2f10', 'BUSINESSAPI.x', 'k', 'business.api', x'00', 'https://a/', 'https://b/', 1, 7);
+            """);
+
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal("BUSINESSAPI.x:7:-", RawSqlite.Scalar(path, "SELECT client_id || ':' || posts_per_hour || ':' || coalesce(devices_per_activity, '-') FROM business_account"));
+    }
+
+    [Fact]
     public void Migration12_FromVersion11_IndexesOnlyTheDevicesRemovedFromAbm()
     {
         var path = temp.File("ade.db");
@@ -100,6 +121,7 @@ public sealed class AdeStoreTests : IDisposable
             """
             PRAGMA foreign_keys = OFF;
             DROP INDEX device_removed;
+            ALTER TABLE business_account DROP COLUMN devices_per_activity;
             PRAGMA user_version = 11;
             INSERT INTO device (token_id, serial_number, updated_at, removed_at) VALUES ('t1', 'A1', 1, NULL), ('t1', 'B2', 2, 5), ('t2', 'C3', 3, NULL);
             """);
@@ -128,6 +150,7 @@ public sealed class AdeStoreTests : IDisposable
             DROP INDEX device_event_token_serial;
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
             CREATE INDEX device_serial ON device (serial_number);
+            ALTER TABLE business_account DROP COLUMN devices_per_activity;
             PRAGMA user_version = 6;
             INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A1', 'p1', 1), ('t1', 'B2', NULL, 2), ('t2', 'C3', 'p1', 3);
             """);
@@ -166,6 +189,7 @@ public sealed class AdeStoreTests : IDisposable
             DROP INDEX device_event_token_serial;
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
             CREATE INDEX device_serial ON device (serial_number);
+            ALTER TABLE business_account DROP COLUMN devices_per_activity;
             PRAGMA user_version = 9;
             INSERT INTO device_event (token_id, serial_number, at, kind) VALUES ('{t2}', 'A1', 1, 'Added'), ('{t1}', 'A1', 2, 'Added'), ('{t2}', 'B2', 3, 'Released');
             """);

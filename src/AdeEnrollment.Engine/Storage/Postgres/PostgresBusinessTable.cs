@@ -17,17 +17,18 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
     public IReadOnlyList<BusinessAccountRow> Accounts()
     {
         using var cmd = connection.Command(transaction,
-            "SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour FROM business_account ORDER BY lower(client_id), client_id");
+            "SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour, devices_per_activity FROM business_account ORDER BY lower(client_id), client_id");
         using var r = cmd.ExecuteReader();
         int id = r.GetOrdinal("id"), client = r.GetOrdinal("client_id"), key = r.GetOrdinal("key_id"), scope = r.GetOrdinal("scope"),
             tokenUri = r.GetOrdinal("token_uri"), serviceUri = r.GetOrdinal("service_uri"), created = r.GetOrdinal("created_at"),
-            gets = r.GetOrdinal("gets_per_minute"), posts = r.GetOrdinal("posts_per_hour");
+            gets = r.GetOrdinal("gets_per_minute"), posts = r.GetOrdinal("posts_per_hour"), devices = r.GetOrdinal("devices_per_activity");
         var list = new List<BusinessAccountRow>();
         while (r.Read())
         {
             list.Add(new BusinessAccountRow(Guid.Parse(r.GetString(id)), r.GetString(client), r.GetString(key), r.GetString(scope),
                 r.GetString(tokenUri), r.GetString(serviceUri), ToTime(r.GetInt64(created)),
-                r.IsDBNull(gets) ? null : (int)r.GetInt64(gets), r.IsDBNull(posts) ? null : (int)r.GetInt64(posts)));
+                r.IsDBNull(gets) ? null : (int)r.GetInt64(gets), r.IsDBNull(posts) ? null : (int)r.GetInt64(posts),
+                r.IsDBNull(devices) ? null : (int)r.GetInt64(devices)));
         }
 
         return list;
@@ -39,11 +40,12 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
     public void InsertAccount(BusinessAccountRow row, byte[] sealedPrivateKey)
         => connection.Execute(transaction,
             """
-            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour)
-            VALUES (@id, @c, @k, @s, @p, @t, @u, @at, @gets::bigint, @posts::bigint)
+            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour, devices_per_activity)
+            VALUES (@id, @c, @k, @s, @p, @t, @u, @at, @gets::bigint, @posts::bigint, @devices::bigint)
             """,
             ("id", row.Id.ToString()), ("c", row.ClientId), ("k", row.KeyId), ("s", row.Scope), ("p", sealedPrivateKey),
-            ("t", row.TokenUri), ("u", row.ServiceUri), ("at", ToUnixMs(row.CreatedAt)), ("gets", (long?)row.GetsPerMinute), ("posts", (long?)row.PostsPerHour));
+            ("t", row.TokenUri), ("u", row.ServiceUri), ("at", ToUnixMs(row.CreatedAt)), ("gets", (long?)row.GetsPerMinute), ("posts", (long?)row.PostsPerHour),
+            ("devices", (long?)row.DevicesPerActivity));
 
     public byte[]? PrivateKey(Guid accountId)
     {
@@ -65,6 +67,11 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
     public void SetBlockedUntil(Guid accountId, DateTimeOffset? until)
         => connection.Execute(transaction, "UPDATE business_account SET blocked_until = @u::bigint WHERE id = @id",
             ("u", until is { } u ? ToUnixMs(u) : null), ("id", accountId.ToString()));
+
+    public void SetLimits(Guid accountId, int? getsPerMinute, int? postsPerHour, int? devicesPerActivity)
+        => connection.Execute(transaction,
+            "UPDATE business_account SET gets_per_minute = @gets::bigint, posts_per_hour = @posts::bigint, devices_per_activity = @devices::bigint WHERE id = @id",
+            ("gets", (long?)getsPerMinute), ("posts", (long?)postsPerHour), ("devices", (long?)devicesPerActivity), ("id", accountId.ToString()));
 
     // ---- requests ---------------------------------------------------------------------------------------------------
 

@@ -419,6 +419,9 @@ internal static class PostgresSchema
         // 13 (as Schema migration 13): a sync's history may end 'Stopped'; no table changes, the version moves so that
         // a module of schema 12 refuses the store instead of failing on a status it does not know.
         "SELECT 1;",
+
+        // 14 (as Schema migration 14): an account's most devices per activity, set or learned from Apple's refusal.
+        "ALTER TABLE business_account ADD COLUMN devices_per_activity BIGINT NULL;",
     ];
 
     /// <summary>

@@ -15,17 +15,17 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
     public IReadOnlyList<BusinessAccountRow> Accounts()
     {
         using var cmd = connection.Command(
-            "SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour FROM business_account ORDER BY client_id");
+            "SELECT id, client_id, key_id, scope, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour, devices_per_activity FROM business_account ORDER BY client_id");
         using var r = cmd.ExecuteReader();
         int id = r.GetOrdinal("id"), client = r.GetOrdinal("client_id"), key = r.GetOrdinal("key_id"), scope = r.GetOrdinal("scope"),
             tokenUri = r.GetOrdinal("token_uri"), serviceUri = r.GetOrdinal("service_uri"), created = r.GetOrdinal("created_at"),
-            gets = r.GetOrdinal("gets_per_minute"), posts = r.GetOrdinal("posts_per_hour");
+            gets = r.GetOrdinal("gets_per_minute"), posts = r.GetOrdinal("posts_per_hour"), devices = r.GetOrdinal("devices_per_activity");
         var list = new List<BusinessAccountRow>();
         while (r.Read())
         {
             list.Add(new BusinessAccountRow(Guid.Parse(r.GetString(id)), r.GetString(client), r.GetString(key), r.GetString(scope),
                 r.GetString(tokenUri), r.GetString(serviceUri), SqliteExtensions.ToTime(r.GetInt64(created)),
-                r.IsDBNull(gets) ? null : r.GetInt32(gets), r.IsDBNull(posts) ? null : r.GetInt32(posts)));
+                r.IsDBNull(gets) ? null : r.GetInt32(gets), r.IsDBNull(posts) ? null : r.GetInt32(posts), r.IsDBNull(devices) ? null : r.GetInt32(devices)));
         }
 
         return list;
@@ -37,11 +37,12 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
     public void InsertAccount(BusinessAccountRow row, byte[] sealedPrivateKey)
         => connection.Execute(
             """
-            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour)
-            VALUES ($id, $c, $k, $s, $p, $t, $u, $at, $gets, $posts)
+            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, gets_per_minute, posts_per_hour, devices_per_activity)
+            VALUES ($id, $c, $k, $s, $p, $t, $u, $at, $gets, $posts, $devices)
             """,
             ("$id", row.Id.ToString()), ("$c", row.ClientId), ("$k", row.KeyId), ("$s", row.Scope), ("$p", sealedPrivateKey),
-            ("$t", row.TokenUri), ("$u", row.ServiceUri), ("$at", SqliteExtensions.ToUnixMs(row.CreatedAt)), ("$gets", row.GetsPerMinute), ("$posts", row.PostsPerHour));
+            ("$t", row.TokenUri), ("$u", row.ServiceUri), ("$at", SqliteExtensions.ToUnixMs(row.CreatedAt)), ("$gets", row.GetsPerMinute), ("$posts", row.PostsPerHour),
+            ("$devices", row.DevicesPerActivity));
 
     public byte[]? PrivateKey(Guid accountId)
     {
@@ -64,6 +65,10 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
     public void SetBlockedUntil(Guid accountId, DateTimeOffset? until)
         => connection.Execute("UPDATE business_account SET blocked_until = $u WHERE id = $id",
             ("$u", until is { } u ? SqliteExtensions.ToUnixMs(u) : null), ("$id", accountId.ToString()));
+
+    public void SetLimits(Guid accountId, int? getsPerMinute, int? postsPerHour, int? devicesPerActivity)
+        => connection.Execute("UPDATE business_account SET gets_per_minute = $gets, posts_per_hour = $posts, devices_per_activity = $devices WHERE id = $id",
+            ("$gets", getsPerMinute), ("$posts", postsPerHour), ("$devices", devicesPerActivity), ("$id", accountId.ToString()));
 
     // ---- requests ---------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ namespace AdeEnrollment.Simulator.Business.Handlers;
 /// <summary>
 /// POST /v1/orgDeviceActivities: assign, unassign, release, and the three MDM migration types of API 2.3 (switch).
 /// Checks the request (400), the server and serials of the account's organisation (409, or unknown serials failing
-/// in the log with PartialUnknownSerials), the optional device cap (422); answers 201 IN_PROGRESS. The devices move
+/// in the log with PartialUnknownSerials), the optional device cap (422, 400 or 413 by switch); answers 201 IN_PROGRESS. The devices move
 /// when the activity completes (<see cref="ActivityCompletion"/>).
 /// </summary>
 internal static class CreateActivityHandler
@@ -81,7 +81,12 @@ internal static class CreateActivityHandler
 
         if (settings.MaxDevicesPerActivity is { } cap && serials.Count > cap)
         {
-            return BusinessJson.Error(422, "ENTITY_ERROR.ATTRIBUTE.INVALID", $"At most {cap} devices per activity.");
+            return settings.ActivityCapAnswer switch
+            {
+                "Parameter400" => BusinessJson.Error(400, "PARAMETER_ERROR.INVALID", "Too many devices in the request.", pointer: "/data/relationships/devices/data"),
+                "TooLarge413" => Answers.Error(413, "Request Entity Too Large"),
+                _ => BusinessJson.Error(422, "ENTITY_ERROR.ATTRIBUTE.INVALID", $"At most {cap} devices per activity."),
+            };
         }
 
         string? serverId = null;
