@@ -482,6 +482,43 @@ foreach (`$i in 1..$Calls) {
         (Get-AdeOrgDeviceActivity -Account $sa.ClientId).Id | Should -Be $out[0].Id
     }
 
+    It 'an activity Apple refuses as too large goes again in smaller ones; the size Apple took stays the account''s until Set-AdeBusinessAccount changes it' {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'cap.pem')
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri -DevicePerActivity 4 | Out-Null
+        $t = New-SimToken -Name "Cap $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $serials = @((Add-AdeSimOrgDevice -Count 9).SerialNumber)
+        Set-AdeSimBusinessApi -MaxDevicesPerActivity 3 -ActivityCapAnswer Parameter400
+        try {
+            $posts = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
+            $out = @($serials[0..5] | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name -WarningVariable warned -WarningAction SilentlyContinue)
+            $out.DeviceCount | Should -Be @(2, 2, 2)
+            @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 4) # one refusal
+            @($warned).Count | Should -Be 1
+            "$($warned[0])" | Should -BeLike "*refused a device activity of 4 devices and took one of 2*Set-AdeBusinessAccount -ClientId '$($sa.ClientId)' -DevicePerActivity*"
+            (Get-AdeBusinessAccount -ClientId $sa.ClientId).DevicesPerActivity | Should -Be 2
+
+            # set by hand: 3 is within Apple's cap; -PassThru shows the account; 0 is the default again
+            $set = Get-AdeBusinessAccount -ClientId $sa.ClientId | Set-AdeBusinessAccount -DevicePerActivity 3 -PostPerHour 20 -PassThru
+            ($set.DevicesPerActivity, $set.PostsPerHour) | Should -Be @(3, 20)
+            ($serials[6..8] | Set-AdeOrgDeviceServer -Account $sa.ClientId -MdmServer $t.Token.Name).DeviceCount | Should -Be 3
+            Set-AdeBusinessAccount -ClientId $sa.ClientId -DevicePerActivity 0 -PostPerHour 0 | Should -BeNullOrEmpty
+            $reset = Get-AdeBusinessAccount -ClientId $sa.ClientId
+            ($null -eq $reset.DevicesPerActivity -and $null -eq $reset.PostsPerHour) | Should -BeTrue
+
+            { Set-AdeBusinessAccount -ClientId $sa.ClientId -DevicePerActivity 1001 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeBusinessAccountCommand'
+            { Set-AdeBusinessAccount -ClientId $sa.ClientId -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeBusinessAccountCommand'
+            { Set-AdeBusinessAccount -ClientId 'BUSINESSAPI.nobody*' -PostPerHour 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'BusinessAccountNotFound,AdeEnrollment.Commands.SetAdeBusinessAccountCommand'
+            Set-AdeBusinessAccount -ClientId $sa.ClientId -PostPerHour 5 -WhatIf
+            $null -eq (Get-AdeBusinessAccount -ClientId $sa.ClientId).PostsPerHour | Should -BeTrue
+        }
+        finally {
+            Set-AdeSimBusinessApi -MaxDevicesPerActivity 0 -ActivityCapAnswer Entity422
+        }
+    }
+
     It 'a batch Apple carries out but answers without data stops the command, saying not to send its devices again (Set-AdeSimFault -Skip)' {
         # an organisation of its own: its 1,001 devices stay out of the other tests' inventory listings
         $org = "Unread $([guid]::NewGuid().ToString('N').Substring(0, 6))"
