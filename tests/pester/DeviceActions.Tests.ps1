@@ -187,6 +187,25 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
         @($both | ForEach-Object { "$($_.Token)/$($_.AbmState)" }) | Should -Be @('Journal/RemovedFromAbm', 'Journal2/Assigned')
     }
 
+    It 'takes piped tokens (their events), devices (their token''s), serial strings and CSV rows; a row without a serial is its own error' {
+        New-SimToken -Name 'Piped events' -Devices 2 | Out-Null
+        Sync-AdeDevice -Token 'Piped events' | Out-Null
+        $serials = @((Get-AdeDevice -Token 'Piped events').SerialNumber)
+        @(Get-AdeToken -Name 'Piped events' | Get-AdeDeviceEvent).SerialNumber | Should -Be (Get-AdeDeviceEvent -Token 'Piped events').SerialNumber
+        @(Get-AdeToken | Get-AdeDeviceEvent).Count | Should -Be @(Get-AdeDeviceEvent).Count
+        # a device object is its own token's events; a serial string is that serial's under every token
+        @(Get-AdeDevice -Token 'Piped events' -SerialNumber $serials[0] | Get-AdeDeviceEvent).Token | Should -Be @('Piped events')
+        @($serials | Get-AdeDeviceEvent).SerialNumber | Should -Be $serials
+        @($serials[1] | Get-AdeDeviceEvent -Token 'Piped events').Kind | Should -Be @('Added')
+        @($serials[1] | Get-AdeDeviceEvent -Token Journal).Count | Should -Be 0
+        $rows = @([pscustomobject]@{ 'Serial Number' = $serials[0] }, [pscustomobject]@{ Owner = 'nobody' }, [pscustomobject]@{ SerialNumber = $serials[1]; Token = 'Piped events' })
+        $got = @($rows | Get-AdeDeviceEvent -ErrorVariable bad -ErrorAction SilentlyContinue)
+        $got.SerialNumber | Should -Be $serials
+        @($bad).Count | Should -Be 1
+        $bad[0].FullyQualifiedErrorId | Should -Be "SerialNumberMissing,${cp}GetAdeDeviceEventCommand"
+        { Get-AdeToken | Get-AdeDeviceEvent -Token 'No such token' -ErrorAction Stop } | Should -Throw -ErrorId "TokenNotFound,${cp}GetAdeDeviceEventCommand"
+    }
+
     It 'Set-AdeStore -JournalRetentionDays is kept in the store and shown by Get-AdeStore' {
         (Get-AdeStore).JournalRetentionDays | Should -Be 90
         (Set-AdeStore -JournalRetentionDays 30 -PassThru).JournalRetentionDays | Should -Be 30

@@ -93,6 +93,20 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         @(Get-AdeProfile -Token Rules -Name 'Multi A*', 'Multi *').Name | Should -Be @($a.Name, $b.Name)
     }
 
+    It 'takes piped tokens (their profiles), profile names or Ids and profiles; anything else is its own error' {
+        $a = New-AdeProfile -Token Rules -Name "Piped A $([guid]::NewGuid().ToString('N').Substring(0, 4))" -UserAffinity WithUserAffinity
+        $b = New-AdeProfile -Token Rules -Name "Piped B $([guid]::NewGuid().ToString('N').Substring(0, 4))" -UserAffinity WithoutUserAffinity
+        @(Get-AdeToken -Name Rules | Get-AdeProfile -Name 'Piped *').Name | Should -Be @($a.Name, $b.Name)
+        # a piped string is a profile name (or Id), as -Name takes it; not a token name
+        @($b.Name, $a.Id.ToString() | Get-AdeProfile).Name | Should -Be @($b.Name, $a.Name)
+        @($a.Name | Get-AdeProfile -Token Rules).Id | Should -Be @($a.Id)
+        @($a, $b | Get-AdeProfile).Name | Should -Be @($a.Name, $b.Name)
+        $got = @('No such profile', $a.Name, 42 | Get-AdeProfile -ErrorVariable e -ErrorAction SilentlyContinue)
+        $got.Name | Should -Be @($a.Name)
+        @($e.FullyQualifiedErrorId) | Should -Be @("ProfileNotFound,$($cp)GetAdeProfileCommand", "ArgumentInvalid,$($cp)GetAdeProfileCommand")
+        { $a.Name | Get-AdeProfile -Token 'No such token' -ErrorAction Stop } | Should -Throw -ErrorId "TokenNotFound,$($cp)GetAdeProfileCommand"
+    }
+
     It 'treats names that differ only by case outside A-Z as one name, for profiles and tokens' {
         New-AdeProfile -Token Rules -Name 'Élèves' -UserAffinity WithUserAffinity | Out-Null
         { New-AdeProfile -Token Rules -Name 'ÉLÈVES' -UserAffinity WithUserAffinity -ErrorAction Stop } | Should -Throw -ErrorId "ProfileNameConflict,$($cp)NewAdeProfileCommand"

@@ -10,10 +10,13 @@ using AdeEnrollment.Engine.Model;
 namespace AdeEnrollment.Commands;
 
 /// <summary>Get-AdeDeviceEvent: the change journal, oldest first and streamed (docs/Get-AdeDeviceEvent.md).</summary>
-[Cmdlet(VerbsCommon.Get, "AdeDeviceEvent")]
+[Cmdlet(VerbsCommon.Get, "AdeDeviceEvent", DefaultParameterSetName = BySerial)]
 [OutputType(typeof(AdeDeviceEvent))]
 public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 {
+    private const string BySerial = "BySerial";
+    private const string ByInputObject = "ByInputObject";
+
     [Parameter]
     [SupportsWildcards]
     [Alias("TokenId")]
@@ -22,11 +25,17 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }
 
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = BySerial, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Serial")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string? SerialNumber { get; set; }
+
+    /// <summary>Piped tokens (their events), devices, serial numbers or rows with a serial number column (those devices' events).</summary>
+    [Parameter(ParameterSetName = ByInputObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Tokens, devices, serial numbers or rows with a serial number column whose events to list.")]
+    [SupportsWildcards]
+    [ValidateNotNull]
+    public PSObject? InputObject { get; set; }
 
     /// <summary>Events at or after this time.</summary>
     [Parameter]
@@ -40,10 +49,37 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [Parameter]
     public AdeDeviceEventKind[]? Kind { get; set; }
 
+    protected override bool ErrorsArePerItem => true;
+
+    private Guid? tokenOfParameter;
+
+    /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
+    protected override void BeginItems() => tokenOfParameter = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)!).Id;
+
     protected override void ProcessItem()
     {
-        Guid? tokenId = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)!).Id;
-        foreach (var e in Engine.Devices.GetEvents(new DeviceEventQuery(tokenId, SerialNumber, Since, Kind, AfterId)))
+        if (InputObject is null)
+        {
+            Write(tokenOfParameter, SerialNumber);
+            return;
+        }
+
+        if (InputObject.BaseObject is AdeToken token)
+        {
+            Write(token.Id, null);
+            return;
+        }
+
+        var device = PipelineDevice.Read(InputObject, name => Engine.Tokens.ResolveToken(name).Id);
+        if (!string.IsNullOrWhiteSpace(device.SerialNumber))
+        {
+            Write(device.TokenId ?? tokenOfParameter, device.SerialNumber);
+        }
+    }
+
+    private void Write(Guid? tokenId, string? serialNumber)
+    {
+        foreach (var e in Engine.Devices.GetEvents(new DeviceEventQuery(tokenId, serialNumber, Since, Kind, AfterId)))
         {
             WriteObject(e);
         }

@@ -14,7 +14,7 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeProfile))]
 public sealed class GetAdeProfileCommand : AdeCmdlet
 {
-    [Parameter(ValueFromPipeline = true)]
+    [Parameter]
     [SupportsWildcards]
     [ReferenceTransformation]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
@@ -28,6 +28,12 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
+    /// <summary>Piped tokens (their profiles), profile names or Ids, or profiles (read again from the store).</summary>
+    [Parameter(ValueFromPipeline = true)]
+    [SupportsWildcards]
+    [ValidateNotNull]
+    public PSObject? InputObject { get; set; }
+
     [Parameter]
     public SwitchParameter Default { get; set; }
 
@@ -37,17 +43,46 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
+    private AdeToken? tokenOfParameter;
+
+    /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
+    protected override void BeginItems() => tokenOfParameter = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token));
+
     protected override void ProcessItem()
     {
-        var token = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token));
-        if (Name is null)
+        var token = tokenOfParameter;
+        var names = Name;
+        switch (InputObject?.BaseObject)
+        {
+            case null:
+                break;
+            case AdeToken piped:
+                token = piped; // the piped token's profiles (named by -Name, or all)
+                break;
+            case AdeProfile profile:
+                names = [profile.Id.ToString()];
+                break;
+            case string name:
+                names = [name]; // a profile name or Id, as -Name takes it
+                break;
+            default:
+                throw ErrorCatalog.ArgumentInvalid("InputObject", InputObject.BaseObject.GetType().Name,
+                    "pipe tokens (Get-AdeToken), profiles (Get-AdeProfile), or profile names or Ids.");
+        }
+
+        Write(token, names);
+    }
+
+    private void Write(AdeToken? token, string[]? names)
+    {
+        if (names is null)
         {
             WriteObject(Engine.Profiles.Get(token?.Id, null, Default, platform: Platform), enumerateCollection: true);
             return;
         }
 
         var written = new HashSet<Guid>();
-        foreach (var name in Name)
+        foreach (var name in names)
         {
             if (Guid.TryParse(name, out _))
             {
