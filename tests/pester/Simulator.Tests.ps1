@@ -239,6 +239,40 @@ Describe 'Set-AdeSimClock' {
         }
         $err = { Set-AdeSimClock -Advance 'next week' -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Simulator.Commands.SetAdeSimClockCommand' -PassThru
         $err.Exception.Message | Should -Match "'25:00:00' is 25 hours"
+        # unquoted, PowerShell reads 7d as the decimal 7 and 90s as the short 90: still days and seconds; a bare number is refused
+        $from = Set-AdeSimClock -Advance 0 -PassThru
+        $to = Set-AdeSimClock -Advance 7d -PassThru
+        [int](($to - $from).TotalMinutes) | Should -Be 10080
+        $from = Set-AdeSimClock -Advance 0 -PassThru
+        $to = Set-AdeSimClock -Advance 90s -PassThru
+        [int](($to - $from).TotalSeconds) | Should -Be 90
+        $err = { Set-AdeSimClock -Advance 8 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Simulator.Commands.SetAdeSimClockCommand' -PassThru
+        $err.Exception.Message | Should -Match "8 is a number, not a span of time: give a unit \('8h'"
+    }
+
+    It '-Waits Instant makes the module''s retry waits pass at once on the simulated time; -Reset makes them real again' {
+        Connect-TestStore 'instant'
+        $t = New-TestServer -Name 'Instant'
+        Set-AdeSimClock -Waits Instant
+        try {
+            Set-AdeSimFault -Endpoint '/account' -StatusCode 503 -Count 2 -RetryAfterSeconds 45 | Out-Null
+            $token = New-AdeToken -Request $t.Request -Path $t.TokenFile -AppleId 'admin@contoso.example' -ServiceUri $sim.Uri
+            $token.ServerName | Should -Be 'Instant'
+            # the two waits of 45 s moved the simulated time ahead of the real time (real waits would move both alike)
+            ((Get-AdeSimClock) - [DateTimeOffset]::UtcNow).TotalSeconds | Should -BeGreaterThan 89
+            @(Get-AdeSimRequest -Path '/account' | Select-Object -Last 3).StatusCode | Should -Be 503, 503, 200
+        }
+        finally {
+            Clear-AdeSimFault
+            Set-AdeSimClock -Reset
+        }
+
+        # real waits again: a wait of 1 s takes real time and moves no simulated time
+        Set-AdeSimFault -Endpoint '/account' -StatusCode 503 -Count 1 -RetryAfterSeconds 1 | Out-Null
+        $started = [Diagnostics.Stopwatch]::StartNew()
+        Update-AdeToken -Token $token.Name -Path $t.TokenFile | Out-Null
+        $started.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1
+        [math]::Abs(((Get-AdeSimClock) - [DateTimeOffset]::UtcNow).TotalSeconds) | Should -BeLessThan 5
     }
 
     It 'Get-AdeSimClock gives the simulated time the engine uses, without a simulator too' {

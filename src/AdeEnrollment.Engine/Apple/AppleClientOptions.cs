@@ -43,8 +43,8 @@ public sealed class AppleClientOptions
     /// <summary>Most bytes an answer may have after decompression (what the JSON reader sees).</summary>
     public long MaxDecodedBytes { get; init; } = 16 * 1024 * 1024;
 
-    /// <summary>The clock that retry waits run on (real time in production).</summary>
-    public TimeProvider DelayTimeProvider { get; init; } = TimeProvider.System;
+    /// <summary>The clock that retry waits run on: by default <see cref="EngineClock.Waits"/> (real time in production).</summary>
+    public TimeProvider DelayTimeProvider { get; init; } = EngineClock.WaitsNow.Instance;
 
     /// <summary>Where session tokens are kept between commands of this process.</summary>
     internal AppleSessionCache Sessions { get; init; } = AppleSessionCache.Shared;

@@ -39,7 +39,7 @@ public sealed class BusinessClientOptions
     public int MaxResponseBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>How waits are made (real time in production; tests move a fake clock instead).</summary>
-    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
+    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = EngineClock.Wait;
 
     /// <summary>Test seam: the handler under the HTTP client (null: the shared production handler).</summary>
     internal HttpMessageHandler? Handler { get; init; }

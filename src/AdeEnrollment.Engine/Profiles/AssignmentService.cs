@@ -632,7 +632,7 @@ public sealed class AssignmentService
             }
 
             host.WriteVerbose($"Apple throttled {Counted.Of(throttled.Count, "device")}; retrying in {Counted.Of((long)wait.TotalSeconds, "second")}.");
-            Task.Delay(wait, host.Cancellation).GetAwaiter().GetResult();
+            EngineClock.Wait(wait, host.Cancellation).GetAwaiter().GetResult();
             pending = throttled;
         }
 

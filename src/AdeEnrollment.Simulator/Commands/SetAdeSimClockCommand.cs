@@ -15,6 +15,7 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
     private const string AdvanceSet = "Advance";
     private const string NowSet = "Now";
     private const string ResetSet = "Reset";
+    private const string WaitsSet = "Waits";
 
     /// <summary>'h:mm[:ss]' is always hours ('25:00:00' is 25 hours, not days), and '15m', '12h', '7d' are read too.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = AdvanceSet)]
@@ -24,9 +25,17 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
     [Parameter(Mandatory = true, ParameterSetName = NowSet)]
     public DateTimeOffset Now { get; set; }
 
-    /// <summary>Back to the real time.</summary>
+    /// <summary>Back to the real time, with real waits.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ResetSet)]
     public SwitchParameter Reset { get; set; }
+
+    /// <summary>
+    /// Instant: the module's waits (retry back-off, Retry-After, THROTTLED devices, Business budget waits and -Wait
+    /// polling) pass at once, each moving the simulated time forward by its length. Real: they take real time (the default).
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = WaitsSet)]
+    [ValidateSet("Real", "Instant")]
+    public string? Waits { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -34,10 +43,12 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
     protected override void ProcessItem()
     {
         var clock = SimulatorClock.Instance;
+        var instant = Waits?.Equals("Instant", StringComparison.OrdinalIgnoreCase);
         var action = ParameterSetName switch
         {
             NowSet => $"Set the simulated time to {Now:u}",
-            ResetSet => "Set the simulated time back to the real time",
+            ResetSet => "Set the simulated time back to the real time, with real waits",
+            WaitsSet => instant == true ? "Make the module's waits pass at once on the simulated time" : "Make the module's waits take real time",
             _ => $"Move the simulated time by {Advance}",
         };
         if (!ShouldProcess("simulator and AdeEnrollment engine clock", action))
@@ -52,6 +63,9 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
                 break;
             case ResetSet:
                 clock.Reset();
+                instant = false;
+                break;
+            case WaitsSet:
                 break;
             default:
                 clock.Advance(Advance);
@@ -59,6 +73,11 @@ public sealed class SetAdeSimClockCommand : AdeSimCmdlet
         }
 
         EngineClock.Current = clock; // the engine's public clock seam, shared through the module's load context
+        if (instant is { } i)
+        {
+            EngineClock.Waits = i ? clock.InstantWaits : TimeProvider.System;
+        }
+
         WriteVerbose($"Simulated time is now {clock.GetUtcNow():u} (offset {clock.Offset}).");
         if (PassThru)
         {

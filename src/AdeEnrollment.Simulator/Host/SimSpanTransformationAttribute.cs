@@ -16,10 +16,25 @@ public sealed partial class SimSpanTransformationAttribute : ArgumentTransformat
     public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
     {
         var value = inputData is PSObject ps ? ps.BaseObject : inputData;
-        if (value is not string text)
+        switch (value)
         {
-            return inputData;
+            // PowerShell reads an unquoted 7d as the decimal 7 and 90s as the short 90 (its number suffixes): those
+            // are what the short forms meant. Any other number would become ticks; it is refused instead.
+            case decimal days:
+                return TimeSpan.FromDays((double)days);
+            case short seconds:
+                return TimeSpan.FromSeconds(seconds);
+            case int or long or double or float or byte or sbyte or ushort or uint or ulong or System.Numerics.BigInteger
+                when Convert.ToDouble(value, CultureInfo.InvariantCulture) == 0:
+                return TimeSpan.Zero; // -Advance 0: no unit needed
+            case int or long or double or float or byte or sbyte or ushort or uint or ulong or System.Numerics.BigInteger:
+                throw new ArgumentTransformationMetadataException(
+                    $"{Convert.ToString(value, CultureInfo.InvariantCulture)} is a number, not a span of time: give a unit ('{Convert.ToString(value, CultureInfo.InvariantCulture)}h', '{Convert.ToString(value, CultureInfo.InvariantCulture)}m', '{Convert.ToString(value, CultureInfo.InvariantCulture)}d'), 'h:mm', or a [TimeSpan].");
+            case not string:
+                return inputData;
         }
+
+        var text = (string)value;
 
         text = text.Trim();
         var sign = text.StartsWith('-') ? -1 : 1;
