@@ -306,6 +306,9 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Apple Business "delete device management service": the server is gone for the Business API (refused while devices are on it).</summary>
     public void DeleteMdmServer(string name) => business.DeleteServer(name);
 
+    /// <summary>Every Apple Business API switch and budget back to its default (accounts, devices, servers and activities stay).</summary>
+    public void ResetBusinessApi() => businessSettings.Reset();
+
     /// <summary>Serial numbers in Business API paths and activities must match exactly, case included (a lower-case serial is unknown).</summary>
     public bool CaseSensitiveSerials { get => businessSettings.CaseSensitiveSerials; set => businessSettings.CaseSensitiveSerials = value; }
 

@@ -43,8 +43,24 @@ Describe 'Apple Business API variants' {
     BeforeEach {
         Set-AdeSimClock -Reset
         Clear-AdeSimFault
-        Set-AdeSimBusinessApi -GetPerMinute 0 -PostPerHour 0 -ActivityDuration ([timespan]::Zero) -PurchaseSourceUid $false -LimitOutOfRange Reject -MaxLimit 1000 -UnknownQueryParameter Ignore -ForbidServerRead $false
+        Set-AdeSimBusinessApi -Reset -ActivityDuration ([timespan]::Zero)
         Connect-AdeStore -Path (Join-Path $TestDrive "quirk-$([guid]::NewGuid().ToString('N')).db")
+    }
+
+    It 'Set-AdeSimBusinessApi -Reset puts every switch back to its default before applying the others given' {
+        $a = New-TestAccount
+        $d = Add-AdeSimOrgDevice -Count 3
+        Set-AdeSimBusinessApi -PurchaseSourceUid $true -LimitOutOfRange Reject -MaxLimit 2 -UnknownQueryParameter Reject -GetPerMinute 100
+        (Invoke-SimApi $a.Sim 'orgDevices?limit=1000').Status | Should -Be 400
+        (Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)").Body.data.attributes.PSObject.Properties.Name | Should -Contain 'purchaseSourceUid'
+
+        Set-AdeSimBusinessApi -Reset -MaxLimit 500
+        $raw = Invoke-SimApi $a.Sim 'orgDevices?limit=500&filter[serialNumber]=X'
+        $raw.Status | Should -Be 200 # unknown query parameters ignored again
+        (Invoke-SimApi $a.Sim 'orgDevices?limit=501').Status | Should -Be 400 # -MaxLimit given with -Reset still applies
+        $attributes = (Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)").Body.data.attributes.PSObject.Properties.Name
+        $attributes | Should -Contain 'purchaseSourceId'
+        $attributes | Should -Not -Contain 'purchaseSourceUid'
     }
 
     It 'devices keep their purchase source when Apple sends it under the misspelled purchaseSourceUid' {

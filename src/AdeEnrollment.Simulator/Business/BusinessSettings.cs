@@ -6,6 +6,16 @@ namespace AdeEnrollment.Simulator.Business;
 /// </summary>
 internal sealed class BusinessSettings
 {
+    /// <summary>Every setting back to its default (Set-AdeSimBusinessApi -Reset): the values of a new instance.</summary>
+    public void Reset()
+    {
+        var defaults = new BusinessSettings();
+        foreach (var property in typeof(BusinessSettings).GetProperties().Where(p => p.CanRead && p.CanWrite))
+        {
+            property.SetValue(this, property.GetValue(defaults));
+        }
+    }
+
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
     public TimeSpan ActivityDuration { get; set; } = TimeSpan.FromSeconds(10);

@@ -10,6 +10,10 @@ namespace AdeEnrollment.Simulator.Commands;
 [Cmdlet(VerbsCommon.Set, "AdeSimBusinessApi", SupportsShouldProcess = true)]
 public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
 {
+    /// <summary>Every switch and budget back to its default first; the other parameters given are applied after it.</summary>
+    [Parameter]
+    public SwitchParameter Reset { get; set; }
+
     /// <summary>GET requests per account and minute before 429 (0: unlimited).</summary>
     [Parameter]
     [ValidateRange(0, 100_000)]
@@ -207,6 +211,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (!ShouldProcess(sim.Uri.ToString(), "Change the Apple Business API behaviour"))
         {
             return;
+        }
+
+        if (Reset)
+        {
+            sim.ResetBusinessApi();
         }
 
         if (GetPerMinute is { } g) sim.BusinessGetsPerMinute = g == 0 ? null : g;

@@ -95,6 +95,25 @@ public sealed partial class BusinessSimulatorTests : IDisposable
     }
 
     [Fact]
+    public void ResetBusinessApi_puts_every_switch_and_budget_back_to_its_default()
+    {
+        sim.SingleUseAssertions = true;
+        sim.MaxDevicesPerActivity = 2;
+        sim.ActivityCapAnswer = "TooLarge413";
+        sim.BusinessGetsPerMinute = 1;
+        sim.ShuffledOrder = true;
+        sim.ActivityDuration = TimeSpan.Zero;
+        sim.ResetBusinessApi();
+
+        using var fresh = AdeSimulator.Start(seed: 4, time: time);
+        Assert.Equal((fresh.SingleUseAssertions, fresh.MaxDevicesPerActivity, fresh.ActivityCapAnswer, fresh.BusinessGetsPerMinute, fresh.ShuffledOrder, fresh.ActivityDuration),
+            (sim.SingleUseAssertions, sim.MaxDevicesPerActivity, sim.ActivityCapAnswer, sim.BusinessGetsPerMinute, sim.ShuffledOrder, sim.ActivityDuration));
+        var kept = Jwt();
+        Assert.Equal(HttpStatusCode.OK, Token(kept).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, Token(kept).StatusCode); // single-use assertions are off again
+    }
+
+    [Fact]
     public void An_assertion_is_taken_again_unless_assertions_are_single_use_then_its_jti_is_refused_the_second_time()
     {
         var kept = Jwt();
