@@ -480,6 +480,13 @@ foreach (`$i in 1..$Calls) {
         $err.Exception.Message | Should -BeLike "*Apple had accepted activity $($out[0].Id) for 1,000 devices before this failure*"
         $err.Exception.Message | Should -BeLike "*Do not run the whole command again, which would send those devices again: send only the other 1 device ($($serials[1000])) again.*"
         (Get-AdeOrgDeviceActivity -Account $sa.ClientId).Id | Should -Be $out[0].Id
+        # Tab offers the stored activity's id, described, and the server it went to
+        $line = "Get-AdeOrgDeviceActivity -Id $($out[0].Id.Substring(0, 8))"
+        $match = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches)
+        $match.CompletionText | Should -Be @($out[0].Id)
+        $match[0].ToolTip | Should -BeLike "*Assign 1000 device(s) -> $($t.Token.ServerName)*"
+        $line = "Clear-AdeOrgDeviceServer -SerialNumber X -MdmServer '$($t.Token.ServerName.Substring(0, 5))"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.ListItemText | Should -Contain $t.Token.ServerName
     }
 
     It 'an activity Apple refuses as too large goes again in smaller ones; the size Apple took stays the account''s until Set-AdeBusinessAccount changes it' {

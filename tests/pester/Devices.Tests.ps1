@@ -37,6 +37,22 @@ Describe 'Piped rows: the serial number column' {
         $r.Status | Should -Be 'Success'
     }
 
+    It 'Tab completes serial numbers from the store, within -Token when given, and server names from the tokens' {
+        $one = $serials | Sort-Object | Select-Object -First 1
+        foreach ($line in "Get-AdeDevice -SerialNumber $($one.Substring(0, 6))", "Set-AdeDeviceProfile -Profile Staff -Token Columns -SerialNumber $($one.Substring(0, 6))",
+            "Get-AdeDeviceEvent -SerialNumber $($one.Substring(0, 6))", "Remove-AdeDevice -SerialNumber $($one.Substring(0, 6))") {
+            $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+            $offered | Should -Contain $one -Because $line
+            $offered | ForEach-Object { $_ | Should -BeLike "$($one.Substring(0, 6))*" }
+        }
+        $line = 'Get-AdeDevice -SerialNumber '
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Sort-Object) | Should -Be @($serials | Sort-Object)
+        $line = "Get-AdeDevice -Token 'No such token' -SerialNumber $($one.Substring(0, 4))"
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object ResultType -eq ParameterValue).Count | Should -Be 0
+        $line = 'Set-AdeOrgDeviceServer -SerialNumber X -MdmServer Col'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('Columns')
+    }
+
     It '-SerialNumber takes the rows of a CSV file given as an argument, read by the same columns as piped rows' {
         $csv = Join-Path $TestDrive 'argument.csv'
         $serials[6, 7] | ForEach-Object { [pscustomobject]@{ 'Serial Number' = $_; Owner = 'someone' } } | Export-Csv $csv -NoTypeInformation

@@ -84,7 +84,8 @@ Describe 'Token and profile names' {
         Disconnect-AdeStore
         $env:ADE_ENROLLMENT_STORE = $fresh
         try {
-            foreach ($line in 'Sync-AdeDevice -Token ', 'Get-AdeProfile -Name ', 'New-AdeProfile -Token x -Profile y -HiddenScreen ') {
+            foreach ($line in 'Sync-AdeDevice -Token ', 'Get-AdeProfile -Name ', 'New-AdeProfile -Token x -Profile y -HiddenScreen ', 'Get-AdeDevice -SerialNumber ',
+                'Set-AdeOrgDeviceServer -SerialNumber X -MdmServer ', 'Get-AdeOrgDeviceActivity -Id ') {
                 $null = TabExpansion2 -inputScript $line -cursorColumn $line.Length
             }
             @(Get-ChildItem -Path "$fresh*").Count | Should -Be 0

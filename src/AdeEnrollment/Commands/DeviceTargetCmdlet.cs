@@ -25,6 +25,7 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     [SerialNumbersTransformation]
     public string[] SerialNumber { get; set; } = [];
 

@@ -47,6 +47,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     [Alias("Serial", "SerialNumbers")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     [SerialNumbersTransformation]
     public string[]? SerialNumber { get; set; }
 

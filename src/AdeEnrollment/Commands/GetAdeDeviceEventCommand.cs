@@ -28,6 +28,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [Parameter(ParameterSetName = BySerial, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Serial")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     [ValidateNotNullOrEmpty]
     public string? SerialNumber { get; set; }
 

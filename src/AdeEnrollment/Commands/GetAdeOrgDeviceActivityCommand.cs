@@ -1,3 +1,4 @@
+using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
@@ -13,6 +14,7 @@ public sealed class GetAdeOrgDeviceActivityCommand : BusinessCmdlet
     protected override bool ProcessItemWaitsForApple => true;
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ActivityIdCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 

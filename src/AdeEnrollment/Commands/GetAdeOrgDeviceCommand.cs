@@ -50,6 +50,7 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
     /// <summary>Only devices on this MDM server (its name, id, or the name of its stored token).</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(MdmServerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? MdmServer { get; set; }
 

@@ -1,3 +1,4 @@
+using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Host;
 
@@ -15,6 +16,7 @@ public sealed class RemoveAdeMdmServerCommand : BusinessCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The MDM server at Apple Business by name (or id), or servers piped from Get-AdeMdmServer.")]
     [Alias("Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(MdmServerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 

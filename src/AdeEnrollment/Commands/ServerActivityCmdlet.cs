@@ -42,6 +42,7 @@ public abstract class ServerActivityCmdlet : OrgDeviceActivityCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ByServer, HelpMessage = ServerHelp)]
     [Parameter(Mandatory = true, ParameterSetName = ByServerObject, HelpMessage = ServerHelp)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(MdmServerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 

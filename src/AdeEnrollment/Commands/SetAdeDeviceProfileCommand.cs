@@ -43,6 +43,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     [Alias("Serial")]
     [ValidateNotNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     [SerialNumbersTransformation]
     public string[] SerialNumber { get; set; } = [];
 

@@ -17,6 +17,7 @@ public sealed class SetAdeMdmServerCommand : BusinessCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The MDM server at Apple Business by name (or id), or servers piped from Get-AdeMdmServer.")]
     [Alias("Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(MdmServerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string MdmServer { get; set; } = "";
 

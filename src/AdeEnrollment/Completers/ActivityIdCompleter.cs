@@ -1,0 +1,36 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace AdeEnrollment.Completers;
+
+/// <summary>Completes -Id of Get-AdeOrgDeviceActivity with the stored activities' ids, newest first, each described.</summary>
+public sealed class ActivityIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        List<(string Id, string Description)> activities;
+        try
+        {
+            if (CompletionSupport.Engine() is not { } engine)
+            {
+                yield break;
+            }
+
+            var prefix = wordToComplete.Trim('\'', '"');
+            activities = engine.Business.GetActivities()
+                .Where(a => a.Id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .Select(a => (a.Id, $"{a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z {a.Action} {a.DeviceCount} device(s){(a.MdmServer is { } s ? " -> " + s : "")} {a.Status}"))
+                .ToList();
+        }
+        catch (Exception)
+        {
+            yield break; // completion never throws at the user
+        }
+
+        foreach (var (id, description) in activities)
+        {
+            yield return new CompletionResult(id, id, CompletionResultType.ParameterValue, description);
+        }
+    }
+}
