@@ -274,9 +274,10 @@ Describe 'Test-AdeHealth' {
     It 'a sync remedy says from when the command is allowed while the sync limit refuses it' {
         New-SimToken -Name 'Failed first' -Devices 1 | Out-Null
         Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 500 -Count 10 | Out-Null
+        Set-AdeSimClock -Waits Instant # the retries' back-off passes on the simulated clock, not in real time
         try {
             { Sync-AdeDevice -Token 'Failed first' -ErrorAction Stop } | Should -Throw
-        } finally { Clear-AdeSimFault }
+        } finally { Clear-AdeSimFault; Set-AdeSimClock -Waits Real }
         $next = (Get-AdeToken -Name 'Failed first').NextManualSyncAt
         $last = Test-AdeHealth -Token 'Failed first' | Where-Object Check -eq 'LastSync'
         $last.Remedy | Should -Be "From $($next.ToString('u', [cultureinfo]::InvariantCulture)) (the sync limit after the last attempt): Sync-AdeDevice -Token 'Failed first'"

@@ -356,7 +356,10 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         Sync-AdeDevice -Token $t.Token | Out-Null
         Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
         Set-AdeSimFault -Endpoint '/devices/sync' -StatusCode 500 -Count 20
-        { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleServiceUnavailable,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        Set-AdeSimClock -Waits Instant # the retries' back-off passes on the simulated clock, not in real time
+        try {
+            { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleServiceUnavailable,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        } finally { Set-AdeSimClock -Waits Real }
         (Get-AdeSyncStatus -Token $t.Token).NextSyncIsFull | Should -BeTrue
         Clear-AdeSimFault
         Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
