@@ -196,6 +196,7 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
         # a device object is its own token's events; a serial string is that serial's under every token
         @(Get-AdeDevice -Token 'Piped events' -SerialNumber $serials[0] | Get-AdeDeviceEvent).Token | Should -Be @('Piped events')
         @($serials | Get-AdeDeviceEvent).SerialNumber | Should -Be $serials
+        @(Get-AdeDeviceEvent -InputObject $serials).SerialNumber | Should -Be $serials
         @($serials[1] | Get-AdeDeviceEvent -Token 'Piped events').Kind | Should -Be @('Added')
         @($serials[1] | Get-AdeDeviceEvent -Token Journal).Count | Should -Be 0
         $rows = @([pscustomobject]@{ 'Serial Number' = $serials[0] }, [pscustomobject]@{ Owner = 'nobody' }, [pscustomobject]@{ SerialNumber = $serials[1]; Token = 'Piped events' })

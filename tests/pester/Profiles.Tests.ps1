@@ -101,6 +101,8 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         @($b.Name, $a.Id.ToString() | Get-AdeProfile).Name | Should -Be @($b.Name, $a.Name)
         @($a.Name | Get-AdeProfile -Token Rules).Id | Should -Be @($a.Id)
         @($a, $b | Get-AdeProfile).Name | Should -Be @($a.Name, $b.Name)
+        @([guid]$b.Id | Get-AdeProfile).Name | Should -Be @($b.Name)
+        @(Get-AdeProfile -InputObject @($b.Name, $a)).Name | Should -Be @($b.Name, $a.Name)
         $got = @('No such profile', $a.Name, 42 | Get-AdeProfile -ErrorVariable e -ErrorAction SilentlyContinue)
         $got.Name | Should -Be @($a.Name)
         @($e.FullyQualifiedErrorId) | Should -Be @("ProfileNotFound,$($cp)GetAdeProfileCommand", "ArgumentInvalid,$($cp)GetAdeProfileCommand")

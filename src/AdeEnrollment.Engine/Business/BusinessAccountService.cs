@@ -155,37 +155,35 @@ public sealed partial class BusinessAccountService
         CheckLimits(limits, resetAllowed: true);
         var current = Find(account.ClientId) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
         static int? Next(int? given, int? now) => given is null ? now : given == 0 ? null : given;
-        var gets = Next(limits.GetsPerMinute, current.GetsPerMinute);
-        var posts = Next(limits.PostsPerHour, current.PostsPerHour);
-        var devices = Next(limits.DevicesPerActivity, current.DevicesPerActivity);
         static string Shown(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default";
-        if (!host.ShouldProcess(current.ClientId, $"Set the account's limits: {Shown(gets)} GET/min, {Shown(posts)} activities/h, {Shown(devices)} devices per activity"))
+        if (!host.ShouldProcess(current.ClientId, $"Set the account's limits: {Shown(Next(limits.GetsPerMinute, current.GetsPerMinute))} GET/min, "
+            + $"{Shown(Next(limits.PostsPerHour, current.PostsPerHour))} activities/h, {Shown(Next(limits.DevicesPerActivity, current.DevicesPerActivity))} devices per activity"))
         {
             return null;
         }
 
         store.Write(s =>
         {
-            s.Business.SetLimits(current.Id, gets, posts, devices);
+            // a value not given is the row's as it is now (another process may have changed or learned it since)
+            var row = s.Business.Accounts().FirstOrDefault(r => r.Id == current.Id) ?? throw ErrorCatalog.BusinessAccountNotFound(current.ClientId);
+            s.Business.SetLimits(row.Id, Next(limits.GetsPerMinute, row.GetsPerMinute), Next(limits.PostsPerHour, row.PostsPerHour), Next(limits.DevicesPerActivity, row.DevicesPerActivity));
             return 0;
         });
         return Find(current.ClientId);
     }
 
     /// <summary>
-    /// Records the largest activity Apple took after refusing a larger one: the account's activities carry at most
-    /// that many devices from now on, in every process of the store. Its budgets stay as they are.
+    /// Records the size of an activity Apple took after refusing a larger one: the account's activities carry at most
+    /// that many devices from now on, in every process of the store. The stored size only ever goes down here (another
+    /// process may have learned a smaller one meanwhile); its budgets stay. Returns the size now stored.
     /// </summary>
-    internal void LearnDevicesPerActivity(AdeBusinessAccount account, int devices)
+    internal int LearnDevicesPerActivity(AdeBusinessAccount account, int devices)
         => store.Write(s =>
         {
-            var row = s.Business.Accounts().FirstOrDefault(r => r.Id == account.Id);
-            if (row is not null)
-            {
-                s.Business.SetLimits(row.Id, row.GetsPerMinute, row.PostsPerHour, devices);
-            }
-
-            return 0;
+            var row = s.Business.Accounts().FirstOrDefault(r => r.Id == account.Id) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
+            var kept = row.DevicesPerActivity is { } now && now <= devices ? now : devices;
+            s.Business.SetLimits(row.Id, row.GetsPerMinute, row.PostsPerHour, kept);
+            return kept;
         });
 
     /// <summary>

@@ -307,6 +307,7 @@ internal sealed class BusinessClient
                 // source.parameter Apple named, beside the catalogued message
                 error.HttpStatus = status;
                 error.ErrorParameter = said.Parameter;
+                error.ErrorPointer = said.Pointer;
                 error.ErrorDetail = said.Detail;
                 throw error;
             }
@@ -328,11 +329,11 @@ internal sealed class BusinessClient
 
     /// <summary>
     /// What a JSON:API error body says in its first error, read with one parse: the code ("" when there is none or it is
-    /// not one), the request parameter its source names (null when none), and its detail as Apple wrote it (it may say
+    /// not one), the request parameter or body member (JSON pointer) its source names (null when none), and its detail as Apple wrote it (it may say
     /// which serial or server it refused), cut to 200 characters (null when none); the message it goes into is shown
     /// safely by the error catalogue.
     /// </summary>
-    internal static (string Code, string? Parameter, string? Detail) ErrorFields(byte[] body)
+    internal static (string Code, string? Parameter, string? Pointer, string? Detail) ErrorFields(byte[] body)
     {
         try
         {
@@ -340,22 +341,26 @@ internal sealed class BusinessClient
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("errors", out var errors)
                 || errors.ValueKind != JsonValueKind.Array || errors.GetArrayLength() == 0 || errors[0].ValueKind != JsonValueKind.Object)
             {
-                return ("", null, null);
+                return ("", null, null, null);
             }
 
             var first = errors[0];
             string? Text(JsonElement parent, string name) => parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             var code = Text(first, "code") ?? "";
-            var parameter = first.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object ? Text(source, "parameter") : null;
+            var hasSource = first.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object;
+            var parameter = hasSource ? Text(source, "parameter") : null;
+            var pointer = hasSource ? Text(source, "pointer") : null;
             var detail = Text(first, "detail")?.Trim();
+            static string? Name(string? text) => text is { Length: > 0 and <= 80 } && !Rules.TextRules.HasUnsafe(text) ? text : null;
             return (
                 code.Length <= 80 && code.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.') ? code : "",
-                parameter is { Length: > 0 and <= 80 } && !Rules.TextRules.HasUnsafe(parameter) ? parameter : null,
+                Name(parameter),
+                Name(pointer),
                 string.IsNullOrEmpty(detail) ? null : detail.Length > 200 ? detail[..200] + "…" : detail);
         }
         catch (JsonException)
         {
-            return ("", null, null);
+            return ("", null, null, null);
         }
     }
 

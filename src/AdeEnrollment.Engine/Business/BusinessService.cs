@@ -493,8 +493,9 @@ public sealed partial class BusinessService
     // ---- activities ---------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Sends the devices as activities of at most <see cref="BusinessClientOptions.MaxDevicesPerActivity"/> devices
-    /// (one POST per batch), stores each, and with <paramref name="wait"/> polls each until it ends and reads its log.
+    /// Sends the devices as activities of at most the account's <see cref="AdeBusinessAccount.DevicesPerActivity"/>
+    /// (else <see cref="BusinessClientOptions.MaxDevicesPerActivity"/>) devices, one POST per batch, smaller ones when
+    /// Apple refuses a batch as too large; stores each, and with <paramref name="wait"/> polls each until it ends and reads its log.
     /// Under -WhatIf nothing is sent and the list is empty.
     /// </summary>
     public IReadOnlyList<AdeOrgDeviceActivity> Send(OrgDeviceAction action, IReadOnlyList<string> serialNumbers, string? account, AdeToken? token = null,
@@ -565,7 +566,7 @@ public sealed partial class BusinessService
         var created = new List<AdeOrgDeviceActivity>();
         var sent = 0;
         var size = client.Account.DevicesPerActivity ?? Options.MaxDevicesPerActivity;
-        int? refused = null; // the size of the last activity Apple refused as too large, in this command
+        var search = new ActivitySizeSearch();
         while (sent < confirmed.Count)
         {
             var batch = confirmed.GetRange(sent, Math.Min(size, confirmed.Count - sent)).ToArray();
@@ -573,12 +574,12 @@ public sealed partial class BusinessService
             {
                 created.Add(SendBatch(client, type, target, token, batch));
             }
-            catch (AdeException ex) when (SmallerActivity(ex, batch.Length) is { } smaller)
+            catch (AdeException ex) when (SmallerActivity(ex, batch.Length, search) is { } smaller)
             {
-                // Apple documents no cap on an activity's devices, nor its answer above one: a 400, 413 or 422 to an
-                // activity of several devices is taken for one, and the same devices go again in smaller activities
+                // Apple documents no cap on an activity's devices, nor its answer above one: the same devices go again
+                // in smaller activities
                 host.WriteVerbose($"Apple refused an activity of {Counted.Of(batch.Length, "device")} ({ex.HttpStatus}{(ex.ErrorDetail is { } d ? ": " + d : "")}); sending activities of at most {smaller:N0}.");
-                refused = batch.Length;
+                search.Refused(batch.Length, named: NamedCap(ex.ErrorDetail, batch.Length) is not null);
                 size = smaller;
                 continue;
             }
@@ -592,14 +593,9 @@ public sealed partial class BusinessService
                     confirmed.Skip(sent + acceptedUnread.Length).ToList(), mayHaveApplied, acceptedUnread), created);
             }
 
-            if (refused is { } larger && batch.Length == size)
+            if (search.Taken(batch.Length) is { } refusedSize)
             {
-                // the size Apple took after refusing a larger one is the account's from now on (every process of the
-                // store): later commands do not spend a POST of the hourly budget on finding it again
-                Accounts.LearnDevicesPerActivity(client.Account, size);
-                host.WriteWarning($"Apple refused a device activity of {larger:N0} devices and took one of {size:N0}: API account '{client.Account.ClientId}' sends at most {size:N0} devices per activity from now on. "
-                    + $"Set-AdeBusinessAccount -ClientId '{client.Account.ClientId}' -DevicePerActivity changes it.");
-                refused = null;
+                LearnActivitySize(client.Account, refusedSize, batch.Length, warn: search.FirstLesson());
             }
 
             sent += batch.Length;
@@ -628,30 +624,107 @@ public sealed partial class BusinessService
         return followed;
     }
 
+    /// <summary>What one command learned of Apple's activity size: refusals taken for a size, and the largest activity taken.</summary>
+    internal sealed class ActivitySizeSearch
+    {
+        /// <summary>Halvings without a number from Apple after which a refusal is reported as Apple gave it (a 413 excepted).</summary>
+        public const int MaxBlindHalvings = 3;
+
+        private int? refusedSize; // the size of the last refusal not yet followed by an activity Apple took
+        private bool warned;
+
+        public int BlindHalvings { get; private set; }
+
+        public int LargestTaken { get; private set; }
+
+        public void Refused(int size, bool named)
+        {
+            refusedSize = size;
+            BlindHalvings += named ? 0 : 1;
+        }
+
+        /// <summary>Apple took an activity of <paramref name="size"/>; the size it refused before it, if one.</summary>
+        public int? Taken(int size)
+        {
+            LargestTaken = Math.Max(LargestTaken, size);
+            var refused = refusedSize;
+            refusedSize = null;
+            return refused;
+        }
+
+        /// <summary>True the first time only: one warning per command.</summary>
+        public bool FirstLesson() => !warned && (warned = true);
+    }
+
     /// <summary>
     /// The smaller activity size to try when <paramref name="ex"/> is Apple refusing an activity of <paramref name="size"/>
-    /// devices as too large, else null. Apple documents neither a cap nor its answer above one, so any 400, 413 or 422
-    /// to a POST of several devices that Apple did not carry out counts, unless it names a parameter other than the
-    /// devices. A number below the size in Apple's detail ("at most 500 devices") is taken as the cap; otherwise the size
-    /// is halved. A refusal that is about something else goes on halving down to one device, where it is reported as Apple gave it.
+    /// devices as too large, else null. Apple documents neither a cap nor its answer above one, so a 400, 413 or 422 to
+    /// a POST of several devices that Apple did not carry out counts, unless it names a parameter or body member other
+    /// than the devices, or Apple took an activity as large in this command (then the refusal is about something
+    /// else). A cap Apple's detail names ("at most 500 devices") is taken; otherwise the size is halved, at most
+    /// <see cref="ActivitySizeSearch.MaxBlindHalvings"/> times (a 413, which is about size, without limit): a refusal
+    /// about something else then ends as Apple gave it, without spending the hour's few activities.
     /// </summary>
-    internal static int? SmallerActivity(AdeException ex, int size)
+    internal static int? SmallerActivity(AdeException ex, int size, ActivitySizeSearch search)
     {
-        if (size < 2 || ex.AcceptedByApple || ex.HttpStatus is not (400 or 413 or 422)
-            || (ex.ErrorParameter is { } parameter && !parameter.Contains("devices", StringComparison.OrdinalIgnoreCase)))
+        if (size < 2 || ex.AcceptedByApple || ex.HttpStatus is not (400 or 413 or 422) || size <= search.LargestTaken
+            || (ex.ErrorParameter is { } parameter && !parameter.Contains("devices", StringComparison.OrdinalIgnoreCase))
+            || (ex.ErrorPointer is { } pointer && !pointer.Contains("devices", StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
 
-        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(ex.ErrorDetail ?? "", "[0-9]{1,7}"))
+        if (NamedCap(ex.ErrorDetail, size) is { } cap)
         {
-            if (int.TryParse(m.Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n < size)
+            return cap;
+        }
+
+        return ex.HttpStatus == 413 || search.BlindHalvings < ActivitySizeSearch.MaxBlindHalvings ? (size + 1) / 2 : null;
+    }
+
+    /// <summary>
+    /// A cap below <paramref name="size"/> that Apple's detail states as one ("at most 500", "maximum is 500", "limit
+    /// of 500", "up to 500", "500 devices"); other numbers (a serial's digits, a count of what was sent) are not caps.
+    /// </summary>
+    internal static int? NamedCap(string? detail, int size)
+    {
+        foreach (System.Text.RegularExpressions.Match m in CapPattern().Matches(detail ?? ""))
+        {
+            var digits = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value;
+            if (int.TryParse(digits, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n < size)
             {
                 return n;
             }
         }
 
-        return (size + 1) / 2;
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?:at most|maximum(?: is| of)?|max(?:imum)?\.?|limit(?: is| of)?|up to|no more than)\s*:?\s*([0-9]{1,7})\b|\b([0-9]{1,7})\s+(?:org\s*)?devices?\b",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex CapPattern();
+
+    /// <summary>
+    /// Keeps the size Apple took after refusing a larger one as the account's (every process of the store): later
+    /// commands do not spend a POST of the hourly budget on finding it again. A store failure here is a warning: the
+    /// activities Apple took and the devices still to send matter more.
+    /// </summary>
+    private void LearnActivitySize(AdeBusinessAccount account, int refused, int taken, bool warn)
+    {
+        try
+        {
+            var kept = Accounts.LearnDevicesPerActivity(account, taken);
+            if (warn)
+            {
+                host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {taken:N0}: API account '{account.ClientId}' sends at most {kept:N0} devices per activity from now on. "
+                    + $"Set-AdeBusinessAccount -ClientId '{account.ClientId}' -DevicePerActivity changes it.");
+            }
+        }
+        catch (AdeException ex)
+        {
+            host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {taken:N0}, but the store could not keep that size for API account '{account.ClientId}' ({ex.Message}) "
+                + $"Set it with: Set-AdeBusinessAccount -ClientId '{account.ClientId}' -DevicePerActivity {taken}");
+        }
     }
 
     /// <summary>One POST of a device activity; the activity Apple created is stored and returned.</summary>
@@ -921,7 +994,7 @@ public sealed partial class BusinessService
             {
                 Id = r.Id,
                 Account = accounts.TryGetValue(r.AccountId, out var acc) ? acc.ClientId : r.AccountId.ToString(),
-                Action = r.ActivityType switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" },
+                Action = ActionOf(r.ActivityType),
                 MdmServerId = r.ServerId,
                 MdmServer = r.ServerName,
                 Token = r.TokenId is { } tid && tokenNames.TryGetValue(tid, out var name) ? name : null,
@@ -937,6 +1010,26 @@ public sealed partial class BusinessService
             };
         }).ToList();
     }
+
+    private static string ActionOf(string activityType) => activityType switch { "ASSIGN_DEVICES" => "Assign", "UNASSIGN_DEVICES" => "Unassign", _ => "Release" };
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> stored activities, without their devices, logs or accounts (Tab
+    /// completion: one read of a few columns, however long the history).
+    /// </summary>
+    public IReadOnlyList<AdeOrgDeviceActivity> GetRecentActivities(int limit)
+        => store.Read(s => s.Business.RecentActivities(limit)).Select(r => new AdeOrgDeviceActivity
+        {
+            Id = r.Id,
+            Action = ActionOf(r.ActivityType),
+            MdmServer = r.ServerName,
+            DeviceCount = r.DeviceCount,
+            Status = r.Status,
+            CreatedAt = r.CreatedAt,
+        }).ToList();
+
+    /// <summary>The names of the MDM servers stored activities went to (Tab completion; Apple is not asked).</summary>
+    public IReadOnlyList<string> GetActivityServerNames() => store.Read(s => s.Business.ActivityServerNames());
 
     // ---- JSON:API reading -----------------------------------------------------------------------------------------------
 

@@ -77,6 +77,15 @@ public sealed class DeviceService
     }
 
     /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
+    /// <summary>
+    /// At most <paramref name="limit"/> serial numbers of the store's devices (of one token, or all) that start with
+    /// <paramref name="prefix"/>, in order: Tab completion. A prefix of anything but letters and digits matches none.
+    /// </summary>
+    public IReadOnlyList<string> GetSerialNumbersStartingWith(string prefix, Guid? tokenId, int limit)
+        => prefix.All(char.IsAsciiLetterOrDigit)
+            ? store.Read(s => s.Devices.SerialsStartingWith(tokenId, prefix.ToUpperInvariant(), limit))
+            : [];
+
     public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => store.Stream(s => DeviceJournal.Query(s, query));
 
     /// <summary>Removes one device by serial (within <paramref name="tokenId"/> when given). Returns the number removed.</summary>

@@ -57,6 +57,9 @@ public sealed class AdeException : Exception
     /// <summary>The request parameter Apple's error answer named (its errors[0].source.parameter), when it named one.</summary>
     internal string? ErrorParameter { get; set; }
 
+    /// <summary>The member of the request body Apple's error answer pointed at (its errors[0].source.pointer), when it named one.</summary>
+    internal string? ErrorPointer { get; set; }
+
     /// <summary>The detail of Apple's error answer (its errors[0].detail, cut to 200 characters), when it gave one.</summary>
     internal string? ErrorDetail { get; set; }
 
@@ -68,12 +71,12 @@ public sealed class AdeException : Exception
 
     /// <summary>The same error (ID, category, status), its message ending with <paramref name="note"/>, with what the command had finished.</summary>
     internal AdeException WithCompleted(string note, IReadOnlyList<object> completed)
-        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = completed };
+        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = completed };
 
     /// <summary>The same error, its message naming the service address that was contacted (Apple errors do).</summary>
     internal AdeException WithContacted(Uri service)
         => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException)
         {
-            HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = Completed,
+            HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = Completed,
         };
 }

@@ -24,6 +24,9 @@ internal sealed record BusinessActivityRow(
     DateTimeOffset? CompletedAt,
     DateTimeOffset? CheckedAt);
 
+/// <summary>What Tab completion shows of a stored activity.</summary>
+internal sealed record BusinessActivitySummaryRow(string Id, string ActivityType, string? ServerName, int DeviceCount, string Status, DateTimeOffset CreatedAt);
+
 /// <summary>
 /// The home of tables business_account, business_activity and business_request (Apple Business API accounts, the
 /// device activities sent with them, and the requests counted against Apple's budget, shared by every process of
@@ -91,4 +94,10 @@ internal partial interface IBusinessTable
 
     /// <summary>Stored activities, newest first (then by id); optionally one id (case-insensitive) and/or one account's.</summary>
     IReadOnlyList<BusinessActivityRow> Activities(string? id = null, Guid? accountId = null);
+
+    /// <summary>The newest <paramref name="limit"/> activities without their devices and logs (Tab completion).</summary>
+    IReadOnlyList<BusinessActivitySummaryRow> RecentActivities(int limit);
+
+    /// <summary>The distinct names of the MDM servers activities went to (Tab completion).</summary>
+    IReadOnlyList<string> ActivityServerNames();
 }

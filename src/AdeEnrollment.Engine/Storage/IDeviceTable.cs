@@ -45,6 +45,12 @@ internal partial interface IDeviceTable
 
     /// <summary>Devices of a token that ABM assigns and whose last assignment Apple answered FAILED after <paramref name="since"/>.</summary>
     long CountAssignFailedSince(Guid tokenId, DateTimeOffset since);
+
+    /// <summary>
+    /// At most <paramref name="limit"/> distinct serial numbers that start with <paramref name="prefix"/> (upper case
+    /// letters and digits), of one token or of all, in order: Tab completion, which reads the key only.
+    /// </summary>
+    IReadOnlyList<string> SerialsStartingWith(Guid? tokenId, string prefix, int limit);
 }
 
 /// <summary>

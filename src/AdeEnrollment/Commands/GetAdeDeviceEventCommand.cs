@@ -25,7 +25,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public object? Token { get; set; }
 
-    [Parameter(ParameterSetName = BySerial, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = BySerial, Position = 0)]
     [Alias("Serial")]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(SerialNumberCompleter))]
@@ -36,7 +36,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [Parameter(ParameterSetName = ByInputObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Tokens, devices, serial numbers or rows with a serial number column whose events to list.")]
     [SupportsWildcards]
     [ValidateNotNull]
-    public PSObject? InputObject { get; set; }
+    public PSObject[]? InputObject { get; set; }
 
     /// <summary>Events at or after this time.</summary>
     [Parameter]
@@ -65,13 +65,21 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
             return;
         }
 
-        if (InputObject.BaseObject is AdeToken token)
+        foreach (var item in InputObject)
+        {
+            RunItem(() => WriteFor(item));
+        }
+    }
+
+    private void WriteFor(PSObject item)
+    {
+        if (item.BaseObject is AdeToken token)
         {
             Write(token.Id, null);
             return;
         }
 
-        var device = PipelineDevice.Read(InputObject, name => Engine.Tokens.ResolveToken(name).Id);
+        var device = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
         if (!string.IsNullOrWhiteSpace(device.SerialNumber))
         {
             Write(device.TokenId ?? tokenOfParameter, device.SerialNumber);

@@ -32,7 +32,7 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     [Parameter(ValueFromPipeline = true)]
     [SupportsWildcards]
     [ValidateNotNull]
-    public PSObject? InputObject { get; set; }
+    public PSObject[]? InputObject { get; set; }
 
     [Parameter]
     public SwitchParameter Default { get; set; }
@@ -50,27 +50,34 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = tokenOfParameter;
-        var names = Name;
-        switch (InputObject?.BaseObject)
+        if (InputObject is null)
         {
-            case null:
-                break;
-            case AdeToken piped:
-                token = piped; // the piped token's profiles (named by -Name, or all)
-                break;
-            case AdeProfile profile:
-                names = [profile.Id.ToString()];
-                break;
-            case string name:
-                names = [name]; // a profile name or Id, as -Name takes it
-                break;
-            default:
-                throw ErrorCatalog.ArgumentInvalid("InputObject", InputObject.BaseObject.GetType().Name,
-                    "pipe tokens (Get-AdeToken), profiles (Get-AdeProfile), or profile names or Ids.");
+            Write(tokenOfParameter, Name);
+            return;
         }
 
-        Write(token, names);
+        foreach (var item in InputObject)
+        {
+            RunItem(() => WriteFor(item));
+        }
+    }
+
+    private void WriteFor(PSObject item)
+    {
+        switch (item.BaseObject)
+        {
+            case AdeToken piped:
+                Write(piped, Name); // the piped token's profiles (named by -Name, or all)
+                break;
+            case AdeProfile profile:
+                Write(tokenOfParameter, [profile.Id.ToString()]);
+                break;
+            case string or Guid:
+                Write(tokenOfParameter, [item.BaseObject.ToString()!]); // a profile name or Id, as -Name takes it
+                break;
+            default:
+                throw ErrorCatalog.ArgumentInvalid("InputObject", item.BaseObject.GetType().Name, "pipe tokens (Get-AdeToken), profiles (Get-AdeProfile), or profile names or Ids.");
+        }
     }
 
     private void Write(AdeToken? token, string[]? names)

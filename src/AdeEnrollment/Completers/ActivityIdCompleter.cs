@@ -7,6 +7,9 @@ namespace AdeEnrollment.Completers;
 /// <summary>Completes -Id of Get-AdeOrgDeviceActivity with the stored activities' ids, newest first, each described.</summary>
 public sealed class ActivityIdCompleter : IArgumentCompleter
 {
+    /// <summary>The newest activities offered (what a Tab list can show; an older id is typed in full).</summary>
+    public const int MaxResults = 200;
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         List<(string Id, string Description)> activities;
@@ -18,7 +21,7 @@ public sealed class ActivityIdCompleter : IArgumentCompleter
             }
 
             var prefix = wordToComplete.Trim('\'', '"');
-            activities = engine.Business.GetActivities()
+            activities = engine.Business.GetRecentActivities(MaxResults)
                 .Where(a => a.Id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .Select(a => (a.Id, $"{a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z {a.Action} {a.DeviceCount} device(s){(a.MdmServer is { } s ? " -> " + s : "")} {a.Status}"))
                 .ToList();

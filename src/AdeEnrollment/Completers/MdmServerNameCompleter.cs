@@ -23,7 +23,7 @@ public sealed class MdmServerNameCompleter : IArgumentCompleter
             }
 
             names = engine.Tokens.GetTokens().Select(t => t.ServerName)
-                .Concat(engine.Business.GetActivities().Select(a => a.MdmServer))
+                .Concat(engine.Business.GetActivityServerNames())
                 .OfType<string>().Where(n => n.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
         }
         catch (Exception)

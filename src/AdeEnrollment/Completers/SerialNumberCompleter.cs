@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using AdeEnrollment.Engine.Devices;
+using AdeEnrollment.Engine.Errors;
 
 namespace AdeEnrollment.Completers;
 
@@ -16,7 +16,7 @@ public sealed class SerialNumberCompleter : IArgumentCompleter
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        List<string> serials;
+        IReadOnlyList<string> serials;
         try
         {
             if (CompletionSupport.Engine() is not { } engine)
@@ -24,22 +24,27 @@ public sealed class SerialNumberCompleter : IArgumentCompleter
                 yield break;
             }
 
-            var prefix = wordToComplete.Trim('\'', '"');
-            if (prefix.Any(c => !char.IsAsciiLetterOrDigit(c)))
+            Guid? tokenId = null;
+            if (fakeBoundParameters["Token"] is { } t)
             {
-                yield break; // a serial is letters and digits: a wildcard or anything else is the user's own pattern
+                try
+                {
+                    tokenId = engine.Tokens.ResolveToken(t.ToString()!).Id;
+                }
+                catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.TokenAmbiguous))
+                {
+                    // -Token still being typed (a pattern of several tokens): the serials of every token
+                }
             }
 
-            Guid? tokenId = fakeBoundParameters["Token"] is { } t ? engine.Tokens.ResolveToken(t.ToString()!).Id : null;
-            serials = engine.Devices.Get(new DeviceQuery(tokenId, prefix + "*")).Select(d => d.SerialNumber)
-                .Distinct(StringComparer.OrdinalIgnoreCase).Take(MaxResults).ToList();
+            serials = engine.Devices.GetSerialNumbersStartingWith(wordToComplete.Trim('\'', '"'), tokenId, MaxResults);
         }
         catch (Exception)
         {
             yield break; // completion never throws at the user
         }
 
-        foreach (var serial in serials.Order(StringComparer.Ordinal))
+        foreach (var serial in serials)
         {
             yield return new CompletionResult(serial, serial, CompletionResultType.ParameterValue, serial);
         }

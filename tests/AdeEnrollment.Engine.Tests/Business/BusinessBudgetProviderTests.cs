@@ -67,6 +67,14 @@ public sealed class BusinessBudgetProviderTests
         Assert.Equal([2], other.Business.Send(OrgDeviceAction.Assign, serials[4..], null, server: "Contoso iPads").Select(a => a.DeviceCount));
         Assert.Equal(posts + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
 
+        // what Tab completion reads: the newest activities without their devices, and the servers they went to
+        var all = fx.Engine.Business.GetActivities();
+        var recent = fx.Engine.Business.GetRecentActivities(2);
+        Assert.Equal(all.Take(2).Select(a => (a.Id, a.Action, a.MdmServer, a.DeviceCount, a.Status, a.CreatedAt)),
+            recent.Select(a => (a.Id, a.Action, a.MdmServer, a.DeviceCount, a.Status, a.CreatedAt)));
+        Assert.All(recent, a => Assert.Empty(a.Devices));
+        Assert.Equal(["Contoso iPads"], fx.Engine.Business.GetActivityServerNames());
+
         // set by hand: back to the default
         Assert.Null(other.Business.Accounts.SetLimits(fx.Stored, new BusinessAccountLimits(DevicesPerActivity: 0))!.DevicesPerActivity);
         Assert.Null(Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity);

@@ -318,35 +318,58 @@ public sealed class BusinessVariantTests
     }
 
     [Fact]
-    public void A_refusal_that_is_not_about_size_still_fails_with_Apples_answer_once_one_device_is_refused()
+    public void A_refusal_that_is_not_about_size_ends_as_Apple_gave_it_after_three_halvings_without_a_number()
     {
-        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 4 });
-        var serials = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToList();
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 16 });
+        var serials = fx.Simulator.AddOrgDevices(16).Select(d => d.SerialNumber).ToList();
         fx.Simulator.AddFault("/v1/orgDeviceActivities", 422, count: 10, method: "POST");
         var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer));
         Assert.Equal("BusinessRequestFailed", ex.ErrorId);
-        // 4, 2, 1: smaller each time, and a single device refused is Apple's answer, not a size
-        Assert.Equal(3, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        // 16, 8, 4, 2: three halvings, then Apple's answer (the hour's budget is 10 activities by default: no more are spent)
+        Assert.Equal(4, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Equal([16, 8, 4, 2], fx.Host.Verbose.Where(v => v.StartsWith("Apple refused an activity of ", StringComparison.Ordinal))
+            .Select(v => int.Parse(v["Apple refused an activity of ".Length..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).Append(2));
         Assert.Null(Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity);
         Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+        Assert.DoesNotContain(fx.Host.Warnings, w => w.Contains("per activity", StringComparison.Ordinal));
     }
 
     [Theory]
-    [InlineData(422, null, "At most 500 devices per activity.", 1000, 500)]
-    [InlineData(400, null, "Too many devices.", 1000, 500)]
-    [InlineData(413, null, null, 7, 4)]
-    [InlineData(422, "data.relationships.devices", "The list holds 1234 devices; the maximum is 1000.", 1000, 500)] // numbers at or above the size: halved
-    [InlineData(422, null, "At most 500 devices per activity.", 1, null)] // one device: not a size
-    [InlineData(409, null, "At most 500 devices per activity.", 1000, null)] // a conflict (unknown server or serial)
-    [InlineData(400, "limit", null, 1000, null)] // another parameter
-    [InlineData(429, null, null, 1000, null)]
-    public void What_counts_as_Apple_refusing_an_activity_as_too_large(int status, string? parameter, string? detail, int size, int? smaller)
+    [InlineData(422, null, null, "At most 500 devices per activity.", 1000, 0, 0, 500)]
+    [InlineData(400, null, null, "Too many devices.", 1000, 0, 0, 500)]
+    [InlineData(413, null, null, null, 7, 0, 0, 4)]
+    [InlineData(422, "data.relationships.devices", null, "The list holds 1234 devices; the maximum is 1000.", 1000, 0, 0, 500)] // numbers at or above the size: halved
+    [InlineData(422, null, null, "Invalid serial number C02XK1ABJGH5.", 1000, 0, 0, 500)] // a serial's digits are no cap
+    [InlineData(400, null, null, "The request may carry up to 250 org devices.", 1000, 0, 0, 250)]
+    [InlineData(422, null, "/data/relationships/devices/data", "Limit: 100", 1000, 0, 0, 100)]
+    [InlineData(422, null, "/data/relationships/mdmServer/data/id", "Unknown server.", 1000, 0, 0, null)] // another body member
+    [InlineData(422, null, null, "At most 500 devices per activity.", 1, 0, 0, null)] // one device: not a size
+    [InlineData(409, null, null, "At most 500 devices per activity.", 1000, 0, 0, null)] // a conflict (unknown server or serial)
+    [InlineData(400, "limit", null, null, 1000, 0, 0, null)] // another parameter
+    [InlineData(429, null, null, null, 1000, 0, 0, null)]
+    [InlineData(422, null, null, null, 500, 500, 0, null)] // Apple took as many in this command: not a size
+    [InlineData(422, null, null, null, 125, 0, 3, null)] // three halvings without a number: reported as Apple gave it
+    [InlineData(422, null, null, "At most 100 devices.", 125, 0, 3, 100)] // a named cap still counts
+    [InlineData(413, null, null, null, 125, 0, 3, 63)] // a 413 is about size, however often
+    public void What_counts_as_Apple_refusing_an_activity_as_too_large(int status, string? parameter, string? pointer, string? detail, int size, int taken, int blind, int? smaller)
     {
         var ex = Errors.ErrorCatalog.BusinessRequestFailed("BUSINESSAPI.x", "Apple Business", "POST /v1/orgDeviceActivities", status, "CODE", detail);
         ex.HttpStatus = status;
         ex.ErrorParameter = parameter;
+        ex.ErrorPointer = pointer;
         ex.ErrorDetail = detail;
-        Assert.Equal(smaller, BusinessService.SmallerActivity(ex, size));
+        var search = new BusinessService.ActivitySizeSearch();
+        if (taken > 0)
+        {
+            search.Taken(taken);
+        }
+
+        for (var i = 0; i < blind; i++)
+        {
+            search.Refused(1000, named: false);
+        }
+
+        Assert.Equal(smaller, BusinessService.SmallerActivity(ex, size, search));
     }
 
     private const string EngineServer = Support.EngineSimFixture.Server;

@@ -53,6 +53,32 @@ public class DeviceServiceProviderTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public void SerialNumbersStartingWith_ReadsTheKeyInOrder_OnceEach_WithinATokenAndALimit(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var contoso = store.AddToken("Contoso").Token;
+        var fabrikam = store.AddToken("Fabrikam").Token;
+        foreach (var serial in new[] { "C02B2", "C02A1", "C03X", "C02A9Z", "DMP1" })
+        {
+            sql(InsertDevice, Device(contoso.Id, serial));
+        }
+
+        sql(InsertDevice, Device(fabrikam.Id, "C02A1"));
+        sql(InsertDevice, Device(fabrikam.Id, "C02Z0"));
+        var devices = store.Engine.Devices;
+
+        Assert.Equal(["C02A1", "C02A9Z", "C02B2", "C02Z0"], devices.GetSerialNumbersStartingWith("c02", null, 10));
+        Assert.Equal(["C02A1", "C02A9Z", "C02B2"], devices.GetSerialNumbersStartingWith("C02", contoso.Id, 10));
+        Assert.Equal(["C02A1", "C02A9Z"], devices.GetSerialNumbersStartingWith("C02", null, 2));
+        Assert.Equal(["C02A1", "C02A9Z", "C02B2", "C02Z0", "C03X", "DMP1"], devices.GetSerialNumbersStartingWith("", null, 100));
+        Assert.Empty(devices.GetSerialNumbersStartingWith("C02*", null, 10)); // a pattern is the user's own, not a prefix
+        Assert.Empty(devices.GetSerialNumbersStartingWith("C02'", null, 10));
+        Assert.Empty(devices.GetSerialNumbersStartingWith("DMP1X", null, 10));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public void GetEach_AnswersEveryQueryAsItsOwnGetWould_InTheOrderGiven(string provider)
     {
         var (store, sql) = Open(provider);

@@ -190,6 +190,26 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
     public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials)
         => GetForSync(tokenId, serials).ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 
+    public IReadOnlyList<string> SerialsStartingWith(Guid? tokenId, string prefix, int limit)
+    {
+        // starts_with compares bytes, whatever the database's collation
+        using var command = connection.Command(transaction,
+            """
+            SELECT DISTINCT serial_number FROM device
+            WHERE (@t::text IS NULL OR token_id = @t::text) AND starts_with(serial_number, @p)
+            ORDER BY serial_number LIMIT @n
+            """,
+            ("t", tokenId?.ToString()), ("p", prefix), ("n", limit));
+        using var r = command.ExecuteReader();
+        var serials = new List<string>();
+        while (r.Read())
+        {
+            serials.Add(r.GetString(0));
+        }
+
+        return serials;
+    }
+
     public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials)
     {
         var found = new List<DeviceRefRow>(serials.Count);

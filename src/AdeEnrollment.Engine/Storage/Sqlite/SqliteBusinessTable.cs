@@ -145,6 +145,32 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
             ("$s", status), ("$sub", subStatus), ("$done", completedAt is { } d ? SqliteExtensions.ToUnixMs(d) : null), ("$r", ResultsJson(results)),
             ("$now", SqliteExtensions.ToUnixMs(checkedAt)), ("$id", id));
 
+    public IReadOnlyList<BusinessActivitySummaryRow> RecentActivities(int limit)
+    {
+        using var cmd = connection.Command("SELECT id, activity_type, server_name, device_count, status, created_at FROM business_activity ORDER BY created_at DESC, id LIMIT $n", ("$n", limit));
+        using var r = cmd.ExecuteReader();
+        var list = new List<BusinessActivitySummaryRow>();
+        while (r.Read())
+        {
+            list.Add(new BusinessActivitySummaryRow(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), r.GetString(4), SqliteExtensions.ToTime(r.GetInt64(5))));
+        }
+
+        return list;
+    }
+
+    public IReadOnlyList<string> ActivityServerNames()
+    {
+        using var cmd = connection.Command("SELECT DISTINCT server_name FROM business_activity WHERE server_name IS NOT NULL ORDER BY server_name");
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
+
     public IReadOnlyList<BusinessActivityRow> Activities(string? id = null, Guid? accountId = null)
     {
         using var cmd = connection.Command(

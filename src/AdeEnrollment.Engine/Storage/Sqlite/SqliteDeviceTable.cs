@@ -136,6 +136,26 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
     public IReadOnlyDictionary<string, DeviceStateRow> States(Guid tokenId, IReadOnlyCollection<string> serials)
         => GetForSync(tokenId, serials).ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 
+    public IReadOnlyList<string> SerialsStartingWith(Guid? tokenId, string prefix, int limit)
+    {
+        // serials are letters and digits: every one that starts with the prefix sorts between it and the prefix + '~'
+        using var command = Command(
+            """
+            SELECT DISTINCT serial_number FROM device
+            WHERE ($t IS NULL OR token_id = $t) AND serial_number >= $lo AND serial_number < $hi
+            ORDER BY serial_number LIMIT $n
+            """,
+            ("$t", tokenId?.ToString()), ("$lo", prefix), ("$hi", prefix + "~"), ("$n", limit));
+        using var r = command.ExecuteReader();
+        var serials = new List<string>();
+        while (r.Read())
+        {
+            serials.Add(r.GetString(0));
+        }
+
+        return serials;
+    }
+
     public IReadOnlyList<DeviceRefRow> Find(IReadOnlyCollection<string> serials)
     {
         var found = new List<DeviceRefRow>(serials.Count);
