@@ -15,6 +15,16 @@ internal static class CompletionSupport
     public static AdeEngine? Engine()
         => AdeSession.CurrentIfExists(out _) is { } store ? new AdeEngine(store, NullHost.Instance) : null;
 
+    /// <summary>The names that complete what is typed (quotes around it ignored), each offered as it must be typed.</summary>
+    public static IEnumerable<System.Management.Automation.CompletionResult> Names(IEnumerable<string> names, string wordToComplete)
+    {
+        var prefix = wordToComplete.Trim('\'', '"');
+        foreach (var name in names.Where(n => Wildcard.Completes(n, prefix)))
+        {
+            yield return new System.Management.Automation.CompletionResult(Typed(name), name, System.Management.Automation.CompletionResultType.ParameterValue, name);
+        }
+    }
+
     /// <summary>
     /// A name as it must be typed to reach the cmdlet as is: bare when it is plain text, otherwise single-quoted, since
     /// PowerShell gives <c>$</c>, parentheses, commas, a leading dash and many more a meaning of their own.

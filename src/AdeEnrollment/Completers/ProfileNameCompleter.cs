@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using AdeEnrollment.Engine;
 
 namespace AdeEnrollment.Completers;
 
@@ -26,11 +25,9 @@ public sealed class ProfileNameCompleter : IArgumentCompleter
             yield break;
         }
 
-        var prefix = wordToComplete.Trim('\'', '"');
-        foreach (var name in names.Where(n => Wildcard.Completes(n, prefix)))
+        foreach (var result in CompletionSupport.Names(names, wordToComplete))
         {
-            var text = CompletionSupport.Typed(name);
-            yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
+            yield return result;
         }
     }
 }

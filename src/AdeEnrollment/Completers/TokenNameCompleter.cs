@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using AdeEnrollment.Engine;
 
 namespace AdeEnrollment.Completers;
 
@@ -20,14 +19,9 @@ public sealed class TokenNameCompleter : IArgumentCompleter
             yield break; // completion never throws at the user
         }
 
-        var prefix = wordToComplete.Trim('\'', '"');
-        foreach (var name in names)
+        foreach (var result in CompletionSupport.Names(names, wordToComplete))
         {
-            if (Wildcard.Completes(name, prefix))
-            {
-                var text = CompletionSupport.Typed(name);
-                yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
-            }
+            yield return result;
         }
     }
 }
