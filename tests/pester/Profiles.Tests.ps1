@@ -245,6 +245,11 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $out = $two | Set-AdeDeviceProfile -Profile Kiosk -Token $name -WhatIf 6>&1 | Out-String
         Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name | Should -HaveCount 1
         @(Get-AdeDevice -Profile Kiosk -Token $name).Count | Should -Be 0
+        # what it would not send is counted in its summary line, not written as results or warnings
+        $written = @(@($two.SerialNumber) + 'C02NOTKNOWN9' | Set-AdeDeviceProfile -Profile Kiosk -Token $name -WhatIf -WarningVariable warned 6>&1)
+        @($written | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] }) | Should -BeNullOrEmpty
+        @($warned).Count | Should -Be 0
+        "$($written[-1])" | Should -Be "What if: 2 devices would be assigned profile 'Kiosk' on token '$name' (0 unchanged; 1 serial unknown to AdeEnrollment)."
     }
 
     It 'retries THROTTLED serials after Apple''s wait and holds FAILED ones for 24 hours' {

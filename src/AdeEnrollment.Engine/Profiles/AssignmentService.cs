@@ -359,6 +359,7 @@ public sealed class AssignmentService
 
             if (state.FailedAt is { } failed && now < failed + FailedCooldown)
             {
+                summary.HeldBack++;
                 local.Add(Result(serial, profile, state.ProfileName, AdeAssignmentStatus.Failed, failed + FailedCooldown));
                 continue;
             }
@@ -395,6 +396,9 @@ public sealed class AssignmentService
 
         /// <summary>Serials the engine does not know on the profile's token.</summary>
         public int Unknown { get; internal set; }
+
+        /// <summary>Devices not sent because Apple answered FAILED for them less than 24 hours ago.</summary>
+        public int HeldBack { get; internal set; }
 
         /// <summary>Serials of devices of another (or unknown) platform than the profile's: nothing was sent for them.</summary>
         public List<string> PlatformMismatch { get; } = [];
@@ -446,7 +450,9 @@ public sealed class AssignmentService
                 var profile = Profiles.Count == 1 ? $"profile '{Profiles.Min}'" : $"profiles {string.Join(", ", Profiles.Select(p => $"'{p}'"))}";
                 var where = Tokens.Count == 1 ? $"token '{Tokens.Min}'" : $"{Tokens.Count} tokens";
                 var unknown = Unknown > 0 ? $"; {Counted.Of(Unknown, "serial")} unknown to AdeEnrollment" : "";
-                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Unchanged:N0} unchanged{unknown}).";
+                var platform = PlatformMismatch.Count > 0 ? $"; {Counted.Of(PlatformMismatch.Count, "device")} of another platform" : "";
+                var heldBack = HeldBack > 0 ? $"; {Counted.Of(HeldBack, "device")} held back 24 hours after Apple's FAILED" : "";
+                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Unchanged:N0} unchanged{unknown}{platform}{heldBack}).";
             }
         }
     }

@@ -75,10 +75,26 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
     protected override void EndItems()
     {
         var summary = new AssignmentService.AssignmentSummary();
+        // -WhatIf sends nothing and writes nothing but its What-if lines: the devices it would not send (unknown, of
+        // another platform, held back) are counted in its summary line instead of written as results and warnings
+        var whatIf = WhatIfRequested;
         // A batch's results cross to the pipeline thread together: one hand-over per batch, not per device.
         foreach (var batch in Engine.Assignments.AssignInBatches(Ref(Profile), Ref(Token), targets, summary, Force.IsPresent))
         {
-            WriteObjects(batch);
+            if (!whatIf)
+            {
+                WriteObjects(batch);
+            }
+        }
+
+        if (whatIf)
+        {
+            if (summary.Declined > 0 || summary.Unknown > 0 || summary.PlatformMismatch.Count > 0 || summary.HeldBack > 0)
+            {
+                WriteWhatIfSummary(summary.WhatIfSummary);
+            }
+
+            return;
         }
 
         if (summary.PlatformMismatchWarning is { } warning)
@@ -89,11 +105,6 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
         if (summary.NotAssignedWarning is { } notAssigned)
         {
             WriteWarning(notAssigned);
-        }
-
-        if (summary.Declined > 0 && WhatIfRequested)
-        {
-            WriteWhatIfSummary(summary.WhatIfSummary);
         }
     }
 }

@@ -163,5 +163,14 @@ public sealed class ShowBackTests
         f.Host.ShouldProcessAnswer = false;
         f.Engine.Assignments.Assign("Staff", null, serials.Select(s => new DeviceTarget(s, f.Token.Id)).Append(new DeviceTarget("NOSUCH", f.Token.Id)), summary).ToList();
         Assert.Equal("2 devices would be assigned profile 'Staff' on token 'iPads' (2 unchanged; 1 serial unknown to AdeEnrollment).", summary.WhatIfSummary);
+
+        // devices held back after Apple's FAILED, and of another platform, are counted too
+        f.Simulator.SetDeviceOutcome(EngineSimFixture.Server, serials[0], "FAILED");
+        f.Host.ShouldProcessAnswer = true;
+        f.Engine.Assignments.Assign("Staff", null, [new DeviceTarget(serials[0], f.Token.Id)]).ToList();
+        f.Host.ShouldProcessAnswer = false;
+        var held = new AssignmentService.AssignmentSummary();
+        f.Engine.Assignments.Assign("Staff", null, serials.Select(s => new DeviceTarget(s, f.Token.Id)), held).ToList();
+        Assert.Equal("1 device would be assigned profile 'Staff' on token 'iPads' (1 unchanged; 1 device held back 24 hours after Apple's FAILED).", held.WhatIfSummary);
     }
 }
