@@ -520,6 +520,12 @@ foreach (`$i in 1..$Calls) {
                 Should -Throw -ErrorId 'BusinessAccountNotFound,AdeEnrollment.Commands.SetAdeBusinessAccountCommand'
             Set-AdeBusinessAccount -ClientId $sa.ClientId -PostPerHour 5 -WhatIf
             $null -eq (Get-AdeBusinessAccount -ClientId $sa.ClientId).PostsPerHour | Should -BeTrue
+
+            # a pattern sets every account it matches
+            $second = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive 'cap2.pem')
+            New-AdeBusinessAccount -ClientId $second.ClientId -KeyId $second.KeyId -KeyPath $second.KeyPath -TokenUri $second.TokenUri -ServiceUri $second.ServiceUri | Out-Null
+            @(Set-AdeBusinessAccount -ClientId 'BUSINESSAPI.*' -GetPerMinute 30 -PassThru).Count | Should -Be 2
+            @(Get-AdeBusinessAccount | Where-Object GetsPerMinute -eq 30).Count | Should -Be 2
         }
         finally {
             Set-AdeSimBusinessApi -MaxDevicesPerActivity 0 -ActivityCapAnswer Entity422

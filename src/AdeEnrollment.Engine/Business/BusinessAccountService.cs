@@ -71,7 +71,7 @@ public sealed partial class BusinessAccountService
             throw ErrorCatalog.ArgumentInvalid("KeyId", keyId, "a key ID is a UUID such as e339d085-a821-438a-a527-d044edacf50a.");
         }
 
-        CheckLimits(new BusinessAccountLimits(args.GetsPerMinute, args.PostsPerHour, args.DevicesPerActivity), resetAllowed: false);
+        CheckLimits(new BusinessAccountLimits(args.GetsPerMinute, args.PostsPerHour, args.DevicesPerActivity));
 
         var school = clientId.StartsWith("SCHOOLAPI.", StringComparison.Ordinal);
         var pem = ReadKeyFile(args.KeyPath);
@@ -108,7 +108,7 @@ public sealed partial class BusinessAccountService
 
             var sealedKey = store.Secrets.Protect(pkcs8, KeyPurpose(id));
             var row = new BusinessAccountRow(id, clientId, keyId.ToLowerInvariant(), school ? "school.api" : "business.api", tokenUri.ToString(), serviceUri.ToString(), now,
-                args.GetsPerMinute, args.PostsPerHour, args.DevicesPerActivity);
+                OrDefault(args.GetsPerMinute), OrDefault(args.PostsPerHour), OrDefault(args.DevicesPerActivity));
             store.Write(s =>
             {
                 if (s.Business.AccountExists(clientId))
@@ -128,23 +128,24 @@ public sealed partial class BusinessAccountService
         }
     }
 
-    /// <summary>The budgets and activity size in range; with <paramref name="resetAllowed"/> (Set), 0 means the default.</summary>
-    private static void CheckLimits(BusinessAccountLimits limits, bool resetAllowed)
+    /// <summary>The budgets and activity size in range: 0 (the default) to the maximum.</summary>
+    private static void CheckLimits(BusinessAccountLimits limits)
     {
-        var low = resetAllowed ? 0 : 1;
-        var reset = resetAllowed ? " (0: the default)" : "";
-        Check("GetPerMinute", limits.GetsPerMinute, MaxGetsPerMinute, $"GET requests per minute (default 20){reset}.");
-        Check("PostPerHour", limits.PostsPerHour, MaxPostsPerHour, $"activities per hour (default 10){reset}.");
-        Check("DevicePerActivity", limits.DevicesPerActivity, MaxDevicesPerActivity, $"devices per activity (default 1000){reset}.");
+        Check("GetPerMinute", limits.GetsPerMinute, MaxGetsPerMinute, "GET requests per minute", 20);
+        Check("PostPerHour", limits.PostsPerHour, MaxPostsPerHour, "activities per hour", 10);
+        Check("DevicePerActivity", limits.DevicesPerActivity, MaxDevicesPerActivity, "devices per activity", 1000);
 
-        void Check(string parameter, int? value, int max, string what)
+        static void Check(string parameter, int? value, int max, string what, int byDefault)
         {
-            if (value is { } v && (v < low || v > max))
+            if (value is { } v && (v < 0 || v > max))
             {
-                throw ErrorCatalog.ArgumentInvalid(parameter, v.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give {low} to {max} {what}");
+                throw ErrorCatalog.ArgumentInvalid(parameter, v.ToString(System.Globalization.CultureInfo.InvariantCulture), $"give 1 to {max} {what}, or 0 for the default ({byDefault}).");
             }
         }
     }
+
+    /// <summary>0 (or nothing) is the engine's default, stored as null.</summary>
+    private static int? OrDefault(int? value) => value is 0 ? null : value;
 
     /// <summary>
     /// Changes the account's request budgets and activity size (a value left null stays, 0 returns to the default).
@@ -152,9 +153,9 @@ public sealed partial class BusinessAccountService
     /// </summary>
     public AdeBusinessAccount? SetLimits(AdeBusinessAccount account, BusinessAccountLimits limits)
     {
-        CheckLimits(limits, resetAllowed: true);
+        CheckLimits(limits);
         var current = Find(account.ClientId) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
-        static int? Next(int? given, int? now) => given is null ? now : given == 0 ? null : given;
+        static int? Next(int? given, int? now) => given is null ? now : OrDefault(given);
         static string Shown(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default";
         if (!host.ShouldProcess(current.ClientId, $"Set the account's limits: {Shown(Next(limits.GetsPerMinute, current.GetsPerMinute))} GET/min, "
             + $"{Shown(Next(limits.PostsPerHour, current.PostsPerHour))} activities/h, {Shown(Next(limits.DevicesPerActivity, current.DevicesPerActivity))} devices per activity"))
@@ -235,6 +236,13 @@ public sealed partial class BusinessAccountService
     }
 
     private AdeBusinessAccount? Find(string clientId) => Get().FirstOrDefault(a => a.ClientId.Equals(clientId, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Every account a client ID or wildcard pattern names (Set- and Remove-AdeBusinessAccount act on each); none is an error.</summary>
+    public IReadOnlyList<AdeBusinessAccount> Match(string clientId)
+    {
+        var matches = Get(clientId);
+        return matches.Count > 0 ? matches : throw ErrorCatalog.BusinessAccountNotFound(clientId);
+    }
 
     /// <summary>The account named, or the only account of the store when none is named.</summary>
     public AdeBusinessAccount Resolve(string? account)

@@ -264,9 +264,13 @@ internal sealed class BusinessClient
                     continue; // EnforceBudgetAsync waits for the Retry-After time
                 }
 
-                if (status >= 500 && method == HttpMethod.Get && attempt < 3)
+                if (status >= 500 && method == HttpMethod.Get && attempt < 3
+                    && (RetryAfter(response) ?? TimeSpan.FromSeconds(2 * attempt)) is var backOff && backOff <= MaxServerRetryAfter)
                 {
-                    await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
+                    // a read is repeated: after the time a Retry-After asks (503), else a short back-off; a longer
+                    // Retry-After is not waited for and ends in the error, which says to try again later
+                    host.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Apple: {endpoint} answered {status}; asking again in {backOff.TotalSeconds:0.#} s."));
+                    await options.Delay(backOff, ct).ConfigureAwait(false);
                     continue;
                 }
 
@@ -435,6 +439,9 @@ internal sealed class BusinessClient
     /// Apple's Retry-After: seconds, or an HTTP date measured against the engine's clock (the clock every other time
     /// of the engine comes from), never the computer's. Less than a second counts as one second.
     /// </summary>
+    /// <summary>The longest Retry-After of a 5xx answer that a read waits for before repeating (as the DEP client's).</summary>
+    internal static readonly TimeSpan MaxServerRetryAfter = TimeSpan.FromSeconds(60);
+
     private TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;

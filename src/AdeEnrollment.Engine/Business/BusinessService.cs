@@ -579,9 +579,16 @@ public sealed partial class BusinessService
                 // Apple documents no cap on an activity's devices, nor its answer above one: the same devices go again
                 // in smaller activities
                 host.WriteVerbose($"Apple refused an activity of {Counted.Of(batch.Length, "device")} ({ex.HttpStatus}{(ex.ErrorDetail is { } d ? ": " + d : "")}); sending activities of at most {smaller:N0}.");
-                search.Refused(batch.Length, named: NamedCap(ex.ErrorDetail, batch.Length) is not null);
+                var named = NamedCap(ex.ErrorDetail, batch.Length) is not null;
+                search.Refused(batch.Length, named, aboutSize: named || ex.HttpStatus == 413 || PointsAtDevices(ex));
                 size = smaller;
                 continue;
+            }
+            catch (AdeException ex) when (created.Count == 0 && search.Refusals.Count > 0 && ex.HttpStatus is 400 or 413 or 422)
+            {
+                // the smaller activities were refused too, and Apple never said why: say what was tried and the way out
+                throw ex.WithCompleted($"Apple refused activities of {string.Join(", ", search.Refusals.Select(n => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} and {batch.Length:N0} devices without naming a cap; "
+                    + $"if the devices of one activity are the cause, set fewer: Set-AdeBusinessAccount -ClientId '{client.Account.ClientId}' -DevicePerActivity <number>.", []);
             }
             catch (AdeException ex) when (created.Count > 0)
             {
@@ -593,9 +600,9 @@ public sealed partial class BusinessService
                     confirmed.Skip(sent + acceptedUnread.Length).ToList(), mayHaveApplied, acceptedUnread), created);
             }
 
-            if (search.Taken(batch.Length) is { } refusedSize)
+            if (search.Taken(batch.Length) is { } lesson)
             {
-                LearnActivitySize(client.Account, refusedSize, batch.Length, warn: search.FirstLesson());
+                LearnActivitySize(client.Account, lesson.FirstRefused, batch.Length, lesson.AboutSize, warn: search.FirstLesson());
             }
 
             sent += batch.Length;
@@ -630,26 +637,40 @@ public sealed partial class BusinessService
         /// <summary>Halvings without a number from Apple after which a refusal is reported as Apple gave it (a 413 excepted).</summary>
         public const int MaxBlindHalvings = 3;
 
-        private int? refusedSize; // the size of the last refusal not yet followed by an activity Apple took
+        private readonly List<int> refusals = []; // sizes refused since Apple last took an activity
+        private bool sizeNamed; // whether one of them was plainly about size (a cap named, a 413, the devices pointed at)
         private bool warned;
 
         public int BlindHalvings { get; private set; }
 
         public int LargestTaken { get; private set; }
 
-        public void Refused(int size, bool named)
+        /// <summary>The sizes refused since Apple last took an activity, largest first.</summary>
+        public IReadOnlyList<int> Refusals => refusals;
+
+        public void Refused(int size, bool capNamed, bool aboutSize)
         {
-            refusedSize = size;
-            BlindHalvings += named ? 0 : 1;
+            refusals.Add(size);
+            sizeNamed |= aboutSize;
+            BlindHalvings += capNamed ? 0 : 1;
         }
 
-        /// <summary>Apple took an activity of <paramref name="size"/>; the size it refused before it, if one.</summary>
-        public int? Taken(int size)
+        /// <summary>
+        /// Apple took an activity of <paramref name="size"/>: the first size it refused before it, and whether a refusal
+        /// said it was about size; null when nothing was refused since the last activity taken.
+        /// </summary>
+        public (int FirstRefused, bool AboutSize)? Taken(int size)
         {
             LargestTaken = Math.Max(LargestTaken, size);
-            var refused = refusedSize;
-            refusedSize = null;
-            return refused;
+            if (refusals.Count == 0)
+            {
+                return null;
+            }
+
+            var lesson = (refusals[0], sizeNamed);
+            refusals.Clear();
+            sizeNamed = false;
+            return lesson;
         }
 
         /// <summary>True the first time only: one warning per command.</summary>
@@ -704,26 +725,43 @@ public sealed partial class BusinessService
         System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex CapPattern();
 
+    /// <summary>Whether Apple's refusal names the devices (its source parameter or pointer).</summary>
+    private static bool PointsAtDevices(AdeException ex)
+        => (ex.ErrorParameter ?? ex.ErrorPointer) is { } named && named.Contains("devices", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
-    /// Keeps the size Apple took after refusing a larger one as the account's (every process of the store): later
-    /// commands do not spend a POST of the hourly budget on finding it again. A store failure here is a warning: the
-    /// activities Apple took and the devices still to send matter more.
+    /// After Apple took an activity of <paramref name="taken"/> devices, having refused one of <paramref name="refused"/>:
+    /// when a refusal said it was about size, the size is kept as the account's (every process of the store), so later
+    /// commands do not spend a POST of the hourly budget on finding it again. A refusal that did not say why is not
+    /// kept (it may have been a passing fault); the warning says how to keep the size by hand. A store failure keeping
+    /// it is a warning too: the activities Apple took and the devices still to send matter more.
     /// </summary>
-    private void LearnActivitySize(AdeBusinessAccount account, int refused, int taken, bool warn)
+    private void LearnActivitySize(AdeBusinessAccount account, int refused, int taken, bool aboutSize, bool warn)
     {
+        var keep = $"Set-AdeBusinessAccount -ClientId '{account.ClientId}' -DevicePerActivity {taken}";
+        if (!aboutSize)
+        {
+            if (warn)
+            {
+                host.WriteWarning($"Apple refused a device activity of {refused:N0} devices without saying why and took one of {Counted.Of(taken, "device")}. "
+                    + $"If its cap on the devices of one activity is the cause, keep that size: {keep}");
+            }
+
+            return;
+        }
+
         try
         {
             var kept = Accounts.LearnDevicesPerActivity(account, taken);
             if (warn)
             {
-                host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {taken:N0}: API account '{account.ClientId}' sends at most {kept:N0} devices per activity from now on. "
+                host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {Counted.Of(taken, "device")}: API account '{account.ClientId}' sends at most {Counted.Of(kept, "device")} per activity from now on. "
                     + $"Set-AdeBusinessAccount -ClientId '{account.ClientId}' -DevicePerActivity changes it.");
             }
         }
         catch (AdeException ex)
         {
-            host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {taken:N0}, but the store could not keep that size for API account '{account.ClientId}' ({ex.Message}) "
-                + $"Set it with: Set-AdeBusinessAccount -ClientId '{account.ClientId}' -DevicePerActivity {taken}");
+            host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {Counted.Of(taken, "device")}, but the store could not keep that size for API account '{account.ClientId}' ({ex.Message}) Set it with: {keep}");
         }
     }
 

@@ -20,7 +20,13 @@ public sealed class RemoveAdeBusinessAccountCommand : AdeCmdlet
     {
         foreach (var id in ClientId)
         {
-            RunItem(() => Engine.Business.Accounts.Remove(Engine.Business.Accounts.Resolve(id)));
+            RunItem(() =>
+            {
+                foreach (var match in Engine.Business.Accounts.Match(id))
+                {
+                    Engine.Business.Accounts.Remove(match);
+                }
+            });
         }
     }
 }

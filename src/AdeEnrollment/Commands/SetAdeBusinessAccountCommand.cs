@@ -37,7 +37,8 @@ public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
     {
         if (GetPerMinute is null && PostPerHour is null && DevicePerActivity is null)
         {
-            throw ErrorCatalog.ArgumentInvalid("GetPerMinute", "", "name what to change: -GetPerMinute, -PostPerHour or -DevicePerActivity (0 returns a value to its default).");
+            throw ErrorCatalog.ArgumentInvalid("ClientId", ClientId.Length == 0 ? "(piped)" : string.Join(", ", ClientId),
+                "say what to change: -GetPerMinute, -PostPerHour or -DevicePerActivity (0 returns a value to its default).");
         }
     }
 
@@ -47,10 +48,13 @@ public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
         {
             RunItem(() =>
             {
-                var account = Engine.Business.Accounts.SetLimits(Engine.Business.Accounts.Resolve(id), new BusinessAccountLimits(GetPerMinute, PostPerHour, DevicePerActivity));
-                if (account is not null && PassThru)
+                foreach (var match in Engine.Business.Accounts.Match(id))
                 {
-                    WriteObject(account);
+                    var account = Engine.Business.Accounts.SetLimits(match, new BusinessAccountLimits(GetPerMinute, PostPerHour, DevicePerActivity));
+                    if (account is not null && PassThru)
+                    {
+                        WriteObject(account);
+                    }
                 }
             });
         }

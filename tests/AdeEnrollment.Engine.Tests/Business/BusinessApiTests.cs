@@ -322,6 +322,24 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_read_answered_503_waits_for_Apples_Retry_After_and_a_Retry_After_over_a_minute_is_not_waited_for()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddFault("/v1/mdmServers", 503, count: 1, retryAfterSeconds: 30);
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Contains(TimeSpan.FromSeconds(30), fx.Waits);
+        Assert.Contains(fx.Host.Verbose, v => v.Contains("answered 503; asking again in 30 s", StringComparison.Ordinal));
+
+        fx.Waits.Clear();
+        var before = fx.Simulator.GetRequests("/v1/mdmServers").Count;
+        fx.Simulator.AddFault("/v1/mdmServers", 503, count: 1, retryAfterSeconds: 120);
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessRequestFailed", ex.ErrorId);
+        Assert.DoesNotContain(fx.Waits, w => w >= TimeSpan.FromSeconds(60));
+        Assert.Equal(before + 1, fx.Simulator.GetRequests("/v1/mdmServers").Count); // not asked again
+    }
+
+    [Fact]
     public void Business_errors_name_the_service_and_the_request_say_what_to_do_and_show_no_empty_brackets()
     {
         using var fx = new BusinessFixture();
@@ -505,7 +523,11 @@ public sealed class BusinessApiTests
 
         var reset = accounts.SetLimits(fx.Stored, new BusinessAccountLimits(PostsPerHour: 0, DevicesPerActivity: 0))!;
         Assert.Equal((null, null, null), (reset.GetsPerMinute, reset.PostsPerHour, reset.DevicesPerActivity));
-        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => accounts.New(new NewBusinessAccountArgs("BUSINESSAPI.3f2b1c0e-1d2e-4f5a-9b8c-7d6e5f4a3b2c", fx.Account.KeyId, fx.KeyPath, DevicesPerActivity: 0))).ErrorId);
+        var refused = Assert.Throws<AdeException>(() => accounts.New(new NewBusinessAccountArgs("BUSINESSAPI.3f2b1c0e-1d2e-4f5a-9b8c-7d6e5f4a3b2c", fx.Account.KeyId, fx.KeyPath, DevicesPerActivity: -1)));
+        Assert.Equal("-DevicePerActivity '-1' is not valid: give 1 to 1000 devices per activity, or 0 for the default (1000).", refused.Message);
+        // New takes 0 as the default too
+        var added = accounts.New(new NewBusinessAccountArgs("BUSINESSAPI.3f2b1c0e-1d2e-4f5a-9b8c-7d6e5f4a3b2c", fx.Account.KeyId, fx.KeyPath, PostsPerHour: 0, DevicesPerActivity: 0))!;
+        Assert.Equal((null, null), (added.PostsPerHour, added.DevicesPerActivity));
     }
 
     [Fact]

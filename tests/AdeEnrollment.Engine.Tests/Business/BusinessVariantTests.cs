@@ -318,6 +318,19 @@ public sealed class BusinessVariantTests
     }
 
     [Fact]
+    public void A_refusal_that_does_not_say_why_is_halved_within_the_command_but_not_kept_for_the_account()
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 4 });
+        var serials = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 422, count: 1, method: "POST"); // a passing refusal, no word of size
+        var activities = fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer);
+        Assert.Equal([2, 2], activities.Select(a => a.DeviceCount));
+        Assert.Null(Assert.Single(fx.Engine.Business.Accounts.Get()).DevicesPerActivity);
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains("without saying why", StringComparison.Ordinal));
+        Assert.Contains($"refused a device activity of 4 devices without saying why and took one of 2 devices. If its cap on the devices of one activity is the cause, keep that size: Set-AdeBusinessAccount -ClientId '{fx.Stored.ClientId}' -DevicePerActivity 2", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_refusal_that_is_not_about_size_ends_as_Apple_gave_it_after_three_halvings_without_a_number()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 100, MaxDevicesPerActivity = 16 });
@@ -325,6 +338,7 @@ public sealed class BusinessVariantTests
         fx.Simulator.AddFault("/v1/orgDeviceActivities", 422, count: 10, method: "POST");
         var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer));
         Assert.Equal("BusinessRequestFailed", ex.ErrorId);
+        Assert.Contains("Apple refused activities of 16, 8, 4 and 2 devices without naming a cap; if the devices of one activity are the cause, set fewer: Set-AdeBusinessAccount -ClientId", ex.Message, StringComparison.Ordinal);
         // 16, 8, 4, 2: three halvings, then Apple's answer (the hour's budget is 10 activities by default: no more are spent)
         Assert.Equal(4, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
         Assert.Equal([16, 8, 4, 2], fx.Host.Verbose.Where(v => v.StartsWith("Apple refused an activity of ", StringComparison.Ordinal))
@@ -366,7 +380,7 @@ public sealed class BusinessVariantTests
 
         for (var i = 0; i < blind; i++)
         {
-            search.Refused(1000, named: false);
+            search.Refused(1000, capNamed: false, aboutSize: false);
         }
 
         Assert.Equal(smaller, BusinessService.SmallerActivity(ex, size, search));
