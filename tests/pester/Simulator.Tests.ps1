@@ -246,8 +246,10 @@ Describe 'Set-AdeSimClock' {
         $from = Set-AdeSimClock -Advance 0 -PassThru
         $to = Set-AdeSimClock -Advance 90s -PassThru
         [int](($to - $from).TotalSeconds) | Should -Be 90
-        $err = { Set-AdeSimClock -Advance 8 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Simulator.Commands.SetAdeSimClockCommand' -PassThru
-        $err.Exception.Message | Should -Match "8 is a number, not a span of time: give a unit \('8h'"
+        foreach ($bare in { Set-AdeSimClock -Advance 8 -ErrorAction Stop }, { Set-AdeSimClock -Advance '8' -ErrorAction Stop }, { Set-AdeSimClock -Advance 8n -ErrorAction Stop }) {
+            $err = $bare | Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Simulator.Commands.SetAdeSimClockCommand' -PassThru
+            $err.Exception.Message | Should -Match "8 is a number, not a span of time: give a unit \('8h'"
+        }
     }
 
     It '-Waits Instant makes the module''s retry waits pass at once on the simulated time; -Reset makes them real again' {
@@ -294,7 +296,14 @@ Describe 'Without a running simulator' {
     BeforeAll {
         $script:other = Start-AdeSimulator
         $other | Stop-AdeSimulator
-        Stop-AdeSimulator
+        Set-AdeSimClock -Advance 7d
+        Set-AdeSimClock -Waits Instant
+        $script:stopped = @(Stop-AdeSimulator -Verbose 4>&1)
+    }
+
+    It 'the last simulator to stop takes the simulated time and waits back to real' {
+        [math]::Abs(((Get-AdeSimClock) - [DateTimeOffset]::UtcNow).TotalMinutes) | Should -BeLessThan 1
+        "$($stopped[-1])" | Should -Be 'No simulator is running any more: the simulated time and the module''s waits are real again.'
     }
 
     AfterAll { $script:sim = Start-AdeSimulator -Seed 1234 }

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine;
 using System.Management.Automation;
 using AdeEnrollment.Simulator.Host;
 
@@ -24,5 +25,12 @@ public sealed class StopAdeSimulatorCommand : AdeSimCmdlet
         simulator.Stop();
         SimulatorSession.Remove(simulator);
         WriteVerbose($"Stopped the ADE simulator on {simulator.Uri}.");
+        if (SimulatorSession.Current is null)
+        {
+            // the simulation is over: a test file that moved the clock or made waits instant leaves real time behind
+            SimulatorClock.Instance.Reset();
+            EngineClock.Waits = TimeProvider.System;
+            WriteVerbose("No simulator is running any more: the simulated time and the module's waits are real again.");
+        }
     }
 }

@@ -24,17 +24,18 @@ public sealed partial class SimSpanTransformationAttribute : ArgumentTransformat
                 return TimeSpan.FromDays((double)days);
             case short seconds:
                 return TimeSpan.FromSeconds(seconds);
-            case int or long or double or float or byte or sbyte or ushort or uint or ulong or System.Numerics.BigInteger
-                when Convert.ToDouble(value, CultureInfo.InvariantCulture) == 0:
-                return TimeSpan.Zero; // -Advance 0: no unit needed
             case int or long or double or float or byte or sbyte or ushort or uint or ulong or System.Numerics.BigInteger:
-                throw new ArgumentTransformationMetadataException(
-                    $"{Convert.ToString(value, CultureInfo.InvariantCulture)} is a number, not a span of time: give a unit ('{Convert.ToString(value, CultureInfo.InvariantCulture)}h', '{Convert.ToString(value, CultureInfo.InvariantCulture)}m', '{Convert.ToString(value, CultureInfo.InvariantCulture)}d'), 'h:mm', or a [TimeSpan].");
+                var number = Convert.ToString(value, CultureInfo.InvariantCulture)!;
+                return number == "0" ? TimeSpan.Zero : throw NumberRefused(number); // -Advance 0 needs no unit
             case not string:
                 return inputData;
         }
 
         var text = (string)value;
+        if (text.Trim().TrimStart('-').All(char.IsAsciiDigit) && text.Trim().Trim('-').Length > 0 && text.Trim() is not ("0" or "-0"))
+        {
+            throw NumberRefused(text.Trim()); // '7' would be 7 days to .NET, and 7 ticks as a number: neither is what was meant
+        }
 
         text = text.Trim();
         var sign = text.StartsWith('-') ? -1 : 1;
@@ -60,6 +61,9 @@ public sealed partial class SimSpanTransformationAttribute : ArgumentTransformat
         throw new ArgumentTransformationMetadataException(
             $"'{text}' is not a span of time: give hours as 'h:mm' or 'h:mm:ss' (e.g. '25:00:00' is 25 hours), a short form ('15m', '12h', '7d', '1d12h', '90s'), days as 'd.hh:mm:ss', or a [TimeSpan].");
     }
+
+    private static ArgumentTransformationMetadataException NumberRefused(string number)
+        => new($"{number} is a number, not a span of time: give a unit ('{number}h', '{number}m', '{number}d'), 'h:mm', or a [TimeSpan].");
 
     [GeneratedRegex(@"^(\d+):([0-5]\d)(?::([0-5]\d))?$", RegexOptions.CultureInvariant)]
     private static partial Regex Clock();
