@@ -623,8 +623,11 @@ public sealed partial class BusinessService
             catch (AdeException ex)
             {
                 // every activity went to Apple: those followed to their end are returned so, the others as last seen
+                // (the time-out of a command's only activity already names it and how to follow it)
                 var shown = followed.Concat(created.Skip(followed.Count).Select(a => GetStored(a.Id) ?? a)).ToList();
-                throw ex.WithCompleted(ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, []), shown);
+                throw ex.WithCompleted(created.Count == 1 && ex.ErrorId == nameof(ErrorCatalog.BusinessActivityTimeout)
+                    ? "It is returned and stored."
+                    : ErrorCatalog.BusinessActivitiesAccepted(created.Select(a => a.Id).ToList(), sent, []), shown);
             }
         }
 

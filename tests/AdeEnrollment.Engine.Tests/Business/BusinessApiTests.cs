@@ -493,6 +493,20 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void Wait_gives_up_after_ten_minutes_with_the_activity_named_once_and_returned()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ActivityDuration = TimeSpan.FromHours(2);
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: "Contoso iPads", wait: true));
+        Assert.Equal(("BusinessActivityTimeout", AdeErrorCategory.OperationTimeout), (ex.ErrorId, ex.Category));
+        var activity = Assert.Single(ex.Completed.Cast<AdeOrgDeviceActivity>());
+        Assert.Equal("IN_PROGRESS", activity.Status);
+        Assert.EndsWith($"follow it with Get-AdeOrgDeviceActivity -Id {activity.Id} -Wait. It is returned and stored.", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, ex.Message.Split(activity.Id).Length - 1); // named where it is said to be in progress, and in the command to follow it
+    }
+
+    [Fact]
     public void An_accounts_limits_change_in_place_0_returns_one_to_the_default_and_a_value_out_of_range_changes_nothing()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PostsPerHour = 1 });

@@ -81,12 +81,14 @@ internal static class CreateActivityHandler
 
         if (settings.MaxDevicesPerActivity is { } cap && serials.Count > cap)
         {
-            return settings.ActivityCapAnswer switch
+            var refusal = settings.ActivityCapAnswer switch
             {
                 "Parameter400" => BusinessJson.Error(400, "PARAMETER_ERROR.INVALID", "Too many devices in the request.", pointer: "/data/relationships/devices/data"),
                 "TooLarge413" => Answers.Error(413, "Request Entity Too Large"),
                 _ => BusinessJson.Error(422, "ENTITY_ERROR.ATTRIBUTE.INVALID", $"At most {cap} devices per activity."),
             };
+            refusal.DeviceCount = serials.Count; // the request log shows the size refused
+            return refusal;
         }
 
         string? serverId = null;
