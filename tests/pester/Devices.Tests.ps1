@@ -199,6 +199,20 @@ Describe 'Set-AdeDeviceProfile: devices from two tokens with same-named profiles
         ($r | Out-String) | Should -Match 'What if: 6 devices would be assigned profile ''Staff'' on 2 tokens \(6 unchanged\)'
     }
 
+    It 'a token without the profile is an error for its own devices; the other token''s devices are still assigned' {
+        New-SimToken -Name 'West' -Devices 2 | Out-Null
+        Sync-AdeDevice -Token West | Out-Null
+        New-AdeProfile -Token North -Name 'Kiosk' -UserAffinity WithoutUserAffinity | Out-Null
+        $west = @((Get-AdeDevice -Token West).SerialNumber)
+        $r = @(Get-AdeDevice | Where-Object Token -In 'North', 'West' | Set-AdeDeviceProfile -Profile Kiosk -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $r.Token | Sort-Object -Unique | Should -Be 'North'
+        $r.Status | Sort-Object -Unique | Should -Be 'Success'
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be "ProfileNotFound,$($cp)SetAdeDeviceProfileCommand"
+        $failed[0].Exception.Message | Should -BeLike "*'West'*Its 2 devices ($(($west | Sort-Object) -join ', ')*) got nothing; the devices of the other tokens are still assigned."
+        @(Get-AdeDevice -Token West | Where-Object EnrollmentProfileName).Count | Should -Be 0
+    }
+
     It 'plain serials with a name two tokens share are still ProfileAmbiguous (give -Token)' {
         $serial = (Get-AdeDevice -Token North | Select-Object -First 1).SerialNumber
         { $serial | Set-AdeDeviceProfile -Profile Staff -ErrorAction Stop } | Should -Throw -ErrorId "ProfileAmbiguous,$($cp)SetAdeDeviceProfileCommand"

@@ -61,7 +61,8 @@ public sealed class AssignmentService
     /// groups they are ready in (a batch's answers once recorded, the devices a batch did not send): a caller that hands
     /// results to another thread pays one hand-over per group instead of one per device.
     /// </summary>
-    public IEnumerable<IReadOnlyList<AdeAssignmentResult>> AssignInBatches(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null, bool force = false)
+    public IEnumerable<IReadOnlyList<AdeAssignmentResult>> AssignInBatches(string profileRef, string? tokenRef, IEnumerable<DeviceTarget> targets, AssignmentSummary? summary = null, bool force = false,
+        Action<AdeException>? reportError = null)
     {
         var groups = new List<(AdeProfile Profile, List<string> Serials)>();
         if (tokenRef is not null || Guid.TryParse(profileRef, out _))
@@ -93,8 +94,20 @@ public sealed class AssignmentService
 
             foreach (var key in order)
             {
-                var profile = profiles.Resolve(profileRef, key?.ToString());
                 var serials = key is { } id ? byToken[id] : withoutToken!;
+                AdeProfile profile;
+                try
+                {
+                    profile = profiles.Resolve(profileRef, key?.ToString());
+                }
+                catch (AdeException ex) when (reportError is not null && order.Count > 1)
+                {
+                    // devices of several tokens: a token without the profile is an error for its devices alone, the
+                    // devices of the tokens that have it are still assigned
+                    reportError(ex.WithCompleted($"Its {Counted.Of(serials.Count, "device")} ({Counted.FirstFew(serials, 3)}) got nothing; the devices of the other tokens are still assigned.", []));
+                    continue;
+                }
+
                 var same = groups.FindIndex(g => g.Profile.Id == profile.Id);
                 if (same >= 0) groups[same].Serials.AddRange(serials);
                 else groups.Add((profile, serials));

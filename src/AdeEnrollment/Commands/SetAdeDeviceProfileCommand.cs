@@ -79,7 +79,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
         // another platform, held back) are counted in its summary line instead of written as results and warnings
         var whatIf = WhatIfRequested;
         // A batch's results cross to the pipeline thread together: one hand-over per batch, not per device.
-        foreach (var batch in Engine.Assignments.AssignInBatches(Ref(Profile), Ref(Token), targets, summary, Force.IsPresent))
+        foreach (var batch in Engine.Assignments.AssignInBatches(Ref(Profile), Ref(Token), targets, summary, Force.IsPresent, ex => WriteError(ToErrorRecord(ex))))
         {
             if (!whatIf)
             {

@@ -164,6 +164,7 @@ public sealed class ShowBackTests
         f.Engine.Assignments.Assign("Staff", null, serials.Select(s => new DeviceTarget(s, f.Token.Id)).Append(new DeviceTarget("NOSUCH", f.Token.Id)), summary).ToList();
         Assert.Equal("2 devices would be assigned profile 'Staff' on token 'iPads' (2 unchanged; 1 serial unknown to AdeEnrollment).", summary.WhatIfSummary);
 
+
         // devices held back after Apple's FAILED, and of another platform, are counted too
         f.Simulator.SetDeviceOutcome(EngineSimFixture.Server, serials[0], "FAILED");
         f.Host.ShouldProcessAnswer = true;
@@ -172,5 +173,19 @@ public sealed class ShowBackTests
         var held = new AssignmentService.AssignmentSummary();
         f.Engine.Assignments.Assign("Staff", null, serials.Select(s => new DeviceTarget(s, f.Token.Id)), held).ToList();
         Assert.Equal("1 device would be assigned profile 'Staff' on token 'iPads' (1 unchanged; 1 device held back 24 hours after Apple's FAILED).", held.WhatIfSummary);
+
+        // devices of two tokens, one without the profile: an error for that token's devices, the others assigned;
+        // without a way to report it, the command fails before anything is sent, as before
+        f.Host.ShouldProcessAnswer = true;
+        var south = f.Engine.Tokens.ResolveToken("South").Id;
+        var mixed = serials.Select(s => new DeviceTarget(s, f.Token.Id)).Append(new DeviceTarget("SOUTH0001", south)).ToList();
+        var errors = new List<AdeException>();
+        var other = f.Engine.Assignments.AssignInBatches("Other", null, mixed, reportError: errors.Add).SelectMany(b => b).ToList();
+        Assert.Equal(serials.Order(StringComparer.Ordinal), other.Select(r => r.SerialNumber).Order(StringComparer.Ordinal)); // the iPads devices only
+        Assert.Contains(other, r => r.Status == AdeAssignmentStatus.Success && r.Profile == "Other");
+        var error = Assert.Single(errors);
+        Assert.Equal(nameof(ErrorCatalog.ProfileNotFound), error.ErrorId);
+        Assert.EndsWith("Its 1 device (SOUTH0001) got nothing; the devices of the other tokens are still assigned.", error.Message, StringComparison.Ordinal);
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNotFound), () => f.Engine.Assignments.AssignInBatches("Other", null, mixed).ToList());
     }
 }
