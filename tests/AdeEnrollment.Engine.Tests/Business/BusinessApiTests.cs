@@ -706,7 +706,7 @@ public sealed class BusinessApiTests
         var key = fx.Sim.Temp.File("second.pem");
         File.WriteAllText(key, pem);
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(
-            new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, GetsPerMinute: 0))).ErrorId);
+            new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, GetsPerMinute: -1))).ErrorId);
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(
             new NewBusinessAccountArgs(sa.ClientId, sa.KeyId, key, sa.TokenUri, sa.ServiceUri, PostsPerHour: 100_000))).ErrorId);
         Assert.Single(fx.Engine.Business.Accounts.Get()); // nothing stored
