@@ -50,6 +50,11 @@ Describe 'Platform-aware profiles' {
         $warnings.Count | Should -Be 1
         $warnings[0] | Should -Match '4 devices'
         Get-AdeSimDevice -Server 'Platforms' | Where-Object DeviceFamily -ne 'Mac' | ForEach-Object { $_.ProfileUuid | Should -BeNullOrEmpty }
+        # -WhatIf counts them in its summary line instead of writing results and the warning
+        $whatIf = @($devices | Set-AdeDeviceProfile -Profile 'Macs' -WhatIf -WarningVariable warnedWhatIf 6>&1)
+        @($whatIf | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] }) | Should -BeNullOrEmpty
+        @($warnedWhatIf).Count | Should -Be 0
+        "$($whatIf[-1])" | Should -Be "What if: 2 devices would be assigned profile 'Macs' on token 'Platforms' (2 unchanged; 4 devices of another platform)."
     }
 
     It 'keeps a default per platform; -Clear -Platform clears one' {
