@@ -437,6 +437,15 @@ Describe 'What a sync shows back' {
         ($next.Added, $next.Modified, $next.DefaultProfileAssigned) | Should -Be @(0, 0, 0)
     }
 
+    It 'the table counts the devices that arrived without a profile and got no default' {
+        Add-AdeSimDevice -Server $t.Token.Name -Count 2 -DeviceFamily Mac | Out-Null
+        $p = New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity
+        Set-AdeDefaultProfile -Token $t.Token -Profile $p | Out-Null # an iOS default only: the Macs get none
+        $r = Sync-AdeDevice -Token $t.Token
+        ($r.DefaultProfileAssigned, ($r.WithoutDefaultProfile | Where-Object Platform -eq 'macOS').Count) | Should -Be @(300, 2)
+        ($r | Format-Table | Out-String -Width 120) | Should -Match '302\s+0\s+0\s+300 \(2 none\)\s+\d+\.\ds'
+    }
+
     It 'devices Apple refuses the default profile are one warning per platform for the run, whose remedy runs' {
         $p = New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity
         Set-AdeDefaultProfile -Token $t.Token -Profile $p | Out-Null
