@@ -144,6 +144,20 @@ public sealed partial class BusinessAccountService
         }
     }
 
+    /// <summary>
+    /// A change for Set-AdeBusinessAccount: at least one value, each in range. Checked by <see cref="SetLimits"/>, and once by
+    /// the cmdlet before its piped accounts (one error, not one per account).
+    /// </summary>
+    public static void CheckChange(BusinessAccountLimits limits, string clientId)
+    {
+        if (limits is { GetsPerMinute: null, PostsPerHour: null, DevicesPerActivity: null })
+        {
+            throw ErrorCatalog.ArgumentInvalid("ClientId", clientId, "say what to change: -GetPerMinute, -PostPerHour or -DevicePerActivity (0 returns a value to its default).");
+        }
+
+        CheckLimits(limits);
+    }
+
     /// <summary>0 (or nothing) is the engine's default, stored as null.</summary>
     private static int? OrDefault(int? value) => value is 0 ? null : value;
 
@@ -153,7 +167,7 @@ public sealed partial class BusinessAccountService
     /// </summary>
     public AdeBusinessAccount? SetLimits(AdeBusinessAccount account, BusinessAccountLimits limits)
     {
-        CheckLimits(limits);
+        CheckChange(limits, account.ClientId);
         var current = Find(account.ClientId) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
         static int? Next(int? given, int? now) => given is null ? now : OrDefault(given);
         static string Shown(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default";

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
-using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Host;
 
 namespace AdeEnrollment.Commands;
@@ -33,14 +32,10 @@ public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
-    protected override void BeginItems()
-    {
-        if (GetPerMinute is null && PostPerHour is null && DevicePerActivity is null)
-        {
-            throw ErrorCatalog.ArgumentInvalid("ClientId", ClientId.Length == 0 ? "(piped)" : string.Join(", ", ClientId),
-                "say what to change: -GetPerMinute, -PostPerHour or -DevicePerActivity (0 returns a value to its default).");
-        }
-    }
+    private BusinessAccountLimits Limits => new(GetPerMinute, PostPerHour, DevicePerActivity);
+
+    /// <summary>The change is checked once, before the piped accounts: a bad one is one terminating error.</summary>
+    protected override void BeginItems() => BusinessAccountService.CheckChange(Limits, ClientId.Length == 0 ? "(piped)" : string.Join(", ", ClientId));
 
     protected override void ProcessItem()
     {
@@ -50,7 +45,7 @@ public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
             {
                 foreach (var match in Engine.Business.Accounts.Match(id))
                 {
-                    var account = Engine.Business.Accounts.SetLimits(match, new BusinessAccountLimits(GetPerMinute, PostPerHour, DevicePerActivity));
+                    var account = Engine.Business.Accounts.SetLimits(match, Limits);
                     if (account is not null && PassThru)
                     {
                         WriteObject(account);

@@ -530,6 +530,9 @@ public sealed class BusinessApiTests
             Assert.StartsWith($"-{parameter} ", ex.Message, StringComparison.Ordinal);
         }
 
+        var nothing = AdeAssert.Throws("ArgumentInvalid", () => accounts.SetLimits(fx.Stored, new BusinessAccountLimits()));
+        Assert.StartsWith($"-ClientId '{fx.Stored.ClientId}' is not valid: say what to change", nothing.Message, StringComparison.Ordinal);
+
         fx.Host.ShouldProcessAnswer = false; // -WhatIf
         Assert.Null(accounts.SetLimits(fx.Stored, new BusinessAccountLimits(PostsPerHour: 0)));
         Assert.Equal(5, Assert.Single(accounts.Get()).PostsPerHour);
