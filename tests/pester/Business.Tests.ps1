@@ -38,6 +38,17 @@ ConvertTo-Json -InputObject @(`$outcome) | Set-Content '$result'
         $account = New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri @budget
         [pscustomobject]@{ Sim = $sa; Account = $account }
     }
+
+    function Send-WithOutcome([string] $Outcome, [int] $Count) {
+        # a new account, token and org devices; the simulator ends the next activities with $Outcome; the devices are
+        # sent with -Wait; returns the token, the devices, the activity and the warnings
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count $Count)
+        Set-AdeSimBusinessApi -ActivityOutcome $Outcome
+        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        [pscustomobject]@{ Token = $t; Devices = $d; Activity = $r; Warnings = @($w) }
+    }
 }
 
 AfterAll {
@@ -243,11 +254,8 @@ Describe 'Apple Business API' {
     }
 
     It 'an activity Apple completes without a log is no silent success: Unknown counts its devices and a warning says to check them (simulator switch -ActivityOutcome CompletedPostProcessingFailed)' {
-        New-TestAccount | Out-Null
-        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
-        $d = @(Add-AdeSimOrgDevice -Count 2)
-        Set-AdeSimBusinessApi -ActivityOutcome CompletedPostProcessingFailed
-        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $sent = Send-WithOutcome CompletedPostProcessingFailed 2
+        $t, $d, $r, $w = $sent.Token, $sent.Devices, $sent.Activity, $sent.Warnings
         $r.Status | Should -Be 'COMPLETED'
         $r.SubStatus | Should -Be 'COMPLETED_POST_PROCESSING_FAILED'
         $r.Succeeded | Should -Be 0
@@ -265,11 +273,8 @@ Describe 'Apple Business API' {
     }
 
     It 'an activity Apple fails without a log is one warning of unknown outcome, not also one saying the devices were not changed (-ActivityOutcome FailedWithoutLog)' {
-        New-TestAccount | Out-Null
-        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
-        $d = @(Add-AdeSimOrgDevice -Count 2)
-        Set-AdeSimBusinessApi -ActivityOutcome FailedWithoutLog
-        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $sent = Send-WithOutcome FailedWithoutLog 2
+        $t, $d, $r, $w = $sent.Token, $sent.Devices, $sent.Activity, $sent.Warnings
         $r.Status | Should -Be 'FAILED'
         $r.Unknown | Should -Be 2
         $r.Failed | Should -Be 0
@@ -280,11 +285,8 @@ Describe 'Apple Business API' {
     }
 
     It 'an activity Apple marks COMPLETED_WITH_FAILURE while its log lists every device as changed says so, and never that the devices were not changed' {
-        New-TestAccount | Out-Null
-        $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))"
-        $d = @(Add-AdeSimOrgDevice -Count 1)
-        Set-AdeSimBusinessApi -ActivityOutcome CompletedWithFailure
-        $r = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $sent = Send-WithOutcome CompletedWithFailure 1
+        $t, $d, $r, $w = $sent.Token, $sent.Devices, $sent.Activity, $sent.Warnings
         ($r.Succeeded, $r.Failed) | Should -Be @(1, 0)
         "$w" | Should -Not -Match 'not changed'
         "$w" | Should -Match 'its log lists every device as changed'

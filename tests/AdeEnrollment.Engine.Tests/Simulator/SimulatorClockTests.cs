@@ -34,16 +34,6 @@ public sealed class SimulatorClockTests
         Assert.Same(fired.Task, await Task.WhenAny(fired.Task, Task.Delay(RealTimeGuard)));
         Assert.InRange(clock.Offset, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5) + RealTimeGuard);
     }
-
-    [Fact]
-    public async Task A_cancelled_instant_wait_is_cancelled()
-    {
-        var clock = new SimulatorClock();
-        using var cancel = new CancellationTokenSource();
-        cancel.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Delay(TimeSpan.FromHours(1), clock.InstantWaits, cancel.Token));
-        Assert.Equal(TimeSpan.Zero, clock.Offset);
-    }
 }
 
 /// <summary>The engine's waits follow <see cref="EngineClock.Waits"/> as it is at each wait (process-wide: not run beside other tests).</summary>
