@@ -31,15 +31,13 @@ public sealed partial class SimSpanTransformationAttribute : ArgumentTransformat
                 return inputData;
         }
 
-        var text = (string)value;
-        if (text.Trim().TrimStart('-').All(char.IsAsciiDigit) && text.Trim().Trim('-').Length > 0 && text.Trim() is not ("0" or "-0"))
-        {
-            throw NumberRefused(text.Trim()); // '7' would be 7 days to .NET, and 7 ticks as a number: neither is what was meant
-        }
-
-        text = text.Trim();
+        var text = ((string)value).Trim();
         var sign = text.StartsWith('-') ? -1 : 1;
         var body = sign < 0 ? text[1..] : text;
+        if (body.Length > 0 && body.All(char.IsAsciiDigit) && body.Trim('0').Length > 0)
+        {
+            throw NumberRefused(text); // '7' would be 7 days to .NET, and 7 ticks as a number: neither is what was meant
+        }
         if (Clock().Match(body) is { Success: true } clock)
         {
             var span = new TimeSpan(int.Parse(clock.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(clock.Groups[2].Value, CultureInfo.InvariantCulture),
