@@ -346,6 +346,20 @@ Describe 'Apple Business API' {
         @(Get-AdeSimRequest | Select-Object -Skip $before | Where-Object Path -like '/v1/orgDevices/*').Count | Should -Be 0
     }
 
+    It 'a read answered 503 is asked again after Apple''s Retry-After (-Waits Instant: on the simulated clock)' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Busy $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        Set-AdeSimClock -Waits Instant
+        try {
+            Set-AdeSimFault -Endpoint '/v1/mdmServers' -StatusCode 503 -RetryAfterSeconds 30 -Count 1 | Out-Null
+            $before = Get-AdeSimClock
+            (Get-AdeMdmServer -ErrorAction Stop).Name | Should -Contain $t.Token.ServerName
+            ((Get-AdeSimClock) - $before).TotalSeconds | Should -BeGreaterOrEqual 30
+            @(Get-AdeSimRequest -Path '/v1/mdmServers' | Select-Object -Last 2).StatusCode | Should -Be 503, 200
+        }
+        finally { Set-AdeSimClock -Waits Real }
+    }
+
     It 'Business API errors name the service and the request, say what to do, and show no empty brackets' {
         $a = New-TestAccount
         $service = ([uri]$a.Sim.ServiceUri).GetLeftPart('Path')
