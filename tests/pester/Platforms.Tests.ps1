@@ -144,6 +144,26 @@ Describe 'Platform-aware profiles' {
         $names | Should -Be @('ActionButton', 'AndroidMigration', 'Appearance', 'AppleId', 'ApplePay', 'AppStore')
     }
 
+    It 'refuses a language or region that is no ISO code, naming the code probably meant, and completes both from the lists' {
+        $err = { New-AdeProfile -Token 'Platforms' -Name 'UK Macs' -Platform macOS -Region UK -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike "*-Region 'UK' is not valid*perhaps 'GB' (United Kingdom)*"
+        $err = { Set-AdeProfile -Profile 'Macs' -Language 'en-GB' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.SetAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -BeLike "*perhaps 'en' (English): give the language alone*"
+        @(Get-AdeProfile -Token 'Platforms' -Name 'UK*').Count | Should -Be 0
+        (Get-AdeProfile -Token 'Platforms' -Name 'Macs').Language | Should -Be 'en'
+        (Set-AdeProfile -Profile 'Macs' -Language deu -Region ch -Force -PassThru | ForEach-Object { $_.Language, $_.Region }) | Should -Be @('deu', 'CH')
+
+        $line = 'New-AdeProfile -Token Platforms -Name X -Platform macOS -Region Swi'
+        $match = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches)
+        $match.CompletionText | Should -Be @('CH')
+        $match.ToolTip | Should -Be @('Switzerland')
+        $line = 'Set-AdeProfile -Profile Macs -Language ge'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('gem', 'geo', 'ger', 'gez', 'de', 'ka', 'deu', 'gmh', 'goh', 'kat')
+    }
+
     It 'keeps -Supervised and -InstallCompanyPortal working with a warning; -Unsupervised and -NoCompanyPortal read naturally' {
         $p = New-AdeProfile -Token 'Platforms' -Name 'Old spelling' -UserAffinity WithUserAffinity -Supervised:$false -WarningVariable w -WarningAction SilentlyContinue
         $p.Supervised | Should -BeFalse

@@ -42,7 +42,7 @@ public sealed class ProfileChangeService
         }
 
         var merged = ProfileRules.Normalise(ProfileSettings.Merge(profile.Settings, patch));
-        var warnings = ProfileRules.Validate(merged);
+        var warnings = ProfileRules.Validate(merged, profile.Settings);
         var settingsChanged = !merged.Equals(profile.Settings);
         var nameChanged = newName is not null && newName != profile.Name;
         if (!settingsChanged && !nameChanged)

@@ -79,8 +79,11 @@ public static class ProfileRules
         }
     }
 
-    /// <summary>Validates normalised settings; returns the warnings to show. Throws on the first violation.</summary>
-    public static IReadOnlyList<string> Validate(ProfileSettings s)
+    /// <summary>
+    /// Validates normalised settings; returns the warnings to show. Throws on the first violation. <paramref name="before"/>:
+    /// the profile's settings before a change, whose language and region codes are not checked again.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(ProfileSettings s, ProfileSettings? before = null)
     {
         var warnings = new List<string>();
         if (s.Description is { Length: > MaxDescriptionLength })
@@ -313,14 +316,18 @@ public static class ProfileRules
             CheckCertificate(certificate, "AnchorCertificate", "not an X.509 certificate (give a .cer/.crt file, DER or PEM, or an X509Certificate2).");
         }
 
-        if (s.Language is { } language && !LanguageShape.IsMatch(language))
+        // A code kept from before is not checked against the lists again: a profile stored by an earlier version, which
+        // checked only the shape, can still be changed in other settings.
+        if (s.Language is { } language && language != before?.Language && IsoCodes.LanguageName(language) is null)
         {
-            throw Invalid("Language", language, "an ISO 639 language code: two letters (ISO 639-1, such as 'en') or three (ISO 639-2, such as 'deu').");
+            throw Invalid("Language", language, "an ISO 639 language code: two letters (ISO 639-1, such as 'en') or three (ISO 639-2, such as 'deu')"
+                + (IsoCodes.LanguageHint(language) is { } meant ? $"; perhaps {meant}." : "; Tab after -Language lists them."));
         }
 
-        if (s.Region is { } region && !RegionShape.IsMatch(region))
+        if (s.Region is { } region && region != before?.Region && IsoCodes.RegionName(region) is null)
         {
-            throw Invalid("Region", region, "an ISO 3166-1 alpha-2 region code: two letters, such as 'US' or 'DE'.");
+            throw Invalid("Region", region, "an ISO 3166-1 alpha-2 region code: two letters, such as 'US' or 'DE'"
+                + (IsoCodes.RegionHint(region) is { } meant ? $"; perhaps {meant}." : "; Tab after -Region lists them."));
         }
 
         return warnings;
@@ -391,8 +398,6 @@ public static class ProfileRules
     private static string Display(object value) => value is System.Collections.IEnumerable list and not string ? $"{list.Cast<object>().Count()} value(s)" : value.ToString()!;
 
     private static readonly Regex SkipKeyShape = new("^[A-Za-z][A-Za-z0-9]{0,63}$", RegexOptions.CultureInvariant);
-    private static readonly Regex LanguageShape = new("^[a-z]{2,3}$", RegexOptions.CultureInvariant);
-    private static readonly Regex RegionShape = new("^[A-Z]{2}$", RegexOptions.CultureInvariant);
 
     private static void CheckDefined<T>(string setting, T value) where T : struct, Enum
     {

@@ -124,10 +124,12 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
 
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(LocaleCodeCompleter))]
     public string? Language { get; set; }
 
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(LocaleCodeCompleter))]
     public string? Region { get; set; }
 
     [Parameter]

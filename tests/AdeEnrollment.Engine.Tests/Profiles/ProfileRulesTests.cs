@@ -518,4 +518,70 @@ public class ProfileRulesTests
         });
         Assert.Empty(warnings);
     }
+
+    private static readonly ProfileSettings Mac = Kiosk with { Platform = DevicePlatform.macOS };
+
+    [Theory]
+    [InlineData("en", "en")]
+    [InlineData("DE", "de")] // case is normalised
+    [InlineData("deu", "deu")] // ISO 639-2, terminology
+    [InlineData("ger", "ger")] // ISO 639-2, bibliographic
+    [InlineData(" fr ", "fr")]
+    public void A_language_is_an_ISO_639_code(string given, string stored)
+    {
+        var s = ProfileRules.Normalise(Mac with { Language = given });
+        ProfileRules.Validate(s);
+        Assert.Equal(stored, s.Language);
+    }
+
+    [Theory]
+    [InlineData("xx", "xx", "Tab after -Language lists them")]
+    [InlineData("qqq", "qqq", "Tab after -Language lists them")]
+    [InlineData("English", "english", "perhaps 'en' (English)")]
+    [InlineData("en-US", "en-us", "perhaps 'en' (English): give the language alone; the region is a setting of its own (-Region)")]
+    [InlineData("de_CH", "de_ch", "perhaps 'de' (German)")]
+    public void A_language_that_is_no_ISO_639_code_is_refused_with_the_code_probably_meant(string given, string shown, string hint)
+        => Refused(Mac with { Language = given }, "Language", shown, hint);
+
+    [Theory]
+    [InlineData("us", "US")]
+    [InlineData("GB", "GB")]
+    [InlineData("CH", "CH")]
+    public void A_region_is_an_ISO_3166_alpha_2_code(string given, string stored)
+    {
+        var s = ProfileRules.Normalise(Mac with { Region = given });
+        ProfileRules.Validate(s);
+        Assert.Equal(stored, s.Region);
+    }
+
+    [Theory]
+    [InlineData("UK", "UK", "perhaps 'GB' (United Kingdom)")] // the United Kingdom's ISO code is GB
+    [InlineData("DEU", "DEU", "perhaps 'DE' (Germany)")] // alpha-3
+    [InlineData("Switzerland", "SWITZERLAND", "perhaps 'CH' (Switzerland)")]
+    [InlineData("XX", "XX", "Tab after -Region lists them")]
+    [InlineData("EU", "EU", "Tab after -Region lists them")]
+    public void A_region_that_is_no_ISO_3166_code_is_refused_with_the_code_probably_meant(string given, string shown, string hint)
+        => Refused(Mac with { Region = given }, "Region", shown, hint);
+
+    [Fact]
+    public void A_code_stored_before_the_lists_were_checked_does_not_block_a_change_of_other_settings_but_a_new_one_is_checked()
+    {
+        var stored = ProfileRules.Normalise(Mac with { Language = "xx", Region = "UK" }); // an earlier version checked only the shape
+        var changed = ProfileRules.Normalise(stored with { Department = "IT" });
+        ProfileRules.Validate(changed, stored);
+
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => ProfileRules.Validate(ProfileRules.Normalise(stored with { Region = "XK2" }), stored));
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => ProfileRules.Validate(ProfileRules.Normalise(stored with { Language = "yy" }), stored));
+    }
+
+    [Fact]
+    public void The_code_lists_hold_every_ISO_639_1_language_and_ISO_3166_1_region()
+    {
+        Assert.Equal(184, IsoCodes.Languages.Count(l => l.Code.Length == 2));
+        Assert.Equal(249, IsoCodes.Regions.Count());
+        Assert.All(IsoCodes.Regions, r => Assert.Matches("^[A-Z]{2}$", r.Code));
+        Assert.All(IsoCodes.Languages, l => Assert.Matches("^[a-z]{2,3}$", l.Code));
+        Assert.Equal("German", IsoCodes.LanguageName("de"));
+        Assert.Equal("Switzerland", IsoCodes.RegionName("CH"));
+    }
 }
