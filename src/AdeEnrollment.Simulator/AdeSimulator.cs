@@ -273,6 +273,14 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How an activity above the cap is refused: Entity422 (names the cap), Parameter400 (no number) or TooLarge413.</summary>
     public string ActivityCapAnswer { get => businessSettings.ActivityCapAnswer; set => businessSettings.ActivityCapAnswer = value; }
 
+    public string ActivityLogShape { get => businessSettings.ActivityLogShape; set => businessSettings.ActivityLogShape = value; }
+
+    public string ActivityLogSuccess { get => businessSettings.ActivityLogSuccess; set => businessSettings.ActivityLogSuccess = value; }
+
+    public string ActivityLogFailure { get => businessSettings.ActivityLogFailure; set => businessSettings.ActivityLogFailure = value; }
+
+    public TimeSpan ActivityLogLinkLifetime { get => businessSettings.ActivityLogLinkLifetime; set => businessSettings.ActivityLogLinkLifetime = value; }
+
     /// <summary>
     /// Makes the next completing activities end with this status (FAILED, STOPPED or COMPLETED_WITH_FAILURE), or
     /// COMPLETED_POST_PROCESSING_FAILED: the devices move but the activity has no log (no downloadUrl); null: normal.

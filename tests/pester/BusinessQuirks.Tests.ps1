@@ -156,4 +156,36 @@ Describe 'Apple Business API variants' {
         @(Get-AdeMdmServer).Count | Should -BeGreaterThan 0
         @(Get-AdeOrgDevice).Count | Should -BeGreaterThan 0
     }
+
+    It '-Wait reads the activity log in the <Shape> layout with <Words> as status words, and downloads it again from a fresh link after a <Fault>' -ForEach @(
+        @{ Shape = 'Quoted'; Words = @('Succeeded', 'Error'); Fault = 503 }
+        @{ Shape = 'TitleCase'; Words = @('SUCCESS', 'FAILED'); Fault = 403 }
+        @{ Shape = 'NoPreamble'; Words = @('successful', 'FAILURE'); Fault = 503 }
+    ) {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Log $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 3
+        ($d[0] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait).Status | Should -Be 'COMPLETED'
+        Set-AdeSimBusinessApi -ActivityLogShape $Shape -ActivityLogStatus $Words
+        Set-AdeSimFault -Endpoint '/abm-logs/*' -StatusCode $Fault -Count 1 | Out-Null
+        $logs = @(Get-AdeSimRequest -Path '/abm-logs/*').Count
+
+        $a = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        ($a.Succeeded, $a.Failed, $a.Unknown) | Should -Be @(2, 1, 0)
+        ($a.Devices | Where-Object Status -ne 'SUCCESS' | ForEach-Object { $_.SerialNumber, $_.Status, $_.Detail }) | Should -Be @($d[0].SerialNumber, $Words[1].ToUpperInvariant(), 'ALREADY_ASSIGNED')
+        (Get-Answers '/abm-logs/*' $logs).StatusCode | Should -Be @($Fault, 200)
+        "$w" | Should -Not -Match 'could not be downloaded'
+    }
+
+    It 'an activity log that cannot be downloaded leaves the outcome unknown with a warning, and -Refresh reads it later' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Log $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 2
+        Set-AdeSimFault -Endpoint '/abm-logs/*' -StatusCode 503 -Count 2 | Out-Null
+        $a = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        ($a.Status, $a.Succeeded, $a.Unknown) | Should -Be @('COMPLETED', 0, 2)
+        "$w" | Should -Match "The log of activity $($a.Id) could not be downloaded \(HTTP 503, twice\).*Get-AdeOrgDeviceActivity -Id $($a.Id) -Refresh"
+        $later = Get-AdeOrgDeviceActivity -Id $a.Id -Refresh
+        ($later.Succeeded, $later.Unknown) | Should -Be @(2, 0)
+    }
 }

@@ -971,9 +971,9 @@ public sealed partial class BusinessService
         var status = Str(a, "status") ?? "IN_PROGRESS";
         var sub = Str(a, "subStatus");
         List<BusinessDeviceResultRow>? results = null;
-        if (status != "IN_PROGRESS" && Str(a, "downloadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var download))
+        if (status != "IN_PROGRESS" && LogUrl(a) is { } download)
         {
-            results = ParseLog(client.Download(download)).Select(r => new BusinessDeviceResultRow(r.SerialNumber, r.Status, r.Detail)).ToList();
+            results = ReadLog(id, client, download)?.Select(r => new BusinessDeviceResultRow(r.SerialNumber, r.Status, r.Detail)).ToList();
         }
 
         var completed = Date(a, "completedDateTime") ?? (status != "IN_PROGRESS" ? time.GetUtcNow() : null);
@@ -986,31 +986,99 @@ public sealed partial class BusinessService
         return GetStored(id)!;
     }
 
-    /// <summary>Apple's activity log: optional preamble lines, then a header with serial_number, operation_status, operation_substatus.</summary>
+    private static Uri? LogUrl(JsonElement attributes)
+        => Str(attributes, "downloadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var download) ? download : null;
+
+    /// <summary>
+    /// Downloads and reads an ended activity's log. Apple's link is short-lived and signed per GET of the activity: a
+    /// download that fails (an expired link, a blob store that answers 5xx, a broken connection) asks Apple once for the
+    /// activity again and downloads from the fresh link. Null when that fails too: the devices' outcomes are then unknown
+    /// (never a success), said in a warning, and -Refresh reads the log again later.
+    /// </summary>
+    private List<AdeOrgDeviceResult>? ReadLog(string id, BusinessClient client, Uri download)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return ParseLog(client.Download(download));
+            }
+            catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.BusinessRequestFailed) or nameof(ErrorCatalog.BusinessNetworkError) or nameof(ErrorCatalog.BusinessResponseInvalid))
+            {
+                var why = ex.HttpStatus is { } code ? $"HTTP {code}" : ex.ErrorId;
+                if (attempt == 1)
+                {
+                    using var again = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=downloadUrl");
+                    if (LogUrl(Attributes(Item(again, "GET /v1/orgDeviceActivities/{id}"))) is { } fresh)
+                    {
+                        host.WriteVerbose($"The log of activity {id} could not be downloaded ({why}); downloading it again from the fresh link Apple gave.");
+                        download = fresh;
+                        continue;
+                    }
+                }
+
+                host.WriteWarning($"The log of activity {id} could not be downloaded ({why}{(attempt > 1 ? ", twice" : "")}), so the outcome of its devices is unknown for now; Get-AdeOrgDeviceActivity -Id {id} -Refresh reads it again.");
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Apple's activity log, whose layout Apple does not document: any lines before a header row that names the serial
+    /// number and the status columns (serial_number, operation_status, operation_substatus, in any order, case, or with
+    /// spaces for the underscores), then one row per device. Cells may be quoted (a quoted cell may hold commas and
+    /// quotes). A status that says success in other words (SUCCEEDED, SUCCESSFUL) reads as SUCCESS; any other status is
+    /// kept as Apple wrote it, upper case.
+    /// </summary>
     internal static List<AdeOrgDeviceResult> ParseLog(string csv)
     {
         var list = new List<AdeOrgDeviceResult>();
         int serialCol = -1, statusCol = -1, subCol = -1;
-        foreach (var raw in csv.Replace("\r", "", StringComparison.Ordinal).Split('\n'))
+        using var parser = new Microsoft.VisualBasic.FileIO.TextFieldParser(new StringReader(csv.TrimStart('\uFEFF')))
         {
-            var cells = raw.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
+            TextFieldType = Microsoft.VisualBasic.FileIO.FieldType.Delimited,
+            HasFieldsEnclosedInQuotes = true,
+            TrimWhiteSpace = true,
+        };
+        parser.SetDelimiters(",");
+        while (!parser.EndOfData)
+        {
+            string[] cells;
+            try
+            {
+                cells = parser.ReadFields() ?? [];
+            }
+            catch (Microsoft.VisualBasic.FileIO.MalformedLineException)
+            {
+                continue; // a line that is not CSV (a preamble in prose): no device row
+            }
+
             if (serialCol < 0)
             {
-                serialCol = Array.FindIndex(cells, c => c.Equals("serial_number", StringComparison.OrdinalIgnoreCase));
-                statusCol = Array.FindIndex(cells, c => c.Equals("operation_status", StringComparison.OrdinalIgnoreCase));
-                subCol = Array.FindIndex(cells, c => c.Equals("operation_substatus", StringComparison.OrdinalIgnoreCase));
+                serialCol = Array.FindIndex(cells, c => LogColumn(c) == "serialnumber");
+                statusCol = Array.FindIndex(cells, c => LogColumn(c) is "operationstatus" or "status");
+                subCol = Array.FindIndex(cells, c => LogColumn(c) is "operationsubstatus" or "substatus");
+                if (statusCol < 0)
+                {
+                    serialCol = -1; // not yet the header: a preamble line that happens to name a serial number
+                }
+
                 continue;
             }
 
             if (cells.Length > Math.Max(serialCol, statusCol) && cells[serialCol].Length > 0)
             {
-                list.Add(new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), statusCol >= 0 ? cells[statusCol].ToUpperInvariant() : UnknownOutcome,
+                var result = cells[statusCol].ToUpperInvariant();
+                list.Add(new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), result is "SUCCEEDED" or "SUCCESSFUL" ? "SUCCESS" : result.Length == 0 ? UnknownOutcome : result,
                     subCol >= 0 && cells.Length > subCol && cells[subCol].Length > 0 ? cells[subCol] : null));
             }
         }
 
         return list;
     }
+
+    /// <summary>A log header cell reduced to letters, lower case: "Serial Number", "serial_number" and "SERIAL-NUMBER" read alike.</summary>
+    private static string LogColumn(string cell) => new(cell.Where(char.IsAsciiLetter).Select(char.ToLowerInvariant).ToArray());
 
     /// <summary>The status of a device whose outcome Apple's log does not give (or a log row without a status).</summary>
     internal const string UnknownOutcome = "UNKNOWN";

@@ -205,7 +205,7 @@ internal static class ActivityCompletion
 
     private static string DownloadUrl(BusinessState b, SimActivity a, DateTimeOffset now)
     {
-        var expires = now.AddSeconds(60).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var expires = (now + b.Settings.ActivityLogLinkLifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         return b.Link($"abm-logs/{a.Id}.csv?Expires={expires}&Signature={Signature(b, a.Id, expires)}");
     }
 }

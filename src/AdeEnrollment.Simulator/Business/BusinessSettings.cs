@@ -79,6 +79,22 @@ internal sealed class BusinessSettings
     /// <summary>The releaserEntityType a release activity records (Apple documents no values).</summary>
     public string ReleaserEntityType { get; set; } = "API";
 
+    /// <summary>
+    /// The layout of an activity's CSV log (Apple documents none): Preamble (summary lines, a blank line, then the
+    /// serial_number,operation_status,operation_substatus header), NoPreamble (the header first), Quoted (every cell
+    /// quoted, CRLF line ends, a first column whose text holds commas and quotes), TitleCase ("Operation Status,Serial
+    /// Number,Operation Substatus": other spelling, other order).
+    /// </summary>
+    public string ActivityLogShape { get; set; } = "Preamble";
+
+    /// <summary>The words a log writes for a device changed and one not changed (Apple does not confirm them).</summary>
+    public string ActivityLogSuccess { get; set; } = "SUCCESS";
+
+    public string ActivityLogFailure { get; set; } = "FAILED";
+
+    /// <summary>How long an activity's log link is valid after the GET that gave it.</summary>
+    public TimeSpan ActivityLogLinkLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Released devices stay visible (in the listing and on a single GET, with their release date) instead of disappearing.</summary>
     public bool ListReleasedDevices { get; set; }
 

@@ -79,6 +79,22 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("Entity422", "Parameter400", "TooLarge413")]
     public string? ActivityCapAnswer { get; set; }
 
+    /// <summary>The layout of activity logs: Preamble, NoPreamble, Quoted (quoted cells, CRLF, a first column with commas inside), TitleCase (other header spelling and column order).</summary>
+    [Parameter]
+    [ValidateSet("Preamble", "NoPreamble", "Quoted", "TitleCase")]
+    public string? ActivityLogShape { get; set; }
+
+    /// <summary>The status words of a log row: the device changed, the device not changed (default SUCCESS, FAILED).</summary>
+    [Parameter]
+    [ValidateCount(2, 2)]
+    [ValidatePattern("^[A-Za-z_]{1,40}$")]
+    public string[]? ActivityLogStatus { get; set; }
+
+    /// <summary>How long an activity's log link is valid after the GET of the activity that gave it (default 60 s).</summary>
+    [Parameter]
+    [ValidateRange(1, 86_400)]
+    public int? ActivityLogLinkLifetime { get; set; }
+
     /// <summary>Collections are paged in a stable but shuffled order instead of by id.</summary>
     [Parameter]
     public bool? ShuffledOrder { get; set; }
@@ -247,6 +263,9 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (RejectUnknownFields is { } ruf) sim.RejectUnknownFields = ruf;
         if (MaxDevicesPerActivity is { } m) sim.MaxDevicesPerActivity = m == 0 ? null : m;
         if (ActivityCapAnswer is { } caa) sim.ActivityCapAnswer = new[] { "Entity422", "Parameter400", "TooLarge413" }.First(v => v.Equals(caa, StringComparison.OrdinalIgnoreCase));
+        if (ActivityLogShape is { } als) sim.ActivityLogShape = new[] { "Preamble", "NoPreamble", "Quoted", "TitleCase" }.First(v => v.Equals(als, StringComparison.OrdinalIgnoreCase));
+        if (ActivityLogStatus is [var success, var failure]) (sim.ActivityLogSuccess, sim.ActivityLogFailure) = (success, failure);
+        if (ActivityLogLinkLifetime is { } alll) sim.ActivityLogLinkLifetime = TimeSpan.FromSeconds(alll);
         if (CursorLifetime is { } cl) sim.BusinessCursorLifetime = cl == 0 ? null : TimeSpan.FromSeconds(cl);
         if (DepVisibilityDelay is { } dv) sim.DepVisibilityDelay = TimeSpan.FromSeconds(dv);
         if (StrictApiHosts is { } sh) sim.StrictApiHosts = sh;

@@ -325,6 +325,7 @@ public sealed partial class BusinessSimulatorTests : IDisposable
     [Fact]
     public void An_activity_completes_on_the_clock_and_shows_in_the_servers_DEP_sync()
     {
+        sim.ActivityLogLinkLifetime = TimeSpan.FromSeconds(30);
         using var rsa = RSA.Create(2048);
         var cert = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=t", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             .CreateSelfSigned(time.GetUtcNow(), time.GetUtcNow().AddYears(1));
@@ -351,8 +352,10 @@ public sealed partial class BusinessSimulatorTests : IDisposable
         var dep = Assert.Single(sim.GetDevices("Intune"));
         Assert.Equal(serial, dep.SerialNumber);
         Assert.Equal("Mac", dep.DeviceFamily);
-        time.Advance(TimeSpan.FromSeconds(61));
-        Assert.Equal(HttpStatusCode.Forbidden, Download(csvUrl).Status); // the link expired
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(HttpStatusCode.OK, Download(csvUrl).Status);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(HttpStatusCode.Forbidden, Download(csvUrl).Status); // the link expired (its lifetime is a setting: 30 s here, Apple's example 60 s)
 
         // unknown server or serial: 409, nothing created
         Assert.Equal(HttpStatusCode.Conflict, Api("POST", "v1/orgDeviceActivities", token, body.Replace(id, "00000000000000000000000000000000", StringComparison.Ordinal)).Status);
