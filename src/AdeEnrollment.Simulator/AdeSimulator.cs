@@ -308,6 +308,8 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Released devices stay in the org device listing and answer a single GET (with their release date) instead of disappearing.</summary>
     public bool ListReleasedDevices { get => businessSettings.ListReleasedDevices; set => businessSettings.ListReleasedDevices = value; }
 
+    public bool ReleaseDateInList { get => businessSettings.ReleaseDateInList; set => businessSettings.ReleaseDateInList = value; }
+
     /// <summary>Deleted device management services stay in the server listing with status DELETED instead of disappearing.</summary>
     public bool ListDeletedServers { get => businessSettings.ListDeletedServers; set => businessSettings.ListDeletedServers = value; }
 

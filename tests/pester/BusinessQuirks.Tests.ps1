@@ -188,4 +188,19 @@ Describe 'Apple Business API variants' {
         $later = Get-AdeOrgDeviceActivity -Id $a.Id -Refresh
         ($later.Succeeded, $later.Unknown) | Should -Be @(2, 0)
     }
+
+    It 'a device the account released shows as Released in the inventory listing, whose release date Apple leaves null' {
+        $a = New-TestAccount
+        Set-AdeSimBusinessApi -ListReleasedDevices $true
+        $d = Add-AdeSimOrgDevice -Count 2
+        $released = $d[0] | Remove-AdeOrgDevice -Confirm:$false -Wait
+        $raw = (Invoke-SimApi $a.Sim 'orgDevices?limit=100').Body.data | Where-Object id -eq $d[0].SerialNumber
+        $raw.attributes.releasedFromOrgDateTime | Should -BeNullOrEmpty # Apple's documented listing: no date
+        (Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)").Body.data.attributes.releasedFromOrgDateTime | Should -Not -BeNullOrEmpty
+
+        $listed = @(Get-AdeOrgDevice) | Where-Object SerialNumber -eq $d[0].SerialNumber
+        ($listed.Status, $listed.ReleasedFromOrgDate) | Should -Be @('RELEASED', $released.CompletedAt)
+        @(Get-AdeOrgDevice -Status Released).SerialNumber | Should -Be @($d[0].SerialNumber)
+        (@(Get-AdeOrgDevice) | Where-Object SerialNumber -eq $d[1].SerialNumber).Status | Should -Be 'UNASSIGNED'
+    }
 }

@@ -211,6 +211,7 @@ public sealed partial class BusinessService
     private IEnumerable<AdeOrgDevice> ReadSerials(BusinessClient client, OrgDeviceQuery query, IReadOnlyList<string> serials, Action<AdeException>? notFound,
         IReadOnlyList<AdeMdmServer> servers)
     {
+        Dictionary<string, DateTimeOffset>? released = null;
         foreach (var serial in serials.Select(s => s.Trim().ToUpperInvariant()).Distinct(StringComparer.Ordinal))
         {
             JsonDocument doc;
@@ -238,7 +239,7 @@ public sealed partial class BusinessService
                     serverId = AssignedServerId(client, serial);
                 }
 
-                var device = ToDevice(doc.RootElement.GetProperty("data"), client, serverId, servers, query.IncludeAppleCare);
+                var device = ToDevice(doc.RootElement.GetProperty("data"), client, serverId, servers, query.IncludeAppleCare, released ??= ReleasedSerials(client.Account.Id));
                 if (Matches(device, query, WantedServers(servers, query.MdmServer)))
                 {
                     yield return device;
@@ -301,6 +302,7 @@ public sealed partial class BusinessService
                 }
             }
 
+            var released = ReleasedSerials(client.Account.Id);
             var pageNumber = 0;
             var seen = 0;
             // the serials read so far: a listing started again after an expired cursor yields none twice
@@ -321,7 +323,7 @@ public sealed partial class BusinessService
                         }
 
                         seen++;
-                        var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false);
+                        var device = ToDevice(item, client, serverOf.GetValueOrDefault(SerialOf(item)), servers, includeAppleCare: false, released);
                         if (givenSet is not null)
                         {
                             if (givenSet.Contains(device.SerialNumber))
@@ -425,10 +427,18 @@ public sealed partial class BusinessService
         return hex.Length == 12 && hex.All(char.IsAsciiHexDigit) ? hex : null;
     }
 
-    private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare)
+    /// <param name="releasedHere">
+    /// The devices the account released, from the store: Apple fills a device's release date only when it is read by
+    /// itself (not in the inventory listing), so a listed device the account released, and that was not added to the
+    /// organisation again since, is shown released as of the store's record.
+    /// </param>
+    private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare,
+        IReadOnlyDictionary<string, DateTimeOffset> releasedHere)
     {
         var a = Attributes(item);
-        var released = Date(a, "releasedFromOrgDateTime");
+        var added = Date(a, "addedToOrgDateTime");
+        var released = Date(a, "releasedFromOrgDateTime")
+            ?? (releasedHere.TryGetValue((Str(a, "serialNumber") ?? Str(item, "id") ?? "").ToUpperInvariant(), out var at) && !(added > at) ? at : null);
         var device = new AdeOrgDevice
         {
             SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
@@ -448,7 +458,7 @@ public sealed partial class BusinessService
             ReleaserEntityType = Str(a, "releaserEntityType"),
             MdmServerId = released is null ? serverId : null,
             MdmServer = serverId is null || released is not null ? null : servers.FirstOrDefault(s => s.Id == serverId)?.Name,
-            AddedToOrgDate = Date(a, "addedToOrgDateTime"),
+            AddedToOrgDate = added,
             UpdatedDate = Date(a, "updatedDateTime"),
             WiFiMacAddress = ValueList.Of(Strings(a, "wifiMacAddress")),
             BluetoothMacAddress = ValueList.Of(Strings(a, "bluetoothMacAddress")),

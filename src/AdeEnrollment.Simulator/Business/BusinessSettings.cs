@@ -95,8 +95,14 @@ internal sealed class BusinessSettings
     /// <summary>How long an activity's log link is valid after the GET that gave it.</summary>
     public TimeSpan ActivityLogLinkLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Released devices stay visible (in the listing and on a single GET, with their release date) instead of disappearing.</summary>
+    /// <summary>Released devices stay visible (in the listing and on a single GET) instead of disappearing.</summary>
     public bool ListReleasedDevices { get; set; }
+
+    /// <summary>
+    /// The inventory listing carries a released device's releasedFromOrgDateTime too (false, as Apple documents: null in
+    /// the listing, filled only when the device is read by itself).
+    /// </summary>
+    public bool ReleaseDateInList { get; set; }
 
     /// <summary>Deleted device management services stay in GET /v1/mdmServers with status DELETED instead of disappearing.</summary>
     public bool ListDeletedServers { get; set; }

@@ -135,6 +135,10 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidatePattern("^[A-Z_]{1,40}$")]
     public string? ReleaserEntityType { get; set; }
 
+    /// <summary>The inventory listing carries released devices' release date too ($false, as Apple documents: only a single device's GET has it).</summary>
+    [Parameter]
+    public bool? ReleaseDateInList { get; set; }
+
     /// <summary>Released devices stay in the listing and answer a single GET instead of disappearing.</summary>
     [Parameter]
     public bool? ListReleasedDevices { get; set; }
@@ -255,6 +259,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (ApiAssignedBy is { } aab) sim.ApiAssignedBy = new[] { "ClientId", "ServerAdmin", "Empty" }.First(v => v.Equals(aab, StringComparison.OrdinalIgnoreCase));
         if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;
         if (ListReleasedDevices is { } lrd) sim.ListReleasedDevices = lrd;
+        if (ReleaseDateInList is { } rdl) sim.ReleaseDateInList = rdl;
         if (ListDeletedServers is { } lds) sim.ListDeletedServers = lds;
         if (DeleteMdmServer is { } del) sim.DeleteMdmServer(del);
         if (ExtraProductFamily is { } epf) sim.ExtraProductFamilies = epf;

@@ -64,7 +64,7 @@ public sealed class BusinessShapeTests
     [InlineData(true, "API")]
     [InlineData(true, "SOMETHING_NEW")]
     [InlineData(false, "API")]
-    public void Release_attributes_are_read_when_Apple_sends_them_and_their_absence_or_an_unknown_releaser_type_changes_nothing(bool attributes, string entityType)
+    public void Release_attributes_are_read_when_Apple_sends_them_and_without_them_the_stores_record_of_the_release_still_shows_the_device_released(bool attributes, string entityType)
     {
         using var fx = new BusinessFixture();
         fx.Simulator.ListReleasedDevices = true;
@@ -78,8 +78,10 @@ public sealed class BusinessShapeTests
         var listed = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToDictionary(d => d.SerialNumber);
         foreach (var d in new[] { one, listed[gone.SerialNumber] })
         {
-            Assert.Equal(attributes ? "RELEASED" : "UNASSIGNED", d.Status);
-            Assert.Equal(attributes, d.ReleasedFromOrgDate is not null);
+            // Apple's release date, or (Apple sends none) the store's record of the release this account made
+            Assert.Equal("RELEASED", d.Status);
+            Assert.NotNull(d.ReleasedFromOrgDate);
+            Assert.Null(d.MdmServer);
             Assert.Equal(attributes ? fx.Account.ClientId : null, d.ReleaserId);
             Assert.Equal(attributes ? entityType : null, d.ReleaserEntityType);
         }
@@ -87,7 +89,35 @@ public sealed class BusinessShapeTests
         Assert.Equal("UNASSIGNED", listed[kept.SerialNumber].Status);
         Assert.Null(listed[kept.SerialNumber].ReleasedFromOrgDate);
         Assert.Null(listed[kept.SerialNumber].ReleaserId);
-        Assert.Equal(attributes ? [gone.SerialNumber] : [], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "RELEASED")).Select(d => d.SerialNumber));
+        Assert.Equal([gone.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "RELEASED")).Select(d => d.SerialNumber));
+    }
+
+    [Theory]
+    [InlineData(false)] // as Apple documents: the listing leaves the release date null, a device read by itself has it
+    [InlineData(true)]
+    public void A_listed_device_the_account_released_shows_released_even_when_the_listing_has_no_release_date_until_it_is_added_to_the_organisation_again(bool dateInList)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ListReleasedDevices = true;
+        fx.Simulator.ReleaseDateInList = dateInList;
+        var devices = fx.Simulator.AddOrgDevices(2);
+        var gone = devices[0].SerialNumber;
+        var release = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Release, [gone], null, wait: true));
+
+        var listed = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToDictionary(d => d.SerialNumber);
+        var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [gone])));
+        Assert.Equal(("RELEASED", "RELEASED"), (listed[gone].Status, one.Status));
+        Assert.NotNull(one.ReleasedFromOrgDate);
+        Assert.Equal(dateInList ? one.ReleasedFromOrgDate : release.CompletedAt, listed[gone].ReleasedFromOrgDate);
+        Assert.Equal("UNASSIGNED", listed[devices[1].SerialNumber].Status); // still the organisation's
+        Assert.Equal([gone], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "RELEASED")).Select(d => d.SerialNumber));
+
+        // bought again: Apple lists it as the organisation's, added after the release the store recorded
+        fx.Sim.Advance(TimeSpan.FromMinutes(5));
+        fx.Simulator.AddOrgDevices(serialNumbers: [gone]);
+        var back = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()), d => d.SerialNumber == gone);
+        Assert.Equal(("UNASSIGNED", null), (back.Status, back.ReleasedFromOrgDate));
+        Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "RELEASED")));
     }
 
     [Theory]

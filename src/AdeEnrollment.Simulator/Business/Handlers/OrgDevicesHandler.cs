@@ -43,7 +43,7 @@ internal static class OrgDevicesHandler
         return BusinessJson.Api(w =>
         {
             w.WriteStartArray("data");
-            foreach (var d in page) Write(w, b, d, fields);
+            foreach (var d in page) Write(w, b, d, fields, listed: true);
             w.WriteEndArray();
             BusinessJson.WritePaging(w, b, "v1/orgDevices", limit, more ? lastKey : null, all.Length);
         }, deviceCount: page.Count);
@@ -58,7 +58,7 @@ internal static class OrgDevicesHandler
         return BusinessJson.Api(w =>
         {
             w.WritePropertyName("data");
-            Write(w, b, b.Decorate(device), fields);
+            Write(w, b, b.Decorate(device), fields, listed: false);
             w.WriteStartObject("links");
             w.WriteString("self", b.Link("v1/orgDevices/" + device.SerialNumber));
             w.WriteEndObject();
@@ -98,7 +98,9 @@ internal static class OrgDevicesHandler
         }
     }
 
-    private static void Write(Utf8JsonWriter w, BusinessState b, AdeSimOrgDevice d, HashSet<string>? fields)
+    /// <param name="listed">In the inventory listing, whose releasedFromOrgDateTime Apple leaves null (it is filled only
+    /// when a device is read by itself) unless ReleaseDateInList says otherwise.</param>
+    private static void Write(Utf8JsonWriter w, BusinessState b, AdeSimOrgDevice d, HashSet<string>? fields, bool listed)
     {
         bool F(string name) => fields is null || fields.Contains(name);
         w.WriteStartObject();
@@ -111,7 +113,7 @@ internal static class OrgDevicesHandler
         {
             if (F("releasedFromOrgDateTime"))
             {
-                if (d.ReleasedFromOrgDate is { } released) w.WriteString("releasedFromOrgDateTime", BusinessJson.Iso(released));
+                if (d.ReleasedFromOrgDate is { } released && (!listed || b.Settings.ReleaseDateInList)) w.WriteString("releasedFromOrgDateTime", BusinessJson.Iso(released));
                 else w.WriteNull("releasedFromOrgDateTime");
             }
 
