@@ -187,7 +187,8 @@ public sealed class AdeSimulator : IDisposable
     public IReadOnlyList<AdeSimServer> GetServers() => portal.GetServers();
 
     /// <summary>Set-AdeSimServer -AllowDeviceRelease: whether POST /devices/disown is allowed (403 ACCESS_DENIED otherwise).</summary>
-    public AdeSimServer SetServer(string server, bool? allowDeviceRelease) => portal.SetServer(server, allowDeviceRelease);
+    /// <param name="serverType">What the Business API lists the server as (MDM, APPLE_CONFIGURATOR, APPLE_MDM); null leaves it.</param>
+    public AdeSimServer SetServer(string server, bool? allowDeviceRelease, string? serverType = null) => portal.SetServer(server, allowDeviceRelease, serverType);
 
     /// <summary>
     /// ABM "assign to MDM server": generated devices (<paramref name="count"/>) and/or the named serial numbers. Each

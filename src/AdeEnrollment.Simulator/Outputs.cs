@@ -31,6 +31,9 @@ public sealed class AdeSimServer
 
     public Uri ServiceUri { get; internal init; } = null!;
 
+    /// <summary>What the Business API lists the server as: MDM, APPLE_CONFIGURATOR or APPLE_MDM (Set-AdeSimServer -ServerType).</summary>
+    public string ServerType { get; internal init; } = "MDM";
+
     public override string ToString() => Name;
 }
 

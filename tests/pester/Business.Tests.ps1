@@ -332,6 +332,21 @@ Describe 'Apple Business API' {
         (Unregister-AdeDevice -SerialNumber $serials[0] -Confirm:$false).Status | Should -Be 'Success'
     }
 
+    It 'lists Apple''s own services with their type and refuses the Apple Configurator entry as a target, sending nothing' {
+        New-TestAccount -GetPerMinute 200 | Out-Null
+        $name = "Devices Added by Apple Configurator $([guid]::NewGuid().ToString('N').Substring(0, 4))"
+        $t = New-SimToken -Name $name
+        (Set-AdeSimServer -Server $name -ServerType APPLE_CONFIGURATOR).ServerType | Should -Be 'APPLE_CONFIGURATOR'
+        (Get-AdeMdmServer -Name $name).ServerType | Should -Be 'APPLE_CONFIGURATOR'
+        $d = Add-AdeSimOrgDevice -Count 1
+        $posts = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
+        $err = { $d | Set-AdeOrgDeviceServer -MdmServer $name -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeOrgDeviceServerCommand' -PassThru
+        $err.Exception.Message | Should -Match 'APPLE_CONFIGURATOR.*Assign the devices to an MDM server'
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $posts
+        { Set-AdeSimServer -Server $name -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,*'
+    }
+
     It 'twelve serials of a small organisation fit the default GET budget: read from the listing, in the order given' {
         $org = "Small $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $TestDrive "$org.pem") | Out-Null

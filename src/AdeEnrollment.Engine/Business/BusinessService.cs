@@ -553,6 +553,12 @@ public sealed partial class BusinessService
         {
             target = token is not null ? ServerOfToken(token, account) : server is not null ? ResolveServer(server, account)
                 : throw ErrorCatalog.ArgumentInvalid("MdmServer", "", "name the MDM server with -Token (a stored token) or -MdmServer (its name).");
+            if (target.ServerType == "APPLE_CONFIGURATOR")
+            {
+                // Apple's own entry for devices added with Apple Configurator is listed beside the servers but manages
+                // nothing: refused here rather than spending a POST of the hourly budget on Apple's refusal
+                throw ErrorCatalog.ArgumentInvalid("MdmServer", target.Name, "it is Apple's list of the devices added with Apple Configurator (type APPLE_CONFIGURATOR), not a device management service. Assign the devices to an MDM server: that moves them off it.");
+            }
         }
 
         var verb = action switch

@@ -130,7 +130,7 @@ internal sealed class AbmPortal
     }
 
     /// <summary>Whether POST /devices/disown is allowed for the server (403 ACCESS_DENIED otherwise).</summary>
-    public AdeSimServer SetServer(string server, bool? allowDeviceRelease)
+    public AdeSimServer SetServer(string server, bool? allowDeviceRelease, string? serverType = null)
     {
         lock (state.Gate)
         {
@@ -138,6 +138,11 @@ internal sealed class AbmPortal
             if (allowDeviceRelease is { } allow)
             {
                 found.AllowDeviceRelease = allow;
+            }
+
+            if (serverType is not null)
+            {
+                found.ServerType = serverType;
             }
 
             return found.ToOutput(service);

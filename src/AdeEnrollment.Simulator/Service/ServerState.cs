@@ -45,6 +45,12 @@ internal sealed class ServerState
     /// <summary>Whether Apple lets this MDM server release (disown) devices (Set-AdeSimServer -AllowDeviceRelease).</summary>
     public bool AllowDeviceRelease { get; set; } = true;
 
+    /// <summary>
+    /// The Business API's serverType: MDM, or one of Apple's own services that the listing shows beside the MDM servers:
+    /// APPLE_CONFIGURATOR (the devices added with Apple Configurator) or APPLE_MDM (Apple's built-in management).
+    /// </summary>
+    public string ServerType { get; set; } = "MDM";
+
     public SimEvent Record(AdeSimDevice device, string opType, DateTimeOffset at)
     {
         var e = new SimEvent(++LastSequence, device, opType, at);
@@ -78,6 +84,7 @@ internal sealed class ServerState
         ProfileCount = Profiles.Count,
         TokenFile = TokenFile,
         ServiceUri = service,
+        ServerType = ServerType,
     };
 }
 

@@ -386,5 +386,40 @@ public sealed class BusinessVariantTests
         Assert.Equal(smaller, BusinessService.SmallerActivity(ex, size, search));
     }
 
+    [Fact]
+    public void Apples_own_services_are_listed_with_their_type_and_the_Apple_Configurator_entry_is_refused_as_a_target_before_anything_is_sent()
+    {
+        using var fx = new BusinessFixture();
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        const string configurator = "Devices Added by Apple Configurator 2";
+        const string builtIn = "Apple Business";
+        fx.Simulator.NewServer(configurator, request.PublicKeyPem, out _, fx.Account.OrgName, "it@contoso.example");
+        fx.Simulator.NewServer(builtIn, request.PublicKeyPem, out _, fx.Account.OrgName, "it@contoso.example");
+        fx.Simulator.SetServer(configurator, null, "APPLE_CONFIGURATOR");
+        fx.Simulator.SetServer(builtIn, null, "APPLE_MDM");
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
+
+        var types = fx.Engine.Business.GetMdmServers().ToDictionary(s => s.Name, s => s.ServerType);
+        Assert.Equal(("APPLE_CONFIGURATOR", "APPLE_MDM", "MDM"), (types[configurator], types[builtIn], types[EngineServer]));
+
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST");
+        foreach (var action in new[] { OrgDeviceAction.Assign, OrgDeviceAction.Unassign })
+        {
+            var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(action, serials, null, server: configurator));
+            Assert.Equal(("ArgumentInvalid", AdeErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+            Assert.Contains("APPLE_CONFIGURATOR", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Assign the devices to an MDM server", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(posts, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer(configurator, new MdmServerChanges(NewName: "Mine"))).ErrorId);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer(builtIn)).ErrorId);
+
+        // Apple's built-in management is a device management service: devices can go there
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: builtIn, wait: true));
+        Assert.Equal(2, activity.Succeeded);
+        Assert.All(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)), d => Assert.Equal(builtIn, d.MdmServer));
+    }
+
     private const string EngineServer = Support.EngineSimFixture.Server;
 }

@@ -67,7 +67,7 @@ internal static class MdmServersHandler
         w.WriteString("id", id);
         w.WriteStartObject("attributes");
         if (fields.Contains("serverName")) w.WriteString("serverName", s.Name);
-        if (fields.Contains("serverType")) w.WriteString("serverType", "MDM");
+        if (fields.Contains("serverType")) w.WriteString("serverType", s.ServerType);
         var service = b.Service(s);
         if (fields.Contains("createdDateTime")) w.WriteString("createdDateTime", BusinessJson.Iso(service.CreatedAt));
         if (fields.Contains("updatedDateTime")) w.WriteString("updatedDateTime", BusinessJson.Iso(service.UpdatedAt));
