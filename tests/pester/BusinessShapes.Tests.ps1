@@ -43,6 +43,19 @@ Describe 'Apple Business API payload shapes' {
             Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
     }
 
+    It 'IMEI, MEID and EID read the same as lists or one string; -Imei ignores separators and takes 14 digits' -ForEach @(
+        @{ Shape = 'Array' }, @{ Shape = 'String' }
+    ) {
+        Set-AdeSimBusinessApi -ImeiShape $Shape
+        $phone = Add-AdeSimOrgDevice -Count 1 -ProductFamily iPhone
+        $d = Get-AdeOrgDevice -SerialNumber $phone.SerialNumber
+        @($d.Imei) | Should -Be @(if ($Shape -eq 'Array') { $phone.Imei } else { $phone.Imei[0] })
+        ($d.Eid, @($d.Meid)) | Should -Be @($phone.Eid, $phone.Meid[0])
+        $spaced = $phone.Imei[0].Substring(0, 2) + ' ' + $phone.Imei[0].Substring(2, 6) + '-' + $phone.Imei[0].Substring(8, 6)
+        @(Get-AdeOrgDevice -Imei $spaced).SerialNumber | Should -Be @($phone.SerialNumber)
+        { Get-AdeOrgDevice -Imei '12345' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+    }
+
     It 'released devices listed by Apple show as Released with who released them; assigning one warns and sends nothing' {
         Set-AdeSimBusinessApi -ListReleasedDevices $true -ReleaserEntityType 'SOMETHING_NEW'
         $t = New-SimToken -Name "Shape $([guid]::NewGuid().ToString('N').Substring(0, 6))"

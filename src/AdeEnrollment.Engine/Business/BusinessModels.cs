@@ -100,6 +100,15 @@ public sealed class AdeOrgDevice
     /// <summary>Built-in Ethernet MAC addresses (Apple's ethernetMacAddress, or the key builtInEthernetMacAddress some answers use).</summary>
     public IReadOnlyList<string> EthernetMacAddress { get; internal init; } = ValueList<string>.Empty;
 
+    /// <summary>The IMEI(s) of a cellular device (two on a dual-SIM iPhone); Apple sends a list, older answers a string.</summary>
+    public IReadOnlyList<string> Imei { get; internal init; } = ValueList<string>.Empty;
+
+    /// <summary>The MEID(s) of a device with a CDMA radio; a list or a string at Apple.</summary>
+    public IReadOnlyList<string> Meid { get; internal init; } = ValueList<string>.Empty;
+
+    /// <summary>The embedded SIM's identifier (EID) of a device with an eSIM.</summary>
+    public string? Eid { get; internal init; }
+
     /// <summary>AppleCare coverage (only with -IncludeAppleCare; empty otherwise).</summary>
     public IReadOnlyList<AdeAppleCareCoverage> AppleCare { get; internal init; } = ValueList<AdeAppleCareCoverage>.Empty;
 

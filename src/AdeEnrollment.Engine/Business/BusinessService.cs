@@ -19,7 +19,8 @@ public sealed record OrgDeviceQuery(
     string? Status = null,
     string? MdmServer = null,
     bool IncludeAppleCare = false,
-    IReadOnlyList<string>? MacAddresses = null);
+    IReadOnlyList<string>? MacAddresses = null,
+    IReadOnlyList<string>? Imeis = null);
 
 /// <summary>
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
@@ -169,6 +170,11 @@ public sealed partial class BusinessService
             {
                 throw ErrorCatalog.ArgumentInvalid("SerialNumber", typed[0], "give a serial number (letters and digits, wildcards allowed).");
             }
+        }
+
+        if (query.Imeis is { Count: > 0 } imeis)
+        {
+            query = query with { Imeis = imeis.Select(i => ImeiKey(i) ?? throw ErrorCatalog.ArgumentInvalid("Imei", i, "an IMEI is 15 digits (or 14 without the check digit), with or without spaces or dashes.")).ToList() };
         }
 
         if (query.MacAddresses is { Count: > 0 } macs)
@@ -413,7 +419,21 @@ public sealed partial class BusinessService
            && (q.ProductFamilies is not { Count: > 0 } || q.ProductFamilies.Any(f => string.Equals(f, d.ProductFamily, StringComparison.OrdinalIgnoreCase)))
            && (q.Status is null || string.Equals(q.Status, d.Status, StringComparison.OrdinalIgnoreCase))
            && (servers is null || servers.Any(s => s.Id == d.MdmServerId))
-           && (q.MacAddresses is not { Count: > 0 } || d.WiFiMacAddress.Concat(d.BluetoothMacAddress).Concat(d.EthernetMacAddress).Any(m => MacKey(m) is { } k && q.MacAddresses.Contains(k)));
+           && (q.MacAddresses is not { Count: > 0 } || d.WiFiMacAddress.Concat(d.BluetoothMacAddress).Concat(d.EthernetMacAddress).Any(m => MacKey(m) is { } k && q.MacAddresses.Contains(k)))
+           && (q.Imeis is not { Count: > 0 } || d.Imei.Any(i => ImeiKey(i) is { } k && q.Imeis.Any(wanted => SameImei(wanted, k))));
+
+    /// <summary>
+    /// An IMEI as its digits (spaces, dashes, dots and slashes dropped): 15 digits, or 14 without the check digit (as
+    /// carriers and some inventories list it); null when it is not one.
+    /// </summary>
+    internal static string? ImeiKey(string? imei)
+    {
+        var digits = new string((imei ?? "").Where(c => c is not (' ' or '-' or '.' or '/')).ToArray());
+        return digits.Length is 14 or 15 && digits.All(char.IsAsciiDigit) ? digits : null;
+    }
+
+    /// <summary>Whether two IMEI keys name one device: equal, or equal in their first 14 digits when one lacks the check digit.</summary>
+    private static bool SameImei(string a, string b) => a == b || ((a.Length == 14 || b.Length == 14) && string.CompareOrdinal(a, 0, b, 0, 14) == 0);
 
     /// <summary>A MAC address as 12 upper-case hex digits (separators ':', '-', '.' and spaces dropped), or null when it is not one.</summary>
     internal static string? MacKey(string? mac)
@@ -463,6 +483,9 @@ public sealed partial class BusinessService
             WiFiMacAddress = ValueList.Of(Strings(a, "wifiMacAddress")),
             BluetoothMacAddress = ValueList.Of(Strings(a, "bluetoothMacAddress")),
             EthernetMacAddress = ValueList.Of(Strings(a, "ethernetMacAddress").Concat(Strings(a, "builtInEthernetMacAddress")).Distinct(StringComparer.OrdinalIgnoreCase)),
+            Imei = ValueList.Of(Strings(a, "imei")),
+            Meid = ValueList.Of(Strings(a, "meid")),
+            Eid = Str(a, "eid") is { Length: > 0 } eid ? eid : null,
             Account = client.Account.ClientId,
         };
         return includeAppleCare ? WithAppleCare(client, device) : device;
@@ -496,7 +519,7 @@ public sealed partial class BusinessService
             ReleasedFromOrgDate = device.ReleasedFromOrgDate, ReleaserId = device.ReleaserId, ReleaserEntityType = device.ReleaserEntityType,
             MdmServerId = device.MdmServerId, MdmServer = device.MdmServer, AddedToOrgDate = device.AddedToOrgDate, UpdatedDate = device.UpdatedDate,
             WiFiMacAddress = device.WiFiMacAddress, BluetoothMacAddress = device.BluetoothMacAddress, EthernetMacAddress = device.EthernetMacAddress,
-            Account = device.Account, AppleCare = ValueList.Of(list),
+            Imei = device.Imei, Meid = device.Meid, Eid = device.Eid, Account = device.Account, AppleCare = ValueList.Of(list),
         };
     }
 

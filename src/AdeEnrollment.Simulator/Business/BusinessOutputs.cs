@@ -63,6 +63,15 @@ public sealed record AdeSimOrgDevice
     /// <summary>Built-in Ethernet MAC addresses (Macs and Apple TVs only).</summary>
     public IReadOnlyList<string> EthernetMacAddress { get; init; } = [];
 
+    /// <summary>IMEI(s) of a cellular device: two on an iPhone (dual SIM), one on a cellular iPad (every other one); none elsewhere.</summary>
+    public IReadOnlyList<string> Imei { get; init; } = [];
+
+    /// <summary>MEID of an iPhone (its first IMEI without the check digit, as Apple's CDMA devices have it).</summary>
+    public IReadOnlyList<string> Meid { get; init; } = [];
+
+    /// <summary>The eSIM's EID of an iPhone or cellular iPad.</summary>
+    public string? Eid { get; init; }
+
     /// <summary>When a release activity took the device out of the organisation (null while it is owned).</summary>
     public DateTimeOffset? ReleasedFromOrgDate { get; init; }
 

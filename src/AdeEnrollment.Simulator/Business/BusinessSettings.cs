@@ -67,6 +67,9 @@ internal sealed class BusinessSettings
     /// <summary>How MAC addresses are sent: String (Wi-Fi/Bluetooth as strings, Ethernet as an array: the documented shape), Array (all arrays), BuiltInEthernet (Ethernet under the undocumented key builtInEthernetMacAddress), None (not sent).</summary>
     public string MacAddressShape { get; set; } = "String";
 
+    /// <summary>How IMEI and MEID are sent: Array (the documented shape), String (the first one, as older answers did) or None (not sent).</summary>
+    public string ImeiShape { get; set; } = "Array";
+
     /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: the keys are left out).</summary>
     public bool ReleaseAttributes { get; set; } = true;
 

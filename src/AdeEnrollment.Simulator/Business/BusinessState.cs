@@ -322,6 +322,8 @@ internal sealed class BusinessState
             "iPhone" or "" => ("iPhone 16 Pro", "iPhone17,1", "MYNF3LL/A"),
             _ => (family + " (simulated)", family + "1,1", "Z0SIMLL/A"), // a family Apple may add one day
         };
+        // every iPhone has a cellular radio; every other iPad (by the serial's hash) is a cellular model
+        var cellular = family is "iPhone" or "" || (family == "iPad" && SHA256.HashData(Encoding.UTF8.GetBytes(serial.ToUpperInvariant()))[0] % 2 == 0);
         return new AdeSimOrgDevice
         {
             SerialNumber = serial,
@@ -344,7 +346,38 @@ internal sealed class BusinessState
             WiFiMacAddress = Mac(serial, 0),
             BluetoothMacAddress = Mac(serial, 1),
             EthernetMacAddress = family is "Mac" or "AppleTV" ? [Mac(serial, 2)] : [],
+            // arrays, not collection expressions: PowerShell indexes a list only when it is an IList (test authors write $d.Imei[0])
+            Imei = cellular ? (family == "iPhone" ? new[] { Imei(serial, 0), Imei(serial, 1) } : new[] { Imei(serial, 0) }) : Array.Empty<string>(),
+            Meid = family == "iPhone" ? new[] { Imei(serial, 0)[..14] } : Array.Empty<string>(),
+            Eid = cellular ? Eid(serial) : null,
         };
+    }
+
+    /// <summary>A stable IMEI for a device: Apple's type allocation code, digits from a hash of the serial, a Luhn check digit.</summary>
+    public static string Imei(string serial, int slot)
+    {
+        var h = SHA256.HashData(Encoding.UTF8.GetBytes(serial.ToUpperInvariant() + "/imei/" + slot.ToString(CultureInfo.InvariantCulture)));
+        var body = "35391811" + string.Concat(h.Take(6).Select(x => (x % 10).ToString(CultureInfo.InvariantCulture)));
+        var sum = 0;
+        for (var i = 0; i < body.Length; i++)
+        {
+            var d = body[i] - '0';
+            if (i % 2 == 1)
+            {
+                d *= 2;
+                d = d > 9 ? d - 9 : d;
+            }
+
+            sum += d;
+        }
+
+        return body + ((10 - sum % 10) % 10).ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string Eid(string serial)
+    {
+        var h = SHA256.HashData(Encoding.UTF8.GetBytes(serial.ToUpperInvariant() + "/eid"));
+        return "8904903200" + string.Concat(h.Take(22).Select(x => (x % 10).ToString(CultureInfo.InvariantCulture)));
     }
 
     /// <summary>A plausible, stable MAC address for a device (an Apple OUI, the rest from a hash of the serial and the interface).</summary>

@@ -121,6 +121,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("String", "Array", "BuiltInEthernet", "None")]
     public string? MacAddressShape { get; set; }
 
+    /// <summary>How IMEI and MEID are sent: Array (documented), String (the first one, as older answers did) or None.</summary>
+    [Parameter]
+    [ValidateSet("Array", "String", "None")]
+    public string? ImeiShape { get; set; }
+
     /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent ($false: left out).</summary>
     [Parameter]
     public bool? ReleaseAttributes { get; set; }
@@ -255,6 +260,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
+        if (ImeiShape is { } imei) sim.ImeiShape = new[] { "Array", "String", "None" }.First(v => v.Equals(imei, StringComparison.OrdinalIgnoreCase));
         if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
         if (ApiAssignedBy is { } aab) sim.ApiAssignedBy = new[] { "ClientId", "ServerAdmin", "Empty" }.First(v => v.Equals(aab, StringComparison.OrdinalIgnoreCase));
         if (ReleaserEntityType is { } ret) sim.ReleaserEntityType = ret;

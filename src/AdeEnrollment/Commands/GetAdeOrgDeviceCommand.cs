@@ -59,6 +59,11 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? MacAddress { get; set; }
 
+    /// <summary>Only devices with one of these IMEIs (15 digits, or 14 without the check digit; spaces and dashes ignored).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Imei { get; set; }
+
     /// <summary>Reads each device's AppleCare coverage (one request per device).</summary>
     [Parameter]
     public SwitchParameter IncludeAppleCare { get; set; }
@@ -75,7 +80,7 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
             return;
         }
 
-        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress);
+        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress, Imei);
         // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
         foreach (var device in Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {

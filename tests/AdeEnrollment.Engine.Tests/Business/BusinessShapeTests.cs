@@ -50,6 +50,53 @@ public sealed class BusinessShapeTests
         Assert.Equal(shape == "None" ? [] : new[] { macs[1].SerialNumber, phone.SerialNumber }.Order(StringComparer.Ordinal), found.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Array")] // Apple's documented shape
+    [InlineData("String")] // older answers: one value
+    [InlineData("None")]
+    public void Imei_meid_and_eid_are_read_as_Apple_sends_them_and_a_device_is_found_by_any_of_its_IMEIs_written_any_way(string shape)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ImeiShape = shape;
+        var phone = Assert.Single(fx.Simulator.AddOrgDevices(1, productFamily: "iPhone"));
+        var mac = Assert.Single(fx.Simulator.AddOrgDevices(1, productFamily: "Mac"));
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToDictionary(d => d.SerialNumber);
+
+        Assert.Equal(2, phone.Imei.Count); // a dual-SIM iPhone
+        Assert.Equal(shape switch { "Array" => phone.Imei, "String" => [phone.Imei[0]], _ => [] }, read[phone.SerialNumber].Imei);
+        Assert.Equal(shape == "None" ? [] : phone.Meid, read[phone.SerialNumber].Meid);
+        Assert.Equal(shape == "None" ? null : phone.Eid, read[phone.SerialNumber].Eid);
+        Assert.Equal((0, 0, null), (read[mac.SerialNumber].Imei.Count, read[mac.SerialNumber].Meid.Count, read[mac.SerialNumber].Eid));
+
+        // carriers list IMEIs with spaces or dashes, and some inventories without the check digit
+        var spaced = string.Join(' ', phone.Imei[0].Chunk(5).Select(c => new string(c)));
+        var second = phone.Imei[1][..2] + "-" + phone.Imei[1][2..14];
+        Assert.Equal(shape == "None" ? [] : [phone.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Imeis: [spaced])).Select(d => d.SerialNumber));
+        Assert.Equal(shape == "Array" ? [phone.SerialNumber] : [], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Imeis: [second])).Select(d => d.SerialNumber));
+    }
+
+    [Theory]
+    [InlineData("35391811123456")] // 14 digits: taken
+    [InlineData("3539181112345")]
+    [InlineData("35391811123456789")]
+    [InlineData("3539181112345X")]
+    public void An_IMEI_filter_that_is_not_one_is_refused_before_anything_is_read(string imei)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddOrgDevices(1);
+        if (imei.Length == 14 && imei.All(char.IsAsciiDigit))
+        {
+            Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Imeis: [imei])));
+            return;
+        }
+
+        var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Imeis: [imei])).ToList());
+        Assert.Equal(("ArgumentInvalid", imei), (ex.ErrorId, ex.Target));
+        Assert.Contains("-Imei", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("15 digits", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, fx.Requests("/v1/orgDevices"));
+    }
+
     [Fact]
     public void A_MAC_address_filter_that_is_not_one_is_refused_before_anything_is_read()
     {

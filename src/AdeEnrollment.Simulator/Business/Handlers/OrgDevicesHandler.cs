@@ -66,6 +66,33 @@ internal static class OrgDevicesHandler
     }
 
     /// <summary>The MAC attributes in the shape the switch asks for (Apple documents Wi-Fi and Bluetooth as strings, Ethernet as an array; clients have seen arrays and another key).</summary>
+    /// <summary>IMEI and MEID as lists (Apple's documented shape), as one string (older answers: the first one) or not at all; the EID as a string.</summary>
+    private static void WriteRadioIds(Utf8JsonWriter w, string shape, AdeSimOrgDevice d, Func<string, bool> f)
+    {
+        if (shape == "None")
+        {
+            return;
+        }
+
+        void Many(string name, IReadOnlyList<string> values)
+        {
+            if (values.Count == 0 || !f(name)) return;
+            if (shape == "String")
+            {
+                w.WriteString(name, values[0]);
+                return;
+            }
+
+            w.WriteStartArray(name);
+            foreach (var value in values) w.WriteStringValue(value);
+            w.WriteEndArray();
+        }
+
+        Many("imei", d.Imei);
+        Many("meid", d.Meid);
+        if (d.Eid is not null && f("eid")) w.WriteString("eid", d.Eid);
+    }
+
     private static void WriteMacs(Utf8JsonWriter w, string shape, AdeSimOrgDevice d, Func<string, bool> f)
     {
         if (shape == "None")
@@ -134,6 +161,7 @@ internal static class OrgDevicesHandler
         if (d.MdmMigrationStatus is not null && F("mdmMigrationStatus")) w.WriteString("mdmMigrationStatus", d.MdmMigrationStatus);
         if (d.MdmMigrationDeadline is { } due && F("mdmMigrationDeadlineDateTime")) w.WriteString("mdmMigrationDeadlineDateTime", BusinessJson.IsoZ(due));
         WriteMacs(w, b.Settings.MacAddressShape, d, F);
+        WriteRadioIds(w, b.Settings.ImeiShape, d, F);
         if (F("status")) w.WriteString("status", d.Status);
         if (F("orderDateTime") && d.OrderDate is { } od) w.WriteString("orderDateTime", BusinessJson.IsoZ(od));
         // the misspelled key some answers have carried (PurchaseSourceUid switch); fields[] still names it purchaseSourceId
