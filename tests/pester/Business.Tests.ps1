@@ -692,7 +692,7 @@ foreach (`$i in 1..$Calls) {
     }
 
     It 'copes with shuffled pages, a paging total and devices in an MDM migration (simulator switches)' {
-        New-TestAccount | Out-Null
+        New-TestAccount -GetPerMinute 200 | Out-Null # the listing reads every server of the organisation, which earlier tests added to
         $t = New-SimToken -Name "Biz $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
         $own = (Add-AdeSimOrgDevice -Count 4)[0].OrgName # the account's organisation (other tests add organisations of their own)
         Set-AdeSimBusinessApi -ShuffledOrder $true -PagingTotal $true -MigrationActivities $true

@@ -44,9 +44,11 @@ internal static class BusinessJson
 
     public static Answer NotFound(string type, string id) => Error(404, "NOT_FOUND", $"There is no resource of type '{type}' with id '{id}'.");
 
-    public static string Iso(DateTimeOffset time) => DeviceJson.Iso(time);
+    /// <summary>A timestamp as Apple's live answers write the record times (added, created, updated, completed, last connected): with milliseconds.</summary>
+    public static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    public static string IsoZ(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    /// <summary>A timestamp without a fraction, as Apple writes order dates, deadlines and coverage dates.</summary>
+    public static string IsoZ(DateTimeOffset t) => DeviceJson.Iso(t);
 
     /// <summary>fields[type] (brackets raw or percent-encoded), or null when absent.</summary>
     public static HashSet<string>? Fields(Exchange x, string type)

@@ -75,6 +75,19 @@ public sealed class BusinessShapeTests
         Assert.Equal(shape == "Array" ? [phone.SerialNumber] : [], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Imeis: [second])).Select(d => d.SerialNumber));
     }
 
+    [Fact]
+    public void Timestamps_with_milliseconds_as_Apples_live_answers_write_them_are_read_to_the_millisecond()
+    {
+        using var fx = new BusinessFixture();
+        fx.Sim.Advance(TimeSpan.FromMilliseconds(1234.5));
+        var sim = Assert.Single(fx.Simulator.AddOrgDevices(1));
+        var read = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [sim.SerialNumber])));
+        var expected = sim.AddedToOrgDate.ToUniversalTime();
+        expected = new DateTimeOffset(expected.Ticks - expected.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+        Assert.NotEqual(0, expected.Millisecond);
+        Assert.Equal(expected, read.AddedToOrgDate);
+    }
+
     [Theory]
     [InlineData("35391811123456")] // 14 digits: taken
     [InlineData("3539181112345")]

@@ -83,7 +83,7 @@ internal static class MdmServersHandler
         }
 
         var lastCall = b.Org.Sessions.Values.Where(v => v.Server == s).Select(v => (DateTimeOffset?)(v.ExpiresAt - b.Org.Settings.SessionLifetime)).Max();
-        if (fields.Contains("lastConnectedDateTime") && lastCall is { } at) w.WriteString("lastConnectedDateTime", BusinessJson.IsoZ(at));
+        if (fields.Contains("lastConnectedDateTime") && lastCall is { } at) w.WriteString("lastConnectedDateTime", BusinessJson.Iso(at));
         if (fields.Contains("lastConnectedIp") && lastCall is not null) w.WriteString("lastConnectedIp", "127.0.0.1");
         w.WriteEndObject();
         if (fields.Contains("devices"))
