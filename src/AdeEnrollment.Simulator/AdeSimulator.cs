@@ -299,6 +299,8 @@ public sealed class AdeSimulator : IDisposable
 
     public string ImeiShape { get => businessSettings.ImeiShape; set => businessSettings.ImeiShape = value; }
 
+    public string ClearFamiliesWith { get => businessSettings.ClearFamiliesWith; set => businessSettings.ClearFamiliesWith = value; }
+
     /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: left out of every answer).</summary>
     public bool ReleaseAttributes { get => businessSettings.ReleaseAttributes; set => businessSettings.ReleaseAttributes = value; }
 

@@ -627,6 +627,17 @@ foreach (`$i in 1..$Calls) {
         $renamed.Token | Should -Be $name
         { Set-AdeMdmServer "$name (EU)" -DefaultProductFamily Toaster -ErrorAction Stop } |
             Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeMdmServerCommand'
+
+        # an Apple that clears the list only with null (it takes an empty list and keeps the families): cleared all the same
+        Set-AdeSimBusinessApi -ClearFamiliesWith Null
+        try {
+            $cleared = Set-AdeMdmServer "$name (EU)" -DefaultProductFamily @() -PassThru -WarningVariable w -WarningAction SilentlyContinue
+            @($cleared.DefaultProductFamilies).Count | Should -Be 0
+            @((Get-AdeMdmServer -Name "$name (EU)").DefaultProductFamilies).Count | Should -Be 0
+            $w | Should -BeNullOrEmpty
+        } finally {
+            Set-AdeSimBusinessApi -ClearFamiliesWith Both
+        }
     }
 
     It 'MDM server writes with an Apple School Manager account are refused before anything is sent' {

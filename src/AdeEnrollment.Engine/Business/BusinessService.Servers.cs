@@ -143,7 +143,32 @@ public sealed partial class BusinessService
             });
         }
 
-        return unreadable is null ? ServerOf(doc!, "PATCH /v1/mdmServers/{id}", client) : throw unreadable;
+        if (unreadable is not null)
+        {
+            throw unreadable;
+        }
+
+        var changed = ServerOf(doc!, "PATCH /v1/mdmServers/{id}", client);
+        return families is { Count: 0 } && changed.DefaultProductFamilies.Count > 0 ? ClearFamilies(client, changed) : changed;
+    }
+
+    /// <summary>
+    /// Apple does not document how a server's default product families are cleared: an empty list is sent first; when
+    /// Apple's answer still lists families, the list is sent again as null. A server that keeps them after both is a
+    /// warning (the admin clears it in the portal); either way the server as Apple last answered is returned.
+    /// </summary>
+    private AdeMdmServer ClearFamilies(BusinessClient client, AdeMdmServer server)
+    {
+        host.WriteVerbose($"Apple kept the default product families of MDM server '{server.Name}' after an empty list; sending null.");
+        var body = Json(w => w.WriteNull("defaultProductFamilies"), server.Id);
+        using var doc = client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(server.Id), body);
+        var after = doc is null ? server : ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
+        if (after.DefaultProductFamilies.Count > 0)
+        {
+            host.WriteWarning($"Apple kept MDM server '{after.Name}' as the default server of new {string.Join(", ", after.DefaultProductFamilies)} devices although the list was cleared (an empty list and null were both sent). Clear its default device assignment in Apple Business Manager.");
+        }
+
+        return after;
     }
 
     /// <summary>

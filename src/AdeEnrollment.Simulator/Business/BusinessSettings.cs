@@ -67,6 +67,12 @@ internal sealed class BusinessSettings
     /// <summary>How MAC addresses are sent: String (Wi-Fi/Bluetooth as strings, Ethernet as an array: the documented shape), Array (all arrays), BuiltInEthernet (Ethernet under the undocumented key builtInEthernetMacAddress), None (not sent).</summary>
     public string MacAddressShape { get; set; } = "String";
 
+    /// <summary>
+    /// Which PATCH clears a service's defaultProductFamilies (Apple does not document it): Both (an empty list or null),
+    /// EmptyList (null is taken and ignored), Null (an empty list is taken and ignored) or None (the API cannot clear it).
+    /// </summary>
+    public string ClearFamiliesWith { get; set; } = "Both";
+
     /// <summary>How IMEI and MEID are sent: Array (the documented shape), String (the first one, as older answers did) or None (not sent).</summary>
     public string ImeiShape { get; set; } = "Array";
 

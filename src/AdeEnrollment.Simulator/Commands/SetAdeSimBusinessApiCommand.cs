@@ -121,6 +121,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateSet("String", "Array", "BuiltInEthernet", "None")]
     public string? MacAddressShape { get; set; }
 
+    /// <summary>Which PATCH clears a service's default product families: Both, EmptyList (null ignored), Null ([] ignored) or None.</summary>
+    [Parameter]
+    [ValidateSet("Both", "EmptyList", "Null", "None")]
+    public string? ClearFamiliesWith { get; set; }
+
     /// <summary>How IMEI and MEID are sent: Array (documented), String (the first one, as older answers did) or None.</summary>
     [Parameter]
     [ValidateSet("Array", "String", "None")]
@@ -260,6 +265,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (PagingTotal is { } pt) sim.PagingTotal = pt;
         if (MigrationActivities is { } ma) sim.MigrationActivities = ma;
         if (MacAddressShape is { } mac) sim.MacAddressShape = new[] { "String", "Array", "BuiltInEthernet", "None" }.First(v => v.Equals(mac, StringComparison.OrdinalIgnoreCase));
+        if (ClearFamiliesWith is { } cfw) sim.ClearFamiliesWith = new[] { "Both", "EmptyList", "Null", "None" }.First(v => v.Equals(cfw, StringComparison.OrdinalIgnoreCase));
         if (ImeiShape is { } imei) sim.ImeiShape = new[] { "Array", "String", "None" }.First(v => v.Equals(imei, StringComparison.OrdinalIgnoreCase));
         if (ReleaseAttributes is { } rel) sim.ReleaseAttributes = rel;
         if (ApiAssignedBy is { } aab) sim.ApiAssignedBy = new[] { "ClientId", "ServerAdmin", "Empty" }.First(v => v.Equals(aab, StringComparison.OrdinalIgnoreCase));

@@ -105,6 +105,49 @@ public sealed class BusinessServerWriteTests
         Assert.DoesNotContain("activity", failed.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Both", 1, false)] // the empty list clears them: one PATCH
+    [InlineData("EmptyList", 1, false)]
+    [InlineData("Null", 2, false)] // Apple ignores the empty list: null is sent next and clears them
+    [InlineData("None", 2, true)] // an Apple that clears with neither: a warning names the families it kept
+    public void Default_families_are_cleared_whether_Apple_takes_an_empty_list_or_null(string clearsWith, int patches, bool warned)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ClearFamiliesWith = clearsWith;
+        fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(DefaultProductFamilies: ["IPAD"]));
+        var before = Writes(fx);
+
+        var cleared = fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(DefaultProductFamilies: []))!;
+
+        string[] kept = warned ? ["IPAD"] : [];
+        Assert.Equal(kept, cleared.DefaultProductFamilies);
+        Assert.Equal(kept, Assert.Single(fx.Engine.Business.GetMdmServers(), s => s.Name == Existing).DefaultProductFamilies); // Apple's state, read again
+        Assert.Equal(before + patches, Writes(fx));
+        var warning = fx.Host.Warnings.SingleOrDefault(w => w.Contains("Apple kept MDM server", StringComparison.Ordinal));
+        Assert.Equal(warned, warning is not null);
+        Assert.True(warning is null || warning.Contains("default server of new IPAD devices", StringComparison.Ordinal), warning);
+    }
+
+    [Theory]
+    [InlineData(true)] // a family has one default server: Apple moves it
+    [InlineData(false)] // Apple lets two servers name it
+    public void Making_a_server_the_default_of_a_family_another_has_warns_and_shows_what_Apple_kept(bool exclusive)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ExclusiveDefaultFamilies = exclusive;
+        var request = fx.Engine.Tokens.NewRequest(true, null)!;
+        fx.Simulator.NewServer("Contoso Macs", request.PublicKeyPem, out _, fx.Account.OrgName, "it@contoso.example");
+        fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(DefaultProductFamilies: ["IPAD", "IPHONE"]));
+
+        var macs = fx.Engine.Business.SetMdmServer("Contoso Macs", new MdmServerChanges(DefaultProductFamilies: ["IPAD", "MAC"]))!;
+
+        Assert.Equal(["IPAD", "MAC"], macs.DefaultProductFamilies.Order(StringComparer.Ordinal));
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains("by default until now", StringComparison.Ordinal));
+        Assert.Contains($"New IPAD devices went to MDM server '{Existing}'", warning, StringComparison.Ordinal);
+        var other = Assert.Single(fx.Engine.Business.GetMdmServers(), s => s.Name == Existing);
+        Assert.Equal(exclusive ? ["IPHONE"] : ["IPAD", "IPHONE"], other.DefaultProductFamilies.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void A_server_is_renamed_and_made_the_default_of_families_and_its_token_stays_linked()
     {

@@ -79,7 +79,16 @@ internal static class MdmServerWriteHandler
             if (attrs.TryGetProperty("defaultProductFamilies", out var list))
             {
                 if (Families(list, out var given) is { } badFamilies) return badFamilies;
-                families = given;
+                // Apple does not document how the list is cleared: under ClearFamiliesWith, the other form is taken
+                // without a word and changes nothing
+                var ignored = given.Count == 0 && b.Settings.ClearFamiliesWith switch
+                {
+                    "EmptyList" => list.ValueKind == JsonValueKind.Null,
+                    "Null" => list.ValueKind != JsonValueKind.Null,
+                    "None" => true,
+                    _ => false,
+                };
+                families = ignored ? null : given;
             }
 
             if (attrs.TryGetProperty("enableMdmDisownFlag", out var flag))
