@@ -174,6 +174,26 @@ public sealed class BusinessVariantTests
         var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [bought[0].SerialNumber])));
         Assert.Equal("UNASSIGNED", one.Status);
         Assert.Null(one.MdmServer);
+        // the server link is read only for a device Apple reports ASSIGNED: an unassigned one costs no GET of it
+        Assert.Empty(fx.Simulator.GetRequests($"/v1/orgDevices/{bought[0].SerialNumber}/relationships/assignedServer"));
+    }
+
+    [Theory]
+    [InlineData(404, null)] // Apple answers the link of a device on no server with 404
+    [InlineData(200, "{\"data\":null,\"links\":{}}")] // with data: null
+    [InlineData(200, "{\"links\":{}}")] // without data at all
+    public void A_device_whose_server_link_names_no_server_reads_as_on_no_server_whatever_the_shape_of_Apples_answer(int status, string? body)
+    {
+        // Apple reports the device ASSIGNED but its link names no server (it was unassigned between the two reads)
+        using var fx = new BusinessFixture();
+        var serial = Assert.Single(fx.Simulator.AddDevices(EngineServer, 1)).SerialNumber;
+        Assert.Equal(EngineServer, Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [serial]))).MdmServer);
+        fx.Simulator.AddFault("/v1/orgDevices/*/relationships/assignedServer", status, body: body, count: 1);
+
+        var device = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [serial])));
+
+        Assert.Equal(("ASSIGNED", null, null), (device.Status, device.MdmServer, device.MdmServerId));
+        Assert.Contains(fx.Simulator.GetRequests($"/v1/orgDevices/{serial}/relationships/assignedServer"), r => r.StatusCode == status);
     }
 
     [Theory]
