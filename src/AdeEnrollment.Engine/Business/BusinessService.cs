@@ -145,6 +145,9 @@ public sealed partial class BusinessService
 
     // ---- org devices --------------------------------------------------------------------------------------------------
 
+    /// <summary>Up to this many serials are read from Apple one by one (a GET each) rather than from the inventory listing.</summary>
+    private const int MaxSerialsReadOneByOne = 20;
+
     /// <summary>
     /// The organisation's devices, streamed: one page of at most 1000 devices is read, filtered and yielded before the
     /// next is requested. The serial → server index of assigned devices is kept in the store for the read, not in memory.
@@ -183,7 +186,7 @@ public sealed partial class BusinessService
         }
 
         // a serial filter without wildcards reads those devices one by one (no need to page through the inventory)
-        if (query.SerialNumbers is { Count: > 0 and <= 20 } serials && serials.All(s => !Wildcard.HasWildcard(s)))
+        if (query.SerialNumbers is { Count: > 0 and <= MaxSerialsReadOneByOne } serials && serials.All(s => !Wildcard.HasWildcard(s)))
         {
             var servers = GetMdmServers(query.Account);
             return ListingIsCheaper(client, serials.Distinct(StringComparer.Ordinal).Count(), servers)
@@ -559,6 +562,12 @@ public sealed partial class BusinessService
         // organisation's: each is a warning and is left out, nothing is sent for it
         var released = ReleasedSerials(client.Account.Id);
         var leftOut = serials.Where(released.ContainsKey).ToList();
+        if (leftOut.Count is > 0 and <= MaxSerialsReadOneByOne)
+        {
+            // added to the organisation again since (Apple Configurator, or bought again): the organisation's again
+            leftOut.RemoveAll(serial => AddedAgain(client, serial, released[serial]));
+        }
+
         if (leftOut.Count > 0)
         {
             // one warning for the command, however many of its devices were released
@@ -823,6 +832,30 @@ public sealed partial class BusinessService
         });
         host.WriteVerbose($"Apple accepted activity {id}: {type} for {Counted.Of(batch.Length, "device")}.");
         return GetStored(id)!;
+    }
+
+    /// <summary>
+    /// Whether a device the store saw released is the organisation's again: Apple knows it, with no release date, added
+    /// after the release (one GET). Anything else, a device Apple no longer knows included, keeps it released.
+    /// </summary>
+    private bool AddedAgain(BusinessClient client, string serial, DateTimeOffset releasedAt)
+    {
+        try
+        {
+            using var doc = client.Get("orgDevices/" + Uri.EscapeDataString(serial));
+            var a = Attributes(doc.RootElement.TryGetProperty("data", out var data) ? data : default);
+            var again = Date(a, "releasedFromOrgDateTime") is null && Date(a, "addedToOrgDateTime") is { } added && added > releasedAt;
+            if (again)
+            {
+                host.WriteVerbose($"Device '{serial}' was released on {releasedAt:u} and added to the organisation again on {Date(a, "addedToOrgDateTime"):u}: it is sent.");
+            }
+
+            return again;
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
+        {
+            return false;
+        }
     }
 
     /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>

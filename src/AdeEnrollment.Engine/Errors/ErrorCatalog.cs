@@ -597,7 +597,7 @@ public static class ErrorCatalog
 
     public static AdeException BusinessDeviceReleased(string serial, DateTimeOffset releasedAt) => E(nameof(BusinessDeviceReleased),
         AdeErrorCategory.InvalidOperation,
-        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.", serial, releasedAt.UtcDateTime),
+        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned; once Apple shows it added again, it is sent.", serial, releasedAt.UtcDateTime),
         serial);
 
     public static AdeException BusinessReleaseNotInSchool(string clientId) => E(nameof(BusinessReleaseNotInSchool),

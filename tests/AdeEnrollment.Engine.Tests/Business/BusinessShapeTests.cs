@@ -178,6 +178,11 @@ public sealed class BusinessShapeTests
         var back = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()), d => d.SerialNumber == gone);
         Assert.Equal(("UNASSIGNED", null), (back.Status, back.ReleasedFromOrgDate));
         Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(Status: "RELEASED")));
+
+        // and it can be assigned again: the store's record of the release no longer holds it back
+        var assigned = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [gone], null, server: EngineServer, wait: true));
+        Assert.Equal(1, assigned.Succeeded);
+        Assert.DoesNotContain(fx.Host.Warnings, w => w.Contains("released from the organisation", StringComparison.Ordinal));
     }
 
     [Theory]
