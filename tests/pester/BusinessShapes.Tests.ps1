@@ -71,6 +71,12 @@ Describe 'Apple Business API payload shapes' {
         $d.SerialNumber.ToLowerInvariant() | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
         "$w" | Should -Match "$($d.SerialNumber).*released"
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be $posts
+
+        # added back with Apple Configurator: the organisation's again, and assigned
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 5)
+        Add-AdeSimOrgDevice -SerialNumber $d.SerialNumber -PurchaseSourceType MANUALLY_ADDED | Out-Null
+        ($d.SerialNumber | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w2 -WarningAction SilentlyContinue).Succeeded | Should -Be 1
+        "$w2" | Should -Not -Match 'released'
     }
 
     It 'a deleted server Apple still lists shows as DELETED without its token, and assigning to it is refused before any POST' {
