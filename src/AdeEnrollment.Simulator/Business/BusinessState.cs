@@ -340,7 +340,7 @@ internal sealed class BusinessState
             Color = "SILVER",
             AddedToOrgDate = now,
             UpdatedDate = now,
-            AppleCareStatus = appleCare ?? "ACTIVE",
+            AppleCareStatus = appleCare is "NONE" ? null : appleCare ?? "ACTIVE",
             AppleCareDescription = "Limited Warranty",
             AppleCareEndDate = now.AddYears(1),
             WiFiMacAddress = Mac(serial, 0),

@@ -33,9 +33,9 @@ public sealed class AddAdeSimOrgDeviceCommand : AdeSimCmdlet
     [ValidateSet("APPLE", "RESELLER", "MANUALLY_ADDED")]
     public string PurchaseSourceType { get; set; } = "RESELLER";
 
-    /// <summary>AppleCare coverage status of the devices (ACTIVE or INACTIVE).</summary>
+    /// <summary>AppleCare coverage status of the devices (ACTIVE or INACTIVE), or NONE: no coverage at all (Apple answers an empty list).</summary>
     [Parameter]
-    [ValidateSet("ACTIVE", "INACTIVE")]
+    [ValidateSet("ACTIVE", "INACTIVE", "NONE")]
     public string? AppleCareStatus { get; set; }
 
     /// <summary>The organisation that bought the devices (default: the organisation of the simulator's first server).</summary>

@@ -187,6 +187,9 @@ public sealed class BusinessApiTests
         Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "iPads")).Count());
         var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [order[0].SerialNumber], IncludeAppleCare: true)));
         Assert.Equal("ACTIVE", Assert.Single(one.AppleCare).Status);
+        // a device without any coverage: Apple answers an empty list, read as no coverage rather than an error
+        var uncovered = Assert.Single(fx.Simulator.AddOrgDevices(1, appleCareStatus: "NONE"));
+        Assert.Empty(Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [uncovered.SerialNumber], IncludeAppleCare: true))).AppleCare);
         Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: ["ZZZZ99999999"])).ToList()).ErrorId);
     }
 
