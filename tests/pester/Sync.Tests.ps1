@@ -91,6 +91,13 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         (Get-AdeToken -Name $t.Token.Name).LastSync | Should -Not -BeNullOrEmpty
     }
 
+    It 'refuses a manual sync right after a failed one, saying that the failed attempt counts' {
+        Set-AdeSimFault -Endpoint '/server/devices' -StatusCode 403 -Body 'ACCESS_DENIED' -Count 1 | Out-Null
+        { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'AppleAccessDenied,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        $err = { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+        $err.Exception.Message | Should -Match 'started a sync at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ that did not succeed \(it failed or was stopped\), and every attempt counts'
+    }
+
     It 'refuses a second manual sync within 15 minutes naming the time, then allows a delta' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         $err = { Sync-AdeDevice -Token $t.Token -ErrorAction Stop } | Should -Throw -ErrorId 'ManualSyncTooSoon,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru

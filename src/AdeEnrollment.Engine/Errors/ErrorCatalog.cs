@@ -427,9 +427,12 @@ public static class ErrorCatalog
         parameter);
 
     // ---- device sync -------------------------------------------------------------------------------------------
-    public static AdeException ManualSyncTooSoon(string token, DateTimeOffset allowedAt) => E(nameof(ManualSyncTooSoon),
+    /// <param name="unsuccessfulAt">The start of the last attempt when it did not succeed (it failed or was stopped): it counts all the same.</param>
+    public static AdeException ManualSyncTooSoon(string token, DateTimeOffset allowedAt, DateTimeOffset? unsuccessfulAt = null) => E(nameof(ManualSyncTooSoon),
         AdeErrorCategory.LimitsExceeded,
-        F("Token '{0}' was synced less than 15 minutes ago; a manual sync is allowed again at {1:u}. Scheduled scripts should use Sync-AdeDevice -IfDue, which never fails for this reason.", token, allowedAt),
+        unsuccessfulAt is { } attempt
+            ? F("Token '{0}' started a sync at {2:u} that did not succeed (it failed or was stopped), and every attempt counts for the 15 minutes between manual syncs; a manual sync is allowed again at {1:u}. Scheduled scripts should use Sync-AdeDevice -IfDue, which never fails for this reason.", token, allowedAt, attempt)
+            : F("Token '{0}' was synced less than 15 minutes ago; a manual sync is allowed again at {1:u}. Scheduled scripts should use Sync-AdeDevice -IfDue, which never fails for this reason.", token, allowedAt),
         token);
 
     public static AdeException FullSyncTooSoon(string token, DateTimeOffset allowedAt) => E(nameof(FullSyncTooSoon),

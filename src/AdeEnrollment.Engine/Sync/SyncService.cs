@@ -296,7 +296,8 @@ public sealed class SyncService
         {
             return decision.RefusedBy switch
             {
-                SyncPolicy.ManualSyncTooSoon => throw ErrorCatalog.ManualSyncTooSoon(token.Name, decision.AllowedAt!.Value),
+                SyncPolicy.ManualSyncTooSoon => throw ErrorCatalog.ManualSyncTooSoon(token.Name, decision.AllowedAt!.Value,
+                    state.LastStartedAt is { } started && !(state.LastSuccessAt >= started) ? started : null),
                 SyncPolicy.FullSyncTooSoon => throw ErrorCatalog.FullSyncTooSoon(token.Name, decision.AllowedAt!.Value),
                 WhatIf => null,
                 _ => NotDueResult(token, decision, state, now),

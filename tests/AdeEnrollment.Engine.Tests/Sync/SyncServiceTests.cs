@@ -401,6 +401,27 @@ public class SyncServiceTests
     }
 
     [Fact]
+    public void A_manual_sync_right_after_a_stopped_one_is_refused_saying_that_the_stopped_attempt_counts()
+    {
+        using var f = new EngineSimFixture(devices: 10);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromMinutes(1));
+        var soon = AdeAssert.Throws("ManualSyncTooSoon", () => f.Engine.Sync.Sync("iPads"));
+        Assert.Contains("was synced less than 15 minutes ago", soon.Message, StringComparison.Ordinal); // the last one succeeded
+
+        f.Simulator.AddDevices(EngineSimFixture.Server, 2500);
+        f.Advance(Quarter);
+        var started = f.Time.GetUtcNow();
+        AdeAssert.Throws("OperationStopped", () => f.NewEngine(new StopAfterPagesHost(1)).Sync.Sync("iPads")); // Ctrl+C
+        f.Advance(TimeSpan.FromMinutes(1));
+
+        var refused = AdeAssert.Throws("ManualSyncTooSoon", () => f.Engine.Sync.Sync("iPads"));
+        Assert.Equal(AdeErrorCategory.LimitsExceeded, refused.Category);
+        Assert.Contains($"started a sync at {started.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z that did not succeed (it failed or was stopped)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"allowed again at {(started + Quarter).UtcDateTime:yyyy-MM-dd HH:mm:ss}Z", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_delta_stopped_after_two_pages_keeps_them_whole_and_drops_the_page_asked_ahead()
     {
         using var f = new EngineSimFixture(devices: 10);
