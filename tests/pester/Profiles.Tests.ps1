@@ -315,7 +315,15 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $json | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $TestDrive 'bad.json')
         { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'bad.json') -Name 'Bad' -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)ImportAdeProfileCommand"
         Set-Content (Join-Path $TestDrive 'junk.json') '{ "not": "a profile" }'
-        { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'junk.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand"
+        $err = { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'junk.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand" -PassThru
+        $err.Exception.Message | Should -BeLike "*it has a member 'not' that a profile export does not have (line 1, column *"
+        # a setting written beside "Settings" instead of in it is named as such, in the file's terms (no .NET type names)
+        $json.Settings.MaximumCachedUsers = 10
+        $json | Add-Member -NotePropertyName SharedIPad -NotePropertyValue $true
+        $json | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $TestDrive 'beside.json')
+        $err = { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'beside.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand" -PassThru
+        $err.Exception.Message | Should -BeLike "*'SharedIPad' is a setting, and settings go inside ""Settings"" (line *"
+        $err.Exception.Message | Should -Not -Match 'AdeEnrollment\.Engine'
         # several profiles piped to one file: the first is written, the next ones are errors (a file holds one profile)
         $both = Join-Path $TestDrive 'both.json'
         Get-AdeProfile -Token $name | Sort-Object Name | Export-AdeProfile -Path $both -ErrorVariable refused -ErrorAction SilentlyContinue

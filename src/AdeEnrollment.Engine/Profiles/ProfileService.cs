@@ -334,7 +334,7 @@ public sealed class ProfileService
         }
         catch (JsonException ex)
         {
-            throw ErrorCatalog.ProfileFileInvalid(path, ex.Message);
+            throw ErrorCatalog.ProfileFileInvalid(path, ImportProblem(ex));
         }
         catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
@@ -352,6 +352,38 @@ public sealed class ProfileService
         }
 
         return New(tokenRef, name ?? document.Name, document.Settings);
+    }
+
+    /// <summary>
+    /// What is wrong with an export file, said in terms of the file (member, line and column) rather than the .NET types
+    /// the reader names: text that is not JSON, a member an export does not have (a setting written beside "Settings"
+    /// instead of in it is named as such), or a value that is not one of a setting's values. A message of the module's
+    /// own converters (an unknown pane) is kept as it is.
+    /// </summary>
+    internal static string ImportProblem(JsonException ex)
+    {
+        var where = ex.LineNumber is { } line ? $" (line {line + 1}" + (ex.BytePositionInLine is { } column ? $", column {column + 1})" : ")") : "";
+        var member = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.');
+        if (ex.GetType().Name == "JsonReaderException" || ex.InnerException?.GetType().Name == "JsonReaderException")
+        {
+            return $"it is not valid JSON{where}.";
+        }
+
+        if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal) && member is not null)
+        {
+            return !member.Contains('.', StringComparison.Ordinal) && typeof(ProfileSettings).GetProperty(member, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is not null
+                ? $"'{member}' is a setting, and settings go inside \"Settings\"{where}."
+                : $"it has a member '{member}' that a profile export does not have{where}.";
+        }
+
+        if (ex.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return member is null
+                ? $"it is not a profile export (a JSON object with $type, SchemaVersion, Name and Settings){where}."
+                : $"the value of '{member}' is not one this module reads{where}.";
+        }
+
+        return ex.Message;
     }
 
     private static readonly JsonSerializerOptions ImportOptions = new(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };

@@ -512,14 +512,15 @@ public sealed class ProfileServiceTests : IDisposable
     public static TheoryData<string, string, string> BadFiles() => new()
     {
         { "not JSON", "this is not JSON", "" },
-        { "an array", "[1, 2]", "" },
-        { "truncated", ValidDocument[..40], "" },
-        { "an unknown property", ValidDocument.Replace("\"Name\"", "\"Colour\": \"red\", \"Name\""), "Colour" },
-        { "an unknown setting", ValidDocument.Replace("\"UserAffinity\"", "\"Wallpaper\": \"x\", \"UserAffinity\""), "Wallpaper" },
+        { "an array", "[1, 2]", "it is not a profile export (a JSON object with $type" },
+        { "truncated", ValidDocument[..40], "it is not valid JSON (line " },
+        { "an unknown property", ValidDocument.Replace("\"Name\"", "\"Colour\": \"red\", \"Name\""), "it has a member 'Colour' that a profile export does not have (line " },
+        { "an unknown setting", ValidDocument.Replace("\"UserAffinity\"", "\"Wallpaper\": \"x\", \"UserAffinity\""), "it has a member 'Settings.Wallpaper'" },
         { "an unknown pane", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"Siri\", \"Dashboard\"], \"UserAffinity\""), "Dashboard" },
-        { "a pane as a number", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [3], \"UserAffinity\""), "" },
-        { "an unknown affinity", ValidDocument.Replace("\"WithUserAffinity\"", "\"Sometimes\""), "" },
-        { "a number as text", ValidDocument.Replace("\"UserAffinity\"", "\"MaximumCachedUsers\": \"ten\", \"UserAffinity\""), "" },
+        { "a pane as a number", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [3], \"UserAffinity\""), "Settings.HiddenScreens" },
+        { "an unknown affinity", ValidDocument.Replace("\"WithUserAffinity\"", "\"Sometimes\""), "the value of 'Settings.UserAffinity' is not one this module reads (line " },
+        { "a number as text", ValidDocument.Replace("\"UserAffinity\"", "\"MaximumCachedUsers\": \"ten\", \"UserAffinity\""), "the value of 'Settings.MaximumCachedUsers'" },
+        { "a setting beside Settings", ValidDocument.Replace("\"Name\"", "\"UserAffinity\": \"WithUserAffinity\", \"Name\""), "'UserAffinity' is a setting, and settings go inside \"Settings\"" },
         { "another $type", ValidDocument.Replace("AdeEnrollment.Profile", "AdeEnrollment.Token"), "$type" },
         { "no settings", """{ "SchemaVersion": 1, "Name": "X", "$type": "AdeEnrollment.Profile" }""", "Settings" },
         { "no name", """{ "SchemaVersion": 1, "Settings": {}, "$type": "AdeEnrollment.Profile" }""", "Name" },
@@ -538,6 +539,7 @@ public sealed class ProfileServiceTests : IDisposable
         var ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileFileInvalid), () => Profiles.Import("Contoso", path, null));
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AdeEnrollment.Engine", ex.Message, StringComparison.Ordinal); // the file's terms, not .NET's types
         Assert.Equal(AdeErrorCategory.InvalidData, ex.Category);
         Assert.Equal(before, store.Snapshot());
         Assert.False(string.IsNullOrEmpty(what));
