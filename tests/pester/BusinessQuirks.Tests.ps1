@@ -50,13 +50,14 @@ Describe 'Apple Business API variants' {
     It 'Set-AdeSimBusinessApi -Reset puts every switch back to its default before applying the others given' {
         $a = New-TestAccount
         $d = Add-AdeSimOrgDevice -Count 3
-        Set-AdeSimBusinessApi -PurchaseSourceUid $true -LimitOutOfRange Reject -MaxLimit 2 -UnknownQueryParameter Reject -GetPerMinute 100
+        Set-AdeSimBusinessApi -PurchaseSourceUid $true -LimitOutOfRange Reject -MaxLimit 2 -UnknownQueryParameter Ignore -GetPerMinute 100
         (Invoke-SimApi $a.Sim 'orgDevices?limit=1000').Status | Should -Be 400
+        (Invoke-SimApi $a.Sim 'orgDevices?limit=2&filter[serialNumber]=X').Status | Should -Be 200
         (Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)").Body.data.attributes.PSObject.Properties.Name | Should -Contain 'purchaseSourceUid'
 
         Set-AdeSimBusinessApi -Reset -MaxLimit 500
         $raw = Invoke-SimApi $a.Sim 'orgDevices?limit=500&filter[serialNumber]=X'
-        $raw.Status | Should -Be 200 # unknown query parameters ignored again
+        $raw.Status | Should -Be 400 # unknown query parameters refused again (the default)
         (Invoke-SimApi $a.Sim 'orgDevices?limit=501').Status | Should -Be 400 # -MaxLimit given with -Reset still applies
         $attributes = (Invoke-SimApi $a.Sim "orgDevices/$($d[0].SerialNumber)").Body.data.attributes.PSObject.Properties.Name
         $attributes | Should -Contain 'purchaseSourceId'

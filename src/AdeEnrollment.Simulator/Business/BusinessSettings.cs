@@ -155,8 +155,11 @@ internal sealed class BusinessSettings
     /// <summary>The largest limit a collection read accepts (Apple documents 1000).</summary>
     public int MaxLimit { get; set; } = 1000;
 
-    /// <summary>Ignore (as today) or Reject (400, source.parameter naming it): a query parameter Apple does not document (filter[serialNumber], sort, …).</summary>
-    public string UnknownQueryParameters { get; set; } = "Ignore";
+    /// <summary>
+    /// Reject (400, source.parameter naming it) or Ignore: a query parameter Apple does not document (filter[serialNumber],
+    /// sort, …). Reject is the default, so that every test shows the module sends only documented parameters.
+    /// </summary>
+    public string UnknownQueryParameters { get; set; } = "Reject";
 
     /// <summary>GET /v1/mdmServers/{id} is answered 403 (as on accounts of an older API version); the listing still works.</summary>
     public bool ForbidServerRead { get; set; }

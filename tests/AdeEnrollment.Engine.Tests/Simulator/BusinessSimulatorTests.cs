@@ -245,9 +245,10 @@ public sealed partial class BusinessSimulatorTests : IDisposable
 
         Assert.Equal("limit", Parameter(Api("GET", "v1/orgDevices?limit=0", token).Body));
 
-        // undocumented query parameters: ignored by default, refused naming them under Reject (documented ones still pass)
+        // undocumented query parameters: refused naming them by default (documented ones still pass), ignored under Ignore
         sim.BusinessMaxLimit = 1000;
         var serial = sim.GetOrgDevices()[0].SerialNumber;
+        sim.UnknownQueryParameters = "Ignore";
         Assert.Equal(3, Api("GET", "v1/orgDevices?filter[serialNumber]=" + serial, token).Body.GetProperty("data").GetArrayLength());
         sim.UnknownQueryParameters = "Reject";
         var refused = Api("GET", "v1/orgDevices?filter%5BserialNumber%5D=" + serial, token);
