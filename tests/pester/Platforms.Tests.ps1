@@ -161,7 +161,7 @@ Describe 'Platform-aware profiles' {
         $match.CompletionText | Should -Be @('CH')
         $match.ToolTip | Should -Be @('Switzerland')
         $line = 'Set-AdeProfile -Profile Macs -Language ge'
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('gem', 'geo', 'ger', 'gez', 'de', 'ka', 'deu', 'gmh', 'goh', 'kat')
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('de', 'ka', 'geo', 'ger', 'gez', 'deu', 'gmh', 'goh', 'kat')
     }
 
     It 'keeps -Supervised and -InstallCompanyPortal working with a warning; -Unsupervised and -NoCompanyPortal read naturally' {

@@ -4,8 +4,10 @@ namespace AdeEnrollment.Engine.Rules;
 
 /// <summary>
 /// The language and region codes a profile's Setup Assistant language and region may take: ISO 639-1 or ISO 639-2 codes
-/// (lower case) and ISO 3166-1 alpha-2 codes (upper case). A code outside the lists reaches a device that knows no such
-/// language or region, so it is refused with a hint at the code that was probably meant.
+/// (lower case) and ISO 3166-1 alpha-2 codes (upper case), plus Kosovo's XK, which Apple's region list has. The special
+/// codes (mul, und, zxx, mis) and the collective ones that name a group of languages are left out: no device is set to
+/// them. A code outside the lists reaches a device that knows no such language or region, so it is refused with a hint
+/// at the code that was probably meant.
 /// </summary>
 public static partial class IsoCodes
 {

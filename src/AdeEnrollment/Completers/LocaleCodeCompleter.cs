@@ -8,7 +8,7 @@ namespace AdeEnrollment.Completers;
 /// <summary>
 /// Completes a profile's -Language (ISO 639 codes) and -Region (ISO 3166-1 alpha-2 codes). What is typed matches the
 /// start of a code or of its English name ("ger" offers de, deu and ger; "Swi" offers CH), and the code is what
-/// completes; the engine checks the value given.
+/// completes, two-letter codes first; the engine checks the value given.
 /// </summary>
 public sealed class LocaleCodeCompleter : IArgumentCompleter
 {
@@ -16,8 +16,11 @@ public sealed class LocaleCodeCompleter : IArgumentCompleter
     {
         var typed = wordToComplete.Trim('\'', '"');
         var codes = parameterName.Equals("Region", StringComparison.OrdinalIgnoreCase) ? IsoCodes.Regions : IsoCodes.Languages;
-        var byCode = codes.Where(c => c.Code.StartsWith(typed, StringComparison.OrdinalIgnoreCase));
-        var byName = typed.Length == 0 ? [] : codes.Where(c => !c.Code.StartsWith(typed, StringComparison.OrdinalIgnoreCase) && c.Name.StartsWith(typed, StringComparison.OrdinalIgnoreCase));
-        return byCode.Concat(byName).Select(c => new CompletionResult(c.Code, $"{c.Code} {c.Name}", CompletionResultType.ParameterValue, c.Name));
+        // two-letter codes first (the ones Apple's own settings use), then codes before names: "Ger" offers de first
+        return codes.Where(c => c.Code.StartsWith(typed, StringComparison.OrdinalIgnoreCase) || (typed.Length > 0 && c.Name.StartsWith(typed, StringComparison.OrdinalIgnoreCase)))
+            .OrderBy(c => c.Code.Length)
+            .ThenBy(c => c.Code.StartsWith(typed, StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+            .ThenBy(c => c.Code, StringComparer.Ordinal)
+            .Select(c => new CompletionResult(c.Code, $"{c.Code} {c.Name}", CompletionResultType.ParameterValue, c.Name));
     }
 }

@@ -575,10 +575,12 @@ public class ProfileRulesTests
     }
 
     [Fact]
-    public void The_code_lists_hold_every_ISO_639_1_language_and_ISO_3166_1_region()
+    public void The_code_lists_hold_the_ISO_639_languages_and_ISO_3166_1_regions_a_device_can_be_set_to()
     {
-        Assert.Equal(184, IsoCodes.Languages.Count(l => l.Code.Length == 2));
-        Assert.Equal(249, IsoCodes.Regions.Count());
+        Assert.Equal(183, IsoCodes.Languages.Count(l => l.Code.Length == 2)); // ISO 639-1 without bh, a group of languages
+        Assert.Equal(250, IsoCodes.Regions.Count()); // ISO 3166-1 and Kosovo (XK), which Apple's region list has
+        Assert.Equal("Kosovo", IsoCodes.RegionName("XK"));
+        Assert.All(new[] { "mul", "und", "zxx", "mis", "afa", "bh" }, code => Assert.Null(IsoCodes.LanguageName(code))); // not one language
         Assert.All(IsoCodes.Regions, r => Assert.Matches("^[A-Z]{2}$", r.Code));
         Assert.All(IsoCodes.Languages, l => Assert.Matches("^[a-z]{2,3}$", l.Code));
         Assert.Equal("German", IsoCodes.LanguageName("de"));
