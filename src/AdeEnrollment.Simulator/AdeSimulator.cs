@@ -274,12 +274,16 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How an activity above the cap is refused: Entity422 (names the cap), Parameter400 (no number) or TooLarge413.</summary>
     public string ActivityCapAnswer { get => businessSettings.ActivityCapAnswer; set => businessSettings.ActivityCapAnswer = value; }
 
+    /// <summary>The layout of activity logs: Preamble, NoPreamble, Quoted or TitleCase (Apple documents none).</summary>
     public string ActivityLogShape { get => businessSettings.ActivityLogShape; set => businessSettings.ActivityLogShape = value; }
 
+    /// <summary>The word a log row writes for a device that was changed (default SUCCESS).</summary>
     public string ActivityLogSuccess { get => businessSettings.ActivityLogSuccess; set => businessSettings.ActivityLogSuccess = value; }
 
+    /// <summary>The word a log row writes for a device that was not changed (default FAILED).</summary>
     public string ActivityLogFailure { get => businessSettings.ActivityLogFailure; set => businessSettings.ActivityLogFailure = value; }
 
+    /// <summary>How long a log link is valid after the GET of the activity that gave it (default 60 s).</summary>
     public TimeSpan ActivityLogLinkLifetime { get => businessSettings.ActivityLogLinkLifetime; set => businessSettings.ActivityLogLinkLifetime = value; }
 
     /// <summary>
@@ -297,8 +301,10 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>How org devices carry MAC addresses: String (documented: Wi-Fi and Bluetooth strings, Ethernet an array), Array, BuiltInEthernet (Ethernet under builtInEthernetMacAddress) or None.</summary>
     public string MacAddressShape { get => businessSettings.MacAddressShape; set => businessSettings.MacAddressShape = value; }
 
+    /// <summary>How IMEI and MEID are sent: Array (documented), String or None.</summary>
     public string ImeiShape { get => businessSettings.ImeiShape; set => businessSettings.ImeiShape = value; }
 
+    /// <summary>Which PATCH clears a server's default product families: Both, EmptyList, Null or None.</summary>
     public string ClearFamiliesWith { get => businessSettings.ClearFamiliesWith; set => businessSettings.ClearFamiliesWith = value; }
 
     /// <summary>releasedFromOrgDateTime, releaserId and releaserEntityType are sent (false: left out of every answer).</summary>
@@ -313,6 +319,7 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>Released devices stay in the org device listing and answer a single GET (with their release date) instead of disappearing.</summary>
     public bool ListReleasedDevices { get => businessSettings.ListReleasedDevices; set => businessSettings.ListReleasedDevices = value; }
 
+    /// <summary>The inventory listing carries released devices' release date too (Apple documents it on a single device's GET only).</summary>
     public bool ReleaseDateInList { get => businessSettings.ReleaseDateInList; set => businessSettings.ReleaseDateInList = value; }
 
     /// <summary>Deleted device management services stay in the server listing with status DELETED instead of disappearing.</summary>

@@ -154,15 +154,27 @@ public sealed partial class BusinessService
 
     /// <summary>
     /// Apple does not document how a server's default product families are cleared: an empty list is sent first; when
-    /// Apple's answer still lists families, the list is sent again as null. A server that keeps them after both is a
-    /// warning (the admin clears it in the portal); either way the server as Apple last answered is returned.
+    /// Apple's answer still lists families, the list is sent again as null. A server that keeps them after both, or a
+    /// refusal of null (the first change stands), is a warning (the admin clears it in the portal); either way the
+    /// server as Apple last answered is returned.
     /// </summary>
     private AdeMdmServer ClearFamilies(BusinessClient client, AdeMdmServer server)
     {
         host.WriteVerbose($"Apple kept the default product families of MDM server '{server.Name}' after an empty list; sending null.");
         var body = Json(w => w.WriteNull("defaultProductFamilies"), server.Id);
-        using var doc = client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(server.Id), body);
-        var after = doc is null ? server : ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
+        AdeMdmServer after;
+        try
+        {
+            using var doc = client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(server.Id), body);
+            after = doc is null ? server : ServerOf(doc, "PATCH /v1/mdmServers/{id}", client);
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus is >= 400 and < 500)
+        {
+            // Apple refused null (its schema types the list as an array): the first change stands, the families stay
+            host.WriteVerbose($"Apple refused null for the default product families of MDM server '{server.Name}' (HTTP {ex.HttpStatus}).");
+            after = server;
+        }
+
         if (after.DefaultProductFamilies.Count > 0)
         {
             host.WriteWarning($"Apple kept MDM server '{after.Name}' as the default server of new {string.Join(", ", after.DefaultProductFamilies)} devices although the list was cleared (an empty list and null were both sent). Clear its default device assignment in Apple Business Manager.");

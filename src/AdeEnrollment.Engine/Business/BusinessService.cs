@@ -148,6 +148,9 @@ public sealed partial class BusinessService
     /// <summary>Up to this many serials are read from Apple one by one (a GET each) rather than from the inventory listing.</summary>
     private const int MaxSerialsReadOneByOne = 20;
 
+    /// <summary>Up to this many devices of a command that the store saw released are checked at Apple (a GET each) for having been added again.</summary>
+    private const int MaxAddedAgainChecks = 20;
+
     /// <summary>
     /// The organisation's devices, streamed: one page of at most 1000 devices is read, filtered and yielded before the
     /// next is requested. The serial → server index of assigned devices is kept in the store for the read, not in memory.
@@ -220,7 +223,7 @@ public sealed partial class BusinessService
     private IEnumerable<AdeOrgDevice> ReadSerials(BusinessClient client, OrgDeviceQuery query, IReadOnlyList<string> serials, Action<AdeException>? notFound,
         IReadOnlyList<AdeMdmServer> servers)
     {
-        Dictionary<string, DateTimeOffset>? released = null;
+        Dictionary<string, Release>? released = null;
         foreach (var serial in serials.Select(s => s.Trim().ToUpperInvariant()).Distinct(StringComparer.Ordinal))
         {
             JsonDocument doc;
@@ -456,12 +459,12 @@ public sealed partial class BusinessService
     /// organisation again since, is shown released as of the store's record.
     /// </param>
     private static AdeOrgDevice ToDevice(JsonElement item, BusinessClient client, string? serverId, IReadOnlyList<AdeMdmServer> servers, bool includeAppleCare,
-        IReadOnlyDictionary<string, DateTimeOffset> releasedHere)
+        IReadOnlyDictionary<string, Release> releasedHere)
     {
         var a = Attributes(item);
         var added = Date(a, "addedToOrgDateTime");
         var released = Date(a, "releasedFromOrgDateTime")
-            ?? (releasedHere.TryGetValue((Str(a, "serialNumber") ?? Str(item, "id") ?? "").ToUpperInvariant(), out var at) && !(added > at) ? at : null);
+            ?? (releasedHere.TryGetValue((Str(a, "serialNumber") ?? Str(item, "id") ?? "").ToUpperInvariant(), out var release) && !release.AddedSince(added) ? release.At : null);
         var device = new AdeOrgDevice
         {
             SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
@@ -558,28 +561,7 @@ public sealed partial class BusinessService
             throw ErrorCatalog.BusinessReleaseNotInSchool(client.Account.ClientId);
         }
 
-        // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
-        // organisation's: each is a warning and is left out, nothing is sent for it
-        var released = ReleasedSerials(client.Account.Id);
-        var leftOut = serials.Where(released.ContainsKey).ToList();
-        if (leftOut.Count is > 0 and <= MaxSerialsReadOneByOne)
-        {
-            // added to the organisation again since (Apple Configurator, or bought again): the organisation's again
-            leftOut.RemoveAll(serial => AddedAgain(client, serial, released[serial]));
-        }
-
-        if (leftOut.Count > 0)
-        {
-            // one warning for the command, however many of its devices were released
-            host.WriteWarning((leftOut is [var one] ? ErrorCatalog.BusinessDeviceReleased(one, released[one]) : ErrorCatalog.BusinessDeviceReleased(leftOut)).Message);
-            serials.RemoveAll(leftOut.Contains);
-        }
-
-        if (serials.Count == 0)
-        {
-            return [];
-        }
-
+        // the target first: a server the command cannot use is refused before anything else is read or said
         AdeMdmServer? target = null;
         if (action != OrgDeviceAction.Release)
         {
@@ -591,6 +573,29 @@ public sealed partial class BusinessService
                 // nothing: refused here rather than spending a POST of the hourly budget on Apple's refusal
                 throw ErrorCatalog.ArgumentInvalid("MdmServer", target.Name, "it is Apple's list of the devices added with Apple Configurator (type APPLE_CONFIGURATOR), not a device management service. Assign the devices to an MDM server: that moves them off it.");
             }
+        }
+
+        // a device this store saw released (a release activity of the account that succeeded for it) is no longer the
+        // organisation's: each is a warning and is left out, nothing is sent for it
+        var released = ReleasedSerials(client.Account.Id);
+        var leftOut = serials.Where(released.ContainsKey).ToList();
+        if (leftOut.Count is > 0 and <= MaxAddedAgainChecks)
+        {
+            // added to the organisation again since (Apple Configurator, or bought again): the organisation's again
+            leftOut.RemoveAll(serial => AddedAgain(client, serial, released[serial]));
+        }
+
+        if (leftOut.Count > 0)
+        {
+            // one warning for the command, however many of its devices were released
+            host.WriteWarning((leftOut is [var one] ? ErrorCatalog.BusinessDeviceReleased(one, released[one].At)
+                : ErrorCatalog.BusinessDeviceReleased(leftOut, checkedAgain: leftOut.Count <= MaxAddedAgainChecks)).Message);
+            serials.RemoveAll(leftOut.Contains);
+        }
+
+        if (serials.Count == 0)
+        {
+            return [];
         }
 
         var verb = action switch
@@ -838,16 +843,17 @@ public sealed partial class BusinessService
     /// Whether a device the store saw released is the organisation's again: Apple knows it, with no release date, added
     /// after the release (one GET). Anything else, a device Apple no longer knows included, keeps it released.
     /// </summary>
-    private bool AddedAgain(BusinessClient client, string serial, DateTimeOffset releasedAt)
+    private bool AddedAgain(BusinessClient client, string serial, Release release)
     {
         try
         {
             using var doc = client.Get("orgDevices/" + Uri.EscapeDataString(serial));
             var a = Attributes(doc.RootElement.TryGetProperty("data", out var data) ? data : default);
-            var again = Date(a, "releasedFromOrgDateTime") is null && Date(a, "addedToOrgDateTime") is { } added && added > releasedAt;
+            var added = Date(a, "addedToOrgDateTime");
+            var again = Date(a, "releasedFromOrgDateTime") is null && release.AddedSince(added);
             if (again)
             {
-                host.WriteVerbose($"Device '{serial}' was released on {releasedAt:u} and added to the organisation again on {Date(a, "addedToOrgDateTime"):u}: it is sent.");
+                host.WriteVerbose($"Device '{serial}' was released on {release.At:u} and added to the organisation again on {added:u}: it is sent.");
             }
 
             return again;
@@ -858,15 +864,25 @@ public sealed partial class BusinessService
         }
     }
 
-    /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>
-    private Dictionary<string, DateTimeOffset> ReleasedSerials(Guid accountId)
+    /// <summary>
+    /// A release the store recorded: when it ended (<see cref="At"/>, what the module shows) and when its activity was
+    /// sent, the earliest the device can have left the organisation: a device Apple shows added after that is the
+    /// organisation's again (the end may be the module's clock at the poll that saw it, later than Apple's).
+    /// </summary>
+    private readonly record struct Release(DateTimeOffset At, DateTimeOffset Sent)
     {
-        var released = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        public bool AddedSince(DateTimeOffset? added) => added > Sent;
+    }
+
+    /// <summary>Serials the account released (a completed release activity with a SUCCESS row), with when: from the store, nothing is asked.</summary>
+    private Dictionary<string, Release> ReleasedSerials(Guid accountId)
+    {
+        var released = new Dictionary<string, Release>(StringComparer.Ordinal);
         foreach (var row in store.Read(s => s.Business.Activities(null, accountId)).Where(r => r.ActivityType == "RELEASE_DEVICES" && r.Results is not null).OrderBy(r => r.CreatedAt))
         {
             foreach (var result in row.Results!.Where(x => x.Status == "SUCCESS"))
             {
-                released[result.SerialNumber] = row.CompletedAt ?? row.CreatedAt;
+                released[result.SerialNumber] = new Release(row.CompletedAt ?? row.CreatedAt, row.CreatedAt);
             }
         }
 
@@ -957,7 +973,18 @@ public sealed partial class BusinessService
             var client = new BusinessClient(Accounts.Get(a.Account).Single(), Accounts, time, host, Options) { WaitForLimit = WaitForLimit };
             try
             {
-                return wait ? Wait(a.Id, client) : Poll(a.Id, client);
+                if (wait)
+                {
+                    return Wait(a.Id, client);
+                }
+
+                var read = Poll(a.Id, client);
+                if (logProblems.ContainsKey(a.Id) && read.Unknown > 0)
+                {
+                    WarnOutcomeUnknown(read); // a refresh whose log could not be read says so (-Wait says it at the end)
+                }
+
+                return read;
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404 && list.Count > 1)
             {
@@ -1028,12 +1055,17 @@ public sealed partial class BusinessService
         if (activity.Unknown > 0)
         {
             // finished, but Apple's log does not say what happened to these devices: never a silent success
-            host.WriteWarning(ErrorCatalog.BusinessActivityOutcomeUnknown(id, activity.Status, activity.SubStatus ?? "",
-                activity.Devices.Where(d => d.Status == UnknownOutcome).Select(d => d.SerialNumber).ToList(), activity.DeviceCount).Message);
+            WarnOutcomeUnknown(activity);
         }
 
         return activity;
     }
+
+    /// <summary>The warning that a finished activity's log does not give these devices' outcomes, with why when its log could not be read.</summary>
+    private void WarnOutcomeUnknown(AdeOrgDeviceActivity activity)
+        => host.WriteWarning(ErrorCatalog.BusinessActivityOutcomeUnknown(activity.Id, activity.Status, activity.SubStatus ?? "",
+            activity.Devices.Where(d => d.Status == UnknownOutcome).Select(d => d.SerialNumber).ToList(), activity.DeviceCount,
+            logProblems.Remove(activity.Id, out var problem) ? problem : null).Message);
 
     /// <summary>Reads the activity's state from Apple once; when it ended, reads its log and stores the per-device outcome.</summary>
     private AdeOrgDeviceActivity Poll(string id, BusinessClient client)
@@ -1045,7 +1077,11 @@ public sealed partial class BusinessService
         List<BusinessDeviceResultRow>? results = null;
         if (status != "IN_PROGRESS" && LogUrl(a) is { } download)
         {
-            results = ReadLog(id, client, download)?.Select(r => new BusinessDeviceResultRow(r.SerialNumber, r.Status, r.Detail)).ToList();
+            results = ReadLog(id, client, download, out var problem)?.Select(r => new BusinessDeviceResultRow(r.SerialNumber, r.Status, r.Detail)).ToList();
+            if (problem is not null)
+            {
+                logProblems[id] = problem;
+            }
         }
 
         var completed = Date(a, "completedDateTime") ?? (status != "IN_PROGRESS" ? time.GetUtcNow() : null);
@@ -1062,47 +1098,76 @@ public sealed partial class BusinessService
         => Str(attributes, "downloadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var download) ? download : null;
 
     /// <summary>
+    /// Why the logs of activities of this service's commands could not be read (by activity id), from the read to the
+    /// warning that says the devices' outcomes are unknown.
+    /// </summary>
+    private readonly Dictionary<string, string> logProblems = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Downloads and reads an ended activity's log. Apple's link is short-lived and signed per GET of the activity: a
     /// download that fails (an expired link, a blob store that answers 5xx, a broken connection) asks Apple once for the
-    /// activity again and downloads from the fresh link. Null when that fails too: the devices' outcomes are then unknown
-    /// (never a success), said in a warning, and -Refresh reads the log again later.
+    /// activity again and downloads from the fresh link. Null, with the reason in <paramref name="problem"/>, when that
+    /// fails too or the log cannot be read: the devices' outcomes are then unknown (never a success), and -Refresh
+    /// reads the log again later.
     /// </summary>
-    private List<AdeOrgDeviceResult>? ReadLog(string id, BusinessClient client, Uri download)
+    private List<AdeOrgDeviceResult>? ReadLog(string id, BusinessClient client, Uri download, out string? problem)
     {
         for (var attempt = 1; ; attempt++)
         {
+            string text;
             try
             {
-                return ParseLog(client.Download(download));
+                text = client.Download(download);
             }
-            catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.BusinessRequestFailed) or nameof(ErrorCatalog.BusinessNetworkError) or nameof(ErrorCatalog.BusinessResponseInvalid))
+            catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.BusinessRequestFailed) or nameof(ErrorCatalog.BusinessNetworkError))
             {
-                var why = ex.HttpStatus is { } code ? $"HTTP {code}" : ex.ErrorId;
-                if (attempt == 1)
+                problem = (ex.HttpStatus is { } code ? $"its download answered HTTP {code}" : "its download failed: " + ex.Message) + (attempt > 1 ? ", twice" : "");
+                if (attempt > 1 || FreshLogUrl(id, client) is not { } fresh)
                 {
-                    using var again = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=downloadUrl");
-                    if (LogUrl(Attributes(Item(again, "GET /v1/orgDeviceActivities/{id}"))) is { } fresh)
-                    {
-                        host.WriteVerbose($"The log of activity {id} could not be downloaded ({why}); downloading it again from the fresh link Apple gave.");
-                        download = fresh;
-                        continue;
-                    }
+                    return null;
                 }
 
-                host.WriteWarning($"The log of activity {id} could not be downloaded ({why}{(attempt > 1 ? ", twice" : "")}), so the outcome of its devices is unknown for now; Get-AdeOrgDeviceActivity -Id {id} -Refresh reads it again.");
+                host.WriteVerbose($"The log of activity {id} could not be downloaded ({problem}); downloading it again from the fresh link Apple gave.");
+                download = fresh;
+                continue;
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessResponseInvalid))
+            {
+                problem = ex.Message; // too large, or not what a log is: a fresh link would bring the same
                 return null;
             }
+
+            var results = ParseLog(text);
+            problem = results is null ? "it has no header row naming the serial number and status columns" : null;
+            return results;
+        }
+    }
+
+    /// <summary>A fresh link to an activity's log (one GET of the activity), or null when Apple gives none or cannot be asked.</summary>
+    private Uri? FreshLogUrl(string id, BusinessClient client)
+    {
+        try
+        {
+            using var again = client.Get($"orgDeviceActivities/{Uri.EscapeDataString(id)}?fields[orgDeviceActivities]=downloadUrl");
+            return LogUrl(Attributes(Item(again, "GET /v1/orgDeviceActivities/{id}")));
+        }
+        catch (AdeException ex) when (ex.ErrorId is nameof(ErrorCatalog.BusinessRequestFailed) or nameof(ErrorCatalog.BusinessNetworkError) or nameof(ErrorCatalog.BusinessResponseInvalid))
+        {
+            host.WriteVerbose($"Apple could not be asked again for the log of activity {id}: {ex.Message}");
+            return null;
         }
     }
 
     /// <summary>
     /// Apple's activity log, whose layout Apple does not document: any lines before a header row that names the serial
     /// number and the status columns (serial_number, operation_status, operation_substatus, in any order, case, or with
-    /// spaces for the underscores), then one row per device. Cells may be quoted (a quoted cell may hold commas and
-    /// quotes). A status that says success in other words (SUCCEEDED, SUCCESSFUL) reads as SUCCESS; any other status is
-    /// kept as Apple wrote it, upper case.
+    /// spaces for the underscores; a bare "status" column only when there is no operation_status), then one row per
+    /// device. Cells may be quoted (a quoted cell may hold commas and quotes); a row that is not well-formed CSV is read
+    /// by its commas. A status that says success (SUCCESS, SUCCEEDED, SUCCESSFUL) reads as SUCCESS, one that says failure
+    /// (FAILED, FAILURE, ERROR) is kept as Apple wrote it, and any other word is UNKNOWN with Apple's word in the detail:
+    /// a word the module does not know never claims a device was not changed. Null when the log has no header row.
     /// </summary>
-    internal static List<AdeOrgDeviceResult> ParseLog(string csv)
+    internal static List<AdeOrgDeviceResult>? ParseLog(string csv)
     {
         var list = new List<AdeOrgDeviceResult>();
         int serialCol = -1, statusCol = -1, subCol = -1;
@@ -1122,17 +1187,19 @@ public sealed partial class BusinessService
             }
             catch (Microsoft.VisualBasic.FileIO.MalformedLineException)
             {
-                continue; // a line that is not CSV (a preamble in prose): no device row
+                // not well-formed CSV (a stray quote): a preamble line is skipped, a device row read by its commas
+                cells = parser.ErrorLine.Split(',').Select(c => c.Trim().Trim('"').Trim()).ToArray();
             }
 
             if (serialCol < 0)
             {
-                serialCol = Array.FindIndex(cells, c => LogColumn(c) == "serialnumber");
-                statusCol = Array.FindIndex(cells, c => LogColumn(c) is "operationstatus" or "status");
-                subCol = Array.FindIndex(cells, c => LogColumn(c) is "operationsubstatus" or "substatus");
-                if (statusCol < 0)
+                var columns = cells.Select(LogColumn).ToList();
+                serialCol = columns.IndexOf("serialnumber");
+                statusCol = columns.IndexOf("operationstatus") is >= 0 and var op ? op : columns.IndexOf("status");
+                subCol = columns.IndexOf("operationsubstatus") is >= 0 and var os ? os : columns.IndexOf("substatus");
+                if (serialCol < 0 || statusCol < 0)
                 {
-                    serialCol = -1; // not yet the header: a preamble line that happens to name a serial number
+                    serialCol = -1; // not yet the header: a preamble line
                 }
 
                 continue;
@@ -1140,13 +1207,19 @@ public sealed partial class BusinessService
 
             if (cells.Length > Math.Max(serialCol, statusCol) && cells[serialCol].Length > 0)
             {
-                var result = cells[statusCol].ToUpperInvariant();
-                list.Add(new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), result is "SUCCEEDED" or "SUCCESSFUL" ? "SUCCESS" : result.Length == 0 ? UnknownOutcome : result,
-                    subCol >= 0 && cells.Length > subCol && cells[subCol].Length > 0 ? cells[subCol] : null));
+                var word = cells[statusCol].ToUpperInvariant();
+                var sub = subCol >= 0 && cells.Length > subCol && cells[subCol].Length > 0 ? cells[subCol] : null;
+                list.Add(word switch
+                {
+                    "SUCCESS" or "SUCCEEDED" or "SUCCESSFUL" => new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), "SUCCESS", sub),
+                    "FAILED" or "FAILURE" or "ERROR" => new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), word, sub),
+                    "" => new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), UnknownOutcome, sub),
+                    _ => new AdeOrgDeviceResult(cells[serialCol].ToUpperInvariant(), UnknownOutcome, sub is null ? word : word + ": " + sub),
+                });
             }
         }
 
-        return list;
+        return serialCol < 0 ? null : list;
     }
 
     /// <summary>A log header cell reduced to letters, lower case: "Serial Number", "serial_number" and "SERIAL-NUMBER" read alike.</summary>

@@ -609,10 +609,12 @@ public static class ErrorCatalog
         clientId);
 
     /// <summary>Several such devices of one command: one warning (the same id) instead of one per device.</summary>
-    public static AdeException BusinessDeviceReleased(IReadOnlyList<string> serials) => E(nameof(BusinessDeviceReleased),
+    /// <param name="checkedAgain">Whether Apple was asked whether they were added again (up to 20 of a command are).</param>
+    public static AdeException BusinessDeviceReleased(IReadOnlyList<string> serials, bool checkedAgain = true) => E(nameof(BusinessDeviceReleased),
         AdeErrorCategory.InvalidOperation,
-        F("{0} were released from the organisation (release activities of this account): {1}. They were left out and nothing was sent for them. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned.",
-            Engine.Counted.Of(serials.Count, "device"), Engine.Counted.FirstFew(serials, 10)),
+        F("{0} were released from the organisation (release activities of this account): {1}. They were left out and nothing was sent for them. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned; {2}",
+            Engine.Counted.Of(serials.Count, "device"), Engine.Counted.FirstFew(serials, 10),
+            checkedAgain ? "once Apple shows it added again, it is sent." : "whether Apple shows them added again is checked for up to 20 such devices of one command, so send them in smaller groups."),
         string.Join(",", serials));
 
     public static AdeException BusinessServerDeleted(string server) => E(nameof(BusinessServerDeleted),
@@ -653,13 +655,20 @@ public static class ErrorCatalog
         F("Device activity {0} ended {1} ({2}): {3} of {4} devices were not changed. Get-AdeOrgDeviceActivity -Id {0} lists the outcome of each device.", id, status, subStatus, failed, total),
         id);
 
-    /// <summary>A finished activity whose log does not give the outcome of these devices (no log at all: COMPLETED_POST_PROCESSING_FAILED).</summary>
-    public static AdeException BusinessActivityOutcomeUnknown(string id, string status, string subStatus, IReadOnlyList<string> serials, int total) => E(nameof(BusinessActivityOutcomeUnknown),
+    /// <summary>
+    /// A finished activity whose log does not give the outcome of these devices: no log at all
+    /// (COMPLETED_POST_PROCESSING_FAILED), or (<paramref name="logProblem"/>) a log that could not be downloaded or read.
+    /// </summary>
+    public static AdeException BusinessActivityOutcomeUnknown(string id, string status, string subStatus, IReadOnlyList<string> serials, int total, string? logProblem = null) => E(nameof(BusinessActivityOutcomeUnknown),
         AdeErrorCategory.InvalidResult,
-        F("Device activity {0} ended {1}{2}, but Apple gave no log of what it did to {3} of its {4} devices: they may or may not have been changed. Check them with Get-AdeOrgDevice -SerialNumber {5} (Status and MdmServer) before sending the activity again; Get-AdeOrgDeviceActivity -Id {0} -Refresh shows them with status UNKNOWN.",
-            id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total,
-            string.Join(",", serials.Take(5)) + (serials.Count > 5 ? ",… (all in the activity's Devices)" : "")),
+        logProblem is null
+            ? F("Device activity {0} ended {1}{2}, but Apple gave no log of what it did to {3} of its {4} devices: they may or may not have been changed. Check them with Get-AdeOrgDevice -SerialNumber {5} (Status and MdmServer) before sending the activity again; Get-AdeOrgDeviceActivity -Id {0} -Refresh shows them with status UNKNOWN.",
+                id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total, FirstSerials(serials))
+            : F("Device activity {0} ended {1}{2}, but its log could not be read ({6}), so what it did to {3} of its {4} devices is unknown for now: they may or may not have been changed. Get-AdeOrgDeviceActivity -Id {0} -Refresh reads the log again; until then check them with Get-AdeOrgDevice -SerialNumber {5} before sending the activity again.",
+                id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total, FirstSerials(serials), logProblem),
         id);
+
+    private static string FirstSerials(IReadOnlyList<string> serials) => string.Join(",", serials.Take(5)) + (serials.Count > 5 ? ",… (all in the activity's Devices)" : "");
 
     public static AdeException BusinessActivityTimeout(string id, TimeSpan waited) => E(nameof(BusinessActivityTimeout),
         AdeErrorCategory.OperationTimeout,

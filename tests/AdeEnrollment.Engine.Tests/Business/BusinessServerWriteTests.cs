@@ -106,22 +106,29 @@ public sealed class BusinessServerWriteTests
     }
 
     [Theory]
-    [InlineData("Both", 1, false)] // the empty list clears them: one PATCH
-    [InlineData("EmptyList", 1, false)]
-    [InlineData("Null", 2, false)] // Apple ignores the empty list: null is sent next and clears them
-    [InlineData("None", 2, true)] // an Apple that clears with neither: a warning names the families it kept
-    public void Default_families_are_cleared_whether_Apple_takes_an_empty_list_or_null(string clearsWith, int patches, bool warned)
+    [InlineData("Both", false, 1, false)] // the empty list clears them: one PATCH
+    [InlineData("Null", false, 2, false)] // Apple ignores the empty list: null is sent next and clears them
+    [InlineData("None", false, 2, true)] // an Apple that clears with neither: a warning names the families it kept
+    [InlineData("None", true, 2, true)] // an Apple that refuses null (an array in its schema): the first change stands
+    public void Default_families_are_cleared_whether_Apple_takes_an_empty_list_or_null(string clearsWith, bool refusesNull, int patches, bool warned)
     {
         using var fx = new BusinessFixture();
         fx.Simulator.ClearFamiliesWith = clearsWith;
         fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(DefaultProductFamilies: ["IPAD"]));
+        if (refusesNull)
+        {
+            fx.Simulator.AddFault("/v1/mdmServers/*", 422, count: 1, method: "PATCH", skip: 1); // the PATCH of null, after the empty list's
+        }
+
         var before = Writes(fx);
 
-        var cleared = fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges(DefaultProductFamilies: []))!;
+        var cleared = fx.Engine.Business.SetMdmServer(Existing, new MdmServerChanges("Contoso iPads EU", DefaultProductFamilies: []))!;
 
         string[] kept = warned ? ["IPAD"] : [];
+        Assert.Equal("Contoso iPads EU", cleared.Name);
         Assert.Equal(kept, cleared.DefaultProductFamilies);
-        Assert.Equal(kept, Assert.Single(fx.Engine.Business.GetMdmServers(), s => s.Name == Existing).DefaultProductFamilies); // Apple's state, read again
+        var atApple = Assert.Single(fx.Engine.Business.GetMdmServers(), s => s.Name == "Contoso iPads EU"); // Apple's state, read again: renamed
+        Assert.Equal(kept, atApple.DefaultProductFamilies);
         Assert.Equal(before + patches, Writes(fx));
         var warning = fx.Host.Warnings.SingleOrDefault(w => w.Contains("Apple kept MDM server", StringComparison.Ordinal));
         Assert.Equal(warned, warning is not null);

@@ -422,16 +422,23 @@ public sealed class BusinessVariantTests
         var types = fx.Engine.Business.GetMdmServers().ToDictionary(s => s.Name, s => s.ServerType);
         Assert.Equal(("APPLE_CONFIGURATOR", "APPLE_MDM", "MDM"), (types[configurator], types[builtIn], types[EngineServer]));
 
+        // a device the account released: the bad target is refused before the released devices are looked at
+        var gone = Assert.Single(fx.Simulator.AddOrgDevices(1)).SerialNumber;
+        fx.Engine.Business.Send(OrgDeviceAction.Release, [gone], null, wait: true);
         var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST");
         foreach (var action in new[] { OrgDeviceAction.Assign, OrgDeviceAction.Unassign })
         {
-            var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(action, serials, null, server: configurator));
+            var e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(action, [gone], null, server: configurator));
+            Assert.Equal("ArgumentInvalid", e.ErrorId);
+            e = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(action, serials, null, server: configurator));
             Assert.Equal(("ArgumentInvalid", AdeErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
             Assert.Contains("APPLE_CONFIGURATOR", e.Message, StringComparison.Ordinal);
             Assert.Contains("Assign the devices to an MDM server", e.Message, StringComparison.Ordinal);
         }
 
         Assert.Equal(posts, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Empty(fx.Simulator.GetRequests("/v1/orgDevices/" + gone)); // not asked whether it was added again
+        Assert.DoesNotContain(fx.Host.Warnings, w => w.Contains("released from the organisation", StringComparison.Ordinal));
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer(configurator, new MdmServerChanges(NewName: "Mine"))).ErrorId);
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer(builtIn)).ErrorId);
 

@@ -65,7 +65,6 @@ internal static class OrgDevicesHandler
         });
     }
 
-    /// <summary>The MAC attributes in the shape the switch asks for (Apple documents Wi-Fi and Bluetooth as strings, Ethernet as an array; clients have seen arrays and another key).</summary>
     /// <summary>IMEI and MEID as lists (Apple's documented shape), as one string (older answers: the first one) or not at all; the EID as a string.</summary>
     private static void WriteRadioIds(Utf8JsonWriter w, string shape, AdeSimOrgDevice d, Func<string, bool> f)
     {
@@ -93,6 +92,7 @@ internal static class OrgDevicesHandler
         if (d.Eid is not null && f("eid")) w.WriteString("eid", d.Eid);
     }
 
+    /// <summary>The MAC attributes in the shape the switch asks for (Apple documents Wi-Fi and Bluetooth as strings, Ethernet as an array; clients have seen arrays and another key).</summary>
     private static void WriteMacs(Utf8JsonWriter w, string shape, AdeSimOrgDevice d, Func<string, bool> f)
     {
         if (shape == "None")
