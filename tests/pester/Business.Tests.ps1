@@ -857,7 +857,8 @@ foreach (`$i in 1..$Calls) {
             try {
                 $a = New-TestAccount
                 Set-AdeSimBusinessApi -RevokeKey -ClientId $a.Sim.ClientId
-                { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected*'
+                $err = { Get-AdeMdmServer -Account $a.Account.ClientId -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessClientRejected*' -PassThru
+                $err.Exception.Message | Should -BeLike $(if ($codes -eq 'Rfc') { "*(invalid_client: The client assertion was refused: revoked.)*" } else { "*(invalid_client).*" })
                 $refusal = @(Get-AdeSimRequest -Path '/auth/oauth2/token')[-1]
                 $refusal.StatusCode | Should -Be $(if ($codes -eq 'Rfc') { 401 } else { 400 })
             } finally {

@@ -137,7 +137,8 @@ internal sealed class BusinessClient
         var body = await ReadBoundedAsync(response, "token", false, ct).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized)
         {
-            throw ErrorCatalog.BusinessClientRejected(account.ClientId);
+            var (error, description) = OAuthError(body);
+            throw ErrorCatalog.BusinessClientRejected(account.ClientId, oauthError: error, description: description);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -330,6 +331,33 @@ internal sealed class BusinessClient
         403 => ErrorCatalog.BusinessAccessDenied(account.ClientId, Service, endpoint, code),
         _ => ErrorCatalog.BusinessRequestFailed(account.ClientId, Service, endpoint, status, code, detail),
     };
+
+    /// <summary>
+    /// The token endpoint's refusal (RFC 6749: <c>error</c>, and <c>error_description</c> when Apple adds one): the code
+    /// when it is one (letters and underscores), the description cut to 200 characters; (null, null) when the body says
+    /// neither. The description is made safe by the error catalogue when shown.
+    /// </summary>
+    internal static (string? Error, string? Description) OAuthError(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, null);
+            }
+
+            var error = doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String && e.GetString() is { Length: > 0 and <= 64 } code
+                && code.All(c => char.IsAsciiLetterLower(c) || c == '_') ? code : null;
+            var description = doc.RootElement.TryGetProperty("error_description", out var d) && d.ValueKind == JsonValueKind.String && d.GetString() is { Length: > 0 } text
+                ? (text.Length > 200 ? text[..200] + "…" : text) : null;
+            return (error, description);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
 
     /// <summary>
     /// What a JSON:API error body says in its first error, read with one parse: the code ("" when there is none or it is

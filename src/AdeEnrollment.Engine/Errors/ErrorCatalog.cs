@@ -579,12 +579,22 @@ public static class ErrorCatalog
     /// Apple refused the account: its client assertion at the token endpoint, or (<paramref name="endpoint"/> given) a
     /// freshly issued access token on an API endpoint, which happens when the account's scope and the API host differ.
     /// </summary>
-    public static AdeException BusinessClientRejected(string clientId, string? endpoint = null) => E(nameof(BusinessClientRejected),
+    /// <param name="oauthError">The token endpoint's <c>error</c> (Apple answers invalid_client to everything; an RFC 6749 code says more).</param>
+    /// <param name="description">Its <c>error_description</c>, shown as Apple wrote it (made safe), or null.</param>
+    public static AdeException BusinessClientRejected(string clientId, string? endpoint = null, string? oauthError = null, string? description = null) => E(nameof(BusinessClientRejected),
         AdeErrorCategory.AuthenticationError,
         endpoint is null
-            ? F("Apple refused the client assertion of API account '{0}' (invalid_client). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal, or this computer's clock is more than a minute ahead. Check the account under Preferences > API and the system clock, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId)
+            ? (oauthError switch
+            {
+                "invalid_grant" => F("Apple refused the client assertion of API account '{0}' ({1}): the assertion's times or its single use were not accepted. This computer's clock is probably more than a minute off: check the system clock and its time synchronisation, then run the command again.", clientId, OAuthReason(oauthError, description)),
+                "invalid_scope" => F("Apple refused the scope of API account '{0}' ({1}): a BUSINESSAPI. account asks for business.api, a SCHOOLAPI. one for school.api. Check the client ID with Get-AdeBusinessAccount and store the account again with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId, OAuthReason(oauthError, description)),
+                null or "" or "invalid_client" => F("Apple refused the client assertion of API account '{0}' ({1}). The client ID, the key ID or the private key does not match an active key: the key may have been revoked or replaced in the portal, or this computer's clock is more than a minute ahead. Check the account under Preferences > API and the system clock, then store the current key with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId, OAuthReason("invalid_client", description)),
+                _ => F("Apple refused the token request of API account '{0}' ({1}). Check the account under Preferences > API and the system clock; if the account is right, store it again with Remove-AdeBusinessAccount and New-AdeBusinessAccount.", clientId, OAuthReason(oauthError, description)),
+            })
             : F("Apple refused the access token of API account '{0}' on {1} (401) even right after issuing a new one. The account's host does not match its kind (a SCHOOLAPI. account must use https://api-school.apple.com/v1/, a BUSINESSAPI. one https://api-business.apple.com/v1/), or the key was revoked meanwhile. Check ServiceUri with Get-AdeBusinessAccount and store the account again with Remove-AdeBusinessAccount and New-AdeBusinessAccount (without -ServiceUri, the host follows the client ID).", clientId, endpoint),
         clientId);
+
+    private static string OAuthReason(string error, string? description) => string.IsNullOrEmpty(description) ? error : error + ": " + description;
 
     /// <summary>Apple answered 403: <paramref name="service"/> is the account's service address as shown (no query, no user info), <paramref name="endpoint"/> the method and path.</summary>
     public static AdeException BusinessAccessDenied(string clientId, string service, string endpoint, string code) => E(nameof(BusinessAccessDenied),

@@ -279,6 +279,9 @@ public sealed class BusinessFlowVariantTests
         fx.Simulator.RfcOAuthErrors = rfc;
         var ahead = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
         Assert.Equal("BusinessClientRejected", ahead.ErrorId);
+        // the RFC code (and its description) says what is wrong: the clock, not the key
+        Assert.Contains(rfc ? "(invalid_grant: The client assertion was refused: iat_future.)" : "(invalid_client)", ahead.Message, StringComparison.Ordinal);
+        Assert.Contains(rfc ? "clock is probably more than a minute off" : "key may have been revoked", ahead.Message, StringComparison.Ordinal);
         Assert.Equal((rfc ? "invalid_grant" : "invalid_client") + ":iat_future", fx.Simulator.GetRequests("/auth/oauth2/token").Last().ErrorCode);
 
         fx.Simulator.AssertionClockSkew = TimeSpan.FromHours(1);
@@ -302,9 +305,11 @@ public sealed class BusinessFlowVariantTests
     public void Every_OAuth_refusal_code_and_status_is_the_same_catalogued_BusinessClientRejected(int status, string code)
     {
         using var fx = new BusinessFixture();
-        fx.Simulator.AddFault("/auth/oauth2/token", status, "{\"error\":\"" + code + "\"}", count: 1);
+        fx.Simulator.AddFault("/auth/oauth2/token", status, "{\"error\":\"" + code + "\",\"error_description\":\"Said\\u001b[31m in red\"}", count: 1);
         var ex = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
         Assert.Equal("BusinessClientRejected", ex.ErrorId);
+        Assert.Contains("(" + code + ": Said", ex.Message, StringComparison.Ordinal); // Apple's code and description, made safe
+        Assert.DoesNotContain("\u001b", ex.Message, StringComparison.Ordinal);
         Assert.Equal(AdeErrorCategory.AuthenticationError, ex.Category);
         Assert.Empty(fx.Simulator.GetRequests("/v1/mdmServers"));
         Assert.NotEmpty(fx.Engine.Business.GetMdmServers()); // the fault was one answer: nothing was kept from it

@@ -8,7 +8,8 @@ namespace AdeEnrollment.Simulator.Business.Handlers;
 /// <summary>
 /// POST /auth/oauth2/token (and /v2/token): OAuth client credentials with an ES256 client assertion. Every check of
 /// the assertion is made; a refusal is Apple's bare <c>{"error":"invalid_client"}</c> (400), its reason only in the
-/// request log, or with the RfcOAuthErrors switch the RFC code of the reason (invalid_client then 401).
+/// request log, or with the RfcOAuthErrors switch the RFC code of the reason (invalid_client then 401) with an
+/// error_description naming it.
 /// </summary>
 internal static class TokenHandler
 {
@@ -26,7 +27,14 @@ internal static class TokenHandler
         if (reason is not null)
         {
             var code = b.Settings.RfcOAuthErrors ? RfcCode(reason) : "invalid_client";
-            var refused = Answers.Json(w => w.WriteString("error", code), null);
+            var refused = Answers.Json(w =>
+            {
+                w.WriteString("error", code);
+                if (b.Settings.RfcOAuthErrors)
+                {
+                    w.WriteString("error_description", "The client assertion was refused: " + reason + "."); // RFC 6749 §5.2 allows it; Apple sends none
+                }
+            }, null);
             // RFC 6749 §5.2: invalid_client may be 401; Apple answers every refusal 400
             var status = b.Settings.RfcOAuthErrors && code == "invalid_client" ? 401 : 400;
             return new Answer { Status = status, Body = refused.Body, ContentType = "application/json", ErrorCode = code + ":" + reason };
