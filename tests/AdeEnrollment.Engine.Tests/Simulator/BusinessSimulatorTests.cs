@@ -195,8 +195,9 @@ public sealed partial class BusinessSimulatorTests : IDisposable
             _ => Token(jwt, scope: fault == "scope" ? "school.api" : null),
         };
         Assert.Equal(status, (int)r.StatusCode);
-        Assert.Equal("{\"error\":\"" + code + "\"}", Text(r));
-        Assert.StartsWith(code + ":", sim.GetRequests("/auth/oauth2/token").Last().ErrorCode);
+        var reason = sim.GetRequests("/auth/oauth2/token").Last().ErrorCode!;
+        Assert.StartsWith(code + ":", reason);
+        Assert.Equal("{\"error\":\"" + code + "\",\"error_description\":\"The client assertion was refused: " + reason[(code.Length + 1)..] + ".\"}", Text(r));
     }
 
     private HttpResponseMessage Raw(string assertion, string field, string value)
