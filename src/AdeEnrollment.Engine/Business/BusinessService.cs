@@ -462,12 +462,13 @@ public sealed partial class BusinessService
         IReadOnlyDictionary<string, Release> releasedHere)
     {
         var a = Attributes(item);
+        var serial = Str(a, "serialNumber") ?? Str(item, "id") ?? "";
         var added = Date(a, "addedToOrgDateTime");
         var released = Date(a, "releasedFromOrgDateTime")
-            ?? (releasedHere.TryGetValue((Str(a, "serialNumber") ?? Str(item, "id") ?? "").ToUpperInvariant(), out var release) && !release.AddedSince(added) ? release.At : null);
+            ?? (releasedHere.TryGetValue(serial.ToUpperInvariant(), out var release) && !release.AddedSince(added) ? release.At : null);
         var device = new AdeOrgDevice
         {
-            SerialNumber = Str(a, "serialNumber") ?? Str(item, "id") ?? "",
+            SerialNumber = serial,
             DeviceModel = Str(a, "deviceModel"),
             ProductFamily = Str(a, "productFamily"),
             ProductType = Str(a, "productType"),
