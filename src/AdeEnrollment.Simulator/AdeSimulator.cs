@@ -370,7 +370,7 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>The largest limit a Business API collection read accepts (default 1000, as Apple documents); the default page is at most this too.</summary>
     public int BusinessMaxLimit { get => businessSettings.MaxLimit; set => businessSettings.MaxLimit = value is >= 1 and <= DepLimits.MaxPageSize ? value : throw SimErrors.ArgumentInvalid("MaxLimit", value.ToString(System.Globalization.CultureInfo.InvariantCulture), "use 1 to 1000."); }
 
-    /// <summary>A query parameter Apple does not document (filter[serialNumber], sort, …): Ignore (the default) or Reject (400 PARAMETER_ERROR.INVALID, source.parameter naming it).</summary>
+    /// <summary>A query parameter Apple does not document (filter[serialNumber], sort, …): Reject (the default: 400 PARAMETER_ERROR.INVALID, source.parameter naming it) or Ignore.</summary>
     public string UnknownQueryParameters { get => businessSettings.UnknownQueryParameters; set => businessSettings.UnknownQueryParameters = value is "Ignore" or "Reject" ? value : throw SimErrors.ArgumentInvalid("UnknownQueryParameter", value, "use Ignore or Reject."); }
 
     /// <summary>A product family is the default of one device management service at a time: PATCH setting it on one removes it from the organisation's others (false: several may list it, and a new device goes to the first by name).</summary>
@@ -378,6 +378,21 @@ public sealed class AdeSimulator : IDisposable
 
     /// <summary>GET /v1/mdmServers/{id} is answered 403 FORBIDDEN_ERROR, as on accounts of an older API version (the listing still answers).</summary>
     public bool ForbidServerRead { get => businessSettings.ForbidServerRead; set => businessSettings.ForbidServerRead = value; }
+
+    /// <summary>The HTTP status of a refused duplicate server name, deletion of a service with devices and PATCH id mismatch: 409 (the default), 400 or 422.</summary>
+    public int ConflictStatus { get => businessSettings.ConflictStatus; set => businessSettings.ConflictStatus = value is 400 or 409 or 422 ? value : throw SimErrors.ArgumentInvalid("ConflictStatus", value.ToString(System.Globalization.CultureInfo.InvariantCulture), "use 409, 400 or 422."); }
+
+    /// <summary>Processing (SUBMITTED, then PROCESSING; the default) or Steps (every documented sub-status over the activity's duration).</summary>
+    public string ActivityProgress { get => businessSettings.ActivityProgress; set => businessSettings.ActivityProgress = value is "Processing" or "Steps" ? value : throw SimErrors.ArgumentInvalid("ActivityProgress", value, "use Processing or Steps."); }
+
+    /// <summary>The subStatus of a FAILED or STOPPED activity: Suggested (the default), LastSeen or None.</summary>
+    public string FailedSubStatus { get => businessSettings.FailedSubStatus; set => businessSettings.FailedSubStatus = value is "Suggested" or "LastSeen" or "None" ? value : throw SimErrors.ArgumentInvalid("FailedSubStatus", value, "use Suggested, LastSeen or None."); }
+
+    /// <summary>meta.paging.limit repeats the limit asked (the default); false: 100 whatever was asked.</summary>
+    public bool PagingLimitAsAsked { get => businessSettings.PagingLimitAsAsked; set => businessSettings.PagingLimitAsAsked = value; }
+
+    /// <summary>A service's devices relationship carries data and meta.paging beside its links.</summary>
+    public bool ServerDevicesLinkage { get => businessSettings.ServerDevicesLinkage; set => businessSettings.ServerDevicesLinkage = value; }
 
     /// <summary>
     /// Apple Business "create API account" + "generate private key": returns the account and the PEM of its key. The

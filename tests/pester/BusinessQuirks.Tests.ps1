@@ -205,4 +205,67 @@ Describe 'Apple Business API variants' {
         @(Get-AdeOrgDevice -Status Released).SerialNumber | Should -Be @($d[0].SerialNumber)
         (@(Get-AdeOrgDevice) | Where-Object SerialNumber -eq $d[1].SerialNumber).Status | Should -Be 'UNASSIGNED'
     }
+    It 'an activity that walks through every sub-status Apple documents reads each step with -Refresh and ends as any other' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Steps $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 2
+        # a quarter of 40 s per step; the simulator's clock also runs on in real time between the commands
+        Set-AdeSimBusinessApi -ActivityDuration (New-TimeSpan -Seconds 40) -ActivityProgress Steps
+        $a = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name
+        $a.Status | Should -Be 'IN_PROGRESS'
+        $a.SubStatus | Should -BeIn @('SUBMITTED', 'PRE_PROCESSING')
+        $steps = foreach ($i in 1..4) {
+            Set-AdeSimClock -Advance (New-TimeSpan -Seconds 9)
+            (Get-AdeOrgDeviceActivity -Id $a.Id -Refresh).SubStatus
+        }
+        $steps | Should -Be @('PRE_PROCESSING', 'PENDING', 'PROCESSING', 'POST_PROCESSING')
+        Set-AdeSimClock -Advance (New-TimeSpan -Seconds 5)
+        $done = Get-AdeOrgDeviceActivity -Id $a.Id -Refresh
+        ($done.Status, $done.SubStatus, $done.Succeeded) | Should -Be @('COMPLETED', 'COMPLETED_WITH_SUCCESS', 2)
+    }
+
+    It 'a <Outcome> activity paired with <Pairing> sub-status warns that its devices were not changed' -ForEach @(
+        @{ Outcome = 'Failed'; Pairing = 'None'; Said = 'ended FAILED:' }
+        @{ Outcome = 'Stopped'; Pairing = 'LastSeen'; Said = 'ended STOPPED \(PROCESSING\):' }
+    ) {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Ended $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 1
+        Set-AdeSimBusinessApi -ActivityOutcome $Outcome -FailedSubStatus $Pairing
+        $a = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        $a.Status | Should -Be $Outcome.ToUpperInvariant()
+        "$w" | Should -Match "$Said 1 of 1 devices were not changed"
+        "$w" | Should -Not -Match '\(\)'
+        @(Get-AdeSimDevice -Server $t.Token.Name).Count | Should -Be 0
+    }
+
+    It 'servers and devices read the same when Apple''s paging shows another limit than asked and servers carry device linkages' {
+        $a = New-TestAccount
+        $t = New-SimToken -Name "Linked $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 12
+        Set-AdeSimBusinessApi -PagingLimitAsAsked $false -ServerDevicesLinkage $true
+        $raw = Invoke-SimApi $a.Sim 'mdmServers?limit=1000'
+        ($raw.Body.data | Where-Object { $_.attributes.serverName -eq $t.Token.Name }).relationships.devices.data.Count | Should -Be 10
+        $raw.Body.meta.paging.limit | Should -Be 100
+
+        (Get-AdeMdmServer -Name $t.Token.Name).DeviceCount | Should -Be 12
+        @(Get-AdeOrgDevice -MdmServer $t.Token.Name).Count | Should -Be 12
+    }
+
+    It 'a server that a device is still arriving on is not deleted: Apple''s refusal (HTTP <Status>) stands with its own words' -ForEach @(
+        @{ Status = 422 }
+        @{ Status = 400 }
+    ) {
+        New-TestAccount | Out-Null
+        $name = "Arriving $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-AdeMdmServer -Name $name -Request (New-AdeTokenRequest -AcceptDataSharing) | Out-Null
+        Set-AdeSimBusinessApi -ConflictStatus $Status -DepVisibilityDelay 3600
+        # the activity completed; Apple counts the device on the server only once the move shows (an hour later)
+        (Add-AdeSimOrgDevice -Count 1 | Set-AdeOrgDeviceServer -MdmServer $name -Wait).Status | Should -Be 'COMPLETED'
+        (Get-AdeMdmServer -Name $name).DeviceCount | Should -Be 0
+        $err = { Remove-AdeMdmServer -MdmServer $name -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessRequestFailed,AdeEnrollment.Commands.RemoveAdeMdmServerCommand' -PassThru
+        $err.Exception.Message | Should -Match "answered $Status"
+        $err.Exception.Message | Should -Match 'has devices assigned to it'
+        Get-AdeMdmServer -Name $name | Should -Not -BeNullOrEmpty
+    }
 }

@@ -64,7 +64,7 @@ public sealed partial class BusinessService
             w.WriteEndObject();
             w.WriteBoolean("enableMdmDisownFlag", args.AllowRelease);
         }, id: null);
-        using var doc = Refused409(() => client.Post("mdmServers", body), () => ErrorCatalog.BusinessServerExists(name, sent: true));
+        using var doc = RefusedAsConflict(() => client.Post("mdmServers", body), ex => NameTaken(ex, name, null, args.Account));
         var created = ServerOf(doc, "POST /v1/mdmServers", client);
         host.WriteVerbose(args.Request is not null
             ? $"Apple created MDM server '{created.Name}' ({created.Id}). Download its server token in Apple Business Manager, then: New-AdeToken -Request {args.Request} -Path <token.p7m> -AppleId <the Apple ID that downloaded it>."
@@ -123,8 +123,8 @@ public sealed partial class BusinessService
         AdeException? unreadable = null;
         try
         {
-            answer = Refused409(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
-                () => newName is null ? null : ErrorCatalog.BusinessServerExists(newName, sent: true));
+            answer = RefusedAsConflict(() => client.Send(HttpMethod.Patch, "mdmServers/" + Uri.EscapeDataString(target.Id), body),
+                ex => newName is null ? null : NameTaken(ex, newName, target.Id, account));
         }
         catch (AdeException ex) when (ex.AcceptedByApple)
         {
@@ -206,7 +206,7 @@ public sealed partial class BusinessService
             return;
         }
 
-        using var doc = Refused409(() => client.Send(HttpMethod.Delete, "mdmServers/" + Uri.EscapeDataString(target.Id), null), () => ErrorCatalog.BusinessServerHasDevices(target.Name, null));
+        using var doc = RefusedAsConflict(() => client.Send(HttpMethod.Delete, "mdmServers/" + Uri.EscapeDataString(target.Id), null), _ => StillHasDevices(target, account));
         host.WriteVerbose($"Apple deleted MDM server '{target.Name}' ({target.Id}).");
     }
 
@@ -299,16 +299,47 @@ public sealed partial class BusinessService
         }
     }
 
-    /// <summary>Apple's 409 (its own uniqueness or device check, when another admin was faster) as the catalogued error, when there is one.</summary>
-    private static JsonDocument Refused409(Func<JsonDocument?> send, Func<AdeException?> conflict)
+    /// <summary>
+    /// Apple's refusal of a write that its own rules (a unique name, no deletion with devices) explain, when another admin
+    /// was faster than the check made before sending, as the catalogued error. Apple documents neither the status (409
+    /// is likely; 400 and 422 are tolerated) nor the code, so the cause is confirmed from Apple's answer or state, never
+    /// assumed from the status alone: otherwise Apple's own refusal stands.
+    /// </summary>
+    private static JsonDocument RefusedAsConflict(Func<JsonDocument?> send, Func<AdeException, AdeException?> conflict)
     {
         try
         {
             return send() ?? JsonDocument.Parse("{}");
         }
-        catch (AdeException ex) when (ex.HttpStatus == 409 && conflict() is { } catalogued)
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus is 400 or 409 or 422 && conflict(ex) is { } catalogued)
         {
             throw catalogued;
+        }
+    }
+
+    /// <summary>A refused create or rename is the name taken when Apple now lists another live server of that name.</summary>
+    private AdeException? NameTaken(AdeException refused, string name, string? except, string? account)
+        => ReadAgain(account)?.Any(s => !IsDeleted(s.Status) && !SameId(s.Id, except) && Wildcard.SameName(s.Name, name)) is true
+            ? ErrorCatalog.BusinessServerExists(name, sent: refused.HttpStatus)
+            : null;
+
+    /// <summary>A refused deletion is the server's devices when Apple now counts some on it.</summary>
+    private AdeException? StillHasDevices(AdeMdmServer target, string? account)
+        => ReadAgain(account)?.FirstOrDefault(s => SameId(s.Id, target.Id))?.DeviceCount is > 0 and var count
+            ? ErrorCatalog.BusinessServerHasDevices(target.Name, count)
+            : null;
+
+    /// <summary>Apple's servers read again to explain a refusal; null when that read fails too (Apple's refusal then stands).</summary>
+    private IReadOnlyList<AdeMdmServer>? ReadAgain(string? account)
+    {
+        try
+        {
+            return GetMdmServers(account);
+        }
+        catch (AdeException ex)
+        {
+            host.WriteVerbose("Apple's MDM servers could not be read again to explain the refusal: " + ex.Message);
+            return null;
         }
     }
 

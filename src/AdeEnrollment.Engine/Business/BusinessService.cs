@@ -1029,7 +1029,7 @@ public sealed partial class BusinessService
                 throw ErrorCatalog.BusinessActivityTimeout(id, waited);
             }
 
-            host.WriteProgress(new AdeProgress(2, $"Activity {id} ({Counted.Of(activity.DeviceCount, "device")})", $"{activity.Status} {activity.SubStatus}"));
+            host.WriteProgress(new AdeProgress(2, $"Activity {id} ({Counted.Of(activity.DeviceCount, "device")})", $"{activity.Status} {activity.SubStatus}".TrimEnd()));
             Options.Delay(Options.PollInterval, host.Cancellation).GetAwaiter().GetResult();
             activity = Poll(id, client);
         }
@@ -1046,7 +1046,7 @@ public sealed partial class BusinessService
         }
         else if (failedStatus && activity.Succeeded > 0 && activity.Failed == 0)
         {
-            host.WriteWarning($"Activity {id}: Apple reports {activity.Status} {activity.SubStatus}, but its log lists {(activity.Succeeded == activity.DeviceCount ? "every device" : Counted.Of(activity.Succeeded, "device"))} as changed; check them with Get-AdeOrgDevice.");
+            host.WriteWarning($"Activity {id}: Apple reports {$"{activity.Status} {activity.SubStatus}".TrimEnd()}, but its log lists {(activity.Succeeded == activity.DeviceCount ? "every device" : Counted.Of(activity.Succeeded, "device"))} as changed; check them with Get-AdeOrgDevice.");
         }
         else if (activity.Failed > 0)
         {

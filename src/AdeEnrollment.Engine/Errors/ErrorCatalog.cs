@@ -632,11 +632,11 @@ public static class ErrorCatalog
         F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
         server);
 
-    /// <summary>A server name taken in the organisation: found before sending, or (<paramref name="sent"/>) Apple's 409 when another admin was faster.</summary>
-    public static AdeException BusinessServerExists(string server, bool sent = false) => E(nameof(BusinessServerExists),
+    /// <summary>A server name taken in the organisation: found before sending, or Apple's refusal (HTTP <paramref name="sent"/>) when another admin was faster.</summary>
+    public static AdeException BusinessServerExists(string server, int? sent = null) => E(nameof(BusinessServerExists),
         AdeErrorCategory.ResourceExists,
         F("The organisation already has an MDM server named '{0}' (names are unique, whatever their case). Choose another name, or change that server with Set-AdeMdmServer; {1}.", server,
-            sent ? "Apple refused the request (409) and changed nothing" : "nothing was sent"),
+            sent is { } status ? F("Apple refused the request (HTTP {0}) and changed nothing", status) : "nothing was sent"),
         server);
 
     public static AdeException BusinessServerHasDevices(string server, int? devices) => E(nameof(BusinessServerHasDevices),
@@ -662,7 +662,7 @@ public static class ErrorCatalog
 
     public static AdeException BusinessActivityFailed(string id, string status, string subStatus, int failed, int total) => E(nameof(BusinessActivityFailed),
         AdeErrorCategory.InvalidResult,
-        F("Device activity {0} ended {1} ({2}): {3} of {4} devices were not changed. Get-AdeOrgDeviceActivity -Id {0} lists the outcome of each device.", id, status, subStatus, failed, total),
+        F("Device activity {0} ended {1}{2}: {3} of {4} devices were not changed. Get-AdeOrgDeviceActivity -Id {0} lists the outcome of each device.", id, status, SubStatusNote(subStatus), failed, total),
         id);
 
     /// <summary>
@@ -673,10 +673,13 @@ public static class ErrorCatalog
         AdeErrorCategory.InvalidResult,
         logProblem is null
             ? F("Device activity {0} ended {1}{2}, but Apple gave no log of what it did to {3} of its {4} devices: they may or may not have been changed. Check them with Get-AdeOrgDevice -SerialNumber {5} (Status and MdmServer) before sending the activity again; Get-AdeOrgDeviceActivity -Id {0} -Refresh shows them with status UNKNOWN.",
-                id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total, FirstSerials(serials))
+                id, status, SubStatusNote(subStatus), serials.Count, total, FirstSerials(serials))
             : F("Device activity {0} ended {1}{2}, but its log could not be read ({6}), so what it did to {3} of its {4} devices is unknown for now: they may or may not have been changed. Get-AdeOrgDeviceActivity -Id {0} -Refresh reads the log again; until then check them with Get-AdeOrgDevice -SerialNumber {5} before sending the activity again.",
-                id, status, subStatus.Length == 0 ? "" : " (" + subStatus + ")", serials.Count, total, FirstSerials(serials), logProblem),
+                id, status, SubStatusNote(subStatus), serials.Count, total, FirstSerials(serials), logProblem),
         id);
+
+    /// <summary>" (sub-status)" after an activity's status; nothing when Apple sent none.</summary>
+    private static string SubStatusNote(string subStatus) => subStatus.Length == 0 ? "" : " (" + subStatus + ")";
 
     private static string FirstSerials(IReadOnlyList<string> serials) => string.Join(",", serials.Take(5)) + (serials.Count > 5 ? ",… (all in the activity's Devices)" : "");
 

@@ -85,7 +85,12 @@ internal static class ActivityCompletion
         {
             // nothing moves; FAILED_WITHOUT_LOG: Apple says FAILED and gives no log of its devices (no downloadUrl)
             a.Status = forced == "STOPPED" ? "STOPPED" : "FAILED";
-            a.SubStatus = forced == "STOPPED" ? "STOPPING" : "COMPLETED_WITH_FAILURE";
+            a.SubStatus = b.Settings.FailedSubStatus switch
+            {
+                "LastSeen" => InProgress(b, a, now - TimeSpan.FromTicks(1)),
+                "None" => null,
+                _ => forced == "STOPPED" ? "STOPPING" : "COMPLETED_WITH_FAILURE",
+            };
             a.NoLog = forced == "FAILED_WITHOUT_LOG";
             if (!a.NoLog)
             {
@@ -169,13 +174,13 @@ internal static class ActivityCompletion
     {
         bool F(string name) => fields is null || fields.Contains(name);
         var now = b.Time.GetUtcNow();
-        var sub = a.Status == "IN_PROGRESS" && now > a.CreatedAt ? "PROCESSING" : a.SubStatus;
+        var sub = a.Status == "IN_PROGRESS" ? InProgress(b, a, now) : a.SubStatus;
         w.WriteStartObject();
         w.WriteString("type", "orgDeviceActivities");
         w.WriteString("id", a.Id);
         w.WriteStartObject("attributes");
         if (F("status")) w.WriteString("status", a.Status);
-        if (F("subStatus")) w.WriteString("subStatus", sub);
+        if (F("subStatus") && sub is not null) w.WriteString("subStatus", sub);
         if (F("createdDateTime")) w.WriteString("createdDateTime", BusinessJson.Iso(a.CreatedAt));
         if (a.CompletedAt is { } done)
         {
@@ -197,6 +202,19 @@ internal static class ActivityCompletion
         w.WriteString("self", b.Link("v1/orgDeviceActivities/" + a.Id));
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The sub-status of an activity in progress: SUBMITTED until its clock moves, then PROCESSING; under ActivityProgress
+    /// Steps, each documented step for a quarter of its duration (PRE_PROCESSING, PENDING, PROCESSING, POST_PROCESSING).
+    /// </summary>
+    private static string InProgress(BusinessState b, SimActivity a, DateTimeOffset now)
+    {
+        var elapsed = now - a.CreatedAt;
+        if (elapsed <= TimeSpan.Zero) return "SUBMITTED";
+        if (b.Settings.ActivityProgress != "Steps") return "PROCESSING";
+        var quarter = (int)Math.Min(3, elapsed.Ticks * 4 / Math.Max(1, b.Settings.ActivityDuration.Ticks));
+        return quarter switch { 0 => "PRE_PROCESSING", 1 => "PENDING", 2 => "PROCESSING", _ => "POST_PROCESSING" };
     }
 
     /// <summary>The signature of an activity log URL expiring at <paramref name="expires"/> (Unix seconds).</summary>

@@ -206,7 +206,7 @@ internal static class BusinessJson
         w.WriteEndObject();
         w.WriteStartObject("meta");
         w.WriteStartObject("paging");
-        w.WriteNumber("limit", limit);
+        w.WriteNumber("limit", b.Settings.PagingLimitAsAsked ? limit : 100); // Apple's own example shows 100 for a request of limit=1
         if (cursor is not null) w.WriteString("nextCursor", cursor);
         if (b.Settings.PagingTotal) w.WriteNumber("total", total);
         w.WriteEndObject();

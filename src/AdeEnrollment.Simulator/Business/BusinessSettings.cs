@@ -166,4 +166,29 @@ internal sealed class BusinessSettings
 
     /// <summary>A product family is the default of one service at a time: setting it on one removes it from the others (false: several may list it; the first by name gets the devices).</summary>
     public bool ExclusiveDefaultFamilies { get; set; } = true;
+
+    /// <summary>
+    /// The HTTP status of Apple's refusals that its own state explains (a server name already taken, deleting a service
+    /// that has devices, a PATCH whose data.id is not the path's): 409 (the default, as the other entity errors), 400 or
+    /// 422 — Apple documents none of them.
+    /// </summary>
+    public int ConflictStatus { get; set; } = 409;
+
+    /// <summary>
+    /// Processing (the default: SUBMITTED when created, PROCESSING after) or Steps: an activity in progress walks through
+    /// every sub-status Apple documents (SUBMITTED, PRE_PROCESSING, PENDING, PROCESSING, POST_PROCESSING) over its duration.
+    /// </summary>
+    public string ActivityProgress { get; set; } = "Processing";
+
+    /// <summary>
+    /// The subStatus of a FAILED or STOPPED activity, which Apple does not document: Suggested (the default: FAILED with
+    /// COMPLETED_WITH_FAILURE, STOPPED with STOPPING), LastSeen (the sub-status it had while in progress) or None (no subStatus).
+    /// </summary>
+    public string FailedSubStatus { get; set; } = "Suggested";
+
+    /// <summary>meta.paging.limit repeats the limit asked (true, the default); false: it shows 100 whatever was asked, as in Apple's own example.</summary>
+    public bool PagingLimitAsAsked { get; set; } = true;
+
+    /// <summary>A service's devices relationship carries data (device linkages, up to 10) and meta.paging beside its links, as Apple's model allows.</summary>
+    public bool ServerDevicesLinkage { get; set; }
 }

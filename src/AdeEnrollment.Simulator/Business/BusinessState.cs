@@ -546,7 +546,7 @@ internal sealed class SimActivity
 
     public string Status { get; set; } = "IN_PROGRESS";
 
-    public string SubStatus { get; set; } = "SUBMITTED";
+    public string? SubStatus { get; set; } = "SUBMITTED";
 
     /// <summary>Finished without a log of its devices: no downloadUrl is given.</summary>
     public bool NoLog { get; set; }

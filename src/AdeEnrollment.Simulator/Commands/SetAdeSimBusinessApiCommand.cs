@@ -222,7 +222,7 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [ValidateRange(1, 1000)]
     public int? MaxLimit { get; set; }
 
-    /// <summary>A query parameter Apple does not document (filter[serialNumber], …): Ignore (the default) or Reject (400).</summary>
+    /// <summary>A query parameter Apple does not document (filter[serialNumber], …): Reject (400; the default) or Ignore.</summary>
     [Parameter]
     [ValidateSet("Ignore", "Reject")]
     public string? UnknownQueryParameter { get; set; }
@@ -234,6 +234,29 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     /// <summary>A product family is the default of one device management service at a time ($true, the default); $false: several may list it.</summary>
     [Parameter]
     public bool? ExclusiveDefaultFamilies { get; set; }
+
+    /// <summary>The HTTP status of Apple's refusal of a server name already taken, of deleting a service with devices and of a PATCH whose id is not the path's: 409 (the default), 400 or 422.</summary>
+    [Parameter]
+    [ValidateSet("400", "409", "422")]
+    public string? ConflictStatus { get; set; }
+
+    /// <summary>The sub-status of an activity in progress: Processing (SUBMITTED, then PROCESSING; the default) or Steps (SUBMITTED, PRE_PROCESSING, PENDING, PROCESSING, POST_PROCESSING over its duration).</summary>
+    [Parameter]
+    [ValidateSet("Processing", "Steps")]
+    public string? ActivityProgress { get; set; }
+
+    /// <summary>The subStatus of a FAILED or STOPPED activity: Suggested (COMPLETED_WITH_FAILURE, STOPPING; the default), LastSeen (its sub-status while in progress) or None (no subStatus).</summary>
+    [Parameter]
+    [ValidateSet("Suggested", "LastSeen", "None")]
+    public string? FailedSubStatus { get; set; }
+
+    /// <summary>meta.paging.limit repeats the limit asked ($true, the default); $false: it says 100 whatever was asked, as Apple's own example does.</summary>
+    [Parameter]
+    public bool? PagingLimitAsAsked { get; set; }
+
+    /// <summary>The devices relationship of each service in the server listing carries data (the first device linkages) and meta.paging beside its link.</summary>
+    [Parameter]
+    public bool? ServerDevicesLinkage { get; set; }
 
     protected override void ProcessItem()
     {
@@ -295,6 +318,11 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (UnknownQueryParameter is { } uqp) sim.UnknownQueryParameters = uqp.Equals("Reject", StringComparison.OrdinalIgnoreCase) ? "Reject" : "Ignore";
         if (ForbidServerRead is { } fsr) sim.ForbidServerRead = fsr;
         if (ExclusiveDefaultFamilies is { } edf) sim.ExclusiveDefaultFamilies = edf;
+        if (ConflictStatus is { } cs) sim.ConflictStatus = int.Parse(cs, System.Globalization.CultureInfo.InvariantCulture);
+        if (ActivityProgress is { } ap) sim.ActivityProgress = ap.Equals("Steps", StringComparison.OrdinalIgnoreCase) ? "Steps" : "Processing";
+        if (FailedSubStatus is { } fss) sim.FailedSubStatus = new[] { "Suggested", "LastSeen", "None" }.First(v => v.Equals(fss, StringComparison.OrdinalIgnoreCase));
+        if (PagingLimitAsAsked is { } plaa) sim.PagingLimitAsAsked = plaa;
+        if (ServerDevicesLinkage is { } sdl) sim.ServerDevicesLinkage = sdl;
         if (ActivityOutcome is { } o)
         {
             sim.ForcedActivityOutcome = o switch { "Failed" => "FAILED", "FailedWithoutLog" => "FAILED_WITHOUT_LOG", "Stopped" => "STOPPED", "CompletedWithFailure" => "COMPLETED_WITH_FAILURE", "CompletedPostProcessingFailed" => "COMPLETED_POST_PROCESSING_FAILED", _ => null };

@@ -91,18 +91,63 @@ public sealed class BusinessServerWriteTests
         Assert.Equal(1, Writes(fx));
     }
 
+    [Theory]
+    [InlineData(409)]
+    [InlineData(400)]
+    [InlineData(422)]
+    public void Apple_refusing_what_another_admin_just_did_is_the_same_catalogued_error_whatever_status_Apple_uses(int status)
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ConflictStatus = status;
+        var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        using var rsa = RSA.Create(2048);
+        var pem = new CertificateRequest("CN=Other", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(fx.Sim.Time.GetUtcNow().AddDays(-1), fx.Sim.Time.GetUtcNow().AddYears(1)).ExportCertificatePem();
+
+        // another admin creates 'Lab' in the portal after the module's check and before its POST: Apple refuses it
+        fx.Host.OnShouldProcess = _ => fx.Simulator.NewServer("Lab", pem, out _, fx.Account.OrgName);
+        var exists = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request)));
+        Assert.Equal(("BusinessServerExists", AdeErrorCategory.ResourceExists), (exists.ErrorId, exists.Category));
+        Assert.Contains($"Apple refused the request (HTTP {status}) and changed nothing", exists.Message, StringComparison.Ordinal);
+
+        // the same race for a rename
+        fx.Host.OnShouldProcess = _ => fx.Simulator.NewServer("Lab 2", pem, out _, fx.Account.OrgName);
+        Assert.Equal("BusinessServerExists", Assert.Throws<AdeException>(() => fx.Engine.Business.SetMdmServer("Lab", new MdmServerChanges(NewName: "lab 2"))).ErrorId);
+        Assert.Equal("Lab", Assert.Single(fx.Engine.Business.GetMdmServers(name: "Lab")).Name);
+
+        // and a device that lands on an empty server while it is being deleted
+        fx.Host.OnShouldProcess = _ => fx.Simulator.AddDevices("Lab 2", 1);
+        var hasDevices = Assert.Throws<AdeException>(() => fx.Engine.Business.RemoveMdmServer("Lab 2"));
+        Assert.Equal(("BusinessServerHasDevices", AdeErrorCategory.InvalidOperation), (hasDevices.ErrorId, hasDevices.Category));
+        Assert.Contains("still has 1 device assigned", hasDevices.Message, StringComparison.Ordinal);
+        Assert.Single(fx.Engine.Business.GetMdmServers(name: "Lab 2"));
+    }
+
     [Fact]
-    public void Apple_refusing_a_name_another_admin_just_took_is_the_same_catalogued_error_and_a_5xx_says_to_check_first()
+    public void A_refusal_that_Apples_state_does_not_explain_stands_as_Apples_and_a_5xx_says_to_check_first()
     {
         using var fx = new BusinessFixture();
         var request = fx.Engine.Tokens.NewRequest(true, null)!.Id.ToString();
+        // a 409 with no server of that name at Apple is not "the name is taken": Apple's own words stand
         fx.Simulator.AddFault("/v1/mdmServers", 409, count: 1, method: "POST");
-        Assert.Equal("BusinessServerExists", Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request))).ErrorId);
+        var refused = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request)));
+        Assert.Equal(("BusinessRequestFailed", 409), (refused.ErrorId, refused.HttpStatus));
+        Assert.Empty(fx.Engine.Business.GetMdmServers(name: "Lab"));
         fx.Simulator.AddFault("/v1/mdmServers", 503, count: 1, method: "POST");
         var failed = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Lab", Request: request)));
         Assert.Equal(("BusinessRequestFailed", AdeErrorCategory.ResourceUnavailable), (failed.ErrorId, failed.Category));
         Assert.Contains("check with Get-AdeMdmServer before running the command again", failed.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("activity", failed.Message, StringComparison.Ordinal);
+
+        // a name held only outside the organisation's live servers (this simulator keeps server names unique across
+        // organisations): Apple's refusal, with its detail, not a claim about the organisation
+        using var rsa = RSA.Create(2048);
+        var pem = new CertificateRequest("CN=Other", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(fx.Sim.Time.GetUtcNow().AddDays(-1), fx.Sim.Time.GetUtcNow().AddYears(1)).ExportCertificatePem();
+        fx.Simulator.NewServer("Elsewhere", pem, out _, orgName: "Fabrikam");
+        var elsewhere = Assert.Throws<AdeException>(() => fx.Engine.Business.NewMdmServer(new NewMdmServerArgs("Elsewhere", Request: request)));
+        Assert.Equal(("BusinessRequestFailed", 409), (elsewhere.ErrorId, elsewhere.HttpStatus));
+        Assert.Contains("another organization", elsewhere.Message, StringComparison.Ordinal);
     }
 
     [Theory]

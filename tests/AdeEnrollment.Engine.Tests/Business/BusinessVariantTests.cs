@@ -248,6 +248,69 @@ public sealed class BusinessVariantTests
         }
     }
 
+    [Theory]
+    [InlineData("FAILED", "LastSeen", " (PROCESSING)")]
+    [InlineData("STOPPED", "LastSeen", " (PROCESSING)")]
+    [InlineData("FAILED", "None", "")]
+    [InlineData("STOPPED", "None", "")]
+    [InlineData("FAILED", "Suggested", " (COMPLETED_WITH_FAILURE)")]
+    public void A_failed_or_stopped_activity_warns_the_same_whatever_sub_status_Apple_pairs_with_it_or_none(string outcome, string pairing, string said)
+    {
+        using var fx = new BusinessFixture();
+        var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;
+        fx.Simulator.ForcedActivityOutcome = outcome;
+        fx.Simulator.FailedSubStatus = pairing;
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serial], null, server: EngineServer, wait: true));
+        Assert.Equal((outcome, said.Length == 0 ? null : said.Trim(' ', '(', ')')), (activity.Status, activity.SubStatus));
+        var warning = Assert.Single(fx.Host.Warnings, w => w.Contains(activity.Id, StringComparison.Ordinal));
+        Assert.Contains($"ended {outcome}{said}: 1 of 1 devices were not changed", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("()", warning, StringComparison.Ordinal);
+        Assert.Empty(fx.Simulator.GetDevices(EngineServer));
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Listings_read_the_same_when_paging_shows_another_limit_than_asked_and_servers_carry_device_linkages(bool otherLimit, bool linkage)
+    {
+        using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 10_000, PageSize = 3 });
+        fx.Simulator.PagingLimitAsAsked = !otherLimit;
+        fx.Simulator.ServerDevicesLinkage = linkage;
+        var onServer = fx.Simulator.AddDevices(EngineServer, 12).Select(d => d.SerialNumber).ToHashSet();
+        var bought = fx.Simulator.AddOrgDevices(4).Select(d => d.SerialNumber).ToHashSet();
+
+        var server = Assert.Single(fx.Engine.Business.GetMdmServers(name: EngineServer));
+        Assert.Equal(12, server.DeviceCount);
+        var all = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).ToList();
+        Assert.Equal(onServer.Concat(bought).Order(), all.Select(d => d.SerialNumber).Order());
+        Assert.All(all, d => Assert.Equal(onServer.Contains(d.SerialNumber) ? EngineServer : null, d.MdmServer));
+
+        // every page was asked with the client's own limit (3 devices each: 16 devices in 6 pages), from Apple's cursors
+        var pages = fx.Simulator.GetRequests("/v1/orgDevices").Where(r => r.Method == "GET").ToList();
+        Assert.Equal(6, pages.Count);
+        Assert.All(pages, r => Assert.InRange(r.DeviceCount, 1, 3));
+        Assert.All(fx.Simulator.GetRequests("/v1/mdmServers/*"), r => Assert.Equal(200, r.StatusCode));
+    }
+
+    [Fact]
+    public void An_activity_that_walks_through_every_documented_sub_status_is_waited_for_and_read_as_any_other()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.ActivityProgress = "Steps";
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true));
+        Assert.Equal(("COMPLETED", "COMPLETED_WITH_SUCCESS", 2), (activity.Status, activity.SubStatus, activity.Succeeded));
+        Assert.Empty(fx.Host.Warnings);
+
+        // the progress the wait showed: Apple's steps, in their order (polled every 3 s of a 10 s activity)
+        string[] order = ["SUBMITTED", "PRE_PROCESSING", "PENDING", "PROCESSING", "POST_PROCESSING"];
+        var seen = fx.Host.Progress.Where(p => p.Status.StartsWith("IN_PROGRESS ", StringComparison.Ordinal)).Select(p => p.Status["IN_PROGRESS ".Length..]).ToList();
+        Assert.Equal(["SUBMITTED", "PENDING", "PROCESSING", "POST_PROCESSING"], seen);
+        Assert.Equal(seen, seen.OrderBy(s => Array.IndexOf(order, s)));
+        Assert.Equal(2, fx.Simulator.GetDevices(EngineServer).Count);
+    }
+
     [Fact]
     public void An_activity_Apple_completes_without_a_log_is_no_silent_success_its_devices_read_unknown_and_a_warning_names_them()
     {

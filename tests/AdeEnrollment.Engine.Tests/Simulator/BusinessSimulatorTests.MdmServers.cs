@@ -228,6 +228,50 @@ public sealed partial class BusinessSimulatorTests
         Assert.Equal("Intune", Assert.Single(sim.GetServers()).Name);
     }
 
+    [Theory]
+    [InlineData(409)]
+    [InlineData(400)]
+    [InlineData(422)]
+    public void Refusals_Apples_state_explains_use_the_status_ConflictStatus_picks(int conflict)
+    {
+        sim.ConflictStatus = conflict;
+        var token = AccessToken();
+        using var rsa = RSA.Create(2048);
+        using var cert = RsaCertificate(rsa);
+        var id = Create(token, "Intune", rsa);
+        sim.AddDevices("Intune", 1);
+        var duplicate = Api("POST", "v1/mdmServers", token, CreateBody("INTUNE", Convert.ToBase64String(cert.RawData)));
+        var withDevices = Api("DELETE", "v1/mdmServers/" + id, token);
+        var otherId = Api("PATCH", "v1/mdmServers/" + id, token, PatchBody("0000", new { enableMdmDisownFlag = true }));
+        Assert.All([duplicate, withDevices, otherId], r => Assert.Equal((HttpStatusCode)conflict, r.Status));
+        Assert.Equal("/data/attributes/serverName", Pointer(duplicate.Body));
+        Assert.Equal("ENTITY_ERROR", Code(withDevices.Body));
+        Assert.Single(sim.GetDevices("Intune"));
+    }
+
+    [Fact]
+    public void The_server_listing_may_carry_device_linkages_and_paging_may_show_Apples_default_limit_instead_of_the_one_asked()
+    {
+        var token = AccessToken();
+        using var rsa = RSA.Create(2048);
+        Create(token, "Intune", rsa);
+        sim.AddDevices("Intune", 12);
+        JsonElement Devices(JsonElement listing) => listing.GetProperty("data").EnumerateArray().Single(s => s.GetProperty("attributes").GetProperty("serverName").GetString() == "Intune").GetProperty("relationships").GetProperty("devices");
+
+        var plain = Devices(Api("GET", "v1/mdmServers?limit=1000", token).Body);
+        Assert.False(plain.TryGetProperty("data", out _));
+        sim.ServerDevicesLinkage = true;
+        var linked = Devices(Api("GET", "v1/mdmServers?limit=1000", token).Body);
+        Assert.Equal(10, linked.GetProperty("data").GetArrayLength());
+        Assert.Equal(10, linked.GetProperty("meta").GetProperty("paging").GetProperty("limit").GetInt32());
+        Assert.True(linked.GetProperty("links").TryGetProperty("self", out _));
+
+        Assert.Equal(2, Api("GET", "v1/mdmServers/" + IdOf(sim.GetServer("Intune")) + "/relationships/devices?limit=2", token).Body.GetProperty("meta").GetProperty("paging").GetProperty("limit").GetInt32());
+        sim.PagingLimitAsAsked = false;
+        var page = Api("GET", "v1/mdmServers/" + IdOf(sim.GetServer("Intune")) + "/relationships/devices?limit=2", token).Body;
+        Assert.Equal((2, 100), (page.GetProperty("data").GetArrayLength(), page.GetProperty("meta").GetProperty("paging").GetProperty("limit").GetInt32()));
+    }
+
     [Fact]
     public void Patch_changes_only_what_is_given_and_a_rename_is_the_DEP_server_name_with_devices_tokens_and_sessions_kept()
     {

@@ -52,7 +52,7 @@ internal static class MdmServerWriteHandler
 
         if (!string.Equals(id.GetString(), r.Id, StringComparison.OrdinalIgnoreCase))
         {
-            return BusinessJson.Error(409, "ENTITY_ERROR.ATTRIBUTE.INVALID", "data.id does not match the id of the path.", "/data/id");
+            return BusinessJson.Error(b.Settings.ConflictStatus, "ENTITY_ERROR.ATTRIBUTE.INVALID", "data.id does not match the id of the path.", "/data/id");
         }
 
         if (attrs.ValueKind == JsonValueKind.Object && ReadOnlyAttribute(attrs) is { } readOnly) return readOnly;
@@ -143,7 +143,7 @@ internal static class MdmServerWriteHandler
         if (server is null) return BusinessJson.NotFound("mdmServers", r.Id);
         if (b.DevicesOn(server) is var count and > 0)
         {
-            return BusinessJson.Error(409, "ENTITY_ERROR", $"A device management service that has devices assigned to it can't be deleted ({count} devices). Unassign all devices before deleting.");
+            return BusinessJson.Error(b.Settings.ConflictStatus, "ENTITY_ERROR", $"A device management service that has devices assigned to it can't be deleted ({count} devices). Unassign all devices before deleting.");
         }
 
         b.Delete(server);
@@ -234,7 +234,7 @@ internal static class MdmServerWriteHandler
         var detail = b.ServersOf(orgName).Contains(holder)
             ? $"A device management service named '{holder.Name}' already exists in the organization."
             : $"The name '{holder.Name}' is held by a deleted service or one of another organization in this simulator (its server names are unique across organizations).";
-        return BusinessJson.Error(409, "ENTITY_ERROR.ATTRIBUTE.INVALID", detail, Attributes + "serverName");
+        return BusinessJson.Error(b.Settings.ConflictStatus, "ENTITY_ERROR.ATTRIBUTE.INVALID", detail, Attributes + "serverName");
     }
 
     private static Answer? Flag(JsonElement value, out bool flag)

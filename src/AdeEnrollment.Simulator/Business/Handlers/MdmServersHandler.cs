@@ -93,6 +93,28 @@ internal static class MdmServersHandler
             w.WriteStartObject("links");
             w.WriteString("self", b.Link($"v1/mdmServers/{id}/relationships/devices"));
             w.WriteEndObject();
+            if (b.Settings.ServerDevicesLinkage)
+            {
+                // as Apple's model allows (for include): the first linkages and their paging, beside the link
+                const int Shown = 10;
+                w.WriteStartArray("data");
+                foreach (var serial in s.Devices.Keys.Order(StringComparer.Ordinal).Take(Shown))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("type", "orgDevices");
+                    w.WriteString("id", serial);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteStartObject("meta");
+                w.WriteStartObject("paging");
+                w.WriteNumber("limit", Shown);
+                if (s.Devices.Count > Shown) w.WriteString("nextCursor", "linkage");
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
             w.WriteEndObject();
         }
