@@ -45,6 +45,21 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeDeviceEvent -SerialNumber $serials[0] -Kind ProfileCleared).Detail | Should -Be 'Staff'
     }
 
+    It 'a device whose profile was cleared does not get the token''s default profile back, not even from a full sync' {
+        New-SimToken -Name 'Cleared' -Devices 3 | Out-Null
+        New-AdeProfile -Token Cleared -Name 'Default' -UserAffinity WithUserAffinity | Out-Null
+        Set-AdeDefaultProfile -Token Cleared -Profile Default
+        (Sync-AdeDevice -Token Cleared).DefaultProfileAssigned | Should -Be 3
+        $d = (Get-AdeDevice -Token Cleared)[0]
+        ($d | Clear-AdeDeviceProfile -Confirm:$false).Status | Should -Be 'Success'
+        Set-AdeSimClock -Advance 7d
+        $full = Sync-AdeDevice -Token Cleared -Full
+        $full.DefaultProfileAssigned | Should -Be 0
+        (Get-AdeDevice -SerialNumber $d.SerialNumber).EnrollmentProfileName | Should -Be ''
+        (Get-AdeSimDevice -Server Cleared | Where-Object SerialNumber -eq $d.SerialNumber).ProfileUuid | Should -BeNullOrEmpty
+        @(Get-AdeDeviceEvent -SerialNumber $d.SerialNumber -Kind ProfileAssigned).Count | Should -Be 1 # the first sync's only
+    }
+
     It 'Clear-AdeDeviceProfile reports Failed from Apple per device and leaves that device as it was' {
         Set-AdeSimFault -Server Actions -SerialNumber $serials[1] -DeviceStatus Failed -Count 1
         $r = Clear-AdeDeviceProfile -SerialNumber $serials[1] -Confirm:$false

@@ -213,9 +213,12 @@ internal sealed class SyncPage
     /// <summary>
     /// A device arrives without a profile when Apple's record has none and the record is written — and, for a
     /// "modified" event, only when the store did not know the device (a known device's profile was taken away on purpose).
+    /// A record whose profile status is "removed" never does, in a full fetch too: its profile was taken away on purpose
+    /// (Clear-AdeDeviceProfile, or another tool), and a default given back would re-arm a device an admin disarmed.
     /// </summary>
     private static bool ArrivesWithoutProfile(Entry e, StoredSyncDevice? before)
-        => !e.Deleted && e.Record.ProfileUuid is null && IsNewer(e.OpDate, before?.LastOpDate) && (before is null || !e.ModifiedEvent);
+        => !e.Deleted && e.Record.ProfileUuid is null && !string.Equals(e.Record.ProfileStatus, "removed", StringComparison.OrdinalIgnoreCase)
+           && IsNewer(e.OpDate, before?.LastOpDate) && (before is null || !e.ModifiedEvent);
 
     /// <summary>Whether an event of <paramref name="opDate"/> may overwrite a record stored from an event of <paramref name="stored"/> (records without a time always may).</summary>
     private static bool IsNewer(DateTimeOffset? opDate, DateTimeOffset? stored)

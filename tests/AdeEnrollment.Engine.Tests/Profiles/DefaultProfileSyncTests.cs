@@ -78,7 +78,7 @@ public class DefaultProfileSyncTests
     }
 
     [Fact]
-    public async Task DeltaSync_DoesNotReassignKnownModifiedDevices_ButAssignsModifiedOnesTheEngineDidNotKnow()
+    public async Task DeltaSync_DoesNotReassignKnownModifiedDevicesOrOnesWhoseProfileWasRemoved_ButAssignsOtherModifiedOnesTheEngineDidNotKnow()
     {
         using var f = new EngineSimFixture(devices: 6);
         f.Engine.Sync.Sync("iPads"); // no default profile yet: the devices stay without one
@@ -87,19 +87,24 @@ public class DefaultProfileSyncTests
         var s = f.AppleSerials().ToList();
         Assert.Equal(1, f.Engine.Devices.Remove(s[3], f.Token.Id)); // the engine forgets one device
 
-        // Apple reports the four devices as modified (their profile was removed), still without a profile.
+        Assert.Equal(1, f.Engine.Devices.Remove(s[4], f.Token.Id)); // and another
+
+        // Apple reports five devices as modified: three known ones and a forgotten one had their profile removed, the
+        // other forgotten one (never given a profile) became a replacement device; none has a profile.
         var client = f.Engine.Apple.ForToken(f.Engine.Tokens.Credentials(f.Token));
         await client.RemoveProfileAsync(s.Take(4).ToList());
+        f.Simulator.SetDevice(Server, s[4], null, clearDeadline: false, isReplacementDevice: true);
         f.Simulator.ClearRequests();
         f.Advance(Quarter);
 
         var delta = f.Engine.Sync.Sync("iPads")!;
 
-        Assert.Equal((1, 3, 1), (delta.Added, delta.Modified, delta.DefaultProfileAssigned));
+        // only the device the engine did not know and whose profile nobody took away gets the default
+        Assert.Equal((2, 3, 1), (delta.Added, delta.Modified, delta.DefaultProfileAssigned));
         Assert.Equal(1, Assert.Single(AssignRequests(f)).DeviceCount);
-        Assert.Equal(DefaultUuid(f), f.Simulator.GetDevices(Server, [s[3]]).Single().ProfileUuid);
-        Assert.All(f.Simulator.GetDevices(Server, s.Take(3).ToList()), d => Assert.Null(d.ProfileUuid));
-        Assert.Equal("Staff", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[3])).Single().EnrollmentProfileName);
+        Assert.Equal(DefaultUuid(f), f.Simulator.GetDevices(Server, [s[4]]).Single().ProfileUuid);
+        Assert.All(f.Simulator.GetDevices(Server, s.Take(4).ToList()), d => Assert.Null(d.ProfileUuid));
+        Assert.Equal("Staff", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[4])).Single().EnrollmentProfileName);
     }
 
     [Fact]
@@ -122,6 +127,30 @@ public class DefaultProfileSyncTests
         Assert.Equal(3, AssignRequests(f).Sum(r => r.DeviceCount));
         Assert.Equal(f.Engine.Profiles.Resolve("Kiosk").AppleProfileUuid, f.Simulator.GetDevices(Server, [s[0]]).Single().ProfileUuid);
         Assert.All(f.Simulator.GetDevices(Server, s.Skip(1).ToList()), d => Assert.Equal(DefaultUuid(f), d.ProfileUuid));
+    }
+
+    [Fact]
+    public void ALaterFullSync_NeverGivesTheDefaultBackToADeviceWhoseProfileWasCleared()
+    {
+        using var f = new EngineSimFixture(devices: 3);
+        f.Engine.Profiles.New("iPads", "Staff", User);
+        f.Engine.Profiles.SetDefault("iPads", "Staff");
+        Assert.Equal(3, f.Engine.Sync.Sync("iPads")!.DefaultProfileAssigned);
+        var s = f.AppleSerials().ToList();
+        f.Engine.DeviceActions.ClearProfile([new DeviceTarget(s[0])], null).ToList();
+        Assert.Equal("removed", f.Simulator.GetDevices(Server, [s[0]]).Single().ProfileStatus);
+        f.Advance(TimeSpan.FromDays(7));
+        f.Simulator.ClearRequests();
+
+        // a full fetch (also what a recovery or an expired cursor makes) lists it without a profile: it stays so
+        var full = f.Engine.Sync.Sync("iPads", full: true)!;
+        Assert.Equal((AdeSyncKind.Full, 0), (full.Kind, full.DefaultProfileAssigned));
+        Assert.Empty(AssignRequests(f));
+        Assert.Null(f.Simulator.GetDevices(Server, [s[0]]).Single().ProfileUuid);
+        Assert.Equal("", f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[0])).Single().EnrollmentProfileName ?? "");
+
+        // the admin gives it a profile again explicitly
+        Assert.Equal("Success", f.Engine.Assignments.Assign("Staff", null, [s[0]]).Single().Status.ToString());
     }
 
     [Fact]
