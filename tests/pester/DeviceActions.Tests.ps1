@@ -60,6 +60,24 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         @(Get-AdeDeviceEvent -SerialNumber $d.SerialNumber -Kind ProfileAssigned).Count | Should -Be 1 # the first sync's only
     }
 
+    It '-Token narrows piped devices: a device of another token is not cleared, released, removed or listed' {
+        New-SimToken -Name 'Narrow' -Devices 2 | Out-Null
+        Sync-AdeDevice -Token Narrow | Out-Null
+        $other = (Get-AdeDevice -Token Narrow)[0]
+        $sent = @(Get-AdeSimRequest | Where-Object Path -in '/profile/devices', '/devices/disown').Count
+        ($other | Clear-AdeDeviceProfile -Token Actions -Confirm:$false).Status | Should -Be 'UnknownDevice'
+        ($other | Unregister-AdeDevice -Token Actions -Confirm:$false).Status | Should -Be 'UnknownDevice'
+        $err = { $other | Remove-AdeDevice -Token Actions -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId "DeviceNotFound,$($cp)RemoveAdeDeviceCommand" -PassThru
+        $err.Exception.Message | Should -Match "is in the store \(token 'Narrow'\)"
+        { $other | Get-AdeDevice -Token Actions -ErrorAction Stop } | Should -Throw -ErrorId "DeviceNotFound,$($cp)GetAdeDeviceCommand"
+        @(Get-AdeSimRequest | Where-Object Path -in '/profile/devices', '/devices/disown').Count | Should -Be $sent
+        (Get-AdeDevice -SerialNumber $other.SerialNumber).Token | Should -Be 'Narrow'
+        (Get-AdeSimDevice -Server Narrow | Where-Object SerialNumber -eq $other.SerialNumber).ProfileStatus | Should -Not -Be 'removed'
+        # without -Token, the piped device's own token is used
+        ($other | Update-AdeDevice).Status | Should -Be 'Success'
+    }
+
     It 'Clear-AdeDeviceProfile reports Failed from Apple per device and leaves that device as it was' {
         Set-AdeSimFault -Server Actions -SerialNumber $serials[1] -DeviceStatus Failed -Count 1
         $r = Clear-AdeDeviceProfile -SerialNumber $serials[1] -Confirm:$false

@@ -119,7 +119,7 @@ public sealed class DeviceService
                     var matches = found.Where(d => !gone.Contains((d.TokenId, d.SerialNumber))).ToList();
                     if (matches.Count == 0)
                     {
-                        reportError(ErrorCatalog.DeviceNotFound(target.SerialNumber));
+                        reportError(NotFound(new DeviceQuery(TokenId: target.TokenId, SerialNumber: target.SerialNumber)));
                         continue;
                     }
 

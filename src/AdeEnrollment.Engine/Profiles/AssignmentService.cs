@@ -447,7 +447,7 @@ public sealed class AssignmentService
             AdeAssignmentStatus.Failed => "Apple refused; not sent again for 24 hours",
             AdeAssignmentStatus.NotAccessible => "not on this token's MDM server in Apple Business Manager",
             AdeAssignmentStatus.Throttled => "Apple's limit; send again after RetryAfter",
-            AdeAssignmentStatus.UnknownDevice => "not in the store for that token; sync first",
+            AdeAssignmentStatus.UnknownDevice => "not among the devices of the profile's token: another token's device, or not synced yet",
             _ => status.ToString(),
         };
 

@@ -11,8 +11,8 @@ namespace AdeEnrollment.Commands;
 /// <summary>
 /// The cmdlets that act on devices named anywhere in the pipeline (Remove-AdeDevice and the device actions at Apple):
 /// one parameter block — serial numbers, or piped AdeDevice objects, serial strings and CSV rows with a serial number
-/// column — gathered into <see cref="Targets"/> and acted on at the end. A piped device brings its token; -Token
-/// applies to the devices named without one.
+/// column — gathered into <see cref="Targets"/> and acted on at the end. A piped device brings its token; -Token, when
+/// given, wins: a device of another token is not acted on (it is not among -Token's devices).
 /// </summary>
 public abstract class DeviceTargetCmdlet : AdeCmdlet
 {
@@ -56,7 +56,8 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
                 RunItem(() =>
                 {
                     var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
-                    targets.Add(target.TokenId is null && tokenId is not null ? target with { TokenId = tokenId } : target);
+                    // -Token narrows: a piped device of another token is looked up in -Token's devices (and not found there)
+                    targets.Add(tokenId is not null ? target with { TokenId = tokenId } : target);
                 });
             }
         }

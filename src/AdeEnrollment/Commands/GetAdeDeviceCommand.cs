@@ -148,7 +148,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         try
         {
             target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
-            target = target with { TokenId = target.TokenId ?? tokenId };
+            target = target with { TokenId = tokenId ?? target.TokenId }; // -Token filters piped devices too
             within = ProfileWithin(target.TokenId);
         }
         catch (AdeException)

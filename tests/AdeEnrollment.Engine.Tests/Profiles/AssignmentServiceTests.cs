@@ -298,7 +298,7 @@ public class AssignmentServiceTests
 
         Assert.Equal(5, results.Count);
         Assert.Equal("3 devices of 5 did not get profile 'Staff': 1 NotAccessible (not on this token's MDM server in Apple Business Manager), "
-            + "1 Failed (Apple refused; not sent again for 24 hours), 1 UnknownDevice (not in the store for that token; sync first). "
+            + "1 Failed (Apple refused; not sent again for 24 hours), 1 UnknownDevice (not among the devices of the profile's token: another token's device, or not synced yet). "
             + "The results say which (| Where-Object Status -ne 'Success').", summary.NotAssignedWarning);
 
         var all = new AssignmentService.AssignmentSummary();
