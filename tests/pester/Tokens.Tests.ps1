@@ -322,6 +322,16 @@ Describe 'Set-AdeToken' {
         $t.EnrollmentUrl | Should -Be 'https://mdm.example.com/e'
     }
 
+    It 'refuses an enrollment URL with credentials or over 2,048 characters, without showing its secrets' {
+        $err = { Set-AdeToken -Token Two -EnrollmentUrl 'https://admin:hunter2@mdm.example.com/e?key=s3cret' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeTokenCommand' -PassThru
+        $err.Exception.Message | Should -Match 'user name or password'
+        "$($err.Exception.Message) $($err.TargetObject)" | Should -Not -Match 'hunter2|s3cret'
+        { Set-AdeToken -Token Two -EnrollmentUrl ('https://mdm.example.com/' + 'a' * 2048) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeTokenCommand'
+        (Get-AdeToken -Name Two).EnrollmentUrl | Should -Not -Match 'hunter2|aaaa'
+    }
+
     It 'refuses a name that another token has (TokenNameConflict) as a non-terminating error' {
         Get-AdeToken -Name Two | Set-AdeToken -Name 'Uno' -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -Be 'TokenNameConflict,AdeEnrollment.Commands.SetAdeTokenCommand'

@@ -689,6 +689,14 @@ public sealed class TokenService
         return appleId!.Trim();
     }
 
+    /// <summary>The longest MDM enrollment URL taken (the length browsers and servers commonly accept).</summary>
+    internal const int MaxEnrollmentUrlLength = 2048;
+
+    /// <summary>
+    /// The MDM enrollment URL Apple hands to every device of the token's profiles: an absolute https URL, without
+    /// credentials (user:password@ would reach every device), at most <see cref="MaxEnrollmentUrlLength"/> characters.
+    /// A refusal shows the URL without its user info and query, which may hold secrets.
+    /// </summary>
     private static string? ValidateEnrollmentUrl(string? url)
     {
         if (url is null)
@@ -696,18 +704,30 @@ public sealed class TokenService
             return null;
         }
 
+        var parsed = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null;
+        var shown = parsed is not null ? TextRules.ShownUri(parsed) : "(not an absolute URL)";
         if (TextRules.HasUnsafe(url))
         {
             // Apple hands the URL to every device; a line break or an escape sequence in it is never meant
-            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", url, "it contains control or invisible formatting characters (a line break, an escape sequence).");
+            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, "it contains control or invisible formatting characters (a line break, an escape sequence).");
         }
 
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+        if (url.Length > MaxEnrollmentUrlLength)
         {
-            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", url, "the MDM enrollment URL must be an absolute https:// URL.");
+            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, $"it is {url.Length:N0} characters long; an enrollment URL has at most {MaxEnrollmentUrlLength:N0}.");
         }
 
-        return uri.ToString();
+        if (parsed is null || parsed.Scheme != Uri.UriSchemeHttps)
+        {
+            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, "the MDM enrollment URL must be an absolute https:// URL.");
+        }
+
+        if (parsed.UserInfo.Length > 0)
+        {
+            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, "it holds a user name or password (user:password@). Apple hands this URL to every device of the token's profiles, so it must not carry credentials: give the URL without them.");
+        }
+
+        return parsed.ToString();
     }
 
     /// <summary>

@@ -32,6 +32,30 @@ public sealed class SetTokenTests : IDisposable
         Assert.Equal(before, store.Snapshot());
     }
 
+    [Theory]
+    [InlineData("https://admin:hunter2@mdm.contoso.com/enroll?key=s3cret", "holds a user name or password")]
+    [InlineData("http://admin:hunter2@mdm.contoso.com/enroll?key=s3cret", "absolute https:// URL")]
+    [InlineData("https://mdm.contoso.com/enroll?key=s3cret&pad=", "characters long")]
+    public void AnEnrollmentUrlWithCredentialsOrTooLong_IsRefused_WithoutShowingItsSecrets(string url, string reason)
+    {
+        store.AddToken("Contoso");
+        var before = store.Snapshot();
+        if (url.EndsWith("pad=", StringComparison.Ordinal)) url += new string('a', TokenService.MaxEnrollmentUrlLength);
+        var e = Assert.Throws<AdeException>(() => store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: url)));
+        Assert.Equal(("ArgumentInvalid", AdeErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.Contains("mdm.contoso.com/enroll", e.Message, StringComparison.Ordinal);
+        foreach (var secret in new[] { "hunter2", "s3cret", "admin" })
+        {
+            Assert.DoesNotContain(secret, e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, e.Target as string ?? "", StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, store.Snapshot());
+        var longest = "https://mdm.contoso.com/" + new string('a', TokenService.MaxEnrollmentUrlLength - "https://mdm.contoso.com/".Length);
+        Assert.Equal(longest, store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: longest))!.EnrollmentUrl);
+    }
+
     [Fact]
     public void EveryCataloguedErrorShowsAnEchoedValueSafely()
     {
