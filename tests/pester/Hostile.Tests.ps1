@@ -186,3 +186,25 @@ Describe 'Values shown back in errors' {
         (Get-AdeStore).Path | Should -BeLike '*echo.db'
     }
 }
+
+Describe 'Apple answers that leave out devices sent' {
+    BeforeAll {
+        Connect-AdeStore -Path (Join-Path $TestDrive 'partial.db')
+        New-SimToken -Name 'Partial' -Devices 3 | Out-Null
+        Sync-AdeDevice -Token Partial | Out-Null
+        New-AdeProfile -Token Partial -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        $script:serials = @((Get-AdeDevice -Token Partial).SerialNumber)
+        Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[0] | Out-Null # defines the profile at Apple
+    }
+
+    AfterAll { Clear-AdeSimFault }
+
+    It 'an assignment answer without the outcome of every device is AppleResponseInvalid; nothing is recorded or held back' {
+        Set-AdeSimFault -Endpoint '/profile/devices' -StatusCode 200 -Body '{"devices":{"NOTMINE":"SUCCESS"}}' -Count 1 | Out-Null
+        $err = { Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[1], $serials[2] -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AppleResponseInvalid,AdeEnrollment.Commands.SetAdeDeviceProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match 'no outcome for 2 devices of the 2 sent'
+        Get-AdeDevice -SerialNumber $serials[1], $serials[2] | ForEach-Object { $_.LastAssignmentResult | Should -BeNullOrEmpty }
+        @(Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[1], $serials[2]).Status | Should -Be @('Success', 'Success')
+    }
+}

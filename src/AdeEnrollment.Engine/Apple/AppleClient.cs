@@ -125,7 +125,7 @@ internal sealed class AppleClient
     public Task<AppleDeviceStatusResponse> DisownDevicesAsync(IReadOnlyCollection<string> serialNumbers, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Post, "devices/disown",
             Json(new AppleDeviceListRequest { Devices = CheckSerials(serialNumbers) }, AppleJsonContext.Default.AppleDeviceListRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop }, cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices }, cancellationToken);
 
     /// <summary><c>POST /profile</c>: defines a profile at Apple (optionally assigning it to devices) and returns its UUID.</summary>
     public Task<AppleDefineProfileResponse> DefineProfileAsync(AppleProfile profile, CancellationToken cancellationToken = default)
@@ -154,7 +154,7 @@ internal sealed class AppleClient
     public Task<AppleAssignProfileResponse> AssignProfileAsync(string profileUuid, IReadOnlyCollection<string> serialNumbers, bool usePut = false, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleAssignProfileResponse>(usePut ? HttpMethod.Put : HttpMethod.Post, "profile/devices",
             Json(new AppleAssignProfileRequest { ProfileUuid = CheckUuid(profileUuid), Devices = CheckSerials(serialNumbers) }, AppleJsonContext.Default.AppleAssignProfileRequest),
-            AppleJsonContext.Default.AppleAssignProfileResponse) { ProfileUuid = profileUuid, OutlivesStop = outlivesStop }, cancellationToken);
+            AppleJsonContext.Default.AppleAssignProfileResponse) { ProfileUuid = profileUuid, OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices }, cancellationToken);
 
     /// <summary>
     /// <c>DELETE /profile/devices</c> with a JSON body: removes the profile assignment of at most 1000 devices. With
@@ -163,7 +163,7 @@ internal sealed class AppleClient
     public Task<AppleDeviceStatusResponse> RemoveProfileAsync(IReadOnlyCollection<string> serialNumbers, string? profileUuid = null, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Delete, "profile/devices",
             Json(new AppleRemoveProfileRequest { Devices = CheckSerials(serialNumbers), ProfileUuid = profileUuid }, AppleJsonContext.Default.AppleRemoveProfileRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop }, cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices }, cancellationToken);
 
     private static byte[] Json<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
 
@@ -216,6 +216,11 @@ internal sealed class AppleClient
 
         /// <summary>Cancelled only by the caller's token, not when the operation is stopped (see AssignProfileAsync).</summary>
         public bool OutlivesStop { get; init; }
+
+        /// <summary>The serials a per-device request sent, each of which Apple's answer (<see cref="Outcomes"/>) must give a status.</summary>
+        public IReadOnlyCollection<string>? Sent { get; init; }
+
+        public Func<T, IReadOnlyDictionary<string, string>?>? Outcomes { get; init; }
 
         public string Endpoint => Method.Method + " /" + (Path.IndexOf('?') is var q and >= 0 ? Path[..q] : Path);
     }
@@ -339,7 +344,7 @@ internal sealed class AppleClient
                 if (response.IsSuccessStatusCode)
                 {
                     var result = await ReadJsonAsync(response, call.ResponseType, call.Endpoint, ct).ConfigureAwait(false);
-                    CheckAnswer(result, call.Endpoint, call.MaxDevices, call.CountDevices);
+                    CheckAnswer(result, call);
                     host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                         $"Apple: {call.Endpoint} → {status}{(call.CountDevices is null ? "" : $" ({call.CountDevices(result)} devices)")} in {watch.ElapsedMilliseconds} ms."));
                     return result;
@@ -431,18 +436,33 @@ internal sealed class AppleClient
         }
     }
 
-    /// <summary>Limits and neutralisation of every answer (AppleAnswerRules), and no more devices than were asked for.</summary>
-    private void CheckAnswer<T>(T result, string endpoint, int? maxDevices, Func<T, int>? countDevices)
+    /// <summary>
+    /// Limits and neutralisation of every answer (AppleAnswerRules), no more devices than were asked for, and an outcome
+    /// for every device a per-device request sent: a device Apple's answer leaves out has no outcome to record (Apple may
+    /// or may not have acted on it), so such an answer is refused whole rather than read as a failure of those devices.
+    /// </summary>
+    private void CheckAnswer<T>(T result, Call<T> call)
     {
         if (AppleAnswerRules.Check(result!) is { } problem)
         {
-            throw ErrorCatalog.AppleResponseInvalid(TokenName, endpoint, problem);
+            throw ErrorCatalog.AppleResponseInvalid(TokenName, call.Endpoint, problem);
         }
 
-        if (maxDevices is { } max && countDevices is not null && countDevices(result) is var n && n > max)
+        if (call.MaxDevices is { } max && call.CountDevices is not null && call.CountDevices(result) is var n && n > max)
         {
-            throw ErrorCatalog.AppleResponseTooLarge(TokenName, UriOf(endpoint[(endpoint.IndexOf('/') + 1)..]), endpoint,
+            throw ErrorCatalog.AppleResponseTooLarge(TokenName, UriOf(call.Endpoint[(call.Endpoint.IndexOf('/') + 1)..]), call.Endpoint,
                 string.Create(CultureInfo.InvariantCulture, $"the page holds {n:N0} devices, but at most {max:N0} were asked for."));
+        }
+
+        if (call.Sent is { } sent && call.Outcomes is not null)
+        {
+            var outcomes = call.Outcomes(result);
+            var missing = sent.Where(serial => outcomes is null || !(outcomes.ContainsKey(serial) || outcomes.Keys.Any(k => string.Equals(k, serial, StringComparison.OrdinalIgnoreCase)))).ToList();
+            if (missing.Count > 0)
+            {
+                throw ErrorCatalog.AppleResponseInvalid(TokenName, call.Endpoint, string.Create(CultureInfo.InvariantCulture,
+                    $"it gives no outcome for {Counted.Of(missing.Count, "device")} of the {sent.Count:N0} sent ({Counted.FirstFew(missing, 3)}). Apple may or may not have acted on them, so nothing was recorded for this request's devices; the next Sync-AdeDevice brings their state."));
+            }
         }
     }
 

@@ -468,6 +468,26 @@ public class AssignmentServiceTests
     }
 
     [Fact]
+    public void AnAnswerThatLeavesOutDevicesSent_IsAppleResponseInvalid_AndNothingIsRecordedOrHeldBack()
+    {
+        using var f = Synced(3);
+        var s = f.AppleSerials().ToList();
+        Assign(f, "Staff", [s[0]]); // defined at Apple: the next request is the assignment itself
+        f.Simulator.AddFault("/profile/devices", 200, body: $"{{\"profile_uuid\":\"{f.Engine.Profiles.Resolve("Staff").AppleProfileUuid}\",\"devices\":{{\"{s[1]}\":\"SUCCESS\",\"NOTMINE\":\"SUCCESS\"}}}}", count: 1, method: "POST");
+        string State() => string.Join(",", f.Engine.Devices.Get(new DeviceQuery()).OrderBy(d => d.SerialNumber, StringComparer.Ordinal)
+            .Select(d => $"{d.SerialNumber}:{d.EnrollmentProfileName}:{d.LastAssignmentResult}:{d.LastAssignmentAt:O}"));
+        var before = State();
+        var ex = Assert.Throws<AdeException>(() => f.Engine.Assignments.Assign("Staff", null, s.Skip(1)).ToList());
+        Assert.Equal(("AppleResponseInvalid", AdeErrorCategory.InvalidData), (ex.ErrorId, ex.Category));
+        Assert.Contains($"no outcome for 1 device of the 2 sent ({s[2]})", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, State());
+
+        // nothing held back: the next assignment sends both again
+        var again = f.Engine.Assignments.Assign("Staff", null, s.Skip(1)).ToList();
+        Assert.All(again, r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
+    }
+
+    [Fact]
     public void ARedefinitionWhoseReassignmentFails_IsRedoneByTheNextOperation_UntilEveryHolderHasTheNewDefinition()
     {
         using var f = Synced(5);
