@@ -44,6 +44,8 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         @{ Case = 'an http cellular data plan URL'; Setting = 'CellularDataPlanUrl'; Params = @{ UserAffinity = 'WithUserAffinity'; CellularDataPlanUrl = 'http://carrier.example' } }
         @{ Case = 'a 51-character phone number'; Setting = 'DepartmentPhone'; Params = @{ UserAffinity = 'WithUserAffinity'; DepartmentPhone = ('1' * 51) } }
         @{ Case = 'single app mode without a VPP token'; Setting = 'RunCompanyPortalInSingleAppMode'; Params = @{ UserAffinity = 'WithUserAffinity'; RunCompanyPortalInSingleAppMode = $true } }
+        @{ Case = 'a terminal escape in the department'; Setting = 'Department'; Params = @{ UserAffinity = 'WithUserAffinity'; Department = "IT`e[31m" } }
+        @{ Case = 'a title-setting escape in the description'; Setting = 'Description'; Params = @{ UserAffinity = 'WithUserAffinity'; Description = "d`e]0;PWNED`a" } }
     ) {
         $before = @(Get-AdeProfile -Token Rules).Count
         $err = { New-AdeProfile -Token Rules -Name "Bad $Setting" @Params -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)NewAdeProfileCommand" -PassThru
@@ -60,6 +62,12 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         ($w -join "`n") | Should -Match '14\.5'
         New-AdeProfile -Token Rules -Name 'Unsupervised' -UserAffinity WithUserAffinity -Supervised:$false -WarningVariable w2 3>$null | Out-Null
         ($w2 -join ' ') | Should -Match 'supervised regardless'
+        # a later change does not repeat what the profile already warned about
+        Set-AdeProfile -Token Rules -Profile 'Unsupervised' -NewName 'Unsupervised 2' -Department 'Ops' -WarningVariable w3 3>$null
+        $w3 | Should -BeNullOrEmpty
+        Set-AdeProfile -Token Rules -Profile 'Unsupervised 2' -CompanyPortalVppToken 'Contoso VPP' -WarningVariable w4 3>$null
+        ($w4 -join ' ') | Should -Match "VPP token 'Contoso VPP'"
+        ($w4 -join ' ') | Should -Not -Match 'supervised regardless'
     }
 
     It 'keeps names unique per token (ProfileNameConflict) and tab-completes enum values' {
@@ -214,7 +222,7 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $results.Count | Should -Be 1201
         # a device that did not get the profile is one summary warning, so a script that logs warnings knows
         @($warned).Count | Should -Be 1
-        "$warned" | Should -Match "^1 device of 1,201 did not get profile 'Kiosk': 1 UnknownDevice \(not in the store"
+        "$warned" | Should -Match "^1 device of 1,201 did not get profile 'Kiosk': 1 UnknownDevice \(not among the devices of the profile's token"
         ($results | Where-Object Status -eq 'Success').Count | Should -Be 1200
         ($results | Where-Object SerialNumber -eq 'UNKNOWN00001').Status | Should -Be 'UnknownDevice'
         (Get-AdeSimRequest -Path '/profile/devices' | Where-Object Server -eq $name).DeviceCount | Should -Be @(1000, 200)

@@ -85,7 +85,55 @@ public static class ProfileRules
     /// </summary>
     public static IReadOnlyList<string> Validate(ProfileSettings s, ProfileSettings? before = null)
     {
+        var warnings = Check(s, before);
+        if (before is null || warnings.Count == 0)
+        {
+            return warnings;
+        }
+
+        // A change warns about what it makes, not again about what the profile already had: a warning the settings
+        // before the change gave word for word is left out (a rename does not repeat "Supervised is off").
+        IReadOnlyList<string> had;
+        try
+        {
+            had = Check(before, before);
+        }
+        catch (AdeException)
+        {
+            return warnings; // settings stored under older rules: every warning of the new settings stands
+        }
+
+        return [.. warnings.Except(had, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Free-text settings Apple shows on the device or the module shows back, checked for control and invisible formatting characters.</summary>
+    private static IEnumerable<(string Setting, string? Value)> FreeText(ProfileSettings s)
+    {
+        yield return ("Department", s.Department);
+        yield return ("DepartmentPhone", s.DepartmentPhone);
+        yield return ("CompanyPortalVppToken", s.CompanyPortalVppToken);
+        yield return ("DeviceNameTemplate", s.DeviceNameTemplate);
+        yield return ("CellularDataPlanUrl", s.CellularDataPlanUrl);
+    }
+
+    private static List<string> Check(ProfileSettings s, ProfileSettings? before)
+    {
         var warnings = new List<string>();
+        // a line break or a tab is kept in a description (notes for admins); any other control or invisible formatting
+        // character — an escape sequence, a bidirectional override — could rewrite the terminal that shows it
+        if (s.Description is { } description && description.Any(ch => ch is not ('\n' or '\t') && TextRules.IsUnsafe(ch)))
+        {
+            throw Invalid("Description", Shorten(description), "it contains control or invisible formatting characters (an escape sequence, a carriage return); line breaks and tabs are allowed.");
+        }
+
+        foreach (var (setting, value) in FreeText(s))
+        {
+            if (TextRules.HasUnsafe(value))
+            {
+                throw Invalid(setting, Shorten(value!), "it contains control or invisible formatting characters (a line break, an escape sequence); Apple shows it on the device as it is.");
+            }
+        }
+
         if (s.Description is { Length: > MaxDescriptionLength })
         {
             throw Invalid("Description", Shorten(s.Description), $"at most {MaxDescriptionLength} characters.");

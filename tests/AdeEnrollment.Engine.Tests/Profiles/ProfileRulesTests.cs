@@ -41,6 +41,51 @@ public class ProfileRulesTests
         return Convert.ToBase64String(certificate.Export(X509ContentType.Cert));
     }
 
+    // ---- free text -------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("Department", "IT\u001b[31m")]
+    [InlineData("DepartmentPhone", "\u001b[5m555")]
+    [InlineData("CompanyPortalVppToken", "\u001b]0;x\u0007")]
+    [InlineData("DeviceNameTemplate", "{{SERIAL}}\u202e")]
+    [InlineData("Description", "Kiosk\r\u001b[2J")]
+    [InlineData("Department", "IT\nOps")]
+    public void Free_text_with_control_or_invisible_formatting_characters_is_refused_and_never_shown_raw(string setting, string value)
+    {
+        var s = setting switch
+        {
+            "Department" => User with { Department = value },
+            "DepartmentPhone" => User with { DepartmentPhone = value },
+            "CompanyPortalVppToken" => User with { CompanyPortalVppToken = value },
+            "DeviceNameTemplate" => User with { DeviceNameTemplate = value },
+            _ => User with { Description = value },
+        };
+        var ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Check(s));
+        Assert.Equal((AdeErrorCategory.InvalidArgument, setting), (ex.Category, ex.Target));
+        Assert.Contains("control or invisible formatting characters", ex.Message, StringComparison.Ordinal);
+        Assert.False(TextRules.HasUnsafe(ex.Message));
+    }
+
+    [Fact]
+    public void A_description_keeps_its_line_breaks_and_tabs()
+    {
+        var s = ProfileRules.Normalise(Kiosk with { Description = "Kiosk iPads\n\tfront desk" });
+        ProfileRules.Validate(s); // not refused
+        Assert.Equal("Kiosk iPads\n\tfront desk", s.Description);
+    }
+
+    [Fact]
+    public void A_change_warns_only_about_what_it_makes_not_again_about_what_the_profile_had()
+    {
+        var stored = ProfileRules.Normalise(User with { Supervised = false, Department = "IT" });
+        Assert.NotEmpty(ProfileRules.Validate(stored)); // the stored profile warns when it is made
+        var renamedOnly = stored with { Department = "Ops" };
+        Assert.Empty(ProfileRules.Validate(renamedOnly, stored));
+        var newWarning = stored with { CompanyPortalVppToken = "Contoso VPP" };
+        Assert.Equal([Assert.Single(ProfileRules.Validate(newWarning), w => w.Contains("VPP token 'Contoso VPP'", StringComparison.Ordinal))],
+            ProfileRules.Validate(newWarning, stored));
+    }
+
     // ---- defaults ----------------------------------------------------------------------------------------------
 
     [Fact]
