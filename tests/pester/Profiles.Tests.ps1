@@ -332,6 +332,12 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $err = { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'beside.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand" -PassThru
         $err.Exception.Message | Should -BeLike "*'SharedIPad' is a setting, and settings go inside ""Settings"" (line *"
         $err.Exception.Message | Should -Not -Match 'AdeEnrollment\.Engine'
+        # a member given twice (which value is meant is not guessed), and a file without $type
+        (Get-Content -Raw $path) -replace '"Name":', '"Name": "Other", "Name":' | Set-Content (Join-Path $TestDrive 'twice.json')
+        $err = { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'twice.json') -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand" -PassThru
+        $err.Exception.Message | Should -BeLike "*'Name' is given twice (line *"
+        (Get-Content -Raw $path) -replace '"\$type":\s*"AdeEnrollment.Profile",?', '' | Set-Content (Join-Path $TestDrive 'untyped.json')
+        { Import-AdeProfile -Token "$name copy" -Path (Join-Path $TestDrive 'untyped.json') -Name 'Untyped' -ErrorAction Stop } | Should -Throw -ErrorId "ProfileFileInvalid,$($cp)ImportAdeProfileCommand"
         # several profiles piped to one file: the first is written, the next ones are errors (a file holds one profile)
         $both = Join-Path $TestDrive 'both.json'
         Get-AdeProfile -Token $name | Sort-Object Name | Export-AdeProfile -Path $both -ErrorVariable refused -ErrorAction SilentlyContinue

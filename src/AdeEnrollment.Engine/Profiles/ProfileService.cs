@@ -286,10 +286,13 @@ public sealed class ProfileService
 
     // ---- profiles as code ------------------------------------------------------------------------------------------
 
+    private const string ProfileFileType = "AdeEnrollment.Profile";
+
     private sealed record ExportDocument(int SchemaVersion, string Name, ProfileSettings Settings)
     {
+        /// <summary>What the file is (<see cref="ProfileFileType"/>); a file without it is not a profile export.</summary>
         [JsonPropertyName("$type")]
-        public string Type { get; init; } = "AdeEnrollment.Profile";
+        public string? Type { get; init; }
     }
 
     /// <param name="noClobber">Refuse (<c>OutputFileExists</c>) rather than replace an existing <paramref name="path"/>.</param>
@@ -297,7 +300,7 @@ public sealed class ProfileService
     {
         var full = path is null ? null : OutputFile.Check("Path", path, noClobber, store.Path);
         var profile = Resolve(profileRef, tokenRef);
-        var json = JsonSerializer.Serialize(new ExportDocument(ExportSchemaVersion, profile.Name, profile.Settings), Json);
+        var json = JsonSerializer.Serialize(new ExportDocument(ExportSchemaVersion, profile.Name, profile.Settings) { Type = ProfileFileType }, Json);
         if (full is not null)
         {
             var replaced = File.Exists(full);
@@ -341,7 +344,7 @@ public sealed class ProfileService
             throw ErrorCatalog.ProfileFileInvalid(path, "its content cannot be read as a profile (" + ex.GetType().Name + ").");
         }
 
-        if (document is null || document.Type != "AdeEnrollment.Profile" || document.Settings is null || string.IsNullOrEmpty(document.Name))
+        if (document is null || document.Type != ProfileFileType || document.Settings is null || string.IsNullOrEmpty(document.Name))
         {
             throw ErrorCatalog.ProfileFileInvalid(path, "the $type, Name or Settings is missing.");
         }
@@ -376,6 +379,11 @@ public sealed class ProfileService
                 : $"it has a member '{member}' that a profile export does not have{where}.";
         }
 
+        if (ex.Message.Contains("uplicate", StringComparison.Ordinal))
+        {
+            return $"{(member is null ? "a member" : $"'{member}'")} is given twice{where}: keep one of them.";
+        }
+
         if (ex.Message.Contains("could not be converted", StringComparison.Ordinal))
         {
             return member is null
@@ -386,7 +394,8 @@ public sealed class ProfileService
         return ex.Message;
     }
 
-    private static readonly JsonSerializerOptions ImportOptions = new(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+    /// <summary>Import reads names in any case but no unknown member and no member twice (which of two values is meant is not for the module to guess).</summary>
+    private static readonly JsonSerializerOptions ImportOptions = new(Json) { PropertyNameCaseInsensitive = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, AllowDuplicateProperties = false };
 
     private static void CheckNameFree(IStoreSession s, AdeToken token, string name, Guid? except, bool rename = false)
     {

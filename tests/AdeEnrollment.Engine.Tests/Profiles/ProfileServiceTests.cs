@@ -527,6 +527,9 @@ public sealed class ProfileServiceTests : IDisposable
         { "schema version 3", ValidDocument.Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 3"), "schema version 3" },
         { "schema version 0", ValidDocument.Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 0"), "schema version 0" },
         { "no schema version", ValidDocument.Replace("\"SchemaVersion\": 1,", ""), "schema version" },
+        { "no $type", ValidDocument.Replace(", \"$type\": \"AdeEnrollment.Profile\"", ""), "$type" },
+        { "a member twice", ValidDocument.Replace("\"Name\"", "\"Name\": \"A\", \"Name\""), "is given twice (line " },
+        { "a setting twice", ValidDocument.Replace("\"UserAffinity\"", "\"UserAffinity\": \"WithoutUserAffinity\", \"UserAffinity\""), "is given twice" },
     };
 
     [Theory]
