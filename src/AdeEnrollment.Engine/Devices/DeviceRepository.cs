@@ -19,7 +19,12 @@ internal static partial class DeviceRepository
     /// <summary>How long a device removed from ABM (or released) is kept before it is purged.</summary>
     public static readonly TimeSpan PurgeDelay = TimeSpan.FromDays(45);
 
-    public static string NormaliseSerial(string? serial) => (serial ?? "").Trim().ToUpperInvariant();
+    /// <summary>
+    /// A serial number as the store keys it: trimmed, upper case, and with any control or invisible formatting character
+    /// replaced by U+FFFD (a serial typed with a terminal escape comes back in results and errors as harmless text; no
+    /// device has such a serial, since Apple's are checked when they arrive).
+    /// </summary>
+    public static string NormaliseSerial(string? serial) => SafeText.Neutralise((serial ?? "").Trim().ToUpperInvariant())!;
 
     /// <summary>Apple's record of a device in the store's terms: an empty profile UUID is none, the profile status lower case.</summary>
     public static DeviceDetailsRow Details(AppleDevice d) => new(

@@ -56,7 +56,9 @@ public class DeviceActionTests
         f.Simulator.SetDeviceOutcome(Server, s[1], "FAILED");
         f.Simulator.SetDeviceOutcome(Server, s[2], "NOT_ACCESSIBLE");
 
-        var results = f.Engine.DeviceActions.ClearProfile(Targets([s[0], s[1], s[2], "C02UNKNOWN01"]), null).ToDictionary(r => r.SerialNumber);
+        var results = f.Engine.DeviceActions.ClearProfile(Targets([s[0], s[1], s[2], "C02UNKNOWN01", "\u001b[2JC02"]), null).ToDictionary(r => r.SerialNumber);
+        // a serial typed with a terminal escape comes back as harmless text
+        Assert.Equal(AdeDeviceActionStatus.UnknownDevice, results["\ufffd[2JC02"].Status);
 
         Assert.Equal(AdeDeviceActionStatus.Success, results[s[0]].Status);
         Assert.Equal((AdeDeviceActionStatus.Failed, "FAILED"), (results[s[1]].Status, results[s[1]].AppleStatus));

@@ -482,6 +482,9 @@ public class AssignmentServiceTests
         Assert.Contains($"no outcome for 1 device of the 2 sent ({s[2]})", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, State());
 
+        // a serial typed with a terminal escape comes back neutralised in its result
+        Assert.Equal("\ufffd[2JX", Assert.Single(f.Engine.Assignments.Assign("Staff", null, ["\u001b[2Jx"])).SerialNumber);
+
         // nothing held back: the next assignment sends both again
         var again = f.Engine.Assignments.Assign("Staff", null, s.Skip(1)).ToList();
         Assert.All(again, r => Assert.Equal(AdeAssignmentStatus.Success, r.Status));
