@@ -48,6 +48,22 @@ Describe 'Output paths are checked before anything is stored' {
         @(Get-AdeTokenRequest).Count | Should -Be 0
     }
 
+    It 'a path of only spaces or with a NUL is refused by Connect-AdeStore, Copy-AdeStore and -OutFile, and no file is made' {
+        Push-Location $TestDrive
+        try {
+            $store = (Get-AdeStore).Path
+            Get-ErrorId { Connect-AdeStore -Path '  ' } | Should -Be 'ArgumentInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+            Get-ErrorId { Connect-AdeStore -Path "a`0b.db" } | Should -Be 'ArgumentInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+            Get-ErrorId { Copy-AdeStore -DestinationPath '   ' -Confirm:$false } | Should -Be 'ArgumentInvalid,AdeEnrollment.Commands.CopyAdeStoreCommand'
+            Get-ErrorId { Copy-AdeStore -DestinationPath "c`0.db" -Confirm:$false } | Should -Be 'ArgumentInvalid,AdeEnrollment.Commands.CopyAdeStoreCommand'
+            Get-ErrorId { New-AdeTokenRequest -AcceptDataSharing -OutFile '  ' } | Should -Be 'OutputPathInvalid,AdeEnrollment.Commands.NewAdeTokenRequestCommand'
+            @(Get-ChildItem -Force -Name | Where-Object { $_ -match '^\s+(\.key)?$' }).Count | Should -Be 0
+            (Get-AdeStore).Path | Should -Be $store
+        } finally {
+            Pop-Location
+        }
+    }
+
     It 'New-AdeTokenRequest -OutFile naming the store key file is OutputPathInvalid and the key is kept' {
         $store = (Get-AdeStore).Path
         New-AdeTokenRequest -AcceptDataSharing | Out-Null # the key file exists once a secret was written

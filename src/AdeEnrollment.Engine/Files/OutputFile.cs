@@ -33,6 +33,11 @@ internal static class OutputFile
             throw ErrorCatalog.OutputPathInvalid(parameter, full, "it names a folder; give a file name in that folder.");
         }
 
+        if (string.IsNullOrWhiteSpace(Path.GetFileName(full)))
+        {
+            throw ErrorCatalog.OutputPathInvalid(parameter, path, "its file name is only spaces; give a file name.");
+        }
+
         if (protectedStorePath is not null)
         {
             var store = Path.GetFullPath(protectedStorePath);

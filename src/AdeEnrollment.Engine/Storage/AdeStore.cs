@@ -48,7 +48,7 @@ public sealed class AdeStore
     /// </summary>
     public static AdeStore Open(string path, byte[]? passphrase = null)
     {
-        path = System.IO.Path.GetFullPath(path);
+        path = StoreLocator.FullPath(path);
         var sqlite = SqliteProvider.Prepare(path, passphrase, MinimumPassphraseLength, out _);
         var requested = passphrase is null ? StoreKey.DefaultProtection : StoreKeyProtection.Passphrase;
         return OpenCore(sqlite, passphrase, requested);

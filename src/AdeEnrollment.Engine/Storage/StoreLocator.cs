@@ -1,3 +1,5 @@
+using AdeEnrollment.Engine.Errors;
+
 namespace AdeEnrollment.Engine.Storage;
 
 /// <summary>Where the store is when nobody says (about_AdeEnrollment.md, "The store"): $env:ADE_ENROLLMENT_STORE, else the per-user data folder.</summary>
@@ -15,10 +17,41 @@ public static class StoreLocator
         var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment) && !Postgres.PostgresConnectionInfo.IsConnectionString(fromEnvironment))
         {
-            return Path.GetFullPath(fromEnvironment);
+            return FullPath(fromEnvironment, "$env:" + PathVariable);
         }
 
         return Path.Combine(DataFolder(), "AdeEnrollment", "ade.db");
+    }
+
+    /// <summary>
+    /// The full path of a SQLite store file a user names (-Path, -DestinationPath, $env:ADE_ENROLLMENT_STORE), or
+    /// <c>ArgumentInvalid</c> naming <paramref name="parameter"/>: a path the system cannot hold (a NUL), a file name
+    /// that is empty or only spaces (which would make hidden files such as "  " and "  .key"), or a control or invisible
+    /// formatting character (the path is shown back by Get-AdeStore and in messages).
+    /// </summary>
+    public static string FullPath(string path, string parameter = "Path")
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, path, "it is not a valid file path (it holds a character a path cannot have, such as NUL).");
+        }
+
+        if (string.IsNullOrWhiteSpace(Path.GetFileName(full)))
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, path, "it names no file (its file name is empty or only spaces); give a store file such as ade.db.");
+        }
+
+        if (Rules.TextRules.HasUnsafe(path))
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, path, "it holds control or invisible formatting characters; give a plain file path.");
+        }
+
+        return full;
     }
 
     /// <summary>$env:ADE_ENROLLMENT_STORE when it holds a PostgreSQL connection string (keyword string or URI), else null.</summary>

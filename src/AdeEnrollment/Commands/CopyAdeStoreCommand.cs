@@ -62,7 +62,7 @@ public sealed class CopyAdeStoreCommand : AdeCmdlet
         }
         else
         {
-            target = System.IO.Path.GetFullPath(ResolvePath(DestinationPath!));
+            target = StoreLocator.FullPath(ResolvePath(DestinationPath!), "DestinationPath");
         }
 
         if (!ShouldProcess(target, $"Copy every table of the store '{source.Path}' into it"))

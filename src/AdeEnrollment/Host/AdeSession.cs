@@ -81,7 +81,7 @@ internal static class AdeSession
             }
             else
             {
-                path = Path.GetFullPath(source);
+                path = StoreLocator.FullPath(source, "$env:" + StoreLocator.PathVariable);
                 if (!StoreService.Exists(path))
                 {
                     return null;

@@ -30,6 +30,30 @@ public sealed class FilePathTests : IDisposable
     }
 
     [Fact]
+    public void NewRequest_OutFileOfOnlySpaces_IsOutputPathInvalid_AndNoFileIsMade()
+    {
+        NewRequestFails("OutputPathInvalid", Path.Combine(store.Temp.Path, "   "));
+        Assert.False(File.Exists(Path.Combine(store.Temp.Path, "   ")));
+    }
+
+    [Theory]
+    [InlineData("   ", "names no file")]
+    [InlineData("sub/  ", "names no file")]
+    [InlineData("a\0b.db", "not a valid file path")]
+    [InlineData("a\u001b[2Jb.db", "control or invisible formatting characters")]
+    public void A_store_path_the_system_cannot_hold_or_that_names_no_file_is_ArgumentInvalid_and_nothing_is_made(string name, string reason)
+    {
+        var folder = Path.Combine(store.Temp.Path, "stores");
+        Directory.CreateDirectory(folder);
+        var ex = AdeAssert.Throws("ArgumentInvalid", () => AdeEnrollment.Engine.Storage.AdeStore.Open(Path.Combine(folder, name)));
+        Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("-Path", ex.Message, StringComparison.Ordinal);
+        Assert.False(AdeEnrollment.Engine.Rules.TextRules.HasUnsafe(ex.Message));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories));
+        Assert.Equal(Path.Combine(folder, "ade.db"), AdeEnrollment.Engine.Storage.StoreLocator.FullPath(Path.Combine(folder, "ade.db")));
+    }
+
+    [Fact]
     public void NewRequest_OutFileUnderAFile_IsOutputPathInvalid()
     {
         var file = store.WriteFile("plain.txt", "x");
