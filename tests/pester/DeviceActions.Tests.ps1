@@ -294,6 +294,10 @@ Describe 'Test-AdeHealth' {
         $after = Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile'
         $after.Status | Should -Be 'Pass'
         Set-AdeDefaultProfile -Token Healthy -Clear
+        # a threshold beyond ten years is refused before any result is written
+        { $script:out = @(Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::MaxValue) -ErrorAction Stop) } |
+            Should -Throw -ErrorId "ArgumentInvalid,$($cp)TestAdeHealthCommand"
+        $script:out.Count | Should -Be 0
     }
 
     It 'piped tokens are checked one by one: an unknown one is its own error and the next is still checked' {

@@ -52,12 +52,15 @@ public sealed class HealthService
     }
 
     /// <summary>The store check, then every check of each token that <paramref name="tokenRef"/> names (all when null).</summary>
+    /// <summary>The longest -UnassignedThreshold taken: longer than any device could wait, and still a date when taken from now.</summary>
+    public static readonly TimeSpan MaxUnassignedThreshold = TimeSpan.FromDays(3650);
+
     public IEnumerable<AdeHealthResult> Test(string? tokenRef = null, TimeSpan? unassignedThreshold = null)
     {
         var threshold = unassignedThreshold ?? DefaultUnassignedThreshold;
-        if (threshold < TimeSpan.Zero)
+        if (threshold < TimeSpan.Zero || threshold > MaxUnassignedThreshold)
         {
-            throw ErrorCatalog.ArgumentInvalid("UnassignedThreshold", threshold.ToString(), "give a duration of zero or more, e.g. (New-TimeSpan -Hours 48).");
+            throw ErrorCatalog.ArgumentInvalid("UnassignedThreshold", threshold.ToString(), "give a duration from zero to 3,650 days (ten years), e.g. (New-TimeSpan -Hours 48).");
         }
 
         var selected = tokenRef is null ? tokens.GetTokens() : [tokens.ResolveToken(tokenRef)];

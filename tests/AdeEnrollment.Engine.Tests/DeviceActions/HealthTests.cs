@@ -239,10 +239,17 @@ public class HealthTests
     }
 
     [Fact]
-    public void ANegativeThreshold_IsArgumentInvalid()
+    public void ANegativeOrEndlessThreshold_IsArgumentInvalid_BeforeAnyResult()
     {
         using var f = new EngineSimFixture();
-        var ex = Assert.Throws<AdeException>(() => f.Engine.Health.Test(null, TimeSpan.FromHours(-1)).ToList());
-        Assert.Equal(nameof(ErrorCatalog.ArgumentInvalid), ex.ErrorId);
+        foreach (var threshold in new[] { TimeSpan.FromHours(-1), TimeSpan.MaxValue, TimeSpan.FromDays(3651) })
+        {
+            var results = new List<AdeHealthResult>();
+            var ex = Assert.Throws<AdeException>(() => results.AddRange(f.Engine.Health.Test(null, threshold)));
+            Assert.Equal(nameof(ErrorCatalog.ArgumentInvalid), ex.ErrorId);
+            Assert.Empty(results);
+        }
+
+        Assert.Contains(f.Engine.Health.Test("iPads", TimeSpan.FromDays(3650)), r => r.Check == "DevicesWithoutProfile");
     }
 }
