@@ -83,6 +83,12 @@ Describe 'Apple Business API' {
         Set-Content $bad "-----BEGIN CERTIFICATE-----`nAAAA`n-----END CERTIFICATE-----"
         { New-AdeBusinessAccount -ClientId "BUSINESSAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $bad -ErrorAction Stop } |
             Should -Throw -ErrorId 'BusinessKeyInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand'
+        # a file with another key before the account's: refused, never guessed
+        $other = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        Set-Content $bad ($other.ExportECPrivateKeyPem() + "`n" + (Get-Content -Raw $a.Sim.KeyPath))
+        $err = { New-AdeBusinessAccount -ClientId "BUSINESSAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $bad -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessKeyInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand' -PassThru
+        $err.Exception.Message | Should -Match 'more than one private key'
         Remove-AdeBusinessAccount -ClientId $school.Account.ClientId -Confirm:$false
         @(Get-AdeBusinessAccount).Count | Should -Be 1
         $err = { New-AdeBusinessAccount -ClientId "BUSINESSAPI.$([guid]::NewGuid())" -KeyId ([guid]::NewGuid()) -KeyPath $a.Sim.KeyPath -TokenUri 'http://svc:P4ssw0rd@127.0.0.1:9/token' -ErrorAction Stop } |

@@ -56,24 +56,36 @@ internal static class BusinessKey
         }
     }
 
-    /// <summary>The Base64 body of the first PRIVATE KEY block (any label ending in "PRIVATE KEY"); EC PARAMETERS blocks are skipped.</summary>
+    /// <summary>
+    /// The Base64 body of the one PRIVATE KEY block (any label ending in "PRIVATE KEY"); EC PARAMETERS blocks are
+    /// skipped. A file with two private keys is refused: which one Apple registered is not for the module to guess, and
+    /// the wrong one would only show as every token request refused.
+    /// </summary>
     private static string ExtractBase64(string pem, string source)
     {
         var lines = pem.Replace("\r", "", StringComparison.Ordinal).Split('\n');
         var inside = false;
+        string? found = null;
         var body = new System.Text.StringBuilder();
         foreach (var raw in lines)
         {
             var line = raw.Trim();
             if (line.StartsWith("-----BEGIN ", StringComparison.Ordinal) && line.EndsWith("PRIVATE KEY-----", StringComparison.Ordinal))
             {
+                if (found is not null)
+                {
+                    throw ErrorCatalog.BusinessKeyInvalid(source, "it holds more than one private key; keep only the key of this API account (the one downloaded with it from Apple Business Manager)");
+                }
+
                 inside = true;
                 continue;
             }
 
             if (inside && line.StartsWith("-----END ", StringComparison.Ordinal))
             {
-                return body.ToString();
+                found = body.ToString();
+                inside = false;
+                continue;
             }
 
             if (inside && line.Length > 0 && !line.Contains(':', StringComparison.Ordinal))
@@ -82,6 +94,6 @@ internal static class BusinessKey
             }
         }
 
-        throw ErrorCatalog.BusinessKeyInvalid(source, "it holds no -----BEGIN … PRIVATE KEY----- block");
+        return found ?? throw ErrorCatalog.BusinessKeyInvalid(source, "it holds no -----BEGIN … PRIVATE KEY----- block");
     }
 }

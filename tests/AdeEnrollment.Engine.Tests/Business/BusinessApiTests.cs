@@ -76,6 +76,15 @@ public sealed class BusinessApiTests
         using var rsa = RSA.Create(2048);
         Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => BusinessKey.Import(rsa.ExportPkcs8PrivateKeyPem(), "k.pem")).ErrorId);
         Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => BusinessKey.Import("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "k.pem")).ErrorId);
+
+        // two P-256 keys in one file: neither is guessed
+        using var first = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var second = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var two = Assert.Throws<AdeException>(() => BusinessKey.Import(first.ExportECPrivateKeyPem() + "\n" + second.ExportPkcs8PrivateKeyPem(), "k.pem"));
+        Assert.Equal("BusinessKeyInvalid", two.ErrorId);
+        Assert.Contains("more than one private key", two.Message, StringComparison.Ordinal);
+        using var one = BusinessKey.Import("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + first.ExportECPrivateKeyPem(), "k.pem");
+        Assert.NotNull(one);
     }
 
     [Fact]
