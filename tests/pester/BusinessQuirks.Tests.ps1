@@ -268,4 +268,10 @@ Describe 'Apple Business API variants' {
         $err.Exception.Message | Should -Match 'has devices assigned to it'
         Get-AdeMdmServer -Name $name | Should -Not -BeNullOrEmpty
     }
+    It 'an inventory page with an item without an id is BusinessResponseInvalid, not a blank device' {
+        New-TestAccount | Out-Null
+        Set-AdeSimFault -Endpoint '/v1/orgDevices*' -StatusCode 200 -Body '{"data":[{"type":"orgDevices","id":null}],"links":{"self":"x"},"meta":{"paging":{"limit":1000}}}' -Count 1 | Out-Null
+        $err = { Get-AdeOrgDevice -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessResponseInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand' -PassThru
+        $err.Exception.Message | Should -Match 'an item without an id'
+    }
 }

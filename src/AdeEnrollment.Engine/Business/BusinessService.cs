@@ -1423,6 +1423,12 @@ public sealed partial class BusinessService
             throw ErrorCatalog.BusinessResponseInvalid(endpoint, "an item that is not an object", accepted: accepted);
         }
 
+        // JSON:API gives every resource an id (a device's is its serial number): an item without one names nothing
+        if (Str(item, "id") is not { Length: > 0 } && Str(Attributes(item), "serialNumber") is not { Length: > 0 })
+        {
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, "an item without an id", accepted: accepted);
+        }
+
         var max = Str(item, "type") == "orgDevices" ? MaxSerialLength : MaxIdLength;
         if (Str(item, "id") is { } id && (id.Length > max || TextRules.HasUnsafe(id)))
         {

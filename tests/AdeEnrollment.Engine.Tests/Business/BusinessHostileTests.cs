@@ -159,6 +159,20 @@ public sealed class BusinessHostileTests
     }
 
     [Theory]
+    [InlineData("{\"type\":\"orgDevices\",\"id\":null}")]
+    [InlineData("{\"type\":\"orgDevices\",\"id\":\"\",\"attributes\":{}}")]
+    [InlineData("{\"type\":\"orgDevices\"}")]
+    public void An_item_without_an_id_is_refused_not_read_as_a_blank_device(string item)
+    {
+        var (fx, h) = Start();
+        using (fx)
+        {
+            h.Answer = r => IsOrgDevices(r) ? Json(Page([Device("C02GOOD00001"), item])) : null;
+            Refused(fx, "an item without an id");
+        }
+    }
+
+    [Theory]
     [InlineData("serial")]
     [InlineData("serialControl")]
     [InlineData("text")]
