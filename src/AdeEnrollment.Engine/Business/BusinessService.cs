@@ -546,7 +546,7 @@ public sealed partial class BusinessService
         {
             if (s.Length is < 8 or > 20 || !s.All(char.IsAsciiLetterOrDigit))
             {
-                throw ErrorCatalog.ArgumentInvalid("SerialNumber", s, "an Apple serial number is letters and digits.");
+                throw ErrorCatalog.ArgumentInvalid("SerialNumber", s, "an Apple serial number is 8 to 20 letters and digits (no spaces, dashes or wildcards).");
             }
         }
 
