@@ -494,4 +494,19 @@ Describe '-Token and -Profile take objects, names and Ids' {
         $e[0].FullyQualifiedErrorId | Should -Be 'TokenNotFound,AdeEnrollment.Commands.GetAdeTokenCommand'
         $e[0].TargetObject | Should -Be "$gone"
     }
+
+    It 'rows of exported tokens and profiles pipe back in by their Id or Name; an object with neither is refused naming its properties' {
+        $csv = Join-Path $TestDrive 'tokens.csv'
+        Get-AdeToken -Name 'Refs' | Export-Csv $csv
+        (Import-Csv $csv | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        (@{ Name = 'Refs' } | Get-AdeToken -ErrorAction Stop).Id | Should -Be $t.Id
+        (Get-AdeToken "$($t.Id)" -ErrorAction Stop).Name | Should -Be 'Refs' # an Id by position
+        $profiles = Join-Path $TestDrive 'profiles.csv'
+        $p | Export-Csv $profiles
+        (Import-Csv $profiles | Set-AdeProfile -Department 'From CSV' -PassThru -ErrorAction Stop).Id | Should -Be $p.Id
+        $err = { [pscustomobject]@{ Colour = 'red' } | Get-AdeToken -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -Match 'no Id or Name property \(its properties: Colour\)'
+        { @{ Name = 'No such token' } | Remove-AdeToken -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.RemoveAdeTokenCommand'
+    }
 }

@@ -96,6 +96,12 @@ public sealed class GetAdeTokenCommand : AdeCmdlet
     private void WriteByName(string name)
     {
         var tokens = Engine.Tokens.GetTokens(name: name);
+        if (tokens.Count == 0 && Guid.TryParse(name, out var id))
+        {
+            WriteById(id); // an Id given by position, as -Token takes it everywhere else
+            return;
+        }
+
         if (tokens.Count == 0 && !Wildcard.HasWildcard(name))
         {
             WriteError(ToErrorRecord(ErrorCatalog.TokenNotFound(name)));

@@ -6,8 +6,9 @@ namespace AdeEnrollment.Transforms;
 /// <summary>
 /// Lets -Token / -Profile / -Request take an object, an Id or a name. The parameters are typed <c>object</c> so that
 /// their syntax says so; this transformation turns whatever is given into the one string the engine resolves: objects
-/// become their Id (a token renamed meanwhile is still found), a Guid its text, anything else its string form (name,
-/// wildcard or Id), exactly as a string parameter would have converted it.
+/// become their Id (a token renamed meanwhile is still found), a Guid its text, a row or hashtable its Id or Name
+/// property (a CSV of exported tokens or profiles pipes back in), anything else its string form (name, wildcard or Id),
+/// exactly as a string parameter would have converted it.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class ReferenceTransformationAttribute : ArgumentTransformationAttribute
@@ -48,6 +49,12 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
                 {
                     return ToReference(property.Value);
                 }
+
+                if (value is System.Collections.IDictionary dictionary && dictionary.Keys.Cast<object>().OrderBy(k => string.Equals(k.ToString(), "TokenId", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+                        .FirstOrDefault(k => string.Equals(k.ToString(), "TokenId", StringComparison.OrdinalIgnoreCase) || string.Equals(k.ToString(), "Token", StringComparison.OrdinalIgnoreCase)) is { } key)
+                {
+                    return ToReference(dictionary[key]);
+                }
             }
         }
 
@@ -72,7 +79,32 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
             AdeProfile profile => profile.Id.ToString(),
             Guid id => id.ToString(),
             object[] { Length: 1 } one => ToReference(one[0]),
+            System.Collections.IDictionary or PSCustomObject => FromProperties(inputData!),
             _ => LanguagePrimitives.ConvertTo<string>(value),
         };
+    }
+
+    /// <summary>
+    /// A row or hashtable (Import-Csv of exported tokens or profiles, @{ Name = … }) names what it stands for by its
+    /// Id, else its Name; one with neither is refused naming its properties, never turned into the text of the object.
+    /// </summary>
+    private static string FromProperties(object input)
+    {
+        var value = input is PSObject ps ? ps.BaseObject : input;
+        List<(string Name, object? Value)> members = value is System.Collections.IDictionary dictionary
+            ? [.. dictionary.Keys.Cast<object>().Select(k => (k.ToString() ?? "", dictionary[k]))]
+            : [.. PSObject.AsPSObject(input).Properties.Select(p => (p.Name, p.Value))];
+        foreach (var wanted in new[] { "Id", "Name" })
+        {
+            var member = members.FirstOrDefault(m => string.Equals(m.Name, wanted, StringComparison.OrdinalIgnoreCase));
+            if (member.Name is not null && ToReference(member.Value) is { Length: > 0 } reference)
+            {
+                return reference;
+            }
+        }
+
+        var names = members.Count == 0 ? "none" : string.Join(", ", members.Take(8).Select(m => m.Name)) + (members.Count > 8 ? ", …" : "");
+        throw new ArgumentTransformationMetadataException(
+            $"This parameter takes an object of the module, a name or an Id; the {(value is System.Collections.IDictionary ? "hashtable" : "object")} given has no Id or Name property (its properties: {names}).");
     }
 }
