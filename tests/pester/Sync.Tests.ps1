@@ -128,6 +128,8 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         $r = Sync-AdeDevice -Token $t.Token -IfDue -ErrorVariable e
         $e | Should -BeNullOrEmpty
         $r.Status | Should -Be 'NotDue'
+        # the table shows when it is due instead of a start that never happened
+        ($r | Format-Table | Out-String -Width 120) | Should -Match ([regex]::Escape('due ' + $r.NextAutomaticSyncAt.ToLocalTime().ToString('MM-dd HH:mm', [cultureinfo]::InvariantCulture)))
         Set-AdeSimClock -Advance (New-TimeSpan -Hours 1)
         $r = Sync-AdeDevice -Token $t.Token -IfDue
         $r.Status | Should -Be 'Succeeded'

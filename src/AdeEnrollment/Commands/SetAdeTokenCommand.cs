@@ -20,7 +20,9 @@ public sealed class SetAdeTokenCommand : AdeCmdlet
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
 
+    /// <summary>The new name (-NewName, as Set-AdeProfile and Set-AdeMdmServer call it, works too).</summary>
     [Parameter]
+    [Alias("NewName")]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
