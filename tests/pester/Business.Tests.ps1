@@ -95,6 +95,11 @@ Describe 'Apple Business API' {
             Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeBusinessAccountCommand' -PassThru
         ($err | Format-List * -Force | Out-String) + "$($err.TargetObject)" | Should -Not -Match 'P4ssw0rd'
         @(Get-AdeBusinessAccount).Count | Should -Be 1
+        # with one account in the store, Set-AdeBusinessAccount needs no -ClientId; -Account and Tab work as elsewhere
+        (Set-AdeBusinessAccount -GetPerMinute 30 -PassThru).GetsPerMinute | Should -Be 30
+        (Set-AdeBusinessAccount -Account $a.Sim.ClientId -GetsPerMinute 0 -PassThru).GetsPerMinute | Should -BeNullOrEmpty
+        $line = "Get-AdeOrgDevice -Account $($a.Sim.ClientId.Substring(0, 14))"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain $a.Sim.ClientId
         # rows of a CSV are accounts of their own: one that exists already does not keep the next from being stored
         $rows = @(
             [pscustomobject]@{ ClientId = $a.Sim.ClientId; KeyId = $a.Sim.KeyId; KeyPath = $a.Sim.KeyPath }
@@ -104,6 +109,8 @@ Describe 'Apple Business API' {
         $refused.FullyQualifiedErrorId | Should -Be 'BusinessAccountExists,AdeEnrollment.Commands.NewAdeBusinessAccountCommand'
         $stored.ClientId | Should -Be $school.Sim.ClientId
         @(Get-AdeBusinessAccount).Count | Should -Be 2
+        { Set-AdeBusinessAccount -GetPerMinute 30 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessAccountAmbiguous,AdeEnrollment.Commands.SetAdeBusinessAccountCommand'
         Remove-AdeBusinessAccount -ClientId $school.Sim.ClientId -Confirm:$false
         if (-not $IsWindows) {
             # the simulator writes the account's private key readable by its owner only

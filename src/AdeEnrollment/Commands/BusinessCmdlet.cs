@@ -1,3 +1,4 @@
+using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
@@ -17,6 +18,7 @@ public abstract class BusinessCmdlet : AdeCmdlet
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(BusinessAccountCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Account { get; set; }
 

@@ -1,3 +1,4 @@
+using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
@@ -12,6 +13,8 @@ public sealed class GetAdeBusinessAccountCommand : AdeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [Alias("Account")]
+    [ArgumentCompleter(typeof(BusinessAccountCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? ClientId { get; set; }
 

@@ -33,14 +33,17 @@ public sealed class NewAdeBusinessAccountCommand : AdeCmdlet
 
     /// <summary>GET requests per minute the engine allows itself with this account (default 20, the figure observed at Apple).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("GetsPerMinute")]
     public int? GetPerMinute { get; set; }
 
     /// <summary>Activities (POST requests) per hour the engine allows itself with this account (default 10).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("PostsPerHour")]
     public int? PostPerHour { get; set; }
 
     /// <summary>The most devices one activity carries (default 1,000; lowered by the engine when Apple refuses a larger one).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("DevicesPerActivity")]
     public int? DevicePerActivity { get; set; }
 
     /// <summary>Each piped account (a CSV row) is stored or refused by itself: one that exists already does not stop the rest.</summary>

@@ -1,3 +1,4 @@
+using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Engine.Errors;
@@ -11,6 +12,8 @@ public sealed class RemoveAdeBusinessAccountCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The client ID of the API account to remove.")]
     [SupportsWildcards]
+    [Alias("Account")]
+    [ArgumentCompleter(typeof(BusinessAccountCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] ClientId { get; set; } = [];
 

@@ -1,3 +1,4 @@
+using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
@@ -9,21 +10,27 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeBusinessAccount))]
 public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The client ID of the API account to change.")]
+    /// <summary>The accounts to change; when omitted, the store's only account (BusinessAccountAmbiguous when it has several).</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [Alias("Account")]
+    [ArgumentCompleter(typeof(BusinessAccountCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] ClientId { get; set; } = [];
+    public string[]? ClientId { get; set; }
 
     /// <summary>GET requests per minute the engine allows itself with the account; 0 returns to the default (20).</summary>
     [Parameter]
+    [Alias("GetsPerMinute")]
     public int? GetPerMinute { get; set; }
 
     /// <summary>Activities (POST requests) per hour the engine allows itself with the account; 0 returns to the default (10).</summary>
     [Parameter]
+    [Alias("PostsPerHour")]
     public int? PostPerHour { get; set; }
 
     /// <summary>The most devices one activity carries; 0 returns to the default (1,000).</summary>
     [Parameter]
+    [Alias("DevicesPerActivity")]
     public int? DevicePerActivity { get; set; }
 
     /// <summary>Writes the changed account.</summary>
@@ -35,15 +42,15 @@ public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
     private BusinessAccountLimits Limits => new(GetPerMinute, PostPerHour, DevicePerActivity);
 
     /// <summary>The change is checked once, before the piped accounts: a bad one is one terminating error.</summary>
-    protected override void BeginItems() => BusinessAccountService.CheckChange(Limits, ClientId.Length == 0 ? "(piped)" : string.Join(", ", ClientId));
+    protected override void BeginItems() => BusinessAccountService.CheckChange(Limits, ClientId is null ? "(piped)" : string.Join(", ", ClientId));
 
     protected override void ProcessItem()
     {
-        foreach (var id in ClientId)
+        foreach (var id in ClientId ?? new string?[] { null })
         {
             RunItem(() =>
             {
-                foreach (var match in Engine.Business.Accounts.Match(id))
+                foreach (var match in id is null ? [Engine.Business.Accounts.Resolve(null)] : Engine.Business.Accounts.Match(id))
                 {
                     var account = Engine.Business.Accounts.SetLimits(match, Limits);
                     if (account is not null && PassThru)
