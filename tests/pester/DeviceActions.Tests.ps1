@@ -198,6 +198,9 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
         (Get-AdeDevice -SerialNumber $one | Get-AdeDeviceEvent).Id | Should -Be $events[2].Id
         @(Get-AdeDeviceEvent -Kind Released).Count | Should -Be 0
         @(Get-AdeDeviceEvent -AfterId $events[1].Id).Count | Should -Be 2
+        # several serials at once, each the journal's events of that serial (none for one it never saw: a query, not an error)
+        $two = @(Get-AdeDeviceEvent -SerialNumber $events[0].SerialNumber, 'C02NOSUCH001', $events[1].SerialNumber -ErrorAction Stop)
+        $two.Id | Should -Be @($events[0].Id, $events[1].Id)
     }
 
     It 'finds a serial by itself under every token it was in: a device moved in ABM from one MDM server to another' {

@@ -30,7 +30,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     [SupportsWildcards]
     [ArgumentCompleter(typeof(SerialNumberCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? SerialNumber { get; set; }
+    public string[]? SerialNumber { get; set; }
 
     /// <summary>Piped tokens (their events), devices, serial numbers or rows with a serial number column (those devices' events).</summary>
     [Parameter(ParameterSetName = ByInputObject, Mandatory = true, ValueFromPipeline = true, HelpMessage = "Tokens, devices, serial numbers or rows with a serial number column whose events to list.")]
@@ -61,7 +61,11 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
     {
         if (InputObject is null)
         {
-            Write(tokenOfParameter, SerialNumber);
+            foreach (var serial in SerialNumber ?? new string?[] { null })
+            {
+                RunItem(() => Write(tokenOfParameter, serial));
+            }
+
             return;
         }
 
@@ -82,7 +86,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
         var device = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
         if (!string.IsNullOrWhiteSpace(device.SerialNumber))
         {
-            Write(device.TokenId ?? tokenOfParameter, device.SerialNumber);
+            Write(tokenOfParameter ?? device.TokenId, device.SerialNumber); // -Token narrows, as in Get-AdeDevice
         }
     }
 
