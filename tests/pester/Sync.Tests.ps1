@@ -122,6 +122,17 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         (Sync-AdeDevice -Token $t.Token -Full).Kind | Should -Be 'Full'
     }
 
+    It 'a token past its expiry date is StoredTokenExpired and nothing is sent to Apple' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Now $t.Token.ExpiresAt.AddMinutes(1) | Out-Null
+        (Get-AdeToken -Id $t.Token.Id).Status | Should -Be 'Expired'
+        $sent = @(Get-AdeSimRequest).Count
+        $err = { Sync-AdeDevice -Token $t.Token -IfDue -ErrorAction Stop } | Should -Throw -ErrorId 'StoredTokenExpired,AdeEnrollment.Commands.SyncAdeDeviceCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err.Exception.Message | Should -Match "Update-AdeToken -Token '$([regex]::Escape($t.Token.Name))'"
+        @(Get-AdeSimRequest).Count | Should -Be $sent
+    }
+
     It '-IfDue returns NotDue without error until 12 hours passed' {
         Sync-AdeDevice -Token $t.Token | Out-Null
         Set-AdeSimClock -Advance (New-TimeSpan -Hours 11)

@@ -218,6 +218,12 @@ public static class ErrorCatalog
         F("The server token in '{0}' expired on {1:u}. Download a new token for this MDM server from Apple Business Manager.", path, expiredAt),
         path);
 
+    /// <summary>A stored token past its expiry date, refused before any call to Apple (which would refuse it too).</summary>
+    public static AdeException StoredTokenExpired(string token, DateTimeOffset expiredAt) => E(nameof(StoredTokenExpired),
+        AdeErrorCategory.AuthenticationError,
+        F("The server token '{0}' expired on {1:u}, and Apple refuses an expired token, so nothing was sent. Download a new token for its MDM server in Apple Business Manager and run Update-AdeToken -Token '{0}' -Path <file.p7m>.", token, expiredAt),
+        token);
+
     public static AdeException TokenAlreadyExists(string existingName) => E(nameof(TokenAlreadyExists),
         AdeErrorCategory.ResourceExists,
         F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName),

@@ -549,9 +549,18 @@ public sealed class TokenService
             () => new AppleTokenCredentials(row.Id, row.Name, row.ServiceUri, OpenCredentials(row)));
     }
 
+    /// <summary>
+    /// The token's credentials for a call to Apple: the one place every call on a token's behalf opens them. A token
+    /// past its expiry date is refused here (<c>StoredTokenExpired</c>): Apple refuses it anyway, so nothing is sent.
+    /// </summary>
     private ServerTokenContent OpenCredentials(TokenRow row)
     {
         var name = row.Name;
+        if (row.ExpiresAt <= time.GetUtcNow())
+        {
+            throw ErrorCatalog.StoredTokenExpired(name, row.ExpiresAt);
+        }
+
         var json = store.Unseal(row.Credentials, CredentialsPurpose(row.Id), $"token '{name}'",
             $"Download the token of this MDM server again from Apple Business Manager and run Update-AdeToken -Token '{name}' -Path <file.p7m>, or restore the store together with its own key file.");
         try

@@ -97,6 +97,24 @@ public class SyncServiceTests
     }
 
     [Fact]
+    public void A_token_past_its_expiry_is_StoredTokenExpired_and_nothing_is_sent_to_Apple_by_a_sync_or_an_assignment()
+    {
+        using var f = new EngineSimFixture(devices: 2);
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        var expires = f.Engine.Tokens.GetTokens().Single().ExpiresAt;
+        f.Advance(expires - f.Time.GetUtcNow() + TimeSpan.FromMinutes(1));
+        f.Simulator.ClearRequests();
+
+        var sync = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync("iPads", ifDue: true));
+        Assert.Equal(("StoredTokenExpired", AdeErrorCategory.AuthenticationError), (sync.ErrorId, sync.Category));
+        Assert.Contains("Update-AdeToken -Token 'iPads'", sync.Message, StringComparison.Ordinal);
+        AdeAssert.Throws("StoredTokenExpired", () => f.Engine.Assignments.Assign("Staff", null, f.AppleSerials().Take(1)).ToList());
+        Assert.Empty(f.Simulator.GetRequests());
+        Assert.Equal(AdeTokenStatus.Expired, f.Engine.Tokens.GetTokens().Single().Status);
+    }
+
+    [Fact]
     public void IfDue_NotDue_names_when_the_scheduled_sync_really_runs_not_the_next_manual_time()
     {
         using var f = new EngineSimFixture(devices: 5);
