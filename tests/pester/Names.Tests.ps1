@@ -52,6 +52,37 @@ Describe 'Token and profile names' {
         { Sync-AdeDevice -Token 'Contoso ?' } | Should -Throw -ErrorId 'TokenAmbiguous,AdeEnrollment.Commands.SyncAdeDeviceCommand'
     }
 
+    It 'a -Token wildcard of a Get- cmdlet or Test-AdeHealth gets what every matching token has' {
+        Sync-AdeDevice -Token 'Contoso E' | Out-Null
+        Sync-AdeDevice -Token 'Contoso U' | Out-Null
+        Add-AdeSimDevice -Server 'Contoso E' -Count 2 | Out-Null
+        Add-AdeSimDevice -Server 'Contoso U' -Count 1 | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16)
+        try {
+            Sync-AdeDevice -Token 'Contoso E' | Out-Null
+            Sync-AdeDevice -Token 'Contoso U' | Out-Null
+        } finally { Set-AdeSimClock -Reset }
+        New-AdeProfile -Token 'Contoso E' -Name 'Both' -UserAffinity WithUserAffinity | Out-Null
+        New-AdeProfile -Token 'Contoso U' -Name 'Both' -UserAffinity WithUserAffinity | Out-Null
+
+        @(Get-AdeDevice -Token 'Contoso ?' | Sort-Object Token -Unique).Token | Should -Be @('Contoso E', 'Contoso U')
+        @(Get-AdeDevice -Token 'Contoso ?').Count | Should -Be 3
+        @(Get-AdeDevice -Token 'Contoso ?' -Profile 'Both').Count | Should -Be 0 # no device holds it yet
+        @(Get-AdeProfile -Token 'Contoso ?' -Name 'Both').Token | Sort-Object | Should -Be @('Contoso E', 'Contoso U')
+        @(Get-AdeSyncStatus -Token 'Contoso ?').Token | Sort-Object | Should -Be @('Contoso E', 'Contoso U')
+        @(Get-AdeDeviceEvent -Token 'Contoso ?' | Sort-Object Token -Unique).Token | Should -Be @('Contoso E', 'Contoso U')
+        $events = @(Get-AdeDeviceEvent -Token 'Contoso ?')
+        ($events.Id | Sort-Object) | Should -Be $events.Id # oldest first across the tokens
+        @(Test-AdeHealth -Token 'Contoso ?' | Where-Object Check -eq 'TokenExpiry').Token | Sort-Object | Should -Be @('Contoso E', 'Contoso U')
+        # a piped device of a token the wildcard does not match is filtered out, naming the token it is in
+        $eu = (Get-AdeDevice -Token 'Contoso [EU]')[0]
+        $err = { $eu | Get-AdeDevice -Token 'Contoso ?' -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand' -PassThru
+        $err.Exception.Message | Should -Match "token 'Contoso \[EU\]'"
+        # a wildcard that matches no token gets nothing, without an error; a plain name that matches none is TokenNotFound
+        @(Get-AdeDevice -Token 'Nowhere*' -ErrorAction Stop).Count | Should -Be 0
+        { Get-AdeProfile -Token 'Nowhere' -ErrorAction Stop } | Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.GetAdeProfileCommand'
+    }
+
     It 'a pathological pattern is answered without a regex' {
         @(Get-AdeToken -Name '*a*a*a*a*a*a*a*a*a*a*a*a*a*b').Count | Should -Be 0
     }

@@ -63,7 +63,7 @@ public sealed class HealthService
             throw ErrorCatalog.ArgumentInvalid("UnassignedThreshold", threshold.ToString(), "give a duration from zero to 3,650 days (ten years), e.g. (New-TimeSpan -Hours 48).");
         }
 
-        var selected = tokenRef is null ? tokens.GetTokens() : [tokens.ResolveToken(tokenRef)];
+        var selected = tokenRef is null ? tokens.GetTokens() : tokens.ResolveTokens(tokenRef);
         yield return StoreCheck();
         var now = time.GetUtcNow();
         foreach (var token in selected)

@@ -354,6 +354,22 @@ public sealed class TokenService
         };
     }
 
+    /// <summary>
+    /// Every token a -Token filter of a Get- cmdlet names: the token of an Id or of an exact name, else every token the
+    /// text matches as a wildcard (none for a wildcard that matches none). A text without wildcards that names no
+    /// token is TokenNotFound. Commands that act on one token use <see cref="ResolveToken"/>, which refuses several.
+    /// </summary>
+    public IReadOnlyList<AdeToken> ResolveTokens(string token)
+    {
+        if (Guid.TryParse(token, out _))
+        {
+            return [ResolveToken(token)];
+        }
+
+        var matches = GetTokens(token);
+        return matches.Count == 0 && !Wildcard.HasWildcard(token) ? throw ErrorCatalog.TokenNotFound(token) : matches;
+    }
+
     public AdeToken? UpdateToken(string tokenRef, string path, string? appleId)
     {
         var token = ResolveToken(tokenRef);

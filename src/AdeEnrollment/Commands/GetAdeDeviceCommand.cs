@@ -24,6 +24,9 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private readonly Dictionary<Guid, Guid?> profileByToken = [];
     private Guid? tokenOfParameter;
 
+    // -Token as a wildcard that names several tokens (or none): the devices of those tokens only
+    private HashSet<Guid>? tokenSet;
+
     // Exact serials waiting to be looked up together (DeviceService.LookupBatchSize at a time); written in input order.
     private readonly List<DeviceQuery> pending = [];
 
@@ -94,7 +97,23 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     protected override bool ErrorsArePerItem => true;
 
     /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
-    protected override void BeginItems() => tokenOfParameter = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)).Id;
+    protected override void BeginItems()
+    {
+        if (Token is null)
+        {
+            return;
+        }
+
+        var tokens = Engine.Tokens.ResolveTokens(Ref(Token));
+        if (tokens is [var one])
+        {
+            tokenOfParameter = one.Id;
+        }
+        else
+        {
+            tokenSet = [.. tokens.Select(t => t.Id)];
+        }
+    }
 
     protected override void ProcessItem()
     {
@@ -109,6 +128,12 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
+        if (SerialNumber is null && tokenSet is not null)
+        {
+            WriteTokens();
+            return;
+        }
+
         Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), tokenId?.ToString()).Id;
         if (SerialNumber is null)
         {
@@ -119,6 +144,40 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         foreach (var serial in SerialNumber)
         {
             WriteSerial(new DeviceTarget(serial, tokenId), profileId);
+        }
+    }
+
+    /// <summary>
+    /// The devices of every token -Token's wildcard names, token by token; with -Profile, those of the tokens that have
+    /// such a profile (none having it is ProfileNotFound).
+    /// </summary>
+    private void WriteTokens()
+    {
+        var withProfile = 0;
+        AdeException? missing = null;
+        foreach (var id in tokenSet!)
+        {
+            Guid? profileId = null;
+            if (Profile is not null)
+            {
+                try
+                {
+                    profileId = Engine.Profiles.Resolve(Ref(Profile), id.ToString()).Id;
+                }
+                catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.ProfileNotFound))
+                {
+                    missing ??= ex;
+                    continue;
+                }
+            }
+
+            withProfile++;
+            Write(Query(id, null, profileId, Unassigned, RemovedFromAbm));
+        }
+
+        if (withProfile == 0 && missing is not null)
+        {
+            throw missing;
         }
     }
 
@@ -227,23 +286,29 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         var answers = Engine.Devices.GetEach(batch);
         for (var i = 0; i < batch.Length; i++)
         {
-            foreach (var device in answers[i])
+            var kept = answers[i].Where(InTokenSet).ToList();
+            foreach (var device in kept)
             {
                 WriteObject(device);
             }
 
-            if (answers[i].Count == 0)
+            if (kept.Count == 0)
             {
-                WriteError(ToErrorRecord(Engine.Devices.NotFound(batch[i])));
+                WriteError(ToErrorRecord(answers[i].Count == 0
+                    ? Engine.Devices.NotFound(batch[i])
+                    : ErrorCatalog.DeviceNotFound(batch[i].SerialNumber ?? "", [.. answers[i].Select(d => d.Token).Distinct(StringComparer.Ordinal)])));
             }
         }
     }
 
     private void Write(DeviceQuery query)
     {
-        foreach (var device in Engine.Devices.Get(query))
+        foreach (var device in Engine.Devices.Get(query).Where(InTokenSet))
         {
             WriteObject(device);
         }
     }
+
+    /// <summary>Whether a device is among the tokens -Token names when it names several (always true otherwise).</summary>
+    private bool InTokenSet(AdeDevice device) => tokenSet is null || tokenSet.Contains(device.TokenId);
 }

@@ -52,10 +52,10 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
-    private Guid? tokenOfParameter;
+    private IReadOnlyList<Guid>? tokensOfParameter;
 
     /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
-    protected override void BeginItems() => tokenOfParameter = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token)!).Id;
+    protected override void BeginItems() => tokensOfParameter = Token is null ? null : [.. Engine.Tokens.ResolveTokens(Ref(Token)!).Select(t => t.Id)];
 
     protected override void ProcessItem()
     {
@@ -63,7 +63,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
         {
             foreach (var serial in SerialNumber ?? new string?[] { null })
             {
-                RunItem(() => Write(tokenOfParameter, serial));
+                RunItem(() => Write(null, serial));
             }
 
             return;
@@ -86,15 +86,35 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
         var device = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
         if (!string.IsNullOrWhiteSpace(device.SerialNumber))
         {
-            Write(tokenOfParameter ?? device.TokenId, device.SerialNumber); // -Token narrows, as in Get-AdeDevice
+            Write(device.TokenId, device.SerialNumber);
         }
     }
 
+    /// <summary>
+    /// The events of <paramref name="serialNumber"/> (all without one) under <paramref name="tokenId"/>, narrowed by
+    /// -Token: under each token it names when no token is given, and nothing for a token it does not name.
+    /// </summary>
     private void Write(Guid? tokenId, string? serialNumber)
     {
-        foreach (var e in Engine.Devices.GetEvents(new DeviceEventQuery(tokenId, serialNumber, Since, Kind, AfterId)))
+        var scope = tokenId;
+        if (tokensOfParameter is not null)
         {
-            WriteObject(e);
+            if (tokenId is { } own && !tokensOfParameter.Contains(own))
+            {
+                return;
+            }
+
+            scope ??= tokensOfParameter is [var only] ? only : null;
+        }
+
+        // several tokens: one query over the journal, oldest first as always, keeping their events
+        var several = scope is null && tokensOfParameter is { Count: not 1 } ? tokensOfParameter.ToHashSet() : null;
+        foreach (var e in Engine.Devices.GetEvents(new DeviceEventQuery(scope, serialNumber, Since, Kind, AfterId)))
+        {
+            if (several is null || several.Contains(e.TokenId))
+            {
+                WriteObject(e);
+            }
         }
     }
 }

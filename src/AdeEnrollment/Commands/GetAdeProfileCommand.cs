@@ -43,16 +43,16 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
-    private AdeToken? tokenOfParameter;
+    private IReadOnlyList<AdeToken>? tokensOfParameter;
 
-    /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
-    protected override void BeginItems() => tokenOfParameter = Token is null ? null : Engine.Tokens.ResolveToken(Ref(Token));
+    /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error; a wildcard may name several tokens.</summary>
+    protected override void BeginItems() => tokensOfParameter = Token is null ? null : Engine.Tokens.ResolveTokens(Ref(Token));
 
     protected override void ProcessItem()
     {
         if (InputObject is null)
         {
-            Write(tokenOfParameter, Name);
+            Write(tokensOfParameter, Name);
             return;
         }
 
@@ -67,24 +67,31 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
         switch (item.BaseObject)
         {
             case AdeToken piped:
-                Write(piped, Name); // the piped token's profiles (named by -Name, or all)
+                Write([piped], Name); // the piped token's profiles (named by -Name, or all)
                 break;
             case AdeProfile profile:
-                Write(tokenOfParameter, [profile.Id.ToString()]);
+                Write(tokensOfParameter, [profile.Id.ToString()]);
                 break;
             case string or Guid:
-                Write(tokenOfParameter, [item.BaseObject.ToString()!]); // a profile name or Id, as -Name takes it
+                Write(tokensOfParameter, [item.BaseObject.ToString()!]); // a profile name or Id, as -Name takes it
                 break;
             default:
                 throw ErrorCatalog.ArgumentInvalid("InputObject", item.BaseObject.GetType().Name, "pipe tokens (Get-AdeToken), profiles (Get-AdeProfile), or profile names or Ids.");
         }
     }
 
-    private void Write(AdeToken? token, string[]? names)
+    /// <summary>The profiles <paramref name="names"/> name (all without names) among those of <paramref name="tokens"/> (every token's when null).</summary>
+    private void Write(IReadOnlyList<AdeToken>? tokens, string[]? names)
     {
+        IReadOnlyList<AdeToken?> scopes = tokens is null ? [null] : [.. tokens];
+        var single = tokens is [var only] ? only : null;
         if (names is null)
         {
-            WriteObject(Engine.Profiles.Get(token?.Id, null, Default, platform: Platform), enumerateCollection: true);
+            foreach (var scope in scopes)
+            {
+                WriteObject(Engine.Profiles.Get(scope?.Id, null, Default, platform: Platform), enumerateCollection: true);
+            }
+
             return;
         }
 
@@ -93,10 +100,16 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
         {
             if (Guid.TryParse(name, out _))
             {
-                // by Id: that profile, which must be the given token's
+                // by Id: that profile, which must be one of the given tokens'
                 RunItem(() =>
                 {
-                    if (Engine.Profiles.Resolve(name, token?.Id.ToString()) is var byId && (Platform is null || byId.Platform == Platform))
+                    var byId = Engine.Profiles.Resolve(name, single?.Id.ToString());
+                    if (tokens is not null && !tokens.Any(t => t.Id == byId.TokenId))
+                    {
+                        throw ErrorCatalog.ProfileNotFound(name, Ref(Token));
+                    }
+
+                    if (Platform is null || byId.Platform == Platform)
                     {
                         WriteNew(byId, written);
                     }
@@ -104,10 +117,10 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
                 continue;
             }
 
-            var profiles = Engine.Profiles.Get(token?.Id, name, Default, platform: Platform);
+            var profiles = scopes.SelectMany(scope => Engine.Profiles.Get(scope?.Id, name, Default, platform: Platform)).ToList();
             if (profiles.Count == 0 && !Wildcard.HasWildcard(name))
             {
-                WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(name, token?.Name)));
+                WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(name, single?.Name ?? (tokens is null ? null : Ref(Token)))));
             }
 
             foreach (var profile in profiles)

@@ -23,7 +23,7 @@ public sealed class GetAdeSyncStatusCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var list = Token is null ? Engine.Tokens.GetTokens() : [Engine.Tokens.ResolveToken(Ref(Token))];
+        var list = Token is null ? Engine.Tokens.GetTokens() : Engine.Tokens.ResolveTokens(Ref(Token));
         foreach (var token in list)
         {
             WriteObject(Engine.Sync.GetStatus(token));

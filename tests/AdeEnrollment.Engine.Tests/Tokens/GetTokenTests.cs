@@ -12,6 +12,22 @@ public sealed class GetTokenTests : IDisposable
     private AdeToken Get(Guid id) => store.Tokens.GetTokens(id: id).Single();
 
     [Fact]
+    public void ResolveTokens_GivesAnIdOrExactNameAlone_EveryWildcardMatch_AndRefusesOnlyAPlainNameThatMatchesNone()
+    {
+        var eu = store.AddToken("Contoso [EU]").Token;
+        var e = store.AddToken("Contoso E").Token;
+        var u = store.AddToken("Contoso U").Token;
+
+        Assert.Equal([eu.Id], store.Tokens.ResolveTokens("Contoso [EU]").Select(t => t.Id)); // the exact name wins
+        Assert.Equal(new[] { e.Id, u.Id }.Order(), store.Tokens.ResolveTokens("contoso ?").Select(t => t.Id).Order());
+        Assert.Equal([u.Id], store.Tokens.ResolveTokens(u.Id.ToString()).Select(t => t.Id));
+        Assert.Empty(store.Tokens.ResolveTokens("Fabrikam*"));
+        AdeAssert.Throws("TokenNotFound", () => store.Tokens.ResolveTokens("Fabrikam"));
+        AdeAssert.Throws("TokenNotFound", () => store.Tokens.ResolveTokens(Guid.NewGuid().ToString()));
+        AdeAssert.Throws("TokenAmbiguous", () => store.Tokens.ResolveToken("contoso ?")); // one-token commands still refuse it
+    }
+
+    [Fact]
     public void Status_AndDaysUntilExpiry_FollowTheClock()
     {
         var id = store.AddToken("Contoso", validForDays: 60).Token.Id;
