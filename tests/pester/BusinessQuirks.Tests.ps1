@@ -247,6 +247,8 @@ Describe 'Apple Business API variants' {
         ($raw.Body.data | Where-Object { $_.attributes.serverName -eq $t.Token.Name }).relationships.devices.data.Count | Should -Be 10
         $raw.Body.meta.paging.limit | Should -Be 100
 
+        $verbose = @(Get-AdeMdmServer -Name $t.Token.Name -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        "$verbose" | Should -Match 'Apple: GET /v1/mdmServers → 200 in \d+ ms \(GET \d+ of \d+ this minute for API account'
         (Get-AdeMdmServer -Name $t.Token.Name).DeviceCount | Should -Be 12
         @(Get-AdeOrgDevice -MdmServer $t.Token.Name).Count | Should -Be 12
     }

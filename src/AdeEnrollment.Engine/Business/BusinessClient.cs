@@ -275,6 +275,10 @@ internal sealed class BusinessClient
                     continue;
                 }
 
+                // every request Apple answered, as the DEP client writes them, with the account's budget it used
+                host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"Apple: {endpoint} → {status} in {(time.GetUtcNow() - reserved.At).TotalMilliseconds:0} ms ({reserved.Method} {reserved.Used} of {reserved.Budget} this {(reserved.Window >= TimeSpan.FromHours(1) ? "hour" : "minute")} for API account '{account.ClientId}')."));
+
                 // a success to a write: Apple carried it out, so an answer that can't be read must not invite sending it again
                 var acceptedWrite = method != HttpMethod.Get && response.IsSuccessStatusCode;
                 byte[] body;
@@ -490,7 +494,8 @@ internal sealed class BusinessClient
     // ---- budgets ----------------------------------------------------------------------------------------------------
 
     /// <summary>A request counted against its budget before it is sent (method as counted, and when).</summary>
-    private readonly record struct Reservation(string Method, DateTimeOffset At);
+    /// <summary>A request counted in the account's budget: its kind, when, and the count of its window with it (Used of Budget).</summary>
+    private readonly record struct Reservation(string Method, DateTimeOffset At, int Used = 0, int Budget = 0, TimeSpan Window = default);
 
     /// <summary>
     /// The budget of a method: GETs per minute, and POSTs (device activities) per hour. The token endpoint is not
@@ -567,7 +572,7 @@ internal sealed class BusinessClient
             }
 
             s.Business.AddRequest(account.Id, name, now);
-            return (now, new Reservation(name, now));
+            return (now, new Reservation(name, now, sent.Count + 1, budget, window));
         });
     }
 

@@ -423,6 +423,9 @@ public sealed class BusinessApiTests
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
         fx.Engine.Business.GetMdmServers();
         fx.Engine.Business.GetMdmServers();
+        // -Verbose shows every request Apple answered and the budget it used
+        Assert.Equal(2, fx.Host.Verbose.Count(v => v.StartsWith("Apple: GET /v1/mdmServers → 200 in ", StringComparison.Ordinal)));
+        Assert.Contains(fx.Host.Verbose, v => v.Contains("(GET 2 of 2 this minute for API account", StringComparison.Ordinal));
         var before = fx.Simulator.GetRequests("/v1/*").Count;
         var e = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
         Assert.Equal("BusinessThrottled", e.ErrorId);
