@@ -276,4 +276,15 @@ Describe 'Apple Business API variants' {
         $err = { Get-AdeOrgDevice -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessResponseInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand' -PassThru
         $err.Exception.Message | Should -Match 'an item without an id'
     }
+    It 'a -ProductFamily near miss or wildcard, and a serial no device can have, are refused before anything is sent' {
+        New-TestAccount | Out-Null
+        $sent = @(Get-AdeSimRequest -Path '/v1/*').Count
+        $err = { Get-AdeOrgDevice -ProductFamily Macs -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand' -PassThru
+        $err.Exception.Message | Should -Match "'Mac' is probably meant"
+        { Get-AdeOrgDevice -ProductFamily 'i*' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+        { Get-AdeOrgDevice -SerialNumber 'NOPE' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+        @(Get-AdeSimRequest -Path '/v1/*').Count | Should -Be $sent
+        $mac = Add-AdeSimOrgDevice -Count 1 -ProductFamily Mac
+        (Get-AdeOrgDevice -ProductFamily 'mac' | Where-Object SerialNumber -eq $mac.SerialNumber).ProductFamily | Should -Be 'Mac'
+    }
 }

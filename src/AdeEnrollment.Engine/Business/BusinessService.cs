@@ -117,6 +117,34 @@ public sealed partial class BusinessService
     internal static bool SameId(string? a, string? b)
         => a is not null && b is not null && string.Equals(a.Replace("-", "", StringComparison.Ordinal), b.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Letters and digits, 8 to 20 of them: the serial numbers Apple gives (the rule activities are held to as well).</summary>
+    private static bool IsSerial(string serial) => serial.Length is >= 8 and <= 20 && serial.All(char.IsAsciiLetterOrDigit);
+
+    /// <summary>
+    /// A -ProductFamily value as the filter compares it: one of Apple's families in any case or spacing ("apple tv" is
+    /// AppleTV); a name Apple may add later passes as given. A wildcard, and a near miss of a known family ("Macs",
+    /// "iPhones", "ipa") are refused naming the family meant: the filter compares exactly, so they would match nothing.
+    /// </summary>
+    private static string ProductFamilyFilter(string family)
+    {
+        var compact = family.Replace(" ", "", StringComparison.Ordinal).Trim();
+        if (Families.Keys.FirstOrDefault(k => string.Equals(k, compact, StringComparison.OrdinalIgnoreCase)) is { } known)
+        {
+            return known;
+        }
+
+        var valid = compact.Length is > 0 and <= 30 && char.IsAsciiLetter(compact[0]) && compact.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
+        var meant = Families.Keys.FirstOrDefault(k => string.Equals(k, compact.TrimEnd('s', 'S'), StringComparison.OrdinalIgnoreCase)
+            || (compact.Length >= 3 && k.StartsWith(compact, StringComparison.OrdinalIgnoreCase)));
+        if (!valid || meant is not null)
+        {
+            throw ErrorCatalog.ArgumentInvalid("ProductFamily", family,
+                $"product families are compared exactly, without wildcards: {string.Join(", ", Families.Keys)}{(meant is null ? "" : $" ('{meant}' is probably meant)")}.");
+        }
+
+        return compact;
+    }
+
     private static bool IsDeleted(string? status) => string.Equals(status, "DELETED", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The server a stored token stands for (by name, then by id); a token whose server Apple lists as deleted is BusinessServerDeleted.</summary>
@@ -176,6 +204,17 @@ public sealed partial class BusinessService
             {
                 throw ErrorCatalog.ArgumentInvalid("SerialNumber", typed[0], "give a serial number (letters and digits, wildcards allowed).");
             }
+
+            // a serial without wildcards that no Apple device can have is said before anything is sent
+            if (query.SerialNumbers.FirstOrDefault(s => TextRules.HasUnsafe(s) || (!Wildcard.HasWildcard(s) && !IsSerial(s))) is { } impossible)
+            {
+                throw ErrorCatalog.ArgumentInvalid("SerialNumber", impossible, "an Apple serial number is 8 to 20 letters and digits; to search, use wildcards (for example 'C02*').");
+            }
+        }
+
+        if (query.ProductFamilies is { Count: > 0 } families)
+        {
+            query = query with { ProductFamilies = [.. families.Select(ProductFamilyFilter)] };
         }
 
         if (query.Imeis is { Count: > 0 } imeis)

@@ -294,6 +294,20 @@ public sealed class BusinessShapeTests
         Assert.Equal([future.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(ProductFamilies: ["HOLO"])).Select(d => d.SerialNumber));
         Assert.Equal([ipod.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(ProductFamilies: ["ipod"])).Select(d => d.SerialNumber));
 
+        // a near miss of a known family, or a wildcard, is refused before anything is sent (the filter is exact)
+        var sent = fx.Simulator.GetRequests("/v1/*").Count;
+        foreach (var (given, meant) in new[] { ("Macs", "'Mac' is probably meant"), ("iPhones", "'iPhone' is probably meant"), ("wat", "'Watch' is probably meant"), ("i*", "without wildcards") })
+        {
+            var ex = AdeAssert.Throws("ArgumentInvalid", () => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(ProductFamilies: [given])).ToList());
+            Assert.Contains(meant, ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(sent, fx.Simulator.GetRequests("/v1/*").Count);
+        Assert.Equal([watch.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(ProductFamilies: ["WATCH"])).Select(d => d.SerialNumber));
+        // a serial no Apple device can have, typed without wildcards, is refused too
+        Assert.Contains("8 to 20 letters and digits", AdeAssert.Throws("ArgumentInvalid", () => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: ["NOPE"])).ToList()).Message, StringComparison.Ordinal);
+        AdeAssert.Throws("ArgumentInvalid", () => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: ["C02\u001b[2J123"])).ToList());
+
         // the unknown family assigns like any device and reaches the DEP server with its family as sent
         var done = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [future.SerialNumber], null, server: EngineServer, wait: true));
         Assert.Equal("COMPLETED_WITH_SUCCESS", done.SubStatus);
