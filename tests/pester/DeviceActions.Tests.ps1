@@ -76,6 +76,10 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeSimDevice -Server Narrow | Where-Object SerialNumber -eq $other.SerialNumber).ProfileStatus | Should -Not -Be 'removed'
         # without -Token, the piped device's own token is used
         ($other | Update-AdeDevice).Status | Should -Be 'Success'
+        # a row whose Token names no token: the error says which row
+        [pscustomobject]@{ SerialNumber = $other.SerialNumber; Token = 'No such token' } | Update-AdeDevice -ErrorVariable bad -ErrorAction SilentlyContinue | Out-Null
+        $bad[0].FullyQualifiedErrorId | Should -Be "TokenNotFound,$($cp)UpdateAdeDeviceCommand"
+        $bad[0].Exception.Message | Should -Match "row of serial number '$($other.SerialNumber)'"
     }
 
     It 'Clear-AdeDeviceProfile reports Failed from Apple per device and leaves that device as it was' {

@@ -54,6 +54,11 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         @(Get-AdeProfile -Token Rules).Count | Should -Be $before
     }
 
+    It 'a profile without -UserAffinity is refused saying it is required' {
+        $err = { New-AdeProfile -Token Rules -Name 'No affinity' -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)NewAdeProfileCommand" -PassThru
+        $err.Exception.Message | Should -Match '^-UserAffinity is required: choose WithUserAffinity or WithoutUserAffinity'
+    }
+
     It 'warns (without failing) where the profile rules say warn' {
         $p = New-AdeProfile -Token Rules -Name 'Warned' -UserAffinity WithoutUserAffinity -SharedIPad -RequireTemporarySession -MaximumCachedUsers 4 -HiddenScreen Passcode -WarningVariable w 3>$null
         $p.SharedIPad | Should -BeTrue

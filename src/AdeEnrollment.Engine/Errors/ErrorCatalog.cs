@@ -483,9 +483,10 @@ public static class ErrorCatalog
         target);
 
     // ---- profiles ----------------------------------------------------------------------------------------------
-    public static AdeException ProfileSettingInvalid(string setting, string value, string rule) => E(nameof(ProfileSettingInvalid),
+    /// <summary>A setting that breaks its rule; <paramref name="value"/> null: the setting is required and was not given.</summary>
+    public static AdeException ProfileSettingInvalid(string setting, string? value, string rule) => E(nameof(ProfileSettingInvalid),
         AdeErrorCategory.InvalidArgument,
-        F("-{0} '{1}' is not valid: {2}", setting, value, rule),
+        value is null ? F("-{0} is required: {1}", setting, rule) : F("-{0} '{1}' is not valid: {2}", setting, value, rule),
         setting);
 
     /// <param name="rename">The name was asked for by a rename (Set-AdeProfile -NewName), not a new profile.</param>
@@ -804,8 +805,9 @@ public static class ErrorCatalog
     private const string PostMayHaveApplied = "Apple may have created the activity all the same, though it sent back no id: before running the command again, check its devices with Get-AdeOrgDevice -SerialNumber (Status and MdmServer; Apple applies an activity within minutes) and Get-AdeOrgDeviceActivity -Refresh, and send again only the devices that did not change.";
 
     // ---- argument validation -----------------------------------------------------------------------------------
-    public static AdeException ArgumentInvalid(string parameter, string value, string rule) => E(nameof(ArgumentInvalid),
+    /// <summary>A parameter value that breaks its rule; <paramref name="value"/> null: a parameter this use needs was not given (said so, not shown as an empty value).</summary>
+    public static AdeException ArgumentInvalid(string parameter, string? value, string rule) => E(nameof(ArgumentInvalid),
         AdeErrorCategory.InvalidArgument,
-        F("-{0} '{1}' is not valid: {2}", parameter, value, rule),
-        value);
+        value is null ? F("-{0} is required here: {1}", parameter, rule) : F("-{0} '{1}' is not valid: {2}", parameter, value, rule),
+        value ?? parameter);
 }

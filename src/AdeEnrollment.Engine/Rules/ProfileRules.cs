@@ -149,7 +149,7 @@ public static class ProfileRules
 
         if (s.UserAffinity is null)
         {
-            throw Invalid("UserAffinity", "", "choose WithUserAffinity or WithoutUserAffinity (kiosk, point of sale, shared devices).");
+            throw Invalid("UserAffinity", null, "choose WithUserAffinity or WithoutUserAffinity (kiosk, point of sale, shared devices).");
         }
 
         // Values outside the enumerations (a host other than PowerShell, or a number in an imported file).
@@ -485,5 +485,5 @@ public static class ProfileRules
 
     private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
 
-    internal static AdeException Invalid(string setting, string value, string rule) => ErrorCatalog.ProfileSettingInvalid(setting, value, rule);
+    internal static AdeException Invalid(string setting, string? value, string rule) => ErrorCatalog.ProfileSettingInvalid(setting, value, rule);
 }

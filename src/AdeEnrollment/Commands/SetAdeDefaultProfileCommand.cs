@@ -69,5 +69,5 @@ public sealed class SetAdeDefaultProfileCommand : AdeCmdlet
     /// <summary>-Profile, else the piped profile itself.</summary>
     private string ProfileToSet() => Profile is not null ? Ref(Profile)
         : Token is AdeProfile piped ? piped.Id.ToString()
-        : throw ErrorCatalog.ArgumentInvalid("Profile", "(none)", "give the profile to make the default (-Profile <name>), or pipe the profile: Get-AdeProfile <name> -Token <token> | Set-AdeDefaultProfile.");
+        : throw ErrorCatalog.ArgumentInvalid("Profile", null, "give the profile to make the default (-Profile <name>), or pipe the profile: Get-AdeProfile <name> -Token <token> | Set-AdeDefaultProfile.");
 }

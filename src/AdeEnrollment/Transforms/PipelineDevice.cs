@@ -24,7 +24,15 @@ internal static class PipelineDevice
         var tokenId = found.TokenId;
         if (tokenId is null && found.TokenName is { Length: > 0 } name)
         {
-            tokenId = resolveToken(name);
+            try
+            {
+                tokenId = resolveToken(name);
+            }
+            catch (AdeException ex)
+            {
+                // in a file of many rows, the row is found by its serial number
+                throw ex.WithCompleted($"(It is the Token of the row of serial number '{Engine.Rules.TextRules.Neutralise(found.SerialNumber)}'; that device was skipped.)", []);
+            }
         }
 
         return new DeviceTarget(found.SerialNumber, tokenId);

@@ -198,8 +198,12 @@ public class ProfileRulesTests
     // ---- user affinity and authentication -----------------------------------------------------------------------
 
     [Fact]
-    public void UserAffinity_IsRequired()
-        => Refused(new ProfileSettings(), "UserAffinity", "", "WithUserAffinity or WithoutUserAffinity");
+    public void UserAffinity_IsRequired_AndTheMessageSaysSoRatherThanShowingAnEmptyValue()
+    {
+        var ex = AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Check(new ProfileSettings()));
+        Assert.Equal(("UserAffinity", AdeErrorCategory.InvalidArgument), (ex.Target, ex.Category));
+        Assert.StartsWith("-UserAffinity is required: choose WithUserAffinity or WithoutUserAffinity", ex.Message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData(AuthenticationMethod.CompanyPortal)]
