@@ -287,4 +287,18 @@ Describe 'Apple Business API variants' {
         $mac = Add-AdeSimOrgDevice -Count 1 -ProductFamily Mac
         (Get-AdeOrgDevice -ProductFamily 'mac' | Where-Object SerialNumber -eq $mac.SerialNumber).ProductFamily | Should -Be 'Mac'
     }
+    It 'devices piped from Get-AdeOrgDevice that are already on the target server are left out, and no activity is spent on them' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Already $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = @(Add-AdeSimOrgDevice -Count 3)
+        ($d[0], $d[1] | Set-AdeOrgDeviceServer -Token $t.Token.Name -Wait).Status | Should -Be 'COMPLETED'
+        $posts = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count
+        $read = @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber)
+        $a = $read | Set-AdeOrgDeviceServer -Token $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        @($a.Devices.SerialNumber) | Should -Be @($d[2].SerialNumber)
+        "$w" | Should -Match '2 devices already on MDM server'
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 1)
+        @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Set-AdeOrgDeviceServer -Token $t.Token.Name -WarningAction SilentlyContinue).Count | Should -Be 0
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 1)
+    }
 }

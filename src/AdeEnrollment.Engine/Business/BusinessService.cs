@@ -577,8 +577,13 @@ public sealed partial class BusinessService
     /// Apple refuses a batch as too large; stores each, and with <paramref name="wait"/> polls each until it ends and reads its log.
     /// Under -WhatIf nothing is sent and the list is empty.
     /// </summary>
+    /// <param name="asRead">
+    /// The server id each piped device had when Get-AdeOrgDevice read it (null: unassigned): a device read on the server it
+    /// is to be assigned to is left out with one warning, instead of spending one of the hour's few activities on Apple's
+    /// ALREADY_ASSIGNED. Devices named by serial alone are always sent.
+    /// </param>
     public IReadOnlyList<AdeOrgDeviceActivity> Send(OrgDeviceAction action, IReadOnlyList<string> serialNumbers, string? account, AdeToken? token = null,
-        string? server = null, bool wait = false)
+        string? server = null, bool wait = false, IReadOnlyDictionary<string, string?>? asRead = null)
     {
         var serials = serialNumbers.Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         foreach (var s in serials)
@@ -631,6 +636,16 @@ public sealed partial class BusinessService
             host.WriteWarning((leftOut is [var one] ? ErrorCatalog.BusinessDeviceReleased(one, released[one].At)
                 : ErrorCatalog.BusinessDeviceReleased(leftOut, checkedAgain: leftOut.Count <= MaxAddedAgainChecks)).Message);
             serials.RemoveAll(leftOut.Contains);
+        }
+
+        if (action == OrgDeviceAction.Assign && asRead is { Count: > 0 })
+        {
+            var there = serials.Where(serial => asRead.TryGetValue(serial, out var id) && SameId(id, target!.Id)).ToList();
+            if (there.Count > 0)
+            {
+                host.WriteWarning($"{Counted.Of(there.Count, "device")} already on MDM server '{target!.Name}' when Get-AdeOrgDevice read {(there.Count == 1 ? "it" : "them")} ({Counted.FirstFew(there, 3)}): nothing was sent for {(there.Count == 1 ? "it" : "them")}. To send {(there.Count == 1 ? "it" : "them")} anyway, give the serial numbers with -SerialNumber.");
+                serials.RemoveAll(there.Contains);
+            }
         }
 
         if (serials.Count == 0)

@@ -23,6 +23,9 @@ public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
 
     private readonly List<string> serials = [];
 
+    // the server each piped AdeOrgDevice was on when it was read (null: unassigned), keyed by serial
+    private readonly Dictionary<string, string?> asRead = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Polls each activity until it ends (with progress) and returns each device's outcome.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -43,11 +46,18 @@ public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
     {
         serials.AddRange(GivenSerials);
         AddPipedSerials(GivenInput, serials);
+        foreach (var item in GivenInput)
+        {
+            if (item.BaseObject is AdeOrgDevice device && device.ReleasedFromOrgDate is null)
+            {
+                asRead[device.SerialNumber.Trim().ToUpperInvariant()] = device.MdmServerId;
+            }
+        }
     }
 
     protected override void EndItems()
     {
         AdeToken? token = TokenName is { } t ? Engine.Tokens.ResolveToken(t) : null;
-        WriteObject(Business.Send(Action, serials, Account, token, ServerName, Wait), enumerateCollection: true);
+        WriteObject(Business.Send(Action, serials, Account, token, ServerName, Wait, asRead), enumerateCollection: true);
     }
 }

@@ -294,6 +294,29 @@ public sealed class BusinessVariantTests
     }
 
     [Fact]
+    public void Piped_devices_read_on_the_target_server_are_left_out_with_a_warning_and_no_activity_is_spent_on_them()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(3).Select(d => d.SerialNumber).ToList();
+        fx.Engine.Business.Send(OrgDeviceAction.Assign, serials.Take(2).ToList(), null, server: EngineServer, wait: true);
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)).ToDictionary(d => d.SerialNumber, d => d.MdmServerId);
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST");
+        fx.Host.Warnings.Clear();
+
+        var sent = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, wait: true, asRead: read));
+        Assert.Equal([serials[2]], sent.Devices.Select(d => d.SerialNumber));
+        var warning = Assert.Single(fx.Host.Warnings);
+        Assert.Contains("2 devices already on MDM server", warning, StringComparison.Ordinal);
+        Assert.Equal(posts + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+
+        // all of them there: no activity at all; named by serial alone, they are sent (Apple answers ALREADY_ASSIGNED)
+        read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)).ToDictionary(d => d.SerialNumber, d => d.MdmServerId);
+        Assert.Empty(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, asRead: read));
+        Assert.Equal(posts + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
+        Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials.Take(1).ToList(), null, server: EngineServer));
+    }
+
+    [Fact]
     public void An_activity_that_walks_through_every_documented_sub_status_is_waited_for_and_read_as_any_other()
     {
         using var fx = new BusinessFixture();
