@@ -187,6 +187,13 @@ Describe 'Values shown back in errors' {
         "$($err.TargetObject)" | Should -Not -Match "`e"
     }
 
+    It 'a value of 100,000 characters is shown cut short with its length, not repeated in full' {
+        $err = { Set-AdeToken -Token ('x' * 100000) -ScopeTag 'x' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.SetAdeTokenCommand' -PassThru
+        $err.Exception.Message.Length | Should -BeLessThan 400
+        $err.Exception.Message | Should -Match '\(100,000 characters\)'
+    }
+
     It 'an enrollment URL with a line break is ArgumentInvalid and the token keeps its URL' {
         $before = (Get-AdeToken -Name 'Echo').EnrollmentUrl
         { Set-AdeToken -Token 'Echo' -EnrollmentUrl "https://mdm.contoso.com/enroll`r`nX-Injected: 1" -ErrorAction Stop } |

@@ -10,6 +10,13 @@ public static class ErrorCatalog
 {
     private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
+    /// <summary>The longest value a message shows back in full; a longer one is cut, saying how long it was.</summary>
+    private const int MaxShownValue = 200;
+
+    /// <summary>A value the user gave, as a message shows it: in full up to <see cref="MaxShownValue"/> characters, else its start and its length.</summary>
+    private static string Shown(string value)
+        => value.Length <= MaxShownValue ? value : F("{0}… ({1:N0} characters)", value[..(MaxShownValue / 2)], value.Length);
+
     /// <summary>
     /// Every catalogued error: its message and a text target shown safely (<see cref="SafeText.Neutralise"/>), since
     /// both may repeat what a user typed or a file held, and a value with terminal escapes must not rewrite the screen.
@@ -242,7 +249,7 @@ public static class ErrorCatalog
     // ---- tokens ------------------------------------------------------------------------------------------------
     public static AdeException TokenNotFound(string token) => E(nameof(TokenNotFound),
         AdeErrorCategory.ObjectNotFound,
-        F("No ADE token '{0}' exists in this store. List the tokens with Get-AdeToken.", token),
+        F("No ADE token '{0}' exists in this store. List the tokens with Get-AdeToken.", Shown(token)),
         token);
 
     public static AdeException TokenAmbiguous(string token, int count) => E(nameof(TokenAmbiguous),
@@ -461,7 +468,7 @@ public static class ErrorCatalog
         AdeErrorCategory.ObjectNotFound,
         filteredOutOn is { Count: > 0 }
             ? F("Device '{0}' is in the store (token {1}) but does not match the other filters given (-Token, -Profile, -Unassigned, -RemovedFromAbm, …). Get-AdeDevice -SerialNumber '{0}' alone shows it.", serialNumber, string.Join(", ", filteredOutOn.Select(t => "'" + t + "'")))
-            : F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", serialNumber),
+            : F("No device with serial number '{0}' is known. Devices arrive with Sync-AdeDevice; check the serial number, or list devices with Get-AdeDevice.", Shown(serialNumber)),
         serialNumber);
 
     public static AdeException ReleaseNotAllowed(string token, string serviceUri, Exception inner) => E(nameof(ReleaseNotAllowed),
@@ -509,9 +516,9 @@ public static class ErrorCatalog
     public static AdeException ProfileNotFound(string profile, string? token = null, string? itsToken = null) => E(nameof(ProfileNotFound),
         AdeErrorCategory.ObjectNotFound,
         token is null
-            ? F("No enrollment profile '{0}' exists in this store. List the profiles with Get-AdeProfile.", profile)
+            ? F("No enrollment profile '{0}' exists in this store. List the profiles with Get-AdeProfile.", Shown(profile))
             : itsToken is null
-                ? F("Token '{1}' has no enrollment profile '{0}'. List its profiles with Get-AdeProfile -Token '{1}'.", profile, token)
+                ? F("Token '{1}' has no enrollment profile '{0}'. List its profiles with Get-AdeProfile -Token '{1}'.", Shown(profile), token)
                 : F("Enrollment profile '{0}' belongs to token '{2}', not to token '{1}'. Give a profile of token '{1}' (Get-AdeProfile -Token '{1}').", profile, token, itsToken),
         profile);
 
@@ -612,7 +619,7 @@ public static class ErrorCatalog
 
     public static AdeException BusinessDeviceNotFound(string serialOrBatch) => E(nameof(BusinessDeviceNotFound),
         AdeErrorCategory.ObjectNotFound,
-        F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", serialOrBatch),
+        F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", Shown(serialOrBatch)),
         serialOrBatch);
 
     public static AdeException BusinessDeviceReleased(string serial, DateTimeOffset releasedAt) => E(nameof(BusinessDeviceReleased),
@@ -808,6 +815,6 @@ public static class ErrorCatalog
     /// <summary>A parameter value that breaks its rule; <paramref name="value"/> null: a parameter this use needs was not given (said so, not shown as an empty value).</summary>
     public static AdeException ArgumentInvalid(string parameter, string? value, string rule) => E(nameof(ArgumentInvalid),
         AdeErrorCategory.InvalidArgument,
-        value is null ? F("-{0} is required here: {1}", parameter, rule) : F("-{0} '{1}' is not valid: {2}", parameter, value, rule),
+        value is null ? F("-{0} is required here: {1}", parameter, rule) : F("-{0} '{1}' is not valid: {2}", parameter, Shown(value), rule),
         value ?? parameter);
 }

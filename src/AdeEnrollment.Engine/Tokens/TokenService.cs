@@ -706,9 +706,9 @@ public sealed class TokenService
 
     private static string ValidateAppleId(string appleId)
     {
-        if (!AppleIdPattern.IsMatch(appleId ?? ""))
+        if (appleId is not { Length: <= 254 } || !AppleIdPattern.IsMatch(appleId))
         {
-            throw ErrorCatalog.ArgumentInvalid("AppleId", appleId ?? "", "give the Apple ID (an email address) of the Apple Business Manager account that created or renews this token.");
+            throw ErrorCatalog.ArgumentInvalid("AppleId", appleId ?? "", "give the Apple ID (an email address, at most 254 characters) of the Apple Business Manager account that created or renews this token.");
         }
 
         return appleId!.Trim();

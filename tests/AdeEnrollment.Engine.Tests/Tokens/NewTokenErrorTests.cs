@@ -483,11 +483,13 @@ public sealed class NewTokenErrorTests : IDisposable
     [InlineData("@contoso.com")]
     [InlineData("admin@contoso")]
     [InlineData("ad min@contoso.com")]
+    [InlineData("long")]
     public void BadAppleId_IsArgumentInvalid(string appleId)
     {
         var request = store.SeedRequest();
         var path = store.AbmTokenFile(request, store.Credentials());
 
+        if (appleId == "long") appleId = new string('a', 250) + "@contoso.com"; // over the 254 characters of an email address
         var ex = FailsUnchanged("ArgumentInvalid", new NewTokenArgs(request.Id.ToString(), path, appleId));
 
         Assert.Contains("-AppleId", ex.Message, StringComparison.Ordinal);

@@ -57,6 +57,19 @@ public sealed class SetTokenTests : IDisposable
     }
 
     [Fact]
+    public void AHugeValueIsShownCutShortWithItsLength_NotRepeatedInFull()
+    {
+        store.AddToken("Contoso");
+        var huge = new string('x', 100_000);
+        var notFound = AdeAssert.Throws("TokenNotFound", () => store.Tokens.SetToken(new SetTokenArgs(huge, ScopeTags: ["a"])));
+        Assert.True(notFound.Message.Length < 400, notFound.Message.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("(100,000 characters)", notFound.Message, StringComparison.Ordinal);
+        var tag = AdeAssert.Throws("ArgumentInvalid", () => store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: [huge])));
+        Assert.True(tag.Message.Length < 400);
+        Assert.Contains("a scope tag is 1 to 128 characters", tag.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EveryCataloguedErrorShowsAnEchoedValueSafely()
     {
         var e = Assert.Throws<AdeException>(() => store.Tokens.SetToken(new SetTokenArgs("No \u001b[31mtoken\u001b[0m", ScopeTags: ["x"])));
