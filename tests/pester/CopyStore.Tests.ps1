@@ -81,9 +81,16 @@ Describe 'Copy-AdeStore (SQLite)' {
         (Get-AdeStore).TokenCount | Should -Be 1
     }
 
-    It 'refuses the store in use as its destination' {
+    It 'refuses the store in use as its destination, also through a link to it' {
         { Copy-AdeStore -DestinationPath (Get-AdeStore).Path -DestinationKey $sourceKey } |
             Should -Throw -ErrorId 'StoreCopySameStore,AdeEnrollment.Commands.CopyAdeStoreCommand'
+        if (-not $IsWindows) {
+            $link = Join-Path $folder 'link.db'
+            New-Item -ItemType SymbolicLink -Path $link -Target (Get-AdeStore).Path | Out-Null
+            { Copy-AdeStore -DestinationPath $link -DestinationKey $sourceKey -Confirm:$false } |
+                Should -Throw -ErrorId 'StoreCopySameStore,AdeEnrollment.Commands.CopyAdeStoreCommand'
+            Remove-Item $link
+        }
     }
 
     It 'refuses a wrong passphrase for an existing destination' {

@@ -57,6 +57,19 @@ public sealed class StoreService
         return new StoreCopy(store, destination, host).Run();
     }
 
+    /// <summary>
+    /// Refuses a SQLite copy destination that is the store in use, also through a symbolic link to it or to its folder
+    /// (<c>StoreCopySameStore</c>), before the destination is opened (its key file would be looked for beside the link).
+    /// </summary>
+    public void CheckCopyDestination(string destinationPath)
+    {
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (store.Provider == "SQLite" && string.Equals(Files.OutputFile.RealPath(System.IO.Path.GetFullPath(store.Path)), Files.OutputFile.RealPath(destinationPath), comparison))
+        {
+            throw ErrorCatalog.StoreCopySameStore(destinationPath);
+        }
+    }
+
     public const int MinJournalRetentionDays = JournalRetention.MinDays;
     public const int MaxJournalRetentionDays = JournalRetention.MaxDays;
 

@@ -63,6 +63,7 @@ public sealed class CopyAdeStoreCommand : AdeCmdlet
         else
         {
             target = StoreLocator.FullPath(ResolvePath(DestinationPath!), "DestinationPath");
+            Engine.StoreInfo.CheckCopyDestination(target);
         }
 
         if (!ShouldProcess(target, $"Copy every table of the store '{source.Path}' into it"))

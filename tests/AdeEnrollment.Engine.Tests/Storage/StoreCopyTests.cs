@@ -290,6 +290,29 @@ public sealed class StoreCopyTests : IDisposable
     public void TheConnectedStore_AsItsOwnDestination_IsRefused()
         => AdeAssert.Throws("StoreCopySameStore", () => Copy(Source, Source));
 
+    [Fact]
+    public void TheConnectedStore_ThroughALinkToItOrToItsFolder_IsRefusedBeforeTheDestinationIsOpened()
+    {
+        if (OperatingSystem.IsWindows()) return; // symbolic links need a privilege there
+        var service = new StoreService(Source);
+        var folder = Path.GetDirectoryName(Source.Path)!;
+        var fileLink = Path.Combine(Path.GetTempPath(), $"ade-link-{Guid.NewGuid():N}.db");
+        var folderLink = Path.Combine(Path.GetTempPath(), $"ade-dir-{Guid.NewGuid():N}");
+        File.CreateSymbolicLink(fileLink, Source.Path);
+        Directory.CreateSymbolicLink(folderLink, folder);
+        try
+        {
+            AdeAssert.Throws("StoreCopySameStore", () => service.CheckCopyDestination(fileLink));
+            AdeAssert.Throws("StoreCopySameStore", () => service.CheckCopyDestination(Path.Combine(folderLink, Path.GetFileName(Source.Path))));
+            service.CheckCopyDestination(Path.Combine(folder, "another.db")); // a new file beside it is fine
+        }
+        finally
+        {
+            File.Delete(fileLink);
+            Directory.Delete(folderLink);
+        }
+    }
+
     [Theory]
     [InlineData("SQLite")]
     [InlineData("PostgreSQL")]
