@@ -172,6 +172,10 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
 
         $again = @(Get-AdeToken | Sync-AdeDevice -IfDue)
         $again.Status | Should -Be @('NotDue', 'NotDue')
+        # a token named twice in one pipeline is synced (or decided) once, without an error for the second
+        $twice = @($second.Token.Name, $second.Token.Name | Sync-AdeDevice -IfDue -ErrorVariable e2)
+        $twice.Count | Should -Be 1
+        $e2 | Should -BeNullOrEmpty
 
         Set-AdeSimClock -Advance (New-TimeSpan -Hours 12 -Minutes 1)
         Add-AdeSimDevice -Server $second.Token.Name -Count 2 | Out-Null

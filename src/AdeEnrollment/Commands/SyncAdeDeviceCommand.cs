@@ -48,8 +48,17 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
+    // the token references of this pipeline: a token named again ('A', 'A' | Sync-AdeDevice) is synced once
+    private readonly HashSet<string> seen = new(StringComparer.OrdinalIgnoreCase);
+
     protected override void ProcessItem()
     {
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Token)) && !seen.Add(Ref(Token)!))
+        {
+            WriteVerbose($"Token '{Ref(Token)}' was given again in this pipeline; it is synced once.");
+            return;
+        }
+
         if (IfDue)
         {
             if (!MyInvocation.BoundParameters.ContainsKey(nameof(Token)))
