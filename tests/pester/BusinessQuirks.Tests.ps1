@@ -301,4 +301,13 @@ Describe 'Apple Business API variants' {
         @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Set-AdeOrgDeviceServer -Token $t.Token.Name -WarningAction SilentlyContinue).Count | Should -Be 0
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 1)
     }
+    It 'Get-AdeMdmServer | Get-AdeOrgDevice lists the devices of each piped server' {
+        New-TestAccount | Out-Null
+        $a = New-SimToken -Name "PipeA $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
+        $b = New-SimToken -Name "PipeB $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
+        @(Get-AdeMdmServer -Name $a.Token.Name | Get-AdeOrgDevice).Count | Should -Be 2
+        $both = @(Get-AdeMdmServer | Where-Object Name -in $a.Token.Name, $b.Token.Name | Get-AdeOrgDevice)
+        $both.Count | Should -Be 5
+        @($both.MdmServer | Sort-Object -Unique) | Should -Be @($a.Token.Name, $b.Token.Name)
+    }
 }

@@ -68,19 +68,39 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
     [Parameter]
     public SwitchParameter IncludeAppleCare { get; set; }
 
-    protected override void ProcessItem() => AddPipedSerials(InputObject, piped);
+    // MDM servers piped in (Get-AdeMdmServer | Get-AdeOrgDevice): the devices of each, by its id
+    private readonly List<string> pipedServers = [];
+
+    protected override void ProcessItem()
+    {
+        AddPipedSerials(InputObject.Where(item => item.BaseObject is not AdeMdmServer), piped);
+        pipedServers.AddRange(InputObject.Select(item => item.BaseObject).OfType<AdeMdmServer>().Select(server => server.Id));
+    }
 
     protected override void EndItems()
     {
         // Piped input names the devices: none piped (an empty pipeline, or only rows without a serial) reads nothing,
         // never the whole inventory.
         IReadOnlyList<string>? serials = ParameterSetName == ByObject || MyInvocation.ExpectingInput ? piped : SerialNumber;
-        if (serials is { Count: 0 })
+        if (serials is { Count: > 0 } || pipedServers.Count == 0)
         {
-            return;
+            if (serials is { Count: 0 })
+            {
+                return;
+            }
+
+            Write(serials, MdmServer);
         }
 
-        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress, Imei);
+        foreach (var server in pipedServers.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            Write(null, server);
+        }
+    }
+
+    private void Write(IReadOnlyList<string>? serials, string? server)
+    {
+        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), server, IncludeAppleCare, MacAddress, Imei);
         // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
         foreach (var device in Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {
