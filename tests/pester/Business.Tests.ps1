@@ -213,6 +213,8 @@ Describe 'Apple Business API' {
             ForEach-Object ConfirmImpact | Should -Be 'High'
         $before = @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities').Count
         $d | Remove-AdeOrgDevice -WhatIf | Should -BeNullOrEmpty
+        # one summary line after the per-device ones, as the DEP device cmdlets write it
+        ($d | Remove-AdeOrgDevice -WhatIf 6>&1 | Out-String) | Should -Match 'What if: 1 device would be sent to Apple: Release from the organisation at Apple .*\(1 activity of the account''s \d+ an hour\)'
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities').Count | Should -Be $before
         $job = $d | Remove-AdeOrgDevice -Confirm:$false
         $job.Status | Should -Be 'IN_PROGRESS'

@@ -582,8 +582,9 @@ public sealed partial class BusinessService
     /// is to be assigned to is left out with one warning, instead of spending one of the hour's few activities on Apple's
     /// ALREADY_ASSIGNED. Devices named by serial alone are always sent.
     /// </param>
+    /// <param name="declined">Under -WhatIf (or "No" at -Confirm): what would have been sent, for the command's one summary line.</param>
     public IReadOnlyList<AdeOrgDeviceActivity> Send(OrgDeviceAction action, IReadOnlyList<string> serialNumbers, string? account, AdeToken? token = null,
-        string? server = null, bool wait = false, IReadOnlyDictionary<string, string?>? asRead = null)
+        string? server = null, bool wait = false, IReadOnlyDictionary<string, string?>? asRead = null, Action<string>? declined = null)
     {
         var serials = serialNumbers.Select(s => s.Trim().ToUpperInvariant()).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         foreach (var s in serials)
@@ -660,6 +661,13 @@ public sealed partial class BusinessService
             _ => "Release from the organisation at Apple (irreversible: the organisation no longer owns the device)",
         };
         var confirmed = serials.Where(s => host.ShouldProcess(s, verb)).ToList();
+        if (confirmed.Count < serials.Count && declined is not null)
+        {
+            var perActivity = client.Account.DevicesPerActivity ?? Options.MaxDevicesPerActivity;
+            var count = serials.Count - confirmed.Count;
+            declined($"{Counted.Of(count, "device")} would be sent to Apple: {verb} ({Counted.Of((count + perActivity - 1) / perActivity, "activity", "activities")} of the account's {client.Account.PostsPerHour ?? Options.PostsPerHour} an hour).");
+        }
+
         if (confirmed.Count == 0)
         {
             return [];

@@ -58,6 +58,11 @@ public abstract class OrgDeviceActivityCmdlet : BusinessCmdlet
     protected override void EndItems()
     {
         AdeToken? token = TokenName is { } t ? Engine.Tokens.ResolveToken(t) : null;
-        WriteObject(Business.Send(Action, serials, Account, token, ServerName, Wait, asRead), enumerateCollection: true);
+        string? whatIf = null;
+        WriteObject(Business.Send(Action, serials, Account, token, ServerName, Wait, asRead, declined: summary => whatIf = summary), enumerateCollection: true);
+        if (whatIf is not null && WhatIfRequested)
+        {
+            WriteWhatIfSummary(whatIf);
+        }
     }
 }

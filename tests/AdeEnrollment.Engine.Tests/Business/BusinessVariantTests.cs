@@ -314,6 +314,12 @@ public sealed class BusinessVariantTests
         Assert.Empty(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, server: EngineServer, asRead: read));
         Assert.Equal(posts + 1, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count(r => r.Method == "POST"));
         Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials.Take(1).ToList(), null, server: EngineServer));
+
+        // under -WhatIf nothing is sent, and the command gets one line saying what would have been
+        fx.Host.ShouldProcessAnswer = false;
+        string? whatIf = null;
+        Assert.Empty(fx.Engine.Business.Send(OrgDeviceAction.Unassign, serials, null, server: EngineServer, declined: line => whatIf = line));
+        Assert.Equal($"3 devices would be sent to Apple: Unassign from MDM server '{EngineServer}' at Apple (1 activity of the account's 100 an hour).", whatIf);
     }
 
     [Fact]
