@@ -14,9 +14,10 @@ public static class CertificateFile
     public static string ReadAsBase64Der(string parameter, string fullPath, string shownPath)
     {
         const string Rule = "the file cannot be read as an X.509 certificate (give the .cer file Apple Configurator exports, DER or PEM).";
+        const string Give = "Give the .cer file Apple Configurator exports, DER or PEM.";
         var bytes = InputFile.ReadAllBytes(fullPath, MaxBytes, new InputFileErrors(
             () => ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, "the file does not exist."),
-            (reason, _) => ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, reason + " " + Rule),
+            (reason, _) => ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, reason + " " + Give),
             "a certificate is a few kilobytes (at most 64 KiB are read)."));
         try
         {
