@@ -48,12 +48,13 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
-    // the token references of this pipeline: a token named again ('A', 'A' | Sync-AdeDevice) is synced once
+    // the token references of this pipeline: a token named again ('A', 'A' | Sync-AdeDevice) is synced once (under
+    // -IfDue its second turn is decided like any, and is NotDue)
     private readonly HashSet<string> seen = new(StringComparer.OrdinalIgnoreCase);
 
     protected override void ProcessItem()
     {
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Token)) && !seen.Add(Ref(Token)!))
+        if (!IfDue && MyInvocation.BoundParameters.ContainsKey(nameof(Token)) && !seen.Add(Ref(Token)!))
         {
             WriteVerbose($"Token '{Ref(Token)}' was given again in this pipeline; it is synced once.");
             return;
