@@ -54,6 +54,11 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         @(Get-AdeProfile -Token Rules).Count | Should -Be $before
     }
 
+    It 'a profile given to -Token stands for its token' {
+        $source = New-AdeProfile -Token Rules -Name 'Source profile' -UserAffinity WithUserAffinity
+        (New-AdeProfile -Token $source -Name 'Beside it' -UserAffinity WithoutUserAffinity).Token | Should -Be 'Rules'
+    }
+
     It 'a profile without -UserAffinity is refused saying it is required' {
         $err = { New-AdeProfile -Token Rules -Name 'No affinity' -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)NewAdeProfileCommand" -PassThru
         $err.Exception.Message | Should -Match '^-UserAffinity is required: choose WithUserAffinity or WithoutUserAffinity'

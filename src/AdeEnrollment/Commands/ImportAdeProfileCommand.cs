@@ -14,7 +14,7 @@ public sealed class ImportAdeProfileCommand : AdeCmdlet
 {
     [Parameter(Mandatory = true, HelpMessage = "The token to import the profile into: a token object, its name or its Id.")]
     [SupportsWildcards]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";

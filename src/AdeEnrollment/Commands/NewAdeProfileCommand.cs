@@ -14,7 +14,7 @@ public sealed class NewAdeProfileCommand : ProfileSettingsCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "The token the profile belongs to: a token object, its name or its Id.")]
     [SupportsWildcards]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
