@@ -95,6 +95,7 @@ Describe 'Platform-aware profiles' {
         $macs.Count | Should -Be 2
         $macs.DeviceFamily | Sort-Object -Unique | Should -Be 'Mac'
         @(Get-AdeDevice -Token 'Platforms' -Platform tvOS -Unassigned).Count | Should -Be 2
+        @(Get-AdeDevice -Token 'Platforms' -Platform macOS, tvOS).DeviceFamily | Sort-Object -Unique | Should -Be @('AppleTV', 'Mac')
         # a piped serial of another platform is one that does not match the filters: its own error, as for -Unassigned
         $iOS = @((Get-AdeDevice -Token 'Platforms').SerialNumber | Get-AdeDevice -Platform iOS -ErrorVariable others -ErrorAction SilentlyContinue)
         $iOS.DeviceFamily | Sort-Object -Unique | Should -Be 'iPhone'

@@ -7,7 +7,13 @@ namespace AdeEnrollment.Engine.Devices;
 
 /// <summary>Filters of Get-AdeDevice (docs/Get-AdeDevice.md). Null means "any".</summary>
 public sealed record DeviceQuery(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false, bool RemovedFromAbm = false,
-    string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null, DevicePlatform? Platform = null);
+    string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null, DevicePlatform? Platform = null,
+    IReadOnlyCollection<DevicePlatform>? Platforms = null)
+{
+    /// <summary>Whether a device's platform passes -Platform: one (<see cref="Platform"/>) or any of several (<see cref="Platforms"/>).</summary>
+    internal bool PlatformMatches(DevicePlatform? platform)
+        => (Platform is null || platform == Platform) && (Platforms is not { Count: > 0 } || (platform is { } p && Platforms.Contains(p)));
+}
 
 /// <summary>
 /// The device rules shared by queries, device actions and syncs: serial numbers, Apple's record in the store's terms,
@@ -135,7 +141,7 @@ internal static partial class DeviceRepository
         foreach (var device in s.Devices.Query(filter))
         {
             // the platform is read from the device family (or OS) as AdeDevice.Platform reads it: one rule, both providers
-            if ((serialPattern is null || serialPattern.IsMatch(device.SerialNumber)) && (query.Platform is null || device.Platform == query.Platform))
+            if ((serialPattern is null || serialPattern.IsMatch(device.SerialNumber)) && query.PlatformMatches(device.Platform))
             {
                 yield return device;
             }
@@ -197,7 +203,7 @@ internal static partial class DeviceRepository
             var q = queries[i];
             answers.Add(bySerial.TryGetValue(serials[i], out var found)
                 ? found.Where(d => (q.TokenId is null || d.TokenId == q.TokenId) && (q.ProfileId is null || d.ProfileId == q.ProfileId)
-                                   && (q.Platform is null || d.Platform == q.Platform)).ToList()
+                                   && q.PlatformMatches(d.Platform)).ToList()
                 : []);
         }
 

@@ -82,7 +82,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     /// <summary>Devices of this platform (read from the device family, or the OS when Apple gave no family).</summary>
     [Parameter]
-    public DevicePlatform? Platform { get; set; }
+    public DevicePlatform[]? Platform { get; set; }
 
     private DeviceQuery Query(Guid? tokenId, string? serial, Guid? profileId, bool unassigned, bool removed)
         => new(tokenId, serial, profileId, unassigned, removed,
@@ -92,7 +92,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
                 "NotAccessible" => "NOT_ACCESSIBLE",
                 var r => r.ToUpperInvariant(),
             },
-            ReplacementDevice, MigrationDeadlineBefore, Platform);
+            ReplacementDevice, MigrationDeadlineBefore, Platforms: Platform);
 
     protected override bool ErrorsArePerItem => true;
 

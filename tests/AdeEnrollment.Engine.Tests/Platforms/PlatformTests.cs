@@ -127,6 +127,9 @@ public class PlatformTests
         Assert.Equal(4, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platform: DevicePlatform.tvOS)).Count());
         Assert.Empty(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platform: DevicePlatform.iOS))); // the default took them
         Assert.Equal(12, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platform: DevicePlatform.iOS)).Count());
+        // several platforms at once: any of them
+        Assert.Equal(16, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platforms: [DevicePlatform.iOS, DevicePlatform.macOS])).Count());
+        Assert.Equal(["Mac"], f.Engine.Devices.GetEach([new DeviceQuery(f.Token.Id, macs[0].SerialNumber, Platforms: [DevicePlatform.tvOS, DevicePlatform.macOS])])[0].Select(d => d.DeviceFamily));
 
         // the batched lookup of piped serials keeps the platform filter
         var iPhone = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).First(d => d.DeviceFamily == "iPhone").SerialNumber;
