@@ -306,8 +306,10 @@ Describe 'Apple Business API variants' {
         $a = New-SimToken -Name "PipeA $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
         $b = New-SimToken -Name "PipeB $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
         @(Get-AdeMdmServer -Name $a.Token.Name | Get-AdeOrgDevice).Count | Should -Be 2
+        $listings = @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object Method -eq 'GET').Count
         $both = @(Get-AdeMdmServer | Where-Object Name -in $a.Token.Name, $b.Token.Name | Get-AdeOrgDevice)
         $both.Count | Should -Be 5
+        @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object Method -eq 'GET').Count | Should -Be ($listings + 1) # one read for both servers
         @($both.MdmServer | Sort-Object -Unique) | Should -Be @($a.Token.Name, $b.Token.Name)
     }
 }

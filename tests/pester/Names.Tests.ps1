@@ -80,7 +80,26 @@ Describe 'Token and profile names' {
         $err.Exception.Message | Should -Match "token 'Contoso \[EU\]'"
         # a wildcard that matches no token gets nothing, without an error; a plain name that matches none is TokenNotFound
         @(Get-AdeDevice -Token 'Nowhere*' -ErrorAction Stop).Count | Should -Be 0
+        @(Get-AdeProfile -Token 'Nowhere*' -Name 'Both' -ErrorAction Stop).Count | Should -Be 0
+        @(Get-AdeDeviceEvent -Token 'Nowhere*' -ErrorAction Stop).Count | Should -Be 0
         { Get-AdeProfile -Token 'Nowhere' -ErrorAction Stop } | Should -Throw -ErrorId 'TokenNotFound,AdeEnrollment.Commands.GetAdeProfileCommand'
+        # serials under a wildcard with -Profile: each device's own token's profile of that name
+        $e1 = (Get-AdeDevice -Token 'Contoso E')[0]
+        Set-AdeDeviceProfile -Profile 'Both' -Token 'Contoso E' -SerialNumber $e1.SerialNumber | Out-Null
+        (Get-AdeDevice -Token 'Contoso ?' -Profile 'Both' -SerialNumber $e1.SerialNumber -ErrorAction Stop).SerialNumber | Should -Be $e1.SerialNumber
+        # a piped token or profile that -Token does not name is left out, one token or several
+        @(Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token 'Contoso E').Count | Should -Be 0
+        @(Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token '*E*').Count | Should -Be 0 # several tokens, not U
+    }
+
+    It 'a hashtable that holds itself is refused, not followed (it overflowed the stack)' {
+        $h = @{}; $h.Id = $h
+        { Get-AdeSyncStatus -Token $h -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,AdeEnrollment.Commands.GetAdeSyncStatusCommand'
+    }
+
+    It 'a token named by its name and by its Id in one manual sync''s pipeline is synced once' {
+        $t = New-SimToken -Name "Once $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 1
+        @($t.Token.Name, "$($t.Token.Id)" | Sync-AdeDevice -ErrorAction Stop).Count | Should -Be 1
     }
 
     It 'a pathological pattern is answered without a regex' {

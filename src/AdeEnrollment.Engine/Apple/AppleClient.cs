@@ -457,7 +457,8 @@ internal sealed class AppleClient
         if (call.Sent is { } sent && call.Outcomes is not null)
         {
             var outcomes = call.Outcomes(result);
-            var missing = sent.Where(serial => outcomes is null || !(outcomes.ContainsKey(serial) || outcomes.Keys.Any(k => string.Equals(k, serial, StringComparison.OrdinalIgnoreCase)))).ToList();
+            // exactly as sent (the callers read the answer by the serial they sent)
+            var missing = sent.Where(serial => outcomes is null || !outcomes.ContainsKey(serial)).ToList();
             if (missing.Count > 0)
             {
                 throw ErrorCatalog.AppleResponseInvalid(TokenName, call.Endpoint, string.Create(CultureInfo.InvariantCulture,

@@ -51,10 +51,10 @@ public sealed class HealthService
         this.tokens = tokens;
     }
 
-    /// <summary>The store check, then every check of each token that <paramref name="tokenRef"/> names (all when null).</summary>
     /// <summary>The longest -UnassignedThreshold taken: longer than any device could wait, and still a date when taken from now.</summary>
     public static readonly TimeSpan MaxUnassignedThreshold = TimeSpan.FromDays(3650);
 
+    /// <summary>The store check, then every check of each token that <paramref name="tokenRef"/> names (all when null; every match of a wildcard).</summary>
     public IEnumerable<AdeHealthResult> Test(string? tokenRef = null, TimeSpan? unassignedThreshold = null)
     {
         var threshold = unassignedThreshold ?? DefaultUnassignedThreshold;

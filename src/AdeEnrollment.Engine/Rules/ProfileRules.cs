@@ -121,14 +121,17 @@ public static class ProfileRules
         var warnings = new List<string>();
         // a line break or a tab is kept in a description (notes for admins); any other control or invisible formatting
         // character — an escape sequence, a bidirectional override — could rewrite the terminal that shows it
-        if (s.Description is { } description && description.Any(ch => ch is not ('\n' or '\t') && TextRules.IsUnsafe(ch)))
+        if (s.Description is { } description && description != before?.Description
+            && description.Replace("\r\n", "\n", StringComparison.Ordinal).Any(ch => ch is not ('\n' or '\t') && TextRules.IsUnsafe(ch)))
         {
             throw Invalid("Description", Shorten(description), "it contains control or invisible formatting characters (an escape sequence, a carriage return); line breaks and tabs are allowed.");
         }
 
+        var kept = before is null ? [] : FreeText(before).ToDictionary(f => f.Setting, f => f.Value);
         foreach (var (setting, value) in FreeText(s))
         {
-            if (TextRules.HasUnsafe(value))
+            // a value kept from before the change is not checked again (earlier versions stored such text)
+            if (TextRules.HasUnsafe(value) && !(kept.TryGetValue(setting, out var had) && had == value))
             {
                 throw Invalid(setting, Shorten(value!), "it contains control or invisible formatting characters (a line break, an escape sequence); Apple shows it on the device as it is.");
             }

@@ -752,7 +752,8 @@ public sealed class TokenService
             throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, "it holds a user name or password (user:password@). Apple hands this URL to every device of the token's profiles, so it must not carry credentials: give the URL without them.");
         }
 
-        return parsed.ToString();
+        // stored as it is sent, percent-encoded (Uri.ToString() would decode an encoded bidirectional override into the text)
+        return parsed.AbsoluteUri;
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public abstract class DeviceTargetCmdlet : AdeCmdlet
             {
                 RunItem(() =>
                 {
-                    var target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
+                    var target = PipelineDevice.Read(item, name => tokenId ?? Engine.Tokens.ResolveToken(name).Id);
                     // -Token narrows: a piped device of another token is looked up in -Token's devices (and not found there)
                     targets.Add(tokenId is not null ? target with { TokenId = tokenId } : target);
                 });

@@ -134,6 +134,17 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
+        if (tokenSet is not null && Profile is not null)
+        {
+            // serials under several tokens with -Profile: each token's profile of that name, looked up per device's token
+            foreach (var serial in SerialNumber!)
+            {
+                WriteSerial(new DeviceTarget(serial, null), null);
+            }
+
+            return;
+        }
+
         Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), tokenId?.ToString()).Id;
         if (SerialNumber is null)
         {
@@ -185,6 +196,10 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     {
         switch (item.BaseObject)
         {
+            case AdeToken token when !Named(token.Id):
+                return; // -Token narrows piped tokens too
+            case AdeProfile profile when !Named(profile.TokenId):
+                return;
             case AdeToken token:
                 {
                     WritePending();
@@ -206,8 +221,9 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         (bool Resolved, Guid? Id) within;
         try
         {
-            target = PipelineDevice.Read(item, name => Engine.Tokens.ResolveToken(name).Id);
-            target = target with { TokenId = tokenId ?? target.TokenId }; // -Token filters piped devices too
+            // -Token filters piped devices too (a row's own Token is then not looked up)
+            target = PipelineDevice.Read(item, name => tokenId ?? Engine.Tokens.ResolveToken(name).Id);
+            target = target with { TokenId = tokenId ?? target.TokenId };
             within = ProfileWithin(target.TokenId);
         }
         catch (AdeException)
@@ -310,5 +326,28 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     }
 
     /// <summary>Whether a device is among the tokens -Token names when it names several (always true otherwise).</summary>
-    private bool InTokenSet(AdeDevice device) => tokenSet is null || tokenSet.Contains(device.TokenId);
+    private bool InTokenSet(AdeDevice device) => tokenSet is null || (tokenSet.Contains(device.TokenId) && (Profile is null || ProfileOf(device.TokenId) is { } id && id == device.ProfileId));
+
+    /// <summary>-Profile within one of the tokens a -Token wildcard names; null when that token has no such profile.</summary>
+    private Guid? ProfileOf(Guid tokenId)
+    {
+        if (!profileByToken.TryGetValue(tokenId, out var id))
+        {
+            try
+            {
+                id = Engine.Profiles.Resolve(Ref(Profile)!, tokenId.ToString()).Id;
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.ProfileNotFound))
+            {
+                id = null;
+            }
+
+            profileByToken[tokenId] = id;
+        }
+
+        return id;
+    }
+
+    /// <summary>Whether -Token (when given) names this token.</summary>
+    private bool Named(Guid tokenId) => (tokenOfParameter is null || tokenOfParameter == tokenId) && (tokenSet is null || tokenSet.Contains(tokenId));
 }

@@ -54,6 +54,8 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 
     private IReadOnlyList<Guid>? tokensOfParameter;
 
+    private readonly HashSet<long> written = [];
+
     /// <summary>-Token is resolved once, before the first piped item: a bad one is one terminating error.</summary>
     protected override void BeginItems() => tokensOfParameter = Token is null ? null : [.. Engine.Tokens.ResolveTokens(Ref(Token)!).Select(t => t.Id)];
 
@@ -99,7 +101,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
         var scope = tokenId;
         if (tokensOfParameter is not null)
         {
-            if (tokenId is { } own && !tokensOfParameter.Contains(own))
+            if (tokensOfParameter.Count == 0 || (tokenId is { } own && !tokensOfParameter.Contains(own)))
             {
                 return;
             }
@@ -111,9 +113,9 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
         var several = scope is null && tokensOfParameter is { Count: not 1 } ? tokensOfParameter.ToHashSet() : null;
         foreach (var e in Engine.Devices.GetEvents(new DeviceEventQuery(scope, serialNumber, Since, Kind, AfterId)))
         {
-            if (several is null || several.Contains(e.TokenId))
+            if ((several is null || several.Contains(e.TokenId)) && written.Add(e.Id))
             {
-                WriteObject(e);
+                WriteObject(e); // an event two serial patterns match is written once
             }
         }
     }

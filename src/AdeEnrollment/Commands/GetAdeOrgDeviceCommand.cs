@@ -92,19 +92,30 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
             Write(serials, MdmServer);
         }
 
-        foreach (var server in pipedServers.Distinct(StringComparer.OrdinalIgnoreCase))
+        var servers = pipedServers.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (servers.Count == 1)
         {
-            Write(null, server);
+            Write(null, servers[0]);
+        }
+        else if (servers.Count > 1)
+        {
+            // several servers: one read of the inventory, kept to their devices (a read per server would page through
+            // the whole inventory each time, against Apple's 20 GETs a minute)
+            var wanted = servers.ToHashSet(StringComparer.OrdinalIgnoreCase);
+            Write(null, MdmServer, device => device.MdmServerId is { } id && wanted.Contains(id));
         }
     }
 
-    private void Write(IReadOnlyList<string>? serials, string? server)
+    private void Write(IReadOnlyList<string>? serials, string? server, Func<AdeOrgDevice, bool>? keep = null)
     {
         var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), server, IncludeAppleCare, MacAddress, Imei);
         // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
         foreach (var device in Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {
-            WriteObject(device);
+            if (keep is null || keep(device))
+            {
+                WriteObject(device);
+            }
         }
     }
 }

@@ -83,6 +83,11 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
     /// <summary>The profiles <paramref name="names"/> name (all without names) among those of <paramref name="tokens"/> (every token's when null).</summary>
     private void Write(IReadOnlyList<AdeToken>? tokens, string[]? names)
     {
+        if (tokens is { Count: 0 })
+        {
+            return; // a -Token wildcard that matches no token: nothing, without an error
+        }
+
         IReadOnlyList<AdeToken?> scopes = tokens is null ? [null] : [.. tokens];
         var single = tokens is [var only] ? only : null;
         if (names is null)

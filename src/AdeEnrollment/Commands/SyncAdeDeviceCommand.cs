@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Sync;
 using AdeEnrollment.Host;
@@ -52,9 +53,22 @@ public sealed class SyncAdeDeviceCommand : AdeCmdlet
     // -IfDue its second turn is decided like any, and is NotDue)
     private readonly HashSet<string> seen = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The token a reference names, by Id (a name and the Id of one token are the same token); the text when it names none.</summary>
+    private string SameToken(string reference)
+    {
+        try
+        {
+            return Engine.Tokens.SyncTokenId(reference).ToString();
+        }
+        catch (AdeException)
+        {
+            return reference; // the sync itself reports it
+        }
+    }
+
     protected override void ProcessItem()
     {
-        if (!IfDue && MyInvocation.BoundParameters.ContainsKey(nameof(Token)) && !seen.Add(Ref(Token)!))
+        if (!IfDue && MyInvocation.BoundParameters.ContainsKey(nameof(Token)) && !seen.Add(SameToken(Ref(Token)!)))
         {
             WriteVerbose($"Token '{Ref(Token)}' was given again in this pipeline; it is synced once.");
             return;

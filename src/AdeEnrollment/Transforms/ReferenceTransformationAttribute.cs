@@ -97,7 +97,10 @@ public sealed class ReferenceTransformationAttribute : ArgumentTransformationAtt
         foreach (var wanted in new[] { "Id", "Name" })
         {
             var member = members.FirstOrDefault(m => string.Equals(m.Name, wanted, StringComparison.OrdinalIgnoreCase));
-            if (member.Name is not null && ToReference(member.Value) is { Length: > 0 } reference)
+            // a member's value is taken as it is (a string, an Id, an object of the module), never read for members
+            // of its own: a row that holds itself must not recurse
+            var inner = member.Value is PSObject wrapped ? wrapped.BaseObject : member.Value;
+            if (member.Name is not null && (inner is System.Collections.IDictionary or PSCustomObject ? null : ToReference(inner)) is { Length: > 0 } reference)
             {
                 return reference;
             }

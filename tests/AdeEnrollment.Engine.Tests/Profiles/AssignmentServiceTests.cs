@@ -482,6 +482,11 @@ public class AssignmentServiceTests
         Assert.Contains($"no outcome for 1 device of the 2 sent ({s[2]})", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, State());
 
+        // keys that differ from the serials sent only in case are not the serials sent either (the answer is read by them)
+        f.Simulator.AddFault("/profile/devices", 200, body: $"{{\"devices\":{{\"{s[1].ToLowerInvariant()}\":\"SUCCESS\",\"{s[2].ToLowerInvariant()}\":\"SUCCESS\"}}}}", count: 1, method: "POST");
+        AdeAssert.Throws("AppleResponseInvalid", () => f.Engine.Assignments.Assign("Staff", null, s.Skip(1)).ToList());
+        Assert.Equal(before, State());
+
         // a serial typed with a terminal escape comes back neutralised in its result
         Assert.Equal("\ufffd[2JX", Assert.Single(f.Engine.Assignments.Assign("Staff", null, ["\u001b[2Jx"])).SerialNumber);
 

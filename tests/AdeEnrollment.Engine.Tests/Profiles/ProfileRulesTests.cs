@@ -67,11 +67,19 @@ public class ProfileRulesTests
     }
 
     [Fact]
-    public void A_description_keeps_its_line_breaks_and_tabs()
+    public void A_description_keeps_its_line_breaks_windows_ones_too_and_tabs()
     {
-        var s = ProfileRules.Normalise(Kiosk with { Description = "Kiosk iPads\n\tfront desk" });
+        var s = ProfileRules.Normalise(Kiosk with { Description = "Kiosk iPads\r\n\tfront desk\nsecond floor" });
         ProfileRules.Validate(s); // not refused
-        Assert.Equal("Kiosk iPads\n\tfront desk", s.Description);
+        Assert.Equal("Kiosk iPads\r\n\tfront desk\nsecond floor", s.Description);
+    }
+
+    [Fact]
+    public void Free_text_an_earlier_version_stored_is_not_checked_again_when_other_settings_change()
+    {
+        var stored = ProfileRules.Normalise(User with { Department = "IT\nOps" }); // as an earlier version let it be stored
+        ProfileRules.Validate(stored with { DepartmentPhone = "555 0100" }, stored); // a change of another setting: not refused
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => ProfileRules.Validate(stored with { Department = "IT\nSales" }, stored));
     }
 
     [Fact]

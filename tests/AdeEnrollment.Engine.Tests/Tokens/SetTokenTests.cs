@@ -57,6 +57,15 @@ public sealed class SetTokenTests : IDisposable
     }
 
     [Fact]
+    public void AnEnrollmentUrlIsStoredPercentEncoded_SoAnEncodedBidiOverrideNeverBecomesText()
+    {
+        store.AddToken("Contoso");
+        var token = store.Tokens.SetToken(new SetTokenArgs("Contoso", EnrollmentUrl: "https://mdm.contoso.example/enroll?x=%E2%80%AEabc"))!;
+        Assert.False(SafeText.HasUnsafe(token.EnrollmentUrl));
+        Assert.Contains("%E2%80%AE", token.EnrollmentUrl, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void AHugeValueIsShownCutShortWithItsLength_NotRepeatedInFull()
     {
         store.AddToken("Contoso");
