@@ -206,7 +206,8 @@ Describe 'Apple Business API variants' {
         (@(Get-AdeOrgDevice) | Where-Object SerialNumber -eq $d[1].SerialNumber).Status | Should -Be 'UNASSIGNED'
     }
     It 'an activity that walks through every sub-status Apple documents reads each step with -Refresh and ends as any other' {
-        New-TestAccount | Out-Null
+        $account = New-TestAccount
+        Set-AdeBusinessAccount -ClientId $account.Sim.ClientId -GetPerMinute 200 # more reads than Apple's 20 a minute
         $t = New-SimToken -Name "Steps $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $d = Add-AdeSimOrgDevice -Count 2
         # a quarter of 40 s per step; the simulator's clock also runs on in real time between the commands
@@ -288,7 +289,8 @@ Describe 'Apple Business API variants' {
         (Get-AdeOrgDevice -ProductFamily 'mac' | Where-Object SerialNumber -eq $mac.SerialNumber).ProductFamily | Should -Be 'Mac'
     }
     It 'devices piped from Get-AdeOrgDevice that are already on the target server are left out, and no activity is spent on them' {
-        New-TestAccount | Out-Null
+        $account = New-TestAccount
+        Set-AdeBusinessAccount -ClientId $account.Sim.ClientId -GetPerMinute 200 # more reads than Apple's 20 a minute
         $t = New-SimToken -Name "Already $([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $d = @(Add-AdeSimOrgDevice -Count 3)
         ($d[0], $d[1] | Set-AdeOrgDeviceServer -Token $t.Token.Name -Wait).Status | Should -Be 'COMPLETED'
@@ -302,7 +304,8 @@ Describe 'Apple Business API variants' {
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 1)
     }
     It 'Get-AdeMdmServer | Get-AdeOrgDevice lists the devices of each piped server' {
-        New-TestAccount | Out-Null
+        $account = New-TestAccount
+        Set-AdeBusinessAccount -ClientId $account.Sim.ClientId -GetPerMinute 200 # this test reads more than Apple's 20 a minute
         $a = New-SimToken -Name "PipeA $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
         $b = New-SimToken -Name "PipeB $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 3
         @(Get-AdeMdmServer -Name $a.Token.Name | Get-AdeOrgDevice).Count | Should -Be 2
