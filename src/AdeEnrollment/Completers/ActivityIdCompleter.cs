@@ -11,29 +11,6 @@ public sealed class ActivityIdCompleter : IArgumentCompleter
     public const int MaxResults = 200;
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        List<(string Id, string Description)> activities;
-        try
-        {
-            if (CompletionSupport.Engine() is not { } engine)
-            {
-                yield break;
-            }
-
-            var prefix = wordToComplete.Trim('\'', '"');
-            activities = engine.Business.GetRecentActivities(MaxResults)
-                .Where(a => a.Id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-                .Select(a => (a.Id, $"{a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z {a.Action} {a.DeviceCount} device(s){(a.MdmServer is { } s ? " -> " + s : "")} {a.Status}"))
-                .ToList();
-        }
-        catch (Exception)
-        {
-            yield break; // completion never throws at the user
-        }
-
-        foreach (var (id, description) in activities)
-        {
-            yield return new CompletionResult(id, id, CompletionResultType.ParameterValue, description);
-        }
-    }
+        => CompletionSupport.Described(wordToComplete, engine => engine.Business.GetRecentActivities(MaxResults)
+            .Select(a => (a.Id, $"{a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z {a.Action} {a.DeviceCount} device(s){(a.MdmServer is { } s ? " -> " + s : "")} {a.Status}")));
 }

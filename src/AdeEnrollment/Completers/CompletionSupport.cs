@@ -26,6 +26,31 @@ internal static class CompletionSupport
     }
 
     /// <summary>
+    /// Ids (client IDs, activity ids) that start with what is typed, each with a description in the Tab list; the list
+    /// is read from the store by <paramref name="read"/>, and completion never throws at the user.
+    /// </summary>
+    public static IEnumerable<System.Management.Automation.CompletionResult> Described(string wordToComplete, Func<AdeEngine, IEnumerable<(string Id, string Description)>> read)
+    {
+        List<(string Id, string Description)> items;
+        try
+        {
+            if (Engine() is not { } engine)
+            {
+                return [];
+            }
+
+            var prefix = wordToComplete.Trim('\'', '"');
+            items = read(engine).Where(i => i.Id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        }
+        catch (Exception)
+        {
+            return [];
+        }
+
+        return items.Select(i => new System.Management.Automation.CompletionResult(i.Id, i.Id, System.Management.Automation.CompletionResultType.ParameterValue, i.Description));
+    }
+
+    /// <summary>
     /// A name as it must be typed to reach the cmdlet as is: bare when it is plain text, otherwise single-quoted, since
     /// PowerShell gives <c>$</c>, parentheses, commas, a leading dash and many more a meaning of their own.
     /// </summary>
