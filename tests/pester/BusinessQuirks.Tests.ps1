@@ -299,6 +299,9 @@ Describe 'Apple Business API variants' {
         $a = $read | Set-AdeOrgDeviceServer -Token $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
         @($a.Devices.SerialNumber) | Should -Be @($d[2].SerialNumber)
         "$w" | Should -Match '2 devices already on MDM server'
+        $line = "Get-AdeOrgDeviceActivity -Id $($a.Id.Substring(0, 4))" # Tab offers the stored activity, described
+        $offered = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object CompletionText -eq $a.Id
+        $offered.ToolTip | Should -Match 'Assign 1 device\(s\) -> '
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 1)
         @(Get-AdeOrgDevice -SerialNumber $d.SerialNumber | Set-AdeOrgDeviceServer -Token $t.Token.Name -WarningAction SilentlyContinue).Count | Should -Be 0
         @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be ($posts + 1)
