@@ -87,6 +87,12 @@ Describe 'Token and profile names' {
         $e1 = (Get-AdeDevice -Token 'Contoso E')[0]
         Set-AdeDeviceProfile -Profile 'Both' -Token 'Contoso E' -SerialNumber $e1.SerialNumber | Out-Null
         (Get-AdeDevice -Token 'Contoso ?' -Profile 'Both' -SerialNumber $e1.SerialNumber -ErrorAction Stop).SerialNumber | Should -Be $e1.SerialNumber
+        (Get-AdeDevice -Token 'Contoso ?' -Profile 'Both' -ErrorAction Stop).SerialNumber | Should -Be $e1.SerialNumber
+        $tokens = @(Get-AdeDevice -Token 'Contoso ?').Token
+        $tokens | Should -Be @($tokens | Sort-Object) # one listing, token by token
+        # a profile none of the matching tokens has is ProfileNotFound, as with one token
+        { Get-AdeDevice -Token 'Contoso ?' -Profile 'Nope' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
+        { Get-AdeDevice -Token 'Contoso ?' -Profile 'Nope' -SerialNumber $e1.SerialNumber -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
         # a piped token or profile that -Token does not name is left out, one token or several
         @(Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token 'Contoso E').Count | Should -Be 0
         @(Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token '*E*').Count | Should -Be 0 # several tokens, not U

@@ -6,13 +6,28 @@ using AdeEnrollment.Engine.Storage;
 namespace AdeEnrollment.Engine.Devices;
 
 /// <summary>Filters of Get-AdeDevice (docs/Get-AdeDevice.md). Null means "any".</summary>
+/// <param name="Platforms">Devices of any of these platforms (read from the device family, or the OS); null or empty: any.</param>
+/// <param name="Scopes">
+/// Devices of these tokens only, each token with its own profile when it has one (-Token as a wildcard naming several
+/// tokens, with -Profile read in each); null: any token, empty: none.
+/// </param>
 public sealed record DeviceQuery(Guid? TokenId = null, string? SerialNumber = null, Guid? ProfileId = null, bool Unassigned = false, bool RemovedFromAbm = false,
-    string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null, DevicePlatform? Platform = null,
-    IReadOnlyCollection<DevicePlatform>? Platforms = null)
+    string? LastAssignmentResult = null, bool ReplacementDevice = false, DateTimeOffset? MigrationDeadlineBefore = null,
+    IReadOnlyCollection<DevicePlatform>? Platforms = null, IReadOnlyList<DeviceScope>? Scopes = null)
 {
-    /// <summary>Whether a device's platform passes -Platform: one (<see cref="Platform"/>) or any of several (<see cref="Platforms"/>).</summary>
-    internal bool PlatformMatches(DevicePlatform? platform)
-        => (Platform is null || platform == Platform) && (Platforms is not { Count: > 0 } || (platform is { } p && Platforms.Contains(p)));
+    /// <summary>Whether a device passes the filters the store does not apply: platform and scopes.</summary>
+    internal bool Admits(AdeDevice device)
+        => (Platforms is not { Count: > 0 } || (device.Platform is { } p && Platforms.Contains(p)))
+           && (Scopes is null || Scopes.Any(scope => scope.Admits(device)));
+
+    /// <summary>The one token the store can filter on: the query's own, or that of its only scope.</summary>
+    internal Guid? StoreToken => TokenId ?? (Scopes is [var only] ? only.TokenId : null);
+}
+
+/// <summary>One token of a query over several tokens, with the profile its devices must hold (null: any).</summary>
+public sealed record DeviceScope(Guid TokenId, Guid? ProfileId = null)
+{
+    internal bool Admits(AdeDevice device) => device.TokenId == TokenId && (ProfileId is null || device.ProfileId == ProfileId);
 }
 
 /// <summary>
@@ -136,12 +151,12 @@ internal static partial class DeviceRepository
     {
         var serial = query.SerialNumber is null ? null : NormaliseSerial(query.SerialNumber);
         var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.Parse(serial) : null;
-        var filter = new DeviceFilter(query.TokenId, serialPattern is null ? serial : null, query.ProfileId, query.Unassigned, query.RemovedFromAbm,
+        var filter = new DeviceFilter(query.StoreToken, serialPattern is null ? serial : null, query.ProfileId, query.Unassigned, query.RemovedFromAbm,
             query.LastAssignmentResult, query.ReplacementDevice, query.MigrationDeadlineBefore);
         foreach (var device in s.Devices.Query(filter))
         {
-            // the platform is read from the device family (or OS) as AdeDevice.Platform reads it: one rule, both providers
-            if ((serialPattern is null || serialPattern.IsMatch(device.SerialNumber)) && query.PlatformMatches(device.Platform))
+            // platform (read from the device family or OS as AdeDevice.Platform reads it) and scopes: one rule, both providers
+            if ((serialPattern is null || serialPattern.IsMatch(device.SerialNumber)) && query.Admits(device))
             {
                 yield return device;
             }
@@ -159,8 +174,8 @@ internal static partial class DeviceRepository
 
     /// <summary>
     /// Several exact-serial queries answered by one read: the matches of each query, in the order given, each as
-    /// <see cref="Query"/> would return them. The queries differ only in serial, token and profile (the cmdlet's piped
-    /// lookups); a serial pattern is refused (it is one query of its own).
+    /// <see cref="Query"/> would return them. The queries differ only in serial, token, profile, platforms and scopes
+    /// (the cmdlet's piped lookups); a serial pattern is refused (it is one query of its own).
     /// </summary>
     public static List<List<AdeDevice>> QueryEach(IStoreSession s, IReadOnlyList<DeviceQuery> queries)
     {
@@ -169,19 +184,19 @@ internal static partial class DeviceRepository
             return [];
         }
 
-        var shared = queries[0] with { TokenId = null, SerialNumber = null, ProfileId = null };
+        var shared = StoreFilters(queries[0]);
         var serials = new string[queries.Count];
         for (var i = 0; i < queries.Count; i++)
         {
-            if (queries[i] with { TokenId = null, SerialNumber = null, ProfileId = null } != shared)
+            if (StoreFilters(queries[i]) != shared)
             {
-                throw new ArgumentException("The queries of one batch differ only in serial number, token and profile.", nameof(queries));
+                throw new ArgumentException("The queries of one batch differ only in serial number, token, profile, platforms and scopes.", nameof(queries));
             }
 
             serials[i] = ExactSerial(queries[i]);
         }
 
-        var tokens = queries.Select(q => q.TokenId).Distinct().ToList();
+        var tokens = queries.Select(q => q.StoreToken).Distinct().ToList();
         var filter = new DeviceFilter(tokens is [{ } oneToken] ? oneToken : null, null, null, shared.Unassigned, shared.RemovedFromAbm,
             shared.LastAssignmentResult, shared.ReplacementDevice, shared.MigrationDeadlineBefore, serials.Distinct(StringComparer.Ordinal).ToList());
 
@@ -203,10 +218,14 @@ internal static partial class DeviceRepository
             var q = queries[i];
             answers.Add(bySerial.TryGetValue(serials[i], out var found)
                 ? found.Where(d => (q.TokenId is null || d.TokenId == q.TokenId) && (q.ProfileId is null || d.ProfileId == q.ProfileId)
-                                   && q.PlatformMatches(d.Platform)).ToList()
+                                   && q.Admits(d)).ToList()
                 : []);
         }
 
         return answers;
     }
+
+    /// <summary>The filters of a query the store applies to a whole batch (those every query of it shares).</summary>
+    private static DeviceQuery StoreFilters(DeviceQuery query)
+        => query with { TokenId = null, SerialNumber = null, ProfileId = null, Platforms = null, Scopes = null };
 }

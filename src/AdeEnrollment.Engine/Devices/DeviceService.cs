@@ -56,8 +56,8 @@ public sealed class DeviceService
     /// <summary>
     /// The matches of several exact-serial queries (at most <see cref="LookupBatchSize"/>), read at once: one list per
     /// query, in the order given, each what <see cref="Get"/> would return for it. The queries may differ only in serial
-    /// number, token and profile. One query alone is the single lookup (one statement without a transaction, prepared on
-    /// a server store).
+    /// number, token, profile, platforms and scopes. One query alone is the single lookup (one statement without a
+    /// transaction, prepared on a server store).
     /// </summary>
     public IReadOnlyList<IReadOnlyList<AdeDevice>> GetEach(IReadOnlyList<DeviceQuery> queries)
     {
@@ -76,7 +76,6 @@ public sealed class DeviceService
         return store.Read(s => DeviceRepository.QueryEach(s, queries));
     }
 
-    /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
     /// <summary>
     /// At most <paramref name="limit"/> serial numbers of the store's devices (of one token, or all) that start with
     /// <paramref name="prefix"/>, in order: Tab completion. A prefix of anything but letters and digits matches none.
@@ -86,6 +85,7 @@ public sealed class DeviceService
             ? store.Read(s => s.Devices.SerialsStartingWith(tokenId, prefix.ToUpperInvariant(), limit))
             : [];
 
+    /// <summary>Get-AdeDeviceEvent: the change journal, oldest first, streamed.</summary>
     public IEnumerable<AdeDeviceEvent> GetEvents(DeviceEventQuery query) => store.Stream(s => DeviceJournal.Query(s, query));
 
     /// <summary>Removes one device by serial (within <paramref name="tokenId"/> when given). Returns the number removed.</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AdeEnrollment.Engine.Rules;
+using AdeEnrollment.Engine.Devices;
 using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Hosting;
@@ -156,6 +157,35 @@ public sealed class ProfileService
             1 => matches[0],
             _ => throw ErrorCatalog.ProfileAmbiguous(profile, matches.Count),
         };
+    }
+
+    /// <summary>
+    /// The scopes of a device query over several tokens (a -Token wildcard): every token, or with <paramref name="profile"/>
+    /// each token that has such a profile, paired with it. When none of several tokens has it, that is ProfileNotFound
+    /// (no tokens at all is no scopes and no error: a wildcard that matched nothing).
+    /// </summary>
+    public IReadOnlyList<DeviceScope> ScopesOf(IReadOnlyList<AdeToken> tokens, string? profile)
+    {
+        if (profile is null)
+        {
+            return [.. tokens.Select(t => new DeviceScope(t.Id))];
+        }
+
+        var scopes = new List<DeviceScope>(tokens.Count);
+        AdeException? missing = null;
+        foreach (var token in tokens)
+        {
+            try
+            {
+                scopes.Add(new DeviceScope(token.Id, Resolve(profile, token.Id.ToString()).Id));
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.ProfileNotFound))
+            {
+                missing ??= ex;
+            }
+        }
+
+        return scopes.Count == 0 && missing is not null ? throw missing : scopes;
     }
 
     /// <summary>

@@ -24,8 +24,8 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private readonly Dictionary<Guid, Guid?> profileByToken = [];
     private Guid? tokenOfParameter;
 
-    // -Token as a wildcard that names several tokens (or none): the devices of those tokens only
-    private HashSet<Guid>? tokenSet;
+    // -Token as a wildcard that names several tokens (or none): the devices of those tokens only, with -Profile read in each
+    private IReadOnlyList<DeviceScope>? scopes;
 
     // Exact serials waiting to be looked up together (DeviceService.LookupBatchSize at a time); written in input order.
     private readonly List<DeviceQuery> pending = [];
@@ -92,7 +92,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
                 "NotAccessible" => "NOT_ACCESSIBLE",
                 var r => r.ToUpperInvariant(),
             },
-            ReplacementDevice, MigrationDeadlineBefore, Platforms: Platform);
+            ReplacementDevice, MigrationDeadlineBefore, Platform, scopes);
 
     protected override bool ErrorsArePerItem => true;
 
@@ -111,7 +111,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         }
         else
         {
-            tokenSet = [.. tokens.Select(t => t.Id)];
+            scopes = Engine.Profiles.ScopesOf(tokens, Profile is null ? null : Ref(Profile));
         }
     }
 
@@ -128,24 +128,18 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
             return;
         }
 
-        if (SerialNumber is null && tokenSet is not null)
+        if (scopes is not null)
         {
-            WriteTokens();
+            // -Profile is in the scopes, read in each token -Token names
+            WriteSerials(null, null);
             return;
         }
 
-        if (tokenSet is not null && Profile is not null)
-        {
-            // serials under several tokens with -Profile: each token's profile of that name, looked up per device's token
-            foreach (var serial in SerialNumber!)
-            {
-                WriteSerial(new DeviceTarget(serial, null), null);
-            }
+        WriteSerials(tokenId, Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), tokenId?.ToString()).Id);
+    }
 
-            return;
-        }
-
-        Guid? profileId = Profile is null ? null : Engine.Profiles.Resolve(Ref(Profile), tokenId?.ToString()).Id;
+    private void WriteSerials(Guid? tokenId, Guid? profileId)
+    {
         if (SerialNumber is null)
         {
             Write(Query(tokenId, null, profileId, Unassigned, RemovedFromAbm));
@@ -155,40 +149,6 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         foreach (var serial in SerialNumber)
         {
             WriteSerial(new DeviceTarget(serial, tokenId), profileId);
-        }
-    }
-
-    /// <summary>
-    /// The devices of every token -Token's wildcard names, token by token; with -Profile, those of the tokens that have
-    /// such a profile (none having it is ProfileNotFound).
-    /// </summary>
-    private void WriteTokens()
-    {
-        var withProfile = 0;
-        AdeException? missing = null;
-        foreach (var id in tokenSet!)
-        {
-            Guid? profileId = null;
-            if (Profile is not null)
-            {
-                try
-                {
-                    profileId = Engine.Profiles.Resolve(Ref(Profile), id.ToString()).Id;
-                }
-                catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.ProfileNotFound))
-                {
-                    missing ??= ex;
-                    continue;
-                }
-            }
-
-            withProfile++;
-            Write(Query(id, null, profileId, Unassigned, RemovedFromAbm));
-        }
-
-        if (withProfile == 0 && missing is not null)
-        {
-            throw missing;
         }
     }
 
@@ -302,52 +262,26 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         var answers = Engine.Devices.GetEach(batch);
         for (var i = 0; i < batch.Length; i++)
         {
-            var kept = answers[i].Where(InTokenSet).ToList();
-            foreach (var device in kept)
+            foreach (var device in answers[i])
             {
                 WriteObject(device);
             }
 
-            if (kept.Count == 0)
+            if (answers[i].Count == 0)
             {
-                WriteError(ToErrorRecord(answers[i].Count == 0
-                    ? Engine.Devices.NotFound(batch[i])
-                    : ErrorCatalog.DeviceNotFound(batch[i].SerialNumber ?? "", [.. answers[i].Select(d => d.Token).Distinct(StringComparer.Ordinal)])));
+                WriteError(ToErrorRecord(Engine.Devices.NotFound(batch[i])));
             }
         }
     }
 
     private void Write(DeviceQuery query)
     {
-        foreach (var device in Engine.Devices.Get(query).Where(InTokenSet))
+        foreach (var device in Engine.Devices.Get(query))
         {
             WriteObject(device);
         }
     }
 
-    /// <summary>Whether a device is among the tokens -Token names when it names several (always true otherwise).</summary>
-    private bool InTokenSet(AdeDevice device) => tokenSet is null || (tokenSet.Contains(device.TokenId) && (Profile is null || ProfileOf(device.TokenId) is { } id && id == device.ProfileId));
-
-    /// <summary>-Profile within one of the tokens a -Token wildcard names; null when that token has no such profile.</summary>
-    private Guid? ProfileOf(Guid tokenId)
-    {
-        if (!profileByToken.TryGetValue(tokenId, out var id))
-        {
-            try
-            {
-                id = Engine.Profiles.Resolve(Ref(Profile)!, tokenId.ToString()).Id;
-            }
-            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.ProfileNotFound))
-            {
-                id = null;
-            }
-
-            profileByToken[tokenId] = id;
-        }
-
-        return id;
-    }
-
     /// <summary>Whether -Token (when given) names this token.</summary>
-    private bool Named(Guid tokenId) => (tokenOfParameter is null || tokenOfParameter == tokenId) && (tokenSet is null || tokenSet.Contains(tokenId));
+    private bool Named(Guid tokenId) => (tokenOfParameter is null || tokenOfParameter == tokenId) && (scopes is null || scopes.Any(s => s.TokenId == tokenId));
 }

@@ -46,9 +46,54 @@ public class DeviceServiceProviderTests
     private static string Profile(Action<string, (string, object?)[]> sql, Guid tokenId, string name, string uuid)
     {
         var id = Guid.NewGuid().ToString();
-        sql("INSERT INTO profile (id, token_id, name, settings, apple_profile_uuid, created_at, modified_at) VALUES (@id, @t, @n, '{}', @u, 0, 0)",
+        sql(@"INSERT INTO profile (id, token_id, name, settings, apple_profile_uuid, created_at, modified_at) VALUES (@id, @t, @n, '{""UserAffinity"":""WithoutUserAffinity""}', @u, 0, 0)",
             [("@id", id), ("@t", tokenId.ToString()), ("@n", name), ("@u", uuid)]);
         return id;
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Scopes_KeepTheDevicesOfTheirTokens_EachWithItsOwnProfile_InGetAndGetEach(string provider)
+    {
+        var (store, sql) = Open(provider);
+        using var _ = store;
+        var contosoEu = store.AddToken("Contoso EU").Token;
+        var contosoUs = store.AddToken("Contoso US").Token;
+        var fabrikam = store.AddToken("Fabrikam").Token;
+        var kioskEu = Profile(sql, contosoEu.Id, "Kiosk", "U-EU");
+        var kioskUs = Profile(sql, contosoUs.Id, "Kiosk", "U-US");
+        Profile(sql, fabrikam.Id, "Kiosk", "U-FA");
+        sql(InsertDevice, Device(contosoEu.Id, "EU1", kioskEu, "U-EU"));
+        sql(InsertDevice, Device(contosoEu.Id, "EU2"));
+        sql(InsertDevice, Device(contosoUs.Id, "US1", kioskUs, "U-US"));
+        sql(InsertDevice, Device(fabrikam.Id, "FA1"));
+        sql(InsertDevice, Device(fabrikam.Id, "EU1"));
+        var devices = store.Engine.Devices;
+        string[] Serials(DeviceQuery q) => [.. devices.Get(q).Select(d => $"{d.Token}/{d.SerialNumber}")];
+
+        var contoso = store.Engine.Tokens.ResolveTokens("Contoso*");
+        var all = store.Engine.Profiles.ScopesOf(contoso, null);
+        var kiosk = store.Engine.Profiles.ScopesOf(contoso, "Kiosk");
+        Assert.Equal([new DeviceScope(contosoEu.Id, Guid.Parse(kioskEu)), new DeviceScope(contosoUs.Id, Guid.Parse(kioskUs))], kiosk);
+
+        Assert.Equal(["Contoso EU/EU1", "Contoso EU/EU2", "Contoso US/US1"], Serials(new DeviceQuery(Scopes: all)));
+        Assert.Equal(["Contoso EU/EU1", "Contoso US/US1"], Serials(new DeviceQuery(Scopes: kiosk)));
+        Assert.Equal(["Contoso EU/EU1", "Contoso EU/EU2"], Serials(new DeviceQuery(SerialNumber: "EU*", Scopes: all))); // not Fabrikam's EU1
+        Assert.Empty(Serials(new DeviceQuery(Scopes: [])));
+        Assert.Equal(["Contoso EU/EU2"], Serials(new DeviceQuery(Scopes: [new DeviceScope(contosoEu.Id)], Unassigned: true)));
+
+        var each = devices.GetEach([new DeviceQuery(SerialNumber: "EU1", Scopes: all), new DeviceQuery(SerialNumber: "FA1", Scopes: all),
+            new DeviceQuery(SerialNumber: "EU2", Scopes: kiosk), new DeviceQuery(SerialNumber: "US1", Scopes: kiosk)]);
+        Assert.Equal([["Contoso EU"], [], [], ["Contoso US"]], each.Select(found => found.Select(d => d.Token).ToArray()));
+
+        // the error for a serial outside the scopes names the token it is in
+        var notFound = devices.NotFound(new DeviceQuery(SerialNumber: "FA1", Scopes: all));
+        Assert.Contains("Fabrikam", notFound.Message);
+
+        // a profile none of the tokens has is ProfileNotFound; a wildcard that matched no token has no scopes and no error
+        AdeAssert.Throws("ProfileNotFound", () => store.Engine.Profiles.ScopesOf(contoso, "Shared"));
+        Assert.Empty(store.Engine.Profiles.ScopesOf([], "Shared"));
+        Assert.Equal([new DeviceScope(fabrikam.Id, null)], store.Engine.Profiles.ScopesOf([fabrikam], null));
     }
 
     [Theory]

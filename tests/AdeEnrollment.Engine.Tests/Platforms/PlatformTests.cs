@@ -121,19 +121,19 @@ public class PlatformTests
         using var f = MixedToken(DevicePlatform.iOS);
         f.Engine.Sync.Sync("iPads");
 
-        var macs = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platform: DevicePlatform.macOS)).ToList();
+        var macs = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platforms: [DevicePlatform.macOS])).ToList();
         Assert.Equal(4, macs.Count);
         Assert.All(macs, d => Assert.Equal("Mac", d.DeviceFamily));
-        Assert.Equal(4, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platform: DevicePlatform.tvOS)).Count());
-        Assert.Empty(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platform: DevicePlatform.iOS))); // the default took them
-        Assert.Equal(12, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platform: DevicePlatform.iOS)).Count());
+        Assert.Equal(4, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platforms: [DevicePlatform.tvOS])).Count());
+        Assert.Empty(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Unassigned: true, Platforms: [DevicePlatform.iOS]))); // the default took them
+        Assert.Equal(12, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platforms: [DevicePlatform.iOS])).Count());
         // several platforms at once: any of them
         Assert.Equal(16, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, Platforms: [DevicePlatform.iOS, DevicePlatform.macOS])).Count());
         Assert.Equal(["Mac"], f.Engine.Devices.GetEach([new DeviceQuery(f.Token.Id, macs[0].SerialNumber, Platforms: [DevicePlatform.tvOS, DevicePlatform.macOS])])[0].Select(d => d.DeviceFamily));
 
         // the batched lookup of piped serials keeps the platform filter
         var iPhone = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).First(d => d.DeviceFamily == "iPhone").SerialNumber;
-        var answers = f.Engine.Devices.GetEach([new DeviceQuery(SerialNumber: macs[0].SerialNumber, Platform: DevicePlatform.macOS), new DeviceQuery(SerialNumber: iPhone, Platform: DevicePlatform.macOS)]);
+        var answers = f.Engine.Devices.GetEach([new DeviceQuery(SerialNumber: macs[0].SerialNumber, Platforms: [DevicePlatform.macOS]), new DeviceQuery(SerialNumber: iPhone, Platforms: [DevicePlatform.macOS])]);
         Assert.Equal([1, 0], answers.Select(a => a.Count));
 
         Assert.Equal(["macOS default"], f.Engine.Profiles.Get(f.Token.Id, platform: DevicePlatform.macOS).Select(p => p.Name));
