@@ -317,5 +317,8 @@ Describe 'Apple Business API variants' {
         $both.Count | Should -Be 5
         @(Get-AdeSimRequest -Path '/v1/orgDevices' | Where-Object Method -eq 'GET').Count | Should -Be ($listings + 1) # one read for both servers
         @($both.MdmServer | Sort-Object -Unique) | Should -Be @($a.Token.Name, $b.Token.Name)
+        # -MdmServer still filters piped servers, one or several
+        @(Get-AdeMdmServer -Name $a.Token.Name | Get-AdeOrgDevice -MdmServer $b.Token.Name).Count | Should -Be 0
+        @(Get-AdeMdmServer | Where-Object Name -in $a.Token.Name, $b.Token.Name | Get-AdeOrgDevice -MdmServer $b.Token.Name).Count | Should -Be 3
     }
 }

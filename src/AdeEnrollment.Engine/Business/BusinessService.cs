@@ -11,6 +11,8 @@ using AdeEnrollment.Engine.Tokens;
 namespace AdeEnrollment.Engine.Business;
 
 /// <summary>Filters of Get-AdeOrgDevice; every filter given must match (text filters use the one name rule, wildcards allowed).</summary>
+/// <param name="MdmServer">A server's name (wildcards allowed), id, or the name of its stored token.</param>
+/// <param name="MdmServerIds">Devices on any of these servers (piped servers); with <paramref name="MdmServer"/>, those it names among them.</param>
 public sealed record OrgDeviceQuery(
     string? Account = null,
     IReadOnlyList<string>? SerialNumbers = null,
@@ -20,7 +22,8 @@ public sealed record OrgDeviceQuery(
     string? MdmServer = null,
     bool IncludeAppleCare = false,
     IReadOnlyList<string>? MacAddresses = null,
-    IReadOnlyList<string>? Imeis = null);
+    IReadOnlyList<string>? Imeis = null,
+    IReadOnlyList<string>? MdmServerIds = null);
 
 /// <summary>
 /// Apple Business / School API for the module: reads the organisation's devices (streamed page by page) and MDM
@@ -291,7 +294,7 @@ public sealed partial class BusinessService
                 }
 
                 var device = ToDevice(doc.RootElement.GetProperty("data"), client, serverId, servers, query.IncludeAppleCare, released ??= ReleasedSerials(client.Account.Id));
-                if (Matches(device, query, WantedServers(servers, query.MdmServer)))
+                if (Matches(device, query, WantedServers(servers, query)))
                 {
                     yield return device;
                 }
@@ -315,7 +318,7 @@ public sealed partial class BusinessService
     private IEnumerable<AdeOrgDevice> ReadAll(BusinessClient client, OrgDeviceQuery query, Action<AdeException>? notFound, IReadOnlyList<AdeMdmServer>? servers = null)
     {
         servers ??= GetMdmServers(query.Account);
-        var wanted = WantedServers(servers, query.MdmServer);
+        var wanted = WantedServers(servers, query);
         // a list of serials without wildcards: each listed device of the list is held (null when another filter leaves
         // it out) and they are returned in the order given once the listing ends, as a short list read one by one is
         var given = query.SerialNumbers is { Count: > 0 } list && list.All(x => !Wildcard.HasWildcard(x)) ? list.Distinct(StringComparer.OrdinalIgnoreCase).ToList() : null;
@@ -437,23 +440,33 @@ public sealed partial class BusinessService
 
     private static string SerialOf(JsonElement item) => Str(item, "id") ?? Str(Attributes(item), "serialNumber") ?? "";
 
-    /// <summary>The servers a -MdmServer filter names (server name with wildcards, server id, or the name of a stored token); null without a filter.</summary>
-    private static IReadOnlyList<AdeMdmServer>? WantedServers(IReadOnlyList<AdeMdmServer> servers, string? filter)
+    /// <summary>
+    /// The servers the query's server filters name: -MdmServer (server name with wildcards, server id, or the name of a
+    /// stored token) and the ids of piped servers, both when both are given; null without either.
+    /// </summary>
+    private static IReadOnlyList<AdeMdmServer>? WantedServers(IReadOnlyList<AdeMdmServer> servers, OrgDeviceQuery query)
     {
-        if (filter is null)
+        IEnumerable<AdeMdmServer>? wanted = null;
+        if (query.MdmServer is { } filter)
         {
-            return null;
+            var named = Wildcard.Select(servers, s => s.Name, filter)
+                .Concat(servers.Where(s => s.Id.Equals(filter, StringComparison.OrdinalIgnoreCase) || (s.Token is not null && s.Token.Equals(filter, StringComparison.OrdinalIgnoreCase))))
+                .Distinct().ToList();
+            if (named.Count == 0 && !Wildcard.HasWildcard(filter))
+            {
+                throw ErrorCatalog.BusinessServerNotFound(filter);
+            }
+
+            wanted = named;
         }
 
-        var wanted = Wildcard.Select(servers, s => s.Name, filter)
-            .Concat(servers.Where(s => s.Id.Equals(filter, StringComparison.OrdinalIgnoreCase) || (s.Token is not null && s.Token.Equals(filter, StringComparison.OrdinalIgnoreCase))))
-            .Distinct().ToList();
-        if (wanted.Count == 0 && !Wildcard.HasWildcard(filter))
+        if (query.MdmServerIds is { } ids)
         {
-            throw ErrorCatalog.BusinessServerNotFound(filter);
+            var set = ids.ToHashSet(StringComparer.OrdinalIgnoreCase);
+            wanted = (wanted ?? servers).Where(s => set.Contains(s.Id));
         }
 
-        return wanted;
+        return wanted?.ToList();
     }
 
     private static bool One(string? value, string pattern) => value is not null && Wildcard.Select([value], v => v, pattern).Count > 0;

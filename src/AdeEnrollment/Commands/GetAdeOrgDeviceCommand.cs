@@ -89,33 +89,24 @@ public sealed class GetAdeOrgDeviceCommand : BusinessCmdlet
                 return;
             }
 
-            Write(serials, MdmServer);
+            Write(serials, null);
         }
 
-        var servers = pipedServers.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (servers.Count == 1)
+        if (pipedServers.Count > 0)
         {
-            Write(null, servers[0]);
-        }
-        else if (servers.Count > 1)
-        {
-            // several servers: one read of the inventory, kept to their devices (a read per server would page through
-            // the whole inventory each time, against Apple's 20 GETs a minute)
-            var wanted = servers.ToHashSet(StringComparer.OrdinalIgnoreCase);
-            Write(null, MdmServer, device => device.MdmServerId is { } id && wanted.Contains(id));
+            // every piped server in one read (a read per server would page through the whole inventory each time,
+            // against Apple's 20 GETs a minute)
+            Write(null, pipedServers);
         }
     }
 
-    private void Write(IReadOnlyList<string>? serials, string? server, Func<AdeOrgDevice, bool>? keep = null)
+    private void Write(IReadOnlyList<string>? serials, IReadOnlyList<string>? serverIds)
     {
-        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), server, IncludeAppleCare, MacAddress, Imei);
+        var query = new OrgDeviceQuery(Account, serials, OrderNumber, ProductFamily, Status?.ToUpperInvariant(), MdmServer, IncludeAppleCare, MacAddress, Imei, serverIds);
         // A serial Apple does not know is an error of its own (non-terminating): the other serials are still read.
         foreach (var device in Business.GetOrgDevices(query, notFound => WriteError(ToErrorRecord(notFound))))
         {
-            if (keep is null || keep(device))
-            {
-                WriteObject(device);
-            }
+            WriteObject(device);
         }
     }
 }

@@ -194,6 +194,12 @@ public sealed class BusinessApiTests
         Assert.Equal(2, assigned.Count);
         Assert.All(assigned, d => Assert.Equal("Contoso iPads", d.MdmServer));
         Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "iPads")).Count());
+        // piped servers by id: their devices, and with -MdmServer too, those of the servers both name
+        var ipads = fx.Engine.Business.GetMdmServers().Single(m => m.Name == "Contoso iPads").Id;
+        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: [ipads, "no-such-server"])).Count());
+        Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: ["no-such-server"])));
+        Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "Fabrikam*", MdmServerIds: [ipads])));
+        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "Contoso*", MdmServerIds: [ipads])).Count());
         var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [order[0].SerialNumber], IncludeAppleCare: true)));
         Assert.Equal("ACTIVE", Assert.Single(one.AppleCare).Status);
         // a device without any coverage: Apple answers an empty list, read as no coverage rather than an error
