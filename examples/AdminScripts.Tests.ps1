@@ -2,6 +2,7 @@
 # Every scenario runs the real script in its own pwsh process against a simulator and a throw-away store.
 BeforeAll {
     Import-Module AdeEnrollment, AdeEnrollment.Simulator
+    $script:savedStore = $env:ADE_ENROLLMENT_STORE # the child processes' store is set below; the session's comes back in AfterAll
     $script:sim = Start-AdeSimulator -Seed 11
     $script:script = Join-Path $PSScriptRoot 'Sync-AdeDevicesScheduled.ps1'
 
@@ -22,7 +23,12 @@ BeforeAll {
     }
 }
 
-AfterAll { Stop-AdeSimulator }
+AfterAll {
+    # leave the session as it was: no simulator, its own store (the TestDrive and its stores are deleted now)
+    Stop-AdeSimulator
+    Disconnect-AdeStore
+    $env:ADE_ENROLLMENT_STORE = $savedStore
+}
 
 Describe 'Sync-AdeDevicesScheduled.ps1' {
     It 'syncs every token on the first run and logs what it did' {

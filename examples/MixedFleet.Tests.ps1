@@ -1,6 +1,7 @@
 # examples/Set-AdeMixedFleetDefaults.ps1 against the simulator: a token holding every device family.
 BeforeAll {
     Import-Module AdeEnrollment, AdeEnrollment.Simulator
+    $script:savedStore = $env:ADE_ENROLLMENT_STORE # given back in AfterAll, whatever the tests set
     $script:sim = Start-AdeSimulator -Seed 77
     $script:script = Join-Path $PSScriptRoot 'Set-AdeMixedFleetDefaults.ps1'
     Connect-AdeStore -Path (Join-Path $TestDrive 'mixed.db')
@@ -11,7 +12,12 @@ BeforeAll {
     foreach ($family in 'iPhone', 'iPad', 'Mac', 'AppleTV', 'Vision') { Add-AdeSimDevice -Server 'Mixed' -Count 3 -DeviceFamily $family | Out-Null }
 }
 
-AfterAll { Stop-AdeSimulator }
+AfterAll {
+    # leave the session as it was: no simulator, its own store (the TestDrive and its stores are deleted now)
+    Stop-AdeSimulator
+    Disconnect-AdeStore
+    $env:ADE_ENROLLMENT_STORE = $savedStore
+}
 
 Describe 'Set-AdeMixedFleetDefaults.ps1' {
     It 'gives each platform its own default, and each device its own platform''s profile' {

@@ -1,6 +1,7 @@
 # The purchase-to-enrollment example script, run in its own pwsh process against the simulator.
 BeforeAll {
     Import-Module AdeEnrollment, AdeEnrollment.Simulator
+    $script:savedStore = $env:ADE_ENROLLMENT_STORE # the child processes' store is set below; the session's comes back in AfterAll
     $script:sim = Start-AdeSimulator -Seed 12
     $script:script = Join-Path $PSScriptRoot 'Set-AdeOrderServer.ps1'
     Set-AdeSimBusinessApi -ActivityDuration ([timespan]::Zero)
@@ -13,7 +14,12 @@ BeforeAll {
     }
 }
 
-AfterAll { Stop-AdeSimulator }
+AfterAll {
+    # leave the session as it was: no simulator, its own store (the TestDrive and its stores are deleted now)
+    Stop-AdeSimulator
+    Disconnect-AdeStore
+    $env:ADE_ENROLLMENT_STORE = $savedStore
+}
 
 Describe 'Set-AdeOrderServer.ps1' {
     It 'assigns last week''s order to the token''s server, syncs, and reports each device' {

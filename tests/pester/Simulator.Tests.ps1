@@ -62,6 +62,12 @@ Describe 'New-AdeToken against the simulator' {
         (Get-AdeSimRequest -Path '/account' | Select-Object -Last 1).StatusCode | Should -Be 200
     }
 
+    It 'puts a server created without -OrgName in the first server''s organisation' {
+        $pem = Join-Path $TestDrive 'second.pem'
+        New-AdeTokenRequest -AcceptDataSharing -OutFile $pem | Out-Null
+        (New-AdeSimServer -Name 'Second org server' -PublicKeyPath $pem -OutFile (Join-Path $TestDrive 'second.p7m')).OrgName | Should -Be 'Contoso Ltd'
+    }
+
     It 'refuses a token that Apple rejects and stores nothing' {
         Connect-TestStore 'replaced'
         $t = New-TestServer -Name 'Replaced'
@@ -96,7 +102,7 @@ Describe 'Export-AdeSimServerToken' {
 }
 
 Describe 'Simulated devices' {
-    BeforeAll { $null = New-TestServer -Name 'Devices' }
+    BeforeAll { Connect-TestStore 'devices'; $null = New-TestServer -Name 'Devices' }
 
     It 'adds generated devices of a family' {
         $devices = Add-AdeSimDevice -Server 'Devices' -Count 5 -DeviceFamily iPad

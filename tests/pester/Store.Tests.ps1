@@ -70,6 +70,32 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         } finally { $env:ADE_ENROLLMENT_STORE = $saved }
     }
 
+    It 'a connected store whose file was deleted is StoreDeleted, not a phantom; the environment''s store is created again' -Skip:$IsWindows {
+        # (Windows does not let an open store file be deleted)
+        $saved = $env:ADE_ENROLLMENT_STORE
+        $folder = Join-Path $TestDrive "gone-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory $folder | Out-Null
+        try {
+            $env:ADE_ENROLLMENT_STORE = Join-Path $folder 'env.db'
+            Connect-AdeStore -Path (Join-Path $folder 'chosen.db')
+            New-TestToken -Folder $folder | Out-Null
+            Remove-Item (Join-Path $folder 'chosen.db*')
+            $err = { Get-AdeToken -ErrorAction Stop } | Should -Throw -ErrorId 'StoreDeleted,AdeEnrollment.Commands.GetAdeTokenCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            $err.Exception.Message | Should -Match 'Disconnect-AdeStore'
+            $info = Get-AdeStore -WarningVariable w 3>$null
+            $info.Exists | Should -BeFalse
+            "$w" | Should -Match 'is gone'
+            Test-Path (Join-Path $folder 'chosen.db') | Should -BeFalse # nothing was created again behind the user's back
+            Disconnect-AdeStore
+            @(Get-AdeToken).Count | Should -Be 0 # the environment's store, new
+            New-TestToken -Folder $folder | Out-Null
+            Remove-Item (Join-Path $folder 'env.db*')
+            @(Get-AdeToken).Count | Should -Be 0 # deleted by hand: created again where the environment says
+            Test-Path (Join-Path $folder 'env.db') | Should -BeTrue
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
+    }
+
     It 'resolves a relative -Path against the PowerShell location' {
         Push-Location $TestDrive
         try {

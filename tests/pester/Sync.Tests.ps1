@@ -388,6 +388,8 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         } finally { Set-AdeSimClock -Waits Real }
         (Get-AdeSyncStatus -Token $t.Token).NextSyncIsFull | Should -BeTrue
         Clear-AdeSimFault
+        $n = Sync-AdeDevice -Token $t.Token -IfDue # a scheduler's run before the 15 minutes: NotDue, naming the sync that will run
+        ($n.Status, $n.Kind, $n.Trigger) | Should -Be @('NotDue', 'Full', 'Recovery')
         Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
         $r = Sync-AdeDevice -Token $t.Token
         $r.Kind | Should -Be 'Full'

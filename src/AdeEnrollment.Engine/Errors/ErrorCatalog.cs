@@ -40,6 +40,11 @@ public static class ErrorCatalog
         F("The store '{0}' cannot be opened: {1} Check the path and its permissions.", path, inner.Message),
         path, inner);
 
+    public static AdeException StoreDeleted(string path) => E(nameof(StoreDeleted),
+        AdeErrorCategory.ResourceUnavailable,
+        F("The store '{0}' chosen with Connect-AdeStore is gone: its file was deleted or moved while this session used it (a Pester TestDrive is removed after its tests, for example). Nothing was changed. Run Disconnect-AdeStore to go back to $env:ADE_ENROLLMENT_STORE or the per-user store, or Connect-AdeStore to choose another.", path),
+        path);
+
     public static AdeException StoreKeyInvalid(string path) => E(nameof(StoreKeyInvalid),
         AdeErrorCategory.SecurityError,
         F("The store key does not open the secrets in '{0}'. Connect with the passphrase the store was created with (Connect-AdeStore -Key, or $env:ADE_ENROLLMENT_STORE_KEY), or restore the key file that belongs to this store.", path),

@@ -98,7 +98,10 @@ public static class SyncPolicy
             var allowed = dueAt > manualAllowed ? dueAt : manualAllowed;
             if (now < allowed)
             {
-                return new SyncDecision(false, state.NextMustBeFull ? AdeSyncKind.Full : AdeSyncKind.Delta, AdeSyncTrigger.Automatic, allowed, NotDue);
+                // the kind and trigger of the sync that will run when it is due
+                return state.NextMustBeFull
+                    ? new SyncDecision(false, AdeSyncKind.Full, AdeSyncTrigger.Recovery, allowed, NotDue)
+                    : new SyncDecision(false, AdeSyncKind.Delta, AdeSyncTrigger.Automatic, allowed, NotDue);
             }
 
             return state.NextMustBeFull

@@ -51,7 +51,7 @@ internal sealed class AbmPortal
             {
                 Name = name.Trim(),
                 Uuid = state.Generator.NewUuid(),
-                OrgName = string.IsNullOrWhiteSpace(orgName) ? DefaultOrgName : orgName.Trim(),
+                OrgName = string.IsNullOrWhiteSpace(orgName) ? (state.Servers.Count > 0 ? state.Servers[0].OrgName : DefaultOrgName) : orgName.Trim(),
                 AdminId = string.IsNullOrWhiteSpace(adminId) ? DefaultAdminId : adminId.Trim(),
                 CertificatePem = certificatePem,
                 Credentials = credentials,

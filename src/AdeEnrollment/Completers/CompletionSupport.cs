@@ -13,7 +13,7 @@ internal static class CompletionSupport
     /// (nor its key), which only a command that needs one may do.
     /// </summary>
     public static AdeEngine? Engine()
-        => AdeSession.CurrentIfExists(out _) is { } store ? new AdeEngine(store, NullHost.Instance) : null;
+        => AdeSession.CurrentIfExists(out _, out _) is { } store ? new AdeEngine(store, NullHost.Instance) : null;
 
     /// <summary>The names that complete what is typed (quotes around it ignored), each offered as it must be typed.</summary>
     public static IEnumerable<System.Management.Automation.CompletionResult> Names(IEnumerable<string> names, string wordToComplete)

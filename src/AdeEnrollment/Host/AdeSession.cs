@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Storage.Postgres;
 
@@ -30,7 +31,20 @@ internal static class AdeSession
                 var source = DefaultSource();
                 if (current is not null && (explicitlyConnected || currentSource == source))
                 {
-                    return current;
+                    if (!Deleted(current))
+                    {
+                        return current;
+                    }
+
+                    // A file deleted under the session: never written on as a phantom. The store a session chose is an
+                    // error to resolve; the environment's store is created again where the environment says.
+                    if (explicitlyConnected)
+                    {
+                        throw ErrorCatalog.StoreDeleted(current.Path);
+                    }
+
+                    current.Release();
+                    current = null;
                 }
 
                 var passphrase = StoreLocator.PassphraseFromEnvironment();
@@ -63,16 +77,18 @@ internal static class AdeSession
     /// <summary>
     /// The store the session would use, only if it is open already or exists; otherwise null and the path it would
     /// create (Get-AdeStore describes a store without creating it). A server store named by the environment is opened.
+    /// <paramref name="deleted"/>: the store chosen with Connect-AdeStore is gone (its file deleted or moved).
     /// </summary>
-    public static AdeStore? CurrentIfExists(out string path)
+    public static AdeStore? CurrentIfExists(out string path, out bool deleted)
     {
         lock (Gate)
         {
             var source = DefaultSource();
+            deleted = current is not null && explicitlyConnected && Deleted(current);
             if (current is not null && (explicitlyConnected || currentSource == source))
             {
                 path = current.Path;
-                return current;
+                return Deleted(current) ? null : current;
             }
 
             if (PostgresConnectionInfo.IsConnectionString(source))
@@ -91,6 +107,9 @@ internal static class AdeSession
 
         return Current;
     }
+
+    /// <summary>Whether a store file the session holds open was deleted or moved since (the open connection would still read it).</summary>
+    private static bool Deleted(AdeStore store) => store.Provider == "SQLite" && !File.Exists(store.Path);
 
     /// <summary>Forgets the store chosen with Connect-AdeStore: the session goes back to $env:ADE_ENROLLMENT_STORE or the default.</summary>
     public static string? Disconnect()

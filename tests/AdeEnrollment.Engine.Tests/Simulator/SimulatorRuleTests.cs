@@ -320,6 +320,15 @@ public sealed class SimulatorRuleTests : IDisposable
     }
 
     [Fact]
+    public void AServerWithoutAnOrganisation_JoinsTheFirstServers()
+    {
+        Assert.Equal("Contoso Ltd", f.Simulator.NewServer("Second", SimulatorFixture.CertificatePem, out _).OrgName);
+        Assert.Equal("Fabrikam", f.Simulator.NewServer("Third", SimulatorFixture.CertificatePem, out _, orgName: "Fabrikam").OrgName);
+        using var alone = AdeSimulator.Start(seed: 1, time: f.Time);
+        Assert.Equal(AdeSimulator.DefaultOrgName, alone.NewServer("First", SimulatorFixture.CertificatePem, out _).OrgName);
+    }
+
+    [Fact]
     public async Task TheRequestLogRecordsEachExchange()
     {
         f.Simulator.AddDevices(f.ServerName, 3);

@@ -96,6 +96,7 @@ public class SyncPolicyTests
         var scheduled = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true), T0, full: false, ifDue: true);
         Assert.Equal(SyncPolicy.NotDue, scheduled.RefusedBy);
         Assert.Equal(T0 + TimeSpan.FromMinutes(5), scheduled.AllowedAt);
+        Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (scheduled.Kind, scheduled.Trigger)); // what will run when it is due
     }
 
     [Fact]
