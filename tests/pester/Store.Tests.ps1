@@ -96,6 +96,16 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
     }
 
+    It '-Debug in a non-interactive run shows the verbose lines as debug lines instead of failing on a prompt' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $path = Join-Path $TestDrive "debug-$([guid]::NewGuid().ToString('N')).db"
+        $out = & $pwsh -NoProfile -NonInteractive -Command "Get-AdeStore -Debug | Out-Null; Connect-AdeStore -Path '$path'; Disconnect-AdeStore -Debug; Start-AdeSimulator -Debug | Out-Null; Stop-AdeSimulator -Debug; if (`$error.Count) { `$error[0].FullyQualifiedErrorId; exit 1 }" 5>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $out
+        $out | Should -Match 'DEBUG: No store exists at'
+        $out | Should -Match 'DEBUG: Disconnected from'
+        $out | Should -Match 'DEBUG: Stopped the ADE simulator'
+    }
+
     It 'resolves a relative -Path against the PowerShell location' {
         Push-Location $TestDrive
         try {
@@ -133,6 +143,26 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         $err.Exception.Message | Should -Match '999'
         $err.CategoryInfo.Category | Should -Be 'InvalidData'
         (Get-FileHash $path).Hash | Should -Be $before
+    }
+
+    It 'Test-AdeHealth fails the Store check of a store it cannot open, and of a store without tokens; -Quiet is $false' {
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            Disconnect-AdeStore
+            $env:ADE_ENROLLMENT_STORE = Join-Path $TestDrive 'future.db' # the schema-999 store of the test before
+            $check = Test-AdeHealth -ErrorVariable e
+            $e | Should -BeNullOrEmpty
+            ($check.Check, $check.Status) | Should -Be @('Store', 'Fail')
+            $check.Detail | Should -Match 'schema version 999'
+            $check.Remedy | Should -BeLike 'Update-Module*'
+            Test-AdeHealth -Quiet | Should -BeFalse
+            ('x', 'y' | Test-AdeHealth).Count | Should -Be 1 # once, not per piped token
+            $env:ADE_ENROLLMENT_STORE = Join-Path $TestDrive "empty-$([guid]::NewGuid().ToString('N')).db" # e.g. a mistyped path
+            $empty = Test-AdeHealth
+            ($empty.Check, $empty.Status) | Should -Be @('Store', 'Fail')
+            $empty.Detail | Should -Match 'holds no ADE token'
+            Test-AdeHealth -Quiet | Should -BeFalse
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
     }
 
     It 'opens a passphrase store only with its passphrase' {

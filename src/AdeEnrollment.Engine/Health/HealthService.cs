@@ -64,7 +64,7 @@ public sealed class HealthService
         }
 
         var selected = tokenRef is null ? tokens.GetTokens() : tokens.ResolveTokens(tokenRef);
-        yield return StoreCheck();
+        yield return StoreCheck(holdsTokens: tokenRef is not null || selected.Count > 0);
         var now = time.GetUtcNow();
         foreach (var token in selected)
         {
@@ -75,7 +75,7 @@ public sealed class HealthService
         }
     }
 
-    private AdeHealthResult StoreCheck()
+    private AdeHealthResult StoreCheck(bool holdsTokens)
     {
         var version = store.Read(s => s.Meta.ReadSchemaVersion());
         if (version != Schema.LatestVersion)
@@ -95,8 +95,31 @@ public sealed class HealthService
                 : $"Connect-AdeStore -Path '{store.Path}' -Key (Read-Host -AsSecureString 'Store passphrase')");
         }
 
-        return Result("Store", "", AdeHealthStatus.Pass, $"Schema version {version}; the {store.KeyProtection} key opens the store's secrets.", "");
+        // A store without any token syncs nothing: after a mistyped or unmounted store path, the store a cmdlet just
+        // created there; a nightly check must not call that healthy.
+        return holdsTokens
+            ? Result("Store", "", AdeHealthStatus.Pass, $"Schema version {version}; the {store.KeyProtection} key opens the store's secrets.", "")
+            : Result("Store", "", AdeHealthStatus.Fail, $"The store '{store.Path}' holds no ADE token, so nothing is synced. If tokens were expected, this is not the store they are in: check $env:ADE_ENROLLMENT_STORE, the path and its volume.",
+                "New-AdeToken, or Connect-AdeStore -Path <the store with the tokens>");
     }
+
+    /// <summary>
+    /// The Store check's result when the store cannot be opened at all (a damaged or newer store, a path that cannot be
+    /// opened, a store deleted under the session, a key that does not open it): Fail, with the error's message.
+    /// </summary>
+    public static AdeHealthResult StoreUnusable(AdeException error) => Result("Store", "", AdeHealthStatus.Fail, error.Message, error.ErrorId switch
+    {
+        nameof(ErrorCatalog.StoreSchemaTooNew) => "Update-Module AdeEnrollment (or Install-PSResource AdeEnrollment)",
+        nameof(ErrorCatalog.StoreInvalid) => "Restore the store file and its key file from a backup",
+        nameof(ErrorCatalog.StoreDeleted) => "Disconnect-AdeStore, or Connect-AdeStore -Path <store>",
+        _ => "Connect-AdeStore -Path <store> (check the path, its permissions, and the key or passphrase)",
+    });
+
+    /// <summary>Whether an error is the store failing to open (reported as the Store check by Test-AdeHealth).</summary>
+    public static bool IsStoreUnusable(AdeException error) => error.ErrorId is nameof(ErrorCatalog.StoreInvalid) or nameof(ErrorCatalog.StoreSchemaTooNew)
+        or nameof(ErrorCatalog.StoreUnavailable) or nameof(ErrorCatalog.StoreDeleted) or nameof(ErrorCatalog.StoreKeyInvalid)
+        or nameof(ErrorCatalog.StoreKeyKindMismatch) or nameof(ErrorCatalog.StoreKeyMissing) or nameof(ErrorCatalog.StoreAccessDenied)
+        or nameof(ErrorCatalog.StorePassphraseRequired) or nameof(ErrorCatalog.StoreConnectionStringInvalid);
 
     private sealed record TokenState(DateTimeOffset? TermsNotSigned, DateTimeOffset? LastSuccess, string? LeaseId, DateTimeOffset? LeaseExpires,
         IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure);

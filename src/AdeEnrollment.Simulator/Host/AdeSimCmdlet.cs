@@ -33,6 +33,23 @@ public abstract class AdeSimCmdlet : PSCmdlet
     protected abstract void ProcessItem();
 
     /// <summary>
+    /// A verbose line; under -Debug without -Verbose it goes to the debug stream (PowerShell would otherwise ask for
+    /// every verbose line of a compiled cmdlet, and fail the command in a non-interactive session).
+    /// </summary>
+    protected new void WriteVerbose(string text)
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (bound.TryGetValue("Debug", out var debug) && debug is SwitchParameter { IsPresent: true } or true && !bound.ContainsKey("Verbose"))
+        {
+            WriteDebug(text);
+        }
+        else
+        {
+            base.WriteVerbose(text);
+        }
+    }
+
+    /// <summary>
     /// The running simulator when the user agrees to <paramref name="action"/> on it (-WhatIf, -Confirm); null when none
     /// runs (nothing to do, and not an error) or the answer is no.
     /// </summary>

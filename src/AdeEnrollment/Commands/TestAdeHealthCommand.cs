@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using AdeEnrollment.Completers;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Health;
 using AdeEnrollment.Host;
 using AdeEnrollment.Transforms;
@@ -37,18 +38,39 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
     /// <summary>Each piped token is checked by itself: an unknown one is an error of its own and the others are still checked.</summary>
     protected override bool ErrorsArePerItem => true;
 
+    // a store that cannot be opened is reported once, as the failed Store check, not as an error per piped token
+    private bool storeUnusable;
+
     protected override void ProcessItem()
     {
-        foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold))
+        if (storeUnusable)
         {
-            if (Quiet)
+            return;
+        }
+
+        try
+        {
+            foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold))
             {
-                healthy &= result.Status != AdeHealthStatus.Fail;
+                Report(result);
             }
-            else
-            {
-                WriteObject(result);
-            }
+        }
+        catch (AdeException ex) when (HealthService.IsStoreUnusable(ex))
+        {
+            storeUnusable = true;
+            Report(HealthService.StoreUnusable(ex));
+        }
+    }
+
+    private void Report(AdeHealthResult result)
+    {
+        if (Quiet)
+        {
+            healthy &= result.Status != AdeHealthStatus.Fail;
+        }
+        else
+        {
+            WriteObject(result);
         }
     }
 

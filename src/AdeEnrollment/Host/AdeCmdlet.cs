@@ -185,7 +185,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     protected new void WriteError(ErrorRecord errorRecord) => Pump.Post(() => base.WriteError(errorRecord));
 
-    protected new void WriteVerbose(string text) => Pump.Post(() => base.WriteVerbose(text));
+    protected new void WriteVerbose(string text) => Pump.Post(() => BaseWriteVerbose(text));
 
     protected new void WriteWarning(string text) => Pump.Post(() => base.WriteWarning(text));
 
@@ -261,7 +261,27 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         return GetVariableValue("ConfirmPreference") is ConfirmImpact preference && (preference == ConfirmImpact.None || impact < preference);
     }
 
-    internal void BaseWriteVerbose(string text) => base.WriteVerbose(text);
+    /// <summary>
+    /// Writes a verbose line. Under -Debug without -Verbose, PowerShell gives a compiled cmdlet's verbose stream the
+    /// Inquire preference: every line would ask "Continue with this operation?", and in a non-interactive scheduled
+    /// run fail the command. The line is written to the debug stream then, which -Debug shows without asking.
+    /// </summary>
+    internal void BaseWriteVerbose(string text)
+    {
+        if (VerboseAsDebug)
+        {
+            base.WriteDebug(text);
+        }
+        else
+        {
+            base.WriteVerbose(text);
+        }
+    }
+
+    private bool? verboseAsDebug;
+
+    private bool VerboseAsDebug => verboseAsDebug ??= MyInvocation.BoundParameters.TryGetValue("Debug", out var debug)
+        && debug is SwitchParameter { IsPresent: true } or true && !MyInvocation.BoundParameters.ContainsKey("Verbose");
 
     internal void BaseWriteWarning(string text) => base.WriteWarning(text);
 

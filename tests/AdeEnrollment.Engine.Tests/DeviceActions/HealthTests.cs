@@ -239,6 +239,21 @@ public class HealthTests
     }
 
     [Fact]
+    public void AStoreWithoutTokens_FailsTheStoreCheck_AndAnUnopenableStore_IsAFailedStoreCheck()
+    {
+        using var empty = new TestStore();
+        var check = Assert.Single(empty.Engine.Health.Test());
+        Assert.Equal(("Store", AdeHealthStatus.Fail), (check.Check, check.Status));
+        Assert.Contains("holds no ADE token", check.Detail, StringComparison.Ordinal);
+
+        var tooNew = HealthService.StoreUnusable(ErrorCatalog.StoreSchemaTooNew("/x/ade.db", 99, 14));
+        Assert.Equal(("Store", AdeHealthStatus.Fail), (tooNew.Check, tooNew.Status));
+        Assert.StartsWith("Update-Module", tooNew.Remedy, StringComparison.Ordinal);
+        Assert.True(HealthService.IsStoreUnusable(ErrorCatalog.StoreInvalid("/x/ade.db", "damaged")));
+        Assert.False(HealthService.IsStoreUnusable(ErrorCatalog.TokenNotFound("x")));
+    }
+
+    [Fact]
     public void ANegativeOrEndlessThreshold_IsArgumentInvalid_BeforeAnyResult()
     {
         using var f = new EngineSimFixture();
