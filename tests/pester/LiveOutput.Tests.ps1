@@ -75,6 +75,12 @@ Describe 'Output written while the engine waits' {
         $last.Status | Should -Be 'Stopped'
         $last.ErrorId | Should -Be 'OperationStopped'
         (Get-AdeSyncStatus -Token $t.Token.Name).InProgress | Should -BeFalse
+        # a scheduler continues a stopped sync as soon as the 15-minute rule allows, not 12 hours after the last success
+        $notYet = Sync-AdeDevice -Token $t.Token -IfDue
+        $notYet.Status | Should -Be 'NotDue'
+        $notYet.NextAutomaticSyncAt | Should -Be ($last.StartedAt + [timespan]::FromMinutes(15))
+        Set-AdeSimClock -Advance ([timespan]::FromMinutes(16)) -Confirm:$false
+        (Sync-AdeDevice -Token $t.Token -IfDue).Status | Should -Be 'Succeeded'
     }
 }
 

@@ -92,8 +92,10 @@ public static class SyncPolicy
         var manualAllowed = state.LastSyncStartedAt.Value + ManualInterval;
         if (ifDue)
         {
-            // recovery, or a token whose first sync never finished (it was stopped): as soon as the rate limit allows
-            var dueAt = state.NextMustBeFull || state.LastSuccessfulSyncAt is null ? manualAllowed : state.LastSuccessfulSyncAt.Value + AutomaticInterval;
+            // recovery, a token whose first sync never finished, or a last attempt that did not finish (a stopped sync, to
+            // be continued): as soon as the rate limit allows. A successful run records its end, after its start.
+            var unfinished = state.NextMustBeFull || state.LastSuccessfulSyncAt is null || state.LastSyncStartedAt > state.LastSuccessfulSyncAt;
+            var dueAt = unfinished ? manualAllowed : state.LastSuccessfulSyncAt!.Value + AutomaticInterval;
 
             var allowed = dueAt > manualAllowed ? dueAt : manualAllowed;
             if (now < allowed)

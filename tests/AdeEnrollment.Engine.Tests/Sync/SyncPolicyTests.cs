@@ -88,6 +88,22 @@ public class SyncPolicyTests
     }
 
     [Fact]
+    public void A_stopped_sync_is_continued_by_the_scheduler_after_15_minutes_not_12_hours()
+    {
+        // the last success 2 hours ago; a sync started 10 minutes ago was stopped (no failure: no full sync owed)
+        var stopped = After(TimeSpan.FromMinutes(10), sinceSuccess: TimeSpan.FromHours(2));
+        var early = SyncPolicy.Decide(stopped, T0, full: false, ifDue: true);
+        Assert.Equal((false, T0 + TimeSpan.FromMinutes(5)), (early.Run, early.AllowedAt));
+        var later = SyncPolicy.Decide(stopped, T0 + TimeSpan.FromMinutes(5), full: false, ifDue: true);
+        Assert.Equal((true, AdeSyncKind.Delta, AdeSyncTrigger.Automatic), (later.Run, later.Kind, later.Trigger));
+        Assert.Equal(T0 + TimeSpan.FromMinutes(5), SyncPolicy.NextAutomatic(stopped, T0));
+
+        // a sync that succeeded records its end after its start: due 12 hours after that end
+        var succeeded = new SyncHistoryState(T0 - TimeSpan.FromMinutes(10), T0 - TimeSpan.FromMinutes(9), T0 - TimeSpan.FromDays(1), false);
+        Assert.Equal(T0 + TimeSpan.FromHours(12) - TimeSpan.FromMinutes(9), SyncPolicy.Decide(succeeded, T0, full: false, ifDue: true).AllowedAt);
+    }
+
+    [Fact]
     public void Recovery_still_respects_the_15_minute_limit()
     {
         var d = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true), T0, full: false, ifDue: false);
