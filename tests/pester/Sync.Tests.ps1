@@ -488,6 +488,23 @@ Describe 'What a sync shows back' {
         (Invoke-Expression $remedy).Status | Should -Be @('Success', 'Success')
     }
 
+    It 'a default assignment Apple could not take (503) makes the next scheduled sync a full one that gives it' {
+        $p = New-AdeProfile -Token $t.Token -Name 'Staff' -UserAffinity WithUserAffinity
+        Set-AdeDefaultProfile -Token $t.Token -Profile $p | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -StatusCode 503 | Out-Null
+        Set-AdeSimClock -Waits Instant
+        try {
+            $r = Sync-AdeDevice -Token $t.Token -WarningVariable w -WarningAction SilentlyContinue
+        } finally { Set-AdeSimClock -Waits Real }
+        ($r.Status, $r.DefaultProfileAssigned) | Should -Be @('Succeeded', 0)
+        "$w" | Should -Match 'The next sync of the token is a full one and offers it again'
+        (Get-AdeSyncStatus -Token $t.Token).NextSyncIsFull | Should -BeTrue
+        Clear-AdeSimFault
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16)
+        $next = Sync-AdeDevice -Token $t.Token -IfDue
+        ($next.Kind, $next.Trigger, $next.DefaultProfileAssigned) | Should -Be @('Full', 'Recovery', 300)
+    }
+
     It 'shows times in the session''s local time with the offset, and messages name the zone' {
         $zoned = Use-TimeZone 'Asia/Kolkata'
         try {

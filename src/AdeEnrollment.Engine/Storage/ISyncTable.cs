@@ -20,6 +20,9 @@ internal partial interface ISyncTable
     /// <summary>Forgets the last success and last full sync times when they are later than <paramref name="limit"/> (a clock that went backwards).</summary>
     void DropTimesAfter(Guid tokenId, DateTimeOffset limit);
 
+    /// <summary>Makes the token's next sync a full one (its default profiles could not be offered to the devices of this one).</summary>
+    void DemandFullSync(Guid tokenId);
+
     /// <summary>Takes the lease: records <paramref name="leaseId"/>, when it expires, the history row of the run and when it started.</summary>
     void TakeLease(Guid tokenId, string leaseId, DateTimeOffset expiresAt, long historyId, DateTimeOffset startedAt);
 

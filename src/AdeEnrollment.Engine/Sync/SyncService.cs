@@ -565,6 +565,21 @@ public sealed class SyncService
         /// </summary>
         private readonly SortedDictionary<DevicePlatform, (int Refused, int Arrived, string? Reason)> defaultRefusals = [];
 
+        /// <summary>
+        /// Set when a default-profile request failed as a whole for a reason that passes (Apple unavailable, a time-out, a
+        /// broken connection): the run still succeeds, and the next sync is a full one, which offers the default again to
+        /// every device still without a profile (a delta sync would not bring those devices again).
+        /// </summary>
+        private bool defaultsInterrupted;
+
+        private void RefuseDefaults(DevicePlatform platform, int refused, int arrived, AdeException error)
+        {
+            defaultsInterrupted |= error.ErrorId is nameof(ErrorCatalog.AppleServiceUnavailable) or nameof(ErrorCatalog.AppleTimeout)
+                or nameof(ErrorCatalog.AppleConnectionRefused) or nameof(ErrorCatalog.AppleHostNotFound) or nameof(ErrorCatalog.AppleTlsFailed)
+                or nameof(ErrorCatalog.AppleResponseInvalid);
+            RefuseDefaults(platform, refused, arrived, error.Message);
+        }
+
         private void RefuseDefaults(DevicePlatform platform, int refused, int arrived, string reason)
         {
             var (r, a, first) = defaultRefusals.GetValueOrDefault(platform);
@@ -577,7 +592,8 @@ public sealed class SyncService
             {
                 var name = token.Name.Replace("'", "''", StringComparison.Ordinal);
                 Host.WriteWarning($"{refused:N0} of {arrived:N0} new {platform} devices of token '{token.Name}' did not get the default profile ({reason}). "
-                    + $"Assign it with: Get-AdeDevice -Token '{name}' -Unassigned -Platform {platform} | Set-AdeDeviceProfile -Profile <{platform} profile>");
+                    + (defaultsInterrupted ? "The next sync of the token is a full one and offers it again (Sync-AdeDevice -IfDue runs it once 15 minutes have passed); or assign it now with: " : "Assign it with: ")
+                    + $"Get-AdeDevice -Token '{name}' -Unassigned -Platform {platform} | Set-AdeDeviceProfile -Profile <{platform} profile>");
             }
         }
 
@@ -992,7 +1008,7 @@ public sealed class SyncService
                 catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
                 {
                     defaults.FirstFailed = true;
-                    RefuseDefaults(platform, arrivals.Count, arrivals.Count, ex.Message);
+                    RefuseDefaults(platform, arrivals.Count, arrivals.Count, ex);
                 }
             }
 
@@ -1026,7 +1042,7 @@ public sealed class SyncService
                 }
                 catch (AdeException ex) when (ex.ErrorId is not (nameof(ErrorCatalog.SyncLeaseLost) or nameof(ErrorCatalog.AppleTokenRejected)))
                 {
-                    RefuseDefaults(platform, arrivals.Count, arrivals.Count, ex.Message);
+                    RefuseDefaults(platform, arrivals.Count, arrivals.Count, ex);
                     continue;
                 }
 
@@ -1068,6 +1084,12 @@ public sealed class SyncService
                     removed + (firstPlan?.Removed ?? 0) + plan.Removed, purgedSerials.Count,
                     defaultAssigned + (firstPlan?.DefaultAssigned ?? 0) + plan.DefaultAssigned, pages + (firstPlan is null ? 1 : 2), null, null), now)
                     ?? throw ErrorCatalog.SyncLeaseLost(token.Name);
+                if (defaultsInterrupted)
+                {
+                    s.Sync.DemandFullSync(token.Id);
+                    ended = ended with { NextMustBeFull = true };
+                }
+
                 // what completed Apple Business activities moved that this sync has not shown yet (reads only)
                 return (firstPlan, plan, purgedSerials.Count, s.Devices.CountForSync(token.Id), ended, DepVisibility.Check(s, token.Id, now));
             });

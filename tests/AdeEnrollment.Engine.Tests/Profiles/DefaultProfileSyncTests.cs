@@ -200,6 +200,33 @@ public class DefaultProfileSyncTests
     }
 
     [Fact]
+    public void ADefaultAssignmentAppleCouldNotTake_MakesTheNextSyncAFullOneThatOffersItAgain_RefusedDevicesDoNot()
+    {
+        using var f = WithDefault(30);
+        f.Simulator.AddFault("/profile/devices", 500, count: 100);
+
+        var first = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((AdeSyncStatus.Succeeded, 30, 0), (first.Status, first.Added, first.DefaultProfileAssigned));
+        Assert.True(f.Engine.Sync.GetStatus(f.Token).NextSyncIsFull);
+        Assert.Contains(f.Host.Warnings, w => w.Contains("The next sync of the token is a full one and offers it again", StringComparison.Ordinal));
+        f.Simulator.ClearFaults();
+        f.Advance(Quarter);
+
+        // the scheduler's next pass: due after 15 minutes, a full (Recovery) sync that gives the default to all 30
+        var next = f.Engine.Sync.Sync("iPads", ifDue: true)!;
+        Assert.Equal((AdeSyncStatus.Succeeded, AdeSyncKind.Full, AdeSyncTrigger.Recovery, 30), (next.Status, next.Kind, next.Trigger, next.DefaultProfileAssigned));
+        Assert.False(f.Engine.Sync.GetStatus(f.Token).NextSyncIsFull);
+        Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal(DefaultUuid(f), d.ProfileUuid));
+
+        // devices Apple itself refused (per-device answers) owe no full sync: the warning's remedy is the way for them
+        f.Simulator.SetDeviceOutcome(Server, f.Simulator.AddDevices(Server, 1).Single().SerialNumber, "FAILED", count: 1);
+        f.Advance(Quarter);
+        Assert.Equal(0, f.Engine.Sync.Sync("iPads")!.DefaultProfileAssigned);
+        Assert.False(f.Engine.Sync.GetStatus(f.Token).NextSyncIsFull);
+    }
+
+    [Fact]
     public void TheDefaultProfileIsWrittenWithItsPage_JournalledAfterTheArrival_WithApplesAnswerPerDevice()
     {
         using var f = WithDefault(4);

@@ -67,6 +67,9 @@ internal sealed partial class SqliteSyncTable(SqliteConnection connection, Sqlit
         return SyncStateRow.Empty;
     }
 
+    public void DemandFullSync(Guid tokenId)
+        => Execute("UPDATE sync_state SET next_must_be_full = 1 WHERE token_id = $t", ("$t", tokenId.ToString()));
+
     public void DropTimesAfter(Guid tokenId, DateTimeOffset limit)
         => Execute(
             """
