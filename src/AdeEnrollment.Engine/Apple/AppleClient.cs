@@ -317,13 +317,12 @@ internal sealed class AppleClient
         try
         {
             var session = options.Sessions.Get(sessionKey);
-            var fresh = false;
+            var renewed = false;
             if (session is null)
             {
                 inSession = true;
                 session = await CreateSessionAsync(call.Endpoint, ct).ConfigureAwait(false);
                 inSession = false;
-                fresh = true;
             }
 
             while (true)
@@ -352,14 +351,16 @@ internal sealed class AppleClient
 
                 var body = await ReadErrorBodyAsync(response, ct).ConfigureAwait(false);
                 host.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Apple: {call.Endpoint} → {status} {CodeOf(body, status)} in {watch.ElapsedMilliseconds} ms."));
-                if (!fresh && IsSessionRejected(status, body))
+                // A refused session is renewed once, also one this call just opened (a scheduled run's first call has
+                // nothing else, and Apple may refuse a session right after issuing it); a second refusal is the token's.
+                if (!renewed && IsSessionRejected(status, body))
                 {
+                    renewed = true;
                     host.WriteVerbose($"Apple: the session of token '{TokenName}' is no longer valid; authenticating again.");
                     options.Sessions.Invalidate(sessionKey, session);
                     inSession = true;
                     session = await CreateSessionAsync(call.Endpoint, ct).ConfigureAwait(false);
                     inSession = false;
-                    fresh = true;
                     continue;
                 }
 
