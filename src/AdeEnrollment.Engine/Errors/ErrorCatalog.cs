@@ -27,7 +27,7 @@ public static class ErrorCatalog
     // ---- store -------------------------------------------------------------------------------------------------
     public static AdeException StoreInvalid(string path, string reason, Exception? inner = null) => E(nameof(StoreInvalid),
         AdeErrorCategory.InvalidData,
-        F("'{0}' is not an AdeEnrollment store ({1}). Point Connect-AdeStore -Path or $env:ADE_ENROLLMENT_STORE at a store file, or at a path that does not exist yet to create a new store.", path, reason),
+        F("'{0}' is not an AdeEnrollment store ({1}). Nothing was changed. If it is your store and it was damaged, restore it together with its key file ('<store>.key') from a backup: a new store would not hold the tokens' keys. Otherwise point Connect-AdeStore -Path or $env:ADE_ENROLLMENT_STORE at the store file, or at a path that does not exist yet to create a new store.", path, reason),
         path, inner);
 
     public static AdeException StoreSchemaTooNew(string path, int found, int known) => E(nameof(StoreSchemaTooNew),
