@@ -75,7 +75,9 @@ Describe 'A sync process killed mid-way' {
         $serials = @((Get-AdeDevice -Token 'Killed').SerialNumber)
         $serials.Count | Should -Be 12000
         ($serials | Sort-Object -Unique).Count | Should -Be 12000
-        (Get-AdeSyncStatus -Token 'Killed').History.Status | Should -Contain 'Failed'
+        $killed = (Get-AdeSyncStatus -Token 'Killed').History | Where-Object Status -eq 'Failed'
+        ($killed.Added, $killed.Pages) | Should -Be @($committed, ($committed / 1000)) -Because 'the killed run''s row shows the pages it committed'
+        $killed.ErrorId | Should -Be 'SyncLeaseLost'
         Set-AdeSimClock -Reset
     }
 }

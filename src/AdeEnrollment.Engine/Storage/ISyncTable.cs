@@ -37,9 +37,10 @@ internal partial interface ISyncTable
     /// <summary>
     /// Stores the cursor of a committed page, if <paramref name="leaseId"/> is still the token's lease and unexpired at
     /// <paramref name="now"/>; <paramref name="fullCompletedAt"/> (when not null) becomes the last full sync time.
-    /// Returns false (and changes nothing) when the lease is no longer held.
+    /// Returns false (and changes nothing) when the lease is no longer held. <paramref name="page"/> (when given) adds
+    /// the committed page's counts to its Running history row, so that a run killed later still shows what it committed.
     /// </summary>
-    bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt);
+    bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt, SyncPageCounts? page = null);
 
     /// <summary>Adds a Running history row; returns its id (ids increase with every row).</summary>
     long StartHistory(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt);
@@ -62,6 +63,12 @@ internal partial interface ISyncTable
     bool FinishHistory(long historyId, SyncHistoryEnd end);
 
     /// <summary>
+    /// Marks a Running history row whose lease lapsed (its process died or hung) Failed with this error, keeping the
+    /// counts its committed pages added (<see cref="SaveCursor"/>). Returns false for a row no longer Running.
+    /// </summary>
+    bool FailLapsedRun(long historyId, DateTimeOffset finishedAt, string errorId, string errorMessage);
+
+    /// <summary>
     /// A run ends: <see cref="FinishHistory"/> for its row, then <see cref="ReleaseLease"/> of <paramref name="leaseId"/>
     /// (on a server store, one statement). Returns the token's state after it, or null when the token held another lease
     /// or none (the lease is then left as it is; the history row is recorded either way).
@@ -78,6 +85,9 @@ internal partial interface ISyncTable
 
 /// <summary>Where a token's sync continues: Apple's cursor, whether it belongs to a full fetch in progress, and that fetch's history id.</summary>
 internal sealed record SyncCursor(string Cursor, SyncCursorKind Kind, long? FullSyncId);
+
+/// <summary>One committed page's counts, added to its run's history row (<see cref="ISyncTable.SaveCursor"/>).</summary>
+internal sealed record SyncPageCounts(long HistoryId, int Added, int Modified, int Removed, int DefaultAssigned);
 
 /// <summary>What an Apple cursor continues: a full fetch in progress, or the delta sync.</summary>
 internal enum SyncCursorKind

@@ -434,8 +434,8 @@ public sealed class SyncService
 
         if (st.LeaseHistoryId is { } lapsedRun)
         {
-            s.Sync.FinishHistory(lapsedRun, new SyncHistoryEnd(AdeSyncStatus.Failed, st.LeaseExpiresAt!.Value, null, null, 0, 0, 0, 0, 0, 0,
-                nameof(ErrorCatalog.SyncLeaseLost), "The sync did not finish within its 15-minute lease (the process stopped or hung)."));
+            s.Sync.FailLapsedRun(lapsedRun, st.LeaseExpiresAt!.Value, nameof(ErrorCatalog.SyncLeaseLost),
+                "The sync did not finish within its 15-minute lease (the process stopped or hung).");
         }
 
         s.Sync.ReleaseLease(tokenId, null, null);
@@ -920,7 +920,8 @@ public sealed class SyncService
                 }
             }
 
-            if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(p.Cursor, p.CursorKind, p.CursorKind == SyncCursorKind.Fetch ? p.SyncId : null), p.FullDone ? startedAt : null))
+            if (!s.Sync.SaveCursor(token.Id, lease, now, new SyncCursor(p.Cursor, p.CursorKind, p.CursorKind == SyncCursorKind.Fetch ? p.SyncId : null), p.FullDone ? startedAt : null,
+                    new SyncPageCounts(historyId, plan.Added, plan.Modified, plan.Removed, plan.DefaultAssigned)))
             {
                 // rolls the page back: the lease lapsed (15 minutes are over) or another run owns the token now
                 throw ErrorCatalog.SyncLeaseLost(token.Name);

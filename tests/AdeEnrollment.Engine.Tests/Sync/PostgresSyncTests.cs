@@ -153,7 +153,7 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
         // Seen by later units of work on the same pooled connections: the lock preamble, the lease, the cursor, the end.
         Assert.Contains(prepared, s => s.Contains("pg_advisory_xact_lock_shared", StringComparison.Ordinal));
         Assert.Contains(prepared, s => s.StartsWith("WITH run AS (INSERT INTO sync_history", StringComparison.Ordinal));
-        Assert.Contains(prepared, s => s.StartsWith("UPDATE sync_state SET cursor", StringComparison.Ordinal));
+        Assert.Contains(prepared, s => s.StartsWith("WITH saved AS (UPDATE sync_state SET cursor", StringComparison.Ordinal));
         // the token with its sync state, asked by key (an array parameter would be planned again for every call)
         Assert.Contains(prepared, s => s.Contains("FROM token t LEFT JOIN sync_state s", StringComparison.Ordinal) && s.Contains("WHERE t.id = $1 ", StringComparison.Ordinal));
         // the token with its sync state, asked by key (an array parameter would be planned again for every call)

@@ -127,14 +127,30 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
     public bool ReleaseLease(Guid tokenId, string? leaseId, DateTimeOffset? succeededAt, bool keepFullDemand = false)
         => connection.Execute(transaction, ReleaseLeaseWhere("lease_id IS NOT NULL AND (@l::text IS NULL OR lease_id = @l::text)"), Release(tokenId, leaseId, succeededAt, keepFullDemand)) > 0;
 
-    public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
-        => connection.ExecutePrepared(transaction,
-            """
-            UPDATE sync_state SET cursor = @c, cursor_kind = @k, full_sync_id = @f::bigint, last_full_at = coalesce(@full::bigint, last_full_at)
-            WHERE token_id = @t AND lease_id = @l AND lease_expires_at > @now
-            """,
-            ("c", cursor.Cursor), ("k", cursor.Kind == SyncCursorKind.Fetch ? "fetch" : "sync"), ("f", cursor.FullSyncId),
-            ("full", fullCompletedAt is { } at ? ToUnixMs(at) : null), ("t", tokenId.ToString()), ("l", leaseId), ("now", ToUnixMs(now))) > 0;
+    public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt, SyncPageCounts? page = null)
+        => page is null
+            ? connection.ExecutePrepared(transaction, SaveCursorStatement, CursorParameters(tokenId, leaseId, now, cursor, fullCompletedAt)) > 0
+            // one round trip: the history row's counts move only with the cursor (the lease still held)
+            : connection.ScalarPrepared<long>(transaction,
+                $"""
+                WITH saved AS ({SaveCursorStatement} RETURNING 1),
+                     counted AS (UPDATE sync_history SET added = added + @a, modified = modified + @m, removed = removed + @r,
+                                        default_assigned = default_assigned + @d, pages = pages + 1
+                                 WHERE id = @h AND status = 'Running' AND EXISTS (SELECT 1 FROM saved))
+                SELECT count(*) FROM saved
+                """,
+                [.. CursorParameters(tokenId, leaseId, now, cursor, fullCompletedAt), ("a", page.Added), ("m", page.Modified), ("r", page.Removed),
+                    ("d", page.DefaultAssigned), ("h", page.HistoryId)]) > 0;
+
+    private const string SaveCursorStatement =
+        """
+        UPDATE sync_state SET cursor = @c, cursor_kind = @k, full_sync_id = @f::bigint, last_full_at = coalesce(@full::bigint, last_full_at)
+        WHERE token_id = @t AND lease_id = @l AND lease_expires_at > @now
+        """;
+
+    private static (string, object?)[] CursorParameters(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
+        => [("c", cursor.Cursor), ("k", cursor.Kind == SyncCursorKind.Fetch ? "fetch" : "sync"), ("f", cursor.FullSyncId),
+            ("full", fullCompletedAt is { } at ? ToUnixMs(at) : null), ("t", tokenId.ToString()), ("l", leaseId), ("now", ToUnixMs(now))];
 
     public long StartHistory(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt)
         => connection.Scalar<long>(transaction, InsertRunningHistory, RunStart(tokenId, kind, trigger, startedAt));
@@ -155,6 +171,10 @@ internal sealed partial class PostgresSyncTable(NpgsqlConnection connection, Npg
         using var r = command.ExecuteReader();
         return r.Read() ? StateOf(r) : null;
     }
+
+    public bool FailLapsedRun(long historyId, DateTimeOffset finishedAt, string errorId, string errorMessage)
+        => connection.Execute(transaction, "UPDATE sync_history SET status = 'Failed', finished_at = @at, error_id = @e, error_message = @msg WHERE id = @h AND status = 'Running'",
+            ("at", ToUnixMs(finishedAt)), ("e", errorId), ("msg", errorMessage), ("h", historyId)) > 0;
 
     public IReadOnlyList<SyncHistoryRow> GetHistory(Guid tokenId, int count)
     {

@@ -91,14 +91,27 @@ internal sealed partial class SqliteSyncTable(SqliteConnection connection, Sqlit
             WHERE token_id = $t AND lease_id IS NOT NULL AND ($l IS NULL OR lease_id = $l)
             """, ("$ok", succeededAt is { } at ? ToUnixMs(at) : null), ("$stop", keepFullDemand ? 1L : 0L), ("$t", tokenId.ToString()), ("$l", leaseId)) > 0;
 
-    public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt)
-        => Execute(
+    public bool SaveCursor(Guid tokenId, string leaseId, DateTimeOffset now, SyncCursor cursor, DateTimeOffset? fullCompletedAt, SyncPageCounts? page = null)
+    {
+        var saved = Execute(
             """
             UPDATE sync_state SET cursor = $c, cursor_kind = $k, full_sync_id = $f, last_full_at = coalesce($full, last_full_at)
             WHERE token_id = $t AND lease_id = $l AND lease_expires_at > $now
             """,
             ("$c", cursor.Cursor), ("$k", cursor.Kind == SyncCursorKind.Fetch ? "fetch" : "sync"), ("$f", cursor.FullSyncId),
             ("$full", fullCompletedAt is { } at ? ToUnixMs(at) : null), ("$t", tokenId.ToString()), ("$l", leaseId), ("$now", ToUnixMs(now))) > 0;
+        if (saved && page is not null)
+        {
+            Execute(
+                """
+                UPDATE sync_history SET added = added + $a, modified = modified + $m, removed = removed + $r,
+                       default_assigned = default_assigned + $d, pages = pages + 1
+                WHERE id = $h AND status = 'Running'
+                """, ("$a", page.Added), ("$m", page.Modified), ("$r", page.Removed), ("$d", page.DefaultAssigned), ("$h", page.HistoryId));
+        }
+
+        return saved;
+    }
 
     public long StartHistory(Guid tokenId, AdeSyncKind kind, AdeSyncTrigger trigger, DateTimeOffset startedAt)
     {
@@ -118,6 +131,10 @@ internal sealed partial class SqliteSyncTable(SqliteConnection connection, Sqlit
             ("$s", end.Status.ToString()), ("$at", ToUnixMs(end.FinishedAt)), ("$k", end.Kind?.ToString()), ("$tr", end.Trigger?.ToString()),
             ("$a", end.Added), ("$m", end.Modified), ("$r", end.Removed), ("$p", end.Purged), ("$da", end.DefaultAssigned), ("$pg", end.Pages),
             ("$e", end.ErrorId), ("$msg", end.ErrorMessage), ("$h", historyId)) > 0;
+
+    public bool FailLapsedRun(long historyId, DateTimeOffset finishedAt, string errorId, string errorMessage)
+        => Execute("UPDATE sync_history SET status = 'Failed', finished_at = $at, error_id = $e, error_message = $msg WHERE id = $h AND status = 'Running'",
+            ("$at", ToUnixMs(finishedAt)), ("$e", errorId), ("$msg", errorMessage), ("$h", historyId)) > 0;
 
     public IReadOnlyList<SyncHistoryRow> GetHistory(Guid tokenId, int count)
     {

@@ -191,6 +191,26 @@ public abstract class SyncTableContract : IDisposable
     }
 
     [Fact]
+    public void SaveCursor_AddsEachCommittedPagesCounts_ToItsRunningHistoryRow_OnlyWhileTheLeaseHolds()
+    {
+        var run = Write(s =>
+        {
+            s.Sync.CreateState(TokenId);
+            return s.Sync.StartRun(TokenId, AdeSyncKind.Full, AdeSyncTrigger.First, T0, "lease-1", T0.AddMinutes(15));
+        });
+        var cursor = new SyncCursor("c", SyncCursorKind.Fetch, run);
+
+        Assert.True(Write(s => s.Sync.SaveCursor(TokenId, "lease-1", T0.AddMinutes(1), cursor, null, new SyncPageCounts(run, 100, 2, 1, 90))));
+        Assert.True(Write(s => s.Sync.SaveCursor(TokenId, "lease-1", T0.AddMinutes(2), cursor, null, new SyncPageCounts(run, 50, 0, 0, 50))));
+        Assert.False(Write(s => s.Sync.SaveCursor(TokenId, "lease-2", T0.AddMinutes(3), cursor, null, new SyncPageCounts(run, 7, 7, 7, 7))));
+        Assert.False(Write(s => s.Sync.SaveCursor(TokenId, "lease-1", T0.AddMinutes(16), cursor, null, new SyncPageCounts(run, 7, 7, 7, 7))));
+
+        // a run killed now still shows what its pages committed
+        var row = Assert.Single(Read(s => s.Sync.GetHistory(TokenId, 10)));
+        Assert.Equal((AdeSyncStatus.Running, 150, 2, 1, 140, 2), (row.Status, row.Added, row.Modified, row.Removed, row.DefaultAssigned, row.Pages));
+    }
+
+    [Fact]
     public void SaveCursor_IsRefused_ForAnotherLease_OrOnceTheLeaseExpired()
     {
         TakeLease("lease-1", T0.AddMinutes(15));
