@@ -244,6 +244,24 @@ public sealed class AdeSimulator : IDisposable
     /// <summary>links.next carries only the cursor (Apple's example) instead of cursor and limit.</summary>
     public bool NextLinkWithoutLimit { get => businessSettings.NextLinkWithoutLimit; set => businessSettings.NextLinkWithoutLimit = value; }
 
+    /// <summary>
+    /// Makes the next activities fail these devices with <paramref name="reason"/> in their log (the devices are not
+    /// moved); an empty list fails none. Set-AdeSimBusinessApi -Reset clears it too.
+    /// </summary>
+    public void FailActivityDevices(IEnumerable<string> serialNumbers, string reason = DefaultActivityFailureReason)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw SimErrors.ArgumentInvalid("FailReason", reason, "give the reason the activity log shows for the device.");
+        }
+
+        businessSettings.FailingSerials = serialNumbers.Select(s => s.Trim()).Where(s => s.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToDictionary(s => s, _ => reason.Trim(), StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The log's reason for a device failed with <see cref="FailActivityDevices"/> when none is given.</summary>
+    public const string DefaultActivityFailureReason = "INTERNAL_ERROR";
+
     /// <summary>Unknown serials in an activity fail in its log instead of refusing the request with 409.</summary>
     public bool PartialUnknownSerials { get => businessSettings.PartialUnknownSerials; set => businessSettings.PartialUnknownSerials = value; }
 

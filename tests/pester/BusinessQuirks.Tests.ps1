@@ -191,6 +191,22 @@ Describe 'Apple Business API variants' {
         ($later.Succeeded, $later.Unknown) | Should -Be @(2, 0)
     }
 
+    It 'a device the simulator is told to fail (-FailSerialNumber) is FAILED with its reason; -Reset fails none again' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Fail $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 3
+        Set-AdeSimBusinessApi -FailSerialNumber $d[2].SerialNumber -FailReason 'DEVICE_LOCKED'
+        $a = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningVariable w -WarningAction SilentlyContinue
+        ($a.Succeeded, $a.Failed) | Should -Be @(2, 1)
+        ($a.Devices | Where-Object Status -eq 'FAILED').SerialNumber | Should -Be $d[2].SerialNumber
+        ($a.Devices | Where-Object Status -eq 'FAILED').Detail | Should -Be 'DEVICE_LOCKED'
+        "$w" | Should -Match 'DEVICE_LOCKED'
+        (Get-AdeSimOrgDevice | Where-Object SerialNumber -eq $d[2].SerialNumber).AssignedServer | Should -BeNullOrEmpty
+        { Set-AdeSimBusinessApi -FailReason 'X' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Simulator.Commands.SetAdeSimBusinessApiCommand'
+        Set-AdeSimBusinessApi -Reset -ActivityDuration ([timespan]::Zero)
+        ($d[2] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait).Succeeded | Should -Be 1
+    }
+
     It 'a device the account released shows as Released in the inventory listing, whose release date Apple leaves null' {
         $a = New-TestAccount
         Set-AdeSimBusinessApi -ListReleasedDevices $true

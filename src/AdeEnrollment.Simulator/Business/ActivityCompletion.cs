@@ -109,6 +109,12 @@ internal static class ActivityCompletion
                 continue;
             }
 
+            if (b.Settings.FailingSerials.TryGetValue(serial, out var failure))
+            {
+                a.Results.Add((serial, "FAILED", failure)); // a test's "Apple failed this device": it stays where it is
+                continue;
+            }
+
             var owner = b.OwnerOf(serial);
             switch (a.Type)
             {

@@ -38,6 +38,12 @@ internal sealed class BusinessSettings
 
     public bool PartialUnknownSerials { get; set; }
 
+    /// <summary>
+    /// Devices that the next activities fail (a FAILED row with this reason in the log; the device stays where it is),
+    /// however the activity ends: a test's "Apple failed one device" (Set-AdeSimBusinessApi -FailSerialNumber).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FailingSerials { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
     public bool FullServerAttributesByDefault { get; set; }
 
     public bool UnrelatedServerIds { get; set; }

@@ -57,6 +57,16 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     [Parameter]
     public bool? PartialUnknownSerials { get; set; }
 
+    /// <summary>Devices the next activities fail (FAILED in the log with -FailReason; not moved). An empty list fails none.</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    public string[]? FailSerialNumber { get; set; }
+
+    /// <summary>The reason the activity log gives for the devices of -FailSerialNumber (default INTERNAL_ERROR).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FailReason { get; set; }
+
     [Parameter]
     public bool? FullServerAttributes { get; set; }
 
@@ -280,6 +290,8 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (UnassignedServerAsNotFound is { } u) sim.UnassignedServerAsNotFound = u;
         if (NextLinkWithoutLimit is { } n) sim.NextLinkWithoutLimit = n;
         if (PartialUnknownSerials is { } ps) sim.PartialUnknownSerials = ps;
+        if (FailReason is not null && FailSerialNumber is null) throw SimErrors.ArgumentInvalid("FailReason", FailReason, "give it with -FailSerialNumber, the devices to fail.");
+        if (FailSerialNumber is { } failing) sim.FailActivityDevices(failing, FailReason ?? AdeSimulator.DefaultActivityFailureReason);
         if (FullServerAttributes is { } f) sim.FullServerAttributesByDefault = f;
         if (UnrelatedServerIds is { } ui) sim.UnrelatedServerIds = ui;
         if (RetryAfterAsDate is { } ra) sim.RetryAfterAsHttpDate = ra;

@@ -7,6 +7,7 @@ using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Tests.Support;
+using AdeEnrollment.Simulator;
 
 namespace AdeEnrollment.Engine.Tests.Business;
 
@@ -206,6 +207,25 @@ public sealed class BusinessApiTests
         var uncovered = Assert.Single(fx.Simulator.AddOrgDevices(1, appleCareStatus: "NONE"));
         Assert.Empty(Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [uncovered.SerialNumber], IncludeAppleCare: true))).AppleCare);
         Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: ["ZZZZ99999999"])).ToList()).ErrorId);
+    }
+
+    [Fact]
+    public void A_device_the_simulator_is_told_to_fail_is_FAILED_with_its_reason_and_stays_where_it_was()
+    {
+        using var fx = new BusinessFixture();
+        var bought = fx.Simulator.AddOrgDevices(3, orderNumber: "PO-9", productFamily: "iPad").Select(d => d.SerialNumber).ToList();
+        fx.Simulator.FailActivityDevices([bought[1].ToLowerInvariant()], "DEVICE_LOCKED");
+
+        var activity = Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, bought, null, token: fx.Sim.Token, wait: true));
+
+        Assert.Equal(("COMPLETED", 2, 1), (activity.Status, activity.Succeeded, activity.Failed));
+        var failed = Assert.Single(activity.Devices, d => d.Status != "SUCCESS");
+        Assert.Equal((bought[1], "FAILED", "DEVICE_LOCKED"), (failed.SerialNumber, failed.Status, failed.Detail));
+        Assert.Null(fx.Simulator.GetOrgDevices().Single(d => d.SerialNumber == bought[1]).AssignedServer); // not moved
+
+        fx.Simulator.FailActivityDevices([]); // fails none again
+        Assert.Equal(1, Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, [bought[1]], null, token: fx.Sim.Token, wait: true)).Succeeded);
+        Assert.Equal("ArgumentInvalid", Assert.Throws<AdeSimException>(() => fx.Simulator.FailActivityDevices(["X"], " ")).ErrorId);
     }
 
     [Fact]
