@@ -82,6 +82,35 @@ Describe 'A sync process killed mid-way' {
     }
 }
 
+Describe 'A sync process ended by SIGTERM (a service manager stopping it)' {
+    It 'records the sync Stopped with what it committed and releases the token at once' -Skip:$IsWindows {
+        $store = Join-Path $TestDrive 'term.db'
+        Connect-AdeStore -Path $store
+        New-SimToken -Name 'Term' -Devices 12000 | Out-Null
+        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromMilliseconds(300)) -Count 1000 | Out-Null
+        $process = Start-SyncProcess $store 'Term' (Join-Path $TestDrive 'term.json')
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ((Get-DeviceCount $store) -lt 2000 -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 100 }
+        $process.HasExited | Should -BeFalse -Because 'the sync must still be running when it is told to end'
+        & kill -TERM $process.Id
+        $process.WaitForExit(30000) | Should -BeTrue
+        Clear-AdeSimFault
+
+        $status = Get-AdeSyncStatus -Token 'Term'
+        $status.InProgress | Should -BeFalse -Because 'the stopped sync released its lease'
+        $last = $status.History[0]
+        ($last.Status, $last.ErrorId) | Should -Be @('Stopped', 'OperationStopped')
+        $last.Added | Should -Be (Get-DeviceCount $store)
+        # no 15-minute lease to wait out: 15 minutes after the attempt, the next sync continues the fetch
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        try {
+            $r = Sync-AdeDevice -Token 'Term'
+            $r.Status | Should -Be 'Succeeded'
+            @(Get-AdeDevice -Token 'Term').Count | Should -Be 12000
+        } finally { Set-AdeSimClock -Reset }
+    }
+}
+
 Describe 'Two processes syncing one token at once' {
     It 'exactly one runs; the other is refused with SyncInProgress' {
         $store = Join-Path $TestDrive 'twice.db'
