@@ -451,8 +451,9 @@ public sealed class AdeSimulator : IDisposable
     /// (<paramref name="count"/>) and/or named serials; all share the order number and date given.
     /// </summary>
     public IReadOnlyList<AdeSimOrgDevice> AddOrgDevices(int count = 0, IReadOnlyCollection<string>? serialNumbers = null, string? productFamily = null,
-        string? orderNumber = null, DateTimeOffset? orderDate = null, string purchaseSourceType = "RESELLER", string? appleCareStatus = null, string? orgName = null)
-        => business.AddOrgDevices(count, serialNumbers, productFamily, orderNumber, orderDate, purchaseSourceType, appleCareStatus, orgName);
+        string? orderNumber = null, DateTimeOffset? orderDate = null, string purchaseSourceType = "RESELLER", string? appleCareStatus = null, string? orgName = null,
+        string? mdmServer = null)
+        => business.AddOrgDevices(count, serialNumbers, productFamily, orderNumber, orderDate, purchaseSourceType, appleCareStatus, orgName, mdmServer);
 
     /// <summary>Every device every organisation owns (inventory plus the devices on DEP servers), by serial.</summary>
     public IReadOnlyList<AdeSimOrgDevice> GetOrgDevices() => business.GetOrgDevices();

@@ -191,6 +191,16 @@ Describe 'Apple Business API variants' {
         ($later.Succeeded, $later.Unknown) | Should -Be @(2, 0)
     }
 
+    It 'Add-AdeSimOrgDevice -MdmServer puts bought devices on a server without an activity' {
+        New-TestAccount | Out-Null
+        $t = New-SimToken -Name "Bought $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $d = Add-AdeSimOrgDevice -Count 2 -OrderNumber 'PO-ON-SERVER' -MdmServer $t.Token.Name
+        @($d.AssignedServer | Sort-Object -Unique) | Should -Be @($t.Token.Name)
+        @(Get-AdeOrgDevice -OrderNumber 'PO-ON-SERVER' -MdmServer $t.Token.Name).Count | Should -Be 2
+        @(Get-AdeSimRequest -Path '/v1/orgDeviceActivities' | Where-Object Method -eq 'POST').Count | Should -Be 0
+        { Add-AdeSimOrgDevice -MdmServer 'Nowhere' -ErrorAction Stop } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.AddAdeSimOrgDeviceCommand'
+    }
+
     It 'a device the simulator is told to fail (-FailSerialNumber) is FAILED with its reason; -Reset fails none again' {
         New-TestAccount | Out-Null
         $t = New-SimToken -Name "Fail $([guid]::NewGuid().ToString('N').Substring(0, 6))"

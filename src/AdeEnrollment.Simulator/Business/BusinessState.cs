@@ -436,7 +436,7 @@ internal sealed class BusinessState
 
     /// <summary>Devices bought by an organisation and not yet on any MDM server; generated and/or named serials.</summary>
     public IReadOnlyList<AdeSimOrgDevice> AddOrgDevices(int count, IReadOnlyCollection<string>? serialNumbers, string? productFamily,
-        string? orderNumber, DateTimeOffset? orderDate, string purchaseSourceType, string? appleCareStatus, string? orgName)
+        string? orderNumber, DateTimeOffset? orderDate, string purchaseSourceType, string? appleCareStatus, string? orgName, string? mdmServer = null)
     {
         if (count < 0)
         {
@@ -448,6 +448,9 @@ internal sealed class BusinessState
         var org = string.IsNullOrWhiteSpace(orgName) ? null : orgName.Trim();
         lock (Org.Gate)
         {
+            // devices bought already on a server (as if an earlier activity had moved them): no activity, no budget
+            var onServer = mdmServer is null ? null
+                : ServersOf(Resolve(org)).FirstOrDefault(s => s.Name.Equals(mdmServer.Trim(), StringComparison.OrdinalIgnoreCase)) ?? throw SimErrors.ServerNotFound(mdmServer);
             var now = Time.GetUtcNow();
             var serials = new List<string>();
             foreach (var serial in serialNumbers ?? [])
@@ -478,9 +481,9 @@ internal sealed class BusinessState
             {
                 var device = NewOrgDevice(serial, family ?? (Org.Generator.NextDouble() < 0.5 ? "iPhone" : "iPad"), order, orderDate ?? now.AddDays(-2), purchaseSourceType, appleCareStatus, now, org);
                 OrgDevices[serial] = device;
-                if (DefaultServerFor(device.ProductFamily, Resolve(org)) is { } target)
+                if ((onServer ?? DefaultServerFor(device.ProductFamily, Resolve(org))) is { } target)
                 {
-                    // default assignment: as a completed ASSIGN would move it, without any activity
+                    // default assignment (or -MdmServer): as a completed ASSIGN would move it, without any activity
                     ActivityCompletion.AssignOnDep(this, serial, device, target, now, target.AdminId);
                 }
 

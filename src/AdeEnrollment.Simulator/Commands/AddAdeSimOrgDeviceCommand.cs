@@ -43,6 +43,11 @@ public sealed class AddAdeSimOrgDeviceCommand : AdeSimCmdlet
     [ValidateNotNullOrEmpty]
     public string? OrgName { get; set; }
 
+    /// <summary>The MDM server (DEP server name) the devices are already on, as if an earlier activity had put them there.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MdmServer { get; set; }
+
     protected override void ProcessItem()
     {
         var count = Count ?? (SerialNumber is null ? 1 : 0);
@@ -51,6 +56,6 @@ public sealed class AddAdeSimOrgDeviceCommand : AdeSimCmdlet
             return;
         }
 
-        WriteObject(Current.AddOrgDevices(count, SerialNumber, ProductFamily, OrderNumber, OrderDate, PurchaseSourceType.ToUpperInvariant(), AppleCareStatus?.ToUpperInvariant(), OrgName), enumerateCollection: true);
+        WriteObject(Current.AddOrgDevices(count, SerialNumber, ProductFamily, OrderNumber, OrderDate, PurchaseSourceType.ToUpperInvariant(), AppleCareStatus?.ToUpperInvariant(), OrgName, MdmServer), enumerateCollection: true);
     }
 }

@@ -210,6 +210,19 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void Org_devices_bought_onto_a_server_are_there_without_an_activity_and_arrive_in_its_sync()
+    {
+        using var fx = new BusinessFixture();
+        var on = fx.Simulator.AddOrgDevices(2, orderNumber: "PO-5", productFamily: "iPad", mdmServer: "contoso ipads").Select(d => d.SerialNumber).ToList();
+
+        Assert.All(fx.Simulator.GetOrgDevices().Where(d => on.Contains(d.SerialNumber)), d => Assert.Equal("Contoso iPads", d.AssignedServer));
+        Assert.Equal(on.Order(), fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(OrderNumbers: ["PO-5"], MdmServer: "Contoso iPads")).Select(d => d.SerialNumber).Order());
+        Assert.Empty(fx.Engine.Business.GetActivities());
+        Assert.Equal(2, fx.Engine.Sync.Sync("iPads")!.Added);
+        Assert.Equal("ServerNotFound", Assert.Throws<AdeSimException>(() => fx.Simulator.AddOrgDevices(1, mdmServer: "Nowhere")).ErrorId);
+    }
+
+    [Fact]
     public void A_device_the_simulator_is_told_to_fail_is_FAILED_with_its_reason_and_stays_where_it_was()
     {
         using var fx = new BusinessFixture();
