@@ -14,6 +14,7 @@
     CmdletsToExport      = @(
         'Start-AdeSimulator'
         'Stop-AdeSimulator'
+        'Use-AdeSimulator'
         'New-AdeSimServer'
         'Export-AdeSimServerToken'
         'Add-AdeSimDevice'

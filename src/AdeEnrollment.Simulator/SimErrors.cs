@@ -30,6 +30,9 @@ public static class SimErrors
     public static AdeSimException NotRunning() => new(nameof(NotRunning), "ResourceUnavailable",
         "No ADE simulator is running in this session. Start one with Start-AdeSimulator.");
 
+    public static AdeSimException SimulatorStopped(string uri) => new(nameof(SimulatorStopped), "ResourceUnavailable",
+        F("The ADE simulator on {0} is not running (it was stopped). Use one that Start-AdeSimulator started and that still runs.", uri), uri);
+
     public static AdeSimException StartFailed(int port, Exception inner) => new(nameof(StartFailed), "ResourceUnavailable",
         F("The ADE simulator could not listen on 127.0.0.1:{0}: {1} Choose another -Port, or omit it to use a free port.", port, inner.Message), port, inner);
 

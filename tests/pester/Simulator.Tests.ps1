@@ -30,11 +30,32 @@ Describe 'AdeEnrollment.Simulator module' {
             'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Clear-AdeSimRequest', 'Export-AdeSimServerToken', 'Get-AdeSimClock', 'Get-AdeSimDevice',
             'Get-AdeSimOrgDevice', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
             'Set-AdeSimBusinessApi', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
-            'Start-AdeSimulator', 'Stop-AdeSimulator')
+            'Start-AdeSimulator', 'Stop-AdeSimulator', 'Use-AdeSimulator')
     }
 
     It 'requires the AdeEnrollment module' {
         (Get-Module AdeEnrollment.Simulator).RequiredModules.Name | Should -Be 'AdeEnrollment'
+    }
+
+    It 'Use-AdeSimulator makes a running simulator current for the other simulator cmdlets; a stopped one is refused' {
+        $first = Start-AdeSimulator
+        $second = Start-AdeSimulator
+        try {
+            Use-AdeSimulator $first
+            Set-AdeSimFault -Endpoint '/account' -StatusCode 503 -Count 1 | Out-Null
+            @($first.GetFaults()).Count | Should -Be 1
+            @($second.GetFaults()).Count | Should -Be 0
+            ($second | Use-AdeSimulator -PassThru).Uri | Should -Be $second.Uri
+            Clear-AdeSimFault # the second's: none
+            @($first.GetFaults()).Count | Should -Be 1
+            $second | Stop-AdeSimulator
+            Clear-AdeSimFault # the first is current again
+            @($first.GetFaults()).Count | Should -Be 0
+            { Use-AdeSimulator $second -ErrorAction Stop } | Should -Throw -ErrorId 'SimulatorStopped,AdeEnrollment.Simulator.Commands.UseAdeSimulatorCommand'
+        } finally {
+            $first, $second | Where-Object IsRunning | Stop-AdeSimulator
+            Use-AdeSimulator $sim
+        }
     }
 
     It 'listens on the loopback address only' {

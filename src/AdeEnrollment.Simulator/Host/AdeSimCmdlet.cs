@@ -149,6 +149,21 @@ internal static class SimulatorSession
     {
         lock (Running) Running.Remove(simulator);
     }
+
+    /// <summary>Makes a running simulator of this session the current one; false when it is not one of them.</summary>
+    public static bool Use(AdeSimulator simulator)
+    {
+        lock (Running)
+        {
+            if (!Running.Remove(simulator))
+            {
+                return false;
+            }
+
+            Running.Add(simulator);
+            return true;
+        }
+    }
 }
 
 /// <summary>Lets -Server take a server object or a name.</summary>
