@@ -3,7 +3,7 @@
     Scheduled device sync for every ADE token (cron, Task Scheduler, an automation account).
 .DESCRIPTION
     Run it as often as you like (every 15 or 30 minutes): Sync-AdeDevice -IfDue syncs a token only when its
-    automatic sync is due (12 hours after the last successful sync) and returns Status NotDue otherwise, so the
+    automatic sync is due (12 hours after the last successful sync; 15 minutes after a failed or stopped one) and returns Status NotDue otherwise, so the
     schedule can never break Intune's sync limits. A token that fails (Apple refuses it, the service is down) does
     not stop the others.
 

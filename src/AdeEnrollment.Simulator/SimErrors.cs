@@ -31,7 +31,7 @@ public static class SimErrors
         "No ADE simulator is running in this session. Start one with Start-AdeSimulator.");
 
     public static AdeSimException SimulatorStopped(string uri) => new(nameof(SimulatorStopped), "ResourceUnavailable",
-        F("The ADE simulator on {0} is not running (it was stopped). Use one that Start-AdeSimulator started and that still runs.", uri), uri);
+        F("The ADE simulator on {0} is not one that Start-AdeSimulator started in this session and that still runs. Use a simulator Start-AdeSimulator returned, before Stop-AdeSimulator.", uri), uri);
 
     public static AdeSimException StartFailed(int port, Exception inner) => new(nameof(StartFailed), "ResourceUnavailable",
         F("The ADE simulator could not listen on 127.0.0.1:{0}: {1} Choose another -Port, or omit it to use a free port.", port, inner.Message), port, inner);

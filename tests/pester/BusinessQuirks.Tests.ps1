@@ -213,7 +213,9 @@ Describe 'Apple Business API variants' {
         ($a.Devices | Where-Object Status -eq 'FAILED').Detail | Should -Be 'DEVICE_LOCKED'
         "$w" | Should -Match 'DEVICE_LOCKED'
         (Get-AdeSimOrgDevice | Where-Object SerialNumber -eq $d[2].SerialNumber).AssignedServer | Should -BeNullOrEmpty
-        { Set-AdeSimBusinessApi -FailReason 'X' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Simulator.Commands.SetAdeSimBusinessApiCommand'
+        { Set-AdeSimBusinessApi -Reset -FailReason 'X' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Simulator.Commands.SetAdeSimBusinessApiCommand'
+        $still = $d | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait -WarningAction SilentlyContinue # the refusal changed nothing: still failing
+        ($still.Devices | Where-Object Status -eq 'FAILED').Detail | Should -Contain 'DEVICE_LOCKED'
         Set-AdeSimBusinessApi -Reset -ActivityDuration ([timespan]::Zero)
         ($d[2] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name -Wait).Succeeded | Should -Be 1
     }

@@ -93,6 +93,11 @@ Describe 'Token and profile names' {
         # a profile none of the matching tokens has is ProfileNotFound, as with one token
         { Get-AdeDevice -Token 'Contoso ?' -Profile 'Nope' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
         { Get-AdeDevice -Token 'Contoso ?' -Profile 'Nope' -SerialNumber $e1.SerialNumber -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
+        # a piped serial under the wildcard reads each token's own profile (it was ProfileAmbiguous)
+        ($e1.SerialNumber | Get-AdeDevice -Token 'Contoso ?' -Profile 'Both' -ErrorAction Stop).SerialNumber | Should -Be $e1.SerialNumber
+        # a piped token the wildcard names but that lacks the profile is its own ProfileNotFound
+        New-AdeProfile -Token 'Contoso E' -Name 'Only E' -UserAffinity WithUserAffinity | Out-Null
+        { Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token 'Contoso ?' -Profile 'Only E' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand'
         # a piped token or profile that -Token does not name is left out, one token or several
         @(Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token 'Contoso E').Count | Should -Be 0
         @(Get-AdeToken -Name 'Contoso U' | Get-AdeDevice -Token '*E*').Count | Should -Be 0 # several tokens, not U

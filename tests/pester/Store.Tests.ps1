@@ -148,8 +148,13 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
     It 'Test-AdeHealth fails the Store check of a store it cannot open, and of a store without tokens; -Quiet is $false' {
         $saved = $env:ADE_ENROLLMENT_STORE
         try {
+            $future = Join-Path $TestDrive "future-$([guid]::NewGuid().ToString('N')).db"
+            Connect-AdeStore -Path $future
             Disconnect-AdeStore
-            $env:ADE_ENROLLMENT_STORE = Join-Path $TestDrive 'future.db' # the schema-999 store of the test before
+            (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::ClearAllPools()
+            $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$future;Pooling=False")
+            $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA user_version = 999'; $null = $cmd.ExecuteNonQuery(); $c.Dispose()
+            $env:ADE_ENROLLMENT_STORE = $future
             $check = Test-AdeHealth -ErrorVariable e
             $e | Should -BeNullOrEmpty
             ($check.Check, $check.Status) | Should -Be @('Store', 'Fail')
@@ -162,6 +167,8 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
             ($empty.Check, $empty.Status) | Should -Be @('Store', 'Fail')
             $empty.Detail | Should -Match 'holds no ADE token'
             Test-AdeHealth -Quiet | Should -BeFalse
+            (Test-AdeHealth -Token 'Contoso*').Status | Should -Be 'Fail' # a nightly check that names its tokens too
+            Test-AdeHealth -Token 'Contoso EU' -Quiet -ErrorAction SilentlyContinue | Should -BeFalse # TokenNotFound is no verdict of health
         } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
     }
 

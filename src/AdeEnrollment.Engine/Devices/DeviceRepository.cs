@@ -149,6 +149,25 @@ internal static partial class DeviceRepository
     /// </summary>
     public static IEnumerable<AdeDevice> Query(IStoreSession s, DeviceQuery query)
     {
+        if (query.Scopes is { } scopes)
+        {
+            // one indexed query per scope (its token and profile go to the store), in the scopes' order (token names)
+            foreach (var scope in scopes)
+            {
+                if ((query.TokenId is { } token && token != scope.TokenId) || (query.ProfileId is { } p && scope.ProfileId is { } q && p != q))
+                {
+                    continue;
+                }
+
+                foreach (var device in Query(s, query with { TokenId = scope.TokenId, ProfileId = scope.ProfileId ?? query.ProfileId, Scopes = null }))
+                {
+                    yield return device;
+                }
+            }
+
+            yield break;
+        }
+
         var serial = query.SerialNumber is null ? null : NormaliseSerial(query.SerialNumber);
         var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.Parse(serial) : null;
         var filter = new DeviceFilter(query.StoreToken, serialPattern is null ? serial : null, query.ProfileId, query.Unassigned, query.RemovedFromAbm,

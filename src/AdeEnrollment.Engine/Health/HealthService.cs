@@ -64,7 +64,7 @@ public sealed class HealthService
         }
 
         var selected = tokenRef is null ? tokens.GetTokens() : tokens.ResolveTokens(tokenRef);
-        yield return StoreCheck(holdsTokens: tokenRef is not null || selected.Count > 0);
+        yield return StoreCheck(holdsTokens: selected.Count > 0 || (tokenRef is not null && tokens.GetTokens().Count > 0));
         var now = time.GetUtcNow();
         foreach (var token in selected)
         {

@@ -162,10 +162,11 @@ public sealed class ProfileService
     /// <summary>
     /// The scopes of a device query over several tokens (a -Token wildcard): every token, or with <paramref name="profile"/>
     /// each token that has such a profile, paired with it. When none of several tokens has it, that is ProfileNotFound
-    /// (no tokens at all is no scopes and no error: a wildcard that matched nothing).
+    /// (no tokens at all is no scopes and no error: a wildcard that matched nothing). In token-name order.
     /// </summary>
     public IReadOnlyList<DeviceScope> ScopesOf(IReadOnlyList<AdeToken> tokens, string? profile)
     {
+        tokens = [.. tokens.OrderBy(t => t.Name, StringComparer.Ordinal)]; // a listing over them is token by token, by name
         if (profile is null)
         {
             return [.. tokens.Select(t => new DeviceScope(t.Id))];

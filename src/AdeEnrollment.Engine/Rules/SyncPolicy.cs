@@ -92,9 +92,10 @@ public static class SyncPolicy
         var manualAllowed = state.LastSyncStartedAt.Value + ManualInterval;
         if (ifDue)
         {
-            // recovery, a token whose first sync never finished, or a last attempt that did not finish (a stopped sync, to
-            // be continued): as soon as the rate limit allows. A successful run records its end, after its start.
-            var unfinished = state.NextMustBeFull || state.LastSuccessfulSyncAt is null || state.LastSyncStartedAt > state.LastSuccessfulSyncAt;
+            // a token whose first sync never finished, or whose last attempt did not finish (failed: a Recovery sync; stopped:
+            // continued): as soon as the rate limit allows. A successful run records its end, after its start; a full sync
+            // it demanded (its default profiles could not be offered) runs at the usual cadence, not every 15 minutes.
+            var unfinished = state.LastSuccessfulSyncAt is null || state.LastSyncStartedAt > state.LastSuccessfulSyncAt;
             var dueAt = unfinished ? manualAllowed : state.LastSuccessfulSyncAt!.Value + AutomaticInterval;
 
             var allowed = dueAt > manualAllowed ? dueAt : manualAllowed;

@@ -575,8 +575,7 @@ public sealed class SyncService
         private void RefuseDefaults(DevicePlatform platform, int refused, int arrived, AdeException error)
         {
             defaultsInterrupted |= error.ErrorId is nameof(ErrorCatalog.AppleServiceUnavailable) or nameof(ErrorCatalog.AppleTimeout)
-                or nameof(ErrorCatalog.AppleConnectionRefused) or nameof(ErrorCatalog.AppleHostNotFound) or nameof(ErrorCatalog.AppleTlsFailed)
-                or nameof(ErrorCatalog.AppleResponseInvalid);
+                or nameof(ErrorCatalog.AppleConnectionRefused) or nameof(ErrorCatalog.AppleHostNotFound) or nameof(ErrorCatalog.AppleTlsFailed);
             RefuseDefaults(platform, refused, arrived, error.Message);
         }
 
@@ -592,7 +591,7 @@ public sealed class SyncService
             {
                 var name = token.Name.Replace("'", "''", StringComparison.Ordinal);
                 Host.WriteWarning($"{refused:N0} of {arrived:N0} new {platform} devices of token '{token.Name}' did not get the default profile ({reason}). "
-                    + (defaultsInterrupted ? "The next sync of the token is a full one and offers it again (Sync-AdeDevice -IfDue runs it once 15 minutes have passed); or assign it now with: " : "Assign it with: ")
+                    + (defaultsInterrupted ? "The next sync of the token (a manual one, or Sync-AdeDevice -IfDue's next) is a full one and offers it again; or assign it now with: " : "Assign it with: ")
                     + $"Get-AdeDevice -Token '{name}' -Unassigned -Platform {platform} | Set-AdeDeviceProfile -Profile <{platform} profile>");
             }
         }
@@ -1168,8 +1167,15 @@ public sealed class SyncService
             {
                 owner.store.WriteForToken(token.Id, s =>
                 {
-                    return s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
+                    // a stopped delta keeps the full-sync demand as it was, unless its pages' default profiles could not be offered
+                    var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
                         added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: stopped && kind == AdeSyncKind.Delta);
+                    if (ended is not null && defaultsInterrupted)
+                    {
+                        s.Sync.DemandFullSync(token.Id);
+                    }
+
+                    return ended;
                 });
             }
             catch (AdeException)

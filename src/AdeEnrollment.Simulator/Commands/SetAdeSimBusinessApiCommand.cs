@@ -271,6 +271,12 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
     protected override void ProcessItem()
     {
         var sim = Current;
+        // refused before anything changes
+        if (FailReason is not null && (FailSerialNumber is null || string.IsNullOrWhiteSpace(FailReason)))
+        {
+            throw SimErrors.ArgumentInvalid("FailReason", FailReason, "give the reason the activity log shows, with -FailSerialNumber, the devices to fail.");
+        }
+
         if (!ShouldProcess(sim.Uri.ToString(), "Change the Apple Business API behaviour"))
         {
             return;
@@ -290,7 +296,6 @@ public sealed class SetAdeSimBusinessApiCommand : AdeSimCmdlet
         if (UnassignedServerAsNotFound is { } u) sim.UnassignedServerAsNotFound = u;
         if (NextLinkWithoutLimit is { } n) sim.NextLinkWithoutLimit = n;
         if (PartialUnknownSerials is { } ps) sim.PartialUnknownSerials = ps;
-        if (FailReason is not null && FailSerialNumber is null) throw SimErrors.ArgumentInvalid("FailReason", FailReason, "give it with -FailSerialNumber, the devices to fail.");
         if (FailSerialNumber is { } failing) sim.FailActivityDevices(failing, FailReason ?? AdeSimulator.DefaultActivityFailureReason);
         if (FullServerAttributes is { } f) sim.FullServerAttributesByDefault = f;
         if (UnrelatedServerIds is { } ui) sim.UnrelatedServerIds = ui;

@@ -24,8 +24,11 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     private readonly Dictionary<Guid, Guid?> profileByToken = [];
     private Guid? tokenOfParameter;
 
-    // -Token as a wildcard that names several tokens (or none): the devices of those tokens only, with -Profile read in each
+    // -Token as a wildcard that names several tokens (or none): the devices of those tokens only, with -Profile read in
+    // each (scopes; a token without such a profile has none), and the tokens it names (a piped one of them without the
+    // profile is its own ProfileNotFound)
     private IReadOnlyList<DeviceScope>? scopes;
+    private HashSet<Guid>? tokenSet;
 
     // Exact serials waiting to be looked up together (DeviceService.LookupBatchSize at a time); written in input order.
     private readonly List<DeviceQuery> pending = [];
@@ -111,6 +114,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
         }
         else
         {
+            tokenSet = [.. tokens.Select(t => t.Id)];
             scopes = Engine.Profiles.ScopesOf(tokens, Profile is null ? null : Ref(Profile));
         }
     }
@@ -205,9 +209,9 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     /// </summary>
     private (bool Resolved, Guid? Id) ProfileWithin(Guid? tokenId)
     {
-        if (Profile is null)
+        if (Profile is null || (scopes is not null && tokenId is null))
         {
-            return (true, null);
+            return (true, null); // a row without a token under a -Token wildcard: the scopes hold each token's profile
         }
 
         var key = tokenId ?? Guid.Empty;
@@ -283,5 +287,5 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
     }
 
     /// <summary>Whether -Token (when given) names this token.</summary>
-    private bool Named(Guid tokenId) => (tokenOfParameter is null || tokenOfParameter == tokenId) && (scopes is null || scopes.Any(s => s.TokenId == tokenId));
+    private bool Named(Guid tokenId) => (tokenOfParameter is null || tokenOfParameter == tokenId) && (tokenSet is null || tokenSet.Contains(tokenId));
 }

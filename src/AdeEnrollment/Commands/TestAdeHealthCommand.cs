@@ -60,6 +60,11 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
             storeUnusable = true;
             Report(HealthService.StoreUnusable(ex));
         }
+        catch (AdeException) when (Quiet)
+        {
+            healthy = false; // a token that cannot be checked (TokenNotFound) is no verdict of health: the error is written too
+            throw;
+        }
     }
 
     private void Report(AdeHealthResult result)

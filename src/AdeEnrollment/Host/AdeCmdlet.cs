@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Errors;
 
@@ -73,15 +72,14 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
             VerboseIsDropped = StreamIsDropped("Verbose", "VerbosePreference", impliedBy: "Debug");
             ProgressIsDropped = StreamIsDropped("ProgressAction", "ProgressPreference");
             Pump = pump;
-            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var termination = StopOnTermination(finished.Task);
+            var running = Termination.Enter(stop);
             try
             {
                 pump.Run(action, stop);
             }
             finally
             {
-                finished.TrySetResult();
+                Termination.Leave(running);
                 Pump = PipelinePump.Idle;
                 ShouldProcessIsSilentYes = false;
                 VerboseIsDropped = false;
@@ -108,31 +106,6 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
             {
                 ThrowTerminatingError(ToErrorRecord(error));
             }
-        }
-    }
-
-    /// <summary>How long a SIGTERM waits for the work it stopped to record that it stopped (docker stop allows 10 s).</summary>
-    private static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(8);
-
-    /// <summary>
-    /// While work runs: a SIGTERM (systemd stopping a timer's service, timeout(1), docker stop, a Kubernetes job's
-    /// deadline) stops it as Ctrl+C does — a sync is recorded Stopped and its lease released — and the process ends once
-    /// that is recorded (at most <see cref="TerminationGrace"/>); without this the process ended at once and the token
-    /// stayed locked for its 15-minute lease. Null where the platform has no such signal.
-    /// </summary>
-    private IDisposable? StopOnTermination(Task finished)
-    {
-        try
-        {
-            return PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
-            {
-                stop.Cancel();
-                finished.Wait(TerminationGrace); // then the runtime goes on ending the process
-            });
-        }
-        catch (PlatformNotSupportedException)
-        {
-            return null;
         }
     }
 

@@ -77,7 +77,7 @@ public class SyncPolicyTests
     [Fact]
     public void After_a_failure_the_next_sync_is_a_full_recovery_not_held_back_by_7_days()
     {
-        var state = After(TimeSpan.FromMinutes(15), sinceFull: TimeSpan.FromDays(1), mustBeFull: true);
+        var state = After(TimeSpan.FromMinutes(15), sinceFull: TimeSpan.FromDays(1), mustBeFull: true, sinceSuccess: TimeSpan.FromHours(1)); // a failed attempt
         foreach (var (full, ifDue) in new[] { (false, false), (true, false), (false, true) })
         {
             var d = SyncPolicy.Decide(state, T0, full, ifDue);
@@ -86,6 +86,8 @@ public class SyncPolicyTests
             Assert.Equal(AdeSyncTrigger.Recovery, d.Trigger);
         }
     }
+
+    private static (bool, AdeSyncKind, AdeSyncTrigger) Pick(SyncDecision d) => (d.Run, d.Kind, d.Trigger);
 
     [Fact]
     public void A_stopped_sync_is_continued_by_the_scheduler_after_15_minutes_not_12_hours()
@@ -101,15 +103,21 @@ public class SyncPolicyTests
         // a sync that succeeded records its end after its start: due 12 hours after that end
         var succeeded = new SyncHistoryState(T0 - TimeSpan.FromMinutes(10), T0 - TimeSpan.FromMinutes(9), T0 - TimeSpan.FromDays(1), false);
         Assert.Equal(T0 + TimeSpan.FromHours(12) - TimeSpan.FromMinutes(9), SyncPolicy.Decide(succeeded, T0, full: false, ifDue: true).AllowedAt);
+
+        // a successful run that owes a full sync (its default profiles could not be offered): full, at the usual cadence
+        var owes = succeeded with { NextMustBeFull = true };
+        var scheduled = SyncPolicy.Decide(owes, T0, full: false, ifDue: true);
+        Assert.Equal((false, AdeSyncKind.Full, T0 + TimeSpan.FromHours(12) - TimeSpan.FromMinutes(9)), (scheduled.Run, scheduled.Kind, scheduled.AllowedAt));
+        Assert.Equal((true, AdeSyncKind.Full, AdeSyncTrigger.Recovery), Pick(SyncPolicy.Decide(owes, T0 + TimeSpan.FromMinutes(6), full: false, ifDue: false)));
     }
 
     [Fact]
     public void Recovery_still_respects_the_15_minute_limit()
     {
-        var d = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true), T0, full: false, ifDue: false);
+        var d = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true, sinceSuccess: TimeSpan.FromHours(1)), T0, full: false, ifDue: false);
         Assert.False(d.Run);
         Assert.Equal(SyncPolicy.ManualSyncTooSoon, d.RefusedBy);
-        var scheduled = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true), T0, full: false, ifDue: true);
+        var scheduled = SyncPolicy.Decide(After(TimeSpan.FromMinutes(10), mustBeFull: true, sinceSuccess: TimeSpan.FromHours(1)), T0, full: false, ifDue: true);
         Assert.Equal(SyncPolicy.NotDue, scheduled.RefusedBy);
         Assert.Equal(T0 + TimeSpan.FromMinutes(5), scheduled.AllowedAt);
         Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (scheduled.Kind, scheduled.Trigger)); // what will run when it is due
