@@ -20,7 +20,7 @@ public sealed record DeviceQuery(Guid? TokenId = null, string? SerialNumber = nu
         => (Platforms is not { Count: > 0 } || (device.Platform is { } p && Platforms.Contains(p)))
            && (Scopes is null || Scopes.Any(scope => scope.Admits(device)));
 
-    /// <summary>The one token the store can filter on: the query's own, or that of its only scope.</summary>
+    /// <summary>The one token the store can filter on in a batch of serial lookups: the query's own, or that of its only scope.</summary>
     internal Guid? StoreToken => TokenId ?? (Scopes is [var only] ? only.TokenId : null);
 }
 
@@ -170,7 +170,7 @@ internal static partial class DeviceRepository
 
         var serial = query.SerialNumber is null ? null : NormaliseSerial(query.SerialNumber);
         var serialPattern = serial is not null && Wildcard.HasWildcard(serial) ? Wildcard.Parse(serial) : null;
-        var filter = new DeviceFilter(query.StoreToken, serialPattern is null ? serial : null, query.ProfileId, query.Unassigned, query.RemovedFromAbm,
+        var filter = new DeviceFilter(query.TokenId, serialPattern is null ? serial : null, query.ProfileId, query.Unassigned, query.RemovedFromAbm,
             query.LastAssignmentResult, query.ReplacementDevice, query.MigrationDeadlineBefore);
         foreach (var device in s.Devices.Query(filter))
         {

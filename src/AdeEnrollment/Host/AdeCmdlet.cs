@@ -69,7 +69,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
             var pump = new PipelinePump();
             ShouldProcessIsSilentYes = ComputeShouldProcessIsSilentYes();
-            VerboseIsDropped = StreamIsDropped("Verbose", "VerbosePreference", impliedBy: "Debug");
+            VerboseIsDropped = !VerboseAsDebug && StreamIsDropped("Verbose", "VerbosePreference");
             ProgressIsDropped = StreamIsDropped("ProgressAction", "ProgressPreference");
             Pump = pump;
             var running = Termination.Enter(stop);
@@ -216,7 +216,7 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
     /// the common parameter when given, else the preference variable seen from the caller's scope. Anything not surely
     /// SilentlyContinue or Ignore counts as written.
     /// </summary>
-    private bool StreamIsDropped(string parameter, string variable, string? impliedBy = null)
+    private bool StreamIsDropped(string parameter, string variable)
     {
         var bound = MyInvocation.BoundParameters;
         if (bound.TryGetValue(parameter, out var given))
@@ -227,11 +227,6 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
                 bool b => !b,
                 _ => IsDroppingPreference(given),
             };
-        }
-
-        if (impliedBy is not null && bound.TryGetValue(impliedBy, out var implied) && implied is SwitchParameter { IsPresent: true } or true)
-        {
-            return false;
         }
 
         return IsDroppingPreference(GetVariableValue(variable));
@@ -282,8 +277,10 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
 
     private bool? verboseAsDebug;
 
+    /// <summary>-Debug given and -Verbose not: the one reading of that rule (verbose lines are then written, as debug lines).</summary>
     private bool VerboseAsDebug => verboseAsDebug ??= MyInvocation.BoundParameters.TryGetValue("Debug", out var debug)
-        && debug is SwitchParameter { IsPresent: true } or true && !MyInvocation.BoundParameters.ContainsKey("Verbose");
+        && debug is SwitchParameter { IsPresent: true } or true
+        && !MyInvocation.BoundParameters.ContainsKey("Verbose");
 
     internal void BaseWriteWarning(string text) => base.WriteWarning(text);
 
