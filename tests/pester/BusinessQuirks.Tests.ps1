@@ -351,4 +351,19 @@ Describe 'Apple Business API variants' {
         @(Get-AdeMdmServer -Name $a.Token.Name | Get-AdeOrgDevice -MdmServer $b.Token.Name).Count | Should -Be 0
         @(Get-AdeMdmServer | Where-Object Name -in $a.Token.Name, $b.Token.Name | Get-AdeOrgDevice -MdmServer $b.Token.Name).Count | Should -Be 3
     }
+    It 'a piped server the account''s organisation does not have is an error of its own; the other piped servers are listed' {
+        $account = New-TestAccount
+        Set-AdeBusinessAccount -ClientId $account.Sim.ClientId -GetPerMinute 200
+        $a = New-SimToken -Name "Here $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
+        $other = New-AdeSimBusinessAccount -KeyOutFile (Join-Path $TestDrive "other-$([guid]::NewGuid().ToString('N')).pem") -OrgName "Elsewhere $([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-AdeBusinessAccount -ClientId $other.ClientId -KeyId $other.KeyId -KeyPath $other.KeyPath -TokenUri $other.TokenUri -ServiceUri $other.ServiceUri | Out-Null
+        Set-AdeBusinessAccount -ClientId $other.ClientId -GetPerMinute 200
+        $foreign = New-AdeMdmServer -Account $other.ClientId -Name "Theirs $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Request (New-AdeTokenRequest -AcceptDataSharing)
+        $devices = @(@(Get-AdeMdmServer -Account $account.Sim.ClientId -Name $a.Token.Name) + $foreign | Get-AdeOrgDevice -Account $account.Sim.ClientId -ErrorVariable missing -ErrorAction SilentlyContinue)
+        $devices.Count | Should -Be 2
+        $missing.Count | Should -Be 1
+        $missing[0].FullyQualifiedErrorId | Should -Be 'BusinessServerNotFound,AdeEnrollment.Commands.GetAdeOrgDeviceCommand'
+        $missing[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $missing[0].Exception.Message | Should -BeLike "*$($foreign.Id)*Get-AdeMdmServer*"
+    }
 }

@@ -234,6 +234,7 @@ public sealed partial class BusinessService
         if (query.SerialNumbers is { Count: > 0 and <= MaxSerialsReadOneByOne } serials && serials.All(s => !Wildcard.HasWildcard(s)))
         {
             var servers = GetMdmServers(query.Account);
+            ReportUnknownServers(servers, query, notFound);
             return ListingIsCheaper(client, serials.Distinct(StringComparer.Ordinal).Count(), servers)
                 ? ReadAll(client, query, notFound, servers)
                 : ReadSerials(client, query, serials, notFound, servers);
@@ -317,7 +318,12 @@ public sealed partial class BusinessService
 
     private IEnumerable<AdeOrgDevice> ReadAll(BusinessClient client, OrgDeviceQuery query, Action<AdeException>? notFound, IReadOnlyList<AdeMdmServer>? servers = null)
     {
-        servers ??= GetMdmServers(query.Account);
+        if (servers is null)
+        {
+            servers = GetMdmServers(query.Account);
+            ReportUnknownServers(servers, query, notFound);
+        }
+
         var wanted = WantedServers(servers, query);
         // a list of serials without wildcards: each listed device of the list is held (null when another filter leaves
         // it out) and they are returned in the order given once the listing ends, as a short list read one by one is
@@ -467,6 +473,24 @@ public sealed partial class BusinessService
         }
 
         return wanted?.ToList();
+    }
+
+    /// <summary>
+    /// A piped server the organisation no longer has (deleted in Business Manager since it was read) is an error of its
+    /// own, non-terminating through <paramref name="notFound"/>: the other piped servers' devices are still listed.
+    /// </summary>
+    private static void ReportUnknownServers(IReadOnlyList<AdeMdmServer> servers, OrgDeviceQuery query, Action<AdeException>? notFound)
+    {
+        foreach (var id in (query.MdmServerIds ?? []).Where(id => !servers.Any(s => s.Id.Equals(id, StringComparison.OrdinalIgnoreCase))).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var error = ErrorCatalog.BusinessServerNotFound(id);
+            if (notFound is null)
+            {
+                throw error;
+            }
+
+            notFound(error);
+        }
     }
 
     private static bool One(string? value, string pattern) => value is not null && Wildcard.Select([value], v => v, pattern).Count > 0;

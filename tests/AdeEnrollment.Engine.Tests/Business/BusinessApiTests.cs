@@ -197,8 +197,15 @@ public sealed class BusinessApiTests
         Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "iPads")).Count());
         // piped servers by id: their devices, and with -MdmServer too, those of the servers both name
         var ipads = fx.Engine.Business.GetMdmServers().Single(m => m.Name == "Contoso iPads").Id;
-        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: [ipads, "no-such-server"])).Count());
-        Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: ["no-such-server"])));
+        // a piped server the organisation no longer has is an error of its own; the other servers are still listed
+        var missing = new List<AdeException>();
+        Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: [ipads, "no-such-server"]), missing.Add).Count());
+        Assert.Equal("BusinessServerNotFound", Assert.Single(missing).ErrorId);
+        Assert.Contains("no-such-server", missing[0].Message);
+        Assert.Equal("BusinessServerNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: ["no-such-server"])).ToList()).ErrorId);
+        missing.Clear();
+        Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [order[0].SerialNumber], MdmServerIds: ["no-such-server"]), missing.Add));
+        Assert.Single(missing);
         Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "Fabrikam*", MdmServerIds: [ipads])));
         Assert.Equal(2, fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServer: "Contoso*", MdmServerIds: [ipads])).Count());
         var one = Assert.Single(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [order[0].SerialNumber], IncludeAppleCare: true)));
