@@ -145,6 +145,23 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         (Get-FileHash $path).Hash | Should -Be $before
     }
 
+    It 'an upgrade step that meets tables changed by hand is StoreUpgradeFailed, and the store keeps its version' {
+        $path = Join-Path $TestDrive 'mended.db'
+        Connect-AdeStore -Path $path
+        $latest = (Get-AdeStore).SchemaVersion
+        Connect-AdeStore -Path (Join-Path $TestDrive 'other.db') # release the first
+        (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::ClearAllPools()
+        # the version says the last step is owed, but its column is already there
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$path;Pooling=False")
+        $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = "PRAGMA user_version = $($latest - 1)"; $null = $cmd.ExecuteNonQuery(); $c.Dispose()
+        $err = { Connect-AdeStore -Path $path } | Should -Throw -ErrorId 'StoreUpgradeFailed,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -BeLike "*schema version $($latest - 1); bringing it to version $latest failed*restore the store together with its key file*"
+        $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$path;Pooling=False;Mode=ReadOnly")
+        $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA user_version'; $version = $cmd.ExecuteScalar(); $c.Dispose()
+        $version | Should -Be ($latest - 1)
+    }
+
     It 'Test-AdeHealth fails the Store check of a store it cannot open, and of a store without tokens; -Quiet is $false' {
         $saved = $env:ADE_ENROLLMENT_STORE
         try {

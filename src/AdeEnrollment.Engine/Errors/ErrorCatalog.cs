@@ -30,6 +30,11 @@ public static class ErrorCatalog
         F("'{0}' is not an AdeEnrollment store ({1}). Nothing was changed. If it is your store and it was damaged, restore it together with its key file ('<store>.key') from a backup: a new store would not hold the tokens' keys. Otherwise point Connect-AdeStore -Path or $env:ADE_ENROLLMENT_STORE at the store file, or at a path that does not exist yet to create a new store.", path, reason),
         path, inner);
 
+    public static AdeException StoreUpgradeFailed(string path, int found, int step, int latest, string reason, Exception inner) => E(nameof(StoreUpgradeFailed),
+        AdeErrorCategory.InvalidData,
+        F("The store '{0}' has schema version {1}; bringing it to version {2} failed at step {3}: {4} Nothing was changed (the upgrade is one transaction). Its tables were probably changed outside AdeEnrollment: restore the store together with its key file ('<store>.key') from a backup, or keep using the module version that last wrote it until its tables are mended.", path, found, latest, step, reason),
+        path, inner);
+
     public static AdeException StoreSchemaTooNew(string path, int found, int known) => E(nameof(StoreSchemaTooNew),
         AdeErrorCategory.InvalidData,
         F("The store '{0}' has schema version {1}, but this version of AdeEnrollment knows schema version {2} at most. Update the AdeEnrollment module; the store is left unchanged.", path, found, known),

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Errors;
 using System.Security.Cryptography;
 using System.Text;
 using AdeEnrollment.Engine.Security;
@@ -109,6 +110,25 @@ public sealed class AdeStoreTests : IDisposable
 
         Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
         Assert.Equal("BUSINESSAPI.x:7:-", RawSqlite.Scalar(path, "SELECT client_id || ':' || posts_per_hour || ':' || coalesce(devices_per_activity, '-') FROM business_account"));
+    }
+
+    [Fact]
+    public void AnUpgradeStepThatMeetsTablesOfAnotherShape_IsStoreUpgradeFailed_AndChangesNothing()
+    {
+        // a store whose last step was already applied by hand: the step's column exists, the version says it does not
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+        var older = Schema.LatestVersion - 1;
+        RawSqlite.Execute(path, $"PRAGMA user_version = {older};");
+
+        var ex = AdeAssert.Throws("StoreUpgradeFailed", () => AdeStore.Open(path));
+        SqliteConnection.ClearAllPools();
+
+        Assert.Equal(AdeErrorCategory.InvalidData, ex.Category);
+        Assert.Contains($"schema version {older}; bringing it to version {Schema.LatestVersion} failed at step {Schema.LatestVersion}", ex.Message);
+        Assert.Contains("devices_per_activity", ex.Message);
+        Assert.Equal((long)older, RawSqlite.Scalar(path, "PRAGMA user_version"));
     }
 
     [Fact]

@@ -339,7 +339,17 @@ internal sealed class PostgresProvider : IStoreProvider
 
         for (var next = version + 1; next <= PostgresSchema.LatestVersion; next++)
         {
-            Execute(c, transaction, PostgresSchema.Migrations[next - 1]);
+            try
+            {
+                Execute(c, transaction, PostgresSchema.Migrations[next - 1]);
+            }
+            catch (PostgresException ex) when ((ex.SqlState.StartsWith("42", StringComparison.Ordinal) && ex.SqlState != "42501") || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
+            {
+                // a table, index or column the step meets in another shape than the one it expects (syntax or access
+                // rule class 42 but privileges, integrity class 23); a missing privilege keeps StoreAccessDenied
+                throw ErrorCatalog.StoreUpgradeFailed(connection.Location, version, next, PostgresSchema.LatestVersion, ex.MessageText + ".", ex);
+            }
+
             if (next == 1)
             {
                 initialise(new PostgresMetaTable(c, transaction));

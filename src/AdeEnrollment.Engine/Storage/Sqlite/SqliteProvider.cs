@@ -284,6 +284,8 @@ internal sealed class SqliteProvider : IStoreProvider
         }
     }
 
+    private const int SqlError = 1, Constraint = 19; // primary result codes
+
     /// <summary>Checks the file is ours, refuses newer schemas, applies pending migrations.</summary>
     private void MigrateCore(SqliteConnection connection, Action<IMetaTable> initialise)
     {
@@ -311,7 +313,17 @@ internal sealed class SqliteProvider : IStoreProvider
             version = (int)connection.Scalar<long>("PRAGMA user_version");
             for (var next = version + 1; next <= Schema.LatestVersion; next++)
             {
-                connection.Execute(Schema.Migrations[next - 1]);
+                try
+                {
+                    connection.Execute(Schema.Migrations[next - 1]);
+                }
+                catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqlError or Constraint)
+                {
+                    // a table, index or column the step meets in another shape than the one it expects (the failure of a
+                    // disk, a lock or the file itself keeps its own error)
+                    throw ErrorCatalog.StoreUpgradeFailed(Location, version, next, Schema.LatestVersion, ex.Message, ex);
+                }
+
                 if (next == 1)
                 {
                     initialise(new SqliteMetaTable(connection, transaction));

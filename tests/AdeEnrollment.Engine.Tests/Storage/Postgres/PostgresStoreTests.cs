@@ -1,4 +1,5 @@
 using System.Text;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Security;
 using AdeEnrollment.Engine.Storage;
@@ -87,6 +88,22 @@ public sealed class PostgresStoreTests : IDisposable
         var ex = AdeAssert.Throws("StoreSchemaTooNew", () => Open());
         Assert.Contains($"{PostgresSchema.LatestVersion + 1}", ex.Message);
         Assert.Equal(PostgresSchema.LatestVersion + 1, schema.Scalar<int>("SELECT version FROM ade_schema"));
+    }
+
+    [Fact]
+    public void AnUpgradeStepThatMeetsTablesOfAnotherShape_IsStoreUpgradeFailed_AndChangesNothing()
+    {
+        // a store whose last step was already applied by hand: the step's column exists, the version says it does not
+        Open().Release();
+        var older = PostgresSchema.LatestVersion - 1;
+        schema.Execute($"UPDATE ade_schema SET version = {older}");
+
+        var ex = AdeAssert.Throws("StoreUpgradeFailed", () => Open());
+        Assert.Equal(AdeErrorCategory.InvalidData, ex.Category);
+        Assert.Contains($"schema version {older}; bringing it to version {PostgresSchema.LatestVersion} failed at step {PostgresSchema.LatestVersion}", ex.Message);
+        Assert.Contains("devices_per_activity", ex.Message);
+        Assert.DoesNotContain(schema.Password, ex.Message);
+        Assert.Equal(older, schema.Scalar<int>("SELECT version FROM ade_schema"));
     }
 
     [Fact]
