@@ -570,12 +570,19 @@ public sealed class SyncService
         /// broken connection): the run still succeeds, and the next sync is a full one, which offers the default again to
         /// every device still without a profile (a delta sync would not bring those devices again).
         /// </summary>
-        private bool defaultsInterrupted;
+        private bool DefaultsInterrupted => interruptedPlatforms.Count > 0;
+
+        /// <summary>The platforms whose default-profile request failed for a reason that passes (each warning says its own).</summary>
+        private readonly HashSet<DevicePlatform> interruptedPlatforms = [];
 
         private void RefuseDefaults(DevicePlatform platform, int refused, int arrived, AdeException error)
         {
-            defaultsInterrupted |= error.ErrorId is nameof(ErrorCatalog.AppleServiceUnavailable) or nameof(ErrorCatalog.AppleTimeout)
-                or nameof(ErrorCatalog.AppleConnectionRefused) or nameof(ErrorCatalog.AppleHostNotFound) or nameof(ErrorCatalog.AppleTlsFailed);
+            if (error.ErrorId is nameof(ErrorCatalog.AppleServiceUnavailable) or nameof(ErrorCatalog.AppleTimeout)
+                or nameof(ErrorCatalog.AppleConnectionRefused) or nameof(ErrorCatalog.AppleHostNotFound) or nameof(ErrorCatalog.AppleTlsFailed))
+            {
+                interruptedPlatforms.Add(platform);
+            }
+
             RefuseDefaults(platform, refused, arrived, error.Message);
         }
 
@@ -591,7 +598,7 @@ public sealed class SyncService
             {
                 var name = token.Name.Replace("'", "''", StringComparison.Ordinal);
                 Host.WriteWarning($"{refused:N0} of {arrived:N0} new {platform} devices of token '{token.Name}' did not get the default profile ({reason}). "
-                    + (defaultsInterrupted ? "The next sync of the token (a manual one, or Sync-AdeDevice -IfDue's next) is a full one and offers it again; or assign it now with: " : "Assign it with: ")
+                    + (interruptedPlatforms.Contains(platform) ? "The next sync of the token (a manual one, or Sync-AdeDevice -IfDue's next) is a full one and offers it again; or assign it now with: " : "Assign it with: ")
                     + $"Get-AdeDevice -Token '{name}' -Unassigned -Platform {platform} | Set-AdeDeviceProfile -Profile <{platform} profile>");
             }
         }
@@ -1084,7 +1091,7 @@ public sealed class SyncService
                     removed + (firstPlan?.Removed ?? 0) + plan.Removed, purgedSerials.Count,
                     defaultAssigned + (firstPlan?.DefaultAssigned ?? 0) + plan.DefaultAssigned, pages + (firstPlan is null ? 1 : 2), null, null), now)
                     ?? throw ErrorCatalog.SyncLeaseLost(token.Name);
-                if (defaultsInterrupted)
+                if (DefaultsInterrupted)
                 {
                     s.Sync.DemandFullSync(token.Id);
                     ended = ended with { NextMustBeFull = true };
@@ -1170,7 +1177,7 @@ public sealed class SyncService
                     // a stopped delta keeps the full-sync demand as it was, unless its pages' default profiles could not be offered
                     var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
                         added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: stopped && kind == AdeSyncKind.Delta);
-                    if (ended is not null && defaultsInterrupted)
+                    if (ended is not null && DefaultsInterrupted)
                     {
                         s.Sync.DemandFullSync(token.Id);
                     }

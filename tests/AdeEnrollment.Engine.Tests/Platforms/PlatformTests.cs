@@ -102,6 +102,30 @@ public class PlatformTests
     }
 
     [Fact]
+    public void MixedToken_EachPlatformsWarning_SaysItsOwnRemedy_WhenOnlyOnePlatformsDefaultRequestWasInterrupted()
+    {
+        using var f = MixedToken(DevicePlatform.iOS, DevicePlatform.macOS);
+        // Apple refuses every iOS and Mac device one by one, and the first default request of the page fails as a whole
+        foreach (var device in f.Simulator.GetDevices(Server).Where(d => d.DeviceFamily is not ("AppleTV" or "Vision")))
+        {
+            f.Simulator.SetDeviceOutcome(Server, device.SerialNumber, "FAILED", count: 1);
+        }
+
+        f.Simulator.AddFault("/profile/devices", 500, count: new AppleClientOptions().MaxRetryAttempts + 1); // the request and its retries
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal((AdeSyncStatus.Succeeded, 0), (result.Status, result.DefaultProfileAssigned));
+        Assert.True(f.Engine.Sync.GetStatus(f.Token).NextSyncIsFull);
+        var warnings = f.Host.Warnings.Where(w => w.Contains("did not get the default profile", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, warnings.Count);
+        // the interrupted platform's warning promises the full sync; the refused platform's gives the command only
+        var interrupted = Assert.Single(warnings, w => w.Contains("is a full one and offers it again", StringComparison.Ordinal));
+        var refused = Assert.Single(warnings, w => w.Contains("Apple answered NOT_ACCESSIBLE, FAILED or THROTTLED). Assign it with:", StringComparison.Ordinal));
+        Assert.NotEqual(interrupted.Contains("-Platform iOS", StringComparison.Ordinal), refused.Contains("-Platform iOS", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void MixedToken_PlatformsWithoutADefault_StayUnassigned_AndAreCountedPerPlatform()
     {
         using var f = MixedToken(DevicePlatform.iOS, DevicePlatform.tvOS);
