@@ -15,7 +15,7 @@ public static class SafeText
     public const char Replacement = '\uFFFD';
 
     /// <summary>True for a character that may not appear in text shown to an administrator.</summary>
-    public static bool IsUnsafe(char ch)
+    private static bool IsUnsafe(char ch)
         => char.IsControl(ch)
            || char.GetUnicodeCategory(ch) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
@@ -26,15 +26,36 @@ public static class SafeText
             return false;
         }
 
-        foreach (var ch in text)
+        for (var i = 0; i < text.Length; i++)
         {
-            if (IsUnsafe(ch))
+            if (IsUnsafe(text, i))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Whether the character at <paramref name="index"/> is unsafe: a character <see cref="IsUnsafe(char)"/> refuses, or half of a surrogate
+    /// pair without its other half (no character at all: UTF-8, and so the store, would keep it as U+FFFD, and a name
+    /// typed again would no longer match).
+    /// </summary>
+    private static bool IsUnsafe(string text, int index)
+    {
+        var ch = text[index];
+        if (char.IsHighSurrogate(ch))
+        {
+            return index + 1 >= text.Length || !char.IsLowSurrogate(text[index + 1]);
+        }
+
+        if (char.IsLowSurrogate(ch))
+        {
+            return index == 0 || !char.IsHighSurrogate(text[index - 1]);
+        }
+
+        return IsUnsafe(ch);
     }
 
     /// <summary>The text made safe to store and show: every unsafe character becomes U+FFFD.</summary>
@@ -47,9 +68,9 @@ public static class SafeText
         }
 
         var builder = new StringBuilder(text!.Length);
-        foreach (var ch in text)
+        for (var i = 0; i < text.Length; i++)
         {
-            builder.Append(IsUnsafe(ch) ? Replacement : ch);
+            builder.Append(IsUnsafe(text, i) ? Replacement : text[i]);
         }
 
         return builder.ToString();

@@ -194,6 +194,41 @@ Describe 'Values shown back in errors' {
         $err.Exception.Message | Should -Match '\(100,000 characters\)'
     }
 
+    It 'a name with half a surrogate pair is NameInvalid, a scope tag with an escape or a ; is ArgumentInvalid; the token is unchanged' {
+        $before = Get-AdeToken -Name 'Echo'
+        { Set-AdeToken -Token 'Echo' -Name "Echo $([char]0xD800)" -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NameInvalid,AdeEnrollment.Commands.SetAdeTokenCommand'
+        foreach ($tag in "Red`e[31m", 'Finance;HR', "Half $([char]0xDC00)") {
+            $err = { Set-AdeToken -Token 'Echo' -ScopeTag 'Default', $tag -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.SetAdeTokenCommand' -PassThru
+            $err.Exception.Message | Should -Not -Match "`e"
+        }
+        $after = Get-AdeToken -Name 'Echo'
+        ($after.Name, "$($after.ScopeTags)", $after.ModifiedAt) | Should -Be ($before.Name, "$($before.ScopeTags)", $before.ModifiedAt)
+        # a whole pair is a character like any other
+        (Set-AdeToken -Token 'Echo' -Name "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -PassThru).Name | Should -Be "Echo $([char]::ConvertFromUtf32(0x1F4DF))"
+        Set-AdeToken -Token "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -Name 'Echo'
+    }
+
+    It 'a store path naming a device is StoreInvalid, and the store in use stays' -Skip:$IsWindows {
+        $store = (Get-AdeStore).Path
+        $err = { Connect-AdeStore -Path '/dev/null' } | Should -Throw -ErrorId 'StoreInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+        $err.Exception.Message | Should -Match 'a device, a pipe or a socket'
+        (Get-AdeStore).Path | Should -Be $store
+    }
+
+    It 'New-AdeMdmServer -CertificatePath naming a device that never ends is refused at once' -Skip:$IsWindows {
+        $sa = New-AdeSimBusinessAccount -KeyOutFile $TestDrive
+        New-AdeBusinessAccount -ClientId $sa.ClientId -KeyId $sa.KeyId -KeyPath $sa.KeyPath -TokenUri $sa.TokenUri -ServiceUri $sa.ServiceUri | Out-Null
+        $err = { New-AdeMdmServer -Name 'Zero' -CertificatePath '/dev/zero' -Account $sa.ClientId -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeMdmServerCommand' -PassThru
+        $err.Exception.Message | Should -Match 'not a regular file'
+        $err = { New-AdeMdmServer -Name 'Zero' -CertificatePath $TestDrive -Account $sa.ClientId -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.NewAdeMdmServerCommand' -PassThru
+        $err.Exception.Message | Should -Match 'is a folder'
+        Get-AdeSimRequest -Path '/v1/mdmServers' | Where-Object Method -eq 'POST' | Should -BeNullOrEmpty
+    }
+
     It 'an enrollment URL with a line break is ArgumentInvalid and the token keeps its URL' {
         $before = (Get-AdeToken -Name 'Echo').EnrollmentUrl
         { Set-AdeToken -Token 'Echo' -EnrollmentUrl "https://mdm.contoso.com/enroll`r`nX-Injected: 1" -ErrorAction Stop } |

@@ -364,6 +364,9 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $err.Exception.Message | Should -Match '2,500 devices'
         $err.Exception.Message | Should -Match 'default profile'
         $err.Exception.Message | Should -Match '2 profiles'
+        # a piped profile stands for its token (as with Set-AdeToken), never for a token whose Id is the profile's
+        $err = { Get-AdeProfile -Token $name -Name Kiosk | Remove-AdeToken -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "TokenHasDependents,$($cp)RemoveAdeTokenCommand" -PassThru
+        $err.Exception.Message | Should -Match '2 profiles'
         Set-AdeDefaultProfile -Token $name -Clear
         { Remove-AdeProfile -Profile Kiosk -Token $name -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "ProfileInUse,$($cp)RemoveAdeProfileCommand"
         Remove-AdeProfile -Profile Staff -Token $name -Confirm:$false

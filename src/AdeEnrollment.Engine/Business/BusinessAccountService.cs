@@ -148,11 +148,11 @@ public sealed partial class BusinessAccountService
     /// A change for Set-AdeBusinessAccount: at least one value, each in range. Checked by <see cref="SetLimits"/>, and once by
     /// the cmdlet before its piped accounts (one error, not one per account).
     /// </summary>
-    public static void CheckChange(BusinessAccountLimits limits, string clientId)
+    public static void CheckChange(BusinessAccountLimits limits)
     {
         if (limits is { GetsPerMinute: null, PostsPerHour: null, DevicesPerActivity: null })
         {
-            throw ErrorCatalog.ArgumentInvalid("ClientId", clientId, "say what to change: -GetPerMinute, -PostPerHour or -DevicePerActivity (0 returns a value to its default).");
+            throw ErrorCatalog.ArgumentInvalid("GetPerMinute, -PostPerHour or -DevicePerActivity", null, "say what to change (0 returns a value to its default).");
         }
 
         CheckLimits(limits);
@@ -167,7 +167,7 @@ public sealed partial class BusinessAccountService
     /// </summary>
     public AdeBusinessAccount? SetLimits(AdeBusinessAccount account, BusinessAccountLimits limits)
     {
-        CheckChange(limits, account.ClientId);
+        CheckChange(limits);
         var current = Find(account.ClientId) ?? throw ErrorCatalog.BusinessAccountNotFound(account.ClientId);
         static int? Next(int? given, int? now) => given is null ? now : OrDefault(given);
         static string Shown(int? v) => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default";
@@ -212,8 +212,13 @@ public sealed partial class BusinessAccountService
             return null;
         }
 
+        if (uri.IsAbsoluteUri && uri.UserInfo.Length > 0)
+        {
+            throw ErrorCatalog.ArgumentInvalid(parameter, Rules.TextRules.ShownUri(uri), "give the address without a user name or password (the account signs in with its key).");
+        }
+
         if (!uri.IsAbsoluteUri || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
-            || uri.UserInfo.Length > 0 || !TokenService.IsTrustedServiceUri(uri))
+            || !TokenService.IsTrustedServiceUri(uri))
         {
             throw ErrorCatalog.ArgumentInvalid(parameter, Rules.TextRules.ShownUri(uri), "the account's assertion and access token go only to Apple's hosts (https://*.apple.com) or to a simulator on this computer's loopback address.");
         }

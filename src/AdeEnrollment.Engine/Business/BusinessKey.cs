@@ -63,7 +63,8 @@ internal static class BusinessKey
     /// </summary>
     private static string ExtractBase64(string pem, string source)
     {
-        var lines = pem.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+        // a byte order mark in front (an editor's "UTF-8 with BOM") is not part of the PEM
+        var lines = pem.TrimStart('\uFEFF').Replace("\r", "", StringComparison.Ordinal).Split('\n');
         var inside = false;
         string? found = null;
         var body = new System.Text.StringBuilder();
@@ -78,7 +79,17 @@ internal static class BusinessKey
                 }
 
                 inside = true;
+                if (line.Contains("ENCRYPTED", StringComparison.Ordinal))
+                {
+                    throw Encrypted(source);
+                }
+
                 continue;
+            }
+
+            if (inside && line.StartsWith("Proc-Type:", StringComparison.Ordinal) && line.Contains("ENCRYPTED", StringComparison.Ordinal))
+            {
+                throw Encrypted(source);
             }
 
             if (inside && line.StartsWith("-----END ", StringComparison.Ordinal))
@@ -95,5 +106,8 @@ internal static class BusinessKey
         }
 
         return found ?? throw ErrorCatalog.BusinessKeyInvalid(source, "it holds no -----BEGIN … PRIVATE KEY----- block");
+
+        static AdeException Encrypted(string source) => ErrorCatalog.BusinessKeyInvalid(source,
+            "the private key is encrypted with a password; give the key as Apple Business Manager downloads it (not encrypted), which the store then keeps encrypted");
     }
 }

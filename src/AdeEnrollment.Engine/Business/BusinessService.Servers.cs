@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Rules;
 
@@ -79,7 +80,7 @@ public sealed partial class BusinessService
         var families = changes.DefaultProductFamilies?.Select(Family).Distinct(StringComparer.Ordinal).ToList();
         if (newName is null && families is null && changes.AllowRelease is null)
         {
-            throw ErrorCatalog.ArgumentInvalid("MdmServer", server, "say what to change: -NewName, -DefaultProductFamily or -AllowRelease.");
+            throw ErrorCatalog.ArgumentInvalid("NewName, -DefaultProductFamily or -AllowRelease", null, "say what to change.");
         }
 
         var client = WriteClient(account);
@@ -257,32 +258,11 @@ public sealed partial class BusinessService
     /// <summary>An RSA certificate from a file, PEM or DER (as the portal takes it).</summary>
     private (byte[] Der, string FileName) FileCertificate(string path)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw ErrorCatalog.ArgumentInvalid("CertificatePath", path, "the file cannot be read: " + ex.Message);
-        }
-
-        X509Certificate2 certificate;
-        try
-        {
-            var text = System.Text.Encoding.ASCII.GetString(bytes);
-            certificate = text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) ? X509Certificate2.CreateFromPem(text) : X509CertificateLoader.LoadCertificate(bytes);
-        }
-        catch (CryptographicException)
-        {
-            throw ErrorCatalog.ArgumentInvalid("CertificatePath", path, "it is not an X.509 certificate (PEM or DER).");
-        }
-
-        using (certificate)
-        {
-            CheckCertificate(certificate, "CertificatePath", path);
-            return (certificate.RawData, Path.GetFileName(path));
-        }
+        var der = CertificateFile.ReadDer(path, "give the certificate of a token request, PEM or DER (New-AdeTokenRequest writes one).",
+            reason => ErrorCatalog.ArgumentInvalid("CertificatePath", path, reason));
+        using var certificate = X509CertificateLoader.LoadCertificate(der);
+        CheckCertificate(certificate, "CertificatePath", path);
+        return (der, Path.GetFileName(path));
     }
 
     private void CheckCertificate(X509Certificate2 certificate, string parameter, string value)

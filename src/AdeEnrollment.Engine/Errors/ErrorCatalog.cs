@@ -503,7 +503,7 @@ public static class ErrorCatalog
     /// <summary>A setting that breaks its rule; <paramref name="value"/> null: the setting is required and was not given.</summary>
     public static AdeException ProfileSettingInvalid(string setting, string? value, string rule) => E(nameof(ProfileSettingInvalid),
         AdeErrorCategory.InvalidArgument,
-        value is null ? F("-{0} is required: {1}", setting, rule) : F("-{0} '{1}' is not valid: {2}", setting, value, rule),
+        value is null ? F("-{0} is required: {1}", setting, rule) : F("-{0} '{1}' is not valid: {2}", setting, Shown(value), rule),
         setting);
 
     /// <param name="rename">The name was asked for by a rename (Set-AdeProfile -NewName), not a new profile.</param>

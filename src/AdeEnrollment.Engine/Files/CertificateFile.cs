@@ -12,12 +12,18 @@ public static class CertificateFile
 
     /// <summary>The certificate's DER as base64; a missing, special, oversized or unreadable file is ProfileSettingInvalid.</summary>
     public static string ReadAsBase64Der(string parameter, string fullPath, string shownPath)
+        => Convert.ToBase64String(ReadDer(fullPath, "give the .cer file Apple Configurator exports, DER or PEM.",
+            reason => ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, reason)));
+
+    /// <summary>
+    /// The DER of the certificate in a file (DER or PEM), read as every input file is; each failure is
+    /// <paramref name="error"/> with a reason that ends with <paramref name="give"/> (what to give instead).
+    /// </summary>
+    internal static byte[] ReadDer(string fullPath, string give, Func<string, AdeException> error)
     {
-        const string Rule = "the file cannot be read as an X.509 certificate (give the .cer file Apple Configurator exports, DER or PEM).";
-        const string Give = "Give the .cer file Apple Configurator exports, DER or PEM.";
         var bytes = InputFile.ReadAllBytes(fullPath, MaxBytes, new InputFileErrors(
-            () => ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, "the file does not exist."),
-            (reason, _) => ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, reason + " " + Give),
+            () => error("the file does not exist."),
+            (reason, _) => error(reason + " " + char.ToUpperInvariant(give[0]) + give[1..]),
             "a certificate is a few kilobytes (at most 64 KiB are read)."));
         try
         {
@@ -25,11 +31,11 @@ public static class CertificateFile
             using var certificate = text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)
                 ? X509Certificate2.CreateFromPem(text)
                 : X509CertificateLoader.LoadCertificate(bytes);
-            return Convert.ToBase64String(certificate.RawData);
+            return certificate.RawData;
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException or FormatException)
         {
-            throw ErrorCatalog.ProfileSettingInvalid(parameter, shownPath, Rule);
+            throw error("the file cannot be read as an X.509 certificate (" + give.TrimEnd('.') + ").");
         }
     }
 }

@@ -122,7 +122,7 @@ public static class ProfileRules
         // a line break or a tab is kept in a description (notes for admins); any other control or invisible formatting
         // character — an escape sequence, a bidirectional override — could rewrite the terminal that shows it
         if (s.Description is { } description && description != before?.Description
-            && description.Replace("\r\n", "\n", StringComparison.Ordinal).Any(ch => ch is not ('\n' or '\t') && TextRules.IsUnsafe(ch)))
+            && TextRules.HasUnsafe(description.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\n', ' ').Replace('\t', ' ')))
         {
             throw Invalid("Description", Shorten(description), "it contains control or invisible formatting characters (an escape sequence, a carriage return); line breaks and tabs are allowed.");
         }

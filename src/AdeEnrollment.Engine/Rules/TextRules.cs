@@ -16,9 +16,6 @@ public static class TextRules
     /// <summary>What replaces a neutralised character: U+FFFD, visibly "something was here".</summary>
     public const char Replacement = SafeText.Replacement;
 
-    /// <summary>True for a character that may not appear in a name shown to an administrator (<see cref="SafeText.IsUnsafe"/>).</summary>
-    public static bool IsUnsafe(char ch) => SafeText.IsUnsafe(ch);
-
     public static bool HasUnsafe(string? text) => SafeText.HasUnsafe(text);
 
     /// <summary>

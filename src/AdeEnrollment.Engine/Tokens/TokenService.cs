@@ -813,6 +813,13 @@ public sealed class TokenService
                 throw ErrorCatalog.ArgumentInvalid("ScopeTag", tag ?? "", "a scope tag is 1 to 128 characters.");
             }
 
+            // shown in every listing of tokens, profiles and devices: no character that could rewrite the terminal, and no
+            // ';', which separates the tags where a list is written as one text (Export-Csv, the journal)
+            if (TextRules.HasUnsafe(t) || t.Contains(';', StringComparison.Ordinal))
+            {
+                throw ErrorCatalog.ArgumentInvalid("ScopeTag", t, "a scope tag may not contain ';', control characters or invisible formatting characters.");
+            }
+
             if (!result.Contains(t, StringComparer.OrdinalIgnoreCase))
             {
                 result.Add(t);

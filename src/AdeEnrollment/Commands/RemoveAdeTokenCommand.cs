@@ -11,9 +11,9 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(void))]
 public sealed class RemoveAdeTokenCommand : AdeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to remove: a token object, its name or its Id.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to remove: a token object, its name or its Id (a piped profile or device stands for its token).")]
     [SupportsWildcards]
-    [ReferenceTransformation]
+    [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";

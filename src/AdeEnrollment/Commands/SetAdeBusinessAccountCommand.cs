@@ -42,7 +42,7 @@ public sealed class SetAdeBusinessAccountCommand : AdeCmdlet
     private BusinessAccountLimits Limits => new(GetPerMinute, PostPerHour, DevicePerActivity);
 
     /// <summary>The change is checked once, before the piped accounts: a bad one is one terminating error.</summary>
-    protected override void BeginItems() => BusinessAccountService.CheckChange(Limits, ClientId is null ? "(piped)" : string.Join(", ", ClientId));
+    protected override void BeginItems() => BusinessAccountService.CheckChange(Limits);
 
     protected override void ProcessItem()
     {

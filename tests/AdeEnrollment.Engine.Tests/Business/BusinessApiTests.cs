@@ -52,6 +52,7 @@ public sealed class BusinessApiTests
     [InlineData("sec1-labelled-pkcs8")]
     [InlineData("pkcs8-labelled-sec1")]
     [InlineData("with-parameters")]
+    [InlineData("bom")]
     public void Key_is_read_in_every_PEM_flavour(string flavour)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -63,6 +64,7 @@ public sealed class BusinessApiTests
             "pkcs8" => $"-----BEGIN PRIVATE KEY-----\r\n{pkcs8}\r\n-----END PRIVATE KEY-----\r\n",
             "sec1-labelled-pkcs8" => $"-----BEGIN EC PRIVATE KEY-----\n{pkcs8}\n-----END EC PRIVATE KEY-----\n",
             "pkcs8-labelled-sec1" => $"-----BEGIN PRIVATE KEY-----\n{sec1}\n-----END PRIVATE KEY-----\n",
+            "bom" => $"\uFEFF-----BEGIN EC PRIVATE KEY-----\r\n{sec1}\r\n-----END EC PRIVATE KEY-----\r\n",
             _ => $"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n-----BEGIN EC PRIVATE KEY-----\n{sec1}\n-----END EC PRIVATE KEY-----\n",
         };
         using var read = BusinessKey.Import(pem, "key.pem");
@@ -86,6 +88,17 @@ public sealed class BusinessApiTests
         Assert.Contains("more than one private key", two.Message, StringComparison.Ordinal);
         using var one = BusinessKey.Import("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + first.ExportECPrivateKeyPem(), "k.pem");
         Assert.NotNull(one);
+
+        // a key encrypted with a password (PKCS#8, or OpenSSL's older header) is said to be that, not "no key"
+        var encrypted = first.ExportEncryptedPkcs8PrivateKeyPem("secret-password", new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 10_000));
+        var legacy = "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END EC PRIVATE KEY-----\n";
+        foreach (var pem in new[] { encrypted, legacy })
+        {
+            var ex = Assert.Throws<AdeException>(() => BusinessKey.Import(pem, "k.pem"));
+            Assert.Equal("BusinessKeyInvalid", ex.ErrorId);
+            Assert.Contains("encrypted with a password", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("secret-password", ex.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -105,6 +118,8 @@ public sealed class BusinessApiTests
         var other = "BUSINESSAPI." + Guid.NewGuid();
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.KeyPath, new Uri("https://account.example.com/auth/oauth2/token")))).ErrorId);
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.KeyPath, null, new Uri("http://api-business.apple.com/v1/")))).ErrorId);
+        var userInfo = Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.KeyPath, null, new Uri("https://u:pw@api-business.apple.com/v1/"))));
+        Assert.Equal(("ArgumentInvalid", "-ServiceUri 'https://api-business.apple.com/v1/' is not valid: give the address without a user name or password (the account signs in with its key)."), (userInfo.ErrorId, userInfo.Message));
         Assert.Equal("BusinessKeyInvalid", Assert.Throws<AdeException>(() => fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs(other, fx.Account.KeyId, fx.Sim.Temp.Path))).ErrorId);
         var school = fx.Engine.Business.Accounts.New(new NewBusinessAccountArgs("SCHOOLAPI." + Guid.NewGuid(), Guid.NewGuid().ToString(), fx.KeyPath))!;
         Assert.Equal("School", school.Kind);
@@ -592,7 +607,7 @@ public sealed class BusinessApiTests
         }
 
         var nothing = AdeAssert.Throws("ArgumentInvalid", () => accounts.SetLimits(fx.Stored, new BusinessAccountLimits()));
-        Assert.StartsWith($"-ClientId '{fx.Stored.ClientId}' is not valid: say what to change", nothing.Message, StringComparison.Ordinal);
+        Assert.Equal("-GetPerMinute, -PostPerHour or -DevicePerActivity is required here: say what to change (0 returns a value to its default).", nothing.Message);
 
         fx.Host.ShouldProcessAnswer = false; // -WhatIf
         Assert.Null(accounts.SetLimits(fx.Stored, new BusinessAccountLimits(PostsPerHour: 0)));

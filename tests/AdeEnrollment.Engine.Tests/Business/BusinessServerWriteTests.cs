@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Files;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AdeEnrollment.Engine.Business;
@@ -67,6 +68,17 @@ public sealed class BusinessServerWriteTests
         var junk = fx.Sim.Temp.File("junk.cer");
         File.WriteAllText(junk, "not a certificate");
         Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("Lab", CertificatePath: junk)).ErrorId);
+        // read as every file a user names: a folder, a missing file, a device that never ends, a file far too large
+        Assert.Contains("is a folder", Refused(new NewMdmServerArgs("Lab", CertificatePath: fx.Sim.Temp.Path)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", Refused(new NewMdmServerArgs("Lab", CertificatePath: fx.Sim.Temp.File("missing.pem"))).Message, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal("ArgumentInvalid", Refused(new NewMdmServerArgs("Lab", CertificatePath: "/dev/zero")).ErrorId);
+        }
+
+        var huge = fx.Sim.Temp.File("huge.pem");
+        File.WriteAllBytes(huge, new byte[CertificateFile.MaxBytes + 1]);
+        Assert.Contains("at most 64 KiB", Refused(new NewMdmServerArgs("Lab", CertificatePath: huge)).Message, StringComparison.Ordinal);
 
         Assert.Equal(0, Writes(fx));
         Assert.Single(fx.Engine.Business.GetMdmServers());

@@ -25,8 +25,12 @@ public sealed class InputTrustTests : IDisposable
     [InlineData("Right\u202Eto left")]
     [InlineData("Zero\u200Bwidth")]
     [InlineData("C1\u009Bcsi")]
+    [InlineData("Lone high {D800}")]
+    [InlineData("{DC00} lone low")]
+    [InlineData("Swapped {DE00}{D83D}")]
     public void Names_with_control_characters_are_refused_everywhere_a_name_is_given(string name)
     {
+        name = WithSurrogates(name);
         var token = store.AddToken("Plain").Token;
         var before = store.Snapshot();
         AdeAssert.Throws("NameInvalid", () => store.Tokens.SetToken(new SetTokenArgs("Plain", Name: name)));
@@ -38,6 +42,44 @@ public sealed class InputTrustTests : IDisposable
         AdeAssert.Throws("NameInvalid", () => store.Engine.ProfileChanges.Set("Staff", token.Id.ToString(), name, new ProfileSettings()));
         Assert.DoesNotContain(name, store.Snapshot(), StringComparison.Ordinal);
         Assert.NotEqual(before, store.Snapshot()); // only the good profile was added
+    }
+
+    /// <summary>Half a surrogate pair cannot travel in test data (it arrives as U+FFFD): written as {D800} and made here.</summary>
+    private static string WithSurrogates(string text)
+        => System.Text.RegularExpressions.Regex.Replace(text, "{(D[89A-F][0-9A-F]{2})}", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString());
+
+    [Fact]
+    public void A_name_with_a_whole_surrogate_pair_is_a_name_like_any_other()
+    {
+        store.AddToken("Plain");
+        Assert.Equal("Pager \U0001F4DF", store.Tokens.SetToken(new SetTokenArgs("Plain", Name: "Pager \U0001F4DF"))!.Name);
+    }
+
+    [Theory]
+    [InlineData("Red\u001b[31m")]
+    [InlineData("Two\nLines")]
+    [InlineData("Right\u202Eto left")]
+    [InlineData("Lone {D800}")]
+    [InlineData("Finance;HR")]
+    public void Scope_tags_that_could_rewrite_a_listing_or_split_in_a_csv_are_refused_and_change_nothing(string tag)
+    {
+        tag = WithSurrogates(tag);
+        store.AddToken("Plain");
+        var before = store.Snapshot();
+        var ex = AdeAssert.Throws("ArgumentInvalid", () => store.Tokens.SetToken(new SetTokenArgs("Plain", ScopeTags: ["Default", tag])));
+        Assert.StartsWith("-ScopeTag '", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("';', control characters or invisible formatting characters", ex.Message, StringComparison.Ordinal);
+        Assert.False(Rules.TextRules.HasUnsafe(ex.Message));
+        Assert.Equal(before, store.Snapshot());
+    }
+
+    [Fact]
+    public void A_profile_setting_error_shows_a_long_value_shortened()
+    {
+        var token = store.AddToken("Plain").Token;
+        var ex = AdeAssert.Throws("ProfileSettingInvalid", () => store.Engine.Profiles.New(token.Id.ToString(), new string('a', 100_000), User));
+        Assert.True(ex.Message.Length < 1_000, ex.Message.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("(100,000 characters)", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

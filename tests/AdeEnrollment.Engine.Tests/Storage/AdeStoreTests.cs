@@ -320,6 +320,18 @@ public sealed class AdeStoreTests : IDisposable
         AdeAssert.Throws("StoreInvalid", () => AdeStore.Open(path));
     }
 
+    [Fact]
+    public void Open_ADevice_IsRefused_AsNotAFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // no /dev/null path there; the device paths (\\.\) take the same branch of FileKinds
+        }
+
+        var ex = AdeAssert.Throws("StoreInvalid", () => AdeStore.Open("/dev/null"));
+        Assert.Contains("it is a device, a pipe or a socket, not a file", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Alice');")]
     [InlineData("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")]

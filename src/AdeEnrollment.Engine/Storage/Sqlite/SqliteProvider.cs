@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Security;
 using Microsoft.Data.Sqlite;
 
@@ -56,9 +57,12 @@ internal sealed class SqliteProvider : IStoreProvider
     public static SqliteProvider Prepare(string path, byte[]? passphrase, int minimumPassphraseLength, out bool isNew)
     {
         NativeSqlite.EnsureResolver();
-        if (Directory.Exists(path))
+        switch (FileKinds.Of(path))
         {
-            throw ErrorCatalog.StoreInvalid(path, "it is a folder");
+            case FileKind.Directory:
+                throw ErrorCatalog.StoreInvalid(path, "it is a folder");
+            case FileKind.Special:
+                throw ErrorCatalog.StoreInvalid(path, "it is a device, a pipe or a socket, not a file");
         }
 
         isNew = !File.Exists(path) || new FileInfo(path).Length == 0;
