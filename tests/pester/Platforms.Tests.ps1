@@ -65,6 +65,10 @@ Describe 'Platform-aware profiles' {
         Set-AdeDefaultProfile -Token 'Platforms' -Clear -Platform tvOS
         $token = Get-AdeToken -Name 'Platforms'
         ($token.DefaultProfile, $token.DefaultTvOSProfile) | Should -Be @('Phones', $null)
+        # clearing a default that is not there changes nothing, not even the token's ModifiedAt
+        $verbose = Set-AdeDefaultProfile -Token 'Platforms' -Clear -Platform tvOS -Verbose 4>&1
+        "$verbose" | Should -Match 'has no tvOS default profile: nothing to clear'
+        (Get-AdeToken -Name 'Platforms').ModifiedAt | Should -Be $token.ModifiedAt
     }
 
     It 'makes a piped profile its token''s default without -Profile; without either it is ArgumentInvalid, not a prompt' {

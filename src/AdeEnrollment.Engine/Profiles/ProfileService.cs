@@ -270,6 +270,13 @@ public sealed class ProfileService
         }
 
         var platform = profile?.Platform ?? clearPlatform;
+        if (profile is null && (platform is null ? token.DefaultProfiles.Count == 0 : !token.DefaultProfiles.ContainsKey(platform.Value)))
+        {
+            // nothing to clear: the token is left as it is (its ModifiedAt too)
+            host.WriteVerbose($"Token '{token.Name}' has no {(platform is null ? "default profile" : $"{platform} default profile")}: nothing to clear.");
+            return token;
+        }
+
         var which = platform is null ? "every default profile" : $"the {platform} default profile";
         var action = profile is null ? $"Clear {which}" : $"Make '{profile.Name}' {which}";
         if (!host.ShouldProcess(token.Name, action))

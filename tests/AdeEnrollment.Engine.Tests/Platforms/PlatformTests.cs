@@ -217,6 +217,13 @@ public class PlatformTests
         token = f.Engine.Profiles.SetDefault("iPads", null)!;
         Assert.Null(token.DefaultProfile);
         Assert.Null(token.DefaultMacOSProfile);
+
+        // clearing what is not there changes nothing, the token's ModifiedAt included
+        f.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(token.ModifiedAt, f.Engine.Profiles.SetDefault("iPads", null, DevicePlatform.tvOS)!.ModifiedAt);
+        Assert.Equal(token.ModifiedAt, f.Engine.Profiles.SetDefault("iPads", null)!.ModifiedAt);
+        Assert.Contains(f.Host.Verbose, v => v.Contains("has no tvOS default profile: nothing to clear", StringComparison.Ordinal));
+        Assert.Equal(token.ModifiedAt, f.Engine.Tokens.GetTokens(id: f.Token.Id).Single().ModifiedAt);
     }
 
     public static TheoryData<SetupScreen, string, DevicePlatform> ScreensOnTheirPlatforms()
