@@ -729,8 +729,9 @@ public sealed class TokenService
             return null;
         }
 
-        var parsed = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null;
-        var shown = parsed is not null ? TextRules.ShownUri(parsed) : "(not an absolute URL)";
+        // On Linux and macOS a path ('/enroll') parses as an absolute file: URI; it is a relative address here
+        var parsed = Uri.TryCreate(url, UriKind.Absolute, out var uri) && !(uri.IsFile && !url.TrimStart().StartsWith("file:", StringComparison.OrdinalIgnoreCase)) ? uri : null;
+        var shown = parsed is not null ? TextRules.ShownUri(parsed) : "(not a valid absolute URL)";
         if (TextRules.HasUnsafe(url))
         {
             // Apple hands the URL to every device; a line break or an escape sequence in it is never meant

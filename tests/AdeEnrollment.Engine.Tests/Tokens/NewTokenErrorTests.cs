@@ -501,6 +501,8 @@ public sealed class NewTokenErrorTests : IDisposable
     [InlineData("mdm.contoso.com/enroll")]
     [InlineData("ftp://mdm.contoso.com/enroll")]
     [InlineData("not a url")]
+    [InlineData("/enroll")]
+    [InlineData("https://mdm.contoso.com:99999/enroll")]
     public void BadEnrollmentUrl_IsArgumentInvalid(string url)
     {
         var request = store.SeedRequest();
@@ -509,6 +511,7 @@ public sealed class NewTokenErrorTests : IDisposable
         var ex = FailsUnchanged("ArgumentInvalid", new NewTokenArgs(request.Id.ToString(), path, AppleId, EnrollmentUrl: url));
 
         Assert.Contains("-EnrollmentUrl", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("file:", ex.Message, StringComparison.Ordinal); // a path is a relative address, not a file to the user
     }
 
     [Theory]
