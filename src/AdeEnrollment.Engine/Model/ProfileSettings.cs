@@ -11,15 +11,15 @@ namespace AdeEnrollment.Engine.Model;
 public sealed record ProfileSettings
 {
     /// <summary>The platform the profile is for (null in files and stores written before platforms: iOS). Fixed after creation.</summary>
-    [JsonConverter(typeof(JsonStringEnumConverter<DevicePlatform>))]
+    [JsonConverter(typeof(NamedEnumConverter<DevicePlatform>))]
     public DevicePlatform? Platform { get; init; }
 
     public string? Description { get; init; }
 
-    [JsonConverter(typeof(JsonStringEnumConverter<UserAffinity>))]
+    [JsonConverter(typeof(NamedEnumConverter<UserAffinity>))]
     public UserAffinity? UserAffinity { get; init; }
 
-    [JsonConverter(typeof(JsonStringEnumConverter<AuthenticationMethod>))]
+    [JsonConverter(typeof(NamedEnumConverter<AuthenticationMethod>))]
     public AuthenticationMethod? AuthenticationMethod { get; init; }
 
     public bool? InstallCompanyPortal { get; init; }
@@ -44,7 +44,7 @@ public sealed record ProfileSettings
 
     public int? TemporarySessionTimeoutSeconds { get; init; }
 
-    [JsonConverter(typeof(JsonStringEnumConverter<SyncWithComputers>))]
+    [JsonConverter(typeof(NamedEnumConverter<SyncWithComputers>))]
     public SyncWithComputers? SyncWithComputers { get; init; }
 
     /// <summary>Apple Configurator certificates (base64 DER) for SyncWithComputers = AllowByCertificate.</summary>
@@ -247,3 +247,10 @@ internal sealed class SetupScreenListConverter : System.Text.Json.Serialization.
         writer.WriteEndArray();
     }
 }
+
+/// <summary>
+/// An enum in a profile's JSON (a store row, an Import-AdeProfile file) by its name only: a number ("Platform": 1) is
+/// refused as malformed rather than read as whichever member has that value.
+/// </summary>
+internal sealed class NamedEnumConverter<T>() : JsonStringEnumConverter<T>(namingPolicy: null, allowIntegerValues: false)
+    where T : struct, Enum;

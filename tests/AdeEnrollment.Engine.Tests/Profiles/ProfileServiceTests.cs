@@ -519,6 +519,9 @@ public sealed class ProfileServiceTests : IDisposable
         { "an unknown pane", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"Siri\", \"Dashboard\"], \"UserAffinity\""), "Dashboard" },
         { "a pane as a number", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [3], \"UserAffinity\""), "Settings.HiddenScreens" },
         { "an unknown affinity", ValidDocument.Replace("\"WithUserAffinity\"", "\"Sometimes\""), "the value of 'Settings.UserAffinity' is not one this module reads (line " },
+        { "an affinity as a number", ValidDocument.Replace("\"WithUserAffinity\"", "1"), "the value of 'Settings.UserAffinity' is not one this module reads (line " },
+        { "an out-of-range number", ValidDocument.Replace("\"UserAffinity\"", "\"SyncWithComputers\": 9, \"UserAffinity\""), "the value of 'Settings.SyncWithComputers' is not one this module reads (line " },
+        { "a platform as a number", ValidDocument.Replace("\"UserAffinity\"", "\"Platform\": 1, \"UserAffinity\""), "the value of 'Settings.Platform' is not one this module reads (line " },
         { "a number as text", ValidDocument.Replace("\"UserAffinity\"", "\"MaximumCachedUsers\": \"ten\", \"UserAffinity\""), "the value of 'Settings.MaximumCachedUsers'" },
         { "a setting beside Settings", ValidDocument.Replace("\"Name\"", "\"UserAffinity\": \"WithUserAffinity\", \"Name\""), "'UserAffinity' is a setting, and settings go inside \"Settings\"" },
         { "another $type", ValidDocument.Replace("AdeEnrollment.Profile", "AdeEnrollment.Token"), "$type" },
@@ -568,8 +571,6 @@ public sealed class ProfileServiceTests : IDisposable
         { "\"UserAffinity\": \"WithUserAffinity\", \"CellularDataPlanUrl\": \"http://carrier.example\"", "CellularDataPlanUrl" },
         { "\"UserAffinity\": \"WithUserAffinity\", \"LockedEnrollment\": true, \"Supervised\": false", "LockedEnrollment" },
         { "\"Supervised\": true", "UserAffinity" },
-        { "\"UserAffinity\": 7", "UserAffinity" },
-        { "\"UserAffinity\": \"WithUserAffinity\", \"SyncWithComputers\": 9", "SyncWithComputers" },
     };
 
     [Theory]
