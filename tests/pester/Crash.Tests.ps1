@@ -129,6 +129,32 @@ Describe 'Two processes syncing one token at once' {
     }
 }
 
+Describe 'Removals while another process syncs' {
+    It 'the token and its profiles cannot be removed while its sync holds the lease (before its first page too); afterwards they can' {
+        $store = Join-Path $TestDrive 'busy.db'
+        Connect-AdeStore -Path $store
+        New-SimToken -Name 'Busy' -Devices 1500 | Out-Null
+        # the first page comes after 4 s: the sync holds the lease with no device written yet
+        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromSeconds(4)) -Count 1 | Out-Null
+        $process = Start-SyncProcess $store 'Busy' (Join-Path $TestDrive 'busy.json')
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not (Get-AdeSyncStatus -Token 'Busy').InProgress -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 50 }
+        (Get-AdeSyncStatus -Token 'Busy').InProgress | Should -BeTrue -Because 'the other process holds the lease'
+        $err = { Remove-AdeToken -Token 'Busy' -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SyncInProgress,AdeEnrollment.Commands.RemoveAdeTokenCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceBusy'
+        New-AdeProfile -Token 'Busy' -Name 'Kiosk' -UserAffinity WithoutUserAffinity | Out-Null
+        { Remove-AdeProfile -Token 'Busy' -Profile 'Kiosk' -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SyncInProgress,AdeEnrollment.Commands.RemoveAdeProfileCommand'
+        $process.WaitForExit(60000) | Should -BeTrue
+        Clear-AdeSimFault
+        (Get-Content -Raw (Join-Path $TestDrive 'busy.json') | ConvertFrom-Json).Status | Should -Be 'Succeeded'
+        @(Get-AdeDevice -Token 'Busy').Count | Should -Be 1500
+        Remove-AdeProfile -Token 'Busy' -Profile 'Kiosk' -Confirm:$false
+        @(Get-AdeProfile -Token 'Busy').Count | Should -Be 0
+    }
+}
+
 Describe 'A sync killed at ten points (fixed seed)' {
     It 'never loses or duplicates a device, keeps the cursor with its page, and the next sync completes' {
         $store = Join-Path $TestDrive 'kill10.db'

@@ -465,7 +465,7 @@ public static class ErrorCatalog
 
     public static AdeException SyncInProgress(string token, DateTimeOffset startedAt, DateTimeOffset lapsesAt) => E(nameof(SyncInProgress),
         AdeErrorCategory.ResourceBusy,
-        F("Another sync of token '{0}' has been running since {1:u} (in this or another process). Wait for it to finish; if that process died, its lease lapses at {2:u} and that sync counts as failed.", token, startedAt, lapsesAt),
+        F("A sync of token '{0}' has been running since {1:u} (in this or another process). Wait for it to finish; if that process died, its lease lapses at {2:u} and that sync counts as failed.", token, startedAt, lapsesAt),
         token);
 
     public static AdeException SyncLeaseLost(string token) => E(nameof(SyncLeaseLost),

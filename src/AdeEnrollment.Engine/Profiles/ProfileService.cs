@@ -78,7 +78,8 @@ public sealed class ProfileService
     /// One profile as it is now, with <see cref="AdeProfile.DeviceCount"/> left 0: counting the devices that hold a
     /// profile reads its whole index range, which a sync that assigns the default profile page by page cannot afford.
     /// </summary>
-    internal AdeProfile GetWithoutDeviceCount(Guid id) => Query(null, null, false, id, countDevices: false).Single();
+    internal AdeProfile GetWithoutDeviceCount(Guid id)
+        => Query(null, null, false, id, countDevices: false).SingleOrDefault() ?? throw ErrorCatalog.ProfileNotFound(id.ToString());
 
     private List<AdeProfile> Query(Guid? tokenId, string? name, bool defaultOnly, Guid? id, bool countDevices)
     {
@@ -219,6 +220,13 @@ public sealed class ProfileService
         var released = store.Write(s =>
         {
             CheckNotInUse(profile, s);
+            // a sync of the token offers the default profiles it read when it started: none may go while it runs
+            var sync = s.Sync.GetState(profile.TokenId);
+            if (SyncPolicy.RefusalWhileSyncRuns(profile.Token, sync?.LeaseId, sync?.LeaseExpiresAt, time.GetUtcNow()) is { } running)
+            {
+                throw running;
+            }
+
             // Devices already released in ABM do not hold the profile any more (see docs/architecture.md): they
             // lose the reference and stay listed as RemovedFromAbm until they are purged.
             var n = s.Devices.ReleaseProfileFromRemovedDevices(profile.Id);

@@ -71,6 +71,16 @@ public static class SyncPolicy
     public static bool LeaseHolds(DateTimeOffset? expiresAt, DateTimeOffset now)
         => expiresAt > now && expiresAt <= now + LeaseDuration + MaxClockSkew;
 
+    /// <summary>
+    /// What removing the token, or one of its profiles, meets while a sync holds the token's lease (in this or another
+    /// process): SyncInProgress. The sync writes its devices, and offers the default profiles it read when it started,
+    /// page after page; what it needs may not disappear under it. Null when no lease holds.
+    /// </summary>
+    public static Errors.AdeException? RefusalWhileSyncRuns(string tokenName, string? leaseId, DateTimeOffset? expiresAt, DateTimeOffset now)
+        => leaseId is not null && LeaseHolds(expiresAt, now)
+            ? Errors.ErrorCatalog.SyncInProgress(tokenName, expiresAt!.Value - LeaseDuration, expiresAt.Value)
+            : null;
+
     public static SyncDecision Decide(SyncHistoryState state, DateTimeOffset now, bool full, bool ifDue)
     {
         if (HasClockSkew(state, now))

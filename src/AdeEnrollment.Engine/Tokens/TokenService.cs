@@ -468,6 +468,13 @@ public sealed class TokenService
         store.WriteRemovingSecrets(s =>
         {
             CheckNoDependents(token.Name, s.Tokens.List(token.Id).SingleOrDefault()); // again under the write lock: a sync may have added devices
+            // a first sync that has not written its first page yet leaves no devices to see, only its lease
+            var sync = s.Sync.GetState(token.Id);
+            if (SyncPolicy.RefusalWhileSyncRuns(token.Name, sync?.LeaseId, sync?.LeaseExpiresAt, time.GetUtcNow()) is { } running)
+            {
+                throw running;
+            }
+
             s.Tokens.Delete(token.Id);
             s.TokenRequests.Delete(token.RequestId);
             return 0;

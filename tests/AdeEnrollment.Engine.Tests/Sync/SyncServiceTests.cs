@@ -197,6 +197,34 @@ public class SyncServiceTests
     }
 
     [Fact]
+    public void While_a_sync_holds_the_lease_neither_the_token_nor_its_profiles_can_be_removed_until_it_ends_or_lapses()
+    {
+        using var f = new EngineSimFixture(devices: 0);
+        f.Engine.Profiles.New("iPads", "Kiosk", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
+        void AnotherProcessSyncs()
+        {
+            // a first sync of another process, before its first page: a lease, no devices yet
+            var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            f.Sql($"INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ('{f.Token.Id}', 'Full', 'Manual', 'Running', {now})");
+            f.Sql($"INSERT INTO sync_state (token_id) SELECT '{f.Token.Id}' WHERE NOT EXISTS (SELECT 1 FROM sync_state WHERE token_id = '{f.Token.Id}')");
+            f.Sql($"UPDATE sync_state SET lease_id = 'other', lease_expires_at = {now + (long)Quarter.TotalMilliseconds}, lease_history_id = (SELECT max(id) FROM sync_history), last_started_at = {now}");
+        }
+
+        AnotherProcessSyncs();
+        var ex = AdeAssert.Throws("SyncInProgress", () => f.Engine.Profiles.Remove("Kiosk", "iPads"));
+        Assert.StartsWith("A sync of token 'iPads' has been running since ", ex.Message, StringComparison.Ordinal);
+        Assert.Single(f.Engine.Profiles.Get(f.Token.Id));
+        f.Advance(Quarter + TimeSpan.FromSeconds(1));
+        Assert.True(f.Engine.Profiles.Remove("Kiosk", "iPads"));
+
+        AnotherProcessSyncs();
+        AdeAssert.Throws("SyncInProgress", () => f.Engine.Tokens.RemoveToken("iPads"));
+        Assert.Single(f.Engine.Tokens.GetTokens(id: f.Token.Id));
+        f.Advance(Quarter + TimeSpan.FromSeconds(1));
+        Assert.True(f.Engine.Tokens.RemoveToken("iPads"));
+    }
+
+    [Fact]
     public void A_lease_from_before_the_clock_went_backwards_lapses_at_once_instead_of_locking_the_token_out()
     {
         using var f = new EngineSimFixture(devices: 5);
