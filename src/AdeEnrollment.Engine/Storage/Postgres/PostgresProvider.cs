@@ -391,21 +391,31 @@ internal sealed class PostgresProvider : IStoreProvider
     private static (string? Application, int Version, bool OtherTables) ReadSchemaState(NpgsqlConnection c, NpgsqlTransaction? transaction)
     {
         // pg_tables reads the catalog through the statement's snapshot, so a writer that waited for the lock sees the
-        // version table another host has just committed (to_regclass could still answer from a stale cache).
-        using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'ade_schema')", c, transaction))
+        // version table another host has just committed (to_regclass could still answer from a stale cache). Whether the
+        // version table exists and how many tables the schema holds are read by one statement: read apart, another host
+        // creating the store in between made a new store look like a schema of another application.
+        bool ours;
+        long tables;
+        using (var state = new NpgsqlCommand(
+            "SELECT bool_or(tablename = 'ade_schema') AS ours, count(*) AS tables FROM pg_catalog.pg_tables WHERE schemaname = current_schema()", c, transaction))
+        using (var reader = state.ExecuteReader())
         {
-            if (exists.ExecuteScalar() is true)
-            {
-                using var read = new NpgsqlCommand("SELECT application, version FROM ade_schema LIMIT 1", c, transaction);
-                using var reader = read.ExecuteReader();
-                return reader.Read()
-                    ? (reader.GetString(reader.GetOrdinal("application")), reader.GetInt32(reader.GetOrdinal("version")), false)
-                    : ("", 0, false); // an ade_schema without its row: not ours to guess
-            }
+            reader.Read();
+            ours = !reader.IsDBNull(0) && reader.GetBoolean(0);
+            tables = reader.GetInt64(1);
         }
 
-        using var tables = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()", c, transaction);
-        return (null, 0, Convert.ToInt64(tables.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+        if (!ours)
+        {
+            return (null, 0, tables > 0);
+        }
+
+        // the version table and its row are committed together
+        using var read = new NpgsqlCommand("SELECT application, version FROM ade_schema LIMIT 1", c, transaction);
+        using var row = read.ExecuteReader();
+        return row.Read()
+            ? (row.GetString(row.GetOrdinal("application")), row.GetInt32(row.GetOrdinal("version")), false)
+            : ("", 0, false); // an ade_schema without its row: not ours to guess
     }
 
     private static void Execute(NpgsqlConnection c, NpgsqlTransaction transaction, string sql)
