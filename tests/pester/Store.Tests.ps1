@@ -189,6 +189,43 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
     }
 
+    It 'after a failed Connect-AdeStore with no store connected, cmdlets refuse (StoreNotConnected) instead of using the environment''s store' {
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            $shared = Join-Path $TestDrive "shared-$([guid]::NewGuid().ToString('N')).db"
+            $key = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force
+            Connect-AdeStore -Path $shared -Key $key
+            Disconnect-AdeStore
+            $fallback = Join-Path $TestDrive "fallback-$([guid]::NewGuid().ToString('N')).db"
+            $env:ADE_ENROLLMENT_STORE = $fallback
+            # a scheduled script: the connect fails, and the next statements run on
+            { Connect-AdeStore -Path $shared -Key (ConvertTo-SecureString 'not the passphrase' -AsPlainText -Force) } |
+                Should -Throw -ErrorId 'StoreKeyInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+            $err = { Get-AdeToken -ErrorAction Stop } | Should -Throw -ErrorId 'StoreNotConnected,AdeEnrollment.Commands.GetAdeTokenCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $err.Exception.Message | Should -BeLike "*Connect-AdeStore failed for '$shared' (StoreKeyInvalid)*Disconnect-AdeStore*"
+            { Get-AdeStore } | Should -Throw -ErrorId 'StoreNotConnected,AdeEnrollment.Commands.GetAdeStoreCommand'
+            $health = Test-AdeHealth
+            ($health.Check, $health.Status, $health.Remedy) | Should -Be @('Store', 'Fail', 'Disconnect-AdeStore, or Connect-AdeStore -Path <store>')
+            Test-Path $fallback | Should -BeFalse -Because 'no store was created where the environment points'
+            # a connect that works ends it; so does Disconnect-AdeStore (back to the environment's store)
+            Connect-AdeStore -Path $shared -Key $key
+            (Get-AdeStore).Path | Should -Be $shared
+            Disconnect-AdeStore
+            { Connect-AdeStore -Path $shared } | Should -Throw
+            Disconnect-AdeStore
+            (Get-AdeToken).Count | Should -Be 0
+            Test-Path $fallback | Should -BeTrue
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
+    }
+
+    It 'a failed Connect-AdeStore keeps the store connected before it' {
+        $first = Join-Path $TestDrive "kept-$([guid]::NewGuid().ToString('N')).db"
+        Connect-AdeStore -Path $first
+        { Connect-AdeStore -Path $TestDrive } | Should -Throw -ErrorId 'StoreInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand'
+        (Get-AdeStore).Path | Should -Be $first
+    }
+
     It 'opens a passphrase store only with its passphrase' {
         $path = Join-Path $TestDrive 'shared.db'
         $key = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force

@@ -45,14 +45,21 @@ public static class ErrorCatalog
         F("The store '{0}' cannot be opened: {1} Check the path and its permissions.", path, inner.Message),
         path, inner);
 
+    public static AdeException StoreNotConnected(string location, string errorId) => E(nameof(StoreNotConnected),
+        AdeErrorCategory.InvalidOperation,
+        F("Connect-AdeStore failed for '{0}' ({1}), and no store was connected before it: this session uses no store until one is, rather than going on with $env:ADE_ENROLLMENT_STORE or the per-user default store unnoticed. Run Connect-AdeStore again with the right store, key or passphrase, or Disconnect-AdeStore to use the environment's store.", location, errorId),
+        location);
+
     public static AdeException StoreDeleted(string path) => E(nameof(StoreDeleted),
         AdeErrorCategory.ResourceUnavailable,
         F("The store '{0}' chosen with Connect-AdeStore is gone: its file was deleted or moved while this session used it (a Pester TestDrive is removed after its tests, for example). Nothing was changed. Run Disconnect-AdeStore to go back to $env:ADE_ENROLLMENT_STORE or the per-user store, or Connect-AdeStore to choose another.", path),
         path);
 
-    public static AdeException StoreKeyInvalid(string path) => E(nameof(StoreKeyInvalid),
+    public static AdeException StoreKeyInvalid(string path, bool byPassphrase) => E(nameof(StoreKeyInvalid),
         AdeErrorCategory.SecurityError,
-        F("The store key does not open the secrets in '{0}'. Connect with the passphrase the store was created with (Connect-AdeStore -Key, or $env:ADE_ENROLLMENT_STORE_KEY), or restore the key file that belongs to this store.", path),
+        byPassphrase
+            ? F("The passphrase does not open the secrets in '{0}'. Connect with the passphrase the store was created with (Connect-AdeStore -Key, or $env:ADE_ENROLLMENT_STORE_KEY); every host and script of a shared store uses the same one.", path)
+            : F("The key file does not open the secrets in '{0}'. Restore the key file that belongs to this store ('<store>.key', backed up with it); a passphrase store is opened with Connect-AdeStore -Key instead.", path),
         path);
 
     public static AdeException StoreKeyMissing(string path, string keyPath) => E(nameof(StoreKeyMissing),

@@ -219,12 +219,12 @@ public sealed class AdeStore
             }
             catch (Exception ex) when (ex is FormatException or CryptographicException)
             {
-                throw ErrorCatalog.StoreKeyInvalid(Path);
+                throw ErrorCatalog.StoreKeyInvalid(Path, byPassphrase: false);
             }
 
             if (key.Length != 32)
             {
-                throw ErrorCatalog.StoreKeyInvalid(Path); // an empty or cut key file: not our AES-256 key
+                throw ErrorCatalog.StoreKeyInvalid(Path, byPassphrase: false); // an empty or cut key file: not our AES-256 key
             }
         }
 
@@ -234,7 +234,7 @@ public sealed class AdeStore
         }
         catch (CryptographicException)
         {
-            throw ErrorCatalog.StoreKeyInvalid(Path);
+            throw ErrorCatalog.StoreKeyInvalid(Path, KeyProtection == StoreKeyProtection.Passphrase);
         }
 
         return key;

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
 using AdeEnrollment.Engine;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Storage;
 using AdeEnrollment.Engine.Storage.Postgres;
@@ -49,6 +50,7 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var passphrase = Key is null ? StoreLocator.PassphraseFromEnvironment() : ToUtf8(Key);
+        var location = ParameterSetName == ServerSet ? "the PostgreSQL store given" : Path is null ? StoreLocator.DefaultPath() : Path;
         try
         {
             AdeStore store;
@@ -65,6 +67,7 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
             else
             {
                 var path = Path is null ? StoreLocator.DefaultPath() : ResolvePath(Path);
+                location = path;
                 store = AdeSession.Connect(path, passphrase);
                 WriteVerbose($"Using the store '{store.Path}' (keys: {store.KeyProtection}).");
             }
@@ -73,6 +76,11 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
             {
                 WriteObject(new AdeEngine(store, Engine.Host).StoreInfo.GetInfo());
             }
+        }
+        catch (AdeException ex)
+        {
+            AdeSession.ConnectFailed(location, ex.ErrorId);
+            throw;
         }
         finally
         {

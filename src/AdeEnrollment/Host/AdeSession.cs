@@ -19,6 +19,13 @@ internal static class AdeSession
 
     private static bool explicitlyConnected;
 
+    /// <summary>
+    /// A Connect-AdeStore that failed while no store was connected: the store it named, and its error. Until the next
+    /// Connect-AdeStore or Disconnect-AdeStore the session uses no store at all, rather than the environment's or the
+    /// per-user default one, on which a scheduled script would go on working unnoticed.
+    /// </summary>
+    private static (string Location, string ErrorId)? failedConnect;
+
     /// <summary>The environment's choice: the connection string in $env:ADE_ENROLLMENT_STORE, else the default file path.</summary>
     private static string DefaultSource() => StoreLocator.ConnectionStringFromEnvironment() ?? StoreLocator.DefaultPath();
 
@@ -28,6 +35,7 @@ internal static class AdeSession
         {
             lock (Gate)
             {
+                RefuseAfterFailedConnect();
                 var source = DefaultSource();
                 if (current is not null && (explicitlyConnected || currentSource == source))
                 {
@@ -83,6 +91,7 @@ internal static class AdeSession
     {
         lock (Gate)
         {
+            RefuseAfterFailedConnect();
             var source = DefaultSource();
             deleted = current is not null && explicitlyConnected && Deleted(current);
             if (current is not null && (explicitlyConnected || currentSource == source))
@@ -108,6 +117,29 @@ internal static class AdeSession
         return Current;
     }
 
+    private static void RefuseAfterFailedConnect()
+    {
+        if (!explicitlyConnected && failedConnect is { } failed)
+        {
+            throw ErrorCatalog.StoreNotConnected(failed.Location, failed.ErrorId);
+        }
+    }
+
+    /// <summary>
+    /// Records a Connect-AdeStore that failed with <paramref name="errorId"/>. A session that had connected a store keeps
+    /// it (the failed command changed nothing); one that had not uses no store until it connects or disconnects.
+    /// </summary>
+    public static void ConnectFailed(string location, string errorId)
+    {
+        lock (Gate)
+        {
+            if (!explicitlyConnected)
+            {
+                failedConnect = (location, errorId);
+            }
+        }
+    }
+
     /// <summary>Whether a store file the session holds open was deleted or moved since (the open connection would still read it).</summary>
     private static bool Deleted(AdeStore store) => store.Provider == "SQLite" && !File.Exists(store.Path);
 
@@ -121,6 +153,7 @@ internal static class AdeSession
             current = null;
             currentSource = null;
             explicitlyConnected = false;
+            failedConnect = null;
             return was;
         }
     }
@@ -141,6 +174,7 @@ internal static class AdeSession
             current = store;
             currentSource = null;
             explicitlyConnected = true;
+            failedConnect = null;
         }
 
         return store;

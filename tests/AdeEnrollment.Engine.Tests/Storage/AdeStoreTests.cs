@@ -427,8 +427,9 @@ public sealed class AdeStoreTests : IDisposable
         var store = AdeStore.Open(path);
         var tokens = new AdeEngine(store, new RecordingHost()).Tokens;
 
-        AdeAssert.Throws("StoreKeyInvalid", () => store.Secrets); // what every secret read or write goes through
+        var ex = AdeAssert.Throws("StoreKeyInvalid", () => store.Secrets); // what every secret read or write goes through
 
+        Assert.StartsWith("The key file does not open the secrets", ex.Message, StringComparison.Ordinal);
         Assert.Single(tokens.GetRequests());
     }
 
