@@ -153,6 +153,47 @@ Describe 'Removals while another process syncs' {
         Remove-AdeProfile -Token 'Busy' -Profile 'Kiosk' -Confirm:$false
         @(Get-AdeProfile -Token 'Busy').Count | Should -Be 0
     }
+
+    It 'a profile another process removes while its assignment is sent is ProfileRemovedDuringAssignment, naming what Apple holds' {
+        $store = Join-Path $TestDrive 'removed.db'
+        Connect-AdeStore -Path $store
+        New-SimToken -Name 'Removed' -Devices 3 | Out-Null
+        Sync-AdeDevice -Token 'Removed' | Out-Null
+        $serials = @((Get-AdeDevice -Token 'Removed').SerialNumber)
+        New-AdeProfile -Token 'Removed' -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        New-AdeProfile -Token 'Removed' -Name 'Kiosk' -UserAffinity WithoutUserAffinity | Out-Null
+        # Staff defined at Apple and held by no device: nothing stops another process from removing it
+        Set-AdeDeviceProfile -SerialNumber $serials[0] -Profile 'Staff' | Out-Null
+        Set-AdeDeviceProfile -SerialNumber $serials[0] -Profile 'Kiosk' | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -Latency ([TimeSpan]::FromSeconds(4)) -Count 1 | Out-Null
+        $result = Join-Path $TestDrive 'removed.json'
+        $file = Join-Path $TestDrive 'assign.ps1'
+        Set-Content $file @"
+Import-Module AdeEnrollment
+Connect-AdeStore -Path '$store'
+try {
+    Set-AdeDeviceProfile -SerialNumber '$($serials[1])', '$($serials[2])' -Profile 'Staff' -ErrorAction Stop | Out-Null
+    @{ ErrorId = `$null } | ConvertTo-Json | Set-Content '$result'
+} catch {
+    @{ ErrorId = `$_.FullyQualifiedErrorId; Category = [string]`$_.CategoryInfo.Category; Message = `$_.Exception.Message } | ConvertTo-Json | Set-Content '$result'
+}
+"@
+        $before = @(Get-AdeSimRequest).Count
+        $process = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
+        # the child's first request to Apple (its session) is answered at once; its assignment then waits 4 s at Apple
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (@(Get-AdeSimRequest).Count -eq $before -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 50 }
+        Start-Sleep -Milliseconds 1000
+        $process.HasExited | Should -BeFalse -Because 'the assignment must still be at Apple'
+        Remove-AdeProfile -Token 'Removed' -Profile 'Staff' -Confirm:$false
+        $process.WaitForExit(60000) | Should -BeTrue
+        Clear-AdeSimFault
+        $answer = Get-Content -Raw $result | ConvertFrom-Json
+        $answer.ErrorId | Should -Be 'ProfileRemovedDuringAssignment,AdeEnrollment.Commands.SetAdeDeviceProfileCommand'
+        $answer.Category | Should -Be 'ObjectNotFound'
+        $answer.Message | Should -BeLike "*Apple now assigns it to 2 devices*Set-AdeDeviceProfile*"
+        @(Get-AdeProfile -Token 'Removed').Name | Should -Be @('Kiosk')
+    }
 }
 
 Describe 'A sync killed at ten points (fixed seed)' {

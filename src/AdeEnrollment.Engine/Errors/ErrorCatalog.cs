@@ -530,6 +530,14 @@ public static class ErrorCatalog
     /// No such profile: in the store, or (<paramref name="token"/>) on that token; <paramref name="itsToken"/> names the
     /// token the profile does belong to, when it was found there.
     /// </summary>
+    public static AdeException ProfileRemovedDuringAssignment(string profile, string token, IReadOnlyList<string> assignedAtApple) => E(nameof(ProfileRemovedDuringAssignment),
+        AdeErrorCategory.ObjectNotFound,
+        assignedAtApple.Count == 0
+            ? F("Profile '{0}' of token '{1}' was removed by another session while its assignment was sent; Apple assigned it to none of these devices and nothing was recorded.", profile, token)
+            : F("Profile '{0}' of token '{1}' was removed by another session while its assignment was sent: Apple now assigns it to {2} ({3}), which this store cannot record. Assign those devices another profile (Get-AdeDevice -Token '{4}' -SerialNumber <serials> | Set-AdeDeviceProfile -Profile <profile>), or create '{0}' again and assign it to them.",
+                profile, token, Counted.Of(assignedAtApple.Count, "device"), Counted.FirstFew(assignedAtApple), token.Replace("'", "''", StringComparison.Ordinal)),
+        profile);
+
     public static AdeException ProfileNotFound(string profile, string? token = null, string? itsToken = null) => E(nameof(ProfileNotFound),
         AdeErrorCategory.ObjectNotFound,
         token is null

@@ -677,6 +677,13 @@ public sealed class AssignmentService
         };
         store.Write(s =>
         {
+            // Another session removed the profile while Apple took it (Remove-AdeProfile saw no device holding it yet):
+            // said as it is, with what Apple now holds, rather than as a failed write to try again.
+            if (s.Profiles.Get(profile.Id) is null)
+            {
+                throw ErrorCatalog.ProfileRemovedDuringAssignment(profile.Name, profile.Token, success);
+            }
+
             // The last attempt on each device (Get-AdeDevice shows it), its effect, and the journal, in one transaction.
             s.Devices.RecordAssignments(new AssignmentRecord(tokenId, profile.Id, profile.Name, uuid, now, outcomes));
             foreach (var outcome in outcomes)

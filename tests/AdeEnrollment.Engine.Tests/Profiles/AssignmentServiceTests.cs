@@ -41,6 +41,33 @@ public class AssignmentServiceTests
     private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
 
     [Fact]
+    public void AProfileRemovedByAnotherHostWhileItsAssignmentIsSent_IsProfileRemovedDuringAssignment_NamingWhatAppleHolds()
+    {
+        using var f = Synced(3);
+        var serials = f.EngineSerials().ToList();
+        Assign(f, "Staff", serials.Take(1)); // defined at Apple: the next request is the assignment alone
+        Assign(f, "Kiosk", serials.Take(1)); // and held by no device, so another host may remove it
+        var staff = f.Engine.Profiles.Get(f.Token.Id, "Staff").Single();
+        f.Simulator.AddFault("/profile/devices", null, latency: TimeSpan.FromSeconds(2), count: 1);
+        var other = f.NewEngine(new RecordingHost(), f.OpenStore());
+        AdeException? error = null;
+        var assigning = new Thread(() => error = Assert.Throws<AdeException>(() => Assign(f, "Staff", serials.Skip(1))));
+        assigning.Start();
+        // the other host's removal, while Apple takes the request: no device holds Staff in the store yet
+        Thread.Sleep(500);
+        Assert.True(other.Profiles.Remove("Staff", "iPads"));
+        assigning.Join();
+
+        Assert.Equal(nameof(ErrorCatalog.ProfileRemovedDuringAssignment), error!.ErrorId);
+        Assert.Equal(AdeErrorCategory.ObjectNotFound, error.Category);
+        Assert.Contains("Apple now assigns it to 2 devices (", error.Message, StringComparison.Ordinal);
+        Assert.Contains(serials[1], error.Message, StringComparison.Ordinal);
+        Assert.Equal(staff.AppleProfileUuid, AppleProfileOf(f, serials[1])); // what the message says Apple holds
+        Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).Where(d => d.SerialNumber != serials[0]), d => Assert.Equal("", d.EnrollmentProfileName));
+        Assert.Empty(f.Engine.Profiles.Get(f.Token.Id, "Staff"));
+    }
+
+    [Fact]
     public void TwoHostsAssigningANewProfileAtOnce_DefineItTwice_ButBothAssignTheDefinitionTheStoreKeeps()
     {
         using var f = Synced(4);
