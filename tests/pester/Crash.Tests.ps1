@@ -67,7 +67,12 @@ Describe 'A sync process killed mid-way' {
 
         # The dead process still holds the lease: refused now, lapsed (and counted failed) 15 minutes later.
         { Sync-AdeDevice -Token 'Killed' -ErrorAction Stop } | Should -Throw -ErrorId 'SyncInProgress,AdeEnrollment.Commands.SyncAdeDeviceCommand'
+        (Get-AdeSyncStatus -Token 'Killed').History[0].Status | Should -Be 'Running'
         Set-AdeSimClock -Advance (New-TimeSpan -Minutes 15)
+        # once the lease lapsed the run shows failed, before the next sync records it so
+        $lapsed = Get-AdeSyncStatus -Token 'Killed'
+        ($lapsed.InProgress, $lapsed.LastStatus, $lapsed.NextSyncIsFull) | Should -Be @($false, 'Failed', $true)
+        ($lapsed.History[0].Status, $lapsed.History[0].ErrorId) | Should -Be @('Failed', 'SyncLeaseLost')
         $r = Sync-AdeDevice -Token 'Killed' -WarningAction SilentlyContinue
         $r.Kind | Should -Be 'Full'
         $r.Trigger | Should -Be 'Recovery'

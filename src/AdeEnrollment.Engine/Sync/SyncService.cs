@@ -319,7 +319,7 @@ public sealed class SyncService
             var history = HistoryAfterLease(st, now);
             var (nextManual, nextFull) = SyncPolicy.NextAllowed(history, now);
             var devices = s.Devices.CountForSync(token.Id);
-            var list = s.Sync.GetHistory(token.Id, HistoryShown).Select(h => HistoryResult(token, h)).ToList();
+            var list = ShownHistory(s.Sync.GetHistory(token.Id, HistoryShown), st, now).Select(h => HistoryResult(token, h)).ToList();
             return new AdeSyncState
             {
                 Token = token.Name,
@@ -421,6 +421,19 @@ public sealed class SyncService
         return recorded with { NextMustBeFull = recorded.NextMustBeFull || lapsed };
     }
 
+    private const string LapsedRunMessage = "The sync did not finish within its 15-minute lease (the process stopped or hung).";
+
+    /// <summary>
+    /// The history as Get-AdeSyncStatus shows it: the run of a lease that lapsed is failed (the next sync records it so;
+    /// a read does not write), not Running.
+    /// </summary>
+    private static IEnumerable<SyncHistoryRow> ShownHistory(IEnumerable<SyncHistoryRow> rows, SyncStateRow st, DateTimeOffset now)
+        => st is { LeaseId: not null, LeaseHistoryId: { } run } && !SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now)
+            ? rows.Select(h => h.Id == run && h.Status == AdeSyncStatus.Running
+                ? h with { Status = AdeSyncStatus.Failed, FinishedAt = st.LeaseExpiresAt, ErrorId = nameof(ErrorCatalog.SyncLeaseLost), ErrorMessage = LapsedRunMessage }
+                : h)
+            : rows;
+
     /// <summary>
     /// A lease older than 15 minutes lapses (so does one from before the clock went backwards,
     /// <see cref="SyncPolicy.LeaseHolds"/>): that sync counts as failed and the next sync is full.
@@ -434,8 +447,7 @@ public sealed class SyncService
 
         if (st.LeaseHistoryId is { } lapsedRun)
         {
-            s.Sync.FailLapsedRun(lapsedRun, st.LeaseExpiresAt!.Value, nameof(ErrorCatalog.SyncLeaseLost),
-                "The sync did not finish within its 15-minute lease (the process stopped or hung).");
+            s.Sync.FailLapsedRun(lapsedRun, st.LeaseExpiresAt!.Value, nameof(ErrorCatalog.SyncLeaseLost), LapsedRunMessage);
         }
 
         s.Sync.ReleaseLease(tokenId, null, null);

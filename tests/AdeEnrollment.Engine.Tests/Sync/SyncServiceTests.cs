@@ -190,6 +190,10 @@ public class SyncServiceTests
         Assert.True(f.Engine.Sync.GetStatus(f.Token).InProgress);
 
         f.Advance(Quarter);
+        // shown failed as soon as the lease lapsed, before any sync records it so
+        var shown = f.Engine.Sync.GetStatus(f.Token);
+        Assert.Equal((false, AdeSyncStatus.Failed, true), (shown.InProgress, shown.LastStatus, shown.NextSyncIsFull));
+        Assert.Equal((AdeSyncStatus.Failed, "SyncLeaseLost"), (shown.History[0].Status, shown.History[0].ErrorId));
         var recovery = f.Engine.Sync.Sync("iPads")!;
         Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
         var history = f.Engine.Sync.GetStatus(f.Token).History;
