@@ -1180,26 +1180,34 @@ public sealed class SyncService
         {
             var error = ErrorCatalog.FromException(ex, $"The sync of token '{token.Name}'");
             var stopped = error.ErrorId == nameof(ErrorCatalog.OperationStopped);
-            owner.tokens.RecordAppleRefusal(token.Id, error);
-
             try
             {
-                owner.store.WriteForToken(token.Id, s =>
-                {
-                    // a stopped delta keeps the full-sync demand as it was, unless its pages' default profiles could not be offered
-                    var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
-                        added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: stopped && kind == AdeSyncKind.Delta);
-                    if (ended is not null && DefaultsInterrupted)
-                    {
-                        s.Sync.DemandFullSync(token.Id);
-                    }
-
-                    return ended;
-                });
+                owner.tokens.RecordAppleRefusal(token.Id, error);
             }
             catch (AdeException)
             {
-                // The store itself failed; the lease lapses after 15 minutes and the sync then counts as failed.
+                // the store failed too: the sync's own error is the one to report
+            }
+
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    RecordFailure(error, stopped);
+                    break;
+                }
+                catch (AdeException storeError) when (!stopped && attempt < EndRetries.Length && owner.store.Provider == "PostgreSQL"
+                    && storeError.ErrorId is nameof(ErrorCatalog.StoreUnavailable) or nameof(ErrorCatalog.StoreIoError))
+                {
+                    // A server that restarts or fails over is back within seconds: ending the run then releases the token
+                    // at once, where giving up would hold it for the rest of its 15-minute lease (every host's syncs refused).
+                    Host.WriteVerbose($"The store could not record the end of the sync of token '{token.Name}' ({storeError.ErrorId}); trying again in {EndRetries[attempt].TotalSeconds:0} s so that the token is not held for the rest of its lease.");
+                    EngineClock.Wait(EndRetries[attempt], CancellationToken.None).GetAwaiter().GetResult();
+                }
+                catch (AdeException)
+                {
+                    break; // the store itself failed; the lease lapses after 15 minutes and the sync then counts as failed
+                }
             }
 
             if (!stopped)
@@ -1209,6 +1217,22 @@ public sealed class SyncService
 
             return error;
         }
+
+        /// <summary>How long a failed run waits before it tries again to record its end on a server store that failed too (30 s in all).</summary>
+        private static readonly TimeSpan[] EndRetries = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16)];
+
+        private void RecordFailure(AdeException error, bool stopped) => owner.store.WriteForToken(token.Id, s =>
+        {
+            // a stopped delta keeps the full-sync demand as it was, unless its pages' default profiles could not be offered
+            var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
+                added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: stopped && kind == AdeSyncKind.Delta);
+            if (ended is not null && DefaultsInterrupted)
+            {
+                s.Sync.DemandFullSync(token.Id);
+            }
+
+            return ended;
+        });
     }
 }
 

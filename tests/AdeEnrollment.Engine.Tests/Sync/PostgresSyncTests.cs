@@ -422,6 +422,36 @@ public sealed class PostgresSyncTests(ITestOutputHelper output)
         return Rows(r);
     }
 
+    [Fact]
+    public void A_failed_sync_whose_end_the_server_could_not_record_at_once_records_it_when_the_server_is_back_and_releases_the_token()
+    {
+        using var schema = new TestPostgresSchema(ownDatabase: true);
+        using var f = new EngineSimFixture(devices: 5, postgres: schema);
+        f.Simulator.AddFault("/server/devices", 500, "", count: 100); // Apple fails the fetch (after the client's retries)
+        var provider = (AdeEnrollment.Engine.Storage.Postgres.PostgresProvider)f.Store.StoreProvider;
+        var failures = 6; // more than one unit of work's own retries: the server is away for a few seconds
+        provider.ConnectionHook = c =>
+        {
+            // once the run holds the lease, the server drops the next connections (as a restart or failover does)
+            using var held = new NpgsqlCommand("SELECT count(*) FROM sync_state WHERE lease_id IS NOT NULL", c);
+            if ((long)held.ExecuteScalar()! > 0 && failures-- > 0)
+            {
+                using var kill = new NpgsqlCommand("SELECT pg_terminate_backend(pg_backend_pid())", c);
+                kill.ExecuteNonQuery();
+            }
+        };
+
+        var error = Assert.Throws<AdeException>(() => f.Engine.Sync.Sync(f.Token.Id.ToString()));
+        provider.ConnectionHook = null;
+
+        Assert.Equal(nameof(ErrorCatalog.AppleServiceUnavailable), error.ErrorId); // Apple's failure is what is reported
+        Assert.True(failures < 0, $"failures left: {failures}");
+        Assert.Contains(f.Host.Verbose, v => v.Contains("could not record the end of the sync", StringComparison.Ordinal));
+        var status = f.Engine.Sync.GetStatus(f.Token);
+        Assert.False(status.InProgress); // released, not held for its 15-minute lease
+        Assert.Equal((AdeSyncStatus.Failed, nameof(ErrorCatalog.AppleServiceUnavailable)), (status.History[0].Status, status.History[0].ErrorId));
+    }
+
     private static List<string> Rows(System.Data.Common.DbDataReader r)
     {
         var rows = new List<string>();
