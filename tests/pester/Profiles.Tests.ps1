@@ -321,6 +321,8 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
 
     It 'exports and imports profiles losslessly, and import validates like New-AdeProfile' {
         $path = Join-Path $TestDrive 'kiosk.json'
+        Export-AdeProfile -Profile Kiosk -Token $name -Path $path -WhatIf
+        Test-Path $path | Should -BeFalse -Because '-WhatIf writes no file'
         Export-AdeProfile -Profile Kiosk -Token $name -Path $path
         $json = Get-Content -Raw $path | ConvertFrom-Json
         $json.SchemaVersion | Should -Be 2

@@ -350,6 +350,11 @@ public sealed class ProfileService
         if (full is not null)
         {
             var replaced = File.Exists(full);
+            if (!host.ShouldProcess(full, replaced ? $"Replace the file with profile '{profile.Name}'" : $"Write profile '{profile.Name}' to a new file"))
+            {
+                return json;
+            }
+
             OutputFile.WriteText("Path", full, json + Environment.NewLine);
             host.WriteVerbose($"Exported profile '{profile.Name}' to {full}" + (replaced ? " (the existing file was replaced; -NoClobber keeps it)." : "."));
         }

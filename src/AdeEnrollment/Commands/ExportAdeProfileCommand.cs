@@ -7,7 +7,7 @@ using static AdeEnrollment.Transforms.ReferenceTransformationAttribute;
 namespace AdeEnrollment.Commands;
 
 /// <summary>Export-AdeProfile: a profile's settings as JSON, to keep profiles as code or copy them between tokens.</summary>
-[Cmdlet(VerbsData.Export, "AdeProfile")]
+[Cmdlet(VerbsData.Export, "AdeProfile", SupportsShouldProcess = true)]
 [OutputType(typeof(string))]
 public sealed class ExportAdeProfileCommand : AdeCmdlet
 {

@@ -483,6 +483,25 @@ public sealed class ProfileServiceTests : IDisposable
     }
 
     [Fact]
+    public void Export_ToAFile_AsksFirst_AndUnderWhatIfWritesNothing()
+    {
+        store.AddToken("Contoso");
+        Profiles.New("Contoso", "Staff", User);
+        var path = store.Temp.File("whatif.json");
+        store.Host.ShouldProcessAnswer = false;
+        var json = Profiles.Export("Staff", null, path);
+        store.Host.ShouldProcessAnswer = true;
+
+        Assert.False(File.Exists(path));
+        Assert.Contains("\"Staff\"", json, StringComparison.Ordinal);
+        Assert.Contains(store.Host.ShouldProcessCalls, c => c.Target == path && c.Action == "Write profile 'Staff' to a new file");
+        Profiles.Export("Staff", null, path);
+        Profiles.Export("Staff", null, path);
+        Assert.Contains(store.Host.ShouldProcessCalls, c => c.Target == path && c.Action == "Replace the file with profile 'Staff'");
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
     public void Import_UnderANameThatExists_IsProfileNameConflict()
     {
         store.AddToken("Contoso");
