@@ -210,6 +210,16 @@ Describe 'Values shown back in errors' {
         Set-AdeToken -Token "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -Name 'Echo'
     }
 
+    It 'a pasted VPP token file and more than 100 skip keys are ProfileSettingInvalid with a short message; nothing is created' {
+        $err = { New-AdeProfile -Token 'Echo' -Name 'Vpp' -UserAffinity WithUserAffinity -CompanyPortalVppToken ('A' * 100000) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru
+        $err.Exception.Message.Length | Should -BeLessThan 1000
+        $err = { New-AdeProfile -Token 'Echo' -Name 'Keys' -UserAffinity WithUserAffinity -AdditionalSkipKey (1..101 | ForEach-Object { "Pane$_" }) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -Match 'at most 100 keys'
+        Get-AdeProfile -Token 'Echo' | Where-Object Name -in 'Vpp', 'Keys' | Should -BeNullOrEmpty
+    }
+
     It 'a store path naming a device is StoreInvalid, and the store in use stays' -Skip:$IsWindows {
         $store = (Get-AdeStore).Path
         $err = { Connect-AdeStore -Path '/dev/null' } | Should -Throw -ErrorId 'StoreInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru

@@ -179,6 +179,11 @@ public static class ProfileRules
 
         if (s.CompanyPortalVppToken is not null)
         {
+            if (s.CompanyPortalVppToken.Length > MaxVppTokenNameLength)
+            {
+                throw Invalid("CompanyPortalVppToken", s.CompanyPortalVppToken, $"it is the name of a VPP token as Intune lists it, at most {MaxVppTokenNameLength} characters (not the token file's content).");
+            }
+
             if (s.InstallCompanyPortal != true)
             {
                 throw Invalid("CompanyPortalVppToken", s.CompanyPortalVppToken, "a VPP token installs Company Portal, so it needs InstallCompanyPortal.");
@@ -334,6 +339,11 @@ public static class ProfileRules
             }
         }
 
+        if (s.AdditionalSkipKeys is { Count: > MaxAdditionalSkipKeys } many)
+        {
+            throw Invalid("AdditionalSkipKey", $"{many.Count:N0} keys", $"give at most {MaxAdditionalSkipKeys} keys (Setup Assistant has fewer panes than that); use -HiddenScreen for the panes this module knows.");
+        }
+
         foreach (var key in s.AdditionalSkipKeys ?? [])
         {
             if (!SkipKeyShape.IsMatch(key))
@@ -485,6 +495,12 @@ public static class ProfileRules
             throw Invalid(setting, Shorten(base64), rule);
         }
     }
+
+    /// <summary>The longest VPP token name taken (Intune's names are short; a longer value is a pasted token file).</summary>
+    internal const int MaxVppTokenNameLength = 256;
+
+    /// <summary>The most Setup Assistant keys given by their Apple name beside -HiddenScreen.</summary>
+    internal const int MaxAdditionalSkipKeys = 100;
 
     private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
 

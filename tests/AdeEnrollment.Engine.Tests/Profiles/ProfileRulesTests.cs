@@ -67,6 +67,20 @@ public class ProfileRulesTests
     }
 
     [Fact]
+    public void A_pasted_VPP_token_file_or_an_endless_list_of_skip_keys_is_refused_and_the_message_stays_short()
+    {
+        var vpp = AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Check(User with { CompanyPortalVppToken = new string('A', 100_000) }));
+        Assert.Contains("at most 256 characters", vpp.Message, StringComparison.Ordinal);
+        Assert.True(vpp.Message.Length < 1_000);
+        Check(User with { CompanyPortalVppToken = new string('A', 256) }); // a long name is still a name
+
+        var keys = Enumerable.Range(0, 101).Select(i => $"Pane{i}").ToList();
+        var many = AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => Check(User with { AdditionalSkipKeys = keys }));
+        Assert.Contains("-AdditionalSkipKey '101 keys' is not valid: give at most 100 keys", many.Message, StringComparison.Ordinal);
+        Check(User with { AdditionalSkipKeys = keys.Take(100).ToList() });
+    }
+
+    [Fact]
     public void A_description_keeps_its_line_breaks_windows_ones_too_and_tabs()
     {
         var s = ProfileRules.Normalise(Kiosk with { Description = "Kiosk iPads\r\n\tfront desk\nsecond floor" });
