@@ -160,6 +160,15 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         $c = (Get-AdeModuleType Microsoft.Data.Sqlite.SqliteConnection)::new("Data Source=$path;Pooling=False;Mode=ReadOnly")
         $c.Open(); $cmd = $c.CreateCommand(); $cmd.CommandText = 'PRAGMA user_version'; $version = $cmd.ExecuteScalar(); $c.Dispose()
         $version | Should -Be ($latest - 1)
+        # a scheduled health check on that store fails its Store check (no error)
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            $env:ADE_ENROLLMENT_STORE = $path
+            Disconnect-AdeStore
+            $check = Test-AdeHealth -ErrorVariable e
+            $e | Should -BeNullOrEmpty
+            ($check.Check, $check.Status, $check.Remedy) | Should -Be @('Store', 'Fail', 'Restore the store file and its key file from a backup')
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }
     }
 
     It 'Test-AdeHealth fails the Store check of a store it cannot open, and of a store without tokens; -Quiet is $false' {

@@ -526,10 +526,7 @@ public static class ErrorCatalog
         F("Token '{0}' already has {1} enrollment profiles, the most Intune allows per token. Remove a profile you no longer use (Remove-AdeProfile) first.", token, limit),
         token);
 
-    /// <summary>
-    /// No such profile: in the store, or (<paramref name="token"/>) on that token; <paramref name="itsToken"/> names the
-    /// token the profile does belong to, when it was found there.
-    /// </summary>
+    /// <summary>Another session removed the profile while Apple took its assignment: <paramref name="assignedAtApple"/> now hold it at Apple only.</summary>
     public static AdeException ProfileRemovedDuringAssignment(string profile, string token, IReadOnlyList<string> assignedAtApple) => E(nameof(ProfileRemovedDuringAssignment),
         AdeErrorCategory.ObjectNotFound,
         assignedAtApple.Count == 0
@@ -538,6 +535,10 @@ public static class ErrorCatalog
                 profile, token, Counted.Of(assignedAtApple.Count, "device"), Counted.FirstFew(assignedAtApple), token.Replace("'", "''", StringComparison.Ordinal)),
         profile);
 
+    /// <summary>
+    /// No such profile: in the store, or (<paramref name="token"/>) on that token; <paramref name="itsToken"/> names the
+    /// token the profile does belong to, when it was found there.
+    /// </summary>
     public static AdeException ProfileNotFound(string profile, string? token = null, string? itsToken = null) => E(nameof(ProfileNotFound),
         AdeErrorCategory.ObjectNotFound,
         token is null

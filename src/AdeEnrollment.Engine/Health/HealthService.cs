@@ -110,13 +110,13 @@ public sealed class HealthService
     public static AdeHealthResult StoreUnusable(AdeException error) => Result("Store", "", AdeHealthStatus.Fail, error.Message, error.ErrorId switch
     {
         nameof(ErrorCatalog.StoreSchemaTooNew) => "Update-Module AdeEnrollment (or Install-PSResource AdeEnrollment)",
-        nameof(ErrorCatalog.StoreInvalid) => "Restore the store file and its key file from a backup",
+        nameof(ErrorCatalog.StoreInvalid) or nameof(ErrorCatalog.StoreUpgradeFailed) => "Restore the store file and its key file from a backup",
         nameof(ErrorCatalog.StoreDeleted) or nameof(ErrorCatalog.StoreNotConnected) => "Disconnect-AdeStore, or Connect-AdeStore -Path <store>",
         _ => "Connect-AdeStore -Path <store> (check the path, its permissions, and the key or passphrase)",
     });
 
     /// <summary>Whether an error is the store failing to open (reported as the Store check by Test-AdeHealth).</summary>
-    public static bool IsStoreUnusable(AdeException error) => error.ErrorId is nameof(ErrorCatalog.StoreInvalid) or nameof(ErrorCatalog.StoreSchemaTooNew)
+    public static bool IsStoreUnusable(AdeException error) => error.ErrorId is nameof(ErrorCatalog.StoreInvalid) or nameof(ErrorCatalog.StoreSchemaTooNew) or nameof(ErrorCatalog.StoreUpgradeFailed)
         or nameof(ErrorCatalog.StoreUnavailable) or nameof(ErrorCatalog.StoreDeleted) or nameof(ErrorCatalog.StoreNotConnected) or nameof(ErrorCatalog.StoreKeyInvalid)
         or nameof(ErrorCatalog.StoreKeyKindMismatch) or nameof(ErrorCatalog.StoreKeyMissing) or nameof(ErrorCatalog.StoreAccessDenied)
         or nameof(ErrorCatalog.StorePassphraseRequired) or nameof(ErrorCatalog.StoreConnectionStringInvalid);

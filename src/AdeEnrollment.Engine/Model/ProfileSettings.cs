@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using AdeEnrollment.Engine.Rules;
 using AdeEnrollment.Engine.Model;
@@ -249,8 +250,28 @@ internal sealed class SetupScreenListConverter : System.Text.Json.Serialization.
 }
 
 /// <summary>
-/// An enum in a profile's JSON (a store row, an Import-AdeProfile file) by its name only: a number ("Platform": 1) is
-/// refused as malformed rather than read as whichever member has that value.
+/// An enum in a profile's JSON (a store row, an Import-AdeProfile file) by the name of one member only, in any case: a
+/// number ("Platform": 1) or a list of names ("macOS, tvOS", which .NET reads as the members' combined value) is refused
+/// as malformed rather than read as whichever member has that value. Written as the member's name.
 /// </summary>
-internal sealed class NamedEnumConverter<T>() : JsonStringEnumConverter<T>(namingPolicy: null, allowIntegerValues: false)
-    where T : struct, Enum;
+internal sealed class NamedEnumConverter<T> : JsonConverter<T>
+    where T : struct, Enum
+{
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } text)
+        {
+            foreach (var name in Enum.GetNames<T>())
+            {
+                if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
+                {
+                    return Enum.Parse<T>(name);
+                }
+            }
+        }
+
+        throw new JsonException(); // without a message of its own: the serializer's "could not be converted", with the member and where it is
+    }
+
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}

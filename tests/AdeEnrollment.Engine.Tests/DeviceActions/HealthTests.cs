@@ -250,6 +250,8 @@ public class HealthTests
         Assert.Equal(("Store", AdeHealthStatus.Fail), (tooNew.Check, tooNew.Status));
         Assert.StartsWith("Update-Module", tooNew.Remedy, StringComparison.Ordinal);
         Assert.True(HealthService.IsStoreUnusable(ErrorCatalog.StoreInvalid("/x/ade.db", "damaged")));
+        Assert.True(HealthService.IsStoreUnusable(ErrorCatalog.StoreUpgradeFailed("/x/ade.db", 13, 14, 14, "duplicate column.", new InvalidOperationException())));
+        Assert.True(HealthService.IsStoreUnusable(ErrorCatalog.StoreNotConnected("/x/ade.db", "StoreKeyInvalid")));
         Assert.False(HealthService.IsStoreUnusable(ErrorCatalog.TokenNotFound("x")));
     }
 

@@ -540,6 +540,7 @@ public sealed class ProfileServiceTests : IDisposable
         { "an unknown affinity", ValidDocument.Replace("\"WithUserAffinity\"", "\"Sometimes\""), "the value of 'Settings.UserAffinity' is not one this module reads (line " },
         { "an affinity as a number", ValidDocument.Replace("\"WithUserAffinity\"", "1"), "the value of 'Settings.UserAffinity' is not one this module reads (line " },
         { "an out-of-range number", ValidDocument.Replace("\"UserAffinity\"", "\"SyncWithComputers\": 9, \"UserAffinity\""), "the value of 'Settings.SyncWithComputers' is not one this module reads (line " },
+        { "a list of platforms", ValidDocument.Replace("\"UserAffinity\"", "\"Platform\": \"macOS, tvOS\", \"UserAffinity\""), "the value of 'Settings.Platform' is not one this module reads (line " },
         { "a platform as a number", ValidDocument.Replace("\"UserAffinity\"", "\"Platform\": 1, \"UserAffinity\""), "the value of 'Settings.Platform' is not one this module reads (line " },
         { "a number as text", ValidDocument.Replace("\"UserAffinity\"", "\"MaximumCachedUsers\": \"ten\", \"UserAffinity\""), "the value of 'Settings.MaximumCachedUsers'" },
         { "a setting beside Settings", ValidDocument.Replace("\"Name\"", "\"UserAffinity\": \"WithUserAffinity\", \"Name\""), "'UserAffinity' is a setting, and settings go inside \"Settings\"" },
