@@ -223,6 +223,11 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
             Disconnect-AdeStore
             { Connect-AdeStore -Path $shared } | Should -Throw
             Disconnect-AdeStore
+            # a path PowerShell cannot resolve fails the connect just as well
+            { Connect-AdeStore -Path 'nosuchdrive:/ade.db' } | Should -Throw
+            $err = { Get-AdeStore } | Should -Throw -ErrorId 'StoreNotConnected,AdeEnrollment.Commands.GetAdeStoreCommand' -PassThru
+            $err.Exception.Message | Should -BeLike "*Connect-AdeStore failed for 'nosuchdrive:/ade.db' (DriveNotFound*"
+            Disconnect-AdeStore
             (Get-AdeToken).Count | Should -Be 0
             Test-Path $fallback | Should -BeTrue
         } finally { $env:ADE_ENROLLMENT_STORE = $saved; Disconnect-AdeStore }

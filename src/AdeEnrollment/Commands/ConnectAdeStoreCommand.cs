@@ -61,6 +61,7 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
                     : Password is not null ? new NetworkCredential(string.Empty, Password).Password
                     : null;
                 var connection = PostgresConnectionInfo.Parse(ConnectionString!, user, string.IsNullOrEmpty(password) ? null : password);
+                location = connection.Location;
                 store = AdeSession.Connect(connection, passphrase);
                 WriteVerbose($"Using the PostgreSQL store '{store.Path}' as '{connection.UserName}' (keys: {store.KeyProtection}).");
             }
@@ -77,9 +78,15 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
                 WriteObject(new AdeEngine(store, Engine.Host).StoreInfo.GetInfo());
             }
         }
-        catch (AdeException ex)
+        catch (Exception ex) when (ex is not (PipelineStoppedException or OperationCanceledException))
         {
-            AdeSession.ConnectFailed(location, ex.ErrorId);
+            // whatever failed (the store, or a path PowerShell could not resolve): the session uses no other store unnoticed
+            AdeSession.ConnectFailed(location, ex switch
+            {
+                AdeException ade => ade.ErrorId,
+                IContainsErrorRecord record => record.ErrorRecord.FullyQualifiedErrorId,
+                _ => ex.GetType().Name,
+            });
             throw;
         }
         finally
