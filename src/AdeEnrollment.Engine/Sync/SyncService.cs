@@ -1189,6 +1189,7 @@ public sealed class SyncService
                 // the store failed too: the sync's own error is the one to report
             }
 
+            var trying = System.Diagnostics.Stopwatch.StartNew();
             for (var attempt = 0; ; attempt++)
             {
                 try
@@ -1196,13 +1197,20 @@ public sealed class SyncService
                     RecordFailure(error, stopped);
                     break;
                 }
-                catch (AdeException storeError) when (!stopped && attempt < EndRetries.Length && owner.store.Provider == "PostgreSQL"
+                catch (AdeException storeError) when (!stopped && attempt < EndRetries.Length && trying.Elapsed < EndRetryBudget && owner.store.Provider == "PostgreSQL"
                     && storeError.ErrorId is nameof(ErrorCatalog.StoreUnavailable) or nameof(ErrorCatalog.StoreIoError))
                 {
                     // A server that restarts or fails over is back within seconds: ending the run then releases the token
                     // at once, where giving up would hold it for the rest of its 15-minute lease (every host's syncs refused).
                     Host.WriteVerbose($"The store could not record the end of the sync of token '{token.Name}' ({storeError.ErrorId}); trying again in {EndRetries[attempt].TotalSeconds:0} s so that the token is not held for the rest of its lease.");
-                    EngineClock.Wait(EndRetries[attempt], CancellationToken.None).GetAwaiter().GetResult();
+                    try
+                    {
+                        EngineClock.Wait(EndRetries[attempt], Host.Cancellation).GetAwaiter().GetResult();
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break; // Ctrl+C: the lease is left to lapse
+                    }
                 }
                 catch (AdeException)
                 {
@@ -1218,8 +1226,11 @@ public sealed class SyncService
             return error;
         }
 
-        /// <summary>How long a failed run waits before it tries again to record its end on a server store that failed too (30 s in all).</summary>
+        /// <summary>How long a failed run waits before it tries again to record its end on a server store that failed too (30 s of waits in all).</summary>
         private static readonly TimeSpan[] EndRetries = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16)];
+
+        /// <summary>No attempt to record a failed run's end starts after this long (each attempt has the store's own time-outs).</summary>
+        private static readonly TimeSpan EndRetryBudget = TimeSpan.FromSeconds(45);
 
         private void RecordFailure(AdeException error, bool stopped) => owner.store.WriteForToken(token.Id, s =>
         {
