@@ -325,6 +325,11 @@ public sealed partial class BusinessService
         }
 
         var wanted = WantedServers(servers, query);
+        if (wanted is not null && wanted.All(s => IsDeleted(s.Status)))
+        {
+            yield break; // the server filters name no live server: no device can match, and the inventory is not paged through for none
+        }
+
         // a list of serials without wildcards: each listed device of the list is held (null when another filter leaves
         // it out) and they are returned in the order given once the listing ends, as a short list read one by one is
         var given = query.SerialNumbers is { Count: > 0 } list && list.All(x => !Wildcard.HasWildcard(x)) ? list.Distinct(StringComparer.OrdinalIgnoreCase).ToList() : null;
@@ -476,14 +481,23 @@ public sealed partial class BusinessService
     }
 
     /// <summary>
-    /// A piped server the organisation no longer has (deleted in Business Manager since it was read) is an error of its
-    /// own, non-terminating through <paramref name="notFound"/>: the other piped servers' devices are still listed.
+    /// A piped server the organisation no longer has (deleted in Business Manager since it was read, or listed by Apple as
+    /// deleted) is an error of its own, non-terminating through <paramref name="notFound"/>: the other piped servers'
+    /// devices are still listed.
     /// </summary>
     private static void ReportUnknownServers(IReadOnlyList<AdeMdmServer> servers, OrgDeviceQuery query, Action<AdeException>? notFound)
     {
-        foreach (var id in (query.MdmServerIds ?? []).Where(id => !servers.Any(s => s.Id.Equals(id, StringComparison.OrdinalIgnoreCase))).Distinct(StringComparer.OrdinalIgnoreCase))
+        foreach (var id in (query.MdmServerIds ?? []).Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            var error = ErrorCatalog.BusinessServerNotFound(id);
+            var server = servers.FirstOrDefault(s => s.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
+            var error = server is null ? ErrorCatalog.BusinessServerNotFound(id)
+                : IsDeleted(server.Status) ? ErrorCatalog.BusinessServerDeleted(server.Name) // Apple may list a deleted server a while
+                : null;
+            if (error is null)
+            {
+                continue;
+            }
+
             if (notFound is null)
             {
                 throw error;

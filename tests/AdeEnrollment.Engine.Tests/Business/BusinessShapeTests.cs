@@ -248,7 +248,8 @@ public sealed class BusinessShapeTests
         using var fx = new BusinessFixture();
         fx.Simulator.ListDeletedServers = listed;
         var device = Assert.Single(fx.Simulator.AddOrgDevices(1));
-        Assert.Equal(fx.Sim.Token.Name, Assert.Single(fx.Engine.Business.GetMdmServers()).Token);
+        var before = Assert.Single(fx.Engine.Business.GetMdmServers());
+        Assert.Equal(fx.Sim.Token.Name, before.Token);
         fx.Simulator.DeleteMdmServer(EngineServer);
 
         var servers = fx.Engine.Business.GetMdmServers();
@@ -268,6 +269,12 @@ public sealed class BusinessShapeTests
         // the inventory still reads (a deleted server's device list is never asked for), filtered by the server too
         Assert.Equal([device.SerialNumber], fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery()).Select(d => d.SerialNumber));
         var expected = listed ? "BusinessServerDeleted" : "BusinessServerNotFound";
+        // the server read before it was deleted, piped: said so (not an empty listing), and no inventory paged through for it
+        var listings = fx.Simulator.GetRequests("/v1/orgDevices").Count;
+        var piped = new List<AdeException>();
+        Assert.Empty(fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(MdmServerIds: [before.Id]), piped.Add));
+        Assert.Equal(expected, Assert.Single(piped).ErrorId);
+        Assert.Equal(listings, fx.Simulator.GetRequests("/v1/orgDevices").Count);
         Assert.Equal(expected, Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [device.SerialNumber], null, server: EngineServer)).ErrorId);
         Assert.Equal(expected, Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Unassign, [device.SerialNumber], null, token: fx.Sim.Token)).ErrorId);
         Assert.DoesNotContain(fx.Simulator.GetRequests("/v1/orgDeviceActivities"), r => r.Method == "POST");
