@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -15,10 +16,15 @@ public static class SafeText
     public const char Replacement = '\uFFFD';
 
     /// <summary>True for a character that may not appear in text shown to an administrator.</summary>
-    private static bool IsUnsafe(char ch)
-        => char.IsControl(ch)
-           || char.GetUnicodeCategory(ch) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+    private static bool IsUnsafe(Rune rune)
+        => Rune.IsControl(rune)
+           || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
+    /// <summary>
+    /// True when the text holds an unsafe character: a control or invisible formatting character (in any plane: the
+    /// tag characters U+E0000 and up are format characters too), or half of a surrogate pair without its other half (no
+    /// character at all: UTF-8, and so the store, would keep it as U+FFFD, and a name typed again would no longer match).
+    /// </summary>
     public static bool HasUnsafe(string? text)
     {
         if (text is null)
@@ -28,37 +34,28 @@ public static class SafeText
 
         for (var i = 0; i < text.Length; i++)
         {
-            if (IsUnsafe(text, i))
+            var ch = text[i];
+            if (ch is >= ' ' and < '\u007F')
+            {
+                continue; // printable ASCII: the text of nearly every name and every field from Apple, checked at once
+            }
+
+            if (UnsafeAt(text, i, out var used))
             {
                 return true;
             }
+
+            i += used - 1;
         }
 
         return false;
     }
 
-    /// <summary>
-    /// Whether the character at <paramref name="index"/> is unsafe: a character <see cref="IsUnsafe(char)"/> refuses, or half of a surrogate
-    /// pair without its other half (no character at all: UTF-8, and so the store, would keep it as U+FFFD, and a name
-    /// typed again would no longer match).
-    /// </summary>
-    private static bool IsUnsafe(string text, int index)
-    {
-        var ch = text[index];
-        if (char.IsHighSurrogate(ch))
-        {
-            return index + 1 >= text.Length || !char.IsLowSurrogate(text[index + 1]);
-        }
+    /// <summary>Whether the character at <paramref name="index"/> (<paramref name="used"/> UTF-16 units: 2 for a pair) is unsafe.</summary>
+    private static bool UnsafeAt(string text, int index, out int used)
+        => Rune.DecodeFromUtf16(text.AsSpan(index), out var rune, out used) != OperationStatus.Done || IsUnsafe(rune);
 
-        if (char.IsLowSurrogate(ch))
-        {
-            return index == 0 || !char.IsHighSurrogate(text[index - 1]);
-        }
-
-        return IsUnsafe(ch);
-    }
-
-    /// <summary>The text made safe to store and show: every unsafe character becomes U+FFFD.</summary>
+    /// <summary>The text made safe to store and show: every unsafe character (or half pair) becomes one U+FFFD.</summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? Neutralise(string? text)
     {
@@ -68,11 +65,33 @@ public static class SafeText
         }
 
         var builder = new StringBuilder(text!.Length);
-        for (var i = 0; i < text.Length; i++)
+        var i = 0;
+        while (i < text.Length)
         {
-            builder.Append(IsUnsafe(text, i) ? Replacement : text[i]);
+            if (UnsafeAt(text, i, out var used))
+            {
+                builder.Append(Replacement);
+            }
+            else
+            {
+                builder.Append(text, i, used);
+            }
+
+            i += used;
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>The text cut to at most <paramref name="maxLength"/> UTF-16 units, never between the two halves of a pair.</summary>
+    public static string Truncate(string text, int maxLength)
+    {
+        if (text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        var cut = maxLength > 0 && char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
+        return text[..cut];
     }
 }

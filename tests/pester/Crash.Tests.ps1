@@ -139,8 +139,8 @@ Describe 'Removals while another process syncs' {
         $store = Join-Path $TestDrive 'busy.db'
         Connect-AdeStore -Path $store
         New-SimToken -Name 'Busy' -Devices 1500 | Out-Null
-        # the first page comes after 4 s: the sync holds the lease with no device written yet
-        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromSeconds(4)) -Count 1 | Out-Null
+        # the first page comes after 8 s: the sync holds the lease with no device written yet
+        Set-AdeSimFault -Endpoint '/server/devices' -Latency ([TimeSpan]::FromSeconds(8)) -Count 1 | Out-Null
         $process = Start-SyncProcess $store 'Busy' (Join-Path $TestDrive 'busy.json')
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
         while (-not (Get-AdeSyncStatus -Token 'Busy').InProgress -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 50 }
@@ -170,7 +170,7 @@ Describe 'Removals while another process syncs' {
         # Staff defined at Apple and held by no device: nothing stops another process from removing it
         Set-AdeDeviceProfile -SerialNumber $serials[0] -Profile 'Staff' | Out-Null
         Set-AdeDeviceProfile -SerialNumber $serials[0] -Profile 'Kiosk' | Out-Null
-        Set-AdeSimFault -Endpoint '/profile/devices' -Latency ([TimeSpan]::FromSeconds(4)) -Count 1 | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -Latency ([TimeSpan]::FromSeconds(8)) -Count 1 | Out-Null
         $result = Join-Path $TestDrive 'removed.json'
         $file = Join-Path $TestDrive 'assign.ps1'
         Set-Content $file @"
@@ -185,7 +185,7 @@ try {
 "@
         $before = @(Get-AdeSimRequest).Count
         $process = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-File', $file -PassThru
-        # the child's first request to Apple (its session) is answered at once; its assignment then waits 4 s at Apple
+        # the child's first request to Apple (its session) is answered at once; its assignment then waits 8 s at Apple
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
         while (@(Get-AdeSimRequest).Count -eq $before -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 50 }
         Start-Sleep -Milliseconds 1000

@@ -15,7 +15,7 @@ public static class ErrorCatalog
 
     /// <summary>A value the user gave, as a message shows it: in full up to <see cref="MaxShownValue"/> characters, else its start and its length.</summary>
     private static string Shown(string value)
-        => value.Length <= MaxShownValue ? value : F("{0}… ({1:N0} characters)", value[..(MaxShownValue / 2)], value.Length);
+        => value.Length <= MaxShownValue ? value : F("{0}… ({1:N0} characters)", SafeText.Truncate(value, MaxShownValue / 2), value.Length);
 
     /// <summary>
     /// Every catalogued error: its message and a text target shown safely (<see cref="SafeText.Neutralise"/>), since

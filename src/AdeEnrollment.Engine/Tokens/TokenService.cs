@@ -147,7 +147,7 @@ public sealed class TokenService
         if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
         {
             var serverName = account.ServerName.Trim();
-            name = serverName.Length > MaxNameLength ? serverName[..MaxNameLength] : serverName;
+            name = SafeText.Truncate(serverName, MaxNameLength);
         }
 
         var consumerKeyHash = ConsumerKeyHash(content.ConsumerKey);
@@ -177,7 +177,7 @@ public sealed class TokenService
                 for (var n = 2; TextRules.NameTaken(names, finalName); n++)
                 {
                     var suffix = $" ({n})"; // shorten the base so the name stays within MaxNameLength
-                    finalName = name[..Math.Min(name.Length, MaxNameLength - suffix.Length)].TrimEnd() + suffix;
+                    finalName = SafeText.Truncate(name, MaxNameLength - suffix.Length).TrimEnd() + suffix;
                 }
             }
             else if (TextRules.NameTaken(names, finalName))
@@ -699,7 +699,7 @@ public sealed class TokenService
             name = "ADE token";
         }
 
-        return name.Length > MaxNameLength ? name[..MaxNameLength] : name;
+        return SafeText.Truncate(name, MaxNameLength);
     }
 
     private static void ValidateName(string name)
