@@ -25,7 +25,7 @@ public sealed class AdeEngine
         Time = time ?? EngineClock.Current;
         Apple = apple ?? new AppleClientFactory(Time, host);
         Tokens = new TokenService(store, Time, host, Apple);
-        StoreInfo = new StoreService(store);
+        StoreInfo = new StoreService(store, Time);
         Profiles = new ProfileService(store, Time, host, Tokens);
         Assignments = new AssignmentService(store, Time, host, Tokens, Profiles, Apple);
         ProfileChanges = new ProfileChangeService(store, host, Tokens, Profiles, Assignments);

@@ -100,6 +100,18 @@ Describe 'Copy-AdeStore (SQLite)' {
         { Copy-AdeStore -DestinationPath $dest -DestinationKey (ConvertTo-SecureString 'not the right passphrase' -AsPlainText -Force) } |
             Should -Throw -ErrorId 'StoreKeyInvalid,AdeEnrollment.Commands.CopyAdeStoreCommand'
     }
+
+    It 'warns when a sync held its token''s lease as the store was copied' {
+        $id = (Get-AdeToken -Name $tokenName).Id
+        $until = [DateTimeOffset]::UtcNow.AddMinutes(10).ToUnixTimeMilliseconds()
+        Invoke-StoreSql "INSERT INTO sync_state (token_id, lease_id, lease_expires_at) VALUES ('$id', 'another-process', $until)" | Out-Null
+        try {
+            Copy-AdeStore -DestinationPath (Join-Path $folder 'mid-sync.db') -WarningVariable w 3>$null | Out-Null
+            "$w" | Should -BeLike "A sync of 1 token ('$tokenName') was under way when the store was copied*Get-AdeSyncStatus*"
+        } finally { Invoke-StoreSql "DELETE FROM sync_state WHERE token_id = '$id'" | Out-Null }
+        Copy-AdeStore -DestinationPath (Join-Path $folder 'quiet.db') -WarningVariable quiet 3>$null | Out-Null
+        $quiet | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'Copy-AdeStore (PostgreSQL)' {

@@ -7,8 +7,13 @@ namespace AdeEnrollment.Engine.Storage;
 public sealed class StoreService
 {
     private readonly AdeStore store;
+    private readonly TimeProvider time;
 
-    public StoreService(AdeStore store) => this.store = store;
+    public StoreService(AdeStore store, TimeProvider? time = null)
+    {
+        this.store = store;
+        this.time = time ?? EngineClock.Current;
+    }
 
     /// <summary>
     /// A store that does not exist yet (no file, or an empty one), described without creating it: Get-AdeStore only
@@ -54,7 +59,29 @@ public sealed class StoreService
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(host);
-        return new StoreCopy(store, destination, host).Run();
+        var tables = new StoreCopy(store, destination, host).Run();
+        WarnOfSyncsUnderWay(destination, host, time.GetUtcNow());
+        return tables;
+    }
+
+    /// <summary>
+    /// The copy is a snapshot: a sync that held its token's lease in the source goes on there, not in the copy, where its
+    /// lease stays until it lapses and the sync then counts as failed. Said, so that a copy taken for a move is taken again
+    /// once no sync runs (or its next sync is expected to be a full one).
+    /// </summary>
+    private static void WarnOfSyncsUnderWay(AdeStore destination, IAdeHost host, DateTimeOffset now)
+    {
+        var running = destination.Read(s =>
+        {
+            var tokens = s.Tokens.Names();
+            var states = s.Sync.GetStates([.. tokens.Select(t => t.Id)]);
+            return tokens.Where(t => states.TryGetValue(t.Id, out var st) && st.LeaseId is not null && Rules.SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now))
+                .Select(t => t.Name).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        });
+        if (running.Count > 0)
+        {
+            host.WriteWarning($"A sync of {Counted.Of(running.Count, "token")} ({string.Join(", ", running.Select(n => $"'{n}'"))}) was under way when the store was copied: the copy shows it in progress until its 15-minute lease lapses, then as failed, and the copy's next sync of that token is a full one. Copy again once Get-AdeSyncStatus shows no sync in progress to avoid that.");
+        }
     }
 
     /// <summary>

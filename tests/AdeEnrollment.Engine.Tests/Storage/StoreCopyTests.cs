@@ -129,6 +129,23 @@ public sealed class StoreCopyTests : IDisposable
     }
 
     [Fact]
+    public void A_copy_taken_while_a_sync_holds_its_lease_says_so_and_a_copy_without_one_does_not()
+    {
+        var quiet = new RecordingHost();
+        new StoreService(Source, seeded.Sim.Time).CopyTo(NewSqlite("quiet.db"), quiet);
+        Assert.DoesNotContain(quiet.Warnings, w => w.Contains("was under way", StringComparison.Ordinal));
+
+        // another process's sync of the token, running while the copy is taken
+        var now = seeded.Sim.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        Source.ReadSql(c => c.Execute($"UPDATE sync_state SET lease_id = 'other', lease_expires_at = {now + 600_000}"));
+        var host = new RecordingHost();
+        new StoreService(Source, seeded.Sim.Time).CopyTo(NewSqlite("busy.db"), host);
+
+        var warning = Assert.Single(host.Warnings, w => w.Contains("was under way", StringComparison.Ordinal));
+        Assert.StartsWith("A sync of 1 token ('iPads') was under way when the store was copied", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SqliteToSqlite_CopiesEveryRow_ReSealsTheSecrets_AndTheCopyWorks()
     {
         var destination = NewSqlite("copy.db");
