@@ -315,13 +315,17 @@ Describe 'Apple Business API' {
         Set-AdeSimBusinessApi -ActivityDuration '00:00:10'
         $gone = $d[0] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name
         $kept = $d[1] | Set-AdeOrgDeviceServer -MdmServer $t.Token.Name
+        ($gone.Status, $gone.SubStatus) | Should -Be @('IN_PROGRESS', 'SUBMITTED') -Because 'the answer to the POST says SUBMITTED, as Apple documents'
         Set-AdeSimClock -Advance '00:00:11'
         Set-AdeSimFault -Endpoint "/v1/orgDeviceActivities/$($gone.Id)" -StatusCode 404 -Body '{"errors":[{"status":"404","code":"NOT_FOUND"}]}'
         $r = Get-AdeOrgDeviceActivity -Refresh -WarningVariable w -WarningAction SilentlyContinue
         ($r | Where-Object Id -eq $kept.Id).Status | Should -Be 'COMPLETED'
         ($r | Where-Object Id -eq $gone.Id).Status | Should -Be 'IN_PROGRESS'
         @($w).Count | Should -Be 1
-        "$w" | Should -Match "Apple no longer has activity $($gone.Id)"
+        "$w" | Should -Match "Apple no longer has device activity '$($gone.Id)'"
+        $err = { Get-AdeOrgDeviceActivity -Id $gone.Id -Refresh -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BusinessActivityExpired,AdeEnrollment.Commands.GetAdeOrgDeviceActivityCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
     It 'Remove-AdeOrgDevice with an Apple School Manager account is BusinessReleaseNotInSchool and sends nothing' {

@@ -259,7 +259,7 @@ internal sealed class BusinessClient
                     Block(allowedAt);
                     if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
                     {
-                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt, Service, endpoint);
+                        throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt, Service, endpoint, WaitForLimit ? options.MaxLimitWait : null);
                     }
 
                     continue; // EnforceBudgetAsync waits for the Retry-After time
@@ -526,7 +526,7 @@ internal sealed class BusinessClient
             var wait = allowedAt - time.GetUtcNow();
             if (!WaitForLimit || wait > options.MaxLimitWait || round >= 3 || moments >= 10)
             {
-                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt, Service);
+                throw ErrorCatalog.BusinessThrottled(account.ClientId, BudgetOf(method).Method, allowedAt, Service, null, WaitForLimit ? options.MaxLimitWait : null);
             }
 
             if (wait >= TimeSpan.FromSeconds(1))

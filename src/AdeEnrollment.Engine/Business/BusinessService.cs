@@ -1100,12 +1100,18 @@ public sealed partial class BusinessService
 
                 return read;
             }
-            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404 && list.Count > 1)
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
             {
                 // Apple keeps activities for a limited time (about 30 days): one it no longer has must not stop the
-                // refresh of the others. It is shown as last stored, and said once; a single activity asked for by Id
-                // keeps the error.
-                host.WriteWarning($"Apple no longer has activity {a.Id} (created {a.CreatedAt:u}; Apple keeps activities for a limited time): it is shown as last read ({a.Status}). Check its devices with Get-AdeOrgDevice -SerialNumber.");
+                // refresh of the others. It is shown as last stored, and said once; a single activity is the error
+                // that says so (not a failed request "to check the parameters of").
+                var expired = ErrorCatalog.BusinessActivityExpired(a.Id, a.CreatedAt, a.Status);
+                if (list.Count == 1)
+                {
+                    throw expired;
+                }
+
+                host.WriteWarning(expired.Message);
                 return a;
             }
         }).ToList();

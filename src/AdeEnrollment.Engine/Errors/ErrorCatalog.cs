@@ -669,7 +669,7 @@ public static class ErrorCatalog
 
     public static AdeException BusinessServerDeleted(string server) => E(nameof(BusinessServerDeleted),
         AdeErrorCategory.InvalidOperation,
-        F("The MDM server '{0}' was deleted at Apple (status DELETED); devices cannot be assigned to it or unassigned from it. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
+        F("The MDM server '{0}' was deleted at Apple (status DELETED): it takes no device, gives up none, and cannot be changed or deleted again. Choose a live server (Get-AdeMdmServer); nothing was sent.", server),
         server);
 
     /// <summary>A server name taken in the organisation: found before sending, or Apple's refusal (HTTP <paramref name="sent"/>) when another admin was faster.</summary>
@@ -694,6 +694,11 @@ public static class ErrorCatalog
         AdeErrorCategory.ObjectNotFound,
         F("The organisation has no MDM server '{0}'. List the servers with Get-AdeMdmServer; a stored token is linked to the server of the same name.", server),
         server);
+
+    public static AdeException BusinessActivityExpired(string id, DateTimeOffset createdAt, string lastStatus) => E(nameof(BusinessActivityExpired),
+        AdeErrorCategory.ObjectNotFound,
+        F("Apple no longer has device activity '{0}' (created {1:u}; Apple keeps activities for a limited time, about 30 days): it stays as last read ({2}). Check its devices with Get-AdeOrgDevice -SerialNumber.", id, createdAt, lastStatus),
+        id);
 
     public static AdeException BusinessActivityNotFound(string id) => E(nameof(BusinessActivityNotFound),
         AdeErrorCategory.ObjectNotFound,
@@ -732,10 +737,14 @@ public static class ErrorCatalog
     /// The request budget of <paramref name="method"/> is used up: counted by the store before sending (nothing was
     /// sent), or Apple answered 429 to <paramref name="endpoint"/>.
     /// </summary>
-    public static AdeException BusinessThrottled(string clientId, string method, DateTimeOffset allowedAt, string service, string? endpoint = null) => E(nameof(BusinessThrottled),
+    /// <param name="waitedUpTo">Null without -WaitForLimit; with it, the longest wait it takes (this one was longer, or other processes kept taking the budget).</param>
+    public static AdeException BusinessThrottled(string clientId, string method, DateTimeOffset allowedAt, string service, string? endpoint = null, TimeSpan? waitedUpTo = null) => E(nameof(BusinessThrottled),
         AdeErrorCategory.LimitsExceeded,
-        F("Apple's request budget for API account '{0}' ({1}) at {2} is used up{3}; the next request is allowed at {4:yyyy-MM-dd HH:mm:ss}Z. Run the command again then, or add -WaitForLimit to wait.",
-            clientId, method, service, endpoint is null ? " (nothing was sent)" : ": Apple answered 429 to " + endpoint, allowedAt.UtcDateTime),
+        F("Apple's request budget for API account '{0}' ({1}) at {2} is used up{3}; the next request is allowed at {4:yyyy-MM-dd HH:mm:ss}Z. {5}",
+            clientId, method, service, endpoint is null ? " (nothing was sent)" : ": Apple answered 429 to " + endpoint, allowedAt.UtcDateTime,
+            waitedUpTo is { } most
+                ? F("-WaitForLimit waits up to {0:N0} minutes, and not when other processes keep taking the budget; run the command again then.", most.TotalMinutes)
+                : "Run the command again then, or add -WaitForLimit to wait."),
         clientId);
 
     /// <summary>

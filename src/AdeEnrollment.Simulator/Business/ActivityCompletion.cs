@@ -175,12 +175,15 @@ internal static class ActivityCompletion
         a.NoLog = forced is "COMPLETED_POST_PROCESSING_FAILED";
     }
 
-    /// <summary>An activity resource; <paramref name="fields"/> null writes every attribute.</summary>
-    public static void Write(Utf8JsonWriter w, BusinessState b, SimActivity a, HashSet<string>? fields)
+    /// <summary>
+    /// An activity resource; <paramref name="fields"/> null writes every attribute. <paramref name="created"/>: the answer
+    /// to the POST that created it, which says SUBMITTED as Apple documents (the clock may have moved while it was made).
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, BusinessState b, SimActivity a, HashSet<string>? fields, bool created = false)
     {
         bool F(string name) => fields is null || fields.Contains(name);
         var now = b.Time.GetUtcNow();
-        var sub = a.Status == "IN_PROGRESS" ? InProgress(b, a, now) : a.SubStatus;
+        var sub = a.Status != "IN_PROGRESS" ? a.SubStatus : created ? "SUBMITTED" : InProgress(b, a, now);
         w.WriteStartObject();
         w.WriteString("type", "orgDeviceActivities");
         w.WriteString("id", a.Id);

@@ -314,9 +314,12 @@ public sealed class BusinessApiTests
 
         Assert.Equal(("IN_PROGRESS", "COMPLETED"), (refreshed[gone.Id].Status, refreshed[kept.Id].Status));
         var warning = Assert.Single(fx.Host.Warnings, w => w.Contains(gone.Id, StringComparison.Ordinal));
-        Assert.Contains("Apple no longer has activity", warning, StringComparison.Ordinal);
-        // asked for by its Id alone, the error stays
-        Assert.Equal("BusinessRequestFailed", Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities(gone.Id, refresh: true)).ErrorId);
+        Assert.Contains("Apple no longer has device activity", warning, StringComparison.Ordinal);
+        // asked for by its Id alone, it is the error that says so (not a failed request whose parameters to check)
+        var expired = Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities(gone.Id, refresh: true));
+        Assert.Equal((nameof(ErrorCatalog.BusinessActivityExpired), AdeErrorCategory.ObjectNotFound), (expired.ErrorId, expired.Category));
+        Assert.Contains("it stays as last read (IN_PROGRESS)", expired.Message, StringComparison.Ordinal);
+        Assert.Equal(nameof(ErrorCatalog.BusinessActivityExpired), Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities(gone.Id, wait: true)).ErrorId);
     }
 
     [Fact]
@@ -451,8 +454,18 @@ public sealed class BusinessApiTests
         Clean(throttled);
         var held = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
         Assert.Contains($"(GET) at {service} is used up (nothing was sent)", held.Message, StringComparison.Ordinal);
+        Assert.Contains("or add -WaitForLimit to wait", held.Message, StringComparison.Ordinal);
         Clean(held);
         fx.Sim.Advance(TimeSpan.FromSeconds(31));
+
+        // -WaitForLimit given, and a wait longer than it takes: the message says why it did not wait
+        fx.Engine.Business.WaitForLimit = true;
+        fx.Simulator.AddFault("/v1/mdmServers", 429, count: 1, retryAfterSeconds: 7200);
+        var tooLong = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Contains("-WaitForLimit waits up to 60 minutes", tooLong.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("add -WaitForLimit", tooLong.Message, StringComparison.Ordinal);
+        fx.Engine.Business.WaitForLimit = false;
+        fx.Sim.Advance(TimeSpan.FromHours(2) + TimeSpan.FromSeconds(1));
 
         // a POST that Apple carries out and then answers 5xx: Apple may have created the activity, so check before sending again
         var serial = fx.Simulator.AddOrgDevices(1)[0].SerialNumber;

@@ -130,7 +130,7 @@ internal static class CreateActivityHandler
         return BusinessJson.Api(w =>
         {
             w.WritePropertyName("data");
-            ActivityCompletion.Write(w, b, activity, null);
+            ActivityCompletion.Write(w, b, activity, null, created: true);
             w.WriteStartObject("links");
             w.WriteString("self", b.Link("v1/orgDeviceActivities"));
             w.WriteEndObject();
