@@ -158,6 +158,17 @@ Describe 'Apple Business API variants' {
         @(Get-AdeOrgDevice).Count | Should -BeGreaterThan 0
     }
 
+    It 'New-AdeBusinessAccount takes a key written with an EC PARAMETERS block in front, as openssl ecparam -genkey writes it' {
+        $a = New-TestAccount -KeyFormat Sec1WithParameters
+        $pem = Get-Content -Raw $a.Sim.KeyPath
+        $pem | Should -Match '^-----BEGIN EC PARAMETERS-----'
+        $pem | Should -Match '-----BEGIN EC PRIVATE KEY-----'
+        $a.Account.ClientId | Should -Be $a.Sim.ClientId
+        $tokens = @(Get-AdeSimRequest -Path '/auth/oauth2/*' | Where-Object StatusCode -eq 200).Count
+        { Get-AdeMdmServer -Account $a.Sim.ClientId -ErrorAction Stop } | Should -Not -Throw
+        @(Get-AdeSimRequest -Path '/auth/oauth2/*' | Where-Object StatusCode -eq 200).Count | Should -Be ($tokens + 1) -Because 'the key signed an assertion Apple took'
+    }
+
     It '-Wait reads the activity log in the <Shape> layout with <Words> as status words, and downloads it again from a fresh link after a <Fault>' -ForEach @(
         @{ Shape = 'Quoted'; Words = @('Succeeded', 'Error'); Fault = 503 }
         @{ Shape = 'TitleCase'; Words = @('SUCCESS', 'FAILED'); Fault = 403 }

@@ -20,9 +20,9 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
     [Parameter]
     public SwitchParameter School { get; set; }
 
-    /// <summary>Sec1 ("BEGIN EC PRIVATE KEY", as Apple's portal writes it) or Pkcs8 ("BEGIN PRIVATE KEY"); Pkcs8AsSec1 (PKCS#8 content under "EC PRIVATE KEY") and Sec1AsPkcs8 (SEC1 content under "PRIVATE KEY") write a label that does not match the content.</summary>
+    /// <summary>Sec1 ("BEGIN EC PRIVATE KEY", as Apple's portal writes it) or Pkcs8 ("BEGIN PRIVATE KEY"); Pkcs8AsSec1 (PKCS#8 content under "EC PRIVATE KEY") and Sec1AsPkcs8 (SEC1 content under "PRIVATE KEY") write a label that does not match the content; Sec1WithParameters writes an "EC PARAMETERS" block before the key, as 'openssl ecparam -genkey' does.</summary>
     [Parameter]
-    [ValidateSet("Sec1", "Pkcs8", "Pkcs8AsSec1", "Sec1AsPkcs8")]
+    [ValidateSet("Sec1", "Pkcs8", "Pkcs8AsSec1", "Sec1AsPkcs8", "Sec1WithParameters")]
     public string KeyFormat { get; set; } = "Sec1";
 
     /// <summary>The organisation the account belongs to (default: the organisation of the simulator's first server).</summary>
@@ -39,7 +39,13 @@ public sealed class NewAdeSimBusinessAccountCommand : AdeSimCmdlet
         }
 
         var format = KeyFormat.ToUpperInvariant();
-        var account = Current.NewBusinessAccount(out var pem, School, sec1: format is "SEC1" or "SEC1ASPKCS8", orgName: OrgName, mislabelled: format.Contains("AS", StringComparison.Ordinal));
+        var account = Current.NewBusinessAccount(out var pem, School, sec1: format is "SEC1" or "SEC1ASPKCS8" or "SEC1WITHPARAMETERS", orgName: OrgName,
+            mislabelled: format is "PKCS8ASSEC1" or "SEC1ASPKCS8");
+        if (format == "SEC1WITHPARAMETERS")
+        {
+            pem = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + pem; // the OID of P-256
+        }
+
         if (Directory.Exists(path))
         {
             path = Path.Combine(path, account.ClientId + ".pem");
