@@ -140,6 +140,9 @@ public sealed class TestPostgresSchema : IDisposable
 
     public string Name { get; }
 
+    /// <summary>The database of its own (ownDatabase), else null (the server's default database).</summary>
+    public string? Database => database;
+
     public string UserName { get; }
 
     /// <summary>The test server's password: tests assert it never shows.</summary>

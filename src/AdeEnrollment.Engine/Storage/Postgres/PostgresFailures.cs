@@ -27,8 +27,9 @@ internal static class PostgresFailures
                 "55P03" or "40001" or "40P01" => ErrorCatalog.ServerStore.StoreBusy(location, what, ex),                          // lock timeout, serialization, deadlock
                 "53100" or "54000" or "53200" => ErrorCatalog.ServerStore.StoreFull(location, what, ex),                          // disk full, out of memory, limits
                 "25006" => ErrorCatalog.ServerStore.StoreReadOnly(location, what, ex),                                            // read-only transaction (a standby)
-                _ when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal) || state == "53300"
-                    => opening ? ErrorCatalog.ServerStore.StoreUnavailable(location, what, ex) : ErrorCatalog.ServerStore.StoreIoError(location, what, commitUnknown, ex),
+                // anything else that refuses a new connection (starting or shutting down, too many connections, the
+                // database closed to connections): the server does not take the store's connections now
+                _ when opening => ErrorCatalog.ServerStore.StoreUnavailable(location, what, ex),
                 _ => ErrorCatalog.ServerStore.StoreIoError(location, what, commitUnknown, ex),
             };
         }

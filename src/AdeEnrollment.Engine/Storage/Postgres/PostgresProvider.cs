@@ -90,7 +90,7 @@ internal sealed class PostgresProvider : IStoreProvider
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(PostgresFailures.IsRetryable),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => PostgresFailures.IsRetryable(ex is OpenFailed open ? open.InnerException! : ex)),
                 MaxRetryAttempts = 3,
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(250),
@@ -118,13 +118,9 @@ internal sealed class PostgresProvider : IStoreProvider
         }
         catch (Exception ex) when (ex is NpgsqlException)
         {
-            // Opening may be retried by the caller's pipeline: rethrow the raw failure while it is retryable.
-            if (PostgresFailures.IsRetryable(ex))
-            {
-                throw;
-            }
-
-            throw PostgresFailures.Map(connection, ex, opening: true);
+            // Opening may be retried by the caller's pipeline (it looks inside OpenFailed): a failure that remains is
+            // the server not taking connections, in the middle of a run too, not a failed read or write.
+            throw PostgresFailures.IsRetryable(ex) ? new OpenFailed(ex) : PostgresFailures.Map(connection, ex, opening: true);
         }
     }
 
@@ -137,6 +133,10 @@ internal sealed class PostgresProvider : IStoreProvider
         try
         {
             return retry.Execute(unit);
+        }
+        catch (OpenFailed ex)
+        {
+            throw PostgresFailures.Map(connection, ex.InnerException!, opening: true);
         }
         catch (CommitFailed ex)
         {
@@ -300,6 +300,10 @@ internal sealed class PostgresProvider : IStoreProvider
         {
             return unit();
         }
+        catch (OpenFailed ex)
+        {
+            throw PostgresFailures.Map(connection, ex.InnerException!, opening: true);
+        }
         catch (CommitFailed ex)
         {
             throw PostgresFailures.Map(connection, ex.InnerException!, opening: false, commitUnknown: true);
@@ -429,4 +433,7 @@ internal sealed class PostgresProvider : IStoreProvider
 
     /// <summary>A commit that failed: never retried, reported as "may or may not have been kept".</summary>
     private sealed class CommitFailed(Exception inner) : Exception("The commit failed.", inner);
+
+    /// <summary>A connection could not be opened for a reason that may pass (retried; what remains is StoreUnavailable).</summary>
+    private sealed class OpenFailed(Exception inner) : Exception("Opening a connection failed.", inner);
 }

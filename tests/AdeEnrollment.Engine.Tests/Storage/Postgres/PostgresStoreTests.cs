@@ -488,4 +488,29 @@ public sealed class PostgresStoreTests : IDisposable
         provider.ConnectionHook = null;
         Assert.Equal("yes", store.Read(s => s.Meta.Get("after-retry")));
     }
+
+    [Fact]
+    public void AServerThatStopsTakingConnections_AfterTheStoreWasOpened_IsStoreUnavailable_NotStoreIoError()
+    {
+        using var own = new TestPostgresSchema(ownDatabase: true);
+        var store = own.Open();
+        opened.Add(store);
+        Assert.NotNull(store.Read(s => s.Meta.Get("key_protection")));
+        // The server takes no new connection to the store's database and ends the ones it has (a pool's idle ones too):
+        // a server being taken down, or a database closed for maintenance, in the middle of a run.
+        TestPostgres.Admin($"ALTER DATABASE {own.Database} ALLOW_CONNECTIONS false");
+        try
+        {
+            TestPostgres.Admin($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{own.Database}'");
+            var failure = Assert.Throws<AdeException>(() => store.Read(s => s.Meta.Get("key_protection")));
+            Assert.Equal(nameof(ErrorCatalog.StoreUnavailable), failure.ErrorId);
+            Assert.DoesNotContain(own.Password, failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestPostgres.Admin($"ALTER DATABASE {own.Database} ALLOW_CONNECTIONS true");
+        }
+
+        Assert.NotNull(store.Read(s => s.Meta.Get("key_protection")));
+    }
 }
