@@ -94,6 +94,30 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         ($err | Out-String) + $err.Exception.ToString() | Should -Not -Match $wrong
     }
 
+    It 'a server that stops taking connections after the store was connected is StoreUnavailable (not StoreIoError "run again")' {
+        # a database of its own: closing it to connections touches no other test's store
+        $db = 'ade_pd_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+        Invoke-PgSql "CREATE DATABASE $db" | Out-Null
+        try {
+            $cs = ($pg.ConnectionString -replace 'Database=[^;]+', "Database=$db") -replace ';Search Path=[^;]+', ''   # its public schema
+            Connect-AdeStore -ConnectionString $cs -Password (ConvertTo-SecureString $pg.Password -AsPlainText -Force) -Key $passphrase
+            @(Get-AdeToken).Count | Should -Be 0
+            Invoke-PgSql "ALTER DATABASE $db ALLOW_CONNECTIONS false" | Out-Null
+            Invoke-PgSql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$db'" | Out-Null
+            $err = $null
+            try { Get-AdeToken -ErrorAction Stop } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -Be 'StoreUnavailable,AdeEnrollment.Commands.GetAdeTokenCommand'
+            $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            ($err | Out-String) | Should -Not -Match ([regex]::Escape($pg.Password))
+            Invoke-PgSql "ALTER DATABASE $db ALLOW_CONNECTIONS true" | Out-Null
+            @(Get-AdeToken).Count | Should -Be 0 -Because 'the session goes on once the server takes connections again'
+        } finally {
+            Disconnect-AdeStore
+            Invoke-PgSql "ALTER DATABASE $db ALLOW_CONNECTIONS true" | Out-Null
+            Invoke-PgSql "DROP DATABASE IF EXISTS $db WITH (FORCE)" | Out-Null
+        }
+    }
+
     It 'a bad connection string is StoreConnectionStringInvalid without repeating its values' {
         { Connect-AdeStore -ConnectionString 'Host=db;Username=u;Port=secret-port-value' -Key $passphrase } |
             Should -Throw -ErrorId 'StoreConnectionStringInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand' -ExpectedMessage '*port*'
