@@ -23,6 +23,7 @@
         'Set-AdeSimDevice'
         'Set-AdeSimServer'
         'Set-AdeSimProfile'
+        'Get-AdeSimProfile'
         'Set-AdeSimFault'
         'Clear-AdeSimFault'
         'Get-AdeSimRequest'

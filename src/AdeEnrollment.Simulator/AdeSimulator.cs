@@ -216,6 +216,9 @@ public sealed class AdeSimulator : IDisposable
     /// </summary>
     public void SetProfileKeys(string server, string profileUuid, IReadOnlyDictionary<string, object?> keys) => portal.SetProfileKeys(server, profileUuid, keys);
 
+    /// <summary>Get-AdeSimProfile: the profiles the server holds, in the order they were defined.</summary>
+    public IReadOnlyList<AdeSimProfile> GetProfiles(string server) => portal.GetProfiles(server);
+
     // ---- the Apple Business API (Business/: BusinessState, BusinessRouter, handlers) --------------------------------
 
     public const string BusinessAudience = TokenHandler.Audience;

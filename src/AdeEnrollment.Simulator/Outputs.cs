@@ -37,6 +37,36 @@ public sealed class AdeSimServer
     public override string ToString() => Name;
 }
 
+/// <summary>
+/// A profile as Apple holds it (Get-AdeSimProfile): what a client defined with POST /profile, as changed by
+/// Set-AdeSimProfile since. <see cref="Keys"/> holds Apple's JSON keys (allow_pairing, skip_setup_items …) with
+/// PowerShell values: a test asserts on what was really sent, e.g. <c>$p.Keys.allow_pairing | Should -BeFalse</c>.
+/// </summary>
+public sealed class AdeSimProfile
+{
+    internal AdeSimProfile() { }
+
+    public string Server { get; internal init; } = "";
+
+    /// <summary>Apple's profile_uuid (32 upper-case hex characters), as the module's AppleProfileUuid.</summary>
+    public string ProfileUuid { get; internal init; } = "";
+
+    public string ProfileName { get; internal init; } = "";
+
+    public DateTimeOffset DefinedAt { get; internal init; }
+
+    /// <summary>How many of the server's devices hold the profile now.</summary>
+    public int DeviceCount { get; internal init; }
+
+    /// <summary>Apple's keys as received, in their order: strings, booleans, numbers, and string arrays.</summary>
+    public System.Collections.Specialized.OrderedDictionary Keys { get; internal init; } = [];
+
+    /// <summary>The definition as Apple's JSON text.</summary>
+    public string Json { get; internal init; } = "";
+
+    public override string ToString() => ProfileName;
+}
+
 /// <summary>A device as Apple sees it (Get-AdeSimDevice; also the simulator's own device record).</summary>
 public sealed record AdeSimDevice
 {

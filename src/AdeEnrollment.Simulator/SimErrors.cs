@@ -54,6 +54,9 @@ public static class SimErrors
     public static AdeSimException ProfileNotFound(string server, string uuid) => new(nameof(ProfileNotFound), "ObjectNotFound",
         F("No profile with UUID '{0}' is defined on MDM server '{1}' in the simulator.", uuid, server), uuid);
 
+    public static AdeSimException ProfileNameNotFound(string server, string name) => new(nameof(ProfileNotFound), "ObjectNotFound",
+        F("No profile named '{0}' is defined on MDM server '{1}' in the simulator: a profile reaches Apple when it is first assigned (Set-AdeDeviceProfile, a default profile in a sync).", name, server), name);
+
     public static AdeSimException DeviceExists(string serial, string server) => new(nameof(DeviceExists), "ResourceExists",
         F("Serial number '{0}' is already assigned to MDM server '{1}'. Remove it there first (Remove-AdeSimDevice), as in Apple Business Manager.", serial, server), serial);
 

@@ -28,7 +28,7 @@ Describe 'AdeEnrollment.Simulator module' {
     It 'exports exactly the simulator cmdlets' {
         (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
             'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Clear-AdeSimRequest', 'Export-AdeSimServerToken', 'Get-AdeSimClock', 'Get-AdeSimDevice',
-            'Get-AdeSimOrgDevice', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
+            'Get-AdeSimOrgDevice', 'Get-AdeSimProfile', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
             'Set-AdeSimBusinessApi', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
             'Start-AdeSimulator', 'Stop-AdeSimulator', 'Use-AdeSimulator')
     }
@@ -168,6 +168,54 @@ Describe 'Simulated devices' {
             Should -Throw -ErrorId 'CertificateInvalid,AdeEnrollment.Simulator.Commands.NewAdeSimServerCommand'
         { New-AdeSimServer -Name 'Devices' -PublicKeyPath (Join-Path $TestDrive 'Devices.pem') -OutFile (Join-Path $TestDrive 'dup.p7m') } |
             Should -Throw -ErrorId 'ServerExists,AdeEnrollment.Simulator.Commands.NewAdeSimServerCommand'
+    }
+}
+
+Describe 'Get-AdeSimProfile' {
+    BeforeAll {
+        Connect-TestStore 'profiles'
+        $null = New-TestServer -Name 'Pairing'
+        $null = New-AdeToken -Request (Get-AdeTokenRequest | Select-Object -Last 1) -Path (Join-Path $TestDrive 'Pairing.p7m') -AppleId 'ade.admin@contoso.example' -Name 'Pairing' -EnrollmentUrl 'https://mdm.contoso.example/enroll' -ServiceUri $sim.Uri
+        Add-AdeSimDevice -Server 'Pairing' -Count 3 -DeviceFamily iPad | Out-Null
+        Sync-AdeDevice -Token 'Pairing' | Out-Null
+        $key = [Security.Cryptography.ECDsa]::Create()
+        $request = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=Bench Mac', $key, [Security.Cryptography.HashAlgorithmName]::SHA256)
+        $script:certPath = Join-Path $TestDrive 'bench-mac.cer'
+        [IO.File]::WriteAllBytes($certPath, $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddYears(1)).RawData)
+        $script:serials = @((Get-AdeDevice -Token 'Pairing').SerialNumber)
+    }
+
+    It 'shows what reached Apple: pairing by certificate is pairing off with the certificate as the one allowed host' {
+        New-AdeProfile -Token 'Pairing' -Name 'ByCert' -UserAffinity WithoutUserAffinity -SyncWithComputers AllowByCertificate -ConfiguratorCertificate $certPath | Out-Null
+        New-AdeProfile -Token 'Pairing' -Name 'Deny' -UserAffinity WithoutUserAffinity -SyncWithComputers DenyAll | Out-Null
+        New-AdeProfile -Token 'Pairing' -Name 'Allow' -UserAffinity WithoutUserAffinity | Out-Null
+        Set-AdeDeviceProfile -Profile 'ByCert' -SerialNumber $serials[0] | Out-Null
+        Set-AdeDeviceProfile -Profile 'Deny' -SerialNumber $serials[1] | Out-Null
+        Set-AdeDeviceProfile -Profile 'Allow' -SerialNumber $serials[2] | Out-Null
+
+        $byCert = Get-AdeSimProfile -Server 'Pairing' -Name 'ByCert'
+        $byCert.Keys.allow_pairing | Should -BeFalse
+        $byCert.Keys.supervising_host_certs | Should -Be @([Convert]::ToBase64String([IO.File]::ReadAllBytes($certPath)))
+        $byCert.DeviceCount | Should -Be 1
+        $byCert.ProfileUuid | Should -Be (Get-AdeProfile -Token 'Pairing' -Name 'ByCert').AppleProfileUuid
+        (Get-AdeSimProfile -Server 'Pairing' -Name 'Deny').Keys.allow_pairing | Should -BeFalse
+        (Get-AdeSimProfile -Server 'Pairing' -Name 'Deny').Keys.Contains('supervising_host_certs') | Should -BeFalse
+        (Get-AdeSimProfile -Server 'Pairing' -Name 'Allow').Keys.allow_pairing | Should -BeTrue
+        ($byCert.Json | ConvertFrom-Json).profile_name | Should -Be 'ByCert'
+    }
+
+    It 'lists the server''s profiles oldest first, takes a module profile from the pipeline and filters by name' {
+        (Get-AdeSimProfile -Server 'Pairing').ProfileName | Should -Be @('ByCert', 'Deny', 'Allow')
+        (Get-AdeProfile -Token 'Pairing' -Name 'Deny' | Get-AdeSimProfile -Server 'Pairing').ProfileName | Should -Be 'Deny'
+        (Get-AdeSimProfile -Server 'Pairing' -Name 'A*').ProfileName | Should -Be 'Allow'
+        (Get-AdeSimProfile -Server 'Pairing' | Format-Table | Out-String) | Should -Match 'ByCert'
+    }
+
+    It 'says which profile or server it does not know' {
+        { Get-AdeSimProfile -Server 'Pairing' -Name 'Nope' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand' -ExpectedMessage '*first assigned*'
+        { Get-AdeSimProfile -Server 'Pairing' -ProfileUuid 'ABCDEF' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand'
+        Get-AdeSimProfile -Server 'Pairing' -Name 'Nothing*' | Should -BeNullOrEmpty
+        { Get-AdeSimProfile -Server 'Nope' } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand'
     }
 }
 

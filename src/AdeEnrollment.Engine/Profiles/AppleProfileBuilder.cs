@@ -44,7 +44,9 @@ internal static class AppleProfileBuilder
             IsMdmRemovable = s.LockedEnrollment != true,
             IsMultiUser = ios ? shared : null,
             AwaitDeviceConfigured = s.AwaitFinalConfiguration ?? true,
-            AllowPairing = ios ? s.SyncWithComputers != SyncWithComputers.DenyAll : null,
+            // Apple's certificates name the hosts that may pair while pairing is off: AllowByCertificate is pairing off
+            // with them (Intune's "requiresCertificate"); pairing on would let any computer pair, certificates or not.
+            AllowPairing = ios ? (s.SyncWithComputers ?? SyncWithComputers.AllowAll) == SyncWithComputers.AllowAll : null,
             SupervisingHostCerts = ios && s.SyncWithComputers == SyncWithComputers.AllowByCertificate ? s.ConfiguratorCertificates?.ToList() : null,
             AnchorCerts = s.AnchorCertificates is { Count: > 0 } anchors ? anchors.ToList() : null,
             Department = s.Department,

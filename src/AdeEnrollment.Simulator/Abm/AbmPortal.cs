@@ -308,6 +308,48 @@ internal sealed class AbmPortal
     // ---- profiles --------------------------------------------------------------------------------------------------
 
     /// <summary>Changes keys of a profile as Apple holds it (Apple's JSON names; a null value removes the key).</summary>
+    public IReadOnlyList<AdeSimProfile> GetProfiles(string server)
+    {
+        lock (state.Gate)
+        {
+            var found = state.Find(server);
+            var holders = found.Devices.Values.Where(d => d.ProfileUuid is not null).CountBy(d => d.ProfileUuid!, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(StringComparer.OrdinalIgnoreCase);
+            return [.. found.Profiles.Values.OrderBy(p => p.DefinedAt).ThenBy(p => p.Uuid, StringComparer.Ordinal).Select(p => new AdeSimProfile
+            {
+                Server = found.Name,
+                ProfileUuid = p.Uuid,
+                ProfileName = p.Definition.TryGetProperty("profile_name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString()! : "",
+                DefinedAt = p.DefinedAt,
+                DeviceCount = holders.GetValueOrDefault(p.Uuid),
+                Keys = Keys(p.Definition),
+                Json = p.Definition.GetRawText(),
+            })];
+        }
+
+        static System.Collections.Specialized.OrderedDictionary Keys(JsonElement definition)
+        {
+            var keys = new System.Collections.Specialized.OrderedDictionary(StringComparer.Ordinal);
+            foreach (var property in definition.EnumerateObject())
+            {
+                keys[property.Name] = Value(property.Value);
+            }
+
+            return keys;
+        }
+
+        static object? Value(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number => value.TryGetInt64(out var whole) ? whole : value.GetDouble(),
+            JsonValueKind.Array => value.EnumerateArray().Select(Value).ToArray(),
+            JsonValueKind.Object => Keys(value),
+            _ => null,
+        };
+    }
+
     public void SetProfileKeys(string server, string profileUuid, IReadOnlyDictionary<string, object?> keys)
     {
         lock (state.Gate)

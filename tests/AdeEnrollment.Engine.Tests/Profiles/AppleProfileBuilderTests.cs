@@ -176,11 +176,12 @@ public class AppleProfileBuilderTests
     }
 
     [Fact]
-    public void AllowByCertificate_SendsTheConfiguratorCertificates_AndAllowsPairing()
+    public void AllowByCertificate_SendsTheConfiguratorCertificates_WithPairingOff()
     {
+        // the certificates are the hosts that may pair while pairing is off: with pairing on, any computer could
         var json = Json("Configurator", Kiosk with { SyncWithComputers = SyncWithComputers.AllowByCertificate, ConfiguratorCertificates = [Cert1, Cert2] });
         Assert.Equal([Cert1, Cert2], Strings(json.GetProperty("supervising_host_certs")));
-        Assert.Equal(JsonValueKind.True, json.GetProperty("allow_pairing").ValueKind);
+        Assert.Equal(JsonValueKind.False, json.GetProperty("allow_pairing").ValueKind);
     }
 
     [Fact]
