@@ -33,7 +33,7 @@ public sealed class AdeEngine
         Devices = new DeviceService(store, host, Tokens);
         Business = new BusinessService(store, Time, host, Tokens, new BusinessAccountService(store, Time, host), business);
         DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);
-        Health = new Health.HealthService(store, Time, Tokens);
+        Health = new Health.HealthService(store, Time, Tokens, Profiles);
         ProfileDrift = new ProfileDriftService(store, host, Tokens, Profiles, Assignments, Apple);
     }
 

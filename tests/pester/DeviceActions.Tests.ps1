@@ -291,16 +291,25 @@ Describe 'Test-AdeHealth' {
         $r.Count | Should -Be 1
         $r[0].Status | Should -Be 'Warning'
         $r[0].Detail | Should -Match '^\d+ iOS devices? \((iPad|iPhone) \d+(, (iPad|iPhone) \d+)?\) without an enrollment profile'
-        $r[0].Detail | Should -Match 'no default iOS profile'
-        # the remedy, its placeholders filled, runs (Set-AdeDefaultProfile has no -Platform outside -Clear)
+        $r[0].Detail | Should -Match 'no iOS profile'
+        $r[0].Remedy | Should -BeLike '*<iOS profile>*'
+        # with the token's one iOS profile, the remedy names it and runs as written
         $p = New-AdeProfile -Token Healthy -Name 'Health remedy' -UserAffinity WithoutUserAffinity
-        $commands = $r[0].Remedy -replace '<iOS profile>|<the same profile>', "'Health remedy'" -split '; then: '
-        $commands | ForEach-Object { Invoke-Expression $_ } | Out-Null
+        $remedy = (Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile').Remedy
+        $remedy | Should -Not -Match '<'
+        Invoke-Expression $remedy | Out-Null
         (Get-AdeToken -Name Healthy).DefaultProfile | Should -Be 'Health remedy'
         @(Get-AdeDevice -Token Healthy -Unassigned).Count | Should -Be 0
         $after = Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile'
         $after.Status | Should -Be 'Pass'
         Set-AdeDefaultProfile -Token Healthy -Clear
+
+        # a device whose profile the admin cleared on purpose is not "without a profile", and no remedy gives it one back
+        $cleared = Get-AdeDevice -Token Healthy | Select-Object -First 1
+        $cleared | Clear-AdeDeviceProfile -Confirm:$false | Out-Null
+        (Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::Zero) | Where-Object Check -eq 'DevicesWithoutProfile').Status | Should -Be 'Pass'
+        (Get-AdeDevice -SerialNumber $cleared.SerialNumber).ProfileStatus | Should -Be 'Removed'
+        $cleared | Set-AdeDeviceProfile -Profile 'Health remedy' | Out-Null
         # a threshold beyond ten years is refused before any result is written
         { $script:out = @(Test-AdeHealth -Token Healthy -UnassignedThreshold ([TimeSpan]::MaxValue) -ErrorAction Stop) } |
             Should -Throw -ErrorId "ArgumentInvalid,$($cp)TestAdeHealthCommand"
@@ -357,6 +366,11 @@ Describe 'Test-AdeHealth' {
         Sync-AdeDevice -Token 'Also healthy' -WarningAction SilentlyContinue | Out-Null
         $device = Get-AdeDevice -Token 'Also healthy' | Select-Object -First 1
         @(($device | Test-AdeHealth).Token | Where-Object { $_ } | Sort-Object -Unique) | Should -Be 'Also healthy'
+        # many devices of one token: its checks once, and the store's once
+        $checks = @(Get-AdeDevice | Test-AdeHealth)
+        @($checks | Where-Object Check -eq 'Store').Count | Should -Be 1
+        @($checks | Where-Object { $_.Check -eq 'LastSync' -and $_.Token -eq 'Healthy' }).Count | Should -Be 1
+        @(Get-AdeDevice -Token 'Healthy').Count | Should -BeGreaterThan 1
         @(([pscustomobject]@{ Token = 'Healthy' } | Test-AdeHealth).Token | Where-Object { $_ } | Sort-Object -Unique) | Should -Be 'Healthy'
         @((Get-AdeToken -Name 'Healthy' | Test-AdeHealth).Token | Where-Object { $_ } | Sort-Object -Unique) | Should -Be 'Healthy'
         ($device | Get-AdeSyncStatus).Token | Should -Be 'Also healthy'

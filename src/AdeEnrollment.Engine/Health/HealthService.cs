@@ -33,6 +33,14 @@ public sealed class AdeHealthResult
 /// Test-AdeHealth (docs/Test-AdeHealth.md): every rule of "is this store and its tokens healthy" lives here, so a
 /// nightly script and an admin at the prompt see the same verdict.
 /// </summary>
+/// <summary>What one Test-AdeHealth command has checked so far (<see cref="HealthService.Test"/>).</summary>
+public sealed class HealthChecked
+{
+    public bool Store { get; set; }
+
+    public HashSet<Guid> Tokens { get; } = [];
+}
+
 public sealed class HealthService
 {
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
@@ -43,19 +51,25 @@ public sealed class HealthService
     private readonly AdeStore store;
     private readonly TimeProvider time;
     private readonly TokenService tokens;
+    private readonly ProfileService profiles;
 
-    internal HealthService(AdeStore store, TimeProvider time, TokenService tokens)
+    internal HealthService(AdeStore store, TimeProvider time, TokenService tokens, ProfileService profiles)
     {
         this.store = store;
         this.time = time;
         this.tokens = tokens;
+        this.profiles = profiles;
     }
 
     /// <summary>The longest -UnassignedThreshold taken: longer than any device could wait, and still a date when taken from now.</summary>
     public static readonly TimeSpan MaxUnassignedThreshold = TimeSpan.FromDays(3650);
 
-    /// <summary>The store check, then every check of each token that <paramref name="tokenRef"/> names (all when null; every match of a wildcard).</summary>
-    public IEnumerable<AdeHealthResult> Test(string? tokenRef = null, TimeSpan? unassignedThreshold = null)
+    /// <summary>
+    /// The store check, then every check of each token that <paramref name="tokenRef"/> names (all when null; every
+    /// match of a wildcard). With <paramref name="done"/> (one per command, over its piped input), the store and each
+    /// token are checked once however often they are named: piping 200 devices of one token gives one set of results.
+    /// </summary>
+    public IEnumerable<AdeHealthResult> Test(string? tokenRef = null, TimeSpan? unassignedThreshold = null, HealthChecked? done = null)
     {
         var threshold = unassignedThreshold ?? DefaultUnassignedThreshold;
         if (threshold < TimeSpan.Zero || threshold > MaxUnassignedThreshold)
@@ -64,9 +78,14 @@ public sealed class HealthService
         }
 
         var selected = tokenRef is null ? tokens.GetTokens() : tokens.ResolveTokens(tokenRef);
-        yield return StoreCheck(holdsTokens: selected.Count > 0 || (tokenRef is not null && tokens.GetTokens().Count > 0));
+        if (done is not { Store: true })
+        {
+            done?.Store = true;
+            yield return StoreCheck(holdsTokens: selected.Count > 0 || (tokenRef is not null && tokens.GetTokens().Count > 0));
+        }
+
         var now = time.GetUtcNow();
-        foreach (var token in selected)
+        foreach (var token in selected.Where(t => done?.Tokens.Add(t.Id) != false))
         {
             foreach (var result in TokenChecks(token, now, threshold))
             {
@@ -198,7 +217,8 @@ public sealed class HealthService
         {
             foreach (var group in s.Unassigned.GroupBy(u => DevicePlatforms.Of(u.Family, null)).OrderBy(g => g.Key is null ? 1 : 0).ThenBy(g => g.Key))
             {
-                yield return UnassignedResult(name, quoted, token, group.Key, [.. group], hours);
+                var candidates = group.Key is { } p && !token.DefaultProfiles.ContainsKey(p) ? profiles.Get(token.Id, platform: p).Select(x => x.Name).ToList() : [];
+                yield return UnassignedResult(name, quoted, token, group.Key, [.. group], hours, candidates);
             }
         }
 
@@ -212,10 +232,13 @@ public sealed class HealthService
 
     /// <summary>
     /// The devices of one platform (null: of no known platform) without a profile: how many, of which families, the
-    /// platform's missing default, and the commands that give them a profile — each runnable as written once the
-    /// placeholder is filled.
+    /// platform's missing default, and the commands that give them a profile — one line that runs as written, or once
+    /// its one placeholder is filled when the token has several profiles of the platform (<paramref name="candidates"/>)
+    /// or none yet. Devices whose profile was cleared on purpose (Clear-AdeDeviceProfile, or at Apple) are not counted
+    /// and are left out of the command: a default profile never goes to them either.
     /// </summary>
-    private static AdeHealthResult UnassignedResult(string name, string quoted, AdeToken token, DevicePlatform? platform, IReadOnlyList<DeviceFamilyCount> families, string hours)
+    private static AdeHealthResult UnassignedResult(string name, string quoted, AdeToken token, DevicePlatform? platform, IReadOnlyList<DeviceFamilyCount> families, string hours,
+        IReadOnlyList<string> candidates)
     {
         var count = families.Sum(f => f.Count);
         var breakdown = string.Join(", ", families.Select(f => $"{(f.Family.Length == 0 ? "family unknown" : f.Family)} {f.Count:N0}"));
@@ -223,17 +246,21 @@ public sealed class HealthService
         {
             return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning,
                 $"{Counted.Of(count, "device")} of no known platform ({breakdown}) without an enrollment profile for more than {hours}; no default profile applies to them.",
-                $"Get-AdeDevice -Token {quoted} -Unassigned | Where-Object {{ -not $_.Platform }} | Set-AdeDeviceProfile -Profile <profile> -Force");
+                $"Get-AdeDevice -Token {quoted} -Unassigned | Where-Object {{ -not $_.Platform -and $_.ProfileStatus -ne 'Removed' }} | Set-AdeDeviceProfile -Profile <profile> -Force");
         }
 
         var fallback = token.DefaultProfiles.GetValueOrDefault(p);
         var detail = $"{Counted.Of(count, $"{p} device")} ({breakdown}) without an enrollment profile for more than {hours}"
-                     + (fallback is null ? $"; the token has no default {p} profile, so new {p} devices arrive without one." : ".");
-        var assign = $"Get-AdeDevice -Token {quoted} -Unassigned -Platform {p} | Set-AdeDeviceProfile -Profile ";
+                     + (fallback is not null ? "."
+                         : candidates.Count == 0 ? $"; the token has no {p} profile, so new {p} devices arrive without one. Create one first (New-AdeProfile -Token {quoted} -Platform {p} …)."
+                         : $"; the token has no default {p} profile, so new {p} devices arrive without one.");
+        var assign = $"Get-AdeDevice -Token {quoted} -Unassigned -Platform {p} | Where-Object ProfileStatus -ne 'Removed' | Set-AdeDeviceProfile -Profile ";
+        var profile = fallback ?? (candidates is [var only] ? only : null);
+        var named = profile is null ? $"<{p} profile>" : $"'{profile.Replace("'", "''", StringComparison.Ordinal)}'";
         return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning, detail,
             fallback is null
-                ? $"Set-AdeDefaultProfile -Token {quoted} -Profile <{p} profile>; then: {assign}<the same profile>"
-                : assign + $"'{fallback.Replace("'", "''", StringComparison.Ordinal)}'");
+                ? $"Set-AdeDefaultProfile -Token {quoted} -Profile {named}; {assign}{named}"
+                : assign + named);
     }
 
     private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.Read(s =>

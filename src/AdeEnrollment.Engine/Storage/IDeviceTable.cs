@@ -40,6 +40,7 @@ internal partial interface IDeviceTable
     /// <summary>
     /// Devices of a token that ABM assigns but that have no profile, assigned in ABM (or, when Apple gave no date,
     /// last updated) before <paramref name="before"/>: counts by device family ("" when unknown), ordered by family.
+    /// Not those whose profile was cleared on purpose (status removed): no default profile goes to them either.
     /// </summary>
     IReadOnlyList<DeviceFamilyCount> CountWithoutProfile(Guid tokenId, DateTimeOffset before);
 

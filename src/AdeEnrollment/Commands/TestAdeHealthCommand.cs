@@ -35,6 +35,9 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
 
     private bool healthy = true;
 
+    // the store and each token once, however many piped objects name them (Get-AdeDevice | Test-AdeHealth)
+    private readonly HealthChecked done = new();
+
     /// <summary>Each piped token is checked by itself: an unknown one is an error of its own and the others are still checked.</summary>
     protected override bool ErrorsArePerItem => true;
 
@@ -50,7 +53,7 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
 
         try
         {
-            foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold))
+            foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold, done))
             {
                 Report(result);
             }

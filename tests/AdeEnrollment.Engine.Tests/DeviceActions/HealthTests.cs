@@ -5,6 +5,7 @@ using AdeEnrollment.Engine.Health;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Support;
 using AdeEnrollment.Engine.Model;
+using AdeEnrollment.Engine.Devices;
 
 namespace AdeEnrollment.Engine.Tests.DeviceActions;
 
@@ -159,18 +160,56 @@ public class HealthTests
 
         Assert.Equal(2, results.Count); // iPads and iPhones are one platform
         Assert.All(results, r => Assert.Equal(AdeHealthStatus.Warning, r.Status));
-        Assert.Equal("3 iOS devices (iPad 2, iPhone 1) without an enrollment profile for more than 24 hours; the token has no default iOS profile, so new iOS devices arrive without one.", results[0].Detail);
         Assert.StartsWith("1 macOS device (Mac 1) without", results[1].Detail, StringComparison.Ordinal);
         // Set-AdeDefaultProfile takes the platform from the profile (its -Platform is only for -Clear), and the devices
         // given the profile are those of its platform
-        Assert.Equal("Set-AdeDefaultProfile -Token 'iPads' -Profile <iOS profile>; then: Get-AdeDevice -Token 'iPads' -Unassigned -Platform iOS | Set-AdeDeviceProfile -Profile <the same profile>", results[0].Remedy);
+        Assert.Equal("3 iOS devices (iPad 2, iPhone 1) without an enrollment profile for more than 24 hours; the token has no iOS profile, so new iOS devices arrive without one. Create one first (New-AdeProfile -Token 'iPads' -Platform iOS …).", results[0].Detail);
+        Assert.Equal("Set-AdeDefaultProfile -Token 'iPads' -Profile <iOS profile>; Get-AdeDevice -Token 'iPads' -Unassigned -Platform iOS | Where-Object ProfileStatus -ne 'Removed' | Set-AdeDeviceProfile -Profile <iOS profile>", results[0].Remedy);
         Assert.Single(f.Engine.Health.Test("iPads", TimeSpan.FromHours(48)), r => r.Check == "DevicesWithoutProfile" && r.Status == AdeHealthStatus.Pass);
 
         f.Engine.Profiles.New("iPads", "Macs", new ProfileSettings { Platform = DevicePlatform.macOS, UserAffinity = UserAffinity.WithoutUserAffinity });
         f.Engine.Profiles.SetDefault("iPads", "Macs", null);
         var mac = f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile" && r.Detail.Contains("macOS", StringComparison.Ordinal));
         Assert.Equal("1 macOS device (Mac 1) without an enrollment profile for more than 24 hours.", mac.Detail);
-        Assert.Equal("Get-AdeDevice -Token 'iPads' -Unassigned -Platform macOS | Set-AdeDeviceProfile -Profile 'Macs'", mac.Remedy);
+        Assert.Equal("Get-AdeDevice -Token 'iPads' -Unassigned -Platform macOS | Where-Object ProfileStatus -ne 'Removed' | Set-AdeDeviceProfile -Profile 'Macs'", mac.Remedy);
+
+        // one iOS profile, not the default: the remedy names it (pasteable as it is); two: a placeholder again
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity });
+        var ios = f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile" && r.Detail.Contains("iOS", StringComparison.Ordinal));
+        Assert.EndsWith("; the token has no default iOS profile, so new iOS devices arrive without one.", ios.Detail, StringComparison.Ordinal);
+        Assert.Equal("Set-AdeDefaultProfile -Token 'iPads' -Profile 'Staff'; Get-AdeDevice -Token 'iPads' -Unassigned -Platform iOS | Where-Object ProfileStatus -ne 'Removed' | Set-AdeDeviceProfile -Profile 'Staff'", ios.Remedy);
+        f.Engine.Profiles.New("iPads", "Kiosk", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity });
+        Assert.StartsWith("Set-AdeDefaultProfile -Token 'iPads' -Profile <iOS profile>;",
+            f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile" && r.Detail.Contains("iOS", StringComparison.Ordinal)).Remedy, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DevicesWhoseProfileWasCleared_OnPurpose_AreNotCountedAsWithoutAProfile()
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, 3, deviceFamily: "iPad");
+        f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity });
+        f.Engine.Profiles.SetDefault("iPads", "Staff", null);
+        f.Engine.Sync.Sync("iPads");
+        var serials = f.AppleSerials().Order(StringComparer.Ordinal).ToList();
+        var cleared = f.Engine.DeviceActions.ClearProfile(serials.Take(2).Select(s => new DeviceTarget(s)), null).ToList();
+        Assert.All(cleared, r => Assert.Equal(AdeDeviceActionStatus.Success, r.Status));
+
+        f.Advance(TimeSpan.FromHours(25));
+        Assert.Equal(AdeHealthStatus.Pass, f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile").Status);
+    }
+
+    [Fact]
+    public void TheSameTokenNamedAgain_WithinOneCommand_IsCheckedOnce_AndTheStoreOnce()
+    {
+        using var f = new EngineSimFixture(devices: 2);
+        f.Engine.Sync.Sync("iPads");
+        var done = new HealthChecked();
+        var first = f.Engine.Health.Test("iPads", null, done).ToList();
+        Assert.Equal(8, first.Count);
+        Assert.Empty(f.Engine.Health.Test("iPads", null, done));
+        Assert.Empty(f.Engine.Health.Test("iPa*", null, done));
+        Assert.Equal(8, f.Engine.Health.Test("iPads").Count()); // a new command checks again
     }
 
     [Fact]

@@ -241,7 +241,8 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         using var command = Command(
             """
             SELECT coalesce(device_family, '') AS family, count(*) AS devices FROM device
-            WHERE token_id = $t AND removed_at IS NULL AND profile_id IS NULL AND coalesce(device_assigned_date, updated_at) < $before
+            WHERE token_id = $t AND removed_at IS NULL AND profile_id IS NULL AND coalesce(profile_status, '') <> 'removed'
+              AND coalesce(device_assigned_date, updated_at) < $before
             GROUP BY 1 ORDER BY 1
             """, ("$t", tokenId.ToString()), ("$before", ToUnixMs(before)));
         using var r = command.ExecuteReader();
