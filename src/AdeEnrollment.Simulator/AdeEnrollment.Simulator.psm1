@@ -6,3 +6,8 @@ $addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod('AddE
 foreach ($cmdlet in $inner.ExportedCmdlets.Values) {
     $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
 }
+
+# Remove-Module (or a forced re-import) stops the session's simulators and makes time real again: the AdeEnrollment
+# cmdlets that stay loaded must not go on reading a simulated clock, and no listener may outlive its cmdlets.
+$stopAll = $main.GetType('AdeEnrollment.Simulator.Host.SimulatorSession', $true).GetMethod('StopAll', [Reflection.BindingFlags]'Static, NonPublic')
+$ExecutionContext.SessionState.Module.OnRemove = { $null = $stopAll.Invoke($null, @()) }.GetNewClosure()

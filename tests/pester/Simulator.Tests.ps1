@@ -58,6 +58,31 @@ Describe 'AdeEnrollment.Simulator module' {
         }
     }
 
+    It 'Remove-Module stops its simulators and makes time real again for the AdeEnrollment cmdlets that stay loaded' {
+        # in a child pwsh: this session keeps its simulator module
+        $work = Join-Path $TestDrive 'unload'
+        New-Item -ItemType Directory $work | Out-Null
+        $child = Join-Path $work 'unload.ps1'
+        Set-Content $child @'
+param($Work)
+$ErrorActionPreference = 'Stop'
+Import-Module AdeEnrollment.Simulator
+$sim = Start-AdeSimulator
+Set-AdeSimClock -Advance (New-TimeSpan -Days 30) | Out-Null
+Connect-AdeStore -Path (Join-Path $Work 'store.db')
+Remove-Module AdeEnrollment.Simulator
+$listening = try { $null = Invoke-WebRequest "$($sim.Uri)account" -SkipHttpErrorCheck -TimeoutSec 5; $true } catch { $false }
+$created = (New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $Work 'r.pem')).CreatedAt
+@{ Listening = $listening; DriftSeconds = [math]::Abs(($created - [DateTimeOffset]::UtcNow).TotalSeconds) } | ConvertTo-Json | Set-Content (Join-Path $Work 'result.json')
+'@
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $env:XDG_DATA_HOME, $saved = $work, $env:XDG_DATA_HOME
+        try { $output = & $pwsh -NoProfile -NonInteractive -File $child -Work $work 2>&1 } finally { $env:XDG_DATA_HOME = $saved }
+        $result = if (Test-Path (Join-Path $work 'result.json')) { Get-Content -Raw (Join-Path $work 'result.json') | ConvertFrom-Json } else { throw "The child pwsh failed: $output" }
+        $result.Listening | Should -BeFalse
+        $result.DriftSeconds | Should -BeLessThan 3600 -Because 'the request is dated now, not 30 simulated days ahead'
+    }
+
     It 'listens on the loopback address only' {
         $sim | Should -BeOfType 'AdeEnrollment.Simulator.AdeSimulator'
         $sim.Uri.IsLoopback | Should -BeTrue

@@ -150,6 +150,30 @@ internal static class SimulatorSession
         lock (Running) Running.Remove(simulator);
     }
 
+    /// <summary>
+    /// The module is removed (Remove-Module AdeEnrollment.Simulator, or Import-Module -Force): every simulator stops and
+    /// time is real again, as after the last Stop-AdeSimulator. Otherwise the session's AdeEnrollment cmdlets would go
+    /// on reading a moved clock, and its listeners keep their ports, with no cmdlet left to stop them.
+    /// </summary>
+    internal static int StopAll()
+    {
+        List<AdeSimulator> running;
+        lock (Running)
+        {
+            running = [.. Running];
+            Running.Clear();
+        }
+
+        foreach (var simulator in running)
+        {
+            simulator.Stop();
+        }
+
+        SimulatorClock.Instance.Reset();
+        AdeEnrollment.Engine.EngineClock.Waits = TimeProvider.System;
+        return running.Count;
+    }
+
     /// <summary>Makes a running simulator of this session the current one; false when it is not one of them.</summary>
     public static bool Use(AdeSimulator simulator)
     {
