@@ -305,6 +305,23 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         $w[0] | Should -Match 'factory reset'
     }
 
+    It 'a change whose definition Apple refuses is ProfileDefinitionRefused naming the setting, and is not kept' {
+        Sync-AdeDevice -Token $name | Out-Null
+        $devices = @(Get-AdeDevice -Token $name | Select-Object -First 3)
+        $devices | Set-AdeDeviceProfile -Profile Staff -Token $name | Out-Null
+        $before = Get-AdeProfile -Name Staff -Token $name
+        Set-AdeSimFault -Endpoint '/profile' -Method POST -StatusCode 400 -Body 'DEPARTMENT_INVALID' -Count 1 | Out-Null
+        $err = $null
+        try { Set-AdeProfile -Profile Staff -Token $name -Department 'Finance' -Force -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'ProfileDefinitionRefused,AdeEnrollment.Commands.SetAdeProfileCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike '*DEPARTMENT_INVALID*-Department*kept as it was*'
+        $after = Get-AdeProfile -Name Staff -Token $name
+        ($after.Department, $after.AppleProfileUuid, $after.ModifiedAt) | Should -Be @($before.Department, $before.AppleProfileUuid, $before.ModifiedAt)
+        (Get-AdeSimProfile -Server $name -ProfileUuid $before.AppleProfileUuid).Keys.department | Should -Be 'IT'
+        Test-AdeProfile -Profile Staff -Token $name | ForEach-Object State | Should -Be 'InSync'
+    }
+
     It 'a change whose re-assignment Apple refuses is redone by the next assignment of the profile, until every holder has it' {
         Sync-AdeDevice -Token $name | Out-Null
         $devices = @(Get-AdeDevice -Token $name | Select-Object -First 4)

@@ -54,6 +54,9 @@ public sealed class AdeException : Exception
     /// <summary>Apple answered the write the error is about with success, so it carried it out; only its answer was unusable.</summary>
     internal bool AcceptedByApple { get; set; }
 
+    /// <summary>Apple's error code of a refused ADE request (AppleRequestInvalid), e.g. SUPPORT_EMAIL_INVALID.</summary>
+    internal string? AppleCode { get; set; }
+
     /// <summary>The request parameter Apple's error answer named (its errors[0].source.parameter), when it named one.</summary>
     internal string? ErrorParameter { get; set; }
 
@@ -71,12 +74,12 @@ public sealed class AdeException : Exception
 
     /// <summary>The same error (ID, category, status), its message ending with <paramref name="note"/>, with what the command had finished.</summary>
     internal AdeException WithCompleted(string note, IReadOnlyList<object> completed)
-        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = completed };
+        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, AppleCode = AppleCode, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = completed };
 
     /// <summary>The same error, its message naming the service address that was contacted (Apple errors do).</summary>
     internal AdeException WithContacted(Uri service)
         => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException)
         {
-            HttpStatus = HttpStatus, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = Completed,
+            HttpStatus = HttpStatus, AppleCode = AppleCode, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = Completed,
         };
 }

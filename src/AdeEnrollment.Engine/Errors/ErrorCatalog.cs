@@ -355,10 +355,33 @@ public static class ErrorCatalog
             retryAfter is { } wait ? F(" Apple asked to wait {0:N0} seconds; try again after that.", Math.Ceiling(wait.TotalSeconds)) : " Try again later.", At(service)),
         token, inner);
 
-    public static AdeException AppleRequestInvalid(string token, string endpoint, int status, string code) => E(nameof(AppleRequestInvalid),
+    public static AdeException AppleRequestInvalid(string token, string endpoint, int status, string code)
+    {
+        var error = E(nameof(AppleRequestInvalid), AdeErrorCategory.InvalidArgument, F("Apple refused {0} for token '{1}' with HTTP {2} ({3}).", endpoint, token, status, code), token);
+        error.AppleCode = code;
+        return error;
+    }
+
+    /// <summary>
+    /// Apple refused a profile's definition (POST /profile): nothing changed at Apple, and the command that sent it keeps
+    /// the profile as it was in the store too. The hint names the setting Apple's code is about.
+    /// </summary>
+    public static AdeException ProfileDefinitionRefused(string profile, string token, string? code, Exception inner) => E(nameof(ProfileDefinitionRefused),
         AdeErrorCategory.InvalidArgument,
-        F("Apple refused {0} for token '{1}' with HTTP {2} ({3}).", endpoint, token, status, code),
-        token);
+        F("Apple refused the definition of profile '{0}' of token '{1}' ({2}): {3} The profile is kept as it was, in the store and at Apple.", profile, token, code ?? "no code",
+            code switch
+            {
+                "SUPPORT_EMAIL_INVALID" => "Apple takes one e-mail address of at most 250 characters; correct -SupportEmail (Set-AdeProfile).",
+                "SUPPORT_PHONE_INVALID" => "Apple takes at most 50 characters; correct -DepartmentPhone (Set-AdeProfile).",
+                "DEPARTMENT_INVALID" => "Apple takes at most 125 characters; correct -Department (Set-AdeProfile).",
+                "CONFIG_NAME_INVALID" or "CONFIG_NAME_REQUIRED" => "Apple takes a name of 1 to 125 characters; rename the profile (Set-AdeProfile -NewName).",
+                "CONFIG_URL_INVALID" or "CONFIG_URL_REQUIRED" => "Apple did not take the token's enrollment URL; correct it (Set-AdeToken -EnrollmentUrl).",
+                "LOCALE_INVALID" => "Apple does not take this language and region together; correct -Language or -Region (Set-AdeProfile).",
+                "FLAGS_INVALID" => "Apple does not take this combination of supervision and locked enrollment; correct -LockedEnrollment or -Supervised (Set-AdeProfile).",
+                "MAGIC_INVALID" => "Apple did not take the profile's organisation value.",
+                _ => "Check the settings that changed (Get-AdeProfile), correct the one Apple's code is about, and run the command again.",
+            }),
+        profile, inner);
 
     public static AdeException AppleProfileNotFound(string token, string profileUuid) => E(nameof(AppleProfileNotFound),
         AdeErrorCategory.ObjectNotFound,

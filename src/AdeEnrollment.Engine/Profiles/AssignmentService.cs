@@ -725,7 +725,16 @@ public sealed class AssignmentService
             return uuid;
         }
 
-        var response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
+        AppleDefineProfileResponse response;
+        try
+        {
+            response = tokens.Guard(token, () => client.DefineProfileAsync(appleProfile, host.Cancellation).GetAwaiter().GetResult());
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleRequestInvalid))
+        {
+            throw ErrorCatalog.ProfileDefinitionRefused(profile.Name, token.Name, ex.AppleCode, ex);
+        }
+
         var defined = response.ProfileUuid;
         var (newUuid, holders) = store.Write(s =>
         {

@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 using AdeEnrollment.Engine.Model;
 using AdeEnrollment.Engine.Rules;
@@ -63,12 +64,23 @@ public sealed class ProfileChangeService
         }
 
         profiles.Update(profile, newName, merged);
-        profiles.Warn(warnings);
         if (profile.AppleProfileUuid is not null)
         {
             // Apple hands out what it holds: a profile already defined there is defined again now, and re-assigned.
-            assignments.Redefine(profile.Id);
+            try
+            {
+                assignments.Redefine(profile.Id);
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.ProfileDefinitionRefused))
+            {
+                // Apple kept the old definition, which its devices go on receiving: so does the store (a change the
+                // store kept and Apple refused would fail every later assignment of the profile, and show as drift).
+                profiles.Restore(profile);
+                throw;
+            }
         }
+
+        profiles.Warn(warnings);
 
         // Warn only about devices at risk: those that already received the old settings (a reset is needed for the
         // new ones), and settings the change cleared on a profile that devices hold. The device name template alone

@@ -208,6 +208,10 @@ public sealed class ProfileService
         });
     }
 
+    /// <summary>Puts back a profile's name and settings as <paramref name="original"/> had them (a change Apple refused).</summary>
+    internal void Restore(AdeProfile original)
+        => store.Write(s => s.Profiles.Update(original.Id, original.Name, JsonSerializer.Serialize(original.Settings, Json), original.ModifiedAt));
+
     public bool Remove(string profileRef, string? tokenRef)
     {
         var profile = Resolve(profileRef, tokenRef);

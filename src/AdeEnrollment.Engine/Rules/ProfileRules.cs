@@ -15,6 +15,9 @@ public static class ProfileRules
     public const int MaxDescriptionLength = 1000;
     public const int MaxDepartmentLength = 125;
     public const int MaxDepartmentPhoneLength = 50;
+
+    /// <summary>Apple's limit on support_email_address (SUPPORT_EMAIL_INVALID beyond it), below e-mail's own 254.</summary>
+    public const int MaxSupportEmailLength = 250;
     public const int MaxDeviceNameTemplateLength = 63;
     public const int MaxProfilesPerToken = 1000;
     private static readonly Regex TemplateVariable = new(@"\{\{([^{}]*)\}\}", RegexOptions.CultureInvariant);
@@ -366,8 +369,13 @@ public static class ProfileRules
             }
         }
 
+        if (s.SupportEmail is { Length: > MaxSupportEmailLength } tooLong)
+        {
+            throw Invalid("SupportEmail", Shorten(tooLong), $"at most {MaxSupportEmailLength} characters (Apple's limit).");
+        }
+
         if (s.SupportEmail is { } email
-            && (email.Length > 254 || !System.Net.Mail.MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0 || !address.Host.Contains('.')))
+            && ( !System.Net.Mail.MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0 || !address.Host.Contains('.')))
         {
             throw Invalid("SupportEmail", Shorten(email), "one e-mail address such as it-help@contoso.com (no display name).");
         }

@@ -386,6 +386,17 @@ public class PlatformTests
         Assert.False(vision.TryGetProperty("language", out _));
     }
 
+    [Fact]
+    public void ASupportEmail_LongerThanApplesLimit_IsRefused_BeforeAnythingReachesApple()
+    {
+        static string Address(int length) => new string('a', 64) + "@" + new string('b', 63) + "." + new string('c', 63) + "." + new string('d', length - 64 - 1 - 63 - 1 - 63 - 1 - 4) + ".com";
+        Assert.Equal(250, Address(250).Length);
+        ProfileRules.Validate(ProfileRules.Normalise(For(DevicePlatform.macOS) with { SupportEmail = Address(250) }));
+        var error = Assert.Throws<AdeException>(() => ProfileRules.Validate(ProfileRules.Normalise(For(DevicePlatform.macOS) with { SupportEmail = Address(251) })));
+        Assert.Equal(nameof(ErrorCatalog.ProfileSettingInvalid), error.ErrorId);
+        Assert.Contains("at most 250 characters", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("SupportEmail", "not an address")]
     [InlineData("SupportEmail", "Help <help@contoso.com>")]

@@ -41,6 +41,43 @@ public class AssignmentServiceTests
     private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
 
     [Fact]
+    public void AChangeApplesDefinitionRefuses_IsProfileDefinitionRefused_NamingTheSetting_AndTheStoreKeepsTheProfileAsItWas()
+    {
+        using var f = Synced(3);
+        var serials = f.AppleSerials().ToList();
+        Assign(f, "Staff", serials);
+        var before = f.Engine.Profiles.Get(name: "Staff").Single();
+        var uuid = before.AppleProfileUuid!;
+
+        f.Simulator.AddFault("/profile", 400, body: "SUPPORT_EMAIL_INVALID", method: "POST", count: 1);
+        var error = AdeAssert.Throws(nameof(ErrorCatalog.ProfileDefinitionRefused),
+            () => f.Engine.ProfileChanges.Set("Staff", null, "Staff renamed", new ProfileSettings { Department = "Elsewhere", SupportEmail = "help@contoso.com" }));
+
+        Assert.Contains("SUPPORT_EMAIL_INVALID", error.Message, StringComparison.Ordinal);
+        Assert.Contains("-SupportEmail", error.Message, StringComparison.Ordinal);
+        Assert.Contains("kept as it was", error.Message, StringComparison.Ordinal);
+        var after = f.Engine.Profiles.Get(id: before.Id).Single();
+        Assert.Equal((before.Name, before.Department, before.SupportEmail, before.ModifiedAt, uuid), (after.Name, after.Department, after.SupportEmail, after.ModifiedAt, after.AppleProfileUuid));
+        Assert.All(serials, s => Assert.Equal(uuid, AppleProfileOf(f, s)));
+
+        // the same change once Apple takes it: defined again and re-assigned
+        var changed = f.Engine.ProfileChanges.Set("Staff", null, null, new ProfileSettings { Department = "Elsewhere" })!;
+        Assert.Equal("Elsewhere", changed.Department);
+        Assert.NotEqual(uuid, changed.AppleProfileUuid);
+    }
+
+    [Fact]
+    public void AFirstAssignment_WhoseDefinitionAppleRefuses_IsProfileDefinitionRefused_AndNothingIsRecorded()
+    {
+        using var f = Synced(2);
+        f.Simulator.AddFault("/profile", 400, body: "DEPARTMENT_INVALID", method: "POST", count: 1);
+        var error = AdeAssert.Throws(nameof(ErrorCatalog.ProfileDefinitionRefused), () => Assign(f, "Staff", f.AppleSerials()));
+        Assert.Contains("-Department", error.Message, StringComparison.Ordinal);
+        Assert.Null(f.Engine.Profiles.Get(name: "Staff").Single().AppleProfileUuid);
+        Assert.Empty(StaffHolders(f.Engine.Devices.Get(new DeviceQuery())));
+    }
+
+    [Fact]
     public void AProfileRemovedByAnotherHostWhileItsAssignmentIsSent_IsProfileRemovedDuringAssignment_NamingWhatAppleHolds()
     {
         using var f = Synced(3);
