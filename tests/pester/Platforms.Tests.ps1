@@ -26,6 +26,17 @@ Describe 'Platform-aware profiles' {
         $p | Remove-AdeProfile -Confirm:$false
     }
 
+    It 'sends a known skip key in Apple''s spelling whatever its case, and keys that differ only in case once' {
+        $p = New-AdeProfile -Token 'Platforms' -Name 'Mac keys' -Platform macOS -AdditionalSkipKey siri, filevault, NewPane2027, newpane2027 -WarningVariable w -WarningAction SilentlyContinue
+        $p.AdditionalSkipKeys | Should -Be @('Siri', 'FileVault', 'NewPane2027')
+        @($w | Where-Object { "$_" -like "*'NewPane2027' is not a skip key*case-sensitive*" }).Count | Should -Be 1
+        $mac = Get-AdeDevice -Token 'Platforms' -Platform macOS | Select-Object -First 1
+        $mac | Set-AdeDeviceProfile -Profile 'Mac keys' | Out-Null
+        (Get-AdeSimProfile -Server 'Platforms' -Name 'Mac keys').Keys.skip_setup_items | Should -Be @('Siri', 'FileVault', 'NewPane2027')
+        $mac | Clear-AdeDeviceProfile -Confirm:$false | Out-Null
+        Remove-AdeProfile -Token 'Platforms' -Profile 'Mac keys' -Confirm:$false
+    }
+
     It 'refuses a setting or a pane the platform does not have, naming setting and platform, and creates nothing' {
         $err = { New-AdeProfile -Token 'Platforms' -Name 'Bad TV' -Platform tvOS -DeviceNameTemplate 'TV {{SERIAL}}' -ErrorAction Stop } |
             Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand' -PassThru

@@ -45,7 +45,9 @@ public static class ProfileRules
             Language = string.IsNullOrWhiteSpace(s.Language) ? null : s.Language.Trim().ToLowerInvariant(),
             Region = string.IsNullOrWhiteSpace(s.Region) ? null : s.Region.Trim().ToUpperInvariant(),
             HiddenScreens = s.HiddenScreens is { Count: > 0 } h ? h.Distinct().OrderBy(x => x).ToList() : null,
-            AdditionalSkipKeys = s.AdditionalSkipKeys is { Count: > 0 } k ? k.Select(x => x.Trim()).Distinct(StringComparer.Ordinal).ToList() : null,
+            // Apple compares skip keys exactly: a known key typed in another case ('filevault') would hide nothing, so it
+            // takes Apple's spelling; keys that differ only in case are one key (the first spelling given is kept).
+            AdditionalSkipKeys = s.AdditionalSkipKeys is { Count: > 0 } k ? k.Select(x => SetupScreens.AppleSpelling(x.Trim())).Distinct(StringComparer.OrdinalIgnoreCase).ToList() : null,
             CompanyPortalVppToken = string.IsNullOrEmpty(s.CompanyPortalVppToken) ? null : s.CompanyPortalVppToken,
             ConfiguratorCertificates = s.ConfiguratorCertificates is { Count: > 0 } c ? c : null,
             DeviceNameTemplate = string.IsNullOrEmpty(s.DeviceNameTemplate) ? null : s.DeviceNameTemplate,
@@ -365,7 +367,7 @@ public static class ProfileRules
             }
             else
             {
-                warnings.Add($"'{key}' is not a skip key this module knows for {platform}: it is sent to Apple as given, and a device that does not know it shows the pane.");
+                warnings.Add($"'{key}' is not a skip key this module knows for {platform}: it is sent to Apple as given (Apple's keys are case-sensitive), and a device that does not know it shows the pane.");
             }
         }
 

@@ -80,6 +80,9 @@ public static class SetupScreens
 
     private static readonly Dictionary<string, AdeSetupScreen> ByKeyIgnoringCase = All.ToDictionary(s => s.Key, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Apple's spelling of a skip key this module knows, given in any case ('filevault' → 'FileVault'); others as given.</summary>
+    public static string AppleSpelling(string key) => ByKeyIgnoringCase.TryGetValue(key, out var known) ? known.Key : key;
+
     /// <summary>
     /// A -HiddenScreen value by the module's name or by Apple's skip key (both case-insensitive: 'TouchIdFaceId' or
     /// 'Biometric', 'TermsAndConditions' or 'TOS', as admins copy them from Apple's documentation or another MDM);

@@ -435,6 +435,18 @@ public class PlatformTests
     }
 
     [Fact]
+    public void AKnownSkipKey_InAnotherCase_TakesApplesSpelling_AndKeysDifferingOnlyInCaseAreOne()
+    {
+        // Apple compares skip keys exactly: 'filevault' would hide nothing
+        var mac = ProfileRules.Normalise(For(DevicePlatform.macOS) with { AdditionalSkipKeys = ["siri", "filevault", "NewPane2027", "newpane2027", "Siri"] });
+        Assert.Equal(["Siri", "FileVault", "NewPane2027"], mac.AdditionalSkipKeys);
+        var warnings = ProfileRules.Validate(mac);
+        Assert.Contains(warnings, w => w.Contains("AdditionalSkipKey FileVault is the FileVault pane", StringComparison.Ordinal));
+        Assert.DoesNotContain(warnings, w => w.Contains("'filevault'", StringComparison.Ordinal));
+        Assert.Equal(["Siri", "FileVault", "NewPane2027"], AppleRoot(mac).GetProperty("skip_setup_items").EnumerateArray().Select(e => e.GetString()!).ToArray());
+    }
+
+    [Fact]
     public void ThePlatform_IsFixedAfterCreation()
     {
         using var f = new EngineSimFixture();
