@@ -114,6 +114,24 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[3]
     }
 
+    It 'a token whose request fails is its own error and its devices NotSent; the other token''s devices are still cleared, with one warning' {
+        New-SimToken -Name 'Rejected' -Devices 2 | Out-Null
+        Sync-AdeDevice -Token Rejected | Out-Null
+        New-AdeProfile -Token Rejected -Name 'Rejected staff' -UserAffinity WithUserAffinity | Out-Null
+        Get-AdeDevice -Token Rejected | Set-AdeDeviceProfile -Profile 'Rejected staff' | Out-Null
+        Export-AdeSimServerToken -Server Rejected -OutFile (Join-Path $TestDrive 'rejected-again.p7m') | Out-Null
+        $targets = @(Get-AdeDevice -Token Rejected) + @(Get-AdeDevice -Token Actions | Where-Object ProfileStatus -eq 'Assigned' | Select-Object -First 1)
+        $r = @($targets | Clear-AdeDeviceProfile -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue)
+        $r.Count | Should -Be 3
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be "AppleTokenRejected,${cp}ClearAdeDeviceProfileCommand"
+        @($r | Where-Object Token -eq 'Rejected' | ForEach-Object { "$($_.Status)" } | Sort-Object -Unique) | Should -Be 'NotSent'
+        ($r | Where-Object Token -eq 'Actions').Status | Should -Be 'Success'
+        @($warned).Count | Should -Be 1
+        "$($warned[0])" | Should -BeLike '2 devices of 3 were not cleared: 2 NotSent*'
+        (Get-AdeDevice -Token Rejected).ProfileStatus | Sort-Object -Unique | Should -Be 'Assigned'
+    }
+
     It 'Unregister-AdeDevice in a session that cannot ask is ConfirmationRequired and releases nothing' {
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
         $id, $message, $target = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { Unregister-AdeDevice -SerialNumber $($serials[5]) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message; `$_.TargetObject }"

@@ -30,6 +30,9 @@ public sealed class AdeDeviceActionResult
     /// <summary>Update-AdeDevice: the device as the store holds it after the refresh.</summary>
     public AdeDevice? Device { get; internal init; }
 
+    /// <summary>On the first NotSent result of a token: the failure that stopped its requests (the cmdlet writes it as the token's error).</summary>
+    internal AdeException? Failure { get; init; }
+
     public override string ToString() => $"{SerialNumber} {Status}";
 }
 
@@ -41,6 +44,46 @@ public sealed class DeviceActionSummary
     public int Declined { get; internal set; }
 
     public int Unknown { get; internal set; }
+
+    private readonly SortedDictionary<AdeDeviceActionStatus, (int Count, List<string> First)> notDone = [];
+
+    private int answered;
+
+    internal void Count(AdeDeviceActionResult result)
+    {
+        answered++;
+        if (result.Status is AdeDeviceActionStatus.Success or AdeDeviceActionStatus.UnknownDevice)
+        {
+            return;
+        }
+
+        var (count, first) = notDone.GetValueOrDefault(result.Status, (0, new List<string>()));
+        if (first.Count < 3)
+        {
+            first.Add(result.SerialNumber);
+        }
+
+        notDone[result.Status] = (count + 1, first);
+    }
+
+    /// <summary>
+    /// One warning for the operation when devices were not done (Apple answered NOT_ACCESSIBLE or FAILED, or a failed
+    /// request left them unsent): each result says so, but a scheduled script that only logs warnings would not know.
+    /// Null when every known device was done. Unknown serials are the results' own (UnknownDevice) and not counted here.
+    /// </summary>
+    public string? NotDoneWarning => notDone.Count == 0 ? null
+        : $"{Counted.Of(notDone.Values.Sum(v => v.Count), "device")} of {answered:N0} {(notDone.Values.Sum(v => v.Count) == 1 ? "was" : "were")} not {Done}: "
+          + string.Join(", ", notDone.Select(kv => $"{kv.Value.Count:N0} {kv.Key} ({Reason(kv.Key)}; {string.Join(", ", kv.Value.First)}{(kv.Value.Count > kv.Value.First.Count ? " …" : "")})"))
+          + ". The results say which (| Where-Object Status -ne 'Success').";
+
+    internal string Done { get; set; } = "";
+
+    private static string Reason(AdeDeviceActionStatus status) => status switch
+    {
+        AdeDeviceActionStatus.NotAccessible => "not on the token's MDM server in Apple Business Manager",
+        AdeDeviceActionStatus.Failed => "Apple answered FAILED",
+        _ => "not sent: the request failed, see the error",
+    };
 
     /// <summary>"N devices would …" — the host adds "What if: ".</summary>
     public string WhatIfSummary => $"{Counted.Of(Declined, "device")} would {Verb}" +
@@ -108,6 +151,12 @@ public sealed class DeviceActionService
             Kind.Refresh => "be refreshed from Apple",
             _ => "be released from the organisation at Apple (permanently)",
         };
+        summary.Done = kind switch
+        {
+            Kind.ClearProfile => "cleared",
+            Kind.Refresh => "refreshed",
+            _ => "released",
+        };
         Guid? tokenId = tokenRef is null ? null : tokens.ResolveToken(tokenRef).Id;
         var wanted = new List<DeviceTarget>();
         var seen = new HashSet<(string, Guid?)>();
@@ -152,41 +201,83 @@ public sealed class DeviceActionService
 
         foreach (var id in order)
         {
-            var token = tokens.GetTokens(id: id).Single();
-            AppleClient? client = null;
-            var devices = byToken[id];
-            var batches = (devices.Count + MaxBatch - 1) / MaxBatch;
-            for (var b = 0; b < batches; b++)
+            foreach (var result in RunToken(kind, id, byToken[id], summary))
             {
-                var batch = devices.GetRange(b * MaxBatch, Math.Min(MaxBatch, devices.Count - b * MaxBatch));
-                host.WriteProgress(new AdeProgress(3, Activity(kind, token.Name), $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
-                var send = new List<Known>();
-                foreach (var d in batch)
-                {
-                    if (host.ShouldProcess($"{d.Serial} (token '{d.Token}')", Describe(kind, d)))
-                    {
-                        send.Add(d);
-                    }
-                    else
-                    {
-                        summary.Declined++;
-                    }
-                }
+                summary.Count(result);
+                yield return result;
+            }
+        }
+    }
 
-                if (send.Count == 0)
+    /// <summary>
+    /// One token's devices, in requests of at most 1000. A request that fails as a whole (Apple unavailable, the token
+    /// rejected, release not allowed) ends that token's part: its devices from that request on are NotSent, the first
+    /// carrying the failure, and the other tokens' devices are still sent. A stop (Ctrl+C) or a store failure ends the
+    /// whole command, as everywhere.
+    /// </summary>
+    private IEnumerable<AdeDeviceActionResult> RunToken(Kind kind, Guid id, List<Known> devices, DeviceActionSummary summary)
+    {
+        var token = tokens.GetTokens(id: id).Single();
+        AppleClient? client = null;
+        var batches = (devices.Count + MaxBatch - 1) / MaxBatch;
+        for (var b = 0; b < batches; b++)
+        {
+            var batch = devices.GetRange(b * MaxBatch, Math.Min(MaxBatch, devices.Count - b * MaxBatch));
+            host.WriteProgress(new AdeProgress(3, Activity(kind, token.Name), $"Batch {b + 1} of {batches} ({Counted.Of(batch.Count, "device")})", b * 100 / batches));
+            var send = new List<Known>();
+            foreach (var d in batch)
+            {
+                if (host.ShouldProcess($"{d.Serial} (token '{d.Token}')", Describe(kind, d)))
                 {
-                    continue;
+                    send.Add(d);
                 }
-
-                client ??= apple.ForToken(tokens.Credentials(token));
-                foreach (var result in Send(kind, client, token, send))
+                else
                 {
-                    yield return result;
+                    summary.Declined++;
                 }
             }
 
-            host.WriteProgress(new AdeProgress(3, Activity(kind, token.Name), "Done", 100, Completed: true));
+            if (send.Count == 0)
+            {
+                continue;
+            }
+
+            List<AdeDeviceActionResult> answers;
+            AdeException? failure = null;
+            try
+            {
+                client ??= apple.ForToken(tokens.Credentials(token));
+                answers = Send(kind, client, token, send);
+            }
+            catch (AdeException ex) when (!ex.ErrorId.StartsWith("Store", StringComparison.Ordinal) && ex.ErrorId != nameof(ErrorCatalog.OperationStopped)
+                && !host.Cancellation.IsCancellationRequested)
+            {
+                failure = ex;
+                answers = [];
+            }
+
+            if (failure is not null)
+            {
+                var unsent = send.Concat(devices.Skip((b + 1) * MaxBatch)).ToList();
+                for (var i = 0; i < unsent.Count; i++)
+                {
+                    yield return new AdeDeviceActionResult
+                    {
+                        SerialNumber = unsent[i].Serial, Action = kind.ToString(), Status = AdeDeviceActionStatus.NotSent, PreviousProfile = unsent[i].Profile,
+                        Token = unsent[i].Token, Failure = i == 0 ? failure : null,
+                    };
+                }
+
+                break;
+            }
+
+            foreach (var result in answers)
+            {
+                yield return result;
+            }
         }
+
+        host.WriteProgress(new AdeProgress(3, Activity(kind, token.Name), "Done", 100, Completed: true));
     }
 
     private static string Activity(Kind kind, string token) => kind switch

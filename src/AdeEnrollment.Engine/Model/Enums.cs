@@ -40,6 +40,12 @@ public enum AdeDeviceActionStatus
 
     /// <summary>The serial is not in the store (for the token given): nothing was sent for it.</summary>
     UnknownDevice,
+
+    /// <summary>
+    /// A request of the device's token failed as a whole (Apple unavailable, the token rejected, release not allowed …):
+    /// this device was in it or after it and got no answer; the command's error for the token says why.
+    /// </summary>
+    NotSent,
 }
 
 /// <summary>What happened to a device (Get-AdeDeviceEvent -Kind).</summary>

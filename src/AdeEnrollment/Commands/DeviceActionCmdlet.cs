@@ -20,12 +20,23 @@ public abstract class DeviceActionCmdlet : DeviceTargetCmdlet
         var summary = new DeviceActionSummary();
         foreach (var result in Act(Targets, Ref(Token), summary))
         {
+            if (result.Failure is { } failure)
+            {
+                // the token's requests stopped (its devices from there on are NotSent); the other tokens go on
+                WriteItemFailure(failure);
+            }
+
             WriteObject(result);
         }
 
         if (summary.Declined > 0 && WhatIfRequested)
         {
             WriteWhatIfSummary(summary.WhatIfSummary);
+        }
+
+        if (summary.NotDoneWarning is { } warning)
+        {
+            WriteWarning(warning);
         }
     }
 }

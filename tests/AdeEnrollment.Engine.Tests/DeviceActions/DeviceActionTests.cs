@@ -179,13 +179,49 @@ public class DeviceActionTests
         var s = f.AppleSerials().ToList();
         f.Simulator.SetServer(Server, allowDeviceRelease: false);
 
-        var ex = Assert.Throws<AdeException>(() => f.Engine.DeviceActions.Release(Targets(s), null).ToList());
+        var results = f.Engine.DeviceActions.Release(Targets(s), null).ToList();
 
+        // the token's request failed as a whole: its devices are NotSent, the first carrying the failure
+        Assert.All(results, r => Assert.Equal(AdeDeviceActionStatus.NotSent, r.Status));
+        var ex = Assert.Single(results, r => r.Failure is not null).Failure!;
         Assert.Equal(nameof(ErrorCatalog.ReleaseNotAllowed), ex.ErrorId);
         Assert.Equal(AdeErrorCategory.PermissionDenied, ex.Category);
         Assert.Contains("'iPads'", ex.Message, StringComparison.Ordinal);
         Assert.Contains(f.Simulator.Uri.ToString(), ex.Message, StringComparison.Ordinal);
         Assert.Equal(s, f.AppleSerials());
         Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Null(d.ReleasedAt));
+    }
+
+    [Fact]
+    public void ATokenWhoseRequestFails_LeavesItsDevicesNotSent_WithItsError_AndTheOtherTokensDevicesAreStillDone_WithOneWarning()
+    {
+        using var f = Assigned(3);
+        var other = f.AddToken("Other", devices: 2);
+        f.Engine.Sync.Sync("Other");
+        var ours = f.AppleSerials().ToList();
+        var theirs = f.Engine.Devices.Get(new DeviceQuery(other.Id)).Select(d => d.SerialNumber).ToList();
+        f.Simulator.ExportServerToken(Server, out _); // the iPads token is replaced in ABM: Apple rejects it now
+        var summary = new DeviceActionSummary();
+
+        var results = f.Engine.DeviceActions.ClearProfile(Targets([.. ours, .. theirs]), null, summary).ToList();
+
+        Assert.Equal(5, results.Count);
+        Assert.All(results.Where(r => r.Token == "iPads"), r => Assert.Equal(AdeDeviceActionStatus.NotSent, r.Status));
+        Assert.Equal(nameof(ErrorCatalog.AppleTokenRejected), Assert.Single(results, r => r.Failure is not null).Failure!.ErrorId);
+        Assert.All(results.Where(r => r.Token == "Other"), r => Assert.Equal(AdeDeviceActionStatus.Success, r.Status));
+        Assert.StartsWith("3 devices of 5 were not cleared: 3 NotSent (not sent: the request failed, see the error;", summary.NotDoneWarning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALaterRequestThatFails_KeepsTheEarlierAnswers_AndLeavesTheRestNotSent()
+    {
+        using var f = Assigned(2100);
+        f.Simulator.AddFault("/profile/devices", 500, method: "DELETE", count: 100, skip: 1);
+        var results = f.Engine.DeviceActions.ClearProfile(Targets(f.AppleSerials()), null).ToList();
+
+        Assert.Equal(1000, results.Count(r => r.Status == AdeDeviceActionStatus.Success));
+        Assert.Equal(1100, results.Count(r => r.Status == AdeDeviceActionStatus.NotSent));
+        Assert.Equal(nameof(ErrorCatalog.AppleServiceUnavailable), Assert.Single(results, r => r.Failure is not null).Failure!.ErrorId);
+        Assert.Equal(1000, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)).Count(d => d.ProfileStatus == AdeProfileStatus.Removed));
     }
 }
