@@ -188,7 +188,16 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
             $check.Remedy | Should -BeLike 'Update-Module*'
             Test-AdeHealth -Quiet | Should -BeFalse
             ('x', 'y' | Test-AdeHealth).Count | Should -Be 1 # once, not per piped token
-            $env:ADE_ENROLLMENT_STORE = Join-Path $TestDrive "empty-$([guid]::NewGuid().ToString('N')).db" # e.g. a mistyped path
+            $typo = Join-Path $TestDrive "typo-$([guid]::NewGuid().ToString('N'))/ade.db" # a mistyped path: the check does not create it
+            $env:ADE_ENROLLMENT_STORE = $typo
+            $missing = Test-AdeHealth -Token 'Contoso*' -ErrorVariable e
+            $e | Should -BeNullOrEmpty
+            ($missing.Check, $missing.Status) | Should -Be @('Store', 'Fail')
+            $missing.Detail | Should -BeLike "There is no store at '$typo'*"
+            Test-AdeHealth -Quiet | Should -BeFalse
+            Test-Path (Split-Path $typo) | Should -BeFalse -Because 'a health check creates no folder, store or key file'
+            $env:ADE_ENROLLMENT_STORE = Join-Path $TestDrive "empty-$([guid]::NewGuid().ToString('N')).db"
+            Get-AdeToken | Out-Null # another cmdlet creates the environment's store on first use
             $empty = Test-AdeHealth
             ($empty.Check, $empty.Status) | Should -Be @('Store', 'Fail')
             $empty.Detail | Should -Match 'holds no ADE token'

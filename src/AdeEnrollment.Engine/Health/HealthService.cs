@@ -123,6 +123,14 @@ public sealed class HealthService
     }
 
     /// <summary>
+    /// The Store check's result when the session's store does not exist (yet): not created by a check, which would leave
+    /// an empty store and its key file at a mistyped path or on the mount point of an unmounted volume.
+    /// </summary>
+    public static AdeHealthResult StoreMissing(string path) => Result("Store", "", AdeHealthStatus.Fail,
+        $"There is no store at '{path}', so nothing is synced there. If tokens were expected, this is not where they are: check $env:ADE_ENROLLMENT_STORE, the path and its volume.",
+        "Connect-AdeStore -Path <the store with the tokens>, or New-AdeToken to start one here");
+
+    /// <summary>
     /// The Store check's result when the store cannot be opened at all (a damaged or newer store, a path that cannot be
     /// opened, a store deleted under the session, a key that does not open it): Fail, with the error's message.
     /// </summary>

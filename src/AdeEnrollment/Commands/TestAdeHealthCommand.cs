@@ -53,6 +53,14 @@ public sealed class TestAdeHealthCommand : AdeCmdlet
 
         try
         {
+            if (AdeSession.CurrentIfExists(out var path, out var deleted) is null && !deleted)
+            {
+                // a check does not create the store it looks for
+                storeUnusable = true;
+                Report(HealthService.StoreMissing(path));
+                return;
+            }
+
             foreach (var result in Engine.Health.Test(Ref(Token), UnassignedThreshold, done))
             {
                 Report(result);
