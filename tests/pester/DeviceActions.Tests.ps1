@@ -363,6 +363,11 @@ Describe 'Test-AdeHealth' {
         $rejected = Test-AdeHealth -Token 'Replaced' | Where-Object Check -eq 'TokenRejected'
         $rejected.Status | Should -Be 'Fail'
         $rejected.Remedy | Should -BeLike "*Update-AdeToken -Token 'Replaced' -Path <token.p7m>"
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 25)
+        try {
+            # a sync cannot work until the token is replaced: the stale-sync remedy says so first
+            (Test-AdeHealth -Token 'Replaced' | Where-Object Check -eq 'LastSync').Remedy | Should -BeLike "Download a new server token*Update-AdeToken -Token 'Replaced'*; Sync-AdeDevice -Token 'Replaced'"
+        } finally { Set-AdeSimClock -Reset }
 
         $db = Join-Path $TestDrive 'keyless.db'
         Connect-AdeStore -Path $db

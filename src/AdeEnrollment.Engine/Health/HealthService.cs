@@ -189,18 +189,22 @@ public sealed class HealthService
                 $"Download the server token again in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>")
             : Result("TokenRejected", name, AdeHealthStatus.Pass, "Apple has not rejected the token.", "");
 
-        // Last successful sync
+        // Last successful sync: while the token itself is expired or rejected, a sync cannot work, so the remedy is the
+        // token's first (the TokenExpiry or TokenRejected check names the same step)
+        var tokenFirst = token.ExpiresAt <= now || token.InvalidReason is not null
+            ? $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>; Sync-AdeDevice -Token {quoted}"
+            : null;
         if (s.LastSuccess is not { } last)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Warning, "The token has never synced successfully.", syncNow);
+            yield return Result("LastSync", name, AdeHealthStatus.Warning, "The token has never synced successfully.", tokenFirst ?? syncNow);
         }
         else if (now - last > SyncFail)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}, more than 7 days ago.", syncNow);
+            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}, more than 7 days ago.", tokenFirst ?? syncNow);
         }
         else if (now - last > SyncWarning)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Warning, $"The last successful sync was on {last:u}, more than 24 hours ago.", $"Sync-AdeDevice -Token {quoted} -IfDue");
+            yield return Result("LastSync", name, AdeHealthStatus.Warning, $"The last successful sync was on {last:u}, more than 24 hours ago.", tokenFirst ?? $"Sync-AdeDevice -Token {quoted} -IfDue");
         }
         else
         {

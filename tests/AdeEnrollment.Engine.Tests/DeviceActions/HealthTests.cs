@@ -256,6 +256,22 @@ public class HealthTests
         Assert.Equal(AdeHealthStatus.Fail, rejected.Status);
         Assert.StartsWith("Apple rejected the token", rejected.Detail, StringComparison.Ordinal);
         Assert.EndsWith("Update-AdeToken -Token 'iPads' -Path <token.p7m>", rejected.Remedy, StringComparison.Ordinal);
+
+        // a sync cannot work with a rejected or expired token: the stale-sync remedy starts with the token
+        f.Advance(TimeSpan.FromHours(25));
+        Assert.Equal("Download a new server token in Apple Business Manager, then: Update-AdeToken -Token 'iPads' -Path <token.p7m>; Sync-AdeDevice -Token 'iPads'", Checks(f)["LastSync"].Remedy);
+    }
+
+    [Fact]
+    public void AnExpiredToken_MakesTheStaleSyncRemedyStartWithTheToken()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromDays(400));
+        var checks = Checks(f);
+        Assert.Equal(AdeHealthStatus.Fail, checks["TokenExpiry"].Status);
+        Assert.Equal(AdeHealthStatus.Fail, checks["LastSync"].Status);
+        Assert.StartsWith("Download a new server token in Apple Business Manager, then: Update-AdeToken -Token 'iPads'", checks["LastSync"].Remedy, StringComparison.Ordinal);
     }
 
     [Fact]
