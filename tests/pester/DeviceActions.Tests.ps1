@@ -417,7 +417,7 @@ Describe 'Test-AdeProfile' {
         $d.PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Profiles.AdeProfileDrift'
         $d.State | Should -Be 'Drifted'
         $d.Differences.Key | Should -Be 'department'
-        $d.Differences.AtApple | Should -Be '"Elsewhere"'
+        $d.Differences.AtApple | Should -Be 'Elsewhere'
         (Get-AdeProfile -Name Staff | Test-AdeProfile -Repair -WhatIf).Repaired | Should -BeFalse
         $r = Test-AdeProfile -Profile Staff -Repair -Confirm:$false
         $r.Repaired | Should -BeTrue

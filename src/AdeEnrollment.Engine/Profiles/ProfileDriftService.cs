@@ -137,7 +137,7 @@ public sealed class ProfileDriftService
             var h = have.TryGetValue(key, out var b) ? Normal(b) : null;
             if (w != h && !(w is null && IsAppleDefault(key, h)) && !(h is null && IsAppleDefault(key, w)))
             {
-                list.Add(new AdeProfileDifference(key, w, h));
+                list.Add(new AdeProfileDifference(key, w is null ? null : Shown(a), h is null ? null : Shown(b)));
             }
         }
 
@@ -149,6 +149,18 @@ public sealed class ProfileDriftService
 
     private static bool IsAppleDefault(string key, string? value)
         => value is null or "\"\"" or "[]" || value == (TrueByDefault.Contains(key) ? "true" : "false");
+
+    /// <summary>
+    /// A value as an administrator reads it: text as itself (no quotes, no JSON escapes such as \u002B for '+'), a list
+    /// of text as its items in order, separated by ", "; flags and numbers as JSON writes them (true, 8).
+    /// </summary>
+    private static string Shown(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString()!,
+        JsonValueKind.Array when e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
+            => string.Join(", ", e.EnumerateArray().Select(x => x.GetString()).Order(StringComparer.Ordinal)),
+        _ => e.GetRawText(),
+    };
 
     /// <summary>Lists of strings compare as sets (Apple may reorder skip keys).</summary>
     private static string Normal(JsonElement e) => e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)

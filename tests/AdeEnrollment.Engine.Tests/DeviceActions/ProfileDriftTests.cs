@@ -36,7 +36,7 @@ public class ProfileDriftTests
 
         var drift = f.Engine.ProfileDrift.Test(profile, repair: false);
         Assert.Equal("Drifted", drift.State);
-        Assert.Equal([new AdeProfileDifference("department", "\"IT\"", "\"Elsewhere\""), new AdeProfileDifference("support_phone_number", null, "\"555\"")], drift.Differences);
+        Assert.Equal([new AdeProfileDifference("department", "IT", "Elsewhere"), new AdeProfileDifference("support_phone_number", null, "555")], drift.Differences);
         Assert.False(drift.Repaired);
 
         var repaired = f.Engine.ProfileDrift.Test(profile, repair: true);
@@ -63,7 +63,7 @@ public class ProfileDriftTests
         f.Simulator.SetProfileKeys(Server, profile.AppleProfileUuid!, new Dictionary<string, object?> { ["auto_advance_setup"] = true, ["anchor_certs"] = new[] { "MIIB" } });
         var drift = f.Engine.ProfileDrift.Test(profile, repair: false);
         Assert.Equal("Drifted", drift.State);
-        Assert.Equal([new AdeProfileDifference("anchor_certs", null, "[\"MIIB\"]"), new AdeProfileDifference("auto_advance_setup", null, "true")], drift.Differences);
+        Assert.Equal([new AdeProfileDifference("anchor_certs", null, "MIIB"), new AdeProfileDifference("auto_advance_setup", null, "true")], drift.Differences);
     }
 
     [Fact]
@@ -73,6 +73,15 @@ public class ProfileDriftTests
         Assert.Empty(ProfileDriftService.Compare(defined, new AppleProfile { ProfileName = "Mac", AllowPairing = true, IsMultiUser = false }));
         Assert.Equal([new AdeProfileDifference("allow_pairing", null, "false"), new AdeProfileDifference("is_multi_user", null, "true")],
             ProfileDriftService.Compare(defined, new AppleProfile { ProfileName = "Mac", AllowPairing = false, IsMultiUser = true }));
+    }
+
+    [Fact]
+    public void Differences_ShowValuesAsAdministratorsReadThem_NotAsJsonText()
+    {
+        var defined = new AppleProfile { ProfileName = "Staff", SupportPhoneNumber = "+1 555 0100", SkipSetupItems = ["Siri", "Appearance"] };
+        var atApple = new AppleProfile { ProfileName = "Staff", SupportPhoneNumber = "+1 555 0199", SkipSetupItems = ["Siri"] };
+        Assert.Equal([new AdeProfileDifference("skip_setup_items", "Appearance, Siri", "Siri"), new AdeProfileDifference("support_phone_number", "+1 555 0100", "+1 555 0199")],
+            ProfileDriftService.Compare(defined, atApple));
     }
 
     [Fact]
