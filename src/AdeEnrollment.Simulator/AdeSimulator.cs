@@ -45,6 +45,9 @@ public sealed class AdeSimulator : IDisposable
     private readonly BusinessSettings businessSettings = new();
     private readonly BusinessState business;
 
+    /// <summary>Every endpoint's path, <c>{id}</c> for a variable segment: a fault's -Endpoint must name one of them.</summary>
+    private readonly IReadOnlyList<string> endpoints;
+
     private AdeSimulator(int port, int seed, TimeProvider time)
     {
         Seed = seed;
@@ -53,7 +56,9 @@ public sealed class AdeSimulator : IDisposable
         state = new OrgState(seed, time, settings);
         faults = new FaultInjector(new Random(seed ^ 0x5F3759DF).NextDouble);
         business = new BusinessState(state, businessSettings, StartedAt);
-        var router = DepRouter.ForAde(state).Mount(BusinessRouter.Handles, BusinessRouter.ForBusiness(business).Route);
+        var businessRouter = BusinessRouter.ForBusiness(business);
+        var router = DepRouter.ForAde(state).Mount(BusinessRouter.Handles, businessRouter.Route);
+        endpoints = [.. router.Paths.Concat(businessRouter.Templates).Order(StringComparer.Ordinal)];
         router.BeforeEach = () => ActivityCompletion.CompleteDue(business); // Apple Business activities complete on the simulator's clock
         host = SimHttpHost.Start(port, router.Route, faults, requestLog, time);
         business.BaseUri = host.Uri;
@@ -139,7 +144,16 @@ public sealed class AdeSimulator : IDisposable
     public AdeSimFault AddFault(string endpoint, int? statusCode, string? body = null, int? count = null, int? retryAfterSeconds = null,
         TimeSpan latency = default, bool dropConnection = false, string? method = null, double share = 1, bool retryAfterAsDate = false, bool afterApplying = false,
         int skip = 0)
-        => faults.Add(endpoint, statusCode, body, count, retryAfterSeconds, latency, dropConnection, method, share, retryAfterAsDate, afterApplying, skip);
+    {
+        var pattern = PathPattern.Normalise(endpoint);
+        if (!endpoints.Any(e => PathPattern.Matches(pattern, e.Replace("{id}", "ID", StringComparison.Ordinal)) || PathPattern.MatchesTemplate(pattern, e)))
+        {
+            // a misspelt fault never fires, and a test meant to see a failure passes on the success path
+            throw SimErrors.ArgumentInvalid("Endpoint", endpoint, $"no endpoint of the simulated Apple services matches it. The endpoints are {string.Join(", ", endpoints)} (wildcards * and ? allowed).");
+        }
+
+        return faults.Add(endpoint, statusCode, body, count, retryAfterSeconds, latency, dropConnection, method, share, retryAfterAsDate, afterApplying, skip);
+    }
 
     public IReadOnlyList<AdeSimFault> GetFaults() => faults.List();
 

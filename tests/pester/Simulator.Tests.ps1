@@ -300,6 +300,13 @@ Describe 'Faults' {
         { Set-AdeSimFault -Server 'PerDevice' -SerialNumber $serial -DeviceStatus Throttled -RetryAfterSeconds 120 } | Should -Not -Throw
     }
 
+    It 'refuses a fault on an endpoint no request can reach (a typo would make a failure test pass silently)' {
+        $err = { Set-AdeSimFault -Endpoint '/sesion' -StatusCode 500 } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Simulator.Commands.SetAdeSimFaultCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*no endpoint of the simulated Apple services matches it*/session*'
+        Set-AdeSimFault -Endpoint '/v1/mdmServers/ABC' -StatusCode 404 -Count 1 | Out-Null
+        Clear-AdeSimFault | Should -BeNullOrEmpty
+    }
+
     It 'refuses a fault without an effect' {
         { Set-AdeSimFault -Endpoint '/account' -StatusCode 42 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Simulator.Commands.SetAdeSimFaultCommand'
     }

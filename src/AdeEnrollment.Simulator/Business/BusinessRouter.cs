@@ -46,6 +46,10 @@ internal sealed class BusinessRouter
     public static bool Handles(string path)
         => path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith(SchoolPrefix + "/v1/", StringComparison.Ordinal) || path.StartsWith("/auth/oauth2/", StringComparison.Ordinal) || path.StartsWith("/abm-logs/", StringComparison.Ordinal);
 
+    /// <summary>The path templates of the Business API endpoints, <c>{id}</c> for a segment, on both hosts (the School one under its prefix).</summary>
+    public IEnumerable<string> Templates => routes.Select(r => "/" + string.Join('/', r.Segments)).Distinct()
+        .SelectMany(t => t.StartsWith("/v1/", StringComparison.Ordinal) ? [t, SchoolPrefix + t] : new[] { t });
+
     /// <summary>Adds an endpoint; a <c>{id}</c> segment matches any one segment and reaches the handler as <see cref="BusinessRequest.Id"/>.</summary>
     public BusinessRouter Map(string method, string pattern, BusinessHandler handler, bool anonymous = false)
     {

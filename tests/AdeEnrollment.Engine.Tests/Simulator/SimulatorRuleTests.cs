@@ -361,6 +361,36 @@ public sealed class SimulatorRuleTests : IDisposable
         Assert.Equal("ArgumentInvalid", Assert.Throws<AdeSimException>(() => f.Simulator.AddFault("/x", 700)).ErrorId);
     }
 
+    [Theory]
+    [InlineData("/sesion")]
+    [InlineData("nonsense")]
+    [InlineData("/v2/*")]
+    [InlineData("/v1/orgDevices/ABC/nothing")]
+    public void AFaultOnAnEndpointNoRequestCanReach_IsRefused_NamingTheEndpoints(string endpoint)
+    {
+        using var f = new EngineSimFixture();
+        var error = Assert.Throws<AdeSimException>(() => f.Simulator.AddFault(endpoint, 500));
+        Assert.Equal("ArgumentInvalid", error.ErrorId);
+        Assert.Contains("/server/devices", error.Message, StringComparison.Ordinal);
+        Assert.Contains("/v1/orgDevices/{id}", error.Message, StringComparison.Ordinal);
+        Assert.Empty(f.Simulator.GetFaults());
+    }
+
+    [Theory]
+    [InlineData("/session")]
+    [InlineData("profile/devices")]
+    [InlineData("/v1/mdmServers/ABC123")]
+    [InlineData("/school/v1/orgDevices")]
+    [InlineData("/v1/orgDevices/*/relationships/assignedServer")]
+    [InlineData("/server/*")]
+    [InlineData("*")]
+    public void AFaultOnAnEndpointOrAPatternThatMatchesOne_IsTaken(string endpoint)
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddFault(endpoint, 500);
+        Assert.Single(f.Simulator.GetFaults());
+    }
+
     [Fact]
     public void TheSimulatorListensOnLoopbackOnly()
     {

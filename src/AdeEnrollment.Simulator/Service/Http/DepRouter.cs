@@ -51,6 +51,9 @@ internal sealed class DepRouter
     }
 
     /// <summary>Hands every path <paramref name="matches"/> accepts to <paramref name="route"/> (under the org lock, without the ADE checks).</summary>
+    /// <summary>The paths of the ADE endpoints (for Set-AdeSimFault's check of -Endpoint).</summary>
+    public IEnumerable<string> Paths => endpoints.Keys;
+
     public DepRouter Mount(Func<string, bool> matches, Func<Exchange, Answer> route)
     {
         mounts.Add((matches, route));
