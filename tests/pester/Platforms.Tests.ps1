@@ -68,6 +68,18 @@ Describe 'Platform-aware profiles' {
         "$($whatIf[-1])" | Should -Be "What if: 2 devices would be assigned profile 'Macs' on token 'Platforms' (2 unchanged; 4 devices of another platform)."
     }
 
+    It 'gives a Shared iPad profile to iPads only: an iPhone is SharedIPadOnly, sent nothing, in one warning' {
+        New-AdeProfile -Token 'Platforms' -Name 'Shared' -UserAffinity WithoutUserAffinity -SharedIPad 3>$null | Out-Null
+        $phones = Get-AdeDevice -Token 'Platforms' -Platform iOS
+        $results = $phones | Set-AdeDeviceProfile -Profile 'Shared' -WarningVariable warned -WarningAction SilentlyContinue
+        @($results | ForEach-Object { "$($_.Status)" } | Sort-Object -Unique) | Should -Be 'SharedIPadOnly'
+        @($warned).Count | Should -Be 1
+        "$($warned[0])" | Should -BeLike '2 devices of 2 did not get profile ''Shared'': 2 SharedIPadOnly (iPhones or iPods: a Shared iPad profile is for iPads only*'
+        $phones | ForEach-Object { (Get-AdeSimDevice -Server 'Platforms' -SerialNumber $_.SerialNumber).ProfileUuid | Should -BeNullOrEmpty }
+        "$(@($phones | Set-AdeDeviceProfile -Profile 'Shared' -WhatIf 6>&1)[-1])" | Should -BeLike '*2 iPhones or iPods that a Shared iPad profile is not for).'
+        Remove-AdeProfile -Token 'Platforms' -Profile 'Shared' -Confirm:$false
+    }
+
     It 'keeps a default per platform; -Clear -Platform clears one' {
         Set-AdeDefaultProfile -Token 'Platforms' -Profile 'Phones'
         Set-AdeDefaultProfile -Token 'Platforms' -Profile 'TVs'

@@ -177,7 +177,8 @@ Describe 'Profiles, assignment and default profile end to end (<Provider>)' -For
         Clear-AdeSimFault
         $script:store = New-TestStore -Provider $Provider -Connect
         $script:name = "E2E $([guid]::NewGuid().ToString('N').Substring(0, 6))"
-        $script:t = New-SimToken -Name $name -Devices 2500
+        $script:t = New-SimToken -Name $name -Devices 0
+        Add-AdeSimDevice -Server $name -Count 2500 -DeviceFamily iPad | Out-Null # Kiosk is a Shared iPad profile: an iPad fleet
         $script:staff = New-AdeProfile -Token $name -Name 'Staff' -UserAffinity WithUserAffinity -AuthenticationMethod SetupAssistantModern -Department 'IT' -DepartmentPhone '+31 20 555 0100' -HiddenScreen Siri, ScreenTime
         $script:kiosk = New-AdeProfile -Token $name -Name 'Kiosk' -UserAffinity WithoutUserAffinity -SharedIPad -MaximumCachedUsers 8 -LockedEnrollment 3>$null
     }

@@ -30,6 +30,15 @@ public static class DevicePlatforms
         };
     }
 
+    /// <summary>
+    /// Whether the device is an iPad (Shared iPad profiles are for iPads only): by <c>device_family</c>, else by an
+    /// <c>os</c> of iPadOS; null when neither says (an iOS device of the older protocol, or an unknown one).
+    /// </summary>
+    public static bool? IsIPad(string? deviceFamily, string? os)
+        => !string.IsNullOrWhiteSpace(deviceFamily) ? string.Equals(deviceFamily.Trim(), "iPad", StringComparison.OrdinalIgnoreCase)
+            : string.Equals(os?.Trim(), "iPadOS", StringComparison.OrdinalIgnoreCase) ? true
+            : null;
+
     /// <summary>The name used in messages and the sync result for a device of unknown platform.</summary>
     public const string Unknown = "Unknown";
 }

@@ -124,6 +124,9 @@ public enum AdeAssignmentStatus
 
     /// <summary>The device is of another platform than the profile (or of unknown platform, without -Force): nothing was sent.</summary>
     PlatformMismatch,
+
+    /// <summary>The profile is a Shared iPad profile and the device is an iPhone or iPod, not an iPad: nothing was sent.</summary>
+    SharedIPadOnly,
 }
 
 /// <summary>The outcome of assigning a profile to one device.</summary>

@@ -370,6 +370,14 @@ public sealed class AssignmentService
                 continue;
             }
 
+            if (profile.SharedIPad && state.IPad != true && (state.IPad is not null || !force))
+            {
+                // Shared iPad (Apple's is_multi_user) is for iPads only; an iPhone given it would have no use of it
+                summary.NotIPad++;
+                local.Add(Result(serial, profile, state.ProfileName, AdeAssignmentStatus.SharedIPadOnly, null));
+                continue;
+            }
+
             if (state.FailedAt is { } failed && now < failed + FailedCooldown)
             {
                 summary.HeldBack++;
@@ -413,6 +421,9 @@ public sealed class AssignmentService
         /// <summary>Devices not sent because Apple answered FAILED for them less than 24 hours ago.</summary>
         public int HeldBack { get; internal set; }
 
+        /// <summary>iPhones and iPods not sent a Shared iPad profile (SharedIPadOnly).</summary>
+        public int NotIPad { get; internal set; }
+
         /// <summary>Serials of devices of another (or unknown) platform than the profile's: nothing was sent for them.</summary>
         public List<string> PlatformMismatch { get; } = [];
 
@@ -448,6 +459,7 @@ public sealed class AssignmentService
             AdeAssignmentStatus.NotAccessible => "not on this token's MDM server in Apple Business Manager",
             AdeAssignmentStatus.Throttled => "Apple's limit; send again after RetryAfter",
             AdeAssignmentStatus.UnknownDevice => "not among the devices of the profile's token: another token's device, or not synced yet",
+            AdeAssignmentStatus.SharedIPadOnly => "iPhones or iPods: a Shared iPad profile is for iPads only; assign them another iOS profile",
             _ => status.ToString(),
         };
 
@@ -465,10 +477,14 @@ public sealed class AssignmentService
                 var unknown = Unknown > 0 ? $"; {Counted.Of(Unknown, "serial")} unknown to AdeEnrollment" : "";
                 var platform = PlatformMismatch.Count > 0 ? $"; {Counted.Of(PlatformMismatch.Count, "device")} of another platform" : "";
                 var heldBack = HeldBack > 0 ? $"; {Counted.Of(HeldBack, "device")} held back 24 hours after Apple's FAILED" : "";
-                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Unchanged:N0} unchanged{unknown}{platform}{heldBack}).";
+                var notIPad = NotIPad > 0 ? $"; {Counted.Of(NotIPad, "iPhone or iPod", "iPhones or iPods")} that a Shared iPad profile is not for" : "";
+                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Unchanged:N0} unchanged{unknown}{platform}{heldBack}{notIPad}).";
             }
         }
     }
+
+    /// <summary>Whether the profile is a Shared iPad profile (a sync offers such a default to iPads only).</summary>
+    internal bool IsSharedIPad(Guid profileId) => profiles.GetWithoutDeviceCount(profileId).SharedIPad;
 
     /// <summary>Defines a changed profile at Apple again and re-assigns the devices that hold it (after Set-AdeProfile).</summary>
     internal void Redefine(Guid profileId)
@@ -544,7 +560,8 @@ public sealed class AssignmentService
     /// <summary>Apple's answer for one device of an assignment (AppleDeviceStatus), with the profile UUID it was asked for.</summary>
     internal readonly record struct AssignmentAnswer(string SerialNumber, string Answer, Guid ProfileId, string ProfileName, string ProfileUuid);
 
-    internal sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform);
+    /// <summary>A device as an assignment checks it; <paramref name="IPad"/> null when Apple's record does not say.</summary>
+    internal sealed record DeviceState(string? ProfileName, DateTimeOffset? FailedAt, DevicePlatform? Platform, bool? IPad = null);
 
     private static readonly IReadOnlyDictionary<string, DeviceState> NoCurrentState = new Dictionary<string, DeviceState>();
 
@@ -554,7 +571,7 @@ public sealed class AssignmentService
         var map = new Dictionary<string, DeviceState>(rows.Count, StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            map[row.SerialNumber] = new DeviceState(row.ProfileName, row.AssignFailedAt, DevicePlatforms.Of(row.DeviceFamily, row.Os));
+            map[row.SerialNumber] = new DeviceState(row.ProfileName, row.AssignFailedAt, DevicePlatforms.Of(row.DeviceFamily, row.Os), DevicePlatforms.IsIPad(row.DeviceFamily, row.Os));
         }
 
         return map;

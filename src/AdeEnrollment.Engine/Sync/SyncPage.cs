@@ -82,7 +82,11 @@ internal sealed class SyncPage
     /// (<paramref name="stored"/> may be null when <see cref="NeedsStoreForDefaults"/> is false).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
-    public IEnumerable<(DevicePlatform Platform, List<string> Serials)> ArrivingWithoutProfile(IReadOnlyDictionary<string, StoredSyncDevice>? stored)
+    /// <param name="notIPads">
+    /// Given when the iOS default is a Shared iPad profile: the iOS devices arriving without a profile that are not
+    /// (known to be) iPads go there instead of the iOS list, and are not offered it.
+    /// </param>
+    public IEnumerable<(DevicePlatform Platform, List<string> Serials)> ArrivingWithoutProfile(IReadOnlyDictionary<string, StoredSyncDevice>? stored, List<string>? notIPads = null)
     {
         var byPlatform = new Dictionary<DevicePlatform, List<string>>();
         foreach (var e in entries)
@@ -91,6 +95,12 @@ internal sealed class SyncPage
             stored?.TryGetValue(e.Record.SerialNumber, out before);
             if (e.Platform is { } platform && ArrivesWithoutProfile(e, before))
             {
+                if (notIPads is not null && platform == DevicePlatform.iOS && DevicePlatforms.IsIPad(e.Record.DeviceFamily, e.Record.Os) != true)
+                {
+                    notIPads.Add(e.Record.SerialNumber);
+                    continue;
+                }
+
                 if (!byPlatform.TryGetValue(platform, out var list))
                 {
                     byPlatform[platform] = list = [];

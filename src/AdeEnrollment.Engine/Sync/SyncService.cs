@@ -496,6 +496,9 @@ public sealed class SyncService
         private long received;
         private AppleClient? client;
         private Dictionary<DevicePlatform, Guid> defaultProfiles = [];
+
+        /// <summary>The iOS default is a Shared iPad profile: only iPads are offered it (an iPhone would have no use of it).</summary>
+        private bool sharedIPadDefault;
         private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
 
         public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt, int progressId)
@@ -519,6 +522,7 @@ public sealed class SyncService
             {
                 client = owner.apple.ForToken(forSync.Credentials);
                 defaultProfiles = new Dictionary<DevicePlatform, Guid>(forSync.DefaultProfileIds);
+                sharedIPadDefault = defaultProfiles.TryGetValue(DevicePlatform.iOS, out var iosDefault) && owner.assignments.IsSharedIPad(iosDefault);
 
                 var cursor = initial.Cursor?.Cursor;
                 if (kind == AdeSyncKind.Full)
@@ -1009,12 +1013,18 @@ public sealed class SyncService
                 ? owner.store.Read(s => s.Devices.GetForSync(token.Id, page.Serials))
                 : null;
             DefaultsUnderWay? defaults = null;
-            foreach (var (platform, arrivals) in page.ArrivingWithoutProfile(stored))
+            var notIPads = sharedIPadDefault ? new List<string>() : null;
+            foreach (var (platform, arrivals) in page.ArrivingWithoutProfile(stored, notIPads))
             {
                 if (defaultProfiles.TryGetValue(platform, out var profileId))
                 {
                     (defaults ??= new()).Groups.Add((platform, profileId, arrivals));
                 }
+            }
+
+            if (notIPads is { Count: > 0 })
+            {
+                RefuseDefaults(DevicePlatform.iOS, notIPads.Count, notIPads.Count, $"the iOS default is a Shared iPad profile, for iPads only; these are iPhones or iPods: {Counted.FirstFew(notIPads)}");
             }
 
             if (defaults is not null)

@@ -89,7 +89,7 @@ public sealed class SetAdeDeviceProfileCommand : AdeCmdlet
 
         if (whatIf)
         {
-            if (summary.Declined > 0 || summary.Unknown > 0 || summary.PlatformMismatch.Count > 0 || summary.HeldBack > 0)
+            if (summary.Declined > 0 || summary.Unknown > 0 || summary.PlatformMismatch.Count > 0 || summary.HeldBack > 0 || summary.NotIPad > 0)
             {
                 WriteWhatIfSummary(summary.WhatIfSummary);
             }

@@ -41,6 +41,26 @@ public class AssignmentServiceTests
     private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
 
     [Fact]
+    public void ASharedIPadProfile_GoesToIPadsOnly_IPhonesAreSharedIPadOnly_AndNothingIsSentForThem()
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, 2, deviceFamily: "iPad");
+        f.Simulator.AddDevices(Server, 2, deviceFamily: "iPhone");
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Shared", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity, SharedIPad = true });
+        var families = f.Simulator.GetDevices(Server).ToDictionary(d => d.SerialNumber, d => d.DeviceFamily);
+        var summary = new AssignmentService.AssignmentSummary();
+
+        var results = f.Engine.Assignments.AssignInBatches("Shared", null, [.. families.Keys.Select(s => new DeviceTarget(s))], summary, force: false, _ => { }).SelectMany(b => b).ToList();
+
+        Assert.All(results, r => Assert.Equal(families[r.SerialNumber] == "iPad" ? AdeAssignmentStatus.Success : AdeAssignmentStatus.SharedIPadOnly, r.Status));
+        Assert.Equal(2, summary.NotIPad);
+        Assert.Contains("2 SharedIPadOnly (iPhones or iPods: a Shared iPad profile is for iPads only", summary.NotAssignedWarning, StringComparison.Ordinal);
+        Assert.Equal(2, AssignRequests(f).Sum(r => r.DeviceCount));
+        Assert.All(f.Simulator.GetDevices(Server).Where(d => d.DeviceFamily == "iPhone"), d => Assert.Null(d.ProfileUuid));
+    }
+
+    [Fact]
     public void AChangeApplesDefinitionRefuses_IsProfileDefinitionRefused_NamingTheSetting_AndTheStoreKeepsTheProfileAsItWas()
     {
         using var f = Synced(3);

@@ -52,6 +52,24 @@ public class DefaultProfileSyncTests
     }
 
     [Fact]
+    public void ASharedIPadDefault_IsOfferedToIPadsOnly_TheIPhonesAreOneWarning()
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, 3, deviceFamily: "iPad");
+        f.Simulator.AddDevices(Server, 2, deviceFamily: "iPhone");
+        f.Engine.Profiles.New("iPads", "Shared", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity, SharedIPad = true });
+        f.Engine.Profiles.SetDefault("iPads", "Shared");
+
+        var result = f.Engine.Sync.Sync("iPads")!;
+
+        Assert.Equal(3, result.DefaultProfileAssigned);
+        Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal(d.DeviceFamily == "iPad", d.ProfileUuid is not null));
+        Assert.Equal(3, AssignRequests(f).Sum(r => r.DeviceCount));
+        var warning = Assert.Single(f.Host.Warnings, w => w.Contains("default profile", StringComparison.Ordinal));
+        Assert.StartsWith("2 of 5 new iOS devices of token 'iPads' did not get the default profile (the iOS default is a Shared iPad profile, for iPads only", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DeltaSync_AssignsTheDefaultProfileToAddedDevicesOnly()
     {
         using var f = WithDefault(10);
