@@ -54,6 +54,9 @@ public static class SimErrors
     public static AdeSimException ProfileNotFound(string server, string uuid) => new(nameof(ProfileNotFound), "ObjectNotFound",
         F("No profile with UUID '{0}' is defined on MDM server '{1}' in the simulator.", uuid, server), uuid);
 
+    public static AdeSimException DeviceHasNoProfile(string serial, string server, string status) => new(nameof(DeviceHasNoProfile), "InvalidOperation",
+        F("Device '{0}' on MDM server '{1}' has no profile assigned at Apple (its profile status is '{2}'), so it has none to fetch: assign it one first (Set-AdeDeviceProfile, or a default profile in a sync).", serial, server, status), serial);
+
     public static AdeSimException ProfileNameNotFound(string server, string name) => new(nameof(ProfileNotFound), "ObjectNotFound",
         F("No profile named '{0}' is defined on MDM server '{1}' in the simulator: a profile reaches Apple when it is first assigned (Set-AdeDeviceProfile, a default profile in a sync).", name, server), name);
 

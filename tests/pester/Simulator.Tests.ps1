@@ -244,6 +244,27 @@ Describe 'Get-AdeSimProfile' {
     }
 }
 
+Describe 'Set-AdeSimDevice -Activate' {
+    It 'makes a device that holds a profile fetch it (pushed), and says which devices have none' {
+        Connect-TestStore 'activate'
+        $null = New-TestServer -Name 'Activate'
+        $null = New-AdeToken -Request (Get-AdeTokenRequest | Select-Object -Last 1) -Path (Join-Path $TestDrive 'Activate.p7m') -AppleId 'ade.admin@contoso.example' -Name 'Activate' -EnrollmentUrl 'https://mdm.contoso.example/enroll' -ServiceUri $sim.Uri
+        Add-AdeSimDevice -Server 'Activate' -Count 3 -DeviceFamily iPad | Out-Null
+        Sync-AdeDevice -Token 'Activate' | Out-Null
+        New-AdeProfile -Token 'Activate' -Name 'Staff' -UserAffinity WithUserAffinity | Out-Null
+        $devices = @(Get-AdeDevice -Token 'Activate')
+        $devices[0..1] | Set-AdeDeviceProfile -Profile 'Staff' | Out-Null
+        $out = @($devices | Set-AdeSimDevice -Server 'Activate' -Activate -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $out.ProfileStatus | Should -Be @('pushed', 'pushed')
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'DeviceHasNoProfile,AdeEnrollment.Simulator.Commands.SetAdeSimDeviceCommand'
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16) | Out-Null
+        Sync-AdeDevice -Token 'Activate' | Out-Null
+        @(Get-AdeDevice -Token 'Activate' | Where-Object ProfileStatus -eq 'Pushed').Count | Should -Be 2
+        { Set-AdeSimDevice -Server 'Activate' -SerialNumber $devices[0].SerialNumber } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Simulator.Commands.SetAdeSimDeviceCommand'
+    }
+}
+
 Describe 'Clear-AdeSimRequest' {
     It 'empties the request log, so a test counts only its own requests' {
         Connect-TestStore 'requests'

@@ -51,6 +51,13 @@ public sealed class ProfileChangeService
             return profile;
         }
 
+        if (nameChanged)
+        {
+            // a name that cannot be taken is said before any question: a session that cannot ask would otherwise hear
+            // ConfirmationRequired for a change that could never be made (checked again when it is written)
+            profiles.CheckRename(profile, newName!);
+        }
+
         var impact = Impact(profile, newName ?? profile.Name, patch, merged);
         var action = impact.NeedsConfirmation ? $"Change enrollment profile ({impact.Question(profile.Name)})" : "Change enrollment profile";
         if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", action))

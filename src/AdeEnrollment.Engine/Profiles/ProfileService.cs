@@ -195,6 +195,14 @@ public sealed class ProfileService
     /// be free on its token. Set-AdeProfile goes through <see cref="ProfileChangeService"/>, which also redefines the
     /// profile at Apple.
     /// </summary>
+    /// <summary>Refuses (ProfileNameConflict) a new name the profile's token already has, before anything is asked or changed.</summary>
+    internal void CheckRename(AdeProfile profile, string newName)
+        => store.Read(s =>
+        {
+            CheckNameFree(s, new AdeToken { Id = profile.TokenId, Name = profile.Token }, newName, profile.Id, rename: true);
+            return 0;
+        });
+
     internal void Update(AdeProfile profile, string? newName, ProfileSettings merged)
     {
         store.Write(s =>

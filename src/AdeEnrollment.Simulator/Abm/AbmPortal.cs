@@ -271,9 +271,14 @@ internal sealed class AbmPortal
         {
             var found = state.Find(server);
             var device = DeviceOf(found, serialNumber);
-            if (device.ProfileStatus != "assigned")
+            if (device.ProfileStatus == "pushed")
             {
                 return device;
+            }
+
+            if (device.ProfileStatus != "assigned")
+            {
+                throw SimErrors.DeviceHasNoProfile(device.SerialNumber, found.Name, device.ProfileStatus ?? "empty");
             }
 
             var now = Now;

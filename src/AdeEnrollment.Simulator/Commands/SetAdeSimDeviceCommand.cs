@@ -24,15 +24,35 @@ public sealed class SetAdeSimDeviceCommand : AdeSimCmdlet
     [Parameter]
     public bool? IsReplacementDevice { get; set; }
 
+    /// <summary>The device was switched on and fetched its assigned profile: profile_status becomes pushed (a 'modified' event).</summary>
+    [Parameter]
+    public SwitchParameter Activate { get; set; }
+
     protected override void ProcessItem()
     {
         var simulator = Current;
         var clear = MyInvocation.BoundParameters.ContainsKey(nameof(MdmMigrationDeadline)) && MdmMigrationDeadline is null;
+        var fields = MyInvocation.BoundParameters.ContainsKey(nameof(MdmMigrationDeadline)) || IsReplacementDevice is not null;
+        if (!fields && !Activate)
+        {
+            ThrowTerminatingError(ToErrorRecord(SimErrors.ArgumentInvalid("Activate", "", "give what changes: -MdmMigrationDeadline, -IsReplacementDevice or -Activate.")));
+        }
+
         foreach (var serial in SerialNumber)
         {
-            if (ShouldProcess(serial, $"Set device fields on MDM server '{Server}'"))
+            if (!ShouldProcess(serial, Activate ? $"Activate the device (it fetches its profile) on MDM server '{Server}'" : $"Set device fields on MDM server '{Server}'"))
             {
-                WriteObject(simulator.SetDevice(Server, serial, MdmMigrationDeadline, clear, IsReplacementDevice));
+                continue;
+            }
+
+            try
+            {
+                var device = fields ? simulator.SetDevice(Server, serial, MdmMigrationDeadline, clear, IsReplacementDevice) : null;
+                WriteObject(Activate ? simulator.ActivateDevice(Server, serial) : device);
+            }
+            catch (AdeSimException ex) when (ex.ErrorId is nameof(SimErrors.DeviceHasNoProfile) or "DeviceNotFound")
+            {
+                WriteError(ToErrorRecord(ex)); // the other piped devices are still set
             }
         }
     }

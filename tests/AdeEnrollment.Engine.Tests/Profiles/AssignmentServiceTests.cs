@@ -61,6 +61,17 @@ public class AssignmentServiceTests
     }
 
     [Fact]
+    public void ARenameToATakenName_IsProfileNameConflict_BeforeAnyQuestion()
+    {
+        using var f = Synced(2);
+        Assign(f, "Staff", f.AppleSerials());
+        f.Host.ShouldProcessCalls.Clear();
+        AdeAssert.Throws(nameof(ErrorCatalog.ProfileNameConflict), () => f.Engine.ProfileChanges.Set("Staff", null, "kiosk", new ProfileSettings { Department = "Elsewhere" }));
+        Assert.Empty(f.Host.ShouldProcessCalls);
+        Assert.Null(f.Engine.Profiles.Get(name: "Staff").Single().Department);
+    }
+
+    [Fact]
     public void AChangeApplesDefinitionRefuses_IsProfileDefinitionRefused_NamingTheSetting_AndTheStoreKeepsTheProfileAsItWas()
     {
         using var f = Synced(3);
