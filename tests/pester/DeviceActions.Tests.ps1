@@ -29,6 +29,10 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         $child = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; Get-AdeDevice -Token Actions | Select-Object -First 2 | Clear-AdeDeviceProfile -WhatIf" | Out-String
         ([regex]::Matches($child, "What if: Performing the operation `"Clear the enrollment profile at Apple \(now: 'Staff'\)`" on target `"[A-Z0-9]+ \(token 'Actions'\)`"")).Count | Should -Be 2
         @(Get-AdeDevice -Token Actions -Unassigned).Count | Should -Be 0
+        # an unknown serial under -WhatIf is counted in the summary, not written as a result
+        $written = @(@((Get-AdeDevice -Token Actions | Select-Object -First 1).SerialNumber, 'C02NOTKNOWN7') | Clear-AdeDeviceProfile -WhatIf 6>&1)
+        @($written | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] }) | Should -BeNullOrEmpty
+        "$($written[-1])" | Should -Be 'What if: 1 device would have its enrollment profile cleared at Apple (1 serial unknown to AdeEnrollment).'
     }
 
     It 'Clear-AdeDeviceProfile takes CSV rows and reports per device; the store and the journal follow' {

@@ -86,7 +86,7 @@ public sealed class DeviceActionSummary
     };
 
     /// <summary>"N devices would …" — the host adds "What if: ".</summary>
-    public string WhatIfSummary => $"{Counted.Of(Declined, "device")} would {Verb}" +
+    public string WhatIfSummary => $"{Counted.Of(Declined, "device")} would {Verb.Replace("{their}", Declined == 1 ? "its" : "their", StringComparison.Ordinal)}" +
         (Unknown > 0 ? $" ({Counted.Of(Unknown, "serial")} unknown to AdeEnrollment)." : ".");
 }
 
@@ -147,7 +147,7 @@ public sealed class DeviceActionService
     {
         summary.Verb = kind switch
         {
-            Kind.ClearProfile => "have their enrollment profile cleared at Apple",
+            Kind.ClearProfile => "have {their} enrollment profile cleared at Apple",
             Kind.Refresh => "be refreshed from Apple",
             _ => "be released from the organisation at Apple (permanently)",
         };

@@ -18,6 +18,9 @@ public abstract class DeviceActionCmdlet : DeviceTargetCmdlet
     protected override void EndItems()
     {
         var summary = new DeviceActionSummary();
+        // -WhatIf writes its What-if lines and one summary, as Set-AdeDeviceProfile does: no results (the unknown serials
+        // are counted in the summary line)
+        var whatIf = WhatIfRequested;
         foreach (var result in Act(Targets, Ref(Token), summary))
         {
             if (result.Failure is { } failure)
@@ -26,10 +29,13 @@ public abstract class DeviceActionCmdlet : DeviceTargetCmdlet
                 WriteItemFailure(failure);
             }
 
-            WriteObject(result);
+            if (!whatIf)
+            {
+                WriteObject(result);
+            }
         }
 
-        if (summary.Declined > 0 && WhatIfRequested)
+        if ((summary.Declined > 0 || summary.Unknown > 0) && whatIf)
         {
             WriteWhatIfSummary(summary.WhatIfSummary);
         }
