@@ -396,7 +396,7 @@ public sealed class ProfileService
         ExportDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize<ExportDocument>(text.TrimStart('\uFEFF'), ImportOptions);
+            document = JsonSerializer.Deserialize<ExportDocument>(WithModulePaneNames(text.TrimStart('\uFEFF')), ImportOptions);
         }
         catch (JsonException ex)
         {
@@ -407,17 +407,68 @@ public sealed class ProfileService
             throw ErrorCatalog.ProfileFileInvalid(path, "its content cannot be read as a profile (" + ex.GetType().Name + ").");
         }
 
-        if (document is null || document.Type != ProfileFileType || document.Settings is null || string.IsNullOrEmpty(document.Name))
+        var missing = document is null ? "\"$type\": \"AdeEnrollment.Profile\", Name and Settings"
+            : document.Type != ProfileFileType ? $"\"$type\": \"{ProfileFileType}\" (an export names what it is)"
+            : string.IsNullOrEmpty(document.Name) ? "a Name"
+            : document.Settings is null ? "Settings"
+            : null;
+        if (missing is not null)
         {
-            throw ErrorCatalog.ProfileFileInvalid(path, "the $type, Name or Settings is missing.");
+            throw ErrorCatalog.ProfileFileInvalid(path, $"it is not a profile export: it has no {missing}.");
         }
 
-        if (document.SchemaVersion is < 1 or > ExportSchemaVersion)
+        if (document!.SchemaVersion is < 1 or > ExportSchemaVersion)
         {
             throw ErrorCatalog.ProfileFileInvalid(path, $"its schema version {document.SchemaVersion} is not one this module reads (1 to {ExportSchemaVersion}); update AdeEnrollment.");
         }
 
-        return New(tokenRef, name ?? document.Name, document.Settings);
+        if (document.SchemaVersion == 1 && document.Settings!.Platform is not null)
+        {
+            // version 1 was written before profiles had a platform: its profiles are iOS profiles
+            throw ErrorCatalog.ProfileFileInvalid(path, $"a version 1 export has no Platform (its profiles are iOS profiles); write \"SchemaVersion\": {ExportSchemaVersion} for a {document.Settings.Platform} profile.");
+        }
+
+        return New(tokenRef, name ?? document.Name, document.Settings!);
+    }
+
+    /// <summary>
+    /// A file's Setup Assistant panes may be Apple's skip keys ('TOS', 'Biometric'), as -HiddenScreen takes them: they
+    /// are read as the module's pane names. Text left as it is when nothing needs it (or it is not JSON: the reader then
+    /// says where).
+    /// </summary>
+    private static string WithModulePaneNames(string text)
+    {
+        if (text.IndexOf("HiddenScreens", StringComparison.OrdinalIgnoreCase) < 0)
+        {
+            return text;
+        }
+
+        try
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(text, new System.Text.Json.Nodes.JsonNodeOptions { PropertyNameCaseInsensitive = true }) is not System.Text.Json.Nodes.JsonObject root
+                || root["Settings"] is not System.Text.Json.Nodes.JsonObject settings
+                || settings["HiddenScreens"] is not System.Text.Json.Nodes.JsonArray screens)
+            {
+                return text;
+            }
+
+            var changed = false;
+            for (var i = 0; i < screens.Count; i++)
+            {
+                if (screens[i]?.GetValueKind() == JsonValueKind.String && screens[i]!.GetValue<string>() is var given
+                    && !Enum.TryParse<SetupScreen>(given, ignoreCase: true, out _) && SetupScreens.ByAppleKeyIgnoringCase(given) is { } known)
+                {
+                    screens[i] = known.Screen.ToString();
+                    changed = true;
+                }
+            }
+
+            return changed ? root.ToJsonString() : text;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            return text; // the reader below refuses it and says why (duplicate members, comments, not JSON)
+        }
     }
 
     /// <summary>

@@ -80,6 +80,9 @@ public static class SetupScreens
 
     private static readonly Dictionary<string, AdeSetupScreen> ByKeyIgnoringCase = All.ToDictionary(s => s.Key, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The pane of one of Apple's skip keys, given in any case; null when the module does not know the key.</summary>
+    public static AdeSetupScreen? ByAppleKeyIgnoringCase(string key) => ByKeyIgnoringCase.GetValueOrDefault(key.Trim());
+
     /// <summary>Apple's spelling of a skip key this module knows, given in any case ('filevault' → 'FileVault'); others as given.</summary>
     public static string AppleSpelling(string key) => ByKeyIgnoringCase.TryGetValue(key, out var known) ? known.Key : key;
 

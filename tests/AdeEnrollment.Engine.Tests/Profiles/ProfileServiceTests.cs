@@ -553,7 +553,18 @@ public sealed class ProfileServiceTests : IDisposable
         { "no $type", ValidDocument.Replace(", \"$type\": \"AdeEnrollment.Profile\"", ""), "$type" },
         { "a member twice", ValidDocument.Replace("\"Name\"", "\"Name\": \"A\", \"Name\""), "is given twice (line " },
         { "a setting twice", ValidDocument.Replace("\"UserAffinity\"", "\"UserAffinity\": \"WithoutUserAffinity\", \"UserAffinity\""), "is given twice" },
+        { "a platform in version 1", ValidDocument.Replace("\"UserAffinity\"", "\"Platform\": \"macOS\", \"UserAffinity\""), "a version 1 export has no Platform" },
+        { "an Apple key twice", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"TOS\"], \"hiddenScreens\": [\"TOS\"], \"UserAffinity\""), "" },
     };
+
+    [Fact]
+    public void Import_TakesApplesSkipKeysForPanes_AsHiddenScreenDoes()
+    {
+        store.AddToken("Contoso");
+        var document = ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"TOS\", \"biometric\", \"Siri\"], \"UserAffinity\"");
+        var p = Profiles.Import("Contoso", store.WriteFile("apple-keys.json", document), null)!;
+        Assert.Equal([SetupScreen.TermsAndConditions, SetupScreen.TouchIdFaceId, SetupScreen.Siri], p.HiddenScreens.Order());
+    }
 
     [Theory]
     [MemberData(nameof(BadFiles))]
