@@ -20,6 +20,17 @@ Describe 'Platform-aware profiles' {
         (New-AdeProfile -Token 'Platforms' -Name 'TVs' -Platform tvOS -HiddenScreen TVRoom -AutoAdvanceSetup).AutoAdvanceSetup | Should -BeTrue
     }
 
+    It 'shows each platform''s own settings in the list view' {
+        $mac = Get-AdeProfile -Token 'Platforms' -Name 'Macs' | Format-List | Out-String
+        $mac | Should -Match 'Platform\s+: macOS'
+        $mac | Should -Match 'Language\s+: en'
+        $mac | Should -Match 'SupportEmail\s+: help@contoso.com'
+        $mac | Should -Not -Match 'SharedIPad|SyncWithComputers|InstallCompanyPortal|DeviceNameTemplate'
+        $phone = Get-AdeProfile -Token 'Platforms' -Name 'Phones' | Format-List | Out-String
+        $phone | Should -Match 'SharedIPad\s+: False'
+        $phone | Should -Not -Match 'Language|Region'
+    }
+
     It 'takes Apple''s skip keys for -HiddenScreen as well as the pane names' {
         $p = New-AdeProfile -Token 'Platforms' -Name 'Apple keys' -UserAffinity WithUserAffinity -HiddenScreen Biometric, TOS, Payment, Safety
         $p.HiddenScreens | ForEach-Object ToString | Sort-Object | Should -Be @('ApplePay', 'EmergencySos', 'TermsAndConditions', 'TouchIdFaceId')
