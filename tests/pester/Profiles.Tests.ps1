@@ -72,6 +72,7 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         ($w -join "`n") | Should -Match '14\.5'
         New-AdeProfile -Token Rules -Name 'Unsupervised' -UserAffinity WithUserAffinity -Supervised:$false -WarningVariable w2 3>$null | Out-Null
         ($w2 -join ' ') | Should -Match 'supervised regardless'
+        ($w2 -join ' ') | Should -Match 'ignore AwaitFinalConfiguration'
         # a later change does not repeat what the profile already warned about
         Set-AdeProfile -Token Rules -Profile 'Unsupervised' -NewName 'Unsupervised 2' -Department 'Ops' -WarningVariable w3 3>$null
         $w3 | Should -BeNullOrEmpty

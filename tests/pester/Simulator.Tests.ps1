@@ -328,6 +328,14 @@ Describe 'Faults' {
         Clear-AdeSimFault | Should -BeNullOrEmpty
     }
 
+    It 'takes the server and serial of a piped simulated device for a per-device answer' {
+        $server = 'PerDevice ' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $null = New-TestServer -Name $server
+        Add-AdeSimDevice -Server $server -Count 2 | Out-Null
+        { Get-AdeSimDevice -Server $server | Select-Object -First 1 | Set-AdeSimFault -DeviceStatus Failed -ErrorAction Stop } | Should -Not -Throw
+        Clear-AdeSimFault
+    }
+
     It 'refuses a fault without an effect' {
         { Set-AdeSimFault -Endpoint '/account' -StatusCode 42 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AdeEnrollment.Simulator.Commands.SetAdeSimFaultCommand'
     }

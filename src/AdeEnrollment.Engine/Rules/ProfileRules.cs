@@ -209,7 +209,8 @@ public static class ProfileRules
 
         if (s.Supervised == false)
         {
-            warnings.Add("Supervised is off, but iOS/iPadOS 13 and later devices enrolled through ADE are supervised regardless.");
+            warnings.Add("Supervised is off, but iOS/iPadOS 13 and later devices enrolled through ADE are supervised regardless."
+                + (s.AwaitFinalConfiguration != false ? " Older devices it leaves unsupervised ignore AwaitFinalConfiguration: they do not wait in Setup Assistant." : ""));
         }
 
         if (platform == DevicePlatform.iOS && s.LockedEnrollment == true && s.Supervised != true)

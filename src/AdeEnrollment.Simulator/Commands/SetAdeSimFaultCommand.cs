@@ -82,7 +82,7 @@ public sealed class SetAdeSimFaultCommand : AdeSimCmdlet
     [ValidateSet("GET", "POST", "PUT", "PATCH", "DELETE")]
     public string? Method { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = Device)]
+    [Parameter(Mandatory = true, ParameterSetName = Device, ValueFromPipelineByPropertyName = true)]
     [SimServerTransformation]
     [ValidateNotNullOrEmpty]
     public string Server { get; set; } = "";

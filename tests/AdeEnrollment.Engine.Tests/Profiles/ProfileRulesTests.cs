@@ -284,6 +284,8 @@ public class ProfileRulesTests
         var w = WarningAbout(Check(User with { Supervised = false }), "Supervised is off");
         Assert.Contains("13", w, StringComparison.Ordinal);
         Assert.Contains("regardless", w, StringComparison.Ordinal);
+        Assert.Contains("ignore AwaitFinalConfiguration", w, StringComparison.Ordinal); // Apple ignores it on unsupervised devices
+        Assert.DoesNotContain("AwaitFinalConfiguration", WarningAbout(Check(User with { Supervised = false, AwaitFinalConfiguration = false }), "Supervised is off"), StringComparison.Ordinal);
         NoWarningAbout(Check(User with { Supervised = true }), "Supervised");
     }
 
