@@ -83,6 +83,11 @@ $created = (New-AdeTokenRequest -AcceptDataSharing -OutFile (Join-Path $Work 'r.
         $result.DriftSeconds | Should -BeLessThan 3600 -Because 'the request is dated now, not 30 simulated days ahead'
     }
 
+    It 'Stop-AdeSimulator -WhatIf stops nothing' {
+        Stop-AdeSimulator -WhatIf
+        $sim.IsRunning | Should -BeTrue
+    }
+
     It 'listens on the loopback address only' {
         $sim | Should -BeOfType 'AdeEnrollment.Simulator.AdeSimulator'
         $sim.Uri.IsLoopback | Should -BeTrue

@@ -5,7 +5,7 @@ using AdeEnrollment.Simulator.Host;
 namespace AdeEnrollment.Simulator.Commands;
 
 /// <summary>Stop-AdeSimulator: stops the given simulator, or the current one. Stopping when none runs is not an error.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "AdeSimulator")]
+[Cmdlet(VerbsLifecycle.Stop, "AdeSimulator", SupportsShouldProcess = true)]
 [OutputType(typeof(void))]
 public sealed class StopAdeSimulatorCommand : AdeSimCmdlet
 {
@@ -19,6 +19,11 @@ public sealed class StopAdeSimulatorCommand : AdeSimCmdlet
         if (simulator is null)
         {
             WriteVerbose("No ADE simulator is running.");
+            return;
+        }
+
+        if (!ShouldProcess(simulator.Uri.ToString(), "Stop the ADE simulator"))
+        {
             return;
         }
 
