@@ -187,6 +187,15 @@ Describe 'Simulated devices' {
         (Get-AdeSimDevice -Server 'Devices') | Should -HaveCount 5
     }
 
+    It 'a device unassigned from one server and added to another is the same hardware, with a new assignment' {
+        $null = New-TestServer -Name 'Moved to'
+        $before = Add-AdeSimDevice -Server 'Devices' -SerialNumber 'F9MOVED0001'
+        $before | Remove-AdeSimDevice
+        $after = Add-AdeSimDevice -Server 'Moved to' -SerialNumber 'F9MOVED0001'
+        ($after.Model, $after.Description, $after.Color, $after.DeviceFamily, $after.Os) | Should -Be @($before.Model, $before.Description, $before.Color, $before.DeviceFamily, $before.Os)
+        ($after.Server, $after.ProfileStatus) | Should -Be @('Moved to', 'empty')
+    }
+
     It 'names a server that does not exist' {
         { Add-AdeSimDevice -Server 'Nope' -Count 1 } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.AddAdeSimDeviceCommand'
         { Get-AdeSimDevice -Server 'Nope' } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimDeviceCommand'

@@ -48,6 +48,9 @@ internal sealed class OrgState
     /// <summary>Session token → session.</summary>
     public Dictionary<string, SessionState> Sessions { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The hardware of devices that left a server, by serial: added again (to any server) they are the same device.</summary>
+    public Dictionary<string, AdeSimDevice> Hardware { get; } = new(StringComparer.Ordinal);
+
     /// <summary>consumer key|nonce → when it was used.</summary>
     public Dictionary<string, DateTimeOffset> Nonces { get; } = new(StringComparer.Ordinal);
 
@@ -68,7 +71,15 @@ internal sealed class OrgState
     /// <summary>A generated device with this serial arrives on the server (an <c>added</c> event).</summary>
     public AdeSimDevice AddDevice(ServerState server, string serial, string? family, DateTimeOffset now)
     {
-        var device = Generator.NewDevice(server.Name, serial, family, now, server.AdminId);
+        // A device the organisation had before (unassigned from a server, or moved) is the same hardware: its model,
+        // description, colour, asset tag, family and OS come back; the assignment is new. Unless another family is asked.
+        var device = Hardware.TryGetValue(serial, out var known) && (family is null || family.Equals(known.DeviceFamily, StringComparison.OrdinalIgnoreCase))
+            ? new AdeSimDevice
+            {
+                Server = server.Name, SerialNumber = serial, Model = known.Model, Description = known.Description, Color = known.Color, AssetTag = known.AssetTag,
+                DeviceFamily = known.DeviceFamily, Os = known.Os, ProfileStatus = "empty", DeviceAssignedDate = now, DeviceAssignedBy = server.AdminId,
+            }
+            : Generator.NewDevice(server.Name, serial, family, now, server.AdminId);
         server.Devices[serial] = device;
         SerialOwners[serial] = server.Name;
         server.Record(device, "added", now);
@@ -80,6 +91,7 @@ internal sealed class OrgState
     {
         server.Devices.Remove(device.SerialNumber);
         SerialOwners.Remove(device.SerialNumber);
+        Hardware[device.SerialNumber] = device;
         server.Outcomes.Remove(device.SerialNumber);
         server.Record(device, "deleted", now);
     }
