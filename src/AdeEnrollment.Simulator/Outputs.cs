@@ -132,6 +132,15 @@ public sealed class AdeSimRequest
     /// <summary>Serial numbers in the request, or devices in the answered page.</summary>
     public int DeviceCount { get; internal init; }
 
+    /// <summary>
+    /// The serial numbers the request carried, in its order: assigning or removing a profile, defining one with devices,
+    /// device details, release. Empty for the other requests (a fetch or sync page's devices are in its answer).
+    /// </summary>
+    public IReadOnlyList<string> SerialNumbers { get; internal init; } = [];
+
+    /// <summary>The profile an assignment named, or the one a definition created.</summary>
+    public string? ProfileUuid { get; internal init; }
+
     public string? Server { get; internal init; }
 
     public string? UserAgent { get; internal init; }

@@ -248,6 +248,12 @@ Describe 'Get-AdeSimProfile' {
         (Get-AdeProfile -Token 'Pairing' -Name 'Deny' | Get-AdeSimProfile -Server 'Pairing').ProfileName | Should -Be 'Deny'
         (Get-AdeSimProfile -Server 'Pairing' -Name 'A*').ProfileName | Should -Be 'Allow'
         (Get-AdeSimProfile -Server 'Pairing' | Format-Table | Out-String) | Should -Match 'ByCert'
+        # the request log shows which devices each assignment carried and which profile it named
+        $assigned = @(Get-AdeSimRequest -Path '/profile/devices' | Where-Object { $_.Method -eq 'POST' -and $_.Server -eq 'Pairing' -and $_.StatusCode -eq 200 })
+        $assigned.Count | Should -Be 3
+        ($assigned | ForEach-Object { @($_.SerialNumbers) } | Sort-Object) | Should -Be ($serials | Sort-Object)
+        $assigned[0].ProfileUuid | Should -Be (Get-AdeProfile -Token 'Pairing' -Name 'ByCert').AppleProfileUuid
+        (Get-AdeSimRequest -Path '/account' | Select-Object -First 1).SerialNumbers | Should -BeNullOrEmpty
     }
 
     It 'says which profile or server it does not know' {

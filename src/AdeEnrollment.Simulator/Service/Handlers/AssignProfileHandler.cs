@@ -56,6 +56,8 @@ internal static class AssignProfileHandler
             }
         });
         answer.DeviceCount = serials.Count;
+        answer.SerialNumbers = serials;
+        answer.ProfileUuid = uuid;
         return answer;
     }
 }

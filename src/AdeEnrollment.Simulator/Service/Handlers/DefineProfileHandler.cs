@@ -69,6 +69,8 @@ internal static class DefineProfileHandler
             DeviceJson.WriteStatusMap(w, results);
         });
         answer.DeviceCount = serials.Count;
+        answer.SerialNumbers = serials;
+        answer.ProfileUuid = uuid;
         return answer;
     }
 }

@@ -36,6 +36,7 @@ internal static class DeviceDetailsHandler
             w.WriteEndObject();
         });
         answer.DeviceCount = serials.Count;
+        answer.SerialNumbers = serials;
         return answer;
     }
 }

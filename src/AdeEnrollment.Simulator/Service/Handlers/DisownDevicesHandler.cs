@@ -35,6 +35,7 @@ internal static class DisownDevicesHandler
 
         var answer = r.Json(w => DeviceJson.WriteStatusMap(w, results));
         answer.DeviceCount = serials.Count;
+        answer.SerialNumbers = serials;
         return answer;
     }
 }

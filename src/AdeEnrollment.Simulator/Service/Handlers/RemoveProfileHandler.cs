@@ -21,6 +21,7 @@ internal static class RemoveProfileHandler
 
         var answer = r.Json(w => DeviceJson.WriteStatusMap(w, results));
         answer.DeviceCount = serials.Count;
+        answer.SerialNumbers = serials;
         return answer;
     }
 }

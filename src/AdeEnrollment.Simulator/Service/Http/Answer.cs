@@ -21,6 +21,12 @@ internal sealed class Answer
     /// <summary>How many devices the request carried or returned (the request log shows it).</summary>
     public int DeviceCount { get; set; }
 
+    /// <summary>The serial numbers the request carried (assign, remove, define, details, disown; the request log shows them).</summary>
+    public IReadOnlyList<string> SerialNumbers { get; set; } = [];
+
+    /// <summary>The profile the request named (assign) or defined (the request log shows it).</summary>
+    public string? ProfileUuid { get; set; }
+
     /// <summary>The MDM server the request was made for (the request log shows it).</summary>
     public string? Server { get; set; }
 }

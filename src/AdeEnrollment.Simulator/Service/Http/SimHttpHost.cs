@@ -209,6 +209,8 @@ internal sealed class SimHttpHost : IDisposable
             StatusCode = answer.Status,
             ErrorCode = answer.ErrorCode,
             DeviceCount = answer.DeviceCount,
+            SerialNumbers = answer.SerialNumbers,
+            ProfileUuid = answer.ProfileUuid,
             Server = answer.Server,
             UserAgent = request.UserAgent,
             ProtocolVersion = request.Headers["X-Server-Protocol-Version"],
