@@ -59,6 +59,13 @@ Describe 'Sync-AdeDevicesScheduled.ps1' {
         $line[0] | Should -BeLike "*next scheduled sync at $($status.NextAutomaticSyncAt.ToString('u'))*"
     }
 
+    It 'exits 2 and says so when the store holds no token (a mistyped store path is no successful run)' {
+        $store = Join-Path $TestDrive 'empty.db'
+        $log = Join-Path $TestDrive 'empty.log'
+        Invoke-Script $store $log | Should -Be 2
+        Get-Content -Raw $log | Should -Match "ERROR .*holds no ADE token"
+    }
+
     It 'exits 1 and logs the error id when Apple refuses a token, still syncing the others' {
         $store = Join-Path $TestDrive 'refused.db'
         New-Onboarded $store 'Scheduled D' 5

@@ -7,7 +7,9 @@
     schedule can never break Intune's sync limits. A token that fails (Apple refuses it, the service is down) does
     not stop the others.
 
-    Exit codes: 0 every token synced or was not due; 1 at least one token failed; 2 the script itself failed.
+    Exit codes: 0 every token synced or was not due; 1 at least one token failed; 2 the script itself failed, or the
+    store holds no token (a mistyped $env:ADE_ENROLLMENT_STORE or -StorePath, an unmounted volume: nothing to sync is
+    not a success).
 .EXAMPLE
     pwsh -NoProfile -File ./Sync-AdeDevicesScheduled.ps1 -LogPath /var/log/ade-sync.log
 #>
@@ -31,7 +33,13 @@ try {
     Import-Module AdeEnrollment
     if ($StorePath) { Connect-AdeStore -Path $StorePath }
     $failures = @()
-    $results = Get-AdeToken | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
+    $tokens = @(Get-AdeToken)
+    if ($tokens.Count -eq 0) {
+        Write-Log 'ERROR' "the store '$((Get-AdeStore).Path)' holds no ADE token, so nothing was synced: check -StorePath or `$env:ADE_ENROLLMENT_STORE"
+        exit 2
+    }
+
+    $results = $tokens | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
     foreach ($r in $results) {
         if ($r.Status -eq 'NotDue') {
             # NextAutomaticSyncAt: when this script's -IfDue will really sync the token (NextManualSyncAt is for people).
