@@ -375,7 +375,9 @@ public sealed class DeviceActionService
                 {
                     // Released: Apple no longer assigns them; they are kept like devices removed in ABM and purged later.
                     s.Devices.MarkReleased(token.Id, succeeded, now, now + DeviceRepository.PurgeDelay);
-                    s.DeviceEvents.Append(token.Id, now, succeeded.Select(serial => new NewDeviceEventRow(serial, AdeDeviceEventKind.Released)).ToList());
+                    // the profile the device held, as a ProfileCleared event names it: what the organisation let go with it
+                    s.DeviceEvents.Append(token.Id, now, send.Where(d => succeeded.Contains(d.Serial))
+                        .Select(d => new NewDeviceEventRow(d.Serial, AdeDeviceEventKind.Released, d.Profile.Length == 0 ? null : d.Profile)).ToList());
                 }
 
                 return 0;

@@ -245,7 +245,7 @@ public static class ErrorCatalog
     /// <summary>A stored token past its expiry date, refused before any call to Apple (which would refuse it too).</summary>
     public static AdeException StoredTokenExpired(string token, DateTimeOffset expiredAt) => E(nameof(StoredTokenExpired),
         AdeErrorCategory.AuthenticationError,
-        F("The server token '{0}' expired on {1:u}, and Apple refuses an expired token, so nothing was sent. Download a new token for its MDM server in Apple Business Manager and run Update-AdeToken -Token '{0}' -Path <file.p7m>.", token, expiredAt),
+        F("The server token '{0}' expired on {1:u}, and Apple refuses an expired token, so nothing was sent. Download a new token for its MDM server in Apple Business Manager and run Update-AdeToken -Token '{0}' -Path <token.p7m>.", token, expiredAt),
         token);
 
     public static AdeException TokenAlreadyExists(string existingName) => E(nameof(TokenAlreadyExists),
@@ -326,7 +326,7 @@ public static class ErrorCatalog
 
     public static AdeException AppleTokenRejected(string token, string reason) => E(nameof(AppleTokenRejected),
         AdeErrorCategory.AuthenticationError,
-        F("Apple rejected the server token '{0}' ({1}): it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Download the token of this MDM server again and run Update-AdeToken -Token '{0}' -Path <file.p7m>.", token, reason),
+        F("Apple rejected the server token '{0}' ({1}): it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Download the token of this MDM server again and run Update-AdeToken -Token '{0}' -Path <token.p7m>.", token, reason),
         token);
 
     public static AdeException AppleClockSkew(string token, DateTimeOffset now) => E(nameof(AppleClockSkew),

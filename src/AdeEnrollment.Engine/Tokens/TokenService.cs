@@ -585,7 +585,7 @@ public sealed class TokenService
         }
 
         var json = store.Unseal(row.Credentials, CredentialsPurpose(row.Id), $"token '{name}'",
-            $"Download the token of this MDM server again from Apple Business Manager and run Update-AdeToken -Token '{name}' -Path <file.p7m>, or restore the store together with its own key file.");
+            $"Download the token of this MDM server again from Apple Business Manager and run Update-AdeToken -Token '{name}' -Path <token.p7m>, or restore the store together with its own key file.");
         try
         {
             string[]? parts;

@@ -147,7 +147,8 @@ public class DeviceActionTests
         Assert.Equal([s[1]], f.AppleSerials());
         var device = f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, s[0])).Single();
         Assert.Equal((AdeAbmState.RemovedFromAbm, f.Time.GetUtcNow()), (device.AbmState, device.ReleasedAt!.Value));
-        Assert.Equal(AdeDeviceEventKind.Released, f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: s[0])).Last().Kind);
+        var released = f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: s[0])).Last();
+        Assert.Equal((AdeDeviceEventKind.Released, "Staff"), (released.Kind, released.Detail)); // the profile it held
     }
 
     [Theory]
