@@ -204,6 +204,16 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         $d.SerialNumber | Should -Be $serials[4]
         $d.LastAssignmentProfile | Should -Be 'Staff'
         $d.LastAssignmentResult | Should -Be 'FAILED'
+        # Test-AdeHealth's remedy says from when, and gives each held device its profile again once pasted then
+        $held = Test-AdeHealth -Token Actions | Where-Object Check -eq 'DevicesHeldAfterFailure'
+        $held.Status | Should -Be 'Warning'
+        $held.Remedy | Should -Match '^From \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: Get-AdeDevice'
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 25) | Out-Null
+        try {
+            Invoke-Expression ($held.Remedy -replace '^From [^Z]+Z: ', '') | Out-Null
+            (Get-AdeDevice -SerialNumber $serials[4]).LastAssignmentResult | Should -Be 'SUCCESS'
+            (Test-AdeHealth -Token Actions | Where-Object Check -eq 'DevicesHeldAfterFailure').Status | Should -Be 'Pass'
+        } finally { Set-AdeSimClock -Reset }
     }
 }
 

@@ -149,7 +149,7 @@ public sealed class HealthService
         or nameof(ErrorCatalog.StorePassphraseRequired) or nameof(ErrorCatalog.StoreConnectionStringInvalid);
 
     private sealed record TokenState(DateTimeOffset? TermsNotSigned, DateTimeOffset? LastSuccess, string? LeaseId, DateTimeOffset? LeaseExpires,
-        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure);
+        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure, DateTimeOffset? LatestFailure);
 
     private IEnumerable<AdeHealthResult> TokenChecks(AdeToken token, DateTimeOffset now, TimeSpan threshold)
     {
@@ -235,10 +235,11 @@ public sealed class HealthService
         }
 
         // Held after FAILED
+        // The remedy assigns each device again the profile Apple refused it, once the last of them is free again
         yield return s.HeldAfterFailure > 0
             ? Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Warning,
-                $"{Counted.Of(s.HeldAfterFailure, "device")} got FAILED from Apple at the last assignment and {(s.HeldAfterFailure == 1 ? "is" : "are")} held back for 24 hours.",
-                $"Get-AdeDevice -Token {quoted} -LastAssignmentResult Failed")
+                $"{Counted.Of(s.HeldAfterFailure, "device")} got FAILED from Apple at the last assignment and {(s.HeldAfterFailure == 1 ? "is" : "are")} held back for 24 hours, until {s.LatestFailure + AssignmentService.FailedCooldown:u} for the last of them.",
+                $"From {s.LatestFailure + AssignmentService.FailedCooldown:u}: Get-AdeDevice -Token {quoted} -LastAssignmentResult Failed | Group-Object LastAssignmentProfile | ForEach-Object {{ $_.Group | Set-AdeDeviceProfile -Profile $_.Name }}")
             : Result("DevicesHeldAfterFailure", name, AdeHealthStatus.Pass, "No device is held back after a FAILED assignment.", "");
     }
 
@@ -278,13 +279,14 @@ public sealed class HealthService
     private TokenState Load(Guid tokenId, DateTimeOffset now, TimeSpan threshold) => store.Read(s =>
     {
         var sync = s.Sync.HealthState(tokenId);
+        var held = s.Devices.AssignFailedSince(tokenId, now - AssignmentService.FailedCooldown);
         return new TokenState(
             s.Tokens.Get(tokenId)?.TermsNotSignedAt,
             sync?.LastSuccessAt,
             sync?.LeaseId,
             sync?.LeaseExpiresAt,
             s.Devices.CountWithoutProfile(tokenId, now - threshold),
-            s.Devices.CountAssignFailedSince(tokenId, now - AssignmentService.FailedCooldown));
+            held.Count, held.Latest);
     });
 
     private static AdeHealthResult Result(string check, string token, AdeHealthStatus status, string detail, string remedy)

@@ -44,8 +44,11 @@ internal partial interface IDeviceTable
     /// </summary>
     IReadOnlyList<DeviceFamilyCount> CountWithoutProfile(Guid tokenId, DateTimeOffset before);
 
-    /// <summary>Devices of a token that ABM assigns and whose last assignment Apple answered FAILED after <paramref name="since"/>.</summary>
-    long CountAssignFailedSince(Guid tokenId, DateTimeOffset since);
+    /// <summary>
+    /// Devices of a token that ABM assigns and whose last assignment Apple answered FAILED after <paramref name="since"/>:
+    /// how many, and the latest of those answers (null when none).
+    /// </summary>
+    (long Count, DateTimeOffset? Latest) AssignFailedSince(Guid tokenId, DateTimeOffset since);
 
     /// <summary>
     /// At most <paramref name="limit"/> distinct serial numbers that start with <paramref name="prefix"/> (upper case

@@ -220,10 +220,15 @@ public class HealthTests
         f.Engine.Profiles.New("iPads", "Staff", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity });
         var s = f.AppleSerials().First();
         f.Simulator.SetDeviceOutcome(Server, s, "FAILED");
+        var failedAt = f.Time.GetUtcNow();
         f.Engine.Assignments.Assign("Staff", null, [s]).ToList();
 
         var held = Checks(f)["DevicesHeldAfterFailure"];
-        Assert.Equal((AdeHealthStatus.Warning, "Get-AdeDevice -Token 'iPads' -LastAssignmentResult Failed"), (held.Status, held.Remedy));
+        var free = Assert.Single(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, s))).LastAssignmentAt!.Value + AssignmentService.FailedCooldown;
+        Assert.InRange(free, failedAt + AssignmentService.FailedCooldown, failedAt + AssignmentService.FailedCooldown + TimeSpan.FromMinutes(1));
+        Assert.Equal(AdeHealthStatus.Warning, held.Status);
+        Assert.EndsWith($"until {free:u} for the last of them.", held.Detail, StringComparison.Ordinal);
+        Assert.Equal($"From {free:u}: Get-AdeDevice -Token 'iPads' -LastAssignmentResult Failed | Group-Object LastAssignmentProfile | ForEach-Object {{ $_.Group | Set-AdeDeviceProfile -Profile $_.Name }}", held.Remedy);
         f.Advance(TimeSpan.FromHours(25));
         Assert.Equal(AdeHealthStatus.Pass, Checks(f)["DevicesHeldAfterFailure"].Status);
     }

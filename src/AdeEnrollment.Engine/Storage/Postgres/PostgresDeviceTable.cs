@@ -300,9 +300,16 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         return counts;
     }
 
-    public long CountAssignFailedSince(Guid tokenId, DateTimeOffset since)
-        => connection.Scalar<long>(transaction, "SELECT count(*) FROM device WHERE token_id = @t AND removed_at IS NULL AND assign_failed_at > @since",
+    public (long Count, DateTimeOffset? Latest) AssignFailedSince(Guid tokenId, DateTimeOffset since)
+    {
+        using var command = connection.Command(transaction,
+            "SELECT count(*) AS held, max(assign_failed_at) AS latest FROM device WHERE token_id = @t AND removed_at IS NULL AND assign_failed_at > @since",
             ("t", tokenId.ToString()), ("since", ToUnixMs(since)));
+        using var r = command.ExecuteReader();
+        r.Read();
+        int held = r.GetOrdinal("held"), latest = r.GetOrdinal("latest");
+        return (r.GetInt64(held), r.IsDBNull(latest) ? null : ToTime(r.GetInt64(latest)));
+    }
 
     private static long? Ms(DateTimeOffset? t) => t is null ? null : ToUnixMs(t.Value);
 }

@@ -256,11 +256,14 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         return counts;
     }
 
-    public long CountAssignFailedSince(Guid tokenId, DateTimeOffset since)
+    public (long Count, DateTimeOffset? Latest) AssignFailedSince(Guid tokenId, DateTimeOffset since)
     {
-        using var command = Command("SELECT count(*) FROM device WHERE token_id = $t AND removed_at IS NULL AND assign_failed_at > $since",
+        using var command = Command("SELECT count(*) AS held, max(assign_failed_at) AS latest FROM device WHERE token_id = $t AND removed_at IS NULL AND assign_failed_at > $since",
             ("$t", tokenId.ToString()), ("$since", ToUnixMs(since)));
-        return (long)command.ExecuteScalar()!;
+        using var r = command.ExecuteReader();
+        r.Read();
+        int held = r.GetOrdinal("held"), latest = r.GetOrdinal("latest");
+        return (r.GetInt64(held), r.IsDBNull(latest) ? null : ToTime(r.GetInt64(latest)));
     }
 
     private long TokenCount()

@@ -387,11 +387,13 @@ public abstract class DeviceTableContract : IDisposable
         SeedDevice(token.Id, new DeviceSeed("GONE") { DeviceFamily = "Mac", AssignedAt = At(0), RemovedAt = At(1), AssignFailedAt = At(50) });
         SeedDevice(token.Id, new DeviceSeed("FAILED") { ProfileId = profile, AssignFailedAt = At(50) });
         SeedDevice(token.Id, new DeviceSeed("FAILEDLONGAGO") { ProfileId = profile, AssignFailedAt = At(5) });
+        SeedDevice(token.Id, new DeviceSeed("CLEARED") { DeviceFamily = "iPad", AssignedAt = At(0), ProfileStatus = "removed" }); // cleared on purpose
 
-        var (without, held) = Store.Store.Read(s => (s.Devices.CountWithoutProfile(token.Id, At(30)), s.Devices.CountAssignFailedSince(token.Id, At(10))));
+        var (without, held) = Store.Store.Read(s => (s.Devices.CountWithoutProfile(token.Id, At(30)), s.Devices.AssignFailedSince(token.Id, At(10))));
 
         Assert.Equal([new DeviceFamilyCount("", 1), new DeviceFamilyCount("iPad", 2)], without);
-        Assert.Equal(1, held);
+        Assert.Equal((1L, (DateTimeOffset?)At(50)), held);
+        Assert.Equal((0L, (DateTimeOffset?)null), Store.Store.Read(s => s.Devices.AssignFailedSince(token.Id, At(60))));
     }
 
     [Fact]
