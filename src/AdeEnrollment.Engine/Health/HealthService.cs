@@ -161,16 +161,18 @@ public sealed class HealthService
             ? $"From {token.NextManualSyncAt:u} (the sync limit after the last attempt): Sync-AdeDevice -Token {quoted}"
             : $"Sync-AdeDevice -Token {quoted}";
 
+        var renew = $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>";
+
         // Expiry
         if (token.ExpiresAt <= now)
         {
             yield return Result("TokenExpiry", name, AdeHealthStatus.Fail, $"The server token expired on {token.ExpiresAt:u}.",
-                $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>");
+                renew);
         }
         else if (token.ExpiresAt - now <= ExpiryWarning)
         {
             yield return Result("TokenExpiry", name, AdeHealthStatus.Warning, $"The server token expires on {token.ExpiresAt:u} ({Counted.Of((int)(token.ExpiresAt - now).TotalDays, "day")} left).",
-                $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>");
+                renew);
         }
         else
         {
@@ -192,7 +194,7 @@ public sealed class HealthService
         // Last successful sync: while the token itself is expired or rejected, a sync cannot work, so the remedy is the
         // token's first (the TokenExpiry or TokenRejected check names the same step)
         var tokenFirst = token.ExpiresAt <= now || token.InvalidReason is not null
-            ? $"Download a new server token in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>; Sync-AdeDevice -Token {quoted}"
+            ? $"{renew}; Sync-AdeDevice -Token {quoted}"
             : null;
         if (s.LastSuccess is not { } last)
         {
