@@ -64,6 +64,7 @@ Describe 'Sync-AdeDevicesScheduled.ps1' {
         $log = Join-Path $TestDrive 'empty.log'
         Invoke-Script $store $log | Should -Be 2
         Get-Content -Raw $log | Should -Match "ERROR .*holds no ADE token"
+        Test-Path $store | Should -BeFalse -Because 'the check creates no store where the path points'
     }
 
     It 'exits 1 and logs the error id when Apple refuses a token, still syncing the others' {

@@ -33,13 +33,14 @@ try {
     Import-Module AdeEnrollment
     if ($StorePath) { Connect-AdeStore -Path $StorePath }
     $failures = @()
-    $tokens = @(Get-AdeToken)
-    if ($tokens.Count -eq 0) {
-        Write-Log 'ERROR' "the store '$((Get-AdeStore).Path)' holds no ADE token, so nothing was synced: check -StorePath or `$env:ADE_ENROLLMENT_STORE"
+    # Get-AdeStore only looks (it creates no store at a mistyped path, as the first cmdlet that uses a store would)
+    $store = Get-AdeStore
+    if (-not $store.Exists -or $store.TokenCount -eq 0) {
+        Write-Log 'ERROR' "the store '$($store.Path)' holds no ADE token, so nothing was synced: check -StorePath or `$env:ADE_ENROLLMENT_STORE"
         exit 2
     }
 
-    $results = $tokens | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
+    $results = Get-AdeToken | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
     foreach ($r in $results) {
         if ($r.Status -eq 'NotDue') {
             # NextAutomaticSyncAt: when this script's -IfDue will really sync the token (NextManualSyncAt is for people).

@@ -7,7 +7,8 @@ foreach ($cmdlet in $inner.ExportedCmdlets.Values) {
     $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
 }
 
-# Remove-Module (or a forced re-import) stops the session's simulators and makes time real again: the AdeEnrollment
+# Remove-Module (or a forced re-import) stops the simulators of this process (every runspace's: they share the one
+# simulated clock) and makes time real again: the AdeEnrollment
 # cmdlets that stay loaded must not go on reading a simulated clock, and no listener may outlive its cmdlets.
 $stopAll = $main.GetType('AdeEnrollment.Simulator.Host.SimulatorSession', $true).GetMethod('StopAll', [Reflection.BindingFlags]'Static, NonPublic')
 $ExecutionContext.SessionState.Module.OnRemove = { $null = $stopAll.Invoke($null, @()) }.GetNewClosure()

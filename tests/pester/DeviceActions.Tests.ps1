@@ -134,6 +134,10 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         @($warned).Count | Should -Be 1
         "$($warned[0])" | Should -BeLike '2 devices of 3 were not cleared: 2 NotSent*'
         (Get-AdeDevice -Token Rejected).ProfileStatus | Sort-Object -Unique | Should -Be 'Assigned'
+        # -ErrorAction Stop: the first token's error stops the command before the next token is sent anything
+        Clear-AdeSimRequest
+        { $targets | Update-AdeDevice -ErrorAction Stop } | Should -Throw -ErrorId "AppleTokenRejected,${cp}UpdateAdeDeviceCommand"
+        @(Get-AdeSimRequest -Path '/devices' | Where-Object Server -eq 'Actions').Count | Should -Be 0
     }
 
     It 'Unregister-AdeDevice in a session that cannot ask is ConfirmationRequired and releases nothing' {
@@ -175,6 +179,7 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         $d.ReleasedAt | Should -Not -BeNullOrEmpty
         (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Not -Contain $serials[3]
         (Get-AdeDeviceEvent -SerialNumber $serials[3])[-1].Kind | Should -Be 'Released'
+        (Get-AdeDeviceEvent -SerialNumber $serials[3])[-1].Detail | Should -Be 'Staff' -Because 'the event names the profile the device held'
     }
 
     It 'Unregister-AdeDevice stopped while Apple works on the release still records what Apple did' {

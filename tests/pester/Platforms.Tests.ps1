@@ -37,8 +37,8 @@ Describe 'Platform-aware profiles' {
         $p | Remove-AdeProfile -Confirm:$false
     }
 
-    It 'sends a known skip key in Apple''s spelling whatever its case, and keys that differ only in case once' {
-        $p = New-AdeProfile -Token 'Platforms' -Name 'Mac keys' -Platform macOS -AdditionalSkipKey siri, filevault, NewPane2027, newpane2027 -WarningVariable w -WarningAction SilentlyContinue
+    It 'sends a known skip key in Apple''s spelling whatever its case, once' {
+        $p = New-AdeProfile -Token 'Platforms' -Name 'Mac keys' -Platform macOS -AdditionalSkipKey siri, filevault, FileVault, NewPane2027 -WarningVariable w -WarningAction SilentlyContinue
         $p.AdditionalSkipKeys | Should -Be @('Siri', 'FileVault', 'NewPane2027')
         @($w | Where-Object { "$_" -like "*'NewPane2027' is not a skip key*case-sensitive*" }).Count | Should -Be 1
         $mac = Get-AdeDevice -Token 'Platforms' -Platform macOS | Select-Object -First 1
@@ -89,6 +89,14 @@ Describe 'Platform-aware profiles' {
         $phones | ForEach-Object { (Get-AdeSimDevice -Server 'Platforms' -SerialNumber $_.SerialNumber).ProfileUuid | Should -BeNullOrEmpty }
         "$(@($phones | Set-AdeDeviceProfile -Profile 'Shared' -WhatIf 6>&1)[-1])" | Should -BeLike '*2 iPhones or iPods that a Shared iPad profile is not for).'
         Remove-AdeProfile -Token 'Platforms' -Profile 'Shared' -Confirm:$false
+        # a profile iPhones hold cannot become a Shared iPad profile (Apple would hand it to them)
+        New-AdeProfile -Token 'Platforms' -Name 'Kiosk phones' -UserAffinity WithoutUserAffinity | Out-Null
+        $phones | Set-AdeDeviceProfile -Profile 'Kiosk phones' | Out-Null
+        $err = { Set-AdeProfile -Token 'Platforms' -Profile 'Kiosk phones' -SharedIPad -Force -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.SetAdeProfileCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*for iPads only*'
+        (Get-AdeProfile -Token 'Platforms' -Name 'Kiosk phones').SharedIPad | Should -BeFalse
+        $phones | Clear-AdeDeviceProfile -Confirm:$false | Out-Null
+        Remove-AdeProfile -Token 'Platforms' -Profile 'Kiosk phones' -Confirm:$false
     }
 
     It 'keeps a default per platform; -Clear -Platform clears one' {
@@ -221,6 +229,14 @@ Describe 'Platform-aware profiles' {
         { New-AdeProfile -Token 'Platforms' -Name 'Both' -UserAffinity WithUserAffinity -InstallCompanyPortal -NoCompanyPortal -WarningAction SilentlyContinue } |
             Should -Throw -ErrorId 'ProfileSettingInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'
         @(Get-AdeProfile -Token 'Platforms').Count | Should -Be $before
+    }
+
+    It 'imports a file whose panes are Apple''s skip keys, as -HiddenScreen takes them' {
+        $file = Join-Path $TestDrive 'apple-keys.json'
+        Set-Content $file '{ "$type": "AdeEnrollment.Profile", "SchemaVersion": 2, "Name": "Apple keys file", "Settings": { "Platform": "iOS", "UserAffinity": "WithoutUserAffinity", "HiddenScreens": ["TOS", "biometric"] } }'
+        $p = Import-AdeProfile -Token 'Platforms' -Path $file
+        $p.HiddenScreens | ForEach-Object ToString | Sort-Object | Should -Be @('TermsAndConditions', 'TouchIdFaceId')
+        $p | Remove-AdeProfile -Confirm:$false
     }
 
     It 'exports the platform and imports it back' {

@@ -71,8 +71,10 @@ public sealed class DeviceActionSummary
     /// request left them unsent): each result says so, but a scheduled script that only logs warnings would not know.
     /// Null when every known device was done. Unknown serials are the results' own (UnknownDevice) and not counted here.
     /// </summary>
-    public string? NotDoneWarning => notDone.Count == 0 ? null
-        : $"{Counted.Of(notDone.Values.Sum(v => v.Count), "device")} of {answered:N0} {(notDone.Values.Sum(v => v.Count) == 1 ? "was" : "were")} not {Done}: "
+    public string? NotDoneWarning => notDone.Count == 0 ? null : NotDone(notDone.Values.Sum(v => v.Count));
+
+    private string NotDone(int total)
+        => $"{Counted.Of(total, "device")} of {answered:N0} {(total == 1 ? "was" : "were")} not {Done}: "
           + string.Join(", ", notDone.Select(kv => $"{kv.Value.Count:N0} {kv.Key} ({Reason(kv.Key)}; {string.Join(", ", kv.Value.First)}{(kv.Value.Count > kv.Value.First.Count ? " …" : "")})"))
           + ". The results say which (| Where-Object Status -ne 'Success').";
 
@@ -82,7 +84,7 @@ public sealed class DeviceActionSummary
     {
         AdeDeviceActionStatus.NotAccessible => "not on the token's MDM server in Apple Business Manager",
         AdeDeviceActionStatus.Failed => "Apple answered FAILED",
-        _ => "not sent: the request failed, see the error",
+        _ => "a request of its token failed (see the error): not sent, or, for the request that failed after reaching Apple, perhaps done without an answer; Update-AdeDevice or the next sync shows Apple's state",
     };
 
     /// <summary>"N devices would …" — the host adds "What if: ".</summary>
@@ -249,7 +251,7 @@ public sealed class DeviceActionService
                 client ??= apple.ForToken(tokens.Credentials(token));
                 answers = Send(kind, client, token, send);
             }
-            catch (AdeException ex) when (!ex.ErrorId.StartsWith("Store", StringComparison.Ordinal) && ex.ErrorId != nameof(ErrorCatalog.OperationStopped)
+            catch (AdeException ex) when (!ex.IsStoreFailure && ex.ErrorId != nameof(ErrorCatalog.OperationStopped)
                 && !host.Cancellation.IsCancellationRequested)
             {
                 failure = ex;

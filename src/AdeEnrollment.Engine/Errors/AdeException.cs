@@ -54,6 +54,12 @@ public sealed class AdeException : Exception
     /// <summary>Apple answered the write the error is about with success, so it carried it out; only its answer was unusable.</summary>
     internal bool AcceptedByApple { get; set; }
 
+    /// <summary>
+    /// The store failed (a Store… error: unreachable, busy, damaged, a key that does not open it), as opposed to the work
+    /// it was asked for; StoredTokenExpired is about a token, not the store.
+    /// </summary>
+    internal bool IsStoreFailure => ErrorId.StartsWith("Store", StringComparison.Ordinal) && ErrorId != nameof(ErrorCatalog.StoredTokenExpired);
+
     /// <summary>Apple's error code of a refused ADE request (AppleRequestInvalid), e.g. SUPPORT_EMAIL_INVALID.</summary>
     internal string? AppleCode { get; set; }
 

@@ -29,10 +29,6 @@ public sealed class AdeHealthResult
     public override string ToString() => $"{Status} {Check} {Token}".TrimEnd();
 }
 
-/// <summary>
-/// Test-AdeHealth (docs/Test-AdeHealth.md): every rule of "is this store and its tokens healthy" lives here, so a
-/// nightly script and an admin at the prompt see the same verdict.
-/// </summary>
 /// <summary>What one Test-AdeHealth command has checked so far (<see cref="HealthService.Test"/>).</summary>
 public sealed class HealthChecked
 {
@@ -41,6 +37,10 @@ public sealed class HealthChecked
     public HashSet<Guid> Tokens { get; } = [];
 }
 
+/// <summary>
+/// Test-AdeHealth (docs/Test-AdeHealth.md): every rule of "is this store and its tokens healthy" lives here, so a
+/// nightly script and an admin at the prompt see the same verdict.
+/// </summary>
 public sealed class HealthService
 {
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
@@ -231,7 +231,11 @@ public sealed class HealthService
         {
             foreach (var group in s.Unassigned.GroupBy(u => DevicePlatforms.Of(u.Family, null)).OrderBy(g => g.Key is null ? 1 : 0).ThenBy(g => g.Key))
             {
-                var candidates = group.Key is { } p && !token.DefaultProfiles.ContainsKey(p) ? profiles.Get(token.Id, platform: p).Select(x => x.Name).ToList() : [];
+                // a Shared iPad profile is no candidate for a group with iPhones (the pasted remedy would be refused for them)
+                var iPadsOnly = group.All(f => string.Equals(f.Family, "iPad", StringComparison.OrdinalIgnoreCase));
+                var candidates = group.Key is { } p && !token.DefaultProfiles.ContainsKey(p)
+                    ? profiles.NamesOf(token.Id, p, withSharedIPad: iPadsOnly)
+                    : [];
                 yield return UnassignedResult(name, quoted, token, group.Key, [.. group], hours, candidates);
             }
         }

@@ -43,7 +43,9 @@ public enum AdeDeviceActionStatus
 
     /// <summary>
     /// A request of the device's token failed as a whole (Apple unavailable, the token rejected, release not allowed …):
-    /// this device was in it or after it and got no answer; the command's error for the token says why.
+    /// this device was in it or after it and got no answer; the command's error for the token says why. A request that
+    /// failed after reaching Apple (a time-out, an unreadable answer) may have been carried out: Update-AdeDevice or the
+    /// next sync shows Apple's state.
     /// </summary>
     NotSent,
 }

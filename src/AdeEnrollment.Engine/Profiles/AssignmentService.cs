@@ -483,6 +483,13 @@ public sealed class AssignmentService
         }
     }
 
+    /// <summary>The devices holding the profile that are not (known to be) iPads: a Shared iPad profile is not for them.</summary>
+    internal IReadOnlyList<string> HoldersNotIPads(AdeProfile profile)
+    {
+        var holders = store.Read(s => s.Devices.GetProfileHolders(profile.Id));
+        return holders.Count == 0 ? [] : [.. CurrentState(profile.TokenId, holders).Where(d => d.Value.IPad != true).Select(d => d.Key).Order(StringComparer.Ordinal)];
+    }
+
     /// <summary>Whether the profile is a Shared iPad profile (a sync offers such a default to iPads only).</summary>
     internal bool IsSharedIPad(Guid profileId) => profiles.GetWithoutDeviceCount(profileId).SharedIPad;
 

@@ -58,6 +58,12 @@ public sealed class ProfileChangeService
             profiles.CheckRename(profile, newName!);
         }
 
+        if (merged.SharedIPad == true && profile.Settings.SharedIPad != true && assignments.HoldersNotIPads(profile) is { Count: > 0 } notIPads)
+        {
+            // Apple would hand the Shared iPad definition to every holder: iPhones included (an assignment refuses them)
+            throw ProfileRules.Invalid("SharedIPad", "True", $"a Shared iPad profile is for iPads only, and {Counted.Of(notIPads.Count, "device")} holding '{profile.Name}' {(notIPads.Count == 1 ? "is not an iPad" : "are not iPads")} ({Counted.FirstFew(notIPads)}); assign {(notIPads.Count == 1 ? "it" : "them")} another profile first, or create a Shared iPad profile of its own.");
+        }
+
         var impact = Impact(profile, newName ?? profile.Name, patch, merged);
         var action = impact.NeedsConfirmation ? $"Change enrollment profile ({impact.Question(profile.Name)})" : "Change enrollment profile";
         if (!host.ShouldProcess($"{profile.Name} (token '{profile.Token}')", action))
@@ -82,7 +88,7 @@ public sealed class ProfileChangeService
             {
                 // Apple kept the old definition, which its devices go on receiving: so does the store (a change the
                 // store kept and Apple refused would fail every later assignment of the profile, and show as drift).
-                profiles.Restore(profile);
+                profiles.Restore(profile, newName ?? profile.Name, merged);
                 throw;
             }
         }

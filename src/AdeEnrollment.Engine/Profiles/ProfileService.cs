@@ -68,6 +68,10 @@ public sealed class ProfileService
         return Get(id: id).Single();
     }
 
+    /// <summary>The names of a token's profiles of one platform (no device counts read); Shared iPad ones only when asked.</summary>
+    internal IReadOnlyList<string> NamesOf(Guid tokenId, DevicePlatform platform, bool withSharedIPad)
+        => [.. Query(tokenId, null, false, null, countDevices: false).Where(p => p.Platform == platform && (withSharedIPad || !p.SharedIPad)).Select(p => p.Name)];
+
     public IReadOnlyList<AdeProfile> Get(Guid? tokenId = null, string? name = null, bool defaultOnly = false, Guid? id = null, DevicePlatform? platform = null)
     {
         var profiles = Query(tokenId, name, defaultOnly, id, countDevices: true);
@@ -190,11 +194,6 @@ public sealed class ProfileService
         return scopes.Count == 0 && missing is not null ? throw missing : scopes;
     }
 
-    /// <summary>
-    /// Stores a change of a profile's name (null: unchanged) and settings (already merged and validated): the name must
-    /// be free on its token. Set-AdeProfile goes through <see cref="ProfileChangeService"/>, which also redefines the
-    /// profile at Apple.
-    /// </summary>
     /// <summary>Refuses (ProfileNameConflict) a new name the profile's token already has, before anything is asked or changed.</summary>
     internal void CheckRename(AdeProfile profile, string newName)
         => store.Read(s =>
@@ -203,6 +202,11 @@ public sealed class ProfileService
             return 0;
         });
 
+    /// <summary>
+    /// Stores a change of a profile's name (null: unchanged) and settings (already merged and validated): the name must
+    /// be free on its token. Set-AdeProfile goes through <see cref="ProfileChangeService"/>, which also redefines the
+    /// profile at Apple.
+    /// </summary>
     internal void Update(AdeProfile profile, string? newName, ProfileSettings merged)
     {
         store.Write(s =>
@@ -216,9 +220,17 @@ public sealed class ProfileService
         });
     }
 
-    /// <summary>Puts back a profile's name and settings as <paramref name="original"/> had them (a change Apple refused).</summary>
-    internal void Restore(AdeProfile original)
-        => store.Write(s => s.Profiles.Update(original.Id, original.Name, JsonSerializer.Serialize(original.Settings, Json), original.ModifiedAt));
+    /// <summary>
+    /// Puts back a profile's name and settings as <paramref name="original"/> had them (a change Apple refused), unless
+    /// another session changed the profile since this one wrote <paramref name="writtenName"/> and <paramref name="written"/>.
+    /// </summary>
+    internal void Restore(AdeProfile original, string writtenName, ProfileSettings written)
+        => store.Write(s =>
+        {
+            var now = s.Profiles.Get(original.Id);
+            return now is not null && now.Name == writtenName && now.Settings == JsonSerializer.Serialize(written, Json)
+                && s.Profiles.Update(original.Id, original.Name, JsonSerializer.Serialize(original.Settings, Json), original.ModifiedAt);
+        });
 
     public bool Remove(string profileRef, string? tokenRef)
     {
@@ -422,7 +434,7 @@ public sealed class ProfileService
             throw ErrorCatalog.ProfileFileInvalid(path, $"its schema version {document.SchemaVersion} is not one this module reads (1 to {ExportSchemaVersion}); update AdeEnrollment.");
         }
 
-        if (document.SchemaVersion == 1 && document.Settings!.Platform is not null)
+        if (document.SchemaVersion == 1 && document.Settings!.Platform is { } given && given != DevicePlatform.iOS)
         {
             // version 1 was written before profiles had a platform: its profiles are iOS profiles
             throw ErrorCatalog.ProfileFileInvalid(path, $"a version 1 export has no Platform (its profiles are iOS profiles); write \"SchemaVersion\": {ExportSchemaVersion} for a {document.Settings.Platform} profile.");
@@ -432,9 +444,10 @@ public sealed class ProfileService
     }
 
     /// <summary>
-    /// A file's Setup Assistant panes may be Apple's skip keys ('TOS', 'Biometric'), as -HiddenScreen takes them: they
-    /// are read as the module's pane names. Text left as it is when nothing needs it (or it is not JSON: the reader then
-    /// says where).
+    /// A file's Setup Assistant panes may be Apple's skip keys ('TOS', 'Biometric'), as -HiddenScreen takes them: each
+    /// such value in Settings.HiddenScreens is replaced, in place, by the module's pane name. Nothing else of the text
+    /// changes (its lines stay where they were, so a later error still names the file's line); text that is not JSON
+    /// is left to the reader, which says where.
     /// </summary>
     private static string WithModulePaneNames(string text)
     {
@@ -443,32 +456,56 @@ public sealed class ProfileService
             return text;
         }
 
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var replacements = new List<(int Start, int Length, string Value)>();
         try
         {
-            if (System.Text.Json.Nodes.JsonNode.Parse(text, new System.Text.Json.Nodes.JsonNodeOptions { PropertyNameCaseInsensitive = true }) is not System.Text.Json.Nodes.JsonObject root
-                || root["Settings"] is not System.Text.Json.Nodes.JsonObject settings
-                || settings["HiddenScreens"] is not System.Text.Json.Nodes.JsonArray screens)
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            string? property = null;
+            var inSettings = false;
+            var inScreens = false;
+            while (reader.Read())
             {
-                return text;
-            }
-
-            var changed = false;
-            for (var i = 0; i < screens.Count; i++)
-            {
-                if (screens[i]?.GetValueKind() == JsonValueKind.String && screens[i]!.GetValue<string>() is var given
-                    && !Enum.TryParse<SetupScreen>(given, ignoreCase: true, out _) && SetupScreens.ByAppleKeyIgnoringCase(given) is { } known)
+                switch (reader.TokenType)
                 {
-                    screens[i] = known.Screen.ToString();
-                    changed = true;
+                    case JsonTokenType.PropertyName:
+                        property = reader.GetString();
+                        break;
+                    case JsonTokenType.StartObject:
+                        inSettings = reader.CurrentDepth == 1 && string.Equals(property, "Settings", StringComparison.OrdinalIgnoreCase);
+                        break;
+                    case JsonTokenType.StartArray:
+                        inScreens = inSettings && reader.CurrentDepth == 2 && string.Equals(property, "HiddenScreens", StringComparison.OrdinalIgnoreCase);
+                        break;
+                    case JsonTokenType.EndArray:
+                        inScreens = false;
+                        break;
+                    case JsonTokenType.String when inScreens && reader.GetString() is { } given
+                        && !Enum.TryParse<SetupScreen>(given, ignoreCase: true, out _) && SetupScreens.ByAppleKeyIgnoringCase(given) is { } known:
+                        replacements.Add(((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2, known.Screen.ToString()));
+                        break;
                 }
             }
-
-            return changed ? root.ToJsonString() : text;
         }
-        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException or FormatException)
+        catch (JsonException)
         {
-            return text; // the reader below refuses it and says why (duplicate members, comments, not JSON)
+            return text; // not JSON: the reader below says where
         }
+
+        if (replacements.Count == 0)
+        {
+            return text;
+        }
+
+        var result = new StringBuilder(text.Length);
+        var at = 0;
+        foreach (var (start, length, value) in replacements)
+        {
+            result.Append(Encoding.UTF8.GetString(bytes, at, start - at)).Append('"').Append(value).Append('"');
+            at = start + length;
+        }
+
+        return result.Append(Encoding.UTF8.GetString(bytes, at, bytes.Length - at)).ToString();
     }
 
     /// <summary>

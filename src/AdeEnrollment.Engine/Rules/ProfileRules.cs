@@ -46,8 +46,8 @@ public static class ProfileRules
             Region = string.IsNullOrWhiteSpace(s.Region) ? null : s.Region.Trim().ToUpperInvariant(),
             HiddenScreens = s.HiddenScreens is { Count: > 0 } h ? h.Distinct().OrderBy(x => x).ToList() : null,
             // Apple compares skip keys exactly: a known key typed in another case ('filevault') would hide nothing, so it
-            // takes Apple's spelling; keys that differ only in case are one key (the first spelling given is kept).
-            AdditionalSkipKeys = s.AdditionalSkipKeys is { Count: > 0 } k ? k.Select(x => SetupScreens.AppleSpelling(x.Trim())).Distinct(StringComparer.OrdinalIgnoreCase).ToList() : null,
+            // takes Apple's spelling (and is then sent once); a key the module does not know is sent as typed.
+            AdditionalSkipKeys = s.AdditionalSkipKeys is { Count: > 0 } k ? k.Select(x => SetupScreens.AppleSpelling(x.Trim())).Distinct(StringComparer.Ordinal).ToList() : null,
             CompanyPortalVppToken = string.IsNullOrEmpty(s.CompanyPortalVppToken) ? null : s.CompanyPortalVppToken,
             ConfiguratorCertificates = s.ConfiguratorCertificates is { Count: > 0 } c ? c : null,
             DeviceNameTemplate = string.IsNullOrEmpty(s.DeviceNameTemplate) ? null : s.DeviceNameTemplate,
@@ -378,7 +378,7 @@ public static class ProfileRules
         }
 
         if (s.SupportEmail is { } email
-            && ( !System.Net.Mail.MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0 || !address.Host.Contains('.')))
+            && (!System.Net.Mail.MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0 || !address.Host.Contains('.')))
         {
             throw Invalid("SupportEmail", Shorten(email), "one e-mail address such as it-help@contoso.com (no display name).");
         }

@@ -81,11 +81,11 @@ internal sealed class SyncPage
     /// The devices of known platform that arrive without a profile, by platform, given what the store holds
     /// (<paramref name="stored"/> may be null when <see cref="NeedsStoreForDefaults"/> is false).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     /// <param name="notIPads">
     /// Given when the iOS default is a Shared iPad profile: the iOS devices arriving without a profile that are not
     /// (known to be) iPads go there instead of the iOS list, and are not offered it.
     /// </param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per page: docs/architecture.md, "Per-page code compiled once"
     public IEnumerable<(DevicePlatform Platform, List<string> Serials)> ArrivingWithoutProfile(IReadOnlyDictionary<string, StoredSyncDevice>? stored, List<string>? notIPads = null)
     {
         var byPlatform = new Dictionary<DevicePlatform, List<string>>();

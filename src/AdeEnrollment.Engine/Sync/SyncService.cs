@@ -877,7 +877,7 @@ public sealed class SyncService
         /// </summary>
         private void KeepHeld(Exception failure)
         {
-            if (failure is AdeException { ErrorId: var id } && id.StartsWith("Store", StringComparison.Ordinal))
+            if (failure is AdeException { IsStoreFailure: true })
             {
                 held = null;
                 return;
@@ -1024,7 +1024,7 @@ public sealed class SyncService
 
             if (notIPads is { Count: > 0 })
             {
-                RefuseDefaults(DevicePlatform.iOS, notIPads.Count, notIPads.Count, $"the iOS default is a Shared iPad profile, for iPads only; these are iPhones or iPods: {Counted.FirstFew(notIPads)}");
+                RefuseDefaults(DevicePlatform.iOS, notIPads.Count, notIPads.Count, $"the iOS default is a Shared iPad profile, for iPads only, and these are not known to be iPads: {Counted.FirstFew(notIPads)}");
             }
 
             if (defaults is not null)

@@ -312,7 +312,7 @@ internal sealed class AbmPortal
 
     // ---- profiles --------------------------------------------------------------------------------------------------
 
-    /// <summary>Changes keys of a profile as Apple holds it (Apple's JSON names; a null value removes the key).</summary>
+    /// <summary>The server's profiles as Apple holds them, oldest first (Get-AdeSimProfile).</summary>
     public IReadOnlyList<AdeSimProfile> GetProfiles(string server)
     {
         lock (state.Gate)
@@ -355,6 +355,7 @@ internal sealed class AbmPortal
         };
     }
 
+    /// <summary>Changes keys of a profile as Apple holds it (Apple's JSON names; a null value removes the key).</summary>
     public void SetProfileKeys(string server, string profileUuid, IReadOnlyDictionary<string, object?> keys)
     {
         lock (state.Gate)

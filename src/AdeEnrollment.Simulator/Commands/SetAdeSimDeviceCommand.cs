@@ -40,15 +40,22 @@ public sealed class SetAdeSimDeviceCommand : AdeSimCmdlet
 
         foreach (var serial in SerialNumber)
         {
-            if (!ShouldProcess(serial, Activate ? $"Activate the device (it fetches its profile) on MDM server '{Server}'" : $"Set device fields on MDM server '{Server}'"))
+            var what = (fields, Activate.IsPresent) switch
+            {
+                (true, true) => "Set device fields and activate the device (it fetches its profile)",
+                (false, true) => "Activate the device (it fetches its profile)",
+                _ => "Set device fields",
+            };
+            if (!ShouldProcess(serial, $"{what} on MDM server '{Server}'"))
             {
                 continue;
             }
 
             try
             {
-                var device = fields ? simulator.SetDevice(Server, serial, MdmMigrationDeadline, clear, IsReplacementDevice) : null;
-                WriteObject(Activate ? simulator.ActivateDevice(Server, serial) : device);
+                // activated first: a device without a profile is refused before any field of it changes
+                var device = Activate ? simulator.ActivateDevice(Server, serial) : null;
+                WriteObject(fields ? simulator.SetDevice(Server, serial, MdmMigrationDeadline, clear, IsReplacementDevice) : device);
             }
             catch (AdeSimException ex) when (ex.ErrorId is nameof(SimErrors.DeviceHasNoProfile) or "DeviceNotFound")
             {

@@ -151,7 +151,8 @@ internal static class SimulatorSession
     }
 
     /// <summary>
-    /// The module is removed (Remove-Module AdeEnrollment.Simulator, or Import-Module -Force): every simulator stops and
+    /// The module is removed (Remove-Module AdeEnrollment.Simulator, or Import-Module -Force): every simulator of the
+    /// process stops (the runspaces of a process share the simulators' list and the one simulated clock) and
     /// time is real again, as after the last Stop-AdeSimulator. Otherwise the session's AdeEnrollment cmdlets would go
     /// on reading a moved clock, and its listeners keep their ports, with no cmdlet left to stop them.
     /// </summary>

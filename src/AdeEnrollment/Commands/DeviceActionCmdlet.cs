@@ -25,8 +25,9 @@ public abstract class DeviceActionCmdlet : DeviceTargetCmdlet
         {
             if (result.Failure is { } failure)
             {
-                // the token's requests stopped (its devices from there on are NotSent); the other tokens go on
-                WriteItemFailure(failure);
+                // the token's requests stopped (its devices from there on are NotSent); the other tokens go on, unless
+                // the error stops the pipeline (-ErrorAction Stop): waiting for it to be written sends nothing after it
+                WriteItemFailureAndWait(failure);
             }
 
             if (!whatIf)

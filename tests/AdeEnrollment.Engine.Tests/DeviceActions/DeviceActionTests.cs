@@ -210,7 +210,24 @@ public class DeviceActionTests
         Assert.All(results.Where(r => r.Token == "iPads"), r => Assert.Equal(AdeDeviceActionStatus.NotSent, r.Status));
         Assert.Equal(nameof(ErrorCatalog.AppleTokenRejected), Assert.Single(results, r => r.Failure is not null).Failure!.ErrorId);
         Assert.All(results.Where(r => r.Token == "Other"), r => Assert.Equal(AdeDeviceActionStatus.Success, r.Status));
-        Assert.StartsWith("3 devices of 5 were not cleared: 3 NotSent (not sent: the request failed, see the error;", summary.NotDoneWarning, StringComparison.Ordinal);
+        Assert.StartsWith("3 devices of 5 were not cleared: 3 NotSent (a request of its token failed (see the error)", summary.NotDoneWarning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnExpiredToken_LeavesItsDevicesNotSent_AndTheOtherTokensDevicesAreStillDone()
+    {
+        using var f = Assigned(2);
+        var other = f.AddToken("Other", devices: 2);
+        f.Engine.Sync.Sync("Other");
+        var theirs = f.Engine.Devices.Get(new DeviceQuery(other.Id)).Select(d => d.SerialNumber).ToList();
+        f.Sql($"UPDATE token SET expires_at = {f.Time.GetUtcNow().AddDays(-1).ToUnixTimeMilliseconds()} WHERE id = '{f.Token.Id}'"); // its token expired
+
+        var results = f.Engine.DeviceActions.Refresh(Targets([.. f.AppleSerials(), .. theirs]), null).ToList();
+
+        Assert.Equal(4, results.Count);
+        Assert.Equal(nameof(ErrorCatalog.StoredTokenExpired), Assert.Single(results, r => r.Failure is not null).Failure!.ErrorId);
+        Assert.All(results.Where(r => r.Token == "iPads"), r => Assert.Equal(AdeDeviceActionStatus.NotSent, r.Status));
+        Assert.All(results.Where(r => r.Token == "Other"), r => Assert.Equal(AdeDeviceActionStatus.Success, r.Status));
     }
 
     [Fact]

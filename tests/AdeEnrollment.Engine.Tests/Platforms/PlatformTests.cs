@@ -435,15 +435,15 @@ public class PlatformTests
     }
 
     [Fact]
-    public void AKnownSkipKey_InAnotherCase_TakesApplesSpelling_AndKeysDifferingOnlyInCaseAreOne()
+    public void AKnownSkipKey_InAnotherCase_TakesApplesSpelling_AndIsSentOnce_AnUnknownOneAsTyped()
     {
-        // Apple compares skip keys exactly: 'filevault' would hide nothing
+        // Apple compares skip keys exactly: 'filevault' would hide nothing; 'newpane2027' may be a key of its own
         var mac = ProfileRules.Normalise(For(DevicePlatform.macOS) with { AdditionalSkipKeys = ["siri", "filevault", "NewPane2027", "newpane2027", "Siri"] });
-        Assert.Equal(["Siri", "FileVault", "NewPane2027"], mac.AdditionalSkipKeys);
+        Assert.Equal(["Siri", "FileVault", "NewPane2027", "newpane2027"], mac.AdditionalSkipKeys);
         var warnings = ProfileRules.Validate(mac);
         Assert.Contains(warnings, w => w.Contains("AdditionalSkipKey FileVault is the FileVault pane", StringComparison.Ordinal));
         Assert.DoesNotContain(warnings, w => w.Contains("'filevault'", StringComparison.Ordinal));
-        Assert.Equal(["Siri", "FileVault", "NewPane2027"], AppleRoot(mac).GetProperty("skip_setup_items").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal(["Siri", "FileVault", "NewPane2027", "newpane2027"], AppleRoot(mac).GetProperty("skip_setup_items").EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 
     [Fact]

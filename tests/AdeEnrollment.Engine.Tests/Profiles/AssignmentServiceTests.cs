@@ -61,6 +61,26 @@ public class AssignmentServiceTests
     }
 
     [Fact]
+    public void TurningSharedIPadOn_WhileIPhonesHoldTheProfile_IsRefused_AndNothingChanges()
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, 1, deviceFamily: "iPad");
+        f.Simulator.AddDevices(Server, 1, deviceFamily: "iPhone");
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Kiosk", Kiosk);
+        Assign(f, "Kiosk", f.AppleSerials());
+        var iPhone = f.Simulator.GetDevices(Server).Single(d => d.DeviceFamily == "iPhone").SerialNumber;
+        var before = f.Engine.Profiles.Get(name: "Kiosk").Single();
+
+        var error = AdeAssert.Throws(nameof(ErrorCatalog.ProfileSettingInvalid), () => f.Engine.ProfileChanges.Set("Kiosk", null, null, new ProfileSettings { SharedIPad = true }));
+
+        Assert.Contains(iPhone, error.Message, StringComparison.Ordinal);
+        Assert.Contains("for iPads only", error.Message, StringComparison.Ordinal);
+        var after = f.Engine.Profiles.Get(name: "Kiosk").Single();
+        Assert.Equal((false, before.AppleProfileUuid), (after.SharedIPad, after.AppleProfileUuid));
+    }
+
+    [Fact]
     public void ARenameToATakenName_IsProfileNameConflict_BeforeAnyQuestion()
     {
         using var f = Synced(2);

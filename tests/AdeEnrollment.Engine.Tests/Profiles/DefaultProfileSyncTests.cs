@@ -66,7 +66,7 @@ public class DefaultProfileSyncTests
         Assert.All(f.Simulator.GetDevices(Server), d => Assert.Equal(d.DeviceFamily == "iPad", d.ProfileUuid is not null));
         Assert.Equal(3, AssignRequests(f).Sum(r => r.DeviceCount));
         var warning = Assert.Single(f.Host.Warnings, w => w.Contains("default profile", StringComparison.Ordinal));
-        Assert.StartsWith("2 of 5 new iOS devices of token 'iPads' did not get the default profile (the iOS default is a Shared iPad profile, for iPads only", warning, StringComparison.Ordinal);
+        Assert.StartsWith("2 of 5 new iOS devices of token 'iPads' did not get the default profile (the iOS default is a Shared iPad profile, for iPads only, and these are not known to be iPads", warning, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -554,7 +554,7 @@ public sealed class ProfileServiceTests : IDisposable
         { "a member twice", ValidDocument.Replace("\"Name\"", "\"Name\": \"A\", \"Name\""), "is given twice (line " },
         { "a setting twice", ValidDocument.Replace("\"UserAffinity\"", "\"UserAffinity\": \"WithoutUserAffinity\", \"UserAffinity\""), "is given twice" },
         { "a platform in version 1", ValidDocument.Replace("\"UserAffinity\"", "\"Platform\": \"macOS\", \"UserAffinity\""), "a version 1 export has no Platform" },
-        { "an Apple key twice", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"TOS\"], \"hiddenScreens\": [\"TOS\"], \"UserAffinity\""), "" },
+        { "an Apple key twice", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"TOS\"], \"hiddenScreens\": [\"TOS\"], \"UserAffinity\""), "is given twice" },
     };
 
     [Fact]
@@ -564,6 +564,14 @@ public sealed class ProfileServiceTests : IDisposable
         var document = ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"TOS\", \"biometric\", \"Siri\"], \"UserAffinity\"");
         var p = Profiles.Import("Contoso", store.WriteFile("apple-keys.json", document), null)!;
         Assert.Equal([SetupScreen.TermsAndConditions, SetupScreen.TouchIdFaceId, SetupScreen.Siri], p.HiddenScreens.Order());
+
+        // a later error in a file with Apple's keys names the file's own line, as it does without them
+        string Problem(string pane) => AdeAssert.Throws(nameof(ErrorCatalog.ProfileFileInvalid), () => Profiles.Import("Contoso",
+            store.WriteFile($"bad-{pane}.json", ValidDocument.Replace("\"UserAffinity\"", $"\"HiddenScreens\": [\"{pane}\"],\n\"Wallpaper\": 1, \"UserAffinity\"")), null)).Message;
+        var withKey = Problem("TOS");
+        Assert.Contains("(line ", withKey, StringComparison.Ordinal);
+        Assert.Equal(Problem("TermsAndConditions")[Problem("TermsAndConditions").IndexOf("(line ", StringComparison.Ordinal)..].Split(',')[0],
+            withKey[withKey.IndexOf("(line ", StringComparison.Ordinal)..].Split(',')[0]);
     }
 
     [Theory]

@@ -50,9 +50,10 @@ internal sealed class DepRouter
         return this;
     }
 
-    /// <summary>Hands every path <paramref name="matches"/> accepts to <paramref name="route"/> (under the org lock, without the ADE checks).</summary>
     /// <summary>The paths of the ADE endpoints (for Set-AdeSimFault's check of -Endpoint).</summary>
     public IEnumerable<string> Paths => endpoints.Keys;
+
+    /// <summary>Hands every path <paramref name="matches"/> accepts to <paramref name="route"/> (under the org lock, without the ADE checks).</summary>
 
     public DepRouter Mount(Func<string, bool> matches, Func<Exchange, Answer> route)
     {
