@@ -231,7 +231,7 @@ public static class ProfileRules
                 throw Invalid("SharedIPad", "True", "Shared iPad requires Supervised.");
             }
 
-            warnings.Add("Shared iPad applies to iPads with iPadOS 13.4 or later only; other devices enroll as single-user devices.");
+            warnings.Add("Shared iPad applies to iPads with iPadOS 13.4 or later only (older iPads enroll as single-user devices); iPhones and iPods are never given a Shared iPad profile.");
         }
 
         RequireShared(shared, "MaximumCachedUsers", s.MaximumCachedUsers);
