@@ -16,6 +16,7 @@
         'Stop-AdeSimulator'
         'Use-AdeSimulator'
         'New-AdeSimServer'
+        'New-AdeSimTenant'
         'Export-AdeSimServerToken'
         'Add-AdeSimDevice'
         'Remove-AdeSimDevice'

@@ -28,7 +28,7 @@ Describe 'AdeEnrollment.Simulator module' {
     It 'exports exactly the simulator cmdlets' {
         (Get-Command -Module AdeEnrollment.Simulator).Name | Sort-Object | Should -Be @(
             'Add-AdeSimDevice', 'Add-AdeSimOrgDevice', 'Clear-AdeSimFault', 'Clear-AdeSimRequest', 'Export-AdeSimServerToken', 'Get-AdeSimClock', 'Get-AdeSimDevice',
-            'Get-AdeSimOrgDevice', 'Get-AdeSimProfile', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'Remove-AdeSimDevice',
+            'Get-AdeSimOrgDevice', 'Get-AdeSimProfile', 'Get-AdeSimRequest', 'New-AdeSimBusinessAccount', 'New-AdeSimServer', 'New-AdeSimTenant', 'Remove-AdeSimDevice',
             'Set-AdeSimBusinessApi', 'Set-AdeSimClock', 'Set-AdeSimDevice', 'Set-AdeSimFault', 'Set-AdeSimProfile', 'Set-AdeSimServer',
             'Start-AdeSimulator', 'Stop-AdeSimulator', 'Use-AdeSimulator')
     }
@@ -261,6 +261,23 @@ Describe 'Get-AdeSimProfile' {
         { Get-AdeSimProfile -Server 'Pairing' -ProfileUuid 'ABCDEF' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand'
         Get-AdeSimProfile -Server 'Pairing' -Name 'Nothing*' | Should -BeNullOrEmpty
         { Get-AdeSimProfile -Server 'Nope' } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand'
+    }
+}
+
+Describe 'New-AdeSimTenant' {
+    It 'onboards a server in one step: request, server, token in the store, devices; bad input creates nothing' {
+        Connect-TestStore 'tenant'
+        $t = New-AdeSimTenant -Name 'One step' -Devices 7 -DeviceFamily iPad -OrgName 'Tenant Ltd'
+        $t.PSTypeNames | Should -Contain 'AdeEnrollment.Engine.Model.AdeToken'
+        ($t.Name, $t.ServerName) | Should -Be @('One step', 'One step')
+        (Get-AdeSimDevice -Server 'One step').DeviceFamily | Sort-Object -Unique | Should -Be 'iPad'
+        (Sync-AdeDevice -Token 'One step').Added | Should -Be 7
+        $requests = @(Get-AdeTokenRequest).Count
+        { New-AdeSimTenant -Name 'One step' } | Should -Throw -ErrorId 'ServerExists,AdeEnrollment.Simulator.Commands.NewAdeSimTenantCommand'
+        { New-AdeSimTenant -Name 'Bad family' -Devices 1 -DeviceFamily Watch } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Simulator.Commands.NewAdeSimTenantCommand'
+        New-AdeSimTenant -Name 'What if' -WhatIf
+        @(Get-AdeTokenRequest).Count | Should -Be $requests -Because 'a refused or -WhatIf tenant makes no token request'
+        @(Get-AdeToken).Name | Should -Be @('One step')
     }
 }
 
