@@ -40,14 +40,21 @@ public class AssignmentServiceTests
 
     private static string? AppleProfileOf(EngineSimFixture f, string serial) => f.Simulator.GetDevices(Server, [serial]).Single().ProfileUuid;
 
+    /// <summary>A fixture with <paramref name="iPads"/> iPads and <paramref name="iPhones"/> iPhones synced, and the profile given.</summary>
+    private static EngineSimFixture IPadsAndIPhones(int iPads, int iPhones, string profile, ProfileSettings settings)
+    {
+        var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, iPads, deviceFamily: "iPad");
+        f.Simulator.AddDevices(Server, iPhones, deviceFamily: "iPhone");
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", profile, settings);
+        return f;
+    }
+
     [Fact]
     public void ASharedIPadProfile_GoesToIPadsOnly_IPhonesAreSharedIPadOnly_AndNothingIsSentForThem()
     {
-        using var f = new EngineSimFixture();
-        f.Simulator.AddDevices(Server, 2, deviceFamily: "iPad");
-        f.Simulator.AddDevices(Server, 2, deviceFamily: "iPhone");
-        f.Engine.Sync.Sync("iPads");
-        f.Engine.Profiles.New("iPads", "Shared", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity, SharedIPad = true });
+        using var f = IPadsAndIPhones(2, 2, "Shared", Kiosk with { SharedIPad = true });
         var families = f.Simulator.GetDevices(Server).ToDictionary(d => d.SerialNumber, d => d.DeviceFamily);
         var summary = new AssignmentService.AssignmentSummary();
 
@@ -63,11 +70,7 @@ public class AssignmentServiceTests
     [Fact]
     public void TurningSharedIPadOn_WhileIPhonesHoldTheProfile_IsRefused_AndNothingChanges()
     {
-        using var f = new EngineSimFixture();
-        f.Simulator.AddDevices(Server, 1, deviceFamily: "iPad");
-        f.Simulator.AddDevices(Server, 1, deviceFamily: "iPhone");
-        f.Engine.Sync.Sync("iPads");
-        f.Engine.Profiles.New("iPads", "Kiosk", Kiosk);
+        using var f = IPadsAndIPhones(1, 1, "Kiosk", Kiosk);
         Assign(f, "Kiosk", f.AppleSerials());
         var iPhone = f.Simulator.GetDevices(Server).Single(d => d.DeviceFamily == "iPhone").SerialNumber;
         var before = f.Engine.Profiles.Get(name: "Kiosk").Single();
