@@ -232,7 +232,7 @@ public sealed class HealthService
             foreach (var group in s.Unassigned.GroupBy(u => DevicePlatforms.Of(u.Family, null)).OrderBy(g => g.Key is null ? 1 : 0).ThenBy(g => g.Key))
             {
                 // a Shared iPad profile is no candidate for a group with iPhones (the pasted remedy would be refused for them)
-                var iPadsOnly = group.All(f => string.Equals(f.Family, "iPad", StringComparison.OrdinalIgnoreCase));
+                var iPadsOnly = group.All(f => DevicePlatforms.IsIPad(f.Family, null) == true);
                 var candidates = group.Key is { } p && !token.DefaultProfiles.ContainsKey(p)
                     ? profiles.NamesOf(token.Id, p, withSharedIPad: iPadsOnly)
                     : [];

@@ -184,6 +184,21 @@ public class HealthTests
     }
 
     [Fact]
+    public void ASharedIPadProfile_IsNotTheRemedysProfile_ForIPhones()
+    {
+        using var f = new EngineSimFixture();
+        f.Simulator.AddDevices(Server, 1, deviceFamily: "iPhone");
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Profiles.New("iPads", "Shared", new ProfileSettings { UserAffinity = UserAffinity.WithoutUserAffinity, SharedIPad = true });
+        f.Advance(TimeSpan.FromHours(25));
+
+        var ios = f.Engine.Health.Test("iPads").Single(r => r.Check == "DevicesWithoutProfile");
+
+        Assert.StartsWith("Set-AdeDefaultProfile -Token 'iPads' -Profile <iOS profile>;", ios.Remedy, StringComparison.Ordinal);
+        Assert.DoesNotContain("'Shared'", ios.Remedy, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DevicesWhoseProfileWasCleared_OnPurpose_AreNotCountedAsWithoutAProfile()
     {
         using var f = new EngineSimFixture();
