@@ -159,11 +159,7 @@ internal sealed class AbmPortal
             throw SimErrors.ArgumentInvalid("Count", count.ToString(CultureInfo.InvariantCulture), "give zero or more devices.");
         }
 
-        if (deviceFamily is not null && !deviceFamily.Equals("Mixed", StringComparison.OrdinalIgnoreCase)
-            && !DeviceGenerator.Families.Contains(deviceFamily, StringComparer.OrdinalIgnoreCase))
-        {
-            throw SimErrors.ArgumentInvalid("DeviceFamily", deviceFamily, $"the simulator makes {string.Join(", ", DeviceGenerator.Families)} devices, or a Mixed fleet.");
-        }
+        DeviceGenerator.CheckFamily(deviceFamily);
 
         lock (state.Gate)
         {

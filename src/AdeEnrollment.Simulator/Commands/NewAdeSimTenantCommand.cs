@@ -48,11 +48,7 @@ public sealed class NewAdeSimTenantCommand : AdeSimCmdlet
             throw SimErrors.ServerExists(Name); // before a token request is made in the store
         }
 
-        if (DeviceFamily is not null && !DeviceFamily.Equals("Mixed", StringComparison.OrdinalIgnoreCase)
-            && !Service.DeviceGenerator.Families.Contains(DeviceFamily, StringComparer.OrdinalIgnoreCase))
-        {
-            throw SimErrors.ArgumentInvalid("DeviceFamily", DeviceFamily, $"the simulator makes {string.Join(", ", Service.DeviceGenerator.Families)} devices, or a Mixed fleet.");
-        }
+        Service.DeviceGenerator.CheckFamily(DeviceFamily); // before anything is created
 
         if (!ShouldProcess(Name, $"Create a token request, an MDM server in the simulator at {simulator.Uri}, its token in the session's store{(Devices > 0 ? $" and {Devices:N0} devices" : "")}"))
         {

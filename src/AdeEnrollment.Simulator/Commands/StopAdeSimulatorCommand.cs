@@ -1,4 +1,3 @@
-using AdeEnrollment.Engine;
 using System.Management.Automation;
 using AdeEnrollment.Simulator.Host;
 
@@ -33,8 +32,7 @@ public sealed class StopAdeSimulatorCommand : AdeSimCmdlet
         if (SimulatorSession.Current is null)
         {
             // the simulation is over: a test file that moved the clock or made waits instant leaves real time behind
-            SimulatorClock.Instance.Reset();
-            EngineClock.Waits = TimeProvider.System;
+            SimulatorSession.EndSimulatedTime();
             WriteVerbose("No simulator is running any more: the simulated time and the module's waits are real again.");
         }
     }

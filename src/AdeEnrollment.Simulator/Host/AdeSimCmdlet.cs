@@ -170,9 +170,15 @@ internal static class SimulatorSession
             simulator.Stop();
         }
 
+        EndSimulatedTime();
+        return running.Count;
+    }
+
+    /// <summary>The simulation is over: the simulated clock and the module's waits are real again.</summary>
+    internal static void EndSimulatedTime()
+    {
         SimulatorClock.Instance.Reset();
         AdeEnrollment.Engine.EngineClock.Waits = TimeProvider.System;
-        return running.Count;
     }
 
     /// <summary>Makes a running simulator of this session the current one; false when it is not one of them.</summary>

@@ -90,6 +90,15 @@ internal sealed class DeviceGenerator
     /// mix; "Mixed" for a fleet as an ABM MDM server holds it (mostly iPhones and iPads, with Macs, Apple TVs, a few
     /// Vision Pros and iPod touches).
     /// </summary>
+    /// <summary>Refuses (ArgumentInvalid) a family the simulator does not make; null (iPhones and iPads) and Mixed are taken.</summary>
+    public static void CheckFamily(string? family)
+    {
+        if (family is not null && !family.Equals("Mixed", StringComparison.OrdinalIgnoreCase) && !Families.Contains(family, StringComparer.OrdinalIgnoreCase))
+        {
+            throw SimErrors.ArgumentInvalid("DeviceFamily", family, $"the simulator makes {string.Join(", ", Families)} devices, or a Mixed fleet.");
+        }
+    }
+
     public AdeSimDevice NewDevice(string server, string serial, string? family, DateTimeOffset assignedAt, string assignedBy)
     {
         if (family is null)
