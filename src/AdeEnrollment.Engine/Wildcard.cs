@@ -45,6 +45,13 @@ public sealed class Wildcard
         return false;
     }
 
+    /// <summary>
+    /// Whether <paramref name="text"/> is matched as a pattern: it has a wildcard character and PowerShell would accept
+    /// it. Text that is not (<c>'Sites [new-old]'</c>, an unclosed <c>[</c>) is a literal name, so finding nothing is
+    /// "not found", as for any other name.
+    /// </summary>
+    public static bool IsPattern(string text) => HasWildcard(text) && Compile(text) is not null;
+
     public static Wildcard Parse(string pattern) => new(pattern, Compile(pattern));
 
     public static bool IsMatch(string value, string pattern) => Parse(pattern).IsMatch(value);

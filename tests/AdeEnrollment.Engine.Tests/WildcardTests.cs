@@ -72,6 +72,20 @@ public sealed class WildcardTests
         Assert.Equal(WildcardPattern.ContainsWildcardCharacters(pattern), Wildcard.HasWildcard(pattern));
     }
 
+    [Theory]
+    [InlineData("Contoso", false)]
+    [InlineData("Contoso*", true)]
+    [InlineData("Server [A]", true)]
+    [InlineData("nope[", false)]
+    [InlineData("Sites [new-old]", false)]
+    [InlineData("Sites []", false)]
+    [InlineData("a`*", false)]
+    public void A_pattern_PowerShell_refuses_is_a_literal_name(string text, bool expected)
+    {
+        Assert.Equal(expected, Wildcard.IsPattern(text));
+        Assert.Equal(expected, Wildcard.HasWildcard(text) && Wildcard.Parse(text).IsValid);
+    }
+
     [Fact]
     public void An_exact_name_wins_over_its_wildcard_reading()
     {

@@ -196,7 +196,7 @@ Describe 'Values shown back in errors' {
 
     It 'a name with half a surrogate pair is NameInvalid, a scope tag with an escape or a ; is ArgumentInvalid; the token is unchanged' {
         $before = Get-AdeToken -Name 'Echo'
-        { Set-AdeToken -Token 'Echo' -Name "Echo $([char]0xD800)" -ErrorAction Stop } |
+        { Set-AdeToken -Token 'Echo' -NewName "Echo $([char]0xD800)" -ErrorAction Stop } |
             Should -Throw -ErrorId 'NameInvalid,AdeEnrollment.Commands.SetAdeTokenCommand'
         foreach ($tag in "Red`e[31m", 'Finance;HR', "Half $([char]0xDC00)") {
             $err = { Set-AdeToken -Token 'Echo' -ScopeTag 'Default', $tag -ErrorAction Stop } |
@@ -206,8 +206,8 @@ Describe 'Values shown back in errors' {
         $after = Get-AdeToken -Name 'Echo'
         ($after.Name, "$($after.ScopeTags)", $after.ModifiedAt) | Should -Be ($before.Name, "$($before.ScopeTags)", $before.ModifiedAt)
         # a whole pair is a character like any other
-        (Set-AdeToken -Token 'Echo' -Name "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -PassThru).Name | Should -Be "Echo $([char]::ConvertFromUtf32(0x1F4DF))"
-        Set-AdeToken -Token "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -Name 'Echo'
+        (Set-AdeToken -Token 'Echo' -NewName "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -PassThru).Name | Should -Be "Echo $([char]::ConvertFromUtf32(0x1F4DF))"
+        Set-AdeToken -Token "Echo $([char]::ConvertFromUtf32(0x1F4DF))" -NewName 'Echo'
     }
 
     It 'a pasted VPP token file and more than 100 skip keys are ProfileSettingInvalid with a short message; nothing is created' {

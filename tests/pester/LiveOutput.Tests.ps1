@@ -91,7 +91,7 @@ Describe 'Catalogued failures that name what they contacted' {
     }
 
     It 'a name with a terminal escape sequence is NameInvalid' {
-        { Set-AdeToken -Token 'Plain name' -Name "Evil`e[2J" -ErrorAction Stop } |
+        { Set-AdeToken -Token 'Plain name' -NewName "Evil`e[2J" -ErrorAction Stop } |
             Should -Throw -ErrorId 'NameInvalid,AdeEnrollment.Commands.SetAdeTokenCommand'
         { New-AdeProfile -Token 'Plain name' -Name "Two`nlines" -UserAffinity WithoutUserAffinity -ErrorAction Stop } |
             Should -Throw -ErrorId 'NameInvalid,AdeEnrollment.Commands.NewAdeProfileCommand'

@@ -48,6 +48,15 @@ Describe 'Token and profile names' {
         (Get-AdeProfile -Token 'Sites [new-old]' -Name 'Kiosk [A]').Id | Should -Be $p.Id
     }
 
+    It 'a name that is not a valid wildcard and names nothing is not found, in every cmdlet (<Command>)' -ForEach @(
+        @{ Command = 'Get-AdeToken'; Call = { Get-AdeToken 'Contoso [' -ErrorAction Stop }; Id = 'TokenNotFound,AdeEnrollment.Commands.GetAdeTokenCommand' }
+        @{ Command = 'Get-AdeDevice'; Call = { Get-AdeDevice -Token 'Sites [old-new' -ErrorAction Stop }; Id = 'TokenNotFound,AdeEnrollment.Commands.GetAdeDeviceCommand' }
+        @{ Command = 'Get-AdeProfile'; Call = { Get-AdeProfile -Token 'Sites [new-old]' -Name 'Kiosk [B-A]' -ErrorAction Stop }; Id = 'ProfileNotFound,AdeEnrollment.Commands.GetAdeProfileCommand' }
+    ) {
+        # A typo with a stray bracket was silently empty: PowerShell refuses such a pattern, so it is a name like any other.
+        $Call | Should -Throw -ErrorId $Id
+    }
+
     It 'an ambiguous wildcard is refused for a single-token parameter' {
         { Sync-AdeDevice -Token 'Contoso ?' } | Should -Throw -ErrorId 'TokenAmbiguous,AdeEnrollment.Commands.SyncAdeDeviceCommand'
     }
@@ -127,7 +136,7 @@ Describe 'Token and profile names' {
     It 'a completed name runs as the name itself, whatever characters it holds (<Name>)' -ForEach @(
         @{ Name = 'Dept$Sales' }, @{ Name = 'EU(2)' }, @{ Name = "O'Brien, Kiosk" }, @{ Name = '-Lab' }, @{ Name = 'Plain-Name_2.0' }
     ) {
-        Set-AdeToken -Token 'Contoso E' -Name $Name
+        Set-AdeToken -Token 'Contoso E' -NewName $Name
         try {
             $line = 'Get-AdeToken -Name '
             $text = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object ListItemText -EQ $Name | ForEach-Object CompletionText)
@@ -135,7 +144,7 @@ Describe 'Token and profile names' {
             (Invoke-Expression "Get-AdeToken -Name $($text[0])").Name | Should -Be $Name
             if ($Name -eq 'Plain-Name_2.0') { $text[0] | Should -Be $Name } # a plain name is offered bare
         } finally {
-            Set-AdeToken -Token $Name -Name 'Contoso E'
+            Set-AdeToken -Token $Name -NewName 'Contoso E'
         }
     }
 

@@ -17,7 +17,7 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         Connect-TestStore $rulesStore
         # One simulator serves both providers' stores, so the ABM server names differ; the token is 'Rules' in each.
         $script:t = New-SimToken -Name "Rules $Provider"
-        Set-AdeToken -Token "Rules $Provider" -Name 'Rules'
+        Set-AdeToken -Token "Rules $Provider" -NewName 'Rules'
     }
 
     BeforeEach {
@@ -134,7 +134,7 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         (Get-AdeProfile -Token Rules -Name 'élèves').Name | Should -Be 'Élèves'
         New-SimToken -Name "Ärzte $Provider" | Out-Null
         try {
-            { Set-AdeToken -Token Rules -Name "ÄRZTE $Provider" -ErrorAction Stop } | Should -Throw -ErrorId "TokenNameConflict,$($cp)SetAdeTokenCommand"
+            { Set-AdeToken -Token Rules -NewName "ÄRZTE $Provider" -ErrorAction Stop } | Should -Throw -ErrorId "TokenNameConflict,$($cp)SetAdeTokenCommand"
             (Get-AdeToken -Name "ärzte $Provider").Name | Should -Be "Ärzte $Provider"
             @(Get-AdeToken -Name 'Rules').Count | Should -Be 1
         } finally {

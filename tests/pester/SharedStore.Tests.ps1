@@ -157,7 +157,7 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         $t.Token.Name | Should -Be 'PG Contoso'
         (Get-AdeToken -Name 'pg contoso').Id | Should -Be $t.Token.Id
         (Get-AdeTokenRequest -Id $t.Request.Id).TokenName | Should -Be 'PG Contoso'
-        Set-AdeToken -Token 'PG Contoso' -Name 'PG Fabrikam' -ScopeTag 'Paris', 'Default'
+        Set-AdeToken -Token 'PG Contoso' -NewName 'PG Fabrikam' -ScopeTag 'Paris', 'Default'
         (Get-AdeToken).Name | Should -Be 'PG Fabrikam'
         (Get-AdeToken).ScopeTags | Should -Be @('Paris', 'Default')
         (Get-AdeStore).TokenCount | Should -Be 1

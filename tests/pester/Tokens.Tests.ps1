@@ -316,7 +316,7 @@ Describe 'Set-AdeToken' {
     }
 
     It 'renames, sets scope tags and the enrollment URL' {
-        $t = Set-AdeToken -Token One -Name 'Uno' -ScopeTag 'North', 'north', 'South' -EnrollmentUrl 'https://mdm.example.com/e' -PassThru
+        $t = Set-AdeToken -Token One -NewName 'Uno' -ScopeTag 'North', 'north', 'South' -EnrollmentUrl 'https://mdm.example.com/e' -PassThru
         $t.Name | Should -Be 'Uno'
         $t.ScopeTags | Should -Be @('North', 'South')
         $t.EnrollmentUrl | Should -Be 'https://mdm.example.com/e'
@@ -333,15 +333,22 @@ Describe 'Set-AdeToken' {
     }
 
     It 'refuses a name that another token has (TokenNameConflict) as a non-terminating error' {
-        Get-AdeToken -Name Two | Set-AdeToken -Name 'Uno' -ErrorVariable e -ErrorAction SilentlyContinue
+        Get-AdeToken -Name Two | Set-AdeToken -NewName 'Uno' -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -Be 'TokenNameConflict,AdeEnrollment.Commands.SetAdeTokenCommand'
         (Get-AdeToken -Name Two).Name | Should -Be 'Two'
     }
 
+    It '-Name names the token to change (as on Get-AdeToken), never its new name' {
+        # it used to be the new name: `Set-AdeToken -Name 'Two*' -ScopeTag x` renamed a token to the text 'Two*'
+        $t = Set-AdeToken -Name 'Tw?' -ScopeTag 'West' -PassThru
+        ($t.Name, ($t.ScopeTags -join ',')) | Should -Be @('Two', 'West')
+        (Get-Command Set-AdeToken).Parameters['Token'].Aliases | Should -Contain 'Name'
+    }
+
     It '-WhatIf changes nothing and passes nothing on, even with -PassThru' {
-        Set-AdeToken -Token Two -Name 'Dos' -WhatIf -PassThru | Should -BeNullOrEmpty
+        Set-AdeToken -Token Two -NewName 'Dos' -WhatIf -PassThru | Should -BeNullOrEmpty
         (Get-AdeToken -Name Two).Name | Should -Be 'Two'
-        (Set-AdeToken -Token Two -Name 'Two' -PassThru).Name | Should -Be 'Two' # nothing to change: the token as it is
+        (Set-AdeToken -Token Two -NewName 'Two' -PassThru).Name | Should -Be 'Two' # nothing to change: the token as it is
     }
 }
 

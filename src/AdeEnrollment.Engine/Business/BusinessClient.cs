@@ -116,36 +116,7 @@ internal sealed class BusinessClient
             return cached.Token;
         }
 
-        string assertion;
-        using (var key = accounts.OpenKey(account))
-        {
-            assertion = ClientAssertion.Create(key, account.ClientId, account.KeyId, now);
-        }
-
-        var form = new FormUrlEncodedContent(
-        [
-            new("grant_type", "client_credentials"),
-            new("client_id", account.ClientId),
-            new("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-            new("client_assertion", assertion),
-            new("scope", account.Scope),
-        ]);
-        using var request = new HttpRequestMessage(HttpMethod.Post, account.TokenUri) { Content = form };
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        host.WriteVerbose($"Requesting an access token for API account '{account.ClientId}'.");
-        using var response = await SendRawAsync(request, "POST " + account.TokenUri.AbsolutePath, ct).ConfigureAwait(false);
-        var body = await ReadBoundedAsync(response, "token", false, ct).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized)
-        {
-            var (error, description) = OAuthError(body);
-            throw ErrorCatalog.BusinessClientRejected(account.ClientId, oauthError: error, description: description);
-        }
-
-        if (!response.IsSuccessStatusCode)
-        {
-            throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(account.TokenUri), "the token request (POST " + account.TokenUri.AbsolutePath + ")", (int)response.StatusCode, ErrorFields(body).Code);
-        }
-
+        var body = await RequestAccessTokenAsync(ct).ConfigureAwait(false);
         try
         {
             using var doc = JsonDocument.Parse(body);
@@ -176,6 +147,84 @@ internal sealed class BusinessClient
         catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
         {
             throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", "not the expected JSON (" + ex.GetType().Name + ")");
+        }
+    }
+
+    /// <summary>
+    /// The token request: asking for a token changes nothing at Apple, so it is repeated as a read is — twice after a
+    /// broken connection or a 5xx (after the Retry-After a 503 asks for, within a minute). A 429 is BusinessThrottled,
+    /// waited out under <see cref="WaitForLimit"/> as a request's is. Returns the body of Apple's 200.
+    /// </summary>
+    private async Task<byte[]> RequestAccessTokenAsync(CancellationToken ct)
+    {
+        var endpoint = "POST " + account.TokenUri.AbsolutePath;
+        for (var attempt = 1; ; attempt++)
+        {
+            string assertion;
+            using (var key = accounts.OpenKey(account))
+            {
+                assertion = ClientAssertion.Create(key, account.ClientId, account.KeyId, time.GetUtcNow()); // a new one each time: its id is never used twice
+            }
+
+            using var form = new FormUrlEncodedContent(
+            [
+                new("grant_type", "client_credentials"),
+                new("client_id", account.ClientId),
+                new("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                new("client_assertion", assertion),
+                new("scope", account.Scope),
+            ]);
+            using var request = new HttpRequestMessage(HttpMethod.Post, account.TokenUri) { Content = form };
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            host.WriteVerbose($"Requesting an access token for API account '{account.ClientId}'.");
+            byte[] body;
+            HttpStatusCode status;
+            TimeSpan? retryAfter;
+            try
+            {
+                using var response = await SendRawAsync(request, endpoint, ct).ConfigureAwait(false);
+                body = await ReadBoundedAsync(response, endpoint, false, ct).ConfigureAwait(false);
+                (status, retryAfter) = (response.StatusCode, RetryAfter(response));
+            }
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessNetworkError) && attempt < 3)
+            {
+                host.WriteVerbose($"Apple: {endpoint} could not be completed ({ex.InnerException?.GetType().Name}); asking again in {2 * attempt} s.");
+                await options.Delay(TimeSpan.FromSeconds(2 * attempt), ct).ConfigureAwait(false);
+                continue;
+            }
+
+            if (status is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized)
+            {
+                var (error, description) = OAuthError(body);
+                throw ErrorCatalog.BusinessClientRejected(account.ClientId, oauthError: error, description: description);
+            }
+
+            if (status == HttpStatusCode.TooManyRequests)
+            {
+                var wait = retryAfter ?? TimeSpan.FromSeconds(60);
+                if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
+                {
+                    throw ErrorCatalog.BusinessThrottled(account.ClientId, "access token", time.GetUtcNow() + wait, Rules.TextRules.ShownUri(account.TokenUri), endpoint, WaitForLimit ? options.MaxLimitWait : null);
+                }
+
+                host.WriteVerbose($"Waiting {Math.Ceiling(wait.TotalSeconds):0} s: Apple answered 429 to {endpoint}.");
+                await options.Delay(wait + BudgetMargin, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            if ((int)status >= 500 && attempt < 3 && (retryAfter ?? TimeSpan.FromSeconds(2 * attempt)) is var backOff && backOff <= MaxServerRetryAfter)
+            {
+                host.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Apple: {endpoint} answered {(int)status}; asking again in {backOff.TotalSeconds:0.#} s."));
+                await options.Delay(backOff, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            if ((int)status is < 200 or > 299)
+            {
+                throw ErrorCatalog.BusinessRequestFailed(account.ClientId, Rules.TextRules.ShownUri(account.TokenUri), "the token request (" + endpoint + ")", (int)status, ErrorFields(body).Code);
+            }
+
+            return body;
         }
     }
 
@@ -256,7 +305,7 @@ internal sealed class BusinessClient
                 {
                     var wait = RetryAfter(response) ?? TimeSpan.FromSeconds(60);
                     var allowedAt = time.GetUtcNow() + wait;
-                    Block(allowedAt);
+                    Block(BudgetOf(method).Method, allowedAt);
                     if (!WaitForLimit || attempt >= 3 || wait > options.MaxLimitWait)
                     {
                         throw ErrorCatalog.BusinessThrottled(account.ClientId, method.Method, allowedAt, Service, endpoint, WaitForLimit ? options.MaxLimitWait : null);
@@ -559,7 +608,7 @@ internal sealed class BusinessClient
         var windowStart = now - window;
         return accounts.Store.Write(s =>
         {
-            if (s.Business.BlockedUntil(account.Id) is { } blocked && blocked > now)
+            if (s.Business.BlockedUntil(account.Id, name) is { } blocked && blocked > now)
             {
                 return (blocked, (Reservation?)null);
             }
@@ -598,13 +647,13 @@ internal sealed class BusinessClient
     private static bool NeverSent(AdeException ex)
         => ex.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError };
 
-    /// <summary>Records Apple's Retry-After in the store (a later block is never shortened).</summary>
-    private void Block(DateTimeOffset until)
+    /// <summary>Records Apple's Retry-After for the method's budget in the store (a later block is never shortened).</summary>
+    private void Block(string method, DateTimeOffset until)
         => accounts.Store.Write(s =>
         {
-            if (s.Business.BlockedUntil(account.Id) is not { } current || current < until)
+            if (s.Business.BlockedUntil(account.Id, method) is not { } current || current < until)
             {
-                s.Business.SetBlockedUntil(account.Id, until);
+                s.Business.SetBlockedUntil(account.Id, method, until);
             }
 
             return 0;

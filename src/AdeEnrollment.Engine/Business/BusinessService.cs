@@ -463,7 +463,7 @@ public sealed partial class BusinessService
             var named = Wildcard.Select(servers, s => s.Name, filter)
                 .Concat(servers.Where(s => s.Id.Equals(filter, StringComparison.OrdinalIgnoreCase) || (s.Token is not null && s.Token.Equals(filter, StringComparison.OrdinalIgnoreCase))))
                 .Distinct().ToList();
-            if (named.Count == 0 && !Wildcard.HasWildcard(filter))
+            if (named.Count == 0 && !Wildcard.IsPattern(filter))
             {
                 throw ErrorCatalog.BusinessServerNotFound(filter);
             }

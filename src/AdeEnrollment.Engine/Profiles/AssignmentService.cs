@@ -386,7 +386,7 @@ public sealed class AssignmentService
             }
 
             var unchanged = string.Equals(state.ProfileName, profile.Name, StringComparison.Ordinal);
-            if (host.ShouldProcess(serial, unchanged
+            if (host.ShouldProcess($"{serial} (token '{token.Name}')", unchanged
                     ? $"Assign enrollment profile '{profile.Name}' again (it already has it)"
                     : $"Assign enrollment profile '{profile.Name}' (now: {(state.ProfileName is null ? "none" : $"'{state.ProfileName}'")})"))
             {

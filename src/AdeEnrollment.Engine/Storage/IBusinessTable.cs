@@ -51,11 +51,15 @@ internal partial interface IBusinessTable
     /// <summary>Deletes the account with its activities and counted requests; false when it was not stored.</summary>
     bool DeleteAccount(Guid accountId);
 
-    /// <summary>Until when Apple asked (429 Retry-After) not to send requests with this account; null when not blocked.</summary>
-    DateTimeOffset? BlockedUntil(Guid accountId);
+    /// <summary>
+    /// Until when Apple asked (429 Retry-After) not to send requests of <paramref name="method"/> ("GET", or "POST" for
+    /// every write) with this account; null when not blocked. Reads and writes have budgets of their own, so a 429 to a
+    /// write holds back writes only.
+    /// </summary>
+    DateTimeOffset? BlockedUntil(Guid accountId, string method);
 
-    /// <summary>Sets (or, with null, clears) the time Apple asked this account to wait for.</summary>
-    void SetBlockedUntil(Guid accountId, DateTimeOffset? until);
+    /// <summary>Sets (or, with null, clears) the time Apple asked this account to wait for before its next <paramref name="method"/> request.</summary>
+    void SetBlockedUntil(Guid accountId, string method, DateTimeOffset? until);
 
     /// <summary>Sets the account's request budgets and activity size (null: the engine's default).</summary>
     void SetLimits(Guid accountId, int? getsPerMinute, int? postsPerHour, int? devicesPerActivity);
@@ -100,4 +104,11 @@ internal partial interface IBusinessTable
 
     /// <summary>The distinct names of the MDM servers activities went to (Tab completion).</summary>
     IReadOnlyList<string> ActivityServerNames();
+}
+
+/// <summary>Where both providers keep an account's 429 blocks.</summary>
+internal static class BusinessBlock
+{
+    /// <summary>The column of a method's block: one of two constants, never text from a caller.</summary>
+    public static string Column(string method) => method == "GET" ? "blocked_until" : "post_blocked_until";
 }

@@ -258,6 +258,11 @@ internal static class Schema
         // 14: the most devices one device activity of a Business API account may carry: set by the admin, or learned when
         // Apple refused a larger activity (Apple documents no number). Null: the engine's default (1,000).
         "ALTER TABLE business_account ADD COLUMN devices_per_activity INTEGER NULL;",
+
+        // 15: a 429 to a write (a device activity, a server change) holds back writes only: the Retry-After of writes has
+        // a column of its own, and blocked_until is that of reads. Apple's budgets for the two differ by far (about 20
+        // reads a minute, 10 writes an hour), and a write's long Retry-After stopped every inventory read with it.
+        "ALTER TABLE business_account ADD COLUMN post_blocked_until INTEGER NULL;",
     ];
 
     public static int LatestVersion => Migrations.Count;

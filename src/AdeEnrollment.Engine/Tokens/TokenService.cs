@@ -367,7 +367,7 @@ public sealed class TokenService
         }
 
         var matches = GetTokens(token);
-        return matches.Count == 0 && !Wildcard.HasWildcard(token) ? throw ErrorCatalog.TokenNotFound(token) : matches;
+        return matches.Count == 0 && !Wildcard.IsPattern(token) ? throw ErrorCatalog.TokenNotFound(token) : matches;
     }
 
     public AdeToken? UpdateToken(string tokenRef, string path, string? appleId)

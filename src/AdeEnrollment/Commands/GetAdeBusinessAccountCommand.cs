@@ -1,3 +1,4 @@
+using AdeEnrollment.Engine;
 using AdeEnrollment.Completers;
 using System.Management.Automation;
 using AdeEnrollment.Engine.Business;
@@ -31,7 +32,7 @@ public sealed class GetAdeBusinessAccountCommand : AdeCmdlet
         foreach (var id in ClientId)
         {
             var found = Engine.Business.Accounts.Get(id);
-            if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(id))
+            if (found.Count == 0 && !Wildcard.IsPattern(id))
             {
                 WriteError(ToErrorRecord(ErrorCatalog.BusinessAccountNotFound(id)));
             }

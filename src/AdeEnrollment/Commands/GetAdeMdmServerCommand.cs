@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
 
@@ -20,7 +21,7 @@ public sealed class GetAdeMdmServerCommand : BusinessCmdlet
     protected override void ProcessItem()
     {
         var servers = Business.GetMdmServers(Account, Name);
-        if (servers.Count == 0 && Name is not null && !WildcardPattern.ContainsWildcardCharacters(Name))
+        if (servers.Count == 0 && Name is not null && !Wildcard.IsPattern(Name))
         {
             // not found is not fatal, as with Get-AdeToken and Get-AdeProfile: -ErrorAction decides
             WriteError(ToErrorRecord(AdeEnrollment.Engine.Errors.ErrorCatalog.BusinessServerNotFound(Name)));

@@ -123,7 +123,7 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
             }
 
             var profiles = scopes.SelectMany(scope => Engine.Profiles.Get(scope?.Id, name, Default, platform: Platform)).ToList();
-            if (profiles.Count == 0 && !Wildcard.HasWildcard(name))
+            if (profiles.Count == 0 && !Wildcard.IsPattern(name))
             {
                 WriteError(ToErrorRecord(ErrorCatalog.ProfileNotFound(name, single?.Name ?? (tokens is null ? null : Ref(Token)))));
             }

@@ -102,7 +102,7 @@ public sealed class GetAdeTokenCommand : AdeCmdlet
             return;
         }
 
-        if (tokens.Count == 0 && !Wildcard.HasWildcard(name))
+        if (tokens.Count == 0 && !Wildcard.IsPattern(name))
         {
             WriteError(ToErrorRecord(ErrorCatalog.TokenNotFound(name)));
         }

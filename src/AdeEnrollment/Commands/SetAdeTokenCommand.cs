@@ -13,18 +13,19 @@ namespace AdeEnrollment.Commands;
 [OutputType(typeof(AdeToken))]
 public sealed class SetAdeTokenCommand : AdeCmdlet
 {
+    /// <remarks>-Name selects the token, as it does for Get-AdeToken and Set-AdeMdmServer: the new name is -NewName.</remarks>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The token to change: a token object, its name or its Id.")]
+    [Alias("Name")]
     [SupportsWildcards]
     [ReferenceTransformation(Of = "Token")]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [ValidateNotNullOrEmpty]
     public object Token { get; set; } = "";
 
-    /// <summary>The new name (-NewName, as Set-AdeProfile and Set-AdeMdmServer call it, works too).</summary>
+    /// <summary>The new name, as Set-AdeProfile and Set-AdeMdmServer call it.</summary>
     [Parameter]
-    [Alias("NewName")]
     [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
+    public string? NewName { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -41,7 +42,7 @@ public sealed class SetAdeTokenCommand : AdeCmdlet
 
     protected override void ProcessItem()
     {
-        var token = Engine.Tokens.SetToken(new SetTokenArgs(Ref(Token), Name, ScopeTag, EnrollmentUrl));
+        var token = Engine.Tokens.SetToken(new SetTokenArgs(Ref(Token), NewName, ScopeTag, EnrollmentUrl));
         if (PassThru && token is not null)
         {
             WriteObject(token);

@@ -726,6 +726,27 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_429_to_a_write_holds_back_writes_only()
+    {
+        using var fx = new BusinessFixture();
+        var serials = fx.Simulator.AddOrgDevices(2).Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDeviceActivities", 429, count: 1, method: "POST", retryAfterSeconds: 1800);
+        Assert.Equal("BusinessThrottled", Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[0]], null, server: "Contoso iPads")).ErrorId);
+        var posts = fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count;
+
+        // reads go on: Apple's Retry-After was for writes (it stopped every inventory read for half an hour)
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Null(fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id, "GET")));
+        // the next write is refused locally until the Retry-After has passed, then goes
+        var held = Assert.Throws<AdeException>(() => fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[1]], null, server: "Contoso iPads"));
+        Assert.Equal("BusinessThrottled", held.ErrorId);
+        Assert.Contains("(POST)", held.Message, StringComparison.Ordinal);
+        Assert.Equal(posts, fx.Simulator.GetRequests("/v1/orgDeviceActivities").Count);
+        fx.Sim.Advance(TimeSpan.FromMinutes(30));
+        Assert.NotEmpty(fx.Engine.Business.Send(OrgDeviceAction.Assign, [serials[1]], null, server: "Contoso iPads"));
+    }
+
+    [Fact]
     public void Two_engines_on_one_store_share_the_get_budget()
     {
         using var fx = new BusinessFixture(new BusinessClientOptions { GetsPerMinute = 2 });
@@ -754,7 +775,7 @@ public sealed class BusinessApiTests
         fx.Engine.Business.GetMdmServers();
         var first = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
         Assert.Equal("BusinessThrottled", first.ErrorId);
-        Assert.True(fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id)) > fx.Sim.Time.GetUtcNow());
+        Assert.True(fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id, "GET")) > fx.Sim.Time.GetUtcNow());
         var sent = fx.Simulator.GetRequests("/v1/*").Count;
         // the other engine never sends while Apple's Retry-After holds, and reports the same time
         var e = Assert.Throws<AdeException>(() => other.Business.GetMdmServers());

@@ -315,6 +315,45 @@ public sealed class BusinessFlowVariantTests
         Assert.NotEmpty(fx.Engine.Business.GetMdmServers()); // the fault was one answer: nothing was kept from it
     }
 
+    [Theory]
+    [InlineData(500, null, false)]
+    [InlineData(503, 2, false)]
+    [InlineData(null, null, true)]
+    public void The_token_request_is_asked_again_after_a_5xx_or_a_broken_connection(int? status, int? retryAfter, bool drop)
+    {
+        // asking for a token changes nothing at Apple: one bad answer no longer failed the command while the same
+        // answer to a read was repeated
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddFault("/auth/oauth2/token", status, count: 1, retryAfterSeconds: retryAfter, dropConnection: drop);
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Equal(2, fx.Simulator.GetRequests("/auth/oauth2/token").Count);
+        Assert.Equal([TimeSpan.FromSeconds(retryAfter ?? 2)], fx.Waits);
+
+        // three in a row end in the catalogued error, after two waits
+        BusinessClient.ResetProcessState();
+        fx.Simulator.AddFault("/auth/oauth2/token", status, count: 3, dropConnection: drop);
+        Assert.Equal(drop ? "BusinessNetworkError" : "BusinessRequestFailed", Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers()).ErrorId);
+        Assert.Equal(5, fx.Simulator.GetRequests("/auth/oauth2/token").Count);
+    }
+
+    [Fact]
+    public void A_429_to_the_token_request_is_BusinessThrottled_and_waited_for_under_WaitForLimit()
+    {
+        using var fx = new BusinessFixture();
+        fx.Simulator.AddFault("/auth/oauth2/token", 429, count: 1, retryAfterSeconds: 5);
+        var e = Assert.Throws<AdeException>(() => fx.Engine.Business.GetMdmServers());
+        Assert.Equal("BusinessThrottled", e.ErrorId);
+        Assert.Equal(AdeErrorCategory.LimitsExceeded, e.Category);
+        Assert.Contains("(access token)", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("check the command's parameters", e.Message, StringComparison.Ordinal);
+        Assert.Empty(fx.Simulator.GetRequests("/v1/mdmServers"));
+
+        fx.Simulator.AddFault("/auth/oauth2/token", 429, count: 1, retryAfterSeconds: 5);
+        fx.Engine.Business.WaitForLimit = true;
+        Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
+        Assert.Contains(fx.Waits, w => w >= TimeSpan.FromSeconds(5));
+    }
+
     // ---- unassigning from the wrong server, moving A to B ----------------------------------------------------------
 
     /// <summary>A second DEP server of the organisation with its token stored in the engine.</summary>

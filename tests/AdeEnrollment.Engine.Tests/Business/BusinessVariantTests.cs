@@ -62,7 +62,7 @@ public sealed class BusinessVariantTests
         Assert.Equal("BusinessThrottled", e.ErrorId);
         var said = fx.Sim.Time.GetUtcNow() + TimeSpan.FromSeconds(10); // Apple's date: 10 s from its (the simulator's) now
         Assert.Contains(said.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
-        Assert.Equal(said, fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id)));
+        Assert.Equal(said, fx.Sim.Store.Read(s => s.Business.BlockedUntil(fx.Stored.Id, "GET")));
         fx.Sim.Advance(TimeSpan.FromSeconds(10));
         Assert.NotEmpty(fx.Engine.Business.GetMdmServers());
         Assert.Single(fx.Simulator.GetRequests("/v1/mdmServers"), r => r.StatusCode == 429);

@@ -267,7 +267,7 @@ public class AssignmentServiceTests
         // overlap, by a task of its own) while batch 2 is checked.
         f.Host.OnShouldProcess = target =>
         {
-            if (target == serials[1000]) throw new OperationCanceledException();
+            if (target.StartsWith(serials[1000] + " ", StringComparison.Ordinal)) throw new OperationCanceledException();
         };
 
         Assert.Throws<OperationCanceledException>(() => f.Engine.Assignments.Assign("Staff", null, serials).ToList());
@@ -292,7 +292,7 @@ public class AssignmentServiceTests
     {
         f.Host.OnShouldProcess = target =>
         {
-            if (target == serials[1000]) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: latency);
+            if (target.StartsWith(serials[1000] + " ", StringComparison.Ordinal)) f.Simulator.AddFault("/profile/devices", null, count: 1, latency: latency);
         };
 
         using var batches = f.Engine.Assignments.AssignInBatches("Staff", null, serials.Select(s => new DeviceTarget(s))).GetEnumerator();
@@ -532,9 +532,9 @@ public class AssignmentServiceTests
         Assert.Equal("C02UNKNOWN01", Assert.Single(results).SerialNumber); // only the unknown serial is reported
 
         Assert.Equal(3, f.Host.ShouldProcessCalls.Count);
-        var kiosk = Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[0]);
+        var kiosk = Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == $"{s[0]} (token '{f.Token.Name}')");
         Assert.Contains("'Staff' (now: 'Kiosk')", kiosk.Action, StringComparison.Ordinal);
-        Assert.Contains("'Staff' (now: none)", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == s[1]).Action, StringComparison.Ordinal);
+        Assert.Contains("'Staff' (now: none)", Assert.Single(f.Host.ShouldProcessCalls, c => c.Target == $"{s[1]} (token '{f.Token.Name}')").Action, StringComparison.Ordinal);
     }
 
     [Fact]

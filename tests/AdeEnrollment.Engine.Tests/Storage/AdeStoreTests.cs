@@ -100,6 +100,7 @@ public sealed class AdeStoreTests : IDisposable
         RawSqlite.Execute(path,
             """
             ALTER TABLE business_account DROP COLUMN devices_per_activity;
+            ALTER TABLE business_account DROP COLUMN post_blocked_until;
             PRAGMA user_version = 13;
             INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, posts_per_hour)
                 VALUES ('6f1c2a54-8e0b-4c1e-9a51-0d7c9e5b2f10', 'BUSINESSAPI.x', 'k', 'business.api', x'00', 'https://a/', 'https://b/', 1, 7);
@@ -110,6 +111,27 @@ public sealed class AdeStoreTests : IDisposable
 
         Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
         Assert.Equal("BUSINESSAPI.x:7:-", RawSqlite.Scalar(path, "SELECT client_id || ':' || posts_per_hour || ':' || coalesce(devices_per_activity, '-') FROM business_account"));
+    }
+
+    [Fact]
+    public void Migration15_FromVersion14_KeepsTheReadBlock_AndGivesWritesABlockOfTheirOwn()
+    {
+        var path = temp.File("ade.db");
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+        RawSqlite.Execute(path,
+            """
+            ALTER TABLE business_account DROP COLUMN post_blocked_until;
+            PRAGMA user_version = 14;
+            INSERT INTO business_account (id, client_id, key_id, scope, private_key, token_uri, service_uri, created_at, blocked_until)
+                VALUES ('6f1c2a54-8e0b-4c1e-9a51-0d7c9e5b2f10', 'BUSINESSAPI.x', 'k', 'business.api', x'00', 'https://a/', 'https://b/', 1, 99);
+            """);
+
+        AdeStore.Open(path);
+        SqliteConnection.ClearAllPools();
+
+        Assert.Equal((long)Schema.LatestVersion, RawSqlite.Scalar(path, "PRAGMA user_version"));
+        Assert.Equal("99:-", RawSqlite.Scalar(path, "SELECT blocked_until || ':' || coalesce(post_blocked_until, '-') FROM business_account"));
     }
 
     [Fact]
@@ -127,7 +149,7 @@ public sealed class AdeStoreTests : IDisposable
 
         Assert.Equal(AdeErrorCategory.InvalidData, ex.Category);
         Assert.Contains($"schema version {older}; bringing it to version {Schema.LatestVersion} failed at step {Schema.LatestVersion}", ex.Message);
-        Assert.Contains("devices_per_activity", ex.Message);
+        Assert.Contains("post_blocked_until", ex.Message);
         Assert.Equal((long)older, RawSqlite.Scalar(path, "PRAGMA user_version"));
     }
 
@@ -142,6 +164,7 @@ public sealed class AdeStoreTests : IDisposable
             PRAGMA foreign_keys = OFF;
             DROP INDEX device_removed;
             ALTER TABLE business_account DROP COLUMN devices_per_activity;
+            ALTER TABLE business_account DROP COLUMN post_blocked_until;
             PRAGMA user_version = 11;
             INSERT INTO device (token_id, serial_number, updated_at, removed_at) VALUES ('t1', 'A1', 1, NULL), ('t1', 'B2', 2, 5), ('t2', 'C3', 3, NULL);
             """);
@@ -171,6 +194,7 @@ public sealed class AdeStoreTests : IDisposable
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
             CREATE INDEX device_serial ON device (serial_number);
             ALTER TABLE business_account DROP COLUMN devices_per_activity;
+            ALTER TABLE business_account DROP COLUMN post_blocked_until;
             PRAGMA user_version = 6;
             INSERT INTO device (token_id, serial_number, profile_id, updated_at) VALUES ('t1', 'A1', 'p1', 1), ('t1', 'B2', NULL, 2), ('t2', 'C3', 'p1', 3);
             """);
@@ -210,6 +234,7 @@ public sealed class AdeStoreTests : IDisposable
             CREATE INDEX device_event_serial ON device_event (serial_number, id);
             CREATE INDEX device_serial ON device (serial_number);
             ALTER TABLE business_account DROP COLUMN devices_per_activity;
+            ALTER TABLE business_account DROP COLUMN post_blocked_until;
             PRAGMA user_version = 9;
             INSERT INTO device_event (token_id, serial_number, at, kind) VALUES ('{t2}', 'A1', 1, 'Added'), ('{t1}', 'A1', 2, 'Added'), ('{t2}', 'B2', 3, 'Released');
             """);

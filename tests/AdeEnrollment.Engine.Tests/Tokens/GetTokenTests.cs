@@ -23,6 +23,8 @@ public sealed class GetTokenTests : IDisposable
         Assert.Equal([u.Id], store.Tokens.ResolveTokens(u.Id.ToString()).Select(t => t.Id));
         Assert.Empty(store.Tokens.ResolveTokens("Fabrikam*"));
         AdeAssert.Throws("TokenNotFound", () => store.Tokens.ResolveTokens("Fabrikam"));
+        AdeAssert.Throws("TokenNotFound", () => store.Tokens.ResolveTokens("Contoso [")); // not a pattern PowerShell takes: a name
+        AdeAssert.Throws("TokenNotFound", () => store.Tokens.ResolveTokens("Contoso [U-E]"));
         AdeAssert.Throws("TokenNotFound", () => store.Tokens.ResolveTokens(Guid.NewGuid().ToString()));
         AdeAssert.Throws("TokenAmbiguous", () => store.Tokens.ResolveToken("contoso ?")); // one-token commands still refuse it
     }

@@ -60,12 +60,12 @@ internal sealed partial class PostgresBusinessTable(NpgsqlConnection connection,
         return connection.Execute(transaction, "DELETE FROM business_account WHERE id = @id", ("id", accountId.ToString())) > 0;
     }
 
-    public DateTimeOffset? BlockedUntil(Guid accountId)
-        => connection.Scalar<long?>(transaction, "SELECT blocked_until FROM business_account WHERE id = @id", ("id", accountId.ToString())) is { } ms
+    public DateTimeOffset? BlockedUntil(Guid accountId, string method)
+        => connection.Scalar<long?>(transaction, $"SELECT {BusinessBlock.Column(method)} FROM business_account WHERE id = @id", ("id", accountId.ToString())) is { } ms
             ? ToTime(ms) : null;
 
-    public void SetBlockedUntil(Guid accountId, DateTimeOffset? until)
-        => connection.Execute(transaction, "UPDATE business_account SET blocked_until = @u::bigint WHERE id = @id",
+    public void SetBlockedUntil(Guid accountId, string method, DateTimeOffset? until)
+        => connection.Execute(transaction, $"UPDATE business_account SET {BusinessBlock.Column(method)} = @u::bigint WHERE id = @id",
             ("u", until is { } u ? ToUnixMs(u) : null), ("id", accountId.ToString()));
 
     public void SetLimits(Guid accountId, int? getsPerMinute, int? postsPerHour, int? devicesPerActivity)

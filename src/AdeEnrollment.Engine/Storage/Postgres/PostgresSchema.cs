@@ -422,6 +422,9 @@ internal static class PostgresSchema
 
         // 14 (as Schema migration 14): an account's most devices per activity, set or learned from Apple's refusal.
         "ALTER TABLE business_account ADD COLUMN devices_per_activity BIGINT NULL;",
+
+        // 15 (as Schema migration 15): the Retry-After of an account's writes, apart from that of its reads.
+        "ALTER TABLE business_account ADD COLUMN post_blocked_until BIGINT NULL;",
     ];
 
     /// <summary>

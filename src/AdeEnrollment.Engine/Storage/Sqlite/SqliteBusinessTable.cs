@@ -58,12 +58,12 @@ internal sealed partial class SqliteBusinessTable(SqliteConnection connection, S
         return connection.Execute("DELETE FROM business_account WHERE id = $id", ("$id", accountId.ToString())) > 0;
     }
 
-    public DateTimeOffset? BlockedUntil(Guid accountId)
-        => connection.Scalar<long?>("SELECT blocked_until FROM business_account WHERE id = $id", ("$id", accountId.ToString())) is { } ms
+    public DateTimeOffset? BlockedUntil(Guid accountId, string method)
+        => connection.Scalar<long?>($"SELECT {BusinessBlock.Column(method)} FROM business_account WHERE id = $id", ("$id", accountId.ToString())) is { } ms
             ? SqliteExtensions.ToTime(ms) : null;
 
-    public void SetBlockedUntil(Guid accountId, DateTimeOffset? until)
-        => connection.Execute("UPDATE business_account SET blocked_until = $u WHERE id = $id",
+    public void SetBlockedUntil(Guid accountId, string method, DateTimeOffset? until)
+        => connection.Execute($"UPDATE business_account SET {BusinessBlock.Column(method)} = $u WHERE id = $id",
             ("$u", until is { } u ? SqliteExtensions.ToUnixMs(u) : null), ("$id", accountId.ToString()));
 
     public void SetLimits(Guid accountId, int? getsPerMinute, int? postsPerHour, int? devicesPerActivity)

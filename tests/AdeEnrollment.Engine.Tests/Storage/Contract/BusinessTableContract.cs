@@ -143,17 +143,21 @@ public abstract class BusinessTableContract : IDisposable
     }
 
     [Fact]
-    public void Blocked_until_is_set_read_and_cleared_per_account()
+    public void Blocked_until_is_set_read_and_cleared_per_account_and_method()
     {
         var a = Account("BUSINESSAPI.00000000-0000-0000-0000-000000000008");
         var b2 = Account("BUSINESSAPI.00000000-0000-0000-0000-000000000009");
         Write(b => { b.InsertAccount(a, [1]); b.InsertAccount(b2, [1]); });
-        Assert.Null(Read(b => b.BlockedUntil(a.Id)));
-        Write(b => b.SetBlockedUntil(a.Id, T0.AddSeconds(60)));
-        Assert.Equal(T0.AddSeconds(60), Read(b => b.BlockedUntil(a.Id)));
-        Assert.Null(Read(b => b.BlockedUntil(b2.Id)));
-        Write(b => b.SetBlockedUntil(a.Id, null));
-        Assert.Null(Read(b => b.BlockedUntil(a.Id)));
+        Assert.Null(Read(b => b.BlockedUntil(a.Id, "GET")));
+        Write(b => b.SetBlockedUntil(a.Id, "GET", T0.AddSeconds(60)));
+        Assert.Equal(T0.AddSeconds(60), Read(b => b.BlockedUntil(a.Id, "GET")));
+        Assert.Null(Read(b => b.BlockedUntil(a.Id, "POST"))); // reads and writes are blocked apart
+        Assert.Null(Read(b => b.BlockedUntil(b2.Id, "GET")));
+        Write(b => b.SetBlockedUntil(a.Id, "POST", T0.AddMinutes(30)));
+        Assert.Equal((T0.AddSeconds(60), T0.AddMinutes(30)), Read(b => (b.BlockedUntil(a.Id, "GET"), b.BlockedUntil(a.Id, "POST"))));
+        Write(b => b.SetBlockedUntil(a.Id, "GET", null));
+        Assert.Null(Read(b => b.BlockedUntil(a.Id, "GET")));
+        Assert.Equal(T0.AddMinutes(30), Read(b => b.BlockedUntil(a.Id, "POST")));
     }
 
     [Fact]

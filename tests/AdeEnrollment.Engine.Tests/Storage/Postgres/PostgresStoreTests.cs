@@ -103,7 +103,7 @@ public sealed class PostgresStoreTests : IDisposable
         var ex = AdeAssert.Throws("StoreUpgradeFailed", () => Open());
         Assert.Equal(AdeErrorCategory.InvalidData, ex.Category);
         Assert.Contains($"schema version {older}; bringing it to version {PostgresSchema.LatestVersion} failed at step {PostgresSchema.LatestVersion}", ex.Message);
-        Assert.Contains("devices_per_activity", ex.Message);
+        Assert.Contains("post_blocked_until", ex.Message);
         Assert.DoesNotContain(schema.Password, ex.Message);
         Assert.Equal(older, schema.Scalar<int>("SELECT version FROM ade_schema"));
     }
