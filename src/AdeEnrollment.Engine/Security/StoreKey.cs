@@ -96,9 +96,18 @@ internal static class FileSecurity
         }
     }
 
-    /// <summary>Creates an empty file with private permissions if it does not exist.</summary>
+    /// <summary>
+    /// An empty file with private permissions: created so, or, when an empty file is there already (a store is created
+    /// in it), narrowed to the owner: a store made in a file someone else could read would be readable by them.
+    /// </summary>
     public static void CreatePrivateFile(string path)
     {
+        if (File.Exists(path) && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, PrivateFile);
+            return;
+        }
+
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {

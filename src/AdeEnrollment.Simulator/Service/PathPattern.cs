@@ -2,7 +2,10 @@ using System.Text.RegularExpressions;
 
 namespace AdeEnrollment.Simulator.Service;
 
-/// <summary>The path patterns of Set-AdeSimFault -Endpoint and Get-AdeSimRequest -Path: * and ? wildcards, case-insensitive.</summary>
+/// <summary>
+/// The path patterns of Set-AdeSimFault -Endpoint and Get-AdeSimRequest -Path: * and ? wildcards and <c>{id}</c> for any
+/// one segment (as the endpoint templates write it), case-insensitive.
+/// </summary>
 internal static class PathPattern
 {
     /// <summary>"*" stays as is; any other pattern gets a leading "/" when it has none.</summary>
@@ -24,7 +27,8 @@ internal static class PathPattern
             return true;
         }
 
-        var regex = "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
+        var regex = "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal)
+            .Replace("\\{id}", "[^/]+", StringComparison.OrdinalIgnoreCase) + "$";
         return Regex.IsMatch(path, regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     }
 }

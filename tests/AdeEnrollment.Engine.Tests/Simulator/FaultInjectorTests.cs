@@ -28,6 +28,21 @@ public sealed class FaultInjectorTests
     }
 
     [Fact]
+    public void An_id_segment_answers_any_one_segment_as_the_endpoint_templates_write_it()
+    {
+        // Set-AdeSimFault accepted '/v1/orgDevices/{id}/appleCareCoverage' (the endpoint's template) but no request
+        // ever matched it, so a failure test written that way passed on the success path
+        var faults = Injector();
+        var fault = faults.Add("/v1/orgDevices/{id}/appleCareCoverage", 404);
+
+        Assert.Same(fault, faults.Pick("GET", "/v1/orgDevices/C02XK1JQJG5H/appleCareCoverage"));
+        Assert.Null(faults.Pick("GET", "/v1/orgDevices/C02XK1JQJG5H"));
+        Assert.Null(faults.Pick("GET", "/v1/orgDevices/a/b/appleCareCoverage")); // one segment, not several
+        Assert.Null(faults.Pick("GET", "/v1/orgDevices//appleCareCoverage"));
+        Assert.Equal(1, fault.Hits);
+    }
+
+    [Fact]
     public void The_first_matching_fault_in_the_order_added_answers()
     {
         var faults = Injector();

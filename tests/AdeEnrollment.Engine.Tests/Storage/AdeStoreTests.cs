@@ -41,6 +41,27 @@ public sealed class AdeStoreTests : IDisposable
         Assert.Equal(ownerReadWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
     }
 
+    [Fact]
+    public void Open_OfAnEmptyFileThatOthersCanRead_MakesTheStoreAndItsLogReadableByTheOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // `touch ade.db` under umask 022, then a store in it: the store took the file's 0644 and so did its -wal and -shm
+        var path = temp.File("ade.db");
+        File.WriteAllBytes(path, []);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var store = AdeStore.Open(path);
+        new AdeEngine(store, new RecordingHost()).Tokens.NewRequest(true, null); // a write: the log files exist
+        const UnixFileMode ownerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(ownerReadWrite, File.GetUnixFileMode(path));
+        Assert.Equal(ownerReadWrite, File.GetUnixFileMode(path + "-wal"));
+        Assert.Equal(ownerReadWrite, File.GetUnixFileMode(path + "-shm"));
+    }
+
     /// <summary>A key file elsewhere; on Windows the key file holds the key wrapped by DPAPI.</summary>
     private static readonly StoreKeyProtection PlatformProtection = OperatingSystem.IsWindows() ? StoreKeyProtection.Dpapi : StoreKeyProtection.KeyFile;
 
