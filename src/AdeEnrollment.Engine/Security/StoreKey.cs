@@ -39,7 +39,7 @@ internal static class StoreKey
         return key;
     }
 
-    /// <summary>Reads the key file; null when it does not exist.</summary>
+    /// <summary>Reads the key file (the caller checked it is a file); null when it does not exist.</summary>
     public static byte[]? ReadKeyFile(string storePath, StoreKeyProtection protection)
     {
         var path = KeyFilePath(storePath);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Security;
 using AdeEnrollment.Engine.Storage.Postgres;
 using AdeEnrollment.Engine.Storage.Sqlite;
@@ -214,12 +215,22 @@ public sealed class AdeStore
         {
             try
             {
+                if (FileKinds.Of(StoreKey.KeyFilePath(Path)) is FileKind.Directory or FileKind.Special)
+                {
+                    // a pipe would block the read for ever
+                    throw new IOException($"its key file '{StoreKey.KeyFilePath(Path)}' is a folder, a device, a pipe or a socket, not a file.");
+                }
+
                 key = StoreKey.ReadKeyFile(Path, KeyProtection)
                       ?? throw ErrorCatalog.StoreKeyMissing(Path, StoreKey.KeyFilePath(Path));
             }
             catch (Exception ex) when (ex is FormatException or CryptographicException)
             {
                 throw ErrorCatalog.StoreKeyInvalid(Path, byPassphrase: false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw ErrorCatalog.StoreUnavailable(Path, ex); // a key file this account may not read, or no file at all
             }
 
             if (key.Length != 32)

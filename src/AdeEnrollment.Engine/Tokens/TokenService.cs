@@ -428,8 +428,8 @@ public sealed class TokenService
         var tags = args.ScopeTags is null ? null : NormaliseScopeTags(args.ScopeTags);
         var changes = new List<string>();
         if (args.Name is not null && args.Name != token.Name) changes.Add($"name '{args.Name}'");
-        if (tags is not null) changes.Add($"scope tags {string.Join(", ", tags)}");
-        if (url is not null) changes.Add($"enrollment URL {url}");
+        if (tags is not null && !tags.SequenceEqual(token.ScopeTags, StringComparer.Ordinal)) changes.Add($"scope tags {string.Join(", ", tags)}");
+        if (url is not null && !string.Equals(url, token.EnrollmentUrl, StringComparison.Ordinal)) changes.Add($"enrollment URL {url}");
         if (changes.Count == 0)
         {
             return token;

@@ -453,6 +453,36 @@ public sealed class AdeStoreTests : IDisposable
         Assert.False(File.Exists(path + ".key"), "a missing key is reported, never silently replaced");
     }
 
+    [Theory]
+    [InlineData("folder")]
+    [InlineData("pipe")]
+    public async Task Secrets_KeyFileThatIsNoFile_IsStoreUnavailable_AndNeverBlocks(string kind)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // named pipes are not files on Windows
+        }
+
+        var path = CreateStoreWithData();
+        File.Delete(path + ".key");
+        if (kind == "folder")
+        {
+            Directory.CreateDirectory(path + ".key");
+        }
+        else
+        {
+            Assert.Equal(0, Mkfifo(path + ".key", 0x180)); // a read of it waited for a writer for ever
+        }
+
+        var store = AdeStore.Open(path);
+        var read = Task.Run(() => AdeAssert.Throws("StoreUnavailable", () => store.Secrets));
+        var ex = await read.WaitAsync(TimeSpan.FromSeconds(30)); // TimeoutException when the key read blocks
+        Assert.Contains("is a folder, a device, a pipe or a socket", ex.Message, StringComparison.Ordinal);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int Mkfifo(string path, uint mode);
+
     public static TheoryData<string> BadKeyFiles() => new() { "another-store", "not-base64", "empty", "short-key" };
 
     [Theory]

@@ -202,6 +202,23 @@ public sealed class SetTokenTests : IDisposable
     }
 
     [Fact]
+    public void TheSameScopeTagsAndEnrollmentUrl_AreNothingToChange_NotAskedAndNotWritten()
+    {
+        store.AddToken("Contoso");
+        store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: ["Paris", "Lyon"], EnrollmentUrl: "https://mdm.contoso.example/enroll"));
+        var asked = store.Host.ShouldProcessCalls.Count;
+        var before = store.Snapshot(); // ModifiedAt included: it moved although nothing changed
+
+        store.Time.Advance(TimeSpan.FromMinutes(1));
+        store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: ["Paris", "paris", "Lyon"], EnrollmentUrl: "https://mdm.contoso.example/enroll"));
+
+        Assert.Equal(asked, store.Host.ShouldProcessCalls.Count);
+        Assert.Equal(before, store.Snapshot());
+        store.Tokens.SetToken(new SetTokenArgs("Contoso", ScopeTags: ["Lyon", "Paris"])); // another order is a change
+        Assert.Equal(asked + 1, store.Host.ShouldProcessCalls.Count);
+    }
+
+    [Fact]
     public void Token_ById_IsFound()
     {
         var added = store.AddToken("Contoso");
