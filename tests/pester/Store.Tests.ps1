@@ -70,6 +70,16 @@ Describe 'Connect-AdeStore and Get-AdeStore' {
         } finally { $env:ADE_ENROLLMENT_STORE = $saved }
     }
 
+    It 'a leading ~ in $env:ADE_ENROLLMENT_STORE is the home folder, as in -Path (it made a folder named ~)' {
+        $saved = $env:ADE_ENROLLMENT_STORE
+        try {
+            Disconnect-AdeStore
+            $env:ADE_ENROLLMENT_STORE = '~/ade-env-home-test.db'
+            (Get-AdeStore).Path | Should -Be (Join-Path ([Environment]::GetFolderPath('UserProfile')) 'ade-env-home-test.db')
+            (Get-AdeStore).Exists | Should -BeFalse # described, not created
+        } finally { $env:ADE_ENROLLMENT_STORE = $saved }
+    }
+
     It 'a connected store whose file was deleted is StoreDeleted, not a phantom; the environment''s store is created again' -Skip:$IsWindows {
         # (Windows does not let an open store file be deleted)
         $saved = $env:ADE_ENROLLMENT_STORE

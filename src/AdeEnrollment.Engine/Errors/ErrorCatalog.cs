@@ -107,7 +107,7 @@ public static class ErrorCatalog
 
     public static AdeException StorePassphraseTooShort(int minimum) => E(nameof(StorePassphraseTooShort),
         AdeErrorCategory.InvalidArgument,
-        F("A new passphrase store needs a passphrase of at least {0} characters. Anyone with a copy of the store can try passphrases offline as fast as their hardware allows, so a short passphrase protects the secrets for hours, not years. Choose a longer one (a few unrelated words) for Connect-AdeStore -Key or $env:ADE_ENROLLMENT_STORE_KEY.", minimum));
+        F("A new passphrase store needs a passphrase of at least {0} characters. Anyone with a copy of the store can try passphrases offline as fast as their hardware allows, so a short passphrase protects the secrets for hours, not years. Choose a longer one (a few unrelated words) for Connect-AdeStore -Key, Copy-AdeStore -DestinationKey or $env:ADE_ENROLLMENT_STORE_KEY, whichever gave it.", minimum));
 
     // ---- a store on a PostgreSQL server (about_AdeEnrollment.md, "Shared store") ------------------------------------
     public static AdeException StoreConnectionStringInvalid(string reason) => E(nameof(StoreConnectionStringInvalid),
@@ -248,9 +248,16 @@ public static class ErrorCatalog
         F("The server token '{0}' expired on {1:u}, and Apple refuses an expired token, so nothing was sent. Download a new token for its MDM server in Apple Business Manager and run Update-AdeToken -Token '{0}' -Path <token.p7m>.", token, expiredAt),
         token);
 
-    public static AdeException TokenAlreadyExists(string existingName) => E(nameof(TokenAlreadyExists),
+    /// <summary>
+    /// A file of an MDM server stored already as <paramref name="existingName"/>. Renewing another token with it: renew
+    /// that one. Importing it with a new request (<paramref name="newRequestKey"/>): the file is encrypted for that
+    /// request's key, so the server in Apple Business Manager was given it, and the stored token no longer works there.
+    /// </summary>
+    public static AdeException TokenAlreadyExists(string existingName, bool newRequestKey = false) => E(nameof(TokenAlreadyExists),
         AdeErrorCategory.ResourceExists,
-        F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName),
+        !newRequestKey
+            ? F("This server token belongs to the MDM server already stored as token '{0}'. To renew it, run Update-AdeToken -Token '{0}' -Path <file>.", existingName)
+            : F("This server token belongs to the MDM server already stored as token '{0}', but it was made for another request's key, so Apple Business Manager now holds that key for the server and token '{0}' stops working there. Nothing was stored. Give the server the key of token '{0}' again: (Get-AdeTokenRequest -Id (Get-AdeToken -Name '{0}').RequestId).PublicKeyPem | Set-Content token.pem, upload token.pem to the server in Apple Business Manager, download its token and run Update-AdeToken -Token '{0}' -Path <token.p7m>.", existingName),
         existingName);
 
     public static AdeException TokenServerMismatch(string token, string? storedServer, string storedUuid, string? fileServer, string? fileUuid, string path) => E(nameof(TokenServerMismatch),
@@ -328,6 +335,12 @@ public static class ErrorCatalog
         AdeErrorCategory.AuthenticationError,
         F("Apple rejected the server token '{0}' ({1}): it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Download the token of this MDM server again and run Update-AdeToken -Token '{0}' -Path <token.p7m>.", token, reason),
         token);
+
+    /// <summary>The same refusal when a token is imported (New-AdeToken): nothing is stored, so there is nothing to renew.</summary>
+    public static AdeException AppleTokenRejectedOnImport(string path, AdeException refusal) => E(nameof(AppleTokenRejected),
+        AdeErrorCategory.AuthenticationError,
+        F("Apple rejected the server token in '{0}': it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Nothing was stored. Download the newest token of this MDM server and run New-AdeToken again with it (the same request).", path),
+        path, refusal);
 
     public static AdeException AppleClockSkew(string token, DateTimeOffset now) => E(nameof(AppleClockSkew),
         AdeErrorCategory.AuthenticationError,

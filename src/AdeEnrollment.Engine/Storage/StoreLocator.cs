@@ -17,11 +17,21 @@ public static class StoreLocator
         var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment) && !Postgres.PostgresConnectionInfo.IsConnectionString(fromEnvironment))
         {
-            return FullPath(fromEnvironment, "$env:" + PathVariable);
+            return FullPath(ExpandHome(fromEnvironment), "$env:" + PathVariable);
         }
 
         return Path.Combine(DataFolder(), "AdeEnrollment", "ade.db");
     }
+
+    /// <summary>
+    /// A leading <c>~</c> (alone, or before a separator) as the user's home folder, as PowerShell reads it in -Path: an
+    /// environment variable is not expanded by PowerShell, and '~/ade.db' made a folder named '~' wherever the process
+    /// happened to start.
+    /// </summary>
+    internal static string ExpandHome(string path)
+        => path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || (path.StartsWith("~\\", StringComparison.Ordinal) && OperatingSystem.IsWindows())
+            ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..]
+            : path;
 
     /// <summary>
     /// The full path of a SQLite store file a user names (-Path, -DestinationPath, $env:ADE_ENROLLMENT_STORE), or

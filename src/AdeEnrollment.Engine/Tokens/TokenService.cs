@@ -143,7 +143,16 @@ public sealed class TokenService
             return null;
         }
 
-        var account = VerifyWithApple(serviceUri, content, args.Name ?? name);
+        AppleAccount? account;
+        try
+        {
+            account = VerifyWithApple(serviceUri, content, args.Name ?? name);
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
+        {
+            throw ErrorCatalog.AppleTokenRejectedOnImport(path, ex);
+        }
+
         if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
         {
             var serverName = account.ServerName.Trim();
@@ -161,7 +170,7 @@ public sealed class TokenService
             var existing = s.Tokens.NameOfConsumerKeyHash(consumerKeyHash);
             if (existing is not null)
             {
-                throw ErrorCatalog.TokenAlreadyExists(existing);
+                throw ErrorCatalog.TokenAlreadyExists(existing, newRequestKey: true);
             }
 
             var stored = s.TokenRequests.List(request.Id).SingleOrDefault();

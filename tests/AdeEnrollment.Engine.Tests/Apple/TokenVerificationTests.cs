@@ -63,7 +63,10 @@ public sealed class TokenVerificationTests : IDisposable
         f.Simulator.ExportServerToken("Fabrikam iPads", out _); // the downloaded file is no longer the current token
         var e = Assert.Throws<AdeException>(() => engine.Tokens.NewToken(new NewTokenArgs(request, file, "admin@fabrikam.example", Name: "iPads", ServiceUri: f.Simulator.Uri)));
         Assert.Equal("AppleTokenRejected", e.ErrorId);
-        Assert.Contains("'iPads'", e.Message, StringComparison.Ordinal);
+        Assert.Contains(file, e.Message, StringComparison.Ordinal);
+        // nothing was stored, so there is nothing to renew: the advice is to import the newest download
+        Assert.DoesNotContain("Update-AdeToken", e.Message, StringComparison.Ordinal);
+        Assert.Contains("run New-AdeToken again", e.Message, StringComparison.Ordinal);
         Assert.Empty(engine.Tokens.GetTokens());
         Assert.Equal(AdeEnrollment.Engine.Model.AdeTokenRequestStatus.Pending, engine.Tokens.GetRequests().Single().Status);
     }

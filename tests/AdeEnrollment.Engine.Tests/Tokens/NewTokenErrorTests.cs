@@ -410,7 +410,10 @@ public sealed class NewTokenErrorTests : IDisposable
         var ex = FailsUnchanged("TokenAlreadyExists", Args(second, path, "Contoso again"));
 
         Assert.Contains("'Contoso'", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Update-AdeToken", ex.Message, StringComparison.Ordinal);
+        // the file is for the new request's key: renewing 'Contoso' with it fails (TokenDecryptionFailed), so the message
+        // says to give the server Contoso's own key again first
+        Assert.Contains("(Get-AdeTokenRequest -Id (Get-AdeToken -Name 'Contoso').RequestId).PublicKeyPem", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Update-AdeToken -Token 'Contoso'", ex.Message, StringComparison.Ordinal);
         AssertPending(second);
     }
 
