@@ -1060,6 +1060,12 @@ public sealed partial class BusinessService
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// The sub-status the module gives an activity Apple answered 404 for (Apple keeps activities about 30 days): its
+    /// status stays as last read, and it is not asked for again.
+    /// </summary>
+    public const string ExpiredAtApple = "EXPIRED_AT_APPLE";
+
     /// <summary>Stored activities (newest first), optionally of one id; with <paramref name="refresh"/> unfinished ones are read from Apple first.</summary>
     public IReadOnlyList<AdeOrgDeviceActivity> GetActivities(string? id = null, string? account = null, bool refresh = false, bool wait = false)
     {
@@ -1084,6 +1090,13 @@ public sealed partial class BusinessService
                 return a;
             }
 
+            if (a.SubStatus == ExpiredAtApple)
+            {
+                // Apple answered 404 for it before: asking again would spend a GET on every -Refresh for as long as it
+                // is stored and get the same answer. Asked for by itself it is still the error that says so.
+                return list.Count == 1 ? throw ErrorCatalog.BusinessActivityExpired(a.Id, a.CreatedAt, a.Status) : a;
+            }
+
             var client = new BusinessClient(Accounts.Get(a.Account).Single(), Accounts, time, host, Options) { WaitForLimit = WaitForLimit };
             try
             {
@@ -1106,13 +1119,18 @@ public sealed partial class BusinessService
                 // refresh of the others. It is shown as last stored, and said once; a single activity is the error
                 // that says so (not a failed request "to check the parameters of").
                 var expired = ErrorCatalog.BusinessActivityExpired(a.Id, a.CreatedAt, a.Status);
+                store.Write(s =>
+                {
+                    s.Business.UpdateActivity(a.Id, a.Status, ExpiredAtApple, a.CompletedAt, null, time.GetUtcNow());
+                    return 0;
+                });
                 if (list.Count == 1)
                 {
                     throw expired;
                 }
 
                 host.WriteWarning(expired.Message);
-                return a;
+                return GetStored(a.Id)!;
             }
         }).ToList();
     }

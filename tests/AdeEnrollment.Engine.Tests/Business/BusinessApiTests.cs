@@ -320,6 +320,16 @@ public sealed class BusinessApiTests
         Assert.Equal((nameof(ErrorCatalog.BusinessActivityExpired), AdeErrorCategory.ObjectNotFound), (expired.ErrorId, expired.Category));
         Assert.Contains("it stays as last read (IN_PROGRESS)", expired.Message, StringComparison.Ordinal);
         Assert.Equal(nameof(ErrorCatalog.BusinessActivityExpired), Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities(gone.Id, wait: true)).ErrorId);
+
+        // Apple's 404 is kept: later refreshes neither ask for it again (a GET on every -Refresh, for ever) nor warn again
+        Assert.Equal(BusinessService.ExpiredAtApple, refreshed[gone.Id].SubStatus);
+        var asked = fx.Simulator.GetRequests("/v1/orgDeviceActivities/" + gone.Id).Count;
+        var warned = fx.Host.Warnings.Count;
+        fx.Sim.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(("IN_PROGRESS", BusinessService.ExpiredAtApple), fx.Engine.Business.GetActivities(refresh: true).Single(a => a.Id == gone.Id) is var again ? (again.Status, again.SubStatus) : default);
+        Assert.Equal(nameof(ErrorCatalog.BusinessActivityExpired), Assert.Throws<AdeException>(() => fx.Engine.Business.GetActivities(gone.Id, refresh: true)).ErrorId);
+        Assert.Equal(asked, fx.Simulator.GetRequests("/v1/orgDeviceActivities/" + gone.Id).Count);
+        Assert.Equal(warned, fx.Host.Warnings.Count);
     }
 
     [Fact]
