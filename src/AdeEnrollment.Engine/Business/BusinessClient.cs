@@ -85,6 +85,9 @@ internal sealed class BusinessClient
 
     public AdeBusinessAccount Account => account;
 
+    /// <summary>Where the client's requests are reported (and a per-device problem of a listing is warned of).</summary>
+    public IAdeHost Host => host;
+
     public BusinessClientOptions Options => options;
 
     /// <summary>Whether to wait for the request budget or Retry-After instead of failing with the time (-WaitForLimit).</summary>

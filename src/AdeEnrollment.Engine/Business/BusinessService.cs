@@ -595,7 +595,20 @@ public sealed partial class BusinessService
             return device; // no longer the organisation's: Apple has no coverage to tell it
         }
 
-        using var doc = client.Get($"orgDevices/{Uri.EscapeDataString(device.SerialNumber)}/appleCareCoverage");
+        JsonDocument doc;
+        try
+        {
+            doc = client.Get($"orgDevices/{Uri.EscapeDataString(device.SerialNumber)}/appleCareCoverage");
+        }
+        catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
+        {
+            // one device's coverage Apple cannot find must not end an inventory of thousands (an Export-Csv job lost
+            // every device after it): the device is listed without coverage, and the warning names it
+            client.Host.WriteWarning($"Apple has no AppleCare coverage record for device '{device.SerialNumber}' (404): it is listed without coverage.");
+            return device;
+        }
+
+        using var _ = doc;
         var list = Data(doc).Select(c =>
         {
             var a = Attributes(c);

@@ -232,6 +232,24 @@ public sealed class BusinessApiTests
     }
 
     [Fact]
+    public void A_device_whose_AppleCare_Apple_cannot_find_is_listed_without_it_and_the_listing_goes_on()
+    {
+        using var fx = new BusinessFixture();
+        var bought = fx.Simulator.AddOrgDevices(4, orderNumber: "PO-77").Select(d => d.SerialNumber).ToList();
+        fx.Simulator.AddFault("/v1/orgDevices/{id}/appleCareCoverage", 404, count: 1, skip: 1);
+
+        var listed = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(OrderNumbers: ["PO-77"], IncludeAppleCare: true)).ToList();
+
+        Assert.Equal(bought.Order(StringComparer.Ordinal), listed.Select(d => d.SerialNumber).Order(StringComparer.Ordinal)); // all 4, not 1
+        var without = Assert.Single(listed, d => d.AppleCare.Count == 0);
+        Assert.Equal(3, listed.Count(d => d.AppleCare.Count > 0));
+        Assert.Contains(fx.Host.Warnings, w => w.Contains(without.SerialNumber, StringComparison.Ordinal) && w.Contains("listed without coverage", StringComparison.Ordinal));
+        // a failure of the service itself still ends the listing (every further device would fail the same way)
+        fx.Simulator.AddFault("/v1/orgDevices/{id}/appleCareCoverage", 403, count: 1);
+        Assert.Equal("BusinessAccessDenied", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(OrderNumbers: ["PO-77"], IncludeAppleCare: true)).ToList()).ErrorId);
+    }
+
+    [Fact]
     public void Org_devices_bought_onto_a_server_are_there_without_an_activity_and_arrive_in_its_sync()
     {
         using var fx = new BusinessFixture();
