@@ -180,6 +180,11 @@ Describe 'Apple Business API' {
         $server.IdMatchesToken | Should -BeTrue
         Get-AdeMdmServer -Name 'No such server' -ErrorVariable missing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $missing.FullyQualifiedErrorId | Should -Be 'BusinessServerNotFound,AdeEnrollment.Commands.GetAdeMdmServerCommand'
+        # several names, given or piped as strings, as Get-AdeToken -Name takes them: one error for the one not found
+        $two = @(Get-AdeMdmServer -Name $t.Token.Name, 'No such server', $server.Id -ErrorVariable missing2 -ErrorAction SilentlyContinue)
+        $two.Count | Should -Be 1
+        $missing2.Count | Should -Be 1
+        @($t.Token.Name | Get-AdeMdmServer).Id | Should -Be $server.Id
 
         $activity = Get-AdeOrgDevice -OrderNumber 'PO-4711' | Set-AdeOrgDeviceServer -Token $t.Token -Wait
         $activity.Status | Should -Be 'COMPLETED'
@@ -691,7 +696,7 @@ foreach (`$i in 1..$Calls) {
         $d | Clear-AdeOrgDeviceServer -MdmServer $name -Wait | Out-Null
         Remove-AdeMdmServer -MdmServer $name -WhatIf
         (Get-AdeMdmServer -Name $name).Name | Should -Be $name
-        Get-AdeMdmServer -Name $name | Remove-AdeMdmServer -Confirm:$false
+        $name | Remove-AdeMdmServer -Confirm:$false # a piped string is a name, as for every other Remove-Ade* cmdlet
         Get-AdeMdmServer -Name $name -ErrorAction SilentlyContinue -ErrorVariable gone | Where-Object Status -ne 'DELETED' | Should -BeNullOrEmpty
         @(Get-AdeSimRequest -Path '/v1/mdmServers/*' | Where-Object Method -eq 'DELETE').Count | Should -Be ($writes + 1)
     }

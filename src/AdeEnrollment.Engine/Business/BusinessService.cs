@@ -85,6 +85,29 @@ public sealed partial class BusinessService
         return name is null ? list : Named(list, name);
     }
 
+    /// <summary>
+    /// The servers of several names or ids from one listing (one request budget's worth, not one per name), in the
+    /// order Apple lists them, each once; a name without wildcards that names no server is BusinessServerNotFound,
+    /// given to <paramref name="notFound"/>, and the others are still returned.
+    /// </summary>
+    public IReadOnlyList<AdeMdmServer> GetMdmServers(string? account, IReadOnlyList<string> names, Action<AdeException> notFound)
+    {
+        var all = GetMdmServers(account);
+        var wanted = new HashSet<AdeMdmServer>();
+        foreach (var name in names)
+        {
+            var named = Named(all, name);
+            if (named.Count == 0 && !Wildcard.IsPattern(name))
+            {
+                notFound(ErrorCatalog.BusinessServerNotFound(name));
+            }
+
+            wanted.UnionWith(named);
+        }
+
+        return all.Where(wanted.Contains).ToList();
+    }
+
     /// <summary>The servers a name (wildcards allowed) or an id stands for.</summary>
     private static List<AdeMdmServer> Named(IReadOnlyList<AdeMdmServer> servers, string name)
         => Wildcard.Select(servers, s => s.Name, name).Concat(servers.Where(s => s.Id.Equals(name, StringComparison.OrdinalIgnoreCase))).Distinct().ToList();

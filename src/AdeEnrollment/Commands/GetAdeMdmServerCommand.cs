@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using AdeEnrollment.Engine;
+using AdeEnrollment.Completers;
 using AdeEnrollment.Engine.Business;
 using AdeEnrollment.Host;
 
@@ -13,21 +13,19 @@ public sealed class GetAdeMdmServerCommand : BusinessCmdlet
     /// <summary>Talks to Apple: runs on a worker so that retries, waits and pages are reported as they happen.</summary>
     protected override bool ProcessItemWaitsForApple => true;
 
-    [Parameter(Position = 0)]
+    /// <summary>Names or ids, wildcards allowed; several, or piped, as Get-AdeToken -Name takes them.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(MdmServerNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
+    public string[]? Name { get; set; }
 
     protected override void ProcessItem()
     {
-        var servers = Business.GetMdmServers(Account, Name);
-        if (servers.Count == 0 && Name is not null && !Wildcard.IsPattern(Name))
-        {
-            // not found is not fatal, as with Get-AdeToken and Get-AdeProfile: -ErrorAction decides
-            WriteError(ToErrorRecord(AdeEnrollment.Engine.Errors.ErrorCatalog.BusinessServerNotFound(Name)));
-            return;
-        }
-
+        // a name that names no server is not fatal, as with Get-AdeToken and Get-AdeProfile: -ErrorAction decides
+        var servers = Name is null
+            ? Business.GetMdmServers(Account)
+            : Business.GetMdmServers(Account, Name, e => WriteError(ToErrorRecord(e)));
         WriteObject(servers, enumerateCollection: true);
     }
 }

@@ -13,7 +13,7 @@ public sealed class RemoveAdeMdmServerCommand : BusinessCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The MDM server at Apple Business by name (or id), or servers piped from Get-AdeMdmServer.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The MDM server at Apple Business by name (or id), or servers piped from Get-AdeMdmServer.")]
     [Alias("Name")]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(MdmServerNameCompleter))]
