@@ -262,6 +262,15 @@ Describe 'Update-AdeToken' {
         ($w -join ' ') | Should -Match 'not affected'
     }
 
+    It 'a warning that stops the renewal (-WarningAction Stop, or -Debug where nobody can answer) stops it before anything is stored' {
+        Export-AdeSimServerToken -Server $t.Server -OutFile (Join-Path $TestDrive 'abm-renew3.p7m') -PlainTextOutFile $t.PlainText | Out-Null
+        $file = New-TestServerTokenFile -CertificatePath $t.Pem -OutFile (Join-Path $TestDrive 'renew3.p7m') -Text (Get-Content -Raw $t.PlainText)
+        $before = Get-AdeToken -Id $t.Token.Id
+        { $t.Token | Update-AdeToken -Path $file.Path -AppleId 'third.admin@contoso.com' -WarningAction Stop -ErrorAction Stop } | Should -Throw
+        $after = Get-AdeToken -Id $t.Token.Id
+        ($after.AppleId, $after.ExpiresAt) | Should -Be @($before.AppleId, $before.ExpiresAt) # the run said it stopped, and it did
+    }
+
     It 'refuses a file made for another key (TokenDecryptionFailed) and keeps the old credentials' {
         $otherPem = Join-Path $TestDrive 'o.pem'
         New-AdeTokenRequest -AcceptDataSharing -OutFile $otherPem | Out-Null

@@ -400,6 +400,13 @@ public sealed class TokenService
             throw ErrorCatalog.TokenServerMismatch(token.Name, token.ServerName, token.ServerUuid, account.ServerName, account.ServerUuid, fullPath);
         }
 
+        if (!string.Equals(newAppleId, token.AppleId, StringComparison.OrdinalIgnoreCase))
+        {
+            // before the write: a warning that stops the command (-WarningAction Inquire, or -Debug in a session that
+            // cannot ask) then stops it before anything is stored, not after, when "nothing was saved" would be wrong
+            host.WriteWarning($"The Apple ID of token '{token.Name}' changes from '{token.AppleId}' to '{newAppleId}'. Devices already enrolled are not affected; renew this token with '{newAppleId}' from now on.");
+        }
+
         var consumerKeyHash = ConsumerKeyHash(content.ConsumerKey);
         store.WriteRemovingSecrets(s => // the replaced credentials must not survive in free pages or the -wal
         {
@@ -412,11 +419,6 @@ public sealed class TokenService
             s.Tokens.Renew(token.Id, SealCredentials(token.Id, content), consumerKeyHash, content.AccessTokenExpiry, newAppleId, FactsOf(account), time.GetUtcNow());
             return 0;
         });
-
-        if (!string.Equals(newAppleId, token.AppleId, StringComparison.OrdinalIgnoreCase))
-        {
-            host.WriteWarning($"The Apple ID of token '{token.Name}' changed from '{token.AppleId}' to '{newAppleId}'. Devices already enrolled are not affected; renew this token with '{newAppleId}' from now on.");
-        }
 
         host.WriteVerbose($"Renewed token '{token.Name}'; it now expires on {content.AccessTokenExpiry:u}.");
         var updated = GetTokens(id: token.Id).Single();

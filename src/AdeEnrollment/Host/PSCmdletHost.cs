@@ -87,5 +87,14 @@ internal sealed class PSCmdletHost : IAdeHost
         }
     }
 
-    public void WriteWarning(string message) => cmdlet.Pump.Post(() => cmdlet.BaseWriteWarning(message));
+    /// <summary>
+    /// Written before the work goes on (not queued as verbose lines are): a warning the caller turned into a stop
+    /// (-WarningAction Stop, a Halt at an Inquire prompt, -Debug where nobody can answer) stops the command at the
+    /// warning, before what follows it is done.
+    /// </summary>
+    public void WriteWarning(string message) => cmdlet.Pump.Invoke(() =>
+    {
+        cmdlet.BaseWriteWarning(message);
+        return true;
+    });
 }
