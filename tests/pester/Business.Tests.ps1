@@ -111,6 +111,9 @@ Describe 'Apple Business API' {
         @(Get-AdeBusinessAccount).Count | Should -Be 2
         { Set-AdeBusinessAccount -GetPerMinute 30 -ErrorAction Stop } |
             Should -Throw -ErrorId 'BusinessAccountAmbiguous,AdeEnrollment.Commands.SetAdeBusinessAccountCommand'
+        # a pattern that matches both says so (it said the store holds 2 accounts and to name one, which it had)
+        $err = { Get-AdeMdmServer -Account '*API.*' -ErrorAction Stop } | Should -Throw -ErrorId 'BusinessAccountAmbiguous,AdeEnrollment.Commands.GetAdeMdmServerCommand' -PassThru
+        $err.Exception.Message | Should -BeLike "-Account '*API.*' matches 2 API accounts*"
         Remove-AdeBusinessAccount -ClientId $school.Sim.ClientId -Confirm:$false
         if (-not $IsWindows) {
             # the simulator writes the account's private key readable by its owner only

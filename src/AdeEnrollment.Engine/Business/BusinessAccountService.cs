@@ -282,7 +282,7 @@ public sealed partial class BusinessAccountService
         {
             0 => throw ErrorCatalog.BusinessAccountNotFound(account),
             1 => matches[0],
-            _ => throw ErrorCatalog.BusinessAccountAmbiguous(matches.Count),
+            _ => throw ErrorCatalog.BusinessAccountAmbiguous(matches.Count, account),
         };
     }
 

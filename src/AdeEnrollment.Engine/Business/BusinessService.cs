@@ -299,12 +299,14 @@ public sealed partial class BusinessService
             }
             catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.BusinessRequestFailed) && ex.HttpStatus == 404)
             {
+                // a device this account released is gone from Apple's listing: the error says so, not "unknown"
+                var error = ErrorCatalog.BusinessDeviceNotFound(serial, (released ??= ReleasedSerials(client.Account.Id)).TryGetValue(serial, out var r) ? r.At : null);
                 if (notFound is null)
                 {
-                    throw ErrorCatalog.BusinessDeviceNotFound(serial);
+                    throw error;
                 }
 
-                notFound(ErrorCatalog.BusinessDeviceNotFound(serial));
+                notFound(error);
                 continue;
             }
 
@@ -442,7 +444,7 @@ public sealed partial class BusinessService
             {
                 if (!held.TryGetValue(serial, out var device))
                 {
-                    var error = ErrorCatalog.BusinessDeviceNotFound(serial);
+                    var error = ErrorCatalog.BusinessDeviceNotFound(serial, released.TryGetValue(serial, out var r) ? r.At : null);
                     if (notFound is null)
                     {
                         throw error;
@@ -667,7 +669,8 @@ public sealed partial class BusinessService
     /// <param name="asRead">
     /// The server id each piped device had when Get-AdeOrgDevice read it (null: unassigned): a device read on the server it
     /// is to be assigned to is left out with one warning, instead of spending one of the hour's few activities on Apple's
-    /// ALREADY_ASSIGNED. Devices named by serial alone are always sent.
+    /// ALREADY_ASSIGNED. Devices named by serial alone are always sent. An unassignment judges by it which devices are not
+    /// on the server (the warning before it), before the token's last sync.
     /// </param>
     /// <param name="declined">Under -WhatIf (or "No" at -Confirm): what would have been sent, for the command's one summary line.</param>
     public IReadOnlyList<AdeOrgDeviceActivity> Send(OrgDeviceAction action, IReadOnlyList<string> serialNumbers, string? account, AdeToken? token = null,
@@ -762,7 +765,7 @@ public sealed partial class BusinessService
 
         if (action == OrgDeviceAction.Unassign && (token?.Id ?? target!.TokenId) is { } tokenId)
         {
-            WarnNotOnServer(tokenId, target!.Name, confirmed);
+            WarnNotOnServer(tokenId, target!, confirmed, asRead);
         }
 
         var type = action switch { OrgDeviceAction.Assign => "ASSIGN_DEVICES", OrgDeviceAction.Unassign => "UNASSIGN_DEVICES", _ => "RELEASE_DEVICES" };
@@ -1042,15 +1045,20 @@ public sealed partial class BusinessService
     /// <summary>
     /// Before an unassignment from a server with a stored token: the devices the token's last sync does not show on
     /// that server. Apple may fail them in the activity log or report them unassigned without changing anything (it
-    /// documents neither), so the admin is told beforehand which ones the outcome will not be about.
+    /// documents neither), so the admin is told beforehand which ones the outcome will not be about. A device piped from
+    /// Get-AdeOrgDevice is judged by the server Apple gave it then (<paramref name="asRead"/>), newer than any sync.
     /// </summary>
-    private void WarnNotOnServer(Guid tokenId, string server, IReadOnlyList<string> serials)
+    private void WarnNotOnServer(Guid tokenId, AdeMdmServer server, IReadOnlyList<string> serials, IReadOnlyDictionary<string, string?>? asRead)
     {
-        var states = store.Read(s => s.Devices.States(tokenId, serials));
-        var elsewhere = serials.Where(s => !states.TryGetValue(s, out var st) || st.RemovedFromAbm).ToList();
+        var unread = serials.Where(s => asRead is null || !asRead.ContainsKey(s)).ToList();
+        var states = unread.Count == 0 ? new Dictionary<string, DeviceStateRow>() : store.Read(s => s.Devices.States(tokenId, unread));
+        var elsewhere = serials.Where(s => asRead is not null && asRead.TryGetValue(s, out var id)
+            ? !SameId(id, server.Id)
+            : !states.TryGetValue(s, out var st) || st.RemovedFromAbm).ToList();
         if (elsewhere.Count > 0)
         {
-            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {serials.Count} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server}' in its token's last sync: Apple may fail {(elsewhere.Count == 1 ? "it" : "them")} in the activity log or report {(elsewhere.Count == 1 ? "it" : "them")} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
+            var them = elsewhere.Count == 1 ? "it" : "them";
+            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {serials.Count:N0} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server.Name}' as Get-AdeOrgDevice read {them} or in its token's last sync: Apple may fail {them} in the activity log or report {them} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
         }
     }
 

@@ -647,9 +647,13 @@ public static class ErrorCatalog
             : F("No API account '{0}' is in this store. Add one with New-AdeBusinessAccount -ClientId -KeyId -KeyPath, or list them with Get-AdeBusinessAccount.", account),
         account);
 
-    public static AdeException BusinessAccountAmbiguous(int count) => E(nameof(BusinessAccountAmbiguous),
+    /// <summary>Several accounts and none named (<paramref name="pattern"/> null), or a pattern that matched several.</summary>
+    public static AdeException BusinessAccountAmbiguous(int count, string? pattern = null) => E(nameof(BusinessAccountAmbiguous),
         AdeErrorCategory.InvalidArgument,
-        F("This store holds {0} API accounts. Name the one to use with -Account <client ID>.", count));
+        pattern is null
+            ? F("This store holds {0} API accounts. Name the one to use with -Account <client ID>.", count)
+            : F("-Account '{0}' matches {1} API accounts. Name one with its whole client ID (Get-AdeBusinessAccount lists them).", pattern, count),
+        pattern);
 
     /// <summary>
     /// Apple refused the account: its client assertion at the token endpoint, or (<paramref name="endpoint"/> given) a
@@ -679,14 +683,17 @@ public static class ErrorCatalog
             service, clientId, endpoint, code.Length == 0 ? "" : " " + code),
         clientId);
 
-    public static AdeException BusinessDeviceNotFound(string serialOrBatch) => E(nameof(BusinessDeviceNotFound),
+    /// <param name="releasedAt">When a release activity of this account released the device, as the store recorded it.</param>
+    public static AdeException BusinessDeviceNotFound(string serialOrBatch, DateTimeOffset? releasedAt = null) => E(nameof(BusinessDeviceNotFound),
         AdeErrorCategory.ObjectNotFound,
-        F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", Shown(serialOrBatch)),
+        releasedAt is { } released
+            ? F("Apple no longer lists device '{0}' in this organisation: it was released from it on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account). It is listed again once it is added to the organisation again (Apple Configurator or its reseller); nothing was changed.", Shown(serialOrBatch), released.UtcDateTime)
+            : F("Apple does not know device '{0}' in this organisation. Check the serial numbers with Get-AdeOrgDevice; nothing was changed.", Shown(serialOrBatch)),
         serialOrBatch);
 
     public static AdeException BusinessDeviceReleased(string serial, DateTimeOffset releasedAt) => E(nameof(BusinessDeviceReleased),
         AdeErrorCategory.InvalidOperation,
-        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned; once Apple shows it added again, it is sent.", serial, releasedAt.UtcDateTime),
+        F("Device '{0}' was released from the organisation on {1:yyyy-MM-dd HH:mm} UTC (a release activity of this account); it was left out and nothing was sent for it. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned, unassigned or released; once Apple shows it added again, it is sent.", serial, releasedAt.UtcDateTime),
         serial);
 
     public static AdeException BusinessReleaseNotInSchool(string clientId) => E(nameof(BusinessReleaseNotInSchool),
@@ -698,7 +705,7 @@ public static class ErrorCatalog
     /// <param name="checkedAgain">Whether Apple was asked whether they were added again (up to 20 of a command are).</param>
     public static AdeException BusinessDeviceReleased(IReadOnlyList<string> serials, bool checkedAgain = true) => E(nameof(BusinessDeviceReleased),
         AdeErrorCategory.InvalidOperation,
-        F("{0} were released from the organisation (release activities of this account): {1}. They were left out and nothing was sent for them. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned; {2}",
+        F("{0} were released from the organisation (release activities of this account): {1}. They were left out and nothing was sent for them. A released device must be added to the organisation again (Apple Configurator or its reseller) before it can be assigned, unassigned or released; {2}",
             Engine.Counted.Of(serials.Count, "device"), Engine.Counted.FirstFew(serials, 10),
             checkedAgain ? "once Apple shows it added again, it is sent." : "whether Apple shows them added again is checked for up to 20 such devices of one command, so send them in smaller groups."),
         string.Join(",", serials));

@@ -385,6 +385,7 @@ public sealed class BusinessFlowVariantTests
         // told beforehand: the last sync of Macs does not have them
         Assert.Contains(fx.Host.Warnings, w => w.Contains("2 devices of 2", StringComparison.Ordinal) && w.Contains("not on MDM server 'Contoso Macs'", StringComparison.Ordinal));
         Assert.Equal(2, off.Devices.Count);
+
         if (silent)
         {
             Assert.All(off.Devices, d => Assert.Equal("SUCCESS", d.Status));
@@ -402,6 +403,14 @@ public sealed class BusinessFlowVariantTests
         fx.Sim.Advance(TimeSpan.FromMinutes(15));
         Assert.Equal(0, fx.Engine.Sync.Sync("iPads")!.Removed);
         Assert.Equal(0, fx.Engine.Sync.Sync("Macs")!.PendingFromActivities);
+
+        // piped from Get-AdeOrgDevice, what Apple answered then decides, not the last sync: moved to Contoso Macs just
+        // now (no sync of Macs has them yet), they are read there and nothing is warned of
+        Assert.Equal(2, Assert.Single(fx.Engine.Business.Send(OrgDeviceAction.Assign, serials, null, token: macs, wait: true)).Succeeded);
+        var read = fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: serials)).ToList();
+        fx.Host.Warnings.Clear();
+        fx.Engine.Business.Send(OrgDeviceAction.Unassign, serials, null, token: macs, wait: true, asRead: read.ToDictionary(d => d.SerialNumber, d => d.MdmServerId));
+        Assert.DoesNotContain(fx.Host.Warnings, w => w.Contains("not on MDM server", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -207,7 +207,10 @@ public sealed class BusinessShapeTests
         }
         else
         {
-            Assert.Equal("BusinessDeviceNotFound", Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [gone])).ToList()).ErrorId);
+            var missing = Assert.Throws<AdeException>(() => fx.Engine.Business.GetOrgDevices(new OrgDeviceQuery(SerialNumbers: [gone])).ToList());
+            Assert.Equal("BusinessDeviceNotFound", missing.ErrorId);
+            // the store saw this account release it: the error says so instead of calling the device unknown
+            Assert.Contains("it was released from it on", missing.Message, StringComparison.Ordinal);
         }
 
         // assign the released device (typed in lower case) with another: only the other is sent, the released one warns
