@@ -367,7 +367,9 @@ internal static partial class ServerTokenFile
         var accessSecret = Field("access_secret", "AS_");
         if (!root.TryGetProperty("access_token_expiry", out var expiryValue) || expiryValue.ValueKind != JsonValueKind.String)
         {
-            throw ErrorCatalog.TokenContentInvalid(path, "the field 'access_token_expiry' is missing.");
+            throw ErrorCatalog.TokenContentInvalid(path, expiryValue.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null
+                ? "the field 'access_token_expiry' is missing."
+                : "the field 'access_token_expiry' is not an RFC 3339 date and time (it is not even text).");
         }
 
         if (!DateTimeOffset.TryParse(expiryValue.GetString(), System.Globalization.CultureInfo.InvariantCulture,

@@ -349,7 +349,13 @@ public sealed class NewTokenErrorTests : IDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
 
-        FailsUnchanged("TokenContentInvalid", Args(request, path));
+        var ex = FailsUnchanged("TokenContentInvalid", Args(request, path));
+        if (kind.StartsWith("expiry-", StringComparison.Ordinal))
+        {
+            // a number where the date should be is a field that is not a date, not a missing one
+            Assert.Contains("'access_token_expiry' is not an RFC 3339 date", ex.Message, StringComparison.Ordinal);
+        }
+
         AssertPending(request);
     }
 
