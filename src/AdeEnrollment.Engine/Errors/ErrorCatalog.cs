@@ -337,7 +337,7 @@ public static class ErrorCatalog
         token);
 
     /// <summary>The same refusal when a token is imported (New-AdeToken): nothing is stored, so there is nothing to renew.</summary>
-    public static AdeException AppleTokenRejectedOnImport(string path, AdeException refusal) => E(nameof(AppleTokenRejected),
+    public static AdeException AppleTokenRejected(AdeException refusal, string path) => E(nameof(AppleTokenRejected),
         AdeErrorCategory.AuthenticationError,
         F("Apple rejected the server token in '{0}': it has expired, was revoked, or was replaced by a newer token downloaded from Apple Business Manager. Nothing was stored. Download the newest token of this MDM server and run New-AdeToken again with it (the same request).", path),
         path, refusal);

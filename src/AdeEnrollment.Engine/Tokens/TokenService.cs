@@ -150,7 +150,7 @@ public sealed class TokenService
         }
         catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleTokenRejected))
         {
-            throw ErrorCatalog.AppleTokenRejectedOnImport(path, ex);
+            throw ErrorCatalog.AppleTokenRejected(ex, path);
         }
 
         if (args.Name is null && !string.IsNullOrWhiteSpace(account?.ServerName))
