@@ -40,6 +40,36 @@ Describe 'Connect-AdeStore -ConnectionString (PostgreSQL)' {
         Invoke-PgSql "DROP SCHEMA IF EXISTS $($pg.Name) CASCADE" | Out-Null
     }
 
+    It 'Connect-AdeStore without -Path opens the PostgreSQL store of $env:ADE_ENROLLMENT_STORE, not the per-user SQLite file' {
+        $saved = $env:ADE_ENROLLMENT_STORE, $env:PGPASSWORD, $env:ADE_ENROLLMENT_STORE_KEY, $env:XDG_DATA_HOME
+        try {
+            $env:ADE_ENROLLMENT_STORE = $pg.ConnectionString
+            $env:PGPASSWORD = $pg.Password
+            $env:ADE_ENROLLMENT_STORE_KEY = 'correct horse battery staple'
+            $env:XDG_DATA_HOME = Join-Path $TestDrive 'xdg-env-connect'
+            $info = Connect-AdeStore -PassThru
+            $info.Provider | Should -Be 'PostgreSQL'
+            (Get-AdeStore).Provider | Should -Be 'PostgreSQL'
+            Test-Path (Join-Path $env:XDG_DATA_HOME 'AdeEnrollment/ade.db') | Should -BeFalse # no empty local store beside it
+        } finally {
+            $env:ADE_ENROLLMENT_STORE, $env:PGPASSWORD, $env:ADE_ENROLLMENT_STORE_KEY, $env:XDG_DATA_HOME = $saved
+        }
+    }
+
+    It 'a connection string given to -Path or -DestinationPath is refused, and no file is named after it (password and all)' {
+        Push-Location $TestDrive
+        try {
+            $withPassword = "$($pg.ConnectionString);Password=$($pg.Password)"
+            $err = { Connect-AdeStore -Path $withPassword -Key $passphrase -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.ConnectAdeStoreCommand' -PassThru
+            $err.Exception.Message | Should -BeLike '*-ConnectionString*'
+            $err.Exception.Message | Should -Not -Match ([regex]::Escape($pg.Password))
+            Disconnect-AdeStore
+            Connect-AdeStore -Path (Join-Path $TestDrive 'copy-source.db')
+            { Copy-AdeStore -DestinationPath $withPassword -DestinationKey $passphrase -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid,AdeEnrollment.Commands.CopyAdeStoreCommand'
+            @(Get-ChildItem $TestDrive -Filter 'Host=*').Count | Should -Be 0
+        } finally { Pop-Location; Disconnect-AdeStore }
+    }
+
     It 'creates a store in an empty schema; Get-AdeStore shows provider, server, database, schema and keys, never the password' {
         $login = [pscredential]::new($pg.User, (ConvertTo-SecureString $pg.Password -AsPlainText -Force))
         $verbose = Connect-AdeStore -ConnectionString $pg.ConnectionString -Credential $login -Key $passphrase -PassThru -Verbose 4>&1

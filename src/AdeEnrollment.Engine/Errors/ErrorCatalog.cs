@@ -10,6 +10,9 @@ public static class ErrorCatalog
 {
     private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
+    /// <summary>Text that ends a sentence before the advice that follows it (a driver's message often has no full stop).</summary>
+    private static string Sentence(string text) => text.TrimEnd().EndsWith('.') ? text.TrimEnd() : text.TrimEnd() + ".";
+
     /// <summary>The longest value a message shows back in full; a longer one is cut, saying how long it was.</summary>
     private const int MaxShownValue = 200;
 
@@ -116,7 +119,7 @@ public static class ErrorCatalog
 
     public static AdeException StorePassphraseRequired(string location) => E(nameof(StorePassphraseRequired),
         AdeErrorCategory.InvalidArgument,
-        F("The store '{0}' is a server database, whose secrets are protected by a passphrase only (a key file on one host cannot serve the others), and no passphrase was given. Give it with Connect-AdeStore -Key (Read-Host -AsSecureString 'Store passphrase'), or set $env:ADE_ENROLLMENT_STORE_KEY before the store is opened (for scheduled scripts). Nothing was changed.", location),
+        F("The store '{0}' is a server database, whose secrets are protected by a passphrase only (a key file on one host cannot serve the others), and no passphrase was given. Give it with Connect-AdeStore -Key (Read-Host -AsSecureString 'Store passphrase') or Copy-AdeStore -DestinationKey, or set $env:ADE_ENROLLMENT_STORE_KEY before the store is opened (for scheduled scripts). Nothing was changed.", location),
         location);
 
     public static AdeException StoreNotSupported(string location, string provider, string part) => E(nameof(StoreNotSupported),
@@ -132,7 +135,7 @@ public static class ErrorCatalog
     {
         public static AdeException StoreUnavailable(string location, string what, Exception? inner = null) => E(nameof(StoreUnavailable),
             AdeErrorCategory.ResourceUnavailable,
-            F("The store '{0}' cannot be reached: {1} Check the server name and port, that the server is running and accepts connections from this computer (firewall, pg_hba.conf), and that the database exists. Nothing was changed.", location, what),
+            F("The store '{0}' cannot be reached: {1} Check the server name and port, that the server is running and accepts connections from this computer (firewall, pg_hba.conf), and that the database exists. What the command had not stored yet was not stored; when it had already acted at Apple (a profile assignment, pages of a sync), run it again once the server is back, or sync the token, and the store catches up.", location, Sentence(what)),
             location, inner);
 
         public static AdeException StoreBusy(string location, string what, Exception? inner = null) => E(nameof(StoreBusy),
@@ -160,7 +163,7 @@ public static class ErrorCatalog
 
     public static AdeException StoreAccessDenied(string location, string what, Exception? inner = null) => E(nameof(StoreAccessDenied),
         AdeErrorCategory.PermissionDenied,
-        F("The server of the store '{0}' refused access: {1} Check the user name and password (-Credential, -Password or $env:PGPASSWORD) and that the role may connect to the database and use its schema (docs: about_AdeEnrollment, \"Shared store\"). Nothing was changed.", location, what),
+        F("The server of the store '{0}' refused access: {1} Check the user name and password (-Credential, -Password or $env:PGPASSWORD) and that the role may connect to the database and use its schema (docs: about_AdeEnrollment, \"Shared store\"). Nothing was changed.", location, Sentence(what)),
         location, inner);
 
     // ---- store copy (Copy-AdeStore) -------------------------------------------------------------------------------

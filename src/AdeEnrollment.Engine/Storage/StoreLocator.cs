@@ -64,6 +64,15 @@ public static class StoreLocator
         return full;
     }
 
+    /// <summary>
+    /// <paramref name="path"/> unless it is a PostgreSQL connection string, which is ArgumentInvalid naming the parameter
+    /// that takes one: read as a path it became a SQLite file named after it, password and all. The value is not shown.
+    /// </summary>
+    public static string RefuseConnectionString(string path, string parameter, string connectionParameter)
+        => Postgres.PostgresConnectionInfo.IsConnectionString(path)
+            ? throw ErrorCatalog.ArgumentInvalid(parameter, "(a connection string)", $"it is a PostgreSQL connection string, not a file path. Give it with -{connectionParameter}, and the password with -Credential or -Password; nothing was created.")
+            : path;
+
     /// <summary>$env:ADE_ENROLLMENT_STORE when it holds a PostgreSQL connection string (keyword string or URI), else null.</summary>
     public static string? ConnectionStringFromEnvironment()
     {

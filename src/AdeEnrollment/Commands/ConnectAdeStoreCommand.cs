@@ -50,7 +50,9 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
     protected override void ProcessItem()
     {
         var passphrase = Key is null ? StoreLocator.PassphraseFromEnvironment() : ToUtf8(Key);
-        var location = ParameterSetName == ServerSet ? "the PostgreSQL store given" : Path is null ? StoreLocator.DefaultPath() : Path;
+        // never the text of a connection string given where a path belongs: it may carry the password
+        var location = ParameterSetName == ServerSet || PostgresConnectionInfo.IsConnectionString(Path) ? "the PostgreSQL store given"
+            : Path ?? StoreLocator.DefaultPath();
         try
         {
             AdeStore store;
@@ -65,9 +67,17 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
                 store = AdeSession.Connect(connection, passphrase);
                 WriteVerbose($"Using the PostgreSQL store '{store.Path}' as '{connection.UserName}' (keys: {store.KeyProtection}).");
             }
+            else if (Path is null && StoreLocator.ConnectionStringFromEnvironment() is { } fromEnvironment)
+            {
+                // the environment's store is a PostgreSQL one: that is the store this opens, not the per-user SQLite file
+                var connection = PostgresConnectionInfo.Parse(fromEnvironment);
+                location = connection.Location;
+                store = AdeSession.Connect(connection, passphrase);
+                WriteVerbose($"Using the PostgreSQL store '{store.Path}' of $env:{StoreLocator.PathVariable} as '{connection.UserName}' (keys: {store.KeyProtection}).");
+            }
             else
             {
-                var path = Path is null ? StoreLocator.DefaultPath() : ResolvePath(Path);
+                var path = Path is null ? StoreLocator.DefaultPath() : ResolvePath(StoreLocator.RefuseConnectionString(Path, "Path", "ConnectionString"));
                 location = path;
                 store = AdeSession.Connect(path, passphrase);
                 WriteVerbose($"Using the store '{store.Path}' (keys: {store.KeyProtection}).");

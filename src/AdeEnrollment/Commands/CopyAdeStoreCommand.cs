@@ -62,7 +62,7 @@ public sealed class CopyAdeStoreCommand : AdeCmdlet
         }
         else
         {
-            target = StoreLocator.FullPath(ResolvePath(DestinationPath!), "DestinationPath");
+            target = StoreLocator.FullPath(ResolvePath(StoreLocator.RefuseConnectionString(DestinationPath!, "DestinationPath", "DestinationConnectionString")), "DestinationPath");
             Engine.StoreInfo.CheckCopyDestination(target);
         }
 

@@ -119,6 +119,12 @@ public sealed partial class PostgresConnectionInfo
             throw ErrorCatalog.StoreConnectionStringInvalid("it names no user (Username, the user of the URI, or -Credential).");
         }
 
+        if (builder.TargetSessionAttributes is { Length: > 0 } attributes && !attributes.Equals("any", StringComparison.OrdinalIgnoreCase) && !builder.Host.Contains(',', StringComparison.Ordinal))
+        {
+            // Npgsql chooses among several hosts by it, and refuses it for one host when it opens (an unexpected error then)
+            throw ErrorCatalog.StoreConnectionStringInvalid(F("target_session_attrs '{0}' chooses among several hosts, and it names one: leave it out, or list the servers (Host=db1,db2).", attributes));
+        }
+
         // The store's own defaults, unless the string says otherwise: named in the server's activity view, and long
         // enough for a page of devices; errors never carry row values (Include Error Detail stays off).
         if (!HasKey(text, "Application Name", "application_name", "ApplicationName"))

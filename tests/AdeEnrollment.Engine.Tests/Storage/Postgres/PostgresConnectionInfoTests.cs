@@ -84,10 +84,29 @@ public sealed class PostgresStoreConnectionStringTests
     [InlineData("postgresql://u@db.contoso.com:99999/ade", "port in the URI")]
     [InlineData("postgresql://u@h/ade?sslmode=sometimes", "the value of 'SSL Mode'")]
     [InlineData("Host=h;Username", "keyword=value")]
+    [InlineData("postgresql://u@h/ade?target_session_attrs=read-write", "chooses among several hosts")] // Npgsql failed on it when opening: UnexpectedError
+    [InlineData("Host=h;Username=u;Target Session Attributes=primary", "chooses among several hosts")]
     public void BadConnectionStrings_AreACataloguedError(string text, string expected)
     {
         var ex = AdeAssert.Throws("StoreConnectionStringInvalid", () => PostgresConnectionInfo.Parse(text));
         Assert.Contains(expected, ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("postgresql://u@h1,h2/ade?target_session_attrs=read-write")]
+    [InlineData("postgresql://u@h/ade?target_session_attrs=any")]
+    public void Target_session_attrs_is_taken_with_several_hosts_or_any(string text)
+        => Assert.Equal("u", PostgresConnectionInfo.Parse(text).UserName);
+
+    [Fact]
+    public void A_connection_string_where_a_path_belongs_is_refused_without_showing_it()
+    {
+        // read as a path, it became a SQLite file named after it, password and all
+        var ex = AdeAssert.Throws("ArgumentInvalid", () => StoreLocator.RefuseConnectionString("Host=h;Username=u;Password=s3cr3t", "Path", "ConnectionString"));
+        Assert.DoesNotContain("s3cr3t", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("-ConnectionString", ex.Message, StringComparison.Ordinal);
+        AdeAssert.Throws("ArgumentInvalid", () => StoreLocator.RefuseConnectionString("postgresql://u:s3cr3t@h/ade", "DestinationPath", "DestinationConnectionString"));
+        Assert.Equal("./ade.db", StoreLocator.RefuseConnectionString("./ade.db", "Path", "ConnectionString"));
     }
 
     [Fact]
