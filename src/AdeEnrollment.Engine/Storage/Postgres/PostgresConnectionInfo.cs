@@ -23,8 +23,20 @@ public sealed partial class PostgresConnectionInfo
         var host = builder.Host ?? "localhost";
         Server = host.Contains(',', StringComparison.Ordinal) || host.StartsWith('/') ? host : FormattableString.Invariant($"{host}:{builder.Port}");
         Database = builder.Database ?? builder.Username ?? "";
-        Location = FormattableString.Invariant($"postgresql://{Server}/{Database}") + (builder.SearchPath is { Length: > 0 } schema ? "?schema=" + schema : "");
+        Location = FormattableString.Invariant($"postgresql://{Server}/{Database}") + (SchemaOf(builder) is { Length: > 0 } schema ? "?schema=" + schema : "");
     }
+
+    /// <summary>
+    /// The schema the store lives in when the string chooses one: Search Path, or libpq's options=-c search_path=…
+    /// (two stores of one database in different schemas must not be shown by the same name).
+    /// </summary>
+    private static string? SchemaOf(NpgsqlConnectionStringBuilder builder)
+        => builder.SearchPath is { Length: > 0 } path ? path
+            : builder.Options is { Length: > 0 } options && SearchPathOption().Match(options) is { Success: true } m ? m.Groups[1].Value
+            : null;
+
+    [GeneratedRegex(@"(?:^|\s)-c\s*search_path\s*=\s*([^\s]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SearchPathOption();
 
     /// <summary>The connection settings without the password (it is added only to the data source).</summary>
     internal NpgsqlConnectionStringBuilder Builder { get; }

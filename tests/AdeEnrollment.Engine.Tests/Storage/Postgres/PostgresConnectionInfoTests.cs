@@ -98,6 +98,14 @@ public sealed class PostgresStoreConnectionStringTests
     public void Target_session_attrs_is_taken_with_several_hosts_or_any(string text)
         => Assert.Equal("u", PostgresConnectionInfo.Parse(text).UserName);
 
+    [Theory]
+    [InlineData("postgresql://u@h:5432/ade?options=-c%20search_path%3Dades", "postgresql://h:5432/ade?schema=ades")]
+    [InlineData("Host=h;Username=u;Database=ade;Options=-c search_path=ades", "postgresql://h:5432/ade?schema=ades")]
+    [InlineData("Host=h;Username=u;Database=ade;Search Path=ades", "postgresql://h:5432/ade?schema=ades")]
+    [InlineData("Host=h;Username=u;Database=ade", "postgresql://h:5432/ade")]
+    public void A_store_in_another_schema_is_named_with_it_however_the_schema_is_chosen(string text, string location)
+        => Assert.Equal(location, PostgresConnectionInfo.Parse(text).Location); // two stores of one database showed the same name
+
     [Fact]
     public void A_connection_string_where_a_path_belongs_is_refused_without_showing_it()
     {
