@@ -254,7 +254,7 @@ public sealed class SyncService
             }
 
             var st = stored ?? s.Sync.CreateState(token.Id);
-            st = LapseExpiredLease(s, token.Id, st, now);
+            st = LapseExpiredLease(s, token, st, now);
             if (st.LeaseId is not null)
             {
                 if (ifDue)
@@ -438,7 +438,7 @@ public sealed class SyncService
     /// A lease older than 15 minutes lapses (so does one from before the clock went backwards,
     /// <see cref="SyncPolicy.LeaseHolds"/>): that sync counts as failed and the next sync is full.
     /// </summary>
-    private SyncStateRow LapseExpiredLease(IStoreSession s, Guid tokenId, SyncStateRow st, DateTimeOffset now)
+    private SyncStateRow LapseExpiredLease(IStoreSession s, AdeToken token, SyncStateRow st, DateTimeOffset now)
     {
         if (st.LeaseId is null || SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now))
         {
@@ -450,8 +450,9 @@ public sealed class SyncService
             s.Sync.FailLapsedRun(lapsedRun, st.LeaseExpiresAt!.Value, nameof(ErrorCatalog.SyncLeaseLost), LapsedRunMessage);
         }
 
-        s.Sync.ReleaseLease(tokenId, null, null);
-        host.WriteWarning($"The previous sync of this token did not finish within its 15-minute lease; it counts as failed and this sync is a full sync.");
+        s.Sync.ReleaseLease(token.Id, null, null);
+        // named: in a pass over many tokens, a warning about "this token" says nothing
+        host.WriteWarning($"The previous sync of token '{token.Name}' did not finish within its 15-minute lease; it counts as failed and this sync is a full sync.");
         return st with { LeaseId = null, LeaseExpiresAt = null, LeaseHistoryId = null, NextMustBeFull = true };
     }
 

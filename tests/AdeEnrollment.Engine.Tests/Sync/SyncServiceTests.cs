@@ -198,6 +198,8 @@ public class SyncServiceTests
         Assert.Equal((AdeSyncKind.Full, AdeSyncTrigger.Recovery), (recovery.Kind, recovery.Trigger));
         var history = f.Engine.Sync.GetStatus(f.Token).History;
         Assert.Contains(history, h => h.Status == AdeSyncStatus.Failed && h.ErrorId == "SyncLeaseLost");
+        // the warning names the token: in a pass over many tokens "this token" said nothing
+        Assert.Contains(f.Host.Warnings, w => w.StartsWith($"The previous sync of token '{f.Token.Name}' did not finish", StringComparison.Ordinal));
     }
 
     [Fact]
