@@ -15,10 +15,10 @@ BeforeAll {
         Add-AdeSimDevice -Server $Name -Count $Devices | Out-Null
     }
 
-    function Invoke-Script([string] $Store, [string] $Log) {
+    function Invoke-Script([string] $Store, [string] $Log, [string[]] $More = @()) {
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
         $env:ADE_ENROLLMENT_STORE = $Store
-        & $pwsh -NoProfile -NonInteractive -File $script -LogPath $Log | Out-Null
+        & $pwsh -NoProfile -NonInteractive -File $script -LogPath $Log @More | Out-Null
         $LASTEXITCODE
     }
 }
@@ -65,6 +65,31 @@ Describe 'Sync-AdeDevicesScheduled.ps1' {
         Invoke-Script $store $log | Should -Be 2
         Get-Content -Raw $log | Should -Match "ERROR .*holds no ADE token"
         Test-Path $store | Should -BeFalse -Because 'the check creates no store where the path points'
+    }
+
+    It 'exits 2 for a mistyped -StorePath and creates no store there' {
+        $log = Join-Path $TestDrive 'typo.log'
+        $typo = Join-Path $TestDrive 'no-such-store.db'
+        Invoke-Script (Join-Path $TestDrive 'unused.db') $log -More '-StorePath', $typo | Should -Be 2
+        Get-Content -Raw $log | Should -Match "ERROR .*no store at"
+        Test-Path $typo | Should -BeFalse
+        Test-Path "$typo.key" | Should -BeFalse
+    }
+
+    It 'logs the run''s warnings (a scheduler discards the console) and what it synced' {
+        $store = Join-Path $TestDrive 'warned.db'
+        New-Onboarded $store 'Scheduled W' 4
+        # a default profile Apple refuses to assign once: the sync warns that the devices did not get it (they are
+        # offered it again by the next sync), and the log must say so
+        Set-AdeToken -Token 'Scheduled W' -EnrollmentUrl 'https://mdm.contoso.example/enroll'
+        New-AdeProfile -Token 'Scheduled W' -Name 'Kiosk' -UserAffinity WithoutUserAffinity | Out-Null
+        Set-AdeDefaultProfile -Token 'Scheduled W' -Profile 'Kiosk' -Confirm:$false | Out-Null
+        Set-AdeSimFault -Endpoint '/profile/devices' -StatusCode 400 -Count 1 | Out-Null
+        $log = Join-Path $TestDrive 'warned.log'
+        try { Invoke-Script $store $log | Should -Be 0 } finally { Clear-AdeSimFault }
+        $text = Get-Content -Raw $log
+        $text | Should -Match 'WARN .*default profile'
+        $text | Should -Match 'run finished: 1 synced, 0 not due, 0 failed'
     }
 
     It 'exits 1 and logs the error id when Apple refuses a token, still syncing the others' {

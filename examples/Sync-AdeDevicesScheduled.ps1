@@ -31,8 +31,16 @@ function Write-Log([string] $Level, [string] $Message) {
 
 try {
     Import-Module AdeEnrollment
-    if ($StorePath) { Connect-AdeStore -Path $StorePath }
+    if ($StorePath) {
+        # Connect-AdeStore creates a store where none is: a mistyped path would leave an empty store (and its key) behind
+        if (-not (Test-Path -LiteralPath $StorePath -PathType Leaf)) {
+            Write-Log 'ERROR' "no store at '$StorePath', so nothing was synced: check -StorePath"
+            exit 2
+        }
+        Connect-AdeStore -Path $StorePath
+    }
     $failures = @()
+    $warned = @()
     # Get-AdeStore only looks (it creates no store at a mistyped path, as the first cmdlet that uses a store would)
     $store = Get-AdeStore
     if (-not $store.Exists -or $store.TokenCount -eq 0) {
@@ -40,7 +48,13 @@ try {
         exit 2
     }
 
-    $results = Get-AdeToken | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures
+    Write-Log 'INFO' "run started: store '$($store.Path)', $($store.TokenCount) tokens"
+    # warnings (a previous run that was killed, default profiles Apple could not take, a token over 200,000 devices)
+    # go to the log too: a scheduler discards the console
+    $results = Get-AdeToken | Sync-AdeDevice -IfDue -ErrorAction SilentlyContinue -ErrorVariable +failures -WarningVariable +warned -WarningAction SilentlyContinue
+    foreach ($w in $warned) {
+        Write-Log 'WARN' $w.Message
+    }
     foreach ($r in $results) {
         if ($r.Status -eq 'NotDue') {
             # NextAutomaticSyncAt: when this script's -IfDue will really sync the token (NextManualSyncAt is for people).
@@ -56,7 +70,8 @@ try {
     foreach ($t in Get-AdeToken | Where-Object Status -in 'ExpiringSoon', 'Expired', 'Invalid') {
         Write-Log 'WARN' "$($t.Name): token is $($t.Status) (expires $($t.ExpiresAt.ToString('u'))); renew it with Update-AdeToken"
     }
-    Write-Log 'INFO' "run finished: $(@($results).Count) tokens processed, $($failures.Count) failed"
+    $synced = @($results | Where-Object Status -ne 'NotDue').Count
+    Write-Log 'INFO' "run finished: $synced synced, $(@($results).Count - $synced) not due, $($failures.Count) failed"
     exit ([int]($failures.Count -gt 0))
 } catch {
     Write-Log 'ERROR' "the sync script failed: $($_.Exception.Message)"
