@@ -181,6 +181,8 @@ Describe 'Sync-AdeDevice (<Provider>)' -ForEach @(@{ Provider = 'SQLite' }, @{ P
         ($due | Where-Object Token -eq $second.Token.Name).Added | Should -Be 2
         @((Get-AdeSyncStatus -Token $second.Token).History).Count | Should -Be 2
         @((Get-AdeSyncStatus -Token $t.Token).History).Count | Should -Be 2
+        # devices of one token piped in give its status once (it came once per device)
+        @(Get-AdeDevice -Token $second.Token.Name | Get-AdeSyncStatus).Token | Should -Be @($second.Token.Name)
         # a token named twice in one manual sync's pipeline is synced once, without ManualSyncTooSoon for the second
         $third = New-SimToken -Name "Twice $([guid]::NewGuid().ToString('N').Substring(0, 6))" -Devices 2
         $twice = @($third.Token.Name, $third.Token.Name | Sync-AdeDevice -ErrorVariable e2)

@@ -21,10 +21,13 @@ public sealed class GetAdeSyncStatusCommand : AdeCmdlet
 
     protected override bool ErrorsArePerItem => true;
 
+    /// <summary>The tokens shown so far: devices of one token piped in give its status once, as Sync-AdeDevice syncs it once.</summary>
+    private readonly HashSet<Guid> shown = [];
+
     protected override void ProcessItem()
     {
         var list = Token is null ? Engine.Tokens.GetTokens() : Engine.Tokens.ResolveTokens(Ref(Token));
-        foreach (var token in list)
+        foreach (var token in list.Where(t => shown.Add(t.Id)))
         {
             WriteObject(Engine.Sync.GetStatus(token));
         }
