@@ -1245,9 +1245,12 @@ public sealed class SyncService
 
         private void RecordFailure(AdeException error, bool stopped) => owner.store.WriteForToken(token.Id, s =>
         {
-            // a stopped delta keeps the full-sync demand as it was, unless its pages' default profiles could not be offered
+            // a stopped delta keeps the full-sync demand as it was, unless its pages' default profiles could not be offered;
+            // so does a run refused before anything was asked of Apple (a token past its expiry: renewed, the next sync
+            // goes on from the same cursor instead of fetching every device again)
+            var nothingSent = error.ErrorId == nameof(ErrorCatalog.StoredTokenExpired) && pages == 0;
             var ended = s.Sync.FinishRun(token.Id, lease, historyId, new SyncHistoryEnd(stopped ? AdeSyncStatus.Stopped : AdeSyncStatus.Failed, owner.time.GetUtcNow(), kind, null,
-                added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: stopped && kind == AdeSyncKind.Delta);
+                added, modified, removed, 0, defaultAssigned, pages - carried, error.ErrorId, error.Message), null, keepFullDemand: (stopped && kind == AdeSyncKind.Delta) || nothingSent);
             if (ended is not null && DefaultsInterrupted)
             {
                 s.Sync.DemandFullSync(token.Id);

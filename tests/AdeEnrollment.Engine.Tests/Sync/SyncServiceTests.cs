@@ -112,6 +112,9 @@ public class SyncServiceTests
         AdeAssert.Throws("StoredTokenExpired", () => f.Engine.Assignments.Assign("Staff", null, f.AppleSerials().Take(1)).ToList());
         Assert.Empty(f.Simulator.GetRequests());
         Assert.Equal(AdeTokenStatus.Expired, f.Engine.Tokens.GetTokens().Single().Status);
+        // nothing was asked of Apple, so the cursor is as good as before: once the token is renewed, the next sync is a
+        // delta, not a full fetch of every device
+        Assert.False(f.Engine.Sync.GetStatus(f.Token).NextSyncIsFull);
     }
 
     [Fact]
