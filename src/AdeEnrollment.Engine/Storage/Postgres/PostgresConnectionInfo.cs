@@ -195,7 +195,7 @@ public sealed partial class PostgresConnectionInfo
             throw ErrorCatalog.StoreConnectionStringInvalid(builder.ContainsKey(key)
                 ? F("the value of '{0}' is not valid for it.", key)
                 : hasPassword
-                    ? "it holds a keyword Npgsql does not know. If the password contains ';' or '&', quote it (Password='...') or give it with -Credential or $env:PGPASSWORD."
+                    ? "it holds a keyword Npgsql does not know. If the password contains ';' or '&', quote it in a keyword string (Password='...'), percent-encode it in a URI (%3B, %26), or give it with -Credential or $env:PGPASSWORD."
                     : F("'{0}' is not a keyword Npgsql knows.", key));
         }
     }
@@ -344,7 +344,7 @@ public sealed partial class PostgresConnectionInfo
 
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 65535)
         {
-            throw ErrorCatalog.StoreConnectionStringInvalid("the port in the URI is not a number from 1 to 65535.");
+            throw ErrorCatalog.StoreConnectionStringInvalid("the port in the URI is not a number from 1 to 65535 (a password in the URI that holds '#', '/', '?' or '@' must be percent-encoded: %23, %2F, %3F, %40; or give it with -Credential or $env:PGPASSWORD).");
         }
 
         return (host, number);
