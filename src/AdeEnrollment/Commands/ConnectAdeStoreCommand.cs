@@ -52,7 +52,7 @@ public sealed class ConnectAdeStoreCommand : AdeCmdlet
         var passphrase = Key is null ? StoreLocator.PassphraseFromEnvironment() : ToUtf8(Key);
         // never the text of a connection string given where a path belongs: it may carry the password
         var location = ParameterSetName == ServerSet || PostgresConnectionInfo.IsConnectionString(Path) ? "the PostgreSQL store given"
-            : Path ?? StoreLocator.DefaultPath();
+            : Path ?? (StoreLocator.ConnectionStringFromEnvironment() is null ? StoreLocator.DefaultPath() : $"the PostgreSQL store of $env:{StoreLocator.PathVariable}");
         try
         {
             AdeStore store;
