@@ -215,7 +215,7 @@ internal sealed class BusinessClient
                 continue;
             }
 
-            if ((int)status >= 500 && attempt < 3 && (retryAfter ?? TimeSpan.FromSeconds(2 * attempt)) is var backOff && backOff <= MaxServerRetryAfter)
+            if ((int)status >= 500 && ServerBackOff(retryAfter, attempt) is { } backOff)
             {
                 host.WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Apple: {endpoint} answered {(int)status}; asking again in {backOff.TotalSeconds:0.#} s."));
                 await options.Delay(backOff, ct).ConfigureAwait(false);
@@ -317,8 +317,7 @@ internal sealed class BusinessClient
                     continue; // EnforceBudgetAsync waits for the Retry-After time
                 }
 
-                if (status >= 500 && method == HttpMethod.Get && attempt < 3
-                    && (RetryAfter(response) ?? TimeSpan.FromSeconds(2 * attempt)) is var backOff && backOff <= MaxServerRetryAfter)
+                if (status >= 500 && method == HttpMethod.Get && ServerBackOff(RetryAfter(response), attempt) is { } backOff)
                 {
                     // a read is repeated: after the time a Retry-After asks (503), else a short back-off; a longer
                     // Retry-After is not waited for and ends in the error, which says to try again later
@@ -525,6 +524,13 @@ internal sealed class BusinessClient
     /// </summary>
     /// <summary>The longest Retry-After of a 5xx answer that a read waits for before repeating (as the DEP client's).</summary>
     internal static readonly TimeSpan MaxServerRetryAfter = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long to wait before asking again after a 5xx (the read's and the token request's one rule): the Retry-After
+    /// Apple gave, else a short back-off; null after the third attempt or when Apple asks for longer than a minute.
+    /// </summary>
+    private static TimeSpan? ServerBackOff(TimeSpan? retryAfter, int attempt)
+        => attempt < 3 && (retryAfter ?? TimeSpan.FromSeconds(2 * attempt)) is var backOff && backOff <= MaxServerRetryAfter ? backOff : null;
 
     private TimeSpan? RetryAfter(HttpResponseMessage response)
     {

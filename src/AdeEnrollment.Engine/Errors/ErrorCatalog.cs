@@ -11,7 +11,7 @@ public static class ErrorCatalog
     private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
     /// <summary>Text that ends a sentence before the advice that follows it (a driver's message often has no full stop).</summary>
-    private static string Sentence(string text) => text.TrimEnd().EndsWith('.') ? text.TrimEnd() : text.TrimEnd() + ".";
+    private static string Sentence(string text) => text.TrimEnd() is var t && t.EndsWith('.') ? t : t + ".";
 
     /// <summary>The longest value a message shows back in full; a longer one is cut, saying how long it was.</summary>
     private const int MaxShownValue = 200;

@@ -215,10 +215,11 @@ public sealed class AdeStore
         {
             try
             {
-                if (FileKinds.Of(StoreKey.KeyFilePath(Path)) is FileKind.Directory or FileKind.Special)
+                var keyFile = StoreKey.KeyFilePath(Path);
+                if (FileKinds.Of(keyFile) is FileKind.Directory or FileKind.Special)
                 {
                     // a pipe would block the read for ever
-                    throw new IOException($"its key file '{StoreKey.KeyFilePath(Path)}' is a folder, a device, a pipe or a socket, not a file.");
+                    throw new IOException($"its key file '{keyFile}' is a folder, a device, a pipe or a socket, not a file.");
                 }
 
                 key = StoreKey.ReadKeyFile(Path, KeyProtection)
