@@ -29,8 +29,8 @@ param(
     # MultiHostSync: this many pwsh processes at once, each syncing its own token of $MultiHostDevices devices.
     [int] $MultiHostHosts = 10,
     [int] $MultiHostDevices = 20000,
-    # How often the full syncs (of -SmallDevices and of -Devices), the default-profile sync and the raw baseline run
-    # (fresh stores each time); the median run counts.
+    # How often the full syncs (of -SmallDevices and of -Devices), the default-profile sync and the two raw baselines
+    # run (fresh stores each time); the median run counts.
     [ValidateRange(1, 9)] [int] $Repeat = $(if ($env:ADE_BENCH_REPEAT) { [int]$env:ADE_BENCH_REPEAT } else { 3 }),
     [string] $ResultsFolder = (Join-Path $PSScriptRoot 'results')
 )
@@ -54,7 +54,8 @@ $environment = @{
 }
 foreach ($k in $environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $environment[$k]) }
 
-# $env:ADE_BENCH_PROVIDER: which stores the scenarios run on (RawBaseline has no store and always runs once).
+# $env:ADE_BENCH_PROVIDER: which stores the scenarios run on (RawBaseline and RawDefaultBaseline have no store and run
+# on no provider but once per repeat).
 $providerChoice = if ($env:ADE_BENCH_PROVIDER) { $env:ADE_BENCH_PROVIDER.Trim() } else { 'Both' }
 if ($providerChoice -notin 'SQLite', 'PostgreSQL', 'Both') { throw "`$env:ADE_BENCH_PROVIDER is '$providerChoice': use SQLite, PostgreSQL or Both." }
 $runSqlite = $providerChoice -in 'SQLite', 'Both'
@@ -152,7 +153,7 @@ function Remove-BenchDatabase([string] $StoreName) {
     $pgDatabases.Remove($StoreName)
 }
 
-$runs = [ordered]@{}   # SQLite (and RawBaseline), by scenario id
+$runs = [ordered]@{}   # SQLite (and the raw baselines), by scenario id
 $pgRuns = [ordered]@{} # PostgreSQL, by scenario id
 
 $repeated = @{} # every run of a scenario run more than once, by provider and id
@@ -174,7 +175,7 @@ function Invoke-Pair {
     <#
     .SYNOPSIS
         One scenario on SQLite, then on PostgreSQL, each in a fresh store named -Store (unless another scenario's,
-        -Keep keeps the PostgreSQL database for a later scenario). -Single: no store (RawBaseline), run once. Called
+        -Keep keeps the PostgreSQL database for a later scenario). -Single: no store (the raw baselines), run once. Called
         again for the same -Id, it runs the scenario again in fresh stores and the median run counts (Add-Run).
     #>
     param([string] $Id, [string] $Scenario, [int] $Count, [string] $Store, [string[]] $Extra = @(), [switch] $Keep, [switch] $Single)
@@ -231,6 +232,7 @@ try {
         Invoke-Pair 'FullSyncSmall' 'FullSync' $SmallDevices 'small'
         Invoke-Pair 'FullSyncBig' 'FullSync' $Devices 'synced-big' -Keep
         Invoke-Pair 'RawBaseline' 'RawBaseline' $Devices 'raw' -Single
+        Invoke-Pair 'RawDefaultBaseline' 'RawDefaultBaseline' $Devices 'raw-default' -Single
         Invoke-Pair 'DefaultProfileSync' 'DefaultProfileSync' $Devices 'default'
     }
     Invoke-Pair 'DeltaSync' 'DeltaSync' $Devices 'delta'
@@ -261,6 +263,9 @@ $perDeviceBig = if (Get-Figure $big) { $big.seconds / $Devices } else { $null }
 $perDeviceRatio = if ($perDeviceSmall -and $perDeviceBig) { $perDeviceBig / $perDeviceSmall } else { $null }
 $memoryRatio = if ((Get-Figure $small 'peakWorkingSetBytes') -and (Get-Figure $big 'peakWorkingSetBytes')) { $big.peakWorkingSetBytes / $small.peakWorkingSetBytes } else { $null }
 $rawRatio = if ((Get-Figure $big) -and (Get-Figure $runs.RawBaseline)) { $big.seconds / $runs.RawBaseline.seconds } else { $null }
+$rawDefault = Get-Figure $runs.RawDefaultBaseline
+$rawDefaultVsPlain = if ($rawDefault -and (Get-Figure $big)) { $rawDefault / $big.seconds } else { $null }
+$defaultVsRawDefault = if ($rawDefault -and (Get-Figure $runs.DefaultProfileSync)) { $runs.DefaultProfileSync.seconds / $rawDefault } else { $null }
 $nos = '{0:N0}' -f $OrgSmallDevices; $noa = '{0:N0}' -f $OrgAssignDevices
 $orgMemoryRatio = if ((Get-Figure $runs.OrgInventorySmall 'peakWorkingSetBytes') -and (Get-Figure $runs.OrgInventory 'peakWorkingSetBytes')) { $runs.OrgInventory.peakWorkingSetBytes / $runs.OrgInventorySmall.peakWorkingSetBytes } else { $null }
 $nmh = '{0:N0}' -f $MultiHostHosts; $nmd = '{0:N0}' -f $MultiHostDevices
@@ -287,6 +292,9 @@ $rows = @(
     @{ id = 'assign'; scenario = "Set-AdeDeviceProfile, $n devices"; value = (Get-Figure $runs.Assign); kind = 'seconds'; limit = 3; target = '≤ 3 s'; source = 'issue 12 (was ≤ 15 s, issue 5)' }
     @{ id = 'defaultProfileSync'; scenario = "Full sync of $n with a default profile"; value = (Get-Figure $runs.DefaultProfileSync); kind = 'seconds'; limit = 30; target = '≤ 30 s'; source = 'issue 5' }
     @{ id = 'defaultVsPlainSync'; scenario = "Full sync of $n with a default profile ÷ plain full sync"; value = $(if ((Get-Figure $runs.DefaultProfileSync) -and (Get-Figure $big)) { $runs.DefaultProfileSync.seconds / $big.seconds } else { $null }); kind = 'ratio'; limit = 1.5; target = '≤ 1.5×'; source = 'issue 12' }
+    @{ id = 'rawDefaultBaseline'; scenario = "Raw default-profile baseline: Apple client fetches $n, asks a profile for every page, reads Apple's echo (no store)"; value = $rawDefault; kind = 'seconds'; limit = $null; target = '—' }
+    @{ id = 'rawDefaultVsPlainSync'; scenario = "Raw default-profile baseline ÷ plain full sync (Apple's side alone, nothing stored, against the whole plain sync)"; value = $rawDefaultVsPlain; kind = 'ratio'; limit = $null; target = '—' }
+    @{ id = 'defaultVsRawDefault'; scenario = "Full sync of $n with a default profile ÷ raw default-profile baseline"; value = $defaultVsRawDefault; kind = 'ratio'; limit = $null; target = '—' }
     @{ id = 'mixedDefaultProfileSync'; scenario = "Full sync of a mixed token of $n, a default per platform"; value = (Get-Figure $runs.MixedDefaultProfileSync); kind = 'seconds'; limit = 30; target = '≤ 30 s'; source = 'issue 10' }
     @{ id = 'orgInventorySmall'; scenario = "Get-AdeOrgDevice \| Measure-Object over $nos org devices (half assigned; engine budget raised to 6,000 GET/min, simulator unlimited)"; value = (Get-Figure $runs.OrgInventorySmall); kind = 'seconds'; limit = $null; target = '—' }
     @{ id = 'orgInventory'; scenario = "Get-AdeOrgDevice \| Measure-Object over $n org devices (half assigned; engine budget raised to 6,000 GET/min, simulator unlimited)"; value = (Get-Figure $runs.OrgInventory); kind = 'seconds'; limit = $null; target = '—' }
@@ -369,6 +377,9 @@ $report = [ordered]@{
         peakMemoryRatio = $memoryRatio
         rawBaselineSeconds = Get-Figure $runs.RawBaseline
         fullSyncVsRawRatio = $rawRatio
+        rawDefaultBaselineSeconds = $rawDefault
+        rawDefaultVsPlainSyncRatio = $rawDefaultVsPlain
+        defaultVsRawDefaultRatio = $defaultVsRawDefault
         deltaSyncSeconds = Get-Figure $runs.DeltaSync
         lookupSerialMedianSeconds = Get-Figure $runs.LookupSerial
         pipeSerialsSeconds = Get-Figure $runs.PipeSerials
@@ -463,10 +474,10 @@ $md = [Text.StringBuilder]::new()
 [void]$md.AppendLine()
 [void]$md.AppendLine('Produced by `build.ps1 Bench` (bench/Invoke-Benchmark.ps1): the real cmdlets against the simulator; each scenario in a fresh pwsh ' +
     'process, the simulator in a process of its own, so the peak working set is that of the pwsh process running the cmdlet. ' +
-    'Wall times are Stopwatch around the cmdlet call. The full syncs (the default-profile sync too) and the raw baseline first do the same work untimed for ' +
+    'Wall times are Stopwatch around the cmdlet call. The full syncs (the default-profile sync too) and the raw baselines first do the same work untimed for ' +
     '1,000 devices of another token in the same process (JIT, first connection, first session), so the per-device costs ' +
-    'compare across sizes; the other scenarios are timed as run. The full syncs of ' + ('{0:N0}' -f $SmallDevices) + ' and ' + ('{0:N0}' -f $Devices) + ' and the default-profile sync (on each store) and the raw ' +
-    "baseline run $Repeat times each, alternately and in fresh stores; their median run counts (all runs' wall times in the Runs table). " +
+    'compare across sizes; the other scenarios are timed as run. The full syncs of ' + ('{0:N0}' -f $SmallDevices) + ' and ' + ('{0:N0}' -f $Devices) + ' and the default-profile sync (on each store) and the two raw ' +
+    "baselines run $Repeat times each, alternately and in fresh stores; their median run counts (all runs' wall times in the Runs table). " +
     'The lookup is the median of 20 distinct serials after 5 ' +
     'warm-up lookups. CPU is the pwsh process running the cmdlet (all its threads); the simulator runs in another process ' +
     'on the same cores, and its CPU time during the same window is shown beside it for the syncs, the raw baseline and the assignment.')

@@ -4,7 +4,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [ValidateSet('FullSync', 'RawBaseline', 'DeltaSync', 'LookupSerial', 'PipeSerials', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign', 'MultiHostSync')]
+    [ValidateSet('FullSync', 'RawBaseline', 'RawDefaultBaseline', 'DeltaSync', 'LookupSerial', 'PipeSerials', 'PipeAll', 'Assign', 'DefaultProfileSync', 'MixedDefaultProfileSync', 'ManyTokens', 'OrgInventory', 'OrgAssign', 'MultiHostSync')]
     [string] $Scenario,
 
     [Parameter(Mandatory)] [string] $Folder,
@@ -15,7 +15,7 @@ param(
     [Parameter(Mandatory)] [string] $ResultPath,
     [int] $Devices = 200000,
     [int] $Changes = 1000,
-    # FullSync, DefaultProfileSync and RawBaseline first run the same work untimed on a token of this many devices, so that the timed
+    # FullSync, DefaultProfileSync, RawBaseline and RawDefaultBaseline first run the same work untimed on a token of this many devices, so that the timed
     # run is free of one-off costs (JIT, first connection, first session) and per-device costs compare across sizes.
     [int] $WarmUpDevices = 1000,
     [int] $Seed = 4242,
@@ -68,6 +68,29 @@ function Start-Simulated([int] $Count, [string] $Name = 'Bench', [string] $Devic
     $t.Token
 }
 
+function Initialize-RawClient {
+    # The engine's Apple client for a fresh simulated token of -Devices devices (and one for a warm-up token of
+    # -WarmUpDevices), made exactly as SyncService makes it (AppleClientFactory.ForToken over the token's credentials).
+    # The client is internal: it is reached through the engine by reflection. RawBaseline stores nothing, so it runs
+    # once, on SQLite, where its token is kept.
+    if ($Provider -ne 'SQLite') { throw "$Scenario stores nothing: it runs once, on SQLite (where its token is kept)." }
+    Connect-FreshStore
+    $token = Start-Simulated $Devices
+    $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance'
+    $engineStore = Open-BenchEngineStore -Provider $Provider -Store $store
+    $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($engineStore, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
+    $factory = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine).GetProperty('Apple', $flags).GetValue($engine)
+    $forToken = $factory.GetType().GetMethod('ForToken', $flags)
+    $credentialsOf = $engine.Tokens.GetType().GetMethod('Credentials', $flags) # what SyncService hands the factory
+    $clientOf = { param($t) $forToken.Invoke($factory, [object[]]@($credentialsOf.Invoke($engine.Tokens, [object[]]@($t.psobject.BaseObject)))) }
+    $warmUp = $null
+    if ($WarmUpDevices -gt 0) {
+        $warmUp = & $clientOf (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
+        $result.warmUpDevices = $WarmUpDevices
+    }
+    [pscustomobject]@{ Client = (& $clientOf $token); WarmUp = $warmUp; ClientType = $forToken.ReturnType; Flags = $flags }
+}
+
 function Add-JitFigures($Step) {
     # What of the timed step was compiling (tiering's recompiles included) and collecting garbage.
     $result.jitSeconds = $Step.JitSeconds
@@ -110,18 +133,9 @@ try {
         }
 
         'RawBaseline' {
-            # The engine's Apple client alone: every page fetched and parsed, nothing stored. The client is internal:
-            # reached through the engine by reflection, exactly as SyncService makes it (AppleClientFactory.ForToken).
-            if ($Provider -ne 'SQLite') { throw 'RawBaseline stores nothing: it runs once, on SQLite (where its token is kept).' }
-            Connect-FreshStore
-            $token = Start-Simulated $Devices
-            $flags = [Reflection.BindingFlags]'Public,NonPublic,Instance'
-            $engineStore = Open-BenchEngineStore -Provider $Provider -Store $store
-            $engine = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine)::new($engineStore, (Get-AdeModuleType AdeEnrollment.Engine.Hosting.NullHost)::Instance, $null)
-            $factory = (Get-AdeModuleType AdeEnrollment.Engine.AdeEngine).GetProperty('Apple', $flags).GetValue($engine)
-            $forToken = $factory.GetType().GetMethod('ForToken', $flags)
-            $credentialsOf = $engine.Tokens.GetType().GetMethod('Credentials', $flags) # what SyncService hands the factory
-            $fetch = $forToken.ReturnType.GetMethod('FetchDevicesAsync', $flags)
+            # The engine's Apple client alone: every page fetched and parsed, nothing stored.
+            $raw = Initialize-RawClient
+            $fetch = $raw.ClientType.GetMethod('FetchDevicesAsync', $raw.Flags)
             $pageType = $fetch.ReturnType.GetGenericArguments()[0]
             $devicesProperty = $pageType.GetProperty('Devices'); $cursorProperty = $pageType.GetProperty('Cursor'); $moreProperty = $pageType.GetProperty('MoreToFollow')
             $fetchAll = {
@@ -135,18 +149,35 @@ try {
                 } while ($moreProperty.GetValue($page))
                 [pscustomobject]@{ Devices = $count; Pages = $pages }
             }
-            if ($WarmUpDevices -gt 0) {
-                $warm = (New-BenchToken -SimHost $simHost -Name 'Warm-up' -Devices $WarmUpDevices -Folder $Folder).Token
-                & $fetchAll $forToken.Invoke($factory, [object[]]@($credentialsOf.Invoke($engine.Tokens, [object[]]@($warm.psobject.BaseObject)))) | Out-Null
-                $result.warmUpDevices = $WarmUpDevices
-            }
-            $client = $forToken.Invoke($factory, [object[]]@($credentialsOf.Invoke($engine.Tokens, [object[]]@($token.psobject.BaseObject))))
-            $step = Measure-Step -SimulatorHost $simHost { & $fetchAll $client }
+            if ($raw.WarmUp) { & $fetchAll $raw.WarmUp | Out-Null }
+            $step = Measure-Step -SimulatorHost $simHost { & $fetchAll $raw.Client }
             if ($step.Output.Devices -ne $Devices) { throw "The client fetched $($step.Output.Devices) devices, not $Devices." }
             $result.seconds = $step.Seconds
             $result.cpuSeconds = $step.CpuSeconds
             Add-JitFigures $step
             $result.pages = $step.Output.Pages
+        }
+
+        'RawDefaultBaseline' {
+            # The Apple side of a default-profile sync by the engine's Apple client alone, nothing stored: every page
+            # fetched, each page's devices asked to take a profile (one request in flight while the next page is
+            # fetched, as the sync does), then Apple's changes since the fetch read to the end (its echo of every
+            # assignment). A floor for DefaultProfileSync, as RawBaseline is for FullSync. The loop is C#
+            # (bench/RawDefaultBaseline.cs), so no script runs per device.
+            Add-Type -Path (Join-Path $PSScriptRoot 'RawDefaultBaseline.cs')
+            $raw = Initialize-RawClient
+            if ($raw.WarmUp) { [AdeBenchRawDefault]::Run($raw.WarmUp, [AdeBenchRawDefault]::Define($raw.WarmUp, 'Warm-up default')) | Out-Null }
+            $profileUuid = [AdeBenchRawDefault]::Define($raw.Client, 'Bench default')
+            $step = Measure-Step -SimulatorHost $simHost { , [AdeBenchRawDefault]::Run($raw.Client, $profileUuid) }
+            $fetched, $assigned, $echoed, $pages, $deltaPages = $step.Output
+            if ($fetched -ne $Devices -or $assigned -ne $Devices -or $echoed -ne $Devices) {
+                throw "The client fetched $fetched devices, saw $assigned assigned and $echoed echoed, not $Devices each."
+            }
+            $result.seconds = $step.Seconds
+            $result.cpuSeconds = $step.CpuSeconds
+            Add-JitFigures $step
+            $result.pages = $pages
+            $result.deltaPages = $deltaPages
         }
 
         'DeltaSync' {
