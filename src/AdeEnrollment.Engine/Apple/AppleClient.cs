@@ -125,7 +125,10 @@ internal sealed class AppleClient
     public Task<AppleDeviceStatusResponse> DisownDevicesAsync(IReadOnlyCollection<string> serialNumbers, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Post, "devices/disown",
             Json(new AppleDeviceListRequest { Devices = CheckSerials(serialNumbers) }, AppleJsonContext.Default.AppleDeviceListRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices }, cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse)
+        {
+            OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices, OnAnswerAfterPossiblyDelivered = r => r.AfterPossiblyDeliveredAttempt = true,
+        }, cancellationToken);
 
     /// <summary><c>POST /profile</c>: defines a profile at Apple (optionally assigning it to devices) and returns its UUID.</summary>
     public Task<AppleDefineProfileResponse> DefineProfileAsync(AppleProfile profile, CancellationToken cancellationToken = default)
@@ -163,7 +166,10 @@ internal sealed class AppleClient
     public Task<AppleDeviceStatusResponse> RemoveProfileAsync(IReadOnlyCollection<string> serialNumbers, string? profileUuid = null, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Delete, "profile/devices",
             Json(new AppleRemoveProfileRequest { Devices = CheckSerials(serialNumbers), ProfileUuid = profileUuid }, AppleJsonContext.Default.AppleRemoveProfileRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices }, cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse)
+        {
+            OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices, OnAnswerAfterPossiblyDelivered = r => r.AfterPossiblyDeliveredAttempt = true,
+        }, cancellationToken);
 
     private static byte[] Json<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
 
@@ -222,11 +228,22 @@ internal sealed class AppleClient
 
         public Func<T, IReadOnlyDictionary<string, string>?>? Outcomes { get; init; }
 
+        /// <summary>Told of an answer that came after an attempt that may have reached Apple (see <see cref="RetryState.MayHaveBeenDelivered"/>).</summary>
+        public Action<T>? OnAnswerAfterPossiblyDelivered { get; init; }
+
         public string Endpoint => Method.Method + " /" + (Path.IndexOf('?') is var q and >= 0 ? Path[..q] : Path);
     }
 
     /// <summary>What the shared retry pipeline needs to know of the call it runs (kept in its ResilienceContext).</summary>
-    private sealed record RetryState(long Started, string Endpoint, IAdeHost Host, AppleClientOptions Options);
+    private sealed record RetryState(long Started, string Endpoint, IAdeHost Host, AppleClientOptions Options)
+    {
+        /// <summary>
+        /// An attempt before the current one failed after its request may have reached Apple: the connection was lost
+        /// or timed out, or Apple answered with a server error (5xx). Not after a refused connection, a throttling answer
+        /// (429, not carried out) or a failure while the session was opened (the call itself was not sent).
+        /// </summary>
+        public bool MayHaveBeenDelivered { get; set; }
+    }
 
     private static readonly ResiliencePropertyKey<RetryState> RetryStateKey = new("AdeEnrollment.Apple.Call");
 
@@ -251,6 +268,7 @@ internal sealed class AppleClient
                     if (args.Outcome.Exception is AppleTransientException transient)
                     {
                         var state = args.Context.Properties.GetValue(RetryStateKey, null!);
+                        state.MayHaveBeenDelivered |= transient.Path is null && transient.Kind != AppleTransientKind.Refused && transient.Status != 429;
                         state.Host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                             $"Apple: {state.Endpoint} {transient.Describe()}; retry {args.AttemptNumber + 1} of {options.MaxRetryAttempts} in {args.RetryDelay.TotalSeconds:0.#} s."));
                     }
@@ -269,8 +287,14 @@ internal sealed class AppleClient
         context.Properties.Set(RetryStateKey, new RetryState(options.DelayTimeProvider.GetTimestamp(), call.Endpoint, host, options));
         try
         {
-            return await PipelineFor(options).ExecuteAsync(static (ctx, state) => new ValueTask<T>(state.Client.AttemptAsync(state.Call, ctx.CancellationToken)),
+            var result = await PipelineFor(options).ExecuteAsync(static (ctx, state) => new ValueTask<T>(state.Client.AttemptAsync(state.Call, ctx.CancellationToken)),
                 context, (Client: this, Call: call)).ConfigureAwait(false);
+            if (context.Properties.GetValue(RetryStateKey, null!).MayHaveBeenDelivered)
+            {
+                call.OnAnswerAfterPossiblyDelivered?.Invoke(result);
+            }
+
+            return result;
         }
         catch (AppleTransientException transient)
         {
@@ -712,6 +736,13 @@ internal sealed class AppleClient
     }
 
     private AdeException Classify(string endpoint, int status, string body, string? profileUuid)
+    {
+        var error = ClassifyAnswer(endpoint, status, body, profileUuid);
+        error.Endpoint = endpoint;
+        return error;
+    }
+
+    private AdeException ClassifyAnswer(string endpoint, int status, string body, string? profileUuid)
     {
         var code = CodeOf(body, status);
         if (Contains(body, "T_C_NOT_SIGNED"))

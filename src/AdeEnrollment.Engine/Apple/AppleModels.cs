@@ -127,6 +127,14 @@ internal sealed class AppleAssignProfileResponse
 internal sealed class AppleDeviceStatusResponse
 {
     public Dictionary<string, string> Devices { get; set; } = [];
+
+    /// <summary>
+    /// Not Apple's: set by the client when this answer is to a request sent again after an attempt that may have
+    /// reached Apple (a lost connection, a time-out or a server error after the request went out), so that Apple may
+    /// already have carried out the request the answer is about.
+    /// </summary>
+    [JsonIgnore]
+    public bool AfterPossiblyDeliveredAttempt { get; set; }
 }
 
 /// <summary><c>POST /devices</c> answer.</summary>

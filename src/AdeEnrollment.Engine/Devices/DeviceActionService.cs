@@ -102,6 +102,9 @@ public sealed class DeviceActionService
 {
     public const int MaxBatch = AppleClientOptions.MaxDevicesPerRequest;
 
+    /// <summary>The release request: an access refusal of this request (not of the session opened for it) is ReleaseNotAllowed.</summary>
+    private const string DisownEndpoint = "POST /devices/disown";
+
     private readonly AdeStore store;
     private readonly TimeProvider time;
     private readonly IAdeHost host;
@@ -349,18 +352,34 @@ public sealed class DeviceActionService
             {
                 response = tokens.Guard(token, () => client.DisownDevicesAsync(serials, giveUp.Token, outlivesStop: true).GetAwaiter().GetResult());
             }
-            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleAccessDenied))
+            catch (AdeException ex) when (ex.ErrorId == nameof(ErrorCatalog.AppleAccessDenied) && ex.Endpoint == DisownEndpoint)
             {
                 throw ErrorCatalog.ReleaseNotAllowed(token.Name, client.ServiceUri.ToString(), ex);
             }
         }
 
         var succeeded = new List<string>();
+        var releasedBefore = new List<string>();
         foreach (var d in send)
         {
             var answer = response.Devices.TryGetValue(d.Serial, out var s) ? s : AppleDeviceStatus.Failed;
+            if (kind == Kind.Release && answer == AppleDeviceStatus.NotAccessible && response.AfterPossiblyDeliveredAttempt)
+            {
+                // The release was sent again after an attempt whose answer was lost: a device no longer on the MDM
+                // server was released by that attempt (the store held it as assigned to this server).
+                releasedBefore.Add(d.Serial);
+                succeeded.Add(d.Serial);
+                results.Add(Result(kind, d, answer, null, AdeDeviceActionStatus.Success));
+                continue;
+            }
+
             if (answer == AppleDeviceStatus.Success) succeeded.Add(d.Serial);
             results.Add(Result(kind, d, answer, null));
+        }
+
+        if (releasedBefore.Count > 0)
+        {
+            host.WriteWarning($"The release request of token '{token.Name}' was sent again after Apple's first answer was lost, and Apple answered NOT_ACCESSIBLE for {Counted.Of(releasedBefore.Count, "device")} ({Counted.FirstFew(releasedBefore)}): they are no longer on the MDM server, so the first request released them. They are recorded as released; Get-AdeOrgDevice or the next sync confirms it.");
         }
 
         if (succeeded.Count > 0)
@@ -389,11 +408,11 @@ public sealed class DeviceActionService
         return results;
     }
 
-    private static AdeDeviceActionResult Result(Kind kind, Known d, string answer, AdeDevice? device) => new()
+    private static AdeDeviceActionResult Result(Kind kind, Known d, string answer, AdeDevice? device, AdeDeviceActionStatus? status = null) => new()
     {
         SerialNumber = d.Serial,
         Action = kind.ToString(),
-        Status = answer switch
+        Status = status ?? answer switch
         {
             AppleDeviceStatus.Success => AdeDeviceActionStatus.Success,
             AppleDeviceStatus.NotAccessible => AdeDeviceActionStatus.NotAccessible,

@@ -60,6 +60,9 @@ public sealed class AdeException : Exception
     /// </summary>
     internal bool IsStoreFailure => ErrorId.StartsWith("Store", StringComparison.Ordinal) && ErrorId != nameof(ErrorCatalog.StoredTokenExpired);
 
+    /// <summary>The ADE request Apple answered with this error ("POST /devices/disown", "GET /session"), where Apple answered one.</summary>
+    internal string? Endpoint { get; set; }
+
     /// <summary>Apple's error code of a refused ADE request (AppleRequestInvalid), e.g. SUPPORT_EMAIL_INVALID.</summary>
     internal string? AppleCode { get; set; }
 
@@ -80,12 +83,12 @@ public sealed class AdeException : Exception
 
     /// <summary>The same error (ID, category, status), its message ending with <paramref name="note"/>, with what the command had finished.</summary>
     internal AdeException WithCompleted(string note, IReadOnlyList<object> completed)
-        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, AppleCode = AppleCode, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = completed };
+        => new(ErrorId, Category, Message.TrimEnd() + " " + note, Target, InnerException) { HttpStatus = HttpStatus, Endpoint = Endpoint, AppleCode = AppleCode, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = completed };
 
     /// <summary>The same error, its message naming the service address that was contacted (Apple errors do).</summary>
     internal AdeException WithContacted(Uri service)
         => new(ErrorId, Category, Message.TrimEnd() + " Contacted: " + service.GetLeftPart(UriPartial.Path) + ".", Target, InnerException)
         {
-            HttpStatus = HttpStatus, AppleCode = AppleCode, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = Completed,
+            HttpStatus = HttpStatus, Endpoint = Endpoint, AppleCode = AppleCode, ErrorParameter = ErrorParameter, ErrorPointer = ErrorPointer, ErrorDetail = ErrorDetail, AcceptedByApple = AcceptedByApple, Completed = Completed,
         };
 }

@@ -193,6 +193,60 @@ public class DeviceActionTests
         Assert.All(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id)), d => Assert.Null(d.ReleasedAt));
     }
 
+    [Theory]
+    [InlineData(true, null)]  // the connection dropped after Apple carried the release out
+    [InlineData(false, 500)]  // Apple carried it out, then answered 500
+    public void ARelease_SentAgainAfterAnAnswerWasLost_CountsNotAccessibleAsReleased_WithAWarning(bool drop, int? status)
+    {
+        using var f = Assigned(3);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.AddFault("/devices/disown", status, count: 1, dropConnection: drop, afterApplying: true);
+
+        var results = f.Engine.DeviceActions.Release(Targets(s[..2]), null).ToList();
+
+        Assert.All(results, r => Assert.Equal((AdeDeviceActionStatus.Success, "NOT_ACCESSIBLE"), (r.Status, r.AppleStatus)));
+        Assert.Equal(2, f.Simulator.GetRequests("/devices/disown").Count); // the request was sent again
+        Assert.Equal([s[2]], f.AppleSerials());
+        foreach (var serial in s[..2])
+        {
+            Assert.NotNull(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, serial)).Single().ReleasedAt);
+            Assert.Equal(AdeDeviceEventKind.Released, f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: serial)).Last().Kind);
+        }
+
+        var warning = Assert.Single(f.Host.Warnings, w => w.Contains("sent again", StringComparison.Ordinal));
+        Assert.Contains("2 devices", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARelease_NotAccessibleAtTheFirstAnswer_StaysNotAccessible_AndChangesNothing()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.RemoveDevice(Server, s[0]); // gone from the server before the release
+
+        var result = Assert.Single(f.Engine.DeviceActions.Release(Targets([s[0]]), null));
+
+        Assert.Equal(AdeDeviceActionStatus.NotAccessible, result.Status);
+        Assert.Null(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, s[0])).Single().ReleasedAt);
+        Assert.DoesNotContain(f.Host.Warnings, w => w.Contains("sent again", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ARelease_WhoseSessionIsRefused_IsAppleAccessDenied_NotReleaseNotAllowed()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.AddFault("/devices/disown", 401, "UNAUTHORIZED", count: 1); // the open session is refused: a new one is asked for
+        f.Simulator.AddFault("/session", 403, body: "ACCESS_DENIED", count: 10);
+
+        var results = f.Engine.DeviceActions.Release(Targets(s), null).ToList();
+
+        var ex = Assert.Single(results, r => r.Failure is not null).Failure!;
+        Assert.Equal(nameof(ErrorCatalog.AppleAccessDenied), ex.ErrorId);
+        Assert.Equal(s, f.AppleSerials());
+        Assert.Empty(Requests(f, "/devices/disown", "POST"));
+    }
+
     [Fact]
     public void ATokenWhoseRequestFails_LeavesItsDevicesNotSent_WithItsError_AndTheOtherTokensDevicesAreStillDone_WithOneWarning()
     {
