@@ -46,6 +46,8 @@ Describe 'New-AdeProfile rules on <Provider> (about_AdeEnrollment.md, Enrollment
         @{ Case = 'single app mode without a VPP token'; Setting = 'RunCompanyPortalInSingleAppMode'; Params = @{ UserAffinity = 'WithUserAffinity'; RunCompanyPortalInSingleAppMode = $true } }
         @{ Case = 'a terminal escape in the department'; Setting = 'Department'; Params = @{ UserAffinity = 'WithUserAffinity'; Department = "IT`e[31m" } }
         @{ Case = 'a title-setting escape in the description'; Setting = 'Description'; Params = @{ UserAffinity = 'WithUserAffinity'; Description = "d`e]0;PWNED`a" } }
+        @{ Case = 'two panes in one text (once read as another pane)'; Setting = 'HiddenScreen'; Params = @{ UserAffinity = 'WithUserAffinity'; HiddenScreen = 'LocationServices,Restore' } }
+        @{ Case = 'a pane by number'; Setting = 'HiddenScreen'; Params = @{ UserAffinity = 'WithUserAffinity'; HiddenScreen = '+5' } }
     ) {
         $before = @(Get-AdeProfile -Token Rules).Count
         $err = { New-AdeProfile -Token Rules -Name "Bad $Setting" @Params -ErrorAction Stop } | Should -Throw -ErrorId "ProfileSettingInvalid,$($cp)NewAdeProfileCommand" -PassThru

@@ -163,6 +163,21 @@ public enum SetupScreen
     WebContentFiltering,
 }
 
+/// <summary>
+/// A <see cref="SetupScreen"/> by its exact name (any case). Not <c>Enum.TryParse</c>: that takes "Siri,Zoom" as the
+/// two values' bits combined — another pane — and "+5" as a number.
+/// </summary>
+public static class SetupScreenName
+{
+    private static readonly Dictionary<string, SetupScreen> ByName = Enum.GetValues<SetupScreen>().ToDictionary(s => s.ToString(), StringComparer.OrdinalIgnoreCase);
+
+    public static bool TryParse(string? name, out SetupScreen screen)
+    {
+        screen = default;
+        return name is not null && ByName.TryGetValue(name.Trim(), out screen);
+    }
+}
+
 /// <summary>The platform an enrollment profile is for, and the platform of a device (docs/about_AdeEnrollment.md "Platforms").</summary>
 public enum DevicePlatform
 {

@@ -226,9 +226,11 @@ internal sealed class SetupScreenListConverter : System.Text.Json.Serialization.
         while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
         {
             var name = reader.GetString();
-            if (!Enum.TryParse<SetupScreen>(name, ignoreCase: true, out var screen) || int.TryParse(name, out _))
+            if (!SetupScreenName.TryParse(name, out var screen))
             {
-                throw new System.Text.Json.JsonException($"'{name}' is not a Setup Assistant pane. Valid panes: {string.Join(", ", Enum.GetNames<SetupScreen>())}.");
+                throw new System.Text.Json.JsonException(name?.Contains(',') == true
+                    ? $"'{name}' is several panes in one text: give one pane per item of HiddenScreens."
+                    : $"'{name}' is not a Setup Assistant pane. Valid panes: {string.Join(", ", Enum.GetNames<SetupScreen>())}.");
             }
 
             list.Add(screen);

@@ -13,21 +13,16 @@ internal static class AppleProfileBuilder
     {
         var platform = s.Platform ?? DevicePlatform.iOS;
         var shared = s.SharedIPad == true;
-        List<string>? skip;
-        if (shared)
+        // Shared iPad skips every pane regardless: every key iOS still has. The additional keys (panes Apple added
+        // after this module's table) are skipped too, with or without it.
+        var skip = shared
+            ? SetupScreens.On(DevicePlatform.iOS).Where(r => r.On(DevicePlatform.iOS)!.Removed is null).Select(r => r.Key).ToList()
+            : s.HiddenScreens?.Select(h => SetupScreens.Of(h).Key).ToList();
+        foreach (var key in s.AdditionalSkipKeys ?? [])
         {
-            // Shared iPad skips every pane regardless: every key iOS still has.
-            skip = SetupScreens.On(DevicePlatform.iOS).Where(r => r.On(DevicePlatform.iOS)!.Removed is null).Select(r => r.Key).ToList();
-        }
-        else
-        {
-            skip = s.HiddenScreens?.Select(h => SetupScreens.Of(h).Key).ToList();
-            foreach (var key in s.AdditionalSkipKeys ?? [])
+            if (!(skip ??= []).Contains(key, StringComparer.Ordinal))
             {
-                if (!(skip ??= []).Contains(key, StringComparer.Ordinal))
-                {
-                    skip.Add(key);
-                }
+                skip.Add(key);
             }
         }
 

@@ -481,7 +481,7 @@ public sealed class ProfileService
                         inScreens = false;
                         break;
                     case JsonTokenType.String when inScreens && reader.GetString() is { } given
-                        && !Enum.TryParse<SetupScreen>(given, ignoreCase: true, out _) && SetupScreens.ByAppleKeyIgnoringCase(given) is { } known:
+                        && !SetupScreenName.TryParse(given, out _) && SetupScreens.ByAppleKeyIgnoringCase(given) is { } known:
                         replacements.Add(((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2, known.Screen.ToString()));
                         break;
                 }

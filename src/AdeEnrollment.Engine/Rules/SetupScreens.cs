@@ -94,9 +94,14 @@ public static class SetupScreens
     public static SetupScreen Parse(string name)
     {
         var trimmed = name.Trim();
-        if (trimmed.Length > 0 && !char.IsDigit(trimmed[0]) && trimmed[0] != '-' && Enum.TryParse<SetupScreen>(trimmed, ignoreCase: true, out var screen) && Enum.IsDefined(screen))
+        if (SetupScreenName.TryParse(trimmed, out var screen))
         {
             return screen;
+        }
+
+        if (trimmed.Contains(','))
+        {
+            throw ProfileRules.Invalid("HiddenScreen", name, "one pane per value: give several as a list (-HiddenScreen Siri, Zoom, or an array), not as one text with commas.");
         }
 
         if (ByKeyIgnoringCase.TryGetValue(trimmed, out var byKey))

@@ -286,6 +286,19 @@ public class PlatformTests
     public void AHiddenScreen_IsReadByItsNameOrByApplesSkipKey(string given, SetupScreen screen)
         => Assert.Equal(screen, SetupScreens.Parse(given));
 
+    [Theory]
+    [InlineData("LocationServices,Restore")] // Enum.TryParse read this as AppleId (1 | 2)
+    [InlineData("Siri, Zoom")]
+    [InlineData("+5")]
+    [InlineData("5")]
+    [InlineData("-1")]
+    public void AHiddenScreen_OfSeveralNamesInOneText_OrANumber_IsRefused_NotReadAsAnotherPane(string given)
+    {
+        var error = Assert.Throws<AdeException>(() => SetupScreens.Parse(given));
+        Assert.Equal(nameof(ErrorCatalog.ProfileSettingInvalid), error.ErrorId);
+        Assert.Contains(given.Contains(',') ? "one pane per value" : "not a Setup Assistant pane", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AHiddenScreen_ThatIsNeitherNameNorKey_IsRefused_SayingBothAreAccepted()
     {

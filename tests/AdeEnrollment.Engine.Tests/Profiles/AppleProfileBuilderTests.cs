@@ -155,6 +155,11 @@ public class AppleProfileBuilderTests
         }
 
         Assert.Equal(JsonValueKind.False, Json("Single", Kiosk).GetProperty("is_multi_user").ValueKind);
+
+        // a key Apple added after the module's table (-AdditionalSkipKey) is skipped on a Shared iPad too
+        var withNew = Strings(Json("Shared", Kiosk with { SharedIPad = true, AdditionalSkipKeys = ["FutureKey2026", "Siri"] }).GetProperty("skip_setup_items"));
+        Assert.Equal(allKeys.Count + 1, withNew.Length);
+        Assert.Contains("FutureKey2026", withNew);
     }
 
     [Theory]

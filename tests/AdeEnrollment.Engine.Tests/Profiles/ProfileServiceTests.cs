@@ -555,6 +555,8 @@ public sealed class ProfileServiceTests : IDisposable
         { "a setting twice", ValidDocument.Replace("\"UserAffinity\"", "\"UserAffinity\": \"WithoutUserAffinity\", \"UserAffinity\""), "is given twice" },
         { "a platform in version 1", ValidDocument.Replace("\"UserAffinity\"", "\"Platform\": \"macOS\", \"UserAffinity\""), "a version 1 export has no Platform" },
         { "an Apple key twice", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"TOS\"], \"hiddenScreens\": [\"TOS\"], \"UserAffinity\""), "is given twice" },
+        { "two panes in one item", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"Passcode,LocationServices\"], \"UserAffinity\""), "several panes in one text" },
+        { "a pane by number", ValidDocument.Replace("\"UserAffinity\"", "\"HiddenScreens\": [\"+5\"], \"UserAffinity\""), "is not a Setup Assistant pane" },
     };
 
     [Fact]
