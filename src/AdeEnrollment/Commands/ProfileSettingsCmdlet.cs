@@ -190,7 +190,7 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
             RequireTemporarySession = Get(nameof(RequireTemporarySession), RequireTemporarySession.IsPresent),
             TemporarySessionTimeoutSeconds = Get(nameof(TemporarySessionTimeoutSeconds), TemporarySessionTimeoutSeconds),
             SyncWithComputers = Get(nameof(SyncWithComputers), SyncWithComputers),
-            ConfiguratorCertificates = ConfiguratorCertificate?.Select(ReadCertificate).ToList(),
+            ConfiguratorCertificates = ConfiguratorCertificate?.SelectMany(ReadCertificates).ToList(),
             DeviceNameTemplate = DeviceNameTemplate,
             CellularDataPlanUrl = CellularDataPlanUrl,
             Department = Department,
@@ -199,7 +199,7 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
             AdditionalSkipKeys = AdditionalSkipKey,
             AwaitFinalConfiguration = Get(nameof(AwaitFinalConfiguration), AwaitFinalConfiguration),
             SupportEmail = SupportEmail,
-            AnchorCertificates = AnchorCertificate?.Select(ReadAnchor).ToList(),
+            AnchorCertificates = AnchorCertificate?.SelectMany(ReadAnchors).ToList(),
             DoNotUseProfileFromBackup = Get(nameof(DoNotUseProfileFromBackup), DoNotUseProfileFromBackup.IsPresent),
             ReturnToService = Get(nameof(ReturnToService), ReturnToService.IsPresent),
             Language = Language,
@@ -208,18 +208,21 @@ public abstract class ProfileSettingsCmdlet : AdeCmdlet
         };
     }
 
-    /// <summary>An anchor certificate given as a file path (DER or PEM) or an X509Certificate2 object, as base64 DER.</summary>
-    private string ReadAnchor(object value)
+    /// <summary>
+    /// Anchor certificates given as a file path (DER, or PEM with one certificate or a chain of several) or an
+    /// X509Certificate2 object, as base64 DER.
+    /// </summary>
+    private IReadOnlyList<string> ReadAnchors(object value)
     {
         var item = value is PSObject ps ? ps.BaseObject : value;
         if (item is X509Certificate2 certificate)
         {
-            return Convert.ToBase64String(certificate.RawData);
+            return [Convert.ToBase64String(certificate.RawData)];
         }
 
         var path = item is FileInfo file ? file.FullName : item?.ToString() ?? "";
-        return CertificateFile.ReadAsBase64Der("AnchorCertificate", ResolvePath(path), path);
+        return CertificateFile.ReadAllAsBase64Der("AnchorCertificate", ResolvePath(path), path);
     }
 
-    private string ReadCertificate(string path) => CertificateFile.ReadAsBase64Der("ConfiguratorCertificate", ResolvePath(path), path);
+    private IReadOnlyList<string> ReadCertificates(string path) => CertificateFile.ReadAllAsBase64Der("ConfiguratorCertificate", ResolvePath(path), path);
 }

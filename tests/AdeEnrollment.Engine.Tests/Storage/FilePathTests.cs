@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Files;
 using AdeEnrollment.Engine.Profiles;
 using AdeEnrollment.Engine.Tests.Fuzz;
@@ -210,11 +211,36 @@ public sealed class FilePathTests : IDisposable
     }
 
     [Fact]
+    public void ACertificateFile_WithAChainInPem_GivesEveryCertificate_ADerFileOne_AndAOneCertificateReadRefusesAChain()
+    {
+        using var temp = new TempDirectory();
+        byte[] Cert(string cn)
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            using var c = new System.Security.Cryptography.X509Certificates.CertificateRequest(cn, key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            return c.RawData;
+        }
+
+        string Pem(byte[] der) => "-----BEGIN CERTIFICATE-----\n" + Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks) + "\n-----END CERTIFICATE-----\n";
+        var (leaf, root) = (Cert("CN=Leaf"), Cert("CN=Root"));
+        var bundle = temp.File("bundle.pem");
+        File.WriteAllText(bundle, Pem(leaf) + Pem(root));
+        var der = temp.File("one.cer");
+        File.WriteAllBytes(der, root);
+
+        Assert.Equal([Convert.ToBase64String(leaf), Convert.ToBase64String(root)], CertificateFile.ReadAllAsBase64Der("AnchorCertificate", bundle, "bundle.pem"));
+        Assert.Equal([Convert.ToBase64String(root)], CertificateFile.ReadAllAsBase64Der("AnchorCertificate", der, "one.cer"));
+        var error = Assert.Throws<AdeException>(() => CertificateFile.ReadDer(bundle, "give one certificate.", reason => ErrorCatalog.ProfileSettingInvalid("X", "bundle.pem", reason)));
+        Assert.Contains("holds 2 certificates, not one", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ConfiguratorCertificate_FromAFifo_IsProfileSettingInvalid_WithoutBlocking()
     {
         var path = Fifo("cert.cer");
 
-        var outcome = TokenFileFuzzTests.Run(() => CertificateFile.ReadAsBase64Der("ConfiguratorCertificate", path, "cert.cer"), "fifo");
+        var outcome = TokenFileFuzzTests.Run(() => CertificateFile.ReadAllAsBase64Der("ConfiguratorCertificate", path, "cert.cer"), "fifo");
 
         Assert.Equal("ProfileSettingInvalid", outcome);
     }
