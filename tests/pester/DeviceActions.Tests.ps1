@@ -152,6 +152,12 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeSimDevice -Server Actions).SerialNumber | Should -Contain $serials[5]
     }
 
+    It 'a warning that would prompt (-WarningAction Inquire) where nobody can answer is PowerShell''s own error, not UnexpectedError' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $id = & $pwsh -NoProfile -NonInteractive -Command "Connect-AdeStore -Path '$((Get-AdeStore).Path)'; try { `$null = Set-AdeDeviceProfile -Profile Staff -SerialNumber C02NOTKNOWN9 -WarningAction Inquire -ErrorAction Stop } catch { 'ID=' + `$_.FullyQualifiedErrorId }" 2>&1
+        @($id | Where-Object { "$_" -like 'ID=*' }) | Should -Be "ID=InvalidOperation,${cp}SetAdeDeviceProfileCommand"
+    }
+
     It 'a scheduled script whose input is at its end (pwsh -File x.ps1 < /dev/null, no -NonInteractive) gets ConfirmationRequired, not UnexpectedError' {
         # The console host prompts and fails on the closed input with an exception of its own (it was UnexpectedError).
         $script = Join-Path $TestDrive 'scheduled.ps1'

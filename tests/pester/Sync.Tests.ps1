@@ -597,4 +597,18 @@ Describe 'What a sync shows back' {
         $r = Sync-AdeDevice -Token $t.Token -WarningAction SilentlyContinue
         $r.Status, $r.Kind, $r.Trigger | Should -Be 'Succeeded', 'Full', 'Recovery'
     }
+
+    It 'a warning the caller turns into a stop (-WarningAction Stop) ends the sync Stopped with PowerShell''s error and releases its lease' {
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Days 1)
+        Sync-AdeDevice -Token $t.Token | Out-Null
+        Set-AdeSimClock -Reset # the clock goes back a day: the next sync warns of a history from the future
+        $err = { Sync-AdeDevice -Token $t.Token -WarningAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ActionPreferenceStop*'
+        $status = Get-AdeSyncStatus -Token $t.Token
+        $status.InProgress | Should -BeFalse
+        "$($status.History[0].Status)" | Should -Be 'Stopped'
+        Set-AdeSimClock -Advance (New-TimeSpan -Minutes 16)
+        (Sync-AdeDevice -Token $t.Token -WarningAction SilentlyContinue).Status | Should -Be 'Succeeded'
+    }
 }

@@ -12,6 +12,10 @@ public interface IAdeHost
 
     void WriteDebug(string message);
 
+    /// <summary>
+    /// Writes a warning before the work goes on. A host whose caller turned warnings into a stop (PowerShell's
+    /// -WarningAction Stop) throws <see cref="HostStoppedException"/>: the engine ends the work as stopped.
+    /// </summary>
     void WriteWarning(string message);
 
     void WriteProgress(AdeProgress progress);
@@ -35,6 +39,13 @@ public interface IAdeHost
     /// <summary>Signalled when the user presses Ctrl+C.</summary>
     CancellationToken Cancellation { get; }
 }
+
+/// <summary>
+/// The host stopped the work at a message it was given (a warning its caller turned into a stop, or a prompt it could
+/// not show). A cancellation, so the engine ends the work as it ends it for Ctrl+C (a sync run is recorded Stopped and
+/// its lease released); the host's own exception is <see cref="Exception.InnerException"/>, for the host to report.
+/// </summary>
+public sealed class HostStoppedException(Exception hostError) : OperationCanceledException(hostError.Message, hostError);
 
 /// <summary>A progress report; <see cref="PercentComplete"/> is -1 when unknown; <see cref="Completed"/> closes the bar.</summary>
 public sealed record AdeProgress(int ActivityId, string Activity, string Status, int PercentComplete = -1, bool Completed = false);

@@ -240,6 +240,7 @@ public sealed class SyncService
             }
         }
 
+        var leaseLapsed = false;
         var (decision, historyId, state) = (notDue is { } answered ? (answered.Decision, 0L, answered.State) : default((SyncDecision, long, SyncStateRow)?)) ?? store.WriteForToken(token.Id, s =>
         {
             SyncStateRow? stored;
@@ -254,7 +255,7 @@ public sealed class SyncService
             }
 
             var st = stored ?? s.Sync.CreateState(token.Id);
-            st = LapseExpiredLease(s, token, st, now);
+            st = LapseExpiredLease(s, token.Id, st, now, out leaseLapsed);
             if (st.LeaseId is not null)
             {
                 if (ifDue)
@@ -286,14 +287,23 @@ public sealed class SyncService
             return (d, s.Sync.StartRun(token.Id, d.Kind, d.Trigger, now, lease, now + SyncPolicy.LeaseDuration), st);
         });
 
+        // Written by the run once it has started (inside what ends it), so that a warning turned into a stop ends the
+        // run Stopped and releases the lease it just took; without a run, here.
+        var startWarnings = new List<string>();
+        if (leaseLapsed)
+        {
+            startWarnings.Add(LapsedLeaseWarning(token));
+        }
+
         if (decision.Run && decision.ClockSkew)
         {
             var future = new[] { state.LastStartedAt, state.LastSuccessAt, state.LastFullAt }.Max();
-            host.WriteWarning($"The sync history of token '{token.Name}' has a sync at {future:u}, later than the current time {now:u}: this computer's clock went backwards or was wrong when that sync ran. The sync runs anyway and the wrong time is dropped; check the system clock and its time synchronisation.");
+            startWarnings.Add($"The sync history of token '{token.Name}' has a sync at {future:u}, later than the current time {now:u}: this computer's clock went backwards or was wrong when that sync ran. The sync runs anyway and the wrong time is dropped; check the system clock and its time synchronisation.");
         }
 
         if (!decision.Run)
         {
+            startWarnings.ForEach(host.WriteWarning);
             return decision.RefusedBy switch
             {
                 SyncPolicy.ManualSyncTooSoon => throw ErrorCatalog.ManualSyncTooSoon(token.Name, decision.AllowedAt!.Value,
@@ -304,7 +314,7 @@ public sealed class SyncService
             };
         }
 
-        var run = new SyncRun(this, forSync!, lease, historyId, decision.Kind, state, now, progressId);
+        var run = new SyncRun(this, forSync!, lease, historyId, decision.Kind, state, now, progressId, startWarnings);
         return run.Execute(decision.Trigger);
     }
 
@@ -438,8 +448,14 @@ public sealed class SyncService
     /// A lease older than 15 minutes lapses (so does one from before the clock went backwards,
     /// <see cref="SyncPolicy.LeaseHolds"/>): that sync counts as failed and the next sync is full.
     /// </summary>
-    private SyncStateRow LapseExpiredLease(IStoreSession s, AdeToken token, SyncStateRow st, DateTimeOffset now)
+    /// <summary>
+    /// Records a lease that no longer holds as a failed run and releases it (inside the caller's write). Its warning is
+    /// the caller's to write once the write is over (<paramref name="lapsed"/>): a warning can become a prompt, which must
+    /// not hold the store's write lock, or a stop, which must not leave a lease taken.
+    /// </summary>
+    private static SyncStateRow LapseExpiredLease(IStoreSession s, Guid tokenId, SyncStateRow st, DateTimeOffset now, out bool lapsed)
     {
+        lapsed = false;
         if (st.LeaseId is null || SyncPolicy.LeaseHolds(st.LeaseExpiresAt, now))
         {
             return st;
@@ -450,11 +466,14 @@ public sealed class SyncService
             s.Sync.FailLapsedRun(lapsedRun, st.LeaseExpiresAt!.Value, nameof(ErrorCatalog.SyncLeaseLost), LapsedRunMessage);
         }
 
-        s.Sync.ReleaseLease(token.Id, null, null);
-        // named: in a pass over many tokens, a warning about "this token" says nothing
-        host.WriteWarning($"The previous sync of token '{token.Name}' did not finish within its 15-minute lease; it counts as failed and this sync is a full sync.");
+        s.Sync.ReleaseLease(tokenId, null, null);
+        lapsed = true;
         return st with { LeaseId = null, LeaseExpiresAt = null, LeaseHistoryId = null, NextMustBeFull = true };
     }
+
+    // named: in a pass over many tokens, a warning about "this token" says nothing
+    private static string LapsedLeaseWarning(AdeToken token)
+        => $"The previous sync of token '{token.Name}' did not finish within its 15-minute lease; it counts as failed and this sync is a full sync.";
 
     private static AdeSyncResult HistoryResult(AdeToken token, SyncHistoryRow h) => new()
     {
@@ -502,8 +521,10 @@ public sealed class SyncService
         private bool sharedIPadDefault;
         private readonly SortedDictionary<string, int> withoutDefault = new(StringComparer.Ordinal);
 
-        public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt, int progressId)
+        public SyncRun(SyncService owner, TokenForSync forSync, string lease, long historyId, AdeSyncKind kind, SyncStateRow initial, DateTimeOffset startedAt, int progressId,
+            IReadOnlyList<string> startWarnings)
         {
+            this.startWarnings = startWarnings;
             this.progressId = progressId;
             this.owner = owner;
             this.forSync = forSync;
@@ -517,10 +538,17 @@ public sealed class SyncService
 
         private IAdeHost Host => owner.host;
 
+        private readonly IReadOnlyList<string> startWarnings;
+
         public AdeSyncResult Execute(AdeSyncTrigger trigger)
         {
             try
             {
+                foreach (var warning in startWarnings)
+                {
+                    Host.WriteWarning(warning);
+                }
+
                 client = owner.apple.ForToken(forSync.Credentials);
                 defaultProfiles = new Dictionary<DevicePlatform, Guid>(forSync.DefaultProfileIds);
                 sharedIPadDefault = defaultProfiles.TryGetValue(DevicePlatform.iOS, out var iosDefault) && owner.assignments.IsSharedIPad(iosDefault);

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Reflection;
 using AdeEnrollment.Engine;
 using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
 
 namespace AdeEnrollment.Host;
 
@@ -88,9 +89,11 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         }
         catch (Exception ex) when (ex is not RuntimeException)
         {
-            // PowerShell's own exceptions (a stopped pipeline, -ErrorAction Stop) pass through; everything else is
-            // catalogued here, in one place: an AdeException as it is, Ctrl+C as OperationStopped, the rest as
+            // PowerShell's own exceptions (a stopped pipeline, -ErrorAction Stop) pass through, also one a warning raised
+            // in the engine's work (-WarningAction Stop), which the engine carried as HostStoppedException; everything
+            // else is catalogued here, in one place: an AdeException as it is, Ctrl+C as OperationStopped, the rest as
             // UnexpectedError naming the command.
+            RethrowHostError(ex);
             var error = ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name);
             // what the command finished before it failed (activities Apple accepted) goes out first, as it would have
             foreach (var done in error.Completed)
@@ -125,7 +128,26 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         Pump.PostTracked(() => base.WriteError(record)).GetAwaiter().GetResult();
     }
 
-    private ErrorRecord FailureRecord(Exception ex) => ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name));
+    /// <summary>The host's own exception when <paramref name="ex"/> is (or wraps) the engine's <see cref="HostStoppedException"/>.</summary>
+    private static Exception? HostError(Exception? ex)
+    {
+        for (var depth = 0; ex is not null && depth < 8; ex = ex.InnerException, depth++)
+        {
+            if (ex is HostStoppedException stopped)
+            {
+                return stopped.InnerException;
+            }
+        }
+
+        return null;
+    }
+
+    private ErrorRecord FailureRecord(Exception ex)
+    {
+        RethrowHostError(ex);
+        return ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name));
+    }
+
 
     /// <summary>Runs one item of a multi-item parameter: a catalogued failure becomes a non-terminating error.</summary>
     protected void RunItem(Action action)
@@ -136,7 +158,17 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         }
         catch (AdeException ex)
         {
+            RethrowHostError(ex);
             WriteError(ToErrorRecord(ex));
+        }
+    }
+
+    /// <summary>A warning the caller turned into a stop ends the command with PowerShell's own error, not a catalogued one.</summary>
+    private static void RethrowHostError(Exception ex)
+    {
+        if (HostError(ex) is { } hostError)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(hostError).Throw();
         }
     }
 

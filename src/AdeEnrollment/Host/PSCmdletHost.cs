@@ -94,7 +94,18 @@ internal sealed class PSCmdletHost : IAdeHost
     /// </summary>
     public void WriteWarning(string message) => cmdlet.Pump.Invoke(() =>
     {
-        cmdlet.BaseWriteWarning(message);
+        try
+        {
+            cmdlet.BaseWriteWarning(message);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or AdeException))
+        {
+            // -WarningAction Stop (PowerShell stops the pipeline: PipelineStoppedException here, ActionPreferenceStop
+            // to the caller), a Halt at an Inquire prompt, or a prompt a non-interactive session cannot show: the engine
+            // ends its work as stopped, then AdeCmdlet gives PowerShell its own exception back.
+            throw new HostStoppedException(ex);
+        }
+
         return true;
     });
 }

@@ -1,4 +1,6 @@
 using System.Runtime.ExceptionServices;
+using AdeEnrollment.Engine.Errors;
+using AdeEnrollment.Engine.Hosting;
 
 namespace AdeEnrollment.Host;
 
@@ -70,7 +72,10 @@ internal sealed class PipelinePump
             }
             catch (Exception ex)
             {
-                fault = ExceptionDispatchInfo.Capture(ex);
+                // What PowerShell threw at a host action (-ErrorAction/-WarningAction Stop, a prompt a non-interactive
+                // session cannot show) is PowerShell's own: carried as HostStoppedException so that AdeCmdlet gives it
+                // back as it was instead of cataloguing it. A catalogued refusal or a stop stays what it is.
+                fault = ExceptionDispatchInfo.Capture(ex is AdeException or OperationCanceledException ? ex : new HostStoppedException(ex));
                 item.Abandon();
                 try
                 {

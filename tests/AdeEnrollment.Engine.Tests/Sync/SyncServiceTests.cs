@@ -205,6 +205,47 @@ public class SyncServiceTests
         Assert.Contains(f.Host.Warnings, w => w.StartsWith($"The previous sync of token '{f.Token.Name}' did not finish", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("lapsed lease")]
+    [InlineData("clock skew")]
+    public void A_warning_at_the_start_of_a_run_is_written_outside_the_write_and_one_the_host_turns_into_a_stop_ends_the_run_Stopped_releasing_its_lease(string cause)
+    {
+        using var f = new EngineSimFixture(devices: 5);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(Quarter);
+        var now = f.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (cause == "lapsed lease")
+        {
+            // another process took the lease and died; it lapsed a second ago
+            f.Sql($"INSERT INTO sync_history (token_id, kind, trigger_kind, status, started_at) VALUES ('{f.Token.Id}', 'Delta', 'Manual', 'Running', {now - (long)Quarter.TotalMilliseconds - 1000})");
+            f.Sql($"UPDATE sync_state SET lease_id = 'other', lease_expires_at = {now - 1000}, lease_history_id = (SELECT max(id) FROM sync_history)");
+        }
+        else
+        {
+            f.Sql($"UPDATE sync_state SET last_success_at = {now + (long)TimeSpan.FromDays(2).TotalMilliseconds}");
+        }
+
+        var writable = true;
+        f.Host.OnWarning = _ =>
+        {
+            // Another process writes while the warning is shown (a prompt may wait for a person): the sync holds no lock.
+            var engine = f.NewEngine(new RecordingHost(), f.OpenStore());
+            writable = engine.Profiles.New("iPads", $"Written during the warning {Guid.NewGuid():N}", new ProfileSettings { UserAffinity = UserAffinity.WithUserAffinity }) is not null;
+            throw new Hosting.HostStoppedException(new InvalidOperationException("The running command stopped because the preference variable \"WarningPreference\" is set to Stop."));
+        };
+
+        var ex = AdeAssert.Throws(nameof(ErrorCatalog.OperationStopped), () => f.Engine.Sync.Sync("iPads"));
+
+        Assert.IsType<Hosting.HostStoppedException>(ex.InnerException);
+        Assert.True(writable);
+        var status = f.Engine.Sync.GetStatus(f.Token);
+        Assert.False(status.InProgress);
+        Assert.Equal(AdeSyncStatus.Stopped, status.History[0].Status);
+        f.Host.OnWarning = null;
+        f.Advance(Quarter);
+        Assert.Equal(AdeSyncStatus.Succeeded, f.Engine.Sync.Sync("iPads")!.Status);
+    }
+
     [Fact]
     public void While_a_sync_holds_the_lease_neither_the_token_nor_its_profiles_can_be_removed_until_it_ends_or_lapses()
     {

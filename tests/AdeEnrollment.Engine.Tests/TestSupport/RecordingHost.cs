@@ -92,8 +92,12 @@ public sealed class RecordingHost : IAdeHost
         lock (gate) Verbose.Add(message);
     }
 
+    /// <summary>Called with each warning after it is recorded: a test may throw from it, as a host whose caller stops at warnings does.</summary>
+    public Action<string>? OnWarning { get; set; }
+
     public void WriteWarning(string message)
     {
         lock (gate) Warnings.Add(message);
+        OnWarning?.Invoke(message);
     }
 }
