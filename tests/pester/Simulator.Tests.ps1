@@ -291,6 +291,17 @@ Describe 'New-AdeSimTenant' {
         @(Get-AdeTokenRequest).Count | Should -Be $requests -Because 'a refused or -WhatIf tenant makes no token request'
         @(Get-AdeToken).Name | Should -Be @('One step')
     }
+
+    It 'writes the token''s expiry as Apple does whatever the session''s culture (<Culture>: another calendar)' -ForEach @(@{ Culture = 'th-TH' }, @{ Culture = 'ar-SA' }) {
+        Connect-TestStore "tenant-$Culture"
+        $saved = [cultureinfo]::CurrentCulture
+        try {
+            [cultureinfo]::CurrentCulture = $Culture
+            $t = New-AdeSimTenant -Name "Culture $Culture" -Devices 1
+        } finally { [cultureinfo]::CurrentCulture = $saved }
+        $t.DaysUntilExpiry | Should -BeGreaterThan 360
+        $t.DaysUntilExpiry | Should -BeLessOrEqual 366
+    }
 }
 
 Describe 'Set-AdeSimDevice -Activate' {

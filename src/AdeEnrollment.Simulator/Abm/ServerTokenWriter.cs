@@ -74,7 +74,7 @@ public static class ServerTokenWriter
             ["consumer_secret"] = credentials.ConsumerSecret,
             ["access_token"] = credentials.AccessToken,
             ["access_secret"] = credentials.AccessSecret,
-            ["access_token_expiry"] = credentials.AccessTokenExpiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            ["access_token_expiry"] = credentials.AccessTokenExpiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         });
         return "Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n-----BEGIN MESSAGE-----\r\n" + json + "\r\n-----END MESSAGE-----\r\n";
     }

@@ -115,7 +115,7 @@ public abstract class AdeSimCmdlet : PSCmdlet
         if (Directory.Exists(full))
         {
             var safe = string.Concat(serverName.Select(ch => Path.GetInvalidFileNameChars().Contains(ch) || ch == ' ' ? '_' : ch));
-            full = Path.Combine(full, $"{safe}_Token_{now.UtcDateTime:yyyy-MM-ddTHH-mm-ssZ}_smime.p7m");
+            full = Path.Combine(full, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{safe}_Token_{now.UtcDateTime:yyyy-MM-ddTHH-mm-ssZ}_smime.p7m"));
         }
 
         File.WriteAllText(full, text);

@@ -12,5 +12,5 @@ public sealed class ActivityIdCompleter : IArgumentCompleter
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
         => CompletionSupport.Described(wordToComplete, engine => engine.Business.GetRecentActivities(MaxResults)
-            .Select(a => (a.Id, $"{a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z {a.Action} {a.DeviceCount} device(s){(a.MdmServer is { } s ? " -> " + s : "")} {a.Status}")));
+            .Select(a => (a.Id, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z {a.Action} {a.DeviceCount} device(s){(a.MdmServer is { } s ? " -> " + s : "")} {a.Status}"))));
 }

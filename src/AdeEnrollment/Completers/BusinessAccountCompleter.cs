@@ -9,5 +9,5 @@ public sealed class BusinessAccountCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
         => CompletionSupport.Described(wordToComplete, engine => engine.Business.Accounts.Get()
-            .Select(a => (a.ClientId, $"{a.Kind} API account, added {a.CreatedAt.UtcDateTime:yyyy-MM-dd}")));
+            .Select(a => (a.ClientId, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{a.Kind} API account, added {a.CreatedAt.UtcDateTime:yyyy-MM-dd}"))));
 }
