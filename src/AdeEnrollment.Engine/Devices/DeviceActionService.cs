@@ -146,7 +146,7 @@ public sealed class DeviceActionService
     public IEnumerable<AdeDeviceActionResult> Release(IEnumerable<DeviceTarget> targets, string? tokenRef, DeviceActionSummary? summary = null)
         => Run(Kind.Release, targets, tokenRef, summary ?? new DeviceActionSummary());
 
-    private sealed record Known(string Serial, Guid TokenId, string Token, string Profile);
+    private sealed record Known(string Serial, Guid TokenId, string Token, string Profile, bool RemovedFromAbm);
 
     private IEnumerable<AdeDeviceActionResult> Run(Kind kind, IEnumerable<DeviceTarget> targets, string? tokenRef, DeviceActionSummary summary)
     {
@@ -184,6 +184,13 @@ public sealed class DeviceActionService
             var matches = known.TryGetValue(target.SerialNumber, out var list)
                 ? list.Where(k => target.TokenId is null || k.TokenId == target.TokenId).ToList()
                 : [];
+            if (target.TokenId is null && matches.Count > 1 && matches.Any(m => !m.RemovedFromAbm))
+            {
+                // A serial alone names the device where ABM has it now: a device moved between MDM servers leaves a
+                // removed copy under its old token, which Apple would only answer NOT_ACCESSIBLE for.
+                matches.RemoveAll(m => m.RemovedFromAbm);
+            }
+
             if (matches.Count == 0)
             {
                 summary.Unknown++;
@@ -436,7 +443,7 @@ public sealed class DeviceActionService
         foreach (var row in store.Read(s => s.Devices.Find(wanted.Select(w => w.SerialNumber).Distinct(StringComparer.Ordinal).ToList())))
         {
             if (!map.TryGetValue(row.SerialNumber, out var list)) map[row.SerialNumber] = list = [];
-            list.Add(new Known(row.SerialNumber, row.TokenId, row.Token, row.Profile));
+            list.Add(new Known(row.SerialNumber, row.TokenId, row.Token, row.Profile, row.RemovedFromAbm));
         }
 
         return map;

@@ -91,7 +91,8 @@ internal sealed record DeviceDetailsRow(
 internal sealed record DeviceStateRow(DeviceDetailsRow Details, bool RemovedFromAbm);
 
 /// <summary>A stored device named by serial and token, with its token's and profile's names ("" when no profile).</summary>
-internal sealed record DeviceRefRow(string SerialNumber, Guid TokenId, string Token, string Profile);
+/// <summary>A device found by serial: its token, the name of the profile it holds, and whether it left ABM (removed or released).</summary>
+internal sealed record DeviceRefRow(string SerialNumber, Guid TokenId, string Token, string Profile, bool RemovedFromAbm = false);
 
 /// <summary>A number of devices of one device family ("" when Apple did not say).</summary>
 internal sealed record DeviceFamilyCount(string Family, long Count);

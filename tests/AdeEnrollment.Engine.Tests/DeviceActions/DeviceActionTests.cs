@@ -218,6 +218,27 @@ public class DeviceActionTests
     }
 
     [Fact]
+    public void ASerialAlone_OfADeviceMovedToAnotherServer_GoesOnlyToTheTokenWhereAbmHasItNow()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.AddToken("Other");
+        f.Simulator.RemoveDevice(Server, s[0]); // ABM moves it to the other MDM server
+        f.Simulator.AddDevices("Server Other", serialNumbers: [s[0]]);
+        f.Advance(TimeSpan.FromMinutes(16));
+        f.Engine.Sync.Sync("iPads");
+        f.Engine.Sync.Sync("Other");
+        Assert.Equal(2, f.Engine.Devices.Get(new DeviceQuery(SerialNumber: s[0])).Count()); // a removed copy under the old token
+
+        var results = f.Engine.DeviceActions.Release(Targets([s[0]]), null).ToList();
+
+        var result = Assert.Single(results);
+        Assert.Equal(("Other", AdeDeviceActionStatus.Success), (result.Token, result.Status));
+        Assert.DoesNotContain(Requests(f, "/devices/disown", "POST"), r => r.Server == Server);
+        Assert.DoesNotContain(f.Host.Warnings, w => w.Contains("not released", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ARelease_NotAccessibleAtTheFirstAnswer_StaysNotAccessible_AndChangesNothing()
     {
         using var f = Assigned(2);

@@ -221,16 +221,16 @@ internal sealed partial class PostgresDeviceTable(NpgsqlConnection connection, N
         var tokens = connection.Scalar<long>(transaction, "SELECT count(*) FROM token");
         using var command = connection.Command(transaction,
             $"""
-            SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+            SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name, d.removed_at IS NOT NULL AS removed
             FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
             WHERE d.serial_number = ANY(@s){(SerialLookup.ProbePerToken(serials.Count, tokens) ? " AND d.token_id = ANY (ARRAY(SELECT id FROM token))" : "")}
             """,
             ("s", serials.ToArray()));
         using var r = command.ExecuteReader();
-        int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name");
+        int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name"), removed = r.GetOrdinal("removed");
         while (r.Read())
         {
-            found.Add(new DeviceRefRow(r.GetString(serial), Guid.Parse(r.GetString(token)), r.GetString(tokenName), r.GetString(profile)));
+            found.Add(new DeviceRefRow(r.GetString(serial), Guid.Parse(r.GetString(token)), r.GetString(tokenName), r.GetString(profile), r.GetBoolean(removed)));
         }
 
         return found;

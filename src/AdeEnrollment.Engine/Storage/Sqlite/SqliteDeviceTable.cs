@@ -167,21 +167,21 @@ internal sealed partial class SqliteDeviceTable(SqliteConnection connection, Sql
         using var command = Command(
             SerialLookup.ProbePerToken(serials.Count, TokenCount())
                 ? """
-                  SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+                  SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name, d.removed_at IS NOT NULL AS removed
                   FROM json_each($s) j CROSS JOIN token t CROSS JOIN device d ON d.token_id = t.id AND d.serial_number = j.value
                        LEFT JOIN profile p ON p.id = d.profile_id
                   """
                 : """
-                  SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name
+                  SELECT d.serial_number, d.token_id, t.name AS token_name, coalesce(p.name, '') AS profile_name, d.removed_at IS NOT NULL AS removed
                   FROM device d JOIN token t ON t.id = d.token_id LEFT JOIN profile p ON p.id = d.profile_id
                   WHERE d.serial_number IN (SELECT value FROM json_each($s))
                   """,
             ("$s", JsonSerializer.Serialize(serials)));
         using var r = command.ExecuteReader();
-        int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name");
+        int serial = r.GetOrdinal("serial_number"), token = r.GetOrdinal("token_id"), tokenName = r.GetOrdinal("token_name"), profile = r.GetOrdinal("profile_name"), removed = r.GetOrdinal("removed");
         while (r.Read())
         {
-            found.Add(new DeviceRefRow(r.GetString(serial), Guid.Parse(r.GetString(token)), r.GetString(tokenName), r.GetString(profile)));
+            found.Add(new DeviceRefRow(r.GetString(serial), Guid.Parse(r.GetString(token)), r.GetString(tokenName), r.GetString(profile), r.GetInt64(removed) != 0));
         }
 
         return found;
