@@ -30,7 +30,7 @@ public sealed class AdeEngine
         Assignments = new AssignmentService(store, Time, host, Tokens, Profiles, Apple);
         ProfileChanges = new ProfileChangeService(store, host, Tokens, Profiles, Assignments);
         Sync = new SyncService(store, Time, host, Tokens, Apple, Assignments);
-        Devices = new DeviceService(store, host, Tokens);
+        Devices = new DeviceService(store, Time, host, Tokens);
         Business = new BusinessService(store, Time, host, Tokens, new BusinessAccountService(store, Time, host), business);
         DeviceActions = new DeviceActionService(store, Time, host, Tokens, Apple);
         Health = new Health.HealthService(store, Time, Tokens, Profiles);

@@ -170,6 +170,19 @@ Describe 'Remove-AdeDevice: one warning per operation' {
         $w | Should -BeNullOrEmpty
         Get-AdeDevice -SerialNumber $one -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
+
+    It 'a serial named twice is removed once (-WhatIf counts the same), and each removal is in the journal' {
+        $two = @((Get-AdeDevice -Token Removal | Select-Object -First 2).SerialNumber)
+        $rows = $two[0].ToLowerInvariant(), $two[0], $two[1], 'C02NOTKNOWN5'
+        $whatIf = $rows | Remove-AdeDevice -WhatIf -ErrorAction SilentlyContinue 6>&1 | Out-String
+        $whatIf | Should -Match 'What if: 2 devices would be removed from AdeEnrollment'
+        $rows | Remove-AdeDevice -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue 3>$null
+        @($failed).Count | Should -Be 1 -Because 'only the unknown serial is an error, not the repeat'
+        $failed[0].FullyQualifiedErrorId | Should -Be 'DeviceNotFound,AdeEnrollment.Commands.RemoveAdeDeviceCommand'
+        $events = @(Get-AdeDeviceEvent -SerialNumber $two -Kind Removed)
+        $events.SerialNumber | Sort-Object | Should -Be ($two | Sort-Object)
+        $events.Detail | Sort-Object -Unique | Should -Be 'StillInAbm'
+    }
 }
 
 Describe 'Set-AdeDeviceProfile: devices from two tokens with same-named profiles' {

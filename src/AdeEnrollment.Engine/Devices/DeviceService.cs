@@ -18,12 +18,14 @@ public sealed record DeviceRemoval(int Removed, int Declined, IReadOnlyList<stri
 public sealed class DeviceService
 {
     private readonly AdeStore store;
+    private readonly TimeProvider time;
     private readonly IAdeHost host;
     private readonly TokenService tokens;
 
-    internal DeviceService(AdeStore store, IAdeHost host, TokenService tokens)
+    internal DeviceService(AdeStore store, TimeProvider time, IAdeHost host, TokenService tokens)
     {
         this.store = store;
+        this.time = time;
         this.host = host;
         this.tokens = tokens;
     }
@@ -98,8 +100,7 @@ public sealed class DeviceService
     /// An unknown serial is handed to <paramref name="reportError"/> and the others go on. The targets are looked up
     /// <see cref="LookupBatchSize"/> at a time, and the devices confirmed within one lookup are deleted in one
     /// transaction, also when a later confirmation stops the operation. Each target gives what it would give if it were
-    /// looked up after the removals before it: a device named again after it was removed is not found, one declined is
-    /// asked about again.
+    /// looked up after the removals before it; a serial named again is passed over.
     /// </summary>
     public DeviceRemoval Remove(IEnumerable<DeviceTarget> targets, Action<AdeException> reportError)
     {
@@ -146,7 +147,15 @@ public sealed class DeviceService
             {
                 if (confirmed.Count > 0)
                 {
-                    removed += store.Write(s => confirmed.GroupBy(d => d.TokenId).Sum(g => s.Devices.Delete(g.Key, g.Select(d => d.SerialNumber).ToList())));
+                    // the journal keeps the removal (the device's rows are gone): an audit, and a script following -AfterId learns of it
+                    var now = time.GetUtcNow();
+                    removed += store.Write(s => confirmed.GroupBy(d => d.TokenId).Sum(g =>
+                    {
+                        var serials = g.Select(d => d.SerialNumber).ToList();
+                        var deleted = s.Devices.Delete(g.Key, serials);
+                        s.DeviceEvents.Append(g.Key, now, [.. g.Select(d => new NewDeviceEventRow(d.SerialNumber, AdeDeviceEventKind.Removed, d.AbmState == AdeAbmState.Assigned ? "StillInAbm" : null))]);
+                        return deleted;
+                    }));
                     foreach (var device in confirmed.Where(d => d.AbmState == AdeAbmState.Assigned))
                     {
                         stillInAbm.Add(device.SerialNumber);
@@ -168,14 +177,16 @@ public sealed class DeviceService
     /// <summary>
     /// The targets with the devices each names, in order, <see cref="LookupBatchSize"/> at a time with one read of the
     /// store per batch. Serials are exact: one with wildcard characters names no device (no Apple serial has them, and
-    /// a pattern in a removal list is far more likely a mistake than a wish). Empty serials are skipped.
+    /// a pattern in a removal list is far more likely a mistake than a wish). Empty serials are skipped, and so is a
+    /// serial named again (a CSV with a row twice): -WhatIf then counts what the removal does.
     /// </summary>
     private IEnumerable<List<(DeviceTarget Target, IReadOnlyList<AdeDevice> Matches)>> LookUp(IEnumerable<DeviceTarget> targets)
     {
         var waiting = new List<DeviceTarget>(LookupBatchSize);
+        var named = new HashSet<(string, Guid?)>(); // a serial named again (any case, the same token or none) is passed over
         foreach (var target in targets)
         {
-            if (DeviceRepository.NormaliseSerial(target.SerialNumber).Length > 0)
+            if (DeviceRepository.NormaliseSerial(target.SerialNumber) is { Length: > 0 } serial && named.Add((serial, target.TokenId)))
             {
                 waiting.Add(target);
                 if (waiting.Count == LookupBatchSize)

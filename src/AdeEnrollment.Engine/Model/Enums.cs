@@ -62,6 +62,9 @@ public enum AdeDeviceEventKind
     ProfileCleared,
     Released,
     Purged,
+
+    /// <summary>Remove-AdeDevice deleted the device from the store (Apple unchanged); Detail StillInAbm when ABM still assigned it.</summary>
+    Removed,
 }
 
 /// <summary>What to do with devices: assign them to a server, unassign them from it, or release them from the organisation.</summary>

@@ -231,6 +231,9 @@ public class DeviceServiceProviderTests
         Assert.Equal(["DeviceNotFound"], errors);
         Assert.Empty(store.Engine.Devices.Get(new DeviceQuery()));
         Assert.Contains(store.Host.Warnings, w => w.Contains("C02AAA", StringComparison.Ordinal) && !w.Contains("C02GONE", StringComparison.Ordinal));
+        // the journal keeps each removal, saying whether ABM still assigned the device
+        var removed = store.Engine.Devices.GetEvents(new DeviceEventQuery(Kinds: [AdeDeviceEventKind.Removed])).Select(e => $"{e.SerialNumber}:{e.Detail}").Order();
+        Assert.Equal(["C02AAA:StillInAbm", "C02GONE:"], removed);
     }
 
     [Theory]
@@ -258,15 +261,15 @@ public class DeviceServiceProviderTests
         };
         var errors = new List<string>();
         store.Host.ShouldProcessCalls.Clear();
-        // A serial named again in its own batch, and one after its device's batch: removed, so not found. A pattern
-        // names no device (serials are exact), though C00510-C00519 are still there when it comes.
+        // A serial named again (in another case) in its own batch, and one after its device's batch: passed over. A
+        // pattern names no device (serials are exact), though C00510-C00519 are still there when it comes.
         DeviceTarget[] targets = [.. serials.Take(5).Select(s => new DeviceTarget(s.ToLowerInvariant())), new DeviceTarget("C00003"),
             .. serials.Skip(5).Take(500).Select(s => new DeviceTarget(s)), new DeviceTarget("C0051*"), new DeviceTarget("NOPE"),
             .. serials.Skip(505).Select(s => new DeviceTarget(s)), new DeviceTarget("C00001"), new DeviceTarget(" ")];
 
         var removal = store.Engine.Devices.Remove(targets, ex => errors.Add($"{ex.ErrorId}:{ex.Message.Split('\'')[1]}"));
 
-        Assert.Equal(["DeviceNotFound:c00002", "DeviceNotFound:C00003", "DeviceNotFound:C0051*", "DeviceNotFound:NOPE", "DeviceNotFound:C00001"], errors);
+        Assert.Equal(["DeviceNotFound:c00002", "DeviceNotFound:C0051*", "DeviceNotFound:NOPE"], errors);
         Assert.Equal(serials.Count - 1, removal.Removed);
         Assert.Equal(serials.Where(s => s != "C00002").Select(s => $"{s} (token 'Contoso')"), store.Host.ShouldProcessCalls.Select(c => c.Target)); // once each, in order
         Assert.Equal(["C00002"], store.Engine.Devices.Get(new DeviceQuery()).Select(d => d.SerialNumber));
