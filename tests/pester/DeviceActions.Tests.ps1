@@ -323,6 +323,25 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
     }
 }
 
+Describe 'Test-AdeHealth when Apple denies access' {
+    BeforeAll { Connect-AdeStore -Path (Join-Path $TestDrive 'denied.db') }
+
+    It 'fails LastSync at once when Apple denies the MDM server access, naming the error and what to check in ABM' {
+        New-SimToken -Name 'Denied' -Devices 1 | Out-Null
+        Sync-AdeDevice -Token Denied | Out-Null
+        Set-AdeSimClock -Advance (New-TimeSpan -Hours 13)
+        try {
+            Set-AdeSimFault -Endpoint '/devices/sync' -StatusCode 401 -Body 'UNAUTHORIZED' -Count 1 | Out-Null
+            Set-AdeSimFault -Endpoint '/session' -StatusCode 403 -Body 'ACCESS_DENIED' -Count 10 | Out-Null
+            Sync-AdeDevice -Token Denied -IfDue -ErrorAction SilentlyContinue | Out-Null
+            $last = Test-AdeHealth -Token Denied | Where-Object Check -eq 'LastSync'
+            "$($last.Status)" | Should -Be 'Fail'
+            $last.Detail | Should -Match 'failed with AppleAccessDenied'
+            $last.Remedy | Should -Match 'Device Enrollment Manager'
+        } finally { Clear-AdeSimFault | Out-Null; Set-AdeSimClock -Reset }
+    }
+}
+
 Describe 'Test-AdeHealth' {
     BeforeAll {
         Connect-AdeStore -Path (Join-Path $TestDrive 'health.db')

@@ -149,7 +149,7 @@ public sealed class HealthService
         or nameof(ErrorCatalog.StorePassphraseRequired) or nameof(ErrorCatalog.StoreConnectionStringInvalid);
 
     private sealed record TokenState(DateTimeOffset? TermsNotSigned, DateTimeOffset? LastSuccess, string? LeaseId, DateTimeOffset? LeaseExpires,
-        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure, DateTimeOffset? LatestFailure);
+        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure, DateTimeOffset? LatestFailure, SyncHistoryRow? LastFinished);
 
     private IEnumerable<AdeHealthResult> TokenChecks(AdeToken token, DateTimeOffset now, TimeSpan threshold)
     {
@@ -187,7 +187,7 @@ public sealed class HealthService
 
         // Rejected
         yield return token.InvalidReason is { } reason
-            ? Result("TokenRejected", name, AdeHealthStatus.Fail, $"Apple rejected the token: {reason}",
+            ? Result("TokenRejected", name, AdeHealthStatus.Fail, reason.StartsWith("Apple rejected", StringComparison.Ordinal) ? reason : $"Apple rejected the token: {reason}",
                 $"Download the server token again in Apple Business Manager, then: Update-AdeToken -Token {quoted} -Path <token.p7m>")
             : Result("TokenRejected", name, AdeHealthStatus.Pass, "Apple has not rejected the token.", "");
 
@@ -196,21 +196,31 @@ public sealed class HealthService
         var tokenFirst = token.ExpiresAt <= now || token.InvalidReason is not null
             ? $"{renew}; Sync-AdeDevice -Token {quoted}"
             : null;
+        // The attempt that failed since, named (its error ID says what to fix); Apple refusing the MDM server access is
+        // not fixed by the next scheduled sync, so it fails the check at once.
+        var failedSince = s.LastFinished is { Status: AdeSyncStatus.Failed, ErrorId: { } failedId } failed && !(s.LastSuccess >= failed.StartedAt)
+            ? $" The last attempt, on {failed.StartedAt:u}, failed with {failedId}."
+            : "";
+        var accessDenied = s.LastFinished is { Status: AdeSyncStatus.Failed, ErrorId: nameof(ErrorCatalog.AppleAccessDenied) } && failedSince.Length > 0;
+        var lastRemedy = accessDenied && tokenFirst is null
+            ? $"Check in Apple Business Manager that the token's MDM server still exists and that the account that created the token still has the Device Enrollment Manager role (or download a new token: Update-AdeToken -Token {quoted} -Path <token.p7m>), then: {syncNow}"
+            : null;
         if (s.LastSuccess is not { } last)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Warning, "The token has never synced successfully.", tokenFirst ?? syncNow);
+            yield return Result("LastSync", name, accessDenied ? AdeHealthStatus.Fail : AdeHealthStatus.Warning, "The token has never synced successfully." + failedSince, tokenFirst ?? lastRemedy ?? syncNow);
         }
-        else if (now - last > SyncFail)
+        else if (now - last > SyncFail || accessDenied)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}, more than 7 days ago.", tokenFirst ?? syncNow);
+            var when = now - last > SyncFail ? "more than 7 days ago" : now - last > SyncWarning ? "more than 24 hours ago" : "";
+            yield return Result("LastSync", name, AdeHealthStatus.Fail, $"The last successful sync was on {last:u}{(when.Length > 0 ? ", " + when : "")}." + failedSince, tokenFirst ?? lastRemedy ?? syncNow);
         }
         else if (now - last > SyncWarning)
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Warning, $"The last successful sync was on {last:u}, more than 24 hours ago.", tokenFirst ?? $"Sync-AdeDevice -Token {quoted} -IfDue");
+            yield return Result("LastSync", name, AdeHealthStatus.Warning, $"The last successful sync was on {last:u}, more than 24 hours ago." + failedSince, tokenFirst ?? $"Sync-AdeDevice -Token {quoted} -IfDue");
         }
         else
         {
-            yield return Result("LastSync", name, AdeHealthStatus.Pass, $"The last successful sync was on {last:u}.", "");
+            yield return Result("LastSync", name, AdeHealthStatus.Pass, $"The last successful sync was on {last:u}." + failedSince, "");
         }
 
         // Lease
@@ -236,7 +246,9 @@ public sealed class HealthService
                 var candidates = group.Key is { } p && !token.DefaultProfiles.ContainsKey(p)
                     ? profiles.NamesOf(token.Id, p, withSharedIPad: iPadsOnly)
                     : [];
-                yield return UnassignedResult(name, quoted, token, group.Key, [.. group], hours, candidates);
+                var result = UnassignedResult(name, quoted, token, group.Key, [.. group], hours, candidates);
+                // while the token is expired or rejected an assignment can only fail: the token's step comes first
+                yield return tokenFirst is null ? result : Result(result.Check, name, result.Status, result.Detail, $"{renew}; {result.Remedy}");
             }
         }
 
@@ -292,7 +304,8 @@ public sealed class HealthService
             sync?.LeaseId,
             sync?.LeaseExpiresAt,
             s.Devices.CountWithoutProfile(tokenId, now - threshold),
-            held.Count, held.Latest);
+            held.Count, held.Latest,
+            s.Sync.GetHistory(tokenId, 3).FirstOrDefault(h => h.Status != AdeSyncStatus.Running));
     });
 
     private static AdeHealthResult Result(string check, string token, AdeHealthStatus status, string detail, string remedy)

@@ -100,6 +100,52 @@ public class HealthTests
     }
 
     [Fact]
+    public void LastSync_FailsAtOnce_WhenAppleDeniesTheMdmServerAccess_NamingTheErrorAndWhatToCheck()
+    {
+        using var f = new EngineSimFixture(devices: 1);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromHours(13));
+        f.Simulator.AddFault("/devices/sync", 401, "UNAUTHORIZED", count: 1); // the open session is refused: a new one is asked for
+        f.Simulator.AddFault("/session", 403, body: "ACCESS_DENIED", count: 10);
+        AdeAssert.Throws(nameof(ErrorCatalog.AppleAccessDenied), () => f.Engine.Sync.Sync("iPads", ifDue: true));
+
+        var last = Checks(f)["LastSync"];
+
+        Assert.Equal(AdeHealthStatus.Fail, last.Status); // a scheduled sync cannot fix it, so no 7-day grace
+        Assert.Contains("failed with AppleAccessDenied", last.Detail, StringComparison.Ordinal);
+        Assert.Contains("Device Enrollment Manager", last.Remedy, StringComparison.Ordinal);
+
+        // a passing failure is named but keeps the grace period
+        f.Simulator.ClearFaults();
+        f.Advance(TimeSpan.FromMinutes(16));
+        f.Engine.Sync.Sync("iPads");
+        Assert.Equal(AdeHealthStatus.Pass, Checks(f)["LastSync"].Status);
+        f.Advance(TimeSpan.FromHours(13));
+        f.Simulator.AddFault("/devices/sync", 503, count: 10);
+        Assert.ThrowsAny<AdeException>(() => f.Engine.Sync.Sync("iPads", ifDue: true));
+        var passing = Checks(f)["LastSync"];
+        Assert.Equal(AdeHealthStatus.Pass, passing.Status); // within 24 hours of the last success
+        Assert.Contains("failed with AppleServiceUnavailable", passing.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WhileTheTokenIsRejected_ItsDetailSaysSoOnce_AndTheDevicesRemedyRenewsTheTokenFirst()
+    {
+        using var f = new EngineSimFixture(devices: 2);
+        f.Engine.Sync.Sync("iPads");
+        f.Advance(TimeSpan.FromHours(25));
+        f.Simulator.AddFault("/devices/sync", 401, "UNAUTHORIZED", count: 2);
+        AdeAssert.Throws("AppleTokenRejected", () => f.Engine.Sync.Sync("iPads"));
+
+        var checks = f.Engine.Health.Test("iPads", TimeSpan.FromHours(1)).ToList();
+
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(checks.Single(c => c.Check == "TokenRejected").Detail, "Apple rejected"));
+        var devices = checks.Single(c => c.Check == "DevicesWithoutProfile");
+        Assert.Equal(AdeHealthStatus.Warning, devices.Status);
+        Assert.StartsWith("Download a new server token", devices.Remedy, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ATokenAppleRejectedOnce_IsActiveAgain_OnceAppleAcceptsIt()
     {
         using var f = new EngineSimFixture(devices: 1);
@@ -274,7 +320,8 @@ public class HealthTests
 
         var rejected = Checks(f)["TokenRejected"];
         Assert.Equal(AdeHealthStatus.Fail, rejected.Status);
-        Assert.StartsWith("Apple rejected the token", rejected.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Apple rejected the ", rejected.Detail, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(rejected.Detail, "Apple rejected"));
         Assert.EndsWith("Update-AdeToken -Token 'iPads' -Path <token.p7m>", rejected.Remedy, StringComparison.Ordinal);
 
         // a sync cannot work with a rejected or expired token: the stale-sync remedy starts with the token
