@@ -421,7 +421,7 @@ public sealed class ProfileService
 
         var missing = document is null ? "\"$type\": \"AdeEnrollment.Profile\", Name and Settings"
             : document.Type != ProfileFileType ? $"\"$type\": \"{ProfileFileType}\" (an export names what it is)"
-            : string.IsNullOrEmpty(document.Name) ? "a Name"
+            : string.IsNullOrEmpty(document.Name) ? "Name"
             : document.Settings is null ? "Settings"
             : null;
         if (missing is not null)

@@ -89,10 +89,24 @@ internal static class FileSecurity
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(directory);
+            return;
         }
-        else
+
+        // Every folder created here is the user's alone, the parents too (Directory.CreateDirectory with a mode gives
+        // the missing parents the default mode): created one level at a time from the first that exists.
+        var missing = new Stack<string>();
+        for (var folder = Path.GetFullPath(directory); !Directory.Exists(folder); folder = Path.GetDirectoryName(folder)!)
         {
-            Directory.CreateDirectory(directory, PrivateDirectory);
+            missing.Push(folder);
+            if (Path.GetDirectoryName(folder) is null)
+            {
+                break;
+            }
+        }
+
+        while (missing.TryPop(out var folder))
+        {
+            Directory.CreateDirectory(folder, PrivateDirectory);
         }
     }
 

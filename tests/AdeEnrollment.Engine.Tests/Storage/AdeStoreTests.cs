@@ -39,6 +39,7 @@ public sealed class AdeStoreTests : IDisposable
         Assert.Equal(ownerReadWrite, File.GetUnixFileMode(path));
         Assert.Equal(ownerReadWrite, File.GetUnixFileMode(StoreKey.KeyFilePath(path)));
         Assert.Equal(ownerReadWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        Assert.Equal(ownerReadWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(folder)!)); // the parent it created too
     }
 
     [Fact]
