@@ -79,6 +79,17 @@ Describe 'Platform-aware profiles' {
         "$($whatIf[-1])" | Should -Be "What if: 2 devices would be assigned profile 'Macs' on token 'Platforms' (2 unchanged; 4 devices of another platform)."
     }
 
+    It 'a Shared iPad default goes to arriving iPads only; the sync result counts the iPhones left without a profile' {
+        New-AdeSimTenant -Name 'Shared default' -Devices 0 | Out-Null
+        Add-AdeSimDevice -Server 'Shared default' -Count 2 -DeviceFamily iPad | Out-Null
+        Add-AdeSimDevice -Server 'Shared default' -Count 3 -DeviceFamily iPhone | Out-Null
+        New-AdeProfile -Token 'Shared default' -Name 'Shared' -UserAffinity WithoutUserAffinity -SharedIPad 3>$null | Out-Null
+        Set-AdeDefaultProfile -Token 'Shared default' -Profile 'Shared' -Confirm:$false 3>$null | Out-Null
+        $r = Sync-AdeDevice -Token 'Shared default' -WarningAction SilentlyContinue
+        $r.DefaultProfileAssigned | Should -Be 2
+        @($r.WithoutDefaultProfile | ForEach-Object { "$($_.Platform): $($_.Count)" }) | Should -Be @('iOS: 3')
+    }
+
     It 'gives a Shared iPad profile to iPads only: an iPhone is SharedIPadOnly, sent nothing, in one warning' {
         New-AdeProfile -Token 'Platforms' -Name 'Shared' -UserAffinity WithoutUserAffinity -SharedIPad 3>$null | Out-Null
         $phones = Get-AdeDevice -Token 'Platforms' -Platform iOS

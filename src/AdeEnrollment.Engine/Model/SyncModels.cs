@@ -49,7 +49,7 @@ public sealed class AdeSyncResult
 
     /// <summary>
     /// Devices that arrived without a profile and got none because their platform has no default profile on the
-    /// token (or their platform is unknown), per platform.
+    /// token (or their platform is unknown, or the iOS default is a Shared iPad profile and they are not iPads), per platform.
     /// </summary>
     public IReadOnlyList<AdePlatformCount> WithoutDefaultProfile { get; internal init; } = ValueList<AdePlatformCount>.Empty;
 

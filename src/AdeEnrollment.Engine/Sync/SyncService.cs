@@ -1053,6 +1053,8 @@ public sealed class SyncService
 
             if (notIPads is { Count: > 0 })
             {
+                // no default applies to them: counted with the devices of platforms without one
+                CountWithoutDefault(nameof(DevicePlatform.iOS), notIPads.Count);
                 RefuseDefaults(DevicePlatform.iOS, notIPads.Count, notIPads.Count, $"the iOS default is a Shared iPad profile, for iPads only, and these are not known to be iPads: {Counted.FirstFew(notIPads)}");
             }
 

@@ -67,6 +67,8 @@ public class DefaultProfileSyncTests
         Assert.Equal(3, AssignRequests(f).Sum(r => r.DeviceCount));
         var warning = Assert.Single(f.Host.Warnings, w => w.Contains("default profile", StringComparison.Ordinal));
         Assert.StartsWith("2 of 5 new iOS devices of token 'iPads' did not get the default profile (the iOS default is a Shared iPad profile, for iPads only, and these are not known to be iPads", warning, StringComparison.Ordinal);
+        // the result counts them too: a script that reads it sees the iPhones left without a profile
+        Assert.Equal(["iOS:2"], result.WithoutDefaultProfile.Select(w => $"{w.Platform}:{w.Count}"));
     }
 
     [Fact]
