@@ -77,6 +77,7 @@ Describe 'Piped rows: the serial number column' {
         $e[0].Exception.Message | Should -Match "'Seriennummer', 'Owner'"
         $e[0].Exception.Message | Should -Match 'Serial Number'
         $e[0].Exception.Message | Should -Match '-SerialNumber'
+        $e[0].TargetObject.Seriennummer | Should -Be $serials[10] -Because 'the error points at the row, so a script can report it'
         # the good row still counts, and nothing named '@{...}' ever reaches the engine
         if ($Command -ne 'Remove-AdeDevice') { $out.SerialNumber | Should -Be $serials[11] }
         ($out | Out-String) | Should -Not -Match '@\{'

@@ -532,11 +532,12 @@ public static class ErrorCatalog
         F("Apple does not allow the MDM server of token '{0}' to release devices ({1} refused POST /devices/disown). Nothing was released. Release the devices in Apple Business Manager (Devices > Release), or ask an administrator there to allow this MDM server to release devices.", token, serviceUri),
         token, inner);
 
-    public static AdeException SerialNumberMissing(string inputType, IReadOnlyList<string> properties, string acceptedNames) => E(nameof(SerialNumberMissing),
+    /// <param name="input">The piped object itself (the error's target, so that a script finds the row); its type's name when null.</param>
+    public static AdeException SerialNumberMissing(string inputType, IReadOnlyList<string> properties, string acceptedNames, object? input = null) => E(nameof(SerialNumberMissing),
         AdeErrorCategory.InvalidArgument,
         F("The piped {0} has no serial number property (its properties: {1}). Name the CSV column or property one of: {2}; or pass the serials with -SerialNumber.",
             inputType, properties.Count == 0 ? "none" : string.Join(", ", properties.Select(p => "'" + p + "'")), acceptedNames),
-        inputType);
+        input ?? inputType);
 
     /// <param name="goAhead">The switch that answers the question beforehand: "-Force (or -Confirm:$false)" where the command has -Force, else "-Confirm:$false".</param>
     /// <param name="target">What the question is about (the device, profile, token … of a ShouldProcess), the error's target object.</param>

@@ -60,7 +60,7 @@ internal static class PipelineDevice
             case IDictionary dictionary:
                 {
                     var keys = dictionary.Keys.Cast<object>().Select(k => k.ToString() ?? "").ToList();
-                    var key = SerialColumns.Find(keys) ?? throw Missing("hashtable", keys);
+                    var key = SerialColumns.Find(keys) ?? throw Missing("hashtable", keys, input);
                     var tokenKey = keys.FirstOrDefault(k => string.Equals(k, "TokenId", StringComparison.OrdinalIgnoreCase));
                     return new Found(Text(dictionary[key]), Token(tokenKey is null ? null : dictionary[tokenKey]));
                 }
@@ -68,7 +68,7 @@ internal static class PipelineDevice
 
         var row = PSObject.AsPSObject(input);
         var names = row.Properties.Select(p => p.Name).ToList();
-        var name = SerialColumns.Find(names) ?? throw Missing(Describe(value), names);
+        var name = SerialColumns.Find(names) ?? throw Missing(Describe(value), names, input);
         var tokenId = Token(row.Properties["TokenId"]?.Value);
         var tokenName = tokenId is null && row.Properties["Token"]?.Value is { } token ? Text(token) : null;
         return new Found(Text(row.Properties[name].Value), tokenId, tokenName);
@@ -80,6 +80,6 @@ internal static class PipelineDevice
 
     private static string Describe(object value) => value is PSCustomObject ? "object" : value.GetType().Name;
 
-    private static AdeException Missing(string type, IReadOnlyList<string> properties)
-        => ErrorCatalog.SerialNumberMissing(type, properties, SerialColumns.Described);
+    private static AdeException Missing(string type, IReadOnlyList<string> properties, object input)
+        => ErrorCatalog.SerialNumberMissing(type, properties, SerialColumns.Described, input);
 }
