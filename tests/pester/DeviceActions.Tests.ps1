@@ -228,6 +228,18 @@ Describe 'Clear-AdeDeviceProfile, Update-AdeDevice, Unregister-AdeDevice' {
         (Get-AdeSimDevice -Server Resent).SerialNumber | Should -Be $r3[2]
     }
 
+    It 'Update-AdeDevice right after an assignment journals no change: Apple''s assign time has whole seconds, the recorded one milliseconds' {
+        New-SimToken -Name 'Refresh' -Devices 1 | Out-Null
+        Sync-AdeDevice -Token Refresh | Out-Null
+        New-AdeProfile -Token Refresh -Name 'Refreshed' -UserAffinity WithUserAffinity | Out-Null
+        $one = (Get-AdeDevice -Token Refresh).SerialNumber
+        Set-AdeDeviceProfile -Profile 'Refreshed' -SerialNumber $one | Out-Null
+        $before = @(Get-AdeDeviceEvent -SerialNumber $one).Count
+        (Update-AdeDevice -SerialNumber $one).Status | Should -Be 'Success'
+        @(Get-AdeDeviceEvent -SerialNumber $one -Kind Modified) | Should -BeNullOrEmpty
+        @(Get-AdeDeviceEvent -SerialNumber $one).Count | Should -Be $before
+    }
+
     It 'Get-AdeDevice -LastAssignmentResult finds devices whose last assignment failed' {
         Set-AdeSimFault -Server Actions -SerialNumber $serials[4] -DeviceStatus Failed -Count 1
         Set-AdeDeviceProfile -Profile Staff -SerialNumber $serials[4] -WarningVariable w -WarningAction SilentlyContinue | Out-Null

@@ -97,10 +97,11 @@ internal static partial class DeviceRepository
             if (!string.Equals(was, now, StringComparison.Ordinal)) changed.Add(name);
         }
 
-        // Compared as the store keeps times (whole milliseconds), so a stored time equals Apple's.
+        // Compared in whole seconds, as Apple gives times: the assign time the module records when Apple accepts an
+        // assignment has milliseconds, and Apple's own for the same assignment (read back by a refresh) has none.
         void Time(string name, DateTimeOffset? was, DateTimeOffset? now)
         {
-            if (was?.ToUnixTimeMilliseconds() != now?.ToUnixTimeMilliseconds()) changed.Add(name);
+            if (was?.ToUnixTimeSeconds() != now?.ToUnixTimeSeconds()) changed.Add(name);
         }
     }
 

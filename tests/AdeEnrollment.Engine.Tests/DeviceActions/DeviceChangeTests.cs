@@ -13,11 +13,14 @@ public class DeviceChangeTests
         T, T.AddMinutes(1), T.AddMinutes(2), "me", T.AddDays(30), false);
 
     [Fact]
-    public void NothingChanged_IsEmpty_EvenWhenTimesDifferBelowAMillisecond()
+    public void NothingChanged_IsEmpty_EvenWhenTimesDifferBelowASecond()
     {
-        var after = Stored with { ProfileAssignTime = T.AddTicks(5), AssignedAt = T.AddMinutes(2).ToOffset(TimeSpan.FromHours(2)) };
+        // the store's assign time has milliseconds (recorded when Apple accepted); Apple's own has whole seconds
+        var recorded = Stored with { ProfileAssignTime = T.AddMilliseconds(828) };
+        var after = Stored with { ProfileAssignTime = T, AssignedAt = T.AddMinutes(2).ToOffset(TimeSpan.FromHours(2)) };
 
-        Assert.Equal("", DeviceRepository.ChangedFields(new DeviceStateRow(Stored, RemovedFromAbm: false), after));
+        Assert.Equal("", DeviceRepository.ChangedFields(new DeviceStateRow(recorded, RemovedFromAbm: false), after));
+        Assert.Equal("ProfileAssignedAt", DeviceRepository.ChangedFields(new DeviceStateRow(recorded, RemovedFromAbm: false), after with { ProfileAssignTime = T.AddSeconds(1) }));
     }
 
     [Fact]
