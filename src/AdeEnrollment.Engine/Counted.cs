@@ -5,6 +5,9 @@ namespace AdeEnrollment.Engine;
 /// <summary>A count with its noun in the right number ("1 device", "1,250 devices"): every message counts this way.</summary>
 public static class Counted
 {
+    /// <summary>A count as messages write it: "1,234" whatever the session's culture (messages are in one language).</summary>
+    public static string N(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
+
     public static string Of(long count, string singular, string? plural = null)
         => count == 1 ? "1 " + singular : count.ToString("N0", CultureInfo.InvariantCulture) + " " + (plural ?? singular + "s");
 

@@ -487,7 +487,7 @@ internal sealed class AppleClient
             if (missing.Count > 0)
             {
                 throw ErrorCatalog.AppleResponseInvalid(TokenName, call.Endpoint, string.Create(CultureInfo.InvariantCulture,
-                    $"it gives no outcome for {Counted.Of(missing.Count, "device")} of the {sent.Count:N0} sent ({Counted.FirstFew(missing, 3)}). Apple may or may not have acted on them, so nothing was recorded for this request's devices; the next Sync-AdeDevice brings their state."));
+                    $"it gives no outcome for {Counted.Of(missing.Count, "device")} of the {Counted.N(sent.Count)} sent ({Counted.FirstFew(missing, 3)}). Apple may or may not have acted on them, so nothing was recorded for this request's devices; the next Sync-AdeDevice brings their state."));
             }
         }
     }

@@ -132,7 +132,7 @@ internal sealed class BusinessClient
             // it becomes the Authorization header of every request: visible ASCII only, bounded
             if (!Apple.AppleAnswerRules.IsValidHeaderValue(token, MaxAccessTokenLength))
             {
-                throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", $"an access_token of {token.Length:N0} characters or with characters a request header cannot carry");
+                throw ErrorCatalog.BusinessResponseInvalid("the token endpoint", $"an access_token of {Counted.N(token.Length)} characters or with characters a request header cannot carry");
             }
 
             // Apple's tokens live an hour; a lifetime out of all proportion is read within 1 second to 1 day

@@ -433,7 +433,7 @@ public sealed partial class BusinessService
                     }
                 }
 
-                host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{seen:N0} devices read ({pageNumber} pages)"));
+                host.WriteProgress(new AdeProgress(1, "Reading the organisation's devices", $"{Counted.N(seen)} devices read ({pageNumber} pages)"));
                 if (givenSet is not null && held.Count == givenSet.Count)
                 {
                     break; // every serial given is found: the rest of the listing has none of them
@@ -784,7 +784,7 @@ public sealed partial class BusinessService
             {
                 // Apple documents no cap on an activity's devices, nor its answer above one: the same devices go again
                 // in smaller activities
-                host.WriteVerbose($"Apple refused an activity of {Counted.Of(batch.Length, "device")} ({ex.HttpStatus}{(ex.ErrorDetail is { } d ? ": " + d : "")}); sending activities of at most {smaller:N0}.");
+                host.WriteVerbose($"Apple refused an activity of {Counted.Of(batch.Length, "device")} ({ex.HttpStatus}{(ex.ErrorDetail is { } d ? ": " + d : "")}); sending activities of at most {Counted.N(smaller)}.");
                 var named = NamedCap(ex.ErrorDetail, batch.Length) is not null;
                 search.Refused(batch.Length, named, aboutSize: named || ex.HttpStatus == 413 || PointsAtDevices(ex));
                 size = smaller;
@@ -793,7 +793,7 @@ public sealed partial class BusinessService
             catch (AdeException ex) when (created.Count == 0 && search.Refusals.Count > 0 && ex.HttpStatus is 400 or 413 or 422)
             {
                 // the smaller activities were refused too, and Apple never said why: say what was tried and the way out
-                throw ex.WithCompleted($"Apple refused activities of {string.Join(", ", search.Refusals.Select(n => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} and {batch.Length:N0} devices without naming a cap; "
+                throw ex.WithCompleted($"Apple refused activities of {string.Join(", ", search.Refusals.Select(n => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} and {Counted.N(batch.Length)} devices without naming a cap; "
                     + $"if the devices of one activity are the cause, set fewer: Set-AdeBusinessAccount -ClientId '{client.Account.ClientId}' -DevicePerActivity <number>.", []);
             }
             catch (AdeException ex) when (created.Count > 0)
@@ -952,7 +952,7 @@ public sealed partial class BusinessService
         {
             if (warn)
             {
-                host.WriteWarning($"Apple refused a device activity of {refused:N0} devices without saying why and took one of {Counted.Of(taken, "device")}. "
+                host.WriteWarning($"Apple refused a device activity of {Counted.N(refused)} devices without saying why and took one of {Counted.Of(taken, "device")}. "
                     + $"If its cap on the devices of one activity is the cause, keep that size: {keep}");
             }
 
@@ -964,13 +964,13 @@ public sealed partial class BusinessService
             var kept = Accounts.LearnDevicesPerActivity(account, taken);
             if (warn)
             {
-                host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {Counted.Of(taken, "device")}: API account '{account.ClientId}' sends at most {Counted.Of(kept, "device")} per activity from now on. "
+                host.WriteWarning($"Apple refused a device activity of {Counted.N(refused)} devices and took one of {Counted.Of(taken, "device")}: API account '{account.ClientId}' sends at most {Counted.Of(kept, "device")} per activity from now on. "
                     + $"Set-AdeBusinessAccount -ClientId '{account.ClientId}' -DevicePerActivity changes it.");
             }
         }
         catch (AdeException ex)
         {
-            host.WriteWarning($"Apple refused a device activity of {refused:N0} devices and took one of {Counted.Of(taken, "device")}, but the store could not keep that size for API account '{account.ClientId}' ({ex.Message}) Set it with: {keep}");
+            host.WriteWarning($"Apple refused a device activity of {Counted.N(refused)} devices and took one of {Counted.Of(taken, "device")}, but the store could not keep that size for API account '{account.ClientId}' ({ex.Message}) Set it with: {keep}");
         }
     }
 
@@ -1058,7 +1058,7 @@ public sealed partial class BusinessService
         if (elsewhere.Count > 0)
         {
             var them = elsewhere.Count == 1 ? "it" : "them";
-            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {serials.Count:N0} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server.Name}' as Get-AdeOrgDevice read {them} or in its token's last sync: Apple may fail {them} in the activity log or report {them} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
+            host.WriteWarning($"{Counted.Of(elsewhere.Count, "device")} of {Counted.N(serials.Count)} ({Counted.FirstFew(elsewhere, 3)}) {(elsewhere.Count == 1 ? "is" : "are")} not on MDM server '{server.Name}' as Get-AdeOrgDevice read {them} or in its token's last sync: Apple may fail {them} in the activity log or report {them} unassigned without changing anything. Sync-AdeDevice first if the devices were assigned just now.");
         }
     }
 
@@ -1549,7 +1549,7 @@ public sealed partial class BusinessService
             var count = doc.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array ? d.GetArrayLength() : 0;
             if (count > Options.PageSize)
             {
-                throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"{count:N0} items on a page, more than the {Options.PageSize:N0} asked for");
+                throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"{Counted.N(count)} items on a page, more than the {Counted.N(Options.PageSize)} asked for");
             }
 
             foreach (var item in Data(doc))
@@ -1563,7 +1563,7 @@ public sealed partial class BusinessService
             {
                 if (cursor.Length > MaxCursorLength || TextRules.HasUnsafe(cursor))
                 {
-                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"a cursor of {cursor.Length:N0} characters or with control characters");
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"a cursor of {Counted.N(cursor.Length)} characters or with control characters");
                 }
 
                 if (!cursors.Add(cursor))
@@ -1613,7 +1613,7 @@ public sealed partial class BusinessService
         var max = Str(item, "type") == "orgDevices" ? MaxSerialLength : MaxIdLength;
         if (Str(item, "id") is { } id && (id.Length > max || TextRules.HasUnsafe(id)))
         {
-            throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"an id of {id.Length:N0} characters or with control characters", accepted: accepted);
+            throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"an id of {Counted.N(id.Length)} characters or with control characters", accepted: accepted);
         }
 
         var a = Attributes(item);
@@ -1629,7 +1629,7 @@ public sealed partial class BusinessService
                 if (v.ValueKind == JsonValueKind.String && v.GetString() is { } text
                     && (text.Length > (p.Name == "serialNumber" ? MaxSerialLength : MaxTextLength) || (p.Name == "serialNumber" && TextRules.HasUnsafe(text))))
                 {
-                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"attribute {Short(p.Name)} of {text.Length:N0} characters or with control characters", accepted: accepted);
+                    throw ErrorCatalog.BusinessResponseInvalid(endpoint, $"attribute {Short(p.Name)} of {Counted.N(text.Length)} characters or with control characters", accepted: accepted);
                 }
             }
         }

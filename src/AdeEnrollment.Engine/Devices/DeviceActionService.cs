@@ -74,8 +74,8 @@ public sealed class DeviceActionSummary
     public string? NotDoneWarning => notDone.Count == 0 ? null : NotDone(notDone.Values.Sum(v => v.Count));
 
     private string NotDone(int total)
-        => $"{Counted.Of(total, "device")} of {answered:N0} {(total == 1 ? "was" : "were")} not {Done}: "
-          + string.Join(", ", notDone.Select(kv => $"{kv.Value.Count:N0} {kv.Key} ({Reason(kv.Key)}; {string.Join(", ", kv.Value.First)}{(kv.Value.Count > kv.Value.First.Count ? " …" : "")})"))
+        => $"{Counted.Of(total, "device")} of {Counted.N(answered)} {(total == 1 ? "was" : "were")} not {Done}: "
+          + string.Join(", ", notDone.Select(kv => $"{Counted.N(kv.Value.Count)} {kv.Key} ({Reason(kv.Key)}; {string.Join(", ", kv.Value.First)}{(kv.Value.Count > kv.Value.First.Count ? " …" : "")})"))
           + ". The results say which (| Where-Object Status -ne 'Success').";
 
     internal string Done { get; set; } = "";

@@ -11,7 +11,7 @@ public sealed record DeviceRemoval(int Removed, int Declined, IReadOnlyList<stri
 {
     /// <summary>The summary line after -WhatIf ("What if: " is added by the host).</summary>
     public string WhatIfSummary => $"{Counted.Of(Declined, "device")} would be removed from AdeEnrollment" +
-        (StillInAbm.Count > 0 ? $" ({StillInAbm.Count:N0} of them still assigned in Apple Business Manager, so they would come back at the next full sync)." : ".");
+        (StillInAbm.Count > 0 ? $" ({Counted.N(StillInAbm.Count)} of them still assigned in Apple Business Manager, so they would come back at the next full sync)." : ".");
 }
 
 /// <summary>Get-AdeDevice and Remove-AdeDevice: the devices the engine knows from syncs.</summary>

@@ -272,7 +272,7 @@ public sealed class HealthService
         IReadOnlyList<string> candidates)
     {
         var count = families.Sum(f => f.Count);
-        var breakdown = string.Join(", ", families.Select(f => $"{(f.Family.Length == 0 ? "family unknown" : f.Family)} {f.Count:N0}"));
+        var breakdown = string.Join(", ", families.Select(f => $"{(f.Family.Length == 0 ? "family unknown" : f.Family)} {Counted.N(f.Count)}"));
         if (platform is not { } p)
         {
             return Result("DevicesWithoutProfile", name, AdeHealthStatus.Warning,

@@ -139,5 +139,5 @@ public sealed class AdePlatformCount
 
     public int Count { get; internal init; }
 
-    public override string ToString() => $"{Platform}: {Count:N0}";
+    public override string ToString() => $"{Platform}: {Counted.N(Count)}";
 }

@@ -449,8 +449,8 @@ public sealed class AssignmentService
         /// know. Null when every device got the profile.
         /// </summary>
         public string? NotAssignedWarning => notAssigned.Count == 0 ? null
-            : $"{Counted.Of(notAssigned.Values.Sum(), "device")} of {results:N0} did not get profile {string.Join(", ", Profiles.Select(p => $"'{p}'"))}: "
-              + string.Join(", ", notAssigned.Select(kv => $"{kv.Value:N0} {kv.Key} ({Reason(kv.Key)})"))
+            : $"{Counted.Of(notAssigned.Values.Sum(), "device")} of {Counted.N(results)} did not get profile {string.Join(", ", Profiles.Select(p => $"'{p}'"))}: "
+              + string.Join(", ", notAssigned.Select(kv => $"{Counted.N(kv.Value)} {kv.Key} ({Reason(kv.Key)})"))
               + ". The results say which (| Where-Object Status -ne 'Success').";
 
         private static string Reason(AdeAssignmentStatus status) => status switch
@@ -478,7 +478,7 @@ public sealed class AssignmentService
                 var platform = PlatformMismatch.Count > 0 ? $"; {Counted.Of(PlatformMismatch.Count, "device")} of another platform" : "";
                 var heldBack = HeldBack > 0 ? $"; {Counted.Of(HeldBack, "device")} held back 24 hours after Apple's FAILED" : "";
                 var notIPad = NotIPad > 0 ? $"; {Counted.Of(NotIPad, "iPhone or iPod", "iPhones or iPods")} that a Shared iPad profile is not for" : "";
-                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Unchanged:N0} unchanged{unknown}{platform}{heldBack}{notIPad}).";
+                return $"{Counted.Of(Declined, "device")} would be assigned {profile} on {where} ({Counted.N(Unchanged)} unchanged{unknown}{platform}{heldBack}{notIPad}).";
             }
         }
     }

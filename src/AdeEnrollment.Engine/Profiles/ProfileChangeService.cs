@@ -130,7 +130,7 @@ public sealed class ProfileChangeService
             var text = $"Profile '{name}' is assigned to {Counted.Of(Holders, "device")} still in Apple Business Manager.";
             if (Redefines)
             {
-                text += $" The change defines it again at Apple and re-assigns it to {(Holders == 1 ? "that device" : $"those {Holders:N0} devices")}";
+                text += $" The change defines it again at Apple and re-assigns it to {(Holders == 1 ? "that device" : $"those {Counted.N(Holders)} devices")}";
                 text += Pushed > 0 ? $"; {Counted.Of(Pushed, "device")} already received it and keep{(Pushed == 1 ? "s" : "")} the old settings until factory reset." : ".";
             }
 

@@ -347,7 +347,7 @@ public static class ProfileRules
 
         if (s.AdditionalSkipKeys is { Count: > MaxAdditionalSkipKeys } many)
         {
-            throw Invalid("AdditionalSkipKey", $"{many.Count:N0} keys", $"give at most {MaxAdditionalSkipKeys} keys (Setup Assistant has fewer panes than that); use -HiddenScreen for the panes this module knows.");
+            throw Invalid("AdditionalSkipKey", $"{Counted.N(many.Count)} keys", $"give at most {MaxAdditionalSkipKeys} keys (Setup Assistant has fewer panes than that); use -HiddenScreen for the panes this module knows.");
         }
 
         foreach (var key in s.AdditionalSkipKeys ?? [])

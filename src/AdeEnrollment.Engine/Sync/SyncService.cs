@@ -642,7 +642,7 @@ public sealed class SyncService
             foreach (var (platform, (refused, arrived, reason)) in defaultRefusals.Where(r => r.Value.Refused > 0))
             {
                 var name = token.Name.Replace("'", "''", StringComparison.Ordinal);
-                Host.WriteWarning($"{refused:N0} of {arrived:N0} new {platform} devices of token '{token.Name}' did not get the default profile ({reason}). "
+                Host.WriteWarning($"{Counted.N(refused)} of {Counted.N(arrived)} new {platform} devices of token '{token.Name}' did not get the default profile ({reason}). "
                     + (interruptedPlatforms.Contains(platform) ? "The next sync of the token (a manual one, or Sync-AdeDevice -IfDue's next) is a full one and offers it again; or assign it now with: " : "Assign it with: ")
                     + $"Get-AdeDevice -Token '{name}' -Unassigned -Platform {platform} | Set-AdeDeviceProfile -Profile <{platform} profile>");
             }
@@ -1006,7 +1006,7 @@ public sealed class SyncService
             removed += written.Removed;
             defaultAssigned += written.DefaultAssigned;
             Host.WriteVerbose($"Page {pages}: {prepared.Received} devices from Apple; {written.Added} added, {written.Modified} modified, {written.Removed} removed.");
-            Host.WriteProgress(new AdeProgress(progressId, Activity, $"Page {pages}: {added:N0} added, {modified:N0} modified, {removed:N0} removed"));
+            Host.WriteProgress(new AdeProgress(progressId, Activity, $"Page {pages}: {Counted.N(added)} added, {Counted.N(modified)} modified, {Counted.N(removed)} removed"));
         }
 
         private void CountWithoutDefault(string platform, int count)
@@ -1164,12 +1164,12 @@ public sealed class SyncService
             purged = purgedCount;
             if (counted.InAbm > MaxDevicesPerToken)
             {
-                Host.WriteWarning($"Token '{token.Name}' now has {counted.InAbm:N0} devices assigned in ABM, more than the {MaxDevicesPerToken:N0} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
+                Host.WriteWarning($"Token '{token.Name}' now has {Counted.N(counted.InAbm)} devices assigned in ABM, more than the {Counted.N(MaxDevicesPerToken)} Intune supports per token. Split the devices over more MDM servers (tokens) in Apple Business Manager.");
             }
 
             if (withoutDefault.Count > 0)
             {
-                Host.WriteVerbose($"Arrived without a profile and no default for their platform: {string.Join(", ", withoutDefault.Select(w => $"{w.Key} {w.Value:N0}"))} (Set-AdeDefaultProfile gives a platform its default).");
+                Host.WriteVerbose($"Arrived without a profile and no default for their platform: {string.Join(", ", withoutDefault.Select(w => $"{w.Key} {Counted.N(w.Value)}"))} (Set-AdeDefaultProfile gives a platform its default).");
             }
 
             if (purged > 0)

@@ -758,7 +758,7 @@ public sealed class TokenService
 
         if (url.Length > MaxEnrollmentUrlLength)
         {
-            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, $"it is {url.Length:N0} characters long; an enrollment URL has at most {MaxEnrollmentUrlLength:N0}.");
+            throw ErrorCatalog.ArgumentInvalid("EnrollmentUrl", shown, $"it is {Counted.N(url.Length)} characters long; an enrollment URL has at most {Counted.N(MaxEnrollmentUrlLength)}.");
         }
 
         if (parsed is null || parsed.Scheme != Uri.UriSchemeHttps)

@@ -269,6 +269,27 @@ public class DeviceActionTests
     }
 
     [Fact]
+    public void ASummaryWarning_WritesItsCounts_TheSameWhateverTheSessionsCulture()
+    {
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE"); // 1.500 there
+            var summary = new DeviceActionSummary { Done = "released" };
+            for (var i = 0; i < 1500; i++)
+            {
+                summary.Count(new AdeDeviceActionResult { SerialNumber = $"S{i}", Status = AdeDeviceActionStatus.NotAccessible });
+            }
+
+            Assert.StartsWith("1,500 devices of 1,500 were not released: 1,500 NotAccessible", summary.NotDoneWarning, StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
     public void ATokenWhoseRequestFails_LeavesItsDevicesNotSent_WithItsError_AndTheOtherTokensDevicesAreStillDone_WithOneWarning()
     {
         using var f = Assigned(3);
