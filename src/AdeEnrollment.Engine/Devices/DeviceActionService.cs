@@ -52,7 +52,7 @@ public sealed class DeviceActionSummary
     internal void Count(AdeDeviceActionResult result)
     {
         answered++;
-        if (result.Status is AdeDeviceActionStatus.Success or AdeDeviceActionStatus.UnknownDevice)
+        if (result.Status is AdeDeviceActionStatus.Success)
         {
             return;
         }
@@ -67,9 +67,9 @@ public sealed class DeviceActionSummary
     }
 
     /// <summary>
-    /// One warning for the operation when devices were not done (Apple answered NOT_ACCESSIBLE or FAILED, or a failed
-    /// request left them unsent): each result says so, but a scheduled script that only logs warnings would not know.
-    /// Null when every known device was done. Unknown serials are the results' own (UnknownDevice) and not counted here.
+    /// One warning for the operation when devices were not done (Apple answered NOT_ACCESSIBLE or FAILED, a failed
+    /// request left them unsent, or the store does not know the serial): each result says so, but a scheduled script
+    /// that only logs warnings would not know (a typo in a list of devices to release). Null when every device was done.
     /// </summary>
     public string? NotDoneWarning => notDone.Count == 0 ? null : NotDone(notDone.Values.Sum(v => v.Count));
 
@@ -84,6 +84,7 @@ public sealed class DeviceActionSummary
     {
         AdeDeviceActionStatus.NotAccessible => "not on the token's MDM server in Apple Business Manager",
         AdeDeviceActionStatus.Failed => "Apple answered FAILED",
+        AdeDeviceActionStatus.UnknownDevice => "not a device of AdeEnrollment's store: a mistyped serial number, or a device not synced yet; nothing was sent for it",
         _ => "a request of its token failed (see the error): not sent, or, for the request that failed after reaching Apple, perhaps done without an answer; Update-AdeDevice or the next sync shows Apple's state",
     };
 
@@ -194,7 +195,9 @@ public sealed class DeviceActionService
             if (matches.Count == 0)
             {
                 summary.Unknown++;
-                yield return new AdeDeviceActionResult { SerialNumber = target.SerialNumber, Action = kind.ToString(), Status = AdeDeviceActionStatus.UnknownDevice };
+                var unknown = new AdeDeviceActionResult { SerialNumber = target.SerialNumber, Action = kind.ToString(), Status = AdeDeviceActionStatus.UnknownDevice };
+                summary.Count(unknown);
+                yield return unknown;
                 continue;
             }
 

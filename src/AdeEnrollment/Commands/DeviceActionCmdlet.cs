@@ -41,7 +41,7 @@ public abstract class DeviceActionCmdlet : DeviceTargetCmdlet
             WriteWhatIfSummary(summary.WhatIfSummary);
         }
 
-        if (summary.NotDoneWarning is { } warning)
+        if (!whatIf && summary.NotDoneWarning is { } warning) // under -WhatIf the summary line counts the unknown serials
         {
             WriteWarning(warning);
         }

@@ -56,7 +56,11 @@ public class DeviceActionTests
         f.Simulator.SetDeviceOutcome(Server, s[1], "FAILED");
         f.Simulator.SetDeviceOutcome(Server, s[2], "NOT_ACCESSIBLE");
 
-        var results = f.Engine.DeviceActions.ClearProfile(Targets([s[0], s[1], s[2], "C02UNKNOWN01", "\u001b[2JC02"]), null).ToDictionary(r => r.SerialNumber);
+        var summary = new DeviceActionSummary();
+        var results = f.Engine.DeviceActions.ClearProfile(Targets([s[0], s[1], s[2], "C02UNKNOWN01", "\u001b[2JC02"]), null, summary).ToDictionary(r => r.SerialNumber);
+        // one warning names every kind of device not done, the unknown serials too (a typo in a list is not silent)
+        Assert.StartsWith("4 devices of 5 were not cleared: ", summary.NotDoneWarning, StringComparison.Ordinal);
+        Assert.Contains("2 UnknownDevice (not a device of AdeEnrollment's store", summary.NotDoneWarning, StringComparison.Ordinal);
         // a serial typed with a terminal escape comes back as harmless text
         Assert.Equal(AdeDeviceActionStatus.UnknownDevice, results["\ufffd[2JC02"].Status);
 
