@@ -270,6 +270,17 @@ Describe 'Get-AdeDeviceEvent and the journal retention' {
         Sync-AdeDevice -Token Journal | Out-Null
     }
 
+    It '-Since reads a date as text the same in every culture (<Culture>: another calendar)' -ForEach @(@{ Culture = 'th-TH' }, @{ Culture = 'ar-SA' }) {
+        $saved = [cultureinfo]::CurrentCulture
+        try {
+            [cultureinfo]::CurrentCulture = $Culture
+            $future = @(Get-AdeDeviceEvent -Since '2099-01-01')
+            $past = @(Get-AdeDeviceEvent -Since '2000-01-01T00:00:00Z')
+        } finally { [cultureinfo]::CurrentCulture = $saved }
+        $future.Count | Should -Be 0 -Because 'in the Thai calendar 2099 would be the year 1556 and every event would be later'
+        $past.Count | Should -Be @(Get-AdeDeviceEvent).Count
+    }
+
     It 'streams typed events oldest first and filters by kind and serial' {
         $events = @(Get-AdeDeviceEvent)
         $events.Count | Should -Be 4

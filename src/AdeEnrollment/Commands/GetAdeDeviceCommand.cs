@@ -81,6 +81,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     /// <summary>Devices whose MDM migration deadline is before this time.</summary>
     [Parameter]
+    [InvariantDate]
     public DateTimeOffset? MigrationDeadlineBefore { get; set; }
 
     /// <summary>Devices of this platform (read from the device family, or the OS when Apple gave no family).</summary>

@@ -40,6 +40,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 
     /// <summary>Events at or after this time.</summary>
     [Parameter]
+    [InvariantDate]
     public DateTimeOffset? Since { get; set; }
 
     /// <summary>Events whose Id is greater than this one (the last Id a script processed).</summary>
