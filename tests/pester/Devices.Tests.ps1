@@ -206,6 +206,20 @@ Describe 'Set-AdeDeviceProfile: devices from two tokens with same-named profiles
         }
     }
 
+    It 'a token or profile that crossed a process (Export-Clixml, Start-Job) still stands for itself when piped' {
+        $tokenFile = Join-Path $TestDrive 'north.xml'; $profileFile = Join-Path $TestDrive 'staff.xml'
+        Get-AdeDevice -Token South | Set-AdeDeviceProfile -Profile Staff | Out-Null
+        Get-AdeToken -Name North | Export-Clixml $tokenFile
+        Get-AdeProfile -Token South -Name Staff | Export-Clixml $profileFile
+        $token = Import-Clixml $tokenFile
+        $token.PSTypeNames[0] | Should -Be 'Deserialized.AdeEnrollment.Engine.Model.AdeToken'
+        @($token | Get-AdeDevice).Count | Should -Be 3
+        @($token | Get-AdeDevice).Token | Sort-Object -Unique | Should -Be 'North'
+        @($token | Get-AdeProfile).Name | Should -Be 'Staff'
+        @($token | Get-AdeDeviceEvent -Kind Added).Count | Should -Be 3
+        @(Import-Clixml $profileFile | Get-AdeDevice).Token | Sort-Object -Unique | Should -Be 'South'
+    }
+
     It 'a CSV exported from Get-AdeDevice keeps the token (TokenId column)' {
         $csv = Join-Path $TestDrive 'devices.csv'
         Get-AdeDevice | Export-Csv $csv -NoTypeInformation

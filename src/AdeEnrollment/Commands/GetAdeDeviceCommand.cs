@@ -159,7 +159,7 @@ public sealed class GetAdeDeviceCommand : AdeCmdlet
 
     private void WriteFor(PSObject item, Guid? tokenId)
     {
-        switch (item.BaseObject)
+        switch (DeserializedInput.Live(item, Engine))
         {
             case AdeToken token when !Named(token.Id):
                 return; // -Token narrows piped tokens too

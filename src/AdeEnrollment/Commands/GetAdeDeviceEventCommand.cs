@@ -80,7 +80,7 @@ public sealed class GetAdeDeviceEventCommand : AdeCmdlet
 
     private void WriteFor(PSObject item)
     {
-        if (item.BaseObject is AdeToken token)
+        if (DeserializedInput.Live(item, Engine) is AdeToken token)
         {
             Write(token.Id, null);
             return;

@@ -64,7 +64,7 @@ public sealed class GetAdeProfileCommand : AdeCmdlet
 
     private void WriteFor(PSObject item)
     {
-        switch (item.BaseObject)
+        switch (DeserializedInput.Live(item, Engine))
         {
             case AdeToken piped:
                 Write([piped], Name); // the piped token's profiles (named by -Name, or all)
