@@ -166,10 +166,7 @@ internal sealed class AppleClient
     public Task<AppleDeviceStatusResponse> RemoveProfileAsync(IReadOnlyCollection<string> serialNumbers, string? profileUuid = null, CancellationToken cancellationToken = default, bool outlivesStop = false)
         => SendAsync(new Call<AppleDeviceStatusResponse>(HttpMethod.Delete, "profile/devices",
             Json(new AppleRemoveProfileRequest { Devices = CheckSerials(serialNumbers), ProfileUuid = profileUuid }, AppleJsonContext.Default.AppleRemoveProfileRequest),
-            AppleJsonContext.Default.AppleDeviceStatusResponse)
-        {
-            OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices, OnAnswerAfterPossiblyDelivered = r => r.AfterPossiblyDeliveredAttempt = true,
-        }, cancellationToken);
+            AppleJsonContext.Default.AppleDeviceStatusResponse) { OutlivesStop = outlivesStop, Sent = serialNumbers, Outcomes = r => r.Devices }, cancellationToken);
 
     private static byte[] Json<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
 
@@ -239,8 +236,9 @@ internal sealed class AppleClient
     {
         /// <summary>
         /// An attempt before the current one failed after its request may have reached Apple: the connection was lost
-        /// or timed out, or Apple answered with a server error (5xx). Not after a refused connection, a throttling answer
-        /// (429, not carried out) or a failure while the session was opened (the call itself was not sent).
+        /// or timed out once made, or Apple answered with a server error (5xx). Not after a connection that was never
+        /// made (refused, timed out connecting), a throttling answer (429, not carried out) or a failure while the
+        /// session was opened (the call itself was not sent).
         /// </summary>
         public bool MayHaveBeenDelivered { get; set; }
     }
@@ -268,7 +266,7 @@ internal sealed class AppleClient
                     if (args.Outcome.Exception is AppleTransientException transient)
                     {
                         var state = args.Context.Properties.GetValue(RetryStateKey, null!);
-                        state.MayHaveBeenDelivered |= transient.Path is null && transient.Kind != AppleTransientKind.Refused && transient.Status != 429;
+                        state.MayHaveBeenDelivered |= transient.Path is null && transient.MayHaveArrived && transient.Kind != AppleTransientKind.Refused && transient.Status != 429;
                         state.Host.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                             $"Apple: {state.Endpoint} {transient.Describe()}; retry {args.AttemptNumber + 1} of {options.MaxRetryAttempts} in {args.RetryDelay.TotalSeconds:0.#} s."));
                     }
@@ -431,8 +429,11 @@ internal sealed class AppleClient
             HttpRequestError.SecureConnectionError => ErrorCatalog.AppleTlsFailed(TokenName, uri, ex),
             _ when FindInner<AuthenticationException>(ex) is not null => ErrorCatalog.AppleTlsFailed(TokenName, uri, ex),
             _ when socket?.SocketErrorCode is SocketError.ConnectionRefused => new AppleTransientException(AppleTransientKind.Refused, "connection refused", ex) { Path = sessionPath },
-            _ when socket?.SocketErrorCode is SocketError.TimedOut => new AppleTransientException(AppleTransientKind.Timeout, "connection timed out", ex) { Path = sessionPath },
-            _ => new AppleTransientException(AppleTransientKind.Lost, "network error (" + (ex.HttpRequestError == HttpRequestError.Unknown ? "connection failed" : ex.HttpRequestError.ToString()) + ")", ex) { Path = sessionPath },
+            _ when socket?.SocketErrorCode is SocketError.TimedOut => new AppleTransientException(AppleTransientKind.Timeout, "connection timed out", ex) { Path = sessionPath, MayHaveArrived = false },
+            _ => new AppleTransientException(AppleTransientKind.Lost, "network error (" + (ex.HttpRequestError == HttpRequestError.Unknown ? "connection failed" : ex.HttpRequestError.ToString()) + ")", ex)
+            {
+                Path = sessionPath, MayHaveArrived = ex.HttpRequestError != HttpRequestError.ConnectionError,
+            },
         };
     }
 
@@ -816,6 +817,9 @@ internal sealed class AppleTransientException : Exception
     }
 
     public AppleTransientKind Kind { get; } = AppleTransientKind.Status;
+
+    /// <summary>False when the request cannot have reached Apple (the connection was never made).</summary>
+    public bool MayHaveArrived { get; init; } = true;
 
     /// <summary>The path the failure concerned when it is not the call's own (the session opened for it): errors name it.</summary>
     public string? Path { get; init; }

@@ -369,27 +369,18 @@ public sealed class DeviceActionService
         }
 
         var succeeded = new List<string>();
-        var releasedBefore = new List<string>();
+        // A release sent again after an attempt whose answer was lost, answered NOT_ACCESSIBLE for a device the store
+        // holds as assigned to this server: most likely the first attempt released it, but Apple's answer cannot tell
+        // that from a device moved or released elsewhere since the last sync. The result says what Apple answered,
+        // the store is not changed (the next sync brings Apple's state), and one warning explains it.
+        var perhapsReleased = kind == Kind.Release && response.AfterPossiblyDeliveredAttempt
+            ? send.Where(d => !d.RemovedFromAbm && response.Devices.GetValueOrDefault(d.Serial) == AppleDeviceStatus.NotAccessible).Select(d => d.Serial).ToList()
+            : [];
         foreach (var d in send)
         {
             var answer = response.Devices.TryGetValue(d.Serial, out var s) ? s : AppleDeviceStatus.Failed;
-            if (kind == Kind.Release && answer == AppleDeviceStatus.NotAccessible && response.AfterPossiblyDeliveredAttempt)
-            {
-                // The release was sent again after an attempt whose answer was lost: a device no longer on the MDM
-                // server was released by that attempt (the store held it as assigned to this server).
-                releasedBefore.Add(d.Serial);
-                succeeded.Add(d.Serial);
-                results.Add(Result(kind, d, answer, null, AdeDeviceActionStatus.Success));
-                continue;
-            }
-
             if (answer == AppleDeviceStatus.Success) succeeded.Add(d.Serial);
             results.Add(Result(kind, d, answer, null));
-        }
-
-        if (releasedBefore.Count > 0)
-        {
-            host.WriteWarning($"The release request of token '{token.Name}' was sent again after Apple's first answer was lost, and Apple answered NOT_ACCESSIBLE for {Counted.Of(releasedBefore.Count, "device")} ({Counted.FirstFew(releasedBefore)}): they are no longer on the MDM server, so the first request released them. They are recorded as released; Get-AdeOrgDevice or the next sync confirms it.");
         }
 
         if (succeeded.Count > 0)
@@ -415,14 +406,20 @@ public sealed class DeviceActionService
             });
         }
 
+        // after the write: a warning the caller turns into a stop must not keep what Apple did out of the store
+        if (perhapsReleased.Count > 0)
+        {
+            host.WriteWarning($"The release request of token '{token.Name}' was sent again after Apple's first answer was lost, and Apple answered NOT_ACCESSIBLE for {Counted.Of(perhapsReleased.Count, "device")} the store holds as assigned to its MDM server ({Counted.FirstFew(perhapsReleased)}): most likely the first request released them. They are left as they are in the store; the next Sync-AdeDevice of the token (or Get-AdeOrgDevice) shows Apple's state.");
+        }
+
         return results;
     }
 
-    private static AdeDeviceActionResult Result(Kind kind, Known d, string answer, AdeDevice? device, AdeDeviceActionStatus? status = null) => new()
+    private static AdeDeviceActionResult Result(Kind kind, Known d, string answer, AdeDevice? device) => new()
     {
         SerialNumber = d.Serial,
         Action = kind.ToString(),
-        Status = status ?? answer switch
+        Status = answer switch
         {
             AppleDeviceStatus.Success => AdeDeviceActionStatus.Success,
             AppleDeviceStatus.NotAccessible => AdeDeviceActionStatus.NotAccessible,

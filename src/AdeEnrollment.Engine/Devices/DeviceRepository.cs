@@ -84,7 +84,15 @@ internal static partial class DeviceRepository
         Text("EnrollmentProfile", b.ProfileUuid, after.ProfileUuid);
         Text("ProfileStatus", b.ProfileStatus, after.ProfileStatus);
         Text("AssignedBy", b.AssignedBy, after.AssignedBy);
-        Time("ProfileAssignedAt", b.ProfileAssignTime, after.ProfileAssignTime);
+        // The assign time the module records is this computer's clock when Apple accepted; Apple's own for the same
+        // assignment (read back by a refresh) is Apple's clock, in whole seconds: within a minute, it is the same one.
+        if (b.ProfileAssignTime is { } wasAssigned && after.ProfileAssignTime is { } nowAssigned
+            ? (wasAssigned - nowAssigned).Duration() >= TimeSpan.FromMinutes(1)
+            : b.ProfileAssignTime != after.ProfileAssignTime)
+        {
+            changed.Add("ProfileAssignedAt");
+        }
+
         Time("ProfilePushedAt", b.ProfilePushTime, after.ProfilePushTime);
         Time("AssignedAt", b.AssignedAt, after.AssignedAt);
         Time("MdmMigrationDeadline", b.MdmMigrationDeadline, after.MdmMigrationDeadline);
@@ -97,8 +105,7 @@ internal static partial class DeviceRepository
             if (!string.Equals(was, now, StringComparison.Ordinal)) changed.Add(name);
         }
 
-        // Compared in whole seconds, as Apple gives times: the assign time the module records when Apple accepts an
-        // assignment has milliseconds, and Apple's own for the same assignment (read back by a refresh) has none.
+        // Compared in whole seconds, as Apple gives times.
         void Time(string name, DateTimeOffset? was, DateTimeOffset? now)
         {
             if (was?.ToUnixTimeSeconds() != now?.ToUnixTimeSeconds()) changed.Add(name);

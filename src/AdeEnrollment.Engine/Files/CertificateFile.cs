@@ -47,9 +47,9 @@ public static class CertificateFile
             }
 
             var chain = new X509Certificate2Collection();
-            chain.ImportFromPem(text);
             try
             {
+                chain.ImportFromPem(text);
                 return chain.Count > 0 ? [.. chain.Select(c => c.RawData)] : throw new CryptographicException("no certificate");
             }
             finally

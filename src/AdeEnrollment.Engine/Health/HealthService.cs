@@ -149,7 +149,7 @@ public sealed class HealthService
         or nameof(ErrorCatalog.StorePassphraseRequired) or nameof(ErrorCatalog.StoreConnectionStringInvalid);
 
     private sealed record TokenState(DateTimeOffset? TermsNotSigned, DateTimeOffset? LastSuccess, string? LeaseId, DateTimeOffset? LeaseExpires,
-        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure, DateTimeOffset? LatestFailure, SyncHistoryRow? LastFinished);
+        IReadOnlyList<DeviceFamilyCount> Unassigned, long HeldAfterFailure, DateTimeOffset? LatestFailure, SyncHistoryRow? LastFailed);
 
     private IEnumerable<AdeHealthResult> TokenChecks(AdeToken token, DateTimeOffset now, TimeSpan threshold)
     {
@@ -196,12 +196,13 @@ public sealed class HealthService
         var tokenFirst = token.ExpiresAt <= now || token.InvalidReason is not null
             ? $"{renew}; Sync-AdeDevice -Token {quoted}"
             : null;
-        // The attempt that failed since, named (its error ID says what to fix); Apple refusing the MDM server access is
-        // not fixed by the next scheduled sync, so it fails the check at once.
-        var failedSince = s.LastFinished is { Status: AdeSyncStatus.Failed, ErrorId: { } failedId } failed && !(s.LastSuccess >= failed.StartedAt)
-            ? $" The last attempt, on {failed.StartedAt:u}, failed with {failedId}."
+        // The latest attempt that failed since the last success (a stopped run after it does not hide it), named: its
+        // error ID says what to fix. Apple refusing the MDM server access is not fixed by the next scheduled sync, so it
+        // fails the check at once.
+        var failedSince = s.LastFailed is { ErrorId: { } failedId } failed && !(s.LastSuccess >= failed.StartedAt)
+            ? $" The sync of {failed.StartedAt:u} failed with {failedId}."
             : "";
-        var accessDenied = s.LastFinished is { Status: AdeSyncStatus.Failed, ErrorId: nameof(ErrorCatalog.AppleAccessDenied) } && failedSince.Length > 0;
+        var accessDenied = s.LastFailed is { ErrorId: nameof(ErrorCatalog.AppleAccessDenied) } && failedSince.Length > 0;
         var lastRemedy = accessDenied && tokenFirst is null
             ? $"Check in Apple Business Manager that the token's MDM server still exists and that the account that created the token still has the Device Enrollment Manager role (or download a new token: Update-AdeToken -Token {quoted} -Path <token.p7m>), then: {syncNow}"
             : null;
@@ -305,7 +306,7 @@ public sealed class HealthService
             sync?.LeaseExpiresAt,
             s.Devices.CountWithoutProfile(tokenId, now - threshold),
             held.Count, held.Latest,
-            s.Sync.GetHistory(tokenId, 3).FirstOrDefault(h => h.Status != AdeSyncStatus.Running));
+            s.Sync.GetHistory(tokenId, 5).FirstOrDefault(h => h.Status == AdeSyncStatus.Failed));
     });
 
     private static AdeHealthResult Result(string check, string token, AdeHealthStatus status, string detail, string remedy)

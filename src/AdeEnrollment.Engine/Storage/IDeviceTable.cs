@@ -90,8 +90,10 @@ internal sealed record DeviceDetailsRow(
 /// <summary>What the store holds for a device: Apple's fields as last written, and whether ABM still assigns it.</summary>
 internal sealed record DeviceStateRow(DeviceDetailsRow Details, bool RemovedFromAbm);
 
-/// <summary>A stored device named by serial and token, with its token's and profile's names ("" when no profile).</summary>
-/// <summary>A device found by serial: its token, the name of the profile it holds, and whether it left ABM (removed or released).</summary>
+/// <summary>
+/// A stored device named by serial and token, with its token's and profile's names ("" when no profile), and whether
+/// it left ABM (removed or released).
+/// </summary>
 internal sealed record DeviceRefRow(string SerialNumber, Guid TokenId, string Token, string Profile, bool RemovedFromAbm = false);
 
 /// <summary>A number of devices of one device family ("" when Apple did not say).</summary>

@@ -446,10 +446,8 @@ public sealed class SyncService
 
     /// <summary>
     /// A lease older than 15 minutes lapses (so does one from before the clock went backwards,
-    /// <see cref="SyncPolicy.LeaseHolds"/>): that sync counts as failed and the next sync is full.
-    /// </summary>
-    /// <summary>
-    /// Records a lease that no longer holds as a failed run and releases it (inside the caller's write). Its warning is
+    /// <see cref="SyncPolicy.LeaseHolds"/>): that sync counts as failed and the next sync is full. This records the
+    /// lapsed run as failed and releases the lease (inside the caller's write). Its warning is
     /// the caller's to write once the write is over (<paramref name="lapsed"/>): a warning can become a prompt, which must
     /// not hold the store's write lock, or a stop, which must not leave a lease taken.
     /// </summary>
@@ -1169,7 +1167,7 @@ public sealed class SyncService
 
             if (withoutDefault.Count > 0)
             {
-                Host.WriteVerbose($"Arrived without a profile and no default for their platform: {string.Join(", ", withoutDefault.Select(w => $"{w.Key} {Counted.N(w.Value)}"))} (Set-AdeDefaultProfile gives a platform its default).");
+                Host.WriteVerbose($"Arrived without a profile and no default for them: {string.Join(", ", withoutDefault.Select(w => $"{w.Key} {Counted.N(w.Value)}"))} (Set-AdeDefaultProfile gives a platform its default).");
             }
 
             if (purged > 0)

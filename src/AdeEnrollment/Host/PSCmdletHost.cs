@@ -98,7 +98,7 @@ internal sealed class PSCmdletHost : IAdeHost
         {
             cmdlet.BaseWriteWarning(message);
         }
-        catch (Exception ex) when (ex is not (OperationCanceledException or AdeException))
+        catch (Exception ex) when (ex is RuntimeException or IContainsErrorRecord)
         {
             // -WarningAction Stop (PowerShell stops the pipeline: PipelineStoppedException here, ActionPreferenceStop
             // to the caller), a Halt at an Inquire prompt, or a prompt a non-interactive session cannot show: the engine

@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using AdeEnrollment.Engine.Errors;
 using AdeEnrollment.Engine.Hosting;
 
 namespace AdeEnrollment.Host;
@@ -74,8 +73,9 @@ internal sealed class PipelinePump
             {
                 // What PowerShell threw at a host action (-ErrorAction/-WarningAction Stop, a prompt a non-interactive
                 // session cannot show) is PowerShell's own: carried as HostStoppedException so that AdeCmdlet gives it
-                // back as it was instead of cataloguing it. A catalogued refusal or a stop stays what it is.
-                fault = ExceptionDispatchInfo.Capture(ex is AdeException or OperationCanceledException ? ex : new HostStoppedException(ex));
+                // back as it was instead of cataloguing it. Anything else (a catalogued refusal, a stop, a bug in a host
+                // action) stays what it is.
+                fault = ExceptionDispatchInfo.Capture(ex is System.Management.Automation.RuntimeException or System.Management.Automation.IContainsErrorRecord ? new HostStoppedException(ex) : ex);
                 item.Abandon();
                 try
                 {

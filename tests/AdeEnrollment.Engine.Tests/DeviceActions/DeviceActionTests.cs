@@ -200,7 +200,7 @@ public class DeviceActionTests
     [Theory]
     [InlineData(true, null)]  // the connection dropped after Apple carried the release out
     [InlineData(false, 500)]  // Apple carried it out, then answered 500
-    public void ARelease_SentAgainAfterAnAnswerWasLost_CountsNotAccessibleAsReleased_WithAWarning(bool drop, int? status)
+    public void ARelease_SentAgainAfterAnAnswerWasLost_AndAnsweredNotAccessible_IsNamedInAWarning_AndTheNextSyncRecordsWhatAppleDid(bool drop, int? status)
     {
         using var f = Assigned(3);
         var s = f.AppleSerials().ToList();
@@ -208,17 +208,31 @@ public class DeviceActionTests
 
         var results = f.Engine.DeviceActions.Release(Targets(s[..2]), null).ToList();
 
-        Assert.All(results, r => Assert.Equal((AdeDeviceActionStatus.Success, "NOT_ACCESSIBLE"), (r.Status, r.AppleStatus)));
+        // what Apple answered, nothing the store cannot prove: NOT_ACCESSIBLE can also be a device moved since the last sync
+        Assert.All(results, r => Assert.Equal((AdeDeviceActionStatus.NotAccessible, "NOT_ACCESSIBLE"), (r.Status, r.AppleStatus)));
         Assert.Equal(2, f.Simulator.GetRequests("/devices/disown").Count); // the request was sent again
         Assert.Equal([s[2]], f.AppleSerials());
-        foreach (var serial in s[..2])
-        {
-            Assert.NotNull(f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, serial)).Single().ReleasedAt);
-            Assert.Equal(AdeDeviceEventKind.Released, f.Engine.Devices.GetEvents(new DeviceEventQuery(SerialNumber: serial)).Last().Kind);
-        }
-
         var warning = Assert.Single(f.Host.Warnings, w => w.Contains("sent again", StringComparison.Ordinal));
-        Assert.Contains("2 devices", warning, StringComparison.Ordinal);
+        Assert.Contains("2 devices the store holds as assigned", warning, StringComparison.Ordinal);
+        Assert.Contains("most likely the first request released them", warning, StringComparison.Ordinal);
+
+        f.Advance(TimeSpan.FromMinutes(16));
+        f.Engine.Sync.Sync("iPads");
+        Assert.All(s[..2], serial => Assert.Equal(AdeAbmState.RemovedFromAbm, f.Engine.Devices.Get(new DeviceQuery(f.Token.Id, serial)).Single().AbmState));
+    }
+
+    [Fact]
+    public void ARelease_ThrottledFirst_IsNotTakenForPossiblyDelivered()
+    {
+        using var f = Assigned(2);
+        var s = f.AppleSerials().ToList();
+        f.Simulator.RemoveDevice(Server, s[0]); // not on the server: NOT_ACCESSIBLE at the only answer
+        f.Simulator.AddFault("/devices/disown", 429, count: 1, retryAfterSeconds: 1); // throttled: not carried out
+
+        var result = Assert.Single(f.Engine.DeviceActions.Release(Targets([s[0]]), null));
+
+        Assert.Equal(AdeDeviceActionStatus.NotAccessible, result.Status);
+        Assert.DoesNotContain(f.Host.Warnings, w => w.Contains("sent again", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -20,7 +20,9 @@ public class DeviceChangeTests
         var after = Stored with { ProfileAssignTime = T, AssignedAt = T.AddMinutes(2).ToOffset(TimeSpan.FromHours(2)) };
 
         Assert.Equal("", DeviceRepository.ChangedFields(new DeviceStateRow(recorded, RemovedFromAbm: false), after));
-        Assert.Equal("ProfileAssignedAt", DeviceRepository.ChangedFields(new DeviceStateRow(recorded, RemovedFromAbm: false), after with { ProfileAssignTime = T.AddSeconds(1) }));
+        // this computer's clock and Apple's differ by seconds: the same assignment; a later one is a change
+        Assert.Equal("", DeviceRepository.ChangedFields(new DeviceStateRow(recorded, RemovedFromAbm: false), after with { ProfileAssignTime = T.AddSeconds(4) }));
+        Assert.Equal("ProfileAssignedAt", DeviceRepository.ChangedFields(new DeviceStateRow(recorded, RemovedFromAbm: false), after with { ProfileAssignTime = T.AddMinutes(5) }));
     }
 
     [Fact]

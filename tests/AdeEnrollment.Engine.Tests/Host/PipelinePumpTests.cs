@@ -52,7 +52,7 @@ public sealed class PipelinePumpTests
         // PowerShell's exception at a host action comes back as HostStoppedException (a stop for the engine) around it
         var thrown = Assert.Throws<Engine.Hosting.HostStoppedException>(() => pump.Run(() =>
         {
-            pump.Post(() => throw new ArgumentException("pipeline stopped"));
+            pump.Post(() => throw new System.Management.Automation.PipelineStoppedException());
             try
             {
                 // the worker goes on posting until it sees the stop: those actions are dropped, then a post throws
@@ -68,10 +68,25 @@ public sealed class PipelinePumpTests
             }
         }, stop));
 
-        Assert.Equal("pipeline stopped", Assert.IsType<ArgumentException>(thrown.InnerException).Message);
+        Assert.IsType<System.Management.Automation.PipelineStoppedException>(thrown.InnerException);
         Assert.True(stop.IsCancellationRequested);
         Assert.IsType<OperationCanceledException>(seenByWork);
         Assert.Equal(0, ranAfter);
+    }
+
+    [Fact]
+    public void A_host_action_failing_with_an_exception_that_is_not_PowerShells_comes_back_as_it_is()
+    {
+        var pump = new PipelinePump();
+        using var stop = new CancellationTokenSource();
+
+        var thrown = Assert.Throws<ArgumentException>(() => pump.Run(() =>
+        {
+            pump.Post(() => throw new ArgumentException("a bug in a host action"));
+            stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+        }, stop));
+
+        Assert.Equal("a bug in a host action", thrown.Message); // catalogued as UnexpectedError by AdeCmdlet, not passed off as PowerShell's
     }
 
     [Fact]
