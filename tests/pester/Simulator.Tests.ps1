@@ -243,18 +243,6 @@ Describe 'Get-AdeSimProfile' {
         ($byCert.Json | ConvertFrom-Json).profile_name | Should -Be 'ByCert'
     }
 
-    It 'sends every certificate of a PEM chain given to -AnchorCertificate, not only the first' {
-        $pem = { param($der) "-----BEGIN CERTIFICATE-----`n$([Convert]::ToBase64String($der, 'InsertLineBreaks'))`n-----END CERTIFICATE-----`n" }
-        $rootKey = [Security.Cryptography.ECDsa]::Create()
-        $root = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=Contoso Root', $rootKey, [Security.Cryptography.HashAlgorithmName]::SHA256).CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddYears(1))
-        $bench = [IO.File]::ReadAllBytes($certPath)
-        $bundle = Join-Path $TestDrive 'chain.pem'
-        Set-Content -Path $bundle -Value ((& $pem $bench) + (& $pem $root.RawData)) -NoNewline
-        (New-AdeProfile -Token 'Pairing' -Name 'Anchored' -UserAffinity WithoutUserAffinity -AnchorCertificate $bundle).AnchorCertificates | Should -HaveCount 2
-        Set-AdeDeviceProfile -Profile 'Anchored' -SerialNumber $serials[0] | Out-Null
-        (Get-AdeSimProfile -Server 'Pairing' -Name 'Anchored').Keys.anchor_certs | Should -Be @([Convert]::ToBase64String($bench), [Convert]::ToBase64String($root.RawData))
-    }
-
     It 'lists the server''s profiles oldest first, takes a module profile from the pipeline and filters by name' {
         (Get-AdeSimProfile -Server 'Pairing').ProfileName | Should -Be @('ByCert', 'Deny', 'Allow')
         (Get-AdeProfile -Token 'Pairing' -Name 'Deny' | Get-AdeSimProfile -Server 'Pairing').ProfileName | Should -Be 'Deny'
@@ -273,6 +261,18 @@ Describe 'Get-AdeSimProfile' {
         { Get-AdeSimProfile -Server 'Pairing' -ProfileUuid 'ABCDEF' -ErrorAction Stop } | Should -Throw -ErrorId 'ProfileNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand'
         Get-AdeSimProfile -Server 'Pairing' -Name 'Nothing*' | Should -BeNullOrEmpty
         { Get-AdeSimProfile -Server 'Nope' } | Should -Throw -ErrorId 'ServerNotFound,AdeEnrollment.Simulator.Commands.GetAdeSimProfileCommand'
+    }
+
+    It 'sends every certificate of a PEM chain given to -AnchorCertificate, not only the first' {
+        $pem = { param($der) "-----BEGIN CERTIFICATE-----`n$([Convert]::ToBase64String($der, 'InsertLineBreaks'))`n-----END CERTIFICATE-----`n" }
+        $rootKey = [Security.Cryptography.ECDsa]::Create()
+        $root = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=Contoso Root', $rootKey, [Security.Cryptography.HashAlgorithmName]::SHA256).CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddYears(1))
+        $bench = [IO.File]::ReadAllBytes($certPath)
+        $bundle = Join-Path $TestDrive 'chain.pem'
+        Set-Content -Path $bundle -Value ((& $pem $bench) + (& $pem $root.RawData)) -NoNewline
+        (New-AdeProfile -Token 'Pairing' -Name 'Anchored' -UserAffinity WithoutUserAffinity -AnchorCertificate $bundle).AnchorCertificates | Should -HaveCount 2
+        Set-AdeDeviceProfile -Profile 'Anchored' -SerialNumber $serials[0] | Out-Null
+        (Get-AdeSimProfile -Server 'Pairing' -Name 'Anchored').Keys.anchor_certs | Should -Be @([Convert]::ToBase64String($bench), [Convert]::ToBase64String($root.RawData))
     }
 }
 
