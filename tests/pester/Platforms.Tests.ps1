@@ -84,7 +84,8 @@ Describe 'Platform-aware profiles' {
         Add-AdeSimDevice -Server 'Shared default' -Count 2 -DeviceFamily iPad | Out-Null
         Add-AdeSimDevice -Server 'Shared default' -Count 3 -DeviceFamily iPhone | Out-Null
         New-AdeProfile -Token 'Shared default' -Name 'Shared' -UserAffinity WithoutUserAffinity -SharedIPad 3>$null | Out-Null
-        Set-AdeDefaultProfile -Token 'Shared default' -Profile 'Shared' -Confirm:$false 3>$null | Out-Null
+        Set-AdeDefaultProfile -Token 'Shared default' -Profile 'Shared' -Confirm:$false -WarningVariable said -WarningAction SilentlyContinue | Out-Null
+        "$($said[-1])" | Should -BeLike "'Shared' is a Shared iPad profile: as the iOS default of token 'Shared default' it goes to arriving iPads only*" 
         $r = Sync-AdeDevice -Token 'Shared default' -WarningAction SilentlyContinue
         $r.DefaultProfileAssigned | Should -Be 2
         @($r.WithoutDefaultProfile | ForEach-Object { "$($_.Platform): $($_.Count)" }) | Should -Be @('iOS: 3')

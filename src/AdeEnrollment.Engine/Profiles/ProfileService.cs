@@ -333,6 +333,16 @@ public sealed class ProfileService
         host.WriteVerbose(profile is null
             ? $"Token '{token.Name}' has no {(platform is null ? "default profile" : $"{platform} default profile")} now; {(platform is null ? "" : $"{platform} ")}devices that arrive without a profile stay without one."
             : $"{platform} devices that arrive on token '{token.Name}' without a profile get '{profile.Name}' during the sync that brings them.");
+        if (profile is { SharedIPad: true })
+        {
+            // iPhones and iPods never get it: said now, not only by each sync that leaves one without a profile
+            var any = time.GetUtcNow().AddDays(1); // without a profile since any time
+            var phones = store.Read(s => s.Devices.CountWithoutProfile(token.Id, any))
+                .Where(f => DevicePlatforms.Of(f.Family, null) == DevicePlatform.iOS && DevicePlatforms.IsIPad(f.Family, null) == false).Sum(f => f.Count);
+            host.WriteWarning($"'{profile.Name}' is a Shared iPad profile: as the iOS default of token '{token.Name}' it goes to arriving iPads only, and iPhones and iPods arrive without a profile (each sync counts them in WithoutDefaultProfile)."
+                + (phones > 0 ? $" {Counted.Of(phones, "iPhone or iPod", "iPhones or iPods")} of the token {(phones == 1 ? "has" : "have")} no profile now." : ""));
+        }
+
         return tokens.GetTokens(id: token.Id).Single();
     }
 

@@ -69,6 +69,13 @@ public class DefaultProfileSyncTests
         Assert.StartsWith("2 of 5 new iOS devices of token 'iPads' did not get the default profile (the iOS default is a Shared iPad profile, for iPads only, and these are not known to be iPads", warning, StringComparison.Ordinal);
         // the result counts them too: a script that reads it sees the iPhones left without a profile
         Assert.Equal(["iOS:2"], result.WithoutDefaultProfile.Select(w => $"{w.Platform}:{w.Count}"));
+
+        // setting such a default says so at once, and how many iPhones are without a profile now
+        Assert.Contains(f.Host.Warnings, w => w.StartsWith("'Shared' is a Shared iPad profile: as the iOS default of token 'iPads' it goes to arriving iPads only", StringComparison.Ordinal)
+            && !w.Contains("no profile now", StringComparison.Ordinal));
+        f.Host.Warnings.Clear();
+        f.Engine.Profiles.SetDefault("iPads", "Shared");
+        Assert.Contains("2 iPhones or iPods of the token have no profile now.", Assert.Single(f.Host.Warnings), StringComparison.Ordinal);
     }
 
     [Fact]
