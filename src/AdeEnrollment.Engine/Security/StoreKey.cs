@@ -95,13 +95,9 @@ internal static class FileSecurity
         // Every folder created here is the user's alone, the parents too (Directory.CreateDirectory with a mode gives
         // the missing parents the default mode): created one level at a time from the first that exists.
         var missing = new Stack<string>();
-        for (var folder = Path.GetFullPath(directory); !Directory.Exists(folder); folder = Path.GetDirectoryName(folder)!)
+        for (var folder = Path.GetFullPath(directory); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
         {
             missing.Push(folder);
-            if (Path.GetDirectoryName(folder) is null)
-            {
-                break;
-            }
         }
 
         while (missing.TryPop(out var folder))

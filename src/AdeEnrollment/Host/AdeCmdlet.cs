@@ -148,7 +148,6 @@ public abstract class AdeCmdlet : PSCmdlet, IDisposable
         return ToErrorRecord(ErrorCatalog.FromException(ex, MyInvocation.MyCommand?.Name ?? GetType().Name));
     }
 
-
     /// <summary>Runs one item of a multi-item parameter: a catalogued failure becomes a non-terminating error.</summary>
     protected void RunItem(Action action)
     {
