@@ -92,10 +92,20 @@ internal sealed class PSCmdletHost : IAdeHost
     /// (-WarningAction Stop, a Halt at an Inquire prompt, -Debug where nobody can answer) stops the command at the
     /// warning, before what follows it is done.
     /// </summary>
-    /// <remarks>What PowerShell throws here reaches the engine as HostStoppedException (PipelinePump.IsPowerShells).</remarks>
     public void WriteWarning(string message) => cmdlet.Pump.Invoke(() =>
     {
-        cmdlet.BaseWriteWarning(message);
+        try
+        {
+            cmdlet.BaseWriteWarning(message);
+        }
+        catch (Exception ex) when (ex is RuntimeException or IContainsErrorRecord)
+        {
+            // -WarningAction Stop (PowerShell stops the pipeline: PipelineStoppedException here, ActionPreferenceStop
+            // to the caller), a Halt at an Inquire prompt, or a prompt a non-interactive session cannot show: the engine
+            // ends its work as stopped, then AdeCmdlet gives PowerShell its own exception back.
+            throw new HostStoppedException(ex);
+        }
+
         return true;
     });
 }

@@ -71,7 +71,11 @@ internal sealed class PipelinePump
             }
             catch (Exception ex)
             {
-                fault = ExceptionDispatchInfo.Capture(ex);
+                // What PowerShell threw at a host action (-ErrorAction/-WarningAction Stop, a prompt a non-interactive
+                // session cannot show) is PowerShell's own: carried as HostStoppedException so that AdeCmdlet gives it
+                // back as it was instead of cataloguing it. Anything else (a catalogued refusal, a stop, a bug in a host
+                // action) stays what it is.
+                fault = ExceptionDispatchInfo.Capture(ex is System.Management.Automation.RuntimeException or System.Management.Automation.IContainsErrorRecord ? new HostStoppedException(ex) : ex);
                 item.Abandon();
                 try
                 {
@@ -129,14 +133,7 @@ internal sealed class PipelinePump
     {
         if (RunsInline)
         {
-            try
-            {
-                return func();
-            }
-            catch (Exception ex) when (IsPowerShells(ex))
-            {
-                throw new HostStoppedException(ex);
-            }
+            return func();
         }
 
         var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -222,15 +219,6 @@ internal sealed class PipelinePump
         }
     }
 
-    /// <summary>
-    /// What PowerShell throws at a host action (-ErrorAction/-WarningAction Stop, a Halt at an Inquire prompt, a prompt a
-    /// non-interactive session cannot show) is PowerShell's own: it is carried, to the work waiting for the action and out
-    /// of <see cref="Run"/>, as <see cref="HostStoppedException"/>, so that the engine ends its work as stopped and
-    /// AdeCmdlet gives PowerShell its exception back instead of cataloguing it. Anything else (a catalogued refusal, a
-    /// stop, a bug in a host action) stays what it is.
-    /// </summary>
-    private static bool IsPowerShells(Exception ex) => ex is System.Management.Automation.RuntimeException or System.Management.Automation.IContainsErrorRecord;
-
     internal sealed class Item(Action run, Action<Exception>? failed)
     {
         public void Run()
@@ -238,12 +226,6 @@ internal sealed class PipelinePump
             try
             {
                 run();
-            }
-            catch (Exception ex) when (IsPowerShells(ex))
-            {
-                var stopped = new HostStoppedException(ex);
-                failed?.Invoke(stopped);
-                throw stopped;
             }
             catch (Exception ex)
             {
