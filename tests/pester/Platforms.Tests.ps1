@@ -83,12 +83,14 @@ Describe 'Platform-aware profiles' {
         New-AdeSimTenant -Name 'Shared default' -Devices 0 | Out-Null
         Add-AdeSimDevice -Server 'Shared default' -Count 2 -DeviceFamily iPad | Out-Null
         Add-AdeSimDevice -Server 'Shared default' -Count 3 -DeviceFamily iPhone | Out-Null
-        New-AdeProfile -Token 'Shared default' -Name 'Shared' -UserAffinity WithoutUserAffinity -SharedIPad 3>$null | Out-Null
+        New-AdeProfile -Token 'Shared default' -Name 'Shared' -UserAffinity WithoutUserAffinity -SharedIPad -AdditionalSkipKey FutureKey2026 3>$null | Out-Null
         Set-AdeDefaultProfile -Token 'Shared default' -Profile 'Shared' -Confirm:$false -WarningVariable said -WarningAction SilentlyContinue | Out-Null
         "$($said[-1])" | Should -BeLike "'Shared' is a Shared iPad profile: as the iOS default of token 'Shared default' it goes to arriving iPads only*" 
         $r = Sync-AdeDevice -Token 'Shared default' -WarningAction SilentlyContinue
         $r.DefaultProfileAssigned | Should -Be 2
         @($r.WithoutDefaultProfile | ForEach-Object { "$($_.Platform): $($_.Count)" }) | Should -Be @('iOS: 3')
+        # every pane is skipped on a Shared iPad, a pane newer than the module's table (-AdditionalSkipKey) too
+        (Get-AdeSimProfile -Server 'Shared default' -Name 'Shared').Keys.skip_setup_items | Should -Contain 'FutureKey2026'
     }
 
     It 'gives a Shared iPad profile to iPads only: an iPhone is SharedIPadOnly, sent nothing, in one warning' {

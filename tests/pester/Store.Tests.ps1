@@ -9,6 +9,15 @@ AfterAll {
 }
 
 Describe 'Connect-AdeStore and Get-AdeStore' {
+    It 'creates the missing folders of a new store''s path readable by the owner only, every level' {
+        $top = Join-Path $TestDrive 'private'
+        Connect-AdeStore -Path (Join-Path $top 'sub/ade.db')
+        if (-not $IsWindows) { # Unix permissions; on Windows the store lives in the per-user profile folder
+            foreach ($folder in $top, (Join-Path $top 'sub')) { [int](Get-Item $folder).UnixFileMode | Should -Be ([Convert]::ToInt32('700', 8)) }
+        }
+        (Get-AdeStore).Path | Should -Be (Join-Path $top 'sub/ade.db')
+    }
+
     It 'creates a new store with 0600 files, WAL and the current schema' {
         $path = Join-Path $TestDrive 'new.db'
         $info = Connect-AdeStore -Path $path -PassThru

@@ -414,4 +414,35 @@ public sealed class SimulatorRuleTests : IDisposable
         clock.Reset();
         Assert.Equal(TimeSpan.Zero, clock.Offset);
     }
+
+    [Theory]
+    [InlineData("th-TH")] // Buddhist calendar: the expiry was written as 2570
+    [InlineData("ar-SA")] // Hijri calendar: the token did not import
+    public void A_server_token_is_written_as_Apple_writes_it_whatever_the_culture(string culture)
+    {
+        var saved = CultureInfo.CurrentCulture;
+        EngineSimFixture f;
+        try
+        {
+            CultureInfo.CurrentCulture = new CultureInfo(culture);
+            f = new EngineSimFixture();
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+
+        using (f)
+        {
+            Assert.InRange(f.Token.ExpiresAt, f.Time.GetUtcNow().AddDays(360), f.Time.GetUtcNow().AddDays(366));
+        }
+    }
+
+    [Fact]
+    public void SerialNumberMissing_Targets_TheRowItself_SoAScriptCanReportIt()
+    {
+        var row = new { Seriennummer = "C02X" };
+        Assert.Same(row, Errors.ErrorCatalog.SerialNumberMissing("object", ["Seriennummer"], "SerialNumber", row).Target);
+        Assert.Equal("hashtable", Errors.ErrorCatalog.SerialNumberMissing("hashtable", [], "SerialNumber").Target);
+    }
 }
